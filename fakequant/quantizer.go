@@ -18,8 +18,15 @@ type Observer interface {
 	// QParams computes scale and zero point for the scheme from the range
 	// seen so far. Before any observation it returns ErrNotObserved.
 	QParams() (QParams, error)
+	// Range returns the range the observer proposes now (after clipping, for
+	// observers that clip): one pair per tensor, or one per channel.
+	Range() (min, max []float32, err error)
 	// Scheme is the grid the observer computes parameters for.
 	Scheme() QScheme
+	// SetFrozen(true) makes Observe a no-op, keeping the range (eval, or
+	// after the freeze epoch); Frozen reports it.
+	SetFrozen(frozen bool)
+	Frozen() bool
 	// Reset forgets everything observed.
 	Reset()
 	// NonFinite is the number of NaN/Inf values skipped so far.
