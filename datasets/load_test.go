@@ -246,3 +246,15 @@ func BenchmarkLoadMNIST(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkLoadFashionMNIST(b *testing.B) {
+	dir, err := FashionMNISTDir()
+	if err != nil {
+		b.Skip(err)
+	}
+	for b.Loop() {
+		if _, _, err := LoadFashionMNIST(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

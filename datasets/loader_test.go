@@ -171,3 +171,20 @@ func TestLoaderErrors(t *testing.T) {
 		t.Errorf("short buffer: %v", err)
 	}
 }
+
+// One shuffled batch of 64 MNIST-shaped images.
+func BenchmarkLoaderNext64(b *testing.B) {
+	cfg := DefaultSyntheticConfig()
+	cfg.NTest = 0
+	d, _, err := NewSynthetic(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, _ := NewLoader(d, LoaderConfig{BatchSize: 64, Shuffle: true, Seed: 1, DropLast: true})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := l.Next(); !ok {
+			l.StartEpoch(l.Epoch() + 1)
+		}
+	}
+}
