@@ -9,6 +9,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"github.com/qatgo/qatgo/internal/atomicfile"
 )
 
 // CheckpointName is the file Fit writes into Config.Dir after every epoch.
@@ -118,7 +120,7 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b, 0o644)
 }
 
 func saveCheckpoint(dir string, m Model, o Optimizer, epoch int, hist []EpochStats) error {
@@ -134,34 +136,4 @@ func saveCheckpoint(dir string, m Model, o Optimizer, epoch int, hist []EpochSta
 		return err
 	}
 	return WriteCheckpoint(filepath.Join(dir, CheckpointName), &Checkpoint{Epoch: epoch, History: hist, Model: ms, Optimizer: os_})
-}
-
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

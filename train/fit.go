@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/qatgo/qatgo/datasets"
 )
 
 // Model is what the loop trains; package nn's Net satisfies it through NetModel.
@@ -299,4 +301,20 @@ func Permutation(perm []int, seed uint64, epoch int) {
 		perm[i] = i
 	}
 	r.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+}
+
+// FromDataset adapts a datasets.Dataset to the loop's Dataset.
+func FromDataset(d *datasets.Dataset) Dataset { return dsAdapter{d} }
+
+type dsAdapter struct{ d *datasets.Dataset }
+
+func (a dsAdapter) Len() int        { return a.d.Len() }
+func (a dsAdapter) SampleSize() int { return a.d.SampleSize() }
+func (a dsAdapter) NumClasses() int { return a.d.NumClasses }
+func (a dsAdapter) Fill(x []float32, labels []int, idx []int) {
+	n := a.d.SampleSize()
+	for i, j := range idx {
+		copy(x[i*n:(i+1)*n], a.d.X[j*n:(j+1)*n])
+		labels[i] = int(a.d.Labels[j])
+	}
 }
