@@ -7,9 +7,9 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/qatgo/qatgo/huffman"
+	"github.com/qatgo/qatgo/internal/atomicfile"
 )
 
 // File layout (all integers little-endian; uvarint as encoding/binary):
@@ -344,7 +344,7 @@ func WriteFile(path string, layers []Layer) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	return atomicfile.WriteFile(path, b, 0o644)
 }
 
 // ReadFile reads and validates a compressed-model file.
@@ -360,35 +360,3 @@ func ReadFile(path string) ([]Layer, error) {
 	return layers, err
 }
 
-// writeAtomic is the package's copy of the atomic-write recipe (to be
-// replaced by internal/atomicfile when it exists).
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("compress: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("compress: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("compress: syncing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("compress: closing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("compress: renaming to %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
