@@ -220,28 +220,59 @@ func RoundSlice(dst, src []float32, f Format) {
 		copy(dst, src)
 		return
 	}
-	dst = dst[:len(src)]
 	if r.wide {
-		// BF16, TF32: no subnormal branch, no finite-only formats.
-		half, mask, maxb := uint32(1)<<r.shift>>1-1, uint32(1)<<r.shift-1, r.maxBits
-		for i, x := range src {
-			b := math.Float32bits(x)
-			sign := b & 0x80000000
-			a := b ^ sign
-			if a < 0x7F800000 {
-				a = (a + half + (a >> r.shift & 1)) &^ mask
-				if a > maxb {
-					a = 0x7F800000
-				}
-			} else if a > 0x7F800000 {
-				a = (a | 0x00400000) &^ mask
-			}
-			dst[i] = math.Float32frombits(sign | a)
-		}
-		return
+		roundWide(dst, src, r.shift)
+	} else {
+		roundNarrow(dst, src, &r)
 	}
+}
+
+// roundWideScalar and roundNarrowScalar are round() for a whole slice, with the
+// branches a typical tensor never takes turned into selects. They are
+// separate small functions so that the loop's constants stay in registers.
+// The mask on the shift tells the compiler it is below 32, which saves the
+// oversized-shift fix-up.
+
+// roundWideScalar rounds to a format with 8 exponent bits (BF16, TF32): rounding
+// up past MaxFinite lands exactly on the +Inf pattern and Inf stays Inf, so
+// only NaN needs a case.
+func roundWideScalar(dst, src []float32, shift uint32) {
+	s := shift & 31
+	half, mask := uint32(1)<<s>>1-1, uint32(1)<<s-1
+	dst = dst[:len(src)]
 	for i, x := range src {
-		dst[i] = math.Float32frombits(r.round(math.Float32bits(x)))
+		b := math.Float32bits(x)
+		sign := b & 0x80000000
+		a := b ^ sign
+		n := (a + half + (a >> s & 1)) &^ mask
+		if a > 0x7F800000 {
+			n = (a | 0x00400000) &^ mask
+		}
+		dst[i] = math.Float32frombits(sign | n)
+	}
+}
+
+// roundNarrowScalar rounds to a format with fewer than 8 exponent bits.
+func roundNarrowScalar(dst, src []float32, r *rounder) {
+	s := r.shift & 31
+	half, mask := uint32(1)<<s>>1-1, uint32(1)<<s-1
+	minNormal, maxBits, ovf, magic := r.minNormal, r.maxBits, r.ovf, r.magic
+	dst = dst[:len(src)]
+	for i, x := range src {
+		b := math.Float32bits(x)
+		sign := b & 0x80000000
+		a := b ^ sign
+		n := (a + half + (a >> s & 1)) &^ mask
+		if a < minNormal {
+			n = math.Float32bits(float32(math.Float32frombits(a)+magic) - magic)
+		}
+		if n > maxBits {
+			n = ovf // also ±Inf in: +Inf bits exceed any MaxFinite
+		}
+		if a > 0x7F800000 {
+			n = (a | 0x00400000) &^ mask
+		}
+		dst[i] = math.Float32frombits(sign | n)
 	}
 }
 
