@@ -83,7 +83,8 @@ func (f Fixed) Decode(raw int64) float64 { return math.Ldexp(float64(raw), -f.Fr
 func (f Fixed) sat(v int64) int64 { return min(max(v, f.MinRaw()), f.MaxRaw()) }
 
 // Add returns a+b saturated to [MinRaw, MaxRaw]. Operands are raw integers
-// of f; operands outside the range are clamped first.
+// of f; operands outside the range are clamped first. An invalid format
+// gives 0.
 func (f Fixed) Add(a, b int64) int64 {
 	a, b = f.sat(a), f.sat(b)
 	s := a + b
@@ -101,7 +102,7 @@ func (f Fixed) Add(a, b int64) int64 {
 // Mul returns the product a·b of two raw integers of f: the exact product
 // has 2b fraction bits; it is rounded back to b fraction bits, to nearest
 // with ties to even, then saturated to [MinRaw, MaxRaw]. Operands outside
-// the range are clamped first.
+// the range are clamped first. An invalid format gives 0.
 func (f Fixed) Mul(a, b int64) int64 {
 	if f.Validate() != nil {
 		return 0

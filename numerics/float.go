@@ -3,6 +3,7 @@ package numerics
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Format is a binary floating-point format with a sign bit, ExpBits exponent
@@ -43,11 +44,16 @@ var (
 // Formats returns the predefined formats, widest first, in a new slice.
 func Formats() []Format { return []Format{FP32, TF32, BF16, FP16, FP8E5M2, FP8E4M3} }
 
-// FormatByName returns the predefined format with the given Name ("FP32",
-// "FP16", "BF16", "TF32", "FP8E4M3", "FP8E5M2"; case-sensitive).
+// FormatByName returns the predefined format with the given name. Case,
+// '_', '-' and spaces are ignored, and the 8-bit formats may drop the "FP8"
+// prefix: "bf16", "FP8E4M3", "fp8_e5m2" and "E4M3" all resolve.
 func FormatByName(name string) (Format, error) {
+	key := strings.ToUpper(strings.NewReplacer("_", "", "-", "", " ", "").Replace(name))
+	if strings.HasPrefix(key, "E") {
+		key = "FP8" + key
+	}
 	for _, f := range Formats() {
-		if f.Name == name {
+		if f.Name == key {
 			return f, nil
 		}
 	}

@@ -62,8 +62,16 @@ func TestFormatValidate(t *testing.T) {
 	if _, err := FormatByName("FP9"); !errors.Is(err, ErrFormat) {
 		t.Errorf("FormatByName(FP9) error %v", err)
 	}
-	if f, err := FormatByName("BF16"); err != nil || f != BF16 {
-		t.Errorf("FormatByName(BF16) = %v, %v", f, err)
+	for _, c := range []struct {
+		name string
+		want Format
+	}{
+		{"BF16", BF16}, {"bf16", BF16}, {"FP32", FP32}, {"tf32", TF32}, {"fp16", FP16},
+		{"FP8E4M3", FP8E4M3}, {"fp8_e4m3", FP8E4M3}, {"E4M3", FP8E4M3}, {"e5m2", FP8E5M2}, {"FP8-E5M2", FP8E5M2},
+	} {
+		if f, err := FormatByName(c.name); err != nil || f != c.want {
+			t.Errorf("FormatByName(%q) = %v, %v", c.name, f, err)
+		}
 	}
 }
 
@@ -307,4 +315,12 @@ func TestInvalidFormat(t *testing.T) {
 		}()
 		RoundSlice(make([]float32, 2), make([]float32, 3), BF16)
 	}()
+}
+
+func TestClassString(t *testing.T) {
+	for c, want := range []string{"zero", "subnormal", "normal", "infinity", "NaN", "Class(5)"} {
+		if got := Class(c).String(); got != want {
+			t.Errorf("Class(%d) = %q, want %q", c, got, want)
+		}
+	}
 }
