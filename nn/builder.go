@@ -104,9 +104,6 @@ func (b *Builder) Quantize(name string, q fakequant.Quantizer, x *G.Node) (*G.No
 	if q == nil {
 		return x, nil
 	}
-	if b.dt != tensor.Float32 {
-		return nil, fmt.Errorf("nn: quantizer %s: quantized graphs are float32 only, not %v", name, b.dt)
-	}
 	y, err := q.Apply(binder{b, name}, x)
 	if err != nil {
 		return nil, fmt.Errorf("nn: quantizer %s: %w", name, err)

@@ -24,9 +24,9 @@ type LayerInfo struct {
 	ReLU bool
 	// Weight (WeightShape: (O, I) or (O, I, kh, kw); (C) scale for a batch
 	// norm) and Bias (len O) are float copies, folded for "convbn".
-	Weight      []float32
-	WeightShape []int
-	Bias        []float32
+	Weight                   []float32
+	WeightShape              []int
+	Bias                     []float32
 	WeightQ, InputQ, OutputQ NamedQuantizer
 }
 

@@ -412,8 +412,8 @@ func bnFactorNode(gamma, rv *G.Node, bn *BatchNorm2d) (*G.Node, error) {
 // ConvBn so that the activation quantizer sits after it.
 type ReLU struct{ LayerName string }
 
-func (r *ReLU) Name() string                  { return r.LayerName }
-func (r *ReLU) Params() []*Param              { return nil }
+func (r *ReLU) Name() string                 { return r.LayerName }
+func (r *ReLU) Params() []*Param             { return nil }
 func (r *ReLU) Quantizers() []NamedQuantizer { return nil }
 func (r *ReLU) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	y, err := G.Rectify(x)
@@ -428,12 +428,12 @@ func (r *ReLU) describe() LayerInfo { return LayerInfo{Name: r.LayerName, Kind: 
 // MaxPool2d is max pooling over square windows. It keeps the quantization
 // grid of its input, so the next layer's input quantizer is its input's.
 type MaxPool2d struct {
-	LayerName            string
+	LayerName               string
 	Kernel, Stride, Padding int
 }
 
-func (p *MaxPool2d) Name() string                  { return p.LayerName }
-func (p *MaxPool2d) Params() []*Param              { return nil }
+func (p *MaxPool2d) Name() string                 { return p.LayerName }
+func (p *MaxPool2d) Params() []*Param             { return nil }
 func (p *MaxPool2d) Quantizers() []NamedQuantizer { return nil }
 func (p *MaxPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	s := p.Stride
@@ -463,15 +463,15 @@ type AvgPool2d struct {
 	Kernel, Stride, Padding int
 }
 
-func (p *AvgPool2d) Name() string                  { return p.LayerName }
-func (p *AvgPool2d) Params() []*Param              { return nil }
+func (p *AvgPool2d) Name() string                 { return p.LayerName }
+func (p *AvgPool2d) Params() []*Param             { return nil }
 func (p *AvgPool2d) Quantizers() []NamedQuantizer { return nil }
 func (p *AvgPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	s := p.Stride
 	if s == 0 {
 		s = p.Kernel
 	}
-	y, err := G.AveragePool2D(x, tensor.Shape{p.Kernel, p.Kernel}, []int{p.Padding, p.Padding}, []int{s, s})
+	y, err := avgPoolNode(x, p.Kernel, s, p.Padding)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
 	}
@@ -490,8 +490,8 @@ func (p *AvgPool2d) describe() LayerInfo {
 // Flatten reshapes (N, ...) to (N, prod(...)).
 type Flatten struct{ LayerName string }
 
-func (f *Flatten) Name() string                  { return f.LayerName }
-func (f *Flatten) Params() []*Param              { return nil }
+func (f *Flatten) Name() string                 { return f.LayerName }
+func (f *Flatten) Params() []*Param             { return nil }
 func (f *Flatten) Quantizers() []NamedQuantizer { return nil }
 func (f *Flatten) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	s := x.Shape()
@@ -522,8 +522,8 @@ func NewDropout(name string, p float64, rng *rand.Rand) *Dropout {
 	return &Dropout{LayerName: name, P: p, rng: rand.New(rand.NewSource(rng.Int63()))}
 }
 
-func (d *Dropout) Name() string                  { return d.LayerName }
-func (d *Dropout) Params() []*Param              { return nil }
+func (d *Dropout) Name() string                 { return d.LayerName }
+func (d *Dropout) Params() []*Param             { return nil }
 func (d *Dropout) Quantizers() []NamedQuantizer { return nil }
 
 // dropoutMask is a train-graph mask input, refilled before every step.

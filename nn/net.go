@@ -20,6 +20,10 @@ type CompileConfig struct {
 	// DType is tensor.Float32 (the default when nil) or tensor.Float64 for
 	// gradient checks; the module's Params must have it.
 	DType tensor.Dtype
+
+	// inputGrad makes the training graph compute the gradient of the loss
+	// with respect to the input (gradient checks).
+	inputGrad bool
 }
 
 // Net is a module compiled into a training graph and an evaluation graph
@@ -38,6 +42,7 @@ type Net struct {
 	dropouts  []*dropoutMask
 	records   []layerRecord
 	logits    []float64 // scratch for Step's accuracy
+	xgrad     *tensor.Dense
 }
 
 // graphRun is one compiled graph with its machine and bound input tensors.
@@ -136,9 +141,18 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 			wrt = append(wrt, node)
 			ps = append(ps, p)
 		}
+		if cfg.inputGrad {
+			wrt = append(wrt, x)
+		}
 		grads, err := G.Grad(loss, wrt...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("nn: Compile: gradients: %w", err)
+		}
+		if cfg.inputGrad {
+			n.xgrad = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
+			v := G.Value(n.xgrad)
+			G.Read(grads[len(grads)-1], &v)
+			grads = grads[:len(grads)-1]
 		}
 		for i, gn := range grads {
 			p := ps[i]
@@ -321,20 +335,10 @@ func (n *Net) Step(x []float32, labels []int) (loss float32, correct int, err er
 			d[i*k+l] = 1
 		}
 	}
-	for _, m := range n.dropouts {
-		m.refill()
-	}
-	n.setObserving(false, false)
-	if err := r.run(); err != nil {
+	l64, err := n.step(true)
+	loss = float32(l64)
+	if err != nil {
 		return 0, 0, err
-	}
-	switch v := r.loss.(type) {
-	case *G.F32:
-		loss = float32(*v)
-	case *G.F64:
-		loss = float32(*v)
-	default:
-		return 0, 0, fmt.Errorf("nn: loss is %T", r.loss)
 	}
 	lg := n.logitsF64(r)
 	for i, l := range labels {
@@ -346,6 +350,27 @@ func (n *Net) Step(x []float32, labels []int) (loss float32, correct int, err er
 		return loss, correct, fmt.Errorf("nn: loss is %g", loss)
 	}
 	return loss, correct, nil
+}
+
+// step runs the training graph on the loaded batch and one-hot labels and
+// returns the loss in full precision.
+func (n *Net) step(refillDropout bool) (float64, error) {
+	if refillDropout {
+		for _, m := range n.dropouts {
+			m.refill()
+		}
+	}
+	n.setObserving(false, false)
+	if err := n.train.run(); err != nil {
+		return 0, err
+	}
+	switch v := n.train.loss.(type) {
+	case *G.F32:
+		return float64(*v), nil
+	case *G.F64:
+		return float64(*v), nil
+	}
+	return 0, fmt.Errorf("nn: loss is %T", n.train.loss)
 }
 
 func (n *Net) logitsF64(r *graphRun) []float64 {

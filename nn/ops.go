@@ -177,8 +177,14 @@ func biasNode(x, b *G.Node, axis int) (*G.Node, error) {
 	dt := x.Dtype()
 	op := &fnOp{name: "bias", dt: dt, outShape: s, diff: []bool{true, true}}
 	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-		return dispatch(dt, func() error { chanBias(data[float32](o), data[float32](v[0]), data[float32](v[1]), outer, c, inner); return nil },
-			func() error { chanBias(data[float64](o), data[float64](v[0]), data[float64](v[1]), outer, c, inner); return nil })
+		return dispatch(dt, func() error {
+			chanBias(data[float32](o), data[float32](v[0]), data[float32](v[1]), outer, c, inner)
+			return nil
+		},
+			func() error {
+				chanBias(data[float64](o), data[float64](v[0]), data[float64](v[1]), outer, c, inner)
+				return nil
+			})
 	}
 	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		gb, err := channelSum(grad, axis)
@@ -456,6 +462,91 @@ func bnBwd[T float](dxT *tensor.Dense, v []*tensor.Dense, batch bool, mean, istd
 					dd[i] = T(g / m * (m*float64(ds[i]) - sdy - xh*sdyx))
 				} else {
 					dd[i] = T(g * float64(ds[i]))
+				}
+			}
+		}
+	}
+}
+
+// avgPoolNode averages k×k windows of an NCHW tensor with stride s and zero
+// padding p counted in the divisor (PyTorch's count_include_pad default).
+// gorgonia's AveragePool2D has a wrong gradient in v0.9.18 (the sign of the
+// weight gradient comes out flipped in our checks), hence this op.
+func avgPoolNode(x *G.Node, k, s, p int) (*G.Node, error) {
+	sh := x.Shape().Clone()
+	if len(sh) != 4 {
+		return nil, fmt.Errorf("nn: avgpool input %v, want NCHW", sh)
+	}
+	n, c, h, w := sh[0], sh[1], sh[2], sh[3]
+	oh, ow := (h+2*p-k)/s+1, (w+2*p-k)/s+1
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("nn: avgpool window %d does not fit input %v", k, sh)
+	}
+	dt := x.Dtype()
+	geo := poolGeo{nc: n * c, h: h, w: w, oh: oh, ow: ow, k: k, s: s, p: p}
+	op := &fnOp{name: "avgpool", dt: dt, outShape: tensor.Shape{n, c, oh, ow}, diff: []bool{true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error { avgFwd(data[float32](o), data[float32](v[0]), geo); return nil },
+			func() error { avgFwd(data[float64](o), data[float64](v[0]), geo); return nil })
+	}
+	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		g := &fnOp{name: "avgpool.dx", dt: dt, outShape: sh}
+		g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+			return dispatch(dt, func() error { avgBwd(data[float32](o), data[float32](v[0]), geo); return nil },
+				func() error { avgBwd(data[float64](o), data[float64](v[0]), geo); return nil })
+		}
+		gx, err := apply(g, grad)
+		return G.Nodes{gx}, err
+	}
+	return apply(op, x)
+}
+
+type poolGeo struct{ nc, h, w, oh, ow, k, s, p int }
+
+func avgFwd[T float](y, x []T, g poolGeo) {
+	inv := 1 / T(g.k*g.k)
+	for m := 0; m < g.nc; m++ {
+		xs, ys := x[m*g.h*g.w:(m+1)*g.h*g.w], y[m*g.oh*g.ow:(m+1)*g.oh*g.ow]
+		for i := 0; i < g.oh; i++ {
+			for j := 0; j < g.ow; j++ {
+				var sum T
+				for a := 0; a < g.k; a++ {
+					r := i*g.s - g.p + a
+					if r < 0 || r >= g.h {
+						continue
+					}
+					for b := 0; b < g.k; b++ {
+						c := j*g.s - g.p + b
+						if c >= 0 && c < g.w {
+							sum += xs[r*g.w+c]
+						}
+					}
+				}
+				ys[i*g.ow+j] = sum * inv
+			}
+		}
+	}
+}
+
+func avgBwd[T float](dx, dy []T, g poolGeo) {
+	clear(dx)
+	inv := 1 / T(g.k*g.k)
+	for m := 0; m < g.nc; m++ {
+		xs, ys := dx[m*g.h*g.w:(m+1)*g.h*g.w], dy[m*g.oh*g.ow:(m+1)*g.oh*g.ow]
+		for i := 0; i < g.oh; i++ {
+			for j := 0; j < g.ow; j++ {
+				d := ys[i*g.ow+j] * inv
+				for a := 0; a < g.k; a++ {
+					r := i*g.s - g.p + a
+					if r < 0 || r >= g.h {
+						continue
+					}
+					for b := 0; b < g.k; b++ {
+						c := j*g.s - g.p + b
+						if c >= 0 && c < g.w {
+							xs[r*g.w+c] += d
+						}
+					}
 				}
 			}
 		}

@@ -45,7 +45,7 @@ type stubQuantizer struct {
 	observing, enabled bool
 }
 
-func (q *stubQuantizer) String() string { return q.s.String() + " " + q.kind }
+func (q *stubQuantizer) String() string       { return q.s.String() + " " + q.kind }
 func (q *stubQuantizer) SetObserving(on bool) { q.observing = on }
 func (q *stubQuantizer) SetEnabled(on bool)   { q.enabled = on }
 
