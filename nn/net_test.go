@@ -295,6 +295,7 @@ func TestSaveLoadAndErrors(t *testing.T) {
 func TestStepDecreasesLossAndKeepsWeights(t *testing.T) {
 	for _, test := range []struct{ model, spec string }{
 		{"lenet5", "fp32"}, {"lenet5", "w8a8"}, {"lenet300", "w4a8"}, {"vgg-small", "w8a8"},
+		{"lenet5", "w4a8,method=lsq"}, {"lenet300", "w4a8,method=pot"},
 	} {
 		n := compileModel(t, test.model, test.spec, 1, 16)
 		rng := rand.New(rand.NewSource(2))

@@ -71,13 +71,13 @@ func TestOverrides(t *testing.T) {
 	}
 	seq := m.(*Model).Body
 	conv1, fc1, fc2 := seq.Layers[0].(*Conv2d), seq.Layers[5].(*Linear), seq.Layers[6].(*Linear)
-	if s := conv1.WQ.(*stubQuantizer).s; s.Bits != 4 || s.Granularity != fakequant.PerTensor {
+	if s := conv1.WQ.(*fakequant.Affine).Observer().Scheme(); s.Bits != 4 || s.Granularity != fakequant.PerTensor {
 		t.Errorf("conv1 weight scheme %v", s)
 	}
 	if fc1.WQ != nil || fc1.AQ != nil {
 		t.Error("fc1 should stay float")
 	}
-	if s := fc2.WQ.(*stubQuantizer).s; s.Bits != 2 || s.Granularity != fakequant.PerChannel {
+	if s := fc2.WQ.(*fakequant.Affine).Observer().Scheme(); s.Bits != 2 || s.Granularity != fakequant.PerChannel {
 		t.Errorf("fc2 weight scheme %v", s)
 	}
 	for _, test := range []struct{ json, want string }{
@@ -93,6 +93,26 @@ func TestOverrides(t *testing.T) {
 		}
 		if !errors.Is(err, ErrQuantSpec) || !strings.Contains(err.Error(), test.want) {
 			t.Errorf("%s: got %v, want ErrQuantSpec with %q", test.json, err, test.want)
+		}
+	}
+}
+
+func TestLSQParamsRegistered(t *testing.T) {
+	n := compileModel(t, "lenet5", "w4a8,method=lsq", 1, 2)
+	defer n.Close()
+	found := map[string]bool{}
+	for _, p := range n.Params() {
+		if found[p.Name] {
+			t.Errorf("duplicate param %s", p.Name)
+		}
+		found[p.Name] = true
+		if strings.HasSuffix(p.Name, ".scale") && (!p.Trainable || p.Decay || p.Grad == nil) {
+			t.Errorf("%s: trainable %v decay %v", p.Name, p.Trainable, p.Decay)
+		}
+	}
+	for _, name := range []string{"input.scale", "conv1.weight.scale", "conv1.act.scale", "conv1.act.zero_point", "fc2.weight.scale"} {
+		if !found[name] {
+			t.Errorf("no param %s", name)
 		}
 	}
 }
