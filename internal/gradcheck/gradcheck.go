@@ -34,6 +34,9 @@ type Options struct {
 	Step   float64 // central-difference step h; default 1e-6
 	AbsTol float64 // default 1e-6
 	RelTol float64 // default 1e-5
+	// MaxPerParam limits how many elements of each Param are checked, spread
+	// evenly over it (big layers); 0 checks all.
+	MaxPerParam int
 }
 
 func (o Options) withDefaults() Options {
@@ -101,7 +104,11 @@ func Check(f func() (float64, error), params []Param, o Options) (Result, error)
 		if len(p.Grad) != len(p.Value) {
 			return r, fmt.Errorf("gradcheck: %s has %d values but %d gradients", p.Name, len(p.Value), len(p.Grad))
 		}
-		for i := range p.Value {
+		stride := 1
+		if o.MaxPerParam > 0 && len(p.Value) > o.MaxPerParam {
+			stride = (len(p.Value) + o.MaxPerParam - 1) / o.MaxPerParam
+		}
+		for i := 0; i < len(p.Value); i += stride {
 			v := p.Value[i]
 			p.Value[i] = v + o.Step
 			fp, err := f()
