@@ -1,0 +1,77 @@
+package fakequant
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Quantize a range onto uint8 and fake-quantize a few values with it.
+func ExampleFakeQuantize() {
+	s := QScheme{Bits: 8} // uint8 affine, per tensor
+	p, err := QParamsFromRange(s, []float32{-1}, []float32{3})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("S = %.6f, Z = %d\n", p.Scale[0], p.ZeroPoint[0])
+
+	x := []float32{-1.5, -0.5, 0, 0.7, 3.2}
+	y := make([]float32, len(x))
+	mask := make([]bool, len(x)) // where the straight-through gradient passes
+	if err := FakeQuantize(y, mask, x, p, []int{len(x)}); err != nil {
+		panic(err)
+	}
+	for i := range x {
+		fmt.Printf("%5.2f → %.6f %v\n", x[i], y[i], mask[i])
+	}
+	// Output:
+	// S = 0.015686, Z = 64
+	// -1.50 → -1.003922 false
+	// -0.50 → -0.501961 true
+	//  0.00 → 0.000000 true
+	//  0.70 → 0.705882 true
+	//  3.20 → 2.996078 false
+}
+
+// Build an Affine quantizer and apply it in a gorgonia graph. The observer
+// here is this package's test min-max observer; real code takes one from
+// package observers.
+func ExampleNewAffine() {
+	obs := newObs(QScheme{Bits: 4, Signed: true, Symmetric: true}) // int4 symmetric
+	q, err := NewAffine(obs)
+	if err != nil {
+		panic(err)
+	}
+	g := G.NewGraph()
+	xv := tensor.New(tensor.WithShape(4), tensor.WithBacking([]float32{-1, 0.3, 0.5, 0.875}))
+	x := G.NewTensor(g, tensor.Float32, 1, G.WithShape(4), G.WithValue(xv), G.WithName("x"))
+	y, err := q.Apply(nil, x) // nil Binder: Affine learns nothing
+	if err != nil {
+		panic(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil { // training step: observes x, then fake-quantizes
+		panic(err)
+	}
+	p, _ := q.QParams()
+	fmt.Println(q)
+	fmt.Printf("S = %g\n", p.Scale[0])
+	// -1/S is -7.5 exactly, but like PyTorch the kernel multiplies by
+	// float32(1/S) = 7.4999996, so -1 rounds to code -7, not to -8.
+	fmt.Printf("%.4f\n", y.Value().Data())
+
+	q.SetObserving(false) // evaluation: range frozen, same graph
+	m.Reset()
+	copy(xv.Data().([]float32), []float32{-4, 0.1, 0.2, 4})
+	if err := m.RunAll(); err != nil {
+		panic(err)
+	}
+	fmt.Printf("%.4f\n", y.Value().Data())
+	// Output:
+	// int4 sym per-tensor minmax
+	// S = 0.13333334
+	// [-0.9333 0.2667 0.5333 0.9333]
+	// [-1.0667 0.1333 0.1333 0.9333]
+}

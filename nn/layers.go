@@ -1,0 +1,661 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+
+	"github.com/qatgo/qatgo/fakequant"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Linear is y = x·Wᵀ + b with W stored (out, in) as PyTorch does (per-channel
+// weight quantization along axis 0), optionally followed by a fused ReLU.
+// WQ fake-quantizes the weight, AQ the output (after the ReLU when fused).
+type Linear struct {
+	LayerName    string
+	In, Out      int
+	Weight, Bias *Param // Bias may be nil
+	ReLU         bool
+	WQ, AQ       fakequant.Quantizer
+}
+
+// NewLinear returns a Linear layer initialised like PyTorch's nn.Linear.
+func NewLinear(name string, in, out int, bias bool, rng *rand.Rand) *Linear {
+	l := &Linear{LayerName: name, In: in, Out: out, Weight: newParam(name+".weight", true, true, out, in)}
+	if bias {
+		l.Bias = newParam(name+".bias", true, false, out)
+	}
+	kaimingUniform(rng, l.Weight, l.Bias, in)
+	return l
+}
+
+func (l *Linear) Name() string     { return l.LayerName }
+func (l *Linear) Params() []*Param { return nonNil(l.Weight, l.Bias) }
+func (l *Linear) Quantizers() []NamedQuantizer {
+	return namedQ(l.LayerName, l.WQ, l.AQ)
+}
+
+func (l *Linear) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	if x.Dims() != 2 || x.Shape()[1] != l.In {
+		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d)", l.LayerName, x.Shape(), l.In)
+	}
+	inQ := b.cur
+	w, err := b.Quantize(l.LayerName+".weight", l.WQ, b.Node(l.Weight))
+	if err != nil {
+		return nil, err
+	}
+	var bias *G.Node
+	if l.Bias != nil {
+		bias = b.Node(l.Bias)
+	}
+	y, err := linearNode(x, w, bias)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", l.LayerName, err)
+	}
+	y, err = b.actOut(l.LayerName, l.ReLU, l.AQ, y)
+	if err != nil {
+		return nil, err
+	}
+	b.record(l, x.Shape(), y.Shape(), inQ)
+	return y, nil
+}
+
+func (l *Linear) describe() LayerInfo {
+	li := LayerInfo{Name: l.LayerName, Kind: "linear", InChannels: l.In, OutChannels: l.Out, ReLU: l.ReLU,
+		Weight: l.Weight.Float32s(), WeightShape: []int{l.Out, l.In}, Bias: make([]float32, l.Out)}
+	if l.Bias != nil {
+		li.Bias = l.Bias.Float32s()
+	}
+	li.WeightQ, li.OutputQ = nq(l.LayerName+".weight", l.WQ), nq(l.LayerName+".act", l.AQ)
+	return li
+}
+
+// actOut applies the fused ReLU and the output quantizer, and records that
+// the tensor is now on that quantizer's grid (or float when there is none).
+func (b *Builder) actOut(name string, relu bool, aq fakequant.Quantizer, y *G.Node) (*G.Node, error) {
+	var err error
+	if relu {
+		if y, err = G.Rectify(y); err != nil {
+			return nil, fmt.Errorf("nn: %s: relu: %w", name, err)
+		}
+	}
+	if y, err = b.Quantize(name+".act", aq, y); err != nil {
+		return nil, err
+	}
+	b.cur = nq(name+".act", aq)
+	return y, nil
+}
+
+// Conv2d is a 2-D convolution on NCHW tensors with weight (O, I, kh, kw),
+// groups = 1, optionally followed by a fused ReLU.
+type Conv2d struct {
+	LayerName               string
+	InC, OutC               int
+	Kernel, Stride, Padding [2]int
+	Dilation                [2]int
+	Weight, Bias            *Param // Bias may be nil
+	ReLU                    bool
+	WQ, AQ                  fakequant.Quantizer
+}
+
+// ConvOpts are the geometry options of a convolution; zero values mean
+// stride 1, padding 0, dilation 1.
+type ConvOpts struct {
+	Stride, Padding, Dilation int
+	NoBias                    bool
+}
+
+func (o ConvOpts) norm() ConvOpts {
+	if o.Stride == 0 {
+		o.Stride = 1
+	}
+	if o.Dilation == 0 {
+		o.Dilation = 1
+	}
+	return o
+}
+
+// NewConv2d returns a square-kernel convolution initialised like PyTorch's
+// nn.Conv2d.
+func NewConv2d(name string, inC, outC, k int, o ConvOpts, rng *rand.Rand) *Conv2d {
+	o = o.norm()
+	c := &Conv2d{LayerName: name, InC: inC, OutC: outC, Kernel: [2]int{k, k}, Stride: [2]int{o.Stride, o.Stride},
+		Padding: [2]int{o.Padding, o.Padding}, Dilation: [2]int{o.Dilation, o.Dilation},
+		Weight: newParam(name+".weight", true, true, outC, inC, k, k)}
+	if !o.NoBias {
+		c.Bias = newParam(name+".bias", true, false, outC)
+	}
+	kaimingUniform(rng, c.Weight, c.Bias, inC*k*k)
+	return c
+}
+
+func (c *Conv2d) Name() string     { return c.LayerName }
+func (c *Conv2d) Params() []*Param { return nonNil(c.Weight, c.Bias) }
+func (c *Conv2d) Quantizers() []NamedQuantizer {
+	return namedQ(c.LayerName, c.WQ, c.AQ)
+}
+
+func (c *Conv2d) checkInput(x *G.Node) error {
+	if x.Dims() != 4 || x.Shape()[1] != c.InC {
+		return fmt.Errorf("nn: %s: input shape %v, want (N, %d, H, W)", c.LayerName, x.Shape(), c.InC)
+	}
+	return nil
+}
+
+// conv adds the bare convolution of x with weight node w.
+func (c *Conv2d) conv(b *Builder, x, w *G.Node) (*G.Node, error) {
+	y, err := G.Conv2d(x, w, tensor.Shape{c.Kernel[0], c.Kernel[1]}, c.Padding[:], c.Stride[:], c.Dilation[:])
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+	}
+	return y, nil
+}
+
+func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	if err := c.checkInput(x); err != nil {
+		return nil, err
+	}
+	inQ := b.cur
+	w, err := b.Quantize(c.LayerName+".weight", c.WQ, b.Node(c.Weight))
+	if err != nil {
+		return nil, err
+	}
+	y, err := c.conv(b, x, w)
+	if err != nil {
+		return nil, err
+	}
+	if c.Bias != nil {
+		if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+	}
+	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
+		return nil, err
+	}
+	b.record(c, x.Shape(), y.Shape(), inQ)
+	return y, nil
+}
+
+func (c *Conv2d) geometry(kind string) LayerInfo {
+	return LayerInfo{Name: c.LayerName, Kind: kind, InChannels: c.InC, OutChannels: c.OutC, Kernel: c.Kernel,
+		Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, ReLU: c.ReLU,
+		WeightShape: []int{c.OutC, c.InC, c.Kernel[0], c.Kernel[1]},
+		WeightQ:     nq(c.LayerName+".weight", c.WQ), OutputQ: nq(c.LayerName+".act", c.AQ)}
+}
+
+func (c *Conv2d) describe() LayerInfo {
+	li := c.geometry("conv2d")
+	li.Weight = c.Weight.Float32s()
+	li.Bias = make([]float32, c.OutC)
+	if c.Bias != nil {
+		li.Bias = c.Bias.Float32s()
+	}
+	return li
+}
+
+// BatchNorm2d normalises each channel of an NCHW tensor: batch statistics
+// and a running-statistics update (momentum 0.1, unbiased running variance,
+// as PyTorch) in the training graph, running statistics in the evaluation
+// graph and when frozen.
+type BatchNorm2d struct {
+	LayerName                            string
+	C                                    int
+	Gamma, Beta, RunningMean, RunningVar *Param
+	Eps, Momentum                        float64
+	st                                   *bnState
+}
+
+// NewBatchNorm2d returns a batch norm with γ = 1, β = 0, running mean 0 and
+// running variance 1, eps 1e-5 and momentum 0.1 (PyTorch's defaults).
+func NewBatchNorm2d(name string, c int) *BatchNorm2d {
+	bn := &BatchNorm2d{LayerName: name, C: c, Eps: 1e-5, Momentum: 0.1,
+		Gamma: newParam(name+".weight", true, false, c), Beta: newParam(name+".bias", true, false, c),
+		RunningMean: newParam(name+".running_mean", false, false, c), RunningVar: newParam(name+".running_var", false, false, c)}
+	bn.Gamma.fill(1)
+	bn.RunningVar.fill(1)
+	bn.st = &bnState{runMean: bn.RunningMean, runVar: bn.RunningVar, momentum: bn.Momentum, eps: bn.Eps}
+	return bn
+}
+
+func (bn *BatchNorm2d) Name() string { return bn.LayerName }
+func (bn *BatchNorm2d) Params() []*Param {
+	return []*Param{bn.Gamma, bn.Beta, bn.RunningMean, bn.RunningVar}
+}
+func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
+
+func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
+	bn.st.momentum, bn.st.eps = bn.Momentum, bn.Eps
+	if x.Dims() < 2 || x.Shape()[1] != bn.C {
+		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d, ...)", bn.LayerName, x.Shape(), bn.C)
+	}
+	y, err := bnNode(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", bn.LayerName, err)
+	}
+	if b.mode == Train {
+		b.bns = append(b.bns, bn.st)
+	}
+	return y, nil
+}
+
+func (bn *BatchNorm2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	inQ := b.cur
+	y, err := bn.node(b, x)
+	if err != nil {
+		return nil, err
+	}
+	b.cur = NamedQuantizer{}
+	b.record(bn, x.Shape(), y.Shape(), inQ)
+	return y, nil
+}
+
+// factor returns γ/√(running_var+ε) and β − running_mean·γ/√(running_var+ε).
+func (bn *BatchNorm2d) factor() (scale, shift []float64) {
+	g, be, m, v := bn.Gamma.Float32s(), bn.Beta.Float32s(), bn.RunningMean.Float32s(), bn.RunningVar.Float32s()
+	scale, shift = make([]float64, bn.C), make([]float64, bn.C)
+	for i := range scale {
+		scale[i] = float64(g[i]) / math.Sqrt(float64(v[i])+bn.Eps)
+		shift[i] = float64(be[i]) - float64(m[i])*scale[i]
+	}
+	return scale, shift
+}
+
+func (bn *BatchNorm2d) describe() LayerInfo {
+	s, sh := bn.factor()
+	li := LayerInfo{Name: bn.LayerName, Kind: "batchnorm2d", InChannels: bn.C, OutChannels: bn.C,
+		Weight: make([]float32, bn.C), WeightShape: []int{bn.C}, Bias: make([]float32, bn.C)}
+	for i := range s {
+		li.Weight[i], li.Bias[i] = float32(s[i]), float32(sh[i])
+	}
+	return li
+}
+
+// ConvBn is a convolution followed by a batch norm, trained with BN folding
+// as PyTorch's intrinsic/qat ConvBn2d: the weight is scaled by
+// γ/√(running_var+ε), fake-quantized, convolved, the output divided back by
+// the factor (plus the conv bias), then normalised by the batch norm (batch
+// statistics in training, running ones in evaluation or when frozen), an
+// optional fused ReLU, and the output quantizer. In evaluation this is
+// exactly the folded convolution. Without a weight quantizer the factor
+// cancels and is skipped.
+type ConvBn struct {
+	Conv *Conv2d
+	BN   *BatchNorm2d
+}
+
+// NewConvBn returns a ConvBn without conv bias (a bias before a batch norm is
+// redundant), initialised like PyTorch's modules.
+func NewConvBn(name string, inC, outC, k int, o ConvOpts, rng *rand.Rand) *ConvBn {
+	o.NoBias = true
+	return &ConvBn{Conv: NewConv2d(name, inC, outC, k, o, rng), BN: NewBatchNorm2d(name+".bn", outC)}
+}
+
+func (cb *ConvBn) Name() string { return cb.Conv.LayerName }
+func (cb *ConvBn) Params() []*Param {
+	return append(cb.Conv.Params(), cb.BN.Params()...)
+}
+func (cb *ConvBn) Quantizers() []NamedQuantizer { return cb.Conv.Quantizers() }
+
+func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	c := cb.Conv
+	if err := c.checkInput(x); err != nil {
+		return nil, err
+	}
+	inQ := b.cur
+	var y *G.Node
+	var err error
+	if c.WQ == nil {
+		if y, err = c.conv(b, x, b.Node(c.Weight)); err != nil {
+			return nil, err
+		}
+	} else {
+		// sf = γ/√(running_var+ε), differentiable in γ.
+		sf, err := bnFactorNode(b.Node(cb.BN.Gamma), b.Node(cb.BN.RunningVar), cb.BN)
+		if err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+		w, err := scaleNode(b.Node(c.Weight), sf, 0, false)
+		if err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+		if w, err = b.Quantize(c.LayerName+".weight", c.WQ, w); err != nil {
+			return nil, err
+		}
+		if y, err = c.conv(b, x, w); err != nil {
+			return nil, err
+		}
+		if y, err = scaleNode(y, sf, 1, true); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+	}
+	if c.Bias != nil {
+		if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+	}
+	if y, err = cb.BN.node(b, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
+		return nil, err
+	}
+	b.record(cb, x.Shape(), y.Shape(), inQ)
+	return y, nil
+}
+
+// describe gives the folded weight W·γ/σ and bias β + (b − μ)·γ/σ with the
+// running statistics: the convolution the integer model computes.
+func (cb *ConvBn) describe() LayerInfo {
+	c := cb.Conv
+	li := c.geometry("convbn")
+	s, sh := cb.BN.factor()
+	w := c.Weight.Float32s()
+	per := len(w) / c.OutC
+	for o := 0; o < c.OutC; o++ {
+		for i := o * per; i < (o+1)*per; i++ {
+			w[i] = float32(float64(w[i]) * s[o])
+		}
+	}
+	li.Weight = w
+	li.Bias = make([]float32, c.OutC)
+	var cbias []float32
+	if c.Bias != nil {
+		cbias = c.Bias.Float32s()
+	}
+	for o := range li.Bias {
+		v := sh[o]
+		if cbias != nil {
+			v += float64(cbias[o]) * s[o]
+		}
+		li.Bias[o] = float32(v)
+	}
+	return li
+}
+
+// bnFactorNode is γ/√(v+ε) with the gradient for γ only (the running
+// variance is a statistic, not a parameter).
+func bnFactorNode(gamma, rv *G.Node, bn *BatchNorm2d) (*G.Node, error) {
+	dt := gamma.Dtype()
+	c := bn.C
+	inv := func(o *tensor.Dense, g, v *tensor.Dense) error {
+		return dispatch(dt, func() error {
+			od, gd, vd := data[float32](o), data[float32](g), data[float32](v)
+			for i := range od {
+				od[i] = float32(float64(gd[i]) / math.Sqrt(float64(vd[i])+bn.Eps))
+			}
+			return nil
+		}, func() error {
+			od, gd, vd := data[float64](o), data[float64](g), data[float64](v)
+			for i := range od {
+				od[i] = gd[i] / math.Sqrt(vd[i]+bn.Eps)
+			}
+			return nil
+		})
+	}
+	op := &fnOp{name: "bnfactor", dt: dt, outShape: tensor.Shape{c}, diff: []bool{true, false}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error { return inv(o, v[0], v[1]) }
+	op.sym = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		g := &fnOp{name: "bnfactor.dg", dt: dt, outShape: tensor.Shape{c}}
+		g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error { return inv(o, v[0], v[1]) }
+		gg, err := apply(g, grad, in[1])
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{gg, nil}, nil
+	}
+	return apply(op, gamma, rv)
+}
+
+// ReLU is max(x, 0). Sequential fuses it into a preceding Linear, Conv2d or
+// ConvBn so that the activation quantizer sits after it.
+type ReLU struct{ LayerName string }
+
+func (r *ReLU) Name() string                 { return r.LayerName }
+func (r *ReLU) Params() []*Param             { return nil }
+func (r *ReLU) Quantizers() []NamedQuantizer { return nil }
+func (r *ReLU) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	y, err := G.Rectify(x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", r.LayerName, err)
+	}
+	b.record(r, x.Shape(), y.Shape(), b.cur)
+	return y, nil
+}
+func (r *ReLU) describe() LayerInfo { return LayerInfo{Name: r.LayerName, Kind: "relu"} }
+
+// MaxPool2d is max pooling over square windows. It keeps the quantization
+// grid of its input, so the next layer's input quantizer is its input's.
+type MaxPool2d struct {
+	LayerName               string
+	Kernel, Stride, Padding int
+}
+
+func (p *MaxPool2d) Name() string                 { return p.LayerName }
+func (p *MaxPool2d) Params() []*Param             { return nil }
+func (p *MaxPool2d) Quantizers() []NamedQuantizer { return nil }
+func (p *MaxPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	s := p.Stride
+	if s == 0 {
+		s = p.Kernel
+	}
+	y, err := G.MaxPool2D(x, tensor.Shape{p.Kernel, p.Kernel}, []int{p.Padding, p.Padding}, []int{s, s})
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
+	}
+	b.record(p, x.Shape(), y.Shape(), b.cur)
+	return y, nil
+}
+func (p *MaxPool2d) describe() LayerInfo {
+	s := p.Stride
+	if s == 0 {
+		s = p.Kernel
+	}
+	return LayerInfo{Name: p.LayerName, Kind: "maxpool2d", Kernel: [2]int{p.Kernel, p.Kernel}, Stride: [2]int{s, s},
+		Padding: [2]int{p.Padding, p.Padding}, Dilation: [2]int{1, 1}}
+}
+
+// AvgPool2d is average pooling over square windows (padding counted as
+// zeros, PyTorch's count_include_pad default).
+type AvgPool2d struct {
+	LayerName               string
+	Kernel, Stride, Padding int
+}
+
+func (p *AvgPool2d) Name() string                 { return p.LayerName }
+func (p *AvgPool2d) Params() []*Param             { return nil }
+func (p *AvgPool2d) Quantizers() []NamedQuantizer { return nil }
+func (p *AvgPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	s := p.Stride
+	if s == 0 {
+		s = p.Kernel
+	}
+	y, err := avgPoolNode(x, p.Kernel, s, p.Padding)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
+	}
+	b.record(p, x.Shape(), y.Shape(), b.cur)
+	return y, nil
+}
+func (p *AvgPool2d) describe() LayerInfo {
+	s := p.Stride
+	if s == 0 {
+		s = p.Kernel
+	}
+	return LayerInfo{Name: p.LayerName, Kind: "avgpool2d", Kernel: [2]int{p.Kernel, p.Kernel}, Stride: [2]int{s, s},
+		Padding: [2]int{p.Padding, p.Padding}, Dilation: [2]int{1, 1}}
+}
+
+// Flatten reshapes (N, ...) to (N, prod(...)).
+type Flatten struct{ LayerName string }
+
+func (f *Flatten) Name() string                 { return f.LayerName }
+func (f *Flatten) Params() []*Param             { return nil }
+func (f *Flatten) Quantizers() []NamedQuantizer { return nil }
+func (f *Flatten) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	if s.Dims() == 2 {
+		return x, nil
+	}
+	y, err := G.Reshape(x, tensor.Shape{s[0], s.TotalSize() / s[0]})
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", f.LayerName, err)
+	}
+	b.record(f, x.Shape(), y.Shape(), b.cur)
+	return y, nil
+}
+func (f *Flatten) describe() LayerInfo { return LayerInfo{Name: f.LayerName, Kind: "flatten"} }
+
+// Dropout zeroes each element with probability P in the training graph and
+// scales the rest by 1/(1−P); it is the identity in the evaluation graph.
+// Masks come from the layer's own generator, seeded from the model's, so a
+// run is reproducible (gorgonia's dropout seeds from the clock).
+type Dropout struct {
+	LayerName string
+	P         float64
+	rng       *rand.Rand
+}
+
+// NewDropout returns a dropout layer seeded from rng.
+func NewDropout(name string, p float64, rng *rand.Rand) *Dropout {
+	return &Dropout{LayerName: name, P: p, rng: rand.New(rand.NewSource(rng.Int63()))}
+}
+
+func (d *Dropout) Name() string                 { return d.LayerName }
+func (d *Dropout) Params() []*Param             { return nil }
+func (d *Dropout) Quantizers() []NamedQuantizer { return nil }
+
+// dropoutMask is a train-graph mask input, refilled before every step.
+type dropoutMask struct {
+	d    *Dropout
+	mask *tensor.Dense
+}
+
+func (m *dropoutMask) refill() {
+	keep := 1 / (1 - m.d.P)
+	switch v := m.mask.Data().(type) {
+	case []float32:
+		for i := range v {
+			v[i] = 0
+			if m.d.rng.Float64() >= m.d.P {
+				v[i] = float32(keep)
+			}
+		}
+	case []float64:
+		for i := range v {
+			v[i] = 0
+			if m.d.rng.Float64() >= m.d.P {
+				v[i] = keep
+			}
+		}
+	}
+}
+
+func (d *Dropout) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	if d.P < 0 || d.P >= 1 {
+		return nil, fmt.Errorf("nn: %s: dropout probability %g not in [0, 1)", d.LayerName, d.P)
+	}
+	b.record(d, x.Shape(), x.Shape(), b.cur)
+	if b.mode == Eval || d.P == 0 {
+		return x, nil
+	}
+	m := &dropoutMask{d: d, mask: tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(b.dt))}
+	m.refill()
+	mn := G.NewTensor(b.g, b.dt, x.Dims(), G.WithShape(x.Shape().Clone()...), G.WithName(d.LayerName+".mask"), G.WithValue(m.mask))
+	y, err := G.HadamardProd(x, mn)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", d.LayerName, err)
+	}
+	b.dropouts = append(b.dropouts, m)
+	return y, nil
+}
+func (d *Dropout) describe() LayerInfo { return LayerInfo{Name: d.LayerName, Kind: "dropout"} }
+
+// Sequential runs its layers in order. NewSequential fuses a ReLU that
+// follows a Linear, Conv2d or ConvBn into that layer.
+type Sequential struct {
+	LayerName string
+	Layers    []Module
+}
+
+// NewSequential returns the layers in sequence, ReLUs fused where possible.
+func NewSequential(name string, layers ...Module) *Sequential {
+	s := &Sequential{LayerName: name}
+	for _, l := range layers {
+		if _, ok := l.(*ReLU); ok && len(s.Layers) > 0 {
+			switch p := s.Layers[len(s.Layers)-1].(type) {
+			case *Linear:
+				if !p.ReLU {
+					p.ReLU = true
+					continue
+				}
+			case *Conv2d:
+				if !p.ReLU {
+					p.ReLU = true
+					continue
+				}
+			case *ConvBn:
+				if !p.Conv.ReLU {
+					p.Conv.ReLU = true
+					continue
+				}
+			}
+		}
+		s.Layers = append(s.Layers, l)
+	}
+	return s
+}
+
+func (s *Sequential) Name() string { return s.LayerName }
+func (s *Sequential) Params() []*Param {
+	var ps []*Param
+	for _, l := range s.Layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+func (s *Sequential) Quantizers() []NamedQuantizer {
+	var qs []NamedQuantizer
+	for _, l := range s.Layers {
+		qs = append(qs, l.Quantizers()...)
+	}
+	return qs
+}
+func (s *Sequential) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	var err error
+	for _, l := range s.Layers {
+		if x, err = l.Build(b, x); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+func nonNil(ps ...*Param) []*Param {
+	var out []*Param
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func nq(name string, q fakequant.Quantizer) NamedQuantizer {
+	if q == nil {
+		return NamedQuantizer{}
+	}
+	return NamedQuantizer{Name: name, Q: q}
+}
+
+func namedQ(layer string, wq, aq fakequant.Quantizer) []NamedQuantizer {
+	var qs []NamedQuantizer
+	if wq != nil {
+		qs = append(qs, NamedQuantizer{layer + ".weight", wq})
+	}
+	if aq != nil {
+		qs = append(qs, NamedQuantizer{layer + ".act", aq})
+	}
+	return qs
+}

@@ -1,0 +1,443 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrInput is returned (wrapped) for batches of the wrong size or with bad labels.
+var ErrInput = errors.New("nn: bad input")
+
+// CompileConfig fixes the shapes of a Net's graphs.
+type CompileConfig struct {
+	Batch      int
+	InputShape [3]int // C, H, W
+	Classes    int
+	// DType is tensor.Float32 (the default when nil) or tensor.Float64 for
+	// gradient checks; the module's Params must have it.
+	DType tensor.Dtype
+
+	// inputGrad makes the training graph compute the gradient of the loss
+	// with respect to the input (gradient checks).
+	inputGrad bool
+}
+
+// Net is a module compiled into a training graph and an evaluation graph
+// that share its parameters. A Net is not safe for concurrent use.
+type Net struct {
+	m     Module
+	cfg   CompileConfig
+	dt    tensor.Dtype
+	train *graphRun
+	eval  *graphRun
+
+	params    []*Param
+	quants    []NamedQuantizer
+	observing []bool
+	bns       []*bnState
+	dropouts  []*dropoutMask
+	records   []layerRecord
+	logits    []float64 // scratch for Step's accuracy
+	xgrad     *tensor.Dense
+}
+
+// graphRun is one compiled graph with its machine and bound input tensors.
+type graphRun struct {
+	g      *G.ExprGraph
+	vm     G.VM
+	x      *tensor.Dense
+	onehot *tensor.Dense
+	logits G.Value
+	loss   G.Value
+}
+
+// Compile builds m's training and evaluation graphs for cfg.
+func Compile(m Module, cfg CompileConfig) (*Net, error) {
+	if m == nil {
+		return nil, errors.New("nn: Compile: nil module")
+	}
+	if cfg.Batch < 1 || cfg.Classes < 1 || cfg.InputShape[0] < 1 || cfg.InputShape[1] < 1 || cfg.InputShape[2] < 1 {
+		return nil, fmt.Errorf("nn: Compile: bad config %+v", cfg)
+	}
+	dt := cfg.DType
+	if dt == (tensor.Dtype{}) {
+		dt = tensor.Float32
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("nn: Compile: dtype %v, want float32 or float64", dt)
+	}
+	seen := map[string]bool{}
+	for _, p := range m.Params() {
+		if seen[p.Name] {
+			return nil, fmt.Errorf("nn: Compile: duplicate parameter name %q", p.Name)
+		}
+		seen[p.Name] = true
+		if p.Value.Dtype() != dt {
+			return nil, fmt.Errorf("nn: Compile: parameter %s is %v, want %v", p.Name, p.Value.Dtype(), dt)
+		}
+	}
+	n := &Net{m: m, cfg: cfg, dt: dt, quants: m.Quantizers()}
+	n.observing = make([]bool, len(n.quants))
+	for i := range n.observing {
+		n.observing[i] = true
+	}
+	learn := map[string]*Param{}
+	var learnSeq []*Param
+	var err error
+	var tb, eb *Builder
+	if n.train, tb, err = n.build(Train, learn, &learnSeq); err != nil {
+		return nil, err
+	}
+	if n.eval, eb, err = n.build(Eval, learn, &learnSeq); err != nil {
+		n.train.vm.Close()
+		return nil, err
+	}
+	n.bns, n.dropouts, n.records = tb.bns, tb.dropouts, eb.records
+	n.params = append(m.Params(), learnSeq...)
+	n.logits = make([]float64, cfg.Batch*cfg.Classes)
+	return n, nil
+}
+
+func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*graphRun, *Builder, error) {
+	cfg := n.cfg
+	g := G.NewGraph()
+	b := &Builder{g: g, mode: mode, dt: n.dt, nodes: map[*Param]*G.Node{}, learn: learn, learnSeq: learnSeq}
+	r := &graphRun{g: g}
+	shape := tensor.Shape{cfg.Batch, cfg.InputShape[0], cfg.InputShape[1], cfg.InputShape[2]}
+	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
+	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
+	out, err := n.m.Build(b, x)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s := out.Shape(); s.Dims() != 2 || s[0] != cfg.Batch || s[1] != cfg.Classes {
+		return nil, nil, fmt.Errorf("nn: Compile: model output %v, want (%d, %d)", s, cfg.Batch, cfg.Classes)
+	}
+	r.logits = tensor.New(tensor.WithShape(cfg.Batch, cfg.Classes), tensor.Of(n.dt))
+	G.Read(out, &r.logits)
+	if mode == Train {
+		r.onehot = tensor.New(tensor.WithShape(cfg.Batch, cfg.Classes), tensor.Of(n.dt))
+		oh := G.NewTensor(g, n.dt, 2, G.WithShape(cfg.Batch, cfg.Classes), G.WithName("onehot"), G.WithValue(r.onehot))
+		loss, err := crossEntropy(out, oh, cfg.Batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		G.Read(loss, &r.loss)
+		// Gradients of every trainable parameter used by the graph.
+		var wrt G.Nodes
+		var ps []*Param
+		for _, p := range append(n.m.Params(), *learnSeq...) {
+			if !p.Trainable {
+				continue
+			}
+			node, ok := b.nodes[p]
+			if !ok {
+				return nil, nil, fmt.Errorf("nn: Compile: trainable parameter %s is not used by the model", p.Name)
+			}
+			wrt = append(wrt, node)
+			ps = append(ps, p)
+		}
+		if cfg.inputGrad {
+			wrt = append(wrt, x)
+		}
+		grads, err := G.Grad(loss, wrt...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("nn: Compile: gradients: %w", err)
+		}
+		if cfg.inputGrad {
+			n.xgrad = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
+			v := G.Value(n.xgrad)
+			G.Read(grads[len(grads)-1], &v)
+			grads = grads[:len(grads)-1]
+		}
+		for i, gn := range grads {
+			p := ps[i]
+			if p.Grad == nil || p.Grad.Dtype() != n.dt {
+				p.Grad = tensor.New(tensor.WithShape(p.Value.Shape().Clone()...), tensor.Of(n.dt))
+			}
+			v := G.Value(p.Grad)
+			gv := &v
+			G.Read(gn, gv)
+		}
+	}
+	r.vm = G.NewTapeMachine(g)
+	return r, b, nil
+}
+
+// crossEntropy is the mean over the batch of −Σ onehot·log_softmax(logits).
+func crossEntropy(logits, onehot *G.Node, batch int) (*G.Node, error) {
+	logp, err := G.LogSoftMax(logits)
+	if err != nil {
+		return nil, fmt.Errorf("nn: loss: %w", err)
+	}
+	prod, err := G.HadamardProd(logp, onehot)
+	if err != nil {
+		return nil, fmt.Errorf("nn: loss: %w", err)
+	}
+	s, err := G.Sum(prod)
+	if err != nil {
+		return nil, fmt.Errorf("nn: loss: %w", err)
+	}
+	var c *G.Node
+	if logits.Dtype() == tensor.Float64 {
+		c = G.NewConstant(-1 / float64(batch))
+	} else {
+		c = G.NewConstant(float32(-1 / float64(batch)))
+	}
+	loss, err := G.Mul(s, c)
+	if err != nil {
+		return nil, fmt.Errorf("nn: loss: %w", err)
+	}
+	return loss, nil
+}
+
+// Batch is the batch size the Net was compiled for.
+func (n *Net) Batch() int { return n.cfg.Batch }
+
+// Config is the configuration the Net was compiled with.
+func (n *Net) Config() CompileConfig { return n.cfg }
+
+// Module is the compiled module.
+func (n *Net) Module() Module { return n.m }
+
+// Params lists the persistent tensors: the module's, then learnable
+// quantizer parameters.
+func (n *Net) Params() []*Param { return n.params }
+
+// Quantizers lists the model's quantizers.
+func (n *Net) Quantizers() []NamedQuantizer { return n.quants }
+
+// Layers describes the layers in order, for export; weights and biases are
+// copies folded with the current running statistics.
+func (n *Net) Layers() []LayerInfo {
+	out := make([]LayerInfo, len(n.records))
+	for i, r := range n.records {
+		out[i] = r.info()
+	}
+	return out
+}
+
+// SetObserving turns range observation on or off for every quantizer during
+// Step (Predict never observes, Calibrate always does).
+func (n *Net) SetObserving(on bool) {
+	for i := range n.observing {
+		n.observing[i] = on
+	}
+}
+
+// SetQuantizerObserving turns observation during Step on or off for the
+// quantizer called name.
+func (n *Net) SetQuantizerObserving(name string, on bool) error {
+	for i, q := range n.quants {
+		if q.Name == name {
+			n.observing[i] = on
+			return nil
+		}
+	}
+	return fmt.Errorf("nn: no quantizer %q", name)
+}
+
+// FreezeBN makes every batch norm (in ConvBn and BatchNorm2d) use and keep
+// its running statistics in the training graph too (PyTorch's
+// freeze_bn_stats).
+func (n *Net) FreezeBN(frozen bool) {
+	for _, s := range n.bns {
+		s.frozen = frozen
+	}
+}
+
+func (n *Net) setObserving(all bool, on bool) {
+	for i, q := range n.quants {
+		if all {
+			q.Q.SetObserving(on)
+		} else {
+			q.Q.SetObserving(n.observing[i])
+		}
+	}
+}
+
+// load copies count samples into r.x; pad says how to fill the rest: with
+// zeros or by repeating the samples.
+func (n *Net) load(r *graphRun, x []float32, count int, repeat bool) error {
+	per := n.cfg.InputShape[0] * n.cfg.InputShape[1] * n.cfg.InputShape[2]
+	if count < 1 || count > n.cfg.Batch {
+		return fmt.Errorf("%w: count %d not in 1..%d", ErrInput, count, n.cfg.Batch)
+	}
+	if len(x) != count*per {
+		return fmt.Errorf("%w: %d values for %d samples of %d", ErrInput, len(x), count, per)
+	}
+	switch d := r.x.Data().(type) {
+	case []float32:
+		copy(d, x)
+		for i := count * per; i < len(d); i++ {
+			if repeat {
+				d[i] = d[i%(count*per)]
+			} else {
+				d[i] = 0
+			}
+		}
+	case []float64:
+		for i := range d {
+			switch {
+			case i < count*per:
+				d[i] = float64(x[i])
+			case repeat:
+				d[i] = d[i%(count*per)]
+			default:
+				d[i] = 0
+			}
+		}
+	}
+	return nil
+}
+
+func (r *graphRun) run() error {
+	defer r.vm.Reset()
+	if err := r.vm.RunAll(); err != nil {
+		return fmt.Errorf("nn: run: %w", err)
+	}
+	return nil
+}
+
+// Step runs the training graph on a full batch: x holds Batch samples of
+// C·H·W values, labels Batch class indices. It fills Param.Grad of every
+// trainable parameter (overwritten, not accumulated), updates observers
+// that are observing and the batch norms' running statistics (unless
+// frozen), and returns the mean cross-entropy loss and the number of
+// correct argmax predictions. It does not update the parameters.
+func (n *Net) Step(x []float32, labels []int) (loss float32, correct int, err error) {
+	b, k := n.cfg.Batch, n.cfg.Classes
+	if len(labels) != b {
+		return 0, 0, fmt.Errorf("%w: %d labels for a batch of %d", ErrInput, len(labels), b)
+	}
+	r := n.train
+	if err := n.load(r, x, b, false); err != nil {
+		return 0, 0, err
+	}
+	for i, l := range labels {
+		if l < 0 || l >= k {
+			return 0, 0, fmt.Errorf("%w: label %d of sample %d not in 0..%d", ErrInput, l, i, k-1)
+		}
+	}
+	switch d := r.onehot.Data().(type) {
+	case []float32:
+		clear(d)
+		for i, l := range labels {
+			d[i*k+l] = 1
+		}
+	case []float64:
+		clear(d)
+		for i, l := range labels {
+			d[i*k+l] = 1
+		}
+	}
+	l64, err := n.step(true)
+	loss = float32(l64)
+	if err != nil {
+		return 0, 0, err
+	}
+	lg := n.logitsF64(r)
+	for i, l := range labels {
+		if argmax(lg[i*k:(i+1)*k]) == l {
+			correct++
+		}
+	}
+	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+		return loss, correct, fmt.Errorf("nn: loss is %g", loss)
+	}
+	return loss, correct, nil
+}
+
+// step runs the training graph on the loaded batch and one-hot labels and
+// returns the loss in full precision.
+func (n *Net) step(refillDropout bool) (float64, error) {
+	if refillDropout {
+		for _, m := range n.dropouts {
+			m.refill()
+		}
+	}
+	n.setObserving(false, false)
+	if err := n.train.run(); err != nil {
+		return 0, err
+	}
+	switch v := n.train.loss.(type) {
+	case *G.F32:
+		return float64(*v), nil
+	case *G.F64:
+		return float64(*v), nil
+	}
+	return 0, fmt.Errorf("nn: loss is %T", n.train.loss)
+}
+
+func (n *Net) logitsF64(r *graphRun) []float64 {
+	switch d := r.logits.(*tensor.Dense).Data().(type) {
+	case []float32:
+		for i, v := range d {
+			n.logits[i] = float64(v)
+		}
+	case []float64:
+		copy(n.logits, d)
+	}
+	return n.logits
+}
+
+func argmax(v []float64) int {
+	best := 0
+	for i, e := range v {
+		if e > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Predict runs the evaluation graph (running statistics, dropout off,
+// observers frozen) on count ≤ Batch samples and writes count·Classes
+// logits. Missing samples are zero-padded.
+func (n *Net) Predict(x []float32, count int, logits []float32) error {
+	if len(logits) < count*n.cfg.Classes {
+		return fmt.Errorf("%w: logits has %d values, need %d", ErrInput, len(logits), count*n.cfg.Classes)
+	}
+	if err := n.forward(x, count, false); err != nil {
+		return err
+	}
+	lg := n.logitsF64(n.eval)
+	for i := 0; i < count*n.cfg.Classes; i++ {
+		logits[i] = float32(lg[i])
+	}
+	return nil
+}
+
+// Calibrate runs the evaluation graph on count ≤ Batch samples with every
+// observer observing (post-training quantization); no gradients, no
+// batch-norm update. A partial batch is padded by repeating its samples, so
+// that padding does not change the observed ranges.
+func (n *Net) Calibrate(x []float32, count int) error {
+	return n.forward(x, count, true)
+}
+
+func (n *Net) forward(x []float32, count int, observe bool) error {
+	if err := n.load(n.eval, x, count, observe); err != nil {
+		return err
+	}
+	n.setObserving(true, observe)
+	defer n.setObserving(false, false)
+	return n.eval.run()
+}
+
+// Close releases the graphs' machines.
+func (n *Net) Close() error {
+	var err error
+	for _, r := range []*graphRun{n.train, n.eval} {
+		if r != nil && r.vm != nil {
+			if e := r.vm.Close(); e != nil && err == nil {
+				err = e
+			}
+		}
+	}
+	return err
+}

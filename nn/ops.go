@@ -1,0 +1,554 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	gblas "gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// gemm computes C = A·B (op(A) m×k, op(B) k×n), overwriting C.
+func gemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	var impl gblas.Implementation
+	switch a := any(a).(type) {
+	case []float32:
+		impl.Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, 0, any(c).([]float32), ldc)
+	case []float64:
+		impl.Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, 0, any(c).([]float64), ldc)
+	}
+}
+
+// dispatch runs f32 or f64 by dtype.
+func dispatch(dt tensor.Dtype, f32, f64 func() error) error {
+	switch dt {
+	case tensor.Float32:
+		return f32()
+	case tensor.Float64:
+		return f64()
+	}
+	return fmt.Errorf("nn: unsupported dtype %v", dt)
+}
+
+// linearNode is y = x·Wᵀ + b for x (N, in), W (out, in) as PyTorch stores
+// it, b (out) or nil. One GEMM with the bias fused; the backward pass is two
+// GEMMs and a column sum.
+func linearNode(x, w, b *G.Node) (*G.Node, error) {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[1] {
+		return nil, fmt.Errorf("nn: linear: input %v and weight %v do not match", xs, ws)
+	}
+	n, in, out := xs[0], xs[1], ws[0]
+	dt := x.Dtype()
+	op := &fnOp{name: "linear", dt: dt, outShape: tensor.Shape{n, out}}
+	op.fwd = func(y *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error { linearFwd[float32](y, v, n, in, out); return nil },
+			func() error { linearFwd[float64](y, v, n, in, out); return nil })
+	}
+	inputs := []*G.Node{x, w}
+	op.diff = []bool{true, true}
+	if b != nil {
+		inputs = append(inputs, b)
+		op.diff = append(op.diff, true)
+	}
+	op.sym = func(in_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		dx := &fnOp{name: "linear.dx", dt: dt, outShape: tensor.Shape{n, in}, fwd: func(o *tensor.Dense, v []*tensor.Dense) error {
+			// dx (N,in) = dy (N,out) · W (out,in)
+			return dispatch(dt, func() error {
+				gemm(false, false, n, in, out, data[float32](v[0]), out, data[float32](v[1]), in, data[float32](o), in)
+				return nil
+			}, func() error {
+				gemm(false, false, n, in, out, data[float64](v[0]), out, data[float64](v[1]), in, data[float64](o), in)
+				return nil
+			})
+		}}
+		dw := &fnOp{name: "linear.dw", dt: dt, outShape: tensor.Shape{out, in}, fwd: func(o *tensor.Dense, v []*tensor.Dense) error {
+			// dW (out,in) = dyᵀ (out,N) · x (N,in)
+			return dispatch(dt, func() error {
+				gemm(true, false, out, in, n, data[float32](v[0]), out, data[float32](v[1]), in, data[float32](o), in)
+				return nil
+			}, func() error {
+				gemm(true, false, out, in, n, data[float64](v[0]), out, data[float64](v[1]), in, data[float64](o), in)
+				return nil
+			})
+		}}
+		gx, err := apply(dx, grad, in_[1])
+		if err != nil {
+			return nil, err
+		}
+		gw, err := apply(dw, grad, in_[0])
+		if err != nil {
+			return nil, err
+		}
+		res := G.Nodes{gx, gw}
+		if len(in_) == 3 {
+			gb, err := channelSum(grad, 1)
+			if err != nil {
+				return nil, err
+			}
+			res = append(res, gb)
+		}
+		return res, nil
+	}
+	return apply(op, inputs...)
+}
+
+func linearFwd[T float](y *tensor.Dense, v []*tensor.Dense, n, in, out int) {
+	yd := data[T](y)
+	gemm(false, true, n, out, in, data[T](v[0]), in, data[T](v[1]), in, yd, out)
+	if len(v) == 3 {
+		b := data[T](v[2])
+		for i := 0; i < n; i++ {
+			row := yd[i*out : (i+1)*out]
+			for j := range row {
+				row[j] += b[j]
+			}
+		}
+	}
+}
+
+// split returns the sizes before, at and after axis of s.
+func split(s tensor.Shape, axis int) (outer, c, inner int) {
+	outer, inner = 1, 1
+	for i, d := range s {
+		switch {
+		case i < axis:
+			outer *= d
+		case i > axis:
+			inner *= d
+		}
+	}
+	return outer, s[axis], inner
+}
+
+// channelSum reduces x to a vector along axis (summing all other axes).
+func channelSum(x *G.Node, axis int) (*G.Node, error) {
+	s := x.Shape().Clone()
+	outer, c, inner := split(s, axis)
+	dt := x.Dtype()
+	op := &fnOp{name: "chansum", dt: dt, outShape: tensor.Shape{c}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error { chanSum(data[float32](o), data[float32](v[0]), nil, outer, c, inner); return nil },
+			func() error { chanSum(data[float64](o), data[float64](v[0]), nil, outer, c, inner); return nil })
+	}
+	return apply(op, x)
+}
+
+// chanSum sets dst[c] = Σ a (or Σ a·b when b is not nil) over all but the channel axis.
+func chanSum[T float](dst, a, b []T, outer, c, inner int) {
+	for j := range dst {
+		dst[j] = 0
+	}
+	for o := 0; o < outer; o++ {
+		for j := 0; j < c; j++ {
+			base := (o*c + j) * inner
+			var s T
+			if b == nil {
+				for _, v := range a[base : base+inner] {
+					s += v
+				}
+			} else {
+				bb := b[base : base+inner]
+				for i, v := range a[base : base+inner] {
+					s += v * bb[i]
+				}
+			}
+			dst[j] += s
+		}
+	}
+}
+
+// biasNode is y = x + b broadcast along axis (the channel axis 1 of NCHW).
+func biasNode(x, b *G.Node, axis int) (*G.Node, error) {
+	s := x.Shape().Clone()
+	outer, c, inner := split(s, axis)
+	if b.Shape().TotalSize() != c {
+		return nil, fmt.Errorf("nn: bias of %v for %d channels", b.Shape(), c)
+	}
+	dt := x.Dtype()
+	op := &fnOp{name: "bias", dt: dt, outShape: s, diff: []bool{true, true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error {
+			chanBias(data[float32](o), data[float32](v[0]), data[float32](v[1]), outer, c, inner)
+			return nil
+		},
+			func() error {
+				chanBias(data[float64](o), data[float64](v[0]), data[float64](v[1]), outer, c, inner)
+				return nil
+			})
+	}
+	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gb, err := channelSum(grad, axis)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{grad, gb}, nil
+	}
+	return apply(op, x, b)
+}
+
+func chanBias[T float](dst, x, b []T, outer, c, inner int) {
+	for o := 0; o < outer; o++ {
+		for j := 0; j < c; j++ {
+			base := (o*c + j) * inner
+			bj := b[j]
+			d, xs := dst[base:base+inner], x[base:base+inner]
+			for i, v := range xs {
+				d[i] = v + bj
+			}
+		}
+	}
+}
+
+// scaleNode is y = x·s (or x/s when inverse) with s a vector broadcast along axis.
+func scaleNode(x, s *G.Node, axis int, inverse bool) (*G.Node, error) {
+	shape := x.Shape().Clone()
+	outer, c, inner := split(shape, axis)
+	if s.Shape().TotalSize() != c {
+		return nil, fmt.Errorf("nn: scale of %v for %d channels", s.Shape(), c)
+	}
+	dt := x.Dtype()
+	name := "chanmul"
+	if inverse {
+		name = "chandiv"
+	}
+	op := &fnOp{name: name, dt: dt, outShape: shape, diff: []bool{true, true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error {
+			chanScale(data[float32](o), data[float32](v[0]), data[float32](v[1]), outer, c, inner, inverse)
+			return nil
+		}, func() error {
+			chanScale(data[float64](o), data[float64](v[0]), data[float64](v[1]), outer, c, inner, inverse)
+			return nil
+		})
+	}
+	op.sym = func(in G.Nodes, y, grad *G.Node) (G.Nodes, error) {
+		// dx = dy·s (or dy/s); ds = Σ dy·x (or -Σ dy·y / s).
+		gx, err := scaleNode(grad, in[1], axis, inverse)
+		if err != nil {
+			return nil, err
+		}
+		ds := &fnOp{name: name + ".ds", dt: dt, outShape: tensor.Shape{c}}
+		ds.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+			return dispatch(dt, func() error { scaleGrad[float32](o, v, outer, c, inner, inverse); return nil },
+				func() error { scaleGrad[float64](o, v, outer, c, inner, inverse); return nil })
+		}
+		var gs *G.Node
+		if inverse {
+			gs, err = apply(ds, grad, y, in[1])
+		} else {
+			gs, err = apply(ds, grad, in[0], in[1])
+		}
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{gx, gs}, nil
+	}
+	return apply(op, x, s)
+}
+
+func chanScale[T float](dst, x, s []T, outer, c, inner int, inverse bool) {
+	for o := 0; o < outer; o++ {
+		for j := 0; j < c; j++ {
+			base := (o*c + j) * inner
+			f := s[j]
+			d, xs := dst[base:base+inner], x[base:base+inner]
+			if inverse {
+				for i, v := range xs {
+					d[i] = v / f
+				}
+			} else {
+				for i, v := range xs {
+					d[i] = v * f
+				}
+			}
+		}
+	}
+}
+
+func scaleGrad[T float](o *tensor.Dense, v []*tensor.Dense, outer, c, inner int, inverse bool) {
+	dst := data[T](o)
+	chanSum(dst, data[T](v[0]), data[T](v[1]), outer, c, inner)
+	if inverse {
+		s := data[T](v[2])
+		for j := range dst {
+			dst[j] = -dst[j] / s[j]
+		}
+	}
+}
+
+// bnState is the persistent part of a batch-norm: running statistics
+// (shared tensors, also Params) and the freeze flag.
+type bnState struct {
+	runMean, runVar *Param
+	momentum, eps   float64
+	frozen          bool
+}
+
+// bnNode normalises x (N, C, ...) per channel and applies γ, β. In a
+// training graph (train true) it uses the batch statistics and updates the
+// running ones, as PyTorch's BatchNorm in training mode (momentum, unbiased
+// variance in the running estimate), unless st.frozen; otherwise it uses the
+// running statistics. The gradients are exact for either case.
+func bnNode(x, gamma, beta *G.Node, st *bnState, train bool) (*G.Node, error) {
+	s := x.Shape().Clone()
+	if len(s) < 2 {
+		return nil, fmt.Errorf("nn: batchnorm input %v needs a channel axis", s)
+	}
+	outer, c, inner := split(s, 1)
+	if gamma.Shape().TotalSize() != c || beta.Shape().TotalSize() != c {
+		return nil, fmt.Errorf("nn: batchnorm of %d channels given γ %v β %v", c, gamma.Shape(), beta.Shape())
+	}
+	dt := x.Dtype()
+	// mean and inverse std used by the last forward pass, for the backward.
+	mean := make([]float64, c)
+	istd := make([]float64, c)
+	var batch bool
+	gen := 0
+	op := &fnOp{name: "batchnorm", dt: dt, outShape: s, diff: []bool{true, true, true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		gen++
+		batch = train && !st.frozen
+		return dispatch(dt, func() error {
+			return bnFwd[float32](o, v, st, batch, mean, istd, outer, c, inner)
+		}, func() error {
+			return bnFwd[float64](o, v, st, batch, mean, istd, outer, c, inner)
+		})
+	}
+	// One backward computation fills dx, dγ, dβ; the three gradient ops
+	// share it through a cache keyed by the forward generation.
+	var dx *tensor.Dense
+	dg := make([]float64, c)
+	db := make([]float64, c)
+	cached := -1
+	backward := func(v []*tensor.Dense) error {
+		if cached == gen {
+			return nil
+		}
+		if dx == nil {
+			dx = tensor.New(tensor.WithShape(s...), tensor.Of(dt))
+		}
+		cached = gen
+		return dispatch(dt, func() error { bnBwd[float32](dx, v, batch, mean, istd, dg, db, outer, c, inner); return nil },
+			func() error { bnBwd[float64](dx, v, batch, mean, istd, dg, db, outer, c, inner); return nil })
+	}
+	op.sym = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		mk := func(which int) (*G.Node, error) {
+			shape := tensor.Shape{c}
+			if which == 0 {
+				shape = s
+			}
+			g := &fnOp{name: fmt.Sprintf("batchnorm.d%d", which), dt: dt, outShape: shape}
+			g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+				if err := backward(v); err != nil {
+					return err
+				}
+				switch which {
+				case 0:
+					return dispatch(dt, func() error { copy(data[float32](o), data[float32](dx)); return nil },
+						func() error { copy(data[float64](o), data[float64](dx)); return nil })
+				case 1:
+					return setVec(o, dg)
+				default:
+					return setVec(o, db)
+				}
+			}
+			return apply(g, in[0], in[1], grad)
+		}
+		var res G.Nodes
+		for w := 0; w < 3; w++ {
+			n, err := mk(w)
+			if err != nil {
+				return nil, err
+			}
+			res = append(res, n)
+		}
+		return res, nil
+	}
+	return apply(op, x, gamma, beta)
+}
+
+func setVec(o *tensor.Dense, v []float64) error {
+	return dispatch(o.Dtype(), func() error {
+		d := data[float32](o)
+		for i := range d {
+			d[i] = float32(v[i])
+		}
+		return nil
+	}, func() error { copy(data[float64](o), v); return nil })
+}
+
+func bnFwd[T float](o *tensor.Dense, v []*tensor.Dense, st *bnState, batch bool, mean, istd []float64, outer, c, inner int) error {
+	x, gamma, beta, y := data[T](v[0]), data[T](v[1]), data[T](v[2]), data[T](o)
+	rm, rv := data[T](st.runMean.Value), data[T](st.runVar.Value)
+	m := float64(outer * inner)
+	for j := 0; j < c; j++ {
+		if !batch {
+			mean[j] = float64(rm[j])
+			istd[j] = 1 / math.Sqrt(float64(rv[j])+st.eps)
+			continue
+		}
+		// Two passes in float64: the mean, then the centred second moment.
+		var s float64
+		for b := 0; b < outer; b++ {
+			for _, e := range x[(b*c+j)*inner : (b*c+j+1)*inner] {
+				s += float64(e)
+			}
+		}
+		mu := s / m
+		var q float64
+		for b := 0; b < outer; b++ {
+			for _, e := range x[(b*c+j)*inner : (b*c+j+1)*inner] {
+				d := float64(e) - mu
+				q += d * d
+			}
+		}
+		vr := q / m
+		mean[j] = mu
+		istd[j] = 1 / math.Sqrt(vr+st.eps)
+		unbiased := vr
+		if m > 1 {
+			unbiased = q / (m - 1)
+		}
+		rm[j] = T((1-st.momentum)*float64(rm[j]) + st.momentum*mu)
+		rv[j] = T((1-st.momentum)*float64(rv[j]) + st.momentum*unbiased)
+	}
+	for b := 0; b < outer; b++ {
+		for j := 0; j < c; j++ {
+			base := (b*c + j) * inner
+			a := float64(gamma[j]) * istd[j]
+			sh := float64(beta[j]) - mean[j]*a
+			at, sht := T(a), T(sh)
+			ys := y[base : base+inner]
+			for i, e := range x[base : base+inner] {
+				ys[i] = e*at + sht
+			}
+		}
+	}
+	return nil
+}
+
+func bnBwd[T float](dxT *tensor.Dense, v []*tensor.Dense, batch bool, mean, istd, dg, db []float64, outer, c, inner int) {
+	x, gamma, dy, dx := data[T](v[0]), data[T](v[1]), data[T](v[2]), data[T](dxT)
+	m := float64(outer * inner)
+	for j := 0; j < c; j++ {
+		var sdy, sdyx float64
+		for b := 0; b < outer; b++ {
+			base := (b*c + j) * inner
+			ds := dy[base : base+inner]
+			for i, e := range x[base : base+inner] {
+				xh := (float64(e) - mean[j]) * istd[j]
+				sdy += float64(ds[i])
+				sdyx += float64(ds[i]) * xh
+			}
+		}
+		db[j], dg[j] = sdy, sdyx
+		g := float64(gamma[j]) * istd[j]
+		for b := 0; b < outer; b++ {
+			base := (b*c + j) * inner
+			ds, dd := dy[base:base+inner], dx[base:base+inner]
+			for i, e := range x[base : base+inner] {
+				if batch {
+					xh := (float64(e) - mean[j]) * istd[j]
+					dd[i] = T(g / m * (m*float64(ds[i]) - sdy - xh*sdyx))
+				} else {
+					dd[i] = T(g * float64(ds[i]))
+				}
+			}
+		}
+	}
+}
+
+// avgPoolNode averages k×k windows of an NCHW tensor with stride s and zero
+// padding p counted in the divisor (PyTorch's count_include_pad default).
+// gorgonia's AveragePool2D has a wrong gradient in v0.9.18 (the sign of the
+// weight gradient comes out flipped in our checks), hence this op.
+func avgPoolNode(x *G.Node, k, s, p int) (*G.Node, error) {
+	sh := x.Shape().Clone()
+	if len(sh) != 4 {
+		return nil, fmt.Errorf("nn: avgpool input %v, want NCHW", sh)
+	}
+	n, c, h, w := sh[0], sh[1], sh[2], sh[3]
+	oh, ow := (h+2*p-k)/s+1, (w+2*p-k)/s+1
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("nn: avgpool window %d does not fit input %v", k, sh)
+	}
+	dt := x.Dtype()
+	geo := poolGeo{nc: n * c, h: h, w: w, oh: oh, ow: ow, k: k, s: s, p: p}
+	op := &fnOp{name: "avgpool", dt: dt, outShape: tensor.Shape{n, c, oh, ow}, diff: []bool{true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error { avgFwd(data[float32](o), data[float32](v[0]), geo); return nil },
+			func() error { avgFwd(data[float64](o), data[float64](v[0]), geo); return nil })
+	}
+	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		g := &fnOp{name: "avgpool.dx", dt: dt, outShape: sh}
+		g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+			return dispatch(dt, func() error { avgBwd(data[float32](o), data[float32](v[0]), geo); return nil },
+				func() error { avgBwd(data[float64](o), data[float64](v[0]), geo); return nil })
+		}
+		gx, err := apply(g, grad)
+		return G.Nodes{gx}, err
+	}
+	return apply(op, x)
+}
+
+type poolGeo struct{ nc, h, w, oh, ow, k, s, p int }
+
+func avgFwd[T float](y, x []T, g poolGeo) {
+	inv := 1 / T(g.k*g.k)
+	for m := 0; m < g.nc; m++ {
+		xs, ys := x[m*g.h*g.w:(m+1)*g.h*g.w], y[m*g.oh*g.ow:(m+1)*g.oh*g.ow]
+		for i := 0; i < g.oh; i++ {
+			for j := 0; j < g.ow; j++ {
+				var sum T
+				for a := 0; a < g.k; a++ {
+					r := i*g.s - g.p + a
+					if r < 0 || r >= g.h {
+						continue
+					}
+					for b := 0; b < g.k; b++ {
+						c := j*g.s - g.p + b
+						if c >= 0 && c < g.w {
+							sum += xs[r*g.w+c]
+						}
+					}
+				}
+				ys[i*g.ow+j] = sum * inv
+			}
+		}
+	}
+}
+
+func avgBwd[T float](dx, dy []T, g poolGeo) {
+	clear(dx)
+	inv := 1 / T(g.k*g.k)
+	for m := 0; m < g.nc; m++ {
+		xs, ys := dx[m*g.h*g.w:(m+1)*g.h*g.w], dy[m*g.oh*g.ow:(m+1)*g.oh*g.ow]
+		for i := 0; i < g.oh; i++ {
+			for j := 0; j < g.ow; j++ {
+				d := ys[i*g.ow+j] * inv
+				for a := 0; a < g.k; a++ {
+					r := i*g.s - g.p + a
+					if r < 0 || r >= g.h {
+						continue
+					}
+					for b := 0; b < g.k; b++ {
+						c := j*g.s - g.p + b
+						if c >= 0 && c < g.w {
+							xs[r*g.w+c] += d
+						}
+					}
+				}
+			}
+		}
+	}
+}

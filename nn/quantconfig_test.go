@@ -1,0 +1,118 @@
+package nn
+
+import (
+	"errors"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/qatgo/qatgo/fakequant"
+)
+
+func TestParseQuantConfig(t *testing.T) {
+	sym8 := fakequant.QScheme{Bits: 8, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel}
+	for _, test := range []struct {
+		spec     string
+		w, a     *fakequant.QScheme
+		wobs     string
+		aobs     string
+		failWith string
+	}{
+		{spec: "fp32"},
+		{spec: "w8a8", w: &sym8, a: &fakequant.QScheme{Bits: 8}, wobs: "minmax", aobs: "ema"},
+		{spec: "W4A8,per-tensor,narrow,wobs=mse,aobs=histogram",
+			w: &fakequant.QScheme{Bits: 4, Signed: true, Symmetric: true, NarrowRange: true, Granularity: fakequant.PerTensor},
+			a: &fakequant.QScheme{Bits: 8}, wobs: "mse", aobs: "histogram"},
+		{spec: "w2a32", w: &fakequant.QScheme{Bits: 2, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel}, wobs: "minmax"},
+		{spec: "w32a4", a: &fakequant.QScheme{Bits: 4}, aobs: "ema"},
+		{spec: "w0a8", failWith: "bit width 0"},
+		{spec: "w8a17", failWith: "bit width 17"},
+		{spec: "w8", failWith: "want fp32"},
+		{spec: "int8", failWith: "want fp32"},
+		{spec: "wxa8", failWith: "not integers"},
+		{spec: "w8a8,fast", failWith: "unknown option"},
+		{spec: "w8a8,method=magic", failWith: "method"},
+		{spec: "w1a8,narrow", failWith: "narrow"},
+	} {
+		c, err := ParseQuantConfig(test.spec)
+		if test.failWith != "" {
+			if !errors.Is(err, ErrQuantSpec) || !strings.Contains(err.Error(), test.failWith) {
+				t.Errorf("%q: got %v, want ErrQuantSpec with %q", test.spec, err, test.failWith)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", test.spec, err)
+			continue
+		}
+		if (c.Weight == nil) != (test.w == nil) || (c.Act == nil) != (test.a == nil) {
+			t.Errorf("%q: weight %v act %v", test.spec, c.Weight, c.Act)
+			continue
+		}
+		if c.Weight != nil && (c.Weight.Scheme != *test.w || c.Weight.Observer != test.wobs) {
+			t.Errorf("%q: weight %+v", test.spec, *c.Weight)
+		}
+		if c.Act != nil && (c.Act.Scheme != *test.a || c.Act.Observer != test.aobs) {
+			t.Errorf("%q: act %+v", test.spec, *c.Act)
+		}
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	c, _ := ParseQuantConfig("w8a8")
+	ov, err := ParseOverrides([]byte(`{"fc2": {"weight_bits": 2}, "conv1": {"weight_bits": 4, "per_channel": false}, "fc1": {"float": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Overrides = ov
+	m, err := NewModel("lenet5", c, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := m.(*Model).Body
+	conv1, fc1, fc2 := seq.Layers[0].(*Conv2d), seq.Layers[5].(*Linear), seq.Layers[6].(*Linear)
+	if s := conv1.WQ.(*fakequant.Affine).Observer().Scheme(); s.Bits != 4 || s.Granularity != fakequant.PerTensor {
+		t.Errorf("conv1 weight scheme %v", s)
+	}
+	if fc1.WQ != nil || fc1.AQ != nil {
+		t.Error("fc1 should stay float")
+	}
+	if s := fc2.WQ.(*fakequant.Affine).Observer().Scheme(); s.Bits != 2 || s.Granularity != fakequant.PerChannel {
+		t.Errorf("fc2 weight scheme %v", s)
+	}
+	for _, test := range []struct{ json, want string }{
+		{`{"fc9": {"weight_bits": 4}}`, `unknown layer "fc9"`},
+		{`{"fc1": {"weight_bitz": 4}}`, "weight_bitz"},
+		{`{"fc1": {"act_bits": 0}}`, "bit width 0"},
+		{`[1]`, "overrides"},
+	} {
+		ov, err := ParseOverrides([]byte(test.json))
+		if err == nil {
+			c.Overrides = ov
+			_, err = NewModel("lenet5", c, rand.New(rand.NewSource(1)))
+		}
+		if !errors.Is(err, ErrQuantSpec) || !strings.Contains(err.Error(), test.want) {
+			t.Errorf("%s: got %v, want ErrQuantSpec with %q", test.json, err, test.want)
+		}
+	}
+}
+
+func TestLSQParamsRegistered(t *testing.T) {
+	n := compileModel(t, "lenet5", "w4a8,method=lsq", 1, 2)
+	defer n.Close()
+	found := map[string]bool{}
+	for _, p := range n.Params() {
+		if found[p.Name] {
+			t.Errorf("duplicate param %s", p.Name)
+		}
+		found[p.Name] = true
+		if strings.HasSuffix(p.Name, ".scale") && (!p.Trainable || p.Decay || p.Grad == nil) {
+			t.Errorf("%s: trainable %v decay %v", p.Name, p.Trainable, p.Decay)
+		}
+	}
+	for _, name := range []string{"input.scale", "conv1.weight.scale", "conv1.act.scale", "conv1.act.zero_point", "fc2.weight.scale"} {
+		if !found[name] {
+			t.Errorf("no param %s", name)
+		}
+	}
+}
