@@ -21,7 +21,8 @@ type Model interface {
 	// Step runs forward and backward on one full batch and leaves gradients
 	// in the tensors Trainable returns.
 	Step(x []float32, labels []int) (loss float32, correct int, err error)
-	// Predict writes count·classes logits for count ≤ Batch() inputs (eval mode).
+	// Predict writes count·classes logits for count ≤ Batch() inputs (eval
+	// mode); x and logits hold exactly count samples.
 	Predict(x []float32, count int, logits []float32) error
 	// Calibrate runs count inputs forward with observers on and no gradients.
 	Calibrate(x []float32, count int) error
@@ -244,7 +245,7 @@ func Evaluate(m Model, set Dataset) (float64, error) {
 			idx[j] = i + j
 		}
 		set.Fill(x, labels, idx[:n])
-		if err := m.Predict(x, n, logits); err != nil {
+		if err := m.Predict(x[:n*set.SampleSize()], n, logits[:n*k]); err != nil {
 			return 0, err
 		}
 		for j := 0; j < n; j++ {
@@ -273,7 +274,7 @@ func Calibrate(m Model, set Dataset, n int) error {
 			idx[j] = i + j
 		}
 		set.Fill(x, labels, idx[:c])
-		if err := m.Calibrate(x, c); err != nil {
+		if err := m.Calibrate(x[:c*set.SampleSize()], c); err != nil {
 			return err
 		}
 	}

@@ -32,8 +32,12 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"train": {"train (or fine-tune with QAT, or calibrate with --ptq) a model", runTrain},
-		"eval":  {"evaluate a run's model on its test set", runEval},
+		"train":    {"train (or fine-tune with QAT, or calibrate with --ptq) a model", runTrain},
+		"eval":     {"evaluate a run's model (or an exported integer model) on its test set", runEval},
+		"export":   {"export a trained QAT run as a true-integer model (and ONNX)", runExport},
+		"inspect":  {"show an integer model's layers, bits and storage", runInspect},
+		"compress": {"Deep Compression: prune, share weights by k-means, Huffman-code", runCompress},
+		"sweep":    {"bit-width study: accuracy vs bits for conv and FC layers", runSweep},
 	}
 }
 

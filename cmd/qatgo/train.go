@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,7 +39,11 @@ type RunConfig struct {
 	TestLimit   int     `json:"test_limit,omitempty"`
 }
 
-const runConfigName = "config.json"
+// Files of a run directory.
+const (
+	runConfigName = "config.json"
+	stateFileName = "model.state" // nn.Net.SaveState: the trained model
+)
 
 // trainSummary is train's --json line.
 type trainSummary struct {
@@ -60,7 +64,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.Model, "model", "lenet5", "model: "+fmt.Sprint(nn.ModelNames()))
 	fs.StringVar(&c.Data, "data", "mnist", "dataset: mnist, fashion-mnist or synthetic")
 	fs.StringVar(&c.DataDir, "data-dir", "", "dataset directory (default: located automatically)")
-	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... (see nn.ParseQuantSpec)")
+	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... with options, e.g. w4a8,per-tensor (see nn.ParseQuantConfig)")
 	fs.StringVar(&c.QuantFile, "quant-config", "", "JSON file of per-layer overrides for mixed precision")
 	fs.IntVar(&c.Batch, "batch", 64, "batch size")
 	fs.IntVar(&c.Epochs, "epochs", 4, "epochs")
@@ -116,7 +120,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := writeRunConfig(*out, &c); err != nil {
 		return err
 	}
-	model := netModel(net)
+	model := train.NetModel(net)
 	progress := io.Writer(stderr)
 	var res *train.Result
 	if c.PTQ {
@@ -129,7 +133,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		res = &train.Result{TestAcc: acc}
-		if err := net.SaveState(filepath.Join(*out, nn.StateFileName)); err != nil {
+		if err := net.SaveState(filepath.Join(*out, stateFileName)); err != nil {
 			return err
 		}
 	} else {
@@ -163,7 +167,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 		}
-		if err := net.SaveState(filepath.Join(*out, nn.StateFileName)); err != nil {
+		if err := net.SaveState(filepath.Join(*out, stateFileName)); err != nil {
 			return err
 		}
 	}
@@ -199,16 +203,16 @@ func loadData(c RunConfig) (trainSet, testSet *datasets.Dataset, err error) {
 
 // buildNet makes the model a run config describes, compiled for its batch.
 func buildNet(c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
-	q, err := nn.ParseQuantSpec(c.Quant)
+	q, err := nn.ParseQuantConfig(c.Quant)
 	if err != nil {
 		return nil, err
 	}
 	if c.QuantFile != "" {
-		if q, err = q.WithOverridesFile(c.QuantFile); err != nil {
+		if err := q.LoadOverrides(c.QuantFile); err != nil {
 			return nil, err
 		}
 	}
-	m, err := nn.NewModel(c.Model, q, rand.New(rand.NewPCG(c.Seed, 0)))
+	m, err := nn.NewModel(c.Model, q, rand.New(rand.NewSource(int64(c.Seed))))
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +227,7 @@ func initFrom(net *nn.Net, path string) error {
 		return fmt.Errorf("--init: %w", err)
 	}
 	if st.IsDir() {
-		path = filepath.Join(path, nn.StateFileName)
+		path = filepath.Join(path, stateFileName)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -279,7 +283,7 @@ func loadRun(dir string) (*RunConfig, *nn.Net, *datasets.Dataset, *datasets.Data
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if err := net.LoadState(filepath.Join(dir, nn.StateFileName)); err != nil {
+	if err := net.LoadState(filepath.Join(dir, stateFileName)); err != nil {
 		net.Close()
 		return nil, nil, nil, nil, err
 	}
@@ -303,7 +307,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer net.Close()
 	t0 := time.Now()
-	acc, err := train.Evaluate(netModel(net), train.FromDataset(testSet))
+	acc, err := train.Evaluate(train.NetModel(net), train.FromDataset(testSet))
 	if err != nil {
 		return err
 	}
