@@ -28,11 +28,25 @@ type convState struct {
 }
 
 type convBufs[T float] struct {
-	col  []T // n images × rows × cols
+	col []T // n images × rows × cols
+	fwd mulT[T]
+	dx  mulT[T]
+	w   []convWorker[T]
+}
+
+// convWorker is what each goroutine of a convolution owns.
+type convWorker[T float] struct {
+	g    Gemm
 	dcol []T // rows × cols
-	fwd  mulT[T]
-	dx   mulT[T]
 	dw   mulT[T]
+	part []T // this worker's share of dW (worker 0 writes dW itself)
+}
+
+func (b *convBufs[T]) workers(nw int) []convWorker[T] {
+	if len(b.w) < nw {
+		b.w = append(b.w, make([]convWorker[T], nw-len(b.w))...)
+	}
+	return b.w[:nw]
 }
 
 func convBufsFor[T float](s *convState) *convBufs[T] {
@@ -161,23 +175,27 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	rows, cols := g.rows(), g.cols()
 	bf.col = grow(bf.col, n*rows*cols)
 	bf.fwd.setA(false, o, rows, w, rows)
-	for i := 0; i < n; i++ {
-		col := bf.col[i*rows*cols : (i+1)*rows*cols]
-		im2col(col, x[i*g.c*g.h*g.w:(i+1)*g.c*g.h*g.w], g)
-		yi := y[i*o*cols : (i+1)*o*cols]
-		var beta T
-		if b != nil {
-			// The bias is the GEMM's initial C: no separate broadcast pass.
-			for c, bv := range b {
-				row := yi[c*cols : (c+1)*cols]
-				for j := range row {
-					row[j] = bv
+	nw := workersFor(st.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			col := bf.col[i*rows*cols : (i+1)*rows*cols]
+			im2col(col, x[i*g.c*g.h*g.w:(i+1)*g.c*g.h*g.w], g)
+			yi := y[i*o*cols : (i+1)*o*cols]
+			var beta T
+			if b != nil {
+				// The bias is the GEMM's initial C: no separate broadcast pass.
+				for c, bv := range b {
+					row := yi[c*cols : (c+1)*cols]
+					for j := range row {
+						row[j] = bv
+					}
 				}
+				beta = 1
 			}
-			beta = 1
+			bf.fwd.mulAWith(&ws[wk].g, yi, cols, false, cols, col, cols, beta)
 		}
-		bf.fwd.mulA(yi, cols, false, cols, col, cols, beta)
-	}
+	})
 }
 
 func (o *convOp) DiffWRT(n int) []bool {
@@ -249,14 +267,19 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
 	rows, cols := g.rows(), g.cols()
-	bf.dcol = grow(bf.dcol, rows*cols)
 	bf.dx.setA(true, rows, oc, w, rows)
-	clear(dx)
 	img := g.c * g.h * g.w
-	for i := 0; i < n; i++ {
-		bf.dx.mulA(bf.dcol, cols, false, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, 0)
-		col2im(dx[i*img:(i+1)*img], bf.dcol, g)
-	}
+	nw := workersFor(st.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		cw.dcol = grow(cw.dcol, rows*cols)
+		clear(dx[lo*img : hi*img])
+		for i := lo; i < hi; i++ {
+			bf.dx.mulAWith(&cw.g, cw.dcol, cols, false, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, 0)
+			col2im(dx[i*img:(i+1)*img], cw.dcol, g)
+		}
+	})
 }
 
 // convDwOp: (x, dy) → dw = Σ_images dy·colᵀ, with the forward's col.
@@ -299,11 +322,26 @@ func convBackW[T float](st *convState, dy, dw []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
 	rows, cols := g.rows(), g.cols()
-	for i := 0; i < n; i++ {
-		var beta T = 1
-		if i == 0 {
-			beta = 0
+	nw := workersFor(st.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		dst := dw
+		if wk > 0 {
+			cw.part = grow(cw.part, len(dw))
+			dst = cw.part
 		}
-		bf.dw.gemm(dw, rows, false, true, oc, rows, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, bf.col[i*rows*cols:(i+1)*rows*cols], cols, beta)
+		for i := lo; i < hi; i++ {
+			var beta T = 1
+			if i == lo {
+				beta = 0
+			}
+			cw.dw.gemm(dst, rows, false, true, oc, rows, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, bf.col[i*rows*cols:(i+1)*rows*cols], cols, beta)
+		}
+	})
+	for _, cw := range ws[1:] {
+		for j, v := range cw.part[:len(dw)] {
+			dw[j] += v
+		}
 	}
 }

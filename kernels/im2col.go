@@ -4,9 +4,12 @@ package kernels
 // zero Stride or Dilation entries mean 1. NoInputGrad skips the gradient
 // with respect to x (the first layer, whose input is data): gorgonia compiles
 // every node of a graph, so an unused gradient would still be computed.
+// Workers is how many goroutines split the images of a batch: 0 means up to
+// 2 (bounded by GOMAXPROCS), 1 runs in the calling goroutine only.
 type ConvParams struct {
 	Stride, Pad, Dilation [2]int
 	NoInputGrad           bool
+	Workers               int
 }
 
 func (p ConvParams) norm() ConvParams {

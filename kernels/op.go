@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"runtime"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -184,11 +186,46 @@ func (p *mulT[T]) setA(tA bool, m, k int, a []T, lda int) {
 
 // mulA computes C = A·op(B) + beta·C with the A of setA.
 func (p *mulT[T]) mulA(c []T, ldc int, tB bool, n int, b []T, ldb int, beta T) {
+	p.mulAWith(&p.g, c, ldc, tB, n, b, ldb, beta)
+}
+
+// mulAWith is mulA with the packing buffers of g, so that several goroutines
+// can share one packed A, each with its own g.
+func (p *mulT[T]) mulAWith(g *Gemm, c []T, ldc int, tB bool, n int, b []T, ldb int, beta T) {
 	if p.is32 {
-		p.g.SgemmPacked(any(c).([]float32), ldc, &p.pa, tB, n, 1, any(b).([]float32), ldb, float32(beta))
+		g.SgemmPacked(any(c).([]float32), ldc, &p.pa, tB, n, 1, any(b).([]float32), ldb, float32(beta))
 		return
 	}
 	naiveMul(c, ldc, p.tA, tB, p.m, n, p.k, p.a, p.lda, b, ldb, beta)
+}
+
+// workersFor is how many goroutines split n images: the requested count
+// (0 means up to 2, bounded by GOMAXPROCS), at most one per 4 images.
+func workersFor(req, n int) int {
+	w := req
+	if w <= 0 {
+		w = min(2, runtime.GOMAXPROCS(0))
+	}
+	return max(1, min(w, n/4))
+}
+
+// split runs f(w, lo, hi) over nw contiguous ranges of [0, n), the first in
+// the calling goroutine.
+func split(nw, n int, f func(w, lo, hi int)) {
+	if nw <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w, w*n/nw, (w+1)*n/nw)
+		}()
+	}
+	f(0, 0, n/nw)
+	wg.Wait()
 }
 
 func naiveMul[T float](c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T) {

@@ -102,17 +102,24 @@ func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
 				r1 := r0 + w
 				yo := (pl*oh + oy) * ow
 				for ox := 0; ox < ow; ox++ {
-					i := r0 + 2*ox
-					best, bi := x[i], i
-					if v := x[i+1]; v > best {
-						best, bi = v, i+1
+					// Written so that the index updates compile to
+					// conditional moves: with random data the branches of
+					// an if/else chain mispredict about half the time.
+					i, j := r0+2*ox, r1+2*ox
+					a, b, c, d := x[i], x[i+1], x[j], x[j+1]
+					bi := i
+					if b > a {
+						bi = i + 1
 					}
-					if v := x[r1+2*ox]; v > best {
-						best, bi = v, r1+2*ox
+					best := max(a, b)
+					if c > best {
+						bi = j
 					}
-					if v := x[r1+2*ox+1]; v > best {
-						best, bi = v, r1+2*ox+1
+					best = max(best, c)
+					if d > best {
+						bi = j + 1
 					}
+					best = max(best, d)
 					y[yo+ox], am[yo+ox] = best, int32(bi)
 				}
 			}
