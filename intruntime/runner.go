@@ -52,6 +52,7 @@ type engine struct {
 	steps []step
 	input act
 	bufs  [][]uint8 // bufs[0] input, bufs[i+1] output of step i
+	cols  []uint8   // im2col's K×N matrix
 	pack  []byte
 	acc   []int32
 	n     int // images of the last run
@@ -231,7 +232,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e := &engine{cap: cap, input: newAct(m.Input, m.InputShape)}
 	e.bufs = append(e.bufs, make([]uint8, cap*m.InputShape.Size()))
 	cur := e.input
-	var packMax, accMax int
+	var packMax, accMax, colsMax int
 	for i, l := range m.Layers {
 		s := step{layer: l, in: cur}
 		fail := func(err error) error {
@@ -245,6 +246,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			s.conv = true
 			s.kh, s.kw, s.sh, s.sw, s.ph, s.pw = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
 			n = cap * shapes[i].H * shapes[i].W
+			colsMax = max(colsMax, l.K()*n)
 		case *intmodel.Linear:
 			q, mOut, k, n = &l.Quantized, l.OutFeatures, l.InFeatures, cap
 		case *intmodel.MaxPool2d:
@@ -275,6 +277,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 		e.bufs = append(e.bufs, make([]uint8, cap*shapes[i].Size()))
 		cur = s.out
 	}
+	e.cols = make([]uint8, colsMax)
 	e.pack = make([]byte, packMax)
 	e.acc = make([]int32, accMax)
 	return e, nil
@@ -304,7 +307,8 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 		switch s.layer.Kind() {
 		case intmodel.KindConv2d:
 			N := n * s.out.shape.H * s.out.shape.W
-			im2col(e.pack, src, s, n)
+			im2col(e.cols, src, s, n)
+			packRows(e.pack, e.cols, s.w.k, N, s.w.k4)
 			ng := groupsFor(N)
 			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
 			requantize(dst, e.acc, ng*laneCols, s, N)
@@ -349,41 +353,41 @@ func (e *engine) codes(dst []int32, buf []uint8, a act, n int) {
 	}
 }
 
-// im2col writes the conv input patches of n images (src is CNHW) straight
-// into the packed B layout: column = (b, oy, ox), row k = (c, ky, kx).
-// Padding positions get the input zero point (real 0).
-func im2col(dst []byte, src []uint8, s *step, n int) {
+// im2col writes the conv input patches of n images (src is CNHW) as a
+// row-major K×N matrix: row k = (c, ky, kx), column = (b, oy, ox), padding
+// positions holding the input zero point (real 0). Rows of a stride-1
+// convolution are copied whole.
+func im2col(dst []uint8, src []uint8, s *step, n int) {
 	C, H, W := s.in.shape.C, s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
-	k4 := s.w.k4
-	jump := k4*blockSize - 60 // from lane 15 of a group to lane 0 of the next
+	N := n * oh * ow
 	for c := range C {
 		for ky := range s.kh {
 			for kx := range s.kw {
 				k := (c*s.kh+ky)*s.kw + kx
-				p := (k>>2)*blockSize + k&3 // column 0
-				col := 0
+				out := dst[k*N : (k+1)*N]
+				// Output columns whose input column is inside the image.
+				xa := max(0, ceilDiv(s.pw-kx, s.sw))
+				xb := min(ow, ceilDiv(W+s.pw-kx, s.sw))
+				xb = max(xa, xb)
 				for b := range n {
 					plane := src[(c*n+b)*H*W : (c*n+b+1)*H*W]
 					for y := range oh {
+						seg := out[(b*oh+y)*ow : (b*oh+y+1)*ow]
 						iy := y*s.sh - s.ph + ky
-						ok := iy >= 0 && iy < H
-						var row []uint8
-						if ok {
-							row = plane[iy*W : iy*W+W]
+						if iy < 0 || iy >= H {
+							fill(seg, s.zx)
+							continue
 						}
-						for x := range ow {
-							v := s.zx
-							if ix := x*s.sw - s.pw + kx; ok && ix >= 0 && ix < W {
-								v = row[ix]
-							}
-							dst[p] = v
-							col++
-							if col&15 == 0 {
-								p += jump
-							} else {
-								p += 4
-							}
+						row := plane[iy*W : iy*W+W]
+						fill(seg[:xa], s.zx)
+						fill(seg[xb:], s.zx)
+						if s.sw == 1 {
+							copy(seg[xa:xb], row[xa-s.pw+kx:])
+							continue
+						}
+						for x := xa; x < xb; x++ {
+							seg[x] = row[x*s.sw-s.pw+kx]
 						}
 					}
 				}
@@ -392,18 +396,55 @@ func im2col(dst []byte, src []uint8, s *step, n int) {
 	}
 }
 
-// packRows packs a row-major k×n matrix (a flat CNHW activation: feature
-// rows, image columns) into the B layout.
+func fill(b []uint8, v uint8) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// packRows packs a row-major k×n matrix into the B layout (gemm.go): for
+// each quad of rows and group of 16 columns, 16 little-endian uint32s of
+// the four rows' bytes. Rows past k read as zero (their weights are zero).
 func packRows(dst []byte, src []uint8, k, n, k4 int) {
-	jump := k4*blockSize - 60
-	for r := range k {
-		p := (r>>2)*blockSize + r&3
-		for j, v := range src[r*n : r*n+n] {
-			dst[p] = v
-			if (j+1)&15 == 0 {
-				p += jump
-			} else {
-				p += 4
+	var zero [laneCols]uint8
+	full := n / laneCols
+	for q := range k4 {
+		var rows [4][]uint8
+		for j := range 4 {
+			if r := 4*q + j; r < k {
+				rows[j] = src[r*n : r*n+n]
+			}
+		}
+		for g := range groupsFor(n) {
+			blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
+			var r0, r1, r2, r3 []uint8
+			if g < full {
+				lo := g * laneCols
+				pick := func(r []uint8) []uint8 {
+					if r == nil {
+						return zero[:]
+					}
+					return r[lo : lo+laneCols]
+				}
+				r0, r1, r2, r3 = pick(rows[0]), pick(rows[1]), pick(rows[2]), pick(rows[3])
+				r0, r1, r2, r3 = r0[:laneCols], r1[:laneCols], r2[:laneCols], r3[:laneCols]
+				for l := range laneCols {
+					blk[4*l] = r0[l]
+					blk[4*l+1] = r1[l]
+					blk[4*l+2] = r2[l]
+					blk[4*l+3] = r3[l]
+				}
+				continue
+			}
+			for l := range laneCols { // the ragged last group(s)
+				col := g*laneCols + l
+				for j := range 4 {
+					var v uint8
+					if col < n && rows[j] != nil {
+						v = rows[j][col]
+					}
+					blk[4*l+j] = v
+				}
 			}
 		}
 	}
@@ -424,31 +465,28 @@ func requantize(dst []uint8, acc []int32, ldc int, s *step, N int) {
 			}
 			continue
 		}
-		// Inlined SRDHM (m0 > 0, so no saturation case) and
-		// RoundingDivideByPOT for the usual right shift.
-		exp := uint(-sh)
-		mask := int32(int64(1)<<exp - 1)
-		half := mask >> 1
-		M := int64(m0)
-		for j, a := range row {
-			v := max(min(int64(a)+bias, math.MaxInt32), math.MinInt32)
-			p := v * M
-			if p >= 0 {
-				p += 1 << 30
-			} else {
-				p += 1 - 1<<30
-			}
-			h := int32(p / (1 << 31))
-			th := half
-			if h < 0 {
-				th++
-			}
-			y := h >> exp
-			if h&mask > th {
-				y++
-			}
-			out[j] = uint8(min(max(y+s.zy, s.lo), s.hi))
-		}
+		requantRow(out, row, bias, m0, uint(-sh), s.zy, s.lo, s.hi)
+	}
+}
+
+// requantRowScalar is requantize's inner loop for a right shift exp ≥ 0
+// and m0 > 0 (so SRDHM cannot saturate), with SRDHM and
+// RoundingDivideByPOT inlined and branch-free: the signs of p and h are
+// data-dependent, so branches would mispredict.
+func requantRowScalar(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	mask := int32(int64(1)<<exp - 1)
+	half := mask >> 1
+	M := int64(m0)
+	out = out[:len(row)]
+	for j, a := range row {
+		v := max(min(int64(a)+bias, math.MaxInt32), math.MinInt32)
+		p := v * M
+		// nudge = 2^30 if p ≥ 0, 1 − 2^30 = 2^30 − (2^31−1) if p < 0.
+		p += 1<<30 - (p>>63)&(1<<31-1)
+		h := int32(p / (1 << 31)) // truncates toward zero, as gemmlowp
+		th := half - h>>31        // one more for negative h
+		y := h>>exp - (th-h&mask)>>31
+		out[j] = uint8(min(max(y+zy, lo), hi))
 	}
 }
 
@@ -461,6 +499,10 @@ func pool(dst, src []uint8, s *step, n int, avg bool) {
 	oh, ow := s.out.shape.H, s.out.shape.W
 	p := s.pool
 	off := s.in.off
+	if !avg && p.KernelH == 2 && p.KernelW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0 {
+		maxPool2x2(dst, src, C*n, H, W, oh, ow)
+		return
+	}
 	for plane := range C * n {
 		in := src[plane*H*W : (plane+1)*H*W]
 		out := dst[plane*oh*ow : (plane+1)*oh*ow]
@@ -507,6 +549,22 @@ func flatten(dst, src []uint8, s intmodel.Shape, n int) {
 			in := src[(c*n+b)*hw : (c*n+b+1)*hw]
 			for j, v := range in {
 				dst[(c*hw+j)*n+b] = v
+			}
+		}
+	}
+}
+
+// maxPool2x2 is the common 2×2, stride 2, unpadded max pool.
+func maxPool2x2(dst, src []uint8, planes, H, W, oh, ow int) {
+	for plane := range planes {
+		in := src[plane*H*W : (plane+1)*H*W]
+		out := dst[plane*oh*ow : (plane+1)*oh*ow]
+		for y := range oh {
+			r0 := in[2*y*W : 2*y*W+2*ow]
+			r1 := in[(2*y+1)*W : (2*y+1)*W+2*ow]
+			o := out[y*ow : y*ow+ow]
+			for x := range o {
+				o[x] = max(r0[2*x], r0[2*x+1], r1[2*x], r1[2*x+1])
 			}
 		}
 	}
