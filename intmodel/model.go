@@ -3,6 +3,7 @@ package intmodel
 import (
 	"errors"
 	"fmt"
+	"github.com/qatgo/qatgo/fixedpoint"
 	"math"
 )
 
@@ -189,8 +190,7 @@ func (q *Quantized) SetRequant(outC int) error {
 		if !finitePositive(sw) {
 			return invalid("weight scale %d is %g, want finite and > 0", c, sw)
 		}
-		m := float64(sw) * float64(q.InAct.Scale) / float64(q.OutAct.Scale)
-		q.M0[c], q.Shift[c] = QuantizeMultiplier(m)
+		q.M0[c], q.Shift[c] = fixedpoint.RequantMultiplier(sw, q.InAct.Scale, q.OutAct.Scale)
 	}
 	return nil
 }
