@@ -3,8 +3,9 @@ package intmodel
 import (
 	"errors"
 	"fmt"
-	"github.com/qatgo/qatgo/fixedpoint"
 	"math"
+
+	"github.com/qatgo/qatgo/fixedpoint"
 )
 
 // ErrInvalid is wrapped by every error that reports a model which breaks an
