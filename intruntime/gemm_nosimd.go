@@ -1,0 +1,12 @@
+//go:build !(goexperiment.simd && amd64)
+
+package intruntime
+
+// simdKernel reports whether gemm uses the archsimd kernel (never in this
+// build; build with GOEXPERIMENT=simd on amd64 for it).
+const simdKernel = false
+
+// gemm computes C = A·B on the packed operands (see gemm.go).
+func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	gemmPortable(c, ldc, a, b, ngroups)
+}

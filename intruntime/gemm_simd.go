@@ -1,0 +1,99 @@
+//go:build goexperiment.simd && amd64
+
+package intruntime
+
+import "simd/archsimd"
+
+// simdKernel reports whether gemm uses the archsimd kernel: this build has
+// it, and the CPU must have AVX-512 (BW) for the 512-bit integer ops.
+var simdKernel = archsimd.X86.AVX512()
+
+// gemm computes C = A·B on the packed operands (see gemm.go).
+func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	switch {
+	case !simdKernel:
+		gemmPortable(c, ldc, a, b, ngroups)
+	case a.lo == nil:
+		gemmSIMD(c, ldc, a.w, a.mpad, a.k4, b, ngroups)
+	default:
+		gemmSIMDSplit(c, ldc, a.lo, a.hi, a.mpad, a.k4, b, ngroups)
+	}
+}
+
+// gemmSIMD is the 4×32 micro-kernel loop for weights that cannot saturate
+// VPMADDUBSW: 8 Int32x16 accumulators (4 rows × 2 groups of 16 columns).
+func gemmSIMD(c []int32, ldc int, w []int32, mpad, k4 int, b []byte, ngroups int) {
+	ones := archsimd.BroadcastInt16x32(1)
+	gs := k4 * blockSize
+	for m0 := 0; m0 < mpad; m0 += mr {
+		w0, w1, w2, w3 := w[m0*k4:(m0+1)*k4], w[(m0+1)*k4:(m0+2)*k4], w[(m0+2)*k4:(m0+3)*k4], w[(m0+3)*k4:(m0+4)*k4]
+		for g := 0; g < ngroups; g += nr {
+			b0, b1 := b[g*gs:(g+1)*gs], b[(g+1)*gs:(g+2)*gs]
+			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Int32x16
+			for q := range k4 {
+				x0 := archsimd.LoadUint8x64Slice(b0[q*blockSize:])
+				x1 := archsimd.LoadUint8x64Slice(b1[q*blockSize:])
+				v := archsimd.BroadcastInt32x16(w0[q]).AsInt8x64()
+				c00 = c00.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
+				c01 = c01.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
+				v = archsimd.BroadcastInt32x16(w1[q]).AsInt8x64()
+				c10 = c10.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
+				c11 = c11.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
+				v = archsimd.BroadcastInt32x16(w2[q]).AsInt8x64()
+				c20 = c20.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
+				c21 = c21.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
+				v = archsimd.BroadcastInt32x16(w3[q]).AsInt8x64()
+				c30 = c30.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
+				c31 = c31.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
+			}
+			o := m0*ldc + g*laneCols
+			c00.StoreSlice(c[o:])
+			c01.StoreSlice(c[o+laneCols:])
+			o += ldc
+			c10.StoreSlice(c[o:])
+			c11.StoreSlice(c[o+laneCols:])
+			o += ldc
+			c20.StoreSlice(c[o:])
+			c21.StoreSlice(c[o+laneCols:])
+			o += ldc
+			c30.StoreSlice(c[o:])
+			c31.StoreSlice(c[o+laneCols:])
+		}
+	}
+}
+
+// gemmSIMDSplit is gemmSIMD with each weight split into two safe halves:
+// two VPMADDUBSW per product, widened to int32 separately before adding.
+func gemmSIMDSplit(c []int32, ldc int, lo, hi []int32, mpad, k4 int, b []byte, ngroups int) {
+	ones := archsimd.BroadcastInt16x32(1)
+	gs := k4 * blockSize
+	for m0 := 0; m0 < mpad; m0 += mr {
+		for g := 0; g < ngroups; g += nr {
+			b0, b1 := b[g*gs:(g+1)*gs], b[(g+1)*gs:(g+2)*gs]
+			// Two rows at a time keeps the live vectors under Go's 15.
+			for r := m0; r < m0+mr; r += 2 {
+				l0, h0 := lo[r*k4:(r+1)*k4], hi[r*k4:(r+1)*k4]
+				l1, h1 := lo[(r+1)*k4:(r+2)*k4], hi[(r+1)*k4:(r+2)*k4]
+				var c00, c01, c10, c11 archsimd.Int32x16
+				for q := range k4 {
+					x0 := archsimd.LoadUint8x64Slice(b0[q*blockSize:])
+					x1 := archsimd.LoadUint8x64Slice(b1[q*blockSize:])
+					vl := archsimd.BroadcastInt32x16(l0[q]).AsInt8x64()
+					vh := archsimd.BroadcastInt32x16(h0[q]).AsInt8x64()
+					c00 = c00.Add(x0.DotProductPairsSaturated(vl).DotProductPairs(ones)).Add(x0.DotProductPairsSaturated(vh).DotProductPairs(ones))
+					c01 = c01.Add(x1.DotProductPairsSaturated(vl).DotProductPairs(ones)).Add(x1.DotProductPairsSaturated(vh).DotProductPairs(ones))
+					vl = archsimd.BroadcastInt32x16(l1[q]).AsInt8x64()
+					vh = archsimd.BroadcastInt32x16(h1[q]).AsInt8x64()
+					c10 = c10.Add(x0.DotProductPairsSaturated(vl).DotProductPairs(ones)).Add(x0.DotProductPairsSaturated(vh).DotProductPairs(ones))
+					c11 = c11.Add(x1.DotProductPairsSaturated(vl).DotProductPairs(ones)).Add(x1.DotProductPairsSaturated(vh).DotProductPairs(ones))
+				}
+				o := r*ldc + g*laneCols
+				c00.StoreSlice(c[o:])
+				c01.StoreSlice(c[o+laneCols:])
+				o += ldc
+				c10.StoreSlice(c[o:])
+				c11.StoreSlice(c[o+laneCols:])
+			}
+		}
+	}
+}
