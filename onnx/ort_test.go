@@ -182,6 +182,7 @@ func TestONNXRuntimeHandWorked(t *testing.T) {
 
 func TestONNXRuntimeTinyModel(t *testing.T) {
 	needORT(t)
+	t.Logf("onnxruntime %s from %s", ort.GetVersion(), ortInit.path)
 	m := tinyModel()
 	b, err := Exporter{Codes: true}.Marshal(m)
 	if err != nil {
