@@ -10,3 +10,8 @@ const simdKernel = false
 func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	gemmPortable(c, ldc, a, b, ngroups)
 }
+
+// requantRow: see requantRowScalar.
+func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	requantRowScalar(out, row, bias, m0, exp, zy, lo, hi)
+}

@@ -97,3 +97,44 @@ func gemmSIMDSplit(c []int32, ldc int, lo, hi []int32, mpad, k4 int, b []byte, n
 		}
 	}
 }
+
+// requantRow is requantRowScalar on 16 lanes at a time: the accumulators
+// are widened to int64 (VPMOVSXDQ), multiplied by m0 (VPMULLQ) and rounded
+// with the same branch-free shifts and masks, then narrowed to bytes.
+func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	if !simdKernel {
+		requantRowScalar(out, row, bias, m0, exp, zy, lo, hi)
+		return
+	}
+	n := len(row) &^ 15
+	var (
+		vb    = archsimd.BroadcastInt64x8(bias)
+		vmin  = archsimd.BroadcastInt64x8(-1 << 31)
+		vmax  = archsimd.BroadcastInt64x8(1<<31 - 1)
+		vm    = archsimd.BroadcastInt64x8(int64(m0))
+		v30   = archsimd.BroadcastInt64x8(1 << 30)
+		v31   = archsimd.BroadcastInt64x8(1<<31 - 1)
+		mask  = int64(1)<<exp - 1
+		vmask = archsimd.BroadcastInt64x8(mask)
+		vhalf = archsimd.BroadcastInt64x8(mask >> 1)
+		vzy   = archsimd.BroadcastInt64x8(int64(zy))
+		vlo   = archsimd.BroadcastInt64x8(int64(lo))
+		vhi   = archsimd.BroadcastInt64x8(int64(hi))
+	)
+	one := func(x archsimd.Int64x8) archsimd.Int32x8 {
+		v := x.Add(vb).Max(vmin).Min(vmax)
+		p := v.Mul(vm)
+		p = p.Add(v30).Sub(p.ShiftAllRight(63).And(v31))
+		h := p.Add(p.ShiftAllRight(63).And(v31)).ShiftAllRight(31) // trunc(p / 2^31)
+		th := vhalf.Sub(h.ShiftAllRight(63))
+		y := h.ShiftAllRight(uint64(exp)).Sub(th.Sub(h.And(vmask)).ShiftAllRight(63))
+		return y.Add(vzy).Max(vlo).Min(vhi).TruncateToInt32()
+	}
+	for j := 0; j < n; j += 16 {
+		a := archsimd.LoadInt32x16Slice(row[j:])
+		var r archsimd.Int32x16
+		r = r.SetLo(one(a.GetLo().ExtendToInt64())).SetHi(one(a.GetHi().ExtendToInt64()))
+		r.TruncateToInt8().AsUint8x16().StoreSlice(out[j:])
+	}
+	requantRowScalar(out[n:], row[n:], bias, m0, exp, zy, lo, hi)
+}
