@@ -26,6 +26,7 @@
 //     rounded half to even, no double rounding), so a fraction of a percent
 //     of codes differ by ±1 from qatgo's fixed-point result.
 //
-// Average pooling is not exported (ErrUnsupported): the ONNX default domain
-// has no integer AveragePool.
+// AvgPool2d (the ONNX default domain has no integer AveragePool) is a
+// depthwise all-ones ConvInteger giving window sums, divided by the number
+// of in-bounds elements with TFLite's rounding, in both formats.
 package onnx

@@ -173,7 +173,7 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 	x = g.node("QuantizeLinear", "input_q", []string{x, g.scalar(pb.TensorProto_FLOAT, 1), g.scalar(pb.TensorProto_UINT8, float64(st.zp))})
 	x = clamp(g, x, st, "input_q_clamp")
 
-	lw := &layerWriter{g: g, format: e.Format, rank: 4, cur: x, shape: in}
+	lw := &layerWriter{g: g, format: e.Format, rank: 4, cur: x, shape: in, act: m.Input}
 	for i, l := range m.Layers {
 		name := unsafeChars.ReplaceAllString(l.LayerName(), "_")
 		if name == "" {
@@ -184,6 +184,12 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 			return nil, fmt.Errorf("onnx: layer %d (%s %q): %w", i, l.Kind(), l.LayerName(), err)
 		}
 		lw.shape = shapes[i]
+		switch l := l.(type) {
+		case *intmodel.Conv2d:
+			lw.act = l.OutAct
+		case *intmodel.Linear:
+			lw.act = l.OutAct
+		}
 	}
 
 	out := stored(m.Output)
@@ -251,7 +257,8 @@ type layerWriter struct {
 	prefix string
 	rank   int
 	cur    string
-	shape  intmodel.Shape // shape of cur (per image)
+	shape  intmodel.Shape    // shape of cur (per image)
+	act    intmodel.ActQuant // quantization of cur
 }
 
 func (w *layerWriter) name(s string) string { return w.prefix + "/" + s }
@@ -294,9 +301,62 @@ func (w *layerWriter) layer(l intmodel.Layer) error {
 		w.to2D()
 		return nil
 	case *intmodel.AvgPool2d:
-		return fmt.Errorf("%w: average pooling (no integer AveragePool in the ONNX default domain)", ErrUnsupported)
+		w.to4D()
+		return w.avgPool(l)
 	}
 	return fmt.Errorf("%w: layer type %T", ErrUnsupported, l)
+}
+
+// avgPool writes average pooling on integer codes as intruntime computes
+// it: the sum of the in-bounds true codes of each window (a depthwise
+// ConvInteger with all-ones weights; its padding holds the zero point given
+// to it, the storage offset, so padded positions add 0), divided by the
+// number of in-bounds elements with TFLite's rounding (sum ± cnt/2)/cnt,
+// ties away from zero. The ONNX default domain has no integer AveragePool.
+func (w *layerWriter) avgPool(l *intmodel.AvgPool2d) error {
+	g := w.g
+	in := w.shape
+	out, err := l.OutShape(in)
+	if err != nil {
+		return err
+	}
+	c := int64(in.C)
+	ones := make([]int8, in.C*l.KernelH*l.KernelW)
+	for i := range ones {
+		ones[i] = 1
+	}
+	cnt := make([]int64, out.H*out.W)
+	half, negHalf := make([]int64, len(cnt)), make([]int64, len(cnt))
+	for y := range out.H {
+		y0 := y*l.StrideH - l.PadH
+		nh := min(y0+l.KernelH, in.H) - max(y0, 0)
+		for x := range out.W {
+			x0 := x*l.StrideW - l.PadW
+			nw := min(x0+l.KernelW, in.W) - max(x0, 0)
+			i := y*out.W + x
+			cnt[i] = int64(nh * nw)
+			half[i], negHalf[i] = cnt[i]/2, -(cnt[i] / 2)
+		}
+	}
+	off := offset(w.act)
+	cdims := []int64{1, 1, int64(out.H), int64(out.W)}
+	i64 := pb.TensorProto_INT64
+	sum := g.node("ConvInteger", w.name("sum"), []string{w.cur, g.int8s(w.name("ones"), []int64{c, 1, int64(l.KernelH), int64(l.KernelW)}, ones), g.scalar(pb.TensorProto_UINT8, float64(off))},
+		attrInts("kernel_shape", int64(l.KernelH), int64(l.KernelW)),
+		attrInts("strides", int64(l.StrideH), int64(l.StrideW)),
+		attrInts("pads", int64(l.PadH), int64(l.PadW), int64(l.PadH), int64(l.PadW)),
+		attrInts("dilations", 1, 1),
+		attrInt("group", c))
+	s := g.node("Cast", w.name("sum64"), []string{sum}, attrInt("to", int64(i64)))
+	neg := g.node("Less", w.name("sum_neg"), []string{s, g.scalar(i64, 0)})
+	r := g.node("Where", w.name("round"), []string{neg, g.int64s(w.name("neg_half_count"), cdims, negHalf), g.int64s(w.name("half_count"), cdims, half)})
+	s = g.node("Add", w.name("rounded"), []string{s, r})
+	s = g.node("Div", w.name("avg"), []string{s, g.int64s(w.name("count"), cdims, cnt)})
+	if off != 0 {
+		s = g.node("Add", w.name("offset"), []string{s, g.scalar(i64, float64(off))})
+	}
+	w.cur = g.node("Cast", w.name("q"), []string{s}, attrInt("to", int64(pb.TensorProto_UINT8)))
+	return nil
 }
 
 func convAttrs(l *intmodel.Conv2d) []*pb.AttributeProto {

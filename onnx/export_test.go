@@ -160,8 +160,8 @@ func elemSize(dt pb.TensorProto_DataType) int {
 func TestExportErrors(t *testing.T) {
 	bad := tinyModel()
 	bad.Layers[0].(*intmodel.Conv2d).M0 = nil
-	avg := tinyModel()
-	avg.Layers[1] = &intmodel.AvgPool2d{Name: "avg", Pool2d: intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}}
+	odd := tinyModel()
+	odd.Layers[1] = oddLayer{}
 	for _, test := range []struct {
 		name string
 		e    Exporter
@@ -171,7 +171,7 @@ func TestExportErrors(t *testing.T) {
 	}{
 		{"nil", Exporter{}, nil, []error{ErrInvalidModel}, "nil model"},
 		{"invalid", Exporter{}, bad, []error{ErrInvalidModel, intmodel.ErrInvalid}, "multipliers"},
-		{"avgpool", Exporter{}, avg, []error{ErrUnsupported}, `layer 1 (avgpool2d "avg")`},
+		{"unknown layer", Exporter{}, odd, []error{ErrInvalidModel, intmodel.ErrInvalid}, "unknown layer type"},
 		{"format", Exporter{Format: 7}, tinyModel(), []error{ErrUnsupported}, "Format(7)"},
 	} {
 		err := test.e.Export(test.m, &bytes.Buffer{})
@@ -188,6 +188,15 @@ func TestExportErrors(t *testing.T) {
 			t.Errorf("%s: error %q, want the prefix onnx: and %q", test.name, err, test.msg)
 		}
 	}
+}
+
+// oddLayer is a layer type that intmodel does not know.
+type oddLayer struct{}
+
+func (oddLayer) Kind() intmodel.Kind { return 99 }
+func (oddLayer) LayerName() string   { return "odd" }
+func (oddLayer) OutShape(in intmodel.Shape) (intmodel.Shape, error) {
+	return in, nil
 }
 
 type failWriter struct{}

@@ -13,6 +13,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/qatgo/qatgo/intmodel"
+	"github.com/qatgo/qatgo/intruntime"
 )
 
 // The onnxruntime checks need the ONNX Runtime shared library; they skip
@@ -137,6 +138,26 @@ func compare(m *intmodel.Model, x []float32, n int, logits []float32, codes []in
 	return
 }
 
+// runtimeRun runs n images through qatgo's integer runtime and returns the
+// logits and the last layer's codes.
+func runtimeRun(t testing.TB, m *intmodel.Model, x []float32, n int) ([]float32, []int32) {
+	t.Helper()
+	r, err := intruntime.NewRunner(m, n, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	logits := make([]float32, n*r.OutputSize())
+	if err := r.Run(x, n, logits); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := r.LayerCodes(r.NumLayers()-1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logits, codes
+}
+
 // A hand-worked Linear 2→2 whose second output shows gemmlowp's double
 // rounding: acc = 1, M = 0.25 = 2^30·2^(−1−31): SaturatingRoundingDoublingHighMul
 // rounds 1·0.5 up to 1, RoundingDivideByPOT rounds 1/2 up to 1 again, so
@@ -197,6 +218,10 @@ func TestONNXRuntimeTinyModel(t *testing.T) {
 		if mis != 0 || lmis != 0 {
 			t.Errorf("optimize %v: %d of %d codes differ (max |diff| %d), %d logits differ", opt, mis, total, maxd, lmis)
 		}
+		rl, rc := runtimeRun(t, m, x, n)
+		if fmt.Sprint(rl) != fmt.Sprint(logits) || fmt.Sprint(rc) != fmt.Sprint(codes) {
+			t.Errorf("optimize %v: onnxruntime and intruntime differ", opt)
+		}
 	}
 }
 
@@ -217,6 +242,7 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 		bits   int
 	}
 	type tally struct{ models, mismatch, maxDiff, total, logitMismatch int }
+	runtimeMismatch := 0
 	stats := map[key]*tally{}
 	var keys []key
 	for i := range nModels {
@@ -231,6 +257,12 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 					}
 					logits, codes := ortRun(t, b, m, x, nImages, i%2 == 0)
 					mis, maxd, total, lmis := compare(m, x, nImages, logits, codes)
+					if f == Integer {
+						rl, rc := runtimeRun(t, m, x, nImages)
+						if fmt.Sprint(rl) != fmt.Sprint(logits) || fmt.Sprint(rc) != fmt.Sprint(codes) {
+							runtimeMismatch++
+						}
+					}
 					k := key{kind, f, bits}
 					s := stats[k]
 					if s == nil {
@@ -246,6 +278,9 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 				}
 			}
 		}
+	}
+	if runtimeMismatch != 0 {
+		t.Errorf("%d models: onnxruntime (integer format) and intruntime differ", runtimeMismatch)
 	}
 	for _, k := range keys {
 		s := stats[k]

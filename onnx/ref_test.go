@@ -77,7 +77,9 @@ func refRun(m *intmodel.Model, x []float32) ([]int32, []float32) {
 			cur = refLinear(l, cur)
 			sh = intmodel.Shape{C: l.OutFeatures, H: 1, W: 1}
 		case *intmodel.MaxPool2d:
-			cur, sh = refMaxPool(l, cur, sh)
+			cur, sh = refPool(l.Pool2d, false, cur, sh)
+		case *intmodel.AvgPool2d:
+			cur, sh = refPool(l.Pool2d, true, cur, sh)
 		case *intmodel.Flatten:
 			sh = intmodel.Shape{C: sh.Size(), H: 1, W: 1}
 		default:
@@ -141,7 +143,11 @@ func refLinear(l *intmodel.Linear, x []int32) []int32 {
 	return y
 }
 
-func refMaxPool(l *intmodel.MaxPool2d, x []int32, in intmodel.Shape) ([]int32, intmodel.Shape) {
+// refPool is max pooling, or average pooling of the in-bounds codes with
+// the sum rounded half away from zero: (sum ± cnt/2)/cnt in C's truncating
+// division (TFLite).
+func refPool(p intmodel.Pool2d, avg bool, x []int32, in intmodel.Shape) ([]int32, intmodel.Shape) {
+	l := &intmodel.MaxPool2d{Pool2d: p}
 	out, err := l.OutShape(in)
 	if err != nil {
 		panic(err)
@@ -150,13 +156,23 @@ func refMaxPool(l *intmodel.MaxPool2d, x []int32, in intmodel.Shape) ([]int32, i
 	for c := range out.C {
 		for oh := range out.H {
 			for ow := range out.W {
-				m := int32(math.MinInt32)
-				for kh := range l.KernelH {
-					for kw := range l.KernelW {
-						ih, iw := oh*l.StrideH-l.PadH+kh, ow*l.StrideW-l.PadW+kw
+				m, sum, cnt := int32(math.MinInt32), int32(0), int32(0)
+				for kh := range p.KernelH {
+					for kw := range p.KernelW {
+						ih, iw := oh*p.StrideH-p.PadH+kh, ow*p.StrideW-p.PadW+kw
 						if ih >= 0 && iw >= 0 && ih < in.H && iw < in.W {
-							m = max(m, x[(c*in.H+ih)*in.W+iw])
+							v := x[(c*in.H+ih)*in.W+iw]
+							m = max(m, v)
+							sum += v
+							cnt++
 						}
+					}
+				}
+				if avg {
+					if sum >= 0 {
+						m = (sum + cnt/2) / cnt
+					} else {
+						m = (sum - cnt/2) / cnt
 					}
 				}
 				y[(c*out.H+oh)*out.W+ow] = m
@@ -302,7 +318,12 @@ func randomModel(r *rand.Rand, bits int, convOnly, linearOnly bool) *intmodel.Mo
 	if err != nil {
 		panic(err)
 	}
-	pool := &intmodel.MaxPool2d{Name: "pool", Pool2d: intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}}
+	pk := 2 + r.IntN(2)
+	pg := intmodel.Pool2d{KernelH: pk, KernelW: pk, StrideH: 2, StrideW: 1 + r.IntN(2), PadH: r.IntN(pk/2 + 1), PadW: r.IntN(pk/2 + 1)}
+	var pool intmodel.Layer = &intmodel.MaxPool2d{Name: "pool", Pool2d: pg}
+	if r.IntN(2) == 0 {
+		pool = &intmodel.AvgPool2d{Name: "avgpool", Pool2d: pg}
+	}
 	sh, err = pool.OutShape(sh)
 	if err != nil {
 		panic(err)
