@@ -118,7 +118,16 @@ func ortRun(t testing.TB, model []byte, m *intmodel.Model, x []float32, n int, o
 // compare runs x through the reference and returns how many codes differ,
 // the largest difference, the number of codes and the number of logits
 // that are not bit-identical.
-func compare(m *intmodel.Model, x []float32, n int, logits []float32, codes []int32) (mismatch, maxDiff, total, logitMismatch int) {
+func compare(m *intmodel.Model, x []float32, n int, logits []float32, codes []int32) (mismatch, maxDiff, total, logitMismatch, interior int) {
+	var last *intmodel.Quantized
+	for _, l := range m.Layers {
+		switch l := l.(type) {
+		case *intmodel.Conv2d:
+			last = &l.Quantized
+		case *intmodel.Linear:
+			last = &l.Quantized
+		}
+	}
 	per := m.InputShape.Size()
 	outPer := len(codes) / n
 	for i := range n {
@@ -128,6 +137,9 @@ func compare(m *intmodel.Model, x []float32, n int, logits []float32, codes []in
 			if d != 0 {
 				mismatch++
 				maxDiff = max(maxDiff, d, -d)
+			}
+			if wc[j] > last.QMin && wc[j] < last.QMax {
+				interior++
 			}
 			if logits[i*outPer+j] != wl[j] {
 				logitMismatch++
@@ -214,7 +226,7 @@ func TestONNXRuntimeTinyModel(t *testing.T) {
 	x := randomInputs(r, m, n)
 	for _, opt := range []bool{false, true} {
 		logits, codes := ortRun(t, b, m, x, n, opt)
-		mis, maxd, total, lmis := compare(m, x, n, logits, codes)
+		mis, maxd, total, lmis, _ := compare(m, x, n, logits, codes)
 		if mis != 0 || lmis != 0 {
 			t.Errorf("optimize %v: %d of %d codes differ (max |diff| %d), %d logits differ", opt, mis, total, maxd, lmis)
 		}
@@ -241,7 +253,7 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 		format Format
 		bits   int
 	}
-	type tally struct{ models, mismatch, maxDiff, total, logitMismatch int }
+	type tally struct{ models, mismatch, maxDiff, total, logitMismatch, interior int }
 	runtimeMismatch := 0
 	stats := map[key]*tally{}
 	var keys []key
@@ -256,7 +268,7 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 						t.Fatalf("model %d: %v", i, err)
 					}
 					logits, codes := ortRun(t, b, m, x, nImages, i%2 == 0)
-					mis, maxd, total, lmis := compare(m, x, nImages, logits, codes)
+					mis, maxd, total, lmis, interior := compare(m, x, nImages, logits, codes)
 					if f == Integer {
 						rl, rc := runtimeRun(t, m, x, nImages)
 						if fmt.Sprint(rl) != fmt.Sprint(logits) || fmt.Sprint(rc) != fmt.Sprint(codes) {
@@ -275,6 +287,7 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 					s.maxDiff = max(s.maxDiff, maxd)
 					s.total += total
 					s.logitMismatch += lmis
+					s.interior += interior
 				}
 			}
 		}
@@ -284,8 +297,8 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 	}
 	for _, k := range keys {
 		s := stats[k]
-		t.Logf("%-7s %-6s %d-bit: %3d models, %6d of %7d codes differ from the fixed-point reference (%.3f%%), max |diff| %d; %d logits not bit-identical",
-			k.format, k.kind, k.bits, s.models, s.mismatch, s.total, 100*float64(s.mismatch)/float64(s.total), s.maxDiff, s.logitMismatch)
+		t.Logf("%-7s %-6s %d-bit: %3d models, %6d of %7d codes (%7d not at a clamp bound) differ from the fixed-point reference (%.3f%% of all, %.3f%% of unclamped), max |diff| %d; %d logits not bit-identical",
+			k.format, k.kind, k.bits, s.models, s.mismatch, s.total, s.interior, 100*float64(s.mismatch)/float64(s.total), 100*float64(s.mismatch)/float64(s.interior), s.maxDiff, s.logitMismatch)
 		if k.format == Integer && (s.mismatch != 0 || s.logitMismatch != 0) {
 			t.Errorf("integer format, %s %d-bit: %d codes and %d logits differ, want 0", k.kind, k.bits, s.mismatch, s.logitMismatch)
 		}
