@@ -15,3 +15,8 @@ func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	requantRowScalar(out, row, bias, m0, exp, zy, lo, hi)
 }
+
+// packQuad: see packQuadScalar.
+func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
+	packQuadScalar(dst, k4, q, r0, r1, r2, r3, full)
+}

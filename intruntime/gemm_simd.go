@@ -20,44 +20,35 @@ func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	}
 }
 
-// gemmSIMD is the 4×32 micro-kernel loop for weights that cannot saturate
-// VPMADDUBSW: 8 Int32x16 accumulators (4 rows × 2 groups of 16 columns).
+// gemmSIMD is the micro-kernel loop for weights that cannot saturate
+// VPMADDUBSW: 2 rows × 2 groups of 16 columns, 4 Int32x16 accumulators.
+// (A 4×2 block with 8 accumulators measured slower: Go 1.26 spills.)
 func gemmSIMD(c []int32, ldc int, w []int32, mpad, k4 int, b []byte, ngroups int) {
 	ones := archsimd.BroadcastInt16x32(1)
 	gs := k4 * blockSize
 	for m0 := 0; m0 < mpad; m0 += mr {
-		w0, w1, w2, w3 := w[m0*k4:(m0+1)*k4], w[(m0+1)*k4:(m0+2)*k4], w[(m0+2)*k4:(m0+3)*k4], w[(m0+3)*k4:(m0+4)*k4]
 		for g := 0; g < ngroups; g += nr {
 			b0, b1 := b[g*gs:(g+1)*gs], b[(g+1)*gs:(g+2)*gs]
-			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Int32x16
-			for q := range k4 {
-				x0 := archsimd.LoadUint8x64Slice(b0[q*blockSize:])
-				x1 := archsimd.LoadUint8x64Slice(b1[q*blockSize:])
-				v := archsimd.BroadcastInt32x16(w0[q]).AsInt8x64()
-				c00 = c00.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
-				c01 = c01.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
-				v = archsimd.BroadcastInt32x16(w1[q]).AsInt8x64()
-				c10 = c10.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
-				c11 = c11.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
-				v = archsimd.BroadcastInt32x16(w2[q]).AsInt8x64()
-				c20 = c20.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
-				c21 = c21.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
-				v = archsimd.BroadcastInt32x16(w3[q]).AsInt8x64()
-				c30 = c30.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
-				c31 = c31.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
+			for r := m0; r < m0+mr; r += 2 {
+				w0, w1 := w[r*k4:(r+1)*k4], w[(r+1)*k4:(r+2)*k4]
+				var c00, c01, c10, c11 archsimd.Int32x16
+				for q := range k4 {
+					x0 := archsimd.LoadUint8x64Slice(b0[q*blockSize:])
+					x1 := archsimd.LoadUint8x64Slice(b1[q*blockSize:])
+					v := archsimd.BroadcastInt32x16(w0[q]).AsInt8x64()
+					c00 = c00.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
+					c01 = c01.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
+					v = archsimd.BroadcastInt32x16(w1[q]).AsInt8x64()
+					c10 = c10.Add(x0.DotProductPairsSaturated(v).DotProductPairs(ones))
+					c11 = c11.Add(x1.DotProductPairsSaturated(v).DotProductPairs(ones))
+				}
+				o := r*ldc + g*laneCols
+				c00.StoreSlice(c[o:])
+				c01.StoreSlice(c[o+laneCols:])
+				o += ldc
+				c10.StoreSlice(c[o:])
+				c11.StoreSlice(c[o+laneCols:])
 			}
-			o := m0*ldc + g*laneCols
-			c00.StoreSlice(c[o:])
-			c01.StoreSlice(c[o+laneCols:])
-			o += ldc
-			c10.StoreSlice(c[o:])
-			c11.StoreSlice(c[o+laneCols:])
-			o += ldc
-			c20.StoreSlice(c[o:])
-			c21.StoreSlice(c[o+laneCols:])
-			o += ldc
-			c30.StoreSlice(c[o:])
-			c31.StoreSlice(c[o+laneCols:])
 		}
 	}
 }
@@ -137,4 +128,22 @@ func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo
 		r.TruncateToInt8().AsUint8x16().StoreSlice(out[j:])
 	}
 	requantRowScalar(out[n:], row[n:], bias, m0, exp, zy, lo, hi)
+}
+
+// packQuad packs groups [0, full) of one row quad: each row's 16 bytes
+// are zero-extended to 32-bit lanes (VPMOVZXBD) and shifted into place, so
+// lane l holds the four rows' bytes of column l — one 64-byte block.
+func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
+	if !simdKernel {
+		packQuadScalar(dst, k4, q, r0, r1, r2, r3, full)
+		return
+	}
+	for g := range full {
+		lo := g * laneCols
+		e := archsimd.LoadUint8x16Slice(r0[lo:]).ExtendToUint32()
+		e = e.Or(archsimd.LoadUint8x16Slice(r1[lo:]).ExtendToUint32().ShiftAllLeft(8))
+		e = e.Or(archsimd.LoadUint8x16Slice(r2[lo:]).ExtendToUint32().ShiftAllLeft(16))
+		e = e.Or(archsimd.LoadUint8x16Slice(r3[lo:]).ExtendToUint32().ShiftAllLeft(24))
+		e.AsUint8x64().StoreSlice(dst[(g*k4+q)*blockSize:])
+	}
 }

@@ -1,6 +1,7 @@
 package intruntime
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"runtime"
@@ -52,7 +53,8 @@ type engine struct {
 	steps []step
 	input act
 	bufs  [][]uint8 // bufs[0] input, bufs[i+1] output of step i
-	cols  []uint8   // im2col's K×N matrix
+	cols  []uint8   // four im2col rows
+	zeros []uint8   // a zero row for packRows
 	pack  []byte
 	acc   []int32
 	n     int // images of the last run
@@ -232,7 +234,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e := &engine{cap: cap, input: newAct(m.Input, m.InputShape)}
 	e.bufs = append(e.bufs, make([]uint8, cap*m.InputShape.Size()))
 	cur := e.input
-	var packMax, accMax, colsMax int
+	var packMax, accMax, colsMax, nMax int
 	for i, l := range m.Layers {
 		s := step{layer: l, in: cur}
 		fail := func(err error) error {
@@ -246,7 +248,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			s.conv = true
 			s.kh, s.kw, s.sh, s.sw, s.ph, s.pw = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
 			n = cap * shapes[i].H * shapes[i].W
-			colsMax = max(colsMax, l.K()*n)
+			colsMax = max(colsMax, 4*n)
 		case *intmodel.Linear:
 			q, mOut, k, n = &l.Quantized, l.OutFeatures, l.InFeatures, cap
 		case *intmodel.MaxPool2d:
@@ -269,6 +271,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			s.zy, s.lo, s.hi = q.OutAct.ZeroPoint+s.out.off, q.QMin+s.out.off, q.QMax+s.out.off
 			s.zx = uint8(q.InAct.ZeroPoint + cur.off)
 			packMax = max(packMax, packedCols(n, s.w.k4))
+			nMax = max(nMax, n)
 			accMax = max(accMax, s.w.mpad*groupsFor(n)*laneCols)
 		} else {
 			s.out = act{q: cur.q, off: cur.off, shape: shapes[i]}
@@ -278,6 +281,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 		cur = s.out
 	}
 	e.cols = make([]uint8, colsMax)
+	e.zeros = make([]uint8, nMax)
 	e.pack = make([]byte, packMax)
 	e.acc = make([]int32, accMax)
 	return e, nil
@@ -307,13 +311,12 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 		switch s.layer.Kind() {
 		case intmodel.KindConv2d:
 			N := n * s.out.shape.H * s.out.shape.W
-			im2col(e.cols, src, s, n)
-			packRows(e.pack, e.cols, s.w.k, N, s.w.k4)
+			e.packConv(src, s, n)
 			ng := groupsFor(N)
 			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
 			requantize(dst, e.acc, ng*laneCols, s, N)
 		case intmodel.KindLinear:
-			packRows(e.pack, src, s.w.k, n, s.w.k4)
+			packRows(e.pack, src, s.w.k, n, s.w.k4, e.zeros)
 			ng := groupsFor(n)
 			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
 			requantize(dst, e.acc, ng*laneCols, s, n)
@@ -353,45 +356,83 @@ func (e *engine) codes(dst []int32, buf []uint8, a act, n int) {
 	}
 }
 
-// im2col writes the conv input patches of n images (src is CNHW) as a
-// row-major K×N matrix: row k = (c, ky, kx), column = (b, oy, ox), padding
-// positions holding the input zero point (real 0). Rows of a stride-1
-// convolution are copied whole.
-func im2col(dst []uint8, src []uint8, s *step, n int) {
-	C, H, W := s.in.shape.C, s.in.shape.H, s.in.shape.W
+// im2colRow writes row k = (c, ky, kx) of the conv input patches of n
+// images (src is CNHW): one byte per column (b, oy, ox), padding positions
+// holding the input zero point (real 0).
+func im2colRow(out []uint8, src []uint8, s *step, n, k int) {
+	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
-	N := n * oh * ow
-	for c := range C {
-		for ky := range s.kh {
-			for kx := range s.kw {
-				k := (c*s.kh+ky)*s.kw + kx
-				out := dst[k*N : (k+1)*N]
-				// Output columns whose input column is inside the image.
-				xa := max(0, ceilDiv(s.pw-kx, s.sw))
-				xb := min(ow, ceilDiv(W+s.pw-kx, s.sw))
-				xb = max(xa, xb)
-				for b := range n {
-					plane := src[(c*n+b)*H*W : (c*n+b+1)*H*W]
-					for y := range oh {
-						seg := out[(b*oh+y)*ow : (b*oh+y+1)*ow]
-						iy := y*s.sh - s.ph + ky
-						if iy < 0 || iy >= H {
-							fill(seg, s.zx)
-							continue
-						}
-						row := plane[iy*W : iy*W+W]
-						fill(seg[:xa], s.zx)
-						fill(seg[xb:], s.zx)
-						if s.sw == 1 {
-							copy(seg[xa:xb], row[xa-s.pw+kx:])
-							continue
-						}
-						for x := xa; x < xb; x++ {
-							seg[x] = row[x*s.sw-s.pw+kx]
-						}
-					}
-				}
+	kx := k % s.kw
+	ky := k / s.kw % s.kh
+	c := k / (s.kw * s.kh)
+	if s.sw == 1 && s.sh == 1 && s.pw == 0 && s.ph == 0 {
+		im2colRowValid(out, src[c*n*H*W:(c+1)*n*H*W], n, H, W, oh, ow, ky, kx)
+		return
+	}
+	// Output columns whose input column is inside the image.
+	xa := max(0, ceilDiv(s.pw-kx, s.sw))
+	xb := min(ow, ceilDiv(W+s.pw-kx, s.sw))
+	xb = max(xa, xb)
+	for b := range n {
+		plane := src[(c*n+b)*H*W : (c*n+b+1)*H*W]
+		for y := range oh {
+			seg := out[(b*oh+y)*ow : (b*oh+y+1)*ow]
+			iy := y*s.sh - s.ph + ky
+			if iy < 0 || iy >= H {
+				fill(seg, s.zx)
+				continue
 			}
+			row := plane[iy*W : iy*W+W]
+			fill(seg[:xa], s.zx)
+			fill(seg[xb:], s.zx)
+			if s.sw == 1 {
+				copy(seg[xa:xb], row[xa-s.pw+kx:])
+				continue
+			}
+			for x := xa; x < xb; x++ {
+				seg[x] = row[x*s.sw-s.pw+kx]
+			}
+		}
+	}
+}
+
+// packConv runs im2col and packs its output into the B layout four rows
+// at a time, so that the rows stay in cache between the two passes.
+func (e *engine) packConv(src []uint8, s *step, n int) {
+	N := n * s.out.shape.H * s.out.shape.W
+	for q := range s.w.k4 {
+		var rows [4][]uint8
+		for j := range 4 {
+			if k := 4*q + j; k < s.w.k {
+				rows[j] = e.cols[j*N : (j+1)*N]
+				im2colRow(rows[j], src, s, n, k)
+			} else {
+				rows[j] = e.zeros[:N]
+			}
+		}
+		packQuadAll(e.pack, s.w.k4, q, rows, N)
+	}
+}
+
+// im2colRowValid is one im2col row of an unpadded stride-1 convolution:
+// for every image and output row, ow bytes copied from input row y+ky
+// starting at column kx. Short rows (LeNet's 8 and 24) are moved 8 bytes
+// at a time, cheaper than copy's call.
+func im2colRowValid(out, src []uint8, n, H, W, oh, ow, ky, kx int) {
+	o := 0
+	for b := range n {
+		plane := src[b*H*W : (b+1)*H*W]
+		for y := range oh {
+			in := plane[(y+ky)*W+kx : (y+ky)*W+kx+ow]
+			dst := out[o : o+ow]
+			x := 0
+			for ; x+8 <= ow; x += 8 {
+				binary.LittleEndian.PutUint64(dst[x:], binary.LittleEndian.Uint64(in[x:]))
+			}
+			for ; x < ow; x++ {
+				dst[x] = in[x]
+			}
+			o += ow
 		}
 	}
 }
@@ -404,48 +445,52 @@ func fill(b []uint8, v uint8) {
 
 // packRows packs a row-major k×n matrix into the B layout (gemm.go): for
 // each quad of rows and group of 16 columns, 16 little-endian uint32s of
-// the four rows' bytes. Rows past k read as zero (their weights are zero).
-func packRows(dst []byte, src []uint8, k, n, k4 int) {
-	var zero [laneCols]uint8
-	full := n / laneCols
+// the four rows' bytes. Rows past k read from zeros (len ≥ n; their
+// weights are zero anyway).
+func packRows(dst []byte, src []uint8, k, n, k4 int, zeros []uint8) {
 	for q := range k4 {
 		var rows [4][]uint8
 		for j := range 4 {
 			if r := 4*q + j; r < k {
 				rows[j] = src[r*n : r*n+n]
+			} else {
+				rows[j] = zeros[:n]
 			}
 		}
-		for g := range groupsFor(n) {
-			blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
-			var r0, r1, r2, r3 []uint8
-			if g < full {
-				lo := g * laneCols
-				pick := func(r []uint8) []uint8 {
-					if r == nil {
-						return zero[:]
-					}
-					return r[lo : lo+laneCols]
+		packQuadAll(dst, k4, q, rows, n)
+	}
+}
+
+// packQuadAll packs one quad of rows (each n long) into every group.
+func packQuadAll(dst []byte, k4, q int, rows [4][]uint8, n int) {
+	full := n / laneCols
+	packQuad(dst, k4, q, rows[0], rows[1], rows[2], rows[3], full)
+	for g := full; g < groupsFor(n); g++ { // the ragged last group(s)
+		blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
+		for l := range laneCols {
+			col := g*laneCols + l
+			for j := range 4 {
+				var v uint8
+				if col < n {
+					v = rows[j][col]
 				}
-				r0, r1, r2, r3 = pick(rows[0]), pick(rows[1]), pick(rows[2]), pick(rows[3])
-				r0, r1, r2, r3 = r0[:laneCols], r1[:laneCols], r2[:laneCols], r3[:laneCols]
-				for l := range laneCols {
-					blk[4*l] = r0[l]
-					blk[4*l+1] = r1[l]
-					blk[4*l+2] = r2[l]
-					blk[4*l+3] = r3[l]
-				}
-				continue
+				blk[4*l+j] = v
 			}
-			for l := range laneCols { // the ragged last group(s)
-				col := g*laneCols + l
-				for j := range 4 {
-					var v uint8
-					if col < n && rows[j] != nil {
-						v = rows[j][col]
-					}
-					blk[4*l+j] = v
-				}
-			}
+		}
+	}
+}
+
+// packQuadScalar packs groups [0, full) of one row quad.
+func packQuadScalar(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
+	for g := range full {
+		blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
+		lo := g * laneCols
+		a, b, c, d := r0[lo:lo+laneCols], r1[lo:lo+laneCols], r2[lo:lo+laneCols], r3[lo:lo+laneCols]
+		for l := range laneCols {
+			blk[4*l] = a[l]
+			blk[4*l+1] = b[l]
+			blk[4*l+2] = c[l]
+			blk[4*l+3] = d[l]
 		}
 	}
 }
