@@ -68,6 +68,7 @@ type Builder struct {
 	records  []layerRecord
 	dropouts []*dropoutMask
 	bns      []*bnState
+	ie       *intExact // the Net's integer-exact evaluation state (intexact.go)
 }
 
 // Graph is the graph being built.

@@ -58,6 +58,9 @@ func (l *Linear) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if y, err = b.integerExact(l, inQ, x, y); err != nil {
+		return nil, err
+	}
 	b.record(l, x.Shape(), y.Shape(), inQ)
 	return y, nil
 }
@@ -172,6 +175,9 @@ func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		}
 	}
 	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExact(c, inQ, x, y); err != nil {
 		return nil, err
 	}
 	b.record(c, x.Shape(), y.Shape(), inQ)
@@ -341,6 +347,9 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
 		return nil, err
 	}
+	if y, err = b.integerExact(cb, inQ, x, y); err != nil {
+		return nil, err
+	}
 	b.record(cb, x.Shape(), y.Shape(), inQ)
 	return y, nil
 }
@@ -355,7 +364,10 @@ func (cb *ConvBn) describe() LayerInfo {
 	per := len(w) / c.OutC
 	for o := 0; o < c.OutC; o++ {
 		for i := o * per; i < (o+1)*per; i++ {
-			w[i] = float32(float64(w[i]) * s[o])
+			// float32 product with the float32 factor, as the training and
+			// evaluation graphs compute W·γ/σ before fake-quantizing it, so
+			// that the exported codes are the graph's.
+			w[i] *= float32(s[o])
 		}
 	}
 	li.Weight = w
