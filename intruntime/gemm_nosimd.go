@@ -20,3 +20,6 @@ func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo
 func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 	packQuadScalar(dst, k4, q, r0, r1, r2, r3, full)
 }
+
+// maxPairs: see maxPairsScalar.
+func maxPairs(dst, src []uint8) { maxPairsScalar(dst, src) }

@@ -147,3 +147,21 @@ func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 		e.AsUint8x64().StoreSlice(dst[(g*k4+q)*blockSize:])
 	}
 }
+
+// maxPairs writes dst[i] = max(src[2i], src[2i+1]) 32 outputs at a time:
+// each byte pair is one uint16 lane, max(low byte, high byte) is taken in
+// 16 bits and narrowed back (VPMOVWB).
+func maxPairs(dst, src []uint8) {
+	n := len(dst) &^ 31
+	if !simdKernel {
+		n = 0
+	}
+	if n > 0 {
+		low := archsimd.BroadcastUint16x32(0xff)
+		for i := 0; i < n; i += 32 {
+			x := archsimd.LoadUint8x64Slice(src[2*i:]).AsUint16x32()
+			x.And(low).Max(x.ShiftAllRight(8)).TruncateToUint8().StoreSlice(dst[i:])
+		}
+	}
+	maxPairsScalar(dst[n:], src[2*n:])
+}

@@ -49,15 +49,16 @@ type step struct {
 
 // engine runs the whole model on up to cap images, single-threaded.
 type engine struct {
-	cap   int
-	steps []step
-	input act
-	bufs  [][]uint8 // bufs[0] input, bufs[i+1] output of step i
-	cols  []uint8   // four im2col rows
-	zeros []uint8   // a zero row for packRows
-	pack  []byte
-	acc   []int32
-	n     int // images of the last run
+	cap     int
+	steps   []step
+	input   act
+	bufs    [][]uint8 // bufs[0] input, bufs[i+1] output of step i
+	cols    []uint8   // four im2col rows
+	zeros   []uint8   // a zero row for packRows
+	pooltmp []uint8   // horizontal maxima of a 2×2 max pool
+	pack    []byte
+	acc     []int32
+	n       int // images of the last run
 }
 
 // Runner runs an intmodel.Model on batches of float32 images with integer
@@ -234,7 +235,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e := &engine{cap: cap, input: newAct(m.Input, m.InputShape)}
 	e.bufs = append(e.bufs, make([]uint8, cap*m.InputShape.Size()))
 	cur := e.input
-	var packMax, accMax, colsMax, nMax int
+	var packMax, accMax, colsMax, nMax, poolMax int
 	for i, l := range m.Layers {
 		s := step{layer: l, in: cur}
 		fail := func(err error) error {
@@ -253,6 +254,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			q, mOut, k, n = &l.Quantized, l.OutFeatures, l.InFeatures, cap
 		case *intmodel.MaxPool2d:
 			s.pool = l.Pool2d
+			poolMax = max(poolMax, cap*cur.shape.Size()/2)
 		case *intmodel.AvgPool2d:
 			s.pool = l.Pool2d
 		}
@@ -282,6 +284,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	}
 	e.cols = make([]uint8, colsMax)
 	e.zeros = make([]uint8, nMax)
+	e.pooltmp = make([]uint8, poolMax)
 	e.pack = make([]byte, packMax)
 	e.acc = make([]int32, accMax)
 	return e, nil
@@ -321,9 +324,9 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
 			requantize(dst, e.acc, ng*laneCols, s, n)
 		case intmodel.KindMaxPool2d:
-			pool(dst, src, s, n, false)
+			pool(dst, src, e.pooltmp, s, n, false)
 		case intmodel.KindAvgPool2d:
-			pool(dst, src, s, n, true)
+			pool(dst, src, e.pooltmp, s, n, true)
 		case intmodel.KindFlatten:
 			flatten(dst, src, s.in.shape, n)
 		}
@@ -419,6 +422,22 @@ func (e *engine) packConv(src []uint8, s *step, n int) {
 // starting at column kx. Short rows (LeNet's 8 and 24) are moved 8 bytes
 // at a time, cheaper than copy's call.
 func im2colRowValid(out, src []uint8, n, H, W, oh, ow, ky, kx int) {
+	le := binary.LittleEndian
+	if ow%8 == 0 {
+		// Whole 8-byte words, indexing src and out directly.
+		o := 0
+		for b := range n {
+			base := b*H*W + ky*W + kx
+			for y := range oh {
+				i := base + y*W
+				for x := 0; x < ow; x += 8 {
+					le.PutUint64(out[o+x:], le.Uint64(src[i+x:]))
+				}
+				o += ow
+			}
+		}
+		return
+	}
 	o := 0
 	for b := range n {
 		plane := src[b*H*W : (b+1)*H*W]
@@ -427,7 +446,7 @@ func im2colRowValid(out, src []uint8, n, H, W, oh, ow, ky, kx int) {
 			dst := out[o : o+ow]
 			x := 0
 			for ; x+8 <= ow; x += 8 {
-				binary.LittleEndian.PutUint64(dst[x:], binary.LittleEndian.Uint64(in[x:]))
+				le.PutUint64(dst[x:], le.Uint64(in[x:]))
 			}
 			for ; x < ow; x++ {
 				dst[x] = in[x]
@@ -539,12 +558,26 @@ func requantRowScalar(out []uint8, row []int32, bias int64, m0 int32, exp uint, 
 // Max works on storage codes directly (the offset keeps the order); the
 // average is taken on true codes, divided by the number of in-bounds
 // elements and rounded half away from zero.
-func pool(dst, src []uint8, s *step, n int, avg bool) {
+func pool(dst, src, tmp []uint8, s *step, n int, avg bool) {
 	C, H, W := s.in.shape.C, s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
 	p := s.pool
 	off := s.in.off
 	if !avg && p.KernelH == 2 && p.KernelW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0 {
+		if H%2 == 0 && W%2 == 0 && len(tmp) >= C*n*H*W/2 {
+			// Horizontal pairs over the whole buffer at once (rows have
+			// even length, so pairs never straddle rows), then rows.
+			t := tmp[:C*n*H*W/2]
+			maxPairs(t, src[:C*n*H*W])
+			for r := range C * n * oh {
+				a, b := t[2*r*ow:(2*r+1)*ow], t[(2*r+1)*ow:(2*r+2)*ow]
+				o := dst[r*ow : (r+1)*ow]
+				for x := range o {
+					o[x] = max(a[x], b[x])
+				}
+			}
+			return
+		}
 		maxPool2x2(dst, src, C*n, H, W, oh, ow)
 		return
 	}
@@ -612,5 +645,13 @@ func maxPool2x2(dst, src []uint8, planes, H, W, oh, ow int) {
 				o[x] = max(r0[2*x], r0[2*x+1], r1[2*x], r1[2*x+1])
 			}
 		}
+	}
+}
+
+// maxPairsScalar writes dst[i] = max(src[2i], src[2i+1]).
+func maxPairsScalar(dst, src []uint8) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = max(src[2*i], src[2*i+1])
 	}
 }

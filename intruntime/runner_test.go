@@ -431,3 +431,39 @@ func TestQuantizeInput(t *testing.T) {
 		t.Errorf("Dequantize = %v, want [1 4]", f)
 	}
 }
+
+// The 2×2 stride-2 max pool has fast paths for even and odd sizes; check
+// both against a plain loop, with signed codes (stored with an offset).
+func TestMaxPool2x2Sizes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	in := intmodel.ActQuant{Scale: 1, ZeroPoint: 0, Bits: 8, Signed: true}
+	for _, sh := range []intmodel.Shape{{C: 3, H: 6, W: 8}, {C: 2, H: 5, W: 7}, {C: 4, H: 24, W: 24}, {C: 1, H: 2, W: 66}} {
+		m := &intmodel.Model{Input: in, InputShape: sh, Output: in, Layers: []intmodel.Layer{
+			&intmodel.MaxPool2d{Name: "p", Pool2d: intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}}}}
+		const batch = 3
+		r, err := NewRunner(m, batch, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, batch*sh.Size())
+		for i := range x {
+			x[i] = float32(rng.IntN(256) - 128)
+		}
+		if err := r.Run(x, batch, make([]float32, batch*r.OutputSize())); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := r.LayerCodes(0, nil)
+		os := r.LayerShape(0)
+		for p := range batch * sh.C {
+			for y := range os.H {
+				for xx := range os.W {
+					at := func(yy, xi int) int32 { return int32(x[(p*sh.H+yy)*sh.W+xi]) }
+					want := max(at(2*y, 2*xx), at(2*y, 2*xx+1), at(2*y+1, 2*xx), at(2*y+1, 2*xx+1))
+					if g := got[(p*os.H+y)*os.W+xx]; g != want {
+						t.Fatalf("shape %v plane %d (%d,%d): %d, want %d", sh, p, y, xx, g, want)
+					}
+				}
+			}
+		}
+	}
+}
