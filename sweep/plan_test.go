@@ -110,7 +110,6 @@ func TestPlanAssignments(t *testing.T) {
 	}
 }
 
-
 // TestPlanPoints checks the point list: FP32 baseline and controls, float
 // formats at their width, unrepresentable widths skipped, sensitivity.
 func TestPlanPoints(t *testing.T) {

@@ -161,6 +161,9 @@ func (r *Runner) Run(ctx context.Context, points []Point, ev Evaluator) (map[str
 		go func() {
 			defer wg.Done()
 			for p := range jobs {
+				if ctx.Err() != nil {
+					continue // the feeder may hand out a point after cancellation
+				}
 				t := time.Now()
 				res, err := ev.Evaluate(ctx, p)
 				d := time.Since(t)
