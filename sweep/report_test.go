@@ -23,7 +23,7 @@ func handResults(t *testing.T) Report {
 		"fp32": 0.98, "fp32 +1ep": 0.9812,
 		"fc linear-pc 2b": 0.5, "fc linear-pc 4b": 0.97, "fc fp8-e4m3 8b": 0.9799,
 		"fc linear-pc 2b +1ep": 0.95, "fc fp8-e4m3 8b +1ep": 0.98,
-		"fc linear-pc 4b +1ep": 0.98125, // 100·0.98125 is 98.12499… in binary: prints 98.12
+		"fc linear-pc 4b +1ep":   0.98125, // 100·0.98125 is 98.12499… in binary: prints 98.12
 		"layer:fc1 linear-pc 2b": 0.6, "layer:fc1 linear-pc 4b": 0.975, "layer:fc1 fp8-e4m3 8b": 0.98,
 	}
 	res := map[string]PointResult{}
