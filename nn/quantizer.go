@@ -8,10 +8,14 @@ import (
 	"math"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/numerics"
 )
 
 // newQuantizer is the one place where nn makes quantizers from a setting.
 func newQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
+	if f, err := numerics.FormatByName(t.Method); err == nil {
+		return fakequant.NewFloat(f)
+	}
 	if err := t.Scheme.Validate(); err != nil {
 		return nil, err
 	}

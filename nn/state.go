@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/qatgo/qatgo/internal/atomicfile"
 )
@@ -110,77 +111,70 @@ func (r *reader) str(what string) string {
 	return string(r.bytes(k, what))
 }
 
-// UnmarshalState restores state written by MarshalState for the same model.
-// Nothing changes unless the whole state decodes and matches: names,
-// shapes and counts must agree exactly.
-func (n *Net) UnmarshalState(data []byte) error {
+// decodedState is a parsed state: parameter values and quantizer states by
+// name, in file order.
+type decodedState struct {
+	model  string
+	params map[string][]float32
+	shapes map[string][]int
+	order  []string
+	quants []namedState
+}
+
+type namedState struct {
+	name  string
+	state []byte
+}
+
+// decodeState parses and checksums MarshalState's format without touching
+// the model.
+func decodeState(data []byte) (*decodedState, error) {
 	if len(data) < len(stateMagic)+8 || string(data[:len(stateMagic)]) != stateMagic {
-		return fmt.Errorf("%w: not a qatgo model state (bad magic)", ErrState)
+		return nil, fmt.Errorf("%w: not a qatgo model state (bad magic)", ErrState)
 	}
 	body := data[:len(data)-4]
 	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
-		return fmt.Errorf("%w: checksum mismatch (corrupt or truncated)", ErrState)
+		return nil, fmt.Errorf("%w: checksum mismatch (corrupt or truncated)", ErrState)
 	}
 	r := &reader{b: body, off: len(stateMagic)}
 	if v := r.u32("version"); r.err == nil && v != stateVersion {
-		return fmt.Errorf("%w: version %d, this build reads %d", ErrState, v, stateVersion)
+		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrState, v, stateVersion)
 	}
-	if name := r.str("model name"); r.err == nil && name != n.m.Name() {
-		return fmt.Errorf("%w: state is for model %q, not %q", ErrState, name, n.m.Name())
-	}
-	byName := map[string]*Param{}
-	for _, p := range n.params {
-		byName[p.Name] = p
-	}
+	d := &decodedState{model: r.str("model name"), params: map[string][]float32{}, shapes: map[string][]int{}}
 	np := int(r.u32("parameter count"))
-	if r.err == nil && np != len(n.params) {
-		return fmt.Errorf("%w: %d parameters in state, model has %d", ErrState, np, len(n.params))
-	}
-	vals := map[*Param][]float32{}
 	for i := 0; i < np && r.err == nil; i++ {
 		name := r.str("parameter name")
 		dims := r.bytes(1, "dims")
 		if r.err != nil {
 			break
 		}
-		p, ok := byName[name]
-		if !ok {
-			return fmt.Errorf("%w: unknown parameter %q", ErrState, name)
+		if _, dup := d.params[name]; dup {
+			return nil, fmt.Errorf("%w: parameter %q twice", ErrState, name)
 		}
-		if _, dup := vals[p]; dup {
-			return fmt.Errorf("%w: parameter %q twice", ErrState, name)
-		}
-		s := p.Value.Shape()
-		if int(dims[0]) != len(s) {
-			return fmt.Errorf("%w: parameter %s has %d dims, model has shape %v", ErrState, name, dims[0], s)
-		}
-		shape := make([]int, len(s))
-		for d := range shape {
-			shape[d] = int(r.u32("shape"))
+		shape := make([]int, dims[0])
+		size := 1
+		for k := range shape {
+			shape[k] = int(r.u32("shape"))
+			size *= shape[k]
 		}
 		if r.err != nil {
 			break
 		}
-		for d := range shape {
-			if shape[d] != s[d] {
-				return fmt.Errorf("%w: parameter %s has shape %v, model has %v", ErrState, name, shape, s)
-			}
+		if size < 0 || size > len(body)/4 {
+			return nil, fmt.Errorf("%w: parameter %s has impossible shape %v", ErrState, name, shape)
 		}
-		raw := r.bytes(4*s.TotalSize(), "values of "+name)
+		raw := r.bytes(4*size, "values of "+name)
 		if r.err != nil {
 			break
 		}
-		v := make([]float32, s.TotalSize())
+		v := make([]float32, size)
 		for j := range v {
 			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
 		}
-		vals[p] = v
+		d.params[name], d.shapes[name] = v, shape
+		d.order = append(d.order, name)
 	}
 	nq := int(r.u32("quantizer count"))
-	if r.err == nil && nq != len(n.quants) {
-		return fmt.Errorf("%w: %d quantizers in state, model has %d", ErrState, nq, len(n.quants))
-	}
-	qstate := make([][]byte, len(n.quants))
 	for i := 0; i < nq && r.err == nil; i++ {
 		name := r.str("quantizer name")
 		k := int(r.u32("quantizer state length"))
@@ -188,16 +182,70 @@ func (n *Net) UnmarshalState(data []byte) error {
 		if r.err != nil {
 			break
 		}
-		if name != n.quants[i].Name {
-			return fmt.Errorf("%w: quantizer %d is %q in state, %q in model", ErrState, i, name, n.quants[i].Name)
-		}
-		qstate[i] = st
+		d.quants = append(d.quants, namedState{name, st})
 	}
 	if r.err != nil {
-		return r.err
+		return nil, r.err
 	}
 	if r.off != len(body) {
-		return fmt.Errorf("%w: %d trailing bytes", ErrState, len(body)-r.off)
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrState, len(body)-r.off)
+	}
+	return d, nil
+}
+
+// checkParam reports whether the state's value for p has p's shape.
+func (d *decodedState) checkParam(p *Param) ([]float32, error) {
+	v, ok := d.params[p.Name]
+	if !ok {
+		return nil, fmt.Errorf("%w: parameter %s missing from state", ErrState, p.Name)
+	}
+	s := p.Value.Shape()
+	shape := d.shapes[p.Name]
+	if len(shape) != len(s) {
+		return nil, fmt.Errorf("%w: parameter %s has %d dims, model has shape %v", ErrState, p.Name, len(shape), s)
+	}
+	for k := range shape {
+		if shape[k] != s[k] {
+			return nil, fmt.Errorf("%w: parameter %s has shape %v, model has %v", ErrState, p.Name, shape, s)
+		}
+	}
+	return v, nil
+}
+
+// UnmarshalState restores state written by MarshalState for the same model.
+// Nothing changes unless the whole state decodes and matches: names,
+// shapes and counts must agree exactly.
+func (n *Net) UnmarshalState(data []byte) error {
+	d, err := decodeState(data)
+	if err != nil {
+		return err
+	}
+	if d.model != n.m.Name() {
+		return fmt.Errorf("%w: state is for model %q, not %q", ErrState, d.model, n.m.Name())
+	}
+	if len(d.params) != len(n.params) {
+		return fmt.Errorf("%w: %d parameters in state, model has %d", ErrState, len(d.params), len(n.params))
+	}
+	vals := map[*Param][]float32{}
+	for _, name := range d.order {
+		if n.param(name) == nil {
+			return fmt.Errorf("%w: unknown parameter %q", ErrState, name)
+		}
+	}
+	for _, p := range n.params {
+		v, err := d.checkParam(p)
+		if err != nil {
+			return err
+		}
+		vals[p] = v
+	}
+	if len(d.quants) != len(n.quants) {
+		return fmt.Errorf("%w: %d quantizers in state, model has %d", ErrState, len(d.quants), len(n.quants))
+	}
+	for i, q := range d.quants {
+		if q.name != n.quants[i].Name {
+			return fmt.Errorf("%w: quantizer %d is %q in state, %q in model", ErrState, i, q.name, n.quants[i].Name)
+		}
 	}
 	// Quantizers first, keeping the old states to roll back to: a
 	// quantizer may still reject its state.
@@ -210,7 +258,7 @@ func (n *Net) UnmarshalState(data []byte) error {
 		old[i] = o
 	}
 	for i, q := range n.quants {
-		if err := q.Q.UnmarshalState(qstate[i]); err != nil {
+		if err := q.Q.UnmarshalState(d.quants[i].state); err != nil {
 			for j := 0; j < i; j++ {
 				n.quants[j].Q.UnmarshalState(old[j])
 			}
@@ -223,6 +271,59 @@ func (n *Net) UnmarshalState(data []byte) error {
 		}
 	}
 	return nil
+}
+
+// LoadWeights copies the model's weights, biases and batch-norm statistics
+// from a state of the same architecture with any quantization (an FP32 run
+// into a QAT model: PyTorch's prepare_qat from a float checkpoint). Quantizer
+// states and learned quantizer parameters are not taken: the quantizers
+// start fresh. Every non-quantizer parameter must be in the state with its
+// shape; nothing changes on error.
+func (n *Net) LoadWeights(data []byte) error {
+	d, err := decodeState(data)
+	if err != nil {
+		return err
+	}
+	if d.model != n.m.Name() {
+		return fmt.Errorf("%w: state is for model %q, not %q", ErrState, d.model, n.m.Name())
+	}
+	vals := map[*Param][]float32{}
+	for _, p := range n.params {
+		if n.isQuantizerParam(p) {
+			continue
+		}
+		v, err := d.checkParam(p)
+		if err != nil {
+			return err
+		}
+		vals[p] = v
+	}
+	for p, v := range vals {
+		if err := setF32(p.Value, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Net) param(name string) *Param {
+	for _, p := range n.params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// isQuantizerParam reports whether p is a learnable of a quantizer (named
+// "<quantizer>.<name>" by the Builder's Binder).
+func (n *Net) isQuantizerParam(p *Param) bool {
+	for _, q := range n.quants {
+		if strings.HasPrefix(p.Name, q.Name+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // SaveState writes MarshalState to path atomically (temporary file in the

@@ -1,0 +1,347 @@
+package kernels
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convState is shared by a convolution's forward op and its gradient ops:
+// the forward's im2col matrices are kept for the weight gradient, so the
+// backward pass does not unfold the input again.
+type convState struct {
+	p       ConvParams
+	xShape  tensor.Shape // at graph construction, for InferShape
+	o       int          // output channels
+	kh, kw  int
+	hasBias bool
+
+	// geometry of the last forward run
+	g geom
+	n int
+
+	f32 convBufs[float32]
+	f64 convBufs[float64]
+}
+
+type convBufs[T float] struct {
+	col []T // n images × rows × cols
+	fwd mulT[T]
+	dx  mulT[T]
+	w   []convWorker[T]
+}
+
+// convWorker is what each goroutine of a convolution owns.
+type convWorker[T float] struct {
+	g    Gemm
+	dcol []T // rows × cols
+	dw   mulT[T]
+	part []T // this worker's share of dW (worker 0 writes dW itself)
+}
+
+func (b *convBufs[T]) workers(nw int) []convWorker[T] {
+	if len(b.w) < nw {
+		b.w = append(b.w, make([]convWorker[T], nw-len(b.w))...)
+	}
+	return b.w[:nw]
+}
+
+func convBufsFor[T float](s *convState) *convBufs[T] {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(&s.f32).(*convBufs[T])
+	}
+	return any(&s.f64).(*convBufs[T])
+}
+
+// geomFor checks x (N,C,H,W) against the weights and returns the geometry.
+func (s *convState) geomFor(name string, xs, ws tensor.Shape) (geom, error) {
+	if len(xs) != 4 || len(ws) != 4 {
+		return geom{}, fmt.Errorf("%w: %s: x %v and w %v must both be 4-D (NCHW, OIHW)", ErrShape, name, xs, ws)
+	}
+	if xs[1] != ws[1] {
+		return geom{}, fmt.Errorf("%w: %s: x has %d channels, w expects %d", ErrShape, name, xs[1], ws[1])
+	}
+	p := s.p
+	g := geom{c: xs[1], h: xs[2], w: xs[3], kh: ws[2], kw: ws[3],
+		sh: p.Stride[0], sw: p.Stride[1], ph: p.Pad[0], pw: p.Pad[1], dh: p.Dilation[0], dw: p.Dilation[1]}
+	if g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 || g.pw < 0 || g.kh < 1 || g.kw < 1 {
+		return geom{}, fmt.Errorf("%w: %s: bad parameters %+v with kernel %dx%d", ErrShape, name, p, g.kh, g.kw)
+	}
+	g.oh = outSize(g.h, g.kh, g.sh, g.ph, g.dh)
+	g.ow = outSize(g.w, g.kw, g.sw, g.pw, g.dw)
+	if g.oh < 1 || g.ow < 1 {
+		return geom{}, fmt.Errorf("%w: %s: input %dx%d too small for kernel %dx%d with %+v", ErrShape, name, g.h, g.w, g.kh, g.kw, p)
+	}
+	return g, nil
+}
+
+// Conv2d returns the cross-correlation of x (N,C,H,W) with w (O,C,kh,kw) plus
+// b (O) if b is not nil, as PyTorch's conv2d: output (N,O,Ho,Wo) in NCHW.
+// x, w and b must share a dtype, Float32 or Float64.
+func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
+	p = p.norm()
+	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil}
+	ws := w.Shape()
+	if _, err := st.geomFor("Conv2d", st.xShape, ws); err != nil {
+		return nil, err
+	}
+	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
+	children := []*G.Node{x, w}
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.o {
+			return nil, fmt.Errorf("%w: Conv2d: bias %v, want (%d)", ErrShape, bs, st.o)
+		}
+		children = append(children, b)
+	}
+	for _, c := range children[1:] {
+		if c.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: Conv2d: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
+		}
+	}
+	op := &convOp{opBase: opBase{name: "kernels.Conv2d"}, st: st}
+	return G.ApplyOp(op, children...)
+}
+
+type convOp struct {
+	opBase
+	st  *convState
+	out *tensor.Dense
+}
+
+func (o *convOp) arity() int {
+	if o.st.hasBias {
+		return 3
+	}
+	return 2
+}
+func (o *convOp) Arity() int { return o.arity() }
+func (o *convOp) Type() hm.Type {
+	if o.st.hasBias {
+		return opType(4, 4, 4, 1)
+	}
+	return opType(4, 4, 4)
+}
+func (o *convOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *convOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+
+func (o *convOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, o.arity())
+	if err != nil {
+		return nil, err
+	}
+	g, err := o.st.geomFor(o.name, s[0], s[1])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{s[0][0], s[1][0], g.oh, g.ow}, nil
+}
+
+func (o *convOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, o.arity())
+	if err != nil {
+		return nil, err
+	}
+	xs, ws := in[0].Shape(), in[1].Shape()
+	g, err := o.st.geomFor(o.name, xs, ws)
+	if err != nil {
+		return nil, err
+	}
+	if o.st.hasBias && (in[2].Shape().TotalSize() != ws[0]) {
+		return nil, fmt.Errorf("%w: %s: bias %v for %d channels", ErrShape, o.name, in[2].Shape(), ws[0])
+	}
+	o.st.g, o.st.n = g, xs[0]
+	out := reuseOut(&o.out, dt, xs[0], ws[0], g.oh, g.ow)
+	if dt == tensor.Float32 {
+		convForward(o.st, in, out.Data().([]float32))
+	} else {
+		convForward(o.st, in, out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
+	bf := convBufsFor[T](st)
+	g, n := st.g, st.n
+	x, w := in[0].Data().([]T), in[1].Data().([]T)
+	var b []T
+	if st.hasBias {
+		b = in[2].Data().([]T)
+	}
+	o := len(w) / g.rows()
+	rows, cols := g.rows(), g.cols()
+	bf.col = grow(bf.col, n*rows*cols)
+	bf.fwd.setA(false, o, rows, w, rows)
+	nw := workersFor(st.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			col := bf.col[i*rows*cols : (i+1)*rows*cols]
+			im2col(col, x[i*g.c*g.h*g.w:(i+1)*g.c*g.h*g.w], g)
+			yi := y[i*o*cols : (i+1)*o*cols]
+			var beta T
+			if b != nil {
+				// The bias is the GEMM's initial C: no separate broadcast pass.
+				for c, bv := range b {
+					row := yi[c*cols : (c+1)*cols]
+					for j := range row {
+						row[j] = bv
+					}
+				}
+				beta = 1
+			}
+			bf.fwd.mulAWith(&ws[wk].g, yi, cols, false, cols, col, cols, beta)
+		}
+	})
+}
+
+func (o *convOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	d[0] = !o.st.p.NoInputGrad
+	return d
+}
+
+func (o *convOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if len(ins) != o.arity() {
+		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
+	}
+	res := make(G.Nodes, len(ins))
+	var err error
+	if !o.st.p.NoInputGrad {
+		if res[0], err = G.ApplyOp(&convDxOp{opBase: opBase{name: "kernels.Conv2dDx"}, st: o.st}, ins[1], grad); err != nil {
+			return nil, err
+		}
+	}
+	if res[1], err = G.ApplyOp(&convDwOp{opBase: opBase{name: "kernels.Conv2dDw"}, st: o.st}, ins[0], grad); err != nil {
+		return nil, err
+	}
+	if o.st.hasBias {
+		if res[2], err = G.ApplyOp(newBiasGrad(4), grad); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// convDxOp: (w, dy) → dx, by dcol = Wᵀ·dy per image and col2im.
+type convDxOp struct {
+	opBase
+	noDiff
+	st  *convState
+	out *tensor.Dense
+}
+
+func (o *convDxOp) Arity() int            { return 2 }
+func (o *convDxOp) Type() hm.Type         { return opType(4, 4, 4) }
+func (o *convDxOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *convDxOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *convDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return o.st.xShape.Clone(), nil
+}
+
+func (o *convDxOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	g, n := o.st.g, o.st.n
+	if in[1].Shape().TotalSize() != n*o.st.o*g.cols() {
+		return nil, fmt.Errorf("%w: %s: dy %v does not match the forward output", ErrShape, o.name, in[1].Shape())
+	}
+	out := reuseOut(&o.out, dt, n, g.c, g.h, g.w)
+	if dt == tensor.Float32 {
+		convBackX(o.st, in[0].Data().([]float32), in[1].Data().([]float32), out.Data().([]float32))
+	} else {
+		convBackX(o.st, in[0].Data().([]float64), in[1].Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func convBackX[T float](st *convState, w, dy, dx []T) {
+	bf := convBufsFor[T](st)
+	g, n, oc := st.g, st.n, st.o
+	rows, cols := g.rows(), g.cols()
+	bf.dx.setA(true, rows, oc, w, rows)
+	img := g.c * g.h * g.w
+	nw := workersFor(st.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		cw.dcol = grow(cw.dcol, rows*cols)
+		clear(dx[lo*img : hi*img])
+		for i := lo; i < hi; i++ {
+			bf.dx.mulAWith(&cw.g, cw.dcol, cols, false, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, 0)
+			col2im(dx[i*img:(i+1)*img], cw.dcol, g)
+		}
+	})
+}
+
+// convDwOp: (x, dy) → dw = Σ_images dy·colᵀ, with the forward's col.
+type convDwOp struct {
+	opBase
+	noDiff
+	st  *convState
+	out *tensor.Dense
+}
+
+func (o *convDwOp) Arity() int            { return 2 }
+func (o *convDwOp) Type() hm.Type         { return opType(4, 4, 4) }
+func (o *convDwOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *convDwOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *convDwOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{o.st.o, o.st.xShape[1], o.st.kh, o.st.kw}, nil
+}
+
+func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
+	// x is an input only so that this op is ordered after the forward and
+	// its unfolded col is current.
+	in, dt, err := inputs(o.name, vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	g, n := o.st.g, o.st.n
+	if in[1].Shape().TotalSize() != n*o.st.o*g.cols() {
+		return nil, fmt.Errorf("%w: %s: dy %v does not match the forward output", ErrShape, o.name, in[1].Shape())
+	}
+	out := reuseOut(&o.out, dt, o.st.o, g.c, g.kh, g.kw)
+	if dt == tensor.Float32 {
+		convBackW(o.st, in[1].Data().([]float32), out.Data().([]float32))
+	} else {
+		convBackW(o.st, in[1].Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func convBackW[T float](st *convState, dy, dw []T) {
+	bf := convBufsFor[T](st)
+	g, n, oc := st.g, st.n, st.o
+	rows, cols := g.rows(), g.cols()
+	nw := workersFor(st.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		dst := dw
+		if wk > 0 {
+			cw.part = grow(cw.part, len(dw))
+			dst = cw.part
+		}
+		for i := lo; i < hi; i++ {
+			var beta T = 1
+			if i == lo {
+				beta = 0
+			}
+			cw.dw.gemm(dst, rows, false, true, oc, rows, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, bf.col[i*rows*cols:(i+1)*rows*cols], cols, beta)
+		}
+	})
+	for _, cw := range ws[1:] {
+		for j, v := range cw.part[:len(dw)] {
+			dw[j] += v
+		}
+	}
+}

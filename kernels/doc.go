@@ -1,0 +1,18 @@
+// Package kernels provides the fast float32 kernels that training needs on a
+// CPU: a packed, blocked GEMM on plain slices (with an AVX-512 microkernel
+// when built with GOEXPERIMENT=simd on amd64), im2col/col2im, and gorgonia
+// ops for 2-D convolution, max pooling and fully connected layers whose
+// forward and backward passes write their outputs in place into buffers the
+// op instance owns.
+//
+// The ops exist because gorgonia's own Conv2d, MaxPool2D and matrix multiply
+// spend most of a LeNet-5 training step outside the multiply itself: they
+// transpose NHWC results back to NCHW, broadcast biases by copying, and
+// allocate every step. The ops here write NCHW directly with a fused bias and
+// reuse their buffers across steps.
+//
+// Every op supports Float32 (the fast path) and Float64 (used for numeric
+// gradient checks; correct but not tuned). An op instance belongs to the one
+// graph node it was applied to: its output buffer is reused by the next run,
+// so a caller who keeps an output across runs must copy it.
+package kernels

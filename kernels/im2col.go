@@ -1,0 +1,136 @@
+package kernels
+
+// ConvParams are the geometry of a 2-D convolution, (height, width) each;
+// zero Stride or Dilation entries mean 1. NoInputGrad skips the gradient
+// with respect to x (the first layer, whose input is data): gorgonia compiles
+// every node of a graph, so an unused gradient would still be computed.
+// Workers is how many goroutines split the images of a batch: 0 means up to
+// 2 (bounded by GOMAXPROCS), 1 runs in the calling goroutine only.
+type ConvParams struct {
+	Stride, Pad, Dilation [2]int
+	NoInputGrad           bool
+	Workers               int
+}
+
+func (p ConvParams) norm() ConvParams {
+	for i := 0; i < 2; i++ {
+		if p.Stride[i] == 0 {
+			p.Stride[i] = 1
+		}
+		if p.Dilation[i] == 0 {
+			p.Dilation[i] = 1
+		}
+	}
+	return p
+}
+
+// geom is one image's convolution geometry.
+type geom struct {
+	c, h, w int // input channels and size
+	kh, kw  int
+	sh, sw  int
+	ph, pw  int
+	dh, dw  int
+	oh, ow  int
+}
+
+// outSize is PyTorch's floor((in + 2·pad − dil·(k−1) − 1)/stride) + 1.
+func outSize(in, k, s, p, d int) int {
+	return (in+2*p-d*(k-1)-1)/s + 1
+}
+
+func (g geom) rows() int { return g.c * g.kh * g.kw }
+func (g geom) cols() int { return g.oh * g.ow }
+
+// im2col writes one image x (c×h×w) as the (c·kh·kw)×(oh·ow) matrix col whose
+// row (ci, i, j) holds the input pixel under kernel tap (i, j) for every
+// output position (0 in the padding).
+func im2col[T float](col, x []T, g geom) {
+	n := g.cols()
+	r := 0
+	for ci := 0; ci < g.c; ci++ {
+		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				dst := col[r*n : (r+1)*n]
+				r++
+				lo, hi := validRange(g.ow, g.sw, j*g.dw-g.pw, g.w)
+				for oy := 0; oy < g.oh; oy++ {
+					row := dst[oy*g.ow : (oy+1)*g.ow]
+					iy := oy*g.sh - g.ph + i*g.dh
+					if iy < 0 || iy >= g.h {
+						clear(row)
+						continue
+					}
+					src := plane[iy*g.w : (iy+1)*g.w]
+					clear(row[:lo])
+					clear(row[hi:])
+					ix := lo*g.sw + j*g.dw - g.pw
+					if g.sw == 1 {
+						copy(row[lo:hi], src[ix:ix+hi-lo])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						row[ox] = src[ix]
+						ix += g.sw
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the columns of col back into the image dx (c×h×w), the adjoint
+// of im2col; dx is not cleared first.
+func col2im[T float](dx, col []T, g geom) {
+	n := g.cols()
+	r := 0
+	for ci := 0; ci < g.c; ci++ {
+		plane := dx[ci*g.h*g.w : (ci+1)*g.h*g.w]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				src := col[r*n : (r+1)*n]
+				r++
+				lo, hi := validRange(g.ow, g.sw, j*g.dw-g.pw, g.w)
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*g.sh - g.ph + i*g.dh
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					row := src[oy*g.ow : (oy+1)*g.ow]
+					dst := plane[iy*g.w : (iy+1)*g.w]
+					ix := lo*g.sw + j*g.dw - g.pw
+					if g.sw == 1 {
+						d := dst[ix : ix+hi-lo]
+						for k, v := range row[lo:hi] {
+							d[k] += v
+						}
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						dst[ix] += row[ox]
+						ix += g.sw
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange returns the output columns [lo, hi) whose input column
+// ox·s + off lies in [0, w).
+func validRange(ow, s, off, w int) (lo, hi int) {
+	// ox·s + off ≥ 0  ⇔  ox ≥ ceil(−off/s)
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	// ox·s + off ≤ w−1  ⇔  ox ≤ floor((w−1−off)/s)
+	if w-1-off < 0 {
+		return 0, 0
+	}
+	hi = min(ow, (w-1-off)/s+1)
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}

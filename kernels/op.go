@@ -1,0 +1,332 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrShape reports inputs whose shapes an op cannot take.
+var ErrShape = errors.New("kernels: bad shape")
+
+// ErrDtype reports an input that is neither Float32 nor Float64, or inputs
+// whose dtypes differ.
+var ErrDtype = errors.New("kernels: unsupported dtype")
+
+// errNoSecondOrder is returned by the backward ops' SymDiff: training needs
+// first derivatives only.
+var errNoSecondOrder = errors.New("kernels: second derivatives are not implemented")
+
+type float interface{ ~float32 | ~float64 }
+
+// opType spells out the function type of an op whose inputs have the given
+// numbers of dimensions, all of one dtype 'a'. Free type variables for the
+// output would make gorgonia's unifier recurse, so every tensor type is
+// written out.
+func opType(outDims int, inDims ...int) hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, 0, len(inDims)+1)
+	for _, d := range inDims {
+		ts = append(ts, G.TensorType{Dims: d, Of: a})
+	}
+	ts = append(ts, G.TensorType{Dims: outDims, Of: a})
+	return hm.NewFnType(ts...)
+}
+
+// instanceHash writes a hash unique to the op instance p: two ops with equal
+// parameters on the same input must not be merged by gorgonia, since each
+// owns buffers tied to its own node.
+func instanceHash(h hash.Hash, name string, p any) {
+	fmt.Fprintf(h, "%s@%p", name, p)
+}
+
+func instanceHashcode(name string, p any) uint32 {
+	h := fnv.New32a()
+	instanceHash(h, name, p)
+	return h.Sum32()
+}
+
+// shapesOf converts InferShape's arguments to shapes.
+func shapesOf(name string, ds []G.DimSizer, n int) ([]tensor.Shape, error) {
+	if len(ds) != n {
+		return nil, fmt.Errorf("%w: %s takes %d inputs, got %d", ErrShape, name, n, len(ds))
+	}
+	out := make([]tensor.Shape, n)
+	for i, d := range ds {
+		s, ok := d.(tensor.Shape)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s input %d has no shape (%T)", ErrShape, name, i, d)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// denseOf returns the dense tensor behind v, materialising a view.
+func denseOf(name string, v G.Value, i int) (*tensor.Dense, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s input %d is %T, not a dense tensor", ErrShape, name, i, v)
+	}
+	if d.IsMaterializable() {
+		d = d.Materialize().(*tensor.Dense)
+	}
+	return d, nil
+}
+
+// inputs fetches and checks the dense inputs of an op: all of one dtype,
+// Float32 or Float64.
+func inputs(name string, vs []G.Value, n int) ([]*tensor.Dense, tensor.Dtype, error) {
+	if len(vs) != n {
+		return nil, tensor.Dtype{}, fmt.Errorf("%w: %s takes %d inputs, got %d", ErrShape, name, n, len(vs))
+	}
+	ds := make([]*tensor.Dense, n)
+	for i, v := range vs {
+		d, err := denseOf(name, v, i)
+		if err != nil {
+			return nil, tensor.Dtype{}, err
+		}
+		ds[i] = d
+	}
+	dt := ds[0].Dtype()
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, dt, fmt.Errorf("%w: %s got %v", ErrDtype, name, dt)
+	}
+	for i, d := range ds[1:] {
+		if d.Dtype() != dt {
+			return nil, dt, fmt.Errorf("%w: %s input %d is %v, input 0 is %v", ErrDtype, name, i+1, d.Dtype(), dt)
+		}
+	}
+	return ds, dt, nil
+}
+
+// reuseOut returns *cache if it already has the shape and dtype, else a new
+// zeroed tensor stored in *cache. Ops return the same tensor every run, so a
+// training step allocates nothing once the first run has sized everything.
+func reuseOut(cache **tensor.Dense, dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if c := *cache; c != nil && c.Dtype() == dt && c.Shape().Eq(tensor.Shape(shape)) {
+		return c
+	}
+	*cache = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	return *cache
+}
+
+// grow returns s resized to n elements, reallocating only when too small.
+func grow[T float](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// opBase holds what every op here shares: a name for String and hashing.
+// Embedding types implement the rest of G.Op.
+type opBase struct{ name string }
+
+func (o *opBase) ReturnsPtr() bool     { return false }
+func (o *opBase) CallsExtern() bool    { return false }
+func (o *opBase) OverwritesInput() int { return -1 }
+func (o *opBase) String() string       { return o.name }
+
+// backward ops are not differentiated again.
+type noDiff struct{}
+
+func (noDiff) DiffWRT(n int) []bool { return make([]bool, n) }
+func (noDiff) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
+	return nil, errNoSecondOrder
+}
+
+// mulT multiplies generically: float32 goes to the packed Sgemm, float64 to a
+// plain loop (used for gradient checks only).
+type mulT[T float] struct {
+	g  Gemm
+	pa PackedA
+	// the A of the last setA, for the float64 path
+	a      []T
+	lda    int
+	tA     bool
+	m, k   int
+	is32   bool
+	inited bool
+}
+
+func (p *mulT[T]) init() {
+	if !p.inited {
+		var z T
+		_, p.is32 = any(z).(float32)
+		p.inited = true
+	}
+}
+
+// gemm computes C = op(A)·op(B) + beta·C.
+func (p *mulT[T]) gemm(c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T) {
+	p.init()
+	if p.is32 {
+		p.g.Sgemm(any(c).([]float32), ldc, tA, tB, m, n, k, 1, any(a).([]float32), lda, any(b).([]float32), ldb, float32(beta))
+		return
+	}
+	naiveMul(c, ldc, tA, tB, m, n, k, a, lda, b, ldb, beta)
+}
+
+// setA fixes op(A) for the following mulA calls (packing it once for float32).
+func (p *mulT[T]) setA(tA bool, m, k int, a []T, lda int) {
+	p.init()
+	p.a, p.lda, p.tA, p.m, p.k = a, lda, tA, m, k
+	if p.is32 {
+		p.g.PackA(&p.pa, tA, m, k, any(a).([]float32), lda)
+	}
+}
+
+// mulA computes C = A·op(B) + beta·C with the A of setA.
+func (p *mulT[T]) mulA(c []T, ldc int, tB bool, n int, b []T, ldb int, beta T) {
+	p.mulAWith(&p.g, c, ldc, tB, n, b, ldb, beta)
+}
+
+// mulAWith is mulA with the packing buffers of g, so that several goroutines
+// can share one packed A, each with its own g.
+func (p *mulT[T]) mulAWith(g *Gemm, c []T, ldc int, tB bool, n int, b []T, ldb int, beta T) {
+	if p.is32 {
+		g.SgemmPacked(any(c).([]float32), ldc, &p.pa, tB, n, 1, any(b).([]float32), ldb, float32(beta))
+		return
+	}
+	naiveMul(c, ldc, p.tA, tB, p.m, n, p.k, p.a, p.lda, b, ldb, beta)
+}
+
+// workersFor is how many goroutines split n images: the requested count
+// (0 means up to 2, bounded by GOMAXPROCS), at most one per 4 images.
+func workersFor(req, n int) int {
+	w := req
+	if w <= 0 {
+		w = min(2, runtime.GOMAXPROCS(0))
+	}
+	return max(1, min(w, n/4))
+}
+
+// split runs f(w, lo, hi) over nw contiguous ranges of [0, n), the first in
+// the calling goroutine.
+func split(nw, n int, f func(w, lo, hi int)) {
+	if nw <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w, w*n/nw, (w+1)*n/nw)
+		}()
+	}
+	f(0, 0, n/nw)
+	wg.Wait()
+}
+
+func naiveMul[T float](c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else if beta != 1 {
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+		for p := 0; p < k; p++ {
+			var av T
+			if tA {
+				av = a[p*lda+i]
+			} else {
+				av = a[i*lda+p]
+			}
+			if av == 0 {
+				continue
+			}
+			if tB {
+				for j := range row {
+					row[j] += av * b[j*ldb+p]
+				}
+			} else {
+				br := b[p*ldb : p*ldb+n]
+				for j := range row {
+					row[j] += av * br[j]
+				}
+			}
+		}
+	}
+}
+
+// sumBias adds into db[c] the sum of dy over outer×inner, where dy is laid
+// out (outer, C, inner): the gradient of a bias broadcast over all but one
+// axis.
+func sumBias[T float](db, dy []T, outer, inner int) {
+	C := len(db)
+	clear(db)
+	for o := 0; o < outer; o++ {
+		for c := 0; c < C; c++ {
+			seg := dy[(o*C+c)*inner : (o*C+c+1)*inner]
+			var s T
+			for _, v := range seg {
+				s += v
+			}
+			db[c] += s
+		}
+	}
+}
+
+// biasGradOp is the gradient of a fused bias: sum of dy over every axis but
+// axis 1.
+type biasGradOp struct {
+	opBase
+	noDiff
+	dims int // of dy
+	out  *tensor.Dense
+}
+
+func newBiasGrad(dims int) *biasGradOp {
+	return &biasGradOp{opBase: opBase{name: "kernels.biasGrad"}, dims: dims}
+}
+
+func (o *biasGradOp) Arity() int            { return 1 }
+func (o *biasGradOp) Type() hm.Type         { return opType(1, o.dims) }
+func (o *biasGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *biasGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *biasGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(s[0]) < 2 {
+		return nil, fmt.Errorf("%w: %s: dy is %v", ErrShape, o.name, s[0])
+	}
+	return tensor.Shape{s[0][1]}, nil
+}
+
+func (o *biasGradOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := in[0].Shape()
+	if len(s) < 2 {
+		return nil, fmt.Errorf("%w: %s: dy is %v", ErrShape, o.name, s)
+	}
+	inner := 1
+	for _, d := range s[2:] {
+		inner *= d
+	}
+	out := reuseOut(&o.out, dt, s[1])
+	switch dt {
+	case tensor.Float32:
+		sumBias(out.Data().([]float32), in[0].Data().([]float32), s[0], inner)
+	default:
+		sumBias(out.Data().([]float64), in[0].Data().([]float64), s[0], inner)
+	}
+	return out, nil
+}

@@ -1,0 +1,414 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func randTensor(r *rand.Rand, dt tensor.Dtype, shape ...int) *tensor.Dense {
+	n := tensor.Shape(shape).TotalSize()
+	if dt == tensor.Float32 {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(randSlice(r, n)))
+	}
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = r.Float64()*2 - 1
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
+}
+
+func asF64(d *tensor.Dense) []float64 {
+	switch s := d.Data().(type) {
+	case []float64:
+		return s
+	case []float32:
+		o := make([]float64, len(s))
+		for i, v := range s {
+			o[i] = float64(v)
+		}
+		return o
+	}
+	panic("unexpected dtype")
+}
+
+// refConv is direct convolution: for every output, the sum over taps.
+func refConv(x, w, b []float64, xs, ws []int, p ConvParams) ([]float64, []int) {
+	p = p.norm()
+	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
+	o, kh, kw := ws[0], ws[2], ws[3]
+	oh := (h+2*p.Pad[0]-p.Dilation[0]*(kh-1)-1)/p.Stride[0] + 1
+	ow := (wd+2*p.Pad[1]-p.Dilation[1]*(kw-1)-1)/p.Stride[1] + 1
+	y := make([]float64, n*o*oh*ow)
+	for in := 0; in < n; in++ {
+		for oc := 0; oc < o; oc++ {
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					s := 0.0
+					if b != nil {
+						s = b[oc]
+					}
+					for ic := 0; ic < c; ic++ {
+						for i := 0; i < kh; i++ {
+							for j := 0; j < kw; j++ {
+								iy := oy*p.Stride[0] - p.Pad[0] + i*p.Dilation[0]
+								ix := ox*p.Stride[1] - p.Pad[1] + j*p.Dilation[1]
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								s += x[((in*c+ic)*h+iy)*wd+ix] * w[((oc*c+ic)*kh+i)*kw+j]
+							}
+						}
+					}
+					y[((in*o+oc)*oh+oy)*ow+ox] = s
+				}
+			}
+		}
+	}
+	return y, []int{n, o, oh, ow}
+}
+
+// refPool is direct max pooling with −∞ padding, first maximum wins.
+func refPool(x []float64, xs []int, k, s, p [2]int) ([]float64, []int) {
+	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
+	oh := (h+2*p[0]-k[0])/s[0] + 1
+	ow := (w+2*p[1]-k[1])/s[1] + 1
+	y := make([]float64, n*c*oh*ow)
+	for pl := 0; pl < n*c; pl++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				best := math.Inf(-1)
+				for i := 0; i < k[0]; i++ {
+					for j := 0; j < k[1]; j++ {
+						iy, ix := oy*s[0]-p[0]+i, ox*s[1]-p[1]+j
+						if iy >= 0 && iy < h && ix >= 0 && ix < w && x[(pl*h+iy)*w+ix] > best {
+							best = x[(pl*h+iy)*w+ix]
+						}
+					}
+				}
+				y[(pl*oh+oy)*ow+ox] = best
+			}
+		}
+	}
+	return y, []int{n, c, oh, ow}
+}
+
+// run builds a graph of the given inputs, runs it twice (the second run
+// reuses every buffer) and returns the output.
+func run(t *testing.T, ins []*tensor.Dense, build func([]*G.Node) (*G.Node, error)) *tensor.Dense {
+	t.Helper()
+	g := G.NewGraph()
+	nodes := make([]*G.Node, len(ins))
+	for i, v := range ins {
+		nodes[i] = G.NodeFromAny(g, v, G.WithName(fmt.Sprintf("in%d", i)))
+	}
+	y, err := build(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	for range 2 {
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return y.Value().(*tensor.Dense)
+}
+
+func closeTo(t *testing.T, what string, got *tensor.Dense, want []float64, shape []int, tol float64) {
+	t.Helper()
+	if !got.Shape().Eq(tensor.Shape(shape)) {
+		t.Fatalf("%s: shape %v, want %v", what, got.Shape(), shape)
+	}
+	g := asF64(got)
+	for i := range want {
+		if math.Abs(g[i]-want[i]) > tol*(1+math.Abs(want[i])) {
+			t.Fatalf("%s: element %d = %v, want %v", what, i, g[i], want[i])
+		}
+	}
+}
+
+type convCase struct {
+	name   string
+	xs, ws []int
+	p      ConvParams
+	bias   bool
+}
+
+var convCases = []convCase{
+	{"lenet1", []int{2, 1, 28, 28}, []int{20, 1, 5, 5}, ConvParams{}, true},
+	{"lenet2", []int{2, 20, 12, 12}, []int{50, 20, 5, 5}, ConvParams{}, true},
+	{"stride2pad1", []int{2, 3, 9, 7}, []int{5, 3, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}}, true},
+	{"dilation", []int{1, 2, 10, 9}, []int{3, 2, 3, 2}, ConvParams{Dilation: [2]int{2, 3}, Pad: [2]int{2, 0}}, false},
+	{"nonsquare", []int{3, 2, 6, 11}, []int{4, 2, 2, 4}, ConvParams{Stride: [2]int{1, 3}, Pad: [2]int{0, 2}}, true},
+	{"1x1", []int{2, 6, 4, 5}, []int{7, 6, 1, 1}, ConvParams{}, true},
+	{"1x1stride", []int{1, 3, 5, 5}, []int{2, 3, 1, 1}, ConvParams{Stride: [2]int{2, 2}}, false},
+	{"batch9workers2", []int{9, 2, 5, 6}, []int{3, 2, 3, 3}, ConvParams{Pad: [2]int{1, 0}, Workers: 2}, true},
+	{"wideout", []int{1, 1, 3, 40}, []int{33, 1, 2, 2}, ConvParams{Pad: [2]int{1, 1}}, true},
+}
+
+func TestConv2dForward(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, c := range convCases {
+			ins := []*tensor.Dense{randTensor(r, dt, c.xs...), randTensor(r, dt, c.ws...)}
+			var b []float64
+			if c.bias {
+				ins = append(ins, randTensor(r, dt, c.ws[0]))
+				b = asF64(ins[2])
+			}
+			want, shape := refConv(asF64(ins[0]), asF64(ins[1]), b, c.xs, c.ws, c.p)
+			got := run(t, ins, func(n []*G.Node) (*G.Node, error) {
+				var bn *G.Node
+				if c.bias {
+					bn = n[2]
+				}
+				return Conv2d(n[0], n[1], bn, c.p)
+			})
+			closeTo(t, fmt.Sprintf("%s/%v", c.name, dt), got, want, shape, 1e-4)
+		}
+	}
+}
+
+func TestConv2dHandWorked(t *testing.T) {
+	// x = [1 2 3; 4 5 6; 7 8 9], w = [1 0; 0 −1], b = 10:
+	// y = [1−5 2−6; 4−8 5−9] + 10 = [6 6; 6 6].
+	x := tensor.New(tensor.WithShape(1, 1, 3, 3), tensor.WithBacking([]float32{1, 2, 3, 4, 5, 6, 7, 8, 9}))
+	w := tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking([]float32{1, 0, 0, -1}))
+	b := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{10}))
+	got := run(t, []*tensor.Dense{x, w, b}, func(n []*G.Node) (*G.Node, error) {
+		return Conv2d(n[0], n[1], n[2], ConvParams{})
+	})
+	closeTo(t, "hand", got, []float64{6, 6, 6, 6}, []int{1, 1, 2, 2}, 0)
+}
+
+var poolCases = []struct {
+	name    string
+	xs      []int
+	k, s, p [2]int
+}{
+	{"lenet", []int{2, 3, 8, 8}, [2]int{2, 2}, [2]int{2, 2}, [2]int{}},
+	{"odd", []int{1, 2, 7, 5}, [2]int{2, 2}, [2]int{2, 2}, [2]int{}},
+	{"overlap", []int{2, 2, 7, 6}, [2]int{3, 3}, [2]int{2, 1}, [2]int{}},
+	{"padded", []int{1, 3, 5, 6}, [2]int{3, 2}, [2]int{2, 2}, [2]int{1, 1}},
+}
+
+func TestMaxPool2dForward(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, c := range poolCases {
+			x := randTensor(r, dt, c.xs...)
+			want, shape := refPool(asF64(x), c.xs, c.k, c.s, c.p)
+			got := run(t, []*tensor.Dense{x}, func(n []*G.Node) (*G.Node, error) {
+				return MaxPool2d(n[0], c.k, c.s, c.p)
+			})
+			closeTo(t, c.name, got, want, shape, 0)
+		}
+	}
+}
+
+func TestMaxPool2dTies(t *testing.T) {
+	// Window [3 3; 1 3]: the gradient goes to the first 3 only, as in PyTorch.
+	x := tensor.New(tensor.WithShape(1, 1, 2, 2), tensor.WithBacking([]float64{3, 3, 1, 3}))
+	g := G.NewGraph()
+	xn := G.NodeFromAny(g, x, G.WithName("x"))
+	y, err := MaxPool2d(xn, [2]int{2, 2}, [2]int{2, 2}, [2]int{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := G.Must(G.Sum(y))
+	grads, err := G.Grad(loss, xn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	closeTo(t, "tie grad", grads[0].Value().(*tensor.Dense), []float64{1, 0, 0, 0}, []int{1, 1, 2, 2}, 0)
+}
+
+func TestLinearForward(t *testing.T) {
+	// x = [1 2], W = [[1 0]; [1 1]; [0 −1]], b = [0.5 0 1]: y = [1.5 3 −1].
+	x := tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float32{1, 2}))
+	w := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{1, 0, 1, 1, 0, -1}))
+	b := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{0.5, 0, 1}))
+	got := run(t, []*tensor.Dense{x, w, b}, func(n []*G.Node) (*G.Node, error) { return Linear(n[0], n[1], n[2]) })
+	closeTo(t, "hand", got, []float64{1.5, 3, -1}, []int{1, 3}, 0)
+
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range [][3]int{{64, 800, 500}, {64, 500, 10}, {3, 7, 5}} {
+		n, in, out := sz[0], sz[1], sz[2]
+		xs, ws, bs := randTensor(r, tensor.Float32, n, in), randTensor(r, tensor.Float32, out, in), randTensor(r, tensor.Float32, out)
+		want := make([]float64, n*out)
+		xv, wv, bv := asF64(xs), asF64(ws), asF64(bs)
+		for i := 0; i < n; i++ {
+			for o := 0; o < out; o++ {
+				s := bv[o]
+				for k := 0; k < in; k++ {
+					s += xv[i*in+k] * wv[o*in+k]
+				}
+				want[i*out+o] = s
+			}
+		}
+		got := run(t, []*tensor.Dense{xs, ws, bs}, func(n []*G.Node) (*G.Node, error) { return Linear(n[0], n[1], n[2]) })
+		closeTo(t, fmt.Sprint(sz), got, want, []int{n, out}, 1e-4)
+	}
+}
+
+// gradCheck compares the gradients gorgonia computes through the op against
+// central differences of loss = Σ y⊙R (R fixed random), in float64, for
+// every input (all elements up to 40 per input, else 40 random ones).
+func gradCheck(t *testing.T, name string, ins []*tensor.Dense, build func([]*G.Node) (*G.Node, error)) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(13, 14))
+	g := G.NewGraph()
+	nodes := make([]*G.Node, len(ins))
+	for i, v := range ins {
+		nodes[i] = G.NodeFromAny(g, v, G.WithName(fmt.Sprintf("in%d", i)))
+	}
+	y, err := build(nodes)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	rn := G.NodeFromAny(g, randTensor(r, tensor.Float64, y.Shape()...), G.WithName("R"))
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
+	grads, err := G.Grad(loss, nodes...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	ana := make([][]float64, len(ins))
+	for i, gn := range grads {
+		ana[i] = append([]float64(nil), gn.Value().Data().([]float64)...)
+	}
+	eval := func() float64 {
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return loss.Value().Data().(float64)
+	}
+	const h = 1e-6
+	for i, in := range ins {
+		data := in.Data().([]float64)
+		idx := r.Perm(len(data))
+		if len(idx) > 40 {
+			idx = idx[:40]
+		}
+		for _, j := range idx {
+			orig := data[j]
+			data[j] = orig + h
+			lp := eval()
+			data[j] = orig - h
+			lm := eval()
+			data[j] = orig
+			num := (lp - lm) / (2 * h)
+			if d := math.Abs(num - ana[i][j]); d > 1e-6+1e-5*math.Max(math.Abs(num), math.Abs(ana[i][j])) {
+				t.Errorf("%s: d/d input %d [%d]: analytic %v, numeric %v", name, i, j, ana[i][j], num)
+				return
+			}
+		}
+	}
+}
+
+func TestConv2dGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, c := range convCases {
+		if c.name == "lenet2" {
+			continue // covered in shape by the others; keeps the test fast
+		}
+		ins := []*tensor.Dense{randTensor(r, tensor.Float64, c.xs...), randTensor(r, tensor.Float64, c.ws...)}
+		if c.bias {
+			ins = append(ins, randTensor(r, tensor.Float64, c.ws[0]))
+		}
+		gradCheck(t, c.name, ins, func(n []*G.Node) (*G.Node, error) {
+			var bn *G.Node
+			if c.bias {
+				bn = n[2]
+			}
+			return Conv2d(n[0], n[1], bn, c.p)
+		})
+	}
+}
+
+func TestConv2dNoInputGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	ins := []*tensor.Dense{randTensor(r, tensor.Float64, 2, 1, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)}
+	// x is data here: only w and b are differentiated.
+	g := G.NewGraph()
+	x := G.NodeFromAny(g, ins[0], G.WithName("x"))
+	w := G.NodeFromAny(g, ins[1], G.WithName("w"))
+	b := G.NodeFromAny(g, ins[2], G.WithName("b"))
+	y, err := Conv2d(x, w, b, ConvParams{NoInputGrad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := G.Grad(G.Must(G.Sum(y)), w, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.AllNodes() {
+		if n.Op() != nil && n.Op().String() == "kernels.Conv2dDx" {
+			t.Fatal("NoInputGrad still built the input-gradient op")
+		}
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMaxPool2dGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, c := range poolCases {
+		gradCheck(t, c.name, []*tensor.Dense{randTensor(r, tensor.Float64, c.xs...)}, func(n []*G.Node) (*G.Node, error) {
+			return MaxPool2d(n[0], c.k, c.s, c.p)
+		})
+	}
+}
+
+func TestLinearGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, sz := range [][3]int{{3, 7, 5}, {5, 4, 1}, {2, 40, 33}} {
+		n, in, out := sz[0], sz[1], sz[2]
+		ins := []*tensor.Dense{randTensor(r, tensor.Float64, n, in), randTensor(r, tensor.Float64, out, in), randTensor(r, tensor.Float64, out)}
+		gradCheck(t, fmt.Sprint(sz), ins, func(n []*G.Node) (*G.Node, error) { return Linear(n[0], n[1], n[2]) })
+		gradCheck(t, fmt.Sprint(sz, "nobias"), ins[:2], func(n []*G.Node) (*G.Node, error) { return Linear(n[0], n[1], nil) })
+	}
+}
+
+func TestOpErrors(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(1, 3, 8, 8), G.WithName("x"))
+	w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 2, 3, 3), G.WithName("w"))
+	w64 := G.NewTensor(g, tensor.Float64, 4, G.WithShape(2, 3, 3, 3), G.WithName("w64"))
+	big := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 3, 9, 9), G.WithName("big"))
+	m := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 5), G.WithName("m"))
+	m6 := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 6), G.WithName("m6"))
+	for i, f := range []func() error{
+		func() error { _, err := Conv2d(x, w, nil, ConvParams{}); return err },
+		func() error { _, err := Conv2d(x, big, nil, ConvParams{}); return err },
+		func() error { _, err := MaxPool2d(x, [2]int{9, 9}, [2]int{1, 1}, [2]int{}); return err },
+		func() error { _, err := Linear(m, m6, nil); return err },
+	} {
+		if err := f(); !errors.Is(err, ErrShape) {
+			t.Errorf("case %d: error %v, want ErrShape", i, err)
+		}
+	}
+	if _, err := Conv2d(x, w64, nil, ConvParams{}); !errors.Is(err, ErrDtype) {
+		t.Errorf("mixed dtypes: error %v, want ErrDtype", err)
+	}
+}

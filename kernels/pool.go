@@ -1,0 +1,215 @@
+package kernels
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// poolState is shared by a max-pool's forward and backward ops: the forward
+// records, for every output, the flat index of its maximum in x.
+type poolState struct {
+	k, s, p [2]int
+	xShape  tensor.Shape
+	argmax  []int32
+	xLen    int
+}
+
+func (s *poolState) outShape(name string, xs tensor.Shape) (tensor.Shape, error) {
+	if len(xs) != 4 {
+		return nil, fmt.Errorf("%w: %s: x %v must be 4-D (NCHW)", ErrShape, name, xs)
+	}
+	if s.k[0] < 1 || s.k[1] < 1 || s.s[0] < 1 || s.s[1] < 1 || s.p[0] < 0 || s.p[1] < 0 ||
+		2*s.p[0] > s.k[0] || 2*s.p[1] > s.k[1] {
+		return nil, fmt.Errorf("%w: %s: kernel %v stride %v pad %v (pad must be at most half the kernel)", ErrShape, name, s.k, s.s, s.p)
+	}
+	oh := outSize(xs[2], s.k[0], s.s[0], s.p[0], 1)
+	ow := outSize(xs[3], s.k[1], s.s[1], s.p[1], 1)
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("%w: %s: input %v too small for kernel %v", ErrShape, name, xs, s.k)
+	}
+	return tensor.Shape{xs[0], xs[1], oh, ow}, nil
+}
+
+// MaxPool2d returns the max pooling of x (N,C,H,W) over kernel windows moved
+// by stride, with implicit −∞ padding, as PyTorch's max_pool2d (floor mode):
+// output (N,C,Ho,Wo). Its gradient routes each output's gradient to the first
+// maximum of its window (row-major), as PyTorch does with ties.
+func MaxPool2d(x *G.Node, kernel, stride, pad [2]int) (*G.Node, error) {
+	st := &poolState{k: kernel, s: stride, p: pad, xShape: x.Shape()}
+	if _, err := st.outShape("MaxPool2d", st.xShape); err != nil {
+		return nil, err
+	}
+	return G.ApplyOp(&poolOp{opBase: opBase{name: "kernels.MaxPool2d"}, st: st}, x)
+}
+
+type poolOp struct {
+	opBase
+	st  *poolState
+	out *tensor.Dense
+}
+
+func (o *poolOp) Arity() int            { return 1 }
+func (o *poolOp) Type() hm.Type         { return opType(4, 4) }
+func (o *poolOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *poolOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *poolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 1)
+	if err != nil {
+		return nil, err
+	}
+	return o.st.outShape(o.name, s[0])
+}
+
+func (o *poolOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 1)
+	if err != nil {
+		return nil, err
+	}
+	xs := in[0].Shape()
+	os, err := o.st.outShape(o.name, xs)
+	if err != nil {
+		return nil, err
+	}
+	out := reuseOut(&o.out, dt, os...)
+	if cap(o.st.argmax) < os.TotalSize() {
+		o.st.argmax = make([]int32, os.TotalSize())
+	}
+	o.st.argmax = o.st.argmax[:os.TotalSize()]
+	o.st.xLen = xs.TotalSize()
+	if dt == tensor.Float32 {
+		poolForward(o.st, in[0].Data().([]float32), out.Data().([]float32), xs, os)
+	} else {
+		poolForward(o.st, in[0].Data().([]float64), out.Data().([]float64), xs, os)
+	}
+	return out, nil
+}
+
+func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
+	h, w, oh, ow := xs[2], xs[3], os[2], os[3]
+	planes := xs[0] * xs[1]
+	am := st.argmax
+	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} {
+		// LeNet's pool: no padding, every window whole.
+		for pl := 0; pl < planes; pl++ {
+			base := pl * h * w
+			for oy := 0; oy < oh; oy++ {
+				r0 := base + 2*oy*w
+				r1 := r0 + w
+				yo := (pl*oh + oy) * ow
+				for ox := 0; ox < ow; ox++ {
+					// Written so that the index updates compile to
+					// conditional moves: with random data the branches of
+					// an if/else chain mispredict about half the time.
+					i, j := r0+2*ox, r1+2*ox
+					a, b, c, d := x[i], x[i+1], x[j], x[j+1]
+					bi := i
+					if b > a {
+						bi = i + 1
+					}
+					best := max(a, b)
+					if c > best {
+						bi = j
+					}
+					best = max(best, c)
+					if d > best {
+						bi = j + 1
+					}
+					best = max(best, d)
+					y[yo+ox], am[yo+ox] = best, int32(bi)
+				}
+			}
+		}
+		return
+	}
+	for pl := 0; pl < planes; pl++ {
+		base := pl * h * w
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				best, bi := T(math.Inf(-1)), -1
+				for i := 0; i < st.k[0]; i++ {
+					iy := oy*st.s[0] - st.p[0] + i
+					if iy < 0 || iy >= h {
+						continue
+					}
+					for j := 0; j < st.k[1]; j++ {
+						ix := ox*st.s[1] - st.p[1] + j
+						if ix < 0 || ix >= w {
+							continue
+						}
+						// NaN wins, as in PyTorch, so it propagates.
+						if v := x[base+iy*w+ix]; bi < 0 || v > best || v != v {
+							best, bi = v, base+iy*w+ix
+							if v != v {
+								i, j = st.k[0], st.k[1]
+							}
+						}
+					}
+				}
+				o := (pl*oh+oy)*ow + ox
+				y[o], am[o] = best, int32(bi)
+			}
+		}
+	}
+}
+
+func (o *poolOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (o *poolOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&poolGradOp{opBase: opBase{name: "kernels.MaxPool2dGrad"}, st: o.st}, ins[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
+
+// poolGradOp: (x, dy) → dx, scattering dy to the recorded maxima.
+type poolGradOp struct {
+	opBase
+	noDiff
+	st  *poolState
+	out *tensor.Dense
+}
+
+func (o *poolGradOp) Arity() int            { return 2 }
+func (o *poolGradOp) Type() hm.Type         { return opType(4, 4, 4) }
+func (o *poolGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *poolGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *poolGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 2)
+	if err != nil {
+		return nil, err
+	}
+	return s[0].Clone(), nil
+}
+
+func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	xs := in[0].Shape()
+	if xs.TotalSize() != o.st.xLen || in[1].Shape().TotalSize() != len(o.st.argmax) {
+		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, xs, in[1].Shape())
+	}
+	out := reuseOut(&o.out, dt, xs...)
+	if dt == tensor.Float32 {
+		poolBackward(o.st.argmax, in[1].Data().([]float32), out.Data().([]float32))
+	} else {
+		poolBackward(o.st.argmax, in[1].Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func poolBackward[T float](am []int32, dy, dx []T) {
+	clear(dx)
+	for i, g := range dy {
+		if j := am[i]; j >= 0 {
+			dx[j] += g
+		}
+	}
+}
