@@ -26,25 +26,44 @@ func New(kind string, s fakequant.QScheme) (fakequant.Observer, error) {
 	switch kind {
 	case "minmax":
 		if pc {
-			return NewPerChannelMinMax(s)
+			return obs(NewPerChannelMinMax(s))
 		}
-		return NewMinMax(s)
+		return obs(NewMinMax(s))
 	case "ema":
 		if pc {
-			return NewPerChannelMovingAverageMinMax(s, DefaultAveragingConstant)
+			return obs(NewPerChannelMovingAverageMinMax(s, DefaultAveragingConstant))
 		}
-		return NewMovingAverageMinMax(s, DefaultAveragingConstant)
+		return obs(NewMovingAverageMinMax(s, DefaultAveragingConstant))
 	case "histogram", "mse", "entropy":
 		if pc {
 			return nil, fmt.Errorf("%w: %q has no per-channel variant (scheme %v); per-channel kinds: minmax, ema", ErrGranularity, kind, s)
 		}
 		switch kind {
 		case "histogram":
-			return NewHistogram(s, DefaultBins, DefaultLowPercentile, DefaultHighPercentile)
+			return obs(NewHistogram(s, DefaultBins, DefaultLowPercentile, DefaultHighPercentile))
 		case "mse":
-			return NewMSE(s, DefaultBins, DefaultMSESteps)
+			return obs(NewMSE(s, DefaultBins, DefaultMSESteps))
 		}
-		return NewEntropy(s, DefaultBins)
+		return obs(NewEntropy(s, DefaultBins))
 	}
 	return nil, fmt.Errorf("%w %q, valid kinds: %s", ErrUnknownKind, kind, strings.Join(Kinds(), ", "))
 }
+
+// obs converts a constructor's result, so that a failed construction gives
+// a nil interface rather than an interface holding a nil pointer.
+func obs[T fakequant.Observer](o T, err error) (fakequant.Observer, error) {
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+var (
+	_ fakequant.Observer = (*MinMax)(nil)
+	_ fakequant.Observer = (*MovingAverageMinMax)(nil)
+	_ fakequant.Observer = (*PerChannelMinMax)(nil)
+	_ fakequant.Observer = (*PerChannelMovingAverageMinMax)(nil)
+	_ fakequant.Observer = (*Histogram)(nil)
+	_ fakequant.Observer = (*MSE)(nil)
+	_ fakequant.Observer = (*Entropy)(nil)
+)
