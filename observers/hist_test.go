@@ -187,11 +187,11 @@ func TestMSEClipsOutlier(t *testing.T) {
 func TestRoundErrIntegral(t *testing.T) {
 	for _, test := range []struct{ y, want float64 }{
 		{-0.5, 0},
-		{0, 0.125 / 3},           // ∫_{-1/2}^0 t² dt = 1/24
-		{0.5, 1.0 / 12},          // one whole step
-		{2.5, 3.0 / 12},          // three steps
-		{1, 1.0/12 + 0.125/3},    // one step and half of the next
-		{-1.5, -1.0 / 12},        // one step below the origin
+		{0, 0.125 / 3},        // ∫_{-1/2}^0 t² dt = 1/24
+		{0.5, 1.0 / 12},       // one whole step
+		{2.5, 3.0 / 12},       // three steps
+		{1, 1.0/12 + 0.125/3}, // one step and half of the next
+		{-1.5, -1.0 / 12},     // one step below the origin
 	} {
 		if got := roundErrIntegral(test.y); !near(got, test.want, 1e-15) {
 			t.Errorf("y=%g: %g, want %g", test.y, got, test.want)

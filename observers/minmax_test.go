@@ -27,11 +27,11 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
 func TestMinMaxTwoBatches(t *testing.T) {
 	for i, test := range []struct {
-		s          fakequant.QScheme
-		b1, b2     []float32
-		min, max   float32
-		scale      float32
-		zeroPoint  int32
+		s         fakequant.QScheme
+		b1, b2    []float32
+		min, max  float32
+		scale     float32
+		zeroPoint int32
 	}{
 		// [-1, 2] then [-0.5, 3]: range [-1, 3]; uint8 S = 4/255, Z = 0 - round(-63.75) = 64.
 		{u8, []float32{-1, 0.5, 2}, []float32{3, -0.5}, -1, 3, 4.0 / 255, 64},
