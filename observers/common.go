@@ -114,16 +114,24 @@ func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f80000
 // scan returns the min and max of the finite values of x and the number of
 // non-finite ones; with no finite value mn = +Inf and mx = -Inf.
 //
-// The fast path keeps four independent min/max/guard lanes and no per-value
-// finiteness test: v-v is 0 for finite v and NaN for NaN and ±Inf, so one
-// NaN guard at the end tells whether the careful path must run again.
+// The fast path (scanFast, SIMD where the build has it) tests no value for
+// finiteness: it also sums v-v, which is 0 for finite v and NaN for NaN and
+// ±Inf, so one NaN check at the end tells whether the careful path must run.
 func scan(x []float32) (mn, mx float32, bad int) {
-	mn0, mn1, mn2, mn3 := posInf, posInf, posInf, posInf
-	mx0, mx1, mx2, mx3 := negInf, negInf, negInf, negInf
-	var g0, g1, g2, g3 float32
-	y := x
-	for len(y) >= 4 {
-		a, b, c, d := y[0], y[1], y[2], y[3]
+	if mn, mx, ok := scanFast(x); ok {
+		return mn, mx, 0
+	}
+	return scanCareful(x)
+}
+
+// scanFastScalar is the portable fast path: ok is false when x holds a
+// non-finite value (then mn and mx are meaningless).
+func scanFastScalar(x []float32) (mn, mx float32, ok bool) {
+	mn0, mn1 := posInf, posInf
+	mx0, mx1 := negInf, negInf
+	var g float32
+	for len(x) >= 2 {
+		a, b := x[0], x[1]
 		if a < mn0 {
 			mn0 = a
 		}
@@ -136,37 +144,19 @@ func scan(x []float32) (mn, mx float32, bad int) {
 		if b > mx1 {
 			mx1 = b
 		}
-		if c < mn2 {
-			mn2 = c
-		}
-		if c > mx2 {
-			mx2 = c
-		}
-		if d < mn3 {
-			mn3 = d
-		}
-		if d > mx3 {
-			mx3 = d
-		}
-		g0 += a - a
-		g1 += b - b
-		g2 += c - c
-		g3 += d - d
-		y = y[4:]
+		g += (a - a) + (b - b)
+		x = x[2:]
 	}
-	for _, v := range y {
+	for _, v := range x {
 		if v < mn0 {
 			mn0 = v
 		}
 		if v > mx0 {
 			mx0 = v
 		}
-		g0 += v - v
+		g += v - v
 	}
-	if g := g0 + g1 + g2 + g3; g != g {
-		return scanCareful(x)
-	}
-	return min(mn0, mn1, mn2, mn3), max(mx0, mx1, mx2, mx3), 0
+	return min(mn0, mn1), max(mx0, mx1), g == 0
 }
 
 // scanCareful is scan with a finiteness test per value.
