@@ -41,7 +41,9 @@ func BenchmarkObserve(b *testing.B) {
 		{"minmax-with-NaN", mk(func() (fakequant.Observer, error) { return NewMinMax(u8) }), withNaN, []int{benchN}},
 		{"ema", mk(func() (fakequant.Observer, error) { return NewMovingAverageMinMax(u8, 0.01) }), x, []int{benchN}},
 		{"minmax-per-channel-axis0-64ch", mk(func() (fakequant.Observer, error) { return NewPerChannelMinMax(perChannel(i8sym, 0)) }), x, []int{64, benchN / 64}},
-		{"ema-per-channel-axis0-64ch", mk(func() (fakequant.Observer, error) { return NewPerChannelMovingAverageMinMax(perChannel(i8sym, 0), 0.01) }), x, []int{64, benchN / 64}},
+		{"ema-per-channel-axis0-64ch", mk(func() (fakequant.Observer, error) {
+			return NewPerChannelMovingAverageMinMax(perChannel(i8sym, 0), 0.01)
+		}), x, []int{64, benchN / 64}},
 		{"minmax-per-channel-axis0-4096ch-x16x16", mk(func() (fakequant.Observer, error) { return NewPerChannelMinMax(perChannel(i8sym, 0)) }), x, []int{4096, 16, 16}},
 		{"minmax-per-channel-axis1-64ch-last", mk(func() (fakequant.Observer, error) { return NewPerChannelMinMax(perChannel(i8sym, 1)) }), x, []int{benchN / 64, 64}},
 		{"histogram", mk(func() (fakequant.Observer, error) {
