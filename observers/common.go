@@ -63,6 +63,11 @@ func newBase(kind string, s fakequant.QScheme, g fakequant.Granularity) (base, e
 	return base{kind: kind, s: s}, nil
 }
 
+// Kind names the observer type, as its state is tagged: "minmax", "ema",
+// "minmax-per-channel", "ema-per-channel", "histogram", "mse" or "entropy"
+// (for a quantizer's String).
+func (b *base) Kind() string { return b.kind }
+
 // Scheme returns the grid the observer computes parameters for.
 func (b *base) Scheme() fakequant.QScheme { return b.s }
 
