@@ -9,7 +9,8 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/qatgo/qatgo/internal/atomicfile"
 )
 
 // File format, version 1 (all integers little-endian):
@@ -189,40 +190,8 @@ func (m *Model) Write(path string) error {
 	if err != nil {
 		return &FileError{path, err}
 	}
-	if err := writeAtomic(path, b); err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
 		return &FileError{path, err}
-	}
-	return nil
-}
-
-func writeAtomic(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: some file systems cannot sync directories
-		d.Close()
 	}
 	return nil
 }

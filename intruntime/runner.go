@@ -422,6 +422,22 @@ func (e *engine) packConv(src []uint8, s *step, n int) {
 // starting at column kx. Short rows (LeNet's 8 and 24) are moved 8 bytes
 // at a time, cheaper than copy's call.
 func im2colRowValid(out, src []uint8, n, H, W, oh, ow, ky, kx int) {
+	le := binary.LittleEndian
+	if ow%8 == 0 {
+		// Whole 8-byte words, indexing src and out directly.
+		o := 0
+		for b := range n {
+			base := b*H*W + ky*W + kx
+			for y := range oh {
+				i := base + y*W
+				for x := 0; x < ow; x += 8 {
+					le.PutUint64(out[o+x:], le.Uint64(src[i+x:]))
+				}
+				o += ow
+			}
+		}
+		return
+	}
 	o := 0
 	for b := range n {
 		plane := src[b*H*W : (b+1)*H*W]
@@ -430,7 +446,7 @@ func im2colRowValid(out, src []uint8, n, H, W, oh, ow, ky, kx int) {
 			dst := out[o : o+ow]
 			x := 0
 			for ; x+8 <= ow; x += 8 {
-				binary.LittleEndian.PutUint64(dst[x:], binary.LittleEndian.Uint64(in[x:]))
+				le.PutUint64(dst[x:], le.Uint64(in[x:]))
 			}
 			for ; x < ow; x++ {
 				dst[x] = in[x]
