@@ -344,30 +344,43 @@ func TestConv2dGradient(t *testing.T) {
 	}
 }
 
-func TestConv2dNoInputGrad(t *testing.T) {
+func TestNoInputGrad(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
-	ins := []*tensor.Dense{randTensor(r, tensor.Float64, 2, 1, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)}
-	// x is data here: only w and b are differentiated.
-	g := G.NewGraph()
-	x := G.NodeFromAny(g, ins[0], G.WithName("x"))
-	w := G.NodeFromAny(g, ins[1], G.WithName("w"))
-	b := G.NodeFromAny(g, ins[2], G.WithName("b"))
-	y, err := Conv2d(x, w, b, ConvParams{NoInputGrad: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := G.Grad(G.Must(G.Sum(y)), w, b); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range g.AllNodes() {
-		if n.Op() != nil && n.Op().String() == "kernels.Conv2dDx" {
-			t.Fatal("NoInputGrad still built the input-gradient op")
+	// x is data here: only w and b are differentiated, so no op may
+	// compute dx.
+	for _, c := range []struct {
+		name, dxOp string
+		ins        []*tensor.Dense
+		build      func(x, w, b *G.Node) (*G.Node, error)
+	}{
+		{"conv", "kernels.Conv2dDx",
+			[]*tensor.Dense{randTensor(r, tensor.Float64, 2, 1, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)},
+			func(x, w, b *G.Node) (*G.Node, error) { return Conv2d(x, w, b, ConvParams{NoInputGrad: true}) }},
+		{"linear", "kernels.LinearDx",
+			[]*tensor.Dense{randTensor(r, tensor.Float64, 3, 5), randTensor(r, tensor.Float64, 4, 5), randTensor(r, tensor.Float64, 4)},
+			func(x, w, b *G.Node) (*G.Node, error) { return LinearWith(x, w, b, LinearParams{NoInputGrad: true}) }},
+	} {
+		g := G.NewGraph()
+		x := G.NodeFromAny(g, c.ins[0], G.WithName("x"))
+		w := G.NodeFromAny(g, c.ins[1], G.WithName("w"))
+		b := G.NodeFromAny(g, c.ins[2], G.WithName("b"))
+		y, err := c.build(x, w, b)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
 		}
-	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
+		if _, err := G.Grad(G.Must(G.Sum(y)), w, b); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for _, n := range g.AllNodes() {
+			if n.Op() != nil && n.Op().String() == c.dxOp {
+				t.Fatalf("%s: NoInputGrad still built the input-gradient op", c.name)
+			}
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		vm.Close()
 	}
 }
 
