@@ -52,6 +52,7 @@ type stubObserver struct {
 	ema       bool
 	avg       float32
 	min, max  []float32
+	lo, hi    []float32 // scratch of Observe
 	frozen    bool
 	nonFinite int64
 }
@@ -80,7 +81,7 @@ func (o *stubObserver) Observe(x []float32, shape []int) error {
 	if o.frozen {
 		return nil
 	}
-	outer, c, inner := len(x), 1, 1
+	outer, c, inner := 1, 1, len(x)
 	if o.s.Granularity == fakequant.PerChannel {
 		if o.s.Axis >= len(shape) {
 			return fmt.Errorf("nn: per-channel axis %d for shape %v", o.s.Axis, shape)
@@ -94,20 +95,28 @@ func (o *stubObserver) Observe(x []float32, shape []int) error {
 			}
 		}
 	}
-	lo, hi := make([]float32, c), make([]float32, c)
+	if cap(o.lo) < c {
+		o.lo, o.hi = make([]float32, c), make([]float32, c)
+	}
+	lo, hi := o.lo[:c], o.hi[:c]
 	for j := range lo {
 		lo[j], hi[j] = float32(math.Inf(1)), float32(math.Inf(-1))
 	}
 	for b := 0; b < outer; b++ {
 		for j := 0; j < c; j++ {
-			for _, v := range x[(b*c+j)*inner : (b*c+j+1)*inner] {
-				if v != v || math.IsInf(float64(v), 0) {
-					o.nonFinite++
-					continue
+			seg := x[(b*c+j)*inner : (b*c+j+1)*inner]
+			l, h, finite := minMax(seg)
+			if !finite {
+				l, h = lo[j], hi[j]
+				for _, v := range seg {
+					if v-v != 0 { // NaN or ±Inf
+						o.nonFinite++
+						continue
+					}
+					l, h = min(l, v), max(h, v)
 				}
-				lo[j] = min(lo[j], v)
-				hi[j] = max(hi[j], v)
 			}
+			lo[j], hi[j] = min(lo[j], l), max(hi[j], h)
 		}
 	}
 	for j := range lo {
@@ -116,7 +125,7 @@ func (o *stubObserver) Observe(x []float32, shape []int) error {
 		}
 	}
 	if o.min == nil || len(o.min) != c {
-		o.min, o.max = lo, hi
+		o.min, o.max = append([]float32(nil), lo...), append([]float32(nil), hi...)
 		return nil
 	}
 	for j := range lo {
@@ -129,6 +138,63 @@ func (o *stubObserver) Observe(x []float32, shape []int) error {
 		}
 	}
 	return nil
+}
+
+// minMax returns the smallest and largest values of x and whether all of x
+// is finite (when not, lo and hi are meaningless). It is the observers' hot
+// loop (every activation of every step): four independent comparison chains,
+// and v-v, which is 0 for finite v and NaN otherwise, summed to detect
+// non-finite values without a branch per element.
+func minMax(x []float32) (lo, hi float32, finite bool) {
+	if len(x) == 0 {
+		return float32(math.Inf(1)), float32(math.Inf(-1)), true
+	}
+	l0, l1, l2, l3 := x[0], x[0], x[0], x[0]
+	h0, h1, h2, h3 := l0, l0, l0, l0
+	var z0, z1 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := (*[4]float32)(x[i : i+4])
+		a, b, c, d := v[0], v[1], v[2], v[3]
+		if a < l0 {
+			l0 = a
+		}
+		if a > h0 {
+			h0 = a
+		}
+		if b < l1 {
+			l1 = b
+		}
+		if b > h1 {
+			h1 = b
+		}
+		if c < l2 {
+			l2 = c
+		}
+		if c > h2 {
+			h2 = c
+		}
+		if d < l3 {
+			l3 = d
+		}
+		if d > h3 {
+			h3 = d
+		}
+		z0 += (a - a) + (b - b)
+		z1 += (c - c) + (d - d)
+	}
+	for ; i < len(x); i++ {
+		a := x[i]
+		if a < l0 {
+			l0 = a
+		}
+		if a > h0 {
+			h0 = a
+		}
+		z0 += a - a
+	}
+	lo, hi = min(l0, l1, l2, l3), max(h0, h1, h2, h3)
+	return lo, hi, z0+z1 == 0
 }
 
 func (o *stubObserver) MarshalState() ([]byte, error) {
