@@ -1,0 +1,8 @@
+//go:build !(goexperiment.simd && amd64)
+
+package fakequant
+
+// fq32 fake-quantizes one contiguous run with one channel's constants.
+func fq32(dst []float32, mask []bool, src []float32, c seg32) {
+	fq32Generic(dst, mask, src, c)
+}
