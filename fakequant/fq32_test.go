@@ -54,3 +54,30 @@ func TestFq32MatchesScalar(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskGrad32 checks the straight-through gradient (the vector loop in a
+// GOEXPERIMENT=simd build) against the rule dst = g where mask, else 0.
+func TestMaskGrad32(t *testing.T) {
+	rng := rand.New(rand.NewSource(10))
+	for _, n := range []int{1, 15, 16, 17, 33, 100} {
+		g, mask := make([]float32, n), make([]bool, n)
+		for i := range g {
+			g[i] = float32(rng.NormFloat64())
+			mask[i] = rng.Intn(3) > 0
+		}
+		dst := make([]float32, n)
+		for i := range dst {
+			dst[i] = 99 // stale values must be overwritten
+		}
+		maskGrad32(dst, g, mask)
+		for i := range g {
+			want := float32(0)
+			if mask[i] {
+				want = g[i]
+			}
+			if dst[i] != want {
+				t.Fatalf("n=%d: dst[%d] = %g, want %g (mask %v)", n, i, dst[i], want, mask[i])
+			}
+		}
+	}
+}

@@ -59,3 +59,21 @@ func fq32Vec(dst []float32, mask []bool, src []float32, c seg32) {
 		r.Max(rlo).Min(rhi).Mul(s).Store((*[16]float32)(dst[i : i+16]))
 	}
 }
+
+// maskGrad32 is dst = g where mask, else 0: the straight-through gradient,
+// 16 lanes at a time (the bool bytes widened to 32-bit lanes and compared
+// with zero).
+func maskGrad32(dst, g []float32, mask []bool) {
+	n := len(g) &^ 15
+	if !useAVX512 || n == 0 {
+		maskGradGeneric(dst, g, mask)
+		return
+	}
+	dst, mask = dst[:len(g)], mask[:len(g)]
+	zero := archsimd.BroadcastUint32x16(0)
+	for i := 0; i < n; i += 16 {
+		m := archsimd.LoadUint8x16((*[16]uint8)(unsafe.Pointer(&mask[i]))).ExtendToUint32().NotEqual(zero)
+		archsimd.LoadFloat32x16((*[16]float32)(g[i : i+16])).Masked(m).Store((*[16]float32)(dst[i : i+16]))
+	}
+	maskGradGeneric(dst[n:], g[n:], mask[n:])
+}

@@ -141,9 +141,9 @@ func (op *steGradOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 	out := owned(&op.out, g)
 	switch gd := g.Data().(type) {
 	case []float32:
-		maskGrad(out.Data().([]float32), gd, mask)
+		maskGrad32(out.Data().([]float32), gd, mask)
 	case []float64:
-		maskGrad(out.Data().([]float64), gd, mask)
+		maskGradGeneric(out.Data().([]float64), gd, mask)
 	default:
 		return nil, fmt.Errorf("fakequant: %v: unsupported dtype %v", op, g.Dtype())
 	}
@@ -157,7 +157,9 @@ func (op *steGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fakequant.steGrad:
 func (op *steGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *steGradOp) String() string        { return "FakeQuantGrad[" + op.fwd.q.String() + "]" }
 
-func maskGrad[T float32 | float64](dst, g []T, mask []bool) {
+// maskGradGeneric is dst = g where mask, else 0 (maskGrad32 may vectorise
+// the float32 case).
+func maskGradGeneric[T float32 | float64](dst, g []T, mask []bool) {
 	dst = dst[:len(g)]
 	mask = mask[:len(g)]
 	for i, v := range g {

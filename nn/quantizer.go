@@ -140,12 +140,13 @@ func (o *stubObserver) Observe(x []float32, shape []int) error {
 	return nil
 }
 
-// minMax returns the smallest and largest values of x and whether all of x
-// is finite (when not, lo and hi are meaningless). It is the observers' hot
-// loop (every activation of every step): four independent comparison chains,
-// and v-v, which is 0 for finite v and NaN otherwise, summed to detect
-// non-finite values without a branch per element.
-func minMax(x []float32) (lo, hi float32, finite bool) {
+// minMaxGeneric returns the smallest and largest values of x and whether all
+// of x is finite (when not, lo and hi are meaningless). It is the observers'
+// hot loop (every activation of every step): four independent comparison
+// chains, and v-v, which is 0 for finite v and NaN otherwise, summed to
+// detect non-finite values without a branch per element. minMax may run a
+// vector loop instead.
+func minMaxGeneric(x []float32) (lo, hi float32, finite bool) {
 	if len(x) == 0 {
 		return float32(math.Inf(1)), float32(math.Inf(-1)), true
 	}
