@@ -425,3 +425,51 @@ func TestOpErrors(t *testing.T) {
 		t.Errorf("mixed dtypes: error %v, want ErrDtype", err)
 	}
 }
+
+// TestIm2colFloat32 checks the float32 im2col and col2im (vector loops in
+// the AVX-512 build) against the generic float64 code on every conv case.
+func TestIm2colFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, c := range convCases {
+		var st convState
+		st.p = c.p.norm()
+		g, err := st.geomFor(c.name, c.xs, c.ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := g.c * g.h * g.w
+		x32, x64 := make([]float32, img), make([]float64, img)
+		for i := range x32 {
+			x32[i] = float32(r.Float64()*2 - 1)
+			x64[i] = float64(x32[i])
+		}
+		rows, cols := g.rows(), g.cols()
+		c32, c64 := make([]float32, rows*cols), make([]float64, rows*cols)
+		for i := range c32 {
+			c32[i] = 7 // stale values must be overwritten
+		}
+		im2col(c32, x32, g)
+		im2col(c64, x64, g)
+		for i := range c64 {
+			if float64(c32[i]) != c64[i] {
+				t.Fatalf("%s: im2col element %d = %v, want %v", c.name, i, c32[i], c64[i])
+			}
+		}
+		// col2im adds into dx; start from a non-zero image.
+		for i := range c32 {
+			c32[i] = float32(r.Float64()*2 - 1)
+			c64[i] = float64(c32[i])
+		}
+		d32, d64 := make([]float32, img), make([]float64, img)
+		for i := range d32 {
+			d32[i], d64[i] = 1, 1
+		}
+		col2im(d32, c32, g)
+		col2im(d64, c64, g)
+		for i := range d64 {
+			if math.Abs(float64(d32[i])-d64[i]) > 1e-5 {
+				t.Fatalf("%s: col2im element %d = %v, want %v", c.name, i, d32[i], d64[i])
+			}
+		}
+	}
+}
