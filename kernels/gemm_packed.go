@@ -77,10 +77,23 @@ func packPanel(panel, x []float32, ld int, t bool, r0, nrows, pc, kc, w int) {
 		}
 		return
 	}
+	// op(X)[r][p] = x[r*ld + p]: a transpose. Blocks of 16 rows × 16 k go
+	// through registers (transpose16); the rest is scattered one by one.
+	rows16, kc16 := 0, 0
+	if simdEnabled && w%16 == 0 {
+		rows16, kc16 = nrows&^15, kc&^15
+		if rows16 > 0 && kc16 > 0 {
+			transpose16(panel, x, ld, r0, rows16, pc, kc16, w)
+		}
+	}
 	for r := 0; r < nrows; r++ {
+		start := 0
+		if r < rows16 {
+			start = kc16
+		}
 		src := x[(r0+r)*ld+pc : (r0+r)*ld+pc+kc]
-		for p, v := range src {
-			panel[p*w+r] = v
+		for p := start; p < kc; p++ {
+			panel[p*w+r] = src[p]
 		}
 	}
 }
