@@ -55,6 +55,7 @@ type Builder struct {
 	g     *G.ExprGraph
 	mode  Mode
 	dt    tensor.Dtype
+	fast  bool
 	nodes map[*Param]*G.Node
 	// input is the graph's data input; inputGrad says whether the loss
 	// gradient with respect to it is wanted (gradient checks).
