@@ -92,3 +92,46 @@ func add8(d, s []float32) {
 		d[k] += v
 	}
 }
+
+// sumBiasFast is sumBias for float32 with vector loops: 16-lane partial sums
+// along inner (a convolution's output positions), or whole rows added at a
+// time when inner is 1 (a linear layer). It reports false for other shapes
+// and on a CPU without AVX-512.
+func sumBiasFast(db, dy []float32, outer, inner int) bool {
+	if !simdEnabled {
+		return false
+	}
+	C := len(db)
+	switch {
+	case inner == 1:
+		clear(db)
+		for o := 0; o < outer; o++ {
+			add8(db, dy[o*C:(o+1)*C])
+		}
+		return true
+	case inner >= 16:
+		clear(db)
+		n16 := inner &^ 15
+		var part [16]float32
+		for o := 0; o < outer; o++ {
+			for c := 0; c < C; c++ {
+				seg := dy[(o*C+c)*inner : (o*C+c+1)*inner]
+				acc := archsimd.LoadFloat32x16((*[16]float32)(seg[:16]))
+				for i := 16; i < n16; i += 16 {
+					acc = acc.Add(archsimd.LoadFloat32x16((*[16]float32)(seg[i : i+16])))
+				}
+				acc.Store(&part)
+				var s float32
+				for _, v := range part {
+					s += v
+				}
+				for _, v := range seg[n16:] {
+					s += v
+				}
+				db[c] += s
+			}
+		}
+		return true
+	}
+	return false
+}

@@ -473,3 +473,28 @@ func TestIm2colFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestSumBiasFloat32 checks the float32 bias gradient (vector loops in the
+// AVX-512 build) against the generic float64 sum.
+func TestSumBiasFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, s := range [][3]int{{3, 5, 1}, {64, 10, 1}, {2, 4, 16}, {2, 3, 37}, {4, 2, 7}, {64, 20, 576}} {
+		outer, c, inner := s[0], s[1], s[2]
+		dy32, dy64 := make([]float32, outer*c*inner), make([]float64, outer*c*inner)
+		for i := range dy32 {
+			dy32[i] = float32(r.Float64()*2 - 1)
+			dy64[i] = float64(dy32[i])
+		}
+		db32, db64 := make([]float32, c), make([]float64, c)
+		for i := range db32 {
+			db32[i] = 5 // stale values must be overwritten
+		}
+		sumBias(db32, dy32, outer, inner)
+		sumBias(db64, dy64, outer, inner)
+		for i := range db64 {
+			if math.Abs(float64(db32[i])-db64[i]) > 1e-5*float64(outer*inner) {
+				t.Fatalf("%v: db[%d] = %v, want %v", s, i, db32[i], db64[i])
+			}
+		}
+	}
+}
