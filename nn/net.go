@@ -111,6 +111,7 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	shape := tensor.Shape{cfg.Batch, cfg.InputShape[0], cfg.InputShape[1], cfg.InputShape[2]}
 	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
+	b.input, b.inputGrad = x, cfg.inputGrad
 	out, err := n.m.Build(b, x)
 	if err != nil {
 		return nil, nil, err
