@@ -20,4 +20,11 @@
 // outputs get an unsigned grid with zero point 0. Layers reports, for export,
 // every layer's geometry, folded float weight and bias and the quantizers of
 // its weight, input and output.
+//
+// Convolutions, linear layers and max pooling run on package kernels' ops
+// (NCHW output with the bias fused, buffers reused across steps, AVX-512
+// GEMM when built with GOEXPERIMENT=simd); a layer whose input depends on
+// nothing trainable (the first layer) skips its input gradient. Ops own their
+// output tensors and overwrite them on the next run, so Net copies what it
+// hands out (logits, loss, gradients).
 package nn
