@@ -17,9 +17,9 @@ var pairIdx = func() (t [3][16]uint32) {
 // even height and width (LeNet's), with the first maximum of each window in
 // row-major order as its argmax, as poolForward. Two passes: the maximum of
 // each horizontal pair over the whole tensor at once (pairs never straddle a
-// row when w is even), 16 pairs per vector step; then each output is the
-// lower pair's maximum only where it is strictly greater than the upper
-// one's, which keeps the row-major first maximum. On a CPU without AVX-512
+// row when w is even), 16 pairs per vector step; then, a row at a time, each
+// output is the lower pair's maximum only where it is strictly greater than
+// the upper one's, which keeps the row-major first maximum. On a CPU without AVX-512
 // it reports false.
 func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool {
 	if !simdEnabled {
@@ -55,15 +55,18 @@ func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool {
 	for rp := 0; rp < planes*oh; rp++ {
 		t := 2 * rp * ow
 		top, bot := hm[t:t+ow], hm[t+ow:t+2*ow]
+		ti, bi := hi[t:t+ow], hi[t+ow:t+2*ow]
 		yr, ar := y[rp*ow:(rp+1)*ow], am[rp*ow:(rp+1)*ow]
-		for ox := range yr {
-			// An index select (a conditional move) rather than a branch:
-			// which row wins is random on real data.
-			sel := t + ox
-			if bot[ox] > top[ox] {
-				sel += ow
-			}
-			yr[ox], ar[ox] = hm[sel], hi[sel]
+		// Vector selects (LeNet's rows are 12 and 4 wide, so mostly
+		// partial vectors): a scalar compare here is a branch that
+		// mispredicts half the time on random data.
+		for ox := 0; ox < ow; ox += 16 {
+			e := min(ox+16, ow)
+			tv := archsimd.LoadFloat32x16SlicePart(top[ox:e])
+			bv := archsimd.LoadFloat32x16SlicePart(bot[ox:e])
+			m := bv.Greater(tv)
+			bv.Merge(tv, m).StoreSlicePart(yr[ox:e])
+			archsimd.LoadInt32x16SlicePart(bi[ox:e]).Merge(archsimd.LoadInt32x16SlicePart(ti[ox:e]), m).StoreSlicePart(ar[ox:e])
 		}
 	}
 	return true
