@@ -16,6 +16,7 @@ import (
 	"log"
 	"math/rand"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/qatgo/qatgo/datasets"
@@ -29,6 +30,8 @@ func main() {
 	epochs := flag.Int("epochs", 1, "epochs")
 	steps := flag.Int("steps", 0, "steps per epoch (0: the whole training set)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the training")
+	dir := flag.String("dir", "", "write a checkpoint here after every epoch, as qatgo train does")
+	mem := flag.Bool("memstats", false, "print Go heap statistics at every epoch start and at the end")
 	flag.Parse()
 
 	trainSet, _, err := datasets.Load("mnist", "")
@@ -56,7 +59,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg := train.Config{Epochs: *epochs, LR: 0.01, Optimizer: opt, Schedule: sch, Seed: 1, Progress: io.Discard, MaxStepsPerEpoch: *steps}
+	cfg := train.Config{Epochs: *epochs, LR: 0.01, Optimizer: opt, Schedule: sch, Seed: 1, Progress: io.Discard, MaxStepsPerEpoch: *steps, Dir: *dir}
+	if *mem {
+		cfg.Callbacks = append(cfg.Callbacks, train.CallbackFunc(func(e int, _ train.Model) error {
+			printMem(fmt.Sprintf("epoch %d start", e+1))
+			return nil
+		}))
+		defer printMem("end")
+	}
 	if *prof != "" {
 		f, err := os.Create(*prof)
 		if err != nil {
@@ -74,4 +84,14 @@ func main() {
 	for _, h := range res.History {
 		fmt.Printf("epoch %d: %d images in %.2f s, %.0f img/s, loss %.4f\n", h.Epoch, h.Images, h.Seconds, h.ImagesPerSec, h.TrainLoss)
 	}
+}
+
+// printMem prints the live heap after a collection and what the runtime holds
+// from the OS, to tell a leak (live heap growing per epoch) from GC headroom.
+func printMem(when string) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("%-14s heap live %6.1f MB, heap sys %6.1f MB, total sys %6.1f MB, GCs %d\n", when,
+		float64(ms.HeapAlloc)/1e6, float64(ms.HeapSys)/1e6, float64(ms.Sys)/1e6, ms.NumGC)
 }
