@@ -9,3 +9,6 @@ func col2imFast(dx, col []float32, g geom) bool { return false }
 
 // sumBiasFast has a vector loop in the AVX-512 build only.
 func sumBiasFast(db, dy []float32, outer, inner int) bool { return false }
+
+// pool2x2Fast has vector loops in the AVX-512 build only.
+func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool { return false }

@@ -498,3 +498,35 @@ func TestSumBiasFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2x2Float32 checks the float32 2×2 pool (vector passes in the
+// AVX-512 build) against the generic float64 loop, values and argmax, on
+// data full of ties (fake-quantized activations) and on random data.
+func TestMaxPool2x2Float32(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	for _, xs := range [][]int{{2, 20, 24, 24}, {3, 1, 6, 6}, {1, 2, 4, 2}, {2, 3, 2, 10}} {
+		for _, ties := range []bool{true, false} {
+			n := tensor.Shape(xs).TotalSize()
+			x32, x64 := make([]float32, n), make([]float64, n)
+			for i := range x32 {
+				if ties {
+					x32[i] = float32(r.IntN(4)) * 0.5
+				} else {
+					x32[i] = float32(r.NormFloat64())
+				}
+				x64[i] = float64(x32[i])
+			}
+			os := tensor.Shape{xs[0], xs[1], xs[2] / 2, xs[3] / 2}
+			st32 := &poolState{k: [2]int{2, 2}, s: [2]int{2, 2}, argmax: make([]int32, os.TotalSize())}
+			st64 := &poolState{k: [2]int{2, 2}, s: [2]int{2, 2}, argmax: make([]int32, os.TotalSize())}
+			y32, y64 := make([]float32, os.TotalSize()), make([]float64, os.TotalSize())
+			poolForward(st32, x32, y32, tensor.Shape(xs), os)
+			poolForward(st64, x64, y64, tensor.Shape(xs), os)
+			for i := range y64 {
+				if float64(y32[i]) != y64[i] || st32.argmax[i] != st64.argmax[i] {
+					t.Fatalf("%v ties=%v: output %d = %v at %d, want %v at %d", xs, ties, i, y32[i], st32.argmax[i], y64[i], st64.argmax[i])
+				}
+			}
+		}
+	}
+}

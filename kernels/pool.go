@@ -17,6 +17,10 @@ type poolState struct {
 	xShape  tensor.Shape
 	argmax  []int32
 	xLen    int
+
+	// horizontal pair maxima and their indices, scratch of pool2x2Fast
+	pairMax []float32
+	pairIdx []int32
 }
 
 func (s *poolState) outShape(name string, xs tensor.Shape) (tensor.Shape, error) {
@@ -94,6 +98,9 @@ func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
 	planes := xs[0] * xs[1]
 	am := st.argmax
 	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} {
+		if xf, ok := any(x).([]float32); ok && h%2 == 0 && w%2 == 0 && pool2x2Fast(st, xf, any(y).([]float32), planes, h, w) {
+			return
+		}
 		// LeNet's pool: no padding, every window whole.
 		for pl := 0; pl < planes; pl++ {
 			base := pl * h * w

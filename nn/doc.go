@@ -27,4 +27,11 @@
 // int32 bias, fixed-point requantization from package fixedpoint — so that
 // the fake-quant model and the integer model never disagree (integer-exact
 // evaluation, on by default; see SetIntegerExactEval and IntegerParams).
+//
+// Convolutions, linear layers and max pooling run on package kernels' ops
+// (NCHW output with the bias fused, buffers reused across steps, AVX-512
+// GEMM when built with GOEXPERIMENT=simd); a layer whose input depends on
+// nothing trainable (the first layer) skips its input gradient. Ops own their
+// output tensors and overwrite them on the next run, so Net copies what it
+// hands out (logits, loss, gradients).
 package nn
