@@ -91,6 +91,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "qatgo train: --out is required")
 		return errUsage
 	}
+	if *freezeObs == 0 && !*resume {
+		return errors.New("--freeze-observers-epoch 0 would freeze the quantizers before they observe any range; use 1 or later (or --ptq to calibrate)")
+	}
 	if *resume {
 		// The run's own config wins: a resumed run must be the same run.
 		prev, err := readRunConfig(*out)
