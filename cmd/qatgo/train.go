@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/qatgo/qatgo/datasets"
@@ -38,6 +39,9 @@ type RunConfig struct {
 	TrainLimit  int     `json:"train_limit,omitempty"`
 	TestLimit   int     `json:"test_limit,omitempty"`
 }
+
+// trainMemoryLimit is the soft memory limit of qatgo train (see runTrain).
+const trainMemoryLimit = 512 << 20
 
 // Files of a run directory.
 const (
@@ -104,6 +108,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The live heap of a training run is flat, but the collector lets
+		// the process grow by GOGC headroom every few epochs; a soft limit
+		// keeps the resident size flat too (no speed cost measured at
+		// 450 MiB for LeNet-5). GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(trainMemoryLimit)
 	}
 	t0 := time.Now()
 	trainSet, testSet, err := loadData(c)
