@@ -68,6 +68,9 @@ type Builder struct {
 	records  []layerRecord
 	dropouts []*dropoutMask
 	bns      []*bnState
+	// err is the first error of a Node call (which cannot return one);
+	// Compile reports it.
+	err error
 }
 
 // Graph is the graph being built.
@@ -84,6 +87,9 @@ func (b *Builder) DType() tensor.Dtype { return b.dt }
 func (b *Builder) Node(p *Param) *G.Node {
 	if n, ok := b.nodes[p]; ok {
 		return n
+	}
+	if p.shared != nil {
+		return b.sharedNode(p)
 	}
 	n := G.NewTensor(b.g, b.dt, p.Value.Dims(), G.WithShape(p.Value.Shape().Clone()...), G.WithName(p.Name), G.WithValue(p.Value))
 	b.nodes[p] = n

@@ -111,6 +111,9 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
 	out, err := n.m.Build(b, x)
+	if b.err != nil {
+		err = b.err // the cause of any later shape error
+	}
 	if err != nil {
 		return nil, nil, err
 	}
