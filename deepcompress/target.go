@@ -17,7 +17,7 @@ var (
 // Target is a compressible layer of a model: a Linear or Conv2d.
 type Target struct {
 	Name   string
-	Conv   bool     // a convolution (rank-4 weight); false: fully connected
+	Conv   bool // a convolution (rank-4 weight); false: fully connected
 	Weight *nn.Param
 	Bias   *nn.Param // nil when the layer has none
 	linear *nn.Linear
