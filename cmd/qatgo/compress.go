@@ -227,7 +227,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			IndexBits: r.IndexBits, HuffIndex: r.AvgIndexBits(), RelBits: r.RelBits, HuffRel: r.AvgRelBits(),
 			Bytes: (r.Bits[compress.Huffman] + 7) / 8, Ratio: r.Ratio(compress.Huffman)})
 	}
-	table := paperTable(rep)
+	table := deepcompress.PaperTable(rep)
 	md := fmt.Sprintf("# Deep Compression of %s (%s)\n\nTest accuracy: base %.2f%%, compressed %.2f%% (error %.2f%%); decoded from %s: %.2f%% (bit-identical logits: %v).\n\n%s\n## Storage in bits per stage\n\n%s",
 		c.Model, c.Data, 100*sum.BaseAcc, 100*sum.TestAcc, 100*sum.TestErr, compressedFileName, 100*decAcc, exact, table, rep.Markdown())
 	if err := atomicfile.WriteFile(filepath.Join(*out, reportFileName), []byte(md), 0o644); err != nil {
@@ -243,43 +243,6 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return printJSON(stdout, sum)
 	}
 	return nil
-}
-
-// paperTable renders the per-layer table in the layout of the paper's
-// Tables 2-3: weights, % kept, index bits with and without Huffman coding,
-// relative-position bits, and the compressed size as a percentage of FP32.
-func paperTable(rep compress.Report) string {
-	var b strings.Builder
-	b.WriteString("| Layer | #Weights | Weights% (P) | Weight bits (P+Q) | Weight bits (P+Q+H) | Index bits (P+Q) | Index bits (P+Q+H) | Compress rate (P+Q) | Compress rate (P+Q+H) |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	row := func(r compress.Row, total bool) {
-		wb, rb := fmt.Sprint(r.IndexBits), fmt.Sprint(r.RelBits)
-		if total {
-			wb, rb = "", ""
-		}
-		if r.RelEntries == 0 && !total {
-			rb = "-"
-		}
-		rh := "-"
-		if r.RelEntries > 0 {
-			rh = fmt.Sprintf("%.1f", r.AvgRelBits())
-		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f%% | %s | %.1f | %s | %s | %.2f%% | %.2f%% (%.1fx) |\n",
-			r.Name, humanCount(r.Weights), 100*r.KeptFrac(), wb, r.AvgIndexBits(), rb, rh,
-			100/r.Ratio(compress.Quantized), 100/r.Ratio(compress.Huffman), r.Ratio(compress.Huffman))
-	}
-	for _, r := range rep.Rows {
-		row(r, false)
-	}
-	row(rep.Total, true)
-	return b.String()
-}
-
-func humanCount(n int) string {
-	if n >= 1000 {
-		return fmt.Sprintf("%.1fK", float64(n)/1000)
-	}
-	return fmt.Sprint(n)
 }
 
 // parseLayerFloats reads "name=v,name=v,*=v" ("*" sets the default); "none"
