@@ -8,8 +8,11 @@ import (
 )
 
 // PaperTable renders the per-layer table in the layout of the paper's
-// Tables 2-3: weights, % kept, index bits with and without Huffman coding,
-// relative-position bits, and the compressed size as a percentage of FP32.
+// Tables 2-3. As there, "weight bits" are the bits of a kept weight's
+// cluster index (fixed width, then the Huffman-coded mean) and "index bits"
+// those of its relative position (fixed, then Huffman); the compress rates
+// are the layer's whole storage (codebook and code tables included, biases
+// not) as a percentage of FP32, with the ratio for the Huffman stage.
 func PaperTable(rep compress.Report) string {
 	var b strings.Builder
 	b.WriteString("| Layer | #Weights | Weights% (P) | Weight bits (P+Q) | Weight bits (P+Q+H) | Index bits (P+Q) | Index bits (P+Q+H) | Compress rate (P+Q) | Compress rate (P+Q+H) |\n")
