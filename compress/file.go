@@ -359,4 +359,3 @@ func ReadFile(path string) ([]Layer, error) {
 	}
 	return layers, err
 }
-

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/numerics"
 )
 
 // ErrQuantSpec is returned (wrapped) for quantization specs and override
@@ -25,7 +26,9 @@ type TensorQuant struct {
 	// "entropy".
 	Observer string
 	// Method is "affine" (observer ranges, straight-through gradient), "lsq"
-	// (learned step size) or "pot" (power-of-two scales).
+	// (learned step size), "pot" (power-of-two scales) or a float format
+	// ("fp16", "bf16", "tf32", "fp8-e4m3", "fp8-e5m2": values rounded to that
+	// format; Scheme and Observer are then unused).
 	Method string
 }
 
@@ -62,6 +65,9 @@ var FP32 = QuantConfig{Spec: "fp32"}
 //	wobs=KIND, aobs=KIND       observers (defaults minmax for weights, ema for activations)
 //	method=affine|lsq|pot      quantizer kind for weights and activations (default affine)
 //
+// A float format name ("fp16", "bf16", "tf32", "fp8-e4m3", "fp8-e5m2")
+// simulates weights and activations in that format instead.
+//
 // Bits are 1..16; 32 keeps that side float ("w4a32" quantizes weights only).
 // The defaults are PyTorch's: weights int symmetric per-channel (axis 0),
 // activations uint affine per-tensor.
@@ -70,11 +76,16 @@ func ParseQuantConfig(spec string) (QuantConfig, error) {
 	if s == "fp32" || s == "" {
 		return QuantConfig{Spec: "fp32"}, nil
 	}
+	if f, err := numerics.FormatByName(s); err == nil {
+		t := TensorQuant{Method: strings.ToLower(f.Name)}
+		w, a := t, t
+		return QuantConfig{Spec: s, Weight: &w, Act: &a}, nil
+	}
 	parts := strings.Split(s, ",")
 	head := parts[0]
 	ai := strings.IndexByte(head, 'a')
 	if !strings.HasPrefix(head, "w") || ai < 2 {
-		return QuantConfig{}, fmt.Errorf("%w %q: want fp32 or w<bits>a<bits>[,options]", ErrQuantSpec, spec)
+		return QuantConfig{}, fmt.Errorf("%w %q: want fp32, w<bits>a<bits>[,options] or a float format (fp16, bf16, tf32, fp8-e4m3, fp8-e5m2)", ErrQuantSpec, spec)
 	}
 	wb, err1 := strconv.Atoi(head[1:ai])
 	ab, err2 := strconv.Atoi(head[ai+1:])

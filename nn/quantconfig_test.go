@@ -116,3 +116,25 @@ func TestLSQParamsRegistered(t *testing.T) {
 		}
 	}
 }
+
+func TestParseQuantConfigFloatFormats(t *testing.T) {
+	for spec, want := range map[string]string{"bf16": "bf16", "FP8-E4M3": "fp8e4m3", "fp16": "fp16", "tf32": "tf32"} {
+		c, err := ParseQuantConfig(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		if c.Weight == nil || c.Act == nil {
+			t.Fatalf("%s: weights and activations should both be simulated", spec)
+		}
+		q, err := newQuantizer(*c.Weight)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		if q.String() != want {
+			t.Errorf("%s: quantizer %q, want %q", spec, q.String(), want)
+		}
+	}
+	if _, err := ParseQuantConfig("fp7"); err == nil {
+		t.Error("fp7 accepted")
+	}
+}

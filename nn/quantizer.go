@@ -1,17 +1,18 @@
 package nn
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"math"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/numerics"
+	"github.com/qatgo/qatgo/observers"
 )
 
 // newQuantizer is the one place where nn makes quantizers from a setting.
 func newQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
+	if f, err := numerics.FormatByName(t.Method); err == nil {
+		return fakequant.NewFloat(f)
+	}
 	if err := t.Scheme.Validate(); err != nil {
 		return nil, err
 	}
@@ -31,131 +32,7 @@ func newQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
 	return nil, fmt.Errorf("nn: quantizer method %q, want affine, lsq or pot", t.Method)
 }
 
-// newObserver makes an observer of the given kind.
-//
-// Until package observers lands in this tree it returns stubObserver (min-max
-// and moving-average min-max only); observers.New(kind, s) replaces it.
+// newObserver makes an observer of the given kind (see observers.New).
 func newObserver(kind string, s fakequant.QScheme) (fakequant.Observer, error) {
-	switch kind {
-	case "minmax", "ema":
-	default:
-		return nil, fmt.Errorf("nn: observer %q is not available yet (have minmax, ema)", kind)
-	}
-	return &stubObserver{s: s, ema: kind == "ema", avg: 0.01}, nil
-}
-
-// stubObserver is a min-max or moving-average min-max observer (averaging
-// constant 0.01, PyTorch's), per tensor or per channel. It stands in for
-// package observers.
-type stubObserver struct {
-	s         fakequant.QScheme
-	ema       bool
-	avg       float32
-	min, max  []float32
-	frozen    bool
-	nonFinite int64
-}
-
-func (o *stubObserver) Scheme() fakequant.QScheme { return o.s }
-func (o *stubObserver) SetFrozen(f bool)          { o.frozen = f }
-func (o *stubObserver) Frozen() bool              { return o.frozen }
-func (o *stubObserver) Reset()                    { o.min, o.max, o.nonFinite = nil, nil, 0 }
-func (o *stubObserver) NonFinite() int64          { return o.nonFinite }
-
-func (o *stubObserver) Range() (min, max []float32, err error) {
-	if o.min == nil {
-		return nil, nil, fakequant.ErrNotObserved
-	}
-	return append([]float32(nil), o.min...), append([]float32(nil), o.max...), nil
-}
-
-func (o *stubObserver) QParams() (fakequant.QParams, error) {
-	if o.min == nil {
-		return fakequant.QParams{}, fakequant.ErrNotObserved
-	}
-	return fakequant.QParamsFromRange(o.s, o.min, o.max)
-}
-
-func (o *stubObserver) Observe(x []float32, shape []int) error {
-	if o.frozen {
-		return nil
-	}
-	outer, c, inner := len(x), 1, 1
-	if o.s.Granularity == fakequant.PerChannel {
-		if o.s.Axis >= len(shape) {
-			return fmt.Errorf("nn: per-channel axis %d for shape %v", o.s.Axis, shape)
-		}
-		outer, c, inner = 1, shape[o.s.Axis], 1
-		for i, d := range shape {
-			if i < o.s.Axis {
-				outer *= d
-			} else if i > o.s.Axis {
-				inner *= d
-			}
-		}
-	}
-	lo, hi := make([]float32, c), make([]float32, c)
-	for j := range lo {
-		lo[j], hi[j] = float32(math.Inf(1)), float32(math.Inf(-1))
-	}
-	for b := 0; b < outer; b++ {
-		for j := 0; j < c; j++ {
-			for _, v := range x[(b*c+j)*inner : (b*c+j+1)*inner] {
-				if v != v || math.IsInf(float64(v), 0) {
-					o.nonFinite++
-					continue
-				}
-				lo[j] = min(lo[j], v)
-				hi[j] = max(hi[j], v)
-			}
-		}
-	}
-	for j := range lo {
-		if lo[j] > hi[j] {
-			return errors.New("nn: observer: no finite value in a channel")
-		}
-	}
-	if o.min == nil || len(o.min) != c {
-		o.min, o.max = lo, hi
-		return nil
-	}
-	for j := range lo {
-		if o.ema {
-			o.min[j] += o.avg * (lo[j] - o.min[j])
-			o.max[j] += o.avg * (hi[j] - o.max[j])
-		} else {
-			o.min[j] = min(o.min[j], lo[j])
-			o.max[j] = max(o.max[j], hi[j])
-		}
-	}
-	return nil
-}
-
-func (o *stubObserver) MarshalState() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString("stubo1")
-	binary.Write(&buf, binary.LittleEndian, uint32(len(o.min)))
-	binary.Write(&buf, binary.LittleEndian, o.min)
-	binary.Write(&buf, binary.LittleEndian, o.max)
-	return buf.Bytes(), nil
-}
-
-func (o *stubObserver) UnmarshalState(b []byte) error {
-	if len(b) < 10 || string(b[:6]) != "stubo1" {
-		return errors.New("nn: observer state: bad header")
-	}
-	n := int(binary.LittleEndian.Uint32(b[6:10]))
-	if len(b) != 10+8*n {
-		return fmt.Errorf("nn: observer state: %d bytes for %d channels", len(b), n)
-	}
-	if n == 0 {
-		o.min, o.max = nil, nil
-		return nil
-	}
-	o.min, o.max = make([]float32, n), make([]float32, n)
-	for i := 0; i < n; i++ {
-		o.min[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[10+4*i:]))
-		o.max[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[10+4*n+4*i:]))
-	}
-	return nil
+	return observers.New(kind, s)
 }

@@ -18,3 +18,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 go mod download
+
+# ONNX Runtime (from the npm package onnxruntime-node) for the tests that run
+# exported ONNX models; they skip with this command when it is missing.
+if command -v npm >/dev/null; then
+  bash scripts/setup-onnxruntime.sh >/dev/null
+else
+  echo "setup: npm not found; ONNX Runtime tests will be skipped (install nodejs/npm, then bash scripts/setup-onnxruntime.sh)" >&2
+fi

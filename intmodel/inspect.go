@@ -1,0 +1,121 @@
+package intmodel
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// LayerInfo summarizes one layer for `qatgo inspect`.
+type LayerInfo struct {
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	In    Shape  `json:"in"`
+	Out   Shape  `json:"out"`
+	// WeightBits is 0 for layers without weights.
+	WeightBits int `json:"weight_bits,omitempty"`
+	// PerChannel says the weights have one scale per output channel.
+	PerChannel bool `json:"per_channel,omitempty"`
+	// ActBits and ActSigned describe the output activation codes.
+	ActBits   int  `json:"act_bits"`
+	ActSigned bool `json:"act_signed"`
+	// ReLU says the clamp has a fused ReLU (QMin ≥ output zero point).
+	ReLU bool `json:"relu,omitempty"`
+	// Weights and Biases count parameters.
+	Weights int `json:"weights"`
+	Biases  int `json:"biases"`
+	// StoredBytes is what the file spends on the layer's parameters:
+	// packed weights, int32 biases, and per channel an int32 M0, a shift
+	// (counted as 1 byte) and a float32 weight scale. FP32Bytes is
+	// 4·(Weights+Biases), the float model's storage.
+	StoredBytes int `json:"stored_bytes"`
+	FP32Bytes   int `json:"fp32_bytes"`
+}
+
+// Summary is the result of Inspect.
+type Summary struct {
+	Input       ActQuant    `json:"input"`
+	InputShape  Shape       `json:"input_shape"`
+	Output      ActQuant    `json:"output"`
+	Layers      []LayerInfo `json:"layers"`
+	Weights     int         `json:"weights"`
+	StoredBytes int         `json:"stored_bytes"`
+	FP32Bytes   int         `json:"fp32_bytes"`
+}
+
+// Inspect validates m and summarizes it layer by layer.
+func Inspect(m *Model) (*Summary, error) {
+	shapes, err := m.Shapes()
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Input: m.Input, InputShape: m.InputShape, Output: m.Output}
+	in, act := m.InputShape, m.Input
+	for i, l := range m.Layers {
+		li := LayerInfo{Index: i, Name: l.LayerName(), Kind: l.Kind().String(), In: in, Out: shapes[i]}
+		var q *Quantized
+		var outC int
+		switch l := l.(type) {
+		case *Conv2d:
+			q, outC = &l.Quantized, l.OutChannels
+		case *Linear:
+			q, outC = &l.Quantized, l.OutFeatures
+		}
+		if q != nil {
+			act = q.OutAct
+			li.WeightBits = q.WeightBits
+			li.PerChannel = len(q.WeightScale) > 1
+			lo, _ := q.OutAct.Range()
+			li.ReLU = q.QMin >= q.OutAct.ZeroPoint && q.QMin > lo
+			li.Weights = len(q.Weights)
+			if q.Bias != nil {
+				li.Biases = len(q.Bias)
+			}
+			li.StoredBytes = PackedLen(li.Weights, q.WeightBits) + 4*li.Biases + outC*(4+1) + 4*len(q.WeightScale)
+			li.FP32Bytes = 4 * (li.Weights + li.Biases)
+		}
+		li.ActBits, li.ActSigned = act.Bits, act.Signed
+		s.Layers = append(s.Layers, li)
+		s.Weights += li.Weights
+		s.StoredBytes += li.StoredBytes
+		s.FP32Bytes += li.FP32Bytes
+		in = shapes[i]
+	}
+	return s, nil
+}
+
+// WriteText prints s as an aligned table.
+func (s *Summary) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "input %v  %d-bit %s  S=%g Z=%d\n", s.InputShape, s.Input.Bits, signedness(s.Input.Signed), s.Input.Scale, s.Input.ZeroPoint)
+	fmt.Fprintln(tw, "#\tname\tkind\tin\tout\tw-bits\tact\tweights\tstored B\tfp32 B")
+	for _, l := range s.Layers {
+		wb := "-"
+		if l.WeightBits > 0 {
+			wb = fmt.Sprint(l.WeightBits)
+			if l.PerChannel {
+				wb += "/ch"
+			}
+		}
+		act := fmt.Sprintf("%s%d", map[bool]string{true: "i", false: "u"}[l.ActSigned], l.ActBits)
+		if l.ReLU {
+			act += "+relu"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%v\t%s\t%s\t%d\t%d\t%d\n", l.Index, l.Name, l.Kind, l.In, l.Out, wb, act, l.Weights, l.StoredBytes, l.FP32Bytes)
+	}
+	ratio := 0.0
+	if s.StoredBytes > 0 {
+		ratio = float64(s.FP32Bytes) / float64(s.StoredBytes)
+	}
+	fmt.Fprintf(tw, "total\t\t\t\t\t\t\t%d\t%d\t%d\t(%.2fx smaller)\n", s.Weights, s.StoredBytes, s.FP32Bytes, ratio)
+	fmt.Fprintf(tw, "output dequant S=%g Z=%d\n", s.Output.Scale, s.Output.ZeroPoint)
+	return tw.Flush()
+}
+
+func signedness(s bool) string {
+	if s {
+		return "signed"
+	}
+	return "unsigned"
+}

@@ -1,0 +1,81 @@
+package intruntime
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// BenchmarkGEMM times the packed GEMM kernel alone on LeNet-5's shapes at
+// batch 256, for 8-bit weights (the split path under archsimd) and 7-bit
+// weights (provably safe: the single-product path). 2·M·K·N ops.
+func BenchmarkGEMM(b *testing.B) {
+	const batch = 256
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []struct {
+		name    string
+		m, k, n int
+	}{
+		{"conv1", 20, 25, 24 * 24 * batch},
+		{"conv2", 50, 500, 8 * 8 * batch},
+		{"fc1", 500, 800, batch},
+		{"fc2", 10, 500, batch},
+	} {
+		for _, wbits := range []int{8, 7} {
+			b.Run(fmt.Sprintf("%s_%dx%dx%d_w%d", s.name, s.m, s.k, s.n, wbits), func(b *testing.B) {
+				a := packWeights(randWeights(rng, s.m*s.k, wbits), s.m, s.k, 255)
+				bp := make([]byte, packedCols(s.n, a.k4))
+				for i := range bp {
+					bp[i] = uint8(rng.IntN(256))
+				}
+				ng := groupsFor(s.n)
+				c := make([]int32, a.mpad*ng*laneCols)
+				b.ResetTimer()
+				cpu0 := cpuSeconds()
+				for b.Loop() {
+					gemm(c, ng*laneCols, a, bp, ng)
+				}
+				cpu := cpuSeconds() - cpu0
+				ops := 2 * float64(s.m) * float64(s.k) * float64(s.n)
+				b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				if cpu > 0 {
+					b.ReportMetric(ops*float64(b.N)/cpu/1e9, "GOP/cpu-s")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkLeNet5 runs the whole LeNet-5-shaped integer model at batch 256
+// with workers = GOMAXPROCS (run with -cpu 1,2).
+func BenchmarkLeNet5(b *testing.B) {
+	const batch = 256
+	for _, wbits := range []int{8, 7, 4} {
+		b.Run(fmt.Sprintf("w%d", wbits), func(b *testing.B) {
+			m := leNet5(b, 1, wbits)
+			r, err := NewRunner(m, batch, runtime.GOMAXPROCS(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			x := randImages(rand.New(rand.NewPCG(5, 5)), batch*784)
+			logits := make([]float32, batch*10)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				if err := r.Run(x, batch, logits); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := cpuSeconds() - cpu0
+			b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+			if cpu > 0 {
+				// Per CPU-second: on a shared machine wall time includes
+				// time the process waited for a core.
+				b.ReportMetric(float64(batch)*float64(b.N)/cpu, "images/cpu-s")
+			}
+		})
+	}
+}

@@ -1,0 +1,43 @@
+package intruntime_test
+
+import (
+	"fmt"
+
+	"github.com/qatgo/qatgo/intmodel"
+	"github.com/qatgo/qatgo/intruntime"
+)
+
+func ExampleMultiplyByQuantizedMultiplier() {
+	// M = 0.1 → (M0, shift) = (1717986918, −3): 1000·0.1 = 100.
+	m0, shift := intmodel.QuantizeMultiplier(0.1)
+	fmt.Println(intruntime.MultiplyByQuantizedMultiplier(1000, m0, shift))
+	// Output: 100
+}
+
+// A one-layer model: y = relu(W·x + b) with 2 outputs, run on integers.
+func ExampleRunner() {
+	in := intmodel.ActQuant{Scale: 0.5, ZeroPoint: 10, Bits: 8}
+	out := intmodel.ActQuant{Scale: 0.25, ZeroPoint: 0, Bits: 8}
+	fc := &intmodel.Linear{Name: "fc", InFeatures: 3, OutFeatures: 2, Quantized: intmodel.Quantized{
+		WeightBits: 8, Weights: []int8{4, -8, 2, -4, 4, 4}, WeightScale: []float32{0.25},
+		InAct: in, OutAct: out, Bias: []int32{4, -8}}}
+	if err := fc.SetRequant(2); err != nil {
+		panic(err)
+	}
+	fc.SetClamp(true) // ReLU fused: qmin = Z_Y
+	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 3, H: 1, W: 1}, Output: out, Layers: []intmodel.Layer{fc}}
+	r, err := intruntime.NewRunner(m, 1, 1)
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+	logits := make([]float32, 2)
+	// W = [[1 −2 .5] [−1 1 1]], b = [.5 −1]; x = [1 0 2]:
+	// W·x + b = [2.5, 0] (the second output −1+2−1 = 0).
+	if err := r.Run([]float32{1, 0, 2}, 1, logits); err != nil {
+		panic(err)
+	}
+	codes, _ := r.LayerCodes(0, nil)
+	fmt.Println(codes, logits)
+	// Output: [10 0] [2.5 0]
+}

@@ -1,0 +1,143 @@
+package intruntime
+
+// The integer GEMM computes C[m][n] = Σ_k A[m][k]·B[k][n] with A the int8
+// weights (M×K), B the uint8 activation codes (K×N) and C int32.
+//
+// Packed layouts (K4 = ceil(K/4); the padding k's have zero weights):
+//
+//   - A, packed once at load: one int32 per (row m, k-quad q) holding the
+//     four weights A[m][4q..4q+3] as little-endian bytes, at a[m·K4+q];
+//     M is padded with zero rows to a multiple of mr = 4.
+//   - B, packed by im2col: columns in groups of 16; group g is K4 blocks of
+//     64 bytes, block q holding for each of the 16 columns (lanes) the four
+//     codes B[4q..4q+3][n]: byte ((g·K4+q)·16 + lane)·4 + j. The number of
+//     groups is padded to a multiple of nr = 2.
+//
+// So one 64-byte block times one broadcast int32 of weights is exactly the
+// operand pair of VPMADDUBSW: 16 lanes (columns) × 4 products, summed in
+// pairs to int16, then VPMADDWD with ones sums the pairs to int32 — one
+// column's 4-term dot product per lane, accumulated over q with no
+// horizontal reduction.
+//
+// Exactness of VPMADDUBSW: it saturates u0·w0 + u1·w1 to int16. With codes
+// u ≤ umax that cannot happen if umax·(|w0|+|w1|) ≤ 32767 for every pair
+// (safeForPairs). Otherwise the weights are split, w = ⌊w/2⌋ + (w − ⌊w/2⌋),
+// both halves in [−64, 64], and 255·128 = 32640 ≤ 32767 holds always.
+const (
+	mr        = 4  // rows of C per micro-kernel
+	nr        = 2  // 16-column groups per micro-kernel
+	laneCols  = 16 // columns per group
+	blockSize = 64 // bytes per (group, k-quad) block
+)
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// packedWeights is a GEMM A operand.
+type packedWeights struct {
+	m, k, mpad, k4 int
+	w              []int32 // whole weights
+	lo, hi         []int32 // split halves, nil when w is safe
+}
+
+// packWeights packs the m×k row-major weights w. umax is the largest input
+// code the layer can see; it decides whether the split is needed.
+func packWeights(w []int8, m, k int, umax int) *packedWeights {
+	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4)}
+	get := func(r, c int) int8 {
+		if r < m && c < k {
+			return w[r*k+c]
+		}
+		return 0
+	}
+	quad := func(f func(int8) int8, r, q int) int32 {
+		var v uint32
+		for j := range 4 {
+			v |= uint32(uint8(f(get(r, 4*q+j)))) << (8 * j)
+		}
+		return int32(v)
+	}
+	id := func(x int8) int8 { return x }
+	p.w = make([]int32, p.mpad*p.k4)
+	for r := range p.mpad {
+		for q := range p.k4 {
+			p.w[r*p.k4+q] = quad(id, r, q)
+		}
+	}
+	if !safeForPairs(w, m, k, umax) {
+		lo := func(x int8) int8 { return x >> 1 }
+		hi := func(x int8) int8 { return x - x>>1 }
+		p.lo = make([]int32, len(p.w))
+		p.hi = make([]int32, len(p.w))
+		for r := range p.mpad {
+			for q := range p.k4 {
+				p.lo[r*p.k4+q] = quad(lo, r, q)
+				p.hi[r*p.k4+q] = quad(hi, r, q)
+			}
+		}
+	}
+	return p
+}
+
+// safeForPairs reports whether umax·(|w[2j]|+|w[2j+1]|) ≤ 32767 for every
+// pair of every row (pairs never straddle rows: K is padded per row to 4).
+func safeForPairs(w []int8, m, k, umax int) bool {
+	abs := func(x int8) int {
+		if x < 0 {
+			return -int(x)
+		}
+		return int(x)
+	}
+	for r := range m {
+		row := w[r*k : (r+1)*k]
+		for j := 0; j < k; j += 2 {
+			s := abs(row[j])
+			if j+1 < k {
+				s += abs(row[j+1])
+			}
+			if umax*s > 32767 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// packedCols returns the byte length of a packed B with n columns.
+func packedCols(n, k4 int) int { return groupsFor(n) * k4 * blockSize }
+
+// groupsFor returns the number of 16-column groups for n columns, padded to
+// a multiple of nr.
+func groupsFor(n int) int { return ceilDiv(ceilDiv(n, laneCols), nr) * nr }
+
+// bIndex is the byte offset of B[k][n] in a packed B with k4 quads.
+func bIndex(k, n, k4 int) int {
+	return ((n>>4)*k4+k>>2)*blockSize + (n&15)*4 + k&3
+}
+
+// gemmPortable computes C for rows [0, a.mpad) and groups [0, ngroups) of
+// the packed b into c (row stride ldc ≥ 16·ngroups). Plain Go, any weights.
+func gemmPortable(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	k4 := a.k4
+	for m0 := 0; m0 < a.mpad; m0 += mr {
+		for g := range ngroups {
+			var acc [mr][laneCols]int32
+			bg := b[g*k4*blockSize : (g+1)*k4*blockSize]
+			for q := range k4 {
+				blk := bg[q*blockSize : q*blockSize+blockSize]
+				for r := range mr {
+					wq := uint32(a.w[(m0+r)*k4+q])
+					w0, w1 := int32(int8(wq)), int32(int8(wq>>8))
+					w2, w3 := int32(int8(wq>>16)), int32(int8(wq>>24))
+					ar := &acc[r]
+					for l := range laneCols {
+						x := blk[l*4 : l*4+4]
+						ar[l] += w0*int32(x[0]) + w1*int32(x[1]) + w2*int32(x[2]) + w3*int32(x[3])
+					}
+				}
+			}
+			for r := range mr {
+				copy(c[(m0+r)*ldc+g*laneCols:], acc[r][:])
+			}
+		}
+	}
+}

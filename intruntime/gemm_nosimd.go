@@ -1,0 +1,25 @@
+//go:build !(goexperiment.simd && amd64)
+
+package intruntime
+
+// simdKernel reports whether gemm uses the archsimd kernel (never in this
+// build; build with GOEXPERIMENT=simd on amd64 for it).
+const simdKernel = false
+
+// gemm computes C = A·B on the packed operands (see gemm.go).
+func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	gemmPortable(c, ldc, a, b, ngroups)
+}
+
+// requantRow: see requantRowScalar.
+func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	requantRowScalar(out, row, bias, m0, exp, zy, lo, hi)
+}
+
+// packQuad: see packQuadScalar.
+func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
+	packQuadScalar(dst, k4, q, r0, r1, r2, r3, full)
+}
+
+// maxPairs: see maxPairsScalar.
+func maxPairs(dst, src []uint8) { maxPairsScalar(dst, src) }

@@ -1,0 +1,103 @@
+package intruntime
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveGEMM is the reference: C[m][n] = Σ_k w[m][k]·x[k][n], written plainly.
+func naiveGEMM(w []int8, x []uint8, m, k, n int) []int32 {
+	c := make([]int32, m*n)
+	for i := range m {
+		for j := range n {
+			var s int32
+			for l := range k {
+				s += int32(w[i*k+l]) * int32(x[l*n+j])
+			}
+			c[i*n+j] = s
+		}
+	}
+	return c
+}
+
+// packB packs a row-major k×n matrix into the GEMM's B layout.
+func packB(x []uint8, k, n int) []byte {
+	k4 := ceilDiv(k, 4)
+	b := make([]byte, packedCols(n, k4))
+	for l := range k {
+		for j := range n {
+			b[bIndex(l, j, k4)] = x[l*n+j]
+		}
+	}
+	return b
+}
+
+func TestGEMM(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, test := range []struct {
+		m, k, n   int
+		wlo, whi  int // weight range
+		umax      int
+		wantSplit bool
+	}{
+		{1, 1, 1, -128, 127, 255, false}, // one weight: 255·128 fits
+		{3, 5, 17, -128, 127, 255, true},
+		{20, 25, 100, -128, 127, 255, true},
+		{7, 33, 50, -64, 63, 255, false},     // 255·127 ≤ 32767? no: 255·(64+63) = 32385 ≤ 32767 → safe
+		{13, 250, 31, -128, 127, 127, false}, // 7-bit codes: 127·256 = 32512 → safe
+		{50, 500, 64, -8, 7, 255, false},     // 4-bit weights
+		{10, 800, 33, -128, 127, 255, true},
+		{5, 6, 3, -128, -128, 255, true}, // all −128: worst case for the split
+	} {
+		w := make([]int8, test.m*test.k)
+		for i := range w {
+			w[i] = int8(test.wlo + rng.IntN(test.whi-test.wlo+1))
+		}
+		x := make([]uint8, test.k*test.n)
+		for i := range x {
+			x[i] = uint8(rng.IntN(test.umax + 1))
+			if rng.IntN(8) == 0 {
+				x[i] = uint8(test.umax) // extremes often
+			}
+		}
+		a := packWeights(w, test.m, test.k, test.umax)
+		if (a.lo != nil) != test.wantSplit {
+			t.Errorf("%dx%dx%d: split = %v, want %v", test.m, test.k, test.n, a.lo != nil, test.wantSplit)
+		}
+		b := packB(x, test.k, test.n)
+		ng := groupsFor(test.n)
+		ldc := ng * laneCols
+		want := naiveGEMM(w, x, test.m, test.k, test.n)
+		for name, f := range map[string]func([]int32, int, *packedWeights, []byte, int){"gemm": gemm, "portable": gemmPortable} {
+			c := make([]int32, a.mpad*ldc)
+			f(c, ldc, a, b, ng)
+			for i := range test.m {
+				for j := range test.n {
+					if c[i*ldc+j] != want[i*test.n+j] {
+						t.Fatalf("%s %dx%dx%d (simd=%v): C[%d][%d] = %d, want %d", name, test.m, test.k, test.n, simdKernel, i, j, c[i*ldc+j], want[i*test.n+j])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestSafeForPairs(t *testing.T) {
+	for _, test := range []struct {
+		w    []int8
+		k    int
+		umax int
+		want bool
+	}{
+		{[]int8{127, 1}, 2, 255, true},       // 255·128 = 32640 ≤ 32767
+		{[]int8{127, 2}, 2, 255, false},      // 255·129 = 32895 > 32767
+		{[]int8{64, 64}, 2, 255, true},       // 255·128 = 32640
+		{[]int8{-128, 0, 127}, 3, 255, true}, // pairs (−128, 0) and (127): 32640, 32385
+		{[]int8{-128, -1}, 2, 255, false},    // 255·129
+		{[]int8{-128, -127}, 2, 127, true},   // 127·255 = 32385
+	} {
+		if got := safeForPairs(test.w, 1, test.k, test.umax); got != test.want {
+			t.Errorf("safeForPairs(%v, umax %d) = %v, want %v", test.w, test.umax, got, test.want)
+		}
+	}
+}

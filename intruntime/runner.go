@@ -1,0 +1,657 @@
+package intruntime
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/qatgo/qatgo/intmodel"
+)
+
+// MaxK bounds the inputs per output (InChannels·KernelH·KernelW or
+// InFeatures) so that an int32 accumulator of K products of 8-bit codes and
+// 8-bit weights cannot overflow: 65536·255·128 < 2^31.
+const MaxK = 1 << 16
+
+// Activations are stored as uint8 "storage codes": the code itself for an
+// unsigned type, code + 2^(b−1) for a signed b-bit type, so that one uint8
+// × int8 GEMM serves both. act describes one buffer.
+type act struct {
+	q     intmodel.ActQuant
+	off   int32 // storage code = code + off
+	shape intmodel.Shape
+}
+
+func newAct(q intmodel.ActQuant, s intmodel.Shape) act {
+	a := act{q: q, shape: s}
+	if q.Signed {
+		a.off = 1 << (q.Bits - 1)
+	}
+	return a
+}
+
+// step is one layer prepared for execution.
+type step struct {
+	layer   intmodel.Layer
+	in, out act
+	// Quantized layers.
+	w                      *packedWeights
+	bias, m0               []int32
+	shift                  []int
+	zy, lo, hi             int32 // in storage codes
+	zx                     uint8 // input zero point in storage code (conv padding)
+	kh, kw, sh, sw, ph, pw int
+	conv                   bool
+	// Pools.
+	pool intmodel.Pool2d
+}
+
+// engine runs the whole model on up to cap images, single-threaded.
+type engine struct {
+	cap     int
+	steps   []step
+	input   act
+	bufs    [][]uint8 // bufs[0] input, bufs[i+1] output of step i
+	cols    []uint8   // four im2col rows
+	zeros   []uint8   // a zero row for packRows
+	pooltmp []uint8   // horizontal maxima of a 2×2 max pool
+	pack    []byte
+	acc     []int32
+	n       int // images of the last run
+}
+
+// Runner runs an intmodel.Model on batches of float32 images with integer
+// arithmetic only, reusing buffers allocated once by NewRunner: Run does
+// not allocate. A Runner is not safe for concurrent use; with workers > 1
+// it splits each batch across persistent goroutines (stop them with Close).
+type Runner struct {
+	model   *intmodel.Model
+	batch   int
+	shapes  []intmodel.Shape
+	engines []*engine
+	parts   []int // images given to each engine by the last Run
+	jobs    []chan job
+	done    chan error
+	closed  bool
+}
+
+type job struct {
+	e      *engine
+	x      []float32
+	n      int
+	logits []float32
+}
+
+// NewRunner validates m and prepares a Runner for batches of up to batch
+// images, split across workers goroutines (workers ≤ 0: GOMAXPROCS; at
+// most one worker per image).
+func NewRunner(m *intmodel.Model, batch, workers int) (*Runner, error) {
+	shapes, err := m.Shapes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRuntime, err)
+	}
+	if batch < 1 {
+		return nil, fmt.Errorf("%w: batch %d, want ≥ 1", ErrRuntime, batch)
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, batch)
+	r := &Runner{model: m, batch: batch, shapes: shapes, parts: make([]int, workers)}
+	per := ceilDiv(batch, workers)
+	for range workers {
+		e, err := newEngine(m, shapes, per)
+		if err != nil {
+			return nil, err
+		}
+		r.engines = append(r.engines, e)
+	}
+	if workers > 1 {
+		r.done = make(chan error, workers)
+		for range workers - 1 {
+			ch := make(chan job)
+			r.jobs = append(r.jobs, ch)
+			go func() {
+				for j := range ch {
+					r.done <- j.e.run(j.x, j.n, j.logits)
+				}
+			}()
+		}
+	}
+	return r, nil
+}
+
+// Close stops the worker goroutines. The Runner cannot run afterwards.
+func (r *Runner) Close() {
+	if !r.closed {
+		r.closed = true
+		for _, ch := range r.jobs {
+			close(ch)
+		}
+	}
+}
+
+// Batch is the largest batch Run accepts.
+func (r *Runner) Batch() int { return r.batch }
+
+// InputSize and OutputSize are the float32 values per image of x and logits.
+func (r *Runner) InputSize() int  { return r.model.InputShape.Size() }
+func (r *Runner) OutputSize() int { return r.shapes[len(r.shapes)-1].Size() }
+
+// Run quantizes x (batch images, each C×H×W row-major, NCHW) with the
+// model's input quantization, runs every layer on integer codes, and
+// writes the dequantized outputs of the last layer to logits (batch ×
+// OutputSize). It does not allocate.
+func (r *Runner) Run(x []float32, batch int, logits []float32) error {
+	if r.closed {
+		return fmt.Errorf("%w: Run after Close", ErrRuntime)
+	}
+	if batch < 1 || batch > r.batch {
+		return fmt.Errorf("%w: batch %d, runner holds 1..%d", ErrRuntime, batch, r.batch)
+	}
+	in, out := r.InputSize(), r.OutputSize()
+	if len(x) != batch*in {
+		return fmt.Errorf("%w: x has %d values, want %d×%d", ErrRuntime, len(x), batch, in)
+	}
+	if len(logits) < batch*out {
+		return fmt.Errorf("%w: logits holds %d values, want %d×%d", ErrRuntime, len(logits), batch, out)
+	}
+	per := ceilDiv(batch, len(r.engines))
+	start, sent := 0, 0
+	var first error
+	for i, e := range r.engines {
+		n := min(per, batch-start)
+		r.parts[i] = max(n, 0)
+		if n <= 0 {
+			continue
+		}
+		xs, ls := x[start*in:(start+n)*in], logits[start*out:(start+n)*out]
+		if i > 0 { // engine 0 runs on this goroutine, below
+			r.jobs[i-1] <- job{e, xs, n, ls}
+			sent++
+		}
+		start += n
+	}
+	if n := r.parts[0]; n > 0 {
+		first = r.engines[0].run(x[:n*in], n, logits[:n*out])
+	}
+	for range sent {
+		if err := <-r.done; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// NumLayers is the number of layers.
+func (r *Runner) NumLayers() int { return len(r.shapes) }
+
+// LayerShape is the output shape of layer i (one image).
+func (r *Runner) LayerShape(i int) intmodel.Shape { return r.shapes[i] }
+
+// LayerCodes returns the integer output codes of layer i from the last Run
+// (i = −1: the quantized input), as true codes (signed types negative where
+// they are) in batch × C×H×W order, in dst (grown if too short). For the
+// layer-by-layer comparison with the fake-quant model.
+func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
+	if i < -1 || i >= len(r.shapes) {
+		return nil, fmt.Errorf("%w: layer %d of %d", ErrRuntime, i, len(r.shapes))
+	}
+	total := 0
+	for _, p := range r.parts {
+		total += p
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("%w: no batch has run", ErrRuntime)
+	}
+	var size int
+	if i < 0 {
+		size = r.InputSize()
+	} else {
+		size = r.shapes[i].Size()
+	}
+	if cap(dst) < total*size {
+		dst = make([]int32, total*size)
+	}
+	dst = dst[:total*size]
+	o := 0
+	for k, e := range r.engines {
+		n := r.parts[k]
+		if n == 0 {
+			continue
+		}
+		a := e.input
+		if i >= 0 {
+			a = e.steps[i].out
+		}
+		e.codes(dst[o:o+n*size], e.bufs[i+1], a, n)
+		o += n * size
+	}
+	return dst, nil
+}
+
+func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, error) {
+	e := &engine{cap: cap, input: newAct(m.Input, m.InputShape)}
+	e.bufs = append(e.bufs, make([]uint8, cap*m.InputShape.Size()))
+	cur := e.input
+	var packMax, accMax, colsMax, nMax, poolMax int
+	for i, l := range m.Layers {
+		s := step{layer: l, in: cur}
+		fail := func(err error) error {
+			return fmt.Errorf("%w: layer %d (%s %q): %v", ErrRuntime, i, l.Kind(), l.LayerName(), err)
+		}
+		var q *intmodel.Quantized
+		var mOut, k, n int
+		switch l := l.(type) {
+		case *intmodel.Conv2d:
+			q, mOut, k = &l.Quantized, l.OutChannels, l.K()
+			s.conv = true
+			s.kh, s.kw, s.sh, s.sw, s.ph, s.pw = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
+			n = cap * shapes[i].H * shapes[i].W
+			colsMax = max(colsMax, 4*n)
+		case *intmodel.Linear:
+			q, mOut, k, n = &l.Quantized, l.OutFeatures, l.InFeatures, cap
+		case *intmodel.MaxPool2d:
+			s.pool = l.Pool2d
+			poolMax = max(poolMax, cap*cur.shape.Size()/2)
+		case *intmodel.AvgPool2d:
+			s.pool = l.Pool2d
+		}
+		if q != nil {
+			if k > MaxK {
+				return nil, fail(fmt.Errorf("%d inputs per output, at most %d", k, MaxK))
+			}
+			s.out = newAct(q.OutAct, shapes[i])
+			umax := 1<<q.InAct.Bits - 1 // largest storage code
+			s.w = packWeights(q.Weights, mOut, k, umax)
+			var err error
+			if s.bias, err = q.FoldedBias(mOut, q.InAct.ZeroPoint+cur.off); err != nil {
+				return nil, fail(err)
+			}
+			s.m0, s.shift = q.M0, q.Shift
+			s.zy, s.lo, s.hi = q.OutAct.ZeroPoint+s.out.off, q.QMin+s.out.off, q.QMax+s.out.off
+			s.zx = uint8(q.InAct.ZeroPoint + cur.off)
+			packMax = max(packMax, packedCols(n, s.w.k4))
+			nMax = max(nMax, n)
+			accMax = max(accMax, s.w.mpad*groupsFor(n)*laneCols)
+		} else {
+			s.out = act{q: cur.q, off: cur.off, shape: shapes[i]}
+		}
+		e.steps = append(e.steps, s)
+		e.bufs = append(e.bufs, make([]uint8, cap*shapes[i].Size()))
+		cur = s.out
+	}
+	e.cols = make([]uint8, colsMax)
+	e.zeros = make([]uint8, nMax)
+	e.pooltmp = make([]uint8, poolMax)
+	e.pack = make([]byte, packMax)
+	e.acc = make([]int32, accMax)
+	return e, nil
+}
+
+// run executes the model on n images.
+func (e *engine) run(x []float32, n int, logits []float32) error {
+	e.n = n
+	in := e.input
+	inv := 1 / in.q.Scale
+	lo, hi := in.q.Range()
+	hw := in.shape.H * in.shape.W
+	buf := e.bufs[0]
+	// NCHW floats → CNHW storage codes.
+	for b := range n {
+		for c := range in.shape.C {
+			src := x[(b*in.shape.C+c)*hw : (b*in.shape.C+c+1)*hw]
+			dst := buf[(c*n+b)*hw : (c*n+b+1)*hw]
+			for j, v := range src {
+				dst[j] = uint8(quantizeOne(v, inv, in.q.ZeroPoint, lo, hi) + in.off)
+			}
+		}
+	}
+	for i := range e.steps {
+		s := &e.steps[i]
+		src, dst := e.bufs[i], e.bufs[i+1]
+		switch s.layer.Kind() {
+		case intmodel.KindConv2d:
+			N := n * s.out.shape.H * s.out.shape.W
+			e.packConv(src, s, n)
+			ng := groupsFor(N)
+			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
+			requantize(dst, e.acc, ng*laneCols, s, N)
+		case intmodel.KindLinear:
+			packRows(e.pack, src, s.w.k, n, s.w.k4, e.zeros)
+			ng := groupsFor(n)
+			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
+			requantize(dst, e.acc, ng*laneCols, s, n)
+		case intmodel.KindMaxPool2d:
+			pool(dst, src, e.pooltmp, s, n, false)
+		case intmodel.KindAvgPool2d:
+			pool(dst, src, e.pooltmp, s, n, true)
+		case intmodel.KindFlatten:
+			flatten(dst, src, s.in.shape, n)
+		}
+	}
+	out := e.steps[len(e.steps)-1].out
+	size := out.shape.Size()
+	hw = out.shape.H * out.shape.W
+	last := e.bufs[len(e.bufs)-1]
+	z := out.q.ZeroPoint + out.off
+	for b := range n {
+		for c := range out.shape.C {
+			for j := range hw {
+				logits[b*size+c*hw+j] = out.q.Scale * float32(int32(last[(c*n+b)*hw+j])-z)
+			}
+		}
+	}
+	return nil
+}
+
+// codes converts a CNHW storage buffer of n images into true NCHW codes.
+func (e *engine) codes(dst []int32, buf []uint8, a act, n int) {
+	hw := a.shape.H * a.shape.W
+	size := a.shape.Size()
+	for b := range n {
+		for c := range a.shape.C {
+			for j := range hw {
+				dst[b*size+c*hw+j] = int32(buf[(c*n+b)*hw+j]) - a.off
+			}
+		}
+	}
+}
+
+// im2colRow writes row k = (c, ky, kx) of the conv input patches of n
+// images (src is CNHW): one byte per column (b, oy, ox), padding positions
+// holding the input zero point (real 0).
+func im2colRow(out []uint8, src []uint8, s *step, n, k int) {
+	H, W := s.in.shape.H, s.in.shape.W
+	oh, ow := s.out.shape.H, s.out.shape.W
+	kx := k % s.kw
+	ky := k / s.kw % s.kh
+	c := k / (s.kw * s.kh)
+	if s.sw == 1 && s.sh == 1 && s.pw == 0 && s.ph == 0 {
+		im2colRowValid(out, src[c*n*H*W:(c+1)*n*H*W], n, H, W, oh, ow, ky, kx)
+		return
+	}
+	// Output columns whose input column is inside the image.
+	xa := max(0, ceilDiv(s.pw-kx, s.sw))
+	xb := min(ow, ceilDiv(W+s.pw-kx, s.sw))
+	xb = max(xa, xb)
+	for b := range n {
+		plane := src[(c*n+b)*H*W : (c*n+b+1)*H*W]
+		for y := range oh {
+			seg := out[(b*oh+y)*ow : (b*oh+y+1)*ow]
+			iy := y*s.sh - s.ph + ky
+			if iy < 0 || iy >= H {
+				fill(seg, s.zx)
+				continue
+			}
+			row := plane[iy*W : iy*W+W]
+			fill(seg[:xa], s.zx)
+			fill(seg[xb:], s.zx)
+			if s.sw == 1 {
+				copy(seg[xa:xb], row[xa-s.pw+kx:])
+				continue
+			}
+			for x := xa; x < xb; x++ {
+				seg[x] = row[x*s.sw-s.pw+kx]
+			}
+		}
+	}
+}
+
+// packConv runs im2col and packs its output into the B layout four rows
+// at a time, so that the rows stay in cache between the two passes.
+func (e *engine) packConv(src []uint8, s *step, n int) {
+	N := n * s.out.shape.H * s.out.shape.W
+	for q := range s.w.k4 {
+		var rows [4][]uint8
+		for j := range 4 {
+			if k := 4*q + j; k < s.w.k {
+				rows[j] = e.cols[j*N : (j+1)*N]
+				im2colRow(rows[j], src, s, n, k)
+			} else {
+				rows[j] = e.zeros[:N]
+			}
+		}
+		packQuadAll(e.pack, s.w.k4, q, rows, N)
+	}
+}
+
+// im2colRowValid is one im2col row of an unpadded stride-1 convolution:
+// for every image and output row, ow bytes copied from input row y+ky
+// starting at column kx. Short rows (LeNet's 8 and 24) are moved 8 bytes
+// at a time, cheaper than copy's call.
+func im2colRowValid(out, src []uint8, n, H, W, oh, ow, ky, kx int) {
+	le := binary.LittleEndian
+	if ow%8 == 0 {
+		// Whole 8-byte words, indexing src and out directly.
+		o := 0
+		for b := range n {
+			base := b*H*W + ky*W + kx
+			for y := range oh {
+				i := base + y*W
+				for x := 0; x < ow; x += 8 {
+					le.PutUint64(out[o+x:], le.Uint64(src[i+x:]))
+				}
+				o += ow
+			}
+		}
+		return
+	}
+	o := 0
+	for b := range n {
+		plane := src[b*H*W : (b+1)*H*W]
+		for y := range oh {
+			in := plane[(y+ky)*W+kx : (y+ky)*W+kx+ow]
+			dst := out[o : o+ow]
+			x := 0
+			for ; x+8 <= ow; x += 8 {
+				le.PutUint64(dst[x:], le.Uint64(in[x:]))
+			}
+			for ; x < ow; x++ {
+				dst[x] = in[x]
+			}
+			o += ow
+		}
+	}
+}
+
+func fill(b []uint8, v uint8) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// packRows packs a row-major k×n matrix into the B layout (gemm.go): for
+// each quad of rows and group of 16 columns, 16 little-endian uint32s of
+// the four rows' bytes. Rows past k read from zeros (len ≥ n; their
+// weights are zero anyway).
+func packRows(dst []byte, src []uint8, k, n, k4 int, zeros []uint8) {
+	for q := range k4 {
+		var rows [4][]uint8
+		for j := range 4 {
+			if r := 4*q + j; r < k {
+				rows[j] = src[r*n : r*n+n]
+			} else {
+				rows[j] = zeros[:n]
+			}
+		}
+		packQuadAll(dst, k4, q, rows, n)
+	}
+}
+
+// packQuadAll packs one quad of rows (each n long) into every group.
+func packQuadAll(dst []byte, k4, q int, rows [4][]uint8, n int) {
+	full := n / laneCols
+	packQuad(dst, k4, q, rows[0], rows[1], rows[2], rows[3], full)
+	for g := full; g < groupsFor(n); g++ { // the ragged last group(s)
+		blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
+		for l := range laneCols {
+			col := g*laneCols + l
+			for j := range 4 {
+				var v uint8
+				if col < n {
+					v = rows[j][col]
+				}
+				blk[4*l+j] = v
+			}
+		}
+	}
+}
+
+// packQuadScalar packs groups [0, full) of one row quad.
+func packQuadScalar(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
+	for g := range full {
+		blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
+		lo := g * laneCols
+		a, b, c, d := r0[lo:lo+laneCols], r1[lo:lo+laneCols], r2[lo:lo+laneCols], r3[lo:lo+laneCols]
+		for l := range laneCols {
+			blk[4*l] = a[l]
+			blk[4*l+1] = b[l]
+			blk[4*l+2] = c[l]
+			blk[4*l+3] = d[l]
+		}
+	}
+}
+
+// requantize turns the int32 accumulators (rows = output channels, ldc
+// apart) into storage codes dst[m·N + col]: add the folded bias, multiply
+// by M0·2^(shift−31) with TFLite's double rounding, add Z_Y, clamp.
+func requantize(dst []uint8, acc []int32, ldc int, s *step, N int) {
+	for m := range s.w.m {
+		bias, m0, sh := int64(s.bias[m]), s.m0[m], s.shift[m]
+		row := acc[m*ldc : m*ldc+N]
+		out := dst[m*N : m*N+N]
+		if sh > 0 || m0 == 0 {
+			for j, a := range row {
+				v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
+				out[j] = uint8(min(max(MultiplyByQuantizedMultiplier(v, m0, sh)+s.zy, s.lo), s.hi))
+			}
+			continue
+		}
+		requantRow(out, row, bias, m0, uint(-sh), s.zy, s.lo, s.hi)
+	}
+}
+
+// requantRowScalar is requantize's inner loop for a right shift exp ≥ 0
+// and m0 > 0 (so SRDHM cannot saturate), with SRDHM and
+// RoundingDivideByPOT inlined and branch-free: the signs of p and h are
+// data-dependent, so branches would mispredict.
+func requantRowScalar(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	mask := int32(int64(1)<<exp - 1)
+	half := mask >> 1
+	M := int64(m0)
+	out = out[:len(row)]
+	for j, a := range row {
+		v := max(min(int64(a)+bias, math.MaxInt32), math.MinInt32)
+		p := v * M
+		// nudge = 2^30 if p ≥ 0, 1 − 2^30 = 2^30 − (2^31−1) if p < 0.
+		p += 1<<30 - (p>>63)&(1<<31-1)
+		h := int32(p / (1 << 31)) // truncates toward zero, as gemmlowp
+		th := half - h>>31        // one more for negative h
+		y := h>>exp - (th-h&mask)>>31
+		out[j] = uint8(min(max(y+zy, lo), hi))
+	}
+}
+
+// pool runs max or average pooling on each (channel, image) plane.
+// Max works on storage codes directly (the offset keeps the order); the
+// average is taken on true codes, divided by the number of in-bounds
+// elements and rounded half away from zero.
+func pool(dst, src, tmp []uint8, s *step, n int, avg bool) {
+	C, H, W := s.in.shape.C, s.in.shape.H, s.in.shape.W
+	oh, ow := s.out.shape.H, s.out.shape.W
+	p := s.pool
+	off := s.in.off
+	if !avg && p.KernelH == 2 && p.KernelW == 2 && p.StrideH == 2 && p.StrideW == 2 && p.PadH == 0 && p.PadW == 0 {
+		if H%2 == 0 && W%2 == 0 && len(tmp) >= C*n*H*W/2 {
+			// Horizontal pairs over the whole buffer at once (rows have
+			// even length, so pairs never straddle rows), then rows.
+			t := tmp[:C*n*H*W/2]
+			maxPairs(t, src[:C*n*H*W])
+			for r := range C * n * oh {
+				a, b := t[2*r*ow:(2*r+1)*ow], t[(2*r+1)*ow:(2*r+2)*ow]
+				o := dst[r*ow : (r+1)*ow]
+				for x := range o {
+					o[x] = max(a[x], b[x])
+				}
+			}
+			return
+		}
+		maxPool2x2(dst, src, C*n, H, W, oh, ow)
+		return
+	}
+	for plane := range C * n {
+		in := src[plane*H*W : (plane+1)*H*W]
+		out := dst[plane*oh*ow : (plane+1)*oh*ow]
+		for y := range oh {
+			y0 := y*p.StrideH - p.PadH
+			ya, yb := max(y0, 0), min(y0+p.KernelH, H)
+			for x := range ow {
+				x0 := x*p.StrideW - p.PadW
+				xa, xb := max(x0, 0), min(x0+p.KernelW, W)
+				if !avg {
+					var mx uint8
+					for yy := ya; yy < yb; yy++ {
+						for _, v := range in[yy*W+xa : yy*W+xb] {
+							mx = max(mx, v)
+						}
+					}
+					out[y*ow+x] = mx
+					continue
+				}
+				var sum int32
+				for yy := ya; yy < yb; yy++ {
+					for _, v := range in[yy*W+xa : yy*W+xb] {
+						sum += int32(v) - off
+					}
+				}
+				cnt := int32((yb - ya) * (xb - xa))
+				var q int32
+				if sum >= 0 {
+					q = (sum + cnt/2) / cnt
+				} else {
+					q = (sum - cnt/2) / cnt
+				}
+				out[y*ow+x] = uint8(q + off)
+			}
+		}
+	}
+}
+
+// flatten relayouts CNHW (C, H, W) into CNHW (C·H·W, 1, 1) = [feature][image].
+func flatten(dst, src []uint8, s intmodel.Shape, n int) {
+	hw := s.H * s.W
+	for c := range s.C {
+		for b := range n {
+			in := src[(c*n+b)*hw : (c*n+b+1)*hw]
+			for j, v := range in {
+				dst[(c*hw+j)*n+b] = v
+			}
+		}
+	}
+}
+
+// maxPool2x2 is the common 2×2, stride 2, unpadded max pool.
+func maxPool2x2(dst, src []uint8, planes, H, W, oh, ow int) {
+	for plane := range planes {
+		in := src[plane*H*W : (plane+1)*H*W]
+		out := dst[plane*oh*ow : (plane+1)*oh*ow]
+		for y := range oh {
+			r0 := in[2*y*W : 2*y*W+2*ow]
+			r1 := in[(2*y+1)*W : (2*y+1)*W+2*ow]
+			o := out[y*ow : y*ow+ow]
+			for x := range o {
+				o[x] = max(r0[2*x], r0[2*x+1], r1[2*x], r1[2*x+1])
+			}
+		}
+	}
+}
+
+// maxPairsScalar writes dst[i] = max(src[2i], src[2i+1]).
+func maxPairsScalar(dst, src []uint8) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = max(src[2*i], src[2*i+1])
+	}
+}

@@ -1,0 +1,183 @@
+package observers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/qatgo/qatgo/fakequant"
+)
+
+// Sentinel errors, returned wrapped with detail; test with errors.Is.
+var (
+	// ErrNoFiniteValues: a batch (or, per channel, a channel that has never
+	// had data) holds only NaN and ±Inf.
+	ErrNoFiniteValues = errors.New("observers: no finite values")
+	// ErrEmptyBatch: Observe was given no values.
+	ErrEmptyBatch = errors.New("observers: empty batch")
+	// ErrShape: the shape does not describe x (len(x) != product(shape), a
+	// negative dimension, or a channel axis outside the shape).
+	ErrShape = errors.New("observers: bad shape")
+	// ErrChannels: a per-channel batch has a different channel count from
+	// the first one.
+	ErrChannels = errors.New("observers: channel count changed")
+	// ErrGranularity: the scheme's granularity does not suit the observer.
+	ErrGranularity = errors.New("observers: wrong granularity for observer")
+	// ErrBadState: UnmarshalState was given bytes it cannot restore.
+	ErrBadState = errors.New("observers: bad state")
+	// ErrUnknownKind: New was given a kind it does not know.
+	ErrUnknownKind = errors.New("observers: unknown observer kind")
+)
+
+// Defaults used by New.
+const (
+	// DefaultAveragingConstant is PyTorch's MovingAverageMinMaxObserver default.
+	DefaultAveragingConstant float32 = 0.01
+	// DefaultBins is the histogram size of the histogram family (TensorRT's
+	// calibrators and PyTorch's HistogramObserver use 2048).
+	DefaultBins = 2048
+	// DefaultLowPercentile and DefaultHighPercentile (in percent) bound the
+	// Histogram observer's range.
+	DefaultLowPercentile  = 0.01
+	DefaultHighPercentile = 99.99
+	// DefaultMSESteps is the number of candidate ranges per search line of
+	// the MSE observer.
+	DefaultMSESteps = 100
+)
+
+// base holds what every observer shares.
+type base struct {
+	kind      string
+	s         fakequant.QScheme
+	frozen    bool
+	nonFinite int64
+}
+
+func newBase(kind string, s fakequant.QScheme, g fakequant.Granularity) (base, error) {
+	if err := s.Validate(); err != nil {
+		return base{}, fmt.Errorf("observers: %s: %w", kind, err)
+	}
+	if s.Granularity != g {
+		return base{}, fmt.Errorf("%w: %s observer needs a %v scheme, got %v", ErrGranularity, kind, g, s)
+	}
+	return base{kind: kind, s: s}, nil
+}
+
+// Kind names the observer type, as its state is tagged: "minmax", "ema",
+// "minmax-per-channel", "ema-per-channel", "histogram", "mse" or "entropy"
+// (for a quantizer's String).
+func (b *base) Kind() string { return b.kind }
+
+// Scheme returns the grid the observer computes parameters for.
+func (b *base) Scheme() fakequant.QScheme { return b.s }
+
+// SetFrozen(true) makes Observe a no-op that keeps the range.
+func (b *base) SetFrozen(frozen bool) { b.frozen = frozen }
+
+// Frozen reports whether Observe is a no-op.
+func (b *base) Frozen() bool { return b.frozen }
+
+// NonFinite returns the number of NaN and ±Inf values skipped since
+// construction or the last Reset (including those of rejected batches).
+func (b *base) NonFinite() int64 { return b.nonFinite }
+
+func (b *base) notObserved() error {
+	return fmt.Errorf("observers: %s: %w", b.kind, fakequant.ErrNotObserved)
+}
+
+func (b *base) noFinite(n int) error {
+	return fmt.Errorf("%w: %s observer: all %d values of the batch are NaN or ±Inf", ErrNoFiniteValues, b.kind, n)
+}
+
+// checkBatch validates x against shape for every observer.
+func checkBatch(kind string, x []float32, shape []int) error {
+	n := 1
+	for i, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("%w: %s observer: dimension %d of shape %v is negative", ErrShape, kind, i, shape)
+		}
+		n *= d
+	}
+	if n != len(x) {
+		return fmt.Errorf("%w: %s observer: %d values for shape %v (%d elements)", ErrShape, kind, len(x), shape, n)
+	}
+	if len(x) == 0 {
+		return fmt.Errorf("%w: %s observer, shape %v", ErrEmptyBatch, kind, shape)
+	}
+	return nil
+}
+
+var (
+	posInf = float32(math.Inf(1))
+	negInf = float32(math.Inf(-1))
+)
+
+// finite reports whether v is neither NaN nor ±Inf: both have an all-ones
+// exponent.
+func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f800000 }
+
+// scan returns the min and max of the finite values of x and the number of
+// non-finite ones; with no finite value mn = +Inf and mx = -Inf.
+//
+// The fast path (scanFast, SIMD where the build has it) tests no value for
+// finiteness: it also sums v-v, which is 0 for finite v and NaN for NaN and
+// ±Inf, so one NaN check at the end tells whether the careful path must run.
+func scan(x []float32) (mn, mx float32, bad int) {
+	if mn, mx, ok := scanFast(x); ok {
+		return mn, mx, 0
+	}
+	return scanCareful(x)
+}
+
+// scanFastScalar is the portable fast path: ok is false when x holds a
+// non-finite value (then mn and mx are meaningless).
+func scanFastScalar(x []float32) (mn, mx float32, ok bool) {
+	mn0, mn1 := posInf, posInf
+	mx0, mx1 := negInf, negInf
+	var g float32
+	for len(x) >= 2 {
+		a, b := x[0], x[1]
+		if a < mn0 {
+			mn0 = a
+		}
+		if a > mx0 {
+			mx0 = a
+		}
+		if b < mn1 {
+			mn1 = b
+		}
+		if b > mx1 {
+			mx1 = b
+		}
+		g += (a - a) + (b - b)
+		x = x[2:]
+	}
+	for _, v := range x {
+		if v < mn0 {
+			mn0 = v
+		}
+		if v > mx0 {
+			mx0 = v
+		}
+		g += v - v
+	}
+	return min(mn0, mn1), max(mx0, mx1), g == 0
+}
+
+// scanCareful is scan with a finiteness test per value.
+func scanCareful(x []float32) (mn, mx float32, bad int) {
+	mn, mx = posInf, negInf
+	for _, v := range x {
+		if !finite(v) {
+			bad++
+			continue
+		}
+		if v < mn {
+			mn = v
+		}
+		if v > mx {
+			mx = v
+		}
+	}
+	return mn, mx, bad
+}

@@ -1,0 +1,5 @@
+//go:build !(goexperiment.simd && amd64)
+
+package observers
+
+func scanFast(x []float32) (mn, mx float32, ok bool) { return scanFastScalar(x) }
