@@ -36,17 +36,18 @@ type row struct {
 	fcBits         int
 	paperRatio     float64
 	paperErr       float64
-	stages, epochs int // prune stages, retraining epochs per stage
+	stages, epochs int     // prune stages, retraining epochs per stage
+	lr             float32 // retraining learning rate
 	finetune       int
 }
 
 var rows = map[string]row{
 	// Table 2: 8%, 9%, 26% kept; 6-bit weights.
 	"lenet300": {keep: map[string]float64{"fc1": 0.08, "fc2": 0.09, "fc3": 0.26}, convBits: 8, fcBits: 6,
-		paperRatio: 40, paperErr: 1.58, stages: 5, epochs: 4, finetune: 2},
+		paperRatio: 40, paperErr: 1.58, stages: 5, epochs: 4, lr: 0.03, finetune: 2},
 	// Table 3: 66%, 12%, 8%, 19% kept; 8-bit conv, 5-bit fc weights.
 	"lenet5": {keep: map[string]float64{"conv1": 0.66, "conv2": 0.12, "fc1": 0.08, "fc2": 0.19}, convBits: 8, fcBits: 5,
-		paperRatio: 39, paperErr: 0.74, stages: 3, epochs: 2, finetune: 1},
+		paperRatio: 39, paperErr: 0.74, stages: 3, epochs: 2, lr: 0.03, finetune: 1},
 }
 
 func main() {
@@ -121,7 +122,7 @@ func run(ctx context.Context, model, base string, baseEpochs, stages, epochs, fi
 	}
 	cfg := deepcompress.Config{Keep: r.keep, PruneStages: r.stages, RetrainEpochs: r.epochs,
 		ConvBits: r.convBits, FCBits: r.fcBits, Rule: codebook.Sum, CentroidLRScale: 0.1,
-		FineTuneEpochs: r.finetune, LR: 0.01, FineTuneLR: 0.002, Seed: 1, Progress: os.Stderr,
+		FineTuneEpochs: r.finetune, LR: r.lr, FineTuneLR: 0.002, Seed: 1, Progress: os.Stderr,
 		NewModule: func() (nn.Module, error) { return newModule(model) }}
 	res, err := deepcompress.Run(ctx, net, tr, te, cfg)
 	if err != nil {
