@@ -117,11 +117,12 @@ func newSeg32(s float32, z, qmin, qmax int32) seg32 {
 	}
 }
 
-// fq32 fake-quantizes one contiguous run with one channel's constants.
+// fq32Generic fake-quantizes one contiguous run with one channel's constants
+// (the scalar loop; fq32 may use a vector loop for the bulk).
 // NaN inputs fail every comparison, so `!(y >= lo)` sends them below the grid:
 // like PyTorch's CPU kernel (fmax(NaN, qmin) = qmin) they come out as the
 // lowest code, with a false mask.
-func fq32(dst []float32, mask []bool, src []float32, c seg32) {
+func fq32Generic(dst []float32, mask []bool, src []float32, c seg32) {
 	dst = dst[:len(src)]
 	if mask == nil {
 		for i, x := range src {

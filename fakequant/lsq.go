@@ -385,14 +385,22 @@ func (q *LSQ) forward(op *lsqOp, out, x, s, z *tensor.Dense) error {
 
 func (q *LSQ) backward(op *lsqOp, which int, out, x, s, z, g *tensor.Dense) error {
 	if op.identity {
-		if which == 0 {
-			switch d := out.Data().(type) {
-			case []float32:
+		// dX = dy; the scale and zero point get zero gradients (out is
+		// the op's own tensor from the last run, so clear it).
+		switch d := out.Data().(type) {
+		case []float32:
+			if which == 0 {
 				copy(d, g.Data().([]float32))
-			case []float64:
-				copy(d, g.Data().([]float64))
+			} else {
+				clear(d)
 			}
-		} // scale and zero point gradients stay zero
+		case []float64:
+			if which == 0 {
+				copy(d, g.Data().([]float64))
+			} else {
+				clear(d)
+			}
+		}
 		return nil
 	}
 	shape := []int(x.Shape())

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/qatgo/qatgo/fixedpoint"
 )
 
 // ErrInvalid is wrapped by every error that reports a model which breaks an
@@ -189,8 +191,7 @@ func (q *Quantized) SetRequant(outC int) error {
 		if !finitePositive(sw) {
 			return invalid("weight scale %d is %g, want finite and > 0", c, sw)
 		}
-		m := float64(sw) * float64(q.InAct.Scale) / float64(q.OutAct.Scale)
-		q.M0[c], q.Shift[c] = QuantizeMultiplier(m)
+		q.M0[c], q.Shift[c] = fixedpoint.RequantMultiplier(sw, q.InAct.Scale, q.OutAct.Scale)
 	}
 	return nil
 }

@@ -1,25 +1,16 @@
 package kernels
 
-// Blocking sizes of the packed GEMM. KC×NR floats of packed B (32 KiB at
-// KC=256, NR=32) stay in L1 while the microkernel walks the packed A panels;
-// an MC×KC block of A stays in L2.
-const (
-	blockKC = 256
-	blockMC = 96
-	blockNC = 3072
-)
-
-// Gemm holds the packing buffers of a float32 matrix multiply, so that
-// repeated calls do not allocate. The zero value is ready to use. A Gemm is
-// not safe for concurrent use.
+// Gemm holds the scratch of a float32 matrix multiply (packing buffers in the
+// AVX-512 build), so that repeated calls do not allocate. The zero value is
+// ready to use. A Gemm is not safe for concurrent use.
 type Gemm struct {
-	pa, pb []float32
+	gemmScratch
 }
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, where
 // op(A) is m×k (A itself k×m when tA), op(B) is k×n (B itself n×k when tB) and
 // C is m×n with row stride ldc. It is the package-level form of Gemm.Sgemm and
-// allocates its packing buffers.
+// allocates its scratch.
 func Sgemm(c []float32, ldc int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32) {
 	var g Gemm
 	g.Sgemm(c, ldc, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta)
@@ -47,16 +38,7 @@ func (g *Gemm) Sgemm(c []float32, ldc int, tA, tB bool, m, n, k int, alpha float
 		scaleC(c, ldc, 1, m, n, beta)
 		return
 	}
-	// A narrow C (fc2's 64×10) wastes most of a 32-wide microkernel: compute
-	// Cᵀ = op(B)ᵀ·op(A)ᵀ instead, which packs the same data with the roles
-	// swapped and stores the tile transposed.
-	if n < nr/2 && m > n {
-		g.pack(&g.pa, b, ldb, !tB, n, k)
-		g.run(c, 1, ldc, n, m, k, alpha, a, lda, !tA, beta)
-		return
-	}
-	g.pack(&g.pa, a, lda, tA, m, k)
-	g.run(c, ldc, 1, m, n, k, alpha, b, ldb, tB, beta)
+	g.sgemm(c, ldc, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta)
 }
 
 func checkMat(name string, s []float32, rows, cols, ld int) {
@@ -86,8 +68,10 @@ func scaleC(c []float32, rs, cs, m, n int, beta float32) {
 	}
 }
 
-// PackedA is op(A) packed once into microkernel panels, for products that
-// reuse one A against many B (a convolution's weights against every image).
+// PackedA is op(A) prepared once for products that reuse one A against many
+// B (a convolution's weights against every image): packed into microkernel
+// panels in the AVX-512 build, copied row-major in the portable build. It
+// holds its own copy, so A may change after PackA.
 type PackedA struct {
 	m, k int
 	data []float32
@@ -101,7 +85,11 @@ func (g *Gemm) PackA(p *PackedA, tA bool, m, k int, a []float32, lda int) {
 		checkMat("A", a, m, k, lda)
 	}
 	p.m, p.k = m, k
-	g.pack(&p.data, a, lda, tA, m, k)
+	if m <= 0 || k <= 0 {
+		p.data = p.data[:0]
+		return
+	}
+	g.packA(p, tA, a, lda)
 }
 
 // SgemmPacked computes C = alpha·A·op(B) + beta·C with A packed by PackA.
@@ -120,136 +108,5 @@ func (g *Gemm) SgemmPacked(c []float32, ldc int, p *PackedA, tB bool, n int, alp
 		scaleC(c, ldc, 1, m, n, beta)
 		return
 	}
-	saved := g.pa
-	g.pa = p.data
-	g.run(c, ldc, 1, m, n, k, alpha, b, ldb, tB, beta)
-	g.pa = saved
-}
-
-// pack writes op(X) (rows×k, X is k×rows when t) into *dst as the A operand
-// of the microkernel: for each KC block of k, panels of mr rows, each panel
-// kc×mr with the mr values of one k index adjacent; rows past the end are 0.
-func (g *Gemm) pack(dst *[]float32, x []float32, ld int, t bool, rows, k int) {
-	rowsUp := (rows + mr - 1) / mr * mr
-	need := rowsUp * k
-	if cap(*dst) < need {
-		*dst = make([]float32, need)
-	}
-	d := (*dst)[:need]
-	for pc := 0; pc < k; pc += blockKC {
-		kc := min(blockKC, k-pc)
-		base := pc * rowsUp
-		for ir := 0; ir < rowsUp; ir += mr {
-			panel := d[base+ir*kc : base+ir*kc+kc*mr]
-			packPanel(panel, x, ld, t, ir, min(mr, rows-ir), pc, kc, mr)
-		}
-	}
-}
-
-// packPanel copies rows r0..r0+nrows-1 of op(X), k indices pc..pc+kc-1, into
-// panel as kc groups of width w (zero padded past nrows).
-func packPanel(panel, x []float32, ld int, t bool, r0, nrows, pc, kc, w int) {
-	if nrows < w {
-		clear(panel)
-	}
-	if t {
-		// op(X)[r][p] = x[p*ld + r]: rows of op(X) are contiguous along r.
-		for p := 0; p < kc; p++ {
-			src := x[(pc+p)*ld+r0:]
-			copy(panel[p*w:p*w+nrows], src[:nrows])
-		}
-		return
-	}
-	for r := 0; r < nrows; r++ {
-		src := x[(r0+r)*ld+pc : (r0+r)*ld+pc+kc]
-		for p, v := range src {
-			panel[p*w+r] = v
-		}
-	}
-}
-
-// run multiplies the A already packed in g.pa (m×k) by op(B) (k×n), storing
-// into C with row stride rsc and column stride csc.
-func (g *Gemm) run(c []float32, rsc, csc, m, n, k int, alpha float32, b []float32, ldb int, tB bool, beta float32) {
-	mUp := (m + mr - 1) / mr * mr
-	var tile [mr * nr]float32
-	for jc := 0; jc < n; jc += blockNC {
-		ncb := min(blockNC, n-jc)
-		ncUp := (ncb + nr - 1) / nr * nr
-		for pc := 0; pc < k; pc += blockKC {
-			kc := min(blockKC, k-pc)
-			// Pack op(B)[pc:pc+kc, jc:jc+ncb] as panels of nr columns:
-			// op(B) columns are op(B)ᵀ rows, so this is pack with t flipped.
-			need := ncUp * kc
-			if cap(g.pb) < need {
-				g.pb = make([]float32, need)
-			}
-			pb := g.pb[:need]
-			for jr := 0; jr < ncb; jr += nr {
-				packPanel(pb[jr*kc:jr*kc+kc*nr], b[jc*bStride(tB, ldb):], ldb, !tB, jr, min(nr, ncb-jr), pc, kc, nr)
-			}
-			first := pc == 0
-			pa := g.pa[pc*mUp:]
-			for ic := 0; ic < m; ic += blockMC {
-				mcb := min(blockMC, m-ic)
-				for jr := 0; jr < ncb; jr += nr {
-					bp := pb[jr*kc : jr*kc+kc*nr]
-					nn := min(nr, ncb-jr)
-					for ir := ic; ir < ic+mcb; ir += mr {
-						ap := pa[ir*kc : ir*kc+kc*mr]
-						mm := min(mr, m-ir)
-						off := ir*rsc + (jc+jr)*csc
-						if mm == mr && nn == nr && csc == 1 && (!first || beta == 0 || beta == 1) {
-							kernelFull(kc, ap, bp, c[off:], rsc, alpha, !first || beta == 1)
-							continue
-						}
-						kernelTile(kc, ap, bp, &tile)
-						storeTile(c[off:], rsc, csc, mm, nn, &tile, alpha, beta, first)
-					}
-				}
-			}
-		}
-	}
-}
-
-// bStride is the distance in b between consecutive columns of op(B).
-func bStride(tB bool, ldb int) int {
-	if tB {
-		return ldb
-	}
-	return 1
-}
-
-// storeTile adds alpha·tile into the mm×nn corner of C; on the first K block
-// C is first scaled by beta.
-func storeTile(c []float32, rsc, csc, mm, nn int, tile *[mr * nr]float32, alpha, beta float32, first bool) {
-	for i := 0; i < mm; i++ {
-		row := tile[i*nr : i*nr+nn]
-		for j, v := range row {
-			p := &c[i*rsc+j*csc]
-			switch {
-			case !first || beta == 1:
-				*p += alpha * v
-			case beta == 0:
-				*p = alpha * v
-			default:
-				*p = beta**p + alpha*v
-			}
-		}
-	}
-}
-
-// kernelTileGeneric is the portable microkernel: tile = Apanel·Bpanel over kc.
-func kernelTileGeneric(kc int, a, b []float32, tile *[mr * nr]float32) {
-	clear(tile[:])
-	for p := 0; p < kc; p++ {
-		bp := b[p*nr : p*nr+nr]
-		ap := a[p*mr : p*mr+mr]
-		for i, av := range ap {
-			row := tile[i*nr : i*nr+nr]
-			for j, bv := range bp {
-				row[j] += av * bv
-			}
-		}
-	}
+	g.sgemmPacked(c, ldc, p, tB, n, alpha, b, ldb, beta)
 }

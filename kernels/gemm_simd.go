@@ -90,3 +90,62 @@ func storeRow(c []float32, v0, v1, alpha archsimd.Float32x16, acc bool) {
 	v0.Store(p0)
 	v1.Store(p1)
 }
+
+// transIdx holds, for each bit b of a lane index, the two VPERMI2PS index
+// vectors that swap bit b between the row and the lane (column) of a 16×16
+// block held as 16 vectors: for rows r (bit b clear) and r+2^b,
+//
+//	new[r][c]     = c_b == 0 ? old[r][c]     : old[r+2^b][c-2^b]
+//	new[r+2^b][c] = c_b == 0 ? old[r][c+2^b] : old[r+2^b][c]
+//
+// (lane indices 16–31 select from the second vector). Swapping all four bits
+// transposes the block. Computed once, never written after.
+var transIdx = func() (t [8][16]uint32) {
+	for b := 0; b < 4; b++ {
+		h := uint32(1) << b
+		for c := uint32(0); c < 16; c++ {
+			if c&h == 0 {
+				t[2*b][c], t[2*b+1][c] = c, c+h
+			} else {
+				t[2*b][c], t[2*b+1][c] = 16+c-h, 16+c
+			}
+		}
+	}
+	return t
+}()
+
+// transpose16 writes panel[p*w + r] = x[(r0+r)*ld + pc+p] for r < rows and
+// p < kc, both multiples of 16, 16×16 blocks at a time in registers: the
+// transposed packing of B for dW = dy·colᵀ and a linear layer's x·Wᵀ, which
+// as a scalar scatter was a fifth of a LeNet-5 step.
+func transpose16(panel, x []float32, ld, r0, rows, pc, kc, w int) {
+	var idx [8]archsimd.Uint32x16
+	for i := range idx {
+		idx[i] = archsimd.LoadUint32x16(&transIdx[i])
+	}
+	var v [16]archsimd.Float32x16
+	for rb := 0; rb < rows; rb += 16 {
+		for pb := 0; pb < kc; pb += 16 {
+			for i := range v {
+				off := (r0+rb+i)*ld + pc + pb
+				v[i] = archsimd.LoadFloat32x16((*[16]float32)(x[off : off+16]))
+			}
+			for b := 0; b < 4; b++ {
+				h := 1 << b
+				lo, hi := idx[2*b], idx[2*b+1]
+				for r := 0; r < 16; r++ {
+					if r&h != 0 {
+						continue
+					}
+					a, c := v[r], v[r+h]
+					v[r] = a.ConcatPermute(c, lo)
+					v[r+h] = a.ConcatPermute(c, hi)
+				}
+			}
+			for j := range v {
+				off := (pb+j)*w + rb
+				v[j].Store((*[16]float32)(panel[off : off+16]))
+			}
+		}
+	}
+}

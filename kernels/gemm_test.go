@@ -183,3 +183,22 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmTransB times the products whose B is packed transposed:
+// a convolution's dW = dy·colᵀ per image and fc1's forward x·Wᵀ (M, N, K).
+func BenchmarkSgemmTransB(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, s := range [][3]int{{50, 500, 64}, {20, 25, 576}, {64, 500, 800}} {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			a := randSlice(r, m*k)
+			bb := randSlice(r, n*k)
+			c := make([]float32, m*n)
+			var g Gemm
+			for b.Loop() {
+				g.Sgemm(c, n, false, true, m, n, k, 1, a, k, bb, k, 0)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -46,6 +46,9 @@ func (g geom) cols() int { return g.oh * g.ow }
 // row (ci, i, j) holds the input pixel under kernel tap (i, j) for every
 // output position (0 in the padding).
 func im2col[T float](col, x []T, g geom) {
+	if c, ok := any(col).([]float32); ok && g.sw == 1 && im2colFast(c, any(x).([]float32), g) {
+		return
+	}
 	n := g.cols()
 	r := 0
 	for ci := 0; ci < g.c; ci++ {
@@ -83,6 +86,9 @@ func im2col[T float](col, x []T, g geom) {
 // col2im adds the columns of col back into the image dx (c×h×w), the adjoint
 // of im2col; dx is not cleared first.
 func col2im[T float](dx, col []T, g geom) {
+	if d, ok := any(dx).([]float32); ok && g.sw == 1 && col2imFast(d, any(col).([]float32), g) {
+		return
+	}
 	n := g.cols()
 	r := 0
 	for ci := 0; ci < g.c; ci++ {

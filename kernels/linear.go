@@ -11,10 +11,11 @@ import (
 
 // linState is shared by a linear layer's forward and gradient ops.
 type linState struct {
-	in, out int
-	hasBias bool
-	f32     linBufs[float32]
-	f64     linBufs[float64]
+	in, out     int
+	hasBias     bool
+	noInputGrad bool
+	f32         linBufs[float32]
+	f64         linBufs[float64]
 }
 
 type linBufs[T float] struct{ fwd, dx, dw mulT[T] }
@@ -27,15 +28,26 @@ func linBufsFor[T float](s *linState) *linBufs[T] {
 	return any(&s.f64).(*linBufs[T])
 }
 
+// LinearParams are the options of LinearWith. NoInputGrad skips the gradient
+// with respect to x (a first layer, whose input is data).
+type LinearParams struct {
+	NoInputGrad bool
+}
+
 // Linear returns x·Wᵀ + b for x (N,in), w (out,in) stored as PyTorch stores
 // it, and b (out) or nil: output (N,out). x, w and b share a dtype, Float32
 // or Float64.
 func Linear(x, w, b *G.Node) (*G.Node, error) {
+	return LinearWith(x, w, b, LinearParams{})
+}
+
+// LinearWith is Linear with options.
+func LinearWith(x, w, b *G.Node, p LinearParams) (*G.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[1] {
 		return nil, fmt.Errorf("%w: Linear: x %v and w %v, want (N,in) and (out,in)", ErrShape, xs, ws)
 	}
-	st := &linState{in: ws[1], out: ws[0], hasBias: b != nil}
+	st := &linState{in: ws[1], out: ws[0], hasBias: b != nil, noInputGrad: p.NoInputGrad}
 	children := []*G.Node{x, w}
 	if b != nil {
 		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.out {
@@ -119,14 +131,20 @@ func (o *linOp) DiffWRT(n int) []bool {
 	for i := range d {
 		d[i] = true
 	}
+	d[0] = !o.st.noInputGrad
 	return d
 }
 
 func (o *linOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if len(ins) != o.arity() {
+		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
+	}
 	res := make(G.Nodes, len(ins))
 	var err error
-	if res[0], err = G.ApplyOp(&linGradOp{opBase: opBase{name: "kernels.LinearDx"}, st: o.st, wrtW: false}, ins[1], grad); err != nil {
-		return nil, err
+	if !o.st.noInputGrad {
+		if res[0], err = G.ApplyOp(&linGradOp{opBase: opBase{name: "kernels.LinearDx"}, st: o.st, wrtW: false}, ins[1], grad); err != nil {
+			return nil, err
+		}
 	}
 	if res[1], err = G.ApplyOp(&linGradOp{opBase: opBase{name: "kernels.LinearDw"}, st: o.st, wrtW: true}, ins[0], grad); err != nil {
 		return nil, err

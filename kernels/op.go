@@ -266,6 +266,9 @@ func naiveMul[T float](c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int,
 // out (outer, C, inner): the gradient of a bias broadcast over all but one
 // axis.
 func sumBias[T float](db, dy []T, outer, inner int) {
+	if d, ok := any(db).([]float32); ok && sumBiasFast(d, any(dy).([]float32), outer, inner) {
+		return
+	}
 	C := len(db)
 	clear(db)
 	for o := 0; o < outer; o++ {

@@ -344,30 +344,43 @@ func TestConv2dGradient(t *testing.T) {
 	}
 }
 
-func TestConv2dNoInputGrad(t *testing.T) {
+func TestNoInputGrad(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
-	ins := []*tensor.Dense{randTensor(r, tensor.Float64, 2, 1, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)}
-	// x is data here: only w and b are differentiated.
-	g := G.NewGraph()
-	x := G.NodeFromAny(g, ins[0], G.WithName("x"))
-	w := G.NodeFromAny(g, ins[1], G.WithName("w"))
-	b := G.NodeFromAny(g, ins[2], G.WithName("b"))
-	y, err := Conv2d(x, w, b, ConvParams{NoInputGrad: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := G.Grad(G.Must(G.Sum(y)), w, b); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range g.AllNodes() {
-		if n.Op() != nil && n.Op().String() == "kernels.Conv2dDx" {
-			t.Fatal("NoInputGrad still built the input-gradient op")
+	// x is data here: only w and b are differentiated, so no op may
+	// compute dx.
+	for _, c := range []struct {
+		name, dxOp string
+		ins        []*tensor.Dense
+		build      func(x, w, b *G.Node) (*G.Node, error)
+	}{
+		{"conv", "kernels.Conv2dDx",
+			[]*tensor.Dense{randTensor(r, tensor.Float64, 2, 1, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)},
+			func(x, w, b *G.Node) (*G.Node, error) { return Conv2d(x, w, b, ConvParams{NoInputGrad: true}) }},
+		{"linear", "kernels.LinearDx",
+			[]*tensor.Dense{randTensor(r, tensor.Float64, 3, 5), randTensor(r, tensor.Float64, 4, 5), randTensor(r, tensor.Float64, 4)},
+			func(x, w, b *G.Node) (*G.Node, error) { return LinearWith(x, w, b, LinearParams{NoInputGrad: true}) }},
+	} {
+		g := G.NewGraph()
+		x := G.NodeFromAny(g, c.ins[0], G.WithName("x"))
+		w := G.NodeFromAny(g, c.ins[1], G.WithName("w"))
+		b := G.NodeFromAny(g, c.ins[2], G.WithName("b"))
+		y, err := c.build(x, w, b)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
 		}
-	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
+		if _, err := G.Grad(G.Must(G.Sum(y)), w, b); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for _, n := range g.AllNodes() {
+			if n.Op() != nil && n.Op().String() == c.dxOp {
+				t.Fatalf("%s: NoInputGrad still built the input-gradient op", c.name)
+			}
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		vm.Close()
 	}
 }
 
@@ -410,5 +423,78 @@ func TestOpErrors(t *testing.T) {
 	}
 	if _, err := Conv2d(x, w64, nil, ConvParams{}); !errors.Is(err, ErrDtype) {
 		t.Errorf("mixed dtypes: error %v, want ErrDtype", err)
+	}
+}
+
+// TestIm2colFloat32 checks the float32 im2col and col2im (vector loops in
+// the AVX-512 build) against the generic float64 code on every conv case.
+func TestIm2colFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, c := range convCases {
+		var st convState
+		st.p = c.p.norm()
+		g, err := st.geomFor(c.name, c.xs, c.ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := g.c * g.h * g.w
+		x32, x64 := make([]float32, img), make([]float64, img)
+		for i := range x32 {
+			x32[i] = float32(r.Float64()*2 - 1)
+			x64[i] = float64(x32[i])
+		}
+		rows, cols := g.rows(), g.cols()
+		c32, c64 := make([]float32, rows*cols), make([]float64, rows*cols)
+		for i := range c32 {
+			c32[i] = 7 // stale values must be overwritten
+		}
+		im2col(c32, x32, g)
+		im2col(c64, x64, g)
+		for i := range c64 {
+			if float64(c32[i]) != c64[i] {
+				t.Fatalf("%s: im2col element %d = %v, want %v", c.name, i, c32[i], c64[i])
+			}
+		}
+		// col2im adds into dx; start from a non-zero image.
+		for i := range c32 {
+			c32[i] = float32(r.Float64()*2 - 1)
+			c64[i] = float64(c32[i])
+		}
+		d32, d64 := make([]float32, img), make([]float64, img)
+		for i := range d32 {
+			d32[i], d64[i] = 1, 1
+		}
+		col2im(d32, c32, g)
+		col2im(d64, c64, g)
+		for i := range d64 {
+			if math.Abs(float64(d32[i])-d64[i]) > 1e-5 {
+				t.Fatalf("%s: col2im element %d = %v, want %v", c.name, i, d32[i], d64[i])
+			}
+		}
+	}
+}
+
+// TestSumBiasFloat32 checks the float32 bias gradient (vector loops in the
+// AVX-512 build) against the generic float64 sum.
+func TestSumBiasFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, s := range [][3]int{{3, 5, 1}, {64, 10, 1}, {2, 4, 16}, {2, 3, 37}, {4, 2, 7}, {64, 20, 576}} {
+		outer, c, inner := s[0], s[1], s[2]
+		dy32, dy64 := make([]float32, outer*c*inner), make([]float64, outer*c*inner)
+		for i := range dy32 {
+			dy32[i] = float32(r.Float64()*2 - 1)
+			dy64[i] = float64(dy32[i])
+		}
+		db32, db64 := make([]float32, c), make([]float64, c)
+		for i := range db32 {
+			db32[i] = 5 // stale values must be overwritten
+		}
+		sumBias(db32, dy32, outer, inner)
+		sumBias(db64, dy64, outer, inner)
+		for i := range db64 {
+			if math.Abs(float64(db32[i])-db64[i]) > 1e-5*float64(outer*inner) {
+				t.Fatalf("%v: db[%d] = %v, want %v", s, i, db32[i], db64[i])
+			}
+		}
 	}
 }

@@ -57,6 +57,10 @@ type Builder struct {
 	dt    tensor.Dtype
 	fast  bool
 	nodes map[*Param]*G.Node
+	// input is the graph's data input; inputGrad says whether the loss
+	// gradient with respect to it is wanted (gradient checks).
+	input     *G.Node
+	inputGrad bool
 	// learn holds learnable quantizer parameters by name; shared between
 	// the graphs of one Net.
 	learn    map[string]*Param
@@ -68,6 +72,7 @@ type Builder struct {
 	records  []layerRecord
 	dropouts []*dropoutMask
 	bns      []*bnState
+	ie       *intExact // the Net's integer-exact evaluation state (intexact.go)
 	// err is the first error of a Node call (which cannot return one);
 	// Compile reports it.
 	err error
@@ -133,6 +138,46 @@ func (bd binder) Learnable(name string, v *tensor.Dense) *G.Node {
 		*bd.b.learnSeq = append(*bd.b.learnSeq, p)
 	}
 	return bd.b.Node(p)
+}
+
+// needsGrad reports whether a training graph must propagate the loss
+// gradient into x: whether x depends on a trainable parameter (a learnable
+// quantizer scale included), or on the input when its gradient is wanted.
+// Layers whose input needs none skip computing it (LeNet-5's first
+// convolution): gorgonia would otherwise compute every gradient node.
+func (b *Builder) needsGrad(x *G.Node) bool {
+	if b.mode != Train {
+		return false
+	}
+	wants := map[*G.Node]bool{}
+	for p, n := range b.nodes {
+		if p.Trainable {
+			wants[n] = true
+		}
+	}
+	if b.inputGrad && b.input != nil {
+		wants[b.input] = true
+	}
+	seen := map[int64]bool{}
+	stack := []*G.Node{x}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if wants[n] {
+			return true
+		}
+		if seen[n.ID()] {
+			continue
+		}
+		seen[n.ID()] = true
+		it := b.g.From(n.ID())
+		for it.Next() {
+			if c, ok := it.Node().(*G.Node); ok {
+				stack = append(stack, c)
+			}
+		}
+	}
+	return false
 }
 
 // record notes a layer for Net.Layers (eval graph only, so once per layer).

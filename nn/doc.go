@@ -20,4 +20,11 @@
 // outputs get an unsigned grid with zero point 0. Layers reports, for export,
 // every layer's geometry, folded float weight and bias and the quantizers of
 // its weight, input and output.
+//
+// Training uses the float simulation (conv + bias in float32, then the
+// output fake-quant). Evaluation (Predict) computes every quantized layer
+// the way the exported integer model does — exact integer accumulation,
+// int32 bias, fixed-point requantization from package fixedpoint — so that
+// the fake-quant model and the integer model never disagree (integer-exact
+// evaluation, on by default; see SetIntegerExactEval and IntegerParams).
 package nn

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -50,12 +51,15 @@ func (l *Linear) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if l.Bias != nil {
 		bias = b.Node(l.Bias)
 	}
-	y, err := linearNode(x, w, bias)
+	y, err := kernels.LinearWith(x, w, bias, kernels.LinearParams{NoInputGrad: !b.needsGrad(x)})
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", l.LayerName, err)
 	}
 	y, err = b.actOut(l.LayerName, l.ReLU, l.AQ, y)
 	if err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExact(l, inQ, x, y); err != nil {
 		return nil, err
 	}
 	b.record(l, x.Shape(), y.Shape(), inQ)
@@ -144,9 +148,11 @@ func (c *Conv2d) checkInput(x *G.Node) error {
 	return nil
 }
 
-// conv adds the bare convolution of x with weight node w.
-func (c *Conv2d) conv(b *Builder, x, w *G.Node) (*G.Node, error) {
-	y, err := G.Conv2d(x, w, tensor.Shape{c.Kernel[0], c.Kernel[1]}, c.Padding[:], c.Stride[:], c.Dilation[:])
+// conv adds the convolution of x with weight node w plus bias (fused into
+// the op; nil for none).
+func (c *Conv2d) conv(b *Builder, x, w, bias *G.Node) (*G.Node, error) {
+	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x)}
+	y, err := kernels.Conv2d(x, w, bias, p)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 	}
@@ -162,16 +168,18 @@ func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := c.conv(b, x, w)
+	var bias *G.Node
+	if c.Bias != nil {
+		bias = b.Node(c.Bias)
+	}
+	y, err := c.conv(b, x, w, bias)
 	if err != nil {
 		return nil, err
 	}
-	if c.Bias != nil {
-		if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
-		}
-	}
 	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExact(c, inQ, x, y); err != nil {
 		return nil, err
 	}
 	b.record(c, x.Shape(), y.Shape(), inQ)
@@ -307,7 +315,12 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	var y *G.Node
 	var err error
 	if c.WQ == nil {
-		if y, err = c.conv(b, x, b.Node(c.Weight)); err != nil {
+		// Without the folding factor the conv bias fuses into the op.
+		var bias *G.Node
+		if c.Bias != nil {
+			bias = b.Node(c.Bias)
+		}
+		if y, err = c.conv(b, x, b.Node(c.Weight), bias); err != nil {
 			return nil, err
 		}
 	} else {
@@ -323,22 +336,26 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		if w, err = b.Quantize(c.LayerName+".weight", c.WQ, w); err != nil {
 			return nil, err
 		}
-		if y, err = c.conv(b, x, w); err != nil {
+		if y, err = c.conv(b, x, w, nil); err != nil {
 			return nil, err
 		}
 		if y, err = scaleNode(y, sf, 1, true); err != nil {
 			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 		}
-	}
-	if c.Bias != nil {
-		if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		// The conv bias is added after the division by the factor.
+		if c.Bias != nil {
+			if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
+				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+			}
 		}
 	}
 	if y, err = cb.BN.node(b, y); err != nil {
 		return nil, err
 	}
 	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExact(cb, inQ, x, y); err != nil {
 		return nil, err
 	}
 	b.record(cb, x.Shape(), y.Shape(), inQ)
@@ -355,7 +372,10 @@ func (cb *ConvBn) describe() LayerInfo {
 	per := len(w) / c.OutC
 	for o := 0; o < c.OutC; o++ {
 		for i := o * per; i < (o+1)*per; i++ {
-			w[i] = float32(float64(w[i]) * s[o])
+			// float32 product with the float32 factor, as the training and
+			// evaluation graphs compute W·γ/σ before fake-quantizing it, so
+			// that the exported codes are the graph's.
+			w[i] *= float32(s[o])
 		}
 	}
 	li.Weight = w
@@ -440,7 +460,7 @@ func (p *MaxPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if s == 0 {
 		s = p.Kernel
 	}
-	y, err := G.MaxPool2D(x, tensor.Shape{p.Kernel, p.Kernel}, []int{p.Padding, p.Padding}, []int{s, s})
+	y, err := kernels.MaxPool2d(x, [2]int{p.Kernel, p.Kernel}, [2]int{s, s}, [2]int{p.Padding, p.Padding})
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
 	}

@@ -43,6 +43,7 @@ type Net struct {
 	records   []layerRecord
 	logits    []float64 // scratch for Step's accuracy
 	xgrad     *tensor.Dense
+	ie        *intExact // integer-exact evaluation (intexact.go)
 }
 
 // graphRun is one compiled graph with its machine and bound input tensors.
@@ -80,7 +81,7 @@ func Compile(m Module, cfg CompileConfig) (*Net, error) {
 			return nil, fmt.Errorf("nn: Compile: parameter %s is %v, want %v", p.Name, p.Value.Dtype(), dt)
 		}
 	}
-	n := &Net{m: m, cfg: cfg, dt: dt, quants: m.Quantizers()}
+	n := &Net{m: m, cfg: cfg, dt: dt, quants: m.Quantizers(), ie: &intExact{on: true}}
 	n.observing = make([]bool, len(n.quants))
 	for i := range n.observing {
 		n.observing[i] = true
@@ -105,11 +106,12 @@ func Compile(m Module, cfg CompileConfig) (*Net, error) {
 func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*graphRun, *Builder, error) {
 	cfg := n.cfg
 	g := G.NewGraph()
-	b := &Builder{g: g, mode: mode, dt: n.dt, nodes: map[*Param]*G.Node{}, learn: learn, learnSeq: learnSeq}
+	b := &Builder{g: g, mode: mode, dt: n.dt, nodes: map[*Param]*G.Node{}, learn: learn, learnSeq: learnSeq, ie: n.ie}
 	r := &graphRun{g: g}
 	shape := tensor.Shape{cfg.Batch, cfg.InputShape[0], cfg.InputShape[1], cfg.InputShape[2]}
 	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
+	b.input, b.inputGrad = x, cfg.inputGrad
 	out, err := n.m.Build(b, x)
 	if b.err != nil {
 		err = b.err // the cause of any later shape error

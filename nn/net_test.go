@@ -293,9 +293,17 @@ func TestSaveLoadAndErrors(t *testing.T) {
 }
 
 func TestStepDecreasesLossAndKeepsWeights(t *testing.T) {
-	for _, test := range []struct{ model, spec string }{
-		{"lenet5", "fp32"}, {"lenet5", "w8a8"}, {"lenet300", "w4a8"}, {"vgg-small", "w8a8"},
-		{"lenet5", "w4a8,method=lsq"}, {"lenet300", "w4a8,method=pot"},
+	// 4-bit LSQ at lr 0.05 is chaotic on this batch (the loss collapses to
+	// ln 10 for several steps, and float rounding differences of 1e-7 in
+	// the gradients decide whether it recovers within 10 steps); at 0.02 it
+	// descends smoothly.
+	for _, test := range []struct {
+		model, spec string
+		lr          float32
+		steps       int
+	}{
+		{"lenet5", "fp32", 0.05, 10}, {"lenet5", "w8a8", 0.05, 10}, {"lenet300", "w4a8", 0.05, 10},
+		{"vgg-small", "w8a8", 0.05, 10}, {"lenet5", "w4a8,method=lsq", 0.02, 20}, {"lenet300", "w4a8,method=pot", 0.05, 10},
 	} {
 		n := compileModel(t, test.model, test.spec, 1, 16)
 		rng := rand.New(rand.NewSource(2))
@@ -309,15 +317,15 @@ func TestStepDecreasesLossAndKeepsWeights(t *testing.T) {
 			t.Errorf("%s %s: Step changed a weight", test.model, test.spec)
 		}
 		loss := first
-		for i := 0; i < 10; i++ {
-			sgd(n, 0.05)
+		for i := 0; i < test.steps; i++ {
+			sgd(n, test.lr)
 			if loss, _, err = n.Step(x, l); err != nil {
 				t.Fatal(err)
 			}
 		}
 		t.Logf("%s %s: loss %g → %g", test.model, test.spec, first, loss)
 		if !(loss < 0.9*first) {
-			t.Errorf("%s %s: loss %g → %g after 10 SGD steps", test.model, test.spec, first, loss)
+			t.Errorf("%s %s: loss %g → %g after %d SGD steps", test.model, test.spec, first, loss, test.steps)
 		}
 		n.Close()
 	}
@@ -500,3 +508,32 @@ func BenchmarkStepLeNet5FP32(b *testing.B)   { benchStep(b, "lenet5", "fp32") }
 func BenchmarkStepLeNet5W8A8(b *testing.B)   { benchStep(b, "lenet5", "w8a8") }
 func BenchmarkStepVGGSmallW8A8(b *testing.B) { benchStep(b, "vgg-small", "w8a8") }
 func BenchmarkStepLeNet300W8A8(b *testing.B) { benchStep(b, "lenet300", "w8a8") }
+
+// TestFirstLayerSkipsInputGrad checks that the training graph computes the
+// input gradient of a layer only when something before it learns: LeNet-5's
+// first convolution needs none, unless an LSQ input quantizer's scale is
+// trained through it.
+func TestFirstLayerSkipsInputGrad(t *testing.T) {
+	for _, test := range []struct {
+		model, spec string
+		dxOp        string
+		want        int
+	}{
+		{"lenet5", "fp32", "kernels.Conv2dDx", 1},            // conv2 only
+		{"lenet5", "w8a8", "kernels.Conv2dDx", 1},            // affine input quantizer: nothing to learn
+		{"lenet5", "w8a8,method=lsq", "kernels.Conv2dDx", 2}, // the input scale learns through conv1
+		{"lenet300", "fp32", "kernels.LinearDx", 2},          // fc2, fc3
+	} {
+		n := compileModel(t, test.model, test.spec, 1, 4)
+		got := 0
+		for _, nd := range n.train.g.AllNodes() {
+			if nd.Op() != nil && nd.Op().String() == test.dxOp {
+				got++
+			}
+		}
+		if got != test.want {
+			t.Errorf("%s %s: %d %s ops, want %d", test.model, test.spec, got, test.dxOp, test.want)
+		}
+		n.Close()
+	}
+}

@@ -4,29 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	gblas "gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
-
-// gemm computes C = A·B (op(A) m×k, op(B) k×n), overwriting C.
-func gemm[T float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if tA {
-		ta = blas.Trans
-	}
-	if tB {
-		tb = blas.Trans
-	}
-	var impl gblas.Implementation
-	switch a := any(a).(type) {
-	case []float32:
-		impl.Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, 0, any(c).([]float32), ldc)
-	case []float64:
-		impl.Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, 0, any(c).([]float64), ldc)
-	}
-}
 
 // dispatch runs f32 or f64 by dtype.
 func dispatch(dt tensor.Dtype, f32, f64 func() error) error {
@@ -37,83 +17,6 @@ func dispatch(dt tensor.Dtype, f32, f64 func() error) error {
 		return f64()
 	}
 	return fmt.Errorf("nn: unsupported dtype %v", dt)
-}
-
-// linearNode is y = x·Wᵀ + b for x (N, in), W (out, in) as PyTorch stores
-// it, b (out) or nil. One GEMM with the bias fused; the backward pass is two
-// GEMMs and a column sum.
-func linearNode(x, w, b *G.Node) (*G.Node, error) {
-	xs, ws := x.Shape(), w.Shape()
-	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[1] {
-		return nil, fmt.Errorf("nn: linear: input %v and weight %v do not match", xs, ws)
-	}
-	n, in, out := xs[0], xs[1], ws[0]
-	dt := x.Dtype()
-	op := &fnOp{name: "linear", dt: dt, outShape: tensor.Shape{n, out}}
-	op.fwd = func(y *tensor.Dense, v []*tensor.Dense) error {
-		return dispatch(dt, func() error { linearFwd[float32](y, v, n, in, out); return nil },
-			func() error { linearFwd[float64](y, v, n, in, out); return nil })
-	}
-	inputs := []*G.Node{x, w}
-	op.diff = []bool{true, true}
-	if b != nil {
-		inputs = append(inputs, b)
-		op.diff = append(op.diff, true)
-	}
-	op.sym = func(in_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		dx := &fnOp{name: "linear.dx", dt: dt, outShape: tensor.Shape{n, in}, fwd: func(o *tensor.Dense, v []*tensor.Dense) error {
-			// dx (N,in) = dy (N,out) · W (out,in)
-			return dispatch(dt, func() error {
-				gemm(false, false, n, in, out, data[float32](v[0]), out, data[float32](v[1]), in, data[float32](o), in)
-				return nil
-			}, func() error {
-				gemm(false, false, n, in, out, data[float64](v[0]), out, data[float64](v[1]), in, data[float64](o), in)
-				return nil
-			})
-		}}
-		dw := &fnOp{name: "linear.dw", dt: dt, outShape: tensor.Shape{out, in}, fwd: func(o *tensor.Dense, v []*tensor.Dense) error {
-			// dW (out,in) = dyᵀ (out,N) · x (N,in)
-			return dispatch(dt, func() error {
-				gemm(true, false, out, in, n, data[float32](v[0]), out, data[float32](v[1]), in, data[float32](o), in)
-				return nil
-			}, func() error {
-				gemm(true, false, out, in, n, data[float64](v[0]), out, data[float64](v[1]), in, data[float64](o), in)
-				return nil
-			})
-		}}
-		gx, err := apply(dx, grad, in_[1])
-		if err != nil {
-			return nil, err
-		}
-		gw, err := apply(dw, grad, in_[0])
-		if err != nil {
-			return nil, err
-		}
-		res := G.Nodes{gx, gw}
-		if len(in_) == 3 {
-			gb, err := channelSum(grad, 1)
-			if err != nil {
-				return nil, err
-			}
-			res = append(res, gb)
-		}
-		return res, nil
-	}
-	return apply(op, inputs...)
-}
-
-func linearFwd[T float](y *tensor.Dense, v []*tensor.Dense, n, in, out int) {
-	yd := data[T](y)
-	gemm(false, true, n, out, in, data[T](v[0]), in, data[T](v[1]), in, yd, out)
-	if len(v) == 3 {
-		b := data[T](v[2])
-		for i := 0; i < n; i++ {
-			row := yd[i*out : (i+1)*out]
-			for j := range row {
-				row[j] += b[j]
-			}
-		}
-	}
 }
 
 // split returns the sizes before, at and after axis of s.

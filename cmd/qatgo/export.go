@@ -2,11 +2,70 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"path/filepath"
+
+	"github.com/qatgo/qatgo/export"
+	"github.com/qatgo/qatgo/intmodel"
+	"github.com/qatgo/qatgo/onnx"
 )
 
-// runExport is a placeholder until the export command lands.
+// runExport writes a trained QAT run as a true-integer model file (and
+// optionally ONNX).
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not implemented yet")
+	fs := newFlags("export", stderr)
+	runDir := fs.String("run", "", "run directory of a quantized model (from qatgo train --quant ...)")
+	out := fs.String("out", "", "integer model file to write (e.g. model.qint)")
+	onnxOut := fs.String("onnx", "", "also write the integer model as ONNX to this file")
+	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *runDir == "" || *out == "" {
+		fmt.Fprintln(stderr, "qatgo export: --run and --out are required")
+		return errUsage
+	}
+	c, net, _, _, err := loadRun(*runDir)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	m, err := export.FromNet(net)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *runDir, err)
+	}
+	if abs, err := filepath.Abs(*runDir); err == nil {
+		m.Meta["run"] = abs
+	}
+	m.Meta["data"] = c.Data
+	if err := m.Write(*out); err != nil {
+		return err
+	}
+	if *onnxOut != "" {
+		if err := onnx.WriteFile(*onnxOut, m); err != nil {
+			return fmt.Errorf("--onnx: %w", err)
+		}
+	}
+	s, err := intmodel.Inspect(m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %s (%s) to %s: %d layers, %d bytes of parameters (FP32: %d, %.2fx smaller)\n",
+		c.Model, c.Quant, *out, len(m.Layers), s.StoredBytes, s.FP32Bytes, ratio(s))
+	if *onnxOut != "" {
+		fmt.Fprintf(stdout, "ONNX model in %s\n", *onnxOut)
+	}
+	if *asJSON {
+		return printJSON(stdout, map[string]any{"out": *out, "onnx": *onnxOut, "run": *runDir, "model": c.Model, "quant": c.Quant,
+			"layers": len(m.Layers), "weights": s.Weights, "stored_bytes": s.StoredBytes, "fp32_bytes": s.FP32Bytes, "compression": ratio(s)})
+	}
+	return nil
+}
+
+func ratio(s *intmodel.Summary) float64 {
+	if s.StoredBytes == 0 {
+		return 0
+	}
+	return float64(s.FP32Bytes) / float64(s.StoredBytes)
 }

@@ -2,11 +2,54 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"strings"
+
+	"github.com/qatgo/qatgo/intmodel"
 )
 
-// runInspect is a placeholder until the inspect command lands.
+// runInspect shows an integer model's layers, bit widths and storage.
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not implemented yet")
+	fs := newFlags("inspect", stderr)
+	asJSON := fs.Bool("json", false, "print the summary as JSON (one line)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: qatgo inspect [--json] FILE")
+		fs.PrintDefaults()
+	}
+	// The file may come before or after the flags.
+	var file string
+	var rest []string
+	for _, a := range args {
+		if file == "" && !strings.HasPrefix(a, "-") {
+			file = a
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if file == "" {
+		fmt.Fprintln(stderr, "qatgo inspect: an integer model file is required")
+		return errUsage
+	}
+	m, err := intmodel.Read(file)
+	if err != nil {
+		return err
+	}
+	s, err := intmodel.Inspect(m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if *asJSON {
+		return printJSON(stdout, struct {
+			File string `json:"file"`
+			*intmodel.Summary
+			Compression float64           `json:"compression"`
+			Meta        map[string]string `json:"meta,omitempty"`
+		}{file, s, ratio(s), m.Meta})
+	}
+	fmt.Fprintf(stdout, "%s\n", file)
+	return s.WriteText(stdout)
 }

@@ -294,11 +294,20 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("eval", stderr)
 	runDir := fs.String("run", "", "run directory (from qatgo train)")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
+	var ie intEvalFlags
+	ie.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if ie.model != "" {
+		if *runDir != "" {
+			fmt.Fprintln(stderr, "qatgo eval: give --run or --model, not both (--compare-run DIR compares a --model with a run)")
+			return errUsage
+		}
+		return runEvalModel(ctx, ie, *asJSON, stdout, stderr)
+	}
 	if *runDir == "" {
-		fmt.Fprintln(stderr, "qatgo eval: --run is required")
+		fmt.Fprintln(stderr, "qatgo eval: --run (or --model) is required")
 		return errUsage
 	}
 	c, net, _, testSet, err := loadRun(*runDir)

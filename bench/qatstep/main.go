@@ -1,0 +1,159 @@
+// Command qatstep compares the training step time of a model compiled by nn
+// in FP32 and with fake quantization (W8A8 by default), at batch 64 on
+// synthetic MNIST-shaped data, with plain SGD applied after every step.
+//
+// The machine it was written for is shared, so the two variants run
+// interleaved (rounds of FP32 steps then QAT steps) and both wall-clock and
+// process CPU time per step are printed for every round, with medians: the
+// CPU time and the per-round ratio are far less sensitive to other load than
+// the wall-clock rate.
+//
+//	GOEXPERIMENT=simd go build -o /tmp/qatstep ./bench/qatstep
+//	GOMAXPROCS=2 /tmp/qatstep -rounds 5 -steps 60
+//	GOMAXPROCS=2 /tmp/qatstep -only w8a8 -rounds 1 -steps 400 -cpuprofile /tmp/qat.prof
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"math/rand"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/qatgo/qatgo/nn"
+	"gorgonia.org/tensor"
+)
+
+const batch = 64
+
+type variant struct {
+	spec string
+	net  *nn.Net
+	wall []float64 // seconds per step, per round
+	cpu  []float64
+}
+
+func compile(model, spec string) (*nn.Net, error) {
+	q, err := nn.ParseQuantConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	m, err := nn.NewModel(model, q, rand.New(rand.NewSource(1)))
+	if err != nil {
+		return nil, err
+	}
+	return nn.Compile(m, nn.CompileConfig{Batch: batch, InputShape: [3]int{1, 28, 28}, Classes: 10})
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// sgd is w -= lr·g for every trainable parameter.
+func sgd(n *nn.Net, lr float32) {
+	for _, p := range n.Params() {
+		if !p.Trainable || p.Grad == nil {
+			continue
+		}
+		w, g := p.Value.Data().([]float32), p.Grad.Data().([]float32)
+		for i := range w {
+			w[i] -= lr * g[i]
+		}
+	}
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func main() {
+	model := flag.String("model", "lenet5", "model name")
+	qat := flag.String("qat", "w8a8", "quantization spec of the QAT variant")
+	only := flag.String("only", "", "run only this spec (fp32 or the -qat spec)")
+	rounds := flag.Int("rounds", 5, "interleaved rounds")
+	steps := flag.Int("steps", 60, "steps per variant per round")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the timed steps")
+	flag.Parse()
+
+	specs := []string{"fp32", *qat}
+	if *only != "" {
+		specs = []string{*only}
+	}
+	rng := rand.New(rand.NewSource(2))
+	x := make([]float32, batch*784)
+	for i := range x {
+		x[i] = float32(rng.Float64()) // pixel-like values in [0, 1)
+	}
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = rng.Intn(10)
+	}
+	var vs []*variant
+	for _, s := range specs {
+		n, err := compile(*model, s)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer n.Close()
+		// Warm-up: buffers are sized on the first runs.
+		for i := 0; i < 3; i++ {
+			if _, _, err := n.Step(x, labels); err != nil {
+				log.Fatal(err)
+			}
+			sgd(n, 1e-3)
+		}
+		vs = append(vs, &variant{spec: s, net: n})
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("model %s, batch %d, GOMAXPROCS %d, %s\n", *model, batch, runtime.GOMAXPROCS(0), tensor.Float32)
+	for r := 0; r < *rounds; r++ {
+		for _, v := range vs {
+			c0, t0 := cpuTime(), time.Now()
+			for i := 0; i < *steps; i++ {
+				if _, _, err := v.net.Step(x, labels); err != nil {
+					log.Fatal(err)
+				}
+				sgd(v.net, 1e-3)
+			}
+			w := time.Since(t0).Seconds() / float64(*steps)
+			c := (cpuTime() - c0).Seconds() / float64(*steps)
+			v.wall, v.cpu = append(v.wall, w), append(v.cpu, c)
+			fmt.Printf("round %d %-10s %7.0f img/s  wall %6.2f ms/step  cpu %6.2f ms/step\n", r+1, v.spec, batch/w, 1e3*w, 1e3*c)
+		}
+	}
+	for _, v := range vs {
+		fmt.Printf("median %-10s %7.0f img/s  wall %6.2f ms/step  cpu %6.2f ms/step\n", v.spec, batch/median(v.wall), 1e3*median(v.wall), 1e3*median(v.cpu))
+	}
+	if len(vs) == 2 {
+		var rw, rc []float64
+		for r := range vs[0].wall {
+			rw = append(rw, vs[1].wall[r]/vs[0].wall[r])
+			rc = append(rc, vs[1].cpu[r]/vs[0].cpu[r])
+		}
+		fmt.Printf("ratio %s/fp32: wall median %.3f (rounds %.3f..%.3f), cpu median %.3f (rounds %.3f..%.3f)\n",
+			vs[1].spec, median(rw), slices.Min(rw), slices.Max(rw), median(rc), slices.Min(rc), slices.Max(rc))
+	}
+}

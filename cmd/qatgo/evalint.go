@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/qatgo/qatgo/datasets"
+	"github.com/qatgo/qatgo/intmodel"
+	"github.com/qatgo/qatgo/intruntime"
+	"github.com/qatgo/qatgo/nn"
+)
+
+// intEvalFlags are eval's flags for an exported integer model.
+type intEvalFlags struct {
+	model, compareRun, data, dataDir string
+	testLimit, batch, workers        int
+	floatSim                         bool
+}
+
+func (f *intEvalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.model, "model", "", "evaluate this exported integer model (from qatgo export) with the integer-only runtime")
+	fs.StringVar(&f.compareRun, "compare-run", "", "with --model: also run this run's fake-quant model and count differing predictions")
+	fs.StringVar(&f.data, "data", "", "with --model: dataset (default: the compared run's, else mnist)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "with --model: dataset directory")
+	fs.IntVar(&f.testLimit, "test-limit", 0, "with --model: use only the first N test images (0: the run's setting, else all)")
+	fs.IntVar(&f.batch, "batch", 256, "with --model: integer runtime batch size")
+	fs.IntVar(&f.workers, "workers", 0, "with --model: integer runtime worker goroutines (0: GOMAXPROCS)")
+	fs.BoolVar(&f.floatSim, "float-sim", false, "with --compare-run: also count disagreements of the plain float simulation (integer-exact evaluation off)")
+}
+
+// intEvalSummary is eval --model's --json line.
+type intEvalSummary struct {
+	Model        string  `json:"model"`
+	Data         string  `json:"data"`
+	Images       int     `json:"images"`
+	TestAcc      float64 `json:"test_accuracy"`
+	ImagesPerSec float64 `json:"images_per_sec"`
+	Workers      int     `json:"workers"`
+	Batch        int     `json:"batch"`
+	// With --compare-run.
+	CompareRun       string   `json:"compare_run,omitempty"`
+	Disagreements    *int     `json:"disagreements,omitempty"`
+	FakeQuantAcc     *float64 `json:"fake_quant_accuracy,omitempty"`
+	LogitsDiffering  *int     `json:"logits_differing,omitempty"`
+	CodesSimulated   int64    `json:"codes_simulated,omitempty"`
+	CodesFloatWrong  int64    `json:"codes_float_sim_would_differ,omitempty"`
+	FloatSimDisagree *int     `json:"disagreements_float_sim,omitempty"`
+	FloatSimAcc      *float64 `json:"float_sim_accuracy,omitempty"`
+}
+
+func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stderr io.Writer) error {
+	m, err := intmodel.Read(f.model)
+	if err != nil {
+		return err
+	}
+	var net *nn.Net
+	var testSet *datasets.Dataset
+	dataName := f.data
+	if f.compareRun != "" {
+		c, err := readRunConfig(f.compareRun)
+		if err != nil {
+			return fmt.Errorf("--compare-run: %w", err)
+		}
+		if f.data != "" && f.data != c.Data {
+			return fmt.Errorf("--data %s differs from the compared run's dataset %s", f.data, c.Data)
+		}
+		dataName = c.Data
+		var n *nn.Net
+		if _, n, _, testSet, err = loadRun(f.compareRun); err != nil {
+			return fmt.Errorf("--compare-run: %w", err)
+		}
+		net = n
+		defer net.Close()
+	} else {
+		if dataName == "" {
+			dataName = "mnist"
+		}
+		if _, testSet, err = loadData(RunConfig{Data: dataName, DataDir: f.dataDir}); err != nil {
+			return err
+		}
+	}
+	if f.testLimit > 0 && f.testLimit < testSet.Len() {
+		if testSet, err = testSet.Subset(f.testLimit); err != nil {
+			return err
+		}
+	}
+	if f.batch < 1 {
+		return fmt.Errorf("--batch %d, want ≥ 1", f.batch)
+	}
+	run, err := intruntime.NewRunner(m, f.batch, f.workers)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.model, err)
+	}
+	defer run.Close()
+	per, k := testSet.SampleSize(), run.OutputSize()
+	if run.InputSize() != per || k != testSet.NumClasses {
+		return fmt.Errorf("%s takes %d values and gives %d classes; %s images have %d values and %d classes",
+			f.model, run.InputSize(), k, dataName, per, testSet.NumClasses)
+	}
+	N := testSet.Len()
+	intLogits := make([]float32, N*k)
+	t0 := time.Now()
+	for s := 0; s < N; s += f.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(f.batch, N-s)
+		if err := run.Run(testSet.X[s*per:(s+n)*per], n, intLogits[s*k:(s+n)*k]); err != nil {
+			return err
+		}
+	}
+	sec := time.Since(t0).Seconds()
+	intPred := predictions(intLogits, k)
+	sum := intEvalSummary{Model: f.model, Data: dataName, Images: N, TestAcc: accuracy(intPred, testSet.Labels),
+		ImagesPerSec: float64(N) / sec, Workers: workers(f), Batch: f.batch}
+	fmt.Fprintf(stdout, "integer runtime: test accuracy %.2f%% on %d %s images, %.0f images/s\n", 100*sum.TestAcc, N, dataName, sum.ImagesPerSec)
+	if net != nil {
+		sum.CompareRun = f.compareRun
+		fqLogits, err := predictAll(ctx, net, testSet)
+		if err != nil {
+			return err
+		}
+		fqPred := predictions(fqLogits, k)
+		d, acc := disagreements(fqPred, intPred), accuracy(fqPred, testSet.Labels)
+		ld := 0
+		for i := range fqLogits {
+			if fqLogits[i] != intLogits[i] {
+				ld++
+			}
+		}
+		sum.Disagreements, sum.FakeQuantAcc, sum.LogitsDiffering = &d, &acc, &ld
+		sum.CodesSimulated, sum.CodesFloatWrong = net.IntegerExactStats()
+		fmt.Fprintf(stdout, "fake-quant model (integer-exact eval): test accuracy %.2f%%; %d of %d predictions differ from the integer runtime (%d of %d logits)\n",
+			100*acc, d, N, ld, len(fqLogits))
+		if f.floatSim {
+			net.SetIntegerExactEval(false)
+			flLogits, err := predictAll(ctx, net, testSet)
+			if err != nil {
+				return err
+			}
+			flPred := predictions(flLogits, k)
+			fd, facc := disagreements(flPred, intPred), accuracy(flPred, testSet.Labels)
+			sum.FloatSimDisagree, sum.FloatSimAcc = &fd, &facc
+			fmt.Fprintf(stdout, "plain float simulation: test accuracy %.2f%%; %d of %d predictions differ from the integer runtime\n", 100*facc, fd, N)
+		}
+	}
+	if asJSON {
+		return printJSON(stdout, sum)
+	}
+	return nil
+}
+
+// workers is the number of goroutines NewRunner uses for f.
+func workers(f intEvalFlags) int {
+	w := f.workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return min(w, f.batch)
+}
+
+// predictAll runs net.Predict over the whole set.
+func predictAll(ctx context.Context, net *nn.Net, d *datasets.Dataset) ([]float32, error) {
+	per, k, b := d.SampleSize(), net.Config().Classes, net.Batch()
+	out := make([]float32, d.Len()*k)
+	for s := 0; s < d.Len(); s += b {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := min(b, d.Len()-s)
+		if err := net.Predict(d.X[s*per:(s+n)*per], n, out[s*k:(s+n)*k]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// predictions is the argmax of each row of k logits, the first maximum on
+// ties (the same rule for both models, so identical logits give identical
+// predictions).
+func predictions(logits []float32, k int) []int {
+	p := make([]int, len(logits)/k)
+	for i := range p {
+		row := logits[i*k : (i+1)*k]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		p[i] = best
+	}
+	return p
+}
+
+func accuracy(pred []int, labels []uint8) float64 {
+	if len(pred) == 0 {
+		return 0
+	}
+	c := 0
+	for i, p := range pred {
+		if p == int(labels[i]) {
+			c++
+		}
+	}
+	return float64(c) / float64(len(pred))
+}
+
+func disagreements(a, b []int) int {
+	d := 0
+	for i := range a {
+		if a[i] != b[i] {
+			d++
+		}
+	}
+	return d
+}

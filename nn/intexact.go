@@ -1,0 +1,395 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/fixedpoint"
+	"gonum.org/v1/gonum/blas"
+	gblas "gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Integer-exact evaluation.
+//
+// Training runs the float simulation: a quantized layer computes
+// conv(x̂, Ŵ) + b in float32 and its output quantizer rounds y/S_Y. The
+// integer model computes something slightly different: an int32 bias
+// rounded on its own grid, an exact integer accumulation and a fixed-point
+// requantization M0·2^(shift−31) with TFLite's double rounding. The two
+// differ by one code on rare values near rounding ties, which is how other
+// tools end up with a converted model that disagrees with its simulation.
+//
+// In integer-exact mode (the default of a compiled Net) the evaluation graph
+// therefore computes every quantized layer's output the integer way: it
+// recovers the input codes q_X − Z_X = round(x̂/S_X) from the fake-quantized
+// input (exact: x̂ is a float32 multiple of S_X), takes the weight codes q_W
+// and int32 bias q_b from IntegerParams (the very parameters package export
+// writes), accumulates Σ q_W·(q_X − Z_X) exactly (float64 GEMM of integers
+// far below 2^53), and requantizes with package fixedpoint, the definition
+// the integer runtime uses. The output is S_Y·(q_Y − Z_Y) in float32, as the
+// fake-quant op writes it. The float path is still computed (the graph is
+// built once) and its codes are compared, which IntegerExactStats reports.
+// The training graph is never affected, nor are runs whose quantizers
+// observe (Calibrate): Predict and evaluation are.
+
+// ErrNotInteger is returned (wrapped) by IntegerParams for layers that have
+// no true-integer form: missing or disabled quantizers, non-linear
+// (power-of-two, float-format) quantizers, weights with a nonzero zero
+// point, per-channel activations.
+var ErrNotInteger = errors.New("nn: layer has no integer form")
+
+// IntParams are the integer parameters of one quantized layer (Conv2d,
+// ConvBn with its batch norm folded, Linear), computed from its LayerInfo.
+// They are what the integer-exact evaluation computes with and what package
+// export writes into an integer model, so the two cannot differ.
+type IntParams struct {
+	// Weights are the weight codes q_W = clamp(round(W/S_W)) in WeightShape
+	// order (output channel first), from fakequant.Quantize of the folded
+	// float weight with the weight quantizer's parameters: the codes the
+	// fake-quant op puts on the grid. Their zero point is 0.
+	Weights     []int32
+	WeightBits  int
+	WeightScale []float32 // 1 (per tensor) or OutChannels values
+	// In and Out are the per-tensor quantization of the layer's input and
+	// output activations.
+	In, Out fakequant.QParams
+	// Bias is q_b = fixedpoint.QuantizeBias(b, S_W, S_X) per output channel.
+	Bias []int32
+	// M0 and Shift are fixedpoint.RequantMultiplier(S_W, S_X, S_Y) per
+	// output channel.
+	M0    []int32
+	Shift []int
+	// QMin and QMax clamp the output codes; a fused ReLU raises QMin to Z_Y.
+	QMin, QMax int32
+}
+
+// enabledQ is implemented by quantizers that can be switched off.
+type enabledQ interface{ Enabled() bool }
+
+// observingQ is implemented by quantizers whose ranges can be observed.
+type observingQ interface{ Observing() bool }
+
+func actParams(what string, q NamedQuantizer) (fakequant.QParams, error) {
+	if q.Q == nil {
+		return fakequant.QParams{}, fmt.Errorf("%w: %s is not quantized", ErrNotInteger, what)
+	}
+	if e, ok := q.Q.(enabledQ); ok && !e.Enabled() {
+		return fakequant.QParams{}, fmt.Errorf("%w: quantizer %s is disabled", ErrNotInteger, q.Name)
+	}
+	p, err := q.Q.QParams()
+	if err != nil {
+		return fakequant.QParams{}, fmt.Errorf("%w: quantizer %s: %v", ErrNotInteger, q.Name, err)
+	}
+	if len(p.Scale) != 1 || len(p.ZeroPoint) != 1 {
+		return fakequant.QParams{}, fmt.Errorf("%w: quantizer %s has %d scales, want one (per tensor)", ErrNotInteger, q.Name, len(p.Scale))
+	}
+	return p, nil
+}
+
+// IntegerParams computes the integer parameters of a quantized layer
+// described by li (a "conv2d", "convbn" or "linear" entry of Net.Layers).
+func IntegerParams(li LayerInfo) (*IntParams, error) {
+	switch li.Kind {
+	case "conv2d", "convbn", "linear":
+	default:
+		return nil, fmt.Errorf("%w: %s is a %s layer", ErrNotInteger, li.Name, li.Kind)
+	}
+	px, err := actParams(li.Name+" input", li.InputQ)
+	if err != nil {
+		return nil, err
+	}
+	py, err := actParams(li.Name+" output", li.OutputQ)
+	if err != nil {
+		return nil, err
+	}
+	if li.WeightQ.Q == nil {
+		return nil, fmt.Errorf("%w: %s weights are not quantized", ErrNotInteger, li.Name)
+	}
+	if e, ok := li.WeightQ.Q.(enabledQ); ok && !e.Enabled() {
+		return nil, fmt.Errorf("%w: quantizer %s is disabled", ErrNotInteger, li.WeightQ.Name)
+	}
+	pw, err := li.WeightQ.Q.QParams()
+	if err != nil {
+		return nil, fmt.Errorf("%w: quantizer %s: %v", ErrNotInteger, li.WeightQ.Name, err)
+	}
+	outC := li.OutChannels
+	if pw.Scheme.Granularity == fakequant.PerChannel && (pw.Scheme.Axis != 0 || len(pw.Scale) != outC) {
+		return nil, fmt.Errorf("%w: %s weights are per-channel along axis %d with %d scales, want axis 0 with %d",
+			ErrNotInteger, li.Name, pw.Scheme.Axis, len(pw.Scale), outC)
+	}
+	if len(pw.Scale) != 1 && len(pw.Scale) != outC {
+		return nil, fmt.Errorf("%w: %s has %d weight scales for %d channels", ErrNotInteger, li.Name, len(pw.Scale), outC)
+	}
+	if !pw.Scheme.Signed {
+		return nil, fmt.Errorf("%w: %s weights are unsigned (%v); the integer model needs signed symmetric weights", ErrNotInteger, li.Name, pw.Scheme)
+	}
+	for c, z := range pw.ZeroPoint {
+		if z != 0 {
+			return nil, fmt.Errorf("%w: %s weights have zero point %d in channel %d (%v); the integer model needs symmetric weights (Z_W = 0)",
+				ErrNotInteger, li.Name, z, c, pw.Scheme)
+		}
+	}
+	if len(li.Bias) != outC || outC < 1 || len(li.Weight)%outC != 0 {
+		return nil, fmt.Errorf("%w: %s has %d biases and %d weights for %d channels", ErrNotInteger, li.Name, len(li.Bias), len(li.Weight), outC)
+	}
+	p := &IntParams{WeightBits: pw.Scheme.Bits, WeightScale: append([]float32(nil), pw.Scale...), In: px, Out: py,
+		Weights: make([]int32, len(li.Weight)), Bias: make([]int32, outC), M0: make([]int32, outC), Shift: make([]int, outC)}
+	if err := fakequant.Quantize(p.Weights, li.Weight, pw, li.WeightShape); err != nil {
+		return nil, fmt.Errorf("nn: %s weights: %w", li.Name, err)
+	}
+	sx, sy := px.Scale[0], py.Scale[0]
+	for c := range outC {
+		sw := pw.Scale[0]
+		if len(pw.Scale) > 1 {
+			sw = pw.Scale[c]
+		}
+		p.M0[c], p.Shift[c] = fixedpoint.RequantMultiplier(sw, sx, sy)
+		p.Bias[c] = fixedpoint.QuantizeBias(li.Bias[c], sw, sx)
+	}
+	p.QMin, p.QMax = py.Scheme.QRange()
+	if li.ReLU {
+		p.QMin = max(p.QMin, py.ZeroPoint[0])
+	}
+	return p, nil
+}
+
+// intExact is a Net's integer-exact evaluation state, shared by its
+// evaluation graph's ops.
+type intExact struct {
+	on     bool
+	ops    []*intExactOp
+	byName map[string]*intExactOp
+}
+
+// intExactOp is the state of one layer's integer-exact op.
+type intExactOp struct {
+	ie   *intExact
+	l    describer
+	inQ  NamedQuantizer
+	name string
+
+	// Set by the last run.
+	used     bool  // the last run computed the integer way
+	reason   error // why not, when it did not
+	inCodes  []int32
+	outCodes []int32
+	codes    int64 // output codes computed the integer way so far
+	differ   int64 // of which the float simulation rounds differently
+
+	xi, wi, cols, acc []float64
+}
+
+// integerExact appends layer l's integer-exact op after its float output y
+// (x is the layer's input, inQ the quantizer whose grid x is on). Only
+// evaluation graphs get one; layers without integer form pass y through.
+func (b *Builder) integerExact(l describer, inQ NamedQuantizer, x, y *G.Node) (*G.Node, error) {
+	if b.mode != Eval || b.ie == nil || inQ.Q == nil {
+		return y, nil
+	}
+	li := l.describe()
+	if li.WeightQ.Q == nil || li.OutputQ.Q == nil {
+		return y, nil
+	}
+	st := &intExactOp{ie: b.ie, l: l, inQ: inQ, name: li.Name}
+	b.ie.ops = append(b.ie.ops, st)
+	if b.ie.byName == nil {
+		b.ie.byName = map[string]*intExactOp{}
+	}
+	b.ie.byName[li.Name] = st
+	op := &fnOp{name: "intexact." + li.Name, dt: b.dt, outShape: y.Shape().Clone()}
+	op.fwd = func(out *tensor.Dense, v []*tensor.Dense) error { return st.forward(out, v[0], v[1]) }
+	return apply(op, x, y)
+}
+
+func floats64(dst []float64, t *tensor.Dense) []float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		dst = grow(dst, len(d))
+		for i, v := range d {
+			dst[i] = float64(v)
+		}
+	case []float64:
+		dst = grow(dst, len(d))
+		copy(dst, d)
+	}
+	return dst
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
+	st.used = false
+	if !st.ie.on {
+		st.reason = errors.New("nn: integer-exact evaluation is off")
+		return copyDense(out, y)
+	}
+	li := st.l.describe()
+	li.InputQ = st.inQ
+	// While ranges are being observed (Calibrate) the grid moves under the
+	// run: the integer form exists only for frozen ranges, and observers
+	// see the float simulation's values, as in training.
+	for _, q := range []NamedQuantizer{li.InputQ, li.WeightQ, li.OutputQ} {
+		if o, ok := q.Q.(observingQ); ok && o.Observing() {
+			st.reason = fmt.Errorf("nn: quantizer %s is observing", q.Name)
+			return copyDense(out, y)
+		}
+	}
+	p, err := IntegerParams(li)
+	if err != nil {
+		st.reason = err
+		return copyDense(out, y)
+	}
+	sx, zx := float64(p.In.Scale[0]), p.In.ZeroPoint[0]
+	sy, zy := p.Out.Scale[0], p.Out.ZeroPoint[0]
+
+	// Input codes relative to Z_X, recovered exactly from the grid values.
+	st.xi = floats64(st.xi, x)
+	st.inCodes = grow(st.inCodes, len(st.xi))
+	for i, v := range st.xi {
+		r := math.RoundToEven(v / sx)
+		if math.Abs(v/sx-r) > 1e-3 {
+			st.reason = fmt.Errorf("nn: %s: input value %g is not on its quantizer's grid (S=%g): integer-exact evaluation needs quantized inputs", li.Name, v, sx)
+			return st.reason
+		}
+		st.xi[i] = r
+		st.inCodes[i] = int32(r) + zx
+	}
+	st.wi = grow(st.wi, len(p.Weights))
+	for i, w := range p.Weights {
+		st.wi[i] = float64(w)
+	}
+	outC := li.OutChannels
+	ys := out.Shape()
+	n := ys[0]
+	per := ys.TotalSize() / n // outputs per sample
+	hw := per / outC
+	st.acc = grow(st.acc, ys.TotalSize())
+	var impl gblas.Implementation
+	if li.Kind == "linear" {
+		in := li.InChannels
+		// acc (N, out) = xi (N, in) · Wᵀ.
+		impl.Dgemm(blas.NoTrans, blas.Trans, n, outC, in, 1, st.xi, in, st.wi, in, 0, st.acc, outC)
+	} else {
+		xs := x.Shape()
+		g := convGeom{c: xs[1], h: xs[2], w: xs[3], oh: ys[2], ow: ys[3], k: li.Kernel, s: li.Stride, p: li.Padding, d: li.Dilation}
+		k := g.c * g.k[0] * g.k[1]
+		st.cols = grow(st.cols, k*hw)
+		for b := range n {
+			g.im2col(st.cols, st.xi[b*g.c*g.h*g.w:(b+1)*g.c*g.h*g.w])
+			impl.Dgemm(blas.NoTrans, blas.NoTrans, outC, hw, k, 1, st.wi, k, st.cols, hw, 0, st.acc[b*per:(b+1)*per], hw)
+		}
+	}
+	st.outCodes = grow(st.outCodes, len(st.acc))
+	yf := floats64(nil, y)
+	var differ int64
+	for i, a := range st.acc {
+		c := (i / hw) % outC
+		q := fixedpoint.Requantize(int64(a)+int64(p.Bias[c]), p.M0[c], p.Shift[c], zy, p.QMin, p.QMax)
+		st.outCodes[i] = q
+		if int32(math.RoundToEven(yf[i]/float64(sy)))+zy != q {
+			differ++
+		}
+		switch d := out.Data().(type) {
+		case []float32:
+			d[i] = float32(q-zy) * sy
+		case []float64:
+			d[i] = float64(q-zy) * float64(sy)
+		}
+	}
+	st.codes += int64(len(st.acc))
+	st.differ += differ
+	st.used, st.reason = true, nil
+	return nil
+}
+
+func copyDense(dst, src *tensor.Dense) error {
+	switch d := dst.Data().(type) {
+	case []float32:
+		copy(d, src.Data().([]float32))
+	case []float64:
+		copy(d, src.Data().([]float64))
+	default:
+		return fmt.Errorf("nn: integer-exact op: dtype %v", dst.Dtype())
+	}
+	return nil
+}
+
+// convGeom is one sample's convolution geometry for im2col.
+type convGeom struct {
+	c, h, w, oh, ow int
+	k, s, p, d      [2]int
+}
+
+// im2col writes the (c·kh·kw) × (oh·ow) patch matrix of one CHW sample;
+// padding positions hold 0 (real zero, code Z_X).
+func (g convGeom) im2col(cols, x []float64) {
+	hw := g.oh * g.ow
+	row := 0
+	for c := range g.c {
+		for ky := range g.k[0] {
+			for kx := range g.k[1] {
+				dst := cols[row*hw : (row+1)*hw]
+				for oy := range g.oh {
+					iy := oy*g.s[0] - g.p[0] + ky*g.d[0]
+					for ox := range g.ow {
+						ix := ox*g.s[1] - g.p[1] + kx*g.d[1]
+						v := 0.0
+						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+							v = x[(c*g.h+iy)*g.w+ix]
+						}
+						dst[oy*g.ow+ox] = v
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// SetIntegerExactEval turns integer-exact evaluation of quantized layers on
+// (the default) or off (the plain float simulation, as in training). See
+// IntegerParams and package fixedpoint.
+func (n *Net) SetIntegerExactEval(on bool) { n.ie.on = on }
+
+// IntegerExactEval reports whether integer-exact evaluation is on.
+func (n *Net) IntegerExactEval() bool { return n.ie.on }
+
+// IntegerExactStats returns, over every evaluation-graph run so far, the
+// number of output codes quantized layers computed the integer way and how
+// many of them the float simulation (conv + bias in float32, then
+// round(y/S_Y)) would have rounded to a different code.
+func (n *Net) IntegerExactStats() (codes, differing int64) {
+	for _, st := range n.ie.ops {
+		codes += st.codes
+		differing += st.differ
+	}
+	return codes, differing
+}
+
+// LayerCodes returns the integer codes of the input and output of quantized
+// layer name from the last evaluation-graph run (Predict), for all Batch
+// samples in NCHW (or N×features) order: true codes q = round(x/S) + Z.
+// It fails if that run did not compute the layer the integer way, saying
+// why.
+func (n *Net) LayerCodes(name string) (in, out []int32, err error) {
+	st, ok := n.ie.byName[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("nn: no quantized layer %q with integer-exact evaluation", name)
+	}
+	if !st.used {
+		if st.reason == nil {
+			return nil, nil, fmt.Errorf("nn: layer %q: no evaluation has run", name)
+		}
+		return nil, nil, fmt.Errorf("nn: layer %q was not evaluated the integer way: %w", name, st.reason)
+	}
+	return append([]int32(nil), st.inCodes...), append([]int32(nil), st.outCodes...), nil
+}
