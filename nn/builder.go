@@ -73,6 +73,9 @@ type Builder struct {
 	dropouts []*dropoutMask
 	bns      []*bnState
 	ie       *intExact // the Net's integer-exact evaluation state (intexact.go)
+	// err is the first error of a Node call (which cannot return one);
+	// Compile reports it.
+	err error
 }
 
 // Graph is the graph being built.
@@ -89,6 +92,9 @@ func (b *Builder) DType() tensor.Dtype { return b.dt }
 func (b *Builder) Node(p *Param) *G.Node {
 	if n, ok := b.nodes[p]; ok {
 		return n
+	}
+	if p.shared != nil {
+		return b.sharedNode(p)
 	}
 	n := G.NewTensor(b.g, b.dt, p.Value.Dims(), G.WithShape(p.Value.Shape().Clone()...), G.WithName(p.Name), G.WithValue(p.Value))
 	b.nodes[p] = n

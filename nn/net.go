@@ -113,6 +113,9 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
 	b.input, b.inputGrad = x, cfg.inputGrad
 	out, err := n.m.Build(b, x)
+	if b.err != nil {
+		err = b.err // the cause of any later shape error
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 
+	"github.com/qatgo/qatgo/codebook"
 	"gorgonia.org/tensor"
 )
 
@@ -18,6 +19,14 @@ type Param struct {
 	Trainable bool
 	Decay     bool    // weight decay applies (conv/linear weights yes; biases, BN, quantizer params no)
 	LRScale   float32 // learning-rate multiplier, 1 by default
+
+	// Mask, when set, marks the weights kept by pruning (false: held at
+	// zero); see ApplyMask. Deep Compression state, in compression.go.
+	Mask []bool
+	// shared is the codebook whose output replaces Value in the graphs
+	// (weight sharing, see Share); nil for an ordinary parameter.
+	shared      *codebook.Codebook
+	sharedTrain bool // Trainable before Share
 }
 
 // newParam returns a zero float32 parameter.

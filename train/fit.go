@@ -85,6 +85,10 @@ type Config struct {
 	Progress io.Writer
 	// MaxStepsPerEpoch limits an epoch to that many batches (0: all), for smoke runs.
 	MaxStepsPerEpoch int
+	// AfterStep, when set, runs after every optimizer step, e.g. to re-apply
+	// pruning masks (nn.Net.ApplyMasks) so pruned weights stay exactly zero;
+	// an error stops training.
+	AfterStep func() error
 }
 
 // EpochStats are the numbers of one finished epoch.
@@ -191,6 +195,11 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 			lr = cfg.Schedule.LR(cfg.LR, e, float64(s)/float64(steps))
 			if err := cfg.Optimizer.Step(ts, lr); err != nil {
 				return res, err
+			}
+			if cfg.AfterStep != nil {
+				if err := cfg.AfterStep(); err != nil {
+					return res, fmt.Errorf("train: after step %d of epoch %d: %w", s+1, e+1, err)
+				}
 			}
 			lossSum += float64(loss)
 			correct += c
