@@ -7,12 +7,17 @@ import "fmt"
 // This build has no cgo, so onnxruntime cannot be loaded; every entry point
 // returns an error wrapping ErrNoRuntime.
 
-func errNoCgo() error {
-	return fmt.Errorf("%w: this program was built without cgo (CGO_ENABLED=0); rebuild with cgo and a C compiler to run ONNX models", ErrNoRuntime)
+func errNoCgo() error { return errNoCgoLib("") }
+
+func errNoCgoLib(lib string) error {
+	if lib != "" {
+		lib = " to load " + lib
+	}
+	return fmt.Errorf("%w%s: this program was built without cgo (CGO_ENABLED=0); rebuild with cgo and a C compiler to run ONNX models", ErrNoRuntime, lib)
 }
 
 // LoadRuntime needs cgo; see the cgo build.
-func LoadRuntime(libPath string) error { return errNoCgo() }
+func LoadRuntime(libPath string) error { return errNoCgoLib(libPath) }
 
 // RuntimeVersion is "" without cgo.
 func RuntimeVersion() string { return "" }
