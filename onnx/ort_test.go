@@ -3,114 +3,43 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
-
-	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/intruntime"
 )
 
-// The onnxruntime checks need the ONNX Runtime shared library; they skip
-// when it is missing. scripts/setup-onnxruntime.sh installs it.
-const ortSetup = "bash scripts/setup-onnxruntime.sh (from the repository root; or set QATGO_ONNXRUNTIME_LIB=/path/to/libonnxruntime.so)"
-
-var ortInit struct {
-	once sync.Once
-	err  error
-	path string
-}
-
-func ortLibPath() string {
-	if p := os.Getenv("QATGO_ONNXRUNTIME_LIB"); p != "" {
-		return p
-	}
-	m, _ := filepath.Glob("../.cache/onnxruntime/node_modules/onnxruntime-node/bin/napi-v*/linux/x64/libonnxruntime.so*")
-	if len(m) > 0 {
-		return m[0]
-	}
-	return ""
-}
-
-// needORT initializes onnxruntime once, or skips the test.
+// needORT loads onnxruntime, or skips the test when the library is
+// missing (with the command that installs it).
 func needORT(t testing.TB) {
 	t.Helper()
-	p := ortLibPath()
-	if p == "" {
-		t.Skip("onnxruntime library not found; install it with: " + ortSetup)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("onnxruntime library %s: %v; install it with: %s", p, err, ortSetup)
-	}
-	ortInit.once.Do(func() {
-		ortInit.path = p
-		ort.SetSharedLibraryPath(p)
-		ortInit.err = ort.InitializeEnvironment()
-	})
-	if ortInit.err != nil {
-		t.Fatalf("onnxruntime %s: %v", ortInit.path, ortInit.err)
+	if err := LoadRuntime(""); errors.Is(err, ErrNoRuntime) {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
 	}
 }
 
-// ortRun runs n images x through the serialized model and returns the
-// logits and the codes output (the model must have been exported with
-// Codes). optimize selects onnxruntime's full graph optimization (the
-// default of a session) instead of none.
-func ortRun(t testing.TB, model []byte, m *intmodel.Model, x []float32, n int, optimize bool) ([]float32, []int32) {
+// ortRun runs n images x through the serialized model with a one-thread
+// Session and returns the logits and the codes output (the model must have
+// been exported with Codes). optimize selects onnxruntime's full graph
+// optimization (the default of a session) instead of none.
+func ortRun(t testing.TB, model []byte, x []float32, n int, optimize bool) ([]float32, []int32) {
 	t.Helper()
-	opts, err := ort.NewSessionOptions()
+	s, err := NewSession(model, SessionOptions{Optimize: optimize, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(1); err != nil {
-		t.Fatal(err)
+	defer s.Close()
+	if !s.HasCodes() {
+		t.Fatal("model has no codes output")
 	}
-	if err := opts.SetInterOpNumThreads(1); err != nil {
-		t.Fatal(err)
-	}
-	level := ort.GraphOptimizationLevel(ort.GraphOptimizationLevelDisableAll)
-	if optimize {
-		level = ort.GraphOptimizationLevelEnableAll
-	}
-	if err := opts.SetGraphOptimizationLevel(level); err != nil {
-		t.Fatal(err)
-	}
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{InputName}, []string{OutputName, CodesName}, opts)
-	if err != nil {
-		t.Fatalf("onnxruntime session: %v", err)
-	}
-	defer s.Destroy()
-	sh := m.InputShape
-	in, err := ort.NewTensor(ort.NewShape(int64(n), int64(sh.C), int64(sh.H), int64(sh.W)), x)
+	logits, codes, err := s.Run(x, n)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer in.Destroy()
-	outs := []ort.Value{nil, nil}
-	if err := s.Run([]ort.Value{in}, outs); err != nil {
-		t.Fatalf("onnxruntime run: %v", err)
-	}
-	defer outs[0].Destroy()
-	defer outs[1].Destroy()
-	logits := append([]float32(nil), outs[0].(*ort.Tensor[float32]).GetData()...)
-	var codes []int32
-	switch c := outs[1].(type) {
-	case *ort.Tensor[uint8]:
-		for _, v := range c.GetData() {
-			codes = append(codes, int32(v))
-		}
-	case *ort.Tensor[int8]:
-		for _, v := range c.GetData() {
-			codes = append(codes, int32(v))
-		}
-	default:
-		t.Fatalf("codes output of type %T", outs[1])
 	}
 	return logits, codes
 }
@@ -170,12 +99,8 @@ func runtimeRun(t testing.TB, m *intmodel.Model, x []float32, n int) ([]float32,
 	return logits, codes
 }
 
-// A hand-worked Linear 2→2 whose second output shows gemmlowp's double
-// rounding: acc = 1, M = 0.25 = 2^30·2^(−1−31): SaturatingRoundingDoublingHighMul
-// rounds 1·0.5 up to 1, RoundingDivideByPOT rounds 1/2 up to 1 again, so
-// q_Y = 1 + Z_Y = 2, where a single rounding of 0.25 gives 0 (code 1).
-func TestONNXRuntimeHandWorked(t *testing.T) {
-	needORT(t)
+// handWorkedModel is TestONNXRuntimeHandWorked's Linear 2→2.
+func handWorkedModel() *intmodel.Model {
 	in := intmodel.ActQuant{Scale: 0.25, ZeroPoint: 2, Bits: 8}
 	out := intmodel.ActQuant{Scale: 0.5, ZeroPoint: 1, Bits: 8}
 	fc := &intmodel.Linear{Name: "fc", InFeatures: 2, OutFeatures: 2, Quantized: intmodel.Quantized{
@@ -183,10 +108,19 @@ func TestONNXRuntimeHandWorked(t *testing.T) {
 		InAct: in, OutAct: out, Bias: []int32{10, -7},
 	}}
 	if err := fc.SetRequant(2); err != nil {
-		t.Fatal(err)
+		panic(err) // constants above are valid
 	}
 	fc.SetClamp(false)
-	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 2, H: 1, W: 1}, Output: out, Layers: []intmodel.Layer{fc}}
+	return &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 2, H: 1, W: 1}, Output: out, Layers: []intmodel.Layer{fc}}
+}
+
+// A hand-worked Linear 2→2 whose second output shows gemmlowp's double
+// rounding: acc = 1, M = 0.25 = 2^30·2^(−1−31): SaturatingRoundingDoublingHighMul
+// rounds 1·0.5 up to 1, RoundingDivideByPOT rounds 1/2 up to 1 again, so
+// q_Y = 1 + Z_Y = 2, where a single rounding of 0.25 gives 0 (code 1).
+func TestONNXRuntimeHandWorked(t *testing.T) {
+	needORT(t)
+	m := handWorkedModel()
 	// x = (1.0, 0.3) → q_X = (2+4, 2+round(1.2)) = (6, 3).
 	// acc = (3·4 − 2·1 + 10, 1·4 + 4·1 − 7) = (20, 1).
 	// M = 0.5·0.25/0.5 = 0.25: 20 → 5, 1 → 1 (double rounding); + Z_Y = 1.
@@ -205,7 +139,7 @@ func TestONNXRuntimeHandWorked(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, opt := range []bool{false, true} {
-			logits, codes := ortRun(t, b, m, x, 1, opt)
+			logits, codes := ortRun(t, b, x, 1, opt)
 			if fmt.Sprint(codes) != fmt.Sprint(test.wantCodes) || fmt.Sprint(logits) != fmt.Sprint(test.wantLogits) {
 				t.Errorf("%v (optimize %v): codes %v logits %v, want %v %v", test.format, opt, codes, logits, test.wantCodes, test.wantLogits)
 			}
@@ -215,7 +149,7 @@ func TestONNXRuntimeHandWorked(t *testing.T) {
 
 func TestONNXRuntimeTinyModel(t *testing.T) {
 	needORT(t)
-	t.Logf("onnxruntime %s from %s", ort.GetVersion(), ortInit.path)
+	t.Logf("onnxruntime %s", RuntimeVersion())
 	m := tinyModel()
 	b, err := Exporter{Codes: true}.Marshal(m)
 	if err != nil {
@@ -225,7 +159,7 @@ func TestONNXRuntimeTinyModel(t *testing.T) {
 	const n = 200
 	x := randomInputs(r, m, n)
 	for _, opt := range []bool{false, true} {
-		logits, codes := ortRun(t, b, m, x, n, opt)
+		logits, codes := ortRun(t, b, x, n, opt)
 		mis, maxd, total, lmis, _ := compare(m, x, n, logits, codes)
 		if mis != 0 || lmis != 0 {
 			t.Errorf("optimize %v: %d of %d codes differ (max |diff| %d), %d logits differ", opt, mis, total, maxd, lmis)
@@ -267,7 +201,7 @@ func TestONNXRuntimeRandomModels(t *testing.T) {
 					if err != nil {
 						t.Fatalf("model %d: %v", i, err)
 					}
-					logits, codes := ortRun(t, b, m, x, nImages, i%2 == 0)
+					logits, codes := ortRun(t, b, x, nImages, i%2 == 0)
 					mis, maxd, total, lmis, interior := compare(m, x, nImages, logits, codes)
 					if f == Integer {
 						rl, rc := runtimeRun(t, m, x, nImages)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"time"
 
@@ -12,11 +13,13 @@ import (
 	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/intruntime"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/onnx"
 )
 
 // intEvalFlags are eval's flags for an exported integer model.
 type intEvalFlags struct {
 	model, compareRun, data, dataDir string
+	onnxFile, onnxLib                string
 	testLimit, batch, workers        int
 	floatSim                         bool
 }
@@ -29,6 +32,8 @@ func (f *intEvalFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.testLimit, "test-limit", 0, "with --model: use only the first N test images (0: the run's setting, else all)")
 	fs.IntVar(&f.batch, "batch", 256, "with --model: integer runtime batch size")
 	fs.IntVar(&f.workers, "workers", 0, "with --model: integer runtime worker goroutines (0: GOMAXPROCS)")
+	fs.StringVar(&f.onnxFile, "onnx", "", "with --model: also run this ONNX export of the model (qatgo export --onnx) in onnxruntime and count differing predictions and logits")
+	fs.StringVar(&f.onnxLib, "onnx-lib", "", "with --onnx: onnxruntime shared library (default: $"+onnx.EnvRuntimeLib+", else the one `"+onnx.RuntimeSetup+"` installs)")
 	fs.BoolVar(&f.floatSim, "float-sim", false, "with --compare-run: also count disagreements of the plain float simulation (integer-exact evaluation off)")
 }
 
@@ -50,6 +55,15 @@ type intEvalSummary struct {
 	CodesFloatWrong  int64    `json:"codes_float_sim_would_differ,omitempty"`
 	FloatSimDisagree *int     `json:"disagreements_float_sim,omitempty"`
 	FloatSimAcc      *float64 `json:"float_sim_accuracy,omitempty"`
+	// With --onnx: onnxruntime on the ONNX export against the integer
+	// runtime. Codes are compared when the export has the codes output.
+	ONNX                string   `json:"onnx,omitempty"`
+	ONNXRuntime         string   `json:"onnxruntime_version,omitempty"`
+	ONNXDisagreements   *int     `json:"onnx_disagreements,omitempty"`
+	ONNXLogitsDiffering *int     `json:"onnx_logits_differing,omitempty"`
+	ONNXCodesDiffering  *int     `json:"onnx_codes_differing,omitempty"`
+	ONNXAcc             *float64 `json:"onnx_accuracy,omitempty"`
+	ONNXImagesPerSec    float64  `json:"onnx_images_per_sec,omitempty"`
 }
 
 func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stderr io.Writer) error {
@@ -103,6 +117,7 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 	}
 	N := testSet.Len()
 	intLogits := make([]float32, N*k)
+	var intCodes []int32 // the last layer's codes, for --onnx
 	t0 := time.Now()
 	for s := 0; s < N; s += f.batch {
 		if err := ctx.Err(); err != nil {
@@ -111,6 +126,13 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 		n := min(f.batch, N-s)
 		if err := run.Run(testSet.X[s*per:(s+n)*per], n, intLogits[s*k:(s+n)*k]); err != nil {
 			return err
+		}
+		if f.onnxFile != "" {
+			c, err := run.LayerCodes(run.NumLayers()-1, nil)
+			if err != nil {
+				return err
+			}
+			intCodes = append(intCodes, c...)
 		}
 	}
 	sec := time.Since(t0).Seconds()
@@ -148,9 +170,85 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 			fmt.Fprintf(stdout, "plain float simulation: test accuracy %.2f%%; %d of %d predictions differ from the integer runtime\n", 100*facc, fd, N)
 		}
 	}
+	if f.onnxFile != "" {
+		if err := evalONNX(ctx, f, testSet, intLogits, intCodes, &sum, stdout); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		return printJSON(stdout, sum)
 	}
+	return nil
+}
+
+// evalONNX runs the test set through the ONNX export in onnxruntime and
+// records how its predictions, logits and (if exported) codes differ from
+// the integer runtime's.
+func evalONNX(ctx context.Context, f intEvalFlags, testSet *datasets.Dataset, intLogits []float32, intCodes []int32, sum *intEvalSummary, stdout io.Writer) error {
+	b, err := os.ReadFile(f.onnxFile)
+	if err != nil {
+		return fmt.Errorf("--onnx: %w", err)
+	}
+	if err := onnx.LoadRuntime(f.onnxLib); err != nil {
+		return fmt.Errorf("--onnx: %w", err)
+	}
+	// onnxruntime's default (full) graph optimization: the configuration a
+	// deployment would use.
+	s, err := onnx.NewSession(b, onnx.SessionOptions{Optimize: true, Threads: max(f.workers, 0)})
+	if err != nil {
+		return fmt.Errorf("--onnx %s: %w", f.onnxFile, err)
+	}
+	defer s.Close()
+	N, per, k := testSet.Len(), testSet.SampleSize(), len(intLogits)/testSet.Len()
+	if s.InputSize() != per {
+		return fmt.Errorf("--onnx %s takes %d values per image; %s has %d", f.onnxFile, s.InputSize(), f.model, per)
+	}
+	logits := make([]float32, 0, N*k)
+	var codes []int32
+	t0 := time.Now()
+	for i := 0; i < N; i += f.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(f.batch, N-i)
+		l, c, err := s.Run(testSet.X[i*per:(i+n)*per], n)
+		if err != nil {
+			return fmt.Errorf("--onnx %s: %w", f.onnxFile, err)
+		}
+		if len(l) != n*k {
+			return fmt.Errorf("--onnx %s gives %d logits per image; %s gives %d", f.onnxFile, len(l)/n, f.model, k)
+		}
+		logits = append(logits, l...)
+		codes = append(codes, c...)
+	}
+	sec := time.Since(t0).Seconds()
+	pred := predictions(logits, k)
+	d, acc := disagreements(pred, predictions(intLogits, k)), accuracy(pred, testSet.Labels)
+	ld := 0
+	for i := range logits {
+		if logits[i] != intLogits[i] {
+			ld++
+		}
+	}
+	sum.ONNX, sum.ONNXRuntime = f.onnxFile, onnx.RuntimeVersion()
+	sum.ONNXDisagreements, sum.ONNXLogitsDiffering, sum.ONNXAcc = &d, &ld, &acc
+	sum.ONNXImagesPerSec = float64(N) / sec
+	codesNote := "codes not exported"
+	if s.HasCodes() {
+		if len(codes) != len(intCodes) {
+			return fmt.Errorf("--onnx %s gives %d codes; %s gives %d", f.onnxFile, len(codes), f.model, len(intCodes))
+		}
+		cd := 0
+		for i := range codes {
+			if codes[i] != intCodes[i] {
+				cd++
+			}
+		}
+		sum.ONNXCodesDiffering = &cd
+		codesNote = fmt.Sprintf("%d of %d codes", cd, len(codes))
+	}
+	fmt.Fprintf(stdout, "onnxruntime %s on %s: test accuracy %.2f%%; %d of %d predictions differ from the integer runtime (%d of %d logits, %s), %.0f images/s\n",
+		sum.ONNXRuntime, f.onnxFile, 100*acc, d, N, ld, len(logits), codesNote, sum.ONNXImagesPerSec)
 	return nil
 }
 

@@ -1,0 +1,86 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// EnvRuntimeLib names the environment variable that gives the path of the
+// ONNX Runtime shared library (libonnxruntime.so) when LoadRuntime is not
+// given one.
+const EnvRuntimeLib = "QATGO_ONNXRUNTIME_LIB"
+
+// RuntimeSetup is the command that installs the ONNX Runtime library where
+// LoadRuntime finds it by default.
+const RuntimeSetup = "bash scripts/setup-onnxruntime.sh"
+
+// defaultLibGlob is where scripts/setup-onnxruntime.sh puts the library,
+// relative to the repository root.
+const defaultLibGlob = ".cache/onnxruntime/node_modules/onnxruntime-node/bin/napi-v*/linux/x64/libonnxruntime.so*"
+
+var (
+	// ErrNoRuntime is wrapped by errors saying that onnxruntime cannot be
+	// used: the shared library is missing, or the program was built
+	// without cgo.
+	ErrNoRuntime = errors.New("onnx: onnxruntime unavailable")
+	// ErrRuntime is wrapped by errors that onnxruntime reported while
+	// loading the library, creating a session or running it.
+	ErrRuntime = errors.New("onnx: onnxruntime")
+)
+
+// SessionOptions configures NewSession.
+type SessionOptions struct {
+	// Optimize turns on onnxruntime's full graph optimization (a
+	// session's default). Off, the graph runs as written, which is what
+	// the bit-exactness checks want to see first; both give the same
+	// codes for the Integer format.
+	Optimize bool
+	// Threads is onnxruntime's intra-op thread count; 0 lets onnxruntime
+	// choose (one per core).
+	Threads int
+}
+
+// LibraryPath resolves the ONNX Runtime shared library: path if it is not
+// empty, else $QATGO_ONNXRUNTIME_LIB, else the first match of
+// scripts/setup-onnxruntime.sh's install location under the working
+// directory or one of its parents (so that it is found from the
+// repository root and from a package directory alike). The file must
+// exist; otherwise the error wraps ErrNoRuntime and names the setup
+// command.
+func LibraryPath(path string) (string, error) {
+	from := "the argument"
+	if path == "" {
+		path, from = os.Getenv(EnvRuntimeLib), "$"+EnvRuntimeLib
+	}
+	if path == "" {
+		path = findDefaultLib()
+		if path == "" {
+			return "", fmt.Errorf("%w: library not found in %s or under .cache/onnxruntime of the working directory or its parents; install it with `%s` from the repository root, or set %s=/path/to/libonnxruntime.so",
+				ErrNoRuntime, EnvRuntimeLib, RuntimeSetup, EnvRuntimeLib)
+		}
+		return path, nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%w: library %s (from %s): %v; install it with `%s`", ErrNoRuntime, path, from, err, RuntimeSetup)
+	}
+	return path, nil
+}
+
+func findDefaultLib() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if m, _ := filepath.Glob(filepath.Join(dir, defaultLibGlob)); len(m) > 0 {
+			return m[0]
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
