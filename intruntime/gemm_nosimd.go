@@ -6,6 +6,10 @@ package intruntime
 // build; build with GOEXPERIMENT=simd on amd64 for it).
 const simdKernel = false
 
+// vnniKernel reports whether gemm uses the AVX-512 VNNI kernels (never in
+// this build).
+const vnniKernel = false
+
 // gemm computes C = A·B on the packed operands (see gemm.go).
 func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	gemmPortable(c, ldc, a, b, ngroups)

@@ -13,6 +13,8 @@ func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	switch {
 	case !simdKernel:
 		gemmPortable(c, ldc, a, b, ngroups)
+	case a.w5 != nil:
+		gemmVNNI(c, ldc, a, b, ngroups)
 	case a.lo == nil:
 		gemmSIMD(c, ldc, a.w, a.mpad, a.k4, b, ngroups)
 	default:
