@@ -3,14 +3,20 @@
 // fixed-point requantization. Floats appear only at the two boundaries:
 // quantizing the float32 input (QuantizeInput) and dequantizing the logits.
 //
-// Convolutions are lowered to an integer GEMM (im2col straight into the
-// GEMM's packed layout). The GEMM has a portable Go kernel and, when built
-// with GOEXPERIMENT=simd on amd64 and run on a CPU with AVX-512, a
-// simd/archsimd kernel (VPMADDUBSW + VPMADDWD); both give bit-identical
-// results. VPMADDUBSW saturates its int16 pair sums, so the fast kernel is
-// used only on layers whose weights are proven safe against the largest
-// input code; other layers split each weight w into ⌊w/2⌋ and w−⌊w/2⌋,
-// which are always safe, and run two products (see gemm.go).
+// Convolutions are lowered to an integer GEMM, a few images at a time so
+// that the packed operand and the accumulators stay in cache (conv.go);
+// the input patches are packed straight into the GEMM's layout, by one
+// byte permutation per 64-byte block where the geometry allows. A 2×2 max
+// pool after a convolution is taken on its int32 accumulators before the
+// (monotone) requantization. The GEMM has a portable Go kernel and, when
+// built with GOEXPERIMENT=simd on amd64 and run on a CPU with AVX-512,
+// faster kernels with bit-identical results: with AVX512-VNNI, Go assembly
+// around VPDPBUSD (exact for any int8 weights; archsimd has no VPDPBUSD);
+// otherwise simd/archsimd (VPMADDUBSW + VPMADDWD). VPMADDUBSW saturates
+// its int16 pair sums, so that kernel is used only on layers whose weights
+// are proven safe against the largest input code; other layers split each
+// weight w into ⌊w/2⌋ and w−⌊w/2⌋, which are always safe, and run two
+// products (see gemm.go).
 //
 // A Runner preallocates every buffer for a batch size and then runs batches
 // without allocating; it can split a batch across worker goroutines.

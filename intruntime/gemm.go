@@ -7,7 +7,11 @@ package intruntime
 //
 //   - A, packed once at load: one int32 per (row m, k-quad q) holding the
 //     four weights A[m][4q..4q+3] as little-endian bytes, at a[m·K4+q];
-//     M is padded with zero rows to a multiple of mr = 4.
+//     M is padded with zero rows to a multiple of mr = 10 (a multiple
+//     of both the archsimd kernels' 2-row and the VNNI kernels' 5-row
+//     panels; LeNet's 20, 50, 500 and 10 rows need no padding). For the
+//     VNNI kernels the same quads are also stored panel by panel:
+//     w5[(p·K4 + q)·5 + r] is row 5p+r's quad q.
 //   - B, packed by im2col: columns in groups of 16; group g is K4 blocks of
 //     64 bytes, block q holding for each of the 16 columns (lanes) the four
 //     codes B[4q..4q+3][n]: byte ((g·K4+q)·16 + lane)·4 + j. The number of
@@ -24,7 +28,7 @@ package intruntime
 // (safeForPairs). Otherwise the weights are split, w = ⌊w/2⌋ + (w − ⌊w/2⌋),
 // both halves in [−64, 64], and 255·128 = 32640 ≤ 32767 holds always.
 const (
-	mr        = 4  // rows of C per micro-kernel
+	mr        = 10 // rows of C per micro-kernel (padding of M)
 	nr        = 2  // 16-column groups per micro-kernel
 	laneCols  = 16 // columns per group
 	blockSize = 64 // bytes per (group, k-quad) block
@@ -36,12 +40,20 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 type packedWeights struct {
 	m, k, mpad, k4 int
 	w              []int32 // whole weights
+	w5             []int32 // w in 5-row panels, for the VNNI kernels only
 	lo, hi         []int32 // split halves, nil when w is safe
 }
 
 // packWeights packs the m×k row-major weights w. umax is the largest input
 // code the layer can see; it decides whether the split is needed.
 func packWeights(w []int8, m, k int, umax int) *packedWeights {
+	return packWeightsFor(w, m, k, umax, vnniKernel)
+}
+
+// packWeightsFor is packWeights for the VNNI kernels (vnni) or the others;
+// gemm picks the kernel from what is packed, so that the tests can run
+// the archsimd kernels on a VNNI machine too.
+func packWeightsFor(w []int8, m, k int, umax int, vnni bool) *packedWeights {
 	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4)}
 	get := func(r, c int) int8 {
 		if r < m && c < k {
@@ -62,6 +74,16 @@ func packWeights(w []int8, m, k int, umax int) *packedWeights {
 		for q := range p.k4 {
 			p.w[r*p.k4+q] = quad(id, r, q)
 		}
+	}
+	if vnni {
+		// VPDPBUSD does not saturate: no split needed.
+		p.w5 = make([]int32, len(p.w))
+		for r := range p.mpad {
+			for q := range p.k4 {
+				p.w5[(r/5*p.k4+q)*5+r%5] = p.w[r*p.k4+q]
+			}
+		}
+		return p
 	}
 	if !safeForPairs(w, m, k, umax) {
 		lo := func(x int8) int8 { return x >> 1 }

@@ -8,11 +8,16 @@ import "simd/archsimd"
 // it, and the CPU must have AVX-512 (BW) for the 512-bit integer ops.
 var simdKernel = archsimd.X86.AVX512()
 
+// vbmi reports whether packDirect can use VPERMI2B (AVX512-VBMI).
+var vbmi = simdKernel && archsimd.X86.AVX512VBMI()
+
 // gemm computes C = A·B on the packed operands (see gemm.go).
 func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	switch {
 	case !simdKernel:
 		gemmPortable(c, ldc, a, b, ngroups)
+	case a.w5 != nil:
+		gemmVNNI(c, ldc, a, b, ngroups)
 	case a.lo == nil:
 		gemmSIMD(c, ldc, a.w, a.mpad, a.k4, b, ngroups)
 	default:
@@ -164,4 +169,61 @@ func maxPairs(dst, src []uint8) {
 		}
 	}
 	maxPairsScalar(dst[n:], src[2*n:])
+}
+
+// packDirect builds each B block of images [b0, b0+nb) as one VPERMI2B of
+// two 64-byte loads, as planned by directPlan (see conv.go).
+func packDirect(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
+	if !vbmi {
+		packDirectScalar(dst, src, plan, k4, G, hw, n, b0, nb)
+		return
+	}
+	for bi := range nb {
+		b := b0 + bi
+		d := dst[bi*G*k4*blockSize:]
+		for i := range plan[:G*k4] {
+			e := &plan[i]
+			x0 := archsimd.LoadUint8x64Slice(src[(int(e.c[0])*n+b)*hw+int(e.off[0]):])
+			x1 := archsimd.LoadUint8x64Slice(src[(int(e.c[1])*n+b)*hw+int(e.off[1]):])
+			idx := archsimd.LoadUint8x64Slice(e.idx[:])
+			x0.ConcatPermute(x1, idx).StoreSlice(d[i*blockSize:])
+		}
+	}
+}
+
+// maxRowPairs32 writes dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x])
+// 16 or 8 lanes at a time (VPMAXSD).
+func maxRowPairs32(dst, src []int32, w int) {
+	if !simdKernel {
+		maxRowPairs32Scalar(dst, src, w)
+		return
+	}
+	for r := range len(dst) / w {
+		a, b, o := src[2*r*w:][:w], src[(2*r+1)*w:][:w], dst[r*w:][:w]
+		x := 0
+		for ; x+16 <= w; x += 16 {
+			archsimd.LoadInt32x16Slice(a[x:]).Max(archsimd.LoadInt32x16Slice(b[x:])).StoreSlice(o[x:])
+		}
+		for ; x+8 <= w; x += 8 {
+			archsimd.LoadInt32x8Slice(a[x:]).Max(archsimd.LoadInt32x8Slice(b[x:])).StoreSlice(o[x:])
+		}
+		for ; x < w; x++ {
+			o[x] = max(a[x], b[x])
+		}
+	}
+}
+
+// maxPairs32 writes dst[i] = max(src[2i], src[2i+1]) 8 at a time: each
+// pair is one int64 lane, its halves sign-extended by arithmetic shifts,
+// maximized (VPMAXSQ) and narrowed back (VPMOVQD).
+func maxPairs32(dst, src []int32) {
+	n := len(dst) &^ 7
+	if !simdKernel {
+		n = 0
+	}
+	for i := 0; i < n; i += 8 {
+		v := archsimd.LoadInt32x16Slice(src[2*i:]).AsInt64x8()
+		v.ShiftAllLeft(32).ShiftAllRight(32).Max(v.ShiftAllRight(32)).TruncateToInt32().StoreSlice(dst[i:])
+	}
+	maxPairs32Scalar(dst[n:], src[2*n:])
 }

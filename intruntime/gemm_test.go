@@ -47,7 +47,9 @@ func TestGEMM(t *testing.T) {
 		{13, 250, 31, -128, 127, 127, false}, // 7-bit codes: 127·256 = 32512 → safe
 		{50, 500, 64, -8, 7, 255, false},     // 4-bit weights
 		{10, 800, 33, -128, 127, 255, true},
-		{5, 6, 3, -128, -128, 255, true}, // all −128: worst case for the split
+		{11, 9, 16*4*3 + 16*3 + 5, -128, 127, 255, true}, // VNNI: 3 four-group tiles + 4 single groups, 3 panels
+		{50, 500, 64 * 8, -128, 127, 255, true},          // conv2-shaped
+		{5, 6, 3, -128, -128, 255, true},                 // all −128: worst case for the split
 	} {
 		w := make([]int8, test.m*test.k)
 		for i := range w {
@@ -60,21 +62,25 @@ func TestGEMM(t *testing.T) {
 				x[i] = uint8(test.umax) // extremes often
 			}
 		}
-		a := packWeights(w, test.m, test.k, test.umax)
-		if (a.lo != nil) != test.wantSplit {
-			t.Errorf("%dx%dx%d: split = %v, want %v", test.m, test.k, test.n, a.lo != nil, test.wantSplit)
-		}
 		b := packB(x, test.k, test.n)
 		ng := groupsFor(test.n)
 		ldc := ng * laneCols
 		want := naiveGEMM(w, x, test.m, test.k, test.n)
-		for name, f := range map[string]func([]int32, int, *packedWeights, []byte, int){"gemm": gemm, "portable": gemmPortable} {
-			c := make([]int32, a.mpad*ldc)
-			f(c, ldc, a, b, ng)
-			for i := range test.m {
-				for j := range test.n {
-					if c[i*ldc+j] != want[i*test.n+j] {
-						t.Fatalf("%s %dx%dx%d (simd=%v): C[%d][%d] = %d, want %d", name, test.m, test.k, test.n, simdKernel, i, j, c[i*ldc+j], want[i*test.n+j])
+		// The archsimd kernels (split or not) always; the VNNI kernels
+		// where the CPU has them.
+		for _, vnni := range []bool{false, vnniKernel} {
+			a := packWeightsFor(w, test.m, test.k, test.umax, vnni)
+			if (a.lo != nil) != (test.wantSplit && !vnni) {
+				t.Errorf("%dx%dx%d vnni=%v: split = %v, want %v", test.m, test.k, test.n, vnni, a.lo != nil, test.wantSplit)
+			}
+			for name, f := range map[string]func([]int32, int, *packedWeights, []byte, int){"gemm": gemm, "portable": gemmPortable} {
+				c := make([]int32, a.mpad*ldc)
+				f(c, ldc, a, b, ng)
+				for i := range test.m {
+					for j := range test.n {
+						if c[i*ldc+j] != want[i*test.n+j] {
+							t.Fatalf("%s %dx%dx%d (simd=%v vnni=%v): C[%d][%d] = %d, want %d", name, test.m, test.k, test.n, simdKernel, vnni, i, j, c[i*ldc+j], want[i*test.n+j])
+						}
 					}
 				}
 			}

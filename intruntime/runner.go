@@ -43,6 +43,10 @@ type step struct {
 	zx                     uint8 // input zero point in storage code (conv padding)
 	kh, kw, sh, sw, ph, pw int
 	conv                   bool
+	direct                 []packEntry // direct packing plan (conv.go), nil: im2col
+	// fusePool: the next step is a 2×2 max pool computed by this conv on
+	// its accumulators (conv.go); skip: this pool was fused into the conv.
+	fusePool, skip bool
 	// Pools.
 	pool intmodel.Pool2d
 }
@@ -56,9 +60,13 @@ type engine struct {
 	cols    []uint8   // four im2col rows
 	zeros   []uint8   // a zero row for packRows
 	pooltmp []uint8   // horizontal maxima of a 2×2 max pool
+	pool32  []int32   // pooled accumulators of a fused conv + max pool
 	pack    []byte
 	acc     []int32
 	n       int // images of the last run
+	// stale[i]: step i's output buffer was not written by the last run
+	// (a conv whose pool was fused); LayerCodes recomputes it.
+	stale []bool
 }
 
 // Runner runs an intmodel.Model on batches of float32 images with integer
@@ -224,6 +232,10 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 		a := e.input
 		if i >= 0 {
 			a = e.steps[i].out
+			if e.stale[i] { // the conv's own output, unpooled
+				e.conv(e.bufs[i+1], e.bufs[i], &e.steps[i], n, false)
+				e.stale[i] = false
+			}
 		}
 		e.codes(dst[o:o+n*size], e.bufs[i+1], a, n)
 		o += n * size
@@ -233,9 +245,9 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 
 func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, error) {
 	e := &engine{cap: cap, input: newAct(m.Input, m.InputShape)}
-	e.bufs = append(e.bufs, make([]uint8, cap*m.InputShape.Size()))
+	e.bufs = append(e.bufs, makeBuf(cap*m.InputShape.Size()))
 	cur := e.input
-	var packMax, accMax, colsMax, nMax, poolMax int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max int
 	for i, l := range m.Layers {
 		s := step{layer: l, in: cur}
 		fail := func(err error) error {
@@ -248,8 +260,6 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			q, mOut, k = &l.Quantized, l.OutChannels, l.K()
 			s.conv = true
 			s.kh, s.kw, s.sh, s.sw, s.ph, s.pw = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
-			n = cap * shapes[i].H * shapes[i].W
-			colsMax = max(colsMax, 4*n)
 		case *intmodel.Linear:
 			q, mOut, k, n = &l.Quantized, l.OutFeatures, l.InFeatures, cap
 		case *intmodel.MaxPool2d:
@@ -272,16 +282,29 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			s.m0, s.shift = q.M0, q.Shift
 			s.zy, s.lo, s.hi = q.OutAct.ZeroPoint+s.out.off, q.QMin+s.out.off, q.QMax+s.out.off
 			s.zx = uint8(q.InAct.ZeroPoint + cur.off)
+			if s.conv {
+				// Chunks of images (conv.go).
+				n = convChunk(&s, cap) * shapes[i].H * shapes[i].W
+				colsMax = max(colsMax, 4*n)
+				pool32Max = max(pool32Max, n)
+				s.direct = directPlan(&s)
+			}
 			packMax = max(packMax, packedCols(n, s.w.k4))
 			nMax = max(nMax, n)
 			accMax = max(accMax, s.w.mpad*groupsFor(n)*laneCols)
 		} else {
 			s.out = act{q: cur.q, off: cur.off, shape: shapes[i]}
 		}
+		if p, ok := l.(*intmodel.MaxPool2d); ok && i > 0 && e.steps[i-1].conv && fusable(&e.steps[i-1], p.Pool2d) {
+			e.steps[i-1].fusePool = true
+			s.skip = true
+		}
 		e.steps = append(e.steps, s)
-		e.bufs = append(e.bufs, make([]uint8, cap*shapes[i].Size()))
+		e.bufs = append(e.bufs, makeBuf(cap*shapes[i].Size()))
 		cur = s.out
 	}
+	e.stale = make([]bool, len(e.steps))
+	e.pool32 = make([]int32, pool32Max)
 	e.cols = make([]uint8, colsMax)
 	e.zeros = make([]uint8, nMax)
 	e.pooltmp = make([]uint8, poolMax)
@@ -313,18 +336,21 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 		src, dst := e.bufs[i], e.bufs[i+1]
 		switch s.layer.Kind() {
 		case intmodel.KindConv2d:
-			N := n * s.out.shape.H * s.out.shape.W
-			e.packConv(src, s, n)
-			ng := groupsFor(N)
-			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
-			requantize(dst, e.acc, ng*laneCols, s, N)
+			if s.fusePool {
+				e.conv(e.bufs[i+2], src, s, n, true)
+			} else {
+				e.conv(dst, src, s, n, false)
+			}
+			e.stale[i] = s.fusePool
 		case intmodel.KindLinear:
 			packRows(e.pack, src, s.w.k, n, s.w.k4, e.zeros)
 			ng := groupsFor(n)
 			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
 			requantize(dst, e.acc, ng*laneCols, s, n)
 		case intmodel.KindMaxPool2d:
-			pool(dst, src, e.pooltmp, s, n, false)
+			if !s.skip {
+				pool(dst, src, e.pooltmp, s, n, false)
+			}
 		case intmodel.KindAvgPool2d:
 			pool(dst, src, e.pooltmp, s, n, true)
 		case intmodel.KindFlatten:
@@ -359,27 +385,27 @@ func (e *engine) codes(dst []int32, buf []uint8, a act, n int) {
 	}
 }
 
-// im2colRow writes row k = (c, ky, kx) of the conv input patches of n
-// images (src is CNHW): one byte per column (b, oy, ox), padding positions
-// holding the input zero point (real 0).
-func im2colRow(out []uint8, src []uint8, s *step, n, k int) {
+// im2colRow writes row k = (c, ky, kx) of the conv input patches of
+// images [b0, b0+nb) of n (src is CNHW): one byte per column (b, oy, ox),
+// padding positions holding the input zero point (real 0).
+func im2colRow(out []uint8, src []uint8, s *step, n, b0, nb, k int) {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
 	kx := k % s.kw
 	ky := k / s.kw % s.kh
 	c := k / (s.kw * s.kh)
 	if s.sw == 1 && s.sh == 1 && s.pw == 0 && s.ph == 0 {
-		im2colRowValid(out, src[c*n*H*W:(c+1)*n*H*W], n, H, W, oh, ow, ky, kx)
+		im2colRowValid(out, src[(c*n+b0)*H*W:(c*n+b0+nb)*H*W], nb, H, W, oh, ow, ky, kx)
 		return
 	}
 	// Output columns whose input column is inside the image.
 	xa := max(0, ceilDiv(s.pw-kx, s.sw))
 	xb := min(ow, ceilDiv(W+s.pw-kx, s.sw))
 	xb = max(xa, xb)
-	for b := range n {
-		plane := src[(c*n+b)*H*W : (c*n+b+1)*H*W]
+	for bi := range nb {
+		plane := src[(c*n+b0+bi)*H*W : (c*n+b0+bi+1)*H*W]
 		for y := range oh {
-			seg := out[(b*oh+y)*ow : (b*oh+y+1)*ow]
+			seg := out[(bi*oh+y)*ow : (bi*oh+y+1)*ow]
 			iy := y*s.sh - s.ph + ky
 			if iy < 0 || iy >= H {
 				fill(seg, s.zx)
@@ -399,16 +425,17 @@ func im2colRow(out []uint8, src []uint8, s *step, n, k int) {
 	}
 }
 
-// packConv runs im2col and packs its output into the B layout four rows
-// at a time, so that the rows stay in cache between the two passes.
-func (e *engine) packConv(src []uint8, s *step, n int) {
-	N := n * s.out.shape.H * s.out.shape.W
+// packConv runs im2col on images [b0, b0+nb) of n and packs its output
+// into the B layout four rows at a time, so that the rows stay in cache
+// between the two passes.
+func (e *engine) packConv(src []uint8, s *step, n, b0, nb int) {
+	N := nb * s.out.shape.H * s.out.shape.W
 	for q := range s.w.k4 {
 		var rows [4][]uint8
 		for j := range 4 {
 			if k := 4*q + j; k < s.w.k {
 				rows[j] = e.cols[j*N : (j+1)*N]
-				im2colRow(rows[j], src, s, n, k)
+				im2colRow(rows[j], src, s, n, b0, nb, k)
 			} else {
 				rows[j] = e.zeros[:N]
 			}
@@ -655,3 +682,7 @@ func maxPairsScalar(dst, src []uint8) {
 		dst[i] = max(src[2*i], src[2*i+1])
 	}
 }
+
+// makeBuf allocates an activation buffer of size bytes with slack spare
+// capacity (direct packing's loads may run past the end).
+func makeBuf(size int) []uint8 { return make([]uint8, size, size+slack) }

@@ -1,0 +1,240 @@
+package intruntime
+
+import (
+	"math"
+	"slices"
+
+	"github.com/qatgo/qatgo/intmodel"
+)
+
+// Convolutions run in chunks of a few images, so that the packed B operand
+// and the int32 accumulators of a chunk stay in the L2 cache between the
+// packing, the GEMM and the requantization (whole-batch buffers were
+// megabytes: conv1's accumulators alone 12 MB at batch 256).
+//
+// Packing: when every 64-byte B block (16 output columns × one k-quad) of
+// an image takes its bytes from at most two 64-byte windows of the input
+// (one channel plane within 128 bytes, or two planes within 64 bytes
+// each), the block is one byte permutation of two loads (VPERMI2B),
+// planned once per layer: directPlan. Otherwise im2col rows are built and
+// interleaved (packConv).
+//
+// A 2×2 stride-2 max pool that follows a convolution is fused into its
+// requantization: the pool takes the maximum of the int32 accumulators,
+// then only the maxima are requantized. This is exact because the
+// requantization y(a) = clamp(RDBP(SRDHM(sat(a + bias), M0), e) + Z, lo, hi)
+// is non-decreasing in a for M0 ≥ 0 (every step is: saturation, the
+// product with M0 ≥ 0, SRDHM's round-to-nearest division, RoundingDivideByPOT,
+// the addition and the clamp), so y(max a) = max y(a).
+
+// chunkBytes is the budget of one conv chunk's packed B plus accumulators.
+const chunkBytes = 192 << 10
+
+// slack is the extra capacity of every activation buffer: direct packing
+// loads 64-byte windows that may run past the last plane's end.
+const slack = 128
+
+// packEntry plans one B block of one image: bytes from two 64-byte
+// windows, window i at offset off[i] inside the plane of channel c[i], and
+// the permutation idx into their concatenation.
+type packEntry struct {
+	c, off [2]int32
+	idx    [blockSize]uint8
+}
+
+// directPlan returns the plan of every block (group gi of an image, quad
+// q) at entries[gi·k4 + q], or nil if the layer does not fit: unpadded,
+// output columns per image a multiple of 16 (groups never straddle
+// images), and each block within two windows.
+func directPlan(s *step) []packEntry {
+	H, W := s.in.shape.H, s.in.shape.W
+	oh, ow := s.out.shape.H, s.out.shape.W
+	P, k4, K := oh*ow, s.w.k4, s.w.k
+	if s.ph != 0 || s.pw != 0 || P%laneCols != 0 || H*W < blockSize {
+		return nil
+	}
+	G := P / laneCols
+	plan := make([]packEntry, G*k4)
+	for gi := range G {
+		for q := range k4 {
+			e := &plan[gi*k4+q]
+			var offs [blockSize]int32
+			var chans [blockSize]int32
+			var cs []int32
+			for l := range laneCols {
+				n := gi*laneCols + l
+				oy, ox := n/ow, n%ow
+				for j := range 4 {
+					k := 4*q + j
+					if k >= K { // zero weight: any byte will do
+						chans[4*l+j] = -1
+						continue
+					}
+					kx, ky, c := k%s.kw, k/s.kw%s.kh, k/(s.kw*s.kh)
+					offs[4*l+j] = int32((oy*s.sh+ky)*W + ox*s.sw + kx)
+					chans[4*l+j] = int32(c)
+					if !slices.Contains(cs, int32(c)) {
+						cs = append(cs, int32(c))
+					}
+				}
+			}
+			lo := func(c int32) int32 {
+				m := int32(H * W)
+				for i, ch := range chans {
+					if ch == c {
+						m = min(m, offs[i])
+					}
+				}
+				return m
+			}
+			switch {
+			case len(cs) == 0:
+				e.c = [2]int32{0, 0}
+			case len(cs) == 1:
+				o := lo(cs[0])
+				e.c, e.off = [2]int32{cs[0], cs[0]}, [2]int32{o, o + blockSize}
+			case len(cs) == 2:
+				e.c, e.off = [2]int32{cs[0], cs[1]}, [2]int32{lo(cs[0]), lo(cs[1])}
+			default:
+				return nil
+			}
+			for i, ch := range chans {
+				if ch < 0 {
+					continue
+				}
+				// Position in the 128-byte concatenation of the windows:
+				// one channel may use both, two channels one each.
+				p, lim := offs[i]-e.off[0], int32(2*blockSize)
+				if len(cs) == 2 {
+					lim = blockSize
+					if ch == e.c[1] {
+						p = offs[i] - e.off[1]
+					}
+				}
+				if p < 0 || p >= lim {
+					return nil
+				}
+				if len(cs) == 2 && ch == e.c[1] {
+					p += blockSize
+				}
+				e.idx[i] = uint8(p)
+			}
+		}
+	}
+	return plan
+}
+
+// packDirectScalar is packDirect's portable twin.
+func packDirectScalar(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
+	for bi := range nb {
+		b := b0 + bi
+		for gi := range G {
+			for q := range k4 {
+				e := &plan[gi*k4+q]
+				w0 := src[(int(e.c[0])*n+b)*hw+int(e.off[0]):]
+				w1 := src[(int(e.c[1])*n+b)*hw+int(e.off[1]):]
+				blk := dst[((bi*G+gi)*k4+q)*blockSize:][:blockSize]
+				for i, p := range e.idx {
+					if p < blockSize {
+						blk[i] = w0[p]
+					} else {
+						blk[i] = w1[p-blockSize]
+					}
+				}
+			}
+		}
+	}
+}
+
+// convChunk returns how many images a chunk of step s holds.
+func convChunk(s *step, n int) int {
+	P := s.out.shape.H * s.out.shape.W
+	per := ceilDiv(P, laneCols)*s.w.k4*blockSize + s.w.mpad*P*4
+	return max(1, min(n, chunkBytes/per))
+}
+
+// fusable reports whether the 2×2 stride-2 max pool p can be fused into
+// the requantization of conv step s: even output size, no padding, and
+// every M0 ≥ 0 (so the requantization is monotone).
+func fusable(s *step, p intmodel.Pool2d) bool {
+	if p.KernelH != 2 || p.KernelW != 2 || p.StrideH != 2 || p.StrideW != 2 || p.PadH != 0 || p.PadW != 0 {
+		return false
+	}
+	if s.out.shape.H%2 != 0 || s.out.shape.W%2 != 0 {
+		return false
+	}
+	for _, m0 := range s.m0 {
+		if m0 < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// conv runs conv step s on n images from src into dst (CNHW storage
+// codes), chunk by chunk; with pool, dst receives the 2×2 max-pooled
+// output instead.
+func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
+	oh, ow := s.out.shape.H, s.out.shape.W
+	P := oh * ow
+	hw := s.in.shape.H * s.in.shape.W
+	src = src[:cap(src)]
+	chunk := convChunk(s, n)
+	for b0 := 0; b0 < n; b0 += chunk {
+		nb := min(chunk, n-b0)
+		N := nb * P
+		ng := groupsFor(N)
+		if s.direct != nil {
+			packDirect(e.pack, src, s.direct, s.w.k4, P/laneCols, hw, n, b0, nb)
+		} else {
+			e.packConv(src, s, n, b0, nb)
+		}
+		ldc := ng * laneCols
+		gemm(e.acc, ldc, s.w, e.pack, ng)
+		if !pool {
+			for m := range s.w.m {
+				e.requantOne(dst[(m*n+b0)*P:][:N], e.acc[m*ldc:m*ldc+N], s, m)
+			}
+			continue
+		}
+		// oh is even, so rows 2r and 2r+1 of the chunk are always the
+		// same image's and pool into its row r.
+		rows, pooled := e.pool32[:N/2], e.pool32[N/2:N/2+N/4]
+		for m := range s.w.m {
+			maxRowPairs32(rows, e.acc[m*ldc:m*ldc+N], ow)
+			maxPairs32(pooled, rows)
+			e.requantOne(dst[(m*n+b0)*P/4:][:N/4], pooled, s, m)
+		}
+	}
+}
+
+// requantOne requantizes one output channel m's accumulators.
+func (e *engine) requantOne(out []uint8, row []int32, s *step, m int) {
+	bias, m0, sh := int64(s.bias[m]), s.m0[m], s.shift[m]
+	if sh > 0 || m0 == 0 {
+		for j, a := range row {
+			v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
+			out[j] = uint8(min(max(MultiplyByQuantizedMultiplier(v, m0, sh)+s.zy, s.lo), s.hi))
+		}
+		return
+	}
+	requantRow(out, row, bias, m0, uint(-sh), s.zy, s.lo, s.hi)
+}
+
+// maxRowPairs32Scalar writes dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x]).
+func maxRowPairs32Scalar(dst, src []int32, w int) {
+	for r := range len(dst) / w {
+		a, b, o := src[2*r*w:][:w], src[(2*r+1)*w:][:w], dst[r*w:][:w]
+		for x := range o {
+			o[x] = max(a[x], b[x])
+		}
+	}
+}
+
+// maxPairs32Scalar writes dst[i] = max(src[2i], src[2i+1]).
+func maxPairs32Scalar(dst, src []int32) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = max(src[2*i], src[2*i+1])
+	}
+}

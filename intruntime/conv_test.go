@@ -1,0 +1,233 @@
+package intruntime
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/qatgo/qatgo/intmodel"
+)
+
+// TestDirectPlanHandWorked checks blocks of LeNet-5's two convolutions.
+//
+// conv1 (1×28×28 input, 5×5): block (group 0, quad 0) is k = 0..3 =
+// (ky 0, kx 0..3) for columns (oy 0, ox 0..15): offsets ox + kx, all in
+// channel 0, so lane 0 is 0 1 2 3 and lane 1 is 1 2 3 4, windows at 0 and
+// 64.
+//
+// conv2 (20×12×12 input, 5×5): quad 6 is k = 24..27 = channel 0 (ky 4,
+// kx 4) and channel 1 (ky 0, kx 0..2). Lane 0 (oy 0, ox 0) reads channel 0
+// at 4·12 + 4 = 52 and channel 1 at 0, 1, 2: windows at 52 and 0, indices
+// 0 64 65 66; lane 1 (ox 1) one further in each: 1 65 66 67.
+func TestDirectPlanHandWorked(t *testing.T) {
+	m := leNet5(t, 1, 8)
+	r, err := NewRunner(m, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := r.engines[0]
+	p1, p2 := e.steps[0].direct, e.steps[2].direct
+	if p1 == nil || p2 == nil {
+		t.Fatalf("direct plans %v %v, want both", p1 != nil, p2 != nil)
+	}
+	if g := p1[0]; g.c != [2]int32{0, 0} || g.off != [2]int32{0, 64} || !slices.Equal(g.idx[:8], []uint8{0, 1, 2, 3, 1, 2, 3, 4}) {
+		t.Errorf("conv1 block 0: c %v off %v idx %v", g.c, g.off, g.idx[:8])
+	}
+	if g := p2[6]; g.c != [2]int32{0, 1} || g.off != [2]int32{52, 0} || !slices.Equal(g.idx[:8], []uint8{0, 64, 65, 66, 1, 65, 66, 67}) {
+		t.Errorf("conv2 quad 6: c %v off %v idx %v", g.c, g.off, g.idx[:8])
+	}
+	for i, want := range []bool{true, false, true, false, false, false, false} {
+		if s := e.steps[i]; s.fusePool != want || s.skip != (i == 1 || i == 3) {
+			t.Errorf("step %d: fusePool %v skip %v", i, s.fusePool, s.skip)
+		}
+	}
+}
+
+// convModel is conv (c→oc, k×k, stride s, pad p) on c×h×w → pool → flatten
+// → linear to 3, random weights of wbits bits.
+func convModel(t testing.TB, seed uint64, c, h, w, oc, k, s, p int, pool *intmodel.Pool2d, wbits int) *intmodel.Model {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	in := intmodel.ActQuant{Scale: 1.0 / 255, ZeroPoint: 7, Bits: 8}
+	a1 := intmodel.ActQuant{Scale: 0.01, ZeroPoint: 3, Bits: 8, Signed: true}
+	out := intmodel.ActQuant{Scale: 0.1, ZeroPoint: 0, Bits: 8, Signed: true}
+	conv := &intmodel.Conv2d{Name: "conv", InChannels: c, OutChannels: oc, KernelH: k, KernelW: k, StrideH: s, StrideW: s, PadH: p, PadW: p,
+		Quantized: quantLayer(t, rng, oc, c*k*k, wbits, in, a1, false)}
+	layers := []intmodel.Layer{conv}
+	if pool != nil {
+		layers = append(layers, &intmodel.MaxPool2d{Name: "pool", Pool2d: *pool})
+	}
+	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: c, H: h, W: w}, Output: a1, Layers: layers}
+	shapes, err := m.Shapes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := shapes[len(shapes)-1].Size()
+	m.Layers = append(m.Layers, &intmodel.Flatten{Name: "flatten"},
+		&intmodel.Linear{Name: "fc", InFeatures: f, OutFeatures: 3, Quantized: quantLayer(t, rng, 3, f, wbits, a1, out, false)})
+	m.Output = out
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestFastPathsAgree runs models with the direct packing and the fused
+// max pool and again with both switched off (im2col, separate pool), and
+// wants identical codes in every layer: the fused conv's own output is
+// recomputed by LayerCodes.
+func TestFastPathsAgree(t *testing.T) {
+	pool2 := &intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}
+	for _, test := range []struct {
+		name           string
+		m              *intmodel.Model
+		direct, fused  bool
+		batch, workers int
+	}{
+		{"lenet5 w8", leNet5(t, 2, 8), true, true, 37, 1},
+		{"lenet5 w4 2 workers", leNet5(t, 3, 4), true, true, 19, 2},
+		{"lenet5 w8 batch 1", leNet5(t, 4, 8), true, true, 1, 1},
+		// 5×3×3: quads straddle channels; 8×8 outputs.
+		{"c5 3x3", convModel(t, 5, 5, 10, 10, 7, 3, 1, 0, pool2, 8), true, true, 9, 1},
+		// Stride 2: 4×4 outputs, windows 2 rows apart.
+		{"c2 3x3 s2", convModel(t, 6, 2, 9, 9, 4, 3, 2, 0, nil, 8), true, false, 5, 1},
+		// Padding and 6×6 outputs: im2col; the pool is still fused.
+		{"c3 3x3 p1", convModel(t, 7, 3, 6, 6, 5, 3, 1, 1, pool2, 7), false, true, 6, 2},
+		// Odd 5×5 output: pool not fused, im2col (25 columns).
+		{"c1 2x2 odd", convModel(t, 8, 1, 6, 6, 3, 2, 1, 0, pool2, 8), false, false, 4, 1},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			fast, err := NewRunner(test.m, test.batch, test.workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fast.Close()
+			slow, err := NewRunner(test.m, test.batch, test.workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer slow.Close()
+			s := fast.engines[0].steps[0]
+			if (s.direct != nil) != test.direct || s.fusePool != test.fused {
+				t.Fatalf("direct %v fused %v, want %v %v", s.direct != nil, s.fusePool, test.direct, test.fused)
+			}
+			for _, e := range slow.engines {
+				for i := range e.steps {
+					e.steps[i].direct, e.steps[i].fusePool, e.steps[i].skip = nil, false, false
+				}
+			}
+			in := fast.InputSize()
+			x := randImages(rand.New(rand.NewPCG(9, 9)), test.batch*in)
+			lf := make([]float32, test.batch*fast.OutputSize())
+			ls := make([]float32, len(lf))
+			if err := fast.Run(x, test.batch, lf); err != nil {
+				t.Fatal(err)
+			}
+			if err := slow.Run(x, test.batch, ls); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(lf, ls) {
+				t.Errorf("logits differ: %v vs %v", lf[:3], ls[:3])
+			}
+			for i := range fast.NumLayers() {
+				cf, _ := fast.LayerCodes(i, nil)
+				cs, _ := slow.LayerCodes(i, nil)
+				if !slices.Equal(cf, cs) {
+					t.Errorf("layer %d codes differ", i)
+				}
+			}
+		})
+	}
+}
+
+// The fused pool relies on the requantization being non-decreasing in the
+// accumulator, clamp and saturation included, for M0 ≥ 0 and both shift
+// signs (the multiplier's own left shift saturates too).
+func TestRequantMonotone(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	acc := make([]int32, 4000)
+	for trial := range 200 {
+		for i := range acc {
+			switch rng.IntN(5) {
+			case 0:
+				acc[i] = int32(rng.Uint32())
+			case 1:
+				acc[i] = []int32{math.MinInt32, math.MaxInt32, 0, -1, 1}[rng.IntN(5)]
+			default:
+				acc[i] = int32(rng.IntN(20001) - 10000)
+			}
+		}
+		slices.Sort(acc)
+		m0, shift := int32(1<<30+rng.IntN(1<<30)), -rng.IntN(32)
+		switch trial % 5 {
+		case 0:
+			shift = rng.IntN(31) // left shift
+		case 1:
+			m0, shift = 0, 0
+		}
+		s := &step{w: &packedWeights{m: 1}, bias: []int32{int32(rng.Uint32()) >> rng.IntN(32)},
+			m0: []int32{m0}, shift: []int{shift}, zy: int32(rng.IntN(256)), lo: 0, hi: 255}
+		if trial%3 == 0 {
+			s.lo, s.hi = int32(rng.IntN(100)), int32(150+rng.IntN(106))
+		}
+		out := make([]uint8, len(acc))
+		(&engine{}).requantOne(out, acc, s, 0)
+		for i := 1; i < len(out); i++ {
+			if out[i] < out[i-1] {
+				t.Fatalf("M0 %d shift %d bias %d: acc %d → %d but %d → %d", m0, shift, s.bias[0], acc[i-1], out[i-1], acc[i], out[i])
+			}
+		}
+	}
+}
+
+// The pooling kernels (archsimd under GOEXPERIMENT=simd) against their
+// scalar twins on extreme values and every tail length.
+func TestMaxPairs32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, w := range []int{2, 8, 10, 24, 26, 40} {
+		for rows := 1; rows < 7; rows++ {
+			src := make([]int32, 2*rows*w)
+			for i := range src {
+				src[i] = []int32{math.MinInt32, math.MaxInt32, -1, 0, 1, int32(rng.Uint32())}[rng.IntN(6)]
+			}
+			got, want := make([]int32, rows*w), make([]int32, rows*w)
+			maxRowPairs32(got, src, w)
+			maxRowPairs32Scalar(want, src, w)
+			if !slices.Equal(got, want) {
+				t.Fatalf("maxRowPairs32 w %d rows %d: %v, want %v", w, rows, got, want)
+			}
+			half := len(src) / 2
+			got, want = make([]int32, half), make([]int32, half)
+			maxPairs32(got, src)
+			maxPairs32Scalar(want, src)
+			if !slices.Equal(got, want) {
+				t.Fatalf("maxPairs32 %d: %v, want %v", half, got, want)
+			}
+		}
+	}
+	// max(−1, 5) = 5, max(MinInt32, MinInt32+1) = MinInt32+1, 8 pairs (one vector).
+	src := []int32{-1, 5, math.MinInt32, math.MinInt32 + 1, 7, -7, 0, 0, 1, 2, 3, 4, 9, 8, math.MaxInt32, -1}
+	got := make([]int32, 8)
+	maxPairs32(got, src)
+	if want := []int32{5, math.MinInt32 + 1, 7, 0, 2, 4, 9, math.MaxInt32}; !slices.Equal(got, want) {
+		t.Errorf("maxPairs32 = %v, want %v", got, want)
+	}
+}
+
+// Run stays allocation-free with the chunked conv path.
+func TestRunNoAlloc(t *testing.T) {
+	m := leNet5(t, 1, 8)
+	r, err := NewRunner(m, 16, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randImages(rand.New(rand.NewPCG(1, 1)), 16*784)
+	logits := make([]float32, 160)
+	if n := testing.AllocsPerRun(3, func() {
+		if err := r.Run(x, 16, logits); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per Run", n)
+	}
+}
