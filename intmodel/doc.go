@@ -7,8 +7,9 @@
 // (Conv2d, Linear, MaxPool2d, AvgPool2d, Flatten) and the output
 // dequantization that turns the last layer's codes into float32 logits.
 // Conv2d and Linear are quantized layers: they hold symmetric signed weights
-// (zero point 0) of 1..8 bits, int32 biases with S_b = S_W·S_X and Z_b = 0,
-// the per-channel requantization multiplier M = S_W·S_X/S_Y as a Q31
+// (zero point 0) of 1..8 bits, int32 biases with S_b = S_W·S_X and Z_b = 0
+// (the file also stores the folded bias q_b − Z_X·Σ_k q_W[c,k] that an
+// integer kernel adds to Σ q_W·q_X, and the loader checks it), the per-channel requantization multiplier M = S_W·S_X/S_Y as a Q31
 // mantissa and a shift (see QuantizeMultiplier), and output clamp bounds into
 // which ReLU is fused. Everything the integer runtime (package intruntime)
 // needs is integer; the float32 scales are kept for inspection and for the

@@ -75,11 +75,15 @@ type quantRecord struct {
 	InAct       ActQuant  `json:"in"`
 	OutAct      ActQuant  `json:"out"`
 	Bias        []int32   `json:"bias,omitempty"`
-	M0          []int32   `json:"m0"`
-	Shift       []int     `json:"shift"`
-	QMin        int32     `json:"qmin"`
-	QMax        int32     `json:"qmax"`
-	Weights     blobRef   `json:"weights"`
+	// FoldedBias is q_b − Z_X·Σ_k q_W[c,k] per output channel: what an
+	// integer kernel adds to Σ q_W·q_X. Stored for integer back ends that
+	// read the file; the loader recomputes it and rejects a mismatch.
+	FoldedBias []int32 `json:"folded_bias"`
+	M0         []int32 `json:"m0"`
+	Shift      []int   `json:"shift"`
+	QMin       int32   `json:"qmin"`
+	QMax       int32   `json:"qmax"`
+	Weights    blobRef `json:"weights"`
 }
 
 type layerRecord struct {
@@ -106,7 +110,11 @@ type manifest struct {
 	Layers     []layerRecord     `json:"layers"`
 }
 
-func (q *Quantized) record(blob *bytes.Buffer) (*quantRecord, error) {
+func (q *Quantized) record(blob *bytes.Buffer, outC int) (*quantRecord, error) {
+	folded, err := q.FoldedBias(outC, q.InAct.ZeroPoint)
+	if err != nil {
+		return nil, err
+	}
 	n := PackedLen(len(q.Weights), q.WeightBits)
 	off := int64(blob.Len())
 	buf := make([]byte, n)
@@ -116,7 +124,7 @@ func (q *Quantized) record(blob *bytes.Buffer) (*quantRecord, error) {
 	blob.Write(buf)
 	return &quantRecord{
 		WeightBits: q.WeightBits, WeightScale: q.WeightScale, InAct: q.InAct, OutAct: q.OutAct,
-		Bias: q.Bias, M0: q.M0, Shift: q.Shift, QMin: q.QMin, QMax: q.QMax,
+		Bias: q.Bias, FoldedBias: folded, M0: q.M0, Shift: q.Shift, QMin: q.QMin, QMax: q.QMax,
 		Weights: blobRef{off, int64(n)},
 	}, nil
 }
@@ -136,10 +144,10 @@ func (m *Model) Marshal() ([]byte, error) {
 		case *Conv2d:
 			r.InChannels, r.OutChannels, r.KernelH, r.KernelW = l.InChannels, l.OutChannels, l.KernelH, l.KernelW
 			r.StrideH, r.StrideW, r.PadH, r.PadW = l.StrideH, l.StrideW, l.PadH, l.PadW
-			r.Quant, err = l.Quantized.record(&blob)
+			r.Quant, err = l.Quantized.record(&blob, l.OutChannels)
 		case *Linear:
 			r.InFeatures, r.OutFeatures = l.InFeatures, l.OutFeatures
-			r.Quant, err = l.Quantized.record(&blob)
+			r.Quant, err = l.Quantized.record(&blob, l.OutFeatures)
 		case *MaxPool2d:
 			r.KernelH, r.KernelW, r.StrideH, r.StrideW, r.PadH, r.PadW = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
 		case *AvgPool2d:
@@ -352,6 +360,21 @@ func (r *layerRecord) layer(blob []byte, used *int64) (Layer, error) {
 		Bias: qr.Bias, M0: qr.M0, Shift: qr.Shift, QMin: qr.QMin, QMax: qr.QMax, Weights: make([]int8, n)}
 	if err := Unpack(q.Weights, blob[*used:*used+size], qr.WeightBits); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if len(qr.FoldedBias) != outC {
+		return nil, fmt.Errorf("%w: %d folded biases for %d output channels", ErrInvalid, len(qr.FoldedBias), outC)
+	}
+	if q.Bias != nil && len(q.Bias) != outC {
+		return nil, fmt.Errorf("%w: %d biases for %d output channels", ErrInvalid, len(q.Bias), outC)
+	}
+	folded, err := q.FoldedBias(outC, q.InAct.ZeroPoint)
+	if err != nil {
+		return nil, err
+	}
+	for c, v := range folded {
+		if qr.FoldedBias[c] != v {
+			return nil, fmt.Errorf("%w: folded bias of channel %d is %d in the file, but q_b − Z_X·Σq_W = %d", ErrInvalid, c, qr.FoldedBias[c], v)
+		}
 	}
 	*used += size
 	return l, nil

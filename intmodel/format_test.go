@@ -154,3 +154,36 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The file carries each quantized layer's folded bias q_b − Z_X·Σq_W; a file
+// whose folded bias disagrees with its own weights and bias is rejected, even
+// with a valid checksum.
+func TestFoldedBiasStoredAndChecked(t *testing.T) {
+	m := tinyModel(t, 3)
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte(`"folded_bias":[`))
+	if i < 0 {
+		t.Fatal("no folded_bias in the manifest")
+	}
+	if _, err := Unmarshal(b); err != nil {
+		t.Fatalf("valid file rejected: %v", err)
+	}
+	// Change the first digit of the first folded bias (keeping the JSON valid).
+	j := i + len(`"folded_bias":[`)
+	if b[j] == '-' {
+		j++
+	}
+	bad := append([]byte(nil), b...)
+	if bad[j] == '9' {
+		bad[j] = '8'
+	} else {
+		bad[j]++
+	}
+	_, err = Unmarshal(reseal(bad))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "folded bias") {
+		t.Fatalf("tampered folded bias: %v", err)
+	}
+}
