@@ -4,68 +4,9 @@ package kernels
 
 import "simd/archsimd"
 
-// im2colFast is im2col for float32 and horizontal stride 1 with the row
-// copies done 8 floats per vector move: LeNet-5's conv2 copies rows of 8,
-// where a copy() call (memmove) cost more than the data it moved. It
-// reports false (doing nothing) on a CPU without AVX-512.
-func im2colFast(col, x []float32, g geom) bool {
-	if !simdEnabled {
-		return false
-	}
-	n := g.cols()
-	r := 0
-	for ci := 0; ci < g.c; ci++ {
-		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		for i := 0; i < g.kh; i++ {
-			for j := 0; j < g.kw; j++ {
-				dst := col[r*n : (r+1)*n]
-				r++
-				lo, hi := validRange(g.ow, 1, j*g.dw-g.pw, g.w)
-				for oy := 0; oy < g.oh; oy++ {
-					row := dst[oy*g.ow : (oy+1)*g.ow]
-					iy := oy*g.sh - g.ph + i*g.dh
-					if iy < 0 || iy >= g.h {
-						clear(row)
-						continue
-					}
-					clear(row[:lo])
-					clear(row[hi:])
-					ix := lo + j*g.dw - g.pw
-					copy8(row[lo:hi], plane[iy*g.w+ix:iy*g.w+ix+hi-lo])
-				}
-			}
-		}
-	}
-	return true
-}
-
-// col2imFast is col2im for float32 and horizontal stride 1 with the row
-// additions done 8 floats per vector.
-func col2imFast(dx, col []float32, g geom) bool {
-	if !simdEnabled {
-		return false
-	}
-	n := g.cols()
-	r := 0
-	for ci := 0; ci < g.c; ci++ {
-		plane := dx[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		for i := 0; i < g.kh; i++ {
-			for j := 0; j < g.kw; j++ {
-				src := col[r*n : (r+1)*n]
-				r++
-				lo, hi := validRange(g.ow, 1, j*g.dw-g.pw, g.w)
-				for oy := 0; oy < g.oh; oy++ {
-					iy := oy*g.sh - g.ph + i*g.dh
-					if iy < 0 || iy >= g.h {
-						continue
-					}
-					ix := lo + j*g.dw - g.pw
-					add8(plane[iy*g.w+ix:iy*g.w+ix+hi-lo], src[oy*g.ow+lo:oy*g.ow+hi])
-				}
-			}
-		}
-	}
-	return true
+// vecRowOps gives rowOps the vector row loops, unless the CPU lacks AVX-512.
+func vecRowOps() (copyRow, addRow func(d, s []float32), ok bool) {
+	return copy8, add8, simdEnabled
 }
 
 // copy8 copies s into d (same length), 8 floats per vector.
