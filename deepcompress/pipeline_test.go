@@ -12,6 +12,7 @@ import (
 	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/prune"
+	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
 )
 
@@ -27,8 +28,8 @@ func small(conv bool, seed int64) nn.Module {
 		body = nn.NewSequential("s", &nn.Flatten{LayerName: "f"}, nn.NewLinear("fc1", 64, 32, true, rng),
 			&nn.ReLU{LayerName: "r"}, nn.NewLinear("fc2", 32, 4, true, rng))
 	}
-	q, _ := nn.ParseQuantConfig("fp32")
-	m, err := nn.NewQuantModel("small", body, q)
+	q, _ := qconfig.Parse("fp32")
+	m, err := qconfig.Prepare(body, q)
 	if err != nil {
 		panic(err)
 	}

@@ -36,26 +36,19 @@ func (t Target) dropWeightQuantizer() {
 }
 
 // Targets lists the Linear and Conv2d layers of m in order, looking inside
-// nn.Model and nn.Sequential. Other layers (ConvBn, BatchNorm2d) are not
+// every container (nn.Walk). Other layers (ConvBn, BatchNorm2d) are not
 // compressed.
 func Targets(m nn.Module) []Target {
 	var ts []Target
-	var walk func(m nn.Module)
-	walk = func(m nn.Module) {
+	nn.Walk(m, func(m nn.Module) error {
 		switch v := m.(type) {
-		case *nn.Model:
-			walk(v.Body)
-		case *nn.Sequential:
-			for _, l := range v.Layers {
-				walk(l)
-			}
 		case *nn.Linear:
 			ts = append(ts, Target{Name: v.LayerName, Weight: v.Weight, Bias: v.Bias, linear: v})
 		case *nn.Conv2d:
 			ts = append(ts, Target{Name: v.LayerName, Conv: true, Weight: v.Weight, Bias: v.Bias, conv: v})
 		}
-	}
-	walk(m)
+		return nil
+	})
 	return ts
 }
 

@@ -7,14 +7,16 @@ import (
 	"github.com/qatgo/qatgo/export"
 	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 // Export a LeNet-5 with 4-bit per-channel weights and 8-bit activations
 // (calibrated on one random batch here; a real model comes from QAT) and
 // list its integer layers.
 func ExampleFromNet() {
-	q, _ := nn.ParseQuantConfig("w4a8")
-	m, _ := nn.NewModel("lenet5", q, rand.New(rand.NewSource(1)))
+	q, _ := qconfig.Parse("w4a8")
+	m, _ := zoo.New("lenet5", q, rand.New(rand.NewSource(1)))
 	net, err := nn.Compile(m, nn.CompileConfig{Batch: 4, InputShape: [3]int{1, 28, 28}, Classes: 10})
 	if err != nil {
 		fmt.Println(err)

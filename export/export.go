@@ -38,7 +38,7 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 		Meta: map[string]string{"exporter": "qatgo export.FromNet"}}
 	if mod, ok := net.Module().(*nn.Model); ok {
 		m.Meta["model"] = mod.ModelName
-		m.Meta["quant"] = mod.Quant.Spec
+		m.Meta["quant"] = mod.QuantSpec
 	}
 	cur := in
 	for i, li := range layers {

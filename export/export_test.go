@@ -12,6 +12,8 @@ import (
 	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/intruntime"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 const batch = 32
@@ -40,11 +42,11 @@ func data(t *testing.T) (train, test *datasets.Dataset) {
 // from scratch), so that observers, weights and biases are realistic.
 func trainQAT(t *testing.T, spec string, tr *datasets.Dataset) *nn.Net {
 	t.Helper()
-	q, err := nn.ParseQuantConfig(spec)
+	q, err := qconfig.Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := nn.NewModel("lenet5", q, rand.New(rand.NewSource(7)))
+	m, err := zoo.New("lenet5", q, rand.New(rand.NewSource(7)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,21 +190,21 @@ func same(t *testing.T, what string, a, b []int32) int {
 func TestRejects(t *testing.T) {
 	tr, _ := data(t)
 	x := tr.X[:batch*tr.SampleSize()]
-	uint8W := nn.TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "minmax", Method: "affine"}
-	act := nn.TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "ema", Method: "affine"}
-	w16 := nn.TensorQuant{Scheme: fakequant.QScheme{Bits: 12, Signed: true, Symmetric: true}, Observer: "minmax", Method: "affine"}
+	uint8W := qconfig.TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "minmax", Method: "affine"}
+	act := qconfig.TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "ema", Method: "affine"}
+	w16 := qconfig.TensorQuant{Scheme: fakequant.QScheme{Bits: 12, Signed: true, Symmetric: true}, Observer: "minmax", Method: "affine"}
 	for _, test := range []struct {
 		name string
-		q    nn.QuantConfig
+		q    qconfig.Config
 		want string
 	}{
-		{"fp32", nn.FP32, "FP32 model"},
-		{"affine weights", nn.QuantConfig{Spec: "affine", Weight: &uint8W, Act: &act}, "signed symmetric"},
-		{"12-bit weights", nn.QuantConfig{Spec: "w12", Weight: &w16, Act: &act}, "at most 8"},
-		{"weights only", nn.QuantConfig{Spec: "w8a32", Weight: &w16}, "FP32 model"},
+		{"fp32", qconfig.FP32, "FP32 model"},
+		{"affine weights", qconfig.Config{Spec: "affine", Weight: &uint8W, Act: &act}, "signed symmetric"},
+		{"12-bit weights", qconfig.Config{Spec: "w12", Weight: &w16, Act: &act}, "at most 8"},
+		{"weights only", qconfig.Config{Spec: "w8a32", Weight: &w16}, "FP32 model"},
 	} {
 		t.Run(test.name, func(t *testing.T) {
-			m, err := nn.NewModel("lenet5", test.q, rand.New(rand.NewSource(1)))
+			m, err := zoo.New("lenet5", test.q, rand.New(rand.NewSource(1)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -66,9 +66,12 @@ type Builder struct {
 	learn    map[string]*Param
 	learnSeq *[]*Param
 
-	// cur names the quantizer whose grid the tensor flowing through the
-	// module is on ("" when it is a float tensor).
-	cur      NamedQuantizer
+	// trace maps every node produced by a recorded layer (or the model
+	// input) to its producer and the quantizer whose grid it is on: the
+	// dataflow graph that export, analysis and integer-exact evaluation read.
+	trace    map[*G.Node]traced
+	traceErr error // the first module whose output was not traced
+	outRec   int   // the record producing the graph's output
 	records  []layerRecord
 	dropouts []*dropoutMask
 	bns      []*bnState
@@ -101,12 +104,68 @@ func (b *Builder) Node(p *Param) *G.Node {
 	return n
 }
 
-// InputQuantizer is the quantizer whose grid the current tensor is on, or a
-// zero NamedQuantizer.
-func (b *Builder) InputQuantizer() NamedQuantizer { return b.cur }
+// traced is what the Builder knows of a node: which record produced it
+// (modelInput for the model's input) and which quantizer's grid it is on.
+type traced struct {
+	rec  int
+	grid NamedQuantizer
+}
 
-// SetInputQuantizer records that the tensor flowing on is on nq's grid.
-func (b *Builder) SetInputQuantizer(nq NamedQuantizer) { b.cur = nq }
+// modelInput is the producer index of the (quantized) model input.
+const modelInput = -1
+
+// GridOf returns the quantizer whose grid x is on (the output quantizer of
+// the layer that produced it, or the input quantizer), or a zero
+// NamedQuantizer for a float tensor or a node no layer produced.
+func (b *Builder) GridOf(x *G.Node) NamedQuantizer { return b.trace[x].grid }
+
+// Build builds module m on x and checks that its output was produced by a
+// qatgo layer (or is one of its inputs): a module that computes its output
+// with other graph operations can train, but it has no quantized or integer
+// form, and Net.Graph names it. Containers build their children with it.
+func (b *Builder) Build(m Module, x *G.Node) (*G.Node, error) {
+	y, err := m.Build(b, x)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := b.trace[y]; !ok && b.mode == Eval && b.traceErr == nil {
+		b.traceErr = fmt.Errorf("%w: module %q (%T) computes its output with graph operations that are not qatgo layers", ErrUntraced, m.Name(), m)
+	}
+	return y, nil
+}
+
+// emit records layer l (eval graph) with its input nodes and output node y,
+// and marks y as on grid out. An input that no layer produced makes the
+// layer's record fail with ErrUntraced.
+func (b *Builder) emit(l describer, ins []*G.Node, y *G.Node, out NamedQuantizer) {
+	rec := modelInput - 1 // not recorded (training graph)
+	if b.mode == Eval {
+		r := layerRecord{l: l, out: y.Shape().Clone()}
+		for _, x := range ins {
+			t, ok := b.trace[x]
+			if !ok {
+				t.rec = modelInput - 1
+			}
+			if !ok && b.traceErr == nil {
+				b.traceErr = fmt.Errorf("%w: the input of layer %q comes from graph operations that are not qatgo layers", ErrUntraced, l.describe().Name)
+			}
+			r.ins = append(r.ins, x.Shape().Clone())
+			r.inQs = append(r.inQs, t.grid)
+			r.from = append(r.from, t.rec)
+		}
+		b.records = append(b.records, r)
+		rec = len(b.records) - 1
+	}
+	b.trace[y] = traced{rec: rec, grid: out}
+}
+
+// alias marks y (an identity of x: dropout at evaluation, a no-op reshape)
+// as x itself for the trace.
+func (b *Builder) alias(y, x *G.Node) {
+	if t, ok := b.trace[x]; ok {
+		b.trace[y] = t
+	}
+}
 
 // Quantize applies q (named name, e.g. "conv1.weight") to x; q may be nil,
 // which returns x. Learnable tensors q registers get Params named
@@ -180,10 +239,3 @@ func (b *Builder) needsGrad(x *G.Node) bool {
 	return false
 }
 
-// record notes a layer for Net.Layers (eval graph only, so once per layer).
-func (b *Builder) record(l describer, in, out tensor.Shape, inQ NamedQuantizer) {
-	if b.mode != Eval {
-		return
-	}
-	b.records = append(b.records, layerRecord{l: l, in: in.Clone(), out: out.Clone(), inQ: inQ})
-}

@@ -101,13 +101,13 @@ func TestSharedCentroidGradient(t *testing.T) {
 // model trains, and its predictions equal those of the same model with the
 // decoded weights as ordinary parameters, bit for bit.
 func TestSharedConvMixedWithQuantized(t *testing.T) {
-	q, err := ParseQuantConfig("w8a8")
+	var err error
 	if err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewSource(3))
 	conv := NewConv2d("conv", 1, 3, 3, ConvOpts{}, rng)
-	m, err := NewQuantModel("mix", NewSequential("mix", conv, &Flatten{"f"}, NewLinear("fc", 3*4*4, 4, true, rng)), q)
+	m, err := testPrepare(NewSequential("mix", conv, &Flatten{"f"}, NewLinear("fc", 3*4*4, 4, true, rng)), "w8a8")
 	if err != nil {
 		t.Fatal(err)
 	}

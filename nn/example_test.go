@@ -5,17 +5,19 @@ import (
 	"math/rand"
 
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 // Build LeNet-5 with 8-bit weights and activations, calibrate its observers
 // on a batch (post-training quantization), and predict.
 func Example() {
-	q, err := nn.ParseQuantConfig("w8a8")
+	q, err := qconfig.Parse("w8a8")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	m, err := nn.NewModel("lenet5", q, rand.New(rand.NewSource(1)))
+	m, err := zoo.New("lenet5", q, rand.New(rand.NewSource(1)))
 	if err != nil {
 		fmt.Println(err)
 		return

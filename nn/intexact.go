@@ -280,12 +280,20 @@ func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
 		impl.Dgemm(blas.NoTrans, blas.Trans, n, outC, in, 1, st.xi, in, st.wi, in, 0, st.acc, outC)
 	} else {
 		xs := x.Shape()
-		g := convGeom{c: xs[1], h: xs[2], w: xs[3], oh: ys[2], ow: ys[3], k: li.Kernel, s: li.Stride, p: li.Padding, d: li.Dilation}
+		groups := max(li.Groups, 1)
+		// Each group convolves its C/groups input channels into its
+		// outC/groups output channels.
+		g := convGeom{c: xs[1] / groups, h: xs[2], w: xs[3], oh: ys[2], ow: ys[3], k: li.Kernel, s: li.Stride, p: li.Padding, d: li.Dilation}
 		k := g.c * g.k[0] * g.k[1]
+		og := outC / groups
+		plane := g.c * g.h * g.w
 		st.cols = grow(st.cols, k*hw)
 		for b := range n {
-			g.im2col(st.cols, st.xi[b*g.c*g.h*g.w:(b+1)*g.c*g.h*g.w])
-			impl.Dgemm(blas.NoTrans, blas.NoTrans, outC, hw, k, 1, st.wi, k, st.cols, hw, 0, st.acc[b*per:(b+1)*per], hw)
+			for gi := range groups {
+				src := st.xi[b*xs[1]*g.h*g.w+gi*plane:]
+				g.im2col(st.cols, src[:plane])
+				impl.Dgemm(blas.NoTrans, blas.NoTrans, og, hw, k, 1, st.wi[gi*og*k:], k, st.cols, hw, 0, st.acc[b*per+gi*og*hw:], hw)
+			}
 		}
 	}
 	st.outCodes = grow(st.outCodes, len(st.acc))

@@ -18,8 +18,9 @@ type Linear struct {
 	LayerName    string
 	In, Out      int
 	Weight, Bias *Param // Bias may be nil
-	ReLU         bool
-	WQ, AQ       fakequant.Quantizer
+	// ReLU fuses max(x, 0) after the layer; ReLU6 fuses min(max(x, 0), 6).
+	ReLU, ReLU6 bool
+	WQ, AQ      fakequant.Quantizer
 }
 
 // NewLinear returns a Linear layer initialised like PyTorch's nn.Linear.
@@ -42,7 +43,7 @@ func (l *Linear) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if x.Dims() != 2 || x.Shape()[1] != l.In {
 		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d)", l.LayerName, x.Shape(), l.In)
 	}
-	inQ := b.cur
+	inQ := b.GridOf(x)
 	w, err := b.Quantize(l.LayerName+".weight", l.WQ, b.Node(l.Weight))
 	if err != nil {
 		return nil, err
@@ -55,19 +56,19 @@ func (l *Linear) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", l.LayerName, err)
 	}
-	y, err = b.actOut(l.LayerName, l.ReLU, l.AQ, y)
+	y, err = b.actOut(l.LayerName, l.ReLU, l.ReLU6, l.AQ, y)
 	if err != nil {
 		return nil, err
 	}
 	if y, err = b.integerExact(l, inQ, x, y); err != nil {
 		return nil, err
 	}
-	b.record(l, x.Shape(), y.Shape(), inQ)
+	b.emit(l, []*G.Node{x}, y, nq(l.LayerName+".act", l.AQ))
 	return y, nil
 }
 
 func (l *Linear) describe() LayerInfo {
-	li := LayerInfo{Name: l.LayerName, Kind: "linear", InChannels: l.In, OutChannels: l.Out, ReLU: l.ReLU,
+	li := LayerInfo{Name: l.LayerName, Kind: "linear", InChannels: l.In, OutChannels: l.Out, ReLU: l.ReLU, ReLU6: l.ReLU6, Groups: 1,
 		Weight: l.Weight.Float32s(), WeightShape: []int{l.Out, l.In}, Bias: make([]float32, l.Out)}
 	if l.Bias != nil {
 		li.Bias = l.Bias.Float32s()
@@ -76,11 +77,16 @@ func (l *Linear) describe() LayerInfo {
 	return li
 }
 
-// actOut applies the fused ReLU and the output quantizer, and records that
-// the tensor is now on that quantizer's grid (or float when there is none).
-func (b *Builder) actOut(name string, relu bool, aq fakequant.Quantizer, y *G.Node) (*G.Node, error) {
+// actOut applies the fused activation (ReLU, or ReLU6 when relu6) and the
+// output quantizer.
+func (b *Builder) actOut(name string, relu, relu6 bool, aq fakequant.Quantizer, y *G.Node) (*G.Node, error) {
 	var err error
-	if relu {
+	switch {
+	case relu6:
+		if y, err = relu6Node(y); err != nil {
+			return nil, fmt.Errorf("nn: %s: relu6: %w", name, err)
+		}
+	case relu:
 		if y, err = G.Rectify(y); err != nil {
 			return nil, fmt.Errorf("nn: %s: relu: %w", name, err)
 		}
@@ -88,27 +94,30 @@ func (b *Builder) actOut(name string, relu bool, aq fakequant.Quantizer, y *G.No
 	if y, err = b.Quantize(name+".act", aq, y); err != nil {
 		return nil, err
 	}
-	b.cur = nq(name+".act", aq)
 	return y, nil
 }
 
-// Conv2d is a 2-D convolution on NCHW tensors with weight (O, I, kh, kw),
-// groups = 1, optionally followed by a fused ReLU.
+// Conv2d is a 2-D convolution on NCHW tensors with weight
+// (O, I/Groups, kh, kw), optionally followed by a fused ReLU or ReLU6.
+// Groups = InC = OutC/m is a depthwise convolution (channel multiplier m).
 type Conv2d struct {
 	LayerName               string
 	InC, OutC               int
 	Kernel, Stride, Padding [2]int
 	Dilation                [2]int
-	Weight, Bias            *Param // Bias may be nil
-	ReLU                    bool
-	WQ, AQ                  fakequant.Quantizer
+	// Groups splits the channels into groups convolved separately; 0 or 1
+	// is a dense convolution.
+	Groups       int
+	Weight, Bias *Param // Bias may be nil
+	ReLU, ReLU6  bool
+	WQ, AQ       fakequant.Quantizer
 }
 
 // ConvOpts are the geometry options of a convolution; zero values mean
-// stride 1, padding 0, dilation 1.
+// stride 1, padding 0, dilation 1, groups 1.
 type ConvOpts struct {
-	Stride, Padding, Dilation int
-	NoBias                    bool
+	Stride, Padding, Dilation, Groups int
+	NoBias                            bool
 }
 
 func (o ConvOpts) norm() ConvOpts {
@@ -118,20 +127,30 @@ func (o ConvOpts) norm() ConvOpts {
 	if o.Dilation == 0 {
 		o.Dilation = 1
 	}
+	if o.Groups == 0 {
+		o.Groups = 1
+	}
 	return o
 }
 
+func (c *Conv2d) groups() int { return max(c.Groups, 1) }
+
 // NewConv2d returns a square-kernel convolution initialised like PyTorch's
-// nn.Conv2d.
+// nn.Conv2d. With o.Groups > 1, inC and outC must be multiples of it
+// (Build reports otherwise).
 func NewConv2d(name string, inC, outC, k int, o ConvOpts, rng *rand.Rand) *Conv2d {
 	o = o.norm()
+	g := o.Groups
+	if g < 1 || inC%g != 0 {
+		g = 1 // Build reports the bad group count below
+	}
 	c := &Conv2d{LayerName: name, InC: inC, OutC: outC, Kernel: [2]int{k, k}, Stride: [2]int{o.Stride, o.Stride},
-		Padding: [2]int{o.Padding, o.Padding}, Dilation: [2]int{o.Dilation, o.Dilation},
-		Weight: newParam(name+".weight", true, true, outC, inC, k, k)}
+		Padding: [2]int{o.Padding, o.Padding}, Dilation: [2]int{o.Dilation, o.Dilation}, Groups: o.Groups,
+		Weight: newParam(name+".weight", true, true, outC, inC/g, k, k)}
 	if !o.NoBias {
 		c.Bias = newParam(name+".bias", true, false, outC)
 	}
-	kaimingUniform(rng, c.Weight, c.Bias, inC*k*k)
+	kaimingUniform(rng, c.Weight, c.Bias, inC/g*k*k)
 	return c
 }
 
@@ -145,6 +164,9 @@ func (c *Conv2d) checkInput(x *G.Node) error {
 	if x.Dims() != 4 || x.Shape()[1] != c.InC {
 		return fmt.Errorf("nn: %s: input shape %v, want (N, %d, H, W)", c.LayerName, x.Shape(), c.InC)
 	}
+	if g := c.groups(); c.Groups < 0 || c.InC%g != 0 || c.OutC%g != 0 {
+		return fmt.Errorf("nn: %s: %d groups do not divide %d input and %d output channels", c.LayerName, c.Groups, c.InC, c.OutC)
+	}
 	return nil
 }
 
@@ -152,7 +174,7 @@ func (c *Conv2d) checkInput(x *G.Node) error {
 // the op; nil for none).
 func (c *Conv2d) conv(b *Builder, x, w, bias *G.Node) (*G.Node, error) {
 	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x)}
-	y, err := kernels.Conv2d(x, w, bias, p)
+	y, err := groupedConv(x, w, bias, p, c.groups())
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 	}
@@ -163,7 +185,7 @@ func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err := c.checkInput(x); err != nil {
 		return nil, err
 	}
-	inQ := b.cur
+	inQ := b.GridOf(x)
 	w, err := b.Quantize(c.LayerName+".weight", c.WQ, b.Node(c.Weight))
 	if err != nil {
 		return nil, err
@@ -176,20 +198,20 @@ func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
+	if y, err = b.actOut(c.LayerName, c.ReLU, c.ReLU6, c.AQ, y); err != nil {
 		return nil, err
 	}
 	if y, err = b.integerExact(c, inQ, x, y); err != nil {
 		return nil, err
 	}
-	b.record(c, x.Shape(), y.Shape(), inQ)
+	b.emit(c, []*G.Node{x}, y, nq(c.LayerName+".act", c.AQ))
 	return y, nil
 }
 
 func (c *Conv2d) geometry(kind string) LayerInfo {
 	return LayerInfo{Name: c.LayerName, Kind: kind, InChannels: c.InC, OutChannels: c.OutC, Kernel: c.Kernel,
-		Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, ReLU: c.ReLU,
-		WeightShape: []int{c.OutC, c.InC, c.Kernel[0], c.Kernel[1]},
+		Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, ReLU: c.ReLU, ReLU6: c.ReLU6, Groups: c.groups(),
+		WeightShape: []int{c.OutC, c.InC / c.groups(), c.Kernel[0], c.Kernel[1]},
 		WeightQ:     nq(c.LayerName+".weight", c.WQ), OutputQ: nq(c.LayerName+".act", c.AQ)}
 }
 
@@ -249,13 +271,11 @@ func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
 }
 
 func (bn *BatchNorm2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	inQ := b.cur
 	y, err := bn.node(b, x)
 	if err != nil {
 		return nil, err
 	}
-	b.cur = NamedQuantizer{}
-	b.record(bn, x.Shape(), y.Shape(), inQ)
+	b.emit(bn, []*G.Node{x}, y, NamedQuantizer{})
 	return y, nil
 }
 
@@ -311,7 +331,7 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err := c.checkInput(x); err != nil {
 		return nil, err
 	}
-	inQ := b.cur
+	inQ := b.GridOf(x)
 	var y *G.Node
 	var err error
 	if c.WQ == nil {
@@ -352,13 +372,13 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if y, err = cb.BN.node(b, y); err != nil {
 		return nil, err
 	}
-	if y, err = b.actOut(c.LayerName, c.ReLU, c.AQ, y); err != nil {
+	if y, err = b.actOut(c.LayerName, c.ReLU, c.ReLU6, c.AQ, y); err != nil {
 		return nil, err
 	}
 	if y, err = b.integerExact(cb, inQ, x, y); err != nil {
 		return nil, err
 	}
-	b.record(cb, x.Shape(), y.Shape(), inQ)
+	b.emit(cb, []*G.Node{x}, y, nq(c.LayerName+".act", c.AQ))
 	return y, nil
 }
 
@@ -440,7 +460,7 @@ func (r *ReLU) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", r.LayerName, err)
 	}
-	b.record(r, x.Shape(), y.Shape(), b.cur)
+	b.emit(r, []*G.Node{x}, y, b.GridOf(x))
 	return y, nil
 }
 func (r *ReLU) describe() LayerInfo { return LayerInfo{Name: r.LayerName, Kind: "relu"} }
@@ -464,7 +484,7 @@ func (p *MaxPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
 	}
-	b.record(p, x.Shape(), y.Shape(), b.cur)
+	b.emit(p, []*G.Node{x}, y, b.GridOf(x))
 	return y, nil
 }
 func (p *MaxPool2d) describe() LayerInfo {
@@ -477,25 +497,37 @@ func (p *MaxPool2d) describe() LayerInfo {
 }
 
 // AvgPool2d is average pooling over square windows (padding counted as
-// zeros, PyTorch's count_include_pad default).
+// zeros, PyTorch's count_include_pad default). An average leaves its input's
+// grid, so AQ (when set) puts the output on a grid of its own; the integer
+// model then divides the sum of codes with a fixed-point multiplier.
 type AvgPool2d struct {
 	LayerName               string
 	Kernel, Stride, Padding int
+	AQ                      fakequant.Quantizer
 }
 
-func (p *AvgPool2d) Name() string                 { return p.LayerName }
-func (p *AvgPool2d) Params() []*Param             { return nil }
-func (p *AvgPool2d) Quantizers() []NamedQuantizer { return nil }
+func (p *AvgPool2d) Name() string     { return p.LayerName }
+func (p *AvgPool2d) Params() []*Param { return nil }
+func (p *AvgPool2d) Quantizers() []NamedQuantizer {
+	return namedQ(p.LayerName, nil, p.AQ)
+}
 func (p *AvgPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	s := p.Stride
 	if s == 0 {
 		s = p.Kernel
 	}
+	inQ := b.GridOf(x)
 	y, err := avgPoolNode(x, p.Kernel, s, p.Padding)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
 	}
-	b.record(p, x.Shape(), y.Shape(), b.cur)
+	if y, err = b.Quantize(p.LayerName+".act", p.AQ, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExactPool(p, inQ, x, y); err != nil {
+		return nil, err
+	}
+	b.emit(p, []*G.Node{x}, y, nq(p.LayerName+".act", p.AQ))
 	return y, nil
 }
 func (p *AvgPool2d) describe() LayerInfo {
@@ -504,7 +536,7 @@ func (p *AvgPool2d) describe() LayerInfo {
 		s = p.Kernel
 	}
 	return LayerInfo{Name: p.LayerName, Kind: "avgpool2d", Kernel: [2]int{p.Kernel, p.Kernel}, Stride: [2]int{s, s},
-		Padding: [2]int{p.Padding, p.Padding}, Dilation: [2]int{1, 1}}
+		Padding: [2]int{p.Padding, p.Padding}, Dilation: [2]int{1, 1}, OutputQ: nq(p.LayerName+".act", p.AQ)}
 }
 
 // Flatten reshapes (N, ...) to (N, prod(...)).
@@ -522,7 +554,7 @@ func (f *Flatten) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", f.LayerName, err)
 	}
-	b.record(f, x.Shape(), y.Shape(), b.cur)
+	b.emit(f, []*G.Node{x}, y, b.GridOf(x))
 	return y, nil
 }
 func (f *Flatten) describe() LayerInfo { return LayerInfo{Name: f.LayerName, Kind: "flatten"} }
@@ -576,9 +608,8 @@ func (d *Dropout) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if d.P < 0 || d.P >= 1 {
 		return nil, fmt.Errorf("nn: %s: dropout probability %g not in [0, 1)", d.LayerName, d.P)
 	}
-	b.record(d, x.Shape(), x.Shape(), b.cur)
 	if b.mode == Eval || d.P == 0 {
-		return x, nil
+		return x, nil // the identity: nothing to record
 	}
 	m := &dropoutMask{d: d, mask: tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(b.dt))}
 	m.refill()
@@ -588,43 +619,64 @@ func (d *Dropout) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: %s: %w", d.LayerName, err)
 	}
 	b.dropouts = append(b.dropouts, m)
+	b.alias(y, x)
 	return y, nil
 }
 func (d *Dropout) describe() LayerInfo { return LayerInfo{Name: d.LayerName, Kind: "dropout"} }
 
-// Sequential runs its layers in order. NewSequential fuses a ReLU that
-// follows a Linear, Conv2d or ConvBn into that layer.
+// Sequential runs its layers in order. NewSequential fuses a ReLU or ReLU6
+// that follows a Linear, Conv2d, ConvBn or Add into that layer.
 type Sequential struct {
 	LayerName string
 	Layers    []Module
 }
 
-// NewSequential returns the layers in sequence, ReLUs fused where possible.
+// NewSequential returns the layers in sequence, activations fused where
+// possible.
 func NewSequential(name string, layers ...Module) *Sequential {
 	s := &Sequential{LayerName: name}
 	for _, l := range layers {
-		if _, ok := l.(*ReLU); ok && len(s.Layers) > 0 {
-			switch p := s.Layers[len(s.Layers)-1].(type) {
-			case *Linear:
-				if !p.ReLU {
-					p.ReLU = true
-					continue
-				}
-			case *Conv2d:
-				if !p.ReLU {
-					p.ReLU = true
-					continue
-				}
-			case *ConvBn:
-				if !p.Conv.ReLU {
-					p.Conv.ReLU = true
-					continue
-				}
-			}
+		if len(s.Layers) > 0 && fuseActivation(s.Layers[len(s.Layers)-1], l) {
+			continue
 		}
 		s.Layers = append(s.Layers, l)
 	}
 	return s
+}
+
+// fuseActivation fuses act (a *ReLU or *ReLU6) into prev when prev can
+// carry it, and reports whether it did.
+func fuseActivation(prev, act Module) bool {
+	var six bool
+	switch act.(type) {
+	case *ReLU:
+	case *ReLU6:
+		six = true
+	default:
+		return false
+	}
+	var relu, relu6 *bool
+	switch p := prev.(type) {
+	case *Linear:
+		relu, relu6 = &p.ReLU, &p.ReLU6
+	case *Conv2d:
+		relu, relu6 = &p.ReLU, &p.ReLU6
+	case *ConvBn:
+		relu, relu6 = &p.Conv.ReLU, &p.Conv.ReLU6
+	case *Residual:
+		relu, relu6 = &p.Sum.ReLU, &p.Sum.ReLU6
+	default:
+		return false
+	}
+	if *relu || *relu6 {
+		return false
+	}
+	if six {
+		*relu6 = true
+	} else {
+		*relu = true
+	}
+	return true
 }
 
 func (s *Sequential) Name() string { return s.LayerName }
@@ -645,7 +697,7 @@ func (s *Sequential) Quantizers() []NamedQuantizer {
 func (s *Sequential) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	var err error
 	for _, l := range s.Layers {
-		if x, err = l.Build(b, x); err != nil {
+		if x, err = b.Build(l, x); err != nil {
 			return nil, err
 		}
 	}

@@ -1,37 +1,21 @@
 package nn
 
 import (
-	"errors"
-	"fmt"
-	"math/rand"
-	"sort"
-	"strings"
-
 	"github.com/qatgo/qatgo/fakequant"
 	G "gorgonia.org/gorgonia"
 )
 
-// ErrUnknownModel is returned (wrapped) by NewModel for names it does not know.
-var ErrUnknownModel = errors.New("nn: unknown model")
-
 // Model is a network with its input quantizer (PyTorch's QuantStub): the
 // input is fake-quantized before the first layer, so the integer model
-// knows the input's (S, Z).
+// knows the input's (S, Z). qconfig.Prepare makes one from any module.
 type Model struct {
 	ModelName string
-	Body      *Sequential
+	Body      Module
 	// InputQ quantizes the input; nil when activations stay float.
 	InputQ fakequant.Quantizer
-	Quant  QuantConfig
-}
-
-// NewQuantModel wraps body with quantizers from q.
-func NewQuantModel(name string, body *Sequential, q QuantConfig) (*Model, error) {
-	in, err := q.attach(body)
-	if err != nil {
-		return nil, err
-	}
-	return &Model{ModelName: name, Body: body, InputQ: in, Quant: q}, nil
+	// QuantSpec is the quantization spec the model was prepared with
+	// ("fp32", "w8a8", ...), for provenance.
+	QuantSpec string
 }
 
 func (m *Model) Name() string     { return m.ModelName }
@@ -49,80 +33,39 @@ func (m *Model) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.cur = nq("input", m.InputQ)
-	return m.Body.Build(b, x)
+	b.trace[x] = traced{rec: modelInput, grid: nq("input", m.InputQ)}
+	return b.Build(m.Body, x)
 }
 
-var models = map[string]func(rng *rand.Rand) *Sequential{
-	"lenet5":    lenet5,
-	"lenet300":  lenet300,
-	"vgg-small": vggSmall,
+
+// Quantizable is a layer with a weight quantizer and an output quantizer
+// (Linear, Conv2d, ConvBn).
+type Quantizable interface {
+	Module
+	SetQuantizers(weight, output fakequant.Quantizer)
 }
 
-// ModelNames lists the names NewModel knows.
-func ModelNames() []string {
-	var ns []string
-	for n := range models {
-		ns = append(ns, n)
-	}
-	sort.Strings(ns)
-	return ns
+// OutputQuantizable is a layer without weights whose output leaves its
+// input's grid and gets a quantizer of its own (Add, Concat, AvgPool2d,
+// GlobalAvgPool).
+type OutputQuantizable interface {
+	Module
+	SetOutputQuantizer(output fakequant.Quantizer)
 }
 
-// NewModel builds a model by name ("lenet5", "lenet300", "vgg-small") for
-// 1×28×28 inputs and 10 classes, initialised from rng, with quantizers from q.
-func NewModel(name string, q QuantConfig, rng *rand.Rand) (Module, error) {
-	f, ok := models[name]
-	if !ok {
-		return nil, fmt.Errorf("%w %q (have %s)", ErrUnknownModel, name, strings.Join(ModelNames(), ", "))
-	}
-	if rng == nil {
-		return nil, errors.New("nn: NewModel needs a random generator")
-	}
-	return NewQuantModel(name, f(rng), q)
-}
+func (l *Linear) SetQuantizers(wq, aq fakequant.Quantizer)  { l.WQ, l.AQ = wq, aq }
+func (c *Conv2d) SetQuantizers(wq, aq fakequant.Quantizer)  { c.WQ, c.AQ = wq, aq }
+func (cb *ConvBn) SetQuantizers(wq, aq fakequant.Quantizer) { cb.Conv.WQ, cb.Conv.AQ = wq, aq }
 
-// lenet5 is Caffe's LeNet-5 variant: no ReLU after the convolutions.
-func lenet5(rng *rand.Rand) *Sequential {
-	return NewSequential("lenet5",
-		NewConv2d("conv1", 1, 20, 5, ConvOpts{}, rng),
-		&MaxPool2d{LayerName: "pool1", Kernel: 2},
-		NewConv2d("conv2", 20, 50, 5, ConvOpts{}, rng),
-		&MaxPool2d{LayerName: "pool2", Kernel: 2},
-		&Flatten{LayerName: "flatten"},
-		NewLinear("fc1", 800, 500, true, rng),
-		&ReLU{LayerName: "relu1"},
-		NewLinear("fc2", 500, 10, true, rng),
-	)
-}
+func (a *Add) SetOutputQuantizer(q fakequant.Quantizer)           { a.AQ = q }
+func (c *Concat) SetOutputQuantizer(q fakequant.Quantizer)        { c.AQ = q }
+func (p *AvgPool2d) SetOutputQuantizer(q fakequant.Quantizer)     { p.AQ = q }
+func (p *GlobalAvgPool) SetOutputQuantizer(q fakequant.Quantizer) { p.AQ = q }
 
-func lenet300(rng *rand.Rand) *Sequential {
-	return NewSequential("lenet300",
-		&Flatten{LayerName: "flatten"},
-		NewLinear("fc1", 784, 300, true, rng),
-		&ReLU{LayerName: "relu1"},
-		NewLinear("fc2", 300, 100, true, rng),
-		&ReLU{LayerName: "relu2"},
-		NewLinear("fc3", 100, 10, true, rng),
-	)
-}
+// FuseActivation fuses act (a *ReLU or *ReLU6) into prev (a Linear, Conv2d,
+// ConvBn or Residual without an activation yet) and reports whether it did.
+func FuseActivation(prev, act Module) bool { return fuseActivation(prev, act) }
 
-// vggSmall is a small VGG for 28×28 Fashion-MNIST with BN-folded
-// convolutions: [conv3×3 16 BN ReLU]×2, pool, [conv3×3 32 BN ReLU]×2, pool,
-// fc 1568→128 ReLU, dropout 0.5, fc 128→10 (about 5 MFLOP per image, so that
-// bit-width sweeps with fine-tuning stay affordable on two cores).
-func vggSmall(rng *rand.Rand) *Sequential {
-	p1 := ConvOpts{Padding: 1}
-	return NewSequential("vgg-small",
-		NewConvBn("conv1", 1, 16, 3, p1, rng), &ReLU{LayerName: "relu1"},
-		NewConvBn("conv2", 16, 16, 3, p1, rng), &ReLU{LayerName: "relu2"},
-		&MaxPool2d{LayerName: "pool1", Kernel: 2},
-		NewConvBn("conv3", 16, 32, 3, p1, rng), &ReLU{LayerName: "relu3"},
-		NewConvBn("conv4", 32, 32, 3, p1, rng), &ReLU{LayerName: "relu4"},
-		&MaxPool2d{LayerName: "pool2", Kernel: 2},
-		&Flatten{LayerName: "flatten"},
-		NewLinear("fc1", 1568, 128, true, rng), &ReLU{LayerName: "relu5"},
-		NewDropout("drop1", 0.5, rng),
-		NewLinear("fc2", 128, 10, true, rng),
-	)
-}
+// IsDepthwise reports whether c convolves each input channel separately
+// (groups = input channels > 1).
+func (c *Conv2d) IsDepthwise() bool { return c.Groups > 1 && c.Groups == c.InC }

@@ -41,6 +41,8 @@ type Net struct {
 	bns       []*bnState
 	dropouts  []*dropoutMask
 	records   []layerRecord
+	outRec    int   // the record producing the logits (modelInput: the input)
+	traceErr  error // why the eval graph is not a graph of qatgo layers
 	logits    []float64 // scratch for Step's accuracy
 	xgrad     *tensor.Dense
 	ie        *intExact // integer-exact evaluation (intexact.go)
@@ -98,6 +100,7 @@ func Compile(m Module, cfg CompileConfig) (*Net, error) {
 		return nil, err
 	}
 	n.bns, n.dropouts, n.records = tb.bns, tb.dropouts, eb.records
+	n.traceErr, n.outRec = eb.traceErr, eb.outRec
 	n.params = append(m.Params(), learnSeq...)
 	n.logits = make([]float64, cfg.Batch*cfg.Classes)
 	return n, nil
@@ -106,13 +109,15 @@ func Compile(m Module, cfg CompileConfig) (*Net, error) {
 func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*graphRun, *Builder, error) {
 	cfg := n.cfg
 	g := G.NewGraph()
-	b := &Builder{g: g, mode: mode, dt: n.dt, nodes: map[*Param]*G.Node{}, learn: learn, learnSeq: learnSeq, ie: n.ie}
+	b := &Builder{g: g, mode: mode, dt: n.dt, nodes: map[*Param]*G.Node{}, learn: learn, learnSeq: learnSeq, ie: n.ie,
+		trace: map[*G.Node]traced{}}
 	r := &graphRun{g: g}
 	shape := tensor.Shape{cfg.Batch, cfg.InputShape[0], cfg.InputShape[1], cfg.InputShape[2]}
 	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
 	b.input, b.inputGrad = x, cfg.inputGrad
-	out, err := n.m.Build(b, x)
+	b.trace[x] = traced{rec: modelInput}
+	out, err := b.Build(n.m, x)
 	if b.err != nil {
 		err = b.err // the cause of any later shape error
 	}
@@ -121,6 +126,11 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	}
 	if s := out.Shape(); s.Dims() != 2 || s[0] != cfg.Batch || s[1] != cfg.Classes {
 		return nil, nil, fmt.Errorf("nn: Compile: model output %v, want (%d, %d)", s, cfg.Batch, cfg.Classes)
+	}
+	if t, ok := b.trace[out]; ok {
+		b.outRec = t.rec
+	} else if b.traceErr == nil && mode == Eval {
+		b.traceErr = fmt.Errorf("%w: the model's output comes from graph operations that are not qatgo layers", ErrUntraced)
 	}
 	r.logits = tensor.New(tensor.WithShape(cfg.Batch, cfg.Classes), tensor.Of(n.dt))
 	G.Read(out, &r.logits)
@@ -216,14 +226,27 @@ func (n *Net) Params() []*Param { return n.params }
 // Quantizers lists the model's quantizers.
 func (n *Net) Quantizers() []NamedQuantizer { return n.quants }
 
-// Layers describes the layers in order, for export; weights and biases are
-// copies folded with the current running statistics.
+// Layers describes the layers in the order the evaluation graph runs them
+// (a topological order of the model's graph; LayerInfo.Inputs are the
+// edges); weights and biases are copies folded with the current running
+// statistics. Graph also checks that the model is made of qatgo layers.
 func (n *Net) Layers() []LayerInfo {
 	out := make([]LayerInfo, len(n.records))
 	for i, r := range n.records {
 		out[i] = r.info()
 	}
 	return out
+}
+
+// Graph returns Layers and the index of the layer whose output is the
+// model's output, or an error wrapping ErrUntraced naming the first module
+// that computes with graph operations other than qatgo's layers (such a
+// model trains but has no quantized or integer form).
+func (n *Net) Graph() (layers []LayerInfo, output int, err error) {
+	if n.traceErr != nil {
+		return nil, 0, n.traceErr
+	}
+	return n.Layers(), n.outRec, nil
 }
 
 // SetObserving turns range observation on or off for every quantizer during

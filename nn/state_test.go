@@ -2,21 +2,15 @@ package nn
 
 import (
 	"errors"
-	"math/rand"
 	"testing"
 )
 
 func TestLoadWeightsFP32IntoQAT(t *testing.T) {
-	rng := rand.New(rand.NewSource(1))
-	fp, err := NewModel("lenet5", FP32, rng)
+	fp, err := testModel("lenet5", "fp32", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q8, err := ParseQuantConfig("w8a8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	qm, err := NewModel("lenet5", q8, rand.New(rand.NewSource(2)))
+	qm, err := testModel("lenet5", "w8a8", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +48,7 @@ func TestLoadWeightsFP32IntoQAT(t *testing.T) {
 		}
 	}
 	// Another architecture is refused.
-	other, _ := NewModel("lenet300", FP32, rng)
+	other, _ := testModel("lenet300", "fp32", 3)
 	c, err := Compile(other, cfg)
 	if err != nil {
 		t.Fatal(err)

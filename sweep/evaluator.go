@@ -50,7 +50,8 @@ type NetEvaluator struct {
 	Finetune    Finetune
 }
 
-// ModelLayers lists the conv and fc layers of a net built by nn.NewModel.
+// ModelLayers lists the conv and fc layers of a net whose module is an
+// nn.Model (zoo.New, qconfig.Prepare), however deeply nested.
 func ModelLayers(net *nn.Net) ([]Layer, error) {
 	ws, err := weightLayers(net)
 	if err != nil {
@@ -78,7 +79,7 @@ func weightLayers(net *nn.Net) ([]weightLayer, error) {
 		return nil, fmt.Errorf("sweep: module %T is not an nn.Model", net.Module())
 	}
 	var out []weightLayer
-	for _, l := range m.Body.Layers {
+	err := nn.Walk(m.Body, func(l nn.Module) error {
 		switch l := l.(type) {
 		case *nn.Linear:
 			out = append(out, weightLayer{name: l.LayerName, kind: FC, w: l.Weight})
@@ -87,8 +88,9 @@ func weightLayers(net *nn.Net) ([]weightLayer, error) {
 		case *nn.ConvBn:
 			out = append(out, weightLayer{name: l.Conv.LayerName, kind: Conv, w: l.Conv.Weight, bn: l.BN})
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // fold returns γ/√(running_var+ε) per output channel, or nil without a

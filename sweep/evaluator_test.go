@@ -9,6 +9,8 @@ import (
 
 	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 func TestQuantizeWeights(t *testing.T) {
@@ -63,7 +65,7 @@ func tinyRun(t *testing.T) (*NetEvaluator, []Layer, *[]*nn.Net) {
 		t.Fatal(err)
 	}
 	build := func(seed uint64) (*nn.Net, error) {
-		m, err := nn.NewModel("lenet300", nn.FP32, rand.New(rand.NewSource(1)))
+		m, err := zoo.New("lenet300", qconfig.FP32, rand.New(rand.NewSource(1)))
 		if err != nil {
 			return nil, err
 		}

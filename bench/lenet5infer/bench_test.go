@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 // cpuSeconds is the process's user+system CPU time: on a shared machine
@@ -21,7 +23,7 @@ func cpuSeconds() float64 {
 // BenchmarkLeNet5FP32 times nn's float32 LeNet-5 Predict at batch 256.
 func BenchmarkLeNet5FP32(b *testing.B) {
 	const batch = 256
-	m, err := nn.NewModel("lenet5", nn.FP32, rand.New(rand.NewSource(1)))
+	m, err := zoo.New("lenet5", qconfig.FP32, rand.New(rand.NewSource(1)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,7 +21,9 @@ import (
 
 	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 func main() {
@@ -38,11 +40,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	q, err := nn.ParseQuantConfig(*quant)
+	q, err := qconfig.Parse(*quant)
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := nn.NewModel(*model, q, rand.New(rand.NewSource(1)))
+	m, err := zoo.New(*model, q, rand.New(rand.NewSource(1)))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
 	"gorgonia.org/tensor"
 )
 
@@ -39,11 +41,11 @@ type variant struct {
 }
 
 func compile(model, spec string) (*nn.Net, error) {
-	q, err := nn.ParseQuantConfig(spec)
+	q, err := qconfig.Parse(spec)
 	if err != nil {
 		return nil, err
 	}
-	m, err := nn.NewModel(model, q, rand.New(rand.NewSource(1)))
+	m, err := zoo.New(model, q, rand.New(rand.NewSource(1)))
 	if err != nil {
 		return nil, err
 	}

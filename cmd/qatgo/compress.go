@@ -16,7 +16,9 @@ import (
 	"github.com/qatgo/qatgo/deepcompress"
 	"github.com/qatgo/qatgo/internal/atomicfile"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 // Files a compress run directory holds besides config.json.
@@ -177,7 +179,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	newModule := func() (nn.Module, error) {
-		q, err := nn.ParseQuantConfig(c.Quant)
+		q, err := qconfig.Parse(c.Quant)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +188,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return nil, err
 			}
 		}
-		return nn.NewModel(c.Model, q, rand.New(rand.NewSource(int64(c.Seed))))
+		return zoo.New(c.Model, q, rand.New(rand.NewSource(int64(c.Seed))))
 	}
 	dec, err := deepcompress.Decode(res.Net, newModule, decoded)
 	if err != nil {

@@ -15,7 +15,9 @@ import (
 	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/internal/atomicfile"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 // RunConfig is what a run directory records about how its model was built
@@ -65,10 +67,10 @@ type trainSummary struct {
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", stderr)
 	var c RunConfig
-	fs.StringVar(&c.Model, "model", "lenet5", "model: "+fmt.Sprint(nn.ModelNames()))
+	fs.StringVar(&c.Model, "model", "lenet5", "model: "+fmt.Sprint(zoo.Default().Names()))
 	fs.StringVar(&c.Data, "data", "mnist", "dataset: mnist, fashion-mnist or synthetic")
 	fs.StringVar(&c.DataDir, "data-dir", "", "dataset directory (default: located automatically)")
-	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... with options, e.g. w4a8,per-tensor (see nn.ParseQuantConfig)")
+	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... with options, e.g. w4a8,per-tensor (see qconfig.Parse)")
 	fs.StringVar(&c.QuantFile, "quant-config", "", "JSON file of per-layer overrides for mixed precision")
 	fs.IntVar(&c.Batch, "batch", 64, "batch size")
 	fs.IntVar(&c.Epochs, "epochs", 4, "epochs")
@@ -217,7 +219,7 @@ func loadData(c RunConfig) (trainSet, testSet *datasets.Dataset, err error) {
 
 // buildNet makes the model a run config describes, compiled for its batch.
 func buildNet(c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
-	q, err := nn.ParseQuantConfig(c.Quant)
+	q, err := qconfig.Parse(c.Quant)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +228,7 @@ func buildNet(c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
 			return nil, err
 		}
 	}
-	m, err := nn.NewModel(c.Model, q, rand.New(rand.NewSource(int64(c.Seed))))
+	m, err := zoo.New(c.Model, q, rand.New(rand.NewSource(int64(c.Seed))))
 	if err != nil {
 		return nil, err
 	}

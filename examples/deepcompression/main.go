@@ -26,7 +26,9 @@ import (
 	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/deepcompress"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 // row is one of the paper's experiments with the settings used here.
@@ -69,11 +71,11 @@ func main() {
 }
 
 func newModule(name string) (nn.Module, error) {
-	q, err := nn.ParseQuantConfig("fp32")
+	q, err := qconfig.Parse("fp32")
 	if err != nil {
 		return nil, err
 	}
-	return nn.NewModel(name, q, rand.New(rand.NewSource(1)))
+	return zoo.New(name, q, rand.New(rand.NewSource(1)))
 }
 
 func run(ctx context.Context, model, base string, baseEpochs, stages, epochs, finetune int, out string) error {

@@ -23,7 +23,9 @@ import (
 	"github.com/qatgo/qatgo/export"
 	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
+	"github.com/qatgo/qatgo/zoo"
 )
 
 func main() {
@@ -48,7 +50,7 @@ func main() {
 	tr, te := train.FromDataset(trainSet), train.FromDataset(testSet)
 
 	// FP32 first.
-	fp32, err := compile(nn.FP32, *seed)
+	fp32, err := compile(qconfig.FP32, *seed)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func main() {
 
 	// Then QAT from the FP32 weights, one spec at a time.
 	for _, spec := range strings.FieldsFunc(*specs, func(r rune) bool { return r == ';' || r == ',' }) {
-		q, err := nn.ParseQuantConfig(spec)
+		q, err := qconfig.Parse(spec)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -107,8 +109,8 @@ func main() {
 	}
 }
 
-func compile(q nn.QuantConfig, seed int64) (*nn.Net, error) {
-	m, err := nn.NewModel("lenet5", q, rand.New(rand.NewSource(seed)))
+func compile(q qconfig.Config, seed int64) (*nn.Net, error) {
+	m, err := zoo.New("lenet5", q, rand.New(rand.NewSource(seed)))
 	if err != nil {
 		return nil, err
 	}

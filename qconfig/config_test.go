@@ -1,4 +1,4 @@
-package nn
+package qconfig_test
 
 import (
 	"errors"
@@ -7,9 +7,12 @@ import (
 	"testing"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
 )
 
-func TestParseQuantConfig(t *testing.T) {
+func TestParse(t *testing.T) {
 	sym8 := fakequant.QScheme{Bits: 8, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel}
 	for _, test := range []struct {
 		spec     string
@@ -34,10 +37,10 @@ func TestParseQuantConfig(t *testing.T) {
 		{spec: "w8a8,method=magic", failWith: "method"},
 		{spec: "w1a8,narrow", failWith: "narrow"},
 	} {
-		c, err := ParseQuantConfig(test.spec)
+		c, err := qconfig.Parse(test.spec)
 		if test.failWith != "" {
-			if !errors.Is(err, ErrQuantSpec) || !strings.Contains(err.Error(), test.failWith) {
-				t.Errorf("%q: got %v, want ErrQuantSpec with %q", test.spec, err, test.failWith)
+			if !errors.Is(err, qconfig.ErrSpec) || !strings.Contains(err.Error(), test.failWith) {
+				t.Errorf("%q: got %v, want qconfig.ErrSpec with %q", test.spec, err, test.failWith)
 			}
 			continue
 		}
@@ -59,18 +62,18 @@ func TestParseQuantConfig(t *testing.T) {
 }
 
 func TestOverrides(t *testing.T) {
-	c, _ := ParseQuantConfig("w8a8")
-	ov, err := ParseOverrides([]byte(`{"fc2": {"weight_bits": 2}, "conv1": {"weight_bits": 4, "per_channel": false}, "fc1": {"float": true}}`))
+	c, _ := qconfig.Parse("w8a8")
+	ov, err := qconfig.ParseOverrides([]byte(`{"fc2": {"weight_bits": 2}, "conv1": {"weight_bits": 4, "per_channel": false}, "fc1": {"float": true}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Overrides = ov
-	m, err := NewModel("lenet5", c, rand.New(rand.NewSource(1)))
+	m, err := zoo.New("lenet5", c, rand.New(rand.NewSource(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq := m.(*Model).Body
-	conv1, fc1, fc2 := seq.Layers[0].(*Conv2d), seq.Layers[5].(*Linear), seq.Layers[6].(*Linear)
+	seq := m.Body.(*nn.Sequential)
+	conv1, fc1, fc2 := seq.Layers[0].(*nn.Conv2d), seq.Layers[5].(*nn.Linear), seq.Layers[6].(*nn.Linear)
 	if s := conv1.WQ.(*fakequant.Affine).Observer().Scheme(); s.Bits != 4 || s.Granularity != fakequant.PerTensor {
 		t.Errorf("conv1 weight scheme %v", s)
 	}
@@ -81,52 +84,35 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("fc2 weight scheme %v", s)
 	}
 	for _, test := range []struct{ json, want string }{
-		{`{"fc9": {"weight_bits": 4}}`, `unknown layer "fc9"`},
+		{`{"fc9": {"weight_bits": 4}}`, `override "fc9" selects no layer`},
+		{`{"type:lstm": {"weight_bits": 4}}`, `layer type "lstm"`},
+		{`{"fc[": {"weight_bits": 4}}`, "not a valid pattern"},
+		{`{"fc1": {"method": "magic"}}`, `method "magic"`},
 		{`{"fc1": {"weight_bitz": 4}}`, "weight_bitz"},
 		{`{"fc1": {"act_bits": 0}}`, "bit width 0"},
 		{`[1]`, "overrides"},
 	} {
-		ov, err := ParseOverrides([]byte(test.json))
+		ov, err := qconfig.ParseOverrides([]byte(test.json))
 		if err == nil {
 			c.Overrides = ov
-			_, err = NewModel("lenet5", c, rand.New(rand.NewSource(1)))
+			_, err = zoo.New("lenet5", c, rand.New(rand.NewSource(1)))
 		}
-		if !errors.Is(err, ErrQuantSpec) || !strings.Contains(err.Error(), test.want) {
-			t.Errorf("%s: got %v, want ErrQuantSpec with %q", test.json, err, test.want)
-		}
-	}
-}
-
-func TestLSQParamsRegistered(t *testing.T) {
-	n := compileModel(t, "lenet5", "w4a8,method=lsq", 1, 2)
-	defer n.Close()
-	found := map[string]bool{}
-	for _, p := range n.Params() {
-		if found[p.Name] {
-			t.Errorf("duplicate param %s", p.Name)
-		}
-		found[p.Name] = true
-		if strings.HasSuffix(p.Name, ".scale") && (!p.Trainable || p.Decay || p.Grad == nil) {
-			t.Errorf("%s: trainable %v decay %v", p.Name, p.Trainable, p.Decay)
-		}
-	}
-	for _, name := range []string{"input.scale", "conv1.weight.scale", "conv1.act.scale", "conv1.act.zero_point", "fc2.weight.scale"} {
-		if !found[name] {
-			t.Errorf("no param %s", name)
+		if !errors.Is(err, qconfig.ErrSpec) || !strings.Contains(err.Error(), test.want) {
+			t.Errorf("%s: got %v, want qconfig.ErrSpec with %q", test.json, err, test.want)
 		}
 	}
 }
 
 func TestParseQuantConfigFloatFormats(t *testing.T) {
 	for spec, want := range map[string]string{"bf16": "bf16", "FP8-E4M3": "fp8e4m3", "fp16": "fp16", "tf32": "tf32"} {
-		c, err := ParseQuantConfig(spec)
+		c, err := qconfig.Parse(spec)
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
 		if c.Weight == nil || c.Act == nil {
 			t.Fatalf("%s: weights and activations should both be simulated", spec)
 		}
-		q, err := newQuantizer(*c.Weight)
+		q, err := qconfig.NewQuantizer(*c.Weight)
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
@@ -134,7 +120,7 @@ func TestParseQuantConfigFloatFormats(t *testing.T) {
 			t.Errorf("%s: quantizer %q, want %q", spec, q.String(), want)
 		}
 	}
-	if _, err := ParseQuantConfig("fp7"); err == nil {
+	if _, err := qconfig.Parse("fp7"); err == nil {
 		t.Error("fp7 accepted")
 	}
 }

@@ -1,6 +1,8 @@
-package nn
+package qconfig
 
 import (
+	"slices"
+	"path"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -14,9 +16,9 @@ import (
 	"github.com/qatgo/qatgo/numerics"
 )
 
-// ErrQuantSpec is returned (wrapped) for quantization specs and override
+// ErrSpec is returned (wrapped) for quantization specs and override
 // files that cannot be parsed.
-var ErrQuantSpec = errors.New("nn: bad quantization spec")
+var ErrSpec = errors.New("qconfig: bad quantization spec")
 
 // TensorQuant says how one kind of tensor (weights or activations) is
 // fake-quantized.
@@ -32,32 +34,45 @@ type TensorQuant struct {
 	Method string
 }
 
-// LayerOverride changes the quantization of one layer; nil fields keep the
-// model-wide setting. It is read from JSON, e.g.
+// Override changes the quantization of the layers its key selects; nil
+// fields keep the setting below it. Keys (see Config.Overrides) are a layer
+// name ("fc2", "s1.b0.conv1"), a name pattern with * and ? ("fc*", "*.dw")
+// or a layer type ("type:linear", "type:conv2d", "type:depthwise",
+// "type:add", "type:concat", "type:pool"). It is read from JSON, e.g.
 // {"fc2": {"weight_bits": 8}, "conv1": {"weight_bits": 4, "per_channel": false}}.
-type LayerOverride struct {
+type Override struct {
 	WeightBits     *int    `json:"weight_bits,omitempty"`
 	ActBits        *int    `json:"act_bits,omitempty"`
 	PerChannel     *bool   `json:"per_channel,omitempty"`
 	WeightObserver *string `json:"weight_observer,omitempty"`
 	ActObserver    *string `json:"act_observer,omitempty"`
+	// Method is "affine", "lsq", "pot" or a float format ("fp16", "bf16",
+	// "fp8-e4m3", ...), for the weight and the output of the layer.
+	Method *string `json:"method,omitempty"`
 	// Float keeps the layer's weight and output in float32.
 	Float *bool `json:"float,omitempty"`
 }
 
-// QuantConfig is a model-wide quantization setting plus per-layer overrides.
+// Config is a model-wide quantization setting plus per-layer overrides.
 // Weight or Act nil means that kind of tensor stays float; both nil is FP32
 // training. The input quantizer uses Act.
-type QuantConfig struct {
+//
+// A layer's setting is built up from the least to the most specific entry
+// (as torch.ao's QConfigMapping ranks them): the model-wide setting, then a
+// "type:KIND" override, then the name patterns that match it (shorter
+// patterns first), then an override keyed by its exact name. Each entry
+// changes only the fields it sets. An override that selects no layer is an
+// error, so a misspelt name is never ignored.
+type Config struct {
 	Spec        string
 	Weight, Act *TensorQuant
-	Overrides   map[string]LayerOverride
+	Overrides   map[string]Override
 }
 
 // FP32 is the configuration without quantizers.
-var FP32 = QuantConfig{Spec: "fp32"}
+var FP32 = Config{Spec: "fp32"}
 
-// ParseQuantConfig parses a spec: "fp32", or "w<bits>a<bits>" followed by
+// ParseConfig parses a spec: "fp32", or "w<bits>a<bits>" followed by
 // comma-separated options:
 //
 //	per-tensor | per-channel   weight granularity (default per-channel)
@@ -71,30 +86,30 @@ var FP32 = QuantConfig{Spec: "fp32"}
 // Bits are 1..16; 32 keeps that side float ("w4a32" quantizes weights only).
 // The defaults are PyTorch's: weights int symmetric per-channel (axis 0),
 // activations uint affine per-tensor.
-func ParseQuantConfig(spec string) (QuantConfig, error) {
+func Parse(spec string) (Config, error) {
 	s := strings.ToLower(strings.TrimSpace(spec))
 	if s == "fp32" || s == "" {
-		return QuantConfig{Spec: "fp32"}, nil
+		return Config{Spec: "fp32"}, nil
 	}
 	if f, err := numerics.FormatByName(s); err == nil {
 		t := TensorQuant{Method: strings.ToLower(f.Name)}
 		w, a := t, t
-		return QuantConfig{Spec: s, Weight: &w, Act: &a}, nil
+		return Config{Spec: s, Weight: &w, Act: &a}, nil
 	}
 	parts := strings.Split(s, ",")
 	head := parts[0]
 	ai := strings.IndexByte(head, 'a')
 	if !strings.HasPrefix(head, "w") || ai < 2 {
-		return QuantConfig{}, fmt.Errorf("%w %q: want fp32, w<bits>a<bits>[,options] or a float format (fp16, bf16, tf32, fp8-e4m3, fp8-e5m2)", ErrQuantSpec, spec)
+		return Config{}, fmt.Errorf("%w %q: want fp32, w<bits>a<bits>[,options] or a float format (fp16, bf16, tf32, fp8-e4m3, fp8-e5m2)", ErrSpec, spec)
 	}
 	wb, err1 := strconv.Atoi(head[1:ai])
 	ab, err2 := strconv.Atoi(head[ai+1:])
 	if err1 != nil || err2 != nil {
-		return QuantConfig{}, fmt.Errorf("%w %q: bit widths are not integers", ErrQuantSpec, spec)
+		return Config{}, fmt.Errorf("%w %q: bit widths are not integers", ErrSpec, spec)
 	}
 	for _, b := range []int{wb, ab} {
 		if (b < 1 || b > 16) && b != 32 {
-			return QuantConfig{}, fmt.Errorf("%w %q: bit width %d not in 1..16 (or 32 for float)", ErrQuantSpec, spec, b)
+			return Config{}, fmt.Errorf("%w %q: bit width %d not in 1..16 (or 32 for float)", ErrSpec, spec, b)
 		}
 	}
 	w := TensorQuant{Scheme: fakequant.QScheme{Bits: wb, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
@@ -115,17 +130,17 @@ func ParseQuantConfig(spec string) (QuantConfig, error) {
 			a.Observer = v
 		case "method":
 			if v != "affine" && v != "lsq" && v != "pot" {
-				return QuantConfig{}, fmt.Errorf("%w %q: method %q, want affine, lsq or pot", ErrQuantSpec, spec, v)
+				return Config{}, fmt.Errorf("%w %q: method %q, want affine, lsq or pot", ErrSpec, spec, v)
 			}
 			w.Method, a.Method = v, v
 		default:
-			return QuantConfig{}, fmt.Errorf("%w %q: unknown option %q", ErrQuantSpec, spec, opt)
+			return Config{}, fmt.Errorf("%w %q: unknown option %q", ErrSpec, spec, opt)
 		}
 	}
-	c := QuantConfig{Spec: s}
+	c := Config{Spec: s}
 	if wb != 32 {
 		if err := w.Scheme.Validate(); err != nil {
-			return QuantConfig{}, fmt.Errorf("%w %q: weights: %v", ErrQuantSpec, spec, err)
+			return Config{}, fmt.Errorf("%w %q: weights: %v", ErrSpec, spec, err)
 		}
 		c.Weight = &w
 	}
@@ -137,24 +152,35 @@ func ParseQuantConfig(spec string) (QuantConfig, error) {
 
 // ParseOverrides reads per-layer overrides from JSON; unknown keys are
 // errors. Layer names are checked when the model is built.
-func ParseOverrides(data []byte) (map[string]LayerOverride, error) {
-	var m map[string]LayerOverride
+func ParseOverrides(data []byte) (map[string]Override, error) {
+	var m map[string]Override
 	// Decode each layer strictly so that a misspelt key is reported.
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: overrides: %v", ErrQuantSpec, err)
+		return nil, fmt.Errorf("%w: overrides: %v", ErrSpec, err)
 	}
-	m = make(map[string]LayerOverride, len(raw))
+	m = make(map[string]Override, len(raw))
 	for name, r := range raw {
 		dec := json.NewDecoder(bytes.NewReader(r))
 		dec.DisallowUnknownFields()
-		var o LayerOverride
+		var o Override
 		if err := dec.Decode(&o); err != nil {
-			return nil, fmt.Errorf("%w: overrides for layer %q: %v", ErrQuantSpec, name, err)
+			return nil, fmt.Errorf("%w: overrides for layer %q: %v", ErrSpec, name, err)
+		}
+		if kind, ok := strings.CutPrefix(name, "type:"); ok && !slices.Contains(LayerKinds, kind) {
+			return nil, fmt.Errorf("%w: override key %q: layer type %q, want one of %s", ErrSpec, name, kind, strings.Join(LayerKinds, ", "))
+		}
+		if _, err := path.Match(name, ""); err != nil {
+			return nil, fmt.Errorf("%w: override key %q is not a valid pattern: %v", ErrSpec, name, err)
+		}
+		if o.Method != nil {
+			if _, err := NewQuantizer(TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "minmax", Method: *o.Method}); err != nil {
+				return nil, fmt.Errorf("%w: overrides for layer %q: method %q, want affine, lsq, pot or a float format", ErrSpec, name, *o.Method)
+			}
 		}
 		for _, b := range []*int{o.WeightBits, o.ActBits} {
 			if b != nil && (*b < 1 || *b > 16) && *b != 32 {
-				return nil, fmt.Errorf("%w: overrides for layer %q: bit width %d not in 1..16 (or 32)", ErrQuantSpec, name, *b)
+				return nil, fmt.Errorf("%w: overrides for layer %q: bit width %d not in 1..16 (or 32)", ErrSpec, name, *b)
 			}
 		}
 		m[name] = o
@@ -163,10 +189,10 @@ func ParseOverrides(data []byte) (map[string]LayerOverride, error) {
 }
 
 // LoadOverrides reads overrides from a JSON file into c.
-func (c *QuantConfig) LoadOverrides(path string) error {
+func (c *Config) LoadOverrides(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("nn: quant overrides: %w", err)
+		return fmt.Errorf("qconfig: quant overrides: %w", err)
 	}
 	m, err := ParseOverrides(data)
 	if err != nil {
@@ -176,17 +202,69 @@ func (c *QuantConfig) LoadOverrides(path string) error {
 	return nil
 }
 
-// forLayer returns the weight and activation settings of layer name.
-func (c QuantConfig) forLayer(name string) (w, a *TensorQuant) {
-	w, a = c.Weight, c.Act
-	o, ok := c.Overrides[name]
-	if !ok {
-		return w, a
+// LayerKinds are the layer types an override key "type:KIND" can select.
+var LayerKinds = []string{"linear", "conv2d", "depthwise", "add", "concat", "pool"}
+
+// matches lists the override keys that select a layer called name of the
+// given kind, least specific first.
+func (c Config) matches(name, kind string) ([]string, error) {
+	var typ, exact string
+	var pats []string
+	for k := range c.Overrides {
+		switch {
+		case strings.HasPrefix(k, "type:"):
+			if strings.TrimPrefix(k, "type:") == kind {
+				typ = k
+			}
+		case strings.ContainsAny(k, "*?["):
+			ok, err := path.Match(k, name)
+			if err != nil {
+				return nil, fmt.Errorf("%w: override pattern %q: %v", ErrSpec, k, err)
+			}
+			if ok {
+				pats = append(pats, k)
+			}
+		case k == name:
+			exact = k
+		}
 	}
+	sort.Slice(pats, func(i, j int) bool {
+		if len(pats[i]) != len(pats[j]) {
+			return len(pats[i]) < len(pats[j])
+		}
+		return pats[i] < pats[j]
+	})
+	var keys []string
+	if typ != "" {
+		keys = append(keys, typ)
+	}
+	keys = append(keys, pats...)
+	if exact != "" {
+		keys = append(keys, exact)
+	}
+	return keys, nil
+}
+
+// ForLayer returns the weight and activation settings of the layer called
+// name of the given kind (one of LayerKinds), and the override keys that
+// shaped them.
+func (c Config) ForLayer(name, kind string) (w, a *TensorQuant, keys []string, err error) {
+	w, a = c.Weight, c.Act
+	if keys, err = c.matches(name, kind); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, k := range keys {
+		w, a = apply(c.Overrides[k], w, a)
+	}
+	return w, a, keys, nil
+}
+
+// apply changes w and a by o.
+func apply(o Override, w, a *TensorQuant) (*TensorQuant, *TensorQuant) {
 	if o.Float != nil && *o.Float {
 		return nil, nil
 	}
-	if o.WeightBits != nil || o.PerChannel != nil || o.WeightObserver != nil {
+	if o.WeightBits != nil || o.PerChannel != nil || o.WeightObserver != nil || o.Method != nil {
 		base := TensorQuant{Scheme: fakequant.QScheme{Bits: 8, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
 			Observer: "minmax", Method: "affine"}
 		if w != nil {
@@ -204,12 +282,15 @@ func (c QuantConfig) forLayer(name string) (w, a *TensorQuant) {
 		if o.WeightObserver != nil {
 			base.Observer = *o.WeightObserver
 		}
+		if o.Method != nil {
+			base.Method = *o.Method
+		}
 		w = &base
 		if base.Scheme.Bits == 32 {
 			w = nil
 		}
 	}
-	if o.ActBits != nil || o.ActObserver != nil {
+	if o.ActBits != nil || o.ActObserver != nil || o.Method != nil {
 		base := TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "ema", Method: "affine"}
 		if a != nil {
 			base = *a
@@ -220,6 +301,9 @@ func (c QuantConfig) forLayer(name string) (w, a *TensorQuant) {
 		if o.ActObserver != nil {
 			base.Observer = *o.ActObserver
 		}
+		if o.Method != nil {
+			base.Method = *o.Method
+		}
 		a = &base
 		if base.Scheme.Bits == 32 {
 			a = nil
@@ -228,60 +312,5 @@ func (c QuantConfig) forLayer(name string) (w, a *TensorQuant) {
 	return w, a
 }
 
-// quantizable is implemented by layers that hold a weight and an output
-// quantizer.
-type quantizable interface {
-	Module
-	setQuantizers(wq, aq fakequant.Quantizer)
-}
-
-func (l *Linear) setQuantizers(wq, aq fakequant.Quantizer)  { l.WQ, l.AQ = wq, aq }
-func (c *Conv2d) setQuantizers(wq, aq fakequant.Quantizer)  { c.WQ, c.AQ = wq, aq }
-func (cb *ConvBn) setQuantizers(wq, aq fakequant.Quantizer) { cb.Conv.WQ, cb.Conv.AQ = wq, aq }
-
-// attach gives every quantizable layer of seq its quantizers from c, and
-// returns the input quantizer (nil when activations stay float). Overrides
-// naming no quantizable layer are errors.
-func (c QuantConfig) attach(seq *Sequential) (fakequant.Quantizer, error) {
-	names := map[string]bool{}
-	var all []string
-	for _, l := range seq.Layers {
-		ql, ok := l.(quantizable)
-		if !ok {
-			continue
-		}
-		names[ql.Name()] = true
-		all = append(all, ql.Name())
-		wt, at := c.forLayer(ql.Name())
-		var wq, aq fakequant.Quantizer
-		var err error
-		if wt != nil {
-			if wq, err = newQuantizer(*wt); err != nil {
-				return nil, fmt.Errorf("nn: %s.weight: %w", ql.Name(), err)
-			}
-		}
-		if at != nil {
-			if aq, err = newQuantizer(*at); err != nil {
-				return nil, fmt.Errorf("nn: %s.act: %w", ql.Name(), err)
-			}
-		}
-		ql.setQuantizers(wq, aq)
-	}
-	for name := range c.Overrides {
-		if !names[name] {
-			sort.Strings(all)
-			return nil, fmt.Errorf("%w: override for unknown layer %q (layers: %s)", ErrQuantSpec, name, strings.Join(all, ", "))
-		}
-	}
-	if c.Act == nil {
-		return nil, nil
-	}
-	q, err := newQuantizer(*c.Act)
-	if err != nil {
-		return nil, fmt.Errorf("nn: input: %w", err)
-	}
-	return q, nil
-}
-
 // String renders the config, e.g. "w8a8".
-func (c QuantConfig) String() string { return c.Spec }
+func (c Config) String() string { return c.Spec }

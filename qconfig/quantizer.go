@@ -1,4 +1,4 @@
-package nn
+package qconfig
 
 import (
 	"fmt"
@@ -8,8 +8,9 @@ import (
 	"github.com/qatgo/qatgo/observers"
 )
 
-// newQuantizer is the one place where nn makes quantizers from a setting.
-func newQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
+// NewQuantizer makes the quantizer a setting describes: the one place where
+// settings become quantizers.
+func NewQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
 	if f, err := numerics.FormatByName(t.Method); err == nil {
 		return fakequant.NewFloat(f)
 	}
@@ -29,7 +30,7 @@ func newQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
 	case "lsq":
 		return fakequant.NewLSQ(obs)
 	}
-	return nil, fmt.Errorf("nn: quantizer method %q, want affine, lsq or pot", t.Method)
+	return nil, fmt.Errorf("qconfig: quantizer method %q, want affine, lsq or pot", t.Method)
 }
 
 // newObserver makes an observer of the given kind (see observers.New).

@@ -1,0 +1,474 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/kernels"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Container is a module made of other modules. Preparation for QAT
+// (package qconfig) walks containers recursively to give every layer its
+// quantizers, so a user-written module that holds layers implements it; a
+// module that holds parameters but is neither a known layer nor a Container
+// is refused by name.
+type Container interface {
+	Module
+	Children() []Module
+}
+
+// Children returns the layers in order.
+func (s *Sequential) Children() []Module { return s.Layers }
+
+// Children returns the body.
+func (m *Model) Children() []Module { return []Module{m.Body} }
+
+// ReLU6 is min(max(x, 0), 6) (MobileNet's activation). Sequential fuses it
+// into a preceding Linear, Conv2d, ConvBn or Residual, so that the
+// activation quantizer sits after it and the integer model clamps to
+// [Z, Z + round(6/S)].
+type ReLU6 struct{ LayerName string }
+
+func (r *ReLU6) Name() string                 { return r.LayerName }
+func (r *ReLU6) Params() []*Param             { return nil }
+func (r *ReLU6) Quantizers() []NamedQuantizer { return nil }
+func (r *ReLU6) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	y, err := relu6Node(x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", r.LayerName, err)
+	}
+	b.emit(r, []*G.Node{x}, y, b.GridOf(x))
+	return y, nil
+}
+func (r *ReLU6) describe() LayerInfo { return LayerInfo{Name: r.LayerName, Kind: "relu6"} }
+
+// GlobalAvgPool averages each channel of an NCHW tensor over its H×W
+// positions and returns (N, C): the head of ResNets and MobileNets, followed
+// by a Linear. AQ (when set) quantizes the mean; the integer model divides
+// the sum of codes by H·W with a fixed-point multiplier.
+type GlobalAvgPool struct {
+	LayerName string
+	AQ        fakequant.Quantizer
+}
+
+func (p *GlobalAvgPool) Name() string     { return p.LayerName }
+func (p *GlobalAvgPool) Params() []*Param { return nil }
+func (p *GlobalAvgPool) Quantizers() []NamedQuantizer {
+	return namedQ(p.LayerName, nil, p.AQ)
+}
+func (p *GlobalAvgPool) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, C, H, W)", p.LayerName, x.Shape())
+	}
+	inQ := b.GridOf(x)
+	y, err := globalAvgPoolNode(x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
+	}
+	if y, err = b.Quantize(p.LayerName+".act", p.AQ, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExactPool(p, inQ, x, y); err != nil {
+		return nil, err
+	}
+	b.emit(p, []*G.Node{x}, y, nq(p.LayerName+".act", p.AQ))
+	return y, nil
+}
+func (p *GlobalAvgPool) describe() LayerInfo {
+	return LayerInfo{Name: p.LayerName, Kind: "globalavgpool", OutputQ: nq(p.LayerName+".act", p.AQ)}
+}
+
+// Add sums two tensors of one shape (a residual connection), with an
+// optional fused ReLU or ReLU6 and an output quantizer of its own: its two
+// inputs are on different grids, and the integer model rescales each with a
+// fixed-point multiplier before the sum (TFLite's ADD).
+type Add struct {
+	LayerName   string
+	ReLU, ReLU6 bool
+	AQ          fakequant.Quantizer
+}
+
+func (a *Add) Name() string     { return a.LayerName }
+func (a *Add) Params() []*Param { return nil }
+func (a *Add) Quantizers() []NamedQuantizer {
+	return namedQ(a.LayerName, nil, a.AQ)
+}
+
+// Build is the identity-free form of Apply for a Module list: it fails,
+// since an Add needs two inputs. Use Apply (or Residual).
+func (a *Add) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	return nil, fmt.Errorf("nn: %s: Add takes two inputs: call its Apply from a module's Build, or use Residual", a.LayerName)
+}
+
+// Apply adds x1 and x2.
+func (a *Add) Apply(b *Builder, x1, x2 *G.Node) (*G.Node, error) {
+	if !x1.Shape().Eq(x2.Shape()) {
+		return nil, fmt.Errorf("nn: %s: input shapes %v and %v differ", a.LayerName, x1.Shape(), x2.Shape())
+	}
+	q1, q2 := b.GridOf(x1), b.GridOf(x2)
+	y, err := addNode(x1, x2)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", a.LayerName, err)
+	}
+	if y, err = b.actOut(a.LayerName, a.ReLU, a.ReLU6, a.AQ, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExactAdd(a, q1, q2, x1, x2, y); err != nil {
+		return nil, err
+	}
+	b.emit(a, []*G.Node{x1, x2}, y, nq(a.LayerName+".act", a.AQ))
+	return y, nil
+}
+func (a *Add) describe() LayerInfo {
+	return LayerInfo{Name: a.LayerName, Kind: "add", ReLU: a.ReLU, ReLU6: a.ReLU6, OutputQ: nq(a.LayerName+".act", a.AQ)}
+}
+
+// Residual is y = act(Body(x) + Shortcut(x)): a ResNet basic block or a
+// MobileNetV2 inverted residual. A nil Shortcut is the identity; a 1×1
+// projection (a ConvBn) matches the channels and stride of the body.
+type Residual struct {
+	LayerName string
+	Body      Module
+	Shortcut  Module // nil: identity
+	Sum       *Add
+}
+
+// NewResidual returns a residual block whose sum is named name+".add".
+func NewResidual(name string, body, shortcut Module) *Residual {
+	return &Residual{LayerName: name, Body: body, Shortcut: shortcut, Sum: &Add{LayerName: name + ".add"}}
+}
+
+func (r *Residual) Name() string { return r.LayerName }
+func (r *Residual) Children() []Module {
+	ms := []Module{r.Body}
+	if r.Shortcut != nil {
+		ms = append(ms, r.Shortcut)
+	}
+	return append(ms, r.Sum)
+}
+func (r *Residual) Params() []*Param {
+	ps := r.Body.Params()
+	if r.Shortcut != nil {
+		ps = append(ps, r.Shortcut.Params()...)
+	}
+	return ps
+}
+func (r *Residual) Quantizers() []NamedQuantizer {
+	qs := r.Body.Quantizers()
+	if r.Shortcut != nil {
+		qs = append(qs, r.Shortcut.Quantizers()...)
+	}
+	return append(qs, r.Sum.Quantizers()...)
+}
+func (r *Residual) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	if r.Sum == nil {
+		return nil, fmt.Errorf("nn: %s: residual block without its Add", r.LayerName)
+	}
+	y, err := b.Build(r.Body, x)
+	if err != nil {
+		return nil, err
+	}
+	s := x
+	if r.Shortcut != nil {
+		if s, err = b.Build(r.Shortcut, x); err != nil {
+			return nil, err
+		}
+	}
+	return r.Sum.Apply(b, y, s)
+}
+
+// Concat joins tensors along the channel axis (NCHW axis 1, or the feature
+// axis of (N, F) tensors). Its output quantizer is its own; the integer
+// model rescales each input whose grid differs (TFLite's CONCATENATION).
+type Concat struct {
+	LayerName string
+	AQ        fakequant.Quantizer
+}
+
+func (c *Concat) Name() string     { return c.LayerName }
+func (c *Concat) Params() []*Param { return nil }
+func (c *Concat) Quantizers() []NamedQuantizer {
+	return namedQ(c.LayerName, nil, c.AQ)
+}
+
+// Build fails: a Concat takes several inputs. Use Apply or Branches.
+func (c *Concat) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	return nil, fmt.Errorf("nn: %s: Concat takes several inputs: call its Apply from a module's Build, or use Branches", c.LayerName)
+}
+
+// Apply concatenates xs along axis 1.
+func (c *Concat) Apply(b *Builder, xs ...*G.Node) (*G.Node, error) {
+	if len(xs) < 2 {
+		return nil, fmt.Errorf("nn: %s: concat of %d inputs, want at least 2", c.LayerName, len(xs))
+	}
+	s0 := xs[0].Shape()
+	qs := make([]NamedQuantizer, len(xs))
+	for i, x := range xs {
+		s := x.Shape()
+		if s.Dims() != s0.Dims() || s[0] != s0[0] || (s.Dims() == 4 && (s[2] != s0[2] || s[3] != s0[3])) || (s.Dims() != 2 && s.Dims() != 4) {
+			return nil, fmt.Errorf("nn: %s: input %d has shape %v, want (N, C, %v) like input 0 %v", c.LayerName, i, s, s0[2:], s0)
+		}
+		qs[i] = b.GridOf(x)
+	}
+	y, err := concatNode(xs)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+	}
+	if y, err = b.Quantize(c.LayerName+".act", c.AQ, y); err != nil {
+		return nil, err
+	}
+	if y, err = b.integerExactConcat(c, qs, xs, y); err != nil {
+		return nil, err
+	}
+	b.emit(c, xs, y, nq(c.LayerName+".act", c.AQ))
+	return y, nil
+}
+func (c *Concat) describe() LayerInfo {
+	return LayerInfo{Name: c.LayerName, Kind: "concat", OutputQ: nq(c.LayerName+".act", c.AQ)}
+}
+
+// Branches runs every branch on the same input and concatenates their
+// outputs along the channels (an Inception-style block).
+type Branches struct {
+	LayerName string
+	Paths     []Module
+	Cat       *Concat
+}
+
+// NewBranches returns the branches joined by a Concat named name+".cat".
+func NewBranches(name string, paths ...Module) *Branches {
+	return &Branches{LayerName: name, Paths: paths, Cat: &Concat{LayerName: name + ".cat"}}
+}
+
+func (br *Branches) Name() string { return br.LayerName }
+func (br *Branches) Children() []Module {
+	return append(append([]Module(nil), br.Paths...), br.Cat)
+}
+func (br *Branches) Params() []*Param {
+	var ps []*Param
+	for _, p := range br.Paths {
+		ps = append(ps, p.Params()...)
+	}
+	return ps
+}
+func (br *Branches) Quantizers() []NamedQuantizer {
+	var qs []NamedQuantizer
+	for _, p := range br.Paths {
+		qs = append(qs, p.Quantizers()...)
+	}
+	return append(qs, br.Cat.Quantizers()...)
+}
+func (br *Branches) Build(b *Builder, x *G.Node) (*G.Node, error) {
+	if br.Cat == nil {
+		return nil, fmt.Errorf("nn: %s: branches without their Concat", br.LayerName)
+	}
+	ys := make([]*G.Node, len(br.Paths))
+	for i, p := range br.Paths {
+		y, err := b.Build(p, x)
+		if err != nil {
+			return nil, err
+		}
+		ys[i] = y
+	}
+	return br.Cat.Apply(b, ys...)
+}
+
+// addNode is x1 + x2 (same shapes).
+func addNode(x1, x2 *G.Node) (*G.Node, error) {
+	dt := x1.Dtype()
+	op := &fnOp{name: "add", dt: dt, outShape: x1.Shape().Clone(), diff: []bool{true, true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error {
+			od, a, c := data[float32](o), data[float32](v[0]), data[float32](v[1])
+			for i := range od {
+				od[i] = a[i] + c[i]
+			}
+			return nil
+		}, func() error {
+			od, a, c := data[float64](o), data[float64](v[0]), data[float64](v[1])
+			for i := range od {
+				od[i] = a[i] + c[i]
+			}
+			return nil
+		})
+	}
+	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) { return G.Nodes{grad, grad}, nil }
+	return apply(op, x1, x2)
+}
+
+// relu6Node is min(max(x, 0), 6); the gradient passes where 0 < x < 6
+// (PyTorch's hardtanh backward).
+func relu6Node(x *G.Node) (*G.Node, error) {
+	dt := x.Dtype()
+	op := &fnOp{name: "relu6", dt: dt, outShape: x.Shape().Clone(), diff: []bool{true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error { relu6Fwd(data[float32](o), data[float32](v[0])); return nil },
+			func() error { relu6Fwd(data[float64](o), data[float64](v[0])); return nil })
+	}
+	op.sym = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		g := &fnOp{name: "relu6.dx", dt: dt, outShape: x.Shape().Clone()}
+		g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+			return dispatch(dt, func() error { relu6Bwd(data[float32](o), data[float32](v[0]), data[float32](v[1])); return nil },
+				func() error { relu6Bwd(data[float64](o), data[float64](v[0]), data[float64](v[1])); return nil })
+		}
+		gx, err := apply(g, in[0], grad)
+		return G.Nodes{gx}, err
+	}
+	return apply(op, x)
+}
+
+func relu6Fwd[T float](y, x []T) {
+	for i, v := range x {
+		y[i] = min(max(v, 0), 6)
+	}
+}
+
+func relu6Bwd[T float](dx, x, dy []T) {
+	for i, v := range x {
+		if v > 0 && v < 6 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// globalAvgPoolNode is the mean over H·W of each (n, c) plane: (N, C).
+func globalAvgPoolNode(x *G.Node) (*G.Node, error) {
+	sh := x.Shape().Clone()
+	nc, hw := sh[0]*sh[1], sh[2]*sh[3]
+	dt := x.Dtype()
+	op := &fnOp{name: "gap", dt: dt, outShape: tensor.Shape{sh[0], sh[1]}, diff: []bool{true}}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error { gapFwd(data[float32](o), data[float32](v[0]), nc, hw); return nil },
+			func() error { gapFwd(data[float64](o), data[float64](v[0]), nc, hw); return nil })
+	}
+	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		g := &fnOp{name: "gap.dx", dt: dt, outShape: sh}
+		g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+			return dispatch(dt, func() error { gapBwd(data[float32](o), data[float32](v[0]), nc, hw); return nil },
+				func() error { gapBwd(data[float64](o), data[float64](v[0]), nc, hw); return nil })
+		}
+		gx, err := apply(g, grad)
+		return G.Nodes{gx}, err
+	}
+	return apply(op, x)
+}
+
+func gapFwd[T float](y, x []T, nc, hw int) {
+	inv := 1 / T(hw)
+	for m := range nc {
+		var s T
+		for _, v := range x[m*hw : (m+1)*hw] {
+			s += v
+		}
+		y[m] = s * inv
+	}
+}
+
+func gapBwd[T float](dx, dy []T, nc, hw int) {
+	inv := 1 / T(hw)
+	for m := range nc {
+		d := dy[m] * inv
+		p := dx[m*hw : (m+1)*hw]
+		for i := range p {
+			p[i] = d
+		}
+	}
+}
+
+// concatNode joins xs along axis 1; (N, C_i, H, W) or (N, F_i).
+func concatNode(xs []*G.Node) (*G.Node, error) {
+	dt := xs[0].Dtype()
+	s0 := xs[0].Shape()
+	n := s0[0]
+	inner := 1
+	for _, d := range s0[2:] {
+		inner *= d
+	}
+	widths := make([]int, len(xs)) // C_i·inner per sample
+	total := 0
+	for i, x := range xs {
+		widths[i] = x.Shape()[1] * inner
+		total += widths[i]
+	}
+	out := s0.Clone()
+	out[1] = total / inner
+	diff := make([]bool, len(xs))
+	for i := range diff {
+		diff[i] = true
+	}
+	op := &fnOp{name: "concat", dt: dt, outShape: out, diff: diff}
+	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+		return dispatch(dt, func() error { catFwd[float32](o, v, n, widths, total); return nil },
+			func() error { catFwd[float64](o, v, n, widths, total); return nil })
+	}
+	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		gs := make(G.Nodes, len(xs))
+		off := 0
+		for i, x := range xs {
+			i, o0 := i, off
+			g := &fnOp{name: fmt.Sprintf("concat.d%d", i), dt: dt, outShape: x.Shape().Clone()}
+			g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
+				return dispatch(dt, func() error { catBwd(data[float32](o), data[float32](v[0]), n, o0, widths[i], total); return nil },
+					func() error { catBwd(data[float64](o), data[float64](v[0]), n, o0, widths[i], total); return nil })
+			}
+			gx, err := apply(g, grad)
+			if err != nil {
+				return nil, err
+			}
+			gs[i] = gx
+			off += widths[i]
+		}
+		return gs, nil
+	}
+	return apply(op, xs...)
+}
+
+func catFwd[T float](o *tensor.Dense, v []*tensor.Dense, n int, widths []int, total int) {
+	od := data[T](o)
+	off := 0
+	for i, t := range v {
+		src := data[T](t)
+		w := widths[i]
+		for s := range n {
+			copy(od[s*total+off:s*total+off+w], src[s*w:(s+1)*w])
+		}
+		off += w
+	}
+}
+
+func catBwd[T float](dx, dy []T, n, off, w, total int) {
+	for s := range n {
+		copy(dx[s*w:(s+1)*w], dy[s*total+off:s*total+off+w])
+	}
+}
+
+// groupedConv is a convolution with groups (1: dense).
+func groupedConv(x, w, bias *G.Node, p kernels.ConvParams, groups int) (*G.Node, error) {
+	if groups == 1 {
+		return kernels.Conv2d(x, w, bias, p)
+	}
+	return nil, fmt.Errorf("grouped convolution (%d groups) is not available yet", groups)
+}
+
+// Walk calls fn for m and then, depth first in order, for every module
+// inside it (through Container.Children).
+func Walk(m Module, fn func(Module) error) error {
+	if m == nil {
+		return nil
+	}
+	if err := fn(m); err != nil {
+		return err
+	}
+	if c, ok := m.(Container); ok {
+		for _, ch := range c.Children() {
+			if err := Walk(ch, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
