@@ -119,7 +119,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		*out = filepath.Join(*runDir, "compressed")
 	}
 	t0 := time.Now()
-	c, net, trainSet, testSet, err := loadRun(*runDir)
+	c, net, trainSet, testSet, err := loadRun(ctx, *runDir)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,8 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return nil, err
 			}
 		}
-		return zoo.New(c.Model, q, rand.New(rand.NewSource(int64(c.Seed))))
+		spec := zoo.Spec{InputShape: [3]int{trainSet.C, trainSet.H, trainSet.W}, Classes: trainSet.NumClasses}
+		return modelsFrom(ctx).New(c.Model, spec, q, rand.New(rand.NewSource(int64(c.Seed))))
 	}
 	dec, err := deepcompress.Decode(res.Net, newModule, decoded)
 	if err != nil {

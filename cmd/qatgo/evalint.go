@@ -84,7 +84,7 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 		}
 		dataName = c.Data
 		var n *nn.Net
-		if _, n, _, testSet, err = loadRun(f.compareRun); err != nil {
+		if _, n, _, testSet, err = loadRun(ctx, f.compareRun); err != nil {
 			return fmt.Errorf("--compare-run: %w", err)
 		}
 		net = n

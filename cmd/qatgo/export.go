@@ -26,7 +26,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "qatgo export: --run and --out are required")
 		return errUsage
 	}
-	c, net, _, _, err := loadRun(*runDir)
+	c, net, _, _, err := loadRun(ctx, *runDir)
 	if err != nil {
 		return err
 	}

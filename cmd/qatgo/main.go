@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+
+	"github.com/qatgo/qatgo/zoo"
 )
 
 // command is one subcommand: it parses its own flags from args.
@@ -75,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	ctx = withModels(ctx, zoo.Default())
 	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -89,6 +92,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("usage")
+
+type modelsKey struct{}
+
+// withModels hands the model registry to the commands.
+func withModels(ctx context.Context, r *zoo.Registry) context.Context {
+	return context.WithValue(ctx, modelsKey{}, r)
+}
+
+// modelsFrom returns the registry the commands look models up in.
+func modelsFrom(ctx context.Context) *zoo.Registry {
+	if r, ok := ctx.Value(modelsKey{}).(*zoo.Registry); ok {
+		return r
+	}
+	return zoo.Default()
+}
 
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {

@@ -118,7 +118,7 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	newNet := func(seed uint64) (*nn.Net, error) {
 		cc := *c
 		cc.Seed = seed // only dropout is random once the trained state is loaded
-		net, err := buildNet(cc, trainSet)
+		net, err := buildNet(ctx, cc, trainSet)
 		if err != nil {
 			return nil, err
 		}

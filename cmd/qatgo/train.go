@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/qatgo/qatgo/datasets"
@@ -67,7 +68,7 @@ type trainSummary struct {
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", stderr)
 	var c RunConfig
-	fs.StringVar(&c.Model, "model", "lenet5", "model: "+fmt.Sprint(zoo.Default().Names()))
+	fs.StringVar(&c.Model, "model", "lenet5", "model: "+strings.Join(modelsFrom(ctx).Names(), ", "))
 	fs.StringVar(&c.Data, "data", "mnist", "dataset: mnist, fashion-mnist or synthetic")
 	fs.StringVar(&c.DataDir, "data-dir", "", "dataset directory (default: located automatically)")
 	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... with options, e.g. w4a8,per-tensor (see qconfig.Parse)")
@@ -123,7 +124,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	net, err := buildNet(c, trainSet)
+	net, err := buildNet(ctx, c, trainSet)
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ func loadData(c RunConfig) (trainSet, testSet *datasets.Dataset, err error) {
 }
 
 // buildNet makes the model a run config describes, compiled for its batch.
-func buildNet(c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
+func buildNet(ctx context.Context, c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
 	q, err := qconfig.Parse(c.Quant)
 	if err != nil {
 		return nil, err
@@ -228,11 +229,12 @@ func buildNet(c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
 			return nil, err
 		}
 	}
-	m, err := zoo.New(c.Model, q, rand.New(rand.NewSource(int64(c.Seed))))
+	spec := zoo.Spec{InputShape: [3]int{d.C, d.H, d.W}, Classes: d.NumClasses}
+	m, err := modelsFrom(ctx).New(c.Model, spec, q, rand.New(rand.NewSource(int64(c.Seed))))
 	if err != nil {
 		return nil, err
 	}
-	return nn.Compile(m, nn.CompileConfig{Batch: c.Batch, InputShape: [3]int{d.C, d.H, d.W}, Classes: d.NumClasses})
+	return nn.Compile(m, nn.CompileConfig{Batch: c.Batch, InputShape: spec.InputShape, Classes: spec.Classes})
 }
 
 // initFrom loads the weights of another run (or a state/checkpoint file) by
@@ -286,7 +288,7 @@ func writeJSONFile(path string, v any) error {
 }
 
 // loadRun rebuilds a run's model with its trained state.
-func loadRun(dir string) (*RunConfig, *nn.Net, *datasets.Dataset, *datasets.Dataset, error) {
+func loadRun(ctx context.Context, dir string) (*RunConfig, *nn.Net, *datasets.Dataset, *datasets.Dataset, error) {
 	c, err := readRunConfig(dir)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -295,7 +297,7 @@ func loadRun(dir string) (*RunConfig, *nn.Net, *datasets.Dataset, *datasets.Data
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	net, err := buildNet(*c, trainSet)
+	net, err := buildNet(ctx, *c, trainSet)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -326,7 +328,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "qatgo eval: --run (or --model) is required")
 		return errUsage
 	}
-	c, net, _, testSet, err := loadRun(*runDir)
+	c, net, _, testSet, err := loadRun(ctx, *runDir)
 	if err != nil {
 		return err
 	}

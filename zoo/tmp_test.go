@@ -1,0 +1,3 @@
+package zoo_test
+
+const groupedConv = false
