@@ -81,7 +81,7 @@ func dots16(dst, dy, in []float32, offs []int) {
 		var a archsimd.Float32x16
 		k := 0
 		for ; k+16 <= n; k += 16 {
-			a = archsimd.LoadFloat32x16((*[16]float32)(dy[k : k+16])).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[off+k:off+k+16])), a)
+			a = archsimd.LoadFloat32x16((*[16]float32)(dy[k:k+16])).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[off+k:off+k+16])), a)
 		}
 		if k < n {
 			a = archsimd.LoadFloat32x16SlicePart(dy[k:n]).MulAdd(archsimd.LoadFloat32x16SlicePart(in[off+k:off+n]), a)

@@ -295,7 +295,9 @@ func TestNewOpErrors(t *testing.T) {
 	y := G.NewTensor(g, tensor.Float32, 4, G.WithShape(1, 4, 7, 8), G.WithName("y"))
 	x64 := G.NewTensor(g, tensor.Float64, 4, G.WithShape(1, 4, 8, 8), G.WithName("x64"))
 	m := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 5), G.WithName("m"))
-	w := func(s ...int) *G.Node { return G.NewTensor(g, tensor.Float32, 4, G.WithShape(s...), G.WithInit(G.Zeroes())) }
+	w := func(s ...int) *G.Node {
+		return G.NewTensor(g, tensor.Float32, 4, G.WithShape(s...), G.WithInit(G.Zeroes()))
+	}
 	for i, f := range []func() error{
 		func() error { _, err := Conv2d(x, w(4, 1, 3, 3), nil, ConvParams{Groups: 3}); return err },  // 3 ∤ 4
 		func() error { _, err := Conv2d(x, w(6, 2, 3, 3), nil, ConvParams{Groups: 4}); return err },  // 4 ∤ 6
