@@ -28,10 +28,18 @@ type convState struct {
 }
 
 type convBufs[T float] struct {
-	col []T // n images × rows × cols
-	fwd mulT[T]
-	dx  mulT[T]
+	col []T       // n images × rows × cols
+	fwd []mulT[T] // one packed weight matrix per group
+	dx  []mulT[T]
 	w   []convWorker[T]
+}
+
+// perGroup returns m resized to one multiplier per group.
+func perGroup[T float](m []mulT[T], groups int) []mulT[T] {
+	if len(m) < groups {
+		m = append(m, make([]mulT[T], groups-len(m))...)
+	}
+	return m[:groups]
 }
 
 // convWorker is what each goroutine of a convolution owns.
@@ -57,15 +65,19 @@ func convBufsFor[T float](s *convState) *convBufs[T] {
 	return any(&s.f64).(*convBufs[T])
 }
 
-// geomFor checks x (N,C,H,W) against the weights and returns the geometry.
+// geomFor checks x (N,C,H,W) against the weights (O,C/groups,kh,kw) and
+// returns the geometry of the whole image (all C channels).
 func (s *convState) geomFor(name string, xs, ws tensor.Shape) (geom, error) {
 	if len(xs) != 4 || len(ws) != 4 {
 		return geom{}, fmt.Errorf("%w: %s: x %v and w %v must both be 4-D (NCHW, OIHW)", ErrShape, name, xs, ws)
 	}
-	if xs[1] != ws[1] {
-		return geom{}, fmt.Errorf("%w: %s: x has %d channels, w expects %d", ErrShape, name, xs[1], ws[1])
-	}
 	p := s.p
+	if gr := p.Groups; gr < 1 || xs[1]%gr != 0 || ws[0]%gr != 0 {
+		return geom{}, fmt.Errorf("%w: %s: %d groups do not divide %d input and %d output channels", ErrShape, name, gr, xs[1], ws[0])
+	}
+	if xs[1] != ws[1]*p.Groups {
+		return geom{}, fmt.Errorf("%w: %s: x has %d channels, w expects %d×%d groups", ErrShape, name, xs[1], ws[1], p.Groups)
+	}
 	g := geom{c: xs[1], h: xs[2], w: xs[3], kh: ws[2], kw: ws[3],
 		sh: p.Stride[0], sw: p.Stride[1], ph: p.Pad[0], pw: p.Pad[1], dh: p.Dilation[0], dw: p.Dilation[1]}
 	if g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 || g.pw < 0 || g.kh < 1 || g.kw < 1 {
@@ -79,9 +91,17 @@ func (s *convState) geomFor(name string, xs, ws tensor.Shape) (geom, error) {
 	return g, nil
 }
 
-// Conv2d returns the cross-correlation of x (N,C,H,W) with w (O,C,kh,kw) plus
-// b (O) if b is not nil, as PyTorch's conv2d: output (N,O,Ho,Wo) in NCHW.
-// x, w and b must share a dtype, Float32 or Float64.
+// Conv2d returns the cross-correlation of x (N,C,H,W) with w (O,C/G,kh,kw)
+// plus b (O) if b is not nil, as PyTorch's conv2d with G = p.Groups: output
+// (N,O,Ho,Wo) in NCHW, where output channel o sees only the input channels of
+// its group, [g·C/G, (g+1)·C/G) with g = o/(O/G). Ho = ⌊(H + 2·pad −
+// dil·(kh−1) − 1)/stride⌋ + 1, likewise Wo. x, w and b must share a dtype,
+// Float32 or Float64.
+//
+// A depthwise convolution (G = C > 1, so w is (C·m,1,kh,kw) with channel
+// multiplier m; output channel o reads input channel o/m) runs a direct
+// kernel; other group counts run one GEMM per group on the dense path's
+// unfolded input.
 func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	p = p.norm()
 	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil}
@@ -90,6 +110,9 @@ func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 		return nil, err
 	}
 	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
+	if p.Groups > 1 && ws[1] == 1 {
+		return depthwise(x, w, b, st)
+	}
 	children := []*G.Node{x, w}
 	if b != nil {
 		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.o {
@@ -171,10 +194,15 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	if st.hasBias {
 		b = in[2].Data().([]T)
 	}
-	o := len(w) / g.rows()
+	groups := st.p.Groups
+	o := st.o
 	rows, cols := g.rows(), g.cols()
+	og, rg := o/groups, rows/groups // per group: output channels, rows of col
 	bf.col = grow(bf.col, n*rows*cols)
-	bf.fwd.setA(false, o, rows, w, rows)
+	bf.fwd = perGroup(bf.fwd, groups)
+	for gi := range bf.fwd {
+		bf.fwd[gi].setA(false, og, rg, w[gi*og*rg:(gi+1)*og*rg], rg)
+	}
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
@@ -193,7 +221,11 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 				}
 				beta = 1
 			}
-			bf.fwd.mulAWith(&ws[wk].g, yi, cols, false, cols, col, cols, beta)
+			// Group gi's rows of col are the contiguous block of its input
+			// channels, its outputs the contiguous block of its channels.
+			for gi := range bf.fwd {
+				bf.fwd[gi].mulAWith(&ws[wk].g, yi[gi*og*cols:], cols, false, cols, col[gi*rg*cols:], cols, beta)
+			}
 		}
 	})
 }
@@ -266,8 +298,13 @@ func (o *convDxOp) Do(vs ...G.Value) (G.Value, error) {
 func convBackX[T float](st *convState, w, dy, dx []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
+	groups := st.p.Groups
 	rows, cols := g.rows(), g.cols()
-	bf.dx.setA(true, rows, oc, w, rows)
+	og, rg := oc/groups, rows/groups
+	bf.dx = perGroup(bf.dx, groups)
+	for gi := range bf.dx {
+		bf.dx[gi].setA(true, rg, og, w[gi*og*rg:(gi+1)*og*rg], rg)
+	}
 	img := g.c * g.h * g.w
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
@@ -276,7 +313,10 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 		cw.dcol = grow(cw.dcol, rows*cols)
 		clear(dx[lo*img : hi*img])
 		for i := lo; i < hi; i++ {
-			bf.dx.mulAWith(&cw.g, cw.dcol, cols, false, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, 0)
+			dyi := dy[i*oc*cols : (i+1)*oc*cols]
+			for gi := range bf.dx {
+				bf.dx[gi].mulAWith(&cw.g, cw.dcol[gi*rg*cols:], cols, false, cols, dyi[gi*og*cols:], cols, 0)
+			}
 			col2im(dx[i*img:(i+1)*img], cw.dcol, g)
 		}
 	})
@@ -295,7 +335,7 @@ func (o *convDwOp) Type() hm.Type         { return opType(4, 4, 4) }
 func (o *convDwOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *convDwOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
 func (o *convDwOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{o.st.o, o.st.xShape[1], o.st.kh, o.st.kw}, nil
+	return tensor.Shape{o.st.o, o.st.xShape[1] / o.st.p.Groups, o.st.kh, o.st.kw}, nil
 }
 
 func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
@@ -309,7 +349,7 @@ func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
 	if in[1].Shape().TotalSize() != n*o.st.o*g.cols() {
 		return nil, fmt.Errorf("%w: %s: dy %v does not match the forward output", ErrShape, o.name, in[1].Shape())
 	}
-	out := reuseOut(&o.out, dt, o.st.o, g.c, g.kh, g.kw)
+	out := reuseOut(&o.out, dt, o.st.o, g.c/o.st.p.Groups, g.kh, g.kw)
 	if dt == tensor.Float32 {
 		convBackW(o.st, in[1].Data().([]float32), out.Data().([]float32))
 	} else {
@@ -321,7 +361,9 @@ func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
 func convBackW[T float](st *convState, dy, dw []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
+	groups := st.p.Groups
 	rows, cols := g.rows(), g.cols()
+	og, rg := oc/groups, rows/groups
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
@@ -336,7 +378,10 @@ func convBackW[T float](st *convState, dy, dw []T) {
 			if i == lo {
 				beta = 0
 			}
-			cw.dw.gemm(dst, rows, false, true, oc, rows, cols, dy[i*oc*cols:(i+1)*oc*cols], cols, bf.col[i*rows*cols:(i+1)*rows*cols], cols, beta)
+			dyi, col := dy[i*oc*cols:(i+1)*oc*cols], bf.col[i*rows*cols:(i+1)*rows*cols]
+			for gi := 0; gi < groups; gi++ {
+				cw.dw.gemm(dst[gi*og*rg:], rg, false, true, og, rg, cols, dyi[gi*og*cols:], cols, col[gi*rg*cols:], cols, beta)
+			}
 		}
 	})
 	for _, cw := range ws[1:] {

@@ -1,13 +1,16 @@
 package kernels
 
 // ConvParams are the geometry of a 2-D convolution, (height, width) each;
-// zero Stride or Dilation entries mean 1. NoInputGrad skips the gradient
+// zero Stride or Dilation entries mean 1. Groups splits the input and output
+// channels into that many groups, each convolved with its own filters, as
+// PyTorch's groups argument; 0 or 1 means a dense convolution. NoInputGrad skips the gradient
 // with respect to x (the first layer, whose input is data): gorgonia compiles
 // every node of a graph, so an unused gradient would still be computed.
 // Workers is how many goroutines split the images of a batch: 0 means up to
 // 2 (bounded by GOMAXPROCS), 1 runs in the calling goroutine only.
 type ConvParams struct {
 	Stride, Pad, Dilation [2]int
+	Groups                int
 	NoInputGrad           bool
 	Workers               int
 }
@@ -20,6 +23,9 @@ func (p ConvParams) norm() ConvParams {
 		if p.Dilation[i] == 0 {
 			p.Dilation[i] = 1
 		}
+	}
+	if p.Groups == 0 {
+		p.Groups = 1
 	}
 	return p
 }

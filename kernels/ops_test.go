@@ -37,11 +37,13 @@ func asF64(d *tensor.Dense) []float64 {
 	panic("unexpected dtype")
 }
 
-// refConv is direct convolution: for every output, the sum over taps.
+// refConv is direct convolution: for every output, the sum over the taps
+// of its group's input channels.
 func refConv(x, w, b []float64, xs, ws []int, p ConvParams) ([]float64, []int) {
 	p = p.norm()
 	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
 	o, kh, kw := ws[0], ws[2], ws[3]
+	groups, cg := p.Groups, ws[1] // input channels per group
 	oh := (h+2*p.Pad[0]-p.Dilation[0]*(kh-1)-1)/p.Stride[0] + 1
 	ow := (wd+2*p.Pad[1]-p.Dilation[1]*(kw-1)-1)/p.Stride[1] + 1
 	y := make([]float64, n*o*oh*ow)
@@ -53,7 +55,8 @@ func refConv(x, w, b []float64, xs, ws []int, p ConvParams) ([]float64, []int) {
 					if b != nil {
 						s = b[oc]
 					}
-					for ic := 0; ic < c; ic++ {
+					for icl := 0; icl < cg; icl++ {
+						ic := oc/(o/groups)*cg + icl
 						for i := 0; i < kh; i++ {
 							for j := 0; j < kw; j++ {
 								iy := oy*p.Stride[0] - p.Pad[0] + i*p.Dilation[0]
@@ -61,7 +64,7 @@ func refConv(x, w, b []float64, xs, ws []int, p ConvParams) ([]float64, []int) {
 								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
 									continue
 								}
-								s += x[((in*c+ic)*h+iy)*wd+ix] * w[((oc*c+ic)*kh+i)*kw+j]
+								s += x[((in*c+ic)*h+iy)*wd+ix] * w[((oc*cg+icl)*kh+i)*kw+j]
 							}
 						}
 					}
@@ -152,6 +155,20 @@ var convCases = []convCase{
 	{"1x1stride", []int{1, 3, 5, 5}, []int{2, 3, 1, 1}, ConvParams{Stride: [2]int{2, 2}}, false},
 	{"batch9workers2", []int{9, 2, 5, 6}, []int{3, 2, 3, 3}, ConvParams{Pad: [2]int{1, 0}, Workers: 2}, true},
 	{"wideout", []int{1, 1, 3, 40}, []int{33, 1, 2, 2}, ConvParams{Pad: [2]int{1, 1}}, true},
+	// grouped; groups = channels with one input channel per filter runs the
+	// depthwise kernel
+	{"groups2", []int{2, 4, 6, 5}, []int{6, 2, 3, 3}, ConvParams{Pad: [2]int{1, 1}, Groups: 2}, true},
+	{"groups3s2", []int{5, 6, 7, 7}, []int{3, 2, 3, 2}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 0}, Groups: 3}, false},
+	{"groups2x1x1", []int{2, 4, 3, 3}, []int{4, 2, 1, 1}, ConvParams{Groups: 2}, true},
+	{"dw3x3s1p1", []int{2, 3, 6, 6}, []int{3, 1, 3, 3}, ConvParams{Pad: [2]int{1, 1}, Groups: 3}, true},
+	{"dw3x3s2p1", []int{2, 3, 7, 6}, []int{3, 1, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}, Groups: 3}, true},
+	{"dw3x3s2p1even", []int{1, 2, 8, 8}, []int{2, 1, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}, Groups: 2}, false},
+	{"dwmult2", []int{2, 3, 5, 5}, []int{6, 1, 3, 3}, ConvParams{Pad: [2]int{1, 1}, Groups: 3}, true},
+	{"dw1x1", []int{2, 4, 3, 4}, []int{4, 1, 1, 1}, ConvParams{Groups: 4}, true},
+	{"dwnonsquare", []int{3, 2, 6, 11}, []int{4, 1, 2, 4}, ConvParams{Stride: [2]int{1, 3}, Pad: [2]int{0, 2}, Groups: 2}, true},
+	{"dwdilation", []int{1, 2, 10, 9}, []int{2, 1, 3, 2}, ConvParams{Dilation: [2]int{2, 3}, Pad: [2]int{2, 0}, Stride: [2]int{3, 2}, Groups: 2}, false},
+	{"dw5x5s2p2workers", []int{9, 3, 9, 10}, []int{3, 1, 5, 5}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{2, 2}, Groups: 3, Workers: 2}, true},
+	{"dwwide", []int{1, 2, 3, 40}, []int{2, 1, 3, 3}, ConvParams{Pad: [2]int{1, 1}, Groups: 2}, true},
 }
 
 func TestConv2dForward(t *testing.T) {

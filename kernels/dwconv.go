@@ -1,0 +1,495 @@
+package kernels
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A depthwise convolution (groups = channels) has one tiny filter per
+// channel: as GEMMs it would be C products of one row each, all overhead.
+// The direct kernel here turns it into 1-D correlations instead. Each input
+// plane is stored once, zero-padded and split into stride phases: phase
+// (ri, rj) holds the padded pixels (a, b) with a ≡ ri (mod sh), b ≡ rj (mod
+// sw), at (a/sh, b/sw) in a plane of pitch wq. Output (oy, ox) under tap
+// (i, j) then reads phase ((i·dh) mod sh, (j·dw) mod sw) at flat index
+// oy·wq + ox + off(i, j): every tap is one contiguous, shifted run over the
+// whole plane, whatever the stride, padding or dilation. Outputs are
+// computed at pitch wq (the columns past ow are discarded), so a 3×3 filter
+// is 9 vector multiply-adds per 16 outputs with no bounds checks.
+
+// dwLayout is the phase-split layout of one padded input plane.
+type dwLayout struct {
+	g      geom
+	hq, wq int   // rows and pitch of one phase plane
+	ps     int   // floats per input plane, all sh·sw phases
+	offs   []int // per tap (i, j), row-major: where output 0 reads it
+}
+
+func newDwLayout(g geom) dwLayout {
+	wp := g.w + 2*g.pw
+	wq := (wp + g.sw - 1) / g.sw
+	// The rows any output reads, plus one row that absorbs the reads of
+	// the discarded columns of the last output row.
+	hq := g.oh + (g.kh-1)*g.dh/g.sh + 1
+	phase := hq * wq
+	l := dwLayout{g: g, hq: hq, wq: wq, ps: g.sh * g.sw * phase}
+	for i := 0; i < g.kh; i++ {
+		a := i * g.dh
+		for j := 0; j < g.kw; j++ {
+			b := j * g.dw
+			l.offs = append(l.offs, ((a%g.sh)*g.sw+b%g.sw)*phase+(a/g.sh)*wq+b/g.sw)
+		}
+	}
+	return l
+}
+
+func (l *dwLayout) same(g geom) bool { return l.offs != nil && l.g == g }
+
+// flat is the length of an output plane at pitch wq.
+func (l *dwLayout) flat() int { return l.g.oh * l.wq }
+
+// dwScatter writes the input plane x (h×w) to its padded, phase-split place
+// in xph. The padding is never written: it stays 0 from the allocation.
+func dwScatter[T float](l *dwLayout, xph, x []T) {
+	g := l.g
+	phase := l.hq * l.wq
+	for iy := 0; iy < g.h; iy++ {
+		a := iy + g.ph
+		qa, ra := a/g.sh, a%g.sh
+		if qa >= l.hq {
+			break // rows below the last one read
+		}
+		src := x[iy*g.w : (iy+1)*g.w]
+		if g.sw == 1 {
+			copy(xph[ra*phase+qa*l.wq+g.pw:], src)
+			continue
+		}
+		for ix, v := range src {
+			b := ix + g.pw
+			xph[(ra*g.sw+b%g.sw)*phase+qa*l.wq+b/g.sw] = v
+		}
+	}
+}
+
+// dwGather is the adjoint of dwScatter: it reads the plane x back from its
+// place in xph, and writes 0 for rows that no output reads.
+func dwGather[T float](l *dwLayout, x, xph []T) {
+	g := l.g
+	phase := l.hq * l.wq
+	for iy := 0; iy < g.h; iy++ {
+		a := iy + g.ph
+		qa, ra := a/g.sh, a%g.sh
+		dst := x[iy*g.w : (iy+1)*g.w]
+		if qa >= l.hq {
+			clear(dst)
+			continue
+		}
+		if g.sw == 1 {
+			copy(dst, xph[ra*phase+qa*l.wq+g.pw:])
+			continue
+		}
+		for ix := range dst {
+			b := ix + g.pw
+			dst[ix] = xph[(ra*g.sw+b%g.sw)*phase+qa*l.wq+b/g.sw]
+		}
+	}
+}
+
+// dwKernels are the inner loops of the depthwise convolution.
+type dwKernels[T float] struct {
+	// corr sets out[k] = init + Σ_t w[t]·in[offs[t]+k].
+	corr func(out, in []T, offs []int, w []T, init T)
+	// axpy adds a·src into dst (same length).
+	axpy func(dst, src []T, a T)
+	// dots adds Σ_k dy[k]·in[offs[t]+k] into dst[t] for every tap t.
+	dots func(dst, dy, in []T, offs []int)
+}
+
+// dwKernelsFor returns the AVX-512 loops for float32 in the SIMD build,
+// else the plain ones.
+func dwKernelsFor[T float]() dwKernels[T] {
+	if k, ok := vecDwKernels(); ok {
+		if kT, ok := any(k).(dwKernels[T]); ok {
+			return kT
+		}
+	}
+	return dwKernels[T]{corr: corrGeneric[T], axpy: axpyGeneric[T], dots: dotsGeneric[T]}
+}
+
+func corrGeneric[T float](out, in []T, offs []int, w []T, init T) {
+	for k := range out {
+		out[k] = init
+	}
+	for t, off := range offs {
+		wt, src := w[t], in[off:off+len(out)]
+		for k, v := range src {
+			out[k] += wt * v
+		}
+	}
+}
+
+func axpyGeneric[T float](dst, src []T, a T) {
+	dst = dst[:len(src)]
+	for k, v := range src {
+		dst[k] += a * v
+	}
+}
+
+func dotsGeneric[T float](dst, dy, in []T, offs []int) {
+	for t, off := range offs {
+		src := in[off : off+len(dy)]
+		var s T
+		for k, v := range dy {
+			s += v * src[k]
+		}
+		dst[t] += s
+	}
+}
+
+// dwState is shared by a depthwise convolution's forward and gradient ops.
+type dwState struct {
+	cs   *convState // parameters, shapes, and the last forward's geometry
+	mult int        // output channels per input channel
+	lay  dwLayout
+	f32  dwBufs[float32]
+	f64  dwBufs[float64]
+}
+
+type dwBufs[T float] struct {
+	xph []T // every input plane of the last forward, padded and phase-split
+	w   []dwWorker[T]
+}
+
+// dwWorker is what each goroutine of a depthwise convolution owns.
+type dwWorker[T float] struct {
+	out  []T // an output plane at pitch wq
+	dyz  []T // an output gradient plane at pitch wq, discarded columns 0
+	dxph []T // an input gradient plane, padded and phase-split
+	part []T // this worker's share of dW (worker 0 writes dW itself)
+}
+
+func dwBufsFor[T float](s *dwState) *dwBufs[T] {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(&s.f32).(*dwBufs[T])
+	}
+	return any(&s.f64).(*dwBufs[T])
+}
+
+func (b *dwBufs[T]) workers(nw int) []dwWorker[T] {
+	if len(b.w) < nw {
+		b.w = append(b.w, make([]dwWorker[T], nw-len(b.w))...)
+	}
+	return b.w[:nw]
+}
+
+// setGeom records the geometry of a forward run; a new layout drops the
+// buffers, whose zeros (padding, discarded columns) belong to the old one.
+func (s *dwState) setGeom(g geom, n int) {
+	s.cs.g, s.cs.n = g, n
+	if s.lay.same(g) {
+		return
+	}
+	s.lay = newDwLayout(g)
+	s.f32 = dwBufs[float32]{}
+	s.f64 = dwBufs[float64]{}
+}
+
+// depthwise applies the direct kernel to a convolution that Conv2d has
+// checked: groups = C, w (C·mult, 1, kh, kw).
+func depthwise(x, w, b *G.Node, cs *convState) (*G.Node, error) {
+	st := &dwState{cs: cs, mult: cs.o / cs.xShape[1]}
+	children := []*G.Node{x, w}
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != cs.o {
+			return nil, fmt.Errorf("%w: Conv2d: bias %v, want (%d)", ErrShape, bs, cs.o)
+		}
+		children = append(children, b)
+	}
+	for _, c := range children[1:] {
+		if c.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: Conv2d: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
+		}
+	}
+	return G.ApplyOp(&dwOp{opBase: opBase{name: "kernels.DepthwiseConv2d"}, st: st}, children...)
+}
+
+type dwOp struct {
+	opBase
+	st  *dwState
+	out *tensor.Dense
+}
+
+func (o *dwOp) arity() int {
+	if o.st.cs.hasBias {
+		return 3
+	}
+	return 2
+}
+func (o *dwOp) Arity() int { return o.arity() }
+func (o *dwOp) Type() hm.Type {
+	if o.st.cs.hasBias {
+		return opType(4, 4, 4, 1)
+	}
+	return opType(4, 4, 4)
+}
+func (o *dwOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *dwOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+
+func (o *dwOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, o.arity())
+	if err != nil {
+		return nil, err
+	}
+	g, err := o.st.cs.geomFor(o.name, s[0], s[1])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{s[0][0], s[1][0], g.oh, g.ow}, nil
+}
+
+func (o *dwOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, o.arity())
+	if err != nil {
+		return nil, err
+	}
+	xs, ws := in[0].Shape(), in[1].Shape()
+	g, err := o.st.cs.geomFor(o.name, xs, ws)
+	if err != nil {
+		return nil, err
+	}
+	if ws[0] != o.st.cs.o || ws[1] != 1 {
+		return nil, fmt.Errorf("%w: %s: w %v, want (%d,1,kh,kw)", ErrShape, o.name, ws, o.st.cs.o)
+	}
+	if o.st.cs.hasBias && in[2].Shape().TotalSize() != ws[0] {
+		return nil, fmt.Errorf("%w: %s: bias %v for %d channels", ErrShape, o.name, in[2].Shape(), ws[0])
+	}
+	o.st.setGeom(g, xs[0])
+	out := reuseOut(&o.out, dt, xs[0], ws[0], g.oh, g.ow)
+	if dt == tensor.Float32 {
+		dwForward(o.st, in, out.Data().([]float32))
+	} else {
+		dwForward(o.st, in, out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
+	bf := dwBufsFor[T](st)
+	kr := dwKernelsFor[T]()
+	l := &st.lay
+	g, n, mult := l.g, st.cs.n, st.mult
+	x, w := in[0].Data().([]T), in[1].Data().([]T)
+	var b []T
+	if st.cs.hasBias {
+		b = in[2].Data().([]T)
+	}
+	taps, plane, oplane, flat := g.kh*g.kw, g.h*g.w, g.oh*g.ow, l.flat()
+	bf.xph = grow(bf.xph, n*g.c*l.ps)
+	nw := workersFor(st.cs.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		wb := &ws[wk]
+		wb.out = grow(wb.out, flat)
+		for i := lo; i < hi; i++ {
+			for c := 0; c < g.c; c++ {
+				ic := i*g.c + c
+				xph := bf.xph[ic*l.ps : (ic+1)*l.ps]
+				dwScatter(l, xph, x[ic*plane:(ic+1)*plane])
+				for q := 0; q < mult; q++ {
+					oc := c*mult + q
+					var init T
+					if b != nil {
+						init = b[oc]
+					}
+					kr.corr(wb.out, xph, l.offs, w[oc*taps:(oc+1)*taps], init)
+					yo := y[(i*g.c*mult+oc)*oplane:]
+					for oy := 0; oy < g.oh; oy++ {
+						copy(yo[oy*g.ow:(oy+1)*g.ow], wb.out[oy*l.wq:])
+					}
+				}
+			}
+		}
+	})
+}
+
+// dyPlane copies the output gradient plane dy (oh×ow) to pitch wq; the
+// discarded columns of dyz stay 0 from its allocation.
+func dyPlane[T float](l *dwLayout, dyz, dy []T) {
+	g := l.g
+	for oy := 0; oy < g.oh; oy++ {
+		copy(dyz[oy*l.wq:oy*l.wq+g.ow], dy[oy*g.ow:(oy+1)*g.ow])
+	}
+}
+
+func (o *dwOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	d[0] = !o.st.cs.p.NoInputGrad
+	return d
+}
+
+func (o *dwOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if len(ins) != o.arity() {
+		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
+	}
+	res := make(G.Nodes, len(ins))
+	var err error
+	if !o.st.cs.p.NoInputGrad {
+		if res[0], err = G.ApplyOp(&dwDxOp{opBase: opBase{name: "kernels.DepthwiseConv2dDx"}, st: o.st}, ins[1], grad); err != nil {
+			return nil, err
+		}
+	}
+	if res[1], err = G.ApplyOp(&dwDwOp{opBase: opBase{name: "kernels.DepthwiseConv2dDw"}, st: o.st}, ins[0], grad); err != nil {
+		return nil, err
+	}
+	if o.st.cs.hasBias {
+		if res[2], err = G.ApplyOp(newBiasGrad(4), grad); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// dwDxOp: (w, dy) → dx, each tap's weight times dy added at the tap's
+// shifted place in a phase-split gradient plane, then gathered back.
+type dwDxOp struct {
+	opBase
+	noDiff
+	st  *dwState
+	out *tensor.Dense
+}
+
+func (o *dwDxOp) Arity() int            { return 2 }
+func (o *dwDxOp) Type() hm.Type         { return opType(4, 4, 4) }
+func (o *dwDxOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *dwDxOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *dwDxOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return o.st.cs.xShape.Clone(), nil
+}
+
+func (o *dwDxOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	g, n := o.st.lay.g, o.st.cs.n
+	if in[1].Shape().TotalSize() != n*o.st.cs.o*g.cols() {
+		return nil, fmt.Errorf("%w: %s: dy %v does not match the forward output", ErrShape, o.name, in[1].Shape())
+	}
+	out := reuseOut(&o.out, dt, n, g.c, g.h, g.w)
+	if dt == tensor.Float32 {
+		dwBackX(o.st, in[0].Data().([]float32), in[1].Data().([]float32), out.Data().([]float32))
+	} else {
+		dwBackX(o.st, in[0].Data().([]float64), in[1].Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func dwBackX[T float](st *dwState, w, dy, dx []T) {
+	bf := dwBufsFor[T](st)
+	kr := dwKernelsFor[T]()
+	l := &st.lay
+	g, n, mult := l.g, st.cs.n, st.mult
+	taps, plane, oplane, flat := g.kh*g.kw, g.h*g.w, g.oh*g.ow, l.flat()
+	nw := workersFor(st.cs.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		wb := &ws[wk]
+		wb.dyz = grow(wb.dyz, flat)
+		wb.dxph = grow(wb.dxph, l.ps)
+		for i := lo; i < hi; i++ {
+			for c := 0; c < g.c; c++ {
+				clear(wb.dxph)
+				for q := 0; q < mult; q++ {
+					oc := c*mult + q
+					dyPlane(l, wb.dyz, dy[(i*g.c*mult+oc)*oplane:])
+					for t, off := range l.offs {
+						kr.axpy(wb.dxph[off:off+flat], wb.dyz, w[oc*taps+t])
+					}
+				}
+				ic := i*g.c + c
+				dwGather(l, dx[ic*plane:(ic+1)*plane], wb.dxph)
+			}
+		}
+	})
+}
+
+// dwDwOp: (x, dy) → dw, each tap's weight gradient a dot product of dy with
+// the tap's shifted run of the forward's phase-split input.
+type dwDwOp struct {
+	opBase
+	noDiff
+	st  *dwState
+	out *tensor.Dense
+}
+
+func (o *dwDwOp) Arity() int            { return 2 }
+func (o *dwDwOp) Type() hm.Type         { return opType(4, 4, 4) }
+func (o *dwDwOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *dwDwOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *dwDwOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{o.st.cs.o, 1, o.st.cs.kh, o.st.cs.kw}, nil
+}
+
+func (o *dwDwOp) Do(vs ...G.Value) (G.Value, error) {
+	// x is an input only so that this op is ordered after the forward and
+	// its phase-split input is current.
+	in, dt, err := inputs(o.name, vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	g, n := o.st.lay.g, o.st.cs.n
+	if in[1].Shape().TotalSize() != n*o.st.cs.o*g.cols() {
+		return nil, fmt.Errorf("%w: %s: dy %v does not match the forward output", ErrShape, o.name, in[1].Shape())
+	}
+	out := reuseOut(&o.out, dt, o.st.cs.o, 1, g.kh, g.kw)
+	if dt == tensor.Float32 {
+		dwBackW(o.st, in[1].Data().([]float32), out.Data().([]float32))
+	} else {
+		dwBackW(o.st, in[1].Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func dwBackW[T float](st *dwState, dy, dw []T) {
+	bf := dwBufsFor[T](st)
+	kr := dwKernelsFor[T]()
+	l := &st.lay
+	g, n, mult := l.g, st.cs.n, st.mult
+	taps, oplane, flat := g.kh*g.kw, g.oh*g.ow, l.flat()
+	nw := workersFor(st.cs.p.Workers, n)
+	ws := bf.workers(nw)
+	split(nw, n, func(wk, lo, hi int) {
+		wb := &ws[wk]
+		wb.dyz = grow(wb.dyz, flat)
+		dst := dw
+		if wk > 0 {
+			wb.part = grow(wb.part, len(dw))
+			dst = wb.part
+		}
+		clear(dst)
+		for i := lo; i < hi; i++ {
+			for c := 0; c < g.c; c++ {
+				ic := i*g.c + c
+				xph := bf.xph[ic*l.ps : (ic+1)*l.ps]
+				for q := 0; q < mult; q++ {
+					oc := c*mult + q
+					dyPlane(l, wb.dyz, dy[(i*g.c*mult+oc)*oplane:])
+					kr.dots(dst[oc*taps:(oc+1)*taps], wb.dyz, xph, l.offs)
+				}
+			}
+		}
+	})
+	for _, wb := range ws[1:] {
+		for j, v := range wb.part[:len(dw)] {
+			dw[j] += v
+		}
+	}
+}

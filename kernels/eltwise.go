@@ -1,0 +1,225 @@
+package kernels
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// parallelMin is the element count from which an elementwise op splits its
+// work over two goroutines: below it a goroutine start costs more than the
+// half it saves.
+const parallelMin = 1 << 15
+
+// splitFlat runs f over contiguous ranges of [0, n), two of them for large n.
+func splitFlat(n int, f func(lo, hi int)) {
+	nw := 1
+	if n >= parallelMin {
+		nw = workersFor(0, 8) // up to 2, bounded by GOMAXPROCS
+	}
+	split(nw, n, func(_, lo, hi int) { f(lo, hi) })
+}
+
+// eltState is an elementwise op's input shape, fixed at graph construction.
+type eltState struct{ shape tensor.Shape }
+
+// ReLU6 returns min(max(x, 0), 6) elementwise, as PyTorch's relu6 (a NaN
+// stays NaN). Its gradient is dy where 0 < x < 6 and 0 elsewhere, the kinks
+// included, as PyTorch's hardtanh backward. x is Float32 or Float64, of any
+// shape.
+func ReLU6(x *G.Node) (*G.Node, error) {
+	if x.Shape().TotalSize() < 1 {
+		return nil, fmt.Errorf("%w: ReLU6: x %v is empty", ErrShape, x.Shape())
+	}
+	st := &eltState{shape: x.Shape().Clone()}
+	return G.ApplyOp(&relu6Op{opBase: opBase{name: "kernels.ReLU6"}, st: st}, x)
+}
+
+type relu6Op struct {
+	opBase
+	st  *eltState
+	out *tensor.Dense
+}
+
+func (o *relu6Op) Arity() int            { return 1 }
+func (o *relu6Op) Type() hm.Type         { return opType(len(o.st.shape), len(o.st.shape)) }
+func (o *relu6Op) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *relu6Op) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *relu6Op) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 1)
+	if err != nil {
+		return nil, err
+	}
+	return s[0].Clone(), nil
+}
+
+func (o *relu6Op) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := reuseOut(&o.out, dt, in[0].Shape()...)
+	if dt == tensor.Float32 {
+		relu6(out.Data().([]float32), in[0].Data().([]float32))
+	} else {
+		relu6(out.Data().([]float64), in[0].Data().([]float64))
+	}
+	return out, nil
+}
+
+func relu6[T float](y, x []T) {
+	f := relu6Generic[T]
+	if k, _, ok := vecRelu6(); ok {
+		if kT, ok := any(k).(func(y, x []T)); ok {
+			f = kT
+		}
+	}
+	splitFlat(len(x), func(lo, hi int) { f(y[lo:hi], x[lo:hi]) })
+}
+
+func relu6Generic[T float](y, x []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		// min and max keep a NaN, as PyTorch's clamp does.
+		y[i] = min(max(v, 0), 6)
+	}
+}
+
+func (o *relu6Op) DiffWRT(int) []bool { return []bool{true} }
+
+func (o *relu6Op) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&relu6GradOp{opBase: opBase{name: "kernels.ReLU6Grad"}, st: o.st}, ins[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
+
+// relu6GradOp: (x, dy) → dy where 0 < x < 6, else 0.
+type relu6GradOp struct {
+	opBase
+	noDiff
+	st  *eltState
+	out *tensor.Dense
+}
+
+func (o *relu6GradOp) Arity() int            { return 2 }
+func (o *relu6GradOp) Type() hm.Type         { n := len(o.st.shape); return opType(n, n, n) }
+func (o *relu6GradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *relu6GradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *relu6GradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 2)
+	if err != nil {
+		return nil, err
+	}
+	return s[0].Clone(), nil
+}
+
+func (o *relu6GradOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	if !in[0].Shape().Eq(in[1].Shape()) {
+		return nil, fmt.Errorf("%w: %s: x %v, dy %v", ErrShape, o.name, in[0].Shape(), in[1].Shape())
+	}
+	out := reuseOut(&o.out, dt, in[0].Shape()...)
+	if dt == tensor.Float32 {
+		relu6Grad(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
+	} else {
+		relu6Grad(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
+	}
+	return out, nil
+}
+
+func relu6Grad[T float](dx, x, dy []T) {
+	f := relu6GradGeneric[T]
+	if _, k, ok := vecRelu6(); ok {
+		if kT, ok := any(k).(func(dx, x, dy []T)); ok {
+			f = kT
+		}
+	}
+	splitFlat(len(x), func(lo, hi int) { f(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
+}
+
+func relu6GradGeneric[T float](dx, x, dy []T) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, v := range x {
+		g := dy[i]
+		if !(v > 0 && v < 6) {
+			g = 0
+		}
+		dx[i] = g
+	}
+}
+
+// Add returns a + b for two tensors of one shape and dtype (Float32 or
+// Float64), as a residual connection's sum; the gradient of each input is
+// dy itself. Unlike G.Add it writes into a buffer it owns, so a training
+// step allocates nothing.
+func Add(a, b *G.Node) (*G.Node, error) {
+	if !a.Shape().Eq(b.Shape()) {
+		return nil, fmt.Errorf("%w: Add: shapes %v and %v differ", ErrShape, a.Shape(), b.Shape())
+	}
+	if a.Dtype() != b.Dtype() {
+		return nil, fmt.Errorf("%w: Add: %v and %v", ErrDtype, a.Dtype(), b.Dtype())
+	}
+	st := &eltState{shape: a.Shape().Clone()}
+	return G.ApplyOp(&addOp{opBase: opBase{name: "kernels.Add"}, st: st}, a, b)
+}
+
+type addOp struct {
+	opBase
+	st  *eltState
+	out *tensor.Dense
+}
+
+func (o *addOp) Arity() int            { return 2 }
+func (o *addOp) Type() hm.Type         { n := len(o.st.shape); return opType(n, n, n) }
+func (o *addOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *addOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *addOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 2)
+	if err != nil {
+		return nil, err
+	}
+	if !s[0].Eq(s[1]) {
+		return nil, fmt.Errorf("%w: %s: shapes %v and %v differ", ErrShape, o.name, s[0], s[1])
+	}
+	return s[0].Clone(), nil
+}
+
+func (o *addOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	if !in[0].Shape().Eq(in[1].Shape()) {
+		return nil, fmt.Errorf("%w: %s: shapes %v and %v differ", ErrShape, o.name, in[0].Shape(), in[1].Shape())
+	}
+	out := reuseOut(&o.out, dt, in[0].Shape()...)
+	if dt == tensor.Float32 {
+		addTo(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
+	} else {
+		addTo(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
+	}
+	return out, nil
+}
+
+func addTo[T float](y, a, b []T) {
+	splitFlat(len(a), func(lo, hi int) {
+		y, a, b := y[lo:hi], a[lo:hi], b[lo:hi]
+		for i, v := range a {
+			y[i] = v + b[i]
+		}
+	})
+}
+
+func (o *addOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+func (o *addOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	return G.Nodes{grad, grad}, nil
+}
