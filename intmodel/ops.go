@@ -109,17 +109,19 @@ func validClamp(what string, qmin, qmax int32, out ActQuant) error {
 // (M0, Shift) by QuantizeMultiplier. A fused ReLU/ReLU6 narrows the clamp
 // (ClampFor).
 type Add struct {
-	Name      string
-	A, B, Out ActQuant
-	LeftShift int
-	M0A       int32
-	ShiftA    int
-	M0B       int32
-	ShiftB    int
-	M0Out     int32
-	ShiftOut  int
-	QMin      int32
-	QMax      int32
+	Name      string   `json:"-"`
+	A         ActQuant `json:"a"`
+	B         ActQuant `json:"b"`
+	Out       ActQuant `json:"out"`
+	LeftShift int      `json:"left_shift"`
+	M0A       int32    `json:"m0_a"`
+	ShiftA    int      `json:"shift_a"`
+	M0B       int32    `json:"m0_b"`
+	ShiftB    int      `json:"shift_b"`
+	M0Out     int32    `json:"m0_out"`
+	ShiftOut  int      `json:"shift_out"`
+	QMin      int32    `json:"qmin"`
+	QMax      int32    `json:"qmax"`
 }
 
 // NewAdd returns the Add of a and b into out, clamped to out's full range.
@@ -191,10 +193,10 @@ func (l *Add) validate() error {
 // Input k whose quantization equals Out is copied; any other is requantized
 // by Requant[k], a Rescale of count 1 from In[k] to Out.
 type Concat struct {
-	Name    string
-	In      []ActQuant
-	Out     ActQuant
-	Requant []Rescale
+	Name    string     `json:"-"`
+	In      []ActQuant `json:"in"`
+	Out     ActQuant   `json:"out"`
+	Requant []Rescale  `json:"requant"`
 }
 
 // NewConcat returns the Concat of inputs quantized as in into out.
