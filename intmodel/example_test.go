@@ -44,8 +44,23 @@ func ExampleInspect() {
 	s.WriteText(os.Stdout)
 	// Output:
 	// input 4x1x1  8-bit unsigned  S=0.003921569 Z=0
-	// #      name  kind    in     out    w-bits  act  weights  stored B  fp32 B
-	// 0      fc    linear  4x1x1  2x1x1  4/ch    i8   8        30        40
-	// total                                           8        30        40  (1.33x smaller)
+	// #      name  kind    from  in     out    w-bits  act  weights  stored B  fp32 B
+	// 0      fc    linear  t0    4x1x1  2x1x1  4/ch    i8   8        30        40
+	// total                                                 8        30        40  (1.33x smaller)
 	// output dequant S=0.125 Z=0
+}
+
+// A residual add of two tensors on different grids (TFLite's int8 ADD):
+// 0.5·(13−10) + 0.25·(5+3) = 3.5, so the output code is 5 + 3.5 → 9.
+func ExampleNewAdd() {
+	a := intmodel.ActQuant{Scale: 0.5, ZeroPoint: 10, Bits: 8}
+	b := intmodel.ActQuant{Scale: 0.25, ZeroPoint: -3, Bits: 8, Signed: true}
+	out := intmodel.ActQuant{Scale: 1, ZeroPoint: 5, Bits: 8}
+	add, err := intmodel.NewAdd("add", a, b, out)
+	if err != nil {
+		panic(err)
+	}
+	add.QMin, add.QMax = intmodel.ClampFor(out, true, false) // fused ReLU
+	fmt.Println(add.Apply(13, 5), add.Apply(0, -128))
+	// Output: 9 5
 }

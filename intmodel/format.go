@@ -13,11 +13,11 @@ import (
 	"github.com/qatgo/qatgo/internal/atomicfile"
 )
 
-// File format, version 1 (all integers little-endian):
+// File format, version 2 (all integers little-endian):
 //
 //	offset  size  field
 //	0       8     magic "QATGOINT"
-//	8       4     format version (uint32) = 1
+//	8       4     format version (uint32) = 2
 //	12      4     manifest length M (uint32)
 //	16      8     blob length B (uint64)
 //	24      M     manifest: JSON (see manifest below)
@@ -29,11 +29,19 @@ import (
 // quantization, and per layer its kind, name, geometry and, for quantized
 // layers, the scales, raw bias q_b, M0, shifts, clamp bounds, and the
 // offset and length of its weights in the blob.
+//
+// Version 2 adds to a layer record: "inputs" (the tensors the layer reads,
+// absent for the previous one), "groups" (Conv2d), "requant" (AvgPool2d),
+// "rescale" (GlobalAvgPool), "add" and "concat" (their parameters), and the
+// kinds add, concat and globalavgpool. Version 1 files (sequential models
+// without those fields) still load.
 const (
 	// Magic opens every file.
 	Magic = "QATGOINT"
-	// Version is the format version this package writes and reads.
-	Version = 1
+	// Version is the format version this package writes.
+	Version = 2
+	// MinVersion is the oldest format version this package reads.
+	MinVersion = 1
 	// MaxManifest bounds the manifest length a reader accepts.
 	MaxManifest = 64 << 20
 	// MaxFile bounds the file size a reader accepts.
@@ -100,6 +108,22 @@ type layerRecord struct {
 	PadH        int          `json:"pad_h,omitempty"`
 	PadW        int          `json:"pad_w,omitempty"`
 	Quant       *quantRecord `json:"quant,omitempty"`
+	// Version 2.
+	Inputs  []int    `json:"inputs,omitempty"`
+	Groups  int      `json:"groups,omitempty"`
+	Requant *Rescale `json:"requant,omitempty"`
+	Rescale *Rescale `json:"rescale,omitempty"`
+	Add     *Add     `json:"add,omitempty"`
+	Concat  *Concat  `json:"concat,omitempty"`
+}
+
+// v2Only reports whether r uses anything version 1 did not have.
+func (r *layerRecord) v2Only() bool {
+	switch r.Kind {
+	case "add", "concat", "globalavgpool":
+		return true
+	}
+	return r.Inputs != nil || r.Groups != 0 || r.Requant != nil || r.Rescale != nil || r.Add != nil || r.Concat != nil
 }
 
 type manifest struct {
@@ -139,11 +163,17 @@ func (m *Model) Marshal() ([]byte, error) {
 	var blob bytes.Buffer
 	for i, l := range m.Layers {
 		r := layerRecord{Kind: l.Kind().String(), Name: l.LayerName()}
+		if i < len(m.Inputs) && len(m.Inputs[i]) > 0 {
+			r.Inputs = m.Inputs[i]
+		}
 		var err error
 		switch l := l.(type) {
 		case *Conv2d:
 			r.InChannels, r.OutChannels, r.KernelH, r.KernelW = l.InChannels, l.OutChannels, l.KernelH, l.KernelW
 			r.StrideH, r.StrideW, r.PadH, r.PadW = l.StrideH, l.StrideW, l.PadH, l.PadW
+			if l.Groups > 1 {
+				r.Groups = l.Groups
+			}
 			r.Quant, err = l.Quantized.record(&blob, l.OutChannels)
 		case *Linear:
 			r.InFeatures, r.OutFeatures = l.InFeatures, l.OutFeatures
@@ -152,7 +182,16 @@ func (m *Model) Marshal() ([]byte, error) {
 			r.KernelH, r.KernelW, r.StrideH, r.StrideW, r.PadH, r.PadW = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
 		case *AvgPool2d:
 			r.KernelH, r.KernelW, r.StrideH, r.StrideW, r.PadH, r.PadW = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
+			r.Requant = l.Requant
 		case *Flatten:
+		case *GlobalAvgPool:
+			r.Rescale = &l.Rescale
+		case *Add:
+			r.Add = l
+		case *Concat:
+			r.Concat = l
+		default:
+			err = fmt.Errorf("%w: unknown layer type %T", ErrInvalid, l)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("intmodel: layer %d: %w", i, err)
@@ -248,8 +287,9 @@ func unmarshal(b []byte) (*Model, error) {
 	if len(b) < headerLen {
 		return nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrTruncated, len(b), headerLen)
 	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != Version {
-		return nil, fmt.Errorf("%w: %d (this reader knows %d)", ErrVersion, v, Version)
+	version := binary.LittleEndian.Uint32(b[8:])
+	if version < MinVersion || version > Version {
+		return nil, fmt.Errorf("%w: %d (this reader knows versions %d to %d)", ErrVersion, version, MinVersion, Version)
 	}
 	mlen := uint64(binary.LittleEndian.Uint32(b[12:]))
 	blen := binary.LittleEndian.Uint64(b[16:])
@@ -288,11 +328,23 @@ func unmarshal(b []byte) (*Model, error) {
 		Output: man.Output, Meta: man.Meta, Layers: make([]Layer, len(man.Layers))}
 	var used int64
 	for i, r := range man.Layers {
+		if version < 2 && r.v2Only() {
+			return nil, fmt.Errorf("%w: layer %d (%q): version %d file with a version 2 record", ErrFormat, i, r.Name, version)
+		}
 		l, err := r.layer(blob, &used)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d (%q): %w", i, r.Name, err)
 		}
 		m.Layers[i] = l
+		if r.Inputs != nil {
+			if len(r.Inputs) == 0 {
+				return nil, fmt.Errorf("%w: layer %d (%q): empty input list", ErrFormat, i, r.Name)
+			}
+			if m.Inputs == nil {
+				m.Inputs = make([][]int, len(man.Layers))
+			}
+			m.Inputs[i] = r.Inputs
+		}
 	}
 	if used != int64(len(blob)) {
 		return nil, fmt.Errorf("%w: layers use %d of the %d blob bytes", ErrFormat, used, len(blob))
@@ -308,10 +360,19 @@ func (r *layerRecord) layer(blob []byte, used *int64) (Layer, error) {
 	var l Layer
 	var q *Quantized
 	var outC, k int
+	if r.Kind != "conv2d" && r.Groups != 0 {
+		return nil, fmt.Errorf("%w: %s layer with groups", ErrFormat, r.Kind)
+	}
+	if r.Requant != nil && r.Kind != "avgpool2d" {
+		return nil, fmt.Errorf("%w: %s layer with requant", ErrFormat, r.Kind)
+	}
+	if (r.Kind == "globalavgpool") != (r.Rescale != nil) || (r.Kind == "add") != (r.Add != nil) || (r.Kind == "concat") != (r.Concat != nil) {
+		return nil, fmt.Errorf("%w: %s layer: parameters missing or of another kind", ErrFormat, r.Kind)
+	}
 	switch r.Kind {
 	case "conv2d":
 		c := &Conv2d{Name: r.Name, InChannels: r.InChannels, OutChannels: r.OutChannels, KernelH: r.KernelH, KernelW: r.KernelW,
-			StrideH: r.StrideH, StrideW: r.StrideW, PadH: r.PadH, PadW: r.PadW}
+			StrideH: r.StrideH, StrideW: r.StrideW, PadH: r.PadH, PadW: r.PadW, Groups: r.Groups}
 		if err := c.validGeometry(); err != nil {
 			return nil, err
 		}
@@ -328,9 +389,17 @@ func (r *layerRecord) layer(blob []byte, used *int64) (Layer, error) {
 	case "maxpool2d":
 		l = &MaxPool2d{Name: r.Name, Pool2d: pool}
 	case "avgpool2d":
-		l = &AvgPool2d{Name: r.Name, Pool2d: pool}
+		l = &AvgPool2d{Name: r.Name, Pool2d: pool, Requant: r.Requant}
 	case "flatten":
 		l = &Flatten{Name: r.Name}
+	case "globalavgpool":
+		l = &GlobalAvgPool{Name: r.Name, Rescale: *r.Rescale}
+	case "add":
+		r.Add.Name = r.Name
+		l = r.Add
+	case "concat":
+		r.Concat.Name = r.Name
+		l = r.Concat
 	default:
 		return nil, fmt.Errorf("%w: unknown layer kind %q", ErrFormat, r.Kind)
 	}

@@ -30,7 +30,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("directory holds %d entries after Write, want 1", len(ents))
 	}
 	b, _ := os.ReadFile(path)
-	if string(b[:8]) != "QATGOINT" || binary.LittleEndian.Uint32(b[8:]) != 1 {
+	if string(b[:8]) != "QATGOINT" || binary.LittleEndian.Uint32(b[8:]) != Version {
 		t.Errorf("header % x", b[:12])
 	}
 	// Blob = conv 18 8-bit weights (18 bytes) + fc 24 4-bit weights (12 bytes).
@@ -80,7 +80,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"header cut", good[:20], ErrTruncated, "header"},
 		{"body cut", good[:len(good)-7], ErrTruncated, "announces"},
 		{"trailing", append(bytes.Clone(good), 0), ErrFormat, "trailing"},
-		{"version", reseal(append(append([]byte("QATGOINT"), 2, 0, 0, 0), good[12:]...)), ErrVersion, ""},
+		{"version", reseal(append(append([]byte("QATGOINT"), 3, 0, 0, 0), good[12:]...)), ErrVersion, "3 (this reader knows versions 1 to 2)"},
+		{"version 0", reseal(append(append([]byte("QATGOINT"), 0, 0, 0, 0), good[12:]...)), ErrVersion, "0 (this reader knows"},
 		{"bit flip", flip, ErrChecksum, ""},
 		{"huge manifest", reseal(append(append(bytes.Clone(good[:12]), 0xff, 0xff, 0xff, 0x7f), good[16:]...)), ErrFormat, "manifest length"},
 		{"bad json", edit(`{"input"`, `["input"`), ErrFormat, "manifest"},
@@ -113,19 +114,22 @@ func TestReadNamesFile(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	good, err := tinyModel(f, 5).Marshal()
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(good)
-	for _, n := range []int{0, 8, 12, 24, 60, len(good) / 2, len(good) - 4, len(good) - 1} {
-		f.Add(good[:n])
-	}
-	for _, i := range []int{9, 13, 17, 30, 100, len(good) - 10, len(good) - 2} {
-		b := bytes.Clone(good)
-		b[i] ^= 0x10
-		f.Add(b)
-		f.Add(reseal(b))
+	for _, m := range []*Model{tinyModel(f, 5), graphModel(f, 5)} {
+		good, err := m.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(good)
+		f.Add(setVersion(good, 1))
+		for _, n := range []int{0, 8, 12, 24, 60, len(good) / 2, len(good) - 4, len(good) - 1} {
+			f.Add(good[:n])
+		}
+		for _, i := range []int{9, 13, 17, 30, 100, 400, 900, len(good) / 2, len(good) - 10, len(good) - 2} {
+			b := bytes.Clone(good)
+			b[i] ^= 0x10
+			f.Add(b)
+			f.Add(reseal(b))
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Raw bytes mostly stop at the checksum; resealed ones reach the

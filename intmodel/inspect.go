@@ -11,8 +11,13 @@ type LayerInfo struct {
 	Index int    `json:"index"`
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
-	In    Shape  `json:"in"`
-	Out   Shape  `json:"out"`
+	// From lists the tensors the layer reads (0: the model input, j+1:
+	// layer j's output); In is the first one's shape.
+	From []int `json:"from"`
+	In   Shape `json:"in"`
+	Out  Shape `json:"out"`
+	// Groups is a grouped convolution's group count (0 otherwise).
+	Groups int `json:"groups,omitempty"`
 	// WeightBits is 0 for layers without weights.
 	WeightBits int `json:"weight_bits,omitempty"`
 	// PerChannel says the weights have one scale per output channel.
@@ -46,24 +51,31 @@ type Summary struct {
 
 // Inspect validates m and summarizes it layer by layer.
 func Inspect(m *Model) (*Summary, error) {
-	shapes, err := m.Shapes()
+	shapes, acts, err := m.analyze()
 	if err != nil {
 		return nil, err
 	}
 	s := &Summary{Input: m.Input, InputShape: m.InputShape, Output: m.Output}
-	in, act := m.InputShape, m.Input
 	for i, l := range m.Layers {
-		li := LayerInfo{Index: i, Name: l.LayerName(), Kind: l.Kind().String(), In: in, Out: shapes[i]}
+		from := m.LayerInputs(i)
+		li := LayerInfo{Index: i, Name: l.LayerName(), Kind: l.Kind().String(), From: append([]int(nil), from...),
+			In: shapes[from[0]], Out: shapes[i+1]}
+		act := acts[i+1]
 		var q *Quantized
 		var outC int
 		switch l := l.(type) {
 		case *Conv2d:
 			q, outC = &l.Quantized, l.OutChannels
+			if l.NumGroups() > 1 {
+				li.Groups = l.NumGroups()
+			}
 		case *Linear:
 			q, outC = &l.Quantized, l.OutFeatures
+		case *Add:
+			lo, _ := l.Out.Range()
+			li.ReLU = l.QMin >= l.Out.ZeroPoint && l.QMin > lo
 		}
 		if q != nil {
-			act = q.OutAct
 			li.WeightBits = q.WeightBits
 			li.PerChannel = len(q.WeightScale) > 1
 			lo, _ := q.OutAct.Range()
@@ -80,7 +92,6 @@ func Inspect(m *Model) (*Summary, error) {
 		s.Weights += li.Weights
 		s.StoredBytes += li.StoredBytes
 		s.FP32Bytes += li.FP32Bytes
-		in = shapes[i]
 	}
 	return s, nil
 }
@@ -89,7 +100,7 @@ func Inspect(m *Model) (*Summary, error) {
 func (s *Summary) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "input %v  %d-bit %s  S=%g Z=%d\n", s.InputShape, s.Input.Bits, signedness(s.Input.Signed), s.Input.Scale, s.Input.ZeroPoint)
-	fmt.Fprintln(tw, "#\tname\tkind\tin\tout\tw-bits\tact\tweights\tstored B\tfp32 B")
+	fmt.Fprintln(tw, "#\tname\tkind\tfrom\tin\tout\tw-bits\tact\tweights\tstored B\tfp32 B")
 	for _, l := range s.Layers {
 		wb := "-"
 		if l.WeightBits > 0 {
@@ -102,13 +113,24 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if l.ReLU {
 			act += "+relu"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%v\t%s\t%s\t%d\t%d\t%d\n", l.Index, l.Name, l.Kind, l.In, l.Out, wb, act, l.Weights, l.StoredBytes, l.FP32Bytes)
+		kind := l.Kind
+		if l.Groups > 1 {
+			kind += fmt.Sprintf("/g%d", l.Groups)
+		}
+		from := ""
+		for k, t := range l.From {
+			if k > 0 {
+				from += ","
+			}
+			from += fmt.Sprintf("t%d", t)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%v\t%s\t%s\t%d\t%d\t%d\n", l.Index, l.Name, kind, from, l.In, l.Out, wb, act, l.Weights, l.StoredBytes, l.FP32Bytes)
 	}
 	ratio := 0.0
 	if s.StoredBytes > 0 {
 		ratio = float64(s.FP32Bytes) / float64(s.StoredBytes)
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t\t\t\t%d\t%d\t%d\t(%.2fx smaller)\n", s.Weights, s.StoredBytes, s.FP32Bytes, ratio)
+	fmt.Fprintf(tw, "total\t\t\t\t\t\t\t\t%d\t%d\t%d\t(%.2fx smaller)\n", s.Weights, s.StoredBytes, s.FP32Bytes, ratio)
 	fmt.Fprintf(tw, "output dequant S=%g Z=%d\n", s.Output.Scale, s.Output.ZeroPoint)
 	return tw.Flush()
 }

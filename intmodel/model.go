@@ -99,14 +99,20 @@ const (
 	KindMaxPool2d
 	KindAvgPool2d
 	KindFlatten
+	KindAdd
+	KindConcat
+	KindGlobalAvgPool
 )
 
 var kindNames = map[Kind]string{
-	KindConv2d:    "conv2d",
-	KindLinear:    "linear",
-	KindMaxPool2d: "maxpool2d",
-	KindAvgPool2d: "avgpool2d",
-	KindFlatten:   "flatten",
+	KindConv2d:        "conv2d",
+	KindLinear:        "linear",
+	KindMaxPool2d:     "maxpool2d",
+	KindAvgPool2d:     "avgpool2d",
+	KindFlatten:       "flatten",
+	KindAdd:           "add",
+	KindConcat:        "concat",
+	KindGlobalAvgPool: "globalavgpool",
 }
 
 func (k Kind) String() string {
@@ -117,7 +123,9 @@ func (k Kind) String() string {
 }
 
 // Layer is one step of a Model. The concrete types are *Conv2d, *Linear,
-// *MaxPool2d, *AvgPool2d and *Flatten; the runtime switches on them.
+// *MaxPool2d, *AvgPool2d, *Flatten, *Add, *Concat and *GlobalAvgPool; the
+// runtime switches on them. Add and Concat read several tensors: their
+// OutShape checks one input, Model.Shapes checks them together.
 type Layer interface {
 	Kind() Kind
 	// LayerName is the layer's Name field (for messages and Inspect).
@@ -323,14 +331,26 @@ func window(in, k, stride, pad int) (int, error) {
 }
 
 // Conv2d is a quantized 2-D convolution (cross-correlation, as PyTorch),
-// groups = 1, dilation = 1, zero padding (padding with the input's zero
-// point, which is real 0).
+// dilation = 1, zero padding (padding with the input's zero point, which is
+// real 0). With Groups > 1 the channels split into Groups groups, output
+// group g reading only input group g (PyTorch's groups); Groups ==
+// InChannels is a depthwise convolution.
 type Conv2d struct {
 	Name                                      string
 	InChannels, OutChannels, KernelH, KernelW int
 	StrideH, StrideW, PadH, PadW              int
+	// Groups is 0 or 1 for a dense convolution; otherwise it divides
+	// InChannels and OutChannels, and the weights are
+	// [out][in/Groups][kh][kw].
+	Groups int
 	Quantized
 }
+
+// NumGroups is Groups, with 0 read as 1.
+func (l *Conv2d) NumGroups() int { return max(l.Groups, 1) }
+
+// Depthwise reports one input channel per group (Groups == InChannels > 1).
+func (l *Conv2d) Depthwise() bool { return l.NumGroups() > 1 && l.NumGroups() == l.InChannels }
 
 // Kind returns KindConv2d.
 func (l *Conv2d) Kind() Kind { return KindConv2d }
@@ -371,11 +391,17 @@ func (l *Conv2d) validGeometry() error {
 			return err
 		}
 	}
+	if l.Groups < 0 || l.Groups > MaxDim {
+		return invalid("groups %d outside 0..%d", l.Groups, MaxDim)
+	}
+	if g := l.NumGroups(); l.InChannels%g != 0 || l.OutChannels%g != 0 {
+		return invalid("groups %d do not divide %d input and %d output channels", g, l.InChannels, l.OutChannels)
+	}
 	return nil
 }
 
-// K is the number of inputs of one output: InChannels·KernelH·KernelW.
-func (l *Conv2d) K() int { return l.InChannels * l.KernelH * l.KernelW }
+// K is the number of inputs of one output: (InChannels/Groups)·KernelH·KernelW.
+func (l *Conv2d) K() int { return l.InChannels / l.NumGroups() * l.KernelH * l.KernelW }
 
 // Linear is a quantized fully connected layer. Its input must be flat
 // (Shape{InFeatures, 1, 1}, e.g. after Flatten).
@@ -457,12 +483,20 @@ func (l *MaxPool2d) LayerName() string { return l.Name }
 // OutShape applies the window to in's spatial dimensions.
 func (l *MaxPool2d) OutShape(in Shape) (Shape, error) { return l.Pool2d.outShape(in) }
 
-// AvgPool2d averages the integer codes in each window, dividing by the
-// number of in-bounds elements (padding not counted, TFLite's rule) and
-// rounding half away from zero. Input and output share their quantization.
+// AvgPool2d averages the integer codes in each window.
+//
+// Without Requant (v1): it divides the sum of codes by the number of
+// in-bounds elements (padding not counted, TFLite's rule), rounding half
+// away from zero; input and output share their quantization.
+//
+// With Requant: acc = Σ (q − Requant.In.ZeroPoint) over the window, padded
+// positions counting as real 0, is rescaled by Requant with count
+// KernelH·KernelW always (PyTorch's count_include_pad=True); the output
+// takes Requant.Out.
 type AvgPool2d struct {
 	Name string
 	Pool2d
+	Requant *Rescale
 }
 
 // Kind returns KindAvgPool2d.
@@ -491,14 +525,21 @@ func (l *Flatten) OutShape(in Shape) (Shape, error) {
 	return Shape{in.Size(), 1, 1}, nil
 }
 
-// Model is an exported integer model.
+// Model is an exported integer model: a graph of layers in topological
+// order. Tensor 0 is the (quantized) model input and tensor j+1 is the
+// output of layer j; layer i reads the tensors LayerInputs(i), and the
+// model's output is the last layer's output.
 type Model struct {
 	// Input quantizes the float32 input: q = clamp(Z + round(x/S)).
 	Input ActQuant
 	// InputShape is one image's shape, e.g. {1, 28, 28} for MNIST.
 	InputShape Shape
-	// Layers run in order; each takes the previous one's output.
+	// Layers run in order.
 	Layers []Layer
+	// Inputs[i] lists the tensors layer i reads (each < i+1). A nil Inputs,
+	// or a nil or empty Inputs[i], means tensor i, the previous layer's
+	// output: a sequential (v1) model needs no Inputs.
+	Inputs [][]int
 	// Output dequantizes the last layer's codes into logits,
 	// y = Output.Scale·(q − Output.ZeroPoint). It must equal the
 	// quantization of the last layer's output.
@@ -507,69 +548,209 @@ type Model struct {
 	Meta map[string]string
 }
 
+// LayerInputs returns the tensors layer i reads: Inputs[i], or {i} (the
+// previous tensor) when that is nil or empty. The result must not be
+// modified.
+func (m *Model) LayerInputs(i int) []int {
+	if i < len(m.Inputs) && len(m.Inputs[i]) > 0 {
+		return m.Inputs[i]
+	}
+	return []int{i}
+}
+
 // Shapes validates m and returns the output shape of every layer.
 func (m *Model) Shapes() ([]Shape, error) {
+	shapes, _, err := m.analyze()
+	if err != nil {
+		return nil, err
+	}
+	return shapes[1:], nil
+}
+
+// Acts validates m and returns the quantization of every tensor: acts[0]
+// is Input, acts[j+1] the output of layer j.
+func (m *Model) Acts() ([]ActQuant, error) {
+	_, acts, err := m.analyze()
+	return acts, err
+}
+
+// TensorShapes validates m and returns the shape of every tensor:
+// shapes[0] is InputShape, shapes[j+1] the output of layer j.
+func (m *Model) TensorShapes() ([]Shape, error) {
+	shapes, _, err := m.analyze()
+	return shapes, err
+}
+
+// Sequential reports whether every layer reads the previous tensor only.
+func (m *Model) Sequential() bool {
+	for i := range m.Layers {
+		if in := m.LayerInputs(i); len(in) != 1 || in[0] != i {
+			return false
+		}
+	}
+	return true
+}
+
+// analyze validates m and returns the shape and quantization of every
+// tensor (index 0: the input).
+func (m *Model) analyze() ([]Shape, []ActQuant, error) {
 	if err := m.Input.Validate(); err != nil {
-		return nil, fmt.Errorf("input: %w", err)
+		return nil, nil, fmt.Errorf("input: %w", err)
 	}
 	if err := m.InputShape.validate(); err != nil {
-		return nil, fmt.Errorf("input: %w", err)
+		return nil, nil, fmt.Errorf("input: %w", err)
 	}
 	if len(m.Layers) == 0 {
-		return nil, invalid("no layers")
+		return nil, nil, invalid("no layers")
 	}
 	if len(m.Layers) > MaxLayers {
-		return nil, invalid("%d layers, at most %d", len(m.Layers), MaxLayers)
+		return nil, nil, invalid("%d layers, at most %d", len(m.Layers), MaxLayers)
 	}
-	shapes := make([]Shape, len(m.Layers))
-	cur, act := m.InputShape, m.Input
+	if len(m.Inputs) > len(m.Layers) {
+		return nil, nil, invalid("%d input lists for %d layers", len(m.Inputs), len(m.Layers))
+	}
+	shapes := make([]Shape, len(m.Layers)+1)
+	acts := make([]ActQuant, len(m.Layers)+1)
+	shapes[0], acts[0] = m.InputShape, m.Input
 	for i, l := range m.Layers {
 		if l == nil {
-			return nil, invalid("layer %d is nil", i)
+			return nil, nil, invalid("layer %d is nil", i)
 		}
 		where := func(err error) error {
 			return fmt.Errorf("layer %d (%s %q): %w", i, l.Kind(), l.LayerName(), err)
 		}
-		out, err := l.OutShape(cur)
+		ins := m.LayerInputs(i)
+		lo, hi := arity(l)
+		if len(ins) < lo || len(ins) > hi {
+			return nil, nil, where(invalid("%d inputs, want %d..%d", len(ins), lo, hi))
+		}
+		inShapes := make([]Shape, len(ins))
+		inActs := make([]ActQuant, len(ins))
+		for k, t := range ins {
+			if t < 0 || t > i {
+				return nil, nil, where(invalid("input %d reads tensor %d, want 0..%d (layers in topological order)", k, t, i))
+			}
+			inShapes[k], inActs[k] = shapes[t], acts[t]
+		}
+		out, outAct, err := layerOut(l, inShapes, inActs)
 		if err != nil {
-			return nil, where(err)
+			return nil, nil, where(err)
 		}
 		if err := out.validate(); err != nil {
-			return nil, where(err)
+			return nil, nil, where(err)
 		}
-		var q *Quantized
-		switch l := l.(type) {
-		case *Conv2d:
-			q = &l.Quantized
-			if err := q.validate(l.OutChannels, l.K()); err != nil {
-				return nil, where(err)
-			}
-		case *Linear:
-			q = &l.Quantized
-			if err := q.validate(l.OutFeatures, l.InFeatures); err != nil {
-				return nil, where(err)
-			}
-		case *MaxPool2d, *AvgPool2d, *Flatten:
-		default:
-			return nil, where(invalid("unknown layer type %T", l))
-		}
-		if q != nil {
-			if q.InAct != act {
-				return nil, where(invalid("input quantization %+v differs from the previous output's %+v", q.InAct, act))
-			}
-			act = q.OutAct
-		}
-		shapes[i], cur = out, out
+		shapes[i+1], acts[i+1] = out, outAct
 	}
-	if m.Output != act {
-		return nil, invalid("output dequantization %+v differs from the last layer's output quantization %+v", m.Output, act)
+	if last := acts[len(acts)-1]; m.Output != last {
+		return nil, nil, invalid("output dequantization %+v differs from the last layer's output quantization %+v", m.Output, last)
 	}
-	return shapes, nil
+	return shapes, acts, nil
+}
+
+// MaxInputs bounds the inputs of one layer (a Concat's fan-in).
+const MaxInputs = 1024
+
+// arity is the number of inputs a layer takes.
+func arity(l Layer) (lo, hi int) {
+	switch l.(type) {
+	case *Add:
+		return 2, 2
+	case *Concat:
+		return 2, MaxInputs
+	}
+	return 1, 1
+}
+
+func sameAct(what string, got, want ActQuant) error {
+	if got != want {
+		return invalid("%s quantization %+v differs from its input tensor's %+v", what, got, want)
+	}
+	return nil
+}
+
+// layerOut validates l against its input tensors and returns its output
+// shape and quantization.
+func layerOut(l Layer, in []Shape, act []ActQuant) (Shape, ActQuant, error) {
+	switch l := l.(type) {
+	case *Add:
+		out, err := l.OutShapes(in)
+		if err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := l.validate(); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := sameAct("first input", l.A, act[0]); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := sameAct("second input", l.B, act[1]); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		return out, l.Out, nil
+	case *Concat:
+		out, err := l.OutShapes(in)
+		if err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := l.validate(); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		for k := range in {
+			if err := sameAct(fmt.Sprintf("input %d", k), l.In[k], act[k]); err != nil {
+				return Shape{}, ActQuant{}, err
+			}
+		}
+		return out, l.Out, nil
+	}
+	out, err := l.OutShape(in[0])
+	if err != nil {
+		return Shape{}, ActQuant{}, err
+	}
+	switch l := l.(type) {
+	case *Conv2d:
+		if err := l.Quantized.validate(l.OutChannels, l.K()); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := sameAct("input", l.InAct, act[0]); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		return out, l.OutAct, nil
+	case *Linear:
+		if err := l.Quantized.validate(l.OutFeatures, l.InFeatures); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := sameAct("input", l.InAct, act[0]); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		return out, l.OutAct, nil
+	case *AvgPool2d:
+		if l.Requant == nil {
+			return out, act[0], nil
+		}
+		if err := l.Requant.check("requant", l.KernelH*l.KernelW); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := sameAct("requant input", l.Requant.In, act[0]); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		return out, l.Requant.Out, nil
+	case *GlobalAvgPool:
+		if err := l.Rescale.check("rescale", in[0].H*in[0].W); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		if err := sameAct("input", l.In, act[0]); err != nil {
+			return Shape{}, ActQuant{}, err
+		}
+		return out, l.Out, nil
+	case *MaxPool2d, *Flatten:
+		return out, act[0], nil
+	}
+	return Shape{}, ActQuant{}, invalid("unknown layer type %T", l)
 }
 
 // Validate checks every invariant of m: bit widths, ranges, multipliers,
-// clamp bounds, sizes against shapes, and that each layer's input shape and
-// quantization are the previous layer's output.
+// clamp bounds, sizes against shapes, the graph's edges, and that each
+// layer's input shapes and quantizations are those of the tensors it reads.
 func (m *Model) Validate() error {
 	_, err := m.Shapes()
 	return err

@@ -78,7 +78,7 @@ func TestValidateRejects(t *testing.T) {
 		{"zero M0 with shift", func(m *Model) { m.Layers[0].(*Conv2d).M0[1] = 0 }, "zero multiplier"},
 		{"bias count", func(m *Model) { m.Layers[0].(*Conv2d).Bias = []int32{1} }, "1 biases"},
 		{"weights count", func(m *Model) { q := m.Layers[3].(*Linear); q.Weights = q.Weights[:5] }, "5 weights"},
-		{"act mismatch", func(m *Model) { m.Layers[3].(*Linear).InAct.ZeroPoint = 1 }, "differs from the previous"},
+		{"act mismatch", func(m *Model) { m.Layers[3].(*Linear).InAct.ZeroPoint = 1 }, "differs from its input tensor"},
 		{"output mismatch", func(m *Model) { m.Output.Scale = 1 }, "output dequantization"},
 		{"channels", func(m *Model) { m.Layers[0].(*Conv2d).InChannels = 3 }, "conv2d takes 3 channels"},
 		{"no flatten", func(m *Model) { m.Layers = append(m.Layers[:2], m.Layers[3]) }, "flatten first"},

@@ -49,6 +49,16 @@ type step struct {
 	fusePool, skip bool
 	// Pools.
 	pool intmodel.Pool2d
+	// Graph: the tensors the step reads and their storage.
+	ins    []int
+	inActs []act
+	// Grouped/depthwise conv (graph.go): groups > 0, raw weights.
+	groups int
+	gw     []int8
+	// Rescaling steps: AvgPool2d with Requant (1), GlobalAvgPool (1),
+	// Concat (one per input); Add's parameters.
+	rescale []intmodel.Rescale
+	add     intmodel.Add
 }
 
 // engine runs the whole model on up to cap images, single-threaded.
@@ -233,7 +243,7 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 		if i >= 0 {
 			a = e.steps[i].out
 			if e.stale[i] { // the conv's own output, unpooled
-				e.conv(e.bufs[i+1], e.bufs[i], &e.steps[i], n, false)
+				e.conv(e.bufs[i+1], e.bufs[e.steps[i].ins[0]], &e.steps[i], n, false)
 				e.stale[i] = false
 			}
 		}
@@ -246,20 +256,39 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, error) {
 	e := &engine{cap: cap, input: newAct(m.Input, m.InputShape)}
 	e.bufs = append(e.bufs, makeBuf(cap*m.InputShape.Size()))
-	cur := e.input
+	// tensors[t]: the storage of tensor t (0: input, j+1: layer j's output).
+	tensors := []act{e.input}
+	// readers[t]: how many layers read tensor t (a conv's output can be
+	// fused with the following max pool only if that pool is its only reader).
+	readers := make([]int, len(m.Layers)+1)
+	for i := range m.Layers {
+		for _, t := range m.LayerInputs(i) {
+			readers[t]++
+		}
+	}
 	var packMax, accMax, colsMax, nMax, poolMax, pool32Max int
 	for i, l := range m.Layers {
-		s := step{layer: l, in: cur}
+		ins := m.LayerInputs(i)
+		cur := tensors[ins[0]]
+		s := step{layer: l, in: cur, ins: ins}
+		for _, t := range ins {
+			s.inActs = append(s.inActs, tensors[t])
+		}
 		fail := func(err error) error {
 			return fmt.Errorf("%w: layer %d (%s %q): %v", ErrRuntime, i, l.Kind(), l.LayerName(), err)
 		}
 		var q *intmodel.Quantized
 		var mOut, k, n int
+		outQ := cur.q
 		switch l := l.(type) {
 		case *intmodel.Conv2d:
 			q, mOut, k = &l.Quantized, l.OutChannels, l.K()
-			s.conv = true
 			s.kh, s.kw, s.sh, s.sw, s.ph, s.pw = l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW
+			if l.NumGroups() > 1 {
+				s.groups = l.NumGroups()
+			} else {
+				s.conv = true
+			}
 		case *intmodel.Linear:
 			q, mOut, k, n = &l.Quantized, l.OutFeatures, l.InFeatures, cap
 		case *intmodel.MaxPool2d:
@@ -267,41 +296,68 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			poolMax = max(poolMax, cap*cur.shape.Size()/2)
 		case *intmodel.AvgPool2d:
 			s.pool = l.Pool2d
+			if l.Requant != nil {
+				s.rescale = []intmodel.Rescale{*l.Requant}
+				outQ = l.Requant.Out
+			}
+		case *intmodel.GlobalAvgPool:
+			s.rescale = []intmodel.Rescale{l.Rescale}
+			outQ = l.Out
+		case *intmodel.Add:
+			s.add = *l
+			outQ = l.Out
+		case *intmodel.Concat:
+			s.rescale = l.Requant
+			outQ = l.Out
 		}
 		if q != nil {
 			if k > MaxK {
 				return nil, fail(fmt.Errorf("%d inputs per output, at most %d", k, MaxK))
 			}
 			s.out = newAct(q.OutAct, shapes[i])
-			umax := 1<<q.InAct.Bits - 1 // largest storage code
-			s.w = packWeights(q.Weights, mOut, k, umax)
-			var err error
-			if s.bias, err = q.FoldedBias(mOut, q.InAct.ZeroPoint+cur.off); err != nil {
-				return nil, fail(err)
-			}
 			s.m0, s.shift = q.M0, q.Shift
 			s.zy, s.lo, s.hi = q.OutAct.ZeroPoint+s.out.off, q.QMin+s.out.off, q.QMax+s.out.off
 			s.zx = uint8(q.InAct.ZeroPoint + cur.off)
-			if s.conv {
-				// Chunks of images (conv.go).
-				n = convChunk(&s, cap) * shapes[i].H * shapes[i].W
-				colsMax = max(colsMax, 4*n)
-				pool32Max = max(pool32Max, n)
-				s.direct = directPlan(&s)
+			if s.groups > 0 {
+				// Grouped/depthwise: a direct kernel on Σ w·(x − Z_X), so
+				// the bias is the raw q_b and padding is skipped.
+				s.gw = q.Weights
+				s.bias = make([]int32, mOut)
+				if q.Bias != nil {
+					copy(s.bias, q.Bias)
+				}
+				accMax = max(accMax, shapes[i].H*shapes[i].W)
+			} else {
+				umax := 1<<q.InAct.Bits - 1 // largest storage code
+				s.w = packWeights(q.Weights, mOut, k, umax)
+				var err error
+				if s.bias, err = q.FoldedBias(mOut, q.InAct.ZeroPoint+cur.off); err != nil {
+					return nil, fail(err)
+				}
+				if s.conv {
+					// Chunks of images (conv.go).
+					n = convChunk(&s, cap) * shapes[i].H * shapes[i].W
+					colsMax = max(colsMax, 4*n)
+					pool32Max = max(pool32Max, n)
+					s.direct = directPlan(&s)
+				}
+				packMax = max(packMax, packedCols(n, s.w.k4))
+				nMax = max(nMax, n)
+				accMax = max(accMax, s.w.mpad*groupsFor(n)*laneCols)
 			}
-			packMax = max(packMax, packedCols(n, s.w.k4))
-			nMax = max(nMax, n)
-			accMax = max(accMax, s.w.mpad*groupsFor(n)*laneCols)
-		} else {
+		} else if outQ == cur.q {
 			s.out = act{q: cur.q, off: cur.off, shape: shapes[i]}
+		} else {
+			s.out = newAct(outQ, shapes[i])
 		}
-		if p, ok := l.(*intmodel.MaxPool2d); ok && i > 0 && e.steps[i-1].conv && fusable(&e.steps[i-1], p.Pool2d) {
+		if p, ok := l.(*intmodel.MaxPool2d); ok && i > 0 && ins[0] == i && readers[i] == 1 &&
+			e.steps[i-1].conv && fusable(&e.steps[i-1], p.Pool2d) {
 			e.steps[i-1].fusePool = true
 			s.skip = true
 		}
 		e.steps = append(e.steps, s)
 		e.bufs = append(e.bufs, makeBuf(cap*shapes[i].Size()))
-		cur = s.out
+		tensors = append(tensors, s.out)
 	}
 	e.stale = make([]bool, len(e.steps))
 	e.pool32 = make([]int32, pool32Max)
@@ -333,12 +389,15 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 	}
 	for i := range e.steps {
 		s := &e.steps[i]
-		src, dst := e.bufs[i], e.bufs[i+1]
+		src, dst := e.bufs[s.ins[0]], e.bufs[i+1]
 		switch s.layer.Kind() {
 		case intmodel.KindConv2d:
-			if s.fusePool {
+			switch {
+			case s.groups > 0:
+				e.groupedConv(dst, src, s, n)
+			case s.fusePool:
 				e.conv(e.bufs[i+2], src, s, n, true)
-			} else {
+			default:
 				e.conv(dst, src, s, n, false)
 			}
 			e.stale[i] = s.fusePool
@@ -352,9 +411,19 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 				pool(dst, src, e.pooltmp, s, n, false)
 			}
 		case intmodel.KindAvgPool2d:
-			pool(dst, src, e.pooltmp, s, n, true)
+			if s.rescale != nil {
+				avgPoolRescale(dst, src, s, n)
+			} else {
+				pool(dst, src, e.pooltmp, s, n, true)
+			}
 		case intmodel.KindFlatten:
 			flatten(dst, src, s.in.shape, n)
+		case intmodel.KindAdd:
+			add(dst, src, e.bufs[s.ins[1]], s, n)
+		case intmodel.KindConcat:
+			e.concat(dst, s, n)
+		case intmodel.KindGlobalAvgPool:
+			globalAvgPool(dst, src, s, n)
 		}
 	}
 	out := e.steps[len(e.steps)-1].out

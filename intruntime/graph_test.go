@@ -1,0 +1,266 @@
+package intruntime
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/qatgo/qatgo/fixedpoint"
+	"github.com/qatgo/qatgo/intmodel"
+	"github.com/qatgo/qatgo/internal/graphtest"
+)
+
+// mbqm is the shared fixed-point multiply, spelled out with its two steps.
+func mbqm(x, m0 int32, shift int) int32 {
+	if shift > 0 {
+		return fixedpoint.SaturatingRoundingDoublingHighMul(int32(max(min(int64(x)<<shift, 1<<31-1), -1<<31)), m0)
+	}
+	return fixedpoint.RoundingDivideByPOT(fixedpoint.SaturatingRoundingDoublingHighMul(x, m0), -shift)
+}
+
+func clamp32(v, lo, hi int32) int32 { return min(max(v, lo), hi) }
+
+// naiveGraph runs m on the true input codes x (n images, NCHW) with plain
+// loops, one layer at a time, and returns every tensor's codes (NCHW).
+func naiveGraph(t *testing.T, m *intmodel.Model, x []int32, n int) [][]int32 {
+	shapes, err := m.TensorShapes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, _ := m.Acts()
+	ts := [][]int32{x}
+	for i, l := range m.Layers {
+		ins := m.LayerInputs(i)
+		in, out := shapes[ins[0]], shapes[i+1]
+		src := ts[ins[0]]
+		y := make([]int32, n*out.Size())
+		switch l := l.(type) {
+		case *intmodel.Conv2d:
+			g := l.NumGroups()
+			cpg, opg := l.InChannels/g, l.OutChannels/g
+			for b := range n {
+				for o := range l.OutChannels {
+					for oy := range out.H {
+						for ox := range out.W {
+							acc := l.Bias[o]
+							for ci := range cpg {
+								c := o/opg*cpg + ci
+								for ky := range l.KernelH {
+									for kx := range l.KernelW {
+										iy, ix := oy*l.StrideH-l.PadH+ky, ox*l.StrideW-l.PadW+kx
+										if iy < 0 || iy >= in.H || ix < 0 || ix >= in.W {
+											continue
+										}
+										w := int32(l.Weights[((o*cpg+ci)*l.KernelH+ky)*l.KernelW+kx])
+										acc += w * (src[((b*in.C+c)*in.H+iy)*in.W+ix] - l.InAct.ZeroPoint)
+									}
+								}
+							}
+							y[((b*out.C+o)*out.H+oy)*out.W+ox] = clamp32(mbqm(acc, l.M0[o], l.Shift[o])+l.OutAct.ZeroPoint, l.QMin, l.QMax)
+						}
+					}
+				}
+			}
+		case *intmodel.Linear:
+			for b := range n {
+				for o := range l.OutFeatures {
+					acc := l.Bias[o]
+					for k := range l.InFeatures {
+						acc += int32(l.Weights[o*l.InFeatures+k]) * (src[b*l.InFeatures+k] - l.InAct.ZeroPoint)
+					}
+					y[b*l.OutFeatures+o] = clamp32(mbqm(acc, l.M0[o], l.Shift[o])+l.OutAct.ZeroPoint, l.QMin, l.QMax)
+				}
+			}
+		case *intmodel.MaxPool2d, *intmodel.AvgPool2d:
+			var p intmodel.Pool2d
+			var rq *intmodel.Rescale
+			avg := false
+			switch l := l.(type) {
+			case *intmodel.MaxPool2d:
+				p = l.Pool2d
+			case *intmodel.AvgPool2d:
+				p, rq, avg = l.Pool2d, l.Requant, true
+			}
+			for pl := range n * in.C {
+				for oy := range out.H {
+					for ox := range out.W {
+						mx, sum, cnt := int32(-1<<31), int32(0), int32(0)
+						for ky := range p.KernelH {
+							for kx := range p.KernelW {
+								iy, ix := oy*p.StrideH-p.PadH+ky, ox*p.StrideW-p.PadW+kx
+								if iy < 0 || iy >= in.H || ix < 0 || ix >= in.W {
+									continue
+								}
+								v := src[(pl*in.H+iy)*in.W+ix]
+								mx, sum, cnt = max(mx, v), sum+v, cnt+1
+							}
+						}
+						r := mx
+						switch {
+						case rq != nil:
+							// Padding counts as real 0 in the divisor (in the multiplier).
+							r = clamp32(mbqm(sum-cnt*rq.In.ZeroPoint, rq.M0, rq.Shift)+rq.Out.ZeroPoint, rq.QMin, rq.QMax)
+						case avg:
+							if sum >= 0 {
+								r = (sum + cnt/2) / cnt
+							} else {
+								r = (sum - cnt/2) / cnt
+							}
+						}
+						y[(pl*out.H+oy)*out.W+ox] = r
+					}
+				}
+			}
+		case *intmodel.Flatten:
+			copy(y, src)
+		case *intmodel.GlobalAvgPool:
+			hw := in.H * in.W
+			for pl := range n * in.C {
+				var sum int32
+				for _, v := range src[pl*hw : (pl+1)*hw] {
+					sum += v - l.In.ZeroPoint
+				}
+				y[pl] = clamp32(mbqm(sum, l.M0, l.Shift)+l.Out.ZeroPoint, l.QMin, l.QMax)
+			}
+		case *intmodel.Add:
+			b2 := ts[ins[1]]
+			for j := range y {
+				a := mbqm((src[j]-l.A.ZeroPoint)*(1<<l.LeftShift), l.M0A, l.ShiftA)
+				b := mbqm((b2[j]-l.B.ZeroPoint)*(1<<l.LeftShift), l.M0B, l.ShiftB)
+				y[j] = clamp32(mbqm(a+b, l.M0Out, l.ShiftOut)+l.Out.ZeroPoint, l.QMin, l.QMax)
+			}
+		case *intmodel.Concat:
+			hw := out.H * out.W
+			for b := range n {
+				c0 := 0
+				for k, t := range ins {
+					s, r := shapes[t], l.Requant[k]
+					for c := range s.C {
+						for j := range hw {
+							v := ts[t][(b*s.C+c)*hw+j]
+							if acts[t] != l.Out {
+								v = clamp32(mbqm(v-r.In.ZeroPoint, r.M0, r.Shift)+r.Out.ZeroPoint, r.QMin, r.QMax)
+							}
+							y[(b*out.C+c0+c)*hw+j] = v
+						}
+					}
+					c0 += s.C
+				}
+			}
+		default:
+			t.Fatalf("naiveGraph: layer %T", l)
+		}
+		ts = append(ts, y)
+	}
+	return ts
+}
+
+func graphModels(t testing.TB, wbits int) map[string]*intmodel.Model {
+	out := map[string]*intmodel.Model{}
+	for name, f := range map[string]func(uint64, int) (*intmodel.Model, error){
+		"residual": graphtest.Residual, "inverted": graphtest.InvertedResidual, "concat": graphtest.ConcatNet,
+	} {
+		m, err := f(uint64(len(name)), wbits)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = m
+	}
+	return out
+}
+
+// Every layer of the random graph models against the plain reference, at
+// 8- and 4-bit weights, with 1 and 3 workers.
+func TestGraphAgainstNaive(t *testing.T) {
+	for _, wbits := range []int{8, 4} {
+		for name, m := range graphModels(t, wbits) {
+			const n = 5
+			x := randImages(rand.New(rand.NewPCG(uint64(wbits), 5)), n*m.InputShape.Size())
+			for _, workers := range []int{1, 3} {
+				r, err := NewRunner(m, n, workers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
+					t.Fatal(err)
+				}
+				in, _ := r.LayerCodes(-1, nil)
+				want := naiveGraph(t, m, in, n)
+				for i := range m.Layers {
+					got, err := r.LayerCodes(i, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					where := fmt.Sprintf("%s w%d workers %d layer %d (%s)", name, wbits, workers, i, m.Layers[i].LayerName())
+					if !slices.Equal(got, want[i+1]) {
+						t.Errorf("%s: codes differ from the reference", where)
+						continue
+					}
+					distinct := map[int32]bool{}
+					for _, v := range got {
+						distinct[v] = true
+					}
+					if len(got) > 40 && len(distinct) < 8 {
+						t.Errorf("%s: only %d distinct codes; the test is too weak", where, len(distinct))
+					}
+				}
+				r.Close()
+			}
+		}
+	}
+}
+
+// A depthwise 3×3 convolution (2 channels, pad 1, stride 2) worked by hand.
+//
+//	input (uint8, Z 10, S 1) channel 0: 11 12 13 / 14 15 16 / 17 18 19
+//	(real 1..9), channel 1: all 12 (real 2)
+//	weights: channel 0 all 1, channel 1 the centre 2 and the rest 0
+//	bias 0, M = 1 (S_W 1, S_Y 1): (M0 2^30, shift 1), out Z 0 (uint8)
+//	stride 2 pad 1 → 2×2 outputs per channel:
+//	ch 0: windows at (−1,−1),(−1,1),(1,−1),(1,1): sums 1+2+4+5 = 12,
+//	      2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28
+//	ch 1: centre at (0,0),(0,2),(2,0),(2,2): 2·2 = 4 each
+func TestDepthwiseHandWorked(t *testing.T) {
+	in := intmodel.ActQuant{Scale: 1, ZeroPoint: 10, Bits: 8}
+	out := intmodel.ActQuant{Scale: 1, ZeroPoint: 0, Bits: 8}
+	w := []int8{1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0}
+	dw := &intmodel.Conv2d{Name: "dw", InChannels: 2, OutChannels: 2, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Groups: 2,
+		Quantized: intmodel.Quantized{WeightBits: 8, Weights: w, WeightScale: []float32{1}, InAct: in, OutAct: out, Bias: []int32{0, 0}}}
+	if err := dw.SetRequant(2); err != nil {
+		t.Fatal(err)
+	}
+	dw.SetClamp(false)
+	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 2, H: 3, W: 3}, Output: out, Layers: []intmodel.Layer{dw}}
+	r, err := NewRunner(m, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 2, 2, 2, 2, 2, 2, 2, 2, 2}
+	logits := make([]float32, 8)
+	if err := r.Run(x, 1, logits); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{12, 16, 24, 28, 4, 4, 4, 4}; !slices.Equal(logits, want) {
+		t.Errorf("depthwise outputs %v, want %v", logits, want)
+	}
+}
+
+func TestGraphRunAllocatesNothing(t *testing.T) {
+	for name, m := range graphModels(t, 8) {
+		r, err := NewRunner(m, 4, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randImages(rand.New(rand.NewPCG(1, 1)), 4*m.InputShape.Size())
+		logits := make([]float32, 4*r.OutputSize())
+		if a := testing.AllocsPerRun(5, func() {
+			if err := r.Run(x, 4, logits); err != nil {
+				t.Fatal(err)
+			}
+		}); a != 0 {
+			t.Errorf("%s: %g allocations per Run, want 0", name, a)
+		}
+		r.Close()
+	}
+}
