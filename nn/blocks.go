@@ -35,7 +35,7 @@ func (r *ReLU6) Name() string                 { return r.LayerName }
 func (r *ReLU6) Params() []*Param             { return nil }
 func (r *ReLU6) Quantizers() []NamedQuantizer { return nil }
 func (r *ReLU6) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	y, err := relu6Node(x)
+	y, err := kernels.ReLU6(x)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", r.LayerName, err)
 	}
@@ -63,7 +63,7 @@ func (p *GlobalAvgPool) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, C, H, W)", p.LayerName, x.Shape())
 	}
 	inQ := b.GridOf(x)
-	y, err := globalAvgPoolNode(x)
+	y, err := kernels.GlobalAvgPool(x)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
 	}
@@ -108,7 +108,7 @@ func (a *Add) Apply(b *Builder, x1, x2 *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: %s: input shapes %v and %v differ", a.LayerName, x1.Shape(), x2.Shape())
 	}
 	q1, q2 := b.GridOf(x1), b.GridOf(x2)
-	y, err := addNode(x1, x2)
+	y, err := kernels.Add(x1, x2)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", a.LayerName, err)
 	}
@@ -275,183 +275,31 @@ func (br *Branches) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	return br.Cat.Apply(b, ys...)
 }
 
-// addNode is x1 + x2 (same shapes).
-func addNode(x1, x2 *G.Node) (*G.Node, error) {
-	dt := x1.Dtype()
-	op := &fnOp{name: "add", dt: dt, outShape: x1.Shape().Clone(), diff: []bool{true, true}}
-	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-		return dispatch(dt, func() error {
-			od, a, c := data[float32](o), data[float32](v[0]), data[float32](v[1])
-			for i := range od {
-				od[i] = a[i] + c[i]
-			}
-			return nil
-		}, func() error {
-			od, a, c := data[float64](o), data[float64](v[0]), data[float64](v[1])
-			for i := range od {
-				od[i] = a[i] + c[i]
-			}
-			return nil
-		})
-	}
-	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) { return G.Nodes{grad, grad}, nil }
-	return apply(op, x1, x2)
-}
-
-// relu6Node is min(max(x, 0), 6); the gradient passes where 0 < x < 6
-// (PyTorch's hardtanh backward).
-func relu6Node(x *G.Node) (*G.Node, error) {
-	dt := x.Dtype()
-	op := &fnOp{name: "relu6", dt: dt, outShape: x.Shape().Clone(), diff: []bool{true}}
-	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-		return dispatch(dt, func() error { relu6Fwd(data[float32](o), data[float32](v[0])); return nil },
-			func() error { relu6Fwd(data[float64](o), data[float64](v[0])); return nil })
-	}
-	op.sym = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		g := &fnOp{name: "relu6.dx", dt: dt, outShape: x.Shape().Clone()}
-		g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-			return dispatch(dt, func() error { relu6Bwd(data[float32](o), data[float32](v[0]), data[float32](v[1])); return nil },
-				func() error { relu6Bwd(data[float64](o), data[float64](v[0]), data[float64](v[1])); return nil })
-		}
-		gx, err := apply(g, in[0], grad)
-		return G.Nodes{gx}, err
-	}
-	return apply(op, x)
-}
-
-func relu6Fwd[T float](y, x []T) {
-	for i, v := range x {
-		y[i] = min(max(v, 0), 6)
-	}
-}
-
-func relu6Bwd[T float](dx, x, dy []T) {
-	for i, v := range x {
-		if v > 0 && v < 6 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
-		}
-	}
-}
-
-// globalAvgPoolNode is the mean over H·W of each (n, c) plane: (N, C).
-func globalAvgPoolNode(x *G.Node) (*G.Node, error) {
-	sh := x.Shape().Clone()
-	nc, hw := sh[0]*sh[1], sh[2]*sh[3]
-	dt := x.Dtype()
-	op := &fnOp{name: "gap", dt: dt, outShape: tensor.Shape{sh[0], sh[1]}, diff: []bool{true}}
-	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-		return dispatch(dt, func() error { gapFwd(data[float32](o), data[float32](v[0]), nc, hw); return nil },
-			func() error { gapFwd(data[float64](o), data[float64](v[0]), nc, hw); return nil })
-	}
-	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		g := &fnOp{name: "gap.dx", dt: dt, outShape: sh}
-		g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-			return dispatch(dt, func() error { gapBwd(data[float32](o), data[float32](v[0]), nc, hw); return nil },
-				func() error { gapBwd(data[float64](o), data[float64](v[0]), nc, hw); return nil })
-		}
-		gx, err := apply(g, grad)
-		return G.Nodes{gx}, err
-	}
-	return apply(op, x)
-}
-
-func gapFwd[T float](y, x []T, nc, hw int) {
-	inv := 1 / T(hw)
-	for m := range nc {
-		var s T
-		for _, v := range x[m*hw : (m+1)*hw] {
-			s += v
-		}
-		y[m] = s * inv
-	}
-}
-
-func gapBwd[T float](dx, dy []T, nc, hw int) {
-	inv := 1 / T(hw)
-	for m := range nc {
-		d := dy[m] * inv
-		p := dx[m*hw : (m+1)*hw]
-		for i := range p {
-			p[i] = d
-		}
-	}
-}
-
 // concatNode joins xs along axis 1; (N, C_i, H, W) or (N, F_i).
 func concatNode(xs []*G.Node) (*G.Node, error) {
-	dt := xs[0].Dtype()
-	s0 := xs[0].Shape()
-	n := s0[0]
-	inner := 1
-	for _, d := range s0[2:] {
-		inner *= d
+	if xs[0].Dims() == 4 {
+		return kernels.ConcatChannels(xs...)
 	}
-	widths := make([]int, len(xs)) // C_i·inner per sample
-	total := 0
+	// (N, F) as (N, F, 1, 1).
+	x4 := make([]*G.Node, len(xs))
 	for i, x := range xs {
-		widths[i] = x.Shape()[1] * inner
-		total += widths[i]
-	}
-	out := s0.Clone()
-	out[1] = total / inner
-	diff := make([]bool, len(xs))
-	for i := range diff {
-		diff[i] = true
-	}
-	op := &fnOp{name: "concat", dt: dt, outShape: out, diff: diff}
-	op.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-		return dispatch(dt, func() error { catFwd[float32](o, v, n, widths, total); return nil },
-			func() error { catFwd[float64](o, v, n, widths, total); return nil })
-	}
-	op.sym = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		gs := make(G.Nodes, len(xs))
-		off := 0
-		for i, x := range xs {
-			i, o0 := i, off
-			g := &fnOp{name: fmt.Sprintf("concat.d%d", i), dt: dt, outShape: x.Shape().Clone()}
-			g.fwd = func(o *tensor.Dense, v []*tensor.Dense) error {
-				return dispatch(dt, func() error { catBwd(data[float32](o), data[float32](v[0]), n, o0, widths[i], total); return nil },
-					func() error { catBwd(data[float64](o), data[float64](v[0]), n, o0, widths[i], total); return nil })
-			}
-			gx, err := apply(g, grad)
-			if err != nil {
-				return nil, err
-			}
-			gs[i] = gx
-			off += widths[i]
+		r, err := G.Reshape(x, tensor.Shape{x.Shape()[0], x.Shape()[1], 1, 1})
+		if err != nil {
+			return nil, err
 		}
-		return gs, nil
+		x4[i] = r
 	}
-	return apply(op, xs...)
-}
-
-func catFwd[T float](o *tensor.Dense, v []*tensor.Dense, n int, widths []int, total int) {
-	od := data[T](o)
-	off := 0
-	for i, t := range v {
-		src := data[T](t)
-		w := widths[i]
-		for s := range n {
-			copy(od[s*total+off:s*total+off+w], src[s*w:(s+1)*w])
-		}
-		off += w
+	y, err := kernels.ConcatChannels(x4...)
+	if err != nil {
+		return nil, err
 	}
-}
-
-func catBwd[T float](dx, dy []T, n, off, w, total int) {
-	for s := range n {
-		copy(dx[s*w:(s+1)*w], dy[s*total+off:s*total+off+w])
-	}
+	return G.Reshape(y, tensor.Shape{y.Shape()[0], y.Shape()[1]})
 }
 
 // groupedConv is a convolution with groups (1: dense).
 func groupedConv(x, w, bias *G.Node, p kernels.ConvParams, groups int) (*G.Node, error) {
-	if groups == 1 {
-		return kernels.Conv2d(x, w, bias, p)
-	}
-	return nil, fmt.Errorf("grouped convolution (%d groups) is not available yet", groups)
+	p.Groups = groups
+	return kernels.Conv2d(x, w, bias, p)
 }
 
 // Walk calls fn for m and then, depth first in order, for every module

@@ -7,6 +7,7 @@ import (
 
 	"github.com/qatgo/qatgo/fakequant"
 	"github.com/qatgo/qatgo/fixedpoint"
+	"github.com/qatgo/qatgo/intmodel"
 	"gonum.org/v1/gonum/blas"
 	gblas "gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
@@ -150,10 +151,9 @@ func IntegerParams(li LayerInfo) (*IntParams, error) {
 		p.M0[c], p.Shift[c] = fixedpoint.RequantMultiplier(sw, sx, sy)
 		p.Bias[c] = fixedpoint.QuantizeBias(li.Bias[c], sw, sx)
 	}
-	p.QMin, p.QMax = py.Scheme.QRange()
-	if li.ReLU {
-		p.QMin = max(p.QMin, py.ZeroPoint[0])
-	}
+	// The clamp of the output type narrowed by a fused ReLU or ReLU6
+	// (intmodel.ClampFor: only range, scale and zero point matter here).
+	p.QMin, p.QMax = intmodel.ClampFor(intmodel.ActQuant{Scale: py.Scale[0], ZeroPoint: py.ZeroPoint[0], Bits: py.Scheme.Bits, Signed: py.Scheme.Signed}, li.ReLU, li.ReLU6)
 	return p, nil
 }
 
@@ -181,6 +181,11 @@ type intExactOp struct {
 	differ   int64 // of which the float simulation rounds differently
 
 	xi, wi, cols, acc []float64
+
+	// Layers without weights (intexact_ops.go).
+	inQs []NamedQuantizer
+	outQ NamedQuantizer
+	fn   exactFn
 }
 
 // integerExact appends layer l's integer-exact op after its float output y

@@ -83,7 +83,7 @@ func (b *Builder) actOut(name string, relu, relu6 bool, aq fakequant.Quantizer, 
 	var err error
 	switch {
 	case relu6:
-		if y, err = relu6Node(y); err != nil {
+		if y, err = kernels.ReLU6(y); err != nil {
 			return nil, fmt.Errorf("nn: %s: relu6: %w", name, err)
 		}
 	case relu:

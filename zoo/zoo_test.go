@@ -17,9 +17,6 @@ import (
 func TestBuiltinsAnyShape(t *testing.T) {
 	r := zoo.Default()
 	for _, name := range r.Names() {
-		if name == "mobilenetv2" && !groupedConv {
-			continue
-		}
 		for _, sp := range []zoo.Spec{zoo.MNIST, {InputShape: [3]int{3, 20, 24}, Classes: 7}} {
 			for _, spec := range []string{"fp32", "w8a8"} {
 				q, err := qconfig.Parse(spec)

@@ -1,3 +1,0 @@
-package zoo_test
-
-const groupedConv = false
