@@ -19,7 +19,10 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 	if net == nil {
 		return nil, fmt.Errorf("%w: nil net", ErrUnsupported)
 	}
-	layers := net.Layers()
+	layers, output, err := net.Graph()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+	}
 	var inQ nn.NamedQuantizer
 	for _, q := range net.Quantizers() {
 		if q.Name == "input" {
@@ -40,11 +43,27 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 		m.Meta["model"] = mod.ModelName
 		m.Meta["quant"] = mod.QuantSpec
 	}
-	cur := in
+	// tensor[i] is the integer model's tensor holding layer i's output
+	// (0: the input); acts[t] is tensor t's quantization.
+	tensor := make([]int, len(layers))
+	acts := []intmodel.ActQuant{in}
+	sequential := true
 	for i, li := range layers {
 		fail := func(format string, args ...any) error {
 			return fmt.Errorf("%w: layer %d (%s %q): %s", ErrUnsupported, i, li.Kind, li.Name, fmt.Sprintf(format, args...))
 		}
+		ins := make([]int, len(li.Inputs))
+		for k, j := range li.Inputs {
+			if j >= 0 {
+				ins[k] = tensor[j]
+			}
+		}
+		if len(ins) == 0 {
+			return nil, fail("no inputs")
+		}
+		cur := acts[ins[0]]
+		var l intmodel.Layer
+		var out intmodel.ActQuant
 		switch li.Kind {
 		case "conv2d", "convbn", "linear":
 			q, err := quantized(li)
@@ -52,41 +71,104 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 				return nil, fail("%v", err)
 			}
 			if q.InAct != cur {
-				return nil, fail("input quantization %+v is not the previous output's %+v", q.InAct, cur)
+				return nil, fail("input quantization %+v is not its input's %+v", q.InAct, cur)
 			}
-			cur = q.OutAct
+			out = q.OutAct
 			if li.Kind == "linear" {
-				m.Layers = append(m.Layers, &intmodel.Linear{Name: li.Name, InFeatures: li.InChannels, OutFeatures: li.OutChannels, Quantized: *q})
-				continue
+				l = &intmodel.Linear{Name: li.Name, InFeatures: li.InChannels, OutFeatures: li.OutChannels, Quantized: *q}
+				break
 			}
 			if li.Dilation != [2]int{1, 1} {
 				return nil, fail("dilation %v: the integer model has no dilated convolution", li.Dilation)
 			}
-			m.Layers = append(m.Layers, &intmodel.Conv2d{Name: li.Name, InChannels: li.InChannels, OutChannels: li.OutChannels,
+			l = &intmodel.Conv2d{Name: li.Name, InChannels: li.InChannels, OutChannels: li.OutChannels,
 				KernelH: li.Kernel[0], KernelW: li.Kernel[1], StrideH: li.Stride[0], StrideW: li.Stride[1],
-				PadH: li.Padding[0], PadW: li.Padding[1], Quantized: *q})
+				PadH: li.Padding[0], PadW: li.Padding[1], Groups: li.Groups, Quantized: *q}
 		case "maxpool2d":
-			m.Layers = append(m.Layers, &intmodel.MaxPool2d{Name: li.Name, Pool2d: intmodel.Pool2d{
-				KernelH: li.Kernel[0], KernelW: li.Kernel[1], StrideH: li.Stride[0], StrideW: li.Stride[1], PadH: li.Padding[0], PadW: li.Padding[1]}})
+			out = cur
+			l = &intmodel.MaxPool2d{Name: li.Name, Pool2d: pool2d(li)}
 		case "flatten":
-			m.Layers = append(m.Layers, &intmodel.Flatten{Name: li.Name})
-		case "dropout":
-			// The identity at evaluation time.
-		case "avgpool2d":
-			return nil, fail("average pooling leaves the quantization grid in the float simulation, so the integer model could not match it exactly")
-		case "relu":
-			return nil, fail("a ReLU not fused into the preceding quantized layer has no integer form here")
+			out = cur
+			l = &intmodel.Flatten{Name: li.Name}
+		case "avgpool2d", "globalavgpool":
+			if li.OutputQ.Q == nil {
+				return nil, fail("an average pool without an output quantizer leaves the quantization grid; prepare the model with activation quantization")
+			}
+			if out, err = outAct(li); err != nil {
+				return nil, fail("%v", err)
+			}
+			if li.Kind == "globalavgpool" {
+				if len(li.InShape) != 3 {
+					return nil, fail("input shape %v, want (C, H, W)", li.InShape)
+				}
+				if l, err = intmodel.NewGlobalAvgPool(li.Name, cur, out, li.InShape[1]*li.InShape[2]); err != nil {
+					return nil, fail("%v", err)
+				}
+				break
+			}
+			if l, err = intmodel.NewAvgPool2dRequant(li.Name, pool2d(li), cur, out); err != nil {
+				return nil, fail("%v", err)
+			}
+		case "add":
+			if out, err = outAct(li); err != nil {
+				return nil, fail("%v", err)
+			}
+			add, err := intmodel.NewAdd(li.Name, acts[ins[0]], acts[ins[1]], out)
+			if err != nil {
+				return nil, fail("%v", err)
+			}
+			add.QMin, add.QMax = intmodel.ClampFor(out, li.ReLU, li.ReLU6)
+			l = add
+		case "concat":
+			if out, err = outAct(li); err != nil {
+				return nil, fail("%v", err)
+			}
+			in := make([]intmodel.ActQuant, len(ins))
+			for k, t := range ins {
+				in[k] = acts[t]
+			}
+			if l, err = intmodel.NewConcat(li.Name, in, out); err != nil {
+				return nil, fail("%v", err)
+			}
+		case "relu", "relu6":
+			return nil, fail("an activation not fused into the preceding quantized layer has no integer form here (put it right after a Linear, Conv2d, ConvBn or Residual in a Sequential)")
 		case "batchnorm2d":
-			return nil, fail("a batch norm not folded into a convolution (use ConvBn) has no integer form")
+			return nil, fail("a batch norm not folded into a convolution has no integer form (place it right after a Conv2d in a Sequential: qconfig.Prepare folds the pair)")
 		default:
 			return nil, fail("unknown layer kind")
 		}
+		m.Layers = append(m.Layers, l)
+		m.Inputs = append(m.Inputs, ins)
+		acts = append(acts, out)
+		tensor[i] = len(m.Layers)
+		if len(ins) != 1 || ins[0] != len(m.Layers)-1 {
+			sequential = false
+		}
 	}
-	m.Output = cur
+	if output < 0 || tensor[output] != len(m.Layers) {
+		return nil, fmt.Errorf("%w: the model's output is not produced by its last layer", ErrUnsupported)
+	}
+	if sequential {
+		m.Inputs = nil // a chain: the v1 form
+	}
+	m.Output = acts[len(acts)-1]
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return m, nil
+}
+
+func pool2d(li nn.LayerInfo) intmodel.Pool2d {
+	return intmodel.Pool2d{KernelH: li.Kernel[0], KernelW: li.Kernel[1], StrideH: li.Stride[0], StrideW: li.Stride[1],
+		PadH: li.Padding[0], PadW: li.Padding[1]}
+}
+
+func outAct(li nn.LayerInfo) (intmodel.ActQuant, error) {
+	a, err := nn.ActQuantOf(li.OutputQ)
+	if err != nil {
+		return intmodel.ActQuant{}, err
+	}
+	return a, nil
 }
 
 // actQuant converts a per-tensor activation quantizer of at most 8 bits.
