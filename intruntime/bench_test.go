@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/qatgo/qatgo/internal/graphtest"
+	"github.com/qatgo/qatgo/intmodel"
 )
 
 // BenchmarkGEMM times the packed GEMM kernel alone on LeNet-5's shapes at
@@ -75,6 +78,61 @@ func BenchmarkLeNet5(b *testing.B) {
 				// Per CPU-second: on a shared machine wall time includes
 				// time the process waited for a core.
 				b.ReportMetric(float64(batch)*float64(b.N)/cpu, "images/cpu-s")
+			}
+		})
+	}
+}
+
+// BenchmarkDepthwise times the direct grouped-conv kernel on a MobileNetV2
+// depthwise layer (96 channels, 14×14, 3×3, pad 1) alone, and a whole
+// inverted-residual block around it (expand 1×1 16→96 + ReLU6, depthwise,
+// project 96→16, residual add) at 28×28, batch 64, workers = GOMAXPROCS.
+// MAC/s counts the multiply-accumulates of the convolutions.
+func BenchmarkDepthwise(b *testing.B) {
+	const batch = 64
+	for _, c := range []struct {
+		name string
+		in   intmodel.Shape
+		macs float64
+		f    func(*graphtest.Builder)
+	}{
+		{"dw96_14x14", intmodel.Shape{C: 96, H: 14, W: 14}, 96 * 9 * 14 * 14, func(g *graphtest.Builder) {
+			g.Conv(0, 96, 3, 1, 1, 96, false, true)
+		}},
+		{"block16x96_28x28", intmodel.Shape{C: 16, H: 28, W: 28}, (16*96 + 96*9 + 96*16) * 28 * 28, func(g *graphtest.Builder) {
+			e := g.Conv(0, 96, 1, 1, 0, 1, false, true)
+			d := g.Conv(e, 96, 3, 1, 1, 96, false, true)
+			p := g.Conv(d, 16, 1, 1, 0, 1, false, false)
+			g.Add(0, p, false, false)
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			g := graphtest.NewBuilder(1, c.in, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, 8)
+			c.f(g)
+			m, err := g.Model()
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := NewRunner(m, batch, runtime.GOMAXPROCS(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			x := randImages(rand.New(rand.NewPCG(5, 5)), batch*c.in.Size())
+			logits := make([]float32, batch*r.OutputSize())
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				if err := r.Run(x, batch, logits); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := cpuSeconds() - cpu0
+			b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(batch)*float64(b.N)/cpu, "images/cpu-s")
+				b.ReportMetric(c.macs*float64(batch)*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
 			}
 		})
 	}
