@@ -42,14 +42,46 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 			}
 			for oc := g * opg; oc < (g+1)*opg; oc++ {
 				w := s.gw[oc*K : (oc+1)*K]
-				if cpg == 1 && s.kh == 3 && s.kw == 3 {
+				switch {
+				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1:
+					// Outputs at every frame position of the first oh
+					// rows (one flat 1-D pass; the Wp − ow columns past
+					// each row are computed and dropped).
+					var w9 [9]int32
+					for k, v := range w[:9] {
+						w9[k] = int32(v)
+					}
+					flat := e.flat[:(oh-1)*Wp+ow]
+					dwFlat3x3(flat, frame, &w9, Wp)
+					for y := range oh {
+						copy(acc[y*ow:y*ow+ow], flat[y*Wp:])
+					}
+				case cpg == 1 && s.kh == 3 && s.kw == 3:
 					dw3x3(acc, frame, w, oh, ow, Wp, s.sh, s.sw)
-				} else {
+				default:
 					convFrame(acc, frame, w, cpg, Hp*Wp, s.kh, s.kw, oh, ow, Wp, s.sh, s.sw)
 				}
 				e.requantOne(dst[(oc*n+b)*P:][:P], acc, s, oc)
 			}
 		}
+	}
+}
+
+// dwFlat3x3Scalar computes acc[p] = Σ w[3·ky+kx]·frame[p + ky·Wp + kx] for
+// every p < len(acc): a stride-1 depthwise 3×3 over a frame of width Wp,
+// flattened (frame must hold len(acc) + 2·Wp + 2 bytes).
+func dwFlat3x3Scalar(acc []int32, frame []uint8, w *[9]int32, Wp int) {
+	if len(acc) == 0 {
+		return
+	}
+	r0 := frame[:len(acc)+2]
+	r1 := frame[Wp : Wp+len(acc)+2]
+	r2 := frame[2*Wp : 2*Wp+len(acc)+2]
+	for p := range acc {
+		p0, p1, p2 := r0[p:p+3], r1[p:p+3], r2[p:p+3]
+		acc[p] = w[0]*int32(p0[0]) + w[1]*int32(p0[1]) + w[2]*int32(p0[2]) +
+			w[3]*int32(p1[0]) + w[4]*int32(p1[1]) + w[5]*int32(p1[2]) +
+			w[6]*int32(p2[0]) + w[7]*int32(p2[1]) + w[8]*int32(p2[2])
 	}
 }
 

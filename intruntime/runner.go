@@ -72,6 +72,7 @@ type engine struct {
 	pooltmp []uint8   // horizontal maxima of a 2×2 max pool
 	pool32  []int32   // pooled accumulators of a fused conv + max pool
 	frame   []uint8   // padded input planes of a grouped conv (graph.go)
+	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
 	pack    []byte
 	acc     []int32
 	n       int // images of the last run
@@ -267,7 +268,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -329,6 +330,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 				}
 				accMax = max(accMax, shapes[i].H*shapes[i].W)
 				frameMax = max(frameMax, cur.shape.C/s.groups*(cur.shape.H+2*s.ph)*(cur.shape.W+2*s.pw))
+				flatMax = max(flatMax, shapes[i].H*(cur.shape.W+2*s.pw))
 			} else {
 				umax := 1<<q.InAct.Bits - 1 // largest storage code
 				s.w = packWeights(q.Weights, mOut, k, umax)
@@ -369,6 +371,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e.pack = make([]byte, packMax)
 	e.acc = make([]int32, accMax)
 	e.frame = make([]uint8, frameMax)
+	e.flat = make([]int32, flatMax)
 	return e, nil
 }
 
