@@ -18,6 +18,14 @@
 // weight w into ⌊w/2⌋ and w−⌊w/2⌋, which are always safe, and run two
 // products (see gemm.go).
 //
+// Graph models run layer by layer with one buffer per tensor, each layer
+// reading its inputs' buffers. Grouped and depthwise convolutions have
+// their own direct kernel (graph.go: an int32 accumulator plane per output
+// channel over its group's (InChannels/Groups)·KernelH·KernelW inputs, then
+// the same per-channel requantization), not a GEMM per group; residual add,
+// concat (a copy, or a requantization per input) and the rescaling average
+// pools work on the codes with intmodel's fixed-point definitions.
+//
 // A Runner preallocates every buffer for a batch size and then runs batches
 // without allocating; it can split a batch across worker goroutines.
 package intruntime

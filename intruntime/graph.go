@@ -5,11 +5,14 @@ package intruntime
 // as everywhere in the runtime; each step reads its input tensors' buffers.
 
 // groupedConv runs a grouped convolution (depthwise when each group has one
-// input channel) directly: for every output channel and image, an int32
-// accumulator plane gathers w·(x − Z_X) over the group's input channels and
-// the kernel window (padding is real 0 and skipped), then the channel's
-// requantization turns it into codes. There is no im2col and no GEMM: the
-// reduction is only (InChannels/Groups)·KernelH·KernelW long.
+// input channel) directly, image by image and group by group: the group's
+// input planes are copied once into a scratch frame padded with the input
+// zero point (real 0), then for each output channel of the group an int32
+// accumulator plane gathers Σ w·x over the group's input channels and the
+// kernel window (3×3 depthwise, the MobileNet case, unrolled), and the
+// channel's requantization (with the folded bias q_b − Z_X·Σw) turns it
+// into codes. There is no im2col and no GEMM: the reduction is only
+// (InChannels/Groups)·KernelH·KernelW long.
 func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 	H, W := s.in.shape.H, s.in.shape.W
 	outC, oh, ow := s.out.shape.C, s.out.shape.H, s.out.shape.W
@@ -17,49 +20,122 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 	cpg := s.in.shape.C / s.groups // input channels per group
 	opg := outC / s.groups         // output channels per group
 	K := cpg * s.kh * s.kw
-	zx := int32(s.zx)
+	Hp, Wp := H+2*s.ph, W+2*s.pw
+	padded := s.ph > 0 || s.pw > 0
+	frame := e.frame[:cpg*Hp*Wp]
+	if padded {
+		fill(frame, s.zx) // the borders; interiors are overwritten below
+	}
 	acc := e.acc[:P]
-	for oc := range outC {
-		g := oc / opg
-		w := s.gw[oc*K : (oc+1)*K]
+	for g := range s.groups {
 		for b := range n {
-			clear(acc)
 			for ci := range cpg {
 				plane := src[((g*cpg+ci)*n+b)*H*W:][:H*W]
-				for ky := range s.kh {
-					for kx := range s.kw {
-						wv := int32(w[(ci*s.kh+ky)*s.kw+kx])
-						if wv == 0 {
-							continue
+				if !padded {
+					copy(frame[ci*H*W:], plane)
+					continue
+				}
+				f := frame[ci*Hp*Wp:]
+				for y := range H {
+					copy(f[(y+s.ph)*Wp+s.pw:][:W], plane[y*W:y*W+W])
+				}
+			}
+			for oc := g * opg; oc < (g+1)*opg; oc++ {
+				w := s.gw[oc*K : (oc+1)*K]
+				switch {
+				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1:
+					// Outputs at every frame position of the first oh
+					// rows (one flat 1-D pass; the Wp − ow columns past
+					// each row are computed and dropped).
+					var w9 [9]int32
+					for k, v := range w[:9] {
+						w9[k] = int32(v)
+					}
+					flat := e.flat[:(oh-1)*Wp+ow]
+					dwFlat3x3(flat, frame, &w9, Wp)
+					for y := range oh {
+						copy(acc[y*ow:y*ow+ow], flat[y*Wp:])
+					}
+				case cpg == 1 && s.kh == 3 && s.kw == 3:
+					dw3x3(acc, frame, w, oh, ow, Wp, s.sh, s.sw)
+				default:
+					convFrame(acc, frame, w, cpg, Hp*Wp, s.kh, s.kw, oh, ow, Wp, s.sh, s.sw)
+				}
+				e.requantOne(dst[(oc*n+b)*P:][:P], acc, s, oc)
+			}
+		}
+	}
+}
+
+// dwFlat3x3Scalar computes acc[p] = Σ w[3·ky+kx]·frame[p + ky·Wp + kx] for
+// every p < len(acc): a stride-1 depthwise 3×3 over a frame of width Wp,
+// flattened (frame must hold len(acc) + 2·Wp + 2 bytes).
+func dwFlat3x3Scalar(acc []int32, frame []uint8, w *[9]int32, Wp int) {
+	if len(acc) == 0 {
+		return
+	}
+	r0 := frame[:len(acc)+2]
+	r1 := frame[Wp : Wp+len(acc)+2]
+	r2 := frame[2*Wp : 2*Wp+len(acc)+2]
+	for p := range acc {
+		p0, p1, p2 := r0[p:p+3], r1[p:p+3], r2[p:p+3]
+		acc[p] = w[0]*int32(p0[0]) + w[1]*int32(p0[1]) + w[2]*int32(p0[2]) +
+			w[3]*int32(p1[0]) + w[4]*int32(p1[1]) + w[5]*int32(p1[2]) +
+			w[6]*int32(p2[0]) + w[7]*int32(p2[1]) + w[8]*int32(p2[2])
+	}
+}
+
+// dw3x3 is one depthwise 3×3 output plane from a padded frame of width Wp:
+// the nine products of each output summed in registers.
+func dw3x3(acc []int32, frame []uint8, w []int8, oh, ow, Wp, sh, sw int) {
+	w0, w1, w2 := int32(w[0]), int32(w[1]), int32(w[2])
+	w3, w4, w5 := int32(w[3]), int32(w[4]), int32(w[5])
+	w6, w7, w8 := int32(w[6]), int32(w[7]), int32(w[8])
+	span := (ow-1)*sw + 3
+	for y := range oh {
+		r0 := frame[y*sh*Wp:][:span]
+		r1 := frame[(y*sh+1)*Wp:][:span]
+		r2 := frame[(y*sh+2)*Wp:][:span]
+		a := acc[y*ow : y*ow+ow]
+		for x := range a {
+			i := x * sw
+			// One bounds check per row of the window instead of three.
+			p0, p1, p2 := r0[i:i+3], r1[i:i+3], r2[i:i+3]
+			a[x] = w0*int32(p0[0]) + w1*int32(p0[1]) + w2*int32(p0[2]) +
+				w3*int32(p1[0]) + w4*int32(p1[1]) + w5*int32(p1[2]) +
+				w6*int32(p2[0]) + w7*int32(p2[1]) + w8*int32(p2[2])
+		}
+	}
+}
+
+// convFrame is one grouped-conv output plane from cpg padded frames (each
+// fs bytes, width Wp): for each weight, a row-wise multiply-add.
+func convFrame(acc []int32, frame []uint8, w []int8, cpg, fs, kh, kw, oh, ow, Wp, sh, sw int) {
+	clear(acc)
+	for ci := range cpg {
+		f := frame[ci*fs : (ci+1)*fs]
+		for ky := range kh {
+			for kx := range kw {
+				wv := int32(w[(ci*kh+ky)*kw+kx])
+				if wv == 0 {
+					continue
+				}
+				for y := range oh {
+					r := f[(y*sh+ky)*Wp+kx:]
+					a := acc[y*ow : y*ow+ow]
+					if sw == 1 {
+						r = r[:ow]
+						for j := range a {
+							a[j] += wv * int32(r[j])
 						}
-						// Output columns whose input column is inside the image.
-						xa := max(0, ceilDiv(s.pw-kx, s.sw))
-						xb := max(xa, min(ow, ceilDiv(W+s.pw-kx, s.sw)))
-						wz := wv * zx
-						for y := range oh {
-							iy := y*s.sh - s.ph + ky
-							if iy < 0 || iy >= H {
-								continue
-							}
-							row := plane[iy*W : iy*W+W]
-							a := acc[y*ow : y*ow+ow]
-							if s.sw == 1 {
-								r := row[xa-s.pw+kx : xb-s.pw+kx]
-								aa := a[xa:xb]
-								aa = aa[:len(r)]
-								for j, v := range r {
-									aa[j] += wv*int32(v) - wz
-								}
-								continue
-							}
-							for x := xa; x < xb; x++ {
-								a[x] += wv*int32(row[x*s.sw-s.pw+kx]) - wz
-							}
-						}
+						continue
+					}
+					r = r[:(ow-1)*sw+1]
+					for j := range a {
+						a[j] += wv * int32(r[j*sw])
 					}
 				}
 			}
-			e.requantOne(dst[(oc*n+b)*P:][:P], acc, s, oc)
 		}
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/qatgo/qatgo/fixedpoint"
-	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/internal/graphtest"
+	"github.com/qatgo/qatgo/intmodel"
 )
 
 // mbqm is the shared fixed-point multiply, spelled out with its two steps.

@@ -71,6 +71,8 @@ type engine struct {
 	zeros   []uint8   // a zero row for packRows
 	pooltmp []uint8   // horizontal maxima of a 2×2 max pool
 	pool32  []int32   // pooled accumulators of a fused conv + max pool
+	frame   []uint8   // padded input planes of a grouped conv (graph.go)
+	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
 	pack    []byte
 	acc     []int32
 	n       int // images of the last run
@@ -266,7 +268,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -319,14 +321,16 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			s.zy, s.lo, s.hi = q.OutAct.ZeroPoint+s.out.off, q.QMin+s.out.off, q.QMax+s.out.off
 			s.zx = uint8(q.InAct.ZeroPoint + cur.off)
 			if s.groups > 0 {
-				// Grouped/depthwise: a direct kernel on Σ w·(x − Z_X), so
-				// the bias is the raw q_b and padding is skipped.
+				// Grouped/depthwise: a direct kernel on padded frames
+				// (graph.go), with the folded bias as the GEMM's.
 				s.gw = q.Weights
-				s.bias = make([]int32, mOut)
-				if q.Bias != nil {
-					copy(s.bias, q.Bias)
+				var err error
+				if s.bias, err = q.FoldedBias(mOut, q.InAct.ZeroPoint+cur.off); err != nil {
+					return nil, fail(err)
 				}
 				accMax = max(accMax, shapes[i].H*shapes[i].W)
+				frameMax = max(frameMax, cur.shape.C/s.groups*(cur.shape.H+2*s.ph)*(cur.shape.W+2*s.pw))
+				flatMax = max(flatMax, shapes[i].H*(cur.shape.W+2*s.pw))
 			} else {
 				umax := 1<<q.InAct.Bits - 1 // largest storage code
 				s.w = packWeights(q.Weights, mOut, k, umax)
@@ -366,6 +370,8 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e.pooltmp = make([]uint8, poolMax)
 	e.pack = make([]byte, packMax)
 	e.acc = make([]int32, accMax)
+	e.frame = make([]uint8, frameMax)
+	e.flat = make([]int32, flatMax)
 	return e, nil
 }
 

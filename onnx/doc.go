@@ -28,5 +28,15 @@
 //
 // AvgPool2d (the ONNX default domain has no integer AveragePool) is a
 // depthwise all-ones ConvInteger giving window sums, divided by the number
-// of in-bounds elements with TFLite's rounding, in both formats.
+// of in-bounds elements with TFLite's rounding, in both formats; with a
+// Requant, and GlobalAvgPool (a window of the whole plane), the sums of
+// q − Z_in go through the Rescale's fixed-point multiplier instead.
+//
+// Graph models: each layer reads its input tensors by the model's edges.
+// Grouped and depthwise convolutions are ConvInteger (or QLinearConv) with
+// the group attribute. Add (TFLite's int8 ADD: both inputs shifted left by
+// 20 bits and scaled by their multipliers, summed, requantized) and the
+// per-input requantization of Concat are written with the same int64 ops as
+// the convolutions' requantization, then Concat along channels. In the
+// Integer format every op gives exactly intruntime's codes.
 package onnx

@@ -150,8 +150,7 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 	if e.Format != Integer && e.Format != QLinear {
 		return nil, fmt.Errorf("%w: format %v", ErrUnsupported, e.Format)
 	}
-	shapes, err := m.Shapes()
-	if err != nil {
+	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
 	}
 	g := newGraph("qatgo")
@@ -173,23 +172,34 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 	x = g.node("QuantizeLinear", "input_q", []string{x, g.scalar(pb.TensorProto_FLOAT, 1), g.scalar(pb.TensorProto_UINT8, float64(st.zp))})
 	x = clamp(g, x, st, "input_q_clamp")
 
-	lw := &layerWriter{g: g, format: e.Format, rank: 4, cur: x, shape: in, act: m.Input}
+	// One entry per tensor of the graph model (0: the quantized input).
+	tshapes, err := m.TensorShapes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
+	}
+	acts, err := m.Acts()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
+	}
+	tensors := []tensorRef{{name: x, rank: 4}}
+	lw := &layerWriter{g: g, format: e.Format}
 	for i, l := range m.Layers {
 		name := unsafeChars.ReplaceAllString(l.LayerName(), "_")
 		if name == "" {
 			name = l.Kind().String()
 		}
 		lw.prefix = fmt.Sprintf("%d_%s", i, name)
+		ins := m.LayerInputs(i)
+		lw.inputs = lw.inputs[:0]
+		for _, t := range ins {
+			lw.inputs = append(lw.inputs, tensorRef{name: tensors[t].name, rank: tensors[t].rank, shape: tshapes[t], act: acts[t]})
+		}
+		lw.cur, lw.rank, lw.shape, lw.act = lw.inputs[0].name, lw.inputs[0].rank, lw.inputs[0].shape, lw.inputs[0].act
 		if err := lw.layer(l); err != nil {
 			return nil, fmt.Errorf("onnx: layer %d (%s %q): %w", i, l.Kind(), l.LayerName(), err)
 		}
-		lw.shape = shapes[i]
-		switch l := l.(type) {
-		case *intmodel.Conv2d:
-			lw.act = l.OutAct
-		case *intmodel.Linear:
-			lw.act = l.OutAct
-		}
+		lw.shape, lw.act = tshapes[i+1], acts[i+1]
+		tensors = append(tensors, tensorRef{name: lw.cur, rank: lw.rank})
 	}
 
 	out := stored(m.Output)
@@ -249,8 +259,18 @@ func clamp(g *graph, x string, st storage, name string) string {
 	return g.node("Clip", name, []string{x, g.scalar(pb.TensorProto_UINT8, float64(st.lo)), g.scalar(pb.TensorProto_UINT8, float64(st.hi))})
 }
 
-// layerWriter appends one layer after another, tracking the current tensor
-// (uint8 codes) and whether it is [N,C,H,W] (rank 4) or [N,C] (rank 2).
+// tensorRef is one tensor of the model in the graph: its name (uint8
+// codes), rank (4: [N,C,H,W], 2: [N,C]), shape and quantization.
+type tensorRef struct {
+	name  string
+	rank  int
+	shape intmodel.Shape
+	act   intmodel.ActQuant
+}
+
+// layerWriter appends one layer after another. cur is the layer's (first)
+// input tensor (uint8 codes), [N,C,H,W] (rank 4) or [N,C] (rank 2), and the
+// layer leaves its output there; inputs are all the tensors it reads.
 type layerWriter struct {
 	g      *graph
 	format Format
@@ -259,6 +279,17 @@ type layerWriter struct {
 	cur    string
 	shape  intmodel.Shape    // shape of cur (per image)
 	act    intmodel.ActQuant // quantization of cur
+	inputs []tensorRef
+}
+
+// input4D returns input k as a rank-4 tensor.
+func (w *layerWriter) input4D(k int) string {
+	t := w.inputs[k]
+	if t.rank == 4 {
+		return t.name
+	}
+	shape := w.g.int64s(w.name(fmt.Sprintf("in%d_shape4", k)), []int64{4}, []int64{-1, int64(t.shape.C), int64(t.shape.H), int64(t.shape.W)})
+	return w.g.node("Reshape", w.name(fmt.Sprintf("in%d_4d", k)), []string{t.name, shape})
 }
 
 func (w *layerWriter) name(s string) string { return w.prefix + "/" + s }
@@ -302,7 +333,20 @@ func (w *layerWriter) layer(l intmodel.Layer) error {
 		return nil
 	case *intmodel.AvgPool2d:
 		w.to4D()
+		if l.Requant != nil {
+			return w.windowRescale(l.Pool2d, l.Requant, "avgpool")
+		}
 		return w.avgPool(l)
+	case *intmodel.GlobalAvgPool:
+		w.to4D()
+		p := intmodel.Pool2d{KernelH: w.shape.H, KernelW: w.shape.W, StrideH: 1, StrideW: 1}
+		return w.windowRescale(p, &l.Rescale, "gap")
+	case *intmodel.Add:
+		w.add(l)
+		return nil
+	case *intmodel.Concat:
+		w.concat(l)
+		return nil
 	}
 	return fmt.Errorf("%w: layer type %T", ErrUnsupported, l)
 }
@@ -365,14 +409,14 @@ func convAttrs(l *intmodel.Conv2d) []*pb.AttributeProto {
 		attrInts("strides", int64(l.StrideH), int64(l.StrideW)),
 		attrInts("pads", int64(l.PadH), int64(l.PadW), int64(l.PadH), int64(l.PadW)),
 		attrInts("dilations", 1, 1),
-		attrInt("group", 1),
+		attrInt("group", int64(l.NumGroups())),
 	}
 }
 
 func (w *layerWriter) conv(l *intmodel.Conv2d) error {
 	q := &l.Quantized
 	o := int64(l.OutChannels)
-	wdims := []int64{o, int64(l.InChannels), int64(l.KernelH), int64(l.KernelW)}
+	wdims := []int64{o, int64(l.InChannels / l.NumGroups()), int64(l.KernelH), int64(l.KernelW)}
 	if w.format == QLinear {
 		w.cur = w.qlinearConv(q, l.OutChannels, wdims, convAttrs(l))
 		return nil
@@ -436,31 +480,39 @@ func (w *layerWriter) qlinearConv(q *intmodel.Quantized, outC int, wdims []int64
 }
 
 // requant adds the bias to the int32 accumulators acc and requantizes them
-// exactly as intruntime.MultiplyByQuantizedMultiplier does, per output
-// channel (bshape broadcasts a per-channel vector against acc), in int64:
-//
-//	a   = clamp(acc·2^max(shift,0), int32)            (left shift, saturated)
-//	h   = (a·M0 + (a·M0 ≥ 0 ? 2^30 : 1−2^30)) / 2^31  (SaturatingRoundingDoublingHighMul;
-//	                                                   Div truncates toward zero)
-//	r   = (h ± 2^(e−1)) / 2^e, e = max(−shift,0)     (RoundingDivideByPOT: ties away from 0)
-//	q_Y = clamp(r + Z_Y, QMin, QMax)
-//
-// a·M0 < 2^62 cannot overflow int64, and the saturating case a = M0 = −2^31
-// cannot occur (M0 ≥ 0).
+// exactly as intruntime does, per output channel (bshape broadcasts a
+// per-channel vector against acc), in int64: mbqm, + Z_Y, clamp.
 func (w *layerWriter) requant(q *intmodel.Quantized, acc string, outC int, bshape []int64) string {
 	g := w.g
-	i64 := pb.TensorProto_INT64
 	x := acc
 	if q.Bias != nil {
 		x = g.node("Add", w.name("acc_bias"), []string{x, g.int32s(w.name("bias_q"), bshape, q.Bias)})
 	}
-	x = g.node("Cast", w.name("acc64"), []string{x}, attrInt("to", int64(i64)))
+	x = g.node("Cast", w.name("acc64"), []string{x}, attrInt("to", int64(pb.TensorProto_INT64)))
+	x = w.mbqm(x, q.M0[:outC], q.Shift[:outC], bshape, "")
+	return w.finish(x, q.OutAct, q.QMin, q.QMax, "")
+}
+
+// mbqm multiplies the int64 tensor x (int32 values) by M0·2^(shift−31) as
+// fixedpoint.MultiplyByQuantizedMultiplier does, per channel (bshape
+// broadcasts the per-channel vectors against x; nil: one scalar multiplier):
+//
+//	a   = clamp(x·2^max(shift,0), int32)              (left shift, saturated)
+//	h   = (a·M0 + (a·M0 ≥ 0 ? 2^30 : 1−2^30)) / 2^31  (SaturatingRoundingDoublingHighMul;
+//	                                                   Div truncates toward zero)
+//	r   = (h ± 2^(e−1)) / 2^e, e = max(−shift,0)     (RoundingDivideByPOT: ties away from 0)
+//
+// a·M0 < 2^62 cannot overflow int64, and the saturating case a = M0 = −2^31
+// cannot occur (M0 ≥ 0). tag distinguishes several multipliers of a layer.
+func (w *layerWriter) mbqm(x string, m0s []int32, shifts []int, bshape []int64, tag string) string {
+	g := w.g
+	i64 := pb.TensorProto_INT64
 	var left, m0, half, negHalf, pot []int64
 	anyLeft, anyRight := false, false
-	for c := range outC {
-		s := q.Shift[c]
+	for c := range m0s {
+		s := shifts[c]
 		left = append(left, 1<<max(s, 0))
-		m0 = append(m0, int64(q.M0[c]))
+		m0 = append(m0, int64(m0s[c]))
 		e := max(-s, 0)
 		h := int64(0)
 		if e > 0 {
@@ -474,22 +526,100 @@ func (w *layerWriter) requant(q *intmodel.Quantized, acc string, outC int, bshap
 	}
 	zero := g.scalar(i64, 0)
 	if anyLeft {
-		x = g.node("Mul", w.name("lshift"), []string{x, g.int64s(w.name("lshift_mul"), bshape, left)})
-		x = g.node("Clip", w.name("lshift_sat"), []string{x, g.scalar(i64, math.MinInt32), g.scalar(i64, math.MaxInt32)})
+		x = g.node("Mul", w.name(tag+"lshift"), []string{x, g.int64s(w.name(tag+"lshift_mul"), bshape, left)})
+		x = g.node("Clip", w.name(tag+"lshift_sat"), []string{x, g.scalar(i64, math.MinInt32), g.scalar(i64, math.MaxInt32)})
 	}
-	x = g.node("Mul", w.name("mul_m0"), []string{x, g.int64s(w.name("m0"), bshape, m0)})
-	neg := g.node("Less", w.name("mul_m0_neg"), []string{x, zero})
-	nudge := g.node("Where", w.name("nudge"), []string{neg, g.scalar(i64, 1-(1<<30)), g.scalar(i64, 1<<30)})
-	x = g.node("Add", w.name("mul_m0_nudged"), []string{x, nudge})
-	x = g.node("Div", w.name("high_mul"), []string{x, g.scalar(i64, 1<<31)})
+	x = g.node("Mul", w.name(tag+"mul_m0"), []string{x, g.int64s(w.name(tag+"m0"), bshape, m0)})
+	neg := g.node("Less", w.name(tag+"mul_m0_neg"), []string{x, zero})
+	nudge := g.node("Where", w.name(tag+"nudge"), []string{neg, g.scalar(i64, 1-(1<<30)), g.scalar(i64, 1<<30)})
+	x = g.node("Add", w.name(tag+"mul_m0_nudged"), []string{x, nudge})
+	x = g.node("Div", w.name(tag+"high_mul"), []string{x, g.scalar(i64, 1<<31)})
 	if anyRight {
-		neg := g.node("Less", w.name("high_mul_neg"), []string{x, zero})
-		r := g.node("Where", w.name("round"), []string{neg, g.int64s(w.name("neg_half"), bshape, negHalf), g.int64s(w.name("half"), bshape, half)})
-		x = g.node("Add", w.name("rounded"), []string{x, r})
-		x = g.node("Div", w.name("rshift"), []string{x, g.int64s(w.name("pot"), bshape, pot)})
+		neg := g.node("Less", w.name(tag+"high_mul_neg"), []string{x, zero})
+		r := g.node("Where", w.name(tag+"round"), []string{neg, g.int64s(w.name(tag+"neg_half"), bshape, negHalf), g.int64s(w.name(tag+"half"), bshape, half)})
+		x = g.node("Add", w.name(tag+"rounded"), []string{x, r})
+		x = g.node("Div", w.name(tag+"rshift"), []string{x, g.int64s(w.name(tag+"pot"), bshape, pot)})
 	}
-	off := offset(q.OutAct)
-	x = g.node("Add", w.name("plus_zp"), []string{x, g.scalar(i64, float64(q.OutAct.ZeroPoint+off))})
-	x = g.node("Clip", w.name("clamp"), []string{x, g.scalar(i64, float64(q.QMin+off)), g.scalar(i64, float64(q.QMax+off))})
-	return g.node("Cast", w.name("q"), []string{x}, attrInt("to", int64(pb.TensorProto_UINT8)))
+	return x
+}
+
+// finish adds the output zero point (in storage codes) to the int64 tensor
+// x, clamps it to [qmin, qmax] (true codes) and casts it to uint8 codes.
+func (w *layerWriter) finish(x string, out intmodel.ActQuant, qmin, qmax int32, tag string) string {
+	g := w.g
+	i64 := pb.TensorProto_INT64
+	off := offset(out)
+	x = g.node("Add", w.name(tag+"plus_zp"), []string{x, g.scalar(i64, float64(out.ZeroPoint+off))})
+	x = g.node("Clip", w.name(tag+"clamp"), []string{x, g.scalar(i64, float64(qmin+off)), g.scalar(i64, float64(qmax+off))})
+	return g.node("Cast", w.name(tag+"q"), []string{x}, attrInt("to", int64(pb.TensorProto_UINT8)))
+}
+
+// centered returns input k's codes minus its zero point, q − Z, as int64
+// [N,C,H,W].
+func (w *layerWriter) centered(k int, tag string) string {
+	g := w.g
+	i64 := pb.TensorProto_INT64
+	a := w.inputs[k].act
+	x := g.node("Cast", w.name(tag+"64"), []string{w.input4D(k)}, attrInt("to", int64(i64)))
+	return g.node("Sub", w.name(tag+"centered"), []string{x, g.scalar(i64, float64(a.ZeroPoint+offset(a)))})
+}
+
+// add writes intmodel.Add (TFLite's int8 ADD) in int64 ops: each input's
+// q − Z times 2^LeftShift through its multiplier, the sum through the
+// output multiplier, + Z_out, clamp.
+func (w *layerWriter) add(l *intmodel.Add) {
+	g := w.g
+	i64 := pb.TensorProto_INT64
+	shift := g.scalar(i64, float64(int64(1)<<l.LeftShift))
+	a := g.node("Mul", w.name("a_shifted"), []string{w.centered(0, "a"), shift})
+	a = w.mbqm(a, []int32{l.M0A}, []int{l.ShiftA}, nil, "a_")
+	b := g.node("Mul", w.name("b_shifted"), []string{w.centered(1, "b"), shift})
+	b = w.mbqm(b, []int32{l.M0B}, []int{l.ShiftB}, nil, "b_")
+	s := g.node("Add", w.name("sum"), []string{a, b})
+	s = w.mbqm(s, []int32{l.M0Out}, []int{l.ShiftOut}, nil, "out_")
+	w.cur = w.finish(s, l.Out, l.QMin, l.QMax, "")
+	w.rank = 4
+}
+
+// concat writes intmodel.Concat: inputs on the output's quantization as
+// they are, the others through their Rescale (count 1), then Concat along
+// channels.
+func (w *layerWriter) concat(l *intmodel.Concat) {
+	parts := make([]string, len(l.In))
+	for k := range l.In {
+		if w.inputs[k].act == l.Out {
+			parts[k] = w.input4D(k)
+			continue
+		}
+		tag := fmt.Sprintf("in%d_", k)
+		r := &l.Requant[k]
+		x := w.mbqm(w.centered(k, tag), []int32{r.M0}, []int{r.Shift}, nil, tag)
+		parts[k] = w.finish(x, r.Out, r.QMin, r.QMax, tag)
+	}
+	w.cur = w.g.node("Concat", w.name("concat"), parts, attrInt("axis", 1))
+	w.rank = 4
+}
+
+// windowRescale writes a rescaled average pool (AvgPool2d with Requant;
+// GlobalAvgPool as the window H×W): the window sums Σ (q − Z_in) by a
+// depthwise all-ones ConvInteger whose zero point is Z_in (so padded
+// positions, filled with it, add 0), then the Rescale.
+func (w *layerWriter) windowRescale(p intmodel.Pool2d, r *intmodel.Rescale, tag string) error {
+	g := w.g
+	c := int64(w.shape.C)
+	ones := make([]int8, w.shape.C*p.KernelH*p.KernelW)
+	for i := range ones {
+		ones[i] = 1
+	}
+	zp := r.In.ZeroPoint + offset(r.In)
+	sum := g.node("ConvInteger", w.name(tag+"_sum"), []string{w.cur, g.int8s(w.name(tag+"_ones"), []int64{c, 1, int64(p.KernelH), int64(p.KernelW)}, ones), g.scalar(pb.TensorProto_UINT8, float64(zp))},
+		attrInts("kernel_shape", int64(p.KernelH), int64(p.KernelW)),
+		attrInts("strides", int64(p.StrideH), int64(p.StrideW)),
+		attrInts("pads", int64(p.PadH), int64(p.PadW), int64(p.PadH), int64(p.PadW)),
+		attrInts("dilations", 1, 1),
+		attrInt("group", c))
+	x := g.node("Cast", w.name(tag+"_sum64"), []string{sum}, attrInt("to", int64(pb.TensorProto_INT64)))
+	x = w.mbqm(x, []int32{r.M0}, []int{r.Shift}, nil, tag+"_")
+	w.cur = w.finish(x, r.Out, r.QMin, r.QMax, tag+"_")
+	return nil
 }

@@ -240,8 +240,8 @@ func Residual(seed uint64, wbits int) (*intmodel.Model, error) {
 // InvertedResidual is a MobileNetV2-style graph on signed 4×9×9 input:
 // expand 1×1 (ReLU6), depthwise 3×3 (ReLU6), linear 1×1 projection, add
 // with the block input; a strided depthwise with channel multiplier 2, a
-// grouped 3×3 (2 groups), an average pool with requantization and padding,
-// flatten, linear.
+// grouped 3×3 (2 groups), a depthwise 5×5, a strided grouped 3×3, an
+// average pool with requantization and padding, flatten, linear.
 func InvertedResidual(seed uint64, wbits int) (*intmodel.Model, error) {
 	b := NewBuilder(seed, intmodel.Shape{C: 4, H: 9, W: 9}, intmodel.ActQuant{Scale: 1.0 / 127, ZeroPoint: -3, Bits: 8, Signed: true}, wbits)
 	t1 := b.Conv(0, 12, 1, 1, 0, 1, false, true)
@@ -251,6 +251,7 @@ func InvertedResidual(seed uint64, wbits int) (*intmodel.Model, error) {
 	t5 := b.Conv(t4, 8, 3, 2, 1, 4, true, false)
 	t6 := b.Conv(t5, 8, 3, 1, 1, 2, false, true)
 	t7 := b.Conv(t6, 8, 5, 1, 2, 8, false, false)
+	t7 = b.Conv(t7, 8, 3, 2, 1, 2, true, false)
 	t8 := b.AvgPool(t7, 3, 2, 1, true)
 	f := b.Flatten(t8)
 	b.Linear(f, 10, false)
