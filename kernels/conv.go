@@ -103,6 +103,12 @@ func (s *convState) geomFor(name string, xs, ws tensor.Shape) (geom, error) {
 // kernel; other group counts run one GEMM per group on the dense path's
 // unfolded input.
 func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
+	return conv2d(x, w, b, p, true)
+}
+
+// conv2d is Conv2d; direct = false runs a depthwise convolution on the GEMM
+// path too (the reference of tests and benchmarks).
+func conv2d(x, w, b *G.Node, p ConvParams, direct bool) (*G.Node, error) {
 	p = p.norm()
 	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil}
 	ws := w.Shape()
@@ -110,7 +116,7 @@ func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 		return nil, err
 	}
 	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
-	if p.Groups > 1 && ws[1] == 1 {
+	if direct && p.Groups > 1 && ws[1] == 1 {
 		return depthwise(x, w, b, st)
 	}
 	children := []*G.Node{x, w}

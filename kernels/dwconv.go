@@ -21,12 +21,22 @@ import (
 // computed at pitch wq (the columns past ow are discarded), so a 3×3 filter
 // is 9 vector multiply-adds per 16 outputs with no bounds checks.
 
-// dwLayout is the phase-split layout of one padded input plane.
+// dwLayout is the phase-split layout of one padded input plane, and for
+// stride 1 the layout of the output gradient that the input gradient reads.
 type dwLayout struct {
 	g      geom
 	hq, wq int   // rows and pitch of one phase plane
 	ps     int   // floats per input plane, all sh·sw phases
 	offs   []int // per tap (i, j), row-major: where output 0 reads it
+
+	// With stride 1 and at most "same" padding, dx is the correlation of
+	// dy, placed at (mt, ml) in a zero plane of rows × pitch dp, with the
+	// taps mirrored: dx(iy, ix) = Σ w(i,j)·dyp(iy + (kh−1−i)·dh, ix +
+	// (kw−1−j)·dw). Other geometries add each tap's share into a
+	// phase-split gradient plane instead.
+	direct         bool
+	dr, dp, mt, ml int
+	toffs          []int // per tap: where dx(0, 0) reads dyp
 }
 
 func newDwLayout(g geom) dwLayout {
@@ -44,6 +54,16 @@ func newDwLayout(g geom) dwLayout {
 			l.offs = append(l.offs, ((a%g.sh)*g.sw+b%g.sw)*phase+(a/g.sh)*wq+b/g.sw)
 		}
 	}
+	eh, ew := (g.kh-1)*g.dh, (g.kw-1)*g.dw // the kernel's extent
+	l.direct = g.sh == 1 && g.sw == 1 && g.ph <= eh && g.pw <= ew
+	if l.direct {
+		l.dr, l.dp, l.mt, l.ml = g.h+eh, g.w+ew, eh-g.ph, ew-g.pw
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				l.toffs = append(l.toffs, (g.kh-1-i)*g.dh*l.dp+(g.kw-1-j)*g.dw)
+			}
+		}
+	}
 	return l
 }
 
@@ -54,7 +74,7 @@ func (l *dwLayout) flat() int { return l.g.oh * l.wq }
 
 // dwScatter writes the input plane x (h×w) to its padded, phase-split place
 // in xph. The padding is never written: it stays 0 from the allocation.
-func dwScatter[T float](l *dwLayout, xph, x []T) {
+func dwScatter[T float](l *dwLayout, xph, x []T, copyRow func(d, s []T)) {
 	g := l.g
 	phase := l.hq * l.wq
 	for iy := 0; iy < g.h; iy++ {
@@ -65,19 +85,25 @@ func dwScatter[T float](l *dwLayout, xph, x []T) {
 		}
 		src := x[iy*g.w : (iy+1)*g.w]
 		if g.sw == 1 {
-			copy(xph[ra*phase+qa*l.wq+g.pw:], src)
+			copyRow(xph[ra*phase+qa*l.wq+g.pw:], src)
 			continue
 		}
-		for ix, v := range src {
-			b := ix + g.pw
-			xph[(ra*g.sw+b%g.sw)*phase+qa*l.wq+b/g.sw] = v
+		// Column phase rj holds the pixels ix ≡ rj − pw (mod sw), side by
+		// side.
+		for rj := 0; rj < g.sw; rj++ {
+			ix0 := ((rj-g.pw)%g.sw + g.sw) % g.sw
+			k := (ra*g.sw+rj)*phase + qa*l.wq + (ix0+g.pw)/g.sw
+			for ix := ix0; ix < g.w; ix += g.sw {
+				xph[k] = src[ix]
+				k++
+			}
 		}
 	}
 }
 
 // dwGather is the adjoint of dwScatter: it reads the plane x back from its
 // place in xph, and writes 0 for rows that no output reads.
-func dwGather[T float](l *dwLayout, x, xph []T) {
+func dwGather[T float](l *dwLayout, x, xph []T, copyRow func(d, s []T)) {
 	g := l.g
 	phase := l.hq * l.wq
 	for iy := 0; iy < g.h; iy++ {
@@ -89,24 +115,36 @@ func dwGather[T float](l *dwLayout, x, xph []T) {
 			continue
 		}
 		if g.sw == 1 {
-			copy(dst, xph[ra*phase+qa*l.wq+g.pw:])
+			k := ra*phase + qa*l.wq + g.pw
+			copyRow(dst, xph[k:k+g.w])
 			continue
 		}
-		for ix := range dst {
-			b := ix + g.pw
-			dst[ix] = xph[(ra*g.sw+b%g.sw)*phase+qa*l.wq+b/g.sw]
+		for rj := 0; rj < g.sw; rj++ {
+			ix0 := ((rj-g.pw)%g.sw + g.sw) % g.sw
+			k := (ra*g.sw+rj)*phase + qa*l.wq + (ix0+g.pw)/g.sw
+			for ix := ix0; ix < g.w; ix += g.sw {
+				dst[ix] = xph[k]
+				k++
+			}
 		}
 	}
 }
 
 // dwKernels are the inner loops of the depthwise convolution.
 type dwKernels[T float] struct {
-	// corr sets out[k] = init + Σ_t w[t]·in[offs[t]+k].
-	corr func(out, in []T, offs []int, w []T, init T)
+	// corrRows computes an oh×ow plane out from the plane in of the given
+	// pitch: out(oy, ox) = init + Σ_t w[t]·in[oy·pitch + ox + offs[t]],
+	// added to out's contents when add.
+	corrRows func(out []T, oh, ow int, in []T, pitch int, offs []int, w []T, init T, add bool)
+	// dotsRows adds Σ_{oy,ox} dy(oy, ox)·in[oy·pitch + ox + offs[t]] for
+	// every tap t into acc[t·lanes : (t+1)·lanes], as partial sums whose
+	// total is the dot product.
+	dotsRows func(acc, dy []T, oh, ow int, in []T, pitch int, offs []int)
+	lanes    int
 	// axpy adds a·src into dst (same length).
 	axpy func(dst, src []T, a T)
-	// dots adds Σ_k dy[k]·in[offs[t]+k] into dst[t] for every tap t.
-	dots func(dst, dy, in []T, offs []int)
+	// copyRow copies s into d (d at least as long).
+	copyRow func(d, s []T)
 }
 
 // dwKernelsFor returns the AVX-512 loops for float32 in the SIMD build,
@@ -117,18 +155,39 @@ func dwKernelsFor[T float]() dwKernels[T] {
 			return kT
 		}
 	}
-	return dwKernels[T]{corr: corrGeneric[T], axpy: axpyGeneric[T], dots: dotsGeneric[T]}
+	return dwKernels[T]{corrRows: corrRowsGeneric[T], dotsRows: dotsRowsGeneric[T], lanes: 1,
+		axpy: axpyGeneric[T], copyRow: func(d, s []T) { copy(d, s) }}
 }
 
-func corrGeneric[T float](out, in []T, offs []int, w []T, init T) {
-	for k := range out {
-		out[k] = init
-	}
-	for t, off := range offs {
-		wt, src := w[t], in[off:off+len(out)]
-		for k, v := range src {
-			out[k] += wt * v
+func corrRowsGeneric[T float](out []T, oh, ow int, in []T, pitch int, offs []int, w []T, init T, add bool) {
+	for oy := 0; oy < oh; oy++ {
+		row := out[oy*ow : (oy+1)*ow]
+		for k := range row {
+			if add {
+				row[k] += init
+			} else {
+				row[k] = init
+			}
 		}
+		for t, off := range offs {
+			wt, src := w[t], in[oy*pitch+off:oy*pitch+off+ow]
+			for k, v := range src {
+				row[k] += wt * v
+			}
+		}
+	}
+}
+
+func dotsRowsGeneric[T float](acc, dy []T, oh, ow int, in []T, pitch int, offs []int) {
+	for t, off := range offs {
+		var s T
+		for oy := 0; oy < oh; oy++ {
+			src := in[oy*pitch+off : oy*pitch+off+ow]
+			for k, v := range dy[oy*ow : (oy+1)*ow] {
+				s += v * src[k]
+			}
+		}
+		acc[t] += s
 	}
 }
 
@@ -136,17 +195,6 @@ func axpyGeneric[T float](dst, src []T, a T) {
 	dst = dst[:len(src)]
 	for k, v := range src {
 		dst[k] += a * v
-	}
-}
-
-func dotsGeneric[T float](dst, dy, in []T, offs []int) {
-	for t, off := range offs {
-		src := in[off : off+len(dy)]
-		var s T
-		for k, v := range dy {
-			s += v * src[k]
-		}
-		dst[t] += s
 	}
 }
 
@@ -166,9 +214,10 @@ type dwBufs[T float] struct {
 
 // dwWorker is what each goroutine of a depthwise convolution owns.
 type dwWorker[T float] struct {
-	out  []T // an output plane at pitch wq
+	dyp  []T // an output gradient plane placed for the direct dx
 	dyz  []T // an output gradient plane at pitch wq, discarded columns 0
 	dxph []T // an input gradient plane, padded and phase-split
+	acc  []T // partial sums of dW, lanes per weight
 	part []T // this worker's share of dW (worker 0 writes dW itself)
 }
 
@@ -288,29 +337,23 @@ func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
 	if st.cs.hasBias {
 		b = in[2].Data().([]T)
 	}
-	taps, plane, oplane, flat := g.kh*g.kw, g.h*g.w, g.oh*g.ow, l.flat()
+	taps, plane, oplane := g.kh*g.kw, g.h*g.w, g.oh*g.ow
 	bf.xph = grow(bf.xph, n*g.c*l.ps)
 	nw := workersFor(st.cs.p.Workers, n)
-	ws := bf.workers(nw)
-	split(nw, n, func(wk, lo, hi int) {
-		wb := &ws[wk]
-		wb.out = grow(wb.out, flat)
+	split(nw, n, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for c := 0; c < g.c; c++ {
 				ic := i*g.c + c
 				xph := bf.xph[ic*l.ps : (ic+1)*l.ps]
-				dwScatter(l, xph, x[ic*plane:(ic+1)*plane])
+				dwScatter(l, xph, x[ic*plane:(ic+1)*plane], kr.copyRow)
 				for q := 0; q < mult; q++ {
 					oc := c*mult + q
 					var init T
 					if b != nil {
 						init = b[oc]
 					}
-					kr.corr(wb.out, xph, l.offs, w[oc*taps:(oc+1)*taps], init)
-					yo := y[(i*g.c*mult+oc)*oplane:]
-					for oy := 0; oy < g.oh; oy++ {
-						copy(yo[oy*g.ow:(oy+1)*g.ow], wb.out[oy*l.wq:])
-					}
+					yo := y[(i*g.c*mult+oc)*oplane : (i*g.c*mult+oc+1)*oplane]
+					kr.corrRows(yo, g.oh, g.ow, xph, l.wq, l.offs, w[oc*taps:(oc+1)*taps], init, false)
 				}
 			}
 		}
@@ -319,10 +362,10 @@ func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
 
 // dyPlane copies the output gradient plane dy (oh×ow) to pitch wq; the
 // discarded columns of dyz stay 0 from its allocation.
-func dyPlane[T float](l *dwLayout, dyz, dy []T) {
+func dyPlane[T float](l *dwLayout, dyz, dy []T, copyRow func(d, s []T)) {
 	g := l.g
 	for oy := 0; oy < g.oh; oy++ {
-		copy(dyz[oy*l.wq:oy*l.wq+g.ow], dy[oy*g.ow:(oy+1)*g.ow])
+		copyRow(dyz[oy*l.wq:oy*l.wq+g.ow], dy[oy*g.ow:(oy+1)*g.ow])
 	}
 }
 
@@ -402,20 +445,39 @@ func dwBackX[T float](st *dwState, w, dy, dx []T) {
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
 		wb := &ws[wk]
-		wb.dyz = grow(wb.dyz, flat)
-		wb.dxph = grow(wb.dxph, l.ps)
+		if l.direct {
+			wb.dyp = grow(wb.dyp, l.dr*l.dp)
+		} else {
+			wb.dyz = grow(wb.dyz, flat)
+			wb.dxph = grow(wb.dxph, l.ps)
+		}
 		for i := lo; i < hi; i++ {
 			for c := 0; c < g.c; c++ {
-				clear(wb.dxph)
+				ic := i*g.c + c
+				dxc := dx[ic*plane : (ic+1)*plane]
+				if !l.direct {
+					clear(wb.dxph)
+				}
 				for q := 0; q < mult; q++ {
 					oc := c*mult + q
-					dyPlane(l, wb.dyz, dy[(i*g.c*mult+oc)*oplane:])
+					dyo := dy[(i*g.c*mult+oc)*oplane:]
+					wo := w[oc*taps : (oc+1)*taps]
+					if l.direct {
+						// The margins of dyp stay 0 from its allocation.
+						for oy := 0; oy < g.oh; oy++ {
+							kr.copyRow(wb.dyp[(oy+l.mt)*l.dp+l.ml:], dyo[oy*g.ow:(oy+1)*g.ow])
+						}
+						kr.corrRows(dxc, g.h, g.w, wb.dyp, l.dp, l.toffs, wo, 0, q > 0)
+						continue
+					}
+					dyPlane(l, wb.dyz, dyo, kr.copyRow)
 					for t, off := range l.offs {
-						kr.axpy(wb.dxph[off:off+flat], wb.dyz, w[oc*taps+t])
+						kr.axpy(wb.dxph[off:off+flat], wb.dyz, wo[t])
 					}
 				}
-				ic := i*g.c + c
-				dwGather(l, dx[ic*plane:(ic+1)*plane], wb.dxph)
+				if !l.direct {
+					dwGather(l, dxc, wb.dxph, kr.copyRow)
+				}
 			}
 		}
 	})
@@ -463,28 +525,31 @@ func dwBackW[T float](st *dwState, dy, dw []T) {
 	kr := dwKernelsFor[T]()
 	l := &st.lay
 	g, n, mult := l.g, st.cs.n, st.mult
-	taps, oplane, flat := g.kh*g.kw, g.oh*g.ow, l.flat()
+	taps, oplane, lanes := g.kh*g.kw, g.oh*g.ow, kr.lanes
 	nw := workersFor(st.cs.p.Workers, n)
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
 		wb := &ws[wk]
-		wb.dyz = grow(wb.dyz, flat)
-		dst := dw
-		if wk > 0 {
-			wb.part = grow(wb.part, len(dw))
-			dst = wb.part
-		}
-		clear(dst)
+		wb.acc = grow(wb.acc, len(dw)*lanes)
+		clear(wb.acc)
 		for i := lo; i < hi; i++ {
 			for c := 0; c < g.c; c++ {
 				ic := i*g.c + c
 				xph := bf.xph[ic*l.ps : (ic+1)*l.ps]
 				for q := 0; q < mult; q++ {
 					oc := c*mult + q
-					dyPlane(l, wb.dyz, dy[(i*g.c*mult+oc)*oplane:])
-					kr.dots(dst[oc*taps:(oc+1)*taps], wb.dyz, xph, l.offs)
+					dyo := dy[(i*g.c*mult+oc)*oplane : (i*g.c*mult+oc+1)*oplane]
+					kr.dotsRows(wb.acc[oc*taps*lanes:(oc+1)*taps*lanes], dyo, g.oh, g.ow, xph, l.wq, l.offs)
 				}
 			}
+		}
+		dst := dw
+		if wk > 0 {
+			wb.part = grow(wb.part, len(dw))
+			dst = wb.part
+		}
+		for j := range dst {
+			dst[j] = sum(wb.acc[j*lanes : (j+1)*lanes])
 		}
 	})
 	for _, wb := range ws[1:] {

@@ -7,29 +7,128 @@ import "simd/archsimd"
 // vecDwKernels gives the depthwise convolution its AVX-512 loops, unless the
 // CPU lacks AVX-512.
 func vecDwKernels() (dwKernels[float32], bool) {
-	return dwKernels[float32]{corr: corr16, axpy: axpy16, dots: dots16}, simdEnabled
+	return dwKernels[float32]{corrRows: corrRows16, dotsRows: dotsRows16, lanes: 16, axpy: axpy16, copyRow: copy16}, simdEnabled
 }
 
-// corr16 is corrGeneric 16 outputs at a time, the sum kept in a register
-// across the taps.
-func corr16(out, in []float32, offs []int, w []float32, init float32) {
-	n := len(out)
+// copy16 copies s into d, 16 floats per vector and a masked tail: the rows
+// here are short (7 to 56 floats), where memmove's call costs more than the
+// copy.
+func copy16(d, s []float32) {
+	d = d[:len(s)]
+	for len(s) >= 16 {
+		archsimd.LoadFloat32x16((*[16]float32)(s[:16])).Store((*[16]float32)(d[:16]))
+		d, s = d[16:], s[16:]
+	}
+	if len(s) > 0 {
+		archsimd.LoadFloat32x16SlicePart(s).StoreSlicePart(d)
+	}
+}
+
+// corrRows16 is corrRowsGeneric 16 outputs of a row at a time (a masked
+// vector for the row's tail), the sum kept in a register across the taps.
+func corrRows16(out []float32, oh, ow int, in []float32, pitch int, offs []int, w []float32, init float32, add bool) {
+	if len(offs) == 9 && !add {
+		corrRows9(out, oh, ow, in, pitch, offs, w, init)
+		return
+	}
 	w = w[:len(offs)]
 	iv := archsimd.BroadcastFloat32x16(init)
-	k := 0
-	for ; k+16 <= n; k += 16 {
-		acc := iv
-		for t, off := range offs {
-			acc = archsimd.BroadcastFloat32x16(w[t]).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[off+k:off+k+16])), acc)
+	for oy := 0; oy < oh; oy++ {
+		row, src := out[oy*ow:(oy+1)*ow], in[oy*pitch:]
+		for k := 0; k < ow; k += 16 {
+			e := min(k+16, ow)
+			acc := iv
+			if add {
+				acc = archsimd.LoadFloat32x16SlicePart(row[k:e]).Add(iv)
+			}
+			for t, off := range offs {
+				acc = archsimd.BroadcastFloat32x16(w[t]).MulAdd(archsimd.LoadFloat32x16SlicePart(src[off+k:off+e]), acc)
+			}
+			acc.StoreSlicePart(row[k:e])
 		}
-		acc.Store((*[16]float32)(out[k : k+16]))
 	}
-	if k < n {
-		acc := iv
-		for t, off := range offs {
-			acc = archsimd.BroadcastFloat32x16(w[t]).MulAdd(archsimd.LoadFloat32x16SlicePart(in[off+k:off+n]), acc)
+}
+
+// corrRows9 is corrRows16 for a 3×3 filter, its weights broadcast once into
+// nine registers.
+func corrRows9(out []float32, oh, ow int, in []float32, pitch int, offs []int, w []float32, init float32) {
+	o := (*[9]int)(offs)
+	wv := (*[9]float32)(w[:9])
+	w0, w1, w2 := archsimd.BroadcastFloat32x16(wv[0]), archsimd.BroadcastFloat32x16(wv[1]), archsimd.BroadcastFloat32x16(wv[2])
+	w3, w4, w5 := archsimd.BroadcastFloat32x16(wv[3]), archsimd.BroadcastFloat32x16(wv[4]), archsimd.BroadcastFloat32x16(wv[5])
+	w6, w7, w8 := archsimd.BroadcastFloat32x16(wv[6]), archsimd.BroadcastFloat32x16(wv[7]), archsimd.BroadcastFloat32x16(wv[8])
+	iv := archsimd.BroadcastFloat32x16(init)
+	for oy := 0; oy < oh; oy++ {
+		row, src := out[oy*ow:(oy+1)*ow], in[oy*pitch:]
+		k := 0
+		for ; k+16 <= ow; k += 16 {
+			acc := w0.MulAdd(archsimd.LoadFloat32x16Slice(src[o[0]+k:]), iv)
+			acc = w1.MulAdd(archsimd.LoadFloat32x16Slice(src[o[1]+k:]), acc)
+			acc = w2.MulAdd(archsimd.LoadFloat32x16Slice(src[o[2]+k:]), acc)
+			acc = w3.MulAdd(archsimd.LoadFloat32x16Slice(src[o[3]+k:]), acc)
+			acc = w4.MulAdd(archsimd.LoadFloat32x16Slice(src[o[4]+k:]), acc)
+			acc = w5.MulAdd(archsimd.LoadFloat32x16Slice(src[o[5]+k:]), acc)
+			acc = w6.MulAdd(archsimd.LoadFloat32x16Slice(src[o[6]+k:]), acc)
+			acc = w7.MulAdd(archsimd.LoadFloat32x16Slice(src[o[7]+k:]), acc)
+			acc = w8.MulAdd(archsimd.LoadFloat32x16Slice(src[o[8]+k:]), acc)
+			acc.StoreSlice(row[k:])
 		}
-		acc.StoreSlicePart(out[k:n])
+		if k < ow {
+			n := ow - k
+			acc := w0.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[0]+k:o[0]+k+n]), iv)
+			acc = w1.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[1]+k:o[1]+k+n]), acc)
+			acc = w2.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[2]+k:o[2]+k+n]), acc)
+			acc = w3.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[3]+k:o[3]+k+n]), acc)
+			acc = w4.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[4]+k:o[4]+k+n]), acc)
+			acc = w5.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[5]+k:o[5]+k+n]), acc)
+			acc = w6.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[6]+k:o[6]+k+n]), acc)
+			acc = w7.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[7]+k:o[7]+k+n]), acc)
+			acc = w8.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[8]+k:o[8]+k+n]), acc)
+			acc.StoreSlicePart(row[k:ow])
+		}
+	}
+}
+
+// dotsRows16 is dotsRowsGeneric with 16-lane partial sums, four taps per
+// pass over dy so that each dy vector is loaded once for four products.
+func dotsRows16(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []int) {
+	acc = acc[:16*len(offs)]
+	t := 0
+	for ; t+4 <= len(offs); t += 4 {
+		o0, o1, o2, o3 := offs[t], offs[t+1], offs[t+2], offs[t+3]
+		ap := acc[16*t : 16*t+64]
+		a0 := archsimd.LoadFloat32x16((*[16]float32)(ap[0:16]))
+		a1 := archsimd.LoadFloat32x16((*[16]float32)(ap[16:32]))
+		a2 := archsimd.LoadFloat32x16((*[16]float32)(ap[32:48]))
+		a3 := archsimd.LoadFloat32x16((*[16]float32)(ap[48:64]))
+		for oy := 0; oy < oh; oy++ {
+			dr, src := dy[oy*ow:(oy+1)*ow], in[oy*pitch:]
+			for k := 0; k < ow; k += 16 {
+				e := min(k+16, ow)
+				d := archsimd.LoadFloat32x16SlicePart(dr[k:e])
+				a0 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o0+k:o0+e]), a0)
+				a1 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o1+k:o1+e]), a1)
+				a2 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o2+k:o2+e]), a2)
+				a3 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o3+k:o3+e]), a3)
+			}
+		}
+		a0.Store((*[16]float32)(ap[0:16]))
+		a1.Store((*[16]float32)(ap[16:32]))
+		a2.Store((*[16]float32)(ap[32:48]))
+		a3.Store((*[16]float32)(ap[48:64]))
+	}
+	for ; t < len(offs); t++ {
+		off := offs[t]
+		ap := (*[16]float32)(acc[16*t : 16*t+16])
+		a := archsimd.LoadFloat32x16(ap)
+		for oy := 0; oy < oh; oy++ {
+			dr, src := dy[oy*ow:(oy+1)*ow], in[oy*pitch:]
+			for k := 0; k < ow; k += 16 {
+				e := min(k+16, ow)
+				a = archsimd.LoadFloat32x16SlicePart(dr[k:e]).MulAdd(archsimd.LoadFloat32x16SlicePart(src[off+k:off+e]), a)
+			}
+		}
+		a.Store(ap)
 	}
 }
 
@@ -45,58 +144,4 @@ func axpy16(dst, src []float32, a float32) {
 	if len(src) > 0 {
 		av.MulAdd(archsimd.LoadFloat32x16SlicePart(src), archsimd.LoadFloat32x16SlicePart(dst)).StoreSlicePart(dst)
 	}
-}
-
-// dots16 is dotsGeneric with 16-lane partial sums, four taps per pass over
-// dy so that each dy vector is loaded once for four products.
-func dots16(dst, dy, in []float32, offs []int) {
-	n := len(dy)
-	dst = dst[:len(offs)]
-	t := 0
-	for ; t+4 <= len(offs); t += 4 {
-		o0, o1, o2, o3 := offs[t], offs[t+1], offs[t+2], offs[t+3]
-		var a0, a1, a2, a3 archsimd.Float32x16
-		k := 0
-		for ; k+16 <= n; k += 16 {
-			d := archsimd.LoadFloat32x16((*[16]float32)(dy[k : k+16]))
-			a0 = d.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[o0+k:o0+k+16])), a0)
-			a1 = d.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[o1+k:o1+k+16])), a1)
-			a2 = d.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[o2+k:o2+k+16])), a2)
-			a3 = d.MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[o3+k:o3+k+16])), a3)
-		}
-		if k < n {
-			d := archsimd.LoadFloat32x16SlicePart(dy[k:n])
-			a0 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(in[o0+k:o0+n]), a0)
-			a1 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(in[o1+k:o1+n]), a1)
-			a2 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(in[o2+k:o2+n]), a2)
-			a3 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(in[o3+k:o3+n]), a3)
-		}
-		dst[t] += hsum16(a0)
-		dst[t+1] += hsum16(a1)
-		dst[t+2] += hsum16(a2)
-		dst[t+3] += hsum16(a3)
-	}
-	for ; t < len(offs); t++ {
-		off := offs[t]
-		var a archsimd.Float32x16
-		k := 0
-		for ; k+16 <= n; k += 16 {
-			a = archsimd.LoadFloat32x16((*[16]float32)(dy[k:k+16])).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(in[off+k:off+k+16])), a)
-		}
-		if k < n {
-			a = archsimd.LoadFloat32x16SlicePart(dy[k:n]).MulAdd(archsimd.LoadFloat32x16SlicePart(in[off+k:off+n]), a)
-		}
-		dst[t] += hsum16(a)
-	}
-}
-
-// hsum16 is the sum of v's lanes.
-func hsum16(v archsimd.Float32x16) float32 {
-	var p [16]float32
-	v.Store(&p)
-	var s float32
-	for _, x := range p {
-		s += x
-	}
-	return s
 }

@@ -165,6 +165,8 @@ var convCases = []convCase{
 	{"dw3x3s2p1even", []int{1, 2, 8, 8}, []int{2, 1, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}, Groups: 2}, false},
 	{"dwmult2", []int{2, 3, 5, 5}, []int{6, 1, 3, 3}, ConvParams{Pad: [2]int{1, 1}, Groups: 3}, true},
 	{"dw1x1", []int{2, 4, 3, 4}, []int{4, 1, 1, 1}, ConvParams{Groups: 4}, true},
+	{"dw1x1pad1", []int{2, 3, 4, 4}, []int{3, 1, 1, 1}, ConvParams{Pad: [2]int{1, 1}, Groups: 3}, false},
+	{"dw3x3s1p2", []int{1, 2, 5, 6}, []int{2, 1, 3, 3}, ConvParams{Pad: [2]int{2, 1}, Groups: 2}, true},
 	{"dwnonsquare", []int{3, 2, 6, 11}, []int{4, 1, 2, 4}, ConvParams{Stride: [2]int{1, 3}, Pad: [2]int{0, 2}, Groups: 2}, true},
 	{"dwdilation", []int{1, 2, 10, 9}, []int{2, 1, 3, 2}, ConvParams{Dilation: [2]int{2, 3}, Pad: [2]int{2, 0}, Stride: [2]int{3, 2}, Groups: 2}, false},
 	{"dw5x5s2p2workers", []int{9, 3, 9, 10}, []int{3, 1, 5, 5}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{2, 2}, Groups: 3, Workers: 2}, true},

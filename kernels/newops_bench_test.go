@@ -1,0 +1,146 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convSteps builds a convolution y = conv(x, w, b) and returns a function
+// that runs its forward op and its backward ops once, by calling their Do
+// directly with a fixed dy: the kernels' own cost, without the tape machine
+// or a loss.
+func convSteps(tb testing.TB, ins []*tensor.Dense, p ConvParams, direct bool) func() {
+	tb.Helper()
+	g := G.NewGraph()
+	nodes := make([]*G.Node, len(ins))
+	for i, v := range ins {
+		nodes[i] = G.NodeFromAny(g, v, G.WithName(fmt.Sprintf("in%d", i)))
+	}
+	y, err := conv2d(nodes[0], nodes[1], nodes[2], p, direct)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dy := randTensor(rand.New(rand.NewPCG(5, 6)), tensor.Float32, y.Shape()...)
+	dyn := G.NodeFromAny(g, dy, G.WithName("dy"))
+	fwd := y.Op()
+	back, err := fwd.(G.SDOp).SymDiff(nodes, y, dyn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	args := func(op G.Op) []G.Value {
+		switch op.(type) {
+		case *convDxOp, *dwDxOp:
+			return []G.Value{ins[1], dy}
+		case *convDwOp, *dwDwOp:
+			return []G.Value{ins[0], dy}
+		}
+		return []G.Value{dy}
+	}
+	return func() {
+		if _, err := fwd.Do(ins[0], ins[1], ins[2]); err != nil {
+			tb.Fatal(err)
+		}
+		for _, n := range back {
+			if _, err := n.Op().Do(args(n.Op())...); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkDepthwise is a depthwise 3×3 convolution, forward + dX + dW (+
+// bias grad) on MobileNetV2-sized float32 shapes: the direct kernel, the
+// same convolution as one GEMM per group, and a dense 3×3 convolution of
+// the same channels as the reference of an ordinary layer.
+func BenchmarkDepthwise(b *testing.B) {
+	for _, s := range []struct {
+		name           string
+		n, c, h, w, st int
+	}{
+		{"N64C96_14x14_s1", 64, 96, 14, 14, 1},
+		{"N64C144_14x14_s2", 64, 144, 14, 14, 2},
+		{"N64C32_28x28_s1", 64, 32, 28, 28, 1},
+	} {
+		r := rand.New(rand.NewPCG(1, 2))
+		x := randTensor(r, tensor.Float32, s.n, s.c, s.h, s.w)
+		p := ConvParams{Stride: [2]int{s.st, s.st}, Pad: [2]int{1, 1}, Groups: s.c}
+		flops := 2.0 * 3 * float64(s.n*s.c*9*outSize(s.h, 3, s.st, 1, 1)*outSize(s.w, 3, s.st, 1, 1))
+		for _, v := range []struct {
+			name   string
+			ws     []int
+			p      ConvParams
+			direct bool
+		}{
+			{"direct", []int{s.c, 1, 3, 3}, p, true},
+			{"gemm-groups", []int{s.c, 1, 3, 3}, p, false},
+			{"dense", []int{s.c, s.c, 3, 3}, ConvParams{Stride: p.Stride, Pad: p.Pad}, true},
+		} {
+			b.Run(s.name+"/"+v.name, func(b *testing.B) {
+				ins := []*tensor.Dense{x, randTensor(r, tensor.Float32, v.ws...), randTensor(r, tensor.Float32, v.ws[0])}
+				step := convSteps(b, ins, v.p, v.direct)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					step()
+				}
+				if v.name != "dense" {
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkEltwise is forward + backward of the small ops on a MobileNetV2
+// block's activation (64×96×14×14 float32), kernels' ops against
+// gorgonia's where gorgonia has one, each a whole tape-machine step with
+// the loss Σ y⊙R.
+func BenchmarkEltwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	shape := []int{64, 96, 14, 14}
+	half := []int{64, 48, 14, 14}
+	for _, c := range []struct {
+		name  string
+		ins   [][]int
+		build func(n []*G.Node) (*G.Node, error)
+	}{
+		{"kernels.Add", [][]int{shape, shape}, func(n []*G.Node) (*G.Node, error) { return Add(n[0], n[1]) }},
+		{"G.Add", [][]int{shape, shape}, func(n []*G.Node) (*G.Node, error) { return G.Add(n[0], n[1]) }},
+		{"kernels.ConcatChannels", [][]int{half, half}, func(n []*G.Node) (*G.Node, error) { return ConcatChannels(n...) }},
+		{"G.Concat", [][]int{half, half}, func(n []*G.Node) (*G.Node, error) { return G.Concat(1, n...) }},
+		{"kernels.ReLU6", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return ReLU6(n[0]) }},
+		{"G.Rectify", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return G.Rectify(n[0]) }},
+		{"kernels.GlobalAvgPool", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return GlobalAvgPool(n[0]) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			g := G.NewGraph()
+			var nodes []*G.Node
+			for i, s := range c.ins {
+				nodes = append(nodes, G.NodeFromAny(g, randTensor(r, tensor.Float32, s...), G.WithName(fmt.Sprint("in", i))))
+			}
+			y, err := c.build(nodes)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rn := G.NodeFromAny(g, randTensor(r, tensor.Float32, y.Shape()...), G.WithName("R"))
+			// The loss is a kernels.Linear-free reduction: Σ y⊙R.
+			loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
+			if _, err := G.Grad(loss, nodes...); err != nil {
+				b.Fatal(err)
+			}
+			vm := G.NewTapeMachine(g)
+			defer vm.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				vm.Reset()
+				if err := vm.RunAll(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
