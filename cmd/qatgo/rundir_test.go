@@ -217,3 +217,20 @@ func TestTrainSimulationOnlyNote(t *testing.T) {
 		t.Fatalf("w8a12: exit %d, %q; want a run and a note that export refuses it", code, errs)
 	}
 }
+
+// An export records its run's identity; once the run is trained again,
+// comparing the old export with it is refused instead of counting
+// disagreements against another model.
+func TestCompareRunRefusesStaleExport(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	mustTrain(t, trainArgs(run, "--epochs", "1", "--quant", "w8a8")...)
+	file := filepath.Join(root, "m.qint")
+	mustTrain(t, "export", "--run", run, "--out", file)
+	mustTrain(t, "eval", "--model", file, "--compare-run", run)
+	mustTrain(t, trainArgs(run, "--epochs", "1", "--quant", "w8a8", "--seed", "5", "--overwrite")...)
+	_, errs, code := runCLI(t, "eval", "--model", file, "--compare-run", run)
+	if code == 0 || !strings.Contains(errs, "export it again") {
+		t.Fatalf("stale export: exit %d, %q", code, errs)
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -408,6 +410,26 @@ func initFrom(net *nn.Net, path string) error {
 		return fmt.Errorf("--init %s: %w", path, err)
 	}
 	return nil
+}
+
+// runID identifies the state of a run: a hash of the flags that define it
+// and of its trained model. Files derived from the run (exports) record it,
+// so that a retrained run is not mistaken for the one they came from.
+func runID(dir string, c *RunConfig) (string, error) {
+	st, err := os.ReadFile(filepath.Join(dir, stateFileName))
+	if err != nil {
+		return "", err
+	}
+	d := *c
+	d.DataDir = "" // where the data is does not change the run
+	cb, err := json.Marshal(d)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(cb)
+	h.Write(st)
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
 }
 
 // maxRunConfig bounds config.json; a real one is under 1 KiB.
