@@ -176,6 +176,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer net.Close()
 	if !*resume {
+		if c.Init != "" {
+			if err := initFrom(net, c.Init); err != nil {
+				return fmt.Errorf("%w: %v", errFlag, err)
+			}
+		}
 		if lock, err = rundir.Acquire(*out); err != nil {
 			return err
 		}
@@ -200,7 +205,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ptqDone := *resume && c.PTQ && stErr == nil
 	// Without a checkpoint a resumed run starts where a fresh one does,
 	// from --init when given.
-	if c.Init != "" && !ptqDone && (!*resume || errors.Is(ckErr, os.ErrNotExist)) {
+	if *resume && c.Init != "" && !ptqDone && errors.Is(ckErr, os.ErrNotExist) {
 		if err := initFrom(net, c.Init); err != nil {
 			return err
 		}
@@ -378,7 +383,7 @@ func buildNet(c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
 		return nil, err
 	}
 	if c.QuantFile != "" {
-		if err := q.LoadOverrides(c.QuantFile); err != nil {
+		if err := loadOverrides(&q, c.QuantFile); err != nil {
 			return nil, err
 		}
 	}
@@ -399,12 +404,18 @@ func initFrom(net *nn.Net, path string) error {
 	if st.IsDir() {
 		path = filepath.Join(path, stateFileName)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("--init: %w", err)
+	// Either file kind is refused from its magic, before its body is read.
+	b, err := nn.ReadStateFile(path)
+	if errors.Is(err, nn.ErrState) {
+		var ck *train.Checkpoint
+		if ck, err = train.ReadCheckpoint(path); err == nil {
+			b = ck.Model
+		} else {
+			err = fmt.Errorf("not a qatgo model state or checkpoint")
+		}
 	}
-	if ck, err := train.DecodeCheckpoint(b, path); err == nil {
-		b = ck.Model
+	if err != nil {
+		return fmt.Errorf("--init %s: %w", path, err)
 	}
 	if err := net.LoadWeights(b); err != nil {
 		return fmt.Errorf("--init %s: %w", path, err)

@@ -80,7 +80,7 @@ func (c *RunConfig) validate() error {
 		return fmt.Errorf("%w: --quant: %v", errFlag, err)
 	}
 	if c.QuantFile != "" {
-		if err := q.LoadOverrides(c.QuantFile); err != nil {
+		if err := loadOverrides(&q, c.QuantFile); err != nil {
 			return fmt.Errorf("%w: --quant-config: %v", errFlag, err)
 		}
 	}
@@ -132,4 +132,22 @@ func simNote(q nn.QuantConfig) string {
 		return fmt.Sprintf("note: --quant %s uses more than %d bits; it trains and evaluates as a simulation, but qatgo export (integer model, ONNX) will refuse it", q.Spec, maxExportBits)
 	}
 	return ""
+}
+
+// maxQuantConfig bounds a --quant-config file (a real one is a few KiB).
+const maxQuantConfig = 1 << 20
+
+// loadOverrides reads a --quant-config file into q, refusing a file too
+// large to be one before reading it whole.
+func loadOverrides(q *nn.QuantConfig, path string) error {
+	b, err := readSmallFile(path, maxQuantConfig)
+	if err != nil {
+		return err
+	}
+	m, err := nn.ParseOverrides(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	q.Overrides = m
+	return nil
 }
