@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"os"
 
 	"github.com/qatgo/qatgo/huffman"
 	"github.com/qatgo/qatgo/internal/atomicfile"
+	"github.com/qatgo/qatgo/internal/headread"
 )
 
 // File layout (all integers little-endian; uvarint as encoding/binary):
@@ -347,11 +347,36 @@ func WriteFile(path string, layers []Layer) error {
 	return atomicfile.WriteFile(path, b, 0o644)
 }
 
-// ReadFile reads and validates a compressed-model file.
+// MaxFile bounds the size of a compressed-model file ReadFile accepts.
+const MaxFile = 1 << 31
+
+// checkHeader refuses a file that is not a compressed model from its first
+// bytes and returns the size its header announces (-1 when the header is
+// cut short: Unmarshal then reports it).
+func checkHeader(head []byte) (int64, error) {
+	if len(head) >= len(Magic) && string(head[:len(Magic)]) != Magic {
+		return 0, &FormatError{Layer: -1, Msg: fmt.Sprintf("magic %q", head[:len(Magic)]), Err: ErrMagic}
+	}
+	if len(head) < headerLen {
+		return -1, nil
+	}
+	plen := binary.LittleEndian.Uint64(head[8:])
+	if plen > MaxFile {
+		return 0, &FormatError{Offset: 8, Layer: -1, Msg: fmt.Sprintf("payload length %d exceeds %d", plen, uint64(MaxFile)), Err: ErrFormat}
+	}
+	return int64(headerLen + plen + 4), nil
+}
+
+// ReadFile reads and validates a compressed-model file; a file that is not
+// one is refused after its header is read.
 func ReadFile(path string) ([]Layer, error) {
-	b, err := os.ReadFile(path)
+	b, err := headread.ReadFile(path, headerLen, MaxFile, checkHeader)
+	if fe, ok := err.(*FormatError); ok {
+		fe.File = path
+		return nil, fe
+	}
 	if err != nil {
-		return nil, fmt.Errorf("compress: %w", err)
+		return nil, fmt.Errorf("compress: %s: %w", path, err)
 	}
 	layers, err := Unmarshal(b)
 	if fe, ok := err.(*FormatError); ok {

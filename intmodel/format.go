@@ -252,29 +252,66 @@ func Read(path string) (*Model, error) {
 		return nil, &FileError{path, err}
 	}
 	defer f.Close()
-	m, err := decode(f)
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	m, err := decode(f, size)
 	if err != nil {
 		return nil, &FileError{path, err}
 	}
 	return m, nil
 }
 
-// Decode reads and validates a model from r (at most MaxFile bytes; the
-// whole encoding is read before it is parsed).
-func Decode(r io.Reader) (*Model, error) { return decode(r) }
+// Decode reads and validates a model from r. The header is checked before
+// the rest is read, and no more than the header announces is read (at most
+// about MaxFile bytes).
+func Decode(r io.Reader) (*Model, error) { return decode(r, -1) }
 
 // Unmarshal decodes and validates an encoded model.
 func Unmarshal(b []byte) (*Model, error) { return unmarshal(b) }
 
-func decode(r io.Reader) (*Model, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxFile+1))
-	if err != nil {
+// decode reads the header, checks the magic and the announced lengths
+// (against size, the file size when known, -1 otherwise) and only then
+// reads the announced bytes: a non-model file or a lying header costs a
+// 24-byte read, not a read of the whole file.
+func decode(r io.Reader, size int64) (*Model, error) {
+	head := make([]byte, headerLen)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	if len(b) > MaxFile {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrFormat, MaxFile)
+	if n < headerLen {
+		return unmarshal(head[:n]) // a magic or truncation error
 	}
-	return unmarshal(b)
+	if string(head[:len(Magic)]) != Magic {
+		return unmarshal(head)
+	}
+	mlen := uint64(binary.LittleEndian.Uint32(head[12:]))
+	blen := binary.LittleEndian.Uint64(head[16:])
+	if mlen > MaxManifest || blen > MaxFile {
+		return unmarshal(head) // the length errors
+	}
+	want := headerLen + mlen + blen + crcLen
+	if size >= 0 && uint64(size) != want {
+		if uint64(size) < want {
+			return nil, fmt.Errorf("%w: %d bytes, header announces %d", ErrTruncated, size, want)
+		}
+		return nil, fmt.Errorf("%w: %d trailing bytes after the checksum", ErrFormat, uint64(size)-want)
+	}
+	// Grow with the data actually read, not with the announced length.
+	buf := bytes.NewBuffer(make([]byte, 0, min(want, 1<<20)))
+	buf.Write(head)
+	if _, err := buf.ReadFrom(io.LimitReader(r, int64(want-headerLen))); err != nil {
+		return nil, err
+	}
+	if uint64(buf.Len()) == want {
+		var one [1]byte
+		if k, _ := io.ReadFull(r, one[:]); k > 0 {
+			return nil, fmt.Errorf("%w: trailing bytes after the checksum", ErrFormat)
+		}
+	}
+	return unmarshal(buf.Bytes())
 }
 
 func unmarshal(b []byte) (*Model, error) {

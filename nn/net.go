@@ -64,7 +64,8 @@ func Compile(m Module, cfg CompileConfig) (*Net, error) {
 		return nil, errors.New("nn: Compile: nil module")
 	}
 	if cfg.Batch < 1 || cfg.Classes < 1 || cfg.InputShape[0] < 1 || cfg.InputShape[1] < 1 || cfg.InputShape[2] < 1 {
-		return nil, fmt.Errorf("nn: Compile: bad config %+v", cfg)
+		// Not %+v: a zero DType's String method dereferences nil.
+		return nil, fmt.Errorf("nn: Compile: batch %d, input shape %v and classes %d must all be ≥ 1", cfg.Batch, cfg.InputShape, cfg.Classes)
 	}
 	dt := cfg.DType
 	if dt == (tensor.Dtype{}) {

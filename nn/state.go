@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/qatgo/qatgo/internal/atomicfile"
+	"github.com/qatgo/qatgo/internal/headread"
 )
 
 // State file layout (little endian), version 1:
@@ -339,9 +339,23 @@ func (n *Net) SaveState(path string) error {
 	return nil
 }
 
+// MaxStateFile bounds the size of a state file ReadStateFile accepts.
+const MaxStateFile = 1 << 30
+
+// ReadStateFile reads a state file, refusing a file without the state magic
+// (or larger than MaxStateFile) before reading its body.
+func ReadStateFile(path string) ([]byte, error) {
+	return headread.ReadFile(path, len(stateMagic), MaxStateFile, func(head []byte) (int64, error) {
+		if string(head) != stateMagic {
+			return 0, fmt.Errorf("%w: not a qatgo model state (bad magic)", ErrState)
+		}
+		return -1, nil
+	})
+}
+
 // LoadState reads a state file written by SaveState; errors name the file.
 func (n *Net) LoadState(path string) error {
-	b, err := os.ReadFile(path)
+	b, err := ReadStateFile(path)
 	if err != nil {
 		return fmt.Errorf("nn: load state: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 
 	"fmt"
 	"hash/crc32"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/qatgo/qatgo/internal/atomicfile"
+	"github.com/qatgo/qatgo/internal/headread"
 )
 
 // CheckpointName is the file Fit writes into Config.Dir after every epoch.
@@ -103,11 +105,22 @@ func DecodeCheckpoint(b []byte, file string) (*Checkpoint, error) {
 	return &Checkpoint{Epoch: meta.Epoch, History: meta.History, Model: secs[1], Optimizer: secs[2]}, nil
 }
 
+// MaxCheckpoint bounds the size of a checkpoint file ReadCheckpoint accepts.
+const MaxCheckpoint = 1 << 31
+
 // ReadCheckpoint reads and validates a checkpoint file. A missing file gives
 // an error satisfying errors.Is(err, os.ErrNotExist).
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
+	b, err := headread.ReadFile(path, len(checkpointMagic), MaxCheckpoint, func(head []byte) (int64, error) {
+		if string(head) != checkpointMagic {
+			return 0, &CheckpointError{File: path, Reason: "not a qatgo checkpoint (bad magic)"}
+		}
+		return -1, nil
+	})
 	if err != nil {
+		if errors.Is(err, headread.ErrSize) {
+			return nil, &CheckpointError{File: path, Reason: err.Error()}
+		}
 		return nil, err
 	}
 	return DecodeCheckpoint(b, path)

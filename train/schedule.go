@@ -72,7 +72,7 @@ func ParseSchedule(s string, epochs int) (Schedule, error) {
 		}
 		every, err1 := strconv.Atoi(parts[1])
 		gamma, err2 := strconv.ParseFloat(parts[2], 32)
-		if err1 != nil || err2 != nil || every <= 0 || gamma <= 0 {
+		if err1 != nil || err2 != nil || every <= 0 || !(gamma > 0) || math.IsInf(gamma, 0) {
 			return bad()
 		}
 		return StepDecay{Every: every, Gamma: float32(gamma)}, nil
@@ -83,7 +83,7 @@ func ParseSchedule(s string, epochs int) (Schedule, error) {
 		}
 		if len(parts) == 2 {
 			m, err := strconv.ParseFloat(parts[1], 32)
-			if err != nil || m < 0 {
+			if err != nil || !(m >= 0) || math.IsInf(m, 0) {
 				return bad()
 			}
 			c.Min = float32(m)

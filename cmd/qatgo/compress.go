@@ -184,7 +184,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return nil, err
 		}
 		if c.QuantFile != "" {
-			if err := q.LoadOverrides(c.QuantFile); err != nil {
+			if err := loadOverrides(&q, c.QuantFile); err != nil {
 				return nil, err
 			}
 		}

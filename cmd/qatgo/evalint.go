@@ -83,6 +83,11 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 			return fmt.Errorf("--data %s differs from the compared run's dataset %s", f.data, c.Data)
 		}
 		dataName = c.Data
+		if want := m.Meta["run_id"]; want != "" {
+			if id, err := runID(f.compareRun, c); err == nil && id != want {
+				return fmt.Errorf("--compare-run: %s was exported from another state of %s (run id %s, now %s); export it again", f.model, f.compareRun, want, id)
+			}
+		}
 		var n *nn.Net
 		if _, n, _, testSet, err = loadRun(ctx, f.compareRun); err != nil {
 			return fmt.Errorf("--compare-run: %w", err)

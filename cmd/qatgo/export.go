@@ -39,6 +39,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		m.Meta["run"] = abs
 	}
 	m.Meta["data"] = c.Data
+	id, err := runID(*runDir, c)
+	if err != nil {
+		return err
+	}
+	m.Meta["run_id"] = id
 	if err := m.Write(*out); err != nil {
 		return err
 	}

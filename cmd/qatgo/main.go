@@ -86,6 +86,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		fmt.Fprintf(stderr, "qatgo %s: %v\n", args[0], err)
+		if errors.Is(err, errFlag) {
+			return 2
+		}
 		return 1
 	}
 	return 0

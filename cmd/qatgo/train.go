@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/internal/atomicfile"
+	"github.com/qatgo/qatgo/internal/rundir"
 	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
@@ -41,6 +45,12 @@ type RunConfig struct {
 	PTQ         bool    `json:"ptq,omitempty"`
 	TrainLimit  int     `json:"train_limit,omitempty"`
 	TestLimit   int     `json:"test_limit,omitempty"`
+	// Recorded since the run lock (older runs read as the defaults).
+	CalibImages     int `json:"calib_images"`
+	FreezeObservers int `json:"freeze_observers_epoch"`
+	FreezeBN        int `json:"freeze_bn_epoch"`
+
+	note string // from validate: a line for the user, not recorded
 }
 
 // trainMemoryLimit is the soft memory limit of qatgo train (see runTrain).
@@ -65,31 +75,42 @@ type trainSummary struct {
 	History      []train.EpochStats `json:"history,omitempty"`
 }
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", stderr)
-	var c RunConfig
-	fs.StringVar(&c.Model, "model", "lenet5", "model: "+strings.Join(modelsFrom(ctx).Names(), ", "))
+// registerTrainFlags binds the flags that define a run to c's fields (and
+// sets c to their defaults); models names the registry's models.
+func registerTrainFlags(fs *flag.FlagSet, c *RunConfig, models []string) {
+	fs.StringVar(&c.Model, "model", "lenet5", "model: "+strings.Join(models, ", "))
 	fs.StringVar(&c.Data, "data", "mnist", "dataset: mnist, fashion-mnist or synthetic")
 	fs.StringVar(&c.DataDir, "data-dir", "", "dataset directory (default: located automatically)")
-	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... with options, e.g. w4a8,per-tensor (see qconfig.Parse)")
+	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... with options, e.g. w4a8,per-tensor (see qconfig.Parse); integer activations take 1..8 bits")
 	fs.StringVar(&c.QuantFile, "quant-config", "", "JSON file of per-layer overrides for mixed precision")
-	fs.IntVar(&c.Batch, "batch", 64, "batch size")
-	fs.IntVar(&c.Epochs, "epochs", 4, "epochs")
+	fs.IntVar(&c.Batch, "batch", 64, "batch size (≥ 1)")
+	fs.IntVar(&c.Epochs, "epochs", 4, "epochs (≥ 1)")
 	fs.StringVar(&c.Optimizer, "optimizer", "sgd", "sgd, adam or adamw")
-	fs.Float64Var(&c.LR, "lr", 0.01, "learning rate")
-	fs.Float64Var(&c.Momentum, "momentum", 0.9, "SGD momentum")
-	fs.Float64Var(&c.WeightDecay, "weight-decay", 5e-4, "weight decay (weights only)")
+	fs.Float64Var(&c.LR, "lr", 0.01, "learning rate (> 0)")
+	fs.Float64Var(&c.Momentum, "momentum", 0.9, "SGD momentum, in [0, 1)")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", 5e-4, "weight decay (weights only; ≥ 0)")
 	fs.StringVar(&c.Schedule, "schedule", "constant", "learning-rate schedule: constant, step:EVERY:GAMMA, cosine[:MIN]")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for initialisation and shuffling")
 	fs.StringVar(&c.Init, "init", "", "start from this run directory's (or checkpoint file's) weights, e.g. an FP32 run for QAT")
 	fs.BoolVar(&c.PTQ, "ptq", false, "post-training quantization: calibrate observers on training data, no gradient steps")
 	fs.IntVar(&c.TrainLimit, "train-limit", 0, "use only the first N training images (0: all)")
 	fs.IntVar(&c.TestLimit, "test-limit", 0, "use only the first N test images (0: all)")
-	calib := fs.Int("calib-images", 2048, "images used by --ptq")
-	freezeObs := fs.Int("freeze-observers-epoch", -1, "stop updating quantization ranges from this epoch (0-based; -1 never)")
-	freezeBN := fs.Int("freeze-bn-epoch", -1, "freeze BatchNorm statistics from this epoch (0-based; -1 never)")
-	out := fs.String("out", "", "run directory to write (config, checkpoints, results); required")
-	resume := fs.Bool("resume", false, "continue an interrupted run in --out from its last checkpoint")
+	fs.IntVar(&c.CalibImages, "calib-images", 2048, "images used by --ptq (≥ 1)")
+	fs.IntVar(&c.FreezeObservers, "freeze-observers-epoch", -1, "stop updating quantization ranges from this epoch (0-based; -1 never)")
+	fs.IntVar(&c.FreezeBN, "freeze-bn-epoch", -1, "freeze BatchNorm statistics from this epoch (0-based; -1 never)")
+}
+
+// nonDefiningFlags may differ between a run and its --resume: they say where
+// things are or how to report, not what the run computes.
+var nonDefiningFlags = map[string]bool{"data-dir": true, "out": true, "resume": true, "overwrite": true, "json": true}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", stderr)
+	var c RunConfig
+	registerTrainFlags(fs, &c, modelsFrom(ctx).Names())
+	out := fs.String("out", "", "run directory to write (config, checkpoints, results); required; must be new or empty unless --resume or --overwrite")
+	resume := fs.Bool("resume", false, "continue the run in --out from its last checkpoint (flags that define the run must not change)")
+	overwrite := fs.Bool("overwrite", false, "replace the run in --out (its files, exports and sweeps are deleted)")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -98,19 +119,41 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "qatgo train: --out is required")
 		return errUsage
 	}
-	if *freezeObs == 0 && !*resume {
-		return errors.New("--freeze-observers-epoch 0 would freeze the quantizers before they observe any range; use 1 or later (or --ptq to calibrate)")
+	if *resume && *overwrite {
+		fmt.Fprintln(stderr, "qatgo train: give --resume or --overwrite, not both")
+		return errUsage
 	}
+	var lock *rundir.Lock
+	defer func() { lock.Release() }()
 	if *resume {
+		if _, err := os.Stat(filepath.Join(*out, runConfigName)); err != nil {
+			return fmt.Errorf("--resume: %s is not a qatgo run directory (no %s)", *out, runConfigName)
+		}
+		var err error
+		if lock, err = rundir.Acquire(*out); err != nil {
+			return err
+		}
 		// The run's own config wins: a resumed run must be the same run.
 		prev, err := readRunConfig(*out)
 		if err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
+		if err := sameRun(fs, prev); err != nil {
+			return err
+		}
+		dataDir, dataDirSet := c.DataDir, flagSet(fs, "data-dir")
 		c = *prev
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+		if dataDirSet {
+			c.DataDir = dataDir
+		}
+	} else if err := checkNewRun(*out, *overwrite); err != nil {
 		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if c.note != "" {
+		fmt.Fprintln(stderr, c.note)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The live heap of a training run is flat, but the collector lets
@@ -120,16 +163,51 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		debug.SetMemoryLimit(trainMemoryLimit)
 	}
 	t0 := time.Now()
+	// Everything that can fail on bad input runs before the directory is
+	// created.
 	trainSet, testSet, err := loadData(c)
 	if err != nil {
 		return err
+	}
+	if !c.PTQ && trainSet.Len() < c.Batch {
+		return flagErr("--batch %d: the training set has only %d images", c.Batch, trainSet.Len())
 	}
 	net, err := buildNet(ctx, c, trainSet)
 	if err != nil {
 		return err
 	}
 	defer net.Close()
-	if c.Init != "" && !*resume {
+	if !*resume {
+		if c.Init != "" {
+			if err := initFrom(net, c.Init); err != nil {
+				return fmt.Errorf("%w: %v", errFlag, err)
+			}
+		}
+		if lock, err = rundir.Acquire(*out); err != nil {
+			return err
+		}
+		// Again under the lock: another train may have filled it meanwhile.
+		if err := checkNewRun(*out, *overwrite); err != nil {
+			return err
+		}
+		if *overwrite {
+			if err := lock.Clear(); err != nil {
+				return err
+			}
+		}
+	}
+	for _, n := range lock.Removed {
+		fmt.Fprintf(stderr, "removed %s (left by an interrupted write)\n", filepath.Join(*out, n))
+	}
+	statePath := filepath.Join(*out, stateFileName)
+	_, ckErr := os.Stat(filepath.Join(*out, train.CheckpointName))
+	_, stErr := os.Stat(statePath)
+	// A PTQ run has no checkpoint: its model.state is written once,
+	// calibrated, and a resume keeps it.
+	ptqDone := *resume && c.PTQ && stErr == nil
+	// Without a checkpoint a resumed run starts where a fresh one does,
+	// from --init when given.
+	if *resume && c.Init != "" && !ptqDone && errors.Is(ckErr, os.ErrNotExist) {
 		if err := initFrom(net, c.Init); err != nil {
 			return err
 		}
@@ -141,17 +219,26 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	progress := io.Writer(stderr)
 	var res *train.Result
 	if c.PTQ {
-		fmt.Fprintf(stderr, "calibrating %s (%s) on %d images\n", c.Model, c.Quant, min(*calib, trainSet.Len()))
-		if err := train.Calibrate(model, train.FromDataset(trainSet), *calib); err != nil {
-			return err
+		if ptqDone {
+			fmt.Fprintf(stderr, "%s is a finished PTQ run; evaluating its calibrated model\n", *out)
+			if err := net.LoadState(statePath); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(stderr, "calibrating %s (%s) on %d images\n", c.Model, c.Quant, min(c.CalibImages, trainSet.Len()))
+			if err := train.Calibrate(model, train.FromDataset(trainSet), c.CalibImages); err != nil {
+				return err
+			}
 		}
 		acc, err := train.Evaluate(model, train.FromDataset(testSet))
 		if err != nil {
 			return err
 		}
 		res = &train.Result{TestAcc: acc}
-		if err := net.SaveState(filepath.Join(*out, stateFileName)); err != nil {
-			return err
+		if !ptqDone {
+			if err := net.SaveState(statePath); err != nil {
+				return err
+			}
 		}
 	} else {
 		opt, err := train.NewOptimizer(c.Optimizer, float32(c.Momentum), float32(c.WeightDecay))
@@ -164,11 +251,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg := train.Config{Epochs: c.Epochs, LR: float32(c.LR), Optimizer: opt, Schedule: sch, Seed: c.Seed,
 			Dir: *out, Resume: *resume, Progress: progress}
-		if *freezeObs >= 0 {
-			cfg.Callbacks = append(cfg.Callbacks, train.FreezeObserversAt(*freezeObs))
+		if c.FreezeObservers >= 0 {
+			cfg.Callbacks = append(cfg.Callbacks, train.FreezeObserversAt(c.FreezeObservers))
 		}
-		if *freezeBN >= 0 {
-			cfg.Callbacks = append(cfg.Callbacks, train.FreezeBNAt(*freezeBN))
+		if c.FreezeBN >= 0 {
+			cfg.Callbacks = append(cfg.Callbacks, train.FreezeBNAt(c.FreezeBN))
 		}
 		fmt.Fprintf(stderr, "training %s on %s (%d train / %d test images), quant %s, %d epochs, batch %d, %s lr %g\n",
 			c.Model, c.Data, trainSet.Len(), testSet.Len(), c.Quant, c.Epochs, c.Batch, opt, c.LR)
@@ -184,7 +271,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 		}
-		if err := net.SaveState(filepath.Join(*out, stateFileName)); err != nil {
+		if err := net.SaveState(statePath); err != nil {
 			return err
 		}
 	}
@@ -196,6 +283,79 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "test accuracy %.2f%% (%s %s on %s), model in %s\n", 100*res.TestAcc, c.Model, c.Quant, c.Data, *out)
 	if *asJSON {
 		return printJSON(stdout, sum)
+	}
+	return nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// sameRun refuses a --resume whose command line sets a defining flag to a
+// value other than the run's (it would silently continue a different run).
+func sameRun(fs *flag.FlagSet, prev *RunConfig) error {
+	var p RunConfig
+	pfs := flag.NewFlagSet("prev", flag.ContinueOnError)
+	registerTrainFlags(pfs, &p, nil)
+	p = *prev // after registering, which writes the defaults
+	var changed []string
+	fs.Visit(func(f *flag.Flag) {
+		pf := pfs.Lookup(f.Name)
+		if nonDefiningFlags[f.Name] || pf == nil {
+			return
+		}
+		if got, was := f.Value.String(), pf.Value.String(); got != was {
+			changed = append(changed, fmt.Sprintf("--%s %s (the run has %s)", f.Name, got, orNone(was)))
+		}
+	})
+	if len(changed) > 0 {
+		return fmt.Errorf("--resume: %s would change the run; resume without them, or start a new run (another --out, or --overwrite)", strings.Join(changed, ", "))
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+// checkNewRun refuses to start a run in a directory that holds anything:
+// a run (unless overwrite) or foreign files (always). Temporary files of
+// interrupted writes do not count.
+func checkNewRun(dir string, overwrite bool) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("--out %s is a file, not a directory", dir)
+	}
+	names, err := rundir.Entries(dir)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, name := range names {
+		if !atomicfile.IsTemp(name) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, runConfigName)); err != nil {
+		return fmt.Errorf("--out %s is not empty and holds no qatgo run; choose a new or empty directory", dir)
+	}
+	if !overwrite {
+		return fmt.Errorf("--out %s already holds a run; use --resume to continue it or --overwrite to replace it", dir)
 	}
 	return nil
 }
@@ -225,7 +385,7 @@ func buildNet(ctx context.Context, c RunConfig, d *datasets.Dataset) (*nn.Net, e
 		return nil, err
 	}
 	if c.QuantFile != "" {
-		if err := q.LoadOverrides(c.QuantFile); err != nil {
+		if err := loadOverrides(&q, c.QuantFile); err != nil {
 			return nil, err
 		}
 	}
@@ -247,12 +407,18 @@ func initFrom(net *nn.Net, path string) error {
 	if st.IsDir() {
 		path = filepath.Join(path, stateFileName)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("--init: %w", err)
+	// Either file kind is refused from its magic, before its body is read.
+	b, err := nn.ReadStateFile(path)
+	if errors.Is(err, nn.ErrState) {
+		var ck *train.Checkpoint
+		if ck, err = train.ReadCheckpoint(path); err == nil {
+			b = ck.Model
+		} else {
+			err = fmt.Errorf("not a qatgo model state or checkpoint")
+		}
 	}
-	if ck, err := train.DecodeCheckpoint(b, path); err == nil {
-		b = ck.Model
+	if err != nil {
+		return fmt.Errorf("--init %s: %w", path, err)
 	}
 	if err := net.LoadWeights(b); err != nil {
 		return fmt.Errorf("--init %s: %w", path, err)
@@ -260,19 +426,71 @@ func initFrom(net *nn.Net, path string) error {
 	return nil
 }
 
+// runID identifies the state of a run: a hash of the flags that define it
+// and of its trained model. Files derived from the run (exports) record it,
+// so that a retrained run is not mistaken for the one they came from.
+func runID(dir string, c *RunConfig) (string, error) {
+	st, err := os.ReadFile(filepath.Join(dir, stateFileName))
+	if err != nil {
+		return "", err
+	}
+	d := *c
+	d.DataDir = "" // where the data is does not change the run
+	cb, err := json.Marshal(d)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(cb)
+	h.Write(st)
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// maxRunConfig bounds config.json; a real one is under 1 KiB.
+const maxRunConfig = 1 << 20
+
 func readRunConfig(dir string) (*RunConfig, error) {
-	b, err := os.ReadFile(filepath.Join(dir, runConfigName))
+	path := filepath.Join(dir, runConfigName)
+	b, err := readSmallFile(path, maxRunConfig)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s is not a qatgo run directory (no %s)", dir, runConfigName)
 		}
 		return nil, err
 	}
-	var c RunConfig
+	c, err := parseRunConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// parseRunConfig decodes config.json; fields an older qatgo did not record
+// take their flag defaults.
+func parseRunConfig(b []byte) (*RunConfig, error) {
+	c := RunConfig{CalibImages: 2048, FreezeObservers: -1, FreezeBN: -1}
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runConfigName), err)
+		return nil, fmt.Errorf("not a run config: %v", err)
 	}
 	return &c, nil
+}
+
+// readSmallFile reads a file that must be at most limit bytes, without
+// reading more than that.
+func readSmallFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes; not a qatgo file", path, limit)
+	}
+	return b, nil
 }
 
 func writeRunConfig(dir string, c *RunConfig) error {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // ErrClosed is returned by File methods called after Commit or Abort.
@@ -160,4 +161,40 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// IsTemp reports whether name (a base name) is one of this package's
+// temporary files: "<base>.tmp-<digits>", as os.CreateTemp fills in tempSuffix.
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	if i <= 0 || i+len(".tmp-") == len(name) {
+		return false
+	}
+	for _, c := range name[i+len(".tmp-"):] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveStale removes the temporary files that writes killed before Commit
+// or Abort left in dir, and returns their names. Only call it while no other
+// process writes into dir (it cannot tell a live write from a dead one).
+func RemoveStale(dir string) ([]string, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("atomicfile: %w", err)
+	}
+	var removed []string
+	for _, de := range des {
+		if !de.Type().IsRegular() || !IsTemp(de.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, de.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("atomicfile: remove stale %s: %w", de.Name(), err)
+		}
+		removed = append(removed, de.Name())
+	}
+	return removed, nil
 }
