@@ -157,3 +157,18 @@ func validRange(ow, s, off, w int) (lo, hi int) {
 	}
 	return lo, hi
 }
+
+// Im2col writes one image x (c×h×w) as the (c·kh·kw)×(oh·ow) patch matrix
+// col of a convolution with kernel kh×kw and p's stride, padding and
+// dilation (p.Groups is ignored: pass one group's channels), 0 in the
+// padding, and returns oh and ow. It is the one unfolding of the project's
+// float code: the training kernels and nn's integer-exact evaluation (on
+// float64 integer codes) both use it. col must hold c·kh·kw·oh·ow values.
+func Im2col[T ~float32 | ~float64](col, x []T, c, h, w, kh, kw int, p ConvParams) (oh, ow int) {
+	p = p.norm()
+	g := geom{c: c, h: h, w: w, kh: kh, kw: kw, sh: p.Stride[0], sw: p.Stride[1], ph: p.Pad[0], pw: p.Pad[1],
+		dh: p.Dilation[0], dw: p.Dilation[1]}
+	g.oh, g.ow = outSize(h, kh, g.sh, g.ph, g.dh), outSize(w, kw, g.sw, g.pw, g.dw)
+	im2col(col[:g.rows()*g.cols()], x[:c*h*w], g)
+	return g.oh, g.ow
+}

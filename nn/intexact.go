@@ -8,6 +8,7 @@ import (
 	"github.com/qatgo/qatgo/fakequant"
 	"github.com/qatgo/qatgo/fixedpoint"
 	"github.com/qatgo/qatgo/intmodel"
+	"github.com/qatgo/qatgo/kernels"
 	"gonum.org/v1/gonum/blas"
 	gblas "gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
@@ -296,7 +297,8 @@ func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
 		for b := range n {
 			for gi := range groups {
 				src := st.xi[b*xs[1]*g.h*g.w+gi*plane:]
-				g.im2col(st.cols, src[:plane])
+				kernels.Im2col(st.cols, src[:plane], g.c, g.h, g.w, g.k[0], g.k[1],
+					kernels.ConvParams{Stride: g.s, Pad: g.p, Dilation: g.d})
 				impl.Dgemm(blas.NoTrans, blas.NoTrans, og, hw, k, 1, st.wi[gi*og*k:], k, st.cols, hw, 0, st.acc[b*per+gi*og*hw:], hw)
 			}
 		}
@@ -340,32 +342,6 @@ func copyDense(dst, src *tensor.Dense) error {
 type convGeom struct {
 	c, h, w, oh, ow int
 	k, s, p, d      [2]int
-}
-
-// im2col writes the (c·kh·kw) × (oh·ow) patch matrix of one CHW sample;
-// padding positions hold 0 (real zero, code Z_X).
-func (g convGeom) im2col(cols, x []float64) {
-	hw := g.oh * g.ow
-	row := 0
-	for c := range g.c {
-		for ky := range g.k[0] {
-			for kx := range g.k[1] {
-				dst := cols[row*hw : (row+1)*hw]
-				for oy := range g.oh {
-					iy := oy*g.s[0] - g.p[0] + ky*g.d[0]
-					for ox := range g.ow {
-						ix := ox*g.s[1] - g.p[1] + kx*g.d[1]
-						v := 0.0
-						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-							v = x[(c*g.h+iy)*g.w+ix]
-						}
-						dst[oy*g.ow+ox] = v
-					}
-				}
-				row++
-			}
-		}
-	}
 }
 
 // SetIntegerExactEval turns integer-exact evaluation of quantized layers on
