@@ -27,7 +27,7 @@ type intEvalFlags struct {
 func (f *intEvalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "evaluate this exported integer model (from qatgo export) with the integer-only runtime")
 	fs.StringVar(&f.compareRun, "compare-run", "", "with --model: also run this run's fake-quant model and count differing predictions")
-	fs.StringVar(&f.data, "data", "", "with --model: dataset (default: the compared run's, else mnist)")
+	fs.StringVar(&f.data, "data", "", "with --model: dataset (default: the compared run's, else the one the model was exported from, else mnist)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "with --model: dataset directory")
 	fs.IntVar(&f.testLimit, "test-limit", 0, "with --model: use only the first N test images (0: the run's setting, else all)")
 	fs.IntVar(&f.batch, "batch", 256, "with --model: integer runtime batch size")
@@ -95,6 +95,9 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 		net = n
 		defer net.Close()
 	} else {
+		if dataName == "" {
+			dataName = m.Meta["data"] // the dataset of the run it was exported from
+		}
 		if dataName == "" {
 			dataName = "mnist"
 		}
