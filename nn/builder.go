@@ -72,6 +72,7 @@ type Builder struct {
 	trace    map[*G.Node]traced
 	traceErr error // the first module whose output was not traced
 	outRec   int   // the record producing the graph's output
+	keepActs bool  // read every layer's output (KeepActivations)
 	records  []layerRecord
 	dropouts []*dropoutMask
 	bns      []*bnState
@@ -152,6 +153,10 @@ func (b *Builder) emit(l describer, ins []*G.Node, y *G.Node, out NamedQuantizer
 			r.ins = append(r.ins, x.Shape().Clone())
 			r.inQs = append(r.inQs, t.grid)
 			r.from = append(r.from, t.rec)
+		}
+		if b.keepActs {
+			r.val = new(G.Value)
+			G.Read(y, r.val)
 		}
 		b.records = append(b.records, r)
 		rec = len(b.records) - 1

@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -61,6 +62,7 @@ type layerRecord struct {
 	out  tensor.Shape
 	inQs []NamedQuantizer
 	from []int
+	val  *G.Value // the output of the last run, with KeepActivations
 }
 
 func (r layerRecord) info() LayerInfo {

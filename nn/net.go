@@ -21,6 +21,11 @@ type CompileConfig struct {
 	// gradient checks; the module's Params must have it.
 	DType tensor.Dtype
 
+	// KeepActivations makes the evaluation graph keep every layer's output
+	// of its last run for LayerOutput (per-layer analysis; it costs a copy
+	// per layer and run).
+	KeepActivations bool
+
 	// inputGrad makes the training graph compute the gradient of the loss
 	// with respect to the input (gradient checks).
 	inputGrad bool
@@ -117,6 +122,7 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
 	b.input, b.inputGrad = x, cfg.inputGrad
+	b.keepActs = cfg.KeepActivations && mode == Eval
 	b.trace[x] = traced{rec: modelInput}
 	out, err := b.Build(n.m, x)
 	if b.err != nil {
@@ -237,6 +243,30 @@ func (n *Net) Layers() []LayerInfo {
 		out[i] = r.info()
 	}
 	return out
+}
+
+// LayerOutput returns a copy of the output of layer name (as Layers names
+// it) from the last evaluation-graph run (Predict, Calibrate), Batch
+// samples in NCHW or N×F order: dequantized values for a quantized layer.
+// The Net must be compiled with KeepActivations.
+func (n *Net) LayerOutput(name string) ([]float32, error) {
+	if !n.cfg.KeepActivations {
+		return nil, errors.New("nn: LayerOutput needs a Net compiled with KeepActivations")
+	}
+	for _, r := range n.records {
+		if r.l.describe().Name != name {
+			continue
+		}
+		if r.val == nil || *r.val == nil {
+			return nil, fmt.Errorf("nn: layer %q: no evaluation has run", name)
+		}
+		d, ok := (*r.val).(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("nn: layer %q: output is %T", name, *r.val)
+		}
+		return toF32(d), nil
+	}
+	return nil, fmt.Errorf("nn: no layer %q", name)
 }
 
 // Graph returns Layers and the index of the layer whose output is the

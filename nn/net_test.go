@@ -530,3 +530,37 @@ func TestFirstLayerSkipsInputGrad(t *testing.T) {
 		n.Close()
 	}
 }
+
+// LayerOutput of the last layer is the logits Predict returns, and a
+// flatten's output is its input's values.
+func TestLayerOutput(t *testing.T) {
+	m, err := testModel("lenet5", "w8a8", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Compile(m, CompileConfig{Batch: 2, InputShape: mnistShape, Classes: 10, KeepActivations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	x, _ := randomBatch(rand.New(rand.NewSource(1)), 2, 784, 10)
+	if err := n.Calibrate(x, 2); err != nil {
+		t.Fatal(err)
+	}
+	logits := make([]float32, 20)
+	if err := n.Predict(x, 2, logits); err != nil {
+		t.Fatal(err)
+	}
+	fc2, err := n.LayerOutput("fc2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, _ := n.LayerOutput("pool2")
+	flat, _ := n.LayerOutput("flatten")
+	if !bytes.Equal(f32bytes(fc2), f32bytes(logits)) || len(pool) != 2*800 || !bytes.Equal(f32bytes(pool), f32bytes(flat)) {
+		t.Errorf("fc2 output %v, logits %v; pool %d values", fc2[:3], logits[:3], len(pool))
+	}
+	if _, err := n.LayerOutput("conv9"); err == nil {
+		t.Error("unknown layer accepted")
+	}
+}
