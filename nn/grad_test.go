@@ -128,6 +128,11 @@ func TestGradients(t *testing.T) {
 		{"convbn folded train", seq(convBn("cb", 2, 3, 3, ConvOpts{Padding: 1}, true), &Flatten{"f"}), [3]int{2, 3, 3}, 3, 27, false},
 		{"convbn folded frozen", seq(convBn("cb", 2, 3, 3, ConvOpts{Padding: 1}, true), &Flatten{"f"}), [3]int{2, 3, 3}, 3, 27, true},
 		{"dropout", seq(&Flatten{"f"}, NewLinear("fc", 8, 6, true, rng), NewDropout("d", 0.5, rng)), [3]int{8, 1, 1}, 3, 6, false},
+		{"depthwise+relu6", seq(NewConv2d("dw", 3, 3, 3, ConvOpts{Padding: 1, Stride: 2, Groups: 3}, rng), &ReLU6{"r6"}, &Flatten{"f"}), [3]int{3, 5, 5}, 2, 27, false},
+		{"grouped x2", seq(NewConv2d("g", 4, 6, 3, ConvOpts{Padding: 1, Groups: 2}, rng), &Flatten{"f"}), [3]int{4, 3, 3}, 2, 54, false},
+		{"residual identity+relu", seq(NewResidual("res", NewSequential("b", NewConv2d("c1", 2, 2, 3, ConvOpts{Padding: 1}, rng), &ReLU{"r"}, NewConv2d("c2", 2, 2, 3, ConvOpts{Padding: 1}, rng)), nil), &ReLU{"r2"}, &Flatten{"f"}), [3]int{2, 3, 3}, 2, 18, false},
+		{"residual projection", seq(NewResidual("res", NewConv2d("c1", 2, 3, 3, ConvOpts{Padding: 1, Stride: 2}, rng), convBn("proj", 2, 3, 1, ConvOpts{Stride: 2}, true)), &Flatten{"f"}), [3]int{2, 4, 4}, 2, 12, false},
+		{"branches concat+gap", seq(NewBranches("br", NewConv2d("a", 2, 2, 1, ConvOpts{}, rng), NewConv2d("b", 2, 3, 3, ConvOpts{Padding: 1}, rng)), &GlobalAvgPool{LayerName: "gap"}), [3]int{2, 3, 3}, 2, 5, false},
 	} {
 		checkGrad(t, test.name, test.m, test.in, test.batch, test.classes, test.frozen)
 	}
