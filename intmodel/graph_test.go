@@ -248,6 +248,15 @@ func TestGraphRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, m) {
 		t.Errorf("round trip changed the model:\n got %+v\nwant %+v", got, m)
 	}
+	// Groups 1 (dense, set explicitly) stays 1.
+	d := tinyModel(t, 3)
+	d.Layers[0].(*Conv2d).Groups = 1
+	if b, err = d.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = Unmarshal(b); err != nil || got.Layers[0].(*Conv2d).Groups != 1 {
+		t.Errorf("groups 1 round trip: %v, %+v", err, got)
+	}
 }
 
 // setVersion rewrites the header's version and reseals the checksum.

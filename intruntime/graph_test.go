@@ -156,12 +156,13 @@ func naiveGraph(t *testing.T, m *intmodel.Model, x []int32, n int) [][]int32 {
 	return ts
 }
 
-func graphModels(t testing.TB, wbits int) map[string]*intmodel.Model {
+func graphModels(t testing.TB, wbits int, seed uint64) map[string]*intmodel.Model {
 	out := map[string]*intmodel.Model{}
 	for name, f := range map[string]func(uint64, int) (*intmodel.Model, error){
 		"residual": graphtest.Residual, "inverted": graphtest.InvertedResidual, "concat": graphtest.ConcatNet,
+		"flat": graphtest.FlatNet,
 	} {
-		m, err := f(uint64(len(name)), wbits)
+		m, err := f(seed*100+uint64(len(name)), wbits)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -171,41 +172,43 @@ func graphModels(t testing.TB, wbits int) map[string]*intmodel.Model {
 }
 
 // Every layer of the random graph models against the plain reference, at
-// 8- and 4-bit weights, with 1 and 3 workers.
+// 8- and 4-bit weights, three seeds, with 1 and 3 workers.
 func TestGraphAgainstNaive(t *testing.T) {
 	for _, wbits := range []int{8, 4} {
-		for name, m := range graphModels(t, wbits) {
-			const n = 5
-			x := randImages(rand.New(rand.NewPCG(uint64(wbits), 5)), n*m.InputShape.Size())
-			for _, workers := range []int{1, 3} {
-				r, err := NewRunner(m, n, workers)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
-					t.Fatal(err)
-				}
-				in, _ := r.LayerCodes(-1, nil)
-				want := naiveGraph(t, m, in, n)
-				for i := range m.Layers {
-					got, err := r.LayerCodes(i, nil)
+		for _, seed := range []uint64{1, 2, 3} {
+			for name, m := range graphModels(t, wbits, seed) {
+				const n = 5
+				x := randImages(rand.New(rand.NewPCG(uint64(wbits), 5)), n*m.InputShape.Size())
+				for _, workers := range []int{1, 3} {
+					r, err := NewRunner(m, n, workers)
 					if err != nil {
 						t.Fatal(err)
 					}
-					where := fmt.Sprintf("%s w%d workers %d layer %d (%s)", name, wbits, workers, i, m.Layers[i].LayerName())
-					if !slices.Equal(got, want[i+1]) {
-						t.Errorf("%s: codes differ from the reference", where)
-						continue
+					if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
+						t.Fatal(err)
 					}
-					distinct := map[int32]bool{}
-					for _, v := range got {
-						distinct[v] = true
+					in, _ := r.LayerCodes(-1, nil)
+					want := naiveGraph(t, m, in, n)
+					for i := range m.Layers {
+						got, err := r.LayerCodes(i, nil)
+						if err != nil {
+							t.Fatal(err)
+						}
+						where := fmt.Sprintf("%s seed %d w%d workers %d layer %d (%s)", name, seed, wbits, workers, i, m.Layers[i].LayerName())
+						if !slices.Equal(got, want[i+1]) {
+							t.Errorf("%s: codes differ from the reference", where)
+							continue
+						}
+						distinct := map[int32]bool{}
+						for _, v := range got {
+							distinct[v] = true
+						}
+						if len(got) > 40 && len(distinct) < 8 {
+							t.Errorf("%s: only %d distinct codes; the test is too weak", where, len(distinct))
+						}
 					}
-					if len(got) > 40 && len(distinct) < 8 {
-						t.Errorf("%s: only %d distinct codes; the test is too weak", where, len(distinct))
-					}
+					r.Close()
 				}
-				r.Close()
 			}
 		}
 	}
@@ -247,7 +250,7 @@ func TestDepthwiseHandWorked(t *testing.T) {
 }
 
 func TestGraphRunAllocatesNothing(t *testing.T) {
-	for name, m := range graphModels(t, 8) {
+	for name, m := range graphModels(t, 8, 1) {
 		r, err := NewRunner(m, 4, 2)
 		if err != nil {
 			t.Fatal(err)

@@ -43,7 +43,7 @@ func TestONNXRuntimeGraphModels(t *testing.T) {
 		for _, build := range []struct {
 			name string
 			f    func(uint64, int) (*intmodel.Model, error)
-		}{{"residual", graphtest.Residual}, {"inverted", graphtest.InvertedResidual}, {"concat", graphtest.ConcatNet}} {
+		}{{"residual", graphtest.Residual}, {"inverted", graphtest.InvertedResidual}, {"concat", graphtest.ConcatNet}, {"flat", graphtest.FlatNet}} {
 			m, err := build.f(uint64(wbits), wbits)
 			if err != nil {
 				t.Fatal(err)

@@ -178,7 +178,7 @@ func (b *Builder) AvgPool(from, k, stride, pad int, requant bool) int {
 		return b.push(&intmodel.AvgPool2d{Name: name, Pool2d: p}, from)
 	}
 	in := b.acts[from]
-	out := intmodel.ActQuant{Scale: in.Scale * (0.5 + b.rng.Float32()), ZeroPoint: in.ZeroPoint + int32(b.rng.IntN(9)) - 4, Bits: 8, Signed: in.Signed}
+	out := b.near(in, 0.5+b.rng.Float32())
 	l, err := intmodel.NewAvgPool2dRequant(name, p, in, out)
 	if err != nil {
 		b.err = err
@@ -187,13 +187,22 @@ func (b *Builder) AvgPool(from, k, stride, pad int, requant bool) int {
 	return b.push(l, from)
 }
 
+// near returns a quantization like in, its scale times f and its zero
+// point moved by up to 4 codes (within range).
+func (b *Builder) near(in intmodel.ActQuant, f float32) intmodel.ActQuant {
+	out := intmodel.ActQuant{Scale: in.Scale * f, Bits: in.Bits, Signed: in.Signed}
+	lo, hi := in.Range()
+	out.ZeroPoint = min(max(in.ZeroPoint+int32(b.rng.IntN(9))-4, lo), hi)
+	return out
+}
+
 // GlobalAvgPool appends a global average pool to a new quantization.
 func (b *Builder) GlobalAvgPool(from int) int {
 	if b.err != nil {
 		return 0
 	}
 	in := b.acts[from]
-	out := intmodel.ActQuant{Scale: in.Scale * (0.3 + 0.5*b.rng.Float32()), ZeroPoint: in.ZeroPoint + int32(b.rng.IntN(9)) - 4, Bits: 8, Signed: in.Signed}
+	out := b.near(in, 0.3+0.5*b.rng.Float32())
 	l, err := intmodel.NewGlobalAvgPool(fmt.Sprintf("gap%d", len(b.m.Layers)), in, out, b.shapes[from].H*b.shapes[from].W)
 	if err != nil {
 		b.err = err
@@ -275,5 +284,23 @@ func ConcatNet(seed uint64, wbits int) (*intmodel.Model, error) {
 	g := b.GlobalAvgPool(t7)
 	f := b.Flatten(g)
 	b.Linear(f, 10, false)
+	return b.Model()
+}
+
+// FlatNet mixes flat and image tensors on 1×4×4: flatten, two linear layers
+// of the flat input, their add, a concat of the sum with one of them, a
+// linear layer; and a branch that concatenates an image tensor after a
+// global average pool. Ranks change along the edges (the ONNX export
+// reshapes).
+func FlatNet(seed uint64, wbits int) (*intmodel.Model, error) {
+	b := NewBuilder(seed, intmodel.Shape{C: 1, H: 4, W: 4}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, wbits)
+	f := b.Flatten(0)
+	l1 := b.Linear(f, 8, true)
+	l2 := b.Linear(f, 8, false)
+	a := b.Add(l1, l2, false, true)
+	c := b.Conv(0, 4, 3, 1, 1, 1, true, false)
+	g := b.GlobalAvgPool(c)
+	cat := b.Concat(nil, a, l2, g)
+	b.Linear(b.Flatten(cat), 10, false)
 	return b.Model()
 }
