@@ -267,3 +267,52 @@ func TestGraphRunAllocatesNothing(t *testing.T) {
 		r.Close()
 	}
 }
+
+// The runtime's add (input tables, chunked output requantization) against
+// intmodel.Add.Apply on every pair of codes, for random quantizations
+// (signed and unsigned, output multipliers below and above 1) and fused
+// ReLU/ReLU6 clamps.
+func TestAddAllCodePairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	act := func(scale float32) intmodel.ActQuant {
+		a := intmodel.ActQuant{Scale: scale, Bits: 8, Signed: rng.IntN(2) == 0, ZeroPoint: int32(rng.IntN(256))}
+		if a.Signed {
+			a.ZeroPoint -= 128
+		}
+		return a
+	}
+	for i := range 12 {
+		sOut := 0.02 + rng.Float32()
+		if i%4 == 3 {
+			sOut = 1e-7 // M_out > 1: a left shift
+		}
+		a, b, o := act(0.01+rng.Float32()), act(0.01+rng.Float32()), act(sOut)
+		l, err := intmodel.NewAdd("add", a, b, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.QMin, l.QMax = intmodel.ClampFor(o, i%3 == 1, i%3 == 2)
+		if i%4 == 3 && l.ShiftOut <= 0 {
+			t.Fatalf("case %d: output shift %d, want > 0", i, l.ShiftOut)
+		}
+		const N = 256 * 256
+		s := &step{add: *l, addA: addTable(a, l.LeftShift, l.M0A, l.ShiftA), addB: addTable(b, l.LeftShift, l.M0B, l.ShiftB),
+			out: newAct(o, intmodel.Shape{C: N, H: 1, W: 1})}
+		e := &engine{addtmp: make([]int32, addChunk)}
+		qa, qb, dst := make([]uint8, N), make([]uint8, N), make([]uint8, N)
+		for j := range N {
+			qa[j], qb[j] = uint8(j/256), uint8(j%256)
+		}
+		e.add(dst, qa, qb, s, 1)
+		offA, offB := newAct(a, intmodel.Shape{}).off, newAct(b, intmodel.Shape{}).off
+		bad := 0
+		for j := range N {
+			if want := l.Apply(int32(qa[j])-offA, int32(qb[j])-offB) + s.out.off; int32(dst[j]) != want {
+				bad++
+			}
+		}
+		if bad != 0 {
+			t.Errorf("case %d (%+v): %d of %d code pairs differ from Add.Apply", i, l, bad, N)
+		}
+	}
+}
