@@ -55,8 +55,8 @@ type step struct {
 	// Grouped/depthwise conv (graph.go): groups > 0, raw weights.
 	groups int
 	gw     []int8
-	// Rescaling steps: AvgPool2d with Requant (1), GlobalAvgPool (1),
-	// Concat (one per input); Add's parameters.
+	// Rescaling pools: AvgPool2d with Requant, GlobalAvgPool (one each);
+	// Add's parameters.
 	rescale []intmodel.Rescale
 	add     intmodel.Add
 	// Add: each input's scaled value MBQM((q − Z)·2^LeftShift, M0, shift)
@@ -318,7 +318,6 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			s.addB = addTable(l.B, l.LeftShift, l.M0B, l.ShiftB)
 			addMax = max(addMax, addChunk)
 		case *intmodel.Concat:
-			s.rescale = l.Requant
 			outQ = l.Out
 			s.catMap = make([]*[256]uint8, len(ins))
 			for k := range ins {
