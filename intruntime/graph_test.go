@@ -316,3 +316,38 @@ func TestAddAllCodePairs(t *testing.T) {
 		}
 	}
 }
+
+// Random graph topologies (graphtest.Random): every layer against the plain
+// reference.
+func TestRandomGraphs(t *testing.T) {
+	kinds := map[intmodel.Kind]int{}
+	for seed := range uint64(40) {
+		wbits := []int{8, 4, 2}[seed%3]
+		m, err := graphtest.Random(seed, wbits, 10)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		for _, l := range m.Layers {
+			kinds[l.Kind()]++
+		}
+		const n = 3
+		x := randImages(rand.New(rand.NewPCG(seed, 5)), n*m.InputShape.Size())
+		r, err := NewRunner(m, n, 1+int(seed%2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
+			t.Fatal(err)
+		}
+		in, _ := r.LayerCodes(-1, nil)
+		want := naiveGraph(t, m, in, n)
+		for i := range m.Layers {
+			got, _ := r.LayerCodes(i, nil)
+			if !slices.Equal(got, want[i+1]) {
+				t.Errorf("seed %d layer %d (%s %s): codes differ from the reference", seed, i, m.Layers[i].Kind(), m.Layers[i].LayerName())
+			}
+		}
+		r.Close()
+	}
+	t.Logf("layer kinds: %v", kinds)
+}
