@@ -351,3 +351,40 @@ func TestRandomGraphs(t *testing.T) {
 	}
 	t.Logf("layer kinds: %v", kinds)
 }
+
+// A global average pool and a concat worked by hand.
+//
+//	input S 0.1, Z 2 (uint8), 2×2×2: channel 0 codes 2 3 5 8, channel 1 3 2 2 2
+//	gap → S 0.05, Z 0, count 4: M = 0.1/(0.05·4) = 0.5
+//	      ch 0: Σ(q−2) = 10 → 5; ch 1: Σ(q−2) = 1 → 0.5 rounds up → 1
+//	concat(gap, gap) → S 0.1, Z 1: both inputs requantized, M = 0.5:
+//	      5 → 2.5 → 3, + 1 = 4; 1 → 0.5 → 1, + 1 = 2 → [4 2 4 2]
+func TestPoolConcatHandWorked(t *testing.T) {
+	in := intmodel.ActQuant{Scale: 0.1, ZeroPoint: 2, Bits: 8}
+	mid := intmodel.ActQuant{Scale: 0.05, ZeroPoint: 0, Bits: 8}
+	out := intmodel.ActQuant{Scale: 0.1, ZeroPoint: 1, Bits: 8}
+	gap, err := intmodel.NewGlobalAvgPool("gap", in, mid, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := intmodel.NewConcat("cat", []intmodel.ActQuant{mid, mid}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 2, H: 2, W: 2}, Output: out,
+		Layers: []intmodel.Layer{gap, cat}, Inputs: [][]int{nil, {1, 1}}}
+	r, err := NewRunner(m, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{0, 0.1, 0.3, 0.6, 0.1, 0, 0, 0} // 0.1·(q − 2)
+	if err := r.Run(x, 1, make([]float32, 4)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]int32{{2, 3, 5, 8, 3, 2, 2, 2}, {5, 1}, {4, 2, 4, 2}} {
+		got, _ := r.LayerCodes(i-1, nil)
+		if !slices.Equal(got, want) {
+			t.Errorf("tensor %d: codes %v, want %v", i, got, want)
+		}
+	}
+}
