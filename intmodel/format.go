@@ -171,9 +171,7 @@ func (m *Model) Marshal() ([]byte, error) {
 		case *Conv2d:
 			r.InChannels, r.OutChannels, r.KernelH, r.KernelW = l.InChannels, l.OutChannels, l.KernelH, l.KernelW
 			r.StrideH, r.StrideW, r.PadH, r.PadW = l.StrideH, l.StrideW, l.PadH, l.PadW
-			if l.Groups > 1 {
-				r.Groups = l.Groups
-			}
+			r.Groups = l.Groups // 0 (omitted) or as set: 1 stays 1
 			r.Quant, err = l.Quantized.record(&blob, l.OutChannels)
 		case *Linear:
 			r.InFeatures, r.OutFeatures = l.InFeatures, l.OutFeatures

@@ -248,6 +248,15 @@ func TestGraphRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, m) {
 		t.Errorf("round trip changed the model:\n got %+v\nwant %+v", got, m)
 	}
+	// Groups 1 (dense, set explicitly) stays 1.
+	d := tinyModel(t, 3)
+	d.Layers[0].(*Conv2d).Groups = 1
+	if b, err = d.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = Unmarshal(b); err != nil || got.Layers[0].(*Conv2d).Groups != 1 {
+		t.Errorf("groups 1 round trip: %v, %+v", err, got)
+	}
 }
 
 // setVersion rewrites the header's version and reseals the checksum.
@@ -279,5 +288,45 @@ func TestVersion1Files(t *testing.T) {
 	}
 	if _, err := Unmarshal(setVersion(g, 1)); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "version 1 file with a version 2 record") {
 		t.Errorf("v2 records under a v1 header: %v", err)
+	}
+}
+
+func TestInspectGraph(t *testing.T) {
+	s, err := Inspect(graphModel(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Layers[2].From; !reflect.DeepEqual(got, []int{1, 2}) {
+		t.Errorf("add reads %v, want [1 2]", got)
+	}
+	if s.Layers[1].Groups != 4 || s.Layers[0].Groups != 2 || s.Layers[3].In != (Shape{4, 6, 6}) || s.Layers[3].Out != (Shape{8, 6, 6}) {
+		t.Errorf("layers %+v", s.Layers[:4])
+	}
+	var b bytes.Buffer
+	if err := s.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"conv2d/g4", " t1,t2 ", " t3,t1 ", "globalavgpool", "8x1x1"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("inspect text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestFusedActivation(t *testing.T) {
+	a := ActQuant{Scale: 0.05, ZeroPoint: 10, Bits: 8}
+	for _, test := range []struct {
+		qmin, qmax  int32
+		relu, relu6 bool
+	}{
+		{0, 255, false, false},
+		{10, 255, true, false},
+		{10, 130, true, true}, // ClampFor(a, _, true)
+		{0, 130, false, false},
+	} {
+		relu, relu6 := fused(a, test.qmin, test.qmax)
+		if relu != test.relu || relu6 != test.relu6 {
+			t.Errorf("[%d, %d]: relu %v relu6 %v, want %v %v", test.qmin, test.qmax, relu, relu6, test.relu, test.relu6)
+		}
 	}
 }

@@ -25,8 +25,10 @@ type LayerInfo struct {
 	// ActBits and ActSigned describe the output activation codes.
 	ActBits   int  `json:"act_bits"`
 	ActSigned bool `json:"act_signed"`
-	// ReLU says the clamp has a fused ReLU (QMin ≥ output zero point).
-	ReLU bool `json:"relu,omitempty"`
+	// ReLU says the clamp has a fused ReLU (QMin ≥ output zero point);
+	// ReLU6 that it also stops at the code of real 6 (ClampFor).
+	ReLU  bool `json:"relu,omitempty"`
+	ReLU6 bool `json:"relu6,omitempty"`
 	// Weights and Biases count parameters.
 	Weights int `json:"weights"`
 	Biases  int `json:"biases"`
@@ -72,14 +74,12 @@ func Inspect(m *Model) (*Summary, error) {
 		case *Linear:
 			q, outC = &l.Quantized, l.OutFeatures
 		case *Add:
-			lo, _ := l.Out.Range()
-			li.ReLU = l.QMin >= l.Out.ZeroPoint && l.QMin > lo
+			li.ReLU, li.ReLU6 = fused(l.Out, l.QMin, l.QMax)
 		}
 		if q != nil {
 			li.WeightBits = q.WeightBits
 			li.PerChannel = len(q.WeightScale) > 1
-			lo, _ := q.OutAct.Range()
-			li.ReLU = q.QMin >= q.OutAct.ZeroPoint && q.QMin > lo
+			li.ReLU, li.ReLU6 = fused(q.OutAct, q.QMin, q.QMax)
 			li.Weights = len(q.Weights)
 			if q.Bias != nil {
 				li.Biases = len(q.Bias)
@@ -110,7 +110,10 @@ func (s *Summary) WriteText(w io.Writer) error {
 			}
 		}
 		act := fmt.Sprintf("%s%d", map[bool]string{true: "i", false: "u"}[l.ActSigned], l.ActBits)
-		if l.ReLU {
+		switch {
+		case l.ReLU6:
+			act += "+relu6"
+		case l.ReLU:
 			act += "+relu"
 		}
 		kind := l.Kind
@@ -140,4 +143,15 @@ func signedness(s bool) string {
 		return "signed"
 	}
 	return "unsigned"
+}
+
+// fused reports which activation a clamp [qmin, qmax] of out fuses: a ReLU
+// (qmin at the zero point, above the range's bottom) and a ReLU6 (qmax at
+// ClampFor's bound for ReLU6, below the range's top).
+func fused(out ActQuant, qmin, qmax int32) (relu, relu6 bool) {
+	lo, hi := out.Range()
+	_, hi6 := ClampFor(out, true, true)
+	relu6 = qmax == hi6 && hi6 < hi && qmin >= out.ZeroPoint
+	relu = qmin >= out.ZeroPoint && (qmin > lo || relu6)
+	return relu, relu6
 }

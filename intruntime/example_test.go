@@ -41,3 +41,35 @@ func ExampleRunner() {
 	fmt.Println(codes, logits)
 	// Output: [10 0] [2.5 0]
 }
+
+// A residual graph: y = x + fc(x). Layer 1 (the add) reads tensor 0 (the
+// input) and tensor 1 (the linear layer's output): Model.Inputs holds the
+// edges; nil entries mean "the previous tensor".
+func ExampleRunner_residual() {
+	q := intmodel.ActQuant{Scale: 0.5, ZeroPoint: 0, Bits: 8}
+	fc := &intmodel.Linear{Name: "fc", InFeatures: 2, OutFeatures: 2, Quantized: intmodel.Quantized{
+		WeightBits: 8, Weights: []int8{2, 0, 0, 2}, WeightScale: []float32{0.25}, InAct: q, OutAct: q}}
+	if err := fc.SetRequant(2); err != nil {
+		panic(err)
+	}
+	fc.SetClamp(false)
+	add, err := intmodel.NewAdd("residual", q, q, q)
+	if err != nil {
+		panic(err)
+	}
+	m := &intmodel.Model{Input: q, InputShape: intmodel.Shape{C: 2, H: 1, W: 1}, Output: q,
+		Layers: []intmodel.Layer{fc, add},
+		Inputs: [][]int{nil, {0, 1}}}
+	r, err := intruntime.NewRunner(m, 1, 1)
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+	logits := make([]float32, 2)
+	// x = [1 3]: fc(x) = 0.5·x = [0.5 1.5]; x + fc(x) = [1.5 4.5].
+	if err := r.Run([]float32{1, 3}, 1, logits); err != nil {
+		panic(err)
+	}
+	fmt.Println(logits)
+	// Output: [1.5 4.5]
+}

@@ -1,5 +1,10 @@
 package intruntime
 
+import (
+	"github.com/qatgo/qatgo/fixedpoint"
+	"github.com/qatgo/qatgo/intmodel"
+)
+
 // The graph layers: grouped/depthwise convolution, residual add, concat and
 // the rescaling average pools. Buffers are CNHW storage codes (code + off),
 // as everywhere in the runtime; each step reads its input tensors' buffers.
@@ -140,35 +145,85 @@ func convFrame(acc []int32, frame []uint8, w []int8, cpg, fs, kh, kw, oh, ow, Wp
 	}
 }
 
-// add is the residual add of two tensors of one shape, element by element
-// (intmodel.Add.Apply: TFLite's int8 ADD).
-func add(dst, a, b []uint8, s *step, n int) {
+// addChunk is the number of elements an add scales before requantizing
+// them together.
+const addChunk = 256
+
+// addTable returns MBQM((q − Z)·2^shift, m0, sh) for every storage code of
+// an input quantized as a: an add's per-input step depends on the code only.
+func addTable(a intmodel.ActQuant, left int, m0 int32, sh int) *[256]int32 {
+	off := int32(0)
+	if a.Signed {
+		off = 1 << (a.Bits - 1)
+	}
+	var t [256]int32
+	for v := range t {
+		t[v] = fixedpoint.MultiplyByQuantizedMultiplier((int32(v)-off-a.ZeroPoint)<<left, m0, sh)
+	}
+	return &t
+}
+
+// rescaleTable returns the output storage code of a count-1 Rescale for
+// every input storage code.
+func rescaleTable(r *intmodel.Rescale) *[256]uint8 {
+	inOff, outOff := int32(0), int32(0)
+	if r.In.Signed {
+		inOff = 1 << (r.In.Bits - 1)
+	}
+	if r.Out.Signed {
+		outOff = 1 << (r.Out.Bits - 1)
+	}
+	var t [256]uint8
+	for v := range t {
+		t[v] = uint8(r.Apply(int32(v)-inOff-r.In.ZeroPoint) + outOff)
+	}
+	return &t
+}
+
+// add is the residual add of two tensors of one shape (intmodel.Add:
+// TFLite's int8 ADD). Each input's scaled value is a table lookup by code;
+// the sums go through the output multiplier a chunk at a time
+// (requantRow: the fixed-point multiply, + Z, clamp).
+func (e *engine) add(dst, a, b []uint8, s *step, n int) {
 	size := n * s.out.shape.Size()
-	offA, offB, off := s.inActs[0].off, s.inActs[1].off, s.out.off
 	a, b, dst = a[:size], b[:size], dst[:size]
-	for j := range dst {
-		dst[j] = uint8(s.add.Apply(int32(a[j])-offA, int32(b[j])-offB) + off)
+	l := &s.add
+	zy, lo, hi := l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off
+	ta, tb := s.addA, s.addB
+	for j0 := 0; j0 < size; j0 += addChunk {
+		j1 := min(j0+addChunk, size)
+		sum := e.addtmp[:j1-j0]
+		for k, v := range a[j0:j1] {
+			sum[k] = ta[v] + tb[b[j0+k]]
+		}
+		out := dst[j0:j1]
+		if l.ShiftOut <= 0 && l.M0Out > 0 {
+			requantRow(out, sum, 0, l.M0Out, uint(-l.ShiftOut), zy, lo, hi)
+			continue
+		}
+		for k, v := range sum {
+			out[k] = uint8(min(max(MultiplyByQuantizedMultiplier(v, l.M0Out, l.ShiftOut)+zy, lo), hi))
+		}
 	}
 }
 
 // concat joins the inputs along channels. In CNHW each input is one
 // contiguous block of its channels, so the output is the blocks back to
 // back: copied when the input shares the output's quantization, otherwise
-// requantized code by code (a Rescale of count 1).
+// mapped code by code (a count-1 Rescale depends on the code only).
 func (e *engine) concat(dst []uint8, s *step, n int) {
 	o := 0
 	for k, in := range s.inActs {
 		size := n * in.shape.Size()
 		src, out := e.bufs[s.ins[k]][:size], dst[o:o+size]
 		o += size
-		if in.q == s.out.q {
+		t := s.catMap[k]
+		if t == nil {
 			copy(out, src)
 			continue
 		}
-		r := &s.rescale[k]
-		sub := in.off + r.In.ZeroPoint
 		for j, v := range src {
-			out[j] = uint8(r.Apply(int32(v)-sub) + s.out.off)
+			out[j] = t[v]
 		}
 	}
 }

@@ -156,12 +156,13 @@ func naiveGraph(t *testing.T, m *intmodel.Model, x []int32, n int) [][]int32 {
 	return ts
 }
 
-func graphModels(t testing.TB, wbits int) map[string]*intmodel.Model {
+func graphModels(t testing.TB, wbits int, seed uint64) map[string]*intmodel.Model {
 	out := map[string]*intmodel.Model{}
 	for name, f := range map[string]func(uint64, int) (*intmodel.Model, error){
 		"residual": graphtest.Residual, "inverted": graphtest.InvertedResidual, "concat": graphtest.ConcatNet,
+		"flat": graphtest.FlatNet,
 	} {
-		m, err := f(uint64(len(name)), wbits)
+		m, err := f(seed*100+uint64(len(name)), wbits)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -171,41 +172,43 @@ func graphModels(t testing.TB, wbits int) map[string]*intmodel.Model {
 }
 
 // Every layer of the random graph models against the plain reference, at
-// 8- and 4-bit weights, with 1 and 3 workers.
+// 8- and 4-bit weights, three seeds, with 1 and 3 workers.
 func TestGraphAgainstNaive(t *testing.T) {
 	for _, wbits := range []int{8, 4} {
-		for name, m := range graphModels(t, wbits) {
-			const n = 5
-			x := randImages(rand.New(rand.NewPCG(uint64(wbits), 5)), n*m.InputShape.Size())
-			for _, workers := range []int{1, 3} {
-				r, err := NewRunner(m, n, workers)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
-					t.Fatal(err)
-				}
-				in, _ := r.LayerCodes(-1, nil)
-				want := naiveGraph(t, m, in, n)
-				for i := range m.Layers {
-					got, err := r.LayerCodes(i, nil)
+		for _, seed := range []uint64{1, 2, 3} {
+			for name, m := range graphModels(t, wbits, seed) {
+				const n = 5
+				x := randImages(rand.New(rand.NewPCG(uint64(wbits), 5)), n*m.InputShape.Size())
+				for _, workers := range []int{1, 3} {
+					r, err := NewRunner(m, n, workers)
 					if err != nil {
 						t.Fatal(err)
 					}
-					where := fmt.Sprintf("%s w%d workers %d layer %d (%s)", name, wbits, workers, i, m.Layers[i].LayerName())
-					if !slices.Equal(got, want[i+1]) {
-						t.Errorf("%s: codes differ from the reference", where)
-						continue
+					if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
+						t.Fatal(err)
 					}
-					distinct := map[int32]bool{}
-					for _, v := range got {
-						distinct[v] = true
+					in, _ := r.LayerCodes(-1, nil)
+					want := naiveGraph(t, m, in, n)
+					for i := range m.Layers {
+						got, err := r.LayerCodes(i, nil)
+						if err != nil {
+							t.Fatal(err)
+						}
+						where := fmt.Sprintf("%s seed %d w%d workers %d layer %d (%s)", name, seed, wbits, workers, i, m.Layers[i].LayerName())
+						if !slices.Equal(got, want[i+1]) {
+							t.Errorf("%s: codes differ from the reference", where)
+							continue
+						}
+						distinct := map[int32]bool{}
+						for _, v := range got {
+							distinct[v] = true
+						}
+						if len(got) > 40 && len(distinct) < 8 {
+							t.Errorf("%s: only %d distinct codes; the test is too weak", where, len(distinct))
+						}
 					}
-					if len(got) > 40 && len(distinct) < 8 {
-						t.Errorf("%s: only %d distinct codes; the test is too weak", where, len(distinct))
-					}
+					r.Close()
 				}
-				r.Close()
 			}
 		}
 	}
@@ -247,7 +250,7 @@ func TestDepthwiseHandWorked(t *testing.T) {
 }
 
 func TestGraphRunAllocatesNothing(t *testing.T) {
-	for name, m := range graphModels(t, 8) {
+	for name, m := range graphModels(t, 8, 1) {
 		r, err := NewRunner(m, 4, 2)
 		if err != nil {
 			t.Fatal(err)
@@ -262,5 +265,126 @@ func TestGraphRunAllocatesNothing(t *testing.T) {
 			t.Errorf("%s: %g allocations per Run, want 0", name, a)
 		}
 		r.Close()
+	}
+}
+
+// The runtime's add (input tables, chunked output requantization) against
+// intmodel.Add.Apply on every pair of codes, for random quantizations
+// (signed and unsigned, output multipliers below and above 1) and fused
+// ReLU/ReLU6 clamps.
+func TestAddAllCodePairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	act := func(scale float32) intmodel.ActQuant {
+		a := intmodel.ActQuant{Scale: scale, Bits: 8, Signed: rng.IntN(2) == 0, ZeroPoint: int32(rng.IntN(256))}
+		if a.Signed {
+			a.ZeroPoint -= 128
+		}
+		return a
+	}
+	for i := range 12 {
+		sOut := 0.02 + rng.Float32()
+		if i%4 == 3 {
+			sOut = 1e-7 // M_out > 1: a left shift
+		}
+		a, b, o := act(0.01+rng.Float32()), act(0.01+rng.Float32()), act(sOut)
+		l, err := intmodel.NewAdd("add", a, b, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.QMin, l.QMax = intmodel.ClampFor(o, i%3 == 1, i%3 == 2)
+		if i%4 == 3 && l.ShiftOut <= 0 {
+			t.Fatalf("case %d: output shift %d, want > 0", i, l.ShiftOut)
+		}
+		const N = 256 * 256
+		s := &step{add: *l, addA: addTable(a, l.LeftShift, l.M0A, l.ShiftA), addB: addTable(b, l.LeftShift, l.M0B, l.ShiftB),
+			out: newAct(o, intmodel.Shape{C: N, H: 1, W: 1})}
+		e := &engine{addtmp: make([]int32, addChunk)}
+		qa, qb, dst := make([]uint8, N), make([]uint8, N), make([]uint8, N)
+		for j := range N {
+			qa[j], qb[j] = uint8(j/256), uint8(j%256)
+		}
+		e.add(dst, qa, qb, s, 1)
+		offA, offB := newAct(a, intmodel.Shape{}).off, newAct(b, intmodel.Shape{}).off
+		bad := 0
+		for j := range N {
+			if want := l.Apply(int32(qa[j])-offA, int32(qb[j])-offB) + s.out.off; int32(dst[j]) != want {
+				bad++
+			}
+		}
+		if bad != 0 {
+			t.Errorf("case %d (%+v): %d of %d code pairs differ from Add.Apply", i, l, bad, N)
+		}
+	}
+}
+
+// Random graph topologies (graphtest.Random): every layer against the plain
+// reference.
+func TestRandomGraphs(t *testing.T) {
+	kinds := map[intmodel.Kind]int{}
+	for seed := range uint64(40) {
+		wbits := []int{8, 4, 2}[seed%3]
+		m, err := graphtest.Random(seed, wbits, 10)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		for _, l := range m.Layers {
+			kinds[l.Kind()]++
+		}
+		const n = 3
+		x := randImages(rand.New(rand.NewPCG(seed, 5)), n*m.InputShape.Size())
+		r, err := NewRunner(m, n, 1+int(seed%2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
+			t.Fatal(err)
+		}
+		in, _ := r.LayerCodes(-1, nil)
+		want := naiveGraph(t, m, in, n)
+		for i := range m.Layers {
+			got, _ := r.LayerCodes(i, nil)
+			if !slices.Equal(got, want[i+1]) {
+				t.Errorf("seed %d layer %d (%s %s): codes differ from the reference", seed, i, m.Layers[i].Kind(), m.Layers[i].LayerName())
+			}
+		}
+		r.Close()
+	}
+	t.Logf("layer kinds: %v", kinds)
+}
+
+// A global average pool and a concat worked by hand.
+//
+//	input S 0.1, Z 2 (uint8), 2×2×2: channel 0 codes 2 3 5 8, channel 1 3 2 2 2
+//	gap → S 0.05, Z 0, count 4: M = 0.1/(0.05·4) = 0.5
+//	      ch 0: Σ(q−2) = 10 → 5; ch 1: Σ(q−2) = 1 → 0.5 rounds up → 1
+//	concat(gap, gap) → S 0.1, Z 1: both inputs requantized, M = 0.5:
+//	      5 → 2.5 → 3, + 1 = 4; 1 → 0.5 → 1, + 1 = 2 → [4 2 4 2]
+func TestPoolConcatHandWorked(t *testing.T) {
+	in := intmodel.ActQuant{Scale: 0.1, ZeroPoint: 2, Bits: 8}
+	mid := intmodel.ActQuant{Scale: 0.05, ZeroPoint: 0, Bits: 8}
+	out := intmodel.ActQuant{Scale: 0.1, ZeroPoint: 1, Bits: 8}
+	gap, err := intmodel.NewGlobalAvgPool("gap", in, mid, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := intmodel.NewConcat("cat", []intmodel.ActQuant{mid, mid}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 2, H: 2, W: 2}, Output: out,
+		Layers: []intmodel.Layer{gap, cat}, Inputs: [][]int{nil, {1, 1}}}
+	r, err := NewRunner(m, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{0, 0.1, 0.3, 0.6, 0.1, 0, 0, 0} // 0.1·(q − 2)
+	if err := r.Run(x, 1, make([]float32, 4)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]int32{{2, 3, 5, 8, 3, 2, 2, 2}, {5, 1}, {4, 2, 4, 2}} {
+		got, _ := r.LayerCodes(i-1, nil)
+		if !slices.Equal(got, want) {
+			t.Errorf("tensor %d: codes %v, want %v", i, got, want)
+		}
 	}
 }

@@ -55,10 +55,15 @@ type step struct {
 	// Grouped/depthwise conv (graph.go): groups > 0, raw weights.
 	groups int
 	gw     []int8
-	// Rescaling steps: AvgPool2d with Requant (1), GlobalAvgPool (1),
-	// Concat (one per input); Add's parameters.
+	// Rescaling pools: AvgPool2d with Requant, GlobalAvgPool (one each);
+	// Add's parameters.
 	rescale []intmodel.Rescale
 	add     intmodel.Add
+	// Add: each input's scaled value MBQM((q − Z)·2^LeftShift, M0, shift)
+	// by storage code (graph.go); Concat: each requantized input's output
+	// storage code by input storage code (nil: copied).
+	addA, addB *[256]int32
+	catMap     []*[256]uint8
 }
 
 // engine runs the whole model on up to cap images, single-threaded.
@@ -73,6 +78,7 @@ type engine struct {
 	pool32  []int32   // pooled accumulators of a fused conv + max pool
 	frame   []uint8   // padded input planes of a grouped conv (graph.go)
 	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
+	addtmp  []int32   // scaled sums of a chunk of an add
 	pack    []byte
 	acc     []int32
 	n       int // images of the last run
@@ -268,7 +274,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -308,9 +314,17 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 		case *intmodel.Add:
 			s.add = *l
 			outQ = l.Out
+			s.addA = addTable(l.A, l.LeftShift, l.M0A, l.ShiftA)
+			s.addB = addTable(l.B, l.LeftShift, l.M0B, l.ShiftB)
+			addMax = max(addMax, addChunk)
 		case *intmodel.Concat:
-			s.rescale = l.Requant
 			outQ = l.Out
+			s.catMap = make([]*[256]uint8, len(ins))
+			for k := range ins {
+				if s.inActs[k].q != l.Out {
+					s.catMap[k] = rescaleTable(&l.Requant[k])
+				}
+			}
 		}
 		if q != nil {
 			if k > MaxK {
@@ -372,6 +386,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e.acc = make([]int32, accMax)
 	e.frame = make([]uint8, frameMax)
 	e.flat = make([]int32, flatMax)
+	e.addtmp = make([]int32, addMax)
 	return e, nil
 }
 
@@ -425,7 +440,7 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 		case intmodel.KindFlatten:
 			flatten(dst, src, s.in.shape, n)
 		case intmodel.KindAdd:
-			add(dst, src, e.bufs[s.ins[1]], s, n)
+			e.add(dst, src, e.bufs[s.ins[1]], s, n)
 		case intmodel.KindConcat:
 			e.concat(dst, s, n)
 		case intmodel.KindGlobalAvgPool:

@@ -150,7 +150,14 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 	if e.Format != Integer && e.Format != QLinear {
 		return nil, fmt.Errorf("%w: format %v", ErrUnsupported, e.Format)
 	}
-	if err := m.Validate(); err != nil {
+	// One entry per tensor of the graph model (0: the quantized input);
+	// TensorShapes validates m.
+	tshapes, err := m.TensorShapes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
+	}
+	acts, err := m.Acts()
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
 	}
 	g := newGraph("qatgo")
@@ -172,15 +179,6 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 	x = g.node("QuantizeLinear", "input_q", []string{x, g.scalar(pb.TensorProto_FLOAT, 1), g.scalar(pb.TensorProto_UINT8, float64(st.zp))})
 	x = clamp(g, x, st, "input_q_clamp")
 
-	// One entry per tensor of the graph model (0: the quantized input).
-	tshapes, err := m.TensorShapes()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
-	}
-	acts, err := m.Acts()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
-	}
 	tensors := []tensorRef{{name: x, rank: 4}}
 	lw := &layerWriter{g: g, format: e.Format}
 	for i, l := range m.Layers {

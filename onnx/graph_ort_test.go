@@ -43,7 +43,7 @@ func TestONNXRuntimeGraphModels(t *testing.T) {
 		for _, build := range []struct {
 			name string
 			f    func(uint64, int) (*intmodel.Model, error)
-		}{{"residual", graphtest.Residual}, {"inverted", graphtest.InvertedResidual}, {"concat", graphtest.ConcatNet}} {
+		}{{"residual", graphtest.Residual}, {"inverted", graphtest.InvertedResidual}, {"concat", graphtest.ConcatNet}, {"flat", graphtest.FlatNet}} {
 			m, err := build.f(uint64(wbits), wbits)
 			if err != nil {
 				t.Fatal(err)
@@ -82,4 +82,46 @@ func TestONNXRuntimeGraphModels(t *testing.T) {
 		}
 	}
 	t.Logf("%d layer outputs, %d codes: onnxruntime = intruntime", layers, codes)
+}
+
+// Random graph topologies (graphtest.Random), exported in the Integer
+// format: onnxruntime's codes and logits are intruntime's, with and without
+// graph optimization; every fourth graph also layer by layer (prefixes).
+func TestONNXRuntimeRandomGraphs(t *testing.T) {
+	needORT(t)
+	graphs := 24
+	if testing.Short() {
+		graphs = 8
+	}
+	const n = 8
+	rng := rand.New(rand.NewPCG(9, 9))
+	codes := 0
+	for seed := range uint64(graphs) {
+		wbits := []int{8, 4, 2}[seed%3]
+		m, err := graphtest.Random(seed, wbits, 10)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		x := randomInputs(rng, m, n)
+		first := len(m.Layers)
+		if seed%4 == 0 {
+			first = 1
+		}
+		for p := first; p <= len(m.Layers); p++ {
+			pm := prefix(t, m, p)
+			b, err := Exporter{Codes: true}.Marshal(pm)
+			if err != nil {
+				t.Fatalf("seed %d prefix %d: %v", seed, p, err)
+			}
+			rl, rc := runtimeRun(t, pm, x, n)
+			for _, opt := range []bool{false, true} {
+				logits, oc := ortRun(t, b, x, n, opt)
+				if !slices.Equal(oc, rc) || !slices.Equal(logits, rl) {
+					t.Errorf("seed %d layer %d (%s) optimize %v: onnxruntime differs from intruntime", seed, p-1, m.Layers[p-1].Kind(), opt)
+				}
+			}
+			codes += len(rc)
+		}
+	}
+	t.Logf("%d random graphs, %d codes compared: onnxruntime = intruntime", graphs, codes)
 }

@@ -178,7 +178,7 @@ func (b *Builder) AvgPool(from, k, stride, pad int, requant bool) int {
 		return b.push(&intmodel.AvgPool2d{Name: name, Pool2d: p}, from)
 	}
 	in := b.acts[from]
-	out := intmodel.ActQuant{Scale: in.Scale * (0.5 + b.rng.Float32()), ZeroPoint: in.ZeroPoint + int32(b.rng.IntN(9)) - 4, Bits: 8, Signed: in.Signed}
+	out := b.near(in, 0.5+b.rng.Float32())
 	l, err := intmodel.NewAvgPool2dRequant(name, p, in, out)
 	if err != nil {
 		b.err = err
@@ -187,13 +187,22 @@ func (b *Builder) AvgPool(from, k, stride, pad int, requant bool) int {
 	return b.push(l, from)
 }
 
+// near returns a quantization like in, its scale times f and its zero
+// point moved by up to 4 codes (within range).
+func (b *Builder) near(in intmodel.ActQuant, f float32) intmodel.ActQuant {
+	out := intmodel.ActQuant{Scale: in.Scale * f, Bits: in.Bits, Signed: in.Signed}
+	lo, hi := in.Range()
+	out.ZeroPoint = min(max(in.ZeroPoint+int32(b.rng.IntN(9))-4, lo), hi)
+	return out
+}
+
 // GlobalAvgPool appends a global average pool to a new quantization.
 func (b *Builder) GlobalAvgPool(from int) int {
 	if b.err != nil {
 		return 0
 	}
 	in := b.acts[from]
-	out := intmodel.ActQuant{Scale: in.Scale * (0.3 + 0.5*b.rng.Float32()), ZeroPoint: in.ZeroPoint + int32(b.rng.IntN(9)) - 4, Bits: 8, Signed: in.Signed}
+	out := b.near(in, 0.3+0.5*b.rng.Float32())
 	l, err := intmodel.NewGlobalAvgPool(fmt.Sprintf("gap%d", len(b.m.Layers)), in, out, b.shapes[from].H*b.shapes[from].W)
 	if err != nil {
 		b.err = err
@@ -275,5 +284,121 @@ func ConcatNet(seed uint64, wbits int) (*intmodel.Model, error) {
 	g := b.GlobalAvgPool(t7)
 	f := b.Flatten(g)
 	b.Linear(f, 10, false)
+	return b.Model()
+}
+
+// FlatNet mixes flat and image tensors on 1×4×4: flatten, two linear layers
+// of the flat input, their add, a concat of the sum with one of them, a
+// linear layer; and a branch that concatenates an image tensor after a
+// global average pool. Ranks change along the edges (the ONNX export
+// reshapes).
+func FlatNet(seed uint64, wbits int) (*intmodel.Model, error) {
+	b := NewBuilder(seed, intmodel.Shape{C: 1, H: 4, W: 4}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, wbits)
+	f := b.Flatten(0)
+	l1 := b.Linear(f, 8, true)
+	l2 := b.Linear(f, 8, false)
+	a := b.Add(l1, l2, false, true)
+	c := b.Conv(0, 4, 3, 1, 1, 1, true, false)
+	g := b.GlobalAvgPool(c)
+	cat := b.Concat(nil, a, l2, g)
+	b.Linear(b.Flatten(cat), 10, false)
+	return b.Model()
+}
+
+// Random builds a random graph of about n layers on a small random input:
+// convolutions (dense, grouped, depthwise with channel multipliers, 1×1 and
+// 3×3, strides 1 and 2, with and without padding, ReLU/ReLU6), adds of
+// equal-shaped tensors (any earlier ones: long skips), concats of tensors of
+// one height and width, max and average pools (with and without
+// requantization), global average pools and flattens, each reading a
+// random earlier tensor; then flatten and a linear layer.
+func Random(seed uint64, wbits, n int) (*intmodel.Model, error) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	signed := rng.IntN(2) == 0
+	inq := intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8, Signed: signed}
+	if signed {
+		inq.ZeroPoint = -128 + int32(rng.IntN(20))
+	}
+	in := intmodel.Shape{C: 1 + rng.IntN(3), H: 4 + rng.IntN(6), W: 4 + rng.IntN(6)}
+	b := NewBuilder(seed, in, inq, wbits)
+	pick := func() int { // a random tensor, recent ones more likely
+		nt := len(b.shapes)
+		return max(0, nt-1-rng.IntN(min(nt, 4)))
+	}
+	for len(b.m.Layers) < n && b.err == nil {
+		t := pick()
+		s := b.shapes[t]
+		switch op := rng.IntN(10); {
+		case op < 4: // convolution
+			k := []int{1, 3}[rng.IntN(2)]
+			stride := 1 + rng.IntN(2)
+			pad := rng.IntN(k/2 + 1)
+			if s.H+2*pad < k || s.W+2*pad < k {
+				continue
+			}
+			g, outC := 1, 1+rng.IntN(12)
+			switch rng.IntN(3) {
+			case 0: // depthwise, channel multiplier 1 or 2
+				g, outC = s.C, s.C*(1+rng.IntN(2))
+			case 1: // grouped, when C has a divisor > 1
+				for d := s.C / 2; d > 1; d-- {
+					if s.C%d == 0 {
+						g, outC = d, d*(1+rng.IntN(3))
+						break
+					}
+				}
+			}
+			b.Conv(t, outC, k, stride, pad, g, rng.IntN(3) == 0, rng.IntN(3) == 0)
+		case op < 6: // add with an equal-shaped tensor
+			var same []int
+			for u, su := range b.shapes {
+				if su == s {
+					same = append(same, u)
+				}
+			}
+			b.Add(t, same[rng.IntN(len(same))], rng.IntN(3) == 0, rng.IntN(3) == 0)
+		case op < 7: // concat of 2–3 tensors of one height and width
+			from := []int{t}
+			for u, su := range b.shapes {
+				if u != t && su.H == s.H && su.W == s.W && len(from) < 3 && rng.IntN(2) == 0 {
+					from = append(from, u)
+				}
+			}
+			if len(from) == 1 {
+				from = append(from, t)
+			}
+			var out *intmodel.ActQuant
+			if rng.IntN(2) == 0 {
+				a := b.Act(rng.IntN(2) == 0)
+				out = &a
+			}
+			b.Concat(out, from...)
+		case op < 8: // pool
+			k := 2 + rng.IntN(2)
+			stride := 1 + rng.IntN(2)
+			pad := rng.IntN(k/2 + 1)
+			if s.H+2*pad < k || s.W+2*pad < k {
+				continue
+			}
+			if rng.IntN(2) == 0 {
+				b.MaxPool(t, k, stride, pad)
+			} else {
+				b.AvgPool(t, k, stride, pad, rng.IntN(3) != 0)
+			}
+		case op < 9:
+			if s.H*s.W > 1 {
+				b.GlobalAvgPool(t)
+			}
+		default:
+			if s.H*s.W > 1 && rng.IntN(3) == 0 {
+				b.Flatten(t)
+			}
+		}
+	}
+	last := len(b.shapes) - 1
+	if b.err == nil && (b.shapes[last].H > 1 || b.shapes[last].W > 1) {
+		last = b.Flatten(last)
+	}
+	b.Linear(last, 10, false)
 	return b.Model()
 }
