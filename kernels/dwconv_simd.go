@@ -2,7 +2,10 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 // vecDwKernels gives the depthwise convolution its AVX-512 loops, unless the
 // CPU lacks AVX-512.
@@ -58,6 +61,7 @@ func corrRows9(out []float32, oh, ow int, in []float32, pitch int, offs []int, w
 	w3, w4, w5 := archsimd.BroadcastFloat32x16(wv[3]), archsimd.BroadcastFloat32x16(wv[4]), archsimd.BroadcastFloat32x16(wv[5])
 	w6, w7, w8 := archsimd.BroadcastFloat32x16(wv[6]), archsimd.BroadcastFloat32x16(wv[7]), archsimd.BroadcastFloat32x16(wv[8])
 	iv := archsimd.BroadcastFloat32x16(init)
+	m := tailMask(ow)
 	for oy := 0; oy < oh; oy++ {
 		row, src := out[oy*ow:(oy+1)*ow], in[oy*pitch:]
 		k := 0
@@ -74,17 +78,16 @@ func corrRows9(out []float32, oh, ow int, in []float32, pitch int, offs []int, w
 			acc.StoreSlice(row[k:])
 		}
 		if k < ow {
-			n := ow - k
-			acc := w0.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[0]+k:o[0]+k+n]), iv)
-			acc = w1.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[1]+k:o[1]+k+n]), acc)
-			acc = w2.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[2]+k:o[2]+k+n]), acc)
-			acc = w3.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[3]+k:o[3]+k+n]), acc)
-			acc = w4.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[4]+k:o[4]+k+n]), acc)
-			acc = w5.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[5]+k:o[5]+k+n]), acc)
-			acc = w6.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[6]+k:o[6]+k+n]), acc)
-			acc = w7.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[7]+k:o[7]+k+n]), acc)
-			acc = w8.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o[8]+k:o[8]+k+n]), acc)
-			acc.StoreSlicePart(row[k:ow])
+			acc := w0.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[0]+k:]), m), iv)
+			acc = w1.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[1]+k:]), m), acc)
+			acc = w2.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[2]+k:]), m), acc)
+			acc = w3.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[3]+k:]), m), acc)
+			acc = w4.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[4]+k:]), m), acc)
+			acc = w5.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[5]+k:]), m), acc)
+			acc = w6.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[6]+k:]), m), acc)
+			acc = w7.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[7]+k:]), m), acc)
+			acc = w8.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[8]+k:]), m), acc)
+			acc.StoreMasked(part16(row[k:ow]), m)
 		}
 	}
 }
@@ -93,6 +96,7 @@ func corrRows9(out []float32, oh, ow int, in []float32, pitch int, offs []int, w
 // pass over dy so that each dy vector is loaded once for four products.
 func dotsRows16(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []int) {
 	acc = acc[:16*len(offs)]
+	m := tailMask(ow)
 	t := 0
 	for ; t+4 <= len(offs); t += 4 {
 		o0, o1, o2, o3 := offs[t], offs[t+1], offs[t+2], offs[t+3]
@@ -103,13 +107,20 @@ func dotsRows16(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []i
 		a3 := archsimd.LoadFloat32x16((*[16]float32)(ap[48:64]))
 		for oy := 0; oy < oh; oy++ {
 			dr, src := dy[oy*ow:(oy+1)*ow], in[oy*pitch:]
-			for k := 0; k < ow; k += 16 {
-				e := min(k+16, ow)
-				d := archsimd.LoadFloat32x16SlicePart(dr[k:e])
-				a0 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o0+k:o0+e]), a0)
-				a1 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o1+k:o1+e]), a1)
-				a2 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o2+k:o2+e]), a2)
-				a3 = d.MulAdd(archsimd.LoadFloat32x16SlicePart(src[o3+k:o3+e]), a3)
+			k := 0
+			for ; k+16 <= ow; k += 16 {
+				d := archsimd.LoadFloat32x16Slice(dr[k:])
+				a0 = d.MulAdd(archsimd.LoadFloat32x16Slice(src[o0+k:]), a0)
+				a1 = d.MulAdd(archsimd.LoadFloat32x16Slice(src[o1+k:]), a1)
+				a2 = d.MulAdd(archsimd.LoadFloat32x16Slice(src[o2+k:]), a2)
+				a3 = d.MulAdd(archsimd.LoadFloat32x16Slice(src[o3+k:]), a3)
+			}
+			if k < ow {
+				d := archsimd.LoadMaskedFloat32x16(part16(dr[k:]), m)
+				a0 = d.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o0+k:]), m), a0)
+				a1 = d.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o1+k:]), m), a1)
+				a2 = d.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o2+k:]), m), a2)
+				a3 = d.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o3+k:]), m), a3)
 			}
 		}
 		a0.Store((*[16]float32)(ap[0:16]))
@@ -144,4 +155,18 @@ func axpy16(dst, src []float32, a float32) {
 	if len(src) > 0 {
 		av.MulAdd(archsimd.LoadFloat32x16SlicePart(src), archsimd.LoadFloat32x16SlicePart(dst)).StoreSlicePart(dst)
 	}
+}
+
+// tailMask is the mask of the n mod 16 lanes of a row's last, partial
+// vector.
+func tailMask(n int) archsimd.Mask32x16 {
+	return archsimd.Mask32x16FromBits(uint16(1)<<(n%16) - 1)
+}
+
+// part16 points at s[0] as a 16-float array for a masked load or store of
+// fewer lanes, as archsimd's SlicePart functions do, but with a mask made
+// once per call instead of once per vector: the masked-off lanes are
+// neither read nor written (AVX-512 suppresses their faults).
+func part16(s []float32) *[16]float32 {
+	return (*[16]float32)(unsafe.Pointer(unsafe.SliceData(s)))
 }

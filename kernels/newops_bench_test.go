@@ -98,7 +98,8 @@ func BenchmarkDepthwise(b *testing.B) {
 // BenchmarkEltwise is forward + backward of the small ops on a MobileNetV2
 // block's activation (64×96×14×14 float32), kernels' ops against
 // gorgonia's where gorgonia has one, each a whole tape-machine step with
-// the loss Σ y⊙R.
+// the loss Σ y⊙R ("loss-only" is that loss on the input itself, the
+// baseline to subtract).
 func BenchmarkEltwise(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
 	shape := []int{64, 96, 14, 14}
@@ -108,10 +109,12 @@ func BenchmarkEltwise(b *testing.B) {
 		ins   [][]int
 		build func(n []*G.Node) (*G.Node, error)
 	}{
+		{"loss-only", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return n[0], nil }},
 		{"kernels.Add", [][]int{shape, shape}, func(n []*G.Node) (*G.Node, error) { return Add(n[0], n[1]) }},
 		{"G.Add", [][]int{shape, shape}, func(n []*G.Node) (*G.Node, error) { return G.Add(n[0], n[1]) }},
 		{"kernels.ConcatChannels", [][]int{half, half}, func(n []*G.Node) (*G.Node, error) { return ConcatChannels(n...) }},
 		{"G.Concat", [][]int{half, half}, func(n []*G.Node) (*G.Node, error) { return G.Concat(1, n...) }},
+		{"kernels.ReLU", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return ReLU(n[0]) }},
 		{"kernels.ReLU6", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return ReLU6(n[0]) }},
 		{"G.Rectify", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return G.Rectify(n[0]) }},
 		{"kernels.GlobalAvgPool", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return GlobalAvgPool(n[0]) }},
@@ -127,7 +130,6 @@ func BenchmarkEltwise(b *testing.B) {
 				b.Fatal(err)
 			}
 			rn := G.NodeFromAny(g, randTensor(r, tensor.Float32, y.Shape()...), G.WithName("R"))
-			// The loss is a kernels.Linear-free reduction: Σ y⊙R.
 			loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
 			if _, err := G.Grad(loss, nodes...); err != nil {
 				b.Fatal(err)
@@ -142,5 +144,55 @@ func BenchmarkEltwise(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkBatchNorm is a batch norm's forward (batch statistics) and its
+// gradients (dx, dγ, dβ), by calling the ops' Do directly, on vgg-small's
+// four batch-norm shapes at batch 64 (float32); one op is one training
+// step's batch norms.
+func BenchmarkBatchNorm(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	type layer struct {
+		fwd   G.Op
+		back  []G.Op
+		x, gm *tensor.Dense
+		bt    *tensor.Dense
+		dy    *tensor.Dense
+	}
+	var ls []layer
+	for _, s := range [][]int{{64, 16, 28, 28}, {64, 16, 28, 28}, {64, 32, 14, 14}, {64, 32, 14, 14}} {
+		g := G.NewGraph()
+		l := layer{x: randTensor(r, tensor.Float32, s...), gm: randTensor(r, tensor.Float32, s[1]), bt: randTensor(r, tensor.Float32, s[1]),
+			dy: randTensor(r, tensor.Float32, s...)}
+		xn := G.NodeFromAny(g, l.x, G.WithName("x"))
+		gn := G.NodeFromAny(g, l.gm, G.WithName("g"))
+		bn := G.NodeFromAny(g, l.bt, G.WithName("b"))
+		y, err := BatchNorm(xn, gn, bn, newStats(tensor.Float32, s[1], true))
+		if err != nil {
+			b.Fatal(err)
+		}
+		back, err := y.Op().(G.SDOp).SymDiff(G.Nodes{xn, gn, bn}, y, G.NodeFromAny(g, l.dy, G.WithName("dy")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.fwd = y.Op()
+		for _, n := range back {
+			l.back = append(l.back, n.Op())
+		}
+		ls = append(ls, l)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range ls {
+			if _, err := l.fwd.Do(l.x, l.gm, l.bt); err != nil {
+				b.Fatal(err)
+			}
+			for _, op := range l.back {
+				if _, err := op.Do(l.x, l.gm, l.dy); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
 	}
 }
