@@ -88,6 +88,13 @@ func dwScatter[T float](l *dwLayout, xph, x []T, copyRow func(d, s []T)) {
 			copyRow(xph[ra*phase+qa*l.wq+g.pw:], src)
 			continue
 		}
+		if g.sw == 2 {
+			// Even pixels go to column phase pw mod 2, odd ones to the
+			// other, both from column (ix + pw)/2.
+			re, ro := g.pw%2, (1+g.pw)%2
+			deint2(xph[(ra*2+re)*phase+qa*l.wq+g.pw/2:], xph[(ra*2+ro)*phase+qa*l.wq+(1+g.pw)/2:], src)
+			continue
+		}
 		// Column phase rj holds the pixels ix ≡ rj − pw (mod sw), side by
 		// side.
 		for rj := 0; rj < g.sw; rj++ {
@@ -119,6 +126,11 @@ func dwGather[T float](l *dwLayout, x, xph []T, copyRow func(d, s []T)) {
 			copyRow(dst, xph[k:k+g.w])
 			continue
 		}
+		if g.sw == 2 {
+			re, ro := g.pw%2, (1+g.pw)%2
+			inter2(dst, xph[(ra*2+re)*phase+qa*l.wq+g.pw/2:], xph[(ra*2+ro)*phase+qa*l.wq+(1+g.pw)/2:])
+			continue
+		}
 		for rj := 0; rj < g.sw; rj++ {
 			ix0 := ((rj-g.pw)%g.sw + g.sw) % g.sw
 			k := (ra*g.sw+rj)*phase + qa*l.wq + (ix0+g.pw)/g.sw
@@ -127,6 +139,30 @@ func dwGather[T float](l *dwLayout, x, xph []T, copyRow func(d, s []T)) {
 				k++
 			}
 		}
+	}
+}
+
+// deint2 writes the even elements of src to e and the odd ones to o.
+func deint2[T float](e, o, src []T) {
+	n := len(src) / 2
+	e, o, src = e[:(len(src)+1)/2], o[:n], src[:2*n+len(src)%2]
+	for i := range o {
+		e[i], o[i] = src[2*i], src[2*i+1]
+	}
+	if len(src)%2 == 1 {
+		e[n] = src[2*n]
+	}
+}
+
+// inter2 is the inverse of deint2: dst's even elements from e, odd from o.
+func inter2[T float](dst, e, o []T) {
+	n := len(dst) / 2
+	e, o = e[:(len(dst)+1)/2], o[:n]
+	for i := range o {
+		dst[2*i], dst[2*i+1] = e[i], o[i]
+	}
+	if len(dst)%2 == 1 {
+		dst[2*n] = e[n]
 	}
 }
 

@@ -3,7 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -82,11 +84,7 @@ func BenchmarkDepthwise(b *testing.B) {
 			b.Run(s.name+"/"+v.name, func(b *testing.B) {
 				ins := []*tensor.Dense{x, randTensor(r, tensor.Float32, v.ws...), randTensor(r, tensor.Float32, v.ws[0])}
 				step := convSteps(b, ins, v.p, v.direct)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					step()
-				}
+				loopCPU(b, step)
 				if v.name != "dense" {
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				}
@@ -136,13 +134,12 @@ func BenchmarkEltwise(b *testing.B) {
 			}
 			vm := G.NewTapeMachine(g)
 			defer vm.Close()
-			b.ReportAllocs()
-			for b.Loop() {
+			loopCPU(b, func() {
 				vm.Reset()
 				if err := vm.RunAll(); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -182,8 +179,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 		}
 		ls = append(ls, l)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
+	loopCPU(b, func() {
 		for _, l := range ls {
 			if _, err := l.fwd.Do(l.x, l.gm, l.bt); err != nil {
 				b.Fatal(err)
@@ -194,5 +190,27 @@ func BenchmarkBatchNorm(b *testing.B) {
 				}
 			}
 		}
+	})
+}
+
+// cpuTime is the process's user + system CPU time: on a shared machine the
+// benchmarks report it per op (cpu-ms/op) next to the wall clock, since it
+// depends far less on other load.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
 	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loopCPU runs f b.N times and reports the CPU time per op.
+func loopCPU(b *testing.B, f func()) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for b.Loop() {
+		f()
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
 }
