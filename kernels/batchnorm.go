@@ -10,9 +10,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// BNStats are a batch norm's running statistics and mode, owned by the
-// caller (the layer), read by the op at every forward run: the caller may
-// switch Train or Frozen between runs.
+// BNStats are a batch norm's running statistics, owned by the caller (the
+// layer) and shared by the ops of its training and evaluation graphs, which
+// read them at every forward run.
 type BNStats struct {
 	// Mean and Var are the running mean and (unbiased) variance, (C), of
 	// the op's dtype. A batch-statistics forward updates them in place.
@@ -20,13 +20,14 @@ type BNStats struct {
 	// Momentum weighs the new batch in the running update (PyTorch's 0.1),
 	// Eps is added to the variance (PyTorch's 1e-5).
 	Momentum, Eps float64
-	// Train selects batch statistics, unless Frozen: then, or without
-	// Train, the running statistics normalise and nothing is updated.
-	Train, Frozen bool
+	// Frozen makes a training graph's op use the running statistics, and
+	// update nothing, from its next run on (fine-tuning with frozen
+	// batch norms); the caller may switch it between runs.
+	Frozen bool
 }
 
 // BatchNorm returns γ·(x − μ)/√(σ² + ε) + β per channel of x (N,C,H,W) (or
-// any (N,C,…)), as PyTorch's BatchNorm2d: in batch mode (s.Train and not
+// any (N,C,…)), as PyTorch's BatchNorm2d: in batch mode (train and not
 // s.Frozen) μ and σ² are the batch's mean and biased variance over N·H·W,
 // and the running statistics move towards the batch's (mean, and variance
 // with Bessel's correction) by s.Momentum; otherwise μ, σ² are the running
@@ -38,7 +39,7 @@ type BNStats struct {
 // (x − K)² with K the channel's first element of the batch, which keeps
 // float32 sums accurate when the mean is far from 0; the sums are combined
 // in float64.
-func BatchNorm(x, gamma, beta *G.Node, s *BNStats) (*G.Node, error) {
+func BatchNorm(x, gamma, beta *G.Node, s *BNStats, train bool) (*G.Node, error) {
 	xs := x.Shape()
 	if len(xs) < 2 || xs.TotalSize() < 1 {
 		return nil, fmt.Errorf("%w: BatchNorm: x %v needs a channel axis", ErrShape, xs)
@@ -58,13 +59,14 @@ func BatchNorm(x, gamma, beta *G.Node, s *BNStats) (*G.Node, error) {
 	if s.Mean.Dtype() != x.Dtype() || s.Var.Dtype() != x.Dtype() {
 		return nil, fmt.Errorf("%w: BatchNorm: running statistics are %v, x is %v", ErrDtype, s.Mean.Dtype(), x.Dtype())
 	}
-	st := &bnState{stats: s, shape: xs.Clone(), c: c}
+	st := &bnState{stats: s, train: train, shape: xs.Clone(), c: c}
 	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNorm"}, st: st}, x, gamma, beta)
 }
 
 // bnState is shared by a batch norm's forward and gradient ops.
 type bnState struct {
 	stats *BNStats
+	train bool
 	shape tensor.Shape
 	c     int
 
@@ -178,7 +180,7 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: running statistics are %v, x is %v", ErrDtype, o.name, st.stats.Mean.Dtype(), dt)
 	}
 	st.outer, st.inner = xs[0], xs.TotalSize()/(xs[0]*st.c)
-	st.batch = st.stats.Train && !st.stats.Frozen
+	st.batch = st.train && !st.stats.Frozen
 	st.gen++
 	if len(st.mean) != st.c {
 		st.mean, st.istd, st.pivot = make([]float64, st.c), make([]float64, st.c), make([]float64, st.c)

@@ -11,9 +11,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
-func newStats(dt tensor.Dtype, c int, train bool) *BNStats {
+func newStats(dt tensor.Dtype, c int) *BNStats {
 	s := &BNStats{Mean: tensor.New(tensor.Of(dt), tensor.WithShape(c)), Var: tensor.New(tensor.Of(dt), tensor.WithShape(c)),
-		Momentum: 0.1, Eps: 1e-5, Train: train}
+		Momentum: 0.1, Eps: 1e-5}
 	if dt == tensor.Float32 {
 		for i := range s.Var.Data().([]float32) {
 			s.Var.Data().([]float32)[i] = 1
@@ -34,11 +34,11 @@ func TestBatchNormHandWorked(t *testing.T) {
 	x := tensor.New(tensor.WithShape(2, 1, 1, 2), tensor.WithBacking([]float64{1, 3, 5, 7}))
 	gm := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{2}))
 	bt := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{1}))
-	st := newStats(tensor.Float64, 1, true)
+	st := newStats(tensor.Float64, 1)
 	st.Eps = 0
 	g := G.NewGraph()
 	xn := G.NodeFromAny(g, x, G.WithName("x"))
-	y, err := BatchNorm(xn, G.NodeFromAny(g, gm, G.WithName("g")), G.NodeFromAny(g, bt, G.WithName("b")), st)
+	y, err := BatchNorm(xn, G.NodeFromAny(g, gm, G.WithName("g")), G.NodeFromAny(g, bt, G.WithName("b")), st, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +65,21 @@ func TestBatchNormHandWorked(t *testing.T) {
 	}
 	closeTo(t, "frozen y", y.Value().(*tensor.Dense), want, []int{2, 1, 1, 2}, 1e-15)
 	closeTo(t, "frozen running mean", st.Mean, []float64{0.4}, []int{1}, 1e-15)
+
+	// An evaluation graph sharing the statistics normalises with them too.
+	st.Frozen = false
+	ge := G.NewGraph()
+	ye, err := BatchNorm(G.NodeFromAny(ge, x, G.WithName("x")), G.NodeFromAny(ge, gm, G.WithName("g")), G.NodeFromAny(ge, bt, G.WithName("b")), st, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vme := G.NewTapeMachine(ge)
+	defer vme.Close()
+	if err := vme.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	closeTo(t, "eval y", ye.Value().(*tensor.Dense), want, []int{2, 1, 1, 2}, 1e-15)
+	closeTo(t, "eval running mean", st.Mean, []float64{0.4}, []int{1}, 1e-15)
 }
 
 // refBN is the two-pass float64 batch norm, and the running statistics it
@@ -122,7 +137,7 @@ func TestBatchNormForward(t *testing.T) {
 					}
 					x = toDtype(xv, dt, xs)
 					gm, bt := randTensor(r, dt, c), randTensor(r, dt, c)
-					st := newStats(dt, c, batch)
+					st := newStats(dt, c)
 					rmv := asF64(randTensor(r, tensor.Float64, c))
 					rvv := asF64(randTensor(r, tensor.Float64, c))
 					for i := range rvv {
@@ -131,7 +146,7 @@ func TestBatchNormForward(t *testing.T) {
 					}
 					st.Mean, st.Var = toDtype(rmv, dt, []int{c}), toDtype(rvv, dt, []int{c})
 					want, wrm, wrv := refBN(asF64(x), asF64(gm), asF64(bt), asF64(st.Mean), asF64(st.Var), xs, batch, 0.1, 1e-5)
-					got := run1(t, []*tensor.Dense{x, gm, bt}, func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st) })
+					got := run1(t, []*tensor.Dense{x, gm, bt}, func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st, batch) })
 					// y = a·x + (β − μ·a), as PyTorch computes it, rounds
 					// to about |x|·|a|·ulp.
 					tol := 1e-12 * (1 + offset/100)
@@ -186,13 +201,13 @@ func TestBatchNormGradient(t *testing.T) {
 		for _, batch := range []bool{true, false} {
 			c := xs[1]
 			ins := []*tensor.Dense{randTensor(r, tensor.Float64, xs...), randTensor(r, tensor.Float64, c), randTensor(r, tensor.Float64, c)}
-			st := newStats(tensor.Float64, c, batch)
-			build := func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st) }
+			st := newStats(tensor.Float64, c)
+			build := func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st, batch) }
 			gradCheck(t, fmt.Sprint(xs, " batch=", batch), ins, build)
 			// float32 (the vector loops) against float64
-			st32, st64 := newStats(tensor.Float32, c, batch), newStats(tensor.Float64, c, batch)
-			g64 := grads(t, ins, func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st64) })
-			g32 := grads(t, to32(ins), func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st32) })
+			st32, st64 := newStats(tensor.Float32, c), newStats(tensor.Float64, c)
+			g64 := grads(t, ins, func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st64, batch) })
+			g32 := grads(t, to32(ins), func(n []*G.Node) (*G.Node, error) { return BatchNorm(n[0], n[1], n[2], st32, batch) })
 			for i := range g64 {
 				closeTo(t, fmt.Sprint(xs, " batch=", batch, " float32 d/d input ", i), g32[i], asF64(g64[i]), g64[i].Shape(), 1e-4)
 			}
@@ -206,20 +221,20 @@ func TestBatchNormErrors(t *testing.T) {
 	v3 := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("v3"))
 	v2 := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("v2"))
 	v64 := G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithName("v64"))
-	s := newStats(tensor.Float32, 3, true)
-	if _, err := BatchNorm(x, v2, v3, s); !errors.Is(err, ErrShape) {
+	s := newStats(tensor.Float32, 3)
+	if _, err := BatchNorm(x, v2, v3, s, true); !errors.Is(err, ErrShape) {
 		t.Errorf("γ of 2 channels: %v, want ErrShape", err)
 	}
-	if _, err := BatchNorm(x, v3, v3, newStats(tensor.Float32, 2, true)); !errors.Is(err, ErrShape) {
+	if _, err := BatchNorm(x, v3, v3, newStats(tensor.Float32, 2), true); !errors.Is(err, ErrShape) {
 		t.Errorf("statistics of 2 channels: %v, want ErrShape", err)
 	}
-	if _, err := BatchNorm(x, v3, v3, nil); !errors.Is(err, ErrShape) {
+	if _, err := BatchNorm(x, v3, v3, nil, true); !errors.Is(err, ErrShape) {
 		t.Errorf("no statistics: %v, want ErrShape", err)
 	}
-	if _, err := BatchNorm(x, v64, v3, s); !errors.Is(err, ErrDtype) {
+	if _, err := BatchNorm(x, v64, v3, s, true); !errors.Is(err, ErrDtype) {
 		t.Errorf("float64 γ: %v, want ErrDtype", err)
 	}
-	if _, err := BatchNorm(x, v3, v3, newStats(tensor.Float64, 3, true)); !errors.Is(err, ErrDtype) {
+	if _, err := BatchNorm(x, v3, v3, newStats(tensor.Float64, 3), true); !errors.Is(err, ErrDtype) {
 		t.Errorf("float64 statistics: %v, want ErrDtype", err)
 	}
 }

@@ -166,7 +166,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 		xn := G.NodeFromAny(g, l.x, G.WithName("x"))
 		gn := G.NodeFromAny(g, l.gm, G.WithName("g"))
 		bn := G.NodeFromAny(g, l.bt, G.WithName("b"))
-		y, err := BatchNorm(xn, gn, bn, newStats(tensor.Float32, s[1], true))
+		y, err := BatchNorm(xn, gn, bn, newStats(tensor.Float32, s[1]), true)
 		if err != nil {
 			b.Fatal(err)
 		}
