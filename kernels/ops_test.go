@@ -375,6 +375,11 @@ func TestNoInputGrad(t *testing.T) {
 		{"conv", "kernels.Conv2dDx",
 			[]*tensor.Dense{randTensor(r, tensor.Float64, 2, 1, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)},
 			func(x, w, b *G.Node) (*G.Node, error) { return Conv2d(x, w, b, ConvParams{NoInputGrad: true}) }},
+		{"depthwise", "kernels.DepthwiseConv2dDx",
+			[]*tensor.Dense{randTensor(r, tensor.Float64, 2, 3, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)},
+			func(x, w, b *G.Node) (*G.Node, error) {
+				return Conv2d(x, w, b, ConvParams{Pad: [2]int{1, 1}, Groups: 3, NoInputGrad: true})
+			}},
 		{"linear", "kernels.LinearDx",
 			[]*tensor.Dense{randTensor(r, tensor.Float64, 3, 5), randTensor(r, tensor.Float64, 4, 5), randTensor(r, tensor.Float64, 4)},
 			func(x, w, b *G.Node) (*G.Node, error) { return LinearWith(x, w, b, LinearParams{NoInputGrad: true}) }},
