@@ -53,48 +53,133 @@ func corrRows16(out []float32, oh, ow int, in []float32, pitch int, offs []int, 
 }
 
 // corrRows9 is corrRows16 for a 3×3 filter, its weights broadcast once into
-// nine registers.
+// nine registers. After one bounds check of the whole range it addresses
+// the planes by pointer: per tap, slicing cost more instructions than the
+// load and multiply-add.
 func corrRows9(out []float32, oh, ow int, in []float32, pitch int, offs []int, w []float32, init float32) {
-	o := (*[9]int)(offs)
+	if oh <= 0 || ow <= 0 {
+		return
+	}
+	o0, o1, o2, o3, o4, o5, o6, o7, o8 := offs[0], offs[1], offs[2], offs[3], offs[4], offs[5], offs[6], offs[7], offs[8]
+	checkRange(len(out), oh*ow, len(in), (oh-1)*pitch+ow, offs)
 	wv := (*[9]float32)(w[:9])
 	w0, w1, w2 := archsimd.BroadcastFloat32x16(wv[0]), archsimd.BroadcastFloat32x16(wv[1]), archsimd.BroadcastFloat32x16(wv[2])
 	w3, w4, w5 := archsimd.BroadcastFloat32x16(wv[3]), archsimd.BroadcastFloat32x16(wv[4]), archsimd.BroadcastFloat32x16(wv[5])
 	w6, w7, w8 := archsimd.BroadcastFloat32x16(wv[6]), archsimd.BroadcastFloat32x16(wv[7]), archsimd.BroadcastFloat32x16(wv[8])
 	iv := archsimd.BroadcastFloat32x16(init)
 	m := tailMask(ow)
+	ip, op := unsafe.Pointer(unsafe.SliceData(in)), unsafe.Pointer(unsafe.SliceData(out))
 	for oy := 0; oy < oh; oy++ {
-		row, src := out[oy*ow:(oy+1)*ow], in[oy*pitch:]
+		r, ob := oy*pitch, oy*ow
 		k := 0
 		for ; k+16 <= ow; k += 16 {
-			acc := w0.MulAdd(archsimd.LoadFloat32x16Slice(src[o[0]+k:]), iv)
-			acc = w1.MulAdd(archsimd.LoadFloat32x16Slice(src[o[1]+k:]), acc)
-			acc = w2.MulAdd(archsimd.LoadFloat32x16Slice(src[o[2]+k:]), acc)
-			acc = w3.MulAdd(archsimd.LoadFloat32x16Slice(src[o[3]+k:]), acc)
-			acc = w4.MulAdd(archsimd.LoadFloat32x16Slice(src[o[4]+k:]), acc)
-			acc = w5.MulAdd(archsimd.LoadFloat32x16Slice(src[o[5]+k:]), acc)
-			acc = w6.MulAdd(archsimd.LoadFloat32x16Slice(src[o[6]+k:]), acc)
-			acc = w7.MulAdd(archsimd.LoadFloat32x16Slice(src[o[7]+k:]), acc)
-			acc = w8.MulAdd(archsimd.LoadFloat32x16Slice(src[o[8]+k:]), acc)
-			acc.StoreSlice(row[k:])
+			acc := w0.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o0+k)), iv)
+			acc = w1.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o1+k)), acc)
+			acc = w2.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o2+k)), acc)
+			acc = w3.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o3+k)), acc)
+			acc = w4.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o4+k)), acc)
+			acc = w5.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o5+k)), acc)
+			acc = w6.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o6+k)), acc)
+			acc = w7.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o7+k)), acc)
+			acc = w8.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o8+k)), acc)
+			acc.Store(at16(op, ob+k))
 		}
 		if k < ow {
-			acc := w0.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[0]+k:]), m), iv)
-			acc = w1.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[1]+k:]), m), acc)
-			acc = w2.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[2]+k:]), m), acc)
-			acc = w3.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[3]+k:]), m), acc)
-			acc = w4.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[4]+k:]), m), acc)
-			acc = w5.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[5]+k:]), m), acc)
-			acc = w6.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[6]+k:]), m), acc)
-			acc = w7.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[7]+k:]), m), acc)
-			acc = w8.MulAdd(archsimd.LoadMaskedFloat32x16(part16(src[o[8]+k:]), m), acc)
-			acc.StoreMasked(part16(row[k:ow]), m)
+			acc := w0.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o0+k), m), iv)
+			acc = w1.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o1+k), m), acc)
+			acc = w2.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o2+k), m), acc)
+			acc = w3.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o3+k), m), acc)
+			acc = w4.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o4+k), m), acc)
+			acc = w5.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o5+k), m), acc)
+			acc = w6.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o6+k), m), acc)
+			acc = w7.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o7+k), m), acc)
+			acc = w8.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o8+k), m), acc)
+			acc.StoreMasked(at16(op, ob+k), m)
 		}
 	}
+}
+
+// dotsRows9 is dotsRows16 for a 3×3 filter: nine accumulators, so that each
+// dy vector is loaded once for all taps, and pointer addressing after one
+// bounds check, as corrRows9.
+func dotsRows9(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []int) {
+	if oh <= 0 || ow <= 0 {
+		return
+	}
+	o0, o1, o2, o3, o4, o5, o6, o7, o8 := offs[0], offs[1], offs[2], offs[3], offs[4], offs[5], offs[6], offs[7], offs[8]
+	checkRange(len(dy), oh*ow, len(in), (oh-1)*pitch+ow, offs)
+	ap := (*[9 * 16]float32)(acc[:9*16])
+	a0, a1, a2 := archsimd.LoadFloat32x16((*[16]float32)(ap[0:16])), archsimd.LoadFloat32x16((*[16]float32)(ap[16:32])), archsimd.LoadFloat32x16((*[16]float32)(ap[32:48]))
+	a3, a4, a5 := archsimd.LoadFloat32x16((*[16]float32)(ap[48:64])), archsimd.LoadFloat32x16((*[16]float32)(ap[64:80])), archsimd.LoadFloat32x16((*[16]float32)(ap[80:96]))
+	a6, a7, a8 := archsimd.LoadFloat32x16((*[16]float32)(ap[96:112])), archsimd.LoadFloat32x16((*[16]float32)(ap[112:128])), archsimd.LoadFloat32x16((*[16]float32)(ap[128:144]))
+	m := tailMask(ow)
+	ip, dp := unsafe.Pointer(unsafe.SliceData(in)), unsafe.Pointer(unsafe.SliceData(dy))
+	for oy := 0; oy < oh; oy++ {
+		r, db := oy*pitch, oy*ow
+		k := 0
+		for ; k+16 <= ow; k += 16 {
+			d := archsimd.LoadFloat32x16(at16(dp, db+k))
+			a0 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o0+k)), a0)
+			a1 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o1+k)), a1)
+			a2 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o2+k)), a2)
+			a3 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o3+k)), a3)
+			a4 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o4+k)), a4)
+			a5 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o5+k)), a5)
+			a6 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o6+k)), a6)
+			a7 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o7+k)), a7)
+			a8 = d.MulAdd(archsimd.LoadFloat32x16(at16(ip, r+o8+k)), a8)
+		}
+		if k < ow {
+			// The masked-off lanes of d are 0.
+			d := archsimd.LoadMaskedFloat32x16(at16(dp, db+k), m)
+			a0 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o0+k), m), a0)
+			a1 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o1+k), m), a1)
+			a2 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o2+k), m), a2)
+			a3 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o3+k), m), a3)
+			a4 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o4+k), m), a4)
+			a5 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o5+k), m), a5)
+			a6 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o6+k), m), a6)
+			a7 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o7+k), m), a7)
+			a8 = d.MulAdd(archsimd.LoadMaskedFloat32x16(at16(ip, r+o8+k), m), a8)
+		}
+	}
+	a0.Store((*[16]float32)(ap[0:16]))
+	a1.Store((*[16]float32)(ap[16:32]))
+	a2.Store((*[16]float32)(ap[32:48]))
+	a3.Store((*[16]float32)(ap[48:64]))
+	a4.Store((*[16]float32)(ap[64:80]))
+	a5.Store((*[16]float32)(ap[80:96]))
+	a6.Store((*[16]float32)(ap[96:112]))
+	a7.Store((*[16]float32)(ap[112:128]))
+	a8.Store((*[16]float32)(ap[128:144]))
+}
+
+// checkRange panics unless a plane of need elements fits in n, and every
+// tap's run of span elements from its offset fits in nIn: the pointer loops
+// above rely on it (a failure is a bug in this package, not bad input).
+func checkRange(n, need, nIn, span int, offs []int) {
+	if n < need {
+		panic("kernels: depthwise plane too short")
+	}
+	for _, o := range offs {
+		if o < 0 || o+span > nIn {
+			panic("kernels: depthwise tap out of range")
+		}
+	}
+}
+
+// at16 points at element i of the float32 array at base.
+func at16(base unsafe.Pointer, i int) *[16]float32 {
+	return (*[16]float32)(unsafe.Add(base, 4*i))
 }
 
 // dotsRows16 is dotsRowsGeneric with 16-lane partial sums, four taps per
 // pass over dy so that each dy vector is loaded once for four products.
 func dotsRows16(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []int) {
+	if len(offs) == 9 {
+		dotsRows9(acc, dy, oh, ow, in, pitch, offs)
+		return
+	}
 	acc = acc[:16*len(offs)]
 	m := tailMask(ow)
 	t := 0
