@@ -10,7 +10,8 @@ import (
 // vecDwKernels gives the depthwise convolution its AVX-512 loops, unless the
 // CPU lacks AVX-512.
 func vecDwKernels() (dwKernels[float32], bool) {
-	return dwKernels[float32]{corrRows: corrRows16, dotsRows: dotsRows16, lanes: 16, axpy: axpy16, copyRow: copy16}, simdEnabled
+	return dwKernels[float32]{corrRows: corrRows16, dotsRows: dotsRows16, lanes: 16, axpy: axpy16, copyRow: copy16,
+		deint2: deint16, inter2: inter16}, simdEnabled
 }
 
 // copy16 copies s into d, 16 floats per vector and a masked tail: the rows
@@ -254,4 +255,77 @@ func tailMask(n int) archsimd.Mask32x16 {
 // neither read nor written (AVX-512 suppresses their faults).
 func part16(s []float32) *[16]float32 {
 	return (*[16]float32)(unsafe.Pointer(unsafe.SliceData(s)))
+}
+
+// interIdx holds the VPERMI2PS indices that interleave two vectors e, o
+// into e0 o0 e1 o1 … (low half, then high half).
+var interIdx = func() (t [2][16]uint32) {
+	for i := uint32(0); i < 16; i++ {
+		t[0][i] = i/2 + 16*(i%2)
+		t[1][i] = 8 + i/2 + 16*(i%2)
+	}
+	return t
+}()
+
+// deint16 is deint2 32 elements of src at a time, with masked vectors for
+// the tail (a row of 14 is one masked load and two masked stores).
+func deint16(e, o, src []float32) {
+	n := len(src)
+	e, o = e[:(n+1)/2], o[:n/2]
+	even := archsimd.LoadUint32x16(&pairIdx[0])
+	odd := archsimd.LoadUint32x16(&pairIdx[1])
+	sp := unsafe.Pointer(unsafe.SliceData(src))
+	ep, op := unsafe.Pointer(unsafe.SliceData(e)), unsafe.Pointer(unsafe.SliceData(o))
+	i := 0
+	for ; i+32 <= n; i += 32 {
+		a := archsimd.LoadFloat32x16((*[16]float32)(src[i : i+16]))
+		b := archsimd.LoadFloat32x16((*[16]float32)(src[i+16 : i+32]))
+		a.ConcatPermute(b, even).Store((*[16]float32)(e[i/2 : i/2+16]))
+		a.ConcatPermute(b, odd).Store((*[16]float32)(o[i/2 : i/2+16]))
+	}
+	if r := n - i; r > 0 {
+		var a, b archsimd.Float32x16
+		a = archsimd.LoadMaskedFloat32x16(at16(sp, i), lanes(min(r, 16)))
+		if r > 16 {
+			b = archsimd.LoadMaskedFloat32x16(at16(sp, i+16), lanes(r-16))
+		}
+		a.ConcatPermute(b, even).StoreMasked(at16(ep, i/2), lanes((r+1)/2))
+		if r > 1 {
+			a.ConcatPermute(b, odd).StoreMasked(at16(op, i/2), lanes(r/2))
+		}
+	}
+}
+
+// inter16 is inter2 32 elements of dst at a time, with masked vectors for
+// the tail.
+func inter16(dst, e, o []float32) {
+	n := len(dst)
+	e, o = e[:(n+1)/2], o[:n/2]
+	lo := archsimd.LoadUint32x16(&interIdx[0])
+	hi := archsimd.LoadUint32x16(&interIdx[1])
+	dp := unsafe.Pointer(unsafe.SliceData(dst))
+	ep, op := unsafe.Pointer(unsafe.SliceData(e)), unsafe.Pointer(unsafe.SliceData(o))
+	i := 0
+	for ; i+32 <= n; i += 32 {
+		ev := archsimd.LoadFloat32x16((*[16]float32)(e[i/2 : i/2+16]))
+		ov := archsimd.LoadFloat32x16((*[16]float32)(o[i/2 : i/2+16]))
+		ev.ConcatPermute(ov, lo).Store((*[16]float32)(dst[i : i+16]))
+		ev.ConcatPermute(ov, hi).Store((*[16]float32)(dst[i+16 : i+32]))
+	}
+	if r := n - i; r > 0 {
+		ev := archsimd.LoadMaskedFloat32x16(at16(ep, i/2), lanes((r+1)/2))
+		var ov archsimd.Float32x16
+		if r > 1 {
+			ov = archsimd.LoadMaskedFloat32x16(at16(op, i/2), lanes(r/2))
+		}
+		ev.ConcatPermute(ov, lo).StoreMasked(at16(dp, i), lanes(min(r, 16)))
+		if r > 16 {
+			ev.ConcatPermute(ov, hi).StoreMasked(at16(dp, i+16), lanes(r-16))
+		}
+	}
+}
+
+// lanes is the mask of the first n lanes, 1 ≤ n ≤ 16.
+func lanes(n int) archsimd.Mask32x16 {
+	return archsimd.Mask32x16FromBits(uint16(uint32(1)<<n - 1))
 }

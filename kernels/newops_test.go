@@ -404,3 +404,48 @@ func TestReLU(t *testing.T) {
 	got := grads(t, []*tensor.Dense{in}, func(n []*G.Node) (*G.Node, error) { return ReLU(n[0]) })
 	closeTo(t, "relu vs G.Rectify grad", got[0], asF64(want[0]), []int{4, 5, 6}, 0)
 }
+
+// TestDeint2 checks the stride-2 row (de)interleaving of the float32 kernels
+// (vector loops in the AVX-512 build) against the generic loops, for every
+// row length up to 70, with guard elements after each destination.
+func TestDeint2(t *testing.T) {
+	kr := dwKernelsFor[float32]()
+	for n := 1; n <= 70; n++ {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i + 1)
+		}
+		ne, no := (n+1)/2, n/2
+		e, o := make([]float32, ne+17), make([]float32, no+17)
+		kr.deint2(e, o, src)
+		for i := 0; i < ne+17; i++ {
+			want := float32(0)
+			if i < ne {
+				want = float32(2*i + 1)
+			}
+			if e[i] != want {
+				t.Fatalf("n=%d: e[%d] = %v, want %v", n, i, e[i], want)
+			}
+		}
+		for i := 0; i < no+17; i++ {
+			want := float32(0)
+			if i < no {
+				want = float32(2*i + 2)
+			}
+			if o[i] != want {
+				t.Fatalf("n=%d: o[%d] = %v, want %v", n, i, o[i], want)
+			}
+		}
+		dst := make([]float32, n+17)
+		kr.inter2(dst[:n], e, o)
+		for i := range dst {
+			want := float32(0)
+			if i < n {
+				want = src[i]
+			}
+			if dst[i] != want {
+				t.Fatalf("n=%d: inter2 dst[%d] = %v, want %v", n, i, dst[i], want)
+			}
+		}
+	}
+}
