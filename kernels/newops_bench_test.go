@@ -217,3 +217,24 @@ func loopCPU(b *testing.B, f func()) float64 {
 	b.ReportMetric(cpu*1e3, "cpu-ms/op")
 	return cpu
 }
+
+// BenchmarkPointwise is a 1×1 convolution (MobileNetV2's expansion and
+// projection, ResNet's shortcut projection), forward + dX + dW + bias
+// gradient, float32: its GEMMs read the image itself, with no unfolding.
+func BenchmarkPointwise(b *testing.B) {
+	for _, s := range []struct {
+		name       string
+		n, c, o, h int
+	}{
+		{"N64_32to192_14x14", 64, 32, 192, 14},
+		{"N64_192to32_14x14", 64, 192, 32, 14},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(9, 10))
+			ins := []*tensor.Dense{randTensor(r, tensor.Float32, s.n, s.c, s.h, s.h), randTensor(r, tensor.Float32, s.o, s.c, 1, 1), randTensor(r, tensor.Float32, s.o)}
+			step := convSteps(b, ins, ConvParams{}, true)
+			cpu := loopCPU(b, step)
+			b.ReportMetric(3*2*float64(s.n*s.c*s.o*s.h*s.h)/cpu/1e9, "GFLOP/cpu-s")
+		})
+	}
+}
