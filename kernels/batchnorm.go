@@ -35,7 +35,8 @@ type BNStats struct {
 // mode of the forward run. γ and β are (C); all share a dtype, Float32 or
 // Float64.
 //
-// The batch statistics are computed in one pass, as sums of x − K and
+// The output is computed as a·x + (β − μ·a) with a = γ/√(σ² + ε), as
+// PyTorch's CPU kernel does. The batch statistics are computed in one pass, as sums of x − K and
 // (x − K)² with K the channel's first element of the batch, which keeps
 // float32 sums accurate when the mean is far from 0; the sums are combined
 // in float64.
