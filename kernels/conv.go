@@ -204,7 +204,12 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	o := st.o
 	rows, cols := g.rows(), g.cols()
 	og, rg := o/groups, rows/groups // per group: output channels, rows of col
-	bf.col = grow(bf.col, n*rows*cols)
+	// A 1×1, stride-1, unpadded convolution's unfolded image is the image
+	// itself: its GEMMs read x directly.
+	ident := g.identity()
+	if !ident {
+		bf.col = grow(bf.col, n*rows*cols)
+	}
 	bf.fwd = perGroup(bf.fwd, groups)
 	for gi := range bf.fwd {
 		bf.fwd[gi].setA(false, og, rg, w[gi*og*rg:(gi+1)*og*rg], rg)
@@ -213,8 +218,12 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			col := bf.col[i*rows*cols : (i+1)*rows*cols]
-			im2col(col, x[i*g.c*g.h*g.w:(i+1)*g.c*g.h*g.w], g)
+			xi := x[i*g.c*g.h*g.w : (i+1)*g.c*g.h*g.w]
+			col := xi
+			if !ident {
+				col = bf.col[i*rows*cols : (i+1)*rows*cols]
+				im2col(col, xi, g)
+			}
 			yi := y[i*o*cols : (i+1)*o*cols]
 			var beta T
 			if b != nil {
@@ -314,8 +323,19 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 	img := g.c * g.h * g.w
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
+	ident := g.identity()
 	split(nw, n, func(wk, lo, hi int) {
 		cw := &ws[wk]
+		if ident {
+			// col2im is the identity: the GEMMs write dx.
+			for i := lo; i < hi; i++ {
+				dyi, dxi := dy[i*oc*cols:(i+1)*oc*cols], dx[i*img:(i+1)*img]
+				for gi := range bf.dx {
+					bf.dx[gi].mulAWith(&cw.g, dxi[gi*rg*cols:], cols, false, cols, dyi[gi*og*cols:], cols, 0)
+				}
+			}
+			return
+		}
 		cw.dcol = grow(cw.dcol, rows*cols)
 		clear(dx[lo*img : hi*img])
 		for i := lo; i < hi; i++ {
@@ -345,8 +365,8 @@ func (o *convDwOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
-	// x is an input only so that this op is ordered after the forward and
-	// its unfolded col is current.
+	// x orders this op after the forward, whose unfolded col is current
+	// (and is col itself for a 1×1 convolution).
 	in, dt, err := inputs(o.name, vs, 2)
 	if err != nil {
 		return nil, err
@@ -357,19 +377,23 @@ func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	out := reuseOut(&o.out, dt, o.st.o, g.c/o.st.p.Groups, g.kh, g.kw)
 	if dt == tensor.Float32 {
-		convBackW(o.st, in[1].Data().([]float32), out.Data().([]float32))
+		convBackW(o.st, in[0].Data().([]float32), in[1].Data().([]float32), out.Data().([]float32))
 	} else {
-		convBackW(o.st, in[1].Data().([]float64), out.Data().([]float64))
+		convBackW(o.st, in[0].Data().([]float64), in[1].Data().([]float64), out.Data().([]float64))
 	}
 	return out, nil
 }
 
-func convBackW[T float](st *convState, dy, dw []T) {
+func convBackW[T float](st *convState, x, dy, dw []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
 	groups := st.p.Groups
 	rows, cols := g.rows(), g.cols()
 	og, rg := oc/groups, rows/groups
+	cols0 := bf.col
+	if g.identity() {
+		cols0 = x
+	}
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
@@ -384,7 +408,7 @@ func convBackW[T float](st *convState, dy, dw []T) {
 			if i == lo {
 				beta = 0
 			}
-			dyi, col := dy[i*oc*cols:(i+1)*oc*cols], bf.col[i*rows*cols:(i+1)*rows*cols]
+			dyi, col := dy[i*oc*cols:(i+1)*oc*cols], cols0[i*rows*cols:(i+1)*rows*cols]
 			for gi := 0; gi < groups; gi++ {
 				cw.dw.gemm(dst[gi*og*rg:], rg, false, true, og, rg, cols, dyi[gi*og*cols:], cols, col[gi*rg*cols:], cols, beta)
 			}

@@ -74,7 +74,7 @@ func (l *dwLayout) flat() int { return l.g.oh * l.wq }
 
 // dwScatter writes the input plane x (h×w) to its padded, phase-split place
 // in xph. The padding is never written: it stays 0 from the allocation.
-func dwScatter[T float](l *dwLayout, xph, x []T, copyRow func(d, s []T)) {
+func dwScatter[T float](l *dwLayout, xph, x []T, kr *dwKernels[T]) {
 	g := l.g
 	phase := l.hq * l.wq
 	for iy := 0; iy < g.h; iy++ {
@@ -85,7 +85,14 @@ func dwScatter[T float](l *dwLayout, xph, x []T, copyRow func(d, s []T)) {
 		}
 		src := x[iy*g.w : (iy+1)*g.w]
 		if g.sw == 1 {
-			copyRow(xph[ra*phase+qa*l.wq+g.pw:], src)
+			kr.copyRow(xph[ra*phase+qa*l.wq+g.pw:], src)
+			continue
+		}
+		if g.sw == 2 {
+			// Even pixels go to column phase pw mod 2, odd ones to the
+			// other, both from column (ix + pw)/2.
+			re, ro := g.pw%2, (1+g.pw)%2
+			kr.deint2(xph[(ra*2+re)*phase+qa*l.wq+g.pw/2:], xph[(ra*2+ro)*phase+qa*l.wq+(1+g.pw)/2:], src)
 			continue
 		}
 		// Column phase rj holds the pixels ix ≡ rj − pw (mod sw), side by
@@ -103,7 +110,7 @@ func dwScatter[T float](l *dwLayout, xph, x []T, copyRow func(d, s []T)) {
 
 // dwGather is the adjoint of dwScatter: it reads the plane x back from its
 // place in xph, and writes 0 for rows that no output reads.
-func dwGather[T float](l *dwLayout, x, xph []T, copyRow func(d, s []T)) {
+func dwGather[T float](l *dwLayout, x, xph []T, kr *dwKernels[T]) {
 	g := l.g
 	phase := l.hq * l.wq
 	for iy := 0; iy < g.h; iy++ {
@@ -116,7 +123,12 @@ func dwGather[T float](l *dwLayout, x, xph []T, copyRow func(d, s []T)) {
 		}
 		if g.sw == 1 {
 			k := ra*phase + qa*l.wq + g.pw
-			copyRow(dst, xph[k:k+g.w])
+			kr.copyRow(dst, xph[k:k+g.w])
+			continue
+		}
+		if g.sw == 2 {
+			re, ro := g.pw%2, (1+g.pw)%2
+			kr.inter2(dst, xph[(ra*2+re)*phase+qa*l.wq+g.pw/2:], xph[(ra*2+ro)*phase+qa*l.wq+(1+g.pw)/2:])
 			continue
 		}
 		for rj := 0; rj < g.sw; rj++ {
@@ -127,6 +139,30 @@ func dwGather[T float](l *dwLayout, x, xph []T, copyRow func(d, s []T)) {
 				k++
 			}
 		}
+	}
+}
+
+// deint2 writes the even elements of src to e and the odd ones to o.
+func deint2[T float](e, o, src []T) {
+	n := len(src) / 2
+	e, o, src = e[:(len(src)+1)/2], o[:n], src[:2*n+len(src)%2]
+	for i := range o {
+		e[i], o[i] = src[2*i], src[2*i+1]
+	}
+	if len(src)%2 == 1 {
+		e[n] = src[2*n]
+	}
+}
+
+// inter2 is the inverse of deint2: dst's even elements from e, odd from o.
+func inter2[T float](dst, e, o []T) {
+	n := len(dst) / 2
+	e, o = e[:(len(dst)+1)/2], o[:n]
+	for i := range o {
+		dst[2*i], dst[2*i+1] = e[i], o[i]
+	}
+	if len(dst)%2 == 1 {
+		dst[2*n] = e[n]
 	}
 }
 
@@ -145,6 +181,10 @@ type dwKernels[T float] struct {
 	axpy func(dst, src []T, a T)
 	// copyRow copies s into d (d at least as long).
 	copyRow func(d, s []T)
+	// deint2 and inter2 are the functions of those names (stride 2's
+	// column phases).
+	deint2 func(e, o, src []T)
+	inter2 func(dst, e, o []T)
 }
 
 // dwKernelsFor returns the AVX-512 loops for float32 in the SIMD build,
@@ -156,7 +196,7 @@ func dwKernelsFor[T float]() dwKernels[T] {
 		}
 	}
 	return dwKernels[T]{corrRows: corrRowsGeneric[T], dotsRows: dotsRowsGeneric[T], lanes: 1,
-		axpy: axpyGeneric[T], copyRow: func(d, s []T) { copy(d, s) }}
+		axpy: axpyGeneric[T], copyRow: func(d, s []T) { copy(d, s) }, deint2: deint2[T], inter2: inter2[T]}
 }
 
 func corrRowsGeneric[T float](out []T, oh, ow int, in []T, pitch int, offs []int, w []T, init T, add bool) {
@@ -345,7 +385,7 @@ func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
 			for c := 0; c < g.c; c++ {
 				ic := i*g.c + c
 				xph := bf.xph[ic*l.ps : (ic+1)*l.ps]
-				dwScatter(l, xph, x[ic*plane:(ic+1)*plane], kr.copyRow)
+				dwScatter(l, xph, x[ic*plane:(ic+1)*plane], &kr)
 				for q := 0; q < mult; q++ {
 					oc := c*mult + q
 					var init T
@@ -476,7 +516,7 @@ func dwBackX[T float](st *dwState, w, dy, dx []T) {
 					}
 				}
 				if !l.direct {
-					dwGather(l, dxc, wb.dxph, kr.copyRow)
+					dwGather(l, dxc, wb.dxph, &kr)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"hash"
+	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -26,29 +27,39 @@ func splitFlat(n int, f func(lo, hi int)) {
 // eltState is an elementwise op's input shape, fixed at graph construction.
 type eltState struct{ shape tensor.Shape }
 
+// ReLU returns max(x, 0) elementwise, as PyTorch's relu (a NaN stays NaN).
+// Its gradient is dy where x > 0 and 0 elsewhere (0 at x = 0, as PyTorch).
+// x is Float32 or Float64, of any shape. Unlike G.Rectify it writes into
+// buffers it owns and computes its gradient in one pass.
+func ReLU(x *G.Node) (*G.Node, error) { return clamp(x, "ReLU", math.Inf(1)) }
+
 // ReLU6 returns min(max(x, 0), 6) elementwise, as PyTorch's relu6 (a NaN
 // stays NaN). Its gradient is dy where 0 < x < 6 and 0 elsewhere, the kinks
 // included, as PyTorch's hardtanh backward. x is Float32 or Float64, of any
 // shape.
-func ReLU6(x *G.Node) (*G.Node, error) {
+func ReLU6(x *G.Node) (*G.Node, error) { return clamp(x, "ReLU6", 6) }
+
+func clamp(x *G.Node, name string, hi float64) (*G.Node, error) {
 	if x.Shape().TotalSize() < 1 {
-		return nil, fmt.Errorf("%w: ReLU6: x %v is empty", ErrShape, x.Shape())
+		return nil, fmt.Errorf("%w: %s: x %v is empty", ErrShape, name, x.Shape())
 	}
 	st := &eltState{shape: x.Shape().Clone()}
-	return G.ApplyOp(&relu6Op{opBase: opBase{name: "kernels.ReLU6"}, st: st}, x)
+	return G.ApplyOp(&clampOp{opBase: opBase{name: "kernels." + name}, st: st, hi: hi}, x)
 }
 
-type relu6Op struct {
+// clampOp is min(max(x, 0), hi) with hi = 6 or +∞.
+type clampOp struct {
 	opBase
 	st  *eltState
+	hi  float64
 	out *tensor.Dense
 }
 
-func (o *relu6Op) Arity() int            { return 1 }
-func (o *relu6Op) Type() hm.Type         { return opType(len(o.st.shape), len(o.st.shape)) }
-func (o *relu6Op) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
-func (o *relu6Op) Hashcode() uint32      { return instanceHashcode(o.name, o) }
-func (o *relu6Op) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+func (o *clampOp) Arity() int            { return 1 }
+func (o *clampOp) Type() hm.Type         { return opType(len(o.st.shape), len(o.st.shape)) }
+func (o *clampOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *clampOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *clampOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapesOf(o.name, ds, 1)
 	if err != nil {
 		return nil, err
@@ -56,61 +67,62 @@ func (o *relu6Op) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return s[0].Clone(), nil
 }
 
-func (o *relu6Op) Do(vs ...G.Value) (G.Value, error) {
+func (o *clampOp) Do(vs ...G.Value) (G.Value, error) {
 	in, dt, err := inputs(o.name, vs, 1)
 	if err != nil {
 		return nil, err
 	}
 	out := reuseOut(&o.out, dt, in[0].Shape()...)
 	if dt == tensor.Float32 {
-		relu6(out.Data().([]float32), in[0].Data().([]float32))
+		clampTo(out.Data().([]float32), in[0].Data().([]float32), float32(o.hi))
 	} else {
-		relu6(out.Data().([]float64), in[0].Data().([]float64))
+		clampTo(out.Data().([]float64), in[0].Data().([]float64), o.hi)
 	}
 	return out, nil
 }
 
-func relu6[T float](y, x []T) {
-	f := relu6Generic[T]
-	if k, _, ok := vecRelu6(); ok {
-		if kT, ok := any(k).(func(y, x []T)); ok {
+func clampTo[T float](y, x []T, hi T) {
+	f := clampGeneric[T]
+	if k, _, ok := vecClamp(); ok {
+		if kT, ok := any(k).(func(y, x []T, hi T)); ok {
 			f = kT
 		}
 	}
-	splitFlat(len(x), func(lo, hi int) { f(y[lo:hi], x[lo:hi]) })
+	splitFlat(len(x), func(lo, end int) { f(y[lo:end], x[lo:end], hi) })
 }
 
-func relu6Generic[T float](y, x []T) {
+func clampGeneric[T float](y, x []T, hi T) {
 	y = y[:len(x)]
 	for i, v := range x {
 		// min and max keep a NaN, as PyTorch's clamp does.
-		y[i] = min(max(v, 0), 6)
+		y[i] = min(max(v, 0), hi)
 	}
 }
 
-func (o *relu6Op) DiffWRT(int) []bool { return []bool{true} }
+func (o *clampOp) DiffWRT(int) []bool { return []bool{true} }
 
-func (o *relu6Op) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&relu6GradOp{opBase: opBase{name: "kernels.ReLU6Grad"}, st: o.st}, ins[0], grad)
+func (o *clampOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&clampGradOp{opBase: opBase{name: o.name + "Grad"}, st: o.st, hi: o.hi}, ins[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx}, nil
 }
 
-// relu6GradOp: (x, dy) → dy where 0 < x < 6, else 0.
-type relu6GradOp struct {
+// clampGradOp: (x, dy) → dy where 0 < x < hi, else 0.
+type clampGradOp struct {
 	opBase
 	noDiff
 	st  *eltState
+	hi  float64
 	out *tensor.Dense
 }
 
-func (o *relu6GradOp) Arity() int            { return 2 }
-func (o *relu6GradOp) Type() hm.Type         { n := len(o.st.shape); return opType(n, n, n) }
-func (o *relu6GradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
-func (o *relu6GradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
-func (o *relu6GradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+func (o *clampGradOp) Arity() int            { return 2 }
+func (o *clampGradOp) Type() hm.Type         { n := len(o.st.shape); return opType(n, n, n) }
+func (o *clampGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *clampGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *clampGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapesOf(o.name, ds, 2)
 	if err != nil {
 		return nil, err
@@ -118,7 +130,7 @@ func (o *relu6GradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return s[0].Clone(), nil
 }
 
-func (o *relu6GradOp) Do(vs ...G.Value) (G.Value, error) {
+func (o *clampGradOp) Do(vs ...G.Value) (G.Value, error) {
 	in, dt, err := inputs(o.name, vs, 2)
 	if err != nil {
 		return nil, err
@@ -128,28 +140,31 @@ func (o *relu6GradOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	out := reuseOut(&o.out, dt, in[0].Shape()...)
 	if dt == tensor.Float32 {
-		relu6Grad(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
+		clampGrad(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32), float32(o.hi))
 	} else {
-		relu6Grad(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
+		clampGrad(out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64), o.hi)
 	}
 	return out, nil
 }
 
-func relu6Grad[T float](dx, x, dy []T) {
-	f := relu6GradGeneric[T]
-	if _, k, ok := vecRelu6(); ok {
-		if kT, ok := any(k).(func(dx, x, dy []T)); ok {
+func clampGrad[T float](dx, x, dy []T, hi T) {
+	f := clampGradGeneric[T]
+	if _, k, ok := vecClamp(); ok {
+		if kT, ok := any(k).(func(dx, x, dy []T, hi T)); ok {
 			f = kT
 		}
 	}
-	splitFlat(len(x), func(lo, hi int) { f(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
+	splitFlat(len(x), func(lo, end int) { f(dx[lo:end], x[lo:end], dy[lo:end], hi) })
 }
 
-func relu6GradGeneric[T float](dx, x, dy []T) {
+// clampGradGeneric passes dy where 0 < x < hi; for hi = +∞ (ReLU) that is
+// x > 0, +∞ included, as PyTorch's relu backward.
+func clampGradGeneric[T float](dx, x, dy []T, hi T) {
 	dx, dy = dx[:len(x)], dy[:len(x)]
+	inf := math.IsInf(float64(hi), 1)
 	for i, v := range x {
 		g := dy[i]
-		if !(v > 0 && v < 6) {
+		if !(v > 0 && (v < hi || inf)) {
 			g = 0
 		}
 		dx[i] = g

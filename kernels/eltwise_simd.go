@@ -2,42 +2,53 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"math"
+	"simd/archsimd"
+)
 
-// vecRelu6 gives ReLU6 its AVX-512 loops, unless the CPU lacks AVX-512.
-func vecRelu6() (fwd func(y, x []float32), grad func(dx, x, dy []float32), ok bool) {
-	return relu6x16, relu6Grad16, simdEnabled
+// vecClamp gives ReLU and ReLU6 their AVX-512 loops, unless the CPU lacks
+// AVX-512.
+func vecClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []float32, hi float32), ok bool) {
+	return clamp16, clampGrad16, simdEnabled
 }
 
-// relu6x16 is relu6Generic 16 lanes at a time; VMAXPS and VMINPS return
+// clamp16 is clampGeneric 16 lanes at a time; VMAXPS and VMINPS return
 // their second operand for a NaN, so NaN lanes are put back from x.
-func relu6x16(y, x []float32) {
+func clamp16(y, x []float32, hi float32) {
 	y = y[:len(x)]
-	zero, six := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(6)
+	zero, h := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(hi)
 	for len(x) >= 16 {
 		v := archsimd.LoadFloat32x16((*[16]float32)(x[:16]))
-		v.Merge(v.Max(zero).Min(six), v.IsNaN()).Store((*[16]float32)(y[:16]))
+		v.Merge(v.Max(zero).Min(h), v.IsNaN()).Store((*[16]float32)(y[:16]))
 		x, y = x[16:], y[16:]
 	}
 	if len(x) > 0 {
-		v := archsimd.LoadFloat32x16SlicePart(x)
-		v.Merge(v.Max(zero).Min(six), v.IsNaN()).StoreSlicePart(y)
+		m := tailMask(len(x))
+		v := archsimd.LoadMaskedFloat32x16(part16(x), m)
+		v.Merge(v.Max(zero).Min(h), v.IsNaN()).StoreMasked(part16(y), m)
 	}
 }
 
-// relu6Grad16 is relu6GradGeneric 16 lanes at a time.
-func relu6Grad16(dx, x, dy []float32) {
+// clampGrad16 is clampGradGeneric 16 lanes at a time.
+func clampGrad16(dx, x, dy []float32, hi float32) {
 	dx, dy = dx[:len(x)], dy[:len(x)]
-	zero, six := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(6)
+	zero, h := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(hi)
+	inf := math.IsInf(float64(hi), 1)
+	pass := func(v archsimd.Float32x16) archsimd.Mask32x16 {
+		if inf {
+			return v.Greater(zero)
+		}
+		return v.Greater(zero).And(v.Less(h))
+	}
 	for len(x) >= 16 {
-		v := archsimd.LoadFloat32x16((*[16]float32)(x[:16]))
-		m := v.Greater(zero).And(v.Less(six))
+		m := pass(archsimd.LoadFloat32x16((*[16]float32)(x[:16])))
 		archsimd.LoadFloat32x16((*[16]float32)(dy[:16])).Masked(m).Store((*[16]float32)(dx[:16]))
 		x, dx, dy = x[16:], dx[16:], dy[16:]
 	}
 	if len(x) > 0 {
-		v := archsimd.LoadFloat32x16SlicePart(x)
-		m := v.Greater(zero).And(v.Less(six))
-		archsimd.LoadFloat32x16SlicePart(dy).Masked(m).StoreSlicePart(dx)
+		t := tailMask(len(x))
+		m := pass(archsimd.LoadMaskedFloat32x16(part16(x), t))
+		archsimd.LoadMaskedFloat32x16(part16(dy), t).Masked(m).StoreMasked(part16(dx), t)
 	}
 }

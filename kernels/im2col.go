@@ -46,6 +46,12 @@ func outSize(in, k, s, p, d int) int {
 }
 
 func (g geom) rows() int { return g.c * g.kh * g.kw }
+
+// identity reports whether im2col is the identity (a 1×1 kernel, stride 1,
+// no padding): the unfolded image is the image.
+func (g geom) identity() bool {
+	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
+}
 func (g geom) cols() int { return g.oh * g.ow }
 
 // im2col writes one image x (c×h×w) as the (c·kh·kw)×(oh·ow) matrix col whose

@@ -3,7 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -82,13 +84,10 @@ func BenchmarkDepthwise(b *testing.B) {
 			b.Run(s.name+"/"+v.name, func(b *testing.B) {
 				ins := []*tensor.Dense{x, randTensor(r, tensor.Float32, v.ws...), randTensor(r, tensor.Float32, v.ws[0])}
 				step := convSteps(b, ins, v.p, v.direct)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					step()
-				}
+				cpu := loopCPU(b, step)
 				if v.name != "dense" {
-					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					// per second of CPU time: the machine is shared
+					b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
 				}
 			})
 		}
@@ -98,7 +97,8 @@ func BenchmarkDepthwise(b *testing.B) {
 // BenchmarkEltwise is forward + backward of the small ops on a MobileNetV2
 // block's activation (64×96×14×14 float32), kernels' ops against
 // gorgonia's where gorgonia has one, each a whole tape-machine step with
-// the loss Σ y⊙R.
+// the loss Σ y⊙R ("loss-only" is that loss on the input itself, the
+// baseline to subtract).
 func BenchmarkEltwise(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
 	shape := []int{64, 96, 14, 14}
@@ -108,10 +108,12 @@ func BenchmarkEltwise(b *testing.B) {
 		ins   [][]int
 		build func(n []*G.Node) (*G.Node, error)
 	}{
+		{"loss-only", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return n[0], nil }},
 		{"kernels.Add", [][]int{shape, shape}, func(n []*G.Node) (*G.Node, error) { return Add(n[0], n[1]) }},
 		{"G.Add", [][]int{shape, shape}, func(n []*G.Node) (*G.Node, error) { return G.Add(n[0], n[1]) }},
 		{"kernels.ConcatChannels", [][]int{half, half}, func(n []*G.Node) (*G.Node, error) { return ConcatChannels(n...) }},
 		{"G.Concat", [][]int{half, half}, func(n []*G.Node) (*G.Node, error) { return G.Concat(1, n...) }},
+		{"kernels.ReLU", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return ReLU(n[0]) }},
 		{"kernels.ReLU6", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return ReLU6(n[0]) }},
 		{"G.Rectify", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return G.Rectify(n[0]) }},
 		{"kernels.GlobalAvgPool", [][]int{shape}, func(n []*G.Node) (*G.Node, error) { return GlobalAvgPool(n[0]) }},
@@ -127,20 +129,112 @@ func BenchmarkEltwise(b *testing.B) {
 				b.Fatal(err)
 			}
 			rn := G.NodeFromAny(g, randTensor(r, tensor.Float32, y.Shape()...), G.WithName("R"))
-			// The loss is a kernels.Linear-free reduction: Σ y⊙R.
 			loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
 			if _, err := G.Grad(loss, nodes...); err != nil {
 				b.Fatal(err)
 			}
 			vm := G.NewTapeMachine(g)
 			defer vm.Close()
-			b.ReportAllocs()
-			for b.Loop() {
+			_ = loopCPU(b, func() {
 				vm.Reset()
 				if err := vm.RunAll(); err != nil {
 					b.Fatal(err)
 				}
+			})
+		})
+	}
+}
+
+// BenchmarkBatchNorm is a batch norm's forward (batch statistics) and its
+// gradients (dx, dγ, dβ), by calling the ops' Do directly, on vgg-small's
+// four batch-norm shapes at batch 64 (float32); one op is one training
+// step's batch norms.
+func BenchmarkBatchNorm(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	type layer struct {
+		fwd   G.Op
+		back  []G.Op
+		x, gm *tensor.Dense
+		bt    *tensor.Dense
+		dy    *tensor.Dense
+	}
+	var ls []layer
+	for _, s := range [][]int{{64, 16, 28, 28}, {64, 16, 28, 28}, {64, 32, 14, 14}, {64, 32, 14, 14}} {
+		g := G.NewGraph()
+		l := layer{x: randTensor(r, tensor.Float32, s...), gm: randTensor(r, tensor.Float32, s[1]), bt: randTensor(r, tensor.Float32, s[1]),
+			dy: randTensor(r, tensor.Float32, s...)}
+		xn := G.NodeFromAny(g, l.x, G.WithName("x"))
+		gn := G.NodeFromAny(g, l.gm, G.WithName("g"))
+		bn := G.NodeFromAny(g, l.bt, G.WithName("b"))
+		y, err := BatchNorm(xn, gn, bn, newStats(tensor.Float32, s[1]), true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		back, err := y.Op().(G.SDOp).SymDiff(G.Nodes{xn, gn, bn}, y, G.NodeFromAny(g, l.dy, G.WithName("dy")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.fwd = y.Op()
+		for _, n := range back {
+			l.back = append(l.back, n.Op())
+		}
+		ls = append(ls, l)
+	}
+	_ = loopCPU(b, func() {
+		for _, l := range ls {
+			if _, err := l.fwd.Do(l.x, l.gm, l.bt); err != nil {
+				b.Fatal(err)
 			}
+			for _, op := range l.back {
+				if _, err := op.Do(l.x, l.gm, l.dy); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+// cpuTime is the process's user + system CPU time: on a shared machine the
+// benchmarks report it per op (cpu-ms/op) next to the wall clock, since it
+// depends far less on other load.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loopCPU runs f b.N times and reports and returns the CPU seconds per op.
+func loopCPU(b *testing.B, f func()) float64 {
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for b.Loop() {
+		f()
+	}
+	cpu := (cpuTime() - c0).Seconds() / float64(b.N)
+	b.ReportMetric(cpu*1e3, "cpu-ms/op")
+	return cpu
+}
+
+// BenchmarkPointwise is a 1×1 convolution (MobileNetV2's expansion and
+// projection, ResNet's shortcut projection), forward + dX + dW + bias
+// gradient, float32: its GEMMs read the image itself, with no unfolding.
+func BenchmarkPointwise(b *testing.B) {
+	for _, s := range []struct {
+		name       string
+		n, c, o, h int
+	}{
+		{"N64_32to192_14x14", 64, 32, 192, 14},
+		{"N64_192to32_14x14", 64, 192, 32, 14},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(9, 10))
+			ins := []*tensor.Dense{randTensor(r, tensor.Float32, s.n, s.c, s.h, s.h), randTensor(r, tensor.Float32, s.o, s.c, 1, 1), randTensor(r, tensor.Float32, s.o)}
+			step := convSteps(b, ins, ConvParams{}, true)
+			cpu := loopCPU(b, step)
+			b.ReportMetric(3*2*float64(s.n*s.c*s.o*s.h*s.h)/cpu/1e9, "GFLOP/cpu-s")
 		})
 	}
 }

@@ -197,15 +197,15 @@ func TestReLU6(t *testing.T) {
 		wantG[i] *= dy[i]
 	}
 	y64, g64 := make([]float64, len(x)), make([]float64, len(x))
-	relu6(y64, x)
-	relu6Grad(g64, x, dy)
+	clampTo(y64, x, 6)
+	clampGrad(g64, x, dy, 6)
 	x32, dy32 := make([]float32, len(x)), make([]float32, len(x))
 	for i := range x {
 		x32[i], dy32[i] = float32(x[i]), float32(dy[i])
 	}
 	y32, g32 := make([]float32, len(x)), make([]float32, len(x))
-	relu6(y32, x32)
-	relu6Grad(g32, x32, dy32)
+	clampTo(y32, x32, 6)
+	clampGrad(g32, x32, dy32, 6)
 	for i := range x {
 		for _, got := range []float64{y64[i], float64(y32[i])} {
 			if got != float64(float32(wantY[i])) && got != wantY[i] && !(math.IsNaN(got) && math.IsNaN(wantY[i])) {
@@ -261,6 +261,14 @@ func TestAdd(t *testing.T) {
 			return nil, err
 		}
 		return Add(n[0], c)
+	})
+	// gorgonia's own Add in the same residual graph agrees.
+	gradCheck(t, "G.Add residual", []*tensor.Dense{ins[0], w}, func(n []*G.Node) (*G.Node, error) {
+		c, err := Conv2d(n[0], n[1], nil, ConvParams{Pad: [2]int{1, 1}})
+		if err != nil {
+			return nil, err
+		}
+		return G.Add(n[0], c)
 	})
 	// x + x: gradient 2.
 	gradCheck(t, "x+x", ins[:1], func(n []*G.Node) (*G.Node, error) { return Add(n[0], n[0]) })
@@ -348,6 +356,96 @@ func TestDepthwiseMatchesGEMM(t *testing.T) {
 		gd, gg := grads(t, ins, build(true)), grads(t, ins, build(false))
 		for i := range gd {
 			closeTo(t, fmt.Sprintf("%s: d/d input %d", c.name, i), gd[i], asF64(gg[i]), gg[i].Shape(), 1e-5)
+		}
+	}
+}
+
+func TestReLU(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	x := []float64{-1, 0, 0.5, 6, 7, nan, inf, math.Inf(-1), 1e-30}
+	wantY := []float64{0, 0, 0.5, 6, 7, nan, inf, 0, 1e-30}
+	wantG := []float64{0, 0, 1, 1, 1, 0, 1, 0, 1}
+	for len(x) < 40 {
+		x, wantY, wantG = append(x, x[:9]...), append(wantY, wantY[:9]...), append(wantG, wantG[:9]...)
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		xt := toDtype(x, dt, []int{len(x)})
+		dy := toDtype(wantG, dt, []int{len(x)}) // dy = 1 where it passes
+		for i := range asF64(dy) {
+			if dt == tensor.Float32 {
+				dy.Data().([]float32)[i] = float32(i + 1)
+			} else {
+				dy.Data().([]float64)[i] = float64(i + 1)
+			}
+		}
+		y := toDtype(make([]float64, len(x)), dt, []int{len(x)})
+		g := toDtype(make([]float64, len(x)), dt, []int{len(x)})
+		if dt == tensor.Float32 {
+			clampTo(y.Data().([]float32), xt.Data().([]float32), float32(inf))
+			clampGrad(g.Data().([]float32), xt.Data().([]float32), dy.Data().([]float32), float32(inf))
+		} else {
+			clampTo(y.Data().([]float64), xt.Data().([]float64), inf)
+			clampGrad(g.Data().([]float64), xt.Data().([]float64), dy.Data().([]float64), inf)
+		}
+		for i, got := range asF64(y) {
+			if got != wantY[i] && !(math.IsNaN(got) && math.IsNaN(wantY[i])) && got != float64(float32(wantY[i])) {
+				t.Errorf("%v relu(%v) = %v, want %v", dt, x[i], got, wantY[i])
+			}
+			if gg := asF64(g)[i]; gg != wantG[i]*float64(i+1) {
+				t.Errorf("%v relu grad at %v: %v, want %v", dt, x[i], gg, wantG[i]*float64(i+1))
+			}
+		}
+	}
+	// gorgonia's Rectify agrees away from 0, forward and backward.
+	r := rand.New(rand.NewPCG(43, 44))
+	in := randTensor(r, tensor.Float64, 4, 5, 6)
+	gradCheck(t, "relu", []*tensor.Dense{in}, func(n []*G.Node) (*G.Node, error) { return ReLU(n[0]) })
+	want := grads(t, []*tensor.Dense{in}, func(n []*G.Node) (*G.Node, error) { return G.Rectify(n[0]) })
+	got := grads(t, []*tensor.Dense{in}, func(n []*G.Node) (*G.Node, error) { return ReLU(n[0]) })
+	closeTo(t, "relu vs G.Rectify grad", got[0], asF64(want[0]), []int{4, 5, 6}, 0)
+}
+
+// TestDeint2 checks the stride-2 row (de)interleaving of the float32 kernels
+// (vector loops in the AVX-512 build) against the generic loops, for every
+// row length up to 70, with guard elements after each destination.
+func TestDeint2(t *testing.T) {
+	kr := dwKernelsFor[float32]()
+	for n := 1; n <= 70; n++ {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i + 1)
+		}
+		ne, no := (n+1)/2, n/2
+		e, o := make([]float32, ne+17), make([]float32, no+17)
+		kr.deint2(e, o, src)
+		for i := 0; i < ne+17; i++ {
+			want := float32(0)
+			if i < ne {
+				want = float32(2*i + 1)
+			}
+			if e[i] != want {
+				t.Fatalf("n=%d: e[%d] = %v, want %v", n, i, e[i], want)
+			}
+		}
+		for i := 0; i < no+17; i++ {
+			want := float32(0)
+			if i < no {
+				want = float32(2*i + 2)
+			}
+			if o[i] != want {
+				t.Fatalf("n=%d: o[%d] = %v, want %v", n, i, o[i], want)
+			}
+		}
+		dst := make([]float32, n+17)
+		kr.inter2(dst[:n], e, o)
+		for i := range dst {
+			want := float32(0)
+			if i < n {
+				want = src[i]
+			}
+			if dst[i] != want {
+				t.Fatalf("n=%d: inter2 dst[%d] = %v, want %v", n, i, dst[i], want)
+			}
 		}
 	}
 }

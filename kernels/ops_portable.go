@@ -7,7 +7,10 @@ package kernels
 // vecDwKernels has vector loops in the AVX-512 build only.
 func vecDwKernels() (dwKernels[float32], bool) { return dwKernels[float32]{}, false }
 
-// vecRelu6 has vector loops in the AVX-512 build only.
-func vecRelu6() (fwd func(y, x []float32), grad func(dx, x, dy []float32), ok bool) {
+// vecClamp has vector loops in the AVX-512 build only.
+func vecClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []float32, hi float32), ok bool) {
 	return nil, nil, false
 }
+
+// vecBnKernels has vector loops in the AVX-512 build only.
+func vecBnKernels() (bnKernels[float32], bool) { return bnKernels[float32]{}, false }

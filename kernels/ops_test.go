@@ -153,6 +153,8 @@ var convCases = []convCase{
 	{"nonsquare", []int{3, 2, 6, 11}, []int{4, 2, 2, 4}, ConvParams{Stride: [2]int{1, 3}, Pad: [2]int{0, 2}}, true},
 	{"1x1", []int{2, 6, 4, 5}, []int{7, 6, 1, 1}, ConvParams{}, true},
 	{"1x1stride", []int{1, 3, 5, 5}, []int{2, 3, 1, 1}, ConvParams{Stride: [2]int{2, 2}}, false},
+	{"1x1workers", []int{9, 5, 3, 4}, []int{6, 5, 1, 1}, ConvParams{Workers: 2}, true},
+	{"1x1dilated", []int{2, 3, 4, 4}, []int{4, 3, 1, 1}, ConvParams{Dilation: [2]int{2, 2}}, false},
 	{"batch9workers2", []int{9, 2, 5, 6}, []int{3, 2, 3, 3}, ConvParams{Pad: [2]int{1, 0}, Workers: 2}, true},
 	{"wideout", []int{1, 1, 3, 40}, []int{33, 1, 2, 2}, ConvParams{Pad: [2]int{1, 1}}, true},
 	// grouped; groups = channels with one input channel per filter runs the
@@ -375,6 +377,11 @@ func TestNoInputGrad(t *testing.T) {
 		{"conv", "kernels.Conv2dDx",
 			[]*tensor.Dense{randTensor(r, tensor.Float64, 2, 1, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)},
 			func(x, w, b *G.Node) (*G.Node, error) { return Conv2d(x, w, b, ConvParams{NoInputGrad: true}) }},
+		{"depthwise", "kernels.DepthwiseConv2dDx",
+			[]*tensor.Dense{randTensor(r, tensor.Float64, 2, 3, 6, 6), randTensor(r, tensor.Float64, 3, 1, 3, 3), randTensor(r, tensor.Float64, 3)},
+			func(x, w, b *G.Node) (*G.Node, error) {
+				return Conv2d(x, w, b, ConvParams{Pad: [2]int{1, 1}, Groups: 3, NoInputGrad: true})
+			}},
 		{"linear", "kernels.LinearDx",
 			[]*tensor.Dense{randTensor(r, tensor.Float64, 3, 5), randTensor(r, tensor.Float64, 4, 5), randTensor(r, tensor.Float64, 4)},
 			func(x, w, b *G.Node) (*G.Node, error) { return LinearWith(x, w, b, LinearParams{NoInputGrad: true}) }},

@@ -1,0 +1,363 @@
+package kernels
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BNStats are a batch norm's running statistics, owned by the caller (the
+// layer) and shared by the ops of its training and evaluation graphs, which
+// read them at every forward run.
+type BNStats struct {
+	// Mean and Var are the running mean and (unbiased) variance, (C), of
+	// the op's dtype. A batch-statistics forward updates them in place.
+	Mean, Var *tensor.Dense
+	// Momentum weighs the new batch in the running update (PyTorch's 0.1),
+	// Eps is added to the variance (PyTorch's 1e-5).
+	Momentum, Eps float64
+	// Frozen makes a training graph's op use the running statistics, and
+	// update nothing, from its next run on (fine-tuning with frozen
+	// batch norms); the caller may switch it between runs.
+	Frozen bool
+}
+
+// BatchNorm returns γ·(x − μ)/√(σ² + ε) + β per channel of x (N,C,H,W) (or
+// any (N,C,…)), as PyTorch's BatchNorm2d: in batch mode (train and not
+// s.Frozen) μ and σ² are the batch's mean and biased variance over N·H·W,
+// and the running statistics move towards the batch's (mean, and variance
+// with Bessel's correction) by s.Momentum; otherwise μ, σ² are the running
+// statistics. The gradients with respect to x, γ and β are exact for the
+// mode of the forward run. γ and β are (C); all share a dtype, Float32 or
+// Float64.
+//
+// The output is computed as a·x + (β − μ·a) with a = γ/√(σ² + ε), as
+// PyTorch's CPU kernel does. The batch statistics are computed in one pass, as sums of x − K and
+// (x − K)² with K the channel's first element of the batch, which keeps
+// float32 sums accurate when the mean is far from 0; the sums are combined
+// in float64.
+func BatchNorm(x, gamma, beta *G.Node, s *BNStats, train bool) (*G.Node, error) {
+	xs := x.Shape()
+	if len(xs) < 2 || xs.TotalSize() < 1 {
+		return nil, fmt.Errorf("%w: BatchNorm: x %v needs a channel axis", ErrShape, xs)
+	}
+	c := xs[1]
+	for _, v := range []*G.Node{gamma, beta} {
+		if v.Shape().TotalSize() != c || v.Dims() != 1 {
+			return nil, fmt.Errorf("%w: BatchNorm: %v is %v for %d channels", ErrShape, v.Name(), v.Shape(), c)
+		}
+		if v.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: BatchNorm: x is %v but %v is %v", ErrDtype, x.Dtype(), v.Name(), v.Dtype())
+		}
+	}
+	if s == nil || s.Mean == nil || s.Var == nil || s.Mean.Shape().TotalSize() != c || s.Var.Shape().TotalSize() != c {
+		return nil, fmt.Errorf("%w: BatchNorm: running statistics missing or not (%d)", ErrShape, c)
+	}
+	if s.Mean.Dtype() != x.Dtype() || s.Var.Dtype() != x.Dtype() {
+		return nil, fmt.Errorf("%w: BatchNorm: running statistics are %v, x is %v", ErrDtype, s.Mean.Dtype(), x.Dtype())
+	}
+	st := &bnState{stats: s, train: train, shape: xs.Clone(), c: c}
+	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNorm"}, st: st}, x, gamma, beta)
+}
+
+// bnState is shared by a batch norm's forward and gradient ops.
+type bnState struct {
+	stats *BNStats
+	train bool
+	shape tensor.Shape
+	c     int
+
+	// of the last forward run
+	outer, inner int
+	batch        bool
+	mean, istd   []float64 // per channel
+	pivot        []float64 // K per channel
+	gen          int       // forward runs so far
+
+	// of the last backward computation, shared by the three gradient ops
+	done int // gen it was computed for
+	f32  bnBufs[float32]
+	f64  bnBufs[float64]
+}
+
+type bnBufs[T float] struct{ dx, dgamma, dbeta *tensor.Dense }
+
+func bnBufsFor[T float](s *bnState) *bnBufs[T] {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(&s.f32).(*bnBufs[T])
+	}
+	return any(&s.f64).(*bnBufs[T])
+}
+
+// bnKernels are the per-plane loops of the batch norm.
+type bnKernels[T float] struct {
+	// sums returns Σ(x − k) and Σ(x − k)².
+	sums func(x []T, k T) (s1, s2 float64)
+	// gradSums returns Σ dy and Σ dy·(x − k).
+	gradSums func(dy, x []T, k T) (sdy, sdyx float64)
+	// affine sets y = a·x + b.
+	affine func(y, x []T, a, b T)
+	// affine2 sets dx = a·dy + b·x + c.
+	affine2 func(dx, dy, x []T, a, b, c T)
+}
+
+func bnKernelsFor[T float]() bnKernels[T] {
+	if k, ok := vecBnKernels(); ok {
+		if kT, ok := any(k).(bnKernels[T]); ok {
+			return kT
+		}
+	}
+	return bnKernels[T]{sums: sumsGeneric[T], gradSums: gradSumsGeneric[T], affine: affineGeneric[T], affine2: affine2Generic[T]}
+}
+
+func sumsGeneric[T float](x []T, k T) (s1, s2 float64) {
+	var a, b T
+	for _, v := range x {
+		d := v - k
+		a += d
+		b += d * d
+	}
+	return float64(a), float64(b)
+}
+
+func gradSumsGeneric[T float](dy, x []T, k T) (sdy, sdyx float64) {
+	var a, b T
+	x = x[:len(dy)]
+	for i, g := range dy {
+		a += g
+		b += g * (x[i] - k)
+	}
+	return float64(a), float64(b)
+}
+
+func affineGeneric[T float](y, x []T, a, b T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = a*v + b
+	}
+}
+
+func affine2Generic[T float](dx, dy, x []T, a, b, c T) {
+	dx, x = dx[:len(dy)], x[:len(dy)]
+	for i, g := range dy {
+		dx[i] = a*g + b*x[i] + c
+	}
+}
+
+type bnOp struct {
+	opBase
+	st  *bnState
+	out *tensor.Dense
+}
+
+func (o *bnOp) Arity() int            { return 3 }
+func (o *bnOp) Type() hm.Type         { n := len(o.st.shape); return opType(n, n, 1, 1) }
+func (o *bnOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *bnOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *bnOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 3)
+	if err != nil {
+		return nil, err
+	}
+	return s[0].Clone(), nil
+}
+
+func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 3)
+	if err != nil {
+		return nil, err
+	}
+	st := o.st
+	xs := in[0].Shape()
+	if len(xs) < 2 || xs[1] != st.c || in[1].Shape().TotalSize() != st.c || in[2].Shape().TotalSize() != st.c {
+		return nil, fmt.Errorf("%w: %s: x %v, γ %v, β %v for %d channels", ErrShape, o.name, xs, in[1].Shape(), in[2].Shape(), st.c)
+	}
+	if st.stats.Mean.Dtype() != dt || st.stats.Var.Dtype() != dt {
+		return nil, fmt.Errorf("%w: %s: running statistics are %v, x is %v", ErrDtype, o.name, st.stats.Mean.Dtype(), dt)
+	}
+	st.outer, st.inner = xs[0], xs.TotalSize()/(xs[0]*st.c)
+	st.batch = st.train && !st.stats.Frozen
+	st.gen++
+	if len(st.mean) != st.c {
+		st.mean, st.istd, st.pivot = make([]float64, st.c), make([]float64, st.c), make([]float64, st.c)
+	}
+	out := reuseOut(&o.out, dt, xs...)
+	if dt == tensor.Float32 {
+		bnForward(st, in, out.Data().([]float32))
+	} else {
+		bnForward(st, in, out.Data().([]float64))
+	}
+	return out, nil
+}
+
+// bnChannels runs f over the channels, split between two goroutines when
+// the tensor is large: channels are independent in every pass here.
+func bnChannels(st *bnState, f func(lo, hi int)) {
+	nw := 1
+	if st.outer*st.c*st.inner >= parallelMin {
+		nw = min(workersFor(0, 8), st.c)
+	}
+	split(nw, st.c, func(_, lo, hi int) { f(lo, hi) })
+}
+
+func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
+	kr := bnKernelsFor[T]()
+	x, gamma, beta := in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T)
+	rm, rv := st.stats.Mean.Data().([]T), st.stats.Var.Data().([]T)
+	c, inner, outer := st.c, st.inner, st.outer
+	m := float64(outer * inner)
+	mom, eps := st.stats.Momentum, st.stats.Eps
+	bnChannels(st, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			k := x[j*inner]
+			st.pivot[j] = float64(k)
+			if st.batch {
+				var s1, s2 float64
+				for b := 0; b < outer; b++ {
+					a, q := kr.sums(x[(b*c+j)*inner:(b*c+j+1)*inner], k)
+					s1 += a
+					s2 += q
+				}
+				d := s1 / m // mean − K
+				q := max(s2-s1*d, 0)
+				mu, vr := float64(k)+d, q/m
+				st.mean[j], st.istd[j] = mu, 1/math.Sqrt(vr+eps)
+				unbiased := vr
+				if m > 1 {
+					unbiased = q / (m - 1)
+				}
+				rm[j] = T((1-mom)*float64(rm[j]) + mom*mu)
+				rv[j] = T((1-mom)*float64(rv[j]) + mom*unbiased)
+			} else {
+				st.mean[j], st.istd[j] = float64(rm[j]), 1/math.Sqrt(float64(rv[j])+eps)
+			}
+			a := float64(gamma[j]) * st.istd[j]
+			sh := float64(beta[j]) - st.mean[j]*a
+			for b := 0; b < outer; b++ {
+				o := (b*c + j) * inner
+				kr.affine(y[o:o+inner], x[o:o+inner], T(a), T(sh))
+			}
+		}
+	})
+}
+
+func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+
+func (o *bnOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if len(ins) != 3 {
+		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
+	}
+	res := make(G.Nodes, 3)
+	for w := range res {
+		op := &bnGradOp{opBase: opBase{name: fmt.Sprintf("kernels.BatchNormGrad%d", w)}, st: o.st, which: w}
+		var err error
+		if res[w], err = G.ApplyOp(op, ins[0], ins[1], grad); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// bnGradOp: (x, γ, dy) → dx (which 0), dγ (1) or dβ (2). The first of the
+// three to run after a forward computes all of them.
+type bnGradOp struct {
+	opBase
+	noDiff
+	st    *bnState
+	which int
+}
+
+func (o *bnGradOp) Arity() int { return 3 }
+func (o *bnGradOp) Type() hm.Type {
+	n := len(o.st.shape)
+	if o.which == 0 {
+		return opType(n, n, 1, n)
+	}
+	return opType(1, n, 1, n)
+}
+func (o *bnGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
+func (o *bnGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
+func (o *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(o.name, ds, 3)
+	if err != nil {
+		return nil, err
+	}
+	if o.which == 0 {
+		return s[0].Clone(), nil
+	}
+	return tensor.Shape{o.st.c}, nil
+}
+
+func (o *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
+	in, dt, err := inputs(o.name, vs, 3)
+	if err != nil {
+		return nil, err
+	}
+	st := o.st
+	if st.gen == 0 || in[0].Shape().TotalSize() != st.outer*st.c*st.inner || !in[2].Shape().Eq(in[0].Shape()) {
+		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, in[0].Shape(), in[2].Shape())
+	}
+	if dt == tensor.Float32 {
+		return bnGrad[float32](o, in), nil
+	}
+	return bnGrad[float64](o, in), nil
+}
+
+func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
+	st := o.st
+	bf := bnBufsFor[T](st)
+	dt := in[0].Dtype()
+	dx := reuseOut(&bf.dx, dt, in[0].Shape()...)
+	dg := reuseOut(&bf.dgamma, dt, st.c)
+	db := reuseOut(&bf.dbeta, dt, st.c)
+	if st.done != st.gen {
+		st.done = st.gen
+		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), dx.Data().([]T), dg.Data().([]T), db.Data().([]T))
+	}
+	switch o.which {
+	case 0:
+		return dx
+	case 1:
+		return dg
+	}
+	return db
+}
+
+func bnBackward[T float](st *bnState, x, gamma, dy, dx, dg, db []T) {
+	kr := bnKernelsFor[T]()
+	c, inner, outer := st.c, st.inner, st.outer
+	m := float64(outer * inner)
+	bnChannels(st, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			k := T(st.pivot[j])
+			var sdy, sdyx float64
+			for b := 0; b < outer; b++ {
+				o := (b*c + j) * inner
+				a, q := kr.gradSums(dy[o:o+inner], x[o:o+inner], k)
+				sdy += a
+				sdyx += q
+			}
+			mu, istd := st.mean[j], st.istd[j]
+			// Σ dy·x̂ = istd·Σ dy·(x − μ) = istd·(Σ dy·(x − K) − (μ − K)·Σ dy)
+			s := istd * (sdyx - (mu-float64(k))*sdy)
+			dg[j], db[j] = T(s), T(sdy)
+			a := float64(gamma[j]) * istd
+			// Batch mode: dx = a·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), as
+			// a·dy + b·x + c; with running statistics, dx = a·dy.
+			var bx, cx float64
+			if st.batch {
+				bx = -a * istd * s / m
+				cx = a * (istd*s*mu/m - sdy/m)
+			}
+			for b := 0; b < outer; b++ {
+				o := (b*c + j) * inner
+				kr.affine2(dx[o:o+inner], dy[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx))
+			}
+		}
+	})
+}
