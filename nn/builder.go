@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -75,7 +76,7 @@ type Builder struct {
 	keepActs bool  // read every layer's output (KeepActivations)
 	records  []layerRecord
 	dropouts []*dropoutMask
-	bns      []*bnState
+	bns      []*kernels.BNStats
 	ie       *intExact // the Net's integer-exact evaluation state (intexact.go)
 	// err is the first error of a Node call (which cannot return one);
 	// Compile reports it.
@@ -243,4 +244,3 @@ func (b *Builder) needsGrad(x *G.Node) bool {
 	}
 	return false
 }
-

@@ -101,7 +101,6 @@ func TestGradients(t *testing.T) {
 	convBn := func(name string, in, out, k int, o ConvOpts, wq bool) *ConvBn {
 		cb := NewConvBn(name, in, out, k, o, rng)
 		cb.BN = bnWithStats(name+".bn", out)
-		cb.BN.st.runMean, cb.BN.st.runVar = cb.BN.RunningMean, cb.BN.RunningVar
 		if wq {
 			cb.Conv.WQ = identityQ{}
 		}

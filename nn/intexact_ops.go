@@ -53,7 +53,9 @@ func (b *Builder) multiExact(name string, inQs []NamedQuantizer, outQ NamedQuant
 	}
 	b.ie.byName[name] = st
 	op := &fnOp{name: "intexact." + name, dt: b.dt, outShape: y.Shape().Clone()}
-	op.fwd = func(out *tensor.Dense, v []*tensor.Dense) error { return st.forwardMulti(out, v[:len(v)-1], v[len(v)-1]) }
+	op.fwd = func(out *tensor.Dense, v []*tensor.Dense) error {
+		return st.forwardMulti(out, v[:len(v)-1], v[len(v)-1])
+	}
 	return apply(op, append(append([]*G.Node(nil), xs...), y)...)
 }
 

@@ -87,7 +87,7 @@ func (b *Builder) actOut(name string, relu, relu6 bool, aq fakequant.Quantizer, 
 			return nil, fmt.Errorf("nn: %s: relu6: %w", name, err)
 		}
 	case relu:
-		if y, err = G.Rectify(y); err != nil {
+		if y, err = kernels.ReLU(y); err != nil {
 			return nil, fmt.Errorf("nn: %s: relu: %w", name, err)
 		}
 	}
@@ -234,7 +234,7 @@ type BatchNorm2d struct {
 	C                                    int
 	Gamma, Beta, RunningMean, RunningVar *Param
 	Eps, Momentum                        float64
-	st                                   *bnState
+	st                                   *kernels.BNStats
 }
 
 // NewBatchNorm2d returns a batch norm with γ = 1, β = 0, running mean 0 and
@@ -245,7 +245,7 @@ func NewBatchNorm2d(name string, c int) *BatchNorm2d {
 		RunningMean: newParam(name+".running_mean", false, false, c), RunningVar: newParam(name+".running_var", false, false, c)}
 	bn.Gamma.fill(1)
 	bn.RunningVar.fill(1)
-	bn.st = &bnState{runMean: bn.RunningMean, runVar: bn.RunningVar, momentum: bn.Momentum, eps: bn.Eps}
+	bn.st = &kernels.BNStats{}
 	return bn
 }
 
@@ -256,11 +256,17 @@ func (bn *BatchNorm2d) Params() []*Param {
 func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
 
 func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
-	bn.st.momentum, bn.st.eps = bn.Momentum, bn.Eps
+	if bn.st == nil {
+		bn.st = &kernels.BNStats{}
+	}
+	// The running statistics are the Params' tensors, updated in place by
+	// the training graph's op and read by the evaluation graph's.
+	bn.st.Mean, bn.st.Var = bn.RunningMean.Value, bn.RunningVar.Value
+	bn.st.Momentum, bn.st.Eps = bn.Momentum, bn.Eps
 	if x.Dims() < 2 || x.Shape()[1] != bn.C {
 		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d, ...)", bn.LayerName, x.Shape(), bn.C)
 	}
-	y, err := bnNode(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
+	y, err := kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", bn.LayerName, err)
 	}
@@ -456,7 +462,7 @@ func (r *ReLU) Name() string                 { return r.LayerName }
 func (r *ReLU) Params() []*Param             { return nil }
 func (r *ReLU) Quantizers() []NamedQuantizer { return nil }
 func (r *ReLU) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	y, err := G.Rectify(x)
+	y, err := kernels.ReLU(x)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", r.LayerName, err)
 	}

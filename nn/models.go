@@ -37,7 +37,6 @@ func (m *Model) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	return b.Build(m.Body, x)
 }
 
-
 // Quantizable is a layer with a weight quantizer and an output quantizer
 // (Linear, Conv2d, ConvBn).
 type Quantizable interface {

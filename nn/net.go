@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/qatgo/qatgo/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -43,11 +44,11 @@ type Net struct {
 	params    []*Param
 	quants    []NamedQuantizer
 	observing []bool
-	bns       []*bnState
+	bns       []*kernels.BNStats
 	dropouts  []*dropoutMask
 	records   []layerRecord
-	outRec    int   // the record producing the logits (modelInput: the input)
-	traceErr  error // why the eval graph is not a graph of qatgo layers
+	outRec    int       // the record producing the logits (modelInput: the input)
+	traceErr  error     // why the eval graph is not a graph of qatgo layers
 	logits    []float64 // scratch for Step's accuracy
 	xgrad     *tensor.Dense
 	ie        *intExact // integer-exact evaluation (intexact.go)
@@ -305,7 +306,7 @@ func (n *Net) SetQuantizerObserving(name string, on bool) error {
 // freeze_bn_stats).
 func (n *Net) FreezeBN(frozen bool) {
 	for _, s := range n.bns {
-		s.frozen = frozen
+		s.Frozen = frozen
 	}
 }
 
