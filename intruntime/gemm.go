@@ -39,22 +39,23 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // packedWeights is a GEMM A operand.
 type packedWeights struct {
 	m, k, mpad, k4 int
-	w              []int32 // whole weights
-	w5             []int32 // w in 5-row panels, for the VNNI kernels only
-	lo, hi         []int32 // split halves, nil when w is safe
+	kern           int8Kernel // the GEMM kernel these are packed for
+	w              []int32    // whole weights
+	w5             []int32    // w in 5-row panels, for the VNNI kernels only
+	lo, hi         []int32    // split halves, nil when w is safe
 }
 
 // packWeights packs the m×k row-major weights w. umax is the largest input
 // code the layer can see; it decides whether the split is needed.
 func packWeights(w []int8, m, k int, umax int) *packedWeights {
-	return packWeightsFor(w, m, k, umax, vnniKernel)
+	return packWeightsFor(w, m, k, umax, host.kern)
 }
 
-// packWeightsFor is packWeights for the VNNI kernels (vnni) or the others;
-// gemm picks the kernel from what is packed, so that the tests can run
-// the archsimd kernels on a VNNI machine too.
-func packWeightsFor(w []int8, m, k int, umax int, vnni bool) *packedWeights {
-	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4)}
+// packWeightsFor is packWeights for the GEMM kernel kern; gemm runs the
+// kernel the weights were packed for, so that the tests can run every
+// kernel the CPU has.
+func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeights {
+	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4), kern: kern}
 	get := func(r, c int) int8 {
 		if r < m && c < k {
 			return w[r*k+c]
@@ -75,7 +76,7 @@ func packWeightsFor(w []int8, m, k int, umax int, vnni bool) *packedWeights {
 			p.w[r*p.k4+q] = quad(id, r, q)
 		}
 	}
-	if vnni {
+	if kern == kernVNNI {
 		// VPDPBUSD does not saturate: no split needed.
 		p.w5 = make([]int32, len(p.w))
 		for r := range p.mpad {
@@ -85,7 +86,7 @@ func packWeightsFor(w []int8, m, k int, umax int, vnni bool) *packedWeights {
 		}
 		return p
 	}
-	if !safeForPairs(w, m, k, umax) {
+	if kern.pairs() && !safeForPairs(w, m, k, umax) {
 		lo := func(x int8) int8 { return x >> 1 }
 		hi := func(x int8) int8 { return x - x>>1 }
 		p.lo = make([]int32, len(p.w))

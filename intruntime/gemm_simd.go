@@ -2,26 +2,36 @@
 
 package intruntime
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
 
-// simdKernel reports whether gemm uses the archsimd kernel: this build has
-// it, and the CPU must have AVX-512 (BW) for the 512-bit integer ops.
-var simdKernel = archsimd.X86.AVX512()
+	"github.com/qatgo/qatgo/internal/cpufeat"
+)
 
-// vbmi reports whether packDirect can use VPERMI2B (AVX512-VBMI).
-var vbmi = simdKernel && archsimd.X86.AVX512VBMI()
+// archsimdBuild reports whether this build has the archsimd kernels.
+const archsimdBuild = true
 
-// gemm computes C = A·B on the packed operands (see gemm.go).
-func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
-	switch {
-	case !simdKernel:
-		gemmPortable(c, ldc, a, b, ngroups)
-	case a.w5 != nil:
-		gemmVNNI(c, ldc, a, b, ngroups)
-	case a.lo == nil:
+// gemmArchsimd runs the archsimd kernel on weights packed for kernAVX512BW.
+func gemmArchsimd(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	if a.lo == nil {
 		gemmSIMD(c, ldc, a.w, a.mpad, a.k4, b, ngroups)
-	default:
-		gemmSIMDSplit(c, ldc, a.lo, a.hi, a.mpad, a.k4, b, ngroups)
+		return
+	}
+	gemmSIMDSplit(c, ldc, a.lo, a.hi, a.mpad, a.k4, b, ngroups)
+}
+
+// archsimdHelpers sets the archsimd helpers of im for a CPU with f.
+func archsimdHelpers(im *impl, f cpufeat.Features) {
+	if !f.AVX512 {
+		return
+	}
+	im.requantRow = requantRowArchsimd
+	im.packQuad = packQuadArchsimd
+	im.maxPairs = maxPairsArchsimd
+	im.maxRowPairs32 = maxRowPairs32Archsimd
+	im.maxPairs32 = maxPairs32Archsimd
+	if f.VBMI {
+		im.packDirect = packDirectArchsimd
 	}
 }
 
@@ -94,14 +104,10 @@ func gemmSIMDSplit(c []int32, ldc int, lo, hi []int32, mpad, k4 int, b []byte, n
 	}
 }
 
-// requantRow is requantRowScalar on 16 lanes at a time: the accumulators
+// requantRowArchsimd is requantRowScalar on 16 lanes at a time: the accumulators
 // are widened to int64 (VPMOVSXDQ), multiplied by m0 (VPMULLQ) and rounded
 // with the same branch-free shifts and masks, then narrowed to bytes.
-func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
-	if !simdKernel {
-		requantRowScalar(out, row, bias, m0, exp, zy, lo, hi)
-		return
-	}
+func requantRowArchsimd(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	n := len(row) &^ 15
 	var (
 		vb    = archsimd.BroadcastInt64x8(bias)
@@ -135,14 +141,10 @@ func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo
 	requantRowScalar(out[n:], row[n:], bias, m0, exp, zy, lo, hi)
 }
 
-// packQuad packs groups [0, full) of one row quad: each row's 16 bytes
+// packQuadArchsimd packs groups [0, full) of one row quad: each row's 16 bytes
 // are zero-extended to 32-bit lanes (VPMOVZXBD) and shifted into place, so
 // lane l holds the four rows' bytes of column l — one 64-byte block.
-func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
-	if !simdKernel {
-		packQuadScalar(dst, k4, q, r0, r1, r2, r3, full)
-		return
-	}
+func packQuadArchsimd(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 	for g := range full {
 		lo := g * laneCols
 		e := archsimd.LoadUint8x16Slice(r0[lo:]).ExtendToUint32()
@@ -153,14 +155,11 @@ func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 	}
 }
 
-// maxPairs writes dst[i] = max(src[2i], src[2i+1]) 32 outputs at a time:
+// maxPairsArchsimd writes dst[i] = max(src[2i], src[2i+1]) 32 outputs at a time:
 // each byte pair is one uint16 lane, max(low byte, high byte) is taken in
 // 16 bits and narrowed back (VPMOVWB).
-func maxPairs(dst, src []uint8) {
+func maxPairsArchsimd(dst, src []uint8) {
 	n := len(dst) &^ 31
-	if !simdKernel {
-		n = 0
-	}
 	if n > 0 {
 		low := archsimd.BroadcastUint16x32(0xff)
 		for i := 0; i < n; i += 32 {
@@ -171,13 +170,9 @@ func maxPairs(dst, src []uint8) {
 	maxPairsScalar(dst[n:], src[2*n:])
 }
 
-// packDirect builds each B block of images [b0, b0+nb) as one VPERMI2B of
+// packDirectArchsimd builds each B block of images [b0, b0+nb) as one VPERMI2B of
 // two 64-byte loads, as planned by directPlan (see conv.go).
-func packDirect(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
-	if !vbmi {
-		packDirectScalar(dst, src, plan, k4, G, hw, n, b0, nb)
-		return
-	}
+func packDirectArchsimd(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
 	for bi := range nb {
 		b := b0 + bi
 		d := dst[bi*G*k4*blockSize:]
@@ -191,13 +186,9 @@ func packDirect(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb 
 	}
 }
 
-// maxRowPairs32 writes dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x])
+// maxRowPairs32Archsimd writes dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x])
 // 16 or 8 lanes at a time (VPMAXSD).
-func maxRowPairs32(dst, src []int32, w int) {
-	if !simdKernel {
-		maxRowPairs32Scalar(dst, src, w)
-		return
-	}
+func maxRowPairs32Archsimd(dst, src []int32, w int) {
 	for r := range len(dst) / w {
 		a, b, o := src[2*r*w:][:w], src[(2*r+1)*w:][:w], dst[r*w:][:w]
 		x := 0
@@ -213,14 +204,11 @@ func maxRowPairs32(dst, src []int32, w int) {
 	}
 }
 
-// maxPairs32 writes dst[i] = max(src[2i], src[2i+1]) 8 at a time: each
+// maxPairs32Archsimd writes dst[i] = max(src[2i], src[2i+1]) 8 at a time: each
 // pair is one int64 lane, its halves sign-extended by arithmetic shifts,
 // maximized (VPMAXSQ) and narrowed back (VPMOVQD).
-func maxPairs32(dst, src []int32) {
+func maxPairs32Archsimd(dst, src []int32) {
 	n := len(dst) &^ 7
-	if !simdKernel {
-		n = 0
-	}
 	for i := 0; i < n; i += 8 {
 		v := archsimd.LoadInt32x16Slice(src[2*i:]).AsInt64x8()
 		v.ShiftAllLeft(32).ShiftAllRight(32).Max(v.ShiftAllRight(32)).TruncateToInt32().StoreSlice(dst[i:])
