@@ -16,7 +16,9 @@ func implFor(f cpufeat.Features) impl {
 	case f.AVX512 && archsimdBuild:
 		im.kern = kernAVX512BW
 	}
-	archsimdHelpers(&im, f)
+	if f.AVX512 {
+		avx512Helpers(&im, f)
+	}
 	return im
 }
 

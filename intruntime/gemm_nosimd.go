@@ -2,8 +2,6 @@
 
 package intruntime
 
-import "github.com/qatgo/qatgo/internal/cpufeat"
-
 // archsimdBuild reports whether this build has the archsimd kernels (only
 // GOEXPERIMENT=simd builds on amd64 do).
 const archsimdBuild = false
@@ -12,6 +10,3 @@ const archsimdBuild = false
 func gemmArchsimd(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	gemmPortable(c, ldc, a, b, ngroups)
 }
-
-// archsimdHelpers has nothing to set in this build.
-func archsimdHelpers(*impl, cpufeat.Features) {}
