@@ -41,8 +41,8 @@ type packedWeights struct {
 	m, k, mpad, k4 int
 	kern           int8Kernel // the GEMM kernel these are packed for
 	w              []int32    // whole weights
-	w5             []int32    // w in 5-row panels, for the VNNI kernels only
-	lo, hi         []int32    // split halves, nil when w is safe
+	w5             []int32    // w in 5-row panels, for the assembly kernels only
+	lo, hi         []int32    // split halves, nil when w is safe (panels for kernAVX2)
 }
 
 // packWeights packs the m×k row-major weights w. umax is the largest input
@@ -76,16 +76,22 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 			p.w[r*p.k4+q] = quad(id, r, q)
 		}
 	}
-	if kern == kernVNNI {
-		// VPDPBUSD does not saturate: no split needed.
-		p.w5 = make([]int32, len(p.w))
+	// The assembly kernels read 5-row panels: x5[(p·K4 + q)·5 + r] is row
+	// 5p+r's quad q.
+	panels := kern == kernVNNI || kern == kernAVX2
+	panel5 := func(x []int32) []int32 {
+		y := make([]int32, len(x))
 		for r := range p.mpad {
 			for q := range p.k4 {
-				p.w5[(r/5*p.k4+q)*5+r%5] = p.w[r*p.k4+q]
+				y[(r/5*p.k4+q)*5+r%5] = x[r*p.k4+q]
 			}
 		}
-		return p
+		return y
 	}
+	if panels {
+		p.w5 = panel5(p.w)
+	}
+	// VPDPBUSD does not saturate: the VNNI kernels need no split.
 	if kern.pairs() && !safeForPairs(w, m, k, umax) {
 		lo := func(x int8) int8 { return x >> 1 }
 		hi := func(x int8) int8 { return x - x>>1 }
@@ -96,6 +102,9 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 				p.lo[r*p.k4+q] = quad(lo, r, q)
 				p.hi[r*p.k4+q] = quad(hi, r, q)
 			}
+		}
+		if panels {
+			p.lo, p.hi = panel5(p.lo), panel5(p.hi)
 		}
 	}
 	return p
