@@ -30,6 +30,7 @@ func (k int8Kernel) pairs() bool { return k == kernAVX2 || k == kernAVX512BW }
 // impl is the set of kernels one feature set selects.
 type impl struct {
 	kern          int8Kernel
+	directPack    bool // whether planned convolutions pack by packDirect (else im2col rows + packQuad)
 	requantRow    func(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32)
 	packQuad      func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int)
 	maxPairs      func(dst, src []uint8)

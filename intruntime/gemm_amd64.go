@@ -18,6 +18,9 @@ func implFor(f cpufeat.Features) impl {
 	case f.AVX2:
 		im.kern = kernAVX2
 	}
+	if f.AVX2 {
+		avx2Helpers(&im)
+	}
 	if f.AVX512 {
 		avx512Helpers(&im, f)
 	}
