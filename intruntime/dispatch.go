@@ -16,7 +16,7 @@ const (
 	kernAVX2                       // Go assembly, VPMADDUBSW + VPMADDWD on ymm
 	kernAVX512BW                   // simd/archsimd (GOEXPERIMENT=simd builds), the same on zmm
 	kernVNNI                       // Go assembly, AVX512-VNNI VPDPBUSD on zmm
-	kernDot                        // Go assembly, arm64 SDOT... reserved
+	kernDot                        // Go assembly, arm64 SDOT on codes flipped to signed
 )
 
 func (k int8Kernel) String() string {

@@ -43,6 +43,7 @@ type packedWeights struct {
 	w              []int32    // whole weights
 	w5             []int32    // w in 5-row panels, for the assembly kernels only
 	lo, hi         []int32    // split halves, nil when w is safe (panels for kernAVX2)
+	corr           []int32    // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
 }
 
 // packWeights packs the m×k row-major weights w. umax is the largest input
@@ -78,7 +79,7 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 	}
 	// The assembly kernels read 5-row panels: x5[(p·K4 + q)·5 + r] is row
 	// 5p+r's quad q.
-	panels := kern == kernVNNI || kern == kernAVX2
+	panels := kern == kernVNNI || kern == kernAVX2 || kern == kernDot
 	panel5 := func(x []int32) []int32 {
 		y := make([]int32, len(x))
 		for r := range p.mpad {
@@ -90,6 +91,16 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 	}
 	if panels {
 		p.w5 = panel5(p.w)
+	}
+	if kern == kernDot {
+		p.corr = make([]int32, p.mpad)
+		for r := range m {
+			var s int32
+			for _, x := range w[r*k : (r+1)*k] {
+				s += int32(x)
+			}
+			p.corr[r] = 128 * s
+		}
 	}
 	// VPDPBUSD does not saturate: the VNNI kernels need no split.
 	if kern.pairs() && !safeForPairs(w, m, k, umax) {

@@ -19,10 +19,11 @@ const (
 	fkGonum                     // gonum's pure-Go Sgemm (any CPU)
 	fkAVX2                      // packed, Go assembly 4×32 microkernel on ymm (AVX2 + FMA)
 	fkAVX512                    // packed, Go assembly 4×32 microkernel on zmm, 16×16 transposes
+	fkNEON                      // packed, Go assembly 4×32 microkernel on arm64 NEON
 )
 
 func (k floatKernel) String() string {
-	return [...]string{"host", "gonum", "avx2", "avx512"}[k]
+	return [...]string{"host", "gonum", "avx2", "avx512", "neon"}[k]
 }
 
 // hostFloatKernel is the kernel of this CPU; set once at start-up.
