@@ -1,6 +1,7 @@
 // Package kernels provides the fast float32 kernels that training needs on a
-// CPU: a packed, blocked GEMM on plain slices (with an AVX-512 microkernel
-// when built with GOEXPERIMENT=simd on amd64), im2col/col2im, and gorgonia
+// CPU: a packed, blocked GEMM on plain slices (Go assembly microkernels for
+// AVX-512, AVX2+FMA and arm64 NEON, chosen at run time; gonum's Sgemm on
+// other CPUs), im2col/col2im, and gorgonia
 // ops for 2-D convolution, max pooling and fully connected layers whose
 // forward and backward passes write their outputs in place into buffers the
 // op instance owns.
