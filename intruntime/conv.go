@@ -184,7 +184,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		nb := min(chunk, n-b0)
 		N := nb * P
 		ng := groupsFor(N)
-		if s.direct != nil {
+		if s.direct != nil && host.directPack {
 			packDirect(e.pack, src, s.direct, s.w.k4, P/laneCols, hw, n, b0, nb)
 		} else {
 			e.packConv(src, s, n, b0, nb)

@@ -180,7 +180,7 @@ func TestRequantMonotone(t *testing.T) {
 	}
 }
 
-// The pooling kernels (archsimd under GOEXPERIMENT=simd) against their
+// The pooling kernels of every variant the CPU runs against their
 // scalar twins on extreme values and every tail length.
 func TestMaxPairs32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
@@ -190,27 +190,31 @@ func TestMaxPairs32(t *testing.T) {
 			for i := range src {
 				src[i] = []int32{math.MinInt32, math.MaxInt32, -1, 0, 1, int32(rng.Uint32())}[rng.IntN(6)]
 			}
-			got, want := make([]int32, rows*w), make([]int32, rows*w)
-			maxRowPairs32(got, src, w)
-			maxRowPairs32Scalar(want, src, w)
-			if !slices.Equal(got, want) {
-				t.Fatalf("maxRowPairs32 w %d rows %d: %v, want %v", w, rows, got, want)
-			}
-			half := len(src) / 2
-			got, want = make([]int32, half), make([]int32, half)
-			maxPairs32(got, src)
-			maxPairs32Scalar(want, src)
-			if !slices.Equal(got, want) {
-				t.Fatalf("maxPairs32 %d: %v, want %v", half, got, want)
+			for _, vi := range variantImpls() {
+				got, want := make([]int32, rows*w), make([]int32, rows*w)
+				vi.maxRowPairs32(got, src, w)
+				maxRowPairs32Scalar(want, src, w)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: maxRowPairs32 w %d rows %d: %v, want %v", vi.name, w, rows, got, want)
+				}
+				half := len(src) / 2
+				got, want = make([]int32, half), make([]int32, half)
+				vi.maxPairs32(got, src)
+				maxPairs32Scalar(want, src)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: maxPairs32 %d: %v, want %v", vi.name, half, got, want)
+				}
 			}
 		}
 	}
 	// max(−1, 5) = 5, max(MinInt32, MinInt32+1) = MinInt32+1, 8 pairs (one vector).
 	src := []int32{-1, 5, math.MinInt32, math.MinInt32 + 1, 7, -7, 0, 0, 1, 2, 3, 4, 9, 8, math.MaxInt32, -1}
-	got := make([]int32, 8)
-	maxPairs32(got, src)
-	if want := []int32{5, math.MinInt32 + 1, 7, 0, 2, 4, 9, math.MaxInt32}; !slices.Equal(got, want) {
-		t.Errorf("maxPairs32 = %v, want %v", got, want)
+	for _, vi := range variantImpls() {
+		got := make([]int32, 8)
+		vi.maxPairs32(got, src)
+		if want := []int32{5, math.MinInt32 + 1, 7, 0, 2, 4, 9, math.MaxInt32}; !slices.Equal(got, want) {
+			t.Errorf("%s: maxPairs32 = %v, want %v", vi.name, got, want)
+		}
 	}
 }
 

@@ -8,11 +8,12 @@
 // the input patches are packed straight into the GEMM's layout, by one
 // byte permutation per 64-byte block where the geometry allows. A 2×2 max
 // pool after a convolution is taken on its int32 accumulators before the
-// (monotone) requantization. The GEMM has a portable Go kernel and, when
-// built with GOEXPERIMENT=simd on amd64 and run on a CPU with AVX-512,
-// faster kernels with bit-identical results: with AVX512-VNNI, Go assembly
-// around VPDPBUSD (exact for any int8 weights; archsimd has no VPDPBUSD);
-// otherwise simd/archsimd (VPMADDUBSW + VPMADDWD). VPMADDUBSW saturates
+// (monotone) requantization. The GEMM and the helpers around it have a
+// portable Go version and Go assembly ones chosen at run time from the CPU
+// (implFor), with bit-identical results: AVX512-VNNI VPDPBUSD (exact for
+// any int8 weights); AVX2 VPMADDUBSW + VPMADDWD (in GOEXPERIMENT=simd
+// builds, archsimd's AVX-512BW form of it where there is no VNNI); arm64
+// SDOT on the codes flipped to signed, plus 128·Σw. VPMADDUBSW saturates
 // its int16 pair sums, so that kernel is used only on layers whose weights
 // are proven safe against the largest input code; other layers split each
 // weight w into ⌊w/2⌋ and w−⌊w/2⌋, which are always safe, and run two

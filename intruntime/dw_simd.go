@@ -2,14 +2,18 @@
 
 package intruntime
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+
+	"github.com/qatgo/qatgo/internal/cpufeat"
+)
 
 // dwFlat3x3 is dwFlat3x3Scalar 16 outputs at a time: each of the nine
 // taps is 16 input bytes zero-extended to int32 lanes (VPMOVZXBD),
 // multiplied by the broadcast weight (VPMULLD) and added.
 func dwFlat3x3(acc []int32, frame []uint8, w *[9]int32, Wp int) {
 	n := len(acc) &^ 15
-	if !simdKernel {
+	if !cpufeat.Host.AVX512 {
 		n = 0
 	}
 	if n > 0 {

@@ -39,22 +39,24 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // packedWeights is a GEMM A operand.
 type packedWeights struct {
 	m, k, mpad, k4 int
-	w              []int32 // whole weights
-	w5             []int32 // w in 5-row panels, for the VNNI kernels only
-	lo, hi         []int32 // split halves, nil when w is safe
+	kern           int8Kernel // the GEMM kernel these are packed for
+	w              []int32    // whole weights
+	w5             []int32    // w in 5-row panels, for the assembly kernels only
+	lo, hi         []int32    // split halves, nil when w is safe (panels for kernAVX2)
+	corr           []int32    // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
 }
 
 // packWeights packs the m×k row-major weights w. umax is the largest input
 // code the layer can see; it decides whether the split is needed.
 func packWeights(w []int8, m, k int, umax int) *packedWeights {
-	return packWeightsFor(w, m, k, umax, vnniKernel)
+	return packWeightsFor(w, m, k, umax, host.kern)
 }
 
-// packWeightsFor is packWeights for the VNNI kernels (vnni) or the others;
-// gemm picks the kernel from what is packed, so that the tests can run
-// the archsimd kernels on a VNNI machine too.
-func packWeightsFor(w []int8, m, k int, umax int, vnni bool) *packedWeights {
-	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4)}
+// packWeightsFor is packWeights for the GEMM kernel kern; gemm runs the
+// kernel the weights were packed for, so that the tests can run every
+// kernel the CPU has.
+func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeights {
+	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4), kern: kern}
 	get := func(r, c int) int8 {
 		if r < m && c < k {
 			return w[r*k+c]
@@ -75,17 +77,33 @@ func packWeightsFor(w []int8, m, k int, umax int, vnni bool) *packedWeights {
 			p.w[r*p.k4+q] = quad(id, r, q)
 		}
 	}
-	if vnni {
-		// VPDPBUSD does not saturate: no split needed.
-		p.w5 = make([]int32, len(p.w))
+	// The assembly kernels read 5-row panels: x5[(p·K4 + q)·5 + r] is row
+	// 5p+r's quad q.
+	panels := kern == kernVNNI || kern == kernAVX2 || kern == kernDot
+	panel5 := func(x []int32) []int32 {
+		y := make([]int32, len(x))
 		for r := range p.mpad {
 			for q := range p.k4 {
-				p.w5[(r/5*p.k4+q)*5+r%5] = p.w[r*p.k4+q]
+				y[(r/5*p.k4+q)*5+r%5] = x[r*p.k4+q]
 			}
 		}
-		return p
+		return y
 	}
-	if !safeForPairs(w, m, k, umax) {
+	if panels {
+		p.w5 = panel5(p.w)
+	}
+	if kern == kernDot {
+		p.corr = make([]int32, p.mpad)
+		for r := range m {
+			var s int32
+			for _, x := range w[r*k : (r+1)*k] {
+				s += int32(x)
+			}
+			p.corr[r] = 128 * s
+		}
+	}
+	// VPDPBUSD does not saturate: the VNNI kernels need no split.
+	if kern.pairs() && !safeForPairs(w, m, k, umax) {
 		lo := func(x int8) int8 { return x >> 1 }
 		hi := func(x int8) int8 { return x - x>>1 }
 		p.lo = make([]int32, len(p.w))
@@ -95,6 +113,9 @@ func packWeightsFor(w []int8, m, k int, umax int, vnni bool) *packedWeights {
 				p.lo[r*p.k4+q] = quad(lo, r, q)
 				p.hi[r*p.k4+q] = quad(hi, r, q)
 			}
+		}
+		if panels {
+			p.lo, p.hi = panel5(p.lo), panel5(p.hi)
 		}
 	}
 	return p

@@ -66,12 +66,12 @@ func TestGEMM(t *testing.T) {
 		ng := groupsFor(test.n)
 		ldc := ng * laneCols
 		want := naiveGEMM(w, x, test.m, test.k, test.n)
-		// The archsimd kernels (split or not) always; the VNNI kernels
-		// where the CPU has them.
-		for _, vnni := range []bool{false, vnniKernel} {
-			a := packWeightsFor(w, test.m, test.k, test.umax, vnni)
-			if (a.lo != nil) != (test.wantSplit && !vnni) {
-				t.Errorf("%dx%dx%d vnni=%v: split = %v, want %v", test.m, test.k, test.n, vnni, a.lo != nil, test.wantSplit)
+		// Every kernel the CPU can run (split or not).
+		for _, vi := range variantImpls() {
+			kern := vi.kern
+			a := packWeightsFor(w, test.m, test.k, test.umax, kern)
+			if (a.lo != nil) != (test.wantSplit && kern.pairs()) {
+				t.Errorf("%dx%dx%d %v: split = %v, want %v", test.m, test.k, test.n, kern, a.lo != nil, test.wantSplit)
 			}
 			for name, f := range map[string]func([]int32, int, *packedWeights, []byte, int){"gemm": gemm, "portable": gemmPortable} {
 				c := make([]int32, a.mpad*ldc)
@@ -79,7 +79,7 @@ func TestGEMM(t *testing.T) {
 				for i := range test.m {
 					for j := range test.n {
 						if c[i*ldc+j] != want[i*test.n+j] {
-							t.Fatalf("%s %dx%dx%d (simd=%v vnni=%v): C[%d][%d] = %d, want %d", name, test.m, test.k, test.n, simdKernel, vnni, i, j, c[i*ldc+j], want[i*test.n+j])
+							t.Fatalf("%s %dx%dx%d (%v): C[%d][%d] = %d, want %d", name, test.m, test.k, test.n, kern, i, j, c[i*ldc+j], want[i*test.n+j])
 						}
 					}
 				}

@@ -1,5 +1,3 @@
-//go:build goexperiment.simd && amd64
-
 #include "textflag.h"
 
 // The AVX-512 VNNI micro-kernels (see gemm_vnni.go). VPDPBUSD adds to

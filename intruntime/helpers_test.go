@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/qatgo/qatgo/internal/cpufeat"
 	"github.com/qatgo/qatgo/intmodel"
 )
 
@@ -91,4 +92,20 @@ func randImages(rng *rand.Rand, n int) []float32 {
 		x[i] = rng.Float32()
 	}
 	return x
+}
+
+// namedImpl is the implementation one CPU variant selects.
+type namedImpl struct {
+	name string
+	impl
+}
+
+// variantImpls returns the implementation of each variant of the host's
+// features (cpufeat.Features.Variants): the host's, AVX2-only, generic, ...
+func variantImpls() []namedImpl {
+	var out []namedImpl
+	for _, v := range cpufeat.Host.Variants() {
+		out = append(out, namedImpl{v.Name + "/" + implFor(v.Features).kern.String(), implFor(v.Features)})
+	}
+	return out
 }

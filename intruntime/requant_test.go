@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// requantRow (archsimd or scalar) must equal MultiplyByQuantizedMultiplier
+// requantRow (each variant the CPU runs) must equal MultiplyByQuantizedMultiplier
 // + Z_Y + clamp element by element, including extreme accumulators and
 // biases (saturation to int32 before the multiply) and every tail length.
 func TestRequantRow(t *testing.T) {
@@ -32,18 +32,20 @@ func TestRequantRow(t *testing.T) {
 		zy := int32(rng.IntN(256))
 		lo := int32(rng.IntN(128))
 		hi := lo + int32(rng.IntN(int(256-lo)))
-		out := make([]uint8, n+1)
-		out[n] = 0xEE
-		requantRow(out[:n], row, bias, m0, uint(-shift), zy, lo, hi)
-		for i, a := range row {
-			v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
-			want := min(max(MultiplyByQuantizedMultiplier(v, m0, shift)+zy, lo), hi)
-			if int32(out[i]) != want {
-				t.Fatalf("trial %d (simd=%v): acc %d bias %d m0 %d shift %d: got %d, want %d", trial, simdKernel, a, bias, m0, shift, out[i], want)
+		for _, vi := range variantImpls() {
+			out := make([]uint8, n+1)
+			out[n] = 0xEE
+			vi.requantRow(out[:n], row, bias, m0, uint(-shift), zy, lo, hi)
+			for i, a := range row {
+				v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
+				want := min(max(MultiplyByQuantizedMultiplier(v, m0, shift)+zy, lo), hi)
+				if int32(out[i]) != want {
+					t.Fatalf("trial %d (%s): acc %d bias %d m0 %d shift %d: got %d, want %d", trial, vi.name, a, bias, m0, shift, out[i], want)
+				}
 			}
-		}
-		if out[n] != 0xEE {
-			t.Fatalf("trial %d: wrote past the row", trial)
+			if out[n] != 0xEE {
+				t.Fatalf("trial %d (%s): wrote past the row", trial, vi.name)
+			}
 		}
 	}
 }

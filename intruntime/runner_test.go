@@ -143,7 +143,7 @@ func TestConvAgainstNaive(t *testing.T) {
 		for j := range want {
 			distinct[want[j]] = true
 			if got[j] != want[j] {
-				t.Fatalf("case %d: output %d = %d, want %d (simd=%v)", i, j, got[j], want[j], simdKernel)
+				t.Fatalf("case %d: output %d = %d, want %d (%v)", i, j, got[j], want[j], host.kern)
 			}
 		}
 		if len(distinct) < 5 {

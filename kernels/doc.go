@@ -1,12 +1,12 @@
 // Package kernels provides the fast float32 kernels that training needs on a
-// CPU: a packed, blocked GEMM on plain slices (with an AVX-512 microkernel
-// when built with GOEXPERIMENT=simd on amd64), im2col/col2im, and gorgonia
-// ops whose forward and backward passes write their outputs in place into
-// buffers the op instance owns: 2-D convolution (dense, grouped, and
-// depthwise with a direct kernel), max pooling, global average pooling,
-// fully connected layers, batch norm, ReLU and ReLU6, the residual Add and
-// the channel concatenation. Each op's doc comment gives its exact
-// semantics, which are PyTorch's.
+// CPU: a packed, blocked GEMM on plain slices (Go assembly microkernels for
+// AVX-512, AVX2+FMA and arm64 NEON, chosen at run time; gonum's Sgemm on
+// other CPUs), im2col/col2im, and gorgonia ops whose forward and backward
+// passes write their outputs in place into buffers the op instance owns:
+// 2-D convolution (dense, grouped, and depthwise with a direct kernel), max
+// pooling, global average pooling, fully connected layers, batch norm, ReLU
+// and ReLU6, the residual Add and the channel concatenation. Each op's doc
+// comment gives its exact semantics, which are PyTorch's.
 //
 // The ops exist because gorgonia's own Conv2d, MaxPool2D and matrix multiply
 // spend most of a LeNet-5 training step outside the multiply itself: they

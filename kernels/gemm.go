@@ -1,10 +1,40 @@
 package kernels
 
-// Gemm holds the scratch of a float32 matrix multiply (packing buffers in the
-// AVX-512 build), so that repeated calls do not allocate. The zero value is
-// ready to use. A Gemm is not safe for concurrent use.
+import "github.com/qatgo/qatgo/internal/cpufeat"
+
+// Gemm holds the scratch of a float32 matrix multiply (packing buffers of
+// the SIMD kernels), so that repeated calls do not allocate. The zero value
+// is ready to use and runs the fastest kernel of the CPU
+// (internal/cpufeat). A Gemm is not safe for concurrent use.
 type Gemm struct {
 	gemmScratch
+	kern floatKernel // fkHost: the host's
+}
+
+// floatKernel names a float32 GEMM implementation.
+type floatKernel uint8
+
+const (
+	fkHost   floatKernel = iota // the zero value: whatever the host selects
+	fkGonum                     // gonum's pure-Go Sgemm (any CPU)
+	fkAVX2                      // packed, Go assembly 4×32 microkernel on ymm (AVX2 + FMA)
+	fkAVX512                    // packed, Go assembly 4×32 microkernel on zmm, 16×16 transposes
+	fkNEON                      // packed, Go assembly 4×32 microkernel on arm64 NEON
+)
+
+func (k floatKernel) String() string {
+	return [...]string{"host", "gonum", "avx2", "avx512", "neon"}[k]
+}
+
+// hostFloatKernel is the kernel of this CPU; set once at start-up.
+var hostFloatKernel = floatKernelFor(cpufeat.Host)
+
+// kernel returns the kernel g runs.
+func (g *Gemm) kernel() floatKernel {
+	if g.kern == fkHost {
+		return hostFloatKernel
+	}
+	return g.kern
 }
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, where
@@ -70,10 +100,11 @@ func scaleC(c []float32, rs, cs, m, n int, beta float32) {
 
 // PackedA is op(A) prepared once for products that reuse one A against many
 // B (a convolution's weights against every image): packed into microkernel
-// panels in the AVX-512 build, copied row-major in the portable build. It
-// holds its own copy, so A may change after PackA.
+// panels for the SIMD kernels, copied row-major for gonum. It holds its own
+// copy, so A may change after PackA.
 type PackedA struct {
 	m, k int
+	kern floatKernel // the kernel it is packed for
 	data []float32
 }
 

@@ -1,9 +1,14 @@
-//go:build goexperiment.simd && amd64
-
 package kernels
 
-// The packed, blocked GEMM of the AVX-512 build: A and B are packed into
-// panels that the 4×32 microkernel of gemm_simd.go walks.
+// The packed, blocked GEMM of the SIMD kernels: A and B are packed into
+// panels that a 4×32 microkernel (Go assembly, gemm_amd64.s) walks.
+
+// Microkernel tile: 4 rows × 32 columns, 8 zmm accumulators (AVX-512) or
+// two passes of 8 ymm (AVX2).
+const (
+	mr = 4
+	nr = 32
+)
 
 // Blocking sizes of the packed GEMM. KC×NR floats of packed B (32 KiB at
 // KC=256, NR=32) stay in L1 while the microkernel walks the packed A panels;
@@ -20,33 +25,47 @@ type gemmScratch struct {
 }
 
 func (g *Gemm) sgemm(c []float32, ldc int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32) {
+	fk := g.kernel()
+	if fk == fkGonum {
+		sgemmGonum(c, ldc, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta)
+		return
+	}
 	// A narrow C (fc2's 64×10) wastes most of a 32-wide microkernel: compute
 	// Cᵀ = op(B)ᵀ·op(A)ᵀ instead, which packs the same data with the roles
 	// swapped and stores the tile transposed.
 	if n < nr/2 && m > n {
-		g.pack(&g.pa, b, ldb, !tB, n, k)
-		g.run(c, 1, ldc, n, m, k, alpha, a, lda, !tA, beta)
+		g.pack(fk, &g.pa, b, ldb, !tB, n, k)
+		g.run(fk, c, 1, ldc, n, m, k, alpha, a, lda, !tA, beta)
 		return
 	}
-	g.pack(&g.pa, a, lda, tA, m, k)
-	g.run(c, ldc, 1, m, n, k, alpha, b, ldb, tB, beta)
+	g.pack(fk, &g.pa, a, lda, tA, m, k)
+	g.run(fk, c, ldc, 1, m, n, k, alpha, b, ldb, tB, beta)
 }
 
 func (g *Gemm) packA(p *PackedA, tA bool, a []float32, lda int) {
-	g.pack(&p.data, a, lda, tA, p.m, p.k)
+	p.kern = g.kernel()
+	if p.kern == fkGonum {
+		packAGonum(p, tA, a, lda)
+		return
+	}
+	g.pack(p.kern, &p.data, a, lda, tA, p.m, p.k)
 }
 
 func (g *Gemm) sgemmPacked(c []float32, ldc int, p *PackedA, tB bool, n int, alpha float32, b []float32, ldb int, beta float32) {
+	if p.kern == fkGonum {
+		sgemmPackedGonum(c, ldc, p, tB, n, alpha, b, ldb, beta)
+		return
+	}
 	saved := g.pa
 	g.pa = p.data
-	g.run(c, ldc, 1, p.m, n, p.k, alpha, b, ldb, tB, beta)
+	g.run(p.kern, c, ldc, 1, p.m, n, p.k, alpha, b, ldb, tB, beta)
 	g.pa = saved
 }
 
 // pack writes op(X) (rows×k, X is k×rows when t) into *dst as the A operand
 // of the microkernel: for each KC block of k, panels of mr rows, each panel
 // kc×mr with the mr values of one k index adjacent; rows past the end are 0.
-func (g *Gemm) pack(dst *[]float32, x []float32, ld int, t bool, rows, k int) {
+func (g *Gemm) pack(fk floatKernel, dst *[]float32, x []float32, ld int, t bool, rows, k int) {
 	rowsUp := (rows + mr - 1) / mr * mr
 	need := rowsUp * k
 	if cap(*dst) < need {
@@ -58,14 +77,14 @@ func (g *Gemm) pack(dst *[]float32, x []float32, ld int, t bool, rows, k int) {
 		base := pc * rowsUp
 		for ir := 0; ir < rowsUp; ir += mr {
 			panel := d[base+ir*kc : base+ir*kc+kc*mr]
-			packPanel(panel, x, ld, t, ir, min(mr, rows-ir), pc, kc, mr)
+			packPanel(fk, panel, x, ld, t, ir, min(mr, rows-ir), pc, kc, mr)
 		}
 	}
 }
 
 // packPanel copies rows r0..r0+nrows-1 of op(X), k indices pc..pc+kc-1, into
 // panel as kc groups of width w (zero padded past nrows).
-func packPanel(panel, x []float32, ld int, t bool, r0, nrows, pc, kc, w int) {
+func packPanel(fk floatKernel, panel, x []float32, ld int, t bool, r0, nrows, pc, kc, w int) {
 	if nrows < w {
 		clear(panel)
 	}
@@ -80,7 +99,7 @@ func packPanel(panel, x []float32, ld int, t bool, r0, nrows, pc, kc, w int) {
 	// op(X)[r][p] = x[r*ld + p]: a transpose. Blocks of 16 rows × 16 k go
 	// through registers (transpose16); the rest is scattered one by one.
 	rows16, kc16 := 0, 0
-	if simdEnabled && w%16 == 0 {
+	if fk == fkAVX512 && w%16 == 0 {
 		rows16, kc16 = nrows&^15, kc&^15
 		if rows16 > 0 && kc16 > 0 {
 			transpose16(panel, x, ld, r0, rows16, pc, kc16, w)
@@ -100,7 +119,7 @@ func packPanel(panel, x []float32, ld int, t bool, r0, nrows, pc, kc, w int) {
 
 // run multiplies the A already packed in g.pa (m×k) by op(B) (k×n), storing
 // into C with row stride rsc and column stride csc.
-func (g *Gemm) run(c []float32, rsc, csc, m, n, k int, alpha float32, b []float32, ldb int, tB bool, beta float32) {
+func (g *Gemm) run(fk floatKernel, c []float32, rsc, csc, m, n, k int, alpha float32, b []float32, ldb int, tB bool, beta float32) {
 	mUp := (m + mr - 1) / mr * mr
 	var tile [mr * nr]float32
 	for jc := 0; jc < n; jc += blockNC {
@@ -116,7 +135,7 @@ func (g *Gemm) run(c []float32, rsc, csc, m, n, k int, alpha float32, b []float3
 			}
 			pb := g.pb[:need]
 			for jr := 0; jr < ncb; jr += nr {
-				packPanel(pb[jr*kc:jr*kc+kc*nr], b[jc*bStride(tB, ldb):], ldb, !tB, jr, min(nr, ncb-jr), pc, kc, nr)
+				packPanel(fk, pb[jr*kc:jr*kc+kc*nr], b[jc*bStride(tB, ldb):], ldb, !tB, jr, min(nr, ncb-jr), pc, kc, nr)
 			}
 			first := pc == 0
 			pa := g.pa[pc*mUp:]
@@ -130,10 +149,10 @@ func (g *Gemm) run(c []float32, rsc, csc, m, n, k int, alpha float32, b []float3
 						mm := min(mr, m-ir)
 						off := ir*rsc + (jc+jr)*csc
 						if mm == mr && nn == nr && csc == 1 && (!first || beta == 0 || beta == 1) {
-							kernelFull(kc, ap, bp, c[off:], rsc, alpha, !first || beta == 1)
+							kernelFull(fk, kc, ap, bp, c[off:], rsc, alpha, !first || beta == 1)
 							continue
 						}
-						kernelTile(kc, ap, bp, &tile)
+						kernelTile(fk, kc, ap, bp, &tile)
 						storeTile(c[off:], rsc, csc, mm, nn, &tile, alpha, beta, first)
 					}
 				}

@@ -1,5 +1,3 @@
-//go:build !(goexperiment.simd && amd64)
-
 package kernels
 
 import (
@@ -7,13 +5,10 @@ import (
 	gblas "gonum.org/v1/gonum/blas/gonum"
 )
 
-// The portable build delegates to gonum's pure-Go Sgemm: its blocked kernel
+// On a CPU without the SIMD kernels, Sgemm delegates to gonum's pure-Go Sgemm: its blocked kernel
 // (6–14 GFLOP/s on LeNet-5's shapes, and it splits large products over
 // GOMAXPROCS goroutines) beat every portable microkernel written here (a 4×4
 // register tile reached 3.6 GFLOP/s, since Go does not vectorise it).
-
-// gemmScratch is empty: gonum allocates nothing per call for float32.
-type gemmScratch struct{}
 
 func trans(t bool) blas.Transpose {
 	if t {
@@ -22,13 +17,13 @@ func trans(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-func (g *Gemm) sgemm(c []float32, ldc int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32) {
+func sgemmGonum(c []float32, ldc int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32) {
 	gblas.Implementation{}.Sgemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// packA copies op(A) row-major (m×k), so the products that follow need no
-// transpose of A and do not depend on the caller's A staying unchanged.
-func (g *Gemm) packA(p *PackedA, tA bool, a []float32, lda int) {
+// packAGonum copies op(A) row-major (m×k), so the products that follow need
+// no transpose of A and do not depend on the caller's A staying unchanged.
+func packAGonum(p *PackedA, tA bool, a []float32, lda int) {
 	m, k := p.m, p.k
 	p.data = grow(p.data, m*k)
 	if !tA {
@@ -45,6 +40,6 @@ func (g *Gemm) packA(p *PackedA, tA bool, a []float32, lda int) {
 	}
 }
 
-func (g *Gemm) sgemmPacked(c []float32, ldc int, p *PackedA, tB bool, n int, alpha float32, b []float32, ldb int, beta float32) {
+func sgemmPackedGonum(c []float32, ldc int, p *PackedA, tB bool, n int, alpha float32, b []float32, ldb int, beta float32) {
 	gblas.Implementation{}.Sgemm(blas.NoTrans, trans(tB), p.m, n, p.k, alpha, p.data, p.k, b, ldb, beta, c, ldc)
 }

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/qatgo/qatgo/internal/cpufeat"
 )
 
 // naiveGemm is the reference: a plain triple loop in float64.
@@ -71,7 +74,25 @@ func TestSgemmAgainstNaive(t *testing.T) {
 		{1, 1, 1}, {3, 5, 7}, {4, 32, 1}, {5, 33, 17}, {20, 576, 25}, {50, 64, 500},
 		{64, 10, 500}, {10, 64, 13}, {97, 70, 300}, {7, 3, 600}, {33, 3100, 9}, {2, 1, 5},
 	}
-	var g Gemm
+	for _, fk := range floatKernels() {
+		testSgemmAgainstNaive(t, r, sizes, fk)
+	}
+}
+
+// floatKernels returns the float GEMM kernel of each variant of the host's
+// features (cpufeat.Features.Variants), each once.
+func floatKernels() []floatKernel {
+	var out []floatKernel
+	for _, v := range cpufeat.Host.Variants() {
+		if fk := floatKernelFor(v.Features); !slices.Contains(out, fk) {
+			out = append(out, fk)
+		}
+	}
+	return out
+}
+
+func testSgemmAgainstNaive(t *testing.T, r *rand.Rand, sizes [][3]int, fk floatKernel) {
+	g := Gemm{kern: fk}
 	for _, sz := range sizes {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, tA := range []bool{false, true} {
@@ -103,7 +124,7 @@ func TestSgemmAgainstNaive(t *testing.T) {
 						for j := 0; j < n; j++ {
 							got, w := c[i*ldc+j], want[i*ldc+j]
 							if math.Abs(float64(got-w)) > 1e-4*math.Sqrt(float64(k))+1e-5 {
-								t.Fatalf("m,n,k=%d,%d,%d tA=%v tB=%v alpha=%v beta=%v: C[%d,%d]=%v want %v", m, n, k, tA, tB, alpha, beta, i, j, got, w)
+								t.Fatalf("%v: m,n,k=%d,%d,%d tA=%v tB=%v alpha=%v beta=%v: C[%d,%d]=%v want %v", fk, m, n, k, tA, tB, alpha, beta, i, j, got, w)
 							}
 						}
 						// Padding between rows must be untouched.
@@ -123,23 +144,25 @@ func TestSgemmPacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	m, k := 50, 300
 	w := randSlice(r, m*k)
-	var g Gemm
-	var pa PackedA
-	g.PackA(&pa, false, m, k, w, k)
-	for _, n := range []int{64, 7, 100} {
-		for _, tB := range []bool{false, true} {
-			b := randSlice(r, k*n)
-			ldb := n
-			if tB {
-				ldb = k
-			}
-			c := make([]float32, m*n)
-			want := make([]float32, m*n)
-			naiveGemm(want, n, false, tB, m, n, k, 1, w, k, b, ldb, 0)
-			g.SgemmPacked(c, n, &pa, tB, n, 1, b, ldb, 0)
-			for i := range c {
-				if math.Abs(float64(c[i]-want[i])) > 1e-3 {
-					t.Fatalf("n=%d tB=%v: C[%d]=%v want %v", n, tB, i, c[i], want[i])
+	for _, fk := range floatKernels() {
+		g := Gemm{kern: fk}
+		var pa PackedA
+		g.PackA(&pa, false, m, k, w, k)
+		for _, n := range []int{64, 7, 100} {
+			for _, tB := range []bool{false, true} {
+				b := randSlice(r, k*n)
+				ldb := n
+				if tB {
+					ldb = k
+				}
+				c := make([]float32, m*n)
+				want := make([]float32, m*n)
+				naiveGemm(want, n, false, tB, m, n, k, 1, w, k, b, ldb, 0)
+				g.SgemmPacked(c, n, &pa, tB, n, 1, b, ldb, 0)
+				for i := range c {
+					if math.Abs(float64(c[i]-want[i])) > 1e-3 {
+						t.Fatalf("%v: n=%d tB=%v: C[%d]=%v want %v", fk, n, tB, i, c[i], want[i])
+					}
 				}
 			}
 		}

@@ -2,12 +2,30 @@
 
 package kernels
 
-// vecRowOps has vector loops in the AVX-512 build only; here rowOps uses
-// plain ones.
-func vecRowOps() (copyRow, addRow func(d, s []float32), ok bool) { return nil, nil, false }
+// vecRowOps gives rowOps, for float32, a row copy by 8-float array
+// assignments (two 16-byte moves each, where copy calls memmove for
+// LeNet-5's 8-float rows) and a plain row add; the GOEXPERIMENT=simd build
+// has archsimd loops for both.
+func vecRowOps() (copyRow, addRow func(d, s []float32), ok bool) {
+	return copyRow8, addRowPlain, true
+}
 
-// sumBiasFast has a vector loop in the AVX-512 build only.
-func sumBiasFast(db, dy []float32, outer, inner int) bool { return false }
+// copyRow8 copies s into d (same length), 8 floats per assignment.
+func copyRow8(d, s []float32) {
+	d = d[:len(s)]
+	for len(s) >= 8 {
+		*(*[8]float32)(d) = *(*[8]float32)(s)
+		d, s = d[8:], s[8:]
+	}
+	for k, v := range s {
+		d[k] = v
+	}
+}
 
-// pool2x2Fast has vector loops in the AVX-512 build only.
-func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool { return false }
+// addRowPlain adds s into d (same length).
+func addRowPlain(d, s []float32) {
+	d = d[:len(s)]
+	for k, v := range s {
+		d[k] += v
+	}
+}

@@ -526,11 +526,11 @@ func TestSumBiasFloat32(t *testing.T) {
 }
 
 // TestMaxPool2x2Float32 checks the float32 2×2 pool (vector passes in the
-// AVX-512 build) against the generic float64 loop, values and argmax, on
+// AVX-512 assembly) against the generic float64 loop, values and argmax, on
 // data full of ties (fake-quantized activations) and on random data.
 func TestMaxPool2x2Float32(t *testing.T) {
 	r := rand.New(rand.NewPCG(27, 28))
-	for _, xs := range [][]int{{2, 20, 24, 24}, {3, 1, 6, 6}, {1, 2, 4, 2}, {2, 3, 2, 10}} {
+	for _, xs := range [][]int{{2, 20, 24, 24}, {3, 1, 6, 6}, {1, 2, 4, 2}, {2, 3, 2, 10}, {1, 2, 4, 70}} {
 		for _, ties := range []bool{true, false} {
 			n := tensor.Shape(xs).TotalSize()
 			x32, x64 := make([]float32, n), make([]float64, n)

@@ -2,16 +2,25 @@
 
 package numerics
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+
+	"github.com/qatgo/qatgo/internal/cpufeat"
+)
 
 // The AVX-512 twins of roundWideScalar and roundNarrowScalar: the same bit
 // operations on 16 lanes, with the selects done by masked merges. The float
 // add/subtract of the subnormal path rounds to nearest even as the scalar
 // one does (Go never sets flush-to-zero). A tail shorter than 16 goes to
-// the scalar code.
+// the scalar code. Only GOEXPERIMENT=simd builds have them (the default
+// build rounds with the scalar code).
+
+// useAVX512 reports whether the vector loops run; set once at start-up
+// (QATGO_CPU can mask it).
+var useAVX512 = cpufeat.Host.AVX512
 
 func roundWide(dst, src []float32, shift uint32) {
-	if !archsimd.X86.AVX512() || len(src) < 16 {
+	if !useAVX512 || len(src) < 16 {
 		roundWideScalar(dst, src, shift)
 		return
 	}
@@ -37,7 +46,7 @@ func roundWide(dst, src []float32, shift uint32) {
 }
 
 func roundNarrow(dst, src []float32, r *rounder) {
-	if !archsimd.X86.AVX512() || len(src) < 16 {
+	if !useAVX512 || len(src) < 16 {
 		roundNarrowScalar(dst, src, r)
 		return
 	}

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_pkgs+=(dataset-fashion-mnist)
+# qemu-user runs the arm64 kernels' tests on amd64 (scripts/test.sh).
+command -v qemu-aarch64 >/dev/null || command -v qemu-aarch64-static >/dev/null || need_pkgs+=(qemu-user)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_pkgs[*]} with apt-get" >&2

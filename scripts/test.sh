@@ -1,14 +1,35 @@
 #!/usr/bin/env bash
 # The test command of the README and of CI: set up, vet, test. The whole
-# suite runs with the SIMD kernels (scripts/env.sh); the packages that have a
-# SIMD path are also vetted and tested in the portable build.
+# suite runs in the default build (fast kernels chosen at run time); then the
+# packages with dispatched kernels run again with each lower CPU level forced
+# (QATGO_CPU), in the GOEXPERIMENT=simd build, and cross-compiled for arm64
+# (run under qemu-user when it is installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 go vet ./...
 go test -timeout 20m ./...
-simd_pkgs=$(grep -rl --include='*.go' 'goexperiment.simd' . | xargs -n1 dirname | sort -u | sed 's#^\./#./#')
-echo "portable build (GOEXPERIMENT unset):" $simd_pkgs
-GOEXPERIMENT= go vet $simd_pkgs
-GOEXPERIMENT= go test -timeout 10m $simd_pkgs
+
+# Packages whose kernels are chosen at run time (internal/cpufeat users).
+dispatch_pkgs=$(grep -rl --include='*.go' 'internal/cpufeat"' . | xargs -n1 dirname | sort -u)
+dispatch_pkgs="./internal/cpufeat $dispatch_pkgs"
+# The CPU level is read at start-up, which the test cache does not see: -count=1.
+for level in avx2 generic; do
+  echo "forced CPU level QATGO_CPU=$level:" $dispatch_pkgs
+  QATGO_CPU=$level go test -count=1 -timeout 10m $dispatch_pkgs
+done
+
+simd_pkgs=$(grep -rl --include='*.go' 'goexperiment.simd' . | xargs -n1 dirname | sort -u)
+echo "archsimd build (GOEXPERIMENT=simd):" $simd_pkgs
+GOEXPERIMENT=simd go vet $simd_pkgs
+GOEXPERIMENT=simd go test -timeout 10m $simd_pkgs
+
+echo "arm64 build:" $dispatch_pkgs
+GOARCH=arm64 go vet $dispatch_pkgs
+qemu=$(command -v qemu-aarch64-static || command -v qemu-aarch64 || true)
+if [ -n "$qemu" ]; then
+  GOARCH=arm64 go test -exec "$qemu" -timeout 15m $dispatch_pkgs
+else
+  echo "arm64 tests skipped: qemu-user is not installed (apt-get install qemu-user)"
+fi

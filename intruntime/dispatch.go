@@ -1,0 +1,90 @@
+package intruntime
+
+import "github.com/qatgo/qatgo/internal/cpufeat"
+
+// One dispatch point per kernel family: implFor picks, from the CPU's
+// features (cpufeat.Host, which QATGO_CPU can lower), the int8 GEMM
+// kernel and the helpers around it; every choice gives the same bits as
+// the portable Go code (tested for each variant the CPU can run).
+
+// int8Kernel names an int8 GEMM implementation. Weights are packed for one
+// (packWeightsFor) and gemm runs the one they were packed for.
+type int8Kernel uint8
+
+const (
+	kernPortable int8Kernel = iota // plain Go, any CPU
+	kernAVX2                       // Go assembly, VPMADDUBSW + VPMADDWD on ymm
+	kernAVX512BW                   // simd/archsimd (GOEXPERIMENT=simd builds), the same on zmm
+	kernVNNI                       // Go assembly, AVX512-VNNI VPDPBUSD on zmm
+	kernDot                        // Go assembly, arm64 SDOT on codes flipped to signed
+)
+
+func (k int8Kernel) String() string {
+	return [...]string{"portable", "avx2", "avx512bw", "avx512vnni", "dotprod"}[k]
+}
+
+// pairs reports whether k multiplies with VPMADDUBSW, whose saturating
+// int16 pair sums need weights split in halves unless proven safe.
+func (k int8Kernel) pairs() bool { return k == kernAVX2 || k == kernAVX512BW }
+
+// impl is the set of kernels one feature set selects.
+type impl struct {
+	kern          int8Kernel
+	directPack    bool // whether planned convolutions pack by packDirect (else im2col rows + packQuad)
+	requantRow    func(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32)
+	packQuad      func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int)
+	maxPairs      func(dst, src []uint8)
+	packDirect    func(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int)
+	maxRowPairs32 func(dst, src []int32, w int)
+	maxPairs32    func(dst, src []int32)
+}
+
+// portableImpl is the plain Go implementation of every family.
+func portableImpl() impl {
+	return impl{
+		kern:          kernPortable,
+		requantRow:    requantRowScalar,
+		packQuad:      packQuadScalar,
+		maxPairs:      maxPairsScalar,
+		packDirect:    packDirectScalar,
+		maxRowPairs32: maxRowPairs32Scalar,
+		maxPairs32:    maxPairs32Scalar,
+	}
+}
+
+// host is the implementation this process uses; set once at start-up.
+var host = implFor(cpufeat.Host)
+
+// gemm computes C = A·B on the packed operands (see gemm.go) with the
+// kernel a was packed for.
+func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	if a.kern == kernPortable {
+		gemmPortable(c, ldc, a, b, ngroups)
+		return
+	}
+	gemmArch(c, ldc, a, b, ngroups)
+}
+
+// requantRow: see requantRowScalar.
+func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	host.requantRow(out, row, bias, m0, exp, zy, lo, hi)
+}
+
+// packQuad: see packQuadScalar.
+func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
+	host.packQuad(dst, k4, q, r0, r1, r2, r3, full)
+}
+
+// maxPairs: see maxPairsScalar.
+func maxPairs(dst, src []uint8) { host.maxPairs(dst, src) }
+
+// packDirect: see packDirectScalar.
+func packDirect(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
+	host.packDirect(dst, src, plan, k4, G, hw, n, b0, nb)
+}
+
+// maxRowPairs32: see maxRowPairs32Scalar.
+func maxRowPairs32(dst, src []int32, w int) { host.maxRowPairs32(dst, src, w) }
+
+// maxPairs32: see maxPairs32Scalar.
+func maxPairs32(dst, src []int32) { host.maxPairs32(dst, src) }

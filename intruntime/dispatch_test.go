@@ -1,0 +1,70 @@
+package intruntime
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// The byte helpers of every variant the CPU runs against their scalar
+// twins, on every tail length.
+func TestHelpersMatchScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	bytes := func(n int) []uint8 {
+		b := make([]uint8, n)
+		for i := range b {
+			b[i] = uint8(rng.Uint32())
+		}
+		return b
+	}
+	for _, vi := range variantImpls() {
+		for n := range 100 {
+			src := bytes(2 * n)
+			got, want := make([]uint8, n), make([]uint8, n)
+			vi.maxPairs(got, src)
+			maxPairsScalar(want, src)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: maxPairs n %d: %v, want %v", vi.name, n, got, want)
+			}
+		}
+		for _, full := range []int{0, 1, 2, 5} {
+			for _, k4 := range []int{1, 3} {
+				for q := range k4 {
+					r := [4][]uint8{bytes(16 * full), bytes(16 * full), bytes(16 * full), bytes(16 * full)}
+					got, want := bytes(full*k4*blockSize), make([]uint8, full*k4*blockSize)
+					copy(want, got)
+					vi.packQuad(got, k4, q, r[0], r[1], r[2], r[3], full)
+					packQuadScalar(want, k4, q, r[0], r[1], r[2], r[3], full)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s: packQuad full %d k4 %d q %d differs", vi.name, full, k4, q)
+					}
+				}
+			}
+		}
+		// A random plan: two windows per block from any channel and
+		// offset, any permutation indices (< 128).
+		const C, n, hw, k4, G = 3, 4, 100, 2, 3
+		src := bytes(C*n*hw + blockSize)
+		plan := make([]packEntry, G*k4)
+		for i := range plan {
+			e := &plan[i]
+			for j := range 2 {
+				e.c[j] = int32(rng.IntN(C))
+				e.off[j] = int32(rng.IntN(hw))
+			}
+			for l := range e.idx {
+				e.idx[l] = uint8(rng.IntN(2 * blockSize))
+			}
+		}
+		for b0 := range n {
+			for nb := range n - b0 + 1 {
+				got, want := make([]byte, nb*G*k4*blockSize), make([]byte, nb*G*k4*blockSize)
+				vi.packDirect(got, src, plan, k4, G, hw, n, b0, nb)
+				packDirectScalar(want, src, plan, k4, G, hw, n, b0, nb)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: packDirect b0 %d nb %d differs", vi.name, b0, nb)
+				}
+			}
+		}
+	}
+}

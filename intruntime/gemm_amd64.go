@@ -1,0 +1,104 @@
+package intruntime
+
+import "github.com/qatgo/qatgo/internal/cpufeat"
+
+// implFor picks the amd64 kernels for a CPU with features f: the VNNI
+// assembly GEMM where there is AVX512-VNNI (VPDPBUSD is one instruction
+// per 64 multiply-adds and exact for any int8 weights, where VPMADDUBSW
+// needs VPMADDWD and an add, and twice that for weights that could
+// saturate it); the archsimd AVX-512BW GEMM in GOEXPERIMENT=simd builds;
+// else the AVX2 assembly GEMM.
+func implFor(f cpufeat.Features) impl {
+	im := portableImpl()
+	switch {
+	case f.VNNI:
+		im.kern = kernVNNI
+	case f.AVX512 && archsimdBuild:
+		im.kern = kernAVX512BW
+	case f.AVX2:
+		im.kern = kernAVX2
+	}
+	if f.AVX2 {
+		avx2Helpers(&im)
+	}
+	if f.AVX512 {
+		avx512Helpers(&im, f)
+	}
+	return im
+}
+
+// gemmArch runs the amd64 kernel a was packed for.
+func gemmArch(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	switch a.kern {
+	case kernVNNI:
+		gemmVNNI(c, ldc, a, b, ngroups)
+	case kernAVX512BW:
+		gemmArchsimd(c, ldc, a, b, ngroups)
+	case kernAVX2:
+		gemmAVX2(c, ldc, a, b, ngroups)
+	default:
+		gemmPortable(c, ldc, a, b, ngroups)
+	}
+}
+
+//go:noescape
+func vnni5x4(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
+
+//go:noescape
+func vnni5x1(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
+
+// gemmVNNI computes C = A·B (see gemm.go) five rows at a time: four
+// groups per micro-tile (20 accumulators, more than Go's compiler keeps
+// in registers, hence assembly), single groups for the rest.
+// It panics (a programmer error) if c or b is too short for the call.
+func gemmVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	if ngroups == 0 {
+		return
+	}
+	gs := a.k4 * blockSize
+	_ = b[ngroups*gs-1]
+	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
+	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
+		panic("intruntime: gemmVNNI: bad operands")
+	}
+	n4 := ngroups / 4
+	rest := ngroups - 4*n4
+	for p := 0; p < a.mpad; p += 5 {
+		w := &a.w5[p*a.k4]
+		if n4 > 0 {
+			vnni5x4(&c[p*ldc], ldc, w, &b[0], a.k4, gs, n4)
+		}
+		if rest > 0 {
+			vnni5x1(&c[p*ldc+4*n4*laneCols], ldc, w, &b[4*n4*gs], a.k4, gs, rest)
+		}
+	}
+}
+
+//go:noescape
+func avx2x5(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
+
+//go:noescape
+func avx2x5split(c *int32, ldc int, lo, hi *int32, b *byte, k4, gs, n int)
+
+// gemmAVX2 computes C = A·B (see gemm.go) five rows and one group at a
+// time (10 ymm accumulators of Go assembly's 16), with the split halves
+// where the weights could saturate VPMADDUBSW. It panics (a programmer
+// error) if c or b is too short for the call.
+func gemmAVX2(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	if ngroups == 0 {
+		return
+	}
+	gs := a.k4 * blockSize
+	_ = b[ngroups*gs-1]
+	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
+	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
+		panic("intruntime: gemmAVX2: bad operands")
+	}
+	for p := 0; p < a.mpad; p += 5 {
+		if a.lo == nil {
+			avx2x5(&c[p*ldc], ldc, &a.w5[p*a.k4], &b[0], a.k4, gs, ngroups)
+		} else {
+			avx2x5split(&c[p*ldc], ldc, &a.lo[p*a.k4], &a.hi[p*a.k4], &b[0], a.k4, gs, ngroups)
+		}
+	}
+}

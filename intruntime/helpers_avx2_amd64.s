@@ -1,0 +1,222 @@
+#include "textflag.h"
+
+// AVX2 helpers of the integer runtime, each the exact twin of a scalar
+// function (see helpers_amd64.go). Y15 is left alone (Go's ABIInternal
+// zero register).
+
+// func requantAVX2(out *uint8, row *int32, n int, c *requantConstsAVX2)
+// n a multiple of 8. requantRowScalar on 8 int32 lanes: the bias added
+// with int32 saturation (overflow where x and b share a sign that the sum
+// does not), ·M0 as int64 on even and odd lanes (VPMULDQ), SRDHM's nudge
+// and truncating /2^31 in int64 (AVX2 has no 64-bit arithmetic shift: the
+// sign comes from VPCMPGTQ, and the low 32 bits of the logical shift are
+// the int32 result), then RoundingDivideByPOT, + Z_Y and the clamp in
+// int32, narrowed to bytes (the clamp bounds are within [0, 255]).
+TEXT ·requantAVX2(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ row+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ c+24(FP), AX
+	VPXOR Y14, Y14, Y14
+	VMOVQ 320(AX), X13 // exp
+	SHRQ $3, CX
+	JEQ requantAVX2_done
+requantAVX2_loop:
+	VMOVDQU (SI), Y0
+	VPADDD 0(AX), Y0, Y1      // s = x + b (wrapping)
+	VPXOR Y0, Y1, Y2
+	VPXOR 0(AX), Y1, Y3
+	VPAND Y3, Y2, Y2          // sign bit: overflow
+	VPSRAD $31, Y0, Y3
+	VPXOR 224(AX), Y3, Y3     // x<0 ? MinInt32 : MaxInt32
+	VBLENDVPS Y2, Y3, Y1, Y1  // v
+	VPMULDQ 32(AX), Y1, Y4    // even lanes · m0
+	VPSRLQ $32, Y1, Y5
+	VPMULDQ 32(AX), Y5, Y5    // odd lanes · m0
+	VPCMPGTQ Y4, Y14, Y6      // p < 0
+	VPAND 288(AX), Y6, Y6
+	VPADDQ 256(AX), Y4, Y4
+	VPSUBQ Y6, Y4, Y4         // p += 2^30 − (p<0 ? 2^31−1 : 0)
+	VPCMPGTQ Y4, Y14, Y6
+	VPAND 288(AX), Y6, Y6
+	VPADDQ Y6, Y4, Y4
+	VPSRLQ $31, Y4, Y4        // h in the low dwords
+	VPCMPGTQ Y5, Y14, Y7
+	VPAND 288(AX), Y7, Y7
+	VPADDQ 256(AX), Y5, Y5
+	VPSUBQ Y7, Y5, Y5
+	VPCMPGTQ Y5, Y14, Y7
+	VPAND 288(AX), Y7, Y7
+	VPADDQ Y7, Y5, Y5
+	VPSRLQ $31, Y5, Y5
+	VPSLLQ $32, Y5, Y5
+	VPBLENDD $0xaa, Y5, Y4, Y4 // h, 8 int32 lanes in order
+	VPSRAD $31, Y4, Y6
+	VMOVDQU 64(AX), Y7
+	VPSUBD Y6, Y7, Y6         // th = half − (h<0 ? −1 : 0)
+	VPAND 96(AX), Y4, Y7
+	VPSUBD Y7, Y6, Y6
+	VPSRAD $31, Y6, Y6        // −1 where th < h & mask
+	VPSRAD X13, Y4, Y4
+	VPSUBD Y6, Y4, Y4         // y
+	VPADDD 128(AX), Y4, Y4
+	VPMAXSD 160(AX), Y4, Y4
+	VPMINSD 192(AX), Y4, Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPACKUSDW X5, X4, X4
+	VPACKUSWB X4, X4, X4
+	MOVQ X4, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNE requantAVX2_loop
+requantAVX2_done:
+	VZEROUPPER
+	RET
+
+// func packQuadAVX2(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
+// packQuad512 in two 8-lane halves.
+TEXT ·packQuadAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), DX
+	MOVQ r0+16(FP), R8
+	MOVQ r1+24(FP), R9
+	MOVQ r2+32(FP), R10
+	MOVQ r3+40(FP), R11
+	MOVQ full+48(FP), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JEQ packQuadAVX2_done
+packQuadAVX2_loop:
+	VPMOVZXBD (R8)(AX*1), Y0
+	VPMOVZXBD (R9)(AX*1), Y1
+	VPMOVZXBD (R10)(AX*1), Y2
+	VPMOVZXBD (R11)(AX*1), Y3
+	VPSLLD $8, Y1, Y1
+	VPSLLD $16, Y2, Y2
+	VPSLLD $24, Y3, Y3
+	VPOR Y1, Y0, Y0
+	VPOR Y3, Y2, Y2
+	VPOR Y2, Y0, Y0
+	VMOVDQU Y0, (DI)
+	VPMOVZXBD 8(R8)(AX*1), Y0
+	VPMOVZXBD 8(R9)(AX*1), Y1
+	VPMOVZXBD 8(R10)(AX*1), Y2
+	VPMOVZXBD 8(R11)(AX*1), Y3
+	VPSLLD $8, Y1, Y1
+	VPSLLD $16, Y2, Y2
+	VPSLLD $24, Y3, Y3
+	VPOR Y1, Y0, Y0
+	VPOR Y3, Y2, Y2
+	VPOR Y2, Y0, Y0
+	VMOVDQU Y0, 32(DI)
+	ADDQ $16, AX
+	ADDQ DX, DI
+	DECQ CX
+	JNE packQuadAVX2_loop
+packQuadAVX2_done:
+	VZEROUPPER
+	RET
+
+DATA wordlow<>+0(SB)/8, $0x00ff00ff00ff00ff
+GLOBL wordlow<>(SB), RODATA|NOPTR, $8
+
+// func maxPairsAVX2(dst, src *uint8, n int)
+// n a multiple of 32: max of each byte pair in the low byte of its word,
+// the low bytes packed (VPACKUSWB, in-lane) and the qwords reordered.
+TEXT ·maxPairsAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VPBROADCASTQ wordlow<>(SB), Y7
+	SHRQ $5, CX
+	JEQ maxPairsAVX2_done
+maxPairsAVX2_loop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VPSRLW $8, Y0, Y2
+	VPSRLW $8, Y1, Y3
+	VPMAXUB Y2, Y0, Y0
+	VPMAXUB Y3, Y1, Y1
+	VPAND Y7, Y0, Y0
+	VPAND Y7, Y1, Y1
+	VPACKUSWB Y1, Y0, Y0
+	VPERMQ $0xd8, Y0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE maxPairsAVX2_loop
+maxPairsAVX2_done:
+	VZEROUPPER
+	RET
+
+// func maxPairs32AVX2(dst, src *int32, n int)
+// n a multiple of 8: the even and odd elements of 16 inputs separated by
+// VSHUFPS (in-lane), VPMAXSD, the qwords reordered.
+TEXT ·maxPairs32AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JEQ maxPairs32AVX2_done
+maxPairs32AVX2_loop:
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y3
+	VPMAXSD Y3, Y2, Y2
+	VPERMQ $0xd8, Y2, Y2
+	VMOVDQU Y2, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE maxPairs32AVX2_loop
+maxPairs32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func maxRowPairs32AVX2(dst, src *int32, rows, w int)
+// dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x]): 8 lanes at a time,
+// the last 0–7 of each row one by one.
+TEXT ·maxRowPairs32AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ w+24(FP), R9
+	LEAQ (SI)(R9*4), R10
+	MOVQ R9, R11
+	SHLQ $3, R11
+	TESTQ R8, R8
+	JEQ maxRowPairs32AVX2_done
+maxRowPairs32AVX2_row:
+	XORQ AX, AX
+	MOVQ R9, CX
+	SHRQ $3, CX
+	JEQ maxRowPairs32AVX2_tail
+maxRowPairs32AVX2_loop:
+	VMOVDQU (SI)(AX*4), Y0
+	VPMAXSD (R10)(AX*4), Y0, Y0
+	VMOVDQU Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	DECQ CX
+	JNE maxRowPairs32AVX2_loop
+maxRowPairs32AVX2_tail:
+	CMPQ AX, R9
+	JGE maxRowPairs32AVX2_next
+	MOVL (SI)(AX*4), BX
+	MOVL (R10)(AX*4), DX
+	CMPL BX, DX
+	CMOVLLT DX, BX
+	MOVL BX, (DI)(AX*4)
+	INCQ AX
+	JMP maxRowPairs32AVX2_tail
+maxRowPairs32AVX2_next:
+	ADDQ R11, SI
+	ADDQ R11, R10
+	LEAQ (DI)(R9*4), DI
+	DECQ R8
+	JNE maxRowPairs32AVX2_row
+maxRowPairs32AVX2_done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,229 @@
+#include "textflag.h"
+
+// AVX-512 (F, BW, DQ, VL; VBMI for packDirect512) helpers of the integer
+// runtime, each the exact twin of a scalar function (see helpers_amd64.go).
+// Z15 is left alone (Go's ABIInternal zero register).
+
+// func requant512(out *uint8, row *int32, n int, c *requantConsts)
+// n a multiple of 8. requantRowScalar on 8 int64 lanes: widen, add the
+// bias, saturate to int32, ·M0 (VPMULDQ: the clamped value is a
+// sign-extended int32), SRDHM's nudge and truncating /2^31, then
+// RoundingDivideByPOT, + Z_Y, clamp, narrow to bytes.
+TEXT ·requant512(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ row+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ c+24(FP), AX
+	VPBROADCASTQ 0(AX), Z16  // bias
+	VPBROADCASTQ 8(AX), Z17  // −2^31
+	VPBROADCASTQ 16(AX), Z18 // 2^31 − 1
+	VPBROADCASTQ 24(AX), Z19 // m0
+	VPBROADCASTQ 32(AX), Z20 // 2^30
+	VPBROADCASTQ 40(AX), Z21 // mask = 2^exp − 1
+	VPBROADCASTQ 48(AX), Z22 // half = mask >> 1
+	VPBROADCASTQ 56(AX), Z23 // zy
+	VPBROADCASTQ 64(AX), Z24 // lo
+	VPBROADCASTQ 72(AX), Z25 // hi
+	VMOVQ 80(AX), X26        // exp, a shift count
+	SHRQ $3, CX
+	JEQ requant512_done
+requant512_loop:
+	VPMOVSXDQ (SI), Z0
+	VPADDQ Z16, Z0, Z0
+	VPMAXSQ Z17, Z0, Z0
+	VPMINSQ Z18, Z0, Z0
+	VPMULDQ Z19, Z0, Z0   // p = v·m0
+	VPSRAQ $63, Z0, Z1
+	VPANDQ Z18, Z1, Z1
+	VPADDQ Z20, Z0, Z0
+	VPSUBQ Z1, Z0, Z0     // p += 2^30 − (p<0 ? 2^31−1 : 0)
+	VPSRAQ $63, Z0, Z1
+	VPANDQ Z18, Z1, Z1
+	VPADDQ Z1, Z0, Z0
+	VPSRAQ $31, Z0, Z0    // h = trunc(p / 2^31)
+	VPSRAQ $63, Z0, Z1
+	VPSUBQ Z1, Z22, Z1    // th = half − (h<0 ? −1 : 0)
+	VPANDQ Z21, Z0, Z2
+	VPSUBQ Z2, Z1, Z1
+	VPSRAQ $63, Z1, Z1    // −1 where th < h & mask
+	VPSRAQ X26, Z0, Z0
+	VPSUBQ Z1, Z0, Z0     // y = h>>exp + (round up)
+	VPADDQ Z23, Z0, Z0
+	VPMAXSQ Z24, Z0, Z0
+	VPMINSQ Z25, Z0, Z0
+	VPMOVQB Z0, X0
+	MOVQ X0, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNE requant512_loop
+requant512_done:
+	VZEROUPPER
+	RET
+
+// func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
+// For g < full: the 64 bytes at dst + g·stride get, in 32-bit lane l,
+// the bytes r0[16g+l], r1[16g+l], r2[16g+l], r3[16g+l] (low to high).
+TEXT ·packQuad512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), DX
+	MOVQ r0+16(FP), R8
+	MOVQ r1+24(FP), R9
+	MOVQ r2+32(FP), R10
+	MOVQ r3+40(FP), R11
+	MOVQ full+48(FP), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JEQ packQuad512_done
+packQuad512_loop:
+	VPMOVZXBD (R8)(AX*1), Z0
+	VPMOVZXBD (R9)(AX*1), Z1
+	VPMOVZXBD (R10)(AX*1), Z2
+	VPMOVZXBD (R11)(AX*1), Z3
+	VPSLLD $8, Z1, Z1
+	VPSLLD $16, Z2, Z2
+	VPSLLD $24, Z3, Z3
+	VPORD Z1, Z0, Z0
+	VPTERNLOGD $0xFE, Z3, Z2, Z0 // Z0 |= Z2 | Z3
+	VMOVDQU32 Z0, (DI)
+	ADDQ $16, AX
+	ADDQ DX, DI
+	DECQ CX
+	JNE packQuad512_loop
+packQuad512_done:
+	VZEROUPPER
+	RET
+
+// func maxPairs512(dst, src *uint8, n int)
+// dst[i] = max(src[2i], src[2i+1]) for i < n, n a multiple of 32: per
+// 16-bit lane, max(low byte, high byte) in the low byte, then VPMOVWB.
+TEXT ·maxPairs512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $5, CX
+	JEQ maxPairs512_done
+maxPairs512_loop:
+	VMOVDQU8 (SI), Z0
+	VPSRLW $8, Z0, Z1
+	VPMAXUB Z1, Z0, Z0
+	VPMOVWB Z0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE maxPairs512_loop
+maxPairs512_done:
+	VZEROUPPER
+	RET
+
+// func maxPairs32x512(dst, src *int32, n int)
+// dst[i] = max(src[2i], src[2i+1]) for i < n, n a multiple of 8: each pair
+// is one int64 lane; its halves are sign-extended by shifts, VPMAXSQ,
+// VPMOVQD.
+TEXT ·maxPairs32x512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JEQ maxPairs32x512_done
+maxPairs32x512_loop:
+	VMOVDQU64 (SI), Z0
+	VPSLLQ $32, Z0, Z1
+	VPSRAQ $32, Z1, Z1
+	VPSRAQ $32, Z0, Z0
+	VPMAXSQ Z1, Z0, Z0
+	VPMOVQD Z0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE maxPairs32x512_loop
+maxPairs32x512_done:
+	VZEROUPPER
+	RET
+
+// func maxRowPairs32x512(dst, src *int32, rows, w int)
+// dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x]): 16 lanes at a
+// time, the last 1–15 of each row under a mask.
+TEXT ·maxRowPairs32x512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ w+24(FP), R9
+	MOVQ R9, CX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1            // tail mask
+	LEAQ (SI)(R9*4), R10    // row 2r+1
+	MOVQ R9, R11
+	SHLQ $3, R11            // 2w int32s in bytes
+	TESTQ R8, R8
+	JEQ maxRowPairs32x512_done
+maxRowPairs32x512_row:
+	XORQ AX, AX
+	MOVQ R9, CX
+	SHRQ $4, CX
+	JEQ maxRowPairs32x512_tail
+maxRowPairs32x512_loop:
+	VMOVDQU32 (SI)(AX*4), Z0
+	VPMAXSD (R10)(AX*4), Z0, Z0
+	VMOVDQU32 Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	DECQ CX
+	JNE maxRowPairs32x512_loop
+maxRowPairs32x512_tail:
+	VMOVDQU32.Z (SI)(AX*4), K1, Z0
+	VMOVDQU32.Z (R10)(AX*4), K1, Z1
+	VPMAXSD Z1, Z0, Z0
+	VMOVDQU32 Z0, K1, (DI)(AX*4)
+	ADDQ R11, SI
+	ADDQ R11, R10
+	LEAQ (DI)(R9*4), DI
+	DECQ R8
+	JNE maxRowPairs32x512_row
+maxRowPairs32x512_done:
+	VZEROUPPER
+	RET
+
+// func packDirect512(dst, src *byte, plan *packEntry, cnt, hw, n, b int)
+// For each of cnt plan entries e (80 bytes: c[2], off[2] int32, idx[64]):
+// the 64 bytes at dst + 64·i are VPERMI2B of the windows at
+// src + (c[j]·n + b)·hw + off[j], j = 0, 1, by e.idx.
+TEXT ·packDirect512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ plan+16(FP), BX
+	MOVQ cnt+24(FP), CX
+	MOVQ hw+32(FP), R8
+	MOVQ n+40(FP), R9
+	MOVQ b+48(FP), R10
+	TESTQ CX, CX
+	JEQ packDirect512_done
+packDirect512_loop:
+	MOVLQSX 0(BX), AX
+	IMULQ R9, AX
+	ADDQ R10, AX
+	IMULQ R8, AX
+	MOVLQSX 8(BX), DX
+	ADDQ DX, AX
+	MOVLQSX 4(BX), R11
+	IMULQ R9, R11
+	ADDQ R10, R11
+	IMULQ R8, R11
+	MOVLQSX 12(BX), DX
+	ADDQ DX, R11
+	VMOVDQU8 (SI)(AX*1), Z0
+	VMOVDQU8 (SI)(R11*1), Z1
+	VMOVDQU8 16(BX), Z2
+	VPERMI2B Z1, Z0, Z2
+	VMOVDQU8 Z2, (DI)
+	ADDQ $64, DI
+	ADDQ $80, BX
+	DECQ CX
+	JNE packDirect512_loop
+packDirect512_done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,93 @@
+package kernels
+
+import "github.com/qatgo/qatgo/internal/cpufeat"
+
+// floatKernelFor picks the float32 GEMM for a CPU with features f.
+func floatKernelFor(f cpufeat.Features) floatKernel {
+	switch {
+	case f.AVX512:
+		return fkAVX512
+	case f.AVX2:
+		return fkAVX2
+	}
+	return fkGonum
+}
+
+//go:noescape
+func sgemm4x32avx512(kc int, a, b, c *float32, ldc int, alpha float32, acc int)
+
+//go:noescape
+func sgemm4x32avx2(kc int, a, b, c *float32, ldc int, alpha float32, acc int)
+
+//go:noescape
+func transpose16avx512(dst *float32, ldd int, src *float32, lds int, idx *[8][16]uint32)
+
+// microkernel runs fk's 4×32 microkernel: C (row stride ldc) = alpha·A·B,
+// or C += alpha·A·B when acc, for kc-step panels a and b. It panics (a
+// programmer error) on panels or a C too short.
+func microkernel(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float32, acc bool) {
+	if kc <= 0 {
+		panic("kernels: microkernel: kc ≤ 0")
+	}
+	_, _, _ = a[kc*mr-1], b[kc*nr-1], c[(mr-1)*ldc+nr-1]
+	ac := 0
+	if acc {
+		ac = 1
+	}
+	if fk == fkAVX512 {
+		sgemm4x32avx512(kc, &a[0], &b[0], &c[0], ldc, alpha, ac)
+		return
+	}
+	sgemm4x32avx2(kc, &a[0], &b[0], &c[0], ldc, alpha, ac)
+}
+
+// kernelFull computes a full tile into C (row stride ldc): C += alpha·A·B when
+// acc, else C = alpha·A·B.
+func kernelFull(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float32, acc bool) {
+	microkernel(fk, kc, a, b, c, ldc, alpha, acc)
+}
+
+// kernelTile computes tile = A·B (a tile at C's edge, stored by storeTile).
+func kernelTile(fk floatKernel, kc int, a, b []float32, tile *[mr * nr]float32) {
+	microkernel(fk, kc, a, b, tile[:], nr, 1, false)
+}
+
+// transIdx holds, for each bit b of a lane index, the two VPERMT2PS index
+// vectors that swap bit b between the row and the lane (column) of a 16×16
+// block held as 16 vectors: for rows r (bit b clear) and r+2^b,
+//
+//	new[r][c]     = c_b == 0 ? old[r][c]     : old[r+2^b][c-2^b]
+//	new[r+2^b][c] = c_b == 0 ? old[r][c+2^b] : old[r+2^b][c]
+//
+// (lane indices 16–31 select from the second vector). Swapping all four bits
+// transposes the block. Computed once, never written after.
+var transIdx = func() (t [8][16]uint32) {
+	for b := 0; b < 4; b++ {
+		h := uint32(1) << b
+		for c := uint32(0); c < 16; c++ {
+			if c&h == 0 {
+				t[2*b][c], t[2*b+1][c] = c, c+h
+			} else {
+				t[2*b][c], t[2*b+1][c] = 16+c-h, 16+c
+			}
+		}
+	}
+	return t
+}()
+
+// transpose16 writes panel[p*w + r] = x[(r0+r)*ld + pc+p] for r < rows and
+// p < kc, both multiples of 16, 16×16 blocks at a time in registers: the
+// transposed packing of B for dW = dy·colᵀ and a linear layer's x·Wᵀ, which
+// as a scalar scatter was a fifth of a LeNet-5 step.
+func transpose16(panel, x []float32, ld, r0, rows, pc, kc, w int) {
+	if rows <= 0 || kc <= 0 {
+		return
+	}
+	_ = x[(r0+rows-1)*ld+pc+kc-1]
+	_ = panel[(kc-1)*w+rows-1]
+	for rb := 0; rb < rows; rb += 16 {
+		for pb := 0; pb < kc; pb += 16 {
+			transpose16avx512(&panel[pb*w+rb], w, &x[(r0+rb)*ld+pc+pb], ld, &transIdx)
+		}
+	}
+}

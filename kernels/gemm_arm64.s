@@ -1,0 +1,126 @@
+#include "textflag.h"
+
+// The float32 GEMM micro-kernel for arm64 NEON (see gemm_packed.go and
+// gemm_arm64.go): the 4×32 tile in two passes of 4×16, 16 accumulators
+// V16–V31, B in V0–V3, the four A values of a step in V4, multiplied by
+// element (FMLA Vd.4S, Vn.4S, V4.S[i], which Go's assembler lacks: WORD
+// encodings, the instruction in the comment). C = alpha·A·B, or
+// C += alpha·A·B when acc ≠ 0.
+
+// func sgemm4x32neon(kc int, a, b, c *float32, ldc int, alpha float32, acc int)
+TEXT ·sgemm4x32neon(SB), NOSPLIT, $0-56
+	MOVD ldc+32(FP), R5
+	LSL $2, R5, R5
+	FMOVS alpha+40(FP), F5
+	VDUP V5.S[0], V5.S4
+	MOVD acc+48(FP), R6
+	MOVD $0, R7 // byte offset of the half: 0, then 64
+neon_half:
+	MOVD kc+0(FP), R3
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	ADD R7, R2, R2
+	MOVD c+24(FP), R4
+	ADD R7, R4, R4
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+neon_loop:
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	ADD $128, R2, R2
+	VLD1.P 16(R1), [V4.S4]
+	WORD $0x4f841010 // FMLA V16.4S, V0.4S, V4.S[0]
+	WORD $0x4f841031 // FMLA V17.4S, V1.4S, V4.S[0]
+	WORD $0x4f841052 // FMLA V18.4S, V2.4S, V4.S[0]
+	WORD $0x4f841073 // FMLA V19.4S, V3.4S, V4.S[0]
+	WORD $0x4fa41014 // FMLA V20.4S, V0.4S, V4.S[1]
+	WORD $0x4fa41035 // FMLA V21.4S, V1.4S, V4.S[1]
+	WORD $0x4fa41056 // FMLA V22.4S, V2.4S, V4.S[1]
+	WORD $0x4fa41077 // FMLA V23.4S, V3.4S, V4.S[1]
+	WORD $0x4f841818 // FMLA V24.4S, V0.4S, V4.S[2]
+	WORD $0x4f841839 // FMLA V25.4S, V1.4S, V4.S[2]
+	WORD $0x4f84185a // FMLA V26.4S, V2.4S, V4.S[2]
+	WORD $0x4f84187b // FMLA V27.4S, V3.4S, V4.S[2]
+	WORD $0x4fa4181c // FMLA V28.4S, V0.4S, V4.S[3]
+	WORD $0x4fa4183d // FMLA V29.4S, V1.4S, V4.S[3]
+	WORD $0x4fa4185e // FMLA V30.4S, V2.4S, V4.S[3]
+	WORD $0x4fa4187f // FMLA V31.4S, V3.4S, V4.S[3]
+	SUBS $1, R3, R3
+	BNE neon_loop
+	CBZ R6, neon_set0
+	VLD1 (R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	B neon_fma0
+neon_set0:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+neon_fma0:
+	VFMLA V5.S4, V16.S4, V0.S4
+	VFMLA V5.S4, V17.S4, V1.S4
+	VFMLA V5.S4, V18.S4, V2.S4
+	VFMLA V5.S4, V19.S4, V3.S4
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
+	ADD R5, R4, R4
+	CBZ R6, neon_set1
+	VLD1 (R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	B neon_fma1
+neon_set1:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+neon_fma1:
+	VFMLA V5.S4, V20.S4, V0.S4
+	VFMLA V5.S4, V21.S4, V1.S4
+	VFMLA V5.S4, V22.S4, V2.S4
+	VFMLA V5.S4, V23.S4, V3.S4
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
+	ADD R5, R4, R4
+	CBZ R6, neon_set2
+	VLD1 (R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	B neon_fma2
+neon_set2:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+neon_fma2:
+	VFMLA V5.S4, V24.S4, V0.S4
+	VFMLA V5.S4, V25.S4, V1.S4
+	VFMLA V5.S4, V26.S4, V2.S4
+	VFMLA V5.S4, V27.S4, V3.S4
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
+	ADD R5, R4, R4
+	CBZ R6, neon_set3
+	VLD1 (R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	B neon_fma3
+neon_set3:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+neon_fma3:
+	VFMLA V5.S4, V28.S4, V0.S4
+	VFMLA V5.S4, V29.S4, V1.S4
+	VFMLA V5.S4, V30.S4, V2.S4
+	VFMLA V5.S4, V31.S4, V3.S4
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
+	ADD R5, R4, R4
+	ADD $64, R7, R7
+	CMP $128, R7
+	BLT neon_half
+	RET

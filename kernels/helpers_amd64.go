@@ -1,0 +1,127 @@
+package kernels
+
+import "github.com/qatgo/qatgo/internal/cpufeat"
+
+// Training helpers in Go assembly (helpers_amd64.s), chosen once at
+// start-up: the bias-gradient sums with AVX2, the 2×2 max pool with
+// AVX-512 (its masks and two-table permutes). Both give the bits of the
+// AVX-512 archsimd loops they replace.
+var (
+	useAVX2Sums = cpufeat.Host.AVX2
+	usePool512  = cpufeat.Host.AVX512
+)
+
+//go:noescape
+func sum16AVX2(p *float32, n int, part *[16]float32)
+
+//go:noescape
+func addRowAVX2(d, s *float32, n int)
+
+//go:noescape
+func pairMax512(x *float32, n int, hm *float32, hi *int32, idx *[3][16]uint32)
+
+//go:noescape
+func rowMax512(hm *float32, hi *int32, y *float32, am *int32, rows, ow int)
+
+// sumBiasFast is sumBias for float32 with vector loops: 16 partial sums
+// along inner (a convolution's output positions), or whole rows added at a
+// time when inner is 1 (a linear layer). It reports false for other shapes
+// and on a CPU without AVX2.
+func sumBiasFast(db, dy []float32, outer, inner int) bool {
+	if !useAVX2Sums {
+		return false
+	}
+	C := len(db)
+	_ = dy[outer*C*inner-1]
+	switch {
+	case inner == 1:
+		clear(db)
+		n8 := C &^ 7
+		for o := 0; o < outer; o++ {
+			row := dy[o*C : (o+1)*C]
+			if n8 > 0 {
+				addRowAVX2(&db[0], &row[0], n8)
+			}
+			for k := n8; k < C; k++ {
+				db[k] += row[k]
+			}
+		}
+		return true
+	case inner >= 16:
+		clear(db)
+		n16 := inner &^ 15
+		var part [16]float32
+		for o := 0; o < outer; o++ {
+			for c := 0; c < C; c++ {
+				seg := dy[(o*C+c)*inner : (o*C+c+1)*inner]
+				sum16AVX2(&seg[0], n16, &part)
+				var s float32
+				for _, v := range part {
+					s += v
+				}
+				for _, v := range seg[n16:] {
+					s += v
+				}
+				db[c] += s
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// pairIdx holds the VPERMI2PS indices that pick the even (first row) and odd
+// (second row) lanes of two concatenated vectors, and 2·lane.
+var pairIdx = func() (t [3][16]uint32) {
+	for i := uint32(0); i < 16; i++ {
+		t[0][i], t[1][i], t[2][i] = 2*i, 2*i+1, 2*i
+	}
+	return t
+}()
+
+// pool2x2Fast is the 2×2, stride-2, unpadded max pool of float32 planes of
+// even height and width (LeNet's), with the first maximum of each window in
+// row-major order as its argmax, as poolForward. Two passes: the maximum of
+// each horizontal pair over the whole tensor at once (pairs never straddle a
+// row when w is even), 16 pairs per vector step; then, a row at a time, each
+// output is the lower pair's maximum only where it is strictly greater than
+// the upper one's, which keeps the row-major first maximum (vector selects:
+// a scalar compare is a branch that mispredicts half the time on random
+// data). On a CPU without AVX-512 it reports false.
+func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool {
+	if !usePool512 {
+		return false
+	}
+	n := len(x) / 2
+	st.pairMax = grow(st.pairMax, n)
+	st.pairIdx = grow32(st.pairIdx, n)
+	hm, hi := st.pairMax, st.pairIdx
+	k := n &^ 15
+	if k > 0 {
+		pairMax512(&x[0], k, &hm[0], &hi[0], &pairIdx)
+	}
+	for ; k < n; k++ {
+		a, b := x[2*k], x[2*k+1]
+		hm[k], hi[k] = a, int32(2*k)
+		if b > a {
+			hm[k], hi[k] = b, int32(2*k+1)
+		}
+	}
+	oh, ow := h/2, w/2
+	rows := planes * oh
+	if rows == 0 || ow == 0 {
+		return true
+	}
+	am := st.argmax
+	_, _ = hm[2*rows*ow-1], hi[2*rows*ow-1]
+	_, _ = y[rows*ow-1], am[rows*ow-1]
+	rowMax512(&hm[0], &hi[0], &y[0], &am[0], rows, ow)
+	return true
+}
+
+func grow32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}

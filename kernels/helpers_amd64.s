@@ -1,0 +1,142 @@
+#include "textflag.h"
+
+// Training helpers of package kernels (see helpers_amd64.go).
+
+// func sum16AVX2(p *float32, n int, part *[16]float32)
+// part[i] = Σ_j p[16j + i] over n/16 steps (n ≥ 16, a multiple of 16), in
+// two ymm accumulators: the 16 partial sums of the AVX-512 archsimd loop it
+// replaces, in the same order.
+TEXT ·sum16AVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ part+16(FP), DI
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	SHRQ $4, CX
+	DECQ CX
+	JEQ sum16AVX2_done
+sum16AVX2_loop:
+	ADDQ $64, SI
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	DECQ CX
+	JNE sum16AVX2_loop
+sum16AVX2_done:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func addRowAVX2(d, s *float32, n int)
+// d[i] += s[i] for i < n, n a multiple of 8.
+TEXT ·addRowAVX2(SB), NOSPLIT, $0-24
+	MOVQ d+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JEQ addRowAVX2_done
+addRowAVX2_loop:
+	VMOVUPS (DI), Y0
+	VADDPS (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE addRowAVX2_loop
+addRowAVX2_done:
+	VZEROUPPER
+	RET
+
+// func pairMax512(x *float32, n int, hm *float32, hi *int32, idx *[3][16]uint32)
+// For k < n (a multiple of 16): hm[k] = max(x[2k], x[2k+1]) and hi[k] its
+// index, the second only where strictly greater (the first maximum). The
+// even and odd elements of 32 inputs are separated by VPERMI2PS.
+TEXT ·pairMax512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ hm+16(FP), DI
+	MOVQ hi+24(FP), DX
+	MOVQ idx+32(FP), AX
+	VMOVDQU32 0(AX), Z20   // even lanes
+	VMOVDQU32 64(AX), Z21  // odd lanes
+	VMOVDQU32 128(AX), Z22 // 2·lane: the indices of the even elements
+	MOVL $1, BX
+	VPBROADCASTD BX, Z23
+	MOVL $32, BX
+	VPBROADCASTD BX, Z24
+	SHRQ $4, CX
+	JEQ pairMax512_done
+pairMax512_loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVDQA32 Z20, Z2
+	VPERMI2PS Z1, Z0, Z2         // a = x[2k]
+	VMOVDQA32 Z21, Z3
+	VPERMI2PS Z1, Z0, Z3         // b = x[2k+1]
+	VCMPPS $0x1e, Z2, Z3, K1     // b > a (GT_OQ)
+	VBLENDMPS Z3, Z2, K1, Z4
+	VMOVUPS Z4, (DI)
+	VMOVDQA32 Z22, Z5
+	VPADDD Z23, Z5, K1, Z5       // +1 where b won
+	VMOVDQU32 Z5, (DX)
+	VPADDD Z24, Z22, Z22         // next 16 pairs: indices + 32
+	ADDQ $128, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNE pairMax512_loop
+pairMax512_done:
+	VZEROUPPER
+	RET
+
+// func rowMax512(hm *float32, hi *int32, y *float32, am *int32, rows, ow int)
+// For each output row r: top = hm/hi row 2r, bottom = row 2r+1 (ow long);
+// y[r·ow + x] is the bottom value only where strictly greater, am the
+// matching index, 16 lanes at a time, the last under a mask.
+TEXT ·rowMax512(SB), NOSPLIT, $0-48
+	MOVQ hm+0(FP), SI
+	MOVQ hi+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ am+24(FP), R9
+	MOVQ rows+32(FP), R10
+	MOVQ ow+40(FP), R11
+	LEAQ (R11*4), R12      // row bytes
+	TESTQ R10, R10
+	JEQ rowMax512_done
+rowMax512_row:
+	XORQ AX, AX            // element offset in the row
+rowMax512_block:
+	MOVQ R11, CX
+	SUBQ AX, CX
+	JLE rowMax512_next
+	CMPQ CX, $16
+	JLE rowMax512_mask
+	MOVQ $16, CX
+rowMax512_mask:
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K2
+	LEAQ (SI)(AX*4), BX
+	VMOVUPS.Z (BX), K2, Z0          // top
+	VMOVUPS.Z (BX)(R12*1), K2, Z1   // bottom
+	LEAQ (R8)(AX*4), BX
+	VMOVDQU32.Z (BX), K2, Z2
+	VMOVDQU32.Z (BX)(R12*1), K2, Z3
+	VCMPPS $0x1e, Z0, Z1, K2, K3    // bottom > top
+	VBLENDMPS Z1, Z0, K3, Z4
+	VPBLENDMD Z3, Z2, K3, Z5
+	VMOVUPS Z4, K2, (DI)(AX*4)
+	VMOVDQU32 Z5, K2, (R9)(AX*4)
+	ADDQ $16, AX
+	JMP rowMax512_block
+rowMax512_next:
+	LEAQ (SI)(R12*2), SI
+	LEAQ (R8)(R12*2), R8
+	ADDQ R12, DI
+	ADDQ R12, R9
+	DECQ R10
+	JNE rowMax512_row
+rowMax512_done:
+	VZEROUPPER
+	RET
