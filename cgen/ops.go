@@ -1,0 +1,186 @@
+package cgen
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/qatgo/qatgo/intmodel"
+)
+
+// MaxK bounds the inputs per output of a quantized layer so that the int32
+// dot products cannot overflow: 2^16·255·128 < 2^31 (as intruntime.MaxK).
+const MaxK = 1 << 16
+
+// op is how one layer becomes C.
+type op struct {
+	// inPlace: the output may overwrite the input's buffer (or is the
+	// input, as Flatten's).
+	inPlace bool
+	// kernels: the C kernels the emitted code calls.
+	kernels []string
+	// emit writes the layer's constants (g.data, g.decls) and its call in
+	// <prefix>_run (g.calls), and reserves its scratch (g.scratch).
+	emit func(g *gen, s *step) error
+}
+
+// opFor is the one place that maps a layer to its C; a new op is a case
+// here and an emit function.
+func opFor(s *step) (op, error) {
+	switch l := s.layer.(type) {
+	case *intmodel.Conv2d:
+		if len(l.Weights) != l.OutChannels*l.K() {
+			// A grouped convolution holds fewer weights.
+			return op{}, fmt.Errorf("%w (%d weights, want %d: grouped convolution?)", ErrUnsupported, len(l.Weights), l.OutChannels*l.K())
+		}
+		return op{kernels: []string{"conv2d"}, emit: emitConv2d}, nil
+	case *intmodel.Linear:
+		return op{kernels: []string{"linear"}, emit: emitLinear}, nil
+	case *intmodel.MaxPool2d:
+		return op{inPlace: l.PadH == 0 && l.PadW == 0, kernels: []string{"maxpool2d"}, emit: emitPool("maxpool2d", l.Pool2d)}, nil
+	case *intmodel.AvgPool2d:
+		return op{inPlace: l.PadH == 0 && l.PadW == 0, kernels: []string{"avgpool2d"}, emit: emitPool("avgpool2d", l.Pool2d)}, nil
+	case *intmodel.Flatten:
+		// One image's CHW activation is already flat: a relabelling.
+		return op{inPlace: true, emit: func(g *gen, s *step) error {
+			fmt.Fprintf(&g.calls, "\t/* %s: flatten (in place) */\n", cname(s.layer.LayerName()))
+			return nil
+		}}, nil
+	}
+	return op{}, ErrUnsupported
+}
+
+// emitQLayer writes the constants of a quantized layer with outC outputs
+// of k inputs and returns the C initializer of its struct qlayer, and the
+// scratch buffer for unpacked weight rows (nil for 8-bit weights).
+func emitQLayer(g *gen, s *step, q *intmodel.Quantized, outC, k int) (string, *Buffer, error) {
+	if k > MaxK {
+		return "", nil, fmt.Errorf("%w: %d inputs per output, at most %d", ErrUnsupported, k, MaxK)
+	}
+	k4 := (k + 3) &^ 3
+	id := s.id
+	var wexpr, wpexpr string
+	var wbuf *Buffer
+	if q.WeightBits == 8 {
+		// Rows padded to k4 with zeros, for whole-word loads.
+		rows := make([]int8, outC*k4)
+		for o := range outC {
+			copy(rows[o*k4:], q.Weights[o*k:(o+1)*k])
+		}
+		g.array("int8_t", id+"_w", len(rows), func(i int) string { return fmt.Sprint(rows[i]) })
+		g.wbytes += len(rows)
+		wexpr, wpexpr = id+"_w", "NULL"
+	} else {
+		// Packed as in the model file; unpacked a row at a time.
+		packed := make([]byte, intmodel.PackedLen(len(q.Weights), q.WeightBits))
+		if err := intmodel.Pack(packed, q.Weights, q.WeightBits); err != nil {
+			return "", nil, err
+		}
+		g.array("uint8_t", id+"_wp", len(packed), func(i int) string { return fmt.Sprintf("0x%02x", packed[i]) })
+		g.wbytes += len(packed)
+		wexpr, wpexpr = "NULL", id+"_wp"
+		g.packed = true
+		wbuf = g.scratch(s, "wrow", k4)
+	}
+	bias := "NULL"
+	if q.Bias != nil {
+		g.array("int32_t", id+"_bias", outC, func(i int) string { return int32Lit(q.Bias[i]) })
+		bias = id + "_bias"
+	}
+	g.array("int32_t", id+"_m0", outC, func(i int) string { return int32Lit(q.M0[i]) })
+	g.array("int8_t", id+"_shift", outC, func(i int) string { return fmt.Sprint(q.Shift[i]) })
+	zx := q.InAct.ZeroPoint + s.in.off
+	off := s.out.off
+	init := fmt.Sprintf("{%s, %s, %d, %s, %s_m0, %s_shift, %d, %d, %d, %d, %d, %d, %d}",
+		wexpr, wpexpr, q.WeightBits, bias, id, id, zx, q.OutAct.ZeroPoint+off, q.QMin+off, q.QMax+off, outC, k, k4)
+	return init, wbuf, nil
+}
+
+// int32Lit writes v so that INT32_MIN is a valid C int32 expression.
+func int32Lit(v int32) string {
+	if v == -1<<31 {
+		return "INT32_MIN"
+	}
+	return fmt.Sprint(v)
+}
+
+func emitConv2d(g *gen, s *step) error {
+	l := s.layer.(*intmodel.Conv2d)
+	qi, wbuf, err := emitQLayer(g, s, &l.Quantized, l.OutChannels, l.K())
+	if err != nil {
+		return err
+	}
+	in, out := s.in.shape, s.out.shape
+	k4 := (l.K() + 3) &^ 3
+	fmt.Fprintf(&g.decls, "static const struct conv2d %s = {%s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
+		s.id, qi, in.C, in.H, in.W, out.H, out.W, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW)
+	g.consts += 4 * 24 // the table: pointers and ints
+	cols := g.scratch(s, "cols", 4*k4*2)
+	fmt.Fprintf(&g.calls, "\t/* %s: conv2d %v -> %v, %dx%d/%d, %d-bit weights */\n", cname(l.Name), in, out, l.KernelH, l.KernelW, l.StrideH, l.WeightBits)
+	fmt.Fprintf(&g.calls, "\tconv2d(%s, %s, &%s, %s, %s);\n", ptr(s.out.buf, "uint8_t"), ptr(s.in.buf, "const uint8_t"), s.id, ptr(cols, "int16_t"), wbufExpr(wbuf))
+	return nil
+}
+
+func emitLinear(g *gen, s *step) error {
+	l := s.layer.(*intmodel.Linear)
+	qi, wbuf, err := emitQLayer(g, s, &l.Quantized, l.OutFeatures, l.InFeatures)
+	if err != nil {
+		return err
+	}
+	k4 := (l.InFeatures + 3) &^ 3
+	fmt.Fprintf(&g.decls, "static const struct qlayer %s = %s;\n", s.id, qi)
+	g.consts += 4 * 13
+	col := g.scratch(s, "col", k4*2)
+	fmt.Fprintf(&g.calls, "\t/* %s: linear %d -> %d, %d-bit weights */\n", cname(l.Name), l.InFeatures, l.OutFeatures, l.WeightBits)
+	fmt.Fprintf(&g.calls, "\tlinear(%s, %s, &%s, %s, %s);\n", ptr(s.out.buf, "uint8_t"), ptr(s.in.buf, "const uint8_t"), s.id, ptr(col, "int16_t"), wbufExpr(wbuf))
+	return nil
+}
+
+func wbufExpr(b *Buffer) string {
+	if b == nil {
+		return "NULL"
+	}
+	return ptr(b, "int8_t")
+}
+
+func emitPool(kernel string, p intmodel.Pool2d) func(g *gen, s *step) error {
+	return func(g *gen, s *step) error {
+		in, out := s.in.shape, s.out.shape
+		fmt.Fprintf(&g.decls, "static const struct pool2d %s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
+			s.id, in.C, in.H, in.W, out.H, out.W, p.KernelH, p.KernelW, p.StrideH, p.StrideW, p.PadH, p.PadW, s.in.off)
+		g.consts += 4 * 12
+		where := ""
+		if s.out.buf.leader != nil {
+			where = ", in place"
+		}
+		fmt.Fprintf(&g.calls, "\t/* %s: %s %v -> %v%s */\n", cname(s.layer.LayerName()), kernel, in, out, where)
+		fmt.Fprintf(&g.calls, "\t%s(%s, %s, &%s);\n", kernel, ptr(s.out.buf, "uint8_t"), ptr(s.in.buf, "const uint8_t"), s.id)
+		return nil
+	}
+}
+
+// array writes a static const C array of n elements to the weights file.
+func (g *gen) array(ctype, name string, n int, elem func(int) string) {
+	size := map[string]int{"int8_t": 1, "uint8_t": 1, "int32_t": 4}[ctype]
+	g.consts += n * size
+	fmt.Fprintf(&g.data, "static const %s %s[%d] = {", ctype, name, n)
+	for i := range n {
+		if i%20 == 0 {
+			g.data.WriteString("\n\t")
+		} else {
+			g.data.WriteByte(' ')
+		}
+		g.data.WriteString(elem(i))
+		if i < n-1 {
+			g.data.WriteByte(',')
+		}
+	}
+	g.data.WriteString("\n};\n")
+}
+
+// cname makes a layer name safe inside a C comment.
+func cname(s string) string {
+	if safeComment(s) {
+		return s
+	}
+	return strings.NewReplacer("*/", "*_/", "\n", " ", "\r", " ", "\\", "/").Replace(s)
+}
