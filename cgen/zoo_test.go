@@ -101,3 +101,36 @@ func vggSmall(t testing.TB, seed uint64, wbits int) *intmodel.Model {
 	}
 	return m
 }
+
+// oddModel exercises what the zoo does not: a non-square signed input, a
+// strided padded convolution, padded pools (not in place) and unpadded ones
+// (in place), 3-, 5- and 1-bit weights, per-tensor and per-channel scales,
+// a zero multiplier, left shifts, and biases that saturate the accumulator.
+func oddModel(t testing.TB, seed uint64) *intmodel.Model {
+	rng := rand.New(rand.NewPCG(seed, 13))
+	in := intmodel.ActQuant{Scale: 0.01, ZeroPoint: 5, Bits: 8, Signed: true}
+	a := intmodel.ActQuant{Scale: 0.05, ZeroPoint: 0, Bits: 8}
+	b := intmodel.ActQuant{Scale: 0.3, ZeroPoint: -7, Bits: 6, Signed: true}
+	out := intmodel.ActQuant{Scale: 0.7, ZeroPoint: 100, Bits: 8}
+	conv := &intmodel.Conv2d{Name: "conv", InChannels: 3, OutChannels: 6, KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1,
+		Quantized: quant(t, rng, 6, 27, 3, in, a, true, true)}
+	fc1 := &intmodel.Linear{Name: "fc1", InFeatures: 24, OutFeatures: 7, Quantized: quant(t, rng, 7, 24, 5, a, b, false, false)}
+	fc2 := &intmodel.Linear{Name: "fc2", InFeatures: 7, OutFeatures: 3, Quantized: quant(t, rng, 3, 7, 1, b, out, false, true)}
+	conv.M0[1], conv.Shift[1] = 0, 0
+	conv.M0[2], conv.Shift[2] = intmodel.QuantizeMultiplier(3.7)
+	fc1.Bias[0], fc1.Bias[1] = math.MaxInt32, math.MinInt32
+	fc1.M0[0], fc1.Shift[0] = intmodel.QuantizeMultiplier(1e-9)
+	fc1.M0[1], fc1.Shift[1] = intmodel.QuantizeMultiplier(1e-9)
+	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 3, H: 13, W: 11}, Output: out, Layers: []intmodel.Layer{
+		conv, // 6×7×6
+		&intmodel.AvgPool2d{Name: "avg3", Pool2d: intmodel.Pool2d{KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1}},
+		&intmodel.MaxPool2d{Name: "max2p", Pool2d: intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}}, // 6×4×4
+		&intmodel.AvgPool2d{Name: "avg2", Pool2d: intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}},                    // 6×2×2
+		&intmodel.Flatten{Name: "flat"},
+		fc1, fc2,
+	}}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

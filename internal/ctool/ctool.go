@@ -75,6 +75,25 @@ func WriteHarness(dir string) error {
 	return nil
 }
 
+// Run runs a command in dir; the error carries its output.
+func Run(ctx context.Context, dir, name string, args ...string) error {
+	_, err := run(ctx, dir, name, args...)
+	return err
+}
+
+// RunInput runs a command in dir with stdin and returns its stdout.
+func RunInput(ctx context.Context, dir, stdin, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%w: %s: %v\n%s", ErrTool, name, err, errb.String())
+	}
+	return out.String(), nil
+}
+
 func run(ctx context.Context, dir, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir

@@ -1,0 +1,132 @@
+package cgen
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/qatgo/qatgo/intmodel"
+)
+
+// The arena plan worked by hand: LeNet-5 with 8-bit weights (no weight-row
+// scratch). Steps: 0 input copy, 1 conv1 … 7 fc2, 8 output copy.
+//
+//	input 784 [0,1]; conv1 11520 [1,2], cols 4·28·2 = 224 [1]; pool1 2880
+//	[2,3] in place over conv1; conv2 3200 [3,4], cols 4·500·2 = 4000 [3];
+//	pool2 800 [4,6] and flatten 800 [5,6] in place over conv2; fc1 500
+//	[6,7], col 1600 [6]; fc2 10 [7,8], col 1000 [7].
+//
+// Largest unit first: the conv1 chain at 0; conv2.cols (live at 3, with
+// pool1 at 0..2880) at 2880; conv2 chain (live 3..6) after it at 6880;
+// fc1.col (step 6: flatten at 6880) at 0; input (0..1: conv1 at 0..11520)
+// at 11520; fc2.col (7) at 0; fc1 (6..7: fc1.col 0..1600, fc2.col 0..1000,
+// flatten 6880..) at 1600; conv1.cols (1: conv1, input to 12304) at 12304;
+// fc2 (7..8) at 1000. Arena: 12304 + 224 = 12528.
+// Naive: 784+11520+224+2880+3200+4000+800+800+500+1600+12(10)+1000 = 27320.
+func TestArenaLeNet5(t *testing.T) {
+	res, err := Generate(leNet5(t, 1, 8), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.ArenaBytes != 12528 || res.Report.NaiveBytes != 27320 {
+		t.Errorf("arena %d, naive %d; want 12528, 27320", res.Report.ArenaBytes, res.Report.NaiveBytes)
+	}
+	want := map[string]int{"conv1": 0, "pool1": 0, "conv2.cols": 2880, "conv2": 6880, "pool2": 6880, "flatten": 6880,
+		"fc1.col": 0, "input": 11520, "fc2.col": 0, "fc1": 1600, "conv1.cols": 12304, "fc2": 1000}
+	for _, b := range res.Report.Buffers {
+		if off, ok := want[b.Name]; !ok || off != b.Offset {
+			t.Errorf("buffer %s at %d, want %d", b.Name, b.Offset, off)
+		}
+	}
+	// Weights: 8-bit rows padded to 4: 20·28 + 50·500 + 500·800 + 10·500.
+	if w := 20*28 + 50*500 + 500*800 + 10*500; res.Report.WeightBytes != w {
+		t.Errorf("weight bytes %d, want %d", res.Report.WeightBytes, w)
+	}
+	h := string(res.Files[0].Data)
+	for _, s := range []string{"#define MODEL_ARENA_BYTES 12528\n", "#define MODEL_INPUT_SIZE 784\n", "#define MODEL_OUTPUT_SIZE 10\n",
+		"typedef uint8_t model_input_t;", "typedef int8_t model_output_t;", "void model_run(const model_input_t *input, model_output_t *output);"} {
+		if !strings.Contains(h, s) {
+			t.Errorf("header lacks %q", s)
+		}
+	}
+	if strings.Contains(h, "quantize_input") || strings.Contains(string(res.Files[1].Data), "float") {
+		t.Error("floats without FloatIO")
+	}
+}
+
+func TestPlanArena(t *testing.T) {
+	for i, test := range []struct {
+		bufs  []Buffer
+		chain []int // chain[i] ≥ 0: buffer i is in place over buffer chain[i]
+		offs  []int
+		size  int
+	}{
+		// Disjoint lifetimes share offset 0.
+		{bufs: []Buffer{{Size: 10, First: 0, Last: 1}, {Size: 6, First: 2, Last: 3}}, chain: []int{-1, -1}, offs: []int{0, 0}, size: 12},
+		// Overlapping: the larger first at 0, the other after it, aligned.
+		{bufs: []Buffer{{Size: 6, First: 0, Last: 2}, {Size: 10, First: 1, Last: 3}}, chain: []int{-1, -1}, offs: []int{12, 0}, size: 20},
+		// By size: 100 at 0; 50 (not live with it) at 0; 40 (live with 50)
+		// at 52; 8 (live with all three) at 100.
+		{bufs: []Buffer{{Size: 100, First: 0, Last: 0}, {Size: 8, First: 0, Last: 1}, {Size: 40, First: 1, Last: 1}, {Size: 50, First: 1, Last: 2}},
+			chain: []int{-1, -1, -1, -1}, offs: []int{0, 100, 52, 0}, size: 108},
+		// The space before a placed buffer is reused: 30 at 0, 20 (live
+		// with it) at 32, 10 (live only with 20) in the hole at 0.
+		{bufs: []Buffer{{Size: 30, First: 0, Last: 1}, {Size: 20, First: 1, Last: 2}, {Size: 10, First: 2, Last: 2}},
+			chain: []int{-1, -1, -1}, offs: []int{0, 32, 0}, size: 52},
+		// An in-place chain keeps one offset; its small tail frees space.
+		{bufs: []Buffer{{Size: 100, First: 0, Last: 1}, {Size: 20, First: 1, Last: 3}, {Size: 50, First: 2, Last: 3}},
+			chain: []int{-1, 0, -1}, offs: []int{0, 0, 20}, size: 100},
+	} {
+		ptrs := make([]*Buffer, len(test.bufs))
+		for j := range test.bufs {
+			ptrs[j] = &test.bufs[j]
+		}
+		for j, c := range test.chain {
+			if c >= 0 {
+				ptrs[j].leader = ptrs[c]
+			}
+		}
+		size := planArena(ptrs)
+		for j, b := range ptrs {
+			if b.Offset != test.offs[j] {
+				t.Errorf("case %d: buffer %d at %d, want %d", i, j, b.Offset, test.offs[j])
+			}
+		}
+		if size != test.size {
+			t.Errorf("case %d: arena %d, want %d", i, size, test.size)
+		}
+	}
+}
+
+// strange is a layer kind the generator does not know (as the ops of a
+// later intmodel version).
+type strange struct{}
+
+func (strange) Kind() intmodel.Kind                                { return intmodel.Kind(99) }
+func (strange) LayerName() string                                  { return "block1.add" }
+func (strange) OutShape(in intmodel.Shape) (intmodel.Shape, error) { return in, nil }
+
+func TestRefuseByName(t *testing.T) {
+	m := leNet5(t, 1, 8)
+	m.Layers = append(m.Layers[:3:3], strange{})
+	shapes := []intmodel.Shape{{C: 20, H: 24, W: 24}, {C: 20, H: 12, W: 12}, {C: 50, H: 8, W: 8}, {C: 50, H: 8, W: 8}}
+	g := &gen{m: m, opt: Options{Prefix: "model"}, used: map[string]bool{}}
+	err := g.build(shapes)
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("err = %v, want ErrUnsupported", err)
+	}
+	if want := `cgen: layer 3 (Kind(99) "block1.add"): op not supported by the C generator`; err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	if _, err := Generate(leNet5(t, 1, 8), Options{Prefix: "2fast"}); !errors.Is(err, ErrOptions) {
+		t.Errorf("prefix 2fast: err = %v, want ErrOptions", err)
+	}
+	m := leNet5(t, 1, 8)
+	m.Layers[0].(*intmodel.Conv2d).M0 = nil
+	if _, err := Generate(m, Options{}); !errors.Is(err, intmodel.ErrInvalid) {
+		t.Errorf("invalid model: err = %v, want intmodel.ErrInvalid", err)
+	}
+}
