@@ -170,17 +170,9 @@ func BuildARM(ctx context.Context, dir, name string, o ARM) (model, prog Sizes, 
 	if ram == 0 {
 		ram = 4 << 20
 	}
-	link := append(flags, "--specs=rdimon.specs", "-T", "mps2.ld", "-nostartfiles", "-Wl,--gc-sections",
+	link := append(flags, "--specs=rdimon.specs", "-T", "mps2.ld", "-Wl,--gc-sections",
 		fmt.Sprintf("-Wl,--defsym=__flash_size=%d", flash), fmt.Sprintf("-Wl,--defsym=__ram_size=%d", ram),
-		"-o", name+".elf", "startup.c", "main.c", name+".o",
-		"-Wl,--start-group", "-lc", "-lrdimon", "-lgcc", "-Wl,--end-group")
-	// rdimon's crt0 is needed even with -nostartfiles (it is _start).
-	crt, cerr := run(ctx, dir, "arm-none-eabi-gcc", append(flags, "--specs=rdimon.specs", "-print-file-name=rdimon-crt0.o")...)
-	if cerr != nil {
-		err = cerr
-		return
-	}
-	link = append(link, strings.TrimSpace(crt))
+		"-o", name+".elf", "startup.c", "main.c", name+".o")
 	if _, err = run(ctx, dir, "arm-none-eabi-gcc", link...); err != nil {
 		return
 	}
