@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,11 +17,20 @@ func TestExportInspectEvalModel(t *testing.T) {
 		t.Fatalf("train exit %d: %s", code, errs)
 	}
 	file := filepath.Join(dir, "model.qint")
-	out, errs, code := runCLI(t, "export", "--run", run, "--out", file, "--json")
+	cdir := filepath.Join(dir, "c")
+	out, errs, code := runCLI(t, "export", "--run", run, "--out", file, "--json", "--c", cdir)
 	if code != 0 {
 		t.Fatalf("export exit %d: %s", code, errs)
 	}
 	m := lastJSON(t, out)
+	for _, f := range []string{"model.h", "model.c", "model_weights.h"} {
+		if _, err := os.Stat(filepath.Join(cdir, f)); err != nil {
+			t.Errorf("export --c: %v", err)
+		}
+	}
+	if a, n := m["c_arena_bytes"].(float64), m["c_naive_bytes"].(float64); a <= 0 || a >= n {
+		t.Errorf("export --c --json: arena %v, naive %v", m["c_arena_bytes"], m["c_naive_bytes"])
+	}
 	if m["layers"].(float64) != 7 || m["stored_bytes"].(float64) <= 0 || m["fp32_bytes"].(float64) <= 6*m["stored_bytes"].(float64) {
 		t.Errorf("export --json: %v (want 7 layers and 4-bit storage well under FP32/6)", m)
 	}
