@@ -303,7 +303,7 @@ func (g *gen) files() *Result {
 		if k.name == "qlayer" {
 			unpack := ""
 			if g.packed {
-				unpack = "unpack(buf, q->wp, (uint32_t)o * (uint32_t)q->k, q->k, q->wbits);\n\tmemset(buf + q->k, 0, (size_t)(q->k4 - q->k));"
+				unpack = "unpack(buf, q->wp, (uint32_t)o * (uint32_t)q->k4, q->k4, q->wbits);"
 			}
 			src = strings.Replace(src, "UNPACK_ROW", unpack, 1)
 		}

@@ -2,6 +2,7 @@ package cgen
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +129,43 @@ func TestBadInput(t *testing.T) {
 	m.Layers[0].(*intmodel.Conv2d).M0 = nil
 	if _, err := Generate(m, Options{}); !errors.Is(err, intmodel.ErrInvalid) {
 		t.Errorf("invalid model: err = %v, want intmodel.ErrInvalid", err)
+	}
+}
+
+// The weight layouts worked by hand.
+func TestWeightLayout(t *testing.T) {
+	// Rows of k = 5, padded to k4 = 8 and quad-permuted (positions 1 and 2
+	// of each quad swapped).
+	rows := weightRows([]int8{1, 2, 3, 4, 5, -1, -2, -3, -4, -5}, 2, 5, 8)
+	if want := []int8{1, 3, 2, 4, 5, 0, 0, 0, -1, -3, -2, -4, -5, 0, 0, 0}; !slices.Equal(rows, want) {
+		t.Errorf("weightRows = %v, want %v", rows, want)
+	}
+	d := []int8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	for _, test := range []struct {
+		bits int
+		want []int8
+	}{
+		// 4 bits: one group of 8; byte j holds d[j] (low nibble) and
+		// d[4+j] (high); the last 4 in order.
+		{4, []int8{0, 4, 1, 5, 2, 6, 3, 7, 8, 9, 10, 11}},
+		// 2 bits: groups of 16 (none here): in order.
+		{2, d},
+		{3, d},
+	} {
+		s := make([]int8, len(d))
+		wstream(s, d, test.bits)
+		if !slices.Equal(s, test.want) {
+			t.Errorf("wstream %d bits = %v, want %v", test.bits, s, test.want)
+		}
+	}
+	// 2 bits, 16 values: byte j holds d[j], d[4+j], d[8+j], d[12+j].
+	d16 := make([]int8, 16)
+	for i := range d16 {
+		d16[i] = int8(i)
+	}
+	s := make([]int8, 16)
+	wstream(s, d16, 2)
+	if want := []int8{0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15}; !slices.Equal(s, want) {
+		t.Errorf("wstream 2 bits = %v, want %v", s, want)
 	}
 }

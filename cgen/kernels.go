@@ -11,10 +11,14 @@ package cgen
 // (in storage codes) while building int16 columns, so padding is 0 and the
 // raw bias q_b is added to Σ w·(x − Z_X).
 //
-// Columns are quad-permuted: position 4q+{0,1,2,3} holds k = 4q+{0,2,1,3}.
-// With that order the Cortex-M DSP path multiplies four int8 weights (one
-// 32-bit load) by two pairs of int16 columns with SXTB16 and SMLAD and no
-// shuffling; the portable path reads the same layout.
+// Weight rows are padded to k4 (a multiple of 4) and quad-permuted when
+// generated: position 4q+{0,1,2,3} holds w[4q+{0,2,1,3}]. With that order
+// the Cortex-M DSP path turns one 32-bit load of four int8 weights into the
+// pairs (w0, w1) and (w2, w3) with two SXTB16 and multiplies them with the
+// int16 columns in their natural order by SMLAD; the portable path reads
+// the same layout. Packed 2- and 4-bit rows are also stored in an order that
+// lets unpack sign-extend a 32-bit word of them in a few SWAR operations
+// (see wstream in ops.go).
 type kernel struct {
 	name string
 	deps []string
@@ -49,8 +53,6 @@ const cPrelude = `#include <stddef.h>
 #define USE_DSP 0
 #endif
 
-/* Quad-permuted column position of input k (see dot4). */
-#define PERM(k) (((k) & ~3) | (((k) & 1) << 1) | (((k) >> 1) & 1))
 `
 
 const cFixedPoint = `
@@ -116,8 +118,8 @@ static uint32_t ld32(const void *p)
 }
 #endif
 
-/* Σ_k w[k]·col(k) for one quad-permuted int16 column; w holds k4 int8
-   weights (k4 a multiple of 4, zero-padded). */
+/* Σ_k w·c over k4 inputs (a multiple of 4): w a quad-permuted int8 weight
+   row, c an int16 column in natural order. */
 static int32_t dot1(const int8_t *w, const int16_t *c, int k4)
 {
 	int32_t a = 0;
@@ -137,8 +139,7 @@ static int32_t dot1(const int8_t *w, const int16_t *c, int k4)
 `
 
 const cDot4 = `
-/* acc[j] = Σ_k w[k]·col_j(k) for 4 quad-permuted int16 columns k4 apart;
-   w holds k4 int8 weights (k4 a multiple of 4, zero-padded). */
+/* dot1 of one weight row with 4 columns k4 apart, into acc[0..3]. */
 static void dot4(int32_t acc[4], const int8_t *w, const int16_t *c, int k4)
 {
 	const int16_t *c0 = c, *c1 = c + k4, *c2 = c + 2 * k4, *c3 = c + 3 * k4;
@@ -175,25 +176,35 @@ static void dot4(int32_t acc[4], const int8_t *w, const int16_t *c, int k4)
 `
 
 const cUnpack = `
-/* Sign-extends n bits-wide two's complement values, starting at value
-   first of a packed stream (value i in stream bits i·bits …, least
-   significant bit first, as intmodel.Pack), into dst. */
+/* Sign-extends n bits-wide two's complement values, from value first of a
+   packed stream (value i in stream bits i·bits…, least significant bit
+   first, as intmodel.Pack), into dst. For 2 and 4 bits, whole 32-bit words
+   (16 or 8 values) are stored so that slot s of byte j becomes dst[4s + j]:
+   one mask, shift and SWAR sign extension per 4 values. */
 static void unpack(int8_t *dst, const uint8_t *src, uint32_t first, int n, int bits)
 {
 	uint32_t pos = first * (uint32_t)bits;
 	uint32_t mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
-	int i;
-	if (bits == 4 && (pos & 7u) == 0) { /* whole bytes, two values each */
+	int i = 0;
+	if ((bits == 2 || bits == 4) && (pos & 7u) == 0) {
+		const int per = 8 / bits, g = 32 / bits;
+		const uint32_t m = bits == 4 ? 0x0F0F0F0Fu : 0x03030303u;
+		const uint32_t sg = bits == 4 ? 0x08080808u : 0x02020202u;
 		const uint8_t *s = src + (pos >> 3);
-		for (i = 0; i + 1 < n; i += 2, s++) {
-			dst[i] = (int8_t)((int32_t)((*s & 15u) ^ 8u) - 8);
-			dst[i + 1] = (int8_t)((int32_t)((uint32_t)(*s >> 4) ^ 8u) - 8);
+		for (; i + g <= n; i += g, s += 4) {
+			uint32_t v;
+			int k;
+			memcpy(&v, s, 4);
+			for (k = 0; k < per; k++) {
+				/* (x ^ sign) − sign per byte, no borrow across bytes. */
+				uint32_t u = ((((v >> (k * bits)) & m) ^ sg) | 0x80808080u) - sg;
+				u ^= 0x80808080u;
+				memcpy(dst + i + 4 * k, &u, 4);
+			}
 		}
-		if (i < n)
-			dst[i] = (int8_t)((int32_t)((*s & 15u) ^ 8u) - 8);
-		return;
+		pos += (uint32_t)i * (uint32_t)bits;
 	}
-	for (i = 0; i < n; i++, pos += (uint32_t)bits) {
+	for (; i < n; i++, pos += (uint32_t)bits) {
 		uint32_t u = src[pos >> 3];
 		if ((pos & 7u) + (uint32_t)bits > 8u)
 			u |= (uint32_t)src[(pos >> 3) + 1] << 8;
@@ -206,7 +217,7 @@ static void unpack(int8_t *dst, const uint8_t *src, uint32_t first, int n, int b
 const cQLayer = `
 /* A quantized layer (conv2d or linear): oc output channels of k inputs
    (k4: k rounded up to 4). Weights are either 8-bit rows of k4 (w) or a
-   packed stream of wbits-wide values, k per row (wp). */
+   packed stream of wbits-wide values, k4 per row (wp). */
 struct qlayer {
 	const int8_t *w;
 	const uint8_t *wp;
@@ -227,10 +238,6 @@ static const int8_t *weight_row(const struct qlayer *q, int o, int8_t *buf)
 	return buf;
 }
 
-static uint8_t qout(const struct qlayer *q, int o, int32_t dot)
-{
-	return requant(dot, q->bias != NULL ? q->bias[o] : 0, q->m0[o], q->shift[o], q->zy, q->lo, q->hi);
-}
 `
 
 const cConv2d = `
@@ -239,27 +246,36 @@ struct conv2d {
 	int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw;
 };
 
-/* The patch of output pixel pix minus Z_X (padding 0), quad-permuted. */
+/* The patch of output pixel pix minus Z_X (padding 0), k4 int16 values. */
 static void im2col(int16_t *col, const uint8_t *x, const struct conv2d *p, int pix)
 {
-	int oy = pix / p->ow, ox = pix % p->ow;
-	int iy0 = oy * p->sh - p->ph, ix0 = ox * p->sw - p->pw;
-	int ci, ky, kx, k = 0;
+	const int h = p->h, w = p->w, kh = p->kh, kw = p->kw;
+	const int32_t zx = p->q.zx;
+	const int iy0 = pix / p->ow * p->sh - p->ph, ix0 = pix % p->ow * p->sw - p->pw;
+	const int inside = ix0 >= 0 && ix0 + kw <= w;
+	int ci, ky, kx, k;
+	int16_t *c = col;
 	for (ci = 0; ci < p->c; ci++) {
-		const uint8_t *plane = x + (size_t)ci * (size_t)(p->h * p->w);
-		for (ky = 0; ky < p->kh; ky++) {
+		const uint8_t *plane = x + (size_t)ci * (size_t)(h * w);
+		for (ky = 0; ky < kh; ky++, c += kw) {
 			int iy = iy0 + ky;
-			for (kx = 0; kx < p->kw; kx++, k++) {
-				int ix = ix0 + kx;
-				int16_t v = 0;
-				if (iy >= 0 && iy < p->h && ix >= 0 && ix < p->w)
-					v = (int16_t)(plane[iy * p->w + ix] - p->q.zx);
-				col[PERM(k)] = v;
+			if (iy < 0 || iy >= h) {
+				for (kx = 0; kx < kw; kx++)
+					c[kx] = 0;
+			} else if (inside) {
+				const uint8_t *row = plane + iy * w + ix0;
+				for (kx = 0; kx < kw; kx++)
+					c[kx] = (int16_t)(row[kx] - zx);
+			} else {
+				for (kx = 0; kx < kw; kx++) {
+					int ix = ix0 + kx;
+					c[kx] = (int16_t)(ix >= 0 && ix < w ? plane[iy * w + ix] - zx : 0);
+				}
 			}
 		}
 	}
-	for (; k < p->q.k4; k++)
-		col[PERM(k)] = 0;
+	for (k = p->q.k; k < p->q.k4; k++)
+		col[k] = 0;
 }
 
 /* y (oc×oh×ow) from x (c×h×w), blocks of 4 output pixels: their columns
@@ -268,14 +284,17 @@ static void im2col(int16_t *col, const uint8_t *x, const struct conv2d *p, int p
 static void conv2d(uint8_t *y, const uint8_t *x, const struct conv2d *p, int16_t *cols, int8_t *wbuf)
 {
 	const struct qlayer *q = &p->q;
-	int n = p->oh * p->ow, k4 = q->k4;
+	const int n = p->oh * p->ow, k4 = q->k4, oc = q->oc;
+	const int32_t zy = q->zy, lo = q->lo, hi = q->hi;
 	int pix, j, o;
 	for (pix = 0; pix < n; pix += 4) {
 		int np = n - pix < 4 ? n - pix : 4;
 		for (j = 0; j < np; j++)
 			im2col(cols + j * k4, x, p, pix + j);
-		for (o = 0; o < q->oc; o++) {
+		for (o = 0; o < oc; o++) {
 			const int8_t *w = weight_row(q, o, wbuf);
+			const int32_t b = q->bias != NULL ? q->bias[o] : 0, m0 = q->m0[o];
+			const int sh = q->shift[o];
 			uint8_t *out = y + (size_t)o * (size_t)n + pix;
 			int32_t acc[4];
 			if (np == 4) {
@@ -285,7 +304,7 @@ static void conv2d(uint8_t *y, const uint8_t *x, const struct conv2d *p, int16_t
 					acc[j] = dot1(w, cols + j * k4, k4);
 			}
 			for (j = 0; j < np; j++)
-				out[j] = qout(q, o, acc[j]);
+				out[j] = requant(acc[j], b, m0, sh, zy, lo, hi);
 		}
 	}
 }
@@ -296,13 +315,16 @@ const cLinear = `
    one dot product per output. */
 static void linear(uint8_t *y, const uint8_t *x, const struct qlayer *q, int16_t *col, int8_t *wbuf)
 {
+	const int32_t zx = q->zx, zy = q->zy, lo = q->lo, hi = q->hi;
 	int k, o;
 	for (k = 0; k < q->k; k++)
-		col[PERM(k)] = (int16_t)(x[k] - q->zx);
+		col[k] = (int16_t)(x[k] - zx);
 	for (; k < q->k4; k++)
-		col[PERM(k)] = 0;
-	for (o = 0; o < q->oc; o++)
-		y[o] = qout(q, o, dot1(weight_row(q, o, wbuf), col, q->k4));
+		col[k] = 0;
+	for (o = 0; o < q->oc; o++) {
+		int32_t d = dot1(weight_row(q, o, wbuf), col, q->k4);
+		y[o] = requant(d, q->bias != NULL ? q->bias[o] : 0, q->m0[o], q->shift[o], zy, lo, hi);
+	}
 }
 `
 

@@ -60,19 +60,19 @@ func emitQLayer(g *gen, s *step, q *intmodel.Quantized, outC, k int) (string, *B
 	id := s.id
 	var wexpr, wpexpr string
 	var wbuf *Buffer
+	rows := weightRows(q.Weights, outC, k, k4)
 	if q.WeightBits == 8 {
-		// Rows padded to k4 with zeros, for whole-word loads.
-		rows := make([]int8, outC*k4)
-		for o := range outC {
-			copy(rows[o*k4:], q.Weights[o*k:(o+1)*k])
-		}
 		g.array("int8_t", id+"_w", len(rows), func(i int) string { return fmt.Sprint(rows[i]) })
 		g.wbytes += len(rows)
 		wexpr, wpexpr = id+"_w", "NULL"
 	} else {
-		// Packed as in the model file; unpacked a row at a time.
-		packed := make([]byte, intmodel.PackedLen(len(q.Weights), q.WeightBits))
-		if err := intmodel.Pack(packed, q.Weights, q.WeightBits); err != nil {
+		// Packed (intmodel.Pack), each row in the order unpack reads it.
+		stream := make([]int8, len(rows))
+		for o := range outC {
+			wstream(stream[o*k4:(o+1)*k4], rows[o*k4:(o+1)*k4], q.WeightBits)
+		}
+		packed := make([]byte, intmodel.PackedLen(len(stream), q.WeightBits))
+		if err := intmodel.Pack(packed, stream, q.WeightBits); err != nil {
 			return "", nil, err
 		}
 		g.array("uint8_t", id+"_wp", len(packed), func(i int) string { return fmt.Sprintf("0x%02x", packed[i]) })
@@ -93,6 +93,43 @@ func emitQLayer(g *gen, s *step, q *intmodel.Quantized, outC, k int) (string, *B
 	init := fmt.Sprintf("{%s, %s, %d, %s, %s_m0, %s_shift, %d, %d, %d, %d, %d, %d, %d}",
 		wexpr, wpexpr, q.WeightBits, bias, id, id, zx, q.OutAct.ZeroPoint+off, q.QMin+off, q.QMax+off, outC, k, k4)
 	return init, wbuf, nil
+}
+
+// weightRows lays out outC rows of k weights as the kernels read them: each
+// padded with zeros to k4 (a multiple of 4) and quad-permuted, position
+// 4q+{0,1,2,3} holding w[4q+{0,2,1,3}] (see kernels.go).
+func weightRows(w []int8, outC, k, k4 int) []int8 {
+	rows := make([]int8, outC*k4)
+	for o := range outC {
+		row := rows[o*k4 : (o+1)*k4]
+		for i, v := range w[o*k : (o+1)*k] {
+			row[quadPerm(i)] = v
+		}
+	}
+	return rows
+}
+
+// quadPerm swaps the middle two of every four positions.
+func quadPerm(i int) int { return i&^3 | (i&1)<<1 | (i>>1)&1 }
+
+// wstream writes the row d (len a multiple of 4) into s in the order the C
+// unpack reads bits-wide values: for 2 and 4 bits, in groups of g = 32/bits
+// values (one 32-bit word), stream value per·j + slot (per = 8/bits values a
+// byte, j the byte) holds d[4·slot + j]; the tail, and other widths, in
+// order.
+func wstream(s, d []int8, bits int) {
+	i := 0
+	if bits == 2 || bits == 4 {
+		per, g := 8/bits, 32/bits
+		for ; i+g <= len(d); i += g {
+			for j := range 4 {
+				for slot := range per {
+					s[i+per*j+slot] = d[i+4*slot+j]
+				}
+			}
+		}
+	}
+	copy(s[i:], d[i:])
 }
 
 // int32Lit writes v so that INT32_MIN is a valid C int32 expression.

@@ -12,6 +12,9 @@ set -euo pipefail
 model=${1:?usage: run.sh MODEL.qint [DIR] [N]}
 dir=${2:-mcu}
 n=${3:-100}
+mkdir -p "$dir"
+model=$(realpath "$model")
+dir=$(realpath "$dir")
 cd "$(dirname "$0")/../.."
 go run ./examples/mcu -model "$model" -dir "$dir" -n "$n"
 cd "$dir"
