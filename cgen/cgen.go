@@ -135,15 +135,19 @@ type gen struct {
 	bufs   []*Buffer
 	consts int
 	wbytes int
+	naive  int // every activation of m and every scratch its own buffer
 	in     *tensor // the model input
 	out    *tensor // the last layer's output
 }
 
-// step describes layer i to its op: input and output tensors, and the step
-// number (i+1) for buffer lifetimes.
+// step describes layer i to its op: input and output tensors (the output of
+// the next layer too if the op fuses it), and the step number (i+1) for
+// buffer lifetimes.
 type step struct {
 	i       int
 	layer   intmodel.Layer
+	next    intmodel.Layer // the layer after, or nil
+	fused   bool           // the op computes next too
 	in, out *tensor
 	id      string // C name stem: "l<i>"
 }
@@ -153,20 +157,30 @@ func (g *gen) build(shapes []intmodel.Shape) error {
 	m := g.m
 	g.in = &tensor{shape: m.InputShape, q: m.Input, off: storageOffset(m.Input)}
 	g.in.buf = g.newBuffer("input", m.InputShape.Size(), 0)
+	g.naive = alignUp(m.InputShape.Size())
 	cur := g.in
-	for i, l := range m.Layers {
+	for i := 0; i < len(m.Layers); i++ {
+		l := m.Layers[i]
 		s := &step{i: i, layer: l, in: cur, id: fmt.Sprintf("l%d", i)}
-		s.out = &tensor{shape: shapes[i], q: cur.q, off: cur.off}
-		if q := quantOf(l); q != nil {
-			s.out.q, s.out.off = q.OutAct, storageOffset(q.OutAct)
+		if i+1 < len(m.Layers) {
+			s.next = m.Layers[i+1]
 		}
 		o, err := opFor(s)
 		if err != nil {
 			return fmt.Errorf("cgen: layer %d (%s %q): %w", i, l.Kind(), l.LayerName(), err)
 		}
+		last, name := i, l.LayerName()
+		if o.fuseNext {
+			last, name = i+1, name+"+"+s.next.LayerName()
+			s.fused = true
+		}
+		s.out = &tensor{shape: shapes[last], q: cur.q, off: cur.off}
+		if q := quantOf(l); q != nil {
+			s.out.q, s.out.off = q.OutAct, storageOffset(q.OutAct)
+		}
 		cur.buf.Last = i + 1
-		s.out.buf = g.newBuffer(l.LayerName(), s.out.shape.Size(), i+1)
-		s.out.buf.Last = i + 2
+		s.out.buf = g.newBuffer(name, s.out.shape.Size(), i+1)
+		s.out.buf.Last = last + 2
 		if o.inPlace {
 			// The output starts where the input does.
 			s.out.buf.leader = cur.buf
@@ -180,7 +194,10 @@ func (g *gen) build(shapes []intmodel.Shape) error {
 		if err := o.emit(g, s); err != nil {
 			return fmt.Errorf("cgen: layer %d (%s %q): %w", i, l.Kind(), l.LayerName(), err)
 		}
-		cur = s.out
+		for _, sh := range shapes[i : last+1] {
+			g.naive += alignUp(sh.Size())
+		}
+		cur, i = s.out, last
 	}
 	g.out = cur
 	return nil
@@ -205,6 +222,7 @@ func (g *gen) newBuffer(name string, size, first int) *Buffer {
 // scratch reserves a buffer live only while step s runs and returns the C
 // expression of its address.
 func (g *gen) scratch(s *step, name string, size int) *Buffer {
+	g.naive += alignUp(size)
 	return g.newBuffer(s.layer.LayerName()+"."+name, size, s.i+1)
 }
 
@@ -231,10 +249,7 @@ func ptr(b *Buffer, ctype string) string {
 var ptrRE = regexp.MustCompile(`@0x[0-9a-f]+@`)
 
 func (g *gen) files() *Result {
-	naive := 0
-	for _, b := range g.bufs {
-		naive += alignUp(b.Size)
-	}
+	naive := g.naive
 	arena := planArena(g.bufs)
 	offs := map[string]int{}
 	for _, b := range g.bufs {

@@ -109,15 +109,20 @@ func TestHostBitExact(t *testing.T) {
 		m    *intmodel.Model
 		n    int
 	}
-	models := []model{{"odd", oddModel(t, 1), 40}}
+	models := []model{{"odd", oddModel(t, 1), 40}, {"convpool", convPool(t, 1), 20}}
 	for _, b := range []int{8, 4, 2} {
 		models = append(models, model{fmt.Sprintf("lenet5-w%da8", b), leNet5(t, uint64(b), b), 20})
 	}
 	for _, b := range []int{8, 4} {
 		models = append(models, model{fmt.Sprintf("vgg-small-w%da8", b), vggSmall(t, uint64(b), b), 10})
 	}
+	// A multiplier ≥ 0.5 in conv1 keeps its max pool apart (in place).
+	unfused := leNet5(t, 3, 3)
+	c1 := unfused.Layers[0].(*intmodel.Conv2d)
+	c1.M0[0], c1.Shift[0] = intmodel.QuantizeMultiplier(0.7)
+	models = append(models, model{"lenet5-w3a8-unfused", unfused, 10})
 	if testing.Short() {
-		models = models[:2]
+		models = models[:3]
 	}
 	ctx := context.Background()
 	for _, mc := range models {

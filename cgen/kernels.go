@@ -27,12 +27,15 @@ type kernel struct {
 
 var kernelList = []kernel{
 	{name: "fixedpoint", src: cFixedPoint},
-	{name: "dot1", src: cDot1},
-	{name: "dot4", deps: []string{"dot1"}, src: cDot4},
+	{name: "ld32", src: cLd32},
+	{name: "dot1", deps: []string{"ld32"}, src: cDot1},
+	{name: "dot4", deps: []string{"ld32"}, src: cDot4},
 	{name: "unpack", src: cUnpack},
-	{name: "qlayer", deps: []string{"fixedpoint", "dot1"}, src: cQLayer},
-	{name: "conv2d", deps: []string{"qlayer", "dot4"}, src: cConv2d},
-	{name: "linear", deps: []string{"qlayer"}, src: cLinear},
+	{name: "qlayer", deps: []string{"fixedpoint"}, src: cQLayer},
+	{name: "im2col", deps: []string{"qlayer"}, src: cIm2col},
+	{name: "conv2d", deps: []string{"im2col", "dot4", "dot1"}, src: cConv2d},
+	{name: "conv2d_maxpool2", deps: []string{"im2col", "dot4"}, src: cConvPool},
+	{name: "linear", deps: []string{"qlayer", "dot1"}, src: cLinear},
 	{name: "pool", src: cPool},
 	{name: "maxpool2d", deps: []string{"pool"}, src: cMaxPool},
 	{name: "avgpool2d", deps: []string{"pool"}, src: cAvgPool},
@@ -108,7 +111,7 @@ static uint8_t requant(int32_t dot, int32_t bias, int32_t m0, int shift, int32_t
 }
 `
 
-const cDot1 = `
+const cLd32 = `
 #if USE_DSP
 static uint32_t ld32(const void *p)
 {
@@ -117,7 +120,9 @@ static uint32_t ld32(const void *p)
 	return v;
 }
 #endif
+`
 
+const cDot1 = `
 /* Σ_k w·c over k4 inputs (a multiple of 4): w a quad-permuted int8 weight
    row, c an int16 column in natural order. */
 static int32_t dot1(const int8_t *w, const int16_t *c, int k4)
@@ -240,7 +245,7 @@ static const int8_t *weight_row(const struct qlayer *q, int o, int8_t *buf)
 
 `
 
-const cConv2d = `
+const cIm2col = `
 struct conv2d {
 	struct qlayer q;
 	int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw;
@@ -278,6 +283,9 @@ static void im2col(int16_t *col, const uint8_t *x, const struct conv2d *p, int p
 		col[k] = 0;
 }
 
+`
+
+const cConv2d = `
 /* y (oc×oh×ow) from x (c×h×w), blocks of 4 output pixels: their columns
    (cols: 4·k4 int16), then each channel's weight row (wbuf: k4 bytes when
    the weights are packed) against all four. */
@@ -305,6 +313,38 @@ static void conv2d(uint8_t *y, const uint8_t *x, const struct conv2d *p, int16_t
 			}
 			for (j = 0; j < np; j++)
 				out[j] = requant(acc[j], b, m0, sh, zy, lo, hi);
+		}
+	}
+}
+`
+
+const cConvPool = `
+/* conv2d followed by a 2×2, stride-2 max pool: each block of 4 pixels is
+   one pooling window, whose largest accumulator is requantized (the
+   requantization is monotone for these layers), so the conv output is never
+   stored. y is (oc × oh/2 × ow/2). */
+static void conv2d_maxpool2(uint8_t *y, const uint8_t *x, const struct conv2d *p, int16_t *cols, int8_t *wbuf)
+{
+	const struct qlayer *q = &p->q;
+	const int ph = p->oh / 2, pw = p->ow / 2, k4 = q->k4, oc = q->oc;
+	const int32_t zy = q->zy, lo = q->lo, hi = q->hi;
+	int py, px, o;
+	for (py = 0; py < ph; py++) {
+		for (px = 0; px < pw; px++) {
+			const int pix = 2 * py * p->ow + 2 * px;
+			im2col(cols, x, p, pix);
+			im2col(cols + k4, x, p, pix + 1);
+			im2col(cols + 2 * k4, x, p, pix + p->ow);
+			im2col(cols + 3 * k4, x, p, pix + p->ow + 1);
+			for (o = 0; o < oc; o++) {
+				int32_t acc[4], m;
+				dot4(acc, weight_row(q, o, wbuf), cols, k4);
+				m = acc[0] > acc[1] ? acc[0] : acc[1];
+				m = m > acc[2] ? m : acc[2];
+				m = m > acc[3] ? m : acc[3];
+				y[((size_t)o * (size_t)ph + (size_t)py) * (size_t)pw + (size_t)px] =
+				    requant(m, q->bias != NULL ? q->bias[o] : 0, q->m0[o], q->shift[o], zy, lo, hi);
+			}
 		}
 	}
 }

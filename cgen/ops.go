@@ -16,6 +16,9 @@ type op struct {
 	// inPlace: the output may overwrite the input's buffer (or is the
 	// input, as Flatten's).
 	inPlace bool
+	// fuseNext: the op also computes the next layer (whose step emits
+	// nothing); its output is the next layer's.
+	fuseNext bool
 	// kernels: the C kernels the emitted code calls.
 	kernels []string
 	// emit writes the layer's constants (g.data, g.decls) and its call in
@@ -32,6 +35,9 @@ func opFor(s *step) (op, error) {
 			// A grouped convolution holds fewer weights.
 			return op{}, fmt.Errorf("%w (%d weights, want %d: grouped convolution?)", ErrUnsupported, len(l.Weights), l.OutChannels*l.K())
 		}
+		if p, ok := s.next.(*intmodel.MaxPool2d); ok && fusablePool(l, p) {
+			return op{fuseNext: true, kernels: []string{"conv2d_maxpool2"}, emit: emitConv2d}, nil
+		}
 		return op{kernels: []string{"conv2d"}, emit: emitConv2d}, nil
 	case *intmodel.Linear:
 		return op{kernels: []string{"linear"}, emit: emitLinear}, nil
@@ -47,6 +53,23 @@ func opFor(s *step) (op, error) {
 		}}, nil
 	}
 	return op{}, ErrUnsupported
+}
+
+// fusablePool: a 2×2, stride-2, unpadded max pool after conv c, which the
+// conv can compute on the accumulators of each window (max, then one
+// requantization), never storing its own output. Requantization is monotone
+// unless zy + M0·2^(shift−31)·acc can wrap int32: excluded with shift ≤ −1
+// (then |M0·2^(shift−31)·acc| ≤ 2^30).
+func fusablePool(c *intmodel.Conv2d, p *intmodel.MaxPool2d) bool {
+	if p.Pool2d != (intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}) {
+		return false
+	}
+	for _, sh := range c.Shift {
+		if sh > -1 {
+			return false
+		}
+	}
+	return true
 }
 
 // emitQLayer writes the constants of a quantized layer with outC outputs
@@ -146,14 +169,23 @@ func emitConv2d(g *gen, s *step) error {
 	if err != nil {
 		return err
 	}
-	in, out := s.in.shape, s.out.shape
+	in := s.in.shape
+	conv, err := l.OutShape(in)
+	if err != nil {
+		return err
+	}
+	oh, ow := conv.H, conv.W
 	k4 := (l.K() + 3) &^ 3
 	fmt.Fprintf(&g.decls, "static const struct conv2d %s = {%s, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
-		s.id, qi, in.C, in.H, in.W, out.H, out.W, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW)
+		s.id, qi, in.C, in.H, in.W, oh, ow, l.KernelH, l.KernelW, l.StrideH, l.StrideW, l.PadH, l.PadW)
 	g.consts += 4 * 24 // the table: pointers and ints
 	cols := g.scratch(s, "cols", 4*k4*2)
-	fmt.Fprintf(&g.calls, "\t/* %s: conv2d %v -> %v, %dx%d/%d, %d-bit weights */\n", cname(l.Name), in, out, l.KernelH, l.KernelW, l.StrideH, l.WeightBits)
-	fmt.Fprintf(&g.calls, "\tconv2d(%s, %s, &%s, %s, %s);\n", ptr(s.out.buf, "uint8_t"), ptr(s.in.buf, "const uint8_t"), s.id, ptr(cols, "int16_t"), wbufExpr(wbuf))
+	kernel, what := "conv2d", ""
+	if s.fused { // with the max pool after it
+		kernel, what = "conv2d_maxpool2", " + 2x2 max pool "+cname(s.next.LayerName())
+	}
+	fmt.Fprintf(&g.calls, "\t/* %s: conv2d %v -> %dx%dx%d, %dx%d/%d, %d-bit weights%s */\n", cname(l.Name), in, l.OutChannels, oh, ow, l.KernelH, l.KernelW, l.StrideH, l.WeightBits, what)
+	fmt.Fprintf(&g.calls, "\t%s(%s, %s, &%s, %s, %s);\n", kernel, ptr(s.out.buf, "uint8_t"), ptr(s.in.buf, "const uint8_t"), s.id, ptr(cols, "int16_t"), wbufExpr(wbuf))
 	return nil
 }
 

@@ -134,3 +134,19 @@ func oddModel(t testing.TB, seed uint64) *intmodel.Model {
 	}
 	return m
 }
+
+// convPool is one convolution with its max pool fused, nothing else.
+func convPool(t testing.TB, seed uint64) *intmodel.Model {
+	rng := rand.New(rand.NewPCG(seed, 17))
+	in := intmodel.ActQuant{Scale: 0.02, ZeroPoint: 128, Bits: 8}
+	out := intmodel.ActQuant{Scale: 0.1, ZeroPoint: 3, Bits: 7, Signed: true}
+	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: 2, H: 9, W: 7}, Output: out, Layers: []intmodel.Layer{
+		&intmodel.Conv2d{Name: "conv", InChannels: 2, OutChannels: 3, KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1,
+			Quantized: quant(t, rng, 3, 18, 6, in, out, false, true)},
+		&intmodel.MaxPool2d{Name: "pool", Pool2d: intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}},
+	}}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

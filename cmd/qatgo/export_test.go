@@ -44,6 +44,9 @@ func TestExportInspectEvalModel(t *testing.T) {
 	if len(layers) != 7 || layers[0].(map[string]any)["weight_bits"].(float64) != 4 {
 		t.Errorf("inspect --json layers: %v", layers)
 	}
+	if c, ok := m["c"].(map[string]any); !ok || c["arena_bytes"].(float64) <= 0 || c["const_bytes"].(float64) <= 0 {
+		t.Errorf("inspect --json c: %v", m["c"])
+	}
 	if out, _, code = runCLI(t, "inspect", file); code != 0 || !strings.Contains(out, "conv2") || !strings.Contains(out, "smaller") {
 		t.Errorf("inspect text: exit %d: %s", code, out)
 	}
