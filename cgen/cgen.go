@@ -135,7 +135,7 @@ type gen struct {
 	bufs   []*Buffer
 	consts int
 	wbytes int
-	naive  int // every activation of m and every scratch its own buffer
+	naive  int     // every activation of m and every scratch its own buffer
 	in     *tensor // the model input
 	out    *tensor // the last layer's output
 }
