@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -38,27 +39,62 @@ var Sanitize = []string{"-fsanitize=address,undefined", "-fno-sanitize-recover=a
 // ARMFlags compile for a Cortex-M4 with its single-precision FPU.
 var ARMFlags = []string{"-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-ffunction-sections", "-fdata-sections"}
 
-// MissingHost says why the host build cannot run ("" if it can).
+// MissingHost says why the host build cannot run ("" if it can): gcc
+// must compile a C99 program with the sanitizers.
 func MissingHost() string {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		return "gcc not found (apt-get install gcc)"
-	}
-	return ""
+	hostOnce.Do(func() {
+		if _, err := exec.LookPath("gcc"); err != nil {
+			hostWhy = "gcc not found (apt-get install gcc)"
+			return
+		}
+		if err := probe("gcc", append(append([]string{}, HostFlags...), Sanitize...), "int main(void) { return 0; }\n"); err != nil {
+			hostWhy = fmt.Sprintf("gcc cannot build with %v: %v", Sanitize, err)
+		}
+	})
+	return hostWhy
 }
 
 // MissingARM says why the Cortex-M build and run cannot run ("" if they
-// can).
+// can): the cross compiler must link a program against newlib's
+// semihosting library, and qemu-system-arm must exist.
 func MissingARM() string {
-	var miss []string
-	for _, t := range []string{"arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"} {
-		if _, err := exec.LookPath(t); err != nil {
-			miss = append(miss, t)
+	armOnce.Do(func() {
+		var miss []string
+		for _, t := range []string{"arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"} {
+			if _, err := exec.LookPath(t); err != nil {
+				miss = append(miss, t)
+			}
 		}
+		if len(miss) > 0 {
+			armWhy = strings.Join(miss, ", ") + " not found (bash scripts/setup.sh installs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm)"
+			return
+		}
+		if err := probe("arm-none-eabi-gcc", append(append([]string{}, ARMFlags...), "--specs=rdimon.specs"), "#include <stdio.h>\nint main(void) { puts(\"\"); return 0; }\n"); err != nil {
+			armWhy = fmt.Sprintf("arm-none-eabi-gcc cannot link with newlib's rdimon (apt-get install libnewlib-arm-none-eabi): %v", err)
+		}
+	})
+	return armWhy
+}
+
+var (
+	hostOnce, armOnce sync.Once
+	hostWhy, armWhy   string
+)
+
+// probe compiles and links src with cc and flags in a temporary directory.
+func probe(cc string, flags []string, src string) error {
+	dir, err := os.MkdirTemp("", "ctool-probe")
+	if err != nil {
+		return err
 	}
-	if len(miss) > 0 {
-		return strings.Join(miss, ", ") + " not found (bash scripts/setup.sh installs gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm)"
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "p.c"), []byte(src), 0o644); err != nil {
+		return err
 	}
-	return ""
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = run(ctx, dir, cc, append(flags, "-o", "p", "p.c")...)
+	return err
 }
 
 // WriteHarness writes main.c, startup.c and mps2.ld into dir.
