@@ -42,6 +42,28 @@ func TestARMBitExact(t *testing.T) {
 		models[0].n = 10
 	}
 	ctx := context.Background()
+	t.Run("lenet5-w8a8-float", func(t *testing.T) {
+		// Input quantization and logits in float on the M4's FPU: the
+		// same float32 bits as the Go runtime.
+		m := models[0].m
+		dir, _ := generate(t, m, Options{FloatIO: true})
+		n := 20
+		x := images(13, n, m.InputShape.Size(), -0.2, 1.2)
+		_, _, logits := reference(t, m, x, n)
+		if err := os.WriteFile(filepath.Join(dir, "floats.bin"), floatBytes(x), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ctool.BuildARM(ctx, dir, "floats", ctool.ARM{Extra: []string{"-DHARNESS_FLOAT"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := ctool.RunQEMU(ctx, dir, "floats", "floats.bin", 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := firstDiff(got, floatBytes(logits)); d != "" {
+			t.Errorf("float logits differ from intruntime: %s", d)
+		}
+	})
 	t.Logf("| model | path | flash: code+const (model.o text) | arena RAM (naive) | instructions/inference |")
 	for _, mc := range models {
 		t.Run(mc.name, func(t *testing.T) {
