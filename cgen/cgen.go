@@ -82,6 +82,9 @@ func Generate(m *intmodel.Model, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgen: %w", err)
 	}
+	if f := unknownField(m); f != "" {
+		return nil, fmt.Errorf("cgen: model field %s: %w", f, ErrUnsupported)
+	}
 	g := &gen{m: m, opt: opt, up: strings.ToUpper(opt.Prefix), used: map[string]bool{}}
 	if err := g.build(shapes); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package cgen
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -167,5 +168,39 @@ func TestWeightLayout(t *testing.T) {
 	wstream(s, d16, 2)
 	if want := []int8{0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15}; !slices.Equal(s, want) {
 		t.Errorf("wstream 2 bits = %v, want %v", s, want)
+	}
+}
+
+// Fields the generator does not know are refused when set.
+func TestUnknownField(t *testing.T) {
+	type pool struct {
+		KernelH, KernelW, StrideH, StrideW, PadH, PadW int
+		Requant                                        []int32
+	}
+	type conv struct {
+		Name   string
+		Groups int
+		pool
+	}
+	known := map[reflect.Type][]string{
+		reflect.TypeFor[pool](): knownFields[reflect.TypeFor[intmodel.Pool2d]()],
+		reflect.TypeFor[conv](): {"Name", "pool"},
+	}
+	for k, v := range knownFields {
+		known[k] = v
+	}
+	for _, test := range []struct {
+		v    any
+		want string
+	}{
+		{&intmodel.Conv2d{Name: "c", InChannels: 3}, ""},
+		{&conv{Name: "c"}, ""},
+		{&conv{Name: "c", Groups: 1}, ""},
+		{&conv{Name: "c", Groups: 4}, "Groups=4"},
+		{conv{pool: pool{KernelH: 2, Requant: []int32{5}}}, "Requant=[5]"},
+	} {
+		if got := unknownIn(reflect.ValueOf(test.v), known); got != test.want {
+			t.Errorf("unknownField(%+v) = %q, want %q", test.v, got, test.want)
+		}
 	}
 }

@@ -29,6 +29,9 @@ type op struct {
 // opFor is the one place that maps a layer to its C; a new op is a case
 // here and an emit function.
 func opFor(s *step) (op, error) {
+	if f := unknownField(s.layer); f != "" {
+		return op{}, fmt.Errorf("field %s: %w", f, ErrUnsupported)
+	}
 	switch l := s.layer.(type) {
 	case *intmodel.Conv2d:
 		if len(l.Weights) != l.OutChannels*l.K() {
