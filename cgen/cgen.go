@@ -335,9 +335,10 @@ func (g *gen) files() *Result {
 	fmt.Fprintf(&c, "\n/* The activation arena (a union for word alignment). */\nstatic union {\n\tuint8_t b[%d];\n\tint32_t align;\n} arena;\n\n", max(arena, 4))
 	fmt.Fprintf(&c, "void %s_run(const %s_input_t *input, %s_output_t *output)\n{\n", p, p, p)
 	fmt.Fprintf(&c, "\tuint8_t *in = %s, *out = %s;\n\tint i;\n", ptr(g.in.buf, "uint8_t"), ptr(g.out.buf, "uint8_t"))
-	fmt.Fprintf(&c, "\tfor (i = 0; i < %d; i++)\n\t\tin[i] = (uint8_t)(input[i] + %d);\n", g.in.shape.Size(), g.in.off)
+	// Storage codes: signed codes + 2^(bits−1) (see kernels.go).
+	fmt.Fprintf(&c, "\tfor (i = 0; i < %d; i++)\n\t\tin[i] = (uint8_t)%s;\n", g.in.shape.Size(), offsetExpr("input[i]", "+", g.in.off))
 	c.WriteString(g.calls.String())
-	fmt.Fprintf(&c, "\tfor (i = 0; i < %d; i++)\n\t\toutput[i] = (%s)(out[i] - %d);\n}\n", g.out.shape.Size(), outT, g.out.off)
+	fmt.Fprintf(&c, "\tfor (i = 0; i < %d; i++)\n\t\toutput[i] = (%s)%s;\n}\n", g.out.shape.Size(), outT, offsetExpr("out[i]", "-", g.out.off))
 	if g.opt.FloatIO {
 		lo, hi := g.m.Input.Range()
 		c.WriteString(cQuantize)
@@ -352,6 +353,14 @@ func (g *gen) files() *Result {
 		{Name: p + ".c", Data: []byte(src)},
 		{Name: p + "_weights.h", Data: w.Bytes()},
 	}}
+}
+
+// offsetExpr is "(x op off)", or x alone for off 0.
+func offsetExpr(x, op string, off int32) string {
+	if off == 0 {
+		return x
+	}
+	return fmt.Sprintf("(%s %s %d)", x, op, off)
 }
 
 func (g *gen) describe() string {
