@@ -56,6 +56,11 @@ const cPrelude = `#include <stddef.h>
 #define USE_DSP 0
 #endif
 
+/* The packed 2- and 4-bit weights are read as little-endian words. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "qatgo's generated C assumes a little-endian target"
+#endif
+
 `
 
 const cFixedPoint = `
