@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/qatgo/qatgo/cgen"
 	"github.com/qatgo/qatgo/export"
 	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/onnx"
@@ -18,6 +19,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	runDir := fs.String("run", "", "run directory of a quantized model (from qatgo train --quant ...)")
 	out := fs.String("out", "", "integer model file to write (e.g. model.qint)")
 	onnxOut := fs.String("onnx", "", "also write the integer model as ONNX to this file")
+	cDir := fs.String("c", "", "also write the integer model as dependency-free C99 (model.h, model.c, model_weights.h) into this directory")
+	cFloat := fs.Bool("c-float", false, "with --c: also generate the float input quantization and output dequantization")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -52,6 +55,14 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("--onnx: %w", err)
 		}
 	}
+	var cr *cgen.Report
+	if *cDir != "" {
+		res, err := cgen.WriteDir(*cDir, m, cgen.Options{FloatIO: *cFloat})
+		if err != nil {
+			return fmt.Errorf("--c: %w", err)
+		}
+		cr = &res.Report
+	}
 	s, err := intmodel.Inspect(m)
 	if err != nil {
 		return err
@@ -61,9 +72,17 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *onnxOut != "" {
 		fmt.Fprintf(stdout, "ONNX model in %s\n", *onnxOut)
 	}
+	if cr != nil {
+		fmt.Fprintf(stdout, "C code in %s: RAM %d bytes (arena; %d without reuse), %d bytes of constants besides code\n",
+			*cDir, cr.ArenaBytes, cr.NaiveBytes, cr.ConstBytes)
+	}
 	if *asJSON {
-		return printJSON(stdout, map[string]any{"out": *out, "onnx": *onnxOut, "run": *runDir, "model": c.Model, "quant": c.Quant,
-			"layers": len(m.Layers), "weights": s.Weights, "stored_bytes": s.StoredBytes, "fp32_bytes": s.FP32Bytes, "compression": ratio(s)})
+		j := map[string]any{"out": *out, "onnx": *onnxOut, "run": *runDir, "model": c.Model, "quant": c.Quant,
+			"layers": len(m.Layers), "weights": s.Weights, "stored_bytes": s.StoredBytes, "fp32_bytes": s.FP32Bytes, "compression": ratio(s)}
+		if cr != nil {
+			j["c"], j["c_arena_bytes"], j["c_naive_bytes"], j["c_const_bytes"] = *cDir, cr.ArenaBytes, cr.NaiveBytes, cr.ConstBytes
+		}
+		return printJSON(stdout, j)
 	}
 	return nil
 }

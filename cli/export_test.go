@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,11 +17,20 @@ func TestExportInspectEvalModel(t *testing.T) {
 		t.Fatalf("train exit %d: %s", code, errs)
 	}
 	file := filepath.Join(dir, "model.qint")
-	out, errs, code := runCLI(t, "export", "--run", run, "--out", file, "--json")
+	cdir := filepath.Join(dir, "c")
+	out, errs, code := runCLI(t, "export", "--run", run, "--out", file, "--json", "--c", cdir)
 	if code != 0 {
 		t.Fatalf("export exit %d: %s", code, errs)
 	}
 	m := lastJSON(t, out)
+	for _, f := range []string{"model.h", "model.c", "model_weights.h"} {
+		if _, err := os.Stat(filepath.Join(cdir, f)); err != nil {
+			t.Errorf("export --c: %v", err)
+		}
+	}
+	if a, n := m["c_arena_bytes"].(float64), m["c_naive_bytes"].(float64); a <= 0 || a >= n {
+		t.Errorf("export --c --json: arena %v, naive %v", m["c_arena_bytes"], m["c_naive_bytes"])
+	}
 	if m["layers"].(float64) != 7 || m["stored_bytes"].(float64) <= 0 || m["fp32_bytes"].(float64) <= 6*m["stored_bytes"].(float64) {
 		t.Errorf("export --json: %v (want 7 layers and 4-bit storage well under FP32/6)", m)
 	}
@@ -33,6 +43,9 @@ func TestExportInspectEvalModel(t *testing.T) {
 	layers := m["layers"].([]any)
 	if len(layers) != 7 || layers[0].(map[string]any)["weight_bits"].(float64) != 4 {
 		t.Errorf("inspect --json layers: %v", layers)
+	}
+	if c, ok := m["c"].(map[string]any); !ok || c["arena_bytes"].(float64) <= 0 || c["const_bytes"].(float64) <= 0 {
+		t.Errorf("inspect --json c: %v", m["c"])
 	}
 	if out, _, code = runCLI(t, "inspect", file); code != 0 || !strings.Contains(out, "conv2") || !strings.Contains(out, "smaller") {
 		t.Errorf("inspect text: exit %d: %s", code, out)

