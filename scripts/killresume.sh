@@ -6,6 +6,8 @@
 # if any row differs.
 #
 #   bash scripts/killresume.sh [lenet5|vgg-small ...]   (default: both)
+#   QATGO_BIN=/path/to/qatgo bash scripts/killresume.sh ...  (another build,
+#   e.g. an older commit's, instead of building this tree)
 #
 # Kill points:
 #   first-epoch   inside the first epoch, before any checkpoint exists
@@ -18,7 +20,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-go build -o bin/qatgo ./cmd/qatgo
+qatgo=${QATGO_BIN:-}
+if [ -z "$qatgo" ]; then
+  go build -o bin/qatgo ./cmd/qatgo
+  qatgo=bin/qatgo
+fi
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(lenet5 vgg-small)
 work=$(mktemp -d)
@@ -51,9 +57,9 @@ kill_at() {
   local target=checkpoint.qat
   [[ " $* " == *" --ptq "* ]] && target=model.state
   if [ -f "$dir/config.json" ]; then
-    bin/qatgo train --resume --out "$dir" 2>>"$dir.log" &
+    "$qatgo" train --resume --out "$dir" 2>>"$dir.log" &
   else
-    bin/qatgo train "$@" --out "$dir" 2>>"$dir.log" &
+    "$qatgo" train "$@" --out "$dir" 2>>"$dir.log" &
   fi
   local pid=$!
   case $point in
@@ -67,6 +73,7 @@ kill_at() {
   [ -f "$dir/checkpoint.qat" ] && held+="ckpt "
   compgen -G "$dir/*.tmp-*" >/dev/null && held+="tmp "
   [ -f "$dir/result.json" ] && held+="finished "
+  held=${held% }
   echo "${held:-config}"
 }
 
@@ -76,11 +83,11 @@ echo "|---|---|---|---|---|---|"
 for model in "${models[@]}"; do
   common=$(args_for "$model")
   fp="$work/$model-fp32-init"
-  bin/qatgo train $common --epochs 2 --out "$fp" 2>/dev/null >/dev/null
+  "$qatgo" train $common --epochs 2 --out "$fp" 2>/dev/null >/dev/null
   for mode in fp32 qat ptq; do
     flags="$common $(mode_flags $mode "$fp")"
     ref="$work/$model-$mode-ref"
-    bin/qatgo train $flags --out "$ref" 2>/dev/null >/dev/null
+    "$qatgo" train $flags --out "$ref" 2>/dev/null >/dev/null
     want=$(sha256sum <"$ref/model.state")
     points=(first-epoch ckpt-write mid-run repeated)
     [ $mode = ptq ] && points=(first-epoch ckpt-write)
@@ -92,7 +99,7 @@ for model in "${models[@]}"; do
         *) held+=("$(kill_at $point "$dir" $flags)") ;;
       esac
       resumes=${#held[@]}
-      bin/qatgo train --resume --out "$dir" 2>>"$dir.log" >/dev/null
+      "$qatgo" train --resume --out "$dir" 2>>"$dir.log" >/dev/null
       got=$(sha256sum <"$dir/model.state")
       same=yes
       if [ "$got" != "$want" ]; then same=NO; fail=1; fi
