@@ -57,9 +57,9 @@ kill_at() {
   local target=checkpoint.qat
   [[ " $* " == *" --ptq "* ]] && target=model.state
   if [ -f "$dir/config.json" ]; then
-    "$qatgo" train --resume --out "$dir" 2>>"$dir.log" &
+    "$qatgo" train --resume --out "$dir" >/dev/null 2>>"$dir.log" &
   else
-    "$qatgo" train "$@" --out "$dir" 2>>"$dir.log" &
+    "$qatgo" train "$@" --out "$dir" >/dev/null 2>>"$dir.log" &
   fi
   local pid=$!
   case $point in
@@ -72,7 +72,7 @@ kill_at() {
   local held=""
   [ -f "$dir/checkpoint.qat" ] && held+="ckpt "
   compgen -G "$dir/*.tmp-*" >/dev/null && held+="tmp "
-  [ -f "$dir/result.json" ] && held+="finished "
+  [ -f "$dir/result.json" ] && held+="finished-before-kill "
   held=${held% }
   echo "${held:-config}"
 }
