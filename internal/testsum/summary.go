@@ -45,6 +45,8 @@ func summarize(r io.Reader, w io.Writer) (counts, error) {
 		}
 		k := key{e.Package, e.Test}
 		switch e.Action {
+		case "build-output": // compiler errors (go 1.24+ reports them as events)
+			fmt.Fprint(w, e.Output)
 		case "output":
 			out[k] = append(out[k], e.Output)
 			if e.Test == "" && !strings.HasPrefix(e.Output, "=== ") && !isPackageResult(e.Output) {

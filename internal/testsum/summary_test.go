@@ -21,6 +21,9 @@ const stream = `{"Action":"run","Package":"p","Test":"TestA"}
 {"Action":"fail","Package":"p","Test":"TestB","Elapsed":0}
 {"Action":"fail","Package":"p","Elapsed":0.5}
 {"Action":"skip","Package":"q","Elapsed":0}
+{"ImportPath":"r","Action":"build-output","Output":"r/x.go:3:1: syntax error\n"}
+{"ImportPath":"r","Action":"build-fail"}
+{"Action":"fail","Package":"r","Elapsed":0}
 `
 
 func TestSummarize(t *testing.T) {
@@ -29,7 +32,7 @@ func TestSummarize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != (counts{passed: 1, failed: 1, skipped: 1}) {
+	if c != (counts{passed: 1, failed: 2, skipped: 1}) {
 		t.Errorf("counts %+v", c)
 	}
 	for _, want := range []string{
@@ -37,7 +40,8 @@ func TestSummarize(t *testing.T) {
 		"FAIL\tp\t0.500s",
 		"?   \tq\t[no test files]",
 		"p TestORT: ort_test.go:20: onnx: onnxruntime unavailable",
-		"tests: 1 passed, 1 failed, 1 skipped",
+		"r/x.go:3:1: syntax error",
+		"tests: 1 passed, 2 failed, 1 skipped",
 	} {
 		if !strings.Contains(w.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, w.String())
