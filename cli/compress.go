@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -114,6 +115,14 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *runDir == "" {
 		fmt.Fprintln(stderr, "qatgo compress: --run is required")
 		return errUsage
+	}
+	if err := checkNums(intIn("prune-stages", cs.PruneStages, 0, 1000), intIn("retrain-epochs", cs.RetrainEpochs, 0, maxEpochs),
+		intIn("conv-bits", cs.ConvBits, 1, 16), intIn("fc-bits", cs.FCBits, 1, 16),
+		intIn("conv-rel-bits", cs.ConvRelBits, 0, 16), intIn("fc-rel-bits", cs.FCRelBits, 0, 16),
+		nonNegF("centroid-lr-scale", cs.CentroidLRScale), intIn("finetune-epochs", cs.FineTuneEpochs, 0, maxEpochs),
+		positiveF("lr", cs.LR), positiveF("finetune-lr", cs.FineTuneLR), nonNegF("weight-decay", *weightDecay),
+		intIn("max-steps", *maxSteps, 0, math.MaxInt32)); err != nil {
+		return err
 	}
 	if *out == "" {
 		*out = filepath.Join(*runDir, "compressed")

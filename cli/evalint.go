@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"time"
@@ -67,6 +68,10 @@ type intEvalSummary struct {
 }
 
 func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stderr io.Writer) error {
+	if err := checkNums(intIn("batch", f.batch, 1, maxBatch), intIn("workers", f.workers, 0, 1024),
+		intIn("test-limit", f.testLimit, 0, math.MaxInt32)); err != nil {
+		return err
+	}
 	m, err := intmodel.Read(f.model)
 	if err != nil {
 		return err

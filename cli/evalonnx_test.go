@@ -17,6 +17,9 @@ import (
 // MNIST test images. Skips when MNIST or the onnxruntime library is missing.
 func TestEvalModelONNXMNIST(t *testing.T) {
 	if err := onnx.LoadRuntime(""); errors.Is(err, onnx.ErrNoRuntime) {
+		if onnx.RuntimeRequired() {
+			t.Fatalf("%v ($%s is set)", err, onnx.EnvRequireRuntime)
+		}
 		t.Skip(err)
 	} else if err != nil {
 		t.Fatal(err)

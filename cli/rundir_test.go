@@ -234,3 +234,30 @@ func TestCompareRunRefusesStaleExport(t *testing.T) {
 		t.Fatalf("stale export: exit %d, %q", code, errs)
 	}
 }
+
+// The other commands' numeric flags are checked before any work, too.
+func TestOtherCommandsFlagValidation(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "no-such-run")
+	for _, test := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sweep", "--run", run, "--workers", "0"}, "--workers 0"},
+		{[]string{"sweep", "--run", run, "--lr", "NaN"}, "--lr NaN"},
+		{[]string{"sweep", "--run", run, "--momentum", "-0.5"}, "--momentum"},
+		{[]string{"sweep", "--run", run, "--test-limit", "-7"}, "--test-limit"},
+		{[]string{"compress", "--run", run, "--lr", "Inf"}, "--lr +Inf"},
+		{[]string{"compress", "--run", run, "--fc-bits", "0"}, "--fc-bits 0"},
+		{[]string{"compress", "--run", run, "--weight-decay", "NaN"}, "--weight-decay"},
+		{[]string{"eval", "--model", run, "--batch", "0"}, "--batch 0"},
+		{[]string{"eval", "--model", run, "--workers", "-1"}, "--workers -1"},
+	} {
+		_, errs, code := runCLI(t, test.args...)
+		if code != 2 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, test.want) {
+			t.Errorf("%v: exit %d, %q; want exit 2 and one line with %q", test.args, code, errs, test.want)
+		}
+	}
+	if _, err := os.Stat(run); !os.IsNotExist(err) {
+		t.Error("a refused command created the run directory")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -60,6 +61,11 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *runDir == "" {
 		fmt.Fprintln(stderr, "qatgo sweep: --run is required")
 		return errUsage
+	}
+	if err := checkNums(intIn("workers", *workers, 1, 1024), nonNegF("lr", *lr), unitF("momentum", *momentum),
+		intIn("max-steps", *maxSteps, 0, math.MaxInt32), intIn("train-limit", *trainLimit, -1, math.MaxInt32),
+		intIn("test-limit", *testLimit, -1, math.MaxInt32)); err != nil {
+		return err
 	}
 	if *out == "" {
 		*out = filepath.Join(*runDir, "sweep")

@@ -146,11 +146,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if dataDirSet {
 			c.DataDir = dataDir
 		}
-	} else if err := checkNewRun(*out, *overwrite); err != nil {
-		return err
 	}
 	if err := c.validate(); err != nil {
 		return err
+	}
+	if !*resume {
+		if err := checkNewRun(*out, *overwrite); err != nil {
+			return err
+		}
 	}
 	if c.note != "" {
 		fmt.Fprintln(stderr, c.note)

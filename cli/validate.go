@@ -151,3 +151,37 @@ func loadOverrides(q *qconfig.Config, path string) error {
 	q.Overrides = m
 	return nil
 }
+
+// numCheck is one numeric flag's bound, for the commands other than train.
+type numCheck struct {
+	name string
+	ok   bool
+	want string
+	v    any
+}
+
+// checkNums returns the first failed check as a one-line flag error.
+func checkNums(cs ...numCheck) error {
+	for _, c := range cs {
+		if !c.ok {
+			return flagErr("--%s %v: want %s", c.name, c.v, c.want)
+		}
+	}
+	return nil
+}
+
+func positiveF(name string, v float64) numCheck {
+	return numCheck{name, finite(v) && v > 0 && v <= math.MaxFloat32, "a finite number > 0", v}
+}
+
+func nonNegF(name string, v float64) numCheck {
+	return numCheck{name, finite(v) && v >= 0 && v <= math.MaxFloat32, "a finite number ≥ 0", v}
+}
+
+func unitF(name string, v float64) numCheck {
+	return numCheck{name, finite(v) && v >= 0 && v < 1, "a number in [0, 1)", v}
+}
+
+func intIn(name string, v, lo, hi int) numCheck {
+	return numCheck{name, v >= lo && v <= hi, fmt.Sprintf("%d..%d", lo, hi), v}
+}

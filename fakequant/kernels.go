@@ -175,9 +175,10 @@ func fq32Generic(dst []float32, mask []bool, src []float32, c seg32) {
 // which is PyTorch's CPU fake_quantize_per_tensor_affine_cachemask (and its
 // per-channel twin) bit for bit. shape is src's row-major shape; per-channel
 // params have one (scale, zero point) per index along p.Scheme.Axis.
-// Non-finite inputs are clipped like PyTorch's kernel does: +Inf becomes the
-// top of the range, -Inf and NaN the bottom, all with a false mask (so the
-// straight-through gradient is zero there). dst may alias src. It does not
+// Non-finite inputs are clipped: +Inf (and any x/S ≥ 2^63) becomes the top
+// of the range, -Inf and NaN the bottom, all with a false mask (so the
+// straight-through gradient is zero there). PyTorch 1.13 sends +Inf to the
+// bottom through an undefined float→int64 conversion; see the package doc. dst may alias src. It does not
 // allocate.
 func FakeQuantize(dst []float32, mask []bool, src []float32, p QParams, shape []int) error {
 	l, err := checkLayout(p, shape, len(src))

@@ -16,7 +16,9 @@ const Eps float32 = 1.1920929e-07
 //   - the range is first widened to include 0, so real 0 is exactly
 //     representable;
 //   - symmetric: m = max(-min, max), S = m / ((qmax-qmin)/2); Z = 0 for signed
-//     grids and Z = 2^(b-1) for unsigned ones (PyTorch's mid-point rule);
+//     grids and Z = 2^(b-1) for unsigned ones at every width (PyTorch's 128
+//     for uint8; for narrower custom ranges PyTorch takes (qmin+qmax)//2 =
+//     2^(b-1)-1 instead, see the package doc);
 //   - affine: S = (max-min)/(qmax-qmin), Z = clamp(qmin - round(min/S), qmin, qmax)
 //     with round half to even;
 //   - S is floored at Eps.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	randv2 "math/rand/v2"
 
 	"github.com/qatgo/qatgo/fakequant"
 	"github.com/qatgo/qatgo/kernels"
@@ -568,16 +569,35 @@ func (f *Flatten) describe() LayerInfo { return LayerInfo{Name: f.LayerName, Kin
 // Dropout zeroes each element with probability P in the training graph and
 // scales the rest by 1/(1−P); it is the identity in the evaluation graph.
 // Masks come from the layer's own generator, seeded from the model's, so a
-// run is reproducible (gorgonia's dropout seeds from the clock).
+// run is reproducible (gorgonia's dropout seeds from the clock); the
+// generator is a PCG whose state MarshalRNG saves, so that a resumed run
+// draws the masks an uninterrupted one would.
 type Dropout struct {
 	LayerName string
 	P         float64
-	rng       *rand.Rand
+	src       *randv2.PCG
+	rng       *randv2.Rand
 }
 
-// NewDropout returns a dropout layer seeded from rng.
+// NewDropout returns a dropout layer seeded from rng (a nil rng seeds 0).
 func NewDropout(name string, p float64, rng *rand.Rand) *Dropout {
-	return &Dropout{LayerName: name, P: p, rng: rand.New(rand.NewSource(rng.Int63()))}
+	var seed uint64
+	if rng != nil {
+		seed = uint64(rng.Int63())
+	}
+	src := randv2.NewPCG(seed, 0x5851f42d4c957f2d)
+	return &Dropout{LayerName: name, P: p, src: src, rng: randv2.New(src)}
+}
+
+// MarshalRNG returns the state of the layer's mask generator.
+func (d *Dropout) MarshalRNG() ([]byte, error) { return d.src.MarshalBinary() }
+
+// UnmarshalRNG restores a state from MarshalRNG.
+func (d *Dropout) UnmarshalRNG(b []byte) error {
+	if err := d.src.UnmarshalBinary(b); err != nil {
+		return fmt.Errorf("nn: %s: dropout generator state: %w", d.LayerName, err)
+	}
+	return nil
 }
 
 func (d *Dropout) Name() string                 { return d.LayerName }

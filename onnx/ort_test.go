@@ -13,10 +13,14 @@ import (
 )
 
 // needORT loads onnxruntime, or skips the test when the library is
-// missing (with the command that installs it).
+// missing (with the command that installs it); with
+// $QATGO_REQUIRE_ONNXRUNTIME set (CI), a missing library fails the test.
 func needORT(t testing.TB) {
 	t.Helper()
 	if err := LoadRuntime(""); errors.Is(err, ErrNoRuntime) {
+		if RuntimeRequired() {
+			t.Fatalf("%v ($%s is set)", err, EnvRequireRuntime)
+		}
 		t.Skip(err)
 	} else if err != nil {
 		t.Fatal(err)

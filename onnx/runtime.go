@@ -12,6 +12,19 @@ import (
 // given one.
 const EnvRuntimeLib = "QATGO_ONNXRUNTIME_LIB"
 
+// EnvRequireRuntime names the environment variable that, when set to
+// anything but "" or "0" (CI sets it), makes a missing onnxruntime fail the
+// tests that need it instead of skipping them, so that "checked against
+// onnxruntime" cannot pass unchecked.
+const EnvRequireRuntime = "QATGO_REQUIRE_ONNXRUNTIME"
+
+// RuntimeRequired reports whether $QATGO_REQUIRE_ONNXRUNTIME asks for a
+// missing onnxruntime to be an error.
+func RuntimeRequired() bool {
+	v := os.Getenv(EnvRequireRuntime)
+	return v != "" && v != "0"
+}
+
 // RuntimeSetup is the command that installs the ONNX Runtime library where
 // LoadRuntime finds it by default.
 const RuntimeSetup = "bash scripts/setup-onnxruntime.sh"

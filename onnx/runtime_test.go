@@ -22,3 +22,15 @@ func TestLibraryPathMissing(t *testing.T) {
 		}
 	}
 }
+
+func TestRuntimeRequired(t *testing.T) {
+	for _, test := range []struct {
+		env  string
+		want bool
+	}{{"", false}, {"0", false}, {"1", true}, {"yes", true}} {
+		t.Setenv(EnvRequireRuntime, test.env)
+		if got := RuntimeRequired(); got != test.want {
+			t.Errorf("$%s=%q: %v, want %v", EnvRequireRuntime, test.env, got, test.want)
+		}
+	}
+}

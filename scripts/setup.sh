@@ -29,10 +29,22 @@ fi
 go mod download
 
 # ONNX Runtime (from the npm package onnxruntime-node) for the tests that run
-# exported ONNX models; they skip with this command when it is missing.
+# exported ONNX models; they skip with this command when it is missing,
+# unless QATGO_REQUIRE_ONNXRUNTIME is set (CI): then a failed setup is fatal.
+require_ort=${QATGO_REQUIRE_ONNXRUNTIME:-}
+[ "$require_ort" = 0 ] && require_ort=
 if command -v npm >/dev/null; then
-  bash scripts/setup-onnxruntime.sh >/dev/null ||
+  if ! bash scripts/setup-onnxruntime.sh >/dev/null; then
+    if [ -n "$require_ort" ]; then
+      echo "setup: installing ONNX Runtime failed and QATGO_REQUIRE_ONNXRUNTIME is set" >&2
+      exit 1
+    fi
     echo "setup: installing ONNX Runtime failed; the ONNX Runtime tests will be skipped (retry: bash scripts/setup-onnxruntime.sh)" >&2
+  fi
 else
+  if [ -n "$require_ort" ]; then
+    echo "setup: npm not found and QATGO_REQUIRE_ONNXRUNTIME is set (install nodejs/npm)" >&2
+    exit 1
+  fi
   echo "setup: npm not found; ONNX Runtime tests will be skipped (install nodejs/npm, then bash scripts/setup-onnxruntime.sh)" >&2
 fi

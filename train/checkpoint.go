@@ -20,7 +20,7 @@ const CheckpointName = "checkpoint.qat"
 
 const (
 	checkpointMagic   = "QATGOCKP"
-	checkpointVersion = 1
+	checkpointVersion = 2 // 2 added the generator section; 1 is still read
 )
 
 // Checkpoint is the state of a run after a finished epoch.
@@ -29,6 +29,16 @@ type Checkpoint struct {
 	History   []EpochStats // one entry per finished epoch
 	Model     []byte       // Model.MarshalState
 	Optimizer []byte       // Optimizer.MarshalState
+	RNG       []byte       // RNGState.MarshalRNG of the model (nil: none)
+}
+
+// RNGState is implemented by models whose training draws random numbers
+// (dropout): Fit saves the generators' state in every checkpoint and
+// restores it on resume, so that a resumed run equals an uninterrupted one.
+// nn.Net implements it.
+type RNGState interface {
+	MarshalRNG() ([]byte, error)
+	UnmarshalRNG([]byte) error
 }
 
 // CheckpointError reports an unreadable checkpoint file.
@@ -47,15 +57,16 @@ type checkpointMeta struct {
 }
 
 // Encode lays the checkpoint out as: magic, version (u32), CRC-32 (IEEE) of
-// the rest (u32), then three length-prefixed (u64) sections: JSON metadata,
-// model state, optimizer state.
+// the rest (u32), then four length-prefixed (u64) sections: JSON metadata,
+// model state, optimizer state, generator state (version 1 files have the
+// first three).
 func (c *Checkpoint) Encode() ([]byte, error) {
 	meta, err := json.Marshal(checkpointMeta{Epoch: c.Epoch, History: c.History})
 	if err != nil {
 		return nil, err
 	}
 	var body []byte
-	for _, sec := range [][]byte{meta, c.Model, c.Optimizer} {
+	for _, sec := range [][]byte{meta, c.Model, c.Optimizer, c.RNG} {
 		body = binary.LittleEndian.AppendUint64(body, uint64(len(sec)))
 		body = append(body, sec...)
 	}
@@ -73,14 +84,18 @@ func DecodeCheckpoint(b []byte, file string) (*Checkpoint, error) {
 	if len(b) < 16 || !bytes.Equal(b[:8], []byte(checkpointMagic)) {
 		return bad("not a qatgo checkpoint (bad magic)")
 	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != checkpointVersion {
-		return bad("format version %d, this qatgo reads %d", v, checkpointVersion)
+	v := binary.LittleEndian.Uint32(b[8:])
+	if v != 1 && v != checkpointVersion {
+		return bad("format version %d, this qatgo reads 1 to %d", v, checkpointVersion)
 	}
 	body := b[16:]
 	if crc := crc32.ChecksumIEEE(body); crc != binary.LittleEndian.Uint32(b[12:]) {
 		return bad("checksum mismatch (file corrupt or truncated)")
 	}
 	secs := make([][]byte, 3)
+	if v >= 2 {
+		secs = make([][]byte, 4)
+	}
 	for i := range secs {
 		if len(body) < 8 {
 			return bad("truncated section %d", i)
@@ -102,7 +117,11 @@ func DecodeCheckpoint(b []byte, file string) (*Checkpoint, error) {
 	if meta.Epoch < 0 || meta.Epoch != len(meta.History) {
 		return bad("metadata: epoch %d with %d history entries", meta.Epoch, len(meta.History))
 	}
-	return &Checkpoint{Epoch: meta.Epoch, History: meta.History, Model: secs[1], Optimizer: secs[2]}, nil
+	c := &Checkpoint{Epoch: meta.Epoch, History: meta.History, Model: secs[1], Optimizer: secs[2]}
+	if len(secs) > 3 && len(secs[3]) > 0 {
+		c.RNG = secs[3]
+	}
+	return c, nil
 }
 
 // MaxCheckpoint bounds the size of a checkpoint file ReadCheckpoint accepts.
@@ -145,8 +164,14 @@ func saveCheckpoint(dir string, m Model, o Optimizer, epoch int, hist []EpochSta
 	if err != nil {
 		return err
 	}
+	var rng []byte
+	if r, ok := m.(RNGState); ok {
+		if rng, err = r.MarshalRNG(); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return WriteCheckpoint(filepath.Join(dir, CheckpointName), &Checkpoint{Epoch: epoch, History: hist, Model: ms, Optimizer: os_})
+	return WriteCheckpoint(filepath.Join(dir, CheckpointName), &Checkpoint{Epoch: epoch, History: hist, Model: ms, Optimizer: os_, RNG: rng})
 }

@@ -134,7 +134,13 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 	if cfg.EvalEvery == 0 {
 		cfg.EvalEvery = 1
 	}
+	if m == nil || trainSet == nil {
+		return nil, errors.New("train: Fit needs a model and a training set")
+	}
 	bs := m.Batch()
+	if bs < 1 {
+		return nil, fmt.Errorf("train: model batch size %d", bs)
+	}
 	if trainSet.Len() < bs {
 		return nil, fmt.Errorf("train: training set has %d samples, fewer than one batch of %d", trainSet.Len(), bs)
 	}
@@ -152,6 +158,11 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 			}
 			if err := cfg.Optimizer.UnmarshalState(ck.Optimizer); err != nil {
 				return nil, fmt.Errorf("train: resume from %s: %w", cfg.Dir, err)
+			}
+			if r, ok := m.(RNGState); ok && ck.RNG != nil {
+				if err := r.UnmarshalRNG(ck.RNG); err != nil {
+					return nil, fmt.Errorf("train: resume from %s: %w", cfg.Dir, err)
+				}
 			}
 			start, res.History, res.ResumedFrom = ck.Epoch, ck.History, ck.Epoch
 			if n := len(ck.History); n > 0 {
@@ -242,6 +253,9 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 
 // Evaluate returns m's top-1 accuracy on the whole of set.
 func Evaluate(m Model, set Dataset) (float64, error) {
+	if m == nil || set == nil || m.Batch() < 1 || set.Len() == 0 {
+		return 0, errors.New("train: Evaluate needs a model with a batch size ≥ 1 and a non-empty set")
+	}
 	bs, k := m.Batch(), set.NumClasses()
 	x := make([]float32, bs*set.SampleSize())
 	labels := make([]int, bs)
@@ -269,6 +283,9 @@ func Evaluate(m Model, set Dataset) (float64, error) {
 // Calibrate runs up to n samples of set through m with observers on and no
 // gradient updates: post-training quantization.
 func Calibrate(m Model, set Dataset, n int) error {
+	if m == nil || set == nil || m.Batch() < 1 {
+		return errors.New("train: Calibrate needs a model with a batch size ≥ 1 and a set")
+	}
 	if n <= 0 || n > set.Len() {
 		n = set.Len()
 	}
