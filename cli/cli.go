@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"inspect":  {"show an integer model's layers, bits and storage", runInspect},
 		"compress": {"Deep Compression: prune, share weights by k-means, Huffman-code", runCompress},
 		"sweep":    {"bit-width study: accuracy vs bits for conv and FC layers", runSweep},
+		"analyze":  {"per-layer comparison of a quantized run with its float twin (table, JSON, HTML)", runAnalyze},
 	}
 }
 
