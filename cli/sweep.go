@@ -31,7 +31,32 @@ type sweepSummary struct {
 	Markdown string   `json:"markdown"`
 	Plots    []string `json:"plots"`
 	Skipped  []string `json:"skipped,omitempty"`
+	Shard    string   `json:"shard,omitempty"`
 	Error    string   `json:"error,omitempty"`
+}
+
+// mergeSweep builds a sweep's tables from the point files under out,
+// computing nothing: after shards ran as separate jobs.
+func mergeSweep(runDir, out string, plan *sweep.Plan, asJSON bool, stdout io.Writer) error {
+	res, err := sweep.Collect(out, plan.Points)
+	if err != nil {
+		return err
+	}
+	files, err := sweep.Report{Plan: plan, Results: res}.WriteFiles(out)
+	if err != nil {
+		return err
+	}
+	n := len(sweep.Unique(plan.Points))
+	sum := sweepSummary{Run: runDir, Out: out, Points: n, Reused: n, CSV: files.CSV, Markdown: files.Markdown,
+		Plots: files.Plots, Skipped: plan.Skipped}
+	if r, ok := res[plan.Points[0].ID]; ok {
+		sum.Baseline = &r.Accuracy
+	}
+	fmt.Fprintf(stdout, "merged %d points; tables in %s, plots %s\n", n, files.Markdown, strings.Join(files.Plots, ", "))
+	if asJSON {
+		return printJSON(stdout, sum)
+	}
+	return nil
 }
 
 func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,6 +78,8 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	trainLimit := fs.Int("train-limit", -1, "use only the first N training images for fine-tuning (-1: as the run)")
 	testLimit := fs.Int("test-limit", -1, "use only the first N test images (-1: as the run)")
 	seed := fs.Uint64("seed", 1, "seed of the sweep (each point's seed derives from it and the point's settings)")
+	shard := fs.String("shard", "", "run only shard INDEX/COUNT of the points (0-based; e.g. a batch engine's array index) and write no tables")
+	merge := fs.Bool("merge", false, "compute nothing: build the tables from the point files the shards wrote (same flags as the shards)")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -60,6 +87,17 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *runDir == "" {
 		fmt.Fprintln(stderr, "qatgo sweep: --run is required")
 		return errUsage
+	}
+	shardIdx, shardCount := 0, 1
+	if *shard != "" {
+		if *merge {
+			fmt.Fprintln(stderr, "qatgo sweep: give --shard or --merge, not both")
+			return errUsage
+		}
+		var err error
+		if shardIdx, shardCount, err = sweep.ParseShard(*shard); err != nil {
+			return fmt.Errorf("%w: %v", errFlag, err)
+		}
 	}
 	if *out == "" {
 		*out = filepath.Join(*runDir, "sweep")
@@ -150,10 +188,35 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(stderr, "sweep: skipping %s\n", s)
 	}
+	if *merge {
+		return mergeSweep(*runDir, *out, plan, *asJSON, stdout)
+	}
+	points := plan.Points
+	if *shard != "" {
+		if points, err = sweep.Shard(plan.Points, shardIdx, shardCount); err != nil {
+			return err
+		}
+	}
 	ev := &sweep.NetEvaluator{NewNet: newNet, Train: trainSet, Test: testSet, Finetune: ft}
 	runner := &sweep.Runner{Dir: *out, Workers: *workers, Progress: stderr}
-	res, st, runErr := runner.Run(ctx, plan.Points, ev)
+	res, st, runErr := runner.Run(ctx, points, ev)
 	if res == nil {
+		return runErr
+	}
+	if *shard != "" {
+		// Other shards may still be running: the tables wait for --merge.
+		sum := sweepSummary{Run: *runDir, Out: *out, Points: st.Points, Reused: st.Reused, Computed: st.Computed,
+			Failed: st.Failed, Seconds: st.Seconds, Shard: *shard, Skipped: plan.Skipped}
+		fmt.Fprintf(stdout, "shard %s: %d points (%d reused, %d computed, %d failed) in %s; tables: qatgo sweep --merge with the same flags\n",
+			*shard, st.Points, st.Reused, st.Computed, st.Failed, filepath.Join(*out, "points"))
+		if runErr != nil {
+			sum.Error = runErr.Error()
+		}
+		if *asJSON {
+			if err := printJSON(stdout, sum); err != nil {
+				return err
+			}
+		}
 		return runErr
 	}
 	rep := sweep.Report{Plan: plan, Results: res}
