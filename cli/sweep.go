@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/qatgo/qatgo/codebook"
+	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/sweep"
 )
@@ -127,60 +128,12 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("sweep: --centroid-rule %q, want sum or mean", *rule)
 	}
 
-	c, err := readRunConfig(*runDir)
+	env, err := loadSweepRun(ctx, *runDir, *trainLimit, *testLimit, *lr, &ft)
 	if err != nil {
 		return err
 	}
-	if q := strings.ToLower(c.Quant); q != "fp32" && q != "" {
-		return fmt.Errorf("sweep: run %s was trained with --quant %s; a sweep starts from an FP32 run", *runDir, c.Quant)
-	}
-	if *trainLimit >= 0 {
-		c.TrainLimit = *trainLimit
-	}
-	if *testLimit >= 0 {
-		c.TestLimit = *testLimit
-	}
-	ft.LR = float32(*lr)
-	if *lr == 0 {
-		ft.LR = float32(c.LR / 10)
-	}
-	statePath := filepath.Join(*runDir, stateFileName)
-	state, err := os.ReadFile(statePath)
-	if err != nil {
-		return fmt.Errorf("sweep: %w", err)
-	}
-	trainSet, testSet, err := loadData(*c)
-	if err != nil {
-		return err
-	}
-	newNet := func(seed uint64) (*nn.Net, error) {
-		cc := *c
-		cc.Seed = seed // only dropout is random once the trained state is loaded
-		net, err := buildNet(ctx, cc, trainSet)
-		if err != nil {
-			return nil, err
-		}
-		if err := net.UnmarshalState(state); err != nil {
-			net.Close()
-			return nil, fmt.Errorf("%s: %w", statePath, err)
-		}
-		return net, nil
-	}
-	probe, err := newNet(0)
-	if err != nil {
-		return err
-	}
-	layers, err := sweep.ModelLayers(probe)
-	probe.Close()
-	if err != nil {
-		return err
-	}
-	// Everything outside the plan that changes a result goes into the
-	// fingerprint, so that results of another model or setting never match.
-	h := sha256.New()
-	fmt.Fprintf(h, "state %x\nmodel %s data %s train %d test %d batch %d\nft lr %g mom %g rule %d steps %d\n",
-		sha256.Sum256(state), c.Model, c.Data, c.TrainLimit, c.TestLimit, c.Batch, ft.LR, ft.Momentum, ft.CentroidRule, ft.MaxStepsPerEpoch)
-	opt.Fingerprint = hex.EncodeToString(h.Sum(nil))
+	opt.Fingerprint = env.fingerprint
+	trainSet, testSet, newNet, layers := env.trainSet, env.testSet, env.newNet, env.layers
 	plan, err := sweep.NewPlan(layers, opt)
 	if err != nil {
 		return err
@@ -240,4 +193,75 @@ func runSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	return runErr
+}
+
+// sweepRun is an FP32 run loaded for sweeps and bit searches.
+type sweepRun struct {
+	c                 *RunConfig
+	trainSet, testSet *datasets.Dataset
+	// newNet builds the run's net with its trained state (seed: dropout's).
+	newNet func(seed uint64) (*nn.Net, error)
+	layers []sweep.Layer
+	infos  []nn.LayerInfo // the net's layers, for weight counts
+	// fingerprint hashes everything outside a plan that changes a result,
+	// so that results of another model or setting never match.
+	fingerprint string
+}
+
+// loadSweepRun loads the FP32 run dir with the given limits (-1: the run's)
+// and sets ft.LR to lr, or to the run's learning rate / 10 when lr is 0.
+func loadSweepRun(ctx context.Context, runDir string, trainLimit, testLimit int, lr float64, ft *sweep.Finetune) (*sweepRun, error) {
+	c, err := readRunConfig(runDir)
+	if err != nil {
+		return nil, err
+	}
+	if q := strings.ToLower(c.Quant); q != "fp32" && q != "" {
+		return nil, fmt.Errorf("run %s was trained with --quant %s; sweeps and searches start from an FP32 run", runDir, c.Quant)
+	}
+	if trainLimit >= 0 {
+		c.TrainLimit = trainLimit
+	}
+	if testLimit >= 0 {
+		c.TestLimit = testLimit
+	}
+	ft.LR = float32(lr)
+	if lr == 0 {
+		ft.LR = float32(c.LR / 10)
+	}
+	statePath := filepath.Join(runDir, stateFileName)
+	state, err := os.ReadFile(statePath)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	r := &sweepRun{c: c}
+	if r.trainSet, r.testSet, err = loadData(*c); err != nil {
+		return nil, err
+	}
+	r.newNet = func(seed uint64) (*nn.Net, error) {
+		cc := *c
+		cc.Seed = seed // only dropout is random once the trained state is loaded
+		net, err := buildNet(ctx, cc, r.trainSet)
+		if err != nil {
+			return nil, err
+		}
+		if err := net.UnmarshalState(state); err != nil {
+			net.Close()
+			return nil, fmt.Errorf("%s: %w", statePath, err)
+		}
+		return net, nil
+	}
+	probe, err := r.newNet(0)
+	if err != nil {
+		return nil, err
+	}
+	defer probe.Close()
+	if r.layers, err = sweep.ModelLayers(probe); err != nil {
+		return nil, err
+	}
+	r.infos = probe.Layers()
+	h := sha256.New()
+	fmt.Fprintf(h, "state %x\nmodel %s data %s train %d test %d batch %d\nft lr %g mom %g rule %d steps %d\n",
+		sha256.Sum256(state), c.Model, c.Data, c.TrainLimit, c.TestLimit, c.Batch, ft.LR, ft.Momentum, ft.CentroidRule, ft.MaxStepsPerEpoch)
+	r.fingerprint = hex.EncodeToString(h.Sum(nil))
+	return r, nil
 }
