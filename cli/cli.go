@@ -49,6 +49,7 @@ func commands() map[string]command {
 		"compress": {"Deep Compression: prune, share weights by k-means, Huffman-code", runCompress},
 		"sweep":    {"bit-width study: accuracy vs bits for conv and FC layers", runSweep},
 		"analyze":  {"per-layer comparison of a quantized run with its float twin (table, JSON, HTML)", runAnalyze},
+		"autobits": {"choose weight bits per layer under a size budget (sensitivities + knapsack), QAT fine-tune, Pareto curve", runAutobits},
 	}
 }
 
