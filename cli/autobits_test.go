@@ -71,9 +71,12 @@ func TestAutobitsSynthetic(t *testing.T) {
 	if b, err := os.ReadFile(sum.CSV); err != nil || strings.Count(string(b), "\n") != 6 {
 		t.Errorf("CSV: %v\n%s", err, b)
 	}
-	// The chosen runs are ordinary runs: eval works on them.
+	// The chosen runs are ordinary runs: eval and export work on them.
 	if _, errs, code := runCLI(t, "eval", "--run", sum.Choices[1].Run); code != 0 {
 		t.Errorf("eval of the mixed run: %s", errs)
+	}
+	if _, errs, code := runCLI(t, "export", "--run", sum.Choices[1].Run, "--out", filepath.Join(dir, "mixed.qint")); code != 0 {
+		t.Errorf("export of the mixed run: %s", errs)
 	}
 	t0 := sum.Curve[0].QATAccuracy
 	stdout, errs, code = runCLI(t, args...)
