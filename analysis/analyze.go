@@ -150,15 +150,15 @@ func Analyze(net *nn.Net, opt Options) (*Report, error) {
 	for _, li := range layers {
 		l := Layer{Name: li.Name, Kind: li.Kind}
 		if li.WeightQ.Q != nil {
-			w := li.Weight
+			ref := li.Weight
 			if refInfos != nil {
 				r, ok := refInfos[li.Name]
-				if !ok || len(r.Weight) != len(w) {
-					return nil, fmt.Errorf("%w: reference has no layer %q with %d weights", ErrInput, li.Name, len(w))
+				if !ok || len(r.Weight) != len(ref) {
+					return nil, fmt.Errorf("%w: reference has no layer %q with %d weights", ErrInput, li.Name, len(ref))
 				}
-				w = r.Weight
+				ref = r.Weight
 			}
-			ts, err := weightStats(li, w, opt.Bins)
+			ts, err := weightStats(li, ref, opt.Bins)
 			if err != nil {
 				return nil, err
 			}
@@ -207,7 +207,11 @@ func gridOf(ts *TensorStats, qp fakequant.QParams) {
 	}
 }
 
-func weightStats(li nn.LayerInfo, w []float32, bins int) (*TensorStats, error) {
+// weightStats compares ref (the float twin's weight: the layer's own, or a
+// separate float model's) with the layer's weight on its grid; the range,
+// clipping and histogram are of the weight the grid quantizes.
+func weightStats(li nn.LayerInfo, ref []float32, bins int) (*TensorStats, error) {
+	w := li.Weight
 	ts := &TensorStats{Quantizer: li.WeightQ.Name}
 	ts.Min, ts.Max = minMax(w)
 	qp, err := li.WeightQ.Q.QParams()
@@ -222,7 +226,7 @@ func weightStats(li nn.LayerInfo, w []float32, bins int) (*TensorStats, error) {
 	if err := fakequant.FakeQuantize(fq, mask, w, qp, li.WeightShape); err != nil {
 		return nil, fmt.Errorf("analysis: layer %s: %w", li.Name, err)
 	}
-	if ts.SQNR, err = SQNR(w, fq); err != nil {
+	if ts.SQNR, err = SQNR(ref, fq); err != nil {
 		return nil, err
 	}
 	clipped := 0
