@@ -52,8 +52,8 @@ type Layer struct {
 	Weight *TensorStats `json:"weight,omitempty"`
 	Output *TensorStats `json:"output,omitempty"`
 	// OnlyAccuracy is the test accuracy with only this layer's quantizers
-	// on; AccuracyDrop is the float accuracy minus it. Absent without an
-	// accuracy function.
+	// on; AccuracyDrop is the net's accuracy with every quantizer off minus
+	// it. Absent without an accuracy function.
 	OnlyAccuracy *float64 `json:"only_accuracy,omitempty"`
 	AccuracyDrop *float64 `json:"accuracy_drop,omitempty"`
 }
@@ -67,7 +67,10 @@ type Report struct {
 	Images        int      `json:"calibration_images"`
 	FloatAccuracy *float64 `json:"float_accuracy,omitempty"`
 	QuantAccuracy *float64 `json:"quant_accuracy,omitempty"`
-	Layers        []Layer  `json:"layers"`
+	// OwnFloatAccuracy is the quantized net's weights run in float, given
+	// with a separate reference; accuracy drops are against it.
+	OwnFloatAccuracy *float64 `json:"own_float_accuracy,omitempty"`
+	Layers           []Layer  `json:"layers"`
 }
 
 // Options of Analyze.
@@ -369,16 +372,19 @@ func activationStats(net *nn.Net, opt Options, layers []nn.LayerInfo, rep *Repor
 }
 
 func accuracies(net *nn.Net, opt Options, layers []nn.LayerInfo, rep *Report, setAll func(bool)) error {
-	var fa float64
-	var err error
-	if opt.Ref != nil {
-		fa, err = opt.Accuracy(opt.Ref)
-	} else {
-		setAll(false)
-		fa, err = opt.Accuracy(net)
-	}
+	// Drops are against the net's own weights in float, so that with a
+	// separate reference they measure quantization, not the other training.
+	setAll(false)
+	own, err := opt.Accuracy(net)
 	if err != nil {
 		return fmt.Errorf("analysis: float accuracy: %w", err)
+	}
+	fa := own
+	if opt.Ref != nil {
+		if fa, err = opt.Accuracy(opt.Ref); err != nil {
+			return fmt.Errorf("analysis: reference accuracy: %w", err)
+		}
+		rep.OwnFloatAccuracy = &own
 	}
 	setAll(true)
 	qa, err := opt.Accuracy(net)
@@ -397,7 +403,7 @@ func accuracies(net *nn.Net, opt Options, layers []nn.LayerInfo, rep *Report, se
 		if err != nil {
 			return fmt.Errorf("analysis: layer %s alone: %w", li.Name, err)
 		}
-		d := fa - a
+		d := own - a
 		rep.Layers[i].OnlyAccuracy, rep.Layers[i].AccuracyDrop = &a, &d
 	}
 	return nil

@@ -37,8 +37,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	if r.FloatAccuracy != nil {
-		_, err := fmt.Fprintf(w, "accuracy: float %.2f%%, quantized %.2f%% (%d calibration images; reference: %s)\n",
-			100**r.FloatAccuracy, 100**r.QuantAccuracy, r.Images, r.Reference)
+		own := ""
+		if r.OwnFloatAccuracy != nil {
+			own = fmt.Sprintf(", its weights in float %.2f%% (drops against it)", 100**r.OwnFloatAccuracy)
+		}
+		_, err := fmt.Fprintf(w, "accuracy: float %.2f%%, quantized %.2f%%%s (%d calibration images; reference: %s)\n",
+			100**r.FloatAccuracy, 100**r.QuantAccuracy, own, r.Images, r.Reference)
 		return err
 	}
 	return nil
@@ -122,7 +126,7 @@ td:first-child,th:first-child{text-align:left}
 </style></head><body>
 <h1>Per-layer quantization analysis{{with .Model}}: {{.}}{{end}} {{.Quant}}</h1>
 <p>Reference (float twin): {{.Reference}}. Calibration images: {{.Images}}.
-{{if .FloatAccuracy}}Test accuracy: float {{pct .FloatAccuracy}}%, quantized {{pct .QuantAccuracy}}%.{{end}}</p>
+{{if .FloatAccuracy}}Test accuracy: float {{pct .FloatAccuracy}}%, quantized {{pct .QuantAccuracy}}%{{with .OwnFloatAccuracy}}, the quantized model's weights in float {{pct .}}% (the drops are against it){{end}}.{{end}}</p>
 <p>SQNR = 10·log10(Σ float² / Σ (float − quantized)²). Activation SQNR compares each layer's output in the
 float model with its output in the fully quantized model (errors accumulate along the network).
 Clip % is the share of float values outside the grid. "Only-this" accuracy quantizes one layer's weight and
