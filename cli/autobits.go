@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -244,7 +246,10 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			b, _ := strconv.Atoi(strings.TrimPrefix(cp.Label, "w"))
 			spec = fmt.Sprintf("w%da%d", b, *actBits)
 		}
-		dir := filepath.Join(*out, "runs", name)
+		// The name carries a hash of what defines the run, so that a rerun
+		// whose choice or settings changed does not reuse a stale run.
+		h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%g|%s", cp.Bits, spec, *epochs, ftLR, env.fingerprint)))
+		dir := filepath.Join(*out, "runs", name+"-"+hex.EncodeToString(h[:4]))
 		a, seen := done[cp.Bits]
 		if !seen {
 			if a, err = fineTune(ctx, env.c, *runDir, dir, spec, qc, *epochs, ftLR, stderr); err != nil {
@@ -282,7 +287,10 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "%-8s %-6s %10.0f %9.4f %8s %8s  %s\n", cp.Curve, cp.Label, cp.WeightBytes, cp.PredictedLoss,
 			pctOrDash(cp.PTQAccuracy), pctOrDash(cp.QATAccuracy), cp.Bits)
 	}
-	fmt.Fprintf(stdout, "per-layer configs %s/mixed-*.quant.json; curve %s, %s\n", *out, sum.CSV, sum.Plot)
+	for _, ch := range sum.Choices {
+		fmt.Fprintf(stdout, "budget %s: --quant-config %s, fine-tuned run %s\n", ch.Budget.Label, ch.QuantConfig, ch.Run)
+	}
+	fmt.Fprintf(stdout, "curve %s, %s\n", sum.CSV, sum.Plot)
 	if *asJSON {
 		return printJSON(stdout, sum)
 	}
