@@ -19,7 +19,7 @@ func TestAutobitsSynthetic(t *testing.T) {
 	fp := filepath.Join(dir, "fp32")
 	mustTrain(t, trainArgs(fp, "--epochs", "1")...)
 	out := filepath.Join(dir, "ab")
-	args := []string{"autobits", "--run", fp, "--out", out, "--bits", "2,4,8", "--budgets", "w2,40%", "--epochs", "1",
+	args := []string{"autobits", "--run", fp, "--out", out, "--bits", "2,8", "--budgets", "w2,40%", "--epochs", "1",
 		"--workers", "1", "--json"}
 	for _, s := range []string{"0/2", "1/2"} {
 		if _, errs, code := runCLI(t, append(args, "--shard", s)...); code != 0 {
@@ -39,7 +39,7 @@ func TestAutobitsSynthetic(t *testing.T) {
 	if sum.Points.Computed != 0 {
 		t.Errorf("the shards left %d sensitivity points to compute", sum.Points.Computed)
 	}
-	if len(sum.Sensitivity) != 4 || len(sum.Choices) != 2 || len(sum.Curve) != 2+3 {
+	if len(sum.Sensitivity) != 4 || len(sum.Choices) != 2 || len(sum.Curve) != 2+2 {
 		t.Fatalf("summary: %d layers, %d choices, %d curve points", len(sum.Sensitivity), len(sum.Choices), len(sum.Curve))
 	}
 	for _, ch := range sum.Choices {
@@ -68,7 +68,7 @@ func TestAutobitsSynthetic(t *testing.T) {
 	if _, err := png.DecodeConfig(f); err != nil {
 		t.Error(err)
 	}
-	if b, err := os.ReadFile(sum.CSV); err != nil || strings.Count(string(b), "\n") != 6 {
+	if b, err := os.ReadFile(sum.CSV); err != nil || strings.Count(string(b), "\n") != 5 {
 		t.Errorf("CSV: %v\n%s", err, b)
 	}
 	// The chosen runs are ordinary runs: eval and export work on them.
