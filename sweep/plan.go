@@ -476,3 +476,16 @@ func Unique(points []Point) []Point {
 	}
 	return out
 }
+
+// NewPoint returns pt with its ID and seed derived as NewPlan derives them
+// under opt's fingerprint and seed: a point outside a plan's grid, such as
+// a mixed-precision assignment of bits per layer, that a Runner can store
+// and reuse like the plan's own.
+func NewPoint(pt Point, opt Options) (Point, error) {
+	id, err := pointID(pt, opt)
+	if err != nil {
+		return Point{}, err
+	}
+	pt.ID, pt.Seed = id, seedOf(id)
+	return pt, nil
+}

@@ -3,6 +3,7 @@ package sweep
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -236,5 +237,35 @@ func (r Report) WriteFiles(dir string) (Files, error) {
 		}
 		f.Plots = append(f.Plots, path)
 	}
+	// The conv-vs-FC figure: every group on one set of axes, per
+	// fine-tuning setting.
+	if len(r.Plan.Options.Groups) > 1 {
+		for _, e := range r.Plan.Options.Epochs {
+			png, err := LossFigurePNG(r.Rows(), e, lossTitle(r.Plan.Options.Groups, e))
+			if errors.Is(err, ErrOption) {
+				continue // no results for it yet
+			}
+			if err != nil {
+				return f, err
+			}
+			path := filepath.Join(dir, LossFigureName(e))
+			if err := atomicfile.WriteFile(path, png, 0o644); err != nil {
+				return f, err
+			}
+			f.Plots = append(f.Plots, path)
+		}
+	}
 	return f, nil
+}
+
+// LossFigureName is the file of the all-groups loss figure at e epochs of
+// fine-tuning.
+func LossFigureName(e int) string { return fmt.Sprintf("plot-loss-e%d.png", e) }
+
+func lossTitle(groups []string, e int) string {
+	t := "Accuracy loss of " + strings.Join(groups, " vs ") + " weight quantization"
+	if e > 0 {
+		t += fmt.Sprintf(", +%d ep fine-tuning", e)
+	}
+	return t
 }
