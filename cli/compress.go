@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -189,7 +188,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 		}
 		spec := zoo.Spec{InputShape: [3]int{trainSet.C, trainSet.H, trainSet.W}, Classes: trainSet.NumClasses}
-		return modelsFrom(ctx).New(c.Model, spec, q, rand.New(rand.NewSource(int64(c.Seed))))
+		return newModel(ctx, *c, spec, q)
 	}
 	dec, err := deepcompress.Decode(res.Net, newModule, decoded)
 	if err != nil {
