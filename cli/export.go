@@ -18,6 +18,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	runDir := fs.String("run", "", "run directory of a quantized model (from qatgo train --quant ...)")
 	out := fs.String("out", "", "integer model file to write (e.g. model.qint)")
 	onnxOut := fs.String("onnx", "", "also write the integer model as ONNX to this file")
+	onnxFormat := fs.String("onnx-format", "integer", "with --onnx: integer (integer ops, exactly the integer runtime's codes), qlinear (QLinearConv) or qdq (QuantizeLinear/DequantizeLinear around float ops, as onnxruntime's quantizer writes)")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -25,6 +26,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *runDir == "" || *out == "" {
 		fmt.Fprintln(stderr, "qatgo export: --run and --out are required")
 		return errUsage
+	}
+	format, err := onnx.ParseFormat(*onnxFormat)
+	if err != nil {
+		return flagErr("--onnx-format: %v", err)
 	}
 	c, net, _, _, err := loadRun(ctx, *runDir)
 	if err != nil {
@@ -48,7 +53,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *onnxOut != "" {
-		if err := onnx.WriteFile(*onnxOut, m); err != nil {
+		if err := (onnx.Exporter{Format: format}).WriteFile(*onnxOut, m); err != nil {
 			return fmt.Errorf("--onnx: %w", err)
 		}
 	}
