@@ -3,7 +3,6 @@ package onnximport_test
 import (
 	"fmt"
 
-	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/onnximport"
 	"github.com/qatgo/qatgo/qconfig"
 )
@@ -28,7 +27,6 @@ func ExampleReadFile() {
 		names = append(names, q.Name)
 	}
 	fmt.Println(names[:4])
-	_ = nn.Walk
 	// Output:
 	// [1 28 28] 10 13
 	// [input conv1.weight conv1.act conv2.weight]
