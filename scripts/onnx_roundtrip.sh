@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Bring your own model, end to end (README "Import a PyTorch model"):
+# a ResNet trained in PyTorch → ONNX → qatgo QAT fine-tuning to W8A8 and
+# W4A8 (qatgo train --model-file) → integer-op and QDQ ONNX exports → the
+# integer runtime and onnxruntime on the Fashion-MNIST test set.
+#
+# Needs Debian's python3-torch (apt-get install python3-torch) and
+# onnxruntime (bash scripts/setup-onnxruntime.sh).
+# Use: bash scripts/onnx_roundtrip.sh [WORK_DIR]
+# Env: TRAIN_LIMIT (QAT images per run, default 10000), EPOCHS (default 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-/tmp/qatgo-roundtrip}
+train_limit=${TRAIN_LIMIT:-10000}
+epochs=${EPOCHS:-1}
+mkdir -p "$work"
+if [ ! -f "$work/torch/resnet.onnx" ]; then
+  /usr/bin/python3 scripts/torch_reference.py "$work/torch" --steps 3000 --train-images 60000 --models resnet
+fi
+export QATGO_ONNXRUNTIME_LIB=${QATGO_ONNXRUNTIME_LIB:-$(bash scripts/setup-onnxruntime.sh | tail -1)}
+go build -o "$work/qatgo" ./cmd/qatgo
+q="$work/qatgo"
+model="$work/torch/resnet.onnx"
+# Post-training quantization of the imported model, for reference.
+$q train --model-file "$model" --data fashion-mnist --quant w8a8 --ptq --out "$work/ptq-w8a8" --overwrite
+for spec in w8a8 w4a8; do
+  run="$work/qat-$spec"
+  $q train --model-file "$model" --data fashion-mnist --quant "$spec" --epochs "$epochs" --train-limit "$train_limit" \
+    --lr 0.001 --out "$run" --overwrite
+  $q export --run "$run" --out "$run/model.qint" --onnx "$run/integer.onnx"
+  $q export --run "$run" --out "$run/model.qint" --onnx "$run/qdq.onnx" --onnx-format qdq
+  for form in integer qdq; do
+    $q eval --model "$run/model.qint" --onnx "$run/$form.onnx" --data fashion-mnist
+  done
+done
