@@ -128,6 +128,7 @@ type importer struct {
 	names  map[string]bool
 	rng    *rand.Rand
 	g      *Graph
+	pads   map[string]padded // Pad outputs, folded into the Conv or AveragePool reading them
 }
 
 func (im *importer) run(gp *pb.GraphProto) (*Model, error) {
@@ -255,6 +256,9 @@ func (im *importer) input(n *pb.NodeProto, k int) (value, error) {
 	name := n.GetInput()[k]
 	v, ok := im.vals[name]
 	if !ok {
+		if _, p := im.pads[name]; p {
+			return value{}, nodeError(n, "input %d (%q) is a Pad output; only Conv and AveragePool absorb a zero Pad", k, name)
+		}
 		if _, c := im.consts[name]; c {
 			return value{}, nodeError(n, "input %d (%q) is a constant; qatgo needs it computed from the image", k, name)
 		}

@@ -37,7 +37,14 @@ func (im *importer) node(i int, n *pb.NodeProto) error {
 	case "Add":
 		return im.addOp(n)
 	case "Concat":
+		if im.allConst(n) {
+			return im.constConcat(n)
+		}
 		return im.concat(n)
+	case "Shape", "Gather", "Unsqueeze":
+		return im.shapeOp(n)
+	case "Pad":
+		return im.pad(n)
 	case "MaxPool", "AveragePool":
 		return im.pool(n)
 	case "GlobalAveragePool":
@@ -204,7 +211,7 @@ func (im *importer) conv(n *pb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	x, err := im.input(n, 0)
+	x, pd, err := im.paddedInput(n)
 	if err != nil {
 		return err
 	}
@@ -223,6 +230,7 @@ func (im *importer) conv(n *pb.NodeProto) error {
 	if err != nil {
 		return err
 	}
+	p[0], p[1] = p[0]+pd.h, p[1]+pd.w
 	g := int(a.int("group", 1))
 	if len(x.shape) != 3 {
 		return nodeError(n, "input shape %v, want (C, H, W)", x.shape)
@@ -501,6 +509,189 @@ func (im *importer) addOp(n *pb.NodeProto) error {
 	return im.add(n, &nn.Add{LayerName: im.name(n, "")}, x1.shape, x1, x2)
 }
 
+// padded is a zero Pad of H and W waiting for the Conv or AveragePool that
+// reads it (torch.onnx.export writes AvgPool2d's padding so).
+type padded struct {
+	x    value
+	h, w int
+}
+
+// pad records a symmetric zero padding of H and W; only a Conv or an
+// AveragePool (whose window then counts the zeros, count_include_pad) may
+// read it.
+func (im *importer) pad(n *pb.NodeProto) error {
+	a, err := im.attrs(n, "mode", "pads", "value")
+	if err != nil {
+		return err
+	}
+	if m := a.str("mode"); m != "" && m != "constant" {
+		return nodeError(n, "attribute \"mode\" = %q; only constant (zero) padding is supported", m)
+	}
+	x, err := im.input(n, 0)
+	if err != nil {
+		return err
+	}
+	pads, val := a.ints("pads"), a.float("value", 0)
+	if pads == nil {
+		c, err := im.constInput(n, 1, false)
+		if err != nil {
+			return err
+		}
+		pads = c.i
+		if c, err = im.constInput(n, 2, true); err != nil {
+			return err
+		}
+		if c != nil {
+			if len(c.f) != 1 {
+				return nodeError(n, "constant value is not a scalar")
+			}
+			val = c.f[0]
+		}
+	}
+	if val != 0 {
+		return nodeError(n, "pad value %g; only zero padding is supported", val)
+	}
+	if len(pads) != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads[2] != pads[6] || pads[3] != pads[7] || pads[2] < 0 || pads[3] < 0 {
+		return nodeError(n, "pads %v; only symmetric padding of H and W is supported", pads)
+	}
+	if len(x.shape) != 3 {
+		return nodeError(n, "input shape %v, want (C, H, W)", x.shape)
+	}
+	if im.pads == nil {
+		im.pads = map[string]padded{}
+	}
+	im.pads[n.GetOutput()[0]] = padded{x: x, h: int(pads[2]), w: int(pads[3])}
+	return nil
+}
+
+// takePad returns the padding of n's input 0 when it comes from a Pad, and
+// the Pad's input in place of the padded tensor.
+func (im *importer) takePad(n *pb.NodeProto) (padded, bool) {
+	if len(n.GetInput()) == 0 {
+		return padded{}, false
+	}
+	p, ok := im.pads[n.GetInput()[0]]
+	return p, ok
+}
+
+func ptrInt(v int64) *int64 { return &v }
+
+// paddedInput returns n's input 0, looking through a zero Pad (whose
+// padding it also returns).
+func (im *importer) paddedInput(n *pb.NodeProto) (value, padded, error) {
+	if p, ok := im.takePad(n); ok {
+		return p.x, p, nil
+	}
+	x, err := im.input(n, 0)
+	return x, padded{}, err
+}
+
+// allConst reports whether every input of n is a constant.
+func (im *importer) allConst(n *pb.NodeProto) bool {
+	for _, x := range n.GetInput() {
+		if _, ok := im.consts[x]; !ok {
+			return false
+		}
+	}
+	return len(n.GetInput()) > 0
+}
+
+// shapeOp folds the shape arithmetic of x.view(x.size(0), -1) (Shape →
+// Gather → Unsqueeze → Concat → Reshape) into constants: Shape gives the
+// per-sample shape with the batch as 0, which Reshape reads as "copy that
+// dimension".
+func (im *importer) shapeOp(n *pb.NodeProto) error {
+	var known []string
+	switch n.GetOpType() {
+	case "Gather":
+		known = []string{"axis"}
+	case "Unsqueeze":
+		known = []string{"axes"}
+	case "Shape":
+		known = []string{"start", "end"}
+	}
+	a, err := im.attrs(n, known...)
+	if err != nil {
+		return err
+	}
+	if len(n.GetOutput()) != 1 {
+		return nodeError(n, "want one output")
+	}
+	var c *constant
+	switch n.GetOpType() {
+	case "Shape":
+		if a["start"] != nil || a["end"] != nil {
+			return nodeError(n, "attributes \"start\"/\"end\" are not supported")
+		}
+		x, err := im.input(n, 0)
+		if err != nil {
+			return err
+		}
+		c = &constant{dims: []int{len(x.shape) + 1}, i: []int64{0}}
+		for _, d := range x.shape {
+			c.i = append(c.i, int64(d))
+		}
+	case "Gather":
+		data, err := im.constInput(n, 0, false)
+		if err != nil {
+			return err
+		}
+		idx, err := im.constInput(n, 1, false)
+		if err != nil {
+			return err
+		}
+		if a.int("axis", 0) != 0 || len(data.dims) != 1 || len(idx.i) != idx.size() {
+			return nodeError(n, "only a gather from a 1-D shape is supported")
+		}
+		c = &constant{dims: idx.dims}
+		for _, k := range idx.i {
+			if k < 0 {
+				k += int64(len(data.i))
+			}
+			if k < 0 || int(k) >= len(data.i) {
+				return nodeError(n, "index %d out of range", k)
+			}
+			c.i = append(c.i, data.i[k])
+		}
+	case "Unsqueeze":
+		data, err := im.constInput(n, 0, false)
+		if err != nil {
+			return err
+		}
+		if len(data.dims) > 1 || data.i == nil {
+			return nodeError(n, "only a scalar or 1-D shape is supported")
+		}
+		c = &constant{dims: []int{len(data.i)}, i: data.i}
+	}
+	c.f = make([]float32, len(c.i))
+	for k, v := range c.i {
+		c.f[k] = float32(v)
+	}
+	im.consts[n.GetOutput()[0]] = c
+	return nil
+}
+
+// constConcat joins 1-D integer constants (a shape being assembled).
+func (im *importer) constConcat(n *pb.NodeProto) error {
+	if _, err := im.attrs(n, "axis"); err != nil {
+		return err
+	}
+	c := &constant{}
+	for _, x := range n.GetInput() {
+		v := im.consts[x]
+		if len(v.dims) > 1 || v.i == nil {
+			return nodeError(n, "only 1-D integer constants (shapes) are concatenated")
+		}
+		c.i = append(c.i, v.i...)
+	}
+	c.dims = []int{len(c.i)}
+	for _, v := range c.i {
+		c.f = append(c.f, float32(v))
+	}
+	im.consts[n.GetOutput()[0]] = c
+	return nil
+}
+
 func (im *importer) concat(n *pb.NodeProto) error {
 	a, err := im.attrs(n, "axis")
 	if err != nil {
@@ -545,7 +736,13 @@ func (im *importer) pool(n *pb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	x, err := im.input(n, 0)
+	var x value
+	var pd padded
+	if avg {
+		x, pd, err = im.paddedInput(n)
+	} else {
+		x, err = im.input(n, 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -555,6 +752,13 @@ func (im *importer) pool(n *pb.NodeProto) error {
 	k, s, p, d, err := geometry(n, a, nil)
 	if err != nil {
 		return err
+	}
+	if pd.h > 0 || pd.w > 0 {
+		if p != [2]int{} {
+			return nodeError(n, "attribute \"pads\" on a padded input is not supported")
+		}
+		p = [2]int{pd.h, pd.w}
+		a["count_include_pad"] = &pb.AttributeProto{I: ptrInt(1)} // the Pad's zeros are counted
 	}
 	switch {
 	case k[0] != k[1]:

@@ -23,6 +23,10 @@ const refDir = "../testdata/torchref"
 
 var refModels = []string{"lenet5", "resnet", "mobilenetv2"}
 
+// fp32Models adds viewnet: x.view(x.size(0), -1) and a padded AvgPool2d
+// as torch.onnx.export writes them (opset 11).
+var fp32Models = append(refModels, "viewnet")
+
 func readF32(t *testing.T, path string) []float32 {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -99,7 +103,7 @@ func importRef(t *testing.T, name string, cfg qconfig.Config) (*onnximport.Model
 // 1e-4 relative (to the largest logit of the image).
 func TestTorchFP32Logits(t *testing.T) {
 	x, n := readImages(t, "images.u8")
-	for _, name := range refModels {
+	for _, name := range fp32Models {
 		t.Run(name, func(t *testing.T) {
 			_, net := importRef(t, name, qconfig.FP32)
 			got := predict(t, net, x, n, 10)

@@ -135,6 +135,27 @@ class MobileNetV2(nn.Module):
                 f += [[n + ".conv.0", n + ".conv.1"], [n + ".conv.3", n + ".conv.4"], [n + ".conv.6", n + ".conv.7"]]
         return f
 
+class ViewNet(nn.Module):
+    """x.view(x.size(0), -1) with a dynamic batch: the Shape → Gather →
+    Unsqueeze → Concat → Reshape chain torch.onnx.export writes for it;
+    AvgPool2d with padding; an untrained (seeded) model."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.pool = nn.AvgPool2d(3, stride=2, padding=1)
+        self.fc = nn.Linear(4 * 7 * 7, 10)
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv(x)))
+        return self.fc(x.view(x.size(0), -1))
+
+def export_viewnet(out, test):
+    torch.manual_seed(SEED)
+    model = ViewNet().eval()
+    torch.onnx.export(model, test[:1], os.path.join(out, "viewnet.onnx"), opset_version=11, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    with torch.no_grad():
+        model(test).numpy().astype("<f4").tofile(os.path.join(out, "viewnet.logits"))
+
 def train(model, xs, ys, steps=300, batch=64):
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     model.train()
@@ -173,7 +194,7 @@ def main():
     ap.add_argument("out", nargs="?", default="testdata/torchref")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--train-images", type=int, default=N_TRAIN)
-    ap.add_argument("--models", default="lenet5,resnet,mobilenetv2")
+    ap.add_argument("--models", default="lenet5,resnet,mobilenetv2,viewnet")
     args = ap.parse_args()
     out = args.out
     os.makedirs(out, exist_ok=True)
@@ -185,6 +206,8 @@ def main():
     open(os.path.join(out, "labels.u8"), "wb").write(te_y[:N_TEST].tobytes())
     open(os.path.join(out, "calib.u8"), "wb").write(calib_u8.tobytes())
     test, calib = norm(test_u8), norm(calib_u8)
+    if "viewnet" in args.models.split(","):
+        export_viewnet(out, test)
     for name, cls in [("lenet5", LeNet5), ("resnet", ResNet), ("mobilenetv2", MobileNetV2)]:
         if name not in args.models.split(","):
             continue
