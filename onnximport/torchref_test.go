@@ -235,17 +235,20 @@ func TestTorchPTQ(t *testing.T) {
 			got := predict(t, net, x, n, 10)
 			tq := readF32(t, filepath.Join(refDir, name+".qlogits"))
 			fp := readF32(t, filepath.Join(refDir, name+".logits"))
-			var vsInt8, torchFPvsInt8 int
-			for i := 0; i < n; i++ {
-				if argmax(got[i*10:(i+1)*10]) != argmax(tq[i*10:(i+1)*10]) {
-					vsInt8++
+			fq := readF32(t, filepath.Join(refDir, name+".fqlogits"))
+			differs := func(a, b []float32) int {
+				c := 0
+				for i := 0; i < n; i++ {
+					if argmax(a[i*10:(i+1)*10]) != argmax(b[i*10:(i+1)*10]) {
+						c++
+					}
 				}
-				if argmax(fp[i*10:(i+1)*10]) != argmax(tq[i*10:(i+1)*10]) {
-					torchFPvsInt8++
-				}
+				return c
 			}
-			t.Logf("%s: scales/zero points: %d equal, %d within %.1g relative, %d differ, %d differ by design (ReLU6 observed before/after); predictions on %d images: qatgo PTQ vs torch int8 differ on %d, torch FP32 vs torch int8 on %d",
-				name, same, near, worst, differ, byDesign, n, vsInt8, torchFPvsInt8)
+			vsInt8, vsFQ, torchFQvsInt8, torchFPvsInt8 := differs(got, tq), differs(got, fq), differs(fq, tq), differs(fp, tq)
+			t.Logf("%s: scales/zero points: %d equal, %d within %.1g relative, %d differ, %d differ by design (ReLU6 observed before/after); "+
+				"predictions differing on %d images: qatgo PTQ vs torch int8 %d, qatgo PTQ vs torch fake-quant %d, torch fake-quant vs torch int8 %d, torch FP32 vs torch int8 %d",
+				name, same, near, worst, differ, byDesign, n, vsInt8, vsFQ, torchFQvsInt8, torchFPvsInt8)
 		})
 	}
 }

@@ -7,20 +7,24 @@
 # Needs Debian's python3-torch (apt-get install python3-torch) and
 # onnxruntime (bash scripts/setup-onnxruntime.sh).
 # Use: bash scripts/onnx_roundtrip.sh [WORK_DIR]
-# Env: TRAIN_LIMIT (QAT images per run, default 10000), EPOCHS (default 1).
+# Env: TRAIN_LIMIT (QAT images per run, default 10000), EPOCHS (default 1),
+# TORCH_STEPS: train the PyTorch ResNet for that many SGD steps on all
+# 60,000 training images first (default: use the committed fixture
+# testdata/torchref/resnet.onnx, 300 steps on 6,000 images).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-/tmp/qatgo-roundtrip}
 train_limit=${TRAIN_LIMIT:-10000}
 epochs=${EPOCHS:-1}
 mkdir -p "$work"
-if [ ! -f "$work/torch/resnet.onnx" ]; then
-  /usr/bin/python3 scripts/torch_reference.py "$work/torch" --steps 3000 --train-images 60000 --models resnet
+model=testdata/torchref/resnet.onnx
+if [ -n "${TORCH_STEPS:-}" ]; then
+  /usr/bin/python3 scripts/torch_reference.py "$work/torch" --steps "$TORCH_STEPS" --train-images 60000 --models resnet
+  model="$work/torch/resnet.onnx"
 fi
 export QATGO_ONNXRUNTIME_LIB=${QATGO_ONNXRUNTIME_LIB:-$(bash scripts/setup-onnxruntime.sh | tail -1)}
 go build -o "$work/qatgo" ./cmd/qatgo
 q="$work/qatgo"
-model="$work/torch/resnet.onnx"
 # Post-training quantization of the imported model, for reference.
 $q train --model-file "$model" --data fashion-mnist --quant w8a8 --ptq --out "$work/ptq-w8a8" --overwrite
 for spec in w8a8 w4a8; do

