@@ -120,6 +120,17 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "qatgo train: --out is required")
 		return errUsage
 	}
+	if c.ModelFile != "" {
+		// Recorded absolute (and compared so by --resume): later commands
+		// run from other directories.
+		abs, err := filepath.Abs(c.ModelFile)
+		if err != nil {
+			return fmt.Errorf("--model-file: %w", err)
+		}
+		if err := fs.Set("model-file", abs); err != nil {
+			return err
+		}
+	}
 	if *resume && *overwrite {
 		fmt.Fprintln(stderr, "qatgo train: give --resume or --overwrite, not both")
 		return errUsage
@@ -151,11 +162,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if c.ModelFile != "" && !*resume {
-		abs, err := filepath.Abs(c.ModelFile)
-		if err != nil {
-			return fmt.Errorf("--model-file: %w", err)
-		}
-		c.ModelFile, c.Model = abs, modelFileName(abs)
+		c.Model = modelFileName(c.ModelFile)
 	}
 	if err := c.validate(); err != nil {
 		return err
