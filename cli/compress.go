@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -198,7 +197,7 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 		}
 		spec := zoo.Spec{InputShape: [3]int{trainSet.C, trainSet.H, trainSet.W}, Classes: trainSet.NumClasses}
-		return modelsFrom(ctx).New(c.Model, spec, q, rand.New(rand.NewSource(int64(c.Seed))))
+		return newModel(ctx, *c, spec, q)
 	}
 	dec, err := deepcompress.Decode(res.Net, newModule, decoded)
 	if err != nil {

@@ -21,6 +21,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	onnxOut := fs.String("onnx", "", "also write the integer model as ONNX to this file")
 	cDir := fs.String("c", "", "also write the integer model as dependency-free C99 (model.h, model.c, model_weights.h) into this directory")
 	cFloat := fs.Bool("c-float", false, "with --c: also generate the float input quantization and output dequantization")
+	onnxFormat := fs.String("onnx-format", "integer", "with --onnx: integer (integer ops, exactly the integer runtime's codes), qlinear (QLinearConv) or qdq (QuantizeLinear/DequantizeLinear around float ops, as onnxruntime's quantizer writes)")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -28,6 +29,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *runDir == "" || *out == "" {
 		fmt.Fprintln(stderr, "qatgo export: --run and --out are required")
 		return errUsage
+	}
+	format, err := onnx.ParseFormat(*onnxFormat)
+	if err != nil {
+		return flagErr("--onnx-format: %v", err)
 	}
 	c, net, _, _, err := loadRun(ctx, *runDir)
 	if err != nil {
@@ -51,7 +56,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *onnxOut != "" {
-		if err := onnx.WriteFile(*onnxOut, m); err != nil {
+		if err := (onnx.Exporter{Format: format}).WriteFile(*onnxOut, m); err != nil {
 			return fmt.Errorf("--onnx: %w", err)
 		}
 	}

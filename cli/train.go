@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -29,6 +28,7 @@ import (
 // and trained (config.json), so eval, export and sweeps can rebuild it.
 type RunConfig struct {
 	Model       string  `json:"model"`
+	ModelFile   string  `json:"model_file,omitempty"` // --model-file: a float ONNX model (absolute path)
 	Data        string  `json:"data"`
 	DataDir     string  `json:"data_dir,omitempty"`
 	Quant       string  `json:"quant"`
@@ -79,6 +79,7 @@ type trainSummary struct {
 // sets c to their defaults); models names the registry's models.
 func registerTrainFlags(fs *flag.FlagSet, c *RunConfig, models []string) {
 	fs.StringVar(&c.Model, "model", "lenet5", "model: "+strings.Join(models, ", "))
+	fs.StringVar(&c.ModelFile, "model-file", "", "float ONNX model to import and train instead of --model (e.g. exported by torch.onnx.export; input shape and classes must match the dataset)")
 	fs.StringVar(&c.Data, "data", "mnist", "dataset: mnist, fashion-mnist or synthetic")
 	fs.StringVar(&c.DataDir, "data-dir", "", "dataset directory (default: located automatically)")
 	fs.StringVar(&c.Quant, "quant", "fp32", "quantization spec: fp32, w8a8, w4a8, w2a8, ... with options, e.g. w4a8,per-tensor (see qconfig.Parse); integer activations take 1..8 bits")
@@ -119,6 +120,17 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "qatgo train: --out is required")
 		return errUsage
 	}
+	if c.ModelFile != "" {
+		// Recorded absolute (and compared so by --resume): later commands
+		// run from other directories.
+		abs, err := filepath.Abs(c.ModelFile)
+		if err != nil {
+			return fmt.Errorf("--model-file: %w", err)
+		}
+		if err := fs.Set("model-file", abs); err != nil {
+			return err
+		}
+	}
 	if *resume && *overwrite {
 		fmt.Fprintln(stderr, "qatgo train: give --resume or --overwrite, not both")
 		return errUsage
@@ -146,6 +158,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if dataDirSet {
 			c.DataDir = dataDir
 		}
+	}
+	if c.ModelFile != "" && !*resume {
+		c.Model = modelFileName(c.ModelFile)
 	}
 	if err := c.validate(); err != nil {
 		return err
@@ -393,7 +408,7 @@ func buildNet(ctx context.Context, c RunConfig, d *datasets.Dataset) (*nn.Net, e
 		}
 	}
 	spec := zoo.Spec{InputShape: [3]int{d.C, d.H, d.W}, Classes: d.NumClasses}
-	m, err := modelsFrom(ctx).New(c.Model, spec, q, rand.New(rand.NewSource(int64(c.Seed))))
+	m, err := newModel(ctx, c, spec, q)
 	if err != nil {
 		return nil, err
 	}

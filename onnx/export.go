@@ -54,6 +54,11 @@ const (
 	// (onnxruntime: float32(acc)·float32(S_X·S_W/S_Y), rounded half to
 	// even), which can differ from the fixed-point codes by ±1.
 	QLinear
+	// QDQ writes float operators between QuantizeLinear/DequantizeLinear
+	// pairs, per-channel int8 weights and int32 biases, as onnxruntime's
+	// quantizer does (qdq.go): the form other toolchains consume. Codes can
+	// differ from the integer runtime's by ±1 (float requantization).
+	QDQ
 )
 
 func (f Format) String() string {
@@ -62,8 +67,20 @@ func (f Format) String() string {
 		return "integer"
 	case QLinear:
 		return "qlinear"
+	case QDQ:
+		return "qdq"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// ParseFormat returns the Format named s ("integer", "qlinear" or "qdq").
+func ParseFormat(s string) (Format, error) {
+	for _, f := range []Format{Integer, QLinear, QDQ} {
+		if s == f.String() {
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: ONNX format %q, want integer, qlinear or qdq", ErrUnsupported, s)
 }
 
 // Exporter writes intmodel.Models as ONNX files. The zero value writes the
@@ -147,7 +164,7 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrInvalidModel)
 	}
-	if e.Format != Integer && e.Format != QLinear {
+	if e.Format != Integer && e.Format != QLinear && e.Format != QDQ {
 		return nil, fmt.Errorf("%w: format %v", ErrUnsupported, e.Format)
 	}
 	// One entry per tensor of the graph model (0: the quantized input);
@@ -159,6 +176,9 @@ func (e Exporter) build(m *intmodel.Model) (*pb.ModelProto, error) {
 	acts, err := m.Acts()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidModel, err)
+	}
+	if e.Format == QDQ {
+		return e.buildQDQ(m)
 	}
 	g := newGraph("qatgo")
 	g.unique(InputName)

