@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand"
 	"path/filepath"
 	"strings"
 
@@ -119,7 +118,7 @@ func loadRunKeep(ctx context.Context, dir string, testLimit int) (*RunConfig, *n
 		}
 	}
 	spec := zoo.Spec{InputShape: [3]int{trainSet.C, trainSet.H, trainSet.W}, Classes: trainSet.NumClasses}
-	m, err := modelsFrom(ctx).New(c.Model, spec, q, rand.New(rand.NewSource(int64(c.Seed))))
+	m, err := newModel(ctx, *c, spec, q)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
