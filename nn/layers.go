@@ -255,7 +255,9 @@ func (bn *BatchNorm2d) Params() []*Param {
 }
 func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
 
-func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
+// node is the batch norm of x, or of x divided per channel by scale when
+// scale is not nil (one fused op).
+func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node) (*G.Node, error) {
 	if bn.st == nil {
 		bn.st = &kernels.BNStats{}
 	}
@@ -266,7 +268,13 @@ func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
 	if x.Dims() < 2 || x.Shape()[1] != bn.C {
 		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d, ...)", bn.LayerName, x.Shape(), bn.C)
 	}
-	y, err := kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
+	var y *G.Node
+	var err error
+	if scale != nil {
+		y, err = kernels.BatchNormScaled(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train)
+	} else {
+		y, err = kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", bn.LayerName, err)
 	}
@@ -277,7 +285,7 @@ func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
 }
 
 func (bn *BatchNorm2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	y, err := bn.node(b, x)
+	y, err := bn.node(b, x, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +346,7 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	inQ := b.GridOf(x)
-	var y *G.Node
+	var y, unscale *G.Node
 	var err error
 	if c.WQ == nil {
 		// Without the folding factor the conv bias fuses into the op.
@@ -365,17 +373,21 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		if y, err = c.conv(b, x, w, nil); err != nil {
 			return nil, err
 		}
-		if y, err = scaleNode(y, sf, 1, true); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
-		}
-		// The conv bias is added after the division by the factor.
-		if c.Bias != nil {
+		if c.Bias == nil {
+			// The batch norm divides by the factor itself, in its one
+			// pass over y.
+			unscale = sf
+		} else {
+			if y, err = scaleNode(y, sf, 1, true); err != nil {
+				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+			}
+			// The conv bias is added after the division by the factor.
 			if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
 				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 			}
 		}
 	}
-	if y, err = cb.BN.node(b, y); err != nil {
+	if y, err = cb.BN.node(b, y, unscale); err != nil {
 		return nil, err
 	}
 	if y, err = b.actOut(c.LayerName, c.ReLU, c.ReLU6, c.AQ, y); err != nil {
