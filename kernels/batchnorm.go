@@ -103,8 +103,8 @@ type bnState struct {
 	train bool
 	// scaled: the op's fourth input divides x per channel (BatchNormScaled).
 	scaled bool
-	shape tensor.Shape
-	c     int
+	shape  tensor.Shape
+	c      int
 
 	// of the last forward run
 	outer, inner int
