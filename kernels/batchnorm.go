@@ -83,9 +83,25 @@ func bnCheck(name string, x, gamma, beta *G.Node, s *BNStats) (int, error) {
 // The division is folded into the per-channel affine map: with z = x/s,
 // μ_z = μ_x/s and σ_z² = σ_x²/s², y = (a/s)·x + (β − μ_z·a), a = γ/√(σ_z²+ε).
 func BatchNormScaled(x, gamma, beta, scale *G.Node, s *BNStats, train bool) (*G.Node, error) {
-	c, err := bnCheck("BatchNormScaled", x, gamma, beta, s)
+	return BatchNormAct(x, gamma, beta, scale, s, train, 0)
+}
+
+// BatchNormAct is BatchNorm (or BatchNormScaled when scale is not nil)
+// followed by min(max(·, 0), hi) when hi > 0 (hi = +Inf is ReLU, 6 is
+// ReLU6), in one op: the clamp runs on each plane right after the batch
+// norm writes it, and the backward masks dy with the output (0 < y < hi,
+// as ReLU's and ReLU6's gradients) inside the batch norm's passes.
+func BatchNormAct(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi float64) (*G.Node, error) {
+	c, err := bnCheck("BatchNormAct", x, gamma, beta, s)
 	if err != nil {
 		return nil, err
+	}
+	if !(hi >= 0) {
+		return nil, fmt.Errorf("%w: BatchNormAct: clamp bound %v", ErrShape, hi)
+	}
+	if scale == nil {
+		st := &bnState{stats: s, train: train, hi: hi, shape: x.Shape().Clone(), c: c}
+		return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormAct"}, st: st}, x, gamma, beta)
 	}
 	if scale.Shape().TotalSize() != c || scale.Dims() != 1 {
 		return nil, fmt.Errorf("%w: BatchNormScaled: scale is %v for %d channels", ErrShape, scale.Shape(), c)
@@ -93,7 +109,7 @@ func BatchNormScaled(x, gamma, beta, scale *G.Node, s *BNStats, train bool) (*G.
 	if scale.Dtype() != x.Dtype() {
 		return nil, fmt.Errorf("%w: BatchNormScaled: x is %v but scale is %v", ErrDtype, x.Dtype(), scale.Dtype())
 	}
-	st := &bnState{stats: s, train: train, scaled: true, shape: x.Shape().Clone(), c: c}
+	st := &bnState{stats: s, train: train, scaled: true, hi: hi, shape: x.Shape().Clone(), c: c}
 	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormScaled"}, st: st}, x, gamma, beta, scale)
 }
 
@@ -103,7 +119,9 @@ type bnState struct {
 	train bool
 	// scaled: the op's fourth input divides x per channel (BatchNormScaled).
 	scaled bool
-	shape  tensor.Shape
+	// hi > 0: the output is clamped to [0, hi] (BatchNormAct).
+	hi    float64
+	shape tensor.Shape
 	c      int
 
 	// of the last forward run
@@ -120,7 +138,10 @@ type bnState struct {
 	f64  bnBufs[float64]
 }
 
-type bnBufs[T float] struct{ dx, dgamma, dbeta, dscale *tensor.Dense }
+type bnBufs[T float] struct {
+	dx, dgamma, dbeta, dscale *tensor.Dense
+	dym                       []T // dy masked by the clamp's gradient
+}
 
 func bnBufsFor[T float](s *bnState) *bnBufs[T] {
 	var z T
@@ -269,6 +290,7 @@ func bnChannels(st *bnState, f func(lo, hi int)) {
 
 func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	kr := bnKernelsFor[T]()
+	clampF, _ := clampFns[T]()
 	x, gamma, beta := in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T)
 	rm, rv := st.stats.Mean.Data().([]T), st.stats.Var.Data().([]T)
 	c, inner, outer := st.c, st.inner, st.outer
@@ -311,6 +333,9 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				kr.affine(y[o:o+inner], x[o:o+inner], T(a), T(sh))
+				if st.hi > 0 {
+					clampF(y[o:o+inner], y[o:o+inner], T(st.hi))
+				}
 			}
 		}
 	})
@@ -331,8 +356,12 @@ func (o *bnOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	res := make(G.Nodes, len(ins))
 	for w := range res {
 		op := &bnGradOp{opBase: opBase{name: fmt.Sprintf("kernels.BatchNormGrad%d", w)}, st: o.st, which: w}
+		args := []*G.Node{ins[0], ins[1], grad}
+		if o.st.hi > 0 {
+			args = append(args, out) // the clamp's mask
+		}
 		var err error
-		if res[w], err = G.ApplyOp(op, ins[0], ins[1], grad); err != nil {
+		if res[w], err = G.ApplyOp(op, args...); err != nil {
 			return nil, err
 		}
 	}
@@ -348,18 +377,27 @@ type bnGradOp struct {
 	which int
 }
 
-func (o *bnGradOp) Arity() int { return 3 }
+func (o *bnGradOp) Arity() int {
+	if o.st.hi > 0 {
+		return 4
+	}
+	return 3
+}
 func (o *bnGradOp) Type() hm.Type {
 	n := len(o.st.shape)
-	if o.which == 0 {
-		return opType(n, n, 1, n)
+	in := []int{n, 1, n}
+	if o.st.hi > 0 {
+		in = append(in, n)
 	}
-	return opType(1, n, 1, n)
+	if o.which == 0 {
+		return opType(n, in...)
+	}
+	return opType(1, in...)
 }
 func (o *bnGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *bnGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
 func (o *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(o.name, ds, 3)
+	s, err := shapesOf(o.name, ds, o.Arity())
 	if err != nil {
 		return nil, err
 	}
@@ -370,12 +408,13 @@ func (o *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
-	in, dt, err := inputs(o.name, vs, 3)
+	in, dt, err := inputs(o.name, vs, o.Arity())
 	if err != nil {
 		return nil, err
 	}
 	st := o.st
-	if st.gen == 0 || in[0].Shape().TotalSize() != st.outer*st.c*st.inner || !in[2].Shape().Eq(in[0].Shape()) {
+	if st.gen == 0 || in[0].Shape().TotalSize() != st.outer*st.c*st.inner || !in[2].Shape().Eq(in[0].Shape()) ||
+		(st.hi > 0 && !in[3].Shape().Eq(in[0].Shape())) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, in[0].Shape(), in[2].Shape())
 	}
 	if dt == tensor.Float32 {
@@ -397,7 +436,12 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	}
 	if st.done != st.gen {
 		st.done = st.gen
-		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), dx.Data().([]T), dg.Data().([]T), db.Data().([]T), ds)
+		var y []T
+		if st.hi > 0 {
+			y = in[3].Data().([]T)
+			bf.dym = grow(bf.dym, len(y))
+		}
+		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), y, bf.dym, dx.Data().([]T), dg.Data().([]T), db.Data().([]T), ds)
 	}
 	switch o.which {
 	case 0:
@@ -410,9 +454,12 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	return bf.dscale
 }
 
-// bnBackward sets dx, dγ, dβ and, for a scaled op, d scale (ds).
-func bnBackward[T float](st *bnState, x, gamma, dy, dx, dg, db, ds []T) {
+// bnBackward sets dx, dγ, dβ and, for a scaled op, d scale (ds). For a
+// clamped op, y is its output and dym receives dy masked by the clamp's
+// gradient, plane by plane in the first pass, and stands for dy after it.
+func bnBackward[T float](st *bnState, x, gamma, dy, y, dym, dx, dg, db, ds []T) {
 	kr := bnKernelsFor[T]()
+	_, clampG := clampFns[T]()
 	c, inner, outer := st.c, st.inner, st.outer
 	m := float64(outer * inner)
 	bnChannels(st, func(lo, hi int) {
@@ -421,7 +468,12 @@ func bnBackward[T float](st *bnState, x, gamma, dy, dx, dg, db, ds []T) {
 			var sdy, sdyx float64
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
-				a, q := kr.gradSums(dy[o:o+inner], x[o:o+inner], k)
+				g := dy[o : o+inner]
+				if st.hi > 0 {
+					clampG(dym[o:o+inner], y[o:o+inner], g, T(st.hi))
+					g = dym[o : o+inner]
+				}
+				a, q := kr.gradSums(g, x[o:o+inner], k)
 				sdy += a
 				sdyx += q
 			}
@@ -458,10 +510,26 @@ func bnBackward[T float](st *bnState, x, gamma, dy, dx, dg, db, ds []T) {
 				}
 				a, bx, cx = a/sc, bx/(sc*sc), cx/sc
 			}
+			g := dy
+			if st.hi > 0 {
+				g = dym
+			}
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
-				kr.affine2(dx[o:o+inner], dy[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx))
+				kr.affine2(dx[o:o+inner], g[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx))
 			}
 		}
 	})
+}
+
+// clampFns returns the per-slice clamp and clamp gradient of ReLU/ReLU6
+// (the vector loops where the build and CPU have them).
+func clampFns[T float]() (fwd func(y, x []T, hi T), grad func(dx, x, dy []T, hi T)) {
+	fwd, grad = clampGeneric[T], clampGradGeneric[T]
+	if f, g, ok := vecClamp(); ok {
+		if fT, ok := any(f).(func(y, x []T, hi T)); ok {
+			fwd, grad = fT, any(g).(func(dx, x, dy []T, hi T))
+		}
+	}
+	return fwd, grad
 }

@@ -118,3 +118,58 @@ func TestBatchNormScaledErrors(t *testing.T) {
 		t.Errorf("γ of 2 channels: %v, want ErrShape", err)
 	}
 }
+
+// TestBatchNormAct: the fused clamp equals BatchNorm(Scaled) followed by
+// ReLU or ReLU6 bit for bit, output and every gradient, float32 and float64.
+func TestBatchNormAct(t *testing.T) {
+	r := rand.New(rand.NewPCG(59, 60))
+	for _, xs := range [][]int{{2, 3, 4, 5}, {4, 2, 1, 1}, {3, 2, 40}} {
+		for _, batch := range []bool{true, false} {
+			for _, hi := range []float64{math.Inf(1), 6} {
+				for _, scaled := range []bool{false, true} {
+					name := fmt.Sprint(xs, " batch=", batch, " hi=", hi, " scaled=", scaled)
+					c := xs[1]
+					ins := scaledInputs(r, xs)
+					for i, g := range ins[1].Data().([]float64) {
+						ins[1].Data().([]float64)[i] = 8 * g // outputs beyond 6
+					}
+					if !scaled {
+						ins = ins[:3]
+					}
+					for _, in := range [][]*tensor.Dense{ins, to32(ins)} {
+						dt := in[0].Dtype()
+						fused := func(n []*G.Node) (*G.Node, error) {
+							var s *G.Node
+							if scaled {
+								s = n[3]
+							}
+							return BatchNormAct(n[0], n[1], n[2], s, newStats(dt, c), batch, hi)
+						}
+						plain := func(n []*G.Node) (*G.Node, error) {
+							var y *G.Node
+							var err error
+							if scaled {
+								y, err = BatchNormScaled(n[0], n[1], n[2], n[3], newStats(dt, c), batch)
+							} else {
+								y, err = BatchNorm(n[0], n[1], n[2], newStats(dt, c), batch)
+							}
+							if err != nil {
+								return nil, err
+							}
+							if math.IsInf(hi, 1) {
+								return ReLU(y)
+							}
+							return ReLU6(y)
+						}
+						yf, yp := run1(t, in, fused), run1(t, in, plain)
+						closeTo(t, fmt.Sprint(name, " ", dt, " y"), yf, asF64(yp), xs, 0)
+						gf, gp := grads(t, in, fused), grads(t, in, plain)
+						for i := range gp {
+							closeTo(t, fmt.Sprint(name, " ", dt, " d/d input ", i), gf[i], asF64(gp[i]), gp[i].Shape(), 0)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -256,8 +256,8 @@ func (bn *BatchNorm2d) Params() []*Param {
 func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
 
 // node is the batch norm of x, or of x divided per channel by scale when
-// scale is not nil (one fused op).
-func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node) (*G.Node, error) {
+// scale is not nil, clamped to [0, hi] when hi > 0 (one fused op).
+func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64) (*G.Node, error) {
 	if bn.st == nil {
 		bn.st = &kernels.BNStats{}
 	}
@@ -270,8 +270,8 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node) (*G.Node, error) {
 	}
 	var y *G.Node
 	var err error
-	if scale != nil {
-		y, err = kernels.BatchNormScaled(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train)
+	if scale != nil || hi > 0 {
+		y, err = kernels.BatchNormAct(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi)
 	} else {
 		y, err = kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
 	}
@@ -285,7 +285,7 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node) (*G.Node, error) {
 }
 
 func (bn *BatchNorm2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	y, err := bn.node(b, x, nil)
+	y, err := bn.node(b, x, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -387,10 +387,18 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 			}
 		}
 	}
-	if y, err = cb.BN.node(b, y, unscale); err != nil {
+	// The fused ReLU/ReLU6 runs inside the batch norm's op.
+	hi := 0.0
+	switch {
+	case c.ReLU6:
+		hi = 6
+	case c.ReLU:
+		hi = math.Inf(1)
+	}
+	if y, err = cb.BN.node(b, y, unscale, hi); err != nil {
 		return nil, err
 	}
-	if y, err = b.actOut(c.LayerName, c.ReLU, c.ReLU6, c.AQ, y); err != nil {
+	if y, err = b.actOut(c.LayerName, false, false, c.AQ, y); err != nil {
 		return nil, err
 	}
 	if y, err = b.integerExact(cb, inQ, x, y); err != nil {
