@@ -122,7 +122,7 @@ type bnState struct {
 	// hi > 0: the output is clamped to [0, hi] (BatchNormAct).
 	hi    float64
 	shape tensor.Shape
-	c      int
+	c     int
 
 	// of the last forward run
 	outer, inner int
