@@ -41,33 +41,86 @@ type BNStats struct {
 // float32 sums accurate when the mean is far from 0; the sums are combined
 // in float64.
 func BatchNorm(x, gamma, beta *G.Node, s *BNStats, train bool) (*G.Node, error) {
+	c, err := bnCheck("BatchNorm", x, gamma, beta, s)
+	if err != nil {
+		return nil, err
+	}
+	st := &bnState{stats: s, train: train, shape: x.Shape().Clone(), c: c}
+	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNorm"}, st: st}, x, gamma, beta)
+}
+
+// bnCheck validates a batch norm's operands and returns the channel count.
+func bnCheck(name string, x, gamma, beta *G.Node, s *BNStats) (int, error) {
 	xs := x.Shape()
 	if len(xs) < 2 || xs.TotalSize() < 1 {
-		return nil, fmt.Errorf("%w: BatchNorm: x %v needs a channel axis", ErrShape, xs)
+		return 0, fmt.Errorf("%w: %s: x %v needs a channel axis", ErrShape, name, xs)
 	}
 	c := xs[1]
 	for _, v := range []*G.Node{gamma, beta} {
 		if v.Shape().TotalSize() != c || v.Dims() != 1 {
-			return nil, fmt.Errorf("%w: BatchNorm: %v is %v for %d channels", ErrShape, v.Name(), v.Shape(), c)
+			return 0, fmt.Errorf("%w: %s: %v is %v for %d channels", ErrShape, name, v.Name(), v.Shape(), c)
 		}
 		if v.Dtype() != x.Dtype() {
-			return nil, fmt.Errorf("%w: BatchNorm: x is %v but %v is %v", ErrDtype, x.Dtype(), v.Name(), v.Dtype())
+			return 0, fmt.Errorf("%w: %s: x is %v but %v is %v", ErrDtype, name, x.Dtype(), v.Name(), v.Dtype())
 		}
 	}
 	if s == nil || s.Mean == nil || s.Var == nil || s.Mean.Shape().TotalSize() != c || s.Var.Shape().TotalSize() != c {
-		return nil, fmt.Errorf("%w: BatchNorm: running statistics missing or not (%d)", ErrShape, c)
+		return 0, fmt.Errorf("%w: %s: running statistics missing or not (%d)", ErrShape, name, c)
 	}
 	if s.Mean.Dtype() != x.Dtype() || s.Var.Dtype() != x.Dtype() {
-		return nil, fmt.Errorf("%w: BatchNorm: running statistics are %v, x is %v", ErrDtype, s.Mean.Dtype(), x.Dtype())
+		return 0, fmt.Errorf("%w: %s: running statistics are %v, x is %v", ErrDtype, name, s.Mean.Dtype(), x.Dtype())
 	}
-	st := &bnState{stats: s, train: train, shape: xs.Clone(), c: c}
-	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNorm"}, st: st}, x, gamma, beta)
+	return c, nil
+}
+
+// BatchNormScaled is BatchNorm of x divided per channel by scale (C), in one
+// pass over x and without the quotient's tensor: QAT's folded ConvBn divides
+// the convolution of the γ/σ-scaled weight back by γ/σ before its batch
+// norm, and this op does both. The statistics (running ones included) are
+// those of x/scale, as the two ops in sequence give; the gradient with
+// respect to scale is that of the composition too. scale must be non-zero.
+//
+// The division is folded into the per-channel affine map: with z = x/s,
+// μ_z = μ_x/s and σ_z² = σ_x²/s², y = (a/s)·x + (β − μ_z·a), a = γ/√(σ_z²+ε).
+func BatchNormScaled(x, gamma, beta, scale *G.Node, s *BNStats, train bool) (*G.Node, error) {
+	return BatchNormAct(x, gamma, beta, scale, s, train, 0)
+}
+
+// BatchNormAct is BatchNorm (or BatchNormScaled when scale is not nil)
+// followed by min(max(·, 0), hi) when hi > 0 (hi = +Inf is ReLU, 6 is
+// ReLU6), in one op: the clamp runs on each plane right after the batch
+// norm writes it, and the backward masks dy with the output (0 < y < hi,
+// as ReLU's and ReLU6's gradients) inside the batch norm's passes.
+func BatchNormAct(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi float64) (*G.Node, error) {
+	c, err := bnCheck("BatchNormAct", x, gamma, beta, s)
+	if err != nil {
+		return nil, err
+	}
+	if !(hi >= 0) {
+		return nil, fmt.Errorf("%w: BatchNormAct: clamp bound %v", ErrShape, hi)
+	}
+	if scale == nil {
+		st := &bnState{stats: s, train: train, hi: hi, shape: x.Shape().Clone(), c: c}
+		return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormAct"}, st: st}, x, gamma, beta)
+	}
+	if scale.Shape().TotalSize() != c || scale.Dims() != 1 {
+		return nil, fmt.Errorf("%w: BatchNormScaled: scale is %v for %d channels", ErrShape, scale.Shape(), c)
+	}
+	if scale.Dtype() != x.Dtype() {
+		return nil, fmt.Errorf("%w: BatchNormScaled: x is %v but scale is %v", ErrDtype, x.Dtype(), scale.Dtype())
+	}
+	st := &bnState{stats: s, train: train, scaled: true, hi: hi, shape: x.Shape().Clone(), c: c}
+	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormScaled"}, st: st}, x, gamma, beta, scale)
 }
 
 // bnState is shared by a batch norm's forward and gradient ops.
 type bnState struct {
 	stats *BNStats
 	train bool
+	// scaled: the op's fourth input divides x per channel (BatchNormScaled).
+	scaled bool
+	// hi > 0: the output is clamped to [0, hi] (BatchNormAct).
+	hi    float64
 	shape tensor.Shape
 	c     int
 
@@ -76,6 +129,7 @@ type bnState struct {
 	batch        bool
 	mean, istd   []float64 // per channel
 	pivot        []float64 // K per channel
+	scale        []float64 // the divisor per channel (scaled only)
 	gen          int       // forward runs so far
 
 	// of the last backward computation, shared by the three gradient ops
@@ -84,7 +138,10 @@ type bnState struct {
 	f64  bnBufs[float64]
 }
 
-type bnBufs[T float] struct{ dx, dgamma, dbeta *tensor.Dense }
+type bnBufs[T float] struct {
+	dx, dgamma, dbeta, dscale *tensor.Dense
+	dym                       []T // dy masked by the clamp's gradient
+}
 
 func bnBufsFor[T float](s *bnState) *bnBufs[T] {
 	var z T
@@ -155,20 +212,33 @@ type bnOp struct {
 	out *tensor.Dense
 }
 
-func (o *bnOp) Arity() int            { return 3 }
-func (o *bnOp) Type() hm.Type         { n := len(o.st.shape); return opType(n, n, 1, 1) }
+func (o *bnOp) Arity() int { return o.st.arity() }
+func (o *bnOp) Type() hm.Type {
+	n := len(o.st.shape)
+	if o.st.scaled {
+		return opType(n, n, 1, 1, 1)
+	}
+	return opType(n, n, 1, 1)
+}
 func (o *bnOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *bnOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
 func (o *bnOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(o.name, ds, 3)
+	s, err := shapesOf(o.name, ds, o.st.arity())
 	if err != nil {
 		return nil, err
 	}
 	return s[0].Clone(), nil
 }
 
+func (st *bnState) arity() int {
+	if st.scaled {
+		return 4
+	}
+	return 3
+}
+
 func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
-	in, dt, err := inputs(o.name, vs, 3)
+	in, dt, err := inputs(o.name, vs, o.st.arity())
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +255,19 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	st.gen++
 	if len(st.mean) != st.c {
 		st.mean, st.istd, st.pivot = make([]float64, st.c), make([]float64, st.c), make([]float64, st.c)
+	}
+	if st.scaled {
+		if in[3].Shape().TotalSize() != st.c {
+			return nil, fmt.Errorf("%w: %s: scale %v for %d channels", ErrShape, o.name, in[3].Shape(), st.c)
+		}
+		st.scale = grow(st.scale, st.c)
+		if dt == tensor.Float32 {
+			for j, v := range in[3].Data().([]float32) {
+				st.scale[j] = float64(v)
+			}
+		} else {
+			copy(st.scale, in[3].Data().([]float64))
+		}
 	}
 	out := reuseOut(&o.out, dt, xs...)
 	if dt == tensor.Float32 {
@@ -207,6 +290,7 @@ func bnChannels(st *bnState, f func(lo, hi int)) {
 
 func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	kr := bnKernelsFor[T]()
+	clampF, _ := clampFns[T]()
 	x, gamma, beta := in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T)
 	rm, rv := st.stats.Mean.Data().([]T), st.stats.Var.Data().([]T)
 	c, inner, outer := st.c, st.inner, st.outer
@@ -226,6 +310,11 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 				d := s1 / m // mean − K
 				q := max(s2-s1*d, 0)
 				mu, vr := float64(k)+d, q/m
+				if st.scaled {
+					// the statistics of x/s
+					sc := st.scale[j]
+					mu, vr, q = mu/sc, vr/(sc*sc), q/(sc*sc)
+				}
 				st.mean[j], st.istd[j] = mu, 1/math.Sqrt(vr+eps)
 				unbiased := vr
 				if m > 1 {
@@ -238,33 +327,49 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 			}
 			a := float64(gamma[j]) * st.istd[j]
 			sh := float64(beta[j]) - st.mean[j]*a
+			if st.scaled {
+				a /= st.scale[j]
+			}
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				kr.affine(y[o:o+inner], x[o:o+inner], T(a), T(sh))
+				if st.hi > 0 {
+					clampF(y[o:o+inner], y[o:o+inner], T(st.hi))
+				}
 			}
 		}
 	})
 }
 
-func (o *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (o *bnOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	return d
+}
 
 func (o *bnOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	if len(ins) != 3 {
+	if len(ins) != o.st.arity() {
 		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
 	}
-	res := make(G.Nodes, 3)
+	res := make(G.Nodes, len(ins))
 	for w := range res {
 		op := &bnGradOp{opBase: opBase{name: fmt.Sprintf("kernels.BatchNormGrad%d", w)}, st: o.st, which: w}
+		args := []*G.Node{ins[0], ins[1], grad}
+		if o.st.hi > 0 {
+			args = append(args, out) // the clamp's mask
+		}
 		var err error
-		if res[w], err = G.ApplyOp(op, ins[0], ins[1], grad); err != nil {
+		if res[w], err = G.ApplyOp(op, args...); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
 }
 
-// bnGradOp: (x, γ, dy) → dx (which 0), dγ (1) or dβ (2). The first of the
-// three to run after a forward computes all of them.
+// bnGradOp: (x, γ, dy) → dx (which 0), dγ (1), dβ (2) or d scale (3). The
+// first of them to run after a forward computes all of them.
 type bnGradOp struct {
 	opBase
 	noDiff
@@ -272,18 +377,27 @@ type bnGradOp struct {
 	which int
 }
 
-func (o *bnGradOp) Arity() int { return 3 }
+func (o *bnGradOp) Arity() int {
+	if o.st.hi > 0 {
+		return 4
+	}
+	return 3
+}
 func (o *bnGradOp) Type() hm.Type {
 	n := len(o.st.shape)
-	if o.which == 0 {
-		return opType(n, n, 1, n)
+	in := []int{n, 1, n}
+	if o.st.hi > 0 {
+		in = append(in, n)
 	}
-	return opType(1, n, 1, n)
+	if o.which == 0 {
+		return opType(n, in...)
+	}
+	return opType(1, in...)
 }
 func (o *bnGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *bnGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
 func (o *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(o.name, ds, 3)
+	s, err := shapesOf(o.name, ds, o.Arity())
 	if err != nil {
 		return nil, err
 	}
@@ -294,12 +408,13 @@ func (o *bnGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
-	in, dt, err := inputs(o.name, vs, 3)
+	in, dt, err := inputs(o.name, vs, o.Arity())
 	if err != nil {
 		return nil, err
 	}
 	st := o.st
-	if st.gen == 0 || in[0].Shape().TotalSize() != st.outer*st.c*st.inner || !in[2].Shape().Eq(in[0].Shape()) {
+	if st.gen == 0 || in[0].Shape().TotalSize() != st.outer*st.c*st.inner || !in[2].Shape().Eq(in[0].Shape()) ||
+		(st.hi > 0 && !in[3].Shape().Eq(in[0].Shape())) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, in[0].Shape(), in[2].Shape())
 	}
 	if dt == tensor.Float32 {
@@ -315,21 +430,36 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	dx := reuseOut(&bf.dx, dt, in[0].Shape()...)
 	dg := reuseOut(&bf.dgamma, dt, st.c)
 	db := reuseOut(&bf.dbeta, dt, st.c)
+	var ds []T
+	if st.scaled {
+		ds = reuseOut(&bf.dscale, dt, st.c).Data().([]T)
+	}
 	if st.done != st.gen {
 		st.done = st.gen
-		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), dx.Data().([]T), dg.Data().([]T), db.Data().([]T))
+		var y []T
+		if st.hi > 0 {
+			y = in[3].Data().([]T)
+			bf.dym = grow(bf.dym, len(y))
+		}
+		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), y, bf.dym, dx.Data().([]T), dg.Data().([]T), db.Data().([]T), ds)
 	}
 	switch o.which {
 	case 0:
 		return dx
 	case 1:
 		return dg
+	case 2:
+		return db
 	}
-	return db
+	return bf.dscale
 }
 
-func bnBackward[T float](st *bnState, x, gamma, dy, dx, dg, db []T) {
+// bnBackward sets dx, dγ, dβ and, for a scaled op, d scale (ds). For a
+// clamped op, y is its output and dym receives dy masked by the clamp's
+// gradient, plane by plane in the first pass, and stands for dy after it.
+func bnBackward[T float](st *bnState, x, gamma, dy, y, dym, dx, dg, db, ds []T) {
 	kr := bnKernelsFor[T]()
+	_, clampG := clampFns[T]()
 	c, inner, outer := st.c, st.inner, st.outer
 	m := float64(outer * inner)
 	bnChannels(st, func(lo, hi int) {
@@ -338,13 +468,25 @@ func bnBackward[T float](st *bnState, x, gamma, dy, dx, dg, db []T) {
 			var sdy, sdyx float64
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
-				a, q := kr.gradSums(dy[o:o+inner], x[o:o+inner], k)
+				g := dy[o : o+inner]
+				if st.hi > 0 {
+					clampG(dym[o:o+inner], y[o:o+inner], g, T(st.hi))
+					g = dym[o : o+inner]
+				}
+				a, q := kr.gradSums(g, x[o:o+inner], k)
 				sdy += a
 				sdyx += q
 			}
 			mu, istd := st.mean[j], st.istd[j]
 			// Σ dy·x̂ = istd·Σ dy·(x − μ) = istd·(Σ dy·(x − K) − (μ − K)·Σ dy)
-			s := istd * (sdyx - (mu-float64(k))*sdy)
+			var s float64
+			if st.scaled {
+				// x̂ = (x/sc − μ)·istd: μ is the mean of x/sc
+				sc := st.scale[j]
+				s = istd / sc * (sdyx - (mu*sc-float64(k))*sdy)
+			} else {
+				s = istd * (sdyx - (mu-float64(k))*sdy)
+			}
 			dg[j], db[j] = T(s), T(sdy)
 			a := float64(gamma[j]) * istd
 			// Batch mode: dx = a·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), as
@@ -354,10 +496,40 @@ func bnBackward[T float](st *bnState, x, gamma, dy, dx, dg, db []T) {
 				bx = -a * istd * s / m
 				cx = a * (istd*s*mu/m - sdy/m)
 			}
+			if st.scaled {
+				// With z = x/sc: dx = dz/sc, dz = a·dy + bx·z + cx, and
+				// d sc = −Σ dz·z/sc. In batch mode Σ dz·z = a·istd·ε·Σ dy·x̂
+				// exactly (Σ dz = 0 and Σ dz·(z − μ) = a·Σ dy·x̂·(1/istd − istd·σ²)),
+				// which avoids the cancellation of the direct sum; with
+				// running statistics Σ dz·z = a·Σ dy·x/sc.
+				sc := st.scale[j]
+				if st.batch {
+					ds[j] = T(-a * istd * st.stats.Eps * s / sc)
+				} else {
+					ds[j] = T(-a * (sdyx + float64(k)*sdy) / (sc * sc))
+				}
+				a, bx, cx = a/sc, bx/(sc*sc), cx/sc
+			}
+			g := dy
+			if st.hi > 0 {
+				g = dym
+			}
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
-				kr.affine2(dx[o:o+inner], dy[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx))
+				kr.affine2(dx[o:o+inner], g[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx))
 			}
 		}
 	})
+}
+
+// clampFns returns the per-slice clamp and clamp gradient of ReLU/ReLU6
+// (the vector loops where the build and CPU have them).
+func clampFns[T float]() (fwd func(y, x []T, hi T), grad func(dx, x, dy []T, hi T)) {
+	fwd, grad = clampGeneric[T], clampGradGeneric[T]
+	if f, g, ok := vecClamp(); ok {
+		if fT, ok := any(f).(func(y, x []T, hi T)); ok {
+			fwd, grad = fT, any(g).(func(dx, x, dy []T, hi T))
+		}
+	}
+	return fwd, grad
 }

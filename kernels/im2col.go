@@ -58,6 +58,77 @@ func (g geom) cols() int { return g.oh * g.ow }
 // row (ci, i, j) holds the input pixel under kernel tap (i, j) for every
 // output position (0 in the padding).
 func im2col[T float](col, x []T, g geom) {
+	if g.shifted() {
+		im2colShifted(col, x, g)
+		return
+	}
+	im2colRows(col, x, g)
+}
+
+// shifted reports whether every row of col is the input plane shifted by a
+// constant offset, apart from the padding columns: stride 1 and an output
+// as wide as the input ("same" padding, as every 3×3 pad-1 convolution of
+// the model zoo), so that output rows and input rows have the same pitch.
+// im2col and col2im then move each tap as one block instead of oh short
+// rows (7 to 32 floats in the zoo, where the per-row calls dominated).
+func (g geom) shifted() bool { return g.sh == 1 && g.sw == 1 && g.ow == g.w }
+
+// tapBlock returns, for a shifted geometry's tap (i, j), the output rows
+// [y0, y1) whose input row is in the image, the offset d from an output
+// index to its input index (in = out + d), the valid output columns
+// [lo, hi), and the part [a, b) of col's row (out indices) that can be moved
+// as one block: [y0·ow, y1·ow) less the ends whose input index falls off
+// the plane (those are padding columns); a = b when there is none.
+func (g geom) tapBlock(i, j int) (y0, y1, d, lo, hi, a, b int) {
+	dy := i*g.dh - g.ph // input row = output row + dy
+	off := j*g.dw - g.pw
+	y0, y1 = max(0, -dy), min(g.oh, g.h-dy)
+	if y1 < y0 {
+		y0, y1 = 0, 0 // no output row sees the image
+	}
+	lo, hi = validRange(g.ow, 1, off, g.w)
+	d = dy*g.w + off
+	a, b = max(y0*g.ow, -d), min(y1*g.ow, g.h*g.w-d)
+	if b < a {
+		a, b = 0, 0 // nothing to move (a tap off the image)
+	}
+	return y0, y1, d, lo, hi, a, b
+}
+
+// im2colShifted is im2col for shifted geometries: one block copy per tap,
+// then the padding columns of the valid rows (which the block filled with
+// the neighbouring rows' pixels) and the rows off the image set to 0.
+func im2colShifted[T float](col, x []T, g geom) {
+	n := g.cols()
+	r := 0
+	for ci := 0; ci < g.c; ci++ {
+		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				dst := col[r*n : (r+1)*n]
+				r++
+				y0, y1, d, lo, hi, a, b := g.tapBlock(i, j)
+				clear(dst[:y0*g.ow])
+				clear(dst[y1*g.ow:])
+				if a < b {
+					copy(dst[a:b], plane[a+d:b+d])
+				}
+				for oy := y0; oy < y1; oy++ {
+					row := dst[oy*g.ow : (oy+1)*g.ow]
+					for ox := 0; ox < lo; ox++ {
+						row[ox] = 0
+					}
+					for ox := hi; ox < g.ow; ox++ {
+						row[ox] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colRows is im2col row by row, for any geometry.
+func im2colRows[T float](col, x []T, g geom) {
 	copyRow, _ := rowOps[T]()
 	n := g.cols()
 	r := 0
@@ -94,8 +165,50 @@ func im2col[T float](col, x []T, g geom) {
 }
 
 // col2im adds the columns of col back into the image dx (c×h×w), the adjoint
-// of im2col; dx is not cleared first.
+// of im2col; dx is not cleared first. It may overwrite col's entries at
+// padding positions (which contribute nothing to dx) with 0.
 func col2im[T float](dx, col []T, g geom) {
+	if g.shifted() {
+		col2imShifted(dx, col, g)
+		return
+	}
+	col2imRows(dx, col, g)
+}
+
+// col2imShifted is col2im for shifted geometries: the padding columns of a
+// tap's valid rows are set to 0 in col, then the rows are added as one
+// block (the zeros land on neighbouring rows' pixels and change nothing).
+// Each pixel receives the same additions in the same order as col2imRows.
+func col2imShifted[T float](dx, col []T, g geom) {
+	_, addRow := rowOps[T]()
+	n := g.cols()
+	r := 0
+	for ci := 0; ci < g.c; ci++ {
+		plane := dx[ci*g.h*g.w : (ci+1)*g.h*g.w]
+		for i := 0; i < g.kh; i++ {
+			for j := 0; j < g.kw; j++ {
+				src := col[r*n : (r+1)*n]
+				r++
+				y0, y1, d, lo, hi, a, b := g.tapBlock(i, j)
+				for oy := y0; oy < y1; oy++ {
+					row := src[oy*g.ow : (oy+1)*g.ow]
+					for ox := 0; ox < lo; ox++ {
+						row[ox] = 0
+					}
+					for ox := hi; ox < g.ow; ox++ {
+						row[ox] = 0
+					}
+				}
+				if a < b {
+					addRow(plane[a+d:b+d], src[a:b])
+				}
+			}
+		}
+	}
+}
+
+// col2imRows is col2im row by row, for any geometry.
+func col2imRows[T float](dx, col []T, g geom) {
 	_, addRow := rowOps[T]()
 	n := g.cols()
 	r := 0

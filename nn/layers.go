@@ -256,7 +256,9 @@ func (bn *BatchNorm2d) Params() []*Param {
 }
 func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
 
-func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
+// node is the batch norm of x, or of x divided per channel by scale when
+// scale is not nil, clamped to [0, hi] when hi > 0 (one fused op).
+func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64) (*G.Node, error) {
 	if bn.st == nil {
 		bn.st = &kernels.BNStats{}
 	}
@@ -267,7 +269,13 @@ func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
 	if x.Dims() < 2 || x.Shape()[1] != bn.C {
 		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d, ...)", bn.LayerName, x.Shape(), bn.C)
 	}
-	y, err := kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
+	var y *G.Node
+	var err error
+	if scale != nil || hi > 0 {
+		y, err = kernels.BatchNormAct(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi)
+	} else {
+		y, err = kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", bn.LayerName, err)
 	}
@@ -278,7 +286,7 @@ func (bn *BatchNorm2d) node(b *Builder, x *G.Node) (*G.Node, error) {
 }
 
 func (bn *BatchNorm2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	y, err := bn.node(b, x)
+	y, err := bn.node(b, x, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +347,7 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	inQ := b.GridOf(x)
-	var y *G.Node
+	var y, unscale *G.Node
 	var err error
 	if c.WQ == nil {
 		// Without the folding factor the conv bias fuses into the op.
@@ -366,20 +374,32 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		if y, err = c.conv(b, x, w, nil); err != nil {
 			return nil, err
 		}
-		if y, err = scaleNode(y, sf, 1, true); err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
-		}
-		// The conv bias is added after the division by the factor.
-		if c.Bias != nil {
+		if c.Bias == nil {
+			// The batch norm divides by the factor itself, in its one
+			// pass over y.
+			unscale = sf
+		} else {
+			if y, err = scaleNode(y, sf, 1, true); err != nil {
+				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+			}
+			// The conv bias is added after the division by the factor.
 			if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
 				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 			}
 		}
 	}
-	if y, err = cb.BN.node(b, y); err != nil {
+	// The fused ReLU/ReLU6 runs inside the batch norm's op.
+	hi := 0.0
+	switch {
+	case c.ReLU6:
+		hi = 6
+	case c.ReLU:
+		hi = math.Inf(1)
+	}
+	if y, err = cb.BN.node(b, y, unscale, hi); err != nil {
 		return nil, err
 	}
-	if y, err = b.actOut(c.LayerName, c.ReLU, c.ReLU6, c.AQ, y); err != nil {
+	if y, err = b.actOut(c.LayerName, false, false, c.AQ, y); err != nil {
 		return nil, err
 	}
 	if y, err = b.integerExact(cb, inQ, x, y); err != nil {

@@ -1,0 +1,73 @@
+"""Runs bench/qatstep (qatgo) and bench/torchref/step.py (PyTorch) alternately
+on one machine and prints, per model and thread count, the median time per
+training step of each side in FP32 and QAT W8A8 and the speed ratio
+(PyTorch time / qatgo time: above 1 means qatgo is faster), on both
+process CPU time and wall-clock time. On a shared machine the CPU-time ratio
+is the steadier one; on an idle one compare wall clock.
+
+    GOEXPERIMENT=simd go build -o /tmp/qatstep ./bench/qatstep
+    /usr/bin/python3 bench/torchref/compare.py -qatstep /tmp/qatstep \\
+        -models lenet5,vgg-small,resnet20,mobilenetv2 -threads 1,2 -rounds 3 -steps 20
+
+Not part of CI: it needs python3-torch and libopenblas0-pthread (Debian).
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+LINE = re.compile(r"^round \d+ (\S+)\s+\d+ img/s\s+wall\s+([\d.]+) ms/step\s+cpu\s+([\d.]+) ms/step")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    out = p.stdout + p.stderr
+    res = {}
+    for line in out.splitlines():
+        m = LINE.match(line)
+        if m:
+            res.setdefault(m.group(1), []).append((float(m.group(2)), float(m.group(3))))
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-qatstep", default="/tmp/qatstep", help="built bench/qatstep binary")
+    ap.add_argument("-python", default="/usr/bin/python3")
+    ap.add_argument("-models", default="lenet5,vgg-small,resnet20,mobilenetv2")
+    ap.add_argument("-threads", default="1,2")
+    ap.add_argument("-rounds", type=int, default=3)
+    ap.add_argument("-steps", type=int, default=20)
+    a = ap.parse_args()
+    rows = []
+    for model in a.models.split(","):
+        for t in [int(s) for s in a.threads.split(",")]:
+            acc = {}  # (side, variant) -> [(wall, cpu)]
+            for r in range(a.rounds):
+                env = dict(os.environ, GOMAXPROCS=str(t))
+                go = run([a.qatstep, "-model", model, "-rounds", "1", "-steps", str(a.steps)], env)
+                pt = run([a.python, os.path.join(HERE, "step.py"), "-model", model, "-threads", str(t),
+                          "-rounds", "1", "-steps", str(a.steps)])
+                for side, res in (("qatgo", go), ("torch", pt)):
+                    for v, ms in res.items():
+                        acc.setdefault((side, v), []).extend(ms)
+                print(f"# {model} threads {t} round {r + 1} done", file=sys.stderr)
+            for v in ("fp32", "w8a8"):
+                g, p = acc.get(("qatgo", v)), acc.get(("torch", v))
+                if not g or not p:
+                    continue
+                gw, gc = statistics.median(x[0] for x in g), statistics.median(x[1] for x in g)
+                pw, pc = statistics.median(x[0] for x in p), statistics.median(x[1] for x in p)
+                rows.append((model, t, v, 64e3 / gw, 64e3 / pw, gc, pc, pc / gc, pw / gw))
+    print("| model | threads | variant | qatgo img/s | torch img/s | qatgo cpu ms/step | torch cpu ms/step "
+          "| ratio (cpu) | ratio (wall) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.0f} | {r[5]:.1f} | {r[6]:.1f} | {r[7]:.2f}x | {r[8]:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
