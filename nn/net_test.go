@@ -564,3 +564,24 @@ func TestLayerOutput(t *testing.T) {
 		t.Error("unknown layer accepted")
 	}
 }
+
+// Constructors take a nil generator (a fixed seed) and odd sizes without
+// panicking; Build reports what cannot run.
+func TestConstructorsNoPanic(t *testing.T) {
+	for _, m := range []Module{
+		NewLinear("l", 0, 3, true, nil), NewConv2d("c", 2, 4, 3, ConvOpts{Groups: 3}, nil),
+		NewConvBn("cb", 1, 2, 3, ConvOpts{}, nil), NewDropout("d", 0.5, nil), NewBatchNorm2d("bn", 0),
+	} {
+		if m == nil {
+			t.Fatal("nil module")
+		}
+	}
+	a, b := NewLinear("a", 3, 2, true, nil), NewLinear("a", 3, 2, true, nil)
+	if !bytes.Equal(f32bytes(a.Weight.Float32s()), f32bytes(b.Weight.Float32s())) {
+		t.Error("nil generators should give the same weights")
+	}
+	m := &Model{ModelName: "bad", Body: NewSequential("s", NewConv2d("c", 2, 4, 3, ConvOpts{Groups: 3}, nil))}
+	if _, err := Compile(m, CompileConfig{Batch: 1, InputShape: [3]int{2, 5, 5}, Classes: 4}); err == nil || !strings.Contains(err.Error(), "groups") {
+		t.Errorf("bad groups: %v", err)
+	}
+}

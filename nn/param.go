@@ -29,8 +29,14 @@ type Param struct {
 	sharedTrain bool // Trainable before Share
 }
 
-// newParam returns a zero float32 parameter.
+// newParam returns a zero float32 parameter. A size below 1 (a constructor
+// called with a zero or negative size) becomes 1, so that construction
+// never panics: Build then reports the size against its input.
 func newParam(name string, trainable, decay bool, shape ...int) *Param {
+	shape = append([]int(nil), shape...)
+	for i, d := range shape {
+		shape[i] = max(d, 1)
+	}
 	p := &Param{
 		Name:      name,
 		Value:     tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32)),
@@ -113,8 +119,14 @@ func setF32(t *tensor.Dense, src []float32) error {
 // kaimingUniform initialises a conv or linear weight and bias as PyTorch's
 // reset_parameters does: weight ~ kaiming_uniform(a=√5), which is
 // U(-1/√fan_in, 1/√fan_in), and bias ~ U(-1/√fan_in, 1/√fan_in).
+//
+// A nil rng draws from a generator seeded with 1, so that a forgotten
+// generator gives a reproducible model instead of a panic.
 func kaimingUniform(rng *rand.Rand, w, b *Param, fanIn int) {
-	bound := 1 / math.Sqrt(float64(fanIn))
+	if rng == nil {
+		rng = rand.New(rand.NewSource(1))
+	}
+	bound := 1 / math.Sqrt(float64(max(fanIn, 1)))
 	// gain = √(2/(1+a²)) with a = √5; bound_w = gain·√(3/fan_in) = 1/√fan_in.
 	w.uniform(rng, bound)
 	if b != nil {
