@@ -256,12 +256,12 @@ func (c QuantConfig) attach(seq *Sequential) (fakequant.Quantizer, error) {
 		var wq, aq fakequant.Quantizer
 		var err error
 		if wt != nil {
-			if wq, err = newQuantizer(*wt); err != nil {
+			if wq, err = newQuantizer(*wt, false); err != nil {
 				return nil, fmt.Errorf("nn: %s.weight: %w", ql.Name(), err)
 			}
 		}
 		if at != nil {
-			if aq, err = newQuantizer(*at); err != nil {
+			if aq, err = newQuantizer(*at, true); err != nil {
 				return nil, fmt.Errorf("nn: %s.act: %w", ql.Name(), err)
 			}
 		}
@@ -276,7 +276,7 @@ func (c QuantConfig) attach(seq *Sequential) (fakequant.Quantizer, error) {
 	if c.Act == nil {
 		return nil, nil
 	}
-	q, err := newQuantizer(*c.Act)
+	q, err := newQuantizer(*c.Act, true)
 	if err != nil {
 		return nil, fmt.Errorf("nn: input: %w", err)
 	}

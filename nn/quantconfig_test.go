@@ -126,7 +126,7 @@ func TestParseQuantConfigFloatFormats(t *testing.T) {
 		if c.Weight == nil || c.Act == nil {
 			t.Fatalf("%s: weights and activations should both be simulated", spec)
 		}
-		q, err := newQuantizer(*c.Weight)
+		q, err := newQuantizer(*c.Weight, false)
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}

@@ -9,7 +9,9 @@ import (
 )
 
 // newQuantizer is the one place where nn makes quantizers from a setting.
-func newQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
+// act says the tensor is an activation (axis 0 the batch), which sets the
+// LSQ gradient scale's N to one sample's elements.
+func newQuantizer(t TensorQuant, act bool) (fakequant.Quantizer, error) {
 	if f, err := numerics.FormatByName(t.Method); err == nil {
 		return fakequant.NewFloat(f)
 	}
@@ -27,7 +29,8 @@ func newQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
 	case "affine", "":
 		return fakequant.NewAffine(obs)
 	case "lsq":
-		return fakequant.NewLSQ(obs)
+		// The LSQ paper's method: step from 2·mean|x|/√Qp, gradient scale 1/√(N·Qp).
+		return fakequant.NewLSQ(obs, fakequant.WithMeanInit(true), fakequant.WithGradScaling(true), fakequant.WithBatchAxis(act))
 	}
 	return nil, fmt.Errorf("nn: quantizer method %q, want affine, lsq or pot", t.Method)
 }
