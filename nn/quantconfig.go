@@ -52,6 +52,10 @@ type QuantConfig struct {
 	Spec        string
 	Weight, Act *TensorQuant
 	Overrides   map[string]LayerOverride
+	// EdgeActBits, when > 0, is the bit width of the network's input and of
+	// the last quantized layer's output (the logits), whatever Act says
+	// (spec option io8): low-bit networks usually keep both at 8 bits.
+	EdgeActBits int
 }
 
 // FP32 is the configuration without quantizers.
@@ -64,6 +68,7 @@ var FP32 = QuantConfig{Spec: "fp32"}
 //	narrow                     signed narrow weight range ([-127, 127] for 8 bits)
 //	wobs=KIND, aobs=KIND       observers (defaults minmax for weights, ema for activations)
 //	method=affine|lsq|pot      quantizer kind for weights and activations (default affine)
+//	io8                        the input and the last layer's output (logits) at 8 bits
 //
 // A float format name ("fp16", "bf16", "tf32", "fp8-e4m3", "fp8-e5m2")
 // simulates weights and activations in that format instead.
@@ -100,6 +105,7 @@ func ParseQuantConfig(spec string) (QuantConfig, error) {
 	w := TensorQuant{Scheme: fakequant.QScheme{Bits: wb, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
 		Observer: "minmax", Method: "affine"}
 	a := TensorQuant{Scheme: fakequant.QScheme{Bits: ab}, Observer: "ema", Method: "affine"}
+	edge := 0
 	for _, opt := range parts[1:] {
 		k, v, _ := strings.Cut(strings.TrimSpace(opt), "=")
 		switch k {
@@ -109,6 +115,8 @@ func ParseQuantConfig(spec string) (QuantConfig, error) {
 			w.Scheme.Granularity = fakequant.PerChannel
 		case "narrow":
 			w.Scheme.NarrowRange = true
+		case "io8":
+			edge = 8
 		case "wobs":
 			w.Observer = v
 		case "aobs":
@@ -122,7 +130,7 @@ func ParseQuantConfig(spec string) (QuantConfig, error) {
 			return QuantConfig{}, fmt.Errorf("%w %q: unknown option %q", ErrQuantSpec, spec, opt)
 		}
 	}
-	c := QuantConfig{Spec: s}
+	c := QuantConfig{Spec: s, EdgeActBits: edge}
 	if wb != 32 {
 		if err := w.Scheme.Validate(); err != nil {
 			return QuantConfig{}, fmt.Errorf("%w %q: weights: %v", ErrQuantSpec, spec, err)
@@ -245,6 +253,12 @@ func (cb *ConvBn) setQuantizers(wq, aq fakequant.Quantizer) { cb.Conv.WQ, cb.Con
 func (c QuantConfig) attach(seq *Sequential) (fakequant.Quantizer, error) {
 	names := map[string]bool{}
 	var all []string
+	last := ""
+	for _, l := range seq.Layers {
+		if ql, ok := l.(quantizable); ok {
+			last = ql.Name()
+		}
+	}
 	for _, l := range seq.Layers {
 		ql, ok := l.(quantizable)
 		if !ok {
@@ -259,6 +273,9 @@ func (c QuantConfig) attach(seq *Sequential) (fakequant.Quantizer, error) {
 			if wq, err = newQuantizer(*wt, false); err != nil {
 				return nil, fmt.Errorf("nn: %s.weight: %w", ql.Name(), err)
 			}
+		}
+		if at != nil && ql.Name() == last {
+			at = c.edge(at)
 		}
 		if at != nil {
 			if aq, err = newQuantizer(*at, true); err != nil {
@@ -276,11 +293,21 @@ func (c QuantConfig) attach(seq *Sequential) (fakequant.Quantizer, error) {
 	if c.Act == nil {
 		return nil, nil
 	}
-	q, err := newQuantizer(*c.Act, true)
+	q, err := newQuantizer(*c.edge(c.Act), true)
 	if err != nil {
 		return nil, fmt.Errorf("nn: input: %w", err)
 	}
 	return q, nil
+}
+
+// edge returns a with EdgeActBits bits when that is set.
+func (c QuantConfig) edge(a *TensorQuant) *TensorQuant {
+	if c.EdgeActBits <= 0 || a == nil {
+		return a
+	}
+	e := *a
+	e.Scheme.Bits = c.EdgeActBits
+	return &e
 }
 
 // String renders the config, e.g. "w8a8".
