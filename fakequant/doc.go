@@ -23,7 +23,10 @@
 //   - power-of-two quantization (FakeQuantizePoT, PoTParams);
 //   - quantizers (the Quantizer interface): Affine (observer ranges,
 //     straight-through gradient), LSQ (learned scale and zero point with
-//     PyTorch's _fake_quantize_learnable_* gradients), PoT and Identity.
+//     PyTorch's _fake_quantize_learnable_* gradients; options give the LSQ
+//     paper's step initialisation and gradient scale, see WithMeanInit and
+//     WithGradScaling; its float32 backward is one fused pass), PoT and
+//     Identity.
 //     Their gorgonia ops read the enabled/observing switches at run time, so
 //     one graph serves training and evaluation; every op instance hashes
 //     uniquely; float32 and float64 inputs are supported (float64 for

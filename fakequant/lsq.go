@@ -237,6 +237,93 @@ func (q *LSQ) QParams() (QParams, error) {
 	return p, nil
 }
 
+// gradN is the N of the gradient scale 1/√(N·Qp): the elements one step is
+// learned from (see WithGradScaling).
+func gradN(n, channels int, shape []int, batchAxis bool) float64 {
+	f := float64(n) / float64(channels)
+	if batchAxis && len(shape) > 1 && shape[0] > 0 {
+		f /= float64(shape[0])
+	}
+	return max(f, 1)
+}
+
+// meanInitParams is the LSQ paper's initialisation (see WithMeanInit), per
+// channel:
+//   - symmetric grids: S = 2·mean|x|/√Qp, Qp = qmax−Z (the positive side);
+//   - affine grids on data ≥ 0 (ReLU outputs, the paper's activations):
+//     S = 2·mean|x|/√(qmax−qmin), Z = qmin;
+//   - affine grids on signed data (LSQ+'s case): the grid is centred on the
+//     mean μ, S = 2·mean|x−μ|/√H with H = (qmax−qmin)/2 codes on each side,
+//     Z = qmin + round(H − μ/S).
+//
+// Non-finite values are skipped; a channel with no finite value, or only
+// zeros, keeps the observer's parameters (fallback).
+func meanInitParams(s QScheme, x []float32, shape []int, fallback QParams) (QParams, error) {
+	l, err := shapeLayout(s, shape, len(x))
+	if err != nil {
+		return QParams{}, err
+	}
+	if len(fallback.Scale) != l.channels || len(fallback.ZeroPoint) != l.channels {
+		return QParams{}, fmt.Errorf("%w: observer gave %d scales for %d channels", ErrShape, len(fallback.Scale), l.channels)
+	}
+	qmin, qmax := s.QRange()
+	lo := make([]float64, l.channels)
+	sum := make([]float64, l.channels)
+	cnt := make([]float64, l.channels)
+	walk := func(f func(c int, v float64)) {
+		off := 0
+		for o := 0; o < l.outer; o++ {
+			for c := 0; c < l.channels; c++ {
+				for _, v := range x[off : off+l.inner] {
+					if w := float64(v); !math.IsNaN(w) && !math.IsInf(w, 0) {
+						f(c, w)
+					}
+				}
+				off += l.inner
+			}
+		}
+	}
+	center := make([]float64, l.channels) // m above: 0, or the mean of signed affine data
+	if !s.Symmetric {
+		walk(func(c int, v float64) { lo[c] = min(lo[c], v); center[c] += v; cnt[c]++ })
+		for c := range center {
+			if lo[c] < 0 && cnt[c] > 0 {
+				center[c] /= cnt[c]
+			} else {
+				center[c] = 0
+			}
+		}
+		clear(cnt)
+	}
+	walk(func(c int, v float64) { sum[c] += math.Abs(v - center[c]); cnt[c]++ })
+	p := fallback.clone()
+	for c := range sum {
+		if cnt[c] == 0 || sum[c] == 0 {
+			continue
+		}
+		qp := float64(qmax) - float64(p.ZeroPoint[c]) // symmetric: the positive side
+		half := float64(qmax-qmin) / 2
+		switch {
+		case !s.Symmetric && lo[c] < 0:
+			qp = half
+		case !s.Symmetric:
+			qp = float64(qmax - qmin)
+		}
+		sc := 2 * sum[c] / cnt[c] / math.Sqrt(max(qp, 1))
+		if !(float32(sc) >= Eps) || math.IsInf(sc, 0) {
+			continue
+		}
+		p.Scale[c] = float32(sc)
+		switch {
+		case !s.Symmetric && lo[c] < 0:
+			p.ZeroPoint[c] = roundZP(float64(qmin)+math.RoundToEven(half-center[c]/sc), qmin, qmax)
+		case !s.Symmetric:
+			p.ZeroPoint[c] = qmin
+		}
+	}
+	return p, nil
+}
+
 // roundZP is PyTorch's forward zero point: nearbyint, clamped to the grid.
 func roundZP(z float64, qmin, qmax int32) int32 {
 	return int32(min(max(math.RoundToEven(z), float64(qmin)), float64(qmax)))
@@ -259,6 +346,11 @@ func (q *LSQ) initFrom(x, s, z *tensor.Dense, shape []int, channels int) error {
 	p, err := q.obs.QParams()
 	if err != nil {
 		return err
+	}
+	if q.opts.meanInit {
+		if p, err = meanInitParams(q.scheme, src, shape, p); err != nil {
+			return err
+		}
 	}
 	if len(p.Scale) != channels {
 		return fmt.Errorf("%w: observer gave %d scales for %d channels", ErrShape, len(p.Scale), channels)
@@ -358,7 +450,7 @@ func (q *LSQ) forward(op *lsqOp, out, x, s, z *tensor.Dense) error {
 	case q.opts.gradFactor > 0:
 		op.gradFactor = q.opts.gradFactor
 	case q.opts.gradScaling:
-		op.gradFactor = 1 / math.Sqrt(float64(n)*float64(qmax))
+		op.gradFactor = 1 / math.Sqrt(gradN(n, l.channels, shape, q.opts.batchAxis)*float64(qmax))
 	default:
 		op.gradFactor = 1
 	}
@@ -430,6 +522,47 @@ func (q *LSQ) backward(op *lsqOp, which int, out, x, s, z, g *tensor.Dense) erro
 				d[c] = sums[c] * op.gradFactor
 			}
 		}
+	}
+	return nil
+}
+
+// backwardFused computes dX into op.dx and the factor-scaled dScale and
+// dZeroPoint into op.dS and op.dZ in one pass over float32 x (lsqSums32).
+func (q *LSQ) backwardFused(op *lsqOp, x, s, z, g *tensor.Dense) error {
+	shape := []int(x.Shape())
+	l, err := shapeLayout(q.scheme, shape, x.Shape().TotalSize())
+	if err != nil {
+		return err
+	}
+	sc, zr, err := q.chanParams(s, z, nil)
+	if err != nil {
+		return err
+	}
+	qmin, qmax := q.scheme.QRange()
+	dxT := owned(&op.dx, x)
+	dx, xd, gd := dxT.Data().([]float32), x.Data().([]float32), g.Data().([]float32)
+	if cap(op.dS) < l.channels {
+		op.dS, op.dZ = make([]float64, l.channels), make([]float64, l.channels)
+	}
+	op.dS, op.dZ = op.dS[:l.channels], op.dZ[:l.channels]
+	clear(op.dS)
+	clear(op.dZ)
+	segs := make([]seg32, l.channels)
+	for c := range segs {
+		segs[c] = newSeg32(float32(sc[c]), int32(zr[c]), qmin, qmax)
+	}
+	off := 0
+	for o := 0; o < l.outer; o++ {
+		for c := 0; c < l.channels; c++ {
+			ss, so := lsqSums32(dx[off:off+l.inner], xd[off:off+l.inner], gd[off:off+l.inner], segs[c])
+			op.dS[c] += ss
+			op.dZ[c] += so
+			off += l.inner
+		}
+	}
+	for c := range op.dS {
+		op.dS[c] *= op.gradFactor
+		op.dZ[c] *= -float64(segs[c].s) * op.gradFactor
 	}
 	return nil
 }

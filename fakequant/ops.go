@@ -184,6 +184,14 @@ type lsqOp struct {
 	identity   bool    // the quantizer was disabled
 	gradFactor float64 // LSQ gradient scale used
 	out        *tensor.Dense
+
+	// The float32 backward computes dX, dScale and dZeroPoint in one pass
+	// (lsqSums32) for whichever gradient op runs first after a forward, and
+	// the others read the results: gen counts forwards, fusedGen is the
+	// forward the results belong to.
+	gen, fusedGen uint64
+	dx            *tensor.Dense
+	dS, dZ        []float64
 }
 
 func (op *lsqOp) Arity() int {
@@ -213,6 +221,7 @@ func (op *lsqOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	out := owned(&op.out, x)
+	op.gen++
 	if err := op.q.forward(op, out, x, s, z); err != nil {
 		return nil, err
 	}
@@ -322,9 +331,37 @@ func (op *lsqGradOp) Do(in ...G.Value) (G.Value, error) {
 	} else if op.which == 2 {
 		like = z
 	}
+	if x.Dtype() == tensor.Float32 && !op.fwd.identity {
+		return op.fused(x, s, z, g, like)
+	}
 	out := owned(&op.out, like)
 	if err := op.fwd.q.backward(op.fwd, op.which, out, x, s, z, g); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// fused returns this op's gradient from the one-pass float32 backward,
+// running it if no other gradient op of the same forward has.
+func (op *lsqGradOp) fused(x, s, z, g, like *tensor.Dense) (G.Value, error) {
+	f := op.fwd
+	if f.fusedGen != f.gen || f.dx == nil {
+		if err := f.q.backwardFused(f, x, s, z, g); err != nil {
+			return nil, err
+		}
+		f.fusedGen = f.gen
+	}
+	if op.which == 0 {
+		return f.dx, nil
+	}
+	out := owned(&op.out, like)
+	d := out.Data().([]float32)
+	src := f.dS
+	if op.which == 2 {
+		src = f.dZ
+	}
+	for c := range d {
+		d[c] = float32(src[c])
 	}
 	return out, nil
 }

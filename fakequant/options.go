@@ -13,15 +13,37 @@ type Option struct {
 type options struct {
 	gradScaling bool
 	gradFactor  float64 // > 0: fixed LSQ gradient factor
+	meanInit    bool
+	batchAxis   bool
 	maxExp      *int
 }
 
 // WithGradScaling(true) scales LSQ's scale and zero-point gradients by
-// 1/sqrt(N·qmax), N the number of elements of the quantized tensor, as the
-// LSQ paper does and PyTorch's _LearnableFakeQuantize does with
-// use_grad_scaling=True. The default is off, as in PyTorch (factor 1).
+// g = 1/sqrt(N·Qp), as the LSQ paper does (PyTorch's _LearnableFakeQuantize
+// with use_grad_scaling=True uses the same factor). Qp is the grid's
+// largest code; N is the number of elements one step is learned from: the
+// whole tensor per tensor, one channel's elements per channel (each
+// channel's step sums the gradient of its own elements only), and with
+// WithBatchAxis one sample's elements (the paper's "features" of an
+// activation layer). The default is off, as in PyTorch (factor 1).
 func WithGradScaling(on bool) Option {
 	return Option{name: "WithGradScaling", for_: "lsq", set: func(o *options) { o.gradScaling = on }}
+}
+
+// WithMeanInit(true) initialises the step from the first observed batch by
+// the LSQ paper's rule S = 2·mean|x|/√Qp (per channel for per-channel
+// schemes) instead of the observer's range. For affine schemes the data are
+// first shifted by their minimum m (m ≤ 0, so ReLU outputs are unshifted):
+// S = 2·mean|x−m|/√(qmax−qmin), Z = qmin − round(m/S), the learned offset
+// starting at the data's minimum (LSQ+).
+func WithMeanInit(on bool) Option {
+	return Option{name: "WithMeanInit", for_: "lsq", set: func(o *options) { o.meanInit = on }}
+}
+
+// WithBatchAxis(true) says that axis 0 of the quantized tensor is the batch
+// (an activation), so the gradient scale's N counts one sample's elements.
+func WithBatchAxis(on bool) Option {
+	return Option{name: "WithBatchAxis", for_: "lsq", set: func(o *options) { o.batchAxis = on }}
 }
 
 // WithGradFactor fixes LSQ's gradient factor (overrides WithGradScaling).

@@ -193,7 +193,7 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 
 // crossEntropy is the mean over the batch of −Σ onehot·log_softmax(logits).
 func crossEntropy(logits, onehot *G.Node, batch int) (*G.Node, error) {
-	logp, err := G.LogSoftMax(logits)
+	logp, err := kernels.LogSoftmax(logits) // gorgonia's LogSoftMax is unstable across rows (see kernels.LogSoftmax)
 	if err != nil {
 		return nil, fmt.Errorf("nn: loss: %w", err)
 	}

@@ -67,6 +67,10 @@ type Config struct {
 	Spec        string
 	Weight, Act *TensorQuant
 	Overrides   map[string]Override
+	// EdgeActBits, when > 0, is the bit width of the network's input and of
+	// the last quantized layer's output (the logits), whatever Act says
+	// (spec option io8): low-bit networks usually keep both at 8 bits.
+	EdgeActBits int
 }
 
 // FP32 is the configuration without quantizers.
@@ -79,6 +83,7 @@ var FP32 = Config{Spec: "fp32"}
 //	narrow                     signed narrow weight range ([-127, 127] for 8 bits)
 //	wobs=KIND, aobs=KIND       observers (defaults minmax for weights, ema for activations)
 //	method=affine|lsq|pot      quantizer kind for weights and activations (default affine)
+//	io8                        the input and the last layer's output (logits) at 8 bits
 //
 // A float format name ("fp16", "bf16", "tf32", "fp8-e4m3", "fp8-e5m2")
 // simulates weights and activations in that format instead.
@@ -115,6 +120,7 @@ func Parse(spec string) (Config, error) {
 	w := TensorQuant{Scheme: fakequant.QScheme{Bits: wb, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
 		Observer: "minmax", Method: "affine"}
 	a := TensorQuant{Scheme: fakequant.QScheme{Bits: ab}, Observer: "ema", Method: "affine"}
+	edge := 0
 	for _, opt := range parts[1:] {
 		k, v, _ := strings.Cut(strings.TrimSpace(opt), "=")
 		switch k {
@@ -124,6 +130,8 @@ func Parse(spec string) (Config, error) {
 			w.Scheme.Granularity = fakequant.PerChannel
 		case "narrow":
 			w.Scheme.NarrowRange = true
+		case "io8":
+			edge = 8
 		case "wobs":
 			w.Observer = v
 		case "aobs":
@@ -137,7 +145,7 @@ func Parse(spec string) (Config, error) {
 			return Config{}, fmt.Errorf("%w %q: unknown option %q", ErrSpec, spec, opt)
 		}
 	}
-	c := Config{Spec: s}
+	c := Config{Spec: s, EdgeActBits: edge}
 	if wb != 32 {
 		if err := w.Scheme.Validate(); err != nil {
 			return Config{}, fmt.Errorf("%w %q: weights: %v", ErrSpec, spec, err)
@@ -174,7 +182,7 @@ func ParseOverrides(data []byte) (map[string]Override, error) {
 			return nil, fmt.Errorf("%w: override key %q is not a valid pattern: %v", ErrSpec, name, err)
 		}
 		if o.Method != nil {
-			if _, err := NewQuantizer(TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "minmax", Method: *o.Method}); err != nil {
+			if _, err := NewQuantizer(TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "minmax", Method: *o.Method}, false); err != nil {
 				return nil, fmt.Errorf("%w: overrides for layer %q: method %q, want affine, lsq, pot or a float format", ErrSpec, name, *o.Method)
 			}
 		}
@@ -310,6 +318,16 @@ func apply(o Override, w, a *TensorQuant) (*TensorQuant, *TensorQuant) {
 		}
 	}
 	return w, a
+}
+
+// edge returns a with EdgeActBits bits when that is set.
+func (c Config) edge(a *TensorQuant) *TensorQuant {
+	if c.EdgeActBits <= 0 || a == nil {
+		return a
+	}
+	e := *a
+	e.Scheme.Bits = c.EdgeActBits
+	return &e
 }
 
 // String renders the config, e.g. "w8a8".

@@ -112,7 +112,7 @@ func TestParseQuantConfigFloatFormats(t *testing.T) {
 		if c.Weight == nil || c.Act == nil {
 			t.Fatalf("%s: weights and activations should both be simulated", spec)
 		}
-		q, err := qconfig.NewQuantizer(*c.Weight)
+		q, err := qconfig.NewQuantizer(*c.Weight, false)
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
@@ -122,5 +122,31 @@ func TestParseQuantConfigFloatFormats(t *testing.T) {
 	}
 	if _, err := qconfig.Parse("fp7"); err == nil {
 		t.Error("fp7 accepted")
+	}
+}
+
+// TestEdgeActBits: with io8 the input quantizer and the last layer's output
+// (LeNet-5's fc2) are 8-bit, the hidden activations keep the spec's bits.
+func TestEdgeActBits(t *testing.T) {
+	c, err := qconfig.Parse("w2a2,method=lsq,io8")
+	if err != nil || c.EdgeActBits != 8 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	m, err := zoo.New("lenet5", c, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"input": "uint8", "conv1.act": "uint2", "conv2.act": "uint2", "fc1.act": "uint2", "fc2.act": "uint8"}
+	seen := 0
+	for _, nq := range m.Quantizers() {
+		if w, ok := want[nq.Name]; ok {
+			seen++
+			if got := nq.Q.String(); !strings.HasPrefix(got, w+" ") {
+				t.Errorf("%s: %q, want %s", nq.Name, got, w)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("saw %d of %d quantizers", seen, len(want))
 	}
 }

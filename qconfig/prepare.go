@@ -44,6 +44,14 @@ func Prepare(m nn.Module, c Config) (*nn.Model, error) {
 		return nil, err
 	}
 	p := &preparer{c: c, used: map[string]bool{}}
+	// The last weight layer in build order produces the logits: with
+	// EdgeActBits its output keeps that width (spec option io8).
+	nn.Walk(m, func(l nn.Module) error {
+		if q, ok := l.(nn.Quantizable); ok {
+			p.last = q
+		}
+		return nil
+	})
 	if err := p.walk(m); err != nil {
 		return nil, err
 	}
@@ -55,7 +63,7 @@ func Prepare(m nn.Module, c Config) (*nn.Model, error) {
 	}
 	out := &nn.Model{ModelName: name, Body: m, QuantSpec: c.Spec}
 	if c.Act != nil {
-		q, err := NewQuantizer(*c.Act)
+		q, err := NewQuantizer(*c.edge(c.Act), true)
 		if err != nil {
 			return nil, fmt.Errorf("qconfig: input: %w", err)
 		}
@@ -98,6 +106,7 @@ func fuse(m nn.Module) error {
 
 type preparer struct {
 	c     Config
+	last  nn.Quantizable
 	used  map[string]bool
 	names []string
 }
@@ -132,12 +141,15 @@ func (p *preparer) walk(m nn.Module) error {
 		}
 		var wq, aq fakequant.Quantizer
 		if w != nil {
-			if wq, err = NewQuantizer(*w); err != nil {
+			if wq, err = NewQuantizer(*w, false); err != nil {
 				return fmt.Errorf("qconfig: %s.weight: %w", l.Name(), err)
 			}
 		}
+		if a != nil && nn.Module(l) == nn.Module(p.last) {
+			a = p.c.edge(a)
+		}
 		if a != nil {
-			if aq, err = NewQuantizer(*a); err != nil {
+			if aq, err = NewQuantizer(*a, true); err != nil {
 				return fmt.Errorf("qconfig: %s.act: %w", l.Name(), err)
 			}
 		}
@@ -157,7 +169,7 @@ func (p *preparer) walk(m nn.Module) error {
 		}
 		var aq fakequant.Quantizer
 		if a != nil {
-			if aq, err = NewQuantizer(*a); err != nil {
+			if aq, err = NewQuantizer(*a, true); err != nil {
 				return fmt.Errorf("qconfig: %s.act: %w", l.Name(), err)
 			}
 		}

@@ -9,8 +9,10 @@ import (
 )
 
 // NewQuantizer makes the quantizer a setting describes: the one place where
-// settings become quantizers.
-func NewQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
+// settings become quantizers. act says the tensor is an activation (axis 0
+// the batch), which sets the LSQ gradient scale's N to one sample's
+// elements.
+func NewQuantizer(t TensorQuant, act bool) (fakequant.Quantizer, error) {
 	if f, err := numerics.FormatByName(t.Method); err == nil {
 		return fakequant.NewFloat(f)
 	}
@@ -28,7 +30,8 @@ func NewQuantizer(t TensorQuant) (fakequant.Quantizer, error) {
 	case "affine", "":
 		return fakequant.NewAffine(obs)
 	case "lsq":
-		return fakequant.NewLSQ(obs)
+		// The LSQ paper's method: step from 2·mean|x|/√Qp, gradient scale 1/√(N·Qp).
+		return fakequant.NewLSQ(obs, fakequant.WithMeanInit(true), fakequant.WithGradScaling(true), fakequant.WithBatchAxis(act))
 	}
 	return nil, fmt.Errorf("qconfig: quantizer method %q, want affine, lsq or pot", t.Method)
 }

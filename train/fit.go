@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -112,7 +111,8 @@ type Result struct {
 	ImagesPerSec float64 `json:"train_images_per_sec"`
 }
 
-// ErrDiverged is returned when the loss becomes NaN or infinite.
+// ErrDiverged is returned (wrapped in a *NonFiniteError) when the loss, a
+// gradient or a parameter becomes NaN or infinite.
 var ErrDiverged = errors.New("train: loss is not finite (diverged); lower the learning rate")
 
 // Fit trains m on trainSet for cfg.Epochs epochs, evaluating on testSet (may
@@ -179,6 +179,7 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 	}
 	perm := make([]int, trainSet.Len())
 	ts := m.Trainable()
+	ckEpoch := start // the epoch of the checkpoint in cfg.Dir, 0 for none
 	for e := start; e < cfg.Epochs; e++ {
 		for _, cb := range cfg.Callbacks {
 			if err := cb.OnEpochStart(e, m); err != nil {
@@ -197,11 +198,13 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 			}
 			trainSet.Fill(x, labels, perm[s*bs:(s+1)*bs])
 			loss, c, err := m.Step(x, labels)
+			// The guard runs before the error check: a model may report
+			// a non-finite loss as an error, and the guard names the cause.
+			if gerr := checkFinite(ts, loss, e+1, s+1, cfg.Dir, ckEpoch); gerr != nil {
+				return res, gerr
+			}
 			if err != nil {
 				return res, err
-			}
-			if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-				return res, fmt.Errorf("%w (epoch %d, step %d)", ErrDiverged, e+1, s+1)
 			}
 			lr = cfg.Schedule.LR(cfg.LR, e, float64(s)/float64(steps))
 			if err := cfg.Optimizer.Step(ts, lr); err != nil {
@@ -238,6 +241,7 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 			if err := saveCheckpoint(cfg.Dir, m, cfg.Optimizer, e+1, res.History); err != nil {
 				return res, err
 			}
+			ckEpoch = e + 1
 		}
 	}
 	var imgs, secs float64
