@@ -69,7 +69,7 @@ func TestHostGraphModels(t *testing.T) {
 			models = append(models, m)
 		}
 	}
-	nRandom := 24
+	nRandom := 16
 	if testing.Short() {
 		nRandom = 6
 	}
@@ -88,4 +88,46 @@ func TestHostGraphModels(t *testing.T) {
 		}
 	}
 	hostModels(t, models, 6, -0.2, 1.2)
+}
+
+// The arena plan of a residual block worked by hand (8-bit weights: no
+// weight-row scratch; the depthwise conv needs no columns). Steps: 0 input
+// copy, 1 conv, 2 depthwise conv, 3 add, 4 global average pool, 5 flatten,
+// 6 linear, 7 output copy.
+//
+//	input 64 [0,1]; conv 4×8×8 = 256 [1,3] (read by dw and add), conv.cols
+//	4·12·2 = 96 [1]; dw 256 [2,3]; add 256 [3,4] in place over conv (its
+//	last reader); gap 4 [4,5] and flatten 4 [5,6] in place; fc 10 [6,7];
+//	fc.col 4·2 = 8 [6].
+//
+// Largest unit first: the conv/add/gap/flatten chain at 0; dw (live with
+// conv) at 256; conv.cols (step 1: conv) at 256, after dw's time; input
+// (0..1: conv, cols) at 352; fc (6..7: flatten 0..4) at 4; fc.col (6: fc
+// 4..14) at 16. Arena 512. Naive: 64 + 3·256 + 4 + 4 + 12 + 96 + 8 = 956.
+func TestArenaResidual(t *testing.T) {
+	b := graphtest.NewBuilder(1, intmodel.Shape{C: 1, H: 8, W: 8}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, 8)
+	c := b.Conv(0, 4, 3, 1, 1, 1, true, false)
+	dw := b.Conv(c, 4, 3, 1, 1, 4, true, false)
+	b.Linear(b.Flatten(b.GlobalAvgPool(b.Add(c, dw, false, false))), 10, false)
+	m, err := b.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Generate(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.ArenaBytes != 512 || res.Report.NaiveBytes != 956 {
+		t.Errorf("arena %d, naive %d; want 512, 956", res.Report.ArenaBytes, res.Report.NaiveBytes)
+	}
+	want := map[string]int{"input": 352, "conv0": 0, "conv0.cols": 256, "conv1": 256, "add2": 0, "gap3": 0, "flatten4": 0, "fc5": 4, "fc5.col": 16}
+	for _, buf := range res.Report.Buffers {
+		if off, ok := want[buf.Name]; !ok || off != buf.Offset {
+			t.Errorf("buffer %s at %d, want %d", buf.Name, buf.Offset, off)
+		}
+		delete(want, buf.Name)
+	}
+	if len(want) != 0 {
+		t.Errorf("buffers missing: %v", want)
+	}
 }
