@@ -44,11 +44,7 @@ func emitAdd(g *gen, s *step) error {
 		s.id, l.A.ZeroPoint+a.off, l.B.ZeroPoint+b.off, int32Lit(l.M0A), l.ShiftA, int32Lit(l.M0B), l.ShiftB, int32Lit(l.M0Out), l.ShiftOut,
 		l.LeftShift, l.Out.ZeroPoint+o.off, l.QMin+o.off, l.QMax+o.off, o.shape.Size())
 	g.consts += 4 * 13
-	where := ""
-	if o.buf.leader != nil {
-		where = ", in place"
-	}
-	fmt.Fprintf(&g.calls, "\t/* %s: add %v%s */\n", cname(l.Name), o.shape, where)
+	fmt.Fprintf(&g.calls, "\t/* %s: add %v%s */\n", cname(l.Name), o.shape, inPlaceNote(s))
 	fmt.Fprintf(&g.calls, "\tadd(%s, %s, %s, &%s);\n", ptr(o.buf, "uint8_t"), ptr(a.buf, "const uint8_t"), ptr(b.buf, "const uint8_t"), s.id)
 	return nil
 }
@@ -80,7 +76,7 @@ func emitGlobalAvgPool(g *gen, s *step) error {
 	in := s.in.shape
 	fmt.Fprintf(&g.decls, "static const struct rescale %s = %s;\n", s.id, rescaleInit(&l.Rescale, s.in.off, s.out.off))
 	g.consts += 4 * 7
-	fmt.Fprintf(&g.calls, "\t/* %s: global average pool %v -> %v */\n", cname(l.Name), in, s.out.shape)
+	fmt.Fprintf(&g.calls, "\t/* %s: global average pool %v -> %v%s */\n", cname(l.Name), in, s.out.shape, inPlaceNote(s))
 	fmt.Fprintf(&g.calls, "\tglobal_avgpool(%s, %s, %d, %d, &%s);\n", ptr(s.out.buf, "uint8_t"), ptr(s.in.buf, "const uint8_t"), in.C, in.H*in.W, s.id)
 	return nil
 }
@@ -92,7 +88,15 @@ func emitAvgPoolRescale(g *gen, s *step) error {
 		s.id, in.C, in.H, in.W, out.H, out.W, p.KernelH, p.KernelW, p.StrideH, p.StrideW, p.PadH, p.PadW, s.in.off)
 	fmt.Fprintf(&g.decls, "static const struct rescale %s_r = %s;\n", s.id, rescaleInit(l.Requant, s.in.off, s.out.off))
 	g.consts += 4 * 19
-	fmt.Fprintf(&g.calls, "\t/* %s: avgpool2d %v -> %v, rescaled */\n", cname(l.Name), in, out)
+	fmt.Fprintf(&g.calls, "\t/* %s: avgpool2d %v -> %v, rescaled%s */\n", cname(l.Name), in, out, inPlaceNote(s))
 	fmt.Fprintf(&g.calls, "\tavgpool2d_rescale(%s, %s, &%s_p, &%s_r);\n", ptr(s.out.buf, "uint8_t"), ptr(s.in.buf, "const uint8_t"), s.id, s.id)
 	return nil
+}
+
+// inPlaceNote is ", in place" when the step writes over an input.
+func inPlaceNote(s *step) string {
+	if s.out.buf.leader != nil {
+		return ", in place"
+	}
+	return ""
 }
