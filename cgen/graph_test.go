@@ -131,3 +131,38 @@ func TestArenaResidual(t *testing.T) {
 		t.Errorf("buffers missing: %v", want)
 	}
 }
+
+// A pool may write over its input only when nothing reads the input later:
+// here the concat reads the conv's output after the pool, so the pool gets
+// its own buffer; the second pool's input is dead after it, so it works in
+// place.
+func TestInPlaceOnlyWhenDead(t *testing.T) {
+	b := graphtest.NewBuilder(2, intmodel.Shape{C: 1, H: 6, W: 6}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, 8)
+	c := b.Conv(0, 2, 3, 1, 1, 1, true, false)
+	p := b.MaxPool(c, 1, 1, 0)
+	cat := b.Concat(nil, p, c)
+	b.Linear(b.Flatten(b.MaxPool(cat, 2, 2, 0)), 3, false)
+	m, err := b.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Generate(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := map[string]int{}
+	for _, buf := range res.Report.Buffers {
+		off[buf.Name] = buf.Offset
+	}
+	for _, n := range []string{"conv0", "maxpool1", "cat2", "maxpool3"} {
+		if _, ok := off[n]; !ok {
+			t.Fatalf("no buffer %s in %v", n, off)
+		}
+	}
+	if off["maxpool1"] == off["conv0"] {
+		t.Errorf("maxpool1 at conv0's offset %d: it overwrites a tensor the concat reads later", off["conv0"])
+	}
+	if off["maxpool3"] != off["cat2"] {
+		t.Errorf("maxpool3 at %d, cat2 at %d: want in place", off["maxpool3"], off["cat2"])
+	}
+}
