@@ -69,7 +69,7 @@ func TestHostGraphModels(t *testing.T) {
 			models = append(models, m)
 		}
 	}
-	nRandom := 16
+	nRandom := 12
 	if testing.Short() {
 		nRandom = 6
 	}
