@@ -499,6 +499,15 @@ static void conv2d_grouped(uint8_t *y, const uint8_t *x, const struct conv2d *p,
 				const int x0 = ox * p->sw - p->pw;
 				const int kxa = x0 < 0 ? -x0 : 0, kxb = x0 + kw > w ? w - x0 : kw;
 				int32_t acc = 0;
+				if (cpg == 1 && kh == 3 && kw == 3 && kya == 0 && kyb == 3 && kxa == 0 && kxb == 3) {
+					/* Depthwise 3x3 inside the image (MobileNet's case): unrolled. */
+					const uint8_t *r0 = xg + y0 * w + x0, *r1 = r0 + w, *r2 = r1 + w;
+					acc = wr[0] * ((int32_t)r0[0] - zx) + wr[1] * ((int32_t)r0[1] - zx) + wr[2] * ((int32_t)r0[2] - zx) +
+					      wr[3] * ((int32_t)r1[0] - zx) + wr[4] * ((int32_t)r1[1] - zx) + wr[5] * ((int32_t)r1[2] - zx) +
+					      wr[6] * ((int32_t)r2[0] - zx) + wr[7] * ((int32_t)r2[1] - zx) + wr[8] * ((int32_t)r2[2] - zx);
+					out[oy * p->ow + ox] = requant(acc, b, m0, sh, zy, lo, hi);
+					continue;
+				}
 				for (ci = 0; ci < cpg; ci++) {
 					const uint8_t *plane = xg + (size_t)ci * (size_t)hw;
 					const int8_t *wc = wr + ci * kh * kw;
