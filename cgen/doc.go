@@ -15,14 +15,15 @@
 // buffer lives until its last reader (graph models read tensors by edge),
 // buffers are reused once dead, and pools, adds and flatten work in place
 // when nothing later reads their input (Report compares the plan with one
-// buffer per activation). Defining QATGO_ARM_DSP when compiling
-// for a core with the DSP extension (Cortex-M4, M7, M33) selects dot products
-// on SMLAD and SXTB16, with the same results.
+// buffer per activation). Defining QATGO_ARM_DSP when compiling for a core
+// with the DSP extension (Cortex-M4, M7, M33) selects the dense layers' dot
+// products on SMLAD and SXTB16, with the same results.
 //
 // Supported layers, in sequence or as a graph (Model.Inputs): Conv2d (dense,
 // grouped and depthwise, the last two as a direct loop over the group's
 // channels and window), Linear, MaxPool2d, AvgPool2d (with or without
 // requantization), GlobalAvgPool, Add (TFLite's int8 ADD), Concat
-// (requantizing inputs on another grid) and Flatten. Anything else is refused by name, wrapping ErrUnsupported; a
-// new op is one case in opFor and an emit function.
+// (requantizing inputs on another grid) and Flatten. Anything else is
+// refused by name, wrapping ErrUnsupported; a new op is one case in opFor
+// and an emit function.
 package cgen
