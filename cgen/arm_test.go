@@ -15,8 +15,11 @@ import (
 // LeNet-5 W8A8/W4A8/W2A8 and vgg-small W8A8 cross-compiled for a Cortex-M4
 // and run under qemu-system-arm (MPS2 AN386, semihosting), portable and DSP
 // kernels: output codes byte-identical to intruntime on 100 images (10 for
-// vgg-small). The link puts LeNet-5 W8A8 in a 1 MB-flash / 256 KB-SRAM part
-// and the sub-byte ones in 512 KB of flash, so it fails if they do not fit.
+// vgg-small), and ResNet-20 and MobileNetV2 W8A8 (W4A8 too with
+// QATGO_CGEN_ALL set) on 1×16×16 inputs on 10 images (graph models:
+// residual adds, depthwise convolutions). The link puts LeNet-5 W8A8 in a
+// 1 MB-flash / 256 KB-SRAM part and the sub-byte ones in 512 KB of flash,
+// so it fails if they do not fit.
 // The logged figures are those of BENCHMARKS.md.
 func TestARMBitExact(t *testing.T) {
 	if why := ctool.MissingARM(); why != "" {
@@ -40,6 +43,17 @@ func TestARMBitExact(t *testing.T) {
 	if testing.Short() {
 		models = models[1:2]
 		models[0].n = 10
+	} else {
+		// The graph models on the board's whole memory (4 MB each).
+		specs := []string{"w8a8"}
+		if os.Getenv("QATGO_CGEN_ALL") != "" { // the W4A8 rows of BENCHMARKS.md
+			specs = append(specs, "w4a8")
+		}
+		for _, name := range []string{"resnet20", "mobilenetv2"} {
+			for _, spec := range specs {
+				models = append(models, model{name + "-" + spec, zooGraph(t, name, spec), 10, 0, 0})
+			}
+		}
 	}
 	ctx := context.Background()
 	t.Run("lenet5-w8a8-float", func(t *testing.T) {

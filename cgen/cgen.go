@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,23 +150,57 @@ type gen struct {
 type step struct {
 	i       int
 	layer   intmodel.Layer
-	next    intmodel.Layer // the layer after, or nil
+	next    intmodel.Layer // the layer after, if it reads only this one's output and nothing else does; or nil
 	fused   bool           // the op computes next too
-	in, out *tensor
-	id      string // C name stem: "l<i>"
+	ins     []*tensor      // the tensors the layer reads (edges)
+	in, out *tensor        // in: ins[0]
+	id      string         // C name stem: "l<i>"
 }
 
-// build plans the buffers and emits every layer.
+// build plans the buffers and emits every layer. Tensor 0 is the input,
+// tensor j+1 layer j's output; a tensor's buffer stays live until its last
+// reader's step (the output until the copy out). An op writes over an input
+// (in place) only when no later step reads that input or anything sharing
+// its memory.
 func (g *gen) build(shapes []intmodel.Shape) error {
 	m := g.m
+	nl := len(m.Layers)
+	tshapes := append([]intmodel.Shape{m.InputShape}, shapes...)
+	lastRead := make([]int, nl+1) // the step of each tensor's last reader
+	for i := range nl {
+		for _, t := range m.LayerInputs(i) {
+			lastRead[t] = max(lastRead[t], i+1)
+		}
+	}
+	lastRead[nl] = nl + 1
+	// chainLast: the last step that reads any tensor of an in-place chain
+	// (keyed by its leader).
+	chainLast := map[*Buffer]int{}
+	leader := func(b *Buffer) *Buffer {
+		if b.leader != nil {
+			return b.leader
+		}
+		return b
+	}
+	tensors := make([]*tensor, nl+1)
 	g.in = &tensor{shape: m.InputShape, q: m.Input, off: storageOffset(m.Input)}
 	g.in.buf = g.newBuffer("input", m.InputShape.Size(), 0)
+	g.in.buf.Last = lastRead[0]
+	chainLast[g.in.buf] = lastRead[0]
+	tensors[0] = g.in
 	g.naive = alignUp(m.InputShape.Size())
-	cur := g.in
-	for i := 0; i < len(m.Layers); i++ {
+	for i := 0; i < nl; i++ {
 		l := m.Layers[i]
-		s := &step{i: i, layer: l, in: cur, id: fmt.Sprintf("l%d", i)}
-		if i+1 < len(m.Layers) {
+		ids := m.LayerInputs(i)
+		s := &step{i: i, layer: l, id: fmt.Sprintf("l%d", i), ins: make([]*tensor, len(ids))}
+		for k, t := range ids {
+			s.ins[k] = tensors[t]
+			if s.ins[k] == nil {
+				return fmt.Errorf("cgen: layer %d (%s %q) reads tensor %d, computed by a fused layer", i, l.Kind(), l.LayerName(), t)
+			}
+		}
+		s.in = s.ins[0]
+		if i+1 < nl && lastRead[i+1] == i+2 && slices.Equal(m.LayerInputs(i+1), []int{i + 1}) {
 			s.next = m.Layers[i+1]
 		}
 		o, err := opFor(s)
@@ -177,19 +212,24 @@ func (g *gen) build(shapes []intmodel.Shape) error {
 			last, name = i+1, name+"+"+s.next.LayerName()
 			s.fused = true
 		}
-		s.out = &tensor{shape: shapes[last], q: cur.q, off: cur.off}
-		if q := quantOf(l); q != nil {
-			s.out.q, s.out.off = q.OutAct, storageOffset(q.OutAct)
+		q := outAct(l, s.in.q)
+		if s.fused {
+			q = outAct(s.next, q)
 		}
-		cur.buf.Last = i + 1
+		s.out = &tensor{shape: tshapes[last+1], q: q, off: storageOffset(q)}
 		s.out.buf = g.newBuffer(name, s.out.shape.Size(), i+1)
-		s.out.buf.Last = last + 2
-		if o.inPlace {
-			// The output starts where the input does.
-			s.out.buf.leader = cur.buf
-			if cur.buf.leader != nil {
-				s.out.buf.leader = cur.buf.leader
+		s.out.buf.Last = max(lastRead[last+1], i+1)
+		for _, k := range o.inPlace {
+			// A relabelling (alias) never writes; any other op only over
+			// an input that nothing reads after this step.
+			if ld := leader(s.ins[k].buf); o.alias || chainLast[ld] <= i+1 {
+				s.out.buf.leader = ld
+				chainLast[ld] = max(chainLast[ld], s.out.buf.Last)
+				break
 			}
+		}
+		if s.out.buf.leader == nil {
+			chainLast[s.out.buf] = s.out.buf.Last
 		}
 		for _, k := range o.kernels {
 			g.use(k)
@@ -200,20 +240,32 @@ func (g *gen) build(shapes []intmodel.Shape) error {
 		for _, sh := range shapes[i : last+1] {
 			g.naive += alignUp(sh.Size())
 		}
-		cur, i = s.out, last
+		tensors[last+1] = s.out
+		i = last
 	}
-	g.out = cur
+	g.out = tensors[nl]
 	return nil
 }
 
-func quantOf(l intmodel.Layer) *intmodel.Quantized {
+// outAct is the quantization of l's output for input quantization in.
+func outAct(l intmodel.Layer, in intmodel.ActQuant) intmodel.ActQuant {
 	switch l := l.(type) {
 	case *intmodel.Conv2d:
-		return &l.Quantized
+		return l.OutAct
 	case *intmodel.Linear:
-		return &l.Quantized
+		return l.OutAct
+	case *intmodel.Add:
+		return l.Out
+	case *intmodel.Concat:
+		return l.Out
+	case *intmodel.GlobalAvgPool:
+		return l.Out
+	case *intmodel.AvgPool2d:
+		if l.Requant != nil {
+			return l.Requant.Out
+		}
 	}
-	return nil
+	return in
 }
 
 func (g *gen) newBuffer(name string, size, first int) *Buffer {

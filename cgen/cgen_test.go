@@ -137,7 +137,7 @@ func TestBadInput(t *testing.T) {
 func TestWeightLayout(t *testing.T) {
 	// Rows of k = 5, padded to k4 = 8 and quad-permuted (positions 1 and 2
 	// of each quad swapped).
-	rows := weightRows([]int8{1, 2, 3, 4, 5, -1, -2, -3, -4, -5}, 2, 5, 8)
+	rows := weightRows([]int8{1, 2, 3, 4, 5, -1, -2, -3, -4, -5}, 2, 5, 8, true)
 	if want := []int8{1, 3, 2, 4, 5, 0, 0, 0, -1, -3, -2, -4, -5, 0, 0, 0}; !slices.Equal(rows, want) {
 		t.Errorf("weightRows = %v, want %v", rows, want)
 	}
@@ -195,7 +195,7 @@ func TestUnknownField(t *testing.T) {
 	}{
 		{&intmodel.Conv2d{Name: "c", InChannels: 3}, ""},
 		{&conv{Name: "c"}, ""},
-		{&conv{Name: "c", Groups: 1}, ""},
+		{&conv{Name: "c", Groups: 1}, "Groups=1"},
 		{&conv{Name: "c", Groups: 4}, "Groups=4"},
 		{conv{pool: pool{KernelH: 2, Requant: []int32{5}}}, "Requant=[5]"},
 	} {

@@ -8,23 +8,27 @@ import (
 )
 
 // The fields of the intmodel types whose meaning this generator implements.
-// A field it does not know (a later intmodel's grouped convolution, graph
-// edges, pooling requantization…) set to anything but its zero value (or
+// A field it does not know (a later intmodel's new option…)
+// set to anything but its zero value (or
 // the value in allowed) makes Generate refuse the model by name instead of
 // emitting code that ignores it.
 var knownFields = map[reflect.Type][]string{
-	reflect.TypeFor[intmodel.Model]():     {"Input", "InputShape", "Layers", "Output", "Meta"},
-	reflect.TypeFor[intmodel.Conv2d]():    {"Name", "InChannels", "OutChannels", "KernelH", "KernelW", "StrideH", "StrideW", "PadH", "PadW", "Quantized"},
-	reflect.TypeFor[intmodel.Linear]():    {"Name", "InFeatures", "OutFeatures", "Quantized"},
-	reflect.TypeFor[intmodel.Quantized](): {"WeightBits", "Weights", "WeightScale", "InAct", "OutAct", "Bias", "M0", "Shift", "QMin", "QMax"},
-	reflect.TypeFor[intmodel.MaxPool2d](): {"Name", "Pool2d"},
-	reflect.TypeFor[intmodel.AvgPool2d](): {"Name", "Pool2d"},
-	reflect.TypeFor[intmodel.Pool2d]():    {"KernelH", "KernelW", "StrideH", "StrideW", "PadH", "PadW"},
-	reflect.TypeFor[intmodel.Flatten]():   {"Name"},
+	reflect.TypeFor[intmodel.Model]():         {"Input", "InputShape", "Layers", "Inputs", "Output", "Meta"},
+	reflect.TypeFor[intmodel.Conv2d]():        {"Name", "InChannels", "OutChannels", "KernelH", "KernelW", "StrideH", "StrideW", "PadH", "PadW", "Groups", "Quantized"},
+	reflect.TypeFor[intmodel.Linear]():        {"Name", "InFeatures", "OutFeatures", "Quantized"},
+	reflect.TypeFor[intmodel.Quantized]():     {"WeightBits", "Weights", "WeightScale", "InAct", "OutAct", "Bias", "M0", "Shift", "QMin", "QMax"},
+	reflect.TypeFor[intmodel.MaxPool2d]():     {"Name", "Pool2d"},
+	reflect.TypeFor[intmodel.AvgPool2d]():     {"Name", "Pool2d", "Requant"},
+	reflect.TypeFor[intmodel.GlobalAvgPool](): {"Name", "Rescale"},
+	reflect.TypeFor[intmodel.Rescale]():       {"In", "Out", "M0", "Shift", "QMin", "QMax"},
+	reflect.TypeFor[intmodel.Add]():           {"Name", "A", "B", "Out", "LeftShift", "M0A", "ShiftA", "M0B", "ShiftB", "M0Out", "ShiftOut", "QMin", "QMax"},
+	reflect.TypeFor[intmodel.Concat]():        {"Name", "In", "Out", "Requant"},
+	reflect.TypeFor[intmodel.Pool2d]():        {"KernelH", "KernelW", "StrideH", "StrideW", "PadH", "PadW"},
+	reflect.TypeFor[intmodel.Flatten]():       {"Name"},
 }
 
-// allowed: unknown fields whose value means "as before" (one group).
-var allowed = map[string]int64{"Groups": 1}
+// allowed: unknown fields whose value means "as before" (none at present).
+var allowed = map[string]int64{}
 
 // unknownField returns the first field of the struct v (or *struct),
 // embedded structs included, that knownFields does not list and that is set,

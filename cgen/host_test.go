@@ -192,7 +192,7 @@ func TestHostFixedPoint(t *testing.T) {
 		cases = append(cases, tc{rng.Int64N(1<<33) - 1<<32, m0, sh, int32(rng.IntN(256)), 0, 255})
 	}
 	dir := t.TempDir()
-	prog := "#include <stdio.h>\n#include <stdint.h>\n#include <inttypes.h>\n" + cFixedPoint + `
+	prog := "#include <stdio.h>\n#include <stdint.h>\n#include <inttypes.h>\n" + cFixedPoint + cRequant + `
 int main(void)
 {
 	long long dot, bias;

@@ -31,14 +31,22 @@ var kernelList = []kernel{
 	{name: "dot1", deps: []string{"ld32"}, src: cDot1},
 	{name: "dot4", deps: []string{"ld32"}, src: cDot4},
 	{name: "unpack", src: cUnpack},
-	{name: "qlayer", deps: []string{"fixedpoint"}, src: cQLayer},
-	{name: "im2col", deps: []string{"qlayer"}, src: cIm2col},
+	{name: "requant", deps: []string{"fixedpoint"}, src: cRequant},
+	{name: "qlayer", deps: []string{"requant"}, src: cQLayer},
+	{name: "convstruct", deps: []string{"qlayer"}, src: cConvStruct},
+	{name: "im2col", deps: []string{"convstruct"}, src: cIm2col},
+	{name: "conv2d_grouped", deps: []string{"convstruct"}, src: cConvGrouped},
 	{name: "conv2d", deps: []string{"im2col", "dot4", "dot1"}, src: cConv2d},
 	{name: "conv2d_maxpool2", deps: []string{"im2col", "dot4"}, src: cConvPool},
 	{name: "linear", deps: []string{"qlayer", "dot1"}, src: cLinear},
 	{name: "pool", src: cPool},
 	{name: "maxpool2d", deps: []string{"pool"}, src: cMaxPool},
 	{name: "avgpool2d", deps: []string{"pool"}, src: cAvgPool},
+	{name: "rescale", deps: []string{"fixedpoint"}, src: cRescale},
+	{name: "avgpool2d_rescale", deps: []string{"pool", "rescale"}, src: cAvgPoolRescale},
+	{name: "global_avgpool", deps: []string{"rescale"}, src: cGlobalAvgPool},
+	{name: "rescale_copy", deps: []string{"rescale"}, src: cRescaleCopy},
+	{name: "add", deps: []string{"fixedpoint"}, src: cAdd},
 	{name: "quantize", src: cQuantize},
 }
 
@@ -99,7 +107,9 @@ static int32_t mbqm(int32_t x, int32_t m0, int shift)
 	}
 	return rdbpot(srdhm(x, m0), -shift);
 }
+`
 
+const cRequant = `
 /* The output stage of a quantized layer: saturate q_b + Σ w·(x − Z_X) to
    int32, multiply, add the output zero point (wrapping, as Go's int32 does),
    clamp to [lo, hi] (storage codes; a fused ReLU raises lo). */
@@ -250,12 +260,14 @@ static const int8_t *weight_row(const struct qlayer *q, int o, int8_t *buf)
 
 `
 
-const cIm2col = `
+const cConvStruct = `
 struct conv2d {
 	struct qlayer q;
 	int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw;
 };
+`
 
+const cIm2col = `
 /* The patch of output pixel pix minus Z_X (padding 0), k4 int16 values. */
 static void im2col(int16_t *col, const uint8_t *x, const struct conv2d *p, int pix)
 {
@@ -458,5 +470,161 @@ static int32_t quantize1(float x, float inv, int32_t z, int32_t lo, int32_t hi)
 		t--;
 	q = z + t;
 	return q < lo ? lo : q > hi ? hi : q;
+}
+`
+
+const cConvGrouped = `
+/* A grouped convolution (depthwise when each group has one input channel):
+   output channel o of group o/(oc/groups) sums w·(x − Z_X) over the group's
+   c/groups input planes and the in-bounds part of its window (padding is
+   0), directly: the reduction is only (c/groups)·kh·kw long. Weight rows
+   are in natural order, k4 apart. */
+static void conv2d_grouped(uint8_t *y, const uint8_t *x, const struct conv2d *p, int groups, int8_t *wbuf)
+{
+	const struct qlayer *q = &p->q;
+	const int cpg = p->c / groups, opg = q->oc / groups, hw = p->h * p->w, n = p->oh * p->ow;
+	const int kh = p->kh, kw = p->kw, w = p->w;
+	const int32_t zx = q->zx, zy = q->zy, lo = q->lo, hi = q->hi;
+	int o, oy, ox, ci, ky, kx;
+	for (o = 0; o < q->oc; o++) {
+		const int8_t *wr = weight_row(q, o, wbuf);
+		const uint8_t *xg = x + (size_t)(o / opg * cpg) * (size_t)hw;
+		const int32_t b = q->bias != NULL ? q->bias[o] : 0, m0 = q->m0[o];
+		const int sh = q->shift[o];
+		uint8_t *out = y + (size_t)o * (size_t)n;
+		for (oy = 0; oy < p->oh; oy++) {
+			const int y0 = oy * p->sh - p->ph;
+			const int kya = y0 < 0 ? -y0 : 0, kyb = y0 + kh > p->h ? p->h - y0 : kh;
+			for (ox = 0; ox < p->ow; ox++) {
+				const int x0 = ox * p->sw - p->pw;
+				const int kxa = x0 < 0 ? -x0 : 0, kxb = x0 + kw > w ? w - x0 : kw;
+				int32_t acc = 0;
+				if (cpg == 1 && kh == 3 && kw == 3 && kya == 0 && kyb == 3 && kxa == 0 && kxb == 3) {
+					/* Depthwise 3x3 inside the image (MobileNet's case): unrolled. */
+					const uint8_t *r0 = xg + y0 * w + x0, *r1 = r0 + w, *r2 = r1 + w;
+					acc = wr[0] * ((int32_t)r0[0] - zx) + wr[1] * ((int32_t)r0[1] - zx) + wr[2] * ((int32_t)r0[2] - zx) +
+					      wr[3] * ((int32_t)r1[0] - zx) + wr[4] * ((int32_t)r1[1] - zx) + wr[5] * ((int32_t)r1[2] - zx) +
+					      wr[6] * ((int32_t)r2[0] - zx) + wr[7] * ((int32_t)r2[1] - zx) + wr[8] * ((int32_t)r2[2] - zx);
+					out[oy * p->ow + ox] = requant(acc, b, m0, sh, zy, lo, hi);
+					continue;
+				}
+				for (ci = 0; ci < cpg; ci++) {
+					const uint8_t *plane = xg + (size_t)ci * (size_t)hw;
+					const int8_t *wc = wr + ci * kh * kw;
+					for (ky = kya; ky < kyb; ky++) {
+						const uint8_t *row = plane + (y0 + ky) * w;
+						const int8_t *wk = wc + ky * kw;
+						for (kx = kxa; kx < kxb; kx++)
+							acc += wk[kx] * ((int32_t)row[x0 + kx] - zx);
+					}
+				}
+				out[oy * p->ow + ox] = requant(acc, b, m0, sh, zy, lo, hi);
+			}
+		}
+	}
+}
+`
+
+const cRescale = `
+/* intmodel.Rescale: a sum of count codes minus the input zero point
+   (zin, in storage codes) moved to the output grid:
+   clamp(zo + x·m0·2^(shift−31), lo, hi) in codes (the sum wrapping as Go's
+   int32), stored with the output offset off. */
+struct rescale {
+	int32_t zin, m0;
+	int shift;
+	int32_t zo, lo, hi, off;
+};
+
+static uint8_t rescale(int32_t acc, const struct rescale *r)
+{
+	int32_t v = (int32_t)((uint32_t)r->zo + (uint32_t)mbqm(acc, r->m0, r->shift));
+	v = v < r->lo ? r->lo : v > r->hi ? r->hi : v;
+	return (uint8_t)(v + r->off);
+}
+`
+
+const cRescaleCopy = `
+/* n codes requantized one by one (a concat input on another grid). */
+static void rescale_copy(uint8_t *y, const uint8_t *x, int n, const struct rescale *r)
+{
+	int i;
+	for (i = 0; i < n; i++)
+		y[i] = rescale((int32_t)x[i] - r->zin, r);
+}
+`
+
+const cGlobalAvgPool = `
+/* Each of c planes of hw codes to one: Σ (x − Z_in) rescaled (the count is
+   in the multiplier). In place: y[i] is written after plane i is read, and
+   lies at or before it. */
+static void global_avgpool(uint8_t *y, const uint8_t *x, int c, int hw, const struct rescale *r)
+{
+	const int32_t sub = (int32_t)hw * r->zin;
+	int i, j;
+	for (i = 0; i < c; i++) {
+		const uint8_t *plane = x + (size_t)i * (size_t)hw;
+		int32_t sum = 0;
+		for (j = 0; j < hw; j++)
+			sum += plane[j];
+		y[i] = rescale(sum - sub, r);
+	}
+}
+`
+
+const cAvgPoolRescale = `
+/* An average pool with requantization: Σ (x − Z_in) over each window's
+   in-bounds codes (padding is real 0: it adds nothing but counts in the
+   divisor kh·kw, held by the multiplier), rescaled. In place as maxpool2d. */
+static void avgpool2d_rescale(uint8_t *y, const uint8_t *x, const struct pool2d *p, const struct rescale *r)
+{
+	int c, oy, ox, iy, ix;
+	for (c = 0; c < p->c; c++) {
+		const uint8_t *in = x + (size_t)c * (size_t)(p->h * p->w);
+		uint8_t *out = y + (size_t)c * (size_t)(p->oh * p->ow);
+		for (oy = 0; oy < p->oh; oy++) {
+			int y0 = oy * p->sh - p->ph;
+			int ya = y0 < 0 ? 0 : y0, yb = y0 + p->kh < p->h ? y0 + p->kh : p->h;
+			for (ox = 0; ox < p->ow; ox++) {
+				int x0 = ox * p->sw - p->pw;
+				int xa = x0 < 0 ? 0 : x0, xb = x0 + p->kw < p->w ? x0 + p->kw : p->w;
+				int32_t sum = 0;
+				for (iy = ya; iy < yb; iy++)
+					for (ix = xa; ix < xb; ix++)
+						sum += in[iy * p->w + ix];
+				sum -= (int32_t)((yb - ya) * (xb - xa)) * r->zin;
+				out[oy * p->ow + ox] = rescale(sum, r);
+			}
+		}
+	}
+}
+`
+
+const cAdd = `
+/* intmodel.Add (TFLite's int8 ADD): each input's (x − Z)·2^ls scaled by its
+   multiplier, the sum by the output's, + Z_Y (wrapping), clamped. Storage
+   codes throughout. y may be a or b (in place): element i is written after
+   both are read. */
+struct add {
+	int32_t za, zb, m0a;
+	int sha;
+	int32_t m0b;
+	int shb;
+	int32_t m0o;
+	int sho, ls;
+	int32_t zy, lo, hi;
+	int n;
+};
+
+static void add(uint8_t *y, const uint8_t *a, const uint8_t *b, const struct add *p)
+{
+	const int32_t scale = (int32_t)1 << p->ls;
+	int i;
+	for (i = 0; i < p->n; i++) {
+		int32_t va = mbqm(((int32_t)a[i] - p->za) * scale, p->m0a, p->sha);
+		int32_t vb = mbqm(((int32_t)b[i] - p->zb) * scale, p->m0b, p->shb);
+		int32_t v = (int32_t)((uint32_t)mbqm(va + vb, p->m0o, p->sho) + (uint32_t)p->zy);
+		y[i] = (uint8_t)(v < p->lo ? p->lo : v > p->hi ? p->hi : v);
+	}
 }
 `

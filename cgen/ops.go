@@ -13,9 +13,12 @@ const MaxK = 1 << 16
 
 // op is how one layer becomes C.
 type op struct {
-	// inPlace: the output may overwrite the input's buffer (or is the
-	// input, as Flatten's).
-	inPlace bool
+	// inPlace: the inputs (by position) whose buffer the output may
+	// overwrite, the first that no later step reads is taken.
+	inPlace []int
+	// alias: the output is input 0 relabelled (Flatten): it shares the
+	// buffer whatever reads the input later.
+	alias bool
 	// fuseNext: the op also computes the next layer (whose step emits
 	// nothing); its output is the next layer's.
 	fuseNext bool
@@ -26,6 +29,9 @@ type op struct {
 	emit func(g *gen, s *step) error
 }
 
+// first: in place over input 0.
+var first = []int{0}
+
 // opFor is the one place that maps a layer to its C; a new op is a case
 // here and an emit function.
 func opFor(s *step) (op, error) {
@@ -35,8 +41,10 @@ func opFor(s *step) (op, error) {
 	switch l := s.layer.(type) {
 	case *intmodel.Conv2d:
 		if len(l.Weights) != l.OutChannels*l.K() {
-			// A grouped convolution holds fewer weights.
-			return op{}, fmt.Errorf("%w (%d weights, want %d: grouped convolution?)", ErrUnsupported, len(l.Weights), l.OutChannels*l.K())
+			return op{}, fmt.Errorf("%w (%d weights, want %d)", ErrUnsupported, len(l.Weights), l.OutChannels*l.K())
+		}
+		if l.NumGroups() > 1 {
+			return op{kernels: []string{"conv2d_grouped"}, emit: emitGroupedConv}, nil
 		}
 		if p, ok := s.next.(*intmodel.MaxPool2d); ok && fusablePool(l, p) {
 			return op{fuseNext: true, kernels: []string{"conv2d_maxpool2"}, emit: emitConv2d}, nil
@@ -45,17 +53,42 @@ func opFor(s *step) (op, error) {
 	case *intmodel.Linear:
 		return op{kernels: []string{"linear"}, emit: emitLinear}, nil
 	case *intmodel.MaxPool2d:
-		return op{inPlace: l.PadH == 0 && l.PadW == 0, kernels: []string{"maxpool2d"}, emit: emitPool("maxpool2d", l.Pool2d)}, nil
+		return op{inPlace: unpadded(l.Pool2d), kernels: []string{"maxpool2d"}, emit: emitPool("maxpool2d", l.Pool2d)}, nil
 	case *intmodel.AvgPool2d:
-		return op{inPlace: l.PadH == 0 && l.PadW == 0, kernels: []string{"avgpool2d"}, emit: emitPool("avgpool2d", l.Pool2d)}, nil
+		if l.Requant != nil {
+			return op{inPlace: unpadded(l.Pool2d), kernels: []string{"avgpool2d_rescale"}, emit: emitAvgPoolRescale}, nil
+		}
+		return op{inPlace: unpadded(l.Pool2d), kernels: []string{"avgpool2d"}, emit: emitPool("avgpool2d", l.Pool2d)}, nil
+	case *intmodel.GlobalAvgPool:
+		return op{inPlace: first, kernels: []string{"global_avgpool"}, emit: emitGlobalAvgPool}, nil
+	case *intmodel.Add:
+		// Elementwise: output j is written after inputs j are read.
+		return op{inPlace: []int{0, 1}, kernels: []string{"add"}, emit: emitAdd}, nil
+	case *intmodel.Concat:
+		o := op{emit: emitConcat}
+		for k := range l.In {
+			if l.In[k] != l.Out { // otherwise a memcpy
+				o.kernels = []string{"rescale_copy"}
+			}
+		}
+		return o, nil
 	case *intmodel.Flatten:
 		// One image's CHW activation is already flat: a relabelling.
-		return op{inPlace: true, emit: func(g *gen, s *step) error {
+		return op{inPlace: first, alias: true, emit: func(g *gen, s *step) error {
 			fmt.Fprintf(&g.calls, "\t/* %s: flatten (in place) */\n", cname(s.layer.LayerName()))
 			return nil
 		}}, nil
 	}
 	return op{}, ErrUnsupported
+}
+
+// unpadded: a pool without padding may write over its input (output i
+// reads only inputs at i or later).
+func unpadded(p intmodel.Pool2d) []int {
+	if p.PadH == 0 && p.PadW == 0 {
+		return first
+	}
+	return nil
 }
 
 // fusablePool: a 2×2, stride-2, unpadded max pool after conv c, which the
@@ -79,6 +112,12 @@ func fusablePool(c *intmodel.Conv2d, p *intmodel.MaxPool2d) bool {
 // of k inputs and returns the C initializer of its struct qlayer, and the
 // scratch buffer for unpacked weight rows (nil for 8-bit weights).
 func emitQLayer(g *gen, s *step, q *intmodel.Quantized, outC, k int) (string, *Buffer, error) {
+	return emitQLayerOrder(g, s, q, outC, k, true)
+}
+
+// emitQLayerOrder is emitQLayer with the rows quad-permuted (perm, for the
+// dot-product kernels) or in natural order (the direct grouped loop).
+func emitQLayerOrder(g *gen, s *step, q *intmodel.Quantized, outC, k int, perm bool) (string, *Buffer, error) {
 	if k > MaxK {
 		return "", nil, fmt.Errorf("%w: %d inputs per output, at most %d", ErrUnsupported, k, MaxK)
 	}
@@ -86,7 +125,7 @@ func emitQLayer(g *gen, s *step, q *intmodel.Quantized, outC, k int) (string, *B
 	id := s.id
 	var wexpr, wpexpr string
 	var wbuf *Buffer
-	rows := weightRows(q.Weights, outC, k, k4)
+	rows := weightRows(q.Weights, outC, k, k4, perm)
 	if q.WeightBits == 8 {
 		g.array("int8_t", id+"_w", len(rows), func(i int) string { return fmt.Sprint(rows[i]) })
 		g.wbytes += len(rows)
@@ -122,14 +161,17 @@ func emitQLayer(g *gen, s *step, q *intmodel.Quantized, outC, k int) (string, *B
 }
 
 // weightRows lays out outC rows of k weights as the kernels read them: each
-// padded with zeros to k4 (a multiple of 4) and quad-permuted, position
-// 4q+{0,1,2,3} holding w[4q+{0,2,1,3}] (see kernels.go).
-func weightRows(w []int8, outC, k, k4 int) []int8 {
+// padded with zeros to k4 (a multiple of 4) and, if perm, quad-permuted,
+// position 4q+{0,1,2,3} holding w[4q+{0,2,1,3}] (see kernels.go).
+func weightRows(w []int8, outC, k, k4 int, perm bool) []int8 {
 	rows := make([]int8, outC*k4)
 	for o := range outC {
 		row := rows[o*k4 : (o+1)*k4]
 		for i, v := range w[o*k : (o+1)*k] {
-			row[quadPerm(i)] = v
+			if perm {
+				i = quadPerm(i)
+			}
+			row[i] = v
 		}
 	}
 	return rows

@@ -97,15 +97,25 @@ func TestHostRandomModels(t *testing.T) {
 		t.Skip(why)
 	}
 	rng := rand.New(rand.NewPCG(21, 21))
+	var models []*intmodel.Model
+	for range 24 {
+		models = append(models, randomModel(t, rng))
+	}
+	hostModels(t, models, 8, -3, 3)
+}
+
+// hostModels compiles the models into one program (prefix m<i> each) with
+// the sanitizers, runs each on nImages random images (values in [lo, hi])
+// and requires output codes byte-identical to intruntime's.
+func hostModels(t *testing.T, models []*intmodel.Model, nImages int, lo, hi float32) {
+	t.Helper()
 	dir := t.TempDir()
-	const nModels, nImages = 24, 8
 	var main, files strings.Builder
 	main.WriteString("#include <stdio.h>\n#include <stdlib.h>\n")
 	var body strings.Builder
 	want := map[string][]byte{}
 	kinds := map[string]int{}
-	for i := range nModels {
-		m := randomModel(t, rng)
+	for i, m := range models {
 		for _, l := range m.Layers {
 			kinds[l.Kind().String()]++
 		}
@@ -113,7 +123,7 @@ func TestHostRandomModels(t *testing.T) {
 		if _, err := WriteDir(dir, m, Options{Prefix: p}); err != nil {
 			t.Fatal(err)
 		}
-		x := images(uint64(i), nImages, m.InputShape.Size(), -3, 3)
+		x := images(uint64(i), nImages, m.InputShape.Size(), lo, hi)
 		in, out, _ := reference(t, m, x, nImages)
 		if err := os.WriteFile(filepath.Join(dir, p+".in"), in, 0o644); err != nil {
 			t.Fatal(err)
@@ -150,7 +160,7 @@ func TestHostRandomModels(t *testing.T) {
 	if err := ctool.Run(ctx, dir, "./all"); err != nil {
 		t.Fatal(err)
 	}
-	for i := range nModels {
+	for i := range models {
 		p := fmt.Sprintf("m%d", i)
 		got, err := os.ReadFile(filepath.Join(dir, p+".out"))
 		if err != nil {
