@@ -297,9 +297,16 @@ func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
 		for b := range n {
 			for gi := range groups {
 				src := st.xi[b*xs[1]*g.h*g.w+gi*plane:]
+				dst := st.acc[b*per+gi*og*hw : b*per+(gi+1)*og*hw]
+				if g.c == 1 {
+					// Depthwise: a GEMM per single-channel group is mostly
+					// call overhead; sum the window directly.
+					g.direct(dst, src[:plane], st.wi[gi*og*k:(gi+1)*og*k], og)
+					continue
+				}
 				kernels.Im2col(st.cols, src[:plane], g.c, g.h, g.w, g.k[0], g.k[1],
 					kernels.ConvParams{Stride: g.s, Pad: g.p, Dilation: g.d})
-				impl.Dgemm(blas.NoTrans, blas.NoTrans, og, hw, k, 1, st.wi[gi*og*k:], k, st.cols, hw, 0, st.acc[b*per+gi*og*hw:], hw)
+				impl.Dgemm(blas.NoTrans, blas.NoTrans, og, hw, k, 1, st.wi[gi*og*k:], k, st.cols, hw, 0, dst, hw)
 			}
 		}
 	}
@@ -342,6 +349,36 @@ func copyDense(dst, src *tensor.Dense) error {
 type convGeom struct {
 	c, h, w, oh, ow int
 	k, s, p, d      [2]int
+}
+
+// direct writes the og output planes of a single-channel group: dst[o]
+// = Σ w[o,ky,kx]·x[iy,ix] over the window (padding contributes 0), exact
+// in float64 for integer codes.
+func (g convGeom) direct(dst, x, w []float64, og int) {
+	kh, kw := g.k[0], g.k[1]
+	for o := range og {
+		wo := w[o*kh*kw : (o+1)*kh*kw]
+		out := dst[o*g.oh*g.ow : (o+1)*g.oh*g.ow]
+		for oy := range g.oh {
+			for ox := range g.ow {
+				var sum float64
+				for ky := range kh {
+					iy := oy*g.s[0] - g.p[0] + ky*g.d[0]
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					row := x[iy*g.w:]
+					for kx := range kw {
+						ix := ox*g.s[1] - g.p[1] + kx*g.d[1]
+						if ix >= 0 && ix < g.w {
+							sum += wo[ky*kw+kx] * row[ix]
+						}
+					}
+				}
+				out[oy*g.ow+ox] = sum
+			}
+		}
+	}
 }
 
 // SetIntegerExactEval turns integer-exact evaluation of quantized layers on
