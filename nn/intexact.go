@@ -181,7 +181,7 @@ type intExactOp struct {
 	codes    int64 // output codes computed the integer way so far
 	differ   int64 // of which the float simulation rounds differently
 
-	xi, wi, cols, acc []float64
+	xi, wi, cols, acc, yf []float64
 
 	// Layers without weights (intexact_ops.go).
 	inQs []NamedQuantizer
@@ -311,26 +311,36 @@ func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
 		}
 	}
 	st.outCodes = grow(st.outCodes, len(st.acc))
-	yf := floats64(nil, y)
+	st.yf = floats64(st.yf, y)
 	var differ int64
 	for i, a := range st.acc {
 		c := (i / hw) % outC
 		q := fixedpoint.Requantize(int64(a)+int64(p.Bias[c]), p.M0[c], p.Shift[c], zy, p.QMin, p.QMax)
 		st.outCodes[i] = q
-		if int32(math.RoundToEven(yf[i]/float64(sy)))+zy != q {
+		if int32(math.RoundToEven(st.yf[i]/float64(sy)))+zy != q {
 			differ++
 		}
-		switch d := out.Data().(type) {
-		case []float32:
-			d[i] = float32(q-zy) * sy
-		case []float64:
-			d[i] = float64(q-zy) * float64(sy)
-		}
 	}
+	writeCodes(out, st.outCodes, sy, zy)
 	st.codes += int64(len(st.acc))
 	st.differ += differ
 	st.used, st.reason = true, nil
 	return nil
+}
+
+// writeCodes writes S·(q − Z) for every code into out (the Data type
+// switch is costly, hence once per call).
+func writeCodes(out *tensor.Dense, codes []int32, s float32, z int32) {
+	switch d := out.Data().(type) {
+	case []float32:
+		for i, q := range codes {
+			d[i] = float32(q-z) * s
+		}
+	case []float64:
+		for i, q := range codes {
+			d[i] = float64(q-z) * float64(s)
+		}
+	}
 }
 
 func copyDense(dst, src *tensor.Dense) error {

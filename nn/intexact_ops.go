@@ -107,20 +107,15 @@ func (st *intExactOp) forwardMulti(out *tensor.Dense, xs []*tensor.Dense, y *ten
 		return err
 	}
 	st.inCodes = append(st.inCodes[:0], codes[0]...)
-	yf := floats64(nil, y)
+	st.yf = floats64(st.yf, y)
 	sy := oa.Scale
 	var differ int64
 	for i, q := range st.outCodes {
-		if int32(math.RoundToEven(yf[i]/float64(sy)))+oa.ZeroPoint != q {
+		if int32(math.RoundToEven(st.yf[i]/float64(sy)))+oa.ZeroPoint != q {
 			differ++
 		}
-		switch d := out.Data().(type) {
-		case []float32:
-			d[i] = float32(q-oa.ZeroPoint) * sy
-		case []float64:
-			d[i] = float64(q-oa.ZeroPoint) * float64(sy)
-		}
 	}
+	writeCodes(out, st.outCodes, sy, oa.ZeroPoint)
 	st.codes += int64(n)
 	st.differ += differ
 	st.used, st.reason = true, nil
