@@ -710,6 +710,9 @@ func fuseActivation(prev, act Module) bool {
 	case *ConvBn:
 		relu, relu6 = &p.Conv.ReLU, &p.Conv.ReLU6
 	case *Residual:
+		if p.Sum == nil {
+			return false // Build reports the missing Add
+		}
 		relu, relu6 = &p.Sum.ReLU, &p.Sum.ReLU6
 	default:
 		return false
