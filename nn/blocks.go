@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/qatgo/qatgo/fakequant"
 	"github.com/qatgo/qatgo/kernels"
@@ -148,19 +149,13 @@ func (r *Residual) Children() []Module {
 	}
 	return append(ms, r.Sum)
 }
-func (r *Residual) Params() []*Param {
-	ps := r.Body.Params()
-	if r.Shortcut != nil {
-		ps = append(ps, r.Shortcut.Params()...)
-	}
-	return ps
-}
+func (r *Residual) Params() []*Param { return paramsOf(r.Body, r.Shortcut) }
 func (r *Residual) Quantizers() []NamedQuantizer {
-	qs := r.Body.Quantizers()
-	if r.Shortcut != nil {
-		qs = append(qs, r.Shortcut.Quantizers()...)
+	qs := quantizersOf(r.Body, r.Shortcut)
+	if r.Sum != nil {
+		qs = append(qs, r.Sum.Quantizers()...)
 	}
-	return append(qs, r.Sum.Quantizers()...)
+	return qs
 }
 func (r *Residual) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if r.Sum == nil {
@@ -246,23 +241,17 @@ func (br *Branches) Name() string { return br.LayerName }
 func (br *Branches) Children() []Module {
 	return append(append([]Module(nil), br.Paths...), br.Cat)
 }
-func (br *Branches) Params() []*Param {
-	var ps []*Param
-	for _, p := range br.Paths {
-		ps = append(ps, p.Params()...)
-	}
-	return ps
-}
+func (br *Branches) Params() []*Param { return paramsOf(br.Paths...) }
 func (br *Branches) Quantizers() []NamedQuantizer {
-	var qs []NamedQuantizer
-	for _, p := range br.Paths {
-		qs = append(qs, p.Quantizers()...)
+	qs := quantizersOf(br.Paths...)
+	if br.Cat != nil {
+		qs = append(qs, br.Cat.Quantizers()...)
 	}
-	return append(qs, br.Cat.Quantizers()...)
+	return qs
 }
 func (br *Branches) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	if br.Cat == nil {
-		return nil, fmt.Errorf("nn: %s: branches without their Concat", br.LayerName)
+	if br.Cat == nil || len(br.Paths) < 2 {
+		return nil, fmt.Errorf("nn: %s: branches need at least two paths and their Concat", br.LayerName)
 	}
 	ys := make([]*G.Node, len(br.Paths))
 	for i, p := range br.Paths {
@@ -319,4 +308,35 @@ func Walk(m Module, fn func(Module) error) error {
 		}
 	}
 	return nil
+}
+
+// isNil reports whether m is nil or a nil pointer in an interface.
+func isNil(m Module) bool {
+	if m == nil {
+		return true
+	}
+	v := reflect.ValueOf(m)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// paramsOf lists the parameters of the non-nil modules.
+func paramsOf(ms ...Module) []*Param {
+	var ps []*Param
+	for _, m := range ms {
+		if !isNil(m) {
+			ps = append(ps, m.Params()...)
+		}
+	}
+	return ps
+}
+
+// quantizersOf lists the quantizers of the non-nil modules.
+func quantizersOf(ms ...Module) []NamedQuantizer {
+	var qs []NamedQuantizer
+	for _, m := range ms {
+		if !isNil(m) {
+			qs = append(qs, m.Quantizers()...)
+		}
+	}
+	return qs
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/qatgo/qatgo/fakequant"
@@ -126,6 +127,9 @@ func (b *Builder) GridOf(x *G.Node) NamedQuantizer { return b.trace[x].grid }
 // with other graph operations can train, but it has no quantized or integer
 // form, and Net.Graph names it. Containers build their children with it.
 func (b *Builder) Build(m Module, x *G.Node) (*G.Node, error) {
+	if isNil(m) {
+		return nil, errors.New("nn: Build of a nil module (a container with a missing child?)")
+	}
 	y, err := m.Build(b, x)
 	if err != nil {
 		return nil, err

@@ -728,23 +728,14 @@ func fuseActivation(prev, act Module) bool {
 	return true
 }
 
-func (s *Sequential) Name() string { return s.LayerName }
-func (s *Sequential) Params() []*Param {
-	var ps []*Param
-	for _, l := range s.Layers {
-		ps = append(ps, l.Params()...)
-	}
-	return ps
-}
-func (s *Sequential) Quantizers() []NamedQuantizer {
-	var qs []NamedQuantizer
-	for _, l := range s.Layers {
-		qs = append(qs, l.Quantizers()...)
-	}
-	return qs
-}
+func (s *Sequential) Name() string                 { return s.LayerName }
+func (s *Sequential) Params() []*Param             { return paramsOf(s.Layers...) }
+func (s *Sequential) Quantizers() []NamedQuantizer { return quantizersOf(s.Layers...) }
 func (s *Sequential) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	var err error
+	if len(s.Layers) == 0 {
+		return nil, fmt.Errorf("nn: %s: empty Sequential", s.LayerName)
+	}
 	for _, l := range s.Layers {
 		if x, err = b.Build(l, x); err != nil {
 			return nil, err

@@ -19,13 +19,13 @@ type Model struct {
 }
 
 func (m *Model) Name() string     { return m.ModelName }
-func (m *Model) Params() []*Param { return m.Body.Params() }
+func (m *Model) Params() []*Param { return paramsOf(m.Body) }
 func (m *Model) Quantizers() []NamedQuantizer {
 	var qs []NamedQuantizer
 	if m.InputQ != nil {
 		qs = append(qs, NamedQuantizer{"input", m.InputQ})
 	}
-	return append(qs, m.Body.Quantizers()...)
+	return append(qs, quantizersOf(m.Body)...)
 }
 
 func (m *Model) Build(b *Builder, x *G.Node) (*G.Node, error) {

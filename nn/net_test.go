@@ -585,3 +585,17 @@ func TestConstructorsNoPanic(t *testing.T) {
 		t.Errorf("bad groups: %v", err)
 	}
 }
+
+// Zero-value containers and nil children are errors at Compile, not panics.
+func TestZeroValueContainers(t *testing.T) {
+	for i, body := range []Module{
+		&Residual{LayerName: "r"}, NewResidual("r", nil, nil), &Branches{LayerName: "b"},
+		NewBranches("b", nil, nil), NewSequential("s", nil), &Sequential{},
+	} {
+		m := &Model{ModelName: "z", Body: body}
+		if n, err := Compile(m, CompileConfig{Batch: 1, InputShape: [3]int{1, 2, 2}, Classes: 4}); err == nil {
+			n.Close()
+			t.Errorf("case %d (%T): compiled", i, body)
+		}
+	}
+}
