@@ -6,7 +6,7 @@
 //	go run ./examples/qat                                  # FP32 4 epochs, then W8A8, W4A8, W2A8 for 2 epochs each
 //	go run ./examples/qat -fp32-epochs 1 -qat-epochs 1 -train-limit 10000   # a quick look
 //
-// Build with GOEXPERIMENT=simd (source scripts/env.sh) for the fast kernels.
+// The default build picks the fast kernels for the CPU at run time.
 package main
 
 import (
