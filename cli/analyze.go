@@ -12,9 +12,7 @@ import (
 	"github.com/qatgo/qatgo/datasets"
 	"github.com/qatgo/qatgo/internal/atomicfile"
 	"github.com/qatgo/qatgo/nn"
-	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
-	"github.com/qatgo/qatgo/zoo"
 )
 
 // analyzeSummary is analyze's --json line: the report and where the HTML is.
@@ -108,17 +106,7 @@ func loadRunKeep(ctx context.Context, dir string, testLimit int) (*RunConfig, *n
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	q, err := qconfig.Parse(c.Quant)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if c.QuantFile != "" {
-		if err := loadOverrides(&q, c.QuantFile); err != nil {
-			return nil, nil, nil, nil, err
-		}
-	}
-	spec := zoo.Spec{InputShape: [3]int{trainSet.C, trainSet.H, trainSet.W}, Classes: trainSet.NumClasses}
-	m, err := newModel(ctx, *c, spec, q)
+	m, spec, err := runModel(ctx, *c, trainSet)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

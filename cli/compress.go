@@ -16,9 +16,7 @@ import (
 	"github.com/qatgo/qatgo/deepcompress"
 	"github.com/qatgo/qatgo/internal/atomicfile"
 	"github.com/qatgo/qatgo/nn"
-	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
-	"github.com/qatgo/qatgo/zoo"
 )
 
 // Files a compress run directory holds besides config.json.
@@ -187,17 +185,8 @@ func runCompress(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	newModule := func() (nn.Module, error) {
-		q, err := qconfig.Parse(c.Quant)
-		if err != nil {
-			return nil, err
-		}
-		if c.QuantFile != "" {
-			if err := loadOverrides(&q, c.QuantFile); err != nil {
-				return nil, err
-			}
-		}
-		spec := zoo.Spec{InputShape: [3]int{trainSet.C, trainSet.H, trainSet.W}, Classes: trainSet.NumClasses}
-		return newModel(ctx, *c, spec, q)
+		m, _, err := runModel(ctx, *c, trainSet)
+		return m, err
 	}
 	dec, err := deepcompress.Decode(res.Net, newModule, decoded)
 	if err != nil {

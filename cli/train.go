@@ -398,21 +398,28 @@ func loadData(c RunConfig) (trainSet, testSet *datasets.Dataset, err error) {
 
 // buildNet makes the model a run config describes, compiled for its batch.
 func buildNet(ctx context.Context, c RunConfig, d *datasets.Dataset) (*nn.Net, error) {
-	q, err := qconfig.Parse(c.Quant)
-	if err != nil {
-		return nil, err
-	}
-	if c.QuantFile != "" {
-		if err := loadOverrides(&q, c.QuantFile); err != nil {
-			return nil, err
-		}
-	}
-	spec := zoo.Spec{InputShape: [3]int{d.C, d.H, d.W}, Classes: d.NumClasses}
-	m, err := newModel(ctx, c, spec, q)
+	m, spec, err := runModel(ctx, c, d)
 	if err != nil {
 		return nil, err
 	}
 	return nn.Compile(m, nn.CompileConfig{Batch: c.Batch, InputShape: spec.InputShape, Classes: spec.Classes})
+}
+
+// runModel constructs the model a run config describes (its --quant spec and
+// --quant-config overrides) for the shape and classes of dataset d.
+func runModel(ctx context.Context, c RunConfig, d *datasets.Dataset) (*nn.Model, zoo.Spec, error) {
+	q, err := qconfig.Parse(c.Quant)
+	if err != nil {
+		return nil, zoo.Spec{}, err
+	}
+	if c.QuantFile != "" {
+		if err := loadOverrides(&q, c.QuantFile); err != nil {
+			return nil, zoo.Spec{}, err
+		}
+	}
+	spec := zoo.Spec{InputShape: [3]int{d.C, d.H, d.W}, Classes: d.NumClasses}
+	m, err := newModel(ctx, c, spec, q)
+	return m, spec, err
 }
 
 // initFrom loads the weights of another run (or a state/checkpoint file) by
