@@ -228,9 +228,6 @@ func TestCustomModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, nqz := range m.Quantizers() {
-				_ = nqz
-			}
 			names := map[string]bool{}
 			for _, nqz := range m.Quantizers() {
 				names[nqz.Name] = true

@@ -130,7 +130,7 @@ func (b *Builder) integerExactPool(l describer, inQ NamedQuantizer, x, y *G.Node
 	if xs.Dims() != 4 {
 		return y, nil
 	}
-	c, h, w := xs[1], xs[2], xs[3]
+	h, w := xs[2], xs[3]
 	f := func(in [][]int32, acts []intmodel.ActQuant, oa intmodel.ActQuant, out []int32) error {
 		if li.Kind == "globalavgpool" {
 			r, err := intmodel.NewRescale(acts[0], oa, h*w)
@@ -174,7 +174,6 @@ func (b *Builder) integerExactPool(l describer, inQ NamedQuantizer, x, y *G.Node
 				}
 			}
 		}
-		_ = c
 		return nil
 	}
 	return b.multiExact(li.Name, []NamedQuantizer{inQ}, li.OutputQ, []*G.Node{x}, y, f)
