@@ -212,9 +212,9 @@ func (g *gen) build(shapes []intmodel.Shape) error {
 			last, name = i+1, name+"+"+s.next.LayerName()
 			s.fused = true
 		}
-		q := outAct(l, s.in.q)
+		q := intmodel.OutAct(l, s.in.q)
 		if s.fused {
-			q = outAct(s.next, q)
+			q = intmodel.OutAct(s.next, q)
 		}
 		s.out = &tensor{shape: tshapes[last+1], q: q, off: storageOffset(q)}
 		s.out.buf = g.newBuffer(name, s.out.shape.Size(), i+1)
@@ -245,27 +245,6 @@ func (g *gen) build(shapes []intmodel.Shape) error {
 	}
 	g.out = tensors[nl]
 	return nil
-}
-
-// outAct is the quantization of l's output for input quantization in.
-func outAct(l intmodel.Layer, in intmodel.ActQuant) intmodel.ActQuant {
-	switch l := l.(type) {
-	case *intmodel.Conv2d:
-		return l.OutAct
-	case *intmodel.Linear:
-		return l.OutAct
-	case *intmodel.Add:
-		return l.Out
-	case *intmodel.Concat:
-		return l.Out
-	case *intmodel.GlobalAvgPool:
-		return l.Out
-	case *intmodel.AvgPool2d:
-		if l.Requant != nil {
-			return l.Requant.Out
-		}
-	}
-	return in
 }
 
 func (g *gen) newBuffer(name string, size, first int) *Buffer {

@@ -297,3 +297,27 @@ func NewAvgPool2dRequant(name string, p Pool2d, in, out ActQuant) (*AvgPool2d, e
 	}
 	return &AvgPool2d{Name: name, Pool2d: p, Requant: &r}, nil
 }
+
+// OutAct returns the quantization of l's output when its (first) input is
+// quantized as in: a quantized layer's OutAct, an Add's, Concat's or
+// pool rescale's Out, otherwise in itself (max pool, flatten, an average
+// pool without Requant keep their input's grid). It does not validate l.
+func OutAct(l Layer, in ActQuant) ActQuant {
+	switch l := l.(type) {
+	case *Conv2d:
+		return l.OutAct
+	case *Linear:
+		return l.OutAct
+	case *Add:
+		return l.Out
+	case *Concat:
+		return l.Out
+	case *GlobalAvgPool:
+		return l.Out
+	case *AvgPool2d:
+		if l.Requant != nil {
+			return l.Requant.Out
+		}
+	}
+	return in
+}

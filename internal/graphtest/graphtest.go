@@ -47,7 +47,7 @@ func (b *Builder) push(l intmodel.Layer, from ...int) int {
 	}
 	b.m.Layers = append(b.m.Layers, l)
 	b.m.Inputs = append(b.m.Inputs, from)
-	b.m.Output = outAct(l, b.acts[from[0]])
+	b.m.Output = intmodel.OutAct(l, b.acts[from[0]])
 	shapes, err := b.m.TensorShapes()
 	if err != nil {
 		b.err = fmt.Errorf("graphtest: layer %d (%s): %w", len(b.m.Layers)-1, l.LayerName(), err)
@@ -57,26 +57,6 @@ func (b *Builder) push(l intmodel.Layer, from ...int) int {
 	acts, _ := b.m.Acts()
 	b.acts = acts
 	return len(b.shapes) - 1
-}
-
-func outAct(l intmodel.Layer, in intmodel.ActQuant) intmodel.ActQuant {
-	switch l := l.(type) {
-	case *intmodel.Conv2d:
-		return l.OutAct
-	case *intmodel.Linear:
-		return l.OutAct
-	case *intmodel.Add:
-		return l.Out
-	case *intmodel.Concat:
-		return l.Out
-	case *intmodel.GlobalAvgPool:
-		return l.Out
-	case *intmodel.AvgPool2d:
-		if l.Requant != nil {
-			return l.Requant.Out
-		}
-	}
-	return in
 }
 
 // quant fills random weights and bias and a multiplier that maps a typical
