@@ -94,7 +94,7 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 			if li.OutputQ.Q == nil {
 				return nil, fail("an average pool without an output quantizer leaves the quantization grid; prepare the model with activation quantization")
 			}
-			if out, err = outAct(li); err != nil {
+			if out, err = nn.ActQuantOf(li.OutputQ); err != nil {
 				return nil, fail("%v", err)
 			}
 			if li.Kind == "globalavgpool" {
@@ -110,7 +110,7 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 				return nil, fail("%v", err)
 			}
 		case "add":
-			if out, err = outAct(li); err != nil {
+			if out, err = nn.ActQuantOf(li.OutputQ); err != nil {
 				return nil, fail("%v", err)
 			}
 			add, err := intmodel.NewAdd(li.Name, acts[ins[0]], acts[ins[1]], out)
@@ -120,7 +120,7 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 			add.QMin, add.QMax = intmodel.ClampFor(out, li.ReLU, li.ReLU6)
 			l = add
 		case "concat":
-			if out, err = outAct(li); err != nil {
+			if out, err = nn.ActQuantOf(li.OutputQ); err != nil {
 				return nil, fail("%v", err)
 			}
 			in := make([]intmodel.ActQuant, len(ins))
@@ -161,14 +161,6 @@ func FromNet(net *nn.Net) (*intmodel.Model, error) {
 func pool2d(li nn.LayerInfo) intmodel.Pool2d {
 	return intmodel.Pool2d{KernelH: li.Kernel[0], KernelW: li.Kernel[1], StrideH: li.Stride[0], StrideW: li.Stride[1],
 		PadH: li.Padding[0], PadW: li.Padding[1]}
-}
-
-func outAct(li nn.LayerInfo) (intmodel.ActQuant, error) {
-	a, err := nn.ActQuantOf(li.OutputQ)
-	if err != nil {
-		return intmodel.ActQuant{}, err
-	}
-	return a, nil
 }
 
 // actQuant converts a per-tensor activation quantizer of at most 8 bits.
