@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 )
@@ -40,7 +41,7 @@ const (
 
 // maxPayload bounds the size a header may declare, so that a corrupt header
 // yields an error instead of an attempt to allocate terabytes.
-const maxPayload = 1 << 34
+const maxPayload int64 = 1 << 34
 
 // preallocLimit is the largest payload allocated in one piece before any of
 // it has been read; larger payloads grow as data arrives, so a truncated
@@ -117,26 +118,26 @@ func readIDX(r io.Reader, name string, wantDims int) (*IDX, error) {
 		return nil, formatErr(name, "header: want %d dimension sizes (%d bytes), found %d bytes (%s)", ndims, 4*ndims, n, readErr(err))
 	}
 	dims := make([]int, ndims)
-	size := 1
+	size := int64(1)
 	for i := range dims {
 		d := binary.BigEndian.Uint32(dimBytes[4*i:])
 		if d == 0 {
 			return nil, formatErr(name, "dimension %d is zero", i)
 		}
 		dims[i] = int(d)
-		size *= int(d)
-		if size > maxPayload {
-			return nil, formatErr(name, "dimensions %v declare more than %d bytes", dims[:i+1], maxPayload)
+		size *= int64(d)
+		if size > maxPayload || size > math.MaxInt {
+			return nil, formatErr(name, "dimensions %v declare more than %d bytes", dims[:i+1], min(maxPayload, math.MaxInt))
 		}
 	}
 
 	var buf bytes.Buffer
-	buf.Grow(min(size, preallocLimit))
-	got, err := buf.ReadFrom(io.LimitReader(src, int64(size)))
+	buf.Grow(int(min(size, preallocLimit)))
+	got, err := buf.ReadFrom(io.LimitReader(src, size))
 	if err != nil {
 		return nil, formatErr(name, "payload after %d of %d bytes: %s", got, size, readErr(err))
 	}
-	if int(got) != size {
+	if got != size {
 		return nil, formatErr(name, "payload truncated: header declares %s = %d bytes, found %d", dimString(dims), size, got)
 	}
 	// Reading to the end also makes gzip verify its checksum.
@@ -145,7 +146,7 @@ func readIDX(r io.Reader, name string, wantDims int) (*IDX, error) {
 		return nil, formatErr(name, "after the payload: %s", readErr(err))
 	}
 	if extra != 0 {
-		return nil, formatErr(name, "%d extra bytes after the payload: header declares %s = %d bytes, found %d", extra, dimString(dims), size, int64(size)+extra)
+		return nil, formatErr(name, "%d extra bytes after the payload: header declares %s = %d bytes, found %d", extra, dimString(dims), size, size+extra)
 	}
 	return &IDX{Dims: dims, Data: buf.Bytes()}, nil
 }

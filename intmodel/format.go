@@ -211,8 +211,8 @@ func (m *Model) Marshal() ([]byte, error) {
 	out = append(out, js...)
 	out = append(out, blob.Bytes()...)
 	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(out, castagnoli))
-	if len(out) > MaxFile {
-		return nil, fmt.Errorf("intmodel: encoded model of %d bytes exceeds %d", len(out), MaxFile)
+	if int64(len(out)) > MaxFile {
+		return nil, fmt.Errorf("intmodel: encoded model of %d bytes exceeds %d", len(out), int64(MaxFile))
 	}
 	return out, nil
 }
@@ -332,7 +332,7 @@ func unmarshal(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: manifest length %d exceeds %d", ErrFormat, mlen, MaxManifest)
 	}
 	if blen > MaxFile {
-		return nil, fmt.Errorf("%w: blob length %d exceeds %d", ErrFormat, blen, MaxFile)
+		return nil, fmt.Errorf("%w: blob length %d exceeds %d", ErrFormat, blen, int64(MaxFile))
 	}
 	want := headerLen + mlen + blen + crcLen
 	if uint64(len(b)) < want {

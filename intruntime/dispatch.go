@@ -37,6 +37,7 @@ type impl struct {
 	packDirect    func(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int)
 	maxRowPairs32 func(dst, src []int32, w int)
 	maxPairs32    func(dst, src []int32)
+	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
 }
 
 // portableImpl is the plain Go implementation of every family.
@@ -49,6 +50,7 @@ func portableImpl() impl {
 		packDirect:    packDirectScalar,
 		maxRowPairs32: maxRowPairs32Scalar,
 		maxPairs32:    maxPairs32Scalar,
+		copyRows:      copyRowsScalar,
 	}
 }
 
@@ -85,6 +87,11 @@ func packDirect(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb 
 
 // maxRowPairs32: see maxRowPairs32Scalar.
 func maxRowPairs32(dst, src []int32, w int) { host.maxRowPairs32(dst, src, w) }
+
+// copyRows: see copyRowsScalar.
+func copyRows(dst, src []uint8, planes, rows, w, srcStride, planeStride int) {
+	host.copyRows(dst, src, planes, rows, w, srcStride, planeStride)
+}
 
 // maxPairs32: see maxPairs32Scalar.
 func maxPairs32(dst, src []int32) { host.maxPairs32(dst, src) }

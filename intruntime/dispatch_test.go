@@ -41,6 +41,18 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		for _, w := range []int{1, 3, 4, 7, 8, 15, 16, 24, 31, 32, 33, 70} {
+			for _, planes := range []int{1, 3} {
+				const rows, stride = 5, 80
+				src := bytes((planes-1)*rows*stride + (rows-1)*stride + w)
+				got, want := make([]uint8, planes*rows*w), make([]uint8, planes*rows*w)
+				vi.copyRows(got, src, planes, rows, w, stride, rows*stride)
+				copyRowsScalar(want, src, planes, rows, w, stride, rows*stride)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: copyRows w %d planes %d differs", vi.name, w, planes)
+				}
+			}
+		}
 		// A random plan: two windows per block from any channel and
 		// offset, any permutation indices (< 128).
 		const C, n, hw, k4, G = 3, 4, 100, 2, 3

@@ -43,6 +43,9 @@ func maxPairs32AVX2(dst, src *int32, n int)
 //go:noescape
 func maxRowPairs32AVX2(dst, src *int32, rows, w int)
 
+//go:noescape
+func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
+
 // requantConstsAVX2 are requantAVX2's operands, each a whole ymm so that
 // the assembly uses them as memory operands (field order is its offsets).
 type requantConstsAVX2 struct {
@@ -68,6 +71,18 @@ func avx2Helpers(im *impl) {
 	im.maxPairs = func(dst, src []uint8) { maxPairsAsm(maxPairsAVX2, dst, src) }
 	im.maxPairs32 = func(dst, src []int32) { maxPairs32Asm(maxPairs32AVX2, dst, src) }
 	im.maxRowPairs32 = func(dst, src []int32, w int) { maxRowPairs32Asm(maxRowPairs32AVX2, dst, src, w) }
+	im.copyRows = copyRowsAsm
+}
+
+// copyRowsAsm is copyRowsScalar by copyRowsAVX2, after the bounds checks
+// the assembly does not make.
+func copyRowsAsm(dst, src []uint8, planes, rows, w, srcStride, planeStride int) {
+	if planes <= 0 || rows <= 0 || w <= 0 {
+		return
+	}
+	_ = dst[planes*rows*w-1]
+	_ = src[(planes-1)*planeStride+(rows-1)*srcStride+w-1]
+	copyRowsAVX2(&dst[0], &src[0], planes, rows, w, srcStride, planeStride)
 }
 
 // requantRowAVX2 is requantRowScalar, 8 lanes at a time, where the bias

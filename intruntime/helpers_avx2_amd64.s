@@ -220,3 +220,79 @@ maxRowPairs32AVX2_next:
 maxRowPairs32AVX2_done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
+// copyRowsScalar: for each of planes planes (planeStride bytes apart in
+// src) and each of its rows (srcStride apart), w bytes appended to dst —
+// 32, 16, 8, 4 and 1 bytes at a time, so that short rows (LeNet's 8 and
+// 24 bytes) cost a few moves and no call.
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ planes+16(FP), R8
+	MOVQ rows+24(FP), R9
+	MOVQ w+32(FP), R10
+	MOVQ srcStride+40(FP), R11
+	MOVQ planeStride+48(FP), R12
+	TESTQ R9, R9
+	JEQ copyRowsAVX2_done
+copyRowsAVX2_plane:
+	TESTQ R8, R8
+	JEQ copyRowsAVX2_done
+	MOVQ SI, R13
+	MOVQ R9, DX
+copyRowsAVX2_row:
+	MOVQ R10, CX
+	MOVQ R13, AX
+copyRowsAVX2_c32:
+	CMPQ CX, $32
+	JB copyRowsAVX2_c16
+	VMOVDQU (AX), Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $32, AX
+	ADDQ $32, DI
+	SUBQ $32, CX
+	JMP copyRowsAVX2_c32
+copyRowsAVX2_c16:
+	CMPQ CX, $16
+	JB copyRowsAVX2_c8
+	VMOVDQU (AX), X0
+	VMOVDQU X0, (DI)
+	ADDQ $16, AX
+	ADDQ $16, DI
+	SUBQ $16, CX
+copyRowsAVX2_c8:
+	CMPQ CX, $8
+	JB copyRowsAVX2_c4
+	MOVQ (AX), BX
+	MOVQ BX, (DI)
+	ADDQ $8, AX
+	ADDQ $8, DI
+	SUBQ $8, CX
+copyRowsAVX2_c4:
+	CMPQ CX, $4
+	JB copyRowsAVX2_c1
+	MOVL (AX), BX
+	MOVL BX, (DI)
+	ADDQ $4, AX
+	ADDQ $4, DI
+	SUBQ $4, CX
+copyRowsAVX2_c1:
+	TESTQ CX, CX
+	JEQ copyRowsAVX2_rowdone
+	MOVB (AX), BX
+	MOVB BX, (DI)
+	INCQ AX
+	INCQ DI
+	DECQ CX
+	JMP copyRowsAVX2_c1
+copyRowsAVX2_rowdone:
+	ADDQ R11, R13
+	DECQ DX
+	JNE copyRowsAVX2_row
+	ADDQ R12, SI
+	DECQ R8
+	JMP copyRowsAVX2_plane
+copyRowsAVX2_done:
+	VZEROUPPER
+	RET

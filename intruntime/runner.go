@@ -536,39 +536,30 @@ func (e *engine) packConv(src []uint8, s *step, n, b0, nb int) {
 
 // im2colRowValid is one im2col row of an unpadded stride-1 convolution:
 // for every image and output row, ow bytes copied from input row y+ky
-// starting at column kx. Short rows (LeNet's 8 and 24) are moved 8 bytes
-// at a time, cheaper than copy's call.
+// starting at column kx.
 func im2colRowValid(out, src []uint8, n, H, W, oh, ow, ky, kx int) {
+	copyRows(out, src[ky*W+kx:], n, oh, ow, W, H*W)
+}
+
+// copyRowsScalar appends to dst, for each of planes planes (planeStride
+// bytes apart in src) and each of its rows (srcStride bytes apart), the
+// row's first w bytes. Short rows (LeNet's 8 and 24) are moved 8 bytes at
+// a time, cheaper than copy's call.
+func copyRowsScalar(dst, src []uint8, planes, rows, w, srcStride, planeStride int) {
 	le := binary.LittleEndian
-	if ow%8 == 0 {
-		// Whole 8-byte words, indexing src and out directly.
-		o := 0
-		for b := range n {
-			base := b*H*W + ky*W + kx
-			for y := range oh {
-				i := base + y*W
-				for x := 0; x < ow; x += 8 {
-					le.PutUint64(out[o+x:], le.Uint64(src[i+x:]))
-				}
-				o += ow
-			}
-		}
-		return
-	}
 	o := 0
-	for b := range n {
-		plane := src[b*H*W : (b+1)*H*W]
-		for y := range oh {
-			in := plane[(y+ky)*W+kx : (y+ky)*W+kx+ow]
-			dst := out[o : o+ow]
+	for p := range planes {
+		for y := range rows {
+			in := src[p*planeStride+y*srcStride:][:w]
+			out := dst[o : o+w]
 			x := 0
-			for ; x+8 <= ow; x += 8 {
-				le.PutUint64(dst[x:], le.Uint64(in[x:]))
+			for ; x+8 <= w; x += 8 {
+				le.PutUint64(out[x:], le.Uint64(in[x:]))
 			}
-			for ; x < ow; x++ {
-				dst[x] = in[x]
+			for ; x < w; x++ {
+				out[x] = in[x]
 			}
-			o += ow
+			o += w
 		}
 	}
 }
