@@ -184,9 +184,19 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		nb := min(chunk, n-b0)
 		N := nb * P
 		ng := groupsFor(N)
-		if s.direct != nil && host.directPack {
+		switch ps := s.padded; {
+		case ps != nil:
+			// Padding: the chunk's planes copied into zero-point frames,
+			// then packed as the unpadded convolution of the frames.
+			frames := e.padFrames(src, s, n, b0, nb)
+			if ps.direct != nil && host.directPack {
+				packDirect(e.pack, frames, ps.direct, s.w.k4, P/laneCols, ps.in.shape.H*ps.in.shape.W, nb, 0, nb)
+			} else {
+				e.packConv(frames, ps, nb, 0, nb)
+			}
+		case s.direct != nil && host.directPack:
 			packDirect(e.pack, src, s.direct, s.w.k4, P/laneCols, hw, n, b0, nb)
-		} else {
+		default:
 			e.packConv(src, s, n, b0, nb)
 		}
 		ldc := ng * laneCols
@@ -206,6 +216,26 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 			e.requantOne(dst[(m*n+b0)*P/4:][:N/4], pooled, s, m)
 		}
 	}
+}
+
+// padFrames copies images [b0, b0+nb) of n (CNHW) into e.padbuf as nb
+// images of frames (H+2·ph)×(W+2·pw) whose borders hold the input zero
+// point, and returns them (with the slack direct packing may read).
+func (e *engine) padFrames(src []uint8, s *step, n, b0, nb int) []uint8 {
+	C, H, W := s.in.shape.C, s.in.shape.H, s.in.shape.W
+	Hp, Wp := H+2*s.ph, W+2*s.pw
+	frames := e.padbuf[:C*nb*Hp*Wp+slack]
+	fill(frames, s.zx)
+	for c := range C {
+		for b := range nb {
+			plane := src[(c*n+b0+b)*H*W:][:H*W]
+			f := frames[(c*nb+b)*Hp*Wp+s.ph*Wp+s.pw:]
+			for y := range H {
+				copy(f[y*Wp:y*Wp+W], plane[y*W:y*W+W])
+			}
+		}
+	}
+	return frames
 }
 
 // requantOne requantizes one output channel m's accumulators.

@@ -9,6 +9,14 @@ is the steadier one; on an idle one compare wall clock.
     /usr/bin/python3 bench/torchref/compare.py -qatstep /tmp/qatstep \\
         -models lenet5,vgg-small,resnet20,mobilenetv2 -threads 1,2 -rounds 3 -steps 20
 
+With -infer it runs bench/infer and bench/torchref/infer.py instead: inference
+at batch 256, images per CPU-second of qatgo's float model against PyTorch's
+eval() and of qatgo's integer runtime against PyTorch's convert()ed int8
+model (ratio: qatgo rate / PyTorch rate):
+
+    go build -o /tmp/infer ./bench/infer
+    /usr/bin/python3 bench/torchref/compare.py -infer /tmp/infer -threads 1 -rounds 3
+
 Not part of CI: it needs python3-torch and libopenblas0-pthread (Debian).
 """
 import argparse
@@ -19,6 +27,7 @@ import subprocess
 import sys
 
 LINE = re.compile(r"^round \d+ (\S+)\s+\d+ img/s\s+wall\s+([\d.]+) ms/step\s+cpu\s+([\d.]+) ms/step")
+INFER = re.compile(r"^round \d+ (\S+)\s+(\d+) img/cpu-s")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -41,7 +50,11 @@ def main():
     ap.add_argument("-threads", default="1,2")
     ap.add_argument("-rounds", type=int, default=3)
     ap.add_argument("-steps", type=int, default=20)
+    ap.add_argument("-infer", default="", help="built bench/infer binary: compare inference instead of training")
     a = ap.parse_args()
+    if a.infer:
+        infer(a)
+        return
     rows = []
     for model in a.models.split(","):
         for t in [int(s) for s in a.threads.split(",")]:
@@ -67,6 +80,40 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.0f} | {r[5]:.1f} | {r[6]:.1f} | {r[7]:.2f}x | {r[8]:.2f}x |")
+
+
+def rates(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    res = {}
+    for line in (p.stdout + p.stderr).splitlines():
+        m = INFER.match(line)
+        if m:
+            res.setdefault(m.group(1), []).append(float(m.group(2)))
+    return res
+
+
+def infer(a):
+    rows = []
+    for model in a.models.split(","):
+        for t in [int(s) for s in a.threads.split(",")]:
+            acc = {}
+            for r in range(a.rounds):
+                env = dict(os.environ, GOMAXPROCS=str(t))
+                go = rates([a.infer, "-model", model, "-rounds", "1"], env)
+                pt = rates([a.python, os.path.join(HERE, "infer.py"), "-model", model, "-threads", str(t), "-rounds", "1"])
+                for side, res in (("qatgo", go), ("torch", pt)):
+                    for v, rs in res.items():
+                        acc.setdefault((side, v), []).extend(rs)
+                print(f"# {model} threads {t} round {r + 1} done", file=sys.stderr)
+            for v in ("fp32", "int8"):
+                g, p = acc.get(("qatgo", v)), acc.get(("torch", v))
+                if g and p:
+                    g, p = statistics.median(g), statistics.median(p)
+                    rows.append((model, t, v, g, p, g / p))
+    print("| model | threads | variant | qatgo img/CPU-s | torch img/CPU-s | ratio |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.0f} | {r[5]:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,156 @@
+// Command infer times inference of a zoo model at batch 256 on synthetic
+// MNIST-shaped images: the float model (nn's evaluation graph, FP32) and
+// its W8A8 integer form (intruntime, after a few QAT steps so that every
+// observer and BatchNorm statistic is set), both per CPU-second, in
+// interleaved rounds. bench/torchref/infer.py is the PyTorch side
+// (eval() FP32 and the convert()ed int8 model); bench/torchref/compare.py
+// -infer runs both alternately and prints the ratios.
+//
+//	go build -o /tmp/infer ./bench/infer
+//	GOMAXPROCS=1 /tmp/infer -model resnet20 -rounds 3
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"math/rand"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/qatgo/qatgo/export"
+	"github.com/qatgo/qatgo/intruntime"
+	"github.com/qatgo/qatgo/nn"
+	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/zoo"
+)
+
+const batch = 256
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func compile(model, spec string, b int) (*nn.Net, error) {
+	q, err := qconfig.Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	m, err := zoo.New(model, q, rand.New(rand.NewSource(1)))
+	if err != nil {
+		return nil, err
+	}
+	return nn.Compile(m, nn.CompileConfig{Batch: b, InputShape: [3]int{1, 28, 28}, Classes: 10})
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func main() {
+	model := flag.String("model", "lenet5", "zoo model name")
+	rounds := flag.Int("rounds", 3, "interleaved rounds")
+	reps := flag.Int("reps", 0, "batches per variant per round (0: about a second's worth)")
+	only := flag.String("only", "", "fp32 or int8 (default both)")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the timed rounds")
+	flag.Parse()
+
+	rng := rand.New(rand.NewSource(2))
+	x := make([]float32, batch*784)
+	for i := range x {
+		x[i] = float32(rng.Float64())
+	}
+	labels := make([]int, 64)
+	for i := range labels {
+		labels[i] = rng.Intn(10)
+	}
+	logits := make([]float32, batch*10)
+
+	type variant struct {
+		name string
+		run  func() error
+		rate []float64 // images per CPU-second, per round
+	}
+	var vs []*variant
+	if *only == "" || *only == "fp32" {
+		fp, err := compile(*model, "fp32", batch)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer fp.Close()
+		vs = append(vs, &variant{name: "fp32", run: func() error { return fp.Predict(x, batch, logits) }})
+	}
+	if *only == "" || *only == "int8" {
+		// A few QAT steps at batch 64 set the observers and BN statistics.
+		q, err := compile(*model, "w8a8", 64)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for range 3 {
+			if _, _, err := q.Step(x[:64*784], labels); err != nil {
+				log.Fatal(err)
+			}
+		}
+		im, err := export.FromNet(q)
+		if err != nil {
+			log.Fatal(err)
+		}
+		q.Close()
+		r, err := intruntime.NewRunner(im, batch, 1)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer r.Close()
+		vs = append(vs, &variant{name: "int8", run: func() error { return r.Run(x, batch, logits) }})
+	}
+	fmt.Printf("model %s, batch %d, GOMAXPROCS %d\n", *model, batch, runtime.GOMAXPROCS(0))
+	for _, v := range vs {
+		if err := v.run(); err != nil { // warm-up
+			log.Fatal(err)
+		}
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for r := range *rounds {
+		for _, v := range vs {
+			n := *reps
+			if n == 0 {
+				c0 := cpuTime()
+				if err := v.run(); err != nil {
+					log.Fatal(err)
+				}
+				n = max(1, int(time.Second/max(cpuTime()-c0, time.Millisecond)))
+			}
+			c0 := cpuTime()
+			for range n {
+				if err := v.run(); err != nil {
+					log.Fatal(err)
+				}
+			}
+			rate := float64(n*batch) / (cpuTime() - c0).Seconds()
+			v.rate = append(v.rate, rate)
+			fmt.Printf("round %d %-5s %9.0f img/cpu-s\n", r+1, v.name, rate)
+		}
+	}
+	for _, v := range vs {
+		fmt.Printf("median %-5s %9.0f img/cpu-s\n", v.name, median(v.rate))
+	}
+}

@@ -1,0 +1,69 @@
+"""PyTorch reference of bench/infer: the zoo's models (step.py's definitions)
+at batch 256 on synthetic MNIST-shaped images, FP32 eval() and the int8 model
+of torch.ao's eager-mode QAT flow (fuse, prepare_qat with the default qconfig
+of the onednn engine, three training steps at batch 64 so that observers and
+BatchNorm statistics are set, eval(), convert()), in images per CPU-second,
+one line per variant and round in bench/infer's format:
+
+    /usr/bin/python3 bench/torchref/infer.py -model resnet20 -threads 1 -rounds 3
+"""
+import argparse
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.ao.quantization as tq
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from step import build, cpu_seconds  # noqa: E402
+
+BATCH = 256
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-model", default="lenet5")
+    ap.add_argument("-threads", type=int, default=1)
+    ap.add_argument("-rounds", type=int, default=3)
+    ap.add_argument("-only", default="", help="fp32 or int8")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.backends.quantized.engine = "onednn"
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(BATCH, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    variants = {}
+    if a.only in ("", "fp32"):
+        variants["fp32"] = build(a.model, False).eval()
+    if a.only in ("", "int8"):
+        q = build(a.model, True)
+        opt = torch.optim.SGD(q.parameters(), lr=0.01)
+        for _ in range(3):
+            opt.zero_grad()
+            nn.CrossEntropyLoss()(q(x[:64]), y).backward()
+            opt.step()
+        variants["int8"] = tq.convert(q.eval(), inplace=False)
+    print(f"model {a.model}, batch {BATCH}, torch {torch.__version__}, threads {a.threads}, "
+          f"engine {torch.backends.quantized.engine}")
+    rates = {v: [] for v in variants}
+    with torch.no_grad():
+        for net in variants.values():
+            net(x)  # warm-up
+        for r in range(a.rounds):
+            for v, net in variants.items():
+                c0 = cpu_seconds()
+                net(x)
+                n = max(1, int(1.0 / max(cpu_seconds() - c0, 1e-3)))
+                c0 = cpu_seconds()
+                for _ in range(n):
+                    net(x)
+                rate = n * BATCH / (cpu_seconds() - c0)
+                rates[v].append(rate)
+                print(f"round {r + 1} {v:<5} {rate:9.0f} img/cpu-s")
+    for v, rs in rates.items():
+        print(f"median {v:<5} {sorted(rs)[len(rs) // 2]:9.0f} img/cpu-s")
+
+
+if __name__ == "__main__":
+    main()
