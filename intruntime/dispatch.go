@@ -38,6 +38,7 @@ type impl struct {
 	maxRowPairs32 func(dst, src []int32, w int)
 	maxPairs32    func(dst, src []int32)
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
+	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int)
 }
 
 // portableImpl is the plain Go implementation of every family.
@@ -51,6 +52,7 @@ func portableImpl() impl {
 		maxRowPairs32: maxRowPairs32Scalar,
 		maxPairs32:    maxPairs32Scalar,
 		copyRows:      copyRowsScalar,
+		dwFlat3x3:     dwFlat3x3Scalar,
 	}
 }
 
@@ -87,6 +89,9 @@ func packDirect(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb 
 
 // maxRowPairs32: see maxRowPairs32Scalar.
 func maxRowPairs32(dst, src []int32, w int) { host.maxRowPairs32(dst, src, w) }
+
+// dwFlat3x3: see dwFlat3x3Scalar.
+func dwFlat3x3(acc []int32, frame []uint8, w *[9]int32, Wp int) { host.dwFlat3x3(acc, frame, w, Wp) }
 
 // copyRows: see copyRowsScalar.
 func copyRows(dst, src []uint8, planes, rows, w, srcStride, planeStride int) {

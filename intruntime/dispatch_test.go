@@ -53,6 +53,20 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100} {
+			const Wp = 13
+			frame := bytes(n + 2*Wp + 2)
+			var w9 [9]int32
+			for i := range w9 {
+				w9[i] = int32(int8(rng.Uint32()))
+			}
+			got, want := make([]int32, n), make([]int32, n)
+			vi.dwFlat3x3(got, frame, &w9, Wp)
+			dwFlat3x3Scalar(want, frame, &w9, Wp)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: dwFlat3x3 n %d differs", vi.name, n)
+			}
+		}
 		// A random plan: two windows per block from any channel and
 		// offset, any permutation indices (< 128).
 		const C, n, hw, k4, G = 3, 4, 100, 2, 3

@@ -52,12 +52,12 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// Outputs at every frame position of the first oh
 					// rows (one flat 1-D pass; the Wp − ow columns past
 					// each row are computed and dropped).
-					var w9 [9]int32
+					w9 := &e.w9 // the engine's: through the dispatch's func value a local would escape
 					for k, v := range w[:9] {
 						w9[k] = int32(v)
 					}
 					flat := e.flat[:(oh-1)*Wp+ow]
-					dwFlat3x3(flat, frame, &w9, Wp)
+					dwFlat3x3(flat, frame, w9, Wp)
 					for y := range oh {
 						copy(acc[y*ow:y*ow+ow], flat[y*Wp:])
 					}

@@ -44,6 +44,12 @@ func maxPairs32AVX2(dst, src *int32, n int)
 func maxRowPairs32AVX2(dst, src *int32, rows, w int)
 
 //go:noescape
+func dwFlat3x3AVX2(acc *int32, frame *byte, w *[9]int32, Wp, n int)
+
+//go:noescape
+func dwFlat3x3x512(acc *int32, frame *byte, w *[9]int32, Wp, n int)
+
+//go:noescape
 func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
 
 // requantConstsAVX2 are requantAVX2's operands, each a whole ymm so that
@@ -72,6 +78,29 @@ func avx2Helpers(im *impl) {
 	im.maxPairs32 = func(dst, src []int32) { maxPairs32Asm(maxPairs32AVX2, dst, src) }
 	im.maxRowPairs32 = func(dst, src []int32, w int) { maxRowPairs32Asm(maxRowPairs32AVX2, dst, src, w) }
 	im.copyRows = copyRowsAsm
+	im.dwFlat3x3 = dwFlat3x3Y
+}
+
+// dwFlat3x3Y and dwFlat3x3Z are dwFlat3x3Scalar by the AVX2 (8 lanes) and
+// AVX-512 (16 lanes) assembly loops, the tails by the scalar code. The
+// assembly is called directly, not through a func value, so that w does
+// not escape (graph_test's zero-allocation Run).
+func dwFlat3x3Y(acc []int32, frame []uint8, w *[9]int32, Wp int) {
+	n := len(acc) &^ 7
+	if n > 0 {
+		_ = frame[2*Wp+n+1]
+		dwFlat3x3AVX2(&acc[0], &frame[0], w, Wp, n)
+	}
+	dwFlat3x3Scalar(acc[n:], frame[n:], w, Wp)
+}
+
+func dwFlat3x3Z(acc []int32, frame []uint8, w *[9]int32, Wp int) {
+	n := len(acc) &^ 15
+	if n > 0 {
+		_ = frame[2*Wp+n+1]
+		dwFlat3x3x512(&acc[0], &frame[0], w, Wp, n)
+	}
+	dwFlat3x3Scalar(acc[n:], frame[n:], w, Wp)
 }
 
 // copyRowsAsm is copyRowsScalar by copyRowsAVX2, after the bounds checks
@@ -122,6 +151,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.maxPairs = func(dst, src []uint8) { maxPairsAsm(maxPairs512, dst, src) }
 	im.maxPairs32 = func(dst, src []int32) { maxPairs32Asm(maxPairs32x512, dst, src) }
 	im.maxRowPairs32 = func(dst, src []int32, w int) { maxRowPairs32Asm(maxRowPairs32x512, dst, src, w) }
+	im.dwFlat3x3 = dwFlat3x3Z
 	if f.VBMI {
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
 		// faster than the scalar packDirect (14.4k against 12.1k LeNet-5

@@ -82,6 +82,7 @@ type engine struct {
 	pool32  []int32   // pooled accumulators of a fused conv + max pool
 	frame   []uint8   // padded input planes of a grouped conv (graph.go)
 	padbuf  []uint8   // padded input planes of a chunk of a dense conv (conv.go)
+	w9      [9]int32  // a depthwise 3×3 kernel's weights (graph.go)
 	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
 	addtmp  []int32   // scaled sums of a chunk of an add
 	pack    []byte
