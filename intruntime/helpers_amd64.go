@@ -100,7 +100,7 @@ func dwFlat3x3Z(acc []int32, frame []uint8, w *[9]int32, Wp int) {
 		_ = frame[2*Wp+n+1]
 		dwFlat3x3x512(&acc[0], &frame[0], w, Wp, n)
 	}
-	dwFlat3x3Scalar(acc[n:], frame[n:], w, Wp)
+	dwFlat3x3Y(acc[n:], frame[n:], w, Wp) // AVX-512 implies AVX2
 }
 
 // copyRowsAsm is copyRowsScalar by copyRowsAVX2, after the bounds checks

@@ -348,9 +348,9 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 				if s.bias, err = q.FoldedBias(mOut, q.InAct.ZeroPoint+cur.off); err != nil {
 					return nil, fail(err)
 				}
-				accMax = max(accMax, shapes[i].H*shapes[i].W)
+				accMax = max(accMax, shapes[i].H*shapes[i].W, dwChunk)
 				frameMax = max(frameMax, cur.shape.C/s.groups*(cur.shape.H+2*s.ph)*(cur.shape.W+2*s.pw))
-				flatMax = max(flatMax, shapes[i].H*(cur.shape.W+2*s.pw))
+				flatMax = max(flatMax, shapes[i].H*s.sh*(cur.shape.W+2*s.pw))
 			} else {
 				umax := 1<<q.InAct.Bits - 1 // largest storage code
 				s.w = packWeights(q.Weights, mOut, k, umax)
