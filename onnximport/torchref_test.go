@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/qatgo/qatgo/datasets"
+	"github.com/qatgo/qatgo/export"
+	"github.com/qatgo/qatgo/intruntime"
 	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/onnximport"
 	"github.com/qatgo/qatgo/qconfig"
@@ -246,6 +248,33 @@ func TestTorchPTQ(t *testing.T) {
 				return c
 			}
 			vsInt8, vsFQ, torchFQvsInt8, torchFPvsInt8 := differs(got, tq), differs(got, fq), differs(fq, tq), differs(fp, tq)
+			// qatgo's own pair, as torch's fake-quant vs converted: its
+			// fake-quant evaluation (integer-exact, the default) against the
+			// exported model in the integer runtime, which must agree on
+			// every image; and, reported only, the plain float simulation
+			// (integer-exact evaluation off) against the runtime.
+			net.SetIntegerExactEval(false)
+			simFloat := predict(t, net, x, n, 10)
+			net.SetIntegerExactEval(true)
+			im, err := export.FromNet(net)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := intruntime.NewRunner(im, n, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer run.Close()
+			rt := make([]float32, n*10)
+			if err := run.Run(x[:n*784], n, rt); err != nil {
+				t.Fatal(err)
+			}
+			fqVsRuntime, exactVsRuntime := differs(simFloat, rt), differs(got, rt)
+			if exactVsRuntime != 0 {
+				t.Errorf("%s: integer-exact evaluation and the integer runtime differ on %d of %d predictions", name, exactVsRuntime, n)
+			}
+			t.Logf("%s: qatgo float fake-quant vs qatgo integer runtime %d, integer-exact vs integer runtime %d (torch fake-quant vs torch int8 %d)",
+				name, fqVsRuntime, exactVsRuntime, torchFQvsInt8)
 			t.Logf("%s: scales/zero points: %d equal, %d within %.1g relative, %d differ, %d differ by design (ReLU6 observed before/after); "+
 				"predictions differing on %d images: qatgo PTQ vs torch int8 %d, qatgo PTQ vs torch fake-quant %d, torch fake-quant vs torch int8 %d, torch FP32 vs torch int8 %d",
 				name, same, near, worst, differ, byDesign, n, vsInt8, vsFQ, torchFQvsInt8, torchFPvsInt8)

@@ -29,7 +29,7 @@ import (
 	"github.com/qatgo/qatgo/zoo"
 )
 
-const batch = 256
+var batch = 256
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -63,10 +63,11 @@ func main() {
 	reps := flag.Int("reps", 0, "batches per variant per round (0: about a second's worth)")
 	only := flag.String("only", "", "fp32 or int8 (default both)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the timed rounds")
+	flag.IntVar(&batch, "batch", batch, "images per inference batch")
 	flag.Parse()
 
 	rng := rand.New(rand.NewSource(2))
-	x := make([]float32, batch*784)
+	x := make([]float32, max(batch, 64)*784)
 	for i := range x {
 		x[i] = float32(rng.Float64())
 	}
@@ -88,7 +89,7 @@ func main() {
 			log.Fatal(err)
 		}
 		defer fp.Close()
-		vs = append(vs, &variant{name: "fp32", run: func() error { return fp.Predict(x, batch, logits) }})
+		vs = append(vs, &variant{name: "fp32", run: func() error { return fp.Predict(x[:batch*784], batch, logits) }})
 	}
 	if *only == "" || *only == "int8" {
 		// A few QAT steps at batch 64 set the observers and BN statistics.
@@ -111,7 +112,7 @@ func main() {
 			log.Fatal(err)
 		}
 		defer r.Close()
-		vs = append(vs, &variant{name: "int8", run: func() error { return r.Run(x, batch, logits) }})
+		vs = append(vs, &variant{name: "int8", run: func() error { return r.Run(x[:batch*784], batch, logits) }})
 	}
 	fmt.Printf("model %s, batch %d, GOMAXPROCS %d\n", *model, batch, runtime.GOMAXPROCS(0))
 	for _, v := range vs {
