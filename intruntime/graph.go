@@ -9,6 +9,9 @@ import (
 // the rescaling average pools. Buffers are CNHW storage codes (code + off),
 // as everywhere in the runtime; each step reads its input tensors' buffers.
 
+// dwChunk is the accumulators a depthwise layer requantizes at once.
+const dwChunk = 4096
+
 // groupedConv runs a grouped convolution (depthwise when each group has one
 // input channel) directly, image by image and group by group: the group's
 // input planes are copied once into a scratch frame padded with the input
@@ -18,9 +21,6 @@ import (
 // channel's requantization (with the folded bias q_b − Z_X·Σw) turns it
 // into codes. There is no im2col and no GEMM: the reduction is only
 // (InChannels/Groups)·KernelH·KernelW long.
-// dwChunk is the accumulators a depthwise layer requantizes at once.
-const dwChunk = 4096
-
 func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 	H, W := s.in.shape.H, s.in.shape.W
 	outC, oh, ow := s.out.shape.C, s.out.shape.H, s.out.shape.W
