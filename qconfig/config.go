@@ -25,7 +25,7 @@ var ErrSpec = errors.New("qconfig: bad quantization spec")
 type TensorQuant struct {
 	Scheme fakequant.QScheme
 	// Observer is the observer kind: "minmax", "ema", "histogram", "mse",
-	// "entropy".
+	// "entropy", or "" for DefaultObserver's choice.
 	Observer string
 	// Method is "affine" (observer ranges, straight-through gradient), "lsq"
 	// (learned step size), "pot" (power-of-two scales) or a float format
@@ -81,7 +81,8 @@ var FP32 = Config{Spec: "fp32"}
 //
 //	per-tensor | per-channel   weight granularity (default per-channel)
 //	narrow                     signed narrow weight range ([-127, 127] for 8 bits)
-//	wobs=KIND, aobs=KIND       observers (defaults minmax for weights, ema for activations)
+//	wobs=KIND, aobs=KIND       observers (defaults minmax for weights; for activations ema,
+//	                           or mse below 4 bits: see DefaultObserver)
 //	method=affine|lsq|pot      quantizer kind for weights and activations (default affine)
 //	io8                        the input and the last layer's output (logits) at 8 bits
 //
@@ -119,7 +120,7 @@ func Parse(spec string) (Config, error) {
 	}
 	w := TensorQuant{Scheme: fakequant.QScheme{Bits: wb, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
 		Observer: "minmax", Method: "affine"}
-	a := TensorQuant{Scheme: fakequant.QScheme{Bits: ab}, Observer: "ema", Method: "affine"}
+	a := TensorQuant{Scheme: fakequant.QScheme{Bits: ab}, Method: "affine"} // observer: DefaultObserver
 	edge := 0
 	for _, opt := range parts[1:] {
 		k, v, _ := strings.Cut(strings.TrimSpace(opt), "=")
@@ -299,7 +300,7 @@ func apply(o Override, w, a *TensorQuant) (*TensorQuant, *TensorQuant) {
 		}
 	}
 	if o.ActBits != nil || o.ActObserver != nil || o.Method != nil {
-		base := TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Observer: "ema", Method: "affine"}
+		base := TensorQuant{Scheme: fakequant.QScheme{Bits: 8}, Method: "affine"}
 		if a != nil {
 			base = *a
 		}

@@ -28,6 +28,14 @@ func TestParse(t *testing.T) {
 			a: &fakequant.QScheme{Bits: 8}, wobs: "mse", aobs: "histogram"},
 		{spec: "w2a32", w: &fakequant.QScheme{Bits: 2, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel}, wobs: "minmax"},
 		{spec: "w32a4", a: &fakequant.QScheme{Bits: 4}, aobs: "ema"},
+		// Below 4 activation bits the default is the MSE-optimal range;
+		// an explicit observer and LSQ keep theirs.
+		{spec: "w2a2", w: &fakequant.QScheme{Bits: 2, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
+			a: &fakequant.QScheme{Bits: 2}, wobs: "minmax", aobs: "mse"},
+		{spec: "w4a3,aobs=ema", w: &fakequant.QScheme{Bits: 4, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
+			a: &fakequant.QScheme{Bits: 3}, wobs: "minmax", aobs: "ema"},
+		{spec: "w2a2,method=lsq", w: &fakequant.QScheme{Bits: 2, Signed: true, Symmetric: true, Granularity: fakequant.PerChannel},
+			a: &fakequant.QScheme{Bits: 2}, wobs: "minmax", aobs: "ema"},
 		{spec: "w0a8", failWith: "bit width 0"},
 		{spec: "w8a17", failWith: "bit width 17"},
 		{spec: "w8", failWith: "want fp32"},
@@ -55,7 +63,13 @@ func TestParse(t *testing.T) {
 		if c.Weight != nil && (c.Weight.Scheme != *test.w || c.Weight.Observer != test.wobs) {
 			t.Errorf("%q: weight %+v", test.spec, *c.Weight)
 		}
-		if c.Act != nil && (c.Act.Scheme != *test.a || c.Act.Observer != test.aobs) {
+		var aobs string
+		if c.Act != nil {
+			if aobs = c.Act.Observer; aobs == "" {
+				aobs = qconfig.DefaultObserver(*c.Act, true)
+			}
+		}
+		if c.Act != nil && (c.Act.Scheme != *test.a || aobs != test.aobs) {
 			t.Errorf("%q: act %+v", test.spec, *c.Act)
 		}
 	}
