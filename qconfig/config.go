@@ -1,13 +1,13 @@
 package qconfig
 
 import (
-	"slices"
-	"path"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
