@@ -44,16 +44,17 @@ type packEntry struct {
 
 // directPlan returns the plan of every block (group gi of an image, quad
 // q) at entries[gi·k4 + q], or nil if the layer does not fit: unpadded,
-// output columns per image a multiple of 16 (groups never straddle
-// images), and each block within two windows.
+// and each block within two windows. Each image has ⌈P/16⌉ groups of its
+// own (groups never straddle images): with P output columns not a
+// multiple of 16, the last group's extra lanes are computed and dropped.
 func directPlan(s *step) []packEntry {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
 	P, k4, K := oh*ow, s.w.k4, s.w.k
-	if s.ph != 0 || s.pw != 0 || P%laneCols != 0 || H*W < blockSize {
+	if s.ph != 0 || s.pw != 0 || H*W < blockSize {
 		return nil
 	}
-	G := P / laneCols
+	G := ceilDiv(P, laneCols)
 	plan := make([]packEntry, G*k4)
 	for gi := range G {
 		for q := range k4 {
@@ -66,7 +67,7 @@ func directPlan(s *step) []packEntry {
 				oy, ox := n/ow, n%ow
 				for j := range 4 {
 					k := 4*q + j
-					if k >= K { // zero weight: any byte will do
+					if k >= K || n >= P { // zero weight or dropped column: any byte will do
 						chans[4*l+j] = -1
 						continue
 					}
@@ -180,22 +181,36 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 	hw := s.in.shape.H * s.in.shape.W
 	src = src[:cap(src)]
 	chunk := convChunk(s, n)
+	// Direct packing (a plan, and the CPU's permutation) gives each image
+	// G whole groups, cols ≥ P GEMM columns; im2col packs the P columns of
+	// the chunk's images back to back. The fused pool needs the latter
+	// layout unless P is a multiple of 16.
+	plan := s.direct
+	if s.padded != nil {
+		plan = s.padded.direct
+	}
+	G := ceilDiv(P, laneCols)
+	direct := plan != nil && host.directPack && (!pool || P%laneCols == 0)
+	cols := P
+	if direct {
+		cols = G * laneCols
+	}
 	for b0 := 0; b0 < n; b0 += chunk {
 		nb := min(chunk, n-b0)
-		N := nb * P
+		N := nb * cols
 		ng := groupsFor(N)
 		switch ps := s.padded; {
 		case ps != nil:
 			// Padding: the chunk's planes copied into zero-point frames,
 			// then packed as the unpadded convolution of the frames.
 			frames := e.padFrames(src, s, n, b0, nb)
-			if ps.direct != nil && host.directPack {
-				packDirect(e.pack, frames, ps.direct, s.w.k4, P/laneCols, ps.in.shape.H*ps.in.shape.W, nb, 0, nb)
+			if direct {
+				packDirect(e.pack, frames, plan, s.w.k4, G, ps.in.shape.H*ps.in.shape.W, nb, 0, nb)
 			} else {
 				e.packConv(frames, ps, nb, 0, nb)
 			}
-		case s.direct != nil && host.directPack:
-			packDirect(e.pack, src, s.direct, s.w.k4, P/laneCols, hw, n, b0, nb)
+		case direct:
+			packDirect(e.pack, src, plan, s.w.k4, G, hw, n, b0, nb)
 		default:
 			e.packConv(src, s, n, b0, nb)
 		}
@@ -203,7 +218,13 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		gemm(e.acc, ldc, s.w, e.pack, ng)
 		if !pool {
 			for m := range s.w.m {
-				e.requantOne(dst[(m*n+b0)*P:][:N], e.acc[m*ldc:m*ldc+N], s, m)
+				if cols == P {
+					e.requantOne(dst[(m*n+b0)*P:][:N], e.acc[m*ldc:m*ldc+N], s, m)
+					continue
+				}
+				for bi := range nb {
+					e.requantOne(dst[(m*n+b0+bi)*P:][:P], e.acc[m*ldc+bi*cols:][:P], s, m)
+				}
 			}
 			continue
 		}

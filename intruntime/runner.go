@@ -360,7 +360,9 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 				}
 				if s.conv {
 					// Chunks of images (conv.go).
-					n = convChunk(&s, cap) * shapes[i].H * shapes[i].W
+					P := shapes[i].H * shapes[i].W
+					chunk := convChunk(&s, cap)
+					n = chunk * P
 					colsMax = max(colsMax, 4*n)
 					pool32Max = max(pool32Max, n)
 					s.direct = directPlan(&s)
@@ -371,8 +373,10 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 						ps.ph, ps.pw = 0, 0
 						ps.direct = directPlan(&ps)
 						s.padded = &ps
-						padMax = max(padMax, ps.in.shape.Size()*convChunk(&s, cap)+slack)
+						padMax = max(padMax, ps.in.shape.Size()*chunk+slack)
 					}
+					// Direct packing gives each image whole groups of columns.
+					n = chunk * ceilDiv(P, laneCols) * laneCols
 				}
 				packMax = max(packMax, packedCols(n, s.w.k4))
 				nMax = max(nMax, n)
