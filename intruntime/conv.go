@@ -42,12 +42,36 @@ type packEntry struct {
 	idx    [blockSize]uint8
 }
 
+// packPlan is a layer's direct packing plan: entries[gi·k4 + q] for group
+// gi of an image and quad q, and the furthest window any entry reads.
+type packPlan struct {
+	entries []packEntry
+	// top is the largest (channel, offset) of any window, lexicographically:
+	// with offsets below the plane size its window ends last, at
+	// (top[0]·n + b)·hw + top[1] + 64 for image b of n.
+	top [2]int32
+}
+
+// planOf wraps entries with their top window.
+func planOf(entries []packEntry) *packPlan {
+	p := &packPlan{entries: entries}
+	for i := range entries {
+		for j := range 2 {
+			c, off := entries[i].c[j], entries[i].off[j]
+			if c > p.top[0] || c == p.top[0] && off > p.top[1] {
+				p.top = [2]int32{c, off}
+			}
+		}
+	}
+	return p
+}
+
 // directPlan returns the plan of every block (group gi of an image, quad
 // q) at entries[gi·k4 + q], or nil if the layer does not fit: unpadded,
 // and each block within two windows. Each image has ⌈P/16⌉ groups of its
 // own (groups never straddle images): with P output columns not a
 // multiple of 16, the last group's extra lanes are computed and dropped.
-func directPlan(s *step) []packEntry {
+func directPlan(s *step) *packPlan {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
 	P, k4, K := oh*ow, s.w.k4, s.w.k
@@ -122,16 +146,16 @@ func directPlan(s *step) []packEntry {
 			}
 		}
 	}
-	return plan
+	return planOf(plan)
 }
 
 // packDirectScalar is packDirect's portable twin.
-func packDirectScalar(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
+func packDirectScalar(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb int) {
 	for bi := range nb {
 		b := b0 + bi
 		for gi := range G {
 			for q := range k4 {
-				e := &plan[gi*k4+q]
+				e := &plan.entries[gi*k4+q]
 				w0 := src[(int(e.c[0])*n+b)*hw+int(e.off[0]):]
 				w1 := src[(int(e.c[1])*n+b)*hw+int(e.off[1]):]
 				blk := dst[((bi*G+gi)*k4+q)*blockSize:][:blockSize]

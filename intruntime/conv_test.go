@@ -31,10 +31,10 @@ func TestDirectPlanHandWorked(t *testing.T) {
 	if p1 == nil || p2 == nil {
 		t.Fatalf("direct plans %v %v, want both", p1 != nil, p2 != nil)
 	}
-	if g := p1[0]; g.c != [2]int32{0, 0} || g.off != [2]int32{0, 64} || !slices.Equal(g.idx[:8], []uint8{0, 1, 2, 3, 1, 2, 3, 4}) {
+	if g := p1.entries[0]; g.c != [2]int32{0, 0} || g.off != [2]int32{0, 64} || !slices.Equal(g.idx[:8], []uint8{0, 1, 2, 3, 1, 2, 3, 4}) {
 		t.Errorf("conv1 block 0: c %v off %v idx %v", g.c, g.off, g.idx[:8])
 	}
-	if g := p2[6]; g.c != [2]int32{0, 1} || g.off != [2]int32{52, 0} || !slices.Equal(g.idx[:8], []uint8{0, 64, 65, 66, 1, 65, 66, 67}) {
+	if g := p2.entries[6]; g.c != [2]int32{0, 1} || g.off != [2]int32{52, 0} || !slices.Equal(g.idx[:8], []uint8{0, 64, 65, 66, 1, 65, 66, 67}) {
 		t.Errorf("conv2 quad 6: c %v off %v idx %v", g.c, g.off, g.idx[:8])
 	}
 	for i, want := range []bool{true, false, true, false, false, false, false} {

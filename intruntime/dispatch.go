@@ -34,7 +34,7 @@ type impl struct {
 	requantRow    func(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32)
 	packQuad      func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int)
 	maxPairs      func(dst, src []uint8)
-	packDirect    func(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int)
+	packDirect    func(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb int)
 	maxRowPairs32 func(dst, src []int32, w int)
 	maxPairs32    func(dst, src []int32)
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
@@ -83,7 +83,7 @@ func packQuad(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 func maxPairs(dst, src []uint8) { host.maxPairs(dst, src) }
 
 // packDirect: see packDirectScalar.
-func packDirect(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
+func packDirect(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb int) {
 	host.packDirect(dst, src, plan, k4, G, hw, n, b0, nb)
 }
 

@@ -71,9 +71,9 @@ func TestHelpersMatchScalar(t *testing.T) {
 		// offset, any permutation indices (< 128).
 		const C, n, hw, k4, G = 3, 4, 100, 2, 3
 		src := bytes(C*n*hw + blockSize)
-		plan := make([]packEntry, G*k4)
-		for i := range plan {
-			e := &plan[i]
+		entries := make([]packEntry, G*k4)
+		for i := range entries {
+			e := &entries[i]
 			for j := range 2 {
 				e.c[j] = int32(rng.IntN(C))
 				e.off[j] = int32(rng.IntN(hw))
@@ -82,6 +82,7 @@ func TestHelpersMatchScalar(t *testing.T) {
 				e.idx[l] = uint8(rng.IntN(2 * blockSize))
 			}
 		}
+		plan := planOf(entries)
 		for b0 := range n {
 			for nb := range n - b0 + 1 {
 				got, want := make([]byte, nb*G*k4*blockSize), make([]byte, nb*G*k4*blockSize)

@@ -222,25 +222,20 @@ func maxRowPairs32Asm(f func(dst, src *int32, rows, w int), dst, src []int32, w 
 // assembly reads whole 64-byte windows (as the scalar code may read any
 // byte of them), so src must hold them: if a window could end past
 // len(src), the scalar twin runs.
-func packDirectAVX512(dst []byte, src []uint8, plan []packEntry, k4, G, hw, n, b0, nb int) {
+func packDirectAVX512(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb int) {
 	cnt := G * k4
 	if cnt == 0 || nb == 0 {
 		return
 	}
-	plan = plan[:cnt]
-	var end int
-	for i := range plan {
-		e := &plan[i]
-		for j := range 2 {
-			end = max(end, (int(e.c[j])*n+b0+nb-1)*hw+int(e.off[j])+blockSize)
-		}
-	}
+	entries := plan.entries[:cnt]
+	// The furthest 64-byte load of the chunk (see packPlan.top).
+	end := (int(plan.top[0])*n+b0+nb-1)*hw + int(plan.top[1]) + blockSize
 	if end > len(src) {
 		packDirectScalar(dst, src, plan, k4, G, hw, n, b0, nb)
 		return
 	}
 	_ = dst[nb*cnt*blockSize-1]
 	for bi := range nb {
-		packDirect512(&dst[bi*cnt*blockSize], &src[0], &plan[0], cnt, hw, n, b0+bi)
+		packDirect512(&dst[bi*cnt*blockSize], &src[0], &entries[0], cnt, hw, n, b0+bi)
 	}
 }

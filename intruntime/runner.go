@@ -43,7 +43,7 @@ type step struct {
 	zx                     uint8 // input zero point in storage code (conv padding)
 	kh, kw, sh, sw, ph, pw int
 	conv                   bool
-	direct                 []packEntry // direct packing plan (conv.go), nil: im2col
+	direct                 *packPlan // direct packing plan (conv.go), nil: im2col
 	// padded: a padded dense conv's twin that reads the input copied into
 	// frames with the padding (conv.go): unpadded, so that it packs by the
 	// direct plan or by plain row copies.
