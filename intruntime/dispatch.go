@@ -39,6 +39,7 @@ type impl struct {
 	maxPairs32    func(dst, src []int32)
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int)
+	addTables     func(sum []int32, a, b []uint8, ta, tb *[256]int32)
 }
 
 // portableImpl is the plain Go implementation of every family.
@@ -53,6 +54,7 @@ func portableImpl() impl {
 		maxPairs32:    maxPairs32Scalar,
 		copyRows:      copyRowsScalar,
 		dwFlat3x3:     dwFlat3x3Scalar,
+		addTables:     addTablesScalar,
 	}
 }
 
@@ -89,6 +91,9 @@ func packDirect(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb in
 
 // maxRowPairs32: see maxRowPairs32Scalar.
 func maxRowPairs32(dst, src []int32, w int) { host.maxRowPairs32(dst, src, w) }
+
+// addTables: see addTablesScalar.
+func addTables(sum []int32, a, b []uint8, ta, tb *[256]int32) { host.addTables(sum, a, b, ta, tb) }
 
 // dwFlat3x3: see dwFlat3x3Scalar.
 func dwFlat3x3(acc []int32, frame []uint8, w *[9]int32, Wp int) { host.dwFlat3x3(acc, frame, w, Wp) }

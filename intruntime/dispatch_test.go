@@ -67,6 +67,19 @@ func TestHelpersMatchScalar(t *testing.T) {
 				t.Fatalf("%s: dwFlat3x3 n %d differs", vi.name, n)
 			}
 		}
+		var ta, tb [256]int32
+		for i := range ta {
+			ta[i], tb[i] = int32(rng.Uint32()), int32(rng.Uint32())
+		}
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 64, 100} {
+			a, b := bytes(n), bytes(n)
+			got, want := make([]int32, n), make([]int32, n)
+			vi.addTables(got, a, b, &ta, &tb)
+			addTablesScalar(want, a, b, &ta, &tb)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: addTables n %d differs", vi.name, n)
+			}
+		}
 		// A random plan: two windows per block from any channel and
 		// offset, any permutation indices (< 128).
 		const C, n, hw, k4, G = 3, 4, 100, 2, 3

@@ -223,9 +223,7 @@ func (e *engine) add(dst, a, b []uint8, s *step, n int) {
 	for j0 := 0; j0 < size; j0 += addChunk {
 		j1 := min(j0+addChunk, size)
 		sum := e.addtmp[:j1-j0]
-		for k, v := range a[j0:j1] {
-			sum[k] = ta[v] + tb[b[j0+k]]
-		}
+		addTables(sum, a[j0:j1], b[j0:j1], ta, tb)
 		out := dst[j0:j1]
 		if l.ShiftOut <= 0 && l.M0Out > 0 {
 			requantRow(out, sum, 0, l.M0Out, uint(-l.ShiftOut), zy, lo, hi)
@@ -234,6 +232,16 @@ func (e *engine) add(dst, a, b []uint8, s *step, n int) {
 		for k, v := range sum {
 			out[k] = uint8(min(max(MultiplyByQuantizedMultiplier(v, l.M0Out, l.ShiftOut)+zy, lo), hi))
 		}
+	}
+}
+
+// addTablesScalar writes sum[k] = ta[a[k]] + tb[b[k]]: an add's two inputs
+// scaled by code (see engine.add).
+func addTablesScalar(sum []int32, a, b []uint8, ta, tb *[256]int32) {
+	b = b[:len(a)]
+	sum = sum[:len(a)]
+	for k, v := range a {
+		sum[k] = ta[v] + tb[b[k]]
 	}
 }
 

@@ -50,6 +50,9 @@ func dwFlat3x3AVX2(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 func dwFlat3x3x512(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 
 //go:noescape
+func addTablesAVX2(sum *int32, a, b *uint8, ta, tb *[256]int32, n int)
+
+//go:noescape
 func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
 
 // requantConstsAVX2 are requantAVX2's operands, each a whole ymm so that
@@ -79,6 +82,18 @@ func avx2Helpers(im *impl) {
 	im.maxRowPairs32 = func(dst, src []int32, w int) { maxRowPairs32Asm(maxRowPairs32AVX2, dst, src, w) }
 	im.copyRows = copyRowsAsm
 	im.dwFlat3x3 = dwFlat3x3Y
+	im.addTables = addTablesY
+}
+
+// addTablesY is addTablesScalar by addTablesAVX2, the tail by the scalar
+// code.
+func addTablesY(sum []int32, a, b []uint8, ta, tb *[256]int32) {
+	b, sum = b[:len(a)], sum[:len(a)]
+	n := len(a) &^ 7
+	if n > 0 {
+		addTablesAVX2(&sum[0], &a[0], &b[0], ta, tb, n)
+	}
+	addTablesScalar(sum[n:], a[n:], b[n:], ta, tb)
 }
 
 // dwFlat3x3Y and dwFlat3x3Z are dwFlat3x3Scalar by the AVX2 (8 lanes) and
