@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/qatgo/qatgo/internal/cpufeat"
+import (
+	"math"
+
+	"github.com/qatgo/qatgo/internal/cpufeat"
+)
 
 // Training helpers in Go assembly (helpers_amd64.s), chosen once at
 // start-up: the bias-gradient sums with AVX2, the 2×2 max pool with
@@ -16,6 +20,48 @@ func sum16AVX2(p *float32, n int, part *[16]float32)
 
 //go:noescape
 func addRowAVX2(d, s *float32, n int)
+
+//go:noescape
+func clampGradAVX2(dx, x, dy *float32, n int, hi float32)
+
+//go:noescape
+func clampGradPosAVX2(dx, x, dy *float32, n int)
+
+// asmClamp gives the default build's ReLU/ReLU6 kernels: the gradient by
+// AVX2 compares and masks (bit-identical to clampGradGeneric), the forward
+// as clampGeneric. ok is false without AVX2.
+func asmClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []float32, hi float32), ok bool) {
+	return clampGeneric[float32], clampGradY, useAVX2Sums
+}
+
+// clampGradY is clampGradGeneric by the AVX2 loops, the tail by the Go one.
+func clampGradY(dx, x, dy []float32, hi float32) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	n := len(x) &^ 7
+	if n > 0 {
+		if math.IsInf(float64(hi), 1) {
+			clampGradPosAVX2(&dx[0], &x[0], &dy[0], n)
+		} else {
+			clampGradAVX2(&dx[0], &x[0], &dy[0], n, hi)
+		}
+	}
+	clampGradGeneric(dx[n:], x[n:], dy[n:], hi)
+}
+
+// asmAddRow gives the default build's row add (im2col's col2im): AVX2,
+// elementwise, so the same bits as the plain loop. ok is false without AVX2.
+func asmAddRow() (func(d, s []float32), bool) { return addRowY, useAVX2Sums }
+
+func addRowY(d, s []float32) {
+	d = d[:len(s)]
+	n := len(s) &^ 7
+	if n > 0 {
+		addRowAVX2(&d[0], &s[0], n)
+	}
+	for k := n; k < len(s); k++ {
+		d[k] += s[k]
+	}
+}
 
 //go:noescape
 func pairMax512(x *float32, n int, hm *float32, hi *int32, idx *[3][16]uint32)

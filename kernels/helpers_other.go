@@ -2,6 +2,14 @@
 
 package kernels
 
+// asmClamp has vector loops on amd64 only.
+func asmClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []float32, hi float32), ok bool) {
+	return nil, nil, false
+}
+
+// asmAddRow has a vector loop on amd64 only.
+func asmAddRow() (func(d, s []float32), bool) { return nil, false }
+
 // sumBiasFast has vector loops on amd64 only.
 func sumBiasFast(db, dy []float32, outer, inner int) bool { return false }
 

@@ -4,9 +4,12 @@ package kernels
 
 // vecRowOps gives rowOps, for float32, a row copy by 8-float array
 // assignments (two 16-byte moves each, where copy calls memmove for
-// LeNet-5's 8-float rows) and a plain row add; the GOEXPERIMENT=simd build
-// has archsimd loops for both.
+// LeNet-5's 8-float rows) and the AVX2 row add where the CPU has it (a plain
+// loop otherwise); the GOEXPERIMENT=simd build has archsimd loops for both.
 func vecRowOps() (copyRow, addRow func(d, s []float32), ok bool) {
+	if a, ok := asmAddRow(); ok {
+		return copyRow8, a, true
+	}
 	return copyRow8, addRowPlain, true
 }
 

@@ -7,9 +7,10 @@ package kernels
 // vecDwKernels has vector loops in the AVX-512 build only.
 func vecDwKernels() (dwKernels[float32], bool) { return dwKernels[float32]{}, false }
 
-// vecClamp has vector loops in the AVX-512 build only.
+// vecClamp: the assembly kernels where the CPU has them (archsimd ones in
+// the GOEXPERIMENT=simd build).
 func vecClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []float32, hi float32), ok bool) {
-	return nil, nil, false
+	return asmClamp()
 }
 
 // vecBnKernels has vector loops in the AVX-512 build only.
