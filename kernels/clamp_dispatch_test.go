@@ -50,3 +50,44 @@ func TestClampGradAndAddRowMatchGeneric(t *testing.T) {
 		}
 	}
 }
+
+// The dispatched batch-norm loops (AVX2 + FMA, 8-lane partial sums, where
+// the CPU has them) against the Go ones, within float32 rounding.
+func TestBnKernelsMatchGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	k := bnKernelsFor[float32]()
+	near := func(what string, n int, got, want, scale float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-5*scale+1e-6 {
+			t.Fatalf("%s n %d: %v, want %v (scale %v)", what, n, got, want, scale)
+		}
+	}
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 100, 1000} {
+		x, dy := make([]float32, n), make([]float32, n)
+		var scale float64
+		for i := range x {
+			x[i], dy[i] = float32(rng.NormFloat64()*3+1), float32(rng.NormFloat64())
+			scale += math.Abs(float64(x[i]-0.5))*(1+math.Abs(float64(x[i]-0.5))) + math.Abs(float64(dy[i]))*(1+math.Abs(float64(x[i])))
+		}
+		s1, s2 := k.sums(x, 0.5)
+		w1, w2 := sumsGeneric(x, 0.5)
+		near("sums Σd", n, s1, w1, scale)
+		near("sums Σd²", n, s2, w2, scale)
+		g1, g2 := k.gradSums(dy, x, 0.5)
+		v1, v2 := gradSumsGeneric(dy, x, 0.5)
+		near("gradSums Σdy", n, g1, v1, scale)
+		near("gradSums Σdy·d", n, g2, v2, scale)
+		y, wy := make([]float32, n), make([]float32, n)
+		k.affine(y, x, 1.5, -0.25)
+		affineGeneric(wy, x, 1.5, -0.25)
+		k.affine2(y[:0], dy[:0], x[:0], 1, 1, 1) // empty is a no-op
+		for i := range y {
+			near("affine", n, float64(y[i]), float64(wy[i]), 1+math.Abs(float64(wy[i])))
+		}
+		k.affine2(y, dy, x, 0.7, -1.25, 0.125)
+		affine2Generic(wy, dy, x, 0.7, -1.25, 0.125)
+		for i := range y {
+			near("affine2", n, float64(y[i]), float64(wy[i]), 1+math.Abs(float64(wy[i])))
+		}
+	}
+}

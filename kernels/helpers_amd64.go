@@ -48,6 +48,72 @@ func clampGradY(dx, x, dy []float32, hi float32) {
 	clampGradGeneric(dx[n:], x[n:], dy[n:], hi)
 }
 
+//go:noescape
+func sumsAVX2(x *float32, n int, k float32, out *[16]float32)
+
+//go:noescape
+func gradSumsAVX2(dy, x *float32, n int, k float32, out *[16]float32)
+
+//go:noescape
+func affineAVX2(y, x *float32, n int, a, b float32)
+
+//go:noescape
+func affine2AVX2(dx, dy, x *float32, n int, a, b, c float32)
+
+// asmBn gives the default build's batch-norm loops: AVX2 with FMA and
+// 8-lane partial sums (within the tolerance the archsimd ones are tested
+// to; the tails by the Go loops). ok is false without AVX2.
+func asmBn() (bnKernels[float32], bool) {
+	return bnKernels[float32]{sums: sumsY, gradSums: gradSumsY, affine: affineY, affine2: affine2Y}, useAVX2Sums
+}
+
+func sumsY(x []float32, k float32) (s1, s2 float64) {
+	n := len(x) &^ 7
+	if n == 0 {
+		return sumsGeneric(x, k)
+	}
+	var part [16]float32
+	sumsAVX2(&x[0], n, k, &part)
+	t1, t2 := sumsGeneric(x[n:], k)
+	return float64(sum8(part[:8])) + t1, float64(sum8(part[8:])) + t2
+}
+
+func gradSumsY(dy, x []float32, k float32) (sdy, sdyx float64) {
+	x = x[:len(dy)]
+	n := len(dy) &^ 7
+	if n == 0 {
+		return gradSumsGeneric(dy, x, k)
+	}
+	var part [16]float32
+	gradSumsAVX2(&dy[0], &x[0], n, k, &part)
+	t1, t2 := gradSumsGeneric(dy[n:], x[n:], k)
+	return float64(sum8(part[:8])) + t1, float64(sum8(part[8:])) + t2
+}
+
+// sum8 adds 8 partial sums pairwise.
+func sum8(p []float32) float32 {
+	p = p[:8]
+	return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]))
+}
+
+func affineY(y, x []float32, a, b float32) {
+	y = y[:len(x)]
+	n := len(x) &^ 7
+	if n > 0 {
+		affineAVX2(&y[0], &x[0], n, a, b)
+	}
+	affineGeneric(y[n:], x[n:], a, b)
+}
+
+func affine2Y(dx, dy, x []float32, a, b, c float32) {
+	dx, x = dx[:len(dy)], x[:len(dy)]
+	n := len(dy) &^ 7
+	if n > 0 {
+		affine2AVX2(&dx[0], &dy[0], &x[0], n, a, b, c)
+	}
+	affine2Generic(dx[n:], dy[n:], x[n:], a, b, c)
+}
+
 // asmAddRow gives the default build's row add (im2col's col2im): AVX2,
 // elementwise, so the same bits as the plain loop. ok is false without AVX2.
 func asmAddRow() (func(d, s []float32), bool) { return addRowY, useAVX2Sums }

@@ -195,3 +195,107 @@ clampGradPosAVX2_loop:
 clampGradPosAVX2_done:
 	VZEROUPPER
 	RET
+
+// func sumsAVX2(x *float32, n int, k float32, out *[16]float32)
+// sumsGeneric's loop with 8-lane partial sums (n a multiple of 8): out[0:8]
+// the lanes of Σ(x − k), out[8:16] those of Σ(x − k)² (by FMA).
+TEXT ·sumsAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS k+16(FP), Y13
+	MOVQ out+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	SHRQ $3, CX
+	JEQ sumsAVX2_done
+sumsAVX2_loop:
+	VMOVUPS (SI), Y2
+	VSUBPS Y13, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y2, Y2, Y1
+	ADDQ $32, SI
+	DECQ CX
+	JNE sumsAVX2_loop
+sumsAVX2_done:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func gradSumsAVX2(dy, x *float32, n int, k float32, out *[16]float32)
+// gradSumsGeneric's loop with 8-lane partial sums: out[0:8] of Σ dy,
+// out[8:16] of Σ dy·(x − k) (by FMA).
+TEXT ·gradSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dy+0(FP), DX
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS k+24(FP), Y13
+	MOVQ out+32(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	SHRQ $3, CX
+	JEQ gradSumsAVX2_done
+gradSumsAVX2_loop:
+	VMOVUPS (DX), Y2
+	VMOVUPS (SI), Y3
+	VSUBPS Y13, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNE gradSumsAVX2_loop
+gradSumsAVX2_done:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func affineAVX2(y, x *float32, n int, a, b float32)
+// y = a·x + b by FMA, 8 lanes a step (n a multiple of 8).
+TEXT ·affineAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y13
+	VBROADCASTSS b+28(FP), Y12
+	SHRQ $3, CX
+	JEQ affineAVX2_done
+affineAVX2_loop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y12, Y13, Y0 // y0 = a·x + b
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE affineAVX2_loop
+affineAVX2_done:
+	VZEROUPPER
+	RET
+
+// func affine2AVX2(dx, dy, x *float32, n int, a, b, c float32)
+// dx = a·dy + (b·x + c) by two FMAs, 8 lanes a step (n a multiple of 8).
+TEXT ·affine2AVX2(SB), NOSPLIT, $0-44
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS a+32(FP), Y13
+	VBROADCASTSS b+36(FP), Y12
+	VBROADCASTSS c+40(FP), Y11
+	SHRQ $3, CX
+	JEQ affine2AVX2_done
+affine2AVX2_loop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y11, Y12, Y0 // b·x + c
+	VMOVUPS (DX), Y1
+	VFMADD231PS Y13, Y1, Y0  // + a·dy
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE affine2AVX2_loop
+affine2AVX2_done:
+	VZEROUPPER
+	RET

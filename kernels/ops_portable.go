@@ -13,5 +13,6 @@ func vecClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []flo
 	return asmClamp()
 }
 
-// vecBnKernels has vector loops in the AVX-512 build only.
-func vecBnKernels() (bnKernels[float32], bool) { return bnKernels[float32]{}, false }
+// vecBnKernels: the assembly loops where the CPU has them (archsimd ones in
+// the GOEXPERIMENT=simd build).
+func vecBnKernels() (bnKernels[float32], bool) { return asmBn() }
