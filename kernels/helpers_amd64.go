@@ -114,6 +114,89 @@ func affine2Y(dx, dy, x []float32, a, b, c float32) {
 	affine2Generic(dx[n:], dy[n:], x[n:], a, b, c)
 }
 
+//go:noescape
+func corr4AVX2(out, in *float32, offs *int, w *float32, ntaps, oh, ow, pitch int, init float32, add int, mask *[8]int32)
+
+//go:noescape
+func corr1AVX2(out, in *float32, offs *int, w *float32, ntaps, oh, ow, pitch int, init float32, add int, mask *[8]int32)
+
+//go:noescape
+func dots4AVX2(acc *float32, dy, in *float32, offs *int, oh, ow, pitch int, mask *[8]int32)
+
+//go:noescape
+func dots1AVX2(acc *float32, dy, in *float32, offs *int, oh, ow, pitch int, mask *[8]int32)
+
+// asmDw gives the default build's depthwise-convolution loops: corrRows
+// and dotsRows in AVX2 with FMA (8 lanes, the rows' tails masked), within
+// the tolerance the archsimd ones are tested to. ok is false without AVX2.
+func asmDw() (dwKernels[float32], bool) {
+	return dwKernels[float32]{corrRows: corrRowsY, dotsRows: dotsRowsY, lanes: 8,
+		axpy: axpyGeneric[float32], copyRow: func(d, s []float32) { copy(d, s) },
+		deint2: deint2[float32], inter2: inter2[float32]}, useAVX2Sums
+}
+
+// tailMask8 has −1 in the first n mod 8 lanes.
+func tailMask8(n int) (m [8]int32) {
+	for i := range n % 8 {
+		m[i] = -1
+	}
+	return m
+}
+
+// tapsInRange panics (a programmer error) unless every tap's oh rows of ow
+// floats, pitch apart, lie inside in: the assembly does not check.
+func tapsInRange(nIn, oh, ow, pitch int, offs []int) {
+	span := (oh-1)*pitch + ow
+	for _, o := range offs {
+		if o < 0 || o+span > nIn {
+			panic("kernels: depthwise tap out of range")
+		}
+	}
+}
+
+func corrRowsY(out []float32, oh, ow int, in []float32, pitch int, offs []int, w []float32, init float32, add bool) {
+	if oh <= 0 || ow <= 0 {
+		return
+	}
+	_ = out[oh*ow-1]
+	tapsInRange(len(in), oh, ow, pitch, offs)
+	w = w[:len(offs)]
+	m := tailMask8(ow)
+	a := 0
+	if add {
+		a = 1
+	}
+	var op *int
+	var wp *float32
+	if len(offs) > 0 {
+		op, wp = &offs[0], &w[0]
+	}
+	oh4 := oh &^ 3
+	if oh4 > 0 {
+		corr4AVX2(&out[0], &in[0], op, wp, len(offs), oh4, ow, pitch, init, a, &m)
+	}
+	if oh > oh4 {
+		corr1AVX2(&out[oh4*ow], &in[oh4*pitch], op, wp, len(offs), oh-oh4, ow, pitch, init, a, &m)
+	}
+}
+
+func dotsRowsY(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []int) {
+	if oh <= 0 || ow <= 0 || len(offs) == 0 {
+		return
+	}
+	_ = dy[oh*ow-1]
+	tapsInRange(len(in), oh, ow, pitch, offs)
+	acc = acc[:8*len(offs)]
+	m := tailMask8(ow)
+	t := 0
+	for ; t+4 <= len(offs); t += 4 {
+		dots4AVX2(&acc[8*t], &dy[0], &in[0], &offs[t], oh, ow, pitch, &m)
+	}
+	for ; t < len(offs); t++ {
+		dots1AVX2(&acc[8*t], &dy[0], &in[0], &offs[t], oh, ow, pitch, &m)
+	}
+}
+
 // asmAddRow gives the default build's row add (im2col's col2im): AVX2,
 // elementwise, so the same bits as the plain loop. ok is false without AVX2.
 func asmAddRow() (func(d, s []float32), bool) { return addRowY, useAVX2Sums }

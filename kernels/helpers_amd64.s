@@ -299,3 +299,339 @@ affine2AVX2_loop:
 affine2AVX2_done:
 	VZEROUPPER
 	RET
+
+// func dots4AVX2(acc *float32, dy, in *float32, offs *int, oh, ow, pitch int, mask *[8]int32)
+// dotsRowsGeneric for 4 tap(s) with 8-lane partial sums by FMA: acc[8t:8t+8]
+// += Σ over rows and columns of dy·(the input at offs[t]), each row's last
+// ow mod 8 by masked loads (masked lanes read 0).
+TEXT ·dots4AVX2(SB), NOSPLIT, $0-64
+	MOVQ acc+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ in+16(FP), SI
+	MOVQ offs+24(FP), AX
+	MOVQ 0(AX), R10
+	SHLQ $2, R10
+	MOVQ 8(AX), R11
+	SHLQ $2, R11
+	MOVQ 16(AX), R12
+	SHLQ $2, R12
+	MOVQ 24(AX), R13
+	SHLQ $2, R13
+	MOVQ oh+32(FP), R8
+	MOVQ ow+40(FP), R9
+	MOVQ pitch+48(FP), BX
+	SHLQ $2, BX
+	MOVQ mask+56(FP), AX
+	VMOVDQU (AX), Y12
+	VMOVUPS 0(DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	TESTQ R8, R8
+	JEQ dots4AVX2_done
+dots4AVX2_row:
+	XORQ CX, CX
+dots4AVX2_col:
+	LEAQ 8(CX), AX
+	CMPQ AX, R9
+	JA dots4AVX2_tail
+	VMOVUPS (DX)(CX*4), Y4
+	LEAQ (SI)(CX*4), AX
+	VFMADD231PS (AX)(R10*1), Y4, Y0
+	VFMADD231PS (AX)(R11*1), Y4, Y1
+	VFMADD231PS (AX)(R12*1), Y4, Y2
+	VFMADD231PS (AX)(R13*1), Y4, Y3
+	ADDQ $8, CX
+	JMP dots4AVX2_col
+dots4AVX2_tail:
+	CMPQ CX, R9
+	JEQ dots4AVX2_rowdone
+	VMASKMOVPS (DX)(CX*4), Y12, Y4
+	LEAQ (SI)(CX*4), AX
+	VMASKMOVPS (AX)(R10*1), Y12, Y5
+	VFMADD231PS Y5, Y4, Y0
+	VMASKMOVPS (AX)(R11*1), Y12, Y5
+	VFMADD231PS Y5, Y4, Y1
+	VMASKMOVPS (AX)(R12*1), Y12, Y5
+	VFMADD231PS Y5, Y4, Y2
+	VMASKMOVPS (AX)(R13*1), Y12, Y5
+	VFMADD231PS Y5, Y4, Y3
+dots4AVX2_rowdone:
+	ADDQ BX, SI
+	LEAQ (DX)(R9*4), DX
+	DECQ R8
+	JNE dots4AVX2_row
+dots4AVX2_done:
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VZEROUPPER
+	RET
+
+// func dots1AVX2(acc *float32, dy, in *float32, offs *int, oh, ow, pitch int, mask *[8]int32)
+// dotsRowsGeneric for 1 tap(s) with 8-lane partial sums by FMA: acc[8t:8t+8]
+// += Σ over rows and columns of dy·(the input at offs[t]), each row's last
+// ow mod 8 by masked loads (masked lanes read 0).
+TEXT ·dots1AVX2(SB), NOSPLIT, $0-64
+	MOVQ acc+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ in+16(FP), SI
+	MOVQ offs+24(FP), AX
+	MOVQ 0(AX), R10
+	SHLQ $2, R10
+	MOVQ oh+32(FP), R8
+	MOVQ ow+40(FP), R9
+	MOVQ pitch+48(FP), BX
+	SHLQ $2, BX
+	MOVQ mask+56(FP), AX
+	VMOVDQU (AX), Y12
+	VMOVUPS 0(DI), Y0
+	TESTQ R8, R8
+	JEQ dots1AVX2_done
+dots1AVX2_row:
+	XORQ CX, CX
+dots1AVX2_col:
+	LEAQ 8(CX), AX
+	CMPQ AX, R9
+	JA dots1AVX2_tail
+	VMOVUPS (DX)(CX*4), Y4
+	LEAQ (SI)(CX*4), AX
+	VFMADD231PS (AX)(R10*1), Y4, Y0
+	ADDQ $8, CX
+	JMP dots1AVX2_col
+dots1AVX2_tail:
+	CMPQ CX, R9
+	JEQ dots1AVX2_rowdone
+	VMASKMOVPS (DX)(CX*4), Y12, Y4
+	LEAQ (SI)(CX*4), AX
+	VMASKMOVPS (AX)(R10*1), Y12, Y5
+	VFMADD231PS Y5, Y4, Y0
+dots1AVX2_rowdone:
+	ADDQ BX, SI
+	LEAQ (DX)(R9*4), DX
+	DECQ R8
+	JNE dots1AVX2_row
+dots1AVX2_done:
+	VMOVUPS Y0, 0(DI)
+	VZEROUPPER
+	RET
+
+// func corr4AVX2(out, in *float32, offs *int, w *float32, ntaps, oh, ow, pitch int, init float32, add int, mask *[8]int32)
+// corrRowsGeneric with FMA for oh a multiple of 4: 4 row(s) at a time,
+// each 8-column block's 4 accumulator(s) kept in registers across the
+// taps (independent chains; out is read once and written once), the rows'
+// last ow mod 8 columns by masked loads and stores (mask: −1 in the first
+// ow mod 8 lanes).
+TEXT ·corr4AVX2(SB), NOSPLIT, $0-88
+	MOVQ out+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ oh+40(FP), R8
+	MOVQ ow+48(FP), R9
+	MOVQ pitch+56(FP), BX
+	SHLQ $2, BX
+	VBROADCASTSS init+64(FP), Y13
+	MOVQ R9, R11
+	ANDQ $-8, R11
+	MOVQ mask+80(FP), AX
+	VMOVDQU (AX), Y12
+	TESTQ R8, R8
+	JEQ corr4AVX2_done
+corr4AVX2_rows:
+	XORQ CX, CX
+corr4AVX2_col:
+	CMPQ CX, R9
+	JAE corr4AVX2_rowsdone
+	CMPQ CX, R11
+	JAE corr4AVX2_mcol
+	LEAQ (DI)(CX*4), R10
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	CMPQ add+72(FP), $0
+	JEQ corr4AVX2_ftaps
+	VADDPS (R10), Y0, Y0
+	VADDPS (R10)(R9*4), Y1, Y1
+	VADDPS (R10)(R9*8), Y2, Y2
+	LEAQ (R10)(R9*8), DX
+	VADDPS (DX)(R9*4), Y3, Y3
+corr4AVX2_ftaps:
+	MOVQ offs+16(FP), R12
+	MOVQ w+24(FP), R13
+	MOVQ ntaps+32(FP), DX
+	TESTQ DX, DX
+	JEQ corr4AVX2_fstore
+corr4AVX2_ftap:
+	MOVQ (R12), AX
+	LEAQ (SI)(AX*4), AX
+	LEAQ (AX)(CX*4), AX
+	VBROADCASTSS (R13), Y11
+	VFMADD231PS (AX), Y11, Y0
+	VFMADD231PS (AX)(BX*1), Y11, Y1
+	VFMADD231PS (AX)(BX*2), Y11, Y2
+	LEAQ (AX)(BX*2), R10
+	VFMADD231PS (R10)(BX*1), Y11, Y3
+	ADDQ $8, R12
+	ADDQ $4, R13
+	DECQ DX
+	JNE corr4AVX2_ftap
+corr4AVX2_fstore:
+	LEAQ (DI)(CX*4), R10
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y1, (R10)(R9*4)
+	VMOVUPS Y2, (R10)(R9*8)
+	LEAQ (R10)(R9*8), DX
+	VMOVUPS Y3, (DX)(R9*4)
+	ADDQ $8, CX
+	JMP corr4AVX2_col
+corr4AVX2_mcol:
+	LEAQ (DI)(CX*4), R10
+	VMOVAPS Y13, Y0
+	VMOVAPS Y13, Y1
+	VMOVAPS Y13, Y2
+	VMOVAPS Y13, Y3
+	CMPQ add+72(FP), $0
+	JEQ corr4AVX2_mtaps
+	VMASKMOVPS (R10), Y12, Y5
+	VADDPS Y5, Y0, Y0
+	VMASKMOVPS (R10)(R9*4), Y12, Y5
+	VADDPS Y5, Y1, Y1
+	VMASKMOVPS (R10)(R9*8), Y12, Y5
+	VADDPS Y5, Y2, Y2
+	LEAQ (R10)(R9*8), DX
+	VMASKMOVPS (DX)(R9*4), Y12, Y5
+	VADDPS Y5, Y3, Y3
+corr4AVX2_mtaps:
+	MOVQ offs+16(FP), R12
+	MOVQ w+24(FP), R13
+	MOVQ ntaps+32(FP), DX
+	TESTQ DX, DX
+	JEQ corr4AVX2_mstore
+corr4AVX2_mtap:
+	MOVQ (R12), AX
+	LEAQ (SI)(AX*4), AX
+	LEAQ (AX)(CX*4), AX
+	VBROADCASTSS (R13), Y11
+	VMASKMOVPS (AX), Y12, Y5
+	VFMADD231PS Y5, Y11, Y0
+	VMASKMOVPS (AX)(BX*1), Y12, Y5
+	VFMADD231PS Y5, Y11, Y1
+	VMASKMOVPS (AX)(BX*2), Y12, Y5
+	VFMADD231PS Y5, Y11, Y2
+	LEAQ (AX)(BX*2), R10
+	VMASKMOVPS (R10)(BX*1), Y12, Y5
+	VFMADD231PS Y5, Y11, Y3
+	ADDQ $8, R12
+	ADDQ $4, R13
+	DECQ DX
+	JNE corr4AVX2_mtap
+corr4AVX2_mstore:
+	LEAQ (DI)(CX*4), R10
+	VMASKMOVPS Y0, Y12, (R10)
+	VMASKMOVPS Y1, Y12, (R10)(R9*4)
+	VMASKMOVPS Y2, Y12, (R10)(R9*8)
+	LEAQ (R10)(R9*8), DX
+	VMASKMOVPS Y3, Y12, (DX)(R9*4)
+	ADDQ $8, CX
+	JMP corr4AVX2_col
+corr4AVX2_rowsdone:
+	LEAQ (SI)(BX*4), SI
+	LEAQ (DI)(R9*8), DI
+	LEAQ (DI)(R9*8), DI
+	SUBQ $4, R8
+	JNE corr4AVX2_rows
+corr4AVX2_done:
+	VZEROUPPER
+	RET
+
+// func corr1AVX2(out, in *float32, offs *int, w *float32, ntaps, oh, ow, pitch int, init float32, add int, mask *[8]int32)
+// corrRowsGeneric with FMA for oh a multiple of 1: 1 row(s) at a time,
+// each 8-column block's 1 accumulator(s) kept in registers across the
+// taps (independent chains; out is read once and written once), the rows'
+// last ow mod 8 columns by masked loads and stores (mask: −1 in the first
+// ow mod 8 lanes).
+TEXT ·corr1AVX2(SB), NOSPLIT, $0-88
+	MOVQ out+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ oh+40(FP), R8
+	MOVQ ow+48(FP), R9
+	MOVQ pitch+56(FP), BX
+	SHLQ $2, BX
+	VBROADCASTSS init+64(FP), Y13
+	MOVQ R9, R11
+	ANDQ $-8, R11
+	MOVQ mask+80(FP), AX
+	VMOVDQU (AX), Y12
+	TESTQ R8, R8
+	JEQ corr1AVX2_done
+corr1AVX2_rows:
+	XORQ CX, CX
+corr1AVX2_col:
+	CMPQ CX, R9
+	JAE corr1AVX2_rowsdone
+	CMPQ CX, R11
+	JAE corr1AVX2_mcol
+	LEAQ (DI)(CX*4), R10
+	VMOVAPS Y13, Y0
+	CMPQ add+72(FP), $0
+	JEQ corr1AVX2_ftaps
+	VADDPS (R10), Y0, Y0
+corr1AVX2_ftaps:
+	MOVQ offs+16(FP), R12
+	MOVQ w+24(FP), R13
+	MOVQ ntaps+32(FP), DX
+	TESTQ DX, DX
+	JEQ corr1AVX2_fstore
+corr1AVX2_ftap:
+	MOVQ (R12), AX
+	LEAQ (SI)(AX*4), AX
+	LEAQ (AX)(CX*4), AX
+	VBROADCASTSS (R13), Y11
+	VFMADD231PS (AX), Y11, Y0
+	ADDQ $8, R12
+	ADDQ $4, R13
+	DECQ DX
+	JNE corr1AVX2_ftap
+corr1AVX2_fstore:
+	LEAQ (DI)(CX*4), R10
+	VMOVUPS Y0, (R10)
+	ADDQ $8, CX
+	JMP corr1AVX2_col
+corr1AVX2_mcol:
+	LEAQ (DI)(CX*4), R10
+	VMOVAPS Y13, Y0
+	CMPQ add+72(FP), $0
+	JEQ corr1AVX2_mtaps
+	VMASKMOVPS (R10), Y12, Y5
+	VADDPS Y5, Y0, Y0
+corr1AVX2_mtaps:
+	MOVQ offs+16(FP), R12
+	MOVQ w+24(FP), R13
+	MOVQ ntaps+32(FP), DX
+	TESTQ DX, DX
+	JEQ corr1AVX2_mstore
+corr1AVX2_mtap:
+	MOVQ (R12), AX
+	LEAQ (SI)(AX*4), AX
+	LEAQ (AX)(CX*4), AX
+	VBROADCASTSS (R13), Y11
+	VMASKMOVPS (AX), Y12, Y5
+	VFMADD231PS Y5, Y11, Y0
+	ADDQ $8, R12
+	ADDQ $4, R13
+	DECQ DX
+	JNE corr1AVX2_mtap
+corr1AVX2_mstore:
+	LEAQ (DI)(CX*4), R10
+	VMASKMOVPS Y0, Y12, (R10)
+	ADDQ $8, CX
+	JMP corr1AVX2_col
+corr1AVX2_rowsdone:
+	ADDQ BX, SI
+	LEAQ (DI)(R9*4), DI
+	SUBQ $1, R8
+	JNE corr1AVX2_rows
+corr1AVX2_done:
+	VZEROUPPER
+	RET

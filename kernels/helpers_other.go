@@ -7,6 +7,9 @@ func asmClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []flo
 	return nil, nil, false
 }
 
+// asmDw has vector loops on amd64 only.
+func asmDw() (dwKernels[float32], bool) { return dwKernels[float32]{}, false }
+
 // asmBn has vector loops on amd64 only.
 func asmBn() (bnKernels[float32], bool) { return bnKernels[float32]{}, false }
 

@@ -4,8 +4,9 @@ package kernels
 
 // The portable twins of the AVX-512 loops of the newer ops: none here.
 
-// vecDwKernels has vector loops in the AVX-512 build only.
-func vecDwKernels() (dwKernels[float32], bool) { return dwKernels[float32]{}, false }
+// vecDwKernels: the assembly loops where the CPU has them (archsimd ones in
+// the GOEXPERIMENT=simd build).
+func vecDwKernels() (dwKernels[float32], bool) { return asmDw() }
 
 // vecClamp: the assembly kernels where the CPU has them (archsimd ones in
 // the GOEXPERIMENT=simd build).
