@@ -26,6 +26,14 @@ func TestClampGradAndAddRowMatchGeneric(t *testing.T) {
 					dy[i] = special[rng.IntN(len(special))]
 				}
 			}
+			fy, wy := make([]float32, n), make([]float32, n)
+			clampTo(fy, x, hi)
+			clampGeneric(wy, x, hi)
+			for i := range fy {
+				if math.Float32bits(fy[i]) != math.Float32bits(wy[i]) && !(fy[i] != fy[i] && wy[i] != wy[i]) {
+					t.Fatalf("hi %v n %d: clamp[%d] = %v (x %v), want %v", hi, n, i, fy[i], x[i], wy[i])
+				}
+			}
 			got, want := make([]float32, n), make([]float32, n)
 			clampGrad(got, x, dy, hi)
 			clampGradGeneric(want, x, dy, hi)

@@ -27,11 +27,25 @@ func clampGradAVX2(dx, x, dy *float32, n int, hi float32)
 //go:noescape
 func clampGradPosAVX2(dx, x, dy *float32, n int)
 
-// asmClamp gives the default build's ReLU/ReLU6 kernels: the gradient by
-// AVX2 compares and masks (bit-identical to clampGradGeneric), the forward
-// as clampGeneric. ok is false without AVX2.
+//go:noescape
+func clampAVX2(y, x *float32, n int, hi float32)
+
+// asmClamp gives the default build's ReLU/ReLU6 kernels in AVX2, the same
+// values as clampGeneric and clampGradGeneric (the gradient bit for bit;
+// the forward too, up to which NaN a NaN input gives). ok is false without
+// AVX2.
 func asmClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []float32, hi float32), ok bool) {
-	return clampGeneric[float32], clampGradY, useAVX2Sums
+	return clampY, clampGradY, useAVX2Sums
+}
+
+// clampY is clampGeneric by the AVX2 loop, the tail by the Go one.
+func clampY(y, x []float32, hi float32) {
+	y = y[:len(x)]
+	n := len(x) &^ 7
+	if n > 0 {
+		clampAVX2(&y[0], &x[0], n, hi)
+	}
+	clampGeneric(y[n:], x[n:], hi)
 }
 
 // clampGradY is clampGradGeneric by the AVX2 loops, the tail by the Go one.

@@ -635,3 +635,30 @@ corr1AVX2_rowsdone:
 corr1AVX2_done:
 	VZEROUPPER
 	RET
+
+// func clampAVX2(y, x *float32, n int, hi float32)
+// clampGeneric, 8 lanes a step (n a multiple of 8): max(x, +0) then
+// min(·, hi) with the zero and hi as VMAXPS/VMINPS's second operands (so
+// that −0 becomes +0 as Go's max gives), NaN lanes put back from x.
+TEXT ·clampAVX2(SB), NOSPLIT, $0-28
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS hi+24(FP), Y13
+	VXORPS Y14, Y14, Y14
+	SHRQ $3, CX
+	JEQ clampAVX2_done
+clampAVX2_loop:
+	VMOVUPS (SI), Y0
+	VMAXPS Y14, Y0, Y1      // max(x, 0): 0 for NaN, +0 for ±0
+	VMINPS Y13, Y1, Y1      // min(·, hi)
+	VCMPPS $3, Y0, Y0, Y2   // x unordered: NaN
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE clampAVX2_loop
+clampAVX2_done:
+	VZEROUPPER
+	RET
