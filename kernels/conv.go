@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"hash"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -10,11 +11,13 @@ import (
 )
 
 // convState is shared by a convolution's forward op and its gradient ops.
-// The weight gradient unfolds each image again rather than keeping the
-// forward's im2col matrices: one image's matrix per worker stays in cache,
-// where a batch's (29 MB for a resnet20 stage-1 convolution at batch 64)
-// went to memory and twice through it, and a resnet20 QAT step's peak
-// RSS drops by ~290 MB for no measurable time.
+// The forward keeps the batch's im2col matrices for the weight gradient
+// when they fit keepColBytes; above that the weight gradient unfolds each
+// image again into a per-worker buffer. Keeping saves a second unfolding
+// (LeNet-5's short rows: 10% of a training step); recomputing saves the
+// memory (29 MB per resnet20 stage-1 convolution at batch 64: a resnet20
+// QAT step's peak RSS drops from 678 to ~440 MB) for no measurable time on
+// the large layers.
 type convState struct {
 	p       ConvParams
 	xShape  tensor.Shape // at graph construction, for InferShape
@@ -30,10 +33,16 @@ type convState struct {
 	f64 convBufs[float64]
 }
 
+// keepColBytes bounds the im2col matrices a convolution keeps from its
+// forward for its weight gradient (see convState).
+const keepColBytes = 8 << 20
+
 type convBufs[T float] struct {
-	fwd []mulT[T] // one packed weight matrix per group
-	dx  []mulT[T]
-	w   []convWorker[T]
+	col  []T // the batch's im2col matrices when kept (n × rows × cols), else unused
+	keep bool
+	fwd  []mulT[T] // one packed weight matrix per group
+	dx   []mulT[T]
+	w    []convWorker[T]
 }
 
 // perGroup returns m resized to one multiplier per group.
@@ -210,6 +219,11 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// A 1×1, stride-1, unpadded convolution's unfolded image is the image
 	// itself: its GEMMs read x directly.
 	ident := g.identity()
+	var z T
+	bf.keep = !ident && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
+	if bf.keep {
+		bf.col = grow(bf.col, n*rows*cols)
+	}
 	bf.fwd = perGroup(bf.fwd, groups)
 	for gi := range bf.fwd {
 		bf.fwd[gi].setA(false, og, rg, w[gi*og*rg:(gi+1)*og*rg], rg)
@@ -220,7 +234,11 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 		for i := lo; i < hi; i++ {
 			xi := x[i*g.c*g.h*g.w : (i+1)*g.c*g.h*g.w]
 			col := xi
-			if !ident {
+			switch {
+			case bf.keep:
+				col = bf.col[i*rows*cols : (i+1)*rows*cols]
+				im2col(col, xi, g)
+			case !ident:
 				ws[wk].col = grow(ws[wk].col, rows*cols)
 				col = ws[wk].col
 				im2col(col, xi, g)
@@ -349,7 +367,8 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 	})
 }
 
-// convDwOp: (x, dy) → dw = Σ_images dy·colᵀ, each image unfolded again.
+// convDwOp: (x, dy) → dw = Σ_images dy·colᵀ, with the forward's col when
+// kept, else each image unfolded again.
 type convDwOp struct {
 	opBase
 	noDiff
@@ -406,7 +425,11 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 				beta = 0
 			}
 			dyi, col := dy[i*oc*cols:(i+1)*oc*cols], x[i*img:(i+1)*img]
-			if !ident {
+			switch {
+			case bf.keep:
+				// x orders this op after the forward, whose col is current.
+				col = bf.col[i*rows*cols : (i+1)*rows*cols]
+			case !ident:
 				cw.col = grow(cw.col, rows*cols)
 				im2col(cw.col, col, g)
 				col = cw.col
