@@ -2,7 +2,8 @@
 // MNIST-shaped images: the float model (nn's evaluation graph, FP32) and
 // its W8A8 integer form (intruntime, after a few QAT steps so that every
 // observer and BatchNorm statistic is set), both per CPU-second, in
-// interleaved rounds. bench/torchref/infer.py is the PyTorch side
+// interleaved rounds, and per wall-clock second (the figure to compare on
+// a calm machine: PyTorch's idle OpenMP threads spin and count as CPU). bench/torchref/infer.py is the PyTorch side
 // (eval() FP32 and the convert()ed int8 model); bench/torchref/compare.py
 // -infer runs both alternately and prints the ratios.
 //
@@ -81,6 +82,7 @@ func main() {
 		name string
 		run  func() error
 		rate []float64 // images per CPU-second, per round
+		wall []float64 // images per second
 	}
 	var vs []*variant
 	if *only == "" || *only == "fp32" {
@@ -140,18 +142,19 @@ func main() {
 				}
 				n = max(1, int(time.Second/max(cpuTime()-c0, time.Millisecond)))
 			}
-			c0 := cpuTime()
+			c0, t0 := cpuTime(), time.Now()
 			for range n {
 				if err := v.run(); err != nil {
 					log.Fatal(err)
 				}
 			}
 			rate := float64(n*batch) / (cpuTime() - c0).Seconds()
-			v.rate = append(v.rate, rate)
-			fmt.Printf("round %d %-5s %9.0f img/cpu-s\n", r+1, v.name, rate)
+			wall := float64(n*batch) / time.Since(t0).Seconds()
+			v.rate, v.wall = append(v.rate, rate), append(v.wall, wall)
+			fmt.Printf("round %d %-5s %9.0f img/cpu-s %9.0f img/s\n", r+1, v.name, rate, wall)
 		}
 	}
 	for _, v := range vs {
-		fmt.Printf("median %-5s %9.0f img/cpu-s\n", v.name, median(v.rate))
+		fmt.Printf("median %-5s %9.0f img/cpu-s %9.0f img/s\n", v.name, median(v.rate), median(v.wall))
 	}
 }

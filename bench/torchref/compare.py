@@ -12,7 +12,8 @@ is the steadier one; on an idle one compare wall clock.
 With -infer it runs bench/infer and bench/torchref/infer.py instead: inference
 at batch 256, images per CPU-second of qatgo's float model against PyTorch's
 eval() and of qatgo's integer runtime against PyTorch's convert()ed int8
-model (ratio: qatgo rate / PyTorch rate):
+model (ratio: qatgo rate / PyTorch rate; on a calm machine read the wall-clock
+one, since PyTorch's idle OpenMP threads spin and count as CPU time):
 
     go build -o /tmp/infer ./bench/infer
     /usr/bin/python3 bench/torchref/compare.py -infer /tmp/infer -threads 1 -rounds 3
@@ -27,7 +28,7 @@ import subprocess
 import sys
 
 LINE = re.compile(r"^round \d+ (\S+)\s+\d+ img/s\s+wall\s+([\d.]+) ms/step\s+cpu\s+([\d.]+) ms/step")
-INFER = re.compile(r"^round \d+ (\S+)\s+(\d+) img/cpu-s")
+INFER = re.compile(r"^round \d+ (\S+)\s+(\d+) img/cpu-s\s+(\d+) img/s")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -88,7 +89,7 @@ def rates(cmd, env=None):
     for line in (p.stdout + p.stderr).splitlines():
         m = INFER.match(line)
         if m:
-            res.setdefault(m.group(1), []).append(float(m.group(2)))
+            res.setdefault(m.group(1), []).append((float(m.group(2)), float(m.group(3))))
     return res
 
 
@@ -108,12 +109,13 @@ def infer(a):
             for v in ("fp32", "int8"):
                 g, p = acc.get(("qatgo", v)), acc.get(("torch", v))
                 if g and p:
-                    g, p = statistics.median(g), statistics.median(p)
-                    rows.append((model, t, v, g, p, g / p))
-    print("| model | threads | variant | qatgo img/CPU-s | torch img/CPU-s | ratio |")
-    print("|---|---|---|---|---|---|")
+                    gc, pc = statistics.median(x[0] for x in g), statistics.median(x[0] for x in p)
+                    gw, pw = statistics.median(x[1] for x in g), statistics.median(x[1] for x in p)
+                    rows.append((model, t, v, gw, pw, gw / pw, gc, pc, gc / pc))
+    print("| model | threads | variant | qatgo img/s | torch img/s | ratio (wall) | qatgo img/CPU-s | torch img/CPU-s | ratio (cpu) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.0f} | {r[5]:.2f}x |")
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.0f} | {r[5]:.2f}x | {r[6]:.0f} | {r[7]:.0f} | {r[8]:.2f}x |")
 
 
 if __name__ == "__main__":

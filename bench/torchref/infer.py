@@ -2,7 +2,8 @@
 at batch 256 on synthetic MNIST-shaped images, FP32 eval() and the int8 model
 of torch.ao's eager-mode QAT flow (fuse, prepare_qat with the default qconfig
 of the onednn engine, three training steps at batch 64 so that observers and
-BatchNorm statistics are set, eval(), convert()), in images per CPU-second,
+BatchNorm statistics are set, eval(), convert()), in images per CPU-second and
+per wall-clock second,
 one line per variant and round in bench/infer's format:
 
     /usr/bin/python3 bench/torchref/infer.py -model resnet20 -threads 1 -rounds 3
@@ -10,6 +11,7 @@ one line per variant and round in bench/infer's format:
 import argparse
 import os
 import sys
+import time
 
 import torch
 import torch.nn as nn
@@ -55,14 +57,16 @@ def main():
                 c0 = cpu_seconds()
                 net(x)
                 n = max(1, int(1.0 / max(cpu_seconds() - c0, 1e-3)))
-                c0 = cpu_seconds()
+                c0, t0 = cpu_seconds(), time.perf_counter()
                 for _ in range(n):
                     net(x)
                 rate = n * BATCH / (cpu_seconds() - c0)
-                rates[v].append(rate)
-                print(f"round {r + 1} {v:<5} {rate:9.0f} img/cpu-s")
+                wall = n * BATCH / (time.perf_counter() - t0)
+                rates[v].append((rate, wall))
+                print(f"round {r + 1} {v:<5} {rate:9.0f} img/cpu-s {wall:9.0f} img/s")
     for v, rs in rates.items():
-        print(f"median {v:<5} {sorted(rs)[len(rs) // 2]:9.0f} img/cpu-s")
+        m = len(rs) // 2
+        print(f"median {v:<5} {sorted(r[0] for r in rs)[m]:9.0f} img/cpu-s {sorted(r[1] for r in rs)[m]:9.0f} img/s")
 
 
 if __name__ == "__main__":
