@@ -7,12 +7,14 @@ import (
 )
 
 // Training helpers in Go assembly (helpers_amd64.s), chosen once at
-// start-up: the bias-gradient sums with AVX2, the 2×2 max pool with
-// AVX-512 (its masks and two-table permutes). Both give the bits of the
-// AVX-512 archsimd loops they replace.
+// start-up: with AVX2 (and FMA) the bias-gradient sums, the batch-norm,
+// depthwise-convolution and ReLU/ReLU6 loops and col2im's row add; with
+// AVX-512 the 2×2 max pool (its masks and two-table permutes). The integer
+// and elementwise ones give the bits of the Go loops; the summing ones stay
+// within the tolerance the archsimd loops (GOEXPERIMENT=simd) are tested to.
 var (
-	useAVX2Sums = cpufeat.Host.AVX2
-	usePool512  = cpufeat.Host.AVX512
+	useAVX2    = cpufeat.Host.AVX2
+	usePool512 = cpufeat.Host.AVX512
 )
 
 //go:noescape
@@ -35,7 +37,7 @@ func clampAVX2(y, x *float32, n int, hi float32)
 // the forward too, up to which NaN a NaN input gives). ok is false without
 // AVX2.
 func asmClamp() (fwd func(y, x []float32, hi float32), grad func(dx, x, dy []float32, hi float32), ok bool) {
-	return clampY, clampGradY, useAVX2Sums
+	return clampY, clampGradY, useAVX2
 }
 
 // clampY is clampGeneric by the AVX2 loop, the tail by the Go one.
@@ -78,7 +80,7 @@ func affine2AVX2(dx, dy, x *float32, n int, a, b, c float32)
 // 8-lane partial sums (within the tolerance the archsimd ones are tested
 // to; the tails by the Go loops). ok is false without AVX2.
 func asmBn() (bnKernels[float32], bool) {
-	return bnKernels[float32]{sums: sumsY, gradSums: gradSumsY, affine: affineY, affine2: affine2Y}, useAVX2Sums
+	return bnKernels[float32]{sums: sumsY, gradSums: gradSumsY, affine: affineY, affine2: affine2Y}, useAVX2
 }
 
 func sumsY(x []float32, k float32) (s1, s2 float64) {
@@ -146,7 +148,7 @@ func dots1AVX2(acc *float32, dy, in *float32, offs *int, oh, ow, pitch int, mask
 func asmDw() (dwKernels[float32], bool) {
 	return dwKernels[float32]{corrRows: corrRowsY, dotsRows: dotsRowsY, lanes: 8,
 		axpy: axpyGeneric[float32], copyRow: func(d, s []float32) { copy(d, s) },
-		deint2: deint2[float32], inter2: inter2[float32]}, useAVX2Sums
+		deint2: deint2[float32], inter2: inter2[float32]}, useAVX2
 }
 
 // tailMask8 has −1 in the first n mod 8 lanes.
@@ -213,7 +215,7 @@ func dotsRowsY(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []in
 
 // asmAddRow gives the default build's row add (im2col's col2im): AVX2,
 // elementwise, so the same bits as the plain loop. ok is false without AVX2.
-func asmAddRow() (func(d, s []float32), bool) { return addRowY, useAVX2Sums }
+func asmAddRow() (func(d, s []float32), bool) { return addRowY, useAVX2 }
 
 func addRowY(d, s []float32) {
 	d = d[:len(s)]
@@ -237,7 +239,7 @@ func rowMax512(hm *float32, hi *int32, y *float32, am *int32, rows, ow int)
 // time when inner is 1 (a linear layer). It reports false for other shapes
 // and on a CPU without AVX2.
 func sumBiasFast(db, dy []float32, outer, inner int) bool {
-	if !useAVX2Sums {
+	if !useAVX2 {
 		return false
 	}
 	C := len(db)
