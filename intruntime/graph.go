@@ -62,12 +62,8 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// Outputs at every frame position of the first oh
 					// rows (one flat 1-D pass; the Wp − ow columns past
 					// each row are computed and dropped).
-					w9 := &e.w9 // the engine's: through the dispatch's func value a local would escape
-					for k, v := range w[:9] {
-						w9[k] = int32(v)
-					}
 					flat := e.flat[:(oh-1)*Wp+ow]
-					dwFlat3x3(flat, frame, w9, Wp)
+					dwFlat3x3(flat, frame, e.weights9(w), Wp)
 					for y := range oh {
 						copy(acc[y*ow:y*ow+ow], flat[y*Wp:])
 					}
@@ -75,12 +71,8 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// Stride 2: output (y, x) is the stride-1 flat output at
 					// frame position (2y, 2x) (four times the products, but
 					// in SIMD lanes instead of a scalar loop).
-					w9 := &e.w9
-					for k, v := range w[:9] {
-						w9[k] = int32(v)
-					}
 					flat := e.flat[:(2*oh-2)*Wp+2*ow-1]
-					dwFlat3x3(flat, frame, w9, Wp)
+					dwFlat3x3(flat, frame, e.weights9(w), Wp)
 					for y := range oh {
 						f, a := flat[2*y*Wp:], acc[y*ow:y*ow+ow]
 						for x := range a {
@@ -100,6 +92,16 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 			}
 		}
 	}
+}
+
+// weights9 widens a 3×3 kernel's weights into the engine's e.w9 (not a
+// local: through the dispatch's func value it would escape, one allocation
+// per plane).
+func (e *engine) weights9(w []int8) *[9]int32 {
+	for k, v := range w[:9] {
+		e.w9[k] = int32(v)
+	}
+	return &e.w9
 }
 
 // dwFlat3x3Scalar computes acc[p] = Σ w[3·ky+kx]·frame[p + ky·Wp + kx] for

@@ -166,6 +166,20 @@ func inter2[T float](dst, e, o []T) {
 	}
 }
 
+// checkRange panics unless a plane of need elements fits in n, and every
+// tap's run of span elements from its offset fits in nIn: the vector loops
+// (archsimd and assembly) rely on it (a failure is a bug in this package, not bad input).
+func checkRange(n, need, nIn, span int, offs []int) {
+	if n < need {
+		panic("kernels: depthwise plane too short")
+	}
+	for _, o := range offs {
+		if o < 0 || o+span > nIn {
+			panic("kernels: depthwise tap out of range")
+		}
+	}
+}
+
 // dwKernels are the inner loops of the depthwise convolution.
 type dwKernels[T float] struct {
 	// corrRows computes an oh×ow plane out from the plane in of the given

@@ -155,20 +155,6 @@ func dotsRows9(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []in
 	a8.Store((*[16]float32)(ap[128:144]))
 }
 
-// checkRange panics unless a plane of need elements fits in n, and every
-// tap's run of span elements from its offset fits in nIn: the pointer loops
-// above rely on it (a failure is a bug in this package, not bad input).
-func checkRange(n, need, nIn, span int, offs []int) {
-	if n < need {
-		panic("kernels: depthwise plane too short")
-	}
-	for _, o := range offs {
-		if o < 0 || o+span > nIn {
-			panic("kernels: depthwise tap out of range")
-		}
-	}
-}
-
 // at16 points at element i of the float32 array at base.
 func at16(base unsafe.Pointer, i int) *[16]float32 {
 	return (*[16]float32)(unsafe.Add(base, 4*i))

@@ -159,23 +159,11 @@ func tailMask8(n int) (m [8]int32) {
 	return m
 }
 
-// tapsInRange panics (a programmer error) unless every tap's oh rows of ow
-// floats, pitch apart, lie inside in: the assembly does not check.
-func tapsInRange(nIn, oh, ow, pitch int, offs []int) {
-	span := (oh-1)*pitch + ow
-	for _, o := range offs {
-		if o < 0 || o+span > nIn {
-			panic("kernels: depthwise tap out of range")
-		}
-	}
-}
-
 func corrRowsY(out []float32, oh, ow int, in []float32, pitch int, offs []int, w []float32, init float32, add bool) {
 	if oh <= 0 || ow <= 0 {
 		return
 	}
-	_ = out[oh*ow-1]
-	tapsInRange(len(in), oh, ow, pitch, offs)
+	checkRange(len(out), oh*ow, len(in), (oh-1)*pitch+ow, offs)
 	w = w[:len(offs)]
 	m := tailMask8(ow)
 	a := 0
@@ -200,8 +188,7 @@ func dotsRowsY(acc, dy []float32, oh, ow int, in []float32, pitch int, offs []in
 	if oh <= 0 || ow <= 0 || len(offs) == 0 {
 		return
 	}
-	_ = dy[oh*ow-1]
-	tapsInRange(len(in), oh, ow, pitch, offs)
+	checkRange(len(dy), oh*ow, len(in), (oh-1)*pitch+ow, offs)
 	acc = acc[:8*len(offs)]
 	m := tailMask8(ow)
 	t := 0
