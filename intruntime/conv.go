@@ -50,20 +50,67 @@ type packPlan struct {
 	// with offsets below the plane size its window ends last, at
 	// (top[0]·n + b)·hw + top[1] + 64 for image b of n.
 	top [2]int32
+	// The same permutations for CPUs without VPERMI2B: entry i is
+	// chunks[start[i]:start[i+1]], one VPSHUFB pair per 16-byte chunk of
+	// the windows that the entry's bytes come from.
+	chunks []shufChunk
+	start  []int32
 }
 
-// planOf wraps entries with their top window.
-func planOf(entries []packEntry) *packPlan {
-	p := &packPlan{entries: entries}
+// shufChunk is 16 bytes of a window, read at offset off of plane c and
+// broadcast to both 128-bit lanes, and the VPSHUFB controls that take from
+// it the block bytes it holds: ctl[i] is byte i's index in the chunk, or
+// 0x80 (zero) where byte i comes from another chunk. A block is the OR of
+// its chunks' shuffles.
+type shufChunk struct {
+	c, off int32
+	ctl    [blockSize]uint8
+}
+
+// maxShufChunks is the most chunks per block, on average, for which the
+// shuffles (a broadcast load, two VPSHUFB and two VPOR each) beat im2col
+// rows + packQuad.
+const maxShufChunks = 3
+
+// planOf wraps entries with their top window and their chunks. care[i],
+// if care is not nil, says which of entry i's bytes matter (the others
+// meet zero weights or dropped columns, and are left zero by the chunks).
+func planOf(entries []packEntry, care []*[blockSize]bool) *packPlan {
+	p := &packPlan{entries: entries, start: make([]int32, 1, len(entries)+1)}
 	for i := range entries {
+		e := &entries[i]
 		for j := range 2 {
-			c, off := entries[i].c[j], entries[i].off[j]
+			c, off := e.c[j], e.off[j]
 			if c > p.top[0] || c == p.top[0] && off > p.top[1] {
 				p.top = [2]int32{c, off}
 			}
 		}
+		// Chunk k of the 128-byte concatenation is window k/4 at 16·(k%4).
+		var chunk [8]int // index into p.chunks, +1; 0 if unused
+		for b, idx := range e.idx {
+			if care != nil && !care[i][b] {
+				continue
+			}
+			k := idx >> 4
+			if chunk[k] == 0 {
+				ch := shufChunk{c: e.c[k/4], off: e.off[k/4] + 16*int32(k%4)}
+				for l := range ch.ctl {
+					ch.ctl[l] = 0x80
+				}
+				p.chunks = append(p.chunks, ch)
+				chunk[k] = len(p.chunks)
+			}
+			p.chunks[chunk[k]-1].ctl[b] = idx & 15
+		}
+		p.start = append(p.start, int32(len(p.chunks)))
 	}
 	return p
+}
+
+// shufFits reports whether p's blocks take few enough chunks, on average,
+// for the shuffles to beat im2col.
+func (p *packPlan) shufFits() bool {
+	return len(p.chunks) <= maxShufChunks*len(p.entries)
 }
 
 // directPlan returns the plan of every block (group gi of an image, quad
@@ -80,9 +127,11 @@ func directPlan(s *step) *packPlan {
 	}
 	G := ceilDiv(P, laneCols)
 	plan := make([]packEntry, G*k4)
+	care := make([]*[blockSize]bool, G*k4)
 	for gi := range G {
 		for q := range k4 {
 			e := &plan[gi*k4+q]
+			care[gi*k4+q] = new([blockSize]bool)
 			var offs [blockSize]int32
 			var chans [blockSize]int32
 			var cs []int32
@@ -143,10 +192,11 @@ func directPlan(s *step) *packPlan {
 					p += blockSize
 				}
 				e.idx[i] = uint8(p)
+				care[gi*k4+q][i] = true
 			}
 		}
 	}
-	return planOf(plan)
+	return planOf(plan, care)
 }
 
 // packDirectScalar is packDirect's portable twin.
@@ -214,7 +264,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		plan = s.padded.direct
 	}
 	G := ceilDiv(P, laneCols)
-	direct := plan != nil && host.directPack && (!pool || P%laneCols == 0)
+	direct := plan != nil && host.directPack(plan) && (!pool || P%laneCols == 0)
 	cols := P
 	if direct {
 		cols = G * laneCols

@@ -17,10 +17,11 @@ const (
 	kernAVX512BW                   // simd/archsimd (GOEXPERIMENT=simd builds), the same on zmm
 	kernVNNI                       // Go assembly, AVX512-VNNI VPDPBUSD on zmm
 	kernDot                        // Go assembly, arm64 SDOT on codes flipped to signed
+	kernAVXVNNI                    // Go assembly, AVX-VNNI VPDPBUSD (VEX) on ymm
 )
 
 func (k int8Kernel) String() string {
-	return [...]string{"portable", "avx2", "avx512bw", "avx512vnni", "dotprod"}[k]
+	return [...]string{"portable", "avx2", "avx512bw", "avx512vnni", "dotprod", "avxvnni"}[k]
 }
 
 // pairs reports whether k multiplies with VPMADDUBSW, whose saturating
@@ -30,7 +31,7 @@ func (k int8Kernel) pairs() bool { return k == kernAVX2 || k == kernAVX512BW }
 // impl is the set of kernels one feature set selects.
 type impl struct {
 	kern          int8Kernel
-	directPack    bool // whether planned convolutions pack by packDirect (else im2col rows + packQuad)
+	directPack    func(*packPlan) bool // whether a planned convolution packs by packDirect (else im2col rows + packQuad)
 	requantRow    func(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32)
 	packQuad      func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int)
 	maxPairs      func(dst, src []uint8)
@@ -46,6 +47,7 @@ type impl struct {
 func portableImpl() impl {
 	return impl{
 		kern:          kernPortable,
+		directPack:    func(*packPlan) bool { return false },
 		requantRow:    requantRowScalar,
 		packQuad:      packQuadScalar,
 		maxPairs:      maxPairsScalar,

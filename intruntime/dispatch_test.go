@@ -95,7 +95,7 @@ func TestHelpersMatchScalar(t *testing.T) {
 				e.idx[l] = uint8(rng.IntN(2 * blockSize))
 			}
 		}
-		plan := planOf(entries)
+		plan := planOf(entries, nil)
 		for b0 := range n {
 			for nb := range n - b0 + 1 {
 				got, want := make([]byte, nb*G*k4*blockSize), make([]byte, nb*G*k4*blockSize)

@@ -79,7 +79,7 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 	}
 	// The assembly kernels read 5-row panels: x5[(p·K4 + q)·5 + r] is row
 	// 5p+r's quad q.
-	panels := kern == kernVNNI || kern == kernAVX2 || kern == kernDot
+	panels := kern == kernVNNI || kern == kernAVXVNNI || kern == kernAVX2 || kern == kernDot
 	panel5 := func(x []int32) []int32 {
 		y := make([]int32, len(x))
 		for r := range p.mpad {

@@ -7,7 +7,8 @@ import "github.com/qatgo/qatgo/internal/cpufeat"
 // per 64 multiply-adds and exact for any int8 weights, where VPMADDUBSW
 // needs VPMADDWD and an add, and twice that for weights that could
 // saturate it); the archsimd AVX-512BW GEMM in GOEXPERIMENT=simd builds;
-// else the AVX2 assembly GEMM.
+// the same VPDPBUSD on ymm where there is AVX-VNNI without AVX-512 (Intel
+// client cores since Alder Lake); else the AVX2 assembly GEMM.
 func implFor(f cpufeat.Features) impl {
 	im := portableImpl()
 	switch {
@@ -15,6 +16,8 @@ func implFor(f cpufeat.Features) impl {
 		im.kern = kernVNNI
 	case f.AVX512 && archsimdBuild:
 		im.kern = kernAVX512BW
+	case f.AVXVNNI:
+		im.kern = kernAVXVNNI
 	case f.AVX2:
 		im.kern = kernAVX2
 	}
@@ -34,6 +37,8 @@ func gemmArch(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 		gemmVNNI(c, ldc, a, b, ngroups)
 	case kernAVX512BW:
 		gemmArchsimd(c, ldc, a, b, ngroups)
+	case kernAVXVNNI:
+		gemmAVXVNNI(c, ldc, a, b, ngroups)
 	case kernAVX2:
 		gemmAVX2(c, ldc, a, b, ngroups)
 	default:
@@ -100,5 +105,26 @@ func gemmAVX2(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 		} else {
 			avx2x5split(&c[p*ldc], ldc, &a.lo[p*a.k4], &a.hi[p*a.k4], &b[0], a.k4, gs, ngroups)
 		}
+	}
+}
+
+//go:noescape
+func avxvnni5(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
+
+// gemmAVXVNNI computes C = A·B (see gemm.go) five rows and one group at a
+// time, as gemmAVX2 does, with VPDPBUSD (no split: it cannot saturate). It
+// panics (a programmer error) if c or b is too short for the call.
+func gemmAVXVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
+	if ngroups == 0 {
+		return
+	}
+	gs := a.k4 * blockSize
+	_ = b[ngroups*gs-1]
+	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
+	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
+		panic("intruntime: gemmAVXVNNI: bad operands")
+	}
+	for p := 0; p < a.mpad; p += 5 {
+		avxvnni5(&c[p*ldc], ldc, &a.w5[p*a.k4], &b[0], a.k4, gs, ngroups)
 	}
 }

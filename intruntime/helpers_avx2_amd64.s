@@ -390,3 +390,53 @@ addTablesAVX2_loop:
 addTablesAVX2_done:
 	VZEROUPPER
 	RET
+
+// func packShufAVX2(dst, src *byte, chunks *shufChunk, start *int32, cnt, hw, n, b int)
+// packDirectScalar for image b of n and its cnt blocks, by the plan's
+// chunks (packPlan.chunks): each block is the OR of its chunks' VPSHUFB
+// pairs, each chunk 16 bytes at src[(c·n + b)·hw + off] broadcast to both
+// lanes (shufChunk: c at 0, off at 4, ctl at 8; 72 bytes).
+TEXT ·packShufAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ chunks+16(FP), R13
+	MOVQ start+24(FP), R9
+	MOVQ cnt+32(FP), R10
+	MOVQ hw+40(FP), R11
+	MOVQ n+48(FP), R12
+	MOVQ b+56(FP), AX
+	IMULQ R11, AX
+	ADDQ AX, SI // image b's plane of channel 0
+	IMULQ R11, R12 // bytes between channel planes
+	TESTQ R10, R10
+	JEQ packShufAVX2_done
+packShufAVX2_entry:
+	MOVL 4(R9), CX
+	SUBL 0(R9), CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	TESTL CX, CX
+	JEQ packShufAVX2_store
+packShufAVX2_chunk:
+	MOVLQSX 0(R13), AX
+	IMULQ R12, AX
+	MOVLQSX 4(R13), DX
+	ADDQ DX, AX
+	VBROADCASTI128 (SI)(AX*1), Y2
+	VPSHUFB 8(R13), Y2, Y3
+	VPOR Y3, Y0, Y0
+	VPSHUFB 40(R13), Y2, Y3
+	VPOR Y3, Y1, Y1
+	ADDQ $72, R13
+	DECL CX
+	JNE packShufAVX2_chunk
+packShufAVX2_store:
+	VMOVDQU Y0, 0(DI)
+	VMOVDQU Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ $4, R9
+	DECQ R10
+	JNE packShufAVX2_entry
+packShufAVX2_done:
+	VZEROUPPER
+	RET

@@ -23,6 +23,12 @@ for level in avx2 generic; do
   echo "forced CPU level QATGO_CPU=$level:" $dispatch_pkgs
   QATGO_CPU=$level go test -count=1 -timeout 10m $dispatch_pkgs
 done
+# AVX-VNNI without AVX-512 (Intel client cores) changes only the integer
+# runtime's kernels; on a CPU without AVX-VNNI this level is avx2 again.
+if grep -qw avx_vnni /proc/cpuinfo 2>/dev/null; then
+  echo "forced CPU level QATGO_CPU=avxvnni: ./intruntime"
+  QATGO_CPU=avxvnni go test -count=1 -timeout 10m ./intruntime
+fi
 
 simd_pkgs=$(grep -rl --include='*.go' 'goexperiment.simd' . | xargs -n1 dirname | sort -u)
 echo "archsimd build (GOEXPERIMENT=simd):" $simd_pkgs

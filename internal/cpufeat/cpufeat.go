@@ -4,8 +4,11 @@
 // in one place; tests run every implementation that Host.Variants offers.
 //
 // The environment variable QATGO_CPU lowers what is used, for testing and
-// for comparing paths on one machine: "avx2" masks AVX-512 (so the AVX2+FMA
-// kernels run), "generic" masks every SIMD path (the portable Go code runs).
+// for comparing paths on one machine: "avxvnni" masks AVX-512 (what a CPU
+// with AVX2 and AVX-VNNI but no AVX-512 runs, such as Intel's client cores
+// since Alder Lake), "avx2" masks AVX-512 and AVX-VNNI (the AVX2+FMA kernels
+// of Haswell-class CPUs run), "generic" masks every SIMD path (the portable
+// Go code runs).
 // Unset or any other value uses everything the CPU has.
 package cpufeat
 
@@ -23,10 +26,11 @@ const EnvVar = "QATGO_CPU"
 // the OS saves the registers it needs (x/sys/cpu checks XCR0).
 type Features struct {
 	// amd64
-	AVX2   bool // AVX2 and FMA3
-	AVX512 bool // AVX-512 F, BW, DQ and VL (implies AVX2)
-	VNNI   bool // AVX512-VNNI: VPDPBUSD (implies AVX512)
-	VBMI   bool // AVX512-VBMI: VPERMI2B (implies AVX512)
+	AVX2    bool // AVX2 and FMA3
+	AVXVNNI bool // AVX-VNNI: VEX-encoded VPDPBUSD on ymm (implies AVX2)
+	AVX512  bool // AVX-512 F, BW, DQ and VL (implies AVX2)
+	VNNI    bool // AVX512-VNNI: VPDPBUSD (implies AVX512)
+	VBMI    bool // AVX512-VBMI: VPERMI2B (implies AVX512)
 	// arm64
 	NEON    bool // Advanced SIMD (always on arm64)
 	DotProd bool // SDOT/UDOT (implies NEON)
@@ -43,6 +47,7 @@ func Detect(mask string) Features {
 	case "amd64":
 		x := &cpu.X86
 		f.AVX2 = x.HasAVX2 && x.HasFMA
+		f.AVXVNNI = f.AVX2 && x.HasAVXVNNI
 		f.AVX512 = f.AVX2 && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL
 		f.VNNI = f.AVX512 && x.HasAVX512VNNI
 		f.VBMI = f.AVX512 && x.HasAVX512VBMI
@@ -53,14 +58,17 @@ func Detect(mask string) Features {
 	return f.Mask(mask)
 }
 
-// Mask returns f lowered by a QATGO_CPU value: "avx2" drops AVX-512,
-// "generic" (or "portable") drops every SIMD set; "neon" drops DotProd.
+// Mask returns f lowered by a QATGO_CPU value: "avxvnni" drops AVX-512,
+// "avx2" drops AVX-512 and AVX-VNNI, "generic" (or "portable") drops every
+// SIMD set; "neon" drops DotProd.
 func (f Features) Mask(mask string) Features {
 	switch mask {
 	case "generic", "portable":
 		return Features{}
-	case "avx2":
+	case "avxvnni":
 		f.AVX512, f.VNNI, f.VBMI = false, false, false
+	case "avx2":
+		f.AVX512, f.VNNI, f.VBMI, f.AVXVNNI = false, false, false, false
 	case "neon":
 		f.DotProd = false
 	}
@@ -74,8 +82,9 @@ type Variant struct {
 }
 
 // Variants returns f and each distinct lowering of it (AVX-512 without
-// VNNI/VBMI, AVX2 only, NEON without DotProd, generic), so that a test can
-// run every implementation this CPU can execute against the portable one.
+// VNNI/VBMI, AVX2 with AVX-VNNI, AVX2 only, NEON without DotProd, generic),
+// so that a test can run every implementation this CPU can execute against
+// the portable one.
 func (f Features) Variants() []Variant {
 	vs := []Variant{{"host", f}}
 	add := func(name string, g Features) {
@@ -91,6 +100,7 @@ func (f Features) Variants() []Variant {
 		g.VNNI, g.VBMI = false, false
 		add("avx512", g)
 	}
+	add("avxvnni", f.Mask("avxvnni"))
 	add("avx2", f.Mask("avx2"))
 	add("neon", f.Mask("neon"))
 	add("generic", Features{})
@@ -104,6 +114,8 @@ func (f Features) String() string {
 		return "avx512vnni"
 	case f.AVX512:
 		return "avx512"
+	case f.AVXVNNI:
+		return "avxvnni"
 	case f.AVX2:
 		return "avx2"
 	case f.DotProd:

@@ -3,7 +3,7 @@ package cpufeat
 import "testing"
 
 func TestMask(t *testing.T) {
-	all := Features{AVX2: true, AVX512: true, VNNI: true, VBMI: true}
+	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true}
 	arm := Features{NEON: true, DotProd: true}
 	for _, test := range []struct {
 		f    Features
@@ -12,6 +12,8 @@ func TestMask(t *testing.T) {
 	}{
 		{all, "", all},
 		{all, "avx2", Features{AVX2: true}},
+		{all, "avxvnni", Features{AVX2: true, AVXVNNI: true}},
+		{Features{AVX2: true, AVX512: true}, "avxvnni", Features{AVX2: true}},
 		{all, "generic", Features{}},
 		{all, "portable", Features{}},
 		{all, "bogus", all},
@@ -25,9 +27,9 @@ func TestMask(t *testing.T) {
 }
 
 func TestVariants(t *testing.T) {
-	all := Features{AVX2: true, AVX512: true, VNNI: true, VBMI: true}
+	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true}
 	got := all.Variants()
-	want := []string{"host", "avx512", "avx2", "generic"}
+	want := []string{"host", "avx512", "avxvnni", "avx2", "generic"}
 	if len(got) != len(want) {
 		t.Fatalf("Variants() = %v, want names %v", got, want)
 	}
@@ -36,8 +38,10 @@ func TestVariants(t *testing.T) {
 			t.Errorf("variant %d = %q, want %q", i, v.Name, want[i])
 		}
 	}
-	if got[1].String() != "avx512" || got[2].String() != "avx2" || got[3].String() != "generic" {
-		t.Errorf("names by String: %v %v %v", got[1], got[2], got[3])
+	for i, v := range got[1:] {
+		if v.String() != want[i+1] {
+			t.Errorf("variant %q: String() = %q", v.Name, v)
+		}
 	}
 	if n := len((Features{}).Variants()); n != 1 {
 		t.Errorf("generic has %d variants, want 1", n)
@@ -46,7 +50,7 @@ func TestVariants(t *testing.T) {
 
 func TestHostConsistent(t *testing.T) {
 	f := Detect("")
-	if f.VNNI && !f.AVX512 || f.VBMI && !f.AVX512 || f.AVX512 && !f.AVX2 || f.DotProd && !f.NEON {
+	if f.AVXVNNI && !f.AVX2 || f.VNNI && !f.AVX512 || f.VBMI && !f.AVX512 || f.AVX512 && !f.AVX2 || f.DotProd && !f.NEON {
 		t.Errorf("Detect() = %+v: a set without the set it implies", f)
 	}
 	t.Logf("host: %v (%+v)", f, f)
