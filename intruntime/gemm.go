@@ -1,5 +1,7 @@
 package intruntime
 
+import "slices"
+
 // The integer GEMM computes C[m][n] = Σ_k A[m][k]·B[k][n] with A the int8
 // weights (M×K), B the uint8 activation codes (K×N) and C int32.
 //
@@ -25,8 +27,11 @@ package intruntime
 //
 // Exactness of VPMADDUBSW: it saturates u0·w0 + u1·w1 to int16. With codes
 // u ≤ umax that cannot happen if umax·(|w0|+|w1|) ≤ 32767 for every pair
-// (safeForPairs). Otherwise the weights are split, w = ⌊w/2⌋ + (w − ⌊w/2⌋),
-// both halves in [−64, 64], and 255·128 = 32640 ≤ 32767 holds always.
+// (safeForPairs). Otherwise the weights are split, w = lo + hi with
+// lo = clamp(w, −64, 64) and hi = w − lo, both in [−64, 64], and
+// 255·128 = 32640 ≤ 32767 holds always. Only the pairs that are not safe
+// are split (splitPairs), few in trained layers, so the AVX2 kernel runs lo
+// everywhere and hi only on each row's quads that have one (hiQ).
 const (
 	mr        = 10 // rows of C per micro-kernel (padding of M)
 	nr        = 2  // 16-column groups per micro-kernel
@@ -43,6 +48,9 @@ type packedWeights struct {
 	w              []int32    // whole weights
 	w5             []int32    // w in 5-row panels, for the assembly kernels only
 	lo, hi         []int32    // split halves, nil when w is safe (panels for kernAVX2)
+	// kernAVX2's sparse hi (hi is then nil): row r's quads with a
+	// non-zero hi are hiQ[hiStart[r]:hiStart[r+1]], the quads at hiW[i].
+	hiQ, hiStart, hiW []int32
 	corr           []int32    // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
 }
 
@@ -104,21 +112,77 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 	}
 	// VPDPBUSD does not saturate: the VNNI kernels need no split.
 	if kern.pairs() && !safeForPairs(w, m, k, umax) {
-		lo := func(x int8) int8 { return x >> 1 }
-		hi := func(x int8) int8 { return x - x>>1 }
+		lo, hi := splitPairs(w, m, k, umax)
+		quadOf := func(x []int8, r, q int) int32 {
+			var v uint32
+			for j := range 4 {
+				if c := 4*q + j; r < m && c < k {
+					v |= uint32(uint8(x[r*k+c])) << (8 * j)
+				}
+			}
+			return int32(v)
+		}
 		p.lo = make([]int32, len(p.w))
 		p.hi = make([]int32, len(p.w))
 		for r := range p.mpad {
 			for q := range p.k4 {
-				p.lo[r*p.k4+q] = quad(lo, r, q)
-				p.hi[r*p.k4+q] = quad(hi, r, q)
+				p.lo[r*p.k4+q] = quadOf(lo, r, q)
+				p.hi[r*p.k4+q] = quadOf(hi, r, q)
 			}
 		}
+		if kern == kernAVX2 {
+			p.sparseHi()
+		}
 		if panels {
-			p.lo, p.hi = panel5(p.lo), panel5(p.hi)
+			p.lo = panel5(p.lo)
 		}
 	}
 	return p
+}
+
+// splitPairs splits the m×k weights w into lo + hi, both safe for
+// VPMADDUBSW on codes ≤ umax: a pair (w[2j], w[2j+1]) that is safe as it
+// is stays in lo (hi zero); one that is not is clamped to [−64, 64] in lo,
+// the rest (also within ±64) in hi. Trained weights have few unsafe pairs
+// (9–15% measured), so hi is mostly zero.
+func splitPairs(w []int8, m, k, umax int) (lo, hi []int8) {
+	lo, hi = slices.Clone(w), make([]int8, len(w))
+	abs := func(x int8) int { return max(int(x), -int(x)) }
+	for r := range m {
+		for j := 0; j < k; j += 2 {
+			s := abs(w[r*k+j])
+			if j+1 < k {
+				s += abs(w[r*k+j+1])
+			}
+			if umax*s <= 32767 {
+				continue
+			}
+			for c := j; c < min(j+2, k); c++ {
+				x := w[r*k+c]
+				lo[r*k+c] = min(max(x, -64), 64)
+				hi[r*k+c] = x - lo[r*k+c]
+			}
+		}
+	}
+	return lo, hi
+}
+
+// sparseHi lists the quads of each row where hi is not zero, for the AVX2
+// kernel: row r's are hiQ[hiStart[r]:hiStart[r+1]], with their hi quads
+// at the same indices of hiW.
+func (p *packedWeights) sparseHi() {
+	p.hiStart = make([]int32, 1, p.mpad+1)
+	p.hiQ, p.hiW = nil, nil
+	for r := range p.mpad {
+		for q := range p.k4 {
+			if x := p.hi[r*p.k4+q]; x != 0 {
+				p.hiQ = append(p.hiQ, int32(q))
+				p.hiW = append(p.hiW, x)
+			}
+		}
+		p.hiStart = append(p.hiStart, int32(len(p.hiQ)))
+	}
+	p.hi = nil // hiW holds what the kernel reads of it
 }
 
 // safeForPairs reports whether umax·(|w[2j]|+|w[2j+1]|) ≤ 32767 for every

@@ -83,12 +83,13 @@ func gemmVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 func avx2x5(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 
 //go:noescape
-func avx2x5split(c *int32, ldc int, lo, hi *int32, b *byte, k4, gs, n int)
+func avx2x5sparse(c *int32, ldc int, lo *int32, b *byte, k4, gs, n int, hw, hq, hs *int32)
 
 // gemmAVX2 computes C = A·B (see gemm.go) five rows and one group at a
-// time (10 ymm accumulators of Go assembly's 16), with the split halves
-// where the weights could saturate VPMADDUBSW. It panics (a programmer
-// error) if c or b is too short for the call.
+// time (10 ymm accumulators of Go assembly's 16), with the split weights
+// (lo everywhere, hi on the quads that have one) where they could saturate
+// VPMADDUBSW. It panics (a programmer error) if c or b is too short for
+// the call.
 func gemmAVX2(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	if ngroups == 0 {
 		return
@@ -96,15 +97,19 @@ func gemmAVX2(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	gs := a.k4 * blockSize
 	_ = b[ngroups*gs-1]
 	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
-	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
+	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 || a.lo != nil && len(a.hiStart) != a.mpad+1 {
 		panic("intruntime: gemmAVX2: bad operands")
 	}
 	for p := 0; p < a.mpad; p += 5 {
 		if a.lo == nil {
 			avx2x5(&c[p*ldc], ldc, &a.w5[p*a.k4], &b[0], a.k4, gs, ngroups)
-		} else {
-			avx2x5split(&c[p*ldc], ldc, &a.lo[p*a.k4], &a.hi[p*a.k4], &b[0], a.k4, gs, ngroups)
+			continue
 		}
+		var hw, hq *int32 // row r's entries at hs[r] of these (none: nil)
+		if len(a.hiQ) > 0 {
+			hw, hq = &a.hiW[0], &a.hiQ[0]
+		}
+		avx2x5sparse(&c[p*ldc], ldc, &a.lo[p*a.k4], &b[0], a.k4, gs, ngroups, hw, hq, &a.hiStart[p])
 	}
 }
 

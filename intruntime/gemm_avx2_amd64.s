@@ -6,8 +6,7 @@
 // VPMADDUBSW (u8·s8 pairs summed to int16, saturating: the weights are
 // split when that could happen, see gemm.go), VPMADDWD with ones (pairs
 // to int32), VPADDD into the accumulator. 10 accumulators Y4–Y13, B in
-// Y0/Y1, the weight broadcast in Y2 (Y15 the high half when split), Y3 a
-// temporary, Y14 ones.
+// Y0/Y1, the weight broadcast in Y2, Y3 a temporary, Y14 ones.
 
 // func avx2x5(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 // computes n single groups, gs bytes of B and 64 bytes of C apart.
@@ -104,25 +103,26 @@ avx2x5_done:
 	VZEROUPPER
 	RET
 
-// func avx2x5split(c *int32, ldc int, lo, hi *int32, b *byte, k4, gs, n int)
-// computes n single groups (gs bytes of B and 64 bytes of C apart) with
-// weights split in halves lo + hi, each product widened separately.
-TEXT ·avx2x5split(SB), NOSPLIT, $0-64
+// func avx2x5sparse(c *int32, ldc int, lo *int32, b *byte, k4, gs, n int, hw, hq, hs *int32)
+// is avx2x5 on the split weights' lo (a panel, every pair safe) plus, for
+// each of the panel's rows r, its quads hq[i] with a non-zero hi, i in
+// [hs[r], hs[r+1]), times the hi quads hw[i] (see splitPairs): the second
+// pass costs only where a row has weight pairs that could saturate.
+TEXT ·avx2x5sparse(SB), NOSPLIT, $0-80
 	MOVQ c+0(FP), DI
 	MOVQ ldc+8(FP), R10
 	SHLQ $2, R10
 	MOVQ lo+16(FP), R11
-	MOVQ hi+24(FP), R9
-	MOVQ b+32(FP), SI
-	MOVQ k4+40(FP), R12
-	MOVQ gs+48(FP), R8
-	MOVQ n+56(FP), R13
+	MOVQ b+24(FP), SI
+	MOVQ k4+32(FP), R12
+	MOVQ gs+40(FP), R8
+	MOVQ n+48(FP), R13
 	MOVL $0x00010001, AX
 	MOVQ AX, X14
 	VPBROADCASTD X14, Y14 // int16 ones
 	TESTQ R13, R13
-	JEQ avx2x5split_done
-avx2x5split_tile:
+	JEQ avx2x5sparse_done
+avx2x5sparse_tile:
 	VPXOR Y4, Y4, Y4
 	VPXOR Y5, Y5, Y5
 	VPXOR Y6, Y6, Y6
@@ -135,86 +135,184 @@ avx2x5split_tile:
 	VPXOR Y13, Y13, Y13
 	MOVQ SI, AX
 	MOVQ R11, BX
-	MOVQ R9, DX
 	MOVQ R12, CX
-avx2x5split_loop:
+avx2x5sparse_loop:
 	VMOVDQU (AX), Y0
 	VMOVDQU 32(AX), Y1
 	VPBROADCASTD 0(BX), Y2
-	VPBROADCASTD 0(DX), Y15
 	VPMADDUBSW Y2, Y0, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y4, Y4
-	VPMADDUBSW Y15, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y4, Y4
 	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPMADDUBSW Y15, Y1, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y5, Y5
 	VPBROADCASTD 4(BX), Y2
-	VPBROADCASTD 4(DX), Y15
 	VPMADDUBSW Y2, Y0, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y6, Y6
-	VPMADDUBSW Y15, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y6, Y6
 	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPMADDUBSW Y15, Y1, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y7, Y7
 	VPBROADCASTD 8(BX), Y2
-	VPBROADCASTD 8(DX), Y15
 	VPMADDUBSW Y2, Y0, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y8, Y8
-	VPMADDUBSW Y15, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y8, Y8
 	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	VPMADDUBSW Y15, Y1, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y9, Y9
 	VPBROADCASTD 12(BX), Y2
-	VPBROADCASTD 12(DX), Y15
 	VPMADDUBSW Y2, Y0, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y10, Y10
-	VPMADDUBSW Y15, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y10, Y10
 	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y11, Y11
-	VPMADDUBSW Y15, Y1, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y11, Y11
 	VPBROADCASTD 16(BX), Y2
-	VPBROADCASTD 16(DX), Y15
 	VPMADDUBSW Y2, Y0, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y12, Y12
-	VPMADDUBSW Y15, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y12, Y12
 	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y13, Y13
-	VPMADDUBSW Y15, Y1, Y3
 	VPMADDWD Y14, Y3, Y3
 	VPADDD Y3, Y13, Y13
 	ADDQ $64, AX
 	ADDQ $20, BX
-	ADDQ $20, DX
 	DECQ CX
-	JNE avx2x5split_loop
+	JNE avx2x5sparse_loop
+	MOVQ hs+72(FP), R9
+	MOVLQSX 0(R9), BX
+	MOVLQSX 4(R9), CX
+	SUBQ BX, CX
+	JEQ avx2x5sparse_row0done
+	MOVQ hq+64(FP), DX
+	LEAQ (DX)(BX*4), DX
+	MOVQ hw+56(FP), R9
+	LEAQ (R9)(BX*4), BX
+avx2x5sparse_row0:
+	MOVLQSX (DX), AX
+	SHLQ $6, AX
+	ADDQ SI, AX
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VPBROADCASTD (BX), Y2
+	VPMADDUBSW Y2, Y0, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y4, Y4
+	VPMADDUBSW Y2, Y1, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y5, Y5
+	ADDQ $4, BX
+	ADDQ $4, DX
+	DECQ CX
+	JNE avx2x5sparse_row0
+avx2x5sparse_row0done:
+	MOVQ hs+72(FP), R9
+	MOVLQSX 4(R9), BX
+	MOVLQSX 8(R9), CX
+	SUBQ BX, CX
+	JEQ avx2x5sparse_row1done
+	MOVQ hq+64(FP), DX
+	LEAQ (DX)(BX*4), DX
+	MOVQ hw+56(FP), R9
+	LEAQ (R9)(BX*4), BX
+avx2x5sparse_row1:
+	MOVLQSX (DX), AX
+	SHLQ $6, AX
+	ADDQ SI, AX
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VPBROADCASTD (BX), Y2
+	VPMADDUBSW Y2, Y0, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y6, Y6
+	VPMADDUBSW Y2, Y1, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y7, Y7
+	ADDQ $4, BX
+	ADDQ $4, DX
+	DECQ CX
+	JNE avx2x5sparse_row1
+avx2x5sparse_row1done:
+	MOVQ hs+72(FP), R9
+	MOVLQSX 8(R9), BX
+	MOVLQSX 12(R9), CX
+	SUBQ BX, CX
+	JEQ avx2x5sparse_row2done
+	MOVQ hq+64(FP), DX
+	LEAQ (DX)(BX*4), DX
+	MOVQ hw+56(FP), R9
+	LEAQ (R9)(BX*4), BX
+avx2x5sparse_row2:
+	MOVLQSX (DX), AX
+	SHLQ $6, AX
+	ADDQ SI, AX
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VPBROADCASTD (BX), Y2
+	VPMADDUBSW Y2, Y0, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y8, Y8
+	VPMADDUBSW Y2, Y1, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y9, Y9
+	ADDQ $4, BX
+	ADDQ $4, DX
+	DECQ CX
+	JNE avx2x5sparse_row2
+avx2x5sparse_row2done:
+	MOVQ hs+72(FP), R9
+	MOVLQSX 12(R9), BX
+	MOVLQSX 16(R9), CX
+	SUBQ BX, CX
+	JEQ avx2x5sparse_row3done
+	MOVQ hq+64(FP), DX
+	LEAQ (DX)(BX*4), DX
+	MOVQ hw+56(FP), R9
+	LEAQ (R9)(BX*4), BX
+avx2x5sparse_row3:
+	MOVLQSX (DX), AX
+	SHLQ $6, AX
+	ADDQ SI, AX
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VPBROADCASTD (BX), Y2
+	VPMADDUBSW Y2, Y0, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y10, Y10
+	VPMADDUBSW Y2, Y1, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y11, Y11
+	ADDQ $4, BX
+	ADDQ $4, DX
+	DECQ CX
+	JNE avx2x5sparse_row3
+avx2x5sparse_row3done:
+	MOVQ hs+72(FP), R9
+	MOVLQSX 16(R9), BX
+	MOVLQSX 20(R9), CX
+	SUBQ BX, CX
+	JEQ avx2x5sparse_row4done
+	MOVQ hq+64(FP), DX
+	LEAQ (DX)(BX*4), DX
+	MOVQ hw+56(FP), R9
+	LEAQ (R9)(BX*4), BX
+avx2x5sparse_row4:
+	MOVLQSX (DX), AX
+	SHLQ $6, AX
+	ADDQ SI, AX
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VPBROADCASTD (BX), Y2
+	VPMADDUBSW Y2, Y0, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y12, Y12
+	VPMADDUBSW Y2, Y1, Y3
+	VPMADDWD Y14, Y3, Y3
+	VPADDD Y3, Y13, Y13
+	ADDQ $4, BX
+	ADDQ $4, DX
+	DECQ CX
+	JNE avx2x5sparse_row4
+avx2x5sparse_row4done:
 	MOVQ DI, DX
 	VMOVDQU Y4, 0(DX)
 	VMOVDQU Y5, 32(DX)
@@ -233,8 +331,7 @@ avx2x5split_loop:
 	ADDQ $64, DI
 	ADDQ R8, SI
 	DECQ R13
-	JNE avx2x5split_tile
-avx2x5split_done:
-	VPXOR X15, X15, X15 // Go's zero register, as it was
+	JNE avx2x5sparse_tile
+avx2x5sparse_done:
 	VZEROUPPER
 	RET

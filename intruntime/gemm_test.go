@@ -50,6 +50,8 @@ func TestGEMM(t *testing.T) {
 		{11, 9, 16*4*3 + 16*3 + 5, -128, 127, 255, true}, // VNNI: 3 four-group tiles + 4 single groups, 3 panels
 		{50, 500, 64 * 8, -128, 127, 255, true},          // conv2-shaped
 		{5, 6, 3, -128, -128, 255, true},                 // all −128: worst case for the split
+		{23, 301, 40, -70, 70, 255, true},                // trained-like: few weights beyond ±64, a sparse hi
+		{10, 64, 20, -66, 66, 255, true},
 	} {
 		w := make([]int8, test.m*test.k)
 		for i := range w {
@@ -72,6 +74,9 @@ func TestGEMM(t *testing.T) {
 			a := packWeightsFor(w, test.m, test.k, test.umax, kern)
 			if (a.lo != nil) != (test.wantSplit && kern.pairs()) {
 				t.Errorf("%dx%dx%d %v: split = %v, want %v", test.m, test.k, test.n, kern, a.lo != nil, test.wantSplit)
+			}
+			if kern == kernAVX2 && a.lo != nil && test.whi < 100 && 2*len(a.hiQ) > a.mpad*a.k4 {
+				t.Errorf("%dx%dx%d: %d of %d row quads have a hi, want few", test.m, test.k, test.n, len(a.hiQ), a.mpad*a.k4)
 			}
 			for name, f := range map[string]func([]int32, int, *packedWeights, []byte, int){"gemm": gemm, "portable": gemmPortable} {
 				c := make([]int32, a.mpad*ldc)

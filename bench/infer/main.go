@@ -9,6 +9,11 @@
 //
 //	go build -o /tmp/infer ./bench/infer
 //	GOMAXPROCS=1 /tmp/infer -model resnet20 -rounds 3
+//	GOMAXPROCS=1 /tmp/infer -qint runs/quickstart/lenet5-w8a8.qint   # a trained, exported model
+//
+// Trained weights matter to the AVX2 (no VNNI) int8 kernel, whose extra
+// pass runs only for weight pairs that could saturate VPMADDUBSW: few in
+// trained layers, half of all pairs for a zoo model's initial weights.
 package main
 
 import (
@@ -24,6 +29,7 @@ import (
 	"time"
 
 	"github.com/qatgo/qatgo/export"
+	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/intruntime"
 	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/qconfig"
@@ -64,8 +70,12 @@ func main() {
 	reps := flag.Int("reps", 0, "batches per variant per round (0: about a second's worth)")
 	only := flag.String("only", "", "fp32 or int8 (default both)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the timed rounds")
+	qint := flag.String("qint", "", "time this exported integer model (.qint) instead of -model's")
 	flag.IntVar(&batch, "batch", batch, "images per inference batch")
 	flag.Parse()
+	if *qint != "" {
+		*only = "int8"
+	}
 
 	rng := rand.New(rand.NewSource(2))
 	x := make([]float32, max(batch, 64)*784)
@@ -93,7 +103,24 @@ func main() {
 		defer fp.Close()
 		vs = append(vs, &variant{name: "fp32", run: func() error { return fp.Predict(x[:batch*784], batch, logits) }})
 	}
-	if *only == "" || *only == "int8" {
+	if *qint != "" {
+		im, err := intmodel.Read(*qint)
+		if err != nil {
+			log.Fatal(err)
+		}
+		r, err := intruntime.NewRunner(im, batch, 1)
+		if err != nil {
+			log.Fatal(err)
+		}
+		x = make([]float32, batch*r.InputSize())
+		for i := range x {
+			x[i] = float32(rng.Float64())
+		}
+		logits = make([]float32, batch*r.OutputSize())
+		defer r.Close()
+		*model = *qint
+		vs = append(vs, &variant{name: "int8", run: func() error { return r.Run(x, batch, logits) }})
+	} else if *only == "" || *only == "int8" {
 		// A few QAT steps at batch 64 set the observers and BN statistics.
 		q, err := compile(*model, "w8a8", 64)
 		if err != nil {
