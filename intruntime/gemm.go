@@ -51,7 +51,7 @@ type packedWeights struct {
 	// kernAVX2's sparse hi (hi is then nil): row r's quads with a
 	// non-zero hi are hiQ[hiStart[r]:hiStart[r+1]], the quads at hiW[i].
 	hiQ, hiStart, hiW []int32
-	corr           []int32    // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
+	corr              []int32 // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
 }
 
 // packWeights packs the m×k row-major weights w. umax is the largest input
