@@ -11,7 +11,7 @@ import (
 // ragged tails to the scalar twins.
 
 //go:noescape
-func requant512(out *uint8, row *int32, n int, c *requantConsts)
+func requant512(out *uint8, row *int32, n int, c *requantScalars)
 
 //go:noescape
 func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
@@ -29,7 +29,7 @@ func maxRowPairs32x512(dst, src *int32, rows, w int)
 func packDirect512(dst, src *byte, plan *packEntry, cnt, hw, n, b int)
 
 //go:noescape
-func requantAVX2(out *uint8, row *int32, n int, c *requantConstsAVX2)
+func requantAVX2(out *uint8, row *int32, n int, c *requantScalars)
 
 //go:noescape
 func packQuadAVX2(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
@@ -58,20 +58,6 @@ func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
 //go:noescape
 func packShufAVX2(dst, src *byte, chunks *shufChunk, start *int32, cnt, hw, n, b int)
 
-// requantConstsAVX2 are requantAVX2's operands, each a whole ymm so that
-// the assembly uses them as memory operands (field order is its offsets).
-type requantConstsAVX2 struct {
-	bias, m0, half, mask, zy, lo, hi, max32 [8]int32
-	c30, c31                                [4]int64
-	exp                                     uint64
-}
-
-func fill8(v int32) (a [8]int32) {
-	for i := range a {
-		a[i] = v
-	}
-	return a
-}
 
 // avx2Helpers sets the AVX2 assembly helpers of im (packDirect stays
 // scalar: AVX2 has no byte permutation across 128-bit lanes).
@@ -158,32 +144,45 @@ func copyRowsAsm(dst, src []uint8, planes, rows, w, srcStride, planeStride int) 
 	copyRowsAVX2(&dst[0], &src[0], planes, rows, w, srcStride, planeStride)
 }
 
-// requantRowAVX2 is requantRowScalar, 8 lanes at a time, where the bias
-// fits int32 and the clamp bounds fit a byte (always, from runner.go).
+// requantScalars are the operands of requantAVX2 and requant512, which
+// broadcast them (field order is the assembly's offsets).
+type requantScalars struct {
+	hib, lob, bias, m0, half, mask, zy, lo, hi int32
+	_                                          int32
+	c30                                        int64
+	exp                                        uint64
+}
+
+// requantScalarsFor returns the assembly's operands, and false where it
+// cannot be exact: a bias beyond int32 (its saturating add is a clamp of
+// the accumulator to [lob, hib] then a wrapping add), a shift beyond 31,
+// clamp bounds outside a byte, or M0 = −2^31 (SRDHM's one overflow).
+func requantScalarsFor(bias int64, m0 int32, exp uint, zy, lo, hi int32) (requantScalars, bool) {
+	if bias != int64(int32(bias)) || lo < 0 || hi > 255 || exp > 31 || m0 == math.MinInt32 {
+		return requantScalars{}, false
+	}
+	b := int32(bias)
+	mask := int32(int64(1)<<exp - 1)
+	c := requantScalars{hib: math.MaxInt32, lob: math.MinInt32, bias: b, m0: m0, half: mask >> 1, mask: mask,
+		zy: zy, lo: lo, hi: hi, c30: 1 << 30, exp: uint64(exp)}
+	if b >= 0 {
+		c.hib -= b
+	} else {
+		c.lob -= b
+	}
+	return c, true
+}
+
+// requantRowAVX2 is requantRowScalar, 8 lanes at a time.
 func requantRowAVX2(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	out = out[:len(row)]
 	n := len(row) &^ 7
-	if bias != int64(int32(bias)) || lo < 0 || hi > 255 || exp > 31 {
+	if c, ok := requantScalarsFor(bias, m0, exp, zy, lo, hi); ok && n > 0 {
+		requantAVX2(&out[0], &row[0], n, &c)
+	} else {
 		n = 0
 	}
-	if n > 0 {
-		mask := int32(int64(1)<<exp - 1)
-		c := requantConstsAVX2{
-			bias: fill8(int32(bias)), m0: fill8(m0), half: fill8(mask >> 1), mask: fill8(mask),
-			zy: fill8(zy), lo: fill8(lo), hi: fill8(hi), max32: fill8(math.MaxInt32),
-			c30: [4]int64{1 << 30, 1 << 30, 1 << 30, 1 << 30}, c31: [4]int64{1<<31 - 1, 1<<31 - 1, 1<<31 - 1, 1<<31 - 1},
-			exp: uint64(exp),
-		}
-		requantAVX2(&out[0], &row[0], n, &c)
-	}
 	requantRowScalar(out[n:], row[n:], bias, m0, exp, zy, lo, hi)
-}
-
-// requantConsts are requantRow's operands as the int64 lanes the assembly
-// broadcasts (field order is the assembly's offsets).
-type requantConsts struct {
-	bias, min, max, m0, c30, mask, half, zy, lo, hi int64
-	exp                                             uint64
 }
 
 // avx512Helpers sets the AVX-512 assembly helpers of im.
@@ -205,16 +204,17 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	}
 }
 
-// requantRow512 is requantRowScalar, 8 lanes at a time.
+// requantRow512 is requantRowScalar, 16 lanes at a time, the tail masked.
 func requantRow512(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	out = out[:len(row)]
-	n := len(row) &^ 7
-	if n > 0 {
-		mask := int64(1)<<exp - 1
-		c := requantConsts{bias, math.MinInt32, math.MaxInt32, int64(m0), 1 << 30, mask, mask >> 1, int64(zy), int64(lo), int64(hi), uint64(exp)}
-		requant512(&out[0], &row[0], n, &c)
+	c, ok := requantScalarsFor(bias, m0, exp, zy, lo, hi)
+	if !ok {
+		requantRowScalar(out, row, bias, m0, exp, zy, lo, hi)
+		return
 	}
-	requantRowScalar(out[n:], row[n:], bias, m0, exp, zy, lo, hi)
+	if len(row) > 0 {
+		requant512(&out[0], &row[0], len(row), &c)
+	}
 }
 
 // packQuadAsm is packQuadScalar by an assembly loop, one 64-byte block

@@ -4,68 +4,59 @@
 // function (see helpers_amd64.go). Y15 is left alone (Go's ABIInternal
 // zero register).
 
-// func requantAVX2(out *uint8, row *int32, n int, c *requantConstsAVX2)
-// n a multiple of 8. requantRowScalar on 8 int32 lanes: the bias added
-// with int32 saturation (overflow where x and b share a sign that the sum
-// does not), ·M0 as int64 on even and odd lanes (VPMULDQ), SRDHM's nudge
-// and truncating /2^31 in int64 (AVX2 has no 64-bit arithmetic shift: the
-// sign comes from VPCMPGTQ, and the low 32 bits of the logical shift are
-// the int32 result), then RoundingDivideByPOT, + Z_Y and the clamp in
-// int32, narrowed to bytes (the clamp bounds are within [0, 255]).
+// func requantAVX2(out *uint8, row *int32, n int, c *requantScalars)
+// n a multiple of 8. requantRowScalar on 8 int32 lanes: the accumulator
+// clamped so that adding the bias saturates exactly (hib, lob), the bias
+// added, ·M0 as int64 on even and odd lanes (VPMULDQ), SRDHM as
+// ⌊(p + 2^30) / 2^31⌋ — equal to gemmlowp's nudged truncating division for
+// every p — taken as bits 31..62 (a logical shift of the even products, a
+// left shift by one of the odd ones, blended), then RoundingDivideByPOT,
+// + Z_Y and the clamp, narrowed to bytes (the bounds are within [0, 255]).
 TEXT ·requantAVX2(SB), NOSPLIT, $0-32
 	MOVQ out+0(FP), DI
 	MOVQ row+8(FP), SI
 	MOVQ n+16(FP), CX
 	MOVQ c+24(FP), AX
-	VPXOR Y14, Y14, Y14
-	VMOVQ 320(AX), X13 // exp
+	VPBROADCASTD 0(AX), Y4   // hib
+	VPBROADCASTD 4(AX), Y5   // lob
+	VPBROADCASTD 8(AX), Y6   // bias
+	VPBROADCASTD 12(AX), Y7  // m0
+	VPBROADCASTD 16(AX), Y8  // half
+	VPBROADCASTD 20(AX), Y9  // mask
+	VPBROADCASTD 24(AX), Y10 // zy
+	VPBROADCASTD 28(AX), Y11 // lo
+	VPBROADCASTD 32(AX), Y12 // hi
+	VPBROADCASTQ 40(AX), Y13 // 2^30
+	VMOVQ 48(AX), X14        // exp
 	SHRQ $3, CX
 	JEQ requantAVX2_done
 requantAVX2_loop:
 	VMOVDQU (SI), Y0
-	VPADDD 0(AX), Y0, Y1      // s = x + b (wrapping)
-	VPXOR Y0, Y1, Y2
-	VPXOR 0(AX), Y1, Y3
-	VPAND Y3, Y2, Y2          // sign bit: overflow
-	VPSRAD $31, Y0, Y3
-	VPXOR 224(AX), Y3, Y3     // x<0 ? MinInt32 : MaxInt32
-	VBLENDVPS Y2, Y3, Y1, Y1  // v
-	VPMULDQ 32(AX), Y1, Y4    // even lanes · m0
-	VPSRLQ $32, Y1, Y5
-	VPMULDQ 32(AX), Y5, Y5    // odd lanes · m0
-	VPCMPGTQ Y4, Y14, Y6      // p < 0
-	VPAND 288(AX), Y6, Y6
-	VPADDQ 256(AX), Y4, Y4
-	VPSUBQ Y6, Y4, Y4         // p += 2^30 − (p<0 ? 2^31−1 : 0)
-	VPCMPGTQ Y4, Y14, Y6
-	VPAND 288(AX), Y6, Y6
-	VPADDQ Y6, Y4, Y4
-	VPSRLQ $31, Y4, Y4        // h in the low dwords
-	VPCMPGTQ Y5, Y14, Y7
-	VPAND 288(AX), Y7, Y7
-	VPADDQ 256(AX), Y5, Y5
-	VPSUBQ Y7, Y5, Y5
-	VPCMPGTQ Y5, Y14, Y7
-	VPAND 288(AX), Y7, Y7
-	VPADDQ Y7, Y5, Y5
-	VPSRLQ $31, Y5, Y5
-	VPSLLQ $32, Y5, Y5
-	VPBLENDD $0xaa, Y5, Y4, Y4 // h, 8 int32 lanes in order
-	VPSRAD $31, Y4, Y6
-	VMOVDQU 64(AX), Y7
-	VPSUBD Y6, Y7, Y6         // th = half − (h<0 ? −1 : 0)
-	VPAND 96(AX), Y4, Y7
-	VPSUBD Y7, Y6, Y6
-	VPSRAD $31, Y6, Y6        // −1 where th < h & mask
-	VPSRAD X13, Y4, Y4
-	VPSUBD Y6, Y4, Y4         // y
-	VPADDD 128(AX), Y4, Y4
-	VPMAXSD 160(AX), Y4, Y4
-	VPMINSD 192(AX), Y4, Y4
-	VEXTRACTI128 $1, Y4, X5
-	VPACKUSDW X5, X4, X4
-	VPACKUSWB X4, X4, X4
-	MOVQ X4, (DI)
+	VPMINSD Y4, Y0, Y0
+	VPMAXSD Y5, Y0, Y0
+	VPADDD Y6, Y0, Y0         // v = sat(x + b)
+	VPMULDQ Y7, Y0, Y1        // even lanes · m0
+	VPSRLQ $32, Y0, Y2
+	VPMULDQ Y7, Y2, Y2        // odd lanes · m0
+	VPADDQ Y13, Y1, Y1
+	VPADDQ Y13, Y2, Y2
+	VPSRLQ $31, Y1, Y1        // h in the low dwords
+	VPSLLQ $1, Y2, Y2         // h in the high dwords
+	VPBLENDD $0xaa, Y2, Y1, Y0 // h, 8 int32 lanes in order
+	VPSRAD $31, Y0, Y1
+	VPSUBD Y1, Y8, Y1         // th = half − (h<0 ? −1 : 0)
+	VPAND Y9, Y0, Y2
+	VPSUBD Y2, Y1, Y1
+	VPSRAD $31, Y1, Y1        // −1 where th < h & mask
+	VPSRAD X14, Y0, Y0
+	VPSUBD Y1, Y0, Y0         // y
+	VPADDD Y10, Y0, Y0
+	VPMAXSD Y11, Y0, Y0
+	VPMINSD Y12, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
 	ADDQ $32, SI
 	ADDQ $8, DI
 	DECQ CX

@@ -4,59 +4,78 @@
 // runtime, each the exact twin of a scalar function (see helpers_amd64.go).
 // Z15 is left alone (Go's ABIInternal zero register).
 
-// func requant512(out *uint8, row *int32, n int, c *requantConsts)
-// n a multiple of 8. requantRowScalar on 8 int64 lanes: widen, add the
-// bias, saturate to int32, ·M0 (VPMULDQ: the clamped value is a
-// sign-extended int32), SRDHM's nudge and truncating /2^31, then
-// RoundingDivideByPOT, + Z_Y, clamp, narrow to bytes.
+// REQUANT16 requantizes the 16 int32 lanes of Z0 in place, as requantAVX2
+// does 8 (see there): clamp for the exact saturating bias add (Z16, Z17),
+// + bias (Z18), ·M0 (Z19) on even and odd lanes, + 2^30 (Z25), bits
+// 31..62 blended by K1 (odd lanes), RoundingDivideByPOT (half Z20, mask
+// Z21, exp X26), + Z_Y (Z22), clamp to [lo, hi] (Z23, Z24).
+#define REQUANT16 \
+	VPMINSD Z16, Z0, Z0; \
+	VPMAXSD Z17, Z0, Z0; \
+	VPADDD Z18, Z0, Z0; \
+	VPMULDQ Z19, Z0, Z1; \
+	VPSRLQ $32, Z0, Z2; \
+	VPMULDQ Z19, Z2, Z2; \
+	VPADDQ Z25, Z1, Z1; \
+	VPADDQ Z25, Z2, Z2; \
+	VPSRLQ $31, Z1, Z1; \
+	VPSLLQ $1, Z2, Z2; \
+	VPBLENDMD Z2, Z1, K1, Z0; \
+	VPSRAD $31, Z0, Z1; \
+	VPSUBD Z1, Z20, Z1; \
+	VPANDD Z21, Z0, Z2; \
+	VPSUBD Z2, Z1, Z1; \
+	VPSRAD $31, Z1, Z1; \
+	VPSRAD X26, Z0, Z0; \
+	VPSUBD Z1, Z0, Z0; \
+	VPADDD Z22, Z0, Z0; \
+	VPMAXSD Z23, Z0, Z0; \
+	VPMINSD Z24, Z0, Z0
+
+// func requant512(out *uint8, row *int32, n int, c *requantScalars)
+// REQUANT16 on every 16 lanes of row, the last n mod 16 under a mask: any
+// n ≥ 0.
 TEXT ·requant512(SB), NOSPLIT, $0-32
 	MOVQ out+0(FP), DI
 	MOVQ row+8(FP), SI
-	MOVQ n+16(FP), CX
 	MOVQ c+24(FP), AX
-	VPBROADCASTQ 0(AX), Z16  // bias
-	VPBROADCASTQ 8(AX), Z17  // −2^31
-	VPBROADCASTQ 16(AX), Z18 // 2^31 − 1
-	VPBROADCASTQ 24(AX), Z19 // m0
-	VPBROADCASTQ 32(AX), Z20 // 2^30
-	VPBROADCASTQ 40(AX), Z21 // mask = 2^exp − 1
-	VPBROADCASTQ 48(AX), Z22 // half = mask >> 1
-	VPBROADCASTQ 56(AX), Z23 // zy
-	VPBROADCASTQ 64(AX), Z24 // lo
-	VPBROADCASTQ 72(AX), Z25 // hi
-	VMOVQ 80(AX), X26        // exp, a shift count
-	SHRQ $3, CX
-	JEQ requant512_done
+	VPBROADCASTD 0(AX), Z16  // hib
+	VPBROADCASTD 4(AX), Z17  // lob
+	VPBROADCASTD 8(AX), Z18  // bias
+	VPBROADCASTD 12(AX), Z19 // m0
+	VPBROADCASTD 16(AX), Z20 // half
+	VPBROADCASTD 20(AX), Z21 // mask
+	VPBROADCASTD 24(AX), Z22 // zy
+	VPBROADCASTD 28(AX), Z23 // lo
+	VPBROADCASTD 32(AX), Z24 // hi
+	VPBROADCASTQ 40(AX), Z25 // 2^30
+	VMOVQ 48(AX), X26        // exp
+	MOVL $0xAAAA, BX
+	KMOVW BX, K1             // odd lanes
+	MOVQ n+16(FP), DX
+	MOVQ DX, CX
+	ANDQ $15, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K3             // the tail's lanes
+	MOVQ DX, CX
+	SHRQ $4, CX
+	JEQ requant512_tail
 requant512_loop:
-	VPMOVSXDQ (SI), Z0
-	VPADDQ Z16, Z0, Z0
-	VPMAXSQ Z17, Z0, Z0
-	VPMINSQ Z18, Z0, Z0
-	VPMULDQ Z19, Z0, Z0   // p = v·m0
-	VPSRAQ $63, Z0, Z1
-	VPANDQ Z18, Z1, Z1
-	VPADDQ Z20, Z0, Z0
-	VPSUBQ Z1, Z0, Z0     // p += 2^30 − (p<0 ? 2^31−1 : 0)
-	VPSRAQ $63, Z0, Z1
-	VPANDQ Z18, Z1, Z1
-	VPADDQ Z1, Z0, Z0
-	VPSRAQ $31, Z0, Z0    // h = trunc(p / 2^31)
-	VPSRAQ $63, Z0, Z1
-	VPSUBQ Z1, Z22, Z1    // th = half − (h<0 ? −1 : 0)
-	VPANDQ Z21, Z0, Z2
-	VPSUBQ Z2, Z1, Z1
-	VPSRAQ $63, Z1, Z1    // −1 where th < h & mask
-	VPSRAQ X26, Z0, Z0
-	VPSUBQ Z1, Z0, Z0     // y = h>>exp + (round up)
-	VPADDQ Z23, Z0, Z0
-	VPMAXSQ Z24, Z0, Z0
-	VPMINSQ Z25, Z0, Z0
-	VPMOVQB Z0, X0
-	MOVQ X0, (DI)
-	ADDQ $32, SI
-	ADDQ $8, DI
+	VMOVDQU32 (SI), Z0
+	REQUANT16
+	VPMOVDB Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
 	DECQ CX
 	JNE requant512_loop
+requant512_tail:
+	KORTESTW K3, K3
+	JEQ requant512_done
+	VMOVDQU32.Z (SI), K3, Z0
+	REQUANT16
+	VPMOVDB Z0, K3, (DI)
 requant512_done:
 	VZEROUPPER
 	RET
