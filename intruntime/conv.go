@@ -296,9 +296,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 					e.requantOne(dst[(m*n+b0)*P:][:N], e.acc[m*ldc:m*ldc+N], s, m)
 					continue
 				}
-				for bi := range nb {
-					e.requantOne(dst[(m*n+b0+bi)*P:][:P], e.acc[m*ldc+bi*cols:][:P], s, m)
-				}
+				e.requantImages(dst[(m*n+b0)*P:], e.acc[m*ldc:], nb, P, cols, s, m)
 			}
 			continue
 		}
@@ -335,15 +333,24 @@ func (e *engine) padFrames(src []uint8, s *step, n, b0, nb int) []uint8 {
 
 // requantOne requantizes one output channel m's accumulators.
 func (e *engine) requantOne(out []uint8, row []int32, s *step, m int) {
+	e.requantImages(out, row, 1, len(row), 0, s, m)
+}
+
+// requantImages requantizes channel m of nb images in one call: image i's
+// accumulators row[i·rowStride:][:width] go to out[i·width:][:width].
+func (e *engine) requantImages(out []uint8, row []int32, nb, width, rowStride int, s *step, m int) {
 	bias, m0, sh := int64(s.bias[m]), s.m0[m], s.shift[m]
 	if sh > 0 || m0 == 0 {
-		for j, a := range row {
-			v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
-			out[j] = uint8(min(max(MultiplyByQuantizedMultiplier(v, m0, sh)+s.zy, s.lo), s.hi))
+		for i := range nb {
+			o, r := out[i*width:][:width], row[i*rowStride:][:width]
+			for j, a := range r {
+				v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
+				o[j] = uint8(min(max(MultiplyByQuantizedMultiplier(v, m0, sh)+s.zy, s.lo), s.hi))
+			}
 		}
 		return
 	}
-	requantRow(out, row, bias, m0, uint(-sh), s.zy, s.lo, s.hi)
+	requantRows(out, width, row, rowStride, nb, width, bias, m0, uint(-sh), s.zy, s.lo, s.hi)
 }
 
 // maxRowPairs32Scalar writes dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x]).

@@ -32,7 +32,7 @@ func (k int8Kernel) pairs() bool { return k == kernAVX2 || k == kernAVX512BW }
 type impl struct {
 	kern          int8Kernel
 	directPack    func(*packPlan) bool // whether a planned convolution packs by packDirect (else im2col rows + packQuad)
-	requantRow    func(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32)
+	requantRows   func(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32)
 	packQuad      func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int)
 	maxPairs      func(dst, src []uint8)
 	packDirect    func(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb int)
@@ -48,7 +48,7 @@ func portableImpl() impl {
 	return impl{
 		kern:          kernPortable,
 		directPack:    func(*packPlan) bool { return false },
-		requantRow:    requantRowScalar,
+		requantRows:   requantRowsScalar,
 		packQuad:      packQuadScalar,
 		maxPairs:      maxPairsScalar,
 		packDirect:    packDirectScalar,
@@ -75,7 +75,21 @@ func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 
 // requantRow: see requantRowScalar.
 func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
-	host.requantRow(out, row, bias, m0, exp, zy, lo, hi)
+	host.requantRows(out, 0, row, 0, 1, len(row), bias, m0, exp, zy, lo, hi)
+}
+
+// requantRows requantizes count rows of width accumulators, rowStride
+// apart in row, into count rows outStride apart in out, with one channel's
+// parameters: one call per channel where the images of a chunk sit apart.
+func requantRows(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	host.requantRows(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
+}
+
+// requantRowsScalar is requantRows by requantRowScalar.
+func requantRowsScalar(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	for i := range count {
+		requantRowScalar(out[i*outStride:][:width], row[i*rowStride:][:width], bias, m0, exp, zy, lo, hi)
+	}
 }
 
 // packQuad: see packQuadScalar.

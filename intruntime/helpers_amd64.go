@@ -58,11 +58,10 @@ func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
 //go:noescape
 func packShufAVX2(dst, src *byte, chunks *shufChunk, start *int32, cnt, hw, n, b int)
 
-
 // avx2Helpers sets the AVX2 assembly helpers of im (packDirect stays
 // scalar: AVX2 has no byte permutation across 128-bit lanes).
 func avx2Helpers(im *impl) {
-	im.requantRow = requantRowAVX2
+	im.requantRows = requantRowsAVX2
 	im.packQuad = func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 		packQuadAsm(packQuadAVX2, dst, k4, q, r0, r1, r2, r3, full)
 	}
@@ -173,21 +172,26 @@ func requantScalarsFor(bias int64, m0 int32, exp uint, zy, lo, hi int32) (requan
 	return c, true
 }
 
-// requantRowAVX2 is requantRowScalar, 8 lanes at a time.
-func requantRowAVX2(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
-	out = out[:len(row)]
-	n := len(row) &^ 7
-	if c, ok := requantScalarsFor(bias, m0, exp, zy, lo, hi); ok && n > 0 {
-		requantAVX2(&out[0], &row[0], n, &c)
-	} else {
+// requantRowsAVX2 is requantRowsScalar, 8 lanes at a time, the tails by
+// the scalar code.
+func requantRowsAVX2(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	c, ok := requantScalarsFor(bias, m0, exp, zy, lo, hi)
+	n := width &^ 7
+	if !ok {
 		n = 0
 	}
-	requantRowScalar(out[n:], row[n:], bias, m0, exp, zy, lo, hi)
+	for i := range count {
+		o, r := out[i*outStride:][:width], row[i*rowStride:][:width]
+		if n > 0 {
+			requantAVX2(&o[0], &r[0], n, &c)
+		}
+		requantRowScalar(o[n:], r[n:], bias, m0, exp, zy, lo, hi)
+	}
 }
 
 // avx512Helpers sets the AVX-512 assembly helpers of im.
 func avx512Helpers(im *impl, f cpufeat.Features) {
-	im.requantRow = requantRow512
+	im.requantRows = requantRows512
 	im.packQuad = func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 		packQuadAsm(packQuad512, dst, k4, q, r0, r1, r2, r3, full)
 	}
@@ -204,16 +208,17 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	}
 }
 
-// requantRow512 is requantRowScalar, 16 lanes at a time, the tail masked.
-func requantRow512(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
-	out = out[:len(row)]
+// requantRows512 is requantRowsScalar, 16 lanes at a time, the tails
+// masked.
+func requantRows512(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	c, ok := requantScalarsFor(bias, m0, exp, zy, lo, hi)
-	if !ok {
-		requantRowScalar(out, row, bias, m0, exp, zy, lo, hi)
+	if !ok || width == 0 {
+		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
 		return
 	}
-	if len(row) > 0 {
-		requant512(&out[0], &row[0], len(row), &c)
+	for i := range count {
+		o, r := out[i*outStride:][:width], row[i*rowStride:][:width]
+		requant512(&o[0], &r[0], width, &c)
 	}
 }
 

@@ -3,6 +3,7 @@ package intruntime
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -35,7 +36,7 @@ func TestRequantRow(t *testing.T) {
 		for _, vi := range variantImpls() {
 			out := make([]uint8, n+1)
 			out[n] = 0xEE
-			vi.requantRow(out[:n], row, bias, m0, uint(-shift), zy, lo, hi)
+			vi.requantRows(out[:n], 0, row, 0, 1, n, bias, m0, uint(-shift), zy, lo, hi)
 			for i, a := range row {
 				v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
 				want := min(max(MultiplyByQuantizedMultiplier(v, m0, shift)+zy, lo), hi)
@@ -45,6 +46,31 @@ func TestRequantRow(t *testing.T) {
 			}
 			if out[n] != 0xEE {
 				t.Fatalf("trial %d (%s): wrote past the row", trial, vi.name)
+			}
+		}
+	}
+}
+
+// requantRows with strides (a chunk's images, the GEMM's padded columns
+// between them) equals one requantRow per image and writes nothing else.
+func TestRequantRowsStrided(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []struct{ count, width, rowStride int }{{1, 0, 0}, {3, 49, 64}, {5, 196, 208}, {2, 17, 17}, {4, 7, 16}} {
+		row := make([]int32, c.count*max(c.rowStride, c.width))
+		for i := range row {
+			row[i] = int32(rng.IntN(400001) - 200000)
+		}
+		bias, m0, exp := int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), uint(rng.IntN(12))
+		want := make([]uint8, c.count*c.width)
+		for i := range c.count {
+			requantRowScalar(want[i*c.width:][:c.width], row[i*c.rowStride:][:c.width], bias, m0, exp, 3, 0, 255)
+		}
+		for _, vi := range variantImpls() {
+			got := make([]uint8, len(want)+1)
+			got[len(want)] = 0xEE
+			vi.requantRows(got, c.width, row, c.rowStride, c.count, c.width, bias, m0, exp, 3, 0, 255)
+			if !slices.Equal(got[:len(want)], want) || got[len(want)] != 0xEE {
+				t.Fatalf("%s %+v: differs from requantRowScalar per image", vi.name, c)
 			}
 		}
 	}
