@@ -36,10 +36,12 @@ const slack = 128
 
 // packEntry plans one B block of one image: bytes from two 64-byte
 // windows, window i at offset off[i] inside the plane of channel c[i], and
-// the permutation idx into their concatenation.
+// the permutation idx into their concatenation; where bit i of pad is set,
+// byte i is the convolution's padding (the input zero point) instead.
 type packEntry struct {
 	c, off [2]int32
 	idx    [blockSize]uint8
+	pad    uint64
 }
 
 // packPlan is a layer's direct packing plan: entries[gi·k4 + q] for group
@@ -50,6 +52,7 @@ type packPlan struct {
 	// with offsets below the plane size its window ends last, at
 	// (top[0]·n + b)·hw + top[1] + 64 for image b of n.
 	top [2]int32
+	zx  uint8 // the padding's byte (the input zero point)
 	// The same permutations for CPUs without VPERMI2B: entry i is
 	// chunks[start[i]:start[i+1]], one VPSHUFB pair per 16-byte chunk of
 	// the windows that the entry's bytes come from.
@@ -61,7 +64,8 @@ type packPlan struct {
 // broadcast to both 128-bit lanes, and the VPSHUFB controls that take from
 // it the block bytes it holds: ctl[i] is byte i's index in the chunk, or
 // 0x80 (zero) where byte i comes from another chunk. A block is the OR of
-// its chunks' shuffles.
+// its chunks' shuffles. A chunk with c < 0 is the block's padding: ctl
+// holds the bytes themselves (zero point where padded, else 0).
 type shufChunk struct {
 	c, off int32
 	ctl    [blockSize]uint8
@@ -72,11 +76,12 @@ type shufChunk struct {
 // rows + packQuad.
 const maxShufChunks = 3
 
-// planOf wraps entries with their top window and their chunks. care[i],
-// if care is not nil, says which of entry i's bytes matter (the others
-// meet zero weights or dropped columns, and are left zero by the chunks).
-func planOf(entries []packEntry, care []*[blockSize]bool) *packPlan {
-	p := &packPlan{entries: entries, start: make([]int32, 1, len(entries)+1)}
+// planOf wraps entries with their top window, padding byte zx and chunks.
+// care[i], if care is not nil, says which of entry i's bytes matter (the
+// others meet zero weights or dropped columns, and are left zero by the
+// chunks).
+func planOf(entries []packEntry, care []*[blockSize]bool, zx uint8) *packPlan {
+	p := &packPlan{entries: entries, zx: zx, start: make([]int32, 1, len(entries)+1)}
 	for i := range entries {
 		e := &entries[i]
 		for j := range 2 {
@@ -87,8 +92,17 @@ func planOf(entries []packEntry, care []*[blockSize]bool) *packPlan {
 		}
 		// Chunk k of the 128-byte concatenation is window k/4 at 16·(k%4).
 		var chunk [8]int // index into p.chunks, +1; 0 if unused
+		if e.pad != 0 {
+			fill := shufChunk{c: -1}
+			for b := range fill.ctl {
+				if e.pad>>b&1 != 0 {
+					fill.ctl[b] = zx
+				}
+			}
+			p.chunks = append(p.chunks, fill)
+		}
 		for b, idx := range e.idx {
-			if care != nil && !care[i][b] {
+			if care != nil && !care[i][b] || e.pad>>b&1 != 0 {
 				continue
 			}
 			k := idx >> 4
@@ -114,17 +128,14 @@ func (p *packPlan) shufFits() bool {
 }
 
 // directPlan returns the plan of every block (group gi of an image, quad
-// q) at entries[gi·k4 + q], or nil if the layer does not fit: unpadded,
-// and each block within two windows. Each image has ⌈P/16⌉ groups of its
+// q) at entries[gi·k4 + q], or nil if the layer does not fit: each block
+// within two windows (padded positions are the entry's pad bits). Each image has ⌈P/16⌉ groups of its
 // own (groups never straddle images): with P output columns not a
 // multiple of 16, the last group's extra lanes are computed and dropped.
 func directPlan(s *step) *packPlan {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
 	P, k4, K := oh*ow, s.w.k4, s.w.k
-	if s.ph != 0 || s.pw != 0 || H*W < blockSize {
-		return nil
-	}
 	G := ceilDiv(P, laneCols)
 	plan := make([]packEntry, G*k4)
 	care := make([]*[blockSize]bool, G*k4)
@@ -145,7 +156,13 @@ func directPlan(s *step) *packPlan {
 						continue
 					}
 					kx, ky, c := k%s.kw, k/s.kw%s.kh, k/(s.kw*s.kh)
-					offs[4*l+j] = int32((oy*s.sh+ky)*W + ox*s.sw + kx)
+					iy, ix := oy*s.sh-s.ph+ky, ox*s.sw-s.pw+kx
+					if iy < 0 || iy >= H || ix < 0 || ix >= W {
+						e.pad |= 1 << (4*l + j)
+						chans[4*l+j] = -1
+						continue
+					}
+					offs[4*l+j] = int32(iy*W + ix)
 					chans[4*l+j] = int32(c)
 					if !slices.Contains(cs, int32(c)) {
 						cs = append(cs, int32(c))
@@ -196,7 +213,7 @@ func directPlan(s *step) *packPlan {
 			}
 		}
 	}
-	return planOf(plan, care)
+	return planOf(plan, care, s.zx)
 }
 
 // packDirectScalar is packDirect's portable twin.
@@ -210,9 +227,12 @@ func packDirectScalar(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0,
 				w1 := src[(int(e.c[1])*n+b)*hw+int(e.off[1]):]
 				blk := dst[((bi*G+gi)*k4+q)*blockSize:][:blockSize]
 				for i, p := range e.idx {
-					if p < blockSize {
+					switch {
+					case e.pad>>i&1 != 0:
+						blk[i] = plan.zx
+					case p < blockSize:
 						blk[i] = w0[p]
-					} else {
+					default:
 						blk[i] = w1[p-blockSize]
 					}
 				}
@@ -259,9 +279,12 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 	// G whole groups, cols ≥ P GEMM columns; im2col packs the P columns of
 	// the chunk's images back to back. The fused pool needs the latter
 	// layout unless P is a multiple of 16.
-	plan := s.direct
-	if s.padded != nil {
-		plan = s.padded.direct
+	// A padded convolution packs directly from its input where its plan
+	// fits (the padding is the entries' pad bits), else from zero-point
+	// frames of the input (unpadded, so that its windows are plain).
+	plan, viaFrames := s.direct, false
+	if plan == nil && s.padded != nil {
+		plan, viaFrames = s.padded.direct, true
 	}
 	G := ceilDiv(P, laneCols)
 	direct := plan != nil && host.directPack(plan) && (!pool || P%laneCols == 0)
@@ -274,7 +297,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		N := nb * cols
 		ng := groupsFor(N)
 		switch ps := s.padded; {
-		case ps != nil:
+		case ps != nil && (viaFrames || !direct):
 			// Padding: the chunk's planes copied into zero-point frames,
 			// then packed as the unpadded convolution of the frames.
 			frames := e.padFrames(src, s, n, b0, nb)

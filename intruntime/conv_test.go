@@ -83,7 +83,7 @@ func TestFastPathsAgree(t *testing.T) {
 		m              *intmodel.Model
 		direct, fused  bool
 		batch, workers int
-		padPlan        bool // a padded conv packs its frames by a plan
+		padPlan        bool // a padded conv's zero-point frames have a plan too (the fallback, also run)
 	}{
 		{"lenet5 w8", leNet5(t, 2, 8), true, true, 37, 1, false},
 		{"lenet5 w4 2 workers", leNet5(t, 3, 4), true, true, 19, 2, false},
@@ -92,19 +92,25 @@ func TestFastPathsAgree(t *testing.T) {
 		{"c5 3x3", convModel(t, 5, 5, 10, 10, 7, 3, 1, 0, pool2, 8), true, true, 9, 1, false},
 		// Stride 2: 4×4 outputs, windows 2 rows apart.
 		{"c2 3x3 s2", convModel(t, 6, 2, 9, 9, 4, 3, 2, 0, nil, 8), true, false, 5, 1, false},
-		// Padding and 6×6 outputs: zero-point frames of 8×8, planned; the
-		// pool is still fused.
-		{"c3 3x3 p1", convModel(t, 7, 3, 6, 6, 5, 3, 1, 1, pool2, 7), false, true, 6, 2, true},
-		// Odd 5×5 output: pool not fused, im2col (25 columns).
-		{"c1 2x2 odd", convModel(t, 8, 1, 6, 6, 3, 2, 1, 0, pool2, 8), false, false, 4, 1, false},
+		// Padding and 6×6 outputs: planned with pad bits (and zero-point
+		// frames of 8×8, planned); the pool is still fused.
+		{"c3 3x3 p1", convModel(t, 7, 3, 6, 6, 5, 3, 1, 1, pool2, 7), true, true, 6, 2, true},
+		// Odd 5×5 output: pool not fused, planned (25 columns, 2 groups).
+		{"c1 2x2 odd", convModel(t, 8, 1, 6, 6, 3, 2, 1, 0, pool2, 8), true, false, 4, 1, false},
+		// 1×1 on 2×2 planes: a block's quad spans four channels, no plan
+		// (im2col).
+		{"c8 1x1 2x2", convModel(t, 15, 8, 2, 2, 4, 1, 1, 0, nil, 8), false, false, 3, 1, false},
 		// 7×7 outputs (49 columns, 4 groups per image, 15 lanes dropped),
-		// unpadded and padded (frames, planned); stride 2 on 16×16 frames
-		// (blocks span more than two windows: frames, then im2col).
+		// unpadded and padded (planned, frames planned too); stride 2 with
+		// padding: planned on the 14×14 input, not on its 16×16 frames
+		// (blocks span more than two windows there).
 		{"c4 3x3 7x7", convModel(t, 10, 4, 9, 9, 6, 3, 1, 0, nil, 8), true, false, 7, 1, false},
-		{"c4 3x3 p1 7x7", convModel(t, 11, 4, 7, 7, 6, 3, 1, 1, nil, 8), false, false, 5, 2, true},
-		{"c6 3x3 p1 s2 14x14", convModel(t, 12, 6, 14, 14, 5, 3, 2, 1, nil, 8), false, false, 3, 1, false},
+		{"c4 3x3 p1 7x7", convModel(t, 11, 4, 7, 7, 6, 3, 1, 1, nil, 8), true, false, 5, 2, true},
+		{"c6 3x3 p1 s2 14x14", convModel(t, 12, 6, 14, 14, 5, 3, 2, 1, nil, 8), true, false, 3, 1, false},
 		// 7×7 output with a 2×2 pool: not fused (odd), planned.
-		{"c2 3x3 p1 7x7 pool", convModel(t, 13, 2, 7, 7, 3, 3, 1, 1, pool2, 8), false, false, 4, 1, true},
+		{"c2 3x3 p1 7x7 pool", convModel(t, 13, 2, 7, 7, 3, 3, 1, 1, pool2, 8), true, false, 4, 1, true},
+		// Padding 2 around a 4×4 input: whole blocks of padding.
+		{"c3 5x5 p2 4x4", convModel(t, 14, 3, 4, 4, 5, 5, 1, 2, nil, 8), true, false, 4, 1, true},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			fast, err := NewRunner(test.m, test.batch, test.workers)
@@ -124,6 +130,20 @@ func TestFastPathsAgree(t *testing.T) {
 			if got := s.padded != nil && s.padded.direct != nil; got != test.padPlan {
 				t.Fatalf("padded conv planned %v, want %v", got, test.padPlan)
 			}
+			// frames: padded convolutions packed from zero-point frames
+			// (their fallback); slow: no plan, no frames, no fused pool.
+			frames, err := NewRunner(test.m, test.batch, test.workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer frames.Close()
+			for _, e := range frames.engines {
+				for i := range e.steps {
+					if e.steps[i].padded != nil {
+						e.steps[i].direct = nil
+					}
+				}
+			}
 			for _, e := range slow.engines {
 				for i := range e.steps {
 					e.steps[i].direct, e.steps[i].padded, e.steps[i].fusePool, e.steps[i].skip = nil, nil, false, false
@@ -141,6 +161,12 @@ func TestFastPathsAgree(t *testing.T) {
 			}
 			if !slices.Equal(lf, ls) {
 				t.Errorf("logits differ: %v vs %v", lf[:3], ls[:3])
+			}
+			if err := frames.Run(x, test.batch, lf); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(lf, ls) {
+				t.Errorf("logits with frames differ: %v vs %v", lf[:3], ls[:3])
 			}
 			for i := range fast.NumLayers() {
 				cf, _ := fast.LayerCodes(i, nil)

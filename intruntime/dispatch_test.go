@@ -94,8 +94,11 @@ func TestHelpersMatchScalar(t *testing.T) {
 			for l := range e.idx {
 				e.idx[l] = uint8(rng.IntN(2 * blockSize))
 			}
+			if i%2 == 1 {
+				e.pad = rng.Uint64() & rng.Uint64() // padding on a quarter of the bytes
+			}
 		}
-		plan := planOf(entries, nil)
+		plan := planOf(entries, nil, 0x5a)
 		for b0 := range n {
 			for nb := range n - b0 + 1 {
 				got, want := make([]byte, nb*G*k4*blockSize), make([]byte, nb*G*k4*blockSize)

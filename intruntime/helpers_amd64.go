@@ -26,7 +26,7 @@ func maxPairs32x512(dst, src *int32, n int)
 func maxRowPairs32x512(dst, src *int32, rows, w int)
 
 //go:noescape
-func packDirect512(dst, src *byte, plan *packEntry, cnt, hw, n, b int)
+func packDirect512(dst, src *byte, plan *packEntry, cnt, hw, n, b int, zx byte)
 
 //go:noescape
 func requantAVX2(out *uint8, row *int32, n int, c *requantScalars)
@@ -285,6 +285,6 @@ func packDirectAVX512(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0,
 	}
 	_ = dst[nb*cnt*blockSize-1]
 	for bi := range nb {
-		packDirect512(&dst[bi*cnt*blockSize], &src[0], &entries[0], cnt, hw, n, b0+bi)
+		packDirect512(&dst[bi*cnt*blockSize], &src[0], &entries[0], cnt, hw, n, b0+bi, plan.zx)
 	}
 }

@@ -32,7 +32,7 @@ func TestShufPlanCare(t *testing.T) {
 			care[i][l] = i > 0 && rng.IntN(3) > 0 // entry 0: nothing matters
 		}
 	}
-	plan := planOf(entries, care)
+	plan := planOf(entries, care, 0)
 	if plan.start[1] != 0 {
 		t.Fatalf("entry 0 has %d chunks, want 0", plan.start[1])
 	}

@@ -386,7 +386,8 @@ addTablesAVX2_done:
 // packDirectScalar for image b of n and its cnt blocks, by the plan's
 // chunks (packPlan.chunks): each block is the OR of its chunks' VPSHUFB
 // pairs, each chunk 16 bytes at src[(c·n + b)·hw + off] broadcast to both
-// lanes (shufChunk: c at 0, off at 4, ctl at 8; 72 bytes).
+// lanes, or for c < 0 (the padding) its 64 bytes themselves (shufChunk:
+// c at 0, off at 4, ctl at 8; 72 bytes).
 TEXT ·packShufAVX2(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -410,6 +411,8 @@ packShufAVX2_entry:
 	JEQ packShufAVX2_store
 packShufAVX2_chunk:
 	MOVLQSX 0(R13), AX
+	TESTQ AX, AX
+	JS packShufAVX2_fill
 	IMULQ R12, AX
 	MOVLQSX 4(R13), DX
 	ADDQ DX, AX
@@ -418,6 +421,11 @@ packShufAVX2_chunk:
 	VPOR Y3, Y0, Y0
 	VPSHUFB 40(R13), Y2, Y3
 	VPOR Y3, Y1, Y1
+	JMP packShufAVX2_next
+packShufAVX2_fill:
+	VPOR 8(R13), Y0, Y0
+	VPOR 40(R13), Y1, Y1
+packShufAVX2_next:
 	ADDQ $72, R13
 	DECL CX
 	JNE packShufAVX2_chunk

@@ -207,11 +207,12 @@ maxRowPairs32x512_done:
 	VZEROUPPER
 	RET
 
-// func packDirect512(dst, src *byte, plan *packEntry, cnt, hw, n, b int)
-// For each of cnt plan entries e (80 bytes: c[2], off[2] int32, idx[64]):
-// the 64 bytes at dst + 64·i are VPERMI2B of the windows at
-// src + (c[j]·n + b)·hw + off[j], j = 0, 1, by e.idx.
-TEXT ·packDirect512(SB), NOSPLIT, $0-56
+// func packDirect512(dst, src *byte, plan *packEntry, cnt, hw, n, b int, zx byte)
+// For each of cnt plan entries e (88 bytes: c[2], off[2] int32, idx[64],
+// pad uint64): the 64 bytes at dst + 64·i are VPERMI2B of the windows at
+// src + (c[j]·n + b)·hw + off[j], j = 0, 1, by e.idx, with zx where e.pad
+// has a bit.
+TEXT ·packDirect512(SB), NOSPLIT, $0-57
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ plan+16(FP), BX
@@ -219,6 +220,9 @@ TEXT ·packDirect512(SB), NOSPLIT, $0-56
 	MOVQ hw+32(FP), R8
 	MOVQ n+40(FP), R9
 	MOVQ b+48(FP), R10
+	MOVBQZX zx+56(FP), AX
+	MOVQ AX, X3
+	VPBROADCASTB X3, Z3
 	TESTQ CX, CX
 	JEQ packDirect512_done
 packDirect512_loop:
@@ -238,9 +242,11 @@ packDirect512_loop:
 	VMOVDQU8 (SI)(R11*1), Z1
 	VMOVDQU8 16(BX), Z2
 	VPERMI2B Z1, Z0, Z2
+	KMOVQ 80(BX), K1
+	VMOVDQU8 Z3, K1, Z2
 	VMOVDQU8 Z2, (DI)
 	ADDQ $64, DI
-	ADDQ $80, BX
+	ADDQ $88, BX
 	DECQ CX
 	JNE packDirect512_loop
 packDirect512_done:
