@@ -152,32 +152,35 @@ type requantScalars struct {
 	exp                                        uint64
 }
 
-// requantScalarsFor returns the assembly's operands, and false where it
-// cannot be exact: a bias beyond int32 (its saturating add is a clamp of
-// the accumulator to [lob, hib] then a wrapping add), a shift beyond 31,
-// clamp bounds outside a byte, or M0 = −2^31 (SRDHM's one overflow).
-func requantScalarsFor(bias int64, m0 int32, exp uint, zy, lo, hi int32) (requantScalars, bool) {
+// set fills c with the assembly's operands, field by field (a struct
+// built and returned whole is copied by 16-byte moves that cannot forward
+// from its 4-byte stores: a stall per call, measured at ~25 ns), and
+// reports false where the assembly cannot be exact: a bias beyond int32
+// (its saturating add is a clamp of the accumulator to [lob, hib] then a
+// wrapping add), a shift beyond 31, clamp bounds outside a byte, or
+// M0 = −2^31 (SRDHM's one overflow).
+func (c *requantScalars) set(bias int64, m0 int32, exp uint, zy, lo, hi int32) bool {
 	if bias != int64(int32(bias)) || lo < 0 || hi > 255 || exp > 31 || m0 == math.MinInt32 {
-		return requantScalars{}, false
+		return false
 	}
 	b := int32(bias)
 	mask := int32(int64(1)<<exp - 1)
-	c := requantScalars{hib: math.MaxInt32, lob: math.MinInt32, bias: b, m0: m0, half: mask >> 1, mask: mask,
-		zy: zy, lo: lo, hi: hi, c30: 1 << 30, exp: uint64(exp)}
+	c.hib, c.lob, c.bias, c.m0, c.half, c.mask = math.MaxInt32, math.MinInt32, b, m0, mask>>1, mask
+	c.zy, c.lo, c.hi, c.c30, c.exp = zy, lo, hi, 1<<30, uint64(exp)
 	if b >= 0 {
 		c.hib -= b
 	} else {
 		c.lob -= b
 	}
-	return c, true
+	return true
 }
 
 // requantRowsAVX2 is requantRowsScalar, 8 lanes at a time, the tails by
 // the scalar code.
 func requantRowsAVX2(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
-	c, ok := requantScalarsFor(bias, m0, exp, zy, lo, hi)
+	var c requantScalars
 	n := width &^ 7
-	if !ok {
+	if !c.set(bias, m0, exp, zy, lo, hi) {
 		n = 0
 	}
 	for i := range count {
@@ -211,8 +214,8 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 // requantRows512 is requantRowsScalar, 16 lanes at a time, the tails
 // masked.
 func requantRows512(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
-	c, ok := requantScalarsFor(bias, m0, exp, zy, lo, hi)
-	if !ok || width == 0 {
+	var c requantScalars
+	if width == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
 		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
 		return
 	}
