@@ -15,9 +15,10 @@ import (
 // Packing: when every 64-byte B block (16 output columns × one k-quad) of
 // an image takes its bytes from at most two 64-byte windows of the input
 // (one channel plane within 128 bytes, or two planes within 64 bytes
-// each), the block is one byte permutation of two loads (VPERMI2B),
-// planned once per layer: directPlan. Otherwise im2col rows are built and
-// interleaved (packConv).
+// each), the block is one byte permutation of two loads (VPERMI2B; on
+// CPUs without it, VPSHUFB on the 16-byte chunks the block uses), planned
+// once per layer: directPlan; padded positions take the zero point.
+// Otherwise im2col rows are built and interleaved (packConv).
 //
 // A 2×2 stride-2 max pool that follows a convolution is fused into its
 // requantization: the pool takes the maximum of the int32 accumulators,
@@ -129,9 +130,10 @@ func (p *packPlan) shufFits() bool {
 
 // directPlan returns the plan of every block (group gi of an image, quad
 // q) at entries[gi·k4 + q], or nil if the layer does not fit: each block
-// within two windows (padded positions are the entry's pad bits). Each image has ⌈P/16⌉ groups of its
-// own (groups never straddle images): with P output columns not a
-// multiple of 16, the last group's extra lanes are computed and dropped.
+// within two windows (padded positions are the entry's pad bits). Each
+// image has ⌈P/16⌉ groups of its own (groups never straddle images): with
+// P output columns not a multiple of 16, the last group's extra lanes are
+// computed and dropped.
 func directPlan(s *step) *packPlan {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
