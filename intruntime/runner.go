@@ -540,10 +540,15 @@ func im2colRow(out []uint8, src []uint8, s *step, n, b0, nb, k int) {
 // between the two passes.
 func (e *engine) packConv(src []uint8, s *step, n, b0, nb int) {
 	N := nb * s.out.shape.H * s.out.shape.W
+	// A 1×1 stride-1 unpadded convolution's im2col row k is channel k's
+	// planes of the chunk's images, adjacent in CNHW storage: no copy.
+	pointwise := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
 	for q := range s.w.k4 {
 		var rows [4][]uint8
 		for j := range 4 {
-			if k := 4*q + j; k < s.w.k {
+			if k := 4*q + j; k < s.w.k && pointwise {
+				rows[j] = src[(k*n+b0)*N/nb:][:N]
+			} else if k < s.w.k {
 				rows[j] = e.cols[j*N : (j+1)*N]
 				im2colRow(rows[j], src, s, n, b0, nb, k)
 			} else {

@@ -109,6 +109,10 @@ func TestConvAgainstNaive(t *testing.T) {
 		{intmodel.Shape{C: 20, H: 12, W: 12}, 50, 5, 1, 0, 8, false, false, true, 2},
 		{intmodel.Shape{C: 4, H: 6, W: 3}, 9, 2, 3, 0, 2, true, false, true, 1},
 		{intmodel.Shape{C: 1, H: 28, W: 28}, 20, 5, 1, 0, 7, false, false, false, 3},
+		// 1×1 (pointwise: im2col rows are the input planes themselves),
+		// C not a multiple of 4, and its strided twin.
+		{intmodel.Shape{C: 6, H: 7, W: 7}, 11, 1, 1, 0, 8, false, false, true, 3},
+		{intmodel.Shape{C: 6, H: 7, W: 7}, 11, 1, 2, 0, 8, true, false, false, 2},
 	} {
 		aq := func(signed bool, z int32) intmodel.ActQuant {
 			if signed {
