@@ -58,8 +58,9 @@ func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
 //go:noescape
 func packShufAVX2(dst, src *byte, chunks *shufChunk, start *int32, cnt, hw, n, b int)
 
-// avx2Helpers sets the AVX2 assembly helpers of im (packDirect stays
-// scalar: AVX2 has no byte permutation across 128-bit lanes).
+// avx2Helpers sets the AVX2 assembly helpers of im. AVX2 has no byte
+// permutation across 128-bit lanes, so direct packing shuffles the 16-byte
+// chunks each block uses (packDirectShuf), where they are few.
 func avx2Helpers(im *impl) {
 	im.requantRows = requantRowsAVX2
 	im.packQuad = func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
