@@ -30,7 +30,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 	K := cpg * s.kh * s.kw
 	Hp, Wp := H+2*s.ph, W+2*s.pw
 	padded := s.ph > 0 || s.pw > 0
-	frame := e.frame[:cpg*Hp*Wp]
+	frame := e.frame[:cpg*Hp*Wp+dwRound]
 	if padded {
 		fill(frame, s.zx) // the borders; interiors are overwritten below
 	}
@@ -62,7 +62,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// Outputs at every frame position of the first oh
 					// rows (one flat 1-D pass; the Wp − ow columns past
 					// each row are computed and dropped).
-					flat := e.flat[:(oh-1)*Wp+ow]
+					flat := e.flat[:roundUp((oh-1)*Wp+ow, dwRound)]
 					dwFlat3x3(flat, frame, e.weights9(w), Wp)
 					for y := range oh {
 						copy(acc[y*ow:y*ow+ow], flat[y*Wp:])
@@ -71,7 +71,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// Stride 2: output (y, x) is the stride-1 flat output at
 					// frame position (2y, 2x) (four times the products, but
 					// in SIMD lanes instead of a scalar loop).
-					flat := e.flat[:(2*oh-2)*Wp+2*ow-1]
+					flat := e.flat[:roundUp((2*oh-2)*Wp+2*ow-1, dwRound)]
 					dwFlat3x3(flat, frame, e.weights9(w), Wp)
 					for y := range oh {
 						f, a := flat[2*y*Wp:], acc[y*ow:y*ow+ow]
@@ -103,6 +103,12 @@ func (e *engine) weights9(w []int8) *[9]int32 {
 	}
 	return &e.w9
 }
+
+// dwRound is what the depthwise flat outputs are rounded up to: whole
+// 16-lane vectors, no scalar tail (the extra outputs are dropped).
+const dwRound = 16
+
+func roundUp(n, m int) int { return ceilDiv(n, m) * m }
 
 // dwFlat3x3Scalar computes acc[p] = Σ w[3·ky+kx]·frame[p + ky·Wp + kx] for
 // every p < len(acc): a stride-1 depthwise 3×3 over a frame of width Wp,

@@ -403,9 +403,11 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e.pooltmp = make([]uint8, poolMax)
 	e.pack = make([]byte, packMax)
 	e.acc = make([]int32, accMax)
-	e.frame = make([]uint8, frameMax)
+	// The depthwise flat kernel computes whole vectors of outputs: up to
+	// dwRound − 1 extra outputs, read from as many bytes past the frame.
+	e.frame = make([]uint8, frameMax+dwRound)
 	e.padbuf = make([]uint8, padMax)
-	e.flat = make([]int32, flatMax)
+	e.flat = make([]int32, flatMax+dwRound)
 	e.addtmp = make([]int32, addMax)
 	return e, nil
 }
