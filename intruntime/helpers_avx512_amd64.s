@@ -223,19 +223,18 @@ TEXT ·packDirect512(SB), NOSPLIT, $0-57
 	MOVBQZX zx+56(FP), AX
 	MOVQ AX, X3
 	VPBROADCASTB X3, Z3
+	IMULQ R8, R10
+	ADDQ R10, SI // image b's plane of channel 0
+	IMULQ R8, R9 // bytes between channel planes
 	TESTQ CX, CX
 	JEQ packDirect512_done
 packDirect512_loop:
 	MOVLQSX 0(BX), AX
 	IMULQ R9, AX
-	ADDQ R10, AX
-	IMULQ R8, AX
 	MOVLQSX 8(BX), DX
 	ADDQ DX, AX
 	MOVLQSX 4(BX), R11
 	IMULQ R9, R11
-	ADDQ R10, R11
-	IMULQ R8, R11
 	MOVLQSX 12(BX), DX
 	ADDQ DX, R11
 	VMOVDQU8 (SI)(AX*1), Z0
