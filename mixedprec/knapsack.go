@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Errors of Solve.
@@ -170,4 +171,27 @@ func gcd(a, b int64) int64 {
 		a, b = b, a%b
 	}
 	return a
+}
+
+// Monotone returns a copy of layers in which no choice has a larger Loss
+// than a choice of the same layer with fewer bits: each Loss becomes the
+// least measured at its width or below. Quantization error falls with
+// every added bit, so a measured loss that rises with the width is noise
+// (rounding happens to land well at one width); left in, it would stop
+// the knapsack from spending budget on the wider choice, which then looks
+// worse for no reason. Noise and Cost are kept.
+func Monotone(layers []Layer) []Layer {
+	out := make([]Layer, len(layers))
+	for i, l := range layers {
+		out[i] = Layer{Name: l.Name, Choices: slices.Clone(l.Choices)}
+		for j := range out[i].Choices {
+			c := &out[i].Choices[j]
+			for _, o := range l.Choices {
+				if o.Bits < c.Bits {
+					c.Loss = min(c.Loss, o.Loss)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -219,3 +219,27 @@ func ExampleSolve() {
 	// fc1 2
 	// 804000 bits, loss 0.001
 }
+
+func TestMonotone(t *testing.T) {
+	for _, test := range []struct {
+		name string
+		in   []Choice
+		want []float64
+	}{
+		{"already monotone", []Choice{{2, 2, 0.5, 9}, {4, 4, 0.1, 1}, {8, 8, 0, 0}}, []float64{0.5, 0.1, 0}},
+		{"a bump at 4 bits", []Choice{{2, 2, 0.5, 9}, {3, 3, 0.1, 3}, {4, 4, 0.2, 1}, {8, 8, 0.05, 0}}, []float64{0.5, 0.1, 0.1, 0.05}},
+		{"8 bits worse than 6", []Choice{{6, 6, 0, 1}, {8, 8, 0.001, 0}}, []float64{0, 0}},
+		{"unsorted choices", []Choice{{8, 8, 0.3, 0}, {2, 2, 0.2, 9}, {4, 4, 0.4, 1}}, []float64{0.2, 0.2, 0.2}},
+	} {
+		in := []Layer{{"x", slices.Clone(test.in)}}
+		out := Monotone(in)
+		for j, c := range out[0].Choices {
+			if c.Loss != test.want[j] || c.Bits != test.in[j].Bits || c.Cost != test.in[j].Cost || c.Noise != test.in[j].Noise {
+				t.Errorf("%s: choice %d = %+v, want loss %v", test.name, j, c, test.want[j])
+			}
+		}
+		if !slices.Equal(in[0].Choices, test.in) {
+			t.Errorf("%s: the input changed", test.name)
+		}
+	}
+}
