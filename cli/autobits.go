@@ -66,7 +66,7 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	trainLimit := fs.Int("train-limit", -1, "use only the first N training images (-1: as the run)")
 	testLimit := fs.Int("test-limit", -1, "use only the first N test images (-1: as the run)")
 	measure := fs.String("sensitivity", "loss", "a layer's sensitivity at b bits: loss (the increase of the mean test cross-entropy with only that layer quantized) or accuracy (the drop of test accuracy)")
-	tie := fs.Float64("tie", 0.01, "near-ties: solutions whose predicted losses differ by less than this fraction of the all-lowest-bits prediction are ranked by weight quantization noise Σ‖w − Q_b(w)‖² (0: exact ties only)")
+	tie := fs.Float64("tie", 0, "solutions of equal predicted loss are ranked by weight quantization noise Σ‖w − Q_b(w)‖²; with a fraction > 0, so are those whose predictions differ by less than that fraction of the all-lowest-bits prediction")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sensitivity points evaluated in parallel")
 	shard := fs.String("shard", "", "compute only shard INDEX/COUNT of the sensitivity points and stop (a later run without --shard reuses them)")
 	searchOnly := fs.Bool("search-only", false, "print the chosen configurations (and write their --quant-config files) and stop: no PTQ points, no fine-tuning")
