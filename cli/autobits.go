@@ -40,7 +40,7 @@ type autobitsSummary struct {
 	FP32        float64                `json:"fp32_test_accuracy"`
 	FP32Loss    float64                `json:"fp32_test_loss,omitempty"`
 	Measure     string                 `json:"sensitivity_measure"`  // "loss" or "accuracy"
-	Measured    map[string][]float64   `json:"sensitivity_measured"` // loss per layer as measured, one per --bits
+	Measured    map[string][]float64   `json:"sensitivity_measured"` // loss per layer as measured (below the float model: 0), one per --bits
 	Sensitivity map[string][]float64   `json:"sensitivity"`          // the knapsack's: Measured made monotone in the bits
 	Noise       map[string][]float64   `json:"weight_noise"`         // Σ‖w − Q_b(w)‖² per layer, one per --bits
 	Tolerance   float64                `json:"tie_tolerance"`        // mixedprec.Options.Tolerance
