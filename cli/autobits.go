@@ -27,6 +27,7 @@ type autobitsChoice struct {
 	WeightBytes float64          `json:"weight_bytes"`
 	Bits        map[string]int   `json:"bits"`
 	Predicted   float64          `json:"predicted_loss"`
+	Noise       float64          `json:"weight_noise"` // Σ‖w − Q_b(w)‖² of the picks
 	Exact       bool             `json:"exact"`
 	QuantConfig string           `json:"quant_config"`
 	Run         string           `json:"run,omitempty"`
@@ -37,7 +38,12 @@ type autobitsSummary struct {
 	Run         string                 `json:"run"`
 	Out         string                 `json:"out"`
 	FP32        float64                `json:"fp32_test_accuracy"`
-	Sensitivity map[string][]float64   `json:"sensitivity"` // loss per layer, one per --bits
+	FP32Loss    float64                `json:"fp32_test_loss,omitempty"`
+	Measure     string                 `json:"sensitivity_measure"`  // "loss" or "accuracy"
+	Measured    map[string][]float64   `json:"sensitivity_measured"` // loss per layer as measured (below the float model: 0), one per --bits
+	Sensitivity map[string][]float64   `json:"sensitivity"`          // the knapsack's: Measured made monotone in the bits
+	Noise       map[string][]float64   `json:"weight_noise"`         // Σ‖w − Q_b(w)‖² per layer, one per --bits
+	Tolerance   float64                `json:"tie_tolerance"`        // mixedprec.Options.Tolerance
 	Bits        []int                  `json:"bits"`
 	Choices     []autobitsChoice       `json:"choices"`
 	Curve       []mixedprec.CurvePoint `json:"curve"`
@@ -59,8 +65,11 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	uniform := fs.Bool("uniform", true, "also fine-tune uniform configurations at every --bits width, for the curve beside the mixed one")
 	trainLimit := fs.Int("train-limit", -1, "use only the first N training images (-1: as the run)")
 	testLimit := fs.Int("test-limit", -1, "use only the first N test images (-1: as the run)")
+	measure := fs.String("sensitivity", "loss", "a layer's sensitivity at b bits: loss (the increase of the mean test cross-entropy with only that layer quantized) or accuracy (the drop of test accuracy)")
+	tie := fs.Float64("tie", 0, "solutions of equal predicted loss are ranked by weight quantization noise Σ‖w − Q_b(w)‖²; with a fraction > 0, so are those whose predictions differ by less than that fraction of the all-lowest-bits prediction")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sensitivity points evaluated in parallel")
 	shard := fs.String("shard", "", "compute only shard INDEX/COUNT of the sensitivity points and stop (a later run without --shard reuses them)")
+	searchOnly := fs.Bool("search-only", false, "print the chosen configurations (and write their --quant-config files) and stop: no PTQ points, no fine-tuning")
 	asJSON := fs.Bool("json", false, "print a JSON summary as the last line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -81,6 +90,12 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *epochs < 0 {
 		return flagErr("--epochs %d: want ≥ 0", *epochs)
+	}
+	if *measure != sensLoss && *measure != sensAccuracy {
+		return flagErr("--sensitivity %q: want %s or %s", *measure, sensLoss, sensAccuracy)
+	}
+	if !(*tie >= 0 && *tie <= 1) {
+		return flagErr("--tie %v: want a fraction in [0, 1]", *tie)
 	}
 	ft := sweep.Finetune{Momentum: 0.9, CentroidRule: codebook.Mean}
 	env, err := loadSweepRun(ctx, *runDir, *trainLimit, *testLimit, *lr, &ft)
@@ -109,6 +124,9 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ev := &sweep.NetEvaluator{NewNet: env.newNet, Train: env.trainSet, Test: env.testSet, Finetune: ft}
 	sensDir := filepath.Join(*out, "sensitivity")
 	runner := &sweep.Runner{Dir: sensDir, Workers: *workers, Progress: stderr}
+	if *measure == sensLoss {
+		runner.Accept = needTestLoss
+	}
 	res, st, err := runner.Run(ctx, points, ev)
 	if err != nil {
 		return err
@@ -121,15 +139,17 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return nil
 	}
-	base := res[plan.Points[0].ID].Accuracy
-	acc := func(kind sweep.Kind, group string, b int) (float64, bool) {
+	runner.Accept = nil // the points of the chosen configurations need only their accuracy
+	baseRes := res[plan.Points[0].ID]
+	base := baseRes.Accuracy
+	result := func(kind sweep.Kind, group string, b int) (sweep.PointResult, bool) {
 		for _, p := range plan.Points {
 			if p.Kind == kind && p.Group == group && p.Bits == b {
 				r, ok := res[p.ID]
-				return r.Accuracy, ok
+				return r, ok
 			}
 		}
-		return 0, false
+		return sweep.PointResult{}, false
 	}
 	counts := make([]int64, len(env.layers))
 	for i, l := range env.layers {
@@ -142,21 +162,44 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("autobits: layer %s: no weights found", l.Name)
 		}
 	}
-	sum := autobitsSummary{Run: *runDir, Out: *out, FP32: base, Bits: bits, Sensitivity: map[string][]float64{}, Points: &st}
+	sum := autobitsSummary{Run: *runDir, Out: *out, FP32: base, Measure: *measure, Bits: bits,
+		Measured: map[string][]float64{}, Sensitivity: map[string][]float64{}, Noise: map[string][]float64{}, Points: &st}
+	if baseRes.TestLoss != nil {
+		sum.FP32Loss = *baseRes.TestLoss
+	}
+	noise, err := weightNoise(env, bits)
+	if err != nil {
+		return err
+	}
 	knap := make([]mixedprec.Layer, len(env.layers))
 	for i, l := range env.layers {
 		knap[i].Name = l.Name
-		for _, b := range bits {
-			a, ok := acc(sweep.Sensitivity, "layer:"+l.Name, b)
+		for bi, b := range bits {
+			r, ok := result(sweep.Sensitivity, "layer:"+l.Name, b)
 			if !ok {
 				return fmt.Errorf("autobits: no sensitivity result for %s at %d bits", l.Name, b)
 			}
-			// An accuracy above the float model's is noise, not a gain.
-			loss := max(base-a, 0)
-			knap[i].Choices = append(knap[i].Choices, mixedprec.Choice{Bits: b, Cost: counts[i] * int64(b), Loss: loss})
-			sum.Sensitivity[l.Name] = append(sum.Sensitivity[l.Name], loss)
+			loss, err := sensitivity(*measure, baseRes, r)
+			if err != nil {
+				return fmt.Errorf("autobits: %s at %d bits: %w", l.Name, b, err)
+			}
+			nz := noise[l.Name][bi]
+			knap[i].Choices = append(knap[i].Choices, mixedprec.Choice{Bits: b, Cost: counts[i] * int64(b), Loss: loss, Noise: nz})
+			sum.Measured[l.Name] = append(sum.Measured[l.Name], loss)
+			sum.Noise[l.Name] = append(sum.Noise[l.Name], nz)
 		}
 	}
+	knap = mixedprec.Monotone(knap)
+	var worst float64 // the predicted loss with every layer at its lowest width
+	for _, l := range knap {
+		var most float64
+		for _, c := range l.Choices {
+			sum.Sensitivity[l.Name] = append(sum.Sensitivity[l.Name], c.Loss)
+			most = max(most, c.Loss)
+		}
+		worst += most
+	}
+	sum.Tolerance = *tie * worst
 	bl, err := mixedprec.ParseBudgets(*budgets, counts)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errFlag, err)
@@ -168,11 +211,11 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var curve []mixedprec.CurvePoint
 	var extra []sweep.Point
 	for _, bud := range bl {
-		sol, err := mixedprec.Solve(knap, bud.Bits)
+		sol, err := mixedprec.Solve(knap, bud.Bits, mixedprec.Options{Tolerance: sum.Tolerance})
 		if err != nil {
 			return fmt.Errorf("autobits: budget %s: %w", bud.Label, err)
 		}
-		ch := autobitsChoice{Budget: bud, Bits: map[string]int{}, Predicted: sol.Loss, Exact: sol.Exact,
+		ch := autobitsChoice{Budget: bud, Bits: map[string]int{}, Predicted: sol.Loss, Noise: sol.Noise, Exact: sol.Exact,
 			WeightBytes: float64(sol.Cost) / 8}
 		overrides := map[string]map[string]int{}
 		var desc []string
@@ -197,6 +240,16 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		sum.Choices = append(sum.Choices, ch)
 		curve = append(curve, mixedprec.CurvePoint{Curve: "mixed", Label: bud.Label, WeightBytes: ch.WeightBytes,
 			Bits: strings.Join(desc, " "), PredictedLoss: sol.Loss})
+	}
+	if *searchOnly {
+		fmt.Fprintf(stdout, "sensitivity: %s, tie tolerance %.3g\n%-6s %10s %9s %12s  %s\n", *measure, sum.Tolerance, "budget", "bytes", "pred.loss", "weight noise", "bits")
+		for i, ch := range sum.Choices {
+			fmt.Fprintf(stdout, "%-6s %10.0f %9.4f %12.4g  %s\n", ch.Budget.Label, ch.WeightBytes, ch.Predicted, ch.Noise, curve[i].Bits)
+		}
+		if *asJSON {
+			return printJSON(stdout, sum)
+		}
+		return nil
 	}
 	// The chosen configurations with weights quantized and nothing trained:
 	// points like the sensitivity ones, stored beside them.
@@ -226,7 +279,8 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 			cp := mixedprec.CurvePoint{Curve: "uniform", Label: fmt.Sprintf("w%d", b), WeightBytes: float64(total) / 8,
 				Bits: strings.Join(desc, " "), PredictedLoss: pred}
-			if a, ok := acc(sweep.GroupPoint, "all", b); ok {
+			if r, ok := result(sweep.GroupPoint, "all", b); ok {
+				a := r.Accuracy
 				cp.PTQAccuracy = &a
 			}
 			curve = append(curve, cp)
@@ -282,7 +336,8 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := writeJSONFile(filepath.Join(*out, "autobits.json"), sum); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "FP32 %.2f%%\n%-8s %-6s %10s %9s %8s %8s  %s\n", 100*base, "curve", "budget", "bytes", "pred.loss", "PTQ %", "QAT %", "bits")
+	fmt.Fprintf(stdout, "FP32 %.2f%% (loss %.4f); sensitivity: %s, tie tolerance %.3g\n", 100*base, sum.FP32Loss, *measure, sum.Tolerance)
+	fmt.Fprintf(stdout, "%-8s %-6s %10s %9s %8s %8s  %s\n", "curve", "budget", "bytes", "pred.loss", "PTQ %", "QAT %", "bits")
 	for _, cp := range curve {
 		fmt.Fprintf(stdout, "%-8s %-6s %10.0f %9.4f %8s %8s  %s\n", cp.Curve, cp.Label, cp.WeightBytes, cp.PredictedLoss,
 			pctOrDash(cp.PTQAccuracy), pctOrDash(cp.QATAccuracy), cp.Bits)
@@ -295,6 +350,64 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return printJSON(stdout, sum)
 	}
 	return nil
+}
+
+// The sensitivity measures of --sensitivity.
+const (
+	sensLoss     = "loss"
+	sensAccuracy = "accuracy"
+)
+
+// errNoTestLoss marks a sensitivity point stored without its test loss (by
+// a qatgo from before it was recorded).
+var errNoTestLoss = errors.New("no test loss recorded (an older point file)")
+
+// needTestLoss is the Runner.Accept of loss-based searches: a point file
+// without the loss is recomputed rather than read as a zero loss.
+func needTestLoss(r sweep.PointResult) error {
+	if r.TestLoss == nil {
+		return errNoTestLoss
+	}
+	return nil
+}
+
+// sensitivity is the knapsack loss of a layer quantized alone (r) against
+// the float model (base): the increase of the test cross-entropy, or the
+// drop of the test accuracy. A value below the float model's is noise, not
+// a gain, and counts as 0.
+func sensitivity(measure string, base, r sweep.PointResult) (float64, error) {
+	if measure == sensAccuracy {
+		return max(base.Accuracy-r.Accuracy, 0), nil
+	}
+	if base.TestLoss == nil || r.TestLoss == nil {
+		return 0, errNoTestLoss
+	}
+	return max(*r.TestLoss-*base.TestLoss, 0), nil
+}
+
+// weightNoise returns Σ‖w − Q_b(w)‖² per layer, one value per bits, on
+// the grid of the sensitivity points (linear per channel, min-max).
+func weightNoise(env *sweepRun, bits []int) (map[string][]float64, error) {
+	net, err := env.newNet(0)
+	if err != nil {
+		return nil, err
+	}
+	defer net.Close()
+	out := map[string][]float64{}
+	for _, b := range bits {
+		nz, err := sweep.WeightNoise(net, sweep.LinearPC, b)
+		if err != nil {
+			return nil, fmt.Errorf("autobits: %w", err)
+		}
+		for _, l := range env.layers {
+			v, ok := nz[l.Name]
+			if !ok {
+				return nil, fmt.Errorf("autobits: no weights found for layer %s", l.Name)
+			}
+			out[l.Name] = append(out[l.Name], v)
+		}
+	}
+	return out, nil
 }
 
 func pctOrDash(p *float64) string {

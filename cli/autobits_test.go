@@ -5,10 +5,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/sweep"
 )
 
 // autobits end to end on a small synthetic LeNet-5: sensitivity points in
@@ -41,6 +43,16 @@ func TestAutobitsSynthetic(t *testing.T) {
 	}
 	if len(sum.Sensitivity) != 4 || len(sum.Choices) != 2 || len(sum.Curve) != 2+2 {
 		t.Fatalf("summary: %d layers, %d choices, %d curve points", len(sum.Sensitivity), len(sum.Choices), len(sum.Curve))
+	}
+	// The default measure is the loss; the weight noise falls from 2 to 8
+	// bits in every layer.
+	if sum.Measure != "loss" || !(sum.FP32Loss > 0) || len(sum.Noise) != 4 || !(sum.Tolerance >= 0) {
+		t.Errorf("summary: measure %q, FP32 loss %v, %d noise rows, tolerance %v", sum.Measure, sum.FP32Loss, len(sum.Noise), sum.Tolerance)
+	}
+	for l, nz := range sum.Noise {
+		if len(nz) != 2 || !(nz[0] > nz[1]) || !(nz[1] > 0) {
+			t.Errorf("%s: weight noise %v at 2 and 8 bits", l, nz)
+		}
 	}
 	for _, ch := range sum.Choices {
 		if ch.WeightBytes*8 > float64(ch.Budget.Bits) {
@@ -88,5 +100,45 @@ func TestAutobitsSynthetic(t *testing.T) {
 	json.Unmarshal([]byte(lines[len(lines)-1]), &again)
 	if again.Points.Computed != 0 || *again.Curve[0].QATAccuracy != *t0 {
 		t.Errorf("rerun recomputed: %d points, accuracy %v vs %v", again.Points.Computed, *again.Curve[0].QATAccuracy, *t0)
+	}
+
+	// A point file from before the loss was recorded is recomputed, with a
+	// warning naming it; the accuracy measure reads the same points.
+	files, _ := filepath.Glob(filepath.Join(out, "sensitivity", "points", "*.json"))
+	var oldFile string
+	for _, f := range files {
+		var pr sweep.PointResult
+		b, err := os.ReadFile(f)
+		if err != nil || json.Unmarshal(b, &pr) != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if pr.Point.Kind == sweep.Sensitivity {
+			pr.TestLoss = nil
+			b, _ = json.Marshal(pr)
+			if err := os.WriteFile(f, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			oldFile = f
+			break
+		}
+	}
+	stdout, errs, code = runCLI(t, append(args, "--shard", "0/1")...)
+	if code != 0 || oldFile == "" || !strings.Contains(errs, oldFile) || !strings.Contains(errs, "no test loss") || !strings.Contains(stdout, "1 computed") {
+		t.Errorf("old point file: exit %d\n%s\n%s", code, stdout, errs)
+	}
+	stdout, errs, code = runCLI(t, append(args, "--sensitivity", "accuracy")...)
+	lines = strings.Split(strings.TrimSpace(stdout), "\n")
+	var acc autobitsSummary
+	if code != 0 || json.Unmarshal([]byte(lines[len(lines)-1]), &acc) != nil || acc.Measure != "accuracy" || acc.Points.Computed != 0 {
+		t.Errorf("--sensitivity accuracy: exit %d, %+v\n%s", code, acc, errs)
+	}
+	stdout, errs, code = runCLI(t, append(slices.Clone(args[:len(args)-1]), "--search-only", "--tie", "0")...)
+	if code != 0 || !strings.Contains(stdout, "tie tolerance 0\n") || !strings.Contains(stdout, "conv1:2 conv2:2 fc1:2 fc2:2") {
+		t.Errorf("--search-only: exit %d\n%s\n%s", code, stdout, errs)
+	}
+	for _, bad := range [][]string{{"--sensitivity", "hessian"}, {"--tie", "-0.1"}, {"--tie", "2"}} {
+		if _, errs, code := runCLI(t, append(args, bad...)...); code != 2 || !strings.Contains(errs, bad[0]) {
+			t.Errorf("%v: exit %d (%s), want 2 naming the flag", bad, code, errs)
+		}
 	}
 }

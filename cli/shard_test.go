@@ -5,7 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/qatgo/qatgo/sweep"
 )
 
 // TestMain lets a test run the test binary itself as the qatgo command
@@ -74,6 +77,20 @@ func TestSweepShardsMergeEqualSingle(t *testing.T) {
 		a, b := readFile(t, filepath.Join(single, f)), readFile(t, filepath.Join(sharded, f))
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s: merged shards differ from the single process", f)
+		}
+	}
+	// The point files agree too, test loss included (their wall times differ).
+	files, _ := filepath.Glob(filepath.Join(single, "points", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no point files")
+	}
+	for _, f := range files {
+		id := strings.TrimSuffix(filepath.Base(f), ".json")
+		a, err1 := sweep.LoadResult(single, id)
+		b, err2 := sweep.LoadResult(sharded, id)
+		if err1 != nil || err2 != nil || a.TestLoss == nil || b.TestLoss == nil ||
+			a.Accuracy != b.Accuracy || *a.TestLoss != *b.TestLoss || a.TrainLoss != b.TrainLoss {
+			t.Errorf("point %s: single %+v (%v), sharded %+v (%v)", id, a, err1, b, err2)
 		}
 	}
 	if _, errs, code := runCLI(t, with("--out", sharded, "--shard", "3/3")...); code != 2 {

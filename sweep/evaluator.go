@@ -29,7 +29,7 @@ type Finetune struct {
 // NetEvaluator evaluates points on a trained FP32 nn model: it builds a
 // fresh net per point (so points run concurrently), replaces the weights of
 // the point's layers by their quantized values, optionally fine-tunes, and
-// returns the test accuracy.
+// returns the test accuracy and loss.
 //
 // Fine-tuning keeps a float master copy of every quantized weight: each
 // step runs forward and backward with the quantized weights and applies the
@@ -301,8 +301,43 @@ func (e *NetEvaluator) Evaluate(ctx context.Context, p Point) (PointResult, erro
 	if err := ctx.Err(); err != nil {
 		return PointResult{}, err
 	}
-	if res.Accuracy, err = train.Evaluate(m, train.FromDataset(e.Test)); err != nil {
+	acc, loss, err := train.EvaluateLoss(m, train.FromDataset(e.Test))
+	if err != nil {
 		return PointResult{}, fmt.Errorf("sweep: point %s: %w", p.ID, err)
 	}
+	res.Accuracy, res.TestLoss = acc, &loss
 	return res, nil
+}
+
+// WeightNoise returns, per conv and fc layer of net (as ModelLayers names
+// them), the squared error Σ(w − Q(w))² of its weights quantized by method m
+// at bits b, in the form the integer model stores (W·γ/σ for a conv with a
+// folded batch norm). It costs one pass over the weights, no evaluation.
+func WeightNoise(net *nn.Net, m Method, b int) (map[string]float64, error) {
+	ws, err := weightLayers(net)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(ws))
+	for _, l := range ws {
+		w := l.w.Float32s() // a copy
+		shape := l.w.Value.Shape()
+		if s := l.fold(); s != nil {
+			per := len(w) / shape[0]
+			for i := range w {
+				w[i] *= s[i/per]
+			}
+		}
+		q := make([]float32, len(w))
+		if err := QuantizeWeights(q, w, shape, m, b); err != nil {
+			return nil, fmt.Errorf("sweep: %s: %w", l.name, err)
+		}
+		var e float64
+		for i := range w {
+			d := float64(w[i]) - float64(q[i])
+			e += d * d
+		}
+		out[l.name] = e
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"math"
 	"math/rand"
 	"slices"
 	"sync"
@@ -116,7 +117,10 @@ func TestNetEvaluator(t *testing.T) {
 		}
 		net := (*nets)[len(*nets)-1]
 		r2, err := ev.Evaluate(ctx, pt)
-		if err != nil || r1.Accuracy != r2.Accuracy || r1.TrainLoss != r2.TrainLoss {
+		if r1.TestLoss == nil || !(*r1.TestLoss > 0) {
+			t.Fatalf("%s: test loss %v", describe(pt), r1.TestLoss)
+		}
+		if err != nil || r1.Accuracy != r2.Accuracy || r1.TrainLoss != r2.TrainLoss || *r1.TestLoss != *r2.TestLoss {
 			t.Errorf("%s: %+v then %+v, %v: not deterministic", describe(pt), r1, r2, err)
 		}
 		for _, prm := range net.Params() {
@@ -161,5 +165,50 @@ func TestNetEvaluatorSweep(t *testing.T) {
 	}
 	if _, err := (Report{Plan: p, Results: res}).WriteFiles(dir); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// WeightNoise is Σ(w − Q(w))² per layer: it matches QuantizeWeights, falls
+// with every added bit, and fails at widths the method lacks.
+func TestWeightNoise(t *testing.T) {
+	ev, layers, _ := tinyRun(t)
+	net, err := ev.NewNet(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	prev := map[string]float64{}
+	for _, b := range []int{2, 3, 4, 8} {
+		noise, err := WeightNoise(net, LinearPC, b)
+		if err != nil || len(noise) != len(layers) {
+			t.Fatalf("%d bits: %v, %v", b, noise, err)
+		}
+		for _, l := range layers {
+			if p, ok := prev[l.Name]; ok && !(noise[l.Name] < p) || !(noise[l.Name] > 0) {
+				t.Errorf("%s at %d bits: noise %g (%g at fewer bits)", l.Name, b, noise[l.Name], p)
+			}
+		}
+		prev = noise
+	}
+	for _, prm := range net.Params() {
+		if prm.Name != "fc2.weight" {
+			continue
+		}
+		w := prm.Float32s()
+		q := make([]float32, len(w))
+		if err := QuantizeWeights(q, w, prm.Value.Shape(), LinearPC, 3); err != nil {
+			t.Fatal(err)
+		}
+		var want float64
+		for i := range w {
+			want += float64(w[i]-q[i]) * float64(w[i]-q[i])
+		}
+		noise, _ := WeightNoise(net, LinearPC, 3)
+		if math.Abs(noise["fc2"]-want) > 1e-9*want {
+			t.Errorf("fc2 at 3 bits: %g, want %g", noise["fc2"], want)
+		}
+	}
+	if _, err := WeightNoise(net, Pow2, 1); err == nil {
+		t.Error("pow2 at 1 bit: no error")
 	}
 }

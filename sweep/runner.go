@@ -44,6 +44,10 @@ type PointResult struct {
 	Point   Point `json:"point"` // the settings, for people reading the file
 	// Accuracy is the top-1 test accuracy in [0, 1].
 	Accuracy float64 `json:"test_accuracy"`
+	// TestLoss is the mean cross-entropy on the test set. Nil in files
+	// written before it was recorded, and from evaluators that do not
+	// measure it.
+	TestLoss *float64 `json:"test_loss,omitempty"`
 	// TrainLoss is the mean loss of the last fine-tuning epoch (0 without).
 	TrainLoss float64 `json:"train_loss,omitempty"`
 	// Seconds is the wall time of the evaluation; reports leave it out so
@@ -61,6 +65,10 @@ type Runner struct {
 	Workers int
 	// Progress receives progress lines and warnings (nil: none).
 	Progress io.Writer
+	// Accept, when set, vets a stored result before it is reused; one it
+	// rejects is recomputed, with a warning giving its error (e.g. a file
+	// written before a field the caller needs was recorded).
+	Accept func(PointResult) error
 }
 
 // RunStats counts what a Run did.
@@ -95,9 +103,14 @@ func LoadResult(dir, id string) (PointResult, error) {
 		return PointResult{}, fmt.Errorf("sweep: %s: holds point %q", path, r.Point.ID)
 	case !(r.Accuracy >= 0 && r.Accuracy <= 1):
 		return PointResult{}, fmt.Errorf("sweep: %s: accuracy %v not in [0, 1]", path, r.Accuracy)
+	case r.TestLoss != nil && !validLoss(*r.TestLoss):
+		return PointResult{}, fmt.Errorf("sweep: %s: test loss %v is not a finite number ≥ 0", path, *r.TestLoss)
 	}
 	return r, nil
 }
+
+// validLoss reports whether l can be a mean cross-entropy.
+func validLoss(l float64) bool { return l >= 0 && !math.IsInf(l, 1) }
 
 func saveResult(dir string, r PointResult) error {
 	b, err := json.MarshalIndent(r, "", "  ")
@@ -130,6 +143,11 @@ func (r *Runner) Run(ctx context.Context, points []Point, ev Evaluator) (map[str
 			return nil, st, fmt.Errorf("sweep: point without ID: %+v", p)
 		}
 		res, err := LoadResult(r.Dir, p.ID)
+		if err == nil && r.Accept != nil {
+			if aerr := r.Accept(res); aerr != nil {
+				err = fmt.Errorf("sweep: %s: %w", PointPath(r.Dir, p.ID), aerr)
+			}
+		}
 		switch {
 		case err == nil:
 			res.Point = p // labels come from the plan
@@ -174,6 +192,8 @@ func (r *Runner) Run(ctx context.Context, points []Point, ev Evaluator) (map[str
 					}
 					if !(res.Accuracy >= 0 && res.Accuracy <= 1) || math.IsNaN(res.Accuracy) {
 						err = fmt.Errorf("sweep: point %s: accuracy %v not in [0, 1]", p.ID, res.Accuracy)
+					} else if res.TestLoss != nil && !validLoss(*res.TestLoss) {
+						err = fmt.Errorf("sweep: point %s: test loss %v is not a finite number ≥ 0", p.ID, *res.TestLoss)
 					} else {
 						err = saveResult(r.Dir, res)
 					}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -142,5 +143,54 @@ func TestRunnerCorruptAndFailed(t *testing.T) {
 	ev = &fakeEval{}
 	if _, _, err := (&Runner{Dir: dir2}).Run(context.Background(), p.Points, ev); err != nil || ev.calls.Load() != 1 {
 		t.Fatalf("retry: %d calls, %v; want 1", ev.calls.Load(), err)
+	}
+}
+
+// A stored result that Runner.Accept rejects (here: one written before the
+// test loss was recorded) is recomputed with a warning; an invalid loss in
+// a file is an unreadable file; a result whose loss is NaN is not saved.
+func TestRunnerAccept(t *testing.T) {
+	pts := []Point{{ID: "a"}, {ID: "b"}}
+	dir := t.TempDir()
+	old := EvaluatorFunc(func(context.Context, Point) (PointResult, error) { return PointResult{Accuracy: 0.5}, nil })
+	if _, _, err := (&Runner{Dir: dir, Workers: 1}).Run(context.Background(), pts, old); err != nil {
+		t.Fatal(err)
+	}
+	loss := 0.25
+	withLoss := EvaluatorFunc(func(context.Context, Point) (PointResult, error) {
+		return PointResult{Accuracy: 0.5, TestLoss: &loss}, nil
+	})
+	needLoss := func(r PointResult) error {
+		if r.TestLoss == nil {
+			return errors.New("no test loss")
+		}
+		return nil
+	}
+	var log bytes.Buffer
+	res, st, err := (&Runner{Dir: dir, Workers: 1, Progress: &log, Accept: needLoss}).Run(context.Background(), pts, withLoss)
+	if err != nil || st.Computed != 2 || res["a"].TestLoss == nil || *res["a"].TestLoss != 0.25 {
+		t.Fatalf("%+v, %v, %v", st, res, err)
+	}
+	if !strings.Contains(log.String(), "no test loss; recomputing point a") {
+		t.Errorf("no warning:\n%s", log.String())
+	}
+	if r, err := LoadResult(dir, "b"); err != nil || r.TestLoss == nil || *r.TestLoss != 0.25 {
+		t.Errorf("LoadResult: %+v, %v", r, err)
+	}
+	_, st, err = (&Runner{Dir: dir, Workers: 1, Accept: needLoss}).Run(context.Background(), pts, withLoss)
+	if err != nil || st.Reused != 2 {
+		t.Errorf("rerun: %+v, %v", st, err)
+	}
+	b, _ := os.ReadFile(PointPath(dir, "a"))
+	os.WriteFile(PointPath(dir, "a"), bytes.Replace(b, []byte(`"test_loss": 0.25`), []byte(`"test_loss": -1`), 1), 0o644)
+	if _, err := LoadResult(dir, "a"); err == nil || !strings.Contains(err.Error(), "test loss -1") {
+		t.Errorf("negative loss in a file: %v", err)
+	}
+	nan := math.NaN()
+	bad := EvaluatorFunc(func(context.Context, Point) (PointResult, error) {
+		return PointResult{Accuracy: 0.5, TestLoss: &nan}, nil
+	})
+	if _, _, err := (&Runner{Dir: t.TempDir(), Workers: 1}).Run(context.Background(), pts, bad); !errors.Is(err, ErrPointsFailed) {
+		t.Errorf("NaN loss: %v, want ErrPointsFailed", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -257,8 +258,17 @@ func Fit(ctx context.Context, m Model, trainSet, testSet Dataset, cfg Config) (*
 
 // Evaluate returns m's top-1 accuracy on the whole of set.
 func Evaluate(m Model, set Dataset) (float64, error) {
+	acc, _, err := EvaluateLoss(m, set)
+	return acc, err
+}
+
+// EvaluateLoss returns m's top-1 accuracy on the whole of set and its mean
+// cross-entropy (natural log of the softmax of the logits, in float64).
+// The loss resolves changes far below one sample's worth of accuracy,
+// which is what makes it a useful sensitivity measure.
+func EvaluateLoss(m Model, set Dataset) (acc, loss float64, err error) {
 	if m == nil || set == nil || m.Batch() < 1 || set.Len() == 0 {
-		return 0, errors.New("train: Evaluate needs a model with a batch size ≥ 1 and a non-empty set")
+		return 0, 0, errors.New("train: Evaluate needs a model with a batch size ≥ 1 and a non-empty set")
 	}
 	bs, k := m.Batch(), set.NumClasses()
 	x := make([]float32, bs*set.SampleSize())
@@ -266,6 +276,7 @@ func Evaluate(m Model, set Dataset) (float64, error) {
 	logits := make([]float32, bs*k)
 	idx := make([]int, bs)
 	correct := 0
+	var sum float64
 	for i := 0; i < set.Len(); i += bs {
 		n := min(bs, set.Len()-i)
 		for j := 0; j < n; j++ {
@@ -273,15 +284,32 @@ func Evaluate(m Model, set Dataset) (float64, error) {
 		}
 		set.Fill(x, labels, idx[:n])
 		if err := m.Predict(x[:n*set.SampleSize()], n, logits[:n*k]); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		for j := 0; j < n; j++ {
-			if Argmax(logits[j*k:(j+1)*k]) == labels[j] {
+			row := logits[j*k : (j+1)*k]
+			if Argmax(row) == labels[j] {
 				correct++
 			}
+			sum += crossEntropy(row, labels[j])
 		}
 	}
-	return float64(correct) / float64(set.Len()), nil
+	n := float64(set.Len())
+	return float64(correct) / n, sum / n, nil
+}
+
+// crossEntropy is −log softmax(z)[label], computed as logsumexp(z) − z[label]
+// with the maximum subtracted so that large logits do not overflow.
+func crossEntropy(z []float32, label int) float64 {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = max(mx, float64(v))
+	}
+	var s float64
+	for _, v := range z {
+		s += math.Exp(float64(v) - mx)
+	}
+	return mx + math.Log(s) - float64(z[label])
 }
 
 // Calibrate runs up to n samples of set through m with observers on and no

@@ -278,3 +278,40 @@ func TestPermutationDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossEntropy(t *testing.T) {
+	for _, test := range []struct {
+		z     []float32
+		label int
+		want  float64
+	}{
+		{[]float32{0, 0}, 0, math.Ln2},
+		{[]float32{0, 0, 0, 0}, 3, math.Log(4)},
+		{[]float32{1000, 0}, 0, 0},    // no overflow
+		{[]float32{0, 1000}, 0, 1000}, // −log e^−1000
+		{[]float32{1, 2, 3}, 2, math.Log(math.Exp(1)+math.Exp(2)+math.Exp(3)) - 3},
+	} {
+		if got := crossEntropy(test.z, test.label); math.Abs(got-test.want) > 1e-12 {
+			t.Errorf("crossEntropy(%v, %d) = %v, want %v", test.z, test.label, got, test.want)
+		}
+	}
+}
+
+// With all weights zero every logit is 0: the loss is log k and argmax
+// picks class 0, so the accuracy is the share of class-0 labels.
+func TestEvaluateLoss(t *testing.T) {
+	set := newBlobs(300, 8, 4, 3)
+	zeros := 0
+	for _, y := range set.y {
+		if y == 0 {
+			zeros++
+		}
+	}
+	acc, loss, err := EvaluateLoss(newSoftmax(32, 8, 4), set)
+	if err != nil || math.Abs(loss-math.Log(4)) > 1e-12 || acc != float64(zeros)/300 {
+		t.Errorf("EvaluateLoss = %v, %v, %v; want %v, log 4", acc, loss, err, float64(zeros)/300)
+	}
+	if _, _, err := EvaluateLoss(nil, set); err == nil {
+		t.Error("EvaluateLoss(nil model): no error")
+	}
+}
