@@ -10,14 +10,14 @@
 // pool after a convolution is taken on its int32 accumulators before the
 // (monotone) requantization. The GEMM and the helpers around it have a
 // portable Go version and Go assembly ones chosen at run time from the CPU
-// (implFor), with bit-identical results: AVX512-VNNI VPDPBUSD (exact for
-// any int8 weights); AVX2 VPMADDUBSW + VPMADDWD (in GOEXPERIMENT=simd
-// builds, archsimd's AVX-512BW form of it where there is no VNNI); arm64
-// SDOT on the codes flipped to signed, plus 128·Σw. VPMADDUBSW saturates
-// its int16 pair sums, so that kernel is used only on layers whose weights
-// are proven safe against the largest input code; other layers split each
-// weight w into ⌊w/2⌋ and w−⌊w/2⌋, which are always safe, and run two
-// products (see gemm.go).
+// (implFor), with bit-identical results: AVX512-VNNI VPDPBUSD on zmm and
+// AVX-VNNI's VEX VPDPBUSD on ymm (exact for any int8 weights); AVX2
+// VPMADDUBSW + VPMADDWD (in GOEXPERIMENT=simd builds, archsimd's
+// AVX-512BW form of it where there is no VNNI); arm64 SDOT on the codes
+// flipped to signed, plus 128·Σw. VPMADDUBSW saturates its int16 pair
+// sums, so on layers whose weights are not proven safe against the
+// largest input code the unsafe pairs are split into two safe parts (the
+// AVX2 kernel runs the second only where a row has one; see gemm.go).
 //
 // Graph models run layer by layer with one buffer per tensor, each layer
 // reading its inputs' buffers. Grouped and depthwise convolutions have
