@@ -90,6 +90,9 @@ func packPanel(fk floatKernel, panel, x []float32, ld int, t bool, r0, nrows, pc
 	}
 	if t {
 		// op(X)[r][p] = x[p*ld + r]: rows of op(X) are contiguous along r.
+		if w == 32 && nrows == 32 && copyPanel32(panel, x[pc*ld+r0:], ld, kc) {
+			return
+		}
 		for p := 0; p < kc; p++ {
 			src := x[(pc+p)*ld+r0:]
 			copy(panel[p*w:p*w+nrows], src[:nrows])

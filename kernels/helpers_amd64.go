@@ -24,6 +24,9 @@ func sum16AVX2(p *float32, n int, part *[16]float32)
 func addRowAVX2(d, s *float32, n int)
 
 //go:noescape
+func panel32AVX2(dst, src *float32, ld, kc int)
+
+//go:noescape
 func clampGradAVX2(dx, x, dy *float32, n int, hi float32)
 
 //go:noescape
@@ -322,4 +325,17 @@ func grow32(s []int32, n int) []int32 {
 		return make([]int32, n)
 	}
 	return s[:n]
+}
+
+// copyPanel32 packs a GEMM panel of 32 contiguous columns: panel[32p:32p+32]
+// = src[p·ld:p·ld+32] for p < kc, by panel32AVX2 (one copy call per row of
+// 128 bytes cost more than the move); false where AVX2 is off.
+func copyPanel32(panel, src []float32, ld, kc int) bool {
+	if !useAVX2 || kc <= 0 {
+		return false
+	}
+	_ = panel[32*kc-1]
+	_ = src[(kc-1)*ld+31]
+	panel32AVX2(&panel[0], &src[0], ld, kc)
+	return true
 }

@@ -662,3 +662,31 @@ clampAVX2_loop:
 clampAVX2_done:
 	VZEROUPPER
 	RET
+
+// func panel32AVX2(dst, src *float32, ld, kc int)
+// For p < kc: the 32 floats at src + p·ld to dst + 32·p (a packed GEMM
+// panel of 32 contiguous columns, one k index per row).
+TEXT ·panel32AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), DX
+	SHLQ $2, DX
+	MOVQ kc+24(FP), CX
+	TESTQ CX, CX
+	JEQ panel32AVX2_done
+panel32AVX2_loop:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ DX, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNE panel32AVX2_loop
+panel32AVX2_done:
+	VZEROUPPER
+	RET

@@ -21,3 +21,6 @@ func sumBiasFast(db, dy []float32, outer, inner int) bool { return false }
 
 // pool2x2Fast has vector loops on amd64 only.
 func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool { return false }
+
+// copyPanel32 has a vector loop on amd64 only.
+func copyPanel32(panel, src []float32, ld, kc int) bool { return false }
