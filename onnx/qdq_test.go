@@ -143,7 +143,9 @@ func TestQDQChecker(t *testing.T) {
 			t.Skip("python3 not installed: the ONNX checker is not run")
 		}
 	}
-	if out, err := exec.Command(py, "-c", "import onnx").CombinedOutput(); err != nil {
+	// onnx.checker, not just onnx: a directory named onnx on the path
+	// imports as an empty namespace package.
+	if out, err := exec.Command(py, "-c", "import onnx.checker").CombinedOutput(); err != nil {
 		t.Skipf("python3 has no onnx module (apt-get install python3-onnx): %s", out)
 	}
 	dir := t.TempDir()

@@ -17,8 +17,10 @@ command -v arm-none-eabi-gcc >/dev/null || need_pkgs+=(gcc-arm-none-eabi)
 command -v qemu-system-arm >/dev/null || need_pkgs+=(qemu-system-arm)
 # Headless Chromium renders analyze's HTML report in a test (skipped without it).
 command -v chromium >/dev/null || need_pkgs+=(chromium)
-# The ONNX checker for the QDQ export test (Debian's python3-onnx).
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import onnx' 2>/dev/null || need_pkgs+=(python3-onnx)
+# The ONNX checker for the QDQ export test (Debian's python3-onnx). Checked
+# from / and by its checker module: in the repository root, `import onnx`
+# finds this repository's onnx/ directory as a namespace package.
+[ -x /usr/bin/python3 ] && (cd / && /usr/bin/python3 -c 'import onnx.checker') 2>/dev/null || need_pkgs+=(python3-onnx)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_pkgs[*]} with apt-get" >&2
