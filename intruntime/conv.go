@@ -122,6 +122,14 @@ func planOf(entries []packEntry, care []*[blockSize]bool, zx uint8) *packPlan {
 	return p
 }
 
+// readEnd is one past the furthest byte a chunk of images [b0, b0+nb) of
+// n reads (the top window's 64 bytes, see top): packing may read whole
+// windows, and falls back to the scalar code where they would run past
+// the source.
+func (p *packPlan) readEnd(n, b0, nb, hw int) int {
+	return (int(p.top[0])*n+b0+nb-1)*hw + int(p.top[1]) + blockSize
+}
+
 // shufFits reports whether p's blocks take few enough chunks, on average,
 // for the shuffles to beat im2col.
 func (p *packPlan) shufFits() bool {

@@ -46,6 +46,20 @@ func gemmArch(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	}
 }
 
+// checkPanels checks the operands of the 5-row panel kernels, whose
+// assembly makes no bounds checks, and returns the byte stride gs between
+// B's groups. It panics (a programmer error) if c or b is too short for
+// the call.
+func checkPanels(name string, c []int32, ldc int, a *packedWeights, b []byte, ngroups int) (gs int) {
+	gs = a.k4 * blockSize
+	_ = b[ngroups*gs-1]
+	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
+	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
+		panic("intruntime: " + name + ": bad operands")
+	}
+	return gs
+}
+
 //go:noescape
 func vnni5x4(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 
@@ -60,12 +74,7 @@ func gemmVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	if ngroups == 0 {
 		return
 	}
-	gs := a.k4 * blockSize
-	_ = b[ngroups*gs-1]
-	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
-	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
-		panic("intruntime: gemmVNNI: bad operands")
-	}
+	gs := checkPanels("gemmVNNI", c, ldc, a, b, ngroups)
 	n4 := ngroups / 4
 	rest := ngroups - 4*n4
 	for p := 0; p < a.mpad; p += 5 {
@@ -94,10 +103,8 @@ func gemmAVX2(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	if ngroups == 0 {
 		return
 	}
-	gs := a.k4 * blockSize
-	_ = b[ngroups*gs-1]
-	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
-	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 || a.lo != nil && len(a.hiStart) != a.mpad+1 {
+	gs := checkPanels("gemmAVX2", c, ldc, a, b, ngroups)
+	if a.lo != nil && len(a.hiStart) != a.mpad+1 {
 		panic("intruntime: gemmAVX2: bad operands")
 	}
 	for p := 0; p < a.mpad; p += 5 {
@@ -123,12 +130,7 @@ func gemmAVXVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	if ngroups == 0 {
 		return
 	}
-	gs := a.k4 * blockSize
-	_ = b[ngroups*gs-1]
-	_ = c[(a.mpad-1)*ldc+ngroups*laneCols-1]
-	if ldc < ngroups*laneCols || len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
-		panic("intruntime: gemmAVXVNNI: bad operands")
-	}
+	gs := checkPanels("gemmAVXVNNI", c, ldc, a, b, ngroups)
 	for p := 0; p < a.mpad; p += 5 {
 		avxvnni5(&c[p*ldc], ldc, &a.w5[p*a.k4], &b[0], a.k4, gs, ngroups)
 	}

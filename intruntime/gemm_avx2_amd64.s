@@ -8,6 +8,112 @@
 // to int32), VPADDD into the accumulator. 10 accumulators Y4–Y13, B in
 // Y0/Y1, the weight broadcast in Y2, Y3 a temporary, Y14 ones.
 
+// MAC5(wreg) adds to the 10 accumulators one k-quad: B's block in Y0/Y1
+// (two halves of 8 columns) times the five rows' weight quads at wreg.
+#define MAC5(wreg) \
+	VPBROADCASTD 0(wreg), Y2; \
+	VPMADDUBSW Y2, Y0, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y4, Y4; \
+	VPMADDUBSW Y2, Y1, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y5, Y5; \
+	VPBROADCASTD 4(wreg), Y2; \
+	VPMADDUBSW Y2, Y0, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y6, Y6; \
+	VPMADDUBSW Y2, Y1, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y7, Y7; \
+	VPBROADCASTD 8(wreg), Y2; \
+	VPMADDUBSW Y2, Y0, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y8, Y8; \
+	VPMADDUBSW Y2, Y1, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y9, Y9; \
+	VPBROADCASTD 12(wreg), Y2; \
+	VPMADDUBSW Y2, Y0, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y10, Y10; \
+	VPMADDUBSW Y2, Y1, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y11, Y11; \
+	VPBROADCASTD 16(wreg), Y2; \
+	VPMADDUBSW Y2, Y0, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y12, Y12; \
+	VPMADDUBSW Y2, Y1, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, Y13, Y13
+
+// MAC1(w, acc0, acc1) is MAC5 for one row: its quad at w, its accumulators.
+#define MAC1(w, acc0, acc1) \
+	VPBROADCASTD w, Y2; \
+	VPMADDUBSW Y2, Y0, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, acc0, acc0; \
+	VPMADDUBSW Y2, Y1, Y3; \
+	VPMADDWD Y14, Y3, Y3; \
+	VPADDD Y3, acc1, acc1
+
+// ZERO10 clears the accumulators Y4–Y13.
+#define ZERO10 \
+	VPXOR Y4, Y4, Y4; \
+	VPXOR Y5, Y5, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPXOR Y7, Y7, Y7; \
+	VPXOR Y8, Y8, Y8; \
+	VPXOR Y9, Y9, Y9; \
+	VPXOR Y10, Y10, Y10; \
+	VPXOR Y11, Y11, Y11; \
+	VPXOR Y12, Y12, Y12; \
+	VPXOR Y13, Y13, Y13
+
+// STORE10 stores the five rows' accumulators at DI, R10 bytes apart (DX
+// is clobbered).
+#define STORE10 \
+	MOVQ DI, DX; \
+	VMOVDQU Y4, 0(DX); \
+	VMOVDQU Y5, 32(DX); \
+	ADDQ R10, DX; \
+	VMOVDQU Y6, 0(DX); \
+	VMOVDQU Y7, 32(DX); \
+	ADDQ R10, DX; \
+	VMOVDQU Y8, 0(DX); \
+	VMOVDQU Y9, 32(DX); \
+	ADDQ R10, DX; \
+	VMOVDQU Y10, 0(DX); \
+	VMOVDQU Y11, 32(DX); \
+	ADDQ R10, DX; \
+	VMOVDQU Y12, 0(DX); \
+	VMOVDQU Y13, 32(DX)
+
+// HIROW(r, acc0, acc1, loop, done) runs row r's remainder quads (see
+// avx2x5sparse): hs[r] to hs[r+1] of hq (quad indices) and hw (quads).
+#define HIROW(r, acc0, acc1, loop, done) \
+	MOVQ hs+72(FP), R9; \
+	MOVLQSX (4*r)(R9), BX; \
+	MOVLQSX (4*r+4)(R9), CX; \
+	SUBQ BX, CX; \
+	JEQ done; \
+	MOVQ hq+64(FP), DX; \
+	LEAQ (DX)(BX*4), DX; \
+	MOVQ hw+56(FP), R9; \
+	LEAQ (R9)(BX*4), BX; \
+loop: \
+	MOVLQSX (DX), AX; \
+	SHLQ $6, AX; \
+	ADDQ SI, AX; \
+	VMOVDQU (AX), Y0; \
+	VMOVDQU 32(AX), Y1; \
+	MAC1((BX), acc0, acc1); \
+	ADDQ $4, BX; \
+	ADDQ $4, DX; \
+	DECQ CX; \
+	JNE loop; \
+done:
+
 // func avx2x5(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 // computes n single groups, gs bytes of B and 64 bytes of C apart.
 TEXT ·avx2x5(SB), NOSPLIT, $0-56
@@ -25,76 +131,19 @@ TEXT ·avx2x5(SB), NOSPLIT, $0-56
 	TESTQ R13, R13
 	JEQ avx2x5_done
 avx2x5_tile:
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
-	VPXOR Y8, Y8, Y8
-	VPXOR Y9, Y9, Y9
-	VPXOR Y10, Y10, Y10
-	VPXOR Y11, Y11, Y11
-	VPXOR Y12, Y12, Y12
-	VPXOR Y13, Y13, Y13
+	ZERO10
 	MOVQ SI, AX
 	MOVQ R11, BX
 	MOVQ R12, CX
 avx2x5_loop:
 	VMOVDQU (AX), Y0
 	VMOVDQU 32(AX), Y1
-	VPBROADCASTD 0(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPBROADCASTD 4(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPBROADCASTD 8(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y8, Y8
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	VPBROADCASTD 12(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y10, Y10
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y11, Y11
-	VPBROADCASTD 16(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y12, Y12
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y13, Y13
+	MAC5(BX)
 	ADDQ $64, AX
 	ADDQ $20, BX
 	DECQ CX
 	JNE avx2x5_loop
-	MOVQ DI, DX
-	VMOVDQU Y4, 0(DX)
-	VMOVDQU Y5, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y6, 0(DX)
-	VMOVDQU Y7, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y8, 0(DX)
-	VMOVDQU Y9, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y10, 0(DX)
-	VMOVDQU Y11, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y12, 0(DX)
-	VMOVDQU Y13, 32(DX)
+	STORE10
 	ADDQ $64, DI
 	ADDQ R8, SI
 	DECQ R13
@@ -123,211 +172,24 @@ TEXT ·avx2x5sparse(SB), NOSPLIT, $0-80
 	TESTQ R13, R13
 	JEQ avx2x5sparse_done
 avx2x5sparse_tile:
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
-	VPXOR Y8, Y8, Y8
-	VPXOR Y9, Y9, Y9
-	VPXOR Y10, Y10, Y10
-	VPXOR Y11, Y11, Y11
-	VPXOR Y12, Y12, Y12
-	VPXOR Y13, Y13, Y13
+	ZERO10
 	MOVQ SI, AX
 	MOVQ R11, BX
 	MOVQ R12, CX
 avx2x5sparse_loop:
 	VMOVDQU (AX), Y0
 	VMOVDQU 32(AX), Y1
-	VPBROADCASTD 0(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	VPBROADCASTD 4(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	VPBROADCASTD 8(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y8, Y8
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	VPBROADCASTD 12(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y10, Y10
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y11, Y11
-	VPBROADCASTD 16(BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y12, Y12
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y13, Y13
+	MAC5(BX)
 	ADDQ $64, AX
 	ADDQ $20, BX
 	DECQ CX
 	JNE avx2x5sparse_loop
-	MOVQ hs+72(FP), R9
-	MOVLQSX 0(R9), BX
-	MOVLQSX 4(R9), CX
-	SUBQ BX, CX
-	JEQ avx2x5sparse_row0done
-	MOVQ hq+64(FP), DX
-	LEAQ (DX)(BX*4), DX
-	MOVQ hw+56(FP), R9
-	LEAQ (R9)(BX*4), BX
-avx2x5sparse_row0:
-	MOVLQSX (DX), AX
-	SHLQ $6, AX
-	ADDQ SI, AX
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	VPBROADCASTD (BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y4, Y4
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y5, Y5
-	ADDQ $4, BX
-	ADDQ $4, DX
-	DECQ CX
-	JNE avx2x5sparse_row0
-avx2x5sparse_row0done:
-	MOVQ hs+72(FP), R9
-	MOVLQSX 4(R9), BX
-	MOVLQSX 8(R9), CX
-	SUBQ BX, CX
-	JEQ avx2x5sparse_row1done
-	MOVQ hq+64(FP), DX
-	LEAQ (DX)(BX*4), DX
-	MOVQ hw+56(FP), R9
-	LEAQ (R9)(BX*4), BX
-avx2x5sparse_row1:
-	MOVLQSX (DX), AX
-	SHLQ $6, AX
-	ADDQ SI, AX
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	VPBROADCASTD (BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y6, Y6
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y7, Y7
-	ADDQ $4, BX
-	ADDQ $4, DX
-	DECQ CX
-	JNE avx2x5sparse_row1
-avx2x5sparse_row1done:
-	MOVQ hs+72(FP), R9
-	MOVLQSX 8(R9), BX
-	MOVLQSX 12(R9), CX
-	SUBQ BX, CX
-	JEQ avx2x5sparse_row2done
-	MOVQ hq+64(FP), DX
-	LEAQ (DX)(BX*4), DX
-	MOVQ hw+56(FP), R9
-	LEAQ (R9)(BX*4), BX
-avx2x5sparse_row2:
-	MOVLQSX (DX), AX
-	SHLQ $6, AX
-	ADDQ SI, AX
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	VPBROADCASTD (BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y8, Y8
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y9, Y9
-	ADDQ $4, BX
-	ADDQ $4, DX
-	DECQ CX
-	JNE avx2x5sparse_row2
-avx2x5sparse_row2done:
-	MOVQ hs+72(FP), R9
-	MOVLQSX 12(R9), BX
-	MOVLQSX 16(R9), CX
-	SUBQ BX, CX
-	JEQ avx2x5sparse_row3done
-	MOVQ hq+64(FP), DX
-	LEAQ (DX)(BX*4), DX
-	MOVQ hw+56(FP), R9
-	LEAQ (R9)(BX*4), BX
-avx2x5sparse_row3:
-	MOVLQSX (DX), AX
-	SHLQ $6, AX
-	ADDQ SI, AX
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	VPBROADCASTD (BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y10, Y10
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y11, Y11
-	ADDQ $4, BX
-	ADDQ $4, DX
-	DECQ CX
-	JNE avx2x5sparse_row3
-avx2x5sparse_row3done:
-	MOVQ hs+72(FP), R9
-	MOVLQSX 16(R9), BX
-	MOVLQSX 20(R9), CX
-	SUBQ BX, CX
-	JEQ avx2x5sparse_row4done
-	MOVQ hq+64(FP), DX
-	LEAQ (DX)(BX*4), DX
-	MOVQ hw+56(FP), R9
-	LEAQ (R9)(BX*4), BX
-avx2x5sparse_row4:
-	MOVLQSX (DX), AX
-	SHLQ $6, AX
-	ADDQ SI, AX
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	VPBROADCASTD (BX), Y2
-	VPMADDUBSW Y2, Y0, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y12, Y12
-	VPMADDUBSW Y2, Y1, Y3
-	VPMADDWD Y14, Y3, Y3
-	VPADDD Y3, Y13, Y13
-	ADDQ $4, BX
-	ADDQ $4, DX
-	DECQ CX
-	JNE avx2x5sparse_row4
-avx2x5sparse_row4done:
-	MOVQ DI, DX
-	VMOVDQU Y4, 0(DX)
-	VMOVDQU Y5, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y6, 0(DX)
-	VMOVDQU Y7, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y8, 0(DX)
-	VMOVDQU Y9, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y10, 0(DX)
-	VMOVDQU Y11, 32(DX)
-	ADDQ R10, DX
-	VMOVDQU Y12, 0(DX)
-	VMOVDQU Y13, 32(DX)
+	HIROW(0, Y4, Y5, avx2x5sparse_row0, avx2x5sparse_row0done)
+	HIROW(1, Y6, Y7, avx2x5sparse_row1, avx2x5sparse_row1done)
+	HIROW(2, Y8, Y9, avx2x5sparse_row2, avx2x5sparse_row2done)
+	HIROW(3, Y10, Y11, avx2x5sparse_row3, avx2x5sparse_row3done)
+	HIROW(4, Y12, Y13, avx2x5sparse_row4, avx2x5sparse_row4done)
+	STORE10
 	ADDQ $64, DI
 	ADDQ R8, SI
 	DECQ R13

@@ -85,8 +85,7 @@ func packDirectShuf(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, n
 	if cnt == 0 || nb == 0 {
 		return
 	}
-	end := (int(plan.top[0])*n+b0+nb-1)*hw + int(plan.top[1]) + blockSize
-	if end > len(src) || len(plan.start) < cnt+1 {
+	if plan.readEnd(n, b0, nb, hw) > len(src) || len(plan.start) < cnt+1 {
 		packDirectScalar(dst, src, plan, k4, G, hw, n, b0, nb)
 		return
 	}
@@ -281,9 +280,7 @@ func packDirectAVX512(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0,
 		return
 	}
 	entries := plan.entries[:cnt]
-	// The furthest 64-byte load of the chunk (see packPlan.top).
-	end := (int(plan.top[0])*n+b0+nb-1)*hw + int(plan.top[1]) + blockSize
-	if end > len(src) {
+	if plan.readEnd(n, b0, nb, hw) > len(src) {
 		packDirectScalar(dst, src, plan, k4, G, hw, n, b0, nb)
 		return
 	}
