@@ -448,7 +448,9 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 			packRows(e.pack, src, s.w.k, n, s.w.k4, e.zeros)
 			ng := groupsFor(n)
 			gemm(e.acc, ng*laneCols, s.w, e.pack, ng)
-			requantize(dst, e.acc, ng*laneCols, s, n)
+			for m := range s.w.m {
+				e.requantOne(dst[m*n:][:n], e.acc[m*ng*laneCols:][:n], s, m)
+			}
 		case intmodel.KindMaxPool2d:
 			if !s.skip {
 				pool(dst, src, e.pooltmp, s, n, false)
@@ -658,27 +660,10 @@ func packQuadScalar(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 	}
 }
 
-// requantize turns the int32 accumulators (rows = output channels, ldc
-// apart) into storage codes dst[m·N + col]: add the folded bias, multiply
-// by M0·2^(shift−31) with TFLite's double rounding, add Z_Y, clamp.
-func requantize(dst []uint8, acc []int32, ldc int, s *step, N int) {
-	for m := range s.w.m {
-		bias, m0, sh := int64(s.bias[m]), s.m0[m], s.shift[m]
-		row := acc[m*ldc : m*ldc+N]
-		out := dst[m*N : m*N+N]
-		if sh > 0 || m0 == 0 {
-			for j, a := range row {
-				v := int32(max(min(int64(a)+bias, math.MaxInt32), math.MinInt32))
-				out[j] = uint8(min(max(MultiplyByQuantizedMultiplier(v, m0, sh)+s.zy, s.lo), s.hi))
-			}
-			continue
-		}
-		requantRow(out, row, bias, m0, uint(-sh), s.zy, s.lo, s.hi)
-	}
-}
-
-// requantRowScalar is requantize's inner loop for a right shift exp ≥ 0
-// and m0 > 0 (so SRDHM cannot saturate), with SRDHM and
+// requantRowScalar is the requantization's inner loop (engine.requantImages:
+// add the folded bias, multiply by M0·2^(−exp) with TFLite's double
+// rounding, add Z_Y, clamp) for a right shift exp ≥ 0 and m0 > 0 (so SRDHM
+// cannot saturate), with SRDHM and
 // RoundingDivideByPOT inlined and branch-free: the signs of p and h are
 // data-dependent, so branches would mispredict.
 func requantRowScalar(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
