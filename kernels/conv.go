@@ -31,6 +31,45 @@ type convState struct {
 
 	f32 convBufs[float32]
 	f64 convBufs[float64]
+
+	// implicit im2col (float32, shifted geometries, kernels with
+	// implicitIm2col): the plans of the forward and of the input gradient
+	// for geometry sg, built on first use
+	sg          geom
+	sFwd, sBack *shiftPlan
+}
+
+// shiftPlans returns the forward and input-gradient plans of geometry g
+// (one group's channels), building them when g changed.
+func (s *convState) shiftPlans(g geom) (fwd, back *shiftPlan, err error) {
+	if s.sFwd != nil && s.sg == g {
+		return s.sFwd, s.sBack, nil
+	}
+	s.sFwd, s.sBack = nil, nil
+	cg, og := g.c/s.p.Groups, s.o/s.p.Groups
+	if fwd, err = newShiftPlan(cg, g.oh, g.ow, g.h, g.w, convShifts(g, false)); err != nil {
+		return nil, nil, err
+	}
+	if back, err = newShiftPlan(og, g.h, g.w, g.oh, g.ow, convShifts(g, true)); err != nil {
+		return nil, nil, err
+	}
+	s.sg, s.sFwd, s.sBack = g, fwd, back
+	return fwd, back, nil
+}
+
+// implicit reports whether this convolution packs its GEMMs' B operands
+// straight from the planes (shiftpack.go) for an A packed for kernel fk,
+// and returns the plans.
+func (s *convState) implicit(is32 bool, fk floatKernel) (fwd, back *shiftPlan, ok bool) {
+	g := s.g
+	if !is32 || g.identity() || !g.shifted() || !implicitIm2col(fk) {
+		return nil, nil, false
+	}
+	fwd, back, err := s.shiftPlans(g)
+	if err != nil {
+		return nil, nil, false // offsets past int32: unfold as before
+	}
+	return fwd, back, true
 }
 
 // keepColBytes bounds the im2col matrices a convolution keeps from its
@@ -43,6 +82,7 @@ type convBufs[T float] struct {
 	fwd  []mulT[T] // one packed weight matrix per group
 	dx   []mulT[T]
 	w    []convWorker[T]
+	wT   []T // a group's weights as (C/G) × (O/G·kh·kw), the implicit input gradient's A
 }
 
 // perGroup returns m resized to one multiplier per group.
@@ -219,15 +259,20 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// A 1×1, stride-1, unpadded convolution's unfolded image is the image
 	// itself: its GEMMs read x directly.
 	ident := g.identity()
-	var z T
-	bf.keep = !ident && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
-	if bf.keep {
-		bf.col = grow(bf.col, n*rows*cols)
-	}
 	bf.fwd = perGroup(bf.fwd, groups)
 	for gi := range bf.fwd {
 		bf.fwd[gi].setA(false, og, rg, w[gi*og*rg:(gi+1)*og*rg], rg)
 	}
+	// An implicit GEMM packs x's planes directly; its weight gradient
+	// unfolds each image again (as for a col too large to keep: the same
+	// work, one unfolding per pass).
+	plan, _, implicit := st.implicit(bf.fwd[0].is32, bf.fwd[0].pa.kern)
+	var z T
+	bf.keep = !ident && !implicit && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
+	if bf.keep {
+		bf.col = grow(bf.col, n*rows*cols)
+	}
+	cgPlane := g.c / groups * g.h * g.w
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
@@ -235,6 +280,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			xi := x[i*g.c*g.h*g.w : (i+1)*g.c*g.h*g.w]
 			col := xi
 			switch {
+			case implicit:
 			case bf.keep:
 				col = bf.col[i*rows*cols : (i+1)*rows*cols]
 				im2col(col, xi, g)
@@ -258,6 +304,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			// Group gi's rows of col are the contiguous block of its input
 			// channels, its outputs the contiguous block of its channels.
 			for gi := range bf.fwd {
+				if implicit {
+					bf.fwd[gi].mulAShift(&ws[wk].g, yi[gi*og*cols:], cols, xi[gi*cgPlane:], plan, beta)
+					continue
+				}
 				bf.fwd[gi].mulAWith(&ws[wk].g, yi[gi*og*cols:], cols, false, cols, col[gi*rg*cols:], cols, beta)
 			}
 		}
@@ -336,12 +386,15 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 	rows, cols := g.rows(), g.cols()
 	og, rg := oc/groups, rows/groups
 	bf.dx = perGroup(bf.dx, groups)
-	for gi := range bf.dx {
-		bf.dx[gi].setA(true, rg, og, w[gi*og*rg:(gi+1)*og*rg], rg)
-	}
 	img := g.c * g.h * g.w
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
+	if convBackXImplicit(st, bf, w, dy, dx) {
+		return
+	}
+	for gi := range bf.dx {
+		bf.dx[gi].setA(true, rg, og, w[gi*og*rg:(gi+1)*og*rg], rg)
+	}
 	ident := g.identity()
 	split(nw, n, func(wk, lo, hi int) {
 		cw := &ws[wk]
@@ -365,6 +418,47 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 			col2im(dx[i*img:(i+1)*img], cw.dcol, g)
 		}
 	})
+}
+
+// convBackXImplicit computes dx as one GEMM per image and group, dx =
+// W'·B with W'[c][(o,tap)] = W[o][c][tap] and B the implicit matrix of dy's
+// planes shifted back by each tap (shiftpack.go), when this convolution
+// packs implicitly; false (nothing done) otherwise.
+func convBackXImplicit[T float](st *convState, bf *convBufs[T], w, dy, dx []T) bool {
+	g, n, oc := st.g, st.n, st.o
+	groups := st.p.Groups
+	cg, og, taps := g.c/groups, oc/groups, g.kh*g.kw
+	// setA packs for the host's kernel (mulT's Gemm is the zero value).
+	_, is32 := any(w).([]float32)
+	_, plan, ok := st.implicit(is32, hostFloatKernel)
+	if !ok {
+		return false
+	}
+	bf.wT = grow(bf.wT, cg*og*taps)
+	for gi := range bf.dx {
+		wg := w[gi*og*cg*taps : (gi+1)*og*cg*taps]
+		for o := 0; o < og; o++ {
+			for c := 0; c < cg; c++ {
+				copy(bf.wT[c*og*taps+o*taps:c*og*taps+(o+1)*taps], wg[(o*cg+c)*taps:(o*cg+c+1)*taps])
+			}
+		}
+		bf.dx[gi].setA(false, cg, og*taps, bf.wT, og*taps)
+		if !implicitIm2col(bf.dx[gi].pa.kern) {
+			panic("kernels: conv input gradient: A packed for a kernel without implicit packing")
+		}
+	}
+	img, cols, hw := g.c*g.h*g.w, g.cols(), g.h*g.w
+	ws := bf.workers(workersFor(st.p.Workers, n))
+	split(len(ws), n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		for i := lo; i < hi; i++ {
+			dyi, dxi := dy[i*oc*cols:(i+1)*oc*cols], dx[i*img:(i+1)*img]
+			for gi := range bf.dx {
+				bf.dx[gi].mulAShift(&cw.g, dxi[gi*cg*hw:], hw, dyi[gi*og*cols:], plan, 0)
+			}
+		}
+	})
+	return true
 }
 
 // convDwOp: (x, dy) → dw = Σ_images dy·colᵀ, with the forward's col when
@@ -412,6 +506,10 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	img := g.c * g.h * g.w
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
+	// dW's GEMMs pack colᵀ straight from x's planes when the forward did.
+	_, is32 := any(x).([]float32)
+	plan, _, implicit := st.implicit(is32, hostFloatKernel)
+	cgPlane := g.c / groups * g.h * g.w
 	split(nw, n, func(wk, lo, hi int) {
 		cw := &ws[wk]
 		dst := dw
@@ -425,6 +523,12 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 				beta = 0
 			}
 			dyi, col := dy[i*oc*cols:(i+1)*oc*cols], x[i*img:(i+1)*img]
+			if implicit {
+				for gi := 0; gi < groups; gi++ {
+					cw.dw.gemmShiftT(dst[gi*og*rg:], rg, og, dyi[gi*og*cols:], cols, col[gi*cgPlane:], plan, beta)
+				}
+				continue
+			}
 			switch {
 			case bf.keep:
 				// x orders this op after the forward, whose col is current.

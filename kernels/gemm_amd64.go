@@ -91,3 +91,41 @@ func transpose16(panel, x []float32, ld, r0, rows, pc, kc, w int) {
 		}
 	}
 }
+
+//go:noescape
+func packShift32avx512(dst, src *float32, rowOff, rowTap *int32, masks *uint32, kc, q0 int)
+
+// packShiftAsm packs an implicit-im2col panel by masked AVX-512 loads (the
+// masked-off lanes, padding, may lie outside src: masked loads do not
+// fault there); false for other kernels. packShift checked the ranges.
+func packShiftAsm(fk floatKernel, panel, src []float32, rowOff, rowTap []int32, masks []uint32, q0 int) bool {
+	if fk != fkAVX512 {
+		return false
+	}
+	packShift32avx512(&panel[0], &src[0], &rowOff[0], &rowTap[0], &masks[0], len(rowOff), q0)
+	return true
+}
+
+//go:noescape
+func transposeShift16avx512(dst *float32, ldd int, src *float32, rowOff, rowTap *int32, masks *uint32, q int, idx *[8][16]uint32)
+
+// packShiftTAsm packs the 16×16 blocks of a transposed implicit-im2col
+// panel (rows16 and kc16 multiples of 16) by masked AVX-512 loads and
+// in-register transposes; false for other kernels. packShiftT checked the
+// ranges.
+func packShiftTAsm(fk floatKernel, panel, src []float32, p *shiftPlan, r0, rows16, pc, kc16, w int) bool {
+	if fk != fkAVX512 {
+		return false
+	}
+	for rb := 0; rb < rows16; rb += 16 {
+		for pb := 0; pb < kc16; pb += 16 {
+			q := pc + pb
+			transposeShift16avx512(&panel[pb*w+rb], w, &src[0], &p.rowOff[r0+rb], &p.rowTap[r0+rb], &p.masks[q/nr*p.taps], q, &transIdx)
+		}
+	}
+	return true
+}
+
+// implicitIm2col reports whether fk packs shifted convolutions straight
+// from their planes (shiftpack.go); the others unfold with im2col.
+func implicitIm2col(fk floatKernel) bool { return fk == fkAVX512 }

@@ -38,3 +38,17 @@ func kernelTile(fk floatKernel, kc int, a, b []float32, tile *[mr * nr]float32) 
 func transpose16(panel, x []float32, ld, r0, rows, pc, kc, w int) {
 	panic("kernels: transpose16 without AVX-512")
 }
+
+// packShiftAsm: no vector form here; packShift runs its Go loop.
+func packShiftAsm(floatKernel, []float32, []float32, []int32, []int32, []uint32, int) bool {
+	return false
+}
+
+// packShiftTAsm: no vector form here; packShiftT runs its Go loop.
+func packShiftTAsm(floatKernel, []float32, []float32, *shiftPlan, int, int, int, int, int) bool {
+	return false
+}
+
+// implicitIm2col: convolutions unfold with im2col here (the Go packing loop
+// is slower than im2col's block copies).
+func implicitIm2col(floatKernel) bool { return false }

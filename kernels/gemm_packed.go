@@ -35,11 +35,11 @@ func (g *Gemm) sgemm(c []float32, ldc int, tA, tB bool, m, n, k int, alpha float
 	// swapped and stores the tile transposed.
 	if n < nr/2 && m > n {
 		g.pack(fk, &g.pa, b, ldb, !tB, n, k)
-		g.run(fk, c, 1, ldc, n, m, k, alpha, a, lda, !tA, beta)
+		g.run(fk, c, 1, ldc, n, m, k, alpha, bSource{b: a, ldb: lda, tB: !tA}, beta)
 		return
 	}
 	g.pack(fk, &g.pa, a, lda, tA, m, k)
-	g.run(fk, c, ldc, 1, m, n, k, alpha, b, ldb, tB, beta)
+	g.run(fk, c, ldc, 1, m, n, k, alpha, bSource{b: b, ldb: ldb, tB: tB}, beta)
 }
 
 func (g *Gemm) packA(p *PackedA, tA bool, a []float32, lda int) {
@@ -58,8 +58,54 @@ func (g *Gemm) sgemmPacked(c []float32, ldc int, p *PackedA, tB bool, n int, alp
 	}
 	saved := g.pa
 	g.pa = p.data
-	g.run(p.kern, c, ldc, 1, p.m, n, p.k, alpha, b, ldb, tB, beta)
+	g.run(p.kern, c, ldc, 1, p.m, n, p.k, alpha, bSource{b: b, ldb: ldb, tB: tB}, beta)
 	g.pa = saved
+}
+
+// sgemmPackedShift computes C = A·B + beta·C with A packed by PackA (for a
+// SIMD kernel with implicitIm2col) and B the implicit matrix of plan over
+// src.
+func (g *Gemm) sgemmPackedShift(c []float32, ldc int, p *PackedA, src []float32, plan *shiftPlan, beta float32) {
+	if p.k != plan.k || !implicitIm2col(p.kern) {
+		panic("kernels: sgemmPackedShift: A does not match the plan or its kernel has no implicit packing")
+	}
+	m, n := p.m, plan.n
+	if m <= 0 {
+		return
+	}
+	checkMat("C", c, m, n, ldc)
+	saved := g.pa
+	g.pa = p.data
+	g.run(p.kern, c, ldc, 1, m, n, p.k, 1, bSource{b: src, shift: plan}, beta)
+	g.pa = saved
+}
+
+// sgemmShiftT computes C = A·Bᵀ + beta·C for A (m×plan.n, row stride lda)
+// and B the implicit matrix of plan over src (a convolution's weight
+// gradient dy·colᵀ), with g's kernel, which must have implicitIm2col.
+func (g *Gemm) sgemmShiftT(c []float32, ldc, m int, a []float32, lda int, src []float32, plan *shiftPlan, beta float32) {
+	fk := g.kernel()
+	if !implicitIm2col(fk) {
+		panic("kernels: sgemmShiftT: the kernel has no implicit packing")
+	}
+	if m <= 0 {
+		return
+	}
+	n, k := plan.k, plan.n
+	checkMat("C", c, m, n, ldc)
+	checkMat("A", a, m, k, lda)
+	g.pack(fk, &g.pa, a, lda, false, m, k)
+	g.run(fk, c, ldc, 1, m, n, k, 1, bSource{b: src, shift: plan, shiftT: true}, beta)
+}
+
+// bSource is the B operand of run: op(B) of the matrix b (k×n; n×k when
+// tB), or the implicit matrix of shift over b (its transpose when shiftT).
+type bSource struct {
+	b      []float32
+	ldb    int
+	tB     bool
+	shift  *shiftPlan
+	shiftT bool
 }
 
 // pack writes op(X) (rows×k, X is k×rows when t) into *dst as the A operand
@@ -122,7 +168,8 @@ func packPanel(fk floatKernel, panel, x []float32, ld int, t bool, r0, nrows, pc
 
 // run multiplies the A already packed in g.pa (m×k) by op(B) (k×n), storing
 // into C with row stride rsc and column stride csc.
-func (g *Gemm) run(fk floatKernel, c []float32, rsc, csc, m, n, k int, alpha float32, b []float32, ldb int, tB bool, beta float32) {
+func (g *Gemm) run(fk floatKernel, c []float32, rsc, csc, m, n, k int, alpha float32, src bSource, beta float32) {
+	b, ldb, tB := src.b, src.ldb, src.tB
 	mUp := (m + mr - 1) / mr * mr
 	var tile [mr * nr]float32
 	for jc := 0; jc < n; jc += blockNC {
@@ -138,6 +185,14 @@ func (g *Gemm) run(fk floatKernel, c []float32, rsc, csc, m, n, k int, alpha flo
 			}
 			pb := g.pb[:need]
 			for jr := 0; jr < ncb; jr += nr {
+				switch {
+				case src.shiftT:
+					packShiftT(fk, pb[jr*kc:jr*kc+kc*nr], b, src.shift, jc+jr, min(nr, ncb-jr), pc, kc)
+					continue
+				case src.shift != nil:
+					packShift(fk, pb[jr*kc:jr*kc+kc*nr], b, src.shift, pc, kc, jc+jr)
+					continue
+				}
 				packPanel(fk, pb[jr*kc:jr*kc+kc*nr], b[jc*bStride(tB, ldb):], ldb, !tB, jr, min(nr, ncb-jr), pc, kc, nr)
 			}
 			first := pc == 0

@@ -199,6 +199,18 @@ func (p *mulT[T]) mulAWith(g *Gemm, c []T, ldc int, tB bool, n int, b []T, ldb i
 	naiveMul(c, ldc, p.tA, tB, p.m, n, p.k, p.a, p.lda, b, ldb, beta)
 }
 
+// mulAShift computes C = A·B + beta·C with the A of setA and B the
+// implicit matrix of plan over src (float32 only: see convState.implicit).
+func (p *mulT[T]) mulAShift(g *Gemm, c []T, ldc int, src []T, plan *shiftPlan, beta T) {
+	g.sgemmPackedShift(any(c).([]float32), ldc, &p.pa, any(src).([]float32), plan, float32(beta))
+}
+
+// gemmShiftT computes C = A·Bᵀ + beta·C with B the implicit matrix of plan
+// over src (float32 only: see convState.implicit).
+func (p *mulT[T]) gemmShiftT(c []T, ldc, m int, a []T, lda int, src []T, plan *shiftPlan, beta T) {
+	p.g.sgemmShiftT(any(c).([]float32), ldc, m, any(a).([]float32), lda, any(src).([]float32), plan, float32(beta))
+}
+
 // workersFor is how many goroutines split n images: the requested count
 // (0 means up to 2, bounded by GOMAXPROCS), at most one per 4 images.
 func workersFor(req, n int) int {

@@ -157,6 +157,13 @@ var convCases = []convCase{
 	{"1x1dilated", []int{2, 3, 4, 4}, []int{4, 3, 1, 1}, ConvParams{Dilation: [2]int{2, 2}}, false},
 	{"batch9workers2", []int{9, 2, 5, 6}, []int{3, 2, 3, 3}, ConvParams{Pad: [2]int{1, 0}, Workers: 2}, true},
 	{"wideout", []int{1, 1, 3, 40}, []int{33, 1, 2, 2}, ConvParams{Pad: [2]int{1, 1}}, true},
+	// stride 1, output as wide as the input: the implicit im2col of
+	// shiftpack.go where the CPU has it
+	{"same3x3", []int{2, 3, 9, 7}, []int{5, 3, 3, 3}, ConvParams{Pad: [2]int{1, 1}}, true},
+	{"same3x3dil2", []int{2, 2, 8, 9}, []int{4, 2, 3, 3}, ConvParams{Pad: [2]int{2, 2}, Dilation: [2]int{2, 2}}, false},
+	{"same1x3short", []int{2, 3, 5, 6}, []int{3, 3, 3, 3}, ConvParams{Pad: [2]int{0, 1}}, true},
+	{"same3x3workers", []int{9, 4, 6, 6}, []int{6, 4, 3, 3}, ConvParams{Pad: [2]int{1, 1}, Workers: 2}, true},
+	{"same3x3wide", []int{1, 2, 3, 40}, []int{3, 2, 3, 3}, ConvParams{Pad: [2]int{1, 1}}, false},
 	// grouped; groups = channels with one input channel per filter runs the
 	// depthwise kernel
 	{"groups2", []int{2, 4, 6, 5}, []int{6, 2, 3, 3}, ConvParams{Pad: [2]int{1, 1}, Groups: 2}, true},

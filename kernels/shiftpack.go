@@ -1,0 +1,165 @@
+package kernels
+
+import "fmt"
+
+// Implicit im2col for shifted geometries (stride 1, output as wide as the
+// input: every 3×3 pad-1 convolution of the model zoo). Each row of the
+// unfolded matrix is a source plane shifted by a constant, with zeros where
+// the shifted position leaves the plane, so the GEMM can pack its B panels
+// straight from the planes instead of from an im2col copy: one masked vector
+// load per 16 columns, where the copy wrote and read the whole matrix once
+// more (im2col and col2im were a quarter of a resnet20 training step).
+//
+// The same plan serves the input gradient: dx = Σ_(o,tap) W[o][c][tap] ·
+// (dy[o] shifted back by the tap) is a GEMM over rows (o, tap) of shifted dy
+// planes, which replaces dcol = Wᵀ·dy and col2im with one product and no
+// scatter-add.
+
+// shiftPlan describes the implicit k×n matrix B with
+//
+//	B[c·taps + t][q] = src[c·plane + q + off_t]   where tap t's shifted position is in the plane,
+//	                 = 0                          elsewhere (and for q ≥ n),
+//
+// for a destination grid (hd, wd) and source planes (hs, ws) of the same
+// pitch (wd = ws), so that the shift of a tap is one offset.
+type shiftPlan struct {
+	k, n, taps int
+	srcLen     int     // floats of src the rows read
+	rowOff     []int32 // per row: c·plane + off_t
+	rowTap     []int32 // per row: t
+	masks      []uint32
+	// masks[p·taps + t] has bit l set when column 32p + l of tap t's rows
+	// is inside the source plane (and below n)
+}
+
+// newShiftPlan plans ch source planes of hs×ws against a destination grid
+// hd×wd (wd must equal ws), one row per (plane, shift), shifts as (dy, dx):
+// destination (y, x) reads source (y+dy, x+dx).
+func newShiftPlan(ch, hd, wd, hs, ws int, shifts [][2]int) (*shiftPlan, error) {
+	if wd != ws || ch < 1 || hd < 1 || wd < 1 || hs < 1 || len(shifts) == 0 {
+		return nil, fmt.Errorf("%w: shift plan: %d planes %dx%d onto %dx%d", ErrShape, ch, hs, ws, hd, wd)
+	}
+	plane := hs * ws
+	n := hd * wd
+	taps := len(shifts)
+	if int64(ch)*int64(plane) > 1<<31-1 || int64(n)+int64(plane) > 1<<31-1 {
+		return nil, fmt.Errorf("%w: shift plan: %d planes of %d floats exceed int32 offsets", ErrShape, ch, plane)
+	}
+	p := &shiftPlan{k: ch * taps, n: n, taps: taps, srcLen: ch * plane}
+	p.rowOff = make([]int32, p.k)
+	p.rowTap = make([]int32, p.k)
+	for c := 0; c < ch; c++ {
+		for t, s := range shifts {
+			p.rowOff[c*taps+t] = int32(c*plane + s[0]*ws + s[1])
+			p.rowTap[c*taps+t] = int32(t)
+		}
+	}
+	panels := (n + nr - 1) / nr
+	p.masks = make([]uint32, panels*taps)
+	for pi := 0; pi < panels; pi++ {
+		for t, s := range shifts {
+			var m uint32
+			for l := 0; l < nr; l++ {
+				q := pi*nr + l
+				if q >= n {
+					break
+				}
+				y, x := q/wd+s[0], q%wd+s[1]
+				if y >= 0 && y < hs && x >= 0 && x < ws {
+					m |= 1 << l
+				}
+			}
+			p.masks[pi*taps+t] = m
+		}
+	}
+	return p, nil
+}
+
+// convShifts returns the (dy, dx) of each tap (i, j) of a stride-1
+// geometry, in im2col's row order; negated, the shifts of its input gradient.
+func convShifts(g geom, negate bool) [][2]int {
+	s := make([][2]int, 0, g.kh*g.kw)
+	for i := 0; i < g.kh; i++ {
+		for j := 0; j < g.kw; j++ {
+			dy, dx := i*g.dh-g.ph, j*g.dw-g.pw
+			if negate {
+				dy, dx = -dy, -dx
+			}
+			s = append(s, [2]int{dy, dx})
+		}
+	}
+	return s
+}
+
+// packShift writes rows pc..pc+kc−1 of the plan's matrix, columns
+// q0..q0+31 (q0 a multiple of 32), as a kc×32 GEMM panel.
+func packShift(fk floatKernel, panel, src []float32, p *shiftPlan, pc, kc, q0 int) {
+	if kc <= 0 {
+		return
+	}
+	if q0%nr != 0 || q0 < 0 || q0 >= p.n || pc < 0 || pc+kc > p.k || len(panel) < kc*nr || len(src) < p.srcLen {
+		panic("kernels: packShift: panel, rows or source out of the plan's range")
+	}
+	masks := p.masks[q0/nr*p.taps : (q0/nr+1)*p.taps]
+	if packShiftAsm(fk, panel, src, p.rowOff[pc:pc+kc], p.rowTap[pc:pc+kc], masks, q0) {
+		return
+	}
+	packShiftGo(panel, src, p.rowOff[pc:pc+kc], p.rowTap[pc:pc+kc], masks, q0)
+}
+
+// packShiftGo is packShift's portable loop (and the reference of its
+// vector forms).
+func packShiftGo(panel, src []float32, rowOff, rowTap []int32, masks []uint32, q0 int) {
+	for r := range rowOff {
+		m := masks[rowTap[r]]
+		off := int(rowOff[r]) + q0
+		dst := panel[r*nr : r*nr+nr]
+		for l := range dst {
+			if m>>l&1 != 0 {
+				dst[l] = src[off+l]
+			} else {
+				dst[l] = 0
+			}
+		}
+	}
+}
+
+// at is element (r, q) of the plan's matrix over src.
+func (p *shiftPlan) at(src []float32, r, q int) float32 {
+	if p.masks[q/nr*p.taps+int(p.rowTap[r])]>>(q%nr)&1 == 0 {
+		return 0
+	}
+	return src[int(p.rowOff[r])+q]
+}
+
+// packShiftT writes the transposed panel of the plan's rows r0..r0+nrows−1
+// (nrows ≤ 32) and columns pc..pc+kc−1: panel[i·32 + j] = B[r0+j][pc+i],
+// zero for j ≥ nrows. It is the B packing of dW = dy·colᵀ.
+func packShiftT(fk floatKernel, panel, src []float32, p *shiftPlan, r0, nrows, pc, kc int) {
+	if kc <= 0 || nrows <= 0 {
+		return
+	}
+	if nrows > nr || r0 < 0 || r0+nrows > p.k || pc < 0 || pc+kc > p.n || len(panel) < kc*nr || len(src) < p.srcLen {
+		panic("kernels: packShiftT: panel, rows or source out of the plan's range")
+	}
+	if nrows < nr {
+		clear(panel[:kc*nr])
+	}
+	// 16×16 blocks need pc on a 16-column boundary to share one mask half.
+	rows16, kc16 := 0, 0
+	if pc%16 == 0 {
+		rows16, kc16 = nrows&^15, kc&^15
+	}
+	if rows16 == 0 || kc16 == 0 || !packShiftTAsm(fk, panel, src, p, r0, rows16, pc, kc16, nr) {
+		rows16, kc16 = 0, 0
+	}
+	for j := 0; j < nrows; j++ {
+		start := 0
+		if j < rows16 {
+			start = kc16
+		}
+		for i := start; i < kc; i++ {
+			panel[i*nr+j] = p.at(src, r0+j, pc+i)
+		}
+	}
+}
