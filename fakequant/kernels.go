@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/qatgo/qatgo/internal/parallel"
 )
 
 // ErrShape is returned (wrapped) when slice lengths, a shape and the
@@ -179,7 +181,8 @@ func fq32Generic(dst []float32, mask []bool, src []float32, c seg32) {
 // of the range, -Inf and NaN the bottom, all with a false mask (so the
 // straight-through gradient is zero there). PyTorch 1.13 sends +Inf to the
 // bottom through an undefined float→int64 conversion; see the package doc. dst may alias src. It does not
-// allocate.
+// allocate below 2·32,768 elements or on one core; above, it splits the
+// elements over the cores (the same bits).
 func FakeQuantize(dst []float32, mask []bool, src []float32, p QParams, shape []int) error {
 	l, err := checkLayout(p, shape, len(src))
 	if err != nil {
@@ -190,22 +193,48 @@ func FakeQuantize(dst []float32, mask []bool, src []float32, p QParams, shape []
 	}
 	qmin, qmax := p.Scheme.QRange()
 	if l.channels == 1 {
-		fq32(dst, mask, src, newSeg32(p.Scale[0], p.ZeroPoint[0], qmin, qmax))
+		c := newSeg32(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
+		if k := parallel.Chunks(len(src), parGrain); k > 1 {
+			parallel.For(len(src), k, 16, func(_, lo, hi int) {
+				var m []bool
+				if mask != nil {
+					m = mask[lo:hi]
+				}
+				fq32(dst[lo:hi], m, src[lo:hi], c)
+			})
+			return nil
+		}
+		fq32(dst, mask, src, c)
 		return nil
 	}
-	off := 0
-	for o := 0; o < l.outer; o++ {
-		for c := 0; c < l.channels; c++ {
-			seg := newSeg32(p.Scale[c], p.ZeroPoint[c], qmin, qmax)
-			var m []bool
-			if mask != nil {
-				m = mask[off : off+l.inner]
-			}
-			fq32(dst[off:off+l.inner], m, src[off:off+l.inner], seg)
-			off += l.inner
-		}
+	segs := l.outer * l.channels
+	if k := parallel.Chunks(len(src), parGrain); k > 1 && segs >= k {
+		parallel.For(segs, k, 1, func(_, lo, hi int) { fqSegments(dst, mask, src, p, l, lo, hi) })
+		return nil
 	}
+	fqSegments(dst, mask, src, p, l, 0, segs)
 	return nil
+}
+
+// parGrain is the fewest elements a core gets when the elementwise loops
+// split over cores (internal/parallel): ~10 µs of work, well above a
+// goroutine's start.
+const parGrain = 1 << 15
+
+// fqSegments fake-quantizes the per-channel runs lo..hi−1 (run s is channel
+// s mod channels) of a FakeQuantize.
+func fqSegments(dst []float32, mask []bool, src []float32, p QParams, l layout, lo, hi int) {
+	qmin, qmax := p.Scheme.QRange()
+	for s := lo; s < hi; s++ {
+		c := s % l.channels
+		off := s * l.inner
+		seg := newSeg32(p.Scale[c], p.ZeroPoint[c], qmin, qmax)
+		var m []bool
+		if mask != nil {
+			m = mask[off : off+l.inner]
+		}
+		fq32(dst[off:off+l.inner], m, src[off:off+l.inner], seg)
+	}
 }
 
 // Quantize writes the integer codes clamp(Z + nearbyint(x·float32(1/S)),

@@ -1,6 +1,9 @@
 package fakequant
 
-import "github.com/qatgo/qatgo/internal/cpufeat"
+import (
+	"github.com/qatgo/qatgo/internal/cpufeat"
+	"github.com/qatgo/qatgo/internal/parallel"
+)
 
 // useAVX512 reports whether the assembly loops run (kernels_amd64.s); set
 // once at start-up from the CPU (QATGO_CPU can mask it). Both loops give
@@ -45,6 +48,15 @@ func fq32For(vec bool, dst []float32, mask []bool, src []float32, c seg32) {
 // maskGrad32 is dst = g where mask, else 0: the straight-through gradient,
 // 16 lanes at a time.
 func maskGrad32(dst, g []float32, mask []bool) {
+	if k := parallel.Chunks(len(g), parGrain); k > 1 {
+		parallel.For(len(g), k, 16, func(_, lo, hi int) { maskGrad32One(dst[lo:hi], g[lo:hi], mask[lo:hi]) })
+		return
+	}
+	maskGrad32One(dst, g, mask)
+}
+
+// maskGrad32One is maskGrad32 on the calling goroutine.
+func maskGrad32One(dst, g []float32, mask []bool) {
 	n := len(g) &^ 15
 	if !useAVX512 || n == 0 {
 		maskGradGeneric(dst, g, mask)

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/internal/parallel"
 )
 
 // Sentinel errors, returned wrapped with detail; test with errors.Is.
@@ -122,11 +123,43 @@ func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f80000
 // The fast path (scanFast, SIMD where the build has it) tests no value for
 // finiteness: it also sums v-v, which is 0 for finite v and NaN for NaN and
 // ±Inf, so one NaN check at the end tells whether the careful path must run.
+//
+// Above 2·scanGrain values it splits x over the cores (internal/parallel);
+// min and max do not depend on the order, so the result is the same.
 func scan(x []float32) (mn, mx float32, bad int) {
+	if k := parallel.Chunks(len(x), scanGrain); k > 1 {
+		return scanParallel(x, k)
+	}
+	return scanOne(x)
+}
+
+// scanGrain is the fewest values a core scans when scan splits x.
+const scanGrain = 1 << 15
+
+// scanOne is scan on the calling goroutine.
+func scanOne(x []float32) (mn, mx float32, bad int) {
 	if mn, mx, ok := scanFast(x); ok {
 		return mn, mx, 0
 	}
 	return scanCareful(x)
+}
+
+// scanParallel is scan over k chunks of x, one per goroutine.
+func scanParallel(x []float32, k int) (mn, mx float32, bad int) {
+	type part struct {
+		mn, mx float32
+		bad    int
+	}
+	parts := make([]part, k)
+	parallel.For(len(x), k, 16, func(i, lo, hi int) {
+		p := &parts[i]
+		p.mn, p.mx, p.bad = scanOne(x[lo:hi])
+	})
+	mn, mx = posInf, negInf
+	for _, p := range parts {
+		mn, mx, bad = min(mn, p.mn), max(mx, p.mx), bad+p.bad
+	}
+	return mn, mx, bad
 }
 
 // scanFastScalar is the portable fast path: ok is false when x holds a

@@ -264,3 +264,25 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestScanSplitIsExact checks the range scan split over cores against one
+// goroutine, with non-finite values in some chunks.
+func TestScanSplitIsExact(t *testing.T) {
+	x := make([]float32, 5*scanGrain+13)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i)) * float64(i%1000))
+	}
+	for _, bad := range [][]int{nil, {7}, {len(x) - 1, 3 * scanGrain}} {
+		y := append([]float32(nil), x...)
+		for j, i := range bad {
+			y[i] = []float32{float32(math.NaN()), float32(math.Inf(1))}[j%2]
+		}
+		mn1, mx1, b1 := scanOne(y)
+		for _, k := range []int{2, 3, 5} {
+			mn, mx, b := scanParallel(y, k)
+			if mn != mn1 || mx != mx1 || b != b1 {
+				t.Errorf("bad %v, %d chunks: (%v, %v, %d), one goroutine (%v, %v, %d)", bad, k, mn, mx, b, mn1, mx1, b1)
+			}
+		}
+	}
+}
