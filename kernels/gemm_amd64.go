@@ -109,18 +109,44 @@ func packShiftAsm(fk floatKernel, panel, src []float32, rowOff, rowTap []int32, 
 //go:noescape
 func transposeShift16avx512(dst *float32, ldd int, src *float32, rowOff, rowTap *int32, masks *uint32, q int, idx *[8][16]uint32)
 
-// packShiftTAsm packs the 16×16 blocks of a transposed implicit-im2col
-// panel (rows16 and kc16 multiples of 16) by masked AVX-512 loads and
-// in-register transposes; false for other kernels. packShiftT checked the
+// packShiftTAsm packs a transposed implicit-im2col panel (packShiftT) in
+// 16×16 blocks by masked AVX-512 loads and in-register transposes: a block
+// short of 16 rows reads the plan's empty mask for the missing ones (zero
+// lanes, as the panel wants them), one short of 16 columns is transposed
+// into a scratch tile and its rows copied. False for
+// other kernels and for pc off a 16-column boundary (run's K blocks are
+// multiples of 16), where packShiftT's loop runs. packShiftT checked the
 // ranges.
-func packShiftTAsm(fk floatKernel, panel, src []float32, p *shiftPlan, r0, rows16, pc, kc16, w int) bool {
-	if fk != fkAVX512 {
+func packShiftTAsm(fk floatKernel, panel, src []float32, p *shiftPlan, r0, nrows, pc, kc int) bool {
+	if fk != fkAVX512 || pc%16 != 0 {
 		return false
 	}
-	for rb := 0; rb < rows16; rb += 16 {
-		for pb := 0; pb < kc16; pb += 16 {
+	stride := p.maskStride()
+	var offs, taps [16]int32
+	var tile [16 * nr]float32
+	for rb := 0; rb < nrows; rb += 16 {
+		ro, rt := p.rowOff[r0+rb:], p.rowTap[r0+rb:]
+		if m := nrows - rb; m < 16 {
+			copy(offs[:], ro[:m])
+			copy(taps[:], rt[:m])
+			for i := m; i < 16; i++ {
+				offs[i], taps[i] = 0, int32(p.taps)
+			}
+			ro, rt = offs[:], taps[:]
+		}
+		for pb := 0; pb < kc; pb += 16 {
 			q := pc + pb
-			transposeShift16avx512(&panel[pb*w+rb], w, &src[0], &p.rowOff[r0+rb], &p.rowTap[r0+rb], &p.masks[q/nr*p.taps], q, &transIdx)
+			ms := &p.masks[q/nr*stride]
+			if kc-pb >= 16 {
+				transposeShift16avx512(&panel[pb*nr+rb], nr, &src[0], &ro[0], &rt[0], ms, q, &transIdx)
+				continue
+			}
+			// A block's last columns: the lanes past them are in the
+			// plane or masked off past n; keep the kc−pb rows wanted.
+			transposeShift16avx512(&tile[0], nr, &src[0], &ro[0], &rt[0], ms, q, &transIdx)
+			for i := 0; i < kc-pb; i++ {
+				copy(panel[(pb+i)*nr+rb:(pb+i)*nr+rb+16], tile[i*nr:i*nr+16])
+			}
 		}
 	}
 	return true

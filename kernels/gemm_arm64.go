@@ -45,7 +45,7 @@ func packShiftAsm(floatKernel, []float32, []float32, []int32, []int32, []uint32,
 }
 
 // packShiftTAsm: no vector form here; packShiftT runs its Go loop.
-func packShiftTAsm(floatKernel, []float32, []float32, *shiftPlan, int, int, int, int, int) bool {
+func packShiftTAsm(floatKernel, []float32, []float32, *shiftPlan, int, int, int, int) bool {
 	return false
 }
 

@@ -28,9 +28,14 @@ type shiftPlan struct {
 	rowOff     []int32 // per row: c·plane + off_t
 	rowTap     []int32 // per row: t
 	masks      []uint32
-	// masks[p·taps + t] has bit l set when column 32p + l of tap t's rows
-	// is inside the source plane (and below n)
+	// masks[p·(taps+1) + t] has bit l set when column 32p + l of tap t's
+	// rows is inside the source plane (and below n); entry taps of each
+	// panel is 0, the mask of a row that reads nothing (padding rows of a
+	// 16-row block)
 }
+
+// maskStride is the distance between two panels' masks.
+func (p *shiftPlan) maskStride() int { return p.taps + 1 }
 
 // newShiftPlan plans ch source planes of hs×ws against a destination grid
 // hd×wd (wd must equal ws), one row per (plane, shift), shifts as (dy, dx):
@@ -55,7 +60,7 @@ func newShiftPlan(ch, hd, wd, hs, ws int, shifts [][2]int) (*shiftPlan, error) {
 		}
 	}
 	panels := (n + nr - 1) / nr
-	p.masks = make([]uint32, panels*taps)
+	p.masks = make([]uint32, panels*(taps+1))
 	for pi := 0; pi < panels; pi++ {
 		for t, s := range shifts {
 			var m uint32
@@ -69,7 +74,7 @@ func newShiftPlan(ch, hd, wd, hs, ws int, shifts [][2]int) (*shiftPlan, error) {
 					m |= 1 << l
 				}
 			}
-			p.masks[pi*taps+t] = m
+			p.masks[pi*(taps+1)+t] = m
 		}
 	}
 	return p, nil
@@ -100,7 +105,7 @@ func packShift(fk floatKernel, panel, src []float32, p *shiftPlan, pc, kc, q0 in
 	if q0%nr != 0 || q0 < 0 || q0 >= p.n || pc < 0 || pc+kc > p.k || len(panel) < kc*nr || len(src) < p.srcLen {
 		panic("kernels: packShift: panel, rows or source out of the plan's range")
 	}
-	masks := p.masks[q0/nr*p.taps : (q0/nr+1)*p.taps]
+	masks := p.masks[q0/nr*p.maskStride():][:p.taps]
 	if packShiftAsm(fk, panel, src, p.rowOff[pc:pc+kc], p.rowTap[pc:pc+kc], masks, q0) {
 		return
 	}
@@ -126,7 +131,7 @@ func packShiftGo(panel, src []float32, rowOff, rowTap []int32, masks []uint32, q
 
 // at is element (r, q) of the plan's matrix over src.
 func (p *shiftPlan) at(src []float32, r, q int) float32 {
-	if p.masks[q/nr*p.taps+int(p.rowTap[r])]>>(q%nr)&1 == 0 {
+	if p.masks[q/nr*p.maskStride()+int(p.rowTap[r])]>>(q%nr)&1 == 0 {
 		return 0
 	}
 	return src[int(p.rowOff[r])+q]
@@ -145,20 +150,11 @@ func packShiftT(fk floatKernel, panel, src []float32, p *shiftPlan, r0, nrows, p
 	if nrows < nr {
 		clear(panel[:kc*nr])
 	}
-	// 16×16 blocks need pc on a 16-column boundary to share one mask half.
-	rows16, kc16 := 0, 0
-	if pc%16 == 0 {
-		rows16, kc16 = nrows&^15, kc&^15
-	}
-	if rows16 == 0 || kc16 == 0 || !packShiftTAsm(fk, panel, src, p, r0, rows16, pc, kc16, nr) {
-		rows16, kc16 = 0, 0
+	if packShiftTAsm(fk, panel, src, p, r0, nrows, pc, kc) {
+		return
 	}
 	for j := 0; j < nrows; j++ {
-		start := 0
-		if j < rows16 {
-			start = kc16
-		}
-		for i := start; i < kc; i++ {
+		for i := 0; i < kc; i++ {
 			panel[i*nr+j] = p.at(src, r0+j, pc+i)
 		}
 	}
