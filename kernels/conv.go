@@ -508,7 +508,7 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	ws := bf.workers(nw)
 	// dW's GEMMs pack colᵀ straight from x's planes when the forward did.
 	_, is32 := any(x).([]float32)
-	plan, _, implicit := st.implicit(is32, hostFloatKernel)
+	plan, _, implicit := st.implicit(is32 && implicitIm2colT(hostFloatKernel), hostFloatKernel)
 	cgPlane := g.c / groups * g.h * g.w
 	split(nw, n, func(wk, lo, hi int) {
 		cw := &ws[wk]

@@ -95,16 +95,24 @@ func transpose16(panel, x []float32, ld, r0, rows, pc, kc, w int) {
 //go:noescape
 func packShift32avx512(dst, src *float32, rowOff, rowTap *int32, masks *uint32, kc, q0 int)
 
-// packShiftAsm packs an implicit-im2col panel by masked AVX-512 loads (the
-// masked-off lanes, padding, may lie outside src: masked loads do not
-// fault there); false for other kernels. packShift checked the ranges.
+// packShiftAsm packs an implicit-im2col panel by masked AVX-512 or AVX2
+// loads (the masked-off lanes, padding, may lie outside src: masked loads
+// do not fault there); false for other kernels. packShift checked the
+// ranges.
 func packShiftAsm(fk floatKernel, panel, src []float32, rowOff, rowTap []int32, masks []uint32, q0 int) bool {
-	if fk != fkAVX512 {
+	switch fk {
+	case fkAVX512:
+		packShift32avx512(&panel[0], &src[0], &rowOff[0], &rowTap[0], &masks[0], len(rowOff), q0)
+	case fkAVX2:
+		packShift32avx2(&panel[0], &src[0], &rowOff[0], &rowTap[0], &masks[0], len(rowOff), q0)
+	default:
 		return false
 	}
-	packShift32avx512(&panel[0], &src[0], &rowOff[0], &rowTap[0], &masks[0], len(rowOff), q0)
 	return true
 }
+
+//go:noescape
+func packShift32avx2(dst, src *float32, rowOff, rowTap *int32, masks *uint32, kc, q0 int)
 
 //go:noescape
 func transposeShift16avx512(dst *float32, ldd int, src *float32, rowOff, rowTap *int32, masks *uint32, q int, idx *[8][16]uint32)
@@ -153,5 +161,10 @@ func packShiftTAsm(fk floatKernel, panel, src []float32, p *shiftPlan, r0, nrows
 }
 
 // implicitIm2col reports whether fk packs shifted convolutions straight
-// from their planes (shiftpack.go); the others unfold with im2col.
-func implicitIm2col(fk floatKernel) bool { return fk == fkAVX512 }
+// from their planes (shiftpack.go) in their forward and input gradient;
+// the others unfold with im2col.
+func implicitIm2col(fk floatKernel) bool { return fk == fkAVX512 || fk == fkAVX2 }
+
+// implicitIm2colT reports whether fk also packs the weight gradient's
+// transposed colᵀ from the planes (16×16 register transposes: AVX-512).
+func implicitIm2colT(fk floatKernel) bool { return fk == fkAVX512 }

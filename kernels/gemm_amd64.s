@@ -463,3 +463,64 @@ TEXT ·transposeShift16avx512(SB), NOSPLIT, $0-64
 	TRANS16_STORE
 	VZEROUPPER
 	RET
+
+// Lane i of shiftLaneBits holds 1<<i: ANDed with a broadcast mask word and
+// compared, it turns 8 mask bits into 8 lane masks.
+DATA shiftLaneBits<>+0(SB)/4, $1
+DATA shiftLaneBits<>+4(SB)/4, $2
+DATA shiftLaneBits<>+8(SB)/4, $4
+DATA shiftLaneBits<>+12(SB)/4, $8
+DATA shiftLaneBits<>+16(SB)/4, $16
+DATA shiftLaneBits<>+20(SB)/4, $32
+DATA shiftLaneBits<>+24(SB)/4, $64
+DATA shiftLaneBits<>+28(SB)/4, $128
+GLOBL shiftLaneBits<>(SB), RODATA|NOPTR, $32
+
+// LANEMASK8 sets Y to the lane masks of bits 8·s..8·s+7 of the mask
+// broadcast in Y0 (lane bits in Y14; Y9 spare).
+#define LANEMASK8(s, Y) \
+	VPSRLD $(8*s), Y0, Y9; \
+	VPAND Y14, Y9, Y9; \
+	VPCMPEQD Y14, Y9, Y
+
+// func packShift32avx2(dst, src *float32, rowOff, rowTap *int32, masks *uint32, kc, q0 int)
+// packShift32avx512 with AVX2: the mask bits become lane masks, and
+// VMASKMOVPS, like the AVX-512 masked loads, reads nothing where a lane's
+// mask is clear.
+TEXT ·packShift32avx2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rowOff+16(FP), R8
+	MOVQ rowTap+24(FP), R9
+	MOVQ masks+32(FP), R10
+	MOVQ kc+40(FP), CX
+	MOVQ q0+48(FP), DX
+	VMOVDQU shiftLaneBits<>(SB), Y14
+	TESTQ CX, CX
+	JEQ packShift2_done
+packShift2_loop:
+	MOVLQSX (R8), AX
+	ADDQ DX, AX
+	LEAQ (SI)(AX*4), AX
+	MOVLQSX (R9), BX
+	VPBROADCASTD (R10)(BX*4), Y0
+	LANEMASK8(0, Y1)
+	LANEMASK8(1, Y2)
+	LANEMASK8(2, Y3)
+	LANEMASK8(3, Y4)
+	VMASKMOVPS (AX), Y1, Y5
+	VMASKMOVPS 32(AX), Y2, Y6
+	VMASKMOVPS 64(AX), Y3, Y7
+	VMASKMOVPS 96(AX), Y4, Y8
+	VMOVUPS Y5, (DI)
+	VMOVUPS Y6, 32(DI)
+	VMOVUPS Y7, 64(DI)
+	VMOVUPS Y8, 96(DI)
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $128, DI
+	DECQ CX
+	JNE packShift2_loop
+packShift2_done:
+	VZEROUPPER
+	RET

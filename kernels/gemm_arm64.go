@@ -52,3 +52,6 @@ func packShiftTAsm(floatKernel, []float32, []float32, *shiftPlan, int, int, int,
 // implicitIm2col: convolutions unfold with im2col here (the Go packing loop
 // is slower than im2col's block copies).
 func implicitIm2col(floatKernel) bool { return false }
+
+// implicitIm2colT: likewise for the weight gradient.
+func implicitIm2colT(floatKernel) bool { return false }

@@ -82,11 +82,11 @@ func (g *Gemm) sgemmPackedShift(c []float32, ldc int, p *PackedA, src []float32,
 
 // sgemmShiftT computes C = A·Bᵀ + beta·C for A (m×plan.n, row stride lda)
 // and B the implicit matrix of plan over src (a convolution's weight
-// gradient dy·colᵀ), with g's kernel, which must have implicitIm2col.
+// gradient dy·colᵀ), with g's kernel, which must have implicitIm2colT.
 func (g *Gemm) sgemmShiftT(c []float32, ldc, m int, a []float32, lda int, src []float32, plan *shiftPlan, beta float32) {
 	fk := g.kernel()
-	if !implicitIm2col(fk) {
-		panic("kernels: sgemmShiftT: the kernel has no implicit packing")
+	if !implicitIm2colT(fk) {
+		panic("kernels: sgemmShiftT: the kernel has no transposed implicit packing")
 	}
 	if m <= 0 {
 		return

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/qatgo/qatgo/internal/cpufeat"
 )
 
 // shiftCases are shifted geometries (stride 1, output as wide as the input):
@@ -56,10 +54,7 @@ func unpackPlan(fk floatKernel, p *shiftPlan, src []float32, kc int) []float32 {
 // Go loop, and the input gradient's plan against its definition.
 func TestShiftPlanIsIm2col(t *testing.T) {
 	r := rand.New(rand.NewPCG(71, 72))
-	kerns := []floatKernel{fkGonum}
-	if fk := floatKernelFor(cpufeat.Host); implicitIm2col(fk) {
-		kerns = append(kerns, fk)
-	}
+	kerns := floatKernels() // the Go loop (gonum's variant) and each vector form
 	for _, tc := range shiftCases {
 		g := shiftGeom(tc)
 		name := fmt.Sprintf("%+v", tc)
@@ -156,10 +151,7 @@ func unpackPlanT(fk floatKernel, p *shiftPlan, src []float32, kc int) []float32 
 // the Go loop for the edges and for KC blocks off a 16-column boundary.
 func TestShiftPlanTransposed(t *testing.T) {
 	r := rand.New(rand.NewPCG(73, 74))
-	kerns := []floatKernel{fkGonum}
-	if fk := floatKernelFor(cpufeat.Host); implicitIm2col(fk) {
-		kerns = append(kerns, fk)
-	}
+	kerns := floatKernels() // the Go loop (gonum's variant) and each vector form
 	cases := append(shiftCases, struct{ c, h, w, kh, kw, ph, pw, d int }{16, 14, 14, 3, 3, 1, 1, 1})
 	for _, tc := range cases {
 		g := shiftGeom(tc)
