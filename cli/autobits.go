@@ -37,9 +37,10 @@ type autobitsChoice struct {
 type autobitsSummary struct {
 	Run         string                 `json:"run"`
 	Out         string                 `json:"out"`
-	FP32        float64                `json:"fp32_test_accuracy"`
+	FP32        float64                `json:"fp32_test_accuracy,omitempty"`
 	FP32Loss    float64                `json:"fp32_test_loss,omitempty"`
 	Measure     string                 `json:"sensitivity_measure"`  // "loss" or "accuracy"
+	SensData    string                 `json:"sensitivity_data"`     // "test" or "train:N" (--sens-data)
 	Measured    map[string][]float64   `json:"sensitivity_measured"` // loss per layer as measured (below the float model: 0), one per --bits
 	Sensitivity map[string][]float64   `json:"sensitivity"`          // the knapsack's: Measured made monotone in the bits
 	Noise       map[string][]float64   `json:"weight_noise"`         // Σ‖w − Q_b(w)‖² per layer, one per --bits
@@ -65,7 +66,8 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	uniform := fs.Bool("uniform", true, "also fine-tune uniform configurations at every --bits width, for the curve beside the mixed one")
 	trainLimit := fs.Int("train-limit", -1, "use only the first N training images (-1: as the run)")
 	testLimit := fs.Int("test-limit", -1, "use only the first N test images (-1: as the run)")
-	measure := fs.String("sensitivity", "loss", "a layer's sensitivity at b bits: loss (the increase of the mean test cross-entropy with only that layer quantized) or accuracy (the drop of test accuracy)")
+	measure := fs.String("sensitivity", "loss", "a layer's sensitivity at b bits: loss (the increase of the mean cross-entropy with only that layer quantized) or accuracy (the drop of accuracy), on the --sens-data images")
+	sensData := fs.String("sens-data", "train", "images the sensitivities are measured on: train (the last 10,000 training images of the run, or all of them if fewer), train:N (the last N), or test (the test images, which lets the search see the images its accuracy is reported on); accuracies reported are on the test images either way")
 	tie := fs.Float64("tie", 0, "solutions of equal predicted loss are ranked by weight quantization noise Σ‖w − Q_b(w)‖²; with a fraction > 0, so are those whose predictions differ by less than that fraction of the all-lowest-bits prediction")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sensitivity points evaluated in parallel")
 	shard := fs.String("shard", "", "compute only shard INDEX/COUNT of the sensitivity points and stop (a later run without --shard reuses them)")
@@ -97,17 +99,43 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !(*tie >= 0 && *tie <= 1) {
 		return flagErr("--tie %v: want a fraction in [0, 1]", *tie)
 	}
+	heldOut, err := parseSensData(*sensData)
+	if err != nil {
+		return err
+	}
+	// Plain "train" is resolved against the run's training set below.
 	ft := sweep.Finetune{Momentum: 0.9, CentroidRule: codebook.Mean}
 	env, err := loadSweepRun(ctx, *runDir, *trainLimit, *testLimit, *lr, &ft)
 	if err != nil {
 		return err
 	}
+	ev := &sweep.NetEvaluator{NewNet: env.newNet, Train: env.trainSet, Test: env.testSet, Finetune: ft}
 	// Sensitivity: the accuracy with one layer's weights at b bits (linear
 	// per-channel min-max, the grid QAT starts from), all else float; and
-	// every layer at b bits for the uniform curve.
+	// every layer at b bits for the uniform curve. opt's points are
+	// evaluated on the test images; with train:N the sensitivities are
+	// evaluated by sensEv on training images instead, under their own
+	// fingerprint, so that no point file mixes the two.
 	opt := sweep.Options{Groups: []string{"all"}, Methods: []sweep.Method{sweep.LinearPC}, Bits: bits, Epochs: []int{0},
 		Sensitivity: true, Seed: 1, Fingerprint: env.fingerprint}
-	plan, err := sweep.NewPlan(env.layers, opt)
+	sensOpt, sensEv := opt, ev
+	if heldOut != 0 {
+		n := env.trainSet.Len()
+		if heldOut < 0 {
+			heldOut = min(defaultSensImages, n)
+			*sensData = fmt.Sprintf("train:%d", heldOut)
+		}
+		if heldOut > n {
+			return flagErr("--sens-data train:%d: the run has %d training images", heldOut, n)
+		}
+		_, held, err := env.trainSet.Split(n - heldOut)
+		if err != nil {
+			return err
+		}
+		sensEv = &sweep.NetEvaluator{NewNet: env.newNet, Train: env.trainSet, Test: held, Finetune: ft}
+		sensOpt.Fingerprint = fmt.Sprintf("%s|sensitivity on the last %d of %d training images", env.fingerprint, heldOut, n)
+	}
+	plan, err := sweep.NewPlan(env.layers, sensOpt)
 	if err != nil {
 		return err
 	}
@@ -121,13 +149,12 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	ev := &sweep.NetEvaluator{NewNet: env.newNet, Train: env.trainSet, Test: env.testSet, Finetune: ft}
 	sensDir := filepath.Join(*out, "sensitivity")
 	runner := &sweep.Runner{Dir: sensDir, Workers: *workers, Progress: stderr}
 	if *measure == sensLoss {
 		runner.Accept = needTestLoss
 	}
-	res, st, err := runner.Run(ctx, points, ev)
+	res, st, err := runner.Run(ctx, points, sensEv)
 	if err != nil {
 		return err
 	}
@@ -139,13 +166,33 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return nil
 	}
-	runner.Accept = nil // the points of the chosen configurations need only their accuracy
-	baseRes := res[plan.Points[0].ID]
-	base := baseRes.Accuracy
+	runner.Accept = nil               // the points of the chosen configurations need only their accuracy
+	baseRes := res[plan.Points[0].ID] // the float model on the sensitivity images
+	// What is reported (the float model, uniform PTQ) is on the test images:
+	// the plan's own points, or with train:N the same points under opt.
+	report, repPlan := res, plan
+	if heldOut > 0 && !*searchOnly {
+		ropt := opt
+		ropt.Sensitivity = false
+		if repPlan, err = sweep.NewPlan(env.layers, ropt); err != nil {
+			return err
+		}
+		if report, _, err = runner.Run(ctx, repPlan.Points, ev); err != nil {
+			return err
+		}
+	}
+	base := report[repPlan.Points[0].ID].Accuracy
+	if heldOut > 0 && *searchOnly {
+		base = 0 // nothing was evaluated on the test images
+	}
 	result := func(kind sweep.Kind, group string, b int) (sweep.PointResult, bool) {
-		for _, p := range plan.Points {
+		pl, rs := plan, res
+		if kind != sweep.Sensitivity {
+			pl, rs = repPlan, report
+		}
+		for _, p := range pl.Points {
 			if p.Kind == kind && p.Group == group && p.Bits == b {
-				r, ok := res[p.ID]
+				r, ok := rs[p.ID]
 				return r, ok
 			}
 		}
@@ -162,10 +209,10 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("autobits: layer %s: no weights found", l.Name)
 		}
 	}
-	sum := autobitsSummary{Run: *runDir, Out: *out, FP32: base, Measure: *measure, Bits: bits,
+	sum := autobitsSummary{Run: *runDir, Out: *out, FP32: base, Measure: *measure, SensData: *sensData, Bits: bits,
 		Measured: map[string][]float64{}, Sensitivity: map[string][]float64{}, Noise: map[string][]float64{}, Points: &st}
-	if baseRes.TestLoss != nil {
-		sum.FP32Loss = *baseRes.TestLoss
+	if r := report[repPlan.Points[0].ID]; r.TestLoss != nil && base != 0 {
+		sum.FP32Loss = *r.TestLoss
 	}
 	noise, err := weightNoise(env, bits)
 	if err != nil {
@@ -242,7 +289,7 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			Bits: strings.Join(desc, " "), PredictedLoss: sol.Loss})
 	}
 	if *searchOnly {
-		fmt.Fprintf(stdout, "sensitivity: %s, tie tolerance %.3g\n%-6s %10s %9s %12s  %s\n", *measure, sum.Tolerance, "budget", "bytes", "pred.loss", "weight noise", "bits")
+		fmt.Fprintf(stdout, "sensitivity: %s on %s images, tie tolerance %.3g\n%-6s %10s %9s %12s  %s\n", *measure, *sensData, sum.Tolerance, "budget", "bytes", "pred.loss", "weight noise", "bits")
 		for i, ch := range sum.Choices {
 			fmt.Fprintf(stdout, "%-6s %10.0f %9.4f %12.4g  %s\n", ch.Budget.Label, ch.WeightBytes, ch.Predicted, ch.Noise, curve[i].Bits)
 		}
@@ -336,7 +383,7 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := writeJSONFile(filepath.Join(*out, "autobits.json"), sum); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "FP32 %.2f%% (loss %.4f); sensitivity: %s, tie tolerance %.3g\n", 100*base, sum.FP32Loss, *measure, sum.Tolerance)
+	fmt.Fprintf(stdout, "FP32 %.2f%% (loss %.4f); sensitivity: %s on %s images, tie tolerance %.3g\n", 100*base, sum.FP32Loss, *measure, *sensData, sum.Tolerance)
 	fmt.Fprintf(stdout, "%-8s %-6s %10s %9s %8s %8s  %s\n", "curve", "budget", "bytes", "pred.loss", "PTQ %", "QAT %", "bits")
 	for _, cp := range curve {
 		fmt.Fprintf(stdout, "%-8s %-6s %10.0f %9.4f %8s %8s  %s\n", cp.Curve, cp.Label, cp.WeightBytes, cp.PredictedLoss,
@@ -350,6 +397,26 @@ func runAutobits(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return printJSON(stdout, sum)
 	}
 	return nil
+}
+
+// defaultSensImages is how many training images --sens-data train uses.
+const defaultSensImages = 10000
+
+// parseSensData reads --sens-data: 0 for the test images, N > 0 for the
+// last N training images, −1 for the default count.
+func parseSensData(v string) (int, error) {
+	switch v {
+	case "test":
+		return 0, nil
+	case "train":
+		return -1, nil
+	}
+	if n, ok := strings.CutPrefix(v, "train:"); ok {
+		if k, err := strconv.Atoi(n); err == nil && k > 0 {
+			return k, nil
+		}
+	}
+	return 0, flagErr("--sens-data %q: want train, train:N with N > 0 training images, or test", v)
 }
 
 // The sensitivity measures of --sensitivity.

@@ -136,7 +136,27 @@ func TestAutobitsSynthetic(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "tie tolerance 0\n") || !strings.Contains(stdout, "conv1:2 conv2:2 fc1:2 fc2:2") {
 		t.Errorf("--search-only: exit %d\n%s\n%s", code, stdout, errs)
 	}
-	for _, bad := range [][]string{{"--sensitivity", "hessian"}, {"--tie", "-0.1"}, {"--tie", "2"}} {
+	// Sensitivities on held-out training images: their own points, the
+	// reported float accuracy still the test images' (its point reused).
+	stdout, errs, code = runCLI(t, append(args, "--sens-data", "train:100", "--uniform=false")...)
+	lines = strings.Split(strings.TrimSpace(stdout), "\n")
+	var held autobitsSummary
+	if code != 0 || json.Unmarshal([]byte(lines[len(lines)-1]), &held) != nil {
+		t.Fatalf("--sens-data train:100: exit %d\n%s\n%s", code, stdout, errs)
+	}
+	if held.SensData != "train:100" || held.FP32 != sum.FP32 || held.Points.Computed == 0 || !strings.Contains(stdout, "on train:100 images") {
+		t.Errorf("--sens-data train:100: data %q, FP32 %v (test %v), %d points computed", held.SensData, held.FP32, sum.FP32, held.Points.Computed)
+	}
+	if !strings.HasPrefix(sum.SensData, "train:") {
+		t.Errorf("default sensitivity data %q, want the training images", sum.SensData)
+	}
+	stdout, errs, code = runCLI(t, append(args, "--sens-data", "test", "--uniform=false")...)
+	lines = strings.Split(strings.TrimSpace(stdout), "\n")
+	var onTest autobitsSummary
+	if code != 0 || json.Unmarshal([]byte(lines[len(lines)-1]), &onTest) != nil || onTest.SensData != "test" || onTest.FP32 != sum.FP32 {
+		t.Errorf("--sens-data test: exit %d, data %q, FP32 %v (want %v)\n%s", code, onTest.SensData, onTest.FP32, sum.FP32, errs)
+	}
+	for _, bad := range [][]string{{"--sensitivity", "hessian"}, {"--tie", "-0.1"}, {"--tie", "2"}, {"--sens-data", "val"}, {"--sens-data", "train:0"}} {
 		if _, errs, code := runCLI(t, append(args, bad...)...); code != 2 || !strings.Contains(errs, bad[0]) {
 			t.Errorf("%v: exit %d (%s), want 2 naming the flag", bad, code, errs)
 		}
