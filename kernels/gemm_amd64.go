@@ -118,47 +118,80 @@ func packShift32avx2(dst, src *float32, rowOff, rowTap *int32, masks *uint32, kc
 func transposeShift16avx512(dst *float32, ldd int, src *float32, rowOff, rowTap *int32, masks *uint32, q int, idx *[8][16]uint32)
 
 // packShiftTAsm packs a transposed implicit-im2col panel (packShiftT) in
-// 16×16 blocks by masked AVX-512 loads and in-register transposes: a block
-// short of 16 rows reads the plan's empty mask for the missing ones (zero
-// lanes, as the panel wants them), one short of 16 columns is transposed
-// into a scratch tile and its rows copied. False for
-// other kernels and for pc off a 16-column boundary (run's K blocks are
+// blocks transposed in registers — 16×16 by masked AVX-512 loads, 8×8 by
+// AVX2's VMASKMOVPS: a block short of rows reads the plan's empty mask for
+// the missing ones (zero lanes, as the panel wants them), one short of
+// columns is transposed into a scratch tile and its rows copied. False for
+// other kernels and for pc off a block boundary (run's K blocks are
 // multiples of 16), where packShiftT's loop runs. packShiftT checked the
 // ranges.
 func packShiftTAsm(fk floatKernel, panel, src []float32, p *shiftPlan, r0, nrows, pc, kc int) bool {
-	if fk != fkAVX512 || pc%16 != 0 {
+	blk := 16
+	switch fk {
+	case fkAVX512:
+	case fkAVX2:
+		blk = 8
+	default:
+		return false
+	}
+	if pc%blk != 0 {
 		return false
 	}
 	stride := p.maskStride()
 	var offs, taps [16]int32
 	var tile [16 * nr]float32
-	for rb := 0; rb < nrows; rb += 16 {
+	for rb := 0; rb < nrows; rb += blk {
 		ro, rt := p.rowOff[r0+rb:], p.rowTap[r0+rb:]
-		if m := nrows - rb; m < 16 {
+		if m := nrows - rb; m < blk {
 			copy(offs[:], ro[:m])
 			copy(taps[:], rt[:m])
-			for i := m; i < 16; i++ {
+			for i := m; i < blk; i++ {
 				offs[i], taps[i] = 0, int32(p.taps)
 			}
 			ro, rt = offs[:], taps[:]
 		}
-		for pb := 0; pb < kc; pb += 16 {
+		for pb := 0; pb < kc; pb += blk {
 			q := pc + pb
 			ms := &p.masks[q/nr*stride]
-			if kc-pb >= 16 {
-				transposeShift16avx512(&panel[pb*nr+rb], nr, &src[0], &ro[0], &rt[0], ms, q, &transIdx)
-				continue
+			dst, ldd := panel[pb*nr+rb:], nr
+			if kc-pb < blk {
+				// A block's last columns: the lanes past them are in the
+				// plane or masked off past n; keep the kc−pb rows wanted.
+				dst = tile[:]
 			}
-			// A block's last columns: the lanes past them are in the
-			// plane or masked off past n; keep the kc−pb rows wanted.
-			transposeShift16avx512(&tile[0], nr, &src[0], &ro[0], &rt[0], ms, q, &transIdx)
-			for i := 0; i < kc-pb; i++ {
-				copy(panel[(pb+i)*nr+rb:(pb+i)*nr+rb+16], tile[i*nr:i*nr+16])
+			if blk == 16 {
+				transposeShift16avx512(&dst[0], ldd, &src[0], &ro[0], &rt[0], ms, q, &transIdx)
+			} else {
+				transposeShift8avx2(&dst[0], ldd, &src[0], &ro[0], &rt[0], ms, q)
+			}
+			if kc-pb < blk {
+				for i := 0; i < kc-pb; i++ {
+					copy(panel[(pb+i)*nr+rb:(pb+i)*nr+rb+blk], tile[i*nr:i*nr+blk])
+				}
 			}
 		}
 	}
 	return true
 }
+
+//go:noescape
+func transpose8avx2(dst *float32, ldd int, src *float32, lds int, nblk int)
+
+// transpose8 is transpose16 in 8×8 blocks for AVX2 (rows and kc multiples
+// of 8), a row of blocks per call.
+func transpose8(panel, x []float32, ld, r0, rows, pc, kc, w int) {
+	if rows <= 0 || kc <= 0 {
+		return
+	}
+	_ = x[(r0+rows-1)*ld+pc+kc-1]
+	_ = panel[(kc-1)*w+rows-1]
+	for rb := 0; rb < rows; rb += 8 {
+		transpose8avx2(&panel[rb], w, &x[(r0+rb)*ld+pc], ld, kc/8)
+	}
+}
+
+//go:noescape
+func transposeShift8avx2(dst *float32, ldd int, src *float32, rowOff, rowTap *int32, masks *uint32, q int)
 
 // implicitIm2col reports whether fk packs shifted convolutions straight
 // from their planes (shiftpack.go) in their forward and input gradient;
@@ -166,5 +199,5 @@ func packShiftTAsm(fk floatKernel, panel, src []float32, p *shiftPlan, r0, nrows
 func implicitIm2col(fk floatKernel) bool { return fk == fkAVX512 || fk == fkAVX2 }
 
 // implicitIm2colT reports whether fk also packs the weight gradient's
-// transposed colᵀ from the planes (16×16 register transposes: AVX-512).
-func implicitIm2colT(fk floatKernel) bool { return fk == fkAVX512 }
+// transposed colᵀ from the planes (register transposes).
+func implicitIm2colT(fk floatKernel) bool { return fk == fkAVX512 || fk == fkAVX2 }

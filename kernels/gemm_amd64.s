@@ -524,3 +524,130 @@ packShift2_loop:
 packShift2_done:
 	VZEROUPPER
 	RET
+
+// TRANS8 transposes the 8×8 block in Y0–Y7 (row r in Yr) in place (column
+// p ends in Yp), with Y8–Y13 as scratch: unpack pairs, shuffle quads, swap
+// 128-bit halves.
+#define TRANS8 \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y0; \
+	VUNPCKHPS Y7, Y6, Y1; \
+	VSHUFPS $0x44, Y10, Y8, Y2; \
+	VSHUFPS $0xEE, Y10, Y8, Y3; \
+	VSHUFPS $0x44, Y11, Y9, Y4; \
+	VSHUFPS $0xEE, Y11, Y9, Y5; \
+	VSHUFPS $0x44, Y0, Y12, Y6; \
+	VSHUFPS $0xEE, Y0, Y12, Y7; \
+	VSHUFPS $0x44, Y1, Y13, Y8; \
+	VSHUFPS $0xEE, Y1, Y13, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y0; \
+	VPERM2F128 $0x20, Y7, Y3, Y1; \
+	VPERM2F128 $0x20, Y8, Y4, Y10; \
+	VPERM2F128 $0x20, Y9, Y5, Y11; \
+	VPERM2F128 $0x31, Y6, Y2, Y12; \
+	VPERM2F128 $0x31, Y7, Y3, Y13; \
+	VPERM2F128 $0x31, Y8, Y4, Y6; \
+	VPERM2F128 $0x31, Y9, Y5, Y7; \
+	VMOVAPS Y10, Y2; \
+	VMOVAPS Y11, Y3; \
+	VMOVAPS Y12, Y4; \
+	VMOVAPS Y13, Y5
+
+// STORE8 stores Y0–Y7 at DI, DI+DX, …, DI+7·DX.
+#define STORE8 \
+	VMOVUPS Y0, (DI); \
+	ADDQ DX, DI; \
+	VMOVUPS Y1, (DI); \
+	ADDQ DX, DI; \
+	VMOVUPS Y2, (DI); \
+	ADDQ DX, DI; \
+	VMOVUPS Y3, (DI); \
+	ADDQ DX, DI; \
+	VMOVUPS Y4, (DI); \
+	ADDQ DX, DI; \
+	VMOVUPS Y5, (DI); \
+	ADDQ DX, DI; \
+	VMOVUPS Y6, (DI); \
+	ADDQ DX, DI; \
+	VMOVUPS Y7, (DI); \
+	ADDQ DX, DI
+
+// func transpose8avx2(dst *float32, ldd int, src *float32, lds int, nblk int)
+// For b < nblk: dst[(8b+p)·ldd + r] = src[r·lds + 8b + p] for r, p < 8:
+// nblk 8×8 blocks side by side along src's rows, transposed in registers.
+TEXT ·transpose8avx2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), CX
+	SHLQ $2, CX
+	MOVQ nblk+32(FP), R8
+	TESTQ R8, R8
+	JEQ transpose8_done
+	LEAQ (CX)(CX*2), R9   // 3·lds
+transpose8_loop:
+	MOVQ SI, AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(CX*1), Y1
+	VMOVUPS (AX)(CX*2), Y2
+	VMOVUPS (AX)(R9*1), Y3
+	LEAQ (AX)(CX*4), AX
+	VMOVUPS (AX), Y4
+	VMOVUPS (AX)(CX*1), Y5
+	VMOVUPS (AX)(CX*2), Y6
+	VMOVUPS (AX)(R9*1), Y7
+	TRANS8
+	STORE8
+	ADDQ $32, SI
+	DECQ R8
+	JNE transpose8_loop
+transpose8_done:
+	VZEROUPPER
+	RET
+
+// SHIFTROW8 loads row r of a transposeShift8avx2 block into Y: 8 floats at
+// src (SI) + rowOff[r] + q (R12), where bits CX..CX+7 of masks[rowTap[r]]
+// (R10) are set (lane bits in Y14; Y13 spare); masked-off lanes read nothing.
+#define SHIFTROW8(r, Y) \
+	MOVLQSX (4*r)(R8), BX; \
+	ADDQ R12, BX; \
+	MOVLQSX (4*r)(R9), R11; \
+	VPBROADCASTD (R10)(R11*4), Y13; \
+	VPSRLD X12, Y13, Y13; \
+	VPAND Y14, Y13, Y13; \
+	VPCMPEQD Y14, Y13, Y13; \
+	VMASKMOVPS (SI)(BX*4), Y13, Y
+
+// func transposeShift8avx2(dst *float32, ldd int, src *float32, rowOff, rowTap *int32, masks *uint32, q int)
+// transposeShift16avx512's 8×8 form for AVX2 (q a multiple of 8).
+TEXT ·transposeShift8avx2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ rowOff+24(FP), R8
+	MOVQ rowTap+32(FP), R9
+	MOVQ masks+40(FP), R10
+	MOVQ q+48(FP), R12
+	MOVQ R12, CX
+	ANDQ $24, CX
+	MOVQ CX, X12                     // the mask's shift, for VPSRLD
+	VMOVDQU shiftLaneBits<>(SB), Y14
+	SHIFTROW8(0, Y0)
+	SHIFTROW8(1, Y1)
+	SHIFTROW8(2, Y2)
+	SHIFTROW8(3, Y3)
+	SHIFTROW8(4, Y4)
+	SHIFTROW8(5, Y5)
+	SHIFTROW8(6, Y6)
+	SHIFTROW8(7, Y7)
+	TRANS8
+	STORE8
+	VZEROUPPER
+	RET

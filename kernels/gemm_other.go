@@ -24,6 +24,11 @@ func transpose16(panel, x []float32, ld, r0, rows, pc, kc, w int) {
 	panic("kernels: transpose16 without AVX-512")
 }
 
+// transpose8 is never called here (only for fkAVX2).
+func transpose8(panel, x []float32, ld, r0, rows, pc, kc, w int) {
+	panic("kernels: transpose8 without AVX2")
+}
+
 // packShiftAsm: no vector form here; packShift runs its Go loop.
 func packShiftAsm(floatKernel, []float32, []float32, []int32, []int32, []uint32, int) bool {
 	return false

@@ -145,13 +145,20 @@ func packPanel(fk floatKernel, panel, x []float32, ld int, t bool, r0, nrows, pc
 		}
 		return
 	}
-	// op(X)[r][p] = x[r*ld + p]: a transpose. Blocks of 16 rows × 16 k go
-	// through registers (transpose16); the rest is scattered one by one.
+	// op(X)[r][p] = x[r*ld + p]: a transpose. Blocks of 16 rows × 16 k
+	// (AVX-512) or 8 × 8 (AVX2) go through registers; the rest is scattered
+	// one by one.
 	rows16, kc16 := 0, 0
-	if fk == fkAVX512 && w%16 == 0 {
+	switch {
+	case fk == fkAVX512 && w%16 == 0:
 		rows16, kc16 = nrows&^15, kc&^15
 		if rows16 > 0 && kc16 > 0 {
 			transpose16(panel, x, ld, r0, rows16, pc, kc16, w)
+		}
+	case fk == fkAVX2 && w%8 == 0:
+		rows16, kc16 = nrows&^7, kc&^7
+		if rows16 > 0 && kc16 > 0 {
+			transpose8(panel, x, ld, r0, rows16, pc, kc16, w)
 		}
 	}
 	for r := 0; r < nrows; r++ {
