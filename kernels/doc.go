@@ -1,7 +1,9 @@
 // Package kernels provides the fast float32 kernels that training needs on a
 // CPU: a packed, blocked GEMM on plain slices (Go assembly microkernels for
 // AVX-512, AVX2+FMA and arm64 NEON, chosen at run time; gonum's Sgemm on
-// other CPUs), im2col/col2im, and gorgonia ops whose forward and backward
+// other CPUs), im2col/col2im — implicit where the geometry allows: a
+// stride-1 convolution as wide as its input packs its GEMM operands straight
+// from the planes (shiftpack.go) — and gorgonia ops whose forward and backward
 // passes write their outputs in place into buffers the op instance owns:
 // 2-D convolution (dense, grouped, and depthwise with a direct kernel), max
 // pooling, global average pooling, fully connected layers, batch norm, ReLU
