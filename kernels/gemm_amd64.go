@@ -14,7 +14,7 @@ func floatKernelFor(f cpufeat.Features) floatKernel {
 }
 
 //go:noescape
-func sgemm4x32avx512(kc int, a, b, c *float32, ldc int, alpha float32, acc int)
+func sgemm4x32avx512(kc int, a, b, c *float32, ldc int, alpha float32, acc int, cols int)
 
 //go:noescape
 func sgemm4x32avx2(kc int, a, b, c *float32, ldc int, alpha float32, acc int)
@@ -35,7 +35,7 @@ func microkernel(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float
 		ac = 1
 	}
 	if fk == fkAVX512 {
-		sgemm4x32avx512(kc, &a[0], &b[0], &c[0], ldc, alpha, ac)
+		sgemm4x32avx512(kc, &a[0], &b[0], &c[0], ldc, alpha, ac, nr)
 		return
 	}
 	sgemm4x32avx2(kc, &a[0], &b[0], &c[0], ldc, alpha, ac)
@@ -45,6 +45,26 @@ func microkernel(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float
 // acc, else C = alpha·A·B.
 func kernelFull(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float32, acc bool) {
 	microkernel(fk, kc, a, b, c, ldc, alpha, acc)
+}
+
+// kernelCols computes the first cols (≤ 32) columns of a tile into C (row
+// stride ldc) as kernelFull does, storing straight into C through the
+// column mask of the AVX-512 kernel; false (nothing done) for other
+// kernels, which go through kernelTile and storeTile.
+func kernelCols(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float32, acc bool, cols int) bool {
+	if fk != fkAVX512 {
+		return false
+	}
+	if kc <= 0 || cols < 1 || cols > nr {
+		panic("kernels: kernelCols: kc ≤ 0 or columns outside 1..32")
+	}
+	_, _, _ = a[kc*mr-1], b[kc*nr-1], c[(mr-1)*ldc+cols-1]
+	ac := 0
+	if acc {
+		ac = 1
+	}
+	sgemm4x32avx512(kc, &a[0], &b[0], &c[0], ldc, alpha, ac, cols)
+	return true
 }
 
 // kernelTile computes tile = A·B (a tile at C's edge, stored by storeTile).

@@ -6,9 +6,11 @@
 // ldc floats) becomes alpha·A·B when acc = 0, C + alpha·A·B otherwise.
 // Z15/X15 are left alone (Go's ABIInternal zero register).
 
-// func sgemm4x32avx512(kc int, a, b, c *float32, ldc int, alpha float32, acc int)
+// func sgemm4x32avx512(kc int, a, b, c *float32, ldc int, alpha float32, acc int, cols int)
 // 8 zmm accumulators, B in Z0/Z1, the broadcasts of A in Z2–Z5.
-TEXT ·sgemm4x32avx512(SB), NOSPLIT, $0-56
+// Only the first cols (1..32) columns of each C row are read and written
+// (masked: a tile at C's right edge stores straight into C).
+TEXT ·sgemm4x32avx512(SB), NOSPLIT, $0-64
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -45,51 +47,59 @@ sgemm4x32avx512_loop:
 	DECQ CX
 	JNE sgemm4x32avx512_loop
 sgemm4x32avx512_store:
+	// K1, K2: the columns kept, 0–15 and 16–31.
+	MOVQ cols+56(FP), CX
+	MOVQ $-1, R9
+	SHLQ CX, R9
+	NOTQ R9
+	KMOVW R9, K1
+	SHRQ $16, R9
+	KMOVW R9, K2
 	VBROADCASTSS alpha+40(FP), Z4
 	MOVQ acc+48(FP), R8
 	TESTQ R8, R8
 	JEQ sgemm4x32avx512_set
-	VFMADD213PS (DI), Z4, Z16
-	VFMADD213PS 64(DI), Z4, Z17
-	VMOVUPS Z16, (DI)
-	VMOVUPS Z17, 64(DI)
+	VFMADD213PS (DI), Z4, K1, Z16
+	VFMADD213PS 64(DI), Z4, K2, Z17
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
 	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, Z18
-	VFMADD213PS 64(DI), Z4, Z19
-	VMOVUPS Z18, (DI)
-	VMOVUPS Z19, 64(DI)
+	VFMADD213PS (DI), Z4, K1, Z18
+	VFMADD213PS 64(DI), Z4, K2, Z19
+	VMOVUPS Z18, K1, (DI)
+	VMOVUPS Z19, K2, 64(DI)
 	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, Z20
-	VFMADD213PS 64(DI), Z4, Z21
-	VMOVUPS Z20, (DI)
-	VMOVUPS Z21, 64(DI)
+	VFMADD213PS (DI), Z4, K1, Z20
+	VFMADD213PS 64(DI), Z4, K2, Z21
+	VMOVUPS Z20, K1, (DI)
+	VMOVUPS Z21, K2, 64(DI)
 	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, Z22
-	VFMADD213PS 64(DI), Z4, Z23
-	VMOVUPS Z22, (DI)
-	VMOVUPS Z23, 64(DI)
+	VFMADD213PS (DI), Z4, K1, Z22
+	VFMADD213PS 64(DI), Z4, K2, Z23
+	VMOVUPS Z22, K1, (DI)
+	VMOVUPS Z23, K2, 64(DI)
 	VZEROUPPER
 	RET
 sgemm4x32avx512_set:
 	VMULPS Z4, Z16, Z16
 	VMULPS Z4, Z17, Z17
-	VMOVUPS Z16, (DI)
-	VMOVUPS Z17, 64(DI)
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
 	ADDQ DX, DI
 	VMULPS Z4, Z18, Z18
 	VMULPS Z4, Z19, Z19
-	VMOVUPS Z18, (DI)
-	VMOVUPS Z19, 64(DI)
+	VMOVUPS Z18, K1, (DI)
+	VMOVUPS Z19, K2, 64(DI)
 	ADDQ DX, DI
 	VMULPS Z4, Z20, Z20
 	VMULPS Z4, Z21, Z21
-	VMOVUPS Z20, (DI)
-	VMOVUPS Z21, 64(DI)
+	VMOVUPS Z20, K1, (DI)
+	VMOVUPS Z21, K2, 64(DI)
 	ADDQ DX, DI
 	VMULPS Z4, Z22, Z22
 	VMULPS Z4, Z23, Z23
-	VMOVUPS Z22, (DI)
-	VMOVUPS Z23, 64(DI)
+	VMOVUPS Z22, K1, (DI)
+	VMOVUPS Z23, K2, 64(DI)
 	VZEROUPPER
 	RET
 

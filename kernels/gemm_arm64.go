@@ -30,6 +30,11 @@ func kernelFull(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float3
 }
 
 // kernelTile computes tile = A·B (a tile at C's edge, stored by storeTile).
+// kernelCols: no masked stores here; run uses kernelTile and storeTile.
+func kernelCols(floatKernel, int, []float32, []float32, []float32, int, float32, bool, int) bool {
+	return false
+}
+
 func kernelTile(fk floatKernel, kc int, a, b []float32, tile *[mr * nr]float32) {
 	kernelFull(fk, kc, a, b, tile[:], nr, 1, false)
 }

@@ -15,6 +15,11 @@ func kernelFull(fk floatKernel, kc int, a, b, c []float32, ldc int, alpha float3
 }
 
 // kernelTile is the portable microkernel (never selected here).
+// kernelCols: no masked stores here; run uses kernelTile and storeTile.
+func kernelCols(floatKernel, int, []float32, []float32, []float32, int, float32, bool, int) bool {
+	return false
+}
+
 func kernelTile(fk floatKernel, kc int, a, b []float32, tile *[mr * nr]float32) {
 	kernelTileGeneric(kc, a, b, tile)
 }

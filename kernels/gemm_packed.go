@@ -213,9 +213,14 @@ func (g *Gemm) run(fk floatKernel, c []float32, rsc, csc, m, n, k int, alpha flo
 						ap := pa[ir*kc : ir*kc+kc*mr]
 						mm := min(mr, m-ir)
 						off := ir*rsc + (jc+jr)*csc
-						if mm == mr && nn == nr && csc == 1 && (!first || beta == 0 || beta == 1) {
-							kernelFull(fk, kc, ap, bp, c[off:], rsc, alpha, !first || beta == 1)
-							continue
+						if mm == mr && csc == 1 && (!first || beta == 0 || beta == 1) {
+							if nn == nr {
+								kernelFull(fk, kc, ap, bp, c[off:], rsc, alpha, !first || beta == 1)
+								continue
+							}
+							if kernelCols(fk, kc, ap, bp, c[off:], rsc, alpha, !first || beta == 1, nn) {
+								continue
+							}
 						}
 						kernelTile(fk, kc, ap, bp, &tile)
 						storeTile(c[off:], rsc, csc, mm, nn, &tile, alpha, beta, first)
