@@ -140,7 +140,10 @@ type bnState struct {
 
 type bnBufs[T float] struct {
 	dx, dgamma, dbeta, dscale *tensor.Dense
-	dym                       []T // dy masked by the clamp's gradient
+	// dym holds, per worker, one plane of dy masked by the clamp's
+	// gradient (a plane stays in L1; a whole masked copy of dy was written
+	// out to memory and read back)
+	dym [][]T
 }
 
 func bnBufsFor[T float](s *bnState) *bnBufs[T] {
@@ -280,12 +283,16 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 
 // bnChannels runs f over the channels, split between two goroutines when
 // the tensor is large: channels are independent in every pass here.
-func bnChannels(st *bnState, f func(lo, hi int)) {
-	nw := 1
+func bnChannels(st *bnState, f func(w, lo, hi int)) {
+	split(bnWorkers(st), st.c, f)
+}
+
+// bnWorkers is how many goroutines bnChannels splits the channels over.
+func bnWorkers(st *bnState) int {
 	if st.outer*st.c*st.inner >= parallelMin {
-		nw = min(workersFor(0, 8), st.c)
+		return min(workersFor(0, 8), st.c)
 	}
-	split(nw, st.c, func(_, lo, hi int) { f(lo, hi) })
+	return 1
 }
 
 func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
@@ -296,7 +303,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	c, inner, outer := st.c, st.inner, st.outer
 	m := float64(outer * inner)
 	mom, eps := st.stats.Momentum, st.stats.Eps
-	bnChannels(st, func(lo, hi int) {
+	bnChannels(st, func(_, lo, hi int) {
 		for j := lo; j < hi; j++ {
 			k := x[j*inner]
 			st.pivot[j] = float64(k)
@@ -439,7 +446,13 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 		var y []T
 		if st.hi > 0 {
 			y = in[3].Data().([]T)
-			bf.dym = grow(bf.dym, len(y))
+			nw := bnWorkers(st)
+			if len(bf.dym) < nw {
+				bf.dym = append(bf.dym, make([][]T, nw-len(bf.dym))...)
+			}
+			for w := range bf.dym[:nw] {
+				bf.dym[w] = grow(bf.dym[w], st.inner)
+			}
 		}
 		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), y, bf.dym, dx.Data().([]T), dg.Data().([]T), db.Data().([]T), ds)
 	}
@@ -455,14 +468,20 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 }
 
 // bnBackward sets dx, dγ, dβ and, for a scaled op, d scale (ds). For a
-// clamped op, y is its output and dym receives dy masked by the clamp's
-// gradient, plane by plane in the first pass, and stands for dy after it.
-func bnBackward[T float](st *bnState, x, gamma, dy, y, dym, dx, dg, db, ds []T) {
+// clamped op, y is its output and dym[w] (one plane per worker) receives a
+// plane of dy masked by the clamp's gradient just before each pass reads
+// it: twice per plane (the same bits both times), where a whole masked
+// copy of dy cost a write to memory and a read back.
+func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db, ds []T) {
 	kr := bnKernelsFor[T]()
 	_, clampG := clampFns[T]()
 	c, inner, outer := st.c, st.inner, st.outer
 	m := float64(outer * inner)
-	bnChannels(st, func(lo, hi int) {
+	bnChannels(st, func(w, lo, hi int) {
+		var plane []T
+		if st.hi > 0 {
+			plane = dym[w][:inner]
+		}
 		for j := lo; j < hi; j++ {
 			k := T(st.pivot[j])
 			var sdy, sdyx float64
@@ -470,8 +489,8 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y, dym, dx, dg, db, ds []T) 
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
 				if st.hi > 0 {
-					clampG(dym[o:o+inner], y[o:o+inner], g, T(st.hi))
-					g = dym[o : o+inner]
+					clampG(plane, y[o:o+inner], g, T(st.hi))
+					g = plane
 				}
 				a, q := kr.gradSums(g, x[o:o+inner], k)
 				sdy += a
@@ -510,13 +529,14 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y, dym, dx, dg, db, ds []T) 
 				}
 				a, bx, cx = a/sc, bx/(sc*sc), cx/sc
 			}
-			g := dy
-			if st.hi > 0 {
-				g = dym
-			}
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
-				kr.affine2(dx[o:o+inner], g[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx))
+				g := dy[o : o+inner]
+				if st.hi > 0 {
+					clampG(plane, y[o:o+inner], g, T(st.hi))
+					g = plane
+				}
+				kr.affine2(dx[o:o+inner], g, x[o:o+inner], T(a), T(bx), T(cx))
 			}
 		}
 	})
