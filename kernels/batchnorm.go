@@ -164,6 +164,11 @@ type bnKernels[T float] struct {
 	affine func(y, x []T, a, b T)
 	// affine2 sets dx = a·dy + b·x + c.
 	affine2 func(dx, dy, x []T, a, b, c T)
+	// gradSumsClamp and affine2Clamp, where a build has them, are gradSums
+	// and affine2 of dy masked by the ReLU/ReLU6 gradient of the output y
+	// (hi = +∞ for ReLU), the same bits, without a masked copy of dy.
+	gradSumsClamp func(dy, y, x []T, k, hi T) (sdy, sdyx float64)
+	affine2Clamp  func(dx, dy, y, x []T, a, b, c, hi T)
 }
 
 func bnKernelsFor[T float]() bnKernels[T] {
@@ -488,6 +493,12 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
+				if st.hi > 0 && kr.gradSumsClamp != nil {
+					a, q := kr.gradSumsClamp(g, y[o:o+inner], x[o:o+inner], k, T(st.hi))
+					sdy += a
+					sdyx += q
+					continue
+				}
 				if st.hi > 0 {
 					clampG(plane, y[o:o+inner], g, T(st.hi))
 					g = plane
@@ -532,6 +543,10 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
+				if st.hi > 0 && kr.affine2Clamp != nil {
+					kr.affine2Clamp(dx[o:o+inner], g, y[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx), T(st.hi))
+					continue
+				}
 				if st.hi > 0 {
 					clampG(plane, y[o:o+inner], g, T(st.hi))
 					g = plane

@@ -690,3 +690,77 @@ panel32AVX2_loop:
 panel32AVX2_done:
 	VZEROUPPER
 	RET
+
+// CLAMPDY sets Y2 to dy (at DX) where 0 < y (at R8) and y NGE hi' (Y10:
+// hi, or NaN for ReLU, which every y passes), else 0: clampGradAVX2's and
+// clampGradPosAVX2's mask, the same bits. Y14 = 0; Y4, Y5 scratch.
+#define CLAMPDY \
+	VMOVUPS (R8), Y4; \
+	VCMPPS $0x1e, Y14, Y4, Y5; \
+	VCMPPS $0x19, Y10, Y4, Y4; \
+	VANDPS Y4, Y5, Y5; \
+	VANDPS (DX), Y5, Y2
+
+// func gradSumsClampAVX2(dy, y, x *float32, n int, k, hi float32, out *[16]float32)
+// gradSumsAVX2 of dy masked by the clamp gradient of the output y (hi as
+// in CLAMPDY), without writing the masked dy anywhere.
+TEXT ·gradSumsClampAVX2(SB), NOSPLIT, $0-48
+	MOVQ dy+0(FP), DX
+	MOVQ y+8(FP), R8
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS k+32(FP), Y13
+	VBROADCASTSS hi+36(FP), Y10
+	MOVQ out+40(FP), DI
+	VXORPS Y14, Y14, Y14
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	SHRQ $3, CX
+	JEQ gradSumsClampAVX2_done
+gradSumsClampAVX2_loop:
+	CLAMPDY
+	VMOVUPS (SI), Y3
+	VSUBPS Y13, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, R8
+	DECQ CX
+	JNE gradSumsClampAVX2_loop
+gradSumsClampAVX2_done:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func affine2ClampAVX2(dx, dy, y, x *float32, n int, a, b, c, hi float32)
+// affine2AVX2 of dy masked as in CLAMPDY.
+TEXT ·affine2ClampAVX2(SB), NOSPLIT, $0-56
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ y+16(FP), R8
+	MOVQ x+24(FP), SI
+	MOVQ n+32(FP), CX
+	VBROADCASTSS a+40(FP), Y13
+	VBROADCASTSS b+44(FP), Y12
+	VBROADCASTSS c+48(FP), Y11
+	VBROADCASTSS hi+52(FP), Y10
+	VXORPS Y14, Y14, Y14
+	SHRQ $3, CX
+	JEQ affine2ClampAVX2_done
+affine2ClampAVX2_loop:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y11, Y12, Y0 // b·x + c
+	CLAMPDY
+	VFMADD231PS Y13, Y2, Y0  // + a·dy
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, R8
+	ADDQ $32, DI
+	DECQ CX
+	JNE affine2ClampAVX2_loop
+affine2ClampAVX2_done:
+	VZEROUPPER
+	RET
