@@ -22,6 +22,23 @@ func shiftGeom(tc struct{ c, h, w, kh, kw, ph, pw, d int }) geom {
 	return g
 }
 
+// forwardPlan returns a random image for g, its im2col matrix and the
+// forward plan of g.
+func forwardPlan(t *testing.T, r *rand.Rand, g geom) (x, col []float32, p *shiftPlan) {
+	t.Helper()
+	x = make([]float32, g.c*g.h*g.w)
+	for i := range x {
+		x[i] = float32(r.Float64()*2 - 1)
+	}
+	col = make([]float32, g.rows()*g.cols())
+	im2col(col, x, g)
+	p, err := newShiftPlan(g.c, g.oh, g.ow, g.h, g.w, convShifts(g, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, col, p
+}
+
 // unpackPlan builds the plan's whole k×n matrix from packShift's panels,
 // with the kernel fk and KC blocks of kc rows.
 func unpackPlan(fk floatKernel, p *shiftPlan, src []float32, kc int) []float32 {
@@ -61,16 +78,7 @@ func TestShiftPlanIsIm2col(t *testing.T) {
 		if !g.shifted() {
 			t.Fatalf("%s: not a shifted geometry", name)
 		}
-		x := make([]float32, g.c*g.h*g.w)
-		for i := range x {
-			x[i] = float32(r.Float64()*2 - 1)
-		}
-		want := make([]float32, g.rows()*g.cols())
-		im2col(want, x, g)
-		fwd, err := newShiftPlan(g.c, g.oh, g.ow, g.h, g.w, convShifts(g, false))
-		if err != nil {
-			t.Fatal(err)
-		}
+		x, want, fwd := forwardPlan(t, r, g)
 		// dy (c planes of oh×ow) shifted back onto the input grid:
 		// B[(o,i,j)][(y,x)] = dy[o][y−dy_ij][x−dx_ij] inside the output.
 		dy := make([]float32, g.c*g.oh*g.ow)
@@ -155,16 +163,7 @@ func TestShiftPlanTransposed(t *testing.T) {
 	cases := append(shiftCases, struct{ c, h, w, kh, kw, ph, pw, d int }{16, 14, 14, 3, 3, 1, 1, 1})
 	for _, tc := range cases {
 		g := shiftGeom(tc)
-		x := make([]float32, g.c*g.h*g.w)
-		for i := range x {
-			x[i] = float32(r.Float64()*2 - 1)
-		}
-		want := make([]float32, g.rows()*g.cols())
-		im2col(want, x, g)
-		fwd, err := newShiftPlan(g.c, g.oh, g.ow, g.h, g.w, convShifts(g, false))
-		if err != nil {
-			t.Fatal(err)
-		}
+		x, want, fwd := forwardPlan(t, r, g)
 		for _, fk := range kerns {
 			for _, kc := range []int{5, 16, 48, blockKC} {
 				got := unpackPlanT(fk, fwd, x, kc)
