@@ -30,8 +30,8 @@ type shiftPlan struct {
 	masks      []uint32
 	// masks[p·(taps+1) + t] has bit l set when column 32p + l of tap t's
 	// rows is inside the source plane (and below n); entry taps of each
-	// panel is 0, the mask of a row that reads nothing (padding rows of a
-	// 16-row block)
+	// panel is 0, the mask of a row that reads nothing (the padding rows
+	// of a register-transposed block)
 }
 
 // maskStride is the distance between two panels' masks.
