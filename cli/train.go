@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -52,9 +51,6 @@ type RunConfig struct {
 
 	note string // from validate: a line for the user, not recorded
 }
-
-// trainMemoryLimit is the soft memory limit of qatgo train (see runTrain).
-const trainMemoryLimit = 512 << 20
 
 // Files of a run directory.
 const (
@@ -173,13 +169,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.note != "" {
 		fmt.Fprintln(stderr, c.note)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// The live heap of a training run is flat, but the collector lets
-		// the process grow by GOGC headroom every few epochs; a soft limit
-		// keeps the resident size flat too (no speed cost measured at
-		// 450 MiB for LeNet-5). GOMEMLIMIT overrides it.
-		debug.SetMemoryLimit(trainMemoryLimit)
-	}
+	// A soft memory limit that follows the live heap (heapcap.go);
+	// GOMEMLIMIT overrides it.
+	hc := newHeapCap(os.Getenv("GOMEMLIMIT") != "")
+	defer hc.restore()
 	t0 := time.Now()
 	// Everything that can fail on bad input runs before the directory is
 	// created.

@@ -87,10 +87,10 @@ func (st *intExactOp) forwardMulti(out *tensor.Dense, xs []*tensor.Dense, y *ten
 	}
 	codes := make([][]int32, len(xs))
 	for i, x := range xs {
-		st.xi = floats64(st.xi, x)
-		c := make([]int32, len(st.xi))
+		st.ie.xi = floats64(st.ie.xi, x)
+		c := make([]int32, len(st.ie.xi))
 		s := float64(acts[i].Scale)
-		for j, v := range st.xi {
+		for j, v := range st.ie.xi {
 			r := math.RoundToEven(v / s)
 			if math.Abs(v/s-r) > 1e-3 {
 				st.reason = fmt.Errorf("nn: %s: input %d value %g is not on its quantizer's grid (S=%g): integer-exact evaluation needs quantized inputs", st.name, i, v, s)
@@ -107,11 +107,11 @@ func (st *intExactOp) forwardMulti(out *tensor.Dense, xs []*tensor.Dense, y *ten
 		return err
 	}
 	st.inCodes = append(st.inCodes[:0], codes[0]...)
-	st.yf = floats64(st.yf, y)
+	st.ie.yf = floats64(st.ie.yf, y)
 	sy := oa.Scale
 	var differ int64
 	for i, q := range st.outCodes {
-		if int32(math.RoundToEven(st.yf[i]/float64(sy)))+oa.ZeroPoint != q {
+		if int32(math.RoundToEven(st.ie.yf[i]/float64(sy)))+oa.ZeroPoint != q {
 			differ++
 		}
 	}
