@@ -8,46 +8,8 @@
 // to int32), VPADDD into the accumulator. 10 accumulators Y4–Y13, B in
 // Y0/Y1, the weight broadcast in Y2, Y3 a temporary, Y14 ones.
 
-// MAC5(wreg) adds to the 10 accumulators one k-quad: B's block in Y0/Y1
-// (two halves of 8 columns) times the five rows' weight quads at wreg.
-#define MAC5(wreg) \
-	VPBROADCASTD 0(wreg), Y2; \
-	VPMADDUBSW Y2, Y0, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y4, Y4; \
-	VPMADDUBSW Y2, Y1, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y5, Y5; \
-	VPBROADCASTD 4(wreg), Y2; \
-	VPMADDUBSW Y2, Y0, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y6, Y6; \
-	VPMADDUBSW Y2, Y1, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y7, Y7; \
-	VPBROADCASTD 8(wreg), Y2; \
-	VPMADDUBSW Y2, Y0, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y8, Y8; \
-	VPMADDUBSW Y2, Y1, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y9, Y9; \
-	VPBROADCASTD 12(wreg), Y2; \
-	VPMADDUBSW Y2, Y0, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y10, Y10; \
-	VPMADDUBSW Y2, Y1, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y11, Y11; \
-	VPBROADCASTD 16(wreg), Y2; \
-	VPMADDUBSW Y2, Y0, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y12, Y12; \
-	VPMADDUBSW Y2, Y1, Y3; \
-	VPMADDWD Y14, Y3, Y3; \
-	VPADDD Y3, Y13, Y13
-
-// MAC1(w, acc0, acc1) is MAC5 for one row: its quad at w, its accumulators.
+// MAC1(w, acc0, acc1) adds to the accumulators acc0/acc1 one row's k-quad
+// at w times B's block in Y0/Y1 (two halves of 8 columns).
 #define MAC1(w, acc0, acc1) \
 	VPBROADCASTD w, Y2; \
 	VPMADDUBSW Y2, Y0, Y3; \
@@ -56,6 +18,15 @@
 	VPMADDUBSW Y2, Y1, Y3; \
 	VPMADDWD Y14, Y3, Y3; \
 	VPADDD Y3, acc1, acc1
+
+// MAC5(wreg) is MAC1 for the five rows' quads at wreg into the 10
+// accumulators.
+#define MAC5(wreg) \
+	MAC1(0(wreg), Y4, Y5); \
+	MAC1(4(wreg), Y6, Y7); \
+	MAC1(8(wreg), Y8, Y9); \
+	MAC1(12(wreg), Y10, Y11); \
+	MAC1(16(wreg), Y12, Y13)
 
 // ZERO10 clears the accumulators Y4–Y13.
 #define ZERO10 \
