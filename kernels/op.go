@@ -6,9 +6,9 @@ import (
 	"hash"
 	"hash/fnv"
 	"runtime"
-	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/qatgo/qatgo/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -222,23 +222,9 @@ func workersFor(req, n int) int {
 }
 
 // split runs f(w, lo, hi) over nw contiguous ranges of [0, n), the first in
-// the calling goroutine.
-func split(nw, n int, f func(w, lo, hi int)) {
-	if nw <= 1 {
-		f(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < nw; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(w, w*n/nw, (w+1)*n/nw)
-		}()
-	}
-	f(0, 0, n/nw)
-	wg.Wait()
-}
+// the calling goroutine (internal/parallel's For, with kernels' own worker
+// counts).
+func split(nw, n int, f func(w, lo, hi int)) { parallel.For(n, nw, 1, f) }
 
 func naiveMul[T float](c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T) {
 	for i := 0; i < m; i++ {
