@@ -156,7 +156,7 @@ func TestAutobitsSynthetic(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(lines[len(lines)-1]), &onTest) != nil || onTest.SensData != "test" || onTest.FP32 != sum.FP32 {
 		t.Errorf("--sens-data test: exit %d, data %q, FP32 %v (want %v)\n%s", code, onTest.SensData, onTest.FP32, sum.FP32, errs)
 	}
-	for _, bad := range [][]string{{"--sensitivity", "hessian"}, {"--tie", "-0.1"}, {"--tie", "2"}, {"--sens-data", "val"}, {"--sens-data", "train:0"}} {
+	for _, bad := range [][]string{{"--sensitivity", "hessian"}, {"--tie", "-0.1"}, {"--tie", "2"}, {"--sens-data", "val"}, {"--sens-data", "train:0"}, {"--sens-data", "train:1000000"}} {
 		if _, errs, code := runCLI(t, append(args, bad...)...); code != 2 || !strings.Contains(errs, bad[0]) {
 			t.Errorf("%v: exit %d (%s), want 2 naming the flag", bad, code, errs)
 		}
