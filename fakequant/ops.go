@@ -45,6 +45,9 @@ type steOp struct {
 	mask []bool // from the last forward pass
 	hook *roundHook
 	out  *tensor.Dense
+	// folded: the producer of x applies the mask in its own backward
+	// (ApplyFolded); the op keeps no mask and its gradient is dy.
+	folded bool
 }
 
 func (op *steOp) Arity() int { return 1 }
@@ -72,10 +75,14 @@ func (op *steOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 	}
 	out := owned(&op.out, x)
 	n := x.Shape().TotalSize()
-	if cap(op.mask) < n {
-		op.mask = make([]bool, n)
+	if op.folded {
+		op.mask = nil
+	} else {
+		if cap(op.mask) < n {
+			op.mask = make([]bool, n)
+		}
+		op.mask = op.mask[:n]
 	}
-	op.mask = op.mask[:n]
 	shape := []int(x.Shape())
 	switch src := x.Data().(type) {
 	case []float32:
@@ -101,6 +108,9 @@ func (op *steOp) String() string        { return "FakeQuant[" + op.q.String() + 
 func (op *steOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *steOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	if op.folded {
+		return G.Nodes{grad}, nil
+	}
 	dx, err := G.ApplyOp(&steGradOp{fwd: op}, in[0], grad)
 	if err != nil {
 		return nil, err

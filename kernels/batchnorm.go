@@ -5,6 +5,8 @@ import (
 	"hash"
 	"math"
 
+	"github.com/qatgo/qatgo/internal/minmax"
+
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -92,6 +94,17 @@ func BatchNormScaled(x, gamma, beta, scale *G.Node, s *BNStats, train bool) (*G.
 // norm writes it, and the backward masks dy with the output (0 < y < hi,
 // as ReLU's and ReLU6's gradients) inside the batch norm's passes.
 func BatchNormAct(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi float64) (*G.Node, error) {
+	return BatchNormFold(x, gamma, beta, scale, s, train, hi, nil)
+}
+
+// BatchNormFold is BatchNormAct whose output feeds a folded fake quantizer
+// (fakequant.ApplyFolded) through f, when f is not nil: each forward run
+// records the output's min and max for the quantizer's observer, and the
+// backward masks dy by the quantizer's window besides the clamp, where a
+// separate pass dy·mask would run. The quantizer must run after every
+// forward run (the backward fails otherwise). f needs float32 and, in a
+// training graph, one BatchNormFold per Fold.
+func BatchNormFold(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi float64, f *Fold) (*G.Node, error) {
 	c, err := bnCheck("BatchNormAct", x, gamma, beta, s)
 	if err != nil {
 		return nil, err
@@ -99,8 +112,11 @@ func BatchNormAct(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi floa
 	if !(hi >= 0) {
 		return nil, fmt.Errorf("%w: BatchNormAct: clamp bound %v", ErrShape, hi)
 	}
+	if f != nil && x.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("%w: BatchNormFold: x is %v, a fold needs float32", ErrDtype, x.Dtype())
+	}
 	if scale == nil {
-		st := &bnState{stats: s, train: train, hi: hi, shape: x.Shape().Clone(), c: c}
+		st := &bnState{stats: s, train: train, hi: hi, fold: f, shape: x.Shape().Clone(), c: c}
 		return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormAct"}, st: st}, x, gamma, beta)
 	}
 	if scale.Shape().TotalSize() != c || scale.Dims() != 1 {
@@ -109,9 +125,31 @@ func BatchNormAct(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi floa
 	if scale.Dtype() != x.Dtype() {
 		return nil, fmt.Errorf("%w: BatchNormScaled: x is %v but scale is %v", ErrDtype, x.Dtype(), scale.Dtype())
 	}
-	st := &bnState{stats: s, train: train, scaled: true, hi: hi, shape: x.Shape().Clone(), c: c}
+	st := &bnState{stats: s, train: train, scaled: true, hi: hi, fold: f, shape: x.Shape().Clone(), c: c}
 	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormScaled"}, st: st}, x, gamma, beta, scale)
 }
+
+// Fold links a batch norm (BatchNormFold) and the fake quantizer that reads
+// its output; it implements fakequant.Producer.
+type Fold struct {
+	// of the last forward run
+	gen     int
+	mn, mx  float32
+	rangeOK bool
+	acc     []minmax.Acc // per worker
+	// the window of the quantizer's mask, and the run it was set for
+	lo, hi float32
+	all    bool
+	maskOf int
+}
+
+// OutputRange returns the min and max of the batch norm's last output; ok
+// is false before a run or when the output holds a NaN or an infinity.
+func (f *Fold) OutputRange() (mn, mx float32, ok bool) { return f.mn, f.mx, f.rangeOK }
+
+// MaskGrad sets the window lo <= y <= hi in which the gradient of the last
+// output passes (all: everywhere).
+func (f *Fold) MaskGrad(lo, hi float32, all bool) { f.lo, f.hi, f.all, f.maskOf = lo, hi, all, f.gen }
 
 // bnState is shared by a batch norm's forward and gradient ops.
 type bnState struct {
@@ -120,7 +158,9 @@ type bnState struct {
 	// scaled: the op's fourth input divides x per channel (BatchNormScaled).
 	scaled bool
 	// hi > 0: the output is clamped to [0, hi] (BatchNormAct).
-	hi    float64
+	hi float64
+	// fold, when not nil, links the op to a folded fake quantizer.
+	fold  *Fold
 	shape tensor.Shape
 	c     int
 
@@ -166,9 +206,11 @@ type bnKernels[T float] struct {
 	affine2 func(dx, dy, x []T, a, b, c T)
 	// gradSumsClamp and affine2Clamp, where a build has them, are gradSums
 	// and affine2 of dy masked by the ReLU/ReLU6 gradient of the output y
-	// (hi = +∞ for ReLU), the same bits, without a masked copy of dy.
-	gradSumsClamp func(dy, y, x []T, k, hi T) (sdy, sdyx float64)
-	affine2Clamp  func(dx, dy, y, x []T, a, b, c, hi T)
+	// and a folded quantizer's window, the same bits, without a masked
+	// copy of dy.
+	// Their mask is windowGradGeneric's (lo, hi).
+	gradSumsClamp func(dy, y, x []T, k, lo, hi T) (sdy, sdyx float64)
+	affine2Clamp  func(dx, dy, y, x []T, a, b, c, lo, hi T)
 }
 
 func bnKernelsFor[T float]() bnKernels[T] {
@@ -280,7 +322,18 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	out := reuseOut(&o.out, dt, xs...)
 	if dt == tensor.Float32 {
 		bnForward(st, in, out.Data().([]float32))
+		if f := st.fold; f != nil {
+			f.gen = st.gen
+			f.mn, f.mx, f.rangeOK = float32(math.Inf(1)), float32(math.Inf(-1)), true
+			for w := range f.acc {
+				mn, mx, ok := f.acc[w].Result()
+				f.mn, f.mx, f.rangeOK = min(f.mn, mn), max(f.mx, mx), f.rangeOK && ok
+			}
+		}
 	} else {
+		if st.fold != nil {
+			return nil, fmt.Errorf("%w: %s: a fold needs float32, x is %v", ErrDtype, o.name, dt)
+		}
 		bnForward(st, in, out.Data().([]float64))
 	}
 	return out, nil
@@ -308,7 +361,21 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	c, inner, outer := st.c, st.inner, st.outer
 	m := float64(outer * inner)
 	mom, eps := st.stats.Momentum, st.stats.Eps
-	bnChannels(st, func(_, lo, hi int) {
+	// With a fold each worker keeps the range of the planes it wrote (in
+	// cache just after the write).
+	var rng func(w int, y []T)
+	if f := st.fold; f != nil {
+		nw := bnWorkers(st)
+		if cap(f.acc) < nw {
+			f.acc = make([]minmax.Acc, nw)
+		}
+		f.acc = f.acc[:nw]
+		for w := range f.acc {
+			f.acc[w].Reset()
+		}
+		rng = func(w int, y []T) { f.acc[w].Add(any(y).([]float32)) }
+	}
+	bnChannels(st, func(w, lo, hi int) {
 		for j := lo; j < hi; j++ {
 			k := x[j*inner]
 			st.pivot[j] = float64(k)
@@ -348,6 +415,9 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 				if st.hi > 0 {
 					clampF(y[o:o+inner], y[o:o+inner], T(st.hi))
 				}
+				if rng != nil {
+					rng(w, y[o:o+inner])
+				}
 			}
 		}
 	})
@@ -369,8 +439,8 @@ func (o *bnOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	for w := range res {
 		op := &bnGradOp{opBase: opBase{name: fmt.Sprintf("kernels.BatchNormGrad%d", w)}, st: o.st, which: w}
 		args := []*G.Node{ins[0], ins[1], grad}
-		if o.st.hi > 0 {
-			args = append(args, out) // the clamp's mask
+		if o.st.masked() {
+			args = append(args, out) // the clamp's and the fold's mask
 		}
 		var err error
 		if res[w], err = G.ApplyOp(op, args...); err != nil {
@@ -390,15 +460,19 @@ type bnGradOp struct {
 }
 
 func (o *bnGradOp) Arity() int {
-	if o.st.hi > 0 {
+	if o.st.masked() {
 		return 4
 	}
 	return 3
 }
+
+// masked reports whether the backward masks dy by the output: a clamp or a
+// fold.
+func (st *bnState) masked() bool { return st.hi > 0 || st.fold != nil }
 func (o *bnGradOp) Type() hm.Type {
 	n := len(o.st.shape)
 	in := []int{n, 1, n}
-	if o.st.hi > 0 {
+	if o.st.masked() {
 		in = append(in, n)
 	}
 	if o.which == 0 {
@@ -426,8 +500,11 @@ func (o *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	st := o.st
 	if st.gen == 0 || in[0].Shape().TotalSize() != st.outer*st.c*st.inner || !in[2].Shape().Eq(in[0].Shape()) ||
-		(st.hi > 0 && !in[3].Shape().Eq(in[0].Shape())) {
+		(st.masked() && !in[3].Shape().Eq(in[0].Shape())) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, in[0].Shape(), in[2].Shape())
+	}
+	if f := st.fold; f != nil && f.maskOf != st.gen {
+		return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrShape, o.name)
 	}
 	if dt == tensor.Float32 {
 		return bnGrad[float32](o, in), nil
@@ -449,7 +526,7 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	if st.done != st.gen {
 		st.done = st.gen
 		var y []T
-		if st.hi > 0 {
+		if st.masked() {
 			y = in[3].Data().([]T)
 			nw := bnWorkers(st)
 			if len(bf.dym) < nw {
@@ -482,9 +559,18 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 	_, clampG := clampFns[T]()
 	c, inner, outer := st.c, st.inner, st.outer
 	m := float64(outer * inner)
+	masked := st.masked()
+	wlo, whi := st.window()
+	maskDy := func(plane, y, g []T) {
+		if st.fold == nil {
+			clampG(plane, y, g, T(st.hi))
+			return
+		}
+		windowGradGeneric(plane, y, g, T(wlo), T(whi))
+	}
 	bnChannels(st, func(w, lo, hi int) {
 		var plane []T
-		if st.hi > 0 {
+		if masked {
 			plane = dym[w][:inner]
 		}
 		for j := lo; j < hi; j++ {
@@ -493,14 +579,14 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
-				if st.hi > 0 && kr.gradSumsClamp != nil {
-					a, q := kr.gradSumsClamp(g, y[o:o+inner], x[o:o+inner], k, T(st.hi))
+				if masked && kr.gradSumsClamp != nil {
+					a, q := kr.gradSumsClamp(g, y[o:o+inner], x[o:o+inner], k, T(wlo), T(whi))
 					sdy += a
 					sdyx += q
 					continue
 				}
-				if st.hi > 0 {
-					clampG(plane, y[o:o+inner], g, T(st.hi))
+				if masked {
+					maskDy(plane, y[o:o+inner], g)
 					g = plane
 				}
 				a, q := kr.gradSums(g, x[o:o+inner], k)
@@ -543,18 +629,53 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
-				if st.hi > 0 && kr.affine2Clamp != nil {
-					kr.affine2Clamp(dx[o:o+inner], g, y[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx), T(st.hi))
+				if masked && kr.affine2Clamp != nil {
+					kr.affine2Clamp(dx[o:o+inner], g, y[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx), T(wlo), T(whi))
 					continue
 				}
-				if st.hi > 0 {
-					clampG(plane, y[o:o+inner], g, T(st.hi))
+				if masked {
+					maskDy(plane, y[o:o+inner], g)
 					g = plane
 				}
 				kr.affine2(dx[o:o+inner], g, x[o:o+inner], T(a), T(bx), T(cx))
 			}
 		}
 	})
+}
+
+// window returns the backward's mask of the output y as (lo, hi): dy passes
+// where lo < y and not y >= hi (windowGradGeneric; hi NaN: no upper bound).
+// The clamp's is 0 < y < hi (any y > 0 for ReLU); a fold's window
+// [f.lo, f.hi] is lo' < y < hi' with lo' and hi' the float32 neighbours
+// outside it.
+func (st *bnState) window() (lo, hi float32) {
+	lo, hi = float32(math.Inf(-1)), float32(math.NaN())
+	if st.hi > 0 {
+		lo = 0
+		if !math.IsInf(st.hi, 1) {
+			hi = float32(st.hi)
+		}
+	}
+	if f := st.fold; f != nil && !f.all {
+		lo = max(lo, math.Nextafter32(f.lo, float32(math.Inf(-1))))
+		if h := math.Nextafter32(f.hi, float32(math.Inf(1))); hi != hi || h < hi {
+			hi = h
+		}
+	}
+	return lo, hi
+}
+
+// windowGradGeneric sets dx = dy where lo < y and not y >= hi (every y
+// passes a NaN hi, none passes at a NaN y), else 0.
+func windowGradGeneric[T float](dx, y, dy []T, lo, hi T) {
+	dx, dy = dx[:len(y)], dy[:len(y)]
+	for i, v := range y {
+		g := dy[i]
+		if !(v > lo && !(v >= hi)) {
+			g = 0
+		}
+		dx[i] = g
+	}
 }
 
 // clampFns returns the per-slice clamp and clamp gradient of ReLU/ReLU6

@@ -7,17 +7,25 @@ import (
 )
 
 // TestBnClampFused checks the fused batch-norm-backward loops (dy masked by
-// the ReLU/ReLU6 gradient inside the loop) against the masked copy and the
+// the output's window inside the loop) against the masked copy and the
 // plain loops, bit for bit, on lengths around the 8-lane width with outputs
-// at 0, at 6, above, +Inf and NaN.
+// at 0, at 6, above, +Inf and NaN; for the clamp's windows the mask is also
+// the ReLU/ReLU6 gradient's (clampGradY).
 func TestBnClampFused(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2")
 	}
 	r := rand.New(rand.NewPCG(81, 82))
-	special := []float32{0, 6, 7, float32(math.Inf(1)), float32(math.NaN()), float32(math.Copysign(0, -1)), 5.999999}
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	special := []float32{0, 6, 7, inf, -inf, nan, float32(math.Copysign(0, -1)), 5.999999, -1.5, 2.25}
+	windows := []struct {
+		lo, hi float32
+		relu   float32 // the clamp's hi when the window is a clamp's, else 0
+	}{
+		{0, nan, inf}, {0, 6, 6}, {-1.5, 2.25, 0}, {-inf, 3, 0}, {0.5, nan, 0}, {math.Nextafter32(-1.5, -inf), math.Nextafter32(2.25, inf), 0},
+	}
 	for _, n := range []int{1, 7, 8, 9, 16, 23, 40} {
-		for _, hi := range []float32{float32(math.Inf(1)), 6} {
+		for _, wd := range windows {
 			dy, y, x := make([]float32, n), make([]float32, n), make([]float32, n)
 			for i := range dy {
 				dy[i], x[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
@@ -27,18 +35,27 @@ func TestBnClampFused(t *testing.T) {
 				}
 			}
 			g := make([]float32, n)
-			clampGradY(g, y, dy, hi)
+			windowGradGeneric(g, y, dy, wd.lo, wd.hi)
+			if wd.relu > 0 {
+				c := make([]float32, n)
+				clampGradY(c, y, dy, wd.relu)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(g[i]) {
+						t.Fatalf("n=%d window %v: mask at y=%v is %v, the clamp's %v", n, wd, y[i], g[i], c[i])
+					}
+				}
+			}
 			ws, wq := gradSumsY(g, x, 0.25)
-			gs, gq := gradSumsClampY(dy, y, x, 0.25, hi)
+			gs, gq := gradSumsClampY(dy, y, x, 0.25, wd.lo, wd.hi)
 			if math.Float64bits(ws) != math.Float64bits(gs) || math.Float64bits(wq) != math.Float64bits(gq) {
-				t.Errorf("n=%d hi=%v: sums (%v, %v), want (%v, %v)", n, hi, gs, gq, ws, wq)
+				t.Errorf("n=%d window %v: sums (%v, %v), want (%v, %v)", n, wd, gs, gq, ws, wq)
 			}
 			want, got := make([]float32, n), make([]float32, n)
 			affine2Y(want, g, x, 0.5, -1.25, 0.125)
-			affine2ClampY(got, dy, y, x, 0.5, -1.25, 0.125, hi)
+			affine2ClampY(got, dy, y, x, 0.5, -1.25, 0.125, wd.lo, wd.hi)
 			for i := range want {
 				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
-					t.Fatalf("n=%d hi=%v: dx[%d] = %v, want %v (y %v)", n, hi, i, got[i], want[i], y[i])
+					t.Fatalf("n=%d window %v: dx[%d] = %v, want %v (y %v)", n, wd, i, got[i], want[i], y[i])
 				}
 			}
 		}

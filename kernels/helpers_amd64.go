@@ -88,48 +88,39 @@ func asmBn() (bnKernels[float32], bool) {
 }
 
 //go:noescape
-func gradSumsClampAVX2(dy, y, x *float32, n int, k, hi float32, out *[16]float32)
+func gradSumsClampAVX2(dy, y, x *float32, n int, k, lo, hi float32, out *[16]float32)
 
 //go:noescape
-func affine2ClampAVX2(dx, dy, y, x *float32, n int, a, b, c, hi float32)
+func affine2ClampAVX2(dx, dy, y, x *float32, n int, a, b, c, lo, hi float32)
 
-// clampHi is the bound the fused loops compare against with NGE_UQ: hi for
-// ReLU6, NaN for ReLU (hi = +∞, where +∞ passes), which every value passes.
-func clampHi(hi float32) float32 {
-	if math.IsInf(float64(hi), 1) {
-		return float32(math.NaN())
-	}
-	return hi
-}
-
-// gradSumsClampY is gradSumsY of clampGradY(y, dy, hi), the same bits,
-// without the masked copy.
-func gradSumsClampY(dy, y, x []float32, k, hi float32) (sdy, sdyx float64) {
+// gradSumsClampY is gradSumsY of windowGradGeneric(y, dy, lo, hi), the
+// same bits, without the masked copy.
+func gradSumsClampY(dy, y, x []float32, k, lo, hi float32) (sdy, sdyx float64) {
 	y, x = y[:len(dy)], x[:len(dy)]
 	n := len(dy) &^ 7
 	var tail [8]float32
 	t := tail[:len(dy)-n]
-	clampGradGeneric(t, y[n:], dy[n:], hi)
+	windowGradGeneric(t, y[n:], dy[n:], lo, hi)
 	if n == 0 {
 		return gradSumsGeneric(t, x, k)
 	}
 	var part [16]float32
-	gradSumsClampAVX2(&dy[0], &y[0], &x[0], n, k, clampHi(hi), &part)
+	gradSumsClampAVX2(&dy[0], &y[0], &x[0], n, k, lo, hi, &part)
 	t1, t2 := gradSumsGeneric(t, x[n:], k)
 	return float64(sum8(part[:8])) + t1, float64(sum8(part[8:])) + t2
 }
 
-// affine2ClampY is affine2Y of clampGradY(y, dy, hi), the same bits,
-// without the masked copy.
-func affine2ClampY(dx, dy, y, x []float32, a, b, c, hi float32) {
+// affine2ClampY is affine2Y of windowGradGeneric(y, dy, lo, hi), the same
+// bits, without the masked copy.
+func affine2ClampY(dx, dy, y, x []float32, a, b, c, lo, hi float32) {
 	dx, y, x = dx[:len(dy)], y[:len(dy)], x[:len(dy)]
 	n := len(dy) &^ 7
 	if n > 0 {
-		affine2ClampAVX2(&dx[0], &dy[0], &y[0], &x[0], n, a, b, c, clampHi(hi))
+		affine2ClampAVX2(&dx[0], &dy[0], &y[0], &x[0], n, a, b, c, lo, hi)
 	}
 	var tail [8]float32
 	t := tail[:len(dy)-n]
-	clampGradGeneric(t, y[n:], dy[n:], hi)
+	windowGradGeneric(t, y[n:], dy[n:], lo, hi)
 	affine2Generic(dx[n:], t, x[n:], a, b, c)
 }
 

@@ -691,9 +691,10 @@ panel32AVX2_done:
 	VZEROUPPER
 	RET
 
-// CLAMPDY sets Y2 to dy (at DX) where 0 < y (at R8) and y NGE hi' (Y10:
-// hi, or NaN for ReLU, which every y passes), else 0: clampGradAVX2's and
-// clampGradPosAVX2's mask, the same bits. Y14 = 0; Y4, Y5 scratch.
+// CLAMPDY sets Y2 to dy (at DX) where lo < y (at R8; Y14: lo, 0 for the
+// clamp alone) and y NGE hi (Y10: hi, or NaN for no upper bound, which
+// every y passes), else 0: with lo = 0 clampGradAVX2's and
+// clampGradPosAVX2's mask, the same bits. Y4, Y5 scratch.
 #define CLAMPDY \
 	VMOVUPS (R8), Y4; \
 	VCMPPS $0x1e, Y14, Y4, Y5; \
@@ -701,18 +702,18 @@ panel32AVX2_done:
 	VANDPS Y4, Y5, Y5; \
 	VANDPS (DX), Y5, Y2
 
-// func gradSumsClampAVX2(dy, y, x *float32, n int, k, hi float32, out *[16]float32)
-// gradSumsAVX2 of dy masked by the clamp gradient of the output y (hi as
+// func gradSumsClampAVX2(dy, y, x *float32, n int, k, lo, hi float32, out *[16]float32)
+// gradSumsAVX2 of dy masked by the window of the output y (lo and hi as
 // in CLAMPDY), without writing the masked dy anywhere.
-TEXT ·gradSumsClampAVX2(SB), NOSPLIT, $0-48
+TEXT ·gradSumsClampAVX2(SB), NOSPLIT, $0-56
 	MOVQ dy+0(FP), DX
 	MOVQ y+8(FP), R8
 	MOVQ x+16(FP), SI
 	MOVQ n+24(FP), CX
 	VBROADCASTSS k+32(FP), Y13
-	VBROADCASTSS hi+36(FP), Y10
-	MOVQ out+40(FP), DI
-	VXORPS Y14, Y14, Y14
+	VBROADCASTSS lo+36(FP), Y14
+	VBROADCASTSS hi+40(FP), Y10
+	MOVQ out+48(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	SHRQ $3, CX
@@ -734,9 +735,9 @@ gradSumsClampAVX2_done:
 	VZEROUPPER
 	RET
 
-// func affine2ClampAVX2(dx, dy, y, x *float32, n int, a, b, c, hi float32)
+// func affine2ClampAVX2(dx, dy, y, x *float32, n int, a, b, c, lo, hi float32)
 // affine2AVX2 of dy masked as in CLAMPDY.
-TEXT ·affine2ClampAVX2(SB), NOSPLIT, $0-56
+TEXT ·affine2ClampAVX2(SB), NOSPLIT, $0-60
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), DX
 	MOVQ y+16(FP), R8
@@ -745,8 +746,8 @@ TEXT ·affine2ClampAVX2(SB), NOSPLIT, $0-56
 	VBROADCASTSS a+40(FP), Y13
 	VBROADCASTSS b+44(FP), Y12
 	VBROADCASTSS c+48(FP), Y11
-	VBROADCASTSS hi+52(FP), Y10
-	VXORPS Y14, Y14, Y14
+	VBROADCASTSS lo+52(FP), Y14
+	VBROADCASTSS hi+56(FP), Y10
 	SHRQ $3, CX
 	JEQ affine2ClampAVX2_done
 affine2ClampAVX2_loop:

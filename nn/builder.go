@@ -54,11 +54,14 @@ type NamedQuantizer struct {
 // graph node of a Param, to apply quantizers, and to record what the
 // exporter needs (which quantizer's grid the current tensor is on).
 type Builder struct {
-	g     *G.ExprGraph
-	mode  Mode
-	dt    tensor.Dtype
-	fast  bool
-	nodes map[*Param]*G.Node
+	g    *G.ExprGraph
+	mode Mode
+	dt   tensor.Dtype
+	fast bool
+	// noFold keeps a training graph's fake quantizers out of the batch
+	// norms before them (tests compare both).
+	noFold bool
+	nodes  map[*Param]*G.Node
 	// input is the graph's data input; inputGrad says whether the loss
 	// gradient with respect to it is wanted (gradient checks).
 	input     *G.Node

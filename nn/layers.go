@@ -257,8 +257,9 @@ func (bn *BatchNorm2d) Params() []*Param {
 func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
 
 // node is the batch norm of x, or of x divided per channel by scale when
-// scale is not nil, clamped to [0, hi] when hi > 0 (one fused op).
-func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64) (*G.Node, error) {
+// scale is not nil, clamped to [0, hi] when hi > 0, linked to a folded
+// fake quantizer by fold when it is not nil (one fused op).
+func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kernels.Fold) (*G.Node, error) {
 	if bn.st == nil {
 		bn.st = &kernels.BNStats{}
 	}
@@ -271,8 +272,8 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64) (*G.Node, 
 	}
 	var y *G.Node
 	var err error
-	if scale != nil || hi > 0 {
-		y, err = kernels.BatchNormAct(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi)
+	if scale != nil || hi > 0 || fold != nil {
+		y, err = kernels.BatchNormFold(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi, fold)
 	} else {
 		y, err = kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
 	}
@@ -286,7 +287,7 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64) (*G.Node, 
 }
 
 func (bn *BatchNorm2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
-	y, err := bn.node(b, x, nil, 0)
+	y, err := bn.node(b, x, nil, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -396,10 +397,22 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	case c.ReLU:
 		hi = math.Inf(1)
 	}
-	if y, err = cb.BN.node(b, y, unscale, hi); err != nil {
+	// In a training graph the output quantizer folds into the batch
+	// norm: its observer takes the range the batch norm finds while
+	// writing, and its straight-through mask joins the clamp's in the
+	// batch norm's backward (the same bits, three passes fewer).
+	var fold *kernels.Fold
+	if b.mode == Train && !b.noFold && c.AQ != nil && fakequant.CanFold(c.AQ, y.Dtype()) {
+		fold = &kernels.Fold{}
+	}
+	if y, err = cb.BN.node(b, y, unscale, hi, fold); err != nil {
 		return nil, err
 	}
-	if y, err = b.actOut(c.LayerName, false, false, c.AQ, y); err != nil {
+	if fold != nil {
+		if y, err = fakequant.ApplyFolded(c.AQ, y, fold); err != nil {
+			return nil, fmt.Errorf("nn: quantizer %s.act: %w", c.LayerName, err)
+		}
+	} else if y, err = b.actOut(c.LayerName, false, false, c.AQ, y); err != nil {
 		return nil, err
 	}
 	if y, err = b.integerExact(cb, inQ, x, y); err != nil {

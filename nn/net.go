@@ -31,6 +31,8 @@ type CompileConfig struct {
 	// inputGrad makes the training graph compute the gradient of the loss
 	// with respect to the input (gradient checks).
 	inputGrad bool
+	// noFold builds the training graph without folded quantizers (tests).
+	noFold bool
 }
 
 // Net is a module compiled into a training graph and an evaluation graph
@@ -123,7 +125,7 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	shape := tensor.Shape{cfg.Batch, cfg.InputShape[0], cfg.InputShape[1], cfg.InputShape[2]}
 	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
 	x := G.NewTensor(g, n.dt, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(r.x))
-	b.input, b.inputGrad = x, cfg.inputGrad
+	b.input, b.inputGrad, b.noFold = x, cfg.inputGrad, cfg.noFold
 	b.keepActs = cfg.KeepActivations && mode == Eval
 	b.trace[x] = traced{rec: modelInput}
 	out, err := b.Build(n.m, x)

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/internal/minmax"
 	"github.com/qatgo/qatgo/internal/parallel"
 )
 
@@ -108,6 +109,18 @@ func checkBatch(kind string, x []float32, shape []int) error {
 	return nil
 }
 
+// checkRange validates an ObserveRange batch: n > 0 finite values from mn
+// to mx.
+func checkRange(kind string, mn, mx float32, n int) error {
+	if n <= 0 {
+		return fmt.Errorf("%w: %s observer, range of %d values", ErrEmptyBatch, kind, n)
+	}
+	if !finite(mn) || !finite(mx) || mn > mx {
+		return fmt.Errorf("%w: %s observer: range [%g, %g] of %d values", ErrShape, kind, mn, mx, n)
+	}
+	return nil
+}
+
 var (
 	posInf = float32(math.Inf(1))
 	negInf = float32(math.Inf(-1))
@@ -120,7 +133,7 @@ func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f80000
 // scan returns the min and max of the finite values of x and the number of
 // non-finite ones; with no finite value mn = +Inf and mx = -Inf.
 //
-// The fast path (scanFast, SIMD where the build has it) tests no value for
+// The fast path (minmax.Fast, SIMD where the build has it) tests no value for
 // finiteness: it also sums v-v, which is 0 for finite v and NaN for NaN and
 // ±Inf, so one NaN check at the end tells whether the careful path must run.
 //
@@ -138,7 +151,7 @@ const scanGrain = 1 << 15
 
 // scanOne is scan on the calling goroutine.
 func scanOne(x []float32) (mn, mx float32, bad int) {
-	if mn, mx, ok := scanFast(x); ok {
+	if mn, mx, ok := minmax.Fast(x); ok {
 		return mn, mx, 0
 	}
 	return scanCareful(x)
@@ -160,41 +173,6 @@ func scanParallel(x []float32, k int) (mn, mx float32, bad int) {
 		mn, mx, bad = min(mn, p.mn), max(mx, p.mx), bad+p.bad
 	}
 	return mn, mx, bad
-}
-
-// scanFastScalar is the portable fast path: ok is false when x holds a
-// non-finite value (then mn and mx are meaningless).
-func scanFastScalar(x []float32) (mn, mx float32, ok bool) {
-	mn0, mn1 := posInf, posInf
-	mx0, mx1 := negInf, negInf
-	var g float32
-	for len(x) >= 2 {
-		a, b := x[0], x[1]
-		if a < mn0 {
-			mn0 = a
-		}
-		if a > mx0 {
-			mx0 = a
-		}
-		if b < mn1 {
-			mn1 = b
-		}
-		if b > mx1 {
-			mx1 = b
-		}
-		g += (a - a) + (b - b)
-		x = x[2:]
-	}
-	for _, v := range x {
-		if v < mn0 {
-			mn0 = v
-		}
-		if v > mx0 {
-			mx0 = v
-		}
-		g += v - v
-	}
-	return min(mn0, mn1), max(mx0, mx1), g == 0
 }
 
 // scanCareful is scan with a finiteness test per value.

@@ -46,6 +46,24 @@ func (o *MinMax) Observe(x []float32, shape []int) error {
 	return nil
 }
 
+// ObserveRange is Observe of n finite values whose min is mn and max mx
+// (fakequant.RangeObserver: a folded quantizer's producer knows them).
+func (o *MinMax) ObserveRange(mn, mx float32, n int) error {
+	if o.frozen {
+		return nil
+	}
+	if err := checkRange(o.kind, mn, mx, n); err != nil {
+		return err
+	}
+	if !o.observed {
+		o.min, o.max, o.observed = mn, mx, true
+		return nil
+	}
+	o.min = min(o.min, mn)
+	o.max = max(o.max, mx)
+	return nil
+}
+
 // Range returns the running [min, max].
 func (o *MinMax) Range() (min, max []float32, err error) {
 	if !o.observed {
@@ -140,6 +158,24 @@ func (o *MovingAverageMinMax) Observe(x []float32, shape []int) error {
 	}
 	// The explicit conversions round the product, so that no platform
 	// fuses it into an FMA and the numbers match PyTorch's float32 ones.
+	o.min += float32(o.c * (mn - o.min))
+	o.max += float32(o.c * (mx - o.max))
+	return nil
+}
+
+// ObserveRange is Observe of n finite values whose min is mn and max mx
+// (fakequant.RangeObserver).
+func (o *MovingAverageMinMax) ObserveRange(mn, mx float32, n int) error {
+	if o.frozen {
+		return nil
+	}
+	if err := checkRange(o.kind, mn, mx, n); err != nil {
+		return err
+	}
+	if !o.observed {
+		o.min, o.max, o.observed = mn, mx, true
+		return nil
+	}
 	o.min += float32(o.c * (mn - o.min))
 	o.max += float32(o.c * (mx - o.max))
 	return nil

@@ -1,0 +1,167 @@
+package fakequant
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Folding a fake quantizer into the op that produces its input.
+//
+// A fake quantizer after a batch norm costs three passes over the
+// activation besides its own quantize pass: the observer's range scan, the
+// write of the straight-through mask, and the backward pass dx = dy·mask.
+// All three disappear when the producing op (kernels.BatchNormAct) does the
+// work inside passes it makes anyway: it reports its output's min and max
+// (the planes are in cache right after it writes them), and its backward,
+// which already masks dy by its clamp (ReLU, ReLU6), also masks it by the
+// quantizer's mask. That mask is a window on x: the code
+// round(x·float32(1/S)) is monotone in x, so the set of float32 x whose code
+// is on the grid is a closed interval [Lo, Hi] containing 0 (Window).
+// The gradients and the observer's state are the same bits as without
+// folding (nn's tests compare both).
+
+// Producer is the op a folded fake quantizer reads its input from. Its
+// backward pass applies the quantizer's straight-through mask.
+type Producer interface {
+	// OutputRange returns the min and max of the producer's last output; ok
+	// is false when it does not know them (or the output holds a NaN or an
+	// infinity).
+	OutputRange() (mn, mx float32, ok bool)
+	// MaskGrad tells the producer that the gradient of its last output
+	// passes only where lo <= y <= hi; all: everywhere (no quantization).
+	MaskGrad(lo, hi float32, all bool)
+}
+
+// RangeObserver is an observer that can take a batch's range instead of
+// its values: ObserveRange(mn, mx, n) updates it exactly as Observe of n
+// values (all finite) whose min is mn and max mx does.
+type RangeObserver interface {
+	Observer
+	ObserveRange(mn, mx float32, n int) error
+}
+
+// CanFold reports whether ApplyFolded folds q on a tensor of dtype dt:
+// an Affine per-tensor quantizer on float32.
+func CanFold(q Quantizer, dt tensor.Dtype) bool {
+	a, ok := q.(*Affine)
+	return ok && dt == tensor.Float32 && a.obs.Scheme().Granularity == PerTensor
+}
+
+// ApplyFolded is q.Apply(nil, x) for an x that p produces and nothing else
+// reads: the same forward values, with the observer fed from p's output
+// range when it can take one, and the straight-through mask applied by p's
+// backward (the op's own gradient passes dy through unchanged). It returns
+// an error unless CanFold(q, x.Dtype()).
+func ApplyFolded(q Quantizer, x *G.Node, p Producer) (*G.Node, error) {
+	if !CanFold(q, x.Dtype()) {
+		return nil, fmt.Errorf("fakequant: ApplyFolded to %v: %v cannot fold (float32 per-tensor affine only)", x.Name(), q)
+	}
+	if p == nil {
+		return nil, fmt.Errorf("fakequant: ApplyFolded to %v: nil producer", x.Name())
+	}
+	a := q.(*Affine)
+	if err := checkNode(x, a.obs.Scheme()); err != nil {
+		return nil, err
+	}
+	return G.ApplyOp(&steOp{q: &foldedAffine{a: a, p: p}, dims: x.Dims(), folded: true}, x)
+}
+
+// foldedAffine runs an Affine quantizer inside a folded op.
+type foldedAffine struct {
+	a *Affine
+	p Producer
+}
+
+func (f *foldedAffine) String() string { return f.a.String() + " (folded)" }
+
+func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int) error {
+	q := f.a
+	if q.observing {
+		var err error
+		ro, isRange := q.obs.(RangeObserver)
+		if mn, mx, ok := f.p.OutputRange(); ok && isRange {
+			err = ro.ObserveRange(mn, mx, len(src))
+		} else {
+			err = q.obs.Observe(src, shape)
+		}
+		if err != nil {
+			return err
+		}
+		q.have = false
+	}
+	if !q.enabled {
+		copy(dst, src)
+		f.p.MaskGrad(0, 0, true)
+		return nil
+	}
+	p, err := q.current()
+	if err != nil {
+		return err
+	}
+	if err := FakeQuantize(dst, nil, src, p, shape); err != nil {
+		return err
+	}
+	qmin, qmax := p.Scheme.QRange()
+	lo, hi := Window(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
+	f.p.MaskGrad(lo, hi, false)
+	return nil
+}
+
+func (f *foldedAffine) ste64([]float64, []bool, []float64, []int, *roundHook) error {
+	return fmt.Errorf("fakequant: %v: a folded quantizer runs on float32 only", f)
+}
+
+// Window returns the closed interval [lo, hi] of the float32 x whose
+// unclamped code round(x·float32(1/scale)) + zeroPoint lies in [qmin, qmax]:
+// FakeQuantize's mask is true exactly there (false for NaN). It holds 0
+// whenever qmin <= zeroPoint <= qmax.
+func Window(scale float32, zeroPoint, qmin, qmax int32) (lo, hi float32) {
+	c := newSeg32(scale, zeroPoint, qmin, qmax)
+	in := func(x float32) bool {
+		var m [1]bool
+		var d [1]float32
+		fq32Generic(d[:], m[:], []float32{x}, c)
+		return m[0]
+	}
+	// Order the float32s by an integer key: the mask is true on one run of
+	// keys around 0's, so two binary searches find its ends.
+	key := func(x float32) int64 {
+		b := int64(math.Float32bits(x))
+		if b&(1<<31) != 0 {
+			return -(b &^ (1 << 31))
+		}
+		return b
+	}
+	val := func(k int64) float32 {
+		if k < 0 {
+			return math.Float32frombits(uint32(-k) | 1<<31)
+		}
+		return math.Float32frombits(uint32(k))
+	}
+	top := key(math.MaxFloat32)
+	// hi: the last key in [0, top] with the mask true.
+	a, b := int64(0), top
+	for a < b {
+		m := a + (b-a+1)/2
+		if in(val(m)) {
+			a = m
+		} else {
+			b = m - 1
+		}
+	}
+	hi = val(a)
+	// lo: the first key in [−top, 0] with the mask true.
+	a, b = -top, 0
+	for a < b {
+		m := a + (b-a)/2
+		if in(val(m)) {
+			b = m
+		} else {
+			a = m + 1
+		}
+	}
+	return val(a), hi
+}

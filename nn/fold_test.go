@@ -1,0 +1,134 @@
+package nn
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/qatgo/qatgo/fakequant"
+)
+
+// foldModel is three ConvBn layers (ReLU, none, ReLU6) and a Linear,
+// prepared with spec.
+func foldModel(t *testing.T, spec string) Module {
+	t.Helper()
+	rng := rand.New(rand.NewSource(11))
+	a := NewConvBn("a", 2, 6, 3, ConvOpts{Padding: 1}, rng)
+	a.Conv.ReLU = true
+	b := NewConvBn("b", 6, 6, 3, ConvOpts{Padding: 1}, rng)
+	c := NewConvBn("c", 6, 5, 3, ConvOpts{Padding: 1, Stride: 2}, rng)
+	c.Conv.ReLU6 = true
+	m, err := testPrepare(NewSequential("fold", a, b, c, &Flatten{"f"}, NewLinear("fc", 5*4*4, 3, true, rng)), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestFoldedQuantizerSameBits: a training graph whose activation quantizers
+// fold into their batch norms (the observer fed from the batch norm's
+// output range, the straight-through mask inside its backward) gives the
+// same losses, gradients, weights after SGD and quantizer parameters as the
+// graph with separate fake-quant ops, bit for bit: with range observers
+// (ema, minmax), with an observer that needs the values (histogram), with
+// the quantizers disabled, with observation off and with frozen batch
+// norms.
+func TestFoldedQuantizerSameBits(t *testing.T) {
+	for _, spec := range []string{"w8a8", "w4a4,aobs=minmax", "w8a3,aobs=histogram"} {
+		t.Run(spec, func(t *testing.T) {
+			var nets [2]*Net
+			var mods [2]Module
+			for i := range nets {
+				mods[i] = foldModel(t, spec)
+				n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 8, 8}, Classes: 3, noFold: i == 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer n.Close()
+				nets[i] = n
+			}
+			folded := 0
+			for _, nd := range nets[0].train.g.AllNodes() {
+				if op := nd.Op(); op != nil && len(op.String()) > 9 && op.String()[len(op.String())-9:] == "(folded)]" {
+					folded++
+				}
+			}
+			if folded != 3 {
+				t.Fatalf("%d folded quantizers in the training graph, want 3", folded)
+			}
+			rng := rand.New(rand.NewSource(5))
+			for step := range 8 {
+				switch step {
+				case 3: // quantizers off, observation on
+					for i := range nets {
+						for _, q := range mods[i].Quantizers() {
+							q.Q.SetEnabled(false)
+						}
+					}
+				case 4:
+					for i := range nets {
+						for _, q := range mods[i].Quantizers() {
+							q.Q.SetEnabled(true)
+						}
+						nets[i].SetObserving(false)
+					}
+				case 6:
+					for i := range nets {
+						nets[i].FreezeBN(true)
+					}
+				}
+				x, y := randomBatch(rng, 4, 2*8*8, 3)
+				if step == 2 || step == 5 {
+					// a batch far wider than the averaged ranges: many
+					// activations clip
+					for i := range x {
+						x[i] *= 6
+					}
+				}
+				var loss [2]float32
+				for i, n := range nets {
+					l, _, err := n.Step(x, y)
+					if err != nil {
+						t.Fatalf("step %d: %v", step, err)
+					}
+					loss[i] = l
+				}
+				if math.Float32bits(loss[0]) != math.Float32bits(loss[1]) {
+					t.Fatalf("step %d: loss %v folded, %v unfolded", step, loss[0], loss[1])
+				}
+				p0, p1 := nets[0].Params(), nets[1].Params()
+				for k := range p0 {
+					if p0[k].Grad == nil {
+						continue
+					}
+					if g0, g1 := data[float32](p0[k].Grad), data[float32](p1[k].Grad); !equalBits(g0, g1) {
+						t.Fatalf("step %d: gradient of %s differs", step, p0[k].Name)
+					}
+				}
+				for i := range nets {
+					sgd(nets[i], 0.05)
+				}
+				q0, q1 := mods[0].Quantizers(), mods[1].Quantizers()
+				for k := range q0 {
+					a, ea := q0[k].Q.QParams()
+					b, eb := q1[k].Q.QParams()
+					if (ea == nil) != (eb == nil) || ea == nil && !sameQParams(a, b) {
+						t.Fatalf("step %d: %s: qparams %v (%v) folded, %v (%v) unfolded", step, q0[k].Name, a, ea, b, eb)
+					}
+				}
+			}
+		})
+	}
+}
+
+func sameQParams(a, b fakequant.QParams) bool {
+	if len(a.Scale) != len(b.Scale) || !equalBits(a.Scale, b.Scale) {
+		return false
+	}
+	for i := range a.ZeroPoint {
+		if a.ZeroPoint[i] != b.ZeroPoint[i] {
+			return false
+		}
+	}
+	return true
+}
