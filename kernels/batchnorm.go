@@ -129,6 +129,11 @@ func BatchNormFold(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi flo
 	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormScaled"}, st: st}, x, gamma, beta, scale)
 }
 
+// foldRangeMin is the smallest plane whose range a folded batch norm
+// tracks as it writes it: on smaller planes the per-plane call costs more
+// than the quantizer's observer scanning the whole output once.
+const foldRangeMin = 256
+
 // Fold links a batch norm (BatchNormFold) and the fake quantizer that reads
 // its output; it implements fakequant.Producer.
 type Fold struct {
@@ -324,7 +329,7 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 		bnForward(st, in, out.Data().([]float32))
 		if f := st.fold; f != nil {
 			f.gen = st.gen
-			f.mn, f.mx, f.rangeOK = float32(math.Inf(1)), float32(math.Inf(-1)), true
+			f.mn, f.mx, f.rangeOK = float32(math.Inf(1)), float32(math.Inf(-1)), st.inner >= foldRangeMin
 			for w := range f.acc {
 				mn, mx, ok := f.acc[w].Result()
 				f.mn, f.mx, f.rangeOK = min(f.mn, mn), max(f.mx, mx), f.rangeOK && ok
@@ -364,7 +369,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	// With a fold each worker keeps the range of the planes it wrote (in
 	// cache just after the write).
 	var rng func(w int, y []T)
-	if f := st.fold; f != nil {
+	if f := st.fold; f != nil && inner >= foldRangeMin {
 		nw := bnWorkers(st)
 		if cap(f.acc) < nw {
 			f.acc = make([]minmax.Acc, nw)

@@ -23,6 +23,18 @@ func Fast(x []float32) (mn, mx float32, ok bool) {
 	if len(x) < 64 || !useAVX2 {
 		return FastScalar(x)
 	}
+	if useAVX512 {
+		// acc512 runs four independent chains of 16 lanes (scanAVX2 is
+		// bound by the latency of its two 8-lane chains); its guard, the
+		// sum, may overflow where no value is infinite: then the exact
+		// guard decides.
+		var a Acc
+		a.Reset()
+		a.Add(x)
+		if mn, mx, ok := a.Result(); ok {
+			return mn, mx, true
+		}
+	}
 	n := len(x) &^ 15
 	var lanes [3][8]float32
 	scanAVX2(&x[0], n, &lanes)
