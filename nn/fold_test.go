@@ -18,7 +18,7 @@ func foldModel(t *testing.T, spec string) Module {
 	b := NewConvBn("b", 6, 6, 3, ConvOpts{Padding: 1}, rng)
 	c := NewConvBn("c", 6, 5, 3, ConvOpts{Padding: 1, Stride: 2}, rng)
 	c.Conv.ReLU6 = true
-	m, err := testPrepare(NewSequential("fold", a, b, c, &Flatten{"f"}, NewLinear("fc", 5*4*4, 3, true, rng)), spec)
+	m, err := testPrepare(NewSequential("fold", a, b, c, &Flatten{"f"}, NewLinear("fc", 5*8*8, 3, true, rng)), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestFoldedQuantizerSameBits(t *testing.T) {
 			var mods [2]Module
 			for i := range nets {
 				mods[i] = foldModel(t, spec)
-				n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 8, 8}, Classes: 3, noFold: i == 1})
+				n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -77,7 +77,7 @@ func TestFoldedQuantizerSameBits(t *testing.T) {
 						nets[i].FreezeBN(true)
 					}
 				}
-				x, y := randomBatch(rng, 4, 2*8*8, 3)
+				x, y := randomBatch(rng, 4, 2*16*16, 3)
 				if step == 2 || step == 5 {
 					// a batch far wider than the averaged ranges: many
 					// activations clip
