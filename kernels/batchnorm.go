@@ -134,8 +134,9 @@ func BatchNormFold(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi flo
 // than the quantizer's observer scanning the whole output once.
 const foldRangeMin = 256
 
-// Fold links a batch norm (BatchNormFold) and the fake quantizer that reads
-// its output; it implements fakequant.Producer.
+// Fold links a batch norm (BatchNormFold) or a ReLU (ReLUFold) and the fake
+// quantizer that reads its output; it implements fakequant.Producer. One
+// Fold serves one op.
 type Fold struct {
 	// of the last forward run
 	gen     int
@@ -151,6 +152,26 @@ type Fold struct {
 // OutputRange returns the min and max of the batch norm's last output; ok
 // is false before a run or when the output holds a NaN or an infinity.
 func (f *Fold) OutputRange() (mn, mx float32, ok bool) { return f.mn, f.mx, f.rangeOK }
+
+// resetAcc readies one range accumulator per worker for a forward run.
+func (f *Fold) resetAcc(nw int) {
+	if cap(f.acc) < nw {
+		f.acc = make([]minmax.Acc, nw)
+	}
+	f.acc = f.acc[:nw]
+	for w := range f.acc {
+		f.acc[w].Reset()
+	}
+}
+
+// setRange sets the output range from the accumulators.
+func (f *Fold) setRange() {
+	f.mn, f.mx, f.rangeOK = float32(math.Inf(1)), float32(math.Inf(-1)), true
+	for w := range f.acc {
+		mn, mx, ok := f.acc[w].Result()
+		f.mn, f.mx, f.rangeOK = min(f.mn, mn), max(f.mx, mx), f.rangeOK && ok
+	}
+}
 
 // MaskGrad sets the window lo <= y <= hi in which the gradient of the last
 // output passes (all: everywhere).
@@ -329,10 +350,10 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 		bnForward(st, in, out.Data().([]float32))
 		if f := st.fold; f != nil {
 			f.gen = st.gen
-			f.mn, f.mx, f.rangeOK = float32(math.Inf(1)), float32(math.Inf(-1)), st.inner >= foldRangeMin
-			for w := range f.acc {
-				mn, mx, ok := f.acc[w].Result()
-				f.mn, f.mx, f.rangeOK = min(f.mn, mn), max(f.mx, mx), f.rangeOK && ok
+			if st.inner >= foldRangeMin {
+				f.setRange()
+			} else {
+				f.rangeOK = false
 			}
 		}
 	} else {
@@ -370,14 +391,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	// cache just after the write).
 	var rng func(w int, y []T)
 	if f := st.fold; f != nil && inner >= foldRangeMin {
-		nw := bnWorkers(st)
-		if cap(f.acc) < nw {
-			f.acc = make([]minmax.Acc, nw)
-		}
-		f.acc = f.acc[:nw]
-		for w := range f.acc {
-			f.acc[w].Reset()
-		}
+		f.resetAcc(bnWorkers(st))
 		rng = func(w int, y []T) { f.acc[w].Add(any(y).([]float32)) }
 	}
 	bnChannels(st, func(w, lo, hi int) {
@@ -653,15 +667,19 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 // The clamp's is 0 < y < hi (any y > 0 for ReLU); a fold's window
 // [f.lo, f.hi] is lo' < y < hi' with lo' and hi' the float32 neighbours
 // outside it.
-func (st *bnState) window() (lo, hi float32) {
+func (st *bnState) window() (lo, hi float32) { return foldWindow(st.hi, st.fold) }
+
+// foldWindow is the (lo, hi) of a clamp to [0, clampHi] (none when clampHi
+// is 0) and of f's window when f is not nil.
+func foldWindow(clampHi float64, f *Fold) (lo, hi float32) {
 	lo, hi = float32(math.Inf(-1)), float32(math.NaN())
-	if st.hi > 0 {
+	if clampHi > 0 {
 		lo = 0
-		if !math.IsInf(st.hi, 1) {
-			hi = float32(st.hi)
+		if !math.IsInf(clampHi, 1) {
+			hi = float32(clampHi)
 		}
 	}
-	if f := st.fold; f != nil && !f.all {
+	if f != nil && !f.all {
 		lo = max(lo, math.Nextafter32(f.lo, float32(math.Inf(-1))))
 		if h := math.Nextafter32(f.hi, float32(math.Inf(1))); hi != hi || h < hi {
 			hi = h

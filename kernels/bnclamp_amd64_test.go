@@ -45,6 +45,11 @@ func TestBnClampFused(t *testing.T) {
 					}
 				}
 			}
+			g32 := make([]float32, n)
+			windowGrad32(g32, y, dy, wd.lo, wd.hi)
+			if !sameBits32(g32, g) {
+				t.Fatalf("n=%d window %v: windowGrad32 differs from windowGradGeneric", n, wd)
+			}
 			ws, wq := gradSumsY(g, x, 0.25)
 			gs, gq := gradSumsClampY(dy, y, x, 0.25, wd.lo, wd.hi)
 			if math.Float64bits(ws) != math.Float64bits(gs) || math.Float64bits(wq) != math.Float64bits(gq) {
@@ -60,4 +65,16 @@ func TestBnClampFused(t *testing.T) {
 			}
 		}
 	}
+}
+
+func sameBits32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -31,28 +31,47 @@ type eltState struct{ shape tensor.Shape }
 // Its gradient is dy where x > 0 and 0 elsewhere (0 at x = 0, as PyTorch).
 // x is Float32 or Float64, of any shape. Unlike G.Rectify it writes into
 // buffers it owns and computes its gradient in one pass.
-func ReLU(x *G.Node) (*G.Node, error) { return clamp(x, "ReLU", math.Inf(1)) }
+func ReLU(x *G.Node) (*G.Node, error) { return clamp(x, "ReLU", math.Inf(1), nil) }
 
 // ReLU6 returns min(max(x, 0), 6) elementwise, as PyTorch's relu6 (a NaN
 // stays NaN). Its gradient is dy where 0 < x < 6 and 0 elsewhere, the kinks
 // included, as PyTorch's hardtanh backward. x is Float32 or Float64, of any
 // shape.
-func ReLU6(x *G.Node) (*G.Node, error) { return clamp(x, "ReLU6", 6) }
+func ReLU6(x *G.Node) (*G.Node, error) { return clamp(x, "ReLU6", 6, nil) }
 
-func clamp(x *G.Node, name string, hi float64) (*G.Node, error) {
+// ReLUFold is ReLU (ReLU6 when six) whose output feeds a folded fake
+// quantizer through f (see BatchNormFold): the forward records the
+// output's range, the backward masks dy by the quantizer's window too. x
+// must be Float32.
+func ReLUFold(x *G.Node, six bool, f *Fold) (*G.Node, error) {
+	if f == nil {
+		return nil, fmt.Errorf("%w: ReLUFold: nil fold", ErrShape)
+	}
+	if x.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("%w: ReLUFold: x is %v, a fold needs float32", ErrDtype, x.Dtype())
+	}
+	if six {
+		return clamp(x, "ReLU6", 6, f)
+	}
+	return clamp(x, "ReLU", math.Inf(1), f)
+}
+
+func clamp(x *G.Node, name string, hi float64, f *Fold) (*G.Node, error) {
 	if x.Shape().TotalSize() < 1 {
 		return nil, fmt.Errorf("%w: %s: x %v is empty", ErrShape, name, x.Shape())
 	}
 	st := &eltState{shape: x.Shape().Clone()}
-	return G.ApplyOp(&clampOp{opBase: opBase{name: "kernels." + name}, st: st, hi: hi}, x)
+	return G.ApplyOp(&clampOp{opBase: opBase{name: "kernels." + name}, st: st, hi: hi, fold: f}, x)
 }
 
 // clampOp is min(max(x, 0), hi) with hi = 6 or +∞.
 type clampOp struct {
 	opBase
-	st  *eltState
-	hi  float64
-	out *tensor.Dense
+	st   *eltState
+	hi   float64
+	fold *Fold // nil unless a folded quantizer reads the output
+	gen  int   // forward runs (with a fold)
+	out  *tensor.Dense
 }
 
 func (o *clampOp) Arity() int            { return 1 }
@@ -73,6 +92,15 @@ func (o *clampOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	out := reuseOut(&o.out, dt, in[0].Shape()...)
+	if f := o.fold; f != nil {
+		if dt != tensor.Float32 {
+			return nil, fmt.Errorf("%w: %s: a fold needs float32, x is %v", ErrDtype, o.name, dt)
+		}
+		o.gen++
+		clampToFold(out.Data().([]float32), in[0].Data().([]float32), float32(o.hi), f)
+		f.gen = o.gen
+		return out, nil
+	}
 	if dt == tensor.Float32 {
 		clampTo(out.Data().([]float32), in[0].Data().([]float32), float32(o.hi))
 	} else {
@@ -91,6 +119,32 @@ func clampTo[T float](y, x []T, hi T) {
 	splitFlat(len(x), func(lo, end int) { f(y[lo:end], x[lo:end], hi) })
 }
 
+// clampToFold is clampTo that also sets f's range of y: each worker clamps
+// a block and adds it to its accumulator while the block is in cache.
+func clampToFold(y, x []float32, hi float32, f *Fold) {
+	k := clampGeneric[float32]
+	if kv, _, ok := vecClamp(); ok {
+		k = kv
+	}
+	nw := 1
+	if len(x) >= parallelMin {
+		nw = workersFor(0, 8)
+	}
+	f.resetAcc(nw)
+	split(nw, len(x), func(w, lo, end int) {
+		for b := lo; b < end; b += foldBlock {
+			e := min(b+foldBlock, end)
+			k(y[b:e], x[b:e], hi)
+			f.acc[w].Add(y[b:e])
+		}
+	})
+	f.setRange()
+}
+
+// foldBlock is how many values clampToFold clamps before it scans them
+// (32 KiB: in L1).
+const foldBlock = 8192
+
 func clampGeneric[T float](y, x []T, hi T) {
 	y = y[:len(x)]
 	for i, v := range x {
@@ -102,20 +156,22 @@ func clampGeneric[T float](y, x []T, hi T) {
 func (o *clampOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o *clampOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(&clampGradOp{opBase: opBase{name: o.name + "Grad"}, st: o.st, hi: o.hi}, ins[0], grad)
+	dx, err := G.ApplyOp(&clampGradOp{opBase: opBase{name: o.name + "Grad"}, st: o.st, hi: o.hi, fold: o.fold}, ins[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx}, nil
 }
 
-// clampGradOp: (x, dy) → dy where 0 < x < hi, else 0.
+// clampGradOp: (x, dy) → dy where 0 < x < hi, else 0; with a fold, also
+// 0 where the folded quantizer's mask is false.
 type clampGradOp struct {
 	opBase
 	noDiff
-	st  *eltState
-	hi  float64
-	out *tensor.Dense
+	st   *eltState
+	hi   float64
+	fold *Fold
+	out  *tensor.Dense
 }
 
 func (o *clampGradOp) Arity() int            { return 2 }
@@ -139,6 +195,17 @@ func (o *clampGradOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v", ErrShape, o.name, in[0].Shape(), in[1].Shape())
 	}
 	out := reuseOut(&o.out, dt, in[0].Shape()...)
+	if f := o.fold; f != nil {
+		if f.maskOf != f.gen || f.gen == 0 {
+			return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrShape, o.name)
+		}
+		// On 0 < x < hi the output is x, so the quantizer's window on
+		// the output is the same window on x.
+		lo, hi := foldWindow(o.hi, f)
+		dx, x, dy := out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32)
+		splitFlat(len(x), func(a, b int) { windowGrad32(dx[a:b], x[a:b], dy[a:b], lo, hi) })
+		return out, nil
+	}
 	if dt == tensor.Float32 {
 		clampGrad(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32), float32(o.hi))
 	} else {

@@ -68,6 +68,22 @@ func clampGradY(dx, x, dy []float32, hi float32) {
 }
 
 //go:noescape
+func windowGradAVX2(dx, y, dy *float32, n int, lo, hi float32)
+
+// windowGrad32 is windowGradGeneric by the AVX2 loop where the CPU has
+// it, the tail by the Go one.
+func windowGrad32(dx, y, dy []float32, lo, hi float32) {
+	dx, dy = dx[:len(y)], dy[:len(y)]
+	n := len(y) &^ 7
+	if n > 0 && useAVX2 {
+		windowGradAVX2(&dx[0], &y[0], &dy[0], n, lo, hi)
+	} else {
+		n = 0
+	}
+	windowGradGeneric(dx[n:], y[n:], dy[n:], lo, hi)
+}
+
+//go:noescape
 func sumsAVX2(x *float32, n int, k float32, out *[16]float32)
 
 //go:noescape

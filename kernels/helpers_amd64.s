@@ -765,3 +765,27 @@ affine2ClampAVX2_loop:
 affine2ClampAVX2_done:
 	VZEROUPPER
 	RET
+
+// func windowGradAVX2(dx, y, dy *float32, n int, lo, hi float32)
+// windowGradGeneric 8 lanes a step (n a multiple of 8): dy where lo < y
+// and y NGE hi (hi NaN: no upper bound), else 0 (CLAMPDY's mask).
+TEXT ·windowGradAVX2(SB), NOSPLIT, $0-40
+	MOVQ dx+0(FP), DI
+	MOVQ y+8(FP), R8
+	MOVQ dy+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS lo+32(FP), Y14
+	VBROADCASTSS hi+36(FP), Y10
+	SHRQ $3, CX
+	JEQ windowGradAVX2_done
+windowGradAVX2_loop:
+	CLAMPDY
+	VMOVUPS Y2, (DI)
+	ADDQ $32, R8
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE windowGradAVX2_loop
+windowGradAVX2_done:
+	VZEROUPPER
+	RET

@@ -24,3 +24,6 @@ func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool { return 
 
 // copyPanel32 has a vector loop on amd64 only.
 func copyPanel32(panel, src []float32, ld, kc int) bool { return false }
+
+// windowGrad32 is windowGradGeneric.
+func windowGrad32(dx, y, dy []float32, lo, hi float32) { windowGradGeneric(dx, y, dy, lo, hi) }

@@ -8,17 +8,25 @@ import (
 	"github.com/qatgo/qatgo/fakequant"
 )
 
-// foldModel is three ConvBn layers (ReLU, none, ReLU6) and a Linear,
-// prepared with spec.
+// foldModel is a ConvBn with ReLU, a residual block (ConvBn ReLU, ConvBn,
+// sum with ReLU), a ConvBn with ReLU6, and two Linear layers (the first
+// with ReLU), prepared with spec: every kind of op an activation quantizer
+// folds into.
 func foldModel(t *testing.T, spec string) Module {
 	t.Helper()
 	rng := rand.New(rand.NewSource(11))
 	a := NewConvBn("a", 2, 6, 3, ConvOpts{Padding: 1}, rng)
 	a.Conv.ReLU = true
-	b := NewConvBn("b", 6, 6, 3, ConvOpts{Padding: 1}, rng)
+	b1 := NewConvBn("b1", 6, 6, 3, ConvOpts{Padding: 1}, rng)
+	b1.Conv.ReLU = true
+	b2 := NewConvBn("b2", 6, 6, 3, ConvOpts{Padding: 1}, rng)
+	r := NewResidual("r", NewSequential("rb", b1, b2), nil)
+	r.Sum.ReLU = true
 	c := NewConvBn("c", 6, 5, 3, ConvOpts{Padding: 1, Stride: 2}, rng)
 	c.Conv.ReLU6 = true
-	m, err := testPrepare(NewSequential("fold", a, b, c, &Flatten{"f"}, NewLinear("fc", 5*8*8, 3, true, rng)), spec)
+	fc1 := NewLinear("fc1", 5*8*8, 16, true, rng)
+	fc1.ReLU = true
+	m, err := testPrepare(NewSequential("fold", a, r, c, &Flatten{"f"}, fc1, NewLinear("fc2", 16, 3, true, rng)), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +61,8 @@ func TestFoldedQuantizerSameBits(t *testing.T) {
 					folded++
 				}
 			}
-			if folded != 3 {
-				t.Fatalf("%d folded quantizers in the training graph, want 3", folded)
+			if folded != 6 {
+				t.Fatalf("%d folded quantizers in the training graph, want 6", folded)
 			}
 			rng := rand.New(rand.NewSource(5))
 			for step := range 8 {

@@ -82,6 +82,17 @@ func (l *Linear) describe() LayerInfo {
 // output quantizer.
 func (b *Builder) actOut(name string, relu, relu6 bool, aq fakequant.Quantizer, y *G.Node) (*G.Node, error) {
 	var err error
+	if (relu || relu6) && b.folds(aq, y) {
+		// The quantizer folds into the clamp (see ConvBn.Build).
+		fold := &kernels.Fold{}
+		if y, err = kernels.ReLUFold(y, relu6, fold); err != nil {
+			return nil, fmt.Errorf("nn: %s: relu: %w", name, err)
+		}
+		if y, err = fakequant.ApplyFolded(aq, y, fold); err != nil {
+			return nil, fmt.Errorf("nn: quantizer %s.act: %w", name, err)
+		}
+		return y, nil
+	}
 	switch {
 	case relu6:
 		if y, err = kernels.ReLU6(y); err != nil {
@@ -96,6 +107,13 @@ func (b *Builder) actOut(name string, relu, relu6 bool, aq fakequant.Quantizer, 
 		return nil, err
 	}
 	return y, nil
+}
+
+// folds reports whether the activation quantizer q on y folds into the op
+// that produces y (kernels.Fold): in training graphs, for the quantizers
+// fakequant.ApplyFolded takes.
+func (b *Builder) folds(q fakequant.Quantizer, y *G.Node) bool {
+	return b.mode == Train && !b.noFold && q != nil && fakequant.CanFold(q, y.Dtype())
 }
 
 // Conv2d is a 2-D convolution on NCHW tensors with weight
@@ -402,7 +420,7 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	// writing, and its straight-through mask joins the clamp's in the
 	// batch norm's backward (the same bits, three passes fewer).
 	var fold *kernels.Fold
-	if b.mode == Train && !b.noFold && c.AQ != nil && fakequant.CanFold(c.AQ, y.Dtype()) {
+	if b.folds(c.AQ, y) {
 		fold = &kernels.Fold{}
 	}
 	if y, err = cb.BN.node(b, y, unscale, hi, fold); err != nil {
