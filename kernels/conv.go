@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"hash"
+	"math"
 	"unsafe"
 
 	"github.com/chewxy/hm"
@@ -24,6 +25,9 @@ type convState struct {
 	o       int          // output channels
 	kh, kw  int
 	hasBias bool
+	// post, when not nil, is an evaluation batch norm applied to each
+	// image's output (Conv2dBNEval).
+	post *convPost
 
 	// geometry of the last forward run
 	g geom
@@ -187,6 +191,100 @@ func conv2d(x, w, b *G.Node, p ConvParams, direct bool) (*G.Node, error) {
 	return G.ApplyOp(op, children...)
 }
 
+// Conv2dBNEval is Conv2d of x and w (plus b when not nil) followed by the
+// evaluation-mode batch norm with running statistics s, γ and β — what
+// BatchNormAct(y, gamma, beta, scale, s, false, hi) computes: y divided per
+// channel by scale when scale is not nil, then clamped to [0, hi] when
+// hi > 0 — applied to each image's output right after its GEMM, while it is
+// in cache, instead of in a second pass over the whole output from memory.
+// The same bits as the two ops in sequence. It is an evaluation graph's op:
+// it has no gradient. A depthwise convolution gets the two ops.
+func Conv2dBNEval(x, w, b, gamma, beta, scale *G.Node, p ConvParams, s *BNStats, hi float64) (*G.Node, error) {
+	p = p.norm()
+	if ws := w.Shape(); p.Groups > 1 && len(ws) == 4 && ws[1] == 1 {
+		y, err := Conv2d(x, w, b, p)
+		if err != nil {
+			return nil, err
+		}
+		return BatchNormAct(y, gamma, beta, scale, s, false, hi)
+	}
+	if !(hi >= 0) {
+		return nil, fmt.Errorf("%w: Conv2dBNEval: clamp bound %v", ErrShape, hi)
+	}
+	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil, post: &convPost{stats: s, hi: hi, scaled: scale != nil}}
+	ws := w.Shape()
+	if _, err := st.geomFor("Conv2dBNEval", st.xShape, ws); err != nil {
+		return nil, err
+	}
+	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
+	children := []*G.Node{x, w}
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.o {
+			return nil, fmt.Errorf("%w: Conv2dBNEval: bias %v, want (%d)", ErrShape, bs, st.o)
+		}
+		children = append(children, b)
+	}
+	children = append(children, gamma, beta)
+	if scale != nil {
+		children = append(children, scale)
+	}
+	for _, c := range children[len(children)-st.post.arity():] {
+		if c.Dims() != 1 || c.Shape().TotalSize() != st.o {
+			return nil, fmt.Errorf("%w: Conv2dBNEval: %v is %v for %d channels", ErrShape, c.Name(), c.Shape(), st.o)
+		}
+	}
+	for _, c := range children[1:] {
+		if c.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: Conv2dBNEval: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
+		}
+	}
+	if s == nil || s.Mean == nil || s.Var == nil || s.Mean.Shape().TotalSize() != st.o || s.Var.Shape().TotalSize() != st.o {
+		return nil, fmt.Errorf("%w: Conv2dBNEval: running statistics missing or not (%d)", ErrShape, st.o)
+	}
+	if s.Mean.Dtype() != x.Dtype() || s.Var.Dtype() != x.Dtype() {
+		return nil, fmt.Errorf("%w: Conv2dBNEval: running statistics are %v, x is %v", ErrDtype, s.Mean.Dtype(), x.Dtype())
+	}
+	return G.ApplyOp(&convOp{opBase: opBase{name: "kernels.Conv2dBNEval"}, st: st}, children...)
+}
+
+// convPost is Conv2dBNEval's batch norm: per channel y·a + sh (a and sh
+// as bnForward computes them from the running statistics), then the clamp.
+type convPost struct {
+	stats  *BNStats
+	hi     float64
+	scaled bool
+	a, sh  []float64 // of the current run
+}
+
+func (p *convPost) arity() int {
+	if p.scaled {
+		return 3
+	}
+	return 2
+}
+
+// set computes a and sh from γ, β and scale (in[0:]) exactly as bnForward
+// does without batch statistics.
+func (p *convPost) set(in []*tensor.Dense) {
+	c := in[0].Shape().TotalSize()
+	p.a, p.sh = grow(p.a, c), grow(p.sh, c)
+	f64 := func(t *tensor.Dense, j int) float64 {
+		if d, ok := t.Data().([]float32); ok {
+			return float64(d[j])
+		}
+		return t.Data().([]float64)[j]
+	}
+	for j := range c {
+		mean, istd := f64(p.stats.Mean, j), 1/math.Sqrt(f64(p.stats.Var, j)+p.stats.Eps)
+		a := f64(in[0], j) * istd
+		p.sh[j] = f64(in[1], j) - mean*a
+		if p.scaled {
+			a /= f64(in[2], j)
+		}
+		p.a[j] = a
+	}
+}
+
 type convOp struct {
 	opBase
 	st  *convState
@@ -194,17 +292,27 @@ type convOp struct {
 }
 
 func (o *convOp) arity() int {
+	n := 2
 	if o.st.hasBias {
-		return 3
+		n = 3
 	}
-	return 2
+	if o.st.post != nil {
+		n += o.st.post.arity()
+	}
+	return n
 }
 func (o *convOp) Arity() int { return o.arity() }
 func (o *convOp) Type() hm.Type {
+	in := []int{4, 4}
 	if o.st.hasBias {
-		return opType(4, 4, 4, 1)
+		in = append(in, 1)
 	}
-	return opType(4, 4, 4)
+	if o.st.post != nil {
+		for range o.st.post.arity() {
+			in = append(in, 1)
+		}
+	}
+	return opType(4, in...)
 }
 func (o *convOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *convOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
@@ -235,6 +343,15 @@ func (o *convOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: bias %v for %d channels", ErrShape, o.name, in[2].Shape(), ws[0])
 	}
 	o.st.g, o.st.n = g, xs[0]
+	if p := o.st.post; p != nil {
+		base := o.arity() - p.arity()
+		for _, t := range in[base:] {
+			if t.Shape().TotalSize() != ws[0] {
+				return nil, fmt.Errorf("%w: %s: batch-norm parameter %v for %d channels", ErrShape, o.name, t.Shape(), ws[0])
+			}
+		}
+		p.set(in[base:])
+	}
 	out := reuseOut(&o.out, dt, xs[0], ws[0], g.oh, g.ow)
 	if dt == tensor.Float32 {
 		convForward(o.st, in, out.Data().([]float32))
@@ -267,6 +384,9 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// unfolds each image again (as for a col too large to keep: the same
 	// work, one unfolding per pass).
 	plan, _, implicit := st.implicit(bf.fwd[0].is32, bf.fwd[0].pa.kern)
+	post := st.post
+	kr := bnKernelsFor[T]()
+	clampF, _ := clampFns[T]()
 	var z T
 	bf.keep = !ident && !implicit && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
 	if bf.keep {
@@ -310,6 +430,15 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 				}
 				bf.fwd[gi].mulAWith(&ws[wk].g, yi[gi*og*cols:], cols, false, cols, col[gi*rg*cols:], cols, beta)
 			}
+			if post != nil {
+				for c := range o {
+					plane := yi[c*cols : (c+1)*cols]
+					kr.affine(plane, plane, T(post.a[c]), T(post.sh[c]))
+					if post.hi > 0 {
+						clampF(plane, plane, T(post.hi))
+					}
+				}
+			}
 		}
 	})
 }
@@ -324,6 +453,9 @@ func (o *convOp) DiffWRT(n int) []bool {
 }
 
 func (o *convOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if o.st.post != nil {
+		return nil, fmt.Errorf("%w: %s is an evaluation op: it has no gradient", ErrShape, o.name)
+	}
 	if len(ins) != o.arity() {
 		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
 	}

@@ -129,6 +129,57 @@ func TestFoldedQuantizerSameBits(t *testing.T) {
 	}
 }
 
+// TestConvBNEvalSameBits: evaluation graphs whose convolutions apply their
+// batch norm per image (kernels.Conv2dBNEval) predict the same logits, bit
+// for bit, as with the batch norm as a separate op: FP32 (conv bias in the
+// op) and QAT (the folded weight divided back per channel), after a few
+// training steps moved the running statistics off their initial values.
+func TestConvBNEvalSameBits(t *testing.T) {
+	for _, spec := range []string{"fp32", "w8a8"} {
+		t.Run(spec, func(t *testing.T) {
+			var nets [2]*Net
+			for i := range nets {
+				n, err := Compile(foldModel(t, spec), CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer n.Close()
+				nets[i] = n
+			}
+			fused := 0
+			for _, nd := range nets[0].eval.g.AllNodes() {
+				if op := nd.Op(); op != nil && op.String() == "kernels.Conv2dBNEval" {
+					fused++
+				}
+			}
+			if fused != 4 {
+				t.Fatalf("%d fused convolutions in the evaluation graph, want 4", fused)
+			}
+			rng := rand.New(rand.NewSource(9))
+			for range 3 {
+				x, y := randomBatch(rng, 4, 2*16*16, 3)
+				for _, n := range nets {
+					if _, _, err := n.Step(x, y); err != nil {
+						t.Fatal(err)
+					}
+					sgd(n, 0.05)
+				}
+			}
+			x, _ := randomBatch(rng, 4, 2*16*16, 3)
+			var lg [2][]float32
+			for i, n := range nets {
+				lg[i] = make([]float32, 4*3)
+				if err := n.Predict(x, 4, lg[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !equalBits(lg[0], lg[1]) {
+				t.Fatalf("logits %v fused, %v unfused", lg[0], lg[1])
+			}
+		})
+	}
+}
+
 func sameQParams(a, b fakequant.QParams) bool {
 	if len(a.Scale) != len(b.Scale) || !equalBits(a.Scale, b.Scale) {
 		return false

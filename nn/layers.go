@@ -278,13 +278,7 @@ func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
 // scale is not nil, clamped to [0, hi] when hi > 0, linked to a folded
 // fake quantizer by fold when it is not nil (one fused op).
 func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kernels.Fold) (*G.Node, error) {
-	if bn.st == nil {
-		bn.st = &kernels.BNStats{}
-	}
-	// The running statistics are the Params' tensors, updated in place by
-	// the training graph's op and read by the evaluation graph's.
-	bn.st.Mean, bn.st.Var = bn.RunningMean.Value, bn.RunningVar.Value
-	bn.st.Momentum, bn.st.Eps = bn.Momentum, bn.Eps
+	bn.prepare()
 	if x.Dims() < 2 || x.Shape()[1] != bn.C {
 		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d, ...)", bn.LayerName, x.Shape(), bn.C)
 	}
@@ -302,6 +296,17 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kern
 		b.bns = append(b.bns, bn.st)
 	}
 	return y, nil
+}
+
+// prepare points the ops' statistics at the layer's running statistics.
+func (bn *BatchNorm2d) prepare() {
+	if bn.st == nil {
+		bn.st = &kernels.BNStats{}
+	}
+	// The running statistics are the Params' tensors, updated in place by
+	// the training graph's op and read by the evaluation graph's.
+	bn.st.Mean, bn.st.Var = bn.RunningMean.Value, bn.RunningVar.Value
+	bn.st.Momentum, bn.st.Eps = bn.Momentum, bn.Eps
 }
 
 func (bn *BatchNorm2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
@@ -368,13 +373,31 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	inQ := b.GridOf(x)
 	var y, unscale *G.Node
 	var err error
+	// The fused ReLU/ReLU6 runs inside the batch norm's op.
+	hi := 0.0
+	switch {
+	case c.ReLU6:
+		hi = 6
+	case c.ReLU:
+		hi = math.Inf(1)
+	}
+	// An evaluation graph applies the batch norm (running statistics) to
+	// each image's convolution output while it is in cache: one op, the
+	// same bits.
+	evalBN := b.mode == Eval && !b.noFold && (c.WQ == nil || c.Bias == nil)
+	bnDone := false
 	if c.WQ == nil {
 		// Without the folding factor the conv bias fuses into the op.
 		var bias *G.Node
 		if c.Bias != nil {
 			bias = b.Node(c.Bias)
 		}
-		if y, err = c.conv(b, x, b.Node(c.Weight), bias); err != nil {
+		if evalBN {
+			if y, err = cb.convBNEval(b, x, b.Node(c.Weight), bias, nil, hi); err != nil {
+				return nil, err
+			}
+			bnDone = true
+		} else if y, err = c.conv(b, x, b.Node(c.Weight), bias); err != nil {
 			return nil, err
 		}
 	} else {
@@ -390,14 +413,19 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		if w, err = b.Quantize(c.LayerName+".weight", c.WQ, w); err != nil {
 			return nil, err
 		}
-		if y, err = c.conv(b, x, w, nil); err != nil {
+		if evalBN {
+			if y, err = cb.convBNEval(b, x, w, nil, sf, hi); err != nil {
+				return nil, err
+			}
+			bnDone = true
+		} else if y, err = c.conv(b, x, w, nil); err != nil {
 			return nil, err
 		}
-		if c.Bias == nil {
+		if !bnDone && c.Bias == nil {
 			// The batch norm divides by the factor itself, in its one
 			// pass over y.
 			unscale = sf
-		} else {
+		} else if !bnDone {
 			if y, err = scaleNode(y, sf, 1, true); err != nil {
 				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 			}
@@ -407,14 +435,6 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 			}
 		}
 	}
-	// The fused ReLU/ReLU6 runs inside the batch norm's op.
-	hi := 0.0
-	switch {
-	case c.ReLU6:
-		hi = 6
-	case c.ReLU:
-		hi = math.Inf(1)
-	}
 	// In a training graph the output quantizer folds into the batch
 	// norm: its observer takes the range the batch norm finds while
 	// writing, and its straight-through mask joins the clamp's in the
@@ -423,8 +443,10 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if b.folds(c.AQ, y) {
 		fold = &kernels.Fold{}
 	}
-	if y, err = cb.BN.node(b, y, unscale, hi, fold); err != nil {
-		return nil, err
+	if !bnDone {
+		if y, err = cb.BN.node(b, y, unscale, hi, fold); err != nil {
+			return nil, err
+		}
 	}
 	if fold != nil {
 		if y, err = fakequant.ApplyFolded(c.AQ, y, fold); err != nil {
@@ -437,6 +459,20 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	b.emit(cb, []*G.Node{x}, y, nq(c.LayerName+".act", c.AQ))
+	return y, nil
+}
+
+// convBNEval is the evaluation graph's convolution of x and w (plus bias)
+// with the batch norm applied per image (kernels.Conv2dBNEval), y divided
+// by unscale first when it is not nil.
+func (cb *ConvBn) convBNEval(b *Builder, x, w, bias, unscale *G.Node, hi float64) (*G.Node, error) {
+	c, bn := cb.Conv, cb.BN
+	bn.prepare()
+	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, Groups: c.groups(), NoInputGrad: true}
+	y, err := kernels.Conv2dBNEval(x, w, bias, b.Node(bn.Gamma), b.Node(bn.Beta), unscale, p, bn.st, hi)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+	}
 	return y, nil
 }
 
