@@ -68,6 +68,22 @@ func clampGradY(dx, x, dy []float32, hi float32) {
 }
 
 //go:noescape
+func addClampAVX2(y, a, b *float32, n int, hi float32)
+
+// addClamp32 is clampGeneric of a + b by the AVX2 loop where the CPU has
+// it, the tail by the Go one.
+func addClamp32(y, a, b []float32, hi float32) {
+	y, b = y[:len(a)], b[:len(a)]
+	n := len(a) &^ 7
+	if n > 0 && useAVX2 {
+		addClampAVX2(&y[0], &a[0], &b[0], n, hi)
+	} else {
+		n = 0
+	}
+	addClampGeneric(y[n:], a[n:], b[n:], hi)
+}
+
+//go:noescape
 func windowGradAVX2(dx, y, dy *float32, n int, lo, hi float32)
 
 // windowGrad32 is windowGradGeneric by the AVX2 loop where the CPU has

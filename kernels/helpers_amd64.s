@@ -789,3 +789,32 @@ windowGradAVX2_loop:
 windowGradAVX2_done:
 	VZEROUPPER
 	RET
+
+// func addClampAVX2(y, a, b *float32, n int, hi float32)
+// clampAVX2 of a + b, 8 lanes a step (n a multiple of 8): the same bits as
+// the two loops in sequence.
+TEXT ·addClampAVX2(SB), NOSPLIT, $0-36
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS hi+32(FP), Y13
+	VXORPS Y14, Y14, Y14
+	SHRQ $3, CX
+	JEQ addClampAVX2_done
+addClampAVX2_loop:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMAXPS Y14, Y0, Y1
+	VMINPS Y13, Y1, Y1
+	VCMPPS $3, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE addClampAVX2_loop
+addClampAVX2_done:
+	VZEROUPPER
+	RET

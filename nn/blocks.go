@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 
 	"github.com/qatgo/qatgo/fakequant"
@@ -109,12 +110,36 @@ func (a *Add) Apply(b *Builder, x1, x2 *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: %s: input shapes %v and %v differ", a.LayerName, x1.Shape(), x2.Shape())
 	}
 	q1, q2 := b.GridOf(x1), b.GridOf(x2)
-	y, err := kernels.Add(x1, x2)
-	if err != nil {
-		return nil, fmt.Errorf("nn: %s: %w", a.LayerName, err)
-	}
-	if y, err = b.actOut(a.LayerName, a.ReLU, a.ReLU6, a.AQ, y); err != nil {
-		return nil, err
+	var y *G.Node
+	var err error
+	if (a.ReLU || a.ReLU6) && !b.noFold {
+		// The sum and its activation in one pass, the output quantizer
+		// folded into it in training (see ConvBn.Build).
+		hi := math.Inf(1)
+		if a.ReLU6 {
+			hi = 6
+		}
+		var fold *kernels.Fold
+		if b.folds(a.AQ, x1) {
+			fold = &kernels.Fold{}
+		}
+		if y, err = kernels.AddAct(x1, x2, hi, fold); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", a.LayerName, err)
+		}
+		if fold != nil {
+			if y, err = fakequant.ApplyFolded(a.AQ, y, fold); err != nil {
+				return nil, fmt.Errorf("nn: quantizer %s.act: %w", a.LayerName, err)
+			}
+		} else if y, err = b.Quantize(a.LayerName+".act", a.AQ, y); err != nil {
+			return nil, err
+		}
+	} else {
+		if y, err = kernels.Add(x1, x2); err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", a.LayerName, err)
+		}
+		if y, err = b.actOut(a.LayerName, a.ReLU, a.ReLU6, a.AQ, y); err != nil {
+			return nil, err
+		}
 	}
 	if y, err = b.integerExactAdd(a, q1, q2, x1, x2, y); err != nil {
 		return nil, err

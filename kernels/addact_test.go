@@ -1,0 +1,55 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestAddAct: the fused sum and clamp equals Add followed by ReLU or ReLU6,
+// output and both gradients bit for bit, float32 and float64, on sizes
+// around the 8-lane step and above the parallel split, with sums at 0, at
+// 6 and beyond.
+func TestAddAct(t *testing.T) {
+	r := rand.New(rand.NewPCG(73, 74))
+	for _, xs := range [][]int{{1, 1, 1, 7}, {2, 3, 4, 5}, {4, 16, 32, 33}} {
+		n := xs[0] * xs[1] * xs[2] * xs[3]
+		a, b := make([]float64, n), make([]float64, n)
+		for i := range a {
+			a[i], b[i] = 4*r.NormFloat64(), 4*r.NormFloat64()
+			switch r.IntN(8) {
+			case 0:
+				b[i] = -a[i] // a sum of exactly 0
+			case 1:
+				a[i], b[i] = 4, 2 // exactly 6
+			}
+		}
+		ins := []*tensor.Dense{tensor.New(tensor.WithShape(xs...), tensor.WithBacking(a)), tensor.New(tensor.WithShape(xs...), tensor.WithBacking(b))}
+		for _, hi := range []float64{math.Inf(1), 6} {
+			for _, in := range [][]*tensor.Dense{ins, to32(ins)} {
+				name := fmt.Sprint(xs, " hi=", hi, " ", in[0].Dtype())
+				fused := func(n []*G.Node) (*G.Node, error) { return AddAct(n[0], n[1], hi, nil) }
+				plain := func(n []*G.Node) (*G.Node, error) {
+					y, err := Add(n[0], n[1])
+					if err != nil {
+						return nil, err
+					}
+					if math.IsInf(hi, 1) {
+						return ReLU(y)
+					}
+					return ReLU6(y)
+				}
+				yf, yp := run1(t, in, fused), run1(t, in, plain)
+				closeTo(t, name+" y", yf, asF64(yp), xs, 0)
+				gf, gp := grads(t, in, fused), grads(t, in, plain)
+				for i := range gp {
+					closeTo(t, fmt.Sprint(name, " d/d input ", i), gf[i], asF64(gp[i]), xs, 0)
+				}
+			}
+		}
+	}
+}
