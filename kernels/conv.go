@@ -197,17 +197,10 @@ func conv2d(x, w, b *G.Node, p ConvParams, direct bool) (*G.Node, error) {
 // channel by scale when scale is not nil, then clamped to [0, hi] when
 // hi > 0 — applied to each image's output right after its GEMM, while it is
 // in cache, instead of in a second pass over the whole output from memory.
-// The same bits as the two ops in sequence. It is an evaluation graph's op:
-// it has no gradient. A depthwise convolution gets the two ops.
+// The same bits as the two ops in sequence, on the GEMM and the depthwise
+// paths. It is an evaluation graph's op: it has no gradient.
 func Conv2dBNEval(x, w, b, gamma, beta, scale *G.Node, p ConvParams, s *BNStats, hi float64) (*G.Node, error) {
 	p = p.norm()
-	if ws := w.Shape(); p.Groups > 1 && len(ws) == 4 && ws[1] == 1 {
-		y, err := Conv2d(x, w, b, p)
-		if err != nil {
-			return nil, err
-		}
-		return BatchNormAct(y, gamma, beta, scale, s, false, hi)
-	}
 	if !(hi >= 0) {
 		return nil, fmt.Errorf("%w: Conv2dBNEval: clamp bound %v", ErrShape, hi)
 	}
@@ -217,23 +210,14 @@ func Conv2dBNEval(x, w, b, gamma, beta, scale *G.Node, p ConvParams, s *BNStats,
 		return nil, err
 	}
 	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
-	children := []*G.Node{x, w}
-	if b != nil {
-		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.o {
-			return nil, fmt.Errorf("%w: Conv2dBNEval: bias %v, want (%d)", ErrShape, bs, st.o)
-		}
-		children = append(children, b)
-	}
-	children = append(children, gamma, beta)
+	post := []*G.Node{gamma, beta}
 	if scale != nil {
-		children = append(children, scale)
+		post = append(post, scale)
 	}
-	for _, c := range children[len(children)-st.post.arity():] {
+	for _, c := range post {
 		if c.Dims() != 1 || c.Shape().TotalSize() != st.o {
 			return nil, fmt.Errorf("%w: Conv2dBNEval: %v is %v for %d channels", ErrShape, c.Name(), c.Shape(), st.o)
 		}
-	}
-	for _, c := range children[1:] {
 		if c.Dtype() != x.Dtype() {
 			return nil, fmt.Errorf("%w: Conv2dBNEval: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
 		}
@@ -244,6 +228,22 @@ func Conv2dBNEval(x, w, b, gamma, beta, scale *G.Node, p ConvParams, s *BNStats,
 	if s.Mean.Dtype() != x.Dtype() || s.Var.Dtype() != x.Dtype() {
 		return nil, fmt.Errorf("%w: Conv2dBNEval: running statistics are %v, x is %v", ErrDtype, s.Mean.Dtype(), x.Dtype())
 	}
+	if p.Groups > 1 && ws[1] == 1 {
+		return depthwise(x, w, b, st, post...)
+	}
+	children := []*G.Node{x, w}
+	if b != nil {
+		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.o {
+			return nil, fmt.Errorf("%w: Conv2dBNEval: bias %v, want (%d)", ErrShape, bs, st.o)
+		}
+		children = append(children, b)
+	}
+	for _, c := range children[1:] {
+		if c.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: Conv2dBNEval: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
+		}
+	}
+	children = append(children, post...)
 	return G.ApplyOp(&convOp{opBase: opBase{name: "kernels.Conv2dBNEval"}, st: st}, children...)
 }
 

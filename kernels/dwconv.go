@@ -304,7 +304,8 @@ func (s *dwState) setGeom(g geom, n int) {
 
 // depthwise applies the direct kernel to a convolution that Conv2d has
 // checked: groups = C, w (C·mult, 1, kh, kw).
-func depthwise(x, w, b *G.Node, cs *convState) (*G.Node, error) {
+// post holds the batch norm's inputs of a Conv2dBNEval (cs.post set).
+func depthwise(x, w, b *G.Node, cs *convState, post ...*G.Node) (*G.Node, error) {
 	st := &dwState{cs: cs, mult: cs.o / cs.xShape[1]}
 	children := []*G.Node{x, w}
 	if b != nil {
@@ -312,6 +313,10 @@ func depthwise(x, w, b *G.Node, cs *convState) (*G.Node, error) {
 			return nil, fmt.Errorf("%w: Conv2d: bias %v, want (%d)", ErrShape, bs, cs.o)
 		}
 		children = append(children, b)
+	}
+	children = append(children, post...)
+	if cs.post != nil {
+		return G.ApplyOp(&dwOp{opBase: opBase{name: "kernels.DepthwiseConv2dBNEval"}, st: st}, children...)
 	}
 	for _, c := range children[1:] {
 		if c.Dtype() != x.Dtype() {
@@ -328,17 +333,22 @@ type dwOp struct {
 }
 
 func (o *dwOp) arity() int {
+	n := 2
 	if o.st.cs.hasBias {
-		return 3
+		n = 3
 	}
-	return 2
+	if o.st.cs.post != nil {
+		n += o.st.cs.post.arity()
+	}
+	return n
 }
 func (o *dwOp) Arity() int { return o.arity() }
 func (o *dwOp) Type() hm.Type {
-	if o.st.cs.hasBias {
-		return opType(4, 4, 4, 1)
+	in := []int{4, 4}
+	for range o.arity() - 2 {
+		in = append(in, 1)
 	}
-	return opType(4, 4, 4)
+	return opType(4, in...)
 }
 func (o *dwOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *dwOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
@@ -372,6 +382,15 @@ func (o *dwOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: bias %v for %d channels", ErrShape, o.name, in[2].Shape(), ws[0])
 	}
 	o.st.setGeom(g, xs[0])
+	if p := o.st.cs.post; p != nil {
+		base := o.arity() - p.arity()
+		for _, t := range in[base:] {
+			if t.Shape().TotalSize() != ws[0] {
+				return nil, fmt.Errorf("%w: %s: batch-norm parameter %v for %d channels", ErrShape, o.name, t.Shape(), ws[0])
+			}
+		}
+		p.set(in[base:])
+	}
 	out := reuseOut(&o.out, dt, xs[0], ws[0], g.oh, g.ow)
 	if dt == tensor.Float32 {
 		dwForward(o.st, in, out.Data().([]float32))
@@ -394,6 +413,9 @@ func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
 	taps, plane, oplane := g.kh*g.kw, g.h*g.w, g.oh*g.ow
 	bf.xph = grow(bf.xph, n*g.c*l.ps)
 	nw := workersFor(st.cs.p.Workers, n)
+	post := st.cs.post
+	bk := bnKernelsFor[T]()
+	clampF, _ := clampFns[T]()
 	split(nw, n, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for c := 0; c < g.c; c++ {
@@ -408,6 +430,13 @@ func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
 					}
 					yo := y[(i*g.c*mult+oc)*oplane : (i*g.c*mult+oc+1)*oplane]
 					kr.corrRows(yo, g.oh, g.ow, xph, l.wq, l.offs, w[oc*taps:(oc+1)*taps], init, false)
+					if post != nil {
+						// Conv2dBNEval: the batch norm on the plane just written.
+						bk.affine(yo, yo, T(post.a[oc]), T(post.sh[oc]))
+						if post.hi > 0 {
+							clampF(yo, yo, T(post.hi))
+						}
+					}
 				}
 			}
 		}
@@ -433,6 +462,9 @@ func (o *dwOp) DiffWRT(n int) []bool {
 }
 
 func (o *dwOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if o.st.cs.post != nil {
+		return nil, fmt.Errorf("%w: %s is an evaluation op: it has no gradient", ErrShape, o.name)
+	}
 	if len(ins) != o.arity() {
 		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
 	}

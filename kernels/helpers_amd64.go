@@ -221,7 +221,35 @@ func dots1AVX2(acc *float32, dy, in *float32, offs *int, oh, ow, pitch int, mask
 func asmDw() (dwKernels[float32], bool) {
 	return dwKernels[float32]{corrRows: corrRowsY, dotsRows: dotsRowsY, lanes: 8,
 		axpy: axpyGeneric[float32], copyRow: func(d, s []float32) { copy(d, s) },
-		deint2: deint2[float32], inter2: inter2[float32]}, useAVX2
+		deint2: deint2Y, inter2: inter2Y}, useAVX2
+}
+
+//go:noescape
+func deint2AVX2(e, o, src *float32, n int)
+
+//go:noescape
+func inter2AVX2(dst, e, o *float32, n int)
+
+// deint2Y is deint2 by the AVX2 loop, 16 values of src a step, the rest by
+// the Go loop.
+func deint2Y(e, o, src []float32) {
+	n := len(src) / 16
+	if n > 0 {
+		_, _ = e[8*n-1], o[8*n-1] // bounds, before the assembly writes them
+		deint2AVX2(&e[0], &o[0], &src[0], n)
+	}
+	deint2(e[8*n:], o[8*n:], src[16*n:])
+}
+
+// inter2Y is inter2 by the AVX2 loop, 16 values of dst a step, the rest
+// by the Go loop.
+func inter2Y(dst, e, o []float32) {
+	n := len(dst) / 16
+	if n > 0 {
+		_, _, _ = dst[16*n-1], e[8*n-1], o[8*n-1]
+		inter2AVX2(&dst[0], &e[0], &o[0], n)
+	}
+	inter2(dst[16*n:], e[8*n:], o[8*n:])
 }
 
 // tailMask8 has −1 in the first n mod 8 lanes.

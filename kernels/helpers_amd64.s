@@ -818,3 +818,59 @@ addClampAVX2_loop:
 addClampAVX2_done:
 	VZEROUPPER
 	RET
+
+// func deint2AVX2(e, o, src *float32, n int)
+// deint2 of 16·n values of src: e gets the even ones, o the odd ones, 8
+// each per step (shuffles within the 128-bit lanes, then a qword
+// permutation across them).
+TEXT ·deint2AVX2(SB), NOSPLIT, $0-32
+	MOVQ e+0(FP), DI
+	MOVQ o+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JEQ deint2AVX2_done
+deint2AVX2_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // a0 a2 b0 b2 | a4 a6 b4 b6
+	VSHUFPS $0xDD, Y1, Y0, Y3 // a1 a3 b1 b3 | a5 a7 b5 b7
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (R8)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNE deint2AVX2_loop
+deint2AVX2_done:
+	VZEROUPPER
+	RET
+
+// func inter2AVX2(dst, e, o *float32, n int)
+// inter2 of 16·n values of dst from 8·n of e and of o.
+TEXT ·inter2AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ e+8(FP), SI
+	MOVQ o+16(FP), R8
+	MOVQ n+24(FP), CX
+	TESTQ CX, CX
+	JEQ inter2AVX2_done
+inter2AVX2_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R8), Y1
+	VUNPCKLPS Y1, Y0, Y2 // e0 o0 e1 o1 | e4 o4 e5 o5
+	VUNPCKHPS Y1, Y0, Y3 // e2 o2 e3 o3 | e6 o6 e7 o7
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $64, DI
+	DECQ CX
+	JNE inter2AVX2_loop
+inter2AVX2_done:
+	VZEROUPPER
+	RET
