@@ -152,7 +152,7 @@ func (o *addActGradOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: y %v, dy %v", ErrShape, o.name, in[0].Shape(), in[1].Shape())
 	}
 	if f := o.fold; f != nil && (f.maskOf != f.gen || f.gen == 0) {
-		return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrShape, o.name)
+		return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, o.name)
 	}
 	// On 0 < sum < hi the output is the sum: the mask on y is the clamp's
 	// on the sum, and a fold's window on the output.

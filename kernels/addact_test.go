@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -50,6 +51,46 @@ func TestAddAct(t *testing.T) {
 					closeTo(t, fmt.Sprint(name, " d/d input ", i), gf[i], asF64(gp[i]), xs, 0)
 				}
 			}
+		}
+	}
+}
+
+// TestFoldWithoutQuantizer: an op built with a Fold whose quantizer never
+// runs fails its backward with ErrOrder instead of using a stale window.
+func TestFoldWithoutQuantizer(t *testing.T) {
+	x := tensor.New(tensor.WithShape(2, 3, 4, 4), tensor.WithBacking(make([]float32, 96)))
+	for i, v := range x.Data().([]float32) {
+		x.Data().([]float32)[i] = v + float32(i%11) - 5
+	}
+	gm := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 2, 3}))
+	bt := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{0, 1, -1}))
+	for name, build := range map[string]func(n []*G.Node, f *Fold) (*G.Node, error){
+		// (gorgonia's machine wraps an op's error in text, so the test
+		// looks for ErrOrder's message)
+		"BatchNormFold": func(n []*G.Node, f *Fold) (*G.Node, error) {
+			return BatchNormFold(n[0], n[1], n[2], nil, newStats(tensor.Float32, 3), true, math.Inf(1), f)
+		},
+		"ReLUFold": func(n []*G.Node, f *Fold) (*G.Node, error) { return ReLUFold(n[0], false, f) },
+		"AddAct":   func(n []*G.Node, f *Fold) (*G.Node, error) { return AddAct(n[0], n[0], 6, f) },
+	} {
+		g := G.NewGraph()
+		n := []*G.Node{G.NodeFromAny(g, x, G.WithName("x")), G.NodeFromAny(g, gm, G.WithName("g")), G.NodeFromAny(g, bt, G.WithName("b"))}
+		y, err := build(n, &Fold{})
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		wrt := n[:1]
+		if name == "BatchNormFold" {
+			wrt = n
+		}
+		if _, err := G.Grad(G.Must(G.Sum(y)), wrt...); err != nil {
+			t.Fatal(name, err)
+		}
+		vm := G.NewTapeMachine(g)
+		err = vm.RunAll()
+		vm.Close()
+		if err == nil || !strings.Contains(err.Error(), ErrOrder.Error()) {
+			t.Errorf("%s: backward without the quantizer: %v, want ErrOrder", name, err)
 		}
 	}
 }

@@ -523,7 +523,7 @@ func (o *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, in[0].Shape(), in[2].Shape())
 	}
 	if f := st.fold; f != nil && f.maskOf != st.gen {
-		return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrShape, o.name)
+		return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, o.name)
 	}
 	if dt == tensor.Float32 {
 		return bnGrad[float32](o, in), nil

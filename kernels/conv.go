@@ -454,7 +454,7 @@ func (o *convOp) DiffWRT(n int) []bool {
 
 func (o *convOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if o.st.post != nil {
-		return nil, fmt.Errorf("%w: %s is an evaluation op: it has no gradient", ErrShape, o.name)
+		return nil, fmt.Errorf("%w: %s is an evaluation op: it has no gradient", ErrOrder, o.name)
 	}
 	if len(ins) != o.arity() {
 		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))

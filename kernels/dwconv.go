@@ -463,7 +463,7 @@ func (o *dwOp) DiffWRT(n int) []bool {
 
 func (o *dwOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if o.st.cs.post != nil {
-		return nil, fmt.Errorf("%w: %s is an evaluation op: it has no gradient", ErrShape, o.name)
+		return nil, fmt.Errorf("%w: %s is an evaluation op: it has no gradient", ErrOrder, o.name)
 	}
 	if len(ins) != o.arity() {
 		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))

@@ -197,7 +197,7 @@ func (o *clampGradOp) Do(vs ...G.Value) (G.Value, error) {
 	out := reuseOut(&o.out, dt, in[0].Shape()...)
 	if f := o.fold; f != nil {
 		if f.maskOf != f.gen || f.gen == 0 {
-			return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrShape, o.name)
+			return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, o.name)
 		}
 		// On 0 < x < hi the output is x, so the quantizer's window on
 		// the output is the same window on x.

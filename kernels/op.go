@@ -20,6 +20,11 @@ var ErrShape = errors.New("kernels: bad shape")
 // whose dtypes differ.
 var ErrDtype = errors.New("kernels: unsupported dtype")
 
+// ErrOrder reports ops that ran out of the order they were built for: a
+// folded op's backward without its fake quantizer having run after the
+// forward (see Fold), or the gradient of an evaluation-only op.
+var ErrOrder = errors.New("kernels: ops out of order")
+
 // errNoSecondOrder is returned by the backward ops' SymDiff: training needs
 // first derivatives only.
 var errNoSecondOrder = errors.New("kernels: second derivatives are not implemented")
