@@ -27,6 +27,7 @@ TEXT ·sgemm4x32avx512(SB), NOSPLIT, $0-64
 	VPXORD Z23, Z23, Z23
 	TESTQ CX, CX
 	JEQ sgemm4x32avx512_store
+	PCALIGN $64
 sgemm4x32avx512_loop:
 	VMOVUPS (BX), Z0
 	VMOVUPS 64(BX), Z1
