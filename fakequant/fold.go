@@ -13,8 +13,9 @@ import (
 // A fake quantizer after a batch norm costs three passes over the
 // activation besides its own quantize pass: the observer's range scan, the
 // write of the straight-through mask, and the backward pass dx = dy·mask.
-// All three disappear when the producing op (kernels.BatchNormAct) does the
-// work inside passes it makes anyway: it reports its output's min and max
+// All three disappear when the producing op (kernels.Fold: a batch norm, a
+// ReLU, a residual sum with its activation) does the work inside passes it
+// makes anyway: it reports its output's min and max
 // (the planes are in cache right after it writes them), and its backward,
 // which already masks dy by its clamp (ReLU, ReLU6), also masks it by the
 // quantizer's mask. That mask is a window on x: the code
@@ -73,6 +74,12 @@ func ApplyFolded(q Quantizer, x *G.Node, p Producer) (*G.Node, error) {
 type foldedAffine struct {
 	a *Affine
 	p Producer
+	// the window of the last parameters (Window runs ~60 scalar
+	// fake-quantizations; the parameters change once per batch at most)
+	lastS  float32
+	lastZ  int32
+	lastQ  [2]int32
+	lo, hi float32
 }
 
 func (f *foldedAffine) String() string { return f.a.String() + " (folded)" }
@@ -105,8 +112,11 @@ func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int
 		return err
 	}
 	qmin, qmax := p.Scheme.QRange()
-	lo, hi := Window(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
-	f.p.MaskGrad(lo, hi, false)
+	if s, z := p.Scale[0], p.ZeroPoint[0]; s != f.lastS || z != f.lastZ || f.lastQ != [2]int32{qmin, qmax} {
+		f.lo, f.hi = Window(s, z, qmin, qmax)
+		f.lastS, f.lastZ, f.lastQ = s, z, [2]int32{qmin, qmax}
+	}
+	f.p.MaskGrad(f.lo, f.hi, false)
 	return nil
 }
 
@@ -120,10 +130,11 @@ func (f *foldedAffine) ste64([]float64, []bool, []float64, []int, *roundHook) er
 // whenever qmin <= zeroPoint <= qmax.
 func Window(scale float32, zeroPoint, qmin, qmax int32) (lo, hi float32) {
 	c := newSeg32(scale, zeroPoint, qmin, qmax)
+	var m [1]bool
+	var d, v [1]float32
 	in := func(x float32) bool {
-		var m [1]bool
-		var d [1]float32
-		fq32Generic(d[:], m[:], []float32{x}, c)
+		v[0] = x
+		fq32Generic(d[:], m[:], v[:], c)
 		return m[0]
 	}
 	// Order the float32s by an integer key: the mask is true on one run of

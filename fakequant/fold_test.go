@@ -20,7 +20,7 @@ func TestWindow(t *testing.T) {
 	}
 	inf := float32(math.Inf(1))
 	cases := []struct {
-		s          float32
+		s         float32
 		z, qa, qb int32
 	}{
 		{0.1, 0, 0, 255}, {0.1, 128, 0, 255}, {0.0237, 3, 0, 15}, {1.0 / 3, -4, -8, 7}, {0.5, 0, -127, 127},
