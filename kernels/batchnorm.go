@@ -5,9 +5,8 @@ import (
 	"hash"
 	"math"
 
-	"github.com/qatgo/qatgo/internal/minmax"
-
 	"github.com/chewxy/hm"
+	"github.com/qatgo/qatgo/internal/minmax"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -134,9 +133,10 @@ func BatchNormFold(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi flo
 // than the quantizer's observer scanning the whole output once.
 const foldRangeMin = 256
 
-// Fold links a batch norm (BatchNormFold) or a ReLU (ReLUFold) and the fake
-// quantizer that reads its output; it implements fakequant.Producer. One
-// Fold serves one op.
+// Fold links the op that produces an activation — a batch norm
+// (BatchNormFold), a ReLU (ReLUFold) or a residual sum with its activation
+// (AddAct) — and the fake quantizer that reads it; it implements
+// fakequant.Producer. One Fold serves one op.
 type Fold struct {
 	// of the last forward run
 	gen     int
@@ -149,8 +149,9 @@ type Fold struct {
 	maskOf int
 }
 
-// OutputRange returns the min and max of the batch norm's last output; ok
-// is false before a run or when the output holds a NaN or an infinity.
+// OutputRange returns the min and max of the op's last output; ok is false
+// before a run, when the op did not track it (batch-norm planes below
+// foldRangeMin values) or when the output holds a NaN or an infinity.
 func (f *Fold) OutputRange() (mn, mx float32, ok bool) { return f.mn, f.mx, f.rangeOK }
 
 // resetAcc readies one range accumulator per worker for a forward run.
