@@ -75,3 +75,25 @@ func ExampleNewAffine() {
 	// [-0.9333 0.2667 0.5333 0.9333]
 	// [-1.0667 0.1333 0.1333 0.9333]
 }
+
+// The straight-through mask of a grid as one interval of x: what a folded
+// quantizer hands to the op before it. uint8 with S = 0.1 and Z = 10 holds
+// codes 0..255, x from −1.0 to 24.5; values up to half a step beyond either
+// end round onto the grid, and half to even decides the ties: −1.05 (code
+// −10.5 + 10 → 0) is in, 24.55 (245.5 → 246, code 256) is out, so the top
+// is the float32 just below it.
+func ExampleWindow() {
+	lo, hi := Window(0.1, 10, 0, 255)
+	fmt.Println(lo, hi)
+	x := []float32{lo, hi, -1.06, 24.56}
+	y := make([]float32, len(x))
+	mask := make([]bool, len(x))
+	p := QParams{Scheme: QScheme{Bits: 8}, Scale: []float32{0.1}, ZeroPoint: []int32{10}}
+	if err := FakeQuantize(y, mask, x, p, []int{len(x)}); err != nil {
+		panic(err)
+	}
+	fmt.Println(mask)
+	// Output:
+	// -1.05 24.549997
+	// [true true false false]
+}
