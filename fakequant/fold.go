@@ -176,3 +176,24 @@ func Window(scale float32, zeroPoint, qmin, qmax int32) (lo, hi float32) {
 	}
 	return val(a), hi
 }
+
+// Unfold turns the folded fake quantizer that produced n (ApplyFolded)
+// back into an ordinary one — it writes its mask and its gradient applies
+// it — and reports whether n was one. Call it before the gradient graph is
+// built, when the op meant to apply the mask cannot (nn: a quantizer output
+// with more than one reader).
+func Unfold(n *G.Node) bool {
+	if n == nil {
+		return false
+	}
+	op, ok := n.Op().(*steOp)
+	if !ok || !op.folded {
+		return false
+	}
+	f, ok := op.q.(*foldedAffine)
+	if !ok {
+		return false
+	}
+	op.q, op.folded = f.a, false
+	return true
+}

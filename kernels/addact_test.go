@@ -72,6 +72,14 @@ func TestFoldWithoutQuantizer(t *testing.T) {
 		},
 		"ReLUFold": func(n []*G.Node, f *Fold) (*G.Node, error) { return ReLUFold(n[0], false, f) },
 		"AddAct":   func(n []*G.Node, f *Fold) (*G.Node, error) { return AddAct(n[0], n[0], 6, f) },
+		"Conv2dFold+MaxPool2dFold": func(n []*G.Node, f *Fold) (*G.Node, error) {
+			w := G.NodeFromAny(n[0].Graph(), tensor.New(tensor.WithShape(3, 3, 1, 1), tensor.WithBacking([]float32{1, 0, 0, 0, 1, 0, 0, 0, 1})), G.WithName("w"))
+			y, err := Conv2dFold(n[0], w, nil, ConvParams{}, f)
+			if err != nil {
+				return nil, err
+			}
+			return MaxPool2dFold(y, y, [2]int{2, 2}, [2]int{2, 2}, [2]int{}, f)
+		},
 	} {
 		g := G.NewGraph()
 		n := []*G.Node{G.NodeFromAny(g, x, G.WithName("x")), G.NodeFromAny(g, gm, G.WithName("g")), G.NodeFromAny(g, bt, G.WithName("b"))}

@@ -136,8 +136,13 @@ const foldRangeMin = 256
 // Fold links the op that produces an activation — a batch norm
 // (BatchNormFold), a ReLU (ReLUFold) or a residual sum with its activation
 // (AddAct) — and the fake quantizer that reads it; it implements
-// fakequant.Producer. One Fold serves one op.
+// fakequant.Producer. One Fold serves one op. A convolution (Conv2dFold)
+// only reports its range: the quantizer's mask is then applied by the max
+// pool that reads the quantizer's output (MaxPool2dFold) while the Fold is
+// claimed by it (Claimed), or by the quantizer itself.
 type Fold struct {
+	// claimed: a consumer (MaxPool2dFold) applies the window
+	claimed bool
 	// of the last forward run
 	gen     int
 	mn, mx  float32
@@ -173,6 +178,15 @@ func (f *Fold) setRange() {
 		f.mn, f.mx, f.rangeOK = min(f.mn, mn), max(f.mx, mx), f.rangeOK && ok
 	}
 }
+
+// Release hands the mask back to the quantizer: a consumer built with
+// MaxPool2dFold then computes its plain gradient. Call it before the
+// gradient graph is built (nn does when the quantizer's output has another
+// reader).
+func (f *Fold) Release() { f.claimed = false }
+
+// Claimed reports whether a consumer applies the window.
+func (f *Fold) Claimed() bool { return f.claimed }
 
 // MaskGrad sets the window lo <= y <= hi in which the gradient of the last
 // output passes (all: everywhere).

@@ -28,6 +28,9 @@ type convState struct {
 	// post, when not nil, is an evaluation batch norm applied to each
 	// image's output (Conv2dBNEval).
 	post *convPost
+	// fold, when not nil, receives the range of each forward's output
+	// (Conv2dFold).
+	fold *Fold
 
 	// geometry of the last forward run
 	g geom
@@ -191,6 +194,30 @@ func conv2d(x, w, b *G.Node, p ConvParams, direct bool) (*G.Node, error) {
 	return G.ApplyOp(op, children...)
 }
 
+// Conv2dFold is Conv2d whose output feeds a folded fake quantizer through f
+// (see Fold): each forward run records its output's min and max, scanned
+// image by image while in cache, for the quantizer's observer. It applies
+// no mask (its output is not clamped): the max pool after the quantizer
+// does (MaxPool2dFold), or the quantizer itself. Float32; not depthwise.
+func Conv2dFold(x, w, b *G.Node, p ConvParams, f *Fold) (*G.Node, error) {
+	if f == nil {
+		return nil, fmt.Errorf("%w: Conv2dFold: nil fold", ErrShape)
+	}
+	if x.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("%w: Conv2dFold: x is %v, a fold needs float32", ErrDtype, x.Dtype())
+	}
+	p = p.norm()
+	if ws := w.Shape(); p.Groups > 1 && len(ws) == 4 && ws[1] == 1 {
+		return nil, fmt.Errorf("%w: Conv2dFold: a depthwise convolution does not fold", ErrShape)
+	}
+	y, err := conv2d(x, w, b, p, true)
+	if err != nil {
+		return nil, err
+	}
+	y.Op().(*convOp).st.fold = f
+	return y, nil
+}
+
 // Conv2dBNEval is Conv2d of x and w (plus b when not nil) followed by the
 // evaluation-mode batch norm with running statistics s, γ and β — what
 // BatchNormAct(y, gamma, beta, scale, s, false, hi) computes: y divided per
@@ -343,6 +370,12 @@ func (o *convOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: bias %v for %d channels", ErrShape, o.name, in[2].Shape(), ws[0])
 	}
 	o.st.g, o.st.n = g, xs[0]
+	if f := o.st.fold; f != nil {
+		if dt != tensor.Float32 {
+			return nil, fmt.Errorf("%w: %s: a fold needs float32, x is %v", ErrDtype, o.name, dt)
+		}
+		f.gen++
+	}
 	if p := o.st.post; p != nil {
 		base := o.arity() - p.arity()
 		for _, t := range in[base:] {
@@ -385,6 +418,11 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// work, one unfolding per pass).
 	plan, _, implicit := st.implicit(bf.fwd[0].is32, bf.fwd[0].pa.kern)
 	post := st.post
+	var rng func(w int, y []T)
+	if f := st.fold; f != nil {
+		f.resetAcc(workersFor(st.p.Workers, n))
+		rng = func(w int, y []T) { f.acc[w].Add(any(y).([]float32)) }
+	}
 	kr := bnKernelsFor[T]()
 	clampF, _ := clampFns[T]()
 	var z T
@@ -439,8 +477,14 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 					}
 				}
 			}
+			if rng != nil {
+				rng(wk, yi)
+			}
 		}
 	})
+	if st.fold != nil {
+		st.fold.setRange()
+	}
 }
 
 func (o *convOp) DiffWRT(n int) []bool {

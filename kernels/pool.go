@@ -14,6 +14,9 @@ import (
 // records, for every output, the flat index of its maximum in x.
 type poolState struct {
 	k, s, p [2]int
+	// fold, when claimed, masks the routed gradient by a fake quantizer's
+	// window on pre, the quantizer's input (MaxPool2dFold)
+	fold *Fold
 	xShape  tensor.Shape
 	argmax  []int32
 	xLen    int
@@ -51,9 +54,35 @@ func MaxPool2d(x *G.Node, kernel, stride, pad [2]int) (*G.Node, error) {
 	return G.ApplyOp(&poolOp{opBase: opBase{name: "kernels.MaxPool2d"}, st: st}, x)
 }
 
+// MaxPool2dFold is MaxPool2d of x, the output of a fake quantizer folded
+// through f whose input is pre (same shape as x): while f is claimed (the
+// function claims it; f.Release gives it back before the gradient is
+// built), the backward routes each output's gradient to its maximum only
+// where pre lies in the quantizer's window — the quantizer's own
+// straight-through mask, applied in the scatter instead of in a pass of its
+// own. x and pre are Float32.
+func MaxPool2dFold(x, pre *G.Node, kernel, stride, pad [2]int, f *Fold) (*G.Node, error) {
+	if f == nil || pre == nil {
+		return nil, fmt.Errorf("%w: MaxPool2dFold: nil fold or quantizer input", ErrShape)
+	}
+	if x.Dtype() != tensor.Float32 || pre.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("%w: MaxPool2dFold: x %v, pre %v: a fold needs float32", ErrDtype, x.Dtype(), pre.Dtype())
+	}
+	if !x.Shape().Eq(pre.Shape()) {
+		return nil, fmt.Errorf("%w: MaxPool2dFold: x %v, quantizer input %v", ErrShape, x.Shape(), pre.Shape())
+	}
+	st := &poolState{k: kernel, s: stride, p: pad, xShape: x.Shape(), fold: f}
+	if _, err := st.outShape("MaxPool2d", st.xShape); err != nil {
+		return nil, err
+	}
+	f.claimed = true
+	return G.ApplyOp(&poolOp{opBase: opBase{name: "kernels.MaxPool2d"}, st: st, pre: pre}, x)
+}
+
 type poolOp struct {
 	opBase
 	st  *poolState
+	pre *G.Node // MaxPool2dFold's quantizer input, for the gradient
 	out *tensor.Dense
 }
 
@@ -167,6 +196,14 @@ func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
 func (o *poolOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (o *poolOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if f := o.st.fold; f != nil && f.claimed {
+		// masked by the window on the quantizer's input
+		dx, err := G.ApplyOp(&poolGradOp{opBase: opBase{name: "kernels.MaxPool2dGrad"}, st: o.st, masked: true}, ins[0], grad, o.pre)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx}, nil
+	}
 	dx, err := G.ApplyOp(&poolGradOp{opBase: opBase{name: "kernels.MaxPool2dGrad"}, st: o.st}, ins[0], grad)
 	if err != nil {
 		return nil, err
@@ -174,20 +211,32 @@ func (o *poolOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, nil
 }
 
-// poolGradOp: (x, dy) → dx, scattering dy to the recorded maxima.
+// poolGradOp: (x, dy) → dx, scattering dy to the recorded maxima; masked:
+// (x, dy, pre) → dx, only where pre is inside the fold's window.
 type poolGradOp struct {
 	opBase
 	noDiff
-	st  *poolState
-	out *tensor.Dense
+	st     *poolState
+	masked bool
+	out    *tensor.Dense
 }
 
-func (o *poolGradOp) Arity() int            { return 2 }
-func (o *poolGradOp) Type() hm.Type         { return opType(4, 4, 4) }
+func (o *poolGradOp) Arity() int {
+	if o.masked {
+		return 3
+	}
+	return 2
+}
+func (o *poolGradOp) Type() hm.Type {
+	if o.masked {
+		return opType(4, 4, 4, 4)
+	}
+	return opType(4, 4, 4)
+}
 func (o *poolGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *poolGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
 func (o *poolGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(o.name, ds, 2)
+	s, err := shapesOf(o.name, ds, o.Arity())
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +244,7 @@ func (o *poolGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
-	in, dt, err := inputs(o.name, vs, 2)
+	in, dt, err := inputs(o.name, vs, o.Arity())
 	if err != nil {
 		return nil, err
 	}
@@ -204,12 +253,42 @@ func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, xs, in[1].Shape())
 	}
 	out := reuseOut(&o.out, dt, xs...)
+	if o.masked {
+		f := o.st.fold
+		if f.maskOf != f.gen || f.gen == 0 {
+			return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, o.name)
+		}
+		if dt != tensor.Float32 || in[2].Shape().TotalSize() != o.st.xLen {
+			return nil, fmt.Errorf("%w: %s: quantizer input %v (%v) for x %v", ErrShape, o.name, in[2].Shape(), dt, xs)
+		}
+		if f.all { // quantization off: the plain gradient
+			poolBackward(o.st.argmax, in[1].Data().([]float32), out.Data().([]float32))
+			return out, nil
+		}
+		lo, hi := foldWindow(0, f)
+		poolBackwardMasked(o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), in[2].Data().([]float32), lo, hi)
+		return out, nil
+	}
 	if dt == tensor.Float32 {
 		poolBackward(o.st.argmax, in[1].Data().([]float32), out.Data().([]float32))
 	} else {
 		poolBackward(o.st.argmax, in[1].Data().([]float64), out.Data().([]float64))
 	}
 	return out, nil
+}
+
+// poolBackwardMasked is poolBackward adding dy only where lo < pre and not
+// pre >= hi at the maximum (windowGradGeneric's test): the quantizer's mask
+// times the routed sum, the same bits as the two passes.
+func poolBackwardMasked(am []int32, dy, dx, pre []float32, lo, hi float32) {
+	clear(dx)
+	for i, g := range dy {
+		if j := am[i]; j >= 0 {
+			if v := pre[j]; v > lo && !(v >= hi) {
+				dx[j] += g
+			}
+		}
+	}
 }
 
 func poolBackward[T float](am []int32, dy, dx []T) {

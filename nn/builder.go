@@ -61,7 +61,11 @@ type Builder struct {
 	// noFold keeps a training graph's fake quantizers out of the batch
 	// norms before them (tests compare both).
 	noFold bool
-	nodes  map[*Param]*G.Node
+	// convFolds are the quantizers folded into convolutions (Conv2d.Build)
+	// by their output node: a max pool reading one applies its mask
+	// (MaxPool2d.Build); settleFolds unfolds the rest.
+	convFolds map[*G.Node]*convFold
+	nodes     map[*Param]*G.Node
 	// input is the graph's data input; inputGrad says whether the loss
 	// gradient with respect to it is wanted (gradient checks).
 	input     *G.Node
@@ -192,6 +196,26 @@ func (b *Builder) Quantize(name string, q fakequant.Quantizer, x *G.Node) (*G.No
 		return nil, fmt.Errorf("nn: quantizer %s: %w", name, err)
 	}
 	return y, nil
+}
+
+// convFold is a fake quantizer folded into the convolution before it: the
+// convolution's output pre, the quantizer's output fq, their link.
+type convFold struct {
+	pre, fq *G.Node
+	fold    *kernels.Fold
+}
+
+// settleFolds runs once the model's graph is built, before its gradient:
+// a quantizer folded into a convolution stays folded only where exactly
+// one op reads its output and that op (a max pool) applies its mask;
+// elsewhere it is an ordinary fake quantizer again.
+func (b *Builder) settleFolds() {
+	for _, cf := range b.convFolds {
+		if !cf.fold.Claimed() || b.g.To(cf.fq.ID()).Len() != 1 {
+			cf.fold.Release()
+			fakequant.Unfold(cf.fq)
+		}
+	}
 }
 
 // binder registers a quantizer's learnable tensors as Params.

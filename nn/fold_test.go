@@ -33,6 +33,30 @@ func foldModel(t *testing.T, spec string) Module {
 	return m
 }
 
+// lenetFoldModel is LeNet-shaped (convolutions without activation, each
+// followed by a max pool) when shared is false; with shared, the first
+// convolution's quantized output feeds two max pools (Branches), so its
+// quantizer must stay unfolded.
+func lenetFoldModel(t *testing.T, spec string, shared bool) Module {
+	t.Helper()
+	rng := rand.New(rand.NewSource(13))
+	c1 := NewConv2d("c1", 2, 4, 3, ConvOpts{}, rng)
+	var p1 Module = &MaxPool2d{LayerName: "p1", Kernel: 2}
+	c2in := 4
+	if shared {
+		p1 = NewBranches("br", &MaxPool2d{LayerName: "p1a", Kernel: 2}, &MaxPool2d{LayerName: "p1b", Kernel: 3, Stride: 2, Padding: 1})
+		c2in = 8
+	}
+	c2 := NewConv2d("c2", c2in, 6, 3, ConvOpts{}, rng)
+	fc1 := NewLinear("fc1", 6*2*2, 8, true, rng)
+	fc1.ReLU = true
+	m, err := testPrepare(NewSequential("lenetfold", c1, p1, c2, &MaxPool2d{LayerName: "p2", Kernel: 2}, &Flatten{"f"}, fc1, NewLinear("fc2", 8, 3, true, rng)), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestFoldedQuantizerSameBits: a training graph whose activation quantizers
 // fold into their batch norms (the observer fed from the batch norm's
 // output range, the straight-through mask inside its backward) gives the
@@ -42,90 +66,108 @@ func foldModel(t *testing.T, spec string) Module {
 // the quantizers disabled, with observation off and with frozen batch
 // norms.
 func TestFoldedQuantizerSameBits(t *testing.T) {
-	for _, spec := range []string{"w8a8", "w4a4,aobs=minmax", "w8a3,aobs=histogram"} {
-		t.Run(spec, func(t *testing.T) {
-			var nets [2]*Net
-			var mods [2]Module
-			for i := range nets {
-				mods[i] = foldModel(t, spec)
-				n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer n.Close()
-				nets[i] = n
-			}
-			folded := 0
-			for _, nd := range nets[0].train.g.AllNodes() {
-				if op := nd.Op(); op != nil && len(op.String()) > 9 && op.String()[len(op.String())-9:] == "(folded)]" {
-					folded++
-				}
-			}
-			if folded != 6 {
-				t.Fatalf("%d folded quantizers in the training graph, want 6", folded)
-			}
-			rng := rand.New(rand.NewSource(5))
-			for step := range 8 {
-				switch step {
-				case 3: // quantizers off, observation on
-					for i := range nets {
-						for _, q := range mods[i].Quantizers() {
-							q.Q.SetEnabled(false)
-						}
-					}
-				case 4:
-					for i := range nets {
-						for _, q := range mods[i].Quantizers() {
-							q.Q.SetEnabled(true)
-						}
-						nets[i].SetObserving(false)
-					}
-				case 6:
-					for i := range nets {
-						nets[i].FreezeBN(true)
-					}
-				}
-				x, y := randomBatch(rng, 4, 2*16*16, 3)
-				if step == 2 || step == 5 {
-					// a batch far wider than the averaged ranges: many
-					// activations clip
-					for i := range x {
-						x[i] *= 6
-					}
-				}
-				var loss [2]float32
-				for i, n := range nets {
-					l, _, err := n.Step(x, y)
-					if err != nil {
-						t.Fatalf("step %d: %v", step, err)
-					}
-					loss[i] = l
-				}
-				if math.Float32bits(loss[0]) != math.Float32bits(loss[1]) {
-					t.Fatalf("step %d: loss %v folded, %v unfolded", step, loss[0], loss[1])
-				}
-				p0, p1 := nets[0].Params(), nets[1].Params()
-				for k := range p0 {
-					if p0[k].Grad == nil {
-						continue
-					}
-					if g0, g1 := data[float32](p0[k].Grad), data[float32](p1[k].Grad); !equalBits(g0, g1) {
-						t.Fatalf("step %d: gradient of %s differs", step, p0[k].Name)
-					}
-				}
+	models := []struct {
+		name   string
+		build  func(t *testing.T, spec string) Module
+		folded int
+	}{
+		{"convbn-residual-linear", foldModel, 6},
+		{"lenet", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, false) }, 3},
+		{"lenet-shared-output", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, true) }, 2},
+	}
+	for _, md := range models {
+		for _, spec := range []string{"w8a8", "w4a4,aobs=minmax", "w8a3,aobs=histogram"} {
+			t.Run(md.name+"/"+spec, func(t *testing.T) {
+				var nets [2]*Net
+				var mods [2]Module
 				for i := range nets {
-					sgd(nets[i], 0.05)
+					mods[i] = md.build(t, spec)
+					n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer n.Close()
+					nets[i] = n
 				}
-				q0, q1 := mods[0].Quantizers(), mods[1].Quantizers()
-				for k := range q0 {
-					a, ea := q0[k].Q.QParams()
-					b, eb := q1[k].Q.QParams()
-					if (ea == nil) != (eb == nil) || ea == nil && !sameQParams(a, b) {
-						t.Fatalf("step %d: %s: qparams %v (%v) folded, %v (%v) unfolded", step, q0[k].Name, a, ea, b, eb)
+				folded := 0
+				for _, nd := range nets[0].train.g.AllNodes() {
+					if op := nd.Op(); op != nil && len(op.String()) > 9 && op.String()[len(op.String())-9:] == "(folded)]" {
+						folded++
 					}
 				}
+				if folded != md.folded {
+					t.Fatalf("%d folded quantizers in the training graph, want %d", folded, md.folded)
+				}
+				sameSteps(t, nets, mods)
+			})
+		}
+	}
+}
+
+// sameSteps trains the folded nets[0] and the unfolded nets[1] side by side
+// and requires the same bits.
+func sameSteps(t *testing.T, nets [2]*Net, mods [2]Module) {
+	t.Helper()
+	rng := rand.New(rand.NewSource(5))
+	for step := range 8 {
+		switch step {
+		case 3: // quantizers off, observation on
+			for i := range nets {
+				for _, q := range mods[i].Quantizers() {
+					q.Q.SetEnabled(false)
+				}
 			}
-		})
+		case 4:
+			for i := range nets {
+				for _, q := range mods[i].Quantizers() {
+					q.Q.SetEnabled(true)
+				}
+				nets[i].SetObserving(false)
+			}
+		case 6:
+			for i := range nets {
+				nets[i].FreezeBN(true)
+			}
+		}
+		x, y := randomBatch(rng, 4, 2*16*16, 3)
+		if step == 2 || step == 5 {
+			// a batch far wider than the averaged ranges: many
+			// activations clip
+			for i := range x {
+				x[i] *= 6
+			}
+		}
+		var loss [2]float32
+		for i, n := range nets {
+			l, _, err := n.Step(x, y)
+			if err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+			loss[i] = l
+		}
+		if math.Float32bits(loss[0]) != math.Float32bits(loss[1]) {
+			t.Fatalf("step %d: loss %v folded, %v unfolded", step, loss[0], loss[1])
+		}
+		p0, p1 := nets[0].Params(), nets[1].Params()
+		for k := range p0 {
+			if p0[k].Grad == nil {
+				continue
+			}
+			if g0, g1 := data[float32](p0[k].Grad), data[float32](p1[k].Grad); !equalBits(g0, g1) {
+				t.Fatalf("step %d: gradient of %s differs", step, p0[k].Name)
+			}
+		}
+		for i := range nets {
+			sgd(nets[i], 0.05)
+		}
+		q0, q1 := mods[0].Quantizers(), mods[1].Quantizers()
+		for k := range q0 {
+			a, ea := q0[k].Q.QParams()
+			b, eb := q1[k].Q.QParams()
+			if (ea == nil) != (eb == nil) || ea == nil && !sameQParams(a, b) {
+				t.Fatalf("step %d: %s: qparams %v (%v) folded, %v (%v) unfolded", step, q0[k].Name, a, ea, b, eb)
+			}
+		}
 	}
 }
 

@@ -213,12 +213,30 @@ func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if c.Bias != nil {
 		bias = b.Node(c.Bias)
 	}
-	y, err := c.conv(b, x, w, bias)
-	if err != nil {
-		return nil, err
-	}
-	if y, err = b.actOut(c.LayerName, c.ReLU, c.ReLU6, c.AQ, y); err != nil {
-		return nil, err
+	var y *G.Node
+	if !c.ReLU && !c.ReLU6 && c.groups() == 1 && b.folds(c.AQ, x) {
+		// The output quantizer folds into the convolution (its range)
+		// and into a max pool after it (its mask; see settleFolds).
+		fold := &kernels.Fold{}
+		p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x)}
+		pre, err := kernels.Conv2dFold(x, w, bias, p, fold)
+		if err != nil {
+			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+		if y, err = fakequant.ApplyFolded(c.AQ, pre, fold); err != nil {
+			return nil, fmt.Errorf("nn: quantizer %s.act: %w", c.LayerName, err)
+		}
+		if b.convFolds == nil {
+			b.convFolds = map[*G.Node]*convFold{}
+		}
+		b.convFolds[y] = &convFold{pre: pre, fq: y, fold: fold}
+	} else {
+		if y, err = c.conv(b, x, w, bias); err != nil {
+			return nil, err
+		}
+		if y, err = b.actOut(c.LayerName, c.ReLU, c.ReLU6, c.AQ, y); err != nil {
+			return nil, err
+		}
 	}
 	if y, err = b.integerExact(c, inQ, x, y); err != nil {
 		return nil, err
@@ -574,7 +592,15 @@ func (p *MaxPool2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if s == 0 {
 		s = p.Kernel
 	}
-	y, err := kernels.MaxPool2d(x, [2]int{p.Kernel, p.Kernel}, [2]int{s, s}, [2]int{p.Padding, p.Padding})
+	var y *G.Node
+	var err error
+	if cf := b.convFolds[x]; cf != nil {
+		// x is a quantizer folded into a convolution: the pool's
+		// scatter applies its mask.
+		y, err = kernels.MaxPool2dFold(x, cf.pre, [2]int{p.Kernel, p.Kernel}, [2]int{s, s}, [2]int{p.Padding, p.Padding}, cf.fold)
+	} else {
+		y, err = kernels.MaxPool2d(x, [2]int{p.Kernel, p.Kernel}, [2]int{s, s}, [2]int{p.Padding, p.Padding})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", p.LayerName, err)
 	}

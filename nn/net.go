@@ -135,6 +135,7 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	if err != nil {
 		return nil, nil, err
 	}
+	b.settleFolds()
 	if s := out.Shape(); s.Dims() != 2 || s[0] != cfg.Batch || s[1] != cfg.Classes {
 		return nil, nil, fmt.Errorf("nn: Compile: model output %v, want (%d, %d)", s, cfg.Batch, cfg.Classes)
 	}
