@@ -108,3 +108,32 @@ func TestDeint2Inter2AVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows32: the AVX2 block copy of im2col equals the row-by-row Go
+// copy for widths around the 8-lane step, and writes nothing past the
+// block.
+func TestCopyRows32(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(85, 86))
+	for _, n := range []int{1, 7, 8, 9, 16, 24, 33} {
+		for _, rows := range []int{1, 3, 8} {
+			pitch := n + r.IntN(5)
+			src := make([]float32, (rows-1)*pitch+n)
+			for i := range src {
+				src[i] = float32(r.NormFloat64())
+			}
+			got, want := make([]float32, rows*n+3), make([]float32, rows*n+3)
+			for i := range got {
+				got[i], want[i] = -7, -7
+			}
+			for k := range rows {
+				copy(want[k*n:(k+1)*n], src[k*pitch:k*pitch+n])
+			}
+			if !copyRows32(got, src, rows, n, pitch) || !sameBits32(got, want) {
+				t.Fatalf("n=%d rows=%d pitch=%d: block copy differs", n, rows, pitch)
+			}
+		}
+	}
+}

@@ -84,6 +84,24 @@ func addClamp32(y, a, b []float32, hi float32) {
 }
 
 //go:noescape
+func copyRowsAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
+
+// copyRows32 copies rows rows of n values, row r from src[r·pitch:] to
+// dst[r·n:], by the AVX2 loop; false (nothing copied) without AVX2.
+func copyRows32(dst, src []float32, rows, n, pitch int) bool {
+	if !useAVX2 {
+		return false
+	}
+	if rows <= 0 || n <= 0 {
+		return true
+	}
+	_, _ = dst[rows*n-1], src[(rows-1)*pitch+n-1] // bounds, before the assembly
+	m := tailMask8(n)
+	copyRowsAVX2(&dst[0], &src[0], rows, n, pitch, &m)
+	return true
+}
+
+//go:noescape
 func windowGradAVX2(dx, y, dy *float32, n int, lo, hi float32)
 
 // windowGrad32 is windowGradGeneric by the AVX2 loop where the CPU has

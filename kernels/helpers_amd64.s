@@ -874,3 +874,49 @@ inter2AVX2_loop:
 inter2AVX2_done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
+// Copies rows rows of n floats, row r from src + r·pitch floats to
+// dst + r·n floats: 8 floats a step, each row's last n mod 8 under the lane
+// mask tail (VMASKMOVPS touches no memory in masked-off lanes). One call per
+// im2col tap, where a call per output row cost more than its copy.
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ n+24(FP), R9
+	MOVQ pitch+32(FP), R10
+	MOVQ tail+40(FP), AX
+	VMOVDQU (AX), Y14
+	SHLQ $2, R10
+	MOVQ R9, R11
+	SHRQ $3, R11
+	MOVQ R9, R12
+	ANDQ $7, R12
+	TESTQ R8, R8
+	JEQ copyRowsAVX2_done
+copyRowsAVX2_row:
+	MOVQ SI, BX
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JEQ copyRowsAVX2_tail
+copyRowsAVX2_vec:
+	VMOVUPS (BX), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, BX
+	ADDQ $32, DI
+	DECQ CX
+	JNE copyRowsAVX2_vec
+copyRowsAVX2_tail:
+	TESTQ R12, R12
+	JEQ copyRowsAVX2_next
+	VMASKMOVPS (BX), Y14, Y0
+	VMASKMOVPS Y0, Y14, (DI)
+	LEAQ (DI)(R12*4), DI
+copyRowsAVX2_next:
+	ADDQ R10, SI
+	DECQ R8
+	JNE copyRowsAVX2_row
+copyRowsAVX2_done:
+	VZEROUPPER
+	RET

@@ -30,3 +30,6 @@ func windowGrad32(dx, y, dy []float32, lo, hi float32) { windowGradGeneric(dx, y
 
 // addClamp32 is addClampGeneric.
 func addClamp32(y, a, b []float32, hi float32) { addClampGeneric(y, a, b, hi) }
+
+// copyRows32 has no vector loop here.
+func copyRows32(dst, src []float32, rows, n, pitch int) bool { return false }

@@ -139,6 +139,15 @@ func im2colRows[T float](col, x []T, g geom) {
 				dst := col[r*n : (r+1)*n]
 				r++
 				lo, hi := validRange(g.ow, g.sw, j*g.dw-g.pw, g.w)
+				// A tap whose rows all lie inside the plane, unit column
+				// stride: one block copy (rows sh·w apart).
+				if iy0, iyN := i*g.dh-g.ph, (g.oh-1)*g.sh-g.ph+i*g.dh; g.sw == 1 && lo == 0 && hi == g.ow && iy0 >= 0 && iyN < g.h {
+					if d32, ok := any(dst).([]float32); ok {
+						if copyRows32(d32, any(plane).([]float32)[iy0*g.w+j*g.dw-g.pw:], g.oh, g.ow, g.sh*g.w) {
+							continue
+						}
+					}
+				}
 				for oy := 0; oy < g.oh; oy++ {
 					row := dst[oy*g.ow : (oy+1)*g.ow]
 					iy := oy*g.sh - g.ph + i*g.dh

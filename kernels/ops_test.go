@@ -148,6 +148,8 @@ type convCase struct {
 var convCases = []convCase{
 	{"lenet1", []int{2, 1, 28, 28}, []int{20, 1, 5, 5}, ConvParams{}, true},
 	{"lenet2", []int{2, 20, 12, 12}, []int{50, 20, 5, 5}, ConvParams{}, true},
+	{"valid3x3tail", []int{2, 3, 8, 11}, []int{4, 3, 3, 3}, ConvParams{}, false},
+	{"validrowstride2", []int{1, 2, 9, 10}, []int{3, 2, 3, 2}, ConvParams{Stride: [2]int{2, 1}}, true},
 	{"stride2pad1", []int{2, 3, 9, 7}, []int{5, 3, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}}, true},
 	{"dilation", []int{1, 2, 10, 9}, []int{3, 2, 3, 2}, ConvParams{Dilation: [2]int{2, 3}, Pad: [2]int{2, 0}}, false},
 	{"nonsquare", []int{3, 2, 6, 11}, []int{4, 2, 2, 4}, ConvParams{Stride: [2]int{1, 3}, Pad: [2]int{0, 2}}, true},
