@@ -211,6 +211,23 @@ func transpose8(panel, x []float32, ld, r0, rows, pc, kc, w int) {
 }
 
 //go:noescape
+func transpose4x8avx2(dst *float32, src *float32, ld, blocks int)
+
+// transpose4 packs 4 rows of x (r0.., ld apart), k from pc, as a width-4
+// A panel for k in pc..pc+8·(kc/8)−1 by the AVX2 loop and returns how many
+// k it packed (0 without AVX2: packPanel's scalar loop does the rest).
+func transpose4(panel, x []float32, ld, r0, pc, kc int) int {
+	kc8 := kc &^ 7
+	if !useAVX2 || kc8 == 0 {
+		return 0
+	}
+	_ = x[(r0+3)*ld+pc+kc8-1]
+	_ = panel[4*kc8-1]
+	transpose4x8avx2(&panel[0], &x[r0*ld+pc], ld, kc8/8)
+	return kc8
+}
+
+//go:noescape
 func transposeShift8avx2(dst *float32, ldd int, src *float32, rowOff, rowTap *int32, masks *uint32, q int)
 
 // implicitIm2col reports whether fk packs shifted convolutions straight

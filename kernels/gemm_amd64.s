@@ -662,3 +662,49 @@ TEXT ·transposeShift8avx2(SB), NOSPLIT, $0-56
 	STORE8
 	VZEROUPPER
 	RET
+
+// func transpose4x8avx2(dst *float32, src *float32, ld, blocks int)
+// For b < blocks: the 32 floats at dst + 32b are, for p = 0..7, rows 0..3
+// of column 8b + p of the 4 rows at src (ld floats apart): an A panel of
+// width 4 (the microkernel's mr) packed from rows, 8 k at a time
+// (unpack, shuffle, then 128-bit lane permutes).
+TEXT ·transpose4x8avx2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), DX
+	MOVQ blocks+24(FP), CX
+	SHLQ $2, DX
+	LEAQ (SI)(DX*1), R8  // row 1
+	LEAQ (R8)(DX*1), R9  // row 2
+	LEAQ (R9)(DX*1), R10 // row 3
+	XORQ AX, AX
+	TESTQ CX, CX
+	JEQ transpose4x8avx2_done
+transpose4x8avx2_loop:
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS (R8)(AX*1), Y1
+	VMOVUPS (R9)(AX*1), Y2
+	VMOVUPS (R10)(AX*1), Y3
+	VUNPCKLPS Y1, Y0, Y4 // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS Y1, Y0, Y5 // a2 b2 a3 b3 | a6 b6 a7 b7
+	VUNPCKLPS Y3, Y2, Y6 // c0 d0 c1 d1 | c4 d4 c5 d5
+	VUNPCKHPS Y3, Y2, Y7 // c2 d2 c3 d3 | c6 d6 c7 d7
+	VSHUFPS $0x44, Y6, Y4, Y8  // a0 b0 c0 d0 | a4 b4 c4 d4
+	VSHUFPS $0xEE, Y6, Y4, Y9  // a1 b1 c1 d1 | a5 b5 c5 d5
+	VSHUFPS $0x44, Y7, Y5, Y10 // a2 b2 c2 d2 | a6 b6 c6 d6
+	VSHUFPS $0xEE, Y7, Y5, Y11 // a3 b3 c3 d3 | a7 b7 c7 d7
+	VPERM2F128 $0x20, Y9, Y8, Y0
+	VPERM2F128 $0x20, Y11, Y10, Y1
+	VPERM2F128 $0x31, Y9, Y8, Y2
+	VPERM2F128 $0x31, Y11, Y10, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $32, AX
+	ADDQ $128, DI
+	DECQ CX
+	JNE transpose4x8avx2_loop
+transpose4x8avx2_done:
+	VZEROUPPER
+	RET

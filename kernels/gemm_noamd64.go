@@ -20,6 +20,9 @@ func transpose8(panel, x []float32, ld, r0, rows, pc, kc, w int) {
 	panic("kernels: transpose8 without AVX2")
 }
 
+// transpose4: no vector form here; packPanel's loop packs every k.
+func transpose4(panel, x []float32, ld, r0, pc, kc int) int { return 0 }
+
 // packShiftAsm: no vector form here; packShift runs its Go loop.
 func packShiftAsm(floatKernel, []float32, []float32, []int32, []int32, []uint32, int) bool {
 	return false

@@ -150,6 +150,9 @@ func packPanel(fk floatKernel, panel, x []float32, ld int, t bool, r0, nrows, pc
 	// one by one.
 	rows16, kc16 := 0, 0
 	switch {
+	case (fk == fkAVX512 || fk == fkAVX2) && w == 4 && nrows == 4:
+		// the microkernel's A panels: 4 rows, 8 k per register transpose
+		rows16, kc16 = 4, transpose4(panel, x, ld, r0, pc, kc)
 	case fk == fkAVX512 && w%16 == 0:
 		rows16, kc16 = nrows&^15, kc&^15
 		if rows16 > 0 && kc16 > 0 {
