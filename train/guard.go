@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+
+	"github.com/qatgo/qatgo/internal/minmax"
 )
 
 // NonFiniteError reports a training step whose loss, or one of whose
@@ -34,8 +36,13 @@ func (e *NonFiniteError) Error() string {
 
 func (e *NonFiniteError) Unwrap() error { return ErrDiverged }
 
-// nonFinite counts NaN and ±Inf values (x−x is 0 only for finite x).
+// nonFinite counts NaN and ±Inf values (x−x is 0 only for finite x). The
+// vector scan answers the common case, all finite, at a fraction of the
+// loop's time (it runs on every parameter and gradient every step).
 func nonFinite(v []float32) int {
+	if _, _, ok := minmax.Fast(v); ok || len(v) == 0 {
+		return 0
+	}
 	n := 0
 	for _, x := range v {
 		if x-x != 0 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/qatgo/qatgo/internal/parallel"
 )
 
 // Tensor is one trainable array as an optimizer sees it: its values, its
@@ -76,22 +78,37 @@ func (o *SGD) Step(ts []Tensor, lr float32) error {
 		} else if len(buf) != len(w) {
 			return fmt.Errorf("train: SGD state for %q has %d values, tensor %d", t.Name, len(buf), len(w))
 		}
-		m := o.Momentum
-		for j := range w {
-			gj := g[j] + wd*w[j]
-			if first {
-				buf[j] = gj
-			} else {
-				buf[j] = m*buf[j] + gj
-			}
-			if o.Nesterov {
-				w[j] -= step * (gj + m*buf[j])
-			} else {
-				w[j] -= step * buf[j]
-			}
-		}
+		m, nesterov := o.Momentum, o.Nesterov
+		// Elements are independent: large tensors split over the cores
+		// (the same arithmetic per element, so the same bits).
+		parallel.For(len(w), parallel.Chunks(len(w), sgdGrain), 1, func(_, lo, hi int) {
+			sgdMomentum(w[lo:hi], g[lo:hi], buf[lo:hi], step, wd, m, first, nesterov)
+		})
 	}
 	return nil
+}
+
+// sgdGrain is the fewest parameters a core updates when SGD splits a
+// tensor.
+const sgdGrain = 1 << 15
+
+// sgdMomentum is SGD with momentum on one run of parameters (buf set from
+// the gradient when first).
+func sgdMomentum(w, g, buf []float32, step, wd, m float32, first, nesterov bool) {
+	g, buf = g[:len(w)], buf[:len(w)]
+	for j := range w {
+		gj := g[j] + wd*w[j]
+		if first {
+			buf[j] = gj
+		} else {
+			buf[j] = m*buf[j] + gj
+		}
+		if nesterov {
+			w[j] -= step * (gj + m*buf[j])
+		} else {
+			w[j] -= step * buf[j]
+		}
+	}
 }
 
 func (o *SGD) String() string {

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -147,6 +148,46 @@ func TestSchedules(t *testing.T) {
 	for _, bad := range []string{"step", "step:0:0.1", "step:a:b", "cosine:x", "linear"} {
 		if _, err := ParseSchedule(bad, 4); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestSGDSplitSameBits: a tensor large enough for SGD to split it over the
+// cores (4 procs here) gets the same bits as the per-element reference, with
+// momentum and with Nesterov, over three steps.
+func TestSGDSplitSameBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	const n = 5*sgdGrain + 7
+	for _, nesterov := range []bool{false, true} {
+		w, g := make([]float32, n), make([]float32, n)
+		for i := range w {
+			w[i], g[i] = float32(math.Sin(float64(i))), float32(math.Cos(float64(3*i)))
+		}
+		ref := append([]float32(nil), w...)
+		buf := make([]float32, n)
+		o := &SGD{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: nesterov}
+		for step := range 3 {
+			if err := o.Step([]Tensor{{Name: "w", Value: w, Grad: g, Decay: true}}, 0.05); err != nil {
+				t.Fatal(err)
+			}
+			for j := range ref {
+				gj := g[j] + o.WeightDecay*ref[j]
+				if step == 0 {
+					buf[j] = gj
+				} else {
+					buf[j] = o.Momentum*buf[j] + gj
+				}
+				if nesterov {
+					ref[j] -= 0.05 * (gj + o.Momentum*buf[j])
+				} else {
+					ref[j] -= 0.05 * buf[j]
+				}
+			}
+			for j := range ref {
+				if math.Float32bits(ref[j]) != math.Float32bits(w[j]) {
+					t.Fatalf("nesterov=%v step %d: w[%d] = %v, want %v", nesterov, step, j, w[j], ref[j])
+				}
+			}
 		}
 	}
 }
