@@ -238,8 +238,23 @@ func dots1AVX2(acc *float32, dy, in *float32, offs *int, oh, ow, pitch int, mask
 // the tolerance the archsimd ones are tested to. ok is false without AVX2.
 func asmDw() (dwKernels[float32], bool) {
 	return dwKernels[float32]{corrRows: corrRowsY, dotsRows: dotsRowsY, lanes: 8,
-		axpy: axpyGeneric[float32], copyRow: func(d, s []float32) { copy(d, s) },
+		axpy: axpyY, copyRow: func(d, s []float32) { copy(d, s) },
 		deint2: deint2Y, inter2: inter2Y}, useAVX2
+}
+
+//go:noescape
+func axpyAVX2(dst, src *float32, n int, a float32)
+
+// axpyY is axpyGeneric by the AVX2 FMA loop (one rounding per element
+// where the Go loop has two: the depthwise input gradient is tested
+// against the float64 reference), the tail by the Go loop.
+func axpyY(dst, src []float32, a float32) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 7
+	if n > 0 {
+		axpyAVX2(&dst[0], &src[0], n, a)
+	}
+	axpyGeneric(dst[n:], src[n:], a)
 }
 
 //go:noescape

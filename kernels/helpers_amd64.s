@@ -920,3 +920,24 @@ copyRowsAVX2_next:
 copyRowsAVX2_done:
 	VZEROUPPER
 	RET
+
+// func axpyAVX2(dst, src *float32, n int, a float32)
+// dst += a·src, 8 floats a step with FMA (n a multiple of 8).
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y13
+	SHRQ $3, CX
+	JEQ axpyAVX2_done
+axpyAVX2_loop:
+	VMOVUPS (DI), Y0
+	VFMADD231PS (SI), Y13, Y0 // + a·src
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE axpyAVX2_loop
+axpyAVX2_done:
+	VZEROUPPER
+	RET
