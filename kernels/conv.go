@@ -214,7 +214,11 @@ func Conv2dFold(x, w, b *G.Node, p ConvParams, f *Fold) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	y.Op().(*convOp).st.fold = f
+	op, ok := y.Op().(*convOp)
+	if !ok {
+		return nil, fmt.Errorf("%w: Conv2dFold: %v is not a convolution op", ErrShape, y.Op())
+	}
+	op.st.fold = f
 	return y, nil
 }
 

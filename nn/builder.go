@@ -58,8 +58,9 @@ type Builder struct {
 	mode Mode
 	dt   tensor.Dtype
 	fast bool
-	// noFold keeps a training graph's fake quantizers out of the batch
-	// norms before them (tests compare both).
+	// noFold builds the plain ops: no quantizer folded into the op before
+	// it, no fused evaluation batch norm or residual activation (tests
+	// compare both, bit for bit).
 	noFold bool
 	// convFolds are the quantizers folded into convolutions (Conv2d.Build)
 	// by their output node: a max pool reading one applies its mask

@@ -31,7 +31,8 @@ type CompileConfig struct {
 	// inputGrad makes the training graph compute the gradient of the loss
 	// with respect to the input (gradient checks).
 	inputGrad bool
-	// noFold builds the training graph without folded quantizers (tests).
+	// noFold builds both graphs from the plain ops (see Builder.noFold;
+	// tests).
 	noFold bool
 }
 
