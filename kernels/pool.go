@@ -16,10 +16,10 @@ type poolState struct {
 	k, s, p [2]int
 	// fold, when claimed, masks the routed gradient by a fake quantizer's
 	// window on pre, the quantizer's input (MaxPool2dFold)
-	fold *Fold
-	xShape  tensor.Shape
-	argmax  []int32
-	xLen    int
+	fold   *Fold
+	xShape tensor.Shape
+	argmax []int32
+	xLen   int
 
 	// horizontal pair maxima and their indices, scratch of pool2x2Fast
 	pairMax []float32
