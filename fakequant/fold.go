@@ -15,10 +15,11 @@ import (
 // write of the straight-through mask, and the backward pass dx = dy·mask.
 // All three disappear when the producing op (kernels.Fold: a batch norm, a
 // ReLU, a residual sum with its activation) does the work inside passes it
-// makes anyway: it reports its output's min and max
-// (the planes are in cache right after it writes them), and its backward,
-// which already masks dy by its clamp (ReLU, ReLU6), also masks it by the
-// quantizer's mask. That mask is a window on x: the code
+// makes anyway: it reports its output's min and max (the planes are in
+// cache right after it writes them), and its backward, which already masks
+// dy by its clamp (ReLU, ReLU6), also masks it by the quantizer's mask (a
+// convolution has no such pass: the max pool after the quantizer applies
+// the mask instead, see kernels.MaxPool2dFold). That mask is a window on x: the code
 // round(x·float32(1/S)) is monotone in x, so the set of float32 x whose code
 // is on the grid is a closed interval [Lo, Hi] containing 0 (Window).
 // The gradients and the observer's state are the same bits as without

@@ -16,9 +16,10 @@ func acc512(x *float32, n int, lanes *[3][16]float32)
 func scanAVX2(x *float32, n int, out *[3][8]float32)
 
 // Fast returns the min and max of x; ok is false when x holds a NaN or an
-// infinity (then mn and mx are meaningless). FastScalar with AVX2
-// (minmax_amd64.s): eight lanes of
-// min, max and the v−v guard, two vectors per step.
+// infinity (then mn and mx are meaningless). It is FastScalar by
+// minmax_amd64.s: acc512 with AVX-512, else (or where acc512's guard
+// overflowed) scanAVX2's eight lanes of min, max and the v−v guard, two
+// vectors per step.
 func Fast(x []float32) (mn, mx float32, ok bool) {
 	if len(x) < 64 || !useAVX2 {
 		return FastScalar(x)
