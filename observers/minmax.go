@@ -37,12 +37,7 @@ func (o *MinMax) Observe(x []float32, shape []int) error {
 	if bad == len(x) {
 		return o.noFinite(len(x))
 	}
-	if !o.observed {
-		o.min, o.max, o.observed = mn, mx, true
-		return nil
-	}
-	o.min = min(o.min, mn)
-	o.max = max(o.max, mx)
+	o.update(mn, mx)
 	return nil
 }
 
@@ -55,13 +50,18 @@ func (o *MinMax) ObserveRange(mn, mx float32, n int) error {
 	if err := checkRange(o.kind, mn, mx, n); err != nil {
 		return err
 	}
+	o.update(mn, mx)
+	return nil
+}
+
+// update folds a batch's range [mn, mx] into the running one.
+func (o *MinMax) update(mn, mx float32) {
 	if !o.observed {
 		o.min, o.max, o.observed = mn, mx, true
-		return nil
+		return
 	}
 	o.min = min(o.min, mn)
 	o.max = max(o.max, mx)
-	return nil
 }
 
 // Range returns the running [min, max].
@@ -152,14 +152,7 @@ func (o *MovingAverageMinMax) Observe(x []float32, shape []int) error {
 	if bad == len(x) {
 		return o.noFinite(len(x))
 	}
-	if !o.observed {
-		o.min, o.max, o.observed = mn, mx, true
-		return nil
-	}
-	// The explicit conversions round the product, so that no platform
-	// fuses it into an FMA and the numbers match PyTorch's float32 ones.
-	o.min += float32(o.c * (mn - o.min))
-	o.max += float32(o.c * (mx - o.max))
+	o.update(mn, mx)
 	return nil
 }
 
@@ -172,13 +165,21 @@ func (o *MovingAverageMinMax) ObserveRange(mn, mx float32, n int) error {
 	if err := checkRange(o.kind, mn, mx, n); err != nil {
 		return err
 	}
+	o.update(mn, mx)
+	return nil
+}
+
+// update moves the averages towards a batch's range [mn, mx] (the first
+// batch sets them).
+func (o *MovingAverageMinMax) update(mn, mx float32) {
 	if !o.observed {
 		o.min, o.max, o.observed = mn, mx, true
-		return nil
+		return
 	}
+	// The explicit conversions round the product, so that no platform
+	// fuses it into an FMA and the numbers match PyTorch's float32 ones.
 	o.min += float32(o.c * (mn - o.min))
 	o.max += float32(o.c * (mx - o.max))
-	return nil
 }
 
 // Range returns the averaged [min, max].
