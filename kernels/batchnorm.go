@@ -188,6 +188,40 @@ func (f *Fold) Release() { f.claimed = false }
 // Claimed reports whether a consumer applies the window.
 func (f *Fold) Claimed() bool { return f.claimed }
 
+// track runs work over blocks of [0, len(y)) split between the workers (as
+// splitFlat) and adds each block of y to its worker's range accumulator
+// right after work wrote it, while it is in L1; then sets the output range
+// and counts the run. For elementwise producers (ReLUFold, AddAct).
+func (f *Fold) track(y []float32, work func(lo, hi int)) {
+	nw := 1
+	if len(y) >= parallelMin {
+		nw = workersFor(0, 8)
+	}
+	f.resetAcc(nw)
+	split(nw, len(y), func(w, lo, end int) {
+		for b := lo; b < end; b += foldBlock {
+			e := min(b+foldBlock, end)
+			work(b, e)
+			f.acc[w].Add(y[b:e])
+		}
+	})
+	f.setRange()
+	f.gen++
+}
+
+// foldBlock is how many values track has written before it scans them
+// (32 KiB: in L1).
+const foldBlock = 8192
+
+// checkMask reports an ErrOrder unless the quantizer set its window for
+// the op's last forward run.
+func (f *Fold) checkMask(op string) error {
+	if f.gen == 0 || f.maskOf != f.gen {
+		return fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, op)
+	}
+	return nil
+}
+
 // MaskGrad sets the window lo <= y <= hi in which the gradient of the last
 // output passes (all: everywhere).
 func (f *Fold) MaskGrad(lo, hi float32, all bool) { f.lo, f.hi, f.all, f.maskOf = lo, hi, all, f.gen }
@@ -537,8 +571,10 @@ func (o *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
 		(st.masked() && !in[3].Shape().Eq(in[0].Shape())) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, in[0].Shape(), in[2].Shape())
 	}
-	if f := st.fold; f != nil && f.maskOf != st.gen {
-		return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, o.name)
+	if f := st.fold; f != nil {
+		if err := f.checkMask(o.name); err != nil {
+			return nil, err
+		}
 	}
 	if dt == tensor.Float32 {
 		return bnGrad[float32](o, in), nil

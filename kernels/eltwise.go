@@ -70,7 +70,6 @@ type clampOp struct {
 	st   *eltState
 	hi   float64
 	fold *Fold // nil unless a folded quantizer reads the output
-	gen  int   // forward runs (with a fold)
 	out  *tensor.Dense
 }
 
@@ -96,9 +95,7 @@ func (o *clampOp) Do(vs ...G.Value) (G.Value, error) {
 		if dt != tensor.Float32 {
 			return nil, fmt.Errorf("%w: %s: a fold needs float32, x is %v", ErrDtype, o.name, dt)
 		}
-		o.gen++
 		clampToFold(out.Data().([]float32), in[0].Data().([]float32), float32(o.hi), f)
-		f.gen = o.gen
 		return out, nil
 	}
 	if dt == tensor.Float32 {
@@ -126,24 +123,8 @@ func clampToFold(y, x []float32, hi float32, f *Fold) {
 	if kv, _, ok := vecClamp(); ok {
 		k = kv
 	}
-	nw := 1
-	if len(x) >= parallelMin {
-		nw = workersFor(0, 8)
-	}
-	f.resetAcc(nw)
-	split(nw, len(x), func(w, lo, end int) {
-		for b := lo; b < end; b += foldBlock {
-			e := min(b+foldBlock, end)
-			k(y[b:e], x[b:e], hi)
-			f.acc[w].Add(y[b:e])
-		}
-	})
-	f.setRange()
+	f.track(y, func(lo, end int) { k(y[lo:end], x[lo:end], hi) })
 }
-
-// foldBlock is how many values clampToFold clamps before it scans them
-// (32 KiB: in L1).
-const foldBlock = 8192
 
 func clampGeneric[T float](y, x []T, hi T) {
 	y = y[:len(x)]
@@ -196,8 +177,8 @@ func (o *clampGradOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	out := reuseOut(&o.out, dt, in[0].Shape()...)
 	if f := o.fold; f != nil {
-		if f.maskOf != f.gen || f.gen == 0 {
-			return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, o.name)
+		if err := f.checkMask(o.name); err != nil {
+			return nil, err
 		}
 		// On 0 < x < hi the output is x, so the quantizer's window on
 		// the output is the same window on x.
@@ -242,21 +223,27 @@ func clampGradGeneric[T float](dx, x, dy []T, hi T) {
 // Float64), as a residual connection's sum; the gradient of each input is
 // dy itself. Unlike G.Add it writes into a buffer it owns, so a training
 // step allocates nothing.
-func Add(a, b *G.Node) (*G.Node, error) {
+func Add(a, b *G.Node) (*G.Node, error) { return add("Add", a, b, 0, nil) }
+
+// add builds Add (hi = 0) or AddAct (hi > 0, fold optional).
+func add(name string, a, b *G.Node, hi float64, f *Fold) (*G.Node, error) {
 	if !a.Shape().Eq(b.Shape()) {
-		return nil, fmt.Errorf("%w: Add: shapes %v and %v differ", ErrShape, a.Shape(), b.Shape())
+		return nil, fmt.Errorf("%w: %s: shapes %v and %v differ", ErrShape, name, a.Shape(), b.Shape())
 	}
 	if a.Dtype() != b.Dtype() {
-		return nil, fmt.Errorf("%w: Add: %v and %v", ErrDtype, a.Dtype(), b.Dtype())
+		return nil, fmt.Errorf("%w: %s: %v and %v", ErrDtype, name, a.Dtype(), b.Dtype())
 	}
 	st := &eltState{shape: a.Shape().Clone()}
-	return G.ApplyOp(&addOp{opBase: opBase{name: "kernels.Add"}, st: st}, a, b)
+	return G.ApplyOp(&addOp{opBase: opBase{name: "kernels." + name}, st: st, hi: hi, fold: f}, a, b)
 }
 
+// addOp is a + b, clamped to [0, hi] when hi > 0 (AddAct).
 type addOp struct {
 	opBase
-	st  *eltState
-	out *tensor.Dense
+	st   *eltState
+	hi   float64
+	fold *Fold // AddAct's, nil unless a folded quantizer reads the output
+	out  *tensor.Dense
 }
 
 func (o *addOp) Arity() int            { return 2 }
@@ -283,6 +270,9 @@ func (o *addOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%w: %s: shapes %v and %v differ", ErrShape, o.name, in[0].Shape(), in[1].Shape())
 	}
 	out := reuseOut(&o.out, dt, in[0].Shape()...)
+	if o.hi > 0 {
+		return out, o.addAct(out, in[0], in[1], dt)
+	}
 	if dt == tensor.Float32 {
 		addTo(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
 	} else {
@@ -303,5 +293,8 @@ func addTo[T float](y, a, b []T) {
 func (o *addOp) DiffWRT(int) []bool { return []bool{true, true} }
 
 func (o *addOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if o.hi > 0 {
+		return o.addActGrad(out, grad)
+	}
 	return G.Nodes{grad, grad}, nil
 }

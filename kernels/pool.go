@@ -255,8 +255,8 @@ func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 	out := reuseOut(&o.out, dt, xs...)
 	if o.masked {
 		f := o.st.fold
-		if f.maskOf != f.gen || f.gen == 0 {
-			return nil, fmt.Errorf("%w: %s: its folded fake quantizer did not run after the forward run", ErrOrder, o.name)
+		if err := f.checkMask(o.name); err != nil {
+			return nil, err
 		}
 		if dt != tensor.Float32 || in[2].Shape().TotalSize() != o.st.xLen {
 			return nil, fmt.Errorf("%w: %s: quantizer input %v (%v) for x %v", ErrShape, o.name, in[2].Shape(), dt, xs)
