@@ -27,12 +27,6 @@ func addRowAVX2(d, s *float32, n int)
 func panel32AVX2(dst, src *float32, ld, kc int)
 
 //go:noescape
-func clampGradAVX2(dx, x, dy *float32, n int, hi float32)
-
-//go:noescape
-func clampGradPosAVX2(dx, x, dy *float32, n int)
-
-//go:noescape
 func clampAVX2(y, x *float32, n int, hi float32)
 
 // asmClamp gives the default build's ReLU/ReLU6 kernels in AVX2, the same
@@ -53,18 +47,15 @@ func clampY(y, x []float32, hi float32) {
 	clampGeneric(y[n:], x[n:], hi)
 }
 
-// clampGradY is clampGradGeneric by the AVX2 loops, the tail by the Go one.
+// clampGradY is clampGradGeneric as the window (0, hi) of windowGrad32
+// (the same mask: for ReLU, hi = +∞, the window's upper bound is NaN,
+// which every x passes).
 func clampGradY(dx, x, dy []float32, hi float32) {
-	dx, dy = dx[:len(x)], dy[:len(x)]
-	n := len(x) &^ 7
-	if n > 0 {
-		if math.IsInf(float64(hi), 1) {
-			clampGradPosAVX2(&dx[0], &x[0], &dy[0], n)
-		} else {
-			clampGradAVX2(&dx[0], &x[0], &dy[0], n, hi)
-		}
+	lo, h := float32(0), hi
+	if math.IsInf(float64(hi), 1) {
+		h = float32(math.NaN())
 	}
-	clampGradGeneric(dx[n:], x[n:], dy[n:], hi)
+	windowGrad32(dx, x, dy, lo, h)
 }
 
 //go:noescape

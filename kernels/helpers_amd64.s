@@ -141,61 +141,6 @@ rowMax512_done:
 	VZEROUPPER
 	RET
 
-// func clampGradAVX2(dx, x, dy *float32, n int, hi float32)
-// clampGradGeneric where 0 < x < hi, 8 lanes a step (n a multiple of 8):
-// ordered compares (a NaN x fails them), the mask ANDed with dy, so the
-// passed gradients keep their bits.
-TEXT ·clampGradAVX2(SB), NOSPLIT, $0-36
-	MOVQ dx+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ dy+16(FP), DX
-	MOVQ n+24(FP), CX
-	VXORPS Y14, Y14, Y14
-	VBROADCASTSS hi+32(FP), Y13
-	SHRQ $3, CX
-	JEQ clampGradAVX2_done
-clampGradAVX2_loop:
-	VMOVUPS (SI), Y0
-	VCMPPS $0x1e, Y14, Y0, Y1 // x > 0 (GT_OQ)
-	VCMPPS $0x11, Y13, Y0, Y2 // x < hi (LT_OQ)
-	VANDPS Y2, Y1, Y1
-	VANDPS (DX), Y1, Y1
-	VMOVUPS Y1, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DX
-	ADDQ $32, DI
-	DECQ CX
-	JNE clampGradAVX2_loop
-clampGradAVX2_done:
-	VZEROUPPER
-	RET
-
-// func clampGradPosAVX2(dx, x, dy *float32, n int)
-// clampGradGeneric where x > 0 (ReLU: hi = +∞, +∞ passes), 8 lanes a step (n a multiple of 8):
-// ordered compares (a NaN x fails them), the mask ANDed with dy, so the
-// passed gradients keep their bits.
-TEXT ·clampGradPosAVX2(SB), NOSPLIT, $0-32
-	MOVQ dx+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ dy+16(FP), DX
-	MOVQ n+24(FP), CX
-	VXORPS Y14, Y14, Y14
-	SHRQ $3, CX
-	JEQ clampGradPosAVX2_done
-clampGradPosAVX2_loop:
-	VMOVUPS (SI), Y0
-	VCMPPS $0x1e, Y14, Y0, Y1 // x > 0 (GT_OQ)
-	VANDPS (DX), Y1, Y1
-	VMOVUPS Y1, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DX
-	ADDQ $32, DI
-	DECQ CX
-	JNE clampGradPosAVX2_loop
-clampGradPosAVX2_done:
-	VZEROUPPER
-	RET
-
 // func sumsAVX2(x *float32, n int, k float32, out *[16]float32)
 // sumsGeneric's loop with 8-lane partial sums (n a multiple of 8): out[0:8]
 // the lanes of Σ(x − k), out[8:16] those of Σ(x − k)² (by FMA).
@@ -693,8 +638,8 @@ panel32AVX2_done:
 
 // CLAMPDY sets Y2 to dy (at DX) where lo < y (at R8; Y14: lo, 0 for the
 // clamp alone) and y NGE hi (Y10: hi, or NaN for no upper bound, which
-// every y passes), else 0: with lo = 0 clampGradAVX2's and
-// clampGradPosAVX2's mask, the same bits. Y4, Y5 scratch.
+// every y passes), else 0: with lo = 0 the ReLU/ReLU6 gradient's mask
+// (clampGradGeneric's), the same bits. Y4, Y5 scratch.
 #define CLAMPDY \
 	VMOVUPS (R8), Y4; \
 	VCMPPS $0x1e, Y14, Y4, Y5; \
