@@ -65,13 +65,21 @@ func bnCheck(name string, x, gamma, beta *G.Node, s *BNStats) (int, error) {
 			return 0, fmt.Errorf("%w: %s: x is %v but %v is %v", ErrDtype, name, x.Dtype(), v.Name(), v.Dtype())
 		}
 	}
-	if s == nil || s.Mean == nil || s.Var == nil || s.Mean.Shape().TotalSize() != c || s.Var.Shape().TotalSize() != c {
-		return 0, fmt.Errorf("%w: %s: running statistics missing or not (%d)", ErrShape, name, c)
-	}
-	if s.Mean.Dtype() != x.Dtype() || s.Var.Dtype() != x.Dtype() {
-		return 0, fmt.Errorf("%w: %s: running statistics are %v, x is %v", ErrDtype, name, s.Mean.Dtype(), x.Dtype())
+	if err := statsCheck(name, s, c, x.Dtype()); err != nil {
+		return 0, err
 	}
 	return c, nil
+}
+
+// statsCheck validates running statistics for c channels of dtype dt.
+func statsCheck(name string, s *BNStats, c int, dt tensor.Dtype) error {
+	if s == nil || s.Mean == nil || s.Var == nil || s.Mean.Shape().TotalSize() != c || s.Var.Shape().TotalSize() != c {
+		return fmt.Errorf("%w: %s: running statistics missing or not (%d)", ErrShape, name, c)
+	}
+	if s.Mean.Dtype() != dt || s.Var.Dtype() != dt {
+		return fmt.Errorf("%w: %s: running statistics are %v, x is %v", ErrDtype, name, s.Mean.Dtype(), dt)
+	}
+	return nil
 }
 
 // BatchNormScaled is BatchNorm of x divided per channel by scale (C), in one
@@ -472,11 +480,11 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 			} else {
 				st.mean[j], st.istd[j] = float64(rm[j]), 1/math.Sqrt(float64(rv[j])+eps)
 			}
-			a := float64(gamma[j]) * st.istd[j]
-			sh := float64(beta[j]) - st.mean[j]*a
+			sc := 1.0
 			if st.scaled {
-				a /= st.scale[j]
+				sc = st.scale[j]
 			}
+			a, sh := bnAffine(st.mean[j], st.istd[j], float64(gamma[j]), float64(beta[j]), sc)
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				kr.affine(y[o:o+inner], x[o:o+inner], T(a), T(sh))
@@ -711,6 +719,19 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 			}
 		}
 	})
+}
+
+// bnAffine is the batch norm's per-channel map y = a·x + sh for mean μ,
+// inverse deviation istd, γ and β, of x divided by scale (1: not scaled):
+// a = γ·istd/scale, sh = β − μ·γ·istd. The training op and the evaluation
+// convolution (Conv2dBNEval) share it, so they give the same bits.
+func bnAffine(mean, istd, gamma, beta, scale float64) (a, sh float64) {
+	a = gamma * istd
+	sh = beta - mean*a
+	if scale != 1 {
+		a /= scale
+	}
+	return a, sh
 }
 
 // window returns the backward's mask of the output y as (lo, hi): dy passes

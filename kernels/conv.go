@@ -253,11 +253,8 @@ func Conv2dBNEval(x, w, b, gamma, beta, scale *G.Node, p ConvParams, s *BNStats,
 			return nil, fmt.Errorf("%w: Conv2dBNEval: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
 		}
 	}
-	if s == nil || s.Mean == nil || s.Var == nil || s.Mean.Shape().TotalSize() != st.o || s.Var.Shape().TotalSize() != st.o {
-		return nil, fmt.Errorf("%w: Conv2dBNEval: running statistics missing or not (%d)", ErrShape, st.o)
-	}
-	if s.Mean.Dtype() != x.Dtype() || s.Var.Dtype() != x.Dtype() {
-		return nil, fmt.Errorf("%w: Conv2dBNEval: running statistics are %v, x is %v", ErrDtype, s.Mean.Dtype(), x.Dtype())
+	if err := statsCheck("Conv2dBNEval", s, st.o, x.Dtype()); err != nil {
+		return nil, err
 	}
 	if p.Groups > 1 && ws[1] == 1 {
 		return depthwise(x, w, b, st, post...)
@@ -306,13 +303,12 @@ func (p *convPost) set(in []*tensor.Dense) {
 		return t.Data().([]float64)[j]
 	}
 	for j := range c {
-		mean, istd := f64(p.stats.Mean, j), 1/math.Sqrt(f64(p.stats.Var, j)+p.stats.Eps)
-		a := f64(in[0], j) * istd
-		p.sh[j] = f64(in[1], j) - mean*a
+		sc := 1.0
 		if p.scaled {
-			a /= f64(in[2], j)
+			sc = f64(in[2], j)
 		}
-		p.a[j] = a
+		istd := 1 / math.Sqrt(f64(p.stats.Var, j)+p.stats.Eps)
+		p.a[j], p.sh[j] = bnAffine(f64(p.stats.Mean, j), istd, f64(in[0], j), f64(in[1], j), sc)
 	}
 }
 
