@@ -168,30 +168,58 @@ func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 // conv2d is Conv2d; direct = false runs a depthwise convolution on the GEMM
 // path too (the reference of tests and benchmarks).
 func conv2d(x, w, b *G.Node, p ConvParams, direct bool) (*G.Node, error) {
+	return convNode("Conv2d", x, w, b, p, direct, convExtra{})
+}
+
+// convExtra is what Conv2dBNEval and Conv2dFold add to a convolution op:
+// the evaluation batch norm with its inputs (γ, β and, when scaled, the
+// divisor), or the fold that receives the output's range.
+type convExtra struct {
+	post   *convPost
+	postIn []*G.Node
+	fold   *Fold
+}
+
+// convNode checks a convolution's operands and builds its op, named name
+// in errors and in the graph: the depthwise op where direct and w is
+// depthwise, else the GEMM one.
+func convNode(name string, x, w, b *G.Node, p ConvParams, direct bool, ex convExtra) (*G.Node, error) {
 	p = p.norm()
-	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil}
+	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil, post: ex.post, fold: ex.fold}
 	ws := w.Shape()
-	if _, err := st.geomFor("Conv2d", st.xShape, ws); err != nil {
+	if _, err := st.geomFor(name, st.xShape, ws); err != nil {
 		return nil, err
 	}
 	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
-	if direct && p.Groups > 1 && ws[1] == 1 {
-		return depthwise(x, w, b, st)
-	}
 	children := []*G.Node{x, w}
 	if b != nil {
 		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.o {
-			return nil, fmt.Errorf("%w: Conv2d: bias %v, want (%d)", ErrShape, bs, st.o)
+			return nil, fmt.Errorf("%w: %s: bias %v, want (%d)", ErrShape, name, bs, st.o)
 		}
 		children = append(children, b)
 	}
-	for _, c := range children[1:] {
-		if c.Dtype() != x.Dtype() {
-			return nil, fmt.Errorf("%w: Conv2d: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
+	for _, c := range ex.postIn {
+		if c.Dims() != 1 || c.Shape().TotalSize() != st.o {
+			return nil, fmt.Errorf("%w: %s: %v is %v for %d channels", ErrShape, name, c.Name(), c.Shape(), st.o)
 		}
 	}
-	op := &convOp{opBase: opBase{name: "kernels.Conv2d"}, st: st}
-	return G.ApplyOp(op, children...)
+	for _, c := range append(append([]*G.Node(nil), children[1:]...), ex.postIn...) {
+		if c.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: %s: x is %v but %v is %v", ErrDtype, name, x.Dtype(), c.Name(), c.Dtype())
+		}
+	}
+	if ex.post != nil {
+		if err := statsCheck(name, ex.post.stats, st.o, x.Dtype()); err != nil {
+			return nil, err
+		}
+	}
+	if direct && p.Groups > 1 && ws[1] == 1 {
+		if ex.fold != nil {
+			return nil, fmt.Errorf("%w: %s: a depthwise convolution does not fold", ErrShape, name)
+		}
+		return depthwise(x, w, b, st, ex.postIn...)
+	}
+	return G.ApplyOp(&convOp{opBase: opBase{name: "kernels." + name}, st: st}, append(children, ex.postIn...)...)
 }
 
 // Conv2dFold is Conv2d whose output feeds a folded fake quantizer through f
@@ -206,20 +234,7 @@ func Conv2dFold(x, w, b *G.Node, p ConvParams, f *Fold) (*G.Node, error) {
 	if x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("%w: Conv2dFold: x is %v, a fold needs float32", ErrDtype, x.Dtype())
 	}
-	p = p.norm()
-	if ws := w.Shape(); p.Groups > 1 && len(ws) == 4 && ws[1] == 1 {
-		return nil, fmt.Errorf("%w: Conv2dFold: a depthwise convolution does not fold", ErrShape)
-	}
-	y, err := conv2d(x, w, b, p, true)
-	if err != nil {
-		return nil, err
-	}
-	op, ok := y.Op().(*convOp)
-	if !ok {
-		return nil, fmt.Errorf("%w: Conv2dFold: %v is not a convolution op", ErrShape, y.Op())
-	}
-	op.st.fold = f
-	return y, nil
+	return convNode("Conv2dFold", x, w, b, p, true, convExtra{fold: f})
 }
 
 // Conv2dBNEval is Conv2d of x and w (plus b when not nil) followed by the
@@ -231,48 +246,14 @@ func Conv2dFold(x, w, b *G.Node, p ConvParams, f *Fold) (*G.Node, error) {
 // The same bits as the two ops in sequence, on the GEMM and the depthwise
 // paths. It is an evaluation graph's op: it has no gradient.
 func Conv2dBNEval(x, w, b, gamma, beta, scale *G.Node, p ConvParams, s *BNStats, hi float64) (*G.Node, error) {
-	p = p.norm()
 	if !(hi >= 0) {
 		return nil, fmt.Errorf("%w: Conv2dBNEval: clamp bound %v", ErrShape, hi)
 	}
-	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil, post: &convPost{stats: s, hi: hi, scaled: scale != nil}}
-	ws := w.Shape()
-	if _, err := st.geomFor("Conv2dBNEval", st.xShape, ws); err != nil {
-		return nil, err
-	}
-	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
-	post := []*G.Node{gamma, beta}
+	ex := convExtra{post: &convPost{stats: s, hi: hi, scaled: scale != nil}, postIn: []*G.Node{gamma, beta}}
 	if scale != nil {
-		post = append(post, scale)
+		ex.postIn = append(ex.postIn, scale)
 	}
-	for _, c := range post {
-		if c.Dims() != 1 || c.Shape().TotalSize() != st.o {
-			return nil, fmt.Errorf("%w: Conv2dBNEval: %v is %v for %d channels", ErrShape, c.Name(), c.Shape(), st.o)
-		}
-		if c.Dtype() != x.Dtype() {
-			return nil, fmt.Errorf("%w: Conv2dBNEval: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
-		}
-	}
-	if err := statsCheck("Conv2dBNEval", s, st.o, x.Dtype()); err != nil {
-		return nil, err
-	}
-	if p.Groups > 1 && ws[1] == 1 {
-		return depthwise(x, w, b, st, post...)
-	}
-	children := []*G.Node{x, w}
-	if b != nil {
-		if bs := b.Shape(); len(bs) != 1 || bs[0] != st.o {
-			return nil, fmt.Errorf("%w: Conv2dBNEval: bias %v, want (%d)", ErrShape, bs, st.o)
-		}
-		children = append(children, b)
-	}
-	for _, c := range children[1:] {
-		if c.Dtype() != x.Dtype() {
-			return nil, fmt.Errorf("%w: Conv2dBNEval: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
-		}
-	}
-	children = append(children, post...)
-	return G.ApplyOp(&convOp{opBase: opBase{name: "kernels.Conv2dBNEval"}, st: st}, children...)
+	return convNode("Conv2dBNEval", x, w, b, p, true, ex)
 }
 
 // convPost is Conv2dBNEval's batch norm: per channel y·a + sh (a and sh

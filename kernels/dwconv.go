@@ -305,25 +305,19 @@ func (s *dwState) setGeom(g geom, n int) {
 // depthwise applies the direct kernel to a convolution that Conv2d has
 // checked: groups = C, w (C·mult, 1, kh, kw).
 // post holds the batch norm's inputs of a Conv2dBNEval (cs.post set).
+// convNode has checked the operands.
 func depthwise(x, w, b *G.Node, cs *convState, post ...*G.Node) (*G.Node, error) {
 	st := &dwState{cs: cs, mult: cs.o / cs.xShape[1]}
 	children := []*G.Node{x, w}
 	if b != nil {
-		if bs := b.Shape(); len(bs) != 1 || bs[0] != cs.o {
-			return nil, fmt.Errorf("%w: Conv2d: bias %v, want (%d)", ErrShape, bs, cs.o)
-		}
 		children = append(children, b)
 	}
 	children = append(children, post...)
+	name := "kernels.DepthwiseConv2d"
 	if cs.post != nil {
-		return G.ApplyOp(&dwOp{opBase: opBase{name: "kernels.DepthwiseConv2dBNEval"}, st: st}, children...)
+		name = "kernels.DepthwiseConv2dBNEval"
 	}
-	for _, c := range children[1:] {
-		if c.Dtype() != x.Dtype() {
-			return nil, fmt.Errorf("%w: Conv2d: x is %v but %v is %v", ErrDtype, x.Dtype(), c.Name(), c.Dtype())
-		}
-	}
-	return G.ApplyOp(&dwOp{opBase: opBase{name: "kernels.DepthwiseConv2d"}, st: st}, children...)
+	return G.ApplyOp(&dwOp{opBase: opBase{name: name}, st: st}, children...)
 }
 
 type dwOp struct {
