@@ -296,6 +296,15 @@ type bnKernels[T float] struct {
 	affine2Clamp  func(dx, dy, y, x []T, a, b, c, lo, hi T)
 }
 
+// affineAct sets y = a·x + b, then clamps it to [0, hi] by clamp (clampFns'
+// forward) when hi > 0: the batch norm's output map with its activation.
+func (kr *bnKernels[T]) affineAct(clamp func(y, x []T, hi T), y, x []T, a, b T, hi float64) {
+	kr.affine(y, x, a, b)
+	if hi > 0 {
+		clamp(y, y, T(hi))
+	}
+}
+
 func bnKernelsFor[T float]() bnKernels[T] {
 	if k, ok := vecBnKernels(); ok {
 		if kT, ok := any(k).(bnKernels[T]); ok {
@@ -487,10 +496,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 			a, sh := bnAffine(st.mean[j], st.istd[j], float64(gamma[j]), float64(beta[j]), sc)
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
-				kr.affine(y[o:o+inner], x[o:o+inner], T(a), T(sh))
-				if st.hi > 0 {
-					clampF(y[o:o+inner], y[o:o+inner], T(st.hi))
-				}
+				kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], T(a), T(sh), st.hi)
 				if rng != nil {
 					rng(w, y[o:o+inner])
 				}

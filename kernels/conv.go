@@ -452,10 +452,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			if post != nil {
 				for c := range o {
 					plane := yi[c*cols : (c+1)*cols]
-					kr.affine(plane, plane, T(post.a[c]), T(post.sh[c]))
-					if post.hi > 0 {
-						clampF(plane, plane, T(post.hi))
-					}
+					kr.affineAct(clampF, plane, plane, T(post.a[c]), T(post.sh[c]), post.hi)
 				}
 			}
 			if rng != nil {

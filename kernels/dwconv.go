@@ -426,10 +426,7 @@ func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
 					kr.corrRows(yo, g.oh, g.ow, xph, l.wq, l.offs, w[oc*taps:(oc+1)*taps], init, false)
 					if post != nil {
 						// Conv2dBNEval: the batch norm on the plane just written.
-						bk.affine(yo, yo, T(post.a[oc]), T(post.sh[oc]))
-						if post.hi > 0 {
-							clampF(yo, yo, T(post.hi))
-						}
+						bk.affineAct(clampF, yo, yo, T(post.a[oc]), T(post.sh[oc]), post.hi)
 					}
 				}
 			}
