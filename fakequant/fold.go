@@ -87,18 +87,14 @@ func (f *foldedAffine) String() string { return f.a.String() + " (folded)" }
 
 func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int) error {
 	q := f.a
-	if q.observing {
-		var err error
-		ro, isRange := q.obs.(RangeObserver)
-		if mn, mx, ok := f.p.OutputRange(); ok && isRange {
-			err = ro.ObserveRange(mn, mx, len(src))
-		} else {
-			err = q.obs.Observe(src, shape)
-		}
-		if err != nil {
+	ro, isRange := q.obs.(RangeObserver)
+	if mn, mx, ok := f.p.OutputRange(); ok && isRange && q.observing {
+		if err := ro.ObserveRange(mn, mx, len(src)); err != nil {
 			return err
 		}
 		q.have = false
+	} else if err := q.observe(src, shape); err != nil {
+		return err
 	}
 	if !q.enabled {
 		copy(dst, src)

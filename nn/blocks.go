@@ -127,8 +127,8 @@ func (a *Add) Apply(b *Builder, x1, x2 *G.Node) (*G.Node, error) {
 			return nil, fmt.Errorf("nn: %s: %w", a.LayerName, err)
 		}
 		if fold != nil {
-			if y, err = fakequant.ApplyFolded(a.AQ, y, fold); err != nil {
-				return nil, fmt.Errorf("nn: quantizer %s.act: %w", a.LayerName, err)
+			if y, err = b.quantizeFolded(a.LayerName+".act", a.AQ, y, fold); err != nil {
+				return nil, err
 			}
 		} else if y, err = b.Quantize(a.LayerName+".act", a.AQ, y); err != nil {
 			return nil, err

@@ -199,6 +199,16 @@ func (b *Builder) Quantize(name string, q fakequant.Quantizer, x *G.Node) (*G.No
 	return y, nil
 }
 
+// quantizeFolded is Quantize of y by q folded into the op that produced y
+// through f (fakequant.ApplyFolded; Builder.folds says when q can fold).
+func (b *Builder) quantizeFolded(name string, q fakequant.Quantizer, y *G.Node, f *kernels.Fold) (*G.Node, error) {
+	out, err := fakequant.ApplyFolded(q, y, f)
+	if err != nil {
+		return nil, fmt.Errorf("nn: quantizer %s: %w", name, err)
+	}
+	return out, nil
+}
+
 // convFold is a fake quantizer folded into the convolution before it: the
 // convolution's output pre, the quantizer's output fq, their link.
 type convFold struct {

@@ -88,8 +88,8 @@ func (b *Builder) actOut(name string, relu, relu6 bool, aq fakequant.Quantizer, 
 		if y, err = kernels.ReLUFold(y, relu6, fold); err != nil {
 			return nil, fmt.Errorf("nn: %s: relu: %w", name, err)
 		}
-		if y, err = fakequant.ApplyFolded(aq, y, fold); err != nil {
-			return nil, fmt.Errorf("nn: quantizer %s.act: %w", name, err)
+		if y, err = b.quantizeFolded(name+".act", aq, y, fold); err != nil {
+			return nil, err
 		}
 		return y, nil
 	}
@@ -223,8 +223,8 @@ func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 		}
-		if y, err = fakequant.ApplyFolded(c.AQ, pre, fold); err != nil {
-			return nil, fmt.Errorf("nn: quantizer %s.act: %w", c.LayerName, err)
+		if y, err = b.quantizeFolded(c.LayerName+".act", c.AQ, pre, fold); err != nil {
+			return nil, err
 		}
 		if b.convFolds == nil {
 			b.convFolds = map[*G.Node]*convFold{}
@@ -467,8 +467,8 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		}
 	}
 	if fold != nil {
-		if y, err = fakequant.ApplyFolded(c.AQ, y, fold); err != nil {
-			return nil, fmt.Errorf("nn: quantizer %s.act: %w", c.LayerName, err)
+		if y, err = b.quantizeFolded(c.LayerName+".act", c.AQ, y, fold); err != nil {
+			return nil, err
 		}
 	} else if y, err = b.actOut(c.LayerName, false, false, c.AQ, y); err != nil {
 		return nil, err
