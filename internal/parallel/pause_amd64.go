@@ -1,0 +1,6 @@
+package parallel
+
+// pause executes n (≥ 1) PAUSE instructions.
+//
+//go:noescape
+func pause(n int)
