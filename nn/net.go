@@ -192,7 +192,7 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 			G.Read(gn, gv)
 		}
 	}
-	r.vm = G.NewTapeMachine(g)
+	r.vm = G.NewTapeMachine(g, G.WithEngine(kernels.Engine()))
 	return r, b, nil
 }
 
