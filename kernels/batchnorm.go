@@ -294,7 +294,30 @@ type bnKernels[T float] struct {
 	// Their mask is windowGradGeneric's (lo, hi).
 	gradSumsClamp func(dy, y, x []T, k, lo, hi T) (sdy, sdyx float64)
 	affine2Clamp  func(dx, dy, y, x []T, a, b, c, lo, hi T)
+	// planes, where a build has them, run the loops above over all the
+	// planes of a channel in one call.
+	planes *bnPlanes[T]
 }
+
+// bnPlanes are the batch norm's loops over count planes of inner values
+// stride apart (a channel of an NCHW batch; the slices start at its first
+// plane) in one call, the same bits as the per-plane loops of bnKernels
+// called plane by plane with their sums added in plane order: a call per
+// plane cost more than the arithmetic on small planes.
+type bnPlanes[T float] struct {
+	// sums is Σ sums over the planes.
+	sums func(x []T, inner, stride, count int, k T) (s1, s2 float64)
+	// gradSums is Σ gradSumsClamp (masked) or Σ gradSums over the planes.
+	gradSums func(dy, y, x []T, inner, stride, count int, k, lo, hi T, masked bool) (sdy, sdyx float64)
+	// affineAct is affineAct, clamping to [0, hi] when clamp is set.
+	affineAct func(y, x []T, inner, stride, count int, a, b, hi T, clamp bool)
+	// affine2 is affine2Clamp (masked) or affine2.
+	affine2 func(dx, dy, y, x []T, inner, stride, count int, a, b, c, lo, hi T, masked bool)
+}
+
+// planesMax bounds the planes bnPlanes takes: larger ones gain nothing from
+// one call per channel, and their fold ranges are scanned per plane.
+const planesMax = foldRangeMin
 
 // affineAct sets y = a·x + b, then clamps it to [0, hi] by clamp (clampFns'
 // forward) when hi > 0: the batch norm's output map with its activation.
@@ -460,13 +483,20 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 		f.resetAcc(bnWorkers(st))
 		rng = func(w int, y []T) { f.acc[w].Add(any(y).([]float32)) }
 	}
+	pl := kr.planes
+	if inner >= planesMax || rng != nil {
+		pl = nil
+	}
 	bnChannels(st, func(w, lo, hi int) {
 		for j := lo; j < hi; j++ {
 			k := x[j*inner]
 			st.pivot[j] = float64(k)
 			if st.batch {
 				var s1, s2 float64
-				for b := 0; b < outer; b++ {
+				if pl != nil {
+					s1, s2 = pl.sums(x[j*inner:], inner, c*inner, outer, k)
+				}
+				for b := 0; pl == nil && b < outer; b++ {
 					a, q := kr.sums(x[(b*c+j)*inner:(b*c+j+1)*inner], k)
 					s1 += a
 					s2 += q
@@ -494,6 +524,10 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 				sc = st.scale[j]
 			}
 			a, sh := bnAffine(st.mean[j], st.istd[j], float64(gamma[j]), float64(beta[j]), sc)
+			if pl != nil {
+				pl.affineAct(y[j*inner:], x[j*inner:], inner, c*inner, outer, T(a), T(sh), T(st.hi), st.hi > 0)
+				continue
+			}
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], T(a), T(sh), st.hi)
@@ -652,15 +686,28 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 		}
 		windowGradGeneric(plane, y, g, T(wlo), T(whi))
 	}
+	// The plane loops mask by the window where the per-plane ones would
+	// (gradSumsClamp, affine2Clamp), so only with those.
+	pl := kr.planes
+	if inner >= planesMax || masked && kr.gradSumsClamp == nil {
+		pl = nil
+	}
 	bnChannels(st, func(w, lo, hi int) {
 		var plane []T
 		if masked {
 			plane = dym[w][:inner]
 		}
+		var yj []T
 		for j := lo; j < hi; j++ {
 			k := T(st.pivot[j])
 			var sdy, sdyx float64
-			for b := 0; b < outer; b++ {
+			if pl != nil {
+				if masked {
+					yj = y[j*inner:]
+				}
+				sdy, sdyx = pl.gradSums(dy[j*inner:], yj, x[j*inner:], inner, c*inner, outer, k, T(wlo), T(whi), masked)
+			}
+			for b := 0; pl == nil && b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
 				if masked && kr.gradSumsClamp != nil {
@@ -709,6 +756,10 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 					ds[j] = T(-a * (sdyx + float64(k)*sdy) / (sc * sc))
 				}
 				a, bx, cx = a/sc, bx/(sc*sc), cx/sc
+			}
+			if pl != nil {
+				pl.affine2(dx[j*inner:], dy[j*inner:], yj, x[j*inner:], inner, c*inner, outer, T(a), T(bx), T(cx), T(wlo), T(whi), masked)
+				continue
 			}
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner

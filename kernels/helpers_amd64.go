@@ -125,7 +125,7 @@ func affine2AVX2(dx, dy, x *float32, n int, a, b, c float32)
 // to; the tails by the Go loops). ok is false without AVX2.
 func asmBn() (bnKernels[float32], bool) {
 	return bnKernels[float32]{sums: sumsY, gradSums: gradSumsY, affine: affineY, affine2: affine2Y,
-		gradSumsClamp: gradSumsClampY, affine2Clamp: affine2ClampY}, useAVX2
+		gradSumsClamp: gradSumsClampY, affine2Clamp: affine2ClampY, planes: bnPlanesAVX2()}, useAVX2
 }
 
 //go:noescape

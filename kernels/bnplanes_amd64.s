@@ -1,0 +1,322 @@
+#include "textflag.h"
+
+// The batch norm's per-plane loops (sumsY, gradSumsY, gradSumsClampY,
+// affineY + clampY, affine2Y, affine2ClampY) over count planes of inner
+// floats, stride bytes apart (one channel of an NCHW batch), in one call:
+// each plane runs the same instructions in the same order as its own call
+// would — the vector loop over inner &^ 7 floats, then the tail as the Go
+// loops do it (sums: one float at a time, unfused; elementwise: the Go
+// expression, unfused, on a masked vector) — so the bits are the same.
+
+// HSUM8 sets the low float of X to sum8 of Y's 8 lanes:
+// ((p0+p4) + (p1+p5)) + ((p2+p6) + (p3+p7)). T scratch.
+#define HSUM8(Y, X, T) \
+	VEXTRACTF128 $1, Y, T; \
+	VADDPS T, X, X; \
+	VHADDPS X, X, X; \
+	VHADDPS X, X, X
+
+// func sumsPlanesAVX2(x *float32, inner, stride, count int, k float32, out *[2]float64)
+// out = Σ over the planes of sumsY(plane, k), added in plane order.
+TEXT ·sumsPlanesAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ inner+8(FP), CX
+	MOVQ stride+16(FP), R9
+	SHLQ $2, R9
+	MOVQ count+24(FP), BX
+	VBROADCASTSS k+32(FP), Y13
+	MOVQ out+40(FP), DI
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+	VXORPS X8, X8, X8
+	VXORPS X9, X9, X9
+sp_plane:
+	MOVQ SI, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ CX, DX
+	TESTQ DX, DX
+	JEQ sp_tail
+sp_vec:
+	VMOVUPS (AX), Y2
+	VSUBPS Y13, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y2, Y2, Y1
+	ADDQ $32, AX
+	DECQ DX
+	JNE sp_vec
+sp_tail:
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	MOVQ R10, DX
+	TESTQ DX, DX
+	JEQ sp_add
+sp_tailloop:
+	VMOVSS (AX), X2
+	VSUBSS X13, X2, X2
+	VADDSS X2, X4, X4
+	VMULSS X2, X2, X3
+	VADDSS X3, X5, X5
+	ADDQ $4, AX
+	DECQ DX
+	JNE sp_tailloop
+sp_add:
+	VCVTSS2SD X4, X4, X4
+	VCVTSS2SD X5, X5, X5
+	TESTQ CX, CX
+	JEQ sp_acc
+	HSUM8(Y0, X0, X2)
+	HSUM8(Y1, X1, X2)
+	VCVTSS2SD X0, X0, X0
+	VCVTSS2SD X1, X1, X1
+	VADDSD X4, X0, X4
+	VADDSD X5, X1, X5
+sp_acc:
+	VADDSD X4, X8, X8
+	VADDSD X5, X9, X9
+	ADDQ R9, SI
+	DECQ BX
+	JNE sp_plane
+	VMOVSD X8, (DI)
+	VMOVSD X9, 8(DI)
+	VZEROUPPER
+	RET
+
+// func gradSumsPlanesAVX2(dy, y, x *float32, inner, stride, count int, k, lo, hi float32, masked int, out *[2]float64)
+// out = Σ over the planes of gradSumsClampY(dy, y, x, k, lo, hi) (masked ≠
+// 0) or gradSumsY(dy, x, k), added in plane order.
+TEXT ·gradSumsPlanesAVX2(SB), NOSPLIT, $0-80
+	MOVQ dy+0(FP), R12
+	MOVQ y+8(FP), R13
+	MOVQ x+16(FP), R11
+	MOVQ inner+24(FP), CX
+	MOVQ stride+32(FP), R9
+	SHLQ $2, R9
+	MOVQ count+40(FP), BX
+	VBROADCASTSS k+48(FP), Y13
+	VBROADCASTSS lo+52(FP), Y14
+	VBROADCASTSS hi+56(FP), Y10
+	MOVQ masked+64(FP), DI
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+	VXORPS X8, X8, X8
+	VXORPS X9, X9, X9
+gp_plane:
+	MOVQ R12, DX
+	MOVQ R13, R8
+	MOVQ R11, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ CX, AX
+	TESTQ AX, AX
+	JEQ gp_tail
+gp_vec:
+	VMOVUPS (DX), Y2
+	TESTQ DI, DI
+	JEQ gp_vecsum
+	VMOVUPS (R8), Y4
+	VCMPPS $0x1e, Y14, Y4, Y5
+	VCMPPS $0x19, Y10, Y4, Y4
+	VANDPS Y4, Y5, Y5
+	VANDPS Y2, Y5, Y2
+gp_vecsum:
+	VMOVUPS (SI), Y3
+	VSUBPS Y13, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ $32, DX
+	ADDQ $32, R8
+	ADDQ $32, SI
+	DECQ AX
+	JNE gp_vec
+gp_tail:
+	VXORPS X6, X6, X6
+	VXORPS X7, X7, X7
+	MOVQ R10, AX
+	TESTQ AX, AX
+	JEQ gp_add
+gp_tailloop:
+	VMOVSS (DX), X2
+	TESTQ DI, DI
+	JEQ gp_tailsum
+	VMOVSS (R8), X4
+	VCMPSS $0x1e, X14, X4, X5
+	VCMPSS $0x19, X10, X4, X4
+	VANDPS X4, X5, X5
+	VANDPS X2, X5, X2
+gp_tailsum:
+	VADDSS X2, X6, X6
+	VMOVSS (SI), X3
+	VSUBSS X13, X3, X3
+	VMULSS X3, X2, X3
+	VADDSS X3, X7, X7
+	ADDQ $4, DX
+	ADDQ $4, R8
+	ADDQ $4, SI
+	DECQ AX
+	JNE gp_tailloop
+gp_add:
+	VCVTSS2SD X6, X6, X6
+	VCVTSS2SD X7, X7, X7
+	TESTQ CX, CX
+	JEQ gp_acc
+	HSUM8(Y0, X0, X2)
+	HSUM8(Y1, X1, X2)
+	VCVTSS2SD X0, X0, X0
+	VCVTSS2SD X1, X1, X1
+	VADDSD X6, X0, X6
+	VADDSD X7, X1, X7
+gp_acc:
+	VADDSD X6, X8, X8
+	VADDSD X7, X9, X9
+	ADDQ R9, R12
+	ADDQ R9, R13
+	ADDQ R9, R11
+	DECQ BX
+	JNE gp_plane
+	MOVQ out+72(FP), DI
+	VMOVSD X8, (DI)
+	VMOVSD X9, 8(DI)
+	VZEROUPPER
+	RET
+
+// CLAMPY clamps Y0 to [0, hi] as clampAVX2 (Y13: hi, Y14: 0; a NaN stays
+// NaN). Y1, Y2 scratch.
+#define CLAMPY \
+	VMAXPS Y14, Y0, Y1; \
+	VMINPS Y13, Y1, Y1; \
+	VCMPPS $3, Y0, Y0, Y2; \
+	VBLENDVPS Y2, Y0, Y1, Y0
+
+// func affineActPlanesAVX2(y, x *float32, inner, stride, count int, a, b, hi float32, clamp int, tail *[8]int32)
+// For each plane affineY(y, x, a, b), then clampY(y, y, hi) when clamp ≠ 0;
+// tail has −1 in the first inner mod 8 lanes.
+TEXT ·affineActPlanesAVX2(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), R12
+	MOVQ x+8(FP), R11
+	MOVQ inner+16(FP), CX
+	MOVQ stride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ count+32(FP), BX
+	VBROADCASTSS a+40(FP), Y11
+	VBROADCASTSS b+44(FP), Y12
+	VBROADCASTSS hi+48(FP), Y13
+	VXORPS Y14, Y14, Y14
+	MOVQ clamp+56(FP), R8
+	MOVQ tail+64(FP), AX
+	VMOVDQU (AX), Y15
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+ap_plane:
+	MOVQ R12, DI
+	MOVQ R11, SI
+	MOVQ CX, AX
+	TESTQ AX, AX
+	JEQ ap_tail
+ap_vec:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y12, Y11, Y0
+	TESTQ R8, R8
+	JEQ ap_vecstore
+	CLAMPY
+ap_vecstore:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ AX
+	JNE ap_vec
+ap_tail:
+	TESTQ R10, R10
+	JEQ ap_next
+	VMASKMOVPS (SI), Y15, Y0
+	VMULPS Y11, Y0, Y0
+	VADDPS Y12, Y0, Y0
+	TESTQ R8, R8
+	JEQ ap_tailstore
+	CLAMPY
+ap_tailstore:
+	VMASKMOVPS Y0, Y15, (DI)
+ap_next:
+	ADDQ R9, R12
+	ADDQ R9, R11
+	DECQ BX
+	JNE ap_plane
+	VZEROUPPER
+	RET
+
+// WINDOW sets Y2 to Y2 where lo < Y4 and Y4 NGE hi, else 0 (CLAMPDY's mask
+// on registers: Y14 lo, Y10 hi). Y4, Y5 scratch.
+#define WINDOW \
+	VCMPPS $0x1e, Y14, Y4, Y5; \
+	VCMPPS $0x19, Y10, Y4, Y4; \
+	VANDPS Y4, Y5, Y5; \
+	VANDPS Y2, Y5, Y2
+
+// func affine2PlanesAVX2(dx, dy, y, x *float32, inner, stride, count int, a, b, c, lo, hi float32, masked int, tail *[8]int32)
+// For each plane affine2ClampY(dx, dy, y, x, a, b, c, lo, hi) (masked ≠ 0)
+// or affine2Y(dx, dy, x, a, b, c); tail as in affineActPlanesAVX2.
+TEXT ·affine2PlanesAVX2(SB), NOSPLIT, $0-96
+	MOVQ dx+0(FP), R12
+	MOVQ dy+8(FP), R13
+	MOVQ y+16(FP), R11
+	MOVQ x+24(FP), BX
+	MOVQ inner+32(FP), CX
+	MOVQ stride+40(FP), R9
+	SHLQ $2, R9
+	MOVQ count+48(FP), SI
+	VBROADCASTSS a+56(FP), Y13
+	VBROADCASTSS b+60(FP), Y12
+	VBROADCASTSS c+64(FP), Y11
+	VBROADCASTSS lo+68(FP), Y14
+	VBROADCASTSS hi+72(FP), Y10
+	MOVQ masked+80(FP), R8
+	MOVQ tail+88(FP), AX
+	VMOVDQU (AX), Y15
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+	SHLQ $5, CX               // the vector part's bytes
+a2_plane:
+	XORQ DX, DX               // byte offset into the plane
+a2_vec:
+	CMPQ DX, CX
+	JEQ a2_tail
+	VMOVUPS (BX)(DX*1), Y0
+	VFMADD213PS Y11, Y12, Y0  // b·x + c
+	VMOVUPS (R13)(DX*1), Y2
+	TESTQ R8, R8
+	JEQ a2_vecfma
+	VMOVUPS (R11)(DX*1), Y4
+	WINDOW
+a2_vecfma:
+	VFMADD231PS Y13, Y2, Y0   // + a·dy
+	VMOVUPS Y0, (R12)(DX*1)
+	ADDQ $32, DX
+	JMP a2_vec
+a2_tail:
+	TESTQ R10, R10
+	JEQ a2_next
+	VMASKMOVPS (R13)(DX*1), Y15, Y2
+	TESTQ R8, R8
+	JEQ a2_tailaff
+	VMASKMOVPS (R11)(DX*1), Y15, Y4
+	WINDOW
+a2_tailaff:
+	VMULPS Y13, Y2, Y2        // a·g
+	VMASKMOVPS (BX)(DX*1), Y15, Y0
+	VMULPS Y12, Y0, Y0        // b·x
+	VADDPS Y0, Y2, Y2         // a·g + b·x
+	VADDPS Y11, Y2, Y2        // + c
+	VMASKMOVPS Y2, Y15, (R12)(DX*1)
+a2_next:
+	ADDQ R9, R12
+	ADDQ R9, R13
+	ADDQ R9, R11
+	ADDQ R9, BX
+	DECQ SI
+	JNE a2_plane
+	VZEROUPPER
+	RET
