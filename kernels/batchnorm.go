@@ -267,6 +267,10 @@ type bnBufs[T float] struct {
 	// gradient (a plane stays in L1; a whole masked copy of dy was written
 	// out to memory and read back)
 	dym [][]T
+	// per channel, for bnPlanes: pivots, the forward's output map (pa·x +
+	// pb), the backward's dx map (pabc: a, b, c), sums
+	pk, pa, pb, pabc []T
+	psum             []float64
 }
 
 func bnBufsFor[T float](s *bnState) *bnBufs[T] {
@@ -299,20 +303,24 @@ type bnKernels[T float] struct {
 	planes *bnPlanes[T]
 }
 
-// bnPlanes are the batch norm's loops over count planes of inner values
-// stride apart (a channel of an NCHW batch; the slices start at its first
-// plane) in one call, the same bits as the per-plane loops of bnKernels
-// called plane by plane with their sums added in plane order: a call per
-// plane cost more than the arithmetic on small planes.
+// bnPlanes are the batch norm's loops over count adjacent planes of inner
+// values (channels of one image; the slices start at the first plane), each
+// with its channel's parameters, in one call: the same bits as the
+// per-plane loops of bnKernels, and a channel's sums still add in image
+// order. A call per plane cost more than the arithmetic on small planes,
+// and a channel's planes lie a whole image apart, beyond the prefetchers.
 type bnPlanes[T float] struct {
-	// sums is Σ sums over the planes.
-	sums func(x []T, inner, stride, count int, k T) (s1, s2 float64)
-	// gradSums is Σ gradSumsClamp (masked) or Σ gradSums over the planes.
-	gradSums func(dy, y, x []T, inner, stride, count int, k, lo, hi T, masked bool) (sdy, sdyx float64)
-	// affineAct is affineAct, clamping to [0, hi] when clamp is set.
-	affineAct func(y, x []T, inner, stride, count int, a, b, hi T, clamp bool)
-	// affine2 is affine2Clamp (masked) or affine2.
-	affine2 func(dx, dy, y, x []T, inner, stride, count int, a, b, c, lo, hi T, masked bool)
+	// sums adds sums(plane p, k[p]) to out[2p], out[2p+1].
+	sums func(x []T, inner, count int, k []T, out []float64)
+	// gradSums adds gradSumsClamp (masked) or gradSums of plane p with
+	// k[p] to out[2p], out[2p+1].
+	gradSums func(dy, y, x []T, inner, count int, k []T, lo, hi T, masked bool, out []float64)
+	// affineAct is affineAct of plane p with a[p], b[p], clamping to
+	// [0, hi] when clamp is set.
+	affineAct func(y, x []T, inner, count int, a, b []T, hi T, clamp bool)
+	// affine2 is affine2Clamp (masked) or affine2 of plane p with
+	// abc[3p:3p+3].
+	affine2 func(dx, dy, y, x []T, inner, count int, abc []T, lo, hi T, masked bool)
 }
 
 // planesMax bounds the planes bnPlanes takes: larger ones gain nothing from
@@ -483,51 +491,73 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 		f.resetAcc(bnWorkers(st))
 		rng = func(w int, y []T) { f.acc[w].Add(any(y).([]float32)) }
 	}
-	pl := kr.planes
-	if inner >= planesMax || rng != nil {
-		pl = nil
+	// affine sets channel j's statistics from its sums (batch mode) and
+	// returns its output map.
+	affine := func(j int, s1, s2 float64) (a, sh float64) {
+		k := st.pivot[j]
+		if st.batch {
+			d := s1 / m // mean − K
+			q := max(s2-s1*d, 0)
+			mu, vr := k+d, q/m
+			if st.scaled {
+				// the statistics of x/s
+				sc := st.scale[j]
+				mu, vr, q = mu/sc, vr/(sc*sc), q/(sc*sc)
+			}
+			st.mean[j], st.istd[j] = mu, 1/math.Sqrt(vr+eps)
+			unbiased := vr
+			if m > 1 {
+				unbiased = q / (m - 1)
+			}
+			rm[j] = T((1-mom)*float64(rm[j]) + mom*mu)
+			rv[j] = T((1-mom)*float64(rv[j]) + mom*unbiased)
+		} else {
+			st.mean[j], st.istd[j] = float64(rm[j]), 1/math.Sqrt(float64(rv[j])+eps)
+		}
+		sc := 1.0
+		if st.scaled {
+			sc = st.scale[j]
+		}
+		return bnAffine(st.mean[j], st.istd[j], float64(gamma[j]), float64(beta[j]), sc)
+	}
+	if pl := kr.planes; pl != nil && inner < planesMax && rng == nil {
+		// Image by image over each worker's channels: the planes of one
+		// image are adjacent, those of one channel a whole image apart.
+		bf := bnBufsFor[T](st)
+		bf.pk, bf.pa, bf.pb, bf.psum = grow(bf.pk, c), grow(bf.pa, c), grow(bf.pb, c), grow(bf.psum, 2*c)
+		bnChannels(st, func(_, lo, hi int) {
+			n := hi - lo
+			for j := lo; j < hi; j++ {
+				bf.pk[j] = x[j*inner]
+				st.pivot[j] = float64(bf.pk[j])
+			}
+			sums := bf.psum[2*lo : 2*hi]
+			clear(sums)
+			for b := 0; st.batch && b < outer; b++ {
+				pl.sums(x[(b*c+lo)*inner:], inner, n, bf.pk[lo:hi], sums)
+			}
+			for j := lo; j < hi; j++ {
+				a, sh := affine(j, bf.psum[2*j], bf.psum[2*j+1])
+				bf.pa[j], bf.pb[j] = T(a), T(sh)
+			}
+			for b := 0; b < outer; b++ {
+				o := (b*c + lo) * inner
+				pl.affineAct(y[o:], x[o:], inner, n, bf.pa[lo:hi], bf.pb[lo:hi], T(st.hi), st.hi > 0)
+			}
+		})
+		return
 	}
 	bnChannels(st, func(w, lo, hi int) {
 		for j := lo; j < hi; j++ {
 			k := x[j*inner]
 			st.pivot[j] = float64(k)
-			if st.batch {
-				var s1, s2 float64
-				if pl != nil {
-					s1, s2 = pl.sums(x[j*inner:], inner, c*inner, outer, k)
-				}
-				for b := 0; pl == nil && b < outer; b++ {
-					a, q := kr.sums(x[(b*c+j)*inner:(b*c+j+1)*inner], k)
-					s1 += a
-					s2 += q
-				}
-				d := s1 / m // mean − K
-				q := max(s2-s1*d, 0)
-				mu, vr := float64(k)+d, q/m
-				if st.scaled {
-					// the statistics of x/s
-					sc := st.scale[j]
-					mu, vr, q = mu/sc, vr/(sc*sc), q/(sc*sc)
-				}
-				st.mean[j], st.istd[j] = mu, 1/math.Sqrt(vr+eps)
-				unbiased := vr
-				if m > 1 {
-					unbiased = q / (m - 1)
-				}
-				rm[j] = T((1-mom)*float64(rm[j]) + mom*mu)
-				rv[j] = T((1-mom)*float64(rv[j]) + mom*unbiased)
-			} else {
-				st.mean[j], st.istd[j] = float64(rm[j]), 1/math.Sqrt(float64(rv[j])+eps)
+			var s1, s2 float64
+			for b := 0; st.batch && b < outer; b++ {
+				a, q := kr.sums(x[(b*c+j)*inner:(b*c+j+1)*inner], k)
+				s1 += a
+				s2 += q
 			}
-			sc := 1.0
-			if st.scaled {
-				sc = st.scale[j]
-			}
-			a, sh := bnAffine(st.mean[j], st.istd[j], float64(gamma[j]), float64(beta[j]), sc)
-			if pl != nil {
-				pl.affineAct(y[j*inner:], x[j*inner:], inner, c*inner, outer, T(a), T(sh), T(st.hi), st.hi > 0)
-				continue
-			}
+			a, sh := affine(j, s1, s2)
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], T(a), T(sh), st.hi)
@@ -686,28 +716,87 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 		}
 		windowGradGeneric(plane, y, g, T(wlo), T(whi))
 	}
-	// The plane loops mask by the window where the per-plane ones would
-	// (gradSumsClamp, affine2Clamp), so only with those.
-	pl := kr.planes
-	if inner >= planesMax || masked && kr.gradSumsClamp == nil {
-		pl = nil
+	// coef sets channel j's parameter gradients from its sums and returns
+	// its dx map (a, b, c: dx = a·dy + b·x + c).
+	coef := func(j int, sdy, sdyx float64) (a, bx, cx float64) {
+		k := st.pivot[j]
+		mu, istd := st.mean[j], st.istd[j]
+		// Σ dy·x̂ = istd·Σ dy·(x − μ) = istd·(Σ dy·(x − K) − (μ − K)·Σ dy)
+		var s float64
+		if st.scaled {
+			// x̂ = (x/sc − μ)·istd: μ is the mean of x/sc
+			sc := st.scale[j]
+			s = istd / sc * (sdyx - (mu*sc-k)*sdy)
+		} else {
+			s = istd * (sdyx - (mu-k)*sdy)
+		}
+		dg[j], db[j] = T(s), T(sdy)
+		a = float64(gamma[j]) * istd
+		// Batch mode: dx = a·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), as
+		// a·dy + b·x + c; with running statistics, dx = a·dy.
+		if st.batch {
+			bx = -a * istd * s / m
+			cx = a * (istd*s*mu/m - sdy/m)
+		}
+		if st.scaled {
+			// With z = x/sc: dx = dz/sc, dz = a·dy + bx·z + cx, and
+			// d sc = −Σ dz·z/sc. In batch mode Σ dz·z = a·istd·ε·Σ dy·x̂
+			// exactly (Σ dz = 0 and Σ dz·(z − μ) = a·Σ dy·x̂·(1/istd − istd·σ²)),
+			// which avoids the cancellation of the direct sum; with
+			// running statistics Σ dz·z = a·Σ dy·x/sc.
+			sc := st.scale[j]
+			if st.batch {
+				ds[j] = T(-a * istd * st.stats.Eps * s / sc)
+			} else {
+				ds[j] = T(-a * (sdyx + k*sdy) / (sc * sc))
+			}
+			a, bx, cx = a/sc, bx/(sc*sc), cx/sc
+		}
+		return a, bx, cx
+	}
+	// The plane loops mask by the window as gradSumsClamp and affine2Clamp
+	// do, so they go with those.
+	if pl := kr.planes; pl != nil && inner < planesMax && (!masked || kr.gradSumsClamp != nil) {
+		bf := bnBufsFor[T](st)
+		bf.pk, bf.pabc, bf.psum = grow(bf.pk, c), grow(bf.pabc, 3*c), grow(bf.psum, 2*c)
+		bnChannels(st, func(_, lo, hi int) {
+			n := hi - lo
+			for j := lo; j < hi; j++ {
+				bf.pk[j] = T(st.pivot[j])
+			}
+			sums := bf.psum[2*lo : 2*hi]
+			clear(sums)
+			var yb []T
+			for b := 0; b < outer; b++ {
+				o := (b*c + lo) * inner
+				if masked {
+					yb = y[o:]
+				}
+				pl.gradSums(dy[o:], yb, x[o:], inner, n, bf.pk[lo:hi], T(wlo), T(whi), masked, sums)
+			}
+			for j := lo; j < hi; j++ {
+				a, bx, cx := coef(j, bf.psum[2*j], bf.psum[2*j+1])
+				bf.pabc[3*j], bf.pabc[3*j+1], bf.pabc[3*j+2] = T(a), T(bx), T(cx)
+			}
+			for b := 0; b < outer; b++ {
+				o := (b*c + lo) * inner
+				if masked {
+					yb = y[o:]
+				}
+				pl.affine2(dx[o:], dy[o:], yb, x[o:], inner, n, bf.pabc[3*lo:3*hi], T(wlo), T(whi), masked)
+			}
+		})
+		return
 	}
 	bnChannels(st, func(w, lo, hi int) {
 		var plane []T
 		if masked {
 			plane = dym[w][:inner]
 		}
-		var yj []T
 		for j := lo; j < hi; j++ {
 			k := T(st.pivot[j])
 			var sdy, sdyx float64
-			if pl != nil {
-				if masked {
-					yj = y[j*inner:]
-				}
-				sdy, sdyx = pl.gradSums(dy[j*inner:], yj, x[j*inner:], inner, c*inner, outer, k, T(wlo), T(whi), masked)
-			}
-			for b := 0; pl == nil && b < outer; b++ {
+			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
 				if masked && kr.gradSumsClamp != nil {
@@ -724,43 +813,7 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 				sdy += a
 				sdyx += q
 			}
-			mu, istd := st.mean[j], st.istd[j]
-			// Σ dy·x̂ = istd·Σ dy·(x − μ) = istd·(Σ dy·(x − K) − (μ − K)·Σ dy)
-			var s float64
-			if st.scaled {
-				// x̂ = (x/sc − μ)·istd: μ is the mean of x/sc
-				sc := st.scale[j]
-				s = istd / sc * (sdyx - (mu*sc-float64(k))*sdy)
-			} else {
-				s = istd * (sdyx - (mu-float64(k))*sdy)
-			}
-			dg[j], db[j] = T(s), T(sdy)
-			a := float64(gamma[j]) * istd
-			// Batch mode: dx = a·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), as
-			// a·dy + b·x + c; with running statistics, dx = a·dy.
-			var bx, cx float64
-			if st.batch {
-				bx = -a * istd * s / m
-				cx = a * (istd*s*mu/m - sdy/m)
-			}
-			if st.scaled {
-				// With z = x/sc: dx = dz/sc, dz = a·dy + bx·z + cx, and
-				// d sc = −Σ dz·z/sc. In batch mode Σ dz·z = a·istd·ε·Σ dy·x̂
-				// exactly (Σ dz = 0 and Σ dz·(z − μ) = a·Σ dy·x̂·(1/istd − istd·σ²)),
-				// which avoids the cancellation of the direct sum; with
-				// running statistics Σ dz·z = a·Σ dy·x/sc.
-				sc := st.scale[j]
-				if st.batch {
-					ds[j] = T(-a * istd * st.stats.Eps * s / sc)
-				} else {
-					ds[j] = T(-a * (sdyx + float64(k)*sdy) / (sc * sc))
-				}
-				a, bx, cx = a/sc, bx/(sc*sc), cx/sc
-			}
-			if pl != nil {
-				pl.affine2(dx[j*inner:], dy[j*inner:], yj, x[j*inner:], inner, c*inner, outer, T(a), T(bx), T(cx), T(wlo), T(whi), masked)
-				continue
-			}
+			a, bx, cx := coef(j, sdy, sdyx)
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]

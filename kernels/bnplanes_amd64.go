@@ -6,26 +6,31 @@ package kernels
 // one of the same size), not in the arithmetic.
 
 //go:noescape
-func sumsPlanesAVX2(x *float32, inner, stride, count int, k float32, out *[2]float64)
+func sumsPlanesAVX2(x *float32, inner, count int, k *float32, out *float64)
 
 //go:noescape
-func gradSumsPlanesAVX2(dy, y, x *float32, inner, stride, count int, k, lo, hi float32, masked int, out *[2]float64)
+func gradSumsPlanesAVX2(dy, y, x *float32, inner, count int, k *float32, lo, hi float32, masked int, out *float64)
 
 //go:noescape
-func affineActPlanesAVX2(y, x *float32, inner, stride, count int, a, b, hi float32, clamp int, tail *[8]int32)
+func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
 
 //go:noescape
-func affine2PlanesAVX2(dx, dy, y, x *float32, inner, stride, count int, a, b, c, lo, hi float32, masked int, tail *[8]int32)
+func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
 
-// planesOK checks that count planes of inner values stride apart lie in
-// each slice, so that the assembly reads and writes nothing outside them.
-func planesOK(inner, stride, count int, s ...[]float32) bool {
-	if inner <= 0 || count <= 0 || stride < inner {
+// planesOK checks that count planes of inner values lie in each slice and
+// that the per-plane slices hold per values for each plane, so that the
+// assembly reads and writes nothing outside them.
+func planesOK(inner, count int, planes [][]float32, per int, params ...[]float32) bool {
+	if inner <= 0 || count <= 0 {
 		return false
 	}
-	end := (count-1)*stride + inner
-	for _, v := range s {
-		if len(v) < end {
+	for _, v := range planes {
+		if len(v) < count*inner {
+			return false
+		}
+	}
+	for _, v := range params {
+		if len(v) < count*per {
 			return false
 		}
 	}
@@ -39,44 +44,40 @@ func b2i(b bool) int {
 	return 0
 }
 
-// bnPlanesAVX2 are the loops of asmBn over count planes.
+// bnPlanesAVX2 are the loops of asmBn over adjacent planes.
 func bnPlanesAVX2() *bnPlanes[float32] {
 	return &bnPlanes[float32]{
-		sums: func(x []float32, inner, stride, count int, k float32) (s1, s2 float64) {
-			if !planesOK(inner, stride, count, x) {
+		sums: func(x []float32, inner, count int, k []float32, out []float64) {
+			if !planesOK(inner, count, [][]float32{x}, 1, k) || len(out) < 2*count {
 				panic("kernels: sumsPlanes out of range")
 			}
-			var out [2]float64
-			sumsPlanesAVX2(&x[0], inner, stride, count, k, &out)
-			return out[0], out[1]
+			sumsPlanesAVX2(&x[0], inner, count, &k[0], &out[0])
 		},
-		gradSums: func(dy, y, x []float32, inner, stride, count int, k, lo, hi float32, masked bool) (sdy, sdyx float64) {
+		gradSums: func(dy, y, x []float32, inner, count int, k []float32, lo, hi float32, masked bool, out []float64) {
 			if !masked {
 				y = dy // not read
 			}
-			if !planesOK(inner, stride, count, dy, y, x) {
+			if !planesOK(inner, count, [][]float32{dy, y, x}, 1, k) || len(out) < 2*count {
 				panic("kernels: gradSumsPlanes out of range")
 			}
-			var out [2]float64
-			gradSumsPlanesAVX2(&dy[0], &y[0], &x[0], inner, stride, count, k, lo, hi, b2i(masked), &out)
-			return out[0], out[1]
+			gradSumsPlanesAVX2(&dy[0], &y[0], &x[0], inner, count, &k[0], lo, hi, b2i(masked), &out[0])
 		},
-		affineAct: func(y, x []float32, inner, stride, count int, a, b, hi float32, clamp bool) {
-			if !planesOK(inner, stride, count, y, x) {
+		affineAct: func(y, x []float32, inner, count int, a, b []float32, hi float32, clamp bool) {
+			if !planesOK(inner, count, [][]float32{y, x}, 1, a, b) {
 				panic("kernels: affineActPlanes out of range")
 			}
 			tail := tailMask8(inner)
-			affineActPlanesAVX2(&y[0], &x[0], inner, stride, count, a, b, hi, b2i(clamp), &tail)
+			affineActPlanesAVX2(&y[0], &x[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail)
 		},
-		affine2: func(dx, dy, y, x []float32, inner, stride, count int, a, b, c, lo, hi float32, masked bool) {
+		affine2: func(dx, dy, y, x []float32, inner, count int, abc []float32, lo, hi float32, masked bool) {
 			if !masked {
 				y = dy // not read
 			}
-			if !planesOK(inner, stride, count, dx, dy, y, x) {
+			if !planesOK(inner, count, [][]float32{dx, dy, y, x}, 3, abc) {
 				panic("kernels: affine2Planes out of range")
 			}
 			tail := tailMask8(inner)
-			affine2PlanesAVX2(&dx[0], &dy[0], &y[0], &x[0], inner, stride, count, a, b, c, lo, hi, b2i(masked), &tail)
+			affine2PlanesAVX2(&dx[0], &dy[0], &y[0], &x[0], inner, count, &abc[0], lo, hi, b2i(masked), &tail)
 		},
 	}
 }

@@ -1,12 +1,13 @@
 #include "textflag.h"
 
 // The batch norm's per-plane loops (sumsY, gradSumsY, gradSumsClampY,
-// affineY + clampY, affine2Y, affine2ClampY) over count planes of inner
-// floats, stride bytes apart (one channel of an NCHW batch), in one call:
-// each plane runs the same instructions in the same order as its own call
-// would — the vector loop over inner &^ 7 floats, then the tail as the Go
-// loops do it (sums: one float at a time, unfused; elementwise: the Go
-// expression, unfused, on a masked vector) — so the bits are the same.
+// affineY + clampY, affine2Y, affine2ClampY) over count adjacent planes of
+// inner floats (the channels of one image) in one call, each plane with its
+// own channel's parameters: each plane runs the same instructions in the
+// same order as its own call would — the vector loop over inner &^ 7
+// floats, then the tail as the Go loops do it (sums: one float at a time,
+// unfused; elementwise: the Go expression, unfused, on a masked vector) —
+// so the bits are the same.
 
 // HSUM8 sets the low float of X to sum8 of Y's 8 lanes:
 // ((p0+p4) + (p1+p5)) + ((p2+p6) + (p3+p7)). T scratch.
@@ -16,23 +17,19 @@
 	VHADDPS X, X, X; \
 	VHADDPS X, X, X
 
-// func sumsPlanesAVX2(x *float32, inner, stride, count int, k float32, out *[2]float64)
-// out = Σ over the planes of sumsY(plane, k), added in plane order.
-TEXT ·sumsPlanesAVX2(SB), NOSPLIT, $0-48
-	MOVQ x+0(FP), SI
+// func sumsPlanesAVX2(x *float32, inner, count int, k *float32, out *float64)
+// For plane p: out[2p] += s1 and out[2p+1] += s2 of sumsY(plane, k[p]).
+TEXT ·sumsPlanesAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), AX
 	MOVQ inner+8(FP), CX
-	MOVQ stride+16(FP), R9
-	SHLQ $2, R9
-	MOVQ count+24(FP), BX
-	VBROADCASTSS k+32(FP), Y13
-	MOVQ out+40(FP), DI
+	MOVQ count+16(FP), BX
+	MOVQ k+24(FP), R11
+	MOVQ out+32(FP), DI
 	MOVQ CX, R10
 	ANDQ $7, R10
 	SHRQ $3, CX
-	VXORPS X8, X8, X8
-	VXORPS X9, X9, X9
 sp_plane:
-	MOVQ SI, AX
+	VBROADCASTSS (R11), Y13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ CX, DX
@@ -73,40 +70,36 @@ sp_add:
 	VADDSD X4, X0, X4
 	VADDSD X5, X1, X5
 sp_acc:
-	VADDSD X4, X8, X8
-	VADDSD X5, X9, X9
-	ADDQ R9, SI
+	VADDSD (DI), X4, X4
+	VADDSD 8(DI), X5, X5
+	VMOVSD X4, (DI)
+	VMOVSD X5, 8(DI)
+	ADDQ $4, R11
+	ADDQ $16, DI
 	DECQ BX
 	JNE sp_plane
-	VMOVSD X8, (DI)
-	VMOVSD X9, 8(DI)
 	VZEROUPPER
 	RET
 
-// func gradSumsPlanesAVX2(dy, y, x *float32, inner, stride, count int, k, lo, hi float32, masked int, out *[2]float64)
-// out = Σ over the planes of gradSumsClampY(dy, y, x, k, lo, hi) (masked ≠
-// 0) or gradSumsY(dy, x, k), added in plane order.
-TEXT ·gradSumsPlanesAVX2(SB), NOSPLIT, $0-80
-	MOVQ dy+0(FP), R12
-	MOVQ y+8(FP), R13
-	MOVQ x+16(FP), R11
+// func gradSumsPlanesAVX2(dy, y, x *float32, inner, count int, k *float32, lo, hi float32, masked int, out *float64)
+// For plane p: out[2p] += sdy and out[2p+1] += sdyx of
+// gradSumsClampY(dy, y, x, k[p], lo, hi) (masked ≠ 0) or gradSumsY(dy, x, k[p]).
+TEXT ·gradSumsPlanesAVX2(SB), NOSPLIT, $0-72
+	MOVQ dy+0(FP), DX
+	MOVQ y+8(FP), R8
+	MOVQ x+16(FP), SI
 	MOVQ inner+24(FP), CX
-	MOVQ stride+32(FP), R9
-	SHLQ $2, R9
-	MOVQ count+40(FP), BX
-	VBROADCASTSS k+48(FP), Y13
-	VBROADCASTSS lo+52(FP), Y14
-	VBROADCASTSS hi+56(FP), Y10
-	MOVQ masked+64(FP), DI
+	MOVQ count+32(FP), BX
+	MOVQ k+40(FP), R11
+	VBROADCASTSS lo+48(FP), Y14
+	VBROADCASTSS hi+52(FP), Y10
+	MOVQ masked+56(FP), R12
+	MOVQ out+64(FP), DI
 	MOVQ CX, R10
 	ANDQ $7, R10
 	SHRQ $3, CX
-	VXORPS X8, X8, X8
-	VXORPS X9, X9, X9
 gp_plane:
-	MOVQ R12, DX
-	MOVQ R13, R8
-	MOVQ R11, SI
+	VBROADCASTSS (R11), Y13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ CX, AX
@@ -114,7 +107,7 @@ gp_plane:
 	JEQ gp_tail
 gp_vec:
 	VMOVUPS (DX), Y2
-	TESTQ DI, DI
+	TESTQ R12, R12
 	JEQ gp_vecsum
 	VMOVUPS (R8), Y4
 	VCMPPS $0x1e, Y14, Y4, Y5
@@ -139,7 +132,7 @@ gp_tail:
 	JEQ gp_add
 gp_tailloop:
 	VMOVSS (DX), X2
-	TESTQ DI, DI
+	TESTQ R12, R12
 	JEQ gp_tailsum
 	VMOVSS (R8), X4
 	VCMPSS $0x1e, X14, X4, X5
@@ -169,16 +162,14 @@ gp_add:
 	VADDSD X6, X0, X6
 	VADDSD X7, X1, X7
 gp_acc:
-	VADDSD X6, X8, X8
-	VADDSD X7, X9, X9
-	ADDQ R9, R12
-	ADDQ R9, R13
-	ADDQ R9, R11
+	VADDSD (DI), X6, X6
+	VADDSD 8(DI), X7, X7
+	VMOVSD X6, (DI)
+	VMOVSD X7, 8(DI)
+	ADDQ $4, R11
+	ADDQ $16, DI
 	DECQ BX
 	JNE gp_plane
-	MOVQ out+72(FP), DI
-	VMOVSD X8, (DI)
-	VMOVSD X9, 8(DI)
 	VZEROUPPER
 	RET
 
@@ -190,18 +181,16 @@ gp_acc:
 	VCMPPS $3, Y0, Y0, Y2; \
 	VBLENDVPS Y2, Y0, Y1, Y0
 
-// func affineActPlanesAVX2(y, x *float32, inner, stride, count int, a, b, hi float32, clamp int, tail *[8]int32)
-// For each plane affineY(y, x, a, b), then clampY(y, y, hi) when clamp ≠ 0;
-// tail has −1 in the first inner mod 8 lanes.
+// func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
+// For plane p: affineY(y, x, a[p], b[p]), then clampY(y, y, hi) when
+// clamp ≠ 0; tail has −1 in the first inner mod 8 lanes.
 TEXT ·affineActPlanesAVX2(SB), NOSPLIT, $0-72
-	MOVQ y+0(FP), R12
-	MOVQ x+8(FP), R11
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
 	MOVQ inner+16(FP), CX
-	MOVQ stride+24(FP), R9
-	SHLQ $2, R9
-	MOVQ count+32(FP), BX
-	VBROADCASTSS a+40(FP), Y11
-	VBROADCASTSS b+44(FP), Y12
+	MOVQ count+24(FP), BX
+	MOVQ a+32(FP), R11
+	MOVQ b+40(FP), R12
 	VBROADCASTSS hi+48(FP), Y13
 	VXORPS Y14, Y14, Y14
 	MOVQ clamp+56(FP), R8
@@ -211,8 +200,8 @@ TEXT ·affineActPlanesAVX2(SB), NOSPLIT, $0-72
 	ANDQ $7, R10
 	SHRQ $3, CX
 ap_plane:
-	MOVQ R12, DI
-	MOVQ R11, SI
+	VBROADCASTSS (R11), Y11
+	VBROADCASTSS (R12), Y12
 	MOVQ CX, AX
 	TESTQ AX, AX
 	JEQ ap_tail
@@ -239,9 +228,11 @@ ap_tail:
 	CLAMPY
 ap_tailstore:
 	VMASKMOVPS Y0, Y15, (DI)
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DI)(R10*4), DI
 ap_next:
-	ADDQ R9, R12
-	ADDQ R9, R11
+	ADDQ $4, R11
+	ADDQ $4, R12
 	DECQ BX
 	JNE ap_plane
 	VZEROUPPER
@@ -255,68 +246,72 @@ ap_next:
 	VANDPS Y4, Y5, Y5; \
 	VANDPS Y2, Y5, Y2
 
-// func affine2PlanesAVX2(dx, dy, y, x *float32, inner, stride, count int, a, b, c, lo, hi float32, masked int, tail *[8]int32)
-// For each plane affine2ClampY(dx, dy, y, x, a, b, c, lo, hi) (masked ≠ 0)
-// or affine2Y(dx, dy, x, a, b, c); tail as in affineActPlanesAVX2.
-TEXT ·affine2PlanesAVX2(SB), NOSPLIT, $0-96
-	MOVQ dx+0(FP), R12
-	MOVQ dy+8(FP), R13
+// func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
+// For plane p: affine2ClampY(dx, dy, y, x, a, b, c, lo, hi) (masked ≠ 0)
+// or affine2Y(dx, dy, x, a, b, c) with (a, b, c) = abc[3p:3p+3]; tail as
+// in affineActPlanesAVX2.
+TEXT ·affine2PlanesAVX2(SB), NOSPLIT, $0-80
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
 	MOVQ y+16(FP), R11
-	MOVQ x+24(FP), BX
+	MOVQ x+24(FP), SI
 	MOVQ inner+32(FP), CX
-	MOVQ stride+40(FP), R9
-	SHLQ $2, R9
-	MOVQ count+48(FP), SI
-	VBROADCASTSS a+56(FP), Y13
-	VBROADCASTSS b+60(FP), Y12
-	VBROADCASTSS c+64(FP), Y11
-	VBROADCASTSS lo+68(FP), Y14
-	VBROADCASTSS hi+72(FP), Y10
-	MOVQ masked+80(FP), R8
-	MOVQ tail+88(FP), AX
+	MOVQ count+40(FP), BX
+	MOVQ abc+48(FP), R12
+	VBROADCASTSS lo+56(FP), Y14
+	VBROADCASTSS hi+60(FP), Y10
+	MOVQ masked+64(FP), R8
+	MOVQ tail+72(FP), AX
 	VMOVDQU (AX), Y15
 	MOVQ CX, R10
 	ANDQ $7, R10
 	SHRQ $3, CX
-	SHLQ $5, CX               // the vector part's bytes
 a2_plane:
-	XORQ DX, DX               // byte offset into the plane
-a2_vec:
-	CMPQ DX, CX
+	VBROADCASTSS (R12), Y13
+	VBROADCASTSS 4(R12), Y12
+	VBROADCASTSS 8(R12), Y11
+	MOVQ CX, AX
+	TESTQ AX, AX
 	JEQ a2_tail
-	VMOVUPS (BX)(DX*1), Y0
+a2_vec:
+	VMOVUPS (SI), Y0
 	VFMADD213PS Y11, Y12, Y0  // b·x + c
-	VMOVUPS (R13)(DX*1), Y2
+	VMOVUPS (DX), Y2
 	TESTQ R8, R8
 	JEQ a2_vecfma
-	VMOVUPS (R11)(DX*1), Y4
+	VMOVUPS (R11), Y4
 	WINDOW
 a2_vecfma:
 	VFMADD231PS Y13, Y2, Y0   // + a·dy
-	VMOVUPS Y0, (R12)(DX*1)
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
 	ADDQ $32, DX
-	JMP a2_vec
+	ADDQ $32, R11
+	ADDQ $32, DI
+	DECQ AX
+	JNE a2_vec
 a2_tail:
 	TESTQ R10, R10
 	JEQ a2_next
-	VMASKMOVPS (R13)(DX*1), Y15, Y2
+	VMASKMOVPS (DX), Y15, Y2
 	TESTQ R8, R8
 	JEQ a2_tailaff
-	VMASKMOVPS (R11)(DX*1), Y15, Y4
+	VMASKMOVPS (R11), Y15, Y4
 	WINDOW
 a2_tailaff:
 	VMULPS Y13, Y2, Y2        // a·g
-	VMASKMOVPS (BX)(DX*1), Y15, Y0
+	VMASKMOVPS (SI), Y15, Y0
 	VMULPS Y12, Y0, Y0        // b·x
 	VADDPS Y0, Y2, Y2         // a·g + b·x
 	VADDPS Y11, Y2, Y2        // + c
-	VMASKMOVPS Y2, Y15, (R12)(DX*1)
+	VMASKMOVPS Y2, Y15, (DI)
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DX)(R10*4), DX
+	LEAQ (R11)(R10*4), R11
+	LEAQ (DI)(R10*4), DI
 a2_next:
-	ADDQ R9, R12
-	ADDQ R9, R13
-	ADDQ R9, R11
-	ADDQ R9, BX
-	DECQ SI
+	ADDQ $12, R12
+	DECQ BX
 	JNE a2_plane
 	VZEROUPPER
 	RET
