@@ -93,6 +93,25 @@ func copyRows32(dst, src []float32, rows, n, pitch int) bool {
 }
 
 //go:noescape
+func addRowsAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
+
+// addRows32 adds rows rows of n values, row r from src[r·n:] into
+// dst[r·pitch:], by the AVX2 loop (col2im's block form of copyRows32);
+// false (nothing added) without AVX2.
+func addRows32(dst, src []float32, rows, n, pitch int) bool {
+	if !useAVX2 {
+		return false
+	}
+	if rows <= 0 || n <= 0 {
+		return true
+	}
+	_, _ = src[rows*n-1], dst[(rows-1)*pitch+n-1] // bounds, before the assembly
+	m := tailMask8(n)
+	addRowsAVX2(&dst[0], &src[0], rows, n, pitch, &m)
+	return true
+}
+
+//go:noescape
 func windowGradAVX2(dx, y, dy *float32, n int, lo, hi float32)
 
 // windowGrad32 is windowGradGeneric by the AVX2 loop where the CPU has

@@ -886,3 +886,51 @@ axpyAVX2_loop:
 axpyAVX2_done:
 	VZEROUPPER
 	RET
+
+// func addRowsAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
+// copyRowsAVX2's adjoint: adds row r of n floats at src + r·n floats into
+// dst + r·pitch floats, the tail under the lane mask (masked-off lanes add
+// 0 and are not stored). One call per col2im tap.
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ n+24(FP), R9
+	MOVQ pitch+32(FP), R10
+	MOVQ tail+40(FP), AX
+	VMOVDQU (AX), Y14
+	SHLQ $2, R10
+	MOVQ R9, R11
+	SHRQ $3, R11
+	MOVQ R9, R12
+	ANDQ $7, R12
+	TESTQ R8, R8
+	JEQ addRowsAVX2_done
+addRowsAVX2_row:
+	MOVQ DI, BX
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JEQ addRowsAVX2_tail
+addRowsAVX2_vec:
+	VMOVUPS (BX), Y0
+	VADDPS (SI), Y0, Y0
+	VMOVUPS Y0, (BX)
+	ADDQ $32, BX
+	ADDQ $32, SI
+	DECQ CX
+	JNE addRowsAVX2_vec
+addRowsAVX2_tail:
+	TESTQ R12, R12
+	JEQ addRowsAVX2_next
+	VMASKMOVPS (BX), Y14, Y0
+	VMASKMOVPS (SI), Y14, Y1
+	VADDPS Y1, Y0, Y0
+	VMASKMOVPS Y0, Y14, (BX)
+	LEAQ (SI)(R12*4), SI
+addRowsAVX2_next:
+	ADDQ R10, DI
+	DECQ R8
+	JNE addRowsAVX2_row
+addRowsAVX2_done:
+	VZEROUPPER
+	RET

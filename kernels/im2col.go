@@ -228,6 +228,14 @@ func col2imRows[T float](dx, col []T, g geom) {
 				src := col[r*n : (r+1)*n]
 				r++
 				lo, hi := validRange(g.ow, g.sw, j*g.dw-g.pw, g.w)
+				// im2colRows' block copy in reverse: one block add.
+				if iy0, iyN := i*g.dh-g.ph, (g.oh-1)*g.sh-g.ph+i*g.dh; g.sw == 1 && lo == 0 && hi == g.ow && iy0 >= 0 && iyN < g.h {
+					if s32, ok := any(src).([]float32); ok {
+						if addRows32(any(plane).([]float32)[iy0*g.w+j*g.dw-g.pw:], s32, g.oh, g.ow, g.sh*g.w) {
+							continue
+						}
+					}
+				}
 				for oy := 0; oy < g.oh; oy++ {
 					iy := oy*g.sh - g.ph + i*g.dh
 					if iy < 0 || iy >= g.h {
