@@ -166,63 +166,118 @@ type intExact struct {
 	ops    []*intExactOp
 	byName map[string]*intExactOp
 
-	// Scratch of the ops, which run one after another: the input as
-	// float64, its im2col, the accumulators and the float output. Per op
-	// they were ~100 MB for each of a ResNet-20's stage-1 layers at batch
-	// 256 (1 GB of live heap for the whole net).
-	xi, cols, acc, yf []float64
-	// The float32 form, where every partial sum is an integer below 2^24
-	// and so exact in float32 (exactIn32): the packed SIMD GEMM instead of
-	// gonum's float64 one, ~8x faster on ResNet-20's layers.
-	x32, cols32, acc32 []float32
-	gemm               kernels.Gemm
+	// Scratch of the ops, which run one after another: the input codes as
+	// float64 (for the float64 paths) and as float32, the accumulators.
+	// Per op they were ~100 MB for each of a ResNet-20's stage-1 layers at
+	// batch 256 (1 GB of live heap for the whole net).
+	xi, acc []float64
+	x32     []float32
+	// per worker of the image loops: its GEMM and im2col scratch
+	work []exactWork
+}
+
+// exactWork is one worker's scratch for the per-image convolutions.
+type exactWork struct {
+	gemm          kernels.Gemm
+	cols32, acc32 []float32
+	cols          []float64
+}
+
+// workers returns k workers' scratch.
+func (ie *intExact) workers(k int) []exactWork {
+	if len(ie.work) < k {
+		ie.work = append(ie.work, make([]exactWork, k-len(ie.work))...)
+	}
+	return ie.work[:k]
 }
 
 // convExact64 sets ie.acc to the convolution of the input codes ie.xi (n
 // images of cin channels) with the weights, per image and group, in
-// float64 (depthwise groups by direct sums).
+// float64 (depthwise groups by direct sums), the images split over the
+// cores.
 func (st *intExactOp) convExact64(g convGeom, cin, n, groups, og, per, hw int, impl gblas.Implementation) {
 	ie := st.ie
 	k := g.c * g.k[0] * g.k[1]
 	plane := g.c * g.h * g.w
-	ie.cols = grow(ie.cols, k*hw)
-	for b := range n {
-		for gi := range groups {
-			src := ie.xi[b*cin*g.h*g.w+gi*plane:]
-			dst := ie.acc[b*per+gi*og*hw : b*per+(gi+1)*og*hw]
-			if g.c == 1 {
-				// Depthwise: a GEMM per single-channel group is mostly
-				// call overhead; sum the window directly.
-				g.direct(dst, src[:plane], st.wi[gi*og*k:(gi+1)*og*k], og)
-				continue
-			}
-			kernels.Im2col(ie.cols, src[:plane], g.c, g.h, g.w, g.k[0], g.k[1],
-				kernels.ConvParams{Stride: g.s, Pad: g.p, Dilation: g.d})
-			impl.Dgemm(blas.NoTrans, blas.NoTrans, og, hw, k, 1, st.wi[gi*og*k:], k, ie.cols, hw, 0, dst, hw)
+	nw := parallel.Chunks(n, 1)
+	work := ie.workers(nw)
+	parallel.For(n, nw, 1, func(w, lo, hi int) {
+		ws := &work[w]
+		if g.c != 1 {
+			ws.cols = grow(ws.cols, k*hw)
 		}
-	}
+		for b := lo; b < hi; b++ {
+			for gi := range groups {
+				src := ie.xi[b*cin*g.h*g.w+gi*plane:]
+				dst := ie.acc[b*per+gi*og*hw : b*per+(gi+1)*og*hw]
+				if g.c == 1 {
+					// Depthwise: a GEMM per single-channel group is mostly
+					// call overhead; sum the window directly.
+					g.direct(dst, src[:plane], st.wi[gi*og*k:(gi+1)*og*k], og)
+					continue
+				}
+				kernels.Im2col(ws.cols, src[:plane], g.c, g.h, g.w, g.k[0], g.k[1],
+					kernels.ConvParams{Stride: g.s, Pad: g.p, Dilation: g.d})
+				impl.Dgemm(blas.NoTrans, blas.NoTrans, og, hw, k, 1, st.wi[gi*og*k:], k, ws.cols, hw, 0, dst, hw)
+			}
+		}
+	})
 }
 
-// convExact32 is convExact64 in float32, for layers where exactIn32 holds:
-// the same integers, by the packed SIMD GEMM.
-func (st *intExactOp) convExact32(g convGeom, cin, n, groups, og, per, hw int) {
+// convExact32 is convExact64 in float32 on the codes ie.x32 and st.w32, by
+// the packed SIMD GEMM: the reduction over the K = c·kh·kw terms runs in
+// chunks of at most kc (exactChunk), each chunk's partial sums are integers
+// below 2^24 and so exact in float32 whatever the order of the additions,
+// and the chunks add in float64, exactly. Grouped, not depthwise.
+func (st *intExactOp) convExact32(g convGeom, cin, n, groups, og, per, hw, kc int) {
 	ie := st.ie
 	k := g.c * g.k[0] * g.k[1]
 	plane := g.c * g.h * g.w
-	ie.x32, st.w32 = to32(ie.x32, ie.xi), to32(st.w32, st.wi)
-	ie.cols32 = grow(ie.cols32, k*hw)
-	ie.acc32 = grow(ie.acc32, og*hw)
-	for b := range n {
-		for gi := range groups {
-			src := ie.x32[b*cin*g.h*g.w+gi*plane:]
-			kernels.Im2col(ie.cols32, src[:plane], g.c, g.h, g.w, g.k[0], g.k[1],
-				kernels.ConvParams{Stride: g.s, Pad: g.p, Dilation: g.d})
-			ie.gemm.Sgemm(ie.acc32, hw, false, false, og, hw, k, 1, st.w32[gi*og*k:], k, ie.cols32, hw, 0)
-			dst := ie.acc[b*per+gi*og*hw : b*per+(gi+1)*og*hw]
-			for i, v := range ie.acc32 {
-				dst[i] = float64(v)
+	nw := parallel.Chunks(n, 1)
+	work := ie.workers(nw)
+	parallel.For(n, nw, 1, func(w, lo, hi int) {
+		ws := &work[w]
+		ws.cols32 = grow(ws.cols32, k*hw)
+		ws.acc32 = grow(ws.acc32, og*hw)
+		for b := lo; b < hi; b++ {
+			for gi := range groups {
+				src := ie.x32[b*cin*g.h*g.w+gi*plane:]
+				kernels.Im2col(ws.cols32, src[:plane], g.c, g.h, g.w, g.k[0], g.k[1],
+					kernels.ConvParams{Stride: g.s, Pad: g.p, Dilation: g.d})
+				dst := ie.acc[b*per+gi*og*hw : b*per+(gi+1)*og*hw]
+				for k0 := 0; k0 < k; k0 += kc {
+					ws.gemm.Sgemm(ws.acc32, hw, false, false, og, hw, min(kc, k-k0), 1, st.w32[gi*og*k+k0:], k, ws.cols32[k0*hw:], hw, 0)
+					addExact(dst, ws.acc32, k0 == 0)
+				}
 			}
 		}
+	})
+}
+
+// linearExact32 sets ie.acc (n×out) to x32 (n×in) · w32ᵀ in chunks of kc
+// terms, as convExact32.
+func (st *intExactOp) linearExact32(n, in, out, kc int) {
+	ie := st.ie
+	ws := &ie.workers(1)[0]
+	ws.acc32 = grow(ws.acc32, n*out)
+	for k0 := 0; k0 < in; k0 += kc {
+		ws.gemm.Sgemm(ws.acc32, out, false, true, n, out, min(kc, in-k0), 1, ie.x32[k0:], in, st.w32[k0:], in, 0)
+		addExact(ie.acc[:n*out], ws.acc32, k0 == 0)
+	}
+}
+
+// addExact sets (first) or adds the integer-valued float32 sums src into
+// dst.
+func addExact(dst []float64, src []float32, first bool) {
+	dst = dst[:len(src)]
+	if first {
+		for i, v := range src {
+			dst[i] = float64(v)
+		}
+		return
+	}
+	for i, v := range src {
+		dst[i] += float64(v)
 	}
 }
 
@@ -236,6 +291,20 @@ const exactGrain = 1 << 15
 // (and FMA) cannot change the result.
 func exactIn32(k int, xmax, wmax float64) bool {
 	return float64(k)*xmax*wmax < 1<<24
+}
+
+// exactChunk is the most terms of a sum of products |x|·|w| ≤ xmax·wmax
+// that exactIn32 admits, at most k; 0 when not even one (codes of more
+// than 12 bits each), which leaves the float64 path.
+func exactChunk(k int, xmax, wmax float64) int {
+	if exactIn32(k, xmax, wmax) {
+		return k
+	}
+	c := int(math.Ceil((1<<24)/(xmax*wmax))) - 1
+	for c > 0 && !exactIn32(c, xmax, wmax) {
+		c--
+	}
+	return c
 }
 
 // maxAbs is the largest |v|.
@@ -274,6 +343,8 @@ type intExactOp struct {
 
 	wi  []float64 // the weights as float64
 	w32 []float32 // and as float32, for the exact float32 path
+
+	multi [][]int32 // the input codes of a layer without weights
 
 	// Layers without weights (intexact_ops.go).
 	inQs []NamedQuantizer
@@ -347,70 +418,46 @@ func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
 		return copyDense(out, y)
 	}
 	sx, zx := float64(p.In.Scale[0]), p.In.ZeroPoint[0]
-	sy, zy := p.Out.Scale[0], p.Out.ZeroPoint[0]
 
 	// Input codes relative to Z_X, recovered exactly from the grid values,
-	// split over the cores (elementwise; each chunk reports its largest
-	// |code| and its first value off the grid).
-	st.ie.xi = floats64(st.ie.xi, x)
-	st.inCodes = grow(st.inCodes, len(st.ie.xi))
-	nx := len(st.ie.xi)
-	k := parallel.Chunks(nx, exactGrain)
-	parts := make([]struct {
-		max float64
-		bad int
-	}, k)
-	parallel.For(nx, k, 1, func(c, lo, hi int) {
-		xi, codes := st.ie.xi[lo:hi], st.inCodes[lo:hi]
-		m, bad := 0.0, -1
-		for i, v := range xi {
-			r := math.RoundToEven(v / sx)
-			if d := v/sx - r; (d > 1e-3 || d < -1e-3) && bad < 0 {
-				bad = lo + i
-			}
-			xi[i] = r
-			codes[i] = int32(r) + zx
-			if r > m {
-				m = r
-			} else if -r > m {
-				m = -r
-			}
-		}
-		parts[c].max, parts[c].bad = m, bad
-	})
+	// as float32 (exact: codes have at most 16 bits) and as int32 codes.
+	ie := st.ie
+	nx := x.Shape().TotalSize()
+	st.inCodes = grow(st.inCodes, nx)
+	ie.x32 = grow(ie.x32, nx)
 	var xmax float64
-	for _, pt := range parts {
-		if pt.bad >= 0 {
-			st.reason = fmt.Errorf("nn: %s: input value %g is not on its quantizer's grid (S=%g): integer-exact evaluation needs quantized inputs", li.Name, floats64(nil, x)[pt.bad], sx)
-			return st.reason
-		}
-		xmax = max(xmax, pt.max)
+	bad := -1
+	switch d := x.Data().(type) {
+	case []float32:
+		xmax, bad = inputCodes(d, sx, zx, st.inCodes, ie.x32)
+	case []float64:
+		xmax, bad = inputCodes(d, sx, zx, st.inCodes, ie.x32)
+	}
+	if bad >= 0 {
+		st.reason = fmt.Errorf("nn: %s: input value %g is not on its quantizer's grid (S=%g): integer-exact evaluation needs quantized inputs", li.Name, floats64(nil, x)[bad], sx)
+		return st.reason
 	}
 	st.wi = grow(st.wi, len(p.Weights))
 	for i, w := range p.Weights {
 		st.wi[i] = float64(w)
 	}
+	st.w32 = to32(st.w32, st.wi)
 	wmax := maxAbs(st.wi)
 	outC := li.OutChannels
 	ys := out.Shape()
 	n := ys[0]
 	per := ys.TotalSize() / n // outputs per sample
 	hw := per / outC
-	st.ie.acc = grow(st.ie.acc, ys.TotalSize())
+	ie.acc = grow(ie.acc, ys.TotalSize())
 	var impl gblas.Implementation
 	if li.Kind == "linear" {
 		in := li.InChannels
 		// acc (N, out) = xi (N, in) · Wᵀ.
-		if exactIn32(in, xmax, wmax) {
-			ie := st.ie
-			ie.x32, st.w32 = to32(ie.x32, ie.xi), to32(st.w32, st.wi)
-			ie.acc32 = grow(ie.acc32, len(ie.acc))
-			ie.gemm.Sgemm(ie.acc32, outC, false, true, n, outC, in, 1, ie.x32, in, st.w32, in, 0)
-			for i, v := range ie.acc32 {
-				ie.acc[i] = float64(v)
-			}
+		if kc := exactChunk(in, xmax, wmax); kc > 0 {
+			st.linearExact32(n, in, outC, kc)
 		} else {
-			impl.Dgemm(blas.NoTrans, blas.Trans, n, outC, in, 1, st.ie.xi, in, st.wi, in, 0, st.ie.acc, outC)
+			ie.xi = codes64(ie.xi, ie.x32)
+			impl.Dgemm(blas.NoTrans, blas.Trans, n, outC, in, 1, ie.xi, in, st.wi, in, 0, ie.acc, outC)
 		}
 	} else {
 		xs := x.Shape()
@@ -419,25 +466,100 @@ func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
 		// outC/groups output channels.
 		g := convGeom{c: xs[1] / groups, h: xs[2], w: xs[3], oh: ys[2], ow: ys[3], k: li.Kernel, s: li.Stride, p: li.Padding, d: li.Dilation}
 		og := outC / groups
-		if g.c > 1 && exactIn32(g.c*g.k[0]*g.k[1], xmax, wmax) {
-			st.convExact32(g, xs[1], n, groups, og, per, hw)
+		if kc := exactChunk(g.c*g.k[0]*g.k[1], xmax, wmax); g.c > 1 && kc > 0 {
+			st.convExact32(g, xs[1], n, groups, og, per, hw, kc)
 		} else {
+			ie.xi = codes64(ie.xi, ie.x32)
 			st.convExact64(g, xs[1], n, groups, og, per, hw, impl)
 		}
 	}
-	st.outCodes = grow(st.outCodes, len(st.ie.acc))
-	st.ie.yf = floats64(st.ie.yf, y)
-	na := len(st.ie.acc)
-	k = parallel.Chunks(na, exactGrain)
-	differs := make([]int64, k)
-	parallel.For(na, k, 1, func(ch, lo, hi int) {
-		var d int64
+	st.outCodes = grow(st.outCodes, len(ie.acc))
+	var differ int64
+	switch d := out.Data().(type) {
+	case []float32:
+		differ = requant(st, d, y.Data().([]float32), p, outC, hw)
+	case []float64:
+		differ = requant(st, d, y.Data().([]float64), p, outC, hw)
+	}
+	st.codes += int64(len(ie.acc))
+	st.differ += differ
+	st.used, st.reason = true, nil
+	return nil
+}
+
+// inputCodes sets codes[i] = round(x[i]/s) + z and, unless x32 is nil,
+// x32[i] = round(x[i]/s), split over the cores; it returns the largest |round(x/s)| and the index
+// of the first value off the grid (−1: none).
+func inputCodes[T float32 | float64](x []T, s float64, z int32, codes []int32, x32 []float32) (xmax float64, bad int) {
+	k := parallel.Chunks(len(x), exactGrain)
+	type part struct {
+		max float64
+		bad int
+	}
+	parts := make([]part, k)
+	// x/s by a product: x is within float32 rounding of an integer times
+	// s, so the product's 2^-53 more error cannot move round(x/s).
+	inv := 1 / s
+	parallel.For(len(x), k, 1, func(c, lo, hi int) {
+		m, b := 0.0, -1
 		for i := lo; i < hi; i++ {
-			c := (i / hw) % outC
-			q := fixedpoint.Requantize(int64(st.ie.acc[i])+int64(p.Bias[c]), p.M0[c], p.Shift[c], zy, p.QMin, p.QMax)
-			st.outCodes[i] = q
-			if int32(math.RoundToEven(st.ie.yf[i]/float64(sy)))+zy != q {
-				d++
+			v := float64(x[i]) * inv
+			r := math.RoundToEven(v)
+			if d := v - r; (d > 1e-3 || d < -1e-3) && b < 0 {
+				b = i
+			}
+			if x32 != nil {
+				x32[i] = float32(r)
+			}
+			codes[i] = int32(r) + z
+			if a := math.Abs(r); a > m { // a branch, not max's NaN-aware chain through m
+				m = a
+			}
+		}
+		parts[c] = part{m, b}
+	})
+	bad = -1
+	for _, pt := range parts {
+		if pt.bad >= 0 && bad < 0 {
+			bad = pt.bad
+		}
+		xmax = max(xmax, pt.max)
+	}
+	return xmax, bad
+}
+
+// codes64 is x32 as float64.
+func codes64(dst []float64, x32 []float32) []float64 {
+	dst = grow(dst, len(x32))
+	for i, v := range x32 {
+		dst[i] = float64(v)
+	}
+	return dst
+}
+
+// requant requantizes the accumulators st.ie.acc plane by plane (plane i
+// is channel i mod outC, of hw values) into st.outCodes, writes S_Y·(q −
+// Z_Y) into out, and returns how many codes the float
+// simulation y rounds differently; the planes split over the cores.
+func requant[T float32 | float64](st *intExactOp, out, y []T, p *IntParams, outC, hw int) int64 {
+	acc, codes := st.ie.acc, st.outCodes
+	sy, zy := p.Out.Scale[0], p.Out.ZeroPoint[0]
+	planes := len(acc) / hw
+	k := parallel.Chunks(len(acc), exactGrain)
+	differs := make([]int64, k)
+	inv := 1 / float64(sy) // as inputCodes: y is on the grid
+	parallel.For(planes, k, 1, func(ch, lo, hi int) {
+		var d int64
+		for pl := lo; pl < hi; pl++ {
+			c := pl % outC
+			m0, shift, bias := p.M0[c], p.Shift[c], int64(p.Bias[c])
+			for i := pl * hw; i < (pl+1)*hw; i++ {
+				q := fixedpoint.Requantize(int64(acc[i])+bias, m0, shift, zy, p.QMin, p.QMax)
+				codes[i] = q
+				if int32(math.RoundToEven(float64(y[i])*inv))+zy != q {
+					d++
+				}
+				out[i] = dequant[T](q, sy, zy)
 			}
 		}
 		differs[ch] = d
@@ -446,26 +568,16 @@ func (st *intExactOp) forward(out, x, y *tensor.Dense) error {
 	for _, d := range differs {
 		differ += d
 	}
-	writeCodes(out, st.outCodes, sy, zy)
-	st.codes += int64(len(st.ie.acc))
-	st.differ += differ
-	st.used, st.reason = true, nil
-	return nil
+	return differ
 }
 
-// writeCodes writes S·(q − Z) for every code into out (the Data type
-// switch is costly, hence once per call).
-func writeCodes(out *tensor.Dense, codes []int32, s float32, z int32) {
-	switch d := out.Data().(type) {
-	case []float32:
-		for i, q := range codes {
-			d[i] = float32(q-z) * s
-		}
-	case []float64:
-		for i, q := range codes {
-			d[i] = float64(q-z) * float64(s)
-		}
+// dequant is S·(q − Z) in T (in float32 as the fake-quant op writes it).
+func dequant[T float32 | float64](q int32, s float32, z int32) T {
+	var t T
+	if _, ok := any(t).(float32); ok {
+		return T(float32(q-z) * s)
 	}
+	return T(float64(q-z) * float64(s))
 }
 
 func copyDense(dst, src *tensor.Dense) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/qatgo/qatgo/internal/parallel"
 	"github.com/qatgo/qatgo/intmodel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -85,20 +86,24 @@ func (st *intExactOp) forwardMulti(out *tensor.Dense, xs []*tensor.Dense, y *ten
 		st.reason = err
 		return copyDense(out, y)
 	}
-	codes := make([][]int32, len(xs))
+	if len(st.multi) < len(xs) {
+		st.multi = make([][]int32, len(xs))
+	}
+	codes := st.multi[:len(xs)]
 	for i, x := range xs {
-		st.ie.xi = floats64(st.ie.xi, x)
-		c := make([]int32, len(st.ie.xi))
-		s := float64(acts[i].Scale)
-		for j, v := range st.ie.xi {
-			r := math.RoundToEven(v / s)
-			if math.Abs(v/s-r) > 1e-3 {
-				st.reason = fmt.Errorf("nn: %s: input %d value %g is not on its quantizer's grid (S=%g): integer-exact evaluation needs quantized inputs", st.name, i, v, s)
-				return st.reason
-			}
-			c[j] = int32(r) + acts[i].ZeroPoint
+		codes[i] = grow(codes[i], x.Shape().TotalSize())
+		s, z := float64(acts[i].Scale), acts[i].ZeroPoint
+		bad := -1
+		switch d := x.Data().(type) {
+		case []float32:
+			_, bad = inputCodes(d, s, z, codes[i], nil)
+		case []float64:
+			_, bad = inputCodes(d, s, z, codes[i], nil)
 		}
-		codes[i] = c
+		if bad >= 0 {
+			st.reason = fmt.Errorf("nn: %s: input %d value %g is not on its quantizer's grid (S=%g): integer-exact evaluation needs quantized inputs", st.name, i, floats64(nil, x)[bad], s)
+			return st.reason
+		}
 	}
 	n := out.Shape().TotalSize()
 	st.outCodes = grow(st.outCodes, n)
@@ -107,19 +112,42 @@ func (st *intExactOp) forwardMulti(out *tensor.Dense, xs []*tensor.Dense, y *ten
 		return err
 	}
 	st.inCodes = append(st.inCodes[:0], codes[0]...)
-	st.ie.yf = floats64(st.ie.yf, y)
-	sy := oa.Scale
 	var differ int64
-	for i, q := range st.outCodes {
-		if int32(math.RoundToEven(st.ie.yf[i]/float64(sy)))+oa.ZeroPoint != q {
-			differ++
-		}
+	switch d := out.Data().(type) {
+	case []float32:
+		differ = writeCompare(d, y.Data().([]float32), st.outCodes, oa.Scale, oa.ZeroPoint)
+	case []float64:
+		differ = writeCompare(d, y.Data().([]float64), st.outCodes, oa.Scale, oa.ZeroPoint)
 	}
-	writeCodes(out, st.outCodes, sy, oa.ZeroPoint)
 	st.codes += int64(n)
 	st.differ += differ
 	st.used, st.reason = true, nil
 	return nil
+}
+
+// writeCompare writes S·(q − Z) of every code into out and returns how
+// many codes the float simulation y rounds differently, split over the
+// cores.
+func writeCompare[T float32 | float64](out, y []T, codes []int32, s float32, z int32) int64 {
+	k := parallel.Chunks(len(codes), exactGrain)
+	differs := make([]int64, k)
+	inv := 1 / float64(s) // as inputCodes: y is on the grid
+	parallel.For(len(codes), k, 1, func(ch, lo, hi int) {
+		var d int64
+		for i := lo; i < hi; i++ {
+			q := codes[i]
+			if int32(math.RoundToEven(float64(y[i])*inv))+z != q {
+				d++
+			}
+			out[i] = dequant[T](q, s, z)
+		}
+		differs[ch] = d
+	})
+	var differ int64
+	for _, d := range differs {
+		differ += d
+	}
+	return differ
 }
 
 // integerExactPool is the integer-exact form of an average pool (AvgPool2d
@@ -187,9 +215,11 @@ func (b *Builder) integerExactAdd(a *Add, q1, q2 NamedQuantizer, x1, x2, y *G.No
 			return err
 		}
 		l.QMin, l.QMax = intmodel.ClampFor(oa, a.ReLU, a.ReLU6)
-		for i := range out {
-			out[i] = l.Apply(in[0][i], in[1][i])
-		}
+		parallel.For(len(out), parallel.Chunks(len(out), exactGrain), 1, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] = l.Apply(in[0][i], in[1][i])
+			}
+		})
 		return nil
 	}
 	return b.multiExact(a.LayerName, []NamedQuantizer{q1, q2}, nq(a.LayerName+".act", a.AQ), []*G.Node{x1, x2}, y, f)
