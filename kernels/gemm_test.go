@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -244,5 +245,51 @@ func BenchmarkMicrokernel(b *testing.B) {
 			}
 			b.ReportMetric(2*float64(mr*nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// TestGemmSplitSameBits: gemmSplit (C's columns split over 2 and 3 cores)
+// equals one Sgemm call bit for bit, in the transpositions the Linear
+// layers use, with widths that split inside and at panel edges, beta 0 and
+// 1.
+func TestGemmSplitSameBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := rand.New(rand.NewPCG(41, 42))
+	rnd := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	for _, procs := range []int{2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, tc := range []struct {
+			m, n, k int
+			tA, tB  bool
+		}{{64, 500, 800, false, true}, {500, 800, 64, true, false}, {64, 800, 500, false, false}, {37, 161, 1000, false, true}, {64, 33, 2000, false, false}} {
+			lda, ldb := tc.k, tc.n
+			if tc.tA {
+				lda = tc.m
+			}
+			if tc.tB {
+				ldb = tc.k
+			}
+			a, b := rnd(tc.m*tc.k), rnd(tc.k*tc.n)
+			for _, beta := range []float32{0, 1} {
+				c0 := rnd(tc.m * tc.n)
+				want := append([]float32(nil), c0...)
+				var g Gemm
+				g.Sgemm(want, tc.n, tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, beta)
+				got := append([]float32(nil), c0...)
+				var p mulT[float32]
+				p.gemmSplit(got, tc.n, tc.tA, tc.tB, tc.m, tc.n, tc.k, a, lda, b, ldb, beta)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%d procs, %+v, beta %v: C[%d] = %v split, %v in one call", procs, tc, beta, i, got[i], want[i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -123,7 +123,7 @@ func linForward[T float](st *linState, in []*tensor.Dense, y []T, n int) {
 		}
 		beta = 1
 	}
-	linBufsFor[T](st).fwd.gemm(y, st.out, false, true, n, st.out, st.in, x, st.in, w, st.in, beta)
+	linBufsFor[T](st).fwd.gemmSplit(y, st.out, false, true, n, st.out, st.in, x, st.in, w, st.in, beta)
 }
 
 func (o *linOp) DiffWRT(n int) []bool {
@@ -209,9 +209,9 @@ func linBackward[T float](st *linState, wrtW bool, a, dy, dst []T, n int) {
 	bf := linBufsFor[T](st)
 	if wrtW {
 		// dW (out×in) = dyᵀ (out×N) · x (N×in)
-		bf.dw.gemm(dst, st.in, true, false, st.out, st.in, n, dy, st.out, a, st.in, 0)
+		bf.dw.gemmSplit(dst, st.in, true, false, st.out, st.in, n, dy, st.out, a, st.in, 0)
 		return
 	}
 	// dx (N×in) = dy (N×out) · W (out×in)
-	bf.dx.gemm(dst, st.in, false, false, n, st.in, st.out, dy, st.out, a, st.in, 0)
+	bf.dx.gemmSplit(dst, st.in, false, false, n, st.in, st.out, dy, st.out, a, st.in, 0)
 }

@@ -205,6 +205,7 @@ func (noDiff) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 // plain loop (used for gradient checks only).
 type mulT[T float] struct {
 	g  Gemm
+	gs []Gemm // gemmSplit's, one per worker
 	pa PackedA
 	// the A of the last setA, for the float64 path
 	a      []T
@@ -231,6 +232,43 @@ func (p *mulT[T]) gemm(c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int,
 		return
 	}
 	naiveMul(c, ldc, tA, tB, m, n, k, a, lda, b, ldb, beta)
+}
+
+// gemmSplitMin is the fewest multiply-adds gemmSplit splits.
+const gemmSplitMin = 1 << 21
+
+// gemmSplit is gemm with C's columns split over the cores in whole 32-column
+// panels when the product is large: a Linear layer's GEMMs are one call
+// each (LeNet-5's fc1: 25.6 M multiply-adds forward, as many for each
+// gradient), which ran on one core. Every element of C gets the same sums
+// in the same order as in one call: the k blocking and the microkernel do
+// not depend on which columns a call covers.
+func (p *mulT[T]) gemmSplit(c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T) {
+	p.init()
+	nw := 1
+	// gonum's Sgemm (the portable kernel) splits its own work, with other
+	// sums.
+	if p.is32 && m*n*k >= gemmSplitMin && p.g.kernel() != fkGonum {
+		nw = parallel.Chunks(n, nr)
+	}
+	if nw <= 1 {
+		p.gemm(c, ldc, tA, tB, m, n, k, a, lda, b, ldb, beta)
+		return
+	}
+	if len(p.gs) < nw {
+		p.gs = make([]Gemm, nw)
+	}
+	c32, a32, b32 := any(c).([]float32), any(a).([]float32), any(b).([]float32)
+	parallel.For(n, nw, nr, func(w, lo, hi int) {
+		if lo == hi {
+			return
+		}
+		bw := b32[lo:] // columns lo.. of B (k×n)
+		if tB {
+			bw = b32[lo*ldb:] // rows lo.. of B itself (n×k)
+		}
+		p.gs[w].Sgemm(c32[lo:], ldc, tA, tB, m, hi-lo, k, 1, a32, lda, bw, ldb, float32(beta))
+	})
 }
 
 // setA fixes op(A) for the following mulA calls (packing it once for float32).
