@@ -429,37 +429,46 @@ var pairIdx = func() (t [3][16]uint32) {
 // output is the lower pair's maximum only where it is strictly greater than
 // the upper one's, which keeps the row-major first maximum (vector selects:
 // a scalar compare is a branch that mispredicts half the time on random
-// data). On a CPU without AVX-512 it reports false.
-func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool {
-	if !usePool512 {
-		return false
+// data). It pools planes lo..hi−1 (the caller splits the planes between
+// the cores and sizes st's pair scratch); only where usePool2x2Fast.
+func pool2x2Fast(st *poolState, x, y []float32, lo, hi, h, w int) {
+	// planes lo..hi−1: pairs p0..p1−1, output rows r0..r1−1
+	oh, ow := h/2, w/2
+	p0, p1 := lo*h*w/2, hi*h*w/2
+	r0, rows := lo*oh, (hi-lo)*oh
+	if p1 == p0 {
+		return
 	}
-	n := len(x) / 2
-	st.pairMax = grow(st.pairMax, n)
-	st.pairIdx = grow32(st.pairIdx, n)
-	hm, hi := st.pairMax, st.pairIdx
+	hm, hi32 := st.pairMax[p0:p1], st.pairIdx[p0:p1]
+	xs := x[2*p0 : 2*p1]
+	n := p1 - p0
 	k := n &^ 15
 	if k > 0 {
-		pairMax512(&x[0], k, &hm[0], &hi[0], &pairIdx)
+		// the indices of the first 16 pairs' even elements, from 2·p0
+		idx := pairIdx
+		for l := range idx[2] {
+			idx[2][l] += uint32(2 * p0)
+		}
+		pairMax512(&xs[0], k, &hm[0], &hi32[0], &idx)
 	}
 	for ; k < n; k++ {
-		a, b := x[2*k], x[2*k+1]
-		hm[k], hi[k] = a, int32(2*k)
+		a, b := xs[2*k], xs[2*k+1]
+		hm[k], hi32[k] = a, int32(2*(p0+k))
 		if b > a {
-			hm[k], hi[k] = b, int32(2*k+1)
+			hm[k], hi32[k] = b, int32(2*(p0+k)+1)
 		}
 	}
-	oh, ow := h/2, w/2
-	rows := planes * oh
 	if rows == 0 || ow == 0 {
-		return true
+		return
 	}
-	am := st.argmax
-	_, _ = hm[2*rows*ow-1], hi[2*rows*ow-1]
-	_, _ = y[rows*ow-1], am[rows*ow-1]
-	rowMax512(&hm[0], &hi[0], &y[0], &am[0], rows, ow)
-	return true
+	am, yr := st.argmax[r0*ow:], y[r0*ow:]
+	_, _ = hm[2*rows*ow-1], hi32[2*rows*ow-1]
+	_, _ = yr[rows*ow-1], am[rows*ow-1]
+	rowMax512(&hm[0], &hi32[0], &yr[0], &am[0], rows, ow)
 }
+
+// usePool2x2Fast reports whether pool2x2Fast has its vector loops here.
+func usePool2x2Fast() bool { return usePool512 }
 
 func grow32(s []int32, n int) []int32 {
 	if cap(s) < n {

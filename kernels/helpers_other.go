@@ -20,7 +20,10 @@ func asmAddRow() (func(d, s []float32), bool) { return nil, false }
 func sumBiasFast(db, dy []float32, outer, inner int) bool { return false }
 
 // pool2x2Fast has vector loops on amd64 only.
-func pool2x2Fast(st *poolState, x, y []float32, planes, h, w int) bool { return false }
+func pool2x2Fast(st *poolState, x, y []float32, lo, hi, h, w int) {}
+
+// usePool2x2Fast: no vector loops here.
+func usePool2x2Fast() bool { return false }
 
 // copyPanel32 has a vector loop on amd64 only.
 func copyPanel32(panel, src []float32, ld, kc int) bool { return false }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -562,6 +564,53 @@ func TestMaxPool2x2Float32(t *testing.T) {
 					t.Fatalf("%v ties=%v: output %d = %v at %d, want %v at %d", xs, ties, i, y32[i], st32.argmax[i], y64[i], st64.argmax[i])
 				}
 			}
+		}
+	}
+}
+
+// TestMaxPoolSplitSameBits: the max pool split over the planes (2 cores)
+// gives the outputs, maxima and gradients (plain and masked by a window) of
+// one core, bit for bit: 2×2 pools whose split falls inside the vector
+// pairs, and overlapping padded 3×3 windows.
+func TestMaxPoolSplitSameBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := rand.New(rand.NewPCG(29, 30))
+	for _, tc := range []struct {
+		xs      tensor.Shape
+		k, s, p int
+	}{{tensor.Shape{3, 7, 40, 42}, 2, 2, 0}, {tensor.Shape{2, 19, 30, 30}, 3, 2, 1}} {
+		n := tc.xs.TotalSize()
+		x, pre := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.IntN(5)) * 0.5 // ties
+			pre[i] = float32(r.NormFloat64())
+		}
+		run := func(procs int) (y []float32, am []int32, dx, dxm []float32) {
+			runtime.GOMAXPROCS(procs)
+			st := &poolState{k: [2]int{tc.k, tc.k}, s: [2]int{tc.s, tc.s}, p: [2]int{tc.p, tc.p}}
+			os, err := st.outShape("test", tc.xs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.argmax = make([]int32, os.TotalSize())
+			y = make([]float32, os.TotalSize())
+			poolForward(st, x, y, tc.xs, os)
+			dy := make([]float32, len(y))
+			for i := range dy {
+				dy[i] = float32(i%13) - 6
+			}
+			dx, dxm = make([]float32, n), make([]float32, n)
+			poolScatter(tc.xs, st.argmax, dy, dx, nil, 0, 0)
+			poolScatter(tc.xs, st.argmax, dy, dxm, pre, -0.5, 0.75)
+			return y, st.argmax, dx, dxm
+		}
+		y1, am1, dx1, dxm1 := run(1)
+		y2, am2, dx2, dxm2 := run(2)
+		if n < parallelMin {
+			t.Fatalf("%v: below parallelMin, not split", tc.xs)
+		}
+		if !sameBits32(y1, y2) || !slices.Equal(am1, am2) || !sameBits32(dx1, dx2) || !sameBits32(dxm1, dxm2) {
+			t.Fatalf("%v k%d s%d p%d: the split pool differs from one core", tc.xs, tc.k, tc.s, tc.p)
 		}
 	}
 }

@@ -123,15 +123,42 @@ func (o *poolOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
-	h, w, oh, ow := xs[2], xs[3], os[2], os[3]
 	planes := xs[0] * xs[1]
-	am := st.argmax
-	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} {
-		if xf, ok := any(x).([]float32); ok && h%2 == 0 && w%2 == 0 && pool2x2Fast(st, xf, any(y).([]float32), planes, h, w) {
+	h, w := xs[2], xs[3]
+	fast := false
+	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} && h%2 == 0 && w%2 == 0 {
+		if _, ok := any(x).([]float32); ok && usePool2x2Fast() {
+			fast = true
+			n := len(x) / 2
+			st.pairMax = grow(st.pairMax, n)
+			st.pairIdx = grow32(st.pairIdx, n)
+		}
+	}
+	// The planes split over the cores: a window never leaves its plane.
+	split(poolWorkers(len(x), planes), planes, func(_, lo, hi int) {
+		if fast {
+			pool2x2Fast(st, any(x).([]float32), any(y).([]float32), lo, hi, h, w)
 			return
 		}
+		poolPlanes(st, x, y, xs, os, lo, hi)
+	})
+}
+
+// poolWorkers is how many goroutines split a pool over its planes.
+func poolWorkers(n, planes int) int {
+	if n < parallelMin {
+		return 1
+	}
+	return min(workersFor(0, 8), planes)
+}
+
+// poolPlanes is poolForward of planes lo..hi−1 by the Go loops.
+func poolPlanes[T float](st *poolState, x, y []T, xs, os tensor.Shape, lo, hi int) {
+	h, w, oh, ow := xs[2], xs[3], os[2], os[3]
+	am := st.argmax
+	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} {
 		// LeNet's pool: no padding, every window whole.
-		for pl := 0; pl < planes; pl++ {
+		for pl := lo; pl < hi; pl++ {
 			base := pl * h * w
 			for oy := 0; oy < oh; oy++ {
 				r0 := base + 2*oy*w
@@ -162,7 +189,7 @@ func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
 		}
 		return
 	}
-	for pl := 0; pl < planes; pl++ {
+	for pl := lo; pl < hi; pl++ {
 		base := pl * h * w
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
@@ -262,28 +289,45 @@ func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 			return nil, fmt.Errorf("%w: %s: quantizer input %v (%v) for x %v", ErrShape, o.name, in[2].Shape(), dt, xs)
 		}
 		if f.all { // quantization off: the plain gradient
-			poolBackward(o.st.argmax, in[1].Data().([]float32), out.Data().([]float32))
+			poolScatter(xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), nil, 0, 0)
 			return out, nil
 		}
 		lo, hi := foldWindow(0, f)
-		poolBackwardMasked(o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), in[2].Data().([]float32), lo, hi)
+		poolScatter(xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), in[2].Data().([]float32), lo, hi)
 		return out, nil
 	}
 	if dt == tensor.Float32 {
-		poolBackward(o.st.argmax, in[1].Data().([]float32), out.Data().([]float32))
+		poolScatter(xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), nil, 0, 0)
 	} else {
-		poolBackward(o.st.argmax, in[1].Data().([]float64), out.Data().([]float64))
+		poolScatter(xs, o.st.argmax, in[1].Data().([]float64), out.Data().([]float64), nil, 0, 0)
 	}
 	return out, nil
+}
+
+// poolScatter is poolBackward, or poolBackwardMasked when pre is not nil,
+// over the planes of x (shape xs) split between the cores: every maximum
+// lies in its own output's plane, so each plane's sums are the same.
+func poolScatter[T float](xs tensor.Shape, am []int32, dy, dx, pre []T, lo, hi T) {
+	planes := xs[0] * xs[1]
+	in, out := len(dx)/planes, len(dy)/planes
+	split(poolWorkers(len(dx), planes), planes, func(_, p0, p1 int) {
+		a, g, d := am[p0*out:p1*out], dy[p0*out:p1*out], dx[p0*in:p1*in]
+		off := int32(p0 * in) // am holds indices into the whole of dx
+		if pre != nil {
+			poolBackwardMasked(a, g, d, any(pre[p0*in:p1*in]).([]float32), float32(lo), float32(hi), off)
+			return
+		}
+		poolBackward(a, g, d, off)
+	})
 }
 
 // poolBackwardMasked is poolBackward adding dy only where lo < pre and not
 // pre >= hi at the maximum (windowGradGeneric's test): the quantizer's mask
 // times the routed sum, the same bits as the two passes.
-func poolBackwardMasked(am []int32, dy, dx, pre []float32, lo, hi float32) {
+func poolBackwardMasked[T float](am []int32, dy, dx []T, pre []float32, lo, hi float32, off int32) {
 	clear(dx)
 	for i, g := range dy {
-		if j := am[i]; j >= 0 {
+		if j := am[i] - off; j >= 0 {
 			if v := pre[j]; v > lo && !(v >= hi) {
 				dx[j] += g
 			}
@@ -291,10 +335,12 @@ func poolBackwardMasked(am []int32, dy, dx, pre []float32, lo, hi float32) {
 	}
 }
 
-func poolBackward[T float](am []int32, dy, dx []T) {
+// poolBackward scatters dy to dx at the maxima am (indices into a tensor
+// of which dx starts at index off; −1: none).
+func poolBackward[T float](am []int32, dy, dx []T, off int32) {
 	clear(dx)
 	for i, g := range dy {
-		if j := am[i]; j >= 0 {
+		if j := am[i] - off; j >= 0 {
 			dx[j] += g
 		}
 	}
