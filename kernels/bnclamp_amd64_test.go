@@ -67,18 +67,6 @@ func TestBnClampFused(t *testing.T) {
 	}
 }
 
-func sameBits32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestDeint2Inter2AVX2: the AVX2 stride-2 (de)interleaves equal the Go
 // loops on lengths around the 16-value step, odd ones included, and
 // inter2 undoes deint2.

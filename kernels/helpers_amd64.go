@@ -470,13 +470,6 @@ func pool2x2Fast(st *poolState, x, y []float32, lo, hi, h, w int) {
 // usePool2x2Fast reports whether pool2x2Fast has its vector loops here.
 func usePool2x2Fast() bool { return usePool512 }
 
-func grow32(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
-}
-
 // copyPanel32 packs a GEMM panel of 32 contiguous columns: panel[32p:32p+32]
 // = src[p·ld:p·ld+32] for p < kc, by panel32AVX2 (one copy call per row of
 // 128 bytes cost more than the move); false where AVX2 is off.

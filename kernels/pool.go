@@ -345,3 +345,11 @@ func poolBackward[T float](am []int32, dy, dx []T, off int32) {
 		}
 	}
 }
+
+// grow32 returns s resized to n elements, reallocating only when too small.
+func grow32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
