@@ -378,8 +378,12 @@ func (r *graphRun) readGrads() error {
 	for i, gn := range r.grads {
 		dst := r.gradDst[i]
 		v, ok := gn.Value().(*tensor.Dense)
-		if !ok || v.Dtype() != dst.Dtype() || v.Shape().TotalSize() != dst.Shape().TotalSize() {
-			return fmt.Errorf("nn: run: gradient %s is %v, want %v %v", gn.Name(), gn.Value(), dst.Dtype(), dst.Shape())
+		if !ok || v.RequiresIterator() || v.Dtype() != dst.Dtype() || v.Shape().TotalSize() != dst.Shape().TotalSize() {
+			// a scalar, a view: what Read did
+			if _, err := G.Copy(dst, gn.Value()); err != nil {
+				return fmt.Errorf("nn: run: gradient %s: %w", gn.Name(), err)
+			}
+			continue
 		}
 		switch d := dst.Data().(type) {
 		case []float32:
