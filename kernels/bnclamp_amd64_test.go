@@ -157,3 +157,20 @@ func TestAddRows32(t *testing.T) {
 		}
 	}
 }
+
+// TestFill32: the AVX2 fill sets exactly the values asked for, widths
+// around the 8-lane step, and nothing past them.
+func TestFill32(t *testing.T) {
+	for n := range 41 {
+		got := make([]float32, n+9)
+		for i := range got {
+			got[i] = -7
+		}
+		fill32(got[:n], 2.5)
+		for i, v := range got {
+			if want := float32(-7); i < n && v != 2.5 || i >= n && v != want {
+				t.Fatalf("n=%d: value %d is %v", n, i, v)
+			}
+		}
+	}
+}

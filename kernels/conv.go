@@ -433,10 +433,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			if b != nil {
 				// The bias is the GEMM's initial C: no separate broadcast pass.
 				for c, bv := range b {
-					row := yi[c*cols : (c+1)*cols]
-					for j := range row {
-						row[j] = bv
-					}
+					fill(yi[c*cols:(c+1)*cols], bv)
 				}
 				beta = 1
 			}

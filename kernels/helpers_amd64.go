@@ -93,6 +93,21 @@ func copyRows32(dst, src []float32, rows, n, pitch int) bool {
 }
 
 //go:noescape
+func fillAVX2(dst *float32, n int, v float32, tail *[8]int32)
+
+// fill32 sets every value of dst to v, by the AVX2 loop where the CPU has
+// it (a convolution's bias, the GEMM's initial C: Go's scalar store loop
+// was 4.6% of a LeNet-5 step).
+func fill32(dst []float32, v float32) {
+	if !useAVX2 || len(dst) == 0 {
+		fillGeneric(dst, v)
+		return
+	}
+	m := tailMask8(len(dst))
+	fillAVX2(&dst[0], len(dst), v, &m)
+}
+
+//go:noescape
 func addRowsAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
 
 // addRows32 adds rows rows of n values, row r from src[r·n:] into

@@ -934,3 +934,28 @@ addRowsAVX2_next:
 addRowsAVX2_done:
 	VZEROUPPER
 	RET
+
+// func fillAVX2(dst *float32, n int, v float32, tail *[8]int32)
+// dst[0:n] = v: 8 floats a store, the last n mod 8 under the lane mask.
+TEXT ·fillAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS v+16(FP), Y0
+	MOVQ tail+24(FP), AX
+	VMOVDQU (AX), Y14
+	MOVQ CX, R12
+	ANDQ $7, R12
+	SHRQ $3, CX
+	JEQ fillAVX2_tail
+fillAVX2_loop:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNE fillAVX2_loop
+fillAVX2_tail:
+	TESTQ R12, R12
+	JEQ fillAVX2_done
+	VMASKMOVPS Y0, Y14, (DI)
+fillAVX2_done:
+	VZEROUPPER
+	RET

@@ -308,3 +308,18 @@ func Im2col[T ~float32 | ~float64](col, x []T, c, h, w, kh, kw int, p ConvParams
 	im2col(col[:g.rows()*g.cols()], x[:c*h*w], g)
 	return g.oh, g.ow
 }
+
+// fill sets every value of dst to v (float32 by fill32's vector loop).
+func fill[T float](dst []T, v T) {
+	if d, ok := any(dst).([]float32); ok {
+		fill32(d, any(v).(float32))
+		return
+	}
+	fillGeneric(dst, v)
+}
+
+func fillGeneric[T float](dst []T, v T) {
+	for i := range dst {
+		dst[i] = v
+	}
+}
