@@ -298,8 +298,8 @@ type bnKernels[T float] struct {
 	// Their mask is windowGradGeneric's (lo, hi).
 	gradSumsClamp func(dy, y, x []T, k, lo, hi T) (sdy, sdyx float64)
 	affine2Clamp  func(dx, dy, y, x []T, a, b, c, lo, hi T)
-	// planes, where a build has them, run the loops above over all the
-	// planes of a channel in one call.
+	// planes, where a build has them, run the loops above over a block of
+	// adjacent planes (a worker's channels in one image) in one call.
 	planes *bnPlanes[T]
 }
 
@@ -323,8 +323,10 @@ type bnPlanes[T float] struct {
 	affine2 func(dx, dy, y, x []T, inner, count int, abc []T, lo, hi T, masked bool)
 }
 
-// planesMax bounds the planes bnPlanes takes: larger ones gain nothing from
-// one call per channel, and their fold ranges are scanned per plane.
+// planesMax bounds the planes bnPlanes takes: on larger ones a call per
+// plane costs little, and going through the channel's planes while they are
+// in cache (stats, then output) measured faster than two passes over the
+// whole block; their fold ranges are also tracked per plane.
 const planesMax = foldRangeMin
 
 // affineAct sets y = a·x + b, then clamps it to [0, hi] by clamp (clampFns'

@@ -172,6 +172,7 @@ type intExact struct {
 	// batch 256 (1 GB of live heap for the whole net).
 	xi, acc []float64
 	x32     []float32
+	multi   [][]int32 // the input codes of a layer without weights
 	// per worker of the image loops: its GEMM and im2col scratch
 	work []exactWork
 }
@@ -343,8 +344,6 @@ type intExactOp struct {
 
 	wi  []float64 // the weights as float64
 	w32 []float32 // and as float32, for the exact float32 path
-
-	multi [][]int32 // the input codes of a layer without weights
 
 	// Layers without weights (intexact_ops.go).
 	inQs []NamedQuantizer

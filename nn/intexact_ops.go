@@ -86,10 +86,11 @@ func (st *intExactOp) forwardMulti(out *tensor.Dense, xs []*tensor.Dense, y *ten
 		st.reason = err
 		return copyDense(out, y)
 	}
-	if len(st.multi) < len(xs) {
-		st.multi = make([][]int32, len(xs))
+	ie := st.ie
+	if len(ie.multi) < len(xs) {
+		ie.multi = append(ie.multi, make([][]int32, len(xs)-len(ie.multi))...)
 	}
-	codes := st.multi[:len(xs)]
+	codes := ie.multi[:len(xs)]
 	for i, x := range xs {
 		codes[i] = grow(codes[i], x.Shape().TotalSize())
 		s, z := float64(acts[i].Scale), acts[i].ZeroPoint
