@@ -263,6 +263,9 @@ func BenchmarkPointwise(b *testing.B) {
 	}{
 		{"N64_32to192_14x14", 64, 32, 192, 14},
 		{"N64_192to32_14x14", 64, 192, 32, 14},
+		{"N64_64to384_7x7", 64, 64, 384, 7},
+		{"N64_64to384_4x4", 64, 64, 384, 4},
+		{"N64_384to64_4x4", 64, 384, 64, 4},
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(9, 10))
