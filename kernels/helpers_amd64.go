@@ -93,6 +93,24 @@ func copyRows32(dst, src []float32, rows, n, pitch int) bool {
 }
 
 //go:noescape
+func copyRowsToAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
+
+// copyRowsTo32 copies rows rows of n values, row r from src[r·n:] to
+// dst[r·pitch:], by the AVX2 loop; false (nothing copied) without AVX2.
+func copyRowsTo32(dst, src []float32, rows, n, pitch int) bool {
+	if !useAVX2 {
+		return false
+	}
+	if rows <= 0 || n <= 0 {
+		return true
+	}
+	_, _ = src[rows*n-1], dst[(rows-1)*pitch+n-1] // bounds, before the assembly
+	m := tailMask8(n)
+	copyRowsToAVX2(&dst[0], &src[0], rows, n, pitch, &m)
+	return true
+}
+
+//go:noescape
 func fillAVX2(dst *float32, n int, v float32, tail *[8]int32)
 
 // fill32 sets every value of dst to v, by the AVX2 loop where the CPU has

@@ -959,3 +959,48 @@ fillAVX2_tail:
 fillAVX2_done:
 	VZEROUPPER
 	RET
+
+// func copyRowsToAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
+// copyRowsAVX2 the other way: row r of n floats from src + r·n floats to
+// dst + r·pitch floats (a batch of 1×1-convolution planes gathered side by
+// side).
+TEXT ·copyRowsToAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ n+24(FP), R9
+	MOVQ pitch+32(FP), R10
+	MOVQ tail+40(FP), AX
+	VMOVDQU (AX), Y14
+	SHLQ $2, R10
+	MOVQ R9, R11
+	SHRQ $3, R11
+	MOVQ R9, R12
+	ANDQ $7, R12
+	TESTQ R8, R8
+	JEQ copyRowsToAVX2_done
+copyRowsToAVX2_row:
+	MOVQ DI, BX
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JEQ copyRowsToAVX2_tail
+copyRowsToAVX2_vec:
+	VMOVUPS (SI), Y0
+	VMOVUPS Y0, (BX)
+	ADDQ $32, BX
+	ADDQ $32, SI
+	DECQ CX
+	JNE copyRowsToAVX2_vec
+copyRowsToAVX2_tail:
+	TESTQ R12, R12
+	JEQ copyRowsToAVX2_next
+	VMASKMOVPS (SI), Y14, Y0
+	VMASKMOVPS Y0, Y14, (BX)
+	LEAQ (SI)(R12*4), SI
+copyRowsToAVX2_next:
+	ADDQ R10, DI
+	DECQ R8
+	JNE copyRowsToAVX2_row
+copyRowsToAVX2_done:
+	VZEROUPPER
+	RET

@@ -34,6 +34,9 @@ func windowGrad32(dx, y, dy []float32, lo, hi float32) { windowGradGeneric(dx, y
 // addClamp32 is addClampGeneric.
 func addClamp32(y, a, b []float32, hi float32) { addClampGeneric(y, a, b, hi) }
 
+// copyRowsTo32 has no vector loop here.
+func copyRowsTo32(dst, src []float32, rows, n, pitch int) bool { return false }
+
 // fill32 is fillGeneric.
 func fill32(dst []float32, v float32) { fillGeneric(dst, v) }
 

@@ -614,3 +614,64 @@ func TestMaxPoolSplitSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestPointwiseBatchSameBits: a 1×1 convolution on small planes, whose
+// forward and input-gradient GEMMs take several images' planes side by side
+// (identBatch), gives every image the output, input gradient and weight
+// gradient it gets alone, bit for bit: 4×4, 7×7 and 3×5 planes, odd batch
+// sizes (a last group smaller than the others), bias, groups, 1 and 2 cores.
+func TestPointwiseBatchSameBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct{ n, c, o, h, w, groups int }{
+		{11, 24, 40, 4, 4, 1}, {7, 16, 32, 7, 7, 1}, {9, 12, 20, 3, 5, 2}, {16, 64, 96, 4, 4, 1},
+	} {
+		if identBatch(tc.h*tc.w) < 2 {
+			t.Fatalf("%+v: planes of %d values are not batched", tc, tc.h*tc.w)
+		}
+		r := rand.New(rand.NewPCG(uint64(tc.n), 44))
+		x := randTensor(r, tensor.Float32, tc.n, tc.c, tc.h, tc.w)
+		wt := randTensor(r, tensor.Float32, tc.o, tc.c/tc.groups, 1, 1)
+		bias := randTensor(r, tensor.Float32, tc.o)
+		dy := randTensor(r, tensor.Float32, tc.n, tc.o, tc.h, tc.w)
+		// run returns y, dx and dw of images lo..hi−1 as one batch.
+		run := func(lo, hi int) (y, dx, dw []float32) {
+			per, perY := tc.c*tc.h*tc.w, tc.o*tc.h*tc.w
+			xs := tensor.New(tensor.WithShape(hi-lo, tc.c, tc.h, tc.w), tensor.WithBacking(append([]float32(nil), x.Data().([]float32)[lo*per:hi*per]...)))
+			dys := tensor.New(tensor.WithShape(hi-lo, tc.o, tc.h, tc.w), tensor.WithBacking(append([]float32(nil), dy.Data().([]float32)[lo*perY:hi*perY]...)))
+			g := G.NewGraph()
+			xn, wn, bn := G.NodeFromAny(g, xs, G.WithName("x")), G.NodeFromAny(g, wt, G.WithName("w")), G.NodeFromAny(g, bias, G.WithName("b"))
+			yn, err := conv2d(xn, wn, bn, ConvParams{Groups: tc.groups}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yv, err := yn.Op().Do(xs, wt, bias)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := yn.Op().(G.SDOp).SymDiff(G.Nodes{xn, wn, bn}, yn, G.NodeFromAny(g, dys, G.WithName("dy")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dxv, err := back[0].Op().Do(wt, dys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dwv, err := back[1].Op().Do(xs, dys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), yv.Data().([]float32)...), append([]float32(nil), dxv.Data().([]float32)...), append([]float32(nil), dwv.Data().([]float32)...)
+		}
+		for _, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			y, dx, _ := run(0, tc.n)
+			for i := range tc.n {
+				yi, dxi, _ := run(i, i+1)
+				per, perY := tc.c*tc.h*tc.w, tc.o*tc.h*tc.w
+				if !sameBits32(y[i*perY:(i+1)*perY], yi) || !sameBits32(dx[i*per:(i+1)*per], dxi) {
+					t.Fatalf("%+v, %d cores: image %d's output or input gradient differs in the batch", tc, procs, i)
+				}
+			}
+		}
+	}
+}
