@@ -97,9 +97,10 @@ func TestDeint2Inter2AVX2(t *testing.T) {
 	}
 }
 
-// TestCopyRows32: the AVX2 block copy of im2col equals the row-by-row Go
-// copy for widths around the 8-lane step, and writes nothing past the
-// block.
+// TestCopyRows32: the AVX2 block copies (im2col's, strided source; and
+// copyRowsTo32, strided destination) equal the row-by-row Go copy for
+// widths around the 8-lane step, and write nothing between the rows or past
+// the block.
 func TestCopyRows32(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2")
@@ -121,6 +122,15 @@ func TestCopyRows32(t *testing.T) {
 			}
 			if !copyRows32(got, src, rows, n, pitch) || !sameBits32(got, want) {
 				t.Fatalf("n=%d rows=%d pitch=%d: block copy differs", n, rows, pitch)
+			}
+			// and back: the gather of 1×1-convolution planes
+			back := make([]float32, len(src)+3)
+			wantBack := make([]float32, len(back))
+			for k := range rows {
+				copy(wantBack[k*pitch:k*pitch+n], got[k*n:(k+1)*n])
+			}
+			if !copyRowsTo32(back, got, rows, n, pitch) || !sameBits32(back, wantBack) {
+				t.Fatalf("n=%d rows=%d pitch=%d: strided block copy differs", n, rows, pitch)
 			}
 		}
 	}

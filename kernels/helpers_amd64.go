@@ -75,38 +75,32 @@ func addClamp32(y, a, b []float32, hi float32) {
 }
 
 //go:noescape
-func copyRowsAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
+func copyRowsAVX2(dst, src *float32, rows, n, dpitch, spitch int, tail *[8]int32)
 
 // copyRows32 copies rows rows of n values, row r from src[r·pitch:] to
 // dst[r·n:], by the AVX2 loop; false (nothing copied) without AVX2.
 func copyRows32(dst, src []float32, rows, n, pitch int) bool {
-	if !useAVX2 {
-		return false
-	}
-	if rows <= 0 || n <= 0 {
-		return true
-	}
-	_, _ = dst[rows*n-1], src[(rows-1)*pitch+n-1] // bounds, before the assembly
-	m := tailMask8(n)
-	copyRowsAVX2(&dst[0], &src[0], rows, n, pitch, &m)
-	return true
+	return copyRowsPitch32(dst, src, rows, n, n, pitch)
 }
 
-//go:noescape
-func copyRowsToAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
-
 // copyRowsTo32 copies rows rows of n values, row r from src[r·n:] to
-// dst[r·pitch:], by the AVX2 loop; false (nothing copied) without AVX2.
+// dst[r·pitch:]; false (nothing copied) without AVX2.
 func copyRowsTo32(dst, src []float32, rows, n, pitch int) bool {
+	return copyRowsPitch32(dst, src, rows, n, pitch, n)
+}
+
+// copyRowsPitch32 copies rows rows of n values, row r from src[r·spitch:]
+// to dst[r·dpitch:], by the AVX2 loop; false without AVX2.
+func copyRowsPitch32(dst, src []float32, rows, n, dpitch, spitch int) bool {
 	if !useAVX2 {
 		return false
 	}
 	if rows <= 0 || n <= 0 {
 		return true
 	}
-	_, _ = src[rows*n-1], dst[(rows-1)*pitch+n-1] // bounds, before the assembly
+	_, _ = dst[(rows-1)*dpitch+n-1], src[(rows-1)*spitch+n-1] // bounds, before the assembly
 	m := tailMask8(n)
-	copyRowsToAVX2(&dst[0], &src[0], rows, n, pitch, &m)
+	copyRowsAVX2(&dst[0], &src[0], rows, n, dpitch, spitch, &m)
 	return true
 }
 

@@ -820,20 +820,23 @@ inter2AVX2_done:
 	VZEROUPPER
 	RET
 
-// func copyRowsAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
-// Copies rows rows of n floats, row r from src + r·pitch floats to
-// dst + r·n floats: 8 floats a step, each row's last n mod 8 under the lane
-// mask tail (VMASKMOVPS touches no memory in masked-off lanes). One call per
-// im2col tap, where a call per output row cost more than its copy.
-TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+// func copyRowsAVX2(dst, src *float32, rows, n, dpitch, spitch int, tail *[8]int32)
+// Copies rows rows of n floats, row r from src + r·spitch floats to
+// dst + r·dpitch floats: 8 floats a step, each row's last n mod 8 under the
+// lane mask tail (VMASKMOVPS touches no memory in masked-off lanes). One call
+// per im2col tap, where a call per output row cost more than its copy, and
+// per image of a batch of 1×1-convolution planes gathered side by side.
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ rows+16(FP), R8
 	MOVQ n+24(FP), R9
-	MOVQ pitch+32(FP), R10
-	MOVQ tail+40(FP), AX
+	MOVQ dpitch+32(FP), R13
+	MOVQ spitch+40(FP), R10
+	MOVQ tail+48(FP), AX
 	VMOVDQU (AX), Y14
 	SHLQ $2, R10
+	SHLQ $2, R13
 	MOVQ R9, R11
 	SHRQ $3, R11
 	MOVQ R9, R12
@@ -842,24 +845,25 @@ TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
 	JEQ copyRowsAVX2_done
 copyRowsAVX2_row:
 	MOVQ SI, BX
+	MOVQ DI, DX
 	MOVQ R11, CX
 	TESTQ CX, CX
 	JEQ copyRowsAVX2_tail
 copyRowsAVX2_vec:
 	VMOVUPS (BX), Y0
-	VMOVUPS Y0, (DI)
+	VMOVUPS Y0, (DX)
 	ADDQ $32, BX
-	ADDQ $32, DI
+	ADDQ $32, DX
 	DECQ CX
 	JNE copyRowsAVX2_vec
 copyRowsAVX2_tail:
 	TESTQ R12, R12
 	JEQ copyRowsAVX2_next
 	VMASKMOVPS (BX), Y14, Y0
-	VMASKMOVPS Y0, Y14, (DI)
-	LEAQ (DI)(R12*4), DI
+	VMASKMOVPS Y0, Y14, (DX)
 copyRowsAVX2_next:
 	ADDQ R10, SI
+	ADDQ R13, DI
 	DECQ R8
 	JNE copyRowsAVX2_row
 copyRowsAVX2_done:
@@ -957,50 +961,5 @@ fillAVX2_tail:
 	JEQ fillAVX2_done
 	VMASKMOVPS Y0, Y14, (DI)
 fillAVX2_done:
-	VZEROUPPER
-	RET
-
-// func copyRowsToAVX2(dst, src *float32, rows, n, pitch int, tail *[8]int32)
-// copyRowsAVX2 the other way: row r of n floats from src + r·n floats to
-// dst + r·pitch floats (a batch of 1×1-convolution planes gathered side by
-// side).
-TEXT ·copyRowsToAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), R8
-	MOVQ n+24(FP), R9
-	MOVQ pitch+32(FP), R10
-	MOVQ tail+40(FP), AX
-	VMOVDQU (AX), Y14
-	SHLQ $2, R10
-	MOVQ R9, R11
-	SHRQ $3, R11
-	MOVQ R9, R12
-	ANDQ $7, R12
-	TESTQ R8, R8
-	JEQ copyRowsToAVX2_done
-copyRowsToAVX2_row:
-	MOVQ DI, BX
-	MOVQ R11, CX
-	TESTQ CX, CX
-	JEQ copyRowsToAVX2_tail
-copyRowsToAVX2_vec:
-	VMOVUPS (SI), Y0
-	VMOVUPS Y0, (BX)
-	ADDQ $32, BX
-	ADDQ $32, SI
-	DECQ CX
-	JNE copyRowsToAVX2_vec
-copyRowsToAVX2_tail:
-	TESTQ R12, R12
-	JEQ copyRowsToAVX2_next
-	VMASKMOVPS (SI), Y14, Y0
-	VMASKMOVPS Y0, Y14, (BX)
-	LEAQ (SI)(R12*4), SI
-copyRowsToAVX2_next:
-	ADDQ R10, DI
-	DECQ R8
-	JNE copyRowsToAVX2_row
-copyRowsToAVX2_done:
 	VZEROUPPER
 	RET
