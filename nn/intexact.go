@@ -543,31 +543,41 @@ func codes64(dst []float64, x32 []float32) []float64 {
 func requant[T float32 | float64](st *intExactOp, out, y []T, p *IntParams, outC, hw int) int64 {
 	acc, codes := st.ie.acc, st.outCodes
 	sy, zy := p.Out.Scale[0], p.Out.ZeroPoint[0]
-	planes := len(acc) / hw
-	k := parallel.Chunks(len(acc), exactGrain)
-	differs := make([]int64, k)
 	inv := 1 / float64(sy) // as inputCodes: y is on the grid
-	parallel.For(planes, k, 1, func(ch, lo, hi int) {
-		var d int64
+	return countSplit(len(acc)/hw, parallel.Chunks(len(acc), exactGrain), func(lo, hi int) (d int64) {
 		for pl := lo; pl < hi; pl++ {
 			c := pl % outC
 			m0, shift, bias := p.M0[c], p.Shift[c], int64(p.Bias[c])
 			for i := pl * hw; i < (pl+1)*hw; i++ {
 				q := fixedpoint.Requantize(int64(acc[i])+bias, m0, shift, zy, p.QMin, p.QMax)
 				codes[i] = q
-				if int32(math.RoundToEven(float64(y[i])*inv))+zy != q {
+				if emit(out, y, i, q, inv, sy, zy) {
 					d++
 				}
-				out[i] = dequant[T](q, sy, zy)
 			}
 		}
-		differs[ch] = d
+		return d
 	})
-	var differ int64
-	for _, d := range differs {
-		differ += d
+}
+
+// countSplit runs f over k chunks of [0, n) split between the cores and
+// returns the sum of its counts.
+func countSplit(n, k int, f func(lo, hi int) int64) int64 {
+	counts := make([]int64, k)
+	parallel.For(n, k, 1, func(ch, lo, hi int) { counts[ch] = f(lo, hi) })
+	var sum int64
+	for _, c := range counts {
+		sum += c
 	}
-	return differ
+	return sum
+}
+
+// emit writes code q's value S·(q − Z) into out[i] and reports whether the
+// float simulation's y[i] (on the same grid, 1/S = inv) stands for another
+// code.
+func emit[T float32 | float64](out, y []T, i int, q int32, inv float64, s float32, z int32) bool {
+	out[i] = dequant[T](q, s, z)
+	return int32(math.RoundToEven(float64(y[i])*inv))+z != q
 }
 
 // dequant is S·(q − Z) in T (in float32 as the fake-quant op writes it).

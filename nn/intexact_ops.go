@@ -3,7 +3,6 @@ package nn
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/qatgo/qatgo/internal/parallel"
 	"github.com/qatgo/qatgo/intmodel"
@@ -130,25 +129,15 @@ func (st *intExactOp) forwardMulti(out *tensor.Dense, xs []*tensor.Dense, y *ten
 // many codes the float simulation y rounds differently, split over the
 // cores.
 func writeCompare[T float32 | float64](out, y []T, codes []int32, s float32, z int32) int64 {
-	k := parallel.Chunks(len(codes), exactGrain)
-	differs := make([]int64, k)
 	inv := 1 / float64(s) // as inputCodes: y is on the grid
-	parallel.For(len(codes), k, 1, func(ch, lo, hi int) {
-		var d int64
+	return countSplit(len(codes), parallel.Chunks(len(codes), exactGrain), func(lo, hi int) (d int64) {
 		for i := lo; i < hi; i++ {
-			q := codes[i]
-			if int32(math.RoundToEven(float64(y[i])*inv))+z != q {
+			if emit(out, y, i, codes[i], inv, s, z) {
 				d++
 			}
-			out[i] = dequant[T](q, s, z)
 		}
-		differs[ch] = d
+		return d
 	})
-	var differ int64
-	for _, d := range differs {
-		differ += d
-	}
-	return differ
 }
 
 // integerExactPool is the integer-exact form of an average pool (AvgPool2d
