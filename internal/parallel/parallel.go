@@ -141,15 +141,19 @@ func (h *helper) loop() {
 	}
 }
 
-// next spins until a chunk arrives, yielding to other goroutines now and
-// then and parking after awake. The parked flag is set before the slot's
+// next spins until a chunk arrives, yielding to other goroutines every
+// ~100 µs and parking after awake. The parked flag is set before the slot's
 // last check and give sets the slot before reading the flag, so a chunk
 // given meanwhile is either seen here or wakes the helper.
 func (h *helper) next() *task {
 	start := time.Now()
 	for spin := 1; ; spin++ {
-		if t := h.slot.Swap(nil); t != nil {
-			return t
+		// A load first: the swap's locked write would pull the slot's
+		// cache line from the core about to give a chunk, every spin.
+		if h.slot.Load() != nil {
+			if t := h.slot.Swap(nil); t != nil {
+				return t
+			}
 		}
 		if spin%64 == 0 {
 			if time.Since(start) > awake {
@@ -163,7 +167,11 @@ func (h *helper) next() *task {
 				start = time.Now()
 				continue
 			}
-			runtime.Gosched()
+			if spin%256 == 0 {
+				// ~100 µs: room for another goroutine on this P without
+				// a helper per core taking the scheduler's lock.
+				runtime.Gosched()
+			}
 		}
 		pause(8)
 	}
