@@ -2,9 +2,7 @@ package kernels
 
 import (
 	"fmt"
-	"hash"
 
-	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -49,9 +47,12 @@ func (o *addOp) addAct(out, a, b *tensor.Dense, dt tensor.Dtype) error {
 	return nil
 }
 
-// addActGrad is AddAct's gradient, the same node for both inputs.
+// addActGrad is AddAct's gradient, the same node for both inputs: the
+// clamp's gradient taken on the output y (on 0 < sum < hi, y is the sum, so
+// the mask on y is the mask on the sum, and a fold's window on the output is
+// the same window).
 func (o *addOp) addActGrad(out, grad *G.Node) (G.Nodes, error) {
-	g, err := G.ApplyOp(&addActGradOp{opBase: opBase{name: "kernels.AddActGrad"}, st: o.st, hi: o.hi, fold: o.fold}, out, grad)
+	g, err := G.ApplyOp(&clampGradOp{opBase: opBase{name: "kernels.AddActGrad"}, st: o.st, hi: o.hi, fold: o.fold}, out, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -66,52 +67,3 @@ func addClampGeneric[T float](y, a, b []T, hi T) {
 	}
 }
 
-// addActGradOp: (y, dy) → dy where 0 < y < hi (and inside the fold's
-// window), else 0.
-type addActGradOp struct {
-	opBase
-	noDiff
-	st   *eltState
-	hi   float64
-	fold *Fold
-	out  *tensor.Dense
-}
-
-func (o *addActGradOp) Arity() int            { return 2 }
-func (o *addActGradOp) Type() hm.Type         { n := len(o.st.shape); return opType(n, n, n) }
-func (o *addActGradOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
-func (o *addActGradOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
-func (o *addActGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(o.name, ds, 2)
-	if err != nil {
-		return nil, err
-	}
-	return s[0].Clone(), nil
-}
-
-func (o *addActGradOp) Do(vs ...G.Value) (G.Value, error) {
-	in, dt, err := inputs(o.name, vs, 2)
-	if err != nil {
-		return nil, err
-	}
-	if !in[0].Shape().Eq(in[1].Shape()) {
-		return nil, fmt.Errorf("%w: %s: y %v, dy %v", ErrShape, o.name, in[0].Shape(), in[1].Shape())
-	}
-	if f := o.fold; f != nil {
-		if err := f.checkMask(o.name); err != nil {
-			return nil, err
-		}
-	}
-	// On 0 < sum < hi the output is the sum: the mask on y is the clamp's
-	// on the sum, and a fold's window on the output.
-	lo, hi := foldWindow(o.hi, o.fold)
-	out := reuseOut(&o.out, dt, in[0].Shape()...)
-	if dt == tensor.Float32 {
-		dx, y, dy := out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32)
-		splitFlat(len(y), func(a, b int) { windowGrad32(dx[a:b], y[a:b], dy[a:b], lo, hi) })
-		return out, nil
-	}
-	dx, y, dy := out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64)
-	splitFlat(len(y), func(a, b int) { windowGradGeneric(dx[a:b], y[a:b], dy[a:b], float64(lo), float64(hi)) })
-	return out, nil
-}
