@@ -91,6 +91,41 @@ func (b *base) noFinite(n int) error {
 	return fmt.Errorf("%w: %s observer: all %d values of the batch are NaN or ±Inf", ErrNoFiniteValues, b.kind, n)
 }
 
+// rangeUpdater is a per-tensor observer that folds a batch's [min, max]
+// into its state (MinMax, MovingAverageMinMax).
+type rangeUpdater interface{ update(mn, mx float32) }
+
+// observeScan is Observe of a per-tensor range observer: validate x, scan
+// its finite range, count its non-finite values and hand the range to u.
+func (b *base) observeScan(u rangeUpdater, x []float32, shape []int) error {
+	if b.frozen {
+		return nil
+	}
+	if err := checkBatch(b.kind, x, shape); err != nil {
+		return err
+	}
+	mn, mx, bad := scan(x)
+	b.nonFinite += int64(bad)
+	if bad == len(x) {
+		return b.noFinite(len(x))
+	}
+	u.update(mn, mx)
+	return nil
+}
+
+// observeRange is ObserveRange of a per-tensor range observer: n finite
+// values from mn to mx, as a folded quantizer's producer reports them.
+func (b *base) observeRange(u rangeUpdater, mn, mx float32, n int) error {
+	if b.frozen {
+		return nil
+	}
+	if err := checkRange(b.kind, mn, mx, n); err != nil {
+		return err
+	}
+	u.update(mn, mx)
+	return nil
+}
+
 // checkBatch validates x against shape for every observer.
 func checkBatch(kind string, x []float32, shape []int) error {
 	n := 1

@@ -25,33 +25,12 @@ func NewMinMax(s fakequant.QScheme) (*MinMax, error) {
 
 // Observe folds the finite values of x into the running range. It does not
 // allocate and reads x once.
-func (o *MinMax) Observe(x []float32, shape []int) error {
-	if o.frozen {
-		return nil
-	}
-	if err := checkBatch(o.kind, x, shape); err != nil {
-		return err
-	}
-	mn, mx, bad := scan(x)
-	o.nonFinite += int64(bad)
-	if bad == len(x) {
-		return o.noFinite(len(x))
-	}
-	o.update(mn, mx)
-	return nil
-}
+func (o *MinMax) Observe(x []float32, shape []int) error { return o.observeScan(o, x, shape) }
 
 // ObserveRange is Observe of n finite values whose min is mn and max mx
 // (fakequant.RangeObserver: a folded quantizer's producer knows them).
 func (o *MinMax) ObserveRange(mn, mx float32, n int) error {
-	if o.frozen {
-		return nil
-	}
-	if err := checkRange(o.kind, mn, mx, n); err != nil {
-		return err
-	}
-	o.update(mn, mx)
-	return nil
+	return o.observeRange(o, mn, mx, n)
 }
 
 // update folds a batch's range [mn, mx] into the running one.
@@ -141,32 +120,13 @@ func (o *MovingAverageMinMax) AveragingConstant() float32 { return o.c }
 // Observe updates the moving averages with the finite values of x. It does
 // not allocate and reads x once.
 func (o *MovingAverageMinMax) Observe(x []float32, shape []int) error {
-	if o.frozen {
-		return nil
-	}
-	if err := checkBatch(o.kind, x, shape); err != nil {
-		return err
-	}
-	mn, mx, bad := scan(x)
-	o.nonFinite += int64(bad)
-	if bad == len(x) {
-		return o.noFinite(len(x))
-	}
-	o.update(mn, mx)
-	return nil
+	return o.observeScan(o, x, shape)
 }
 
 // ObserveRange is Observe of n finite values whose min is mn and max mx
 // (fakequant.RangeObserver).
 func (o *MovingAverageMinMax) ObserveRange(mn, mx float32, n int) error {
-	if o.frozen {
-		return nil
-	}
-	if err := checkRange(o.kind, mn, mx, n); err != nil {
-		return err
-	}
-	o.update(mn, mx)
-	return nil
+	return o.observeRange(o, mn, mx, n)
 }
 
 // update moves the averages towards a batch's range [mn, mx] (the first
