@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "clamp_amd64.h"
 
 // The batch norm's per-plane loops (sumsY, gradSumsY, gradSumsClampY,
 // affineY + clampY, affine2Y, affine2ClampY) over count adjacent planes of
@@ -110,10 +111,7 @@ gp_vec:
 	TESTQ R12, R12
 	JEQ gp_vecsum
 	VMOVUPS (R8), Y4
-	VCMPPS $0x1e, Y14, Y4, Y5
-	VCMPPS $0x19, Y10, Y4, Y4
-	VANDPS Y4, Y5, Y5
-	VANDPS Y2, Y5, Y2
+	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
 gp_vecsum:
 	VMOVUPS (SI), Y3
 	VSUBPS Y13, Y3, Y3
@@ -173,14 +171,6 @@ gp_acc:
 	VZEROUPPER
 	RET
 
-// CLAMPY clamps Y0 to [0, hi] as clampAVX2 (Y13: hi, Y14: 0; a NaN stays
-// NaN). Y1, Y2 scratch.
-#define CLAMPY \
-	VMAXPS Y14, Y0, Y1; \
-	VMINPS Y13, Y1, Y1; \
-	VCMPPS $3, Y0, Y0, Y2; \
-	VBLENDVPS Y2, Y0, Y1, Y0
-
 // func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
 // For plane p: affineY(y, x, a[p], b[p]), then clampY(y, y, hi) when
 // clamp ≠ 0; tail has −1 in the first inner mod 8 lanes.
@@ -210,7 +200,7 @@ ap_vec:
 	VFMADD213PS Y12, Y11, Y0
 	TESTQ R8, R8
 	JEQ ap_vecstore
-	CLAMPY
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
 ap_vecstore:
 	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
@@ -225,7 +215,7 @@ ap_tail:
 	VADDPS Y12, Y0, Y0
 	TESTQ R8, R8
 	JEQ ap_tailstore
-	CLAMPY
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
 ap_tailstore:
 	VMASKMOVPS Y0, Y15, (DI)
 	LEAQ (SI)(R10*4), SI
@@ -237,14 +227,6 @@ ap_next:
 	JNE ap_plane
 	VZEROUPPER
 	RET
-
-// WINDOW sets Y2 to Y2 where lo < Y4 and Y4 NGE hi, else 0 (CLAMPDY's mask
-// on registers: Y14 lo, Y10 hi). Y4, Y5 scratch.
-#define WINDOW \
-	VCMPPS $0x1e, Y14, Y4, Y5; \
-	VCMPPS $0x19, Y10, Y4, Y4; \
-	VANDPS Y4, Y5, Y5; \
-	VANDPS Y2, Y5, Y2
 
 // func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
 // For plane p: affine2ClampY(dx, dy, y, x, a, b, c, lo, hi) (masked ≠ 0)
@@ -280,7 +262,7 @@ a2_vec:
 	TESTQ R8, R8
 	JEQ a2_vecfma
 	VMOVUPS (R11), Y4
-	WINDOW
+	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
 a2_vecfma:
 	VFMADD231PS Y13, Y2, Y0   // + a·dy
 	VMOVUPS Y0, (DI)
@@ -297,7 +279,7 @@ a2_tail:
 	TESTQ R8, R8
 	JEQ a2_tailaff
 	VMASKMOVPS (R11), Y15, Y4
-	WINDOW
+	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
 a2_tailaff:
 	VMULPS Y13, Y2, Y2        // a·g
 	VMASKMOVPS (SI), Y15, Y0

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "clamp_amd64.h"
 
 // Training helpers of package kernels (see helpers_amd64.go).
 
@@ -595,11 +596,8 @@ TEXT ·clampAVX2(SB), NOSPLIT, $0-28
 	JEQ clampAVX2_done
 clampAVX2_loop:
 	VMOVUPS (SI), Y0
-	VMAXPS Y14, Y0, Y1      // max(x, 0): 0 for NaN, +0 for ±0
-	VMINPS Y13, Y1, Y1      // min(·, hi)
-	VCMPPS $3, Y0, Y0, Y2   // x unordered: NaN
-	VBLENDVPS Y2, Y0, Y1, Y1
-	VMOVUPS Y1, (DI)
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
+	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ CX
@@ -636,16 +634,12 @@ panel32AVX2_done:
 	VZEROUPPER
 	RET
 
-// CLAMPDY sets Y2 to dy (at DX) where lo < y (at R8; Y14: lo, 0 for the
-// clamp alone) and y NGE hi (Y10: hi, or NaN for no upper bound, which
-// every y passes), else 0: with lo = 0 the ReLU/ReLU6 gradient's mask
-// (clampGradGeneric's), the same bits. Y4, Y5 scratch.
+// CLAMPDY sets Y2 to dy (at DX) masked by WINDOW on y (at R8; Y14: lo, 0
+// for the clamp alone; Y10: hi, or NaN for no upper bound). Y4, Y5
+// scratch.
 #define CLAMPDY \
 	VMOVUPS (R8), Y4; \
-	VCMPPS $0x1e, Y14, Y4, Y5; \
-	VCMPPS $0x19, Y10, Y4, Y4; \
-	VANDPS Y4, Y5, Y5; \
-	VANDPS (DX), Y5, Y2
+	WINDOW((DX), Y4, Y14, Y10, Y5, Y2)
 
 // func gradSumsClampAVX2(dy, y, x *float32, n int, k, lo, hi float32, out *[16]float32)
 // gradSumsAVX2 of dy masked by the window of the output y (lo and hi as
@@ -750,11 +744,8 @@ TEXT ·addClampAVX2(SB), NOSPLIT, $0-36
 addClampAVX2_loop:
 	VMOVUPS (SI), Y0
 	VADDPS (DX), Y0, Y0
-	VMAXPS Y14, Y0, Y1
-	VMINPS Y13, Y1, Y1
-	VCMPPS $3, Y0, Y0, Y2
-	VBLENDVPS Y2, Y0, Y1, Y1
-	VMOVUPS Y1, (DI)
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
+	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DX
 	ADDQ $32, DI
