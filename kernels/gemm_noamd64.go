@@ -10,6 +10,11 @@ func kernelCols(floatKernel, int, []float32, []float32, []float32, int, float32,
 	return false
 }
 
+// kernelPair: no 8-row kernel here; run calls the 4-row one twice.
+func kernelPair(floatKernel, int, []float32, []float32, []float32, []float32, int, float32, bool, int) bool {
+	return false
+}
+
 // transpose16 is never called here (only for fkAVX512).
 func transpose16(panel, x []float32, ld, r0, rows, pc, kc, w int) {
 	panic("kernels: transpose16 without AVX-512")

@@ -217,6 +217,12 @@ func (g *Gemm) run(fk floatKernel, c []float32, rsc, csc, m, n, k int, alpha flo
 						mm := min(mr, m-ir)
 						off := ir*rsc + (jc+jr)*csc
 						if mm == mr && csc == 1 && (!first || beta == 0 || beta == 1) {
+							// Two full A panels share each B load where
+							// the kernel has the registers for it.
+							if ir+2*mr <= min(ic+mcb, m) && kernelPair(fk, kc, ap, pa[(ir+mr)*kc:(ir+mr)*kc+kc*mr], bp, c[off:], rsc, alpha, !first || beta == 1, nn) {
+								ir += mr
+								continue
+							}
 							if nn == nr {
 								kernelFull(fk, kc, ap, bp, c[off:], rsc, alpha, !first || beta == 1)
 								continue

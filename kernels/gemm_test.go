@@ -245,6 +245,17 @@ func BenchmarkMicrokernel(b *testing.B) {
 			}
 			b.ReportMetric(2*float64(mr*nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+		b.Run(fmt.Sprintf("pair/kc%d", kc), func(b *testing.B) {
+			a, bp := randSlice(r, 2*kc*mr), randSlice(r, kc*nr)
+			c := make([]float32, 2*mr*nr)
+			if !kernelPair(fk, kc, a[:kc*mr], a[kc*mr:], bp, c, nr, 1, false, nr) {
+				b.Skip("no 8-row kernel on this CPU")
+			}
+			for b.Loop() {
+				kernelPair(fk, kc, a[:kc*mr], a[kc*mr:], bp, c, nr, 1, false, nr)
+			}
+			b.ReportMetric(2*float64(2*mr*nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
 
