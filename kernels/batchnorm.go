@@ -298,6 +298,9 @@ type bnKernels[T float] struct {
 	// Their mask is windowGradGeneric's (lo, hi).
 	gradSumsClamp func(dy, y, x []T, k, lo, hi T) (sdy, sdyx float64)
 	affine2Clamp  func(dx, dy, y, x []T, a, b, c, lo, hi T)
+	// affineClamp, where a build has it, is affine then clamp to [0, hi]
+	// (clampFns' forward) in one pass, the same bits.
+	affineClamp func(y, x []T, a, b, hi T)
 	// planes, where a build has them, run the loops above over a block of
 	// adjacent planes (a worker's channels in one image) in one call.
 	planes *bnPlanes[T]
@@ -332,6 +335,10 @@ const planesMax = foldRangeMin
 // affineAct sets y = a·x + b, then clamps it to [0, hi] by clamp (clampFns'
 // forward) when hi > 0: the batch norm's output map with its activation.
 func (kr *bnKernels[T]) affineAct(clamp func(y, x []T, hi T), y, x []T, a, b T, hi float64) {
+	if hi > 0 && kr.affineClamp != nil {
+		kr.affineClamp(y, x, a, b, T(hi))
+		return
+	}
 	kr.affine(y, x, a, b)
 	if hi > 0 {
 		clamp(y, y, T(hi))

@@ -26,7 +26,7 @@ func TestBnPlanes(t *testing.T) {
 	special := []float32{0, 6, 7, inf, -inf, nan, float32(math.Copysign(0, -1)), 5.999999, -1.5, 2.25}
 	windows := []struct{ lo, hi float32 }{{0, nan}, {0, 6}, {-1.5, 2.25}, {math.Nextafter32(-1.5, -inf), 3}}
 	const images = 3
-	for _, inner := range []int{1, 3, 7, 8, 9, 15, 16, 17, 49, 196} {
+	for _, inner := range []int{1, 3, 7, 8, 9, 15, 16, 17, 49, 196, 784, 1027} {
 		for _, count := range []int{1, 2, 13} {
 			n := images * count * inner
 			rnd := func(sp bool) []float32 {
@@ -80,13 +80,25 @@ func TestBnPlanes(t *testing.T) {
 			for _, hi := range []float32{0, 6, inf} {
 				want, got := append([]float32(nil), dy...), append([]float32(nil), dy...)
 				planes(func(o, p int) {
-					kr.affineAct(clampF, want[o:o+inner], x[o:o+inner], a[p], b[p], float64(hi))
+					// affine then clamp, two passes (kr.affineAct runs the
+					// planes kernel now)
+					kr.affine(want[o:o+inner], x[o:o+inner], a[p], b[p])
+					if hi > 0 {
+						clampF(want[o:o+inner], want[o:o+inner], hi)
+					}
 				})
 				for im := range images {
 					pl.affineAct(got[img(im):], x[img(im):], inner, count, a, b, hi, hi > 0)
 				}
 				if !sameBits32(got, want) {
 					t.Fatalf("inner %d count %d hi %v: affineAct differs", inner, count, hi)
+				}
+				one := append([]float32(nil), dy...)
+				planes(func(o, p int) {
+					kr.affineAct(clampF, one[o:o+inner], x[o:o+inner], a[p], b[p], float64(hi))
+				})
+				if !sameBits32(one, want) {
+					t.Fatalf("inner %d hi %v: affineAct (one pass) differs from affine then clamp", inner, hi)
 				}
 			}
 			for _, masked := range []bool{false, true} {
