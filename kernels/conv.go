@@ -47,6 +47,10 @@ type convState struct {
 	// for geometry sg, built on first use
 	sg          geom
 	sFwd, sBack *shiftPlan
+	// the segment plan of the forward (unpadded stride-1 convolutions
+	// narrower than their input) for geometry segG
+	segG geom
+	seg  *segPlan
 }
 
 // shiftPlans returns the forward and input-gradient plans of geometry g
@@ -80,6 +84,24 @@ func (s *convState) implicit(is32 bool, fk floatKernel) (fwd, back *shiftPlan, o
 		return nil, nil, false // offsets past int32: unfold as before
 	}
 	return fwd, back, true
+}
+
+// segmented reports whether this convolution's forward packs its B panels
+// straight from the planes by a segment plan (segpack.go) for an A packed
+// for kernel fk, and returns the plan.
+func (s *convState) segmented(is32 bool, fk floatKernel) (*segPlan, bool) {
+	g := s.g
+	if !is32 || g.identity() || g.shifted() || g.sh != 1 || g.sw != 1 || g.ph != 0 || g.pw != 0 || !segIm2col(fk) {
+		return nil, false
+	}
+	if s.seg == nil || s.segG != g {
+		p, err := newSegPlan(g.c/s.p.Groups, g.h, g.w, g.kh, g.kw, g.dh, g.dw)
+		if err != nil || p.n != g.cols() {
+			return nil, false // offsets past int32: unfold as before
+		}
+		s.seg, s.segG = p, g
+	}
+	return s.seg, true
 }
 
 // keepColBytes bounds the im2col matrices a convolution keeps from its
@@ -401,6 +423,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// unfolds each image again (as for a col too large to keep: the same
 	// work, one unfolding per pass).
 	plan, _, implicit := st.implicit(bf.fwd[0].is32, bf.fwd[0].pa.kern)
+	seg, segmented := st.segmented(bf.fwd[0].is32, bf.fwd[0].pa.kern)
 	post := st.post
 	var rng func(w int, y []T)
 	if f := st.fold; f != nil {
@@ -464,7 +487,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			xi := x[i*g.c*g.h*g.w : (i+1)*g.c*g.h*g.w]
 			col := xi
 			switch {
-			case implicit:
+			case implicit, segmented:
 			case bf.keep:
 				col = bf.col[i*rows*cols : (i+1)*rows*cols]
 				im2col(col, xi, g)
@@ -487,6 +510,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			for gi := range bf.fwd {
 				if implicit {
 					bf.fwd[gi].mulAShift(&ws[wk].g, yi[gi*og*cols:], cols, xi[gi*cgPlane:], plan, beta)
+					continue
+				}
+				if segmented {
+					bf.fwd[gi].mulASeg(&ws[wk].g, yi[gi*og*cols:], cols, xi[gi*cgPlane:], seg, beta)
 					continue
 				}
 				bf.fwd[gi].mulAWith(&ws[wk].g, yi[gi*og*cols:], cols, false, cols, col[gi*rg*cols:], cols, beta)

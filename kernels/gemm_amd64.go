@@ -156,6 +156,25 @@ func packShiftAsm(fk floatKernel, panel, src []float32, rowOff, rowTap []int32, 
 }
 
 //go:noescape
+func packSeg32avx512(dst, src *float32, rowOff *int32, kc int, segs *segRun, nseg0, nseg1 int)
+
+// packSegAsm packs a segment plan's panel by merge-masked AVX-512 loads;
+// false for other kernels. packSeg checked the ranges; the runs' lanes lie
+// inside src.
+func packSegAsm(fk floatKernel, panel, src []float32, rowOff []int32, segs []segRun, split int) bool {
+	if fk != fkAVX512 {
+		return false
+	}
+	_ = panel[len(rowOff)*nr-1]
+	var sp *segRun
+	if len(segs) > 0 {
+		sp = &segs[0]
+	}
+	packSeg32avx512(&panel[0], &src[0], &rowOff[0], len(rowOff), sp, split, len(segs)-split)
+	return true
+}
+
+//go:noescape
 func packShift32avx2(dst, src *float32, rowOff, rowTap *int32, masks *uint32, kc, q0 int)
 
 //go:noescape
@@ -258,6 +277,10 @@ func transposeShift8avx2(dst *float32, ldd int, src *float32, rowOff, rowTap *in
 // from their planes (shiftpack.go) in their forward and input gradient;
 // the others unfold with im2col.
 func implicitIm2col(fk floatKernel) bool { return fk == fkAVX512 || fk == fkAVX2 }
+
+// segIm2col reports whether fk packs segment plans' panels from the planes
+// (merge-masked loads: AVX-512 only; AVX2's masked loads cannot merge).
+func segIm2col(fk floatKernel) bool { return fk == fkAVX512 }
 
 // implicitIm2colT reports whether fk also packs the weight gradient's
 // transposed colᵀ from the planes (register transposes).

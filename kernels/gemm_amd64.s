@@ -870,3 +870,61 @@ transpose4x8avx2_loop:
 transpose4x8avx2_done:
 	VZEROUPPER
 	RET
+
+// func packSeg32avx512(dst, src *float32, rowOff *int32, kc int, segs *segRun, nseg0, nseg1 int)
+// The segment plans' panel packing (segpack.go): for each of kc rows, lanes
+// 0–15 are the nseg0 runs of segs merged into zeros (run s: its mask's
+// lanes from src + rowOff[r] + delta), lanes 16–31 the next nseg1 runs.
+// Masked-off lanes read nothing.
+TEXT ·packSeg32avx512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rowOff+16(FP), R8
+	MOVQ kc+24(FP), CX
+	MOVQ segs+32(FP), R9
+	MOVQ nseg0+40(FP), R13
+	MOVQ nseg1+48(FP), R14
+	LEAQ (R9)(R13*8), R10 // the runs of lanes 16–31
+	TESTQ CX, CX
+	JEQ packSeg_done
+packSeg_row:
+	MOVLQSX (R8), AX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ R9, BX
+	MOVQ R13, DX
+	TESTQ DX, DX
+	JEQ packSeg_half1
+packSeg_run0:
+	MOVL (BX), R11
+	KMOVW R11, K1
+	MOVLQSX 4(BX), R12
+	ADDQ AX, R12
+	VMOVUPS (SI)(R12*4), K1, Z0
+	ADDQ $8, BX
+	DECQ DX
+	JNE packSeg_run0
+packSeg_half1:
+	MOVQ R10, BX
+	MOVQ R14, DX
+	TESTQ DX, DX
+	JEQ packSeg_store
+packSeg_run1:
+	MOVL (BX), R11
+	KMOVW R11, K1
+	MOVLQSX 4(BX), R12
+	ADDQ AX, R12
+	VMOVUPS (SI)(R12*4), K1, Z1
+	ADDQ $8, BX
+	DECQ DX
+	JNE packSeg_run1
+packSeg_store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $4, R8
+	ADDQ $128, DI
+	DECQ CX
+	JNE packSeg_row
+packSeg_done:
+	VZEROUPPER
+	RET

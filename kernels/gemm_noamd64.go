@@ -33,6 +33,9 @@ func packShiftAsm(floatKernel, []float32, []float32, []int32, []int32, []uint32,
 	return false
 }
 
+// packSegAsm: no vector form here; packSeg runs its Go loop.
+func packSegAsm(floatKernel, []float32, []float32, []int32, []segRun, int) bool { return false }
+
 // packShiftTAsm: no vector form here; packShiftT runs its Go loop.
 func packShiftTAsm(floatKernel, []float32, []float32, *shiftPlan, int, int, int, int) bool {
 	return false
@@ -41,6 +44,9 @@ func packShiftTAsm(floatKernel, []float32, []float32, *shiftPlan, int, int, int,
 // implicitIm2col: convolutions unfold with im2col here (the Go packing loop
 // is slower than im2col's block copies).
 func implicitIm2col(floatKernel) bool { return false }
+
+// segIm2col: likewise for the segment plans.
+func segIm2col(floatKernel) bool { return false }
 
 // implicitIm2colT: likewise for the weight gradient.
 func implicitIm2colT(floatKernel) bool { return false }

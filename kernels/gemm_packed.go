@@ -80,6 +80,23 @@ func (g *Gemm) sgemmPackedShift(c []float32, ldc int, p *PackedA, src []float32,
 	g.pa = saved
 }
 
+// sgemmPackedSeg computes C = A·B + beta·C with A packed by PackA (for a
+// kernel with segment packing) and B the implicit matrix of plan over src.
+func (g *Gemm) sgemmPackedSeg(c []float32, ldc int, p *PackedA, src []float32, plan *segPlan, beta float32) {
+	if p.k != plan.k || !segIm2col(p.kern) {
+		panic("kernels: sgemmPackedSeg: A does not match the plan or its kernel has no segment packing")
+	}
+	m, n := p.m, plan.n
+	if m <= 0 {
+		return
+	}
+	checkMat("C", c, m, n, ldc)
+	saved := g.pa
+	g.pa = p.data
+	g.run(p.kern, c, ldc, 1, m, n, p.k, 1, bSource{b: src, seg: plan}, beta)
+	g.pa = saved
+}
+
 // sgemmShiftT computes C = A·Bᵀ + beta·C for A (m×plan.n, row stride lda)
 // and B the implicit matrix of plan over src (a convolution's weight
 // gradient dy·colᵀ), with g's kernel, which must have implicitIm2colT.
@@ -106,6 +123,7 @@ type bSource struct {
 	tB     bool
 	shift  *shiftPlan
 	shiftT bool
+	seg    *segPlan
 }
 
 // pack writes op(X) (rows×k, X is k×rows when t) into *dst as the A operand
@@ -201,6 +219,9 @@ func (g *Gemm) run(fk floatKernel, c []float32, rsc, csc, m, n, k int, alpha flo
 					continue
 				case src.shift != nil:
 					packShift(fk, pb[jr*kc:jr*kc+kc*nr], b, src.shift, pc, kc, jc+jr)
+					continue
+				case src.seg != nil:
+					packSeg(fk, pb[jr*kc:jr*kc+kc*nr], b, src.seg, pc, kc, jc+jr)
 					continue
 				}
 				packPanel(fk, pb[jr*kc:jr*kc+kc*nr], b[jc*bStride(tB, ldb):], ldb, !tB, jr, min(nr, ncb-jr), pc, kc, nr)

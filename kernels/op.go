@@ -301,6 +301,12 @@ func (p *mulT[T]) mulAShift(g *Gemm, c []T, ldc int, src []T, plan *shiftPlan, b
 	g.sgemmPackedShift(any(c).([]float32), ldc, &p.pa, any(src).([]float32), plan, float32(beta))
 }
 
+// mulASeg computes C = A·B + beta·C with the A of setA and B the implicit
+// matrix of plan over src (float32 only: see convState.segmented).
+func (p *mulT[T]) mulASeg(g *Gemm, c []T, ldc int, src []T, plan *segPlan, beta T) {
+	g.sgemmPackedSeg(any(c).([]float32), ldc, &p.pa, any(src).([]float32), plan, float32(beta))
+}
+
 // gemmShiftT computes C = A·Bᵀ + beta·C with B the implicit matrix of plan
 // over src (float32 only: see convState.implicit).
 func (p *mulT[T]) gemmShiftT(c []T, ldc, m int, a []T, lda int, src []T, plan *shiftPlan, beta T) {
