@@ -66,4 +66,3 @@ func addClampGeneric[T float](y, a, b []T, hi T) {
 		y[i] = min(max(v+b[i], 0), hi)
 	}
 }
-
