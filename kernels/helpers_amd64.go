@@ -522,3 +522,69 @@ func copyPanel32(panel, src []float32, ld, kc int) bool {
 	panel32AVX2(&panel[0], &src[0], ld, kc)
 	return true
 }
+
+//go:noescape
+func deint2RowsAVX2(e, o, src *float32, rows, n, epitch, spitch int, masks *[4][8]int32)
+
+//go:noescape
+func inter2RowsAVX2(dst, e, o *float32, rows, n, dpitch, epitch int, masks *[4][8]int32)
+
+// rowMasks2 are the lane masks of the last n mod 16 values of a row split
+// in even and odd halves: the two halves of the row, then e and o.
+func rowMasks2(n int) (m [4][8]int32) {
+	t := n % 16
+	for l := range 8 {
+		if l < t {
+			m[0][l] = -1
+		}
+		if l+8 < t {
+			m[1][l] = -1
+		}
+		if l < (t+1)/2 {
+			m[2][l] = -1
+		}
+		if l < t/2 {
+			m[3][l] = -1
+		}
+	}
+	return m
+}
+
+// deint2Rows32 is deint2 of rows rows of n values, row r from
+// src[r·spitch:] to e[r·epitch:] and o[r·epitch:], in one AVX2 call (the
+// depthwise convolutions' stride-2 planes were a Go call per row, and
+// rows of 7 and 14 values were the Go loop's); false without AVX2.
+func deint2Rows32(e, o, src []float32, rows, n, epitch, spitch int) bool {
+	if !useAVX2 {
+		return false
+	}
+	if rows <= 0 || n <= 0 {
+		return true
+	}
+	_, _, _ = e[(rows-1)*epitch+(n+1)/2-1], src[(rows-1)*spitch+n-1], o[0]
+	if n > 1 {
+		_ = o[(rows-1)*epitch+n/2-1]
+	}
+	m := rowMasks2(n)
+	deint2RowsAVX2(&e[0], &o[0], &src[0], rows, n, epitch, spitch, &m)
+	return true
+}
+
+// inter2Rows32 is inter2 of rows rows of n values, row r to
+// dst[r·dpitch:] from e[r·epitch:] and o[r·epitch:], in one AVX2 call;
+// false without AVX2.
+func inter2Rows32(dst, e, o []float32, rows, n, dpitch, epitch int) bool {
+	if !useAVX2 {
+		return false
+	}
+	if rows <= 0 || n <= 0 {
+		return true
+	}
+	_, _, _ = dst[(rows-1)*dpitch+n-1], e[(rows-1)*epitch+(n+1)/2-1], o[0]
+	if n > 1 {
+		_ = o[(rows-1)*epitch+n/2-1]
+	}
+	m := rowMasks2(n)
+	inter2RowsAVX2(&dst[0], &e[0], &o[0], rows, n, dpitch, epitch, &m)
+	return true
+}

@@ -954,3 +954,137 @@ fillAVX2_tail:
 fillAVX2_done:
 	VZEROUPPER
 	RET
+
+// func deint2RowsAVX2(e, o, src *float32, rows, n, epitch, spitch int, masks *[4][8]int32)
+// deint2 of rows rows of n values: row r from src + r·spitch floats, its
+// even values to e + r·epitch, its odd ones to o + r·epitch; 16 values a
+// step as deint2AVX2, a row's last n mod 16 under masks: the source lanes
+// of its two halves (masks[0], masks[1]) and the lanes of e and o
+// (masks[2], masks[3]). Masked-off lanes touch no memory.
+TEXT ·deint2RowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ e+0(FP), DI
+	MOVQ o+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ rows+24(FP), R9
+	MOVQ n+32(FP), R10
+	MOVQ epitch+40(FP), R11
+	MOVQ spitch+48(FP), R12
+	MOVQ masks+56(FP), AX
+	VMOVDQU (AX), Y10
+	VMOVDQU 32(AX), Y11
+	VMOVDQU 64(AX), Y12
+	VMOVDQU 96(AX), Y13
+	SHLQ $2, R11
+	SHLQ $2, R12
+	MOVQ R10, R13
+	ANDQ $15, R13 // the tail's length
+	SHRQ $4, R10  // full steps
+	TESTQ R9, R9
+	JEQ deint2Rows_done
+deint2Rows_row:
+	MOVQ SI, BX
+	MOVQ DI, DX
+	MOVQ R8, R14
+	MOVQ R10, CX
+	TESTQ CX, CX
+	JEQ deint2Rows_tail
+deint2Rows_vec:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, (R14)
+	ADDQ $64, BX
+	ADDQ $32, DX
+	ADDQ $32, R14
+	DECQ CX
+	JNE deint2Rows_vec
+deint2Rows_tail:
+	TESTQ R13, R13
+	JEQ deint2Rows_next
+	VMASKMOVPS (BX), Y10, Y0
+	VMASKMOVPS 32(BX), Y11, Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMASKMOVPS Y2, Y12, (DX)
+	VMASKMOVPS Y3, Y13, (R14)
+deint2Rows_next:
+	ADDQ R12, SI
+	ADDQ R11, DI
+	ADDQ R11, R8
+	DECQ R9
+	JNE deint2Rows_row
+deint2Rows_done:
+	VZEROUPPER
+	RET
+
+// func inter2RowsAVX2(dst, e, o *float32, rows, n, dpitch, epitch int, masks *[4][8]int32)
+// inter2 of rows rows of n values: row r to dst + r·dpitch floats from
+// e + r·epitch and o + r·epitch; 16 values a step as inter2AVX2, a row's
+// last n mod 16 under masks as in deint2RowsAVX2.
+TEXT ·inter2RowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ e+8(FP), SI
+	MOVQ o+16(FP), R8
+	MOVQ rows+24(FP), R9
+	MOVQ n+32(FP), R10
+	MOVQ dpitch+40(FP), R11
+	MOVQ epitch+48(FP), R12
+	MOVQ masks+56(FP), AX
+	VMOVDQU (AX), Y10
+	VMOVDQU 32(AX), Y11
+	VMOVDQU 64(AX), Y12
+	VMOVDQU 96(AX), Y13
+	SHLQ $2, R11
+	SHLQ $2, R12
+	MOVQ R10, R13
+	ANDQ $15, R13
+	SHRQ $4, R10
+	TESTQ R9, R9
+	JEQ inter2Rows_done
+inter2Rows_row:
+	MOVQ DI, DX
+	MOVQ SI, BX
+	MOVQ R8, R14
+	MOVQ R10, CX
+	TESTQ CX, CX
+	JEQ inter2Rows_tail
+inter2Rows_vec:
+	VMOVUPS (BX), Y0
+	VMOVUPS (R14), Y1
+	VUNPCKLPS Y1, Y0, Y2
+	VUNPCKHPS Y1, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ $32, BX
+	ADDQ $32, R14
+	ADDQ $64, DX
+	DECQ CX
+	JNE inter2Rows_vec
+inter2Rows_tail:
+	TESTQ R13, R13
+	JEQ inter2Rows_next
+	VMASKMOVPS (BX), Y12, Y0
+	VMASKMOVPS (R14), Y13, Y1
+	VUNPCKLPS Y1, Y0, Y2
+	VUNPCKHPS Y1, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMASKMOVPS Y4, Y10, (DX)
+	VMASKMOVPS Y5, Y11, 32(DX)
+inter2Rows_next:
+	ADDQ R11, DI
+	ADDQ R12, SI
+	ADDQ R12, R8
+	DECQ R9
+	JNE inter2Rows_row
+inter2Rows_done:
+	VZEROUPPER
+	RET
