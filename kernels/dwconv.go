@@ -77,7 +77,7 @@ func (l *dwLayout) flat() int { return l.g.oh * l.wq }
 func dwScatter[T float](l *dwLayout, xph, x []T, kr *dwKernels[T]) {
 	g := l.g
 	phase := l.hq * l.wq
-	if dwRows32(l, xph, x, false) {
+	if dwRows32(l, xph, x, 1, false) {
 		return
 	}
 	for iy := 0; iy < g.h; iy++ {
@@ -116,7 +116,7 @@ func dwScatter[T float](l *dwLayout, xph, x []T, kr *dwKernels[T]) {
 func dwGather[T float](l *dwLayout, x, xph []T, kr *dwKernels[T]) {
 	g := l.g
 	phase := l.hq * l.wq
-	if dwRows32(l, xph, x, true) {
+	if dwRows32(l, xph, x, 1, true) {
 		return
 	}
 	for iy := 0; iy < g.h; iy++ {
@@ -148,24 +148,33 @@ func dwGather[T float](l *dwLayout, x, xph []T, kr *dwKernels[T]) {
 	}
 }
 
-// dwRows32 is dwScatter (gather false) or dwGather of a float32 plane for
-// column strides 1 and 2, a vector call per row phase (the rows iy ≡ ra −
-// ph mod sh, sh·w apart in x and wq apart in xph) where dwScatter and
-// dwGather made a call per row — a quarter of a MobileNetV2 step went to
-// moving planes in and out of the padded layout, most of it in calls on
-// 4- to 28-value rows. False (nothing done) for other types, strides or
-// builds.
-func dwRows32[T float](l *dwLayout, xph, x []T, gather bool) bool {
+// dwRows32 is dwScatter (gather false) or dwGather of planes consecutive
+// float32 planes (x's h·w apart, xph's ps apart) for column strides 1 and
+// 2: a vector call per plane and row phase (the rows iy ≡ ra − ph mod sh,
+// sh·w apart in x and wq apart in xph) where dwScatter and dwGather made a
+// call per row — a quarter of a MobileNetV2 step went to moving planes in
+// and out of the padded layout, most of it in calls on 4- to 28-value
+// rows. False (nothing done) for other types, strides or builds.
+func dwRows32[T float](l *dwLayout, xph, x []T, planes int, gather bool) bool {
 	g := l.g
 	xp32, ok := any(xph).([]float32)
-	if !ok || (g.sw != 1 && g.sw != 2) {
+	if !ok || (g.sw != 1 && g.sw != 2) || !useRows32 || planes <= 0 {
 		return false
 	}
 	x32 := any(x).([]float32)
-	phase := l.hq * l.wq
-	done := 0 // rows of x covered
+	plane, phase := g.h*g.w, l.hq*l.wq
+	_, _ = x32[planes*plane-1], xp32[planes*l.ps-1] // the planes' rows lie inside them (the layout's sizes)
+	var m8 [8]int32
+	var m2 [4][8]int32
+	if g.sw == 1 {
+		m8 = tailMask8(g.w)
+	} else {
+		m2 = rowMasks2(g.w)
+	}
+	re, ro := g.pw%2, (1+g.pw)%2
+	done := 0 // rows of a plane covered
 	for ra := 0; ra < g.sh; ra++ {
-		// first row of this phase: the smallest iy ≥ 0 with (iy+ph) mod sh = ra
+		// the phase's first row: the smallest iy with (iy+ph) mod sh = ra
 		iy0 := ((ra-g.ph)%g.sh + g.sh) % g.sh
 		if iy0 >= g.h {
 			continue
@@ -176,38 +185,28 @@ func dwRows32[T float](l *dwLayout, xph, x []T, gather bool) bool {
 			continue
 		}
 		done += rows
-		src := x32[iy0*g.w:]
-		if g.sw == 1 {
-			d := xp32[ra*phase+qa0*l.wq+g.pw:]
-			var ok bool
-			if gather {
-				ok = copyRowsPitch32(src, d, rows, g.w, g.sh*g.w, l.wq)
-			} else {
-				ok = copyRowsPitch32(d, src, rows, g.w, l.wq, g.sh*g.w)
+		for p := range planes {
+			src := x32[p*plane+iy0*g.w:]
+			xp := xp32[p*l.ps:]
+			switch {
+			case g.sw == 1 && gather:
+				copyRowsAVX2(&src[0], &xp[ra*phase+qa0*l.wq+g.pw], rows, g.w, g.sh*g.w, l.wq, &m8)
+			case g.sw == 1:
+				copyRowsAVX2(&xp[ra*phase+qa0*l.wq+g.pw], &src[0], rows, g.w, l.wq, g.sh*g.w, &m8)
+			case gather:
+				inter2RowsAVX2(&src[0], &xp[(ra*2+re)*phase+qa0*l.wq+g.pw/2], &xp[(ra*2+ro)*phase+qa0*l.wq+(1+g.pw)/2], rows, g.w, g.sh*g.w, l.wq, &m2)
+			default:
+				deint2RowsAVX2(&xp[(ra*2+re)*phase+qa0*l.wq+g.pw/2], &xp[(ra*2+ro)*phase+qa0*l.wq+(1+g.pw)/2], &src[0], rows, g.w, l.wq, g.sh*g.w, &m2)
 			}
-			if !ok {
-				return false
-			}
-			continue
-		}
-		re, ro := g.pw%2, (1+g.pw)%2
-		e := xp32[(ra*2+re)*phase+qa0*l.wq+g.pw/2:]
-		o := xp32[(ra*2+ro)*phase+qa0*l.wq+(1+g.pw)/2:]
-		var ok bool
-		if gather {
-			ok = inter2Rows32(src, e, o, rows, g.w, g.sh*g.w, l.wq)
-		} else {
-			ok = deint2Rows32(e, o, src, rows, g.w, l.wq, g.sh*g.w)
-		}
-		if !ok {
-			return false
 		}
 	}
 	if gather && done < g.h {
 		// rows that no output reads (qa ≥ hq): their gradient is 0
 		for iy := 0; iy < g.h; iy++ {
 			if (iy+g.ph)/g.sh >= l.hq {
-				clear(x32[iy*g.w : (iy+1)*g.w])
+				for p := range planes {
+					clear(x32[p*plane+iy*g.w : p*plane+(iy+1)*g.w])
+				}
 			}
 		}
 	}
@@ -334,12 +333,12 @@ type dwState struct {
 }
 
 type dwBufs[T float] struct {
-	xph []T // every input plane of the last forward, padded and phase-split
-	w   []dwWorker[T]
+	w []dwWorker[T]
 }
 
 // dwWorker is what each goroutine of a depthwise convolution owns.
 type dwWorker[T float] struct {
+	xph  []T // an image's input planes, padded and phase-split
 	dyp  []T // an output gradient plane placed for the direct dx
 	dyz  []T // an output gradient plane at pitch wq, discarded columns 0
 	dxph []T // an input gradient plane, padded and phase-split
@@ -477,17 +476,17 @@ func dwForward[T float](st *dwState, in []*tensor.Dense, y []T) {
 		b = in[2].Data().([]T)
 	}
 	taps, plane, oplane := g.kh*g.kw, g.h*g.w, g.oh*g.ow
-	bf.xph = grow(bf.xph, n*g.c*l.ps)
 	nw := workersFor(st.cs.p.Workers, n)
+	ws := bf.workers(nw)
 	post := st.cs.post
 	bk := bnKernelsFor[T]()
 	clampF, _ := clampFns[T]()
-	split(nw, n, func(_, lo, hi int) {
+	split(nw, n, func(wk, lo, hi int) {
+		wb := &ws[wk]
 		for i := lo; i < hi; i++ {
+			wb.scatterImage(l, x[i*g.c*plane:(i+1)*g.c*plane], &kr)
 			for c := 0; c < g.c; c++ {
-				ic := i*g.c + c
-				xph := bf.xph[ic*l.ps : (ic+1)*l.ps]
-				dwScatter(l, xph, x[ic*plane:(ic+1)*plane], &kr)
+				xph := wb.xph[c*l.ps : (c+1)*l.ps]
 				for q := 0; q < mult; q++ {
 					oc := c*mult + q
 					var init T
@@ -597,18 +596,34 @@ func dwBackX[T float](st *dwState, w, dy, dx []T) {
 	ws := bf.workers(nw)
 	split(nw, n, func(wk, lo, hi int) {
 		wb := &ws[wk]
+		// The gradient planes of an image's channels are gathered back in
+		// one pass where the build has it (dwRows32), else one by one.
+		_, batch := any(dx).([]float32)
+		batch = batch && useRows32 && (g.sw == 1 || g.sw == 2)
 		if l.direct {
 			wb.dyp = grow(wb.dyp, l.dr*l.dp)
 		} else {
 			wb.dyz = grow(wb.dyz, flat)
-			wb.dxph = grow(wb.dxph, l.ps)
+			np := 1
+			if batch {
+				np = g.c
+			}
+			wb.dxph = grow(wb.dxph, np*l.ps)
 		}
 		for i := lo; i < hi; i++ {
+			if !l.direct && batch {
+				clear(wb.dxph)
+			}
 			for c := 0; c < g.c; c++ {
 				ic := i*g.c + c
 				dxc := dx[ic*plane : (ic+1)*plane]
+				dxph := wb.dxph
 				if !l.direct {
-					clear(wb.dxph)
+					if batch {
+						dxph = wb.dxph[c*l.ps : (c+1)*l.ps]
+					} else {
+						clear(dxph)
+					}
 				}
 				for q := 0; q < mult; q++ {
 					oc := c*mult + q
@@ -616,27 +631,32 @@ func dwBackX[T float](st *dwState, w, dy, dx []T) {
 					wo := w[oc*taps : (oc+1)*taps]
 					if l.direct {
 						// The margins of dyp stay 0 from its allocation.
-						for oy := 0; oy < g.oh; oy++ {
-							kr.copyRow(wb.dyp[(oy+l.mt)*l.dp+l.ml:], dyo[oy*g.ow:(oy+1)*g.ow])
+						if d32, ok := any(wb.dyp).([]float32); !ok || !copyRowsTo32(d32[l.mt*l.dp+l.ml:], any(dyo).([]float32), g.oh, g.ow, l.dp) {
+							for oy := 0; oy < g.oh; oy++ {
+								kr.copyRow(wb.dyp[(oy+l.mt)*l.dp+l.ml:], dyo[oy*g.ow:(oy+1)*g.ow])
+							}
 						}
 						kr.corrRows(dxc, g.h, g.w, wb.dyp, l.dp, l.toffs, wo, 0, q > 0)
 						continue
 					}
 					dyPlane(l, wb.dyz, dyo, kr.copyRow)
 					for t, off := range l.offs {
-						kr.axpy(wb.dxph[off:off+flat], wb.dyz, wo[t])
+						kr.axpy(dxph[off:off+flat], wb.dyz, wo[t])
 					}
 				}
-				if !l.direct {
-					dwGather(l, dxc, wb.dxph, &kr)
+				if !l.direct && !batch {
+					dwGather(l, dxc, dxph, &kr)
 				}
+			}
+			if !l.direct && batch && !dwRows32(l, wb.dxph, dx[i*g.c*plane:(i+1)*g.c*plane], g.c, true) {
+				panic("kernels: depthwise input gradient: the batched gather declined")
 			}
 		}
 	})
 }
 
 // dwDwOp: (x, dy) → dw, each tap's weight gradient a dot product of dy with
-// the tap's shifted run of the forward's phase-split input.
+// the tap's shifted run of the phase-split input.
 type dwDwOp struct {
 	opBase
 	noDiff
@@ -653,8 +673,6 @@ func (o *dwDwOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *dwDwOp) Do(vs ...G.Value) (G.Value, error) {
-	// x is an input only so that this op is ordered after the forward and
-	// its phase-split input is current.
 	in, dt, err := inputs(o.name, vs, 2)
 	if err != nil {
 		return nil, err
@@ -665,14 +683,32 @@ func (o *dwDwOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	out := reuseOut(&o.out, dt, o.st.cs.o, 1, g.kh, g.kw)
 	if dt == tensor.Float32 {
-		dwBackW(o.st, in[1].Data().([]float32), out.Data().([]float32))
+		dwBackW(o.st, in[0].Data().([]float32), in[1].Data().([]float32), out.Data().([]float32))
 	} else {
-		dwBackW(o.st, in[1].Data().([]float64), out.Data().([]float64))
+		dwBackW(o.st, in[0].Data().([]float64), in[1].Data().([]float64), out.Data().([]float64))
 	}
 	return out, nil
 }
 
-func dwBackW[T float](st *dwState, dy, dw []T) {
+// scatterImage places an image's c planes x in wb.xph (c planes of the
+// layout, allocated once, so that their padding stays 0): in one pass
+// where the build has it, else plane by plane. The forward and the weight
+// gradient each place an image just before they read it: the whole
+// batch's planes kept from the forward (22 MB for a MobileNetV2 layer at
+// batch 64) went to memory and back.
+func (wb *dwWorker[T]) scatterImage(l *dwLayout, x []T, kr *dwKernels[T]) {
+	g := l.g
+	wb.xph = grow(wb.xph, g.c*l.ps)
+	if dwRows32(l, wb.xph, x, g.c, false) {
+		return
+	}
+	plane := g.h * g.w
+	for c := 0; c < g.c; c++ {
+		dwScatter(l, wb.xph[c*l.ps:(c+1)*l.ps], x[c*plane:(c+1)*plane], kr)
+	}
+}
+
+func dwBackW[T float](st *dwState, x, dy, dw []T) {
 	bf := dwBufsFor[T](st)
 	kr := dwKernelsFor[T]()
 	l := &st.lay
@@ -684,10 +720,11 @@ func dwBackW[T float](st *dwState, dy, dw []T) {
 		wb := &ws[wk]
 		wb.acc = grow(wb.acc, len(dw)*lanes)
 		clear(wb.acc)
+		plane := g.h * g.w
 		for i := lo; i < hi; i++ {
+			wb.scatterImage(l, x[i*g.c*plane:(i+1)*g.c*plane], &kr)
 			for c := 0; c < g.c; c++ {
-				ic := i*g.c + c
-				xph := bf.xph[ic*l.ps : (ic+1)*l.ps]
+				xph := wb.xph[c*l.ps : (c+1)*l.ps]
 				for q := 0; q < mult; q++ {
 					oc := c*mult + q
 					dyo := dy[(i*g.c*mult+oc)*oplane : (i*g.c*mult+oc+1)*oplane]

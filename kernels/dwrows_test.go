@@ -9,11 +9,12 @@ import (
 // TestDwRows32: the depthwise layout's plane moves by whole row phases
 // (dwRows32) write what the per-row Go loops write, for column strides 1
 // and 2 with row strides 1–3, paddings 0–2, odd and even sizes, rows of
-// 1 to 37 values (every tail length of the 16-value steps), scatter into
-// xph and gather back (with the rows no output reads cleared).
+// 1 to 37 values (every tail length of the 16-value steps), three planes
+// in one call, scatter into xph and gather back (with the rows no output
+// reads cleared).
 func TestDwRows32(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("no AVX2")
+	if !useRows32 {
+		t.Skip("no vector plane moves")
 	}
 	r := rand.New(rand.NewPCG(33, 34))
 	for _, tc := range []struct{ h, w, k, sh, sw, p int }{
@@ -24,16 +25,20 @@ func TestDwRows32(t *testing.T) {
 			oh, ow := (tc.h+2*tc.p-tc.k)/tc.sh+1, (tc.w+2*tc.p-tc.k)/tc.sw+1
 			g := geom{c: 1, h: tc.h, w: tc.w, kh: tc.k, kw: tc.k, sh: tc.sh, sw: tc.sw, ph: tc.p, pw: tc.p, dh: 1, dw: 1, oh: oh, ow: ow}
 			l := newDwLayout(g)
-			x := randSlice(r, tc.h*tc.w)
+			const planes = 3
+			x := randSlice(r, planes*tc.h*tc.w)
 			x64 := make([]float64, len(x))
 			for i, v := range x {
 				x64[i] = float64(v)
 			}
 			kr64 := dwKernelsFor[float64]()
-			want := make([]float64, l.ps)
-			dwScatter(&l, want, x64, &kr64)
-			got := make([]float32, l.ps)
-			if !dwRows32(&l, got, x, false) {
+			plane := tc.h * tc.w
+			want := make([]float64, planes*l.ps)
+			for p := range planes {
+				dwScatter(&l, want[p*l.ps:(p+1)*l.ps], x64[p*plane:(p+1)*plane], &kr64)
+			}
+			got := make([]float32, planes*l.ps)
+			if !dwRows32(&l, got, x, planes, false) {
 				t.Fatal("dwRows32 declined")
 			}
 			for i := range want {
@@ -42,11 +47,13 @@ func TestDwRows32(t *testing.T) {
 				}
 			}
 			back := randSlice(r, len(x))
-			if !dwRows32(&l, got, back, true) {
+			if !dwRows32(&l, got, back, planes, true) {
 				t.Fatal("dwRows32 declined")
 			}
 			want64 := make([]float64, len(x))
-			dwGather(&l, want64, want, &kr64)
+			for p := range planes {
+				dwGather(&l, want64[p*plane:(p+1)*plane], want[p*l.ps:(p+1)*l.ps], &kr64)
+			}
 			for i := range want64 {
 				if float64(back[i]) != want64[i] {
 					t.Fatalf("gather: x[%d] = %v, the row loop gives %v", i, back[i], want64[i])

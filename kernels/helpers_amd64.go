@@ -529,6 +529,9 @@ func deint2RowsAVX2(e, o, src *float32, rows, n, epitch, spitch int, masks *[4][
 //go:noescape
 func inter2RowsAVX2(dst, e, o *float32, rows, n, dpitch, epitch int, masks *[4][8]int32)
 
+// useRows32: the plane moves of dwRows32 have their AVX2 loops.
+var useRows32 = useAVX2
+
 // rowMasks2 are the lane masks of the last n mod 16 values of a row split
 // in even and odd halves: the two halves of the row, then e and o.
 func rowMasks2(n int) (m [4][8]int32) {

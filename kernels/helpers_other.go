@@ -51,3 +51,22 @@ func deint2Rows32(e, o, src []float32, rows, n, epitch, spitch int) bool { retur
 
 // inter2Rows32 has a vector loop on amd64 only.
 func inter2Rows32(dst, e, o []float32, rows, n, dpitch, epitch int) bool { return false }
+
+// useRows32: no vector plane moves here.
+const useRows32 = false
+
+func copyRowsAVX2(dst, src *float32, rows, n, dpitch, spitch int, tail *[8]int32) {
+	panic("kernels: copyRowsAVX2 without amd64")
+}
+
+func deint2RowsAVX2(e, o, src *float32, rows, n, epitch, spitch int, masks *[4][8]int32) {
+	panic("kernels: deint2RowsAVX2 without amd64")
+}
+
+func inter2RowsAVX2(dst, e, o *float32, rows, n, dpitch, epitch int, masks *[4][8]int32) {
+	panic("kernels: inter2RowsAVX2 without amd64")
+}
+
+func tailMask8(n int) (m [8]int32) { return m }
+
+func rowMasks2(n int) (m [4][8]int32) { return m }
