@@ -399,12 +399,6 @@ func addRowY(d, s []float32) {
 	}
 }
 
-//go:noescape
-func pairMax512(x *float32, n int, hm *float32, hi *int32, idx *[3][16]uint32)
-
-//go:noescape
-func rowMax512(hm *float32, hi *int32, y *float32, am *int32, rows, ow int)
-
 // sumBiasFast is sumBias for float32 with vector loops: 16 partial sums
 // along inner (a convolution's output positions), or whole rows added at a
 // time when inner is 1 (a linear layer). It reports false for other shapes
@@ -461,50 +455,28 @@ var pairIdx = func() (t [3][16]uint32) {
 	return t
 }()
 
-// pool2x2Fast is the 2×2, stride-2, unpadded max pool of float32 planes of
-// even height and width (LeNet's), with the first maximum of each window in
-// row-major order as its argmax, as poolForward. Two passes: the maximum of
-// each horizontal pair over the whole tensor at once (pairs never straddle a
-// row when w is even), 16 pairs per vector step; then, a row at a time, each
-// output is the lower pair's maximum only where it is strictly greater than
-// the upper one's, which keeps the row-major first maximum (vector selects:
-// a scalar compare is a branch that mispredicts half the time on random
-// data). It pools planes lo..hi−1 (the caller splits the planes between
-// the cores and sizes st's pair scratch); only where usePool2x2Fast.
+//go:noescape
+func pool2x2Rows512(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32)
+
+// pool2x2Fast is the 2×2, stride-2, unpadded max pool of float32 planes
+// lo..hi−1 of even height and width (LeNet's, VGG's), with the first
+// maximum of each window in row-major order as its argmax, as poolForward:
+// each row's pair maximum (the second only where strictly greater), then
+// the lower pair's only where strictly greater than the upper one's, by
+// vector selects (a scalar compare is a branch that mispredicts half the
+// time on random data), 16 outputs a step in one pass over the row pairs
+// (pool2x2Rows512; the pairs' maxima went through memory in a first pass
+// before). Only where usePool2x2Fast; the caller splits the planes
+// between the cores.
 func pool2x2Fast(st *poolState, x, y []float32, lo, hi, h, w int) {
-	// planes lo..hi−1: pairs p0..p1−1, output rows r0..r1−1
 	oh, ow := h/2, w/2
-	p0, p1 := lo*h*w/2, hi*h*w/2
 	r0, rows := lo*oh, (hi-lo)*oh
-	if p1 == p0 {
-		return
-	}
-	hm, hi32 := st.pairMax[p0:p1], st.pairIdx[p0:p1]
-	xs := x[2*p0 : 2*p1]
-	n := p1 - p0
-	k := n &^ 15
-	if k > 0 {
-		// the indices of the first 16 pairs' even elements, from 2·p0
-		idx := pairIdx
-		for l := range idx[2] {
-			idx[2][l] += uint32(2 * p0)
-		}
-		pairMax512(&xs[0], k, &hm[0], &hi32[0], &idx)
-	}
-	for ; k < n; k++ {
-		a, b := xs[2*k], xs[2*k+1]
-		hm[k], hi32[k] = a, int32(2*(p0+k))
-		if b > a {
-			hm[k], hi32[k] = b, int32(2*(p0+k)+1)
-		}
-	}
 	if rows == 0 || ow == 0 {
 		return
 	}
-	am, yr := st.argmax[r0*ow:], y[r0*ow:]
-	_, _ = hm[2*rows*ow-1], hi32[2*rows*ow-1]
+	xs, yr, am := x[lo*h*w:hi*h*w], y[r0*ow:], st.argmax[r0*ow:]
 	_, _ = yr[rows*ow-1], am[rows*ow-1]
-	rowMax512(&hm[0], &hi32[0], &yr[0], &am[0], rows, ow)
+	pool2x2Rows512(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx)
 }
 
 // usePool2x2Fast reports whether pool2x2Fast has its vector loops here.

@@ -48,100 +48,6 @@ addRowAVX2_done:
 	VZEROUPPER
 	RET
 
-// func pairMax512(x *float32, n int, hm *float32, hi *int32, idx *[3][16]uint32)
-// For k < n (a multiple of 16): hm[k] = max(x[2k], x[2k+1]) and hi[k] its
-// index, the second only where strictly greater (the first maximum). The
-// even and odd elements of 32 inputs are separated by VPERMI2PS.
-TEXT ·pairMax512(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), SI
-	MOVQ n+8(FP), CX
-	MOVQ hm+16(FP), DI
-	MOVQ hi+24(FP), DX
-	MOVQ idx+32(FP), AX
-	VMOVDQU32 0(AX), Z20   // even lanes
-	VMOVDQU32 64(AX), Z21  // odd lanes
-	VMOVDQU32 128(AX), Z22 // 2·lane: the indices of the even elements
-	MOVL $1, BX
-	VPBROADCASTD BX, Z23
-	MOVL $32, BX
-	VPBROADCASTD BX, Z24
-	SHRQ $4, CX
-	JEQ pairMax512_done
-pairMax512_loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
-	VMOVDQA32 Z20, Z2
-	VPERMI2PS Z1, Z0, Z2         // a = x[2k]
-	VMOVDQA32 Z21, Z3
-	VPERMI2PS Z1, Z0, Z3         // b = x[2k+1]
-	VCMPPS $0x1e, Z2, Z3, K1     // b > a (GT_OQ)
-	VBLENDMPS Z3, Z2, K1, Z4
-	VMOVUPS Z4, (DI)
-	VMOVDQA32 Z22, Z5
-	VPADDD Z23, Z5, K1, Z5       // +1 where b won
-	VMOVDQU32 Z5, (DX)
-	VPADDD Z24, Z22, Z22         // next 16 pairs: indices + 32
-	ADDQ $128, SI
-	ADDQ $64, DI
-	ADDQ $64, DX
-	DECQ CX
-	JNE pairMax512_loop
-pairMax512_done:
-	VZEROUPPER
-	RET
-
-// func rowMax512(hm *float32, hi *int32, y *float32, am *int32, rows, ow int)
-// For each output row r: top = hm/hi row 2r, bottom = row 2r+1 (ow long);
-// y[r·ow + x] is the bottom value only where strictly greater, am the
-// matching index, 16 lanes at a time, the last under a mask.
-TEXT ·rowMax512(SB), NOSPLIT, $0-48
-	MOVQ hm+0(FP), SI
-	MOVQ hi+8(FP), R8
-	MOVQ y+16(FP), DI
-	MOVQ am+24(FP), R9
-	MOVQ rows+32(FP), R10
-	MOVQ ow+40(FP), R11
-	LEAQ (R11*4), R12      // row bytes
-	TESTQ R10, R10
-	JEQ rowMax512_done
-rowMax512_row:
-	XORQ AX, AX            // element offset in the row
-rowMax512_block:
-	MOVQ R11, CX
-	SUBQ AX, CX
-	JLE rowMax512_next
-	CMPQ CX, $16
-	JLE rowMax512_mask
-	MOVQ $16, CX
-rowMax512_mask:
-	MOVL $1, BX
-	SHLL CX, BX
-	DECL BX
-	KMOVW BX, K2
-	LEAQ (SI)(AX*4), BX
-	VMOVUPS.Z (BX), K2, Z0          // top
-	VMOVUPS.Z (BX)(R12*1), K2, Z1   // bottom
-	LEAQ (R8)(AX*4), BX
-	VMOVDQU32.Z (BX), K2, Z2
-	VMOVDQU32.Z (BX)(R12*1), K2, Z3
-	VCMPPS $0x1e, Z0, Z1, K2, K3    // bottom > top
-	VBLENDMPS Z1, Z0, K3, Z4
-	VPBLENDMD Z3, Z2, K3, Z5
-	VMOVUPS Z4, K2, (DI)(AX*4)
-	VMOVDQU32 Z5, K2, (R9)(AX*4)
-	ADDQ $16, AX
-	JMP rowMax512_block
-rowMax512_next:
-	LEAQ (SI)(R12*2), SI
-	LEAQ (R8)(R12*2), R8
-	ADDQ R12, DI
-	ADDQ R12, R9
-	DECQ R10
-	JNE rowMax512_row
-rowMax512_done:
-	VZEROUPPER
-	RET
-
 // func sumsAVX2(x *float32, n int, k float32, out *[16]float32)
 // sumsGeneric's loop with 8-lane partial sums (n a multiple of 8): out[0:8]
 // the lanes of Σ(x − k), out[8:16] those of Σ(x − k)² (by FMA).
@@ -1086,5 +992,92 @@ inter2Rows_next:
 	DECQ R9
 	JNE inter2Rows_row
 inter2Rows_done:
+	VZEROUPPER
+	RET
+
+// func pool2x2Rows512(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32)
+// The 2×2 stride-2 max pool of rows row pairs of x (2·ow wide) in one
+// pass: per 16 outputs, each row's pairs as pairMax512 takes them (the
+// second only where strictly greater), then the bottom pair only where
+// strictly greater than the top one, as rowMax512 — the same choices,
+// without the pairs' intermediate arrays. am gets the chosen index, base
+// being x[0]'s; the last block of a row under a mask.
+TEXT ·pool2x2Rows512(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ am+16(FP), R9
+	MOVQ rows+24(FP), R10
+	MOVQ ow+32(FP), R11
+	MOVQ base+40(FP), R13
+	MOVQ idx+48(FP), AX
+	VMOVDQU32 0(AX), Z20   // even lanes
+	VMOVDQU32 64(AX), Z21  // odd lanes
+	VMOVDQU32 128(AX), Z22 // 2·lane
+	MOVL $1, BX
+	VPBROADCASTD BX, Z23
+	LEAQ (R11)(R11*1), R12 // w
+	VPBROADCASTD R12, Z24
+	SHLQ $2, R12           // a row of x in bytes
+	TESTQ R10, R10
+	JEQ pool2x2Rows_done
+pool2x2Rows_row:
+	XORQ AX, AX            // output offset in the row
+pool2x2Rows_block:
+	MOVQ R11, CX
+	SUBQ AX, CX
+	JLE pool2x2Rows_next
+	CMPQ CX, $16
+	JLE pool2x2Rows_mask
+	MOVQ $16, CX
+pool2x2Rows_mask:
+	MOVQ $1, BX
+	SHLQ CX, BX
+	DECQ BX
+	KMOVW BX, K2           // outputs
+	MOVQ $1, BX
+	SHLQ CX, BX
+	SHLQ CX, BX
+	DECQ BX                // 2·CX ones: the inputs
+	KMOVD BX, K4
+	KSHIFTRD $16, K4, K5
+	LEAQ (SI)(AX*8), BX
+	VMOVUPS.Z (BX), K4, Z0
+	VMOVUPS.Z 64(BX), K5, Z1
+	VMOVUPS.Z (BX)(R12*1), K4, Z6
+	VMOVUPS.Z 64(BX)(R12*1), K5, Z7
+	VMOVDQA32 Z20, Z2
+	VPERMI2PS Z1, Z0, Z2   // top a
+	VMOVDQA32 Z21, Z3
+	VPERMI2PS Z1, Z0, Z3   // top b
+	VMOVDQA32 Z20, Z12
+	VPERMI2PS Z7, Z6, Z12  // bottom a
+	VMOVDQA32 Z21, Z13
+	VPERMI2PS Z7, Z6, Z13  // bottom b
+	VCMPPS $0x1e, Z2, Z3, K1
+	VBLENDMPS Z3, Z2, K1, Z4    // top max
+	VCMPPS $0x1e, Z12, Z13, K3
+	VBLENDMPS Z13, Z12, K3, Z14 // bottom max
+	LEAQ (R13)(AX*2), BX
+	VPBROADCASTD BX, Z8
+	VPADDD Z22, Z8, Z8          // top even indices
+	VMOVDQA32 Z8, Z9
+	VPADDD Z23, Z9, K1, Z9      // top index
+	VPADDD Z24, Z8, Z10
+	VPADDD Z23, Z10, K3, Z10    // bottom index
+	VCMPPS $0x1e, Z4, Z14, K2, K6
+	VBLENDMPS Z14, Z4, K6, Z4
+	VPBLENDMD Z10, Z9, K6, Z9
+	VMOVUPS Z4, K2, (DI)(AX*4)
+	VMOVDQU32 Z9, K2, (R9)(AX*4)
+	ADDQ $16, AX
+	JMP pool2x2Rows_block
+pool2x2Rows_next:
+	LEAQ (SI)(R12*2), SI
+	LEAQ (DI)(R11*4), DI
+	LEAQ (R9)(R11*4), R9
+	LEAQ (R13)(R11*4), R13 // base += 2·w
+	DECQ R10
+	JNE pool2x2Rows_row
+pool2x2Rows_done:
 	VZEROUPPER
 	RET

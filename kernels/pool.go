@@ -20,10 +20,6 @@ type poolState struct {
 	xShape tensor.Shape
 	argmax []int32
 	xLen   int
-
-	// horizontal pair maxima and their indices, scratch of pool2x2Fast
-	pairMax []float32
-	pairIdx []int32
 }
 
 func (s *poolState) outShape(name string, xs tensor.Shape) (tensor.Shape, error) {
@@ -129,9 +125,6 @@ func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
 	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} && h%2 == 0 && w%2 == 0 {
 		if _, ok := any(x).([]float32); ok && usePool2x2Fast() {
 			fast = true
-			n := len(x) / 2
-			st.pairMax = grow(st.pairMax, n)
-			st.pairIdx = grow32(st.pairIdx, n)
 		}
 	}
 	// The planes split over the cores: a window never leaves its plane.
