@@ -70,3 +70,8 @@ func inter2RowsAVX2(dst, e, o *float32, rows, n, dpitch, epitch int, masks *[4][
 func tailMask8(n int) (m [8]int32) { return m }
 
 func rowMasks2(n int) (m [4][8]int32) { return m }
+
+// pool2Back32: no vector loop here; poolScatter runs the Go loops.
+func pool2Back32(am []int32, dy, dx, pre []float32, w int, off int32, lo, hi float32) bool {
+	return false
+}

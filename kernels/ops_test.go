@@ -600,8 +600,8 @@ func TestMaxPoolSplitSameBits(t *testing.T) {
 				dy[i] = float32(i%13) - 6
 			}
 			dx, dxm = make([]float32, n), make([]float32, n)
-			poolScatter(tc.xs, st.argmax, dy, dx, nil, 0, 0)
-			poolScatter(tc.xs, st.argmax, dy, dxm, pre, -0.5, 0.75)
+			poolScatter(st, tc.xs, st.argmax, dy, dx, nil, 0, 0)
+			poolScatter(st, tc.xs, st.argmax, dy, dxm, pre, -0.5, 0.75)
 			return y, st.argmax, dx, dxm
 		}
 		y1, am1, dx1, dxm1 := run(1)

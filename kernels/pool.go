@@ -282,17 +282,17 @@ func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 			return nil, fmt.Errorf("%w: %s: quantizer input %v (%v) for x %v", ErrShape, o.name, in[2].Shape(), dt, xs)
 		}
 		if f.all { // quantization off: the plain gradient
-			poolScatter(xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), nil, 0, 0)
+			poolScatter(o.st, xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), nil, 0, 0)
 			return out, nil
 		}
 		lo, hi := foldWindow(0, f)
-		poolScatter(xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), in[2].Data().([]float32), lo, hi)
+		poolScatter(o.st, xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), in[2].Data().([]float32), lo, hi)
 		return out, nil
 	}
 	if dt == tensor.Float32 {
-		poolScatter(xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), nil, 0, 0)
+		poolScatter(o.st, xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), nil, 0, 0)
 	} else {
-		poolScatter(xs, o.st.argmax, in[1].Data().([]float64), out.Data().([]float64), nil, 0, 0)
+		poolScatter(o.st, xs, o.st.argmax, in[1].Data().([]float64), out.Data().([]float64), nil, 0, 0)
 	}
 	return out, nil
 }
@@ -300,12 +300,23 @@ func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 // poolScatter is poolBackward, or poolBackwardMasked when pre is not nil,
 // over the planes of x (shape xs) split between the cores: every maximum
 // lies in its own output's plane, so each plane's sums are the same.
-func poolScatter[T float](xs tensor.Shape, am []int32, dy, dx, pre []T, lo, hi T) {
+func poolScatter[T float](st *poolState, xs tensor.Shape, am []int32, dy, dx, pre []T, lo, hi T) {
 	planes := xs[0] * xs[1]
 	in, out := len(dx)/planes, len(dy)/planes
+	// 2×2 windows of stride 2 tile an even plane: one vector pass.
+	pairs := st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} && xs[2]%2 == 0 && xs[3]%2 == 0
 	split(poolWorkers(len(dx), planes), planes, func(_, p0, p1 int) {
 		a, g, d := am[p0*out:p1*out], dy[p0*out:p1*out], dx[p0*in:p1*in]
 		off := int32(p0 * in) // am holds indices into the whole of dx
+		if g32, ok := any(g).([]float32); ok && pairs {
+			var pre32 []float32
+			if pre != nil {
+				pre32 = any(pre[p0*in : p1*in]).([]float32)
+			}
+			if pool2Back32(a, g32, any(d).([]float32), pre32, xs[3], off, float32(lo), float32(hi)) {
+				return
+			}
+		}
 		if pre != nil {
 			poolBackwardMasked(a, g, d, any(pre[p0*in:p1*in]).([]float32), float32(lo), float32(hi), off)
 			return
