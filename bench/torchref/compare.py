@@ -18,6 +18,11 @@ one, since PyTorch's idle OpenMP threads spin and count as CPU time):
     go build -o /tmp/infer ./bench/infer
     /usr/bin/python3 bench/torchref/compare.py -infer /tmp/infer -threads 1 -rounds 3
 
+Both sides get the thread count: GOMAXPROCS for qatgo; torch.set_num_threads
+and OPENBLAS_NUM_THREADS (set by step.py and infer.py themselves) for PyTorch,
+whose OpenBLAS otherwise runs every GEMM on all cores — before session 8 the
+"1-thread" PyTorch runs of LeNet-5 and vgg-small used both cores.
+
 Not part of CI: it needs python3-torch and libopenblas0-pthread (Debian).
 """
 import argparse

@@ -13,12 +13,13 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.ao.quantization as tq
-
+# step pins OpenBLAS to -threads before it loads torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from step import build, cpu_seconds  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.ao.quantization as tq  # noqa: E402
 
 BATCH = 256
 
