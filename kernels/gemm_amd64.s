@@ -2,9 +2,36 @@
 
 // The float32 GEMM micro-kernels and the 16×16 transpose of the packed
 // GEMM (gemm_packed.go, gemm_amd64.go). A panel: kc steps of mr = 4
-// floats (A) and of nr = 32 floats (B). The tile C[4][32] (row stride
-// ldc floats) becomes alpha·A·B when acc = 0, C + alpha·A·B otherwise.
+// floats (A) and of nr = 32 floats (B). The tile C[4][32] (C[8][32] for
+// two A panels, sgemm8x32avx512; row stride ldc floats) becomes alpha·A·B
+// when acc = 0, C + alpha·A·B otherwise.
 // Z15/X15 are left alone (Go's ABIInternal zero register).
+
+// COLMASKS sets K1 and K2 to the columns kept, 0–15 and 16–31, of a tile
+// whose first cols (in CX) columns are stored; R9 scratch.
+#define COLMASKS \
+	MOVQ $-1, R9; \
+	SHLQ CX, R9; \
+	NOTQ R9; \
+	KMOVW R9, K1; \
+	SHRQ $16, R9; \
+	KMOVW R9, K2
+
+// ROWACC stores C row (DI) += alpha (Z4) · (LO | HI) under K1/K2 and moves
+// DI to the next row (DX bytes on); ROWSET stores alpha · (LO | HI).
+#define ROWACC(LO, HI) \
+	VFMADD213PS (DI), Z4, K1, LO; \
+	VFMADD213PS 64(DI), Z4, K2, HI; \
+	VMOVUPS LO, K1, (DI); \
+	VMOVUPS HI, K2, 64(DI); \
+	ADDQ DX, DI
+
+#define ROWSET(LO, HI) \
+	VMULPS Z4, LO, LO; \
+	VMULPS Z4, HI, HI; \
+	VMOVUPS LO, K1, (DI); \
+	VMOVUPS HI, K2, 64(DI); \
+	ADDQ DX, DI
 
 // func sgemm4x32avx512(kc int, a, b, c *float32, ldc int, alpha float32, acc int, cols int)
 // 8 zmm accumulators, B in Z0/Z1, the broadcasts of A in Z2–Z5.
@@ -48,59 +75,23 @@ sgemm4x32avx512_loop:
 	DECQ CX
 	JNE sgemm4x32avx512_loop
 sgemm4x32avx512_store:
-	// K1, K2: the columns kept, 0–15 and 16–31.
 	MOVQ cols+56(FP), CX
-	MOVQ $-1, R9
-	SHLQ CX, R9
-	NOTQ R9
-	KMOVW R9, K1
-	SHRQ $16, R9
-	KMOVW R9, K2
+	COLMASKS
 	VBROADCASTSS alpha+40(FP), Z4
 	MOVQ acc+48(FP), R8
 	TESTQ R8, R8
 	JEQ sgemm4x32avx512_set
-	VFMADD213PS (DI), Z4, K1, Z16
-	VFMADD213PS 64(DI), Z4, K2, Z17
-	VMOVUPS Z16, K1, (DI)
-	VMOVUPS Z17, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z18
-	VFMADD213PS 64(DI), Z4, K2, Z19
-	VMOVUPS Z18, K1, (DI)
-	VMOVUPS Z19, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z20
-	VFMADD213PS 64(DI), Z4, K2, Z21
-	VMOVUPS Z20, K1, (DI)
-	VMOVUPS Z21, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z22
-	VFMADD213PS 64(DI), Z4, K2, Z23
-	VMOVUPS Z22, K1, (DI)
-	VMOVUPS Z23, K2, 64(DI)
+	ROWACC(Z16, Z17)
+	ROWACC(Z18, Z19)
+	ROWACC(Z20, Z21)
+	ROWACC(Z22, Z23)
 	VZEROUPPER
 	RET
 sgemm4x32avx512_set:
-	VMULPS Z4, Z16, Z16
-	VMULPS Z4, Z17, Z17
-	VMOVUPS Z16, K1, (DI)
-	VMOVUPS Z17, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z18, Z18
-	VMULPS Z4, Z19, Z19
-	VMOVUPS Z18, K1, (DI)
-	VMOVUPS Z19, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z20, Z20
-	VMULPS Z4, Z21, Z21
-	VMOVUPS Z20, K1, (DI)
-	VMOVUPS Z21, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z22, Z22
-	VMULPS Z4, Z23, Z23
-	VMOVUPS Z22, K1, (DI)
-	VMOVUPS Z23, K2, 64(DI)
+	ROWSET(Z16, Z17)
+	ROWSET(Z18, Z19)
+	ROWSET(Z20, Z21)
+	ROWSET(Z22, Z23)
 	VZEROUPPER
 	RET
 
@@ -170,99 +161,31 @@ sgemm8x32avx512_loop:
 	DECQ CX
 	JNE sgemm8x32avx512_loop
 sgemm8x32avx512_store:
-	// K1, K2: the columns kept, 0–15 and 16–31.
 	MOVQ cols+64(FP), CX
-	MOVQ $-1, R9
-	SHLQ CX, R9
-	NOTQ R9
-	KMOVW R9, K1
-	SHRQ $16, R9
-	KMOVW R9, K2
+	COLMASKS
 	VBROADCASTSS alpha+48(FP), Z4
 	MOVQ acc+56(FP), R8
 	TESTQ R8, R8
 	JEQ sgemm8x32avx512_set
-	VFMADD213PS (DI), Z4, K1, Z16
-	VFMADD213PS 64(DI), Z4, K2, Z17
-	VMOVUPS Z16, K1, (DI)
-	VMOVUPS Z17, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z18
-	VFMADD213PS 64(DI), Z4, K2, Z19
-	VMOVUPS Z18, K1, (DI)
-	VMOVUPS Z19, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z20
-	VFMADD213PS 64(DI), Z4, K2, Z21
-	VMOVUPS Z20, K1, (DI)
-	VMOVUPS Z21, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z22
-	VFMADD213PS 64(DI), Z4, K2, Z23
-	VMOVUPS Z22, K1, (DI)
-	VMOVUPS Z23, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z24
-	VFMADD213PS 64(DI), Z4, K2, Z25
-	VMOVUPS Z24, K1, (DI)
-	VMOVUPS Z25, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z26
-	VFMADD213PS 64(DI), Z4, K2, Z27
-	VMOVUPS Z26, K1, (DI)
-	VMOVUPS Z27, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z28
-	VFMADD213PS 64(DI), Z4, K2, Z29
-	VMOVUPS Z28, K1, (DI)
-	VMOVUPS Z29, K2, 64(DI)
-	ADDQ DX, DI
-	VFMADD213PS (DI), Z4, K1, Z30
-	VFMADD213PS 64(DI), Z4, K2, Z31
-	VMOVUPS Z30, K1, (DI)
-	VMOVUPS Z31, K2, 64(DI)
+	ROWACC(Z16, Z17)
+	ROWACC(Z18, Z19)
+	ROWACC(Z20, Z21)
+	ROWACC(Z22, Z23)
+	ROWACC(Z24, Z25)
+	ROWACC(Z26, Z27)
+	ROWACC(Z28, Z29)
+	ROWACC(Z30, Z31)
 	VZEROUPPER
 	RET
 sgemm8x32avx512_set:
-	VMULPS Z4, Z16, Z16
-	VMULPS Z4, Z17, Z17
-	VMOVUPS Z16, K1, (DI)
-	VMOVUPS Z17, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z18, Z18
-	VMULPS Z4, Z19, Z19
-	VMOVUPS Z18, K1, (DI)
-	VMOVUPS Z19, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z20, Z20
-	VMULPS Z4, Z21, Z21
-	VMOVUPS Z20, K1, (DI)
-	VMOVUPS Z21, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z22, Z22
-	VMULPS Z4, Z23, Z23
-	VMOVUPS Z22, K1, (DI)
-	VMOVUPS Z23, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z24, Z24
-	VMULPS Z4, Z25, Z25
-	VMOVUPS Z24, K1, (DI)
-	VMOVUPS Z25, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z26, Z26
-	VMULPS Z4, Z27, Z27
-	VMOVUPS Z26, K1, (DI)
-	VMOVUPS Z27, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z28, Z28
-	VMULPS Z4, Z29, Z29
-	VMOVUPS Z28, K1, (DI)
-	VMOVUPS Z29, K2, 64(DI)
-	ADDQ DX, DI
-	VMULPS Z4, Z30, Z30
-	VMULPS Z4, Z31, Z31
-	VMOVUPS Z30, K1, (DI)
-	VMOVUPS Z31, K2, 64(DI)
+	ROWSET(Z16, Z17)
+	ROWSET(Z18, Z19)
+	ROWSET(Z20, Z21)
+	ROWSET(Z22, Z23)
+	ROWSET(Z24, Z25)
+	ROWSET(Z26, Z27)
+	ROWSET(Z28, Z29)
+	ROWSET(Z30, Z31)
 	VZEROUPPER
 	RET
 

@@ -1,7 +1,8 @@
 package kernels
 
 // The packed, blocked GEMM of the SIMD kernels: A and B are packed into
-// panels that a 4×32 microkernel (Go assembly, gemm_amd64.s) walks.
+// panels that a 4×32 microkernel (Go assembly, gemm_amd64.s; on AVX-512 two
+// A panels at a time, 8×32) walks.
 
 // Microkernel tile: 4 rows × 32 columns, 8 zmm accumulators (AVX-512) or
 // two passes of 8 ymm (AVX2).
@@ -66,34 +67,29 @@ func (g *Gemm) sgemmPacked(c []float32, ldc int, p *PackedA, tB bool, n int, alp
 // SIMD kernel with implicitIm2col) and B the implicit matrix of plan over
 // src.
 func (g *Gemm) sgemmPackedShift(c []float32, ldc int, p *PackedA, src []float32, plan *shiftPlan, beta float32) {
-	if p.k != plan.k || !implicitIm2col(p.kern) {
-		panic("kernels: sgemmPackedShift: A does not match the plan or its kernel has no implicit packing")
-	}
-	m, n := p.m, plan.n
-	if m <= 0 {
-		return
-	}
-	checkMat("C", c, m, n, ldc)
-	saved := g.pa
-	g.pa = p.data
-	g.run(p.kern, c, ldc, 1, m, n, p.k, 1, bSource{b: src, shift: plan}, beta)
-	g.pa = saved
+	g.sgemmPackedFrom(c, ldc, p, bSource{b: src, shift: plan}, plan.k, plan.n, implicitIm2col(p.kern), beta)
 }
 
 // sgemmPackedSeg computes C = A·B + beta·C with A packed by PackA (for a
-// kernel with segment packing) and B the implicit matrix of plan over src.
+// kernel with segIm2col) and B the implicit matrix of plan over src.
 func (g *Gemm) sgemmPackedSeg(c []float32, ldc int, p *PackedA, src []float32, plan *segPlan, beta float32) {
-	if p.k != plan.k || !segIm2col(p.kern) {
-		panic("kernels: sgemmPackedSeg: A does not match the plan or its kernel has no segment packing")
+	g.sgemmPackedFrom(c, ldc, p, bSource{b: src, seg: plan}, plan.k, plan.n, segIm2col(p.kern), beta)
+}
+
+// sgemmPackedFrom computes C = A·B + beta·C with A packed by PackA and B
+// the implicit k×n matrix of a plan (src), which A's kernel must pack.
+func (g *Gemm) sgemmPackedFrom(c []float32, ldc int, p *PackedA, src bSource, k, n int, packs bool, beta float32) {
+	if p.k != k || !packs {
+		panic("kernels: sgemmPacked: A does not match the plan or its kernel cannot pack the plan's panels")
 	}
-	m, n := p.m, plan.n
+	m := p.m
 	if m <= 0 {
 		return
 	}
 	checkMat("C", c, m, n, ldc)
 	saved := g.pa
 	g.pa = p.data
-	g.run(p.kern, c, ldc, 1, m, n, p.k, 1, bSource{b: src, seg: plan}, beta)
+	g.run(p.kern, c, ldc, 1, m, n, p.k, 1, src, beta)
 	g.pa = saved
 }
 

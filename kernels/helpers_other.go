@@ -46,12 +46,6 @@ func addRows32(dst, src []float32, rows, n, pitch int) bool { return false }
 // copyRows32 has no vector loop here.
 func copyRows32(dst, src []float32, rows, n, pitch int) bool { return false }
 
-// deint2Rows32 has a vector loop on amd64 only.
-func deint2Rows32(e, o, src []float32, rows, n, epitch, spitch int) bool { return false }
-
-// inter2Rows32 has a vector loop on amd64 only.
-func inter2Rows32(dst, e, o []float32, rows, n, dpitch, epitch int) bool { return false }
-
 // useRows32: no vector plane moves here.
 const useRows32 = false
 
