@@ -178,6 +178,28 @@ func (f *Fold) resetAcc(nw int) {
 	}
 }
 
+// emptyLanes is the range lanes' start: min +Inf, max −Inf, guard 0.
+var emptyLanes = func() (l [3][8]float32) {
+	for i := range 8 {
+		l[0][i], l[1][i] = float32(math.Inf(1)), float32(math.Inf(-1))
+	}
+	return l
+}()
+
+// setRangeLanes sets the output range from per-worker range lanes (the
+// batch-norm planes' output loop), as minmax.Acc's Result reads its own:
+// not ok when a guard is not 0 (a NaN or an infinity was written).
+func (f *Fold) setRangeLanes(lanes [][3][8]float32) {
+	mn, mx := float32(math.Inf(1)), float32(math.Inf(-1))
+	var s float32
+	for _, l := range lanes {
+		for i := range 8 {
+			mn, mx, s = min(mn, l[0][i]), max(mx, l[1][i]), s+(l[2][i]-l[2][i])
+		}
+	}
+	f.mn, f.mx, f.rangeOK = mn, mx, s == 0 && mn <= mx
+}
+
 // setRange sets the output range from the accumulators.
 func (f *Fold) setRange() {
 	f.mn, f.mx, f.rangeOK = float32(math.Inf(1)), float32(math.Inf(-1)), true
@@ -254,6 +276,7 @@ type bnState struct {
 	pivot        []float64 // K per channel
 	scale        []float64 // the divisor per channel (scaled only)
 	gen          int       // forward runs so far
+	planesRange  bool      // the fold's range was taken in the output loop
 
 	// of the last backward computation, shared by the three gradient ops
 	done int // gen it was computed for
@@ -271,6 +294,8 @@ type bnBufs[T float] struct {
 	// pb), the backward's dx map (pabc: a, b, c), sums
 	pk, pa, pb, pabc []T
 	psum             []float64
+	// per worker, the output's range lanes of a folded batch norm's planes
+	prng [][3][8]float32
 }
 
 func bnBufsFor[T float](s *bnState) *bnBufs[T] {
@@ -319,8 +344,10 @@ type bnPlanes[T float] struct {
 	// k[p] to out[2p], out[2p+1].
 	gradSums func(dy, y, x []T, inner, count int, k []T, lo, hi T, masked bool, out []float64)
 	// affineAct is affineAct of plane p with a[p], b[p], clamping to
-	// [0, hi] when clamp is set.
-	affineAct func(y, x []T, inner, count int, a, b []T, hi T, clamp bool)
+	// [0, hi] when clamp is set; with rng not nil it also folds the values
+	// written into rng's lanes (min, max, guard Σ y − y), starting from
+	// what rng holds.
+	affineAct func(y, x []T, inner, count int, a, b []T, hi T, clamp bool, rng *[3][8]float32)
 	// affine2 is affine2Clamp (masked) or affine2 of plane p with
 	// abc[3p:3p+3].
 	affine2 func(dx, dy, y, x []T, inner, count int, abc []T, lo, hi T, masked bool)
@@ -456,9 +483,10 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 		bnForward(st, in, out.Data().([]float32))
 		if f := st.fold; f != nil {
 			f.gen = st.gen
-			if st.inner >= foldRangeMin {
+			switch {
+			case st.inner >= foldRangeMin:
 				f.setRange()
-			} else {
+			case !st.planesRange:
 				f.rangeOK = false
 			}
 		}
@@ -486,6 +514,7 @@ func bnWorkers(st *bnState) int {
 }
 
 func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
+	st.planesRange = false
 	kr := bnKernelsFor[T]()
 	clampF, _ := clampFns[T]()
 	x, gamma, beta := in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T)
@@ -534,7 +563,20 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 		// image are adjacent, those of one channel a whole image apart.
 		bf := bnBufsFor[T](st)
 		bf.pk, bf.pa, bf.pb, bf.psum = grow(bf.pk, c), grow(bf.pa, c), grow(bf.pb, c), grow(bf.psum, 2*c)
-		bnChannels(st, func(_, lo, hi int) {
+		// A fold's range comes from the output loop's own lanes, each
+		// worker's (the quantizer scanned the whole output again).
+		var prng [][3][8]float32
+		if st.fold != nil {
+			nw := bnWorkers(st)
+			if cap(bf.prng) < nw {
+				bf.prng = make([][3][8]float32, nw)
+			}
+			prng = bf.prng[:nw]
+			for w := range prng {
+				prng[w] = emptyLanes
+			}
+		}
+		bnChannels(st, func(w, lo, hi int) {
 			n := hi - lo
 			for j := lo; j < hi; j++ {
 				bf.pk[j] = x[j*inner]
@@ -549,11 +591,19 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 				a, sh := affine(j, bf.psum[2*j], bf.psum[2*j+1])
 				bf.pa[j], bf.pb[j] = T(a), T(sh)
 			}
+			var r *[3][8]float32
+			if prng != nil {
+				r = &prng[w]
+			}
 			for b := 0; b < outer; b++ {
 				o := (b*c + lo) * inner
-				pl.affineAct(y[o:], x[o:], inner, n, bf.pa[lo:hi], bf.pb[lo:hi], T(st.hi), st.hi > 0)
+				pl.affineAct(y[o:], x[o:], inner, n, bf.pa[lo:hi], bf.pb[lo:hi], T(st.hi), st.hi > 0, r)
 			}
 		})
+		if prng != nil {
+			st.fold.setRangeLanes(prng)
+			st.planesRange = true
+		}
 		return
 	}
 	bnChannels(st, func(w, lo, hi int) {

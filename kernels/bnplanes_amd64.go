@@ -12,7 +12,7 @@ func sumsPlanesAVX2(x *float32, inner, count int, k *float32, out *float64)
 func gradSumsPlanesAVX2(dy, y, x *float32, inner, count int, k *float32, lo, hi float32, masked int, out *float64)
 
 //go:noescape
-func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
+func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32, rng *[3][8]float32)
 
 //go:noescape
 func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
@@ -62,12 +62,12 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			}
 			gradSumsPlanesAVX2(&dy[0], &y[0], &x[0], inner, count, &k[0], lo, hi, b2i(masked), &out[0])
 		},
-		affineAct: func(y, x []float32, inner, count int, a, b []float32, hi float32, clamp bool) {
+		affineAct: func(y, x []float32, inner, count int, a, b []float32, hi float32, clamp bool, rng *[3][8]float32) {
 			if !planesOK(inner, count, [][]float32{y, x}, 1, a, b) {
 				panic("kernels: affineActPlanes out of range")
 			}
 			tail := tailMask8(inner)
-			affineActPlanesAVX2(&y[0], &x[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail)
+			affineActPlanesAVX2(&y[0], &x[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail, rng)
 		},
 		affine2: func(dx, dy, y, x []float32, inner, count int, abc []float32, lo, hi float32, masked bool) {
 			if !masked {

@@ -171,10 +171,14 @@ gp_acc:
 	VZEROUPPER
 	RET
 
-// func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
+// func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32, rng *[3][8]float32)
 // For plane p: affineY(y, x, a[p], b[p]), then clampY(y, y, hi) when
-// clamp ≠ 0; tail has −1 in the first inner mod 8 lanes.
-TEXT ·affineActPlanesAVX2(SB), NOSPLIT, $0-72
+// clamp ≠ 0; tail has −1 in the first inner mod 8 lanes. When rng is not
+// nil, every value written is also folded into its lanes' min (rng[0]),
+// max (rng[1]) and guard (rng[2]: Σ y − y, 0 unless a value is NaN or
+// infinite), as minmax.Acc keeps them: a folded quantizer then takes the
+// output's range without scanning it.
+TEXT ·affineActPlanesAVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ inner+16(FP), CX
@@ -186,6 +190,13 @@ TEXT ·affineActPlanesAVX2(SB), NOSPLIT, $0-72
 	MOVQ clamp+56(FP), R8
 	MOVQ tail+64(FP), AX
 	VMOVDQU (AX), Y15
+	MOVQ rng+72(FP), R9
+	TESTQ R9, R9
+	JEQ ap_start
+	VMOVUPS (R9), Y5
+	VMOVUPS 32(R9), Y6
+	VMOVUPS 64(R9), Y7
+ap_start:
 	MOVQ CX, R10
 	ANDQ $7, R10
 	SHRQ $3, CX
@@ -203,6 +214,13 @@ ap_vec:
 	CLAMP(Y0, Y14, Y13, Y1, Y2)
 ap_vecstore:
 	VMOVUPS Y0, (DI)
+	TESTQ R9, R9
+	JEQ ap_vecnext
+	VMINPS Y5, Y0, Y5
+	VMAXPS Y6, Y0, Y6
+	VSUBPS Y0, Y0, Y8
+	VADDPS Y8, Y7, Y7
+ap_vecnext:
 	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ AX
@@ -218,6 +236,16 @@ ap_tail:
 	CLAMP(Y0, Y14, Y13, Y1, Y2)
 ap_tailstore:
 	VMASKMOVPS Y0, Y15, (DI)
+	TESTQ R9, R9
+	JEQ ap_tailnext
+	// the lanes past the plane take lane 0's value (it is in the plane)
+	VBROADCASTSS X0, Y9
+	VBLENDVPS Y15, Y0, Y9, Y9
+	VMINPS Y5, Y9, Y5
+	VMAXPS Y6, Y9, Y6
+	VSUBPS Y9, Y9, Y8
+	VADDPS Y8, Y7, Y7
+ap_tailnext:
 	LEAQ (SI)(R10*4), SI
 	LEAQ (DI)(R10*4), DI
 ap_next:
@@ -225,6 +253,12 @@ ap_next:
 	ADDQ $4, R12
 	DECQ BX
 	JNE ap_plane
+	TESTQ R9, R9
+	JEQ ap_done
+	VMOVUPS Y5, (R9)
+	VMOVUPS Y6, 32(R9)
+	VMOVUPS Y7, 64(R9)
+ap_done:
 	VZEROUPPER
 	RET
 

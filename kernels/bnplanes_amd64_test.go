@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/qatgo/qatgo/internal/minmax"
 )
 
 // TestBnPlanes checks the batch norm's loops over adjacent planes in one
@@ -87,11 +89,31 @@ func TestBnPlanes(t *testing.T) {
 						clampF(want[o:o+inner], want[o:o+inner], hi)
 					}
 				})
+				lanes := emptyLanes
 				for im := range images {
-					pl.affineAct(got[img(im):], x[img(im):], inner, count, a, b, hi, hi > 0)
+					pl.affineAct(got[img(im):], x[img(im):], inner, count, a, b, hi, hi > 0, &lanes)
 				}
 				if !sameBits32(got, want) {
 					t.Fatalf("inner %d count %d hi %v: affineAct differs", inner, count, hi)
+				}
+				// the range lanes: the written planes' min and max, not ok
+				// exactly when one of them is NaN or infinite
+				var f Fold
+				f.setRangeLanes([][3][8]float32{lanes})
+				wmn, wmx, wok := minmax.FastScalar(want[:n])
+				if f.rangeOK != wok || wok && (f.mn != wmn || f.mx != wmx) {
+					t.Fatalf("inner %d count %d hi %v: range lanes give %v %v %v, the output %v %v %v", inner, count, hi, f.mn, f.mx, f.rangeOK, wmn, wmx, wok)
+				}
+				// an infinite input in the last plane's tail: not ok
+				xi := append([]float32(nil), x...)
+				xi[n-1] = inf
+				lanes = emptyLanes
+				for im := range images {
+					pl.affineAct(got[img(im):], xi[img(im):], inner, count, a, b, hi, hi > 0, &lanes)
+				}
+				f.setRangeLanes([][3][8]float32{lanes})
+				if _, _, wok := minmax.FastScalar(got[:n]); f.rangeOK != wok {
+					t.Fatalf("inner %d count %d hi %v: with an infinite input the range lanes say ok %v, the output %v", inner, count, hi, f.rangeOK, wok)
 				}
 				one := append([]float32(nil), dy...)
 				planes(func(o, p int) {

@@ -184,7 +184,7 @@ func affineClampY(y, x []float32, a, b, hi float32) {
 	}
 	ab := [2]float32{a, b}
 	tail := tailMask8(len(x))
-	affineActPlanesAVX2(&y[0], &x[0], len(x), 1, &ab[0], &ab[1], hi, 1, &tail)
+	affineActPlanesAVX2(&y[0], &x[0], len(x), 1, &ab[0], &ab[1], hi, 1, &tail, nil)
 }
 
 //go:noescape
