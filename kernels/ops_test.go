@@ -151,6 +151,9 @@ var convCases = []convCase{
 	{"lenet1", []int{2, 1, 28, 28}, []int{20, 1, 5, 5}, ConvParams{}, true},
 	{"lenet2", []int{2, 20, 12, 12}, []int{50, 20, 5, 5}, ConvParams{}, true},
 	{"valid3x3tail", []int{2, 3, 8, 11}, []int{4, 3, 3, 3}, ConvParams{}, false},
+	// unpadded stride 1 (segment plans of segpack.go where the CPU has them)
+	{"validgroups2", []int{3, 6, 7, 9}, []int{4, 3, 3, 2}, ConvParams{Groups: 2, Workers: 2}, true},
+	{"validdilated", []int{2, 2, 10, 11}, []int{3, 2, 3, 3}, ConvParams{Dilation: [2]int{2, 2}}, false},
 	{"validrowstride2", []int{1, 2, 9, 10}, []int{3, 2, 3, 2}, ConvParams{Stride: [2]int{2, 1}}, true},
 	{"stride2pad1", []int{2, 3, 9, 7}, []int{5, 3, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}}, true},
 	{"dilation", []int{1, 2, 10, 9}, []int{3, 2, 3, 2}, ConvParams{Dilation: [2]int{2, 3}, Pad: [2]int{2, 0}}, false},
