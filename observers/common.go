@@ -95,19 +95,30 @@ func (b *base) noFinite(n int) error {
 // into its state (MinMax, MovingAverageMinMax).
 type rangeUpdater interface{ update(mn, mx float32) }
 
-// observeScan is Observe of a per-tensor range observer: validate x, scan
-// its finite range, count its non-finite values and hand the range to u.
+// scanBatch validates a per-tensor batch x and returns its finite range
+// and how many of its values are not finite (counted in b); an error when
+// none is finite.
+func (b *base) scanBatch(x []float32, shape []int) (mn, mx float32, bad int, err error) {
+	if err := checkBatch(b.kind, x, shape); err != nil {
+		return 0, 0, 0, err
+	}
+	mn, mx, bad = scan(x)
+	b.nonFinite += int64(bad)
+	if bad == len(x) {
+		return 0, 0, bad, b.noFinite(len(x))
+	}
+	return mn, mx, bad, nil
+}
+
+// observeScan is Observe of a per-tensor range observer: the batch's
+// finite range (scanBatch) handed to u.
 func (b *base) observeScan(u rangeUpdater, x []float32, shape []int) error {
 	if b.frozen {
 		return nil
 	}
-	if err := checkBatch(b.kind, x, shape); err != nil {
+	mn, mx, _, err := b.scanBatch(x, shape)
+	if err != nil {
 		return err
-	}
-	mn, mx, bad := scan(x)
-	b.nonFinite += int64(bad)
-	if bad == len(x) {
-		return b.noFinite(len(x))
 	}
 	u.update(mn, mx)
 	return nil

@@ -209,13 +209,9 @@ type histCore struct {
 func (c *histCore) observed() bool { return c.h.total > 0 }
 
 func (c *histCore) observe(b *base, x []float32, shape []int) error {
-	if err := checkBatch(b.kind, x, shape); err != nil {
+	mn, mx, bad, err := b.scanBatch(x, shape)
+	if err != nil {
 		return err
-	}
-	mn, mx, bad := scan(x)
-	b.nonFinite += int64(bad)
-	if bad == len(x) {
-		return b.noFinite(len(x))
 	}
 	if c.abs {
 		c.h.cover(0, math.Max(-float64(mn), float64(mx)))
