@@ -18,6 +18,28 @@
 	VHADDPS X, X, X; \
 	VHADDPS X, X, X
 
+// ADDSUMS adds a plane's two sums to out[0:2] (DI): the tail's float32
+// sums S1, S2 converted to float64 plus, when the plane has vector steps
+// (CX ≠ 0), sum8 of Y0 and Y1 converted, tail second — sumsY's and
+// gradSumsY's order. NOVEC names the label it jumps to without vector
+// steps. X0–X2 scratch.
+#define ADDSUMS(S1, S2, NOVEC) \
+	VCVTSS2SD S1, S1, S1; \
+	VCVTSS2SD S2, S2, S2; \
+	TESTQ CX, CX; \
+	JEQ NOVEC; \
+	HSUM8(Y0, X0, X2); \
+	HSUM8(Y1, X1, X2); \
+	VCVTSS2SD X0, X0, X0; \
+	VCVTSS2SD X1, X1, X1; \
+	VADDSD S1, X0, S1; \
+	VADDSD S2, X1, S2; \
+NOVEC: \
+	VADDSD (DI), S1, S1; \
+	VADDSD 8(DI), S2, S2; \
+	VMOVSD S1, (DI); \
+	VMOVSD S2, 8(DI)
+
 // func sumsPlanesAVX2(x *float32, inner, count int, k *float32, out *float64)
 // For plane p: out[2p] += s1 and out[2p+1] += s2 of sumsY(plane, k[p]).
 TEXT ·sumsPlanesAVX2(SB), NOSPLIT, $0-40
@@ -60,21 +82,7 @@ sp_tailloop:
 	DECQ DX
 	JNE sp_tailloop
 sp_add:
-	VCVTSS2SD X4, X4, X4
-	VCVTSS2SD X5, X5, X5
-	TESTQ CX, CX
-	JEQ sp_acc
-	HSUM8(Y0, X0, X2)
-	HSUM8(Y1, X1, X2)
-	VCVTSS2SD X0, X0, X0
-	VCVTSS2SD X1, X1, X1
-	VADDSD X4, X0, X4
-	VADDSD X5, X1, X5
-sp_acc:
-	VADDSD (DI), X4, X4
-	VADDSD 8(DI), X5, X5
-	VMOVSD X4, (DI)
-	VMOVSD X5, 8(DI)
+	ADDSUMS(X4, X5, sp_acc)
 	ADDQ $4, R11
 	ADDQ $16, DI
 	DECQ BX
@@ -149,21 +157,7 @@ gp_tailsum:
 	DECQ AX
 	JNE gp_tailloop
 gp_add:
-	VCVTSS2SD X6, X6, X6
-	VCVTSS2SD X7, X7, X7
-	TESTQ CX, CX
-	JEQ gp_acc
-	HSUM8(Y0, X0, X2)
-	HSUM8(Y1, X1, X2)
-	VCVTSS2SD X0, X0, X0
-	VCVTSS2SD X1, X1, X1
-	VADDSD X6, X0, X6
-	VADDSD X7, X1, X7
-gp_acc:
-	VADDSD (DI), X6, X6
-	VADDSD 8(DI), X7, X7
-	VMOVSD X6, (DI)
-	VMOVSD X7, 8(DI)
+	ADDSUMS(X6, X7, gp_acc)
 	ADDQ $4, R11
 	ADDQ $16, DI
 	DECQ BX
