@@ -77,9 +77,6 @@ func (l *dwLayout) flat() int { return l.g.oh * l.wq }
 func dwScatter[T float](l *dwLayout, xph, x []T, kr *dwKernels[T]) {
 	g := l.g
 	phase := l.hq * l.wq
-	if dwRows32(l, xph, x, 1, false) {
-		return
-	}
 	for iy := 0; iy < g.h; iy++ {
 		a := iy + g.ph
 		qa, ra := a/g.sh, a%g.sh
@@ -116,9 +113,6 @@ func dwScatter[T float](l *dwLayout, xph, x []T, kr *dwKernels[T]) {
 func dwGather[T float](l *dwLayout, x, xph []T, kr *dwKernels[T]) {
 	g := l.g
 	phase := l.hq * l.wq
-	if dwRows32(l, xph, x, 1, true) {
-		return
-	}
 	for iy := 0; iy < g.h; iy++ {
 		a := iy + g.ph
 		qa, ra := a/g.sh, a%g.sh
@@ -157,11 +151,10 @@ func dwGather[T float](l *dwLayout, x, xph []T, kr *dwKernels[T]) {
 // rows. False (nothing done) for other types, strides or builds.
 func dwRows32[T float](l *dwLayout, xph, x []T, planes int, gather bool) bool {
 	g := l.g
-	xp32, ok := any(xph).([]float32)
-	if !ok || (g.sw != 1 && g.sw != 2) || !useRows32 || planes <= 0 {
+	if !dwRowsVec[T](l) || planes <= 0 {
 		return false
 	}
-	x32 := any(x).([]float32)
+	xp32, x32 := any(xph).([]float32), any(x).([]float32)
 	plane, phase := g.h*g.w, l.hq*l.wq
 	_, _ = x32[planes*plane-1], xp32[planes*l.ps-1] // the planes' rows lie inside them (the layout's sizes)
 	var m8 [8]int32
@@ -211,6 +204,13 @@ func dwRows32[T float](l *dwLayout, xph, x []T, planes int, gather bool) bool {
 		}
 	}
 	return true
+}
+
+// dwRowsVec reports whether dwRows32 moves planes of layout l and type T.
+func dwRowsVec[T float](l *dwLayout) bool {
+	var z T
+	_, is32 := any(z).(float32)
+	return is32 && useRows32 && (l.g.sw == 1 || l.g.sw == 2)
 }
 
 // deint2 writes the even elements of src to e and the odd ones to o.
@@ -598,8 +598,7 @@ func dwBackX[T float](st *dwState, w, dy, dx []T) {
 		wb := &ws[wk]
 		// The gradient planes of an image's channels are gathered back in
 		// one pass where the build has it (dwRows32), else one by one.
-		_, batch := any(dx).([]float32)
-		batch = batch && useRows32 && (g.sw == 1 || g.sw == 2)
+		batch := dwRowsVec[T](l)
 		if l.direct {
 			wb.dyp = grow(wb.dyp, l.dr*l.dp)
 		} else {
