@@ -11,7 +11,8 @@ import (
 )
 
 // BenchmarkGEMM times the packed GEMM kernel alone on LeNet-5's shapes at
-// batch 256, for 8-bit weights (the split path under archsimd) and 7-bit
+// batch 256 and on resnet20's (a chunk of images, as the runner calls it),
+// for 8-bit weights (the split path under archsimd) and 7-bit
 // weights (provably safe: the single-product path). 2·M·K·N ops.
 func BenchmarkGEMM(b *testing.B) {
 	const batch = 256
@@ -24,6 +25,14 @@ func BenchmarkGEMM(b *testing.B) {
 		{"conv2", 50, 500, 8 * 8 * batch},
 		{"fc1", 500, 800, batch},
 		{"fc2", 10, 500, batch},
+		// resnet20's 3×3 convolutions, one chunk of images a call
+		{"r20s1", 16, 144, 784},
+		{"r20s2", 32, 288, 2 * 208},
+		{"r20s3", 64, 576, 3 * 64},
+		{"k4_4", 96, 16, 784},
+		{"k4_6", 144, 24, 784},
+		{"k4_8", 96, 32, 784},
+		{"k4_12", 96, 48, 784},
 	} {
 		for _, wbits := range []int{8, 7} {
 			b.Run(fmt.Sprintf("%s_%dx%dx%d_w%d", s.name, s.m, s.k, s.n, wbits), func(b *testing.B) {

@@ -18,10 +18,11 @@ const (
 	kernVNNI                       // Go assembly, AVX512-VNNI VPDPBUSD on zmm
 	kernDot                        // Go assembly, arm64 SDOT on codes flipped to signed
 	kernAVXVNNI                    // Go assembly, AVX-VNNI VPDPBUSD (VEX) on ymm
+	kernAMX                        // Go assembly, AMX-INT8 TDPBSUD on 16×64-byte tiles
 )
 
 func (k int8Kernel) String() string {
-	return [...]string{"portable", "avx2", "avx512bw", "avx512vnni", "dotprod", "avxvnni"}[k]
+	return [...]string{"portable", "avx2", "avx512bw", "avx512vnni", "dotprod", "avxvnni", "amx"}[k]
 }
 
 // pairs reports whether k multiplies with VPMADDUBSW, whose saturating

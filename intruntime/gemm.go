@@ -11,7 +11,8 @@ import "slices"
 //     four weights A[m][4q..4q+3] as little-endian bytes, at a[m·K4+q];
 //     M is padded with zero rows to a multiple of mr = 10 (a multiple
 //     of both the archsimd kernels' 2-row and the VNNI kernels' 5-row
-//     panels; LeNet's 20, 50, 500 and 10 rows need no padding). For the
+//     panels; LeNet's 20, 50, 500 and 10 rows need no padding), or of 16
+//     for the AMX kernel, whose tiles are also kept (wt). For the
 //     VNNI kernels the same quads are also stored panel by panel:
 //     w5[(p·K4 + q)·5 + r] is row 5p+r's quad q.
 //   - B, packed by im2col: columns in groups of 16; group g is K4 blocks of
@@ -39,6 +40,12 @@ const (
 	blockSize = 64 // bytes per (group, k-quad) block
 )
 
+// The AMX kernel's tiles (gemm_amx_amd64.go).
+const (
+	amxRows  = 16 // rows of a C or A tile
+	amxQuads = 16 // k-quads of an A tile's row (64 bytes)
+)
+
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // packedWeights is a GEMM A operand.
@@ -52,19 +59,35 @@ type packedWeights struct {
 	// non-zero hi are hiQ[hiStart[r]:hiStart[r+1]], the quads at hiW[i].
 	hiQ, hiStart, hiW []int32
 	corr              []int32 // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
+	// kernAMX: the weights in 16-row tiles, row r's quads at wt[r·k4a:],
+	// k4a = k4 rounded up to 16 (one tile's 64 bytes), the rest zero.
+	wt []int32
 }
 
 // packWeights packs the m×k row-major weights w. umax is the largest input
 // code the layer can see; it decides whether the split is needed.
 func packWeights(w []int8, m, k int, umax int) *packedWeights {
-	return packWeightsFor(w, m, k, umax, host.kern)
+	kern := host.kern
+	if kern == kernAMX && ceilDiv(k, 4) < amxMinQuads {
+		kern = kernVNNI // AMX implies VNNI (cpufeat)
+	}
+	return packWeightsFor(w, m, k, umax, kern)
 }
+
+// amxMinQuads is the fewest k-quads a layer needs for the AMX kernel: with
+// fewer, K's padding to 16 quads costs more than the tiles save (1.16–1.19x
+// faster than VNNI at 6 and 8 quads, 0.72x at 4, 0.77x on LeNet-5's first
+// convolution: 7 quads, M 20 padded to 32; BenchmarkGEMM).
+const amxMinQuads = 8
 
 // packWeightsFor is packWeights for the GEMM kernel kern; gemm runs the
 // kernel the weights were packed for, so that the tests can run every
 // kernel the CPU has.
 func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeights {
 	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4), kern: kern}
+	if kern == kernAMX {
+		p.mpad = ceilDiv(m, amxRows) * amxRows // whole tiles of C
+	}
 	get := func(r, c int) int8 {
 		if r < m && c < k {
 			return w[r*k+c]
@@ -99,6 +122,13 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 	}
 	if panels {
 		p.w5 = panel5(p.w)
+	}
+	if kern == kernAMX {
+		k4a := ceilDiv(p.k4, amxQuads) * amxQuads
+		p.wt = make([]int32, p.mpad*k4a)
+		for r := range p.mpad {
+			copy(p.wt[r*k4a:], p.w[r*p.k4:(r+1)*p.k4])
+		}
 	}
 	if kern == kernDot {
 		p.corr = make([]int32, p.mpad)
@@ -209,8 +239,14 @@ func safeForPairs(w []int8, m, k, umax int) bool {
 	return true
 }
 
-// packedCols returns the byte length of a packed B with n columns.
-func packedCols(n, k4 int) int { return groupsFor(n) * k4 * blockSize }
+// packedCols returns the byte length of a packed B with n columns, and
+// tileSlack bytes after them.
+func packedCols(n, k4 int) int { return groupsFor(n)*k4*blockSize + tileSlack }
+
+// tileSlack is what the AMX kernel may read past a packed B: a tile load
+// takes 16 k-quads of a group where the group's last chunk may have fewer
+// (their weights are zero, so the bytes read do not matter).
+const tileSlack = (amxQuads - 1) * blockSize
 
 // groupsFor returns the number of 16-column groups for n columns, padded to
 // a multiple of nr.
@@ -226,12 +262,13 @@ func bIndex(k, n, k4 int) int {
 func gemmPortable(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	k4 := a.k4
 	for m0 := 0; m0 < a.mpad; m0 += mr {
+		rows := min(mr, a.mpad-m0) // AMX's weights pad M to 16, not 10
 		for g := range ngroups {
 			var acc [mr][laneCols]int32
 			bg := b[g*k4*blockSize : (g+1)*k4*blockSize]
 			for q := range k4 {
 				blk := bg[q*blockSize : q*blockSize+blockSize]
-				for r := range mr {
+				for r := range rows {
 					wq := uint32(a.w[(m0+r)*k4+q])
 					w0, w1 := int32(int8(wq)), int32(int8(wq>>8))
 					w2, w3 := int32(int8(wq>>16)), int32(int8(wq>>24))
@@ -242,7 +279,7 @@ func gemmPortable(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 					}
 				}
 			}
-			for r := range mr {
+			for r := range rows {
 				copy(c[(m0+r)*ldc+g*laneCols:], acc[r][:])
 			}
 		}

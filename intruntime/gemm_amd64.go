@@ -2,8 +2,10 @@ package intruntime
 
 import "github.com/qatgo/qatgo/internal/cpufeat"
 
-// implFor picks the amd64 kernels for a CPU with features f: the VNNI
-// assembly GEMM where there is AVX512-VNNI (VPDPBUSD is one instruction
+// implFor picks the amd64 kernels for a CPU with features f: the AMX GEMM
+// where Linux grants the tiles (layers with fewer than amxMinQuads k-quads
+// still get VNNI's, packWeights); the VNNI assembly GEMM where there is
+// AVX512-VNNI (VPDPBUSD is one instruction
 // per 64 multiply-adds and exact for any int8 weights, where VPMADDUBSW
 // needs VPMADDWD and an add, and twice that for weights that could
 // saturate it); the archsimd AVX-512BW GEMM in GOEXPERIMENT=simd builds;
@@ -12,6 +14,8 @@ import "github.com/qatgo/qatgo/internal/cpufeat"
 func implFor(f cpufeat.Features) impl {
 	im := portableImpl()
 	switch {
+	case f.AMX:
+		im.kern = kernAMX
 	case f.VNNI:
 		im.kern = kernVNNI
 	case f.AVX512 && archsimdBuild:
@@ -33,6 +37,8 @@ func implFor(f cpufeat.Features) impl {
 // gemmArch runs the amd64 kernel a was packed for.
 func gemmArch(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	switch a.kern {
+	case kernAMX:
+		gemmAMX(c, ldc, a, b, ngroups)
 	case kernVNNI:
 		gemmVNNI(c, ldc, a, b, ngroups)
 	case kernAVX512BW:

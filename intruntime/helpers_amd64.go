@@ -150,6 +150,10 @@ type requantScalars struct {
 	_                                          int32
 	c30                                        int64
 	exp                                        uint64
+	// requant512's: with p = clamp(acc, lob, hib)·M0 + k64, the output
+	// is (p − corr·[p < thr]) >> sh, + Z_Y (see set).
+	k64, thr, corr int64
+	sh             uint64
 }
 
 // set fills c with the assembly's operands, field by field (a struct
@@ -171,6 +175,19 @@ func (c *requantScalars) set(bias int64, m0 int32, exp uint, zy, lo, hi int32) b
 		c.hib -= b
 	} else {
 		c.lob -= b
+	}
+	// Both roundings as one shift. With p the product (v + bias)·M0 of
+	// the clamped accumulator v, SRDHM is h = ⌊(p + 2^30)/2^31⌋ (see
+	// requantRowScalar) and rounding h/2^exp half away from zero is
+	// ⌊(h + 2^(exp−1))/2^exp⌋ for h ≥ 0, ⌊(h + 2^(exp−1) − 1)/2^exp⌋ for
+	// h < 0 (no nudge for exp = 0). Since ⌊(⌊a/m⌋ + c)/n⌋ = ⌊(a + c·m)/(m·n)⌋
+	// for integers, that is ⌊(p + 2^30 + 2^(30+exp) − [h < 0]·2^31) / 2^(31+exp)⌋,
+	// and h < 0 exactly when p + 2^30 < 0. |p| ≤ 2^62 (v + bias stays in
+	// int32), so nothing overflows 64 bits for exp ≤ 31.
+	c.k64, c.sh = int64(b)*int64(m0)+1<<30, 31+uint64(exp)
+	if exp > 0 {
+		c.k64 += 1 << (30 + exp)
+		c.thr, c.corr = 1<<(30+exp), 1<<31
 	}
 	return true
 }

@@ -4,33 +4,52 @@
 // runtime, each the exact twin of a scalar function (see helpers_amd64.go).
 // Z15 is left alone (Go's ABIInternal zero register).
 
-// REQUANT16 requantizes the 16 int32 lanes of Z0 in place, as requantAVX2
-// does 8 (see there): clamp for the exact saturating bias add (Z16, Z17),
-// + bias (Z18), ·M0 (Z19) on even and odd lanes, + 2^30 (Z25), bits
-// 31..62 blended by K1 (odd lanes), RoundingDivideByPOT (half Z20, mask
-// Z21, exp X26), + Z_Y (Z22), clamp to [lo, hi] (Z23, Z24).
+// REQUANT16 requantizes the 16 int32 lanes of Z0 in place (see
+// requantScalars.set for the formula): clamp for the exact saturating bias
+// add (Z16, Z17), ·M0 (Z19) on even and odd lanes into 64 bits, + the
+// channel's constant (Z27: the bias times M0 and both roundings' nudges),
+// − 2^31 (Z29) where the doubling high product would be negative (below
+// Z28), one arithmetic shift by 31 + exp (X30) for both roundings, the
+// low halves gathered back into dwords (Z31's index), + Z_Y (Z22), clamp
+// to [lo, hi] (Z23, Z24).
 #define REQUANT16 \
 	VPMINSD Z16, Z0, Z0; \
 	VPMAXSD Z17, Z0, Z0; \
-	VPADDD Z18, Z0, Z0; \
 	VPMULDQ Z19, Z0, Z1; \
 	VPSRLQ $32, Z0, Z2; \
 	VPMULDQ Z19, Z2, Z2; \
-	VPADDQ Z25, Z1, Z1; \
-	VPADDQ Z25, Z2, Z2; \
-	VPSRLQ $31, Z1, Z1; \
-	VPSLLQ $1, Z2, Z2; \
-	VPBLENDMD Z2, Z1, K1, Z0; \
-	VPSRAD $31, Z0, Z1; \
-	VPSUBD Z1, Z20, Z1; \
-	VPANDD Z21, Z0, Z2; \
-	VPSUBD Z2, Z1, Z1; \
-	VPSRAD $31, Z1, Z1; \
-	VPSRAD X26, Z0, Z0; \
-	VPSUBD Z1, Z0, Z0; \
-	VPADDD Z22, Z0, Z0; \
+	VPADDQ Z27, Z1, Z1; \
+	VPADDQ Z27, Z2, Z2; \
+	VPCMPQ $1, Z28, Z1, K4; \
+	VPCMPQ $1, Z28, Z2, K5; \
+	VPSUBQ Z29, Z1, K4, Z1; \
+	VPSUBQ Z29, Z2, K5, Z2; \
+	VPSRAQ X30, Z1, Z1; \
+	VPSRAQ X30, Z2, Z2; \
+	VPERMT2D Z2, Z31, Z1; \
+	VPADDD Z22, Z1, Z0; \
 	VPMAXSD Z23, Z0, Z0; \
 	VPMINSD Z24, Z0, Z0
+
+// requantLows picks the low dwords of two vectors of 8 qwords, alternately:
+// dword 2i from the first (its qword i), 2i+1 from the second.
+DATA requantLows<>+0(SB)/4, $0
+DATA requantLows<>+4(SB)/4, $16
+DATA requantLows<>+8(SB)/4, $2
+DATA requantLows<>+12(SB)/4, $18
+DATA requantLows<>+16(SB)/4, $4
+DATA requantLows<>+20(SB)/4, $20
+DATA requantLows<>+24(SB)/4, $6
+DATA requantLows<>+28(SB)/4, $22
+DATA requantLows<>+32(SB)/4, $8
+DATA requantLows<>+36(SB)/4, $24
+DATA requantLows<>+40(SB)/4, $10
+DATA requantLows<>+44(SB)/4, $26
+DATA requantLows<>+48(SB)/4, $12
+DATA requantLows<>+52(SB)/4, $28
+DATA requantLows<>+56(SB)/4, $14
+DATA requantLows<>+60(SB)/4, $30
+GLOBL requantLows<>(SB), RODATA|NOPTR, $64
 
 // func requant512(out *uint8, row *int32, n int, c *requantScalars)
 // REQUANT16 on every 16 lanes of row, the last n mod 16 under a mask: any
@@ -41,17 +60,15 @@ TEXT ·requant512(SB), NOSPLIT, $0-32
 	MOVQ c+24(FP), AX
 	VPBROADCASTD 0(AX), Z16  // hib
 	VPBROADCASTD 4(AX), Z17  // lob
-	VPBROADCASTD 8(AX), Z18  // bias
 	VPBROADCASTD 12(AX), Z19 // m0
-	VPBROADCASTD 16(AX), Z20 // half
-	VPBROADCASTD 20(AX), Z21 // mask
 	VPBROADCASTD 24(AX), Z22 // zy
 	VPBROADCASTD 28(AX), Z23 // lo
 	VPBROADCASTD 32(AX), Z24 // hi
-	VPBROADCASTQ 40(AX), Z25 // 2^30
-	VMOVQ 48(AX), X26        // exp
-	MOVL $0xAAAA, BX
-	KMOVW BX, K1             // odd lanes
+	VPBROADCASTQ 56(AX), Z27 // the channel's constant
+	VPBROADCASTQ 64(AX), Z28 // negative-product threshold
+	VPBROADCASTQ 72(AX), Z29 // its correction
+	VMOVQ 80(AX), X30        // 31 + exp
+	VMOVDQU32 requantLows<>(SB), Z31
 	MOVQ n+16(FP), DX
 	MOVQ DX, CX
 	ANDQ $15, CX

@@ -23,6 +23,12 @@ for level in avx2 generic; do
   echo "forced CPU level QATGO_CPU=$level:" $dispatch_pkgs
   QATGO_CPU=$level go test -count=1 -timeout 10m $dispatch_pkgs
 done
+# AMX (Intel Xeon since Sapphire Rapids) changes only the integer runtime's
+# GEMM: with it masked, the AVX-512 VNNI kernel runs the whole models.
+if grep -qw amx_int8 /proc/cpuinfo 2>/dev/null; then
+  echo "forced CPU level QATGO_CPU=noamx: ./intruntime"
+  QATGO_CPU=noamx go test -count=1 -timeout 10m ./intruntime
+fi
 # AVX-VNNI without AVX-512 (Intel client cores) changes only the integer
 # runtime's kernels; on a CPU without AVX-VNNI this level is avx2 again.
 if grep -qw avx_vnni /proc/cpuinfo 2>/dev/null; then

@@ -31,6 +31,10 @@ type Features struct {
 	AVX512  bool // AVX-512 F, BW, DQ and VL (implies AVX2)
 	VNNI    bool // AVX512-VNNI: VPDPBUSD (implies AVX512)
 	VBMI    bool // AVX512-VBMI: VPERMI2B (implies AVX512)
+	// AMX-TILE and AMX-INT8 (implies VNNI), and Linux has granted this
+	// process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM), without
+	// which the first tile instruction faults.
+	AMX bool
 	// arm64
 	NEON    bool // Advanced SIMD (always on arm64)
 	DotProd bool // SDOT/UDOT (implies NEON)
@@ -51,6 +55,7 @@ func Detect(mask string) Features {
 		f.AVX512 = f.AVX2 && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL
 		f.VNNI = f.AVX512 && x.HasAVX512VNNI
 		f.VBMI = f.AVX512 && x.HasAVX512VBMI
+		f.AMX = f.VNNI && x.HasAMXTile && x.HasAMXInt8 && mask != "noamx" && amxGranted()
 	case "arm64":
 		f.NEON = cpu.ARM64.HasASIMD
 		f.DotProd = f.NEON && cpu.ARM64.HasASIMDDP
@@ -58,17 +63,19 @@ func Detect(mask string) Features {
 	return f.Mask(mask)
 }
 
-// Mask returns f lowered by a QATGO_CPU value: "avxvnni" drops AVX-512,
-// "avx2" drops AVX-512 and AVX-VNNI, "generic" (or "portable") drops every
-// SIMD set; "neon" drops DotProd.
+// Mask returns f lowered by a QATGO_CPU value: "noamx" drops AMX,
+// "avxvnni" drops AVX-512 (and AMX), "avx2" drops AVX-512 and AVX-VNNI,
+// "generic" (or "portable") drops every SIMD set; "neon" drops DotProd.
 func (f Features) Mask(mask string) Features {
 	switch mask {
 	case "generic", "portable":
 		return Features{}
 	case "avxvnni":
-		f.AVX512, f.VNNI, f.VBMI = false, false, false
+		f.AVX512, f.VNNI, f.VBMI, f.AMX = false, false, false, false
 	case "avx2":
-		f.AVX512, f.VNNI, f.VBMI, f.AVXVNNI = false, false, false, false
+		f.AVX512, f.VNNI, f.VBMI, f.AVXVNNI, f.AMX = false, false, false, false, false
+	case "noamx":
+		f.AMX = false
 	case "neon":
 		f.DotProd = false
 	}
@@ -81,8 +88,8 @@ type Variant struct {
 	Features
 }
 
-// Variants returns f and each distinct lowering of it (AVX-512 without
-// VNNI/VBMI, AVX2 with AVX-VNNI, AVX2 only, NEON without DotProd, generic),
+// Variants returns f and each distinct lowering of it (AVX-512 VNNI
+// without AMX, AVX-512 without VNNI/VBMI, AVX2 with AVX-VNNI, AVX2 only, NEON without DotProd, generic),
 // so that a test can run every implementation this CPU can execute against
 // the portable one.
 func (f Features) Variants() []Variant {
@@ -95,9 +102,10 @@ func (f Features) Variants() []Variant {
 		}
 		vs = append(vs, Variant{name, g})
 	}
+	add("noamx", f.Mask("noamx"))
 	if f.AVX512 {
 		g := f
-		g.VNNI, g.VBMI = false, false
+		g.VNNI, g.VBMI, g.AMX = false, false, false
 		add("avx512", g)
 	}
 	add("avxvnni", f.Mask("avxvnni"))
@@ -110,6 +118,8 @@ func (f Features) Variants() []Variant {
 // String names the widest path f enables.
 func (f Features) String() string {
 	switch {
+	case f.AMX:
+		return "amx"
 	case f.VNNI:
 		return "avx512vnni"
 	case f.AVX512:

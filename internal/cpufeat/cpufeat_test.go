@@ -3,7 +3,7 @@ package cpufeat
 import "testing"
 
 func TestMask(t *testing.T) {
-	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true}
+	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true, AMX: true}
 	arm := Features{NEON: true, DotProd: true}
 	for _, test := range []struct {
 		f    Features
@@ -11,6 +11,7 @@ func TestMask(t *testing.T) {
 		want Features
 	}{
 		{all, "", all},
+		{all, "noamx", Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true}},
 		{all, "avx2", Features{AVX2: true}},
 		{all, "avxvnni", Features{AVX2: true, AVXVNNI: true}},
 		{Features{AVX2: true, AVX512: true}, "avxvnni", Features{AVX2: true}},
@@ -27,9 +28,9 @@ func TestMask(t *testing.T) {
 }
 
 func TestVariants(t *testing.T) {
-	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true}
+	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true, AMX: true}
 	got := all.Variants()
-	want := []string{"host", "avx512", "avxvnni", "avx2", "generic"}
+	want := []string{"host", "noamx", "avx512", "avxvnni", "avx2", "generic"}
 	if len(got) != len(want) {
 		t.Fatalf("Variants() = %v, want names %v", got, want)
 	}
@@ -38,10 +39,13 @@ func TestVariants(t *testing.T) {
 			t.Errorf("variant %d = %q, want %q", i, v.Name, want[i])
 		}
 	}
-	for i, v := range got[1:] {
-		if v.String() != want[i+1] {
+	for i, v := range got[2:] {
+		if v.String() != want[i+2] {
 			t.Errorf("variant %q: String() = %q", v.Name, v)
 		}
+	}
+	if got[1].String() != "avx512vnni" {
+		t.Errorf("noamx variant: String() = %q, want avx512vnni", got[1])
 	}
 	if n := len((Features{}).Variants()); n != 1 {
 		t.Errorf("generic has %d variants, want 1", n)
@@ -50,7 +54,7 @@ func TestVariants(t *testing.T) {
 
 func TestHostConsistent(t *testing.T) {
 	f := Detect("")
-	if f.AVXVNNI && !f.AVX2 || f.VNNI && !f.AVX512 || f.VBMI && !f.AVX512 || f.AVX512 && !f.AVX2 || f.DotProd && !f.NEON {
+	if f.AVXVNNI && !f.AVX2 || f.VNNI && !f.AVX512 || f.VBMI && !f.AVX512 || f.AMX && !f.VNNI || f.AVX512 && !f.AVX2 || f.DotProd && !f.NEON {
 		t.Errorf("Detect() = %+v: a set without the set it implies", f)
 	}
 	t.Logf("host: %v (%+v)", f, f)

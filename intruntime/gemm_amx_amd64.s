@@ -1,0 +1,141 @@
+#include "textflag.h"
+
+// The AMX int8 GEMM (see gemm_amx_amd64.go). Go's assembler does not know
+// the tile instructions, so they are spelled as bytes (encodings checked
+// with GNU as 2.40), each naming the registers the code below keeps them in.
+// Every tile is 16 rows × 64 bytes (amxTileConfig): C tiles tmm0–tmm3
+// (16 rows × 16 int32), the A tile tmm4 (16 weight rows × 16 k-quads),
+// B tiles tmm6 and tmm7 (16 k-quads × 16 columns' 4 codes: one packed
+// group's 16 blocks, as laid out by the packers).
+
+#define LDTILECFG_AX BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00
+#define TILERELEASE BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0
+#define TILEZERO_T0 BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0
+#define TILEZERO_T1 BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8
+#define TILEZERO_T2 BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0
+#define TILEZERO_T3 BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8
+// tileloadd tmm4, [rax + r12*1]: the A tile, rows lda bytes apart
+#define LOAD_A_T4 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x20
+// tileloadd tmm6/tmm7, [rbx + r9*1]: a B tile, rows 64 bytes apart
+#define LOAD_B_T6 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x0b
+#define LOAD_B_T7 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x3c; BYTE $0x0b
+// tdpbsud tmmC, tmm4, tmmB: C += A (signed weights) · B (unsigned codes)
+#define DP_T0_T4_T6 BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5e; BYTE $0xc4
+#define DP_T1_T4_T7 BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5e; BYTE $0xcc
+#define DP_T2_T4_T6 BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5e; BYTE $0xd4
+#define DP_T3_T4_T7 BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5e; BYTE $0xdc
+// tilestored [r13 + r10*1 + d], tmmC: C rows ldc·4 bytes apart
+#define STORE_T0 BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x44; BYTE $0x15; BYTE $0x00
+#define STORE_T1 BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x15; BYTE $0x40
+#define STORE_T2 BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x15; BYTE $0x80; BYTE $0x00; BYTE $0x00; BYTE $0x00
+#define STORE_T3 BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x9c; BYTE $0x15; BYTE $0xc0; BYTE $0x00; BYTE $0x00; BYTE $0x00
+
+// func amxGemm(c *int32, ldc int, w *int32, lda int, b *byte, gs, kc, mt, n4, n1 int, cfg *[64]byte)
+// computes mt 16-row tiles of C for n4 blocks of four groups, then n1 single
+// groups: kc chunks of 16 k-quads each, the A rows lda bytes apart, the
+// B groups gs bytes apart.
+TEXT ·amxGemm(SB), NOSPLIT, $24-88
+	MOVQ cfg+80(FP), AX
+	LDTILECFG_AX
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R10
+	SHLQ $2, R10
+	MOVQ w+16(FP), R11
+	MOVQ lda+24(FP), R12
+	MOVQ b+32(FP), SI
+	MOVQ gs+40(FP), R8
+	MOVQ $64, R9
+	// back takes B's pointer from the fourth group of a chunk to the
+	// first group of the next chunk.
+	LEAQ (R8)(R8*2), AX
+	SUBQ $1024, AX
+	MOVQ AX, back-8(SP)
+	MOVQ n4+64(FP), AX
+	TESTQ AX, AX
+	JEQ amx_singles
+	MOVQ AX, left-16(SP)
+amx_quad:
+	MOVQ R11, DX
+	MOVQ DI, R13
+	MOVQ mt+56(FP), CX
+	MOVQ CX, mleft-24(SP)
+amx_mtile:
+	TILEZERO_T0
+	TILEZERO_T1
+	TILEZERO_T2
+	TILEZERO_T3
+	MOVQ DX, AX
+	MOVQ SI, BX
+	MOVQ kc+48(FP), CX
+amx_kloop:
+	LOAD_A_T4
+	LOAD_B_T6
+	DP_T0_T4_T6
+	ADDQ R8, BX
+	LOAD_B_T7
+	DP_T1_T4_T7
+	ADDQ R8, BX
+	LOAD_B_T6
+	DP_T2_T4_T6
+	ADDQ R8, BX
+	LOAD_B_T7
+	DP_T3_T4_T7
+	SUBQ back-8(SP), BX
+	ADDQ $64, AX
+	DECQ CX
+	JNE amx_kloop
+	STORE_T0
+	STORE_T1
+	STORE_T2
+	STORE_T3
+	MOVQ R12, AX
+	SHLQ $4, AX
+	ADDQ AX, DX
+	MOVQ R10, AX
+	SHLQ $4, AX
+	ADDQ AX, R13
+	DECQ mleft-24(SP)
+	JNE amx_mtile
+	ADDQ $256, DI
+	LEAQ (SI)(R8*4), SI
+	DECQ left-16(SP)
+	JNE amx_quad
+amx_singles:
+	MOVQ n1+72(FP), AX
+	TESTQ AX, AX
+	JEQ amx_done
+	MOVQ AX, left-16(SP)
+amx_single:
+	MOVQ R11, DX
+	MOVQ DI, R13
+	MOVQ mt+56(FP), CX
+	MOVQ CX, mleft-24(SP)
+amx_smtile:
+	TILEZERO_T0
+	MOVQ DX, AX
+	MOVQ SI, BX
+	MOVQ kc+48(FP), CX
+amx_skloop:
+	LOAD_A_T4
+	LOAD_B_T6
+	DP_T0_T4_T6
+	ADDQ $1024, BX
+	ADDQ $64, AX
+	DECQ CX
+	JNE amx_skloop
+	STORE_T0
+	MOVQ R12, AX
+	SHLQ $4, AX
+	ADDQ AX, DX
+	MOVQ R10, AX
+	SHLQ $4, AX
+	ADDQ AX, R13
+	DECQ mleft-24(SP)
+	JNE amx_smtile
+	ADDQ $64, DI
+	ADDQ R8, SI
+	DECQ left-16(SP)
+	JNE amx_single
+amx_done:
+	TILERELEASE
+	RET
