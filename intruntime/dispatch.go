@@ -42,6 +42,8 @@ type impl struct {
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int)
 	addTables     func(sum []int32, a, b []uint8, ta, tb *[256]int32)
+	frameRows     func(dst, src []uint8, rows, w, dstStride int)
+	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
 }
 
 // portableImpl is the plain Go implementation of every family.
@@ -58,6 +60,8 @@ func portableImpl() impl {
 		copyRows:      copyRowsScalar,
 		dwFlat3x3:     dwFlat3x3Scalar,
 		addTables:     addTablesScalar,
+		frameRows:     frameRowsScalar,
+		pickRows32:    pickRows32Scalar,
 	}
 }
 
@@ -122,3 +126,13 @@ func copyRows(dst, src []uint8, planes, rows, w, srcStride, planeStride int) {
 
 // maxPairs32: see maxPairs32Scalar.
 func maxPairs32(dst, src []int32) { host.maxPairs32(dst, src) }
+
+// frameRows: see frameRowsScalar.
+func frameRows(dst, src []uint8, rows, w, dstStride int) {
+	host.frameRows(dst, src, rows, w, dstStride)
+}
+
+// pickRows32: see pickRows32Scalar.
+func pickRows32(dst, src []int32, rows, w, srcStride, step int) {
+	host.pickRows32(dst, src, rows, w, srcStride, step)
+}

@@ -53,6 +53,40 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		for _, w := range []int{1, 4, 7, 14, 16, 28, 63, 64, 65} {
+			for _, rows := range []int{0, 1, 5} {
+				const stride = 80
+				src := bytes(rows * w)
+				got := bytes(max(0, (rows-1)*stride+w) + 3)
+				want := slices.Clone(got)
+				vi.frameRows(got, src, rows, w, stride)
+				frameRowsScalar(want, src, rows, w, stride)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: frameRows w %d rows %d differs", vi.name, w, rows)
+				}
+			}
+		}
+		for _, w := range []int{1, 4, 7, 8, 9, 14, 16, 17, 28, 33} {
+			for _, step := range []int{1, 2} {
+				for _, rows := range []int{0, 1, 4} {
+					stride := step*w + 3
+					src := make([]int32, max(0, (rows-1)*stride+(w-1)*step+1))
+					for i := range src {
+						src[i] = int32(rng.Uint32())
+					}
+					got := make([]int32, rows*w+2)
+					for i := range got {
+						got[i] = -7
+					}
+					want := slices.Clone(got)
+					vi.pickRows32(got, src, rows, w, stride, step)
+					pickRows32Scalar(want, src, rows, w, stride, step)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s: pickRows32 w %d step %d rows %d differs", vi.name, w, step, rows)
+					}
+				}
+			}
+		}
 		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100} {
 			const Wp = 13
 			frame := bytes(n + 2*Wp + 2)

@@ -50,10 +50,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					copy(frame[ci*H*W:], plane)
 					continue
 				}
-				f := frame[ci*Hp*Wp:]
-				for y := range H {
-					copy(f[(y+s.ph)*Wp+s.pw:][:W], plane[y*W:y*W+W])
-				}
+				frameRows(frame[ci*Hp*Wp+s.ph*Wp+s.pw:], plane, H, W, Wp)
 			}
 			for oc := g * opg; oc < (g+1)*opg; oc++ {
 				w := s.gw[oc*K : (oc+1)*K]
@@ -64,21 +61,14 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// each row are computed and dropped).
 					flat := e.flat[:roundUp((oh-1)*Wp+ow, dwRound)]
 					dwFlat3x3(flat, frame, e.weights9(w), Wp)
-					for y := range oh {
-						copy(acc[y*ow:y*ow+ow], flat[y*Wp:])
-					}
+					pickRows32(acc, flat, oh, ow, Wp, 1)
 				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 2 && s.sw == 2:
 					// Stride 2: output (y, x) is the stride-1 flat output at
 					// frame position (2y, 2x) (four times the products, but
 					// in SIMD lanes instead of a scalar loop).
 					flat := e.flat[:roundUp((2*oh-2)*Wp+2*ow-1, dwRound)]
 					dwFlat3x3(flat, frame, e.weights9(w), Wp)
-					for y := range oh {
-						f, a := flat[2*y*Wp:], acc[y*ow:y*ow+ow]
-						for x := range a {
-							a[x] = f[2*x]
-						}
-					}
+					pickRows32(acc, flat, oh, ow, 2*Wp, 2)
 				case cpg == 1 && s.kh == 3 && s.kw == 3:
 					dw3x3(acc, frame, w, oh, ow, Wp, s.sh, s.sw)
 				default:
@@ -90,6 +80,26 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					e.requantOne(dst[(oc*n+b0)*P:][:nb*P], e.acc[:nb*P], s, oc)
 				}
 			}
+		}
+	}
+}
+
+// frameRowsScalar copies rows rows of w bytes, back to back in src, to
+// rows dstStride bytes apart in dst (a plane into its zero-point frame).
+func frameRowsScalar(dst, src []uint8, rows, w, dstStride int) {
+	for y := range rows {
+		copy(dst[y*dstStride:][:w], src[y*w:y*w+w])
+	}
+}
+
+// pickRows32Scalar writes to dst, back to back, w values of each of rows
+// rows srcStride apart in src: src[row + x·step] for x < w (the depthwise
+// flat outputs that are real outputs; step 2 for stride 2).
+func pickRows32Scalar(dst, src []int32, rows, w, srcStride, step int) {
+	for y := range rows {
+		f, a := src[y*srcStride:], dst[y*w:y*w+w]
+		for x := range a {
+			a[x] = f[x*step]
 		}
 	}
 }

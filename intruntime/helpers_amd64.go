@@ -50,6 +50,12 @@ func dwFlat3x3AVX2(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 func dwFlat3x3x512(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 
 //go:noescape
+func frameRows512(dst, src *uint8, rows, w, dstStride int)
+
+//go:noescape
+func pickRows512(dst, src *int32, rows, w, srcStride, step int)
+
+//go:noescape
 func addTablesAVX2(sum *int32, a, b *uint8, ta, tb *[256]int32, n int)
 
 //go:noescape
@@ -219,6 +225,8 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.maxPairs32 = func(dst, src []int32) { maxPairs32Asm(maxPairs32x512, dst, src) }
 	im.maxRowPairs32 = func(dst, src []int32, w int) { maxRowPairs32Asm(maxRowPairs32x512, dst, src, w) }
 	im.dwFlat3x3 = dwFlat3x3Z
+	im.frameRows = frameRowsZ
+	im.pickRows32 = pickRows32Z
 	if f.VBMI {
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
 		// faster than the scalar packDirect (14.4k against 12.1k LeNet-5
@@ -305,4 +313,26 @@ func packDirectAVX512(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0,
 	for bi := range nb {
 		packDirect512(&dst[bi*cnt*blockSize], &src[0], &entries[0], cnt, hw, n, b0+bi, plan.zx)
 	}
+}
+
+// frameRowsZ is frameRowsScalar by masked AVX-512 moves, a row each, for
+// rows of up to 64 bytes.
+func frameRowsZ(dst, src []uint8, rows, w, dstStride int) {
+	if rows == 0 || w == 0 || w > 64 {
+		frameRowsScalar(dst, src, rows, w, dstStride)
+		return
+	}
+	_, _ = dst[(rows-1)*dstStride+w-1], src[rows*w-1]
+	frameRows512(&dst[0], &src[0], rows, w, dstStride)
+}
+
+// pickRows32Z is pickRows32Scalar by masked AVX-512 moves (VPMOVQD for
+// step 2).
+func pickRows32Z(dst, src []int32, rows, w, srcStride, step int) {
+	if rows == 0 || w == 0 || step < 1 || step > 2 {
+		pickRows32Scalar(dst, src, rows, w, srcStride, step)
+		return
+	}
+	_, _ = dst[rows*w-1], src[(rows-1)*srcStride+(w-1)*step]
+	pickRows512(&dst[0], &src[0], rows, w, srcStride, step)
 }

@@ -329,3 +329,86 @@ dwFlat3x3x512_loop:
 dwFlat3x3x512_done:
 	VZEROUPPER
 	RET
+
+// func frameRows512(dst, src *uint8, rows, w, dstStride int)
+// copies rows rows of w ≤ 64 bytes, back to back at src, to rows
+// dstStride bytes apart at dst: one masked load and store per row.
+TEXT ·frameRows512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ w+24(FP), DX
+	MOVQ dstStride+32(FP), R8
+	MOVQ $-1, AX
+	BZHIQ DX, AX, AX
+	KMOVQ AX, K1
+	TESTQ CX, CX
+	JEQ frameRows512_done
+frameRows512_loop:
+	VMOVDQU8.Z (SI), K1, Z0
+	VMOVDQU8 Z0, K1, (DI)
+	ADDQ DX, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNE frameRows512_loop
+frameRows512_done:
+	VZEROUPPER
+	RET
+
+// func pickRows512(dst, src *int32, rows, w, srcStride, step int)
+// writes, for each of rows rows (srcStride int32s apart at src), the w
+// values src[x·step] of the row to dst, back to back; step is 1 or 2
+// (every other value: the low halves of qwords, VPMOVQD). Loads are
+// masked to the values used.
+TEXT ·pickRows512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R9
+	MOVQ w+24(FP), R10
+	MOVQ srcStride+32(FP), R11
+	SHLQ $2, R11
+	MOVQ step+40(FP), R12
+	TESTQ R9, R9
+	JEQ pickRows512_done
+	TESTQ R10, R10
+	JEQ pickRows512_done
+pickRows512_row:
+	MOVQ SI, AX
+	MOVQ R10, CX
+pickRows512_chunk:
+	MOVQ CX, DX
+	CMPQ DX, $16
+	JLE pickRows512_count
+	MOVQ $16, DX
+pickRows512_count:
+	MOVQ $-1, BX
+	BZHIQ DX, BX, BX
+	KMOVD BX, K1
+	CMPQ R12, $2
+	JEQ pickRows512_two
+	VMOVDQU32.Z (AX), K1, Z0
+	ADDQ $64, AX
+	JMP pickRows512_store
+pickRows512_two:
+	LEAQ -1(DX)(DX*1), BX
+	MOVQ $-1, R13
+	BZHIQ BX, R13, R13
+	KMOVD R13, K2
+	KSHIFTRD $16, K2, K3
+	VMOVDQU32.Z (AX), K2, Z0
+	VMOVDQU32.Z 64(AX), K3, Z1
+	VPMOVQD Z0, Y0
+	VPMOVQD Z1, Y1
+	VINSERTI64X4 $1, Y1, Z0, Z0
+	ADDQ $128, AX
+pickRows512_store:
+	VMOVDQU32 Z0, K1, (DI)
+	LEAQ (DI)(DX*4), DI
+	SUBQ DX, CX
+	JNE pickRows512_chunk
+	ADDQ R11, SI
+	DECQ R9
+	JNE pickRows512_row
+pickRows512_done:
+	VZEROUPPER
+	RET
