@@ -11,7 +11,7 @@ import (
 // ragged tails to the scalar twins.
 
 //go:noescape
-func requant512(out *uint8, row *int32, n int, c *requantScalars)
+func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
 
 //go:noescape
 func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
@@ -240,14 +240,12 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 // masked.
 func requantRows512(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	var c requantScalars
-	if width == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
+	if width == 0 || count == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
 		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
 		return
 	}
-	for i := range count {
-		o, r := out[i*outStride:][:width], row[i*rowStride:][:width]
-		requant512(&o[0], &r[0], width, &c)
-	}
+	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
+	requant512(&out[0], outStride, &row[0], rowStride, count, width, &c)
 }
 
 // packQuadAsm is packQuadScalar by an assembly loop, one 64-byte block

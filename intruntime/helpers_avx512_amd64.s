@@ -51,13 +51,13 @@ DATA requantLows<>+56(SB)/4, $14
 DATA requantLows<>+60(SB)/4, $30
 GLOBL requantLows<>(SB), RODATA|NOPTR, $64
 
-// func requant512(out *uint8, row *int32, n int, c *requantScalars)
-// REQUANT16 on every 16 lanes of row, the last n mod 16 under a mask: any
-// n ≥ 0.
-TEXT ·requant512(SB), NOSPLIT, $0-32
-	MOVQ out+0(FP), DI
-	MOVQ row+8(FP), SI
-	MOVQ c+24(FP), AX
+// func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
+// REQUANT16 on every 16 lanes of count rows of n ≥ 0 values (rowStride
+// int32s apart at row, written outStride bytes apart at out), each row's
+// last n mod 16 under a mask; the channel's operands are set up once for
+// all rows (a chunk's images of 4×4 planes are one vector each).
+TEXT ·requant512(SB), NOSPLIT, $0-56
+	MOVQ c+48(FP), AX
 	VPBROADCASTD 0(AX), Z16  // hib
 	VPBROADCASTD 4(AX), Z17  // lob
 	VPBROADCASTD 12(AX), Z19 // m0
@@ -69,15 +69,26 @@ TEXT ·requant512(SB), NOSPLIT, $0-32
 	VPBROADCASTQ 72(AX), Z29 // its correction
 	VMOVQ 80(AX), X30        // 31 + exp
 	VMOVDQU32 requantLows<>(SB), Z31
-	MOVQ n+16(FP), DX
+	MOVQ n+40(FP), DX
 	MOVQ DX, CX
 	ANDQ $15, CX
 	MOVL $1, BX
 	SHLL CX, BX
 	DECL BX
 	KMOVW BX, K3             // the tail's lanes
+	SHRQ $4, DX              // whole vectors per row
+	MOVQ out+0(FP), R8
+	MOVQ row+16(FP), R9
+	MOVQ rowStride+24(FP), R10
+	SHLQ $2, R10
+	MOVQ count+32(FP), R11
+	TESTQ R11, R11
+	JEQ requant512_done
+requant512_row:
+	MOVQ R8, DI
+	MOVQ R9, SI
 	MOVQ DX, CX
-	SHRQ $4, CX
+	TESTQ CX, CX
 	JEQ requant512_tail
 requant512_loop:
 	VMOVDQU32 (SI), Z0
@@ -89,10 +100,15 @@ requant512_loop:
 	JNE requant512_loop
 requant512_tail:
 	KORTESTW K3, K3
-	JEQ requant512_done
+	JEQ requant512_next
 	VMOVDQU32.Z (SI), K3, Z0
 	REQUANT16
 	VPMOVDB Z0, K3, (DI)
+requant512_next:
+	ADDQ outStride+8(FP), R8
+	ADDQ R10, R9
+	DECQ R11
+	JNE requant512_row
 requant512_done:
 	VZEROUPPER
 	RET
