@@ -280,6 +280,10 @@ func fusable(s *step, p intmodel.Pool2d) bool {
 // codes), chunk by chunk; with pool, dst receives the 2×2 max-pooled
 // output instead.
 func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
+	if s.tap != nil {
+		e.tapConv(dst, src, s, n, pool)
+		return
+	}
 	oh, ow := s.out.shape.H, s.out.shape.W
 	P := oh * ow
 	hw := s.in.shape.H * s.in.shape.W

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qatgo/qatgo/intmodel"
@@ -111,6 +112,10 @@ func TestFastPathsAgree(t *testing.T) {
 		{"c2 3x3 p1 7x7 pool", convModel(t, 13, 2, 7, 7, 3, 3, 1, 1, pool2, 8), true, false, 4, 1, true},
 		// Padding 2 around a 4×4 input: whole blocks of padding.
 		{"c3 5x5 p2 4x4", convModel(t, 14, 3, 4, 4, 5, 5, 1, 2, nil, 8), true, false, 4, 1, true},
+		// 16 channels, 16×16: a tap convolution where the CPU has AMX
+		// (tapconv.go), its pool fused; "slow" runs im2col.
+		{"c16 3x3 p1 16x16 pool", convModel(t, 16, 16, 16, 16, 20, 3, 1, 1, pool2, 8), true, true, 3, 2, true},
+		{"c16 3x3 p1 16x16", convModel(t, 17, 16, 16, 16, 20, 3, 1, 1, nil, 8), true, false, 3, 1, true},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			fast, err := NewRunner(test.m, test.batch, test.workers)
@@ -130,6 +135,9 @@ func TestFastPathsAgree(t *testing.T) {
 			if got := s.padded != nil && s.padded.direct != nil; got != test.padPlan {
 				t.Fatalf("padded conv planned %v, want %v", got, test.padPlan)
 			}
+			if got, want := s.tap != nil, host.tapGemm != nil && strings.HasPrefix(test.name, "c16"); got != want {
+				t.Fatalf("tap convolution %v, want %v", got, want)
+			}
 			// frames: padded convolutions packed from zero-point frames
 			// (their fallback); slow: no plan, no frames, no fused pool.
 			frames, err := NewRunner(test.m, test.batch, test.workers)
@@ -146,7 +154,7 @@ func TestFastPathsAgree(t *testing.T) {
 			}
 			for _, e := range slow.engines {
 				for i := range e.steps {
-					e.steps[i].direct, e.steps[i].padded, e.steps[i].fusePool, e.steps[i].skip = nil, nil, false, false
+					e.steps[i].direct, e.steps[i].padded, e.steps[i].fusePool, e.steps[i].skip, e.steps[i].tap = nil, nil, false, false, nil
 				}
 			}
 			in := fast.InputSize()

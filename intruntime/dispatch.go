@@ -44,6 +44,8 @@ type impl struct {
 	addTables     func(sum []int32, a, b []uint8, ta, tb *[256]int32)
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
+	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
+	tapGemm       func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
 }
 
 // portableImpl is the plain Go implementation of every family.
@@ -62,6 +64,7 @@ func portableImpl() impl {
 		addTables:     addTablesScalar,
 		frameRows:     frameRowsScalar,
 		pickRows32:    pickRows32Scalar,
+		quadRows:      quadRowsScalar,
 	}
 }
 
@@ -135,4 +138,9 @@ func frameRows(dst, src []uint8, rows, w, dstStride int) {
 // pickRows32: see pickRows32Scalar.
 func pickRows32(dst, src []int32, rows, w, srcStride, step int) {
 	host.pickRows32(dst, src, rows, w, srcStride, step)
+}
+
+// quadRows: see quadRowsScalar.
+func quadRows(dst []uint32, src []uint8, chStride, rows, w, dstStride int) {
+	host.quadRows(dst, src, chStride, rows, w, dstStride)
 }

@@ -87,6 +87,22 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		for _, w := range []int{1, 5, 15, 16, 17, 28, 40} {
+			for _, rows := range []int{0, 1, 3} {
+				const chStride, dstStride = 200, 45
+				src := bytes(3*chStride + rows*w)
+				got := make([]uint32, max(0, (rows-1)*dstStride+w)+2)
+				for i := range got {
+					got[i] = 0xdeadbeef
+				}
+				want := slices.Clone(got)
+				vi.quadRows(got, src, chStride, rows, w, dstStride)
+				quadRowsScalar(want, src, chStride, rows, w, dstStride)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: quadRows w %d rows %d differs", vi.name, w, rows)
+				}
+			}
+		}
 		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100} {
 			const Wp = 13
 			frame := bytes(n + 2*Wp + 2)

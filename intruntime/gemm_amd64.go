@@ -16,6 +16,7 @@ func implFor(f cpufeat.Features) impl {
 	switch {
 	case f.AMX:
 		im.kern = kernAMX
+		im.tapGemm = tapGemmAMX
 	case f.VNNI:
 		im.kern = kernVNNI
 	case f.AVX512 && archsimdBuild:

@@ -139,3 +139,88 @@ amx_skloop:
 amx_done:
 	TILERELEASE
 	RET
+
+// tileloadd tmm4, [rdx + r12*1]: a tap's A tile, rows 64 bytes apart
+#define LOAD_A_T4_DX BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x22
+// tileloadd tmm6/tmm7, [rbx + r9*1 + d]: four consecutive B tiles, rows
+// (quad planes) r9 bytes apart
+#define LOAD_B0_T6 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x0b
+#define LOAD_B1_T7 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x0b; BYTE $0x40
+#define LOAD_B2_T6 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x0b; BYTE $0x80; BYTE $0x00; BYTE $0x00; BYTE $0x00
+#define LOAD_B3_T7 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x0b; BYTE $0xc0; BYTE $0x00; BYTE $0x00; BYTE $0x00
+
+// func amxTapConv(c *int32, ldc int, w *byte, q *uint32, qs int, offs *int32, ntaps, nchunks, mt, nb4 int, cfg *[64]byte)
+// computes a stride-1 convolution of one image as a sum over its taps
+// (see tapconv.go): for each of nb4 groups of 64 flat output positions
+// and each of mt 16-row tiles of C, Σ over taps t and chunks h of
+// A(m, t, h) · B, the B tiles read straight from the quad planes at q
+// (rows qs bytes apart) at the group's positions + offs[t]. The A tiles
+// are 1 KiB each at w, in (m, t, h) order.
+TEXT ·amxTapConv(SB), NOSPLIT, $40-88
+	MOVQ cfg+80(FP), AX
+	LDTILECFG_AX
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R10
+	SHLQ $2, R10
+	MOVQ q+24(FP), SI
+	MOVQ qs+32(FP), R9
+	MOVQ $64, R12
+	// chunk: from one chunk's 16 quad planes to the next
+	MOVQ R9, AX
+	SHLQ $4, AX
+	MOVQ AX, chunk-8(SP)
+	MOVQ nb4+72(FP), AX
+	TESTQ AX, AX
+	JEQ tap_done
+	MOVQ AX, groups-16(SP)
+tap_group:
+	MOVQ w+16(FP), DX
+	MOVQ DI, R13
+	MOVQ mt+64(FP), AX
+	MOVQ AX, mleft-24(SP)
+tap_mtile:
+	TILEZERO_T0
+	TILEZERO_T1
+	TILEZERO_T2
+	TILEZERO_T3
+	MOVQ offs+40(FP), R8
+	MOVQ ntaps+48(FP), AX
+	MOVQ AX, tleft-32(SP)
+tap_tap:
+	MOVLQSX (R8), BX
+	SHLQ $2, BX
+	ADDQ SI, BX
+	MOVQ nchunks+56(FP), CX
+tap_chunk:
+	LOAD_A_T4_DX
+	LOAD_B0_T6
+	DP_T0_T4_T6
+	LOAD_B1_T7
+	DP_T1_T4_T7
+	LOAD_B2_T6
+	DP_T2_T4_T6
+	LOAD_B3_T7
+	DP_T3_T4_T7
+	ADDQ $1024, DX
+	ADDQ chunk-8(SP), BX
+	DECQ CX
+	JNE tap_chunk
+	ADDQ $4, R8
+	DECQ tleft-32(SP)
+	JNE tap_tap
+	STORE_T0
+	STORE_T1
+	STORE_T2
+	STORE_T3
+	MOVQ R10, AX
+	SHLQ $4, AX
+	ADDQ AX, R13
+	DECQ mleft-24(SP)
+	JNE tap_mtile
+	ADDQ $256, DI
+	ADDQ $256, SI
+	DECQ groups-16(SP)
+	JNE tap_group
+tap_done:
+	TILERELEASE
+	RET

@@ -93,7 +93,8 @@ requant512_row:
 requant512_loop:
 	VMOVDQU32 (SI), Z0
 	REQUANT16
-	VPMOVDB Z0, (DI)
+	VPMOVDB Z0, X0
+	VMOVDQU X0, (DI)
 	ADDQ $64, SI
 	ADDQ $16, DI
 	DECQ CX
@@ -103,7 +104,8 @@ requant512_tail:
 	JEQ requant512_next
 	VMOVDQU32.Z (SI), K3, Z0
 	REQUANT16
-	VPMOVDB Z0, K3, (DI)
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K3, (DI)
 requant512_next:
 	ADDQ outStride+8(FP), R8
 	ADDQ R10, R9
@@ -426,5 +428,61 @@ pickRows512_store:
 	DECQ R9
 	JNE pickRows512_row
 pickRows512_done:
+	VZEROUPPER
+	RET
+
+// func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
+// is quadRowsScalar: 16 positions a step, each channel's 16 codes widened
+// to dwords (VPMOVZXBD), shifted to their byte and ORed; the row's last
+// positions under a mask.
+TEXT ·quadRows512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ chStride+16(FP), R8
+	MOVQ rows+24(FP), R9
+	MOVQ w+32(FP), R10
+	MOVQ dstStride+40(FP), R11
+	SHLQ $2, R11
+	LEAQ (R8)(R8*2), R12
+	TESTQ R9, R9
+	JEQ quadRows512_done
+	TESTQ R10, R10
+	JEQ quadRows512_done
+quadRows512_row:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R10, CX
+quadRows512_chunk:
+	MOVQ CX, DX
+	CMPQ DX, $16
+	JLE quadRows512_count
+	MOVQ $16, DX
+quadRows512_count:
+	MOVQ $-1, R13
+	BZHIQ DX, R13, R13
+	KMOVW R13, K1
+	VMOVDQU8.Z (AX), K1, X0
+	VMOVDQU8.Z (AX)(R8*1), K1, X1
+	VMOVDQU8.Z (AX)(R8*2), K1, X2
+	VMOVDQU8.Z (AX)(R12*1), K1, X3
+	VPMOVZXBD X0, Z0
+	VPMOVZXBD X1, Z1
+	VPMOVZXBD X2, Z2
+	VPMOVZXBD X3, Z3
+	VPSLLD $8, Z1, Z1
+	VPSLLD $16, Z2, Z2
+	VPSLLD $24, Z3, Z3
+	VPORD Z1, Z0, Z0
+	VPTERNLOGD $0xfe, Z3, Z2, Z0
+	VMOVDQU32 Z0, K1, (BX)
+	ADDQ DX, AX
+	LEAQ (BX)(DX*4), BX
+	SUBQ DX, CX
+	JNE quadRows512_chunk
+	ADDQ R10, SI
+	ADDQ R11, DI
+	DECQ R9
+	JNE quadRows512_row
+quadRows512_done:
 	VZEROUPPER
 	RET

@@ -44,6 +44,7 @@ type step struct {
 	kh, kw, sh, sw, ph, pw int
 	conv                   bool
 	direct                 *packPlan // direct packing plan (conv.go), nil: im2col
+	tap                    *tapPlan  // a tap convolution's plan (tapconv.go), used unless the pool is fused
 	// padded: a padded dense conv's twin that reads the input copied into
 	// frames with the padding (conv.go): unpadded, so that it packs by the
 	// direct plan or by plain row copies.
@@ -84,6 +85,7 @@ type engine struct {
 	padbuf  []uint8   // padded input planes of a chunk of a dense conv (conv.go)
 	w9      [9]int32  // a depthwise 3×3 kernel's weights (graph.go)
 	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
+	quads   []uint32  // an image's quad planes for a tap convolution (tapconv.go)
 	addtmp  []int32   // scaled sums of a chunk of an add
 	pack    []byte
 	acc     []int32
@@ -280,7 +282,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax, padMax int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax, padMax, quadsMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -366,6 +368,13 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 					colsMax = max(colsMax, 4*n)
 					pool32Max = max(pool32Max, n)
 					s.direct = directPlan(&s)
+					if host.tapGemm != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels && shapes[i].W >= tapMinWidth {
+						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw); s.tap != nil {
+							quadsMax = max(quadsMax, s.tap.qlen)
+							accMax = max(accMax, s.tap.mt*amxRows*s.tap.ldc())
+							pool32Max = max(pool32Max, 2*P) // a fused pool's rows (tapConv)
+						}
+					}
 					if s.ph > 0 || s.pw > 0 {
 						ps := s
 						ps.in.shape.H += 2 * s.ph
@@ -406,6 +415,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	// The depthwise flat kernel computes whole vectors of outputs: up to
 	// dwRound − 1 extra outputs, read from as many bytes past the frame.
 	e.frame = make([]uint8, frameMax+dwRound)
+	e.quads = make([]uint32, quadsMax)
 	e.padbuf = make([]uint8, padMax)
 	e.flat = make([]int32, flatMax+dwRound)
 	e.addtmp = make([]int32, addMax)

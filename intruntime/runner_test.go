@@ -113,6 +113,15 @@ func TestConvAgainstNaive(t *testing.T) {
 		// C not a multiple of 4, and its strided twin.
 		{intmodel.Shape{C: 6, H: 7, W: 7}, 11, 1, 1, 0, 8, false, false, true, 3},
 		{intmodel.Shape{C: 6, H: 7, W: 7}, 11, 1, 2, 0, 8, true, false, false, 2},
+		// Tap convolutions where the CPU has AMX (tapconv.go): 4, 8 and 16
+		// quads, two chunks of 16, five quads with a 5×5 kernel, M not a
+		// multiple of 16, no padding.
+		{intmodel.Shape{C: 16, H: 28, W: 28}, 16, 3, 1, 1, 8, false, false, true, 2},
+		{intmodel.Shape{C: 32, H: 6, W: 20}, 40, 3, 1, 1, 8, true, false, false, 2},
+		{intmodel.Shape{C: 64, H: 4, W: 18}, 64, 3, 1, 1, 8, false, true, true, 3},
+		{intmodel.Shape{C: 128, H: 3, W: 18}, 17, 3, 1, 0, 8, false, false, false, 2},
+		{intmodel.Shape{C: 20, H: 5, W: 20}, 7, 5, 1, 2, 8, false, false, true, 2},
+		{intmodel.Shape{C: 32, H: 14, W: 14}, 40, 3, 1, 1, 8, true, false, false, 2}, // narrower than tapMinWidth: im2col
 	} {
 		aq := func(signed bool, z int32) intmodel.ActQuant {
 			if signed {
@@ -139,6 +148,11 @@ func TestConvAgainstNaive(t *testing.T) {
 		}
 		if err := r.Run(x, test.batch, make([]float32, test.batch*r.OutputSize())); err != nil {
 			t.Fatal(err)
+		}
+		tap := r.engines[0].steps[0].tap != nil
+		ow := (test.in.W+2*test.pad-test.k)/test.stride + 1
+		if want := host.tapGemm != nil && test.stride == 1 && test.in.C%4 == 0 && test.in.C >= tapMinChannels && ow >= tapMinWidth && test.k > 1; tap != want {
+			t.Errorf("case %d: tap convolution %v, want %v", i, tap, want)
 		}
 		xc, _ := r.LayerCodes(-1, nil)
 		got, _ := r.LayerCodes(0, nil)

@@ -1,0 +1,106 @@
+package intruntime
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// The tap GEMM on random quad planes: the portable version against the
+// convolution written out (each valid output position as Σ over input
+// channels and taps), and every kernel the CPU has against the portable
+// one at every position (the dropped ones included).
+func TestTapGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range []struct{ m, cin, kh, kw, H, W, ph, pw int }{
+		{16, 16, 3, 3, 8, 8, 1, 1},
+		{5, 16, 3, 3, 6, 9, 0, 0},
+		{33, 32, 3, 3, 7, 5, 1, 1},
+		{16, 64, 3, 3, 4, 4, 1, 1},
+		{20, 128, 3, 3, 5, 5, 1, 1},
+		{8, 20, 1, 3, 6, 7, 0, 1},
+		{3, 4, 2, 2, 3, 3, 0, 0},
+	} {
+		w := make([]int8, c.m*c.cin*c.kh*c.kw)
+		for i := range w {
+			w[i] = int8(rng.Uint32())
+		}
+		p := newTapPlan(w, c.m, c.cin, c.kh, c.kw, c.H, c.W, c.ph, c.pw)
+		if p == nil {
+			t.Fatalf("%+v: no plan", c)
+		}
+		q := make([]uint32, p.qlen)
+		for i := range q {
+			q[i] = rng.Uint32()
+		}
+		ldc := p.ldc()
+		want := make([]int32, p.mt*amxRows*ldc)
+		tapGemmPortable(want, ldc, p, q)
+		oh, ow := p.Hp-c.kh+1, p.Wp-c.kw+1
+		for oc := range c.m {
+			for y := range oh {
+				for x := range ow {
+					pos := y*p.Wp + x
+					var s int32
+					for ic := range c.cin {
+						for ky := range c.kh {
+							for kx := range c.kw {
+								v := q[ic/4*p.plane+pos+ky*p.Wp+kx] >> (8 * (ic % 4)) & 0xff
+								s += int32(w[((oc*c.cin+ic)*c.kh+ky)*c.kw+kx]) * int32(v)
+							}
+						}
+					}
+					if got := want[oc*ldc+pos]; got != s {
+						t.Fatalf("%+v: portable acc[%d][%d,%d] = %d, want %d", c, oc, y, x, got, s)
+					}
+				}
+			}
+		}
+		for _, vi := range variantImpls() {
+			if vi.tapGemm == nil {
+				continue
+			}
+			got := make([]int32, len(want))
+			for i := range got {
+				got[i] = -1
+			}
+			vi.tapGemm(got, ldc, p, q)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%+v (%s): differs from tapGemmPortable", c, vi.name)
+			}
+		}
+	}
+}
+
+// BenchmarkTapConv times resnet20's 3×3 convolutions (one conv + a small
+// fc head, batch 64) with the tap GEMM and with im2col + GEMM.
+func BenchmarkTapConv(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		c, h, o int
+	}{{"s1_16x28", 16, 28, 16}, {"s2_32x14", 32, 14, 32}, {"s3_64x7", 64, 7, 64}} {
+		for _, tap := range []bool{true, false} {
+			b.Run(c.name+map[bool]string{true: "_tap", false: "_gemm"}[tap], func(b *testing.B) {
+				m := convModel(b, 1, c.c, c.h, c.h, c.o, 3, 1, 1, nil, 8)
+				const batch = 64
+				r, err := NewRunner(m, batch, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer r.Close()
+				if !tap {
+					r.engines[0].steps[0].tap = nil
+				} else if r.engines[0].steps[0].tap == nil {
+					b.Skip("no tap GEMM on this CPU")
+				}
+				x := randImages(rand.New(rand.NewPCG(1, 1)), batch*r.InputSize())
+				out := make([]float32, batch*r.OutputSize())
+				for b.Loop() {
+					if err := r.Run(x, batch, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
