@@ -40,7 +40,7 @@ type impl struct {
 	maxRowPairs32 func(dst, src []int32, w int)
 	maxPairs32    func(dst, src []int32)
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
-	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int)
+	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) // q: scratch of dwQuadsFor values
 	addTables     func(sum []int32, a, b []uint8, ta, tb *[256]int32)
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
@@ -120,7 +120,9 @@ func maxRowPairs32(dst, src []int32, w int) { host.maxRowPairs32(dst, src, w) }
 func addTables(sum []int32, a, b []uint8, ta, tb *[256]int32) { host.addTables(sum, a, b, ta, tb) }
 
 // dwFlat3x3: see dwFlat3x3Scalar.
-func dwFlat3x3(acc []int32, frame []uint8, w *[9]int32, Wp int) { host.dwFlat3x3(acc, frame, w, Wp) }
+func dwFlat3x3(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) {
+	host.dwFlat3x3(acc, frame, w, Wp, q)
+}
 
 // copyRows: see copyRowsScalar.
 func copyRows(dst, src []uint8, planes, rows, w, srcStride, planeStride int) {

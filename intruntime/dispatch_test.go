@@ -105,14 +105,20 @@ func TestHelpersMatchScalar(t *testing.T) {
 		}
 		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100} {
 			const Wp = 13
-			frame := bytes(n + 2*Wp + 2)
+			frame := bytes(dwQuadsFor(n, Wp) + 2) // what the VNNI kernel reads
 			var w9 [9]int32
 			for i := range w9 {
 				w9[i] = int32(int8(rng.Uint32()))
 			}
+			if n == 33 { // extremes: VPDPBUSD's unsigned codes and signed weights
+				w9 = [9]int32{-128, 127, -128, 127, -128, 127, -1, 1, -128}
+				for i := range frame {
+					frame[i] = 255
+				}
+			}
 			got, want := make([]int32, n), make([]int32, n)
-			vi.dwFlat3x3(got, frame, &w9, Wp)
-			dwFlat3x3Scalar(want, frame, &w9, Wp)
+			vi.dwFlat3x3(got, frame, &w9, Wp, make([]uint32, dwQuadsFor(n, Wp)))
+			dwFlat3x3Scalar(want, frame, &w9, Wp, nil)
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s: dwFlat3x3 n %d differs", vi.name, n)
 			}

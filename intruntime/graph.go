@@ -60,14 +60,14 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// rows (one flat 1-D pass; the Wp − ow columns past
 					// each row are computed and dropped).
 					flat := e.flat[:roundUp((oh-1)*Wp+ow, dwRound)]
-					dwFlat3x3(flat, frame, e.weights9(w), Wp)
+					dwFlat3x3(flat, e.frame, e.weights9(w), Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frame
 					pickRows32(acc, flat, oh, ow, Wp, 1)
 				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 2 && s.sw == 2:
 					// Stride 2: output (y, x) is the stride-1 flat output at
 					// frame position (2y, 2x) (four times the products, but
 					// in SIMD lanes instead of a scalar loop).
 					flat := e.flat[:roundUp((2*oh-2)*Wp+2*ow-1, dwRound)]
-					dwFlat3x3(flat, frame, e.weights9(w), Wp)
+					dwFlat3x3(flat, e.frame, e.weights9(w), Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frame
 					pickRows32(acc, flat, oh, ow, 2*Wp, 2)
 				case cpg == 1 && s.kh == 3 && s.kw == 3:
 					dw3x3(acc, frame, w, oh, ow, Wp, s.sh, s.sw)
@@ -118,12 +118,17 @@ func (e *engine) weights9(w []int8) *[9]int32 {
 // 16-lane vectors, no scalar tail (the extra outputs are dropped).
 const dwRound = 16
 
+// dwQuadsFor is how many code triples the VNNI depthwise kernel packs for n
+// flat outputs over frames Wp wide: the outputs' positions and two rows
+// more, in whole vectors.
+func dwQuadsFor(n, Wp int) int { return n + roundUp(2*Wp, dwRound) }
+
 func roundUp(n, m int) int { return ceilDiv(n, m) * m }
 
 // dwFlat3x3Scalar computes acc[p] = Σ w[3·ky+kx]·frame[p + ky·Wp + kx] for
 // every p < len(acc): a stride-1 depthwise 3×3 over a frame of width Wp,
 // flattened (frame must hold len(acc) + 2·Wp + 2 bytes).
-func dwFlat3x3Scalar(acc []int32, frame []uint8, w *[9]int32, Wp int) {
+func dwFlat3x3Scalar(acc []int32, frame []uint8, w *[9]int32, Wp int, _ []uint32) {
 	if len(acc) == 0 {
 		return
 	}

@@ -56,6 +56,9 @@ func frameRows512(dst, src *uint8, rows, w, dstStride int)
 func pickRows512(dst, src *int32, rows, w, srcStride, step int)
 
 //go:noescape
+func dwFlatQuads512(acc *int32, frame *uint8, q *uint32, wq *[3]uint32, Wp, n, nq int)
+
+//go:noescape
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
 
 //go:noescape
@@ -123,22 +126,22 @@ func addTablesY(sum []int32, a, b []uint8, ta, tb *[256]int32) {
 // AVX-512 (16 lanes) assembly loops, the tails by the scalar code. The
 // assembly is called directly, not through a func value, so that w does
 // not escape (graph_test's zero-allocation Run).
-func dwFlat3x3Y(acc []int32, frame []uint8, w *[9]int32, Wp int) {
+func dwFlat3x3Y(acc []int32, frame []uint8, w *[9]int32, Wp int, _ []uint32) {
 	n := len(acc) &^ 7
 	if n > 0 {
 		_ = frame[2*Wp+n+1]
 		dwFlat3x3AVX2(&acc[0], &frame[0], w, Wp, n)
 	}
-	dwFlat3x3Scalar(acc[n:], frame[n:], w, Wp)
+	dwFlat3x3Scalar(acc[n:], frame[n:], w, Wp, nil)
 }
 
-func dwFlat3x3Z(acc []int32, frame []uint8, w *[9]int32, Wp int) {
+func dwFlat3x3Z(acc []int32, frame []uint8, w *[9]int32, Wp int, _ []uint32) {
 	n := len(acc) &^ 15
 	if n > 0 {
 		_ = frame[2*Wp+n+1]
 		dwFlat3x3x512(&acc[0], &frame[0], w, Wp, n)
 	}
-	dwFlat3x3Y(acc[n:], frame[n:], w, Wp) // AVX-512 implies AVX2
+	dwFlat3x3Y(acc[n:], frame[n:], w, Wp, nil) // AVX-512 implies AVX2
 }
 
 // copyRowsAsm is copyRowsScalar by copyRowsAVX2, after the bounds checks
@@ -228,6 +231,9 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.maxPairs32 = func(dst, src []int32) { maxPairs32Asm(maxPairs32x512, dst, src) }
 	im.maxRowPairs32 = func(dst, src []int32, w int) { maxRowPairs32Asm(maxRowPairs32x512, dst, src, w) }
 	im.dwFlat3x3 = dwFlat3x3Z
+	if f.VNNI {
+		im.dwFlat3x3 = dwFlat3x3V
+	}
 	im.frameRows = frameRowsZ
 	im.pickRows32 = pickRows32Z
 	im.quadRows = quadRowsZ
@@ -346,4 +352,23 @@ func quadRowsZ(dst []uint32, src []uint8, chStride, rows, w, dstStride int) {
 	}
 	_, _ = dst[(rows-1)*dstStride+w-1], src[3*chStride+rows*w-1]
 	quadRows512(&dst[0], &src[0], chStride, rows, w, dstStride)
+}
+
+// dwFlat3x3V is dwFlat3x3Scalar by dwFlatQuads512 where q holds the
+// frame's codes in kernel-row triples (dwQuadsFor(len(acc), Wp) values),
+// the tail by dwFlat3x3Z.
+func dwFlat3x3V(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) {
+	n := len(acc) &^ 15
+	nq := dwQuadsFor(n, Wp)
+	if n == 0 || len(q) < nq {
+		dwFlat3x3Z(acc, frame, w, Wp, nil)
+		return
+	}
+	_ = frame[nq+1] // the last triple's third code
+	var wq [3]uint32
+	for ky := range wq {
+		wq[ky] = uint32(uint8(w[3*ky])) | uint32(uint8(w[3*ky+1]))<<8 | uint32(uint8(w[3*ky+2]))<<16
+	}
+	dwFlatQuads512(&acc[0], &frame[0], &q[0], &wq, Wp, n, nq)
+	dwFlat3x3Z(acc[n:], frame[n:], w, Wp, nil)
 }

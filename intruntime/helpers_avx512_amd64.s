@@ -486,3 +486,60 @@ quadRows512_count:
 quadRows512_done:
 	VZEROUPPER
 	RET
+
+// func dwFlatQuads512(acc *int32, frame *uint8, q *uint32, wq *[3]uint32, Wp, n, nq int)
+// is dwFlat3x3Scalar by AVX512-VNNI: first q[i] = frame[i] | frame[i+1]<<8 |
+// frame[i+2]<<16 for i < nq (a kernel row's three codes in one dword),
+// then for p < n, acc[p] = Σ over ky of the dot product of q[p + ky·Wp]
+// with wq[ky] (the row's three weights as bytes): three VPDPBUSD per 16
+// outputs. n and nq are multiples of 16.
+TEXT ·dwFlatQuads512(SB), NOSPLIT, $0-56
+	MOVQ frame+8(FP), SI
+	MOVQ q+16(FP), DI
+	MOVQ nq+48(FP), CX
+	SHRQ $4, CX
+	JEQ dwFlatQuads512_dots
+dwFlatQuads512_quads:
+	VPMOVZXBD (SI), Z0
+	VPMOVZXBD 1(SI), Z1
+	VPMOVZXBD 2(SI), Z2
+	VPSLLD $8, Z1, Z1
+	VPSLLD $16, Z2, Z2
+	VPTERNLOGD $0xfe, Z2, Z1, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $16, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNE dwFlatQuads512_quads
+dwFlatQuads512_dots:
+	MOVQ acc+0(FP), DI
+	MOVQ q+16(FP), SI
+	MOVQ wq+24(FP), AX
+	VPBROADCASTD 0(AX), Z3
+	VPBROADCASTD 4(AX), Z4
+	VPBROADCASTD 8(AX), Z5
+	MOVQ Wp+32(FP), DX
+	SHLQ $2, DX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	MOVQ n+40(FP), CX
+	SHRQ $4, CX
+	JEQ dwFlatQuads512_done
+dwFlatQuads512_loop:
+	VMOVDQU32 (SI), Z0
+	VPXORD Z9, Z9, Z9
+	VPDPBUSD Z3, Z0, Z9
+	VMOVDQU32 (R8), Z1
+	VPDPBUSD Z4, Z1, Z9
+	VMOVDQU32 (R9), Z2
+	VPDPBUSD Z5, Z2, Z9
+	VMOVDQU32 Z9, (DI)
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, DI
+	DECQ CX
+	JNE dwFlatQuads512_loop
+dwFlatQuads512_done:
+	VZEROUPPER
+	RET

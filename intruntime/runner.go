@@ -85,6 +85,7 @@ type engine struct {
 	padbuf  []uint8   // padded input planes of a chunk of a dense conv (conv.go)
 	w9      [9]int32  // a depthwise 3×3 kernel's weights (graph.go)
 	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
+	dwq     []uint32  // the frame's code triples for the VNNI depthwise kernel
 	quads   []uint32  // an image's quad planes for a tap convolution (tapconv.go)
 	addtmp  []int32   // scaled sums of a chunk of an add
 	pack    []byte
@@ -282,7 +283,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax, padMax, quadsMax int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax, padMax, quadsMax, dwqMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -353,6 +354,8 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 				accMax = max(accMax, shapes[i].H*shapes[i].W, dwChunk)
 				frameMax = max(frameMax, cur.shape.C/s.groups*(cur.shape.H+2*s.ph)*(cur.shape.W+2*s.pw))
 				flatMax = max(flatMax, shapes[i].H*s.sh*(cur.shape.W+2*s.pw))
+				// The VNNI kernel's code triples, and the frame bytes they read.
+				dwqMax = max(dwqMax, dwQuadsFor(roundUp(shapes[i].H*s.sh*(cur.shape.W+2*s.pw), dwRound), cur.shape.W+2*s.pw))
 			} else {
 				umax := 1<<q.InAct.Bits - 1 // largest storage code
 				s.w = packWeights(q.Weights, mOut, k, umax)
@@ -414,7 +417,8 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e.acc = make([]int32, accMax)
 	// The depthwise flat kernel computes whole vectors of outputs: up to
 	// dwRound − 1 extra outputs, read from as many bytes past the frame.
-	e.frame = make([]uint8, frameMax+dwRound)
+	e.frame = make([]uint8, max(frameMax+dwRound, dwqMax+2))
+	e.dwq = make([]uint32, dwqMax)
 	e.quads = make([]uint32, quadsMax)
 	e.padbuf = make([]uint8, padMax)
 	e.flat = make([]int32, flatMax+dwRound)
