@@ -45,7 +45,11 @@ type impl struct {
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
 	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
-	tapGemm       func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
+	// dw3x3s2 computes a stride-2 depthwise 3×3 plane's outputs only
+	// (graph.go); nil, or false from it, where the flat stride-1 pass
+	// and a pick of every other output run instead.
+	dw3x3s2 func(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32) bool
+	tapGemm func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
 }
 
 // portableImpl is the plain Go implementation of every family.

@@ -123,6 +123,31 @@ func TestHelpersMatchScalar(t *testing.T) {
 				t.Fatalf("%s: dwFlat3x3 n %d differs", vi.name, n)
 			}
 		}
+		if vi.dw3x3s2 != nil {
+			for _, c := range []struct{ H, W int }{{3, 3}, {7, 7}, {8, 8}, {14, 14}, {28, 28}, {5, 40}} {
+				Wp, oh, ow := c.W+2, (c.H-1)/2+1, (c.W-1)/2+1
+				frame := bytes(2*oh*Wp + 2*dw3x3s2Width(Wp) + 2)
+				var w9 [9]int32
+				for i := range w9 {
+					w9[i] = int32(int8(rng.Uint32()))
+				}
+				if c.H == 7 {
+					w9 = [9]int32{-128, 127, -128, 127, -128, 127, -1, 1, -128}
+					for i := range frame {
+						frame[i] = 255
+					}
+				}
+				got, want := make([]int32, oh*ow+1), make([]int32, oh*ow+1)
+				got[oh*ow], want[oh*ow] = 77, 77
+				if !vi.dw3x3s2(got, frame, &w9, Wp, oh, ow, make([]uint32, (2*oh+1)*dw3x3s2Width(Wp))) {
+					t.Fatalf("%s: dw3x3s2 %+v declined", vi.name, c)
+				}
+				dw3x3s2Scalar(want, frame, &w9, Wp, oh, ow)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: dw3x3s2 %+v differs", vi.name, c)
+				}
+			}
+		}
 		var ta, tb [256]int32
 		for i := range ta {
 			ta[i], tb[i] = int32(rng.Uint32()), int32(rng.Uint32())

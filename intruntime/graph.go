@@ -62,6 +62,10 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					flat := e.flat[:roundUp((oh-1)*Wp+ow, dwRound)]
 					dwFlat3x3(flat, e.frame, e.weights9(w), Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frame
 					pickRows32(acc, flat, oh, ow, Wp, 1)
+				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 2 && s.sw == 2 &&
+					host.dw3x3s2 != nil && host.dw3x3s2(acc, e.frame, e.weights9(w), Wp, oh, ow, e.dwq):
+					// Stride 2, outputs only (the whole frame buffer: the
+					// kernel reads past the frame).
 				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 2 && s.sw == 2:
 					// Stride 2: output (y, x) is the stride-1 flat output at
 					// frame position (2y, 2x) (four times the products, but
@@ -117,6 +121,26 @@ func (e *engine) weights9(w []int8) *[9]int32 {
 // dwRound is what the depthwise flat outputs are rounded up to: whole
 // 16-lane vectors, no scalar tail (the extra outputs are dropped).
 const dwRound = 16
+
+// dw3x3s2Width is the row length of the stride-2 kernel's code triples:
+// one per even frame column, in whole vectors.
+func dw3x3s2Width(Wp int) int { return roundUp(ceilDiv(Wp, 2), dwRound) }
+
+// dw3x3s2Scalar computes acc[y·ow + x] = Σ w[3·ky+kx]·frame[(2y+ky)·Wp +
+// 2x + kx]: a stride-2 depthwise 3×3 on its output positions.
+func dw3x3s2Scalar(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int) {
+	for y := range oh {
+		for x := range ow {
+			var s int32
+			for ky := range 3 {
+				for kx := range 3 {
+					s += w[3*ky+kx] * int32(frame[(2*y+ky)*Wp+2*x+kx])
+				}
+			}
+			acc[y*ow+x] = s
+		}
+	}
+}
 
 // dwQuadsFor is how many code triples the VNNI depthwise kernel packs for n
 // flat outputs over frames Wp wide: the outputs' positions and two rows

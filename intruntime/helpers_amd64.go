@@ -59,6 +59,9 @@ func pickRows512(dst, src *int32, rows, w, srcStride, step int)
 func dwFlatQuads512(acc *int32, frame *uint8, q *uint32, wq *[3]uint32, Wp, n, nq int)
 
 //go:noescape
+func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow int)
+
+//go:noescape
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
 
 //go:noescape
@@ -233,6 +236,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.dwFlat3x3 = dwFlat3x3Z
 	if f.VNNI {
 		im.dwFlat3x3 = dwFlat3x3V
+		im.dw3x3s2 = dw3x3s2V
 	}
 	im.frameRows = frameRowsZ
 	im.pickRows32 = pickRows32Z
@@ -354,6 +358,28 @@ func quadRowsZ(dst []uint32, src []uint8, chStride, rows, w, dstStride int) {
 	quadRows512(&dst[0], &src[0], chStride, rows, w, dstStride)
 }
 
+// kernelRows packs a 3×3 kernel's rows as three weight bytes per dword.
+func kernelRows(w *[9]int32) (wq [3]uint32) {
+	for ky := range wq {
+		wq[ky] = uint32(uint8(w[3*ky])) | uint32(uint8(w[3*ky+1]))<<8 | uint32(uint8(w[3*ky+2]))<<16
+	}
+	return wq
+}
+
+// dw3x3s2V is dw3x3s2Scalar by dwStride2Quads512, with q as the scratch
+// of its code triples (dw3x3s2Quads values); false where q is too short.
+func dw3x3s2V(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32) bool {
+	rows, Wq := 2*oh+1, dw3x3s2Width(Wp)
+	if oh == 0 || ow == 0 || len(q) < rows*Wq {
+		return false
+	}
+	_ = acc[oh*ow-1]
+	_ = frame[(rows-1)*Wp+2*Wq+1] // the last row's last word-wide load
+	wq := kernelRows(w)
+	dwStride2Quads512(&acc[0], &frame[0], &q[0], &wq, Wp, rows, Wq, oh, ow)
+	return true
+}
+
 // dwFlat3x3V is dwFlat3x3Scalar by dwFlatQuads512 where q holds the
 // frame's codes in kernel-row triples (dwQuadsFor(len(acc), Wp) values),
 // the tail by dwFlat3x3Z.
@@ -365,10 +391,7 @@ func dwFlat3x3V(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) {
 		return
 	}
 	_ = frame[nq+1] // the last triple's third code
-	var wq [3]uint32
-	for ky := range wq {
-		wq[ky] = uint32(uint8(w[3*ky])) | uint32(uint8(w[3*ky+1]))<<8 | uint32(uint8(w[3*ky+2]))<<16
-	}
+	wq := kernelRows(w)
 	dwFlatQuads512(&acc[0], &frame[0], &q[0], &wq, Wp, n, nq)
 	dwFlat3x3Z(acc[n:], frame[n:], w, Wp, nil)
 }

@@ -543,3 +543,79 @@ dwFlatQuads512_loop:
 dwFlatQuads512_done:
 	VZEROUPPER
 	RET
+
+// func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow int)
+// is a stride-2 depthwise 3×3 by AVX512-VNNI on the output positions only:
+// first, for frame rows r < rows and x < Wq, qe[r·Wq + x] = frame[r·Wp +
+// 2x] | frame[r·Wp + 2x + 1]<<8 | frame[r·Wp + 2x + 2]<<16 (a word-wide
+// load widened, and the next word's low byte), then acc[y·ow + x] = Σ
+// over ky of qe[(2y + ky)·Wq + x] · wq[ky], each output row's last
+// vector masked. Wq is a multiple of 16.
+TEXT ·dwStride2Quads512(SB), NOSPLIT, $0-72
+	MOVQ frame+8(FP), SI
+	MOVQ qe+16(FP), DI
+	MOVQ Wp+32(FP), R8
+	MOVQ rows+40(FP), R9
+	MOVQ Wq+48(FP), R10
+	SHRQ $4, R10
+	MOVL $0x00ff0000, AX
+	VPBROADCASTD AX, Z7
+dwStride2Quads512_row:
+	MOVQ SI, AX
+	MOVQ R10, CX
+dwStride2Quads512_quads:
+	VPMOVZXWD (AX), Z0
+	VPMOVZXWD 2(AX), Z1
+	VPSLLD $16, Z1, Z1
+	VPTERNLOGD $0xf8, Z7, Z1, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $32, AX
+	ADDQ $64, DI
+	DECQ CX
+	JNE dwStride2Quads512_quads
+	ADDQ R8, SI
+	DECQ R9
+	JNE dwStride2Quads512_row
+	MOVQ acc+0(FP), DI
+	MOVQ qe+16(FP), SI
+	MOVQ wq+24(FP), AX
+	VPBROADCASTD 0(AX), Z3
+	VPBROADCASTD 4(AX), Z4
+	VPBROADCASTD 8(AX), Z5
+	MOVQ Wq+48(FP), R10
+	SHLQ $2, R10             // bytes per qe row
+	MOVQ oh+56(FP), R9
+	MOVQ ow+64(FP), R11
+dwStride2Quads512_orow:
+	MOVQ SI, AX
+	LEAQ (SI)(R10*1), R8
+	LEAQ (R8)(R10*1), R12
+	MOVQ R11, CX
+dwStride2Quads512_chunk:
+	MOVQ CX, DX
+	CMPQ DX, $16
+	JLE dwStride2Quads512_count
+	MOVQ $16, DX
+dwStride2Quads512_count:
+	MOVQ $-1, BX
+	BZHIQ DX, BX, BX
+	KMOVW BX, K1
+	VPXORD Z9, Z9, Z9
+	VMOVDQU32 (AX), Z0
+	VPDPBUSD Z3, Z0, Z9
+	VMOVDQU32 (R8), Z1
+	VPDPBUSD Z4, Z1, Z9
+	VMOVDQU32 (R12), Z2
+	VPDPBUSD Z5, Z2, Z9
+	VMOVDQU32 Z9, K1, (DI)
+	ADDQ $64, AX
+	ADDQ $64, R8
+	ADDQ $64, R12
+	LEAQ (DI)(DX*4), DI
+	SUBQ DX, CX
+	JNE dwStride2Quads512_chunk
+	LEAQ (SI)(R10*2), SI     // two frame rows down
+	DECQ R9
+	JNE dwStride2Quads512_orow
+	VZEROUPPER
+	RET

@@ -283,7 +283,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax, padMax, quadsMax, dwqMax int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax, padMax, quadsMax, dwqMax, frameNeed int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -356,6 +356,11 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 				flatMax = max(flatMax, shapes[i].H*s.sh*(cur.shape.W+2*s.pw))
 				// The VNNI kernel's code triples, and the frame bytes they read.
 				dwqMax = max(dwqMax, dwQuadsFor(roundUp(shapes[i].H*s.sh*(cur.shape.W+2*s.pw), dwRound), cur.shape.W+2*s.pw))
+				if s.sh == 2 && s.sw == 2 { // the stride-2 kernel's triples (graph.go)
+					Wp := cur.shape.W + 2*s.pw
+					dwqMax = max(dwqMax, (2*shapes[i].H+1)*dw3x3s2Width(Wp))
+					frameNeed = max(frameNeed, 2*shapes[i].H*Wp+2*dw3x3s2Width(Wp)+2)
+				}
 			} else {
 				umax := 1<<q.InAct.Bits - 1 // largest storage code
 				s.w = packWeights(q.Weights, mOut, k, umax)
@@ -417,7 +422,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e.acc = make([]int32, accMax)
 	// The depthwise flat kernel computes whole vectors of outputs: up to
 	// dwRound − 1 extra outputs, read from as many bytes past the frame.
-	e.frame = make([]uint8, max(frameMax+dwRound, dwqMax+2))
+	e.frame = make([]uint8, max(frameMax+dwRound, dwqMax+2, frameNeed))
 	e.dwq = make([]uint32, dwqMax)
 	e.quads = make([]uint32, quadsMax)
 	e.padbuf = make([]uint8, padMax)
