@@ -47,6 +47,7 @@ type intEvalSummary struct {
 	ImagesPerSec float64 `json:"images_per_sec"`
 	Workers      int     `json:"workers"`
 	Batch        int     `json:"batch"`
+	Kernel       string  `json:"kernel"` // the int8 GEMM this CPU ran (intruntime.Kernel)
 	// With --compare-run.
 	CompareRun       string   `json:"compare_run,omitempty"`
 	Disagreements    *int     `json:"disagreements,omitempty"`
@@ -151,8 +152,8 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 	sec := time.Since(t0).Seconds()
 	intPred := predictions(intLogits, k)
 	sum := intEvalSummary{Model: f.model, Data: dataName, Images: N, TestAcc: accuracy(intPred, testSet.Labels),
-		ImagesPerSec: float64(N) / sec, Workers: workers(f), Batch: f.batch}
-	fmt.Fprintf(stdout, "integer runtime: test accuracy %.2f%% on %d %s images, %.0f images/s\n", 100*sum.TestAcc, N, dataName, sum.ImagesPerSec)
+		ImagesPerSec: float64(N) / sec, Workers: workers(f), Batch: f.batch, Kernel: intruntime.Kernel()}
+	fmt.Fprintf(stdout, "integer runtime: test accuracy %.2f%% on %d %s images, %.0f images/s (%s int8 GEMM)\n", 100*sum.TestAcc, N, dataName, sum.ImagesPerSec, sum.Kernel)
 	if net != nil {
 		sum.CompareRun = f.compareRun
 		fqLogits, err := predictAll(ctx, net, testSet)

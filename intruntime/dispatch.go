@@ -75,6 +75,11 @@ func portableImpl() impl {
 // host is the implementation this process uses; set once at start-up.
 var host = implFor(cpufeat.Host)
 
+// Kernel names the int8 GEMM this process runs, from the CPU's features
+// (QATGO_CPU lowers them): "amx", "avx512vnni", "avxvnni", "avx2",
+// "avx512bw", "dotprod" or "portable".
+func Kernel() string { return host.kern.String() }
+
 // gemm computes C = A·B on the packed operands (see gemm.go) with the
 // kernel a was packed for.
 func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {

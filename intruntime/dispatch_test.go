@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/qatgo/qatgo/internal/cpufeat"
 )
 
 // The byte helpers of every variant the CPU runs against their scalar
@@ -191,4 +193,14 @@ func TestHelpersMatchScalar(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Kernel names what the CPU's features select: AMX where Linux granted
+// it, else AVX-512 VNNI where there is VNNI.
+func TestKernelName(t *testing.T) {
+	want := map[bool]string{true: "amx", false: "avx512vnni"}[cpufeat.Host.AMX]
+	if got := Kernel(); (cpufeat.Host.VNNI || cpufeat.Host.AMX) && got != want {
+		t.Errorf("Kernel() = %q on %v, want %q", got, cpufeat.Host, want)
+	}
+	t.Logf("int8 GEMM: %s (CPU: %v)", Kernel(), cpufeat.Host)
 }
