@@ -280,10 +280,6 @@ func fusable(s *step, p intmodel.Pool2d) bool {
 // codes), chunk by chunk; with pool, dst receives the 2×2 max-pooled
 // output instead.
 func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
-	if s.tap != nil {
-		e.tapConv(dst, src, s, n, pool)
-		return
-	}
 	oh, ow := s.out.shape.H, s.out.shape.W
 	P := oh * ow
 	hw := s.in.shape.H * s.in.shape.W
@@ -302,6 +298,12 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 	}
 	G := ceilDiv(P, laneCols)
 	direct := plan != nil && host.directPack(plan) && (!pool || P%laneCols == 0)
+	// The tap GEMM where output rows fill a vector, and wherever the
+	// packing would be im2col's (tapconv.go).
+	if s.tap != nil && (ow >= tapMinWidth || !direct || viaFrames) {
+		e.tapConv(dst, src, s, n, pool)
+		return
+	}
 	cols := P
 	if direct {
 		cols = G * laneCols

@@ -116,6 +116,11 @@ func TestFastPathsAgree(t *testing.T) {
 		// (tapconv.go), its pool fused; "slow" runs im2col.
 		{"c16 3x3 p1 16x16 pool", convModel(t, 16, 16, 16, 16, 20, 3, 1, 1, pool2, 8), true, true, 3, 2, true},
 		{"c16 3x3 p1 16x16", convModel(t, 17, 16, 16, 16, 20, 3, 1, 1, nil, 8), true, false, 3, 1, true},
+		// Narrow outputs: the tap GEMM where the packing would be
+		// im2col's (a fused pool on 14×14), and forced on a 7×7 one
+		// (its flat positions requantized by requantFlat).
+		{"c32 3x3 p1 14x14 pool", convModel(t, 18, 32, 14, 14, 20, 3, 1, 1, pool2, 8), true, true, 3, 1, true},
+		{"c32 3x3 p1 7x7 forced", convModel(t, 19, 32, 7, 7, 17, 3, 1, 1, nil, 8), true, false, 5, 2, true},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			fast, err := NewRunner(test.m, test.batch, test.workers)
@@ -135,8 +140,17 @@ func TestFastPathsAgree(t *testing.T) {
 			if got := s.padded != nil && s.padded.direct != nil; got != test.padPlan {
 				t.Fatalf("padded conv planned %v, want %v", got, test.padPlan)
 			}
-			if got, want := s.tap != nil, host.tapGemm != nil && strings.HasPrefix(test.name, "c16"); got != want {
+			if got, want := s.tap != nil, host.tapGemm != nil && (strings.HasPrefix(test.name, "c16") || strings.HasPrefix(test.name, "c32")); got != want {
 				t.Fatalf("tap convolution %v, want %v", got, want)
+			}
+			if strings.HasSuffix(test.name, "forced") {
+				for _, e := range fast.engines {
+					for i := range e.steps {
+						if e.steps[i].tap != nil {
+							e.steps[i].direct, e.steps[i].padded = nil, nil
+						}
+					}
+				}
 			}
 			// frames: padded convolutions packed from zero-point frames
 			// (their fallback); slow: no plan, no frames, no fused pool.

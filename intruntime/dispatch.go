@@ -45,6 +45,9 @@ type impl struct {
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
 	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
+	// requantFlat: see requantFlatScalar; nil, or false from it, where
+	// the rows are requantized one by one instead.
+	requantFlat func(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) bool
 	// dw3x3s2 computes a stride-2 depthwise 3×3 plane's outputs only
 	// (graph.go); nil, or false from it, where the flat stride-1 pass
 	// and a pick of every other output run instead.

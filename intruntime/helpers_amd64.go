@@ -2,6 +2,7 @@ package intruntime
 
 import (
 	"math"
+	"math/bits"
 
 	"github.com/qatgo/qatgo/internal/cpufeat"
 )
@@ -60,6 +61,9 @@ func dwFlatQuads512(acc *int32, frame *uint8, q *uint32, wq *[3]uint32, Wp, n, n
 
 //go:noescape
 func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow int)
+
+//go:noescape
+func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
 
 //go:noescape
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
@@ -241,6 +245,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.frameRows = frameRowsZ
 	im.pickRows32 = pickRows32Z
 	im.quadRows = quadRowsZ
+	im.requantFlat = requantFlatZ
 	if f.VBMI {
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
 		// faster than the scalar packDirect (14.4k against 12.1k LeNet-5
@@ -394,4 +399,24 @@ func dwFlat3x3V(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) {
 	wq := kernelRows(w)
 	dwFlatQuads512(&acc[0], &frame[0], &q[0], &wq, Wp, n, nq)
 	dwFlat3x3Z(acc[n:], frame[n:], w, Wp, nil)
+}
+
+// requantFlatZ is requantFlatScalar by requantFlat512; false where its
+// operands are outside what the assembly does exactly (requantScalars.set).
+func requantFlatZ(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) bool {
+	var c requantScalars
+	if len(masks) == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
+		return false
+	}
+	_ = row[16*len(masks)-1]
+	n := 0
+	for _, k := range masks {
+		n += bits.OnesCount16(k)
+	}
+	if n == 0 {
+		return true
+	}
+	_ = out[n-1]
+	requantFlat512(&out[0], &row[0], &masks[0], len(masks), &c)
+	return true
 }

@@ -619,3 +619,50 @@ dwStride2Quads512_count:
 	JNE dwStride2Quads512_orow
 	VZEROUPPER
 	RET
+
+// func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
+// requantizes nblocks vectors of 16 accumulators at row and writes, for
+// each, only the lanes its mask selects, packed (VPCOMPRESSD), after the
+// previous vector's: a tap convolution's flat positions into its rows.
+TEXT ·requantFlat512(SB), NOSPLIT, $0-40
+	MOVQ c+32(FP), AX
+	VPBROADCASTD 0(AX), Z16  // hib
+	VPBROADCASTD 4(AX), Z17  // lob
+	VPBROADCASTD 12(AX), Z19 // m0
+	VPBROADCASTD 24(AX), Z22 // zy
+	VPBROADCASTD 28(AX), Z23 // lo
+	VPBROADCASTD 32(AX), Z24 // hi
+	VPBROADCASTQ 56(AX), Z27 // the channel's constant
+	VPBROADCASTQ 64(AX), Z28 // negative-product threshold
+	VPBROADCASTQ 72(AX), Z29 // its correction
+	VMOVQ 80(AX), X30        // 31 + exp
+	VMOVDQU32 requantLows<>(SB), Z31
+	MOVQ out+0(FP), DI
+	MOVQ row+8(FP), SI
+	MOVQ masks+16(FP), R8
+	MOVQ nblocks+24(FP), CX
+	TESTQ CX, CX
+	JEQ requantFlat512_done
+requantFlat512_loop:
+	MOVWLZX (R8), BX
+	TESTL BX, BX
+	JEQ requantFlat512_next
+	KMOVW BX, K2
+	VMOVDQU32 (SI), Z0
+	REQUANT16
+	VPCOMPRESSD Z0, K2, Z1
+	VPMOVDB Z1, X1
+	POPCNTL BX, DX
+	MOVQ $-1, R9
+	BZHIQ DX, R9, R9
+	KMOVW R9, K3
+	VMOVDQU8 X1, K3, (DI)
+	ADDQ DX, DI
+requantFlat512_next:
+	ADDQ $64, SI
+	ADDQ $2, R8
+	DECQ CX
+	JNE requantFlat512_loop
+requantFlat512_done:
+	VZEROUPPER
+	RET

@@ -2,6 +2,7 @@ package intruntime
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -71,6 +72,52 @@ func TestRequantRowsStrided(t *testing.T) {
 			vi.requantRows(got, c.width, row, c.rowStride, c.count, c.width, bias, m0, exp, 3, 0, 255)
 			if !slices.Equal(got[:len(want)], want) || got[len(want)] != 0xEE {
 				t.Fatalf("%s %+v: differs from requantRowScalar per image", vi.name, c)
+			}
+		}
+	}
+}
+
+// requantFlat (where the CPU has it) against requantFlatScalar: random
+// masks (empty and full vectors included), extreme accumulators.
+func TestRequantFlat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for trial := range 50 {
+		masks := make([]uint16, 1+rng.IntN(9))
+		for i := range masks {
+			switch rng.IntN(4) {
+			case 0:
+				masks[i] = 0
+			case 1:
+				masks[i] = 0xffff
+			default:
+				masks[i] = uint16(rng.Uint32())
+			}
+		}
+		row := make([]int32, 16*len(masks))
+		for i := range row {
+			row[i] = int32(rng.IntN(400001) - 200000)
+			if rng.IntN(20) == 0 {
+				row[i] = []int32{math.MinInt32, math.MaxInt32}[rng.IntN(2)]
+			}
+		}
+		n := 0
+		for _, k := range masks {
+			n += bits.OnesCount16(k)
+		}
+		bias, m0, exp := int64(rng.IntN(20001)-10000), int32(1<<30+rng.IntN(1<<30)), uint(rng.IntN(14))
+		want := make([]uint8, n+1)
+		requantFlatScalar(want, row, masks, bias, m0, exp, 5, 2, 250)
+		for _, vi := range variantImpls() {
+			if vi.requantFlat == nil {
+				continue
+			}
+			got := make([]uint8, n+1)
+			got[n], want[n] = 0xEE, 0xEE
+			if !vi.requantFlat(got[:n], row, masks, bias, m0, exp, 5, 2, 250) {
+				t.Fatalf("trial %d (%s): declined", trial, vi.name)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("trial %d (%s): differs from requantFlatScalar", trial, vi.name)
 			}
 		}
 	}

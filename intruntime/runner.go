@@ -376,7 +376,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 					colsMax = max(colsMax, 4*n)
 					pool32Max = max(pool32Max, n)
 					s.direct = directPlan(&s)
-					if host.tapGemm != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels && shapes[i].W >= tapMinWidth {
+					if host.tapGemm != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels {
 						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw); s.tap != nil {
 							quadsMax = max(quadsMax, s.tap.qlen)
 							accMax = max(accMax, s.tap.mt*amxRows*s.tap.ldc())

@@ -31,8 +31,11 @@ type tapPlan struct {
 	offs               []int32 // flat offset of each tap: ky·Wp + kx
 	nb4                int     // groups of 64 flat output positions
 	qlen               int     // uint32s of the quad planes, with what the last group reads past them
-	w                  []byte  // A tiles, 16 rows × 64 bytes, in (row tile, tap, chunk) order
-	cfg                [64]byte
+	// masks: for each vector of 16 flat positions, the ones that are
+	// outputs (requantFlat).
+	masks []uint16
+	w     []byte // A tiles, 16 rows × 64 bytes, in (row tile, tap, chunk) order
+	cfg   [64]byte
 }
 
 // tapMinChannels is the fewest input channels a convolution needs for the
@@ -40,11 +43,13 @@ type tapPlan struct {
 // run mostly empty.
 const tapMinChannels = 16
 
-// tapMinWidth is the narrowest output a convolution needs for the tap
-// GEMM: its accumulators are requantized a row at a time, and rows
-// narrower than a vector cost more there than the packing saves
-// (resnet20: 16-channel 28×28 layers 1.12x faster whole-model with taps,
-// 32- and 64-channel 14×14 and 7×7 ones 7% slower).
+// tapMinWidth is the narrowest output for which a convolution that has a
+// direct packing plan (conv.go) takes the tap GEMM instead (narrower ones
+// still take it where they would pack by im2col, as a fused pool on
+// planes that are not whole vectors does): resnet20's 16-channel 28×28
+// layers made the whole model 1.12x faster with taps, its 32- and
+// 64-channel 14×14 and 7×7 ones 5% slower each, where vgg-small's 14×14
+// convolution with its pool fused (im2col otherwise) made it 1.8x faster.
 const tapMinWidth = 16
 
 // tapGroup is the flat output positions one pass of the tap kernel
@@ -72,6 +77,14 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 		return nil
 	}
 	p.plane = p.Hp * p.Wp
+	p.masks = make([]uint16, ceilDiv((oh-1)*p.Wp+ow, 16))
+	for i := range p.masks {
+		for j := range 16 {
+			if q := 16*i + j; q/p.Wp < oh && q%p.Wp < ow {
+				p.masks[i] |= 1 << j
+			}
+		}
+	}
 	p.nb4 = ceilDiv((oh-1)*p.Wp+ow, tapGroup)
 	taps := kh * kw
 	p.offs = make([]int32, taps)
@@ -156,6 +169,20 @@ func quadRowsScalar(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
 	}
 }
 
+// requantFlatScalar requantizes the accumulators of row, 16 a vector, and
+// writes those its vector's mask selects to out one after the other.
+func requantFlatScalar(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
+	o := 0
+	for i, k := range masks {
+		for j := range 16 {
+			if k>>j&1 != 0 {
+				requantRowScalar(out[o:o+1], row[16*i+j:16*i+j+1], bias, m0, exp, zy, lo, hi)
+				o++
+			}
+		}
+	}
+}
+
 // tapConv runs conv step s (with a tap plan) on n images from src into
 // dst, one image at a time: its quad planes, the tap GEMM, then each
 // channel's oh rows requantized from the accumulators' flat positions;
@@ -191,7 +218,12 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 			continue
 		}
 		for m := range p.m {
-			e.requantImages(dst[(m*n+b)*oh*ow:], acc[m*ldc:], oh, ow, p.Wp, s, m)
+			out, row := dst[(m*n+b)*oh*ow:][:oh*ow], acc[m*ldc:]
+			if sh := s.shift[m]; sh <= 0 && s.m0[m] != 0 && host.requantFlat != nil &&
+				host.requantFlat(out, row, p.masks, int64(s.bias[m]), s.m0[m], uint(-sh), s.zy, s.lo, s.hi) {
+				continue
+			}
+			e.requantImages(out, row, oh, ow, p.Wp, s, m)
 		}
 	}
 }
