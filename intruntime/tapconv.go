@@ -219,7 +219,9 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 		}
 		for m := range p.m {
 			out, row := dst[(m*n+b)*oh*ow:][:oh*ow], acc[m*ldc:]
-			if sh := s.shift[m]; sh <= 0 && s.m0[m] != 0 && host.requantFlat != nil &&
+			// Rows at least a vector wide requantize as rows; narrower
+			// ones from the flat positions (fewer, fuller vectors).
+			if sh := s.shift[m]; ow < tapMinWidth && sh <= 0 && s.m0[m] != 0 && host.requantFlat != nil &&
 				host.requantFlat(out, row, p.masks, int64(s.bias[m]), s.m0[m], uint(-sh), s.zy, s.lo, s.hi) {
 				continue
 			}
