@@ -41,7 +41,7 @@ type impl struct {
 	maxPairs32    func(dst, src []int32)
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) // q: scratch of dwQuadsFor values
-	addTables     func(sum []int32, a, b []uint8, ta, tb *[256]int32)
+	lookupPairs   func(dst, a, b, lut []uint8)
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
 	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
@@ -68,7 +68,7 @@ func portableImpl() impl {
 		maxPairs32:    maxPairs32Scalar,
 		copyRows:      copyRowsScalar,
 		dwFlat3x3:     dwFlat3x3Scalar,
-		addTables:     addTablesScalar,
+		lookupPairs:   lookupPairsScalar,
 		frameRows:     frameRowsScalar,
 		pickRows32:    pickRows32Scalar,
 		quadRows:      quadRowsScalar,
@@ -128,8 +128,8 @@ func packDirect(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb in
 // maxRowPairs32: see maxRowPairs32Scalar.
 func maxRowPairs32(dst, src []int32, w int) { host.maxRowPairs32(dst, src, w) }
 
-// addTables: see addTablesScalar.
-func addTables(sum []int32, a, b []uint8, ta, tb *[256]int32) { host.addTables(sum, a, b, ta, tb) }
+// lookupPairs: see lookupPairsScalar.
+func lookupPairs(dst, a, b, lut []uint8) { host.lookupPairs(dst, a, b, lut) }
 
 // dwFlat3x3: see dwFlat3x3Scalar.
 func dwFlat3x3(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) {

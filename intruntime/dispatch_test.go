@@ -150,17 +150,17 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
-		var ta, tb [256]int32
-		for i := range ta {
-			ta[i], tb[i] = int32(rng.Uint32()), int32(rng.Uint32())
-		}
-		for _, n := range []int{0, 1, 7, 8, 9, 31, 64, 100} {
+		lut := bytes(1<<16 + 3)
+		for _, n := range []int{0, 1, 15, 16, 17, 31, 64, 100} {
 			a, b := bytes(n), bytes(n)
-			got, want := make([]int32, n), make([]int32, n)
-			vi.addTables(got, a, b, &ta, &tb)
-			addTablesScalar(want, a, b, &ta, &tb)
+			if n == 17 {
+				a[0], b[0], a[16], b[16] = 255, 255, 255, 0 // the table's last and first row's ends
+			}
+			got, want := make([]uint8, n+1), make([]uint8, n+1)
+			vi.lookupPairs(got[:n], a, b, lut)
+			lookupPairsScalar(want[:n], a, b, lut)
 			if !slices.Equal(got, want) {
-				t.Fatalf("%s: addTables n %d differs", vi.name, n)
+				t.Fatalf("%s: lookupPairs n %d differs", vi.name, n)
 			}
 		}
 		// A random plan: two windows per block from any channel and

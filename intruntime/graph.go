@@ -222,10 +222,6 @@ func convFrame(acc []int32, frame []uint8, w []int8, cpg, fs, kh, kw, oh, ow, Wp
 	}
 }
 
-// addChunk is the number of elements an add scales before requantizing
-// them together.
-const addChunk = 256
-
 // addTable returns MBQM((q − Z)·2^shift, m0, sh) for every storage code of
 // an input quantized as a: an add's per-input step depends on the code only.
 func addTable(a intmodel.ActQuant, left int, m0 int32, sh int) *[256]int32 {
@@ -258,37 +254,43 @@ func rescaleTable(r *intmodel.Rescale) *[256]uint8 {
 }
 
 // add is the residual add of two tensors of one shape (intmodel.Add:
-// TFLite's int8 ADD). Each input's scaled value is a table lookup by code;
-// the sums go through the output multiplier a chunk at a time
-// (requantRow: the fixed-point multiply, + Z, clamp).
+// TFLite's int8 ADD): its output code depends on the two input codes
+// only, so it is one lookup in the step's table of all 65,536 pairs
+// (addLUT), built once with the fixed-point arithmetic.
 func (e *engine) add(dst, a, b []uint8, s *step, n int) {
 	size := n * s.out.shape.Size()
-	a, b, dst = a[:size], b[:size], dst[:size]
-	l := &s.add
-	zy, lo, hi := l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off
-	ta, tb := s.addA, s.addB
-	for j0 := 0; j0 < size; j0 += addChunk {
-		j1 := min(j0+addChunk, size)
-		sum := e.addtmp[:j1-j0]
-		addTables(sum, a[j0:j1], b[j0:j1], ta, tb)
-		out := dst[j0:j1]
-		if l.ShiftOut <= 0 && l.M0Out > 0 {
-			requantRow(out, sum, 0, l.M0Out, uint(-l.ShiftOut), zy, lo, hi)
-			continue
-		}
-		for k, v := range sum {
-			out[k] = uint8(min(max(MultiplyByQuantizedMultiplier(v, l.M0Out, l.ShiftOut)+zy, lo), hi))
-		}
-	}
+	lookupPairs(dst[:size], a[:size], b[:size], s.addLUT)
 }
 
-// addTablesScalar writes sum[k] = ta[a[k]] + tb[b[k]]: an add's two inputs
-// scaled by code (see engine.add).
-func addTablesScalar(sum []int32, a, b []uint8, ta, tb *[256]int32) {
-	b = b[:len(a)]
-	sum = sum[:len(a)]
-	for k, v := range a {
-		sum[k] = ta[v] + tb[b[k]]
+// addLUT returns add l's output storage code for every pair of input
+// storage codes at a·256 + b: each input scaled by its table (addTable),
+// the sum through the output multiplier (the fixed-point multiply, + Z,
+// clamp). Three bytes of slack follow: the AVX-512 lookup gathers dwords.
+func addLUT(l *intmodel.Add, ta, tb *[256]int32, zy, lo, hi int32) []uint8 {
+	lut := make([]uint8, 1<<16+3)
+	var sum [256]int32
+	for a := range 256 {
+		for b := range sum {
+			sum[b] = ta[a] + tb[b]
+		}
+		row := lut[a<<8 : a<<8+256]
+		if l.ShiftOut <= 0 && l.M0Out > 0 {
+			requantRowScalar(row, sum[:], 0, l.M0Out, uint(-l.ShiftOut), zy, lo, hi)
+			continue
+		}
+		for b, v := range sum {
+			row[b] = uint8(min(max(MultiplyByQuantizedMultiplier(v, l.M0Out, l.ShiftOut)+zy, lo), hi))
+		}
+	}
+	return lut
+}
+
+// lookupPairsScalar writes dst[k] = lut[a[k]·256 + b[k]].
+func lookupPairsScalar(dst, a, b, lut []uint8) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	lut = lut[:1<<16]
+	for k := range dst {
+		dst[k] = lut[int(a[k])<<8|int(b[k])]
 	}
 }
 

@@ -296,9 +296,10 @@ func TestAddAllCodePairs(t *testing.T) {
 			t.Fatalf("case %d: output shift %d, want > 0", i, l.ShiftOut)
 		}
 		const N = 256 * 256
-		s := &step{add: *l, addA: addTable(a, l.LeftShift, l.M0A, l.ShiftA), addB: addTable(b, l.LeftShift, l.M0B, l.ShiftB),
-			out: newAct(o, intmodel.Shape{C: N, H: 1, W: 1})}
-		e := &engine{addtmp: make([]int32, addChunk)}
+		s := &step{add: *l, out: newAct(o, intmodel.Shape{C: N, H: 1, W: 1})}
+		s.addLUT = addLUT(l, addTable(a, l.LeftShift, l.M0A, l.ShiftA), addTable(b, l.LeftShift, l.M0B, l.ShiftB),
+			l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off)
+		e := &engine{}
 		qa, qb, dst := make([]uint8, N), make([]uint8, N), make([]uint8, N)
 		for j := range N {
 			qa[j], qb[j] = uint8(j/256), uint8(j%256)

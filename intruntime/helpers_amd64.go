@@ -69,7 +69,7 @@ func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requa
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
 
 //go:noescape
-func addTablesAVX2(sum *int32, a, b *uint8, ta, tb *[256]int32, n int)
+func lookupPairs512(dst, a, b, lut *uint8, n int)
 
 //go:noescape
 func copyRowsAVX2(dst, src *byte, planes, rows, w, srcStride, planeStride int)
@@ -90,7 +90,6 @@ func avx2Helpers(im *impl) {
 	im.maxRowPairs32 = func(dst, src []int32, w int) { maxRowPairs32Asm(maxRowPairs32AVX2, dst, src, w) }
 	im.copyRows = copyRowsAsm
 	im.dwFlat3x3 = dwFlat3x3Y
-	im.addTables = addTablesY
 	im.directPack = (*packPlan).shufFits
 	im.packDirect = packDirectShuf
 }
@@ -116,17 +115,6 @@ func packDirectShuf(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, n
 	for bi := range nb {
 		packShufAVX2(&dst[bi*cnt*blockSize], &src[0], &plan.chunks[0], &plan.start[0], cnt, hw, n, b0+bi)
 	}
-}
-
-// addTablesY is addTablesScalar by addTablesAVX2, the tail by the scalar
-// code.
-func addTablesY(sum []int32, a, b []uint8, ta, tb *[256]int32) {
-	b, sum = b[:len(a)], sum[:len(a)]
-	n := len(a) &^ 7
-	if n > 0 {
-		addTablesAVX2(&sum[0], &a[0], &b[0], ta, tb, n)
-	}
-	addTablesScalar(sum[n:], a[n:], b[n:], ta, tb)
 }
 
 // dwFlat3x3Y and dwFlat3x3Z are dwFlat3x3Scalar by the AVX2 (8 lanes) and
@@ -245,6 +233,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.frameRows = frameRowsZ
 	im.pickRows32 = pickRows32Z
 	im.quadRows = quadRowsZ
+	im.lookupPairs = lookupPairsZ
 	im.requantFlat = requantFlatZ
 	if f.VBMI {
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
@@ -419,4 +408,15 @@ func requantFlatZ(out []uint8, row []int32, masks []uint16, bias int64, m0 int32
 	_ = out[n-1]
 	requantFlat512(&out[0], &row[0], &masks[0], len(masks), &c)
 	return true
+}
+
+// lookupPairsZ is lookupPairsScalar by dword gathers (VPGATHERDD, scale 1,
+// the low byte kept), 16 pairs a step, the tail by the scalar code.
+func lookupPairsZ(dst, a, b, lut []uint8) {
+	n := len(dst) &^ 15
+	if n > 0 {
+		_, _, _ = a[n-1], b[n-1], lut[1<<16+2]
+		lookupPairs512(&dst[0], &a[0], &b[0], &lut[0], n)
+	}
+	lookupPairsScalar(dst[n:], a[n:len(dst)], b[n:len(dst)], lut)
 }

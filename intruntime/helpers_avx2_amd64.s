@@ -349,38 +349,6 @@ dwFlat3x3AVX2_done:
 	VZEROUPPER
 	RET
 
-// func addTablesAVX2(sum *int32, a, b *uint8, ta, tb *[256]int32, n int)
-// addTablesScalar on 8 lanes a step (n a multiple of 8): both inputs'
-// codes zero-extended to dword indices, each table gathered (VPGATHERDD,
-// all-ones mask) and the two added.
-TEXT ·addTablesAVX2(SB), NOSPLIT, $0-48
-	MOVQ sum+0(FP), DI
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DX
-	MOVQ ta+24(FP), R8
-	MOVQ tb+32(FP), R9
-	MOVQ n+40(FP), CX
-	SHRQ $3, CX
-	JEQ addTablesAVX2_done
-addTablesAVX2_loop:
-	VPMOVZXBD (SI), Y0
-	VPMOVZXBD (DX), Y1
-	VPCMPEQD Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	VPGATHERDD Y2, (R8)(Y0*4), Y3
-	VPCMPEQD Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPGATHERDD Y4, (R9)(Y1*4), Y5
-	VPADDD Y5, Y3, Y3
-	VMOVDQU Y3, (DI)
-	ADDQ $8, SI
-	ADDQ $8, DX
-	ADDQ $32, DI
-	DECQ CX
-	JNE addTablesAVX2_loop
-addTablesAVX2_done:
-	VZEROUPPER
-	RET
 
 // func packShufAVX2(dst, src *byte, chunks *shufChunk, start *int32, cnt, hw, n, b int)
 // packDirectScalar for image b of n and its cnt blocks, by the plan's

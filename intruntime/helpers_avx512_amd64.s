@@ -666,3 +666,34 @@ requantFlat512_next:
 requantFlat512_done:
 	VZEROUPPER
 	RET
+
+// func lookupPairs512(dst, a, b, lut *uint8, n int)
+// is lookupPairsScalar, 16 pairs a step (n a multiple of 16): the indexes
+// a·256 + b in dword lanes, one VPGATHERDD of dwords at byte offsets
+// (scale 1; the table has 3 bytes of slack), the low bytes kept.
+TEXT ·lookupPairs512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ lut+24(FP), R8
+	MOVQ n+32(FP), CX
+	SHRQ $4, CX
+	JEQ lookupPairs512_done
+lookupPairs512_loop:
+	VPMOVZXBD (SI), Z0
+	VPMOVZXBD (DX), Z1
+	VPSLLD $8, Z0, Z0
+	VPORD Z1, Z0, Z0
+	KXNORW K1, K1, K1
+	VPXORD Z2, Z2, Z2
+	VPGATHERDD (R8)(Z0*1), K1, Z2
+	VPMOVDB Z2, X2
+	VMOVDQU X2, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DX
+	ADDQ $16, DI
+	DECQ CX
+	JNE lookupPairs512_loop
+lookupPairs512_done:
+	VZEROUPPER
+	RET

@@ -64,11 +64,11 @@ type step struct {
 	// Add's parameters.
 	rescale []intmodel.Rescale
 	add     intmodel.Add
-	// Add: each input's scaled value MBQM((q − Z)·2^LeftShift, M0, shift)
-	// by storage code (graph.go); Concat: each requantized input's output
-	// storage code by input storage code (nil: copied).
-	addA, addB *[256]int32
-	catMap     []*[256]uint8
+	// Add: the output storage code of every pair of input storage codes
+	// (graph.go); Concat: each requantized input's output storage code by
+	// input storage code (nil: copied).
+	addLUT []uint8
+	catMap []*[256]uint8
 }
 
 // engine runs the whole model on up to cap images, single-threaded.
@@ -87,7 +87,6 @@ type engine struct {
 	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
 	dwq     []uint32  // the frame's code triples for the VNNI depthwise kernel
 	quads   []uint32  // an image's quad planes for a tap convolution (tapconv.go)
-	addtmp  []int32   // scaled sums of a chunk of an add
 	pack    []byte
 	acc     []int32
 	n       int // images of the last run
@@ -283,7 +282,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, addMax, padMax, quadsMax, dwqMax, frameNeed int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, padMax, quadsMax, dwqMax, frameNeed int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -323,9 +322,6 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 		case *intmodel.Add:
 			s.add = *l
 			outQ = l.Out
-			s.addA = addTable(l.A, l.LeftShift, l.M0A, l.ShiftA)
-			s.addB = addTable(l.B, l.LeftShift, l.M0B, l.ShiftB)
-			addMax = max(addMax, addChunk)
 		case *intmodel.Concat:
 			outQ = l.Out
 			s.catMap = make([]*[256]uint8, len(ins))
@@ -404,6 +400,10 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 		} else {
 			s.out = newAct(outQ, shapes[i])
 		}
+		if l, ok := l.(*intmodel.Add); ok {
+			s.addLUT = addLUT(l, addTable(l.A, l.LeftShift, l.M0A, l.ShiftA), addTable(l.B, l.LeftShift, l.M0B, l.ShiftB),
+				l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off)
+		}
 		if p, ok := l.(*intmodel.MaxPool2d); ok && i > 0 && ins[0] == i && readers[i] == 1 &&
 			e.steps[i-1].conv && fusable(&e.steps[i-1], p.Pool2d) {
 			e.steps[i-1].fusePool = true
@@ -427,7 +427,6 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	e.quads = make([]uint32, quadsMax)
 	e.padbuf = make([]uint8, padMax)
 	e.flat = make([]int32, flatMax+dwRound)
-	e.addtmp = make([]int32, addMax)
 	return e, nil
 }
 
