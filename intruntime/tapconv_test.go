@@ -104,3 +104,31 @@ func BenchmarkTapConv(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTapGemm times the tap GEMM alone on resnet20's 3×3 shapes (one
+// image a call), in GOP/s of the convolution's useful multiply-adds.
+func BenchmarkTapGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct {
+		name  string
+		c, hw int
+	}{{"16x28", 16, 28}, {"32x14", 32, 14}, {"64x7", 64, 7}} {
+		b.Run(c.name, func(b *testing.B) {
+			if host.tapGemm == nil {
+				b.Skip("no tap GEMM on this CPU")
+			}
+			w := make([]int8, c.c*c.c*9)
+			for i := range w {
+				w[i] = int8(rng.Uint32())
+			}
+			p := newTapPlan(w, c.c, c.c, 3, 3, c.hw, c.hw, 1, 1)
+			q := make([]uint32, p.qlen)
+			acc := make([]int32, p.mt*amxRows*p.ldc())
+			for b.Loop() {
+				host.tapGemm(acc, p.ldc(), p, q)
+			}
+			ops := 2 * float64(c.c*c.c*9*c.hw*c.hw)
+			b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+	}
+}
