@@ -42,6 +42,7 @@ type impl struct {
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) // q: scratch of dwQuadsFor values
 	lookupPairs   func(dst, a, b, lut []uint8)
+	quantizeRow   func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
 	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
@@ -69,6 +70,7 @@ func portableImpl() impl {
 		copyRows:      copyRowsScalar,
 		dwFlat3x3:     dwFlat3x3Scalar,
 		lookupPairs:   lookupPairsScalar,
+		quantizeRow:   quantizeRowScalar,
 		frameRows:     frameRowsScalar,
 		pickRows32:    pickRows32Scalar,
 		quadRows:      quadRowsScalar,

@@ -1,6 +1,7 @@
 package intruntime
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -148,6 +149,25 @@ func TestHelpersMatchScalar(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Fatalf("%s: dw3x3s2 %+v differs", vi.name, c)
 				}
+			}
+		}
+		for _, n := range []int{0, 1, 15, 16, 17, 33, 100} {
+			src := make([]float32, n)
+			for i := range src {
+				switch rng.IntN(8) {
+				case 0:
+					src[i] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e30, -1e30, 0}[rng.IntN(6)]
+				case 1:
+					src[i] = float32(rng.IntN(41)-20) * 0.25 // x·inv = k/2: ties to even
+				default:
+					src[i] = float32(rng.NormFloat64() * 3)
+				}
+			}
+			got, want := make([]uint8, n+1), make([]uint8, n+1)
+			vi.quantizeRow(got[:n], src, 2, 37, 3, 250)
+			quantizeRowScalar(want[:n], src, 2, 37, 3, 250)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: quantizeRow n %d differs: %v vs %v", vi.name, n, got, want)
 			}
 		}
 		lut := bytes(1<<16 + 3)

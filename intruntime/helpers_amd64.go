@@ -69,6 +69,9 @@ func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requa
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
 
 //go:noescape
+func quantize512(dst *uint8, src *float32, n int, inv float32, z, lo, hi int32)
+
+//go:noescape
 func lookupPairs512(dst, a, b, lut *uint8, n int)
 
 //go:noescape
@@ -234,6 +237,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.pickRows32 = pickRows32Z
 	im.quadRows = quadRowsZ
 	im.lookupPairs = lookupPairsZ
+	im.quantizeRow = quantizeRowZ
 	im.requantFlat = requantFlatZ
 	if f.VBMI {
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
@@ -419,4 +423,13 @@ func lookupPairsZ(dst, a, b, lut []uint8) {
 		lookupPairs512(&dst[0], &a[0], &b[0], &lut[0], n)
 	}
 	lookupPairsScalar(dst[n:], a[n:len(dst)], b[n:len(dst)], lut)
+}
+
+// quantizeRowZ is quantizeRowScalar by quantize512.
+func quantizeRowZ(dst []uint8, src []float32, inv float32, z, lo, hi int32) {
+	if len(src) == 0 {
+		return
+	}
+	_ = dst[len(src)-1]
+	quantize512(&dst[0], &src[0], len(src), inv, z, lo, hi)
 }

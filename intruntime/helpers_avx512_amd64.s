@@ -697,3 +697,69 @@ lookupPairs512_loop:
 lookupPairs512_done:
 	VZEROUPPER
 	RET
+
+DATA quantLim<>+0(SB)/4, $0x49742400 // 1e6
+DATA quantLim<>+4(SB)/4, $0xc9742400 // −1e6
+GLOBL quantLim<>(SB), RODATA|NOPTR, $8
+
+// func quantize512(dst *uint8, src *float32, n int, inv float32, z, lo, hi int32)
+// is quantizeRowScalar, 16 values a step, the last n mod 16 masked:
+// v = x·inv, rounded half to even (VRNDSCALEPS 0), clamped to ±1e6,
+// converted, + z, clamped to [lo, hi]; NaN lanes get z.
+TEXT ·quantize512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), DX
+	VBROADCASTSS inv+24(FP), Z16
+	MOVL z+28(FP), AX
+	VPBROADCASTD AX, Z17
+	MOVL lo+32(FP), AX
+	VPBROADCASTD AX, Z18
+	MOVL hi+36(FP), AX
+	VPBROADCASTD AX, Z19
+	VBROADCASTSS quantLim<>+0(SB), Z20
+	VBROADCASTSS quantLim<>+4(SB), Z21
+	MOVQ DX, CX
+	ANDQ $15, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K3
+	SHRQ $4, DX
+	JEQ quantize512_tail
+quantize512_loop:
+	VMULPS (SI), Z16, Z0
+	VCMPPS $3, Z0, Z0, K2
+	VRNDSCALEPS $0, Z0, Z0
+	VMINPS Z20, Z0, Z0
+	VMAXPS Z21, Z0, Z0
+	VCVTPS2DQ Z0, Z1
+	VPADDD Z17, Z1, Z1
+	VPMAXSD Z18, Z1, Z1
+	VPMINSD Z19, Z1, Z1
+	VMOVDQA32 Z17, K2, Z1
+	VPMOVDB Z1, X1
+	VMOVDQU X1, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ DX
+	JNE quantize512_loop
+quantize512_tail:
+	KORTESTW K3, K3
+	JEQ quantize512_done
+	VMOVUPS.Z (SI), K3, Z0
+	VMULPS Z0, Z16, Z0
+	VCMPPS $3, Z0, Z0, K2
+	VRNDSCALEPS $0, Z0, Z0
+	VMINPS Z20, Z0, Z0
+	VMAXPS Z21, Z0, Z0
+	VCVTPS2DQ Z0, Z1
+	VPADDD Z17, Z1, Z1
+	VPMAXSD Z18, Z1, Z1
+	VPMINSD Z19, Z1, Z1
+	VMOVDQA32 Z17, K2, Z1
+	VPMOVDB Z1, X1
+	VMOVDQU8 X1, K3, (DI)
+quantize512_done:
+	VZEROUPPER
+	RET

@@ -29,6 +29,16 @@ func quantizeOne(x, inv float32, z, lo, hi int32) int32 {
 	return min(max(q, lo), hi)
 }
 
+// quantizeRowScalar writes uint8(quantizeOne(x, inv, z, lo, hi)) for each x
+// of src: z, lo and hi in storage codes (offset included), [lo, hi] within
+// a byte.
+func quantizeRowScalar(dst []uint8, src []float32, inv float32, z, lo, hi int32) {
+	dst = dst[:len(src)]
+	for j, v := range src {
+		dst[j] = uint8(quantizeOne(v, inv, z, lo, hi))
+	}
+}
+
 // QuantizeInput quantizes x into dst with q = clamp(Z + nearbyint(x·(1/S)))
 // (float32 product, round half to even, clamp to the code range; NaN gives
 // Z): the same numbers as the fake-quant kernels. T must be uint8 for an

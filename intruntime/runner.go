@@ -443,9 +443,7 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 		for c := range in.shape.C {
 			src := x[(b*in.shape.C+c)*hw : (b*in.shape.C+c+1)*hw]
 			dst := buf[(c*n+b)*hw : (c*n+b+1)*hw]
-			for j, v := range src {
-				dst[j] = uint8(quantizeOne(v, inv, in.q.ZeroPoint, lo, hi) + in.off)
-			}
+			host.quantizeRow(dst, src, inv, in.q.ZeroPoint+in.off, lo+in.off, hi+in.off)
 		}
 	}
 	for i := range e.steps {
@@ -766,15 +764,61 @@ func pool(dst, src, tmp []uint8, s *step, n int, avg bool) {
 	}
 }
 
-// flatten relayouts CNHW (C, H, W) into CNHW (C·H·W, 1, 1) = [feature][image].
+// flatten relayouts CNHW (C, H, W) into CNHW (C·H·W, 1, 1) = [feature][image]:
+// per channel, the transpose of its n×(H·W) block.
 func flatten(dst, src []uint8, s intmodel.Shape, n int) {
 	hw := s.H * s.W
 	for c := range s.C {
-		for b := range n {
-			in := src[(c*n+b)*hw : (c*n+b+1)*hw]
-			for j, v := range in {
-				dst[(c*hw+j)*n+b] = v
+		transposeBytes(dst[c*hw*n:(c+1)*hw*n], src[c*n*hw:(c+1)*n*hw], n, hw)
+	}
+}
+
+// transposeBytes writes out[j·rows + i] = in[i·cols + j], 8×8 bytes at a
+// time (the byte-by-byte scatter, n bytes apart, was 5–7% of LeNet-5's and
+// vgg-small's integer inference).
+func transposeBytes(out, in []uint8, rows, cols int) {
+	le := binary.LittleEndian
+	out, in = out[:rows*cols], in[:rows*cols]
+	r8, c8 := rows&^7, cols&^7
+	for i := 0; i < r8; i += 8 {
+		for j := 0; j < c8; j += 8 {
+			var x [8]uint64
+			for k := range x {
+				x[k] = le.Uint64(in[(i+k)*cols+j:])
 			}
+			transpose8x8(&x)
+			for k := range x {
+				le.PutUint64(out[(j+k)*rows+i:], x[k])
+			}
+		}
+		for j := c8; j < cols; j++ {
+			for k := range 8 {
+				out[j*rows+i+k] = in[(i+k)*cols+j]
+			}
+		}
+	}
+	for i := r8; i < rows; i++ {
+		for j := range cols {
+			out[j*rows+i] = in[i*cols+j]
+		}
+	}
+}
+
+// transpose8x8 transposes the 8×8 bytes x[row] byte col in place: 2×2
+// blocks of bytes, then of 2-byte pairs, then of 4-byte halves swapped.
+func transpose8x8(x *[8]uint64) {
+	for _, st := range [...]struct {
+		d    uint
+		mask uint64
+	}{{8, 0x00FF00FF00FF00FF}, {16, 0x0000FFFF0000FFFF}, {32, 0x00000000FFFFFFFF}} {
+		step := int(st.d / 8)
+		for i := range 8 {
+			if i&step != 0 {
+				continue
+			}
+			a, b := x[i], x[i+step]
+			t := (a>>st.d ^ b) & st.mask
+			x[i], x[i+step] = a^t<<st.d, b^t
 		}
 	}
 }

@@ -485,3 +485,29 @@ func TestMaxPool2x2Sizes(t *testing.T) {
 		}
 	}
 }
+
+// flatten's blocked transpose against the byte-by-byte relayout, on sizes
+// around its 8×8 blocks.
+func TestFlatten(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, c := range []struct{ C, H, W, n int }{{1, 1, 1, 1}, {2, 7, 7, 256}, {3, 4, 4, 9}, {1, 5, 3, 17}, {50, 4, 4, 64}, {2, 1, 8, 8}} {
+		hw := c.H * c.W
+		src := make([]uint8, c.C*c.n*hw)
+		for i := range src {
+			src[i] = uint8(rng.Uint32())
+		}
+		want := make([]uint8, len(src))
+		for ch := range c.C {
+			for b := range c.n {
+				for j := range hw {
+					want[(ch*hw+j)*c.n+b] = src[(ch*c.n+b)*hw+j]
+				}
+			}
+		}
+		got := make([]uint8, len(src))
+		flatten(got, src, intmodel.Shape{C: c.C, H: c.H, W: c.W}, c.n)
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: flatten differs from the byte-by-byte relayout", c)
+		}
+	}
+}
