@@ -343,8 +343,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		// same image's and pool into its row r.
 		rows, pooled := e.pool32[:N/2], e.pool32[N/2:N/2+N/4]
 		for m := range s.w.m {
-			maxRowPairs32(rows, e.acc[m*ldc:m*ldc+N], ow)
-			maxPairs32(pooled, rows)
+			e.pool2x2(pooled, rows, e.acc[m*ldc:m*ldc+N], N/ow/2, ow/2, ow)
 			e.requantOne(dst[(m*n+b0)*P/4:][:N/4], pooled, s, m)
 		}
 	}
@@ -390,6 +389,25 @@ func (e *engine) requantImages(out []uint8, row []int32, nb, width, rowStride in
 		return
 	}
 	requantRows(out, width, row, rowStride, nb, width, bias, m0, uint(-sh), s.zy, s.lo, s.hi)
+}
+
+// pool2x2 writes to pooled the 2×2 maxima of the rows×w windows of src
+// (2·rows rows, stride values apart): in one pass where the CPU has it
+// (poolFlat32), else by maxRowPairs32 and maxPairs32 through tmp (2·rows×w
+// values; contiguous rows are picked from src first).
+func (e *engine) pool2x2(pooled, tmp, src []int32, rows, w, stride int) {
+	if host.poolFlat32 != nil {
+		host.poolFlat32(pooled, src, rows, w, stride)
+		return
+	}
+	flat := src[:4*rows*w]
+	if stride != 2*w {
+		flat = tmp[len(tmp)-4*rows*w:]
+		pickRows32(flat, src, 2*rows, 2*w, stride, 1)
+	}
+	half := tmp[:2*rows*w]
+	maxRowPairs32(half, flat, 2*w)
+	maxPairs32(pooled[:rows*w], half)
 }
 
 // maxRowPairs32Scalar writes dst[r·w + x] = max(src[2r·w + x], src[(2r+1)·w + x]).

@@ -43,6 +43,7 @@ type impl struct {
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) // q: scratch of dwQuadsFor values
 	lookupPairs   func(dst, a, b, lut []uint8)
 	quantizeRow   func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
+	poolFlat32    func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
 	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride int)

@@ -170,6 +170,24 @@ func TestHelpersMatchScalar(t *testing.T) {
 				t.Fatalf("%s: quantizeRow n %d differs: %v vs %v", vi.name, n, got, want)
 			}
 		}
+		for _, w := range []int{1, 7, 8, 9, 14, 16, 17, 20} {
+			if vi.poolFlat32 == nil {
+				break
+			}
+			for _, rows := range []int{0, 1, 3} {
+				stride := 2*w + 3
+				src := make([]int32, max(0, (2*rows-1)*stride+2*w))
+				for i := range src {
+					src[i] = int32(rng.Uint32())
+				}
+				got, want := make([]int32, rows*w+1), make([]int32, rows*w+1)
+				vi.poolFlat32(got, src, rows, w, stride)
+				poolFlat32Scalar(want, src, rows, w, stride)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: poolFlat32 w %d rows %d differs", vi.name, w, rows)
+				}
+			}
+		}
 		lut := bytes(1<<16 + 3)
 		for _, n := range []int{0, 1, 15, 16, 17, 31, 64, 100} {
 			a, b := bytes(n), bytes(n)

@@ -72,6 +72,9 @@ func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
 func quantize512(dst *uint8, src *float32, n int, inv float32, z, lo, hi int32)
 
 //go:noescape
+func poolFlat512(dst, src *int32, rows, w, stride int)
+
+//go:noescape
 func lookupPairs512(dst, a, b, lut *uint8, n int)
 
 //go:noescape
@@ -238,6 +241,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.quadRows = quadRowsZ
 	im.lookupPairs = lookupPairsZ
 	im.quantizeRow = quantizeRowZ
+	im.poolFlat32 = poolFlat32Z
 	im.requantFlat = requantFlatZ
 	if f.VBMI {
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
@@ -432,4 +436,13 @@ func quantizeRowZ(dst []uint8, src []float32, inv float32, z, lo, hi int32) {
 	}
 	_ = dst[len(src)-1]
 	quantize512(&dst[0], &src[0], len(src), inv, z, lo, hi)
+}
+
+// poolFlat32Z is poolFlat32Scalar by poolFlat512.
+func poolFlat32Z(dst, src []int32, rows, w, stride int) {
+	if rows == 0 || w == 0 {
+		return
+	}
+	_, _ = dst[rows*w-1], src[(2*rows-1)*stride+2*w-1]
+	poolFlat512(&dst[0], &src[0], rows, w, stride)
 }

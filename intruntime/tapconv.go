@@ -169,6 +169,18 @@ func quadRowsScalar(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
 	}
 }
 
+// poolFlat32Scalar writes dst[y·w + x] = the max of src at (2y, 2x),
+// (2y, 2x+1), (2y+1, 2x) and (2y+1, 2x+1), rows stride apart: a fused 2×2
+// pool on a tap convolution's flat accumulators.
+func poolFlat32Scalar(dst, src []int32, rows, w, stride int) {
+	for y := range rows {
+		r0, r1 := src[2*y*stride:], src[(2*y+1)*stride:]
+		for x := range w {
+			dst[y*w+x] = max(r0[2*x], r0[2*x+1], r1[2*x], r1[2*x+1])
+		}
+	}
+}
+
 // requantFlatScalar requantizes the accumulators of row, 16 a vector, and
 // writes those its vector's mask selects to out one after the other.
 func requantFlatScalar(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
@@ -208,11 +220,9 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 		host.tapGemm(acc, ldc, p, q)
 		if pool {
 			P := oh * ow
-			flat, rows, pooled := e.pool32[:P], e.pool32[P:P+P/2], e.pool32[P+P/2:P+P/2+P/4]
+			pooled, tmp := e.pool32[:P/4], e.pool32[P/4:P/4+3*P/2]
 			for m := range p.m {
-				pickRows32(flat, acc[m*ldc:], oh, ow, p.Wp, 1)
-				maxRowPairs32(rows, flat, ow)
-				maxPairs32(pooled, rows)
+				e.pool2x2(pooled, tmp, acc[m*ldc:], oh/2, ow/2, p.Wp)
 				e.requantOne(dst[(m*n+b)*P/4:][:P/4], pooled, s, m)
 			}
 			continue
