@@ -46,7 +46,7 @@ type impl struct {
 	poolFlat32    func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
 	frameRows     func(dst, src []uint8, rows, w, dstStride int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
-	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride int)
+	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// requantFlat: see requantFlatScalar; nil, or false from it, where
 	// the rows are requantized one by one instead.
 	requantFlat func(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) bool
@@ -158,6 +158,6 @@ func pickRows32(dst, src []int32, rows, w, srcStride, step int) {
 }
 
 // quadRows: see quadRowsScalar.
-func quadRows(dst []uint32, src []uint8, chStride, rows, w, dstStride int) {
-	host.quadRows(dst, src, chStride, rows, w, dstStride)
+func quadRows(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int) {
+	host.quadRows(dst, src, chStride, rows, w, dstStride, copies, copyStride)
 }

@@ -92,15 +92,15 @@ func TestHelpersMatchScalar(t *testing.T) {
 		}
 		for _, w := range []int{1, 5, 15, 16, 17, 28, 40} {
 			for _, rows := range []int{0, 1, 3} {
-				const chStride, dstStride = 200, 45
+				const chStride, dstStride, copies, copyStride = 200, 45, 3, 179
 				src := bytes(3*chStride + rows*w)
-				got := make([]uint32, max(0, (rows-1)*dstStride+w)+2)
+				got := make([]uint32, (copies-1)*copyStride+max(0, (rows-1)*dstStride+w)+2)
 				for i := range got {
 					got[i] = 0xdeadbeef
 				}
 				want := slices.Clone(got)
-				vi.quadRows(got, src, chStride, rows, w, dstStride)
-				quadRowsScalar(want, src, chStride, rows, w, dstStride)
+				vi.quadRows(got, src, chStride, rows, w, dstStride, copies, copyStride)
+				quadRowsScalar(want, src, chStride, rows, w, dstStride, copies, copyStride)
 				if !slices.Equal(got, want) {
 					t.Fatalf("%s: quadRows w %d rows %d differs", vi.name, w, rows)
 				}

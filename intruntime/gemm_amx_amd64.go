@@ -42,14 +42,14 @@ func gemmAMX(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 }
 
 //go:noescape
-func amxTapConv(c *int32, ldc int, w *byte, q *uint32, qs int, offs *int32, ntaps, nchunks, mt, nb4 int, cfg *[64]byte)
+func amxTapConv(c *int32, ldc int, w *byte, q *uint32, qs, cs int, offs *int32, ntaps, nchunks, mt, nb4 int, cfg *[64]byte)
 
 // tapGemmAMX is tapGemmPortable by AMX tiles (see tapconv.go). It panics
 // (a programmer error) if acc or q is too short for the plan.
 func tapGemmAMX(acc []int32, ldc int, p *tapPlan, q []uint32) {
 	_, _ = acc[(p.mt*amxRows-1)*ldc+p.ldc()-1], q[p.qlen-1]
-	if ldc < p.ldc() || len(p.w) != p.mt*len(p.offs)*p.chunks*1024 {
+	if ldc < p.ldc() || len(p.w) != p.mt*p.kh*p.chunks*1024 || p.rpc > amxQuads {
 		panic("intruntime: tapGemmAMX: bad operands")
 	}
-	amxTapConv(&acc[0], ldc, &p.w[0], &q[0], 4*p.plane, &p.offs[0], len(p.offs), p.chunks, p.mt, p.nb4, &p.cfg)
+	amxTapConv(&acc[0], ldc, &p.w[0], &q[0], 4*p.plane, 4*p.rpc*p.plane, &p.offs[0], p.kh, p.chunks, p.mt, p.nb4, &p.cfg)
 }

@@ -149,15 +149,15 @@ amx_done:
 #define LOAD_B2_T6 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x0b; BYTE $0x80; BYTE $0x00; BYTE $0x00; BYTE $0x00
 #define LOAD_B3_T7 BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x0b; BYTE $0xc0; BYTE $0x00; BYTE $0x00; BYTE $0x00
 
-// func amxTapConv(c *int32, ldc int, w *byte, q *uint32, qs int, offs *int32, ntaps, nchunks, mt, nb4 int, cfg *[64]byte)
-// computes a stride-1 convolution of one image as a sum over its taps
-// (see tapconv.go): for each of nb4 groups of 64 flat output positions
-// and each of mt 16-row tiles of C, Σ over taps t and chunks h of
-// A(m, t, h) · B, the B tiles read straight from the quad planes at q
-// (rows qs bytes apart) at the group's positions + offs[t]. The A tiles
-// are 1 KiB each at w, in (m, t, h) order.
-TEXT ·amxTapConv(SB), NOSPLIT, $40-88
-	MOVQ cfg+80(FP), AX
+// func amxTapConv(c *int32, ldc int, w *byte, q *uint32, qs, cs int, offs *int32, ntaps, nchunks, mt, nb4 int, cfg *[64]byte)
+// computes a stride-1 convolution of one image as a sum over its kernel
+// rows (see tapconv.go): for each of nb4 groups of 64 flat output
+// positions and each of mt 16-row tiles of C, Σ over taps t and chunks h
+// of A(m, t, h) · B, the B tiles read straight from the planes at q (rows
+// qs bytes apart, chunks cs bytes apart) at the group's positions +
+// offs[t]. The A tiles are 1 KiB each at w, in (m, t, h) order.
+TEXT ·amxTapConv(SB), NOSPLIT, $40-96
+	MOVQ cfg+88(FP), AX
 	LDTILECFG_AX
 	MOVQ c+0(FP), DI
 	MOVQ ldc+8(FP), R10
@@ -165,32 +165,31 @@ TEXT ·amxTapConv(SB), NOSPLIT, $40-88
 	MOVQ q+24(FP), SI
 	MOVQ qs+32(FP), R9
 	MOVQ $64, R12
-	// chunk: from one chunk's 16 quad planes to the next
-	MOVQ R9, AX
-	SHLQ $4, AX
+	// chunk: from one chunk's planes to the next
+	MOVQ cs+40(FP), AX
 	MOVQ AX, chunk-8(SP)
-	MOVQ nb4+72(FP), AX
+	MOVQ nb4+80(FP), AX
 	TESTQ AX, AX
 	JEQ tap_done
 	MOVQ AX, groups-16(SP)
 tap_group:
 	MOVQ w+16(FP), DX
 	MOVQ DI, R13
-	MOVQ mt+64(FP), AX
+	MOVQ mt+72(FP), AX
 	MOVQ AX, mleft-24(SP)
 tap_mtile:
 	TILEZERO_T0
 	TILEZERO_T1
 	TILEZERO_T2
 	TILEZERO_T3
-	MOVQ offs+40(FP), R8
-	MOVQ ntaps+48(FP), AX
+	MOVQ offs+48(FP), R8
+	MOVQ ntaps+56(FP), AX
 	MOVQ AX, tleft-32(SP)
 tap_tap:
 	MOVLQSX (R8), BX
 	SHLQ $2, BX
 	ADDQ SI, BX
-	MOVQ nchunks+56(FP), CX
+	MOVQ nchunks+64(FP), CX
 tap_chunk:
 	LOAD_A_T4_DX
 	LOAD_B0_T6

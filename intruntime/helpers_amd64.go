@@ -66,7 +66,7 @@ func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, 
 func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
 
 //go:noescape
-func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
+func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride, copies, copyStride int)
 
 //go:noescape
 func quantize512(dst *uint8, src *float32, n int, inv float32, z, lo, hi int32)
@@ -352,12 +352,12 @@ func pickRows32Z(dst, src []int32, rows, w, srcStride, step int) {
 }
 
 // quadRowsZ is quadRowsScalar by AVX-512, 16 positions a step.
-func quadRowsZ(dst []uint32, src []uint8, chStride, rows, w, dstStride int) {
-	if rows == 0 || w == 0 {
+func quadRowsZ(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int) {
+	if rows == 0 || w == 0 || copies == 0 {
 		return
 	}
-	_, _ = dst[(rows-1)*dstStride+w-1], src[3*chStride+rows*w-1]
-	quadRows512(&dst[0], &src[0], chStride, rows, w, dstStride)
+	_, _ = dst[(copies-1)*copyStride+(rows-1)*dstStride+w-1], src[3*chStride+rows*w-1]
+	quadRows512(&dst[0], &src[0], chStride, rows, w, dstStride, copies, 4*copyStride)
 }
 
 // kernelRows packs a 3×3 kernel's rows as three weight bytes per dword.

@@ -431,11 +431,11 @@ pickRows512_done:
 	VZEROUPPER
 	RET
 
-// func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
+// func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride, copies, copyStride int)
 // is quadRowsScalar: 16 positions a step, each channel's 16 codes widened
-// to dwords (VPMOVZXBD), shifted to their byte and ORed; the row's last
-// positions under a mask.
-TEXT ·quadRows512(SB), NOSPLIT, $0-48
+// to dwords (VPMOVZXBD), shifted to their byte and ORed, stored copies
+// times copyStride bytes apart; the row's last positions under a mask.
+TEXT ·quadRows512(SB), NOSPLIT, $8-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ chStride+16(FP), R8
@@ -475,6 +475,16 @@ quadRows512_count:
 	VPORD Z1, Z0, Z0
 	VPTERNLOGD $0xfe, Z3, Z2, Z0
 	VMOVDQU32 Z0, K1, (BX)
+	MOVQ copies+48(FP), R13
+	MOVQ R13, left-8(SP)
+	MOVQ BX, R13
+quadRows512_copy:
+	DECQ left-8(SP)
+	JEQ quadRows512_copied
+	ADDQ copyStride+56(FP), R13
+	VMOVDQU32 Z0, K1, (R13)
+	JMP quadRows512_copy
+quadRows512_copied:
 	ADDQ DX, AX
 	LEAQ (BX)(DX*4), BX
 	SUBQ DX, CX

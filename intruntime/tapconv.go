@@ -1,40 +1,44 @@
 package intruntime
 
-// Tap convolutions: a stride-1 convolution as a sum over its kernel's taps
-// of GEMMs read straight from the input, for the AMX kernel (on other
-// kernels the im2col packing of conv.go stays cheaper than the products).
+// Tap convolutions: a stride-1 convolution as a sum of GEMMs read straight
+// from the input, one per kernel row, for the AMX kernel (on other kernels
+// the im2col packing of conv.go stays cheaper than the products).
 //
 // The input of one image is first written as quad planes: quad plane j
 // holds, at each position of the zero-point-padded frame (Hp×Wp, the
 // frame flattened), the codes of channels 4j..4j+3 as the four bytes of an
-// uint32. Output position (y, x) is computed at flat position p = y·Wp + x
-// of the frame, and tap (ky, kx) reads position p + ky·Wp + kx: so for 16
-// consecutive flat positions, a run of 16 uint32s of each quad plane is
-// exactly a row of an AMX B tile, and the tile's rows (the quads) are one
-// plane apart. No im2col: each tap is one more TDPBSUD of the tap's
-// weights (an A tile: 16 output channels × up to 16 quads) into the same C
-// tile. The Wp − ow flat positions past each output row are computed and
-// dropped, as the depthwise flat kernel does.
+// uint32. Each quad plane is kept kw times, the copy for kernel column kx
+// shifted by kx positions: row plane r = j·kw + kx holds at position p the
+// quad j at p + kx. Output position (y, x) is computed at flat position
+// p = y·Wp + x, and kernel row ky reads every row plane at p + ky·Wp: so
+// for 16 consecutive flat positions, a run of 16 uint32s of each row
+// plane is exactly a row of an AMX B tile, the tile's rows (quad, column)
+// pairs one plane apart, and K covers a kernel row's columns as well as
+// the channels (a 16-channel 3×3 layer: 12 of a tile's 16 rows, three
+// TDPBSUD per output tile instead of nine a quarter full). The Wp − ow
+// flat positions past each output row are computed and dropped, as the
+// depthwise flat kernel does. Wp is rounded up to whole vectors where
+// that costs little, so that the tile rows stay within cache lines.
 //
-// The input codes are written once (4 bytes per channel quad and
+// The input codes are written kw times (4 bytes per channel quad and
 // position) instead of im2col's kh·kw times, and K is not padded to whole
-// tiles (a tile's K is the layer's channel count up to 64). Channels must
-// come in quads, and layers above 64 channels in whole chunks of 64.
+// tiles. Channels must come in quads.
 
 // tapPlan is a convolution's tap GEMM: its weights as A tiles and the
-// geometry of its quad planes.
+// geometry of its row planes.
 type tapPlan struct {
-	m, kq, chunks, kqc int // output channels; channel quads, chunks of kqc quads each
-	mt                 int // 16-row C tiles
-	kh, kw, ph, pw     int
-	Hp, Wp, plane      int     // the frame, and the uint32s from one quad plane to the next
-	offs               []int32 // flat offset of each tap: ky·Wp + kx
-	nb4                int     // groups of 64 flat output positions
-	qlen               int     // uint32s of the quad planes, with what the last group reads past them
+	m, kq             int // output channels; channel quads
+	rows, chunks, rpc int // row planes (kq·kw), chunks of rpc rows each (the last padded)
+	mt                int // 16-row C tiles
+	kh, kw, ph, pw    int
+	Hp, Wp, plane     int     // the frame (Wp may be wider than the padded input), the uint32s from one row plane to the next
+	offs              []int32 // flat offset of each kernel row: ky·Wp
+	nb4               int     // groups of 64 flat output positions
+	qlen              int     // uint32s of the row planes, with what the last group reads past them
 	// masks: for each vector of 16 flat positions, the ones that are
 	// outputs (requantFlat).
 	masks []uint16
-	w     []byte // A tiles, 16 rows × 64 bytes, in (row tile, tap, chunk) order
+	w     []byte // A tiles, 16 rows × 64 bytes, in (row tile, kernel row, chunk) order
 	cfg   [64]byte
 }
 
@@ -58,25 +62,25 @@ const tapGroup = 64
 
 // newTapPlan plans the stride-1 convolution of weights w ([m][cin][kh][kw])
 // over cin×H×W inputs with padding (ph, pw), or returns nil where the tap
-// GEMM does not apply (channels not in quads, or above 64 and not whole
-// chunks of 64; 1×1 kernels, whose packing is no im2col anyway).
+// GEMM does not apply (channels not in quads; 1×1 kernels, whose packing is
+// no im2col anyway).
 func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 	if cin%4 != 0 || kh*kw < 2 || len(w) != m*cin*kh*kw {
 		return nil
 	}
 	p := &tapPlan{m: m, kq: cin / 4, kh: kh, kw: kw, ph: ph, pw: pw, Hp: H + 2*ph, Wp: W + 2*pw}
-	p.kqc, p.chunks = p.kq, 1
-	if p.kq > amxQuads {
-		if p.kq%amxQuads != 0 {
-			return nil
-		}
-		p.kqc, p.chunks = amxQuads, p.kq/amxQuads
-	}
 	oh, ow := p.Hp-kh+1, p.Wp-kw+1
 	if oh < 1 || ow < 1 {
 		return nil
 	}
-	p.plane = p.Hp * p.Wp
+	// Whole vectors per frame row where that adds at most an eighth.
+	if r := roundUp(p.Wp, 16); 8*(r-p.Wp) <= p.Wp {
+		p.Wp = r
+	}
+	p.rows = p.kq * kw
+	p.chunks = ceilDiv(p.rows, amxQuads)
+	p.rpc = ceilDiv(p.rows, p.chunks)
+	p.plane = roundUp(p.Hp*p.Wp, 16)
 	p.masks = make([]uint16, ceilDiv((oh-1)*p.Wp+ow, 16))
 	for i := range p.masks {
 		for j := range 16 {
@@ -86,65 +90,68 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 		}
 	}
 	p.nb4 = ceilDiv((oh-1)*p.Wp+ow, tapGroup)
-	taps := kh * kw
-	p.offs = make([]int32, taps)
-	for t := range taps {
-		p.offs[t] = int32(t/kw*p.Wp + t%kw)
+	p.offs = make([]int32, kh)
+	for ky := range kh {
+		p.offs[ky] = int32(ky * p.Wp)
 	}
-	p.qlen = p.kq*p.plane + p.nb4*tapGroup + int(p.offs[taps-1])
+	p.qlen = p.chunks*p.rpc*p.plane + p.nb4*tapGroup + int(p.offs[kh-1])
 	p.mt = ceilDiv(m, amxRows)
-	p.w = make([]byte, p.mt*taps*p.chunks*1024)
+	p.w = make([]byte, p.mt*kh*p.chunks*1024)
 	for mi := range p.mt {
-		for t := range taps {
-			ky, kx := t/kw, t%kw
+		for ky := range kh {
 			for h := range p.chunks {
-				tile := p.w[((mi*taps+t)*p.chunks+h)*1024:][:1024]
+				tile := p.w[((mi*kh+ky)*p.chunks+h)*1024:][:1024]
 				for r := range amxRows {
 					oc := mi*amxRows + r
 					if oc >= m {
 						break
 					}
-					for i := range 4 * p.kqc {
-						ic := 4*h*p.kqc + i
-						tile[r*64+i] = byte(w[((oc*cin+ic)*kh+ky)*kw+kx])
+					for rr := range p.rpc {
+						row := h*p.rpc + rr
+						if row >= p.rows {
+							break
+						}
+						j, kx := row/kw, row%kw
+						for i := range 4 {
+							tile[r*64+4*rr+i] = byte(w[((oc*cin+4*j+i)*kh+ky)*kw+kx])
+						}
 					}
 				}
 			}
 		}
 	}
 	// LDTILECFG: palette 1; C tiles 0–3 16×64 bytes, the A tile 4 16 rows
-	// of a chunk's quads, B tiles 6 and 7 a chunk's quads × 64 bytes.
+	// of a chunk's row planes, B tiles 6 and 7 a chunk's rows × 64 bytes.
 	p.cfg[0] = 1
 	set := func(t, rows, colsb int) { p.cfg[16+2*t], p.cfg[48+t] = byte(colsb), byte(rows) }
 	for t := range 4 {
 		set(t, amxRows, 64)
 	}
-	set(4, amxRows, 4*p.kqc)
-	set(6, p.kqc, 64)
-	set(7, p.kqc, 64)
+	set(4, amxRows, 4*p.rpc)
+	set(6, p.rpc, 64)
+	set(7, p.rpc, 64)
 	return p
 }
 
 // ldc is the row stride of the plan's accumulators.
 func (p *tapPlan) ldc() int { return p.nb4 * tapGroup }
 
-// tapGemmPortable is the tap GEMM in plain Go: acc[m][p] = Σ over taps t,
-// quads j and bytes i of the tap's weight times byte i of q[j·plane + p +
-// offs[t]], for every row m < 16·mt and flat position p < ldc.
+// tapGemmPortable is the tap GEMM in plain Go: acc[m][p] = Σ over kernel
+// rows t, row planes r and bytes i of the weight times byte i of
+// q[r·plane + p + offs[t]], for every row m < 16·mt and flat position
+// p < ldc.
 func tapGemmPortable(acc []int32, ldc int, p *tapPlan, q []uint32) {
-	taps := len(p.offs)
 	for mi := range p.mt {
 		for r := range amxRows {
 			row := acc[(mi*amxRows+r)*ldc:][:p.ldc()]
 			clear(row)
 			for t, off := range p.offs {
 				for h := range p.chunks {
-					a := p.w[((mi*taps+t)*p.chunks+h)*1024+r*64:][:64]
-					for jj := range p.kqc {
-						j := h*p.kqc + jj
-						w0, w1 := int32(int8(a[4*jj])), int32(int8(a[4*jj+1]))
-						w2, w3 := int32(int8(a[4*jj+2])), int32(int8(a[4*jj+3]))
-						src := q[j*p.plane+int(off):][:len(row)]
+					a := p.w[((mi*p.kh+t)*p.chunks+h)*1024+r*64:][:64]
+					for rr := range p.rpc {
+						w0, w1 := int32(int8(a[4*rr])), int32(int8(a[4*rr+1]))
+						w2, w3 := int32(int8(a[4*rr+2])), int32(int8(a[4*rr+3]))
+						src := q[(h*p.rpc+rr)*p.plane+int(off):][:len(row)]
 						for x, v := range src {
 							row[x] += w0*int32(v&0xff) + w1*int32(v>>8&0xff) + w2*int32(v>>16&0xff) + w3*int32(v>>24)
 						}
@@ -155,16 +162,19 @@ func tapGemmPortable(acc []int32, ldc int, p *tapPlan, q []uint32) {
 	}
 }
 
-// quadRowsScalar writes rows rows of w positions, dstStride apart in dst:
-// position x of row y gets the bytes src[c·chStride + y·w + x] for the
-// channels c = 0..3 of the quad, low byte first.
-func quadRowsScalar(dst []uint32, src []uint8, chStride, rows, w, dstStride int) {
+// quadRowsScalar writes rows rows of w positions, dstStride apart in dst,
+// copies times, copyStride values apart: position x of row y gets the bytes
+// src[c·chStride + y·w + x] for the channels c = 0..3 of the quad, low
+// byte first.
+func quadRowsScalar(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int) {
 	for y := range rows {
-		o := dst[y*dstStride:][:w]
 		s0, s1 := src[y*w:][:w], src[chStride+y*w:][:w]
 		s2, s3 := src[2*chStride+y*w:][:w], src[3*chStride+y*w:][:w]
-		for x := range o {
-			o[x] = uint32(s0[x]) | uint32(s1[x])<<8 | uint32(s2[x])<<16 | uint32(s3[x])<<24
+		for c := range copies {
+			o := dst[c*copyStride+y*dstStride:][:w]
+			for x := range o {
+				o[x] = uint32(s0[x]) | uint32(s1[x])<<8 | uint32(s2[x])<<16 | uint32(s3[x])<<24
+			}
 		}
 	}
 }
@@ -215,7 +225,9 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 	hw := H * W
 	for b := range n {
 		for j := range p.kq {
-			quadRows(q[j*p.plane+p.ph*p.Wp+p.pw:], src[(4*j*n+b)*hw:], n*hw, H, W, p.Wp)
+			// Row planes j·kw + kx, kx = 0..kw−1: the quad plane, and its
+			// copies shifted by kx (a plane later, kx positions earlier).
+			quadRows(q[j*p.kw*p.plane+p.ph*p.Wp+p.pw:], src[(4*j*n+b)*hw:], n*hw, H, W, p.Wp, p.kw, p.plane-1)
 		}
 		host.tapGemm(acc, ldc, p, q)
 		if pool {

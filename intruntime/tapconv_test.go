@@ -45,7 +45,7 @@ func TestTapGemm(t *testing.T) {
 					for ic := range c.cin {
 						for ky := range c.kh {
 							for kx := range c.kw {
-								v := q[ic/4*p.plane+pos+ky*p.Wp+kx] >> (8 * (ic % 4)) & 0xff
+								v := q[(ic/4*c.kw+kx)*p.plane+pos+ky*p.Wp] >> (8 * (ic % 4)) & 0xff
 								s += int32(w[((oc*c.cin+ic)*c.kh+ky)*c.kw+kx]) * int32(v)
 							}
 						}
