@@ -30,6 +30,16 @@
 #define STORE_T2 BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x15; BYTE $0x80; BYTE $0x00; BYTE $0x00; BYTE $0x00
 #define STORE_T3 BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x9c; BYTE $0x15; BYTE $0xc0; BYTE $0x00; BYTE $0x00; BYTE $0x00
 
+// NEXT_MTILE moves the A pointer (DX, rows R12 bytes apart) and the C
+// pointer (R13, rows R10 bytes apart) 16 rows on.
+#define NEXT_MTILE \
+	MOVQ R12, AX; \
+	SHLQ $4, AX; \
+	ADDQ AX, DX; \
+	MOVQ R10, AX; \
+	SHLQ $4, AX; \
+	ADDQ AX, R13
+
 // func amxGemm(c *int32, ldc int, w *int32, lda int, b *byte, gs, kc, mt, n4, n1 int, cfg *[64]byte)
 // computes mt 16-row tiles of C for n4 blocks of four groups, then n1 single
 // groups: kc chunks of 16 k-quads each, the A rows lda bytes apart, the
@@ -88,12 +98,7 @@ amx_kloop:
 	STORE_T1
 	STORE_T2
 	STORE_T3
-	MOVQ R12, AX
-	SHLQ $4, AX
-	ADDQ AX, DX
-	MOVQ R10, AX
-	SHLQ $4, AX
-	ADDQ AX, R13
+	NEXT_MTILE
 	DECQ mleft-24(SP)
 	JNE amx_mtile
 	ADDQ $256, DI
@@ -124,12 +129,7 @@ amx_skloop:
 	DECQ CX
 	JNE amx_skloop
 	STORE_T0
-	MOVQ R12, AX
-	SHLQ $4, AX
-	ADDQ AX, DX
-	MOVQ R10, AX
-	SHLQ $4, AX
-	ADDQ AX, R13
+	NEXT_MTILE
 	DECQ mleft-24(SP)
 	JNE amx_smtile
 	ADDQ $64, DI

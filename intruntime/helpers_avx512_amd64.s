@@ -31,6 +31,23 @@
 	VPMAXSD Z23, Z0, Z0; \
 	VPMINSD Z24, Z0, Z0
 
+// REQUANT16_SETUP loads REQUANT16's operands from the requantScalars at
+// AX: hib, lob, M0, Z_Y, lo, hi (dwords), the channel's constant, the
+// negative-product threshold and its correction (qwords), 31 + exp, and
+// the low-dword gather index.
+#define REQUANT16_SETUP \
+	VPBROADCASTD 0(AX), Z16; \
+	VPBROADCASTD 4(AX), Z17; \
+	VPBROADCASTD 12(AX), Z19; \
+	VPBROADCASTD 24(AX), Z22; \
+	VPBROADCASTD 28(AX), Z23; \
+	VPBROADCASTD 32(AX), Z24; \
+	VPBROADCASTQ 56(AX), Z27; \
+	VPBROADCASTQ 64(AX), Z28; \
+	VPBROADCASTQ 72(AX), Z29; \
+	VMOVQ 80(AX), X30; \
+	VMOVDQU32 requantLows<>(SB), Z31
+
 // requantLows picks the low dwords of two vectors of 8 qwords, alternately:
 // dword 2i from the first (its qword i), 2i+1 from the second.
 DATA requantLows<>+0(SB)/4, $0
@@ -58,17 +75,7 @@ GLOBL requantLows<>(SB), RODATA|NOPTR, $64
 // all rows (a chunk's images of 4×4 planes are one vector each).
 TEXT ·requant512(SB), NOSPLIT, $0-56
 	MOVQ c+48(FP), AX
-	VPBROADCASTD 0(AX), Z16  // hib
-	VPBROADCASTD 4(AX), Z17  // lob
-	VPBROADCASTD 12(AX), Z19 // m0
-	VPBROADCASTD 24(AX), Z22 // zy
-	VPBROADCASTD 28(AX), Z23 // lo
-	VPBROADCASTD 32(AX), Z24 // hi
-	VPBROADCASTQ 56(AX), Z27 // the channel's constant
-	VPBROADCASTQ 64(AX), Z28 // negative-product threshold
-	VPBROADCASTQ 72(AX), Z29 // its correction
-	VMOVQ 80(AX), X30        // 31 + exp
-	VMOVDQU32 requantLows<>(SB), Z31
+	REQUANT16_SETUP
 	MOVQ n+40(FP), DX
 	MOVQ DX, CX
 	ANDQ $15, CX
@@ -636,17 +643,7 @@ dwStride2Quads512_count:
 // previous vector's: a tap convolution's flat positions into its rows.
 TEXT ·requantFlat512(SB), NOSPLIT, $0-40
 	MOVQ c+32(FP), AX
-	VPBROADCASTD 0(AX), Z16  // hib
-	VPBROADCASTD 4(AX), Z17  // lob
-	VPBROADCASTD 12(AX), Z19 // m0
-	VPBROADCASTD 24(AX), Z22 // zy
-	VPBROADCASTD 28(AX), Z23 // lo
-	VPBROADCASTD 32(AX), Z24 // hi
-	VPBROADCASTQ 56(AX), Z27 // the channel's constant
-	VPBROADCASTQ 64(AX), Z28 // negative-product threshold
-	VPBROADCASTQ 72(AX), Z29 // its correction
-	VMOVQ 80(AX), X30        // 31 + exp
-	VMOVDQU32 requantLows<>(SB), Z31
+	REQUANT16_SETUP
 	MOVQ out+0(FP), DI
 	MOVQ row+8(FP), SI
 	MOVQ masks+16(FP), R8
