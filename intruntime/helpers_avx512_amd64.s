@@ -709,6 +709,21 @@ DATA quantLim<>+0(SB)/4, $0x49742400 // 1e6
 DATA quantLim<>+4(SB)/4, $0xc9742400 // −1e6
 GLOBL quantLim<>(SB), RODATA|NOPTR, $8
 
+// QUANT16 turns the 16 products x·inv in Z0 into codes in X1: rounded half
+// to even, clamped to ±1e6 (Z20, Z21), converted, + Z (Z17), clamped to
+// [lo, hi] (Z18, Z19); NaN lanes (K2) get Z.
+#define QUANT16 \
+	VCMPPS $3, Z0, Z0, K2; \
+	VRNDSCALEPS $0, Z0, Z0; \
+	VMINPS Z20, Z0, Z0; \
+	VMAXPS Z21, Z0, Z0; \
+	VCVTPS2DQ Z0, Z1; \
+	VPADDD Z17, Z1, Z1; \
+	VPMAXSD Z18, Z1, Z1; \
+	VPMINSD Z19, Z1, Z1; \
+	VMOVDQA32 Z17, K2, Z1; \
+	VPMOVDB Z1, X1
+
 // func quantize512(dst *uint8, src *float32, n int, inv float32, z, lo, hi int32)
 // is quantizeRowScalar, 16 values a step, the last n mod 16 masked:
 // v = x·inv, rounded half to even (VRNDSCALEPS 0), clamped to ±1e6,
@@ -736,16 +751,7 @@ TEXT ·quantize512(SB), NOSPLIT, $0-40
 	JEQ quantize512_tail
 quantize512_loop:
 	VMULPS (SI), Z16, Z0
-	VCMPPS $3, Z0, Z0, K2
-	VRNDSCALEPS $0, Z0, Z0
-	VMINPS Z20, Z0, Z0
-	VMAXPS Z21, Z0, Z0
-	VCVTPS2DQ Z0, Z1
-	VPADDD Z17, Z1, Z1
-	VPMAXSD Z18, Z1, Z1
-	VPMINSD Z19, Z1, Z1
-	VMOVDQA32 Z17, K2, Z1
-	VPMOVDB Z1, X1
+	QUANT16
 	VMOVDQU X1, (DI)
 	ADDQ $64, SI
 	ADDQ $16, DI
@@ -756,16 +762,7 @@ quantize512_tail:
 	JEQ quantize512_done
 	VMOVUPS.Z (SI), K3, Z0
 	VMULPS Z0, Z16, Z0
-	VCMPPS $3, Z0, Z0, K2
-	VRNDSCALEPS $0, Z0, Z0
-	VMINPS Z20, Z0, Z0
-	VMAXPS Z21, Z0, Z0
-	VCVTPS2DQ Z0, Z1
-	VPADDD Z17, Z1, Z1
-	VPMAXSD Z18, Z1, Z1
-	VPMINSD Z19, Z1, Z1
-	VMOVDQA32 Z17, K2, Z1
-	VPMOVDB Z1, X1
+	QUANT16
 	VMOVDQU8 X1, K3, (DI)
 quantize512_done:
 	VZEROUPPER
