@@ -22,6 +22,10 @@ const dwChunk = 4096
 // into codes. There is no im2col and no GEMM: the reduction is only
 // (InChannels/Groups)·KernelH·KernelW long.
 func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
+	if s.dwImages > 0 {
+		e.depthwise3x3(dst, src, s, n)
+		return
+	}
 	H, W := s.in.shape.H, s.in.shape.W
 	outC, oh, ow := s.out.shape.C, s.out.shape.H, s.out.shape.W
 	P := oh * ow
@@ -107,6 +111,41 @@ func pickRows32Scalar(dst, src []int32, rows, w, srcStride, step int) {
 		}
 	}
 }
+
+// depthwise3x3 runs a stride-1 depthwise 3×3 step (one input and output
+// channel per group) s.dwImages images a call: their zero-point frames one
+// after the other in e.frame, one flat pass over all of them (the
+// positions between one image's last output row and the next image's
+// first are computed and dropped with the rest), their outputs picked into
+// rows and requantized together. Small planes (MobileNetV2's 14×14 to 4×4)
+// spent most of their time in the calls a plane.
+func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
+	H, W := s.in.shape.H, s.in.shape.W
+	oh, ow := s.out.shape.H, s.out.shape.W
+	P, Hp, Wp := oh*ow, H+2*s.ph, W+2*s.pw
+	plane := Hp * Wp
+	nb := s.dwImages
+	fill(e.frame[:nb*plane], s.zx) // the borders; interiors are overwritten below
+	for g := range s.groups {
+		w9 := e.weights9(s.gw[g*9 : g*9+9])
+		for b0 := 0; b0 < n; b0 += nb {
+			cnt := min(nb, n-b0)
+			for i := range cnt {
+				frameRows(e.frame[i*plane+s.ph*Wp+s.pw:], src[(g*n+b0+i)*H*W:][:H*W], H, W, Wp)
+			}
+			flat := e.flat[:roundUp((cnt-1)*plane+(oh-1)*Wp+ow, dwRound)]
+			dwFlat3x3(flat, e.frame, w9, Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frames
+			for i := range cnt {
+				pickRows32(e.acc[i*P:], flat[i*plane:], oh, ow, Wp, 1)
+			}
+			e.requantOne(dst[(g*n+b0)*P:][:cnt*P], e.acc[:cnt*P], s, g)
+		}
+	}
+}
+
+// dwImagesFor is how many images a stride-1 depthwise 3×3 over frames of
+// plane positions takes in one call: about dwChunk positions, at most n.
+func dwImagesFor(plane, n int) int { return max(1, min(n, dwChunk/plane)) }
 
 // weights9 widens a 3×3 kernel's weights into the engine's e.w9 (not a
 // local: through the dispatch's func value it would escape, one allocation

@@ -60,6 +60,9 @@ type step struct {
 	// Grouped/depthwise conv (graph.go): groups > 0, raw weights.
 	groups int
 	gw     []int8
+	// dwImages > 0: a stride-1 depthwise 3×3, run this many images a call
+	// (graph.go, depthwise3x3).
+	dwImages int
 	// Rescaling pools: AvgPool2d with Requant, GlobalAvgPool (one each);
 	// Add's parameters.
 	rescale []intmodel.Rescale
@@ -352,6 +355,15 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 				flatMax = max(flatMax, shapes[i].H*s.sh*(cur.shape.W+2*s.pw))
 				// The VNNI kernel's code triples, and the frame bytes they read.
 				dwqMax = max(dwqMax, dwQuadsFor(roundUp(shapes[i].H*s.sh*(cur.shape.W+2*s.pw), dwRound), cur.shape.W+2*s.pw))
+				if s.groups == cur.shape.C && mOut == s.groups && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 {
+					Hp, Wp := cur.shape.H+2*s.ph, cur.shape.W+2*s.pw
+					s.dwImages = dwImagesFor(Hp*Wp, cap)
+					nflat := roundUp(s.dwImages*Hp*Wp, dwRound)
+					frameMax = max(frameMax, s.dwImages*Hp*Wp)
+					flatMax = max(flatMax, nflat)
+					dwqMax = max(dwqMax, dwQuadsFor(nflat, Wp))
+					accMax = max(accMax, s.dwImages*shapes[i].H*shapes[i].W)
+				}
 				if s.sh == 2 && s.sw == 2 { // the stride-2 kernel's triples (graph.go)
 					Wp := cur.shape.W + 2*s.pw
 					dwqMax = max(dwqMax, (2*shapes[i].H+1)*dw3x3s2Width(Wp))
