@@ -140,12 +140,17 @@ func TestHelpersMatchScalar(t *testing.T) {
 						frame[i] = 255
 					}
 				}
-				got, want := make([]int32, oh*ow+1), make([]int32, oh*ow+1)
-				got[oh*ow], want[oh*ow] = 77, 77
-				if !vi.dw3x3s2(got, frame, &w9, Wp, oh, ow, make([]uint32, (2*oh+1)*dw3x3s2Width(Wp))) {
+				// Two images, their frames plane bytes apart.
+				plane := len(frame)
+				frame = append(frame, bytes(plane)...)
+				P := oh * ow
+				got, want := make([]int32, 2*P+1), make([]int32, 2*P+1)
+				got[2*P], want[2*P] = 77, 77
+				if !vi.dw3x3s2(got, frame, &w9, Wp, oh, ow, make([]uint32, (2*oh+1)*dw3x3s2Width(Wp)), 2, plane) {
 					t.Fatalf("%s: dw3x3s2 %+v declined", vi.name, c)
 				}
 				dw3x3s2Scalar(want, frame, &w9, Wp, oh, ow)
+				dw3x3s2Scalar(want[P:], frame[plane:], &w9, Wp, oh, ow)
 				if !slices.Equal(got, want) {
 					t.Fatalf("%s: dw3x3s2 %+v differs", vi.name, c)
 				}

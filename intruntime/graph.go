@@ -67,7 +67,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					dwFlat3x3(flat, e.frame, e.weights9(w), Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frame
 					pickRows32(acc, flat, oh, ow, Wp, 1)
 				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 2 && s.sw == 2 &&
-					host.dw3x3s2 != nil && host.dw3x3s2(acc, e.frame, e.weights9(w), Wp, oh, ow, e.dwq):
+					host.dw3x3s2 != nil && host.dw3x3s2(acc, e.frame, e.weights9(w), Wp, oh, ow, e.dwq, 1, 0):
 					// Stride 2, outputs only (the whole frame buffer: the
 					// kernel reads past the frame).
 				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 2 && s.sw == 2:
@@ -112,12 +112,13 @@ func pickRows32Scalar(dst, src []int32, rows, w, srcStride, step int) {
 	}
 }
 
-// depthwise3x3 runs a stride-1 depthwise 3×3 step (one input and output
-// channel per group) s.dwImages images a call: their zero-point frames one
-// after the other in e.frame, one flat pass over all of them (the
-// positions between one image's last output row and the next image's
-// first are computed and dropped with the rest), their outputs picked into
-// rows and requantized together. Small planes (MobileNetV2's 14×14 to 4×4)
+// depthwise3x3 runs a depthwise 3×3 step (one input and output channel
+// per group; stride 1, or 2 where the CPU has dw3x3s2) s.dwImages images a
+// call: their zero-point frames one after the other in e.frame, then for
+// stride 1 one flat pass over all of them (the positions between one
+// image's last output row and the next image's first are computed and
+// dropped with the rest) and their outputs picked into rows, for stride 2
+// one call over all frames; the images' outputs requantized together. Small planes (MobileNetV2's 14×14 to 4×4)
 // spent most of their time in the calls a plane.
 func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	H, W := s.in.shape.H, s.in.shape.W
@@ -133,17 +134,25 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 			for i := range cnt {
 				frameRows(e.frame[i*plane+s.ph*Wp+s.pw:], src[(g*n+b0+i)*H*W:][:H*W], H, W, Wp)
 			}
-			flat := e.flat[:roundUp((cnt-1)*plane+(oh-1)*Wp+ow, dwRound)]
-			dwFlat3x3(flat, e.frame, w9, Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frames
-			for i := range cnt {
-				pickRows32(e.acc[i*P:], flat[i*plane:], oh, ow, Wp, 1)
+			if s.sh == 2 {
+				// Stride 2 (where the CPU has the kernel: dwImages is
+				// set only then): the output positions only.
+				if !host.dw3x3s2(e.acc[:cnt*P], e.frame, w9, Wp, oh, ow, e.dwq, cnt, plane) {
+					panic("intruntime: depthwise3x3: stride-2 kernel declined its planned buffers")
+				}
+			} else {
+				flat := e.flat[:roundUp((cnt-1)*plane+(oh-1)*Wp+ow, dwRound)]
+				dwFlat3x3(flat, e.frame, w9, Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frames
+				for i := range cnt {
+					pickRows32(e.acc[i*P:], flat[i*plane:], oh, ow, Wp, 1)
+				}
 			}
 			e.requantOne(dst[(g*n+b0)*P:][:cnt*P], e.acc[:cnt*P], s, g)
 		}
 	}
 }
 
-// dwImagesFor is how many images a stride-1 depthwise 3×3 over frames of
+// dwImagesFor is how many images a depthwise 3×3 over frames of
 // plane positions takes in one call: about dwChunk positions, at most n.
 func dwImagesFor(plane, n int) int { return max(1, min(n, dwChunk/plane)) }
 

@@ -60,7 +60,7 @@ func pickRows512(dst, src *int32, rows, w, srcStride, step int)
 func dwFlatQuads512(acc *int32, frame *uint8, q *uint32, wq *[3]uint32, Wp, n, nq int)
 
 //go:noescape
-func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow int)
+func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow, images, plane int)
 
 //go:noescape
 func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
@@ -368,17 +368,18 @@ func kernelRows(w *[9]int32) (wq [3]uint32) {
 	return wq
 }
 
-// dw3x3s2V is dw3x3s2Scalar by dwStride2Quads512, with q as the scratch
+// dw3x3s2V is dw3x3s2Scalar by dwStride2Quads512 for images frames plane
+// bytes apart (their outputs back to back in acc), with q as the scratch
 // of its code triples (dw3x3s2Quads values); false where q is too short.
-func dw3x3s2V(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32) bool {
+func dw3x3s2V(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32, images, plane int) bool {
 	rows, Wq := 2*oh+1, dw3x3s2Width(Wp)
-	if oh == 0 || ow == 0 || len(q) < rows*Wq {
+	if oh == 0 || ow == 0 || images == 0 || len(q) < rows*Wq {
 		return false
 	}
-	_ = acc[oh*ow-1]
-	_ = frame[(rows-1)*Wp+2*Wq+1] // the last row's last word-wide load
+	_ = acc[images*oh*ow-1]
+	_ = frame[(images-1)*plane+(rows-1)*Wp+2*Wq+1] // the last row's last word-wide load
 	wq := kernelRows(w)
-	dwStride2Quads512(&acc[0], &frame[0], &q[0], &wq, Wp, rows, Wq, oh, ow)
+	dwStride2Quads512(&acc[0], &frame[0], &q[0], &wq, Wp, rows, Wq, oh, ow, images, plane)
 	return true
 }
 

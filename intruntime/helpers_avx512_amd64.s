@@ -561,22 +561,33 @@ dwFlatQuads512_done:
 	VZEROUPPER
 	RET
 
-// func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow int)
-// is a stride-2 depthwise 3×3 by AVX512-VNNI on the output positions only:
+// func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow, images, plane int)
+// is a stride-2 depthwise 3×3 by AVX512-VNNI on the output positions only,
+// for images frames plane bytes apart (their outputs back to back in acc):
 // first, for frame rows r < rows and x < Wq, qe[r·Wq + x] = frame[r·Wp +
 // 2x] | frame[r·Wp + 2x + 1]<<8 | frame[r·Wp + 2x + 2]<<16 (a word-wide
 // load widened, and the next word's low byte), then acc[y·ow + x] = Σ
 // over ky of qe[(2y + ky)·Wq + x] · wq[ky], each output row's last
 // vector masked. Wq is a multiple of 16.
-TEXT ·dwStride2Quads512(SB), NOSPLIT, $0-72
+TEXT ·dwStride2Quads512(SB), NOSPLIT, $16-88
+	MOVL $0x00ff0000, AX
+	VPBROADCASTD AX, Z7
+	MOVQ wq+24(FP), AX
+	VPBROADCASTD 0(AX), Z3
+	VPBROADCASTD 4(AX), Z4
+	VPBROADCASTD 8(AX), Z5
+	MOVQ acc+0(FP), DI
+	MOVQ DI, out-8(SP)
 	MOVQ frame+8(FP), SI
+	MOVQ images+72(FP), AX
+	MOVQ AX, left-16(SP)
+dwStride2Quads512_image:
+	MOVQ SI, R13
 	MOVQ qe+16(FP), DI
 	MOVQ Wp+32(FP), R8
 	MOVQ rows+40(FP), R9
 	MOVQ Wq+48(FP), R10
 	SHRQ $4, R10
-	MOVL $0x00ff0000, AX
-	VPBROADCASTD AX, Z7
 dwStride2Quads512_row:
 	MOVQ SI, AX
 	MOVQ R10, CX
@@ -593,12 +604,8 @@ dwStride2Quads512_quads:
 	ADDQ R8, SI
 	DECQ R9
 	JNE dwStride2Quads512_row
-	MOVQ acc+0(FP), DI
+	MOVQ out-8(SP), DI
 	MOVQ qe+16(FP), SI
-	MOVQ wq+24(FP), AX
-	VPBROADCASTD 0(AX), Z3
-	VPBROADCASTD 4(AX), Z4
-	VPBROADCASTD 8(AX), Z5
 	MOVQ Wq+48(FP), R10
 	SHLQ $2, R10             // bytes per qe row
 	MOVQ oh+56(FP), R9
@@ -634,6 +641,11 @@ dwStride2Quads512_count:
 	LEAQ (SI)(R10*2), SI     // two frame rows down
 	DECQ R9
 	JNE dwStride2Quads512_orow
+	MOVQ DI, out-8(SP)       // the next image's outputs follow
+	MOVQ R13, SI
+	ADDQ plane+80(FP), SI
+	DECQ left-16(SP)
+	JNE dwStride2Quads512_image
 	VZEROUPPER
 	RET
 

@@ -355,8 +355,10 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 				flatMax = max(flatMax, shapes[i].H*s.sh*(cur.shape.W+2*s.pw))
 				// The VNNI kernel's code triples, and the frame bytes they read.
 				dwqMax = max(dwqMax, dwQuadsFor(roundUp(shapes[i].H*s.sh*(cur.shape.W+2*s.pw), dwRound), cur.shape.W+2*s.pw))
-				if s.groups == cur.shape.C && mOut == s.groups && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 {
-					Hp, Wp := cur.shape.H+2*s.ph, cur.shape.W+2*s.pw
+				Hp, Wp := cur.shape.H+2*s.ph, cur.shape.W+2*s.pw
+				if s.groups == cur.shape.C && mOut == s.groups && s.kh == 3 && s.kw == 3 &&
+					(s.sh == 1 && s.sw == 1 || s.sh == 2 && s.sw == 2 && host.dw3x3s2 != nil) {
+					// Depthwise 3×3, a batch of images a call (graph.go).
 					s.dwImages = dwImagesFor(Hp*Wp, cap)
 					nflat := roundUp(s.dwImages*Hp*Wp, dwRound)
 					frameMax = max(frameMax, s.dwImages*Hp*Wp)
@@ -365,9 +367,8 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 					accMax = max(accMax, s.dwImages*shapes[i].H*shapes[i].W)
 				}
 				if s.sh == 2 && s.sw == 2 { // the stride-2 kernel's triples (graph.go)
-					Wp := cur.shape.W + 2*s.pw
 					dwqMax = max(dwqMax, (2*shapes[i].H+1)*dw3x3s2Width(Wp))
-					frameNeed = max(frameNeed, 2*shapes[i].H*Wp+2*dw3x3s2Width(Wp)+2)
+					frameNeed = max(frameNeed, (max(s.dwImages, 1)-1)*Hp*Wp+2*shapes[i].H*Wp+2*dw3x3s2Width(Wp)+2)
 				}
 			} else {
 				umax := 1<<q.InAct.Bits - 1 // largest storage code
