@@ -44,7 +44,7 @@ type impl struct {
 	lookupPairs   func(dst, a, b, lut []uint8)
 	quantizeRow   func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
 	poolFlat32    func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
-	frameRows     func(dst, src []uint8, rows, w, dstStride int)
+	frameRows     func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
 	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
 	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// requantFlat: see requantFlatScalar; nil, or false from it, where
@@ -148,8 +148,8 @@ func copyRows(dst, src []uint8, planes, rows, w, srcStride, planeStride int) {
 func maxPairs32(dst, src []int32) { host.maxPairs32(dst, src) }
 
 // frameRows: see frameRowsScalar.
-func frameRows(dst, src []uint8, rows, w, dstStride int) {
-	host.frameRows(dst, src, rows, w, dstStride)
+func frameRows(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
+	host.frameRows(dst, src, rows, w, dstStride, planes, dstPlane)
 }
 
 // pickRows32: see pickRows32Scalar.

@@ -58,12 +58,12 @@ func TestHelpersMatchScalar(t *testing.T) {
 		}
 		for _, w := range []int{1, 4, 7, 14, 16, 28, 63, 64, 65} {
 			for _, rows := range []int{0, 1, 5} {
-				const stride = 80
-				src := bytes(rows * w)
-				got := bytes(max(0, (rows-1)*stride+w) + 3)
+				const stride, planes, dstPlane = 80, 3, 500
+				src := bytes(planes * rows * w)
+				got := bytes((planes-1)*dstPlane + max(0, (rows-1)*stride+w) + 3)
 				want := slices.Clone(got)
-				vi.frameRows(got, src, rows, w, stride)
-				frameRowsScalar(want, src, rows, w, stride)
+				vi.frameRows(got, src, rows, w, stride, planes, dstPlane)
+				frameRowsScalar(want, src, rows, w, stride, planes, dstPlane)
 				if !slices.Equal(got, want) {
 					t.Fatalf("%s: frameRows w %d rows %d differs", vi.name, w, rows)
 				}

@@ -54,7 +54,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					copy(frame[ci*H*W:], plane)
 					continue
 				}
-				frameRows(frame[ci*Hp*Wp+s.ph*Wp+s.pw:], plane, H, W, Wp)
+				frameRows(frame[ci*Hp*Wp+s.ph*Wp+s.pw:], plane, H, W, Wp, 1, 0)
 			}
 			for oc := g * opg; oc < (g+1)*opg; oc++ {
 				w := s.gw[oc*K : (oc+1)*K]
@@ -92,11 +92,14 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 	}
 }
 
-// frameRowsScalar copies rows rows of w bytes, back to back in src, to
-// rows dstStride bytes apart in dst (a plane into its zero-point frame).
-func frameRowsScalar(dst, src []uint8, rows, w, dstStride int) {
-	for y := range rows {
-		copy(dst[y*dstStride:][:w], src[y*w:y*w+w])
+// frameRowsScalar copies planes planes of rows rows of w bytes, all back
+// to back in src, to rows dstStride bytes apart in dst, the planes
+// dstPlane bytes apart (planes into their zero-point frames).
+func frameRowsScalar(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
+	for p := range planes {
+		for y := range rows {
+			copy(dst[p*dstPlane+y*dstStride:][:w], src[(p*rows+y)*w:][:w])
+		}
 	}
 }
 
@@ -131,9 +134,7 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 		w9 := e.weights9(s.gw[g*9 : g*9+9])
 		for b0 := 0; b0 < n; b0 += nb {
 			cnt := min(nb, n-b0)
-			for i := range cnt {
-				frameRows(e.frame[i*plane+s.ph*Wp+s.pw:], src[(g*n+b0+i)*H*W:][:H*W], H, W, Wp)
-			}
+			frameRows(e.frame[s.ph*Wp+s.pw:], src[(g*n+b0)*H*W:][:cnt*H*W], H, W, Wp, cnt, plane)
 			if s.sh == 2 {
 				// Stride 2 (where the CPU has the kernel: dwImages is
 				// set only then): the output positions only.

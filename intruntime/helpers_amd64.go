@@ -51,7 +51,7 @@ func dwFlat3x3AVX2(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 func dwFlat3x3x512(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 
 //go:noescape
-func frameRows512(dst, src *uint8, rows, w, dstStride int)
+func frameRows512(dst, src *uint8, rows, w, dstStride, planes, dstPlane int)
 
 //go:noescape
 func pickRows512(dst, src *int32, rows, w, srcStride, step int)
@@ -331,13 +331,13 @@ func packDirectAVX512(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0,
 
 // frameRowsZ is frameRowsScalar by masked AVX-512 moves, a row each, for
 // rows of up to 64 bytes.
-func frameRowsZ(dst, src []uint8, rows, w, dstStride int) {
-	if rows == 0 || w == 0 || w > 64 {
-		frameRowsScalar(dst, src, rows, w, dstStride)
+func frameRowsZ(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
+	if rows == 0 || w == 0 || planes == 0 || w > 64 {
+		frameRowsScalar(dst, src, rows, w, dstStride, planes, dstPlane)
 		return
 	}
-	_, _ = dst[(rows-1)*dstStride+w-1], src[rows*w-1]
-	frameRows512(&dst[0], &src[0], rows, w, dstStride)
+	_, _ = dst[(planes-1)*dstPlane+(rows-1)*dstStride+w-1], src[planes*rows*w-1]
+	frameRows512(&dst[0], &src[0], rows, w, dstStride, planes, dstPlane)
 }
 
 // pickRows32Z is pickRows32Scalar by masked AVX-512 moves (VPMOVQD for

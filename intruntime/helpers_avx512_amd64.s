@@ -355,18 +355,24 @@ dwFlat3x3x512_done:
 	VZEROUPPER
 	RET
 
-// func frameRows512(dst, src *uint8, rows, w, dstStride int)
-// copies rows rows of w ≤ 64 bytes, back to back at src, to rows
-// dstStride bytes apart at dst: one masked load and store per row.
-TEXT ·frameRows512(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
+// func frameRows512(dst, src *uint8, rows, w, dstStride, planes, dstPlane int)
+// copies planes planes of rows rows of w ≤ 64 bytes, all back to back at
+// src, to rows dstStride bytes apart at dst, the planes dstPlane bytes
+// apart: one masked load and store per row.
+TEXT ·frameRows512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), R9
 	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
 	MOVQ w+24(FP), DX
 	MOVQ dstStride+32(FP), R8
+	MOVQ planes+40(FP), R10
 	MOVQ $-1, AX
 	BZHIQ DX, AX, AX
 	KMOVQ AX, K1
+	TESTQ R10, R10
+	JEQ frameRows512_done
+frameRows512_plane:
+	MOVQ R9, DI
+	MOVQ rows+16(FP), CX
 	TESTQ CX, CX
 	JEQ frameRows512_done
 frameRows512_loop:
@@ -376,6 +382,9 @@ frameRows512_loop:
 	ADDQ R8, DI
 	DECQ CX
 	JNE frameRows512_loop
+	ADDQ dstPlane+48(FP), R9
+	DECQ R10
+	JNE frameRows512_plane
 frameRows512_done:
 	VZEROUPPER
 	RET
