@@ -403,7 +403,7 @@ func (e *engine) pool2x2(pooled, tmp, src []int32, rows, w, stride int) {
 	flat := src[:4*rows*w]
 	if stride != 2*w {
 		flat = tmp[len(tmp)-4*rows*w:]
-		pickRows32(flat, src, 2*rows, 2*w, stride, 1)
+		pickRows32(flat, src, 2*rows, 2*w, stride, 1, 1, 0)
 	}
 	half := tmp[:2*rows*w]
 	maxRowPairs32(half, flat, 2*w)

@@ -45,7 +45,7 @@ type impl struct {
 	quantizeRow   func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
 	poolFlat32    func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
 	frameRows     func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
-	pickRows32    func(dst, src []int32, rows, w, srcStride, step int)
+	pickRows32    func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
 	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// requantFlat: see requantFlatScalar; nil, or false from it, where
 	// the rows are requantized one by one instead.
@@ -153,8 +153,8 @@ func frameRows(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
 }
 
 // pickRows32: see pickRows32Scalar.
-func pickRows32(dst, src []int32, rows, w, srcStride, step int) {
-	host.pickRows32(dst, src, rows, w, srcStride, step)
+func pickRows32(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int) {
+	host.pickRows32(dst, src, rows, w, srcStride, step, planes, srcPlane)
 }
 
 // quadRows: see quadRowsScalar.

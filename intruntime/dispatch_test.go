@@ -73,17 +73,19 @@ func TestHelpersMatchScalar(t *testing.T) {
 			for _, step := range []int{1, 2} {
 				for _, rows := range []int{0, 1, 4} {
 					stride := step*w + 3
-					src := make([]int32, max(0, (rows-1)*stride+(w-1)*step+1))
+					const planes = 3
+					srcPlane := rows*stride + 5
+					src := make([]int32, (planes-1)*srcPlane+max(0, (rows-1)*stride+(w-1)*step+1))
 					for i := range src {
 						src[i] = int32(rng.Uint32())
 					}
-					got := make([]int32, rows*w+2)
+					got := make([]int32, planes*rows*w+2)
 					for i := range got {
 						got[i] = -7
 					}
 					want := slices.Clone(got)
-					vi.pickRows32(got, src, rows, w, stride, step)
-					pickRows32Scalar(want, src, rows, w, stride, step)
+					vi.pickRows32(got, src, rows, w, stride, step, planes, srcPlane)
+					pickRows32Scalar(want, src, rows, w, stride, step, planes, srcPlane)
 					if !slices.Equal(got, want) {
 						t.Fatalf("%s: pickRows32 w %d step %d rows %d differs", vi.name, w, step, rows)
 					}

@@ -65,7 +65,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// each row are computed and dropped).
 					flat := e.flat[:roundUp((oh-1)*Wp+ow, dwRound)]
 					dwFlat3x3(flat, e.frame, e.weights9(w), Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frame
-					pickRows32(acc, flat, oh, ow, Wp, 1)
+					pickRows32(acc, flat, oh, ow, Wp, 1, 1, 0)
 				case cpg == 1 && s.kh == 3 && s.kw == 3 && s.sh == 2 && s.sw == 2 &&
 					host.dw3x3s2 != nil && host.dw3x3s2(acc, e.frame, e.weights9(w), Wp, oh, ow, e.dwq, 1, 0):
 					// Stride 2, outputs only (the whole frame buffer: the
@@ -76,7 +76,7 @@ func (e *engine) groupedConv(dst, src []uint8, s *step, n int) {
 					// in SIMD lanes instead of a scalar loop).
 					flat := e.flat[:roundUp((2*oh-2)*Wp+2*ow-1, dwRound)]
 					dwFlat3x3(flat, e.frame, e.weights9(w), Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frame
-					pickRows32(acc, flat, oh, ow, 2*Wp, 2)
+					pickRows32(acc, flat, oh, ow, 2*Wp, 2, 1, 0)
 				case cpg == 1 && s.kh == 3 && s.kw == 3:
 					dw3x3(acc, frame, w, oh, ow, Wp, s.sh, s.sw)
 				default:
@@ -104,13 +104,18 @@ func frameRowsScalar(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
 }
 
 // pickRows32Scalar writes to dst, back to back, w values of each of rows
-// rows srcStride apart in src: src[row + x·step] for x < w (the depthwise
-// flat outputs that are real outputs; step 2 for stride 2).
-func pickRows32Scalar(dst, src []int32, rows, w, srcStride, step int) {
-	for y := range rows {
-		f, a := src[y*srcStride:], dst[y*w:y*w+w]
-		for x := range a {
-			a[x] = f[x*step]
+// rows srcStride apart in each of planes planes srcPlane apart in src:
+// src[plane + row + x·step] for x < w (the depthwise flat outputs that are
+// real outputs; step 2 for stride 2).
+func pickRows32Scalar(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int) {
+	o := 0
+	for p := range planes {
+		for y := range rows {
+			f, a := src[p*srcPlane+y*srcStride:], dst[o:o+w]
+			for x := range a {
+				a[x] = f[x*step]
+			}
+			o += w
 		}
 	}
 }
@@ -144,9 +149,7 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 			} else {
 				flat := e.flat[:roundUp((cnt-1)*plane+(oh-1)*Wp+ow, dwRound)]
 				dwFlat3x3(flat, e.frame, w9, Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frames
-				for i := range cnt {
-					pickRows32(e.acc[i*P:], flat[i*plane:], oh, ow, Wp, 1)
-				}
+				pickRows32(e.acc[:cnt*P], flat, oh, ow, Wp, 1, cnt, plane)
 			}
 			e.requantOne(dst[(g*n+b0)*P:][:cnt*P], e.acc[:cnt*P], s, g)
 		}

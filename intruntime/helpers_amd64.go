@@ -54,7 +54,7 @@ func dwFlat3x3x512(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 func frameRows512(dst, src *uint8, rows, w, dstStride, planes, dstPlane int)
 
 //go:noescape
-func pickRows512(dst, src *int32, rows, w, srcStride, step int)
+func pickRows512(dst, src *int32, rows, w, srcStride, step, planes, srcPlane int)
 
 //go:noescape
 func dwFlatQuads512(acc *int32, frame *uint8, q *uint32, wq *[3]uint32, Wp, n, nq int)
@@ -342,13 +342,13 @@ func frameRowsZ(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
 
 // pickRows32Z is pickRows32Scalar by masked AVX-512 moves (VPMOVQD for
 // step 2).
-func pickRows32Z(dst, src []int32, rows, w, srcStride, step int) {
-	if rows == 0 || w == 0 || step < 1 || step > 2 {
-		pickRows32Scalar(dst, src, rows, w, srcStride, step)
+func pickRows32Z(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int) {
+	if rows == 0 || w == 0 || planes == 0 || step < 1 || step > 2 {
+		pickRows32Scalar(dst, src, rows, w, srcStride, step, planes, srcPlane)
 		return
 	}
-	_, _ = dst[rows*w-1], src[(rows-1)*srcStride+(w-1)*step]
-	pickRows512(&dst[0], &src[0], rows, w, srcStride, step)
+	_, _ = dst[planes*rows*w-1], src[(planes-1)*srcPlane+(rows-1)*srcStride+(w-1)*step]
+	pickRows512(&dst[0], &src[0], rows, w, srcStride, step, planes, srcPlane)
 }
 
 // quadRowsZ is quadRowsScalar by AVX-512, 16 positions a step.

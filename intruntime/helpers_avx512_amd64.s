@@ -389,22 +389,29 @@ frameRows512_done:
 	VZEROUPPER
 	RET
 
-// func pickRows512(dst, src *int32, rows, w, srcStride, step int)
-// writes, for each of rows rows (srcStride int32s apart at src), the w
-// values src[x·step] of the row to dst, back to back; step is 1 or 2
-// (every other value: the low halves of qwords, VPMOVQD). Loads are
-// masked to the values used.
-TEXT ·pickRows512(SB), NOSPLIT, $0-48
+// func pickRows512(dst, src *int32, rows, w, srcStride, step, planes, srcPlane int)
+// writes, for each of planes planes (srcPlane int32s apart at src) and
+// each of their rows rows (srcStride int32s apart), the w values
+// src[x·step] of the row to dst, back to back; step is 1 or 2 (every
+// other value: the low halves of qwords, VPMOVQD). Loads are masked to
+// the values used.
+TEXT ·pickRows512(SB), NOSPLIT, $8-64
 	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), R9
+	MOVQ src+8(FP), R8
 	MOVQ w+24(FP), R10
 	MOVQ srcStride+32(FP), R11
 	SHLQ $2, R11
 	MOVQ step+40(FP), R12
-	TESTQ R9, R9
+	MOVQ planes+48(FP), AX
+	MOVQ AX, left-8(SP)
+	TESTQ AX, AX
 	JEQ pickRows512_done
 	TESTQ R10, R10
+	JEQ pickRows512_done
+pickRows512_plane:
+	MOVQ R8, SI
+	MOVQ rows+16(FP), R9
+	TESTQ R9, R9
 	JEQ pickRows512_done
 pickRows512_row:
 	MOVQ SI, AX
@@ -443,6 +450,10 @@ pickRows512_store:
 	ADDQ R11, SI
 	DECQ R9
 	JNE pickRows512_row
+	MOVQ srcPlane+56(FP), AX
+	LEAQ (R8)(AX*4), R8
+	DECQ left-8(SP)
+	JNE pickRows512_plane
 pickRows512_done:
 	VZEROUPPER
 	RET
