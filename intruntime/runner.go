@@ -89,7 +89,7 @@ type engine struct {
 	w9      [9]int32  // a depthwise 3×3 kernel's weights (graph.go)
 	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
 	dwq     []uint32  // the frame's code triples for the VNNI depthwise kernel
-	quads   []uint32  // an image's quad planes for a tap convolution (tapconv.go)
+	quads   []uint32  // an image's row planes for a tap convolution (tapconv.go)
 	pack    []byte
 	acc     []int32
 	n       int // images of the last run

@@ -206,7 +206,7 @@ func requantFlatScalar(out []uint8, row []int32, masks []uint16, bias int64, m0 
 }
 
 // tapConv runs conv step s (with a tap plan) on n images from src into
-// dst, one image at a time: its quad planes, the tap GEMM, then each
+// dst, one image at a time: its row planes, the tap GEMM, then each
 // channel's oh rows requantized from the accumulators' flat positions;
 // with pool, dst receives the 2×2 max-pooled output instead (as conv's).
 func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The tap GEMM on random quad planes: the portable version against the
+// The tap GEMM on random row planes: the portable version against the
 // convolution written out (each valid output position as Σ over input
 // channels and taps), and every kernel the CPU has against the portable
 // one at every position (the dropped ones included).
