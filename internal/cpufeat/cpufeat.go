@@ -89,9 +89,9 @@ type Variant struct {
 }
 
 // Variants returns f and each distinct lowering of it (AVX-512 VNNI
-// without AMX, AVX-512 without VNNI/VBMI, AVX2 with AVX-VNNI, AVX2 only, NEON without DotProd, generic),
-// so that a test can run every implementation this CPU can execute against
-// the portable one.
+// without AMX, AVX-512 without VNNI/VBMI, AVX2 with AVX-VNNI, AVX2 only,
+// NEON without DotProd, generic), so that a test can run every
+// implementation this CPU can execute against the portable one.
 func (f Features) Variants() []Variant {
 	vs := []Variant{{"host", f}}
 	add := func(name string, g Features) {
