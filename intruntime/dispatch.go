@@ -96,11 +96,6 @@ func gemm(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	gemmArch(c, ldc, a, b, ngroups)
 }
 
-// requantRow: see requantRowScalar.
-func requantRow(out []uint8, row []int32, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
-	host.requantRows(out, 0, row, 0, 1, len(row), bias, m0, exp, zy, lo, hi)
-}
-
 // requantRows requantizes count rows of width accumulators, rowStride
 // apart in row, into count rows outStride apart in out, with one channel's
 // parameters: one call per channel where the images of a chunk sit apart.

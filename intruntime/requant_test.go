@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// requantRow (each variant the CPU runs) must equal MultiplyByQuantizedMultiplier
+// requantRows on one row (each variant the CPU runs) must equal MultiplyByQuantizedMultiplier
 // + Z_Y + clamp element by element, including extreme accumulators and
 // biases (saturation to int32 before the multiply) and every tail length.
 func TestRequantRow(t *testing.T) {
@@ -53,7 +53,7 @@ func TestRequantRow(t *testing.T) {
 }
 
 // requantRows with strides (a chunk's images, the GEMM's padded columns
-// between them) equals one requantRow per image and writes nothing else.
+// between them) equals one requantRowScalar per image and writes nothing else.
 func TestRequantRowsStrided(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, c := range []struct{ count, width, rowStride int }{{1, 0, 0}, {3, 49, 64}, {5, 196, 208}, {2, 17, 17}, {4, 7, 16}} {
