@@ -55,7 +55,7 @@ func Detect(mask string) Features {
 		f.AVX512 = f.AVX2 && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL
 		f.VNNI = f.AVX512 && x.HasAVX512VNNI
 		f.VBMI = f.AVX512 && x.HasAVX512VBMI
-		f.AMX = f.VNNI && x.HasAMXTile && x.HasAMXInt8 && mask != "noamx" && amxGranted()
+		f.AMX = f.VNNI && x.HasAMXTile && x.HasAMXInt8 && amxGranted()
 	case "arm64":
 		f.NEON = cpu.ARM64.HasASIMD
 		f.DotProd = f.NEON && cpu.ARM64.HasASIMDDP
