@@ -343,7 +343,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		// same image's and pool into its row r.
 		rows, pooled := e.pool32[:N/2], e.pool32[N/2:N/2+N/4]
 		for m := range s.w.m {
-			e.pool2x2(pooled, rows, e.acc[m*ldc:m*ldc+N], N/ow/2, ow/2, ow)
+			e.pool2x2(pooled, rows, e.acc[m*ldc:m*ldc+N], N/ow/2, ow/2)
 			e.requantOne(dst[(m*n+b0)*P/4:][:N/4], pooled, s, m)
 		}
 	}
@@ -392,21 +392,16 @@ func (e *engine) requantImages(out []uint8, row []int32, nb, width, rowStride in
 }
 
 // pool2x2 writes to pooled the 2×2 maxima of the rows×w windows of src
-// (2·rows rows, stride values apart): in one pass where the CPU has it
+// (2·rows contiguous rows of 2·w values): in one pass where the CPU has it
 // (poolFlat32), else by maxRowPairs32 and maxPairs32 through tmp (2·rows×w
-// values; contiguous rows are picked from src first).
-func (e *engine) pool2x2(pooled, tmp, src []int32, rows, w, stride int) {
+// values).
+func (e *engine) pool2x2(pooled, tmp, src []int32, rows, w int) {
 	if host.poolFlat32 != nil {
-		host.poolFlat32(pooled, src, rows, w, stride)
+		host.poolFlat32(pooled, src, rows, w, 2*w)
 		return
 	}
-	flat := src[:4*rows*w]
-	if stride != 2*w {
-		flat = tmp[len(tmp)-4*rows*w:]
-		pickRows32(flat, src, 2*rows, 2*w, stride, 1, 1, 0)
-	}
 	half := tmp[:2*rows*w]
-	maxRowPairs32(half, flat, 2*w)
+	maxRowPairs32(half, src[:4*rows*w], 2*w)
 	maxPairs32(pooled[:rows*w], half)
 }
 

@@ -385,11 +385,12 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 					colsMax = max(colsMax, 4*n)
 					pool32Max = max(pool32Max, n)
 					s.direct = directPlan(&s)
-					if host.tapGemm != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels {
+					// Taps where the CPU has their GEMM and a fused pool's
+					// pass over strided rows (AMX implies AVX-512: both).
+					if host.tapGemm != nil && host.poolFlat32 != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels {
 						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw); s.tap != nil {
 							quadsMax = max(quadsMax, s.tap.qlen)
 							accMax = max(accMax, s.tap.mt*amxRows*s.tap.ldc())
-							pool32Max = max(pool32Max, 2*P) // a fused pool's rows (tapConv)
 						}
 					}
 					if s.ph > 0 || s.pw > 0 {

@@ -232,9 +232,11 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 		host.tapGemm(acc, ldc, p, q)
 		if pool {
 			P := oh * ow
-			pooled, tmp := e.pool32[:P/4], e.pool32[P/4:P/4+3*P/2]
+			pooled := e.pool32[:P/4]
 			for m := range p.m {
-				e.pool2x2(pooled, tmp, acc[m*ldc:], oh/2, ow/2, p.Wp)
+				// Rows Wp apart: one pass (the runner plans taps only
+				// where the CPU has it).
+				host.poolFlat32(pooled, acc[m*ldc:], oh/2, ow/2, p.Wp)
 				e.requantOne(dst[(m*n+b)*P/4:][:P/4], pooled, s, m)
 			}
 			continue
