@@ -1,7 +1,9 @@
 package fakequant
 
 import (
+	"cmp"
 	"fmt"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -100,6 +102,9 @@ func (q *Affine) observe(src []float32, shape []int) error {
 }
 
 func (q *Affine) ste32(dst []float32, mask []bool, src []float32, shape []int) error {
+	if done, err := q.observeRows32(dst, mask, src, shape); done || err != nil {
+		return err
+	}
 	if err := q.observe(src, shape); err != nil {
 		return err
 	}
@@ -112,6 +117,43 @@ func (q *Affine) ste32(dst []float32, mask []bool, src []float32, shape []int) e
 		return err
 	}
 	return FakeQuantize(dst, mask, src, p, shape)
+}
+
+// observeRows32 is ste32 in one pass over src when the observer takes a
+// row (channel) at a time (RowObserver): each row is fake-quantized with
+// its channel's new range right after the observer read it, with the same
+// parameters and bits as observing first and quantizing after.
+func (q *Affine) observeRows32(dst []float32, mask []bool, src []float32, shape []int) (bool, error) {
+	ro, ok := q.obs.(RowObserver)
+	if !ok || !q.observing || !q.enabled || len(src) == 0 {
+		return false, nil
+	}
+	s := ro.Scheme()
+	if s.Granularity != PerChannel || len(dst) != len(src) || (mask != nil && len(mask) != len(src)) {
+		return false, nil
+	}
+	qmin, qmax := s.QRange()
+	var mu sync.Mutex
+	var rangeErr error
+	done, err := ro.ObserveRows(src, shape, func(c int, row []float32, mn, mx float32) {
+		scale, zp, err := rangeParams(s, qmin, qmax, mn, mx)
+		if err != nil {
+			mu.Lock()
+			rangeErr = cmp.Or(rangeErr, fmt.Errorf("fakequant: %v: channel %d range %w", q, c, err))
+			mu.Unlock()
+			return
+		}
+		off := c * len(row)
+		var m []bool
+		if mask != nil {
+			m = mask[off : off+len(row)]
+		}
+		fq32(dst[off:off+len(row)], m, row, newSeg32(scale, zp, qmin, qmax))
+	})
+	if done {
+		q.have = false
+	}
+	return done, cmp.Or(err, rangeErr)
 }
 
 func (q *Affine) ste64(dst []float64, mask []bool, src []float64, shape []int, h *roundHook) error {

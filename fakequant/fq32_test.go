@@ -81,3 +81,33 @@ func TestMaskGrad32(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroMasked checks the in-place straight-through gradient on masks
+// from all true to mostly false: sparse ones take the byte search, dense
+// ones switch to the masking pass part way, and both give g·mask.
+func TestZeroMasked(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for _, tc := range []struct {
+		n     int
+		false float64 // share of false mask entries
+	}{
+		{0, 0}, {1, 1}, {17, 0}, {1000, 0.001}, {4096, 0.01}, {4096, 0.3}, {100000, 0.02}, {100000, 0.9}, {333, 1},
+	} {
+		g32, g64 := make([]float32, tc.n), make([]float64, tc.n)
+		mask := make([]bool, tc.n)
+		for i := range g32 {
+			g32[i] = float32(rng.NormFloat64())
+			g64[i] = float64(g32[i])
+			mask[i] = rng.Float64() >= tc.false
+		}
+		want := make([]float32, tc.n)
+		maskGradGeneric(want, g32, mask)
+		zeroMasked(g32, mask, func(g []float32, m []bool) { maskGrad32(g, g, m) })
+		zeroMasked(g64, mask, func(g []float64, m []bool) { maskGradGeneric(g, g, m) })
+		for i := range want {
+			if g32[i] != want[i] || g64[i] != float64(want[i]) {
+				t.Fatalf("n=%d false=%g: [%d] = %g / %g, want %g (mask %v)", tc.n, tc.false, i, g32[i], g64[i], want[i], mask[i])
+			}
+		}
+	}
+}

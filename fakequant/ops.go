@@ -1,9 +1,11 @@
 package fakequant
 
 import (
+	"bytes"
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -136,7 +138,10 @@ func (op *steGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return
 
 func (op *steGradOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
-func (op *steGradOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
+// UsePreallocDo masks dy in place when gorgonia hands it dy's own register
+// (the op declares it overwrites dy, and the register is shared only when
+// nothing reads dy later); otherwise it writes a tensor it owns.
+func (op *steGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	if len(in) != 2 {
 		return nil, fmt.Errorf("fakequant: %v takes 2 inputs, got %d", op, len(in))
 	}
@@ -147,6 +152,19 @@ func (op *steGradOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 	mask := op.fwd.mask
 	if g.Shape().TotalSize() != len(mask) {
 		return nil, fmt.Errorf("%w: %v: gradient has %d elements, forward mask %d (did the forward pass run?)", ErrShape, op, g.Shape().TotalSize(), len(mask))
+	}
+	if prealloc != nil && sameData(prealloc, g) {
+		// gorgonia gave this op the gradient's register (OverwritesInput):
+		// nothing reads dy after it, so only the masked-out values change.
+		switch gd := g.Data().(type) {
+		case []float32:
+			zeroMasked(gd, mask, func(g []float32, m []bool) { maskGrad32(g, g, m) })
+		case []float64:
+			zeroMasked(gd, mask, func(g []float64, m []bool) { maskGradGeneric(g, g, m) })
+		default:
+			return nil, fmt.Errorf("fakequant: %v: unsupported dtype %v", op, g.Dtype())
+		}
+		return g, nil
 	}
 	out := owned(&op.out, g)
 	switch gd := g.Data().(type) {
@@ -160,12 +178,59 @@ func (op *steGradOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op *steGradOp) ReturnsPtr() bool      { return false }
+// UnsafeDo is the in-place run gorgonia asks for on a first run whose
+// output register is dy's.
+func (op *steGradOp) UnsafeDo(in ...G.Value) (G.Value, error) {
+	if len(in) != 2 {
+		return nil, fmt.Errorf("fakequant: %v takes 2 inputs, got %d", op, len(in))
+	}
+	return op.UsePreallocDo(in[1], in...)
+}
+
+func (op *steGradOp) ReturnsPtr() bool      { return true }
 func (op *steGradOp) CallsExtern() bool     { return false }
-func (op *steGradOp) OverwritesInput() int  { return -1 }
+func (op *steGradOp) OverwritesInput() int  { return 1 }
 func (op *steGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fakequant.steGrad:%p", op) }
 func (op *steGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *steGradOp) String() string        { return "FakeQuantGrad[" + op.fwd.q.String() + "]" }
+
+// sameData reports whether v is a dense tensor over x's backing array.
+func sameData(v G.Value, x *tensor.Dense) bool {
+	d, ok := v.(*tensor.Dense)
+	return ok && d.Uintptr() == x.Uintptr() && d.DataSize() == x.DataSize()
+}
+
+// zeroMasked is g = 0 where !mask, in place. Masks are mostly true (a
+// weight quantizer clips a channel's extreme value at most; an activation's
+// moving range a few values), so the false entries are found with the
+// runtime's vector byte search rather than a pass over g; once they turn
+// out to be common (more than one in sparseLimit), dense masks the rest in
+// one pass.
+func zeroMasked[T float32 | float64](g []T, mask []bool, dense func(g []T, mask []bool)) {
+	if len(mask) == 0 {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&mask[0])), len(mask))
+	g = g[:len(b)]
+	for i, found := 0, 0; ; found++ {
+		if found > 16 && found*sparseLimit > i {
+			dense(g[i:], mask[i:])
+			return
+		}
+		j := bytes.IndexByte(b[i:], 0)
+		if j < 0 {
+			return
+		}
+		i += j
+		g[i] = 0
+		i++
+	}
+}
+
+// sparseLimit is the density of false mask entries (one in sparseLimit)
+// above which zeroMasked stops searching: a search costs a call, the dense
+// pass a read and a write of every value.
+const sparseLimit = 64
 
 // maskGradGeneric is dst = g where mask, else 0 (maskGrad32 may vectorise
 // the float32 case).

@@ -40,33 +40,40 @@ func QParamsFromRange(s QScheme, min, max []float32) (QParams, error) {
 	qmin, qmax := s.QRange()
 	p := QParams{Scheme: s, Scale: make([]float32, len(min)), ZeroPoint: make([]int32, len(min))}
 	for i := range min {
-		lo, hi := min[i], max[i]
-		if isNaN32(lo) || isNaN32(hi) || math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0) {
-			return QParams{}, fmt.Errorf("fakequant: range %d is not finite: [%g, %g]", i, lo, hi)
-		}
-		if lo > hi {
-			return QParams{}, fmt.Errorf("fakequant: range %d is inverted: min %g > max %g", i, lo, hi)
-		}
-		lo = min32(lo, 0)
-		hi = max32(hi, 0)
-		var scale float32
-		var zp int32
-		if s.Symmetric {
-			m := max32(-lo, hi)
-			scale = m / (float32(qmax-qmin) / 2)
-			scale = max32(scale, Eps)
-			if !s.Signed {
-				zp = 1 << (s.Bits - 1)
-			}
-		} else {
-			scale = (hi - lo) / float32(qmax-qmin)
-			scale = max32(scale, Eps)
-			z := float64(qmin) - math.RoundToEven(float64(lo/scale))
-			zp = int32(math.Max(float64(qmin), math.Min(float64(qmax), z)))
+		scale, zp, err := rangeParams(s, qmin, qmax, min[i], max[i])
+		if err != nil {
+			return QParams{}, fmt.Errorf("fakequant: range %d %w", i, err)
 		}
 		p.Scale[i], p.ZeroPoint[i] = scale, zp
 	}
 	return p, nil
+}
+
+// rangeParams is QParamsFromRange for one range of the valid scheme s,
+// whose grid is [qmin, qmax].
+func rangeParams(s QScheme, qmin, qmax int32, lo, hi float32) (scale float32, zp int32, err error) {
+	if isNaN32(lo) || isNaN32(hi) || math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0) {
+		return 0, 0, fmt.Errorf("is not finite: [%g, %g]", lo, hi)
+	}
+	if lo > hi {
+		return 0, 0, fmt.Errorf("is inverted: min %g > max %g", lo, hi)
+	}
+	lo = min32(lo, 0)
+	hi = max32(hi, 0)
+	if s.Symmetric {
+		m := max32(-lo, hi)
+		scale = m / (float32(qmax-qmin) / 2)
+		scale = max32(scale, Eps)
+		if !s.Signed {
+			zp = 1 << (s.Bits - 1)
+		}
+	} else {
+		scale = (hi - lo) / float32(qmax-qmin)
+		scale = max32(scale, Eps)
+		z := float64(qmin) - math.RoundToEven(float64(lo/scale))
+		zp = int32(math.Max(float64(qmin), math.Min(float64(qmax), z)))
+	}
+	return scale, zp, nil
 }
 
 func isNaN32(x float32) bool { return x != x }

@@ -37,6 +37,21 @@ type Observer interface {
 	UnmarshalState([]byte) error
 }
 
+// RowObserver is implemented by per-channel observers that can observe a
+// batch whose channels are its rows (axis 0: a weight's output channels)
+// one row at a time. The Affine quantizer then observes and fake-quantizes
+// each row while it is in cache: one pass over a weight from memory where
+// Observe and FakeQuantize make two.
+type RowObserver interface {
+	Observer
+	// ObserveRows is Observe, calling use(c, row, mn, mx) with each
+	// channel's row and its range after the row was folded in (rows may be
+	// handed over from several goroutines at once). It returns false, having
+	// changed nothing, where Observe must run instead (the first batch, a
+	// frozen observer, channels on another axis).
+	ObserveRows(x []float32, shape []int, use func(c int, row []float32, mn, mx float32)) (bool, error)
+}
+
 // Binder creates the graph node for a persistent learnable tensor (such as an
 // LSQ scale) in the graph being built, and registers it so that a trainer
 // finds and updates it. Package nn's graph builder implements it; name is

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/internal/parallel"
 )
 
 // channels is the per-channel state shared by the two per-channel
@@ -82,6 +83,51 @@ func (c *channels) scanBatch(b *base, x []float32, shape []int) error {
 		}
 	}
 	return nil
+}
+
+// observeRows is Observe for a batch whose channels are its rows (axis 0),
+// one row at a time: fold(i, mn, mx) updates channel i with the row's
+// finite range (+Inf, -Inf when it has none, as scanBatch leaves it), then
+// use gets the row and the channel's new range while the row is in cache.
+// Rows split between the cores as scan splits values. It declines (false)
+// where Observe must run: frozen, before the first batch (which fixes the
+// channel count and may fail per channel), or channels on another axis.
+func (c *channels) observeRows(b *base, x []float32, shape []int, fold func(i int, mn, mx float32), use func(i int, row []float32, mn, mx float32)) (bool, error) {
+	if b.frozen || !c.observed || b.s.Axis != 0 || len(shape) == 0 || shape[0] != len(c.min) {
+		return false, nil
+	}
+	if err := checkBatch(b.kind, x, shape); err != nil {
+		return false, err
+	}
+	nc := shape[0]
+	inner := len(x) / nc
+	rows := func(lo, hi int) int {
+		bad := 0
+		for i := lo; i < hi; i++ {
+			row := x[i*inner : (i+1)*inner]
+			mn, mx, nb := scanOne(row)
+			bad += nb
+			fold(i, mn, mx)
+			use(i, row, c.min[i], c.max[i])
+		}
+		return bad
+	}
+	bad := 0
+	if k := parallel.Chunks(len(x), scanGrain); k > 1 && nc >= k {
+		bads := make([]int, k)
+		parallel.For(nc, k, 1, func(w, lo, hi int) { bads[w] = rows(lo, hi) })
+		for _, v := range bads {
+			bad += v
+		}
+	} else {
+		bad = rows(0, nc)
+	}
+	b.nonFinite += int64(bad)
+	if bad == len(x) {
+		// Every channel kept its range (fold skips empty rows).
+		return true, b.noFinite(len(x))
+	}
+	return true, nil
 }
 
 func (c *channels) reset() {
@@ -170,6 +216,15 @@ func (o *PerChannelMinMax) Observe(x []float32, shape []int) error {
 	return nil
 }
 
+// ObserveRows implements fakequant.RowObserver: Observe, a row (channel)
+// at a time, each row handed to use with its new range.
+func (o *PerChannelMinMax) ObserveRows(x []float32, shape []int, use func(c int, row []float32, mn, mx float32)) (bool, error) {
+	return o.ch.observeRows(&o.base, x, shape, func(i int, mn, mx float32) {
+		o.ch.min[i] = min(o.ch.min[i], mn)
+		o.ch.max[i] = max(o.ch.max[i], mx)
+	}, use)
+}
+
 // Range returns copies of the per-channel running minima and maxima.
 func (o *PerChannelMinMax) Range() (min, max []float32, err error) { return o.ch.rangeCopy(&o.base) }
 
@@ -248,6 +303,18 @@ func (o *PerChannelMovingAverageMinMax) Observe(x []float32, shape []int) error 
 		o.ch.max[i] += float32(o.c * (o.ch.bmax[i] - o.ch.max[i]))
 	}
 	return nil
+}
+
+// ObserveRows implements fakequant.RowObserver: Observe, a row (channel)
+// at a time, each row handed to use with its new range.
+func (o *PerChannelMovingAverageMinMax) ObserveRows(x []float32, shape []int, use func(c int, row []float32, mn, mx float32)) (bool, error) {
+	return o.ch.observeRows(&o.base, x, shape, func(i int, mn, mx float32) {
+		if mn == posInf {
+			return
+		}
+		o.ch.min[i] += float32(o.c * (mn - o.ch.min[i])) // as Observe
+		o.ch.max[i] += float32(o.c * (mx - o.ch.max[i]))
+	}, use)
 }
 
 // Range returns copies of the per-channel averaged minima and maxima.
