@@ -65,9 +65,11 @@ func (op *steOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (op *steOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
-// UsePreallocDo ignores prealloc: the op writes into the tensor it owns
-// (see owned).
-func (op *steOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
+// UsePreallocDo writes into the tensor the op owns (see owned), or, for a
+// folded quantizer that gorgonia hands x's own register (nothing reads x
+// after it: the producer's backward does not), over x: a read and a write
+// of each value where a new tensor costs a read and a write-allocate.
+func (op *steOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("fakequant: %v takes 1 input, got %d", op, len(in))
 	}
@@ -75,7 +77,10 @@ func (op *steOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := owned(&op.out, x)
+	out := x
+	if !op.folded || prealloc == nil || !sameData(prealloc, x) {
+		out = owned(&op.out, x)
+	}
 	n := x.Shape().TotalSize()
 	if op.folded {
 		op.mask = nil
@@ -100,9 +105,27 @@ func (op *steOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-func (op *steOp) ReturnsPtr() bool      { return false }
+// UnsafeDo is the in-place run gorgonia asks for on a first run whose
+// output register is x's (folded quantizers only).
+func (op *steOp) UnsafeDo(in ...G.Value) (G.Value, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("fakequant: %v takes 1 input, got %d", op, len(in))
+	}
+	return op.UsePreallocDo(in[0], in...)
+}
+
+// ReturnsPtr and OverwritesInput let a folded quantizer write over its
+// input: its kernels allow dst = src. (An unfolded op's gradient reads x,
+// so gorgonia would not share the register anyway; the float formats'
+// mask reads x after rounding it.)
+func (op *steOp) ReturnsPtr() bool { return op.folded }
+func (op *steOp) OverwritesInput() int {
+	if op.folded {
+		return 0
+	}
+	return -1
+}
 func (op *steOp) CallsExtern() bool     { return false }
-func (op *steOp) OverwritesInput() int  { return -1 }
 func (op *steOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fakequant.ste:%p", op) }
 func (op *steOp) Hashcode() uint32      { return hashOf(op) }
 func (op *steOp) String() string        { return "FakeQuant[" + op.q.String() + "]" }

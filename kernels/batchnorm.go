@@ -290,6 +290,9 @@ type bnBufs[T float] struct {
 	// gradient (a plane stays in L1; a whole masked copy of dy was written
 	// out to memory and read back)
 	dym [][]T
+	// ym holds, per worker, the output's planes the backward recomputes
+	// (see bnBackward)
+	ym [][]T
 	// per channel, for bnPlanes: pivots, the forward's output map (pa·x +
 	// pb), the backward's dx map (pabc: a, b, c), sums
 	pk, pa, pb, pabc []T
@@ -352,6 +355,10 @@ type bnPlanes[T float] struct {
 	// abc[3p:3p+3].
 	affine2 func(dx, dy, y, x []T, inner, count int, abc []T, lo, hi T, masked bool)
 }
+
+// ymBlock is how many output values the backward recomputes at a time
+// where bnPlanes runs (whole planes, at least one): 16 KiB of float32.
+const ymBlock = 4096
 
 // planesMax bounds the planes bnPlanes takes: on larger ones a call per
 // plane costs little, and going through the channel's planes while they are
@@ -558,11 +565,14 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 		}
 		return bnAffine(st.mean[j], st.istd[j], float64(gamma[j]), float64(beta[j]), sc)
 	}
+	// The output map (pa·x + pb per channel) stays for the backward, which
+	// recomputes the output's mask from x rather than reading y.
+	bf := bnBufsFor[T](st)
+	bf.pa, bf.pb = grow(bf.pa, c), grow(bf.pb, c)
 	if pl := kr.planes; pl != nil && inner < planesMax && rng == nil {
 		// Image by image over each worker's channels: the planes of one
 		// image are adjacent, those of one channel a whole image apart.
-		bf := bnBufsFor[T](st)
-		bf.pk, bf.pa, bf.pb, bf.psum = grow(bf.pk, c), grow(bf.pa, c), grow(bf.pb, c), grow(bf.psum, 2*c)
+		bf.pk, bf.psum = grow(bf.pk, c), grow(bf.psum, 2*c)
 		// A fold's range comes from the output loop's own lanes, each
 		// worker's (the quantizer scanned the whole output again).
 		var prng [][3][8]float32
@@ -617,6 +627,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 				s2 += q
 			}
 			a, sh := affine(j, s1, s2)
+			bf.pa[j], bf.pb[j] = T(a), T(sh)
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], T(a), T(sh), st.hi)
@@ -644,8 +655,8 @@ func (o *bnOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	for w := range res {
 		op := &bnGradOp{opBase: opBase{name: fmt.Sprintf("kernels.BatchNormGrad%d", w)}, st: o.st, which: w}
 		args := []*G.Node{ins[0], ins[1], grad}
-		if o.st.masked() {
-			args = append(args, out) // the clamp's and the fold's mask
+		if o.st.readsOutput() {
+			args = append(args, out) // the clamp's mask
 		}
 		var err error
 		if res[w], err = G.ApplyOp(op, args...); err != nil {
@@ -665,7 +676,7 @@ type bnGradOp struct {
 }
 
 func (o *bnGradOp) Arity() int {
-	if o.st.masked() {
+	if o.st.readsOutput() {
 		return 4
 	}
 	return 3
@@ -674,10 +685,17 @@ func (o *bnGradOp) Arity() int {
 // masked reports whether the backward masks dy by the output: a clamp or a
 // fold.
 func (st *bnState) masked() bool { return st.hi > 0 || st.fold != nil }
+
+// readsOutput reports whether the backward reads the output for its mask.
+// A folded op's backward recomputes it from x instead (see bnBackward): its
+// quantizer then writes over the output, which nothing else reads. A
+// clamp's reads it, which measured faster where the output stays anyway
+// (the next layer's input).
+func (st *bnState) readsOutput() bool { return st.hi > 0 && st.fold == nil }
 func (o *bnGradOp) Type() hm.Type {
 	n := len(o.st.shape)
 	in := []int{n, 1, n}
-	if o.st.masked() {
+	if o.st.readsOutput() {
 		in = append(in, n)
 	}
 	if o.which == 0 {
@@ -705,7 +723,7 @@ func (o *bnGradOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	st := o.st
 	if st.gen == 0 || in[0].Shape().TotalSize() != st.outer*st.c*st.inner || !in[2].Shape().Eq(in[0].Shape()) ||
-		(st.masked() && !in[3].Shape().Eq(in[0].Shape())) {
+		(st.readsOutput() && !in[3].Shape().Eq(in[0].Shape())) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, in[0].Shape(), in[2].Shape())
 	}
 	if f := st.fold; f != nil {
@@ -732,18 +750,24 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	}
 	if st.done != st.gen {
 		st.done = st.gen
-		var y []T
 		if st.masked() {
-			y = in[3].Data().([]T)
+			// Per worker: a plane of masked dy and the output's planes
+			// recomputed (an image's block of planes where bnPlanes runs).
 			nw := bnWorkers(st)
 			if len(bf.dym) < nw {
 				bf.dym = append(bf.dym, make([][]T, nw-len(bf.dym))...)
+				bf.ym = append(bf.ym, make([][]T, nw-len(bf.ym))...)
 			}
 			for w := range bf.dym[:nw] {
 				bf.dym[w] = grow(bf.dym[w], st.inner)
+				bf.ym[w] = grow(bf.ym[w], max(st.inner, ymBlock))
 			}
 		}
-		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), y, bf.dym, dx.Data().([]T), dg.Data().([]T), db.Data().([]T), ds)
+		var y []T
+		if st.readsOutput() {
+			y = in[3].Data().([]T)
+		}
+		bnBackward(st, in[0].Data().([]T), in[1].Data().([]T), in[2].Data().([]T), y, bf.dym, bf.ym, dx.Data().([]T), dg.Data().([]T), db.Data().([]T), ds)
 	}
 	switch o.which {
 	case 0:
@@ -756,12 +780,16 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	return bf.dscale
 }
 
-// bnBackward sets dx, dγ, dβ and, for a scaled op, d scale (ds). For a
-// clamped op, y is its output and dym[w] (one plane per worker) receives a
-// plane of dy masked by the clamp's gradient just before each pass reads
-// it: twice per plane (the same bits both times), where a whole masked
-// copy of dy cost a write to memory and a read back.
-func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db, ds []T) {
+// bnBackward sets dx, dγ, dβ and, for a scaled op, d scale (ds). A
+// clamped or folded op masks dy by its output: y, or where y is nil (a
+// folded op), each pass recomputes the output's planes into ym[w] with the
+// forward's kernel and output map from x, which it reads anyway: the same
+// bits as the output, which a folded quantizer may have overwritten. dym[w]
+// (one plane per worker) receives a plane of dy masked by the clamp's
+// gradient just before each pass reads it: twice per plane (the same bits
+// both times), where a whole masked copy of dy cost a write to memory and a
+// read back.
+func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg, db, ds []T) {
 	kr := bnKernelsFor[T]()
 	_, clampG := clampFns[T]()
 	c, inner, outer := st.c, st.inner, st.outer
@@ -818,39 +846,68 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 	if pl := kr.planes; pl != nil && inner < planesMax && (!masked || kr.gradSumsClamp != nil) {
 		bf := bnBufsFor[T](st)
 		bf.pk, bf.pabc, bf.psum = grow(bf.pk, c), grow(bf.pabc, 3*c), grow(bf.psum, 2*c)
-		bnChannels(st, func(_, lo, hi int) {
-			n := hi - lo
+		per := c // planes a call takes
+		recompute := masked && y == nil
+		if recompute {
+			per = max(1, ymBlock/inner)
+		}
+		bnChannels(st, func(w, lo, hi int) {
 			for j := lo; j < hi; j++ {
 				bf.pk[j] = T(st.pivot[j])
 			}
 			sums := bf.psum[2*lo : 2*hi]
 			clear(sums)
+			// yb: the output's planes of channels l..h−1 of image b,
+			// recomputed per planes at a time (kept in L1).
 			var yb []T
-			for b := 0; b < outer; b++ {
-				o := (b*c + lo) * inner
-				if masked {
-					yb = y[o:]
+			blocks := func(b int, f func(o, l, h int)) {
+				for l := lo; l < hi; l += per {
+					h := min(hi, l+per)
+					o := (b*c + l) * inner
+					switch {
+					case recompute:
+						yb = ym[w][:(h-l)*inner]
+						pl.affineAct(yb, x[o:], inner, h-l, bf.pa[l:h], bf.pb[l:h], T(st.hi), st.hi > 0, nil)
+					case masked:
+						yb = y[o:]
+					}
+					f(o, l, h)
 				}
-				pl.gradSums(dy[o:], yb, x[o:], inner, n, bf.pk[lo:hi], T(wlo), T(whi), masked, sums)
+			}
+			for b := 0; b < outer; b++ {
+				blocks(b, func(o, l, h int) {
+					pl.gradSums(dy[o:], yb, x[o:], inner, h-l, bf.pk[l:h], T(wlo), T(whi), masked, sums[2*(l-lo):])
+				})
 			}
 			for j := lo; j < hi; j++ {
 				a, bx, cx := coef(j, bf.psum[2*j], bf.psum[2*j+1])
 				bf.pabc[3*j], bf.pabc[3*j+1], bf.pabc[3*j+2] = T(a), T(bx), T(cx)
 			}
 			for b := 0; b < outer; b++ {
-				o := (b*c + lo) * inner
-				if masked {
-					yb = y[o:]
-				}
-				pl.affine2(dx[o:], dy[o:], yb, x[o:], inner, n, bf.pabc[3*lo:3*hi], T(wlo), T(whi), masked)
+				blocks(b, func(o, l, h int) {
+					pl.affine2(dx[o:], dy[o:], yb, x[o:], inner, h-l, bf.pabc[3*l:3*h], T(wlo), T(whi), masked)
+				})
 			}
 		})
 		return
 	}
+	clampF, _ := clampFns[T]()
+	bf := bnBufsFor[T](st)
 	bnChannels(st, func(w, lo, hi int) {
-		var plane []T
+		var plane, yo []T
 		if masked {
 			plane = dym[w][:inner]
+		}
+		// out sets yo to the output's plane at o, recomputed where y is nil.
+		out := func(j, o int) {
+			switch {
+			case !masked:
+			case y != nil:
+				yo = y[o : o+inner]
+			default:
+				yo = ym[w][:inner]
+				kr.affineAct(clampF, yo, x[o:o+inner], bf.pa[j], bf.pb[j], st.hi)
+			}
 		}
 		for j := lo; j < hi; j++ {
 			k := T(st.pivot[j])
@@ -858,14 +915,15 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
+				out(j, o)
 				if masked && kr.gradSumsClamp != nil {
-					a, q := kr.gradSumsClamp(g, y[o:o+inner], x[o:o+inner], k, T(wlo), T(whi))
+					a, q := kr.gradSumsClamp(g, yo, x[o:o+inner], k, T(wlo), T(whi))
 					sdy += a
 					sdyx += q
 					continue
 				}
 				if masked {
-					maskDy(plane, y[o:o+inner], g)
+					maskDy(plane, yo, g)
 					g = plane
 				}
 				a, q := kr.gradSums(g, x[o:o+inner], k)
@@ -876,12 +934,13 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym [][]T, dx, dg, db
 			for b := 0; b < outer; b++ {
 				o := (b*c + j) * inner
 				g := dy[o : o+inner]
+				out(j, o)
 				if masked && kr.affine2Clamp != nil {
-					kr.affine2Clamp(dx[o:o+inner], g, y[o:o+inner], x[o:o+inner], T(a), T(bx), T(cx), T(wlo), T(whi))
+					kr.affine2Clamp(dx[o:o+inner], g, yo, x[o:o+inner], T(a), T(bx), T(cx), T(wlo), T(whi))
 					continue
 				}
 				if masked {
-					maskDy(plane, y[o:o+inner], g)
+					maskDy(plane, yo, g)
 					g = plane
 				}
 				kr.affine2(dx[o:o+inner], g, x[o:o+inner], T(a), T(bx), T(cx))
