@@ -14,7 +14,8 @@
 // C (Intel Xeon since Sapphire Rapids, layers of 8 k-quads or more: the
 // packed B layout is the B tile's; stride-1 convolutions of 16 channels or
 // more as one GEMM per kernel row read straight from the input's planes,
-// tapconv.go); AVX512-VNNI VPDPBUSD on zmm and
+// tapconv.go); AVX512-VNNI VPDPBUSD on zmm (the same tap convolutions
+// on 8-row weight panels) and
 // AVX-VNNI's VEX VPDPBUSD on ymm (exact for any int8 weights); AVX2
 // VPMADDUBSW + VPMADDWD (in GOEXPERIMENT=simd builds, archsimd's
 // AVX-512BW form of it where there is no VNNI); arm64 SDOT on the codes

@@ -19,6 +19,7 @@ func implFor(f cpufeat.Features) impl {
 		im.tapGemm = tapGemmAMX
 	case f.VNNI:
 		im.kern = kernVNNI
+		im.tapGemm = tapGemmVNNI
 	case f.AVX512 && archsimdBuild:
 		im.kern = kernAVX512BW
 	case f.AVXVNNI:
@@ -92,6 +93,23 @@ func gemmVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 		if rest > 0 {
 			vnni5x1(&c[p*ldc+4*n4*laneCols], ldc, w, &b[4*n4*gs], a.k4, gs, rest)
 		}
+	}
+}
+
+//go:noescape
+func vnniTap8x2(c *int32, ldc int, w *int32, q *uint32, qs int, offs *int32, ntaps, rows, n int)
+
+// tapGemmVNNI is tapGemmPortable by VPDPBUSD, an 8-row panel of the plan's
+// w8 and 32 flat positions at a time, each row plane read in place. It
+// panics (a programmer error) if acc or q is too short for the plan.
+func tapGemmVNNI(acc []int32, ldc int, p *tapPlan, q []uint32) {
+	panels := ceilDiv(p.m, 8)
+	_, _ = acc[(8*panels-1)*ldc+p.ldc()-1], q[p.qlen-1]
+	if ldc < p.ldc() || len(p.w8) != panels*p.kh*p.rows*8 || len(p.offs) != p.kh || p.rows*p.plane > p.qlen {
+		panic("intruntime: tapGemmVNNI: bad operands")
+	}
+	for pi := range panels {
+		vnniTap8x2(&acc[8*pi*ldc], ldc, &p.w8[pi*p.kh*p.rows*8], &q[0], 4*p.plane, &p.offs[0], p.kh, p.rows, p.ldc()/32)
 	}
 }
 

@@ -386,7 +386,8 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 					pool32Max = max(pool32Max, n)
 					s.direct = directPlan(&s)
 					// Taps where the CPU has their GEMM and a fused pool's
-					// pass over strided rows (AMX implies AVX-512: both).
+					// pass over strided rows (AMX and VNNI imply AVX-512:
+					// both).
 					if host.tapGemm != nil && host.poolFlat32 != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels {
 						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw); s.tap != nil {
 							quadsMax = max(quadsMax, s.tap.qlen)

@@ -65,7 +65,7 @@ func TestTapGemm(t *testing.T) {
 				got[i] = -1
 			}
 			vi.tapGemm(got, ldc, p, q)
-			if !slices.Equal(got, want) {
+			if !slices.Equal(got[:c.m*ldc], want[:c.m*ldc]) {
 				t.Fatalf("%+v (%s): differs from tapGemmPortable", c, vi.name)
 			}
 		}
