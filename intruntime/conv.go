@@ -369,6 +369,25 @@ func (e *engine) padFrames(src []uint8, s *step, n, b0, nb int) []uint8 {
 	return frames
 }
 
+// planRequant sets the requantization operands of each of s's output
+// channels for host.requantPre, or returns nil where the CPU has no such
+// kernel or a channel does not fit it (a left shift, M0 = 0, or what
+// requantScalars.set refuses): requantImages then takes requantRows or
+// the general formula as before.
+func planRequant(s *step) []requantScalars {
+	if host.requantPre == nil || len(s.m0) == 0 || len(s.bias) != len(s.m0) || len(s.shift) != len(s.m0) {
+		return nil
+	}
+	rq := make([]requantScalars, len(s.m0))
+	for m := range rq {
+		sh := s.shift[m]
+		if sh > 0 || s.m0[m] == 0 || !rq[m].set(int64(s.bias[m]), s.m0[m], uint(-sh), s.zy, s.lo, s.hi) {
+			return nil
+		}
+	}
+	return rq
+}
+
 // requantOne requantizes one output channel m's accumulators.
 func (e *engine) requantOne(out []uint8, row []int32, s *step, m int) {
 	e.requantImages(out, row, 1, len(row), 0, s, m)
@@ -377,6 +396,10 @@ func (e *engine) requantOne(out []uint8, row []int32, s *step, m int) {
 // requantImages requantizes channel m of nb images in one call: image i's
 // accumulators row[i·rowStride:][:width] go to out[i·width:][:width].
 func (e *engine) requantImages(out []uint8, row []int32, nb, width, rowStride int, s *step, m int) {
+	if s.rq != nil && host.requantPre != nil {
+		host.requantPre(out, width, row, rowStride, nb, width, &s.rq[m])
+		return
+	}
 	bias, m0, sh := int64(s.bias[m]), s.m0[m], s.shift[m]
 	if sh > 0 || m0 == 0 {
 		for i := range nb {

@@ -153,7 +153,8 @@ func TestFastPathsAgree(t *testing.T) {
 				}
 			}
 			// frames: padded convolutions packed from zero-point frames
-			// (their fallback); slow: no plan, no frames, no fused pool.
+			// (their fallback); slow: no plan, no frames, no fused pool,
+			// no operands planned for the requantization.
 			frames, err := NewRunner(test.m, test.batch, test.workers)
 			if err != nil {
 				t.Fatal(err)
@@ -169,6 +170,7 @@ func TestFastPathsAgree(t *testing.T) {
 			for _, e := range slow.engines {
 				for i := range e.steps {
 					e.steps[i].direct, e.steps[i].padded, e.steps[i].fusePool, e.steps[i].skip, e.steps[i].tap = nil, nil, false, false, nil
+					e.steps[i].rq = nil // requantRows' operands set per call
 				}
 			}
 			in := fast.InputSize()

@@ -31,9 +31,12 @@ func (k int8Kernel) pairs() bool { return k == kernAVX2 || k == kernAVX512BW }
 
 // impl is the set of kernels one feature set selects.
 type impl struct {
-	kern          int8Kernel
-	directPack    func(*packPlan) bool // whether a planned convolution packs by packDirect (else im2col rows + packQuad)
-	requantRows   func(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32)
+	kern        int8Kernel
+	directPack  func(*packPlan) bool // whether a planned convolution packs by packDirect (else im2col rows + packQuad)
+	requantRows func(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32)
+	// requantPre is requantRows on operands a step set per channel when
+	// it was planned (step.rq); nil: requantRows.
+	requantPre    func(out []uint8, outStride int, row []int32, rowStride, count, width int, c *requantScalars)
 	packQuad      func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int)
 	maxPairs      func(dst, src []uint8)
 	packDirect    func(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0, nb int)

@@ -36,10 +36,14 @@ type step struct {
 	layer   intmodel.Layer
 	in, out act
 	// Quantized layers.
-	w                      *packedWeights
-	bias, m0               []int32
-	shift                  []int
-	zy, lo, hi             int32 // in storage codes
+	w          *packedWeights
+	bias, m0   []int32
+	shift      []int
+	zy, lo, hi int32 // in storage codes
+	// rq: each channel's requantization operands for host.requantPre,
+	// set at planning; nil where the CPU has no such kernel or a channel
+	// needs the general path (planRequant).
+	rq                     []requantScalars
 	zx                     uint8 // input zero point in storage code (conv padding)
 	kh, kw, sh, sw, ph, pw int
 	conv                   bool
@@ -424,6 +428,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			e.steps[i-1].fusePool = true
 			s.skip = true
 		}
+		s.rq = planRequant(&s)
 		e.steps = append(e.steps, s)
 		e.bufs = append(e.bufs, makeBuf(cap*shapes[i].Size()))
 		tensors = append(tensors, s.out)

@@ -1,0 +1,52 @@
+package intruntime
+
+import "math"
+
+// requantScalars are the operands of requantAVX2 and requant512, which
+// broadcast them (field order is the assembly's offsets).
+type requantScalars struct {
+	hib, lob, bias, m0, half, mask, zy, lo, hi int32
+	_                                          int32
+	c30                                        int64
+	exp                                        uint64
+	// requant512's: with p = clamp(acc, lob, hib)·M0 + k64, the output
+	// is (p − corr·[p < thr]) >> sh, + Z_Y (see set).
+	k64, thr, corr int64
+	sh             uint64
+}
+
+// set fills c with the assembly's operands, field by field (a struct
+// built and returned whole is copied by 16-byte moves that cannot forward
+// from its 4-byte stores: a stall per call, measured at ~25 ns), and
+// reports false where the assembly cannot be exact: a bias beyond int32
+// (its saturating add is a clamp of the accumulator to [lob, hib] then a
+// wrapping add), a shift beyond 31, clamp bounds outside a byte, or
+// M0 = −2^31 (SRDHM's one overflow).
+func (c *requantScalars) set(bias int64, m0 int32, exp uint, zy, lo, hi int32) bool {
+	if bias != int64(int32(bias)) || lo < 0 || hi > 255 || exp > 31 || m0 == math.MinInt32 {
+		return false
+	}
+	b := int32(bias)
+	mask := int32(int64(1)<<exp - 1)
+	c.hib, c.lob, c.bias, c.m0, c.half, c.mask = math.MaxInt32, math.MinInt32, b, m0, mask>>1, mask
+	c.zy, c.lo, c.hi, c.c30, c.exp = zy, lo, hi, 1<<30, uint64(exp)
+	if b >= 0 {
+		c.hib -= b
+	} else {
+		c.lob -= b
+	}
+	// Both roundings as one shift. With p the product (v + bias)·M0 of
+	// the clamped accumulator v, SRDHM is h = ⌊(p + 2^30)/2^31⌋ (see
+	// requantRowScalar) and rounding h/2^exp half away from zero is
+	// ⌊(h + 2^(exp−1))/2^exp⌋ for h ≥ 0, ⌊(h + 2^(exp−1) − 1)/2^exp⌋ for
+	// h < 0 (no nudge for exp = 0). Since ⌊(⌊a/m⌋ + c)/n⌋ = ⌊(a + c·m)/(m·n)⌋
+	// for integers, that is ⌊(p + 2^30 + 2^(30+exp) − [h < 0]·2^31) / 2^(31+exp)⌋,
+	// and h < 0 exactly when p + 2^30 < 0. |p| ≤ 2^62 (v + bias stays in
+	// int32), so nothing overflows 64 bits for exp ≤ 31.
+	c.k64, c.sh = int64(b)*int64(m0)+1<<30, 31+uint64(exp)
+	if exp > 0 {
+		c.k64 += 1 << (30 + exp)
+		c.thr, c.corr = 1<<(30+exp), 1<<31
+	}
+	return true
+}
