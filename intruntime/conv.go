@@ -374,15 +374,31 @@ func (e *engine) padFrames(src []uint8, s *step, n, b0, nb int) []uint8 {
 // kernel or a channel does not fit it (a left shift, M0 = 0, or what
 // requantScalars.set refuses): requantImages then takes requantRows or
 // the general formula as before.
-func planRequant(s *step) []requantScalars {
-	if host.requantPre == nil || len(s.m0) == 0 || len(s.bias) != len(s.m0) || len(s.shift) != len(s.m0) {
+//
+// A channel whose accumulators are bounded away from int32's limits also
+// gets exactSum: every accumulator is a sum of weights times input codes
+// in [0, 255], so |acc| ≤ 255·Σ|w| over the channel's weights of q.
+func planRequant(s *step, q *intmodel.Quantized) []requantScalars {
+	if host.requantPre == nil || q == nil || len(s.m0) == 0 || len(s.bias) != len(s.m0) || len(s.shift) != len(s.m0) {
 		return nil
 	}
 	rq := make([]requantScalars, len(s.m0))
+	per := 0
+	if len(q.Weights)%len(rq) == 0 {
+		per = len(q.Weights) / len(rq)
+	}
 	for m := range rq {
 		sh := s.shift[m]
 		if sh > 0 || s.m0[m] == 0 || !rq[m].set(int64(s.bias[m]), s.m0[m], uint(-sh), s.zy, s.lo, s.hi) {
 			return nil
+		}
+		if per > 0 {
+			var abs int64
+			for _, w := range q.Weights[m*per : (m+1)*per] {
+				abs += max(int64(w), -int64(w))
+			}
+			b := int64(s.bias[m])
+			rq[m].exactSum = b+255*abs <= math.MaxInt32 && b-255*abs >= math.MinInt32
 		}
 	}
 	return rq

@@ -14,6 +14,9 @@ import (
 func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
 
 //go:noescape
+func requant512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
+
+//go:noescape
 func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
 
 //go:noescape
@@ -211,6 +214,10 @@ func requantPre512(out []uint8, outStride int, row []int32, rowStride, count, wi
 		return
 	}
 	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
+	if c.exactSum {
+		requant512nc(&out[0], outStride, &row[0], rowStride, count, width, c)
+		return
+	}
 	requant512(&out[0], outStride, &row[0], rowStride, count, width, c)
 }
 

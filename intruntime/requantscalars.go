@@ -13,6 +13,10 @@ type requantScalars struct {
 	// is (p − corr·[p < thr]) >> sh, + Z_Y (see set).
 	k64, thr, corr int64
 	sh             uint64
+	// exactSum: the accumulators of this channel plus its bias cannot
+	// leave int32, so the saturating add may skip its clamp (set by
+	// planRequant, after set; Go only, past the assembly's fields).
+	exactSum bool
 }
 
 // set fills c with the assembly's operands, field by field (a struct

@@ -428,7 +428,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 			e.steps[i-1].fusePool = true
 			s.skip = true
 		}
-		s.rq = planRequant(&s)
+		s.rq = planRequant(&s, q)
 		e.steps = append(e.steps, s)
 		e.bufs = append(e.bufs, makeBuf(cap*shapes[i].Size()))
 		tensors = append(tensors, s.out)
