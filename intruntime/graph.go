@@ -354,7 +354,7 @@ func (e *engine) concat(dst []uint8, s *step, n int) {
 	o := 0
 	for k, in := range s.inActs {
 		size := n * in.shape.Size()
-		src, out := e.bufs[s.ins[k]][:size], dst[o:o+size]
+		src, out := e.view[s.ins[k]][:size], dst[o:o+size]
 		o += size
 		t := s.catMap[k]
 		if t == nil {

@@ -389,3 +389,59 @@ func TestPoolConcatHandWorked(t *testing.T) {
 		}
 	}
 }
+
+// A batch run a few images at a time through all layers (engine.chunk)
+// gives the logits and every layer's codes of the batch run whole: the
+// graph models (residual adds, concats, depthwise), LeNet-5 (whose fused
+// pools leave their conv's output to LayerCodes to recompute, chunk by
+// chunk) and random graphs, with 1 and 2 workers.
+func TestChunkedRun(t *testing.T) {
+	models := graphModels(t, 8, 7)
+	models["lenet5"] = leNet5(t, 7, 8)
+	for seed := range uint64(6) {
+		m, err := graphtest.Random(100+seed, 8, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models[fmt.Sprintf("random %d", seed)] = m
+	}
+	for name, m := range models {
+		const n = 11
+		x := randImages(rand.New(rand.NewPCG(7, 8)), n*m.InputShape.Size())
+		for _, workers := range []int{1, 2} {
+			whole, err := newRunner(m, n, workers, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chunked, err := newRunner(m, n, workers, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lw, lc := make([]float32, n*whole.OutputSize()), make([]float32, n*whole.OutputSize())
+			if err := whole.Run(x, n, lw); err != nil {
+				t.Fatal(err)
+			}
+			if err := chunked.Run(x, n, lc); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(lw, lc) {
+				t.Errorf("%s, %d workers: logits differ", name, workers)
+			}
+			for i := -1; i < len(m.Layers); i++ {
+				cw, err := whole.LayerCodes(i, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cc, err := chunked.LayerCodes(i, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(cw, cc) {
+					t.Errorf("%s, %d workers: layer %d codes differ", name, workers, i)
+				}
+			}
+			whole.Close()
+			chunked.Close()
+		}
+	}
+}

@@ -80,23 +80,31 @@ type step struct {
 
 // engine runs the whole model on up to cap images, single-threaded.
 type engine struct {
-	cap     int
-	steps   []step
-	input   act
-	bufs    [][]uint8 // bufs[0] input, bufs[i+1] output of step i
-	cols    []uint8   // four im2col rows
-	zeros   []uint8   // a zero row for packRows
-	pooltmp []uint8   // horizontal maxima of a 2×2 max pool
-	pool32  []int32   // pooled accumulators of a fused conv + max pool
-	frame   []uint8   // padded input planes of a grouped conv (graph.go)
-	padbuf  []uint8   // padded input planes of a chunk of a dense conv (conv.go)
-	w9      [9]int32  // a depthwise 3×3 kernel's weights (graph.go)
-	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
-	dwq     []uint32  // the frame's code triples for the VNNI depthwise kernel
-	quads   []uint32  // an image's row planes for a tap convolution (tapconv.go)
-	pack    []byte
-	acc     []int32
-	n       int // images of the last run
+	cap   int
+	steps []step
+	input act
+	// bufs[0] input, bufs[i+1] output of step i, each CNHW for chunk
+	// images (the last one: the whole batch as consecutive chunks).
+	bufs  [][]uint8
+	sizes []int     // per image, of each buffer
+	view  [][]uint8 // each buffer as the chunk being run sees it (at)
+	chunk int       // images run through all layers at a time (chunkImages)
+	// lastX: the last run's input where it took more than one chunk
+	// (LayerCodes runs the chunks again); scratch: logits of such a rerun.
+	lastX, scratch []float32
+	cols           []uint8  // four im2col rows
+	zeros          []uint8  // a zero row for packRows
+	pooltmp        []uint8  // horizontal maxima of a 2×2 max pool
+	pool32         []int32  // pooled accumulators of a fused conv + max pool
+	frame          []uint8  // padded input planes of a grouped conv (graph.go)
+	padbuf         []uint8  // padded input planes of a chunk of a dense conv (conv.go)
+	w9             [9]int32 // a depthwise 3×3 kernel's weights (graph.go)
+	flat           []int32  // flat accumulators of a stride-1 depthwise 3×3
+	dwq            []uint32 // the frame's code triples for the VNNI depthwise kernel
+	quads          []uint32 // an image's row planes for a tap convolution (tapconv.go)
+	pack           []byte
+	acc            []int32
+	n              int // images of the last run
 	// stale[i]: step i's output buffer was not written by the last run
 	// (a conv whose pool was fused); LayerCodes recomputes it.
 	stale []bool
@@ -128,6 +136,12 @@ type job struct {
 // images, split across workers goroutines (workers ≤ 0: GOMAXPROCS; at
 // most one worker per image).
 func NewRunner(m *intmodel.Model, batch, workers int) (*Runner, error) {
+	return newRunner(m, batch, workers, 0)
+}
+
+// newRunner is NewRunner with each engine running chunk images at a time
+// through all layers (0: chunkImages decides).
+func newRunner(m *intmodel.Model, batch, workers, chunk int) (*Runner, error) {
 	shapes, err := m.Shapes()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRuntime, err)
@@ -142,7 +156,7 @@ func NewRunner(m *intmodel.Model, batch, workers int) (*Runner, error) {
 	r := &Runner{model: m, batch: batch, shapes: shapes, parts: make([]int, workers)}
 	per := ceilDiv(batch, workers)
 	for range workers {
-		e, err := newEngine(m, shapes, per)
+		e, err := newEngine(m, shapes, per, chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -265,20 +279,54 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 		a := e.input
 		if i >= 0 {
 			a = e.steps[i].out
-			if e.stale[i] { // the conv's own output, unpooled
-				e.conv(e.bufs[i+1], e.bufs[e.steps[i].ins[0]], &e.steps[i], n, false)
-				e.stale[i] = false
-			}
 		}
-		e.codes(dst[o:o+n*size], e.bufs[i+1], a, n)
-		o += n * size
+		// One chunk: every buffer still holds it (a fused pool's conv
+		// output recomputed once). Several: only the last layer's buffer
+		// holds them all, so other layers run each chunk again.
+		whole := n <= e.chunk || (i == len(e.steps)-1 && !e.stale[i])
+		is := e.input.shape.Size()
+		for b0 := 0; b0 < n; b0 += e.chunk {
+			cnt := min(e.chunk, n-b0)
+			e.at(b0)
+			if !whole {
+				e.runChunk(e.lastX[b0*is:(b0+cnt)*is], cnt, e.scratch)
+			}
+			if i >= 0 && e.stale[i] { // the conv's own output, unpooled
+				e.conv(e.view[i+1], e.view[e.steps[i].ins[0]], &e.steps[i], cnt, false)
+			}
+			e.codes(dst[(o+b0)*size:(o+b0+cnt)*size], e.view[i+1], a, cnt)
+		}
+		if i >= 0 && n <= e.chunk {
+			e.stale[i] = false
+		}
+		o += n
 	}
 	return dst, nil
 }
 
-func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, error) {
-	e := &engine{cap: cap, input: newAct(m.Input, m.InputShape)}
+func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*engine, error) {
+	perImage, w := m.InputShape.Size(), 0
+	for i, l := range m.Layers {
+		perImage += shapes[i].Size()
+		switch l := l.(type) {
+		case *intmodel.Conv2d:
+			w += len(l.Weights)
+		case *intmodel.Linear:
+			w += len(l.Weights)
+		}
+	}
+	// Buffers and scratch for a chunk of images (cap of them).
+	cap := chunkImages(perImage, w, batch)
+	if chunk > 0 {
+		cap = min(chunk, batch)
+	}
+	e := &engine{cap: cap, chunk: cap, input: newAct(m.Input, m.InputShape)}
+	if batch > cap {
+		e.lastX = make([]float32, batch*m.InputShape.Size())
+		e.scratch = make([]float32, cap*shapes[len(shapes)-1].Size())
+	}
 	e.bufs = append(e.bufs, makeBuf(cap*m.InputShape.Size()))
+	e.sizes = append(e.sizes, m.InputShape.Size())
 	// tensors[t]: the storage of tensor t (0: input, j+1: layer j's output).
 	tensors := []act{e.input}
 	// readers[t]: how many layers read tensor t (a conv's output can be
@@ -430,10 +478,16 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 		}
 		s.rq = planRequant(&s, q)
 		e.steps = append(e.steps, s)
-		e.bufs = append(e.bufs, makeBuf(cap*shapes[i].Size()))
+		if i == len(m.Layers)-1 {
+			e.bufs = append(e.bufs, makeBuf(batch*shapes[i].Size()))
+		} else {
+			e.bufs = append(e.bufs, makeBuf(cap*shapes[i].Size()))
+		}
+		e.sizes = append(e.sizes, shapes[i].Size())
 		tensors = append(tensors, s.out)
 	}
 	e.stale = make([]bool, len(e.steps))
+	e.view = make([][]uint8, len(e.bufs))
 	e.pool32 = make([]int32, pool32Max)
 	e.cols = make([]uint8, colsMax)
 	e.zeros = make([]uint8, nMax)
@@ -450,14 +504,59 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, cap int) (*engine, er
 	return e, nil
 }
 
-// run executes the model on n images.
+// run executes the model on n images, e.chunk at a time through all
+// layers.
 func (e *engine) run(x []float32, n int, logits []float32) error {
 	e.n = n
+	is, os := e.input.shape.Size(), e.steps[len(e.steps)-1].out.shape.Size()
+	if n > e.chunk {
+		copy(e.lastX, x[:n*is])
+	}
+	for b0 := 0; b0 < n; b0 += e.chunk {
+		k := min(e.chunk, n-b0)
+		e.at(b0)
+		e.runChunk(x[b0*is:(b0+k)*is], k, logits[b0*os:(b0+k)*os])
+	}
+	return nil
+}
+
+// imageChunkBytes bounds the storage codes of all layers' outputs for
+// one chunk of images (chunkImages): run a layer at a time, a batch of 256
+// left each output in memory for the next layer to read back, where a
+// chunk's stay in the caches, reused chunk after chunk (Zen 5, 1 core:
+// MobileNetV2 1.2–1.3x and resnet20 1.06–1.13x faster at 32 images than at
+// 256).
+const imageChunkBytes = 8 << 20
+
+// chunkImages is how many images of up to cap an engine runs through all
+// layers at a time, for a model whose layer outputs take act bytes per
+// image and whose weights take w bytes: as many as keep act within
+// imageChunkBytes, at least 8 (the GEMMs' columns); all of them where the
+// weights outweigh the activations (each chunk reads every weight again:
+// LeNet-5 0.88x and vgg-small 0.92x at 32 images).
+func chunkImages(act, w, cap int) int {
+	if 2*act < w {
+		return cap
+	}
+	return min(cap, max(8, imageChunkBytes/max(act, 1)))
+}
+
+// at points e.view at the chunk of images from b0: every buffer but the
+// last holds just that chunk; the last one holds the batch, chunk after
+// chunk of e.chunk images.
+func (e *engine) at(b0 int) {
+	last := len(e.bufs) - 1
+	copy(e.view, e.bufs)
+	e.view[last] = e.bufs[last][b0*e.sizes[last]:]
+}
+
+// runChunk runs all layers on the n images of the chunk e.view points at.
+func (e *engine) runChunk(x []float32, n int, logits []float32) {
 	in := e.input
 	inv := 1 / in.q.Scale
 	lo, hi := in.q.Range()
 	hw := in.shape.H * in.shape.W
-	buf := e.bufs[0]
+	buf := e.view[0]
 	// NCHW floats → CNHW storage codes.
 	for b := range n {
 		for c := range in.shape.C {
@@ -468,14 +567,14 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 	}
 	for i := range e.steps {
 		s := &e.steps[i]
-		src, dst := e.bufs[s.ins[0]], e.bufs[i+1]
+		src, dst := e.view[s.ins[0]], e.view[i+1]
 		switch s.layer.Kind() {
 		case intmodel.KindConv2d:
 			switch {
 			case s.groups > 0:
 				e.groupedConv(dst, src, s, n)
 			case s.fusePool:
-				e.conv(e.bufs[i+2], src, s, n, true)
+				e.conv(e.view[i+2], src, s, n, true)
 			default:
 				e.conv(dst, src, s, n, false)
 			}
@@ -500,7 +599,7 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 		case intmodel.KindFlatten:
 			flatten(dst, src, s.in.shape, n)
 		case intmodel.KindAdd:
-			e.add(dst, src, e.bufs[s.ins[1]], s, n)
+			e.add(dst, src, e.view[s.ins[1]], s, n)
 		case intmodel.KindConcat:
 			e.concat(dst, s, n)
 		case intmodel.KindGlobalAvgPool:
@@ -510,7 +609,7 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 	out := e.steps[len(e.steps)-1].out
 	size := out.shape.Size()
 	hw = out.shape.H * out.shape.W
-	last := e.bufs[len(e.bufs)-1]
+	last := e.view[len(e.view)-1]
 	z := out.q.ZeroPoint + out.off
 	for b := range n {
 		for c := range out.shape.C {
@@ -519,7 +618,6 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 			}
 		}
 	}
-	return nil
 }
 
 // codes converts a CNHW storage buffer of n images into true NCHW codes.
