@@ -248,7 +248,11 @@ func (r *Runner) LayerShape(i int) intmodel.Shape { return r.shapes[i] }
 // LayerCodes returns the integer output codes of layer i from the last Run
 // (i = −1: the quantized input), as true codes (signed types negative where
 // they are) in batch × C×H×W order, in dst (grown if too short). For the
-// layer-by-layer comparison with the fake-quant model.
+// layer-by-layer comparison with the fake-quant model. Where the batch ran
+// in several chunks (models whose activations outweigh their weights run a
+// chunk of images through all layers at a time, and keep only the last
+// layer's output of the whole batch), the chunks are run again from the
+// last Run's input, which the Runner keeps.
 func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 	if i < -1 || i >= len(r.shapes) {
 		return nil, fmt.Errorf("%w: layer %d of %d", ErrRuntime, i, len(r.shapes))
