@@ -90,21 +90,21 @@ type engine struct {
 	view  [][]uint8 // each buffer as the chunk being run sees it (at)
 	chunk int       // images run through all layers at a time (chunkImages)
 	// lastX: the last run's input where it took more than one chunk
-	// (LayerCodes runs the chunks again); scratch: logits of such a rerun.
-	lastX, scratch []float32
-	cols           []uint8  // four im2col rows
-	zeros          []uint8  // a zero row for packRows
-	pooltmp        []uint8  // horizontal maxima of a 2×2 max pool
-	pool32         []int32  // pooled accumulators of a fused conv + max pool
-	frame          []uint8  // padded input planes of a grouped conv (graph.go)
-	padbuf         []uint8  // padded input planes of a chunk of a dense conv (conv.go)
-	w9             [9]int32 // a depthwise 3×3 kernel's weights (graph.go)
-	flat           []int32  // flat accumulators of a stride-1 depthwise 3×3
-	dwq            []uint32 // the frame's code triples for the VNNI depthwise kernel
-	quads          []uint32 // an image's row planes for a tap convolution (tapconv.go)
-	pack           []byte
-	acc            []int32
-	n              int // images of the last run
+	// (LayerCodes runs the chunks again).
+	lastX   []float32
+	cols    []uint8  // four im2col rows
+	zeros   []uint8  // a zero row for packRows
+	pooltmp []uint8  // horizontal maxima of a 2×2 max pool
+	pool32  []int32  // pooled accumulators of a fused conv + max pool
+	frame   []uint8  // padded input planes of a grouped conv (graph.go)
+	padbuf  []uint8  // padded input planes of a chunk of a dense conv (conv.go)
+	w9      [9]int32 // a depthwise 3×3 kernel's weights (graph.go)
+	flat    []int32  // flat accumulators of a stride-1 depthwise 3×3
+	dwq     []uint32 // the frame's code triples for the VNNI depthwise kernel
+	quads   []uint32 // an image's row planes for a tap convolution (tapconv.go)
+	pack    []byte
+	acc     []int32
+	n       int // images of the last run
 	// stale[i]: step i's output buffer was not written by the last run
 	// (a conv whose pool was fused); LayerCodes recomputes it.
 	stale []bool
@@ -286,14 +286,15 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 		}
 		// One chunk: every buffer still holds it (a fused pool's conv
 		// output recomputed once). Several: only the last layer's buffer
-		// holds them all, so other layers run each chunk again.
+		// holds them all, so for another layer each chunk runs again up
+		// to that layer.
 		whole := n <= e.chunk || (i == len(e.steps)-1 && !e.stale[i])
 		is := e.input.shape.Size()
 		for b0 := 0; b0 < n; b0 += e.chunk {
 			cnt := min(e.chunk, n-b0)
 			e.at(b0)
 			if !whole {
-				e.runChunk(e.lastX[b0*is:(b0+cnt)*is], cnt, e.scratch)
+				e.runChunk(e.lastX[b0*is:(b0+cnt)*is], cnt, nil, i)
 			}
 			if i >= 0 && e.stale[i] { // the conv's own output, unpooled
 				e.conv(e.view[i+1], e.view[e.steps[i].ins[0]], &e.steps[i], cnt, false)
@@ -327,7 +328,6 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 	e := &engine{cap: cap, chunk: cap, input: newAct(m.Input, m.InputShape)}
 	if batch > cap {
 		e.lastX = make([]float32, batch*m.InputShape.Size())
-		e.scratch = make([]float32, cap*shapes[len(shapes)-1].Size())
 	}
 	e.bufs = append(e.bufs, makeBuf(cap*m.InputShape.Size()))
 	e.sizes = append(e.sizes, m.InputShape.Size())
@@ -519,7 +519,7 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 	for b0 := 0; b0 < n; b0 += e.chunk {
 		k := min(e.chunk, n-b0)
 		e.at(b0)
-		e.runChunk(x[b0*is:(b0+k)*is], k, logits[b0*os:(b0+k)*os])
+		e.runChunk(x[b0*is:(b0+k)*is], k, logits[b0*os:(b0+k)*os], len(e.steps)-1)
 	}
 	return nil
 }
@@ -554,8 +554,10 @@ func (e *engine) at(b0 int) {
 	e.view[last] = e.bufs[last][b0*e.sizes[last]:]
 }
 
-// runChunk runs all layers on the n images of the chunk e.view points at.
-func (e *engine) runChunk(x []float32, n int, logits []float32) {
+// runChunk runs the layers up to step upto on the n images of the chunk
+// e.view points at (upto −1: the input's quantization only), and after the
+// last step writes their logits.
+func (e *engine) runChunk(x []float32, n int, logits []float32, upto int) {
 	in := e.input
 	inv := 1 / in.q.Scale
 	lo, hi := in.q.Range()
@@ -569,7 +571,7 @@ func (e *engine) runChunk(x []float32, n int, logits []float32) {
 			host.quantizeRow(dst, src, inv, in.q.ZeroPoint+in.off, lo+in.off, hi+in.off)
 		}
 	}
-	for i := range e.steps {
+	for i := range e.steps[:upto+1] {
 		s := &e.steps[i]
 		src, dst := e.view[s.ins[0]], e.view[i+1]
 		switch s.layer.Kind() {
@@ -609,6 +611,9 @@ func (e *engine) runChunk(x []float32, n int, logits []float32) {
 		case intmodel.KindGlobalAvgPool:
 			globalAvgPool(dst, src, s, n)
 		}
+	}
+	if upto < len(e.steps)-1 {
+		return
 	}
 	out := e.steps[len(e.steps)-1].out
 	size := out.shape.Size()
