@@ -78,7 +78,8 @@ type step struct {
 	catMap []*[256]uint8
 }
 
-// engine runs the whole model on up to cap images, single-threaded.
+// engine runs the whole model on a worker's share of a batch, cap images
+// (a chunk) at a time through all layers, single-threaded.
 type engine struct {
 	cap   int
 	steps []step
@@ -533,16 +534,16 @@ func (e *engine) run(x []float32, n int, logits []float32) error {
 const imageChunkBytes = 8 << 20
 
 // chunkImages is how many images of up to cap an engine runs through all
-// layers at a time, for a model whose layer outputs take act bytes per
-// image and whose weights take w bytes: as many as keep act within
-// imageChunkBytes, at least 8 (the GEMMs' columns); all of them where the
-// weights outweigh the activations (each chunk reads every weight again:
-// LeNet-5 0.88x and vgg-small 0.92x at 32 images).
-func chunkImages(act, w, cap int) int {
-	if 2*act < w {
+// layers at a time, for a model whose input and layer outputs take
+// perImage bytes per image and whose weights take w bytes: as many as keep
+// their outputs within imageChunkBytes, at least 8 (the GEMMs' columns);
+// all of them where the weights outweigh the activations (each chunk reads
+// every weight again: LeNet-5 0.88x and vgg-small 0.92x at 32 images).
+func chunkImages(perImage, w, cap int) int {
+	if 2*perImage < w {
 		return cap
 	}
-	return min(cap, max(8, imageChunkBytes/max(act, 1)))
+	return min(cap, max(8, imageChunkBytes/max(perImage, 1)))
 }
 
 // at points e.view at the chunk of images from b0: every buffer but the
