@@ -445,3 +445,22 @@ func TestChunkedRun(t *testing.T) {
 		}
 	}
 }
+
+// chunkImages on the zoo's models (bytes of input and layer outputs per
+// image, weight bytes): weight-heavy LeNet-5 and vgg-small keep the whole
+// batch; MobileNetV2 and resnet20 run 26 and 38 images at a time; huge
+// activations still 8; a small batch is never exceeded.
+func TestChunkImages(t *testing.T) {
+	for _, c := range []struct{ perImage, w, batch, want int }{
+		{20494, 430500, 256, 256},   // LeNet-5
+		{44826, 218256, 256, 256},   // vgg-small: 2·44,826 < 218,256
+		{220378, 270608, 256, 38},   // resnet20: 8 MiB / 220,378
+		{320426, 201632, 256, 26},   // MobileNetV2
+		{64 << 20, 1 << 20, 256, 8}, // at least 8
+		{320426, 201632, 5, 5},      // at most the batch
+	} {
+		if got := chunkImages(c.perImage, c.w, c.batch); got != c.want {
+			t.Errorf("chunkImages(%d, %d, %d) = %d, want %d", c.perImage, c.w, c.batch, got, c.want)
+		}
+	}
+}
