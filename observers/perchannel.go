@@ -210,19 +210,22 @@ func (o *PerChannelMinMax) Observe(x []float32, shape []int) error {
 		return nil
 	}
 	for i, v := range o.ch.bmin {
-		o.ch.min[i] = min(o.ch.min[i], v)
-		o.ch.max[i] = max(o.ch.max[i], o.ch.bmax[i])
+		o.fold(i, v, o.ch.bmax[i])
 	}
 	return nil
+}
+
+// fold widens channel i's running range by a batch's range mn, mx
+// (+Inf, −Inf where the batch had no finite value: no change).
+func (o *PerChannelMinMax) fold(i int, mn, mx float32) {
+	o.ch.min[i] = min(o.ch.min[i], mn)
+	o.ch.max[i] = max(o.ch.max[i], mx)
 }
 
 // ObserveRows implements fakequant.RowObserver: Observe, a row (channel)
 // at a time, each row handed to use with its new range.
 func (o *PerChannelMinMax) ObserveRows(x []float32, shape []int, use func(c int, row []float32, mn, mx float32)) (bool, error) {
-	return o.ch.observeRows(&o.base, x, shape, func(i int, mn, mx float32) {
-		o.ch.min[i] = min(o.ch.min[i], mn)
-		o.ch.max[i] = max(o.ch.max[i], mx)
-	}, use)
+	return o.ch.observeRows(&o.base, x, shape, o.fold, use)
 }
 
 // Range returns copies of the per-channel running minima and maxima.
@@ -296,25 +299,25 @@ func (o *PerChannelMovingAverageMinMax) Observe(x []float32, shape []int) error 
 		return nil
 	}
 	for i, v := range o.ch.bmin {
-		if v == posInf {
-			continue
-		}
-		o.ch.min[i] += float32(o.c * (v - o.ch.min[i])) // no FMA: see MovingAverageMinMax
-		o.ch.max[i] += float32(o.c * (o.ch.bmax[i] - o.ch.max[i]))
+		o.fold(i, v, o.ch.bmax[i])
 	}
 	return nil
+}
+
+// fold moves channel i's averages towards a batch's range mn, mx, or
+// leaves them where the batch had no finite value (mn = +Inf).
+func (o *PerChannelMovingAverageMinMax) fold(i int, mn, mx float32) {
+	if mn == posInf {
+		return
+	}
+	o.ch.min[i] += float32(o.c * (mn - o.ch.min[i])) // no FMA: see MovingAverageMinMax
+	o.ch.max[i] += float32(o.c * (mx - o.ch.max[i]))
 }
 
 // ObserveRows implements fakequant.RowObserver: Observe, a row (channel)
 // at a time, each row handed to use with its new range.
 func (o *PerChannelMovingAverageMinMax) ObserveRows(x []float32, shape []int, use func(c int, row []float32, mn, mx float32)) (bool, error) {
-	return o.ch.observeRows(&o.base, x, shape, func(i int, mn, mx float32) {
-		if mn == posInf {
-			return
-		}
-		o.ch.min[i] += float32(o.c * (mn - o.ch.min[i])) // as Observe
-		o.ch.max[i] += float32(o.c * (mx - o.ch.max[i]))
-	}, use)
+	return o.ch.observeRows(&o.base, x, shape, o.fold, use)
 }
 
 // Range returns copies of the per-channel averaged minima and maxima.
