@@ -81,7 +81,6 @@ type step struct {
 // engine runs the whole model on a worker's share of a batch, cap images
 // (a chunk) at a time through all layers, single-threaded.
 type engine struct {
-	cap   int
 	steps []step
 	input act
 	// bufs[0] input, bufs[i+1] output of step i, each CNHW for chunk
@@ -105,7 +104,6 @@ type engine struct {
 	quads   []uint32 // an image's row planes for a tap convolution (tapconv.go)
 	pack    []byte
 	acc     []int32
-	n       int // images of the last run
 	// stale[i]: step i's output buffer was not written by the last run
 	// (a conv whose pool was fused); LayerCodes recomputes it.
 	stale []bool
@@ -326,7 +324,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 	if chunk > 0 {
 		cap = min(chunk, batch)
 	}
-	e := &engine{cap: cap, chunk: cap, input: newAct(m.Input, m.InputShape)}
+	e := &engine{chunk: cap, input: newAct(m.Input, m.InputShape)}
 	if batch > cap {
 		e.lastX = make([]float32, batch*m.InputShape.Size())
 	}
@@ -512,15 +510,14 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 // run executes the model on n images, e.chunk at a time through all
 // layers.
 func (e *engine) run(x []float32, n int, logits []float32) error {
-	e.n = n
-	is, os := e.input.shape.Size(), e.steps[len(e.steps)-1].out.shape.Size()
+	is, outSize := e.input.shape.Size(), e.steps[len(e.steps)-1].out.shape.Size()
 	if n > e.chunk {
 		copy(e.lastX, x[:n*is])
 	}
 	for b0 := 0; b0 < n; b0 += e.chunk {
 		k := min(e.chunk, n-b0)
 		e.at(b0)
-		e.runChunk(x[b0*is:(b0+k)*is], k, logits[b0*os:(b0+k)*os], len(e.steps)-1)
+		e.runChunk(x[b0*is:(b0+k)*is], k, logits[b0*outSize:(b0+k)*outSize], len(e.steps)-1)
 	}
 	return nil
 }
