@@ -78,8 +78,8 @@ type step struct {
 	catMap []*[256]uint8
 }
 
-// engine runs the whole model on a worker's share of a batch, cap images
-// (a chunk) at a time through all layers, single-threaded.
+// engine runs the whole model on a worker's share of a batch, chunk
+// images at a time through all layers, single-threaded.
 type engine struct {
 	steps []step
 	input act
