@@ -51,6 +51,22 @@ type convState struct {
 	// narrower than their input) for geometry segG
 	segG geom
 	seg  *segPlan
+
+	// Winograd F(2×2, 3×3) (winograd.go): the forward's and the input
+	// gradient's transformed weights and scratch
+	wf, wb, wd winoConv
+}
+
+// winograd reports whether this convolution's forward and input gradient
+// run by Winograd F(2×2, 3×3): float32 3×3 stride-1 undilated ungrouped
+// convolutions of at least winoMinChannels channels in and out, padded
+// alike on both axes by at most 2 (the input gradient's padding is 2 − p),
+// on CPUs with the transforms' assembly.
+func (s *convState) winograd(is32 bool) bool {
+	g := s.g
+	return is32 && winogradCPU(hostFloatKernel) && s.p.Groups == 1 &&
+		g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+		g.ph == g.pw && g.ph <= 2 && g.c >= winoMinChannels && s.o >= winoMinChannels
 }
 
 // shiftPlans returns the forward and input-gradient plans of geometry g
@@ -453,6 +469,21 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			rng(wk, yi)
 		}
 	}
+	if st.winograd(bf.fwd[0].is32) {
+		var b32 []float32
+		if b != nil {
+			b32 = any(b).([]float32)
+		}
+		st.wf.setWeights(any(w).([]float32), o, g.c, false)
+		wg := newWinoGeom(g.c, g.h, g.w, g.ph, o)
+		st.wf.run(hostFloatKernel, wg, any(x).([]float32), any(y).([]float32), b32, n, nw, func(wk int, yi []float32) {
+			finish(wk, any(yi).([]T))
+		})
+		if st.fold != nil {
+			st.fold.setRange()
+		}
+		return
+	}
 	gb := 1
 	if ident {
 		gb = identBatch(cols)
@@ -604,6 +635,14 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 	img := g.c * g.h * g.w
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
+	if _, is32 := any(w).([]float32); st.winograd(is32) {
+		// dx is the convolution of dy, padded by 2 − p, with each kernel
+		// turned half round and the channels' roles swapped.
+		st.wb.setWeights(any(w).([]float32), oc, g.c, true)
+		wg := newWinoGeom(oc, g.oh, g.ow, 2-g.ph, g.c)
+		st.wb.run(hostFloatKernel, wg, any(dy).([]float32), any(dx).([]float32), nil, n, nw, nil)
+		return
+	}
 	if convBackXImplicit(st, bf, w, dy, dx) {
 		return
 	}
@@ -729,6 +768,11 @@ func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
 func convBackW[T float](st *convState, x, dy, dw []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
+	if _, is32 := any(x).([]float32); st.winograd(is32) {
+		wg := newWinoGeom(g.c, g.h, g.w, g.ph, oc)
+		st.wd.runW(hostFloatKernel, wg, any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n, workersFor(st.p.Workers, n))
+		return
+	}
 	groups := st.p.Groups
 	rows, cols := g.rows(), g.cols()
 	og, rg := oc/groups, rows/groups

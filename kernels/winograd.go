@@ -1,0 +1,582 @@
+package kernels
+
+// Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions: the forward
+// and, as a convolution of dy with the kernel turned half round, the input
+// gradient. resnet20's 16–64-channel 3×3 layers ran the 8×32 microkernel at
+// the core's FMA peak; the only way left to go faster was fewer multiplies.
+// A 2×2 output tile is
+//
+//	Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
+//
+// with d_c the 4×4 input tile of channel c (rows and columns 2t…2t+3 of the
+// padded plane) and g_c the 3×3 kernel: 16 multiplies per channel pair and
+// tile instead of 36. For each of the 16 positions ξ of the transformed tile
+// the sum over channels is one GEMM, M[ξ] (O × tiles) = U[ξ] (O × C) ·
+// V[ξ] (C × tiles), run by the packed GEMM. The transforms (adds and
+// subtracts only; G's halves are exact) are AVX-512 assembly; winoInputGo
+// and winoOutputGo are the same operations in the same order, for other
+// CPUs' tests and as the assembly's reference.
+//
+// The sums are in another order than the direct convolution's, and G's and
+// A's ±1 combinations round differently: outputs agree with the direct
+// GEMM to a few ulps of the largest term (TestWinogradConv).
+
+// winoGeom is one Winograd convolution's geometry: c input planes of h×w,
+// padding pad on every side, o output planes of oh×ow, th×tw tiles, and the
+// zero-padded copy of an input plane, hp rows of stride wp (plane floats in
+// all, with the slack the assembly's loads read past the last row). Planes
+// of at most 7 tiles a row put two tile rows in each vector (two): rows of
+// 2·tw+2 columns, two rows of slack at the bottom. Otherwise a row of tiles
+// is 16 tiles at a time, whose loads of 34 columns stay inside each row.
+type winoGeom struct {
+	c, h, w, pad int
+	o, oh, ow    int
+	th, tw       int
+	hp, wp       int
+	plane        int
+	two          bool
+	// the zero-padded copy of an output-gradient plane (the weight
+	// gradient): dhp rows of stride dwp, dplane floats with slack
+	dhp, dwp int
+	dplane   int
+}
+
+func newWinoGeom(c, h, w, pad, o int) winoGeom {
+	oh, ow := h+2*pad-2, w+2*pad-2
+	th, tw := (oh+1)/2, (ow+1)/2
+	g := winoGeom{c: c, h: h, w: w, pad: pad, o: o, oh: oh, ow: ow, th: th, tw: tw, two: tw <= 7}
+	if g.two {
+		g.hp, g.wp = 2*th+4, 2*tw+2
+	} else {
+		g.hp, g.wp = 2*th+2, 32*((tw+15)/16)+2
+	}
+	g.plane = g.hp*g.wp + 16
+	if g.two {
+		g.dhp, g.dwp = 2*th+2, 2*tw
+	} else {
+		g.dhp, g.dwp = 2*th, 32*((tw+15)/16)
+	}
+	g.dplane = g.dhp*g.dwp + 16
+	return g
+}
+
+func (g winoGeom) tiles() int { return g.th * g.tw }
+
+// winoMinChannels is the fewest input and output channels a convolution
+// needs for Winograd: the GEMMs' depth is the input channels (a 3-channel
+// first layer would multiply 3-deep), and the transforms cost per channel
+// what the GEMM saves per channel pair.
+const winoMinChannels = 16
+
+// winoBatch is how many images' tiles one set of GEMMs covers: enough for
+// about 128 columns (resnet20's 7×7 planes have 16 tiles each), with the
+// least waste in the microkernel's 32-column panels.
+func winoBatch(tiles int) int {
+	if tiles >= 96 {
+		return 1
+	}
+	best, bw := 1, panelWaste(tiles)
+	for k := 2; k*tiles <= 256; k++ {
+		if w := panelWaste(k * tiles); w < bw-1e-9 || (best*tiles < 96 && w <= bw+1e-9) {
+			best, bw = k, w
+		}
+	}
+	return best
+}
+
+// winoWeights sets u[ξ·m·k + r·k + s] to (G g Gᵀ)[ξ] for the m×k matrix of
+// 3×3 kernels of w (o × c × 3 × 3): r = output and s = input channel for
+// the forward (m = o, k = c); for the input gradient (back) r = c and s = o
+// and each kernel is turned half round.
+func winoWeights(u, w []float32, o, c int, back bool) {
+	m, k := o, c
+	if back {
+		m, k = c, o
+	}
+	_ = u[16*m*k-1]
+	for oi := 0; oi < o; oi++ {
+		for ci := 0; ci < c; ci++ {
+			src := w[(oi*c+ci)*9 : (oi*c+ci)*9+9]
+			var g [9]float32
+			r, s := oi, ci
+			if back {
+				r, s = ci, oi
+				for i := range g {
+					g[i] = src[8-i]
+				}
+			} else {
+				copy(g[:], src)
+			}
+			// t = G·g (4×3), then u = t·Gᵀ (4×4); G's rows are
+			// (1,0,0), (½,½,½), (½,−½,½), (0,0,1).
+			var t [4][3]float32
+			for j := 0; j < 3; j++ {
+				g0, g1, g2 := g[j], g[3+j], g[6+j]
+				t[0][j] = g0
+				t[1][j] = 0.5 * (g0 + g1 + g2)
+				t[2][j] = 0.5 * (g0 - g1 + g2)
+				t[3][j] = g2
+			}
+			for i := 0; i < 4; i++ {
+				t0, t1, t2 := t[i][0], t[i][1], t[i][2]
+				row := [4]float32{t0, 0.5 * (t0 + t1 + t2), 0.5 * (t0 - t1 + t2), t2}
+				for j, v := range row {
+					u[(4*i+j)*m*k+r*k+s] = v
+				}
+			}
+		}
+	}
+}
+
+// winoInputGo writes the transformed tiles Bᵀ d B of one padded plane p
+// (rows of stride wp) into v: tile t = ty·tw + tx's value ξ at
+// v[ξ·ldx + (u>>5)·ps + (u&31)] for u = t0 + t (ps = 32: row-major
+// columns; ps = 32·channels: the GEMM's packed 32-column panels).
+func winoInputGo(v []float32, ldx, ps, t0 int, p []float32, wp, th, tw int) {
+	for ty := 0; ty < th; ty++ {
+		r0 := p[2*ty*wp:]
+		r1, r2, r3 := r0[wp:], r0[2*wp:], r0[3*wp:]
+		for tx := 0; tx < tw; tx++ {
+			j := 2 * tx
+			var t [4][4]float32
+			for q := 0; q < 4; q++ {
+				t[0][q] = r0[j+q] - r2[j+q]
+				t[1][q] = r1[j+q] + r2[j+q]
+				t[2][q] = r2[j+q] - r1[j+q]
+				t[3][q] = r1[j+q] - r3[j+q]
+			}
+			u := t0 + ty*tw + tx
+			o := (u>>5)*ps + u&31
+			for i := 0; i < 4; i++ {
+				v[(4*i+0)*ldx+o] = t[i][0] - t[i][2]
+				v[(4*i+1)*ldx+o] = t[i][1] + t[i][2]
+				v[(4*i+2)*ldx+o] = t[i][2] - t[i][1]
+				v[(4*i+3)*ldx+o] = t[i][1] - t[i][3]
+			}
+		}
+	}
+}
+
+// winoOutputGo writes one output plane y (oh × ow) as Aᵀ m A + b per tile,
+// tile (ty, tx)'s value ξ at m[ξ·ldx + ty·tw + tx]; the bottom row and the
+// right column of the last tiles are dropped where oh or ow is odd.
+func winoOutputGo(y []float32, oh, ow int, m []float32, ldx, th, tw int, b float32) {
+	for ty := 0; ty < th; ty++ {
+		for tx := 0; tx < tw; tx++ {
+			o := ty*tw + tx
+			var mm [16]float32
+			for x := range mm {
+				mm[x] = m[x*ldx+o]
+			}
+			var z [2][4]float32
+			for j := 0; j < 4; j++ {
+				z[0][j] = mm[j] + mm[4+j] + mm[8+j]
+				z[1][j] = mm[4+j] - mm[8+j] - mm[12+j]
+			}
+			for i := 0; i < 2 && 2*ty+i < oh; i++ {
+				row := y[(2*ty+i)*ow:]
+				row[2*tx] = z[i][0] + z[i][1] + z[i][2] + b
+				if 2*tx+1 < ow {
+					row[2*tx+1] = z[i][1] - z[i][2] - z[i][3] + b
+				}
+			}
+		}
+	}
+}
+
+// winoInArgs is what the input transform's assembly reads (winoInAVX512:
+// the field offsets are its constants; byte counts where it says bytes).
+type winoInArgs struct {
+	nc    int // channels
+	plane int // bytes from one channel's padded plane to the next
+	ostep int // bytes the rows move per step (one or two tile rows)
+	tp    int // tiles per step
+	tiles int // tiles of a plane
+	off2  int // bytes from a load's first table to its second
+	offq  int // bytes from the tables of columns 2t, 2t+1 to those of 2t+2, 2t+3
+	wp4   int // bytes per padded row
+	t0    int // the first tile's column
+	ps    int // bytes per 32-column panel of v
+	ldx   int // bytes from one ξ's matrix to the next
+	cs    int // bytes from one channel's row of v to the next
+	idx   [4][16]uint32
+}
+
+// winoOutArgs is what the output transform's assembly reads (winoOutAVX512).
+type winoOutArgs struct {
+	no    int // channels
+	ycs   int // bytes between output planes
+	mcs   int // bytes between the channels' rows of m
+	ldx   int // bytes from one ξ's matrix to the next
+	tp    int // tiles per step
+	tiles int
+	ow    int
+	oh    int
+	rowB  int // rows from a step's first store to its second (0: same row)
+	offB  int // bytes from a step's first store to its second
+	_     int
+	two   int // 1: two tile rows per vector
+	bias  *float32
+	idx   [2][16]uint32
+}
+
+// winoTransforms holds a worker's transform arguments.
+type winoTransforms struct {
+	in   winoInArgs
+	out  winoOutArgs
+	zero []float32 // the bias of a convolution without one
+}
+
+// input transforms one image's g.c padded planes p into v: channel c's tile
+// t at v[ξ·ldx + c·cs + (u>>5)·ps + (u&31)] for u = t0 + t (winoInputGo).
+func (tr *winoTransforms) input(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
+	if !winogradCPU(fk) {
+		for c := 0; c < g.c; c++ {
+			winoInputGo(v[c*cs:], ldx, ps, t0, p[c*g.plane:], g.wp, g.th, g.tw)
+		}
+		return
+	}
+	a := &tr.in
+	*a = winoInArgs{nc: g.c, plane: 4 * g.plane, tiles: g.tiles(), wp4: 4 * g.wp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
+	if g.two {
+		a.ostep, a.tp, a.off2, a.offq = 16*g.wp, 2*g.tw, 8*g.wp, 0
+		for k := 0; k < 2*g.tw; k++ {
+			e := uint32(2 * k)
+			if k >= g.tw {
+				e = uint32(16 + 2*(k-g.tw))
+			}
+			for q := range a.idx {
+				a.idx[q][k] = e + uint32(q)
+			}
+		}
+	} else {
+		a.ostep, a.tp, a.off2, a.offq = 8*g.wp, g.tw, 64, 8
+		for k := uint32(0); k < 16; k++ {
+			a.idx[0][k], a.idx[1][k], a.idx[2][k], a.idx[3][k] = 2*k, 2*k+1, 2*k, 2*k+1
+		}
+	}
+	winoInAsm(v, p, g, a)
+}
+
+// output writes one image's g.o planes y from m (channel o's tile t value ξ
+// at m[ξ·ldx + o·cs + t]) plus the bias (nil: none) (winoOutputGo).
+func (tr *winoTransforms) output(fk floatKernel, y, m []float32, ldx, cs int, bias []float32, g winoGeom) {
+	if !winogradCPU(fk) {
+		for o := 0; o < g.o; o++ {
+			var b float32
+			if bias != nil {
+				b = bias[o]
+			}
+			winoOutputGo(y[o*g.oh*g.ow:(o+1)*g.oh*g.ow], g.oh, g.ow, m[o*cs:], ldx, g.th, g.tw, b)
+		}
+		return
+	}
+	if bias == nil {
+		if len(tr.zero) < g.o {
+			tr.zero = make([]float32, g.o)
+		}
+		bias = tr.zero
+	}
+	a := &tr.out
+	*a = winoOutArgs{no: g.o, ycs: 4 * g.oh * g.ow, mcs: 4 * cs, ldx: 4 * ldx, tiles: g.tiles(), ow: g.ow, oh: g.oh, bias: &bias[0]}
+	if g.two {
+		a.tp, a.rowB, a.offB, a.two = 2*g.tw, 2, 8*g.ow, 1
+	} else {
+		a.tp, a.rowB, a.offB = g.tw, 0, 64
+	}
+	for j := uint32(0); j < 16; j++ {
+		a.idx[0][j] = j/2 + 16*(j%2)
+		if g.two {
+			if int(j) < 2*g.tw {
+				a.idx[1][j] = uint32(g.tw) + j/2 + 16*(j%2)
+			}
+		} else {
+			a.idx[1][j] = 8 + j/2 + 16*(j%2)
+		}
+	}
+	_ = bias[g.o-1]
+	winoOutAsm(y, m, g, a)
+}
+
+// dy transforms one image's g.o padded output-gradient planes p into v as
+// input does (winoDyGo).
+func (tr *winoTransforms) dy(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
+	if !winogradCPU(fk) {
+		for o := 0; o < g.o; o++ {
+			winoDyGo(v[o*cs:], ldx, ps, t0, p[o*g.dplane:], g.dwp, g.th, g.tw)
+		}
+		return
+	}
+	a := &tr.in
+	*a = winoInArgs{nc: g.o, plane: 4 * g.dplane, tiles: g.tiles(), wp4: 4 * g.dwp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
+	if g.two {
+		a.ostep, a.tp, a.off2 = 16*g.dwp, 2*g.tw, 8*g.dwp
+		for k := 0; k < 2*g.tw; k++ {
+			e := uint32(2 * k)
+			if k >= g.tw {
+				e = uint32(16 + 2*(k-g.tw))
+			}
+			a.idx[0][k], a.idx[1][k] = e, e+1
+		}
+	} else {
+		a.ostep, a.tp, a.off2 = 8*g.dwp, g.tw, 64
+		for k := uint32(0); k < 16; k++ {
+			a.idx[0][k], a.idx[1][k] = 2*k, 2*k+1
+		}
+	}
+	winoDyAsm(v, p, g, a)
+}
+
+// winoDyGo writes A' dy A'ᵀ of each 2×2 tile of one zero-padded output
+// gradient plane p (rows of stride wp) into v, placed as winoInputGo places
+// its tiles. A' is A with its last row's sign flipped (its rows (1,0),
+// (1,1), (1,−1), (0,1)): the weight gradient's transform flips the sign of
+// the products it makes with row or column 3 (winoWeightGrad).
+func winoDyGo(v []float32, ldx, ps, t0 int, p []float32, wp, th, tw int) {
+	for ty := 0; ty < th; ty++ {
+		r0, r1 := p[2*ty*wp:], p[(2*ty+1)*wp:]
+		for tx := 0; tx < tw; tx++ {
+			d00, d01, d10, d11 := r0[2*tx], r0[2*tx+1], r1[2*tx], r1[2*tx+1]
+			s := [4][2]float32{{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {d10, d11}}
+			u := t0 + ty*tw + tx
+			o := (u>>5)*ps + u&31
+			for i := 0; i < 4; i++ {
+				v[(4*i+0)*ldx+o] = s[i][0]
+				v[(4*i+1)*ldx+o] = s[i][0] + s[i][1]
+				v[(4*i+2)*ldx+o] = s[i][0] - s[i][1]
+				v[(4*i+3)*ldx+o] = s[i][1]
+			}
+		}
+	}
+}
+
+// winoWeightGrad sets dw (o × c × 3 × 3) to Gᵀ (σ ⊙ du) G for each channel
+// pair, du[ξ·o·c + r·c + s] the sums of products of the transformed tiles
+// and σ the signs that A' left out (−1 where exactly one of ξ's row and
+// column is 3).
+func winoWeightGrad(dw, du []float32, o, c int) {
+	oc := o * c
+	for r := 0; r < o; r++ {
+		for s := 0; s < c; s++ {
+			var x [16]float32
+			for i := range x {
+				x[i] = du[i*oc+r*c+s]
+			}
+			// y = Gᵀ·(σ⊙x) (3×4), with σ's −1 on row 3 folded in
+			var y [3][4]float32
+			for j := 0; j < 4; j++ {
+				sj := float32(1)
+				if j == 3 {
+					sj = -1
+				}
+				x0, x1, x2, x3 := sj*x[j], sj*x[4+j], sj*x[8+j], -sj*x[12+j]
+				y[0][j] = x0 + 0.5*(x1+x2)
+				y[1][j] = 0.5 * (x1 - x2)
+				y[2][j] = 0.5*(x1+x2) + x3
+			}
+			out := dw[(r*c+s)*9 : (r*c+s)*9+9]
+			for a := 0; a < 3; a++ {
+				y0, y1, y2, y3 := y[a][0], y[a][1], y[a][2], y[a][3]
+				out[3*a] = y0 + 0.5*(y1+y2)
+				out[3*a+1] = 0.5 * (y1 - y2)
+				out[3*a+2] = 0.5*(y1+y2) + y3
+			}
+		}
+	}
+}
+
+// winoWorker is one goroutine's Winograd scratch.
+type winoWorker struct {
+	g    Gemm
+	pg   winoGeom  // the geometry p's zero borders were laid out for
+	p    []float32 // one image's padded input planes, c × plane
+	v, m []float32 // 16 × c × columns (packed panels on AVX-512) and 16 × o × columns
+	tr   winoTransforms
+	dp   []float32 // one image's padded output-gradient planes, o × dplane
+	du   []float32 // this worker's weight-gradient sums, 16 × o × c
+}
+
+// winoConv holds a convolution's transformed weights as 16 packed GEMM
+// operands, for the forward or for the input gradient.
+type winoConv struct {
+	u   []float32
+	mul [16]mulT[float32]
+	ws  []winoWorker
+}
+
+// workers returns nw workers' scratch, kept from call to call.
+func (wc *winoConv) workers(nw int) []winoWorker {
+	if len(wc.ws) < nw {
+		wc.ws = append(wc.ws, make([]winoWorker, nw-len(wc.ws))...)
+	}
+	return wc.ws[:nw]
+}
+
+// setWeights transforms w (o × c × 3 × 3) and packs the 16 matrices.
+func (wc *winoConv) setWeights(w []float32, o, c int, back bool) {
+	m, k := o, c
+	if back {
+		m, k = c, o
+	}
+	wc.u = grow(wc.u, 16*m*k)
+	winoWeights(wc.u, w, o, c, back)
+	for x := range wc.mul {
+		wc.mul[x].setA(false, m, k, wc.u[x*m*k:(x+1)*m*k], k)
+	}
+}
+
+// run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
+// of g.c planes g.h × g.w) over nw workers, the transforms by kernel fk's
+// CPU (the assembly for fkAVX512, else winoInputGo and winoOutputGo). bias
+// may be nil. done, when not nil, gets each image's output while it is in
+// cache, with its worker's index.
+func (wc *winoConv) run(fk floatKernel, g winoGeom, src, dst, bias []float32, n, nw int, done func(wk int, yi []float32)) {
+	ws := wc.workers(nw)
+	tiles := g.tiles()
+	nb := winoBatch(tiles)
+	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
+	_, _ = src[n*inImg-1], dst[n*outImg-1]
+	// On AVX-512 the input transform writes V as the GEMM's packed B panels
+	// and the GEMMs run the microkernels on them directly.
+	packed := winogradCPU(fk) && wc.mul[0].pa.kern == fk
+	split(len(ws), n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		if cw.pg != g || len(cw.p) < g.c*g.plane {
+			cw.p = make([]float32, g.c*g.plane)
+			cw.pg = g
+		}
+		for i0 := lo; i0 < hi; i0 += nb {
+			k := min(nb, hi-i0)
+			cols := k * tiles
+			panels := (cols + nr - 1) / nr
+			ldv, ldm := winoStride(g.c*panels*nr), winoStride(g.o*cols)
+			cw.v, cw.m = grow(cw.v, 16*ldv), grow(cw.m, 16*ldm)
+			ps, cs := nr, cols // row-major V
+			if packed {
+				ps, cs = g.c*nr, nr
+			}
+			for j := 0; j < k; j++ {
+				xi := src[(i0+j)*inImg:]
+				for c := 0; c < g.c; c++ {
+					pc := cw.p[c*g.plane : (c+1)*g.plane]
+					xc := xi[c*g.h*g.w:]
+					for r := 0; r < g.h; r++ {
+						copy(pc[(r+g.pad)*g.wp+g.pad:], xc[r*g.w:(r+1)*g.w])
+					}
+				}
+				cw.tr.input(fk, cw.v, ldv, ps, cs, j*tiles, cw.p, g)
+			}
+			for x := range wc.mul {
+				if packed {
+					winoGemm(fk, &wc.mul[x].pa, cw.v[x*ldv:(x+1)*ldv], cols, cw.m[x*ldm:(x+1)*ldm], cols)
+					continue
+				}
+				wc.mul[x].mulAWith(&cw.g, cw.m[x*ldm:], cols, false, cols, cw.v[x*ldv:], cols, 0)
+			}
+			for j := 0; j < k; j++ {
+				yi := dst[(i0+j)*outImg : (i0+j+1)*outImg]
+				cw.tr.output(fk, yi, cw.m[j*tiles:], ldm, cols, bias, g)
+				if done != nil {
+					done(wk, yi)
+				}
+			}
+		}
+	})
+}
+
+// runW sets dw (g.o × g.c × 3 × 3) to the weight gradient of the n images
+// of x and dy over nw workers: for each ξ, du[ξ] (o × c) = Σ_t W'_t[ξ] ·
+// V_t[ξ]ᵀ, a GEMM whose depth is the tiles, then winoWeightGrad.
+func (wc *winoConv) runW(fk floatKernel, g winoGeom, x, dy, dw []float32, n, nw int) {
+	ws := wc.workers(nw)
+	tiles := g.tiles()
+	nb := max(1, 256/tiles)
+	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
+	_, _, _ = x[n*inImg-1], dy[n*outImg-1], dw[g.o*g.c*9-1]
+	split(len(ws), n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		if cw.pg != g || len(cw.p) < g.c*g.plane || len(cw.dp) < g.o*g.dplane {
+			cw.p = make([]float32, g.c*g.plane)
+			cw.dp = make([]float32, g.o*g.dplane)
+			cw.pg = g
+		}
+		cw.du = grow(cw.du, 16*g.o*g.c)
+		if lo == hi {
+			clear(cw.du)
+			return
+		}
+		for i0 := lo; i0 < hi; i0 += nb {
+			k := min(nb, hi-i0)
+			cols := k * tiles
+			ldv, ldw := winoStride(g.c*cols), winoStride(g.o*cols)
+			cw.v, cw.m = grow(cw.v, 16*ldv), grow(cw.m, 16*ldw)
+			for j := 0; j < k; j++ {
+				xi, dyi := x[(i0+j)*inImg:], dy[(i0+j)*outImg:]
+				for c := 0; c < g.c; c++ {
+					pc, xc := cw.p[c*g.plane:(c+1)*g.plane], xi[c*g.h*g.w:]
+					for r := 0; r < g.h; r++ {
+						copy(pc[(r+g.pad)*g.wp+g.pad:], xc[r*g.w:(r+1)*g.w])
+					}
+				}
+				for o := 0; o < g.o; o++ {
+					pc, dc := cw.dp[o*g.dplane:(o+1)*g.dplane], dyi[o*g.oh*g.ow:]
+					for r := 0; r < g.oh; r++ {
+						copy(pc[r*g.dwp:], dc[r*g.ow:(r+1)*g.ow])
+					}
+				}
+				cw.tr.input(fk, cw.v, ldv, nr, cols, j*tiles, cw.p, g)
+				cw.tr.dy(fk, cw.m, ldw, nr, cols, j*tiles, cw.dp, g)
+			}
+			var beta float32 = 1
+			if i0 == lo {
+				beta = 0
+			}
+			for x := 0; x < 16; x++ {
+				cw.g.Sgemm(cw.du[x*g.o*g.c:], g.c, false, true, g.o, g.c, cols, 1, cw.m[x*ldw:], cols, cw.v[x*ldv:], cols, beta)
+			}
+		}
+	})
+	du := ws[0].du[:16*g.o*g.c]
+	for _, cw := range ws[1:] {
+		for i, v := range cw.du[:len(du)] {
+			du[i] += v
+		}
+	}
+	winoWeightGrad(dw, du, g.o, g.c)
+}
+
+// winoStride is the distance between the 16 matrices of V or M for n
+// floats each: n rounded up to 4 KiB plus one cache line, so that the 16
+// values of a tile, read or written together, fall in 16 different sets
+// of the L1 cache (a multiple of 4 KiB put them all in one 12-way set: the
+// input transform ran 2.5x slower).
+func winoStride(n int) int { return (n+1023)/1024*1024 + 16 }
+
+// winoGemm computes C (p.m × n, row stride ldc) = A·B for A packed for the
+// AVX-512 kernel (one k block: k ≤ blockKC) and B already in packed
+// 32-column panels of p.k rows each.
+func winoGemm(fk floatKernel, p *PackedA, b []float32, n int, c []float32, ldc int) {
+	m, k := p.m, p.k
+	if k > blockKC {
+		panic("kernels: winoGemm: a deeper A than one packed block")
+	}
+	mUp := (m + mr - 1) / mr * mr
+	pa := p.data[:mUp*k]
+	var tile [mr * nr]float32
+	for jr := 0; jr < n; jr += nr {
+		nn := min(nr, n-jr)
+		bp := b[jr*k : jr*k+k*nr]
+		ir := 0
+		for ; ir+2*mr <= m; ir += 2 * mr {
+			kernelPair(fk, k, pa[ir*k:(ir+mr)*k], pa[(ir+mr)*k:(ir+2*mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn)
+		}
+		for ; ir < m; ir += mr {
+			if ir+mr <= m {
+				kernelCols(fk, k, pa[ir*k:(ir+mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn)
+				continue
+			}
+			kernelTile(fk, k, pa[ir*k:(ir+mr)*k], bp, &tile)
+			storeTile(c[ir*ldc+jr:], ldc, 1, m-ir, nn, &tile, 1, 0, true)
+		}
+	}
+}

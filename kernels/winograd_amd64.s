@@ -1,0 +1,470 @@
+#include "textflag.h"
+
+// The Winograd F(2×2, 3×3) transforms (winograd.go), up to 16 tiles per
+// vector, lane t holding tile t's value: 16 tiles of a tile row, or (planes
+// of at most 7 tiles a row) two tile rows side by side. Z15 is left alone
+// (Go's ABIInternal zero register); so are R14, R15 and BP.
+
+// INROW loads one padded row (DX) as columns 2t, 2t+1, 2t+2, 2t+3 of the
+// tiles t (E, O, E2, O2), each a two-table permute (indices Z28–Z31) of the
+// row at DX and DX+R8 (E, O) and at DX+R10 and DX+R10+R8 (E2, O2), and
+// moves DX to the next row. CX scratch.
+#define INROW(E, O, E2, O2) \
+	VMOVUPS (DX), O; \
+	VMOVAPS Z28, E; \
+	VPERMI2PS (DX)(R8*1), O, E; \
+	VPERMT2PS (DX)(R8*1), Z29, O; \
+	LEAQ (DX)(R10*1), CX; \
+	VMOVUPS (CX), O2; \
+	VMOVAPS Z30, E2; \
+	VPERMI2PS (CX)(R8*1), O2, E2; \
+	VPERMT2PS (CX)(R8*1), Z31, O2; \
+	ADDQ 56(BX), DX
+
+// ROWCOMB is Bᵀ·d for one column of the tiles: from rows R0–R3,
+// T0 = R0 − R2, T1 = R1 + R2, R2 = R2 − R1 and R0 = R1 − R3.
+#define ROWCOMB(R0, R1, R2, R3, T0, T1) \
+	VSUBPS R2, R0, T0; \
+	VADDPS R2, R1, T1; \
+	VSUBPS R1, R2, R2; \
+	VSUBPS R3, R1, R0
+
+// INSTORE stores V under K2 at DX and under K3 at DX+CX (the lanes past a
+// 32-column panel's end, into the next panel), and moves DX to the next ξ.
+#define INSTORE(V) \
+	VMOVUPS V, K2, (DX); \
+	VMOVUPS V, K3, (DX)(CX*1); \
+	ADDQ 80(BX), DX
+
+// INSTORE1 is INSTORE for a chunk inside one panel (K3 empty: a store
+// under an empty mask still costs a store).
+#define INSTORE1(V) \
+	VMOVUPS V, K2, (DX); \
+	ADDQ 80(BX), DX
+
+// COLCOMB is ·B for one row of Bᵀ·d (columns TE, TO, TE2, TO2): stores
+// TE − TE2, TO + TE2, TE2 − TO, TO − TO2 by ST.
+#define COLCOMB(ST, TE, TO, TE2, TO2) \
+	VSUBPS TE2, TE, Z25; \
+	ST(Z25); \
+	VADDPS TE2, TO, Z26; \
+	ST(Z26); \
+	VSUBPS TO, TE2, Z25; \
+	ST(Z25); \
+	VSUBPS TO2, TO, Z26; \
+	ST(Z26)
+
+// func winoInAVX512(v, p *float32, a *winoInArgs)
+// For each of a.nc channels (planes a.plane bytes apart in p, a.cs bytes
+// apart in v) the tiles' Bᵀ d B, tile t's value ξ at v[ξ·ldx + (t>>5)·ps +
+// (t&31)] (bytes: a.ldx, a.ps) with t counted from a.t0; see winoInArgs.
+TEXT ·winoInAVX512(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ a+16(FP), BX
+	VMOVDQU32 96(BX), Z28
+	VMOVDQU32 160(BX), Z29
+	VMOVDQU32 224(BX), Z30
+	VMOVDQU32 288(BX), Z31
+	MOVQ 40(BX), R8
+	MOVQ 48(BX), R10
+	XORQ R11, R11
+	CMPQ R11, 0(BX)
+	JGE  indone
+
+inchan:
+	MOVQ SI, AX
+	XORQ R12, R12
+
+inouter:
+	// R9: the tiles of this step, min(tp, tiles − done)
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), CX
+	SUBQ    R12, CX
+	CMPQ    R9, CX
+	CMOVQGT CX, R9
+	MOVQ    AX, R13
+
+inchunk:
+	// K1: the chunk's min(16, R9) lanes; K2/K3: those before and after the
+	// end of the panel the first tile is in
+	MOVQ R9, CX
+	CMPQ CX, $16
+	JLE  inlanes
+	MOVQ $16, CX
+
+inlanes:
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+	KMOVW DX, K1
+	MOVQ  64(BX), CX
+	ADDQ  R12, CX
+	ANDQ  $31, CX
+	MOVL  $32, DX
+	SUBL  CX, DX
+	CMPL  DX, $16
+	JGE   inwhole
+	MOVL  DX, CX
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+	JMP   insplit
+
+inwhole:
+	MOVL $0xFFFF, DX
+
+insplit:
+	KMOVW  DX, K4
+	KANDW  K4, K1, K2
+	KANDNW K1, K4, K3
+
+	MOVQ R13, DX
+	INROW(Z0, Z1, Z2, Z3)
+	INROW(Z4, Z5, Z6, Z7)
+	INROW(Z8, Z9, Z10, Z11)
+	INROW(Z12, Z13, Z14, Z16)
+	ROWCOMB(Z0, Z4, Z8, Z12, Z17, Z21)
+	ROWCOMB(Z1, Z5, Z9, Z13, Z18, Z22)
+	ROWCOMB(Z2, Z6, Z10, Z14, Z19, Z23)
+	ROWCOMB(Z3, Z7, Z11, Z16, Z20, Z24)
+
+	// DX: the first tile's place; CX: a panel on, less its 32 columns
+	MOVQ  64(BX), CX
+	ADDQ  R12, CX
+	MOVQ  CX, DX
+	SHRQ  $5, DX
+	IMULQ 72(BX), DX
+	ANDQ  $31, CX
+	LEAQ  (DX)(CX*4), DX
+	ADDQ  DI, DX
+	MOVQ  72(BX), CX
+	SUBQ  $128, CX
+	KORTESTW K3, K3
+	JZ       inone
+	COLCOMB(INSTORE, Z17, Z18, Z19, Z20)
+	COLCOMB(INSTORE, Z21, Z22, Z23, Z24)
+	COLCOMB(INSTORE, Z8, Z9, Z10, Z11)
+	COLCOMB(INSTORE, Z0, Z1, Z2, Z3)
+	JMP      innext
+
+inone:
+	COLCOMB(INSTORE1, Z17, Z18, Z19, Z20)
+	COLCOMB(INSTORE1, Z21, Z22, Z23, Z24)
+	COLCOMB(INSTORE1, Z8, Z9, Z10, Z11)
+	COLCOMB(INSTORE1, Z0, Z1, Z2, Z3)
+
+innext:
+	ADDQ $128, R13
+	CMPQ R9, $16
+	JLE  inouterend
+	ADDQ $16, R12
+	SUBQ $16, R9
+	JMP  inchunk
+
+inouterend:
+	ADDQ R9, R12
+	ADDQ 16(BX), AX
+	CMPQ R12, 32(BX)
+	JL   inouter
+	ADDQ 88(BX), DI
+	ADDQ 8(BX), SI
+	INCQ R11
+	CMPQ R11, 0(BX)
+	JL   inchan
+
+indone:
+	VZEROUPPER
+	RET
+
+// ZCOMB is Aᵀ·m for one column j of the tiles (m rows M0, M4, M8, M12):
+// Z0 = M0 + M4 + M8, Z1 = M4 − M8 − M12.
+#define ZCOMB(M0, M4, M8, M12, Z0, Z1) \
+	VADDPS M4, M0, Z0; \
+	VADDPS M8, Z0, Z0; \
+	VSUBPS M8, M4, Z1; \
+	VSUBPS M12, Z1, Z1
+
+// YROW is one output row of the tiles from one row A0–A3 of Aᵀ·m:
+// Z25 = A0 + A1 + A2 + b and Z26 = A1 − A2 − A3 + b (b in Z27), then
+// interleaved into the row's two stores, Z0 (indices Z28) and Z25 (Z29).
+#define YROW(A0, A1, A2, A3) \
+	VADDPS A1, A0, Z25; \
+	VADDPS A2, Z25, Z25; \
+	VADDPS Z27, Z25, Z25; \
+	VSUBPS A2, A1, Z26; \
+	VSUBPS A3, Z26, Z26; \
+	VADDPS Z27, Z26, Z26; \
+	VMOVAPS Z28, Z0; \
+	VPERMI2PS Z26, Z25, Z0; \
+	VPERMT2PS Z26, Z29, Z25
+
+#define MLOAD(ZR) \
+	VMOVUPS.Z (DX), K1, ZR; \
+	ADDQ 24(BX), DX
+
+// func winoOutAVX512(y, m *float32, a *winoOutArgs)
+// For each of a.no channels (planes a.ycs bytes apart in y, rows of m a.mcs
+// bytes apart) the plane's Aᵀ m A + bias, tile t's value ξ at m[ξ·ldx + t];
+// see winoOutArgs.
+TEXT ·winoOutAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ a+16(FP), BX
+	VMOVDQU32 104(BX), Z28
+	VMOVDQU32 168(BX), Z29
+	XORQ R11, R11
+	CMPQ R11, 0(BX)
+	JGE  outdone
+
+outchan:
+	MOVQ 96(BX), DX
+	VBROADCASTSS (DX)(R11*4), Z27
+	MOVQ SI, AX
+	MOVQ 56(BX), R12
+	MOVQ 40(BX), R13
+
+outouter:
+	// R8: the tiles of this step; R9: its first output row; R10: columns left
+	MOVQ    32(BX), R8
+	CMPQ    R8, R13
+	CMOVQGT R13, R8
+	MOVQ    56(BX), R9
+	SUBQ    R12, R9
+	IMULQ   48(BX), R9
+	LEAQ    (DI)(R9*4), R9
+	MOVQ    48(BX), R10
+
+outchunk:
+	MOVQ R8, CX
+	CMPQ CX, $16
+	JLE  outlanes
+	MOVQ $16, CX
+
+outlanes:
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+	KMOVW DX, K1
+	MOVQ  AX, DX
+	MLOAD(Z0)
+	MLOAD(Z1)
+	MLOAD(Z2)
+	MLOAD(Z3)
+	MLOAD(Z4)
+	MLOAD(Z5)
+	MLOAD(Z6)
+	MLOAD(Z7)
+	MLOAD(Z8)
+	MLOAD(Z9)
+	MLOAD(Z10)
+	MLOAD(Z11)
+	MLOAD(Z12)
+	MLOAD(Z13)
+	MLOAD(Z14)
+	MLOAD(Z16)
+
+	// K2/K3: the columns of the two stores (one row's 32, or, two tile
+	// rows a vector, the same columns of two rows)
+	MOVQ  R10, CX
+	CMPQ  CX, $32
+	JLE   outcols
+	MOVQ  $32, CX
+
+outcols:
+	MOVQ  $-1, DX
+	SHLQ  CX, DX
+	NOTQ  DX
+	KMOVW DX, K2
+	SHRQ  $16, DX
+	KMOVW DX, K3
+	CMPQ  88(BX), $0
+	JE    outwide
+	KMOVW K2, K3
+
+outwide:
+	ZCOMB(Z0, Z4, Z8, Z12, Z17, Z21)
+	ZCOMB(Z1, Z5, Z9, Z13, Z18, Z22)
+	ZCOMB(Z2, Z6, Z10, Z14, Z19, Z23)
+	ZCOMB(Z3, Z7, Z11, Z16, Z20, Z24)
+	YROW(Z17, Z18, Z19, Z20)
+	VMOVUPS Z0, K2, (R9)
+	CMPQ    R12, 64(BX)
+	JLE     outrow1
+	MOVQ    72(BX), DX
+	VMOVUPS Z25, K3, (R9)(DX*1)
+
+outrow1:
+	CMPQ R12, $2
+	JL   outnext
+	YROW(Z21, Z22, Z23, Z24)
+	MOVQ    48(BX), CX
+	LEAQ    (R9)(CX*4), CX
+	VMOVUPS Z0, K2, (CX)
+	MOVQ    64(BX), DX
+	INCQ    DX
+	CMPQ    R12, DX
+	JLE     outnext
+	MOVQ    72(BX), DX
+	VMOVUPS Z25, K3, (CX)(DX*1)
+
+outnext:
+	CMPQ R8, $16
+	JLE  outouterend
+	ADDQ $64, AX
+	ADDQ $128, R9
+	SUBQ $32, R10
+	SUBQ $16, R8
+	SUBQ $16, R13
+	JMP  outchunk
+
+outouterend:
+	LEAQ (AX)(R8*4), AX
+	SUBQ R8, R13
+	SUBQ 64(BX), R12
+	SUBQ $2, R12
+	TESTQ R13, R13
+	JG   outouter
+	ADDQ 8(BX), DI
+	ADDQ 16(BX), SI
+	INCQ R11
+	CMPQ R11, 0(BX)
+	JL   outchan
+
+outdone:
+	VZEROUPPER
+	RET
+
+// DYROW loads one row (DX) of a padded dy plane as columns 2t and 2t+1 of
+// the tiles t (E, O), two-table permutes (indices Z28, Z29) of the row at DX
+// and DX+R8, and moves DX to the next row.
+#define DYROW(E, O) \
+	VMOVUPS (DX), O; \
+	VMOVAPS Z28, E; \
+	VPERMI2PS (DX)(R8*1), O, E; \
+	VPERMT2PS (DX)(R8*1), Z29, O; \
+	ADDQ 56(BX), DX
+
+// DYCOL is ·A'ᵀ for one row (columns SE, SO) of A'·dy: stores SE, SE + SO,
+// SE − SO, SO by ST.
+#define DYCOL(ST, SE, SO) \
+	ST(SE); \
+	VADDPS SO, SE, Z25; \
+	ST(Z25); \
+	VSUBPS SO, SE, Z26; \
+	ST(Z26); \
+	ST(SO)
+
+// func winoDyAVX512(v, p *float32, a *winoInArgs)
+// For each of a.nc padded dy planes the tiles' A' dy A'ᵀ (winoDyGo), stored
+// as winoInAVX512 stores; a.offq is unused.
+TEXT ·winoDyAVX512(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ a+16(FP), BX
+	VMOVDQU32 96(BX), Z28
+	VMOVDQU32 160(BX), Z29
+	MOVQ 40(BX), R8
+	XORQ R11, R11
+	CMPQ R11, 0(BX)
+	JGE  dydone
+
+dychan:
+	MOVQ SI, AX
+	XORQ R12, R12
+
+dyouter:
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), CX
+	SUBQ    R12, CX
+	CMPQ    R9, CX
+	CMOVQGT CX, R9
+	MOVQ    AX, R13
+
+dychunk:
+	MOVQ R9, CX
+	CMPQ CX, $16
+	JLE  dylanes
+	MOVQ $16, CX
+
+dylanes:
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+	KMOVW DX, K1
+	MOVQ  64(BX), CX
+	ADDQ  R12, CX
+	ANDQ  $31, CX
+	MOVL  $32, DX
+	SUBL  CX, DX
+	CMPL  DX, $16
+	JGE   dywhole
+	MOVL  DX, CX
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+	JMP   dysplit
+
+dywhole:
+	MOVL $0xFFFF, DX
+
+dysplit:
+	KMOVW  DX, K4
+	KANDW  K4, K1, K2
+	KANDNW K1, K4, K3
+
+	MOVQ R13, DX
+	DYROW(Z0, Z1)
+	DYROW(Z2, Z3)
+	// rows of A'·dy: Z0/Z1, Z4/Z5 = d0 + d1, Z6/Z7 = d0 − d1, Z2/Z3
+	VADDPS Z2, Z0, Z4
+	VADDPS Z3, Z1, Z5
+	VSUBPS Z2, Z0, Z6
+	VSUBPS Z3, Z1, Z7
+
+	MOVQ  64(BX), CX
+	ADDQ  R12, CX
+	MOVQ  CX, DX
+	SHRQ  $5, DX
+	IMULQ 72(BX), DX
+	ANDQ  $31, CX
+	LEAQ  (DX)(CX*4), DX
+	ADDQ  DI, DX
+	MOVQ  72(BX), CX
+	SUBQ  $128, CX
+	KORTESTW K3, K3
+	JZ       dyone
+	DYCOL(INSTORE, Z0, Z1)
+	DYCOL(INSTORE, Z4, Z5)
+	DYCOL(INSTORE, Z6, Z7)
+	DYCOL(INSTORE, Z2, Z3)
+	JMP      dynext
+
+dyone:
+	DYCOL(INSTORE1, Z0, Z1)
+	DYCOL(INSTORE1, Z4, Z5)
+	DYCOL(INSTORE1, Z6, Z7)
+	DYCOL(INSTORE1, Z2, Z3)
+
+dynext:
+	ADDQ $128, R13
+	CMPQ R9, $16
+	JLE  dyouterend
+	ADDQ $16, R12
+	SUBQ $16, R9
+	JMP  dychunk
+
+dyouterend:
+	ADDQ R9, R12
+	ADDQ 16(BX), AX
+	CMPQ R12, 32(BX)
+	JL   dyouter
+	ADDQ 88(BX), DI
+	ADDQ 8(BX), SI
+	INCQ R11
+	CMPQ R11, 0(BX)
+	JL   dychan
+
+dydone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,19 @@
+//go:build !amd64
+
+package kernels
+
+// winogradCPU: the transforms have no assembly here, and in Go they cost
+// what the fewer multiplies save.
+func winogradCPU(floatKernel) bool { return false }
+
+func winoInAsm([]float32, []float32, winoGeom, *winoInArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}
+
+func winoOutAsm([]float32, []float32, winoGeom, *winoOutArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}
+
+func winoDyAsm([]float32, []float32, winoGeom, *winoInArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}

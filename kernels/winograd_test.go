@@ -1,0 +1,316 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// winoCases are Winograd geometries: even and odd planes, a row of more
+// than 16 tiles (two vector chunks), paddings 0–2, images batched into one
+// set of GEMMs (7×7: 16 tiles each) and a batch split over two workers.
+var winoCases = []struct {
+	n, c, h, w, pad, o, workers int
+}{
+	{1, 16, 8, 8, 1, 16, 1},
+	{2, 16, 7, 7, 1, 24, 1},
+	{9, 32, 7, 7, 1, 16, 2},
+	{3, 16, 5, 9, 0, 17, 1},
+	{2, 17, 6, 5, 2, 16, 1},
+	{1, 16, 3, 37, 1, 16, 1},
+	{8, 16, 14, 14, 1, 32, 2},
+}
+
+// refConvGrad is dx of a direct 3×3 stride-1 convolution with padding pad:
+// dx[c][iy][ix] = Σ_o Σ_taps dy[o][iy+pad−i][ix+pad−j]·w[o][c][i][j].
+func refConvGrad(dy, w []float64, n, c, h, wd, pad, o int) []float64 {
+	oh, ow := h+2*pad-2, wd+2*pad-2
+	dx := make([]float64, n*c*h*wd)
+	for in := 0; in < n; in++ {
+		for oc := 0; oc < o; oc++ {
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					d := dy[((in*o+oc)*oh+oy)*ow+ox]
+					for ic := 0; ic < c; ic++ {
+						for i := 0; i < 3; i++ {
+							for j := 0; j < 3; j++ {
+								iy, ix := oy-pad+i, ox-pad+j
+								if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+									dx[((in*c+ic)*h+iy)*wd+ix] += d * w[((oc*c+ic)*3+i)*3+j]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx
+}
+
+// refConvWeightGrad is dw of a direct 3×3 stride-1 convolution with
+// padding pad: dw[o][c][i][j] = Σ_images Σ_outputs dy[o][oy][ox]·
+// x[c][oy+i−pad][ox+j−pad].
+func refConvWeightGrad(x, dy []float64, n, c, h, wd, pad, o int) []float64 {
+	oh, ow := h+2*pad-2, wd+2*pad-2
+	dw := make([]float64, o*c*9)
+	for in := 0; in < n; in++ {
+		for oc := 0; oc < o; oc++ {
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					d := dy[((in*o+oc)*oh+oy)*ow+ox]
+					for ic := 0; ic < c; ic++ {
+						for i := 0; i < 3; i++ {
+							for j := 0; j < 3; j++ {
+								iy, ix := oy-pad+i, ox-pad+j
+								if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+									dw[((oc*c+ic)*3+i)*3+j] += d * x[((in*c+ic)*h+iy)*wd+ix]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dw
+}
+
+func f32s(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.Float64()*2 - 1)
+	}
+	return s
+}
+
+func f64s(s []float32) []float64 {
+	o := make([]float64, len(s))
+	for i, v := range s {
+		o[i] = float64(v)
+	}
+	return o
+}
+
+// winoTol is the error allowed against the exact sum: float32 rounding of
+// a sum of 9·c products of values in [−1, 1], a few ulps of the largest
+// partial sums (Winograd's transforms add a few roundings per term).
+func winoTol(c int) float64 { return 2e-6 * float64(9*c) }
+
+// TestWinogradConv checks the Winograd forward, input gradient and weight
+// gradient, with the Go transforms and the CPU's, against direct sums in
+// float64.
+func TestWinogradConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	fks := []floatKernel{fkGonum}
+	if winogradCPU(hostFloatKernel) {
+		fks = append(fks, hostFloatKernel)
+	}
+	for _, tc := range winoCases {
+		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
+		w := f32s(r, tc.o*tc.c*9)
+		b := f32s(r, tc.o)
+		p := ConvParams{Pad: [2]int{tc.pad, tc.pad}}
+		want, shape := refConv(f64s(x), f64s(w), f64s(b), []int{tc.n, tc.c, tc.h, tc.w}, []int{tc.o, tc.c, 3, 3}, p)
+		g := newWinoGeom(tc.c, tc.h, tc.w, tc.pad, tc.o)
+		if g.oh != shape[2] || g.ow != shape[3] {
+			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
+		}
+		dy := f32s(r, len(want))
+		wantDx := refConvGrad(f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
+		wantDw := refConvWeightGrad(f64s(x), f64s(dy), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
+		for _, fk := range fks {
+			name := fmt.Sprintf("%+v/%v", tc, fk)
+			var wc winoConv
+			wc.setWeights(w, tc.o, tc.c, false)
+			y := make([]float32, len(want))
+			seen := 0
+			wc.run(fk, g, x, y, b, tc.n, tc.workers, func(int, []float32) { seen++ })
+			if seen != tc.n {
+				t.Errorf("%s: done called %d times for %d images", name, seen, tc.n)
+			}
+			winoCompare(t, name+" forward", y, want, winoTol(tc.c))
+
+			var wb winoConv
+			wb.setWeights(w, tc.o, tc.c, true)
+			gb := newWinoGeom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
+			if gb.oh != tc.h || gb.ow != tc.w {
+				t.Fatalf("%s: input gradient %d×%d", name, gb.oh, gb.ow)
+			}
+			dx := make([]float32, len(wantDx))
+			wb.run(fk, gb, dy, dx, nil, tc.n, tc.workers, nil)
+			winoCompare(t, name+" dx", dx, wantDx, winoTol(tc.o))
+
+			var wd winoConv
+			dw := make([]float32, len(wantDw))
+			wd.runW(fk, g, x, dy, dw, tc.n, tc.workers)
+			winoCompare(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow))
+		}
+	}
+}
+
+func winoCompare(t *testing.T, what string, got []float32, want []float64, tol float64) {
+	t.Helper()
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - want[i]); d > tol || math.IsNaN(d) {
+			t.Fatalf("%s: element %d = %v, want %v (off by %.3g, allowed %.3g)", what, i, got[i], want[i], d, tol)
+		}
+	}
+}
+
+// TestWinogradTransformsSameBits runs the CPU's transforms against
+// winoInputGo and winoOutputGo: the same operations in the same order give
+// the same bits, for tile rows of 1–40 tiles (one or two tile rows a
+// vector), odd output planes, both layouts of V, a first tile inside a
+// panel (later images of a batch) and several channels per call.
+func TestWinogradTransformsSameBits(t *testing.T) {
+	if !winogradCPU(hostFloatKernel) {
+		t.Log("no Winograd assembly on this CPU: the Go transforms are what runs, and TestWinogradConv checks them")
+		return
+	}
+	r := rand.New(rand.NewPCG(43, 44))
+	for _, sz := range [][2]int{{1, 1}, {4, 4}, {7, 7}, {14, 14}, {13, 12}, {28, 28}, {5, 33}, {3, 32}, {9, 80}, {2, 15}} {
+		for _, t0 := range []int{0, 13, 49} {
+			const nc = 3
+			g := newWinoGeom(nc, sz[0], sz[1], 1, nc)
+			tiles := g.tiles()
+			cols := t0 + tiles + 7
+			panels := (cols + nr - 1) / nr
+			ldx := nc * panels * nr
+			p := f32s(r, nc*g.plane)
+			for _, packed := range []bool{false, true} {
+				ps, cs := nr, cols
+				if packed {
+					ps, cs = nc*nr, nr
+				}
+				var goT, asmT winoTransforms
+				vGo, vAsm := make([]float32, 16*ldx), make([]float32, 16*ldx)
+				for i := range vGo {
+					vGo[i], vAsm[i] = 7, 7 // unwritten values must stay
+				}
+				goT.input(fkGonum, vGo, ldx, ps, cs, t0, p, g)
+				asmT.input(hostFloatKernel, vAsm, ldx, ps, cs, t0, p, g)
+				for i := range vGo {
+					if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
+						t.Fatalf("%v t0 %d packed %v input: v[%d] = %v, Go %v", sz, t0, packed, i, vAsm[i], vGo[i])
+					}
+				}
+			}
+			for _, packed := range []bool{false, true} {
+				ps, cs := nr, cols
+				if packed {
+					ps, cs = nc*nr, nr
+				}
+				dp := f32s(r, nc*g.dplane)
+				var goT, asmT winoTransforms
+				vGo, vAsm := make([]float32, 16*ldx), make([]float32, 16*ldx)
+				for i := range vGo {
+					vGo[i], vAsm[i] = 7, 7
+				}
+				goT.dy(fkGonum, vGo, ldx, ps, cs, t0, dp, g)
+				asmT.dy(hostFloatKernel, vAsm, ldx, ps, cs, t0, dp, g)
+				for i := range vGo {
+					if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
+						t.Fatalf("%v t0 %d packed %v dy: v[%d] = %v, Go %v", sz, t0, packed, i, vAsm[i], vGo[i])
+					}
+				}
+			}
+			m := f32s(r, 16*nc*cols)
+			bias := f32s(r, nc)
+			for _, b := range [][]float32{nil, bias} {
+				var goT, asmT winoTransforms
+				yGo, yAsm := make([]float32, nc*g.oh*g.ow+3), make([]float32, nc*g.oh*g.ow+3)
+				for i := range yGo {
+					yGo[i], yAsm[i] = 7, 7
+				}
+				goT.output(fkGonum, yGo, m[t0:], nc*cols, cols, b, g)
+				asmT.output(hostFloatKernel, yAsm[:nc*g.oh*g.ow], m[t0:], nc*cols, cols, b, g)
+				for i := range yGo {
+					if math.Float32bits(yGo[i]) != math.Float32bits(yAsm[i]) {
+						t.Fatalf("%v t0 %d bias %v output: y[%d] = %v, Go %v", sz, t0, b != nil, i, yAsm[i], yGo[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradArgsLayout pins the argument structs' field offsets, which
+// the assembly reads as constants.
+func TestWinogradArgsLayout(t *testing.T) {
+	var a winoInArgs
+	var b winoOutArgs
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"in.off2", unsafe.Offsetof(a.off2), 40}, {"in.t0", unsafe.Offsetof(a.t0), 64},
+		{"in.cs", unsafe.Offsetof(a.cs), 88}, {"in.idx", unsafe.Offsetof(a.idx), 96},
+		{"out.rowB", unsafe.Offsetof(b.rowB), 64}, {"out.two", unsafe.Offsetof(b.two), 88},
+		{"out.bias", unsafe.Offsetof(b.bias), 96}, {"out.idx", unsafe.Offsetof(b.idx), 104},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s at offset %d, the assembly reads %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestWinogradOp runs a Conv2d that takes the Winograd path (where the CPU
+// has it) in float32 against the same graph in float64 (direct GEMMs): the
+// output, dx and dW (dW by the direct path in both).
+func TestWinogradOp(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	xs, ws := []int{5, 16, 9, 10}, []int{16, 16, 3, 3}
+	p := ConvParams{Pad: [2]int{1, 1}, Workers: 2}
+	x32, w32, b32 := f32s(r, 5*16*90), f32s(r, 16*16*9), f32s(r, 16)
+	rr := f32s(r, 5*16*90)
+	type res struct{ y, dx, dw []float64 }
+	runDt := func(dt tensor.Dtype) res {
+		mk := func(s []float32, shape ...int) *tensor.Dense {
+			if dt == tensor.Float32 {
+				return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), s...)))
+			}
+			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f64s(s)))
+		}
+		g := G.NewGraph()
+		xn := G.NodeFromAny(g, mk(x32, xs...), G.WithName("x"))
+		wn := G.NodeFromAny(g, mk(w32, ws...), G.WithName("w"))
+		bn := G.NodeFromAny(g, mk(b32, 16), G.WithName("b"))
+		rn := G.NodeFromAny(g, mk(rr, 5, 16, 9, 10), G.WithName("R"))
+		y, err := Conv2d(xn, wn, bn, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
+		grads, err := G.Grad(loss, xn, wn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		defer vm.Close()
+		for range 2 {
+			vm.Reset()
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return res{asF64(y.Value().(*tensor.Dense)), asF64(grads[0].Value().(*tensor.Dense)), asF64(grads[1].Value().(*tensor.Dense))}
+	}
+	got, want := runDt(tensor.Float32), runDt(tensor.Float64)
+	for _, c := range []struct {
+		what      string
+		got, want []float64
+		tol       float64
+	}{{"y", got.y, want.y, winoTol(16)}, {"dx", got.dx, want.dx, winoTol(16)}, {"dw", got.dw, want.dw, 2e-6 * 5 * 90}} {
+		for i := range c.want {
+			if d := math.Abs(c.got[i] - c.want[i]); d > c.tol {
+				t.Fatalf("%s[%d] = %v, float64 %v", c.what, i, c.got[i], c.want[i])
+			}
+		}
+	}
+}
