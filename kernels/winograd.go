@@ -385,6 +385,22 @@ func winoWeightGrad(dw, du []float32, o, c int) {
 	}
 }
 
+// padArgs is what padRowsAVX512 reads.
+type padArgs struct {
+	nc, rows, w        int
+	srcPlane, dstPlane int // bytes
+	dstRow, srcRow     int // bytes
+}
+
+// padRowsGo is padRows in Go.
+func padRowsGo(dst, src []float32, nc, rows, w, sp, dp, dr int) {
+	for c := 0; c < nc; c++ {
+		for r := 0; r < rows; r++ {
+			copy(dst[c*dp+r*dr:c*dp+r*dr+w], src[c*sp+r*w:c*sp+r*w+w])
+		}
+	}
+}
+
 // winoWorker is one goroutine's Winograd scratch.
 type winoWorker struct {
 	g    Gemm
@@ -456,14 +472,7 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, src, dst, bias []float32, n,
 				ps, cs = g.c*nr, nr
 			}
 			for j := 0; j < k; j++ {
-				xi := src[(i0+j)*inImg:]
-				for c := 0; c < g.c; c++ {
-					pc := cw.p[c*g.plane : (c+1)*g.plane]
-					xc := xi[c*g.h*g.w:]
-					for r := 0; r < g.h; r++ {
-						copy(pc[(r+g.pad)*g.wp+g.pad:], xc[r*g.w:(r+1)*g.w])
-					}
-				}
+				padRows(fk, cw.p[g.pad*g.wp+g.pad:], src[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
 				cw.tr.input(fk, cw.v, ldv, ps, cs, j*tiles, cw.p, g)
 			}
 			for x := range wc.mul {
@@ -511,19 +520,8 @@ func (wc *winoConv) runW(fk floatKernel, g winoGeom, x, dy, dw []float32, n, nw 
 			ldv, ldw := winoStride(g.c*cols), winoStride(g.o*cols)
 			cw.v, cw.m = grow(cw.v, 16*ldv), grow(cw.m, 16*ldw)
 			for j := 0; j < k; j++ {
-				xi, dyi := x[(i0+j)*inImg:], dy[(i0+j)*outImg:]
-				for c := 0; c < g.c; c++ {
-					pc, xc := cw.p[c*g.plane:(c+1)*g.plane], xi[c*g.h*g.w:]
-					for r := 0; r < g.h; r++ {
-						copy(pc[(r+g.pad)*g.wp+g.pad:], xc[r*g.w:(r+1)*g.w])
-					}
-				}
-				for o := 0; o < g.o; o++ {
-					pc, dc := cw.dp[o*g.dplane:(o+1)*g.dplane], dyi[o*g.oh*g.ow:]
-					for r := 0; r < g.oh; r++ {
-						copy(pc[r*g.dwp:], dc[r*g.ow:(r+1)*g.ow])
-					}
-				}
+				padRows(fk, cw.p[g.pad*g.wp+g.pad:], x[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+				padRows(fk, cw.dp, dy[(i0+j)*outImg:(i0+j+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.dplane, g.dwp)
 				cw.tr.input(fk, cw.v, ldv, nr, cols, j*tiles, cw.p, g)
 				cw.tr.dy(fk, cw.m, ldw, nr, cols, j*tiles, cw.dp, g)
 			}
@@ -562,6 +560,14 @@ func winoGemm(fk floatKernel, p *PackedA, b []float32, n int, c []float32, ldc i
 	}
 	mUp := (m + mr - 1) / mr * mr
 	pa := p.data[:mUp*k]
+	if winoGemmAsm(fk, pa, m, k, b, n, c, ldc) {
+		return
+	}
+	winoGemmTiles(fk, pa, m, k, b, n, c, ldc)
+}
+
+// winoGemmTiles is winoGemm a microkernel call per tile.
+func winoGemmTiles(fk floatKernel, pa []float32, m, k int, b []float32, n int, c []float32, ldc int) {
 	var tile [mr * nr]float32
 	for jr := 0; jr < n; jr += nr {
 		nn := min(nr, n-jr)

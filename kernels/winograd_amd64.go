@@ -4,6 +4,12 @@ package kernels
 func winoInAVX512(v, p *float32, a *winoInArgs)
 
 //go:noescape
+func winoGemmAVX512(kc int, a, b, c *float32, ldc, pairs, n int)
+
+//go:noescape
+func padRowsAVX512(dst, src *float32, a *padArgs)
+
+//go:noescape
 func winoDyAVX512(v, p *float32, a *winoInArgs)
 
 //go:noescape
@@ -37,4 +43,33 @@ func winoDyAsm(v, p []float32, g winoGeom, a *winoInArgs) {
 	last := (a.t0 + g.tiles() - 1)
 	_ = v[(15*a.ldx+(g.o-1)*a.cs+(last>>5)*a.ps)/4+last&31]
 	winoDyAVX512(&v[0], &p[0], a)
+}
+
+// padRows copies nc planes of rows × w floats from src (planes sp floats
+// apart, rows w apart) into dst (planes dp apart, rows dr apart), by the
+// assembly for fkAVX512: the planes of 7×7 were a copy call per 28-byte row.
+func padRows(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int) {
+	if nc <= 0 || rows <= 0 || w <= 0 {
+		return
+	}
+	if !winogradCPU(fk) {
+		padRowsGo(dst, src, nc, rows, w, sp, dp, dr)
+		return
+	}
+	_, _ = dst[(nc-1)*dp+(rows-1)*dr+w-1], src[(nc-1)*sp+(rows-1)*w+w-1]
+	a := padArgs{nc: nc, rows: rows, w: w, srcPlane: 4 * sp, dstPlane: 4 * dp, dstRow: 4 * dr, srcRow: 4 * w}
+	padRowsAVX512(&dst[0], &src[0], &a)
+}
+
+// winoGemmAsm computes C = A·B as winoGemm does, in one call, where the
+// assembly covers it (AVX-512, rows a multiple of 8); false (nothing done)
+// otherwise.
+func winoGemmAsm(fk floatKernel, pa []float32, m, k int, b []float32, n int, c []float32, ldc int) bool {
+	if fk != fkAVX512 || m%(2*mr) != 0 || m == 0 || n <= 0 || k <= 0 {
+		return false
+	}
+	panels := (n + nr - 1) / nr
+	_, _, _ = pa[m*k-1], b[panels*nr*k-1], c[(m-1)*ldc+n-1]
+	winoGemmAVX512(k, &pa[0], &b[0], &c[0], ldc, m/(2*mr), n)
+	return true
 }

@@ -468,3 +468,187 @@ dyouterend:
 dydone:
 	VZEROUPPER
 	RET
+
+// func padRowsAVX512(dst, src *float32, a *padArgs)
+// Copies a.nc planes of a.rows rows of a.w floats from src (rows a.srcRow,
+// planes a.srcPlane bytes apart) to dst (rows a.dstRow, planes a.dstPlane
+// bytes apart), 16 floats a move, the last one masked.
+TEXT ·padRowsAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ 16(BX), CX
+	ANDQ $15, CX
+	MOVL $1, DX
+	SHLL CX, DX
+	DECL DX
+	KMOVW DX, K1
+	MOVQ 16(BX), R8
+	SHRQ $4, R8
+	MOVQ 0(BX), R11
+	TESTQ R11, R11
+	JLE  paddone
+
+padplane:
+	MOVQ DI, R12
+	MOVQ SI, R13
+	MOVQ 8(BX), R10
+	TESTQ R10, R10
+	JLE  padnextplane
+
+padrow:
+	MOVQ R12, AX
+	MOVQ R13, DX
+	MOVQ R8, R9
+	TESTQ R9, R9
+	JZ   padtail
+
+padfull:
+	VMOVUPS (DX), Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $64, DX
+	ADDQ $64, AX
+	DECQ R9
+	JNZ  padfull
+
+padtail:
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS Z0, K1, (AX)
+	ADDQ 40(BX), R12
+	ADDQ 48(BX), R13
+	DECQ R10
+	JNZ  padrow
+
+padnextplane:
+	ADDQ 32(BX), DI
+	ADDQ 24(BX), SI
+	DECQ R11
+	JNZ  padplane
+
+paddone:
+	VZEROUPPER
+	RET
+
+// WGSTORE stores C row DI = (LO | HI) under the column masks K1/K2 and
+// moves DI to the next row.
+#define WGSTORE(LO, HI) \
+	VMOVUPS LO, K1, (DI); \
+	VMOVUPS HI, K2, 64(DI); \
+	ADDQ DX, DI
+
+// func winoGemmAVX512(kc int, a, b, c *float32, ldc, pairs, n int)
+// C (8·pairs rows, row stride ldc floats) = A·B over the n columns of B:
+// A packed as 4-row panels of kc steps, B as 32-column panels of kc steps
+// (the input transform's layout): sgemm8x32avx512's loop for each pair of
+// A panels and each B panel in one call (one call per tile cost a fifth of
+// the 16-deep products of 16-channel layers).
+TEXT ·winoGemmAVX512(SB), NOSPLIT, $0-56
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+	MOVQ b+16(FP), R12
+	MOVQ c+24(FP), R13
+	MOVQ n+48(FP), R9
+	TESTQ R9, R9
+	JLE  wgdone
+
+wgpanel:
+	MOVQ R9, CX
+	CMPQ CX, $32
+	JLE  wgmask
+	MOVQ $32, CX
+
+wgmask:
+	MOVQ  $-1, R8
+	SHLQ  CX, R8
+	NOTQ  R8
+	KMOVW R8, K1
+	SHRQ  $16, R8
+	KMOVW R8, K2
+	MOVQ  a+8(FP), R11
+	MOVQ  R13, DI
+	MOVQ  pairs+40(FP), R10
+
+wgpair:
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	MOVQ kc+0(FP), CX
+	MOVQ R11, AX
+	MOVQ CX, R8
+	SHLQ $4, R8
+	LEAQ (AX)(R8*1), SI
+	MOVQ R12, BX
+	TESTQ CX, CX
+	JEQ  wgstore
+	PCALIGN $64
+
+wgloop:
+	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
+	VBROADCASTSS 0(AX), Z2
+	VBROADCASTSS 4(AX), Z3
+	VBROADCASTSS 8(AX), Z4
+	VBROADCASTSS 12(AX), Z5
+	VBROADCASTSS 0(SI), Z6
+	VBROADCASTSS 4(SI), Z7
+	VBROADCASTSS 8(SI), Z8
+	VBROADCASTSS 12(SI), Z9
+	VFMADD231PS Z0, Z2, Z16
+	VFMADD231PS Z1, Z2, Z17
+	VFMADD231PS Z0, Z3, Z18
+	VFMADD231PS Z1, Z3, Z19
+	VFMADD231PS Z0, Z4, Z20
+	VFMADD231PS Z1, Z4, Z21
+	VFMADD231PS Z0, Z5, Z22
+	VFMADD231PS Z1, Z5, Z23
+	VFMADD231PS Z0, Z6, Z24
+	VFMADD231PS Z1, Z6, Z25
+	VFMADD231PS Z0, Z7, Z26
+	VFMADD231PS Z1, Z7, Z27
+	VFMADD231PS Z0, Z8, Z28
+	VFMADD231PS Z1, Z8, Z29
+	VFMADD231PS Z0, Z9, Z30
+	VFMADD231PS Z1, Z9, Z31
+	ADDQ $16, AX
+	ADDQ $16, SI
+	ADDQ $128, BX
+	DECQ CX
+	JNE  wgloop
+
+wgstore:
+	WGSTORE(Z16, Z17)
+	WGSTORE(Z18, Z19)
+	WGSTORE(Z20, Z21)
+	WGSTORE(Z22, Z23)
+	WGSTORE(Z24, Z25)
+	WGSTORE(Z26, Z27)
+	WGSTORE(Z28, Z29)
+	WGSTORE(Z30, Z31)
+	MOVQ kc+0(FP), R8
+	SHLQ $5, R8
+	ADDQ R8, R11
+	DECQ R10
+	JNZ  wgpair
+	MOVQ kc+0(FP), R8
+	SHLQ $7, R8
+	ADDQ R8, R12
+	ADDQ $128, R13
+	SUBQ $32, R9
+	JG   wgpanel
+
+wgdone:
+	VZEROUPPER
+	RET

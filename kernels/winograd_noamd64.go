@@ -17,3 +17,9 @@ func winoOutAsm([]float32, []float32, winoGeom, *winoOutArgs) {
 func winoDyAsm([]float32, []float32, winoGeom, *winoInArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
+
+func padRows(_ floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int) {
+	padRowsGo(dst, src, nc, rows, w, sp, dp, dr)
+}
+
+func winoGemmAsm(floatKernel, []float32, int, int, []float32, int, []float32, int) bool { return false }

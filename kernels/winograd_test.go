@@ -314,3 +314,58 @@ func TestWinogradOp(t *testing.T) {
 		}
 	}
 }
+
+// TestPadRows copies planes into wider, zero-bordered ones and checks
+// every destination value, the borders included.
+func TestPadRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(47, 48))
+	for _, c := range []struct{ nc, rows, w, dr, off int }{{3, 7, 7, 10, 11}, {2, 28, 28, 34, 35}, {1, 5, 33, 40, 0}, {4, 2, 16, 16, 0}, {2, 3, 1, 3, 4}} {
+		src := f32s(r, c.nc*c.rows*c.w)
+		dp := c.off + c.rows*c.dr + 5
+		for _, fk := range []floatKernel{fkGonum, hostFloatKernel} {
+			dst := make([]float32, c.nc*dp)
+			padRows(fk, dst[c.off:], src, c.nc, c.rows, c.w, c.rows*c.w, dp, c.dr)
+			for p := 0; p < c.nc; p++ {
+				for i := 0; i < dp; i++ {
+					want := float32(0)
+					if j := i - c.off; j >= 0 && j/c.dr < c.rows && j%c.dr < c.w {
+						want = src[p*c.rows*c.w+(j/c.dr)*c.w+j%c.dr]
+					}
+					if got := dst[p*dp+i]; got != want {
+						t.Fatalf("%+v %v: plane %d [%d] = %v, want %v", c, fk, p, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradGemmSameBits runs the one-call GEMM against a microkernel
+// call per tile on the same packed operands.
+func TestWinogradGemmSameBits(t *testing.T) {
+	if !winogradCPU(hostFloatKernel) {
+		t.Log("no Winograd assembly on this CPU")
+		return
+	}
+	r := rand.New(rand.NewPCG(49, 50))
+	for _, c := range []struct{ m, k, n int }{{16, 16, 196}, {32, 32, 147}, {64, 64, 128}, {8, 3, 5}, {24, 17, 33}} {
+		var g Gemm
+		var p PackedA
+		g.PackA(&p, false, c.m, c.k, f32s(r, c.m*c.k), c.k)
+		b := f32s(r, (c.n+nr-1)/nr*nr*c.k)
+		ldc := c.n + 3
+		want, got := make([]float32, c.m*ldc), make([]float32, c.m*ldc)
+		for i := range want {
+			want[i], got[i] = 5, 5
+		}
+		winoGemmTiles(hostFloatKernel, p.data, c.m, c.k, b, c.n, want, ldc)
+		if !winoGemmAsm(hostFloatKernel, p.data, c.m, c.k, b, c.n, got, ldc) {
+			t.Fatalf("%+v: no one-call GEMM", c)
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: c[%d] = %v, per tile %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}
