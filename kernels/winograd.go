@@ -530,6 +530,9 @@ func (wc *winoConv) runW(fk floatKernel, g winoGeom, x, dy, dw []float32, n, nw 
 				beta = 0
 			}
 			for x := 0; x < 16; x++ {
+				if winoDotAsm(fk, cw.m[x*ldw:], cw.v[x*ldv:], cols, cols, cw.du[x*g.o*g.c:(x+1)*g.o*g.c], g.o, g.c, beta == 1) {
+					continue
+				}
 				cw.g.Sgemm(cw.du[x*g.o*g.c:], g.c, false, true, g.o, g.c, cols, 1, cw.m[x*ldw:], cols, cw.v[x*ldv:], cols, beta)
 			}
 		}

@@ -7,6 +7,9 @@ func winoInAVX512(v, p *float32, a *winoInArgs)
 func winoGemmAVX512(kc int, a, b, c *float32, ldc, pairs, n int)
 
 //go:noescape
+func winoDotAVX512(w, v *float32, ldt, t int, du *float32, ldu, ob, cb, acc int)
+
+//go:noescape
 func padRowsAVX512(dst, src *float32, a *padArgs)
 
 //go:noescape
@@ -71,5 +74,22 @@ func winoGemmAsm(fk floatKernel, pa []float32, m, k int, b []float32, n int, c [
 	panels := (n + nr - 1) / nr
 	_, _, _ = pa[m*k-1], b[panels*nr*k-1], c[(m-1)*ldc+n-1]
 	winoGemmAVX512(k, &pa[0], &b[0], &c[0], ldc, m/(2*mr), n)
+	return true
+}
+
+// winoDotAsm sets du (o × c, row stride c) to W·Vᵀ (plus du when acc) for
+// W (o rows) and V (c rows) of t floats, rows ldt apart, where the
+// assembly covers it (AVX-512, o and c multiples of 4); false (nothing
+// done) otherwise.
+func winoDotAsm(fk floatKernel, w, v []float32, ldt, t int, du []float32, o, c int, acc bool) bool {
+	if fk != fkAVX512 || o%4 != 0 || c%4 != 0 || o == 0 || c == 0 || t <= 0 {
+		return false
+	}
+	_, _, _ = w[(o-1)*ldt+t-1], v[(c-1)*ldt+t-1], du[o*c-1]
+	ac := 0
+	if acc {
+		ac = 1
+	}
+	winoDotAVX512(&w[0], &v[0], ldt, t, &du[0], c, o/4, c/4, ac)
 	return true
 }

@@ -652,3 +652,175 @@ wgstore:
 wgdone:
 	VZEROUPPER
 	RET
+
+// DOTFMA adds the products of W rows 0–3 (Z0–Z3) and V rows 0–3 (Z4–Z7),
+// lane by lane, to the 16 accumulators Z16–Z31 (W row i, V row j: Z16+4i+j).
+#define DOTFMA \
+	VFMADD231PS Z4, Z0, Z16; \
+	VFMADD231PS Z5, Z0, Z17; \
+	VFMADD231PS Z6, Z0, Z18; \
+	VFMADD231PS Z7, Z0, Z19; \
+	VFMADD231PS Z4, Z1, Z20; \
+	VFMADD231PS Z5, Z1, Z21; \
+	VFMADD231PS Z6, Z1, Z22; \
+	VFMADD231PS Z7, Z1, Z23; \
+	VFMADD231PS Z4, Z2, Z24; \
+	VFMADD231PS Z5, Z2, Z25; \
+	VFMADD231PS Z6, Z2, Z26; \
+	VFMADD231PS Z7, Z2, Z27; \
+	VFMADD231PS Z4, Z3, Z28; \
+	VFMADD231PS Z5, Z3, Z29; \
+	VFMADD231PS Z6, Z3, Z30; \
+	VFMADD231PS Z7, Z3, Z31
+
+// HPAIR sums lanes of A and B pairwise into S: per 128-bit block, A's
+// partial sums in lanes 0 and 2, B's in 1 and 3.
+#define HPAIR(A, B, S) \
+	VUNPCKLPS B, A, Z8; \
+	VUNPCKHPS B, A, Z9; \
+	VADDPS Z9, Z8, S
+
+// HQUAD sums HPAIR results S0 and S1 into U: per 128-bit block, one
+// partial sum of each of their four sources.
+#define HQUAD(S0, S1, U) \
+	VUNPCKLPD S1, S0, Z8; \
+	VUNPCKHPD S1, S0, Z9; \
+	VADDPS Z9, Z8, U
+
+// DOTROW stores the 128-bit block N of Z14 to the four floats at CX (adds
+// it to them when R9 ≠ 0) and moves CX to the next row (R12 bytes on).
+#define DOTROW(N) \
+	VEXTRACTF32X4 $N, Z14, X8; \
+	TESTQ R9, R9; \
+	JEQ 2(PC); \
+	VADDPS (CX), X8, X8; \
+	VMOVUPS X8, (CX); \
+	ADDQ R12, CX
+
+// func winoDotAVX512(w, v *float32, ldt, t int, du *float32, ldu, ob, cb, acc int)
+// du (4·ob rows × 4·cb columns, row stride ldu floats) = W·Vᵀ (+ du when
+// acc ≠ 0) for W (4·ob rows) and V (4·cb rows) of t floats, rows ldt floats
+// apart: 4×4 dot products at a time, 16 accumulators whose lanes hold
+// partial sums over t, summed across lanes at the end. The weight
+// gradient's products sum over the tiles, a dimension the transforms lay
+// out along rows: as a GEMM both operands needed transposed packing.
+TEXT ·winoDotAVX512(SB), NOSPLIT, $0-72
+	MOVQ ldt+16(FP), R8
+	SHLQ $2, R8
+	MOVQ t+24(FP), CX
+	ANDQ $15, CX
+	MOVL $1, DX
+	SHLL CX, DX
+	DECL DX
+	KMOVW DX, K1
+	MOVQ v+8(FP), R11
+	MOVQ cb+56(FP), R10
+	MOVQ acc+64(FP), R9
+
+dotcb:
+	MOVQ w+0(FP), R13
+	MOVQ ob+48(FP), R12
+	// DI: du's block (row 0 of this o block, this c block's 4 columns)
+	MOVQ cb+56(FP), DI
+	SUBQ R10, DI
+	SHLQ $4, DI
+	ADDQ du+32(FP), DI
+
+dotob:
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	MOVQ R13, AX
+	LEAQ (AX)(R8*2), BX
+	MOVQ R11, SI
+	LEAQ (SI)(R8*2), DX
+	MOVQ t+24(FP), CX
+	SHRQ $4, CX
+	JZ   dottail
+
+dotloop:
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R8*1), Z1
+	VMOVUPS (BX), Z2
+	VMOVUPS (BX)(R8*1), Z3
+	VMOVUPS (SI), Z4
+	VMOVUPS (SI)(R8*1), Z5
+	VMOVUPS (DX), Z6
+	VMOVUPS (DX)(R8*1), Z7
+	DOTFMA
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, SI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  dotloop
+
+dottail:
+	KORTESTW K1, K1
+	JZ   dotsum
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z (AX)(R8*1), K1, Z1
+	VMOVUPS.Z (BX), K1, Z2
+	VMOVUPS.Z (BX)(R8*1), K1, Z3
+	VMOVUPS.Z (SI), K1, Z4
+	VMOVUPS.Z (SI)(R8*1), K1, Z5
+	VMOVUPS.Z (DX), K1, Z6
+	VMOVUPS.Z (DX)(R8*1), K1, Z7
+	DOTFMA
+
+dotsum:
+	HPAIR(Z16, Z17, Z0)
+	HPAIR(Z18, Z19, Z1)
+	HPAIR(Z20, Z21, Z2)
+	HPAIR(Z22, Z23, Z3)
+	HPAIR(Z24, Z25, Z4)
+	HPAIR(Z26, Z27, Z5)
+	HPAIR(Z28, Z29, Z6)
+	HPAIR(Z30, Z31, Z7)
+	HQUAD(Z0, Z1, Z10)
+	HQUAD(Z2, Z3, Z11)
+	HQUAD(Z4, Z5, Z12)
+	HQUAD(Z6, Z7, Z13)
+	VSHUFF32X4 $0x44, Z11, Z10, Z8
+	VSHUFF32X4 $0xEE, Z11, Z10, Z9
+	VADDPS     Z9, Z8, Z0
+	VSHUFF32X4 $0x44, Z13, Z12, Z8
+	VSHUFF32X4 $0xEE, Z13, Z12, Z9
+	VADDPS     Z9, Z8, Z1
+	VSHUFF32X4 $0x88, Z1, Z0, Z8
+	VSHUFF32X4 $0xDD, Z1, Z0, Z9
+	VADDPS     Z9, Z8, Z14
+
+	// lanes 4i…4i+3 of Z14: du row i of the block
+	MOVQ R12, AX
+	MOVQ ldu+40(FP), R12
+	SHLQ $2, R12
+	MOVQ DI, CX
+	DOTROW(0)
+	DOTROW(1)
+	DOTROW(2)
+	DOTROW(3)
+	// the next o block: 4 rows of W and of du on
+	LEAQ (DI)(R12*4), DI
+	MOVQ AX, R12
+	LEAQ (R13)(R8*4), R13
+	DECQ R12
+	JNZ  dotob
+	LEAQ (R11)(R8*4), R11
+	DECQ R10
+	JNZ  dotcb
+	VZEROUPPER
+	RET

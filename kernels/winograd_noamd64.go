@@ -23,3 +23,7 @@ func padRows(_ floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int) {
 }
 
 func winoGemmAsm(floatKernel, []float32, int, int, []float32, int, []float32, int) bool { return false }
+
+func winoDotAsm(floatKernel, []float32, []float32, int, int, []float32, int, int, bool) bool {
+	return false
+}

@@ -369,3 +369,39 @@ func TestWinogradGemmSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradDot checks the weight gradient's dot-product kernel against
+// float64 sums: lengths with and without a partial last vector, the
+// accumulating form, blocks of 4×4 in both dimensions.
+func TestWinogradDot(t *testing.T) {
+	if !winogradCPU(hostFloatKernel) {
+		t.Log("no Winograd assembly on this CPU")
+		return
+	}
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, c := range []struct{ o, c, t int }{{4, 4, 16}, {16, 16, 196}, {8, 12, 5}, {64, 32, 256}, {12, 4, 33}} {
+		ldt := c.t + 3
+		w, v := f32s(r, c.o*ldt), f32s(r, c.c*ldt)
+		du0 := f32s(r, c.o*c.c)
+		for _, acc := range []bool{false, true} {
+			du := append([]float32(nil), du0...)
+			if !winoDotAsm(hostFloatKernel, w, v, ldt, c.t, du, c.o, c.c, acc) {
+				t.Fatalf("%+v: no dot kernel", c)
+			}
+			for i := 0; i < c.o; i++ {
+				for j := 0; j < c.c; j++ {
+					want := 0.0
+					if acc {
+						want = float64(du0[i*c.c+j])
+					}
+					for k := 0; k < c.t; k++ {
+						want += float64(w[i*ldt+k]) * float64(v[j*ldt+k])
+					}
+					if d := math.Abs(float64(du[i*c.c+j]) - want); d > 1e-5*float64(c.t+1) {
+						t.Fatalf("%+v acc %v: du[%d][%d] = %v, want %v", c, acc, i, j, du[i*c.c+j], want)
+					}
+				}
+			}
+		}
+	}
+}
