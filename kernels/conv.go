@@ -66,7 +66,8 @@ func (s *convState) winograd(is32 bool) bool {
 	g := s.g
 	return is32 && winogradCPU(hostFloatKernel) && s.p.Groups == 1 &&
 		g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-		g.ph == g.pw && g.ph <= 2 && g.c >= winoMinChannels && s.o >= winoMinChannels
+		g.ph == g.pw && g.ph <= 2 && g.c >= winoMinChannels && s.o >= winoMinChannels &&
+		newWinoGeom(g.c, g.h, g.w, g.ph, s.o).imageBytes() <= winoMaxImageBytes
 }
 
 // shiftPlans returns the forward and input-gradient plans of geometry g

@@ -62,6 +62,18 @@ func newWinoGeom(c, h, w, pad, o int) winoGeom {
 
 func (g winoGeom) tiles() int { return g.th * g.tw }
 
+// imageBytes is the scratch one image needs: its transformed input and
+// products (16 values per tile and channel, in and out) and its padded
+// planes.
+func (g winoGeom) imageBytes() int {
+	return 4 * (16*(g.c+g.o)*g.tiles() + g.c*g.plane + g.o*g.dplane)
+}
+
+// winoMaxImageBytes bounds imageBytes: a worker holds one image's (or a
+// few small ones') transforms at a time, which for a 224×224 plane of 64
+// channels would be 100 MB; such layers run the direct GEMM.
+const winoMaxImageBytes = 8 << 20
+
 // winoMinChannels is the fewest input and output channels a convolution
 // needs for Winograd: the GEMMs' depth is the input channels (a 3-channel
 // first layer would multiply 3-deep), and the transforms cost per channel

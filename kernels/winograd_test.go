@@ -405,3 +405,35 @@ func TestWinogradDot(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradChoice pins which convolutions take the Winograd path.
+func TestWinogradChoice(t *testing.T) {
+	mk := func(c, h, o, k, s, p, d, groups int) *convState {
+		oh := (h+2*p-d*(k-1)-1)/s + 1
+		return &convState{p: ConvParams{Groups: groups}.norm(), o: o,
+			g: geom{c: c, h: h, w: h, kh: k, kw: k, sh: s, sw: s, ph: p, pw: p, dh: d, dw: d, oh: oh, ow: oh}}
+	}
+	for _, c := range []struct {
+		name string
+		st   *convState
+		want bool
+	}{
+		{"resnet20 stage 1", mk(16, 28, 16, 3, 1, 1, 1, 1), true},
+		{"resnet20 stage 3", mk(64, 7, 64, 3, 1, 1, 1, 1), true},
+		{"unpadded", mk(32, 12, 32, 3, 1, 0, 1, 1), true},
+		{"first layer, 3 channels", mk(3, 32, 16, 3, 1, 1, 1, 1), false},
+		{"strided", mk(16, 28, 32, 3, 2, 1, 1, 1), false},
+		{"5×5", mk(16, 28, 16, 5, 1, 2, 1, 1), false},
+		{"dilated", mk(16, 28, 16, 3, 1, 2, 2, 1), false},
+		{"grouped", mk(32, 28, 32, 3, 1, 1, 1, 2), false},
+		{"224×224×64: scratch past the bound", mk(64, 224, 64, 3, 1, 1, 1, 1), false},
+	} {
+		want := c.want && winogradCPU(hostFloatKernel)
+		if got := c.st.winograd(true); got != want {
+			t.Errorf("%s: winograd %v, want %v", c.name, got, want)
+		}
+		if c.st.winograd(false) {
+			t.Errorf("%s: float64 takes Winograd", c.name)
+		}
+	}
+}
