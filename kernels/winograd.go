@@ -96,16 +96,16 @@ func winoBatch(tiles int) int {
 	return best
 }
 
-// winoWeights sets u[ξ·m·k + r·k + s] to (G g Gᵀ)[ξ] for the m×k matrix of
+// winoWeights sets u[ξ·ldu + r·k + s] to (G g Gᵀ)[ξ] for the m×k matrix of
 // 3×3 kernels of w (o × c × 3 × 3): r = output and s = input channel for
 // the forward (m = o, k = c); for the input gradient (back) r = c and s = o
 // and each kernel is turned half round.
-func winoWeights(u, w []float32, o, c int, back bool) {
+func winoWeights(u []float32, ldu int, w []float32, o, c int, back bool) {
 	m, k := o, c
 	if back {
 		m, k = c, o
 	}
-	_ = u[16*m*k-1]
+	_ = u[15*ldu+m*k-1]
 	for oi := 0; oi < o; oi++ {
 		for ci := 0; ci < c; ci++ {
 			src := w[(oi*c+ci)*9 : (oi*c+ci)*9+9]
@@ -133,7 +133,7 @@ func winoWeights(u, w []float32, o, c int, back bool) {
 				t0, t1, t2 := t[i][0], t[i][1], t[i][2]
 				row := [4]float32{t0, 0.5 * (t0 + t1 + t2), 0.5 * (t0 - t1 + t2), t2}
 				for j, v := range row {
-					u[(4*i+j)*m*k+r*k+s] = v
+					u[(4*i+j)*ldu+r*k+s] = v
 				}
 			}
 		}
@@ -446,10 +446,11 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool) {
 	if back {
 		m, k = c, o
 	}
-	wc.u = grow(wc.u, 16*m*k)
-	winoWeights(wc.u, w, o, c, back)
+	ldu := winoStride(m * k)
+	wc.u = grow(wc.u, 16*ldu)
+	winoWeights(wc.u, ldu, w, o, c, back)
 	for x := range wc.mul {
-		wc.mul[x].setA(false, m, k, wc.u[x*m*k:(x+1)*m*k], k)
+		wc.mul[x].setA(false, m, k, wc.u[x*ldu:x*ldu+m*k], k)
 	}
 }
 
