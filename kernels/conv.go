@@ -53,8 +53,9 @@ type convState struct {
 	seg  *segPlan
 
 	// Winograd F(2×2, 3×3) (winograd.go): the forward's and the input
-	// gradient's transformed weights and scratch
-	wf, wb, wd winoConv
+	// gradient's transformed weights, and the workers' scratch
+	wf, wb winoConv
+	ww     []winoWorker
 }
 
 // winograd reports whether this convolution's forward and input gradient
@@ -477,7 +478,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 		}
 		st.wf.setWeights(any(w).([]float32), o, g.c, false)
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, o)
-		st.wf.run(hostFloatKernel, wg, any(x).([]float32), any(y).([]float32), b32, n, nw, func(wk int, yi []float32) {
+		st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, any(x).([]float32), any(y).([]float32), b32, n, func(wk int, yi []float32) {
 			finish(wk, any(yi).([]T))
 		})
 		if st.fold != nil {
@@ -641,7 +642,7 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 		// turned half round and the channels' roles swapped.
 		st.wb.setWeights(any(w).([]float32), oc, g.c, true)
 		wg := newWinoGeom(oc, g.oh, g.ow, 2-g.ph, g.c)
-		st.wb.run(hostFloatKernel, wg, any(dy).([]float32), any(dx).([]float32), nil, n, nw, nil)
+		st.wb.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), true, any(dy).([]float32), any(dx).([]float32), nil, n, nil)
 		return
 	}
 	if convBackXImplicit(st, bf, w, dy, dx) {
@@ -771,7 +772,7 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	g, n, oc := st.g, st.n, st.o
 	if _, is32 := any(x).([]float32); st.winograd(is32) {
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, oc)
-		st.wd.runW(hostFloatKernel, wg, any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n, workersFor(st.p.Workers, n))
+		winoRunW(hostFloatKernel, wg, winoWorkers(&st.ww, workersFor(st.p.Workers, n)), any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n)
 		return
 	}
 	groups := st.p.Groups

@@ -413,15 +413,43 @@ func padRowsGo(dst, src []float32, nc, rows, w, sp, dp, dr int) {
 	}
 }
 
-// winoWorker is one goroutine's Winograd scratch.
+// winoPlanes is one image's planes copied into zero-bordered planes of
+// one geometry.
+type winoPlanes struct {
+	g winoGeom
+	p []float32
+}
+
+// get returns the planes for geometry g, n floats, allocated (zeroed) when
+// g changed: the borders stay zero from image to image.
+func (wp *winoPlanes) get(g winoGeom, n int) []float32 {
+	if wp.g != g || len(wp.p) < n {
+		wp.p = make([]float32, n)
+		wp.g = g
+	}
+	return wp.p
+}
+
+// winoWorker is one goroutine's Winograd scratch, shared by a
+// convolution's forward, input gradient and weight gradient (they run one
+// after another).
 type winoWorker struct {
-	g    Gemm
-	pg   winoGeom  // the geometry p's zero borders were laid out for
-	p    []float32 // one image's padded input planes, c × plane
-	v, m []float32 // 16 × c × columns (packed panels on AVX-512) and 16 × o × columns
-	tr   winoTransforms
-	dp   []float32 // one image's padded output-gradient planes, o × dplane
-	du   []float32 // this worker's weight-gradient sums, 16 × o × c
+	g Gemm
+	// x: the input's planes (forward, weight gradient); back: the output
+	// gradient's planes as the input gradient's input; dy: the output
+	// gradient's planes for the weight gradient
+	x, back, dy winoPlanes
+	v, m       []float32 // 16 × c × columns (packed panels on AVX-512) and 16 × o × columns
+	du         []float32 // the weight-gradient sums, 16 × o × c
+	tr         winoTransforms
+}
+
+// winoWorkers returns nw workers' scratch from ws, grown as needed.
+func winoWorkers(ws *[]winoWorker, nw int) []winoWorker {
+	if len(*ws) < nw {
+		*ws = append(*ws, make([]winoWorker, nw-len(*ws))...)
+	}
+	return (*ws)[:nw]
 }
 
 // winoConv holds a convolution's transformed weights as 16 packed GEMM
@@ -429,15 +457,6 @@ type winoWorker struct {
 type winoConv struct {
 	u   []float32
 	mul [16]mulT[float32]
-	ws  []winoWorker
-}
-
-// workers returns nw workers' scratch, kept from call to call.
-func (wc *winoConv) workers(nw int) []winoWorker {
-	if len(wc.ws) < nw {
-		wc.ws = append(wc.ws, make([]winoWorker, nw-len(wc.ws))...)
-	}
-	return wc.ws[:nw]
 }
 
 // setWeights transforms w (o × c × 3 × 3) and packs the 16 matrices.
@@ -455,12 +474,12 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool) {
 }
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
-// of g.c planes g.h × g.w) over nw workers, the transforms by kernel fk's
-// CPU (the assembly for fkAVX512, else winoInputGo and winoOutputGo). bias
-// may be nil. done, when not nil, gets each image's output while it is in
-// cache, with its worker's index.
-func (wc *winoConv) run(fk floatKernel, g winoGeom, src, dst, bias []float32, n, nw int, done func(wk int, yi []float32)) {
-	ws := wc.workers(nw)
+// of g.c planes g.h × g.w) over the workers ws (back: the input gradient's
+// run, whose padded planes are kept apart from the forward's), the
+// transforms by kernel fk's CPU (the assembly for fkAVX512, else
+// winoInputGo and winoOutputGo). bias may be nil. done, when not nil, gets
+// each image's output while it is in cache, with its worker's index.
+func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, src, dst, bias []float32, n int, done func(wk int, yi []float32)) {
 	tiles := g.tiles()
 	nb := winoBatch(tiles)
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
@@ -470,10 +489,11 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, src, dst, bias []float32, n,
 	packed := winogradCPU(fk) && wc.mul[0].pa.kern == fk
 	split(len(ws), n, func(wk, lo, hi int) {
 		cw := &ws[wk]
-		if cw.pg != g || len(cw.p) < g.c*g.plane {
-			cw.p = make([]float32, g.c*g.plane)
-			cw.pg = g
+		planes := &cw.x
+		if back {
+			planes = &cw.back
 		}
+		p := planes.get(g, g.c*g.plane)
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			cols := k * tiles
@@ -485,8 +505,8 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, src, dst, bias []float32, n,
 				ps, cs = g.c*nr, nr
 			}
 			for j := 0; j < k; j++ {
-				padRows(fk, cw.p[g.pad*g.wp+g.pad:], src[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
-				cw.tr.input(fk, cw.v, ldv, ps, cs, j*tiles, cw.p, g)
+				padRows(fk, p[g.pad*g.wp+g.pad:], src[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+				cw.tr.input(fk, cw.v, ldv, ps, cs, j*tiles, p, g)
 			}
 			for x := range wc.mul {
 				if packed {
@@ -506,22 +526,17 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, src, dst, bias []float32, n,
 	})
 }
 
-// runW sets dw (g.o × g.c × 3 × 3) to the weight gradient of the n images
-// of x and dy over nw workers: for each ξ, du[ξ] (o × c) = Σ_t W'_t[ξ] ·
-// V_t[ξ]ᵀ, a GEMM whose depth is the tiles, then winoWeightGrad.
-func (wc *winoConv) runW(fk floatKernel, g winoGeom, x, dy, dw []float32, n, nw int) {
-	ws := wc.workers(nw)
+// winoRunW sets dw (g.o × g.c × 3 × 3) to the weight gradient of the n
+// images of x and dy over the workers ws: for each ξ, du[ξ] (o × c) =
+// Σ_t W'_t[ξ] · V_t[ξ]ᵀ, sums over the tiles, then winoWeightGrad.
+func winoRunW(fk floatKernel, g winoGeom, ws []winoWorker, x, dy, dw []float32, n int) {
 	tiles := g.tiles()
 	nb := max(1, 256/tiles)
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
 	_, _, _ = x[n*inImg-1], dy[n*outImg-1], dw[g.o*g.c*9-1]
 	split(len(ws), n, func(wk, lo, hi int) {
 		cw := &ws[wk]
-		if cw.pg != g || len(cw.p) < g.c*g.plane || len(cw.dp) < g.o*g.dplane {
-			cw.p = make([]float32, g.c*g.plane)
-			cw.dp = make([]float32, g.o*g.dplane)
-			cw.pg = g
-		}
+		p, dp := cw.x.get(g, g.c*g.plane), cw.dy.get(g, g.o*g.dplane)
 		cw.du = grow(cw.du, 16*g.o*g.c)
 		if lo == hi {
 			clear(cw.du)
@@ -533,10 +548,10 @@ func (wc *winoConv) runW(fk floatKernel, g winoGeom, x, dy, dw []float32, n, nw 
 			ldv, ldw := winoStride(g.c*cols), winoStride(g.o*cols)
 			cw.v, cw.m = grow(cw.v, 16*ldv), grow(cw.m, 16*ldw)
 			for j := 0; j < k; j++ {
-				padRows(fk, cw.p[g.pad*g.wp+g.pad:], x[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
-				padRows(fk, cw.dp, dy[(i0+j)*outImg:(i0+j+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.dplane, g.dwp)
-				cw.tr.input(fk, cw.v, ldv, nr, cols, j*tiles, cw.p, g)
-				cw.tr.dy(fk, cw.m, ldw, nr, cols, j*tiles, cw.dp, g)
+				padRows(fk, p[g.pad*g.wp+g.pad:], x[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+				padRows(fk, dp, dy[(i0+j)*outImg:(i0+j+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.dplane, g.dwp)
+				cw.tr.input(fk, cw.v, ldv, nr, cols, j*tiles, p, g)
+				cw.tr.dy(fk, cw.m, ldw, nr, cols, j*tiles, dp, g)
 			}
 			var beta float32 = 1
 			if i0 == lo {

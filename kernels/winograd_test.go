@@ -130,7 +130,9 @@ func TestWinogradConv(t *testing.T) {
 			wc.setWeights(w, tc.o, tc.c, false)
 			y := make([]float32, len(want))
 			seen := 0
-			wc.run(fk, g, x, y, b, tc.n, tc.workers, func(int, []float32) { seen++ })
+			var scratch []winoWorker // shared by the three, as a convolution shares it
+			ws := winoWorkers(&scratch, tc.workers)
+			wc.run(fk, g, ws, false, x, y, b, tc.n, func(int, []float32) { seen++ })
 			if seen != tc.n {
 				t.Errorf("%s: done called %d times for %d images", name, seen, tc.n)
 			}
@@ -143,12 +145,11 @@ func TestWinogradConv(t *testing.T) {
 				t.Fatalf("%s: input gradient %d×%d", name, gb.oh, gb.ow)
 			}
 			dx := make([]float32, len(wantDx))
-			wb.run(fk, gb, dy, dx, nil, tc.n, tc.workers, nil)
+			wb.run(fk, gb, ws, true, dy, dx, nil, tc.n, nil)
 			winoCompare(t, name+" dx", dx, wantDx, winoTol(tc.o))
 
-			var wd winoConv
 			dw := make([]float32, len(wantDw))
-			wd.runW(fk, g, x, dy, dw, tc.n, tc.workers)
+			winoRunW(fk, g, ws, x, dy, dw, tc.n)
 			winoCompare(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow))
 		}
 	}
