@@ -439,9 +439,9 @@ type winoWorker struct {
 	// gradient's planes as the input gradient's input; dy: the output
 	// gradient's planes for the weight gradient
 	x, back, dy winoPlanes
-	v, m       []float32 // 16 × c × columns (packed panels on AVX-512) and 16 × o × columns
-	du         []float32 // the weight-gradient sums, 16 × o × c
-	tr         winoTransforms
+	v, m        []float32 // 16 × c × columns (packed panels on AVX-512) and 16 × o × columns
+	du          []float32 // the weight-gradient sums, 16 × o × c
+	tr          winoTransforms
 }
 
 // winoWorkers returns nw workers' scratch from ws, grown as needed.
