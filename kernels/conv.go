@@ -67,7 +67,7 @@ func (s *convState) winograd(is32 bool) bool {
 	g := s.g
 	return is32 && winogradCPU(hostFloatKernel) && s.p.Groups == 1 &&
 		g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-		g.ph == g.pw && g.ph <= 2 && g.c >= winoMinChannels && s.o >= winoMinChannels &&
+		g.ph == g.pw && g.ph <= 2 && g.c >= winoMinChannels && s.o >= winoMinChannels && g.oh > 0 && g.ow > 0 &&
 		newWinoGeom(g.c, g.h, g.w, g.ph, s.o).imageBytes() <= winoMaxImageBytes
 }
 

@@ -1,8 +1,8 @@
 package kernels
 
-// Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions: the forward
-// and, as a convolution of dy with the kernel turned half round, the input
-// gradient. resnet20's 16–64-channel 3×3 layers ran the 8×32 microkernel at
+// Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions: the forward,
+// the input gradient (a convolution of dy with the kernel turned half round)
+// and the weight gradient (winoRunW). resnet20's 16–64-channel 3×3 layers ran the 8×32 microkernel at
 // the core's FMA peak; the only way left to go faster was fewer multiplies.
 // A 2×2 output tile is
 //
@@ -13,9 +13,9 @@ package kernels
 // tile instead of 36. For each of the 16 positions ξ of the transformed tile
 // the sum over channels is one GEMM, M[ξ] (O × tiles) = U[ξ] (O × C) ·
 // V[ξ] (C × tiles), run by the packed GEMM. The transforms (adds and
-// subtracts only; G's halves are exact) are AVX-512 assembly; winoInputGo
-// and winoOutputGo are the same operations in the same order, for other
-// CPUs' tests and as the assembly's reference.
+// subtracts only; G's halves are exact) are AVX-512 assembly; winoInputGo,
+// winoDyGo and winoOutputGo are the same operations in the same order, for
+// other CPUs' tests and as the assembly's reference.
 //
 // The sums are in another order than the direct convolution's, and G's and
 // A's ±1 combinations round differently: outputs agree with the direct
@@ -226,7 +226,7 @@ type winoOutArgs struct {
 	oh    int
 	rowB  int // rows from a step's first store to its second (0: same row)
 	offB  int // bytes from a step's first store to its second
-	_     int
+	_     int // keeps two at the offset the assembly reads
 	two   int // 1: two tile rows per vector
 	bias  *float32
 	idx   [2][16]uint32
