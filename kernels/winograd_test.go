@@ -27,39 +27,13 @@ var winoCases = []struct {
 	{8, 16, 14, 14, 1, 32, 2},
 }
 
-// refConvGrad is dx of a direct 3×3 stride-1 convolution with padding pad:
-// dx[c][iy][ix] = Σ_o Σ_taps dy[o][iy+pad−i][ix+pad−j]·w[o][c][i][j].
-func refConvGrad(dy, w []float64, n, c, h, wd, pad, o int) []float64 {
-	oh, ow := h+2*pad-2, wd+2*pad-2
-	dx := make([]float64, n*c*h*wd)
-	for in := 0; in < n; in++ {
-		for oc := 0; oc < o; oc++ {
-			for oy := 0; oy < oh; oy++ {
-				for ox := 0; ox < ow; ox++ {
-					d := dy[((in*o+oc)*oh+oy)*ow+ox]
-					for ic := 0; ic < c; ic++ {
-						for i := 0; i < 3; i++ {
-							for j := 0; j < 3; j++ {
-								iy, ix := oy-pad+i, ox-pad+j
-								if iy >= 0 && iy < h && ix >= 0 && ix < wd {
-									dx[((in*c+ic)*h+iy)*wd+ix] += d * w[((oc*c+ic)*3+i)*3+j]
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	return dx
-}
-
-// refConvWeightGrad is dw of a direct 3×3 stride-1 convolution with
-// padding pad: dw[o][c][i][j] = Σ_images Σ_outputs dy[o][oy][ox]·
+// refConvGrads are dx and dw of a direct 3×3 stride-1 convolution with
+// padding pad: dx[c][iy][ix] = Σ_o Σ_taps dy[o][iy+pad−i][ix+pad−j]·
+// w[o][c][i][j] and dw[o][c][i][j] = Σ_images Σ_outputs dy[o][oy][ox]·
 // x[c][oy+i−pad][ox+j−pad].
-func refConvWeightGrad(x, dy []float64, n, c, h, wd, pad, o int) []float64 {
+func refConvGrads(x, dy, w []float64, n, c, h, wd, pad, o int) (dx, dw []float64) {
 	oh, ow := h+2*pad-2, wd+2*pad-2
-	dw := make([]float64, o*c*9)
+	dx, dw = make([]float64, n*c*h*wd), make([]float64, o*c*9)
 	for in := 0; in < n; in++ {
 		for oc := 0; oc < o; oc++ {
 			for oy := 0; oy < oh; oy++ {
@@ -69,9 +43,12 @@ func refConvWeightGrad(x, dy []float64, n, c, h, wd, pad, o int) []float64 {
 						for i := 0; i < 3; i++ {
 							for j := 0; j < 3; j++ {
 								iy, ix := oy-pad+i, ox-pad+j
-								if iy >= 0 && iy < h && ix >= 0 && ix < wd {
-									dw[((oc*c+ic)*3+i)*3+j] += d * x[((in*c+ic)*h+iy)*wd+ix]
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
 								}
+								xi, wi := ((in*c+ic)*h+iy)*wd+ix, ((oc*c+ic)*3+i)*3+j
+								dx[xi] += d * w[wi]
+								dw[wi] += d * x[xi]
 							}
 						}
 					}
@@ -79,7 +56,7 @@ func refConvWeightGrad(x, dy []float64, n, c, h, wd, pad, o int) []float64 {
 			}
 		}
 	}
-	return dw
+	return dx, dw
 }
 
 func f32s(r *rand.Rand, n int) []float32 {
@@ -123,8 +100,7 @@ func TestWinogradConv(t *testing.T) {
 			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
 		}
 		dy := f32s(r, len(want))
-		wantDx := refConvGrad(f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
-		wantDw := refConvWeightGrad(f64s(x), f64s(dy), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
+		wantDx, wantDw := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
 		for _, fk := range fks {
 			name := fmt.Sprintf("%+v/%v", tc, fk)
 			var wc winoConv
@@ -268,51 +244,37 @@ func TestWinogradArgsLayout(t *testing.T) {
 
 // TestWinogradOp runs a Conv2d that takes the Winograd path (where the CPU
 // has it) in float32 against the same graph in float64 (direct GEMMs): the
-// output, dx and dW (dW by the direct path in both).
+// output and the gradients of x, w and b.
 func TestWinogradOp(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
 	xs, ws := []int{5, 16, 9, 10}, []int{16, 16, 3, 3}
 	p := ConvParams{Pad: [2]int{1, 1}, Workers: 2}
 	x32, w32, b32 := f32s(r, 5*16*90), f32s(r, 16*16*9), f32s(r, 16)
-	rr := f32s(r, 5*16*90)
-	type res struct{ y, dx, dw []float64 }
-	runDt := func(dt tensor.Dtype) res {
-		mk := func(s []float32, shape ...int) *tensor.Dense {
+	ins := func(dt tensor.Dtype) []*tensor.Dense {
+		var out []*tensor.Dense
+		for i, s := range [][]float32{x32, w32, b32} {
+			shape := [][]int{xs, ws, {16}}[i]
 			if dt == tensor.Float32 {
-				return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), s...)))
-			}
-			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f64s(s)))
-		}
-		g := G.NewGraph()
-		xn := G.NodeFromAny(g, mk(x32, xs...), G.WithName("x"))
-		wn := G.NodeFromAny(g, mk(w32, ws...), G.WithName("w"))
-		bn := G.NodeFromAny(g, mk(b32, 16), G.WithName("b"))
-		rn := G.NodeFromAny(g, mk(rr, 5, 16, 9, 10), G.WithName("R"))
-		y, err := Conv2d(xn, wn, bn, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, rn))))
-		grads, err := G.Grad(loss, xn, wn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vm := G.NewTapeMachine(g)
-		defer vm.Close()
-		for range 2 {
-			vm.Reset()
-			if err := vm.RunAll(); err != nil {
-				t.Fatal(err)
+				out = append(out, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), s...))))
+			} else {
+				out = append(out, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f64s(s))))
 			}
 		}
-		return res{asF64(y.Value().(*tensor.Dense)), asF64(grads[0].Value().(*tensor.Dense)), asF64(grads[1].Value().(*tensor.Dense))}
+		return out
 	}
-	got, want := runDt(tensor.Float32), runDt(tensor.Float64)
+	build := func(n []*G.Node) (*G.Node, error) { return Conv2d(n[0], n[1], n[2], p) }
+	y32, y64 := asF64(run(t, ins(tensor.Float32), build)), asF64(run(t, ins(tensor.Float64), build))
+	g32, g64 := grads(t, ins(tensor.Float32), build), grads(t, ins(tensor.Float64), build)
 	for _, c := range []struct {
 		what      string
 		got, want []float64
 		tol       float64
-	}{{"y", got.y, want.y, winoTol(16)}, {"dx", got.dx, want.dx, winoTol(16)}, {"dw", got.dw, want.dw, 2e-6 * 5 * 90}} {
+	}{
+		{"y", y32, y64, winoTol(16)},
+		{"dx", asF64(g32[0]), asF64(g64[0]), winoTol(16)},
+		{"dw", asF64(g32[1]), asF64(g64[1]), 2e-6 * 5 * 90},
+		{"db", asF64(g32[2]), asF64(g64[2]), 2e-6 * 5 * 90},
+	} {
 		for i := range c.want {
 			if d := math.Abs(c.got[i] - c.want[i]); d > c.tol {
 				t.Fatalf("%s[%d] = %v, float64 %v", c.what, i, c.got[i], c.want[i])
