@@ -250,8 +250,20 @@ func (tr *winoTransforms) input(fk floatKernel, v []float32, ldx, ps, cs, t0 int
 	}
 	a := &tr.in
 	*a = winoInArgs{nc: g.c, plane: 4 * g.plane, tiles: g.tiles(), wp4: 4 * g.wp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
+	a.setSteps(g, g.wp)
+	winoInAsm(v, p, g, a)
+}
+
+// setSteps sets how the transforms step through padded planes of g's tiles
+// with rows of wp floats: a tile row per step, 16 tiles a chunk (a row's
+// two tables 64 bytes apart, the columns two on 8 bytes on), or, for planes
+// of at most 7 tiles a row, two tile rows per step (the tables two rows
+// apart, all four columns of a tile from the same two tables); and the
+// permute indices of the tiles' columns 2t, 2t+1, 2t+2, 2t+3 (the output
+// gradient's transform reads the first two).
+func (a *winoInArgs) setSteps(g winoGeom, wp int) {
 	if g.two {
-		a.ostep, a.tp, a.off2, a.offq = 16*g.wp, 2*g.tw, 8*g.wp, 0
+		a.ostep, a.tp, a.off2, a.offq = 16*wp, 2*g.tw, 8*wp, 0
 		for k := 0; k < 2*g.tw; k++ {
 			e := uint32(2 * k)
 			if k >= g.tw {
@@ -261,13 +273,12 @@ func (tr *winoTransforms) input(fk floatKernel, v []float32, ldx, ps, cs, t0 int
 				a.idx[q][k] = e + uint32(q)
 			}
 		}
-	} else {
-		a.ostep, a.tp, a.off2, a.offq = 8*g.wp, g.tw, 64, 8
-		for k := uint32(0); k < 16; k++ {
-			a.idx[0][k], a.idx[1][k], a.idx[2][k], a.idx[3][k] = 2*k, 2*k+1, 2*k, 2*k+1
-		}
+		return
 	}
-	winoInAsm(v, p, g, a)
+	a.ostep, a.tp, a.off2, a.offq = 8*wp, g.tw, 64, 8
+	for k := uint32(0); k < 16; k++ {
+		a.idx[0][k], a.idx[1][k], a.idx[2][k], a.idx[3][k] = 2*k, 2*k+1, 2*k, 2*k+1
+	}
 }
 
 // output writes one image's g.o planes y from m (channel o's tile t value ξ
@@ -321,21 +332,7 @@ func (tr *winoTransforms) dy(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p
 	}
 	a := &tr.in
 	*a = winoInArgs{nc: g.o, plane: 4 * g.dplane, tiles: g.tiles(), wp4: 4 * g.dwp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
-	if g.two {
-		a.ostep, a.tp, a.off2 = 16*g.dwp, 2*g.tw, 8*g.dwp
-		for k := 0; k < 2*g.tw; k++ {
-			e := uint32(2 * k)
-			if k >= g.tw {
-				e = uint32(16 + 2*(k-g.tw))
-			}
-			a.idx[0][k], a.idx[1][k] = e, e+1
-		}
-	} else {
-		a.ostep, a.tp, a.off2 = 8*g.dwp, g.tw, 64
-		for k := uint32(0); k < 16; k++ {
-			a.idx[0][k], a.idx[1][k] = 2*k, 2*k+1
-		}
-	}
+	a.setSteps(g, g.dwp)
 	winoDyAsm(v, p, g, a)
 }
 

@@ -55,6 +55,49 @@
 	VSUBPS TO2, TO, Z26; \
 	ST(Z26)
 
+// CHUNKMASKS sets K1 to the chunk's min(16, R9) lanes and K2/K3 to those
+// before and after the end of the 32-column panel its first tile (t0 +
+// R12) is in. CX, DX and K4 scratch.
+#define CHUNKMASKS \
+	MOVQ  R9, CX; \
+	CMPQ  CX, $16; \
+	JLE   2(PC); \
+	MOVQ  $16, CX; \
+	MOVL  $1, DX; \
+	SHLL  CX, DX; \
+	DECL  DX; \
+	KMOVW DX, K1; \
+	MOVQ  64(BX), CX; \
+	ADDQ  R12, CX; \
+	ANDQ  $31, CX; \
+	MOVL  $32, DX; \
+	SUBL  CX, DX; \
+	MOVL  $0xFFFF, CX; \
+	CMPL  DX, $16; \
+	JGE   6(PC); \
+	MOVL  DX, CX; \
+	MOVL  $1, DX; \
+	SHLL  CX, DX; \
+	DECL  DX; \
+	MOVL  DX, CX; \
+	KMOVW CX, K4; \
+	KANDW K4, K1, K2; \
+	KANDNW K1, K4, K3
+
+// STOREADDR sets DX to the place in v (DI) of the chunk's first tile (t0 +
+// R12) and CX to a panel on, less its 32 columns.
+#define STOREADDR \
+	MOVQ  64(BX), CX; \
+	ADDQ  R12, CX; \
+	MOVQ  CX, DX; \
+	SHRQ  $5, DX; \
+	IMULQ 72(BX), DX; \
+	ANDQ  $31, CX; \
+	LEAQ  (DX)(CX*4), DX; \
+	ADDQ  DI, DX; \
+	MOVQ  72(BX), CX; \
+	SUBQ  $128, CX
+
 // func winoInAVX512(v, p *float32, a *winoInArgs)
 // For each of a.nc channels (planes a.plane bytes apart in p, a.cs bytes
 // apart in v) the tiles' Bᵀ d B, tile t's value ξ at v[ξ·ldx + (t>>5)·ps +
@@ -87,38 +130,7 @@ inouter:
 	MOVQ    AX, R13
 
 inchunk:
-	// K1: the chunk's min(16, R9) lanes; K2/K3: those before and after the
-	// end of the panel the first tile is in
-	MOVQ R9, CX
-	CMPQ CX, $16
-	JLE  inlanes
-	MOVQ $16, CX
-
-inlanes:
-	MOVL  $1, DX
-	SHLL  CX, DX
-	DECL  DX
-	KMOVW DX, K1
-	MOVQ  64(BX), CX
-	ADDQ  R12, CX
-	ANDQ  $31, CX
-	MOVL  $32, DX
-	SUBL  CX, DX
-	CMPL  DX, $16
-	JGE   inwhole
-	MOVL  DX, CX
-	MOVL  $1, DX
-	SHLL  CX, DX
-	DECL  DX
-	JMP   insplit
-
-inwhole:
-	MOVL $0xFFFF, DX
-
-insplit:
-	KMOVW  DX, K4
-	KANDW  K4, K1, K2
-	KANDNW K1, K4, K3
+	CHUNKMASKS
 
 	MOVQ R13, DX
 	INROW(Z0, Z1, Z2, Z3)
@@ -130,17 +142,7 @@ insplit:
 	ROWCOMB(Z2, Z6, Z10, Z14, Z19, Z23)
 	ROWCOMB(Z3, Z7, Z11, Z16, Z20, Z24)
 
-	// DX: the first tile's place; CX: a panel on, less its 32 columns
-	MOVQ  64(BX), CX
-	ADDQ  R12, CX
-	MOVQ  CX, DX
-	SHRQ  $5, DX
-	IMULQ 72(BX), DX
-	ANDQ  $31, CX
-	LEAQ  (DX)(CX*4), DX
-	ADDQ  DI, DX
-	MOVQ  72(BX), CX
-	SUBQ  $128, CX
+	STOREADDR
 	KORTESTW K3, K3
 	JZ       inone
 	COLCOMB(INSTORE, Z17, Z18, Z19, Z20)
@@ -383,36 +385,7 @@ dyouter:
 	MOVQ    AX, R13
 
 dychunk:
-	MOVQ R9, CX
-	CMPQ CX, $16
-	JLE  dylanes
-	MOVQ $16, CX
-
-dylanes:
-	MOVL  $1, DX
-	SHLL  CX, DX
-	DECL  DX
-	KMOVW DX, K1
-	MOVQ  64(BX), CX
-	ADDQ  R12, CX
-	ANDQ  $31, CX
-	MOVL  $32, DX
-	SUBL  CX, DX
-	CMPL  DX, $16
-	JGE   dywhole
-	MOVL  DX, CX
-	MOVL  $1, DX
-	SHLL  CX, DX
-	DECL  DX
-	JMP   dysplit
-
-dywhole:
-	MOVL $0xFFFF, DX
-
-dysplit:
-	KMOVW  DX, K4
-	KANDW  K4, K1, K2
-	KANDNW K1, K4, K3
+	CHUNKMASKS
 
 	MOVQ R13, DX
 	DYROW(Z0, Z1)
@@ -423,16 +396,7 @@ dysplit:
 	VSUBPS Z2, Z0, Z6
 	VSUBPS Z3, Z1, Z7
 
-	MOVQ  64(BX), CX
-	ADDQ  R12, CX
-	MOVQ  CX, DX
-	SHRQ  $5, DX
-	IMULQ 72(BX), DX
-	ANDQ  $31, CX
-	LEAQ  (DX)(CX*4), DX
-	ADDQ  DI, DX
-	MOVQ  72(BX), CX
-	SUBQ  $128, CX
+	STOREADDR
 	KORTESTW K3, K3
 	JZ       dyone
 	DYCOL(INSTORE, Z0, Z1)
