@@ -106,12 +106,16 @@ func TestWinogradConv(t *testing.T) {
 			var wc winoConv
 			wc.setWeights(w, tc.o, tc.c, false)
 			y := make([]float32, len(want))
-			seen := 0
-			var scratch []winoWorker // shared by the three, as a convolution shares it
+			seen := make([]int, tc.workers) // per worker: done runs on each worker's goroutine
+			var scratch []winoWorker        // shared by the three, as a convolution shares it
 			ws := winoWorkers(&scratch, tc.workers)
-			wc.run(fk, g, ws, false, x, y, b, tc.n, func(int, []float32) { seen++ })
-			if seen != tc.n {
-				t.Errorf("%s: done called %d times for %d images", name, seen, tc.n)
+			wc.run(fk, g, ws, false, x, y, b, tc.n, func(wk int, _ []float32) { seen[wk]++ })
+			total := 0
+			for _, k := range seen {
+				total += k
+			}
+			if total != tc.n {
+				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
 			}
 			winoCompare(t, name+" forward", y, want, winoTol(tc.c))
 
