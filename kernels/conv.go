@@ -58,16 +58,19 @@ type convState struct {
 	ww     []winoWorker
 }
 
-// winograd reports whether this convolution's forward and input gradient
-// run by Winograd F(2×2, 3×3): float32 3×3 stride-1 undilated ungrouped
-// convolutions of at least winoMinChannels channels in and out, padded
-// alike on both axes by at most 2 (the input gradient's padding is 2 − p),
-// on CPUs with the transforms' assembly.
+// winograd reports whether this convolution's forward and gradients run by
+// Winograd F(2×2, 3×3): float32 3×3 stride-1 undilated ungrouped
+// convolutions of winoMinChannels to blockKC channels in and out (the
+// products' GEMMs take A as one packed block: the forward's depth is the
+// input channels, the input gradient's the output channels), padded alike
+// on both axes by at most 2 (the input gradient's padding is 2 − p), on
+// CPUs with the transforms' assembly.
 func (s *convState) winograd(is32 bool) bool {
 	g := s.g
 	return is32 && winogradCPU(hostFloatKernel) && s.p.Groups == 1 &&
 		g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
 		g.ph == g.pw && g.ph <= 2 && g.c >= winoMinChannels && s.o >= winoMinChannels && g.oh > 0 && g.ow > 0 &&
+		g.c <= blockKC && s.o <= blockKC &&
 		newWinoGeom(g.c, g.h, g.w, g.ph, s.o).imageBytes() <= winoMaxImageBytes
 }
 

@@ -25,6 +25,8 @@ var winoCases = []struct {
 	{2, 17, 6, 5, 2, 16, 1},
 	{1, 16, 3, 37, 1, 16, 1},
 	{8, 16, 14, 14, 1, 32, 2},
+	{1, 256, 5, 5, 1, 32, 1}, // the deepest forward (one packed block of A)
+	{1, 32, 5, 5, 1, 256, 1}, // the deepest input gradient
 }
 
 // refConvGrads are dx and dw of a direct 3×3 stride-1 convolution with
@@ -399,6 +401,9 @@ func TestWinogradChoice(t *testing.T) {
 		{"dilated", mk(16, 28, 16, 3, 1, 2, 2, 1), false},
 		{"grouped", mk(32, 28, 32, 3, 1, 1, 1, 2), false},
 		{"224×224×64: scratch past the bound", mk(64, 224, 64, 3, 1, 1, 1, 1), false},
+		{"256 channels", mk(256, 7, 256, 3, 1, 1, 1, 1), true},
+		{"512 input channels: deeper than one packed block", mk(512, 7, 256, 3, 1, 1, 1, 1), false},
+		{"512 output channels: the input gradient's depth", mk(256, 7, 512, 3, 1, 1, 1, 1), false},
 	} {
 		want := c.want && winogradCPU(hostFloatKernel)
 		if got := c.st.winograd(true); got != want {
