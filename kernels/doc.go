@@ -3,7 +3,7 @@
 // AVX-512, AVX2+FMA and arm64 NEON, chosen at run time; gonum's Sgemm on
 // other CPUs), im2col/col2im — implicit where the geometry allows: a
 // stride-1 convolution as wide as its input packs its GEMM operands straight
-// from the planes (shiftpack.go); 3×3 stride-1 layers of 16 or more
+// from the planes (shiftpack.go); 3×3 stride-1 layers of 16 to 256
 // channels in and out run their forward, input gradient and weight gradient
 // by Winograd F(2×2, 3×3) on AVX-512 CPUs (winograd.go) — and gorgonia ops
 // whose forward and backward
