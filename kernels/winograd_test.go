@@ -233,6 +233,7 @@ func TestWinogradArgsLayout(t *testing.T) {
 	}
 	var a winoInArgs
 	var b winoOutArgs
+	var pa padArgs
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -241,6 +242,8 @@ func TestWinogradArgsLayout(t *testing.T) {
 		{"in.cs", unsafe.Offsetof(a.cs), 88}, {"in.idx", unsafe.Offsetof(a.idx), 96},
 		{"out.rowB", unsafe.Offsetof(b.rowB), 64}, {"out.two", unsafe.Offsetof(b.two), 88},
 		{"out.bias", unsafe.Offsetof(b.bias), 96}, {"out.idx", unsafe.Offsetof(b.idx), 104},
+		{"pad.w", unsafe.Offsetof(pa.w), 16}, {"pad.srcPlane", unsafe.Offsetof(pa.srcPlane), 24},
+		{"pad.dstRow", unsafe.Offsetof(pa.dstRow), 40}, {"pad.srcRow", unsafe.Offsetof(pa.srcRow), 48},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at offset %d, the assembly reads %d", c.name, c.got, c.want)
