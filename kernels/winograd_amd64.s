@@ -1,10 +1,13 @@
 #include "textflag.h"
 #include "fma8x32_amd64.h"
 
-// The Winograd F(2×2, 3×3) transforms (winograd.go), up to 16 tiles per
-// vector, lane t holding tile t's value: 16 tiles of a tile row, or (planes
-// of at most 7 tiles a row) two tile rows side by side. Z15 is left alone
-// (Go's ABIInternal zero register); so are R14, R15 and BP.
+// Winograd F(2×2, 3×3) (winograd.go): the input, output and output-gradient
+// transforms, up to 16 tiles per vector, lane t holding tile t's value (16
+// tiles of a tile row, or, for planes of at most 7 tiles a row, two tile
+// rows side by side); the products' GEMM over all B panels in one call
+// (winoGemmAVX512); the weight gradient's dot products (winoDotAVX512); the
+// copy of an image's planes into zero-bordered ones (padRowsAVX512). Z15 is
+// left alone (Go's ABIInternal zero register); so are R14, R15 and BP.
 
 // INROW loads one padded row (DX) as columns 2t, 2t+1, 2t+2, 2t+3 of the
 // tiles t (E, O, E2, O2), each a two-table permute (indices Z28–Z31) of the
