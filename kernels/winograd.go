@@ -242,16 +242,32 @@ type winoTransforms struct {
 // input transforms one image's g.c padded planes p into v: channel c's tile
 // t at v[ξ·ldx + c·cs + (u>>5)·ps + (u&31)] for u = t0 + t (winoInputGo).
 func (tr *winoTransforms) input(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
+	tr.transform(fk, false, v, ldx, ps, cs, t0, p, g)
+}
+
+// dy transforms one image's g.o padded output-gradient planes p into v as
+// input does (winoDyGo).
+func (tr *winoTransforms) dy(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
+	tr.transform(fk, true, v, ldx, ps, cs, t0, p, g)
+}
+
+// transform is input, or dy when dy: the two read padded planes the same
+// way and store their tiles in the same places.
+func (tr *winoTransforms) transform(fk floatKernel, dy bool, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
+	nc, plane, wp, goT := g.c, g.plane, g.wp, winoInputGo
+	if dy {
+		nc, plane, wp, goT = g.o, g.dplane, g.dwp, winoDyGo
+	}
 	if !winogradCPU(fk) {
-		for c := 0; c < g.c; c++ {
-			winoInputGo(v[c*cs:], ldx, ps, t0, p[c*g.plane:], g.wp, g.th, g.tw)
+		for c := 0; c < nc; c++ {
+			goT(v[c*cs:], ldx, ps, t0, p[c*plane:], wp, g.th, g.tw)
 		}
 		return
 	}
 	a := &tr.in
-	*a = winoInArgs{nc: g.c, plane: 4 * g.plane, tiles: g.tiles(), wp4: 4 * g.wp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
-	a.setSteps(g, g.wp)
-	winoInAsm(v, p, g, a)
+	*a = winoInArgs{nc: nc, plane: 4 * plane, tiles: g.tiles(), wp4: 4 * wp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
+	a.setSteps(g, wp)
+	winoTransformAsm(dy, v, p, a)
 }
 
 // setSteps sets how the transforms step through padded planes of g's tiles
@@ -319,21 +335,6 @@ func (tr *winoTransforms) output(fk floatKernel, y, m []float32, ldx, cs int, bi
 	}
 	_ = bias[g.o-1]
 	winoOutAsm(y, m, g, a)
-}
-
-// dy transforms one image's g.o padded output-gradient planes p into v as
-// input does (winoDyGo).
-func (tr *winoTransforms) dy(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
-	if !winogradCPU(fk) {
-		for o := 0; o < g.o; o++ {
-			winoDyGo(v[o*cs:], ldx, ps, t0, p[o*g.dplane:], g.dwp, g.th, g.tw)
-		}
-		return
-	}
-	a := &tr.in
-	*a = winoInArgs{nc: g.o, plane: 4 * g.dplane, tiles: g.tiles(), wp4: 4 * g.dwp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
-	a.setSteps(g, g.dwp)
-	winoDyAsm(v, p, g, a)
 }
 
 // winoDyGo writes A' dy A'ᵀ of each 2×2 tile of one zero-padded output

@@ -6,15 +6,11 @@ package kernels
 // what the fewer multiplies save.
 func winogradCPU(floatKernel) bool { return false }
 
-func winoInAsm([]float32, []float32, winoGeom, *winoInArgs) {
+func winoTransformAsm(bool, []float32, []float32, *winoInArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
 func winoOutAsm([]float32, []float32, winoGeom, *winoOutArgs) {
-	panic("kernels: Winograd transform assembly on a CPU without it")
-}
-
-func winoDyAsm([]float32, []float32, winoGeom, *winoInArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
