@@ -9,6 +9,25 @@
 // B: group streams gs bytes apart, 64 bytes per k-quad. C rows ldc int32s
 // apart; Z15 is left alone (Go's ABIInternal zero register).
 
+// ZERO16 clears the 16 accumulators Z16–Z31.
+#define ZERO16 \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21; \
+	VPXORD Z22, Z22, Z22; \
+	VPXORD Z23, Z23, Z23; \
+	VPXORD Z24, Z24, Z24; \
+	VPXORD Z25, Z25, Z25; \
+	VPXORD Z26, Z26, Z26; \
+	VPXORD Z27, Z27, Z27; \
+	VPXORD Z28, Z28, Z28; \
+	VPXORD Z29, Z29, Z29; \
+	VPXORD Z30, Z30, Z30; \
+	VPXORD Z31, Z31, Z31
+
 // func vnni5x4(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 // computes n tiles of 4 group(s) each, the tiles 4·gs bytes of B and 4·64 bytes of C apart.
 TEXT ·vnni5x4(SB), NOSPLIT, $0-56
@@ -24,22 +43,7 @@ TEXT ·vnni5x4(SB), NOSPLIT, $0-56
 	TESTQ R13, R13
 	JEQ vnni5x4_done
 vnni5x4_tile:
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	VPXORD Z28, Z28, Z28
-	VPXORD Z29, Z29, Z29
-	VPXORD Z30, Z30, Z30
-	VPXORD Z31, Z31, Z31
+	ZERO16
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
@@ -189,22 +193,7 @@ TEXT ·vnniTap8x2(SB), NOSPLIT, $0-72
 	TESTQ R13, R13
 	JEQ vnniTap_done
 vnniTap_tile:
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	VPXORD Z28, Z28, Z28
-	VPXORD Z29, Z29, Z29
-	VPXORD Z30, Z30, Z30
-	VPXORD Z31, Z31, Z31
+	ZERO16
 	MOVQ w+16(FP), BX
 	MOVQ offs+40(FP), R9
 	MOVQ ntaps+48(FP), R11
