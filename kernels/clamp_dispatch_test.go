@@ -3,10 +3,11 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
-// The dispatched ReLU/ReLU6 gradient and row add (assembly where the CPU
+// The dispatched ReLU/ReLU6 gradient, row add and add (assembly where the CPU
 // has it: scripts/test.sh reruns this under every QATGO_CPU level) against
 // the plain loops, bit for bit, on every tail length and on the special
 // values: ±0, ±∞, NaN, the bound itself.
@@ -53,6 +54,25 @@ func TestClampGradAndAddRowMatchGeneric(t *testing.T) {
 			for i := range d1 {
 				if math.Float32bits(d1[i]) != math.Float32bits(d2[i]) && !(d1[i] != d1[i] && d2[i] != d2[i]) {
 					t.Fatalf("n %d: addRow[%d] = %v, want %v", n, i, d1[i], d2[i])
+				}
+			}
+			// The three-operand add, into a fresh slice and in place on
+			// either operand (the forms engine.Add is called in).
+			for alias := range 3 {
+				a, b := slices.Clone(x), slices.Clone(dy)
+				y := make([]float32, n)
+				switch alias {
+				case 1:
+					y = a
+				case 2:
+					y = b
+				}
+				add32(y, a, b)
+				for i := range y {
+					want := x[i] + dy[i]
+					if math.Float32bits(y[i]) != math.Float32bits(want) && !(y[i] != y[i] && want != want) {
+						t.Fatalf("n %d alias %d: add[%d] = %v, want %v", n, alias, i, y[i], want)
+					}
 				}
 			}
 		}

@@ -282,12 +282,24 @@ func (o *addOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 func addTo[T float](y, a, b []T) {
+	y32, is32 := any(y).([]float32)
+	a32, _ := any(a).([]float32)
+	b32, _ := any(b).([]float32)
 	splitFlat(len(a), func(lo, hi int) {
-		y, a, b := y[lo:hi], a[lo:hi], b[lo:hi]
-		for i, v := range a {
-			y[i] = v + b[i]
+		if is32 {
+			add32(y32[lo:hi], a32[lo:hi], b32[lo:hi])
+			return
 		}
+		addGeneric(y[lo:hi], a[lo:hi], b[lo:hi])
 	})
+}
+
+// addGeneric is y = a + b elementwise.
+func addGeneric[T float](y, a, b []T) {
+	y, b = y[:len(a)], b[:len(a)]
+	for i, v := range a {
+		y[i] = v + b[i]
+	}
 }
 
 func (o *addOp) DiffWRT(int) []bool { return []bool{true, true} }

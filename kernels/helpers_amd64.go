@@ -75,6 +75,22 @@ func addClamp32(y, a, b []float32, hi float32) {
 }
 
 //go:noescape
+func addAVX2(y, a, b *float32, n int)
+
+// add32 is y = a + b by the AVX2 loop where the CPU has it, the tail by
+// the Go one (elementwise: the same bits either way).
+func add32(y, a, b []float32) {
+	y, b = y[:len(a)], b[:len(a)]
+	n := len(a) &^ 7
+	if n > 0 && useAVX2 {
+		addAVX2(&y[0], &a[0], &b[0], n)
+	} else {
+		n = 0
+	}
+	addGeneric(y[n:], a[n:], b[n:])
+}
+
+//go:noescape
 func copyRowsAVX2(dst, src *float32, rows, n, dpitch, spitch int, tail *[8]int32)
 
 // copyRows32 copies rows rows of n values, row r from src[r·pitch:] to

@@ -661,6 +661,29 @@ addClampAVX2_done:
 	VZEROUPPER
 	RET
 
+// func addAVX2(y, a, b *float32, n int)
+// y = a + b for n a multiple of 8 (y may be a or b): the gradient sums
+// gorgonia makes where a node feeds two ops (a residual block's input).
+TEXT ·addAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JEQ addAVX2_done
+addAVX2_loop:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE addAVX2_loop
+addAVX2_done:
+	VZEROUPPER
+	RET
+
 // func deint2AVX2(e, o, src *float32, n int)
 // deint2 of 16·n values of src: e gets the even ones, o the odd ones, 8
 // each per step (shuffles within the 128-bit lanes, then a qword

@@ -31,6 +31,9 @@ func copyPanel32(panel, src []float32, ld, kc int) bool { return false }
 // windowGrad32 is windowGradGeneric.
 func windowGrad32(dx, y, dy []float32, lo, hi float32) { windowGradGeneric(dx, y, dy, lo, hi) }
 
+// add32 is addGeneric.
+func add32(y, a, b []float32) { addGeneric(y, a, b) }
+
 // addClamp32 is addClampGeneric.
 func addClamp32(y, a, b []float32, hi float32) { addClampGeneric(y, a, b, hi) }
 
