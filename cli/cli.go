@@ -47,7 +47,7 @@ func commands() map[string]command {
 		"train":    {"train (or fine-tune with QAT, or calibrate with --ptq) a model", runTrain},
 		"eval":     {"evaluate a run's model (or an exported integer model) on its test set", runEval},
 		"export":   {"export a trained QAT run as a true-integer model (and ONNX)", runExport},
-		"inspect":  {"show an integer model's layers, bits and storage", runInspect},
+		"inspect":  {"show an integer model's layers, bits, storage and multiply-adds", runInspect},
 		"compress": {"Deep Compression: prune, share weights by k-means, Huffman-code", runCompress},
 		"sweep":    {"bit-width study: accuracy vs bits for conv and FC layers", runSweep},
 		"analyze":  {"per-layer comparison of a quantized run with its float twin (table, JSON, HTML)", runAnalyze},

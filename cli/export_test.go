@@ -44,6 +44,13 @@ func TestExportInspectEvalModel(t *testing.T) {
 	if len(layers) != 7 || layers[0].(map[string]any)["weight_bits"].(float64) != 4 {
 		t.Errorf("inspect --json layers: %v", layers)
 	}
+	var macs float64
+	for _, l := range layers {
+		macs += l.(map[string]any)["macs"].(float64)
+	}
+	if total, _ := m["macs"].(float64); total <= 0 || total != macs {
+		t.Errorf("inspect --json: %v multiply-adds, the layers' sum is %v", m["macs"], macs)
+	}
 	if c, ok := m["c"].(map[string]any); !ok || c["arena_bytes"].(float64) <= 0 || c["const_bytes"].(float64) <= 0 {
 		t.Errorf("inspect --json c: %v", m["c"])
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/qatgo/qatgo/intmodel"
 )
 
-// runInspect shows an integer model's layers, bit widths and storage.
+// runInspect shows an integer model's layers, bit widths, storage and
+// multiply-adds.
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", stderr)
 	asJSON := fs.Bool("json", false, "print the summary as JSON (one line)")

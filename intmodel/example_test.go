@@ -44,9 +44,9 @@ func ExampleInspect() {
 	s.WriteText(os.Stdout)
 	// Output:
 	// input 4x1x1  8-bit unsigned  S=0.003921569 Z=0
-	// #      name  kind    from  in     out    w-bits  act  weights  stored B  fp32 B
-	// 0      fc    linear  t0    4x1x1  2x1x1  4/ch    i8   8        30        40
-	// total                                                 8        30        40  (1.33x smaller)
+	// #      name  kind    from  in     out    w-bits  act  weights  stored B  fp32 B  MACs
+	// 0      fc    linear  t0    4x1x1  2x1x1  4/ch    i8   8        30        40      8
+	// total                                                 8        30        40      8  (1.33x smaller; 8 multiply-adds per image)
 	// output dequant S=0.125 Z=0
 }
 

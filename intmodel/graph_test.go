@@ -302,11 +302,23 @@ func TestInspectGraph(t *testing.T) {
 	if s.Layers[1].Groups != 4 || s.Layers[0].Groups != 2 || s.Layers[3].In != (Shape{4, 6, 6}) || s.Layers[3].Out != (Shape{8, 6, 6}) {
 		t.Errorf("layers %+v", s.Layers[:4])
 	}
+	// Multiply-adds by hand: pw (2 groups of 1 → 2 channels, 1×1) has 4
+	// weights at 6×6 positions, dw 4·9 weights at 6×6, fc 8·3; the add,
+	// concat and pools none.
+	wantMACs := []int64{4 * 36, 36 * 36, 0, 0, 0, 0, 0, 8 * 3}
+	for i, l := range s.Layers {
+		if l.MACs != wantMACs[i] {
+			t.Errorf("layer %d (%s): %d MACs, want %d", i, l.Name, l.MACs, wantMACs[i])
+		}
+	}
+	if s.MACs != 144+1296+24 {
+		t.Errorf("model: %d MACs, want %d", s.MACs, 144+1296+24)
+	}
 	var b bytes.Buffer
 	if err := s.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"conv2d/g4", " t1,t2 ", " t3,t1 ", "globalavgpool", "8x1x1"} {
+	for _, want := range []string{"conv2d/g4", " t1,t2 ", " t3,t1 ", "globalavgpool", "8x1x1", " 1296\n", " 1464 ", "1.46k multiply-adds per image"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("inspect text lacks %q:\n%s", want, b.String())
 		}

@@ -38,6 +38,10 @@ type LayerInfo struct {
 	// 4·(Weights+Biases), the float model's storage.
 	StoredBytes int `json:"stored_bytes"`
 	FP32Bytes   int `json:"fp32_bytes"`
+	// MACs is the layer's multiply-adds per image: a convolution's weights
+	// times its output positions, a linear layer's weights; 0 for adds,
+	// pools and the rest, whose cost is a few operations per value.
+	MACs int64 `json:"macs"`
 }
 
 // Summary is the result of Inspect.
@@ -49,6 +53,8 @@ type Summary struct {
 	Weights     int         `json:"weights"`
 	StoredBytes int         `json:"stored_bytes"`
 	FP32Bytes   int         `json:"fp32_bytes"`
+	// MACs is the model's multiply-adds per image (the layers' sum).
+	MACs int64 `json:"macs"`
 }
 
 // Inspect validates m and summarizes it layer by layer.
@@ -71,8 +77,12 @@ func Inspect(m *Model) (*Summary, error) {
 			if l.NumGroups() > 1 {
 				li.Groups = l.NumGroups()
 			}
+			// Each weight (out channel × in channels per group × kh × kw)
+			// multiplies once per output position.
+			li.MACs = int64(len(l.Weights)) * int64(li.Out.H) * int64(li.Out.W)
 		case *Linear:
 			q, outC = &l.Quantized, l.OutFeatures
+			li.MACs = int64(len(l.Weights))
 		case *Add:
 			li.ReLU, li.ReLU6 = fused(l.Out, l.QMin, l.QMax)
 		}
@@ -92,6 +102,7 @@ func Inspect(m *Model) (*Summary, error) {
 		s.Weights += li.Weights
 		s.StoredBytes += li.StoredBytes
 		s.FP32Bytes += li.FP32Bytes
+		s.MACs += li.MACs
 	}
 	return s, nil
 }
@@ -100,7 +111,7 @@ func Inspect(m *Model) (*Summary, error) {
 func (s *Summary) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "input %v  %d-bit %s  S=%g Z=%d\n", s.InputShape, s.Input.Bits, signedness(s.Input.Signed), s.Input.Scale, s.Input.ZeroPoint)
-	fmt.Fprintln(tw, "#\tname\tkind\tfrom\tin\tout\tw-bits\tact\tweights\tstored B\tfp32 B")
+	fmt.Fprintln(tw, "#\tname\tkind\tfrom\tin\tout\tw-bits\tact\tweights\tstored B\tfp32 B\tMACs")
 	for _, l := range s.Layers {
 		wb := "-"
 		if l.WeightBits > 0 {
@@ -127,15 +138,32 @@ func (s *Summary) WriteText(w io.Writer) error {
 			}
 			from += fmt.Sprintf("t%d", t)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%v\t%s\t%s\t%d\t%d\t%d\n", l.Index, l.Name, kind, from, l.In, l.Out, wb, act, l.Weights, l.StoredBytes, l.FP32Bytes)
+		macs := "-"
+		if l.MACs > 0 {
+			macs = fmt.Sprint(l.MACs)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%v\t%s\t%s\t%d\t%d\t%d\t%s\n", l.Index, l.Name, kind, from, l.In, l.Out, wb, act, l.Weights, l.StoredBytes, l.FP32Bytes, macs)
 	}
 	ratio := 0.0
 	if s.StoredBytes > 0 {
 		ratio = float64(s.FP32Bytes) / float64(s.StoredBytes)
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t\t\t\t\t%d\t%d\t%d\t(%.2fx smaller)\n", s.Weights, s.StoredBytes, s.FP32Bytes, ratio)
+	fmt.Fprintf(tw, "total\t\t\t\t\t\t\t\t%d\t%d\t%d\t%d\t(%.2fx smaller; %s multiply-adds per image)\n", s.Weights, s.StoredBytes, s.FP32Bytes, s.MACs, ratio, humanCount(s.MACs))
 	fmt.Fprintf(tw, "output dequant S=%g Z=%d\n", s.Output.Scale, s.Output.ZeroPoint)
 	return tw.Flush()
+}
+
+// humanCount writes n with a k, M or G suffix (3 significant digits).
+func humanCount(n int64) string {
+	switch v := float64(n); {
+	case v >= 1e9:
+		return fmt.Sprintf("%.3gG", v/1e9)
+	case v >= 1e6:
+		return fmt.Sprintf("%.3gM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.3gk", v/1e3)
+	}
+	return fmt.Sprint(n)
 }
 
 func signedness(s bool) string {

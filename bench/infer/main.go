@@ -5,7 +5,9 @@
 // interleaved rounds, and per wall-clock second (the figure to compare on
 // a calm machine: PyTorch's idle OpenMP threads spin and count as CPU). bench/torchref/infer.py is the PyTorch side
 // (eval() FP32 and the convert()ed int8 model); bench/torchref/compare.py
-// -infer runs both alternately and prints the ratios.
+// -infer runs both alternately and prints the ratios. The median lines also
+// give G multiply-adds per CPU-second (the model's multiply-adds from
+// intmodel.Inspect), to set against the core's peak from bench/peak.
 //
 //	go build -o /tmp/infer ./bench/infer
 //	GOMAXPROCS=1 /tmp/infer -model resnet20 -rounds 3
@@ -95,6 +97,12 @@ func main() {
 		wall []float64 // images per second
 	}
 	var vs []*variant
+	var macs int64 // multiply-adds per image (intmodel.Inspect)
+	setMACs := func(im *intmodel.Model) {
+		if sum, err := intmodel.Inspect(im); err == nil {
+			macs = sum.MACs
+		}
+	}
 	if *only == "" || *only == "fp32" {
 		fp, err := compile(*model, "fp32", batch)
 		if err != nil {
@@ -108,6 +116,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
+		setMACs(im)
 		r, err := intruntime.NewRunner(im, batch, 1)
 		if err != nil {
 			log.Fatal(err)
@@ -136,6 +145,7 @@ func main() {
 			log.Fatal(err)
 		}
 		q.Close()
+		setMACs(im)
 		r, err := intruntime.NewRunner(im, batch, 1)
 		if err != nil {
 			log.Fatal(err)
@@ -143,7 +153,19 @@ func main() {
 		defer r.Close()
 		vs = append(vs, &variant{name: "int8", run: func() error { return r.Run(x[:batch*784], batch, logits) }})
 	}
-	fmt.Printf("model %s, batch %d, GOMAXPROCS %d\n", *model, batch, runtime.GOMAXPROCS(0))
+	if macs == 0 {
+		// fp32 only: the layers' multiply-adds from the integer form of
+		// the same architecture.
+		if q, err := compile(*model, "w8a8", 64); err == nil {
+			if _, _, err := q.Step(x[:64*784], labels); err == nil {
+				if im, err := export.FromNet(q); err == nil {
+					setMACs(im)
+				}
+			}
+			q.Close()
+		}
+	}
+	fmt.Printf("model %s, batch %d, GOMAXPROCS %d, %.2f M multiply-adds per image\n", *model, batch, runtime.GOMAXPROCS(0), float64(macs)/1e6)
 	for _, v := range vs {
 		if err := v.run(); err != nil { // warm-up
 			log.Fatal(err)
@@ -182,6 +204,8 @@ func main() {
 		}
 	}
 	for _, v := range vs {
-		fmt.Printf("median %-5s %9.0f img/cpu-s %9.0f img/s\n", v.name, median(v.rate), median(v.wall))
+		// G multiply-adds per CPU-second: against the core's peak
+		// (bench/peak), how much of the machine the model uses.
+		fmt.Printf("median %-5s %9.0f img/cpu-s %9.0f img/s %7.1f G MAC/cpu-s\n", v.name, median(v.rate), median(v.wall), median(v.rate)*float64(macs)/1e9)
 	}
 }
