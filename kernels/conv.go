@@ -479,7 +479,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 		if b != nil {
 			b32 = any(b).([]float32)
 		}
-		st.wf.setWeights(any(w).([]float32), o, g.c, false)
+		st.wf.setWeights(any(w).([]float32), o, g.c, false, nw)
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, o)
 		st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, any(x).([]float32), any(y).([]float32), b32, n, func(wk int, yi []float32) {
 			finish(wk, any(yi).([]T))
@@ -643,7 +643,7 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 	if _, is32 := any(w).([]float32); st.winograd(is32) {
 		// dx is the convolution of dy, padded by 2 − p, with each kernel
 		// turned half round and the channels' roles swapped.
-		st.wb.setWeights(any(w).([]float32), oc, g.c, true)
+		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)
 		wg := newWinoGeom(oc, g.oh, g.ow, 2-g.ph, g.c)
 		st.wb.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), true, any(dy).([]float32), any(dx).([]float32), nil, n, nil)
 		return

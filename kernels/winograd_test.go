@@ -106,7 +106,7 @@ func TestWinogradConv(t *testing.T) {
 		for _, fk := range fks {
 			name := fmt.Sprintf("%+v/%v", tc, fk)
 			var wc winoConv
-			wc.setWeights(w, tc.o, tc.c, false)
+			wc.setWeights(w, tc.o, tc.c, false, tc.workers)
 			y := make([]float32, len(want))
 			seen := make([]int, tc.workers) // per worker: done runs on each worker's goroutine
 			var scratch []winoWorker        // shared by the three, as a convolution shares it
@@ -122,7 +122,7 @@ func TestWinogradConv(t *testing.T) {
 			winoCompare(t, name+" forward", y, want, winoTol(tc.c))
 
 			var wb winoConv
-			wb.setWeights(w, tc.o, tc.c, true)
+			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
 			gb := newWinoGeom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
 			if gb.oh != tc.h || gb.ow != tc.w {
 				t.Fatalf("%s: input gradient %d×%d", name, gb.oh, gb.ow)
