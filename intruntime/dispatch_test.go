@@ -69,6 +69,41 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		// framePlanes against its scalar twin, and both against fill +
+		// frameRowsScalar (the frames they replace) on the planes given;
+		// src short of the planes the masks hold (a batch's last call).
+		if vi.framePlanes != nil {
+			for _, g := range [][4]int{{14, 14, 1, 1}, {7, 7, 1, 1}, {4, 4, 1, 1}, {28, 28, 1, 1}, {5, 9, 2, 1}, {1, 1, 1, 1}, {3, 70, 1, 0}} {
+				h, w, ph, pw := g[0], g[1], g[2], g[3]
+				plane := (h + 2*ph) * (w + 2*pw)
+				for _, planes := range []int{1, 3, 7} {
+					masks := frameMasks(h, w, ph, pw, planes)
+					for _, cnt := range []int{planes, planes - 1} {
+						src := bytes(cnt * h * w)
+						const zx = 131
+						got, want := bytes(64*len(masks)), bytes(64*len(masks))
+						vi.framePlanes(got, src, masks, zx)
+						framePlanesScalar(want, src, masks, zx)
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s: framePlanes %v planes %d cnt %d differs", vi.name, g, planes, cnt)
+						}
+						ref := make([]uint8, planes*plane+pw+ph*(w+2*pw))
+						fill(ref, zx)
+						if cnt > 0 {
+							frameRowsScalar(ref[ph*(w+2*pw)+pw:], src, h, w, w+2*pw, cnt, plane)
+						}
+						if !slices.Equal(got[:planes*plane], ref[:planes*plane]) {
+							t.Fatalf("%s: framePlanes %v planes %d cnt %d: not the frames of fill and frameRows", vi.name, g, planes, cnt)
+						}
+						for i, v := range got[planes*plane:] {
+							if v != zx {
+								t.Fatalf("%s: framePlanes %v: byte %d past the frames is %d, want zx", vi.name, g, planes*plane+i, v)
+							}
+						}
+					}
+				}
+			}
+		}
 		for _, w := range []int{1, 4, 7, 8, 9, 14, 16, 17, 28, 33} {
 			for _, step := range []int{1, 2} {
 				for _, rows := range []int{0, 1, 4} {

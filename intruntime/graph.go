@@ -134,12 +134,20 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	P, Hp, Wp := oh*ow, H+2*s.ph, W+2*s.pw
 	plane := Hp * Wp
 	nb := s.dwImages
-	fill(e.frame[:nb*plane], s.zx) // the borders; interiors are overwritten below
+	expand := host.framePlanes != nil && s.frameMasks != nil
+	if !expand {
+		fill(e.frame[:nb*plane], s.zx) // the borders; interiors are overwritten below
+	}
 	for g := range s.groups {
 		w9 := e.weights9(s.gw[g*9 : g*9+9])
 		for b0 := 0; b0 < n; b0 += nb {
 			cnt := min(nb, n-b0)
-			frameRows(e.frame[s.ph*Wp+s.pw:], src[(g*n+b0)*H*W:][:cnt*H*W], H, W, Wp, cnt, plane)
+			if in := src[(g*n+b0)*H*W:][:cnt*H*W]; expand {
+				// Frames and borders in one pass (past cnt planes: zx).
+				host.framePlanes(e.frame, in, s.frameMasks, s.zx)
+			} else {
+				frameRows(e.frame[s.ph*Wp+s.pw:], in, H, W, Wp, cnt, plane)
+			}
 			if s.sh == 2 {
 				// Stride 2 (where the CPU has the kernel: dwImages is
 				// set only then): the output positions only.
@@ -154,6 +162,39 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 			e.requantOne(dst[(g*n+b0)*P:][:cnt*P], e.acc[:cnt*P], s, g)
 		}
 	}
+}
+
+// framePlanesScalar writes the 64·len(masks) bytes of dst: byte i is zx
+// where bit i%64 of masks[i/64] is 0 and, where it is 1, the next byte of
+// src in order, or zx once src is used up. With frameMasks' masks it
+// places planes in zero-point frames, borders included.
+func framePlanesScalar(dst, src []uint8, masks []uint64, zx uint8) {
+	dst = dst[:64*len(masks)]
+	k := 0
+	for i := range dst {
+		dst[i] = zx
+		if masks[i/64]>>(i%64)&1 == 1 && k < len(src) {
+			dst[i] = src[k]
+			k++
+		}
+	}
+}
+
+// frameMasks returns the masks for framePlanes of planes planes of h×w
+// bytes into frames padded by ph rows and pw columns on each side, one
+// after the other: a 1 bit at each frame position that holds a pixel.
+func frameMasks(h, w, ph, pw, planes int) []uint64 {
+	Hp, Wp := h+2*ph, w+2*pw
+	m := make([]uint64, ceilDiv(planes*Hp*Wp, 64))
+	for p := range planes {
+		for y := range h {
+			for x := range w {
+				i := p*Hp*Wp + (y+ph)*Wp + x + pw
+				m[i/64] |= 1 << (i % 64)
+			}
+		}
+	}
+	return m
 }
 
 // dwImagesFor is how many images a depthwise 3×3 over frames of

@@ -56,6 +56,9 @@ func dwFlat3x3x512(acc *int32, frame *byte, w *[9]int32, Wp, n int)
 func frameRows512(dst, src *uint8, rows, w, dstStride, planes, dstPlane int)
 
 //go:noescape
+func framePlanes512(dst, src *uint8, masks *uint64, chunks, srcLen int, zx uint8)
+
+//go:noescape
 func pickRows512(dst, src *int32, rows, w, srcStride, step, planes, srcPlane int)
 
 //go:noescape
@@ -191,6 +194,9 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 		im.dw3x3s2 = dw3x3s2V
 	}
 	im.frameRows = frameRowsZ
+	if f.VBMI2 {
+		im.framePlanes = framePlanesZ
+	}
 	im.pickRows32 = pickRows32Z
 	im.quadRows = quadRowsZ
 	im.lookupPairs = lookupPairsZ
@@ -307,6 +313,19 @@ func frameRowsZ(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
 	}
 	_, _ = dst[(planes-1)*dstPlane+(rows-1)*dstStride+w-1], src[planes*rows*w-1]
 	frameRows512(&dst[0], &src[0], rows, w, dstStride, planes, dstPlane)
+}
+
+// framePlanesZ is framePlanesScalar by VPEXPANDB, 64 bytes a step.
+func framePlanesZ(dst, src []uint8, masks []uint64, zx uint8) {
+	if len(masks) == 0 {
+		return
+	}
+	_ = dst[64*len(masks)-1]
+	var s *uint8
+	if len(src) > 0 {
+		s = &src[0]
+	}
+	framePlanes512(&dst[0], s, &masks[0], len(masks), len(src), zx)
 }
 
 // pickRows32Z is pickRows32Scalar by masked AVX-512 moves (VPMOVQD for

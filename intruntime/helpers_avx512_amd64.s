@@ -407,6 +407,52 @@ frameRows512_done:
 	VZEROUPPER
 	RET
 
+// func framePlanes512(dst, src *uint8, masks *uint64, chunks, srcLen int, zx uint8)
+// writes chunks 64-byte blocks of dst: block k is zx where masks[k] has a 0
+// bit and, where it has a 1, the next bytes of src in order (VPEXPANDB,
+// AVX512-VBMI2), so that a batch of planes lands in zero-point frames in
+// one pass with their borders. Once srcLen bytes are taken, the remaining
+// 1 bits get zx too (the last block's mask keeps only as many bits as
+// bytes are left, by PDEP); loads are masked to the bytes taken.
+TEXT ·framePlanes512(SB), NOSPLIT, $0-41
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ masks+16(FP), R8
+	MOVQ chunks+24(FP), CX
+	MOVQ srcLen+32(FP), R9
+	MOVBLZX zx+40(FP), AX
+	VPBROADCASTB AX, Z1
+	TESTQ CX, CX
+	JEQ framePlanes512_done
+framePlanes512_loop:
+	MOVQ (R8), AX
+	POPCNTQ AX, DX
+	CMPQ DX, R9
+	JLE framePlanes512_take
+	// fewer bytes left than the block has places: its lowest R9 1 bits
+	MOVQ $-1, R10
+	BZHIQ R9, R10, R10
+	PDEPQ AX, R10, AX
+	MOVQ R9, DX
+framePlanes512_take:
+	KMOVQ AX, K1
+	MOVQ $-1, R10
+	BZHIQ DX, R10, R10
+	KMOVQ R10, K2
+	VMOVDQU8.Z (SI), K2, Z2
+	VMOVDQA64 Z1, Z0
+	VPEXPANDB Z2, K1, Z0
+	VMOVDQU64 Z0, (DI)
+	ADDQ DX, SI
+	SUBQ DX, R9
+	ADDQ $64, DI
+	ADDQ $8, R8
+	DECQ CX
+	JNE framePlanes512_loop
+framePlanes512_done:
+	VZEROUPPER
+	RET
+
 // func pickRows512(dst, src *int32, rows, w, srcStride, step, planes, srcPlane int)
 // writes, for each of planes planes (srcPlane int32s apart at src) and
 // each of their rows rows (srcStride int32s apart), the w values

@@ -67,6 +67,9 @@ type step struct {
 	// dwImages > 0: a stride-1 depthwise 3×3, run this many images a call
 	// (graph.go, depthwise3x3).
 	dwImages int
+	// frameMasks places dwImages planes in their frames (framePlanes);
+	// nil where the CPU has no framePlanes.
+	frameMasks []uint64
 	// Rescaling pools: AvgPool2d with Requant, GlobalAvgPool (one each);
 	// Add's parameters.
 	rescale []intmodel.Rescale
@@ -417,6 +420,11 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 					s.dwImages = dwImagesFor(Hp*Wp, cap)
 					nflat := roundUp(s.dwImages*Hp*Wp, dwRound)
 					frameMax = max(frameMax, s.dwImages*Hp*Wp)
+					if host.framePlanes != nil {
+						// framePlanes writes whole 64-byte blocks.
+						s.frameMasks = frameMasks(cur.shape.H, cur.shape.W, s.ph, s.pw, s.dwImages)
+						frameMax = max(frameMax, 64*len(s.frameMasks))
+					}
 					flatMax = max(flatMax, nflat)
 					dwqMax = max(dwqMax, dwQuadsFor(nflat, Wp))
 					accMax = max(accMax, s.dwImages*shapes[i].H*shapes[i].W)

@@ -31,6 +31,7 @@ type Features struct {
 	AVX512  bool // AVX-512 F, BW, DQ and VL (implies AVX2)
 	VNNI    bool // AVX512-VNNI: VPDPBUSD (implies AVX512)
 	VBMI    bool // AVX512-VBMI: VPERMI2B (implies AVX512)
+	VBMI2   bool // AVX512-VBMI2: VPEXPANDB (implies AVX512)
 	// AMX-TILE and AMX-INT8 (implies VNNI), and Linux has granted this
 	// process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM), without
 	// which the first tile instruction faults.
@@ -55,6 +56,7 @@ func Detect(mask string) Features {
 		f.AVX512 = f.AVX2 && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL
 		f.VNNI = f.AVX512 && x.HasAVX512VNNI
 		f.VBMI = f.AVX512 && x.HasAVX512VBMI
+		f.VBMI2 = f.AVX512 && x.HasAVX512VBMI2
 		f.AMX = f.VNNI && x.HasAMXTile && x.HasAMXInt8 && amxGranted()
 	case "arm64":
 		f.NEON = cpu.ARM64.HasASIMD
@@ -71,9 +73,9 @@ func (f Features) Mask(mask string) Features {
 	case "generic", "portable":
 		return Features{}
 	case "avxvnni":
-		f.AVX512, f.VNNI, f.VBMI, f.AMX = false, false, false, false
+		f.AVX512, f.VNNI, f.VBMI, f.VBMI2, f.AMX = false, false, false, false, false
 	case "avx2":
-		f.AVX512, f.VNNI, f.VBMI, f.AVXVNNI, f.AMX = false, false, false, false, false
+		f.AVX512, f.VNNI, f.VBMI, f.VBMI2, f.AVXVNNI, f.AMX = false, false, false, false, false, false
 	case "noamx":
 		f.AMX = false
 	case "neon":
@@ -89,7 +91,7 @@ type Variant struct {
 }
 
 // Variants returns f and each distinct lowering of it (AVX-512 VNNI
-// without AMX, AVX-512 without VNNI/VBMI, AVX2 with AVX-VNNI, AVX2 only,
+// without AMX, AVX-512 without VNNI/VBMI/VBMI2, AVX2 with AVX-VNNI, AVX2 only,
 // NEON without DotProd, generic), so that a test can run every
 // implementation this CPU can execute against the portable one.
 func (f Features) Variants() []Variant {
@@ -105,7 +107,7 @@ func (f Features) Variants() []Variant {
 	add("noamx", f.Mask("noamx"))
 	if f.AVX512 {
 		g := f
-		g.VNNI, g.VBMI, g.AMX = false, false, false
+		g.VNNI, g.VBMI, g.VBMI2, g.AMX = false, false, false, false
 		add("avx512", g)
 	}
 	add("avxvnni", f.Mask("avxvnni"))

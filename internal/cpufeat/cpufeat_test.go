@@ -3,7 +3,7 @@ package cpufeat
 import "testing"
 
 func TestMask(t *testing.T) {
-	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true, AMX: true}
+	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true, VBMI2: true, AMX: true}
 	arm := Features{NEON: true, DotProd: true}
 	for _, test := range []struct {
 		f    Features
@@ -11,7 +11,7 @@ func TestMask(t *testing.T) {
 		want Features
 	}{
 		{all, "", all},
-		{all, "noamx", Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true}},
+		{all, "noamx", Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true, VBMI2: true}},
 		{all, "avx2", Features{AVX2: true}},
 		{all, "avxvnni", Features{AVX2: true, AVXVNNI: true}},
 		{Features{AVX2: true, AVX512: true}, "avxvnni", Features{AVX2: true}},
@@ -28,7 +28,7 @@ func TestMask(t *testing.T) {
 }
 
 func TestVariants(t *testing.T) {
-	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true, AMX: true}
+	all := Features{AVX2: true, AVXVNNI: true, AVX512: true, VNNI: true, VBMI: true, VBMI2: true, AMX: true}
 	got := all.Variants()
 	want := []string{"host", "noamx", "avx512", "avxvnni", "avx2", "generic"}
 	if len(got) != len(want) {
@@ -54,7 +54,7 @@ func TestVariants(t *testing.T) {
 
 func TestHostConsistent(t *testing.T) {
 	f := Detect("")
-	if f.AVXVNNI && !f.AVX2 || f.VNNI && !f.AVX512 || f.VBMI && !f.AVX512 || f.AMX && !f.VNNI || f.AVX512 && !f.AVX2 || f.DotProd && !f.NEON {
+	if f.AVXVNNI && !f.AVX2 || f.VNNI && !f.AVX512 || f.VBMI && !f.AVX512 || f.VBMI2 && !f.AVX512 || f.AMX && !f.VNNI || f.AVX512 && !f.AVX2 || f.DotProd && !f.NEON {
 		t.Errorf("Detect() = %+v: a set without the set it implies", f)
 	}
 	t.Logf("host: %v (%+v)", f, f)
