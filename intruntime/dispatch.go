@@ -51,8 +51,8 @@ type impl struct {
 	// framePlanes: see framePlanesScalar; nil where fill and frameRows
 	// build the frames instead.
 	framePlanes func(dst, src []uint8, masks []uint64, zx uint8)
-	pickRows32    func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
-	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
+	pickRows32  func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
+	quadRows    func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// requantFlat: see requantFlatScalar; nil, or false from it, where
 	// the rows are requantized one by one instead.
 	requantFlat func(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) bool
