@@ -48,11 +48,11 @@ type impl struct {
 	quantizeRow   func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
 	poolFlat32    func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
 	frameRows     func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
+	pickRows32    func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
+	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// framePlanes: see framePlanesScalar; nil where fill and frameRows
 	// build the frames instead.
 	framePlanes func(dst, src []uint8, masks []uint64, zx uint8)
-	pickRows32  func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
-	quadRows    func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// requantFlat: see requantFlatScalar; nil, or false from it, where
 	// the rows are requantized one by one instead.
 	requantFlat func(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) bool

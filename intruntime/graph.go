@@ -134,7 +134,8 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	P, Hp, Wp := oh*ow, H+2*s.ph, W+2*s.pw
 	plane := Hp * Wp
 	nb := s.dwImages
-	expand := host.framePlanes != nil && s.frameMasks != nil
+	// The plan gave the step masks only where the CPU has framePlanes.
+	expand := s.frameMasks != nil
 	if !expand {
 		fill(e.frame[:nb*plane], s.zx) // the borders; interiors are overwritten below
 	}
