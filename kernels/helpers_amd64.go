@@ -540,3 +540,128 @@ func rowMasks2(n int) (m [4][8]int32) {
 	}
 	return m
 }
+
+//go:noescape
+func gather2Rows512(dst, src *float32, rows, n, dpitch, spitch int, even *[16]uint32)
+
+//go:noescape
+func scatter2AddRows512(dst, src *float32, rows, n, dpitch, spitch int, spread *[2][16]uint32)
+
+// spreadIdx holds the VPERMPS indices that put values 0–7 (first) and 8–15
+// (second) of a vector on the even lanes of two.
+var spreadIdx = func() (t [2][16]uint32) {
+	for i := uint32(0); i < 8; i++ {
+		t[0][2*i], t[1][2*i] = i, 8+i
+	}
+	return t
+}()
+
+// useStride2Rows: gather2Rows32 and scatter2AddRows32 have their AVX-512
+// loops.
+var useStride2Rows = cpufeat.Host.AVX512
+
+// gather2Rows32 sets dst[r·dpitch + i] = src[r·spitch + 2i] for i < n and
+// r < rows, by the AVX-512 loop (the scalar loop of a stride-2 im2col was
+// 80% of resnet20's stride-2 convolutions); false (nothing done) without
+// AVX-512.
+func gather2Rows32(dst, src []float32, rows, n, dpitch, spitch int) bool {
+	if !useStride2Rows {
+		return false
+	}
+	if rows <= 0 || n <= 0 {
+		return true
+	}
+	_, _ = dst[(rows-1)*dpitch+n-1], src[(rows-1)*spitch+2*(n-1)] // bounds, before the assembly
+	gather2Rows512(&dst[0], &src[0], rows, n, dpitch, spitch, &pairIdx[0])
+	return true
+}
+
+// scatter2AddRows32 adds src[r·spitch + i] to dst[r·dpitch + 2i] for i < n
+// and r < rows (col2im's stride-2 rows), by the AVX-512 loop, each sum as
+// the scalar loop's; false (nothing done) without AVX-512.
+func scatter2AddRows32(dst, src []float32, rows, n, dpitch, spitch int) bool {
+	if !useStride2Rows {
+		return false
+	}
+	if rows <= 0 || n <= 0 {
+		return true
+	}
+	_, _ = dst[(rows-1)*dpitch+2*(n-1)], src[(rows-1)*spitch+n-1]
+	scatter2AddRows512(&dst[0], &src[0], rows, n, dpitch, spitch, &spreadIdx)
+	return true
+}
+
+// tap2 is one tap of a stride-2 im2col of at most 16 output columns, as
+// im2col2Taps512 and col2im2Taps512 read it (field offsets are their
+// constants).
+type tap2 struct {
+	dst    int // bytes from a channel's block of col to the tap's row
+	src    int // bytes from a plane to the tap's source window of output row y0
+	y0, y1 int // the output rows whose input row is in the plane
+	lanes  int // the source window's lanes in the plane that are read (even, one per output)
+	out    int // the output lanes whose input is in the plane
+}
+
+//go:noescape
+func im2col2Taps512(col, x *float32, taps *tap2, ntaps, nc, oh, ow, plane, spitch, colChan int, even *[16]uint32, full int)
+
+//go:noescape
+func col2im2Taps512(dx, col *float32, taps *tap2, ntaps, nc, oh, ow, plane, spitch, colChan int, spread *[2][16]uint32)
+
+// maxTaps2 bounds the kernels the stride-2 loops take (5×5): their tap
+// tables live on the stack.
+const maxTaps2 = 25
+
+// taps2 fills t with g's taps for im2col2Taps512 and reports whether g is
+// one such loops cover: float32 vectors, stride 2 along rows, at most 16
+// output columns and maxTaps2 taps.
+func (g geom) taps2(t *[maxTaps2]tap2) bool {
+	if !useStride2Rows || g.sw != 2 || g.ow > 16 || g.kh*g.kw > maxTaps2 {
+		return false
+	}
+	cols := g.cols()
+	for i := 0; i < g.kh; i++ {
+		y0, y1, iy0 := g.tapRows(i)
+		for j := 0; j < g.kw; j++ {
+			off := j*g.dw - g.pw
+			var lanes, out int
+			for x := 0; x < g.ow; x++ {
+				if c := 2*x + off; c >= 0 && c < g.w {
+					lanes |= 1 << (2 * x)
+					out |= 1 << x
+				}
+			}
+			t[i*g.kw+j] = tap2{dst: 4 * (i*g.kw + j) * cols, src: 4 * (iy0*g.w + off), y0: y0, y1: max(y0, y1), lanes: lanes, out: out}
+		}
+	}
+	return true
+}
+
+// im2col2 is im2col for the geometries taps2 takes, one call for all
+// channels; false (nothing done) for others.
+func im2col2(col, x []float32, g geom) bool {
+	var t [maxTaps2]tap2
+	if !g.taps2(&t) {
+		return false
+	}
+	rows, cols := g.rows(), g.cols()
+	_, _ = col[rows*cols-1], x[g.c*g.h*g.w-1]
+	// Rows oy with (oh − oy)·ow ≥ 16 store 16 lanes: those past the row
+	// land on the tap's later rows (or the next tap's), written after.
+	full := g.oh - (16+g.ow-1)/g.ow + 1
+	im2col2Taps512(&col[0], &x[0], &t[0], g.kh*g.kw, g.c, g.oh, g.ow, 4*g.h*g.w, 4*g.sh*g.w, 4*g.kh*g.kw*cols, &pairIdx[0], full)
+	return true
+}
+
+// col2im2 is col2im for the geometries taps2 takes, each sum as
+// col2imRows'; false (nothing done) for others.
+func col2im2(dx, col []float32, g geom) bool {
+	var t [maxTaps2]tap2
+	if !g.taps2(&t) {
+		return false
+	}
+	rows, cols := g.rows(), g.cols()
+	_, _ = col[rows*cols-1], dx[g.c*g.h*g.w-1]
+	col2im2Taps512(&dx[0], &col[0], &t[0], g.kh*g.kw, g.c, g.oh, g.ow, 4*g.h*g.w, 4*g.sh*g.w, 4*g.kh*g.kw*cols, &spreadIdx)
+	return true
+}

@@ -1104,3 +1104,260 @@ pool2x2Rows_next:
 pool2x2Rows_done:
 	VZEROUPPER
 	RET
+
+// func gather2Rows512(dst, src *float32, rows, n, dpitch, spitch int, even *[16]uint32)
+// dst[r·dpitch + i] = src[r·spitch + 2i] for i < n, r < rows (a stride-2
+// convolution's im2col rows): 16 values a step, a two-table permute of the
+// 2m−1 source floats the step's m values read (masked-off lanes touch no
+// memory).
+TEXT ·gather2Rows512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R9
+	MOVQ n+24(FP), R10
+	MOVQ dpitch+32(FP), R11
+	MOVQ spitch+40(FP), R12
+	MOVQ even+48(FP), AX
+	VMOVDQU32 (AX), Z20
+	SHLQ $2, R11
+	SHLQ $2, R12
+	TESTQ R9, R9
+	JEQ gather2Rows_done
+	TESTQ R10, R10
+	JEQ gather2Rows_done
+gather2Rows_row:
+	MOVQ SI, BX
+	MOVQ DI, DX
+	MOVQ R10, CX
+gather2Rows_vec:
+	MOVQ CX, R13
+	CMPQ R13, $16
+	JLE 2(PC)
+	MOVQ $16, R13
+	LEAQ -1(R13)(R13*1), R8
+	MOVQ $-1, AX
+	BZHIQ R8, AX, AX
+	KMOVD AX, K4
+	KSHIFTRD $16, K4, K5
+	MOVQ $-1, AX
+	BZHIQ R13, AX, AX
+	KMOVW AX, K2
+	VMOVUPS.Z (BX), K4, Z0
+	VMOVUPS.Z 64(BX), K5, Z1
+	VMOVDQA32 Z20, Z2
+	VPERMI2PS Z1, Z0, Z2
+	VMOVUPS Z2, K2, (DX)
+	ADDQ $128, BX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JG gather2Rows_vec
+	ADDQ R11, DI
+	ADDQ R12, SI
+	DECQ R9
+	JNE gather2Rows_row
+gather2Rows_done:
+	VZEROUPPER
+	RET
+
+// func scatter2AddRows512(dst, src *float32, rows, n, dpitch, spitch int, spread *[2][16]uint32)
+// dst[r·dpitch + 2i] += src[r·spitch + i] for i < n, r < rows (col2im's
+// rows of a stride-2 convolution): 16 values a step spread over the even
+// lanes of two vectors, added and stored under the even lanes' mask (the
+// odd floats between are neither changed nor written).
+TEXT ·scatter2AddRows512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R9
+	MOVQ n+24(FP), R10
+	MOVQ dpitch+32(FP), R11
+	MOVQ spitch+40(FP), R12
+	MOVQ spread+48(FP), AX
+	VMOVDQU32 (AX), Z20
+	VMOVDQU32 64(AX), Z21
+	SHLQ $2, R11
+	SHLQ $2, R12
+	TESTQ R9, R9
+	JEQ scatter2Rows_done
+	TESTQ R10, R10
+	JEQ scatter2Rows_done
+scatter2Rows_row:
+	MOVQ SI, BX
+	MOVQ DI, DX
+	MOVQ R10, CX
+scatter2Rows_vec:
+	MOVQ CX, R13
+	CMPQ R13, $16
+	JLE 2(PC)
+	MOVQ $16, R13
+	LEAQ -1(R13)(R13*1), R8
+	MOVQ $-1, AX
+	BZHIQ R8, AX, AX
+	ANDQ $0x55555555, AX
+	KMOVD AX, K4
+	KSHIFTRD $16, K4, K5
+	MOVQ $-1, AX
+	BZHIQ R13, AX, AX
+	KMOVW AX, K2
+	VMOVUPS.Z (BX), K2, Z0
+	VPERMPS Z0, Z20, Z1
+	VPERMPS Z0, Z21, Z2
+	VMOVUPS.Z (DX), K4, Z3
+	VMOVUPS.Z 64(DX), K5, Z4
+	VADDPS Z1, Z3, K4, Z3
+	VADDPS Z2, Z4, K5, Z4
+	VMOVUPS Z3, K4, (DX)
+	VMOVUPS Z4, K5, 64(DX)
+	ADDQ $64, BX
+	ADDQ $128, DX
+	SUBQ $16, CX
+	JG scatter2Rows_vec
+	ADDQ R11, DI
+	ADDQ R12, SI
+	DECQ R9
+	JNE scatter2Rows_row
+scatter2Rows_done:
+	VZEROUPPER
+	RET
+
+// func im2col2Taps512(col, x *float32, taps *tap2, ntaps, nc, oh, ow, plane, spitch, colChan int, even *[16]uint32, full int)
+// The im2col of nc channels (planes plane bytes apart in x, blocks of
+// colChan bytes in col) for a stride-2 geometry of at most 16 output
+// columns: for each tap (tap2), output row oy of ow values gets, in [y0,
+// y1), the even lanes of the 32 source floats from the tap's row (masked
+// by the lanes in the plane, the others zero; rows spitch bytes apart),
+// else zeros; rows below full are stored as whole vectors.
+TEXT ·im2col2Taps512(SB), NOSPLIT, $0-96
+	MOVQ col+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ nc+32(FP), R9
+	MOVQ oh+40(FP), R10
+	MOVQ ow+48(FP), AX
+	MOVQ $-1, DX
+	BZHIQ AX, DX, DX
+	KMOVW DX, K2
+	SHLQ $2, AX
+	MOVQ AX, R11
+	MOVQ spitch+64(FP), R12
+	MOVQ even+80(FP), AX
+	VMOVDQU32 (AX), Z20
+	VPXORD Z21, Z21, Z21
+	TESTQ R9, R9
+	JEQ im2col2_done
+	TESTQ R10, R10
+	JEQ im2col2_done
+im2col2_chan:
+	MOVQ taps+16(FP), BX
+	MOVQ ntaps+24(FP), R13
+	TESTQ R13, R13
+	JEQ im2col2_chanNext
+im2col2_tap:
+	MOVQ 0(BX), DX
+	ADDQ DI, DX
+	MOVQ 8(BX), CX
+	ADDQ SI, CX
+	KMOVD 32(BX), K4
+	KSHIFTRD $16, K4, K5
+	KMOVW 40(BX), K3
+	XORQ R8, R8
+im2col2_row:
+	CMPQ R8, 16(BX)
+	JLT im2col2_zero
+	CMPQ R8, 24(BX)
+	JGE im2col2_zero
+	VMOVUPS.Z (CX), K4, Z0
+	VMOVUPS.Z 64(CX), K5, Z1
+	VMOVDQA32 Z20, Z2
+	VPERMI2PS.Z Z1, Z0, K3, Z2
+	ADDQ R12, CX
+	JMP im2col2_store
+im2col2_zero:
+	VMOVDQA32 Z21, Z2
+im2col2_store:
+	// The lanes past ow spill into the next rows, written after this
+	// one; a tap's rows from full on are stored under the mask (nothing
+	// past col's end).
+	CMPQ R8, full+88(FP)
+	JGE im2col2_last
+	VMOVUPS Z2, (DX)
+	JMP im2col2_next
+im2col2_last:
+	VMOVUPS Z2, K2, (DX)
+im2col2_next:
+	ADDQ R11, DX
+	INCQ R8
+	CMPQ R8, R10
+	JLT im2col2_row
+	ADDQ $48, BX
+	DECQ R13
+	JNE im2col2_tap
+im2col2_chanNext:
+	ADDQ colChan+72(FP), DI
+	ADDQ plane+56(FP), SI
+	DECQ R9
+	JNE im2col2_chan
+im2col2_done:
+	VZEROUPPER
+	RET
+
+// func col2im2Taps512(dx, col *float32, taps *tap2, ntaps, nc, oh, ow, plane, spitch, colChan int, spread *[2][16]uint32)
+// col2im of im2col2Taps512's layout: for each channel and tap, output row
+// oy in [y0, y1) adds its values (those of the tap's output lanes) to the
+// even lanes in the plane of the tap's source window, tap by tap in order.
+TEXT ·col2im2Taps512(SB), NOSPLIT, $0-88
+	MOVQ dx+0(FP), DI
+	MOVQ col+8(FP), SI
+	MOVQ nc+32(FP), R9
+	MOVQ ow+48(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, R11
+	MOVQ spitch+64(FP), R12
+	MOVQ spread+80(FP), AX
+	VMOVDQU32 (AX), Z20
+	VMOVDQU32 64(AX), Z21
+	TESTQ R9, R9
+	JEQ col2im2_done
+col2im2_chan:
+	MOVQ taps+16(FP), BX
+	MOVQ ntaps+24(FP), R13
+	TESTQ R13, R13
+	JEQ col2im2_chanNext
+col2im2_tap:
+	MOVQ 16(BX), R8
+	MOVQ 24(BX), R10
+	SUBQ R8, R10
+	JLE col2im2_tapNext
+	IMULQ R11, R8
+	MOVQ 0(BX), DX
+	ADDQ SI, DX
+	ADDQ R8, DX
+	MOVQ 8(BX), CX
+	ADDQ DI, CX
+	KMOVD 32(BX), K4
+	KSHIFTRD $16, K4, K5
+	KMOVW 40(BX), K3
+col2im2_row:
+	VMOVUPS.Z (DX), K3, Z0
+	VPERMPS Z0, Z20, Z1
+	VPERMPS Z0, Z21, Z2
+	VMOVUPS.Z (CX), K4, Z3
+	VMOVUPS.Z 64(CX), K5, Z4
+	VADDPS Z1, Z3, K4, Z3
+	VADDPS Z2, Z4, K5, Z4
+	VMOVUPS Z3, K4, (CX)
+	VMOVUPS Z4, K5, 64(CX)
+	ADDQ R11, DX
+	ADDQ R12, CX
+	DECQ R10
+	JNE col2im2_row
+col2im2_tapNext:
+	ADDQ $48, BX
+	DECQ R13
+	JNE col2im2_tap
+col2im2_chanNext:
+	ADDQ colChan+72(FP), SI
+	ADDQ plane+56(FP), DI
+	DECQ R9
+	JNE col2im2_chan
+col2im2_done:
+	VZEROUPPER
+	RET

@@ -72,3 +72,18 @@ func rowMasks2(n int) (m [4][8]int32) { return m }
 func pool2Back32(am []int32, dy, dx, pre []float32, w int, off int32, lo, hi float32) bool {
 	return false
 }
+
+// gather2Rows32 has no vector loop here.
+func gather2Rows32(dst, src []float32, rows, n, dpitch, spitch int) bool { return false }
+
+// scatter2AddRows32 has no vector loop here.
+func scatter2AddRows32(dst, src []float32, rows, n, dpitch, spitch int) bool { return false }
+
+// im2col2 has no vector loop here.
+func im2col2(col, x []float32, g geom) bool { return false }
+
+// col2im2 has no vector loop here.
+func col2im2(dx, col []float32, g geom) bool { return false }
+
+// useStride2Rows: no stride-2 vector loops here.
+const useStride2Rows = false
