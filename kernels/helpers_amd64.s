@@ -1335,6 +1335,11 @@ col2im2_tap:
 	KMOVD 32(BX), K4
 	KSHIFTRD $16, K4, K5
 	KMOVW 40(BX), K3
+	// Where the window is one vector (ow ≤ 8), the second half is never
+	// touched: its masked accesses would still overlap the next row's
+	// window, and AMD then holds each row's load until the last store.
+	KORTESTW K5, K5
+	JEQ col2im2_row1
 col2im2_row:
 	VMOVUPS.Z (DX), K3, Z0
 	VPERMPS Z0, Z20, Z1
@@ -1349,6 +1354,17 @@ col2im2_row:
 	ADDQ R12, CX
 	DECQ R10
 	JNE col2im2_row
+	JMP col2im2_tapNext
+col2im2_row1:
+	VMOVUPS.Z (DX), K3, Z0
+	VPERMPS Z0, Z20, Z1
+	VMOVUPS.Z (CX), K4, Z3
+	VADDPS Z1, Z3, K4, Z3
+	VMOVUPS Z3, K4, (CX)
+	ADDQ R11, DX
+	ADDQ R12, CX
+	DECQ R10
+	JNE col2im2_row1
 col2im2_tapNext:
 	ADDQ $48, BX
 	DECQ R13
