@@ -61,6 +61,9 @@ type impl struct {
 	// and a pick of every other output run instead.
 	dw3x3s2 func(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32, images, plane int) bool
 	tapGemm func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
+	// tapMinWidth is the narrowest output for which a planned convolution
+	// takes tapGemm where it also has a direct packing (tapMinWidthAMX).
+	tapMinWidth int
 }
 
 // portableImpl is the plain Go implementation of every family.

@@ -53,16 +53,23 @@ type tapPlan struct {
 // run mostly empty.
 const tapMinChannels = 16
 
-// tapMinWidth is the narrowest output for which a convolution that has a
-// direct packing plan (conv.go) takes the tap GEMM instead (narrower ones
-// still take it where they would pack by im2col, as a fused pool on
-// planes that are not whole vectors does): resnet20's 16-channel 28×28
-// layers made the whole model 1.12x faster with taps, its 32- and
-// 64-channel 14×14 and 7×7 ones 5% slower each, where vgg-small's 14×14
-// convolution with its pool fused (im2col otherwise) made it 1.8x faster.
-// With the VNNI kernel (Zen 5): resnet20 1.11–1.15x and vgg-small 1.9x
-// faster at this width; taps for every width, resnet20 4% slower again.
-const tapMinWidth = 16
+// tapMinWidthAMX is the narrowest output for which a convolution that has
+// a direct packing plan (conv.go) takes AMX's tap GEMM instead (narrower
+// ones still take it where they would pack by im2col, as a fused pool on
+// planes that are not whole vectors does): on Sapphire Rapids resnet20's
+// 16-channel 28×28 layers made the whole model 1.12x faster with taps, its
+// 32- and 64-channel 14×14 and 7×7 ones 5% slower each, where vgg-small's
+// 14×14 convolution with its pool fused (im2col otherwise) made it 1.8x
+// faster. The VNNI tap kernel takes every width (impl.tapMinWidth): on Zen
+// 5, with the kernels of session 14, taps for the 14×14 and 7×7 layers too
+// made resnet20 int8 7–8% faster than from 16 columns on (6,779 → 7,049
+// img/s from 14 on, 7,109–7,448 → 7,337–7,664 from 7 on, alternated runs),
+// vgg-small 1% and MobileNetV2 unchanged.
+const tapMinWidthAMX = 16
+
+// flatRequantWidth: tap outputs narrower than a vector of int32s
+// requantize from their flat positions (requantFlat), wider ones as rows.
+const flatRequantWidth = 16
 
 // tapGroup is the flat output positions one pass of the tap kernel
 // computes: four C tiles of 16 columns.
@@ -266,7 +273,7 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 			out, row := dst[(m*n+b)*oh*ow:][:oh*ow], acc[m*ldc:]
 			// Rows at least a vector wide requantize as rows; narrower
 			// ones from the flat positions (fewer, fuller vectors).
-			if sh := s.shift[m]; ow < tapMinWidth && sh <= 0 && s.m0[m] != 0 && host.requantFlat != nil &&
+			if sh := s.shift[m]; ow < flatRequantWidth && sh <= 0 && s.m0[m] != 0 && host.requantFlat != nil &&
 				host.requantFlat(out, row, p.masks, int64(s.bias[m]), s.m0[m], uint(-sh), s.zy, s.lo, s.hi) {
 				continue
 			}
