@@ -298,9 +298,10 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 	}
 	G := ceilDiv(P, laneCols)
 	direct := plan != nil && host.directPack(plan) && (!pool || P%laneCols == 0)
-	// The tap GEMM from the kernel's narrowest width on, and wherever the
-	// packing would be im2col's (tapconv.go).
-	if s.tap != nil && (ow >= host.tapMinWidth || !direct || viaFrames) {
+	// The tap GEMM where output rows fill a vector (or, for the VNNI
+	// kernel, where it computes few positions past the outputs), and
+	// wherever the packing would be im2col's (tapconv.go).
+	if s.tap != nil && (ow >= tapMinWidth || (host.tapNarrow && s.tap.pays(P)) || !direct || viaFrames) {
 		e.tapConv(dst, src, s, n, pool)
 		return
 	}

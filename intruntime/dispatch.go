@@ -56,14 +56,18 @@ type impl struct {
 	// requantFlat: see requantFlatScalar; nil, or false from it, where
 	// the rows are requantized one by one instead.
 	requantFlat func(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) bool
+	// requantFlatPre is requantFlat on a channel's planned operands
+	// (step.rq), for masks that select n positions; nil: requantFlat.
+	requantFlatPre func(out []uint8, row []int32, masks []uint16, n int, c *requantScalars)
 	// dw3x3s2 computes a stride-2 depthwise 3×3 plane's outputs only
 	// (graph.go); nil, or false from it, where the flat stride-1 pass
 	// and a pick of every other output run instead.
 	dw3x3s2 func(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32, images, plane int) bool
 	tapGemm func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
-	// tapMinWidth is the narrowest output for which a planned convolution
-	// takes tapGemm where it also has a direct packing (tapMinWidthAMX).
-	tapMinWidth int
+	// tapNarrow: a planned convolution narrower than tapMinWidth that
+	// also has a direct packing takes tapGemm where the flat positions it
+	// computes are at most half again its outputs (tapPays).
+	tapNarrow bool
 }
 
 // portableImpl is the plain Go implementation of every family.

@@ -17,11 +17,10 @@ func implFor(f cpufeat.Features) impl {
 	case f.AMX:
 		im.kern = kernAMX
 		im.tapGemm = tapGemmAMX
-		im.tapMinWidth = tapMinWidthAMX
 	case f.VNNI:
 		im.kern = kernVNNI
 		im.tapGemm = tapGemmVNNI
-		im.tapMinWidth = 1 // every width (tapMinWidthAMX)
+		im.tapNarrow = true
 	case f.AVX512 && archsimdBuild:
 		im.kern = kernAVX512BW
 	case f.AVXVNNI:

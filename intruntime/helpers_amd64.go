@@ -71,6 +71,9 @@ func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, 
 func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
 
 //go:noescape
+func requantFlat512nc(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
+
+//go:noescape
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride, copies, copyStride int)
 
 //go:noescape
@@ -203,6 +206,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.quantizeRow = quantizeRowZ
 	im.poolFlat32 = poolFlat32Z
 	im.requantFlat = requantFlatZ
+	im.requantFlatPre = requantFlatPreZ
 	if f.VBMI {
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
 		// faster than the scalar packDirect (14.4k against 12.1k LeNet-5
@@ -405,6 +409,23 @@ func requantFlatZ(out []uint8, row []int32, masks []uint16, bias int64, m0 int32
 	_ = out[n-1]
 	requantFlat512(&out[0], &row[0], &masks[0], len(masks), &c)
 	return true
+}
+
+// requantFlatPreZ is requantFlatZ on a channel's planned operands c, for
+// masks that select n positions in all (the plan counted them once):
+// without the per-call set and count, which were a third of the
+// requantization of resnet20's narrow tap layers, and without the
+// clamp for the bias add where c.exactSum.
+func requantFlatPreZ(out []uint8, row []int32, masks []uint16, n int, c *requantScalars) {
+	if len(masks) == 0 || n == 0 {
+		return
+	}
+	_, _ = row[16*len(masks)-1], out[n-1]
+	if c.exactSum {
+		requantFlat512nc(&out[0], &row[0], &masks[0], len(masks), c)
+		return
+	}
+	requantFlat512(&out[0], &row[0], &masks[0], len(masks), c)
 }
 
 // lookupPairsZ is lookupPairsScalar by dword gathers (VPGATHERDD, scale 1,

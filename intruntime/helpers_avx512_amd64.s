@@ -129,6 +129,43 @@ rq_done: \
 	VZEROUPPER; \
 	RET
 
+// REQUANT_FLAT(RQ) is the body of requantFlat512 and requantFlat512nc:
+// RQ on nblocks vectors of 16 accumulators at row, writing for each only
+// the lanes its mask selects, packed (VPCOMPRESSD), after the previous
+// vector's. Its labels are local to the function it is used in.
+#define REQUANT_FLAT(RQ) \
+	MOVQ c+32(FP), AX; \
+	REQUANT16_SETUP; \
+	MOVQ out+0(FP), DI; \
+	MOVQ row+8(FP), SI; \
+	MOVQ masks+16(FP), R8; \
+	MOVQ nblocks+24(FP), CX; \
+	TESTQ CX, CX; \
+	JEQ rf_done; \
+rf_loop: \
+	MOVWLZX (R8), BX; \
+	TESTL BX, BX; \
+	JEQ rf_next; \
+	KMOVW BX, K2; \
+	VMOVDQU32 (SI), Z0; \
+	RQ; \
+	VPCOMPRESSD Z0, K2, Z1; \
+	VPMOVDB Z1, X1; \
+	POPCNTL BX, DX; \
+	MOVQ $-1, R9; \
+	BZHIQ DX, R9, R9; \
+	KMOVW R9, K3; \
+	VMOVDQU8 X1, K3, (DI); \
+	ADDQ DX, DI; \
+rf_next: \
+	ADDQ $64, SI; \
+	ADDQ $2, R8; \
+	DECQ CX; \
+	JNE rf_loop; \
+rf_done: \
+	VZEROUPPER; \
+	RET
+
 // func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
 // REQUANT16 by REQUANT_ROWS.
 TEXT ·requant512(SB), NOSPLIT, $0-56
@@ -738,37 +775,13 @@ dwStride2Quads512_count:
 // each, only the lanes its mask selects, packed (VPCOMPRESSD), after the
 // previous vector's: a tap convolution's flat positions into its rows.
 TEXT ·requantFlat512(SB), NOSPLIT, $0-40
-	MOVQ c+32(FP), AX
-	REQUANT16_SETUP
-	MOVQ out+0(FP), DI
-	MOVQ row+8(FP), SI
-	MOVQ masks+16(FP), R8
-	MOVQ nblocks+24(FP), CX
-	TESTQ CX, CX
-	JEQ requantFlat512_done
-requantFlat512_loop:
-	MOVWLZX (R8), BX
-	TESTL BX, BX
-	JEQ requantFlat512_next
-	KMOVW BX, K2
-	VMOVDQU32 (SI), Z0
-	REQUANT16
-	VPCOMPRESSD Z0, K2, Z1
-	VPMOVDB Z1, X1
-	POPCNTL BX, DX
-	MOVQ $-1, R9
-	BZHIQ DX, R9, R9
-	KMOVW R9, K3
-	VMOVDQU8 X1, K3, (DI)
-	ADDQ DX, DI
-requantFlat512_next:
-	ADDQ $64, SI
-	ADDQ $2, R8
-	DECQ CX
-	JNE requantFlat512_loop
-requantFlat512_done:
-	VZEROUPPER
-	RET
+	REQUANT_FLAT(REQUANT16)
+
+// func requantFlat512nc(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
+// is requantFlat512 by REQUANT16_CORE, for channels whose sums cannot
+// leave int32 (requantScalars.exactSum).
+TEXT ·requantFlat512nc(SB), NOSPLIT, $0-40
+	REQUANT_FLAT(REQUANT16_CORE)
 
 // func lookupPairs512(dst, a, b, lut *uint8, n int)
 // is lookupPairsScalar, 16 pairs a step (n a multiple of 16): the indexes

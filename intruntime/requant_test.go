@@ -119,6 +119,34 @@ func TestRequantFlat(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("trial %d (%s): differs from requantFlatScalar", trial, vi.name)
 			}
+			if vi.requantFlatPre == nil {
+				continue
+			}
+			// The planned operands, with and without the bias add's clamp
+			// (exactSum only where the sums cannot leave int32: the
+			// accumulators of this trial's vectors bounded).
+			var c requantScalars
+			if !c.set(bias, m0, exp, 5, 2, 250) {
+				t.Fatalf("trial %d: set declined", trial)
+			}
+			for _, exact := range []bool{false, true} {
+				r, w := row, want
+				if exact {
+					r, w = make([]int32, len(row)), make([]uint8, n+1)
+					for i, v := range row {
+						r[i] = max(-1<<20, min(1<<20, v))
+					}
+					w[n] = 0xEE
+					requantFlatScalar(w, r, masks, bias, m0, exp, 5, 2, 250)
+				}
+				c.exactSum = exact
+				got := make([]uint8, n+1)
+				got[n] = 0xEE
+				vi.requantFlatPre(got[:n], r, masks, n, &c)
+				if !slices.Equal(got, w) {
+					t.Fatalf("trial %d (%s): requantFlatPre (exactSum %v) differs from requantFlatScalar", trial, vi.name, exact)
+				}
+			}
 		}
 	}
 }

@@ -121,7 +121,7 @@ func TestConvAgainstNaive(t *testing.T) {
 		{intmodel.Shape{C: 64, H: 4, W: 18}, 64, 3, 1, 1, 8, false, true, true, 3},
 		{intmodel.Shape{C: 128, H: 3, W: 18}, 17, 3, 1, 0, 8, false, false, false, 2},
 		{intmodel.Shape{C: 20, H: 5, W: 20}, 7, 5, 1, 2, 8, false, false, true, 2},
-		{intmodel.Shape{C: 32, H: 14, W: 14}, 40, 3, 1, 1, 8, true, false, false, 2}, // narrower than tapMinWidthAMX: planned; with AMX the direct packing runs
+		{intmodel.Shape{C: 32, H: 14, W: 14}, 40, 3, 1, 1, 8, true, false, false, 2}, // narrower than tapMinWidth: planned; with AMX the direct packing runs
 		{intmodel.Shape{C: 64, H: 7, W: 7}, 64, 3, 1, 1, 8, false, true, true, 3},
 	} {
 		aq := func(signed bool, z int32) intmodel.ActQuant {

@@ -53,23 +53,27 @@ type tapPlan struct {
 // run mostly empty.
 const tapMinChannels = 16
 
-// tapMinWidthAMX is the narrowest output for which a convolution that has
-// a direct packing plan (conv.go) takes AMX's tap GEMM instead (narrower
-// ones still take it where they would pack by im2col, as a fused pool on
-// planes that are not whole vectors does): on Sapphire Rapids resnet20's
+// tapMinWidth is the narrowest output for which a convolution that has a
+// direct packing plan (conv.go) takes the tap GEMM instead (narrower ones
+// still take it where they would pack by im2col, as a fused pool on planes
+// that are not whole vectors does): on Sapphire Rapids (AMX) resnet20's
 // 16-channel 28×28 layers made the whole model 1.12x faster with taps, its
 // 32- and 64-channel 14×14 and 7×7 ones 5% slower each, where vgg-small's
 // 14×14 convolution with its pool fused (im2col otherwise) made it 1.8x
-// faster. The VNNI tap kernel takes every width (impl.tapMinWidth): on Zen
-// 5, with the kernels of session 14, taps for the 14×14 and 7×7 layers too
-// made resnet20 int8 7–8% faster than from 16 columns on (6,779 → 7,049
-// img/s from 14 on, 7,109–7,448 → 7,337–7,664 from 7 on, alternated runs),
-// vgg-small 1% and MobileNetV2 unchanged.
-const tapMinWidthAMX = 16
+// faster. The VNNI kernel also takes narrower outputs where that pays
+// (tapPlan.pays).
+const tapMinWidth = 16
 
-// flatRequantWidth: tap outputs narrower than a vector of int32s
-// requantize from their flat positions (requantFlat), wider ones as rows.
-const flatRequantWidth = 16
+// pays reports whether the VNNI tap GEMM beats the direct packing's for a
+// convolution of P outputs narrower than tapMinWidth: where the flat
+// positions it computes (whole groups of tapGroup, the Wp − ow past each
+// row included) are at most half again P. On Zen 5, with the kernels of
+// session 14, resnet20's 14×14 and 7×7 layers (1.31x) made the model's
+// int8 inference 7–8% faster than the direct GEMM (6,779 → 7,049 img/s
+// with the 14×14 ones, 7,109–7,448 → 7,337–7,664 with the 7×7 ones too,
+// alternated runs), vgg-small 1%; LeNet-5's unpadded 5×5 on 12×12 (8 wide
+// in rows of 12: 2x) ran 1.5x slower (124k → 84k img/s for the model).
+func (p *tapPlan) pays(P int) bool { return 2*p.ldc() <= 3*P }
 
 // tapGroup is the flat output positions one pass of the tap kernel
 // computes: four C tiles of 16 columns.
@@ -273,7 +277,11 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 			out, row := dst[(m*n+b)*oh*ow:][:oh*ow], acc[m*ldc:]
 			// Rows at least a vector wide requantize as rows; narrower
 			// ones from the flat positions (fewer, fuller vectors).
-			if sh := s.shift[m]; ow < flatRequantWidth && sh <= 0 && s.m0[m] != 0 && host.requantFlat != nil &&
+			if ow < tapMinWidth && s.rq != nil && host.requantFlatPre != nil {
+				host.requantFlatPre(out, row, p.masks, oh*ow, &s.rq[m])
+				continue
+			}
+			if sh := s.shift[m]; ow < tapMinWidth && sh <= 0 && s.m0[m] != 0 && host.requantFlat != nil &&
 				host.requantFlat(out, row, p.masks, int64(s.bias[m]), s.m0[m], uint(-sh), s.zy, s.lo, s.hi) {
 				continue
 			}
