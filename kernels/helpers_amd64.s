@@ -3,6 +3,37 @@
 
 // Training helpers of package kernels (see helpers_amd64.go).
 
+// STRIDE2_ARGS loads the operands gather2Rows512 and scatter2AddRows512
+// share: dst (DI), src (SI), rows (R9), n (R10), and the pitches in bytes
+// (R11, R12).
+#define STRIDE2_ARGS \
+	MOVQ dst+0(FP), DI; \
+	MOVQ src+8(FP), SI; \
+	MOVQ rows+16(FP), R9; \
+	MOVQ n+24(FP), R10; \
+	MOVQ dpitch+32(FP), R11; \
+	MOVQ spitch+40(FP), R12; \
+	SHLQ $2, R11; \
+	SHLQ $2, R12
+
+// STRIDE2_MASKS sets, for a step of R13 = min(CX, 16) values spread over
+// the even lanes of a 32-float window, K4 and K5 to the window's halves'
+// even lanes up to 2·R13 − 1 and K2 to R13 lanes. R8 and AX scratch.
+#define STRIDE2_MASKS \
+	MOVQ CX, R13; \
+	CMPQ R13, $16; \
+	JLE 2(PC); \
+	MOVQ $16, R13; \
+	LEAQ -1(R13)(R13*1), R8; \
+	MOVQ $-1, AX; \
+	BZHIQ R8, AX, AX; \
+	ANDQ $0x55555555, AX; \
+	KMOVD AX, K4; \
+	KSHIFTRD $16, K4, K5; \
+	MOVQ $-1, AX; \
+	BZHIQ R13, AX, AX; \
+	KMOVW AX, K2
+
 // func sum16AVX2(p *float32, n int, part *[16]float32)
 // part[i] = Σ_j p[16j + i] over n/16 steps (n ≥ 16, a multiple of 16), in
 // two ymm accumulators: the 16 partial sums of the AVX-512 archsimd loop it
@@ -1107,20 +1138,13 @@ pool2x2Rows_done:
 
 // func gather2Rows512(dst, src *float32, rows, n, dpitch, spitch int, even *[16]uint32)
 // dst[r·dpitch + i] = src[r·spitch + 2i] for i < n, r < rows (a stride-2
-// convolution's im2col rows): 16 values a step, a two-table permute of the
-// 2m−1 source floats the step's m values read (masked-off lanes touch no
-// memory).
+// convolution's im2col rows): 16 values a step, a two-table permute of
+// the 32-float window whose even lanes the step's m values are, loaded
+// under those lanes' mask (masked-off lanes touch no memory).
 TEXT ·gather2Rows512(SB), NOSPLIT, $0-56
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), R9
-	MOVQ n+24(FP), R10
-	MOVQ dpitch+32(FP), R11
-	MOVQ spitch+40(FP), R12
+	STRIDE2_ARGS
 	MOVQ even+48(FP), AX
 	VMOVDQU32 (AX), Z20
-	SHLQ $2, R11
-	SHLQ $2, R12
 	TESTQ R9, R9
 	JEQ gather2Rows_done
 	TESTQ R10, R10
@@ -1130,18 +1154,7 @@ gather2Rows_row:
 	MOVQ DI, DX
 	MOVQ R10, CX
 gather2Rows_vec:
-	MOVQ CX, R13
-	CMPQ R13, $16
-	JLE 2(PC)
-	MOVQ $16, R13
-	LEAQ -1(R13)(R13*1), R8
-	MOVQ $-1, AX
-	BZHIQ R8, AX, AX
-	KMOVD AX, K4
-	KSHIFTRD $16, K4, K5
-	MOVQ $-1, AX
-	BZHIQ R13, AX, AX
-	KMOVW AX, K2
+	STRIDE2_MASKS
 	VMOVUPS.Z (BX), K4, Z0
 	VMOVUPS.Z 64(BX), K5, Z1
 	VMOVDQA32 Z20, Z2
@@ -1165,17 +1178,10 @@ gather2Rows_done:
 // lanes of two vectors, added and stored under the even lanes' mask (the
 // odd floats between are neither changed nor written).
 TEXT ·scatter2AddRows512(SB), NOSPLIT, $0-56
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), R9
-	MOVQ n+24(FP), R10
-	MOVQ dpitch+32(FP), R11
-	MOVQ spitch+40(FP), R12
+	STRIDE2_ARGS
 	MOVQ spread+48(FP), AX
 	VMOVDQU32 (AX), Z20
 	VMOVDQU32 64(AX), Z21
-	SHLQ $2, R11
-	SHLQ $2, R12
 	TESTQ R9, R9
 	JEQ scatter2Rows_done
 	TESTQ R10, R10
@@ -1185,19 +1191,7 @@ scatter2Rows_row:
 	MOVQ DI, DX
 	MOVQ R10, CX
 scatter2Rows_vec:
-	MOVQ CX, R13
-	CMPQ R13, $16
-	JLE 2(PC)
-	MOVQ $16, R13
-	LEAQ -1(R13)(R13*1), R8
-	MOVQ $-1, AX
-	BZHIQ R8, AX, AX
-	ANDQ $0x55555555, AX
-	KMOVD AX, K4
-	KSHIFTRD $16, K4, K5
-	MOVQ $-1, AX
-	BZHIQ R13, AX, AX
-	KMOVW AX, K2
+	STRIDE2_MASKS
 	VMOVUPS.Z (BX), K2, Z0
 	VPERMPS Z0, Z20, Z1
 	VPERMPS Z0, Z21, Z2

@@ -273,6 +273,27 @@ func (g geom) tapRows(i int) (y0, y1, iy0 int) {
 	return lo, hi, lo*g.sh - g.ph + i*g.dh
 }
 
+// stride2Tap is one tap of one channel of a stride-2 geometry: its row r
+// of col, the plane offset of its output (y0, lo)'s input, and its valid
+// output rows [y0, y1) and columns [lo, hi) (empty where y1 ≤ y0 or hi ≤
+// lo).
+type stride2Tap struct{ r, in, y0, y1, lo, hi int }
+
+// eachStride2Tap calls f for every channel and tap of g in col's row order.
+func (g geom) eachStride2Tap(f func(ci int, t stride2Tap)) {
+	r := 0
+	for ci := 0; ci < g.c; ci++ {
+		for i := 0; i < g.kh; i++ {
+			y0, y1, iy0 := g.tapRows(i)
+			for j := 0; j < g.kw; j++ {
+				lo, hi := validRange(g.ow, g.sw, j*g.dw-g.pw, g.w)
+				f(ci, stride2Tap{r: r, in: iy0*g.w + lo*g.sw + j*g.dw - g.pw, y0: y0, y1: y1, lo: lo, hi: hi})
+				r++
+			}
+		}
+	}
+}
+
 // im2colStride2 is im2colRows for float32 geometries of stride 2 along
 // rows, by the AVX-512 loops (useStride2Rows): one call for all channels
 // and taps where the output rows fit a vector (resnet20's 14 and 7
@@ -282,33 +303,24 @@ func im2colStride2(col, x []float32, g geom) {
 	if im2col2(col, x, g) {
 		return
 	}
-	n := g.cols()
-	r := 0
-	for ci := 0; ci < g.c; ci++ {
-		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		for i := 0; i < g.kh; i++ {
-			y0, y1, iy0 := g.tapRows(i)
-			for j := 0; j < g.kw; j++ {
-				dst := col[r*n : (r+1)*n]
-				r++
-				lo, hi := validRange(g.ow, g.sw, j*g.dw-g.pw, g.w)
-				if y1 <= y0 || hi <= lo {
-					clear(dst)
-					continue
-				}
-				gather2Rows32(dst[y0*g.ow+lo:], plane[iy0*g.w+lo*2+j*g.dw-g.pw:], y1-y0, hi-lo, g.ow, g.sh*g.w)
-				clear(dst[:y0*g.ow])
-				clear(dst[y1*g.ow:])
-				if lo > 0 || hi < g.ow {
-					for oy := y0; oy < y1; oy++ {
-						row := dst[oy*g.ow : (oy+1)*g.ow]
-						clear(row[:lo])
-						clear(row[hi:])
-					}
-				}
+	n, hw := g.cols(), g.h*g.w
+	g.eachStride2Tap(func(ci int, t stride2Tap) {
+		dst := col[t.r*n : (t.r+1)*n]
+		if t.y1 <= t.y0 || t.hi <= t.lo {
+			clear(dst)
+			return
+		}
+		gather2Rows32(dst[t.y0*g.ow+t.lo:], x[ci*hw+t.in:(ci+1)*hw], t.y1-t.y0, t.hi-t.lo, g.ow, g.sh*g.w)
+		clear(dst[:t.y0*g.ow])
+		clear(dst[t.y1*g.ow:])
+		if t.lo > 0 || t.hi < g.ow {
+			for oy := t.y0; oy < t.y1; oy++ {
+				row := dst[oy*g.ow : (oy+1)*g.ow]
+				clear(row[:t.lo])
+				clear(row[t.hi:])
 			}
 		}
-	}
+	})
 }
 
 // col2imStride2 is col2imRows for the geometries of im2colStride2, each sum
@@ -317,23 +329,12 @@ func col2imStride2(dx, col []float32, g geom) {
 	if col2im2(dx, col, g) {
 		return
 	}
-	n := g.cols()
-	r := 0
-	for ci := 0; ci < g.c; ci++ {
-		plane := dx[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		for i := 0; i < g.kh; i++ {
-			y0, y1, iy0 := g.tapRows(i)
-			for j := 0; j < g.kw; j++ {
-				src := col[r*n : (r+1)*n]
-				r++
-				lo, hi := validRange(g.ow, g.sw, j*g.dw-g.pw, g.w)
-				if y1 <= y0 || hi <= lo {
-					continue
-				}
-				scatter2AddRows32(plane[iy0*g.w+lo*2+j*g.dw-g.pw:], src[y0*g.ow+lo:], y1-y0, hi-lo, g.sh*g.w, g.ow)
-			}
+	n, hw := g.cols(), g.h*g.w
+	g.eachStride2Tap(func(ci int, t stride2Tap) {
+		if t.y1 > t.y0 && t.hi > t.lo {
+			scatter2AddRows32(dx[ci*hw+t.in:(ci+1)*hw], col[t.r*n+t.y0*g.ow+t.lo:(t.r+1)*n], t.y1-t.y0, t.hi-t.lo, g.sh*g.w, g.ow)
 		}
-	}
+	})
 }
 
 // rowOps returns the row copy and row add of im2col and col2im's stride-1
