@@ -132,3 +132,28 @@ func BenchmarkTapGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestTapPays: narrow outputs take the VNNI tap GEMM only where its flat
+// positions are at most 1.5x the outputs — resnet20's padded 14×14 (rows
+// of 16: 256 positions for 196) and 7×7 (rows of 9: 64 for 49), not
+// LeNet-5's unpadded 5×5 conv2 on 12×12 (8 wide in rows of 12: 128 for 64).
+func TestTapPays(t *testing.T) {
+	for _, tc := range []struct {
+		cin, k, hw, pad int
+		want            bool
+	}{
+		{32, 3, 14, 1, true},
+		{64, 3, 7, 1, true},
+		{20, 5, 12, 0, false},
+		{16, 3, 4, 1, false},
+	} {
+		p := newTapPlan(make([]int8, 8*tc.cin*tc.k*tc.k), 8, tc.cin, tc.k, tc.k, tc.hw, tc.hw, tc.pad, tc.pad)
+		if p == nil {
+			t.Fatalf("%+v: no tap plan", tc)
+		}
+		o := tc.hw + 2*tc.pad - tc.k + 1
+		if got := p.pays(o * o); got != tc.want {
+			t.Errorf("%+v: pays = %v (%d flat positions for %d outputs), want %v", tc, got, p.ldc(), o*o, tc.want)
+		}
+	}
+}
