@@ -66,7 +66,7 @@ type impl struct {
 	tapGemm func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
 	// tapNarrow: a planned convolution narrower than tapMinWidth that
 	// also has a direct packing takes tapGemm where the flat positions it
-	// computes are at most half again its outputs (tapPays).
+	// computes are at most half again its outputs (tapPlan.pays).
 	tapNarrow bool
 }
 

@@ -561,9 +561,9 @@ var spreadIdx = func() (t [2][16]uint32) {
 var useStride2Rows = cpufeat.Host.AVX512
 
 // gather2Rows32 sets dst[r·dpitch + i] = src[r·spitch + 2i] for i < n and
-// r < rows, by the AVX-512 loop (the scalar loop of a stride-2 im2col was
-// 80% of resnet20's stride-2 convolutions); false (nothing done) without
-// AVX-512.
+// r < rows, by the AVX-512 loop (the scalar loop of a stride-2 im2col took
+// most of resnet20's stride-2 convolutions' time); false (nothing done)
+// without AVX-512.
 func gather2Rows32(dst, src []float32, rows, n, dpitch, spitch int) bool {
 	if !useStride2Rows {
 		return false

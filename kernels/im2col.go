@@ -298,7 +298,7 @@ func (g geom) eachStride2Tap(f func(ci int, t stride2Tap)) {
 // rows, by the AVX-512 loops (useStride2Rows): one call for all channels
 // and taps where the output rows fit a vector (resnet20's 14 and 7
 // columns, where per-tap calls cost more than the moves), else one per tap.
-// The scalar loop was 80% of resnet20's stride-2 convolutions.
+// The scalar loop took most of resnet20's stride-2 convolutions' time.
 func im2colStride2(col, x []float32, g geom) {
 	if im2col2(col, x, g) {
 		return
