@@ -398,16 +398,11 @@ func requantFlatZ(out []uint8, row []int32, masks []uint16, bias int64, m0 int32
 	if len(masks) == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
 		return false
 	}
-	_ = row[16*len(masks)-1]
 	n := 0
 	for _, k := range masks {
 		n += bits.OnesCount16(k)
 	}
-	if n == 0 {
-		return true
-	}
-	_ = out[n-1]
-	requantFlat512(&out[0], &row[0], &masks[0], len(masks), &c)
+	requantFlatPreZ(out, row, masks, n, &c)
 	return true
 }
 

@@ -562,33 +562,25 @@ var useStride2Rows = cpufeat.Host.AVX512
 
 // gather2Rows32 sets dst[r·dpitch + i] = src[r·spitch + 2i] for i < n and
 // r < rows, by the AVX-512 loop (the scalar loop of a stride-2 im2col took
-// most of resnet20's stride-2 convolutions' time); false (nothing done)
-// without AVX-512.
-func gather2Rows32(dst, src []float32, rows, n, dpitch, spitch int) bool {
-	if !useStride2Rows {
-		return false
-	}
+// most of resnet20's stride-2 convolutions' time). Callers check
+// useStride2Rows.
+func gather2Rows32(dst, src []float32, rows, n, dpitch, spitch int) {
 	if rows <= 0 || n <= 0 {
-		return true
+		return
 	}
 	_, _ = dst[(rows-1)*dpitch+n-1], src[(rows-1)*spitch+2*(n-1)] // bounds, before the assembly
 	gather2Rows512(&dst[0], &src[0], rows, n, dpitch, spitch, &pairIdx[0])
-	return true
 }
 
 // scatter2AddRows32 adds src[r·spitch + i] to dst[r·dpitch + 2i] for i < n
 // and r < rows (col2im's stride-2 rows), by the AVX-512 loop, each sum as
-// the scalar loop's; false (nothing done) without AVX-512.
-func scatter2AddRows32(dst, src []float32, rows, n, dpitch, spitch int) bool {
-	if !useStride2Rows {
-		return false
-	}
+// the scalar loop's. Callers check useStride2Rows.
+func scatter2AddRows32(dst, src []float32, rows, n, dpitch, spitch int) {
 	if rows <= 0 || n <= 0 {
-		return true
+		return
 	}
 	_, _ = dst[(rows-1)*dpitch+2*(n-1)], src[(rows-1)*spitch+n-1]
 	scatter2AddRows512(&dst[0], &src[0], rows, n, dpitch, spitch, &spreadIdx)
-	return true
 }
 
 // tap2 is one tap of a stride-2 im2col of at most 16 output columns, as
@@ -613,10 +605,10 @@ func col2im2Taps512(dx, col *float32, taps *tap2, ntaps, nc, oh, ow, plane, spit
 const maxTaps2 = 25
 
 // taps2 fills t with g's taps for im2col2Taps512 and reports whether g is
-// one such loops cover: float32 vectors, stride 2 along rows, at most 16
-// output columns and maxTaps2 taps.
+// one such loops cover: stride 2 along rows, at most 16 output columns and
+// maxTaps2 taps (callers check useStride2Rows).
 func (g geom) taps2(t *[maxTaps2]tap2) bool {
-	if !useStride2Rows || g.sw != 2 || g.ow > 16 || g.kh*g.kw > maxTaps2 {
+	if g.sw != 2 || g.ow > 16 || g.kh*g.kw > maxTaps2 {
 		return false
 	}
 	cols := g.cols()

@@ -73,11 +73,13 @@ func pool2Back32(am []int32, dy, dx, pre []float32, w int, off int32, lo, hi flo
 	return false
 }
 
-// gather2Rows32 has no vector loop here.
-func gather2Rows32(dst, src []float32, rows, n, dpitch, spitch int) bool { return false }
+func gather2Rows32(dst, src []float32, rows, n, dpitch, spitch int) {
+	panic("kernels: gather2Rows32 without amd64")
+}
 
-// scatter2AddRows32 has no vector loop here.
-func scatter2AddRows32(dst, src []float32, rows, n, dpitch, spitch int) bool { return false }
+func scatter2AddRows32(dst, src []float32, rows, n, dpitch, spitch int) {
+	panic("kernels: scatter2AddRows32 without amd64")
+}
 
 // im2col2 has no vector loop here.
 func im2col2(col, x []float32, g geom) bool { return false }
