@@ -133,9 +133,12 @@ type convBufs[T float] struct {
 	col  []T // the batch's im2col matrices when kept (n × rows × cols), else unused
 	keep bool
 	fwd  []mulT[T] // one packed weight matrix per group
-	dx   []mulT[T]
-	w    []convWorker[T]
-	wT   []T // a group's weights as (C/G) × (O/G·kh·kw), the implicit input gradient's A
+	// fwdFrom: the weights fwd was packed from (convForward repacks only
+	// when they change)
+	fwdFrom []T
+	dx      []mulT[T]
+	w       []convWorker[T]
+	wT      []T // a group's weights as (C/G) × (O/G·kh·kw), the implicit input gradient's A
 }
 
 // perGroup returns m resized to one multiplier per group.
@@ -323,19 +326,36 @@ func (p *convPost) arity() int {
 func (p *convPost) set(in []*tensor.Dense) {
 	c := in[0].Shape().TotalSize()
 	p.a, p.sh = grow(p.a, c), grow(p.sh, c)
-	f64 := func(t *tensor.Dense, j int) float64 {
+	// Each tensor's data fetched once: Data per value was 4% of a
+	// batch-16 evaluation of resnet20.
+	type vals struct {
+		f32 []float32
+		f64 []float64
+	}
+	of := func(t *tensor.Dense) vals {
 		if d, ok := t.Data().([]float32); ok {
-			return float64(d[j])
+			return vals{f32: d}
 		}
-		return t.Data().([]float64)[j]
+		return vals{f64: t.Data().([]float64)}
+	}
+	at := func(v vals, j int) float64 {
+		if v.f32 != nil {
+			return float64(v.f32[j])
+		}
+		return v.f64[j]
+	}
+	gamma, beta, mean, vr := of(in[0]), of(in[1]), of(p.stats.Mean), of(p.stats.Var)
+	var scale vals
+	if p.scaled {
+		scale = of(in[2])
 	}
 	for j := range c {
 		sc := 1.0
 		if p.scaled {
-			sc = f64(in[2], j)
+			sc = at(scale, j)
 		}
-		istd := 1 / math.Sqrt(f64(p.stats.Var, j)+p.stats.Eps)
-		p.a[j], p.sh[j] = bnAffine(f64(p.stats.Mean, j), istd, f64(in[0], j), f64(in[1], j), sc)
+		istd := 1 / math.Sqrt(at(vr, j)+p.stats.Eps)
+		p.a[j], p.sh[j] = bnAffine(at(mean, j), istd, at(gamma, j), at(beta, j), sc)
 	}
 }
 
@@ -437,8 +457,16 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// itself: its GEMMs read x directly.
 	ident := g.identity()
 	bf.fwd = perGroup(bf.fwd, groups)
-	for gi := range bf.fwd {
-		bf.fwd[gi].setA(false, og, rg, w[gi*og*rg:(gi+1)*og*rg], rg)
+	// An evaluation graph brings the same weights batch after batch: their
+	// packing is kept (at batch 16 packing was 4% of resnet20's time).
+	// (float32 only: the float64 path multiplies from the slice setA keeps)
+	if _, is32 := any(w).([]float32); !is32 || !sameBits(bf.fwdFrom, w) {
+		for gi := range bf.fwd {
+			bf.fwd[gi].setA(false, og, rg, w[gi*og*rg:(gi+1)*og*rg], rg)
+		}
+		if is32 {
+			bf.fwdFrom = append(bf.fwdFrom[:0], w...)
+		}
 	}
 	// An implicit GEMM packs x's planes directly; its weight gradient
 	// unfolds each image again (as for a col too large to keep: the same

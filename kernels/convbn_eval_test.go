@@ -96,3 +96,60 @@ func TestConv2dBNEval(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2dWeightsChangedBetweenRuns: a convolution keeps its packed (and
+// Winograd-transformed) weights from run to run while their bits stay the
+// same; a weight changed in place between two runs of one graph must give
+// a fresh graph's output, bit for bit, on the Winograd, implicit-im2col and
+// stride-2 paths, and changing it back the first output.
+func TestConv2dWeightsChangedBetweenRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(81, 82))
+	for _, c := range []struct {
+		name string
+		c, o int
+		p    ConvParams
+	}{
+		{"winograd", 16, 16, ConvParams{Pad: [2]int{1, 1}}},
+		{"implicit", 3, 8, ConvParams{Pad: [2]int{1, 1}}},
+		{"stride 2", 8, 8, ConvParams{Pad: [2]int{1, 1}, Stride: [2]int{2, 2}}},
+	} {
+		x := to32([]*tensor.Dense{randTensor(r, tensor.Float64, 2, c.c, 9, 10)})[0]
+		w := to32([]*tensor.Dense{randTensor(r, tensor.Float64, c.o, c.c, 3, 3)})[0]
+		build := func(n []*G.Node) (*G.Node, error) { return Conv2d(n[0], n[1], nil, c.p) }
+		g := G.NewGraph()
+		xn := G.NodeFromAny(g, x, G.WithName("x"))
+		wn := G.NodeFromAny(g, w, G.WithName("w"))
+		y, err := build([]*G.Node{xn, wn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		run := func() []float32 {
+			vm.Reset()
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), y.Value().(*tensor.Dense).Data().([]float32)...)
+		}
+		same := func(what string, got, want []float32) {
+			t.Helper()
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s: %s: y[%d] = %v, want %v", c.name, what, i, got[i], want[i])
+				}
+			}
+		}
+		y1 := run()
+		same("first run", y1, run1(t, []*tensor.Dense{x, w}, build).Data().([]float32))
+		same("second run, same weights", run(), y1)
+		wd := w.Data().([]float32)
+		old := wd[5]
+		wd[5] += 0.75
+		fresh := run1(t, []*tensor.Dense{x, w}, build).Data().([]float32)
+		y2 := run()
+		same("weight changed in place", y2, fresh)
+		wd[5] = old
+		same("weight changed back", run(), y1)
+		vm.Close()
+	}
+}

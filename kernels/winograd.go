@@ -1,5 +1,10 @@
 package kernels
 
+import (
+	"bytes"
+	"unsafe"
+)
+
 // Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions: the forward,
 // the input gradient (a convolution of dy with the kernel turned half round)
 // and the weight gradient (winoRunW). resnet20's 16–64-channel 3×3 layers ran the 8×32 microkernel at
@@ -213,6 +218,7 @@ type winoInArgs struct {
 	ldx   int // bytes from one ξ's matrix to the next
 	cs    int // bytes from one channel's row of v to the next
 	idx   [4][16]uint32
+	win   int // 1: all four columns of a step's tiles are in its two tables
 }
 
 // winoOutArgs is what the output transform's assembly reads (winoOutAVX512).
@@ -280,7 +286,7 @@ func (tr *winoTransforms) transform(fk floatKernel, dy bool, v []float32, ldx, p
 // gradient's transform reads the first two).
 func (a *winoInArgs) setSteps(g winoGeom, wp int) {
 	if g.two {
-		a.ostep, a.tp, a.off2, a.offq = 16*wp, 2*g.tw, 8*wp, 0
+		a.ostep, a.tp, a.off2, a.offq, a.win = 16*wp, 2*g.tw, 8*wp, 0, 1
 		for k := 0; k < 2*g.tw; k++ {
 			e := uint32(2 * k)
 			if k >= g.tw {
@@ -295,6 +301,15 @@ func (a *winoInArgs) setSteps(g winoGeom, wp int) {
 	a.ostep, a.tp, a.off2, a.offq = 8*wp, g.tw, 64, 8
 	for k := uint32(0); k < 16; k++ {
 		a.idx[0][k], a.idx[1][k], a.idx[2][k], a.idx[3][k] = 2*k, 2*k+1, 2*k, 2*k+1
+	}
+	if g.tw <= 15 {
+		// Rows of at most 15 tiles read columns 0–31 only: the third and
+		// fourth columns come from the same two tables (lane 15's
+		// indices wrap, and its tile is never stored).
+		a.win = 1
+		for k := uint32(0); k < 16; k++ {
+			a.idx[2][k], a.idx[3][k] = (2*k+2)&31, (2*k+3)&31
+		}
 	}
 }
 
@@ -457,12 +472,24 @@ func winoWorkers(ws *[]winoWorker, nw int) []winoWorker {
 type winoConv struct {
 	u   []float32
 	mul [16]mulT[float32]
+	// the weights u and mul were made from, to skip the transform and
+	// the packing when a call brings the same bits (an evaluation graph
+	// run batch after batch)
+	from      []float32
+	fromShape [3]int
 }
 
 // setWeights transforms w (o × c × 3 × 3) and packs the 16 matrices, on
 // nw workers (done serially, it was 2–3% of resnet20's 2-thread step on
 // the calling goroutine while the other core waited).
 func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
+	shape := [3]int{o, c, 0}
+	if back {
+		shape[2] = 1
+	}
+	if wc.fromShape == shape && sameBits(wc.from, w) {
+		return
+	}
 	m, k := o, c
 	if back {
 		m, k = c, o
@@ -475,6 +502,21 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
 			wc.mul[x].setA(false, m, k, wc.u[x*ldu:x*ldu+m*k], k)
 		}
 	})
+	wc.from = append(wc.from[:0], w...)
+	wc.fromShape = shape
+}
+
+// sameBits reports whether a and b hold the same bits (== would call
+// −0 and +0 the same and NaN different from itself).
+func sameBits[T float](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	size := int(unsafe.Sizeof(a[0]))
+	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), size*len(a)), unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), size*len(b)))
 }
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images

@@ -158,7 +158,7 @@ func TestWinogradTransformsSameBits(t *testing.T) {
 		return
 	}
 	r := rand.New(rand.NewPCG(43, 44))
-	for _, sz := range [][2]int{{1, 1}, {4, 4}, {7, 7}, {14, 14}, {13, 12}, {28, 28}, {5, 33}, {3, 32}, {9, 80}, {2, 15}} {
+	for _, sz := range [][2]int{{1, 1}, {4, 4}, {7, 7}, {14, 14}, {13, 12}, {28, 28}, {6, 30}, {4, 29}, {5, 33}, {3, 32}, {9, 80}, {2, 15}} {
 		for _, t0 := range []int{0, 13, 49} {
 			const nc = 3
 			g := newWinoGeom(nc, sz[0], sz[1], 1, nc)
@@ -239,7 +239,7 @@ func TestWinogradArgsLayout(t *testing.T) {
 		got, want uintptr
 	}{
 		{"in.off2", unsafe.Offsetof(a.off2), 40}, {"in.t0", unsafe.Offsetof(a.t0), 64},
-		{"in.cs", unsafe.Offsetof(a.cs), 88}, {"in.idx", unsafe.Offsetof(a.idx), 96},
+		{"in.cs", unsafe.Offsetof(a.cs), 88}, {"in.idx", unsafe.Offsetof(a.idx), 96}, {"in.win", unsafe.Offsetof(a.win), 352},
 		{"out.rowB", unsafe.Offsetof(b.rowB), 64}, {"out.two", unsafe.Offsetof(b.two), 88},
 		{"out.bias", unsafe.Offsetof(b.bias), 96}, {"out.idx", unsafe.Offsetof(b.idx), 104},
 		{"pad.w", unsafe.Offsetof(pa.w), 16}, {"pad.srcPlane", unsafe.Offsetof(pa.srcPlane), 24},
