@@ -20,6 +20,7 @@ func implFor(f cpufeat.Features) impl {
 	case f.VNNI:
 		im.kern = kernVNNI
 		im.tapGemm = tapGemmVNNI
+		im.tapGemm1 = tapGemmVNNI1
 		im.tapNarrow = true
 	case f.AVX512 && archsimdBuild:
 		im.kern = kernAVX512BW
@@ -111,6 +112,19 @@ func tapGemmVNNI(acc []int32, ldc int, p *tapPlan, q []uint32) {
 	}
 	for pi := range panels {
 		vnniTap8x2(&acc[8*pi*ldc], ldc, &p.w8[pi*p.kh*p.rows*8], &q[0], 4*p.plane, &p.offs[0], p.kh, p.rows, p.ldc()/32)
+	}
+}
+
+// tapGemmVNNI1 is tapGemmVNNI on one quad plane per channel quad, each
+// of the kh·kw taps read at its offset (tapPlan.w1, offs1).
+func tapGemmVNNI1(acc []int32, ldc int, p *tapPlan, q []uint32) {
+	panels, taps := ceilDiv(p.m, 8), p.kh*p.kw
+	_, _ = acc[(8*panels-1)*ldc+p.ldc()-1], q[p.qlen1-1]
+	if ldc < p.ldc() || len(p.w1) != panels*taps*p.kq*8 || len(p.offs1) != taps || p.kq*p.plane > p.qlen1 {
+		panic("intruntime: tapGemmVNNI1: bad operands")
+	}
+	for pi := range panels {
+		vnniTap8x2(&acc[8*pi*ldc], ldc, &p.w1[pi*taps*p.kq*8], &q[0], 4*p.plane, &p.offs1[0], taps, p.kq, p.ldc()/32)
 	}
 }
 

@@ -46,6 +46,15 @@ type tapPlan struct {
 	// row i of panel pi for kernel row t and row plane r at
 	// ((pi·kh + t)·rows + r)·8 + i (rows past m zero).
 	w8 []int32
+	// The layout without copies (tapGemm1): one plane per channel quad,
+	// each tap (ky, kx) read at its own offset ky·Wp + kx (offs1), the
+	// weights as w8's panels in (tap, quad) order: the quad of row i of
+	// panel pi for tap t and quad j at ((pi·kh·kw + t)·kq + j)·8 + i. The
+	// kw shifted copies cost writes that vector loads at any offset do
+	// not need (AMX tiles do: their rows are whole planes).
+	w1    []int32
+	offs1 []int32
+	qlen1 int // uint32s of the quad planes, with what the last group reads past them
 }
 
 // tapMinChannels is the fewest input channels a convolution needs for the
@@ -152,6 +161,25 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 			}
 		}
 	}
+	taps := kh * kw
+	p.w1 = make([]int32, ceilDiv(m, 8)*taps*p.kq*8)
+	for oc := range m {
+		for t := range taps {
+			ky, kx := t/kw, t%kw
+			for j := range p.kq {
+				var v uint32
+				for i := range 4 {
+					v |= uint32(uint8(w[((oc*cin+4*j+i)*kh+ky)*kw+kx])) << (8 * i)
+				}
+				p.w1[((oc/8*taps+t)*p.kq+j)*8+oc%8] = int32(v)
+			}
+		}
+	}
+	p.offs1 = make([]int32, taps)
+	for t := range taps {
+		p.offs1[t] = int32(t/kw*p.Wp + t%kw)
+	}
+	p.qlen1 = p.kq*p.plane + p.nb4*tapGroup + int(p.offs1[taps-1])
 	// LDTILECFG: palette 1; C tiles 0–3 16×64 bytes, the A tile 4 16 rows
 	// of a chunk's row planes, B tiles 6 and 7 a chunk's rows × 64 bytes.
 	p.cfg[0] = 1
@@ -245,7 +273,13 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 	p := s.tap
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
-	q := e.quads[:p.qlen]
+	// Without copies (tapGemm1) one quad plane per channel quad, else kw
+	// shifted copies of each.
+	single := host.tapGemm1 != nil
+	q, copies := e.quads[:p.qlen], p.kw
+	if single {
+		q, copies = e.quads[:p.qlen1], 1
+	}
 	// The frames' borders are the zero point; the interiors are
 	// overwritten image by image.
 	zq := uint32(s.zx) * 0x01010101
@@ -258,10 +292,15 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 	for b := range n {
 		for j := range p.kq {
 			// Row planes j·kw + kx, kx = 0..kw−1: the quad plane, and its
-			// copies shifted by kx (a plane later, kx positions earlier).
-			quadRows(q[j*p.kw*p.plane+p.ph*p.Wp+p.pw:], src[(4*j*n+b)*hw:], n*hw, H, W, p.Wp, p.kw, p.plane-1)
+			// copies shifted by kx (a plane later, kx positions earlier);
+			// or the quad plane j alone.
+			quadRows(q[j*copies*p.plane+p.ph*p.Wp+p.pw:], src[(4*j*n+b)*hw:], n*hw, H, W, p.Wp, copies, p.plane-1)
 		}
-		host.tapGemm(acc, ldc, p, q)
+		if single {
+			host.tapGemm1(acc, ldc, p, q)
+		} else {
+			host.tapGemm(acc, ldc, p, q)
+		}
 		if pool {
 			P := oh * ow
 			pooled := e.pool32[:P/4]

@@ -56,6 +56,24 @@ func TestTapGemm(t *testing.T) {
 				}
 			}
 		}
+		// The layout without copies: random quad planes, and the row
+		// planes they stand for (plane j·kw + kx at p is quad plane j at
+		// p + kx) for the portable GEMM, compared at the outputs.
+		q1 := make([]uint32, p.qlen1)
+		for i := range q1 {
+			q1[i] = rng.Uint32()
+		}
+		qc := make([]uint32, p.qlen)
+		for r := range p.rows {
+			j, kx := r/c.kw, r%c.kw
+			for x := range p.plane {
+				if i := j*p.plane + x + kx; i < len(q1) {
+					qc[r*p.plane+x] = q1[i]
+				}
+			}
+		}
+		want1 := make([]int32, len(want))
+		tapGemmPortable(want1, ldc, p, qc)
 		for _, vi := range variantImpls() {
 			if vi.tapGemm == nil {
 				continue
@@ -67,6 +85,24 @@ func TestTapGemm(t *testing.T) {
 			vi.tapGemm(got, ldc, p, q)
 			if !slices.Equal(got[:c.m*ldc], want[:c.m*ldc]) {
 				t.Fatalf("%+v (%s): differs from tapGemmPortable", c, vi.name)
+			}
+			if vi.tapGemm1 == nil {
+				continue
+			}
+			for i := range got {
+				got[i] = -1
+			}
+			vi.tapGemm1(got, ldc, p, q1)
+			// The outputs only: past a plane the two layouts hold
+			// different planes, which only dropped positions read.
+			for oc := range c.m {
+				for y := range oh {
+					for x := range ow {
+						if i := oc*ldc + y*p.Wp + x; got[i] != want1[i] {
+							t.Fatalf("%+v (%s): one plane per quad: acc[%d][%d,%d] = %d, on the shifted copies %d", c, vi.name, oc, y, x, got[i], want1[i])
+						}
+					}
+				}
 			}
 		}
 	}
