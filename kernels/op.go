@@ -1,11 +1,13 @@
 package kernels
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash"
 	"hash/fnv"
 	"runtime"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/qatgo/qatgo/internal/parallel"
@@ -174,6 +176,20 @@ func addDest(a, b tensor.Tensor, opts []tensor.FuncOpt) *tensor.Dense {
 		return nil
 	}
 	return ad
+}
+
+// sameBits reports whether a and b hold the same bits (== would call
+// −0 and +0 the same and NaN different from itself): a convolution keeps
+// its packed weights while the bits it packed from stay the same.
+func sameBits[T float](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	size := int(unsafe.Sizeof(a[0]))
+	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), size*len(a)), unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), size*len(b)))
 }
 
 // grow returns s resized to n elements, reallocating only when too small.

@@ -1,10 +1,5 @@
 package kernels
 
-import (
-	"bytes"
-	"unsafe"
-)
-
 // Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions: the forward,
 // the input gradient (a convolution of dy with the kernel turned half round)
 // and the weight gradient (winoRunW). resnet20's 16–64-channel 3×3 layers ran the 8×32 microkernel at
@@ -504,19 +499,6 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
 	})
 	wc.from = append(wc.from[:0], w...)
 	wc.fromShape = shape
-}
-
-// sameBits reports whether a and b hold the same bits (== would call
-// −0 and +0 the same and NaN different from itself).
-func sameBits[T float](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 {
-		return true
-	}
-	size := int(unsafe.Sizeof(a[0]))
-	return bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), size*len(a)), unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), size*len(b)))
 }
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
