@@ -64,9 +64,10 @@ type impl struct {
 	// and a pick of every other output run instead.
 	dw3x3s2 func(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32, images, plane int) bool
 	tapGemm func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
-	// tapGemm1 is tapGemm on one plane per channel quad (tapPlan.w1);
-	// nil: the planes with their shifted copies.
-	tapGemm1 func(acc []int32, ldc int, p *tapPlan, q []uint32)
+	// tapSingle: tapGemm reads one quad plane per channel quad, each tap
+	// at its own offset (tapPlan.w1, offs1), not the row planes with
+	// their kw shifted copies (tapPlan.w, offs; tapGemmPortable).
+	tapSingle bool
 	// tapNarrow: a planned convolution narrower than tapMinWidth that
 	// also has a direct packing takes tapGemm where the flat positions it
 	// computes are at most half again its outputs (tapPlan.pays).

@@ -19,8 +19,7 @@ func implFor(f cpufeat.Features) impl {
 		im.tapGemm = tapGemmAMX
 	case f.VNNI:
 		im.kern = kernVNNI
-		im.tapGemm = tapGemmVNNI
-		im.tapGemm1 = tapGemmVNNI1
+		im.tapGemm, im.tapSingle = tapGemmVNNI, true
 		im.tapNarrow = true
 	case f.AVX512 && archsimdBuild:
 		im.kern = kernAVX512BW
@@ -101,27 +100,15 @@ func gemmVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 //go:noescape
 func vnniTap8x2(c *int32, ldc int, w *int32, q *uint32, qs int, offs *int32, ntaps, rows, n int)
 
-// tapGemmVNNI is tapGemmPortable by VPDPBUSD, an 8-row panel of the plan's
-// w8 and 32 flat positions at a time, each row plane read in place. It
+// tapGemmVNNI is the tap GEMM by VPDPBUSD on one quad plane per channel
+// quad (impl.tapSingle), each of the kh·kw taps read at its offset
+// (tapPlan.w1, offs1), an 8-row panel and 32 flat positions at a time. It
 // panics (a programmer error) if acc or q is too short for the plan.
 func tapGemmVNNI(acc []int32, ldc int, p *tapPlan, q []uint32) {
-	panels := ceilDiv(p.m, 8)
-	_, _ = acc[(8*panels-1)*ldc+p.ldc()-1], q[p.qlen-1]
-	if ldc < p.ldc() || len(p.w8) != panels*p.kh*p.rows*8 || len(p.offs) != p.kh || p.rows*p.plane > p.qlen {
-		panic("intruntime: tapGemmVNNI: bad operands")
-	}
-	for pi := range panels {
-		vnniTap8x2(&acc[8*pi*ldc], ldc, &p.w8[pi*p.kh*p.rows*8], &q[0], 4*p.plane, &p.offs[0], p.kh, p.rows, p.ldc()/32)
-	}
-}
-
-// tapGemmVNNI1 is tapGemmVNNI on one quad plane per channel quad, each
-// of the kh·kw taps read at its offset (tapPlan.w1, offs1).
-func tapGemmVNNI1(acc []int32, ldc int, p *tapPlan, q []uint32) {
 	panels, taps := ceilDiv(p.m, 8), p.kh*p.kw
 	_, _ = acc[(8*panels-1)*ldc+p.ldc()-1], q[p.qlen1-1]
 	if ldc < p.ldc() || len(p.w1) != panels*taps*p.kq*8 || len(p.offs1) != taps || p.kq*p.plane > p.qlen1 {
-		panic("intruntime: tapGemmVNNI1: bad operands")
+		panic("intruntime: tapGemmVNNI: bad operands")
 	}
 	for pi := range panels {
 		vnniTap8x2(&acc[8*pi*ldc], ldc, &p.w1[pi*taps*p.kq*8], &q[0], 4*p.plane, &p.offs1[0], taps, p.kq, p.ldc()/32)

@@ -3,8 +3,9 @@ package intruntime
 // Tap convolutions: a stride-1 convolution as a sum of GEMMs read straight
 // from the input, one per kernel row, for the AMX and AVX-512 VNNI kernels
 // (on the others the im2col packing of conv.go stays cheaper than the
-// products). VNNI reads the same row planes 16 positions a vector, with
-// the weights broadcast a quad at a time from 8-row panels (w8).
+// products). VNNI reads one plane per channel quad instead of the row
+// planes (w1 below), 16 positions a vector, with the weights broadcast a
+// quad at a time from 8-row panels.
 //
 // The input of one image is first written as quad planes: quad plane j
 // holds, at each position of the zero-point-padded frame (Hp×Wp, the
@@ -42,16 +43,13 @@ type tapPlan struct {
 	masks []uint16
 	w     []byte // A tiles, 16 rows × 64 bytes, in (row tile, kernel row, chunk) order
 	cfg   [64]byte
-	// w8: the weights as VNNI panels of 8 output rows: the int32 quad of
-	// row i of panel pi for kernel row t and row plane r at
-	// ((pi·kh + t)·rows + r)·8 + i (rows past m zero).
-	w8 []int32
-	// The layout without copies (tapGemm1): one plane per channel quad,
-	// each tap (ky, kx) read at its own offset ky·Wp + kx (offs1), the
-	// weights as w8's panels in (tap, quad) order: the quad of row i of
-	// panel pi for tap t and quad j at ((pi·kh·kw + t)·kq + j)·8 + i. The
-	// kw shifted copies cost writes that vector loads at any offset do
-	// not need (AMX tiles do: their rows are whole planes).
+	// The layout without copies (impl.tapSingle, VNNI): one plane per
+	// channel quad, each tap (ky, kx) read at its own offset ky·Wp + kx
+	// (offs1), the weights as panels of 8 output rows: the int32 quad of
+	// row i of panel pi for tap t = ky·kw + kx and quad j at
+	// ((pi·kh·kw + t)·kq + j)·8 + i (rows past m zero). The kw shifted
+	// copies cost writes that vector loads at any offset do not need (AMX
+	// tiles do: their rows are whole planes).
 	w1    []int32
 	offs1 []int32
 	qlen1 int // uint32s of the quad planes, with what the last group reads past them
@@ -145,19 +143,6 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 						}
 					}
 				}
-			}
-		}
-	}
-	p.w8 = make([]int32, ceilDiv(m, 8)*kh*p.rows*8)
-	for oc := range m {
-		for ky := range kh {
-			for row := range p.rows {
-				j, kx := row/kw, row%kw
-				var v uint32
-				for i := range 4 {
-					v |= uint32(uint8(w[((oc*cin+4*j+i)*kh+ky)*kw+kx])) << (8 * i)
-				}
-				p.w8[((oc/8*kh+ky)*p.rows+row)*8+oc%8] = int32(v)
 			}
 		}
 	}
@@ -273,11 +258,10 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 	p := s.tap
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
-	// Without copies (tapGemm1) one quad plane per channel quad, else kw
-	// shifted copies of each.
-	single := host.tapGemm1 != nil
+	// One quad plane per channel quad (impl.tapSingle), else kw shifted
+	// copies of each.
 	q, copies := e.quads[:p.qlen], p.kw
-	if single {
+	if host.tapSingle {
 		q, copies = e.quads[:p.qlen1], 1
 	}
 	// The frames' borders are the zero point; the interiors are
@@ -296,11 +280,7 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 			// or the quad plane j alone.
 			quadRows(q[j*copies*p.plane+p.ph*p.Wp+p.pw:], src[(4*j*n+b)*hw:], n*hw, H, W, p.Wp, copies, p.plane-1)
 		}
-		if single {
-			host.tapGemm1(acc, ldc, p, q)
-		} else {
-			host.tapGemm(acc, ldc, p, q)
-		}
+		host.tapGemm(acc, ldc, p, q)
 		if pool {
 			P := oh * ow
 			pooled := e.pool32[:P/4]

@@ -9,7 +9,8 @@ import (
 // The tap GEMM on random row planes: the portable version against the
 // convolution written out (each valid output position as Σ over input
 // channels and taps), and every kernel the CPU has against the portable
-// one at every position (the dropped ones included).
+// one: on the row planes at every position (the dropped ones included),
+// on one plane per channel quad (impl.tapSingle) at the outputs.
 func TestTapGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, c := range []struct{ m, cin, kh, kw, H, W, ph, pw int }{
@@ -82,17 +83,14 @@ func TestTapGemm(t *testing.T) {
 			for i := range got {
 				got[i] = -1
 			}
-			vi.tapGemm(got, ldc, p, q)
-			if !slices.Equal(got[:c.m*ldc], want[:c.m*ldc]) {
-				t.Fatalf("%+v (%s): differs from tapGemmPortable", c, vi.name)
-			}
-			if vi.tapGemm1 == nil {
+			if !vi.tapSingle {
+				vi.tapGemm(got, ldc, p, q)
+				if !slices.Equal(got[:c.m*ldc], want[:c.m*ldc]) {
+					t.Fatalf("%+v (%s): differs from tapGemmPortable", c, vi.name)
+				}
 				continue
 			}
-			for i := range got {
-				got[i] = -1
-			}
-			vi.tapGemm1(got, ldc, p, q1)
+			vi.tapGemm(got, ldc, p, q1)
 			// The outputs only: past a plane the two layouts hold
 			// different planes, which only dropped positions read.
 			for oc := range c.m {
