@@ -118,6 +118,39 @@
 	MOVQ  72(BX), CX; \
 	SUBQ  $128, CX
 
+// TILESTEP starts a step of the input and output-gradient transforms: R9
+// = the tiles of the step, min(tp, tiles − done), R13 = its first row
+// (AX). CX scratch.
+#define TILESTEP \
+	MOVQ    24(BX), R9; \
+	MOVQ    32(BX), CX; \
+	SUBQ    R12, CX; \
+	CMPQ    R9, CX; \
+	CMOVQGT CX, R9; \
+	MOVQ    AX, R13
+
+// TILENEXT(CHUNK, STEP, CHAN) ends a chunk of those transforms: on to the
+// step's next 16 tiles (CHUNK), else the next step (STEP), else the next
+// channel (CHAN); it falls through when every channel is done. Its label
+// is local to the function it is used in.
+#define TILENEXT(CHUNK, STEP, CHAN) \
+	ADDQ $128, R13; \
+	CMPQ R9, $16; \
+	JLE  tn_stepend; \
+	ADDQ $16, R12; \
+	SUBQ $16, R9; \
+	JMP  CHUNK; \
+tn_stepend: \
+	ADDQ R9, R12; \
+	ADDQ 16(BX), AX; \
+	CMPQ R12, 32(BX); \
+	JL   STEP; \
+	ADDQ 88(BX), DI; \
+	ADDQ 8(BX), SI; \
+	INCQ R11; \
+	CMPQ R11, 0(BX); \
+	JL   CHAN
+
 // func winoInAVX512(v, p *float32, a *winoInArgs)
 // For each of a.nc channels (planes a.plane bytes apart in p, a.cs bytes
 // apart in v) the tiles' Bᵀ d B, tile t's value ξ at v[ξ·ldx + (t>>5)·ps +
@@ -141,13 +174,7 @@ inchan:
 	XORQ R12, R12
 
 inouter:
-	// R9: the tiles of this step, min(tp, tiles − done)
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), CX
-	SUBQ    R12, CX
-	CMPQ    R9, CX
-	CMOVQGT CX, R9
-	MOVQ    AX, R13
+	TILESTEP
 
 inchunk:
 	CHUNKMASKS
@@ -189,23 +216,7 @@ inone:
 	COLCOMB(INSTORE1, Z0, Z1, Z2, Z3)
 
 innext:
-	ADDQ $128, R13
-	CMPQ R9, $16
-	JLE  inouterend
-	ADDQ $16, R12
-	SUBQ $16, R9
-	JMP  inchunk
-
-inouterend:
-	ADDQ R9, R12
-	ADDQ 16(BX), AX
-	CMPQ R12, 32(BX)
-	JL   inouter
-	ADDQ 88(BX), DI
-	ADDQ 8(BX), SI
-	INCQ R11
-	CMPQ R11, 0(BX)
-	JL   inchan
+	TILENEXT(inchunk, inouter, inchan)
 
 indone:
 	VZEROUPPER
@@ -408,12 +419,7 @@ dychan:
 	XORQ R12, R12
 
 dyouter:
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), CX
-	SUBQ    R12, CX
-	CMPQ    R9, CX
-	CMOVQGT CX, R9
-	MOVQ    AX, R13
+	TILESTEP
 
 dychunk:
 	CHUNKMASKS
@@ -443,23 +449,7 @@ dyone:
 	DYCOL(INSTORE1, Z2, Z3)
 
 dynext:
-	ADDQ $128, R13
-	CMPQ R9, $16
-	JLE  dyouterend
-	ADDQ $16, R12
-	SUBQ $16, R9
-	JMP  dychunk
-
-dyouterend:
-	ADDQ R9, R12
-	ADDQ 16(BX), AX
-	CMPQ R12, 32(BX)
-	JL   dyouter
-	ADDQ 88(BX), DI
-	ADDQ 8(BX), SI
-	INCQ R11
-	CMPQ R11, 0(BX)
-	JL   dychan
+	TILENEXT(dychunk, dyouter, dychan)
 
 dydone:
 	VZEROUPPER
