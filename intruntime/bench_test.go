@@ -25,6 +25,7 @@ func BenchmarkGEMM(b *testing.B) {
 		{"conv2", 50, 500, 8 * 8 * batch},
 		{"fc1", 500, 800, batch},
 		{"fc2", 10, 500, batch},
+		{"vggfc1", 128, 1568, batch},
 		// resnet20's 3×3 convolutions, one chunk of images a call
 		{"r20s1", 16, 144, 784},
 		{"r20s2", 32, 288, 2 * 208},

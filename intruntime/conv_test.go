@@ -39,9 +39,14 @@ func TestDirectPlanHandWorked(t *testing.T) {
 		t.Errorf("conv2 quad 6: c %v off %v idx %v", g.c, g.off, g.idx[:8])
 	}
 	for i, want := range []bool{true, false, true, false, false, false, false} {
-		if s := e.steps[i]; s.fusePool != want || s.skip != (i == 1 || i == 3) {
+		// The pools are fused into the convolutions, the flatten into
+		// fc1's packing (16 features a channel: no padding).
+		if s := e.steps[i]; s.fusePool != want || s.skip != (i == 1 || i == 3 || i == 4) {
 			t.Errorf("step %d: fusePool %v skip %v", i, s.fusePool, s.skip)
 		}
+	}
+	if f := e.steps[5].flat; f == nil || f.hw4 != 16 || f.src != 4 || e.steps[5].w.k != 800 {
+		t.Errorf("fc1 packs from tensor 4 with 16 features a channel: got %+v", f)
 	}
 }
 
@@ -171,6 +176,7 @@ func TestFastPathsAgree(t *testing.T) {
 				for i := range e.steps {
 					e.steps[i].direct, e.steps[i].padded, e.steps[i].fusePool, e.steps[i].skip, e.steps[i].tap = nil, nil, false, false, nil
 					e.steps[i].rq = nil // requantRows' operands set per call
+					unfuseFlat(&e.steps[i])
 				}
 			}
 			in := fast.InputSize()
@@ -201,6 +207,17 @@ func TestFastPathsAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unfuseFlat makes a fully connected step that packs from its Flatten's
+// input (flatPack) pack the flattened rows instead, with the layer's own
+// weights; the Flatten runs again once its skip is cleared.
+func unfuseFlat(s *step) {
+	if s.flat == nil {
+		return
+	}
+	l := s.layer.(*intmodel.Linear)
+	s.w, s.flat = packWeights(l.Weights, l.OutFeatures, l.InFeatures, 1<<l.InAct.Bits-1), nil
 }
 
 // The fused pool relies on the requantization being non-decreasing in the

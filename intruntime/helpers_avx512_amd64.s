@@ -936,3 +936,40 @@ poolFlat512_count:
 poolFlat512_done:
 	VZEROUPPER
 	RET
+
+// func packFlat512(dst, plane *uint8, idx *int32, q4, planes, planeStride int, lanes uint16)
+// is packFlatScalar's blocks of one group: for each of planes planes
+// (planeStride bytes apart) and each of its q4 quads, one VPGATHERDD of
+// the dwords at plane + 4p + idx[l] (l·hw) into a 64-byte block, lanes
+// off the mask zero; the blocks consecutive from dst.
+TEXT ·packFlat512(SB), NOSPLIT, $0-50
+	MOVQ dst+0(FP), DI
+	MOVQ plane+8(FP), SI
+	MOVQ idx+16(FP), AX
+	MOVQ q4+24(FP), R8
+	MOVQ planes+32(FP), R9
+	MOVQ planeStride+40(FP), R10
+	KMOVW lanes+48(FP), K2
+	VMOVDQU32 (AX), Z1
+	TESTQ R8, R8
+	JEQ packFlat512_done
+	TESTQ R9, R9
+	JEQ packFlat512_done
+packFlat512_plane:
+	MOVQ SI, DX
+	MOVQ R8, CX
+packFlat512_quad:
+	KMOVW K2, K1
+	VPXORD Z0, Z0, Z0
+	VPGATHERDD (DX)(Z1*1), K1, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $4, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNE packFlat512_quad
+	ADDQ R10, SI
+	DECQ R9
+	JNE packFlat512_plane
+packFlat512_done:
+	VZEROUPPER
+	RET

@@ -511,3 +511,54 @@ func TestFlatten(t *testing.T) {
 		}
 	}
 }
+
+// TestPackFlat checks the B blocks packed from a Flatten's CNHW input
+// against packRows of the flattened rows, each channel's features padded
+// to whole quads: every real feature's byte at its (feature, image)
+// place, zeros in the lanes past n, and the host's kernel bit for bit the
+// same as the scalar one (the pad bytes included).
+func TestPackFlat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, c := range []struct{ ch, hw, n int }{
+		{2, 4, 1}, {3, 5, 15}, {2, 13, 16}, {4, 49, 17}, {1, 16, 40}, {5, 7, 33},
+	} {
+		f := &flatPack{c: c.ch, hw: c.hw, hw4: roundUp(c.hw, 4)}
+		src := makeBuf(c.ch * c.n * c.hw)
+		for i := range src[:cap(src)] {
+			src[:cap(src)][i] = uint8(rng.IntN(256))
+		}
+		// The flattened, padded rows: row c·hw4 + p, column b.
+		k := f.k()
+		rows := make([]uint8, k*c.n)
+		for ch := range c.ch {
+			for p := range c.hw {
+				for b := range c.n {
+					rows[(ch*f.hw4+p)*c.n+b] = src[(ch*c.n+b)*c.hw+p]
+				}
+			}
+		}
+		k4 := ceilDiv(k, 4)
+		want := make([]byte, packedCols(c.n, k4))
+		packRows(want, rows, k, c.n, k4, make([]uint8, c.n))
+		got := make([]byte, len(want))
+		packFlatScalar(got, src, f, c.n, k4)
+		for g := range groupsFor(c.n) {
+			for q := range k4 {
+				for l := range laneCols {
+					for j := range 4 {
+						i := (g*k4+q)*blockSize + 4*l + j
+						real := (4*q+j)%f.hw4 < c.hw
+						if b := g*laneCols + l; b >= c.n && got[i] != 0 || b < c.n && real && got[i] != want[i] {
+							t.Fatalf("%+v: group %d quad %d lane %d byte %d: %d, want %d", c, g, q, l, j, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+		fast := make([]byte, len(want))
+		host.packFlat(fast, src, f, c.n, k4)
+		if !slices.Equal(fast, got) {
+			t.Errorf("%+v: host packFlat differs from packFlatScalar", c)
+		}
+	}
+}
