@@ -17,6 +17,9 @@ func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, 
 func requant512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
 
 //go:noescape
+func requant512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
+
+//go:noescape
 func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
 
 //go:noescape
@@ -72,6 +75,9 @@ func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requa
 
 //go:noescape
 func requantFlat512nc(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
+
+//go:noescape
+func requantFlat512nn(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
 
 //go:noescape
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride, copies, copyStride int)
@@ -225,7 +231,11 @@ func requantPre512(out []uint8, outStride int, row []int32, rowStride, count, wi
 		return
 	}
 	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
-	if c.exactSum {
+	switch {
+	case c.exactSum && c.noNeg:
+		requant512nn(&out[0], outStride, &row[0], rowStride, count, width, c)
+		return
+	case c.exactSum:
 		requant512nc(&out[0], outStride, &row[0], rowStride, count, width, c)
 		return
 	}
@@ -417,7 +427,11 @@ func requantFlatPreZ(out []uint8, row []int32, masks []uint16, n int, c *requant
 		return
 	}
 	_, _ = row[16*len(masks)-1], out[n-1]
-	if c.exactSum {
+	switch {
+	case c.exactSum && c.noNeg:
+		requantFlat512nn(&out[0], &row[0], &masks[0], len(masks), c)
+		return
+	case c.exactSum:
 		requantFlat512nc(&out[0], &row[0], &masks[0], len(masks), c)
 		return
 	}

@@ -150,3 +150,92 @@ func TestRequantFlat(t *testing.T) {
 		}
 	}
 }
+
+// TestRequantNoNeg: the planned kernels without the negative-product
+// correction (requantScalars.noNeg: exp = 0, or lo ≥ Z_Y as after a fused
+// ReLU) against the scalar formula, on accumulators of both signs around
+// the rounding boundaries, and the correction kept where lo < Z_Y.
+func TestRequantNoNeg(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for trial := range 400 {
+		n := 1 + rng.IntN(60)
+		row := make([]int32, 16*ceilDiv(n, 16))
+		for i := range row {
+			row[i] = int32(rng.IntN(1<<21+1) - 1<<20)
+			if rng.IntN(4) == 0 {
+				row[i] = int32(rng.IntN(65) - 32) // products near 0
+			}
+		}
+		bias, m0, exp := int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), uint(rng.IntN(20))
+		if trial%5 == 0 {
+			exp = 0
+		}
+		zy := int32(rng.IntN(200))
+		lo := zy + int32(rng.IntN(40))
+		if trial%3 == 0 {
+			lo = int32(rng.IntN(int(zy) + 1)) // lo ≤ Z_Y: the correction kept unless lo = Z_Y or exp = 0
+		}
+		hi := min(lo+int32(rng.IntN(256)), 255)
+		var c requantScalars
+		if !c.set(bias, m0, exp, zy, lo, hi) {
+			t.Fatalf("trial %d: set declined", trial)
+		}
+		if want := exp == 0 || lo >= zy; c.noNeg != want {
+			t.Fatalf("trial %d: noNeg %v, want %v", trial, c.noNeg, want)
+		}
+		c.exactSum = true // |acc + bias| < 2^21
+		want := make([]uint8, n)
+		requantRowsScalar(want, 0, row, 0, 1, n, bias, m0, exp, zy, lo, hi)
+		for _, vi := range variantImpls() {
+			if vi.requantPre != nil {
+				got := make([]uint8, n+1)
+				got[n] = 0xEE
+				vi.requantPre(got[:n], 0, row, 0, 1, n, &c)
+				if !slices.Equal(got[:n], want) || got[n] != 0xEE {
+					t.Fatalf("trial %d (%s): requantPre (noNeg %v) differs from the scalar formula", trial, vi.name, c.noNeg)
+				}
+			}
+			if vi.requantFlatPre != nil {
+				masks := make([]uint16, len(row)/16)
+				for i := range masks {
+					masks[i] = uint16(1<<min(16, n-16*i) - 1)
+				}
+				got := make([]uint8, n+1)
+				got[n] = 0xEE
+				vi.requantFlatPre(got[:n], row, masks, n, &c)
+				if !slices.Equal(got[:n], want) || got[n] != 0xEE {
+					t.Fatalf("trial %d (%s): requantFlatPre (noNeg %v) differs from the scalar formula", trial, vi.name, c.noNeg)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkRequantPre times the planned row requantization of 4,096
+// accumulators (in L1) with each kernel the operands select: the bias
+// add's clamp (general), without it (exactSum), and without the
+// negative-product correction too (exactSum and noNeg).
+func BenchmarkRequantPre(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	row := make([]int32, 4096)
+	for i := range row {
+		row[i] = int32(rng.IntN(1<<20) - 1<<19)
+	}
+	out := make([]uint8, len(row))
+	for _, k := range []struct {
+		name            string
+		exactSum, noNeg bool
+	}{{"general", false, false}, {"exactSum", true, false}, {"noNeg", true, true}} {
+		b.Run(k.name, func(b *testing.B) {
+			var c requantScalars
+			if host.requantPre == nil || !c.set(12, 1<<30+12345, 9, 3, 3, 255) {
+				b.Skip("no planned requantization on this CPU")
+			}
+			c.exactSum, c.noNeg = k.exactSum, k.noNeg
+			for b.Loop() {
+				host.requantPre(out, 0, row, 0, 1, len(row), &c)
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(len(row)/16), "ns/16values")
+		})
+	}
+}

@@ -17,6 +17,11 @@ type requantScalars struct {
 	// leave int32, so the saturating add may skip its clamp (set by
 	// planRequant, after set; Go only, past the assembly's fields).
 	exactSum bool
+	// noNeg: the correction for a negative h (see set) changes no output
+	// (exp = 0: there is none; lo ≥ Z_Y, as after a fused ReLU: where h <
+	// 0 both the corrected and the uncorrected result are ≤ 0, and the
+	// clamp to lo takes either to lo), so the kernels may leave it out.
+	noNeg bool
 }
 
 // set fills c with the assembly's operands, field by field (a struct
@@ -48,9 +53,14 @@ func (c *requantScalars) set(bias int64, m0 int32, exp uint, zy, lo, hi int32) b
 	// and h < 0 exactly when p + 2^30 < 0. |p| ≤ 2^62 (v + bias stays in
 	// int32), so nothing overflows 64 bits for exp ≤ 31.
 	c.k64, c.sh = int64(b)*int64(m0)+1<<30, 31+uint64(exp)
+	c.thr, c.corr = 0, 0
 	if exp > 0 {
 		c.k64 += 1 << (30 + exp)
 		c.thr, c.corr = 1<<(30+exp), 1<<31
 	}
+	// Uncorrected, where h < 0 (p + 2^30 < 0) the quotient's numerator
+	// p + 2^30 + 2^(30+exp) is below 2^(31+exp): a result ≤ 0, as the
+	// rounded h/2^exp is.
+	c.noNeg = exp == 0 || lo >= zy
 	return true
 }
