@@ -17,6 +17,9 @@ func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, 
 func requant512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
 
 //go:noescape
+func requant512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
+
+//go:noescape
 func requant512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
 
 //go:noescape
@@ -75,6 +78,9 @@ func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requa
 
 //go:noescape
 func requantFlat512nc(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
+
+//go:noescape
+func requantFlat512r8(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
 
 //go:noescape
 func requantFlat512nn(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
@@ -232,6 +238,9 @@ func requantPre512(out []uint8, outStride int, row []int32, rowStride, count, wi
 	}
 	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
 	switch {
+	case c.exactSum && c.relu8:
+		requant512r8(&out[0], outStride, &row[0], rowStride, count, width, c)
+		return
 	case c.exactSum && c.noNeg:
 		requant512nn(&out[0], outStride, &row[0], rowStride, count, width, c)
 		return
@@ -428,6 +437,9 @@ func requantFlatPreZ(out []uint8, row []int32, masks []uint16, n int, c *requant
 	}
 	_, _ = row[16*len(masks)-1], out[n-1]
 	switch {
+	case c.exactSum && c.relu8:
+		requantFlat512r8(&out[0], &row[0], &masks[0], len(masks), c)
+		return
 	case c.exactSum && c.noNeg:
 		requantFlat512nn(&out[0], &row[0], &masks[0], len(masks), c)
 		return

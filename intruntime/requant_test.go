@@ -153,8 +153,10 @@ func TestRequantFlat(t *testing.T) {
 
 // TestRequantNoNeg: the planned kernels without the negative-product
 // correction (requantScalars.noNeg: exp = 0, or lo ≥ Z_Y as after a fused
-// ReLU) against the scalar formula, on accumulators of both signs around
-// the rounding boundaries, and the correction kept where lo < Z_Y.
+// ReLU) and without Z_Y and the upper clamp (relu8: Z_Y = lo = 0, hi =
+// 255) against the scalar formula, on accumulators of both signs around
+// the rounding boundaries and past 255, and the correction kept where
+// lo < Z_Y.
 func TestRequantNoNeg(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	for trial := range 400 {
@@ -176,12 +178,23 @@ func TestRequantNoNeg(t *testing.T) {
 			lo = int32(rng.IntN(int(zy) + 1)) // lo ≤ Z_Y: the correction kept unless lo = Z_Y or exp = 0
 		}
 		hi := min(lo+int32(rng.IntN(256)), 255)
+		switch trial % 8 {
+		case 1, 5:
+			zy, lo, hi = 0, 0, 255
+		case 3: // relu8's neighbours: the clamp to hi still needed, or Z_Y
+			zy, lo, hi = 0, 0, int32(rng.IntN(255))
+		case 7:
+			zy, lo, hi = 1+int32(rng.IntN(5)), 0, 255
+		}
 		var c requantScalars
 		if !c.set(bias, m0, exp, zy, lo, hi) {
 			t.Fatalf("trial %d: set declined", trial)
 		}
 		if want := exp == 0 || lo >= zy; c.noNeg != want {
 			t.Fatalf("trial %d: noNeg %v, want %v", trial, c.noNeg, want)
+		}
+		if want := zy == 0 && lo == 0 && hi == 255; c.relu8 != want {
+			t.Fatalf("trial %d: relu8 %v, want %v", trial, c.relu8, want)
 		}
 		c.exactSum = true // |acc + bias| < 2^21
 		want := make([]uint8, n)
@@ -213,8 +226,9 @@ func TestRequantNoNeg(t *testing.T) {
 
 // BenchmarkRequantPre times the planned row requantization of 4,096
 // accumulators (in L1) with each kernel the operands select: the bias
-// add's clamp (general), without it (exactSum), and without the
-// negative-product correction too (exactSum and noNeg).
+// add's clamp (general), without it (exactSum), without the
+// negative-product correction too (exactSum and noNeg), and with neither
+// Z_Y nor the clamp to 255 (relu8).
 func BenchmarkRequantPre(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	row := make([]int32, 4096)
@@ -223,15 +237,15 @@ func BenchmarkRequantPre(b *testing.B) {
 	}
 	out := make([]uint8, len(row))
 	for _, k := range []struct {
-		name            string
-		exactSum, noNeg bool
-	}{{"general", false, false}, {"exactSum", true, false}, {"noNeg", true, true}} {
+		name                   string
+		exactSum, noNeg, relu8 bool
+	}{{"general", false, false, false}, {"exactSum", true, false, false}, {"noNeg", true, true, false}, {"relu8", true, true, true}} {
 		b.Run(k.name, func(b *testing.B) {
 			var c requantScalars
-			if host.requantPre == nil || !c.set(12, 1<<30+12345, 9, 3, 3, 255) {
+			if host.requantPre == nil || !c.set(12, 1<<30+12345, 9, 0, 0, 255) {
 				b.Skip("no planned requantization on this CPU")
 			}
-			c.exactSum, c.noNeg = k.exactSum, k.noNeg
+			c.exactSum, c.noNeg, c.relu8 = k.exactSum, k.noNeg, k.relu8
 			for b.Loop() {
 				host.requantPre(out, 0, row, 0, 1, len(row), &c)
 			}

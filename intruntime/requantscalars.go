@@ -22,6 +22,9 @@ type requantScalars struct {
 	// 0 both the corrected and the uncorrected result are ≤ 0, and the
 	// clamp to lo takes either to lo), so the kernels may leave it out.
 	noNeg bool
+	// relu8: Z_Y = lo = 0 and hi = 255 (noNeg too), where the kernels
+	// need neither add Z_Y nor clamp to hi (a narrowing that saturates).
+	relu8 bool
 }
 
 // set fills c with the assembly's operands, field by field (a struct
@@ -62,5 +65,6 @@ func (c *requantScalars) set(bias int64, m0 int32, exp uint, zy, lo, hi int32) b
 	// p + 2^30 + 2^(30+exp) is below 2^(31+exp): a result ≤ 0, as the
 	// rounded h/2^exp is.
 	c.noNeg = exp == 0 || lo >= zy
+	c.relu8 = zy == 0 && lo == 0 && hi == 255
 	return true
 }
