@@ -39,3 +39,35 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWinoDot times the weight gradient's dot products (winoDotAsm)
+// on one image's tiles of resnet20's 3×3 layers, rows packed back to back
+// (ldt = t) and rows rounded up to whole cache lines.
+func BenchmarkWinoDot(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		o, c, t int
+	}{{"16x16x196", 16, 16, 196}, {"32x32x245", 32, 32, 245}, {"64x64x256", 64, 64, 256}} {
+		for _, ldt := range []int{c.t, (c.t + 15) / 16 * 16} {
+			b.Run(fmt.Sprintf("%s_ldt%d", c.name, ldt), func(b *testing.B) {
+				w := make([]float32, c.o*ldt+16)
+				v := make([]float32, c.c*ldt+16)
+				for i := range w {
+					w[i] = float32(i%7) - 3
+				}
+				for i := range v {
+					v[i] = float32(i%5) - 2
+				}
+				du := make([]float32, c.o*c.c)
+				if !winoDotAsm(hostFloatKernel, w, v, ldt, c.t, du, c.o, c.c, false) {
+					b.Skip("no winoDot assembly on this CPU")
+				}
+				for b.Loop() {
+					winoDotAsm(hostFloatKernel, w, v, ldt, c.t, du, c.o, c.c, false)
+				}
+				flops := 2 * float64(c.o*c.c*c.t)
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
