@@ -303,9 +303,10 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 				e.runChunk(e.lastX[b0*is:(b0+cnt)*is], cnt, nil, i)
 			}
 			if i >= 0 && e.stale[i] { // the conv's own output, unpooled, or the skipped flatten's
-				if s := &e.steps[i]; s.conv {
+				switch s := &e.steps[i]; s.layer.Kind() {
+				case intmodel.KindConv2d:
 					e.conv(e.view[i+1], e.view[s.ins[0]], s, cnt, false)
-				} else {
+				case intmodel.KindFlatten:
 					flatten(e.view[i+1], e.view[s.ins[0]], s.in.shape, cnt)
 				}
 			}
