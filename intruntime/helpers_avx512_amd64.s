@@ -17,56 +17,57 @@
 	VPMAXSD Z17, Z0, Z0; \
 	REQUANT16_CORE
 
-// REQUANT16_CORE is REQUANT16 without the clamp for the bias add: for
-// channels whose accumulators cannot bring the sum past int32
-// (requantScalars.exactSum).
-#define REQUANT16_CORE \
+// REQUANT16_PRODUCT: the even and odd lanes of Z0 times M0 (Z19) into 64
+// bits (Z1, Z2), + the channel's constant (Z27).
+#define REQUANT16_PRODUCT \
 	VPMULDQ Z19, Z0, Z1; \
 	VPSRLQ $32, Z0, Z2; \
 	VPMULDQ Z19, Z2, Z2; \
 	VPADDQ Z27, Z1, Z1; \
-	VPADDQ Z27, Z2, Z2; \
+	VPADDQ Z27, Z2, Z2
+
+// REQUANT16_SHIFT: Z1 and Z2 shifted right by 31 + exp (X30), their low
+// dwords back in lane order in Z1.
+#define REQUANT16_SHIFT \
+	VPSRAQ X30, Z1, Z1; \
+	VPSRAQ X30, Z2, Z2; \
+	VPERMT2D Z2, Z31, Z1
+
+// REQUANT16_CLAMP: Z0 = Z1 + Z_Y (Z22), clamped to [lo, hi] (Z23, Z24).
+#define REQUANT16_CLAMP \
+	VPADDD Z22, Z1, Z0; \
+	VPMAXSD Z23, Z0, Z0; \
+	VPMINSD Z24, Z0, Z0
+
+// REQUANT16_CORE is REQUANT16 without the clamp for the bias add: for
+// channels whose accumulators cannot bring the sum past int32
+// (requantScalars.exactSum). The correction: − 2^31 (Z29) where the
+// doubling high product is negative (below Z28).
+#define REQUANT16_CORE \
+	REQUANT16_PRODUCT; \
 	VPCMPQ $1, Z28, Z1, K4; \
 	VPCMPQ $1, Z28, Z2, K5; \
 	VPSUBQ Z29, Z1, K4, Z1; \
 	VPSUBQ Z29, Z2, K5, Z2; \
-	VPSRAQ X30, Z1, Z1; \
-	VPSRAQ X30, Z2, Z2; \
-	VPERMT2D Z2, Z31, Z1; \
-	VPADDD Z22, Z1, Z0; \
-	VPMAXSD Z23, Z0, Z0; \
-	VPMINSD Z24, Z0, Z0
+	REQUANT16_SHIFT; \
+	REQUANT16_CLAMP
 
 // REQUANT16_NONEG is REQUANT16_CORE without the correction for a negative
 // doubling high product: where exp = 0 it is none, and where lo ≥ Z_Y both
 // results are ≤ 0 before Z_Y is added, so the clamp takes lo either way
 // (requantScalars.noNeg). Eleven instructions instead of fifteen.
 #define REQUANT16_NONEG \
-	VPMULDQ Z19, Z0, Z1; \
-	VPSRLQ $32, Z0, Z2; \
-	VPMULDQ Z19, Z2, Z2; \
-	VPADDQ Z27, Z1, Z1; \
-	VPADDQ Z27, Z2, Z2; \
-	VPSRAQ X30, Z1, Z1; \
-	VPSRAQ X30, Z2, Z2; \
-	VPERMT2D Z2, Z31, Z1; \
-	VPADDD Z22, Z1, Z0; \
-	VPMAXSD Z23, Z0, Z0; \
-	VPMINSD Z24, Z0, Z0
+	REQUANT16_PRODUCT; \
+	REQUANT16_SHIFT; \
+	REQUANT16_CLAMP
 
 // REQUANT16_RELU8 is REQUANT16_NONEG for Z_Y = lo = 0 and hi = 255 (a
 // fused ReLU's usual operands, requantScalars.relu8), narrowed by
 // VPMOVUSDB: no Z_Y to add, and the narrowing saturates at 255 in place
 // of the clamp to hi. Nine instructions.
 #define REQUANT16_RELU8 \
-	VPMULDQ Z19, Z0, Z1; \
-	VPSRLQ $32, Z0, Z2; \
-	VPMULDQ Z19, Z2, Z2; \
-	VPADDQ Z27, Z1, Z1; \
-	VPADDQ Z27, Z2, Z2; \
-	VPSRAQ X30, Z1, Z1; \
-	VPSRAQ X30, Z2, Z2; \
-	VPERMT2D Z2, Z31, Z1; \
+	REQUANT16_PRODUCT; \
+	REQUANT16_SHIFT; \
 	VPMAXSD Z23, Z1, Z0
 
 // REQUANT16_SETUP loads REQUANT16's operands from the requantScalars at
