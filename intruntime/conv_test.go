@@ -78,10 +78,11 @@ func convModel(t testing.TB, seed uint64, c, h, w, oc, k, s, p int, pool *intmod
 	return m
 }
 
-// TestFastPathsAgree runs models with the direct packing and the fused
-// max pool and again with both switched off (im2col, separate pool), and
-// wants identical codes in every layer: the fused conv's own output is
-// recomputed by LayerCodes.
+// TestFastPathsAgree runs models with the direct packing, the fused max
+// pool and the fully connected layer packed from the Flatten's input, and
+// again with all switched off (im2col, separate pool, flattened rows), and
+// wants identical codes in every layer: the fused conv's own output and
+// the skipped Flatten's are recomputed by LayerCodes.
 func TestFastPathsAgree(t *testing.T) {
 	pool2 := &intmodel.Pool2d{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}
 	for _, test := range []struct {
