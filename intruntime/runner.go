@@ -803,18 +803,18 @@ func packRows(dst []byte, src []uint8, k, n, k4 int, zeros []uint8) {
 func packQuadAll(dst []byte, k4, q int, rows [4][]uint8, n int) {
 	full := n / laneCols
 	packQuad(dst, k4, q, rows[0], rows[1], rows[2], rows[3], full)
-	for g := full; g < groupsFor(n); g++ { // the ragged last group(s)
+	for g := full; g < groupsFor(n); g++ { // the ragged last group(s), zeros past n
 		blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
-		for l := range laneCols {
-			col := g*laneCols + l
-			for j := range 4 {
-				var v uint8
-				if col < n {
-					v = rows[j][col]
-				}
-				blk[4*l+j] = v
+		lo := g * laneCols
+		m := max(0, min(laneCols, n-lo))
+		if m > 0 {
+			r0, r1, r2, r3 := rows[0][lo:lo+m], rows[1][lo:lo+m], rows[2][lo:lo+m], rows[3][lo:lo+m]
+			b := blk[:4*m]
+			for l := range r0 {
+				b[4*l], b[4*l+1], b[4*l+2], b[4*l+3] = r0[l], r1[l], r2[l], r3[l]
 			}
 		}
+		clear(blk[4*m:])
 	}
 }
 

@@ -562,3 +562,35 @@ func TestPackFlat(t *testing.T) {
 		}
 	}
 }
+
+// TestPackRows: every byte of a packed k×n matrix at its bIndex, zeros in
+// the lanes past n of the ragged groups (and in the rows past k), for
+// widths around the 16-column groups and their rounding to nr.
+func TestPackRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	for _, k := range []int{1, 4, 7, 9} {
+		for _, n := range []int{1, 15, 16, 17, 31, 33, 49, 64, 70} {
+			src := make([]uint8, k*n)
+			for i := range src {
+				src[i] = uint8(1 + rng.IntN(255))
+			}
+			k4 := ceilDiv(k, 4)
+			dst := make([]byte, packedCols(n, k4))
+			for i := range dst {
+				dst[i] = 0xEE // stale bytes a reused buffer holds
+			}
+			packRows(dst, src, k, n, k4, make([]uint8, n))
+			for r := range 4 * k4 {
+				for c := range groupsFor(n) * laneCols {
+					var want uint8
+					if r < k && c < n {
+						want = src[r*n+c]
+					}
+					if got := dst[bIndex(r, c, k4)]; got != want {
+						t.Fatalf("k %d n %d: B[%d][%d] = %d, want %d", k, n, r, c, got, want)
+					}
+				}
+			}
+		}
+	}
+}
