@@ -1,6 +1,7 @@
 package intruntime
 
 import (
+	"encoding/binary"
 	"github.com/qatgo/qatgo/fixedpoint"
 	"github.com/qatgo/qatgo/intmodel"
 )
@@ -416,12 +417,33 @@ func globalAvgPool(dst, src []uint8, s *step, n int) {
 	r := &s.rescale[0]
 	sub := int32(hw) * (s.in.off + r.In.ZeroPoint)
 	for plane := range s.in.shape.C * n {
-		var sum int32
-		for _, v := range src[plane*hw : (plane+1)*hw] {
-			sum += int32(v)
-		}
+		sum := sumBytes(src[plane*hw : (plane+1)*hw])
 		dst[plane] = uint8(r.Apply(sum-sub) + s.out.off)
 	}
+}
+
+// sumBytes is the sum of b's bytes, eight at a time: each 64-bit word's
+// bytes added in pairs into four 16-bit lanes, which hold up to 128 words'
+// pair sums (2·255·128 < 2^16) before they are folded (a byte at a time,
+// the global average pool was 2–3% of MobileNetV2's integer inference).
+func sumBytes(b []uint8) int32 {
+	const lo8 = 0x00FF00FF00FF00FF
+	var sum int32
+	for len(b) >= 8 {
+		words := min(len(b)/8, 128)
+		var acc uint64
+		for i := range words {
+			x := binary.LittleEndian.Uint64(b[8*i:])
+			acc += x&lo8 + x>>8&lo8
+		}
+		acc = acc&0x0000FFFF0000FFFF + acc>>16&0x0000FFFF0000FFFF
+		sum += int32(acc&0xFFFFFFFF + acc>>32)
+		b = b[8*words:]
+	}
+	for _, v := range b {
+		sum += int32(v)
+	}
+	return sum
 }
 
 // avgPoolRescale is an AvgPool2d with Requant: each window's Σ (q − Z_in)

@@ -464,3 +464,25 @@ func TestChunkImages(t *testing.T) {
 		}
 	}
 }
+
+// TestSumBytes: the word-at-a-time byte sum against a byte loop, all-255
+// runs included (the 16-bit lanes' limit at 128 words), every tail length.
+func TestSumBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{0, 1, 7, 8, 9, 49, 63, 64, 1023, 1024, 1025, 2100} {
+		for _, full := range []bool{false, true} {
+			b := make([]uint8, n)
+			var want int32
+			for i := range b {
+				b[i] = uint8(rng.IntN(256))
+				if full {
+					b[i] = 255
+				}
+				want += int32(b[i])
+			}
+			if got := sumBytes(b); got != want {
+				t.Errorf("n %d full %v: %d, want %d", n, full, got, want)
+			}
+		}
+	}
+}
