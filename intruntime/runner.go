@@ -74,6 +74,10 @@ type step struct {
 	// frameMasks places dwImages planes in their frames (framePlanes);
 	// nil where the CPU has no framePlanes.
 	frameMasks []uint64
+	// flatMasks: a stride-1 depthwise 3×3's output positions among the
+	// flat positions of dwImages frames, 16 a mask, for requantFlatPre
+	// (graph.go); nil where the CPU has no such kernel.
+	flatMasks []uint16
 	// Rescaling pools: AvgPool2d with Requant, GlobalAvgPool (one each);
 	// Add's parameters.
 	rescale []intmodel.Rescale
@@ -436,6 +440,9 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 						// framePlanes writes whole 64-byte blocks.
 						s.frameMasks = frameMasks(cur.shape.H, cur.shape.W, s.ph, s.pw, s.dwImages)
 						frameMax = max(frameMax, 64*len(s.frameMasks))
+					}
+					if s.sh == 1 && host.requantFlatPre != nil {
+						s.flatMasks = dwFlatMasks(shapes[i].H, shapes[i].W, Hp, Wp, s.dwImages)
 					}
 					flatMax = max(flatMax, nflat)
 					dwqMax = max(dwqMax, dwQuadsFor(nflat, Wp))
