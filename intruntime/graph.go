@@ -2,6 +2,7 @@ package intruntime
 
 import (
 	"encoding/binary"
+
 	"github.com/qatgo/qatgo/fixedpoint"
 	"github.com/qatgo/qatgo/intmodel"
 )
@@ -208,10 +209,11 @@ func frameMasks(h, w, ph, pw, planes int) []uint64 {
 	return m
 }
 
-// dwFlatMasks marks the outputs (oh × ow of each of images frames of Hp ×
-// Wp) among a stride-1 depthwise pass's flat positions, 16 a mask, up to
-// the last image's last output.
-func dwFlatMasks(oh, ow, Hp, Wp, images int) []uint16 {
+// flatOutputMasks marks the outputs (oh × ow of each of images frames of
+// Hp × Wp) among the flat positions a stride-1 pass computes over the
+// frames (a depthwise 3×3's, a tap convolution's), 16 a mask, up to the
+// last image's last output.
+func flatOutputMasks(oh, ow, Hp, Wp, images int) []uint16 {
 	plane := Hp * Wp
 	m := make([]uint16, ceilDiv((images-1)*plane+(oh-1)*Wp+ow, 16))
 	for i := range 16 * len(m) {

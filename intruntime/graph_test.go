@@ -487,12 +487,12 @@ func TestSumBytes(t *testing.T) {
 	}
 }
 
-// TestDwFlatMasks, hand-worked: 2×2 outputs in 4×4 frames, two images.
+// TestFlatOutputMasks, hand-worked: 2×2 outputs in 4×4 frames, two images.
 // Flat position i is frame i/16's (r/4, r%4), r = i mod 16: outputs at r
 // = 0, 1, 4, 5 of each frame, so both masks are bits 0, 1, 4, 5 (0x33);
 // the last output is at 16 + 5 = 21, so two masks.
-func TestDwFlatMasks(t *testing.T) {
-	if got := dwFlatMasks(2, 2, 4, 4, 2); !slices.Equal(got, []uint16{0x33, 0x33}) {
+func TestFlatOutputMasks(t *testing.T) {
+	if got := flatOutputMasks(2, 2, 4, 4, 2); !slices.Equal(got, []uint16{0x33, 0x33}) {
 		t.Errorf("masks %#x, want [0x33 0x33]", got)
 	}
 }

@@ -442,7 +442,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 						frameMax = max(frameMax, 64*len(s.frameMasks))
 					}
 					if s.sh == 1 && host.requantFlatPre != nil {
-						s.flatMasks = dwFlatMasks(shapes[i].H, shapes[i].W, Hp, Wp, s.dwImages)
+						s.flatMasks = flatOutputMasks(shapes[i].H, shapes[i].W, Hp, Wp, s.dwImages)
 					}
 					flatMax = max(flatMax, nflat)
 					dwqMax = max(dwqMax, dwQuadsFor(nflat, Wp))

@@ -107,14 +107,7 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 	p.chunks = ceilDiv(p.rows, amxQuads)
 	p.rpc = ceilDiv(p.rows, p.chunks)
 	p.plane = roundUp(p.Hp*p.Wp, 16)
-	p.masks = make([]uint16, ceilDiv((oh-1)*p.Wp+ow, 16))
-	for i := range p.masks {
-		for j := range 16 {
-			if q := 16*i + j; q/p.Wp < oh && q%p.Wp < ow {
-				p.masks[i] |= 1 << j
-			}
-		}
-	}
+	p.masks = flatOutputMasks(oh, ow, p.Hp, p.Wp, 1)
 	p.nb4 = ceilDiv((oh-1)*p.Wp+ow, tapGroup)
 	p.offs = make([]int32, kh)
 	for ky := range kh {
