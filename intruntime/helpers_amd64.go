@@ -237,18 +237,17 @@ func requantPre512(out []uint8, outStride int, row []int32, rowStride, count, wi
 		return
 	}
 	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
-	switch {
-	case c.exactSum && c.relu8:
-		requant512r8(&out[0], outStride, &row[0], rowStride, count, width, c)
-		return
-	case c.exactSum && c.noNeg:
-		requant512nn(&out[0], outStride, &row[0], rowStride, count, width, c)
-		return
-	case c.exactSum:
-		requant512nc(&out[0], outStride, &row[0], rowStride, count, width, c)
-		return
+	o, r := &out[0], &row[0]
+	switch c.kernel() {
+	case rqRelu8:
+		requant512r8(o, outStride, r, rowStride, count, width, c)
+	case rqNoNeg:
+		requant512nn(o, outStride, r, rowStride, count, width, c)
+	case rqExact:
+		requant512nc(o, outStride, r, rowStride, count, width, c)
+	default:
+		requant512(o, outStride, r, rowStride, count, width, c)
 	}
-	requant512(&out[0], outStride, &row[0], rowStride, count, width, c)
 }
 
 // requantRows512 is requantRowsScalar, 16 lanes at a time, the tails
@@ -436,18 +435,17 @@ func requantFlatPreZ(out []uint8, row []int32, masks []uint16, n int, c *requant
 		return
 	}
 	_, _ = row[16*len(masks)-1], out[n-1]
-	switch {
-	case c.exactSum && c.relu8:
-		requantFlat512r8(&out[0], &row[0], &masks[0], len(masks), c)
-		return
-	case c.exactSum && c.noNeg:
-		requantFlat512nn(&out[0], &row[0], &masks[0], len(masks), c)
-		return
-	case c.exactSum:
-		requantFlat512nc(&out[0], &row[0], &masks[0], len(masks), c)
-		return
+	o, r, k := &out[0], &row[0], &masks[0]
+	switch c.kernel() {
+	case rqRelu8:
+		requantFlat512r8(o, r, k, len(masks), c)
+	case rqNoNeg:
+		requantFlat512nn(o, r, k, len(masks), c)
+	case rqExact:
+		requantFlat512nc(o, r, k, len(masks), c)
+	default:
+		requantFlat512(o, r, k, len(masks), c)
 	}
-	requantFlat512(&out[0], &row[0], &masks[0], len(masks), c)
 }
 
 // lookupPairsZ is lookupPairsScalar by dword gathers (VPGATHERDD, scale 1,

@@ -68,3 +68,27 @@ func (c *requantScalars) set(bias int64, m0 int32, exp uint, zy, lo, hi int32) b
 	c.relu8 = zy == 0 && lo == 0 && hi == 255
 	return true
 }
+
+// The requantization kernels, by what a channel's operands let them leave
+// out (requantScalars.kernel): the saturating bias add's clamp, the
+// negative-product correction, and Z_Y with the upper clamp.
+const (
+	rqGeneral = iota // everything
+	rqExact          // exactSum: no bias clamp
+	rqNoNeg          // exactSum and noNeg: no correction either
+	rqRelu8          // exactSum and relu8: nor Z_Y and the upper clamp
+)
+
+// kernel is the fewest-instruction requantization kernel c's operands
+// allow (rqGeneral … rqRelu8).
+func (c *requantScalars) kernel() int {
+	switch {
+	case c.exactSum && c.relu8:
+		return rqRelu8
+	case c.exactSum && c.noNeg:
+		return rqNoNeg
+	case c.exactSum:
+		return rqExact
+	}
+	return rqGeneral
+}
