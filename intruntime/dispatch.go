@@ -43,7 +43,7 @@ type impl struct {
 	maxRowPairs32 func(dst, src []int32, w int)
 	maxPairs32    func(dst, src []int32)
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
-	packFlat      func(dst []byte, src []uint8, f *flatPack, n, k4 int)             // packFlatScalar
+	packFlatGroup func(blocks []byte, src []uint8, f *flatPack, n, lanes int)       // packFlatGroupScalar
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) // q: scratch of dwQuadsFor values
 	lookupPairs   func(dst, a, b, lut []uint8)
 	quantizeRow   func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
@@ -87,7 +87,7 @@ func portableImpl() impl {
 		maxRowPairs32: maxRowPairs32Scalar,
 		maxPairs32:    maxPairs32Scalar,
 		copyRows:      copyRowsScalar,
-		packFlat:      packFlatScalar,
+		packFlatGroup: packFlatGroupScalar,
 		dwFlat3x3:     dwFlat3x3Scalar,
 		lookupPairs:   lookupPairsScalar,
 		quantizeRow:   quantizeRowScalar,

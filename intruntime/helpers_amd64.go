@@ -216,7 +216,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.quadRows = quadRowsZ
 	im.lookupPairs = lookupPairsZ
 	im.quantizeRow = quantizeRowZ
-	im.packFlat = packFlatZ
+	im.packFlatGroup = packFlatGroupZ
 	im.poolFlat32 = poolFlat32Z
 	im.requantFlat = requantFlatZ
 	im.requantFlatPre = requantFlatPreZ
@@ -462,29 +462,14 @@ func lookupPairsZ(dst, a, b, lut []uint8) {
 //go:noescape
 func packFlat512(dst, plane *uint8, idx *int32, q4, planes, planeStride int, lanes uint16)
 
-// packFlatZ is packFlatScalar by packFlat512, a group of 16 images a call
-// (the dword gathers read up to 3 bytes past the last plane: the buffer's
-// slack).
-func packFlatZ(dst []byte, src []uint8, f *flatPack, n, k4 int) {
-	q4 := f.hw4 / 4
-	if q4 == 0 || f.c == 0 {
-		return
-	}
-	src = src[:min(cap(src), f.c*n*f.hw+slack)]
-	_ = src[f.c*n*f.hw+3]
+// packFlatGroupZ is packFlatGroupScalar by packFlat512, one dword gather
+// a block (packFlat has checked the bytes the gathers read).
+func packFlatGroupZ(blocks []byte, src []uint8, f *flatPack, n, lanes int) {
 	var idx [laneCols]int32
 	for l := range idx {
 		idx[l] = int32(l * f.hw)
 	}
-	for g := range groupsFor(n) {
-		lanes := min(laneCols, max(n-g*laneCols, 0))
-		blocks := dst[g*k4*blockSize:][:f.c*q4*blockSize]
-		if lanes == 0 { // a group the GEMM's panels round up to
-			clear(blocks)
-			continue
-		}
-		packFlat512(&blocks[0], &src[g*laneCols*f.hw], &idx[0], q4, f.c, n*f.hw, uint16(1)<<lanes-1)
-	}
+	packFlat512(&blocks[0], &src[0], &idx[0], f.hw4/4, f.c, n*f.hw, uint16(1)<<lanes-1)
 }
 
 // quantizeRowZ is quantizeRowScalar by quantize512.

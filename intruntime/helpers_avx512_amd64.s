@@ -993,7 +993,7 @@ poolFlat512_done:
 	RET
 
 // func packFlat512(dst, plane *uint8, idx *int32, q4, planes, planeStride int, lanes uint16)
-// is packFlatScalar's blocks of one group: for each of planes planes
+// is packFlatGroupScalar: one group's blocks: for each of planes planes
 // (planeStride bytes apart) and each of its q4 quads, one VPGATHERDD of
 // the dwords at plane + 4p + idx[l] (l·hw) into a 64-byte block, lanes
 // off the mask zero; the blocks consecutive from dst.

@@ -617,7 +617,7 @@ func (e *engine) runChunk(x []float32, n int, logits []float32, upto int) {
 			e.stale[i] = s.fusePool
 		case intmodel.KindLinear:
 			if s.flat != nil {
-				host.packFlat(e.pack, e.view[s.flat.src], s.flat, n, s.w.k4)
+				packFlat(e.pack, e.view[s.flat.src], s.flat, n, s.w.k4, host.packFlatGroup)
 			} else {
 				packRows(e.pack, src, s.w.k, n, s.w.k4, e.zeros)
 			}
@@ -977,29 +977,40 @@ func (f *flatPack) padWeights(w []int8, m int) []int8 {
 	return out
 }
 
-// packFlatScalar writes the B layout (gemm.go) of the flattened n images
-// of src (CNHW, the Flatten's input): block (group g, quad q of channel
-// c) lane l holds bytes 4p..4p+3 of image 16g+l's plane c, where q =
-// c·hw4/4 + p; lanes past n hold zeros, quads past the channels' none.
-func packFlatScalar(dst []byte, src []uint8, f *flatPack, n, k4 int) {
-	le := binary.LittleEndian
-	src = src[:min(cap(src), f.c*n*f.hw+slack)] // the last pad reads up to 3 bytes past
+// packFlat writes the B layout (gemm.go) of the flattened n images of src
+// (CNHW, the Flatten's input): block (group g, quad q of channel c) lane l
+// holds bytes 4p..4p+3 of image 16g+l's plane c, where q = c·hw4/4 + p;
+// lanes past n hold zeros, quads past the channels' none. group writes one
+// group's blocks (packFlatGroupScalar, or host.packFlatGroup).
+func packFlat(dst []byte, src []uint8, f *flatPack, n, k4 int, group func(blocks []byte, src []uint8, f *flatPack, n, lanes int)) {
+	src = src[:min(cap(src), f.c*n*f.hw+slack)]
+	_ = src[f.c*n*f.hw+3] // the last pad reads up to 3 bytes past the planes: the buffer's slack
 	q4 := f.hw4 / 4
 	for g := range groupsFor(n) {
 		lanes := min(laneCols, max(n-g*laneCols, 0))
+		blocks := dst[g*k4*blockSize:][:f.c*q4*blockSize]
 		if lanes == 0 { // a group the GEMM's panels round up to
-			clear(dst[g*k4*blockSize:][:f.c*q4*blockSize])
+			clear(blocks)
 			continue
 		}
-		for c := range f.c {
-			plane := src[c*n*f.hw+g*laneCols*f.hw:]
-			for p := range q4 {
-				blk := dst[(g*k4+c*q4+p)*blockSize:][:blockSize]
-				for l := range lanes {
-					le.PutUint32(blk[4*l:], le.Uint32(plane[l*f.hw+4*p:]))
-				}
-				clear(blk[4*lanes:])
+		group(blocks, src[g*laneCols*f.hw:], f, n, lanes)
+	}
+}
+
+// packFlatGroupScalar writes one group's blocks for packFlat: lanes images
+// from src (their first plane; plane c at c·n·hw), the rest of each block
+// zero. packFlat has checked every byte it reads.
+func packFlatGroupScalar(blocks []byte, src []uint8, f *flatPack, n, lanes int) {
+	le := binary.LittleEndian
+	q4 := f.hw4 / 4
+	for c := range f.c {
+		plane := src[c*n*f.hw:]
+		for p := range q4 {
+			blk := blocks[(c*q4+p)*blockSize:][:blockSize]
+			for l := range lanes {
+				le.PutUint32(blk[4*l:], le.Uint32(plane[l*f.hw+4*p:]))
 			}
+			clear(blk[4*lanes:])
 		}
 	}
 }

@@ -541,7 +541,7 @@ func TestPackFlat(t *testing.T) {
 		want := make([]byte, packedCols(c.n, k4))
 		packRows(want, rows, k, c.n, k4, make([]uint8, c.n))
 		got := make([]byte, len(want))
-		packFlatScalar(got, src, f, c.n, k4)
+		packFlat(got, src, f, c.n, k4, packFlatGroupScalar)
 		for g := range groupsFor(c.n) {
 			for q := range k4 {
 				for l := range laneCols {
@@ -556,9 +556,9 @@ func TestPackFlat(t *testing.T) {
 			}
 		}
 		fast := make([]byte, len(want))
-		host.packFlat(fast, src, f, c.n, k4)
+		packFlat(fast, src, f, c.n, k4, host.packFlatGroup)
 		if !slices.Equal(fast, got) {
-			t.Errorf("%+v: host packFlat differs from packFlatScalar", c)
+			t.Errorf("%+v: host packFlatGroup differs from packFlatGroupScalar", c)
 		}
 	}
 }
