@@ -52,10 +52,13 @@ type convState struct {
 	segG geom
 	seg  *segPlan
 
-	// Winograd F(2×2, 3×3) (winograd.go): the forward's and the input
-	// gradient's transformed weights, and the workers' scratch
-	wf, wb winoConv
-	ww     []winoWorker
+	// Winograd F(2×2, 3×3) (winograd.go) and F(4×4, 3×3) (winograd4.go,
+	// for the forward and input gradient where wino4Use): the forward's
+	// and the input gradient's transformed weights, and the workers'
+	// scratch
+	wf, wb   winoConv
+	wf4, wb4 wino4Conv
+	ww       []winoWorker
 }
 
 // winograd reports whether this convolution's forward and gradients run by
@@ -507,11 +510,15 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 		if b != nil {
 			b32 = any(b).([]float32)
 		}
-		st.wf.setWeights(any(w).([]float32), o, g.c, false, nw)
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, o)
-		st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, any(x).([]float32), any(y).([]float32), b32, n, func(wk int, yi []float32) {
-			finish(wk, any(yi).([]T))
-		})
+		done := func(wk int, yi []float32) { finish(wk, any(yi).([]T)) }
+		if wino4Use(hostFloatKernel, wg) {
+			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
+			st.wf4.run(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(&st.ww, nw), false, false, any(x).([]float32), any(y).([]float32), b32, n, done)
+		} else {
+			st.wf.setWeights(any(w).([]float32), o, g.c, false, nw)
+			st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, any(x).([]float32), any(y).([]float32), b32, n, done)
+		}
 		if st.fold != nil {
 			st.fold.setRange()
 		}
@@ -671,8 +678,13 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 	if _, is32 := any(w).([]float32); st.winograd(is32) {
 		// dx is the convolution of dy, padded by 2 − p, with each kernel
 		// turned half round and the channels' roles swapped.
-		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)
 		wg := newWinoGeom(oc, g.oh, g.ow, 2-g.ph, g.c)
+		if wino4Use(hostFloatKernel, wg) {
+			st.wb4.setWeights(any(w).([]float32), oc, g.c, true, nw)
+			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(&st.ww, nw), true, false, any(dy).([]float32), any(dx).([]float32), nil, n, nil)
+			return
+		}
+		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)
 		st.wb.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), true, any(dy).([]float32), any(dx).([]float32), nil, n, nil)
 		return
 	}

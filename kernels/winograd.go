@@ -452,6 +452,7 @@ type winoWorker struct {
 	v, m        []float32 // 16 × c × columns (packed panels on AVX-512) and 16 × o × columns
 	du          []float32 // the weight-gradient sums, 16 × o × c
 	tr          winoTransforms
+	w4          wino4Scratch
 }
 
 // winoWorkers returns nw workers' scratch from ws, grown as needed.

@@ -89,3 +89,80 @@ func winoDotAsm(fk floatKernel, w, v []float32, ldt, t int, du []float32, o, c i
 	winoDotAVX512(&w[0], &v[0], ldt, t, &du[0], c, o/4, c/4, ac)
 	return true
 }
+
+//go:noescape
+func wino4InAVX512(v, p *float32, a *wino4InArgs)
+
+//go:noescape
+func wino4OutAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
+func wino4InRowsAVX512(v, p *float32, a *wino4InArgs)
+
+//go:noescape
+func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
+
+// wino4InAsm and wino4OutAsm run the F(4×4) transforms' assembly (rows:
+// two tile rows a vector); their callers (wino4Scratch.input and output)
+// check the bounds.
+func wino4InAsm(rows bool, v, p []float32, a *wino4InArgs) {
+	if rows {
+		wino4InRowsAVX512(&v[0], &p[0], a)
+		return
+	}
+	wino4InAVX512(&v[0], &p[0], a)
+}
+
+func wino4OutAsm(rows bool, y, m []float32, a *wino4OutArgs) {
+	if rows {
+		wino4OutRowsAVX512(&y[0], &m[0], a)
+		return
+	}
+	wino4OutAVX512(&y[0], &m[0], a)
+}
+
+//go:noescape
+func wino4WeightsAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask int)
+
+// wino4WeightsAsm is wino4Weights by the assembly, 16 kernels a call
+// (wino4Weights in Go, 36 scattered stores a kernel, was 5% of resnet20's
+// training step); false (nothing done) on CPUs without it.
+func wino4WeightsAsm(fk floatKernel, u []float32, ldu int, w []float32, o, c int, back bool, lo, hi int) bool {
+	if !winogradCPU(fk) {
+		return false
+	}
+	if lo >= hi {
+		return true
+	}
+	m, k := o, c
+	if back {
+		m, k = c, o
+	}
+	_, _ = u[35*ldu+m*k-1], w[o*c*9-1]
+	var idx [16]int32
+	if !back {
+		// rows: output channels; lanes: 16 input channels, kernels 9 apart
+		for l := range idx {
+			idx[l] = int32(9 * l)
+		}
+		for oi := lo; oi < hi; oi++ {
+			for s0 := 0; s0 < c; s0 += 16 {
+				n := min(16, c-s0)
+				wino4WeightsAVX512(&u[oi*k+s0], 4*ldu, &w[(oi*c+s0)*9], &idx[0], 4, 1<<n-1)
+			}
+		}
+		return true
+	}
+	// rows: input channels; lanes: 16 output channels, kernels 9c apart,
+	// each turned half round (taps read from the last)
+	for l := range idx {
+		idx[l] = int32(9 * c * l)
+	}
+	for ci := 0; ci < c; ci++ {
+		for s0 := lo; s0 < hi; s0 += 16 {
+			n := min(16, hi-s0)
+			wino4WeightsAVX512(&u[ci*k+s0], 4*ldu, &w[(s0*c+ci)*9+8], &idx[0], -4, 1<<n-1)
+		}
+	}
+	return true
+}

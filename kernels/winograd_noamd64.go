@@ -23,3 +23,15 @@ func winoGemmAsm(floatKernel, []float32, int, int, []float32, int, []float32, in
 func winoDotAsm(floatKernel, []float32, []float32, int, int, []float32, int, int, bool) bool {
 	return false
 }
+
+func wino4InAsm(bool, []float32, []float32, *wino4InArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}
+
+func wino4OutAsm(bool, []float32, []float32, *wino4OutArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}
+
+func wino4WeightsAsm(floatKernel, []float32, int, []float32, int, int, bool, int, int) bool {
+	return false
+}

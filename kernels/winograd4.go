@@ -1,0 +1,587 @@
+package kernels
+
+// Winograd F(4×4, 3×3) for the forward and the input gradient of float32
+// 3×3 stride-1 convolutions on AVX-512 CPUs, where it beats F(2×2, 3×3)
+// (wino4Use). A 4×4 output tile is
+//
+//	Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
+//
+// with d_c the 6×6 input tile (rows and columns 4t…4t+5 of the padded
+// plane): 36 multiplies per channel pair and 16 outputs, 2.25 a output
+// against F(2×2, 3×3)'s 4, and 36 transformed values per 16 outputs
+// instead of 64. The price is in the transforms: a tile's 6×6 values
+// start 4 columns apart. Where a tile row has at most 7 tiles (28×28 and
+// 14×14 planes) a vector holds two tile rows, each padded row's two
+// vectors permuted into its columns 4t…4t+3 and the two rows' columns
+// into the lanes ("rows mode"); on smaller planes a vector holds the
+// tiles of up to 16/tiles images, their values gathered and the outputs
+// scattered. The weights (G g Gᵀ, every training step) are transformed 16
+// kernels a vector too (wino4WeightsAsm). The output transform fetches a
+// chunk's output rows before it stores them (its stores to planes out of
+// cache had cost 2x its arithmetic). Bᵀ's and Aᵀ's entries up to 5 and 8
+// round more than F(2×2)'s ±1; on values in [−1, 1] the error stays under
+// F(2×2)'s bound (TestWinograd4Conv). The weight gradient stays F(2×2)
+// (winoRunW).
+//
+// The transforms multiply by 2, 4 and 8 only (exact) and add in a fixed
+// order; wino4InputGo and wino4OutputGo do the same operations in the
+// same order, so the assembly matches them bit for bit
+// (TestWinograd4TransformsSameBits). The bias is added to m[1][1], which
+// Aᵀ's all-ones second column carries to every output of the tile.
+
+// wino4Geom is an F(4×4, 3×3) convolution's geometry: c input planes of
+// h×w, padding pad, o output planes of oh×ow in th×tw tiles, the padded
+// copy of an input plane hp×wp (plane floats, with the slack the row
+// loads read past the last row), and how the transforms' vectors hold
+// tiles: rows, two tile rows of at most 7 tiles each (a 28×28 plane's
+// 14 tiles, their columns picked from each padded row by permutes), or
+// else group images' tiles side by side, 16 / tiles images (at least 1),
+// their values gathered.
+type wino4Geom struct {
+	c, h, w, pad int
+	o, oh, ow    int
+	th, tw       int
+	hp, wp       int
+	plane        int
+	group        int
+	rows         bool
+}
+
+func newWino4Geom(c, h, w, pad, o int) wino4Geom {
+	oh, ow := h+2*pad-2, w+2*pad-2
+	th, tw := (oh+3)/4, (ow+3)/4
+	g := wino4Geom{c: c, h: h, w: w, pad: pad, o: o, oh: oh, ow: ow, th: th, tw: tw, hp: 4*th + 2, wp: 4*tw + 2}
+	g.group = max(1, 16/(th*tw))
+	g.rows = tw <= 7 && g.group == 1
+	if g.rows {
+		// whole pairs of tile rows; a row's two 16-float loads read
+		// up to 32 − wp floats past it
+		g.hp = 8*((th+1)/2) + 2
+		g.plane = g.hp*g.wp + 32
+	} else {
+		g.plane = g.hp * g.wp
+	}
+	return g
+}
+
+// pairs is the chunks of an image in rows mode.
+func (g wino4Geom) pairs() int { return (g.th + 1) / 2 }
+
+func (g wino4Geom) tiles() int { return g.th * g.tw }
+
+// batch is how many images' tiles one set of 36 GEMMs covers: a multiple
+// of the group with the least waste in the 32-column panels among those
+// of at most wino4MaxCols columns (V and M of 36 matrices stay in L2),
+// the fewest images among equals (BenchmarkWinogradRun: 28×28 planes 3
+// images, 14×14 2, 7×7 8; up to 160 columns none was faster).
+func (g wino4Geom) batch() int {
+	t := g.tiles() * g.group
+	best, bw := 1, panelWaste(t)
+	for k := 2; k*t <= wino4MaxCols; k++ {
+		if w := panelWaste(k * t); w < bw-1e-9 {
+			best, bw = k, w
+		}
+	}
+	return best * g.group
+}
+
+// wino4MaxCols bounds the columns of a set of GEMMs.
+const wino4MaxCols = 160
+
+// wino4Use reports whether F(4×4, 3×3) runs a convolution of geometry g
+// (F(2×2, 3×3) otherwise): on CPUs with the transforms' assembly, planes
+// whose 4×4 tiles compute at most a third more outputs than F(2×2)'s
+// 2×2 tiles (28×28 and 7×7: as many; 14×14: 31% more, and still 9%
+// faster in BenchmarkWinogradRun; a 10×10 plane's 12×12 would be 44%).
+func wino4Use(fk floatKernel, g winoGeom) bool {
+	if !winogradCPU(fk) {
+		return false
+	}
+	g4 := newWino4Geom(g.c, g.h, g.w, g.pad, g.o)
+	return 3*g4.tiles()*16 <= 4*g.tiles()*4
+}
+
+// wino4Weights sets u[ξ·ldu + r·k + s] to (G g Gᵀ)[ξ] (6×6) for the 3×3
+// kernels of w (o × c × 3 × 3), output channels [lo, hi), laid out as
+// winoWeights lays out F(2×2)'s. G's rows are (¼, 0, 0), −⅙(1, 1, 1),
+// −⅙(1, −1, 1), (1, 2, 4)/24, (1, −2, 4)/24 and (0, 0, 1): g6 applies
+// them to each column, then to each row of the result, in float32.
+// wino4WeightsAsm does the same steps 16 kernels at a time.
+func wino4Weights(u []float32, ldu int, w []float32, o, c int, back bool, lo, hi int) {
+	m, k := o, c
+	if back {
+		m, k = c, o
+	}
+	u = u[:35*ldu+m*k]
+	for oi := lo; oi < hi; oi++ {
+		for ci := 0; ci < c; ci++ {
+			src := w[(oi*c+ci)*9 : (oi*c+ci)*9+9]
+			var g [9]float32
+			r, s := oi, ci
+			if back {
+				r, s = ci, oi
+				for i := range g {
+					g[i] = src[8-i]
+				}
+			} else {
+				copy(g[:], src)
+			}
+			var t [3][6]float32 // t[j] = G · column j of g
+			for j := 0; j < 3; j++ {
+				t[j] = g6(g[j], g[3+j], g[6+j])
+			}
+			for a := 0; a < 6; a++ {
+				row := g6(t[0][a], t[1][a], t[2][a])
+				for b, v := range row {
+					u[(6*a+b)*ldu+r*k+s] = v
+				}
+			}
+		}
+	}
+}
+
+// g6 is G·(g0, g1, g2).
+func g6(g0, g1, g2 float32) [6]float32 {
+	const sixth, t24 = 1.0 / 6, 1.0 / 24
+	s := g0 + g2
+	p := g0 + 4*g2
+	q := 2 * g1
+	return [6]float32{0.25 * g0, -(s + g1) * sixth, -(s - g1) * sixth, (p + q) * t24, (p - q) * t24, g2}
+}
+
+// bt6 is Bᵀ·d for six values d of a tile's row or column.
+func bt6(d *[6]float32) (r [6]float32) {
+	a := d[4] - 4*d[2]
+	q1 := 4 * d[1]
+	b := q1 - d[3]
+	r[1] = a - b
+	r[2] = a + b
+	c := d[4] - d[2]
+	e := d[3] - d[1]
+	e += e
+	r[3] = c + e
+	r[4] = c - e
+	r[0] = (4*d[0] + a) - d[2]
+	r[5] = ((q1 - 4*d[3]) - d[3]) + d[5]
+	return r
+}
+
+// at6 is Aᵀ·m for six values m of a tile's row or column.
+func at6(m *[6]float32) (y [4]float32) {
+	p := m[1] + m[2]
+	q := m[1] - m[2]
+	s := m[3] + m[4]
+	d := m[3] - m[4]
+	y[0] = (m[0] + p) + s
+	y[1] = q + (d + d)
+	y[2] = p + 4*s
+	y[3] = (q + 8*d) + m[5]
+	return y
+}
+
+// wino4InChunk is up to 16 tiles of a group, one a lane: what the input
+// transforms' assembly reads (in rows mode only idx[0]: the pair's first
+// row).
+type wino4InChunk struct {
+	idx        [16]int32 // each lane's tile: its top left float in the group's planes
+	off1, off2 int       // bytes in v of the lanes in the first panel, of those in the next
+	k1, k2     uint64    // the lanes stored at off1, at off2
+}
+
+// wino4InArgs is what wino4InAVX512 reads (the offsets are its constants).
+type wino4InArgs struct {
+	nc      int // channels
+	plane   int // bytes from one channel's padded plane to the next
+	wp4     int // bytes per padded row
+	nch     int // chunks
+	chunks  *wino4InChunk
+	ldx     int // bytes from one ξ's matrix of v to the next
+	cs      int // bytes from one channel's row of a panel to the next
+	scratch *float32
+	// rows mode: the permutes of a padded row's two vectors into its
+	// columns 4t + {0, 1} and 4t + {2, 3} (8 tiles each), and of two
+	// rows' results into columns j (0 and 2), j (1 and 3), 4 and 5 of
+	// the lanes' tiles
+	idx [6][16]uint32
+}
+
+// wino4OutChunk is up to 16 tiles of a group, one a lane: what the output
+// transforms' assembly reads.
+type wino4OutChunk struct {
+	idx   [16]int32  // each lane's tile: its top left output in the group's planes
+	col   int        // bytes in a row of m of the first lane's column
+	lanes uint64     // the lanes in use
+	mask  [16]uint16 // per output (i, j) of a tile: the lanes whose (i, j) is in the plane
+	// rows mode: per tile row h (0, 1) and output row i, the masks of
+	// the row's two stores (rmask[2(4h+i)], rmask[2(4h+i)+1])
+	rmask [16]uint16
+}
+
+// wino4OutArgs is what wino4OutAVX512 reads.
+type wino4OutArgs struct {
+	no      int // channels
+	ycs     int // bytes between output planes
+	mcs     int // bytes between the channels' rows of m
+	ldx     int // bytes from one ξ's matrix of m to the next
+	ow4     int // bytes per output row
+	nch     int
+	chunks  *wino4OutChunk
+	bias    *float32
+	scratch *float32
+	// rows mode: the permutes interleaving outputs j = 0, 1 (and 2, 3)
+	// of the first tile row's tiles, of the second's, and the pairs'
+	// interleave into a row's first and second 16 outputs
+	idx [4][16]uint32
+}
+
+// wino4Scratch is a worker's F(4×4) state: padded planes (forward and
+// input gradient apart), chunk tables, the assembly's arguments and its
+// 36-vector scratch.
+type wino4Scratch struct {
+	fwd, back struct {
+		g wino4Geom
+		p []float32
+	}
+	// the chunks of each group of a batch of tabK images of geometry tabG
+	tabG    wino4Geom
+	tabK    int
+	in      [][]wino4InChunk
+	out     [][]wino4OutChunk
+	ia      wino4InArgs
+	oa      wino4OutArgs
+	scratch []float32
+	zero    []float32
+}
+
+// planes returns the group's padded planes for g, zeroed when g changed.
+func (s *wino4Scratch) planes(g wino4Geom, back bool) []float32 {
+	pl := &s.fwd
+	if back {
+		pl = &s.back
+	}
+	n := g.group * g.c * g.plane
+	if pl.g != g || len(pl.p) < n {
+		pl.p = make([]float32, n)
+		pl.g = g
+	}
+	return pl.p
+}
+
+// wino4InChunks returns the chunks of the first lanes tiles of a group
+// whose first tile is column c0 of v (packed panels of ps floats).
+func wino4InChunks(g wino4Geom, lanes, c0, ps int) []wino4InChunk {
+	nch := (lanes + 15) / 16
+	tiles, step := g.tiles(), 16
+	if g.rows {
+		nch, step = g.pairs(), 2*g.tw
+	}
+	in := make([]wino4InChunk, nch)
+	for q := range in {
+		ch := &in[q]
+		u0 := step * q
+		col0 := c0 + u0
+		first := 32 - col0&31
+		ch.off1 = 4 * ((col0>>5)*ps + col0&31)
+		ch.off2 = 4 * ((col0>>5+1)*ps - first)
+		for l := 0; l < step && u0+l < lanes; l++ {
+			u := u0 + l
+			img, t := u/tiles, u%tiles
+			ch.idx[l] = int32(img*g.c*g.plane + 4*(t/g.tw)*g.wp + 4*(t%g.tw))
+			if l < first {
+				ch.k1 |= 1 << l
+			} else {
+				ch.k2 |= 1 << l
+			}
+		}
+	}
+	return in
+}
+
+// wino4OutChunks returns the chunks of the first lanes tiles of a group
+// whose first tile is column c0 of m.
+func wino4OutChunks(g wino4Geom, lanes, c0 int) []wino4OutChunk {
+	nch, step := (lanes+15)/16, 16
+	if g.rows {
+		nch, step = g.pairs(), 2*g.tw
+	}
+	out := make([]wino4OutChunk, nch)
+	tiles, outImg := g.tiles(), g.o*g.oh*g.ow
+	for q := range out {
+		ch := &out[q]
+		u0 := step * q
+		ch.col = 4 * (c0 + u0)
+		if g.rows {
+			for h := 0; h < 2; h++ {
+				for i := 0; i < 4; i++ {
+					if y := 4*(2*q+h) + i; 2*q+h < g.th && y < g.oh {
+						ch.rmask[2*(4*h+i)] = uint16(1<<min(16, g.ow) - 1)
+						ch.rmask[2*(4*h+i)+1] = uint16(1<<max(0, g.ow-16) - 1)
+					}
+				}
+			}
+		}
+		for l := 0; l < step && u0+l < lanes; l++ {
+			u := u0 + l
+			img, t := u/tiles, u%tiles
+			ty, tx := t/g.tw, t%g.tw
+			ch.idx[l] = int32(img*outImg + 4*ty*g.ow + 4*tx)
+			ch.lanes |= 1 << l
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 4; j++ {
+					if 4*ty+i < g.oh && 4*tx+j < g.ow {
+						ch.mask[4*i+j] |= 1 << l
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// tables sets s.in and s.out to the chunks of each group of a batch of k
+// images (built when g or k changed: a worker's batches are all of nb
+// images but its last).
+func (s *wino4Scratch) tables(g wino4Geom, k int) {
+	if s.tabG == g && s.tabK == k {
+		return
+	}
+	s.tabG, s.tabK = g, k
+	s.in, s.out = s.in[:0], s.out[:0]
+	tiles := g.tiles()
+	for j0 := 0; j0 < k; j0 += g.group {
+		gk := min(g.group, k-j0)
+		s.in = append(s.in, wino4InChunks(g, gk*tiles, j0*tiles, g.c*nr))
+		s.out = append(s.out, wino4OutChunks(g, gk*tiles, j0*tiles))
+	}
+}
+
+// wino4InputGo is wino4InAVX512 in Go: for each chunk and channel, the
+// lanes' 6×6 tiles of p transformed, rows then columns, into v.
+func wino4InputGo(v, p []float32, a *wino4InArgs, chunks []wino4InChunk) {
+	for qi := range chunks {
+		ch := &chunks[qi]
+		for c := 0; c < a.nc; c++ {
+			pc := p[c*a.plane/4:]
+			for l := 0; l < 16; l++ {
+				var off int
+				switch {
+				case ch.k1>>l&1 != 0:
+					off = ch.off1/4 + l
+				case ch.k2>>l&1 != 0:
+					off = ch.off2/4 + l
+				default:
+					continue
+				}
+				off += c * a.cs / 4
+				var h [6][6]float32
+				for i := 0; i < 6; i++ {
+					var d [6]float32
+					copy(d[:], pc[int(ch.idx[l])+i*a.wp4/4:][:6])
+					h[i] = bt6(&d)
+				}
+				for j := 0; j < 6; j++ {
+					d := [6]float32{h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]}
+					r := bt6(&d)
+					for i := 0; i < 6; i++ {
+						v[(6*i+j)*a.ldx/4+off] = r[i]
+					}
+				}
+			}
+		}
+	}
+}
+
+// wino4OutputGo is wino4OutAVX512 in Go: for each chunk and channel, the
+// lanes' 6×6 products transformed, columns then rows, plus the bias, into
+// the outputs in the plane.
+func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, bias []float32) {
+	for qi := range chunks {
+		ch := &chunks[qi]
+		for o := 0; o < a.no; o++ {
+			mo := m[o*a.mcs/4+ch.col/4:]
+			yo := y[o*a.ycs/4:]
+			for l := 0; l < 16; l++ {
+				if ch.lanes>>l&1 == 0 {
+					continue
+				}
+				var z [4][6]float32
+				for s := 0; s < 6; s++ {
+					var col [6]float32
+					for r := 0; r < 6; r++ {
+						col[r] = mo[(6*r+s)*a.ldx/4+l]
+					}
+					if s == 1 {
+						col[1] += bias[o]
+					}
+					t := at6(&col)
+					for i := range t {
+						z[i][s] = t[i]
+					}
+				}
+				for i := 0; i < 4; i++ {
+					row := at6(&z[i])
+					for j, val := range row {
+						if ch.mask[4*i+j]>>l&1 != 0 {
+							yo[int(ch.idx[l])+i*a.ow4/4+j] = val
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// wino4Conv holds a convolution's transformed weights as 36 packed GEMM
+// operands, for the forward or for the input gradient.
+type wino4Conv struct {
+	u         []float32
+	mul       [36]mulT[float32]
+	from      []float32
+	fromShape [3]int
+}
+
+// setWeights transforms w (o × c × 3 × 3) and packs the 36 matrices, on
+// nw workers (skipped when w's bits and shape are those of the last call).
+func (wc *wino4Conv) setWeights(w []float32, o, c int, back bool, nw int) {
+	shape := [3]int{o, c, 0}
+	if back {
+		shape[2] = 1
+	}
+	if wc.fromShape == shape && sameBits(wc.from, w) {
+		return
+	}
+	m, k := o, c
+	if back {
+		m, k = c, o
+	}
+	ldu := winoStride(m * k)
+	wc.u = grow(wc.u, 36*ldu)
+	split(nw, o, func(_, lo, hi int) {
+		if !wino4WeightsAsm(hostFloatKernel, wc.u, ldu, w, o, c, back, lo, hi) {
+			wino4Weights(wc.u, ldu, w, o, c, back, lo, hi)
+		}
+	})
+	split(nw, len(wc.mul), func(_, lo, hi int) {
+		for x := lo; x < hi; x++ {
+			wc.mul[x].setA(false, m, k, wc.u[x*ldu:x*ldu+m*k], k)
+		}
+	})
+	wc.from = append(wc.from[:0], w...)
+	wc.fromShape = shape
+}
+
+// run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
+// of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3); goT runs
+// the Go transforms instead of the assembly (tests). It needs A packed for
+// fk (winogradCPU).
+func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src, dst, bias []float32, n int, done func(wk int, yi []float32)) {
+	tiles := g.tiles()
+	nb := g.batch()
+	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
+	_, _ = src[n*inImg-1], dst[n*outImg-1]
+	if wc.mul[0].pa.kern != fk {
+		panic("kernels: wino4Conv.run: weights not packed for this kernel")
+	}
+	split(len(ws), n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		s := &cw.w4
+		p := s.planes(g, back)
+		s.scratch = grow(s.scratch, 36*16)
+		b := bias
+		if b == nil {
+			if len(s.zero) < g.o {
+				s.zero = make([]float32, g.o)
+			}
+			b = s.zero[:g.o]
+		}
+		for i0 := lo; i0 < hi; i0 += nb {
+			k := min(nb, hi-i0)
+			cols := k * tiles
+			panels := (cols + nr - 1) / nr
+			ldv, ldm := winoStride(g.c*panels*nr), winoStride(g.o*cols)
+			cw.v, cw.m = grow(cw.v, 36*ldv), grow(cw.m, 36*ldm)
+			s.tables(g, k)
+			for j0 := 0; j0 < k; j0 += g.group {
+				gk := min(g.group, k-j0)
+				for j := 0; j < gk; j++ {
+					im := i0 + j0 + j
+					padRows(fk, p[j*g.c*g.plane+g.pad*g.wp+g.pad:], src[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+				}
+				s.input(goT, cw.v, ldv, s.in[j0/g.group], j0*tiles, gk*tiles, p, g)
+			}
+			for x := range wc.mul {
+				winoGemm(fk, &wc.mul[x].pa, cw.v[x*ldv:(x+1)*ldv], cols, cw.m[x*ldm:(x+1)*ldm], cols)
+			}
+			for j0 := 0; j0 < k; j0 += g.group {
+				gk := min(g.group, k-j0)
+				s.output(goT, dst[(i0+j0)*outImg:(i0+j0+gk)*outImg], cw.m, ldm, cols, s.out[j0/g.group], j0*tiles, gk*tiles, b, g)
+				if done != nil {
+					for j := 0; j < gk; j++ {
+						im := i0 + j0 + j
+						done(wk, dst[im*outImg:(im+1)*outImg])
+					}
+				}
+			}
+		}
+	})
+}
+
+// input transforms the first lanes tiles of a group's padded planes p into
+// v (packed panels, matrices ldv floats apart) from column c0 on, by the
+// chunks wino4InChunks made for them.
+func (s *wino4Scratch) input(goT bool, v []float32, ldv int, chunks []wino4InChunk, c0, lanes int, p []float32, g wino4Geom) {
+	a := &s.ia
+	*a = wino4InArgs{nc: g.c, plane: 4 * g.plane, wp4: 4 * g.wp, nch: len(chunks), chunks: &chunks[0], ldx: 4 * ldv, cs: 4 * nr, scratch: &s.scratch[0]}
+	if g.rows {
+		tw := uint32(g.tw)
+		for l := uint32(0); l < 16; l++ {
+			a.idx[0][l] = 4*(l%8) + l/8 // D = [columns 4t | 4t+1]
+			a.idx[1][l] = 4*(l%8) + l/8 + 2
+			// lanes < tw: the first row's tile l, then the second's
+			a.idx[2][l], a.idx[3][l], a.idx[4][l], a.idx[5][l] = l, 8+l, l+1, 9+l
+			if l >= tw {
+				b := 16 + l - tw
+				a.idx[2][l], a.idx[3][l], a.idx[4][l], a.idx[5][l] = b, 8+b, b+1, 9+b
+			}
+			for k := 2; k < 6; k++ {
+				a.idx[k][l] &= 31
+			}
+		}
+	}
+	// every lane's last store and every gather in bounds
+	last := c0 + lanes - 1
+	_ = v[35*ldv+(last>>5)*g.c*nr+(g.c-1)*nr+last&31]
+	_ = p[(lanes-1)/g.tiles()*g.c*g.plane+g.c*g.plane-1]
+	if goT {
+		wino4InputGo(v, p, a, chunks)
+		return
+	}
+	wino4InAsm(g.rows, v, p, a)
+}
+
+// output writes the group's planes y from the first lanes columns of m
+// from column c0 on (matrices ldm floats apart, channels' rows cols
+// apart), by the chunks wino4OutChunks made for them.
+func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []wino4OutChunk, c0, lanes int, bias []float32, g wino4Geom) {
+	a := &s.oa
+	*a = wino4OutArgs{no: g.o, ycs: 4 * g.oh * g.ow, mcs: 4 * cols, ldx: 4 * ldm, ow4: 4 * g.ow, nch: len(chunks), chunks: &chunks[0], bias: &bias[0], scratch: &s.scratch[0]}
+	if g.rows {
+		tw := uint32(g.tw)
+		for l := uint32(0); l < 16; l++ {
+			a.idx[0][l] = l/2 + 16*(l%2)
+			a.idx[1][l] = (tw + l/2 + 16*(l%2)) & 31
+		}
+		for l := uint32(0); l < 8; l++ {
+			a.idx[2][2*l] = l/2 + 8*(l%2)
+			a.idx[3][2*l] = 4 + l/2 + 8*(l%2)
+		}
+	}
+	_ = y[((lanes-1)/g.tiles()+1)*g.o*g.oh*g.ow-1]
+	_ = m[35*ldm+(g.o-1)*cols+c0+(len(chunks)*16)-1]
+	_ = bias[g.o-1]
+	if goT {
+		wino4OutputGo(y, m, a, chunks, bias)
+		return
+	}
+	wino4OutAsm(g.rows, y, m, a)
+}

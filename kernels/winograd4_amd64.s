@@ -1,0 +1,600 @@
+#include "textflag.h"
+
+// Winograd F(4×4, 3×3) (winograd4.go): the input transform, gathering
+// each lane's 6×6 tile, and the output transform, scattering each lane's
+// 4×4 outputs; 16 tiles a vector (one chunk), rows then columns through a
+// 36-vector scratch. Z15 is left alone (Go's ABIInternal zero register);
+// so are R14, R15 and BP.
+
+// BT6 sets R0–R5 to Bᵀ·d for d in D0–D5 (bt6's operations in its order),
+// with Z30 = 4; Z24–Z27 scratch.
+#define BT6(D0, D1, D2, D3, D4, D5, R0, R1, R2, R3, R4, R5) \
+	VMULPS Z30, D2, Z24; \
+	VSUBPS Z24, D4, Z24; \
+	VMULPS Z30, D1, Z25; \
+	VSUBPS D3, Z25, Z26; \
+	VSUBPS Z26, Z24, R1; \
+	VADDPS Z26, Z24, R2; \
+	VSUBPS D2, D4, Z26; \
+	VSUBPS D1, D3, Z27; \
+	VADDPS Z27, Z27, Z27; \
+	VADDPS Z27, Z26, R3; \
+	VSUBPS Z27, Z26, R4; \
+	VMULPS Z30, D0, R0; \
+	VADDPS Z24, R0, R0; \
+	VSUBPS D2, R0, R0; \
+	VMULPS Z30, D3, Z27; \
+	VSUBPS Z27, Z25, Z25; \
+	VSUBPS D3, Z25, Z25; \
+	VADDPS D5, Z25, R5
+
+// GATHER6 loads the six columns of the lanes' tile row at DX (indices Z31)
+// into Z0–Z5.
+#define GATHER6 \
+	KXNORW K0, K0, K1; \
+	VGATHERDPS (DX)(Z31*4), K1, Z0; \
+	KXNORW K0, K0, K1; \
+	VGATHERDPS 4(DX)(Z31*4), K1, Z1; \
+	KXNORW K0, K0, K1; \
+	VGATHERDPS 8(DX)(Z31*4), K1, Z2; \
+	KXNORW K0, K0, K1; \
+	VGATHERDPS 12(DX)(Z31*4), K1, Z3; \
+	KXNORW K0, K0, K1; \
+	VGATHERDPS 16(DX)(Z31*4), K1, Z4; \
+	KXNORW K0, K0, K1; \
+	VGATHERDPS 20(DX)(Z31*4), K1, Z5
+
+// IN4ROW transforms the tile row at DX into scratch row SOFF (bytes, R10)
+// and moves DX to the next padded row.
+#define IN4ROW(SOFF) \
+	GATHER6; \
+	BT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
+	VMOVUPS Z6, SOFF(R10); \
+	VMOVUPS Z7, SOFF+64(R10); \
+	VMOVUPS Z8, SOFF+128(R10); \
+	VMOVUPS Z9, SOFF+192(R10); \
+	VMOVUPS Z10, SOFF+256(R10); \
+	VMOVUPS Z11, SOFF+320(R10); \
+	ADDQ R11, DX
+
+// IN4ST stores V under K2 at DI and under K3 at DI+R13 (the lanes in the
+// next panel) and moves DI on six matrices (SI bytes).
+#define IN4ST(V) \
+	VMOVUPS V, K2, (DI); \
+	VMOVUPS V, K3, (DI)(R13*1); \
+	ADDQ SI, DI
+
+// IN4ST1 is IN4ST for a chunk inside one panel.
+#define IN4ST1(V) \
+	VMOVUPS V, K2, (DI); \
+	ADDQ SI, DI
+
+// IN4COL transforms scratch column J (bytes J·64) and stores its six
+// values, ξ = 6a + J for a = 0…5, from DX (ξ = J's matrix) on; DX moves to
+// the next matrix.
+#define IN4COL(JOFF, ST) \
+	VMOVUPS JOFF(R10), Z0; \
+	VMOVUPS JOFF+384(R10), Z1; \
+	VMOVUPS JOFF+768(R10), Z2; \
+	VMOVUPS JOFF+1152(R10), Z3; \
+	VMOVUPS JOFF+1536(R10), Z4; \
+	VMOVUPS JOFF+1920(R10), Z5; \
+	BT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
+	MOVQ DX, DI; \
+	ST(Z6); \
+	ST(Z7); \
+	ST(Z8); \
+	ST(Z9); \
+	ST(Z10); \
+	ST(Z11); \
+	ADDQ 40(BX), DX
+
+#define IN4COLS(ST) \
+	IN4COL(0, ST); \
+	IN4COL(64, ST); \
+	IN4COL(128, ST); \
+	IN4COL(192, ST); \
+	IN4COL(256, ST); \
+	IN4COL(320, ST)
+
+// func wino4InAVX512(v, p *float32, a *wino4InArgs)
+// For each chunk of a.chunks and each of a.nc channels (planes a.plane
+// bytes apart in p, rows a.cs bytes apart in v) the lanes' Bᵀ d B, value ξ
+// at chunk.off1 (lanes k1) or chunk.off2 (lanes k2) + ξ·a.ldx.
+TEXT ·wino4InAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	MOVL $0x40800000, AX
+	VPBROADCASTD AX, Z30
+	MOVQ 32(BX), R8
+	MOVQ 24(BX), R9
+	MOVQ 56(BX), R10
+	MOVQ 16(BX), R11
+	MOVQ 40(BX), SI
+	IMULQ $6, SI
+	TESTQ R9, R9
+	JLE  in4done
+
+in4chunk:
+	VMOVDQU32 (R8), Z31
+	KMOVW 80(R8), K2
+	KMOVW 88(R8), K3
+	MOVQ v+0(FP), R12
+	ADDQ 64(R8), R12
+	MOVQ 72(R8), R13
+	SUBQ 64(R8), R13
+	MOVQ p+8(FP), AX
+	MOVQ 0(BX), CX
+
+in4chan:
+	MOVQ AX, DX
+	IN4ROW(0)
+	IN4ROW(384)
+	IN4ROW(768)
+	IN4ROW(1152)
+	IN4ROW(1536)
+	IN4ROW(1920)
+	MOVQ R12, DX
+	KORTESTW K3, K3
+	JZ   in4one
+	IN4COLS(IN4ST)
+	JMP  in4next
+
+in4one:
+	IN4COLS(IN4ST1)
+
+in4next:
+	ADDQ 8(BX), AX
+	ADDQ 48(BX), R12
+	DECQ CX
+	JNZ  in4chan
+	ADDQ $96, R8
+	DECQ R9
+	JNZ  in4chunk
+
+in4done:
+	VZEROUPPER
+	RET
+
+// AT6 sets Y0–Y3 to Aᵀ·m for m in M0–M5 (at6's operations in its order),
+// with Z30 = 4 and Z28 = 8; Z24–Z27 scratch.
+#define AT6(M0, M1, M2, M3, M4, M5, Y0, Y1, Y2, Y3) \
+	VADDPS M2, M1, Z24; \
+	VSUBPS M2, M1, Z25; \
+	VADDPS M4, M3, Z26; \
+	VSUBPS M4, M3, Z27; \
+	VADDPS Z24, M0, Y0; \
+	VADDPS Z26, Y0, Y0; \
+	VADDPS Z27, Z27, Y1; \
+	VADDPS Y1, Z25, Y1; \
+	VMULPS Z30, Z26, Y2; \
+	VADDPS Y2, Z24, Y2; \
+	VMULPS Z28, Z27, Y3; \
+	VADDPS Y3, Z25, Y3; \
+	VADDPS M5, Y3, Y3
+
+// MLD loads the lanes (K1) of the matrix at DI into ZR and moves DI on six
+// matrices (SI bytes).
+#define MLD(ZR) \
+	VMOVUPS.Z (DI), K1, ZR; \
+	ADDQ SI, DI
+
+// OUT4COL transforms column S of the lanes' products (from DX, ξ = S's
+// matrix) into scratch column S (bytes SOFF = S·64): Z0–Z5 the column,
+// plus the bias (Z29) on m[1][1] when BIAS; DX moves to the next matrix.
+#define OUT4COL(SOFF, BIAS) \
+	MOVQ DX, DI; \
+	MLD(Z0); \
+	MLD(Z1); \
+	MLD(Z2); \
+	MLD(Z3); \
+	MLD(Z4); \
+	MLD(Z5); \
+	BIAS; \
+	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9); \
+	VMOVUPS Z6, SOFF(R10); \
+	VMOVUPS Z7, SOFF+384(R10); \
+	VMOVUPS Z8, SOFF+768(R10); \
+	VMOVUPS Z9, SOFF+1152(R10); \
+	ADDQ 24(BX), DX
+
+#define NOBIAS
+#define ADDBIAS VADDPS Z29, Z1, Z1
+
+// SCAT stores V's lanes under output (i, j)'s mask (MOFF bytes into the
+// chunk) at DX + JOFF, indices Z31.
+#define SCAT(V, MOFF, JOFF) \
+	KMOVW MOFF(R8), K4; \
+	VSCATTERDPS V, K4, JOFF(DX)(Z31*4)
+
+// OUT4ROW transforms scratch row I (bytes IOFF = I·384) into output row I
+// of the lanes' tiles at DX (mask offsets from MOFF) and moves DX to the
+// next output row.
+#define OUT4ROW(IOFF, MOFF) \
+	VMOVUPS IOFF(R10), Z0; \
+	VMOVUPS IOFF+64(R10), Z1; \
+	VMOVUPS IOFF+128(R10), Z2; \
+	VMOVUPS IOFF+192(R10), Z3; \
+	VMOVUPS IOFF+256(R10), Z4; \
+	VMOVUPS IOFF+320(R10), Z5; \
+	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9); \
+	SCAT(Z6, MOFF, 0); \
+	SCAT(Z7, MOFF+2, 4); \
+	SCAT(Z8, MOFF+4, 8); \
+	SCAT(Z9, MOFF+6, 12); \
+	ADDQ 32(BX), DX
+
+// func wino4OutAVX512(y, m *float32, a *wino4OutArgs)
+// For each of a.no channels (planes a.ycs bytes apart in y, rows a.mcs
+// bytes apart in m) and each chunk of a.chunks the lanes' Aᵀ m A plus the
+// channel's bias, into the outputs each (i, j) mask lets through. The
+// channels are the outer loop: a plane's stores follow each other (chunk
+// by chunk for all channels, 16 streams of stores, ran 2x slower on
+// planes out of cache).
+TEXT ·wino4OutAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	MOVL $0x40800000, AX
+	VPBROADCASTD AX, Z30
+	MOVL $0x41000000, AX
+	VPBROADCASTD AX, Z28
+	MOVQ 64(BX), R10
+	MOVQ 24(BX), SI
+	IMULQ $6, SI
+	MOVQ y+0(FP), AX
+	MOVQ m+8(FP), R11
+	MOVQ 56(BX), R12
+	MOVQ 0(BX), CX
+	TESTQ CX, CX
+	JLE  out4done
+	CMPQ 40(BX), $0
+	JLE  out4done
+
+out4chan:
+	VBROADCASTSS (R12), Z29
+	MOVQ 48(BX), R8
+	MOVQ 40(BX), R9
+
+out4chunk:
+	VMOVDQU32 (R8), Z31
+	KMOVW 72(R8), K1
+	MOVQ R11, DX
+	ADDQ 64(R8), DX
+	OUT4COL(0, NOBIAS)
+	OUT4COL(64, ADDBIAS)
+	OUT4COL(128, NOBIAS)
+	OUT4COL(192, NOBIAS)
+	OUT4COL(256, NOBIAS)
+	OUT4COL(320, NOBIAS)
+	MOVQ AX, DX
+	OUT4ROW(0, 80)
+	OUT4ROW(384, 88)
+	OUT4ROW(768, 96)
+	OUT4ROW(1152, 104)
+	ADDQ $144, R8
+	DECQ R9
+	JNZ  out4chunk
+	ADDQ 8(BX), AX
+	ADDQ 16(BX), R11
+	ADDQ $4, R12
+	DECQ CX
+	JNZ  out4chan
+
+out4done:
+	VZEROUPPER
+	RET
+
+// IN4PAIR transforms row i of the chunk's two tile rows, the padded rows
+// at DX (the first tile row's) and 4 rows on (DI), into scratch row SOFF:
+// each row's two vectors permuted into columns 4t, 4t+1 (D) and 4t+2,
+// 4t+3 (E) of 8 tiles (Z16, Z17), the two rows' D and E into the lanes'
+// columns 0–5 (Z18–Z21); DX moves to the next padded row.
+#define IN4PAIR(SOFF) \
+	LEAQ (DX)(R11*4), DI; \
+	VMOVUPS (DX), Z0; \
+	VMOVUPS 64(DX), Z1; \
+	VMOVUPS (DI), Z2; \
+	VMOVUPS 64(DI), Z3; \
+	VMOVAPS Z16, Z4; \
+	VPERMI2PS Z1, Z0, Z4; \
+	VMOVAPS Z17, Z5; \
+	VPERMI2PS Z1, Z0, Z5; \
+	VMOVAPS Z16, Z6; \
+	VPERMI2PS Z3, Z2, Z6; \
+	VMOVAPS Z17, Z7; \
+	VPERMI2PS Z3, Z2, Z7; \
+	VMOVAPS Z18, Z0; \
+	VPERMI2PS Z6, Z4, Z0; \
+	VMOVAPS Z19, Z1; \
+	VPERMI2PS Z6, Z4, Z1; \
+	VMOVAPS Z18, Z2; \
+	VPERMI2PS Z7, Z5, Z2; \
+	VMOVAPS Z19, Z3; \
+	VPERMI2PS Z7, Z5, Z3; \
+	VMOVAPS Z20, Z8; \
+	VPERMI2PS Z6, Z4, Z8; \
+	VMOVAPS Z21, Z9; \
+	VPERMI2PS Z6, Z4, Z9; \
+	BT6(Z0, Z1, Z2, Z3, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z4); \
+	VMOVUPS Z10, SOFF(R10); \
+	VMOVUPS Z11, SOFF+64(R10); \
+	VMOVUPS Z12, SOFF+128(R10); \
+	VMOVUPS Z13, SOFF+192(R10); \
+	VMOVUPS Z14, SOFF+256(R10); \
+	VMOVUPS Z4, SOFF+320(R10); \
+	ADDQ R11, DX
+
+// func wino4InRowsAVX512(v, p *float32, a *wino4InArgs)
+// wino4InAVX512 for rows mode: each chunk two tile rows of at most 7
+// tiles, from the padded plane's rows idx[0]/wp on, by permutes (a.idx).
+TEXT ·wino4InRowsAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	MOVL $0x40800000, AX
+	VPBROADCASTD AX, Z30
+	VMOVDQU32 64(BX), Z16
+	VMOVDQU32 128(BX), Z17
+	VMOVDQU32 192(BX), Z18
+	VMOVDQU32 256(BX), Z19
+	VMOVDQU32 320(BX), Z20
+	VMOVDQU32 384(BX), Z21
+	MOVQ 32(BX), R8
+	MOVQ 24(BX), R9
+	MOVQ 56(BX), R10
+	MOVQ 16(BX), R11
+	MOVQ 40(BX), SI
+	IMULQ $6, SI
+	TESTQ R9, R9
+	JLE  in4rdone
+
+in4rchunk:
+	KMOVW 80(R8), K2
+	KMOVW 88(R8), K3
+	MOVQ v+0(FP), R12
+	ADDQ 64(R8), R12
+	MOVQ 72(R8), R13
+	SUBQ 64(R8), R13
+	MOVQ p+8(FP), AX
+	MOVLQSX (R8), DX
+	LEAQ (AX)(DX*4), AX
+	MOVQ 0(BX), CX
+
+in4rchan:
+	MOVQ AX, DX
+	IN4PAIR(0)
+	IN4PAIR(384)
+	IN4PAIR(768)
+	IN4PAIR(1152)
+	IN4PAIR(1536)
+	IN4PAIR(1920)
+	MOVQ R12, DX
+	KORTESTW K3, K3
+	JZ   in4rone
+	IN4COLS(IN4ST)
+	JMP  in4rnext
+
+in4rone:
+	IN4COLS(IN4ST1)
+
+in4rnext:
+	ADDQ 8(BX), AX
+	ADDQ 48(BX), R12
+	DECQ CX
+	JNZ  in4rchan
+	ADDQ $96, R8
+	DECQ R9
+	JNZ  in4rchunk
+
+in4rdone:
+	VZEROUPPER
+	RET
+
+// OUT4HALF interleaves outputs j = 0–3 of row i (Z6–Z9) of one tile row
+// (stage-one permute IDX) into the row's first 16 and next 16 outputs,
+// stored at (R) and 64(R) under the masks at MOFF and MOFF+2.
+#define OUT4HALFB(IDX, SOFF) \
+	VMOVAPS IDX, Z10; \
+	VPERMI2PS Z7, Z6, Z10; \
+	VMOVAPS IDX, Z11; \
+	VPERMI2PS Z9, Z8, Z11; \
+	VMOVAPD Z22, Z12; \
+	VPERMI2PD Z11, Z10, Z12; \
+	VMOVAPD Z23, Z13; \
+	VPERMI2PD Z11, Z10, Z13; \
+	VMOVUPS Z12, SOFF(R10); \
+	VMOVUPS Z13, SOFF+64(R10)
+
+#define OUT4BROW(SOFF, MOFF) \
+	VMOVUPS SOFF(R10), Z12; \
+	VMOVUPS SOFF+64(R10), Z13; \
+	KMOVW MOFF(R8), K4; \
+	VMOVUPS Z12, K4, (DI); \
+	KMOVW MOFF+2(R8), K4; \
+	VMOVUPS Z13, K4, 64(DI); \
+	ADDQ R13, DI
+
+#define OUT4HALF(IDX, MOFF, R) \
+	VMOVAPS IDX, Z10; \
+	VPERMI2PS Z7, Z6, Z10; \
+	VMOVAPS IDX, Z11; \
+	VPERMI2PS Z9, Z8, Z11; \
+	VMOVAPD Z22, Z12; \
+	VPERMI2PD Z11, Z10, Z12; \
+	VMOVAPD Z23, Z13; \
+	VPERMI2PD Z11, Z10, Z13; \
+	KMOVW MOFF(R8), K4; \
+	VMOVUPS Z12, K4, (R); \
+	KMOVW MOFF+2(R8), K4; \
+	VMOVUPS Z13, K4, 64(R)
+
+// OUT4ROWS transforms scratch row I (bytes IOFF) into output row I of the
+// chunk's two tile rows: at DX and 4 output rows on (DI); DX moves to the
+// next output row.
+#define OUT4ROWS(IOFF, MOFF) \
+	VMOVUPS IOFF(R10), Z0; \
+	VMOVUPS IOFF+64(R10), Z1; \
+	VMOVUPS IOFF+128(R10), Z2; \
+	VMOVUPS IOFF+192(R10), Z3; \
+	VMOVUPS IOFF+256(R10), Z4; \
+	VMOVUPS IOFF+320(R10), Z5; \
+	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9); \
+	OUT4HALF(Z20, MOFF, DX); \
+	OUT4HALFB(Z21, 1536+IOFF/3); \
+	ADDQ R13, DX
+
+// func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
+// wino4OutAVX512 for rows mode: each chunk two tile rows of at most 7
+// tiles, whose outputs are permuted into rows (a.idx) and stored from
+// the chunk's idx[0] on under its row masks; channels the outer loop.
+TEXT ·wino4OutRowsAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	MOVL $0x40800000, AX
+	VPBROADCASTD AX, Z30
+	MOVL $0x41000000, AX
+	VPBROADCASTD AX, Z28
+	VMOVDQU32 72(BX), Z20
+	VMOVDQU32 136(BX), Z21
+	VMOVDQU32 200(BX), Z22
+	VMOVDQU32 264(BX), Z23
+	MOVQ 64(BX), R10
+	MOVQ 24(BX), SI
+	IMULQ $6, SI
+	MOVQ 32(BX), R13
+	MOVQ y+0(FP), AX
+	MOVQ m+8(FP), R11
+	MOVQ 56(BX), R12
+	MOVQ 0(BX), CX
+	TESTQ CX, CX
+	JLE  out4rdone
+	CMPQ 40(BX), $0
+	JLE  out4rdone
+
+out4rchan:
+	VBROADCASTSS (R12), Z29
+	MOVQ 48(BX), R8
+	MOVQ 40(BX), R9
+
+out4rchunk:
+	// the chunk's output rows fetched for writing while its products
+	// are combined
+	MOVLQSX (R8), DX
+	LEAQ (AX)(DX*4), DX
+	LEAQ (DX)(R13*8), DI
+
+out4rpf:
+	PREFETCHT0 (DX)
+	ADDQ $64, DX
+	CMPQ DX, DI
+	JB   out4rpf
+	KMOVW 72(R8), K1
+	MOVQ R11, DX
+	ADDQ 64(R8), DX
+	OUT4COL(0, NOBIAS)
+	OUT4COL(64, ADDBIAS)
+	OUT4COL(128, NOBIAS)
+	OUT4COL(192, NOBIAS)
+	OUT4COL(256, NOBIAS)
+	OUT4COL(320, NOBIAS)
+	MOVLQSX (R8), DX
+	LEAQ (AX)(DX*4), DX
+	OUT4ROWS(0, 112)
+	OUT4ROWS(384, 116)
+	OUT4ROWS(768, 120)
+	OUT4ROWS(1152, 124)
+	MOVQ DX, DI
+	OUT4BROW(1536, 128)
+	OUT4BROW(1664, 132)
+	OUT4BROW(1792, 136)
+	OUT4BROW(1920, 140)
+	ADDQ $144, R8
+	DECQ R9
+	JNZ  out4rchunk
+	ADDQ 8(BX), AX
+	ADDQ 16(BX), R11
+	ADDQ $4, R12
+	DECQ CX
+	JNZ  out4rchan
+
+out4rdone:
+	VZEROUPPER
+	RET
+
+// G6 sets T0–T4 to rows 0–4 of G·(G0, G1, G2) (g6's operations in its
+// order; row 5 is G2 itself), with Z28 = ¼, Z29 = −⅙, Z30 = 1/24, Z27 =
+// 4; Z24–Z26 scratch.
+#define G6(G0, G1, G2, T0, T1, T2, T3, T4) \
+	VMULPS Z28, G0, T0; \
+	VADDPS G2, G0, Z24; \
+	VMULPS Z27, G2, Z25; \
+	VADDPS Z25, G0, Z25; \
+	VADDPS G1, G1, Z26; \
+	VADDPS G1, Z24, T1; \
+	VMULPS Z29, T1, T1; \
+	VSUBPS G1, Z24, T2; \
+	VMULPS Z29, T2, T2; \
+	VADDPS Z26, Z25, T3; \
+	VMULPS Z30, T3, T3; \
+	VSUBPS Z26, Z25, T4; \
+	VMULPS Z30, T4, T4
+
+// WGATHER loads tap t of the lanes' kernels (indices Z31) into ZR and
+// moves SI to the next tap (CX bytes on).
+#define WGATHER(ZR) \
+	KMOVW K2, K1; \
+	VGATHERDPS (SI)(Z31*4), K1, ZR; \
+	ADDQ CX, SI
+
+#define WST(ZR) \
+	VMOVUPS ZR, K2, (DI); \
+	ADDQ DX, DI
+
+// WROW stores row A of G·t·Gᵀ, from column A of t (T0, T1, T2).
+#define WROW(T0, T1, T2) \
+	G6(T0, T1, T2, Z1, Z2, Z3, Z4, Z5); \
+	WST(Z1); \
+	WST(Z2); \
+	WST(Z3); \
+	WST(Z4); \
+	WST(Z5); \
+	WST(T2)
+
+// func wino4WeightsAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask int)
+// The 36 values G g Gᵀ of the 3×3 kernels of up to 16 lanes (mask): lane
+// l's taps at w + 4·idx[l] + t·tap bytes (t = 0…8), value ξ stored at u +
+// ξ·ldu bytes + 4l (wino4Weights' g6 steps in its order).
+TEXT ·wino4WeightsAVX512(SB), NOSPLIT, $0-48
+	MOVQ u+0(FP), DI
+	MOVQ ldu+8(FP), DX
+	MOVQ w+16(FP), SI
+	MOVQ idx+24(FP), AX
+	VMOVDQU32 (AX), Z31
+	MOVQ tap+32(FP), CX
+	MOVQ mask+40(FP), AX
+	KMOVW AX, K2
+	MOVL $0x3E800000, AX
+	VPBROADCASTD AX, Z28
+	MOVL $0xBE2AAAAB, AX
+	VPBROADCASTD AX, Z29
+	MOVL $0x3D2AAAAB, AX
+	VPBROADCASTD AX, Z30
+	MOVL $0x40800000, AX
+	VPBROADCASTD AX, Z27
+	WGATHER(Z0)
+	WGATHER(Z1)
+	WGATHER(Z2)
+	WGATHER(Z3)
+	WGATHER(Z4)
+	WGATHER(Z5)
+	WGATHER(Z6)
+	WGATHER(Z7)
+	WGATHER(Z8)
+	// t[j] = G·(column j of g): t0 = Z9–Z13, Z6; t1 = Z14, Z16–Z19, Z7;
+	// t2 = Z20–Z23, Z0, Z8
+	G6(Z0, Z3, Z6, Z9, Z10, Z11, Z12, Z13)
+	G6(Z1, Z4, Z7, Z14, Z16, Z17, Z18, Z19)
+	G6(Z2, Z5, Z8, Z20, Z21, Z22, Z23, Z0)
+	WROW(Z9, Z14, Z20)
+	WROW(Z10, Z16, Z21)
+	WROW(Z11, Z17, Z22)
+	WROW(Z12, Z18, Z23)
+	WROW(Z13, Z19, Z0)
+	WROW(Z6, Z7, Z8)
+	VZEROUPPER
+	RET

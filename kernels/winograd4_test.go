@@ -1,0 +1,179 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// wino4Cases are F(4×4) geometries: planes of whole and partial tiles,
+// groups of several images per vector (7×7, 5×5, 3×3), a batch over two
+// workers, paddings 0–2 and the deepest forward and input gradient.
+var wino4Cases = []struct {
+	n, c, h, w, pad, o, workers int
+}{
+	{2, 16, 28, 28, 1, 16, 1},
+	{3, 16, 28, 28, 1, 16, 2},
+	{9, 32, 7, 7, 1, 16, 2},
+	{37, 64, 7, 7, 1, 64, 1},
+	{5, 16, 14, 14, 1, 32, 1},
+	{3, 16, 5, 9, 0, 17, 1},
+	{2, 17, 6, 5, 2, 16, 1},
+	{1, 16, 3, 37, 1, 16, 1},
+	{7, 16, 3, 3, 1, 16, 2},
+	{1, 256, 8, 8, 1, 32, 1},
+	{1, 32, 8, 8, 1, 256, 1},
+}
+
+// wino4Tol is the error allowed against the exact sum: F(2×2)'s (F(4×4)'s
+// transforms carry entries up to 5 and 8, and the weights' sixths are
+// rounded, but on values in [−1, 1] its largest error was 22% of this).
+func wino4Tol(c int) float64 { return winoTol(c) }
+
+// TestWinograd4Conv checks the F(4×4) forward and input gradient, with the
+// Go transforms and the assembly, against direct sums in float64.
+func TestWinograd4Conv(t *testing.T) {
+	if !winogradCPU(hostFloatKernel) {
+		t.Skip("F(4×4, 3×3) runs only where the GEMMs take its packed panels (AVX-512)")
+	}
+	r := rand.New(rand.NewPCG(61, 62))
+	worst := 0.0
+	for _, tc := range wino4Cases {
+		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
+		w := f32s(r, tc.o*tc.c*9)
+		b := f32s(r, tc.o)
+		p := ConvParams{Pad: [2]int{tc.pad, tc.pad}}
+		want, shape := refConv(f64s(x), f64s(w), f64s(b), []int{tc.n, tc.c, tc.h, tc.w}, []int{tc.o, tc.c, 3, 3}, p)
+		g := newWino4Geom(tc.c, tc.h, tc.w, tc.pad, tc.o)
+		if g.oh != shape[2] || g.ow != shape[3] {
+			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
+		}
+		dy := f32s(r, len(want))
+		wantDx, _ := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
+		for _, goT := range []bool{true, false} {
+			name := fmt.Sprintf("%+v/goT=%v", tc, goT)
+			var scratch []winoWorker
+			ws := winoWorkers(&scratch, tc.workers)
+			var wc wino4Conv
+			wc.setWeights(w, tc.o, tc.c, false, tc.workers)
+			y := make([]float32, len(want))
+			for i := range y {
+				y[i] = float32(math.NaN()) // every output written
+			}
+			seen := make([]int, tc.workers)
+			wc.run(hostFloatKernel, g, ws, false, goT, x, y, b, tc.n, func(wk int, _ []float32) { seen[wk]++ })
+			if total := sumInts(seen); total != tc.n {
+				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
+			}
+			worst = max(worst, winoCompare4(t, name+" forward", y, want, wino4Tol(tc.c)))
+
+			var wb wino4Conv
+			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
+			gb := newWino4Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
+			dx := make([]float32, len(wantDx))
+			wb.run(hostFloatKernel, gb, ws, true, goT, dy, dx, nil, tc.n, nil)
+			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
+		}
+	}
+	t.Logf("largest error / allowed: %.3f", worst)
+}
+
+func sumInts(s []int) int {
+	t := 0
+	for _, v := range s {
+		t += v
+	}
+	return t
+}
+
+// winoCompare4 is winoCompare returning the largest error over tol.
+func winoCompare4(t *testing.T, what string, got []float32, want []float64, tol float64) float64 {
+	t.Helper()
+	worst := 0.0
+	for i := range want {
+		d := math.Abs(float64(got[i]) - want[i])
+		if d > tol || math.IsNaN(d) {
+			t.Fatalf("%s: element %d = %v, want %v (off by %.3g, allowed %.3g)", what, i, got[i], want[i], d, tol)
+		}
+		worst = max(worst, d/tol)
+	}
+	return worst
+}
+
+// TestWinograd4TransformsSameBits runs the F(4×4) transforms' assembly
+// against wino4InputGo and wino4OutputGo on the same chunks: groups of
+// one to sixteen tiles, chunks that cross a 32-column panel, partial
+// tiles at the plane's edges, several channels a call.
+func TestWinograd4TransformsSameBits(t *testing.T) {
+	if !winogradCPU(hostFloatKernel) {
+		t.Skip("no F(4×4) assembly on this CPU")
+	}
+	r := rand.New(rand.NewPCG(63, 64))
+	for _, tc := range []struct{ c, h, w, o, c0 int }{
+		{16, 28, 28, 16, 0}, {16, 28, 28, 16, 13}, {32, 7, 7, 20, 4}, {17, 14, 14, 16, 30},
+		{16, 5, 9, 3, 0}, {16, 3, 37, 16, 7}, {16, 1, 1, 16, 31},
+	} {
+		g := newWino4Geom(tc.c, tc.h, tc.w, 1, tc.o)
+		var s wino4Scratch
+		s.scratch = make([]float32, 36*16)
+		for gk := 1; gk <= g.group; gk++ {
+			lanes := gk * g.tiles()
+			cols := tc.c0 + lanes
+			panels := (cols + nr - 1) / nr
+			ldv := winoStride(g.c * panels * nr)
+			p := f32s(r, g.group*g.c*g.plane)
+			v1, v2 := f32s(r, 36*ldv), make([]float32, 36*ldv)
+			copy(v2, v1)
+			in := wino4InChunks(g, lanes, tc.c0, g.c*nr)
+			s.input(true, v1, ldv, in, tc.c0, lanes, p, g)
+			s.input(false, v2, ldv, in, tc.c0, lanes, p, g)
+			name := fmt.Sprintf("%+v/%d images", tc, gk)
+			sameBitsAt(t, name+" input", v2, v1)
+
+			ldm := winoStride(g.o * cols)
+			m := f32s(r, 36*ldm)
+			bias := f32s(r, g.o)
+			outImg := g.o * g.oh * g.ow
+			y1, y2 := f32s(r, gk*outImg), make([]float32, gk*outImg)
+			copy(y2, y1)
+			out := wino4OutChunks(g, lanes, tc.c0)
+			s.output(true, y1, m, ldm, cols, out, tc.c0, lanes, bias, g)
+			s.output(false, y2, m, ldm, cols, out, tc.c0, lanes, bias, g)
+			sameBitsAt(t, name+" output", y2, y1)
+		}
+	}
+}
+
+func sameBitsAt(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestWinograd4WeightsSameBits runs wino4WeightsAsm against wino4Weights
+// (the same steps in the same order) for the forward and the input
+// gradient, channel counts not a multiple of 16 and a block of output
+// channels.
+func TestWinograd4WeightsSameBits(t *testing.T) {
+	if !winogradCPU(hostFloatKernel) {
+		t.Skip("no F(4×4) assembly on this CPU")
+	}
+	r := rand.New(rand.NewPCG(65, 66))
+	for _, tc := range []struct{ o, c, lo, hi int }{{16, 16, 0, 16}, {17, 33, 0, 17}, {64, 40, 5, 37}, {3, 20, 1, 2}} {
+		w := f32s(r, tc.o*tc.c*9)
+		for _, back := range []bool{false, true} {
+			ldu := winoStride(tc.o * tc.c)
+			want, got := f32s(r, 36*ldu), make([]float32, 36*ldu)
+			copy(got, want)
+			wino4Weights(want, ldu, w, tc.o, tc.c, back, tc.lo, tc.hi)
+			if !wino4WeightsAsm(hostFloatKernel, got, ldu, w, tc.o, tc.c, back, tc.lo, tc.hi) {
+				t.Fatal("no assembly")
+			}
+			sameBitsAt(t, fmt.Sprintf("%+v back=%v", tc, back), got, want)
+		}
+	}
+}
