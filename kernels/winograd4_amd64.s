@@ -472,11 +472,14 @@ out4rchan:
 	MOVQ 40(BX), R9
 
 out4rchunk:
-	// the chunk's output rows fetched for writing while its products
+	// this chunk's output rows and the next one's (the next 8 rows, or
+	// the next plane's first) fetched for writing while the products
 	// are combined
 	MOVLQSX (R8), DX
 	LEAQ (AX)(DX*4), DX
-	LEAQ (DX)(R13*8), DI
+	MOVQ R13, DI
+	SHLQ $4, DI
+	ADDQ DX, DI
 
 out4rpf:
 	PREFETCHT0 (DX)
