@@ -62,7 +62,8 @@ type convState struct {
 }
 
 // winograd reports whether this convolution's forward and gradients run by
-// Winograd F(2×2, 3×3): float32 3×3 stride-1 undilated ungrouped
+// Winograd (F(4×4, 3×3) for the forward and input gradient where wino4Use,
+// else F(2×2, 3×3)): float32 3×3 stride-1 undilated ungrouped
 // convolutions of winoMinChannels to blockKC channels in and out (the
 // products' GEMMs take A as one packed block: the forward's depth is the
 // input channels, the input gradient's the output channels), padded alike

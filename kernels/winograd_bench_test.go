@@ -76,7 +76,7 @@ func BenchmarkWinoDot(b *testing.B) {
 // images, on one and two workers, by F(2×2, 3×3) and F(4×4, 3×3).
 func BenchmarkWinogradRun(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, c := range []struct{ c, h, n int }{{16, 28, 64}, {16, 28, 256}, {32, 14, 64}, {64, 7, 64}} {
+	for _, c := range []struct{ c, h, n int }{{16, 28, 64}, {16, 28, 256}, {32, 14, 64}, {32, 14, 256}, {64, 7, 64}, {64, 7, 256}} {
 		g := newWinoGeom(c.c, c.h, c.h, 1, c.c)
 		n := c.n
 		x := f32s(r, n*c.c*c.h*c.h)
