@@ -90,15 +90,18 @@ const wino4MaxCols = 160
 
 // wino4Use reports whether F(4×4, 3×3) runs a convolution of geometry g
 // (F(2×2, 3×3) otherwise): on CPUs with the transforms' assembly, planes
-// whose 4×4 tiles compute at most a third more outputs than F(2×2)'s
-// 2×2 tiles (28×28 and 7×7: as many; 14×14: 31% more, and still 9%
-// faster in BenchmarkWinogradRun; a 10×10 plane's 12×12 would be 44%).
+// whose vectors take two tile rows (rows ≤ 7 tiles) or several images
+// (≤ 8 tiles), and whose 4×4 tiles compute at most a third more outputs
+// than F(2×2)'s 2×2 tiles (28×28 and 7×7: as many; 14×14: 31% more, and
+// still 8–9% faster in BenchmarkWinogradRun; a 10×10 plane's 12×12 would
+// be 44%). Wider planes would gather every value (the first version,
+// which ran 28×28 layers 2x slower than F(2×2)).
 func wino4Use(fk floatKernel, g winoGeom) bool {
 	if !winogradCPU(fk) {
 		return false
 	}
 	g4 := newWino4Geom(g.c, g.h, g.w, g.pad, g.o)
-	return 3*g4.tiles()*16 <= 4*g.tiles()*4
+	return (g4.rows || g4.group > 1) && 3*g4.tiles()*16 <= 4*g.tiles()*4
 }
 
 // wino4Weights sets u[ξ·ldu + r·k + s] to (G g Gᵀ)[ξ] (6×6) for the 3×3

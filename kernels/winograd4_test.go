@@ -177,3 +177,23 @@ func TestWinograd4WeightsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestWinograd4Choice checks which planes run F(4×4): two tile rows a
+// vector (28×28, 14×14, 26×26), several images a vector (7×7), not wider
+// planes (32×32, 56×56: every value gathered) nor planes whose 4×4 tiles
+// compute more than a third more than 2×2 tiles (10×10, 5×5).
+func TestWinograd4Choice(t *testing.T) {
+	if !winogradCPU(hostFloatKernel) {
+		t.Skip("F(4×4) runs only on AVX-512")
+	}
+	for _, tc := range []struct {
+		h    int
+		want bool
+	}{{28, true}, {14, true}, {26, true}, {7, true}, {5, false}, {56, false}, {32, false}, {10, false}} {
+		g := newWinoGeom(16, tc.h, tc.h, 1, 16)
+		if got := wino4Use(hostFloatKernel, g); got != tc.want {
+			g4 := newWino4Geom(16, tc.h, tc.h, 1, 16)
+			t.Errorf("%d×%d: wino4Use = %v, want %v (tiles %d×%d, rows %v, group %d)", tc.h, tc.h, got, tc.want, g4.th, g4.tw, g4.rows, g4.group)
+		}
+	}
+}
