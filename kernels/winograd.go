@@ -96,6 +96,22 @@ func winoBatch(tiles int) int {
 	return best
 }
 
+// winoKernel returns the 3×3 kernel of output channel oi and input channel
+// ci of w (… × c × 3 × 3) and its row r and column s in the transformed
+// weights' matrices: (oi, ci) for the forward; for the input gradient
+// (back) (ci, oi) and the kernel turned half round.
+func winoKernel(w []float32, oi, ci, c int, back bool) (g [9]float32, r, s int) {
+	src := w[(oi*c+ci)*9 : (oi*c+ci)*9+9]
+	if back {
+		for i := range g {
+			g[i] = src[8-i]
+		}
+		return g, ci, oi
+	}
+	copy(g[:], src)
+	return g, oi, ci
+}
+
 // winoWeights sets u[ξ·ldu + r·k + s] to (G g Gᵀ)[ξ] for the m×k matrix of
 // 3×3 kernels of w (o × c × 3 × 3), for the output channels [lo, hi): r =
 // output and s = input channel for the forward (m = o, k = c); for the
@@ -109,17 +125,7 @@ func winoWeights(u []float32, ldu int, w []float32, o, c int, back bool, lo, hi 
 	u = u[:15*ldu+m*k] // bounds checked once; a slice, not a read (other workers write the rest)
 	for oi := lo; oi < hi; oi++ {
 		for ci := 0; ci < c; ci++ {
-			src := w[(oi*c+ci)*9 : (oi*c+ci)*9+9]
-			var g [9]float32
-			r, s := oi, ci
-			if back {
-				r, s = ci, oi
-				for i := range g {
-					g[i] = src[8-i]
-				}
-			} else {
-				copy(g[:], src)
-			}
+			g, r, s := winoKernel(w, oi, ci, c, back)
 			// t = G·g (4×3), then u = t·Gᵀ (4×4); G's rows are
 			// (1,0,0), (½,½,½), (½,−½,½), (0,0,1).
 			var t [4][3]float32
@@ -463,11 +469,12 @@ func winoWorkers(ws *[]winoWorker, nw int) []winoWorker {
 	return (*ws)[:nw]
 }
 
-// winoConv holds a convolution's transformed weights as 16 packed GEMM
-// operands, for the forward or for the input gradient.
-type winoConv struct {
+// winoPacked is a convolution's transformed weights as packed GEMM
+// operands (16 for F(2×2, 3×3), 36 for F(4×4, 3×3)), for the forward or
+// for the input gradient.
+type winoPacked struct {
 	u   []float32
-	mul [16]mulT[float32]
+	mul []mulT[float32]
 	// the weights u and mul were made from, to skip the transform and
 	// the packing when a call brings the same bits (an evaluation graph
 	// run batch after batch)
@@ -475,15 +482,17 @@ type winoConv struct {
 	fromShape [3]int
 }
 
-// setWeights transforms w (o × c × 3 × 3) and packs the 16 matrices, on
-// nw workers (done serially, it was 2–3% of resnet20's 2-thread step on
-// the calling goroutine while the other core waited).
-func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
+// set transforms w (o × c × 3 × 3) into n matrices by transform (which
+// writes the matrices' entries of output channels [lo, hi), matrices ldu
+// floats apart) and packs them, on nw workers (done serially, it was 2–3%
+// of resnet20's 2-thread step on the calling goroutine while the other
+// core waited).
+func (wp *winoPacked) set(w []float32, o, c int, back bool, nw, n int, transform func(u []float32, ldu, lo, hi int)) {
 	shape := [3]int{o, c, 0}
 	if back {
 		shape[2] = 1
 	}
-	if wc.fromShape == shape && sameBits(wc.from, w) {
+	if wp.fromShape == shape && len(wp.mul) == n && sameBits(wp.from, w) {
 		return
 	}
 	m, k := o, c
@@ -491,15 +500,26 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
 		m, k = c, o
 	}
 	ldu := winoStride(m * k)
-	wc.u = grow(wc.u, 16*ldu)
-	split(nw, o, func(_, lo, hi int) { winoWeights(wc.u, ldu, w, o, c, back, lo, hi) })
-	split(nw, len(wc.mul), func(_, lo, hi int) {
+	wp.u = grow(wp.u, n*ldu)
+	if len(wp.mul) != n {
+		wp.mul = make([]mulT[float32], n)
+	}
+	split(nw, o, func(_, lo, hi int) { transform(wp.u, ldu, lo, hi) })
+	split(nw, n, func(_, lo, hi int) {
 		for x := lo; x < hi; x++ {
-			wc.mul[x].setA(false, m, k, wc.u[x*ldu:x*ldu+m*k], k)
+			wp.mul[x].setA(false, m, k, wp.u[x*ldu:x*ldu+m*k], k)
 		}
 	})
-	wc.from = append(wc.from[:0], w...)
-	wc.fromShape = shape
+	wp.from = append(wp.from[:0], w...)
+	wp.fromShape = shape
+}
+
+// winoConv holds a convolution's F(2×2, 3×3) weights: 16 matrices.
+type winoConv struct{ winoPacked }
+
+// setWeights transforms w (o × c × 3 × 3) and packs the 16 matrices.
+func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
+	wc.set(w, o, c, back, nw, 16, func(u []float32, ldu, lo, hi int) { winoWeights(u, ldu, w, o, c, back, lo, hi) })
 }
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images

@@ -118,17 +118,7 @@ func wino4Weights(u []float32, ldu int, w []float32, o, c int, back bool, lo, hi
 	u = u[:35*ldu+m*k]
 	for oi := lo; oi < hi; oi++ {
 		for ci := 0; ci < c; ci++ {
-			src := w[(oi*c+ci)*9 : (oi*c+ci)*9+9]
-			var g [9]float32
-			r, s := oi, ci
-			if back {
-				r, s = ci, oi
-				for i := range g {
-					g[i] = src[8-i]
-				}
-			} else {
-				copy(g[:], src)
-			}
+			g, r, s := winoKernel(w, oi, ci, c, back)
 			var t [3][6]float32 // t[j] = G · column j of g
 			for j := 0; j < 3; j++ {
 				t[j] = g6(g[j], g[3+j], g[6+j])
@@ -453,43 +443,17 @@ func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, bias
 	}
 }
 
-// wino4Conv holds a convolution's transformed weights as 36 packed GEMM
-// operands, for the forward or for the input gradient.
-type wino4Conv struct {
-	u         []float32
-	mul       [36]mulT[float32]
-	from      []float32
-	fromShape [3]int
-}
+// wino4Conv holds a convolution's F(4×4, 3×3) weights: 36 matrices.
+type wino4Conv struct{ winoPacked }
 
-// setWeights transforms w (o × c × 3 × 3) and packs the 36 matrices, on
-// nw workers (skipped when w's bits and shape are those of the last call).
+// setWeights transforms w (o × c × 3 × 3) and packs the 36 matrices (16
+// kernels a vector by wino4WeightsAsm where it runs).
 func (wc *wino4Conv) setWeights(w []float32, o, c int, back bool, nw int) {
-	shape := [3]int{o, c, 0}
-	if back {
-		shape[2] = 1
-	}
-	if wc.fromShape == shape && sameBits(wc.from, w) {
-		return
-	}
-	m, k := o, c
-	if back {
-		m, k = c, o
-	}
-	ldu := winoStride(m * k)
-	wc.u = grow(wc.u, 36*ldu)
-	split(nw, o, func(_, lo, hi int) {
-		if !wino4WeightsAsm(hostFloatKernel, wc.u, ldu, w, o, c, back, lo, hi) {
-			wino4Weights(wc.u, ldu, w, o, c, back, lo, hi)
+	wc.set(w, o, c, back, nw, 36, func(u []float32, ldu, lo, hi int) {
+		if !wino4WeightsAsm(hostFloatKernel, u, ldu, w, o, c, back, lo, hi) {
+			wino4Weights(u, ldu, w, o, c, back, lo, hi)
 		}
 	})
-	split(nw, len(wc.mul), func(_, lo, hi int) {
-		for x := lo; x < hi; x++ {
-			wc.mul[x].setA(false, m, k, wc.u[x*ldu:x*ldu+m*k], k)
-		}
-	})
-	wc.from = append(wc.from[:0], w...)
-	wc.fromShape = shape
 }
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images

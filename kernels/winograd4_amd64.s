@@ -44,17 +44,21 @@
 	KXNORW K0, K0, K1; \
 	VGATHERDPS 20(DX)(Z31*4), K1, Z5
 
+// SROW6 stores A–F as scratch row SOFF (bytes from R10).
+#define SROW6(SOFF, A, B, C, D, E, F) \
+	VMOVUPS A, SOFF(R10); \
+	VMOVUPS B, SOFF+64(R10); \
+	VMOVUPS C, SOFF+128(R10); \
+	VMOVUPS D, SOFF+192(R10); \
+	VMOVUPS E, SOFF+256(R10); \
+	VMOVUPS F, SOFF+320(R10)
+
 // IN4ROW transforms the tile row at DX into scratch row SOFF (bytes, R10)
 // and moves DX to the next padded row.
 #define IN4ROW(SOFF) \
 	GATHER6; \
 	BT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
-	VMOVUPS Z6, SOFF(R10); \
-	VMOVUPS Z7, SOFF+64(R10); \
-	VMOVUPS Z8, SOFF+128(R10); \
-	VMOVUPS Z9, SOFF+192(R10); \
-	VMOVUPS Z10, SOFF+256(R10); \
-	VMOVUPS Z11, SOFF+320(R10); \
+	SROW6(SOFF, Z6, Z7, Z8, Z9, Z10, Z11); \
 	ADDQ R11, DX
 
 // IN4ST stores V under K2 at DI and under K3 at DI+R13 (the lanes in the
@@ -97,63 +101,69 @@
 	IN4COL(256, ST); \
 	IN4COL(320, ST)
 
-// func wino4InAVX512(v, p *float32, a *wino4InArgs)
-// For each chunk of a.chunks and each of a.nc channels (planes a.plane
-// bytes apart in p, rows a.cs bytes apart in v) the lanes' Bᵀ d B, value ξ
-// at chunk.off1 (lanes k1) or chunk.off2 (lanes k2) + ξ·a.ldx.
-TEXT ·wino4InAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	MOVL $0x40800000, AX
-	VPBROADCASTD AX, Z30
-	MOVQ 32(BX), R8
-	MOVQ 24(BX), R9
-	MOVQ 56(BX), R10
-	MOVQ 16(BX), R11
-	MOVQ 40(BX), SI
-	IMULQ $6, SI
-	TESTQ R9, R9
-	JLE  in4done
-
-in4chunk:
-	VMOVDQU32 (R8), Z31
-	KMOVW 80(R8), K2
-	KMOVW 88(R8), K3
-	MOVQ v+0(FP), R12
-	ADDQ 64(R8), R12
-	MOVQ 72(R8), R13
-	SUBQ 64(R8), R13
-	MOVQ p+8(FP), AX
-	MOVQ 0(BX), CX
-
-in4chan:
-	MOVQ AX, DX
-	IN4ROW(0)
-	IN4ROW(384)
-	IN4ROW(768)
-	IN4ROW(1152)
-	IN4ROW(1536)
-	IN4ROW(1920)
-	MOVQ R12, DX
-	KORTESTW K3, K3
-	JZ   in4one
-	IN4COLS(IN4ST)
-	JMP  in4next
-
-in4one:
-	IN4COLS(IN4ST1)
-
-in4next:
-	ADDQ 8(BX), AX
-	ADDQ 48(BX), R12
-	DECQ CX
-	JNZ  in4chan
-	ADDQ $96, R8
-	DECQ R9
-	JNZ  in4chunk
-
-in4done:
-	VZEROUPPER
+// IN4BODY is the input transforms' loop over the chunks (R8, R9 of them)
+// and the a.nc channels: SETUP points AX at the chunk's first padded row
+// (AX = p on entry) and loads what its ROW needs; ROW(SOFF) transforms one
+// of the six padded rows of the chunk's tiles (from DX) into scratch row
+// SOFF; the columns are then transformed and stored under K2 and K3
+// (IN4COLS). R12: the chunk's stores, R13: from them to those in the next
+// panel; CX: channels left.
+#define IN4BODY(SETUP, ROW) \
+	TESTQ R9, R9; \
+	JLE  in4done; \
+in4chunk: \
+	KMOVW 80(R8), K2; \
+	KMOVW 88(R8), K3; \
+	MOVQ v+0(FP), R12; \
+	ADDQ 64(R8), R12; \
+	MOVQ 72(R8), R13; \
+	SUBQ 64(R8), R13; \
+	MOVQ p+8(FP), AX; \
+	SETUP; \
+	MOVQ 0(BX), CX; \
+in4chan: \
+	MOVQ AX, DX; \
+	ROW(0); \
+	ROW(384); \
+	ROW(768); \
+	ROW(1152); \
+	ROW(1536); \
+	ROW(1920); \
+	MOVQ R12, DX; \
+	KORTESTW K3, K3; \
+	JZ   in4one; \
+	IN4COLS(IN4ST); \
+	JMP  in4next; \
+in4one: \
+	IN4COLS(IN4ST1); \
+in4next: \
+	ADDQ 8(BX), AX; \
+	ADDQ 48(BX), R12; \
+	DECQ CX; \
+	JNZ  in4chan; \
+	ADDQ $96, R8; \
+	DECQ R9; \
+	JNZ  in4chunk; \
+in4done: \
+	VZEROUPPER; \
 	RET
+
+// IN4ARGS loads the arguments both input transforms use: Z30 = 4, R8 the
+// chunks, R9 their count, R10 the scratch, R11 the padded row's bytes, SI
+// six matrices of v.
+#define IN4ARGS \
+	MOVQ a+16(FP), BX; \
+	MOVL $0x40800000, AX; \
+	VPBROADCASTD AX, Z30; \
+	MOVQ 32(BX), R8; \
+	MOVQ 24(BX), R9; \
+	MOVQ 56(BX), R10; \
+	MOVQ 16(BX), R11; \
+	MOVQ 40(BX), SI; \
+	IMULQ $6, SI
+
+// IN4GATHERSETUP: the lanes' tile offsets (Z31), from the planes' start.
+#define IN4GATHERSETUP VMOVDQU32 (R8), Z31
 
 // AT6 sets Y0–Y3 to Aᵀ·m for m in M0–M5 (at6's operations in its order),
 // with Z30 = 4 and Z28 = 8; Z24–Z27 scratch.
@@ -206,81 +216,84 @@ in4done:
 	KMOVW MOFF(R8), K4; \
 	VSCATTERDPS V, K4, JOFF(DX)(Z31*4)
 
-// OUT4ROW transforms scratch row I (bytes IOFF = I·384) into output row I
-// of the lanes' tiles at DX (mask offsets from MOFF) and moves DX to the
-// next output row.
-#define OUT4ROW(IOFF, MOFF) \
+// ZROW loads scratch row IOFF (six vectors) and sets Z6–Z9 to its Aᵀ·m.
+#define ZROW(IOFF) \
 	VMOVUPS IOFF(R10), Z0; \
 	VMOVUPS IOFF+64(R10), Z1; \
 	VMOVUPS IOFF+128(R10), Z2; \
 	VMOVUPS IOFF+192(R10), Z3; \
 	VMOVUPS IOFF+256(R10), Z4; \
 	VMOVUPS IOFF+320(R10), Z5; \
-	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9); \
+	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9)
+
+// OUT4ROW transforms scratch row I (bytes IOFF = I·384) into output row I
+// of the lanes' tiles at DX (mask offsets from MOFF) and moves DX to the
+// next output row.
+#define OUT4ROW(IOFF, MOFF) \
+	ZROW(IOFF); \
 	SCAT(Z6, MOFF, 0); \
 	SCAT(Z7, MOFF+2, 4); \
 	SCAT(Z8, MOFF+4, 8); \
 	SCAT(Z9, MOFF+6, 12); \
 	ADDQ 32(BX), DX
 
-// func wino4OutAVX512(y, m *float32, a *wino4OutArgs)
-// For each of a.no channels (planes a.ycs bytes apart in y, rows a.mcs
-// bytes apart in m) and each chunk of a.chunks the lanes' Aᵀ m A plus the
-// channel's bias, into the outputs each (i, j) mask lets through. The
-// channels are the outer loop: a plane's stores follow each other (chunk
-// by chunk for all channels, 16 streams of stores, ran 2x slower on
-// planes out of cache).
-TEXT ·wino4OutAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	MOVL $0x40800000, AX
-	VPBROADCASTD AX, Z30
-	MOVL $0x41000000, AX
-	VPBROADCASTD AX, Z28
-	MOVQ 64(BX), R10
-	MOVQ 24(BX), SI
-	IMULQ $6, SI
-	MOVQ y+0(FP), AX
-	MOVQ m+8(FP), R11
-	MOVQ 56(BX), R12
-	MOVQ 0(BX), CX
-	TESTQ CX, CX
-	JLE  out4done
-	CMPQ 40(BX), $0
-	JLE  out4done
-
-out4chan:
-	VBROADCASTSS (R12), Z29
-	MOVQ 48(BX), R8
-	MOVQ 40(BX), R9
-
-out4chunk:
-	VMOVDQU32 (R8), Z31
-	KMOVW 72(R8), K1
-	MOVQ R11, DX
-	ADDQ 64(R8), DX
-	OUT4COL(0, NOBIAS)
-	OUT4COL(64, ADDBIAS)
-	OUT4COL(128, NOBIAS)
-	OUT4COL(192, NOBIAS)
-	OUT4COL(256, NOBIAS)
-	OUT4COL(320, NOBIAS)
-	MOVQ AX, DX
-	OUT4ROW(0, 80)
-	OUT4ROW(384, 88)
-	OUT4ROW(768, 96)
-	OUT4ROW(1152, 104)
-	ADDQ $144, R8
-	DECQ R9
-	JNZ  out4chunk
-	ADDQ 8(BX), AX
-	ADDQ 16(BX), R11
-	ADDQ $4, R12
-	DECQ CX
-	JNZ  out4chan
-
-out4done:
-	VZEROUPPER
+// OUT4BODY is the output transforms' loop over the a.no channels and the
+// chunks: SETUP prepares a chunk (its lanes' offsets, fetches), the six
+// columns of its products go to the scratch (OUT4COL, the bias on m[1][1]),
+// ROWS writes its output rows from AX (the channel's plane). R11: the
+// channel's row of m; R12: its bias.
+#define OUT4BODY(SETUP, ROWS) \
+	MOVQ a+16(FP), BX; \
+	MOVL $0x40800000, AX; \
+	VPBROADCASTD AX, Z30; \
+	MOVL $0x41000000, AX; \
+	VPBROADCASTD AX, Z28; \
+	MOVQ 64(BX), R10; \
+	MOVQ 24(BX), SI; \
+	IMULQ $6, SI; \
+	MOVQ 32(BX), R13; \
+	MOVQ y+0(FP), AX; \
+	MOVQ m+8(FP), R11; \
+	MOVQ 56(BX), R12; \
+	MOVQ 0(BX), CX; \
+	TESTQ CX, CX; \
+	JLE  out4done; \
+	CMPQ 40(BX), $0; \
+	JLE  out4done; \
+out4chan: \
+	VBROADCASTSS (R12), Z29; \
+	MOVQ 48(BX), R8; \
+	MOVQ 40(BX), R9; \
+out4chunk: \
+	SETUP; \
+	KMOVW 72(R8), K1; \
+	MOVQ R11, DX; \
+	ADDQ 64(R8), DX; \
+	OUT4COL(0, NOBIAS); \
+	OUT4COL(64, ADDBIAS); \
+	OUT4COL(128, NOBIAS); \
+	OUT4COL(192, NOBIAS); \
+	OUT4COL(256, NOBIAS); \
+	OUT4COL(320, NOBIAS); \
+	ROWS; \
+	ADDQ $144, R8; \
+	DECQ R9; \
+	JNZ  out4chunk; \
+	ADDQ 8(BX), AX; \
+	ADDQ 16(BX), R11; \
+	ADDQ $4, R12; \
+	DECQ CX; \
+	JNZ  out4chan; \
+out4done: \
+	VZEROUPPER; \
 	RET
+
+#define OUT4SCATTERROWS \
+	MOVQ AX, DX; \
+	OUT4ROW(0, 80); \
+	OUT4ROW(384, 88); \
+	OUT4ROW(768, 96); \
+	OUT4ROW(1152, 104)
 
 // IN4PAIR transforms row i of the chunk's two tile rows, the padded rows
 // at DX (the first tile row's) and 4 rows on (DI), into scratch row SOFF:
@@ -314,82 +327,18 @@ out4done:
 	VMOVAPS Z21, Z9; \
 	VPERMI2PS Z6, Z4, Z9; \
 	BT6(Z0, Z1, Z2, Z3, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z4); \
-	VMOVUPS Z10, SOFF(R10); \
-	VMOVUPS Z11, SOFF+64(R10); \
-	VMOVUPS Z12, SOFF+128(R10); \
-	VMOVUPS Z13, SOFF+192(R10); \
-	VMOVUPS Z14, SOFF+256(R10); \
-	VMOVUPS Z4, SOFF+320(R10); \
+	SROW6(SOFF, Z10, Z11, Z12, Z13, Z14, Z4); \
 	ADDQ R11, DX
 
-// func wino4InRowsAVX512(v, p *float32, a *wino4InArgs)
-// wino4InAVX512 for rows mode: each chunk two tile rows of at most 7
-// tiles, from the padded plane's rows idx[0]/wp on, by permutes (a.idx).
-TEXT ·wino4InRowsAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	MOVL $0x40800000, AX
-	VPBROADCASTD AX, Z30
-	VMOVDQU32 64(BX), Z16
-	VMOVDQU32 128(BX), Z17
-	VMOVDQU32 192(BX), Z18
-	VMOVDQU32 256(BX), Z19
-	VMOVDQU32 320(BX), Z20
-	VMOVDQU32 384(BX), Z21
-	MOVQ 32(BX), R8
-	MOVQ 24(BX), R9
-	MOVQ 56(BX), R10
-	MOVQ 16(BX), R11
-	MOVQ 40(BX), SI
-	IMULQ $6, SI
-	TESTQ R9, R9
-	JLE  in4rdone
-
-in4rchunk:
-	KMOVW 80(R8), K2
-	KMOVW 88(R8), K3
-	MOVQ v+0(FP), R12
-	ADDQ 64(R8), R12
-	MOVQ 72(R8), R13
-	SUBQ 64(R8), R13
-	MOVQ p+8(FP), AX
-	MOVLQSX (R8), DX
+// IN4PAIRSETUP: AX at the chunk's first padded row (idx[0]).
+#define IN4PAIRSETUP \
+	MOVLQSX (R8), DX; \
 	LEAQ (AX)(DX*4), AX
-	MOVQ 0(BX), CX
 
-in4rchan:
-	MOVQ AX, DX
-	IN4PAIR(0)
-	IN4PAIR(384)
-	IN4PAIR(768)
-	IN4PAIR(1152)
-	IN4PAIR(1536)
-	IN4PAIR(1920)
-	MOVQ R12, DX
-	KORTESTW K3, K3
-	JZ   in4rone
-	IN4COLS(IN4ST)
-	JMP  in4rnext
-
-in4rone:
-	IN4COLS(IN4ST1)
-
-in4rnext:
-	ADDQ 8(BX), AX
-	ADDQ 48(BX), R12
-	DECQ CX
-	JNZ  in4rchan
-	ADDQ $96, R8
-	DECQ R9
-	JNZ  in4rchunk
-
-in4rdone:
-	VZEROUPPER
-	RET
-
-// OUT4HALF interleaves outputs j = 0–3 of row i (Z6–Z9) of one tile row
-// (stage-one permute IDX) into the row's first 16 and next 16 outputs,
-// stored at (R) and 64(R) under the masks at MOFF and MOFF+2.
-#define OUT4HALFB(IDX, SOFF) \
+// OUT4ILV interleaves outputs j = 0–3 of row i (Z6–Z9) of one tile row
+// (stage-one permute IDX, then Z22/Z23's pairs) into the row's first 16
+// and next 16 outputs, Z12 and Z13.
+#define OUT4ILV(IDX) \
 	VMOVAPS IDX, Z10; \
 	VPERMI2PS Z7, Z6, Z10; \
 	VMOVAPS IDX, Z11; \
@@ -397,10 +346,25 @@ in4rdone:
 	VMOVAPD Z22, Z12; \
 	VPERMI2PD Z11, Z10, Z12; \
 	VMOVAPD Z23, Z13; \
-	VPERMI2PD Z11, Z10, Z13; \
+	VPERMI2PD Z11, Z10, Z13
+
+// OUT4HALF stores a tile row's output row (OUT4ILV) at (R) and 64(R)
+// under the masks at MOFF and MOFF+2.
+#define OUT4HALF(IDX, MOFF, R) \
+	OUT4ILV(IDX); \
+	KMOVW MOFF(R8), K4; \
+	VMOVUPS Z12, K4, (R); \
+	KMOVW MOFF+2(R8), K4; \
+	VMOVUPS Z13, K4, 64(R)
+
+// OUT4HALFB keeps a tile row's output row in scratch bytes SOFF–SOFF+127.
+#define OUT4HALFB(IDX, SOFF) \
+	OUT4ILV(IDX); \
 	VMOVUPS Z12, SOFF(R10); \
 	VMOVUPS Z13, SOFF+64(R10)
 
+// OUT4BROW stores an output row kept by OUT4HALFB at DI under the masks at
+// MOFF and MOFF+2 and moves DI to the next output row.
 #define OUT4BROW(SOFF, MOFF) \
 	VMOVUPS SOFF(R10), Z12; \
 	VMOVUPS SOFF+64(R10), Z13; \
@@ -410,114 +374,43 @@ in4rdone:
 	VMOVUPS Z13, K4, 64(DI); \
 	ADDQ R13, DI
 
-#define OUT4HALF(IDX, MOFF, R) \
-	VMOVAPS IDX, Z10; \
-	VPERMI2PS Z7, Z6, Z10; \
-	VMOVAPS IDX, Z11; \
-	VPERMI2PS Z9, Z8, Z11; \
-	VMOVAPD Z22, Z12; \
-	VPERMI2PD Z11, Z10, Z12; \
-	VMOVAPD Z23, Z13; \
-	VPERMI2PD Z11, Z10, Z13; \
-	KMOVW MOFF(R8), K4; \
-	VMOVUPS Z12, K4, (R); \
-	KMOVW MOFF+2(R8), K4; \
-	VMOVUPS Z13, K4, 64(R)
-
 // OUT4ROWS transforms scratch row I (bytes IOFF) into output row I of the
-// chunk's two tile rows: at DX and 4 output rows on (DI); DX moves to the
-// next output row.
+// chunk's two tile rows: the first's stored at DX, the second's kept in
+// the scratch (OUT4HALFB) until the first's four rows are written; DX
+// moves to the next output row.
 #define OUT4ROWS(IOFF, MOFF) \
-	VMOVUPS IOFF(R10), Z0; \
-	VMOVUPS IOFF+64(R10), Z1; \
-	VMOVUPS IOFF+128(R10), Z2; \
-	VMOVUPS IOFF+192(R10), Z3; \
-	VMOVUPS IOFF+256(R10), Z4; \
-	VMOVUPS IOFF+320(R10), Z5; \
-	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9); \
+	ZROW(IOFF); \
 	OUT4HALF(Z20, MOFF, DX); \
 	OUT4HALFB(Z21, 1536+IOFF/3); \
 	ADDQ R13, DX
 
-// func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
-// wino4OutAVX512 for rows mode: each chunk two tile rows of at most 7
-// tiles, whose outputs are permuted into rows (a.idx) and stored from
-// the chunk's idx[0] on under its row masks; channels the outer loop.
-TEXT ·wino4OutRowsAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	MOVL $0x40800000, AX
-	VPBROADCASTD AX, Z30
-	MOVL $0x41000000, AX
-	VPBROADCASTD AX, Z28
-	VMOVDQU32 72(BX), Z20
-	VMOVDQU32 136(BX), Z21
-	VMOVDQU32 200(BX), Z22
-	VMOVDQU32 264(BX), Z23
-	MOVQ 64(BX), R10
-	MOVQ 24(BX), SI
-	IMULQ $6, SI
-	MOVQ 32(BX), R13
-	MOVQ y+0(FP), AX
-	MOVQ m+8(FP), R11
-	MOVQ 56(BX), R12
-	MOVQ 0(BX), CX
-	TESTQ CX, CX
-	JLE  out4rdone
-	CMPQ 40(BX), $0
-	JLE  out4rdone
-
-out4rchan:
-	VBROADCASTSS (R12), Z29
-	MOVQ 48(BX), R8
-	MOVQ 40(BX), R9
-
-out4rchunk:
-	// this chunk's output rows and the next one's (the next 8 rows, or
-	// the next plane's first) fetched for writing while the products
-	// are combined
-	MOVLQSX (R8), DX
-	LEAQ (AX)(DX*4), DX
-	MOVQ R13, DI
-	SHLQ $4, DI
-	ADDQ DX, DI
-
-out4rpf:
-	PREFETCHT0 (DX)
-	ADDQ $64, DX
-	CMPQ DX, DI
+// OUT4PAIRSETUP fetches this chunk's output rows and the next one's (the
+// next 8 rows, or the next plane's first) for writing while the products
+// are combined.
+#define OUT4PAIRSETUP \
+	MOVLQSX (R8), DX; \
+	LEAQ (AX)(DX*4), DX; \
+	MOVQ R13, DI; \
+	SHLQ $4, DI; \
+	ADDQ DX, DI; \
+out4rpf: \
+	PREFETCHT0 (DX); \
+	ADDQ $64, DX; \
+	CMPQ DX, DI; \
 	JB   out4rpf
-	KMOVW 72(R8), K1
-	MOVQ R11, DX
-	ADDQ 64(R8), DX
-	OUT4COL(0, NOBIAS)
-	OUT4COL(64, ADDBIAS)
-	OUT4COL(128, NOBIAS)
-	OUT4COL(192, NOBIAS)
-	OUT4COL(256, NOBIAS)
-	OUT4COL(320, NOBIAS)
-	MOVLQSX (R8), DX
-	LEAQ (AX)(DX*4), DX
-	OUT4ROWS(0, 112)
-	OUT4ROWS(384, 116)
-	OUT4ROWS(768, 120)
-	OUT4ROWS(1152, 124)
-	MOVQ DX, DI
-	OUT4BROW(1536, 128)
-	OUT4BROW(1664, 132)
-	OUT4BROW(1792, 136)
-	OUT4BROW(1920, 140)
-	ADDQ $144, R8
-	DECQ R9
-	JNZ  out4rchunk
-	ADDQ 8(BX), AX
-	ADDQ 16(BX), R11
-	ADDQ $4, R12
-	DECQ CX
-	JNZ  out4rchan
 
-out4rdone:
-	VZEROUPPER
-	RET
+#define OUT4PAIRROWS \
+	MOVLQSX (R8), DX; \
+	LEAQ (AX)(DX*4), DX; \
+	OUT4ROWS(0, 112); \
+	OUT4ROWS(384, 116); \
+	OUT4ROWS(768, 120); \
+	OUT4ROWS(1152, 124); \
+	MOVQ DX, DI; \
+	OUT4BROW(1536, 128); \
+	OUT4BROW(1664, 132); \
+	OUT4BROW(1792, 136); \
+	OUT4BROW(1920, 140)
 
 // G6 sets T0–T4 to rows 0–4 of G·(G0, G1, G2) (g6's operations in its
 // order; row 5 is G2 itself), with Z28 = ¼, Z29 = −⅙, Z30 = 1/24, Z27 =
@@ -557,6 +450,50 @@ out4rdone:
 	WST(Z4); \
 	WST(Z5); \
 	WST(T2)
+
+// func wino4InAVX512(v, p *float32, a *wino4InArgs)
+// For each chunk of a.chunks and each of a.nc channels (planes a.plane
+// bytes apart in p, rows a.cs bytes apart in v) the lanes' Bᵀ d B, value ξ
+// at chunk.off1 (lanes k1) or chunk.off2 (lanes k2) + ξ·a.ldx; each
+// lane's 6×6 values gathered.
+TEXT ·wino4InAVX512(SB), NOSPLIT, $0-24
+	IN4ARGS
+	IN4BODY(IN4GATHERSETUP, IN4ROW)
+
+// func wino4OutAVX512(y, m *float32, a *wino4OutArgs)
+// For each of a.no channels (planes a.ycs bytes apart in y, rows a.mcs
+// bytes apart in m) and each chunk of a.chunks the lanes' Aᵀ m A plus the
+// channel's bias, into the outputs each (i, j) mask lets through. The
+// channels are the outer loop: a plane's stores follow each other (chunk
+// by chunk for all channels, 16 streams of stores, ran 2x slower on
+// planes out of cache).
+TEXT ·wino4OutAVX512(SB), NOSPLIT, $0-24
+	OUT4BODY(IN4GATHERSETUP, OUT4SCATTERROWS)
+
+// func wino4InRowsAVX512(v, p *float32, a *wino4InArgs)
+// wino4InAVX512 for rows mode: each chunk two tile rows of at most 7
+// tiles, from the padded plane's rows idx[0]/wp on, by permutes (a.idx).
+TEXT ·wino4InRowsAVX512(SB), NOSPLIT, $0-24
+	IN4ARGS
+	VMOVDQU32 64(BX), Z16
+	VMOVDQU32 128(BX), Z17
+	VMOVDQU32 192(BX), Z18
+	VMOVDQU32 256(BX), Z19
+	VMOVDQU32 320(BX), Z20
+	VMOVDQU32 384(BX), Z21
+	IN4BODY(IN4PAIRSETUP, IN4PAIR)
+
+// func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
+// wino4OutAVX512 for rows mode: each chunk two tile rows of at most 7
+// tiles, whose outputs are permuted into rows (a.idx) and stored from
+// the chunk's idx[0] on under its row masks.
+TEXT ·wino4OutRowsAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	VMOVDQU32 72(BX), Z20
+	VMOVDQU32 136(BX), Z21
+	VMOVDQU32 200(BX), Z22
+	VMOVDQU32 264(BX), Z23
+	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS)
 
 // func wino4WeightsAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask int)
 // The 36 values G g Gᵀ of the 3×3 kernels of up to 16 lanes (mask): lane
