@@ -247,6 +247,27 @@ type winoTransforms struct {
 	zero []float32 // the bias of a convolution without one
 }
 
+// biasOrZero returns bias, or o zeros for a convolution without one.
+func (tr *winoTransforms) biasOrZero(bias []float32, o int) []float32 {
+	if bias != nil {
+		return bias
+	}
+	if len(tr.zero) < o {
+		tr.zero = make([]float32, o)
+	}
+	return tr.zero[:o]
+}
+
+// batchBufs sizes the worker's V and M for a set of n GEMMs over cols
+// columns (V as packed 32-column panels of c rows, M as o rows) and
+// returns their matrices' strides.
+func (cw *winoWorker) batchBufs(n, c, o, cols int) (ldv, ldm int) {
+	panels := (cols + nr - 1) / nr
+	ldv, ldm = winoStride(c*panels*nr), winoStride(o*cols)
+	cw.v, cw.m = grow(cw.v, n*ldv), grow(cw.m, n*ldm)
+	return ldv, ldm
+}
+
 // input transforms one image's g.c padded planes p into v: channel c's tile
 // t at v[ξ·ldx + c·cs + (u>>5)·ps + (u&31)] for u = t0 + t (winoInputGo).
 func (tr *winoTransforms) input(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
@@ -327,12 +348,7 @@ func (tr *winoTransforms) output(fk floatKernel, y, m []float32, ldx, cs int, bi
 		}
 		return
 	}
-	if bias == nil {
-		if len(tr.zero) < g.o {
-			tr.zero = make([]float32, g.o)
-		}
-		bias = tr.zero
-	}
+	bias = tr.biasOrZero(bias, g.o)
 	a := &tr.out
 	*a = winoOutArgs{no: g.o, ycs: 4 * g.oh * g.ow, mcs: 4 * cs, ldx: 4 * ldx, tiles: g.tiles(), ow: g.ow, oh: g.oh, bias: &bias[0]}
 	if g.two {
@@ -429,16 +445,16 @@ func padRowsGo(dst, src []float32, nc, rows, w, sp, dp, dr int) {
 	}
 }
 
-// winoPlanes is one image's planes copied into zero-bordered planes of
-// one geometry.
-type winoPlanes struct {
-	g winoGeom
+// winoPlanes is one image's (or an F(4×4) group's) planes copied into
+// zero-bordered planes of one geometry G (winoGeom or wino4Geom).
+type winoPlanes[G comparable] struct {
+	g G
 	p []float32
 }
 
 // get returns the planes for geometry g, n floats, allocated (zeroed) when
 // g changed: the borders stay zero from image to image.
-func (wp *winoPlanes) get(g winoGeom, n int) []float32 {
+func (wp *winoPlanes[G]) get(g G, n int) []float32 {
 	if wp.g != g || len(wp.p) < n {
 		wp.p = make([]float32, n)
 		wp.g = g
@@ -454,7 +470,7 @@ type winoWorker struct {
 	// x: the input's planes (forward, weight gradient); back: the output
 	// gradient's planes as the input gradient's input; dy: the output
 	// gradient's planes for the weight gradient
-	x, back, dy winoPlanes
+	x, back, dy winoPlanes[winoGeom]
 	v, m        []float32 // 16 × c × columns (packed panels on AVX-512) and 16 × o × columns
 	du          []float32 // the weight-gradient sums, 16 × o × c
 	tr          winoTransforms
@@ -546,9 +562,7 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, 
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			cols := k * tiles
-			panels := (cols + nr - 1) / nr
-			ldv, ldm := winoStride(g.c*panels*nr), winoStride(g.o*cols)
-			cw.v, cw.m = grow(cw.v, 16*ldv), grow(cw.m, 16*ldm)
+			ldv, ldm := cw.batchBufs(16, g.c, g.o, cols)
 			ps, cs := nr, cols // row-major V
 			if packed {
 				ps, cs = g.c*nr, nr

@@ -231,16 +231,12 @@ type wino4OutArgs struct {
 // input gradient apart), chunk tables, the assembly's arguments and its
 // 36-vector scratch.
 type wino4Scratch struct {
-	fwd, back struct {
-		g wino4Geom
-		p []float32
-	}
+	fwd, back winoPlanes[wino4Geom]
 	// the chunk tables of the batches seen last (tables)
 	tabs    []wino4Tables
 	ia      wino4InArgs
 	oa      wino4OutArgs
 	scratch []float32
-	zero    []float32
 }
 
 // planes returns the group's padded planes for g, zeroed when g changed.
@@ -249,12 +245,7 @@ func (s *wino4Scratch) planes(g wino4Geom, back bool) []float32 {
 	if back {
 		pl = &s.back
 	}
-	n := g.group * g.c * g.plane
-	if pl.g != g || len(pl.p) < n {
-		pl.p = make([]float32, n)
-		pl.g = g
-	}
-	return pl.p
+	return pl.get(g, g.group*g.c*g.plane)
 }
 
 // wino4InChunks returns the chunks of the first lanes tiles of a group
@@ -473,19 +464,11 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 		s := &cw.w4
 		p := s.planes(g, back)
 		s.scratch = grow(s.scratch, 36*16)
-		b := bias
-		if b == nil {
-			if len(s.zero) < g.o {
-				s.zero = make([]float32, g.o)
-			}
-			b = s.zero[:g.o]
-		}
+		b := cw.tr.biasOrZero(bias, g.o)
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			cols := k * tiles
-			panels := (cols + nr - 1) / nr
-			ldv, ldm := winoStride(g.c*panels*nr), winoStride(g.o*cols)
-			cw.v, cw.m = grow(cw.v, 36*ldv), grow(cw.m, 36*ldm)
+			ldv, ldm := cw.batchBufs(36, g.c, g.o, cols)
 			tab := s.tables(g, k)
 			for j0 := 0; j0 < k; j0 += g.group {
 				gk := min(g.group, k-j0)
