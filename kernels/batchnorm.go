@@ -297,6 +297,8 @@ type bnBufs[T float] struct {
 	// pb), the backward's dx map (pabc: a, b, c), sums
 	pk, pa, pb, pabc []T
 	psum             []float64
+	// per image, its planes' sums (bnPasses on several workers)
+	pimg []float64
 	// per worker, the output's range lanes of a folded batch norm's planes
 	prng [][3][8]float32
 }
@@ -506,20 +508,6 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// bnChannels runs f over the channels, split between two goroutines when
-// the tensor is large: channels are independent in every pass here.
-func bnChannels(st *bnState, f func(w, lo, hi int)) {
-	split(bnWorkers(st), st.c, f)
-}
-
-// bnWorkers is how many goroutines bnChannels splits the channels over.
-func bnWorkers(st *bnState) int {
-	if st.outer*st.c*st.inner >= parallelMin {
-		return min(workersFor(0, 8), st.c)
-	}
-	return 1
-}
-
 func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	st.planesRange = false
 	kr := bnKernelsFor[T]()
@@ -568,14 +556,24 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	// The output map (pa·x + pb per channel) stays for the backward, which
 	// recomputes the output's mask from x rather than reading y.
 	bf := bnBufsFor[T](st)
-	bf.pa, bf.pb = grow(bf.pa, c), grow(bf.pb, c)
-	if pl := kr.planes; pl != nil && inner < planesMax && rng == nil {
-		// Image by image over each worker's channels: the planes of one
-		// image are adjacent, those of one channel a whole image apart.
-		bf.pk, bf.psum = grow(bf.pk, c), grow(bf.psum, 2*c)
-		// A fold's range comes from the output loop's own lanes, each
-		// worker's (the quantizer scanned the whole output again).
-		var prng [][3][8]float32
+	bf.pa, bf.pb, bf.pk = grow(bf.pa, c), grow(bf.pb, c), grow(bf.pk, c)
+	for j := range c {
+		bf.pk[j] = x[j*inner]
+		st.pivot[j] = float64(bf.pk[j])
+	}
+	mid := func(j int, s1, s2 float64) {
+		a, sh := affine(j, s1, s2)
+		bf.pa[j], bf.pb[j] = T(a), T(sh)
+	}
+	var sums func(w, b, j0, j1 int, out []float64)
+	var apply func(w, b, j0, j1 int)
+	// A fold's range on small planes comes from the output loop's own
+	// lanes, each worker's (the quantizer scanned the whole output again).
+	var prng [][3][8]float32
+	pl := kr.planes
+	planes := pl != nil && inner < planesMax && rng == nil
+	switch {
+	case planes:
 		if st.fold != nil {
 			nw := bnWorkers(st)
 			if cap(bf.prng) < nw {
@@ -586,55 +584,113 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 				prng[w] = emptyLanes
 			}
 		}
-		bnChannels(st, func(w, lo, hi int) {
-			n := hi - lo
-			for j := lo; j < hi; j++ {
-				bf.pk[j] = x[j*inner]
-				st.pivot[j] = float64(bf.pk[j])
-			}
-			sums := bf.psum[2*lo : 2*hi]
-			clear(sums)
-			for b := 0; st.batch && b < outer; b++ {
-				pl.sums(x[(b*c+lo)*inner:], inner, n, bf.pk[lo:hi], sums)
-			}
-			for j := lo; j < hi; j++ {
-				a, sh := affine(j, bf.psum[2*j], bf.psum[2*j+1])
-				bf.pa[j], bf.pb[j] = T(a), T(sh)
-			}
+		sums = func(_, b, j0, j1 int, out []float64) {
+			pl.sums(x[(b*c+j0)*inner:], inner, j1-j0, bf.pk[j0:j1], out)
+		}
+		apply = func(w, b, j0, j1 int) {
 			var r *[3][8]float32
 			if prng != nil {
 				r = &prng[w]
 			}
-			for b := 0; b < outer; b++ {
-				o := (b*c + lo) * inner
-				pl.affineAct(y[o:], x[o:], inner, n, bf.pa[lo:hi], bf.pb[lo:hi], T(st.hi), st.hi > 0, r)
-			}
-		})
-		if prng != nil {
-			st.fold.setRangeLanes(prng)
-			st.planesRange = true
+			o := (b*c + j0) * inner
+			pl.affineAct(y[o:], x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], T(st.hi), st.hi > 0, r)
 		}
-		return
-	}
-	bnChannels(st, func(w, lo, hi int) {
-		for j := lo; j < hi; j++ {
-			k := x[j*inner]
-			st.pivot[j] = float64(k)
-			var s1, s2 float64
-			for b := 0; st.batch && b < outer; b++ {
-				a, q := kr.sums(x[(b*c+j)*inner:(b*c+j+1)*inner], k)
-				s1 += a
-				s2 += q
-			}
-			a, sh := affine(j, s1, s2)
-			bf.pa[j], bf.pb[j] = T(a), T(sh)
-			for b := 0; b < outer; b++ {
+	default:
+		sums = func(_, b, j0, j1 int, out []float64) {
+			for j := j0; j < j1; j++ {
 				o := (b*c + j) * inner
-				kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], T(a), T(sh), st.hi)
+				a, q := kr.sums(x[o:o+inner], bf.pk[j])
+				out[2*(j-j0)] += a
+				out[2*(j-j0)+1] += q
+			}
+		}
+		apply = func(w, b, j0, j1 int) {
+			for j := j0; j < j1; j++ {
+				o := (b*c + j) * inner
+				kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], bf.pa[j], bf.pb[j], st.hi)
 				if rng != nil {
 					rng(w, y[o:o+inner])
 				}
 			}
+		}
+	}
+	if !st.batch {
+		sums = nil
+	}
+	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, apply)
+	if prng != nil {
+		st.fold.setRangeLanes(prng)
+		st.planesRange = true
+	}
+}
+
+// bnWorkers is how many goroutines a batch norm's passes split the images
+// over: as many as the convolutions that write and read its planes.
+func bnWorkers(st *bnState) int {
+	if st.outer*st.c*st.inner >= parallelMin {
+		return workersFor(0, st.outer)
+	}
+	return 1
+}
+
+// bnPasses runs a batch norm's two passes over its planes: sums (nil: no
+// sums) adds two sums per plane of image b's channels j0..j1−1 to out, mid
+// turns channel j's totals into its map, apply writes image b's planes of
+// channels j0..j1−1; w names the worker, whose scratch they may use.
+//
+// Both passes split the images between the workers as the convolutions
+// before and after do, so a core reads the planes it wrote: on the 2-core
+// VM a core read planes the other had just written at 25–43 GB/s against
+// 95–250 GB/s for its own (split by channels, half of every batch norm's
+// input and of the next convolution's came from the other core). Each
+// image's sums go to their own slots, added in image order afterwards: a
+// channel's totals have the same bits on any number of workers. One worker
+// with chanMajor goes channel by channel (sums, map, output) while the
+// channel's planes are still in cache.
+func bnPasses(st *bnState, chanMajor bool, psum, pimg *[]float64, sums func(w, b, j0, j1 int, out []float64), mid func(j int, s1, s2 float64), apply func(w, b, j0, j1 int)) {
+	c, outer, nw := st.c, st.outer, bnWorkers(st)
+	s := grow(*psum, 2*c)
+	*psum = s
+	clear(s)
+	if nw == 1 && chanMajor {
+		for j := range c {
+			for b := 0; sums != nil && b < outer; b++ {
+				sums(0, b, j, j+1, s[2*j:2*j+2])
+			}
+			mid(j, s[2*j], s[2*j+1])
+			for b := range outer {
+				apply(0, b, j, j+1)
+			}
+		}
+		return
+	}
+	switch {
+	case sums == nil:
+	case nw == 1:
+		for b := range outer {
+			sums(0, b, 0, c, s)
+		}
+	default:
+		img := grow(*pimg, 2*c*outer)
+		*pimg = img
+		clear(img)
+		split(nw, outer, func(w, lo, hi int) {
+			for b := lo; b < hi; b++ {
+				sums(w, b, 0, c, img[2*c*b:2*c*(b+1)])
+			}
+		})
+		for b := range outer {
+			for i, v := range img[2*c*b : 2*c*(b+1)] {
+				s[i] += v
+			}
+		}
+	}
+	for j := range c {
+		mid(j, s[2*j], s[2*j+1])
+	}
+	split(nw, outer, func(w, lo, hi int) {
+		for b := lo; b < hi; b++ {
+			apply(w, b, 0, c)
 		}
 	})
 }
@@ -841,112 +897,107 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg
 		}
 		return a, bx, cx
 	}
+	bf := bnBufsFor[T](st)
+	bf.pk, bf.pabc = grow(bf.pk, c), grow(bf.pabc, 3*c)
+	for j := range c {
+		bf.pk[j] = T(st.pivot[j])
+	}
+	mid := func(j int, sdy, sdyx float64) {
+		a, bx, cx := coef(j, sdy, sdyx)
+		bf.pabc[3*j], bf.pabc[3*j+1], bf.pabc[3*j+2] = T(a), T(bx), T(cx)
+	}
+	var sums func(w, b, j0, j1 int, out []float64)
+	var apply func(w, b, j0, j1 int)
 	// The plane loops mask by the window as gradSumsClamp and affine2Clamp
 	// do, so they go with those.
-	if pl := kr.planes; pl != nil && inner < planesMax && (!masked || kr.gradSumsClamp != nil) {
-		bf := bnBufsFor[T](st)
-		bf.pk, bf.pabc, bf.psum = grow(bf.pk, c), grow(bf.pabc, 3*c), grow(bf.psum, 2*c)
+	pl := kr.planes
+	planes := pl != nil && inner < planesMax && (!masked || kr.gradSumsClamp != nil)
+	if planes {
 		per := c // planes a call takes
 		recompute := masked && y == nil
 		if recompute {
 			per = max(1, ymBlock/inner)
 		}
-		bnChannels(st, func(w, lo, hi int) {
-			for j := lo; j < hi; j++ {
-				bf.pk[j] = T(st.pivot[j])
-			}
-			sums := bf.psum[2*lo : 2*hi]
-			clear(sums)
-			// yb: the output's planes of channels l..h−1 of image b,
-			// recomputed per planes at a time (kept in L1).
-			var yb []T
-			blocks := func(b int, f func(o, l, h int)) {
-				for l := lo; l < hi; l += per {
-					h := min(hi, l+per)
-					o := (b*c + l) * inner
-					switch {
-					case recompute:
-						yb = ym[w][:(h-l)*inner]
-						pl.affineAct(yb, x[o:], inner, h-l, bf.pa[l:h], bf.pb[l:h], T(st.hi), st.hi > 0, nil)
-					case masked:
-						yb = y[o:]
-					}
-					f(o, l, h)
+		// blocks calls f on image b's channels j0..j1−1, per planes at a
+		// time, with yb the output's planes from channel l: recomputed
+		// (kept in L1) or y's.
+		blocks := func(w, b, j0, j1 int, f func(o, l, h int, yb []T)) {
+			for l := j0; l < j1; l += per {
+				h := min(j1, l+per)
+				o := (b*c + l) * inner
+				var yb []T
+				switch {
+				case recompute:
+					yb = ym[w][:(h-l)*inner]
+					pl.affineAct(yb, x[o:], inner, h-l, bf.pa[l:h], bf.pb[l:h], T(st.hi), st.hi > 0, nil)
+				case masked:
+					yb = y[o:]
 				}
+				f(o, l, h, yb)
 			}
-			for b := 0; b < outer; b++ {
-				blocks(b, func(o, l, h int) {
-					pl.gradSums(dy[o:], yb, x[o:], inner, h-l, bf.pk[l:h], T(wlo), T(whi), masked, sums[2*(l-lo):])
-				})
-			}
-			for j := lo; j < hi; j++ {
-				a, bx, cx := coef(j, bf.psum[2*j], bf.psum[2*j+1])
-				bf.pabc[3*j], bf.pabc[3*j+1], bf.pabc[3*j+2] = T(a), T(bx), T(cx)
-			}
-			for b := 0; b < outer; b++ {
-				blocks(b, func(o, l, h int) {
-					pl.affine2(dx[o:], dy[o:], yb, x[o:], inner, h-l, bf.pabc[3*l:3*h], T(wlo), T(whi), masked)
-				})
-			}
-		})
-		return
-	}
-	clampF, _ := clampFns[T]()
-	bf := bnBufsFor[T](st)
-	bnChannels(st, func(w, lo, hi int) {
-		var plane, yo []T
-		if masked {
-			plane = dym[w][:inner]
 		}
-		// out sets yo to the output's plane at o, recomputed where y is nil.
-		out := func(j, o int) {
+		sums = func(w, b, j0, j1 int, out []float64) {
+			blocks(w, b, j0, j1, func(o, l, h int, yb []T) {
+				pl.gradSums(dy[o:], yb, x[o:], inner, h-l, bf.pk[l:h], T(wlo), T(whi), masked, out[2*(l-j0):])
+			})
+		}
+		apply = func(w, b, j0, j1 int) {
+			blocks(w, b, j0, j1, func(o, l, h int, yb []T) {
+				pl.affine2(dx[o:], dy[o:], yb, x[o:], inner, h-l, bf.pabc[3*l:3*h], T(wlo), T(whi), masked)
+			})
+		}
+	} else {
+		clampF, _ := clampFns[T]()
+		// out returns the output's plane at o, recomputed where y is nil.
+		out := func(w, j, o int) []T {
 			switch {
 			case !masked:
+				return nil
 			case y != nil:
-				yo = y[o : o+inner]
-			default:
-				yo = ym[w][:inner]
-				kr.affineAct(clampF, yo, x[o:o+inner], bf.pa[j], bf.pb[j], st.hi)
+				return y[o : o+inner]
+			}
+			yo := ym[w][:inner]
+			kr.affineAct(clampF, yo, x[o:o+inner], bf.pa[j], bf.pb[j], st.hi)
+			return yo
+		}
+		sums = func(w, b, j0, j1 int, s []float64) {
+			for j := j0; j < j1; j++ {
+				o := (b*c + j) * inner
+				g, yo, k := dy[o:o+inner], out(w, j, o), bf.pk[j]
+				var a, q float64
+				switch {
+				case masked && kr.gradSumsClamp != nil:
+					a, q = kr.gradSumsClamp(g, yo, x[o:o+inner], k, T(wlo), T(whi))
+				case masked:
+					plane := dym[w][:inner]
+					maskDy(plane, yo, g)
+					a, q = kr.gradSums(plane, x[o:o+inner], k)
+				default:
+					a, q = kr.gradSums(g, x[o:o+inner], k)
+				}
+				s[2*(j-j0)] += a
+				s[2*(j-j0)+1] += q
 			}
 		}
-		for j := lo; j < hi; j++ {
-			k := T(st.pivot[j])
-			var sdy, sdyx float64
-			for b := 0; b < outer; b++ {
+		apply = func(w, b, j0, j1 int) {
+			for j := j0; j < j1; j++ {
 				o := (b*c + j) * inner
-				g := dy[o : o+inner]
-				out(j, o)
-				if masked && kr.gradSumsClamp != nil {
-					a, q := kr.gradSumsClamp(g, yo, x[o:o+inner], k, T(wlo), T(whi))
-					sdy += a
-					sdyx += q
-					continue
-				}
-				if masked {
+				g, yo := dy[o:o+inner], out(w, j, o)
+				a, bx, cx := bf.pabc[3*j], bf.pabc[3*j+1], bf.pabc[3*j+2]
+				switch {
+				case masked && kr.affine2Clamp != nil:
+					kr.affine2Clamp(dx[o:o+inner], g, yo, x[o:o+inner], a, bx, cx, T(wlo), T(whi))
+				case masked:
+					plane := dym[w][:inner]
 					maskDy(plane, yo, g)
-					g = plane
+					kr.affine2(dx[o:o+inner], plane, x[o:o+inner], a, bx, cx)
+				default:
+					kr.affine2(dx[o:o+inner], g, x[o:o+inner], a, bx, cx)
 				}
-				a, q := kr.gradSums(g, x[o:o+inner], k)
-				sdy += a
-				sdyx += q
-			}
-			a, bx, cx := coef(j, sdy, sdyx)
-			for b := 0; b < outer; b++ {
-				o := (b*c + j) * inner
-				g := dy[o : o+inner]
-				out(j, o)
-				if masked && kr.affine2Clamp != nil {
-					kr.affine2Clamp(dx[o:o+inner], g, yo, x[o:o+inner], T(a), T(bx), T(cx), T(wlo), T(whi))
-					continue
-				}
-				if masked {
-					maskDy(plane, yo, g)
-					g = plane
-				}
-				kr.affine2(dx[o:o+inner], g, x[o:o+inner], T(a), T(bx), T(cx))
 			}
 		}
-	})
+	}
+	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, apply)
 }
 
 // bnAffine is the batch norm's per-channel map y = a·x + sh for mean μ,

@@ -339,9 +339,10 @@ func workersFor(req, n int) int {
 	return max(1, min(w, n/4))
 }
 
-// split runs f(w, lo, hi) over nw contiguous ranges of [0, n), the first in
-// the calling goroutine (internal/parallel's For, with kernels' own worker
-// counts).
+// split runs f(w, lo, hi) over nw contiguous ranges of [0, n), one in the
+// calling goroutine (internal/parallel's For, with kernels' own worker
+// counts): range w runs on the same core in every call, so ops that split
+// a batch's images alike read what they wrote.
 func split(nw, n int, f func(w, lo, hi int)) { parallel.For(n, nw, 1, f) }
 
 func naiveMul[T float](c []T, ldc int, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T) {

@@ -28,7 +28,7 @@ func Chunks(n, grain int) int {
 }
 
 // For calls f(i, lo, hi) on k contiguous chunks [lo, hi) of [0, n) (k from
-// Chunks, so that the caller can size per-chunk results), chunk 0 in the
+// Chunks, so that the caller can size per-chunk results), one (see home) in the
 // caller's goroutine and the others on helper goroutines, and returns when
 // all have. Chunk boundaries are multiples of align (≥ 1, a vector width)
 // except the end, so each chunk's vector loop covers what one loop over the
@@ -45,7 +45,11 @@ func For(n, k, align int, f func(i, lo, hi int)) {
 	}
 	j := &job{f: f, n: n, k: k, align: align, done: make(chan struct{})}
 	j.pending.Store(int32(k - 1))
-	for i := 1; i < k; i++ {
+	own := home(k)
+	for i := range k {
+		if i == own {
+			continue
+		}
 		if h := helpers.acquire(); h != nil {
 			h.give(j, i)
 		} else {
@@ -55,8 +59,24 @@ func For(n, k, align int, f func(i, lo, hi int)) {
 			}()
 		}
 	}
-	f(0, 0, j.bound(1))
+	j.chunk(own)
 	j.wait()
+}
+
+// home is the chunk of k the caller runs: the one numbered as its CPU
+// (modulo k), so that chunk i of every call runs on the same core while the
+// threads stay on their cores, whichever goroutine runs where. Callers
+// split a tensor the same way in the op that writes it and in the ops that
+// read it (the images of a batch, say), and a core read what the other had
+// just written at 25–43 GB/s against 95–250 GB/s for its own on the 2-core
+// VM; with chunk 0 always the caller's, the two cores swapped chunks ~1.4
+// times a resnet20 training step (the goroutines trade threads when one
+// parks), each time reading a step's saved activations across.
+func home(k int) int {
+	if c := cpuID(); c >= 0 {
+		return c % k
+	}
+	return 0
 }
 
 // job is one For call: its chunks and a count of those still running.
