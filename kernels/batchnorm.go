@@ -651,10 +651,12 @@ func bnWorkers(st *bnState) int {
 // 6–15% of a batch norm on 28×28 planes.
 //
 // Both passes split the images between the workers as the convolutions
-// before and after do, so a core reads the planes it wrote: on the 2-core
-// VM a core read planes the other had just written at 25–43 GB/s against
-// 95–250 GB/s for its own (split by channels, half of every batch norm's
-// input and of the next convolution's came from the other core). Each
+// before and after do, so a core reads the planes it wrote: a core read
+// planes the other had just written at 25–43 GB/s against 95–250 GB/s for
+// its own on the 2-core VM (bench/crosscore; 51–77 against 233 GB/s from
+// the other core's L2 where the VM's two cores shared an L3), and split by
+// channels half of every batch norm's input and of the next convolution's
+// came from the other core. Each
 // image's sums go to their own slots, added in image order afterwards: a
 // channel's totals have the same bits on any number of workers. One worker
 // with chanMajor goes channel by channel (sums, map, output) while the

@@ -69,9 +69,11 @@ func For(n, k, align int, f func(i, lo, hi int)) {
 // split a tensor the same way in the op that writes it and in the ops that
 // read it (the images of a batch, say), and a core read what the other had
 // just written at 25–43 GB/s against 95–250 GB/s for its own on the 2-core
-// VM; with chunk 0 always the caller's, the two cores swapped chunks ~1.4
-// times a resnet20 training step (the goroutines trade threads when one
-// parks), each time reading a step's saved activations across.
+// VM (bench/crosscore; from the other core's L2 still 3–4x slower where its
+// two cores shared an L3); with chunk 0 always the caller's, the two cores
+// swapped chunks ~1.4 times a resnet20 training step (the goroutines trade
+// threads when one parks), each time reading a step's saved activations
+// across.
 func home(k int) int {
 	if c := cpuID(); c >= 0 {
 		return c % k
