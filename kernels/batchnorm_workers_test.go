@@ -127,18 +127,9 @@ func cloneData(v G.Value) any {
 func sameBitsAny(a, b any) bool {
 	switch a := a.(type) {
 	case []float32:
-		return sameBits32(a, b.([]float32))
+		return sameBits(a, b.([]float32))
 	case []float64:
-		b := b.([]float64)
-		if len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-				return false
-			}
-		}
-		return true
+		return sameBits(a, b.([]float64))
 	}
 	return a == b
 }
