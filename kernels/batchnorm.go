@@ -332,7 +332,7 @@ type bnKernels[T float] struct {
 	// (clampFns' forward) in one pass, the same bits.
 	affineClamp func(y, x []T, a, b, hi T)
 	// planes, where a build has them, run the loops above over a block of
-	// adjacent planes (a worker's channels in one image) in one call.
+	// adjacent planes (an image's channels) in one call.
 	planes *bnPlanes[T]
 }
 
