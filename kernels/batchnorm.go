@@ -656,11 +656,10 @@ func bnWorkers(st *bnState) int {
 // its own on the 2-core VM (bench/crosscore; 51–77 against 233 GB/s from
 // the other core's L2 where the VM's two cores shared an L3), and split by
 // channels half of every batch norm's input and of the next convolution's
-// came from the other core. Each
-// image's sums go to their own slots, added in image order afterwards: a
-// channel's totals have the same bits on any number of workers. One worker
-// with chanMajor goes channel by channel (sums, map, output) while the
-// channel's planes are still in cache.
+// came from the other core. Each image's sums go to their own slots, added
+// in image order afterwards: a channel's totals have the same bits on any
+// number of workers. One worker with chanMajor goes channel by channel
+// (sums, map, output) while the channel's planes are still in cache.
 func bnPasses(st *bnState, chanMajor bool, psum, pimg *[]float64, sums func(w, b0, b1, j0, j1 int, out []float64, stride int), mid func(j int, s1, s2 float64), apply func(w, b0, b1, j0, j1 int)) {
 	c, outer, nw := st.c, st.outer, bnWorkers(st)
 	s := grow(*psum, 2*c)
