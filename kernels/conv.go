@@ -816,7 +816,12 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	g, n, oc := st.g, st.n, st.o
 	if _, is32 := any(x).([]float32); st.winograd(is32) {
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, oc)
-		winoRunW(hostFloatKernel, wg, winoWorkers(&st.ww, workersFor(st.p.Workers, n)), any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n)
+		ws := winoWorkers(&st.ww, workersFor(st.p.Workers, n))
+		if wino4Use(hostFloatKernel, wg) {
+			wino4RunW(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, oc), ws, false, any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n)
+			return
+		}
+		winoRunW(hostFloatKernel, wg, ws, any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n)
 		return
 	}
 	groups := st.p.Groups

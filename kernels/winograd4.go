@@ -88,6 +88,18 @@ func (g wino4Geom) batch() int {
 // wino4MaxCols bounds the columns of a set of GEMMs.
 const wino4MaxCols = 160
 
+// wbatch is how many images' tiles the weight gradient transforms before
+// its dot products: the most (a multiple of the group) whose transformed
+// input and output gradient, 36 rows per channel, fit in wino4WBytes.
+func (g wino4Geom) wbatch() int {
+	per := 36 * 4 * (g.c + g.o) * g.tiles() * g.group
+	return max(1, wino4WBytes/per) * g.group
+}
+
+// wino4WBytes bounds a weight-gradient batch's V and dY (the rest of a
+// 1 MB L2 holds the padded planes and the sums).
+const wino4WBytes = 640 << 10
+
 // wino4Use reports whether F(4×4, 3×3) runs a convolution of geometry g
 // (F(2×2, 3×3) otherwise): on CPUs with the transforms' assembly, planes
 // whose vectors take two tile rows (rows ≤ 7 tiles) or several images
@@ -157,6 +169,18 @@ func bt6(d *[6]float32) (r [6]float32) {
 	r[0] = (4*d[0] + a) - d[2]
 	r[5] = ((q1 - 4*d[3]) - d[3]) + d[5]
 	return r
+}
+
+// a6 is A·d for the first four values d of a tile's row or column of dY
+// (A = Aᵀ's transpose, 6×4): (d0, d0+d1+d2+d3, d0−d1+d2−d3,
+// d0+2d1+4d2+8d3, d0−2d1+4d2−8d3, d3).
+func a6(d *[6]float32) [6]float32 {
+	e := d[0] + d[2]
+	f := d[1] + d[3]
+	p := d[0] + 4*d[2]
+	q := d[1] + 4*d[3]
+	q += q
+	return [6]float32{d[0], e + f, e - f, p + q, p - q, d[3]}
 }
 
 // at6 is Aᵀ·m for six values m of a tile's row or column.
@@ -232,6 +256,9 @@ type wino4OutArgs struct {
 // 36-vector scratch.
 type wino4Scratch struct {
 	fwd, back winoPlanes[wino4Geom]
+	// the weight gradient's output-gradient planes: dY from the first
+	// row and column on, zeros after (the input's are fwd)
+	dy winoPlanes[wino4Geom]
 	// the chunk tables of the batches seen last (tables)
 	tabs    []wino4Tables
 	ia      wino4InArgs
@@ -249,7 +276,8 @@ func (s *wino4Scratch) planes(g wino4Geom, back bool) []float32 {
 }
 
 // wino4InChunks returns the chunks of the first lanes tiles of a group
-// whose first tile is column c0 of v (packed panels of ps floats).
+// whose first tile is column c0 of v (packed panels of ps floats; ps = nr
+// is a row-major V, whose lanes are all stored at off1).
 func wino4InChunks(g wino4Geom, lanes, c0, ps int) []wino4InChunk {
 	nch := (lanes + 15) / 16
 	tiles, step := g.tiles(), 16
@@ -262,6 +290,9 @@ func wino4InChunks(g wino4Geom, lanes, c0, ps int) []wino4InChunk {
 		u0 := step * q
 		col0 := c0 + u0
 		first := 32 - col0&31
+		if ps == nr {
+			first = step
+		}
 		ch.off1 = 4 * ((col0>>5)*ps + col0&31)
 		ch.off2 = 4 * ((col0>>5+1)*ps - first)
 		for l := 0; l < step && u0+l < lanes; l++ {
@@ -320,35 +351,39 @@ func wino4OutChunks(g wino4Geom, lanes, c0 int) []wino4OutChunk {
 }
 
 // wino4Tables are the chunks of each group of a batch of k images of
-// geometry g.
+// geometry g whose V is laid out in panels of ps floats (packed: g.c·nr;
+// the weight gradient's rows: nr).
 type wino4Tables struct {
 	g   wino4Geom
 	k   int
+	ps  int
 	in  [][]wino4InChunk
 	out [][]wino4OutChunk
 }
 
 // wino4TablesKept is how many batches' tables a worker keeps: a layer's
 // forward and input gradient (two geometries where the channels in and
-// out differ), each with its full batches and its last, shorter one.
-// Rebuilding them at every change had cost 5–9% of a 28×28 layer on two
-// workers.
-const wino4TablesKept = 4
+// out differ) and its weight gradient's input and output gradient, each
+// with its full batches and its last, shorter one. Rebuilding them at
+// every change had cost 5–9% of a 28×28 layer on two workers.
+const wino4TablesKept = 8
 
-// tables returns the chunk tables of a batch of k images of geometry g,
-// built on first use.
-func (s *wino4Scratch) tables(g wino4Geom, k int) *wino4Tables {
+// tables returns the chunk tables of a batch of k images of geometry g
+// with panels of ps floats, built on first use.
+func (s *wino4Scratch) tables(g wino4Geom, k, ps int) *wino4Tables {
 	for i := range s.tabs {
-		if s.tabs[i].g == g && s.tabs[i].k == k {
+		if s.tabs[i].g == g && s.tabs[i].k == k && s.tabs[i].ps == ps {
 			return &s.tabs[i]
 		}
 	}
-	t := wino4Tables{g: g, k: k}
+	t := wino4Tables{g: g, k: k, ps: ps}
 	tiles := g.tiles()
 	for j0 := 0; j0 < k; j0 += g.group {
 		gk := min(g.group, k-j0)
-		t.in = append(t.in, wino4InChunks(g, gk*tiles, j0*tiles, g.c*nr))
-		t.out = append(t.out, wino4OutChunks(g, gk*tiles, j0*tiles))
+		t.in = append(t.in, wino4InChunks(g, gk*tiles, j0*tiles, ps))
+		if ps == g.c*nr {
+			t.out = append(t.out, wino4OutChunks(g, gk*tiles, j0*tiles))
+		}
 	}
 	if len(s.tabs) == wino4TablesKept {
 		copy(s.tabs, s.tabs[1:])
@@ -359,8 +394,13 @@ func (s *wino4Scratch) tables(g wino4Geom, k int) *wino4Tables {
 }
 
 // wino4InputGo is wino4InAVX512 in Go: for each chunk and channel, the
-// lanes' 6×6 tiles of p transformed, rows then columns, into v.
-func wino4InputGo(v, p []float32, a *wino4InArgs, chunks []wino4InChunk) {
+// lanes' 6×6 tiles of p transformed, rows then columns, into v; with dy
+// (wino4DyAVX512) the lanes' 4×4 tiles by a6.
+func wino4InputGo(v, p []float32, a *wino4InArgs, chunks []wino4InChunk, dy bool) {
+	n, tf := 6, bt6
+	if dy {
+		n, tf = 4, a6
+	}
 	for qi := range chunks {
 		ch := &chunks[qi]
 		for c := 0; c < a.nc; c++ {
@@ -377,14 +417,14 @@ func wino4InputGo(v, p []float32, a *wino4InArgs, chunks []wino4InChunk) {
 				}
 				off += c * a.cs / 4
 				var h [6][6]float32
-				for i := 0; i < 6; i++ {
+				for i := 0; i < n; i++ {
 					var d [6]float32
-					copy(d[:], pc[int(ch.idx[l])+i*a.wp4/4:][:6])
-					h[i] = bt6(&d)
+					copy(d[:n], pc[int(ch.idx[l])+i*a.wp4/4:])
+					h[i] = tf(&d)
 				}
 				for j := 0; j < 6; j++ {
 					d := [6]float32{h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]}
-					r := bt6(&d)
+					r := tf(&d)
 					for i := 0; i < 6; i++ {
 						v[(6*i+j)*a.ldx/4+off] = r[i]
 					}
@@ -469,7 +509,7 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 			k := min(nb, hi-i0)
 			cols := k * tiles
 			ldv, ldm := cw.batchBufs(36, g.c, g.o, cols)
-			tab := s.tables(g, k)
+			tab := s.tables(g, k, g.c*nr)
 			for j0 := 0; j0 < k; j0 += g.group {
 				gk := min(g.group, k-j0)
 				for j := 0; j < gk; j++ {
@@ -495,12 +535,110 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 	})
 }
 
+// wino4RunW sets dw (g.o × g.c × 3 × 3) to the weight gradient of the n
+// images of x and dy by F(4×4, 3×3) over the workers ws (goT: the Go
+// transforms): for each of the 36 ξ, du[ξ] (o × c) = Σ_t (A dY_t Aᵀ)[ξ] ·
+// (Bᵀ x_t B)[ξ] over all tiles (dot products over rows of tiles, as
+// winoRunW's), then dW = Gᵀ du G, a GEMM with wino4GradMatrix. Against
+// F(2×2)'s 16 products per 2×2 tile, 36 per 4×4.
+func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x, dy, dw []float32, n int) {
+	tiles := g.tiles()
+	nb := g.wbatch()
+	gd := newWino4Geom(g.o, g.h, g.w, g.pad, g.c) // dY's planes: o of them
+	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
+	oc := g.o * g.c
+	_, _, _ = x[n*inImg-1], dy[n*outImg-1], dw[oc*9-1]
+	split(len(ws), n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		s := &cw.w4
+		px, pd := s.planes(g, false), s.dy.get(gd, g.group*g.o*g.plane)
+		s.scratch = grow(s.scratch, 36*16)
+		cw.du = grow(cw.du, 36*oc)
+		if lo == hi {
+			clear(cw.du[:36*oc])
+			return
+		}
+		for i0 := lo; i0 < hi; i0 += nb {
+			k := min(nb, hi-i0)
+			cols := k * tiles
+			ldv, ldw := winoStride(g.c*cols), winoStride(g.o*cols)
+			cw.v, cw.m = grow(cw.v, 36*ldv), grow(cw.m, 36*ldw)
+			tx, td := s.tables(g, k, nr), s.tables(gd, k, nr)
+			for j0 := 0; j0 < k; j0 += g.group {
+				gk := min(g.group, k-j0)
+				for j := 0; j < gk; j++ {
+					im := i0 + j0 + j
+					padRows(fk, px[j*g.c*g.plane+g.pad*g.wp+g.pad:], x[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+					padRows(fk, pd[j*g.o*g.plane:], dy[im*outImg:(im+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.plane, g.wp)
+				}
+				s.transform(goT, false, cw.v, ldv, nr, cols, tx.in[j0/g.group], j0*tiles, gk*tiles, px, g)
+				s.transform(goT, true, cw.m, ldw, nr, cols, td.in[j0/g.group], j0*tiles, gk*tiles, pd, gd)
+			}
+			acc := i0 != lo
+			for xi := 0; xi < 36; xi++ {
+				du := cw.du[xi*oc : (xi+1)*oc]
+				if winoDotAsm(fk, cw.m[xi*ldw:], cw.v[xi*ldv:], cols, cols, du, g.o, g.c, acc) {
+					continue
+				}
+				var beta float32
+				if acc {
+					beta = 1
+				}
+				cw.g.Sgemm(du, g.c, false, true, g.o, g.c, cols, 1, cw.m[xi*ldw:], cols, cw.v[xi*ldv:], cols, beta)
+			}
+		}
+	})
+	// The workers' sums added (in worker order) and transformed back, a
+	// block of output channels per worker.
+	du := ws[0].du[:36*oc]
+	split(len(ws), g.o, func(wk, lo, hi int) {
+		for _, cw := range ws[1:] {
+			for xi := 0; xi < 36; xi++ {
+				d, s := du[xi*oc+lo*g.c:xi*oc+hi*g.c], cw.du[xi*oc+lo*g.c:xi*oc+hi*g.c]
+				for i, v := range s {
+					d[i] += v
+				}
+			}
+		}
+		ws[wk].g.Sgemm(dw[lo*g.c*9:hi*g.c*9], 9, true, false, (hi-lo)*g.c, 9, 36, 1, du[lo*g.c:], oc, wino4GradK[:], 9, 0)
+	})
+}
+
+// wino4GradK is Gᵀ·du·G as a matrix (read only).
+var wino4GradK = wino4GradMatrix()
+
+// wino4GradMatrix is Gᵀ·du·G as a matrix: dW[i][j] = Σ_ξ du[ξ]·K[ξ][3i+j]
+// with K[6a+b][3i+j] = G[a][i]·G[b][j] (rounded once from float64).
+func wino4GradMatrix() *[36 * 9]float32 {
+	var k [36 * 9]float32
+	gm := [6][3]float64{{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}}
+	for a := range 6 {
+		for b := range 6 {
+			for i := range 3 {
+				for j := range 3 {
+					k[(6*a+b)*9+3*i+j] = float32(gm[a][i] * gm[b][j])
+				}
+			}
+		}
+	}
+	return &k
+}
+
 // input transforms the first lanes tiles of a group's padded planes p into
 // v (packed panels, matrices ldv floats apart) from column c0 on, by the
 // chunks wino4InChunks made for them.
 func (s *wino4Scratch) input(goT bool, v []float32, ldv int, chunks []wino4InChunk, c0, lanes int, p []float32, g wino4Geom) {
+	s.transform(goT, false, v, ldv, g.c*nr, nr, chunks, c0, lanes, p, g)
+}
+
+// transform is input with V's layout given: channel ch's value of tile
+// column col at (col>>5)·ps + ch·cs + col&31 (packed: ps = g.c·nr, cs =
+// nr; the weight gradient's rows: ps = nr, cs = the row's length). dy
+// transforms output-gradient planes instead (A·dY·Aᵀ of each tile's 4×4
+// values, the planes holding dY from their first row and column on).
+func (s *wino4Scratch) transform(goT, dy bool, v []float32, ldv, ps, cs int, chunks []wino4InChunk, c0, lanes int, p []float32, g wino4Geom) {
 	a := &s.ia
-	*a = wino4InArgs{nc: g.c, plane: 4 * g.plane, wp4: 4 * g.wp, nch: len(chunks), chunks: &chunks[0], ldx: 4 * ldv, cs: 4 * nr, scratch: &s.scratch[0]}
+	*a = wino4InArgs{nc: g.c, plane: 4 * g.plane, wp4: 4 * g.wp, nch: len(chunks), chunks: &chunks[0], ldx: 4 * ldv, cs: 4 * cs, scratch: &s.scratch[0]}
 	if g.rows {
 		tw := uint32(g.tw)
 		for l := uint32(0); l < 16; l++ {
@@ -519,13 +657,13 @@ func (s *wino4Scratch) input(goT bool, v []float32, ldv int, chunks []wino4InChu
 	}
 	// every lane's last store and every gather in bounds
 	last := c0 + lanes - 1
-	_ = v[35*ldv+(last>>5)*g.c*nr+(g.c-1)*nr+last&31]
+	_ = v[35*ldv+(last>>5)*ps+(g.c-1)*cs+last&31]
 	_ = p[(lanes-1)/g.tiles()*g.c*g.plane+g.c*g.plane-1]
 	if goT {
-		wino4InputGo(v, p, a, chunks)
+		wino4InputGo(v, p, a, chunks, dy)
 		return
 	}
-	wino4InAsm(g.rows, v, p, a)
+	wino4InAsm(g.rows, dy, v, p, a)
 }
 
 // output writes the group's planes y from the first lanes columns of m

@@ -28,9 +28,25 @@
 	VSUBPS D3, Z25, Z25; \
 	VADDPS D5, Z25, R5
 
-// GATHER6 loads the six columns of the lanes' tile row at DX (indices Z31)
-// into Z0–Z5.
-#define GATHER6 \
+// A6 sets R1–R4 to rows 1–4 of A·d (6×4, Aᵀ's transpose; rows 0 and 5
+// are D0 and D3) for d in D0–D3 (a6's operations in its order), with Z30 =
+// 4; Z24–Z27 scratch.
+#define A6(D0, D1, D2, D3, R1, R2, R3, R4) \
+	VADDPS D2, D0, Z24; \
+	VADDPS D3, D1, Z25; \
+	VADDPS Z25, Z24, R1; \
+	VSUBPS Z25, Z24, R2; \
+	VMULPS Z30, D2, Z26; \
+	VADDPS Z26, D0, Z26; \
+	VMULPS Z30, D3, Z27; \
+	VADDPS Z27, D1, Z27; \
+	VADDPS Z27, Z27, Z27; \
+	VADDPS Z27, Z26, R3; \
+	VSUBPS Z27, Z26, R4
+
+// GATHER4 loads the first four columns of the lanes' tile row at DX
+// (indices Z31) into Z0–Z3, GATHER6 all six into Z0–Z5.
+#define GATHER4 \
 	KXNORW K0, K0, K1; \
 	VGATHERDPS (DX)(Z31*4), K1, Z0; \
 	KXNORW K0, K0, K1; \
@@ -38,7 +54,10 @@
 	KXNORW K0, K0, K1; \
 	VGATHERDPS 8(DX)(Z31*4), K1, Z2; \
 	KXNORW K0, K0, K1; \
-	VGATHERDPS 12(DX)(Z31*4), K1, Z3; \
+	VGATHERDPS 12(DX)(Z31*4), K1, Z3
+
+#define GATHER6 \
+	GATHER4; \
 	KXNORW K0, K0, K1; \
 	VGATHERDPS 16(DX)(Z31*4), K1, Z4; \
 	KXNORW K0, K0, K1; \
@@ -60,6 +79,30 @@
 	BT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
 	SROW6(SOFF, Z6, Z7, Z8, Z9, Z10, Z11); \
 	ADDQ R11, DX
+
+// DY4ROW is IN4ROW for the output gradient: the lanes' four values of the
+// row, A·d into scratch row SOFF.
+#define DY4ROW(SOFF) \
+	GATHER4; \
+	A6(Z0, Z1, Z2, Z3, Z10, Z11, Z12, Z13); \
+	SROW6(SOFF, Z0, Z10, Z11, Z12, Z13, Z3); \
+	ADDQ R11, DX
+
+// ROWS6 and ROWS4 run ROW on the six (four) rows of the chunk's tiles,
+// into the scratch rows 384 bytes apart.
+#define ROWS6(ROW) \
+	ROW(0); \
+	ROW(384); \
+	ROW(768); \
+	ROW(1152); \
+	ROW(1536); \
+	ROW(1920)
+
+#define ROWS4(ROW) \
+	ROW(0); \
+	ROW(384); \
+	ROW(768); \
+	ROW(1152)
 
 // IN4ST stores V under K2 at DI and under K3 at DI+R13 (the lanes in the
 // next panel) and moves DI on six matrices (SI bytes).
@@ -93,22 +136,40 @@
 	ST(Z11); \
 	ADDQ 40(BX), DX
 
-#define IN4COLS(ST) \
-	IN4COL(0, ST); \
-	IN4COL(64, ST); \
-	IN4COL(128, ST); \
-	IN4COL(192, ST); \
-	IN4COL(256, ST); \
-	IN4COL(320, ST)
+// DY4COL is IN4COL for the output gradient: the column's four values,
+// A·d.
+#define DY4COL(JOFF, ST) \
+	VMOVUPS JOFF(R10), Z0; \
+	VMOVUPS JOFF+384(R10), Z1; \
+	VMOVUPS JOFF+768(R10), Z2; \
+	VMOVUPS JOFF+1152(R10), Z3; \
+	A6(Z0, Z1, Z2, Z3, Z10, Z11, Z12, Z13); \
+	MOVQ DX, DI; \
+	ST(Z0); \
+	ST(Z10); \
+	ST(Z11); \
+	ST(Z12); \
+	ST(Z13); \
+	ST(Z3); \
+	ADDQ 40(BX), DX
+
+// COLS6 runs COL on the six scratch columns.
+#define COLS6(COL, ST) \
+	COL(0, ST); \
+	COL(64, ST); \
+	COL(128, ST); \
+	COL(192, ST); \
+	COL(256, ST); \
+	COL(320, ST)
 
 // IN4BODY is the input transforms' loop over the chunks (R8, R9 of them)
 // and the a.nc channels: SETUP points AX at the chunk's first padded row
-// (AX = p on entry) and loads what its ROW needs; ROW(SOFF) transforms one
-// of the six padded rows of the chunk's tiles (from DX) into scratch row
+// (AX = p on entry) and loads what its ROW needs; ROWS(ROW) transforms
+// the rows of the chunk's tiles (from DX), ROW(SOFF) one into scratch row
 // SOFF; the columns are then transformed and stored under K2 and K3
-// (IN4COLS). R12: the chunk's stores, R13: from them to those in the next
-// panel; CX: channels left.
-#define IN4BODY(SETUP, ROW) \
+// (COLS6(COL, …)). R12: the chunk's stores, R13: from them to those in
+// the next panel; CX: channels left.
+#define IN4BODY(SETUP, ROWS, ROW, COL) \
 	TESTQ R9, R9; \
 	JLE  in4done; \
 in4chunk: \
@@ -123,19 +184,14 @@ in4chunk: \
 	MOVQ 0(BX), CX; \
 in4chan: \
 	MOVQ AX, DX; \
-	ROW(0); \
-	ROW(384); \
-	ROW(768); \
-	ROW(1152); \
-	ROW(1536); \
-	ROW(1920); \
+	ROWS(ROW); \
 	MOVQ R12, DX; \
 	KORTESTW K3, K3; \
 	JZ   in4one; \
-	IN4COLS(IN4ST); \
+	COLS6(COL, IN4ST); \
 	JMP  in4next; \
 in4one: \
-	IN4COLS(IN4ST1); \
+	COLS6(COL, IN4ST1); \
 in4next: \
 	ADDQ 8(BX), AX; \
 	ADDQ 48(BX), R12; \
@@ -301,6 +357,26 @@ out4done: \
 // 4t+3 (E) of 8 tiles (Z16, Z17), the two rows' D and E into the lanes'
 // columns 0–5 (Z18–Z21); DX moves to the next padded row.
 #define IN4PAIR(SOFF) \
+	PAIRCOLS4; \
+	VMOVAPS Z20, Z8; \
+	VPERMI2PS Z6, Z4, Z8; \
+	VMOVAPS Z21, Z9; \
+	VPERMI2PS Z6, Z4, Z9; \
+	BT6(Z0, Z1, Z2, Z3, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z4); \
+	SROW6(SOFF, Z10, Z11, Z12, Z13, Z14, Z4); \
+	ADDQ R11, DX
+
+// DY4PAIR is IN4PAIR for the output gradient: the lanes' four values of
+// the row, A·d into scratch row SOFF.
+#define DY4PAIR(SOFF) \
+	PAIRCOLS4; \
+	A6(Z0, Z1, Z2, Z3, Z10, Z11, Z12, Z13); \
+	SROW6(SOFF, Z0, Z10, Z11, Z12, Z13, Z3); \
+	ADDQ R11, DX
+
+// PAIRCOLS4 sets Z0–Z3 to columns 0–3 of the lanes' tiles in the padded
+// rows at DX and 4 rows on, and keeps the two rows' D in Z4 and Z6.
+#define PAIRCOLS4 \
 	LEAQ (DX)(R11*4), DI; \
 	VMOVUPS (DX), Z0; \
 	VMOVUPS 64(DX), Z1; \
@@ -321,14 +397,7 @@ out4done: \
 	VMOVAPS Z18, Z2; \
 	VPERMI2PS Z7, Z5, Z2; \
 	VMOVAPS Z19, Z3; \
-	VPERMI2PS Z7, Z5, Z3; \
-	VMOVAPS Z20, Z8; \
-	VPERMI2PS Z6, Z4, Z8; \
-	VMOVAPS Z21, Z9; \
-	VPERMI2PS Z6, Z4, Z9; \
-	BT6(Z0, Z1, Z2, Z3, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z4); \
-	SROW6(SOFF, Z10, Z11, Z12, Z13, Z14, Z4); \
-	ADDQ R11, DX
+	VPERMI2PS Z7, Z5, Z3
 
 // IN4PAIRSETUP: AX at the chunk's first padded row (idx[0]).
 #define IN4PAIRSETUP \
@@ -458,7 +527,14 @@ out4rpf: \
 // lane's 6×6 values gathered.
 TEXT ·wino4InAVX512(SB), NOSPLIT, $0-24
 	IN4ARGS
-	IN4BODY(IN4GATHERSETUP, IN4ROW)
+	IN4BODY(IN4GATHERSETUP, ROWS6, IN4ROW, IN4COL)
+
+// func wino4DyAVX512(v, p *float32, a *wino4InArgs)
+// wino4InAVX512 for the output gradient's planes: the lanes' A·dY·Aᵀ, dY
+// the 4×4 values from each tile's idx on.
+TEXT ·wino4DyAVX512(SB), NOSPLIT, $0-24
+	IN4ARGS
+	IN4BODY(IN4GATHERSETUP, ROWS4, DY4ROW, DY4COL)
 
 // func wino4OutAVX512(y, m *float32, a *wino4OutArgs)
 // For each of a.no channels (planes a.ycs bytes apart in y, rows a.mcs
@@ -481,7 +557,18 @@ TEXT ·wino4InRowsAVX512(SB), NOSPLIT, $0-24
 	VMOVDQU32 256(BX), Z19
 	VMOVDQU32 320(BX), Z20
 	VMOVDQU32 384(BX), Z21
-	IN4BODY(IN4PAIRSETUP, IN4PAIR)
+	IN4BODY(IN4PAIRSETUP, ROWS6, IN4PAIR, IN4COL)
+
+// func wino4DyRowsAVX512(v, p *float32, a *wino4InArgs)
+// wino4DyAVX512 for rows mode, the rows' values by wino4InRowsAVX512's
+// permutes.
+TEXT ·wino4DyRowsAVX512(SB), NOSPLIT, $0-24
+	IN4ARGS
+	VMOVDQU32 64(BX), Z16
+	VMOVDQU32 128(BX), Z17
+	VMOVDQU32 192(BX), Z18
+	VMOVDQU32 256(BX), Z19
+	IN4BODY(IN4PAIRSETUP, ROWS4, DY4PAIR, DY4COL)
 
 // func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
 // wino4OutAVX512 for rows mode: each chunk two tile rows of at most 7

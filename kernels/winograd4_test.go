@@ -38,7 +38,7 @@ func TestWinograd4Conv(t *testing.T) {
 		t.Skip("F(4×4, 3×3) runs only where the GEMMs take its packed panels (AVX-512)")
 	}
 	r := rand.New(rand.NewPCG(61, 62))
-	worst := 0.0
+	worst, worstW := 0.0, 0.0
 	for _, tc := range wino4Cases {
 		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
 		w := f32s(r, tc.o*tc.c*9)
@@ -50,7 +50,7 @@ func TestWinograd4Conv(t *testing.T) {
 			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
 		}
 		dy := f32s(r, len(want))
-		wantDx, _ := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
+		wantDx, wantDw := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
 		for _, goT := range []bool{true, false} {
 			name := fmt.Sprintf("%+v/goT=%v", tc, goT)
 			var scratch []winoWorker
@@ -74,9 +74,13 @@ func TestWinograd4Conv(t *testing.T) {
 			dx := make([]float32, len(wantDx))
 			wb.run(hostFloatKernel, gb, ws, true, goT, dy, dx, nil, tc.n, nil)
 			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
+
+			dw := make([]float32, len(wantDw))
+			wino4RunW(hostFloatKernel, g, ws, goT, x, dy, dw, tc.n)
+			worstW = max(worstW, winoCompare4(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow)))
 		}
 	}
-	t.Logf("largest error / allowed: %.3f", worst)
+	t.Logf("largest error / allowed: %.3f (forward, input gradient), %.3f (weight gradient)", worst, worstW)
 }
 
 func sumInts(s []int) int {
@@ -102,7 +106,8 @@ func winoCompare4(t *testing.T, what string, got []float32, want []float64, tol 
 }
 
 // TestWinograd4TransformsSameBits runs the F(4×4) transforms' assembly
-// against wino4InputGo and wino4OutputGo on the same chunks: groups of
+// against wino4InputGo and wino4OutputGo on the same chunks (the input's
+// and the output gradient's, into packed panels and into rows): groups of
 // one to sixteen tiles, chunks that cross a 32-column panel, partial
 // tiles at the plane's edges, several channels a call.
 func TestWinograd4TransformsSameBits(t *testing.T) {
@@ -123,13 +128,23 @@ func TestWinograd4TransformsSameBits(t *testing.T) {
 			panels := (cols + nr - 1) / nr
 			ldv := winoStride(g.c * panels * nr)
 			p := f32s(r, g.group*g.c*g.plane)
-			v1, v2 := f32s(r, 36*ldv), make([]float32, 36*ldv)
-			copy(v2, v1)
-			in := wino4InChunks(g, lanes, tc.c0, g.c*nr)
-			s.input(true, v1, ldv, in, tc.c0, lanes, p, g)
-			s.input(false, v2, ldv, in, tc.c0, lanes, p, g)
 			name := fmt.Sprintf("%+v/%d images", tc, gk)
-			sameBitsAt(t, name+" input", v2, v1)
+			// the input (x) and the output gradient (dy), V packed and
+			// in rows (the weight gradient's layout)
+			for _, dy := range []bool{false, true} {
+				for _, rows := range []bool{false, true} {
+					ps, cs := g.c*nr, nr
+					if rows {
+						ps, cs = nr, cols
+					}
+					v1, v2 := f32s(r, 36*ldv), make([]float32, 36*ldv)
+					copy(v2, v1)
+					in := wino4InChunks(g, lanes, tc.c0, ps)
+					s.transform(true, dy, v1, ldv, ps, cs, in, tc.c0, lanes, p, g)
+					s.transform(false, dy, v2, ldv, ps, cs, in, tc.c0, lanes, p, g)
+					sameBitsAt(t, fmt.Sprintf("%s input dy=%v rows=%v", name, dy, rows), v2, v1)
+				}
+			}
 
 			ldm := winoStride(g.o * cols)
 			m := f32s(r, 36*ldm)

@@ -102,15 +102,27 @@ func wino4InRowsAVX512(v, p *float32, a *wino4InArgs)
 //go:noescape
 func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
 
+//go:noescape
+func wino4DyAVX512(v, p *float32, a *wino4InArgs)
+
+//go:noescape
+func wino4DyRowsAVX512(v, p *float32, a *wino4InArgs)
+
 // wino4InAsm and wino4OutAsm run the F(4×4) transforms' assembly (rows:
-// two tile rows a vector); their callers (wino4Scratch.input and output)
-// check the bounds.
-func wino4InAsm(rows bool, v, p []float32, a *wino4InArgs) {
-	if rows {
+// two tile rows a vector; dy: the output gradient's A·dY·Aᵀ instead of
+// Bᵀ·d·B); their callers (wino4Scratch.transform and output) check the
+// bounds.
+func wino4InAsm(rows, dy bool, v, p []float32, a *wino4InArgs) {
+	switch {
+	case rows && dy:
+		wino4DyRowsAVX512(&v[0], &p[0], a)
+	case rows:
 		wino4InRowsAVX512(&v[0], &p[0], a)
-		return
+	case dy:
+		wino4DyAVX512(&v[0], &p[0], a)
+	default:
+		wino4InAVX512(&v[0], &p[0], a)
 	}
-	wino4InAVX512(&v[0], &p[0], a)
 }
 
 func wino4OutAsm(rows bool, y, m []float32, a *wino4OutArgs) {

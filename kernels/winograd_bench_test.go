@@ -47,7 +47,7 @@ func BenchmarkWinoDot(b *testing.B) {
 	for _, c := range []struct {
 		name    string
 		o, c, t int
-	}{{"16x16x196", 16, 16, 196}, {"32x32x245", 32, 32, 245}, {"64x64x256", 64, 64, 256}} {
+	}{{"16x16x196", 16, 16, 196}, {"32x32x245", 32, 32, 245}, {"64x64x256", 64, 64, 256}, {"16x16x98", 16, 16, 98}, {"16x16x147", 16, 16, 147}, {"32x32x128", 32, 32, 128}, {"64x64x64", 64, 64, 64}, {"64x64x128", 64, 64, 128}} {
 		for _, ldt := range []int{c.t, (c.t + 15) / 16 * 16} {
 			b.Run(fmt.Sprintf("%s_ldt%d", c.name, ldt), func(b *testing.B) {
 				w := make([]float32, c.o*ldt+16)

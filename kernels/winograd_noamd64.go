@@ -24,7 +24,7 @@ func winoDotAsm(floatKernel, []float32, []float32, int, int, []float32, int, int
 	return false
 }
 
-func wino4InAsm(bool, []float32, []float32, *wino4InArgs) {
+func wino4InAsm(bool, bool, []float32, []float32, *wino4InArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
