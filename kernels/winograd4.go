@@ -64,6 +64,13 @@ func newWino4Geom(c, h, w, pad, o int) wino4Geom {
 	return g
 }
 
+// quad reports whether a chunk of g is four images' 2×2 tiles (7×7 and
+// 8×8 planes: padded rows of 10), which the quad-mode assembly loads and
+// stores a tile row of four images at a time, 16-byte pieces shuffled
+// into the lanes (unpacks), instead of gathering and scattering each
+// value.
+func (g wino4Geom) quad() bool { return !g.rows && g.th == 2 && g.tw == 2 }
+
 // pairs is the chunks of an image in rows mode.
 func (g wino4Geom) pairs() int { return (g.th + 1) / 2 }
 
@@ -220,6 +227,8 @@ type wino4InArgs struct {
 	// rows' results into columns j (0 and 2), j (1 and 3), 4 and 5 of
 	// the lanes' tiles
 	idx [6][16]uint32
+	// quad mode: bytes from one image's planes to the next
+	istride int
 }
 
 // wino4OutChunk is up to 16 tiles of a group, one a lane: what the output
@@ -249,6 +258,8 @@ type wino4OutArgs struct {
 	// of the first tile row's tiles, of the second's, and the pairs'
 	// interleave into a row's first and second 16 outputs
 	idx [4][16]uint32
+	// quad mode: bytes from one image's output planes to the next
+	istride int
 }
 
 // wino4Scratch is a worker's F(4×4) state: padded planes (forward and
@@ -272,8 +283,12 @@ func (s *wino4Scratch) planes(g wino4Geom, back bool) []float32 {
 	if back {
 		pl = &s.back
 	}
-	return pl.get(g, g.group*g.c*g.plane)
+	return pl.get(g, g.group*g.c*g.plane+wino4Slack)
 }
+
+// wino4Slack is what the quad mode's loads read past a group's last
+// padded row (16-byte pieces from each of its columns 8 and 9).
+const wino4Slack = 16
 
 // wino4InChunks returns the chunks of the first lanes tiles of a group
 // whose first tile is column c0 of v (packed panels of ps floats; ps = nr
@@ -322,6 +337,18 @@ func wino4OutChunks(g wino4Geom, lanes, c0 int) []wino4OutChunk {
 		ch := &out[q]
 		u0 := step * q
 		ch.col = 4 * (c0 + u0)
+		if g.quad() {
+			// quad mode: per tile row h and output row i, the masks of
+			// a row's two 4-float pieces
+			for h := 0; h < 2; h++ {
+				for i := 0; i < 4; i++ {
+					if 4*h+i < g.oh {
+						ch.rmask[2*(4*h+i)] = uint16(1<<min(4, g.ow) - 1)
+						ch.rmask[2*(4*h+i)+1] = uint16(1<<min(4, max(0, g.ow-4)) - 1)
+					}
+				}
+			}
+		}
 		if g.rows {
 			for h := 0; h < 2; h++ {
 				for i := 0; i < 4; i++ {
@@ -551,7 +578,7 @@ func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x, dy, dw
 	split(len(ws), n, func(wk, lo, hi int) {
 		cw := &ws[wk]
 		s := &cw.w4
-		px, pd := s.planes(g, false), s.dy.get(gd, g.group*g.o*g.plane)
+		px, pd := s.planes(g, false), s.dy.get(gd, g.group*g.o*g.plane+wino4Slack)
 		s.scratch = grow(s.scratch, 36*16)
 		cw.du = grow(cw.du, 36*oc)
 		if lo == hi {
@@ -655,15 +682,20 @@ func (s *wino4Scratch) transform(goT, dy bool, v []float32, ldv, ps, cs int, chu
 			}
 		}
 	}
-	// every lane's last store and every gather in bounds
+	quad, slack := g.quad() && lanes == 16, 0
+	if quad {
+		a.istride = 4 * g.c * g.plane
+		slack = wino4Slack
+	}
+	// every lane's last store and every load in bounds
 	last := c0 + lanes - 1
 	_ = v[35*ldv+(last>>5)*ps+(g.c-1)*cs+last&31]
-	_ = p[(lanes-1)/g.tiles()*g.c*g.plane+g.c*g.plane-1]
+	_ = p[(lanes-1)/g.tiles()*g.c*g.plane+g.c*g.plane-1+slack]
 	if goT {
 		wino4InputGo(v, p, a, chunks, dy)
 		return
 	}
-	wino4InAsm(g.rows, dy, v, p, a)
+	wino4InAsm(g.rows, quad, dy, v, p, a)
 }
 
 // output writes the group's planes y from the first lanes columns of m
@@ -683,6 +715,10 @@ func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []
 			a.idx[3][2*l] = 4 + l/2 + 8*(l%2)
 		}
 	}
+	quad := g.quad() && lanes == 16
+	if quad {
+		a.istride = 4 * g.o * g.oh * g.ow
+	}
 	_ = y[((lanes-1)/g.tiles()+1)*g.o*g.oh*g.ow-1]
 	_ = m[35*ldm+(g.o-1)*cols+c0+(len(chunks)*16)-1]
 	_ = bias[g.o-1]
@@ -690,5 +726,5 @@ func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []
 		wino4OutputGo(y, m, a, chunks, bias)
 		return
 	}
-	wino4OutAsm(g.rows, y, m, a)
+	wino4OutAsm(g.rows, quad, y, m, a)
 }

@@ -625,3 +625,152 @@ TEXT ·wino4WeightsAVX512(SB), NOSPLIT, $0-48
 	WROW(Z6, Z7, Z8)
 	VZEROUPPER
 	RET
+
+// Quad mode: a chunk is four images' 2×2 tiles (7×7 and 8×8 planes,
+// padded rows of 10 floats), lane 4m + 2·ty + tx image m's tile (ty, tx).
+// A tile row i of the chunk is eight padded rows, (m, ty): row 4ty + i of
+// image m. Their 16-byte pieces of columns 0–3, 4–7 and 8–11, image m in
+// the vectors' 128-bit lane m, are shuffled into the lanes' columns j
+// (unpacks of floats, then of pairs): R1/R2/R5 (ty = 0) and R3/R4/R6
+// (ty = 1) give column j of the lanes' tiles as unpcklps/unpckhps(R1, R2)
+// and (R3, R4) paired by unpcklpd/unpckhpd, columns 4 and 5 from (R2, R5)
+// and (R4, R6). The output side runs the same network backwards.
+
+// QPIECES loads the 16-byte pieces at byte DISP of the four images' rows
+// (DX, DX+SI, DI = DX+2·SI, DI+SI) into lanes 0–3 of Z.
+#define QPIECES(DISP, X, Z) \
+	VMOVUPS DISP(DX), X; \
+	VINSERTF32X4 $1, DISP(DX)(SI*1), Z, Z; \
+	VINSERTF32X4 $2, DISP(DI), Z, Z; \
+	VINSERTF32X4 $3, DISP(DI)(SI*1), Z, Z
+
+// QCOLS4 sets Z0–Z3 to columns 0–3 of the lanes' tile row at DX (images
+// SI bytes apart, tile row ty = 1 160 bytes on) and leaves R2 and R4 (the
+// pieces of columns 4–7) in Z1' = Z12 and Z4' = Z13.
+#define QCOLS4 \
+	LEAQ (DX)(SI*2), DI; \
+	QPIECES(0, X0, Z0); \
+	QPIECES(16, X12, Z12); \
+	QPIECES(160, X3, Z3); \
+	QPIECES(176, X13, Z13); \
+	VUNPCKLPS Z12, Z0, Z6; \
+	VUNPCKHPS Z12, Z0, Z7; \
+	VUNPCKLPS Z13, Z3, Z8; \
+	VUNPCKHPS Z13, Z3, Z9; \
+	VUNPCKLPD Z8, Z6, Z0; \
+	VUNPCKHPD Z8, Z6, Z1; \
+	VUNPCKLPD Z9, Z7, Z2; \
+	VUNPCKHPD Z9, Z7, Z3
+
+// QROW is IN4ROW for quad mode: the six columns of the lanes' tile row,
+// Bᵀ·d into scratch row SOFF; DX moves to the next padded row.
+#define QROW(SOFF) \
+	QCOLS4; \
+	QPIECES(32, X10, Z10); \
+	QPIECES(192, X11, Z11); \
+	VUNPCKLPS Z10, Z12, Z10; \
+	VUNPCKLPS Z11, Z13, Z11; \
+	VUNPCKLPD Z11, Z10, Z4; \
+	VUNPCKHPD Z11, Z10, Z5; \
+	BT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
+	SROW6(SOFF, Z6, Z7, Z8, Z9, Z10, Z11); \
+	ADDQ R11, DX
+
+// DQROW is DY4ROW for quad mode.
+#define DQROW(SOFF) \
+	QCOLS4; \
+	A6(Z0, Z1, Z2, Z3, Z10, Z11, Z12, Z13); \
+	SROW6(SOFF, Z0, Z10, Z11, Z12, Z13, Z3); \
+	ADDQ R11, DX
+
+// QROWS6 and QROWS4 run ROWS6 and ROWS4 with SI the bytes between the
+// images' planes (a.istride), SI restored to six matrices after.
+#define QROWS6(ROW) \
+	MOVQ 448(BX), SI; \
+	ROWS6(ROW); \
+	MOVQ 40(BX), SI; \
+	IMULQ $6, SI
+
+#define QROWS4(ROW) \
+	MOVQ 448(BX), SI; \
+	ROWS4(ROW); \
+	MOVQ 40(BX), SI; \
+	IMULQ $6, SI
+
+// QSETUP: AX at the chunk's first image's planes (idx[0]).
+#define QSETUP IN4PAIRSETUP
+
+// func wino4InQuadAVX512(v, p *float32, a *wino4InArgs)
+// wino4InAVX512 for chunks of four whole images' 2×2 tiles (quad mode).
+TEXT ·wino4InQuadAVX512(SB), NOSPLIT, $0-24
+	IN4ARGS
+	IN4BODY(QSETUP, QROWS6, QROW, IN4COL)
+
+// func wino4DyQuadAVX512(v, p *float32, a *wino4InArgs)
+// wino4DyAVX512 for quad mode.
+TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
+	IN4ARGS
+	IN4BODY(QSETUP, QROWS4, DQROW, DY4COL)
+
+// QOUTROW transforms scratch row IOFF into output row i of the four
+// images' tiles: the ty = 0 row's pieces stored from DX (images SI bytes
+// apart, DI = DX + SI) under the chunk's row masks at MOFF (columns 0–3)
+// and MOFF+2 (4–7), the ty = 1 row's kept in K0 (columns 0–3) and K1
+// (4–7); DX moves to the next output row.
+#define QOUTROW(IOFF, MOFF, K0, K1) \
+	ZROW(IOFF); \
+	VUNPCKLPS Z7, Z6, Z10; \
+	VUNPCKHPS Z7, Z6, Z11; \
+	VUNPCKLPS Z9, Z8, Z12; \
+	VUNPCKHPS Z9, Z8, Z13; \
+	VUNPCKLPD Z12, Z10, Z6; \
+	VUNPCKHPD Z12, Z10, Z7; \
+	VUNPCKLPD Z13, Z11, K0; \
+	VUNPCKHPD Z13, Z11, K1; \
+	LEAQ (DX)(SI*1), DI; \
+	KMOVW MOFF(R8), K4; \
+	QSTORE(Z6, 0); \
+	KMOVW MOFF+2(R8), K4; \
+	QSTORE(Z7, 16); \
+	ADDQ R13, DX
+
+// QSTORE stores lane m of Z to image m's row at DX (m = 0, 2) or DI (1, 3)
+// plus DISP bytes, under K4.
+#define QSTORE(Z, DISP) \
+	VEXTRACTF32X4 $0, Z, K4, DISP(DX); \
+	VEXTRACTF32X4 $1, Z, K4, DISP(DI); \
+	VEXTRACTF32X4 $2, Z, K4, DISP(DX)(SI*2); \
+	VEXTRACTF32X4 $3, Z, K4, DISP(DI)(SI*2)
+
+// QOUTROWB stores a ty = 1 row kept by QOUTROW (K0, K1) from DX under the
+// masks at MOFF, MOFF+2; DX moves to the next output row.
+#define QOUTROWB(MOFF, K0, K1) \
+	LEAQ (DX)(SI*1), DI; \
+	KMOVW MOFF(R8), K4; \
+	QSTORE(K0, 0); \
+	KMOVW MOFF+2(R8), K4; \
+	QSTORE(K1, 16); \
+	ADDQ R13, DX
+
+// QOUTROWS writes the chunk's output rows 0–3 (ty = 0) and 4–7 (ty = 1)
+// of its four images from AX (the channel's plane of image 0, idx[0] on),
+// images a.istride bytes apart (SI, restored to six matrices after).
+#define QOUTROWS \
+	MOVQ 328(BX), SI; \
+	MOVLQSX (R8), DX; \
+	LEAQ (AX)(DX*4), DX; \
+	QOUTROW(0, 112, Z16, Z17); \
+	QOUTROW(384, 116, Z18, Z19); \
+	QOUTROW(768, 120, Z20, Z21); \
+	QOUTROW(1152, 124, Z22, Z23); \
+	QOUTROWB(128, Z16, Z17); \
+	QOUTROWB(132, Z18, Z19); \
+	QOUTROWB(136, Z20, Z21); \
+	QOUTROWB(140, Z22, Z23); \
+	MOVQ 24(BX), SI; \
+	IMULQ $6, SI
+
+// func wino4OutQuadAVX512(y, m *float32, a *wino4OutArgs)
+// wino4OutAVX512 for chunks of four whole images' 2×2 tiles (quad mode).
+TEXT ·wino4OutQuadAVX512(SB), NOSPLIT, $0-24
+	OUT4BODY(NOBIAS, QOUTROWS)

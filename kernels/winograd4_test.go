@@ -118,6 +118,7 @@ func TestWinograd4TransformsSameBits(t *testing.T) {
 	for _, tc := range []struct{ c, h, w, o, c0 int }{
 		{16, 28, 28, 16, 0}, {16, 28, 28, 16, 13}, {32, 7, 7, 20, 4}, {17, 14, 14, 16, 30},
 		{16, 5, 9, 3, 0}, {16, 3, 37, 16, 7}, {16, 1, 1, 16, 31},
+		{24, 6, 6, 16, 0}, {16, 8, 8, 32, 17}, // quad mode (2×2 tiles)
 	} {
 		g := newWino4Geom(tc.c, tc.h, tc.w, 1, tc.o)
 		var s wino4Scratch
@@ -127,7 +128,7 @@ func TestWinograd4TransformsSameBits(t *testing.T) {
 			cols := tc.c0 + lanes
 			panels := (cols + nr - 1) / nr
 			ldv := winoStride(g.c * panels * nr)
-			p := f32s(r, g.group*g.c*g.plane)
+			p := f32s(r, g.group*g.c*g.plane+wino4Slack)
 			name := fmt.Sprintf("%+v/%d images", tc, gk)
 			// the input (x) and the output gradient (dy), V packed and
 			// in rows (the weight gradient's layout)

@@ -108,16 +108,29 @@ func wino4DyAVX512(v, p *float32, a *wino4InArgs)
 //go:noescape
 func wino4DyRowsAVX512(v, p *float32, a *wino4InArgs)
 
+//go:noescape
+func wino4InQuadAVX512(v, p *float32, a *wino4InArgs)
+
+//go:noescape
+func wino4DyQuadAVX512(v, p *float32, a *wino4InArgs)
+
+//go:noescape
+func wino4OutQuadAVX512(y, m *float32, a *wino4OutArgs)
+
 // wino4InAsm and wino4OutAsm run the F(4×4) transforms' assembly (rows:
-// two tile rows a vector; dy: the output gradient's A·dY·Aᵀ instead of
-// Bᵀ·d·B); their callers (wino4Scratch.transform and output) check the
-// bounds.
-func wino4InAsm(rows, dy bool, v, p []float32, a *wino4InArgs) {
+// two tile rows a vector; quad: four images' 2×2 tiles by 16-byte pieces;
+// else gathered; dy: the output gradient's A·dY·Aᵀ instead of Bᵀ·d·B);
+// their callers (wino4Scratch.transform and output) check the bounds.
+func wino4InAsm(rows, quad, dy bool, v, p []float32, a *wino4InArgs) {
 	switch {
 	case rows && dy:
 		wino4DyRowsAVX512(&v[0], &p[0], a)
 	case rows:
 		wino4InRowsAVX512(&v[0], &p[0], a)
+	case quad && dy:
+		wino4DyQuadAVX512(&v[0], &p[0], a)
+	case quad:
+		wino4InQuadAVX512(&v[0], &p[0], a)
 	case dy:
 		wino4DyAVX512(&v[0], &p[0], a)
 	default:
@@ -125,12 +138,15 @@ func wino4InAsm(rows, dy bool, v, p []float32, a *wino4InArgs) {
 	}
 }
 
-func wino4OutAsm(rows bool, y, m []float32, a *wino4OutArgs) {
-	if rows {
+func wino4OutAsm(rows, quad bool, y, m []float32, a *wino4OutArgs) {
+	switch {
+	case rows:
 		wino4OutRowsAVX512(&y[0], &m[0], a)
-		return
+	case quad:
+		wino4OutQuadAVX512(&y[0], &m[0], a)
+	default:
+		wino4OutAVX512(&y[0], &m[0], a)
 	}
-	wino4OutAVX512(&y[0], &m[0], a)
 }
 
 //go:noescape

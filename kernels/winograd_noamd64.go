@@ -24,11 +24,11 @@ func winoDotAsm(floatKernel, []float32, []float32, int, int, []float32, int, int
 	return false
 }
 
-func wino4InAsm(bool, bool, []float32, []float32, *wino4InArgs) {
+func wino4InAsm(bool, bool, bool, []float32, []float32, *wino4InArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
-func wino4OutAsm(bool, []float32, []float32, *wino4OutArgs) {
+func wino4OutAsm(bool, bool, []float32, []float32, *wino4OutArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
