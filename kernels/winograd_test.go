@@ -256,37 +256,42 @@ func TestWinogradArgsLayout(t *testing.T) {
 // output and the gradients of x, w and b.
 func TestWinogradOp(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
-	xs, ws := []int{5, 16, 9, 10}, []int{16, 16, 3, 3}
-	p := ConvParams{Pad: [2]int{1, 1}, Workers: 2}
-	x32, w32, b32 := f32s(r, 5*16*90), f32s(r, 16*16*9), f32s(r, 16)
-	ins := func(dt tensor.Dtype) []*tensor.Dense {
-		var out []*tensor.Dense
-		for i, s := range [][]float32{x32, w32, b32} {
-			shape := [][]int{xs, ws, {16}}[i]
-			if dt == tensor.Float32 {
-				out = append(out, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), s...))))
-			} else {
-				out = append(out, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f64s(s))))
+	// F(2×2) (9×10), F(4×4) with both gradients in one pass (28×28
+	// rows mode, 7×7 quad mode with a last group of one image)
+	for _, xs := range [][]int{{5, 16, 9, 10}, {3, 16, 28, 28}, {9, 16, 7, 7}} {
+		n, hw := xs[0], xs[2]*xs[3]
+		ws := []int{16, 16, 3, 3}
+		p := ConvParams{Pad: [2]int{1, 1}, Workers: 2}
+		x32, w32, b32 := f32s(r, n*16*hw), f32s(r, 16*16*9), f32s(r, 16)
+		ins := func(dt tensor.Dtype) []*tensor.Dense {
+			var out []*tensor.Dense
+			for i, s := range [][]float32{x32, w32, b32} {
+				shape := [][]int{xs, ws, {16}}[i]
+				if dt == tensor.Float32 {
+					out = append(out, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), s...))))
+				} else {
+					out = append(out, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f64s(s))))
+				}
 			}
+			return out
 		}
-		return out
-	}
-	build := func(n []*G.Node) (*G.Node, error) { return Conv2d(n[0], n[1], n[2], p) }
-	y32, y64 := asF64(run(t, ins(tensor.Float32), build)), asF64(run(t, ins(tensor.Float64), build))
-	g32, g64 := grads(t, ins(tensor.Float32), build), grads(t, ins(tensor.Float64), build)
-	for _, c := range []struct {
-		what      string
-		got, want []float64
-		tol       float64
-	}{
-		{"y", y32, y64, winoTol(16)},
-		{"dx", asF64(g32[0]), asF64(g64[0]), winoTol(16)},
-		{"dw", asF64(g32[1]), asF64(g64[1]), 2e-6 * 5 * 90},
-		{"db", asF64(g32[2]), asF64(g64[2]), 2e-6 * 5 * 90},
-	} {
-		for i := range c.want {
-			if d := math.Abs(c.got[i] - c.want[i]); d > c.tol {
-				t.Fatalf("%s[%d] = %v, float64 %v", c.what, i, c.got[i], c.want[i])
+		build := func(n []*G.Node) (*G.Node, error) { return Conv2d(n[0], n[1], n[2], p) }
+		y32, y64 := asF64(run(t, ins(tensor.Float32), build)), asF64(run(t, ins(tensor.Float64), build))
+		g32, g64 := grads(t, ins(tensor.Float32), build), grads(t, ins(tensor.Float64), build)
+		for _, c := range []struct {
+			what      string
+			got, want []float64
+			tol       float64
+		}{
+			{"y", y32, y64, winoTol(16)},
+			{"dx", asF64(g32[0]), asF64(g64[0]), winoTol(16)},
+			{"dw", asF64(g32[1]), asF64(g64[1]), 2e-6 * float64(n*hw)},
+			{"db", asF64(g32[2]), asF64(g64[2]), 2e-6 * float64(n*hw)},
+		} {
+			for i := range c.want {
+				if d := math.Abs(c.got[i] - c.want[i]); d > c.tol {
+					t.Fatalf("%v: %s[%d] = %v, float64 %v", xs, c.what, i, c.got[i], c.want[i])
+				}
 			}
 		}
 	}
