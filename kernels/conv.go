@@ -53,17 +53,16 @@ type convState struct {
 	seg  *segPlan
 
 	// Winograd F(2×2, 3×3) (winograd.go) and F(4×4, 3×3) (winograd4.go,
-	// for the forward and input gradient where wino4Use): the forward's
-	// and the input gradient's transformed weights, and the workers'
-	// scratch
+	// where wino4Use): the forward's and the input gradient's transformed
+	// weights, and the workers' scratch
 	wf, wb   winoConv
 	wf4, wb4 wino4Conv
 	ww       []winoWorker
 }
 
 // winograd reports whether this convolution's forward and gradients run by
-// Winograd (F(4×4, 3×3) for the forward and input gradient where wino4Use,
-// else F(2×2, 3×3)): float32 3×3 stride-1 undilated ungrouped
+// Winograd (F(4×4, 3×3) where wino4Use, else F(2×2, 3×3)): float32 3×3
+// stride-1 undilated ungrouped
 // convolutions of winoMinChannels to blockKC channels in and out (the
 // products' GEMMs take A as one packed block: the forward's depth is the
 // input channels, the input gradient's the output channels), padded alike

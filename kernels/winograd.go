@@ -2,8 +2,10 @@ package kernels
 
 // Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions: the forward,
 // the input gradient (a convolution of dy with the kernel turned half round)
-// and the weight gradient (winoRunW). resnet20's 16–64-channel 3×3 layers ran the 8×32 microkernel at
-// the core's FMA peak; the only way left to go faster was fewer multiplies.
+// and the weight gradient (winoRunW), where F(4×4, 3×3) (winograd4.go)
+// does not run. resnet20's 16–64-channel 3×3 layers ran the 8×32
+// microkernel at the core's FMA peak; the only way left to go faster was
+// fewer multiplies.
 // A 2×2 output tile is
 //
 //	Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A

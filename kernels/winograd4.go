@@ -1,8 +1,8 @@
 package kernels
 
-// Winograd F(4×4, 3×3) for the forward and the input gradient of float32
-// 3×3 stride-1 convolutions on AVX-512 CPUs, where it beats F(2×2, 3×3)
-// (wino4Use). A 4×4 output tile is
+// Winograd F(4×4, 3×3) for the forward, the input gradient and the
+// weight gradient of float32 3×3 stride-1 convolutions on AVX-512 CPUs,
+// where it beats F(2×2, 3×3) (wino4Use). A 4×4 output tile is
 //
 //	Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
 //
@@ -13,15 +13,20 @@ package kernels
 // start 4 columns apart. Where a tile row has at most 7 tiles (28×28 and
 // 14×14 planes) a vector holds two tile rows, each padded row's two
 // vectors permuted into its columns 4t…4t+3 and the two rows' columns
-// into the lanes ("rows mode"); on smaller planes a vector holds the
-// tiles of up to 16/tiles images, their values gathered and the outputs
-// scattered. The weights (G g Gᵀ, every training step) are transformed 16
+// into the lanes ("rows mode"); planes of 2×2 tiles (7×7, 8×8) put four
+// images' tiles in a vector, each tile row of the four loaded as 16-byte
+// pieces of the padded rows and unpacked into the lanes, the outputs
+// stored the same way backwards ("quad mode"); other small planes hold
+// the tiles of up to 16/tiles images, their values gathered and the
+// outputs scattered. The weights (G g Gᵀ, every training step) are transformed 16
 // kernels a vector too (wino4WeightsAsm). The output transform fetches a
 // chunk's output rows before it stores them (its stores to planes out of
 // cache had cost 2x its arithmetic). Bᵀ's and Aᵀ's entries up to 5 and 8
 // round more than F(2×2)'s ±1; on values in [−1, 1] the error stays under
-// F(2×2)'s bound (TestWinograd4Conv). The weight gradient stays F(2×2)
-// (winoRunW).
+// F(2×2)'s bound (TestWinograd4Conv). The weight gradient (wino4RunW)
+// sums (A dY Aᵀ) ⊙ (Bᵀ x B) over the tiles for each of the 36 ξ, dY's
+// 4×4 tiles transformed by the input transform's loads (wino4DyAVX512 and
+// its rows and quad twins), then takes Gᵀ du G.
 //
 // The transforms multiply by 2, 4 and 8 only (exact) and add in a fixed
 // order; wino4InputGo and wino4OutputGo do the same operations in the
