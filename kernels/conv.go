@@ -485,7 +485,8 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	kr := bnKernelsFor[T]()
 	clampF, _ := clampFns[T]()
 	var z T
-	bf.keep = !ident && !implicit && (g.sh > 1 || g.sw > 1) && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
+	// (an evaluation op has no weight gradient to keep them for)
+	bf.keep = post == nil && !ident && !implicit && (g.sh > 1 || g.sw > 1) && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
 	if bf.keep {
 		bf.col = grow(bf.col, n*rows*cols)
 	}
