@@ -51,6 +51,10 @@ type convState struct {
 	// narrower than their input) for geometry segG
 	segG geom
 	seg  *segPlan
+	// the plan of a stride-2 forward over phase-split planes
+	// (newStride2Plan) for geometry s2G
+	s2G geom
+	s2  *shiftPlan
 
 	// Winograd F(2×2, 3×3) (winograd.go) and F(4×4, 3×3) (winograd4.go,
 	// where wino4Use): the forward's and the input gradient's transformed
@@ -126,6 +130,27 @@ func (s *convState) segmented(is32 bool, fk floatKernel) (*segPlan, bool) {
 		s.seg, s.segG = p, g
 	}
 	return s.seg, true
+}
+
+// stride2 reports whether this convolution's forward packs its B panels
+// from x's phase-split planes (newStride2Plan: 3×3 padded by 1, stride 2,
+// even planes, one group) for an A packed for kernel fk, and returns the
+// plan. (A 1×1 projection reads one phase of four: its im2col, which
+// copies just that one, measured faster.)
+func (s *convState) stride2(is32 bool, fk floatKernel) (*shiftPlan, bool) {
+	g := s.g
+	if !is32 || !implicitIm2col(fk) || s.p.Groups != 1 || g.sh != 2 || g.sw != 2 || g.dh != 1 || g.dw != 1 ||
+		g.h%2 != 0 || g.w%2 != 0 || g.oh != g.h/2 || g.ow != g.w/2 || g.kh != 3 || g.kw != 3 || g.ph != 1 || g.pw != 1 {
+		return nil, false
+	}
+	if s.s2 == nil || s.s2G != g {
+		p, err := newStride2Plan(g.c, g.kh, g.ph, g.oh, g.ow)
+		if err != nil {
+			return nil, false // offsets past int32: unfold as before
+		}
+		s.s2, s.s2G = p, g
+	}
+	return s.s2, true
 }
 
 // keepColBytes bounds the im2col matrices a convolution keeps from its
@@ -476,6 +501,9 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// work, one unfolding per pass).
 	plan, _, implicit := st.implicit(bf.fwd[0].is32, bf.fwd[0].pa.kern)
 	seg, segmented := st.segmented(bf.fwd[0].is32, bf.fwd[0].pa.kern)
+	// A stride-2 one packs its phase-split planes; its weight gradient
+	// unfolds each image.
+	s2, phased := st.stride2(bf.fwd[0].is32, bf.fwd[0].pa.kern)
 	post := st.post
 	var rng func(w int, y []T)
 	if f := st.fold; f != nil {
@@ -486,7 +514,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	clampF, _ := clampFns[T]()
 	var z T
 	// (an evaluation op has no weight gradient to keep them for)
-	bf.keep = post == nil && !ident && !implicit && (g.sh > 1 || g.sw > 1) && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
+	bf.keep = post == nil && !ident && !implicit && !phased && (g.sh > 1 || g.sw > 1) && n*rows*cols*int(unsafe.Sizeof(z)) <= keepColBytes
 	if bf.keep {
 		bf.col = grow(bf.col, n*rows*cols)
 	}
@@ -560,6 +588,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			col := xi
 			switch {
 			case implicit, segmented:
+			case phased:
+				ws[wk].col = grow(ws[wk].col, len(xi))
+				col = ws[wk].col
+				phaseSplit(any(col).([]float32), any(xi).([]float32), g.c, g.h, g.w)
 			case bf.keep:
 				col = bf.col[i*rows*cols : (i+1)*rows*cols]
 				im2col(col, xi, g)
@@ -582,6 +614,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			for gi := range bf.fwd {
 				if implicit {
 					bf.fwd[gi].mulAShift(&ws[wk].g, yi[gi*og*cols:], cols, xi[gi*cgPlane:], plan, beta)
+					continue
+				}
+				if phased {
+					bf.fwd[gi].mulAShift(&ws[wk].g, yi, cols, col, s2, beta)
 					continue
 				}
 				if segmented {

@@ -160,6 +160,9 @@ var convCases = []convCase{
 	{"nonsquare", []int{3, 2, 6, 11}, []int{4, 2, 2, 4}, ConvParams{Stride: [2]int{1, 3}, Pad: [2]int{0, 2}}, true},
 	{"1x1", []int{2, 6, 4, 5}, []int{7, 6, 1, 1}, ConvParams{}, true},
 	{"1x1stride", []int{1, 3, 5, 5}, []int{2, 3, 1, 1}, ConvParams{Stride: [2]int{2, 2}}, false},
+	// stride 2 on even planes: the forward from phase-split planes (newStride2Plan)
+	{"stride2pad1even", []int{3, 5, 10, 6}, []int{7, 5, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}, Workers: 2}, true},
+	{"stride2pad1wide", []int{2, 16, 28, 28}, []int{32, 16, 3, 3}, ConvParams{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}}, false},
 	{"1x1workers", []int{9, 5, 3, 4}, []int{6, 5, 1, 1}, ConvParams{Workers: 2}, true},
 	{"1x1dilated", []int{2, 3, 4, 4}, []int{4, 3, 1, 1}, ConvParams{Dilation: [2]int{2, 2}}, false},
 	{"batch9workers2", []int{9, 2, 5, 6}, []int{3, 2, 3, 3}, ConvParams{Pad: [2]int{1, 0}, Workers: 2}, true},

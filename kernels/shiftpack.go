@@ -159,3 +159,79 @@ func packShiftT(fk floatKernel, panel, src []float32, p *shiftPlan, r0, nrows, p
 		}
 	}
 }
+
+// Stride-2 convolutions (resnet20's downsampling 3×3 layers) as shifted
+// ones: with x's planes split into their four phases, P_(a,b)[i][j]
+// = x[2i+a][2j+b] (phaseSplit), output (y, x) of tap (ky, kx) reads phase
+// ((ky−p) mod 2, (kx−p) mod 2) at (y, x) shifted by ((ky−p) div 2, (kx−p)
+// div 2), a shift of −1 or 0 on the output grid: a shift plan whose rows
+// (c, tap) start at the tap's phase plane of channel c. The GEMM then packs
+// its B panels from the phase planes as for stride 1, where the explicit
+// im2col wrote and read the unfolded matrix once more (an evaluation
+// graph's stride-2 layers ran at 100–130 GFLOP/s, a third of it in the
+// unfolding and its copy into the GEMM's panels).
+
+// newStride2Plan plans a k×k convolution of stride 2 padded by pad (3×3
+// padded by 1 in convState.stride2) over c phase-split planes onto an
+// oh×ow output grid, phases oh×ow each, laid out phase by phase
+// (phaseSplit).
+func newStride2Plan(c, k, pad, oh, ow int) (*shiftPlan, error) {
+	var shifts [][2]int
+	var phase []int
+	for ky := 0; ky < k; ky++ {
+		for kx := 0; kx < k; kx++ {
+			ry, rx := ky-pad, kx-pad
+			py, px := ry&1, rx&1
+			shifts = append(shifts, [2]int{(ry - py) / 2, (rx - px) / 2})
+			phase = append(phase, 2*py+px)
+		}
+	}
+	base, err := newShiftPlan(1, oh, ow, oh, ow, shifts)
+	if err != nil {
+		return nil, err
+	}
+	plane, taps := oh*ow, len(shifts)
+	if int64(4*c)*int64(plane) > 1<<31-1 {
+		return nil, fmt.Errorf("%w: stride-2 plan: %d planes of %d floats exceed int32 offsets", ErrShape, 4*c, plane)
+	}
+	p := &shiftPlan{k: c * taps, n: plane, taps: taps, srcLen: 4 * c * plane, masks: base.masks}
+	p.rowOff = make([]int32, p.k)
+	p.rowTap = make([]int32, p.k)
+	for ci := 0; ci < c; ci++ {
+		for t, s := range shifts {
+			p.rowOff[ci*taps+t] = int32((phase[t]*c+ci)*plane + s[0]*ow + s[1])
+			p.rowTap[ci*taps+t] = int32(t)
+		}
+	}
+	return p, nil
+}
+
+// phaseSplit writes the four phases of x's c planes of h×w (h and w even)
+// into dst, phase (a, b) = 2a + b: dst[((2a+b)·c + ch)·plane + i·(w/2) + j]
+// = x[ch][2i+a][2j+b].
+func phaseSplit(dst, x []float32, c, h, w int) {
+	oh, ow := h/2, w/2
+	plane := oh * ow
+	_, _ = dst[4*c*plane-1], x[c*h*w-1]
+	if useRows32 {
+		m := rowMasks2(w)
+		// the even rows of all planes are one row sequence of pitch 2w,
+		// the odd ones another
+		deint2RowsAVX2(&dst[0], &dst[c*plane], &x[0], c*oh, w, ow, 2*w, &m)
+		deint2RowsAVX2(&dst[2*c*plane], &dst[3*c*plane], &x[w], c*oh, w, ow, 2*w, &m)
+		return
+	}
+	phaseSplitGo(dst, x, c, h, w)
+}
+
+// phaseSplitGo is phaseSplit a row at a time in Go.
+func phaseSplitGo(dst, x []float32, c, h, w int) {
+	oh, ow := h/2, w/2
+	plane := oh * ow
+	for r := 0; r < c*oh; r++ {
+		for a := 0; a < 2; a++ {
+			src := x[(2*r+a)*w : (2*r+a+1)*w]
+			deint2(dst[(2*a)*c*plane+r*ow:][:ow], dst[(2*a+1)*c*plane+r*ow:][:ow], src)
+		}
+	}
+}

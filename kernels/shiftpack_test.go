@@ -185,3 +185,31 @@ func TestShiftPlanErrors(t *testing.T) {
 		t.Error("no taps: no error")
 	}
 }
+
+// TestPhaseSplit checks phaseSplit (the vector row loops where the CPU
+// has them) and phaseSplitGo against the definition, on planes whose half
+// rows are 1 to 20 floats.
+func TestPhaseSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct{ c, h, w int }{{1, 2, 2}, {3, 8, 6}, {16, 28, 28}, {2, 14, 40}, {5, 4, 34}} {
+		x := f32s(r, tc.c*tc.h*tc.w)
+		oh, ow := tc.h/2, tc.w/2
+		want := make([]float32, len(x))
+		for ch := 0; ch < tc.c; ch++ {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					for a := 0; a < 2; a++ {
+						for b := 0; b < 2; b++ {
+							want[((2*a+b)*tc.c+ch)*oh*ow+i*ow+j] = x[(ch*tc.h+2*i+a)*tc.w+2*j+b]
+						}
+					}
+				}
+			}
+		}
+		for name, f := range map[string]func(dst, x []float32, c, h, w int){"phaseSplit": phaseSplit, "phaseSplitGo": phaseSplitGo} {
+			got := make([]float32, len(x))
+			f(got, x, tc.c, tc.h, tc.w)
+			sameBitsAt(t, fmt.Sprintf("%s %+v", name, tc), got, want)
+		}
+	}
+}
