@@ -870,6 +870,8 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	// dW's GEMMs pack colᵀ straight from x's planes when the forward did.
 	_, is32 := any(x).([]float32)
 	plan, _, implicit := st.implicit(is32 && implicitIm2colT(hostFloatKernel), hostFloatKernel)
+	// and from x's phase-split planes where a stride-2 forward did
+	s2, phased := st.stride2(is32 && implicitIm2colT(hostFloatKernel), hostFloatKernel)
 	cgPlane := g.c / groups * g.h * g.w
 	split(nw, n, func(wk, lo, hi int) {
 		cw := &ws[wk]
@@ -888,6 +890,12 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 				for gi := 0; gi < groups; gi++ {
 					cw.dw.gemmShiftT(dst[gi*og*rg:], rg, og, dyi[gi*og*cols:], cols, col[gi*cgPlane:], plan, beta)
 				}
+				continue
+			}
+			if phased {
+				cw.col = grow(cw.col, img)
+				phaseSplit(any(cw.col).([]float32), any(col).([]float32), g.c, g.h, g.w)
+				cw.dw.gemmShiftT(dst, rg, og, dyi, cols, cw.col, s2, beta)
 				continue
 			}
 			switch {
