@@ -3,9 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -227,17 +225,6 @@ func BenchmarkBatchNormPlanes(b *testing.B) {
 			})
 		})
 	}
-}
-
-// cpuTime is the process's user + system CPU time: on a shared machine the
-// benchmarks report it per op (cpu-ms/op) next to the wall clock, since it
-// depends far less on other load.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loopCPU runs f b.N times and reports and returns the CPU seconds per op.
