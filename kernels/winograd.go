@@ -618,33 +618,51 @@ func winoRunW(fk floatKernel, g winoGeom, ws []winoWorker, x, dy, dw []float32, 
 				cw.tr.input(fk, cw.v, ldv, nr, cols, j*tiles, p, g)
 				cw.tr.dy(fk, cw.m, ldw, nr, cols, j*tiles, dp, g)
 			}
-			var beta float32 = 1
-			if i0 == lo {
-				beta = 0
-			}
-			for x := 0; x < 16; x++ {
-				if winoDotAsm(fk, cw.m[x*ldw:], cw.v[x*ldv:], cols, cols, cw.du[x*g.o*g.c:(x+1)*g.o*g.c], g.o, g.c, beta == 1) {
-					continue
-				}
-				cw.g.Sgemm(cw.du[x*g.o*g.c:], g.c, false, true, g.o, g.c, cols, 1, cw.m[x*ldw:], cols, cw.v[x*ldv:], cols, beta)
-			}
+			cw.dots(fk, 16, cw.m, ldw, cw.v, ldv, cols, g.o, g.c, i0 != lo)
 		}
 	})
 	// The workers' sums added and transformed back a block of output
 	// channels per worker (each entry's sum in worker order, as before).
-	oc := g.o * g.c
-	du := ws[0].du[:16*oc]
+	du := ws[0].du[:16*g.o*g.c]
 	split(len(ws), g.o, func(_, lo, hi int) {
-		for _, cw := range ws[1:] {
-			for x := 0; x < 16; x++ {
-				d, s := du[x*oc+lo*g.c:x*oc+hi*g.c], cw.du[x*oc+lo*g.c:x*oc+hi*g.c]
-				for i, v := range s {
-					d[i] += v
-				}
-			}
-		}
+		winoSumWorkers(ws, 16, g.o, g.c, lo, hi)
 		winoWeightGrad(dw, du, g.o, g.c, lo, hi)
 	})
+}
+
+// dots sets (adds, with acc) the weight gradient's sums cw.du[ξ] (o × c)
+// to W[ξ]·V[ξ]ᵀ for each of the nx matrices of w (o rows) and v (c rows)
+// of cols floats, ldw and ldv floats apart: the dot products' assembly,
+// else a GEMM.
+func (cw *winoWorker) dots(fk floatKernel, nx int, w []float32, ldw int, v []float32, ldv, cols, o, c int, acc bool) {
+	oc := o * c
+	var beta float32
+	if acc {
+		beta = 1
+	}
+	for x := 0; x < nx; x++ {
+		du := cw.du[x*oc : (x+1)*oc]
+		if winoDotAsm(fk, w[x*ldw:], v[x*ldv:], cols, cols, du, o, c, acc) {
+			continue
+		}
+		cw.g.Sgemm(du, c, false, true, o, c, cols, 1, w[x*ldw:], cols, v[x*ldv:], cols, beta)
+	}
+}
+
+// winoSumWorkers adds the other workers' weight-gradient sums (nx
+// matrices of o × c) into ws[0]'s, output channels [lo, hi), in worker
+// order.
+func winoSumWorkers(ws []winoWorker, nx, o, c, lo, hi int) {
+	oc := o * c
+	du := ws[0].du[:nx*oc]
+	for _, cw := range ws[1:] {
+		for x := 0; x < nx; x++ {
+			d, s := du[x*oc+lo*c:x*oc+hi*c], cw.du[x*oc+lo*c:x*oc+hi*c]
+			for i, v := range s {
+				d[i] += v
+			}
+		}
+	}
 }
 
 // winoStride is the distance between the 16 matrices of V or M for n

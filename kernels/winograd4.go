@@ -606,32 +606,14 @@ func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x, dy, dw
 				s.transform(goT, false, cw.v, ldv, nr, cols, tx.in[j0/g.group], j0*tiles, gk*tiles, px, g)
 				s.transform(goT, true, cw.m, ldw, nr, cols, td.in[j0/g.group], j0*tiles, gk*tiles, pd, gd)
 			}
-			acc := i0 != lo
-			for xi := 0; xi < 36; xi++ {
-				du := cw.du[xi*oc : (xi+1)*oc]
-				if winoDotAsm(fk, cw.m[xi*ldw:], cw.v[xi*ldv:], cols, cols, du, g.o, g.c, acc) {
-					continue
-				}
-				var beta float32
-				if acc {
-					beta = 1
-				}
-				cw.g.Sgemm(du, g.c, false, true, g.o, g.c, cols, 1, cw.m[xi*ldw:], cols, cw.v[xi*ldv:], cols, beta)
-			}
+			cw.dots(fk, 36, cw.m, ldw, cw.v, ldv, cols, g.o, g.c, i0 != lo)
 		}
 	})
 	// The workers' sums added (in worker order) and transformed back, a
 	// block of output channels per worker.
 	du := ws[0].du[:36*oc]
 	split(len(ws), g.o, func(wk, lo, hi int) {
-		for _, cw := range ws[1:] {
-			for xi := 0; xi < 36; xi++ {
-				d, s := du[xi*oc+lo*g.c:xi*oc+hi*g.c], cw.du[xi*oc+lo*g.c:xi*oc+hi*g.c]
-				for i, v := range s {
-					d[i] += v
-				}
-			}
-		}
+		winoSumWorkers(ws, 36, g.o, g.c, lo, hi)
 		ws[wk].g.Sgemm(dw[lo*g.c*9:hi*g.c*9], 9, true, false, (hi-lo)*g.c, 9, 36, 1, du[lo*g.c:], oc, wino4GradK[:], 9, 0)
 	})
 }
