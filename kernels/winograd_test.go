@@ -234,6 +234,8 @@ func TestWinogradArgsLayout(t *testing.T) {
 	var a winoInArgs
 	var b winoOutArgs
 	var pa padArgs
+	var a4 wino4InArgs
+	var b4 wino4OutArgs
 	for _, c := range []struct {
 		name      string
 		got, want uintptr
@@ -244,6 +246,8 @@ func TestWinogradArgsLayout(t *testing.T) {
 		{"out.bias", unsafe.Offsetof(b.bias), 96}, {"out.idx", unsafe.Offsetof(b.idx), 104},
 		{"pad.w", unsafe.Offsetof(pa.w), 16}, {"pad.srcPlane", unsafe.Offsetof(pa.srcPlane), 24},
 		{"pad.dstRow", unsafe.Offsetof(pa.dstRow), 40}, {"pad.srcRow", unsafe.Offsetof(pa.srcRow), 48},
+		{"in4.cs", unsafe.Offsetof(a4.cs), 48}, {"in4.idx", unsafe.Offsetof(a4.idx), 64}, {"in4.istride", unsafe.Offsetof(a4.istride), 448},
+		{"out4.bias", unsafe.Offsetof(b4.bias), 56}, {"out4.idx", unsafe.Offsetof(b4.idx), 72}, {"out4.istride", unsafe.Offsetof(b4.istride), 328},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at offset %d, the assembly reads %d", c.name, c.got, c.want)
