@@ -655,9 +655,11 @@ func (cw *winoWorker) dots(fk floatKernel, nx int, w []float32, ldw int, v []flo
 func winoSumWorkers(ws []winoWorker, nx, o, c, lo, hi int) {
 	oc := o * c
 	du := ws[0].du[:nx*oc]
-	for _, cw := range ws[1:] {
+	// (by index: a copy of a worker would read its Gemm's buffers while
+	// that worker packs into them)
+	for j := 1; j < len(ws); j++ {
 		for x := 0; x < nx; x++ {
-			d, s := du[x*oc+lo*c:x*oc+hi*c], cw.du[x*oc+lo*c:x*oc+hi*c]
+			d, s := du[x*oc+lo*c:x*oc+hi*c], ws[j].du[x*oc+lo*c:x*oc+hi*c]
 			for i, v := range s {
 				d[i] += v
 			}
