@@ -15,6 +15,9 @@ command -v qemu-aarch64 >/dev/null || command -v qemu-aarch64-static >/dev/null 
 command -v arm-none-eabi-gcc >/dev/null || need_pkgs+=(gcc-arm-none-eabi)
 [ -d /usr/lib/arm-none-eabi/newlib ] || need_pkgs+=(libnewlib-arm-none-eabi)
 command -v qemu-system-arm >/dev/null || need_pkgs+=(qemu-system-arm)
+# The race detector (scripts/test.sh runs the parallel kernels under it)
+# needs cgo, hence a C compiler.
+command -v gcc >/dev/null || need_pkgs+=(gcc)
 # Headless Chromium renders analyze's HTML report in a test (skipped without it).
 command -v chromium >/dev/null || need_pkgs+=(chromium)
 # The ONNX checker for the QDQ export test (Debian's python3-onnx). Checked

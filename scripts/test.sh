@@ -36,6 +36,16 @@ if grep -qw avx_vnni /proc/cpuinfo 2>/dev/null; then
   QATGO_CPU=avxvnni go test -count=1 -timeout 10m ./intruntime
 fi
 
+# The kernels split their work over goroutines (internal/parallel): run
+# them under the race detector once (it needs cgo: gcc, which setup.sh
+# installs).
+if command -v gcc >/dev/null; then
+  echo "race detector: ./kernels ./internal/parallel"
+  CGO_ENABLED=1 go test -race -count=1 -timeout 15m ./kernels ./internal/parallel
+else
+  echo "race detector skipped: no C compiler (apt-get install gcc)"
+fi
+
 simd_pkgs=$(grep -rl --include='*.go' 'goexperiment.simd' . | xargs -n1 dirname | sort -u)
 echo "archsimd build (GOEXPERIMENT=simd):" $simd_pkgs
 GOEXPERIMENT=simd go vet $simd_pkgs
