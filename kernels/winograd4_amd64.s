@@ -646,7 +646,7 @@ TEXT ·wino4WeightsAVX512(SB), NOSPLIT, $0-48
 
 // QCOLS4 sets Z0–Z3 to columns 0–3 of the lanes' tile row at DX (images
 // SI bytes apart, tile row ty = 1 160 bytes on) and leaves R2 and R4 (the
-// pieces of columns 4–7) in Z1' = Z12 and Z4' = Z13.
+// pieces of columns 4–7 of the ty = 0 and ty = 1 rows) in Z12 and Z13.
 #define QCOLS4 \
 	LEAQ (DX)(SI*2), DI; \
 	QPIECES(0, X0, Z0); \
@@ -715,9 +715,9 @@ TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
 // QOUTROW transforms scratch row IOFF into output row i of the four
 // images' tiles: the ty = 0 row's pieces stored from DX (images SI bytes
 // apart, DI = DX + SI) under the chunk's row masks at MOFF (columns 0–3)
-// and MOFF+2 (4–7), the ty = 1 row's kept in K0 (columns 0–3) and K1
+// and MOFF+2 (4–7), the ty = 1 row's kept in KEEP0 (columns 0–3) and KEEP1
 // (4–7); DX moves to the next output row.
-#define QOUTROW(IOFF, MOFF, K0, K1) \
+#define QOUTROW(IOFF, MOFF, KEEP0, KEEP1) \
 	ZROW(IOFF); \
 	VUNPCKLPS Z7, Z6, Z10; \
 	VUNPCKHPS Z7, Z6, Z11; \
@@ -725,8 +725,8 @@ TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
 	VUNPCKHPS Z9, Z8, Z13; \
 	VUNPCKLPD Z12, Z10, Z6; \
 	VUNPCKHPD Z12, Z10, Z7; \
-	VUNPCKLPD Z13, Z11, K0; \
-	VUNPCKHPD Z13, Z11, K1; \
+	VUNPCKLPD Z13, Z11, KEEP0; \
+	VUNPCKHPD Z13, Z11, KEEP1; \
 	LEAQ (DX)(SI*1), DI; \
 	KMOVW MOFF(R8), K4; \
 	QSTORE(Z6, 0); \
@@ -742,14 +742,14 @@ TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
 	VEXTRACTF32X4 $2, Z, K4, DISP(DX)(SI*2); \
 	VEXTRACTF32X4 $3, Z, K4, DISP(DI)(SI*2)
 
-// QOUTROWB stores a ty = 1 row kept by QOUTROW (K0, K1) from DX under the
-// masks at MOFF, MOFF+2; DX moves to the next output row.
-#define QOUTROWB(MOFF, K0, K1) \
+// QOUTROWB stores a ty = 1 row kept by QOUTROW (KEEP0, KEEP1) from DX
+// under the masks at MOFF, MOFF+2; DX moves to the next output row.
+#define QOUTROWB(MOFF, KEEP0, KEEP1) \
 	LEAQ (DX)(SI*1), DI; \
 	KMOVW MOFF(R8), K4; \
-	QSTORE(K0, 0); \
+	QSTORE(KEEP0, 0); \
 	KMOVW MOFF+2(R8), K4; \
-	QSTORE(K1, 16); \
+	QSTORE(KEEP1, 16); \
 	ADDQ R13, DX
 
 // QOUTROWS writes the chunk's output rows 0–3 (ty = 0) and 4–7 (ty = 1)
