@@ -134,12 +134,13 @@ func (s *convState) segmented(is32 bool, fk floatKernel) (*segPlan, bool) {
 
 // stride2 reports whether this convolution's forward packs its B panels
 // from x's phase-split planes (newStride2Plan: 3×3 padded by 1, stride 2,
-// even planes, one group) for an A packed for kernel fk, and returns the
+// even planes, one group; phaseSplit's row loops) for an A packed for
+// kernel fk, and returns the
 // plan. (A 1×1 projection reads one phase of four: its im2col, which
 // copies just that one, measured faster.)
 func (s *convState) stride2(is32 bool, fk floatKernel) (*shiftPlan, bool) {
 	g := s.g
-	if !is32 || !implicitIm2col(fk) || s.p.Groups != 1 || g.sh != 2 || g.sw != 2 || g.dh != 1 || g.dw != 1 ||
+	if !is32 || !implicitIm2col(fk) || !useRows32 || s.p.Groups != 1 || g.sh != 2 || g.sw != 2 || g.dh != 1 || g.dw != 1 ||
 		g.h%2 != 0 || g.w%2 != 0 || g.oh != g.h/2 || g.ow != g.w/2 || g.kh != 3 || g.kw != 3 || g.ph != 1 || g.pw != 1 {
 		return nil, false
 	}

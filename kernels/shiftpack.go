@@ -208,30 +208,14 @@ func newStride2Plan(c, k, pad, oh, ow int) (*shiftPlan, error) {
 
 // phaseSplit writes the four phases of x's c planes of h×w (h and w even)
 // into dst, phase (a, b) = 2a + b: dst[((2a+b)·c + ch)·plane + i·(w/2) + j]
-// = x[ch][2i+a][2j+b].
+// = x[ch][2i+a][2j+b], by the row loops of useRows32 (which
+// convState.stride2 requires): the even rows of all planes are one row
+// sequence of pitch 2w, the odd ones another.
 func phaseSplit(dst, x []float32, c, h, w int) {
 	oh, ow := h/2, w/2
 	plane := oh * ow
 	_, _ = dst[4*c*plane-1], x[c*h*w-1]
-	if useRows32 {
-		m := rowMasks2(w)
-		// the even rows of all planes are one row sequence of pitch 2w,
-		// the odd ones another
-		deint2RowsAVX2(&dst[0], &dst[c*plane], &x[0], c*oh, w, ow, 2*w, &m)
-		deint2RowsAVX2(&dst[2*c*plane], &dst[3*c*plane], &x[w], c*oh, w, ow, 2*w, &m)
-		return
-	}
-	phaseSplitGo(dst, x, c, h, w)
-}
-
-// phaseSplitGo is phaseSplit a row at a time in Go.
-func phaseSplitGo(dst, x []float32, c, h, w int) {
-	oh, ow := h/2, w/2
-	plane := oh * ow
-	for r := 0; r < c*oh; r++ {
-		for a := 0; a < 2; a++ {
-			src := x[(2*r+a)*w : (2*r+a+1)*w]
-			deint2(dst[(2*a)*c*plane+r*ow:][:ow], dst[(2*a+1)*c*plane+r*ow:][:ow], src)
-		}
-	}
+	m := rowMasks2(w)
+	deint2RowsAVX2(&dst[0], &dst[c*plane], &x[0], c*oh, w, ow, 2*w, &m)
+	deint2RowsAVX2(&dst[2*c*plane], &dst[3*c*plane], &x[w], c*oh, w, ow, 2*w, &m)
 }
