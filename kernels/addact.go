@@ -66,3 +66,24 @@ func addClampGeneric[T float](y, a, b []T, hi T) {
 		y[i] = min(max(v+b[i], 0), hi)
 	}
 }
+
+// addActTo is y = a + b clamped to [0, hi] when hi > 0 (AddAct's forward
+// without a fold) or y = a + b (Add's) on the calling goroutine: the same
+// kernels, so the same bits, for one image inside another op.
+func addActTo[T float](y, a, b []T, hi float64) {
+	y32, is32 := any(y).([]float32)
+	if !is32 {
+		if hi > 0 {
+			addClampGeneric(y, a, b, T(hi))
+		} else {
+			addGeneric(y, a, b)
+		}
+		return
+	}
+	a32, b32 := any(a).([]float32), any(b).([]float32)
+	if hi > 0 {
+		addClamp32(y32, a32, b32, float32(hi))
+	} else {
+		add32(y32, a32, b32)
+	}
+}

@@ -258,6 +258,14 @@ type convExtra struct {
 	fold   *Fold
 }
 
+// vecs is how many of postIn are per-channel vectors.
+func (ex convExtra) vecs() int {
+	if ex.post == nil {
+		return 0
+	}
+	return ex.post.vecArity()
+}
+
 // convNode checks a convolution's operands and builds its op, named name
 // in errors and in the graph: the depthwise op where direct and w is
 // depthwise, else the GEMM one.
@@ -276,7 +284,7 @@ func convNode(name string, x, w, b *G.Node, p ConvParams, direct bool, ex convEx
 		}
 		children = append(children, b)
 	}
-	for _, c := range ex.postIn {
+	for _, c := range ex.postIn[:ex.vecs()] {
 		if c.Dims() != 1 || c.Shape().TotalSize() != st.o {
 			return nil, fmt.Errorf("%w: %s: %v is %v for %d channels", ErrShape, name, c.Name(), c.Shape(), st.o)
 		}
@@ -289,6 +297,13 @@ func convNode(name string, x, w, b *G.Node, p ConvParams, direct bool, ex convEx
 	if ex.post != nil {
 		if err := statsCheck(name, ex.post.stats, st.o, x.Dtype()); err != nil {
 			return nil, err
+		}
+		if ex.post.res {
+			g, _ := st.geomFor(name, st.xShape, ws)
+			r := ex.postIn[len(ex.postIn)-1]
+			if want := (tensor.Shape{st.xShape[0], st.o, g.oh, g.ow}); !r.Shape().Eq(want) {
+				return nil, fmt.Errorf("%w: %s: residual %v for output %v", ErrShape, name, r.Shape(), want)
+			}
 		}
 	}
 	if direct && p.Groups > 1 && ws[1] == 1 {
@@ -324,30 +339,73 @@ func Conv2dFold(x, w, b *G.Node, p ConvParams, f *Fold) (*G.Node, error) {
 // The same bits as the two ops in sequence, on the GEMM and the depthwise
 // paths. It is an evaluation graph's op: it has no gradient.
 func Conv2dBNEval(x, w, b, gamma, beta, scale *G.Node, p ConvParams, s *BNStats, hi float64) (*G.Node, error) {
-	if !(hi >= 0) {
-		return nil, fmt.Errorf("%w: Conv2dBNEval: clamp bound %v", ErrShape, hi)
+	return convBNEval("Conv2dBNEval", x, w, b, gamma, beta, scale, nil, p, s, hi)
+}
+
+// Conv2dBNAddEval is Conv2dBNEval without activation followed by the
+// residual sum with r (a tensor of the output's shape) and its activation:
+// what AddAct (hi > 0) or Add (hi = 0) of Conv2dBNEval(…, 0) and r
+// computes, the same bits, applied to each image's output while it is in
+// cache instead of in a pass over both tensors from memory (a ResNet
+// block's second convolution with its shortcut). Not depthwise; it is an
+// evaluation graph's op: it has no gradient.
+func Conv2dBNAddEval(x, w, b, gamma, beta, scale, r *G.Node, p ConvParams, s *BNStats, hi float64) (*G.Node, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: Conv2dBNAddEval: nil residual", ErrShape)
 	}
-	ex := convExtra{post: &convPost{stats: s, hi: hi, scaled: scale != nil}, postIn: []*G.Node{gamma, beta}}
+	return convBNEval("Conv2dBNAddEval", x, w, b, gamma, beta, scale, r, p, s, hi)
+}
+
+// convBNEval builds Conv2dBNEval (r nil) or Conv2dBNAddEval.
+func convBNEval(name string, x, w, b, gamma, beta, scale, r *G.Node, p ConvParams, s *BNStats, hi float64) (*G.Node, error) {
+	if !(hi >= 0) {
+		return nil, fmt.Errorf("%w: %s: clamp bound %v", ErrShape, name, hi)
+	}
+	ex := convExtra{post: &convPost{stats: s, hi: hi, scaled: scale != nil, res: r != nil}, postIn: []*G.Node{gamma, beta}}
 	if scale != nil {
 		ex.postIn = append(ex.postIn, scale)
 	}
-	return convNode("Conv2dBNEval", x, w, b, p, true, ex)
+	if r != nil {
+		if p.norm().Groups > 1 {
+			return nil, fmt.Errorf("%w: %s: a grouped convolution takes no residual", ErrShape, name)
+		}
+		if r.Dtype() != x.Dtype() {
+			return nil, fmt.Errorf("%w: %s: x is %v but the residual is %v", ErrDtype, name, x.Dtype(), r.Dtype())
+		}
+		ex.postIn = append(ex.postIn, r)
+	}
+	return convNode(name, x, w, b, p, true, ex)
 }
 
 // convPost is Conv2dBNEval's batch norm: per channel y·a + sh (a and sh
-// as bnForward computes them from the running statistics), then the clamp.
+// as bnForward computes them from the running statistics), then the clamp;
+// with res (Conv2dBNAddEval), the residual sum before the clamp.
 type convPost struct {
 	stats  *BNStats
 	hi     float64
 	scaled bool
+	res    bool      // the op's last input is a residual addend
 	a, sh  []float64 // of the current run
 }
 
 func (p *convPost) arity() int {
+	n := 2
 	if p.scaled {
-		return 3
+		n++
 	}
-	return 2
+	if p.res {
+		n++
+	}
+	return n
+}
+
+// vecArity is how many of the post's inputs are per-channel vectors (γ, β
+// and the divisor; the residual is a whole tensor).
+func (p *convPost) vecArity() int {
+	if p.res {
+		return p.arity() - 1
+	}
+	return p.arity()
 }
 
 // set computes a and sh from γ, β and scale (in[0:]) exactly as bnForward
@@ -411,8 +469,11 @@ func (o *convOp) Type() hm.Type {
 		in = append(in, 1)
 	}
 	if o.st.post != nil {
-		for range o.st.post.arity() {
+		for range o.st.post.vecArity() {
 			in = append(in, 1)
+		}
+		if o.st.post.res {
+			in = append(in, 4)
 		}
 	}
 	return opType(4, in...)
@@ -454,9 +515,14 @@ func (o *convOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	if p := o.st.post; p != nil {
 		base := o.arity() - p.arity()
-		for _, t := range in[base:] {
+		for _, t := range in[base : base+p.vecArity()] {
 			if t.Shape().TotalSize() != ws[0] {
 				return nil, fmt.Errorf("%w: %s: batch-norm parameter %v for %d channels", ErrShape, o.name, t.Shape(), ws[0])
+			}
+		}
+		if p.res {
+			if want := (tensor.Shape{xs[0], ws[0], g.oh, g.ow}); !in[len(in)-1].Shape().Eq(want) {
+				return nil, fmt.Errorf("%w: %s: residual %v for output %v", ErrShape, o.name, in[len(in)-1].Shape(), want)
 			}
 		}
 		p.set(in[base:])
@@ -522,13 +588,26 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	cgPlane := g.c / groups * g.h * g.w
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
-	// finish applies an evaluation graph's batch norm and clamp to image
-	// yi's output and tracks a fold's range, while it is in cache.
-	finish := func(wk int, yi []T) {
+	// The residual addend of Conv2dBNAddEval.
+	var res []T
+	if post != nil && post.res {
+		res = in[len(in)-1].Data().([]T)
+	}
+	// finish applies an evaluation graph's batch norm, residual sum and
+	// clamp to image i's output yi and tracks a fold's range, while it is
+	// in cache.
+	finish := func(wk, i int, yi []T) {
 		if post != nil {
+			hi := post.hi
+			if res != nil {
+				hi = 0 // the clamp is the sum's
+			}
 			for c := range o {
 				plane := yi[c*cols : (c+1)*cols]
-				kr.affineAct(clampF, plane, plane, T(post.a[c]), T(post.sh[c]), post.hi)
+				kr.affineAct(clampF, plane, plane, T(post.a[c]), T(post.sh[c]), hi)
+			}
+			if res != nil {
+				addActTo(yi, yi, res[i*o*cols:(i+1)*o*cols], post.hi)
 			}
 		}
 		if rng != nil {
@@ -541,7 +620,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			b32 = any(b).([]float32)
 		}
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, o)
-		done := func(wk int, yi []float32) { finish(wk, any(yi).([]T)) }
+		done := func(wk, i int, yi []float32) { finish(wk, i, any(yi).([]T)) }
 		if wino4Use(hostFloatKernel, wg) {
 			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
 			st.wf4.run(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(&st.ww, nw), false, false, any(x).([]float32), any(y).([]float32), b32, n, done)
@@ -579,7 +658,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 				}
 				scatterPlanes(y[i0*o*cols:], cw.dcol, o, cols, k)
 				for i := i0; i < i0+k; i++ {
-					finish(wk, y[i*o*cols:(i+1)*o*cols])
+					finish(wk, i, y[i*o*cols:(i+1)*o*cols])
 				}
 			}
 			return
@@ -627,7 +706,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 				}
 				bf.fwd[gi].mulAWith(&ws[wk].g, yi[gi*og*cols:], cols, false, cols, col[gi*rg*cols:], cols, beta)
 			}
-			finish(wk, yi)
+			finish(wk, i, yi)
 		}
 	})
 	if st.fold != nil {

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -151,5 +152,102 @@ func TestConv2dWeightsChangedBetweenRuns(t *testing.T) {
 		wd[5] = old
 		same("weight changed back", run(), y1)
 		vm.Close()
+	}
+}
+
+// TestConv2dBNAddEval: the convolution with the evaluation batch norm, the
+// residual sum and its activation applied per image equals Conv2dBNEval
+// without activation followed by Add or AddAct, bit for bit, on the
+// Winograd F(2×2) and F(4×4) (rows and four-image quads), stride-2,
+// implicit-im2col, im2col and batched 1×1 paths, in float32 and float64.
+func TestConv2dBNAddEval(t *testing.T) {
+	r := rand.New(rand.NewPCG(73, 74))
+	for _, c := range []struct {
+		name       string
+		n, c, o, k int
+		h, w       int
+		p          ConvParams
+	}{
+		{"winograd 16×16", 3, 16, 16, 3, 16, 16, ConvParams{Pad: [2]int{1, 1}}},
+		{"winograd 8×8 quads", 5, 16, 16, 3, 8, 8, ConvParams{Pad: [2]int{1, 1}}},
+		{"winograd 7×6", 2, 16, 24, 3, 7, 6, ConvParams{Pad: [2]int{1, 1}}},
+		{"winograd F(2×2) 6×5", 3, 16, 16, 3, 6, 5, ConvParams{Pad: [2]int{1, 1}}},
+		{"stride 2", 3, 8, 16, 3, 8, 10, ConvParams{Pad: [2]int{1, 1}, Stride: [2]int{2, 2}}},
+		{"implicit", 2, 3, 8, 3, 9, 7, ConvParams{Pad: [2]int{1, 1}}},
+		{"im2col 5×5", 2, 4, 6, 5, 9, 8, ConvParams{Pad: [2]int{2, 2}, Stride: [2]int{2, 1}}},
+		{"1×1", 6, 8, 12, 1, 5, 4, ConvParams{}},
+		{"1×1 stride 2", 3, 8, 12, 1, 8, 8, ConvParams{Stride: [2]int{2, 2}}},
+	} {
+		oh := (c.h+2*c.p.Pad[0]-c.k)/max(c.p.Stride[0], 1) + 1
+		ow := (c.w+2*c.p.Pad[1]-c.k)/max(c.p.Stride[1], 1) + 1
+		for _, bias := range []bool{false, true} {
+			for _, hi := range []float64{0, math.Inf(1), 6} {
+				ins := []*tensor.Dense{randTensor(r, tensor.Float64, c.n, c.c, c.h, c.w), randTensor(r, tensor.Float64, c.o, c.c, c.k, c.k)}
+				ins = append(ins, randTensor(r, tensor.Float64, c.o), randTensor(r, tensor.Float64, c.o), randTensor(r, tensor.Float64, c.n, c.o, oh, ow))
+				if bias {
+					ins = append(ins, randTensor(r, tensor.Float64, c.o))
+				}
+				for _, in := range [][]*tensor.Dense{ins, to32(ins)} {
+					dt := in[0].Dtype()
+					st := newStats(dt, c.o)
+					for j := range c.o {
+						m, v := r.NormFloat64()*0.5, 0.5+r.Float64()
+						if dt == tensor.Float32 {
+							st.Mean.Data().([]float32)[j], st.Var.Data().([]float32)[j] = float32(m), float32(v)
+						} else {
+							st.Mean.Data().([]float64)[j], st.Var.Data().([]float64)[j] = m, v
+						}
+					}
+					b := func(n []*G.Node) *G.Node {
+						if bias {
+							return n[5]
+						}
+						return nil
+					}
+					fused := func(n []*G.Node) (*G.Node, error) {
+						return Conv2dBNAddEval(n[0], n[1], b(n), n[2], n[3], nil, n[4], c.p, st, hi)
+					}
+					plain := func(n []*G.Node) (*G.Node, error) {
+						y, err := Conv2dBNEval(n[0], n[1], b(n), n[2], n[3], nil, c.p, st, 0)
+						if err != nil {
+							return nil, err
+						}
+						if hi > 0 {
+							return AddAct(y, n[4], hi, nil)
+						}
+						return Add(y, n[4])
+					}
+					yf, yp := run1(t, in, fused), run1(t, in, plain)
+					closeTo(t, fmt.Sprint(c.name, " bias=", bias, " hi=", hi, " ", dt), yf, asF64(yp), yp.Shape(), 0)
+				}
+			}
+		}
+	}
+}
+
+// TestConv2dBNAddEvalErrors: a residual of another shape or dtype, or on a
+// grouped convolution, is refused when the graph is built.
+func TestConv2dBNAddEvalErrors(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 4, 6, 6), G.WithName("x"))
+	w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(8, 4, 3, 3), G.WithName("w"))
+	wg := G.NewTensor(g, tensor.Float32, 4, G.WithShape(8, 2, 3, 3), G.WithName("wg"))
+	gm := G.NewTensor(g, tensor.Float32, 1, G.WithShape(8), G.WithName("gamma"))
+	bt := G.NewTensor(g, tensor.Float32, 1, G.WithShape(8), G.WithName("beta"))
+	st := newStats(tensor.Float32, 8)
+	p := ConvParams{Pad: [2]int{1, 1}}
+	for _, c := range []struct {
+		name string
+		w, r *G.Node
+		p    ConvParams
+	}{
+		{"nil residual", w, nil, p},
+		{"residual shape", w, G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 8, 5, 6), G.WithName("r1")), p},
+		{"residual dtype", w, G.NewTensor(g, tensor.Float64, 4, G.WithShape(2, 8, 6, 6), G.WithName("r2")), p},
+		{"grouped", wg, G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 8, 6, 6), G.WithName("r3")), ConvParams{Pad: [2]int{1, 1}, Groups: 2}},
+	} {
+		if _, err := Conv2dBNAddEval(x, c.w, nil, gm, bt, nil, c.r, c.p, st, 0); !errors.Is(err, ErrShape) && !errors.Is(err, ErrDtype) {
+			t.Errorf("%s: err = %v, want ErrShape or ErrDtype", c.name, err)
+		}
 	}
 }

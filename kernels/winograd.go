@@ -493,6 +493,9 @@ func winoWorkers(ws *[]winoWorker, nw int) []winoWorker {
 type winoPacked struct {
 	u   []float32
 	mul []mulT[float32]
+	// the packed matrices, ldu floats apart, where the transform writes
+	// them packed (setPacked); mul's PackedA slices of it
+	packed []float32
 	// the weights u and mul were made from, to skip the transform and
 	// the packing when a call brings the same bits (an evaluation graph
 	// run batch after batch)
@@ -532,6 +535,42 @@ func (wp *winoPacked) set(w []float32, o, c int, back bool, nw, n int, transform
 	wp.fromShape = shape
 }
 
+// setPacked is set for a transform that writes the n matrices already
+// packed for fk (packed(dst, ldu, lo, hi): the GEMM rows' 16-row groups
+// [lo, hi), matrices ldu floats apart), false where packed does not run
+// on this CPU (it returns false, asked for no rows): nothing set.
+func (wp *winoPacked) setPacked(fk floatKernel, w []float32, o, c int, back bool, nw, n int, packed func(dst []float32, ldu, lo, hi int) bool) bool {
+	if !packed(nil, 0, 0, 0) {
+		return false
+	}
+	shape := [3]int{o, c, 0}
+	if back {
+		shape[2] = 1
+	}
+	if wp.fromShape == shape && len(wp.mul) == n && wp.mul[0].pa.kern == fk && sameBits(wp.from, w) {
+		return true
+	}
+	m, k := o, c
+	if back {
+		m, k = c, o
+	}
+	size := (m + mr - 1) / mr * mr * k
+	ldu := winoStride(size)
+	wp.packed = grow(wp.packed, n*ldu)
+	split(nw, (m+15)/16, func(_, lo, hi int) { packed(wp.packed, ldu, lo, hi) })
+	if len(wp.mul) != n {
+		wp.mul = make([]mulT[float32], n)
+	}
+	for x := range wp.mul {
+		pa := &wp.mul[x].pa
+		// (capped: a later PackA into it stays in its own matrix)
+		pa.m, pa.k, pa.kern, pa.data = m, k, fk, wp.packed[x*ldu:x*ldu+size:x*ldu+size]
+	}
+	wp.from = append(wp.from[:0], w...)
+	wp.fromShape = shape
+	return true
+}
+
 // winoConv holds a convolution's F(2×2, 3×3) weights: 16 matrices.
 type winoConv struct{ winoPacked }
 
@@ -545,8 +584,9 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
 // run, whose padded planes are kept apart from the forward's), the
 // transforms by kernel fk's CPU (the assembly for fkAVX512, else
 // winoInputGo and winoOutputGo). bias may be nil. done, when not nil, gets
-// each image's output while it is in cache, with its worker's index.
-func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, src, dst, bias []float32, n int, done func(wk int, yi []float32)) {
+// each image's output while it is in cache, with its worker's index and
+// the image's.
+func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, src, dst, bias []float32, n int, done func(wk, i int, yi []float32)) {
 	tiles := g.tiles()
 	nb := winoBatch(tiles)
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
@@ -584,7 +624,7 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, 
 				yi := dst[(i0+j)*outImg : (i0+j+1)*outImg]
 				cw.tr.output(fk, yi, cw.m[j*tiles:], ldm, cols, bias, g)
 				if done != nil {
-					done(wk, yi)
+					done(wk, i0+j, yi)
 				}
 			}
 		}

@@ -19,7 +19,8 @@ package kernels
 // stored the same way backwards ("quad mode"); other small planes hold
 // the tiles of up to 16/tiles images, their values gathered and the
 // outputs scattered. The weights (G g Gᵀ, every training step) are transformed 16
-// kernels a vector too (wino4WeightsAsm). The output transform fetches a
+// kernels a vector too, straight into the GEMM's packed panels
+// (wino4WeightsPackedAsm). The output transform fetches a
 // chunk's output rows before it stores them (its stores to planes out of
 // cache had cost 2x its arithmetic). Bᵀ's and Aᵀ's entries up to 5 and 8
 // round more than F(2×2)'s ±1; on values in [−1, 1] the error stays under
@@ -133,7 +134,7 @@ func wino4Use(fk floatKernel, g winoGeom) bool {
 // winoWeights lays out F(2×2)'s. G's rows are (¼, 0, 0), −⅙(1, 1, 1),
 // −⅙(1, −1, 1), (1, 2, 4)/24, (1, −2, 4)/24 and (0, 0, 1): g6 applies
 // them to each column, then to each row of the result, in float32.
-// wino4WeightsAsm does the same steps 16 kernels at a time.
+// wino4WeightsPackedAsm does the same steps 16 kernels at a time.
 func wino4Weights(u []float32, ldu int, w []float32, o, c int, back bool, lo, hi int) {
 	m, k := o, c
 	if back {
@@ -509,21 +510,22 @@ func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, bias
 // wino4Conv holds a convolution's F(4×4, 3×3) weights: 36 matrices.
 type wino4Conv struct{ winoPacked }
 
-// setWeights transforms w (o × c × 3 × 3) and packs the 36 matrices (16
-// kernels a vector by wino4WeightsAsm where it runs).
+// setWeights transforms w (o × c × 3 × 3) into the 36 packed matrices (16
+// kernels a vector by wino4WeightsPackedAsm: F(4×4) runs only where it
+// does).
 func (wc *wino4Conv) setWeights(w []float32, o, c int, back bool, nw int) {
-	wc.set(w, o, c, back, nw, 36, func(u []float32, ldu, lo, hi int) {
-		if !wino4WeightsAsm(hostFloatKernel, u, ldu, w, o, c, back, lo, hi) {
-			wino4Weights(u, ldu, w, o, c, back, lo, hi)
-		}
-	})
+	if !wc.setPacked(hostFloatKernel, w, o, c, back, nw, 36, func(dst []float32, ldu, lo, hi int) bool {
+		return wino4WeightsPackedAsm(hostFloatKernel, dst, ldu, w, o, c, back, lo, hi)
+	}) {
+		panic("kernels: F(4×4) weights on a CPU without their assembly")
+	}
 }
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
 // of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3); goT runs
 // the Go transforms instead of the assembly (tests). It needs A packed for
 // fk (winogradCPU).
-func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src, dst, bias []float32, n int, done func(wk int, yi []float32)) {
+func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src, dst, bias []float32, n int, done func(wk, i int, yi []float32)) {
 	tiles := g.tiles()
 	nb := g.batch()
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
@@ -559,7 +561,7 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 				if done != nil {
 					for j := 0; j < gk; j++ {
 						im := i0 + j0 + j
-						done(wk, dst[im*outImg:(im+1)*outImg])
+						done(wk, im, dst[im*outImg:(im+1)*outImg])
 					}
 				}
 			}

@@ -506,19 +506,30 @@ out4rpf: \
 	VGATHERDPS (SI)(Z31*4), K1, ZR; \
 	ADDQ CX, SI
 
-#define WST(ZR) \
-	VMOVUPS ZR, K2, (DI); \
+// WSTP stores ZR's four 4-row chunks at DI, DI+R8, DI+2·R8 and DI+R9
+// (R9 = 3·R8: the packed A's 4-row panels) where K3–K6 say, and moves DI
+// to the next matrix.
+#define WSTP(ZR) \
+	VEXTRACTF32X4 $0, ZR, K3, (DI); \
+	VEXTRACTF32X4 $1, ZR, K4, (DI)(R8*1); \
+	VEXTRACTF32X4 $2, ZR, K5, (DI)(R8*2); \
+	VEXTRACTF32X4 $3, ZR, K6, (DI)(R9*1); \
 	ADDQ DX, DI
 
-// WROW stores row A of G·t·Gᵀ, from column A of t (T0, T1, T2).
-#define WROW(T0, T1, T2) \
+// WROWP stores row A of G·t·Gᵀ, from column A of t (T0, T1, T2).
+#define WROWP(T0, T1, T2) \
 	G6(T0, T1, T2, Z1, Z2, Z3, Z4, Z5); \
-	WST(Z1); \
-	WST(Z2); \
-	WST(Z3); \
-	WST(Z4); \
-	WST(Z5); \
-	WST(T2)
+	WSTP(Z1); \
+	WSTP(Z2); \
+	WSTP(Z3); \
+	WSTP(Z4); \
+	WSTP(Z5); \
+	WSTP(T2)
+
+// WGATHERZ is WGATHER into a zeroed ZR: lanes past the mask are 0.
+#define WGATHERZ(ZR) \
+	VPXORD ZR, ZR, ZR; \
+	WGATHER(ZR)
 
 // func wino4InAVX512(v, p *float32, a *wino4InArgs)
 // For each chunk of a.chunks and each of a.nc channels (planes a.plane
@@ -582,11 +593,14 @@ TEXT ·wino4OutRowsAVX512(SB), NOSPLIT, $0-24
 	VMOVDQU32 264(BX), Z23
 	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS)
 
-// func wino4WeightsAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask int)
-// The 36 values G g Gᵀ of the 3×3 kernels of up to 16 lanes (mask): lane
-// l's taps at w + 4·idx[l] + t·tap bytes (t = 0…8), value ξ stored at u +
-// ξ·ldu bytes + 4l (wino4Weights' g6 steps in its order).
-TEXT ·wino4WeightsAVX512(SB), NOSPLIT, $0-48
+// func wino4WeightsPackedAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask, panel, chunks int)
+// The 36 values G g Gᵀ of the 3×3 kernels of up to 16 lanes (mask; lanes
+// past it 0): lane l's taps at w + 4·idx[l] + t·tap bytes (t = 0…8), value
+// ξ of the lanes (16 rows of one column of a GEMM's A) stored at u +
+// ξ·ldu bytes as four 4-row chunks, panel bytes apart (PackA's panels),
+// chunk j where bits 4j–4j+3 of chunks are set (wino4Weights' g6 steps
+// in its order).
+TEXT ·wino4WeightsPackedAVX512(SB), NOSPLIT, $0-64
 	MOVQ u+0(FP), DI
 	MOVQ ldu+8(FP), DX
 	MOVQ w+16(FP), SI
@@ -595,6 +609,16 @@ TEXT ·wino4WeightsAVX512(SB), NOSPLIT, $0-48
 	MOVQ tap+32(FP), CX
 	MOVQ mask+40(FP), AX
 	KMOVW AX, K2
+	MOVQ panel+48(FP), R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ chunks+56(FP), AX
+	KMOVW AX, K3
+	SHRQ $4, AX
+	KMOVW AX, K4
+	SHRQ $4, AX
+	KMOVW AX, K5
+	SHRQ $4, AX
+	KMOVW AX, K6
 	MOVL $0x3E800000, AX
 	VPBROADCASTD AX, Z28
 	MOVL $0xBE2AAAAB, AX
@@ -603,26 +627,24 @@ TEXT ·wino4WeightsAVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTD AX, Z30
 	MOVL $0x40800000, AX
 	VPBROADCASTD AX, Z27
-	WGATHER(Z0)
-	WGATHER(Z1)
-	WGATHER(Z2)
-	WGATHER(Z3)
-	WGATHER(Z4)
-	WGATHER(Z5)
-	WGATHER(Z6)
-	WGATHER(Z7)
-	WGATHER(Z8)
-	// t[j] = G·(column j of g): t0 = Z9–Z13, Z6; t1 = Z14, Z16–Z19, Z7;
-	// t2 = Z20–Z23, Z0, Z8
+	WGATHERZ(Z0)
+	WGATHERZ(Z1)
+	WGATHERZ(Z2)
+	WGATHERZ(Z3)
+	WGATHERZ(Z4)
+	WGATHERZ(Z5)
+	WGATHERZ(Z6)
+	WGATHERZ(Z7)
+	WGATHERZ(Z8)
 	G6(Z0, Z3, Z6, Z9, Z10, Z11, Z12, Z13)
 	G6(Z1, Z4, Z7, Z14, Z16, Z17, Z18, Z19)
 	G6(Z2, Z5, Z8, Z20, Z21, Z22, Z23, Z0)
-	WROW(Z9, Z14, Z20)
-	WROW(Z10, Z16, Z21)
-	WROW(Z11, Z17, Z22)
-	WROW(Z12, Z18, Z23)
-	WROW(Z13, Z19, Z0)
-	WROW(Z6, Z7, Z8)
+	WROWP(Z9, Z14, Z20)
+	WROWP(Z10, Z16, Z21)
+	WROWP(Z11, Z17, Z22)
+	WROWP(Z12, Z18, Z23)
+	WROWP(Z13, Z19, Z0)
+	WROWP(Z6, Z7, Z8)
 	VZEROUPPER
 	RET
 

@@ -62,7 +62,7 @@ func TestWinograd4Conv(t *testing.T) {
 				y[i] = float32(math.NaN()) // every output written
 			}
 			seen := make([]int, tc.workers)
-			wc.run(hostFloatKernel, g, ws, false, goT, x, y, b, tc.n, func(wk int, _ []float32) { seen[wk]++ })
+			wc.run(hostFloatKernel, g, ws, false, goT, x, y, b, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
 			if total := sumInts(seen); total != tc.n {
 				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
 			}
@@ -170,26 +170,44 @@ func sameBitsAt(t *testing.T, what string, got, want []float32) {
 	}
 }
 
-// TestWinograd4WeightsSameBits runs wino4WeightsAsm against wino4Weights
-// (the same steps in the same order) for the forward and the input
-// gradient, channel counts not a multiple of 16 and a block of output
-// channels.
-func TestWinograd4WeightsSameBits(t *testing.T) {
+// TestWinograd4WeightsPacked: the assembly's transform written straight
+// into packed panels (setPacked, two workers) gives the operands the Go
+// transform (wino4Weights, row-major) and PackA give, bit for bit (padding rows 0): row counts
+// not a multiple of 16 or of 4, one row, forward and input gradient.
+func TestWinograd4WeightsPacked(t *testing.T) {
 	if !winogradCPU(hostFloatKernel) {
 		t.Skip("no F(4×4) assembly on this CPU")
 	}
-	r := rand.New(rand.NewPCG(65, 66))
-	for _, tc := range []struct{ o, c, lo, hi int }{{16, 16, 0, 16}, {17, 33, 0, 17}, {64, 40, 5, 37}, {3, 20, 1, 2}} {
+	r := rand.New(rand.NewPCG(67, 68))
+	for _, tc := range []struct{ o, c int }{{16, 16}, {17, 33}, {64, 40}, {3, 20}, {20, 3}, {1, 5}, {38, 64}} {
 		w := f32s(r, tc.o*tc.c*9)
 		for _, back := range []bool{false, true} {
-			ldu := winoStride(tc.o * tc.c)
-			want, got := f32s(r, 36*ldu), make([]float32, 36*ldu)
-			copy(got, want)
-			wino4Weights(want, ldu, w, tc.o, tc.c, back, tc.lo, tc.hi)
-			if !wino4WeightsAsm(hostFloatKernel, got, ldu, w, tc.o, tc.c, back, tc.lo, tc.hi) {
+			var want, got winoPacked
+			want.set(w, tc.o, tc.c, back, 1, 36, func(u []float32, ldu, lo, hi int) { wino4Weights(u, ldu, w, tc.o, tc.c, back, lo, hi) })
+			if !got.setPacked(hostFloatKernel, w, tc.o, tc.c, back, 2, 36, func(dst []float32, ldu, lo, hi int) bool {
+				return wino4WeightsPackedAsm(hostFloatKernel, dst, ldu, w, tc.o, tc.c, back, lo, hi)
+			}) {
 				t.Fatal("no assembly")
 			}
-			sameBitsAt(t, fmt.Sprintf("%+v back=%v", tc, back), got, want)
+			for x := range 36 {
+				pw, pg := &want.mul[x].pa, &got.mul[x].pa
+				what := fmt.Sprintf("%+v back=%v matrix %d", tc, back, x)
+				if pg.m != pw.m || pg.k != pw.k || pg.kern != pw.kern || len(pg.data) != len(pw.data) {
+					t.Fatalf("%s: packed %d×%d for %v, %d floats; want %d×%d for %v, %d", what, pg.m, pg.k, pg.kern, len(pg.data), pw.m, pw.k, pw.kern, len(pw.data))
+				}
+				// Padding rows (past m in the last panel) hold the transform
+				// of a zero kernel: ±0, which the GEMM's discarded rows
+				// multiply; PackA clears them to +0.
+				for i, v := range pg.data {
+					if row := i/(4*pw.k)*4 + i%4; row >= pw.m {
+						if v != 0 {
+							t.Fatalf("%s: padding row %d = %v", what, row, v)
+						}
+					} else if math.Float32bits(v) != math.Float32bits(pw.data[i]) {
+						t.Fatalf("%s: row %d: element %d = %v, want %v", what, row, i, v, pw.data[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -150,12 +150,17 @@ func wino4OutAsm(rows, quad bool, y, m []float32, a *wino4OutArgs) {
 }
 
 //go:noescape
-func wino4WeightsAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask int)
+func wino4WeightsPackedAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask, panel, chunks int)
 
-// wino4WeightsAsm is wino4Weights by the assembly, 16 kernels a call
-// (wino4Weights in Go, 36 scattered stores a kernel, was 5% of resnet20's
-// training step); false (nothing done) on CPUs without it.
-func wino4WeightsAsm(fk floatKernel, u []float32, ldu int, w []float32, o, c int, back bool, lo, hi int) bool {
+// wino4WeightsPackedAsm is wino4Weights by the assembly, 16 kernels a
+// call, writing the 36 matrices (ldu floats apart in dst) as A operands
+// packed for fk (PackA's layout: 4-row panels, rows past m ±0) for the
+// GEMM rows' 16-row groups [lo, hi). The lanes run along the rows (output
+// channels of the forward, input channels of the input gradient), one
+// column a call. (wino4Weights in Go, 36 scattered stores a kernel, was
+// 5% of resnet20's training step; the assembly into row-major matrices
+// then PackA 3.7%, this 1.2%.) False (nothing done) on CPUs without it.
+func wino4WeightsPackedAsm(fk floatKernel, dst []float32, ldu int, w []float32, o, c int, back bool, lo, hi int) bool {
 	if !winogradCPU(fk) {
 		return false
 	}
@@ -166,30 +171,28 @@ func wino4WeightsAsm(fk floatKernel, u []float32, ldu int, w []float32, o, c int
 	if back {
 		m, k = c, o
 	}
-	_, _ = u[35*ldu+m*k-1], w[o*c*9-1]
+	_, _ = dst[35*ldu+(m+mr-1)/mr*mr*k-1], w[o*c*9-1]
 	var idx [16]int32
-	if !back {
-		// rows: output channels; lanes: 16 input channels, kernels 9 apart
-		for l := range idx {
-			idx[l] = int32(9 * l)
-		}
-		for oi := lo; oi < hi; oi++ {
-			for s0 := 0; s0 < c; s0 += 16 {
-				n := min(16, c-s0)
-				wino4WeightsAVX512(&u[oi*k+s0], 4*ldu, &w[(oi*c+s0)*9], &idx[0], 4, 1<<n-1)
-			}
-		}
-		return true
+	step := 9 * c // forward: lanes are output channels, kernels 9c apart
+	if back {
+		step = 9 // lanes are input channels
 	}
-	// rows: input channels; lanes: 16 output channels, kernels 9c apart,
-	// each turned half round (taps read from the last)
 	for l := range idx {
-		idx[l] = int32(9 * c * l)
+		idx[l] = int32(step * l)
 	}
-	for ci := 0; ci < c; ci++ {
-		for s0 := lo; s0 < hi; s0 += 16 {
-			n := min(16, hi-s0)
-			wino4WeightsAVX512(&u[ci*k+s0], 4*ldu, &w[(s0*c+ci)*9+8], &idx[0], -4, 1<<n-1)
+	for g := lo; g < hi; g++ {
+		m0 := 16 * g
+		n := min(16, m-m0)
+		mask := 1<<n - 1
+		chunks := 1<<(4*((n+3)/4)) - 1
+		for p := range k {
+			d := &dst[m0*k+4*p]
+			if back {
+				// input channels m0…, output channel p, turned half round
+				wino4WeightsPackedAVX512(d, 4*ldu, &w[(p*c+m0)*9+8], &idx[0], -4, mask, 16*k, chunks)
+			} else {
+				wino4WeightsPackedAVX512(d, 4*ldu, &w[(m0*c+p)*9], &idx[0], 4, mask, 16*k, chunks)
+			}
 		}
 	}
 	return true

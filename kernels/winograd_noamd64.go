@@ -32,6 +32,6 @@ func wino4OutAsm(bool, bool, []float32, []float32, *wino4OutArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
-func wino4WeightsAsm(floatKernel, []float32, int, []float32, int, int, bool, int, int) bool {
+func wino4WeightsPackedAsm(floatKernel, []float32, int, []float32, int, int, bool, int, int) bool {
 	return false
 }

@@ -111,7 +111,7 @@ func TestWinogradConv(t *testing.T) {
 			seen := make([]int, tc.workers) // per worker: done runs on each worker's goroutine
 			var scratch []winoWorker        // shared by the three, as a convolution shares it
 			ws := winoWorkers(&scratch, tc.workers)
-			wc.run(fk, g, ws, false, x, y, b, tc.n, func(wk int, _ []float32) { seen[wk]++ })
+			wc.run(fk, g, ws, false, x, y, b, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
 			total := 0
 			for _, k := range seen {
 				total += k

@@ -186,6 +186,9 @@ func (r *Residual) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if r.Sum == nil {
 		return nil, fmt.Errorf("nn: %s: residual block without its Add", r.LayerName)
 	}
+	if tail, prefix := r.evalTail(b); tail != nil {
+		return r.buildEvalSum(b, x, prefix, tail)
+	}
 	y, err := b.Build(r.Body, x)
 	if err != nil {
 		return nil, err
@@ -364,4 +367,76 @@ func quantizersOf(ms ...Module) []NamedQuantizer {
 		}
 	}
 	return qs
+}
+
+// evalTail returns the body's last layer and the layers before it when an
+// evaluation graph can take the sum into that layer's convolution
+// (kernels.Conv2dBNAddEval: the sum and its activation applied to each
+// image's output while it is in cache, not in a pass over both tensors
+// from memory; 7% of resnet20's inference): a float ConvBn without
+// activation or quantizers, not grouped, at the end of a Sequential body
+// (or the body itself), and a sum without an output quantizer, in a graph
+// that does not keep every layer's output (the convolution's own output
+// never exists). Otherwise nil.
+func (r *Residual) evalTail(b *Builder) (*ConvBn, []Module) {
+	if b.mode != Eval || b.noFold || b.keepActs || r.Sum.AQ != nil {
+		return nil, nil
+	}
+	tail, prefix := r.Body, []Module(nil)
+	if s, ok := r.Body.(*Sequential); ok {
+		if len(s.Layers) == 0 {
+			return nil, nil // Build reports it
+		}
+		tail, prefix = s.Layers[len(s.Layers)-1], s.Layers[:len(s.Layers)-1]
+	}
+	cb, ok := tail.(*ConvBn)
+	if !ok || cb.Conv.WQ != nil || cb.Conv.AQ != nil || cb.Conv.ReLU || cb.Conv.ReLU6 || cb.Conv.groups() != 1 {
+		return nil, nil
+	}
+	return cb, prefix
+}
+
+// buildEvalSum builds the block with its sum in the body's last
+// convolution (evalTail): the body's other layers, the shortcut, then the
+// convolution with the shortcut's output as its residual. Both layers are
+// recorded in the order Build records them otherwise (body, shortcut, sum),
+// the convolution's and the sum's outputs one node.
+func (r *Residual) buildEvalSum(b *Builder, x *G.Node, prefix []Module, tail *ConvBn) (*G.Node, error) {
+	y := x
+	var err error
+	for _, l := range prefix {
+		if y, err = b.Build(l, y); err != nil {
+			return nil, err
+		}
+	}
+	c := tail.Conv
+	if err := c.checkInput(y); err != nil {
+		return nil, err
+	}
+	short := len(b.records)
+	s := x
+	if r.Shortcut != nil {
+		if s, err = b.Build(r.Shortcut, x); err != nil {
+			return nil, err
+		}
+	}
+	hi := 0.0
+	switch {
+	case r.Sum.ReLU6:
+		hi = 6
+	case r.Sum.ReLU:
+		hi = math.Inf(1)
+	}
+	var bias *G.Node
+	if c.Bias != nil {
+		bias = b.Node(c.Bias)
+	}
+	z, err := tail.convBNAddEval(b, y, b.Node(c.Weight), bias, nil, s, hi)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", r.Sum.LayerName, err)
+	}
+	b.emit(tail, []*G.Node{y}, z, NamedQuantizer{})
+	b.moveRecord(len(b.records)-1, short)
+	b.emit(r.Sum, []*G.Node{z, s}, z, NamedQuantizer{})
+	return z, nil
 }

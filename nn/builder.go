@@ -177,6 +177,36 @@ func (b *Builder) emit(l describer, ins []*G.Node, y *G.Node, out NamedQuantizer
 	b.trace[y] = traced{rec: rec, grid: out}
 }
 
+// moveRecord moves the evaluation graph's record at index from to index to
+// (to ≤ from), shifting those between by one, and renumbers the references
+// to them.
+func (b *Builder) moveRecord(from, to int) {
+	if b.mode != Eval || to >= from {
+		return
+	}
+	renum := func(i int) int {
+		switch {
+		case i == from:
+			return to
+		case i >= to && i < from:
+			return i + 1
+		}
+		return i
+	}
+	r := b.records[from]
+	copy(b.records[to+1:from+1], b.records[to:from])
+	b.records[to] = r
+	for i := range b.records {
+		for j, f := range b.records[i].from {
+			b.records[i].from[j] = renum(f)
+		}
+	}
+	for n, t := range b.trace {
+		t.rec = renum(t.rec)
+		b.trace[n] = t
+	}
+}
+
 // alias marks y (an identity of x: dropout at evaluation, a no-op reshape)
 // as x itself for the trace.
 func (b *Builder) alias(y, x *G.Node) {

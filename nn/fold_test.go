@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/qatgo/qatgo/fakequant"
@@ -171,31 +172,83 @@ func sameSteps(t *testing.T, nets [2]*Net, mods [2]Module) {
 	}
 }
 
+// projModel is a stem ConvBn with ReLU, a residual block with a stride-2
+// 1×1 projection shortcut and ReLU6 after the sum, and one without
+// activation after the sum (MobileNetV2's), then the head: the shapes of
+// block evalTail takes the sum into.
+func projModel(t *testing.T, spec string) Module {
+	t.Helper()
+	rng := rand.New(rand.NewSource(17))
+	a := NewConvBn("a", 2, 6, 3, ConvOpts{Padding: 1}, rng)
+	a.Conv.ReLU = true
+	b1 := NewConvBn("b1", 6, 8, 3, ConvOpts{Padding: 1, Stride: 2}, rng)
+	b1.Conv.ReLU = true
+	b2 := NewConvBn("b2", 8, 8, 3, ConvOpts{Padding: 1}, rng)
+	proj := NewConvBn("proj", 6, 8, 1, ConvOpts{Stride: 2}, rng)
+	r1 := NewResidual("r1", NewSequential("r1b", b1, b2), NewSequential("r1s", proj))
+	r1.Sum.ReLU6 = true
+	c1 := NewConvBn("c1", 8, 8, 1, ConvOpts{}, rng)
+	c1.Conv.ReLU = true
+	c2 := NewConvBn("c2", 8, 8, 1, ConvOpts{}, rng)
+	r2 := NewResidual("r2", NewSequential("r2b", c1, c2), nil)
+	m, err := testPrepare(NewSequential("proj", a, r1, r2, &GlobalAvgPool{LayerName: "gap"}, NewLinear("fc", 8, 3, true, rng)), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestConvBNEvalSameBits: evaluation graphs whose convolutions apply their
-// batch norm per image (kernels.Conv2dBNEval) predict the same logits, bit
-// for bit, as with the batch norm as a separate op: FP32 (conv bias in the
+// batch norm per image (kernels.Conv2dBNEval), and in float models a
+// residual block's sum too (kernels.Conv2dBNAddEval), predict the same
+// logits, bit for bit, as with the batch norm and the sum as separate ops,
+// and describe the same layers in the same order: FP32 (conv bias in the
 // op) and QAT (the folded weight divided back per channel), after a few
 // training steps moved the running statistics off their initial values.
 func TestConvBNEvalSameBits(t *testing.T) {
-	for _, spec := range []string{"fp32", "w8a8"} {
-		t.Run(spec, func(t *testing.T) {
+	for _, c := range []struct {
+		model         string
+		build         func(t *testing.T, spec string) Module
+		spec          string
+		fused, summed int
+	}{
+		{"fold", foldModel, "fp32", 3, 1},
+		{"fold", foldModel, "w8a8", 4, 0},
+		{"proj", projModel, "fp32", 4, 2},
+		{"proj", projModel, "w8a8", 6, 0},
+	} {
+		t.Run(c.model+"/"+c.spec, func(t *testing.T) {
 			var nets [2]*Net
 			for i := range nets {
-				n, err := Compile(foldModel(t, spec), CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
+				n, err := Compile(c.build(t, c.spec), CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer n.Close()
 				nets[i] = n
 			}
-			fused := 0
+			fused, summed := 0, 0
 			for _, nd := range nets[0].eval.g.AllNodes() {
 				if op := nd.Op(); op != nil && op.String() == "kernels.Conv2dBNEval" {
 					fused++
+				} else if op != nil && op.String() == "kernels.Conv2dBNAddEval" {
+					summed++
 				}
 			}
-			if fused != 4 {
-				t.Fatalf("%d fused convolutions in the evaluation graph, want 4", fused)
+			if fused != c.fused || summed != c.summed {
+				t.Fatalf("%d convolutions with their batch norm and %d with the sum too in the evaluation graph, want %d and %d", fused, summed, c.fused, c.summed)
+			}
+			l0, l1 := nets[0].Layers(), nets[1].Layers()
+			if len(l0) != len(l1) {
+				t.Fatalf("%d layers fused, %d unfused", len(l0), len(l1))
+			}
+			for i := range l0 {
+				if l0[i].Name != l1[i].Name || l0[i].Kind != l1[i].Kind || !slices.Equal(l0[i].Inputs, l1[i].Inputs) {
+					t.Fatalf("layer %d: %s %s from %v fused, %s %s from %v unfused", i, l0[i].Kind, l0[i].Name, l0[i].Inputs, l1[i].Kind, l1[i].Name, l1[i].Inputs)
+				}
+			}
+			if nets[0].outRec != nets[1].outRec {
+				t.Fatalf("output layer %d fused, %d unfused", nets[0].outRec, nets[1].outRec)
 			}
 			rng := rand.New(rand.NewSource(9))
 			for range 3 {

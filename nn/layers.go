@@ -484,10 +484,22 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 // with the batch norm applied per image (kernels.Conv2dBNEval), y divided
 // by unscale first when it is not nil.
 func (cb *ConvBn) convBNEval(b *Builder, x, w, bias, unscale *G.Node, hi float64) (*G.Node, error) {
+	return cb.convBNAddEval(b, x, w, bias, unscale, nil, hi)
+}
+
+// convBNAddEval is convBNEval followed by the sum with res (when not nil:
+// kernels.Conv2dBNAddEval) and the clamp to [0, hi] (hi > 0).
+func (cb *ConvBn) convBNAddEval(b *Builder, x, w, bias, unscale, res *G.Node, hi float64) (*G.Node, error) {
 	c, bn := cb.Conv, cb.BN
 	bn.prepare()
 	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, Groups: c.groups(), NoInputGrad: true}
-	y, err := kernels.Conv2dBNEval(x, w, bias, b.Node(bn.Gamma), b.Node(bn.Beta), unscale, p, bn.st, hi)
+	var y *G.Node
+	var err error
+	if res != nil {
+		y, err = kernels.Conv2dBNAddEval(x, w, bias, b.Node(bn.Gamma), b.Node(bn.Beta), unscale, res, p, bn.st, hi)
+	} else {
+		y, err = kernels.Conv2dBNEval(x, w, bias, b.Node(bn.Gamma), b.Node(bn.Beta), unscale, p, bn.st, hi)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 	}
