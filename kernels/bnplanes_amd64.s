@@ -7,7 +7,8 @@
 // own channel's parameters: each plane runs the same instructions in the
 // same order as its own call would — the vector loop over inner &^ 7
 // floats, then the tail as the Go loops do it (sums: one float at a time,
-// unfused; elementwise: the Go expression, unfused, on a masked vector) —
+// unfused; elementwise: the Go expression, unfused, on a masked vector;
+// affineY's a·x + b fused in its tail too, which takes this kernel's) —
 // so the bits are the same.
 
 // HSUM8 sets the low float of X to sum8 of Y's 8 lanes:
@@ -223,8 +224,7 @@ ap_tail:
 	TESTQ R10, R10
 	JEQ ap_next
 	VMASKMOVPS (SI), Y15, Y0
-	VMULPS Y11, Y0, Y0
-	VADDPS Y12, Y0, Y0
+	VFMADD213PS Y12, Y11, Y0
 	TESTQ R8, R8
 	JEQ ap_tailstore
 	CLAMP(Y0, Y14, Y13, Y1, Y2)

@@ -386,6 +386,8 @@ type convPost struct {
 	scaled bool
 	res    bool      // the op's last input is a residual addend
 	a, sh  []float64 // of the current run
+	// a and sh as float32, for an output transform that applies them
+	a32, sh32 []float32
 }
 
 func (p *convPost) arity() int {
@@ -443,6 +445,10 @@ func (p *convPost) set(in []*tensor.Dense) {
 		}
 		istd := 1 / math.Sqrt(at(vr, j)+p.stats.Eps)
 		p.a[j], p.sh[j] = bnAffine(at(mean, j), istd, at(gamma, j), at(beta, j), sc)
+	}
+	p.a32, p.sh32 = grow(p.a32, c), grow(p.sh32, c)
+	for j := range c {
+		p.a32[j], p.sh32[j] = float32(p.a[j]), float32(p.sh[j])
 	}
 }
 
@@ -593,6 +599,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	if post != nil && post.res {
 		res = in[len(in)-1].Data().([]T)
 	}
+	// The F(4×4) output transform applies the batch norm itself (by the
+	// per-plane kernels' FMAs and clamp: the same bits), saving the pass
+	// over the output (6.6% of resnet20's inference).
+	var inTransform *outPost
 	// finish applies an evaluation graph's batch norm, residual sum and
 	// clamp to image i's output yi and tracks a fold's range, while it is
 	// in cache.
@@ -602,9 +612,11 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			if res != nil {
 				hi = 0 // the clamp is the sum's
 			}
-			for c := range o {
-				plane := yi[c*cols : (c+1)*cols]
-				kr.affineAct(clampF, plane, plane, T(post.a[c]), T(post.sh[c]), hi)
+			if inTransform == nil {
+				for c := range o {
+					plane := yi[c*cols : (c+1)*cols]
+					kr.affineAct(clampF, plane, plane, T(post.a[c]), T(post.sh[c]), hi)
+				}
 			}
 			if res != nil {
 				addActTo(yi, yi, res[i*o*cols:(i+1)*o*cols], post.hi)
@@ -622,8 +634,14 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, o)
 		done := func(wk, i int, yi []float32) { finish(wk, i, any(yi).([]T)) }
 		if wino4Use(hostFloatKernel, wg) {
+			if _, vec := vecBnKernels(); post != nil && vec {
+				inTransform = &outPost{a: post.a32, sh: post.sh32}
+				if res == nil {
+					inTransform.hi = float32(post.hi)
+				}
+			}
 			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
-			st.wf4.run(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(&st.ww, nw), false, false, any(x).([]float32), any(y).([]float32), b32, n, done)
+			st.wf4.run(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(&st.ww, nw), false, false, any(x).([]float32), any(y).([]float32), b32, inTransform, n, done)
 		} else {
 			st.wf.setWeights(any(w).([]float32), o, g.c, false, nw)
 			st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, any(x).([]float32), any(y).([]float32), b32, n, done)
@@ -798,7 +816,7 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 		wg := newWinoGeom(oc, g.oh, g.ow, 2-g.ph, g.c)
 		if wino4Use(hostFloatKernel, wg) {
 			st.wb4.setWeights(any(w).([]float32), oc, g.c, true, nw)
-			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(&st.ww, nw), true, false, any(dy).([]float32), any(dx).([]float32), nil, n, nil)
+			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(&st.ww, nw), true, false, any(dy).([]float32), any(dx).([]float32), nil, nil, n, nil)
 			return
 		}
 		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)

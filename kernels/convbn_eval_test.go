@@ -98,6 +98,62 @@ func TestConv2dBNEval(t *testing.T) {
 	}
 }
 
+// TestConv2dBNEvalWinograd: Conv2dBNEval on F(4×4) planes, whose output
+// transform applies the batch norm itself (rows mode, four-image quads,
+// gathered tiles; planes of 8k values and planes whose per-plane pass
+// would end in a masked tail), bit for bit the convolution followed by
+// BatchNormAct, with and without bias, divided by a scale or not, without
+// a clamp, with ReLU and with ReLU6, on one and two workers.
+func TestConv2dBNEvalWinograd(t *testing.T) {
+	r := rand.New(rand.NewPCG(75, 76))
+	for _, c := range []struct{ n, c, o, h, w int }{
+		{3, 16, 16, 16, 16}, {2, 16, 24, 28, 28}, {5, 16, 16, 8, 8}, {6, 16, 16, 4, 4}, {3, 16, 16, 12, 12}, {5, 16, 16, 7, 7}, {2, 16, 16, 4, 14}, {3, 16, 32, 14, 14},
+	} {
+		for _, bias := range []bool{false, true} {
+			for _, scaled := range []bool{false, true} {
+				for _, hi := range []float64{0, math.Inf(1), 6} {
+					for _, workers := range []int{1, 2} {
+						p := ConvParams{Pad: [2]int{1, 1}, Workers: workers}
+						ins := []*tensor.Dense{randTensor(r, tensor.Float64, c.n, c.c, c.h, c.w), randTensor(r, tensor.Float64, c.o, c.c, 3, 3)}
+						ins = append(ins, randTensor(r, tensor.Float64, c.o), randTensor(r, tensor.Float64, c.o), randTensor(r, tensor.Float64, c.o), randTensor(r, tensor.Float64, c.o))
+						for i, v := range ins[5].Data().([]float64) {
+							ins[5].Data().([]float64)[i] = 1 + 0.3*v
+						}
+						in := to32(ins)
+						st := newStats(tensor.Float32, c.o)
+						for j := range c.o {
+							st.Mean.Data().([]float32)[j], st.Var.Data().([]float32)[j] = float32(r.NormFloat64()*0.5), float32(0.5+r.Float64())
+						}
+						opt := func(n []*G.Node) (b, sc *G.Node) {
+							if bias {
+								b = n[4]
+							}
+							if scaled {
+								sc = n[5]
+							}
+							return
+						}
+						fused := func(n []*G.Node) (*G.Node, error) {
+							b, sc := opt(n)
+							return Conv2dBNEval(n[0], n[1], b, n[2], n[3], sc, p, st, hi)
+						}
+						plain := func(n []*G.Node) (*G.Node, error) {
+							b, sc := opt(n)
+							y, err := Conv2d(n[0], n[1], b, p)
+							if err != nil {
+								return nil, err
+							}
+							return BatchNormAct(y, n[2], n[3], sc, st, false, hi)
+						}
+						yf, yp := run1(t, in, fused), run1(t, in, plain)
+						closeTo(t, fmt.Sprint(c, " bias=", bias, " scaled=", scaled, " hi=", hi, " workers=", workers), yf, asF64(yp), yp.Shape(), 0)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestConv2dWeightsChangedBetweenRuns: a convolution keeps its packed (and
 // Winograd-transformed) weights from run to run while their bits stay the
 // same; a weight changed in place between two runs of one graph must give

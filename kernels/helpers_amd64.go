@@ -269,13 +269,20 @@ func sum8(p []float32) float32 {
 	return ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]))
 }
 
+// affineY is y = a·x + b, every value by one FMA (the tail by the planes
+// kernel's masked one): the F(4×4) output transform applies an evaluation
+// batch norm with the same FMAs on any plane (Conv2dBNEval).
 func affineY(y, x []float32, a, b float32) {
 	y = y[:len(x)]
 	n := len(x) &^ 7
 	if n > 0 {
 		affineAVX2(&y[0], &x[0], n, a, b)
 	}
-	affineGeneric(y[n:], x[n:], a, b)
+	if n < len(x) {
+		ab := [2]float32{a, b}
+		tail := tailMask8(len(x) - n)
+		affineActPlanesAVX2(&y[n], &x[n], len(x)-n, 1, &ab[0], &ab[1], 0, 0, &tail, nil)
+	}
 }
 
 func affine2Y(dx, dy, x []float32, a, b, c float32) {

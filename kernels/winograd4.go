@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Winograd F(4×4, 3×3) for the forward, the input gradient and the
 // weight gradient of float32 3×3 stride-1 convolutions on AVX-512 CPUs,
 // where it beats F(2×2, 3×3) (wino4Use). A 4×4 output tile is
@@ -258,7 +260,7 @@ type wino4OutArgs struct {
 	ow4     int // bytes per output row
 	nch     int
 	chunks  *wino4OutChunk
-	bias    *float32
+	chp     *float32 // per channel: bias, a, sh, hi (outPost)
 	scratch *float32
 	// rows mode: the permutes interleaving outputs j = 0, 1 (and 2, 3)
 	// of the first tile row's tiles, of the second's, and the pairs'
@@ -470,7 +472,7 @@ func wino4InputGo(v, p []float32, a *wino4InArgs, chunks []wino4InChunk, dy bool
 // wino4OutputGo is wino4OutAVX512 in Go: for each chunk and channel, the
 // lanes' 6×6 products transformed, columns then rows, plus the bias, into
 // the outputs in the plane.
-func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, bias []float32) {
+func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, chp []float32, post int) {
 	for qi := range chunks {
 		ch := &chunks[qi]
 		for o := 0; o < a.no; o++ {
@@ -487,7 +489,7 @@ func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, bias
 						col[r] = mo[(6*r+s)*a.ldx/4+l]
 					}
 					if s == 1 {
-						col[1] += bias[o]
+						col[1] += chp[4*o]
 					}
 					t := at6(&col)
 					for i := range t {
@@ -498,7 +500,7 @@ func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, bias
 					row := at6(&z[i])
 					for j, val := range row {
 						if ch.mask[4*i+j]>>l&1 != 0 {
-							yo[int(ch.idx[l])+i*a.ow4/4+j] = val
+							yo[int(ch.idx[l])+i*a.ow4/4+j] = postValue(val, chp[4*o:4*o+4], post)
 						}
 					}
 				}
@@ -507,8 +509,53 @@ func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, bias
 	}
 }
 
+// An evaluation batch norm the F(4×4) output transform applies to each
+// output it writes (Conv2dBNEval): none, the channel's a·y + sh by an FMA
+// (affineY's main loop), or that clamped to [0, hi] (affineClampY's).
+const (
+	postNone = iota
+	postAffine
+	postClamp
+)
+
+// outPost is the batch norm of an output transform: per channel a and sh,
+// the clamp's hi where hi > 0.
+type outPost struct {
+	a, sh []float32
+	hi    float32
+}
+
+func (p *outPost) mode() int {
+	switch {
+	case p == nil:
+		return postNone
+	case p.hi > 0:
+		return postClamp
+	}
+	return postAffine
+}
+
+// postValue is the assembly's post on one value, chp the channel's (bias,
+// a, sh, hi): a·v + sh rounded once (float64's FMA of float32 values: the
+// product is exact, and a sum rounded to float64 then to float32 differs
+// from one rounding only on a float32 tie, which no test value hits), then
+// min(max(·, 0), hi) with a NaN kept.
+func postValue(v float32, chp []float32, post int) float32 {
+	if post == postNone {
+		return v
+	}
+	v = float32(math.FMA(float64(chp[1]), float64(v), float64(chp[2])))
+	if post == postClamp && v == v {
+		v = min(max(v, 0), chp[3])
+	}
+	return v
+}
+
 // wino4Conv holds a convolution's F(4×4, 3×3) weights: 36 matrices.
-type wino4Conv struct{ winoPacked }
+type wino4Conv struct {
+	winoPacked
+	chp []float32 // run's per-channel parameters (wino4OutArgs.chp)
+}
 
 // setWeights transforms w (o × c × 3 × 3) into the 36 packed matrices (16
 // kernels a vector by wino4WeightsPackedAsm: F(4×4) runs only where it
@@ -525,7 +572,7 @@ func (wc *wino4Conv) setWeights(w []float32, o, c int, back bool, nw int) {
 // of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3); goT runs
 // the Go transforms instead of the assembly (tests). It needs A packed for
 // fk (winogradCPU).
-func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src, dst, bias []float32, n int, done func(wk, i int, yi []float32)) {
+func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src, dst, bias []float32, post *outPost, n int, done func(wk, i int, yi []float32)) {
 	tiles := g.tiles()
 	nb := g.batch()
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
@@ -533,12 +580,22 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 	if wc.mul[0].pa.kern != fk {
 		panic("kernels: wino4Conv.run: weights not packed for this kernel")
 	}
+	wc.chp = grow(wc.chp, 4*g.o)
+	clear(wc.chp)
+	for o := range g.o {
+		if bias != nil {
+			wc.chp[4*o] = bias[o]
+		}
+		if post != nil {
+			wc.chp[4*o+1], wc.chp[4*o+2], wc.chp[4*o+3] = post.a[o], post.sh[o], post.hi
+		}
+	}
+	mode := post.mode()
 	split(len(ws), n, func(wk, lo, hi int) {
 		cw := &ws[wk]
 		s := &cw.w4
 		p := s.planes(g, back)
 		s.scratch = grow(s.scratch, 36*16)
-		b := cw.tr.biasOrZero(bias, g.o)
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			cols := k * tiles
@@ -557,7 +614,7 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 			}
 			for j0 := 0; j0 < k; j0 += g.group {
 				gk := min(g.group, k-j0)
-				s.output(goT, dst[(i0+j0)*outImg:(i0+j0+gk)*outImg], cw.m, ldm, cols, tab.out[j0/g.group], j0*tiles, gk*tiles, b, g)
+				s.output(goT, dst[(i0+j0)*outImg:(i0+j0+gk)*outImg], cw.m, ldm, cols, tab.out[j0/g.group], j0*tiles, gk*tiles, wc.chp, mode, g)
 				if done != nil {
 					for j := 0; j < gk; j++ {
 						im := i0 + j0 + j
@@ -690,9 +747,9 @@ func (s *wino4Scratch) transform(goT, dy bool, v []float32, ldv, ps, cs int, chu
 // output writes the group's planes y from the first lanes columns of m
 // from column c0 on (matrices ldm floats apart, channels' rows cols
 // apart), by the chunks wino4OutChunks made for them.
-func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []wino4OutChunk, c0, lanes int, bias []float32, g wino4Geom) {
+func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []wino4OutChunk, c0, lanes int, chp []float32, post int, g wino4Geom) {
 	a := &s.oa
-	*a = wino4OutArgs{no: g.o, ycs: 4 * g.oh * g.ow, mcs: 4 * cols, ldx: 4 * ldm, ow4: 4 * g.ow, nch: len(chunks), chunks: &chunks[0], bias: &bias[0], scratch: &s.scratch[0]}
+	*a = wino4OutArgs{no: g.o, ycs: 4 * g.oh * g.ow, mcs: 4 * cols, ldx: 4 * ldm, ow4: 4 * g.ow, nch: len(chunks), chunks: &chunks[0], chp: &chp[0], scratch: &s.scratch[0]}
 	if g.rows {
 		tw := uint32(g.tw)
 		for l := uint32(0); l < 16; l++ {
@@ -710,10 +767,10 @@ func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []
 	}
 	_ = y[((lanes-1)/g.tiles()+1)*g.o*g.oh*g.ow-1]
 	_ = m[35*ldm+(g.o-1)*cols+c0+(len(chunks)*16)-1]
-	_ = bias[g.o-1]
+	_ = chp[4*g.o-1]
 	if goT {
-		wino4OutputGo(y, m, a, chunks, bias)
+		wino4OutputGo(y, m, a, chunks, chp, post)
 		return
 	}
-	wino4OutAsm(g.rows, quad, y, m, a)
+	wino4OutAsm(g.rows, quad, post, y, m, a)
 }

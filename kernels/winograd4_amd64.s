@@ -272,21 +272,45 @@ in4done: \
 	KMOVW MOFF(R8), K4; \
 	VSCATTERDPS V, K4, JOFF(DX)(Z31*4)
 
-// ZROW loads scratch row IOFF (six vectors) and sets Z6–Z9 to its Aᵀ·m.
-#define ZROW(IOFF) \
+// ZROW loads scratch row IOFF (six vectors), sets Z6–Z9 to its Aᵀ·m and
+// applies POST to them (POSTNONE, POSTAFF, POSTCLAMP).
+#define ZROW(IOFF, POST) \
 	VMOVUPS IOFF(R10), Z0; \
 	VMOVUPS IOFF+64(R10), Z1; \
 	VMOVUPS IOFF+128(R10), Z2; \
 	VMOVUPS IOFF+192(R10), Z3; \
 	VMOVUPS IOFF+256(R10), Z4; \
 	VMOVUPS IOFF+320(R10), Z5; \
-	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9)
+	AT6(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9); \
+	POST
+
+// The evaluation batch norm on the outputs (Conv2dBNEval), the channel's
+// parameters at R12 (bias, a, sh, hi): POSTAFF sets Z6–Z9 to a·z + sh by
+// FMAs as affineAVX2 does (Z14 = a), POSTCLAMP then clamps them to [0, hi]
+// as CLAMP does, NaNs kept (Z0, K5 scratch).
+#define POSTNONE
+#define POSTAFF \
+	VFMADD213PS.BCST 8(R12), Z14, Z6; \
+	VFMADD213PS.BCST 8(R12), Z14, Z7; \
+	VFMADD213PS.BCST 8(R12), Z14, Z8; \
+	VFMADD213PS.BCST 8(R12), Z14, Z9
+#define CLAMPK(Z) \
+	VCMPPS $7, Z, Z, K5; \
+	VMAXPS Z0, Z, K5, Z; \
+	VMINPS.BCST 12(R12), Z, K5, Z
+#define POSTCLAMP \
+	POSTAFF; \
+	VPXORD Z0, Z0, Z0; \
+	CLAMPK(Z6); \
+	CLAMPK(Z7); \
+	CLAMPK(Z8); \
+	CLAMPK(Z9)
 
 // OUT4ROW transforms scratch row I (bytes IOFF = I·384) into output row I
 // of the lanes' tiles at DX (mask offsets from MOFF) and moves DX to the
 // next output row.
-#define OUT4ROW(IOFF, MOFF) \
-	ZROW(IOFF); \
+#define OUT4ROW(IOFF, MOFF, POST) \
+	ZROW(IOFF, POST); \
 	SCAT(Z6, MOFF, 0); \
 	SCAT(Z7, MOFF+2, 4); \
 	SCAT(Z8, MOFF+4, 8); \
@@ -297,7 +321,7 @@ in4done: \
 // chunks: SETUP prepares a chunk (its lanes' offsets, fetches), the six
 // columns of its products go to the scratch (OUT4COL, the bias on m[1][1]),
 // ROWS writes its output rows from AX (the channel's plane). R11: the
-// channel's row of m; R12: its bias.
+// channel's row of m; R12: its parameters (bias, a, sh, hi: 16 bytes).
 #define OUT4BODY(SETUP, ROWS) \
 	MOVQ a+16(FP), BX; \
 	MOVL $0x40800000, AX; \
@@ -318,6 +342,7 @@ in4done: \
 	JLE  out4done; \
 out4chan: \
 	VBROADCASTSS (R12), Z29; \
+	VBROADCASTSS 4(R12), Z14; \
 	MOVQ 48(BX), R8; \
 	MOVQ 40(BX), R9; \
 out4chunk: \
@@ -337,19 +362,22 @@ out4chunk: \
 	JNZ  out4chunk; \
 	ADDQ 8(BX), AX; \
 	ADDQ 16(BX), R11; \
-	ADDQ $4, R12; \
+	ADDQ $16, R12; \
 	DECQ CX; \
 	JNZ  out4chan; \
 out4done: \
 	VZEROUPPER; \
 	RET
 
-#define OUT4SCATTERROWS \
+#define OUT4SCATTERROWS(POST) \
 	MOVQ AX, DX; \
-	OUT4ROW(0, 80); \
-	OUT4ROW(384, 88); \
-	OUT4ROW(768, 96); \
-	OUT4ROW(1152, 104)
+	OUT4ROW(0, 80, POST); \
+	OUT4ROW(384, 88, POST); \
+	OUT4ROW(768, 96, POST); \
+	OUT4ROW(1152, 104, POST)
+#define OUT4SCATTERROWS0 OUT4SCATTERROWS(POSTNONE)
+#define OUT4SCATTERROWS1 OUT4SCATTERROWS(POSTAFF)
+#define OUT4SCATTERROWS2 OUT4SCATTERROWS(POSTCLAMP)
 
 // IN4PAIR transforms row i of the chunk's two tile rows, the padded rows
 // at DX (the first tile row's) and 4 rows on (DI), into scratch row SOFF:
@@ -447,8 +475,8 @@ out4done: \
 // chunk's two tile rows: the first's stored at DX, the second's kept in
 // the scratch (OUT4HALFB) until the first's four rows are written; DX
 // moves to the next output row.
-#define OUT4ROWS(IOFF, MOFF) \
-	ZROW(IOFF); \
+#define OUT4ROWS(IOFF, MOFF, POST) \
+	ZROW(IOFF, POST); \
 	OUT4HALF(Z20, MOFF, DX); \
 	OUT4HALFB(Z21, 1536+IOFF/3); \
 	ADDQ R13, DX
@@ -468,18 +496,21 @@ out4rpf: \
 	CMPQ DX, DI; \
 	JB   out4rpf
 
-#define OUT4PAIRROWS \
+#define OUT4PAIRROWS(POST) \
 	MOVLQSX (R8), DX; \
 	LEAQ (AX)(DX*4), DX; \
-	OUT4ROWS(0, 112); \
-	OUT4ROWS(384, 116); \
-	OUT4ROWS(768, 120); \
-	OUT4ROWS(1152, 124); \
+	OUT4ROWS(0, 112, POST); \
+	OUT4ROWS(384, 116, POST); \
+	OUT4ROWS(768, 120, POST); \
+	OUT4ROWS(1152, 124, POST); \
 	MOVQ DX, DI; \
 	OUT4BROW(1536, 128); \
 	OUT4BROW(1664, 132); \
 	OUT4BROW(1792, 136); \
 	OUT4BROW(1920, 140)
+#define OUT4PAIRROWS0 OUT4PAIRROWS(POSTNONE)
+#define OUT4PAIRROWS1 OUT4PAIRROWS(POSTAFF)
+#define OUT4PAIRROWS2 OUT4PAIRROWS(POSTCLAMP)
 
 // G6 sets T0–T4 to rows 0–4 of G·(G0, G1, G2) (g6's operations in its
 // order; row 5 is G2 itself), with Z28 = ¼, Z29 = −⅙, Z30 = 1/24, Z27 =
@@ -555,7 +586,17 @@ TEXT ·wino4DyAVX512(SB), NOSPLIT, $0-24
 // by chunk for all channels, 16 streams of stores, ran 2x slower on
 // planes out of cache).
 TEXT ·wino4OutAVX512(SB), NOSPLIT, $0-24
-	OUT4BODY(IN4GATHERSETUP, OUT4SCATTERROWS)
+	OUT4BODY(IN4GATHERSETUP, OUT4SCATTERROWS0)
+
+// func wino4OutAffAVX512(y, m *float32, a *wino4OutArgs)
+// wino4OutAVX512, then the channel's a·y + sh (POSTAFF).
+TEXT ·wino4OutAffAVX512(SB), NOSPLIT, $0-24
+	OUT4BODY(IN4GATHERSETUP, OUT4SCATTERROWS1)
+
+// func wino4OutClampAVX512(y, m *float32, a *wino4OutArgs)
+// wino4OutAVX512, then the channel's a·y + sh clamped to [0, hi] (POSTCLAMP).
+TEXT ·wino4OutClampAVX512(SB), NOSPLIT, $0-24
+	OUT4BODY(IN4GATHERSETUP, OUT4SCATTERROWS2)
 
 // func wino4InRowsAVX512(v, p *float32, a *wino4InArgs)
 // wino4InAVX512 for rows mode: each chunk two tile rows of at most 7
@@ -591,7 +632,25 @@ TEXT ·wino4OutRowsAVX512(SB), NOSPLIT, $0-24
 	VMOVDQU32 136(BX), Z21
 	VMOVDQU32 200(BX), Z22
 	VMOVDQU32 264(BX), Z23
-	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS)
+	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS0)
+
+// func wino4OutRowsAffAVX512(y, m *float32, a *wino4OutArgs)
+TEXT ·wino4OutRowsAffAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	VMOVDQU32 72(BX), Z20
+	VMOVDQU32 136(BX), Z21
+	VMOVDQU32 200(BX), Z22
+	VMOVDQU32 264(BX), Z23
+	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS1)
+
+// func wino4OutRowsClampAVX512(y, m *float32, a *wino4OutArgs)
+TEXT ·wino4OutRowsClampAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	VMOVDQU32 72(BX), Z20
+	VMOVDQU32 136(BX), Z21
+	VMOVDQU32 200(BX), Z22
+	VMOVDQU32 264(BX), Z23
+	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS2)
 
 // func wino4WeightsPackedAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask, panel, chunks int)
 // The 36 values G g Gᵀ of the 3×3 kernels of up to 16 lanes (mask; lanes
@@ -739,8 +798,8 @@ TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
 // apart, DI = DX + SI) under the chunk's row masks at MOFF (columns 0–3)
 // and MOFF+2 (4–7), the ty = 1 row's kept in KEEP0 (columns 0–3) and KEEP1
 // (4–7); DX moves to the next output row.
-#define QOUTROW(IOFF, MOFF, KEEP0, KEEP1) \
-	ZROW(IOFF); \
+#define QOUTROW(IOFF, MOFF, KEEP0, KEEP1, POST) \
+	ZROW(IOFF, POST); \
 	VUNPCKLPS Z7, Z6, Z10; \
 	VUNPCKHPS Z7, Z6, Z11; \
 	VUNPCKLPS Z9, Z8, Z12; \
@@ -777,22 +836,33 @@ TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
 // QOUTROWS writes the chunk's output rows 0–3 (ty = 0) and 4–7 (ty = 1)
 // of its four images from AX (the channel's plane of image 0, idx[0] on),
 // images a.istride bytes apart (SI, restored to six matrices after).
-#define QOUTROWS \
+#define QOUTROWS(POST) \
 	MOVQ 328(BX), SI; \
 	MOVLQSX (R8), DX; \
 	LEAQ (AX)(DX*4), DX; \
-	QOUTROW(0, 112, Z16, Z17); \
-	QOUTROW(384, 116, Z18, Z19); \
-	QOUTROW(768, 120, Z20, Z21); \
-	QOUTROW(1152, 124, Z22, Z23); \
+	QOUTROW(0, 112, Z16, Z17, POST); \
+	QOUTROW(384, 116, Z18, Z19, POST); \
+	QOUTROW(768, 120, Z20, Z21, POST); \
+	QOUTROW(1152, 124, Z22, Z23, POST); \
 	QOUTROWB(128, Z16, Z17); \
 	QOUTROWB(132, Z18, Z19); \
 	QOUTROWB(136, Z20, Z21); \
 	QOUTROWB(140, Z22, Z23); \
 	MOVQ 24(BX), SI; \
 	IMULQ $6, SI
+#define QOUTROWS0 QOUTROWS(POSTNONE)
+#define QOUTROWS1 QOUTROWS(POSTAFF)
+#define QOUTROWS2 QOUTROWS(POSTCLAMP)
 
 // func wino4OutQuadAVX512(y, m *float32, a *wino4OutArgs)
 // wino4OutAVX512 for chunks of four whole images' 2×2 tiles (quad mode).
 TEXT ·wino4OutQuadAVX512(SB), NOSPLIT, $0-24
-	OUT4BODY(NOBIAS, QOUTROWS)
+	OUT4BODY(NOBIAS, QOUTROWS0)
+
+// func wino4OutQuadAffAVX512(y, m *float32, a *wino4OutArgs)
+TEXT ·wino4OutQuadAffAVX512(SB), NOSPLIT, $0-24
+	OUT4BODY(NOBIAS, QOUTROWS1)
+
+// func wino4OutQuadClampAVX512(y, m *float32, a *wino4OutArgs)
+TEXT ·wino4OutQuadClampAVX512(SB), NOSPLIT, $0-24
+	OUT4BODY(NOBIAS, QOUTROWS2)

@@ -62,7 +62,7 @@ func TestWinograd4Conv(t *testing.T) {
 				y[i] = float32(math.NaN()) // every output written
 			}
 			seen := make([]int, tc.workers)
-			wc.run(hostFloatKernel, g, ws, false, goT, x, y, b, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
+			wc.run(hostFloatKernel, g, ws, false, goT, x, y, b, nil, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
 			if total := sumInts(seen); total != tc.n {
 				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
 			}
@@ -72,7 +72,7 @@ func TestWinograd4Conv(t *testing.T) {
 			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
 			gb := newWino4Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
 			dx := make([]float32, len(wantDx))
-			wb.run(hostFloatKernel, gb, ws, true, goT, dy, dx, nil, tc.n, nil)
+			wb.run(hostFloatKernel, gb, ws, true, goT, dy, dx, nil, nil, tc.n, nil)
 			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
 
 			dw := make([]float32, len(wantDw))
@@ -147,16 +147,26 @@ func TestWinograd4TransformsSameBits(t *testing.T) {
 				}
 			}
 
+			// the output with its bias, without and with the evaluation
+			// batch norm, unclamped, clamped to [0, 6] and ReLU'd
 			ldm := winoStride(g.o * cols)
 			m := f32s(r, 36*ldm)
-			bias := f32s(r, g.o)
+			chp := f32s(r, 4*g.o)
 			outImg := g.o * g.oh * g.ow
-			y1, y2 := f32s(r, gk*outImg), make([]float32, gk*outImg)
-			copy(y2, y1)
 			out := wino4OutChunks(g, lanes, tc.c0)
-			s.output(true, y1, m, ldm, cols, out, tc.c0, lanes, bias, g)
-			s.output(false, y2, m, ldm, cols, out, tc.c0, lanes, bias, g)
-			sameBitsAt(t, name+" output", y2, y1)
+			for _, post := range []struct {
+				mode int
+				hi   float32
+			}{{postNone, 0}, {postAffine, 0}, {postClamp, 6}, {postClamp, float32(math.Inf(1))}} {
+				for o := range g.o {
+					chp[4*o+3] = post.hi
+				}
+				y1, y2 := f32s(r, gk*outImg), make([]float32, gk*outImg)
+				copy(y2, y1)
+				s.output(true, y1, m, ldm, cols, out, tc.c0, lanes, chp, post.mode, g)
+				s.output(false, y2, m, ldm, cols, out, tc.c0, lanes, chp, post.mode, g)
+				sameBitsAt(t, fmt.Sprintf("%s output post %d hi %v", name, post.mode, post.hi), y2, y1)
+			}
 		}
 	}
 }

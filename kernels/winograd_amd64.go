@@ -97,10 +97,22 @@ func wino4InAVX512(v, p *float32, a *wino4InArgs)
 func wino4OutAVX512(y, m *float32, a *wino4OutArgs)
 
 //go:noescape
+func wino4OutAffAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
+func wino4OutClampAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
 func wino4InRowsAVX512(v, p *float32, a *wino4InArgs)
 
 //go:noescape
 func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
+func wino4OutRowsAffAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
+func wino4OutRowsClampAVX512(y, m *float32, a *wino4OutArgs)
 
 //go:noescape
 func wino4DyAVX512(v, p *float32, a *wino4InArgs)
@@ -116,6 +128,12 @@ func wino4DyQuadAVX512(v, p *float32, a *wino4InArgs)
 
 //go:noescape
 func wino4OutQuadAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
+func wino4OutQuadAffAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
+func wino4OutQuadClampAVX512(y, m *float32, a *wino4OutArgs)
 
 // wino4InAsm and wino4OutAsm run the F(4×4) transforms' assembly (rows:
 // two tile rows a vector; quad: four images' 2×2 tiles by 16-byte pieces;
@@ -138,12 +156,24 @@ func wino4InAsm(rows, quad, dy bool, v, p []float32, a *wino4InArgs) {
 	}
 }
 
-func wino4OutAsm(rows, quad bool, y, m []float32, a *wino4OutArgs) {
+func wino4OutAsm(rows, quad bool, post int, y, m []float32, a *wino4OutArgs) {
 	switch {
+	case rows && post == postAffine:
+		wino4OutRowsAffAVX512(&y[0], &m[0], a)
+	case rows && post == postClamp:
+		wino4OutRowsClampAVX512(&y[0], &m[0], a)
 	case rows:
 		wino4OutRowsAVX512(&y[0], &m[0], a)
+	case quad && post == postAffine:
+		wino4OutQuadAffAVX512(&y[0], &m[0], a)
+	case quad && post == postClamp:
+		wino4OutQuadClampAVX512(&y[0], &m[0], a)
 	case quad:
 		wino4OutQuadAVX512(&y[0], &m[0], a)
+	case post == postAffine:
+		wino4OutAffAVX512(&y[0], &m[0], a)
+	case post == postClamp:
+		wino4OutClampAVX512(&y[0], &m[0], a)
 	default:
 		wino4OutAVX512(&y[0], &m[0], a)
 	}

@@ -97,7 +97,7 @@ func BenchmarkWinogradRun(b *testing.B) {
 			if winogradCPU(hostFloatKernel) {
 				b.Run(fmt.Sprintf("%dx%dx%d/F4/workers=%d", c.n, c.c, c.h, nw), func(b *testing.B) {
 					for b.Loop() {
-						w4.run(hostFloatKernel, g4, ws, false, false, x, y, nil, n, nil)
+						w4.run(hostFloatKernel, g4, ws, false, false, x, y, nil, nil, n, nil)
 					}
 				})
 			}

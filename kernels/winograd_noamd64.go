@@ -28,7 +28,7 @@ func wino4InAsm(bool, bool, bool, []float32, []float32, *wino4InArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
-func wino4OutAsm(bool, bool, []float32, []float32, *wino4OutArgs) {
+func wino4OutAsm(bool, bool, int, []float32, []float32, *wino4OutArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
