@@ -603,6 +603,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 	// per-plane kernels' FMAs and clamp: the same bits), saving the pass
 	// over the output (6.6% of resnet20's inference).
 	var inTransform *outPost
+	resDone := false // and the residual sum
 	// finish applies an evaluation graph's batch norm, residual sum and
 	// clamp to image i's output yi and tracks a fold's range, while it is
 	// in cache.
@@ -618,7 +619,7 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 					kr.affineAct(clampF, plane, plane, T(post.a[c]), T(post.sh[c]), hi)
 				}
 			}
-			if res != nil {
+			if res != nil && !resDone {
 				addActTo(yi, yi, res[i*o*cols:(i+1)*o*cols], post.hi)
 			}
 		}
@@ -634,14 +635,20 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, o)
 		done := func(wk, i int, yi []float32) { finish(wk, i, any(yi).([]T)) }
 		if wino4Use(hostFloatKernel, wg) {
+			g4 := newWino4Geom(g.c, g.h, g.w, g.ph, o)
 			if _, vec := vecBnKernels(); post != nil && vec {
 				inTransform = &outPost{a: post.a32, sh: post.sh32}
-				if res == nil {
+				switch {
+				case res != nil && g4.rows:
+					// the residual sum too, while the outputs are in registers
+					inTransform.res, inTransform.hi = any(res).([]float32), float32(post.hi)
+					resDone = true
+				case res == nil:
 					inTransform.hi = float32(post.hi)
 				}
 			}
 			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
-			st.wf4.run(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(&st.ww, nw), false, false, any(x).([]float32), any(y).([]float32), b32, inTransform, n, done)
+			st.wf4.run(hostFloatKernel, g4, winoWorkers(&st.ww, nw), false, false, any(x).([]float32), any(y).([]float32), b32, inTransform, n, done)
 		} else {
 			st.wf.setWeights(any(w).([]float32), o, g.c, false, nw)
 			st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, any(x).([]float32), any(y).([]float32), b32, n, done)

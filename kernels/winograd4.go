@@ -268,6 +268,8 @@ type wino4OutArgs struct {
 	idx [4][16]uint32
 	// quad mode: bytes from one image's output planes to the next
 	istride int
+	// rows mode with a residual sum: the addends, laid out as y
+	res *float32
 }
 
 // wino4Scratch is a worker's F(4×4) state: padded planes (forward and
@@ -472,12 +474,16 @@ func wino4InputGo(v, p []float32, a *wino4InArgs, chunks []wino4InChunk, dy bool
 // wino4OutputGo is wino4OutAVX512 in Go: for each chunk and channel, the
 // lanes' 6×6 products transformed, columns then rows, plus the bias, into
 // the outputs in the plane.
-func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, chp []float32, post int) {
+func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, chp, res []float32, post int) {
 	for qi := range chunks {
 		ch := &chunks[qi]
 		for o := 0; o < a.no; o++ {
 			mo := m[o*a.mcs/4+ch.col/4:]
 			yo := y[o*a.ycs/4:]
+			var ro []float32
+			if res != nil {
+				ro = res[o*a.ycs/4:]
+			}
 			for l := 0; l < 16; l++ {
 				if ch.lanes>>l&1 == 0 {
 					continue
@@ -500,7 +506,12 @@ func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, chp 
 					row := at6(&z[i])
 					for j, val := range row {
 						if ch.mask[4*i+j]>>l&1 != 0 {
-							yo[int(ch.idx[l])+i*a.ow4/4+j] = postValue(val, chp[4*o:4*o+4], post)
+							at := int(ch.idx[l]) + i*a.ow4/4 + j
+							var r float32
+							if ro != nil {
+								r = ro[at]
+							}
+							yo[at] = postValue(val, chp[4*o:4*o+4], r, post)
 						}
 					}
 				}
@@ -512,23 +523,34 @@ func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, chp 
 // An evaluation batch norm the F(4×4) output transform applies to each
 // output it writes (Conv2dBNEval): none, the channel's a·y + sh by an FMA
 // (affineY's main loop), or that clamped to [0, hi] (affineClampY's).
+// In rows mode, also the residual sum of Conv2dBNAddEval, unclamped
+// (addAVX2's) or clamped (addClampAVX2's).
 const (
 	postNone = iota
 	postAffine
 	postClamp
+	postRes
+	postResClamp
 )
 
 // outPost is the batch norm of an output transform: per channel a and sh,
-// the clamp's hi where hi > 0.
+// then, where res is not nil (rows mode), the sum with res (the whole
+// batch's addends, laid out as the output), and the clamp to [0, hi]
+// where hi > 0.
 type outPost struct {
 	a, sh []float32
 	hi    float32
+	res   []float32
 }
 
 func (p *outPost) mode() int {
 	switch {
 	case p == nil:
 		return postNone
+	case p.res != nil && p.hi > 0:
+		return postResClamp
+	case p.res != nil:
+		return postRes
 	case p.hi > 0:
 		return postClamp
 	}
@@ -536,16 +558,19 @@ func (p *outPost) mode() int {
 }
 
 // postValue is the assembly's post on one value, chp the channel's (bias,
-// a, sh, hi): a·v + sh rounded once (float64's FMA of float32 values: the
-// product is exact, and a sum rounded to float64 then to float32 differs
-// from one rounding only on a float32 tie, which no test value hits), then
-// min(max(·, 0), hi) with a NaN kept.
-func postValue(v float32, chp []float32, post int) float32 {
+// a, sh, hi), r its residual addend: a·v + sh rounded once (float64's FMA
+// of float32 values: the product is exact, and a sum rounded to float64
+// then to float32 differs from one rounding only on a float32 tie, which
+// no test value hits), plus r, then min(max(·, 0), hi) with a NaN kept.
+func postValue(v float32, chp []float32, r float32, post int) float32 {
 	if post == postNone {
 		return v
 	}
 	v = float32(math.FMA(float64(chp[1]), float64(v), float64(chp[2])))
-	if post == postClamp && v == v {
+	if post == postRes || post == postResClamp {
+		v += r
+	}
+	if (post == postClamp || post == postResClamp) && v == v {
 		v = min(max(v, 0), chp[3])
 	}
 	return v
@@ -614,7 +639,11 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 			}
 			for j0 := 0; j0 < k; j0 += g.group {
 				gk := min(g.group, k-j0)
-				s.output(goT, dst[(i0+j0)*outImg:(i0+j0+gk)*outImg], cw.m, ldm, cols, tab.out[j0/g.group], j0*tiles, gk*tiles, wc.chp, mode, g)
+				var res []float32
+				if post != nil && post.res != nil {
+					res = post.res[(i0+j0)*outImg : (i0+j0+gk)*outImg]
+				}
+				s.output(goT, dst[(i0+j0)*outImg:(i0+j0+gk)*outImg], cw.m, ldm, cols, tab.out[j0/g.group], j0*tiles, gk*tiles, wc.chp, res, mode, g)
 				if done != nil {
 					for j := 0; j < gk; j++ {
 						im := i0 + j0 + j
@@ -747,7 +776,7 @@ func (s *wino4Scratch) transform(goT, dy bool, v []float32, ldv, ps, cs int, chu
 // output writes the group's planes y from the first lanes columns of m
 // from column c0 on (matrices ldm floats apart, channels' rows cols
 // apart), by the chunks wino4OutChunks made for them.
-func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []wino4OutChunk, c0, lanes int, chp []float32, post int, g wino4Geom) {
+func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []wino4OutChunk, c0, lanes int, chp, res []float32, post int, g wino4Geom) {
 	a := &s.oa
 	*a = wino4OutArgs{no: g.o, ycs: 4 * g.oh * g.ow, mcs: 4 * cols, ldx: 4 * ldm, ow4: 4 * g.ow, nch: len(chunks), chunks: &chunks[0], chp: &chp[0], scratch: &s.scratch[0]}
 	if g.rows {
@@ -768,8 +797,14 @@ func (s *wino4Scratch) output(goT bool, y, m []float32, ldm, cols int, chunks []
 	_ = y[((lanes-1)/g.tiles()+1)*g.o*g.oh*g.ow-1]
 	_ = m[35*ldm+(g.o-1)*cols+c0+(len(chunks)*16)-1]
 	_ = chp[4*g.o-1]
+	if (post == postRes || post == postResClamp) != (res != nil) || res != nil && (!g.rows || len(res) != len(y)) {
+		panic("kernels: wino4Scratch.output: a residual sum needs rows mode and addends laid out as y")
+	}
+	if res != nil {
+		a.res = &res[0]
+	}
 	if goT {
-		wino4OutputGo(y, m, a, chunks, chp, post)
+		wino4OutputGo(y, m, a, chunks, chp, res, post)
 		return
 	}
 	wino4OutAsm(g.rows, quad, post, y, m, a)

@@ -321,7 +321,9 @@ in4done: \
 // chunks: SETUP prepares a chunk (its lanes' offsets, fetches), the six
 // columns of its products go to the scratch (OUT4COL, the bias on m[1][1]),
 // ROWS writes its output rows from AX (the channel's plane). R11: the
-// channel's row of m; R12: its parameters (bias, a, sh, hi: 16 bytes).
+// channel's row of m; R12: its parameters (bias, a, sh, hi: 16 bytes);
+// R13: bytes from an output to its residual addend (a.res − y). Output
+// rows are 32(BX) bytes apart.
 #define OUT4BODY(SETUP, ROWS) \
 	MOVQ a+16(FP), BX; \
 	MOVL $0x40800000, AX; \
@@ -331,8 +333,9 @@ in4done: \
 	MOVQ 64(BX), R10; \
 	MOVQ 24(BX), SI; \
 	IMULQ $6, SI; \
-	MOVQ 32(BX), R13; \
 	MOVQ y+0(FP), AX; \
+	MOVQ 336(BX), R13; \
+	SUBQ AX, R13; \
 	MOVQ m+8(FP), R11; \
 	MOVQ 56(BX), R12; \
 	MOVQ 0(BX), CX; \
@@ -446,13 +449,27 @@ out4done: \
 	VPERMI2PD Z11, Z10, Z13
 
 // OUT4HALF stores a tile row's output row (OUT4ILV) at (R) and 64(R)
-// under the masks at MOFF and MOFF+2.
-#define OUT4HALF(IDX, MOFF, R) \
+// under the masks at MOFF and MOFF+2, RES applied first.
+#define OUT4HALF(IDX, MOFF, R, RES) \
 	OUT4ILV(IDX); \
 	KMOVW MOFF(R8), K4; \
+	RES(Z12, 0, R); \
 	VMOVUPS Z12, K4, (R); \
 	KMOVW MOFF+2(R8), K4; \
+	RES(Z13, 64, R); \
 	VMOVUPS Z13, K4, 64(R)
+
+// The residual sum of Conv2dBNAddEval on the lanes of Z that K4 stores at
+// DISP(R): none, Z plus the addend at R13 bytes on (addAVX2's sum), or
+// that clamped to [0, hi] (addClampAVX2's; hi at 12(R12), Z0 and K5
+// scratch).
+#define RESNONE(Z, DISP, R)
+#define RESADD(Z, DISP, R) \
+	VADDPS DISP(R)(R13*1), Z, K4, Z
+#define RESCLAMP(Z, DISP, R) \
+	RESADD(Z, DISP, R); \
+	VPXORD Z0, Z0, Z0; \
+	CLAMPK(Z)
 
 // OUT4HALFB keeps a tile row's output row in scratch bytes SOFF–SOFF+127.
 #define OUT4HALFB(IDX, SOFF) \
@@ -461,25 +478,27 @@ out4done: \
 	VMOVUPS Z13, SOFF+64(R10)
 
 // OUT4BROW stores an output row kept by OUT4HALFB at DI under the masks at
-// MOFF and MOFF+2 and moves DI to the next output row.
-#define OUT4BROW(SOFF, MOFF) \
+// MOFF and MOFF+2, RES applied first, and moves DI to the next output row.
+#define OUT4BROW(SOFF, MOFF, RES) \
 	VMOVUPS SOFF(R10), Z12; \
 	VMOVUPS SOFF+64(R10), Z13; \
 	KMOVW MOFF(R8), K4; \
+	RES(Z12, 0, DI); \
 	VMOVUPS Z12, K4, (DI); \
 	KMOVW MOFF+2(R8), K4; \
+	RES(Z13, 64, DI); \
 	VMOVUPS Z13, K4, 64(DI); \
-	ADDQ R13, DI
+	ADDQ 32(BX), DI
 
 // OUT4ROWS transforms scratch row I (bytes IOFF) into output row I of the
 // chunk's two tile rows: the first's stored at DX, the second's kept in
 // the scratch (OUT4HALFB) until the first's four rows are written; DX
 // moves to the next output row.
-#define OUT4ROWS(IOFF, MOFF, POST) \
+#define OUT4ROWS(IOFF, MOFF, POST, RES) \
 	ZROW(IOFF, POST); \
-	OUT4HALF(Z20, MOFF, DX); \
+	OUT4HALF(Z20, MOFF, DX, RES); \
 	OUT4HALFB(Z21, 1536+IOFF/3); \
-	ADDQ R13, DX
+	ADDQ 32(BX), DX
 
 // OUT4PAIRSETUP fetches this chunk's output rows and the next one's (the
 // next 8 rows, or the next plane's first) for writing while the products
@@ -487,7 +506,7 @@ out4done: \
 #define OUT4PAIRSETUP \
 	MOVLQSX (R8), DX; \
 	LEAQ (AX)(DX*4), DX; \
-	MOVQ R13, DI; \
+	MOVQ 32(BX), DI; \
 	SHLQ $4, DI; \
 	ADDQ DX, DI; \
 out4rpf: \
@@ -496,21 +515,37 @@ out4rpf: \
 	CMPQ DX, DI; \
 	JB   out4rpf
 
-#define OUT4PAIRROWS(POST) \
+// OUT4PAIRSETUPR is OUT4PAIRSETUP fetching the residual addends too.
+#define OUT4PAIRSETUPR \
 	MOVLQSX (R8), DX; \
 	LEAQ (AX)(DX*4), DX; \
-	OUT4ROWS(0, 112, POST); \
-	OUT4ROWS(384, 116, POST); \
-	OUT4ROWS(768, 120, POST); \
-	OUT4ROWS(1152, 124, POST); \
+	MOVQ 32(BX), DI; \
+	SHLQ $4, DI; \
+	ADDQ DX, DI; \
+out4rpfr: \
+	PREFETCHT0 (DX); \
+	PREFETCHT0 (DX)(R13*1); \
+	ADDQ $64, DX; \
+	CMPQ DX, DI; \
+	JB   out4rpfr
+
+#define OUT4PAIRROWS(POST, RES) \
+	MOVLQSX (R8), DX; \
+	LEAQ (AX)(DX*4), DX; \
+	OUT4ROWS(0, 112, POST, RES); \
+	OUT4ROWS(384, 116, POST, RES); \
+	OUT4ROWS(768, 120, POST, RES); \
+	OUT4ROWS(1152, 124, POST, RES); \
 	MOVQ DX, DI; \
-	OUT4BROW(1536, 128); \
-	OUT4BROW(1664, 132); \
-	OUT4BROW(1792, 136); \
-	OUT4BROW(1920, 140)
-#define OUT4PAIRROWS0 OUT4PAIRROWS(POSTNONE)
-#define OUT4PAIRROWS1 OUT4PAIRROWS(POSTAFF)
-#define OUT4PAIRROWS2 OUT4PAIRROWS(POSTCLAMP)
+	OUT4BROW(1536, 128, RES); \
+	OUT4BROW(1664, 132, RES); \
+	OUT4BROW(1792, 136, RES); \
+	OUT4BROW(1920, 140, RES)
+#define OUT4PAIRROWS0 OUT4PAIRROWS(POSTNONE, RESNONE)
+#define OUT4PAIRROWS1 OUT4PAIRROWS(POSTAFF, RESNONE)
+#define OUT4PAIRROWS2 OUT4PAIRROWS(POSTCLAMP, RESNONE)
+#define OUT4PAIRROWS3 OUT4PAIRROWS(POSTAFF, RESADD)
+#define OUT4PAIRROWS4 OUT4PAIRROWS(POSTAFF, RESCLAMP)
 
 // G6 sets T0–T4 to rows 0–4 of G·(G0, G1, G2) (g6's operations in its
 // order; row 5 is G2 itself), with Z28 = ¼, Z29 = −⅙, Z30 = 1/24, Z27 =
@@ -651,6 +686,27 @@ TEXT ·wino4OutRowsClampAVX512(SB), NOSPLIT, $0-24
 	VMOVDQU32 200(BX), Z22
 	VMOVDQU32 264(BX), Z23
 	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS2)
+
+// func wino4OutRowsResAVX512(y, m *float32, a *wino4OutArgs)
+// wino4OutRowsAffAVX512, plus the residual addend at a.res (POSTAFF,
+// RESADD).
+TEXT ·wino4OutRowsResAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	VMOVDQU32 72(BX), Z20
+	VMOVDQU32 136(BX), Z21
+	VMOVDQU32 200(BX), Z22
+	VMOVDQU32 264(BX), Z23
+	OUT4BODY(OUT4PAIRSETUPR, OUT4PAIRROWS3)
+
+// func wino4OutRowsResClampAVX512(y, m *float32, a *wino4OutArgs)
+// wino4OutRowsResAVX512 clamped to [0, hi] (POSTAFF, RESCLAMP).
+TEXT ·wino4OutRowsResClampAVX512(SB), NOSPLIT, $0-24
+	MOVQ a+16(FP), BX
+	VMOVDQU32 72(BX), Z20
+	VMOVDQU32 136(BX), Z21
+	VMOVDQU32 200(BX), Z22
+	VMOVDQU32 264(BX), Z23
+	OUT4BODY(OUT4PAIRSETUPR, OUT4PAIRROWS4)
 
 // func wino4WeightsPackedAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask, panel, chunks int)
 // The 36 values G g Gᵀ of the 3×3 kernels of up to 16 lanes (mask; lanes
@@ -813,7 +869,7 @@ TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
 	QSTORE(Z6, 0); \
 	KMOVW MOFF+2(R8), K4; \
 	QSTORE(Z7, 16); \
-	ADDQ R13, DX
+	ADDQ 32(BX), DX
 
 // QSTORE stores lane m of Z to image m's row at DX (m = 0, 2) or DI (1, 3)
 // plus DISP bytes, under K4.
@@ -831,7 +887,7 @@ TEXT ·wino4DyQuadAVX512(SB), NOSPLIT, $0-24
 	QSTORE(KEEP0, 0); \
 	KMOVW MOFF+2(R8), K4; \
 	QSTORE(KEEP1, 16); \
-	ADDQ R13, DX
+	ADDQ 32(BX), DX
 
 // QOUTROWS writes the chunk's output rows 0–3 (ty = 0) and 4–7 (ty = 1)
 // of its four images from AX (the channel's plane of image 0, idx[0] on),

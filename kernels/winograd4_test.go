@@ -154,17 +154,25 @@ func TestWinograd4TransformsSameBits(t *testing.T) {
 			chp := f32s(r, 4*g.o)
 			outImg := g.o * g.oh * g.ow
 			out := wino4OutChunks(g, lanes, tc.c0)
+			// (rows mode: plus a residual addend, unclamped and clamped)
 			for _, post := range []struct {
 				mode int
 				hi   float32
-			}{{postNone, 0}, {postAffine, 0}, {postClamp, 6}, {postClamp, float32(math.Inf(1))}} {
+			}{{postNone, 0}, {postAffine, 0}, {postClamp, 6}, {postClamp, float32(math.Inf(1))}, {postRes, 0}, {postResClamp, 6}, {postResClamp, float32(math.Inf(1))}} {
+				var res []float32
+				if post.mode == postRes || post.mode == postResClamp {
+					if !g.rows {
+						continue
+					}
+					res = f32s(r, gk*outImg)
+				}
 				for o := range g.o {
 					chp[4*o+3] = post.hi
 				}
 				y1, y2 := f32s(r, gk*outImg), make([]float32, gk*outImg)
 				copy(y2, y1)
-				s.output(true, y1, m, ldm, cols, out, tc.c0, lanes, chp, post.mode, g)
-				s.output(false, y2, m, ldm, cols, out, tc.c0, lanes, chp, post.mode, g)
+				s.output(true, y1, m, ldm, cols, out, tc.c0, lanes, chp, res, post.mode, g)
+				s.output(false, y2, m, ldm, cols, out, tc.c0, lanes, chp, res, post.mode, g)
 				sameBitsAt(t, fmt.Sprintf("%s output post %d hi %v", name, post.mode, post.hi), y2, y1)
 			}
 		}

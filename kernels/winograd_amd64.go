@@ -115,6 +115,12 @@ func wino4OutRowsAffAVX512(y, m *float32, a *wino4OutArgs)
 func wino4OutRowsClampAVX512(y, m *float32, a *wino4OutArgs)
 
 //go:noescape
+func wino4OutRowsResAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
+func wino4OutRowsResClampAVX512(y, m *float32, a *wino4OutArgs)
+
+//go:noescape
 func wino4DyAVX512(v, p *float32, a *wino4InArgs)
 
 //go:noescape
@@ -158,6 +164,10 @@ func wino4InAsm(rows, quad, dy bool, v, p []float32, a *wino4InArgs) {
 
 func wino4OutAsm(rows, quad bool, post int, y, m []float32, a *wino4OutArgs) {
 	switch {
+	case rows && post == postRes:
+		wino4OutRowsResAVX512(&y[0], &m[0], a)
+	case rows && post == postResClamp:
+		wino4OutRowsResClampAVX512(&y[0], &m[0], a)
 	case rows && post == postAffine:
 		wino4OutRowsAffAVX512(&y[0], &m[0], a)
 	case rows && post == postClamp:

@@ -247,7 +247,7 @@ func TestWinogradArgsLayout(t *testing.T) {
 		{"pad.w", unsafe.Offsetof(pa.w), 16}, {"pad.srcPlane", unsafe.Offsetof(pa.srcPlane), 24},
 		{"pad.dstRow", unsafe.Offsetof(pa.dstRow), 40}, {"pad.srcRow", unsafe.Offsetof(pa.srcRow), 48},
 		{"in4.cs", unsafe.Offsetof(a4.cs), 48}, {"in4.idx", unsafe.Offsetof(a4.idx), 64}, {"in4.istride", unsafe.Offsetof(a4.istride), 448},
-		{"out4.chp", unsafe.Offsetof(b4.chp), 56}, {"out4.idx", unsafe.Offsetof(b4.idx), 72}, {"out4.istride", unsafe.Offsetof(b4.istride), 328},
+		{"out4.chp", unsafe.Offsetof(b4.chp), 56}, {"out4.idx", unsafe.Offsetof(b4.idx), 72}, {"out4.istride", unsafe.Offsetof(b4.istride), 328}, {"out4.res", unsafe.Offsetof(b4.res), 336},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at offset %d, the assembly reads %d", c.name, c.got, c.want)
