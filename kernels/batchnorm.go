@@ -136,6 +136,36 @@ func BatchNormFold(x, gamma, beta, scale *G.Node, s *BNStats, train bool, hi flo
 	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormScaled"}, st: st}, x, gamma, beta, scale)
 }
 
+// BatchNormAddAct is BatchNorm of x followed by the residual sum with r (a
+// tensor of x's shape) and min(max(·, 0), hi) when hi > 0 — what AddAct
+// (hi > 0) or Add (hi = 0) of BatchNorm(x, …) and r computes, the same
+// bits, in one op: the sum and its clamp run on each block of planes right
+// after the batch norm writes it, instead of in a pass over both tensors
+// from memory (a ResNet block's last batch norm with its shortcut). The
+// gradient of r is the sum's (dy where 0 < y < hi), which the batch norm's
+// backward then takes as its dy.
+func BatchNormAddAct(x, gamma, beta, r *G.Node, s *BNStats, train bool, hi float64) (*G.Node, error) {
+	c, err := bnCheck("BatchNormAddAct", x, gamma, beta, s)
+	if err != nil {
+		return nil, err
+	}
+	if !(hi >= 0) {
+		return nil, fmt.Errorf("%w: BatchNormAddAct: clamp bound %v", ErrShape, hi)
+	}
+	if r == nil || !r.Shape().Eq(x.Shape()) {
+		var rs tensor.Shape
+		if r != nil {
+			rs = r.Shape()
+		}
+		return nil, fmt.Errorf("%w: BatchNormAddAct: residual %v for x %v", ErrShape, rs, x.Shape())
+	}
+	if r.Dtype() != x.Dtype() {
+		return nil, fmt.Errorf("%w: BatchNormAddAct: x is %v but the residual is %v", ErrDtype, x.Dtype(), r.Dtype())
+	}
+	st := &bnState{stats: s, train: train, res: true, resHi: hi, shape: x.Shape().Clone(), c: c}
+	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormAddAct"}, st: st}, x, gamma, beta, r)
+}
+
 // foldRangeMin is the smallest plane whose range a folded batch norm
 // tracks as it writes it: on smaller planes the per-plane call costs more
 // than the quantizer's observer scanning the whole output once.
@@ -265,7 +295,11 @@ type bnState struct {
 	// hi > 0: the output is clamped to [0, hi] (BatchNormAct).
 	hi float64
 	// fold, when not nil, links the op to a folded fake quantizer.
-	fold  *Fold
+	fold *Fold
+	// res: the op's last input is a residual addend (BatchNormAddAct),
+	// the sum clamped to [0, resHi] when resHi > 0 (hi is then 0)
+	res   bool
+	resHi float64
 	shape tensor.Shape
 	c     int
 
@@ -433,10 +467,14 @@ type bnOp struct {
 func (o *bnOp) Arity() int { return o.st.arity() }
 func (o *bnOp) Type() hm.Type {
 	n := len(o.st.shape)
+	in := []int{n, 1, 1}
 	if o.st.scaled {
-		return opType(n, n, 1, 1, 1)
+		in = append(in, 1)
 	}
-	return opType(n, n, 1, 1)
+	if o.st.res {
+		in = append(in, n)
+	}
+	return opType(n, in...)
 }
 func (o *bnOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *bnOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
@@ -449,10 +487,14 @@ func (o *bnOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (st *bnState) arity() int {
+	n := 3
 	if st.scaled {
-		return 4
+		n++
 	}
-	return 3
+	if st.res {
+		n++
+	}
+	return n
 }
 
 func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
@@ -467,6 +509,9 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	if st.stats.Mean.Dtype() != dt || st.stats.Var.Dtype() != dt {
 		return nil, fmt.Errorf("%w: %s: running statistics are %v, x is %v", ErrDtype, o.name, st.stats.Mean.Dtype(), dt)
+	}
+	if st.res && !in[st.arity()-1].Shape().Eq(xs) {
+		return nil, fmt.Errorf("%w: %s: residual %v for x %v", ErrShape, o.name, in[st.arity()-1].Shape(), xs)
 	}
 	st.outer, st.inner = xs[0], xs.TotalSize()/(xs[0]*st.c)
 	st.batch = st.train && !st.stats.Frozen
@@ -517,6 +562,17 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	c, inner, outer := st.c, st.inner, st.outer
 	m := float64(outer * inner)
 	mom, eps := st.stats.Momentum, st.stats.Eps
+	// BatchNormAddAct's addend, summed into each block of planes just
+	// written (the same kernels as AddAct's, so the same bits).
+	var res []T
+	if st.res {
+		res = in[st.arity()-1].Data().([]T)
+	}
+	addRes := func(o, n int) {
+		if res != nil {
+			addActTo(y[o:o+n], y[o:o+n], res[o:o+n], st.resHi)
+		}
+	}
 	// With a fold each worker keeps the range of the planes it wrote (in
 	// cache just after the write).
 	var rng func(w int, y []T)
@@ -597,6 +653,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 			for b := b0; b < b1; b++ {
 				o := (b*c + j0) * inner
 				pl.affineAct(y[o:], x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], T(st.hi), st.hi > 0, r)
+				addRes(o, (j1-j0)*inner)
 			}
 		}
 	default:
@@ -616,6 +673,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 				for j := j0; j < j1; j++ {
 					o := (b*c + j) * inner
 					kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], bf.pa[j], bf.pb[j], st.hi)
+					addRes(o, inner)
 					if rng != nil {
 						rng(w, y[o:o+inner])
 					}
@@ -709,7 +767,20 @@ func (o *bnOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 		return nil, fmt.Errorf("%w: %s: %d inputs", ErrShape, o.name, len(ins))
 	}
 	res := make(G.Nodes, len(ins))
-	for w := range res {
+	n := len(ins) // the batch norm's inputs
+	if o.st.res {
+		// The sum's gradient, for r and as the batch norm's dy.
+		if o.st.resHi > 0 {
+			g, err := G.ApplyOp(&clampGradOp{opBase: opBase{name: "kernels.BatchNormAddActGrad"}, st: &eltState{shape: o.st.shape.Clone()}, hi: o.st.resHi}, out, grad)
+			if err != nil {
+				return nil, err
+			}
+			grad = g
+		}
+		n--
+		res[n] = grad
+	}
+	for w := range n {
 		op := &bnGradOp{opBase: opBase{name: fmt.Sprintf("kernels.BatchNormGrad%d", w)}, st: o.st, which: w}
 		args := []*G.Node{ins[0], ins[1], grad}
 		if o.st.readsOutput() {

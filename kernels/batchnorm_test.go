@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -302,4 +303,71 @@ func TestInvertedResidualGradient(t *testing.T) {
 		return h, err
 	}
 	gradCheck(t, "inverted residual", ins, build)
+}
+
+// TestBatchNormAddAct: the batch norm with the residual sum and its clamp
+// in one op gives the forward and every gradient (x, γ, β, r) of BatchNorm
+// followed by Add (hi = 0) or AddAct, bit for bit, on planes the per-plane
+// loops take (≥ 256 values) and planes bnPlanes takes, a tail of fewer than
+// 8 values, batch and running statistics, float32 and float64; and matches
+// numeric gradients in float64.
+func TestBatchNormAddAct(t *testing.T) {
+	r := rand.New(rand.NewPCG(57, 58))
+	for _, xs := range [][]int{{3, 4, 16, 17}, {4, 6, 5, 5}, {2, 3, 9}} {
+		c := xs[1]
+		for _, batch := range []bool{true, false} {
+			for _, hi := range []float64{0, math.Inf(1), 6} {
+				name := fmt.Sprint(xs, " batch=", batch, " hi=", hi)
+				ins := []*tensor.Dense{randTensor(r, tensor.Float64, xs...), randTensor(r, tensor.Float64, c), randTensor(r, tensor.Float64, c), randTensor(r, tensor.Float64, xs...)}
+				for i, v := range ins[1].Data().([]float64) {
+					ins[1].Data().([]float64)[i] = 2 * v // outputs beyond 6
+				}
+				for _, in := range [][]*tensor.Dense{ins, to32(ins)} {
+					dt := in[0].Dtype()
+					var stF, stP *BNStats = newStats(dt, c), newStats(dt, c)
+					fused := func(n []*G.Node) (*G.Node, error) {
+						return BatchNormAddAct(n[0], n[1], n[2], n[3], stF, batch, hi)
+					}
+					plain := func(n []*G.Node) (*G.Node, error) {
+						y, err := BatchNorm(n[0], n[1], n[2], stP, batch)
+						if err != nil {
+							return nil, err
+						}
+						if hi > 0 {
+							return AddAct(y, n[3], hi, nil)
+						}
+						return Add(y, n[3])
+					}
+					what := fmt.Sprint(name, " ", dt)
+					closeTo(t, what+" forward", run1(t, in, fused), asF64(run1(t, in, plain)), xs, 0)
+					gf, gp := grads(t, in, fused), grads(t, in, plain)
+					for i := range gp {
+						closeTo(t, fmt.Sprint(what, " d/d input ", i), gf[i], asF64(gp[i]), gp[i].Shape(), 0)
+					}
+					if dt == tensor.Float32 {
+						// the running statistics moved alike
+						if !slices.Equal(stF.Mean.Data().([]float32), stP.Mean.Data().([]float32)) || !slices.Equal(stF.Var.Data().([]float32), stP.Var.Data().([]float32)) {
+							t.Fatalf("%s: running statistics differ", what)
+						}
+					}
+				}
+				if hi == 0 {
+					st := newStats(tensor.Float64, c)
+					gradCheck(t, name+" numeric", ins, func(n []*G.Node) (*G.Node, error) {
+						return BatchNormAddAct(n[0], n[1], n[2], n[3], st, batch, hi)
+					})
+				}
+			}
+		}
+	}
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 3, 4, 4), G.WithName("x"))
+	gm := G.NewTensor(g, tensor.Float32, 1, G.WithShape(3), G.WithName("gamma"))
+	bt := G.NewTensor(g, tensor.Float32, 1, G.WithShape(3), G.WithName("beta"))
+	st := newStats(tensor.Float32, 3)
+	for _, bad := range []*G.Node{nil, G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 3, 4, 5), G.WithName("r1")), G.NewTensor(g, tensor.Float64, 4, G.WithShape(2, 3, 4, 4), G.WithName("r2"))} {
+		if _, err := BatchNormAddAct(x, gm, bt, bad, st, true, 0); !errors.Is(err, ErrShape) && !errors.Is(err, ErrDtype) {
+			t.Errorf("residual %v: err = %v, want ErrShape or ErrDtype", bad, err)
+		}
+	}
 }

@@ -186,8 +186,8 @@ func (r *Residual) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if r.Sum == nil {
 		return nil, fmt.Errorf("nn: %s: residual block without its Add", r.LayerName)
 	}
-	if tail, prefix := r.evalTail(b); tail != nil {
-		return r.buildEvalSum(b, x, prefix, tail)
+	if tail, prefix := r.sumTail(b); tail != nil {
+		return r.buildSum(b, x, prefix, tail)
 	}
 	y, err := b.Build(r.Body, x)
 	if err != nil {
@@ -369,17 +369,19 @@ func quantizersOf(ms ...Module) []NamedQuantizer {
 	return qs
 }
 
-// evalTail returns the body's last layer and the layers before it when an
-// evaluation graph can take the sum into that layer's convolution
-// (kernels.Conv2dBNAddEval: the sum and its activation applied to each
-// image's output while it is in cache, not in a pass over both tensors
-// from memory; 7% of resnet20's inference): a float ConvBn without
-// activation or quantizers, not grouped, at the end of a Sequential body
-// (or the body itself), and a sum without an output quantizer, in a graph
-// that does not keep every layer's output (the convolution's own output
-// never exists). Otherwise nil.
-func (r *Residual) evalTail(b *Builder) (*ConvBn, []Module) {
-	if b.mode != Eval || b.noFold || b.keepActs || r.Sum.AQ != nil {
+// sumTail returns the body's last layer and the layers before it when the
+// block's sum and its activation can be taken into that layer's op, else
+// nil: a float ConvBn without activation or quantizers at the end of a
+// Sequential body (or the body itself), a sum without an output quantizer.
+// An evaluation graph applies the sum to each image's convolution output
+// while it is in cache (kernels.Conv2dBNAddEval; the convolution's own
+// output never exists, so not where KeepActivations reads every layer's,
+// and not on grouped convolutions); a training graph applies it in the
+// batch norm's output loop (kernels.BatchNormAddAct). Either way a pass
+// over two tensors from memory is saved (the residual add and ReLU were 7%
+// of resnet20's inference, 2% of its training step).
+func (r *Residual) sumTail(b *Builder) (*ConvBn, []Module) {
+	if b.noFold || r.Sum.AQ != nil || b.mode == Eval && b.keepActs {
 		return nil, nil
 	}
 	tail, prefix := r.Body, []Module(nil)
@@ -390,18 +392,21 @@ func (r *Residual) evalTail(b *Builder) (*ConvBn, []Module) {
 		tail, prefix = s.Layers[len(s.Layers)-1], s.Layers[:len(s.Layers)-1]
 	}
 	cb, ok := tail.(*ConvBn)
-	if !ok || cb.Conv.WQ != nil || cb.Conv.AQ != nil || cb.Conv.ReLU || cb.Conv.ReLU6 || cb.Conv.groups() != 1 {
+	if !ok || cb.Conv.WQ != nil || cb.Conv.AQ != nil || cb.Conv.ReLU || cb.Conv.ReLU6 {
+		return nil, nil
+	}
+	if b.mode == Eval && cb.Conv.groups() != 1 {
 		return nil, nil
 	}
 	return cb, prefix
 }
 
-// buildEvalSum builds the block with its sum in the body's last
-// convolution (evalTail): the body's other layers, the shortcut, then the
-// convolution with the shortcut's output as its residual. Both layers are
-// recorded in the order Build records them otherwise (body, shortcut, sum),
-// the convolution's and the sum's outputs one node.
-func (r *Residual) buildEvalSum(b *Builder, x *G.Node, prefix []Module, tail *ConvBn) (*G.Node, error) {
+// buildSum builds the block with its sum in the body's last layer
+// (sumTail): the body's other layers, the shortcut, then the convolution
+// and batch norm with the shortcut's output as the addend. An evaluation
+// graph records both layers in the order Build records them otherwise
+// (body, shortcut, sum), the ConvBn's and the sum's outputs one node.
+func (r *Residual) buildSum(b *Builder, x *G.Node, prefix []Module, tail *ConvBn) (*G.Node, error) {
 	y := x
 	var err error
 	for _, l := range prefix {
@@ -431,7 +436,12 @@ func (r *Residual) buildEvalSum(b *Builder, x *G.Node, prefix []Module, tail *Co
 	if c.Bias != nil {
 		bias = b.Node(c.Bias)
 	}
-	z, err := tail.convBNAddEval(b, y, b.Node(c.Weight), bias, nil, s, hi)
+	var z *G.Node
+	if b.mode == Eval {
+		z, err = tail.convBNAddEval(b, y, b.Node(c.Weight), bias, nil, s, hi)
+	} else if z, err = c.conv(b, y, b.Node(c.Weight), bias); err == nil {
+		z, err = tail.BN.nodeSum(b, z, s, hi)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", r.Sum.LayerName, err)
 	}

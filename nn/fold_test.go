@@ -105,6 +105,44 @@ func TestFoldedQuantizerSameBits(t *testing.T) {
 	}
 }
 
+// TestResidualSumSameBits: float training graphs whose residual blocks
+// take their sum and activation into the last batch norm's op
+// (kernels.BatchNormAddAct) give the same losses, gradients and weights
+// after SGD, bit for bit, as with the Add as its own op: identity and
+// projection shortcuts, ReLU, ReLU6 and no activation after the sum, batch
+// norms frozen for the last steps.
+func TestResidualSumSameBits(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		build func(t *testing.T, spec string) Module
+		sums  int
+	}{{"fold", foldModel, 1}, {"proj", projModel, 2}} {
+		t.Run(c.name, func(t *testing.T) {
+			var nets [2]*Net
+			var mods [2]Module
+			for i := range nets {
+				mods[i] = c.build(t, "fp32")
+				n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer n.Close()
+				nets[i] = n
+			}
+			sums := 0
+			for _, nd := range nets[0].train.g.AllNodes() {
+				if op := nd.Op(); op != nil && op.String() == "kernels.BatchNormAddAct" {
+					sums++
+				}
+			}
+			if sums != c.sums {
+				t.Fatalf("%d batch norms with the residual sum in the training graph, want %d", sums, c.sums)
+			}
+			sameSteps(t, nets, mods)
+		})
+	}
+}
+
 // sameSteps trains the folded nets[0] and the unfolded nets[1] side by side
 // and requires the same bits.
 func sameSteps(t *testing.T, nets [2]*Net, mods [2]Module) {
@@ -175,7 +213,7 @@ func sameSteps(t *testing.T, nets [2]*Net, mods [2]Module) {
 // projModel is a stem ConvBn with ReLU, a residual block with a stride-2
 // 1×1 projection shortcut and ReLU6 after the sum, and one without
 // activation after the sum (MobileNetV2's), then the head: the shapes of
-// block evalTail takes the sum into.
+// block sumTail takes the sum into.
 func projModel(t *testing.T, spec string) Module {
 	t.Helper()
 	rng := rand.New(rand.NewSource(17))

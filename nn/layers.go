@@ -316,6 +316,24 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kern
 	return y, nil
 }
 
+// nodeSum is node without activation or fold, followed by the sum with r
+// and its clamp to [0, hi] (hi > 0) in the same op
+// (kernels.BatchNormAddAct).
+func (bn *BatchNorm2d) nodeSum(b *Builder, x, r *G.Node, hi float64) (*G.Node, error) {
+	bn.prepare()
+	if x.Dims() < 2 || x.Shape()[1] != bn.C {
+		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d, ...)", bn.LayerName, x.Shape(), bn.C)
+	}
+	y, err := kernels.BatchNormAddAct(x, b.Node(bn.Gamma), b.Node(bn.Beta), r, bn.st, b.mode == Train, hi)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", bn.LayerName, err)
+	}
+	if b.mode == Train {
+		b.bns = append(b.bns, bn.st)
+	}
+	return y, nil
+}
+
 // prepare points the ops' statistics at the layer's running statistics.
 func (bn *BatchNorm2d) prepare() {
 	if bn.st == nil {
