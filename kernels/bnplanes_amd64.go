@@ -17,6 +17,12 @@ func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi floa
 //go:noescape
 func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
 
+//go:noescape
+func gradSumsRecPlanesAVX2(dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, k *float32, lo, hi float32, out *float64)
+
+//go:noescape
+func affine2RecPlanesAVX2(dx, dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, abc *float32, lo, hi float32, tail *[8]int32)
+
 // planesOK checks that count planes of inner values lie in each slice and
 // that the per-plane slices hold per values for each plane, so that the
 // assembly reads and writes nothing outside them.
@@ -68,6 +74,19 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			}
 			tail := tailMask8(inner)
 			affineActPlanesAVX2(&y[0], &x[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail, rng)
+		},
+		gradSumsRec: func(dy, x []float32, inner, count int, ya, yb []float32, chi float32, clamp bool, k []float32, lo, hi float32, out []float64) {
+			if !planesOK(inner, count, [][]float32{dy, x}, 1, ya, yb, k) || len(out) < 2*count {
+				panic("kernels: gradSumsRecPlanes out of range")
+			}
+			gradSumsRecPlanesAVX2(&dy[0], &x[0], inner, count, &ya[0], &yb[0], chi, b2i(clamp), &k[0], lo, hi, &out[0])
+		},
+		affine2Rec: func(dx, dy, x []float32, inner, count int, ya, yb []float32, chi float32, clamp bool, abc []float32, lo, hi float32) {
+			if !planesOK(inner, count, [][]float32{dx, dy, x}, 1, ya, yb) || !planesOK(inner, count, nil, 3, abc) {
+				panic("kernels: affine2RecPlanes out of range")
+			}
+			tail := tailMask8(inner)
+			affine2RecPlanesAVX2(&dx[0], &dy[0], &x[0], inner, count, &ya[0], &yb[0], chi, b2i(clamp), &abc[0], lo, hi, &tail)
 		},
 		affine2: func(dx, dy, y, x []float32, inner, count int, abc []float32, lo, hi float32, masked bool) {
 			if !masked {

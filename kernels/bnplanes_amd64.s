@@ -325,3 +325,167 @@ a2_next:
 	JNE a2_plane
 	VZEROUPPER
 	RET
+
+// func gradSumsRecPlanesAVX2(dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, k *float32, lo, hi float32, out *float64)
+// gradSumsPlanesAVX2 (masked) with plane p's y recomputed from x as
+// affineActPlanesAVX2 computes it (ya[p]·x + yb[p] by one FMA, clamped to
+// [0, chi] as CLAMP when clamp ≠ 0) instead of read: a folded batch
+// norm's backward, whose output is not kept.
+TEXT ·gradSumsRecPlanesAVX2(SB), NOSPLIT, $0-88
+	MOVQ dy+0(FP), DX
+	MOVQ x+8(FP), SI
+	MOVQ inner+16(FP), CX
+	MOVQ count+24(FP), BX
+	MOVQ ya+32(FP), R8
+	MOVQ yb+40(FP), R12
+	VBROADCASTSS chi+48(FP), Y11
+	MOVQ clamp+56(FP), R9
+	MOVQ k+64(FP), R11
+	VBROADCASTSS lo+72(FP), Y14
+	VBROADCASTSS hi+76(FP), Y10
+	MOVQ out+80(FP), DI
+	VXORPS Y12, Y12, Y12
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+grp_plane:
+	VBROADCASTSS (R11), Y13
+	VBROADCASTSS (R8), Y8
+	VBROADCASTSS (R12), Y9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ CX, AX
+	TESTQ AX, AX
+	JEQ grp_tail
+grp_vec:
+	VMOVUPS (DX), Y2
+	VMOVUPS (SI), Y3
+	VMOVAPS Y3, Y4
+	VFMADD213PS Y9, Y8, Y4
+	TESTQ R9, R9
+	JEQ grp_vecwin
+	CLAMP(Y4, Y12, Y11, Y5, Y15)
+grp_vecwin:
+	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
+	VSUBPS Y13, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ $32, DX
+	ADDQ $32, SI
+	DECQ AX
+	JNE grp_vec
+grp_tail:
+	VXORPS X6, X6, X6
+	VXORPS X7, X7, X7
+	MOVQ R10, AX
+	TESTQ AX, AX
+	JEQ grp_add
+grp_tailloop:
+	VMOVSS (DX), X2
+	VMOVSS (SI), X3
+	VMOVAPS X3, X4
+	VFMADD213SS X9, X8, X4
+	TESTQ R9, R9
+	JEQ grp_tailwin
+	CLAMP(X4, X12, X11, X5, X15)
+grp_tailwin:
+	VCMPSS $0x1e, X14, X4, X5
+	VCMPSS $0x19, X10, X4, X4
+	VANDPS X4, X5, X5
+	VANDPS X2, X5, X2
+	VADDSS X2, X6, X6
+	VSUBSS X13, X3, X3
+	VMULSS X3, X2, X3
+	VADDSS X3, X7, X7
+	ADDQ $4, DX
+	ADDQ $4, SI
+	DECQ AX
+	JNE grp_tailloop
+grp_add:
+	ADDSUMS(X6, X7, grp_acc)
+	ADDQ $4, R11
+	ADDQ $4, R8
+	ADDQ $4, R12
+	ADDQ $16, DI
+	DECQ BX
+	JNE grp_plane
+	VZEROUPPER
+	RET
+
+// func affine2RecPlanesAVX2(dx, dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, abc *float32, lo, hi float32, tail *[8]int32)
+// affine2PlanesAVX2 (masked) with y recomputed from x as in
+// gradSumsRecPlanesAVX2.
+TEXT ·affine2RecPlanesAVX2(SB), NOSPLIT, $0-96
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ inner+24(FP), CX
+	MOVQ count+32(FP), BX
+	MOVQ ya+40(FP), R11
+	MOVQ yb+48(FP), R8
+	VBROADCASTSS chi+56(FP), Y1
+	MOVQ clamp+64(FP), R9
+	MOVQ abc+72(FP), R12
+	VBROADCASTSS lo+80(FP), Y14
+	VBROADCASTSS hi+84(FP), Y10
+	MOVQ tail+88(FP), AX
+	VMOVDQU (AX), Y15
+	VXORPS Y3, Y3, Y3
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+a2r_plane:
+	VBROADCASTSS (R12), Y13
+	VBROADCASTSS 4(R12), Y12
+	VBROADCASTSS 8(R12), Y11
+	VBROADCASTSS (R11), Y8
+	VBROADCASTSS (R8), Y9
+	MOVQ CX, AX
+	TESTQ AX, AX
+	JEQ a2r_tail
+a2r_vec:
+	VMOVUPS (SI), Y0
+	VMOVAPS Y0, Y4
+	VFMADD213PS Y9, Y8, Y4
+	TESTQ R9, R9
+	JEQ a2r_vecwin
+	CLAMP(Y4, Y3, Y1, Y6, Y7)
+a2r_vecwin:
+	VFMADD213PS Y11, Y12, Y0  // b·x + c
+	VMOVUPS (DX), Y2
+	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
+	VFMADD231PS Y13, Y2, Y0   // + a·dy
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ AX
+	JNE a2r_vec
+a2r_tail:
+	TESTQ R10, R10
+	JEQ a2r_next
+	VMASKMOVPS (DX), Y15, Y2
+	VMASKMOVPS (SI), Y15, Y0
+	VMOVAPS Y0, Y4
+	VFMADD213PS Y9, Y8, Y4
+	TESTQ R9, R9
+	JEQ a2r_tailwin
+	CLAMP(Y4, Y3, Y1, Y6, Y7)
+a2r_tailwin:
+	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
+	VMULPS Y13, Y2, Y2        // a·g
+	VMULPS Y12, Y0, Y0        // b·x
+	VADDPS Y0, Y2, Y2         // a·g + b·x
+	VADDPS Y11, Y2, Y2        // + c
+	VMASKMOVPS Y2, Y15, (DI)
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DX)(R10*4), DX
+	LEAQ (DI)(R10*4), DI
+a2r_next:
+	ADDQ $12, R12
+	ADDQ $4, R11
+	ADDQ $4, R8
+	DECQ BX
+	JNE a2r_plane
+	VZEROUPPER
+	RET

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -161,4 +162,103 @@ func TestBnPlanes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBnRecompute: the backward's loops that recompute a folded batch
+// norm's output from x (gradSumsRec, affine2Rec; per plane and over
+// adjacent planes) give the bits of recomputing it into a buffer with
+// affineAct first and running the masked loops on that buffer: planes with
+// and without a tail, clamped and unclamped outputs, the windows of
+// TestBnPlanes, inputs with ±Inf, NaN and −0. (A NaN's sign is not
+// compared: Go's float adds in the tails and in sum8 may return either
+// operand's NaN, wherever the compiler inlines them.)
+func TestBnRecompute(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	kr, _ := asmBn()
+	pl := kr.planes
+	r := rand.New(rand.NewPCG(93, 94))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	special := []float32{0, 6, inf, -inf, nan, float32(math.Copysign(0, -1)), -1.5, 2.25}
+	windows := []struct{ lo, hi float32 }{{0, nan}, {0, 6}, {-1.5, 2.25}}
+	for _, inner := range []int{1, 7, 8, 9, 17, 49, 196, 257} {
+		for _, count := range []int{1, 5} {
+			n := count * inner
+			rnd := func(sp bool) []float32 {
+				v := make([]float32, n+3)
+				for i := range v {
+					v[i] = float32(r.NormFloat64() * 3)
+					if sp && r.IntN(5) == 0 {
+						v[i] = special[r.IntN(len(special))]
+					}
+				}
+				return v
+			}
+			par := func(k int) []float32 {
+				v := make([]float32, k*count)
+				for i := range v {
+					v[i] = float32(r.NormFloat64())
+				}
+				return v
+			}
+			x, dy := rnd(true), rnd(false)
+			ya, yb, k, abc := par(1), par(1), par(1), par(3)
+			for _, hi := range []float32{0, 6, inf} {
+				ybuf := make([]float32, n)
+				for p := range count {
+					o := p * inner
+					kr.affineAct(clampY, ybuf[o:o+inner], x[o:o+inner], ya[p], yb[p], float64(hi))
+				}
+				for _, wd := range windows {
+					what := fmt.Sprint("inner ", inner, " count ", count, " hi ", hi, " window ", wd)
+					// per plane
+					for p := range count {
+						o := p * inner
+						w1, w2 := kr.gradSumsClamp(dy[o:o+inner], ybuf[o:o+inner], x[o:o+inner], k[p], wd.lo, wd.hi)
+						g1, g2 := kr.gradSumsRec(dy[o:o+inner], x[o:o+inner], ya[p], yb[p], hi, hi > 0, k[p], wd.lo, wd.hi)
+						if !sameNaN64(g1, w1) || !sameNaN64(g2, w2) {
+							t.Fatalf("%s plane %d: gradSumsRec %v %v, recomputed first %v %v", what, p, g1, g2, w1, w2)
+						}
+						want, got := make([]float32, inner), make([]float32, inner)
+						kr.affine2Clamp(want, dy[o:o+inner], ybuf[o:o+inner], x[o:o+inner], abc[3*p], abc[3*p+1], abc[3*p+2], wd.lo, wd.hi)
+						kr.affine2Rec(got, dy[o:o+inner], x[o:o+inner], ya[p], yb[p], hi, hi > 0, abc[3*p], abc[3*p+1], abc[3*p+2], wd.lo, wd.hi)
+						if !sameNaN32(got, want) {
+							t.Fatalf("%s plane %d: affine2Rec differs", what, p)
+						}
+					}
+					// adjacent planes
+					want, got := make([]float64, 2*count), make([]float64, 2*count)
+					pl.gradSums(dy, ybuf, x, inner, count, k, wd.lo, wd.hi, true, want)
+					pl.gradSumsRec(dy, x, inner, count, ya, yb, hi, hi > 0, k, wd.lo, wd.hi, got)
+					for i := range want {
+						if !sameNaN64(got[i], want[i]) {
+							t.Fatalf("%s: gradSumsRec planes %v, recomputed first %v", what, got, want)
+						}
+					}
+					dw, dg := make([]float32, n+3), make([]float32, n+3)
+					pl.affine2(dw, dy, ybuf, x, inner, count, abc, wd.lo, wd.hi, true)
+					pl.affine2Rec(dg, dy, x, inner, count, ya, yb, hi, hi > 0, abc, wd.lo, wd.hi)
+					if !sameNaN32(dg, dw) {
+						t.Fatalf("%s: affine2Rec planes differ (nothing may be written past the last plane)", what)
+					}
+				}
+			}
+		}
+	}
+}
+
+// sameNaN64 is bit equality, any two NaNs alike.
+func sameNaN64(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || a != a && b != b
+}
+
+// sameNaN32 is sameBits32, any two NaNs alike.
+func sameNaN32(got, want []float32) bool {
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && (got[i] == got[i] || want[i] == want[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -187,7 +187,8 @@ func affine2AVX2(dx, dy, x *float32, n int, a, b, c float32)
 // to; the tails by the Go loops). ok is false without AVX2.
 func asmBn() (bnKernels[float32], bool) {
 	return bnKernels[float32]{sums: sumsY, gradSums: gradSumsY, affine: affineY, affine2: affine2Y,
-		gradSumsClamp: gradSumsClampY, affine2Clamp: affine2ClampY, affineClamp: affineClampY, planes: bnPlanesAVX2()}, useAVX2
+		gradSumsClamp: gradSumsClampY, affine2Clamp: affine2ClampY, affineClamp: affineClampY,
+		gradSumsRec: gradSumsRecY, affine2Rec: affine2RecY, planes: bnPlanesAVX2()}, useAVX2
 }
 
 // affineClampY is affineY then clampY in one pass over the plane (the
@@ -224,6 +225,58 @@ func gradSumsClampY(dy, y, x []float32, k, lo, hi float32) (sdy, sdyx float64) {
 	gradSumsClampAVX2(&dy[0], &y[0], &x[0], n, k, lo, hi, &part)
 	t1, t2 := gradSumsGeneric(t, x[n:], k)
 	return float64(sum8(part[:8])) + t1, float64(sum8(part[8:])) + t2
+}
+
+//go:noescape
+func gradSumsRecAVX2(dy, x *float32, n int, a, b, chi float32, clamp int, k, lo, hi float32, out *[16]float32)
+
+//go:noescape
+func affine2RecAVX2(dx, dy, x *float32, n int, ya, yb, chi float32, clamp int, a, b, c, lo, hi float32)
+
+// recTail sets t to the batch norm's output on the tail x (fewer than 8
+// values), as affineY / affineClampY compute it: what gradSumsRecY and
+// affine2RecY would have read.
+func recTail(t, x []float32, ya, yb, chi float32, clamp bool) {
+	if len(x) == 0 {
+		return
+	}
+	ab := [2]float32{ya, yb}
+	tail := tailMask8(len(x))
+	affineActPlanesAVX2(&t[0], &x[0], len(x), 1, &ab[0], &ab[1], chi, b2i(clamp), &tail, nil)
+}
+
+// gradSumsRecY is gradSumsClampY with y = the batch norm's output (a·x +
+// b, clamped to [0, chi] when clamp) recomputed from x in the loop, the
+// same bits as recomputing it into a buffer first (affineY or
+// affineClampY) without writing and reading that buffer.
+func gradSumsRecY(dy, x []float32, ya, yb, chi float32, clamp bool, k, lo, hi float32) (sdy, sdyx float64) {
+	x = x[:len(dy)]
+	n := len(dy) &^ 7
+	var yt, tail [8]float32
+	t := tail[:len(dy)-n]
+	recTail(yt[:len(t)], x[n:], ya, yb, chi, clamp)
+	windowGradGeneric(t, yt[:len(t)], dy[n:], lo, hi)
+	if n == 0 {
+		return gradSumsGeneric(t, x, k)
+	}
+	var part [16]float32
+	gradSumsRecAVX2(&dy[0], &x[0], n, ya, yb, chi, b2i(clamp), k, lo, hi, &part)
+	t1, t2 := gradSumsGeneric(t, x[n:], k)
+	return float64(sum8(part[:8])) + t1, float64(sum8(part[8:])) + t2
+}
+
+// affine2RecY is affine2ClampY with y recomputed from x, as gradSumsRecY.
+func affine2RecY(dx, dy, x []float32, ya, yb, chi float32, clamp bool, a, b, c, lo, hi float32) {
+	dx, x = dx[:len(dy)], x[:len(dy)]
+	n := len(dy) &^ 7
+	if n > 0 {
+		affine2RecAVX2(&dx[0], &dy[0], &x[0], n, ya, yb, chi, b2i(clamp), a, b, c, lo, hi)
+	}
+	var yt, tail [8]float32
+	t := tail[:len(dy)-n]
+	recTail(yt[:len(t)], x[n:], ya, yb, chi, clamp)
+	windowGradGeneric(t, yt[:len(t)], dy[n:], lo, hi)
+	affine2Generic(dx[n:], t, x[n:], a, b, c)
 }
 
 // affine2ClampY is affine2Y of windowGradGeneric(y, dy, lo, hi), the same

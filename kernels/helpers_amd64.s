@@ -1371,3 +1371,87 @@ col2im2_chanNext:
 col2im2_done:
 	VZEROUPPER
 	RET
+
+// YREC sets Y4 to the batch norm's output recomputed from x (Y3): a·x + b
+// by affineActPlanesAVX2's FMA (Y8 = a, Y9 = b), clamped as CLAMP when
+// R9 ≠ 0 (Y12 = +0, Y11 = hi; Y6, Y7 scratch).
+#define YREC(L) \
+	VMOVAPS Y3, Y4; \
+	VFMADD213PS Y9, Y8, Y4; \
+	TESTQ R9, R9; \
+	JEQ L; \
+	CLAMP(Y4, Y12, Y11, Y6, Y7); \
+L:
+
+// func gradSumsRecAVX2(dy, x *float32, n int, a, b, chi float32, clamp int, k, lo, hi float32, out *[16]float32)
+// gradSumsClampAVX2 with y recomputed from x (YREC) instead of read: a
+// folded batch norm's backward, whose output is not kept.
+TEXT ·gradSumsRecAVX2(SB), NOSPLIT, $0-72
+	MOVQ dy+0(FP), DX
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y8
+	VBROADCASTSS b+28(FP), Y9
+	VBROADCASTSS chi+32(FP), Y11
+	MOVQ clamp+40(FP), R9
+	VBROADCASTSS k+48(FP), Y13
+	VBROADCASTSS lo+52(FP), Y14
+	VBROADCASTSS hi+56(FP), Y10
+	MOVQ out+64(FP), DI
+	VXORPS Y12, Y12, Y12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	SHRQ $3, CX
+	JEQ gradSumsRecAVX2_done
+gradSumsRecAVX2_loop:
+	VMOVUPS (SI), Y3
+	YREC(gradSumsRecAVX2_win)
+	WINDOW((DX), Y4, Y14, Y10, Y5, Y2)
+	VSUBPS Y13, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y3, Y2, Y1
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNE gradSumsRecAVX2_loop
+gradSumsRecAVX2_done:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func affine2RecAVX2(dx, dy, x *float32, n int, ya, yb, chi float32, clamp int, a, b, c, lo, hi float32)
+// affine2ClampAVX2 with y recomputed from x (YREC with ya, yb).
+TEXT ·affine2RecAVX2(SB), NOSPLIT, $0-76
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS ya+32(FP), Y8
+	VBROADCASTSS yb+36(FP), Y9
+	VBROADCASTSS chi+40(FP), Y11
+	MOVQ clamp+48(FP), R9
+	VBROADCASTSS a+56(FP), Y13
+	VBROADCASTSS b+60(FP), Y15
+	VBROADCASTSS c+64(FP), Y1
+	VBROADCASTSS lo+68(FP), Y14
+	VBROADCASTSS hi+72(FP), Y10
+	VXORPS Y12, Y12, Y12
+	SHRQ $3, CX
+	JEQ affine2RecAVX2_done
+affine2RecAVX2_loop:
+	VMOVUPS (SI), Y3
+	YREC(affine2RecAVX2_win)
+	VMOVAPS Y3, Y0
+	VFMADD213PS Y1, Y15, Y0 // b·x + c
+	WINDOW((DX), Y4, Y14, Y10, Y5, Y2)
+	VFMADD231PS Y13, Y2, Y0  // + a·dy
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNE affine2RecAVX2_loop
+affine2RecAVX2_done:
+	VZEROUPPER
+	RET
