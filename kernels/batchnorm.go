@@ -408,6 +408,10 @@ type bnPlanes[T float] struct {
 	// affine2 is affine2Clamp (masked) or affine2 of plane p with
 	// abc[3p:3p+3].
 	affine2 func(dx, dy, y, x []T, inner, count int, abc []T, lo, hi T, masked bool)
+	// affineAdd is affineAct without range, plus r before the clamp:
+	// BatchNormAddAct's output loop, the same bits as affineAct (clamp
+	// off) then addActTo.
+	affineAdd func(y, x, r []T, inner, count int, a, b []T, hi T, clamp bool)
 	// gradSumsRec and affine2Rec are gradSums and affine2, masked, with
 	// plane p's y the output map of x (ya[p]·x + yb[p], clamped to [0,
 	// chi] when clamp) recomputed in the loops: affineAct's bits without
@@ -637,6 +641,13 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	// recomputes the output's mask from x rather than reading y.
 	bf := bnBufsFor[T](st)
 	bf.pa, bf.pb, bf.pk = grow(bf.pa, c), grow(bf.pb, c), grow(bf.pk, c)
+	// The residual sum in the output loop itself, where the build has it
+	var addLoop func(o, inner, count, j0, j1 int)
+	if pl := kr.planes; res != nil && pl != nil && pl.affineAdd != nil {
+		addLoop = func(o, inner, count, j0, j1 int) {
+			pl.affineAdd(y[o:], x[o:], res[o:], inner, count, bf.pa[j0:j1], bf.pb[j0:j1], T(st.resHi), st.resHi > 0)
+		}
+	}
 	for j := range c {
 		bf.pk[j] = x[j*inner]
 		st.pivot[j] = float64(bf.pk[j])
@@ -676,6 +687,10 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 			}
 			for b := b0; b < b1; b++ {
 				o := (b*c + j0) * inner
+				if addLoop != nil {
+					addLoop(o, inner, j1-j0, j0, j1)
+					continue
+				}
 				pl.affineAct(y[o:], x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], T(st.hi), st.hi > 0, r)
 				addRes(o, (j1-j0)*inner)
 			}
@@ -696,6 +711,10 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 			for b := b0; b < b1; b++ {
 				for j := j0; j < j1; j++ {
 					o := (b*c + j) * inner
+					if addLoop != nil {
+						addLoop(o, inner, 1, j, j+1)
+						continue
+					}
 					kr.affineAct(clampF, y[o:o+inner], x[o:o+inner], bf.pa[j], bf.pb[j], st.hi)
 					addRes(o, inner)
 					if rng != nil {

@@ -313,7 +313,7 @@ func TestInvertedResidualGradient(t *testing.T) {
 // numeric gradients in float64.
 func TestBatchNormAddAct(t *testing.T) {
 	r := rand.New(rand.NewPCG(57, 58))
-	for _, xs := range [][]int{{3, 4, 16, 17}, {4, 6, 5, 5}, {2, 3, 9}} {
+	for _, xs := range [][]int{{3, 4, 16, 17}, {2, 4, 17, 17}, {4, 6, 5, 5}, {2, 3, 9}} {
 		c := xs[1]
 		for _, batch := range []bool{true, false} {
 			for _, hi := range []float64{0, math.Inf(1), 6} {

@@ -18,6 +18,9 @@ func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi floa
 func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
 
 //go:noescape
+func affineAddActPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
+
+//go:noescape
 func gradSumsRecPlanesAVX2(dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, k *float32, lo, hi float32, out *float64)
 
 //go:noescape
@@ -74,6 +77,13 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			}
 			tail := tailMask8(inner)
 			affineActPlanesAVX2(&y[0], &x[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail, rng)
+		},
+		affineAdd: func(y, x, r []float32, inner, count int, a, b []float32, hi float32, clamp bool) {
+			if !planesOK(inner, count, [][]float32{y, x, r}, 1, a, b) {
+				panic("kernels: affineAddActPlanes out of range")
+			}
+			tail := tailMask8(inner)
+			affineAddActPlanesAVX2(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail)
 		},
 		gradSumsRec: func(dy, x []float32, inner, count int, ya, yb []float32, chi float32, clamp bool, k []float32, lo, hi float32, out []float64) {
 			if !planesOK(inner, count, [][]float32{dy, x}, 1, ya, yb, k) || len(out) < 2*count {

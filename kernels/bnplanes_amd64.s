@@ -489,3 +489,68 @@ a2r_next:
 	JNE a2r_plane
 	VZEROUPPER
 	RET
+
+// func affineAddActPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
+// For plane p: y = a[p]·x + b[p] by one FMA (affineActPlanesAVX2's), plus
+// r (addAVX2's sum), clamped to [0, hi] as CLAMP when clamp ≠ 0
+// (addClampAVX2's): BatchNormAddAct's output loop, the same bits as the
+// batch norm's loop then the residual sum's; tail as in
+// affineActPlanesAVX2.
+TEXT ·affineAddActPlanesAVX2(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ r+16(FP), DX
+	MOVQ inner+24(FP), CX
+	MOVQ count+32(FP), BX
+	MOVQ a+40(FP), R11
+	MOVQ b+48(FP), R12
+	VBROADCASTSS hi+56(FP), Y13
+	VXORPS Y14, Y14, Y14
+	MOVQ clamp+64(FP), R8
+	MOVQ tail+72(FP), AX
+	VMOVDQU (AX), Y15
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+aa_plane:
+	VBROADCASTSS (R11), Y11
+	VBROADCASTSS (R12), Y12
+	MOVQ CX, AX
+	TESTQ AX, AX
+	JEQ aa_tail
+aa_vec:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y12, Y11, Y0
+	VADDPS (DX), Y0, Y0
+	TESTQ R8, R8
+	JEQ aa_vecstore
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
+aa_vecstore:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ AX
+	JNE aa_vec
+aa_tail:
+	TESTQ R10, R10
+	JEQ aa_next
+	VMASKMOVPS (SI), Y15, Y0
+	VFMADD213PS Y12, Y11, Y0
+	VMASKMOVPS (DX), Y15, Y3
+	VADDPS Y3, Y0, Y0
+	TESTQ R8, R8
+	JEQ aa_tailstore
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
+aa_tailstore:
+	VMASKMOVPS Y0, Y15, (DI)
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DX)(R10*4), DX
+	LEAQ (DI)(R10*4), DI
+aa_next:
+	ADDQ $4, R11
+	ADDQ $4, R12
+	DECQ BX
+	JNE aa_plane
+	VZEROUPPER
+	RET
