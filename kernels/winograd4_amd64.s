@@ -657,56 +657,40 @@ TEXT ·wino4DyRowsAVX512(SB), NOSPLIT, $0-24
 	VMOVDQU32 256(BX), Z19
 	IN4BODY(IN4PAIRSETUP, ROWS4, DY4PAIR, DY4COL)
 
+// OUT4ROWSBODY is OUT4BODY in rows mode: the permutes a.idx in Z20–Z23.
+#define OUT4ROWSBODY(SETUP, ROWS) \
+	MOVQ a+16(FP), BX; \
+	VMOVDQU32 72(BX), Z20; \
+	VMOVDQU32 136(BX), Z21; \
+	VMOVDQU32 200(BX), Z22; \
+	VMOVDQU32 264(BX), Z23; \
+	OUT4BODY(SETUP, ROWS)
+
 // func wino4OutRowsAVX512(y, m *float32, a *wino4OutArgs)
 // wino4OutAVX512 for rows mode: each chunk two tile rows of at most 7
 // tiles, whose outputs are permuted into rows (a.idx) and stored from
 // the chunk's idx[0] on under its row masks.
 TEXT ·wino4OutRowsAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	VMOVDQU32 72(BX), Z20
-	VMOVDQU32 136(BX), Z21
-	VMOVDQU32 200(BX), Z22
-	VMOVDQU32 264(BX), Z23
-	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS0)
+	OUT4ROWSBODY(OUT4PAIRSETUP, OUT4PAIRROWS0)
 
 // func wino4OutRowsAffAVX512(y, m *float32, a *wino4OutArgs)
 TEXT ·wino4OutRowsAffAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	VMOVDQU32 72(BX), Z20
-	VMOVDQU32 136(BX), Z21
-	VMOVDQU32 200(BX), Z22
-	VMOVDQU32 264(BX), Z23
-	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS1)
+	OUT4ROWSBODY(OUT4PAIRSETUP, OUT4PAIRROWS1)
 
 // func wino4OutRowsClampAVX512(y, m *float32, a *wino4OutArgs)
 TEXT ·wino4OutRowsClampAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	VMOVDQU32 72(BX), Z20
-	VMOVDQU32 136(BX), Z21
-	VMOVDQU32 200(BX), Z22
-	VMOVDQU32 264(BX), Z23
-	OUT4BODY(OUT4PAIRSETUP, OUT4PAIRROWS2)
+	OUT4ROWSBODY(OUT4PAIRSETUP, OUT4PAIRROWS2)
 
 // func wino4OutRowsResAVX512(y, m *float32, a *wino4OutArgs)
 // wino4OutRowsAffAVX512, plus the residual addend at a.res (POSTAFF,
 // RESADD).
 TEXT ·wino4OutRowsResAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	VMOVDQU32 72(BX), Z20
-	VMOVDQU32 136(BX), Z21
-	VMOVDQU32 200(BX), Z22
-	VMOVDQU32 264(BX), Z23
-	OUT4BODY(OUT4PAIRSETUPR, OUT4PAIRROWS3)
+	OUT4ROWSBODY(OUT4PAIRSETUPR, OUT4PAIRROWS3)
 
 // func wino4OutRowsResClampAVX512(y, m *float32, a *wino4OutArgs)
 // wino4OutRowsResAVX512 clamped to [0, hi] (POSTAFF, RESCLAMP).
 TEXT ·wino4OutRowsResClampAVX512(SB), NOSPLIT, $0-24
-	MOVQ a+16(FP), BX
-	VMOVDQU32 72(BX), Z20
-	VMOVDQU32 136(BX), Z21
-	VMOVDQU32 200(BX), Z22
-	VMOVDQU32 264(BX), Z23
-	OUT4BODY(OUT4PAIRSETUPR, OUT4PAIRROWS4)
+	OUT4ROWSBODY(OUT4PAIRSETUPR, OUT4PAIRROWS4)
 
 // func wino4WeightsPackedAVX512(u *float32, ldu int, w *float32, idx *int32, tap, mask, panel, chunks int)
 // The 36 values G g Gᵀ of the 3×3 kernels of up to 16 lanes (mask; lanes
