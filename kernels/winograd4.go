@@ -471,9 +471,10 @@ func wino4InputGo(v, p []float32, a *wino4InArgs, chunks []wino4InChunk, dy bool
 	}
 }
 
-// wino4OutputGo is wino4OutAVX512 in Go: for each chunk and channel, the
-// lanes' 6×6 products transformed, columns then rows, plus the bias, into
-// the outputs in the plane.
+// wino4OutputGo is the output transforms' assembly in Go: for each chunk
+// and channel, the lanes' 6×6 products transformed, columns then rows,
+// plus the bias (chp[4o]), through post (postValue: the batch norm, the
+// residual addend from res, the clamp) into the outputs in the plane.
 func wino4OutputGo(y, m []float32, a *wino4OutArgs, chunks []wino4OutChunk, chp, res []float32, post int) {
 	for qi := range chunks {
 		ch := &chunks[qi]
