@@ -270,6 +270,15 @@ func (cw *winoWorker) batchBufs(n, c, o, cols int) (ldv, ldm int) {
 	return ldv, ldm
 }
 
+// rowBufs sizes the worker's V and M for a weight gradient's n matrices
+// over cols tiles (V as c rows, M as the output gradient's o rows, cols
+// floats each) and returns their matrices' strides.
+func (cw *winoWorker) rowBufs(n, c, o, cols int) (ldv, ldm int) {
+	ldv, ldm = winoStride(c*cols), winoStride(o*cols)
+	cw.v, cw.m = grow(cw.v, n*ldv), grow(cw.m, n*ldm)
+	return ldv, ldm
+}
+
 // input transforms one image's g.c padded planes p into v: channel c's tile
 // t at v[ξ·ldx + c·cs + (u>>5)·ps + (u&31)] for u = t0 + t (winoInputGo).
 func (tr *winoTransforms) input(fk floatKernel, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
@@ -650,8 +659,7 @@ func winoRunW(fk floatKernel, g winoGeom, ws []winoWorker, x, dy, dw []float32, 
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			cols := k * tiles
-			ldv, ldw := winoStride(g.c*cols), winoStride(g.o*cols)
-			cw.v, cw.m = grow(cw.v, 16*ldv), grow(cw.m, 16*ldw)
+			ldv, ldw := cw.rowBufs(16, g.c, g.o, cols)
 			for j := 0; j < k; j++ {
 				padRows(fk, p[g.pad*g.wp+g.pad:], x[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
 				padRows(fk, dp, dy[(i0+j)*outImg:(i0+j+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.dplane, g.dwp)

@@ -682,8 +682,7 @@ func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x, dy, dw
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			cols := k * tiles
-			ldv, ldw := winoStride(g.c*cols), winoStride(g.o*cols)
-			cw.v, cw.m = grow(cw.v, 36*ldv), grow(cw.m, 36*ldw)
+			ldv, ldw := cw.rowBufs(36, g.c, g.o, cols)
 			tx, td := s.tables(g, k, nr), s.tables(gd, k, nr)
 			for j0 := 0; j0 < k; j0 += g.group {
 				gk := min(g.group, k-j0)
