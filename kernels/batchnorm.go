@@ -367,17 +367,12 @@ type bnKernels[T float] struct {
 	affine func(y, x []T, a, b T)
 	// affine2 sets dx = a·dy + b·x + c.
 	affine2 func(dx, dy, x []T, a, b, c T)
-	// gradSumsClamp and affine2Clamp, where a build has them, are gradSums
-	// and affine2 of dy masked by the ReLU/ReLU6 gradient of the output y
-	// and a folded quantizer's window, the same bits, without a masked
-	// copy of dy.
-	// Their mask is windowGradGeneric's (lo, hi).
-	gradSumsClamp func(dy, y, x []T, k, lo, hi T) (sdy, sdyx float64)
-	affine2Clamp  func(dx, dy, y, x []T, a, b, c, lo, hi T)
-	// gradSumsRec and affine2Rec, where a build has them, are
-	// gradSumsClamp and affine2Clamp with y the output map of x (ya·x +
-	// yb, clamped to [0, chi] when clamp) recomputed in their loops, the
-	// same bits as affineAct into a buffer first.
+	// gradSumsRec and affine2Rec, where a build has them, are gradSums and
+	// affine2 of dy masked by the ReLU/ReLU6 gradient of the output y and a
+	// folded quantizer's window (windowGradGeneric's, lo and hi), y the
+	// output map of x (ya·x + yb, clamped to [0, chi] when clamp)
+	// recomputed in their loops: the same bits as affineAct into a buffer,
+	// a masked copy of dy and the plain loops on it.
 	gradSumsRec func(dy, x []T, ya, yb, chi T, clamp bool, k, lo, hi T) (sdy, sdyx float64)
 	affine2Rec  func(dx, dy, x []T, ya, yb, chi T, clamp bool, a, b, c, lo, hi T)
 	// affineClamp, where a build has it, is affine then clamp to [0, hi]
@@ -397,17 +392,15 @@ type bnKernels[T float] struct {
 type bnPlanes[T float] struct {
 	// sums adds sums(plane p, k[p]) to out[2p], out[2p+1].
 	sums func(x []T, inner, count int, k []T, out []float64)
-	// gradSums adds gradSumsClamp (masked) or gradSums of plane p with
-	// k[p] to out[2p], out[2p+1].
-	gradSums func(dy, y, x []T, inner, count int, k []T, lo, hi T, masked bool, out []float64)
+	// gradSums adds gradSums of plane p with k[p] to out[2p], out[2p+1].
+	gradSums func(dy, x []T, inner, count int, k []T, out []float64)
 	// affineAct is affineAct of plane p with a[p], b[p], clamping to
 	// [0, hi] when clamp is set; with rng not nil it also folds the values
 	// written into rng's lanes (min, max, guard Σ y − y), starting from
 	// what rng holds.
 	affineAct func(y, x []T, inner, count int, a, b []T, hi T, clamp bool, rng *[3][8]float32)
-	// affine2 is affine2Clamp (masked) or affine2 of plane p with
-	// abc[3p:3p+3].
-	affine2 func(dx, dy, y, x []T, inner, count int, abc []T, lo, hi T, masked bool)
+	// affine2 is affine2 of plane p with abc[3p:3p+3].
+	affine2 func(dx, dy, x []T, inner, count int, abc []T)
 	// affineAdd is affineAct without range, plus r before the clamp:
 	// BatchNormAddAct's output loop, the same bits as affineAct (clamp
 	// off) then addActTo.
@@ -419,10 +412,6 @@ type bnPlanes[T float] struct {
 	gradSumsRec func(dy, x []T, inner, count int, ya, yb []T, chi T, clamp bool, k []T, lo, hi T, out []float64)
 	affine2Rec  func(dx, dy, x []T, inner, count int, ya, yb []T, chi T, clamp bool, abc []T, lo, hi T)
 }
-
-// ymBlock is how many output values the backward recomputes at a time
-// where bnPlanes runs (whole planes, at least one): 16 KiB of float32.
-const ymBlock = 4096
 
 // planesMax bounds the planes bnPlanes takes: on larger ones a call per
 // plane costs little, and going through the channel's planes while they are
@@ -926,8 +915,8 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	if st.done != st.gen {
 		st.done = st.gen
 		if st.masked() {
-			// Per worker: a plane of masked dy and the output's planes
-			// recomputed (an image's block of planes where bnPlanes runs).
+			// Per worker: a plane of masked dy and of the recomputed
+			// output (the Go loops').
 			nw := bnWorkers(st)
 			if len(bf.dym) < nw {
 				bf.dym = append(bf.dym, make([][]T, nw-len(bf.dym))...)
@@ -935,7 +924,7 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 			}
 			for w := range bf.dym[:nw] {
 				bf.dym[w] = grow(bf.dym[w], st.inner)
-				bf.ym[w] = grow(bf.ym[w], max(st.inner, ymBlock))
+				bf.ym[w] = grow(bf.ym[w], st.inner)
 			}
 		}
 		var y []T
@@ -956,14 +945,15 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 }
 
 // bnBackward sets dx, dγ, dβ and, for a scaled op, d scale (ds). A
-// clamped or folded op masks dy by its output: y, or where y is nil (a
-// folded op), each pass recomputes the output's planes into ym[w] with the
-// forward's kernel and output map from x, which it reads anyway: the same
-// bits as the output, which a folded quantizer may have overwritten. dym[w]
-// (one plane per worker) receives a plane of dy masked by the clamp's
-// gradient just before each pass reads it: twice per plane (the same bits
-// both times), where a whole masked copy of dy cost a write to memory and a
-// read back.
+// clamped or folded op masks dy by its output: y, or where y is nil
+// (bnState.readsOutput), the output recomputed from x, which each pass
+// reads anyway, with the forward's output map and arithmetic: the same
+// bits as the output, which a folded quantizer may have overwritten. Where
+// the build has them the loops recompute it in registers (gradSumsRec,
+// affine2Rec); the Go loops recompute a plane into ym[w], and dym[w] (one
+// plane per worker) receives dy masked by the window just before each pass
+// reads it: twice per plane (the same bits both times), where a whole
+// masked copy of dy cost a write to memory and a read back.
 func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg, db, ds []T) {
 	kr := bnKernelsFor[T]()
 	_, clampG := clampFns[T]()
@@ -1027,61 +1017,31 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg
 	}
 	var sums func(w, b0, b1, j0, j1 int, out []float64, stride int)
 	var apply func(w, b0, b1, j0, j1 int)
-	// The plane loops mask by the window as gradSumsClamp and affine2Clamp
-	// do, so they go with those.
+	// The plane loops mask by the window only on an output they recompute
+	// (gradSumsRec, affine2Rec); a read output takes the per-plane loops.
 	pl := kr.planes
-	planes := pl != nil && inner < planesMax && (!masked || kr.gradSumsClamp != nil)
+	planes := pl != nil && inner < planesMax && (!masked || y == nil && pl.gradSumsRec != nil)
 	if planes {
-		per := c // planes a call takes
-		recompute := masked && y == nil
-		if recompute {
-			per = max(1, ymBlock/inner)
-		}
-		// blocks calls f on image b's channels j0..j1−1, per planes at a
-		// time, with yb the output's planes from channel l: recomputed
-		// (kept in L1) or y's.
-		blocks := func(w, b, j0, j1 int, f func(o, l, h int, yb []T)) {
-			for l := j0; l < j1; l += per {
-				h := min(j1, l+per)
-				o := (b*c + l) * inner
-				var yb []T
-				switch {
-				case recompute:
-					yb = ym[w][:(h-l)*inner]
-					pl.affineAct(yb, x[o:], inner, h-l, bf.pa[l:h], bf.pb[l:h], T(st.hi), st.hi > 0, nil)
-				case masked:
-					yb = y[o:]
-				}
-				f(o, l, h, yb)
-			}
-		}
-		// A recomputed output taken inside the loops, where the build
-		// has them.
-		rec := recompute && pl.gradSumsRec != nil
 		chi := T(max(st.hi, 0))
 		sums = func(w, b0, b1, j0, j1 int, out []float64, stride int) {
 			for b := b0; b < b1; b++ {
 				ob := out[(b-b0)*stride:]
-				if rec {
-					o := (b*c + j0) * inner
+				o := (b*c + j0) * inner
+				if masked {
 					pl.gradSumsRec(dy[o:], x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], chi, st.hi > 0, bf.pk[j0:j1], T(wlo), T(whi), ob)
-					continue
+				} else {
+					pl.gradSums(dy[o:], x[o:], inner, j1-j0, bf.pk[j0:j1], ob)
 				}
-				blocks(w, b, j0, j1, func(o, l, h int, yb []T) {
-					pl.gradSums(dy[o:], yb, x[o:], inner, h-l, bf.pk[l:h], T(wlo), T(whi), masked, ob[2*(l-j0):])
-				})
 			}
 		}
 		apply = func(w, b0, b1, j0, j1 int) {
 			for b := b0; b < b1; b++ {
-				if rec {
-					o := (b*c + j0) * inner
+				o := (b*c + j0) * inner
+				if masked {
 					pl.affine2Rec(dx[o:], dy[o:], x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], chi, st.hi > 0, bf.pabc[3*j0:3*j1], T(wlo), T(whi))
-					continue
+				} else {
+					pl.affine2(dx[o:], dy[o:], x[o:], inner, j1-j0, bf.pabc[3*j0:3*j1])
 				}
-				blocks(w, b, j0, j1, func(o, l, h int, yb []T) {
-					pl.affine2(dx[o:], dy[o:], yb, x[o:], inner, h-l, bf.pabc[3*l:3*h], T(wlo), T(whi), masked)
-				})
 			}
 		}
 	} else {
@@ -1117,8 +1077,6 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg
 					g, yo, k := dy[o:o+inner], out(w, j, o), bf.pk[j]
 					var a, q float64
 					switch {
-					case masked && kr.gradSumsClamp != nil:
-						a, q = kr.gradSumsClamp(g, yo, x[o:o+inner], k, T(wlo), T(whi))
 					case masked:
 						plane := dym[w][:inner]
 						maskDy(plane, yo, g)
@@ -1142,8 +1100,6 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg
 					}
 					g, yo := dy[o:o+inner], out(w, j, o)
 					switch {
-					case masked && kr.affine2Clamp != nil:
-						kr.affine2Clamp(dx[o:o+inner], g, yo, x[o:o+inner], a, bx, cx, T(wlo), T(whi))
 					case masked:
 						plane := dym[w][:inner]
 						maskDy(plane, yo, g)

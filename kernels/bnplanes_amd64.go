@@ -9,13 +9,13 @@ package kernels
 func sumsPlanesAVX2(x *float32, inner, count int, k *float32, out *float64)
 
 //go:noescape
-func gradSumsPlanesAVX2(dy, y, x *float32, inner, count int, k *float32, lo, hi float32, masked int, out *float64)
+func gradSumsPlanesAVX2(dy, x *float32, inner, count int, k *float32, out *float64)
 
 //go:noescape
 func affineActPlanesAVX2(y, x *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32, rng *[3][8]float32)
 
 //go:noescape
-func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
+func affine2PlanesAVX2(dx, dy, x *float32, inner, count int, abc *float32, tail *[8]int32)
 
 //go:noescape
 func affineAddActPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
@@ -62,14 +62,11 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			}
 			sumsPlanesAVX2(&x[0], inner, count, &k[0], &out[0])
 		},
-		gradSums: func(dy, y, x []float32, inner, count int, k []float32, lo, hi float32, masked bool, out []float64) {
-			if !masked {
-				y = dy // not read
-			}
-			if !planesOK(inner, count, [][]float32{dy, y, x}, 1, k) || len(out) < 2*count {
+		gradSums: func(dy, x []float32, inner, count int, k []float32, out []float64) {
+			if !planesOK(inner, count, [][]float32{dy, x}, 1, k) || len(out) < 2*count {
 				panic("kernels: gradSumsPlanes out of range")
 			}
-			gradSumsPlanesAVX2(&dy[0], &y[0], &x[0], inner, count, &k[0], lo, hi, b2i(masked), &out[0])
+			gradSumsPlanesAVX2(&dy[0], &x[0], inner, count, &k[0], &out[0])
 		},
 		affineAct: func(y, x []float32, inner, count int, a, b []float32, hi float32, clamp bool, rng *[3][8]float32) {
 			if !planesOK(inner, count, [][]float32{y, x}, 1, a, b) {
@@ -98,15 +95,12 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			tail := tailMask8(inner)
 			affine2RecPlanesAVX2(&dx[0], &dy[0], &x[0], inner, count, &ya[0], &yb[0], chi, b2i(clamp), &abc[0], lo, hi, &tail)
 		},
-		affine2: func(dx, dy, y, x []float32, inner, count int, abc []float32, lo, hi float32, masked bool) {
-			if !masked {
-				y = dy // not read
-			}
-			if !planesOK(inner, count, [][]float32{dx, dy, y, x}, 3, abc) {
+		affine2: func(dx, dy, x []float32, inner, count int, abc []float32) {
+			if !planesOK(inner, count, [][]float32{dx, dy, x}, 3, abc) {
 				panic("kernels: affine2Planes out of range")
 			}
 			tail := tailMask8(inner)
-			affine2PlanesAVX2(&dx[0], &dy[0], &y[0], &x[0], inner, count, &abc[0], lo, hi, b2i(masked), &tail)
+			affine2PlanesAVX2(&dx[0], &dy[0], &x[0], inner, count, &abc[0], &tail)
 		},
 	}
 }

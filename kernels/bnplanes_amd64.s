@@ -1,8 +1,8 @@
 #include "textflag.h"
 #include "clamp_amd64.h"
 
-// The batch norm's per-plane loops (sumsY, gradSumsY, gradSumsClampY,
-// affineY + clampY, affine2Y, affine2ClampY) over count adjacent planes of
+// The batch norm's per-plane loops (sumsY, gradSumsY, gradSumsRecY,
+// affineY + clampY, affine2Y, affine2RecY) over count adjacent planes of
 // inner floats (the channels of one image) in one call, each plane with its
 // own channel's parameters: each plane runs the same instructions in the
 // same order as its own call would — the vector loop over inner &^ 7
@@ -91,20 +91,16 @@ sp_add:
 	VZEROUPPER
 	RET
 
-// func gradSumsPlanesAVX2(dy, y, x *float32, inner, count int, k *float32, lo, hi float32, masked int, out *float64)
-// For plane p: out[2p] += sdy and out[2p+1] += sdyx of
-// gradSumsClampY(dy, y, x, k[p], lo, hi) (masked ≠ 0) or gradSumsY(dy, x, k[p]).
-TEXT ·gradSumsPlanesAVX2(SB), NOSPLIT, $0-72
+// func gradSumsPlanesAVX2(dy, x *float32, inner, count int, k *float32, out *float64)
+// For plane p: out[2p] += sdy and out[2p+1] += sdyx of gradSumsY(dy, x,
+// k[p]). (Masked by the output's window: gradSumsRecPlanesAVX2.)
+TEXT ·gradSumsPlanesAVX2(SB), NOSPLIT, $0-48
 	MOVQ dy+0(FP), DX
-	MOVQ y+8(FP), R8
-	MOVQ x+16(FP), SI
-	MOVQ inner+24(FP), CX
-	MOVQ count+32(FP), BX
-	MOVQ k+40(FP), R11
-	VBROADCASTSS lo+48(FP), Y14
-	VBROADCASTSS hi+52(FP), Y10
-	MOVQ masked+56(FP), R12
-	MOVQ out+64(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ inner+16(FP), CX
+	MOVQ count+24(FP), BX
+	MOVQ k+32(FP), R11
+	MOVQ out+40(FP), DI
 	MOVQ CX, R10
 	ANDQ $7, R10
 	SHRQ $3, CX
@@ -117,17 +113,11 @@ gp_plane:
 	JEQ gp_tail
 gp_vec:
 	VMOVUPS (DX), Y2
-	TESTQ R12, R12
-	JEQ gp_vecsum
-	VMOVUPS (R8), Y4
-	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
-gp_vecsum:
 	VMOVUPS (SI), Y3
 	VSUBPS Y13, Y3, Y3
 	VADDPS Y2, Y0, Y0
 	VFMADD231PS Y3, Y2, Y1
 	ADDQ $32, DX
-	ADDQ $32, R8
 	ADDQ $32, SI
 	DECQ AX
 	JNE gp_vec
@@ -139,21 +129,12 @@ gp_tail:
 	JEQ gp_add
 gp_tailloop:
 	VMOVSS (DX), X2
-	TESTQ R12, R12
-	JEQ gp_tailsum
-	VMOVSS (R8), X4
-	VCMPSS $0x1e, X14, X4, X5
-	VCMPSS $0x19, X10, X4, X4
-	VANDPS X4, X5, X5
-	VANDPS X2, X5, X2
-gp_tailsum:
 	VADDSS X2, X6, X6
 	VMOVSS (SI), X3
 	VSUBSS X13, X3, X3
 	VMULSS X3, X2, X3
 	VADDSS X3, X7, X7
 	ADDQ $4, DX
-	ADDQ $4, R8
 	ADDQ $4, SI
 	DECQ AX
 	JNE gp_tailloop
@@ -256,22 +237,18 @@ ap_done:
 	VZEROUPPER
 	RET
 
-// func affine2PlanesAVX2(dx, dy, y, x *float32, inner, count int, abc *float32, lo, hi float32, masked int, tail *[8]int32)
-// For plane p: affine2ClampY(dx, dy, y, x, a, b, c, lo, hi) (masked ≠ 0)
-// or affine2Y(dx, dy, x, a, b, c) with (a, b, c) = abc[3p:3p+3]; tail as
-// in affineActPlanesAVX2.
-TEXT ·affine2PlanesAVX2(SB), NOSPLIT, $0-80
+// func affine2PlanesAVX2(dx, dy, x *float32, inner, count int, abc *float32, tail *[8]int32)
+// For plane p: affine2Y(dx, dy, x, a, b, c) with (a, b, c) =
+// abc[3p:3p+3]; tail as in affineActPlanesAVX2. (Masked by the output's
+// window: affine2RecPlanesAVX2.)
+TEXT ·affine2PlanesAVX2(SB), NOSPLIT, $0-56
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), DX
-	MOVQ y+16(FP), R11
-	MOVQ x+24(FP), SI
-	MOVQ inner+32(FP), CX
-	MOVQ count+40(FP), BX
-	MOVQ abc+48(FP), R12
-	VBROADCASTSS lo+56(FP), Y14
-	VBROADCASTSS hi+60(FP), Y10
-	MOVQ masked+64(FP), R8
-	MOVQ tail+72(FP), AX
+	MOVQ x+16(FP), SI
+	MOVQ inner+24(FP), CX
+	MOVQ count+32(FP), BX
+	MOVQ abc+40(FP), R12
+	MOVQ tail+48(FP), AX
 	VMOVDQU (AX), Y15
 	MOVQ CX, R10
 	ANDQ $7, R10
@@ -287,16 +264,10 @@ a2_vec:
 	VMOVUPS (SI), Y0
 	VFMADD213PS Y11, Y12, Y0  // b·x + c
 	VMOVUPS (DX), Y2
-	TESTQ R8, R8
-	JEQ a2_vecfma
-	VMOVUPS (R11), Y4
-	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
-a2_vecfma:
 	VFMADD231PS Y13, Y2, Y0   // + a·dy
 	VMOVUPS Y0, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DX
-	ADDQ $32, R11
 	ADDQ $32, DI
 	DECQ AX
 	JNE a2_vec
@@ -304,11 +275,6 @@ a2_tail:
 	TESTQ R10, R10
 	JEQ a2_next
 	VMASKMOVPS (DX), Y15, Y2
-	TESTQ R8, R8
-	JEQ a2_tailaff
-	VMASKMOVPS (R11), Y15, Y4
-	WINDOW(Y2, Y4, Y14, Y10, Y5, Y2)
-a2_tailaff:
 	VMULPS Y13, Y2, Y2        // a·g
 	VMASKMOVPS (SI), Y15, Y0
 	VMULPS Y12, Y0, Y0        // b·x
@@ -317,7 +283,6 @@ a2_tailaff:
 	VMASKMOVPS Y2, Y15, (DI)
 	LEAQ (SI)(R10*4), SI
 	LEAQ (DX)(R10*4), DX
-	LEAQ (R11)(R10*4), R11
 	LEAQ (DI)(R10*4), DI
 a2_next:
 	ADDQ $12, R12
@@ -327,10 +292,10 @@ a2_next:
 	RET
 
 // func gradSumsRecPlanesAVX2(dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, k *float32, lo, hi float32, out *float64)
-// gradSumsPlanesAVX2 (masked) with plane p's y recomputed from x as
-// affineActPlanesAVX2 computes it (ya[p]·x + yb[p] by one FMA, clamped to
-// [0, chi] as CLAMP when clamp ≠ 0) instead of read: a folded batch
-// norm's backward, whose output is not kept.
+// gradSumsPlanesAVX2 of dy masked by WINDOW (lo, hi) on plane p's output,
+// recomputed from x as affineActPlanesAVX2 computes it (ya[p]·x + yb[p] by
+// one FMA, clamped to [0, chi] as CLAMP when clamp ≠ 0): a batch norm's
+// backward under a clamp or a folded quantizer, the output never read.
 TEXT ·gradSumsRecPlanesAVX2(SB), NOSPLIT, $0-88
 	MOVQ dy+0(FP), DX
 	MOVQ x+8(FP), SI
@@ -413,8 +378,7 @@ grp_add:
 	RET
 
 // func affine2RecPlanesAVX2(dx, dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, abc *float32, lo, hi float32, tail *[8]int32)
-// affine2PlanesAVX2 (masked) with y recomputed from x as in
-// gradSumsRecPlanesAVX2.
+// affine2PlanesAVX2 of dy masked as in gradSumsRecPlanesAVX2.
 TEXT ·affine2RecPlanesAVX2(SB), NOSPLIT, $0-96
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), DX

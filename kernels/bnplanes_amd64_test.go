@@ -14,8 +14,8 @@ import (
 // bnForward and bnBackward use them: three images of count channels, each
 // channel with its own pivot and output map, its sums added image by image.
 // Planes shorter than, equal to and longer than the 8-lane width with and
-// without a tail; clamped and unclamped outputs; masked and unmasked
-// gradients with outputs at the window's edges, ±Inf and NaN; and nothing
+// without a tail; clamped and unclamped outputs, ±Inf and NaN; the
+// gradients' loops (their masked forms: TestBnRecompute); and nothing
 // written past the last plane.
 func TestBnPlanes(t *testing.T) {
 	if !useAVX2 {
@@ -27,7 +27,6 @@ func TestBnPlanes(t *testing.T) {
 	r := rand.New(rand.NewPCG(91, 92))
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	special := []float32{0, 6, 7, inf, -inf, nan, float32(math.Copysign(0, -1)), 5.999999, -1.5, 2.25}
-	windows := []struct{ lo, hi float32 }{{0, nan}, {0, 6}, {-1.5, 2.25}, {math.Nextafter32(-1.5, -inf), 3}}
 	const images = 3
 	for _, inner := range []int{1, 3, 7, 8, 9, 15, 16, 17, 49, 196, 784, 1027} {
 		for _, count := range []int{1, 2, 13} {
@@ -124,52 +123,39 @@ func TestBnPlanes(t *testing.T) {
 					t.Fatalf("inner %d hi %v: affineAct (one pass) differs from affine then clamp", inner, hi)
 				}
 			}
-			for _, masked := range []bool{false, true} {
-				for _, wd := range windows {
-					want, got := make([]float64, 2*count), make([]float64, 2*count)
-					planes(func(o, p int) {
-						var s1, s2 float64
-						if masked {
-							s1, s2 = kr.gradSumsClamp(dy[o:o+inner], y[o:o+inner], x[o:o+inner], k[p], wd.lo, wd.hi)
-						} else {
-							s1, s2 = kr.gradSums(dy[o:o+inner], x[o:o+inner], k[p])
-						}
-						want[2*p] += s1
-						want[2*p+1] += s2
-					})
-					for im := range images {
-						pl.gradSums(dy[img(im):], y[img(im):], x[img(im):], inner, count, k, wd.lo, wd.hi, masked, got)
-					}
-					if !same64(got, want) {
-						t.Fatalf("inner %d count %d masked %v window %v: gradSums %v, plane by plane %v", inner, count, masked, wd, got, want)
-					}
-					wdx, gdx := append([]float32(nil), y...), append([]float32(nil), y...)
-					planes(func(o, p int) {
-						a, b, c := abc[3*p], abc[3*p+1], abc[3*p+2]
-						if masked {
-							kr.affine2Clamp(wdx[o:o+inner], dy[o:o+inner], y[o:o+inner], x[o:o+inner], a, b, c, wd.lo, wd.hi)
-						} else {
-							kr.affine2(wdx[o:o+inner], dy[o:o+inner], x[o:o+inner], a, b, c)
-						}
-					})
-					for im := range images {
-						pl.affine2(gdx[img(im):], dy[img(im):], y[img(im):], x[img(im):], inner, count, abc, wd.lo, wd.hi, masked)
-					}
-					if !sameBits32(gdx, wdx) {
-						t.Fatalf("inner %d count %d masked %v window %v: affine2 differs", inner, count, masked, wd)
-					}
-				}
+			gw, gg := make([]float64, 2*count), make([]float64, 2*count)
+			planes(func(o, p int) {
+				s1, s2 := kr.gradSums(dy[o:o+inner], x[o:o+inner], k[p])
+				gw[2*p] += s1
+				gw[2*p+1] += s2
+			})
+			for im := range images {
+				pl.gradSums(dy[img(im):], x[img(im):], inner, count, k, gg)
+			}
+			if !same64(gg, gw) {
+				t.Fatalf("inner %d count %d: gradSums %v, plane by plane %v", inner, count, gg, gw)
+			}
+			wdx, gdx := append([]float32(nil), y...), append([]float32(nil), y...)
+			planes(func(o, p int) {
+				kr.affine2(wdx[o:o+inner], dy[o:o+inner], x[o:o+inner], abc[3*p], abc[3*p+1], abc[3*p+2])
+			})
+			for im := range images {
+				pl.affine2(gdx[img(im):], dy[img(im):], x[img(im):], inner, count, abc)
+			}
+			if !sameBits32(gdx, wdx) {
+				t.Fatalf("inner %d count %d: affine2 differs", inner, count)
 			}
 		}
 	}
 }
 
-// TestBnRecompute: the backward's loops that recompute a folded batch
-// norm's output from x (gradSumsRec, affine2Rec; per plane and over
-// adjacent planes) give the bits of recomputing it into a buffer with
-// affineAct first and running the masked loops on that buffer: planes with
-// and without a tail, clamped and unclamped outputs, the windows of
-// TestBnPlanes, inputs with ±Inf, NaN and −0. (A NaN's sign is not
+// TestBnRecompute: the backward's loops that recompute a clamped or folded
+// batch norm's output from x and mask dy by its window (gradSumsRec,
+// affine2Rec; per plane and over adjacent planes) give the bits of
+// recomputing it into a buffer with affineAct, masking a copy of dy with
+// windowGradGeneric and running the plain loops on that copy: planes with
+// and without a tail, clamped and unclamped outputs, windows with bounds
+// the outputs hit, inputs with ±Inf, NaN and −0. (A NaN's sign is not
 // compared: Go's float adds in the tails and in sum8 may return either
 // operand's NaN, wherever the compiler inlines them.)
 func TestBnRecompute(t *testing.T) {
@@ -181,7 +167,7 @@ func TestBnRecompute(t *testing.T) {
 	r := rand.New(rand.NewPCG(93, 94))
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	special := []float32{0, 6, inf, -inf, nan, float32(math.Copysign(0, -1)), -1.5, 2.25}
-	windows := []struct{ lo, hi float32 }{{0, nan}, {0, 6}, {-1.5, 2.25}}
+	windows := []struct{ lo, hi float32 }{{0, nan}, {0, 6}, {-1.5, 2.25}, {math.Nextafter32(-1.5, -inf), 3}}
 	for _, inner := range []int{1, 7, 8, 9, 17, 49, 196, 257} {
 		for _, count := range []int{1, 5} {
 			n := count * inner
@@ -212,16 +198,19 @@ func TestBnRecompute(t *testing.T) {
 				}
 				for _, wd := range windows {
 					what := fmt.Sprint("inner ", inner, " count ", count, " hi ", hi, " window ", wd)
+					// dy masked by the window of the recomputed output
+					gm := make([]float32, n)
+					windowGradGeneric(gm, ybuf, dy[:n], wd.lo, wd.hi)
 					// per plane
 					for p := range count {
 						o := p * inner
-						w1, w2 := kr.gradSumsClamp(dy[o:o+inner], ybuf[o:o+inner], x[o:o+inner], k[p], wd.lo, wd.hi)
+						w1, w2 := kr.gradSums(gm[o:o+inner], x[o:o+inner], k[p])
 						g1, g2 := kr.gradSumsRec(dy[o:o+inner], x[o:o+inner], ya[p], yb[p], hi, hi > 0, k[p], wd.lo, wd.hi)
 						if !sameNaN64(g1, w1) || !sameNaN64(g2, w2) {
 							t.Fatalf("%s plane %d: gradSumsRec %v %v, recomputed first %v %v", what, p, g1, g2, w1, w2)
 						}
 						want, got := make([]float32, inner), make([]float32, inner)
-						kr.affine2Clamp(want, dy[o:o+inner], ybuf[o:o+inner], x[o:o+inner], abc[3*p], abc[3*p+1], abc[3*p+2], wd.lo, wd.hi)
+						kr.affine2(want, gm[o:o+inner], x[o:o+inner], abc[3*p], abc[3*p+1], abc[3*p+2])
 						kr.affine2Rec(got, dy[o:o+inner], x[o:o+inner], ya[p], yb[p], hi, hi > 0, abc[3*p], abc[3*p+1], abc[3*p+2], wd.lo, wd.hi)
 						if !sameNaN32(got, want) {
 							t.Fatalf("%s plane %d: affine2Rec differs", what, p)
@@ -229,7 +218,7 @@ func TestBnRecompute(t *testing.T) {
 					}
 					// adjacent planes
 					want, got := make([]float64, 2*count), make([]float64, 2*count)
-					pl.gradSums(dy, ybuf, x, inner, count, k, wd.lo, wd.hi, true, want)
+					pl.gradSums(gm, x, inner, count, k, want)
 					pl.gradSumsRec(dy, x, inner, count, ya, yb, hi, hi > 0, k, wd.lo, wd.hi, got)
 					for i := range want {
 						if !sameNaN64(got[i], want[i]) {
@@ -237,7 +226,7 @@ func TestBnRecompute(t *testing.T) {
 						}
 					}
 					dw, dg := make([]float32, n+3), make([]float32, n+3)
-					pl.affine2(dw, dy, ybuf, x, inner, count, abc, wd.lo, wd.hi, true)
+					pl.affine2(dw, gm, x, inner, count, abc)
 					pl.affine2Rec(dg, dy, x, inner, count, ya, yb, hi, hi > 0, abc, wd.lo, wd.hi)
 					if !sameNaN32(dg, dw) {
 						t.Fatalf("%s: affine2Rec planes differ (nothing may be written past the last plane)", what)

@@ -187,7 +187,7 @@ func affine2AVX2(dx, dy, x *float32, n int, a, b, c float32)
 // to; the tails by the Go loops). ok is false without AVX2.
 func asmBn() (bnKernels[float32], bool) {
 	return bnKernels[float32]{sums: sumsY, gradSums: gradSumsY, affine: affineY, affine2: affine2Y,
-		gradSumsClamp: gradSumsClampY, affine2Clamp: affine2ClampY, affineClamp: affineClampY,
+		affineClamp: affineClampY,
 		gradSumsRec: gradSumsRecY, affine2Rec: affine2RecY, planes: bnPlanesAVX2()}, useAVX2
 }
 
@@ -202,29 +202,6 @@ func affineClampY(y, x []float32, a, b, hi float32) {
 	ab := [2]float32{a, b}
 	tail := tailMask8(len(x))
 	affineActPlanesAVX2(&y[0], &x[0], len(x), 1, &ab[0], &ab[1], hi, 1, &tail, nil)
-}
-
-//go:noescape
-func gradSumsClampAVX2(dy, y, x *float32, n int, k, lo, hi float32, out *[16]float32)
-
-//go:noescape
-func affine2ClampAVX2(dx, dy, y, x *float32, n int, a, b, c, lo, hi float32)
-
-// gradSumsClampY is gradSumsY of windowGradGeneric(y, dy, lo, hi), the
-// same bits, without the masked copy.
-func gradSumsClampY(dy, y, x []float32, k, lo, hi float32) (sdy, sdyx float64) {
-	y, x = y[:len(dy)], x[:len(dy)]
-	n := len(dy) &^ 7
-	var tail [8]float32
-	t := tail[:len(dy)-n]
-	windowGradGeneric(t, y[n:], dy[n:], lo, hi)
-	if n == 0 {
-		return gradSumsGeneric(t, x, k)
-	}
-	var part [16]float32
-	gradSumsClampAVX2(&dy[0], &y[0], &x[0], n, k, lo, hi, &part)
-	t1, t2 := gradSumsGeneric(t, x[n:], k)
-	return float64(sum8(part[:8])) + t1, float64(sum8(part[8:])) + t2
 }
 
 //go:noescape
@@ -245,10 +222,11 @@ func recTail(t, x []float32, ya, yb, chi float32, clamp bool) {
 	affineActPlanesAVX2(&t[0], &x[0], len(x), 1, &ab[0], &ab[1], chi, b2i(clamp), &tail, nil)
 }
 
-// gradSumsRecY is gradSumsClampY with y = the batch norm's output (a·x +
-// b, clamped to [0, chi] when clamp) recomputed from x in the loop, the
-// same bits as recomputing it into a buffer first (affineY or
-// affineClampY) without writing and reading that buffer.
+// gradSumsRecY is gradSumsY of windowGradGeneric(y, dy, lo, hi) with y =
+// the batch norm's output (a·x + b, clamped to [0, chi] when clamp)
+// recomputed from x in the loop: the same bits as recomputing it into a
+// buffer (affineY or affineClampY), masking a copy of dy and summing that,
+// without writing and reading either.
 func gradSumsRecY(dy, x []float32, ya, yb, chi float32, clamp bool, k, lo, hi float32) (sdy, sdyx float64) {
 	x = x[:len(dy)]
 	n := len(dy) &^ 7
@@ -265,7 +243,8 @@ func gradSumsRecY(dy, x []float32, ya, yb, chi float32, clamp bool, k, lo, hi fl
 	return float64(sum8(part[:8])) + t1, float64(sum8(part[8:])) + t2
 }
 
-// affine2RecY is affine2ClampY with y recomputed from x, as gradSumsRecY.
+// affine2RecY is affine2Y of windowGradGeneric(y, dy, lo, hi) with y
+// recomputed from x, as gradSumsRecY.
 func affine2RecY(dx, dy, x []float32, ya, yb, chi float32, clamp bool, a, b, c, lo, hi float32) {
 	dx, x = dx[:len(dy)], x[:len(dy)]
 	n := len(dy) &^ 7
@@ -276,20 +255,6 @@ func affine2RecY(dx, dy, x []float32, ya, yb, chi float32, clamp bool, a, b, c, 
 	t := tail[:len(dy)-n]
 	recTail(yt[:len(t)], x[n:], ya, yb, chi, clamp)
 	windowGradGeneric(t, yt[:len(t)], dy[n:], lo, hi)
-	affine2Generic(dx[n:], t, x[n:], a, b, c)
-}
-
-// affine2ClampY is affine2Y of windowGradGeneric(y, dy, lo, hi), the same
-// bits, without the masked copy.
-func affine2ClampY(dx, dy, y, x []float32, a, b, c, lo, hi float32) {
-	dx, y, x = dx[:len(dy)], y[:len(dy)], x[:len(dy)]
-	n := len(dy) &^ 7
-	if n > 0 {
-		affine2ClampAVX2(&dx[0], &dy[0], &y[0], &x[0], n, a, b, c, lo, hi)
-	}
-	var tail [8]float32
-	t := tail[:len(dy)-n]
-	windowGradGeneric(t, y[n:], dy[n:], lo, hi)
 	affine2Generic(dx[n:], t, x[n:], a, b, c)
 }
 

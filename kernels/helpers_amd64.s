@@ -578,70 +578,6 @@ panel32AVX2_done:
 	VMOVUPS (R8), Y4; \
 	WINDOW((DX), Y4, Y14, Y10, Y5, Y2)
 
-// func gradSumsClampAVX2(dy, y, x *float32, n int, k, lo, hi float32, out *[16]float32)
-// gradSumsAVX2 of dy masked by the window of the output y (lo and hi as
-// in CLAMPDY), without writing the masked dy anywhere.
-TEXT ·gradSumsClampAVX2(SB), NOSPLIT, $0-56
-	MOVQ dy+0(FP), DX
-	MOVQ y+8(FP), R8
-	MOVQ x+16(FP), SI
-	MOVQ n+24(FP), CX
-	VBROADCASTSS k+32(FP), Y13
-	VBROADCASTSS lo+36(FP), Y14
-	VBROADCASTSS hi+40(FP), Y10
-	MOVQ out+48(FP), DI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	SHRQ $3, CX
-	JEQ gradSumsClampAVX2_done
-gradSumsClampAVX2_loop:
-	CLAMPDY
-	VMOVUPS (SI), Y3
-	VSUBPS Y13, Y3, Y3
-	VADDPS Y2, Y0, Y0
-	VFMADD231PS Y3, Y2, Y1
-	ADDQ $32, SI
-	ADDQ $32, DX
-	ADDQ $32, R8
-	DECQ CX
-	JNE gradSumsClampAVX2_loop
-gradSumsClampAVX2_done:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VZEROUPPER
-	RET
-
-// func affine2ClampAVX2(dx, dy, y, x *float32, n int, a, b, c, lo, hi float32)
-// affine2AVX2 of dy masked as in CLAMPDY.
-TEXT ·affine2ClampAVX2(SB), NOSPLIT, $0-60
-	MOVQ dx+0(FP), DI
-	MOVQ dy+8(FP), DX
-	MOVQ y+16(FP), R8
-	MOVQ x+24(FP), SI
-	MOVQ n+32(FP), CX
-	VBROADCASTSS a+40(FP), Y13
-	VBROADCASTSS b+44(FP), Y12
-	VBROADCASTSS c+48(FP), Y11
-	VBROADCASTSS lo+52(FP), Y14
-	VBROADCASTSS hi+56(FP), Y10
-	SHRQ $3, CX
-	JEQ affine2ClampAVX2_done
-affine2ClampAVX2_loop:
-	VMOVUPS (SI), Y0
-	VFMADD213PS Y11, Y12, Y0 // b·x + c
-	CLAMPDY
-	VFMADD231PS Y13, Y2, Y0  // + a·dy
-	VMOVUPS Y0, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DX
-	ADDQ $32, R8
-	ADDQ $32, DI
-	DECQ CX
-	JNE affine2ClampAVX2_loop
-affine2ClampAVX2_done:
-	VZEROUPPER
-	RET
-
 // func windowGradAVX2(dx, y, dy *float32, n int, lo, hi float32)
 // windowGradGeneric 8 lanes a step (n a multiple of 8): dy where lo < y
 // and y NGE hi (hi NaN: no upper bound), else 0 (CLAMPDY's mask).
@@ -1384,8 +1320,9 @@ col2im2_done:
 L:
 
 // func gradSumsRecAVX2(dy, x *float32, n int, a, b, chi float32, clamp int, k, lo, hi float32, out *[16]float32)
-// gradSumsClampAVX2 with y recomputed from x (YREC) instead of read: a
-// folded batch norm's backward, whose output is not kept.
+// gradSumsAVX2 of dy masked by the window (lo, hi: CLAMPDY's) of the
+// batch norm's output recomputed from x (YREC): the backward of a clamped
+// or folded batch norm, its output never read.
 TEXT ·gradSumsRecAVX2(SB), NOSPLIT, $0-72
 	MOVQ dy+0(FP), DX
 	MOVQ x+8(FP), SI
@@ -1421,7 +1358,7 @@ gradSumsRecAVX2_done:
 	RET
 
 // func affine2RecAVX2(dx, dy, x *float32, n int, ya, yb, chi float32, clamp int, a, b, c, lo, hi float32)
-// affine2ClampAVX2 with y recomputed from x (YREC with ya, yb).
+// affine2AVX2 of dy masked as in gradSumsRecAVX2 (YREC with ya, yb).
 TEXT ·affine2RecAVX2(SB), NOSPLIT, $0-76
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), DX
