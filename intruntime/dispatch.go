@@ -46,11 +46,14 @@ type impl struct {
 	packFlatGroup func(blocks []byte, src []uint8, f *flatPack, n, lanes int)       // packFlatGroupScalar
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) // q: scratch of dwQuadsFor values
 	lookupPairs   func(dst, a, b, lut []uint8)
-	quantizeRow   func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
-	poolFlat32    func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
-	frameRows     func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
-	pickRows32    func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
-	quadRows      func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
+	// addPairs is lookupPairs on the add's table computed from its two
+	// input tables and output operands (addPerm); nil: lookupPairs.
+	addPairs    func(dst, a, b []uint8, p *addPerm, lut []uint8)
+	quantizeRow func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
+	poolFlat32  func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
+	frameRows   func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
+	pickRows32  func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
+	quadRows    func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// framePlanes: see framePlanesScalar; nil where fill and frameRows
 	// build the frames instead.
 	framePlanes func(dst, src []uint8, masks []uint64, zx uint8)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/qatgo/qatgo/internal/cpufeat"
+	"github.com/qatgo/qatgo/intmodel"
 )
 
 // The byte helpers of every variant the CPU runs against their scalar
@@ -241,6 +242,35 @@ func TestHelpersMatchScalar(t *testing.T) {
 			lookupPairsScalar(want[:n], a, b, lut)
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s: lookupPairs n %d differs", vi.name, n)
+			}
+		}
+		if vi.addPairs != nil {
+			// An add whose tables span int32 (every byte plane used),
+			// its output with and without a ReLU.
+			a := intmodel.ActQuant{Scale: 0.37, Bits: 8, ZeroPoint: 131}
+			b := intmodel.ActQuant{Scale: 0.011, Bits: 8, Signed: true, ZeroPoint: -7}
+			for _, o := range []intmodel.ActQuant{{Scale: 0.29, Bits: 8, ZeroPoint: 0}, {Scale: 0.5, Bits: 8, Signed: true, ZeroPoint: 3}} {
+				l, err := intmodel.NewAdd("add", a, b, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.QMin, l.QMax = intmodel.ClampFor(o, !o.Signed, false)
+				out := newAct(o, intmodel.Shape{})
+				ta, tb := addTable(a, l.LeftShift, l.M0A, l.ShiftA), addTable(b, l.LeftShift, l.M0B, l.ShiftB)
+				zy, lo, hi := o.ZeroPoint+out.off, l.QMin+out.off, l.QMax+out.off
+				lut, p := addLUT(l, ta, tb, zy, lo, hi), newAddPerm(l, ta, tb, zy, lo, hi)
+				if p == nil {
+					t.Fatalf("%s: no addPerm for %+v", vi.name, l)
+				}
+				for _, n := range []int{0, 1, 63, 64, 65, 130, 1000} {
+					a, b := bytes(n), bytes(n)
+					got, want := make([]uint8, n+1), make([]uint8, n+1)
+					vi.addPairs(got[:n], a, b, p, lut)
+					lookupPairsScalar(want[:n], a, b, lut)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s: addPairs n %d (output %+v) differs from the table", vi.name, n, o)
+					}
+				}
 			}
 		}
 		// A random plan: two windows per block from any channel and

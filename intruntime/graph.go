@@ -379,7 +379,54 @@ func rescaleTable(r *intmodel.Rescale) *[256]uint8 {
 // (addLUT), built once with the fixed-point arithmetic.
 func (e *engine) add(dst, a, b []uint8, s *step, n int) {
 	size := n * s.out.shape.Size()
+	if s.addPerm != nil {
+		host.addPairs(dst[:size], a[:size], b[:size], s.addPerm, s.addLUT)
+		return
+	}
 	lookupPairs(dst[:size], a[:size], b[:size], s.addLUT)
+}
+
+// planAdd sets add step s's table (addLUT) and, where the CPU computes
+// the add faster than it gathers from the table, its operands (addPerm).
+func planAdd(s *step, l *intmodel.Add) {
+	ta, tb := addTable(l.A, l.LeftShift, l.M0A, l.ShiftA), addTable(l.B, l.LeftShift, l.M0B, l.ShiftB)
+	zy, lo, hi := l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off
+	s.addLUT = addLUT(l, ta, tb, zy, lo, hi)
+	if host.addPairs != nil {
+		s.addPerm = newAddPerm(l, ta, tb, zy, lo, hi)
+	}
+}
+
+// addPerm is what host.addPairs computes an add's output codes from: each
+// input's table (addTable) as four byte planes, lowest byte first, for
+// 64-lane byte permutes (tabs[0:1024] the first input's, [1024:] the
+// second's), and the output's requantization operands (bias 0).
+type addPerm struct {
+	tabs [2048]byte
+	rq   requantScalars
+}
+
+// newAddPerm returns the addPerm of add l with input tables ta and tb, or
+// nil where its requantization cannot be the table's (addLUT's: a left
+// shift or M0 ≤ 0 take the general formula).
+func newAddPerm(l *intmodel.Add, ta, tb *[256]int32, zy, lo, hi int32) *addPerm {
+	if l.ShiftOut > 0 || l.M0Out <= 0 {
+		return nil
+	}
+	p := &addPerm{}
+	if !p.rq.set(0, l.M0Out, uint(-l.ShiftOut), zy, lo, hi) {
+		return nil
+	}
+	// No bias: the saturating add's clamp is to all of int32.
+	p.rq.exactSum = true
+	for t, tab := range [2]*[256]int32{ta, tb} {
+		for v, x := range tab {
+			for k := range 4 {
+				p.tabs[t*1024+k*256+v] = uint8(uint32(x) >> (8 * k))
+			}
+		}
+	}
+	return p
 }
 
 // addLUT returns add l's output storage code for every pair of input

@@ -281,24 +281,28 @@ func TestAddAllCodePairs(t *testing.T) {
 		}
 		return a
 	}
-	for i := range 12 {
+	computed := map[int]int{}
+	for i := range 14 {
 		sOut := 0.02 + rng.Float32()
-		if i%4 == 3 {
+		if i%4 == 3 && i < 12 {
 			sOut = 1e-7 // M_out > 1: a left shift
 		}
 		a, b, o := act(0.01+rng.Float32()), act(0.01+rng.Float32()), act(sOut)
+		relu := i%3 == 1
+		if i >= 12 { // a ReLU onto unsigned codes from 0 (resnet20's adds)
+			o.Signed, o.ZeroPoint, relu = false, 0, true
+		}
 		l, err := intmodel.NewAdd("add", a, b, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.QMin, l.QMax = intmodel.ClampFor(o, i%3 == 1, i%3 == 2)
+		l.QMin, l.QMax = intmodel.ClampFor(o, relu, i%3 == 2 && !relu)
 		if i%4 == 3 && l.ShiftOut <= 0 {
 			t.Fatalf("case %d: output shift %d, want > 0", i, l.ShiftOut)
 		}
 		const N = 256 * 256
 		s := &step{add: *l, out: newAct(o, intmodel.Shape{C: N, H: 1, W: 1})}
-		s.addLUT = addLUT(l, addTable(a, l.LeftShift, l.M0A, l.ShiftA), addTable(b, l.LeftShift, l.M0B, l.ShiftB),
-			l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off)
+		planAdd(s, l)
 		e := &engine{}
 		qa, qb, dst := make([]uint8, N), make([]uint8, N), make([]uint8, N)
 		for j := range N {
@@ -315,6 +319,14 @@ func TestAddAllCodePairs(t *testing.T) {
 		if bad != 0 {
 			t.Errorf("case %d (%+v): %d of %d code pairs differ from Add.Apply", i, l, bad, N)
 		}
+		if s.addPerm != nil {
+			computed[s.addPerm.rq.kernel()]++
+		}
+	}
+	// Where the CPU computes adds (addPairs), every requantization
+	// variant ran: general, no negative correction, ReLU to [0, 255].
+	if host.addPairs != nil && (computed[rqExact] == 0 || computed[rqNoNeg] == 0 || computed[rqRelu8] == 0) {
+		t.Errorf("computed adds by requantization kernel %v: want each of rqExact, rqNoNeg, rqRelu8", computed)
 	}
 }
 

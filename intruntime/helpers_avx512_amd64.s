@@ -107,6 +107,81 @@ DATA requantLows<>+56(SB)/4, $14
 DATA requantLows<>+60(SB)/4, $30
 GLOBL requantLows<>(SB), RODATA|NOPTR, $64
 
+// ADD_LOOK(I, K, OFF, D, T): D = the byte plane at OFF(R9) (256 bytes) at
+// the 64 byte indexes in I: one VPERMT2B for each half of the plane, the
+// upper half's lanes (K: index ≥ 128) blended in.
+#define ADD_LOOK(I, K, OFF, D, T) \
+	VMOVDQU64 OFF(R9), D; \
+	VPERMT2B OFF+64(R9), I, D; \
+	VMOVDQU64 OFF+128(R9), T; \
+	VPERMT2B OFF+192(R9), I, T; \
+	VPBLENDMB T, D, K, D
+
+// ADD_TABLE(I, K, OFF, P0, P1, P2, P3, T, W0, W1, W2, W3): the int32
+// table entries of the 64 indexes in I from its four byte planes at
+// OFF(R9), as dwords in P0–P3 in the lane order the unpacks leave (per
+// 128-bit lane: bytes 0–3, 4–7, 8–11, 12–15), which the packs at the end
+// of ADD_PAIRS undo.
+#define ADD_TABLE(I, K, OFF, P0, P1, P2, P3, T, W0, W1, W2, W3) \
+	ADD_LOOK(I, K, OFF, P0, T); \
+	ADD_LOOK(I, K, OFF+256, P1, T); \
+	ADD_LOOK(I, K, OFF+512, P2, T); \
+	ADD_LOOK(I, K, OFF+768, P3, T); \
+	VPUNPCKLBW P1, P0, W0; \
+	VPUNPCKHBW P1, P0, W1; \
+	VPUNPCKLBW P3, P2, W2; \
+	VPUNPCKHBW P3, P2, W3; \
+	VPUNPCKLWD W2, W0, P0; \
+	VPUNPCKHWD W2, W0, P1; \
+	VPUNPCKLWD W3, W1, P2; \
+	VPUNPCKHWD W3, W1, P3
+
+// ADD_RQ(RQ, X, Y): X = RQ(X + Y).
+#define ADD_RQ(RQ, X, Y) \
+	VPADDD Y, X, Z0; \
+	RQ; \
+	VMOVDQA64 Z0, X
+
+// ADD_PAIRS(RQ) is the body of addPairs512*: 64 pairs a step, each input
+// code's table entry looked up from its byte planes (VPERMT2B), the sum
+// requantized by RQ (the output's operands at c, bias 0), narrowed by
+// the signed-saturating packs (the codes are in [0, 255] after RQ's
+// clamps, or ≥ 0 where the narrowing itself caps them at 255).
+#define ADD_PAIRS(RQ) \
+	MOVQ c+40(FP), AX; \
+	REQUANT16_SETUP; \
+	MOVQ dst+0(FP), DI; \
+	MOVQ a+8(FP), SI; \
+	MOVQ b+16(FP), DX; \
+	MOVQ n+24(FP), CX; \
+	MOVQ tabs+32(FP), R9; \
+	SHRQ $6, CX; \
+	JEQ ap_done; \
+ap_loop: \
+	VMOVDQU64 (SI), Z3; \
+	VMOVDQU64 (DX), Z4; \
+	VPMOVB2M Z3, K1; \
+	VPMOVB2M Z4, K2; \
+	ADD_TABLE(Z3, K1, 0, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13); \
+	ADD_TABLE(Z4, K2, 1024, Z9, Z10, Z11, Z12, Z13, Z14, Z18, Z20, Z21); \
+	ADD_RQ(RQ, Z5, Z9); \
+	ADD_RQ(RQ, Z6, Z10); \
+	ADD_RQ(RQ, Z7, Z11); \
+	ADD_RQ(RQ, Z8, Z12); \
+	VPACKSSDW Z6, Z5, Z5; \
+	VPACKSSDW Z8, Z7, Z7; \
+	VPACKUSWB Z7, Z5, Z5; \
+	VMOVDQU64 Z5, (DI); \
+	ADDQ $64, SI; \
+	ADDQ $64, DX; \
+	ADDQ $64, DI; \
+	DECQ CX; \
+	JNE ap_loop; \
+ap_done: \
+	VZEROUPPER; \
+	RET
+
+
 // REQUANT_ROWS(RQ) is the body of requant512 and requant512nc: RQ on
 // every 16 lanes of count rows of n ≥ 0 values (rowStride int32s apart at
 // row, written outStride bytes apart at out), each row's last n mod 16
@@ -1028,3 +1103,20 @@ packFlat512_quad:
 packFlat512_done:
 	VZEROUPPER
 	RET
+
+// func addPairs512(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
+// is lookupPairsScalar on the table addLUT builds, computed: dst[k] =
+// RQ(ta[a[k]] + tb[b[k]]) with ta, tb as four byte planes each at tabs
+// (addPerm), n a multiple of 64, RQ REQUANT16_CORE (bias 0: no clamp).
+TEXT ·addPairs512(SB), NOSPLIT, $0-48
+	ADD_PAIRS(REQUANT16_CORE)
+
+// func addPairs512nn(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
+// is addPairs512 by REQUANT16_NONEG (requantScalars.noNeg).
+TEXT ·addPairs512nn(SB), NOSPLIT, $0-48
+	ADD_PAIRS(REQUANT16_NONEG)
+
+// func addPairs512r8(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
+// is addPairs512 by REQUANT16_RELU8 (requantScalars.relu8).
+TEXT ·addPairs512r8(SB), NOSPLIT, $0-48
+	ADD_PAIRS(REQUANT16_RELU8)

@@ -85,8 +85,9 @@ type step struct {
 	// Add: the output storage code of every pair of input storage codes
 	// (graph.go); Concat: each requantized input's output storage code by
 	// input storage code (nil: copied).
-	addLUT []uint8
-	catMap []*[256]uint8
+	addLUT  []uint8
+	addPerm *addPerm // nil: the add looks its codes up in addLUT
+	catMap  []*[256]uint8
 }
 
 // engine runs the whole model on a worker's share of a batch, chunk
@@ -503,8 +504,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 			s.out = newAct(outQ, shapes[i])
 		}
 		if l, ok := l.(*intmodel.Add); ok {
-			s.addLUT = addLUT(l, addTable(l.A, l.LeftShift, l.M0A, l.ShiftA), addTable(l.B, l.LeftShift, l.M0B, l.ShiftB),
-				l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off)
+			planAdd(&s, l)
 		}
 		if p, ok := l.(*intmodel.MaxPool2d); ok && i > 0 && ins[0] == i && readers[i] == 1 &&
 			e.steps[i-1].conv && fusable(&e.steps[i-1], p.Pool2d) {
