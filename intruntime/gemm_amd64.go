@@ -107,7 +107,7 @@ func vnniTap8x2(c *int32, ldc int, w *int32, q *uint32, qs int, offs *int32, nta
 func tapGemmVNNI(acc []int32, ldc int, p *tapPlan, q []uint32) {
 	panels, taps := ceilDiv(p.m, 8), p.kh*p.kw
 	_, _ = acc[(8*panels-1)*ldc+p.ldc()-1], q[p.qlen1-1]
-	if ldc < p.ldc() || len(p.w1) != panels*taps*p.kq*8 || len(p.offs1) != taps || p.kq*p.plane > p.qlen1 {
+	if ldc < p.ldc() || len(p.w1) != panels*taps*p.kq*8 || len(p.offs1) != taps || p.kq*p.plane > p.qlen1 || p.ldc()%32 != 0 {
 		panic("intruntime: tapGemmVNNI: bad operands")
 	}
 	for pi := range panels {

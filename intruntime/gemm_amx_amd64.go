@@ -48,8 +48,8 @@ func amxTapConv(c *int32, ldc int, w *byte, q *uint32, qs, cs int, offs *int32, 
 // (a programmer error) if acc or q is too short for the plan.
 func tapGemmAMX(acc []int32, ldc int, p *tapPlan, q []uint32) {
 	_, _ = acc[(p.mt*amxRows-1)*ldc+p.ldc()-1], q[p.qlen-1]
-	if ldc < p.ldc() || len(p.w) != p.mt*p.kh*p.chunks*1024 || p.rpc > amxQuads {
+	if ldc < p.ldc() || len(p.w) != p.mt*p.kh*p.chunks*1024 || p.rpc > amxQuads || p.group != tapGroup {
 		panic("intruntime: tapGemmAMX: bad operands")
 	}
-	amxTapConv(&acc[0], ldc, &p.w[0], &q[0], 4*p.plane, 4*p.rpc*p.plane, &p.offs[0], p.kh, p.chunks, p.mt, p.nb4, &p.cfg)
+	amxTapConv(&acc[0], ldc, &p.w[0], &q[0], 4*p.plane, 4*p.rpc*p.plane, &p.offs[0], p.kh, p.chunks, p.mt, p.nb, &p.cfg)
 }

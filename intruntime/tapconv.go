@@ -36,7 +36,7 @@ type tapPlan struct {
 	kh, kw, ph, pw    int
 	Hp, Wp, plane     int     // the frame (Wp may be wider than the padded input), the uint32s from one row plane to the next
 	offs              []int32 // flat offset of each kernel row: ky·Wp
-	nb4               int     // groups of 64 flat output positions
+	group, nb         int     // flat output positions per pass of the kernel (tapPositions); passes
 	qlen              int     // uint32s of the row planes, with what the last group reads past them
 	// masks: for each vector of 16 flat positions, the ones that are
 	// outputs (requantFlat).
@@ -73,28 +73,40 @@ const tapMinWidth = 16
 
 // pays reports whether the VNNI tap GEMM beats the direct packing's for a
 // convolution of P outputs narrower than tapMinWidth: where the flat
-// positions it computes (whole groups of tapGroup, the Wp − ow past each
-// row included) are at most half again P. On Zen 5, with the kernels of
+// positions it computes (whole groups of p.group, the Wp − ow past each
+// row included) are fewer than half again P. On Zen 5, with the kernels of
 // session 14, resnet20's 14×14 and 7×7 layers (1.31x) made the model's
 // int8 inference 7–8% faster than the direct GEMM (6,779 → 7,049 img/s
 // with the 14×14 ones, 7,109–7,448 → 7,337–7,664 with the 7×7 ones too,
 // alternated runs), vgg-small 1%; LeNet-5's unpadded 5×5 on 12×12 (8 wide
 // in rows of 12: 2x) ran 1.5x slower (124k → 84k img/s for the model).
-func (p *tapPlan) pays(P int) bool { return 2*p.ldc() <= 3*P }
+func (p *tapPlan) pays(P int) bool { return 2*p.ldc() < 3*P }
 
-// tapGroup is the flat output positions one pass of the tap kernel
+// tapGroup is the flat output positions one pass of the AMX tap kernel
 // computes: four C tiles of 16 columns.
 const tapGroup = 64
 
+// tapPositions is the granularity of the flat output positions im's tap
+// GEMM computes: the VNNI kernel's tiles of 32 positions (a 14×14 layer
+// in rows of 16 then computes 224 positions for its 222, not 256: 12.5%
+// less work), else tapGroup.
+func (im *impl) tapPositions() int {
+	if im.tapSingle {
+		return 32
+	}
+	return tapGroup
+}
+
 // newTapPlan plans the stride-1 convolution of weights w ([m][cin][kh][kw])
-// over cin×H×W inputs with padding (ph, pw), or returns nil where the tap
-// GEMM does not apply (channels not in quads; 1×1 kernels, whose packing is
-// no im2col anyway).
-func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
-	if cin%4 != 0 || kh*kw < 2 || len(w) != m*cin*kh*kw {
+// over cin×H×W inputs with padding (ph, pw), its flat output positions
+// computed group at a time (impl.tapPositions), or returns nil where the
+// tap GEMM does not apply (channels not in quads; 1×1 kernels, whose
+// packing is no im2col anyway).
+func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw, group int) *tapPlan {
+	if cin%4 != 0 || kh*kw < 2 || len(w) != m*cin*kh*kw || group%16 != 0 || group <= 0 {
 		return nil
 	}
-	p := &tapPlan{m: m, kq: cin / 4, kh: kh, kw: kw, ph: ph, pw: pw, Hp: H + 2*ph, Wp: W + 2*pw}
+	p := &tapPlan{m: m, kq: cin / 4, kh: kh, kw: kw, ph: ph, pw: pw, Hp: H + 2*ph, Wp: W + 2*pw, group: group}
 	oh, ow := p.Hp-kh+1, p.Wp-kw+1
 	if oh < 1 || ow < 1 {
 		return nil
@@ -108,12 +120,12 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 	p.rpc = ceilDiv(p.rows, p.chunks)
 	p.plane = roundUp(p.Hp*p.Wp, 16)
 	p.masks = flatOutputMasks(oh, ow, p.Hp, p.Wp, 1)
-	p.nb4 = ceilDiv((oh-1)*p.Wp+ow, tapGroup)
+	p.nb = ceilDiv((oh-1)*p.Wp+ow, group)
 	p.offs = make([]int32, kh)
 	for ky := range kh {
 		p.offs[ky] = int32(ky * p.Wp)
 	}
-	p.qlen = p.chunks*p.rpc*p.plane + p.nb4*tapGroup + int(p.offs[kh-1])
+	p.qlen = p.chunks*p.rpc*p.plane + p.ldc() + int(p.offs[kh-1])
 	p.mt = ceilDiv(m, amxRows)
 	p.w = make([]byte, p.mt*kh*p.chunks*1024)
 	for mi := range p.mt {
@@ -157,7 +169,7 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 	for t := range taps {
 		p.offs1[t] = int32(t/kw*p.Wp + t%kw)
 	}
-	p.qlen1 = p.kq*p.plane + p.nb4*tapGroup + int(p.offs1[taps-1])
+	p.qlen1 = p.kq*p.plane + p.ldc() + int(p.offs1[taps-1])
 	// LDTILECFG: palette 1; C tiles 0–3 16×64 bytes, the A tile 4 16 rows
 	// of a chunk's row planes, B tiles 6 and 7 a chunk's rows × 64 bytes.
 	p.cfg[0] = 1
@@ -172,7 +184,7 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int) *tapPlan {
 }
 
 // ldc is the row stride of the plan's accumulators.
-func (p *tapPlan) ldc() int { return p.nb4 * tapGroup }
+func (p *tapPlan) ldc() int { return p.nb * p.group }
 
 // tapGemmPortable is the tap GEMM in plain Go: acc[m][p] = Σ over kernel
 // rows t, row planes r and bytes i of the weight times byte i of

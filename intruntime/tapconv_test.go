@@ -6,14 +6,19 @@ import (
 	"testing"
 )
 
+// tapCase is a convolution of TestTapGemm.
+type tapCase struct{ m, cin, kh, kw, H, W, ph, pw int }
+
 // The tap GEMM on random row planes: the portable version against the
 // convolution written out (each valid output position as Σ over input
 // channels and taps), and every kernel the CPU has against the portable
 // one: on the row planes at every position (the dropped ones included),
-// on one plane per channel quad (impl.tapSingle) at the outputs.
+// on one plane per channel quad (impl.tapSingle) at the outputs. Each
+// case is planned for both granularities of flat positions (tapGroup for
+// AMX, 32 for VNNI), each kernel run on its own.
 func TestTapGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	for _, c := range []struct{ m, cin, kh, kw, H, W, ph, pw int }{
+	for _, c := range []tapCase{
 		{16, 16, 3, 3, 8, 8, 1, 1},
 		{5, 16, 3, 3, 6, 9, 0, 0},
 		{33, 32, 3, 3, 7, 5, 1, 1},
@@ -22,83 +27,91 @@ func TestTapGemm(t *testing.T) {
 		{8, 20, 1, 3, 6, 7, 0, 1},
 		{3, 4, 2, 2, 3, 3, 0, 0},
 	} {
-		w := make([]int8, c.m*c.cin*c.kh*c.kw)
-		for i := range w {
-			w[i] = int8(rng.Uint32())
+		for _, group := range []int{tapGroup, 32} {
+			tapGemmCase(t, rng, c, group)
 		}
-		p := newTapPlan(w, c.m, c.cin, c.kh, c.kw, c.H, c.W, c.ph, c.pw)
-		if p == nil {
-			t.Fatalf("%+v: no plan", c)
+	}
+}
+
+// tapGemmCase is one case of TestTapGemm, planned for kernels that compute
+// group flat positions at a time.
+func tapGemmCase(t *testing.T, rng *rand.Rand, c tapCase, group int) {
+	w := make([]int8, c.m*c.cin*c.kh*c.kw)
+	for i := range w {
+		w[i] = int8(rng.Uint32())
+	}
+	p := newTapPlan(w, c.m, c.cin, c.kh, c.kw, c.H, c.W, c.ph, c.pw, group)
+	if p == nil {
+		t.Fatalf("%+v: no plan", c)
+	}
+	q := make([]uint32, p.qlen)
+	for i := range q {
+		q[i] = rng.Uint32()
+	}
+	ldc := p.ldc()
+	want := make([]int32, p.mt*amxRows*ldc)
+	tapGemmPortable(want, ldc, p, q)
+	oh, ow := p.Hp-c.kh+1, p.Wp-c.kw+1
+	for oc := range c.m {
+		for y := range oh {
+			for x := range ow {
+				pos := y*p.Wp + x
+				var s int32
+				for ic := range c.cin {
+					for ky := range c.kh {
+						for kx := range c.kw {
+							v := q[(ic/4*c.kw+kx)*p.plane+pos+ky*p.Wp] >> (8 * (ic % 4)) & 0xff
+							s += int32(w[((oc*c.cin+ic)*c.kh+ky)*c.kw+kx]) * int32(v)
+						}
+					}
+				}
+				if got := want[oc*ldc+pos]; got != s {
+					t.Fatalf("%+v: portable acc[%d][%d,%d] = %d, want %d", c, oc, y, x, got, s)
+				}
+			}
 		}
-		q := make([]uint32, p.qlen)
-		for i := range q {
-			q[i] = rng.Uint32()
+	}
+	// The layout without copies: random quad planes, and the row
+	// planes they stand for (plane j·kw + kx at p is quad plane j at
+	// p + kx) for the portable GEMM, compared at the outputs.
+	q1 := make([]uint32, p.qlen1)
+	for i := range q1 {
+		q1[i] = rng.Uint32()
+	}
+	qc := make([]uint32, p.qlen)
+	for r := range p.rows {
+		j, kx := r/c.kw, r%c.kw
+		for x := range p.plane {
+			if i := j*p.plane + x + kx; i < len(q1) {
+				qc[r*p.plane+x] = q1[i]
+			}
 		}
-		ldc := p.ldc()
-		want := make([]int32, p.mt*amxRows*ldc)
-		tapGemmPortable(want, ldc, p, q)
-		oh, ow := p.Hp-c.kh+1, p.Wp-c.kw+1
+	}
+	want1 := make([]int32, len(want))
+	tapGemmPortable(want1, ldc, p, qc)
+	for _, vi := range variantImpls() {
+		if vi.tapGemm == nil || vi.tapPositions() != group {
+			continue
+		}
+		got := make([]int32, len(want))
+		for i := range got {
+			got[i] = -1
+		}
+		if !vi.tapSingle {
+			vi.tapGemm(got, ldc, p, q)
+			if !slices.Equal(got[:c.m*ldc], want[:c.m*ldc]) {
+				t.Fatalf("%+v (%s): differs from tapGemmPortable", c, vi.name)
+			}
+			continue
+		}
+		vi.tapGemm(got, ldc, p, q1)
+		// The outputs only: past a plane the two layouts hold
+		// different planes, which only dropped positions read.
 		for oc := range c.m {
 			for y := range oh {
 				for x := range ow {
-					pos := y*p.Wp + x
-					var s int32
-					for ic := range c.cin {
-						for ky := range c.kh {
-							for kx := range c.kw {
-								v := q[(ic/4*c.kw+kx)*p.plane+pos+ky*p.Wp] >> (8 * (ic % 4)) & 0xff
-								s += int32(w[((oc*c.cin+ic)*c.kh+ky)*c.kw+kx]) * int32(v)
-							}
-						}
-					}
-					if got := want[oc*ldc+pos]; got != s {
-						t.Fatalf("%+v: portable acc[%d][%d,%d] = %d, want %d", c, oc, y, x, got, s)
-					}
-				}
-			}
-		}
-		// The layout without copies: random quad planes, and the row
-		// planes they stand for (plane j·kw + kx at p is quad plane j at
-		// p + kx) for the portable GEMM, compared at the outputs.
-		q1 := make([]uint32, p.qlen1)
-		for i := range q1 {
-			q1[i] = rng.Uint32()
-		}
-		qc := make([]uint32, p.qlen)
-		for r := range p.rows {
-			j, kx := r/c.kw, r%c.kw
-			for x := range p.plane {
-				if i := j*p.plane + x + kx; i < len(q1) {
-					qc[r*p.plane+x] = q1[i]
-				}
-			}
-		}
-		want1 := make([]int32, len(want))
-		tapGemmPortable(want1, ldc, p, qc)
-		for _, vi := range variantImpls() {
-			if vi.tapGemm == nil {
-				continue
-			}
-			got := make([]int32, len(want))
-			for i := range got {
-				got[i] = -1
-			}
-			if !vi.tapSingle {
-				vi.tapGemm(got, ldc, p, q)
-				if !slices.Equal(got[:c.m*ldc], want[:c.m*ldc]) {
-					t.Fatalf("%+v (%s): differs from tapGemmPortable", c, vi.name)
-				}
-				continue
-			}
-			vi.tapGemm(got, ldc, p, q1)
-			// The outputs only: past a plane the two layouts hold
-			// different planes, which only dropped positions read.
-			for oc := range c.m {
-				for y := range oh {
-					for x := range ow {
-						if i := oc*ldc + y*p.Wp + x; got[i] != want1[i] {
-							t.Fatalf("%+v (%s): one plane per quad: acc[%d][%d,%d] = %d, on the shifted copies %d", c, vi.name, oc, y, x, got[i], want1[i])
-						}
+					if i := oc*ldc + y*p.Wp + x; got[i] != want1[i] {
+						t.Fatalf("%+v (%s): one plane per quad: acc[%d][%d,%d] = %d, on the shifted copies %d", c, vi.name, oc, y, x, got[i], want1[i])
 					}
 				}
 			}
@@ -155,7 +168,7 @@ func BenchmarkTapGemm(b *testing.B) {
 			for i := range w {
 				w[i] = int8(rng.Uint32())
 			}
-			p := newTapPlan(w, c.c, c.c, 3, 3, c.hw, c.hw, 1, 1)
+			p := newTapPlan(w, c.c, c.c, 3, 3, c.hw, c.hw, 1, 1, host.tapPositions())
 			q := make([]uint32, p.qlen)
 			acc := make([]int32, p.mt*amxRows*p.ldc())
 			for b.Loop() {
@@ -181,13 +194,15 @@ func TestTapPays(t *testing.T) {
 		{20, 5, 12, 0, false},
 		{16, 3, 4, 1, false},
 	} {
-		p := newTapPlan(make([]int8, 8*tc.cin*tc.k*tc.k), 8, tc.cin, tc.k, tc.k, tc.hw, tc.hw, tc.pad, tc.pad)
-		if p == nil {
-			t.Fatalf("%+v: no tap plan", tc)
-		}
-		o := tc.hw + 2*tc.pad - tc.k + 1
-		if got := p.pays(o * o); got != tc.want {
-			t.Errorf("%+v: pays = %v (%d flat positions for %d outputs), want %v", tc, got, p.ldc(), o*o, tc.want)
+		for _, group := range []int{tapGroup, 32} {
+			p := newTapPlan(make([]int8, 8*tc.cin*tc.k*tc.k), 8, tc.cin, tc.k, tc.k, tc.hw, tc.hw, tc.pad, tc.pad, group)
+			if p == nil {
+				t.Fatalf("%+v: no tap plan", tc)
+			}
+			o := tc.hw + 2*tc.pad - tc.k + 1
+			if got := p.pays(o * o); got != tc.want {
+				t.Errorf("%+v, groups of %d: pays = %v (%d flat positions for %d outputs), want %v", tc, group, got, p.ldc(), o*o, tc.want)
+			}
 		}
 	}
 }
