@@ -231,6 +231,27 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		if vi.pickBytes2 != nil {
+			for _, w := range []int{1, 7, 14, 31, 32, 33, 70} {
+				for _, rows := range []int{1, 3} {
+					const planes = 2
+					srcStride := 2*w + 5
+					srcPlane := rows*srcStride + 3
+					// Exactly long enough for the scalar code (the
+					// assembly's last word would read past it) and longer.
+					for _, extra := range []int{0, 64} {
+						src := bytes((planes-1)*srcPlane + (rows-1)*srcStride + 2*w - 1 + extra)
+						got, want := bytes(planes*rows*w+1), make([]uint8, planes*rows*w+1)
+						copy(want, got)
+						vi.pickBytes2(got[:planes*rows*w], src, rows, w, srcStride, planes, srcPlane)
+						pickBytes2Scalar(want[:planes*rows*w], src, rows, w, srcStride, planes, srcPlane)
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s: pickBytes2 w %d rows %d extra %d differs", vi.name, w, rows, extra)
+						}
+					}
+				}
+			}
+		}
 		lut := bytes(1<<16 + 3)
 		for _, n := range []int{0, 1, 15, 16, 17, 31, 64, 100} {
 			a, b := bytes(n), bytes(n)

@@ -213,6 +213,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 		im.framePlanes = framePlanesZ
 	}
 	im.pickRows32 = pickRows32Z
+	im.pickBytes2 = pickBytes2Z
 	im.quadRows = quadRowsZ
 	im.lookupPairs = lookupPairsZ
 	im.quantizeRow = quantizeRowZ
@@ -361,6 +362,23 @@ func pickRows32Z(dst, src []int32, rows, w, srcStride, step, planes, srcPlane in
 	}
 	_, _ = dst[planes*rows*w-1], src[(planes-1)*srcPlane+(rows-1)*srcStride+(w-1)*step]
 	pickRows512(&dst[0], &src[0], rows, w, srcStride, step, planes, srcPlane)
+}
+
+//go:noescape
+func pickBytes2x512(dst, src *uint8, rows, w, srcStride, planes, srcPlane int)
+
+// pickBytes2Z is pickBytes2Scalar by VPMOVWB, 32 bytes a step; the
+// scalar code where the last word read would pass the end of src.
+func pickBytes2Z(dst, src []uint8, rows, w, srcStride, planes, srcPlane int) {
+	if rows == 0 || w == 0 || planes == 0 {
+		return
+	}
+	_ = dst[planes*rows*w-1]
+	if (planes-1)*srcPlane+(rows-1)*srcStride+2*w > len(src) {
+		pickBytes2Scalar(dst, src, rows, w, srcStride, planes, srcPlane)
+		return
+	}
+	pickBytes2x512(&dst[0], &src[0], rows, w, srcStride, planes, srcPlane)
 }
 
 // quadRowsZ is quadRowsScalar by AVX-512, 16 positions a step.

@@ -1120,3 +1120,41 @@ TEXT ·addPairs512nn(SB), NOSPLIT, $0-48
 // is addPairs512 by REQUANT16_RELU8 (requantScalars.relu8).
 TEXT ·addPairs512r8(SB), NOSPLIT, $0-48
 	ADD_PAIRS(REQUANT16_RELU8)
+
+// func pickBytes2x512(dst, src *uint8, rows, w, srcStride, planes, srcPlane int)
+// is pickBytes2Scalar, 32 bytes a step: the words at src narrowed to their
+// low bytes (VPMOVWB), a row's last step under a mask.
+TEXT ·pickBytes2x512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ planes+40(FP), R11
+pickBytes2_plane:
+	MOVQ SI, BX
+	MOVQ rows+16(FP), CX
+pickBytes2_row:
+	MOVQ BX, AX
+	MOVQ w+24(FP), DX
+pickBytes2_chunk:
+	MOVQ DX, R9
+	CMPQ R9, $32
+	JLE pickBytes2_count
+	MOVQ $32, R9
+pickBytes2_count:
+	MOVQ $-1, R13
+	BZHIQ R9, R13, R13
+	KMOVD R13, K1
+	VMOVDQU16.Z (AX), K1, Z0
+	VPMOVWB Z0, Y1
+	VMOVDQU8 Y1, K1, (DI)
+	ADDQ $64, AX
+	ADDQ R9, DI
+	SUBQ R9, DX
+	JNE pickBytes2_chunk
+	ADDQ srcStride+32(FP), BX
+	DECQ CX
+	JNE pickBytes2_row
+	ADDQ srcPlane+48(FP), SI
+	DECQ R11
+	JNE pickBytes2_plane
+	VZEROUPPER
+	RET

@@ -696,6 +696,12 @@ func im2colRow(out []uint8, src []uint8, s *step, n, b0, nb, k int) {
 	xa := max(0, ceilDiv(s.pw-kx, s.sw))
 	xb := min(ow, ceilDiv(W+s.pw-kx, s.sw))
 	xb = max(xa, xb)
+	if y0 := ky - s.ph; s.sw == 2 && host.pickBytes2 != nil && xa == 0 && xb == ow && y0 >= 0 && (oh-1)*s.sh+y0 < H {
+		// Every window inside the image (a 1×1 stride-2 projection):
+		// every other byte of every sh-th row, all images in one call.
+		host.pickBytes2(out[:nb*oh*ow], src[(c*n+b0)*H*W+y0*W+kx-s.pw:], oh, ow, s.sh*W, nb, H*W)
+		return
+	}
 	for bi := range nb {
 		plane := src[(c*n+b0+bi)*H*W : (c*n+b0+bi+1)*H*W]
 		for y := range oh {
@@ -714,6 +720,20 @@ func im2colRow(out []uint8, src []uint8, s *step, n, b0, nb, k int) {
 			}
 			for x := xa; x < xb; x++ {
 				seg[x] = row[x*s.sw-s.pw+kx]
+			}
+		}
+	}
+}
+
+// pickBytes2Scalar writes dst[(p·rows + y)·w + x] = src[p·srcPlane +
+// y·srcStride + 2x]: every other byte of rows of planes (a stride-2
+// im2col row).
+func pickBytes2Scalar(dst, src []uint8, rows, w, srcStride, planes, srcPlane int) {
+	for p := range planes {
+		for y := range rows {
+			out, in := dst[(p*rows+y)*w:][:w], src[p*srcPlane+y*srcStride:]
+			for x := range out {
+				out[x] = in[2*x]
 			}
 		}
 	}
