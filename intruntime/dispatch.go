@@ -55,7 +55,7 @@ type impl struct {
 	pickRows32  func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
 	// pickBytes2: see pickBytes2Scalar; nil: im2col's row loop.
 	pickBytes2 func(dst, src []uint8, rows, w, srcStride, planes, srcPlane int)
-	quadRows    func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
+	quadRows   func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
 	// framePlanes: see framePlanesScalar; nil where fill and frameRows
 	// build the frames instead.
 	framePlanes func(dst, src []uint8, masks []uint64, zx uint8)
