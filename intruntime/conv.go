@@ -405,6 +405,21 @@ func planRequant(s *step, q *intmodel.Quantized) []requantScalars {
 	return rq
 }
 
+// commonKernel is the requantization kernel (requantScalars.kernel) all
+// of rq's channels take, or −1 where they differ or rq is empty.
+func commonKernel(rq []requantScalars) int {
+	if len(rq) == 0 {
+		return -1
+	}
+	k := rq[0].kernel()
+	for i := range rq {
+		if rq[i].kernel() != k {
+			return -1
+		}
+	}
+	return k
+}
+
 // requantOne requantizes one output channel m's accumulators.
 func (e *engine) requantOne(out []uint8, row []int32, s *step, m int) {
 	e.requantImages(out, row, 1, len(row), 0, s, m)

@@ -51,8 +51,11 @@ type impl struct {
 	addPairs    func(dst, a, b []uint8, p *addPerm, lut []uint8)
 	quantizeRow func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
 	poolFlat32  func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
-	frameRows   func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
-	pickRows32  func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
+	// poolFlatCh is poolFlat32 on planes planes srcPlane apart in src,
+	// pooled back to back in dst; nil: one call per plane.
+	poolFlatCh func(dst, src []int32, rows, w, stride, planes, srcPlane int)
+	frameRows  func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)
+	pickRows32 func(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int)
 	// pickBytes2: see pickBytes2Scalar; nil: im2col's row loop.
 	pickBytes2 func(dst, src []uint8, rows, w, srcStride, planes, srcPlane int)
 	quadRows   func(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int)
@@ -65,6 +68,12 @@ type impl struct {
 	// requantFlatPre is requantFlat on a channel's planned operands
 	// (step.rq), for masks that select n positions; nil: requantFlat.
 	requantFlatPre func(out []uint8, row []int32, masks []uint16, n int, c *requantScalars)
+	// requantFlatCh and requantRowsCh are requantFlatPre and requantPre
+	// on every channel of rq at once (rows ldc int32s apart in acc,
+	// outputs outStride bytes apart in out), all of whose kernel() is
+	// kind; nil: one call per channel.
+	requantFlatCh func(out []uint8, outStride int, acc []int32, ldc int, masks []uint16, n int, rq []requantScalars, kind int)
+	requantRowsCh func(out []uint8, outStride int, acc []int32, ldc, rows, w, rowStride int, rq []requantScalars, kind int)
 	// dw3x3s2 computes a stride-2 depthwise 3×3 plane's outputs only
 	// (graph.go); nil, or false from it, where the flat stride-1 pass
 	// and a pick of every other output run instead.

@@ -231,6 +231,28 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		if vi.poolFlatCh != nil {
+			for _, w := range []int{1, 7, 14, 16, 17, 33} {
+				for _, rows := range []int{1, 3} {
+					const planes = 3
+					stride := 2*w + 5
+					srcPlane := 2*rows*stride + 9
+					src := make([]int32, (planes-1)*srcPlane+(2*rows-1)*stride+2*w)
+					for i := range src {
+						src[i] = int32(rng.Uint32())
+					}
+					got, want := make([]int32, planes*rows*w+1), make([]int32, planes*rows*w+1)
+					got[planes*rows*w], want[planes*rows*w] = 7, 7
+					vi.poolFlatCh(got[:planes*rows*w], src, rows, w, stride, planes, srcPlane)
+					for p := range planes {
+						poolFlat32Scalar(want[p*rows*w:], src[p*srcPlane:], rows, w, stride)
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s: poolFlatCh w %d rows %d differs", vi.name, w, rows)
+					}
+				}
+			}
+		}
 		if vi.pickBytes2 != nil {
 			for _, w := range []int{1, 7, 14, 31, 32, 33, 70} {
 				for _, rows := range []int{1, 3} {

@@ -2,6 +2,7 @@ package intruntime
 
 import (
 	"math/bits"
+	"unsafe"
 
 	"github.com/qatgo/qatgo/internal/cpufeat"
 )
@@ -219,8 +220,11 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.quantizeRow = quantizeRowZ
 	im.packFlatGroup = packFlatGroupZ
 	im.poolFlat32 = poolFlat32Z
+	im.poolFlatCh = poolFlatChZ
 	im.requantFlat = requantFlatZ
 	im.requantFlatPre = requantFlatPreZ
+	im.requantFlatCh = requantFlatChZ
+	im.requantRowsCh = requantRowsChZ
 	if f.VBMI {
 		im.addPairs = addPairsZ
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
@@ -467,6 +471,71 @@ func requantFlatPreZ(out []uint8, row []int32, masks []uint16, n int, c *requant
 	}
 }
 
+//go:noescape
+func requantFlatCh512(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+
+//go:noescape
+func requantRowsCh512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+
+//go:noescape
+func requantFlatCh512nc(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+
+//go:noescape
+func requantRowsCh512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+
+//go:noescape
+func requantFlatCh512nn(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+
+//go:noescape
+func requantRowsCh512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+
+//go:noescape
+func requantFlatCh512r8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+
+//go:noescape
+func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+
+// requantFlatChZ is requantFlatPreZ on every channel of rq: channel m's
+// accumulators at acc[m·ldc:], its n outputs at out[m·outStride:].
+func requantFlatChZ(out []uint8, outStride int, acc []int32, ldc int, masks []uint16, n int, rq []requantScalars, kind int) {
+	M := len(rq)
+	if M == 0 || len(masks) == 0 || n == 0 {
+		return
+	}
+	_, _ = acc[(M-1)*ldc+16*len(masks)-1], out[(M-1)*outStride+n-1]
+	f := requantFlatCh512
+	switch kind {
+	case rqRelu8:
+		f = requantFlatCh512r8
+	case rqNoNeg:
+		f = requantFlatCh512nn
+	case rqExact:
+		f = requantFlatCh512nc
+	}
+	f(&out[0], outStride, &acc[0], ldc, &masks[0], len(masks), &rq[0], int(unsafe.Sizeof(rq[0])), M)
+}
+
+// requantRowsChZ is requantPre512 on every channel of rq: channel m's rows
+// rows of w accumulators rowStride apart from acc[m·ldc:] into rows of w
+// outputs from out[m·outStride:].
+func requantRowsChZ(out []uint8, outStride int, acc []int32, ldc, rows, w, rowStride int, rq []requantScalars, kind int) {
+	M := len(rq)
+	if M == 0 || rows == 0 || w == 0 {
+		return
+	}
+	_, _ = acc[(M-1)*ldc+(rows-1)*rowStride+w-1], out[(M-1)*outStride+rows*w-1]
+	f := requantRowsCh512
+	switch kind {
+	case rqRelu8:
+		f = requantRowsCh512r8
+	case rqNoNeg:
+		f = requantRowsCh512nn
+	case rqExact:
+		f = requantRowsCh512nc
+	}
+	f(&out[0], w, &acc[0], rowStride, rows, w, &rq[0], outStride, ldc, int(unsafe.Sizeof(rq[0])), M)
+}
+
 // lookupPairsZ is lookupPairsScalar by dword gathers (VPGATHERDD, scale 1,
 // the low byte kept), 16 pairs a step, the tail by the scalar code.
 func lookupPairsZ(dst, a, b, lut []uint8) {
@@ -529,6 +598,20 @@ func quantizeRowZ(dst []uint8, src []float32, inv float32, z, lo, hi int32) {
 }
 
 // poolFlat32Z is poolFlat32Scalar by poolFlat512.
+//
+//go:noescape
+func poolFlatCh512(dst, src *int32, rows, w, stride, planes, srcPlane int)
+
+// poolFlatChZ is poolFlat32Z on planes planes srcPlane int32s apart in
+// src, their pooled rows·w values back to back in dst.
+func poolFlatChZ(dst, src []int32, rows, w, stride, planes, srcPlane int) {
+	if rows == 0 || w == 0 || planes == 0 {
+		return
+	}
+	_, _ = dst[planes*rows*w-1], src[(planes-1)*srcPlane+(2*rows-1)*stride+2*w-1]
+	poolFlatCh512(&dst[0], &src[0], rows, w, stride, planes, srcPlane)
+}
+
 func poolFlat32Z(dst, src []int32, rows, w, stride int) {
 	if rows == 0 || w == 0 {
 		return

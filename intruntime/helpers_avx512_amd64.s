@@ -1158,3 +1158,557 @@ pickBytes2_count:
 	JNE pickBytes2_plane
 	VZEROUPPER
 	RET
+
+// The per-channel loops of a tap convolution's requantization (one call
+// per image for all its channels, not one per channel): each channel's
+// operands at c + m·cs, its accumulators chRow int32s (flat: rowStride)
+// and its outputs chOut (outStride) bytes after the previous channel's.
+
+// func requantFlatCh512(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+// is requantFlat512 on channels channels.
+TEXT ·requantFlatCh512(SB), NOSPLIT, $0-72
+	MOVQ c+48(FP), R13
+	MOVQ out+0(FP), R11
+	MOVQ row+16(FP), R12
+	MOVQ channels+64(FP), R10
+	TESTQ R10, R10
+	JEQ rfc_done
+rfc_ch:
+	MOVQ R13, AX
+	REQUANT16_SETUP
+	MOVQ R11, DI
+	MOVQ R12, SI
+	MOVQ masks+32(FP), R8
+	MOVQ nblocks+40(FP), CX
+	TESTQ CX, CX
+	JEQ rfc_next
+rfc_loop:
+	MOVWLZX (R8), BX
+	TESTL BX, BX
+	JEQ rfc_skip
+	KMOVW BX, K2
+	VMOVDQU32 (SI), Z0
+	REQUANT16
+	VPCOMPRESSD Z0, K2, Z1
+	VPMOVDB Z1, X1
+	POPCNTL BX, DX
+	MOVQ $-1, R9
+	BZHIQ DX, R9, R9
+	KMOVW R9, K3
+	VMOVDQU8 X1, K3, (DI)
+	ADDQ DX, DI
+rfc_skip:
+	ADDQ $64, SI
+	ADDQ $2, R8
+	DECQ CX
+	JNE rfc_loop
+rfc_next:
+	ADDQ outStride+8(FP), R11
+	MOVQ rowStride+24(FP), DX
+	LEAQ (R12)(DX*4), R12
+	ADDQ cs+56(FP), R13
+	DECQ R10
+	JNE rfc_ch
+rfc_done:
+	VZEROUPPER
+	RET
+
+// func requantFlatCh512nc(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+// is requantFlat512nc on channels channels.
+TEXT ·requantFlatCh512nc(SB), NOSPLIT, $0-72
+	MOVQ c+48(FP), R13
+	MOVQ out+0(FP), R11
+	MOVQ row+16(FP), R12
+	MOVQ channels+64(FP), R10
+	TESTQ R10, R10
+	JEQ rfcnc_done
+rfcnc_ch:
+	MOVQ R13, AX
+	REQUANT16_SETUP
+	MOVQ R11, DI
+	MOVQ R12, SI
+	MOVQ masks+32(FP), R8
+	MOVQ nblocks+40(FP), CX
+	TESTQ CX, CX
+	JEQ rfcnc_next
+rfcnc_loop:
+	MOVWLZX (R8), BX
+	TESTL BX, BX
+	JEQ rfcnc_skip
+	KMOVW BX, K2
+	VMOVDQU32 (SI), Z0
+	REQUANT16_CORE
+	VPCOMPRESSD Z0, K2, Z1
+	VPMOVDB Z1, X1
+	POPCNTL BX, DX
+	MOVQ $-1, R9
+	BZHIQ DX, R9, R9
+	KMOVW R9, K3
+	VMOVDQU8 X1, K3, (DI)
+	ADDQ DX, DI
+rfcnc_skip:
+	ADDQ $64, SI
+	ADDQ $2, R8
+	DECQ CX
+	JNE rfcnc_loop
+rfcnc_next:
+	ADDQ outStride+8(FP), R11
+	MOVQ rowStride+24(FP), DX
+	LEAQ (R12)(DX*4), R12
+	ADDQ cs+56(FP), R13
+	DECQ R10
+	JNE rfcnc_ch
+rfcnc_done:
+	VZEROUPPER
+	RET
+
+// func requantFlatCh512nn(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+// is requantFlat512nn on channels channels.
+TEXT ·requantFlatCh512nn(SB), NOSPLIT, $0-72
+	MOVQ c+48(FP), R13
+	MOVQ out+0(FP), R11
+	MOVQ row+16(FP), R12
+	MOVQ channels+64(FP), R10
+	TESTQ R10, R10
+	JEQ rfcnn_done
+rfcnn_ch:
+	MOVQ R13, AX
+	REQUANT16_SETUP
+	MOVQ R11, DI
+	MOVQ R12, SI
+	MOVQ masks+32(FP), R8
+	MOVQ nblocks+40(FP), CX
+	TESTQ CX, CX
+	JEQ rfcnn_next
+rfcnn_loop:
+	MOVWLZX (R8), BX
+	TESTL BX, BX
+	JEQ rfcnn_skip
+	KMOVW BX, K2
+	VMOVDQU32 (SI), Z0
+	REQUANT16_NONEG
+	VPCOMPRESSD Z0, K2, Z1
+	VPMOVDB Z1, X1
+	POPCNTL BX, DX
+	MOVQ $-1, R9
+	BZHIQ DX, R9, R9
+	KMOVW R9, K3
+	VMOVDQU8 X1, K3, (DI)
+	ADDQ DX, DI
+rfcnn_skip:
+	ADDQ $64, SI
+	ADDQ $2, R8
+	DECQ CX
+	JNE rfcnn_loop
+rfcnn_next:
+	ADDQ outStride+8(FP), R11
+	MOVQ rowStride+24(FP), DX
+	LEAQ (R12)(DX*4), R12
+	ADDQ cs+56(FP), R13
+	DECQ R10
+	JNE rfcnn_ch
+rfcnn_done:
+	VZEROUPPER
+	RET
+
+// func requantFlatCh512r8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+// is requantFlat512r8 on channels channels.
+TEXT ·requantFlatCh512r8(SB), NOSPLIT, $0-72
+	MOVQ c+48(FP), R13
+	MOVQ out+0(FP), R11
+	MOVQ row+16(FP), R12
+	MOVQ channels+64(FP), R10
+	TESTQ R10, R10
+	JEQ rfcr8_done
+rfcr8_ch:
+	MOVQ R13, AX
+	REQUANT16_SETUP
+	MOVQ R11, DI
+	MOVQ R12, SI
+	MOVQ masks+32(FP), R8
+	MOVQ nblocks+40(FP), CX
+	TESTQ CX, CX
+	JEQ rfcr8_next
+rfcr8_loop:
+	MOVWLZX (R8), BX
+	TESTL BX, BX
+	JEQ rfcr8_skip
+	KMOVW BX, K2
+	VMOVDQU32 (SI), Z0
+	REQUANT16_RELU8
+	VPCOMPRESSD Z0, K2, Z1
+	VPMOVUSDB Z1, X1
+	POPCNTL BX, DX
+	MOVQ $-1, R9
+	BZHIQ DX, R9, R9
+	KMOVW R9, K3
+	VMOVDQU8 X1, K3, (DI)
+	ADDQ DX, DI
+rfcr8_skip:
+	ADDQ $64, SI
+	ADDQ $2, R8
+	DECQ CX
+	JNE rfcr8_loop
+rfcr8_next:
+	ADDQ outStride+8(FP), R11
+	MOVQ rowStride+24(FP), DX
+	LEAQ (R12)(DX*4), R12
+	ADDQ cs+56(FP), R13
+	DECQ R10
+	JNE rfcr8_ch
+rfcr8_done:
+	VZEROUPPER
+	RET
+
+// func requantRowsCh512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+// is requant512 on channels channels.
+TEXT ·requantRowsCh512(SB), NOSPLIT, $24-88
+	MOVQ c+48(FP), AX
+	MOVQ AX, rq-8(SP)
+	MOVQ out+0(FP), AX
+	MOVQ AX, chout-16(SP)
+	MOVQ row+16(FP), AX
+	MOVQ AX, chrow-24(SP)
+	MOVQ channels+80(FP), R12
+	TESTQ R12, R12
+	JEQ rrc_done
+	MOVQ n+40(FP), DX
+	MOVQ DX, CX
+	ANDQ $15, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K3
+	SHRQ $4, DX
+	MOVQ rowStride+24(FP), R10
+	SHLQ $2, R10
+rrc_ch:
+	MOVQ rq-8(SP), AX
+	REQUANT16_SETUP
+	MOVQ chout-16(SP), R8
+	MOVQ chrow-24(SP), R9
+	MOVQ count+32(FP), R11
+	TESTQ R11, R11
+	JEQ rrc_next
+rrc_row:
+	MOVQ R8, DI
+	MOVQ R9, SI
+	MOVQ DX, CX
+	TESTQ CX, CX
+	JEQ rrc_tail
+rrc_loop:
+	VMOVDQU32 (SI), Z0
+	REQUANT16
+	VPMOVDB Z0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNE rrc_loop
+rrc_tail:
+	KORTESTW K3, K3
+	JEQ rrc_rownext
+	VMOVDQU32.Z (SI), K3, Z0
+	REQUANT16
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K3, (DI)
+rrc_rownext:
+	ADDQ outStride+8(FP), R8
+	ADDQ R10, R9
+	DECQ R11
+	JNE rrc_row
+rrc_next:
+	MOVQ chOut+56(FP), AX
+	ADDQ AX, chout-16(SP)
+	MOVQ chRow+64(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, chrow-24(SP)
+	MOVQ cs+72(FP), AX
+	ADDQ AX, rq-8(SP)
+	DECQ R12
+	JNE rrc_ch
+rrc_done:
+	VZEROUPPER
+	RET
+
+// func requantRowsCh512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+// is requant512nc on channels channels.
+TEXT ·requantRowsCh512nc(SB), NOSPLIT, $24-88
+	MOVQ c+48(FP), AX
+	MOVQ AX, rq-8(SP)
+	MOVQ out+0(FP), AX
+	MOVQ AX, chout-16(SP)
+	MOVQ row+16(FP), AX
+	MOVQ AX, chrow-24(SP)
+	MOVQ channels+80(FP), R12
+	TESTQ R12, R12
+	JEQ rrcnc_done
+	MOVQ n+40(FP), DX
+	MOVQ DX, CX
+	ANDQ $15, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K3
+	SHRQ $4, DX
+	MOVQ rowStride+24(FP), R10
+	SHLQ $2, R10
+rrcnc_ch:
+	MOVQ rq-8(SP), AX
+	REQUANT16_SETUP
+	MOVQ chout-16(SP), R8
+	MOVQ chrow-24(SP), R9
+	MOVQ count+32(FP), R11
+	TESTQ R11, R11
+	JEQ rrcnc_next
+rrcnc_row:
+	MOVQ R8, DI
+	MOVQ R9, SI
+	MOVQ DX, CX
+	TESTQ CX, CX
+	JEQ rrcnc_tail
+rrcnc_loop:
+	VMOVDQU32 (SI), Z0
+	REQUANT16_CORE
+	VPMOVDB Z0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNE rrcnc_loop
+rrcnc_tail:
+	KORTESTW K3, K3
+	JEQ rrcnc_rownext
+	VMOVDQU32.Z (SI), K3, Z0
+	REQUANT16_CORE
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K3, (DI)
+rrcnc_rownext:
+	ADDQ outStride+8(FP), R8
+	ADDQ R10, R9
+	DECQ R11
+	JNE rrcnc_row
+rrcnc_next:
+	MOVQ chOut+56(FP), AX
+	ADDQ AX, chout-16(SP)
+	MOVQ chRow+64(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, chrow-24(SP)
+	MOVQ cs+72(FP), AX
+	ADDQ AX, rq-8(SP)
+	DECQ R12
+	JNE rrcnc_ch
+rrcnc_done:
+	VZEROUPPER
+	RET
+
+// func requantRowsCh512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+// is requant512nn on channels channels.
+TEXT ·requantRowsCh512nn(SB), NOSPLIT, $24-88
+	MOVQ c+48(FP), AX
+	MOVQ AX, rq-8(SP)
+	MOVQ out+0(FP), AX
+	MOVQ AX, chout-16(SP)
+	MOVQ row+16(FP), AX
+	MOVQ AX, chrow-24(SP)
+	MOVQ channels+80(FP), R12
+	TESTQ R12, R12
+	JEQ rrcnn_done
+	MOVQ n+40(FP), DX
+	MOVQ DX, CX
+	ANDQ $15, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K3
+	SHRQ $4, DX
+	MOVQ rowStride+24(FP), R10
+	SHLQ $2, R10
+rrcnn_ch:
+	MOVQ rq-8(SP), AX
+	REQUANT16_SETUP
+	MOVQ chout-16(SP), R8
+	MOVQ chrow-24(SP), R9
+	MOVQ count+32(FP), R11
+	TESTQ R11, R11
+	JEQ rrcnn_next
+rrcnn_row:
+	MOVQ R8, DI
+	MOVQ R9, SI
+	MOVQ DX, CX
+	TESTQ CX, CX
+	JEQ rrcnn_tail
+rrcnn_loop:
+	VMOVDQU32 (SI), Z0
+	REQUANT16_NONEG
+	VPMOVDB Z0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNE rrcnn_loop
+rrcnn_tail:
+	KORTESTW K3, K3
+	JEQ rrcnn_rownext
+	VMOVDQU32.Z (SI), K3, Z0
+	REQUANT16_NONEG
+	VPMOVDB Z0, X0
+	VMOVDQU8 X0, K3, (DI)
+rrcnn_rownext:
+	ADDQ outStride+8(FP), R8
+	ADDQ R10, R9
+	DECQ R11
+	JNE rrcnn_row
+rrcnn_next:
+	MOVQ chOut+56(FP), AX
+	ADDQ AX, chout-16(SP)
+	MOVQ chRow+64(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, chrow-24(SP)
+	MOVQ cs+72(FP), AX
+	ADDQ AX, rq-8(SP)
+	DECQ R12
+	JNE rrcnn_ch
+rrcnn_done:
+	VZEROUPPER
+	RET
+
+// func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+// is requant512r8 on channels channels.
+TEXT ·requantRowsCh512r8(SB), NOSPLIT, $24-88
+	MOVQ c+48(FP), AX
+	MOVQ AX, rq-8(SP)
+	MOVQ out+0(FP), AX
+	MOVQ AX, chout-16(SP)
+	MOVQ row+16(FP), AX
+	MOVQ AX, chrow-24(SP)
+	MOVQ channels+80(FP), R12
+	TESTQ R12, R12
+	JEQ rrcr8_done
+	MOVQ n+40(FP), DX
+	MOVQ DX, CX
+	ANDQ $15, CX
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K3
+	SHRQ $4, DX
+	MOVQ rowStride+24(FP), R10
+	SHLQ $2, R10
+rrcr8_ch:
+	MOVQ rq-8(SP), AX
+	REQUANT16_SETUP
+	MOVQ chout-16(SP), R8
+	MOVQ chrow-24(SP), R9
+	MOVQ count+32(FP), R11
+	TESTQ R11, R11
+	JEQ rrcr8_next
+rrcr8_row:
+	MOVQ R8, DI
+	MOVQ R9, SI
+	MOVQ DX, CX
+	TESTQ CX, CX
+	JEQ rrcr8_tail
+rrcr8_loop:
+	VMOVDQU32 (SI), Z0
+	REQUANT16_RELU8
+	VPMOVUSDB Z0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNE rrcr8_loop
+rrcr8_tail:
+	KORTESTW K3, K3
+	JEQ rrcr8_rownext
+	VMOVDQU32.Z (SI), K3, Z0
+	REQUANT16_RELU8
+	VPMOVUSDB Z0, X0
+	VMOVDQU8 X0, K3, (DI)
+rrcr8_rownext:
+	ADDQ outStride+8(FP), R8
+	ADDQ R10, R9
+	DECQ R11
+	JNE rrcr8_row
+rrcr8_next:
+	MOVQ chOut+56(FP), AX
+	ADDQ AX, chout-16(SP)
+	MOVQ chRow+64(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, chrow-24(SP)
+	MOVQ cs+72(FP), AX
+	ADDQ AX, rq-8(SP)
+	DECQ R12
+	JNE rrcr8_ch
+rrcr8_done:
+	VZEROUPPER
+	RET
+
+// func poolFlatCh512(dst, src *int32, rows, w, stride, planes, srcPlane int)
+// is poolFlat512 on planes planes srcPlane int32s apart in src, their
+// pooled planes back to back in dst (a tap convolution's channels).
+TEXT ·poolFlatCh512(SB), NOSPLIT, $8-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+24(FP), R10
+	MOVQ stride+32(FP), R11
+	SHLQ $2, R11
+	MOVQ planes+40(FP), R13
+	TESTQ R13, R13
+	JEQ poolFlatCh512_done
+	TESTQ R10, R10
+	JEQ poolFlatCh512_done
+poolFlatCh512_plane:
+	MOVQ SI, base-8(SP)
+	MOVQ rows+16(FP), R9
+	TESTQ R9, R9
+	JEQ poolFlatCh512_next
+poolFlatCh512_row:
+	MOVQ SI, AX
+	LEAQ (SI)(R11*1), R8
+	MOVQ R10, CX
+poolFlatCh512_chunk:
+	MOVQ CX, DX
+	CMPQ DX, $16
+	JLE poolFlatCh512_count
+	MOVQ $16, DX
+poolFlatCh512_count:
+	MOVQ $-1, BX
+	BZHIQ DX, BX, BX
+	KMOVW BX, K1
+	LEAQ (DX)(DX*1), BX
+	MOVQ $-1, R12
+	BZHIQ BX, R12, R12
+	KMOVD R12, K2
+	KSHIFTRD $16, K2, K3
+	VMOVDQU32.Z (AX), K2, Z0
+	VMOVDQU32.Z 64(AX), K3, Z1
+	VMOVDQU32.Z (R8), K2, Z2
+	VMOVDQU32.Z 64(R8), K3, Z3
+	VPMAXSD Z2, Z0, Z0
+	VPMAXSD Z3, Z1, Z1
+	VPSRLQ $32, Z0, Z2
+	VPSRLQ $32, Z1, Z3
+	VPMAXSD Z2, Z0, Z0
+	VPMAXSD Z3, Z1, Z1
+	VPMOVQD Z0, Y0
+	VPMOVQD Z1, Y1
+	VINSERTI64X4 $1, Y1, Z0, Z0
+	VMOVDQU32 Z0, K1, (DI)
+	ADDQ $128, AX
+	ADDQ $128, R8
+	LEAQ (DI)(DX*4), DI
+	SUBQ DX, CX
+	JNE poolFlatCh512_chunk
+	LEAQ (SI)(R11*2), SI
+	DECQ R9
+	JNE poolFlatCh512_row
+poolFlatCh512_next:
+	MOVQ base-8(SP), SI
+	MOVQ srcPlane+48(FP), AX
+	LEAQ (SI)(AX*4), SI
+	DECQ R13
+	JNE poolFlatCh512_plane
+poolFlatCh512_done:
+	VZEROUPPER
+	RET

@@ -253,3 +253,85 @@ func BenchmarkRequantPre(b *testing.B) {
 		})
 	}
 }
+
+// TestRequantChannels: the per-image calls for all channels of a tap
+// convolution (requantFlatCh, requantRowsCh) against one requantFlatPre or
+// requantPre call per channel, for each kernel the operands select, on
+// flat positions under random masks and on rows with a stride; the bytes
+// between the channels' outputs stay as they were.
+func TestRequantChannels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for trial := range 200 {
+		kind := trial % 4
+		M := 1 + rng.IntN(5)
+		rq := make([]requantScalars, M)
+		for m := range rq {
+			zy, lo, hi := int32(rng.IntN(200)), int32(0), int32(255)
+			exp := uint(1 + rng.IntN(12))
+			switch kind {
+			case rqRelu8:
+				zy = 0
+			case rqNoNeg:
+				lo = zy + int32(rng.IntN(20))
+				hi = min(lo+int32(rng.IntN(256)), 255)
+			default:
+				lo, hi = 0, min(zy+int32(rng.IntN(100)), 255)
+			}
+			if !rq[m].set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), exp, zy, lo, hi) {
+				t.Fatalf("trial %d: set declined", trial)
+			}
+			rq[m].exactSum = kind != rqGeneral
+			if got := rq[m].kernel(); got != kind {
+				t.Fatalf("trial %d: channel %d kernel %d, want %d", trial, m, got, kind)
+			}
+		}
+		nb := 1 + rng.IntN(6)
+		ldc := 16*nb + 16*rng.IntN(3)
+		acc := make([]int32, M*ldc)
+		for i := range acc {
+			acc[i] = int32(rng.IntN(1<<21+1) - 1<<20)
+		}
+		masks := make([]uint16, nb)
+		for i := range masks {
+			masks[i] = uint16(rng.Uint32())
+		}
+		masks[0] |= 1 // at least one output
+		n := 0
+		for _, m := range masks {
+			n += bits.OnesCount16(m)
+		}
+		// Rows: rows of w values rowStride apart within each channel's ldc.
+		w := 1 + rng.IntN(min(40, ldc))
+		rowStride := w + rng.IntN(8)
+		rows := max(1, min(ldc/rowStride, 1+rng.IntN(4)))
+		for _, vi := range variantImpls() {
+			if vi.requantFlatCh == nil || vi.requantRowsCh == nil {
+				continue
+			}
+			outStride := n + rng.IntN(9)
+			got, want := make([]uint8, M*outStride+1), make([]uint8, M*outStride+1)
+			for i := range got {
+				got[i], want[i] = 0xEE, 0xEE
+			}
+			vi.requantFlatCh(got, outStride, acc, ldc, masks, n, rq, kind)
+			for m := range M {
+				vi.requantFlatPre(want[m*outStride:][:n], acc[m*ldc:], masks, n, &rq[m])
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("trial %d (%s): requantFlatCh (kind %d, %d channels) differs from requantFlatPre per channel", trial, vi.name, kind, M)
+			}
+			outStride = rows*w + rng.IntN(9)
+			got, want = make([]uint8, M*outStride+1), make([]uint8, M*outStride+1)
+			for i := range got {
+				got[i], want[i] = 0xEE, 0xEE
+			}
+			vi.requantRowsCh(got, outStride, acc, ldc, rows, w, rowStride, rq, kind)
+			for m := range M {
+				vi.requantPre(want[m*outStride:], w, acc[m*ldc:], rowStride, rows, w, &rq[m])
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("trial %d (%s): requantRowsCh (kind %d, %d channels, %d rows of %d) differs from requantPre per channel", trial, vi.name, kind, M, rows, w)
+			}
+		}
+	}
+}

@@ -43,7 +43,10 @@ type step struct {
 	// rq: each channel's requantization operands for host.requantPre,
 	// set at planning; nil where the CPU has no such kernel or a channel
 	// needs the general path (planRequant).
-	rq                     []requantScalars
+	rq []requantScalars
+	// rqKind: the kernel() all of rq's channels share (the per-channel
+	// loops in one call: host.requantFlatCh, requantRowsCh), or −1.
+	rqKind                 int
 	zx                     uint8 // input zero point in storage code (conv padding)
 	kh, kw, sh, sw, ph, pw int
 	conv                   bool
@@ -480,6 +483,8 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw, host.tapPositions()); s.tap != nil {
 							quadsMax = max(quadsMax, s.tap.qlen, s.tap.qlen1)
 							accMax = max(accMax, s.tap.mt*amxRows*s.tap.ldc())
+							// A fused pool's pooled planes, all channels (tapConv).
+							pool32Max = max(pool32Max, mOut*(shapes[i].H/2)*(shapes[i].W/2))
 						}
 					}
 					if s.ph > 0 || s.pw > 0 {
@@ -512,6 +517,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 			s.skip = true
 		}
 		s.rq = planRequant(&s, q)
+		s.rqKind = commonKernel(s.rq)
 		e.steps = append(e.steps, s)
 		if i == len(m.Layers)-1 {
 			e.bufs = append(e.bufs, makeBuf(batch*shapes[i].Size()))

@@ -288,6 +288,13 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 		host.tapGemm(acc, ldc, p, q)
 		if pool {
 			P := oh * ow
+			if Q := P / 4; s.rqKind >= 0 && len(s.rq) == p.m && host.poolFlatCh != nil && host.requantRowsCh != nil {
+				// All channels pooled, then requantized, in two calls.
+				pooled := e.pool32[:p.m*Q]
+				host.poolFlatCh(pooled, acc, oh/2, ow/2, p.Wp, p.m, ldc)
+				host.requantRowsCh(dst[b*Q:], n*Q, pooled, Q, 1, Q, Q, s.rq, s.rqKind)
+				continue
+			}
 			pooled := e.pool32[:P/4]
 			for m := range p.m {
 				// Rows Wp apart: one pass (the runner plans taps only
@@ -296,6 +303,18 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 				e.requantOne(dst[(m*n+b)*P/4:][:P/4], pooled, s, m)
 			}
 			continue
+		}
+		// All channels in one call where they share a kernel.
+		if s.rqKind >= 0 && len(s.rq) == p.m {
+			out := dst[b*oh*ow:]
+			if ow < tapMinWidth && host.requantFlatCh != nil {
+				host.requantFlatCh(out, n*oh*ow, acc, ldc, p.masks, oh*ow, s.rq, s.rqKind)
+				continue
+			}
+			if ow >= tapMinWidth && host.requantRowsCh != nil {
+				host.requantRowsCh(out, n*oh*ow, acc, ldc, oh, ow, p.Wp, s.rq, s.rqKind)
+				continue
+			}
 		}
 		for m := range p.m {
 			out, row := dst[(m*n+b)*oh*ow:][:oh*ow], acc[m*ldc:]
