@@ -331,6 +331,16 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		ldc := ng * laneCols
 		gemm(e.acc, ldc, s.w, e.pack, ng)
 		if !pool {
+			if s.rqKind >= 0 && len(s.rq) == s.w.m && host.requantRowsCh != nil {
+				// All channels in one call: each channel's nb images
+				// (or the chunk's N columns as one row).
+				if cols == P {
+					host.requantRowsCh(dst[b0*P:], n*P, e.acc, ldc, 1, N, N, s.rq, s.rqKind)
+				} else {
+					host.requantRowsCh(dst[b0*P:], n*P, e.acc, ldc, nb, P, cols, s.rq, s.rqKind)
+				}
+				continue
+			}
 			for m := range s.w.m {
 				if cols == P {
 					e.requantOne(dst[(m*n+b0)*P:][:N], e.acc[m*ldc:m*ldc+N], s, m)
