@@ -331,13 +331,20 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		ldc := ng * laneCols
 		gemm(e.acc, ldc, s.w, e.pack, ng)
 		if !pool {
+			if f := s.framed; f != nil {
+				// Each image's rows into its frames (the depthwise reader's).
+				for i := range nb {
+					host.requantRowsCh(dst[f.at(0, b0+i):], f.images*f.plane(), f.Wp, e.acc[i*cols:], ldc, oh, ow, ow, s.rq, s.rqKind)
+				}
+				continue
+			}
 			if s.rqKind >= 0 && len(s.rq) == s.w.m && host.requantRowsCh != nil {
 				// All channels in one call: each channel's nb images
 				// (or the chunk's N columns as one row).
 				if cols == P {
-					host.requantRowsCh(dst[b0*P:], n*P, e.acc, ldc, 1, N, N, s.rq, s.rqKind)
+					host.requantRowsCh(dst[b0*P:], n*P, N, e.acc, ldc, 1, N, N, s.rq, s.rqKind)
 				} else {
-					host.requantRowsCh(dst[b0*P:], n*P, e.acc, ldc, nb, P, cols, s.rq, s.rqKind)
+					host.requantRowsCh(dst[b0*P:], n*P, P, e.acc, ldc, nb, P, cols, s.rq, s.rqKind)
 				}
 				continue
 			}

@@ -70,10 +70,11 @@ type impl struct {
 	requantFlatPre func(out []uint8, row []int32, masks []uint16, n int, c *requantScalars)
 	// requantFlatCh and requantRowsCh are requantFlatPre and requantPre
 	// on every channel of rq at once (rows ldc int32s apart in acc,
-	// outputs outStride bytes apart in out), all of whose kernel() is
-	// kind; nil: one call per channel.
+	// outputs outStride bytes apart in out; requantRowsCh's rows outRow
+	// bytes apart), all of whose kernel() is kind; nil: one call per
+	// channel.
 	requantFlatCh func(out []uint8, outStride int, acc []int32, ldc int, masks []uint16, n int, rq []requantScalars, kind int)
-	requantRowsCh func(out []uint8, outStride int, acc []int32, ldc, rows, w, rowStride int, rq []requantScalars, kind int)
+	requantRowsCh func(out []uint8, outStride, outRow int, acc []int32, ldc, rows, w, rowStride int, rq []requantScalars, kind int)
 	// dw3x3s2 computes a stride-2 depthwise 3×3 plane's outputs only
 	// (graph.go); nil, or false from it, where the flat stride-1 pass
 	// and a pick of every other output run instead.

@@ -142,14 +142,23 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	nb := s.dwImages
 	// The plan gave the step masks only where the CPU has framePlanes.
 	expand := s.frameMasks != nil
-	if !expand {
+	if !expand && !s.framedIn {
 		fill(e.frame[:nb*plane], s.zx) // the borders; interiors are overwritten below
+	}
+	var fl *frameLayout
+	if s.framedIn {
+		fl = e.steps[s.ins[0]-1].framed
 	}
 	for g := range s.groups {
 		w9 := e.weights9(s.gw[g*9 : g*9+9])
 		for b0 := 0; b0 < n; b0 += nb {
 			cnt := min(nb, n-b0)
-			if in := src[(g*n+b0)*H*W:][:cnt*H*W]; expand {
+			frame := e.frame
+			if fl != nil {
+				// The producer wrote the frames: read them in place (the
+				// whole rest of the buffer: the kernels read past them).
+				frame = src[fl.at(g, b0)-fl.ph*fl.Wp-fl.pw : cap(src)]
+			} else if in := src[(g*n+b0)*H*W:][:cnt*H*W]; expand {
 				// Frames and borders in one pass (past cnt planes: zx).
 				host.framePlanes(e.frame, in, s.frameMasks, s.zx)
 			} else {
@@ -158,12 +167,12 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 			if s.sh == 2 {
 				// Stride 2 (where the CPU has the kernel: dwImages is
 				// set only then): the output positions only.
-				if !host.dw3x3s2(e.acc[:cnt*P], e.frame, w9, Wp, oh, ow, e.dwq, cnt, plane) {
+				if !host.dw3x3s2(e.acc[:cnt*P], frame, w9, Wp, oh, ow, e.dwq, cnt, plane) {
 					panic("intruntime: depthwise3x3: stride-2 kernel declined its planned buffers")
 				}
 			} else {
 				flat := e.flat[:roundUp((cnt-1)*plane+(oh-1)*Wp+ow, dwRound)]
-				dwFlat3x3(flat, e.frame, w9, Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frames
+				dwFlat3x3(flat, frame, w9, Wp, e.dwq) // the whole buffer: the VNNI kernel reads past the frames
 				if cnt == nb && s.flatMasks != nil && s.rq != nil {
 					// Requantized straight from the flat positions.
 					host.requantFlatPre(dst[(g*n+b0)*P:][:cnt*P], flat, s.flatMasks, cnt*P, &s.rq[g])

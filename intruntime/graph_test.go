@@ -160,7 +160,7 @@ func graphModels(t testing.TB, wbits int, seed uint64) map[string]*intmodel.Mode
 	out := map[string]*intmodel.Model{}
 	for name, f := range map[string]func(uint64, int) (*intmodel.Model, error){
 		"residual": graphtest.Residual, "inverted": graphtest.InvertedResidual, "concat": graphtest.ConcatNet,
-		"flat": graphtest.FlatNet,
+		"flat": graphtest.FlatNet, "framed": framedNet,
 	} {
 		m, err := f(seed*100+uint64(len(name)), wbits)
 		if err != nil {
@@ -169,6 +169,23 @@ func graphModels(t testing.TB, wbits int, seed uint64) map[string]*intmodel.Mode
 		out[name] = m
 	}
 	return out
+}
+
+// framedNet has 1×1 expansions on 16×16 and 14×14 planes whose only reader
+// is a depthwise 3×3 (stride 1, then 2), so that where the CPU has the
+// kernels the expansions write their outputs straight into its zero-point
+// frames (step.framed), and one expansion read twice that does not.
+func framedNet(seed uint64, wbits int) (*intmodel.Model, error) {
+	b := graphtest.NewBuilder(seed, intmodel.Shape{C: 4, H: 16, W: 16}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, wbits)
+	t1 := b.Conv(0, 12, 1, 1, 0, 1, true, false)
+	t2 := b.Conv(t1, 12, 3, 1, 1, 12, false, true)
+	t3 := b.Conv(t2, 8, 1, 1, 0, 1, false, false)
+	t4 := b.Conv(t3, 16, 1, 1, 0, 1, true, false)
+	t5 := b.Conv(t4, 16, 3, 2, 1, 16, false, true)
+	t6 := b.Conv(t5, 8, 1, 1, 0, 1, false, false)
+	t7 := b.Conv(t6, 8, 3, 1, 1, 8, false, false)
+	b.Add(t6, t7, false, false)
+	return b.Model()
 }
 
 // Every layer of the random graph models against the plain reference, at
@@ -183,6 +200,17 @@ func TestGraphAgainstNaive(t *testing.T) {
 					r, err := NewRunner(m, n, workers)
 					if err != nil {
 						t.Fatal(err)
+					}
+					if name == "framed" && host.framePlanes != nil && host.requantRowsCh != nil {
+						framed := 0
+						for _, s := range r.engines[0].steps {
+							if s.framed != nil {
+								framed++
+							}
+						}
+						if framed != 2 {
+							t.Fatalf("framed: %d steps write depthwise frames, want 2", framed)
+						}
 					}
 					if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
 						t.Fatal(err)

@@ -517,13 +517,13 @@ func requantFlatChZ(out []uint8, outStride int, acc []int32, ldc int, masks []ui
 
 // requantRowsChZ is requantPre512 on every channel of rq: channel m's rows
 // rows of w accumulators rowStride apart from acc[m·ldc:] into rows of w
-// outputs from out[m·outStride:].
-func requantRowsChZ(out []uint8, outStride int, acc []int32, ldc, rows, w, rowStride int, rq []requantScalars, kind int) {
+// outputs outRow bytes apart from out[m·outStride:].
+func requantRowsChZ(out []uint8, outStride, outRow int, acc []int32, ldc, rows, w, rowStride int, rq []requantScalars, kind int) {
 	M := len(rq)
 	if M == 0 || rows == 0 || w == 0 {
 		return
 	}
-	_, _ = acc[(M-1)*ldc+(rows-1)*rowStride+w-1], out[(M-1)*outStride+rows*w-1]
+	_, _ = acc[(M-1)*ldc+(rows-1)*rowStride+w-1], out[(M-1)*outStride+(rows-1)*outRow+w-1]
 	f := requantRowsCh512
 	switch kind {
 	case rqRelu8:
@@ -533,7 +533,7 @@ func requantRowsChZ(out []uint8, outStride int, acc []int32, ldc, rows, w, rowSt
 	case rqExact:
 		f = requantRowsCh512nc
 	}
-	f(&out[0], w, &acc[0], rowStride, rows, w, &rq[0], outStride, ldc, int(unsafe.Sizeof(rq[0])), M)
+	f(&out[0], outRow, &acc[0], rowStride, rows, w, &rq[0], outStride, ldc, int(unsafe.Sizeof(rq[0])), M)
 }
 
 // lookupPairsZ is lookupPairsScalar by dword gathers (VPGATHERDD, scale 1,

@@ -274,7 +274,8 @@ func TestRequantChannels(t *testing.T) {
 			case rqNoNeg:
 				lo = zy + int32(rng.IntN(20))
 				hi = min(lo+int32(rng.IntN(256)), 255)
-			default:
+			default: // lo < Z_Y and exp > 0: the correction needed
+				zy = max(zy, 1)
 				lo, hi = 0, min(zy+int32(rng.IntN(100)), 255)
 			}
 			if !rq[m].set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), exp, zy, lo, hi) {
@@ -320,14 +321,15 @@ func TestRequantChannels(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("trial %d (%s): requantFlatCh (kind %d, %d channels) differs from requantFlatPre per channel", trial, vi.name, kind, M)
 			}
-			outStride = rows*w + rng.IntN(9)
+			outRow := w + rng.IntN(3)
+			outStride = rows*outRow + rng.IntN(9)
 			got, want = make([]uint8, M*outStride+1), make([]uint8, M*outStride+1)
 			for i := range got {
 				got[i], want[i] = 0xEE, 0xEE
 			}
-			vi.requantRowsCh(got, outStride, acc, ldc, rows, w, rowStride, rq, kind)
+			vi.requantRowsCh(got, outStride, outRow, acc, ldc, rows, w, rowStride, rq, kind)
 			for m := range M {
-				vi.requantPre(want[m*outStride:], w, acc[m*ldc:], rowStride, rows, w, &rq[m])
+				vi.requantPre(want[m*outStride:], outRow, acc[m*ldc:], rowStride, rows, w, &rq[m])
 			}
 			if !slices.Equal(got, want) {
 				t.Fatalf("trial %d (%s): requantRowsCh (kind %d, %d channels, %d rows of %d) differs from requantPre per channel", trial, vi.name, kind, M, rows, w)

@@ -75,8 +75,13 @@ type step struct {
 	// (graph.go, depthwise3x3).
 	dwImages int
 	// frameMasks places dwImages planes in their frames (framePlanes);
-	// nil where the CPU has no framePlanes.
+	// nil where the CPU has no framePlanes, or framedIn.
 	frameMasks []uint64
+	// framed: this GEMM convolution writes its output straight into the
+	// zero-point frames of the depthwise 3×3 that alone reads it (nil:
+	// CNHW planes); framedIn: that depthwise step reads them in place.
+	framed   *frameLayout
+	framedIn bool
 	// flatMasks: a stride-1 depthwise 3×3's output positions among the
 	// flat positions of dwImages frames, 16 a mask, for requantFlatPre
 	// (graph.go); nil where the CPU has no such kernel.
@@ -318,7 +323,11 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 					flatten(e.view[i+1], e.view[s.ins[0]], s.in.shape, cnt)
 				}
 			}
-			e.codes(dst[(o+b0)*size:(o+b0+cnt)*size], e.view[i+1], a, cnt)
+			var f *frameLayout
+			if i >= 0 {
+				f = e.steps[i].framed
+			}
+			e.codes(dst[(o+b0)*size:(o+b0+cnt)*size], e.view[i+1], a, cnt, f)
 		}
 		if i >= 0 && n <= e.chunk {
 			e.stale[i] = false
@@ -440,7 +449,14 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 					s.dwImages = dwImagesFor(Hp*Wp, cap)
 					nflat := roundUp(s.dwImages*Hp*Wp, dwRound)
 					frameMax = max(frameMax, s.dwImages*Hp*Wp)
-					if host.framePlanes != nil {
+					if t := ins[0]; t > 0 && readers[t] == 1 && cur.shape.W >= framedMinWidth && host.framePlanes != nil &&
+						host.requantRowsCh != nil && e.steps[t-1].conv && e.steps[t-1].groups == 0 && e.steps[t-1].tap == nil &&
+						e.steps[t-1].rqKind >= 0 && len(e.steps[t-1].rq) == cur.shape.C {
+						// The input's producer writes the frames (conv.go).
+						f := &frameLayout{ph: s.ph, pw: s.pw, Hp: Hp, Wp: Wp, images: cap}
+						e.steps[t-1].framed, s.framedIn = f, true
+						e.bufs[t] = f.alloc(cur.shape.C, s.zx)
+					} else if host.framePlanes != nil {
 						// framePlanes writes whole 64-byte blocks.
 						s.frameMasks = frameMasks(cur.shape.H, cur.shape.W, s.ph, s.pw, s.dwImages)
 						frameMax = max(frameMax, 64*len(s.frameMasks))
@@ -673,9 +689,22 @@ func (e *engine) runChunk(x []float32, n int, logits []float32, upto int) {
 }
 
 // codes converts a CNHW storage buffer of n images into true NCHW codes.
-func (e *engine) codes(dst []int32, buf []uint8, a act, n int) {
+func (e *engine) codes(dst []int32, buf []uint8, a act, n int, f *frameLayout) {
 	hw := a.shape.H * a.shape.W
 	size := a.shape.Size()
+	if f != nil {
+		for b := range n {
+			for c := range a.shape.C {
+				for y := range a.shape.H {
+					row := buf[f.at(c, b)+y*f.Wp:][:a.shape.W]
+					for x, v := range row {
+						dst[b*size+c*hw+y*a.shape.W+x] = int32(v) - a.off
+					}
+				}
+			}
+		}
+		return
+	}
 	for b := range n {
 		for c := range a.shape.C {
 			for j := range hw {
@@ -1118,3 +1147,32 @@ func maxPairsScalar(dst, src []uint8) {
 // makeBuf allocates an activation buffer of size bytes with slack spare
 // capacity (direct packing's loads may run past the end).
 func makeBuf(size int) []uint8 { return make([]uint8, size, size+slack) }
+
+// framedMinWidth is the narrowest depthwise input whose producer writes
+// it straight into the frames: each row is a requantized vector (part)
+// there, so narrow planes (MobileNetV2's 7×7 and 4×4) keep their
+// contiguous requantization and framePlanes.
+const framedMinWidth = 14
+
+// frameLayout is a tensor stored in zero-point frames for a depthwise
+// 3×3 (step.framed): channel c's image b at ((c·images + b)·Hp + ph)·Wp
+// + pw, its rows Wp apart; the borders hold the zero point, written once
+// (every chunk writes the same interiors).
+type frameLayout struct {
+	ph, pw, Hp, Wp int
+	images         int // frames per channel: the engine's chunk
+}
+
+// plane is the bytes of one frame.
+func (f *frameLayout) plane() int { return f.Hp * f.Wp }
+
+// alloc returns the buffer of c channels' frames, every byte zx, with
+// room after the last frame for what the depthwise kernels read past it.
+func (f *frameLayout) alloc(c int, zx uint8) []uint8 {
+	b := make([]uint8, c*f.images*f.plane()+4*f.plane()+4096)
+	fill(b, zx)
+	return b[:c*f.images*f.plane()]
+}
+
+// at returns the offset of channel c's image b's first pixel.
+func (f *frameLayout) at(c, b int) int { return ((c*f.images+b)*f.Hp+f.ph)*f.Wp + f.pw }

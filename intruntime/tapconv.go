@@ -292,7 +292,7 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 				// All channels pooled, then requantized, in two calls.
 				pooled := e.pool32[:p.m*Q]
 				host.poolFlatCh(pooled, acc, oh/2, ow/2, p.Wp, p.m, ldc)
-				host.requantRowsCh(dst[b*Q:], n*Q, pooled, Q, 1, Q, Q, s.rq, s.rqKind)
+				host.requantRowsCh(dst[b*Q:], n*Q, Q, pooled, Q, 1, Q, Q, s.rq, s.rqKind)
 				continue
 			}
 			pooled := e.pool32[:P/4]
@@ -312,7 +312,7 @@ func (e *engine) tapConv(dst, src []uint8, s *step, n int, pool bool) {
 				continue
 			}
 			if ow >= tapMinWidth && host.requantRowsCh != nil {
-				host.requantRowsCh(out, n*oh*ow, acc, ldc, oh, ow, p.Wp, s.rq, s.rqKind)
+				host.requantRowsCh(out, n*oh*ow, ow, acc, ldc, oh, ow, p.Wp, s.rq, s.rqKind)
 				continue
 			}
 		}
