@@ -688,7 +688,8 @@ func (e *engine) runChunk(x []float32, n int, logits []float32, upto int) {
 	}
 }
 
-// codes converts a CNHW storage buffer of n images into true NCHW codes.
+// codes converts a CNHW storage buffer of n images (or one in the frames
+// f, step.framed) into true NCHW codes.
 func (e *engine) codes(dst []int32, buf []uint8, a act, n int, f *frameLayout) {
 	hw := a.shape.H * a.shape.W
 	size := a.shape.Size()
