@@ -493,14 +493,45 @@ func (e *engine) concat(dst []uint8, s *step, n int) {
 
 // globalAvgPool rescales each (channel, image) plane's sum of code
 // differences Σ (q − Z_in) over H·W into one output code.
-func globalAvgPool(dst, src []uint8, s *step, n int) {
+func globalAvgPool(dst, src []uint8, s *step, n int, sums []int32) {
 	hw := s.in.shape.H * s.in.shape.W
+	if c := s.gapRq; c != nil {
+		// The raw sums, then all of them requantized in one call (the
+		// offset Σ Z_in is the operands' bias).
+		planes := s.in.shape.C * n
+		sums = sums[:planes]
+		for p := range sums {
+			sums[p] = sumBytes(src[p*hw : (p+1)*hw])
+		}
+		host.requantPre(dst[:planes], planes, sums, 0, 1, planes, c)
+		return
+	}
 	r := &s.rescale[0]
 	sub := int32(hw) * (s.in.off + r.In.ZeroPoint)
 	for plane := range s.in.shape.C * n {
 		sum := sumBytes(src[plane*hw : (plane+1)*hw])
 		dst[plane] = uint8(r.Apply(sum-sub) + s.out.off)
 	}
+}
+
+// planGlobalAvgPool returns global average pool l's rescale as the
+// requantization operands of its plane sums (bias −H·W·Z_in), or nil where
+// the CPU has no planned requantization or the rescale is not one
+// (a left shift, M0 ≤ 0, what requantScalars.set refuses).
+func planGlobalAvgPool(s *step, l *intmodel.GlobalAvgPool) *requantScalars {
+	r := &l.Rescale
+	if host.requantPre == nil || r.Shift > 0 || r.M0 <= 0 {
+		return nil
+	}
+	hw := int64(s.in.shape.H * s.in.shape.W)
+	c := &requantScalars{}
+	if !c.set(-hw*int64(s.in.off+r.In.ZeroPoint), r.M0, uint(-r.Shift), r.Out.ZeroPoint+s.out.off, r.QMin+s.out.off, r.QMax+s.out.off) {
+		return nil
+	}
+	// A sum of H·W codes in [0, 255] plus the bias stays in int32.
+	b := hw * int64(s.in.off+r.In.ZeroPoint)
+	c.exactSum = 255*hw+max(b, -b) < 1<<31
+	return c
 }
 
 // sumBytes is the sum of b's bytes, eight at a time: each 64-bit word's

@@ -536,3 +536,47 @@ func TestFlatOutputMasks(t *testing.T) {
 		t.Errorf("masks %#x, want [0x33 0x33]", got)
 	}
 }
+
+// The global average pool with its sums requantized in one planned call
+// (step.gapRq) against Rescale.Apply per plane, for signed and unsigned
+// inputs and outputs, with and without a ReLU clamp, on 4×4 to 9×9 planes.
+func TestGlobalAvgPoolPlanned(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	act := func() intmodel.ActQuant {
+		a := intmodel.ActQuant{Scale: 0.01 + rng.Float32(), Bits: 8, Signed: rng.IntN(2) == 0, ZeroPoint: int32(rng.IntN(256))}
+		if a.Signed {
+			a.ZeroPoint -= 128
+		}
+		return a
+	}
+	planned := 0
+	for trial := range 40 {
+		in, out := act(), act()
+		side := 4 + rng.IntN(6)
+		C, n := 1+rng.IntN(8), 1+rng.IntN(5)
+		l, err := intmodel.NewGlobalAvgPool("gap", in, out, side*side)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.QMin, l.QMax = intmodel.ClampFor(out, trial%3 == 1, false)
+		s := &step{in: newAct(in, intmodel.Shape{C: C, H: side, W: side}), out: newAct(out, intmodel.Shape{C: C, H: 1, W: 1}),
+			rescale: []intmodel.Rescale{l.Rescale}}
+		src := make([]uint8, C*n*side*side)
+		for i := range src {
+			src[i] = uint8(rng.Uint32())
+		}
+		want, got := make([]uint8, C*n), make([]uint8, C*n)
+		globalAvgPool(want, src, s, n, nil)
+		if s.gapRq = planGlobalAvgPool(s, l); s.gapRq == nil {
+			continue
+		}
+		planned++
+		globalAvgPool(got, src, s, n, make([]int32, C*n))
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d (in %+v, out %+v, %d×%d): planned codes %v, want %v", trial, in, out, side, side, got, want)
+		}
+	}
+	if host.requantPre != nil && planned < 30 {
+		t.Errorf("only %d of 40 pools planned", planned)
+	}
+}

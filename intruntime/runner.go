@@ -95,7 +95,11 @@ type step struct {
 	// input storage code (nil: copied).
 	addLUT  []uint8
 	addPerm *addPerm // nil: the add looks its codes up in addLUT
-	catMap  []*[256]uint8
+	// gapRq: a GlobalAvgPool's rescale as requantization operands (the
+	// sums of a chunk's planes requantized in one host.requantPre call);
+	// nil: Rescale.Apply per plane.
+	gapRq  *requantScalars
+	catMap []*[256]uint8
 }
 
 // engine runs the whole model on a worker's share of a batch, chunk
@@ -116,6 +120,7 @@ type engine struct {
 	zeros   []uint8  // a zero row for packRows
 	pooltmp []uint8  // horizontal maxima of a 2×2 max pool
 	pool32  []int32  // pooled accumulators of a fused conv + max pool
+	gapSums []int32  // a global average pool's plane sums (step.gapRq)
 	frame   []uint8  // padded input planes of a grouped conv (graph.go)
 	padbuf  []uint8  // padded input planes of a chunk of a dense conv (conv.go)
 	w9      [9]int32 // a depthwise 3×3 kernel's weights (graph.go)
@@ -369,7 +374,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 			readers[t]++
 		}
 	}
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, padMax, quadsMax, dwqMax, frameNeed int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, padMax, quadsMax, dwqMax, frameNeed, gapMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -527,6 +532,11 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 		if l, ok := l.(*intmodel.Add); ok {
 			planAdd(&s, l)
 		}
+		if l, ok := l.(*intmodel.GlobalAvgPool); ok {
+			if s.gapRq = planGlobalAvgPool(&s, l); s.gapRq != nil {
+				gapMax = max(gapMax, cap*cur.shape.C)
+			}
+		}
 		if p, ok := l.(*intmodel.MaxPool2d); ok && i > 0 && ins[0] == i && readers[i] == 1 &&
 			e.steps[i-1].conv && fusable(&e.steps[i-1], p.Pool2d) {
 			e.steps[i-1].fusePool = true
@@ -546,6 +556,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 	e.stale = make([]bool, len(e.steps))
 	e.view = make([][]uint8, len(e.bufs))
 	e.pool32 = make([]int32, pool32Max)
+	e.gapSums = make([]int32, gapMax)
 	e.cols = make([]uint8, colsMax)
 	e.zeros = make([]uint8, nMax)
 	e.pooltmp = make([]uint8, poolMax)
@@ -668,7 +679,7 @@ func (e *engine) runChunk(x []float32, n int, logits []float32, upto int) {
 		case intmodel.KindConcat:
 			e.concat(dst, s, n)
 		case intmodel.KindGlobalAvgPool:
-			globalAvgPool(dst, src, s, n)
+			globalAvgPool(dst, src, s, n, e.gapSums)
 		}
 	}
 	if upto < len(e.steps)-1 {
