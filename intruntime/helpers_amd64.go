@@ -12,18 +12,6 @@ import (
 // ragged tails to the scalar twins.
 
 //go:noescape
-func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-
-//go:noescape
-func requant512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-
-//go:noescape
-func requant512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-
-//go:noescape
-func requant512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-
-//go:noescape
 func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
 
 //go:noescape
@@ -73,18 +61,6 @@ func dwFlatQuads512(acc *int32, frame *uint8, q *uint32, wq *[3]uint32, Wp, n, n
 
 //go:noescape
 func dwStride2Quads512(acc *int32, frame *uint8, qe *uint32, wq *[3]uint32, Wp, rows, Wq, oh, ow, images, plane int)
-
-//go:noescape
-func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
-
-//go:noescape
-func requantFlat512nc(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
-
-//go:noescape
-func requantFlat512r8(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
-
-//go:noescape
-func requantFlat512nn(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
 
 //go:noescape
 func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride, copies, copyStride int)
@@ -244,16 +220,7 @@ func requantPre512(out []uint8, outStride int, row []int32, rowStride, count, wi
 	}
 	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
 	o, r := &out[0], &row[0]
-	switch c.kernel() {
-	case rqRelu8:
-		requant512r8(o, outStride, r, rowStride, count, width, c)
-	case rqNoNeg:
-		requant512nn(o, outStride, r, rowStride, count, width, c)
-	case rqExact:
-		requant512nc(o, outStride, r, rowStride, count, width, c)
-	default:
-		requant512(o, outStride, r, rowStride, count, width, c)
-	}
+	rowsKernel(c.kernel())(o, outStride, r, rowStride, count, width, c, 0, 0, 0, 1)
 }
 
 // requantRows512 is requantRowsScalar, 16 lanes at a time, the tails
@@ -265,7 +232,7 @@ func requantRows512(out []uint8, outStride int, row []int32, rowStride, count, w
 		return
 	}
 	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
-	requant512(&out[0], outStride, &row[0], rowStride, count, width, &c)
+	requantRowsCh512(&out[0], outStride, &row[0], rowStride, count, width, &c, 0, 0, 0, 1)
 }
 
 // packQuadAsm is packQuadScalar by an assembly loop, one 64-byte block
@@ -433,7 +400,7 @@ func dwFlat3x3V(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) {
 	dwFlat3x3Z(acc[n:], frame[n:], w, Wp, nil)
 }
 
-// requantFlatZ is requantFlatScalar by requantFlat512; false where its
+// requantFlatZ is requantFlatScalar by requantFlatCh512; false where its
 // operands are outside what the assembly does exactly (requantScalars.set).
 func requantFlatZ(out []uint8, row []int32, masks []uint16, bias int64, m0 int32, exp uint, zy, lo, hi int32) bool {
 	var c requantScalars
@@ -459,16 +426,7 @@ func requantFlatPreZ(out []uint8, row []int32, masks []uint16, n int, c *requant
 	}
 	_, _ = row[16*len(masks)-1], out[n-1]
 	o, r, k := &out[0], &row[0], &masks[0]
-	switch c.kernel() {
-	case rqRelu8:
-		requantFlat512r8(o, r, k, len(masks), c)
-	case rqNoNeg:
-		requantFlat512nn(o, r, k, len(masks), c)
-	case rqExact:
-		requantFlat512nc(o, r, k, len(masks), c)
-	default:
-		requantFlat512(o, r, k, len(masks), c)
-	}
+	flatKernel(c.kernel())(o, 0, r, 0, k, len(masks), c, 0, 1)
 }
 
 //go:noescape
@@ -495,6 +453,33 @@ func requantFlatCh512r8(out *uint8, outStride int, row *int32, rowStride int, ma
 //go:noescape
 func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 
+// rowsKernel is the requantRowsCh512 variant of requantization kernel
+// kind (requantScalars.kernel); the one-channel calls take it too.
+func rowsKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int) {
+	switch kind {
+	case rqRelu8:
+		return requantRowsCh512r8
+	case rqNoNeg:
+		return requantRowsCh512nn
+	case rqExact:
+		return requantRowsCh512nc
+	}
+	return requantRowsCh512
+}
+
+// flatKernel is the requantFlatCh512 variant of requantization kernel kind.
+func flatKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int) {
+	switch kind {
+	case rqRelu8:
+		return requantFlatCh512r8
+	case rqNoNeg:
+		return requantFlatCh512nn
+	case rqExact:
+		return requantFlatCh512nc
+	}
+	return requantFlatCh512
+}
+
 // requantFlatChZ is requantFlatPreZ on every channel of rq: channel m's
 // accumulators at acc[m·ldc:], its n outputs at out[m·outStride:].
 func requantFlatChZ(out []uint8, outStride int, acc []int32, ldc int, masks []uint16, n int, rq []requantScalars, kind int) {
@@ -503,16 +488,7 @@ func requantFlatChZ(out []uint8, outStride int, acc []int32, ldc int, masks []ui
 		return
 	}
 	_, _ = acc[(M-1)*ldc+16*len(masks)-1], out[(M-1)*outStride+n-1]
-	f := requantFlatCh512
-	switch kind {
-	case rqRelu8:
-		f = requantFlatCh512r8
-	case rqNoNeg:
-		f = requantFlatCh512nn
-	case rqExact:
-		f = requantFlatCh512nc
-	}
-	f(&out[0], outStride, &acc[0], ldc, &masks[0], len(masks), &rq[0], int(unsafe.Sizeof(rq[0])), M)
+	flatKernel(kind)(&out[0], outStride, &acc[0], ldc, &masks[0], len(masks), &rq[0], int(unsafe.Sizeof(rq[0])), M)
 }
 
 // requantRowsChZ is requantPre512 on every channel of rq: channel m's rows
@@ -524,16 +500,7 @@ func requantRowsChZ(out []uint8, outStride, outRow int, acc []int32, ldc, rows, 
 		return
 	}
 	_, _ = acc[(M-1)*ldc+(rows-1)*rowStride+w-1], out[(M-1)*outStride+(rows-1)*outRow+w-1]
-	f := requantRowsCh512
-	switch kind {
-	case rqRelu8:
-		f = requantRowsCh512r8
-	case rqNoNeg:
-		f = requantRowsCh512nn
-	case rqExact:
-		f = requantRowsCh512nc
-	}
-	f(&out[0], outRow, &acc[0], rowStride, rows, w, &rq[0], outStride, ldc, int(unsafe.Sizeof(rq[0])), M)
+	rowsKernel(kind)(&out[0], outRow, &acc[0], rowStride, rows, w, &rq[0], outStride, ldc, int(unsafe.Sizeof(rq[0])), M)
 }
 
 // lookupPairsZ is lookupPairsScalar by dword gathers (VPGATHERDD, scale 1,

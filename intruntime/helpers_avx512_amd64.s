@@ -181,16 +181,24 @@ ap_done: \
 	VZEROUPPER; \
 	RET
 
-
-// REQUANT_ROWS(RQ) is the body of requant512 and requant512nc: RQ on
+// REQUANT_ROWS(RQ, NARROW) is the body of requantRowsCh512*: for each of
+// channels channels (operands cs bytes apart from c, accumulators chRow
+// int32s and outputs chOut bytes after the previous channel's), RQ on
 // every 16 lanes of count rows of n ≥ 0 values (rowStride int32s apart at
 // row, written outStride bytes apart at out), each row's last n mod 16
-// under a mask; the channel's operands are set up once for all rows (a
-// chunk's images of 4×4 planes are one vector each). Its labels are
-// local to the function it is used in.
+// under a mask; a channel's operands are set up once for all its rows (a
+// chunk's images of 4×4 planes are one vector each). Frame: three locals.
+// Its labels are local to the function it is used in.
 #define REQUANT_ROWS(RQ, NARROW) \
 	MOVQ c+48(FP), AX; \
-	REQUANT16_SETUP; \
+	MOVQ AX, rq-8(SP); \
+	MOVQ out+0(FP), AX; \
+	MOVQ AX, chout-16(SP); \
+	MOVQ row+16(FP), AX; \
+	MOVQ AX, chrow-24(SP); \
+	MOVQ channels+80(FP), R12; \
+	TESTQ R12, R12; \
+	JEQ rq_done; \
 	MOVQ n+40(FP), DX; \
 	MOVQ DX, CX; \
 	ANDQ $15, CX; \
@@ -199,13 +207,16 @@ ap_done: \
 	DECL BX; \
 	KMOVW BX, K3; \
 	SHRQ $4, DX; \
-	MOVQ out+0(FP), R8; \
-	MOVQ row+16(FP), R9; \
 	MOVQ rowStride+24(FP), R10; \
 	SHLQ $2, R10; \
+rq_ch: \
+	MOVQ rq-8(SP), AX; \
+	REQUANT16_SETUP; \
+	MOVQ chout-16(SP), R8; \
+	MOVQ chrow-24(SP), R9; \
 	MOVQ count+32(FP), R11; \
 	TESTQ R11, R11; \
-	JEQ rq_done; \
+	JEQ rq_next; \
 rq_row: \
 	MOVQ R8, DI; \
 	MOVQ R9, SI; \
@@ -223,37 +234,56 @@ rq_loop: \
 	JNE rq_loop; \
 rq_tail: \
 	KORTESTW K3, K3; \
-	JEQ rq_next; \
+	JEQ rq_rownext; \
 	VMOVDQU32.Z (SI), K3, Z0; \
 	RQ; \
 	NARROW Z0, X0; \
 	VMOVDQU8 X0, K3, (DI); \
-rq_next: \
+rq_rownext: \
 	ADDQ outStride+8(FP), R8; \
 	ADDQ R10, R9; \
 	DECQ R11; \
 	JNE rq_row; \
+rq_next: \
+	MOVQ chOut+56(FP), AX; \
+	ADDQ AX, chout-16(SP); \
+	MOVQ chRow+64(FP), AX; \
+	SHLQ $2, AX; \
+	ADDQ AX, chrow-24(SP); \
+	MOVQ cs+72(FP), AX; \
+	ADDQ AX, rq-8(SP); \
+	DECQ R12; \
+	JNE rq_ch; \
 rq_done: \
 	VZEROUPPER; \
 	RET
 
-// REQUANT_FLAT(RQ) is the body of requantFlat512 and requantFlat512nc:
-// RQ on nblocks vectors of 16 accumulators at row, writing for each only
-// the lanes its mask selects, packed (VPCOMPRESSD), after the previous
-// vector's. Its labels are local to the function it is used in.
+// REQUANT_FLAT(RQ, NARROW) is the body of requantFlatCh512*: for each of
+// channels channels (operands cs bytes apart from c, accumulators
+// rowStride int32s and outputs outStride bytes after the previous
+// channel's), RQ on nblocks vectors of 16 accumulators at row, writing for
+// each only the lanes its mask selects, packed (VPCOMPRESSD), after the
+// previous vector's. Its labels are local to the function it is used in.
 #define REQUANT_FLAT(RQ, NARROW) \
-	MOVQ c+32(FP), AX; \
-	REQUANT16_SETUP; \
-	MOVQ out+0(FP), DI; \
-	MOVQ row+8(FP), SI; \
-	MOVQ masks+16(FP), R8; \
-	MOVQ nblocks+24(FP), CX; \
-	TESTQ CX, CX; \
+	MOVQ c+48(FP), R13; \
+	MOVQ out+0(FP), R11; \
+	MOVQ row+16(FP), R12; \
+	MOVQ channels+64(FP), R10; \
+	TESTQ R10, R10; \
 	JEQ rf_done; \
+rf_ch: \
+	MOVQ R13, AX; \
+	REQUANT16_SETUP; \
+	MOVQ R11, DI; \
+	MOVQ R12, SI; \
+	MOVQ masks+32(FP), R8; \
+	MOVQ nblocks+40(FP), CX; \
+	TESTQ CX, CX; \
+	JEQ rf_next; \
 rf_loop: \
 	MOVWLZX (R8), BX; \
 	TESTL BX, BX; \
-	JEQ rf_next; \
+	JEQ rf_skip; \
 	KMOVW BX, K2; \
 	VMOVDQU32 (SI), Z0; \
 	RQ; \
@@ -265,35 +295,21 @@ rf_loop: \
 	KMOVW R9, K3; \
 	VMOVDQU8 X1, K3, (DI); \
 	ADDQ DX, DI; \
-rf_next: \
+rf_skip: \
 	ADDQ $64, SI; \
 	ADDQ $2, R8; \
 	DECQ CX; \
 	JNE rf_loop; \
+rf_next: \
+	ADDQ outStride+8(FP), R11; \
+	MOVQ rowStride+24(FP), DX; \
+	LEAQ (R12)(DX*4), R12; \
+	ADDQ cs+56(FP), R13; \
+	DECQ R10; \
+	JNE rf_ch; \
 rf_done: \
 	VZEROUPPER; \
 	RET
-
-// func requant512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-// REQUANT16 by REQUANT_ROWS.
-TEXT ·requant512(SB), NOSPLIT, $0-56
-	REQUANT_ROWS(REQUANT16, VPMOVDB)
-
-// func requant512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-// REQUANT16_CORE by REQUANT_ROWS: two instructions of seventeen fewer per
-// vector, MobileNetV2 int8 3–7% faster on Zen 5.
-TEXT ·requant512nc(SB), NOSPLIT, $0-56
-	REQUANT_ROWS(REQUANT16_CORE, VPMOVDB)
-
-// func requant512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-// REQUANT16_NONEG by REQUANT_ROWS, for channels with exactSum and noNeg.
-TEXT ·requant512nn(SB), NOSPLIT, $0-56
-	REQUANT_ROWS(REQUANT16_NONEG, VPMOVDB)
-
-// func requant512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars)
-// REQUANT16_RELU8 by REQUANT_ROWS, for channels with exactSum and relu8.
-TEXT ·requant512r8(SB), NOSPLIT, $0-56
-	REQUANT_ROWS(REQUANT16_RELU8, VPMOVUSDB)
 
 // func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
 // For g < full: the 64 bytes at dst + g·stride get, in 32-bit lane l,
@@ -910,31 +926,6 @@ dwStride2Quads512_next:
 	VZEROUPPER
 	RET
 
-// func requantFlat512(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
-// requantizes nblocks vectors of 16 accumulators at row and writes, for
-// each, only the lanes its mask selects, packed (VPCOMPRESSD), after the
-// previous vector's: a tap convolution's flat positions into its rows.
-TEXT ·requantFlat512(SB), NOSPLIT, $0-40
-	REQUANT_FLAT(REQUANT16, VPMOVDB)
-
-// func requantFlat512nc(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
-// is requantFlat512 by REQUANT16_CORE, for channels whose sums cannot
-// leave int32 (requantScalars.exactSum).
-TEXT ·requantFlat512nc(SB), NOSPLIT, $0-40
-	REQUANT_FLAT(REQUANT16_CORE, VPMOVDB)
-
-// func requantFlat512nn(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
-// is requantFlat512 by REQUANT16_NONEG, for channels with exactSum and
-// noNeg.
-TEXT ·requantFlat512nn(SB), NOSPLIT, $0-40
-	REQUANT_FLAT(REQUANT16_NONEG, VPMOVDB)
-
-// func requantFlat512r8(out *uint8, row *int32, masks *uint16, nblocks int, c *requantScalars)
-// is requantFlat512 by REQUANT16_RELU8, for channels with exactSum and
-// relu8.
-TEXT ·requantFlat512r8(SB), NOSPLIT, $0-40
-	REQUANT_FLAT(REQUANT16_RELU8, VPMOVUSDB)
-
 // func lookupPairs512(dst, a, b, lut *uint8, n int)
 // is lookupPairsScalar, 16 pairs a step (n a multiple of 16): the indexes
 // a·256 + b in dword lanes, one VPGATHERDD of dwords at byte offsets
@@ -1181,490 +1172,45 @@ pickBytes2_count:
 	VZEROUPPER
 	RET
 
-// The per-channel loops of a tap convolution's requantization (one call
-// per image for all its channels, not one per channel): each channel's
-// operands at c + m·cs, its accumulators chRow int32s (flat: rowStride)
-// and its outputs chOut (outStride) bytes after the previous channel's.
+// The requantization kernels, one per requantScalars.kernel, for the
+// channels of a convolution in one call (one channel: channels = 1): the
+// saturating bias add's clamp (REQUANT16), without it (exactSum:
+// REQUANT16_CORE, two instructions of seventeen fewer per vector,
+// MobileNetV2 int8 3–7% faster on Zen 5), without the negative-product
+// correction too (noNeg: REQUANT16_NONEG), and with neither Z_Y nor the
+// clamp to hi (relu8: REQUANT16_RELU8, narrowed by VPMOVUSDB).
 
 // func requantFlatCh512(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
-// is requantFlat512 on channels channels.
 TEXT ·requantFlatCh512(SB), NOSPLIT, $0-72
-	MOVQ c+48(FP), R13
-	MOVQ out+0(FP), R11
-	MOVQ row+16(FP), R12
-	MOVQ channels+64(FP), R10
-	TESTQ R10, R10
-	JEQ rfc_done
-rfc_ch:
-	MOVQ R13, AX
-	REQUANT16_SETUP
-	MOVQ R11, DI
-	MOVQ R12, SI
-	MOVQ masks+32(FP), R8
-	MOVQ nblocks+40(FP), CX
-	TESTQ CX, CX
-	JEQ rfc_next
-rfc_loop:
-	MOVWLZX (R8), BX
-	TESTL BX, BX
-	JEQ rfc_skip
-	KMOVW BX, K2
-	VMOVDQU32 (SI), Z0
-	REQUANT16
-	VPCOMPRESSD Z0, K2, Z1
-	VPMOVDB Z1, X1
-	POPCNTL BX, DX
-	MOVQ $-1, R9
-	BZHIQ DX, R9, R9
-	KMOVW R9, K3
-	VMOVDQU8 X1, K3, (DI)
-	ADDQ DX, DI
-rfc_skip:
-	ADDQ $64, SI
-	ADDQ $2, R8
-	DECQ CX
-	JNE rfc_loop
-rfc_next:
-	ADDQ outStride+8(FP), R11
-	MOVQ rowStride+24(FP), DX
-	LEAQ (R12)(DX*4), R12
-	ADDQ cs+56(FP), R13
-	DECQ R10
-	JNE rfc_ch
-rfc_done:
-	VZEROUPPER
-	RET
+	REQUANT_FLAT(REQUANT16, VPMOVDB)
 
 // func requantFlatCh512nc(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
-// is requantFlat512nc on channels channels.
 TEXT ·requantFlatCh512nc(SB), NOSPLIT, $0-72
-	MOVQ c+48(FP), R13
-	MOVQ out+0(FP), R11
-	MOVQ row+16(FP), R12
-	MOVQ channels+64(FP), R10
-	TESTQ R10, R10
-	JEQ rfcnc_done
-rfcnc_ch:
-	MOVQ R13, AX
-	REQUANT16_SETUP
-	MOVQ R11, DI
-	MOVQ R12, SI
-	MOVQ masks+32(FP), R8
-	MOVQ nblocks+40(FP), CX
-	TESTQ CX, CX
-	JEQ rfcnc_next
-rfcnc_loop:
-	MOVWLZX (R8), BX
-	TESTL BX, BX
-	JEQ rfcnc_skip
-	KMOVW BX, K2
-	VMOVDQU32 (SI), Z0
-	REQUANT16_CORE
-	VPCOMPRESSD Z0, K2, Z1
-	VPMOVDB Z1, X1
-	POPCNTL BX, DX
-	MOVQ $-1, R9
-	BZHIQ DX, R9, R9
-	KMOVW R9, K3
-	VMOVDQU8 X1, K3, (DI)
-	ADDQ DX, DI
-rfcnc_skip:
-	ADDQ $64, SI
-	ADDQ $2, R8
-	DECQ CX
-	JNE rfcnc_loop
-rfcnc_next:
-	ADDQ outStride+8(FP), R11
-	MOVQ rowStride+24(FP), DX
-	LEAQ (R12)(DX*4), R12
-	ADDQ cs+56(FP), R13
-	DECQ R10
-	JNE rfcnc_ch
-rfcnc_done:
-	VZEROUPPER
-	RET
+	REQUANT_FLAT(REQUANT16_CORE, VPMOVDB)
 
 // func requantFlatCh512nn(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
-// is requantFlat512nn on channels channels.
 TEXT ·requantFlatCh512nn(SB), NOSPLIT, $0-72
-	MOVQ c+48(FP), R13
-	MOVQ out+0(FP), R11
-	MOVQ row+16(FP), R12
-	MOVQ channels+64(FP), R10
-	TESTQ R10, R10
-	JEQ rfcnn_done
-rfcnn_ch:
-	MOVQ R13, AX
-	REQUANT16_SETUP
-	MOVQ R11, DI
-	MOVQ R12, SI
-	MOVQ masks+32(FP), R8
-	MOVQ nblocks+40(FP), CX
-	TESTQ CX, CX
-	JEQ rfcnn_next
-rfcnn_loop:
-	MOVWLZX (R8), BX
-	TESTL BX, BX
-	JEQ rfcnn_skip
-	KMOVW BX, K2
-	VMOVDQU32 (SI), Z0
-	REQUANT16_NONEG
-	VPCOMPRESSD Z0, K2, Z1
-	VPMOVDB Z1, X1
-	POPCNTL BX, DX
-	MOVQ $-1, R9
-	BZHIQ DX, R9, R9
-	KMOVW R9, K3
-	VMOVDQU8 X1, K3, (DI)
-	ADDQ DX, DI
-rfcnn_skip:
-	ADDQ $64, SI
-	ADDQ $2, R8
-	DECQ CX
-	JNE rfcnn_loop
-rfcnn_next:
-	ADDQ outStride+8(FP), R11
-	MOVQ rowStride+24(FP), DX
-	LEAQ (R12)(DX*4), R12
-	ADDQ cs+56(FP), R13
-	DECQ R10
-	JNE rfcnn_ch
-rfcnn_done:
-	VZEROUPPER
-	RET
+	REQUANT_FLAT(REQUANT16_NONEG, VPMOVDB)
 
 // func requantFlatCh512r8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
-// is requantFlat512r8 on channels channels.
 TEXT ·requantFlatCh512r8(SB), NOSPLIT, $0-72
-	MOVQ c+48(FP), R13
-	MOVQ out+0(FP), R11
-	MOVQ row+16(FP), R12
-	MOVQ channels+64(FP), R10
-	TESTQ R10, R10
-	JEQ rfcr8_done
-rfcr8_ch:
-	MOVQ R13, AX
-	REQUANT16_SETUP
-	MOVQ R11, DI
-	MOVQ R12, SI
-	MOVQ masks+32(FP), R8
-	MOVQ nblocks+40(FP), CX
-	TESTQ CX, CX
-	JEQ rfcr8_next
-rfcr8_loop:
-	MOVWLZX (R8), BX
-	TESTL BX, BX
-	JEQ rfcr8_skip
-	KMOVW BX, K2
-	VMOVDQU32 (SI), Z0
-	REQUANT16_RELU8
-	VPCOMPRESSD Z0, K2, Z1
-	VPMOVUSDB Z1, X1
-	POPCNTL BX, DX
-	MOVQ $-1, R9
-	BZHIQ DX, R9, R9
-	KMOVW R9, K3
-	VMOVDQU8 X1, K3, (DI)
-	ADDQ DX, DI
-rfcr8_skip:
-	ADDQ $64, SI
-	ADDQ $2, R8
-	DECQ CX
-	JNE rfcr8_loop
-rfcr8_next:
-	ADDQ outStride+8(FP), R11
-	MOVQ rowStride+24(FP), DX
-	LEAQ (R12)(DX*4), R12
-	ADDQ cs+56(FP), R13
-	DECQ R10
-	JNE rfcr8_ch
-rfcr8_done:
-	VZEROUPPER
-	RET
+	REQUANT_FLAT(REQUANT16_RELU8, VPMOVUSDB)
 
 // func requantRowsCh512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
-// is requant512 on channels channels.
 TEXT ·requantRowsCh512(SB), NOSPLIT, $24-88
-	MOVQ c+48(FP), AX
-	MOVQ AX, rq-8(SP)
-	MOVQ out+0(FP), AX
-	MOVQ AX, chout-16(SP)
-	MOVQ row+16(FP), AX
-	MOVQ AX, chrow-24(SP)
-	MOVQ channels+80(FP), R12
-	TESTQ R12, R12
-	JEQ rrc_done
-	MOVQ n+40(FP), DX
-	MOVQ DX, CX
-	ANDQ $15, CX
-	MOVL $1, BX
-	SHLL CX, BX
-	DECL BX
-	KMOVW BX, K3
-	SHRQ $4, DX
-	MOVQ rowStride+24(FP), R10
-	SHLQ $2, R10
-rrc_ch:
-	MOVQ rq-8(SP), AX
-	REQUANT16_SETUP
-	MOVQ chout-16(SP), R8
-	MOVQ chrow-24(SP), R9
-	MOVQ count+32(FP), R11
-	TESTQ R11, R11
-	JEQ rrc_next
-rrc_row:
-	MOVQ R8, DI
-	MOVQ R9, SI
-	MOVQ DX, CX
-	TESTQ CX, CX
-	JEQ rrc_tail
-rrc_loop:
-	VMOVDQU32 (SI), Z0
-	REQUANT16
-	VPMOVDB Z0, X0
-	VMOVDQU X0, (DI)
-	ADDQ $64, SI
-	ADDQ $16, DI
-	DECQ CX
-	JNE rrc_loop
-rrc_tail:
-	KORTESTW K3, K3
-	JEQ rrc_rownext
-	VMOVDQU32.Z (SI), K3, Z0
-	REQUANT16
-	VPMOVDB Z0, X0
-	VMOVDQU8 X0, K3, (DI)
-rrc_rownext:
-	ADDQ outStride+8(FP), R8
-	ADDQ R10, R9
-	DECQ R11
-	JNE rrc_row
-rrc_next:
-	MOVQ chOut+56(FP), AX
-	ADDQ AX, chout-16(SP)
-	MOVQ chRow+64(FP), AX
-	SHLQ $2, AX
-	ADDQ AX, chrow-24(SP)
-	MOVQ cs+72(FP), AX
-	ADDQ AX, rq-8(SP)
-	DECQ R12
-	JNE rrc_ch
-rrc_done:
-	VZEROUPPER
-	RET
+	REQUANT_ROWS(REQUANT16, VPMOVDB)
 
 // func requantRowsCh512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
-// is requant512nc on channels channels.
 TEXT ·requantRowsCh512nc(SB), NOSPLIT, $24-88
-	MOVQ c+48(FP), AX
-	MOVQ AX, rq-8(SP)
-	MOVQ out+0(FP), AX
-	MOVQ AX, chout-16(SP)
-	MOVQ row+16(FP), AX
-	MOVQ AX, chrow-24(SP)
-	MOVQ channels+80(FP), R12
-	TESTQ R12, R12
-	JEQ rrcnc_done
-	MOVQ n+40(FP), DX
-	MOVQ DX, CX
-	ANDQ $15, CX
-	MOVL $1, BX
-	SHLL CX, BX
-	DECL BX
-	KMOVW BX, K3
-	SHRQ $4, DX
-	MOVQ rowStride+24(FP), R10
-	SHLQ $2, R10
-rrcnc_ch:
-	MOVQ rq-8(SP), AX
-	REQUANT16_SETUP
-	MOVQ chout-16(SP), R8
-	MOVQ chrow-24(SP), R9
-	MOVQ count+32(FP), R11
-	TESTQ R11, R11
-	JEQ rrcnc_next
-rrcnc_row:
-	MOVQ R8, DI
-	MOVQ R9, SI
-	MOVQ DX, CX
-	TESTQ CX, CX
-	JEQ rrcnc_tail
-rrcnc_loop:
-	VMOVDQU32 (SI), Z0
-	REQUANT16_CORE
-	VPMOVDB Z0, X0
-	VMOVDQU X0, (DI)
-	ADDQ $64, SI
-	ADDQ $16, DI
-	DECQ CX
-	JNE rrcnc_loop
-rrcnc_tail:
-	KORTESTW K3, K3
-	JEQ rrcnc_rownext
-	VMOVDQU32.Z (SI), K3, Z0
-	REQUANT16_CORE
-	VPMOVDB Z0, X0
-	VMOVDQU8 X0, K3, (DI)
-rrcnc_rownext:
-	ADDQ outStride+8(FP), R8
-	ADDQ R10, R9
-	DECQ R11
-	JNE rrcnc_row
-rrcnc_next:
-	MOVQ chOut+56(FP), AX
-	ADDQ AX, chout-16(SP)
-	MOVQ chRow+64(FP), AX
-	SHLQ $2, AX
-	ADDQ AX, chrow-24(SP)
-	MOVQ cs+72(FP), AX
-	ADDQ AX, rq-8(SP)
-	DECQ R12
-	JNE rrcnc_ch
-rrcnc_done:
-	VZEROUPPER
-	RET
+	REQUANT_ROWS(REQUANT16_CORE, VPMOVDB)
 
 // func requantRowsCh512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
-// is requant512nn on channels channels.
 TEXT ·requantRowsCh512nn(SB), NOSPLIT, $24-88
-	MOVQ c+48(FP), AX
-	MOVQ AX, rq-8(SP)
-	MOVQ out+0(FP), AX
-	MOVQ AX, chout-16(SP)
-	MOVQ row+16(FP), AX
-	MOVQ AX, chrow-24(SP)
-	MOVQ channels+80(FP), R12
-	TESTQ R12, R12
-	JEQ rrcnn_done
-	MOVQ n+40(FP), DX
-	MOVQ DX, CX
-	ANDQ $15, CX
-	MOVL $1, BX
-	SHLL CX, BX
-	DECL BX
-	KMOVW BX, K3
-	SHRQ $4, DX
-	MOVQ rowStride+24(FP), R10
-	SHLQ $2, R10
-rrcnn_ch:
-	MOVQ rq-8(SP), AX
-	REQUANT16_SETUP
-	MOVQ chout-16(SP), R8
-	MOVQ chrow-24(SP), R9
-	MOVQ count+32(FP), R11
-	TESTQ R11, R11
-	JEQ rrcnn_next
-rrcnn_row:
-	MOVQ R8, DI
-	MOVQ R9, SI
-	MOVQ DX, CX
-	TESTQ CX, CX
-	JEQ rrcnn_tail
-rrcnn_loop:
-	VMOVDQU32 (SI), Z0
-	REQUANT16_NONEG
-	VPMOVDB Z0, X0
-	VMOVDQU X0, (DI)
-	ADDQ $64, SI
-	ADDQ $16, DI
-	DECQ CX
-	JNE rrcnn_loop
-rrcnn_tail:
-	KORTESTW K3, K3
-	JEQ rrcnn_rownext
-	VMOVDQU32.Z (SI), K3, Z0
-	REQUANT16_NONEG
-	VPMOVDB Z0, X0
-	VMOVDQU8 X0, K3, (DI)
-rrcnn_rownext:
-	ADDQ outStride+8(FP), R8
-	ADDQ R10, R9
-	DECQ R11
-	JNE rrcnn_row
-rrcnn_next:
-	MOVQ chOut+56(FP), AX
-	ADDQ AX, chout-16(SP)
-	MOVQ chRow+64(FP), AX
-	SHLQ $2, AX
-	ADDQ AX, chrow-24(SP)
-	MOVQ cs+72(FP), AX
-	ADDQ AX, rq-8(SP)
-	DECQ R12
-	JNE rrcnn_ch
-rrcnn_done:
-	VZEROUPPER
-	RET
+	REQUANT_ROWS(REQUANT16_NONEG, VPMOVDB)
 
 // func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
-// is requant512r8 on channels channels.
 TEXT ·requantRowsCh512r8(SB), NOSPLIT, $24-88
-	MOVQ c+48(FP), AX
-	MOVQ AX, rq-8(SP)
-	MOVQ out+0(FP), AX
-	MOVQ AX, chout-16(SP)
-	MOVQ row+16(FP), AX
-	MOVQ AX, chrow-24(SP)
-	MOVQ channels+80(FP), R12
-	TESTQ R12, R12
-	JEQ rrcr8_done
-	MOVQ n+40(FP), DX
-	MOVQ DX, CX
-	ANDQ $15, CX
-	MOVL $1, BX
-	SHLL CX, BX
-	DECL BX
-	KMOVW BX, K3
-	SHRQ $4, DX
-	MOVQ rowStride+24(FP), R10
-	SHLQ $2, R10
-rrcr8_ch:
-	MOVQ rq-8(SP), AX
-	REQUANT16_SETUP
-	MOVQ chout-16(SP), R8
-	MOVQ chrow-24(SP), R9
-	MOVQ count+32(FP), R11
-	TESTQ R11, R11
-	JEQ rrcr8_next
-rrcr8_row:
-	MOVQ R8, DI
-	MOVQ R9, SI
-	MOVQ DX, CX
-	TESTQ CX, CX
-	JEQ rrcr8_tail
-rrcr8_loop:
-	VMOVDQU32 (SI), Z0
-	REQUANT16_RELU8
-	VPMOVUSDB Z0, X0
-	VMOVDQU X0, (DI)
-	ADDQ $64, SI
-	ADDQ $16, DI
-	DECQ CX
-	JNE rrcr8_loop
-rrcr8_tail:
-	KORTESTW K3, K3
-	JEQ rrcr8_rownext
-	VMOVDQU32.Z (SI), K3, Z0
-	REQUANT16_RELU8
-	VPMOVUSDB Z0, X0
-	VMOVDQU8 X0, K3, (DI)
-rrcr8_rownext:
-	ADDQ outStride+8(FP), R8
-	ADDQ R10, R9
-	DECQ R11
-	JNE rrcr8_row
-rrcr8_next:
-	MOVQ chOut+56(FP), AX
-	ADDQ AX, chout-16(SP)
-	MOVQ chRow+64(FP), AX
-	SHLQ $2, AX
-	ADDQ AX, chrow-24(SP)
-	MOVQ cs+72(FP), AX
-	ADDQ AX, rq-8(SP)
-	DECQ R12
-	JNE rrcr8_ch
-rrcr8_done:
-	VZEROUPPER
-	RET
+	REQUANT_ROWS(REQUANT16_RELU8, VPMOVUSDB)
 
 // func poolFlatCh512(dst, src *int32, rows, w, stride, planes, srcPlane int)
 // is poolFlat512 on planes planes srcPlane int32s apart in src, their

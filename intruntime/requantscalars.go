@@ -2,14 +2,15 @@ package intruntime
 
 import "math"
 
-// requantScalars are the operands of requantAVX2 and requant512, which
+// requantScalars are the operands of requantAVX2 and the AVX-512
+// requantization kernels (requantRowsCh512, requantFlatCh512), which
 // broadcast them (field order is the assembly's offsets).
 type requantScalars struct {
 	hib, lob, bias, m0, half, mask, zy, lo, hi int32
 	_                                          int32
 	c30                                        int64
 	exp                                        uint64
-	// requant512's: with p = clamp(acc, lob, hib)·M0 + k64, the output
+	// the AVX-512 kernels': with p = clamp(acc, lob, hib)·M0 + k64, the output
 	// is (p − corr·[p < thr]) >> sh, + Z_Y (see set).
 	k64, thr, corr int64
 	sh             uint64
