@@ -69,9 +69,6 @@ func quadRows512(dst *uint32, src *uint8, chStride, rows, w, dstStride, copies, 
 func quantize512(dst *uint8, src *float32, n int, inv float32, z, lo, hi int32)
 
 //go:noescape
-func poolFlat512(dst, src *int32, rows, w, stride int)
-
-//go:noescape
 func lookupPairs512(dst, a, b, lut *uint8, n int)
 
 //go:noescape
@@ -564,7 +561,7 @@ func quantizeRowZ(dst []uint8, src []float32, inv float32, z, lo, hi int32) {
 	quantize512(&dst[0], &src[0], len(src), inv, z, lo, hi)
 }
 
-// poolFlat32Z is poolFlat32Scalar by poolFlat512.
+// poolFlat32Z is poolFlat32Scalar by poolFlatCh512 on one plane.
 //
 //go:noescape
 func poolFlatCh512(dst, src *int32, rows, w, stride, planes, srcPlane int)
@@ -584,5 +581,5 @@ func poolFlat32Z(dst, src []int32, rows, w, stride int) {
 		return
 	}
 	_, _ = dst[rows*w-1], src[(2*rows-1)*stride+2*w-1]
-	poolFlat512(&dst[0], &src[0], rows, w, stride)
+	poolFlatCh512(&dst[0], &src[0], rows, w, stride, 1, 0)
 }

@@ -1020,66 +1020,6 @@ quantize512_done:
 	VZEROUPPER
 	RET
 
-// func poolFlat512(dst, src *int32, rows, w, stride int)
-// is poolFlat32Scalar: for each of rows pooled rows, w maxima of 2×2
-// windows of src rows 2y and 2y+1 (stride int32s apart), 16 a step: the
-// two rows' 32 values (masked to 2w), their vertical max, the max of each
-// lane pair (a qword shift), the even lanes kept (VPMOVQD).
-TEXT ·poolFlat512(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), R9
-	MOVQ w+24(FP), R10
-	MOVQ stride+32(FP), R11
-	SHLQ $2, R11
-	TESTQ R9, R9
-	JEQ poolFlat512_done
-	TESTQ R10, R10
-	JEQ poolFlat512_done
-poolFlat512_row:
-	MOVQ SI, AX
-	LEAQ (SI)(R11*1), R8
-	MOVQ R10, CX
-poolFlat512_chunk:
-	MOVQ CX, DX
-	CMPQ DX, $16
-	JLE poolFlat512_count
-	MOVQ $16, DX
-poolFlat512_count:
-	MOVQ $-1, BX
-	BZHIQ DX, BX, BX
-	KMOVW BX, K1
-	LEAQ (DX)(DX*1), BX
-	MOVQ $-1, R12
-	BZHIQ BX, R12, R12
-	KMOVD R12, K2
-	KSHIFTRD $16, K2, K3
-	VMOVDQU32.Z (AX), K2, Z0
-	VMOVDQU32.Z 64(AX), K3, Z1
-	VMOVDQU32.Z (R8), K2, Z2
-	VMOVDQU32.Z 64(R8), K3, Z3
-	VPMAXSD Z2, Z0, Z0
-	VPMAXSD Z3, Z1, Z1
-	VPSRLQ $32, Z0, Z2
-	VPSRLQ $32, Z1, Z3
-	VPMAXSD Z2, Z0, Z0
-	VPMAXSD Z3, Z1, Z1
-	VPMOVQD Z0, Y0
-	VPMOVQD Z1, Y1
-	VINSERTI64X4 $1, Y1, Z0, Z0
-	VMOVDQU32 Z0, K1, (DI)
-	ADDQ $128, AX
-	ADDQ $128, R8
-	LEAQ (DI)(DX*4), DI
-	SUBQ DX, CX
-	JNE poolFlat512_chunk
-	LEAQ (SI)(R11*2), SI
-	DECQ R9
-	JNE poolFlat512_row
-poolFlat512_done:
-	VZEROUPPER
-	RET
-
 // func packFlat512(dst, plane *uint8, idx *int32, q4, planes, planeStride int, lanes uint16)
 // is packFlatGroupScalar: one group's blocks: for each of planes planes
 // (planeStride bytes apart) and each of its q4 quads, one VPGATHERDD of
@@ -1213,8 +1153,12 @@ TEXT ·requantRowsCh512r8(SB), NOSPLIT, $24-88
 	REQUANT_ROWS(REQUANT16_RELU8, VPMOVUSDB)
 
 // func poolFlatCh512(dst, src *int32, rows, w, stride, planes, srcPlane int)
-// is poolFlat512 on planes planes srcPlane int32s apart in src, their
-// pooled planes back to back in dst (a tap convolution's channels).
+// is poolFlat32Scalar on planes planes srcPlane int32s apart in src, their
+// pooled planes back to back in dst (a tap convolution's channels): for
+// each of rows pooled rows, w maxima of 2×2 windows of src rows 2y and
+// 2y+1 (stride int32s apart), 16 a step: the two rows' 32 values (masked
+// to 2w), their vertical max, the max of each lane pair (a qword shift),
+// the even lanes kept (VPMOVQD).
 TEXT ·poolFlatCh512(SB), NOSPLIT, $8-56
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
