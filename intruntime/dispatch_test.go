@@ -74,11 +74,17 @@ func TestHelpersMatchScalar(t *testing.T) {
 		// frameRowsScalar (the frames they replace) on the planes given;
 		// src short of the planes the masks hold (a batch's last call).
 		if vi.framePlanes != nil {
-			for _, g := range [][4]int{{14, 14, 1, 1}, {7, 7, 1, 1}, {4, 4, 1, 1}, {28, 28, 1, 1}, {5, 9, 2, 1}, {1, 1, 1, 1}, {3, 70, 1, 0}} {
+			// g: h, w, ph, pw, and 1 for dwFrame's shared borders.
+			for _, g := range [][5]int{{14, 14, 1, 1, 0}, {7, 7, 1, 1, 0}, {4, 4, 1, 1, 0}, {28, 28, 1, 1, 0}, {5, 9, 2, 1, 0}, {1, 1, 1, 1, 0}, {3, 70, 1, 0, 0},
+				{14, 14, 1, 1, 1}, {7, 7, 1, 1, 1}, {4, 4, 1, 1, 1}, {1, 1, 1, 1, 1}, {5, 9, 1, 1, 1}} {
 				h, w, ph, pw := g[0], g[1], g[2], g[3]
-				plane := (h + 2*ph) * (w + 2*pw)
+				Hp, Wp := h+2*ph, w+2*pw
+				if g[4] == 1 {
+					Hp, Wp = dwFrame(h, w, ph, pw, 1)
+				}
+				plane := Hp * Wp
 				for _, planes := range []int{1, 3, 7} {
-					masks := frameMasks(h, w, ph, pw, planes)
+					masks := frameMasks(h, w, ph, pw, Hp, Wp, planes)
 					for _, cnt := range []int{planes, planes - 1} {
 						src := bytes(cnt * h * w)
 						const zx = 131
@@ -88,10 +94,10 @@ func TestHelpersMatchScalar(t *testing.T) {
 						if !slices.Equal(got, want) {
 							t.Fatalf("%s: framePlanes %v planes %d cnt %d differs", vi.name, g, planes, cnt)
 						}
-						ref := make([]uint8, planes*plane+pw+ph*(w+2*pw))
+						ref := make([]uint8, planes*plane+pw+ph*Wp)
 						fill(ref, zx)
 						if cnt > 0 {
-							frameRowsScalar(ref[ph*(w+2*pw)+pw:], src, h, w, w+2*pw, cnt, plane)
+							frameRowsScalar(ref[ph*Wp+pw:], src, h, w, Wp, cnt, plane)
 						}
 						if !slices.Equal(got[:planes*plane], ref[:planes*plane]) {
 							t.Fatalf("%s: framePlanes %v planes %d cnt %d: not the frames of fill and frameRows", vi.name, g, planes, cnt)

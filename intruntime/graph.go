@@ -137,13 +137,13 @@ func pickRows32Scalar(dst, src []int32, rows, w, srcStride, step, planes, srcPla
 func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
-	P, Hp, Wp := oh*ow, H+2*s.ph, W+2*s.pw
-	plane := Hp * Wp
+	Hp, Wp := dwFrame(H, W, s.ph, s.pw, s.sh)
+	P, plane := oh*ow, Hp*Wp
 	nb := s.dwImages
 	// The plan gave the step masks only where the CPU has framePlanes.
 	expand := s.frameMasks != nil
 	if !expand && !s.framedIn {
-		fill(e.frame[:nb*plane], s.zx) // the borders; interiors are overwritten below
+		fill(e.frame[:nb*plane+Wp+s.pw], s.zx) // the borders (the last one past the frames); interiors are overwritten below
 	}
 	var fl *frameLayout
 	if s.framedIn {
@@ -202,11 +202,12 @@ func framePlanesScalar(dst, src []uint8, masks []uint64, zx uint8) {
 }
 
 // frameMasks returns the masks for framePlanes of planes planes of h×w
-// bytes into frames padded by ph rows and pw columns on each side, one
-// after the other: a 1 bit at each frame position that holds a pixel.
-func frameMasks(h, w, ph, pw, planes int) []uint64 {
-	Hp, Wp := h+2*ph, w+2*pw
-	m := make([]uint64, ceilDiv(planes*Hp*Wp, 64))
+// bytes into frames Hp×Wp (dwFrame's), each pixel (y, x) at (y + ph)·Wp +
+// x + pw of its frame, the frames one after the other and then Wp + pw
+// positions more (a shared-border frame's bottom row): a 1 bit at each
+// frame position that holds a pixel.
+func frameMasks(h, w, ph, pw, Hp, Wp, planes int) []uint64 {
+	m := make([]uint64, ceilDiv(planes*Hp*Wp+Wp+pw, 64))
 	for p := range planes {
 		for y := range h {
 			for x := range w {
@@ -231,6 +232,19 @@ func flatOutputMasks(oh, ow, Hp, Wp, images int) []uint16 {
 		}
 	}
 	return m
+}
+
+// dwFrame is the frame a depthwise 3×3 of stride sh over H×W planes
+// padded by (ph, pw) reads: for stride 1 and padding 1, frames that share
+// their borders (H + 1 rows of W + 1: a row's right border is the next
+// row's left one, an image's bottom border the next image's top one, and
+// one zero row follows the last), which the flat pass computes 1.3x (7×7)
+// to 1.4x (4×4) fewer positions of than the plain (H + 2)×(W + 2) frames.
+func dwFrame(H, W, ph, pw, sh int) (Hp, Wp int) {
+	if sh == 1 && ph == 1 && pw == 1 {
+		return H + 1, W + 1
+	}
+	return H + 2*ph, W + 2*pw
 }
 
 // dwImagesFor is how many images a depthwise 3×3 over frames of

@@ -451,9 +451,10 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 				if s.groups == cur.shape.C && mOut == s.groups && s.kh == 3 && s.kw == 3 &&
 					(s.sh == 1 && s.sw == 1 || s.sh == 2 && s.sw == 2 && host.dw3x3s2 != nil) {
 					// Depthwise 3×3, a batch of images a call (graph.go).
+					Hp, Wp := dwFrame(cur.shape.H, cur.shape.W, s.ph, s.pw, s.sh)
 					s.dwImages = dwImagesFor(Hp*Wp, cap)
 					nflat := roundUp(s.dwImages*Hp*Wp, dwRound)
-					frameMax = max(frameMax, s.dwImages*Hp*Wp)
+					frameMax = max(frameMax, s.dwImages*Hp*Wp+Wp+s.pw)
 					if t := ins[0]; t > 0 && readers[t] == 1 && cur.shape.W >= framedMinWidth && host.framePlanes != nil &&
 						host.requantRowsCh != nil && e.steps[t-1].conv && e.steps[t-1].groups == 0 && e.steps[t-1].tap == nil &&
 						e.steps[t-1].rqKind >= 0 && len(e.steps[t-1].rq) == cur.shape.C {
@@ -463,7 +464,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 						e.bufs[t] = f.alloc(cur.shape.C, s.zx)
 					} else if host.framePlanes != nil {
 						// framePlanes writes whole 64-byte blocks.
-						s.frameMasks = frameMasks(cur.shape.H, cur.shape.W, s.ph, s.pw, s.dwImages)
+						s.frameMasks = frameMasks(cur.shape.H, cur.shape.W, s.ph, s.pw, Hp, Wp, s.dwImages)
 						frameMax = max(frameMax, 64*len(s.frameMasks))
 					}
 					if s.sh == 1 && host.requantFlatPre != nil {
