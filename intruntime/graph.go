@@ -513,10 +513,7 @@ func globalAvgPool(dst, src []uint8, s *step, n int, sums []int32) {
 		// The raw sums, then all of them requantized in one call (the
 		// offset Σ Z_in is the operands' bias).
 		planes := s.in.shape.C * n
-		sums = sums[:planes]
-		for p := range sums {
-			sums[p] = sumBytes(src[p*hw : (p+1)*hw])
-		}
+		sumPlanes(sums[:planes], src, hw)
 		host.requantPre(dst[:planes], planes, sums, 0, 1, planes, c)
 		return
 	}
@@ -570,6 +567,41 @@ func sumBytes(b []uint8) int32 {
 		sum += int32(v)
 	}
 	return sum
+}
+
+// sumPlanes sets sums[p] to the sum of the bytes of src's plane p (hw
+// bytes each). Planes of whole words up to 1,024 bytes (MobileNetV2's
+// 4×4 ones: 256 a image) take sumBytes' loop inline, one fold a plane:
+// a call to sumBytes a plane cost 4 ns for 16 bytes.
+func sumPlanes(sums []int32, src []uint8, hw int) {
+	if hw%8 != 0 || hw > 8*128 {
+		for p := range sums {
+			sums[p] = sumBytes(src[p*hw : (p+1)*hw])
+		}
+		return
+	}
+	const lo8 = 0x00FF00FF00FF00FF
+	src = src[:len(sums)*hw]
+	if hw == 16 {
+		for p := range sums {
+			x0 := binary.LittleEndian.Uint64(src[16*p:])
+			x1 := binary.LittleEndian.Uint64(src[16*p+8:])
+			acc := x0&lo8 + x0>>8&lo8 + x1&lo8 + x1>>8&lo8
+			acc = acc&0x0000FFFF0000FFFF + acc>>16&0x0000FFFF0000FFFF
+			sums[p] = int32(acc&0xFFFFFFFF + acc>>32)
+		}
+		return
+	}
+	for p := range sums {
+		plane := src[p*hw : (p+1)*hw]
+		var acc uint64
+		for i := 0; i+8 <= len(plane); i += 8 {
+			x := binary.LittleEndian.Uint64(plane[i:])
+			acc += x&lo8 + x>>8&lo8
+		}
+		acc = acc&0x0000FFFF0000FFFF + acc>>16&0x0000FFFF0000FFFF
+		sums[p] = int32(acc&0xFFFFFFFF + acc>>32)
+	}
 }
 
 // avgPoolRescale is an AvgPool2d with Requant: each window's Σ (q − Z_in)

@@ -525,6 +525,27 @@ func TestSumBytes(t *testing.T) {
 			}
 		}
 	}
+	// sumPlanes' inline loops (whole words up to 1,024 bytes, 16 unrolled)
+	// and its sumBytes calls, against sumBytes a plane.
+	for _, hw := range []int{1, 8, 16, 24, 49, 64, 1024, 1032} {
+		for _, full := range []bool{false, true} {
+			const planes = 5
+			src := make([]uint8, planes*hw+7)
+			for i := range src {
+				src[i] = uint8(rng.IntN(256))
+				if full {
+					src[i] = 255
+				}
+			}
+			got := make([]int32, planes)
+			sumPlanes(got, src, hw)
+			for p, v := range got {
+				if want := sumBytes(src[p*hw : (p+1)*hw]); v != want {
+					t.Errorf("sumPlanes hw %d full %v plane %d: %d, want %d", hw, full, p, v, want)
+				}
+			}
+		}
+	}
 }
 
 // TestFlatOutputMasks, hand-worked: 2×2 outputs in 4×4 frames, two images.
