@@ -137,6 +137,10 @@ func pickRows32Scalar(dst, src []int32, rows, w, srcStride, step, planes, srcPla
 func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
+	if pl := s.dwPerm; pl != nil {
+		host.dwPerm(dst, src, pl, n, n*H*W, n*oh*ow, s.rq, s.rqKind, s.zx)
+		return
+	}
 	Hp, Wp := dwFrame(H, W, s.ph, s.pw, s.sh)
 	P, plane := oh*ow, Hp*Wp
 	nb := s.dwImages
@@ -183,6 +187,60 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 			e.requantOne(dst[(g*n+b0)*P:][:cnt*P], e.acc[:cnt*P], s, g)
 		}
 	}
+}
+
+// dwPermPlan is a depthwise 3×3 on planes of at most 64 codes computed
+// straight from the planes by byte permutes (host.dwPerm): for each
+// vector of 16 outputs (g of them per image, p outputs) and kernel row
+// ky, the plane index of kernel column kx's code as byte kx of each
+// output's dword (idx, [g][3][64]), and a mask of the bytes that are in
+// the plane (masks, [g][3]; the others, padding and each dword's fourth
+// byte, take the zero point), so that VPDPBUSD with the row's weights
+// (wq, [C][3], each w[ky][0..2] as the low three bytes) adds the row. No
+// frames, no flat positions between outputs: MobileNetV2's 4×4 planes
+// computed 25 positions for 16 outputs in shared-border frames, its 7×7
+// stride-2 ones a vector a row for 4 outputs.
+type dwPermPlan struct {
+	g, hw, p int
+	idx      []byte
+	masks    []uint64
+	wq       []uint32
+}
+
+// newDwPermPlan plans the depthwise 3×3 of stride (sh, sw) and padding
+// (ph, pw) from H×W planes to oh×ow outputs, C channels of weights w
+// ([C][3][3]), or returns nil where a plane or its outputs exceed 64.
+func newDwPermPlan(w []int8, C, H, W, oh, ow, sh, sw, ph, pw int) *dwPermPlan {
+	P := oh * ow
+	if H*W > 64 || P > 64 || P < 1 || len(w) != 9*C {
+		return nil
+	}
+	pl := &dwPermPlan{g: ceilDiv(P, 16), hw: H * W, p: P}
+	pl.idx = make([]byte, pl.g*3*64)
+	pl.masks = make([]uint64, pl.g*3)
+	for j := range P {
+		y, x := j/ow, j%ow
+		v, lane := j/16, j%16
+		for ky := range 3 {
+			for kx := range 3 {
+				iy, ix := y*sh+ky-ph, x*sw+kx-pw
+				if iy < 0 || iy >= H || ix < 0 || ix >= W {
+					continue
+				}
+				b := 4*lane + kx
+				pl.idx[(v*3+ky)*64+b] = byte(iy*W + ix)
+				pl.masks[v*3+ky] |= 1 << b
+			}
+		}
+	}
+	pl.wq = make([]uint32, 3*C)
+	for c := range C {
+		for ky := range 3 {
+			k := w[9*c+3*ky:]
+			pl.wq[3*c+ky] = uint32(uint8(k[0])) | uint32(uint8(k[1]))<<8 | uint32(uint8(k[2]))<<16
+		}
+	}
+	return pl
 }
 
 // framePlanesScalar writes the 64·len(masks) bytes of dst: byte i is zx

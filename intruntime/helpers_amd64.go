@@ -198,6 +198,9 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.requantFlatPre = requantFlatPreZ
 	im.requantFlatCh = requantFlatChZ
 	im.requantRowsCh = requantRowsChZ
+	if f.VBMI && f.VNNI {
+		im.dwPerm = dwPermZ
+	}
 	if f.VBMI {
 		im.addPairs = addPairsZ
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
@@ -582,4 +585,43 @@ func poolFlat32Z(dst, src []int32, rows, w, stride int) {
 	}
 	_, _ = dst[rows*w-1], src[(2*rows-1)*stride+2*w-1]
 	poolFlatCh512(&dst[0], &src[0], rows, w, stride, 1, 0)
+}
+
+//go:noescape
+func dwPerm512(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+
+//go:noescape
+func dwPerm512nc(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+
+//go:noescape
+func dwPerm512nn(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+
+//go:noescape
+func dwPerm512r8(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+
+// dwPermZ is the depthwise 3×3 of a dwPermPlan by dwPerm512* (the variant
+// of requantization kernel kind): every channel of rq (len(rq) channels,
+// planes chIn bytes apart in src, outputs chOut bytes apart in dst) on
+// images planes each.
+func dwPermZ(dst, src []uint8, pl *dwPermPlan, images, chIn, chOut int, rq []requantScalars, kind int, zx uint8) {
+	C := len(rq)
+	if C == 0 || images == 0 {
+		return
+	}
+	if len(pl.wq) < 3*C || len(pl.idx) != pl.g*3*64 || len(pl.masks) != pl.g*3 || pl.g < 1 || pl.hw > 64 || pl.hw < 1 ||
+		pl.p > 16*pl.g || pl.p <= 16*(pl.g-1) || chIn < images*pl.hw || chOut < images*pl.p {
+		panic("intruntime: dwPermZ: bad operands")
+	}
+	// The masked plane loads read no byte past the last plane.
+	_, _ = src[(C-1)*chIn+images*pl.hw-1], dst[(C-1)*chOut+images*pl.p-1]
+	f := dwPerm512
+	switch kind {
+	case rqRelu8:
+		f = dwPerm512r8
+	case rqNoNeg:
+		f = dwPerm512nn
+	case rqExact:
+		f = dwPerm512nc
+	}
+	f(&dst[0], &src[0], &pl.idx[0], &pl.masks[0], pl.g, pl.hw, pl.p, images, chIn, chOut, &rq[0], int(unsafe.Sizeof(rq[0])), C, &pl.wq[0], int(zx))
 }

@@ -311,6 +311,97 @@ rf_done: \
 	VZEROUPPER; \
 	RET
 
+// DW_PERM_TAP(MOFF, IOFF, W): a kernel row of the current output vector:
+// the plane's codes (Z6) at the row's 64 byte indexes (IOFF(BX)), zx (Z8)
+// where its mask (MOFF(DX)) has a 0 (padding, the dwords' fourth bytes),
+// times the row's weights W, into Z0.
+#define DW_PERM_TAP(MOFF, IOFF, W) \
+	VMOVDQA64 Z8, Z10; \
+	KMOVQ MOFF(DX), K2; \
+	VMOVDQU64 IOFF(BX), Z11; \
+	VPERMB Z6, Z11, K2, Z10; \
+	VPDPBUSD W, Z10, Z0
+
+// DW_PERM(RQ, NARROW) is the body of dwPerm512*: for each of channels
+// channels (operands cs bytes apart from c, weight rows 3 apart from wq,
+// planes chIn bytes and outputs chOut bytes after the previous channel's)
+// and each of images planes of hw ≤ 64 bytes (back to back), one masked
+// load of the plane and, for each of its nv vectors of 16 outputs, three
+// byte permutes (DW_PERM_TAP), RQ and NARROW; the last vector's p − 16(nv−1)
+// outputs under a mask, the outputs of an image p bytes apart. Frame: one
+// local. Its labels are local to the function it is used in.
+#define DW_PERM(RQ, NARROW) \
+	MOVQ zx+112(FP), AX; \
+	VPBROADCASTB AX, Z8; \
+	MOVQ hw+40(FP), CX; \
+	MOVQ $-1, BX; \
+	BZHIQ CX, BX, BX; \
+	KMOVQ BX, K1; \
+	MOVQ nv+32(FP), BX; \
+	DECQ BX; \
+	SHLQ $4, BX; \
+	MOVQ p+48(FP), CX; \
+	SUBQ BX, CX; \
+	MOVQ $-1, BX; \
+	BZHIQ CX, BX, BX; \
+	KMOVQ BX, K3; \
+	MOVQ c+80(FP), R13; \
+	MOVQ src+8(FP), R8; \
+	MOVQ dst+0(FP), R9; \
+	MOVQ wq+104(FP), AX; \
+	MOVQ AX, wqp-8(SP); \
+	MOVQ channels+96(FP), R10; \
+	TESTQ R10, R10; \
+	JEQ dp_done; \
+dp_ch: \
+	MOVQ R13, AX; \
+	REQUANT16_SETUP; \
+	MOVQ wqp-8(SP), AX; \
+	VPBROADCASTD 0(AX), Z3; \
+	VPBROADCASTD 4(AX), Z4; \
+	VPBROADCASTD 8(AX), Z5; \
+	ADDQ $12, AX; \
+	MOVQ AX, wqp-8(SP); \
+	MOVQ R8, SI; \
+	MOVQ R9, DI; \
+	MOVQ images+56(FP), R11; \
+	TESTQ R11, R11; \
+	JEQ dp_chnext; \
+dp_img: \
+	VMOVDQU8.Z (SI), K1, Z6; \
+	MOVQ idx+16(FP), BX; \
+	MOVQ masks+24(FP), DX; \
+	MOVQ nv+32(FP), R12; \
+dp_vec: \
+	VPXORD Z0, Z0, Z0; \
+	DW_PERM_TAP(0, 0, Z3); \
+	DW_PERM_TAP(8, 64, Z4); \
+	DW_PERM_TAP(16, 128, Z5); \
+	RQ; \
+	NARROW Z0, X0; \
+	ADDQ $192, BX; \
+	ADDQ $24, DX; \
+	DECQ R12; \
+	JEQ dp_last; \
+	VMOVDQU X0, (DI); \
+	ADDQ $16, DI; \
+	JMP dp_vec; \
+dp_last: \
+	VMOVDQU8 X0, K3, (DI); \
+	ADDQ CX, DI; \
+	ADDQ hw+40(FP), SI; \
+	DECQ R11; \
+	JNE dp_img; \
+dp_chnext: \
+	ADDQ chIn+64(FP), R8; \
+	ADDQ chOut+72(FP), R9; \
+	ADDQ cs+88(FP), R13; \
+	DECQ R10; \
+	JNE dp_ch; \
+dp_done: \
+	VZEROUPPER; \
+	RET
+
 // func packQuad512(dst *byte, stride int, r0, r1, r2, r3 *uint8, full int)
 // For g < full: the 64 bytes at dst + g·stride get, in 32-bit lane l,
 // the bytes r0[16g+l], r1[16g+l], r2[16g+l], r3[16g+l] (low to high).
@@ -1224,3 +1315,19 @@ poolFlatCh512_next:
 poolFlatCh512_done:
 	VZEROUPPER
 	RET
+
+// func dwPerm512(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+TEXT ·dwPerm512(SB), NOSPLIT, $8-120
+	DW_PERM(REQUANT16, VPMOVDB)
+
+// func dwPerm512nc(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+TEXT ·dwPerm512nc(SB), NOSPLIT, $8-120
+	DW_PERM(REQUANT16_CORE, VPMOVDB)
+
+// func dwPerm512nn(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+TEXT ·dwPerm512nn(SB), NOSPLIT, $8-120
+	DW_PERM(REQUANT16_NONEG, VPMOVDB)
+
+// func dwPerm512r8(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+TEXT ·dwPerm512r8(SB), NOSPLIT, $8-120
+	DW_PERM(REQUANT16_RELU8, VPMOVUSDB)

@@ -254,6 +254,103 @@ func BenchmarkRequantPre(b *testing.B) {
 	}
 }
 
+// randomRequants returns M channels' operands whose kernel() is kind:
+// random biases in ±1,000, M0 in [2^30, 2^31), 2^-exp with exp in [1,
+// maxExp], and output ranges that need kind's instructions.
+func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []requantScalars {
+	t.Helper()
+	rq := make([]requantScalars, M)
+	for m := range rq {
+		zy, lo, hi := int32(rng.IntN(200)), int32(0), int32(255)
+		exp := uint(1 + rng.IntN(maxExp))
+		switch kind {
+		case rqRelu8:
+			zy = 0
+		case rqNoNeg:
+			lo = zy + int32(rng.IntN(20))
+			hi = min(lo+int32(rng.IntN(256)), 255)
+		default: // lo < Z_Y and exp > 0: the correction needed
+			zy = max(zy, 1)
+			lo, hi = 0, min(zy+int32(rng.IntN(100)), 255)
+		}
+		if !rq[m].set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), exp, zy, lo, hi) {
+			t.Fatalf("set declined")
+		}
+		rq[m].exactSum = kind != rqGeneral
+		if got := rq[m].kernel(); got != kind {
+			t.Fatalf("channel %d kernel %d, want %d", m, got, kind)
+		}
+	}
+	return rq
+}
+
+// TestDwPerm: the depthwise 3×3 by byte permutes (dwPerm) against
+// dw3x3 on zero-point frames and requantPre per channel and image, for
+// strides 1 and 2, with and without padding, planes up to 64 codes and up
+// to 64 outputs (1–4 vectors, ragged last ones), every requantization
+// kernel; the bytes around each channel's outputs stay as they were.
+func TestDwPerm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	// H, W, stride, padding
+	geoms := [][4]int{{4, 4, 1, 1}, {7, 7, 1, 1}, {7, 7, 2, 1}, {8, 8, 2, 1}, {8, 8, 1, 1}, {5, 5, 1, 1},
+		{3, 3, 1, 1}, {1, 1, 1, 1}, {4, 4, 1, 0}, {2, 9, 1, 1}, {7, 9, 2, 1}, {6, 6, 2, 0}, {1, 64, 2, 1}}
+	tested := false
+	for gi, g := range geoms {
+		H, W, st, pad := g[0], g[1], g[2], g[3]
+		oh, ow := (H+2*pad-3)/st+1, (W+2*pad-3)/st+1
+		P := oh * ow
+		for kind := range 4 {
+			C, images := 1+rng.IntN(4), 1+rng.IntN(5)
+			w := make([]int8, 9*C)
+			for i := range w {
+				w[i] = int8(rng.IntN(256) - 128)
+			}
+			pl := newDwPermPlan(w, C, H, W, oh, ow, st, st, pad, pad)
+			if pl == nil {
+				t.Fatalf("%v: no plan", g)
+			}
+			rq := randomRequants(t, rng, C, kind, 8)
+			const zx = 77
+			chIn, chOut := images*H*W+rng.IntN(5), images*P+rng.IntN(5)
+			src := make([]uint8, C*chIn)
+			for i := range src {
+				src[i] = uint8(rng.IntN(256))
+			}
+			for _, vi := range variantImpls() {
+				if vi.dwPerm == nil {
+					continue
+				}
+				tested = true
+				got, want := make([]uint8, C*chOut+1), make([]uint8, C*chOut+1)
+				for i := range got {
+					got[i], want[i] = 0xEE, 0xEE
+				}
+				vi.dwPerm(got, src, pl, images, chIn, chOut, rq, kind, zx)
+				Hp, Wp := H+2*pad, W+2*pad
+				frame := make([]uint8, Hp*Wp+16)
+				acc := make([]int32, P)
+				for c := range C {
+					for b := range images {
+						fill(frame, zx)
+						frameRowsScalar(frame[pad*Wp+pad:], src[c*chIn+b*H*W:], H, W, Wp, 1, Hp*Wp)
+						dw3x3(acc, frame, w[9*c:], oh, ow, Wp, st, st)
+						vi.requantPre(want[c*chOut+b*P:], P, acc, P, 1, P, &rq[c])
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("geometry %d %v (%s): dwPerm kind %d, %d channels, %d images differs", gi, g, vi.name, kind, C, images)
+				}
+			}
+		}
+	}
+	if !tested {
+		t.Skip("no dwPerm on this CPU")
+	}
+	if newDwPermPlan(make([]int8, 9), 1, 9, 8, 9, 8, 1, 1, 1, 1) != nil || newDwPermPlan(make([]int8, 9), 1, 8, 8, 8, 9, 1, 1, 1, 1) != nil {
+		t.Error("planned a plane of 72 codes or 72 outputs")
+	}
+}
+
 // TestRequantChannels: the per-image calls for all channels of a tap
 // convolution (requantFlatCh, requantRowsCh) against one requantFlatPre or
 // requantPre call per channel, for each kernel the operands select, on
@@ -264,28 +361,7 @@ func TestRequantChannels(t *testing.T) {
 	for trial := range 200 {
 		kind := trial % 4
 		M := 1 + rng.IntN(5)
-		rq := make([]requantScalars, M)
-		for m := range rq {
-			zy, lo, hi := int32(rng.IntN(200)), int32(0), int32(255)
-			exp := uint(1 + rng.IntN(12))
-			switch kind {
-			case rqRelu8:
-				zy = 0
-			case rqNoNeg:
-				lo = zy + int32(rng.IntN(20))
-				hi = min(lo+int32(rng.IntN(256)), 255)
-			default: // lo < Z_Y and exp > 0: the correction needed
-				zy = max(zy, 1)
-				lo, hi = 0, min(zy+int32(rng.IntN(100)), 255)
-			}
-			if !rq[m].set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), exp, zy, lo, hi) {
-				t.Fatalf("trial %d: set declined", trial)
-			}
-			rq[m].exactSum = kind != rqGeneral
-			if got := rq[m].kernel(); got != kind {
-				t.Fatalf("trial %d: channel %d kernel %d, want %d", trial, m, got, kind)
-			}
-		}
+		rq := randomRequants(t, rng, M, kind, 12)
 		nb := 1 + rng.IntN(6)
 		ldc := 16*nb + 16*rng.IntN(3)
 		acc := make([]int32, M*ldc)

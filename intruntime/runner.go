@@ -71,6 +71,9 @@ type step struct {
 	// Grouped/depthwise conv (graph.go): groups > 0, raw weights.
 	groups int
 	gw     []int8
+	// dwPerm: a depthwise 3×3 on planes of at most 64 codes, run by
+	// host.dwPerm from the planes (no frames).
+	dwPerm *dwPermPlan
 	// dwImages > 0: a stride-1 depthwise 3×3, run this many images a call
 	// (graph.go, depthwise3x3).
 	dwImages int
@@ -545,6 +548,9 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 		}
 		s.rq = planRequant(&s, q)
 		s.rqKind = commonKernel(s.rq)
+		if s.dwImages > 0 && !s.framedIn && host.dwPerm != nil && s.rqKind >= 0 && len(s.rq) == s.groups {
+			s.dwPerm = newDwPermPlan(s.gw, s.groups, cur.shape.H, cur.shape.W, shapes[i].H, shapes[i].W, s.sh, s.sw, s.ph, s.pw)
+		}
 		e.steps = append(e.steps, s)
 		if i == len(m.Layers)-1 {
 			e.bufs = append(e.bufs, makeBuf(batch*shapes[i].Size()))
