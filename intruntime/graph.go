@@ -189,48 +189,56 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	}
 }
 
-// dwPermPlan is a depthwise 3×3 on planes of at most 64 codes computed
-// straight from the planes by byte permutes (host.dwPerm): for each
-// vector of 16 outputs (g of them per image, p outputs) and kernel row
-// ky, the plane index of kernel column kx's code as byte kx of each
-// output's dword (idx, [g][3][64]), and a mask of the bytes that are in
-// the plane (masks, [g][3]; the others, padding and each dword's fourth
-// byte, take the zero point), so that VPDPBUSD with the row's weights
-// (wq, [C][3], each w[ky][0..2] as the low three bytes) adds the row. No
-// frames, no flat positions between outputs: MobileNetV2's 4×4 planes
-// computed 25 positions for 16 outputs in shared-border frames, its 7×7
-// stride-2 ones a vector a row for 4 outputs.
+// dwPermPlan is a depthwise 3×3 computed straight from the input planes
+// by byte permutes (host.dwPerm), without frames or flat positions between
+// outputs: an image's p outputs in nv vectors of up to 16 consecutive ones
+// whose codes lie in a window of the plane (mode). Each vector's
+// record (dwPermRecord bytes, in vecs): for each kernel row ky the window
+// index of kernel column kx's code as byte kx of each output's dword
+// (64 bytes; at 0, 64, 128), a mask of the bytes in the plane (the
+// others, padding and each dword's fourth byte, take the zero point; at
+// 192, 200, 208), the window's offset in the plane (216), the masks of
+// its two 64-byte loads (224, 232), the store mask of its outputs (240)
+// and their count (248). VPDPBUSD by the row's weights (wq, [C][3], each
+// w[ky][0..2] as the low three bytes) adds a row. MobileNetV2's 4×4
+// planes computed 25 flat positions for 16 outputs in shared-border
+// frames, its 7×7 stride-2 ones a vector a row for 4 outputs.
 type dwPermPlan struct {
-	g, hw, p int
-	idx      []byte
-	masks    []uint64
-	wq       []uint32
+	nv, hw, p int
+	mode      int // dwPermPlane, dwPermNarrow or dwPermWide
+	vecs      []byte
+	wq        []uint32
 }
+
+// The windows of a dwPermPlan: the whole plane (at most 64 bytes, loaded
+// once an image, every vector 16 outputs), 64 bytes (one load a vector),
+// or 128 (two loads, two-table permutes) where windows of 64 would take
+// more vectors.
+const (
+	dwPermNarrow = iota
+	dwPermWide
+	dwPermPlane
+)
+
+// dwPermRecord is the bytes of a dwPermPlan vector's record.
+const dwPermRecord = 256
 
 // newDwPermPlan plans the depthwise 3×3 of stride (sh, sw) and padding
 // (ph, pw) from H×W planes to oh×ow outputs, C channels of weights w
-// ([C][3][3]), or returns nil where a plane or its outputs exceed 64.
+// ([C][3][3]), or returns nil where one output's codes span more than a
+// window (rows wider than 62).
 func newDwPermPlan(w []int8, C, H, W, oh, ow, sh, sw, ph, pw int) *dwPermPlan {
-	P := oh * ow
-	if H*W > 64 || P > 64 || P < 1 || len(w) != 9*C {
+	if len(w) != 9*C {
 		return nil
 	}
-	pl := &dwPermPlan{g: ceilDiv(P, 16), hw: H * W, p: P}
-	pl.idx = make([]byte, pl.g*3*64)
-	pl.masks = make([]uint64, pl.g*3)
-	for j := range P {
-		y, x := j/ow, j%ow
-		v, lane := j/16, j%16
-		for ky := range 3 {
-			for kx := range 3 {
-				iy, ix := y*sh+ky-ph, x*sw+kx-pw
-				if iy < 0 || iy >= H || ix < 0 || ix >= W {
-					continue
-				}
-				b := 4*lane + kx
-				pl.idx[(v*3+ky)*64+b] = byte(iy*W + ix)
-				pl.masks[v*3+ky] |= 1 << b
-			}
+	pl := planDwPerm(H, W, oh, ow, sh, sw, ph, pw, 0)
+	if pl == nil {
+		narrow := planDwPerm(H, W, oh, ow, sh, sw, ph, pw, 64)
+		if pl = planDwPerm(H, W, oh, ow, sh, sw, ph, pw, 128); pl == nil {
+			return nil
+		}
+		if narrow != nil && narrow.nv <= pl.nv {
+			pl = narrow
 		}
 	}
 	pl.wq = make([]uint32, 3*C)
@@ -239,6 +247,105 @@ func newDwPermPlan(w []int8, C, H, W, oh, ow, sh, sw, ph, pw int) *dwPermPlan {
 			k := w[9*c+3*ky:]
 			pl.wq[3*c+ky] = uint32(uint8(k[0])) | uint32(uint8(k[1]))<<8 | uint32(uint8(k[2]))<<16
 		}
+	}
+	return pl
+}
+
+// planDwPerm plans dwPermPlan's vectors (not its weights) for windows of
+// window bytes (64 or 128; 0: the whole plane, at most 64 bytes), or
+// returns nil where one output's codes do not fit one.
+func planDwPerm(H, W, oh, ow, sh, sw, ph, pw, window int) *dwPermPlan {
+	P := oh * ow
+	if P < 1 || window == 0 && H*W > 64 {
+		return nil
+	}
+	mode := dwPermPlane
+	switch window {
+	case 64:
+		mode = dwPermNarrow
+	case 128:
+		mode = dwPermWide
+	}
+	// span returns the plane offsets of output j's first and last code
+	// (ok false: all padding).
+	span := func(j int) (lo, hi int, ok bool) {
+		y, x := j/ow, j%ow
+		lo, hi = H*W, -1
+		for ky := range 3 {
+			for kx := range 3 {
+				iy, ix := y*sh+ky-ph, x*sw+kx-pw
+				if iy >= 0 && iy < H && ix >= 0 && ix < W {
+					lo, hi = min(lo, iy*W+ix), max(hi, iy*W+ix)
+				}
+			}
+		}
+		return lo, hi, hi >= 0
+	}
+	pl := &dwPermPlan{hw: H * W, p: P, mode: mode}
+	if mode == dwPermPlane {
+		window = 64
+	}
+	for j := 0; j < P; {
+		// As many outputs (up to 16) as one window holds.
+		base, top, n := -1, -1, 0
+		for n < 16 && j+n < P {
+			lo, hi, ok := span(j + n)
+			if ok {
+				nb, nt := lo, hi
+				if base >= 0 {
+					nb, nt = min(base, lo), max(top, hi)
+				}
+				if nt-nb >= window {
+					break
+				}
+				base, top = nb, nt
+			}
+			n++
+		}
+		if n == 0 {
+			return nil
+		}
+		base = max(base, 0)
+		if mode == dwPermPlane {
+			base = 0
+		}
+		rec := make([]byte, dwPermRecord)
+		for lane := range n {
+			y, x := (j+lane)/ow, (j+lane)%ow
+			for ky := range 3 {
+				for kx := range 3 {
+					iy, ix := y*sh+ky-ph, x*sw+kx-pw
+					if iy < 0 || iy >= H || ix < 0 || ix >= W {
+						continue
+					}
+					b := 4*lane + kx
+					rec[64*ky+b] = byte(iy*W + ix - base)
+					m := binary.LittleEndian.Uint64(rec[192+8*ky:])
+					binary.LittleEndian.PutUint64(rec[192+8*ky:], m|1<<b)
+				}
+			}
+		}
+		var lm [2]uint64
+		for i := range window {
+			if base+i < H*W {
+				lm[i/64] |= 1 << (i % 64)
+			}
+		}
+		binary.LittleEndian.PutUint64(rec[216:], uint64(base))
+		binary.LittleEndian.PutUint64(rec[224:], lm[0])
+		binary.LittleEndian.PutUint64(rec[232:], lm[1])
+		// The store mask: all 16 bytes where that stays within the
+		// image's outputs (the next vector overwrites the rest), else
+		// the outputs'.
+		sm := uint64(1)<<n - 1
+		if j+16 <= P {
+			sm = 0xFFFF
+		}
+		binary.LittleEndian.PutUint64(rec[240:], sm)
+		binary.LittleEndian.PutUint64(rec[248:], uint64(n))
+		pl.vecs = append(pl.vecs, rec...)
+		pl.nv++
+		j += n
 	}
 	return pl
 }

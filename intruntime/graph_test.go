@@ -171,12 +171,14 @@ func graphModels(t testing.TB, wbits int, seed uint64) map[string]*intmodel.Mode
 	return out
 }
 
-// framedNet has 1×1 expansions on 16×16 and 14×14 planes whose only reader
-// is a depthwise 3×3 (stride 1, then 2), so that where the CPU has the
-// kernels the expansions write their outputs straight into its zero-point
-// frames (step.framed), and one expansion read twice that does not.
+// framedNet has 1×1 expansions on 6×64 planes whose only reader is a
+// depthwise 3×3 (stride 1, then 2), so that where the CPU has the kernels
+// the expansions write their outputs straight into its zero-point frames
+// (step.framed: rows too wide for dwPerm's windows), and one expansion
+// read twice that does not (its depthwise on 3×32 planes by dwPerm where
+// the CPU has it).
 func framedNet(seed uint64, wbits int) (*intmodel.Model, error) {
-	b := graphtest.NewBuilder(seed, intmodel.Shape{C: 4, H: 16, W: 16}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, wbits)
+	b := graphtest.NewBuilder(seed, intmodel.Shape{C: 4, H: 6, W: 64}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, wbits)
 	t1 := b.Conv(0, 12, 1, 1, 0, 1, true, false)
 	t2 := b.Conv(t1, 12, 3, 1, 1, 12, false, true)
 	t3 := b.Conv(t2, 8, 1, 1, 0, 1, false, false)
@@ -210,6 +212,17 @@ func TestGraphAgainstNaive(t *testing.T) {
 						}
 						if framed != 2 {
 							t.Fatalf("framed: %d steps write depthwise frames, want 2", framed)
+						}
+					}
+					if name == "framed" && host.dwPerm != nil {
+						perm := 0
+						for _, s := range r.engines[0].steps {
+							if s.dwPerm != nil {
+								perm++
+							}
+						}
+						if perm != 1 {
+							t.Fatalf("framed: %d depthwise steps by dwPerm, want 1", perm)
 						}
 					}
 					if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {

@@ -588,16 +588,56 @@ func poolFlat32Z(dst, src []int32, rows, w, stride int) {
 }
 
 //go:noescape
-func dwPerm512(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+func dwPerm512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 
 //go:noescape
-func dwPerm512nc(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+func dwPerm512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 
 //go:noescape
-func dwPerm512nn(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+func dwPerm512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 
 //go:noescape
-func dwPerm512r8(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
+func dwPerm512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermWide512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermWide512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermWide512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermWide512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermPlane512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermPlane512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermPlane512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermPlane512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+// dwPermKernel is the dwPerm512 variant for requantization kernel kind
+// and plan mode (dwPermPlan.mode).
+func dwPermKernel(kind, mode int) func(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int) {
+	type kernel = func(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+	var ks [4]kernel
+	switch mode {
+	case dwPermPlane:
+		ks = [4]kernel{rqGeneral: dwPermPlane512, rqExact: dwPermPlane512nc, rqNoNeg: dwPermPlane512nn, rqRelu8: dwPermPlane512r8}
+	case dwPermWide:
+		ks = [4]kernel{rqGeneral: dwPermWide512, rqExact: dwPermWide512nc, rqNoNeg: dwPermWide512nn, rqRelu8: dwPermWide512r8}
+	default:
+		ks = [4]kernel{rqGeneral: dwPerm512, rqExact: dwPerm512nc, rqNoNeg: dwPerm512nn, rqRelu8: dwPerm512r8}
+	}
+	return ks[kind]
+}
 
 // dwPermZ is the depthwise 3×3 of a dwPermPlan by dwPerm512* (the variant
 // of requantization kernel kind): every channel of rq (len(rq) channels,
@@ -608,20 +648,11 @@ func dwPermZ(dst, src []uint8, pl *dwPermPlan, images, chIn, chOut int, rq []req
 	if C == 0 || images == 0 {
 		return
 	}
-	if len(pl.wq) < 3*C || len(pl.idx) != pl.g*3*64 || len(pl.masks) != pl.g*3 || pl.g < 1 || pl.hw > 64 || pl.hw < 1 ||
-		pl.p > 16*pl.g || pl.p <= 16*(pl.g-1) || chIn < images*pl.hw || chOut < images*pl.p {
+	if len(pl.wq) < 3*C || len(pl.vecs) != dwPermRecord*pl.nv || pl.nv < 1 || chIn < images*pl.hw || chOut < images*pl.p {
 		panic("intruntime: dwPermZ: bad operands")
 	}
-	// The masked plane loads read no byte past the last plane.
+	// The masked window loads read no byte past the last plane.
 	_, _ = src[(C-1)*chIn+images*pl.hw-1], dst[(C-1)*chOut+images*pl.p-1]
-	f := dwPerm512
-	switch kind {
-	case rqRelu8:
-		f = dwPerm512r8
-	case rqNoNeg:
-		f = dwPerm512nn
-	case rqExact:
-		f = dwPerm512nc
-	}
-	f(&dst[0], &src[0], &pl.idx[0], &pl.masks[0], pl.g, pl.hw, pl.p, images, chIn, chOut, &rq[0], int(unsafe.Sizeof(rq[0])), C, &pl.wq[0], int(zx))
+	f := dwPermKernel(kind, pl.mode)
+	f(&dst[0], &src[0], chIn, chOut, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[0], &rq[0], int(unsafe.Sizeof(rq[0])), C, int(zx))
 }

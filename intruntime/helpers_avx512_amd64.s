@@ -311,46 +311,87 @@ rf_done: \
 	VZEROUPPER; \
 	RET
 
-// DW_PERM_TAP(MOFF, IOFF, W): a kernel row of the current output vector:
-// the plane's codes (Z6) at the row's 64 byte indexes (IOFF(BX)), zx (Z8)
-// where its mask (MOFF(DX)) has a 0 (padding, the dwords' fourth bytes),
-// times the row's weights W, into Z0.
-#define DW_PERM_TAP(MOFF, IOFF, W) \
+// DW_PERM_TAP1(MOFF, IOFF, W): a kernel row of the current output vector
+// (record BX): the window's codes (Z6) at the row's 64 byte indexes
+// (IOFF(BX)), zx (Z8) where its mask (MOFF(BX)) has a 0 (padding, the
+// dwords' fourth bytes), times the row's weights W, into Z0.
+#define DW_PERM_TAP1(MOFF, IOFF, W) \
 	VMOVDQA64 Z8, Z10; \
-	KMOVQ MOFF(DX), K2; \
+	KMOVQ MOFF(BX), K2; \
 	VMOVDQU64 IOFF(BX), Z11; \
 	VPERMB Z6, Z11, K2, Z10; \
 	VPDPBUSD W, Z10, Z0
 
-// DW_PERM(RQ, NARROW) is the body of dwPerm512*: for each of channels
-// channels (operands cs bytes apart from c, weight rows 3 apart from wq,
-// planes chIn bytes and outputs chOut bytes after the previous channel's)
-// and each of images planes of hw ≤ 64 bytes (back to back), one masked
-// load of the plane and, for each of its nv vectors of 16 outputs, three
-// byte permutes (DW_PERM_TAP), RQ and NARROW; the last vector's p − 16(nv−1)
-// outputs under a mask, the outputs of an image p bytes apart. Frame: one
-// local. Its labels are local to the function it is used in.
-#define DW_PERM(RQ, NARROW) \
-	MOVQ zx+112(FP), AX; \
+// DW_PERM_VEC1: the current vector's window of 64 bytes (SI + offset, in
+// one masked load) and its three kernel rows (DW_PERM_TAP1), into Z0.
+#define DW_PERM_VEC1 \
+	MOVQ 216(BX), AX; \
+	KMOVQ 224(BX), K1; \
+	VMOVDQU8.Z (SI)(AX*1), K1, Z6; \
+	VPXORD Z0, Z0, Z0; \
+	DW_PERM_TAP1(192, 0, Z3); \
+	DW_PERM_TAP1(200, 64, Z4); \
+	DW_PERM_TAP1(208, 128, Z5)
+
+// DW_PERM_VEC0 is DW_PERM_VEC1 on the whole plane, loaded for all the
+// image's vectors (DW_PERM_PLANE).
+#define DW_PERM_VEC0 \
+	VPXORD Z0, Z0, Z0; \
+	DW_PERM_TAP1(192, 0, Z3); \
+	DW_PERM_TAP1(200, 64, Z4); \
+	DW_PERM_TAP1(208, 128, Z5)
+
+// DW_PERM_PLANE loads an image's whole plane (SI, the first record's load
+// mask) for DW_PERM_VEC0.
+#define DW_PERM_PLANE \
+	KMOVQ 224(BX), K1; \
+	VMOVDQU8.Z (SI), K1, Z6
+
+// DW_PERM_TAP2(MOFF, IOFF, W) is DW_PERM_TAP1 on a window of 128 bytes
+// (Z6, Z7): a two-table permute, the zero point blended in.
+#define DW_PERM_TAP2(MOFF, IOFF, W) \
+	VMOVDQU64 IOFF(BX), Z10; \
+	VPERMI2B Z7, Z6, Z10; \
+	KMOVQ MOFF(BX), K2; \
+	VPBLENDMB Z10, Z8, K2, Z10; \
+	VPDPBUSD W, Z10, Z0
+
+// DW_PERM_VEC2 is DW_PERM_VEC1 on a window of 128 bytes (two masked
+// loads).
+#define DW_PERM_VEC2 \
+	MOVQ 216(BX), AX; \
+	KMOVQ 224(BX), K1; \
+	VMOVDQU8.Z (SI)(AX*1), K1, Z6; \
+	KMOVQ 232(BX), K1; \
+	VMOVDQU8.Z 64(SI)(AX*1), K1, Z7; \
+	VPXORD Z0, Z0, Z0; \
+	DW_PERM_TAP2(192, 0, Z3); \
+	DW_PERM_TAP2(200, 64, Z4); \
+	DW_PERM_TAP2(208, 128, Z5)
+
+// DW_PERM(PRE, VEC, RQ, NARROW) is the body of dwPerm512* (windows of
+// 64 bytes: VEC DW_PERM_VEC1), dwPermWide512* (of 128: DW_PERM_VEC2) and
+// dwPermPlane512* (planes of at most 64 bytes loaded once an image: PRE
+// DW_PERM_PLANE, VEC DW_PERM_VEC0): for each of channels channels
+// (operands cs bytes apart from c, weight rows 3 apart from wq, planes
+// chIn bytes and outputs chOut bytes after the previous channel's) and
+// each of images planes of hw bytes (back to back), PRE, then for each
+// of the nv vector records at vecs (dwPermPlan's, 256 bytes: the three
+// rows' indexes and masks, then the window's offset in the plane, its two
+// load masks, the store mask and the output count): VEC (the window's
+// codes times the three kernel rows' weights), RQ, NARROW and the
+// vector's outputs stored after the previous vector's under its store
+// mask. Frame: one local. Its labels are local to the function it is
+// used in.
+#define DW_PERM(PRE, VEC, RQ, NARROW) \
+	MOVQ zx+96(FP), AX; \
 	VPBROADCASTB AX, Z8; \
-	MOVQ hw+40(FP), CX; \
-	MOVQ $-1, BX; \
-	BZHIQ CX, BX, BX; \
-	KMOVQ BX, K1; \
-	MOVQ nv+32(FP), BX; \
-	DECQ BX; \
-	SHLQ $4, BX; \
-	MOVQ p+48(FP), CX; \
-	SUBQ BX, CX; \
-	MOVQ $-1, BX; \
-	BZHIQ CX, BX, BX; \
-	KMOVQ BX, K3; \
-	MOVQ c+80(FP), R13; \
+	MOVQ c+72(FP), R13; \
 	MOVQ src+8(FP), R8; \
 	MOVQ dst+0(FP), R9; \
-	MOVQ wq+104(FP), AX; \
+	MOVQ wq+64(FP), AX; \
 	MOVQ AX, wqp-8(SP); \
-	MOVQ channels+96(FP), R10; \
+	MOVQ channels+88(FP), R10; \
 	TESTQ R10, R10; \
 	JEQ dp_done; \
 dp_ch: \
@@ -364,38 +405,39 @@ dp_ch: \
 	MOVQ AX, wqp-8(SP); \
 	MOVQ R8, SI; \
 	MOVQ R9, DI; \
-	MOVQ images+56(FP), R11; \
+	MOVQ images+32(FP), R11; \
 	TESTQ R11, R11; \
 	JEQ dp_chnext; \
 dp_img: \
-	VMOVDQU8.Z (SI), K1, Z6; \
-	MOVQ idx+16(FP), BX; \
-	MOVQ masks+24(FP), DX; \
-	MOVQ nv+32(FP), R12; \
-dp_vec: \
-	VPXORD Z0, Z0, Z0; \
-	DW_PERM_TAP(0, 0, Z3); \
-	DW_PERM_TAP(8, 64, Z4); \
-	DW_PERM_TAP(16, 128, Z5); \
-	RQ; \
-	NARROW Z0, X0; \
-	ADDQ $192, BX; \
-	ADDQ $24, DX; \
+	MOVQ vecs+48(FP), BX; \
+	MOVQ nv+56(FP), R12; \
+	PRE; \
 	DECQ R12; \
 	JEQ dp_last; \
-	VMOVDQU X0, (DI); \
-	ADDQ $16, DI; \
-	JMP dp_vec; \
-dp_last: \
+dp_vec: \
+	VEC; \
+	RQ; \
+	NARROW Z0, X0; \
+	KMOVQ 240(BX), K3; \
 	VMOVDQU8 X0, K3, (DI); \
-	ADDQ CX, DI; \
+	ADDQ 248(BX), DI; \
+	ADDQ $256, BX; \
+	DECQ R12; \
+	JNE dp_vec; \
+dp_last: \
+	VEC; \
+	RQ; \
+	NARROW Z0, X0; \
+	KMOVQ 240(BX), K3; \
+	VMOVDQU8 X0, K3, (DI); \
+	ADDQ 248(BX), DI; \
 	ADDQ hw+40(FP), SI; \
 	DECQ R11; \
 	JNE dp_img; \
 dp_chnext: \
-	ADDQ chIn+64(FP), R8; \
-	ADDQ chOut+72(FP), R9; \
-	ADDQ cs+88(FP), R13; \
+	ADDQ chIn+16(FP), R8; \
+	ADDQ chOut+24(FP), R9; \
+	ADDQ cs+80(FP), R13; \
 	DECQ R10; \
 	JNE dp_ch; \
 dp_done: \
@@ -1316,18 +1358,52 @@ poolFlatCh512_done:
 	VZEROUPPER
 	RET
 
-// func dwPerm512(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
-TEXT ·dwPerm512(SB), NOSPLIT, $8-120
-	DW_PERM(REQUANT16, VPMOVDB)
 
-// func dwPerm512nc(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
-TEXT ·dwPerm512nc(SB), NOSPLIT, $8-120
-	DW_PERM(REQUANT16_CORE, VPMOVDB)
 
-// func dwPerm512nn(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
-TEXT ·dwPerm512nn(SB), NOSPLIT, $8-120
-	DW_PERM(REQUANT16_NONEG, VPMOVDB)
+// func dwPerm512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPerm512(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16, VPMOVDB)
 
-// func dwPerm512r8(dst, src *uint8, idx *byte, masks *uint64, nv, hw, p, images, chIn, chOut int, c *requantScalars, cs, channels int, wq *uint32, zx int)
-TEXT ·dwPerm512r8(SB), NOSPLIT, $8-120
-	DW_PERM(REQUANT16_RELU8, VPMOVUSDB)
+// func dwPermWide512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermWide512(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16, VPMOVDB)
+
+// func dwPermPlane512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermPlane512(SB), NOSPLIT, $8-104
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16, VPMOVDB)
+
+// func dwPerm512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPerm512nc(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_CORE, VPMOVDB)
+
+// func dwPermWide512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermWide512nc(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_CORE, VPMOVDB)
+
+// func dwPermPlane512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermPlane512nc(SB), NOSPLIT, $8-104
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_CORE, VPMOVDB)
+
+// func dwPerm512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPerm512nn(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_NONEG, VPMOVDB)
+
+// func dwPermWide512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermWide512nn(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_NONEG, VPMOVDB)
+
+// func dwPermPlane512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermPlane512nn(SB), NOSPLIT, $8-104
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_NONEG, VPMOVDB)
+
+// func dwPerm512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPerm512r8(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_RELU8, VPMOVUSDB)
+
+// func dwPermWide512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermWide512r8(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_RELU8, VPMOVUSDB)
+
+// func dwPermPlane512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermPlane512r8(SB), NOSPLIT, $8-104
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_RELU8, VPMOVUSDB)

@@ -286,14 +286,16 @@ func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []req
 
 // TestDwPerm: the depthwise 3×3 by byte permutes (dwPerm) against
 // dw3x3 on zero-point frames and requantPre per channel and image, for
-// strides 1 and 2, with and without padding, planes up to 64 codes and up
-// to 64 outputs (1–4 vectors, ragged last ones), every requantization
-// kernel; the bytes around each channel's outputs stay as they were.
+// strides 1 and 2, with and without padding, planes of 1 to 1,860 codes
+// (one window, or windows of two 64-byte loads at any offset, vectors cut
+// short where their codes outgrow one), every requantization kernel; the
+// bytes around each channel's outputs stay as they were.
 func TestDwPerm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	// H, W, stride, padding
 	geoms := [][4]int{{4, 4, 1, 1}, {7, 7, 1, 1}, {7, 7, 2, 1}, {8, 8, 2, 1}, {8, 8, 1, 1}, {5, 5, 1, 1},
-		{3, 3, 1, 1}, {1, 1, 1, 1}, {4, 4, 1, 0}, {2, 9, 1, 1}, {7, 9, 2, 1}, {6, 6, 2, 0}, {1, 64, 2, 1}}
+		{3, 3, 1, 1}, {1, 1, 1, 1}, {4, 4, 1, 0}, {2, 9, 1, 1}, {7, 9, 2, 1}, {6, 6, 2, 0}, {1, 64, 2, 1},
+		{14, 14, 1, 1}, {14, 14, 2, 1}, {28, 28, 1, 1}, {28, 28, 2, 1}, {30, 62, 1, 1}, {9, 62, 2, 1}, {5, 40, 1, 0}}
 	tested := false
 	for gi, g := range geoms {
 		H, W, st, pad := g[0], g[1], g[2], g[3]
@@ -305,9 +307,17 @@ func TestDwPerm(t *testing.T) {
 			for i := range w {
 				w[i] = int8(rng.IntN(256) - 128)
 			}
-			pl := newDwPermPlan(w, C, H, W, oh, ow, st, st, pad, pad)
-			if pl == nil {
+			def := newDwPermPlan(w, C, H, W, oh, ow, st, st, pad, pad)
+			if def == nil {
 				t.Fatalf("%v: no plan", g)
+			}
+			// Every mode that plans the geometry.
+			plans := []*dwPermPlan{}
+			for _, window := range []int{0, 64, 128} {
+				if pl := planDwPerm(H, W, oh, ow, st, st, pad, pad, window); pl != nil {
+					pl.wq = def.wq
+					plans = append(plans, pl)
+				}
 			}
 			rq := randomRequants(t, rng, C, kind, 8)
 			const zx = 77
@@ -321,24 +331,26 @@ func TestDwPerm(t *testing.T) {
 					continue
 				}
 				tested = true
-				got, want := make([]uint8, C*chOut+1), make([]uint8, C*chOut+1)
-				for i := range got {
-					got[i], want[i] = 0xEE, 0xEE
-				}
-				vi.dwPerm(got, src, pl, images, chIn, chOut, rq, kind, zx)
-				Hp, Wp := H+2*pad, W+2*pad
-				frame := make([]uint8, Hp*Wp+16)
-				acc := make([]int32, P)
-				for c := range C {
-					for b := range images {
-						fill(frame, zx)
-						frameRowsScalar(frame[pad*Wp+pad:], src[c*chIn+b*H*W:], H, W, Wp, 1, Hp*Wp)
-						dw3x3(acc, frame, w[9*c:], oh, ow, Wp, st, st)
-						vi.requantPre(want[c*chOut+b*P:], P, acc, P, 1, P, &rq[c])
+				for _, pl := range plans {
+					got, want := make([]uint8, C*chOut+1), make([]uint8, C*chOut+1)
+					for i := range got {
+						got[i], want[i] = 0xEE, 0xEE
 					}
-				}
-				if !slices.Equal(got, want) {
-					t.Fatalf("geometry %d %v (%s): dwPerm kind %d, %d channels, %d images differs", gi, g, vi.name, kind, C, images)
+					vi.dwPerm(got, src, pl, images, chIn, chOut, rq, kind, zx)
+					Hp, Wp := H+2*pad, W+2*pad
+					frame := make([]uint8, Hp*Wp+16)
+					acc := make([]int32, P)
+					for c := range C {
+						for b := range images {
+							fill(frame, zx)
+							frameRowsScalar(frame[pad*Wp+pad:], src[c*chIn+b*H*W:], H, W, Wp, 1, Hp*Wp)
+							dw3x3(acc, frame, w[9*c:], oh, ow, Wp, st, st)
+							vi.requantPre(want[c*chOut+b*P:], P, acc, P, 1, P, &rq[c])
+						}
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("geometry %d %v (%s): dwPerm mode %d kind %d, %d channels, %d images differs", gi, g, vi.name, pl.mode, kind, C, images)
+					}
 				}
 			}
 		}
@@ -346,8 +358,9 @@ func TestDwPerm(t *testing.T) {
 	if !tested {
 		t.Skip("no dwPerm on this CPU")
 	}
-	if newDwPermPlan(make([]int8, 9), 1, 9, 8, 9, 8, 1, 1, 1, 1) != nil || newDwPermPlan(make([]int8, 9), 1, 8, 8, 8, 9, 1, 1, 1, 1) != nil {
-		t.Error("planned a plane of 72 codes or 72 outputs")
+	// An output's codes in rows 64 wide span 130 bytes: no window holds them.
+	if newDwPermPlan(make([]int8, 9), 1, 3, 64, 3, 64, 1, 1, 1, 1) != nil {
+		t.Error("planned rows of 64 codes")
 	}
 }
 
