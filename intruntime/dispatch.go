@@ -79,10 +79,10 @@ type impl struct {
 	// (graph.go); nil, or false from it, where the flat stride-1 pass
 	// and a pick of every other output run instead.
 	dw3x3s2 func(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32, images, plane int) bool
-	// dwPerm runs a depthwise 3×3 on planes of at most 64 codes straight
-	// from them, requantized (graph.go, dwPermPlan); nil where the CPU has
-	// no byte permutes and VPDPBUSD.
-	dwPerm func(dst, src []uint8, pl *dwPermPlan, images, chIn, chOut int, rq []requantScalars, kind int, zx uint8)
+	// dwPerm runs a depthwise 3×3 straight from its input planes (rows
+	// of at most 62 codes), requantized (graph.go, dwPermPlan); nil where
+	// the CPU has no byte permutes and VPDPBUSD.
+	dwPerm  func(dst, src []uint8, pl *dwPermPlan, images, chIn, chOut int, rq []requantScalars, kind int, zx uint8)
 	tapGemm func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
 	// tapSingle: tapGemm reads one quad plane per channel quad, each tap
 	// at its own offset (tapPlan.w1, offs1), not the row planes with

@@ -71,8 +71,8 @@ type step struct {
 	// Grouped/depthwise conv (graph.go): groups > 0, raw weights.
 	groups int
 	gw     []int8
-	// dwPerm: a depthwise 3×3 on planes of at most 64 codes, run by
-	// host.dwPerm from the planes (no frames).
+	// dwPerm: a depthwise 3×3 run by host.dwPerm straight from its
+	// input planes (no frames).
 	dwPerm *dwPermPlan
 	// dwImages > 0: a stride-1 depthwise 3×3, run this many images a call
 	// (graph.go, depthwise3x3).
@@ -1201,4 +1201,3 @@ func (f *frameLayout) alloc(c int, zx uint8) []uint8 {
 
 // at returns the offset of channel c's image b's first pixel.
 func (f *frameLayout) at(c, b int) int { return ((c*f.images+b)*f.Hp+f.ph)*f.Wp + f.pw }
-
