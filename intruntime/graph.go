@@ -192,14 +192,13 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 // dwPermPlan is a depthwise 3×3 computed straight from the input planes
 // by byte permutes (host.dwPerm), without frames or flat positions between
 // outputs: an image's p outputs in nv vectors of up to 16 consecutive ones
-// whose codes lie in a window of the plane (mode). Each vector's
-// record (dwPermRecord bytes, in vecs): for each kernel row ky the window
-// index of kernel column kx's code as byte kx of each output's dword
-// (64 bytes; at 0, 64, 128), a mask of the bytes in the plane (the
-// others, padding and each dword's fourth byte, take the zero point; at
-// 192, 200, 208), the window's offset in the plane (216), the masks of
-// its two 64-byte loads (224, 232), the store mask of its outputs (240)
-// and their count (248). VPDPBUSD by the row's weights (wq, [C][3], each
+// whose codes lie in a window of the plane (mode). Each vector's record
+// (dwPermRecord bytes, in vecs): for each kernel row ky the window index
+// of kernel column kx's code as byte kx of each output's dword (64 bytes;
+// at 0, 64, 128; padding and each dword's fourth byte index a zero
+// point), the window's offset in the plane (192), the masks of its two
+// 64-byte loads (200, 208), the store mask of its outputs (216) and their
+// count (224). VPDPBUSD by the row's weights (wq, [C][3], each
 // w[ky][0..2] as the low three bytes) adds a row. MobileNetV2's 4×4
 // planes computed 25 flat positions for 16 outputs in shared-border
 // frames, its 7×7 stride-2 ones a vector a row for 4 outputs.
@@ -212,8 +211,9 @@ type dwPermPlan struct {
 
 // The windows of a dwPermPlan: the whole plane (at most 64 bytes, loaded
 // once an image, every vector 16 outputs), 64 bytes (one load a vector),
-// or 128 (two loads, two-table permutes) where windows of 64 would take
-// more vectors.
+// or 128 (two loads; codes spanning at most 127 bytes, the last one the
+// zero point) where windows of 64 would take more vectors. A 64-byte
+// window's VPERMI2B takes the zero points as its second table.
 const (
 	dwPermNarrow = iota
 	dwPermWide
@@ -285,6 +285,12 @@ func planDwPerm(H, W, oh, ow, sh, sw, ph, pw, window int) *dwPermPlan {
 	if mode == dwPermPlane {
 		window = 64
 	}
+	// The codes' span a window holds: a wide one keeps its last byte for
+	// the zero point.
+	limit := window
+	if mode == dwPermWide {
+		limit--
+	}
 	for j := 0; j < P; {
 		// As many outputs (up to 16) as one window holds.
 		base, top, n := -1, -1, 0
@@ -295,7 +301,7 @@ func planDwPerm(H, W, oh, ow, sh, sw, ph, pw, window int) *dwPermPlan {
 				if base >= 0 {
 					nb, nt = min(base, lo), max(top, hi)
 				}
-				if nt-nb >= window {
+				if nt-nb >= limit {
 					break
 				}
 				base, top = nb, nt
@@ -310,6 +316,13 @@ func planDwPerm(H, W, oh, ow, sh, sw, ph, pw, window int) *dwPermPlan {
 			base = 0
 		}
 		rec := make([]byte, dwPermRecord)
+		// Padding and the dwords' fourth bytes index a zero point: the
+		// second table of a 64-byte window's VPERMI2B (all zero points),
+		// a 128-byte window's last byte (never loaded: the window's codes
+		// span at most 127 bytes, and its loads merge into zero points).
+		for i := range 192 {
+			rec[i] = byte(min(window, 127))
+		}
 		for lane := range n {
 			y, x := (j+lane)/ow, (j+lane)%ow
 			for ky := range 3 {
@@ -318,22 +331,19 @@ func planDwPerm(H, W, oh, ow, sh, sw, ph, pw, window int) *dwPermPlan {
 					if iy < 0 || iy >= H || ix < 0 || ix >= W {
 						continue
 					}
-					b := 4*lane + kx
-					rec[64*ky+b] = byte(iy*W + ix - base)
-					m := binary.LittleEndian.Uint64(rec[192+8*ky:])
-					binary.LittleEndian.PutUint64(rec[192+8*ky:], m|1<<b)
+					rec[64*ky+4*lane+kx] = byte(iy*W + ix - base)
 				}
 			}
 		}
 		var lm [2]uint64
 		for i := range window {
-			if base+i < H*W {
+			if base+i < H*W && (mode != dwPermWide || base+i <= top) {
 				lm[i/64] |= 1 << (i % 64)
 			}
 		}
-		binary.LittleEndian.PutUint64(rec[216:], uint64(base))
-		binary.LittleEndian.PutUint64(rec[224:], lm[0])
-		binary.LittleEndian.PutUint64(rec[232:], lm[1])
+		binary.LittleEndian.PutUint64(rec[192:], uint64(base))
+		binary.LittleEndian.PutUint64(rec[200:], lm[0])
+		binary.LittleEndian.PutUint64(rec[208:], lm[1])
 		// The store mask: all 16 bytes where that stays within the
 		// image's outputs (the next vector overwrites the rest), else
 		// the outputs'.
@@ -341,8 +351,8 @@ func planDwPerm(H, W, oh, ow, sh, sw, ph, pw, window int) *dwPermPlan {
 		if j+16 <= P {
 			sm = 0xFFFF
 		}
-		binary.LittleEndian.PutUint64(rec[240:], sm)
-		binary.LittleEndian.PutUint64(rec[248:], uint64(n))
+		binary.LittleEndian.PutUint64(rec[216:], sm)
+		binary.LittleEndian.PutUint64(rec[224:], uint64(n))
 		pl.vecs = append(pl.vecs, rec...)
 		pl.nv++
 		j += n

@@ -311,63 +311,61 @@ rf_done: \
 	VZEROUPPER; \
 	RET
 
-// DW_PERM_TAP1(MOFF, IOFF, W): a kernel row of the current output vector
-// (record BX): the window's codes (Z6) at the row's 64 byte indexes
-// (IOFF(BX)), zx (Z8) where its mask (MOFF(BX)) has a 0 (padding, the
-// dwords' fourth bytes), times the row's weights W, into Z0.
-#define DW_PERM_TAP1(MOFF, IOFF, W) \
-	VMOVDQA64 Z8, Z10; \
-	KMOVQ MOFF(BX), K2; \
-	VMOVDQU64 IOFF(BX), Z11; \
-	VPERMB Z6, Z11, K2, Z10; \
+// DW_PERM_TAP1(IOFF, W): a kernel row of the current output vector
+// (record BX): the 64-byte window's codes (Z6), or the zero point (Z8,
+// the second table) for padding and the dwords' fourth bytes, at the
+// row's 64 byte indexes (IOFF(BX)), times the row's weights W, into Z0.
+#define DW_PERM_TAP1(IOFF, W) \
+	VMOVDQU64 IOFF(BX), Z10; \
+	VPERMI2B Z8, Z6, Z10; \
 	VPDPBUSD W, Z10, Z0
 
 // DW_PERM_VEC1: the current vector's window of 64 bytes (SI + offset, in
 // one masked load) and its three kernel rows (DW_PERM_TAP1), into Z0.
 #define DW_PERM_VEC1 \
-	MOVQ 216(BX), AX; \
-	KMOVQ 224(BX), K1; \
+	MOVQ 192(BX), AX; \
+	KMOVQ 200(BX), K1; \
 	VMOVDQU8.Z (SI)(AX*1), K1, Z6; \
 	VPXORD Z0, Z0, Z0; \
-	DW_PERM_TAP1(192, 0, Z3); \
-	DW_PERM_TAP1(200, 64, Z4); \
-	DW_PERM_TAP1(208, 128, Z5)
+	DW_PERM_TAP1(0, Z3); \
+	DW_PERM_TAP1(64, Z4); \
+	DW_PERM_TAP1(128, Z5)
 
 // DW_PERM_VEC0 is DW_PERM_VEC1 on the whole plane, loaded for all the
 // image's vectors (DW_PERM_PLANE).
 #define DW_PERM_VEC0 \
 	VPXORD Z0, Z0, Z0; \
-	DW_PERM_TAP1(192, 0, Z3); \
-	DW_PERM_TAP1(200, 64, Z4); \
-	DW_PERM_TAP1(208, 128, Z5)
+	DW_PERM_TAP1(0, Z3); \
+	DW_PERM_TAP1(64, Z4); \
+	DW_PERM_TAP1(128, Z5)
 
 // DW_PERM_PLANE loads an image's whole plane (SI, the first record's load
 // mask) for DW_PERM_VEC0.
 #define DW_PERM_PLANE \
-	KMOVQ 224(BX), K1; \
+	KMOVQ 200(BX), K1; \
 	VMOVDQU8.Z (SI), K1, Z6
 
-// DW_PERM_TAP2(MOFF, IOFF, W) is DW_PERM_TAP1 on a window of 128 bytes
-// (Z6, Z7): a two-table permute, the zero point blended in.
-#define DW_PERM_TAP2(MOFF, IOFF, W) \
+// DW_PERM_TAP2(IOFF, W) is DW_PERM_TAP1 on a window of 128 bytes (Z6,
+// Z7) whose last byte, never loaded, holds the zero point.
+#define DW_PERM_TAP2(IOFF, W) \
 	VMOVDQU64 IOFF(BX), Z10; \
 	VPERMI2B Z7, Z6, Z10; \
-	KMOVQ MOFF(BX), K2; \
-	VPBLENDMB Z10, Z8, K2, Z10; \
 	VPDPBUSD W, Z10, Z0
 
-// DW_PERM_VEC2 is DW_PERM_VEC1 on a window of 128 bytes (two masked
-// loads).
+// DW_PERM_VEC2 is DW_PERM_VEC1 on a window of 128 bytes: two masked
+// loads merged into zero points.
 #define DW_PERM_VEC2 \
-	MOVQ 216(BX), AX; \
-	KMOVQ 224(BX), K1; \
-	VMOVDQU8.Z (SI)(AX*1), K1, Z6; \
-	KMOVQ 232(BX), K1; \
-	VMOVDQU8.Z 64(SI)(AX*1), K1, Z7; \
+	MOVQ 192(BX), AX; \
+	VMOVDQA64 Z8, Z6; \
+	VMOVDQA64 Z8, Z7; \
+	KMOVQ 200(BX), K1; \
+	VMOVDQU8 (SI)(AX*1), K1, Z6; \
+	KMOVQ 208(BX), K1; \
+	VMOVDQU8 64(SI)(AX*1), K1, Z7; \
 	VPXORD Z0, Z0, Z0; \
-	DW_PERM_TAP2(192, 0, Z3); \
-	DW_PERM_TAP2(200, 64, Z4); \
-	DW_PERM_TAP2(208, 128, Z5)
+	DW_PERM_TAP2(0, Z3); \
+	DW_PERM_TAP2(64, Z4); \
+	DW_PERM_TAP2(128, Z5)
 
 // DW_PERM(PRE, VEC, RQ, NARROW) is the body of dwPerm512* (windows of
 // 64 bytes: VEC DW_PERM_VEC1), dwPermWide512* (of 128: DW_PERM_VEC2) and
@@ -377,8 +375,8 @@ rf_done: \
 // chIn bytes and outputs chOut bytes after the previous channel's) and
 // each of images planes of hw bytes (back to back), PRE, then for each
 // of the nv vector records at vecs (dwPermPlan's, 256 bytes: the three
-// rows' indexes and masks, then the window's offset in the plane, its two
-// load masks, the store mask and the output count): VEC (the window's
+// rows' indexes, then the window's offset in the plane, its two load
+// masks, the store mask and the output count): VEC (the window's
 // codes times the three kernel rows' weights), RQ, NARROW and the
 // vector's outputs stored after the previous vector's under its store
 // mask. Frame: one local. Its labels are local to the function it is
@@ -418,9 +416,9 @@ dp_vec: \
 	VEC; \
 	RQ; \
 	NARROW Z0, X0; \
-	KMOVQ 240(BX), K3; \
+	KMOVQ 216(BX), K3; \
 	VMOVDQU8 X0, K3, (DI); \
-	ADDQ 248(BX), DI; \
+	ADDQ 224(BX), DI; \
 	ADDQ $256, BX; \
 	DECQ R12; \
 	JNE dp_vec; \
@@ -428,9 +426,9 @@ dp_last: \
 	VEC; \
 	RQ; \
 	NARROW Z0, X0; \
-	KMOVQ 240(BX), K3; \
+	KMOVQ 216(BX), K3; \
 	VMOVDQU8 X0, K3, (DI); \
-	ADDQ 248(BX), DI; \
+	ADDQ 224(BX), DI; \
 	ADDQ hw+40(FP), SI; \
 	DECQ R11; \
 	JNE dp_img; \
