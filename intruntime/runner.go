@@ -1201,4 +1201,3 @@ func (f *frameLayout) alloc(c int, zx uint8) []uint8 {
 
 // at returns the offset of channel c's image b's first pixel.
 func (f *frameLayout) at(c, b int) int { return ((c*f.images+b)*f.Hp+f.ph)*f.Wp + f.pw }
-
