@@ -34,6 +34,10 @@ func BenchmarkGEMM(b *testing.B) {
 		{"k4_6", 144, 24, 784},
 		{"k4_8", 96, 32, 784},
 		{"k4_12", 96, 48, 784},
+		{"mv2p16", 16, 16, 784},
+		{"mv2p24", 24, 96, 784},
+		{"mv2p24b", 24, 144, 784},
+		{"mv2p64", 64, 384, 16 * 49},
 	} {
 		for _, wbits := range []int{8, 7} {
 			b.Run(fmt.Sprintf("%s_%dx%dx%d_w%d", s.name, s.m, s.k, s.n, wbits), func(b *testing.B) {

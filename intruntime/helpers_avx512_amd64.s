@@ -107,6 +107,27 @@ DATA requantLows<>+56(SB)/4, $14
 DATA requantLows<>+60(SB)/4, $30
 GLOBL requantLows<>(SB), RODATA|NOPTR, $64
 
+// requantPacked puts the dwords of VPACKSSDW then VPACKUSWB of vectors a,
+// b, c, d (per 128-bit lane l: a's, b's, c's, d's bytes 4l..4l+3) back in
+// order: a's 16 bytes, then b's, c's, d's.
+DATA requantPacked<>+0(SB)/4, $0
+DATA requantPacked<>+4(SB)/4, $4
+DATA requantPacked<>+8(SB)/4, $8
+DATA requantPacked<>+12(SB)/4, $12
+DATA requantPacked<>+16(SB)/4, $1
+DATA requantPacked<>+20(SB)/4, $5
+DATA requantPacked<>+24(SB)/4, $9
+DATA requantPacked<>+28(SB)/4, $13
+DATA requantPacked<>+32(SB)/4, $2
+DATA requantPacked<>+36(SB)/4, $6
+DATA requantPacked<>+40(SB)/4, $10
+DATA requantPacked<>+44(SB)/4, $14
+DATA requantPacked<>+48(SB)/4, $3
+DATA requantPacked<>+52(SB)/4, $7
+DATA requantPacked<>+56(SB)/4, $11
+DATA requantPacked<>+60(SB)/4, $15
+GLOBL requantPacked<>(SB), RODATA|NOPTR, $64
+
 // ADD_LOOK(I, K, OFF, D, T): D = the byte plane at OFF(R9) (256 bytes) at
 // the 64 byte indexes in I: one VPERMT2B for each half of the plane, the
 // upper half's lanes (K: index ≥ 128) blended in.
@@ -181,7 +202,50 @@ ap_done: \
 	VZEROUPPER; \
 	RET
 
-// REQUANT_ROWS(RQ, NARROW) is the body of requantRowsCh512*: for each of
+// REQUANT_RELU8_BLOCK4 is REQUANT_ROWS' loop for the relu8 kernel, 64
+// values at a time while CX holds at least four vectors: each vector's
+// REQUANT16_RELU8 without its clamp at 0, the four narrowed together by
+// saturating packs (int32 → int16 → uint8: the clamp to [0, 255]) and put
+// back in order by one dword permute. 41 instructions for 64 values
+// instead of 48, 8 of them shuffles instead of 8 permutes and 4
+// two-shuffle narrowings.
+#define REQUANT_RELU8_BLOCK4 \
+	VMOVDQU32 requantPacked<>(SB), Z14; \
+rq4_loop: \
+	CMPQ CX, $4; \
+	JLT rq4_done; \
+	VMOVDQU32 (SI), Z0; \
+	REQUANT16_PRODUCT; \
+	REQUANT16_SHIFT; \
+	VMOVDQA64 Z1, Z3; \
+	VMOVDQU32 64(SI), Z0; \
+	REQUANT16_PRODUCT; \
+	REQUANT16_SHIFT; \
+	VMOVDQA64 Z1, Z4; \
+	VMOVDQU32 128(SI), Z0; \
+	REQUANT16_PRODUCT; \
+	REQUANT16_SHIFT; \
+	VMOVDQA64 Z1, Z5; \
+	VMOVDQU32 192(SI), Z0; \
+	REQUANT16_PRODUCT; \
+	REQUANT16_SHIFT; \
+	VPACKSSDW Z4, Z3, Z3; \
+	VPACKSSDW Z1, Z5, Z5; \
+	VPACKUSWB Z5, Z3, Z3; \
+	VPERMD Z3, Z14, Z3; \
+	VMOVDQU64 Z3, (DI); \
+	ADDQ $256, SI; \
+	ADDQ $64, DI; \
+	SUBQ $4, CX; \
+	JMP rq4_loop; \
+rq4_done: \
+	NOP
+
+// REQUANT_ROWS_NOBLOCK is REQUANT_ROWS' BLOCK4 for the other kernels:
+// none.
+#define REQUANT_ROWS_NOBLOCK NOP
+
+// REQUANT_ROWS(RQ, NARROW, BLOCK4) is the body of requantRowsCh512*: for each of
 // channels channels (operands cs bytes apart from c, accumulators chRow
 // int32s and outputs chOut bytes after the previous channel's), RQ on
 // every 16 lanes of count rows of n ≥ 0 values (rowStride int32s apart at
@@ -189,7 +253,7 @@ ap_done: \
 // under a mask; a channel's operands are set up once for all its rows (a
 // chunk's images of 4×4 planes are one vector each). Frame: three locals.
 // Its labels are local to the function it is used in.
-#define REQUANT_ROWS(RQ, NARROW) \
+#define REQUANT_ROWS(RQ, NARROW, BLOCK4) \
 	MOVQ c+48(FP), AX; \
 	MOVQ AX, rq-8(SP); \
 	MOVQ out+0(FP), AX; \
@@ -221,6 +285,7 @@ rq_row: \
 	MOVQ R8, DI; \
 	MOVQ R9, SI; \
 	MOVQ DX, CX; \
+	BLOCK4; \
 	TESTQ CX, CX; \
 	JEQ rq_tail; \
 rq_loop: \
@@ -1269,19 +1334,19 @@ TEXT ·requantFlatCh512r8(SB), NOSPLIT, $0-72
 
 // func requantRowsCh512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16, VPMOVDB)
+	REQUANT_ROWS(REQUANT16, VPMOVDB, REQUANT_ROWS_NOBLOCK)
 
 // func requantRowsCh512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512nc(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16_CORE, VPMOVDB)
+	REQUANT_ROWS(REQUANT16_CORE, VPMOVDB, REQUANT_ROWS_NOBLOCK)
 
 // func requantRowsCh512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512nn(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16_NONEG, VPMOVDB)
+	REQUANT_ROWS(REQUANT16_NONEG, VPMOVDB, REQUANT_ROWS_NOBLOCK)
 
 // func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512r8(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16_RELU8, VPMOVUSDB)
+	REQUANT_ROWS(REQUANT16_RELU8, VPMOVUSDB, REQUANT_RELU8_BLOCK4)
 
 // func poolFlatCh512(dst, src *int32, rows, w, stride, planes, srcPlane int)
 // is poolFlat32Scalar on planes planes srcPlane int32s apart in src, their

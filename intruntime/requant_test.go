@@ -160,7 +160,7 @@ func TestRequantFlat(t *testing.T) {
 func TestRequantNoNeg(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	for trial := range 400 {
-		n := 1 + rng.IntN(60)
+		n := 1 + rng.IntN(200) // 64 and more: the relu8 kernel's blocks of four vectors
 		row := make([]int32, 16*ceilDiv(n, 16))
 		for i := range row {
 			row[i] = int32(rng.IntN(1<<21+1) - 1<<20)
@@ -375,7 +375,7 @@ func TestRequantChannels(t *testing.T) {
 		kind := trial % 4
 		M := 1 + rng.IntN(5)
 		rq := randomRequants(t, rng, M, kind, 12)
-		nb := 1 + rng.IntN(6)
+		nb := 1 + rng.IntN(14)
 		ldc := 16*nb + 16*rng.IntN(3)
 		acc := make([]int32, M*ldc)
 		for i := range acc {
@@ -391,7 +391,7 @@ func TestRequantChannels(t *testing.T) {
 			n += bits.OnesCount16(m)
 		}
 		// Rows: rows of w values rowStride apart within each channel's ldc.
-		w := 1 + rng.IntN(min(40, ldc))
+		w := 1 + rng.IntN(min(200, ldc)) // rows of 64 and more: the relu8 kernel's blocks of four vectors
 		rowStride := w + rng.IntN(8)
 		rows := max(1, min(ldc/rowStride, 1+rng.IntN(4)))
 		for _, vi := range variantImpls() {
