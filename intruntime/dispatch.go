@@ -79,6 +79,8 @@ type impl struct {
 	// (graph.go); nil, or false from it, where the flat stride-1 pass
 	// and a pick of every other output run instead.
 	dw3x3s2 func(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32, images, plane int) bool
+	// sumPlanes: see sumPlanes (graph.go).
+	sumPlanes func(sums []int32, src []uint8, hw int)
 	// dwPerm runs a depthwise 3×3 straight from its input planes (rows
 	// of at most 62 codes), requantized (graph.go, dwPermPlan); nil where
 	// the CPU has no byte permutes and VPDPBUSD.
@@ -108,6 +110,7 @@ func portableImpl() impl {
 		copyRows:      copyRowsScalar,
 		packFlatGroup: packFlatGroupScalar,
 		dwFlat3x3:     dwFlat3x3Scalar,
+		sumPlanes:     sumPlanes,
 		lookupPairs:   lookupPairsScalar,
 		quantizeRow:   quantizeRowScalar,
 		frameRows:     frameRowsScalar,

@@ -538,9 +538,10 @@ func TestSumBytes(t *testing.T) {
 			}
 		}
 	}
-	// sumPlanes' inline loops (whole words up to 1,024 bytes, 16 unrolled)
-	// and its sumBytes calls, against sumBytes a plane.
-	for _, hw := range []int{1, 8, 16, 24, 49, 64, 1024, 1032} {
+	// Each CPU level's sumPlanes (the AVX-512 one up to 64 bytes; the Go
+	// one's inline loops up to 1,024, 16 unrolled, and sumBytes calls),
+	// against sumBytes a plane.
+	for _, hw := range []int{1, 7, 8, 16, 24, 49, 64, 1023, 1024, 1032} {
 		for _, full := range []bool{false, true} {
 			const planes = 5
 			src := make([]uint8, planes*hw+7)
@@ -550,11 +551,13 @@ func TestSumBytes(t *testing.T) {
 					src[i] = 255
 				}
 			}
-			got := make([]int32, planes)
-			sumPlanes(got, src, hw)
-			for p, v := range got {
-				if want := sumBytes(src[p*hw : (p+1)*hw]); v != want {
-					t.Errorf("sumPlanes hw %d full %v plane %d: %d, want %d", hw, full, p, v, want)
+			for _, vi := range variantImpls() {
+				got := make([]int32, planes)
+				vi.sumPlanes(got, src[:planes*hw], hw)
+				for p, v := range got {
+					if want := sumBytes(src[p*hw : (p+1)*hw]); v != want {
+						t.Errorf("%s: sumPlanes hw %d full %v plane %d: %d, want %d", vi.name, hw, full, p, v, want)
+					}
 				}
 			}
 		}

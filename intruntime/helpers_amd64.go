@@ -194,6 +194,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.packFlatGroup = packFlatGroupZ
 	im.poolFlat32 = poolFlat32Z
 	im.poolFlatCh = poolFlatChZ
+	im.sumPlanes = sumPlanesZ
 	im.requantFlat = requantFlatZ
 	im.requantFlatPre = requantFlatPreZ
 	im.requantFlatCh = requantFlatChZ
@@ -655,4 +656,17 @@ func dwPermZ(dst, src []uint8, pl *dwPermPlan, images, chIn, chOut int, rq []req
 	_, _ = src[(C-1)*chIn+images*pl.hw-1], dst[(C-1)*chOut+images*pl.p-1]
 	f := dwPermKernel(kind, pl.mode)
 	f(&dst[0], &src[0], chIn, chOut, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[0], &rq[0], int(unsafe.Sizeof(rq[0])), C, int(zx))
+}
+
+//go:noescape
+func sumPlanes512(sums *int32, src *uint8, hw, planes int)
+
+// sumPlanesZ is sumPlanes by sumPlanes512 for planes of at most 64 bytes.
+func sumPlanesZ(sums []int32, src []uint8, hw int) {
+	if hw < 1 || hw > 64 || len(sums) == 0 {
+		sumPlanes(sums, src, hw)
+		return
+	}
+	_ = src[len(sums)*hw-1] // the masked loads read no byte past the last plane
+	sumPlanes512(&sums[0], &src[0], hw, len(sums))
 }

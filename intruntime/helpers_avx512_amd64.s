@@ -1470,3 +1470,36 @@ TEXT ·dwPermWide512r8(SB), NOSPLIT, $8-104
 // func dwPermPlane512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermPlane512r8(SB), NOSPLIT, $8-104
 	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_RELU8, VPMOVUSDB)
+
+// func sumPlanes512(sums *int32, src *uint8, hw, planes int)
+// sets sums[p] to the sum of the hw ≤ 64 bytes of plane p (planes back to
+// back): one masked load, VPSADBW against zero (eight qword sums) and
+// their reduction.
+TEXT ·sumPlanes512(SB), NOSPLIT, $0-32
+	MOVQ sums+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ hw+16(FP), DX
+	MOVQ planes+24(FP), CX
+	MOVQ $-1, AX
+	BZHIQ DX, AX, AX
+	KMOVQ AX, K1
+	VPXORD Z2, Z2, Z2
+	TESTQ CX, CX
+	JEQ sumPlanes512_done
+sumPlanes512_loop:
+	VMOVDQU8.Z (SI), K1, Z0
+	VPSADBW Z2, Z0, Z0
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPADDQ Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDQ X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VPADDQ X1, X0, X0
+	VMOVD X0, (DI)
+	ADDQ DX, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNE sumPlanes512_loop
+sumPlanes512_done:
+	VZEROUPPER
+	RET
