@@ -22,7 +22,7 @@ type intEvalFlags struct {
 	model, compareRun, data, dataDir string
 	onnxFile, onnxLib                string
 	testLimit, batch, workers        int
-	floatSim                         bool
+	floatSim, layerTimes             bool
 }
 
 func (f *intEvalFlags) register(fs *flag.FlagSet) {
@@ -35,6 +35,7 @@ func (f *intEvalFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.workers, "workers", 0, "with --model: integer runtime worker goroutines (0: GOMAXPROCS)")
 	fs.StringVar(&f.onnxFile, "onnx", "", "with --model: also run this ONNX export of the model (qatgo export --onnx) in onnxruntime and count differing predictions and logits")
 	fs.StringVar(&f.onnxLib, "onnx-lib", "", "with --onnx: onnxruntime shared library (default: $"+onnx.EnvRuntimeLib+", else the one `"+onnx.RuntimeSetup+"` installs)")
+	fs.BoolVar(&f.layerTimes, "layer-times", false, "with --model: time every layer of the integer runtime and print its time per image and share")
 	fs.BoolVar(&f.floatSim, "float-sim", false, "with --compare-run: also count disagreements of the plain float simulation (integer-exact evaluation off)")
 }
 
@@ -66,6 +67,44 @@ type intEvalSummary struct {
 	ONNXCodesDiffering  *int     `json:"onnx_codes_differing,omitempty"`
 	ONNXAcc             *float64 `json:"onnx_accuracy,omitempty"`
 	ONNXImagesPerSec    float64  `json:"onnx_images_per_sec,omitempty"`
+	// With --layer-times: the integer runtime's time per layer.
+	LayerTimes []layerTimeSummary `json:"layer_times,omitempty"`
+}
+
+// layerTimeSummary is one layer's time in eval --model --layer-times.
+type layerTimeSummary struct {
+	Name       string  `json:"name"`
+	Kind       string  `json:"kind"`
+	Output     string  `json:"output"`          // C×H×W
+	MicrosPer  float64 `json:"us_per_image"`    // wall time per image, summed over workers
+	ShareTotal float64 `json:"share_of_layers"` // of all layers' time
+}
+
+// layerTimes summarizes run's per-layer times (Runner.TimeLayers) and
+// prints them as a table to w.
+func layerTimes(w io.Writer, run *intruntime.Runner) []layerTimeSummary {
+	lts := run.LayerTimes()
+	out := make([]layerTimeSummary, 0, len(lts))
+	var total float64
+	for i, lt := range lts {
+		if lt.Images == 0 {
+			continue
+		}
+		sh := run.LayerShape(i)
+		us := lt.Time.Seconds() / float64(lt.Images) * 1e6
+		total += us
+		out = append(out, layerTimeSummary{Name: lt.Name, Kind: lt.Kind, Output: fmt.Sprintf("%d×%d×%d", sh.C, sh.H, sh.W), MicrosPer: us})
+	}
+	fmt.Fprintf(w, "integer runtime time per layer (µs per image, wall time summed over workers):\n")
+	for i := range out {
+		if total > 0 {
+			out[i].ShareTotal = out[i].MicrosPer / total
+		}
+		l := &out[i]
+		fmt.Fprintf(w, "  %-24s %-14s %-12s %9.2f  %5.1f%%\n", l.Name, l.Kind, l.Output, l.MicrosPer, 100*l.ShareTotal)
+	}
+	fmt.Fprintf(w, "  %-24s %-14s %-12s %9.2f\n", "total", "", "", total)
+	return out
 }
 
 func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stderr io.Writer) error {
@@ -132,6 +171,9 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 	N := testSet.Len()
 	intLogits := make([]float32, N*k)
 	var intCodes []int32 // the last layer's codes, for --onnx
+	if f.layerTimes {
+		run.TimeLayers(true)
+	}
 	t0 := time.Now()
 	for s := 0; s < N; s += f.batch {
 		if err := ctx.Err(); err != nil {
@@ -154,6 +196,9 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 	sum := intEvalSummary{Model: f.model, Data: dataName, Images: N, TestAcc: accuracy(intPred, testSet.Labels),
 		ImagesPerSec: float64(N) / sec, Workers: workers(f), Batch: f.batch, Kernel: intruntime.Kernel()}
 	fmt.Fprintf(stdout, "integer runtime: test accuracy %.2f%% on %d %s images, %.0f images/s (%s int8 GEMM)\n", 100*sum.TestAcc, N, dataName, sum.ImagesPerSec, sum.Kernel)
+	if f.layerTimes {
+		sum.LayerTimes = layerTimes(stdout, run)
+	}
 	if net != nil {
 		sum.CompareRun = f.compareRun
 		fqLogits, err := predictAll(ctx, net, testSet)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,12 +76,24 @@ func TestExportInspectEvalModel(t *testing.T) {
 		t.Errorf("accuracies differ: %v", m)
 	}
 	// Without a run: the integer model alone on the dataset.
-	out, errs, code = runCLI(t, "eval", "--model", file, "--data", "synthetic", "--test-limit", "100", "--json")
+	out, errs, code = runCLI(t, "eval", "--model", file, "--data", "synthetic", "--test-limit", "100", "--layer-times", "--json")
 	if code != 0 {
 		t.Fatalf("eval --model exit %d: %s", code, errs)
 	}
 	if m = lastJSON(t, out); m["images"].(float64) != 100 {
 		t.Errorf("eval --model alone: %v", m)
+	}
+	// --layer-times: a row for every layer, the shares summing to 1.
+	lts, _ := m["layer_times"].([]any)
+	if !strings.Contains(out, "time per layer") || len(lts) == 0 {
+		t.Fatalf("eval --layer-times: no layer times in %q", out)
+	}
+	var share float64
+	for _, lt := range lts {
+		share += lt.(map[string]any)["share_of_layers"].(float64)
+	}
+	if math.Abs(share-1) > 1e-9 {
+		t.Errorf("eval --layer-times: shares sum to %v", share)
 	}
 }
 

@@ -617,3 +617,52 @@ func TestGlobalAvgPoolPlanned(t *testing.T) {
 		t.Errorf("only %d of 40 pools planned", planned)
 	}
 }
+
+// TestLayerTimes: with TimeLayers on, every layer of every worker's runs
+// is counted (images: each run's batch), convolutions take time, and the
+// counts stop with TimeLayers(false) and restart from zero with true.
+func TestLayerTimes(t *testing.T) {
+	m := graphModels(t, 8, 1)["inverted"]
+	const n = 6
+	x := randImages(rand.New(rand.NewPCG(3, 3)), n*m.InputShape.Size())
+	logits := make([]float32, n*10)
+	for _, workers := range []int{1, 3} {
+		r, err := NewRunner(m, n, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits = logits[:n*r.OutputSize()]
+		for _, lt := range r.LayerTimes() {
+			if lt.Time != 0 || lt.Images != 0 {
+				t.Fatalf("workers %d: %+v before TimeLayers", workers, lt)
+			}
+		}
+		r.TimeLayers(true)
+		for range 2 {
+			if err := r.Run(x, n, logits); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.TimeLayers(false)
+		if err := r.Run(x, n, logits); err != nil {
+			t.Fatal(err)
+		}
+		lts := r.LayerTimes()
+		if len(lts) != len(m.Layers) {
+			t.Fatalf("workers %d: %d layer times for %d layers", workers, len(lts), len(m.Layers))
+		}
+		for i, lt := range lts {
+			if lt.Name != m.Layers[i].LayerName() || lt.Images != 2*n {
+				t.Errorf("workers %d layer %d: %+v, want %s and %d images", workers, i, lt, m.Layers[i].LayerName(), 2*n)
+			}
+			if lt.Kind == "conv2d" && lt.Time <= 0 {
+				t.Errorf("workers %d layer %d (%s): no time", workers, i, lt.Name)
+			}
+		}
+		r.TimeLayers(true)
+		if lt := r.LayerTimes()[0]; lt.Time != 0 || lt.Images != 0 {
+			t.Errorf("workers %d: TimeLayers(true) kept %+v", workers, lt)
+		}
+		r.Close()
+	}
+}

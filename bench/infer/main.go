@@ -12,6 +12,7 @@
 //	go build -o /tmp/infer ./bench/infer
 //	GOMAXPROCS=1 /tmp/infer -model resnet20 -rounds 3
 //	GOMAXPROCS=1 /tmp/infer -qint runs/quickstart/lenet5-w8a8.qint   # a trained, exported model
+//	GOMAXPROCS=1 /tmp/infer -model mobilenetv2 -only int8 -layers    # and the time per layer
 //
 // Trained weights matter to the AVX2 (no VNNI) int8 kernel, whose extra
 // pass runs only for weight pairs that could saturate VPMADDUBSW: few in
@@ -73,6 +74,7 @@ func main() {
 	only := flag.String("only", "", "fp32 or int8 (default both)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the timed rounds")
 	qint := flag.String("qint", "", "time this exported integer model (.qint) instead of -model's")
+	layers := flag.Bool("layers", false, "also print the integer model's time per layer (Runner.TimeLayers)")
 	flag.IntVar(&batch, "batch", batch, "images per inference batch")
 	flag.Parse()
 	if *qint != "" {
@@ -97,7 +99,8 @@ func main() {
 		wall []float64 // images per second
 	}
 	var vs []*variant
-	var macs int64 // multiply-adds per image (intmodel.Inspect)
+	var rt *intruntime.Runner // the int8 variant's
+	var macs int64            // multiply-adds per image (intmodel.Inspect)
 	setMACs := func(im *intmodel.Model) {
 		if sum, err := intmodel.Inspect(im); err == nil {
 			macs = sum.MACs
@@ -127,6 +130,7 @@ func main() {
 		}
 		logits = make([]float32, batch*r.OutputSize())
 		defer r.Close()
+		rt = r
 		*model = *qint
 		vs = append(vs, &variant{name: "int8", run: func() error { return r.Run(x, batch, logits) }})
 	} else if *only == "" || *only == "int8" {
@@ -151,6 +155,7 @@ func main() {
 			log.Fatal(err)
 		}
 		defer r.Close()
+		rt = r
 		vs = append(vs, &variant{name: "int8", run: func() error { return r.Run(x[:batch*784], batch, logits) }})
 	}
 	if macs == 0 {
@@ -181,6 +186,9 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *layers && rt != nil {
+		rt.TimeLayers(true) // the warm-up calls of each round included
+	}
 	for r := range *rounds {
 		for _, v := range vs {
 			n := *reps
@@ -208,4 +216,29 @@ func main() {
 		// (bench/peak), how much of the machine the model uses.
 		fmt.Printf("median %-5s %9.0f img/cpu-s %9.0f img/s %7.1f G MAC/cpu-s\n", v.name, median(v.rate), median(v.wall), median(v.rate)*float64(macs)/1e9)
 	}
+	if *layers && rt != nil {
+		printLayers(rt)
+	}
+}
+
+// printLayers prints the int8 runner's time per layer and image (wall
+// time, summed over workers) and each layer's share of the total.
+func printLayers(r *intruntime.Runner) {
+	lts := r.LayerTimes()
+	var total float64
+	for _, lt := range lts {
+		if lt.Images > 0 {
+			total += lt.Time.Seconds() / float64(lt.Images)
+		}
+	}
+	fmt.Printf("%-3s %-24s %-14s %-12s %9s %6s\n", "#", "layer", "kind", "output", "µs/image", "share")
+	for i, lt := range lts {
+		if lt.Images == 0 {
+			continue
+		}
+		us := lt.Time.Seconds() / float64(lt.Images) * 1e6
+		s := r.LayerShape(i)
+		fmt.Printf("%-3d %-24s %-14s %-12s %9.2f %5.1f%%\n", i, lt.Name, lt.Kind, fmt.Sprintf("%dx%dx%d", s.C, s.H, s.W), us, 100*us/1e6/total)
+	}
+	fmt.Printf("%-3s %-24s %-14s %-12s %9.2f\n", "", "total", "", "", total*1e6)
 }
