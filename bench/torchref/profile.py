@@ -1,0 +1,52 @@
+"""PyTorch's time per operator for the int8 model of bench/torchref/infer.py
+(the same QAT flow, convert()ed, onednn engine, batch 256), from its autograd
+profiler, grouped by input shape: the PyTorch side of bench/infer -layers.
+
+    /usr/bin/python3 bench/torchref/profile.py -model mobilenetv2 -threads 1
+"""
+import argparse
+import os
+import sys
+
+# step pins OpenBLAS to -threads before it loads torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from step import build  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.ao.quantization as tq  # noqa: E402
+
+BATCH = 256
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-model", default="mobilenetv2")
+    ap.add_argument("-threads", type=int, default=1)
+    ap.add_argument("-runs", type=int, default=10, help="profiled batches")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.backends.quantized.engine = "onednn"
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(BATCH, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    q = build(a.model, True)
+    opt = torch.optim.SGD(q.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(q(x[:64]), y).backward()
+        opt.step()
+    net = tq.convert(q.eval(), inplace=False)
+    with torch.no_grad():
+        for _ in range(3):
+            net(x)
+        with torch.autograd.profiler.profile(record_shapes=True) as prof:
+            for _ in range(a.runs):
+                net(x)
+    print(f"model {a.model}, batch {BATCH}, torch {torch.__version__}, threads {a.threads}: "
+          f"µs per image = self CPU total / {a.runs * BATCH}")
+    print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=40))
+
+
+if __name__ == "__main__":
+    main()
