@@ -2,6 +2,7 @@ package intruntime_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/intruntime"
@@ -72,4 +73,35 @@ func ExampleRunner_residual() {
 	}
 	fmt.Println(logits)
 	// Output: [1.5 4.5]
+}
+
+// Which layers an integer model spends its time in: TimeLayers on, a few
+// batches, then each layer's time per image (the times vary by machine;
+// here only the names and image counts are printed).
+func ExampleRunner_TimeLayers() {
+	q := intmodel.ActQuant{Scale: 0.5, ZeroPoint: 0, Bits: 8}
+	fc := &intmodel.Linear{Name: "fc", InFeatures: 2, OutFeatures: 2, Quantized: intmodel.Quantized{
+		WeightBits: 8, Weights: []int8{2, 0, 0, 2}, WeightScale: []float32{0.25}, InAct: q, OutAct: q}}
+	if err := fc.SetRequant(2); err != nil {
+		panic(err)
+	}
+	fc.SetClamp(true)
+	m := &intmodel.Model{Input: q, InputShape: intmodel.Shape{C: 2, H: 1, W: 1}, Output: q, Layers: []intmodel.Layer{fc}}
+	r, err := intruntime.NewRunner(m, 4, 1)
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+	r.TimeLayers(true)
+	logits := make([]float32, 8)
+	for range 3 {
+		if err := r.Run([]float32{1, 3, 2, 2, 0, 1, 4, 0}, 4, logits); err != nil {
+			panic(err)
+		}
+	}
+	for _, lt := range r.LayerTimes() {
+		perImage := lt.Time / time.Duration(lt.Images) // what bench/infer -layers prints
+		fmt.Println(lt.Name, lt.Kind, lt.Images, perImage >= 0)
+	}
+	// Output: fc linear 12 true
 }
