@@ -286,20 +286,21 @@ func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []req
 
 // TestDwPerm: the depthwise 3×3 by byte permutes (dwPerm) against
 // dw3x3 on zero-point frames and requantPre per channel and image, for
-// strides 1 and 2, with and without padding, planes of 1 to 1,860 codes
+// strides 1 and 2, padding 0 to 2 (rows and columns apart), planes of 1 to 1,860 codes
 // (one window, or windows of two 64-byte loads at any offset, vectors cut
 // short where their codes outgrow one), every requantization kernel; the
 // bytes around each channel's outputs stay as they were.
 func TestDwPerm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
-	// H, W, stride, padding
-	geoms := [][4]int{{4, 4, 1, 1}, {7, 7, 1, 1}, {7, 7, 2, 1}, {8, 8, 2, 1}, {8, 8, 1, 1}, {5, 5, 1, 1},
-		{3, 3, 1, 1}, {1, 1, 1, 1}, {4, 4, 1, 0}, {2, 9, 1, 1}, {7, 9, 2, 1}, {6, 6, 2, 0}, {1, 64, 2, 1},
-		{14, 14, 1, 1}, {14, 14, 2, 1}, {28, 28, 1, 1}, {28, 28, 2, 1}, {30, 62, 1, 1}, {9, 62, 2, 1}, {5, 40, 1, 0}}
+	// H, W, stride, padding (rows, columns)
+	geoms := [][5]int{{4, 4, 1, 1, 1}, {7, 7, 1, 1, 1}, {7, 7, 2, 1, 1}, {8, 8, 2, 1, 1}, {8, 8, 1, 1, 1}, {5, 5, 1, 1, 1},
+		{3, 3, 1, 1, 1}, {1, 1, 1, 1, 1}, {4, 4, 1, 0, 0}, {2, 9, 1, 1, 1}, {7, 9, 2, 1, 1}, {6, 6, 2, 0, 0}, {1, 64, 2, 1, 1},
+		{14, 14, 1, 1, 1}, {14, 14, 2, 1, 1}, {28, 28, 1, 1, 1}, {28, 28, 2, 1, 1}, {30, 62, 1, 1, 1}, {9, 62, 2, 1, 1}, {5, 40, 1, 0, 0},
+		{6, 5, 1, 0, 1}, {5, 9, 2, 1, 0}, {4, 6, 1, 2, 2}, {3, 3, 2, 2, 1}}
 	tested := false
 	for gi, g := range geoms {
-		H, W, st, pad := g[0], g[1], g[2], g[3]
-		oh, ow := (H+2*pad-3)/st+1, (W+2*pad-3)/st+1
+		H, W, st, ph, pw := g[0], g[1], g[2], g[3], g[4]
+		oh, ow := (H+2*ph-3)/st+1, (W+2*pw-3)/st+1
 		P := oh * ow
 		for kind := range 4 {
 			C, images := 1+rng.IntN(4), 1+rng.IntN(5)
@@ -307,14 +308,14 @@ func TestDwPerm(t *testing.T) {
 			for i := range w {
 				w[i] = int8(rng.IntN(256) - 128)
 			}
-			def := newDwPermPlan(w, C, H, W, oh, ow, st, st, pad, pad)
+			def := newDwPermPlan(w, C, H, W, oh, ow, st, st, ph, pw)
 			if def == nil {
 				t.Fatalf("%v: no plan", g)
 			}
 			// Every mode that plans the geometry.
 			plans := []*dwPermPlan{}
 			for _, window := range []int{0, 64, 128} {
-				if pl := planDwPerm(H, W, oh, ow, st, st, pad, pad, window); pl != nil {
+				if pl := planDwPerm(H, W, oh, ow, st, st, ph, pw, window); pl != nil {
 					pl.wq = def.wq
 					plans = append(plans, pl)
 				}
@@ -337,13 +338,13 @@ func TestDwPerm(t *testing.T) {
 						got[i], want[i] = 0xEE, 0xEE
 					}
 					vi.dwPerm(got, src, pl, images, chIn, chOut, rq, kind, zx)
-					Hp, Wp := H+2*pad, W+2*pad
+					Hp, Wp := H+2*ph, W+2*pw
 					frame := make([]uint8, Hp*Wp+16)
 					acc := make([]int32, P)
 					for c := range C {
 						for b := range images {
 							fill(frame, zx)
-							frameRowsScalar(frame[pad*Wp+pad:], src[c*chIn+b*H*W:], H, W, Wp, 1, Hp*Wp)
+							frameRowsScalar(frame[ph*Wp+pw:], src[c*chIn+b*H*W:], H, W, Wp, 1, Hp*Wp)
 							dw3x3(acc, frame, w[9*c:], oh, ow, Wp, st, st)
 							vi.requantPre(want[c*chOut+b*P:], P, acc, P, 1, P, &rq[c])
 						}
