@@ -475,8 +475,6 @@ dp_img: \
 	MOVQ vecs+48(FP), BX; \
 	MOVQ nv+56(FP), R12; \
 	PRE; \
-	DECQ R12; \
-	JEQ dp_last; \
 dp_vec: \
 	VEC; \
 	RQ; \
@@ -487,13 +485,6 @@ dp_vec: \
 	ADDQ $256, BX; \
 	DECQ R12; \
 	JNE dp_vec; \
-dp_last: \
-	VEC; \
-	RQ; \
-	NARROW Z0, X0; \
-	KMOVQ 216(BX), K3; \
-	VMOVDQU8 X0, K3, (DI); \
-	ADDQ 224(BX), DI; \
 	ADDQ hw+40(FP), SI; \
 	DECQ R11; \
 	JNE dp_img; \
