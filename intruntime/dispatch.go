@@ -79,6 +79,10 @@ type impl struct {
 	// (graph.go); nil, or false from it, where the flat stride-1 pass
 	// and a pick of every other output run instead.
 	dw3x3s2 func(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, q []uint32, images, plane int) bool
+	// packPointwise packs a 1×1 convolution's operand straight from its
+	// k input rows (rowStride bytes apart, n columns each) group by group,
+	// and reports whether it did (nil, or false: packQuad quad by quad).
+	packPointwise func(dst []byte, src []uint8, rowStride, k, n int) bool
 	// sumPlanes: see sumPlanes (graph.go).
 	sumPlanes func(sums []int32, src []uint8, hw int)
 	// dwPerm runs a depthwise 3×3 straight from its input planes (rows

@@ -363,3 +363,47 @@ func TestKernelName(t *testing.T) {
 	}
 	t.Logf("int8 GEMM: %s (CPU: %v)", Kernel(), cpufeat.Host)
 }
+
+// TestPackPointwise: each CPU level's packPointwise (group-major) against
+// packQuadScalar and packQuadTail quad by quad, for whole quads of rows,
+// whole and ragged groups and row strides past n; it declines rows that
+// are not whole quads and fewer columns than a group.
+func TestPackPointwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, vi := range variantImpls() {
+		if vi.packPointwise == nil {
+			continue
+		}
+		for _, c := range []struct{ k, n, pad int }{{4, 16, 0}, {16, 784, 0}, {24, 196, 5}, {144, 788, 0}, {8, 33, 17}, {384, 64, 3}, {12, 15, 0}, {6, 64, 0}} {
+			rs := c.n + c.pad
+			src := make([]uint8, c.k*rs)
+			for i := range src {
+				src[i] = uint8(rng.IntN(256))
+			}
+			k4 := ceilDiv(c.k, 4)
+			size := groupsFor(c.n) * k4 * blockSize
+			got, want := make([]byte, size), make([]byte, size)
+			for i := range got {
+				got[i], want[i] = 0xEE, 0xEE
+			}
+			ok := vi.packPointwise(got, src, rs, c.k, c.n)
+			if wantOK := c.k%4 == 0 && c.n >= laneCols; ok != wantOK {
+				t.Fatalf("%s %+v: packPointwise %v, want %v", vi.name, c, ok, wantOK)
+			}
+			if !ok {
+				continue
+			}
+			for q := range k4 {
+				var rows [4][]uint8
+				for j := range 4 {
+					rows[j] = src[(4*q+j)*rs:][:c.n]
+				}
+				packQuadScalar(want, k4, q, rows[0], rows[1], rows[2], rows[3], c.n/laneCols)
+				packQuadTail(want, k4, q, rows, c.n)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s %+v: packPointwise differs from packQuad quad by quad", vi.name, c)
+			}
+		}
+	}
+}

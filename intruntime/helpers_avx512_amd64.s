@@ -1494,3 +1494,43 @@ sumPlanes512_loop:
 sumPlanes512_done:
 	VZEROUPPER
 	RET
+
+// func packPointwise512(dst *byte, src *uint8, rowStride, k4, groups int)
+// packs groups groups of 16 columns of the 4·k4 rows at src (rowStride
+// bytes apart) group after group: block (g, q) at dst + (g·k4 + q)·64
+// gets, in 32-bit lane l, the bytes of rows 4q..4q+3 at column 16g + l.
+// The stores run in order (the quad-major packQuad512 stores k4·64 bytes
+// apart); the 4·k4 row reads advance 16 bytes a group, each line read
+// four times from L1.
+TEXT ·packPointwise512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rowStride+16(FP), DX
+	MOVQ groups+32(FP), R12
+	LEAQ (DX)(DX*2), R9
+	TESTQ R12, R12
+	JEQ packPointwise512_done
+packPointwise512_group:
+	MOVQ SI, AX
+	MOVQ k4+24(FP), CX
+packPointwise512_quad:
+	VPMOVZXBD (AX), Z0
+	VPMOVZXBD (AX)(DX*1), Z1
+	VPMOVZXBD (AX)(DX*2), Z2
+	VPMOVZXBD (AX)(R9*1), Z3
+	VPSLLD $8, Z1, Z1
+	VPSLLD $16, Z2, Z2
+	VPSLLD $24, Z3, Z3
+	VPORD Z1, Z0, Z0
+	VPTERNLOGD $0xFE, Z3, Z2, Z0 // Z0 |= Z2 | Z3
+	VMOVDQU32 Z0, (DI)
+	LEAQ (AX)(DX*4), AX
+	ADDQ $64, DI
+	DECQ CX
+	JNE packPointwise512_quad
+	ADDQ $16, SI
+	DECQ R12
+	JNE packPointwise512_group
+packPointwise512_done:
+	VZEROUPPER
+	RET

@@ -860,6 +860,9 @@ func (e *engine) packConv(src []uint8, s *step, n, b0, nb int) {
 	// A 1×1 stride-1 unpadded convolution's im2col row k is channel k's
 	// planes of the chunk's images, adjacent in CNHW storage: no copy.
 	pointwise := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
+	if pointwise && host.packPointwise != nil && host.packPointwise(e.pack, src[b0*N/nb:], n*N/nb, s.w.k, N) {
+		return
+	}
 	for q := range s.w.k4 {
 		var rows [4][]uint8
 		for j := range 4 {
@@ -943,6 +946,12 @@ func packRows(dst []byte, src []uint8, k, n, k4 int, zeros []uint8) {
 func packQuadAll(dst []byte, k4, q int, rows [4][]uint8, n int) {
 	full := n / laneCols
 	packQuad(dst, k4, q, rows[0], rows[1], rows[2], rows[3], full)
+	packQuadTail(dst, k4, q, rows, n)
+}
+
+// packQuadTail packs packQuadAll's ragged last group(s) of n columns.
+func packQuadTail(dst []byte, k4, q int, rows [4][]uint8, n int) {
+	full := n / laneCols
 	for g := full; g < groupsFor(n); g++ { // the ragged last group(s), zeros past n
 		blk := dst[(g*k4+q)*blockSize : (g*k4+q+1)*blockSize]
 		lo := g * laneCols
