@@ -25,6 +25,14 @@ type intEvalFlags struct {
 	floatSim, layerTimes             bool
 }
 
+// owns reports whether flag name is one of register's.
+func (f *intEvalFlags) owns(name string) bool {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	var g intEvalFlags
+	g.register(fs)
+	return name != "model" && fs.Lookup(name) != nil
+}
+
 func (f *intEvalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "evaluate this exported integer model (from qatgo export) with the integer-only runtime")
 	fs.StringVar(&f.compareRun, "compare-run", "", "with --model: also run this run's fake-quant model and count differing predictions")

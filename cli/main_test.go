@@ -101,4 +101,9 @@ func TestCLIErrors(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, st) {
 		t.Errorf("corrupt state: exit %d, %q (want the file named)", code, errs)
 	}
+	// An integer model's flags with --run are refused by name, not ignored.
+	_, errs, code = runCLI(t, "eval", "--run", dir, "--layer-times", "--batch", "64")
+	if code == 0 || !strings.Contains(errs, "--layer-times") || !strings.Contains(errs, "--batch") {
+		t.Errorf("eval --run --layer-times --batch: exit %d, %q (want both flags named)", code, errs)
+	}
 }

@@ -564,6 +564,18 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "qatgo eval: --run (or --model) is required")
 		return errUsage
 	}
+	// The integer model's flags mean nothing for a run: refuse them
+	// rather than ignore them.
+	var modelOnly []string
+	fs.Visit(func(fl *flag.Flag) {
+		if ie.owns(fl.Name) {
+			modelOnly = append(modelOnly, "--"+fl.Name)
+		}
+	})
+	if len(modelOnly) > 0 {
+		fmt.Fprintf(stderr, "qatgo eval: %s apply to --model (an exported integer model), not to --run\n", strings.Join(modelOnly, ", "))
+		return errUsage
+	}
 	c, net, _, testSet, err := loadRun(ctx, *runDir)
 	if err != nil {
 		return err
