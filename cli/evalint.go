@@ -86,11 +86,16 @@ type layerTimeSummary struct {
 	Output     string  `json:"output"`          // C×H×W
 	MicrosPer  float64 `json:"us_per_image"`    // wall time per image, summed over workers
 	ShareTotal float64 `json:"share_of_layers"` // of all layers' time
+	// GMACs is the layer's multiply-adds per second of that time
+	// (intmodel.Inspect's MACs; 0 for layers without weights): set
+	// against the core's int8 peak, which layers run far below it.
+	GMACs float64 `json:"gmac_per_s,omitempty"`
 }
 
 // layerTimes summarizes run's per-layer times (Runner.TimeLayers) and
-// prints them as a table to w.
-func layerTimes(w io.Writer, run *intruntime.Runner) []layerTimeSummary {
+// prints them as a table to w; macs are the layers' multiply-adds per
+// image (nil: none).
+func layerTimes(w io.Writer, run *intruntime.Runner, macs []int64) []layerTimeSummary {
 	lts := run.LayerTimes()
 	out := make([]layerTimeSummary, 0, len(lts))
 	var total float64
@@ -101,15 +106,23 @@ func layerTimes(w io.Writer, run *intruntime.Runner) []layerTimeSummary {
 		sh := run.LayerShape(i)
 		us := lt.Time.Seconds() / float64(lt.Images) * 1e6
 		total += us
-		out = append(out, layerTimeSummary{Name: lt.Name, Kind: lt.Kind, Output: fmt.Sprintf("%d×%d×%d", sh.C, sh.H, sh.W), MicrosPer: us})
+		l := layerTimeSummary{Name: lt.Name, Kind: lt.Kind, Output: fmt.Sprintf("%d×%d×%d", sh.C, sh.H, sh.W), MicrosPer: us}
+		if i < len(macs) && us > 0 {
+			l.GMACs = float64(macs[i]) / us / 1e3
+		}
+		out = append(out, l)
 	}
-	fmt.Fprintf(w, "integer runtime time per layer (µs per image, wall time summed over workers):\n")
+	fmt.Fprintf(w, "integer runtime time per layer (µs per image, wall time summed over workers; G multiply-adds/s):\n")
 	for i := range out {
 		if total > 0 {
 			out[i].ShareTotal = out[i].MicrosPer / total
 		}
 		l := &out[i]
-		fmt.Fprintf(w, "  %-24s %-14s %-12s %9.2f  %5.1f%%\n", l.Name, l.Kind, l.Output, l.MicrosPer, 100*l.ShareTotal)
+		line := fmt.Sprintf("  %-24s %-14s %-12s %9.2f  %5.1f%%", l.Name, l.Kind, l.Output, l.MicrosPer, 100*l.ShareTotal)
+		if l.GMACs > 0 {
+			line += fmt.Sprintf("  %8.1f", l.GMACs)
+		}
+		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "  %-24s %-14s %-12s %9.2f\n", "total", "", "", total)
 	return out
@@ -205,7 +218,13 @@ func runEvalModel(ctx context.Context, f intEvalFlags, asJSON bool, stdout, stde
 		ImagesPerSec: float64(N) / sec, Workers: workers(f), Batch: f.batch, Kernel: intruntime.Kernel()}
 	fmt.Fprintf(stdout, "integer runtime: test accuracy %.2f%% on %d %s images, %.0f images/s (%s int8 GEMM)\n", 100*sum.TestAcc, N, dataName, sum.ImagesPerSec, sum.Kernel)
 	if f.layerTimes {
-		sum.LayerTimes = layerTimes(stdout, run)
+		var macs []int64
+		if info, err := intmodel.Inspect(m); err == nil {
+			for _, l := range info.Layers {
+				macs = append(macs, l.MACs)
+			}
+		}
+		sum.LayerTimes = layerTimes(stdout, run, macs)
 	}
 	if net != nil {
 		sum.CompareRun = f.compareRun

@@ -89,11 +89,15 @@ func TestExportInspectEvalModel(t *testing.T) {
 		t.Fatalf("eval --layer-times: no layer times in %q", out)
 	}
 	var share float64
+	rated := 0
 	for _, lt := range lts {
 		share += lt.(map[string]any)["share_of_layers"].(float64)
+		if r, ok := lt.(map[string]any)["gmac_per_s"].(float64); ok && r > 0 {
+			rated++
+		}
 	}
-	if math.Abs(share-1) > 1e-9 {
-		t.Errorf("eval --layer-times: shares sum to %v", share)
+	if math.Abs(share-1) > 1e-9 || rated == 0 {
+		t.Errorf("eval --layer-times: shares sum to %v, %d layers with a multiply-add rate", share, rated)
 	}
 }
 
