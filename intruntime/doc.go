@@ -28,12 +28,18 @@
 // reading its inputs' buffers. Grouped and depthwise convolutions have
 // their own direct kernel (graph.go: an int32 accumulator plane per output
 // channel over its group's (InChannels/Groups)·KernelH·KernelW inputs, then
-// the same per-channel requantization), not a GEMM per group; a residual
-// add is one lookup per element in its table of all 65,536 input code
-// pairs, built with intmodel's fixed-point definition; concat (a copy, or a
-// requantization per input) and the rescaling average pools work on the
-// codes with intmodel's fixed-point definitions.
+// the same per-channel requantization), not a GEMM per group; with
+// AVX-512 VBMI and VNNI a depthwise 3×3 on rows of at most 62 codes picks
+// each kernel row's codes for 16 outputs from a window of its input plane
+// by one byte permute (dwPermPlan), else it runs as one flat pass over
+// zero-point frames. A residual add is one lookup per element in its table
+// of all 65,536 input code pairs (or, with VBMI, from the two inputs'
+// 256-entry tables by byte permutes), built with intmodel's fixed-point
+// definition; concat (a copy, or a requantization per input) and the
+// rescaling average pools work on the codes with intmodel's fixed-point
+// definitions.
 //
 // A Runner preallocates every buffer for a batch size and then runs batches
 // without allocating; it can split a batch across worker goroutines.
+// TimeLayers and LayerTimes tell which layers the time goes to.
 package intruntime
