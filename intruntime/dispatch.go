@@ -83,6 +83,13 @@ type impl struct {
 	// k input rows (rowStride bytes apart, n columns each) group by group,
 	// and reports whether it did (nil, or false: packQuad quad by quad).
 	packPointwise func(dst []byte, src []uint8, rowStride, k, n int) bool
+	// dwPermQuad is dwPerm on channels in quads with relu8
+	// requantization, its outputs quad-interleaved (quadIndex) for the 1×1
+	// convolution after it; false where it does not apply. packQuadIn is
+	// that convolution's operand packing from them (a copy of blocks).
+	// Both nil where the CPU has no such kernels.
+	dwPermQuad func(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq []requantScalars, zx uint8) bool
+	packQuadIn func(dst []byte, src []uint8, k4, total, p0, n int)
 	// sumPlanes: see sumPlanes (graph.go).
 	sumPlanes func(sums []int32, src []uint8, hw int)
 	// dwPerm runs a depthwise 3×3 straight from its input planes (rows

@@ -407,3 +407,48 @@ func TestPackPointwise(t *testing.T) {
 		}
 	}
 }
+
+// TestPackQuadIn: each CPU level's packQuadIn against packQuadScalar on
+// the same codes stored as planes, for chunks starting at any position of
+// a quad-interleaved tensor; the columns past n (whatever follows) are
+// not compared.
+func TestPackQuadIn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, vi := range variantImpls() {
+		if vi.packQuadIn == nil {
+			continue
+		}
+		for _, c := range []struct{ k4, total, p0, n int }{{1, 64, 0, 64}, {4, 784, 0, 784}, {6, 588, 196, 392}, {36, 196 * 5, 196 * 3, 196 * 2}, {2, 100, 37, 50}} {
+			planes := make([]uint8, 4*c.k4*c.total)
+			for i := range planes {
+				planes[i] = uint8(rng.IntN(256))
+			}
+			src := make([]uint8, len(planes), len(planes)+slack)
+			for ch := range 4 * c.k4 {
+				for p := range c.total {
+					src[quadIndex(ch, p, c.total)] = planes[ch*c.total+p]
+				}
+			}
+			size := groupsFor(c.n) * c.k4 * blockSize
+			got, want := make([]byte, size), make([]byte, size)
+			vi.packQuadIn(got, src, c.k4, c.total, c.p0, c.n)
+			full := c.n / laneCols
+			for q := range c.k4 {
+				var rows [4][]uint8
+				for j := range 4 {
+					rows[j] = planes[(4*q+j)*c.total+c.p0:][:c.n]
+				}
+				packQuadScalar(want, c.k4, q, rows[0], rows[1], rows[2], rows[3], full)
+				packQuadTail(want, c.k4, q, rows, c.n)
+			}
+			for i := range got {
+				if g, p := i/(c.k4*blockSize), i%blockSize/4; 16*g+p >= c.n {
+					continue // a column past n
+				}
+				if got[i] != want[i] {
+					t.Fatalf("%s %+v: byte %d is %d, want %d", vi.name, c, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -138,6 +138,12 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := s.out.shape.H, s.out.shape.W
 	if pl := s.dwPerm; pl != nil {
+		if s.quadOut {
+			if !host.dwPermQuad(dst, src, pl, n, n*H*W, n*oh*ow, s.rq, s.zx) {
+				panic("intruntime: depthwise3x3: the quad-interleaved kernel declined its planned step")
+			}
+			return
+		}
 		host.dwPerm(dst, src, pl, n, n*H*W, n*oh*ow, s.rq, s.rqKind, s.zx)
 		return
 	}
@@ -197,8 +203,9 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 // of kernel column kx's code as byte kx of each output's dword (64 bytes;
 // at 0, 64, 128; padding and each dword's fourth byte index a zero
 // point), the window's offset in the plane (192), the masks of its two
-// 64-byte loads (200, 208), the store mask of its outputs (216) and their
-// count (224). VPDPBUSD by the row's weights (wq, [C][3], each
+// 64-byte loads (200, 208), the store mask of its outputs (216), their
+// count (224) and 4 × the count (240, the advance of a quad-interleaved
+// store). VPDPBUSD by the row's weights (wq, [C][3], each
 // w[ky][0..2] as the low three bytes) adds a row. MobileNetV2's 4×4
 // planes computed 25 flat positions for 16 outputs in shared-border
 // frames, its 7×7 stride-2 ones a vector a row for 4 outputs.
@@ -353,12 +360,20 @@ func planDwPerm(H, W, oh, ow, sh, sw, ph, pw, window int) *dwPermPlan {
 		}
 		binary.LittleEndian.PutUint64(rec[216:], sm)
 		binary.LittleEndian.PutUint64(rec[224:], uint64(n))
+		binary.LittleEndian.PutUint64(rec[240:], uint64(4*n)) // a quad-interleaved store's advance
 		pl.vecs = append(pl.vecs, rec...)
 		pl.nv++
 		j += n
 	}
 	return pl
 }
+
+// quadIndex is where a quad-interleaved tensor of N positions per
+// channel (step.quadOut) holds channel c at position p: each quad of
+// channels' codes as the four bytes of a uint32 per position, the quads'
+// rows of N one after the other. A 1×1 convolution's GEMM operand is then
+// a copy of 64-byte blocks (host.packQuadIn) instead of a transposition.
+func quadIndex(c, p, N int) int { return (c/4*N+p)*4 + c%4 }
 
 // framePlanesScalar writes the 64·len(masks) bytes of dst: byte i is zx
 // where bit i%64 of masks[i/64] is 0 and, where it is 1, the next byte of

@@ -160,7 +160,7 @@ func graphModels(t testing.TB, wbits int, seed uint64) map[string]*intmodel.Mode
 	out := map[string]*intmodel.Model{}
 	for name, f := range map[string]func(uint64, int) (*intmodel.Model, error){
 		"residual": graphtest.Residual, "inverted": graphtest.InvertedResidual, "concat": graphtest.ConcatNet,
-		"flat": graphtest.FlatNet, "framed": framedNet,
+		"flat": graphtest.FlatNet, "framed": framedNet, "quad": quadNet,
 	} {
 		m, err := f(seed*100+uint64(len(name)), wbits)
 		if err != nil {
@@ -190,6 +190,24 @@ func framedNet(seed uint64, wbits int) (*intmodel.Model, error) {
 	return b.Model()
 }
 
+// quadNet is MobileNetV2's inverted residuals without the adds: 1×1
+// expansions, depthwise 3×3 onto ReLU6 codes [0, 255] with zero point 0
+// (relu8) on 28×28 (stride 1 and 2), 14×14 (stride 2) and 7×7 planes,
+// each read only by a 1×1 projection: where the CPU has the kernels, the
+// depthwise layers write quad-interleaved outputs (step.quadOut) in every
+// window mode and the projections copy their operand from them.
+func quadNet(seed uint64, wbits int) (*intmodel.Model, error) {
+	b := graphtest.NewBuilder(seed, intmodel.Shape{C: 4, H: 28, W: 28}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, wbits)
+	relu6 := intmodel.ActQuant{Scale: 6.0 / 255, Bits: 8}
+	t := 0
+	for _, stride := range []int{1, 2, 2, 1} {
+		t = b.ConvTo(t, 16, 1, 1, 0, 1, relu6, false, true)
+		t = b.ConvTo(t, 16, 3, stride, 1, 16, relu6, false, true)
+		t = b.Conv(t, 8, 1, 1, 0, 1, false, false)
+	}
+	return b.Model()
+}
+
 // Every layer of the random graph models against the plain reference, at
 // 8- and 4-bit weights, three seeds, with 1 and 3 workers.
 func TestGraphAgainstNaive(t *testing.T) {
@@ -212,6 +230,17 @@ func TestGraphAgainstNaive(t *testing.T) {
 						}
 						if framed != 2 {
 							t.Fatalf("framed: %d steps write depthwise frames, want 2", framed)
+						}
+					}
+					if name == "quad" && host.dwPermQuad != nil {
+						quad := 0
+						for _, s := range r.engines[0].steps {
+							if s.quadOut {
+								quad++
+							}
+						}
+						if quad != 4 {
+							t.Fatalf("quad: %d depthwise steps write quad-interleaved outputs, want 4", quad)
 						}
 					}
 					if name == "framed" && host.dwPerm != nil {

@@ -196,12 +196,14 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.poolFlatCh = poolFlatChZ
 	im.sumPlanes = sumPlanesZ
 	im.packPointwise = packPointwiseZ
+	im.packQuadIn = packQuadInZ
 	im.requantFlat = requantFlatZ
 	im.requantFlatPre = requantFlatPreZ
 	im.requantFlatCh = requantFlatChZ
 	im.requantRowsCh = requantRowsChZ
 	if f.VBMI && f.VNNI {
 		im.dwPerm = dwPermZ
+		im.dwPermQuad = dwPermQuadZ
 	}
 	if f.VBMI {
 		im.addPairs = addPairsZ
@@ -697,4 +699,63 @@ func packPointwiseZ(dst []byte, src []uint8, rowStride, k, n int) bool {
 		}
 	}
 	return true
+}
+
+//go:noescape
+func dwPermQuad512(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+
+//go:noescape
+func dwPermQuad512Wide(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+
+//go:noescape
+func dwPermQuad512Plane(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+
+// dwPermQuadZ is dwPermZ for channels in quads whose requantization is
+// relu8 (rqRelu8; the assembly reads each channel's operands from memory,
+// 96 bytes apart), its outputs quad-interleaved (quadIndex) with quadN
+// positions a quad row: four channels a pass, one store per 16 positions.
+// False where it does not apply.
+func dwPermQuadZ(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq []requantScalars, zx uint8) bool {
+	C := len(rq)
+	if C == 0 || C%4 != 0 || unsafe.Sizeof(rq[0]) != 96 || len(pl.wq) < 3*C || len(pl.vecs) != dwPermRecord*pl.nv || pl.nv < 1 ||
+		chIn < images*pl.hw || quadN < images*pl.p {
+		return false
+	}
+	for i := range rq {
+		if rq[i].kernel() != rqRelu8 {
+			return false
+		}
+	}
+	if images == 0 {
+		return true
+	}
+	_, _ = src[(C-1)*chIn+images*pl.hw-1], dst[C*quadN-1]
+	f := dwPermQuad512
+	switch pl.mode {
+	case dwPermWide:
+		f = dwPermQuad512Wide
+	case dwPermPlane:
+		f = dwPermQuad512Plane
+	}
+	f(&dst[0], &src[0], chIn, quadN, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[0], &rq[0], C/4, int(zx))
+	return true
+}
+
+//go:noescape
+func copyBlocks512(dst, src *byte, n, dstStride int)
+
+// packQuadInZ packs a 1×1 convolution's GEMM operand from its
+// quad-interleaved input (quadIndex, total positions a quad row): the n
+// columns from position p0 as blocks of 16 positions copied whole; the
+// positions past n in the last group(s) are whatever follows them (the
+// next images', the next quad row's, the buffer's slack: columns the GEMM
+// computes and drops), so src must extend past its last quad row by the
+// groups' rounding (slack).
+func packQuadInZ(dst []byte, src []uint8, k4, total, p0, n int) {
+	ng := groupsFor(n)
+	src = src[:cap(src)]
+	_, _ = src[((k4-1)*total+p0+16*ng)*4-1], dst[(ng*k4)*blockSize-1]
+	for q := range k4 {
+		copyBlocks512(&dst[q*blockSize], &src[(q*total+p0)*4], ng, k4*blockSize)
+	}
 }

@@ -289,7 +289,8 @@ func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []req
 // strides 1 and 2, padding 0 to 2 (rows and columns apart), planes of 1 to 1,860 codes
 // (one window, or windows of two 64-byte loads at any offset, vectors cut
 // short where their codes outgrow one), every requantization kernel; the
-// bytes around each channel's outputs stay as they were.
+// bytes around each channel's outputs stay as they were; and the
+// four-channel pass writing them quad-interleaved (dwPermQuad).
 func TestDwPerm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	// H, W, stride, padding (rows, columns)
@@ -303,7 +304,10 @@ func TestDwPerm(t *testing.T) {
 		oh, ow := (H+2*ph-3)/st+1, (W+2*pw-3)/st+1
 		P := oh * ow
 		for kind := range 4 {
-			C, images := 1+rng.IntN(4), 1+rng.IntN(5)
+			C, images := 1+rng.IntN(8), 1+rng.IntN(5)
+			if kind == rqRelu8 {
+				C = 4 * (1 + rng.IntN(2)) // whole quads: the four-channel pass runs
+			}
 			w := make([]int8, 9*C)
 			for i := range w {
 				w[i] = int8(rng.IntN(256) - 128)
@@ -351,6 +355,35 @@ func TestDwPerm(t *testing.T) {
 					}
 					if !slices.Equal(got, want) {
 						t.Fatalf("geometry %d %v (%s): dwPerm mode %d kind %d, %d channels, %d images differs", gi, g, vi.name, pl.mode, kind, C, images)
+					}
+					// Four channels a pass, quad-interleaved (relu8 only):
+					// the same codes at quadIndex, the rest untouched.
+					if vi.dwPermQuad == nil {
+						continue
+					}
+					N := images*P + rng.IntN(3)
+					quad := make([]uint8, ceilDiv(C, 4)*4*N+1)
+					for i := range quad {
+						quad[i] = 0xEE
+					}
+					ok := vi.dwPermQuad(quad, src, pl, images, chIn, N, rq, zx)
+					if ok != (C%4 == 0 && kind == rqRelu8) {
+						t.Fatalf("geometry %d %v (%s): dwPermQuad %v with %d channels, kind %d", gi, g, vi.name, ok, C, kind)
+					}
+					if !ok {
+						continue
+					}
+					wantQ := make([]uint8, len(quad))
+					for i := range wantQ {
+						wantQ[i] = 0xEE
+					}
+					for c := range C {
+						for p := range images * P {
+							wantQ[quadIndex(c, p, N)] = want[c*chOut+p]
+						}
+					}
+					if !slices.Equal(quad, wantQ) {
+						t.Fatalf("geometry %d %v (%s): dwPermQuad mode %d, %d channels, %d images differs", gi, g, vi.name, pl.mode, C, images)
 					}
 				}
 			}

@@ -75,6 +75,10 @@ type step struct {
 	// dwPerm: a depthwise 3×3 run by host.dwPerm straight from its
 	// input planes (no frames).
 	dwPerm *dwPermPlan
+	// quadOut: this dwPerm step writes its output quad-interleaved
+	// (quadIndex, host.dwPermQuad) for the 1×1 convolution that alone
+	// reads it (quadIn), whose GEMM operand is then a copy of blocks.
+	quadOut, quadIn bool
 	// dwImages > 0: a stride-1 depthwise 3×3, run this many images a call
 	// (graph.go, depthwise3x3).
 	dwImages int
@@ -377,10 +381,11 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 				}
 			}
 			var f *frameLayout
+			quad := false
 			if i >= 0 {
-				f = e.steps[i].framed
+				f, quad = e.steps[i].framed, e.steps[i].quadOut
 			}
-			e.codes(dst[(o+b0)*size:(o+b0+cnt)*size], e.view[i+1], a, cnt, f)
+			e.codes(dst[(o+b0)*size:(o+b0+cnt)*size], e.view[i+1], a, cnt, f, quad)
 		}
 		if i >= 0 && n <= e.chunk {
 			e.stale[i] = false
@@ -611,6 +616,19 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 		e.sizes = append(e.sizes, shapes[i].Size())
 		tensors = append(tensors, s.out)
 	}
+	// Quad-interleaved outputs: a dwPerm depthwise with relu8
+	// requantization whose only reader is the next step, a 1×1
+	// convolution by the GEMM on whole quads of channels.
+	for i := range len(e.steps) - 1 {
+		a, b := &e.steps[i], &e.steps[i+1]
+		if a.dwPerm != nil && host.dwPermQuad != nil && host.packQuadIn != nil && a.rqKind == rqRelu8 &&
+			a.out.shape.C%4 == 0 && readers[i+1] == 1 && len(b.ins) == 1 && b.ins[0] == i+1 &&
+			b.conv && b.groups == 0 && b.tap == nil && !b.fusePool && b.framed == nil && b.w != nil && b.w.k == a.out.shape.C &&
+			b.kh == 1 && b.kw == 1 && b.sh == 1 && b.sw == 1 && b.ph == 0 && b.pw == 0 {
+			a.quadOut, b.quadIn = true, true
+			b.direct, b.padded = nil, nil
+		}
+	}
 	e.stale = make([]bool, len(e.steps))
 	e.view = make([][]uint8, len(e.bufs))
 	e.pool32 = make([]int32, pool32Max)
@@ -767,9 +785,19 @@ func (e *engine) runChunk(x []float32, n int, logits []float32, upto int) {
 
 // codes converts a CNHW storage buffer of n images (or one in the frames
 // f, step.framed) into true NCHW codes.
-func (e *engine) codes(dst []int32, buf []uint8, a act, n int, f *frameLayout) {
+func (e *engine) codes(dst []int32, buf []uint8, a act, n int, f *frameLayout, quad bool) {
 	hw := a.shape.H * a.shape.W
 	size := a.shape.Size()
+	if quad {
+		for b := range n {
+			for c := range a.shape.C {
+				for j := range hw {
+					dst[b*size+c*hw+j] = int32(buf[quadIndex(c, b*hw+j, n*hw)]) - a.off
+				}
+			}
+		}
+		return
+	}
 	if f != nil {
 		for b := range n {
 			for c := range a.shape.C {
@@ -860,6 +888,10 @@ func (e *engine) packConv(src []uint8, s *step, n, b0, nb int) {
 	// A 1×1 stride-1 unpadded convolution's im2col row k is channel k's
 	// planes of the chunk's images, adjacent in CNHW storage: no copy.
 	pointwise := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
+	if s.quadIn {
+		host.packQuadIn(e.pack, src, s.w.k4, n*N/nb, b0*N/nb, N)
+		return
+	}
 	if pointwise && host.packPointwise != nil && host.packPointwise(e.pack, src[b0*N/nb:], n*N/nb, s.w.k, N) {
 		return
 	}

@@ -93,6 +93,20 @@ func (b *Builder) Conv(from, outC, k, stride, pad, groups int, relu, relu6 bool)
 	return b.push(l, from)
 }
 
+// ConvTo is Conv with the output quantization out instead of a random one
+// (ReLU6 onto [0, 255] with zero point 0, say: the integer runtime's
+// relu8 kernels).
+func (b *Builder) ConvTo(from, outC, k, stride, pad, groups int, out intmodel.ActQuant, relu, relu6 bool) int {
+	if b.err != nil {
+		return 0
+	}
+	inC := b.shapes[from].C
+	l := &intmodel.Conv2d{Name: fmt.Sprintf("conv%d", len(b.m.Layers)), InChannels: inC, OutChannels: outC, KernelH: k, KernelW: k,
+		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad, Groups: groups}
+	l.Quantized = b.quant(outC, inC/max(groups, 1)*k*k, b.acts[from], out, relu, relu6)
+	return b.push(l, from)
+}
+
 // Linear appends a fully connected layer (its input must be flat).
 func (b *Builder) Linear(from, outF int, relu bool) int {
 	if b.err != nil {
