@@ -329,6 +329,11 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 			e.packConv(src, s, n, b0, nb)
 		}
 		ldc := ng * laneCols
+		if !pool && s.framed == nil && cols == P && s.rqKind == rqRelu8 && len(s.rq) == s.w.m && host.gemmRelu8 != nil &&
+			host.gemmRelu8(dst[b0*P:], n*P, e.acc, ldc, s.w, e.pack, ng, N, s.rq) {
+			// The requantization in the GEMM's epilogue: no C round trip.
+			continue
+		}
 		gemm(e.acc, ldc, s.w, e.pack, ng)
 		if !pool {
 			if f := s.framed; f != nil {

@@ -2,6 +2,7 @@ package intruntime
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -114,6 +115,48 @@ func TestSafeForPairs(t *testing.T) {
 	} {
 		if got := safeForPairs(test.w, 1, test.k, test.umax); got != test.want {
 			t.Errorf("safeForPairs(%v, umax %d) = %v, want %v", test.w, test.umax, got, test.want)
+		}
+	}
+}
+
+// TestGemmRelu8: each CPU level's GEMM with the relu8 requantization in
+// its epilogue against gemm and requantRowsCh per channel, for panels
+// cut short (m not a multiple of 5), columns in whole 64-column tiles, in
+// part and under one, and output rows with gaps (chOut past n).
+func TestGemmRelu8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, vi := range variantImpls() {
+		if vi.gemmRelu8 == nil {
+			continue
+		}
+		for _, c := range []struct{ m, k, n int }{{16, 16, 784}, {96, 16, 196}, {23, 24, 64}, {7, 32, 63}, {144, 24, 200}, {5, 4, 1000}} {
+			a := packWeightsFor(randWeights(rng, c.m*c.k, 8), c.m, c.k, 255, vi.kern)
+			rq := randomRequants(t, rng, c.m, rqRelu8, 12)
+			ng := groupsFor(c.n)
+			bp := make([]byte, ng*a.k4*blockSize)
+			for i := range bp {
+				bp[i] = uint8(rng.IntN(256))
+			}
+			ldc := ng * laneCols
+			chOut := c.n + rng.IntN(9)
+			got, want := make([]uint8, c.m*chOut), make([]uint8, c.m*chOut)
+			for i := range got {
+				got[i], want[i] = 0xEE, 0xEE
+			}
+			acc := make([]int32, a.mpad*ldc)
+			if !vi.gemmRelu8(got, chOut, acc, ldc, a, bp, ng, c.n, rq) {
+				if a.kern == kernVNNI {
+					t.Fatalf("%s %+v: declined", vi.name, c)
+				}
+				continue
+			}
+			gemm(acc, ldc, a, bp, ng)
+			for m := range c.m {
+				vi.requantPre(want[m*chOut:], 0, acc[m*ldc:], 0, 1, c.n, &rq[m])
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s %+v: gemmRelu8 differs from gemm + requantPre", vi.name, c)
+			}
 		}
 	}
 }

@@ -266,3 +266,4 @@ vnniTap_loop:
 vnniTap_done:
 	VZEROUPPER
 	RET
+

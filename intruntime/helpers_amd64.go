@@ -196,6 +196,9 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.poolFlatCh = poolFlatChZ
 	im.sumPlanes = sumPlanesZ
 	im.packPointwise = packPointwiseZ
+	if f.VNNI {
+		im.gemmRelu8 = gemmVNNIRelu8
+	}
 	im.packQuadIn = packQuadInZ
 	im.requantFlat = requantFlatZ
 	im.requantFlatPre = requantFlatPreZ
