@@ -329,8 +329,8 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 			e.packConv(src, s, n, b0, nb)
 		}
 		ldc := ng * laneCols
-		if !pool && s.framed == nil && cols == P && s.rqKind == rqRelu8 && len(s.rq) == s.w.m && host.gemmRelu8 != nil &&
-			host.gemmRelu8(dst[b0*P:], n*P, e.acc, ldc, s.w, e.pack, ng, N, s.rq) {
+		if !pool && s.framed == nil && cols == P && s.rqKind >= 0 && len(s.rq) == s.w.m && host.gemmRequant != nil &&
+			host.gemmRequant(dst[b0*P:], n*P, e.acc, ldc, s.w, e.pack, ng, N, s.rq, s.rqKind) {
 			// The requantization in the GEMM's epilogue: no C round trip.
 			continue
 		}

@@ -170,25 +170,44 @@ func gemmAVXVNNI(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 //go:noescape
 func vnni5x4r8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 
-// gemmVNNIRelu8 is gemmVNNI and the relu8 requantization of its rows in
-// one: for each 5-row panel the whole 64-column tiles within the first n
-// columns go through vnni5x4r8, which requantizes in its epilogue (row m's
-// n codes at out[m·chOut:]); the rest of the columns are computed into c
-// (ldc int32s a row) and requantized by requantRowsCh. Every channel of rq
-// must be relu8 (rq's assembly operands 96 bytes apart); false, with
-// nothing done, where a.kern is not the VNNI kernel.
-func gemmVNNIRelu8(out []uint8, chOut int, c []int32, ldc int, a *packedWeights, b []byte, ngroups, n int, rq []requantScalars) bool {
+//go:noescape
+func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
+
+// gemmVNNIRequant is gemmVNNI and the requantization of its rows in one,
+// for requantization kernel kind rqRelu8, or rqExact onto the whole byte
+// range (every channel's lo 0 and hi 255: the packs' saturation is the
+// clamp): for each 5-row panel the whole 64-column tiles within the first
+// n columns go through vnni5x4r8 or vnni5x4nc, which requantize in their
+// epilogue (row m's n codes at out[m·chOut:]); the rest of the columns
+// are computed into c (ldc int32s a row) and requantized by
+// requantRowsChZ. rq's assembly operands must be 96 bytes apart. False,
+// with nothing done, where a.kern is not the VNNI kernel or kind is not
+// one of those.
+func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeights, b []byte, ngroups, n int, rq []requantScalars, kind int) bool {
 	if a.kern != kernVNNI || ngroups == 0 || n == 0 || len(rq) != a.m || unsafe.Sizeof(rq[0]) != 96 || n > ngroups*laneCols {
 		return false
 	}
-	gs := checkPanels("gemmVNNIRelu8", c, ldc, a, b, ngroups)
+	kernel := vnni5x4r8
+	switch kind {
+	case rqRelu8:
+	case rqExact:
+		for i := range rq {
+			if rq[i].lo != 0 || rq[i].hi != 255 {
+				return false
+			}
+		}
+		kernel = vnni5x4nc
+	default:
+		return false
+	}
+	gs := checkPanels("gemmVNNIRequant", c, ldc, a, b, ngroups)
 	_ = out[(a.m-1)*chOut+n-1]
 	full := n / 64 // tiles requantized in the kernel
 	n4 := ngroups / 4
 	for p := 0; p < a.m; p += 5 {
 		w := &a.w5[p*a.k4]
 		if full > 0 {
-			vnni5x4r8(&out[p*chOut], chOut, w, &b[0], a.k4, gs, full, &rq[p], min(5, a.m-p))
+			kernel(&out[p*chOut], chOut, w, &b[0], a.k4, gs, full, &rq[p], min(5, a.m-p))
 		}
 		if n4 > full {
 			vnni5x4(&c[p*ldc+4*full*laneCols], ldc, w, &b[4*full*gs], a.k4, gs, n4-full)
@@ -198,7 +217,7 @@ func gemmVNNIRelu8(out []uint8, chOut int, c []int32, ldc int, a *packedWeights,
 		}
 	}
 	if done := 64 * full; done < n {
-		requantRowsChZ(out[done:], chOut, n-done, c[done:], ldc, 1, n-done, n-done, rq, rqRelu8) // AVX-512, as the kernel
+		requantRowsChZ(out[done:], chOut, n-done, c[done:], ldc, 1, n-done, n-done, rq, kind) // AVX-512, as the kernels
 	}
 	return true
 }

@@ -119,19 +119,36 @@ func TestSafeForPairs(t *testing.T) {
 	}
 }
 
-// TestGemmRelu8: each CPU level's GEMM with the relu8 requantization in
-// its epilogue against gemm and requantRowsCh per channel, for panels
-// cut short (m not a multiple of 5), columns in whole 64-column tiles, in
-// part and under one, and output rows with gaps (chOut past n).
-func TestGemmRelu8(t *testing.T) {
+// TestGemmRequant: each CPU level's GEMM with the requantization in its
+// epilogue (relu8, and exactSum onto the whole byte range) against gemm
+// and requantPre per channel, for panels cut short (m not a multiple of
+// 5), columns in whole 64-column tiles, in part and under one, and output
+// rows with gaps (chOut past n).
+func TestGemmRequant(t *testing.T) {
 	rng := rand.New(rand.NewPCG(45, 46))
 	for _, vi := range variantImpls() {
-		if vi.gemmRelu8 == nil {
+		if vi.gemmRequant == nil {
 			continue
 		}
-		for _, c := range []struct{ m, k, n int }{{16, 16, 784}, {96, 16, 196}, {23, 24, 64}, {7, 32, 63}, {144, 24, 200}, {5, 4, 1000}} {
+		for ci, c := range []struct{ m, k, n int }{{16, 16, 784}, {96, 16, 196}, {23, 24, 64}, {7, 32, 63}, {144, 24, 200}, {5, 4, 1000}, {24, 144, 784}, {13, 96, 130}} {
+			kind := rqRelu8
 			a := packWeightsFor(randWeights(rng, c.m*c.k, 8), c.m, c.k, 255, vi.kern)
 			rq := randomRequants(t, rng, c.m, rqRelu8, 12)
+			if ci%2 == 1 {
+				// A linear output onto the whole byte range (lo 0, hi 255,
+				// Z_Y inside): the exactSum kernel with the correction.
+				kind = rqExact
+				for m := range rq {
+					zy := int32(1 + rng.IntN(254))
+					if !rq[m].set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), uint(1+rng.IntN(12)), zy, 0, 255) {
+						t.Fatal("set declined")
+					}
+					rq[m].exactSum = true
+					if rq[m].kernel() != rqExact {
+						t.Fatalf("kernel %d, want rqExact", rq[m].kernel())
+					}
+				}
+			}
 			ng := groupsFor(c.n)
 			bp := make([]byte, ng*a.k4*blockSize)
 			for i := range bp {
@@ -144,7 +161,7 @@ func TestGemmRelu8(t *testing.T) {
 				got[i], want[i] = 0xEE, 0xEE
 			}
 			acc := make([]int32, a.mpad*ldc)
-			if !vi.gemmRelu8(got, chOut, acc, ldc, a, bp, ng, c.n, rq) {
+			if !vi.gemmRequant(got, chOut, acc, ldc, a, bp, ng, c.n, rq, kind) {
 				if a.kern == kernVNNI {
 					t.Fatalf("%s %+v: declined", vi.name, c)
 				}
@@ -155,7 +172,7 @@ func TestGemmRelu8(t *testing.T) {
 				vi.requantPre(want[m*chOut:], 0, acc[m*ldc:], 0, 1, c.n, &rq[m])
 			}
 			if !slices.Equal(got, want) {
-				t.Fatalf("%s %+v: gemmRelu8 differs from gemm + requantPre", vi.name, c)
+				t.Fatalf("%s %+v kind %d: gemmRequant differs from gemm + requantPre", vi.name, c, kind)
 			}
 		}
 	}

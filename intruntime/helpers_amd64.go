@@ -197,7 +197,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	im.sumPlanes = sumPlanesZ
 	im.packPointwise = packPointwiseZ
 	if f.VNNI {
-		im.gemmRelu8 = gemmVNNIRelu8
+		im.gemmRequant = gemmVNNIRequant
 	}
 	im.packQuadIn = packQuadInZ
 	im.requantFlat = requantFlatZ
