@@ -128,6 +128,27 @@ DATA requantPacked<>+56(SB)/4, $11
 DATA requantPacked<>+60(SB)/4, $15
 GLOBL requantPacked<>(SB), RODATA|NOPTR, $64
 
+// dwQuadBytes turns each 128-bit lane of four channels' packed codes (a's
+// four positions, b's, c's, d's) into a dword of the four channels per
+// position (dwPermQuad512*).
+DATA dwQuadBytes<>+0(SB)/4, $0x0c080400
+DATA dwQuadBytes<>+4(SB)/4, $0x0d090501
+DATA dwQuadBytes<>+8(SB)/4, $0x0e0a0602
+DATA dwQuadBytes<>+12(SB)/4, $0x0f0b0703
+DATA dwQuadBytes<>+16(SB)/4, $0x0c080400
+DATA dwQuadBytes<>+20(SB)/4, $0x0d090501
+DATA dwQuadBytes<>+24(SB)/4, $0x0e0a0602
+DATA dwQuadBytes<>+28(SB)/4, $0x0f0b0703
+DATA dwQuadBytes<>+32(SB)/4, $0x0c080400
+DATA dwQuadBytes<>+36(SB)/4, $0x0d090501
+DATA dwQuadBytes<>+40(SB)/4, $0x0e0a0602
+DATA dwQuadBytes<>+44(SB)/4, $0x0f0b0703
+DATA dwQuadBytes<>+48(SB)/4, $0x0c080400
+DATA dwQuadBytes<>+52(SB)/4, $0x0d090501
+DATA dwQuadBytes<>+56(SB)/4, $0x0e0a0602
+DATA dwQuadBytes<>+60(SB)/4, $0x0f0b0703
+GLOBL dwQuadBytes<>(SB), RODATA|NOPTR, $64
+
 // ADD_LOOK(I, K, OFF, D, T): D = the byte plane at OFF(R9) (256 bytes) at
 // the 64 byte indexes in I: one VPERMT2B for each half of the plane, the
 // upper half's lanes (K: index ≥ 128) blended in.
@@ -1542,17 +1563,16 @@ packPointwise512_done:
 // vector, the four channels' windows, the three records' indexes loaded
 // once, each channel's rows by VPERMI2B and VPDPBUSD with its weights
 // broadcast from memory (wq, 3 a channel), its relu8 requantization from
-// its requantScalars in memory (96 bytes each: the Go side checks),
-// clamped to [0, 255], the four joined into one dword per position and
-// stored under the record's lane mask. Frame: one local (the records'
+// its requantScalars in memory (96 bytes each: the Go side checks), the
+// four narrowed together by saturating packs (the clamp to [0, 255]) and
+// a byte shuffle into one dword per position, stored under the record's
+// lane mask. Frame: one local (the records'
 // end).
 TEXT ·dwPermQuad512(SB), NOSPLIT, $8-96
 	MOVQ zx+88(FP), AX
 	VPBROADCASTB AX, Z8
-	MOVL $255, AX
-	VPBROADCASTD AX, Z9
-	VPXORD Z23, Z23, Z23
 	VMOVDQU32 requantLows<>(SB), Z31
+	VMOVDQU32 dwQuadBytes<>(SB), Z19
 	MOVQ nv+56(FP), AX
 	SHLQ $8, AX
 	ADDQ vecs+48(FP), AX
@@ -1604,9 +1624,7 @@ dq_vec:
 	VPSRAQ 80(R13), Z1, Z1
 	VPSRAQ 80(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VMOVDQA64 Z1, Z3
+	VMOVDQA64 Z1, Z16
 	// Channel 1 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1626,10 +1644,7 @@ dq_vec:
 	VPSRAQ 176(R13), Z1, Z1
 	VPSRAQ 176(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $8, Z1, Z1
-	VPORD Z1, Z3, Z3
+	VMOVDQA64 Z1, Z17
 	// Channel 2 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1649,10 +1664,7 @@ dq_vec:
 	VPSRAQ 272(R13), Z1, Z1
 	VPSRAQ 272(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $16, Z1, Z1
-	VPORD Z1, Z3, Z3
+	VMOVDQA64 Z1, Z18
 	// Channel 3 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1672,12 +1684,15 @@ dq_vec:
 	VPSRAQ 368(R13), Z1, Z1
 	VPSRAQ 368(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $24, Z1, Z1
-	VPORD Z1, Z3, Z3
+	// The four channels' codes: saturating packs (the clamp to [0, 255];
+	// per 128-bit lane four positions of each channel in turn), then one
+	// byte shuffle into a dword of four channels per position.
+	VPACKSSDW Z17, Z16, Z16
+	VPACKSSDW Z1, Z18, Z18
+	VPACKUSWB Z18, Z16, Z16
+	VPSHUFB Z19, Z16, Z16
 	KMOVW 216(BX), K3
-	VMOVDQU32 Z3, K3, (DI)
+	VMOVDQU32 Z16, K3, (DI)
 	ADDQ 240(BX), DI
 	ADDQ $256, BX
 	CMPQ BX, vend-8(SP)
@@ -1700,10 +1715,8 @@ dq_done:
 TEXT ·dwPermQuad512Wide(SB), NOSPLIT, $8-96
 	MOVQ zx+88(FP), AX
 	VPBROADCASTB AX, Z8
-	MOVL $255, AX
-	VPBROADCASTD AX, Z9
-	VPXORD Z23, Z23, Z23
 	VMOVDQU32 requantLows<>(SB), Z31
+	VMOVDQU32 dwQuadBytes<>(SB), Z19
 	MOVQ nv+56(FP), AX
 	SHLQ $8, AX
 	ADDQ vecs+48(FP), AX
@@ -1768,9 +1781,7 @@ dqWide_vec:
 	VPSRAQ 80(R13), Z1, Z1
 	VPSRAQ 80(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VMOVDQA64 Z1, Z3
+	VMOVDQA64 Z1, Z16
 	// Channel 1 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1790,10 +1801,7 @@ dqWide_vec:
 	VPSRAQ 176(R13), Z1, Z1
 	VPSRAQ 176(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $8, Z1, Z1
-	VPORD Z1, Z3, Z3
+	VMOVDQA64 Z1, Z17
 	// Channel 2 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1813,10 +1821,7 @@ dqWide_vec:
 	VPSRAQ 272(R13), Z1, Z1
 	VPSRAQ 272(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $16, Z1, Z1
-	VPORD Z1, Z3, Z3
+	VMOVDQA64 Z1, Z18
 	// Channel 3 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1836,12 +1841,15 @@ dqWide_vec:
 	VPSRAQ 368(R13), Z1, Z1
 	VPSRAQ 368(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $24, Z1, Z1
-	VPORD Z1, Z3, Z3
+	// The four channels' codes: saturating packs (the clamp to [0, 255];
+	// per 128-bit lane four positions of each channel in turn), then one
+	// byte shuffle into a dword of four channels per position.
+	VPACKSSDW Z17, Z16, Z16
+	VPACKSSDW Z1, Z18, Z18
+	VPACKUSWB Z18, Z16, Z16
+	VPSHUFB Z19, Z16, Z16
 	KMOVW 216(BX), K3
-	VMOVDQU32 Z3, K3, (DI)
+	VMOVDQU32 Z16, K3, (DI)
 	ADDQ 240(BX), DI
 	ADDQ $256, BX
 	CMPQ BX, vend-8(SP)
@@ -1864,10 +1872,8 @@ dqWide_done:
 TEXT ·dwPermQuad512Plane(SB), NOSPLIT, $8-96
 	MOVQ zx+88(FP), AX
 	VPBROADCASTB AX, Z8
-	MOVL $255, AX
-	VPBROADCASTD AX, Z9
-	VPXORD Z23, Z23, Z23
 	VMOVDQU32 requantLows<>(SB), Z31
+	VMOVDQU32 dwQuadBytes<>(SB), Z19
 	MOVQ nv+56(FP), AX
 	SHLQ $8, AX
 	ADDQ vecs+48(FP), AX
@@ -1918,9 +1924,7 @@ dqPlane_vec:
 	VPSRAQ 80(R13), Z1, Z1
 	VPSRAQ 80(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VMOVDQA64 Z1, Z3
+	VMOVDQA64 Z1, Z16
 	// Channel 1 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1940,10 +1944,7 @@ dqPlane_vec:
 	VPSRAQ 176(R13), Z1, Z1
 	VPSRAQ 176(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $8, Z1, Z1
-	VPORD Z1, Z3, Z3
+	VMOVDQA64 Z1, Z17
 	// Channel 2 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1963,10 +1964,7 @@ dqPlane_vec:
 	VPSRAQ 272(R13), Z1, Z1
 	VPSRAQ 272(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $16, Z1, Z1
-	VPORD Z1, Z3, Z3
+	VMOVDQA64 Z1, Z18
 	// Channel 3 of the quad: its three kernel rows, requantized (relu8).
 	VPXORD Z0, Z0, Z0
 	VMOVDQA64 Z24, Z10
@@ -1986,12 +1984,15 @@ dqPlane_vec:
 	VPSRAQ 368(R13), Z1, Z1
 	VPSRAQ 368(R13), Z2, Z2
 	VPERMT2D Z2, Z31, Z1
-	VPMAXSD Z23, Z1, Z1
-	VPMINSD Z9, Z1, Z1
-	VPSLLD $24, Z1, Z1
-	VPORD Z1, Z3, Z3
+	// The four channels' codes: saturating packs (the clamp to [0, 255];
+	// per 128-bit lane four positions of each channel in turn), then one
+	// byte shuffle into a dword of four channels per position.
+	VPACKSSDW Z17, Z16, Z16
+	VPACKSSDW Z1, Z18, Z18
+	VPACKUSWB Z18, Z16, Z16
+	VPSHUFB Z19, Z16, Z16
 	KMOVW 216(BX), K3
-	VMOVDQU32 Z3, K3, (DI)
+	VMOVDQU32 Z16, K3, (DI)
 	ADDQ 240(BX), DI
 	ADDQ $256, BX
 	CMPQ BX, vend-8(SP)
