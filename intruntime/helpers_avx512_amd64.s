@@ -397,6 +397,149 @@ rf_done: \
 	VZEROUPPER; \
 	RET
 
+// DWQ_TAP(IDX, WIN, SECOND, WOFF): a kernel row of one channel of the
+// four: the window WIN's codes (SECOND: the zero points, or a 128-byte
+// window's upper half) at the row's indexes IDX, times the channel's row
+// weights broadcast from WOFF(R12), into Z0.
+#define DWQ_TAP(IDX, WIN, SECOND, WOFF) \
+	VMOVDQA64 IDX, Z10; \
+	VPERMI2B SECOND, WIN, Z10; \
+	VPDPBUSD.BCST WOFF(R12), Z10, Z0
+
+// DWQ_CHAN(WIN, SECOND, WOFF, ROFF): one channel of the four: its three
+// kernel rows (weights from WOFF(R12)), then the products and shifts of
+// REQUANT16_RELU8 with its operands at ROFF(R13), the result in Z1 (the
+// clamp is the packs' saturation, DW_PERM_QUAD).
+#define DWQ_CHAN(WIN, SECOND, WOFF, ROFF) \
+	VPXORD Z0, Z0, Z0; \
+	DWQ_TAP(Z24, WIN, SECOND, WOFF+0); \
+	DWQ_TAP(Z25, WIN, SECOND, WOFF+4); \
+	DWQ_TAP(Z26, WIN, SECOND, WOFF+8); \
+	VPMULDQ.BCST ROFF+12(R13), Z0, Z1; \
+	VPSRLQ $32, Z0, Z2; \
+	VPMULDQ.BCST ROFF+12(R13), Z2, Z2; \
+	VPADDQ.BCST ROFF+56(R13), Z1, Z1; \
+	VPADDQ.BCST ROFF+56(R13), Z2, Z2; \
+	VPSRAQ ROFF+80(R13), Z1, Z1; \
+	VPSRAQ ROFF+80(R13), Z2, Z2; \
+	VPERMT2D Z2, Z31, Z1
+
+// DWQ_PLANE loads an image's four planes (whole, the first record's load
+// mask) into Z4–Z7: dwPermQuad512Plane's per-image step.
+#define DWQ_PLANE \
+	KMOVQ 200(BX), K1; \
+	VMOVDQU8.Z (SI), K1, Z4; \
+	VMOVDQU8.Z (SI)(CX*1), K1, Z5; \
+	VMOVDQU8.Z (SI)(CX*2), K1, Z6; \
+	LEAQ (SI)(CX*2), DX; \
+	VMOVDQU8.Z (DX)(CX*1), K1, Z7
+
+// DWQ_WINDOWS loads the current vector's 64-byte windows of the four
+// planes into Z4–Z7: dwPermQuad512's per-vector step.
+#define DWQ_WINDOWS \
+	MOVQ 192(BX), AX; \
+	LEAQ (SI)(AX*1), DX; \
+	KMOVQ 200(BX), K1; \
+	VMOVDQU8.Z (DX), K1, Z4; \
+	VMOVDQU8.Z (DX)(CX*1), K1, Z5; \
+	VMOVDQU8.Z (DX)(CX*2), K1, Z6; \
+	LEAQ (DX)(CX*2), DX; \
+	VMOVDQU8.Z (DX)(CX*1), K1, Z7
+
+// DWQ_WIDE_WINDOW(LO, HI, ADDR, ADDR64): one plane's 128-byte window,
+// both loads merged into zero points.
+#define DWQ_WIDE_WINDOW(LO, HI, ADDR, ADDR64) \
+	VMOVDQA64 Z8, LO; \
+	VMOVDQA64 Z8, HI; \
+	VMOVDQU8 ADDR, K1, LO; \
+	VMOVDQU8 ADDR64, K2, HI
+
+// DWQ_WIDE_WINDOWS loads the current vector's 128-byte windows of the
+// four planes into Z4–Z7 and Z11–Z14: dwPermQuad512Wide's per-vector step.
+#define DWQ_WIDE_WINDOWS \
+	MOVQ 192(BX), AX; \
+	LEAQ (SI)(AX*1), DX; \
+	KMOVQ 200(BX), K1; \
+	KMOVQ 208(BX), K2; \
+	DWQ_WIDE_WINDOW(Z4, Z11, (DX), 64(DX)); \
+	DWQ_WIDE_WINDOW(Z5, Z12, (DX)(CX*1), 64(DX)(CX*1)); \
+	DWQ_WIDE_WINDOW(Z6, Z13, (DX)(CX*2), 64(DX)(CX*2)); \
+	LEAQ (DX)(CX*2), DX; \
+	DWQ_WIDE_WINDOW(Z7, Z14, (DX)(CX*1), 64(DX)(CX*1))
+
+// DW_PERM_QUAD(IMG, VEC, S4, S5, S6, S7) is the body of
+// dwPermQuad512{,Wide,Plane}: IMG the per-image loads, VEC the per-vector
+// ones, S4–S7 each window's second table (Z8, the zero points, or the
+// window's upper half). For each quad of channels, image and vector
+// record: the three index rows once, the four channels (DWQ_CHAN), their
+// codes narrowed together by saturating packs (the clamp to [0, 255];
+// per 128-bit lane four positions of each channel in turn) and one byte
+// shuffle into a dword of four channels per position, stored under the
+// record's lane mask. Frame: one local (the records' end). Its labels are
+// local to the function it is used in.
+#define DW_PERM_QUAD(IMG, VEC, S4, S5, S6, S7) \
+	MOVQ zx+88(FP), AX; \
+	VPBROADCASTB AX, Z8; \
+	VMOVDQU32 requantLows<>(SB), Z31; \
+	VMOVDQU32 dwQuadBytes<>(SB), Z19; \
+	MOVQ nv+56(FP), AX; \
+	SHLQ $8, AX; \
+	ADDQ vecs+48(FP), AX; \
+	MOVQ AX, vend-8(SP); \
+	MOVQ c+72(FP), R13; \
+	MOVQ wq+64(FP), R12; \
+	MOVQ src+8(FP), R8; \
+	MOVQ dst+0(FP), R9; \
+	MOVQ chIn+16(FP), CX; \
+	MOVQ quads+80(FP), R10; \
+	TESTQ R10, R10; \
+	JEQ dq_done; \
+dq_quad: \
+	MOVQ R8, SI; \
+	MOVQ R9, DI; \
+	MOVQ images+32(FP), R11; \
+	TESTQ R11, R11; \
+	JEQ dq_qnext; \
+dq_img: \
+	MOVQ vecs+48(FP), BX; \
+	IMG; \
+dq_vec: \
+	VEC; \
+	VMOVDQU64 0(BX), Z24; \
+	VMOVDQU64 64(BX), Z25; \
+	VMOVDQU64 128(BX), Z26; \
+	DWQ_CHAN(Z4, S4, 0, 0); \
+	VMOVDQA64 Z1, Z16; \
+	DWQ_CHAN(Z5, S5, 12, 96); \
+	VMOVDQA64 Z1, Z17; \
+	DWQ_CHAN(Z6, S6, 24, 192); \
+	VMOVDQA64 Z1, Z18; \
+	DWQ_CHAN(Z7, S7, 36, 288); \
+	VPACKSSDW Z17, Z16, Z16; \
+	VPACKSSDW Z1, Z18, Z18; \
+	VPACKUSWB Z18, Z16, Z16; \
+	VPSHUFB Z19, Z16, Z16; \
+	KMOVW 216(BX), K3; \
+	VMOVDQU32 Z16, K3, (DI); \
+	ADDQ 240(BX), DI; \
+	ADDQ $256, BX; \
+	CMPQ BX, vend-8(SP); \
+	JNE dq_vec; \
+	ADDQ hw+40(FP), SI; \
+	DECQ R11; \
+	JNE dq_img; \
+dq_qnext: \
+	LEAQ (R8)(CX*4), R8; \
+	MOVQ quadN+24(FP), AX; \
+	LEAQ (R9)(AX*4), R9; \
+	ADDQ $384, R13; \
+	ADDQ $48, R12; \
+	DECQ R10; \
+	JNE dq_quad; \
+dq_done: \
+	VZEROUPPER; \
+	RET
+
 // DW_PERM_TAP1(IOFF, W): a kernel row of the current output vector
 // (record BX): the 64-byte window's codes (Z6), or the zero point (Z8,
 // the second table) for padding and the dwords' fourth bytes, at the
@@ -1566,451 +1709,17 @@ packPointwise512_done:
 // its requantScalars in memory (96 bytes each: the Go side checks), the
 // four narrowed together by saturating packs (the clamp to [0, 255]) and
 // a byte shuffle into one dword per position, stored under the record's
-// lane mask. Frame: one local (the records'
-// end).
+// lane mask (DW_PERM_QUAD).
 TEXT ·dwPermQuad512(SB), NOSPLIT, $8-96
-	MOVQ zx+88(FP), AX
-	VPBROADCASTB AX, Z8
-	VMOVDQU32 requantLows<>(SB), Z31
-	VMOVDQU32 dwQuadBytes<>(SB), Z19
-	MOVQ nv+56(FP), AX
-	SHLQ $8, AX
-	ADDQ vecs+48(FP), AX
-	MOVQ AX, vend-8(SP)
-	MOVQ c+72(FP), R13
-	MOVQ wq+64(FP), R12
-	MOVQ src+8(FP), R8
-	MOVQ dst+0(FP), R9
-	MOVQ chIn+16(FP), CX
-	MOVQ quads+80(FP), R10
-	TESTQ R10, R10
-	JEQ dq_done
-dq_quad:
-	MOVQ R8, SI
-	MOVQ R9, DI
-	MOVQ images+32(FP), R11
-	TESTQ R11, R11
-	JEQ dq_qnext
-dq_img:
-	MOVQ vecs+48(FP), BX
-dq_vec:
-	MOVQ 192(BX), AX
-	LEAQ (SI)(AX*1), DX
-	KMOVQ 200(BX), K1
-	VMOVDQU8.Z (DX), K1, Z4
-	VMOVDQU8.Z (DX)(CX*1), K1, Z5
-	VMOVDQU8.Z (DX)(CX*2), K1, Z6
-	LEAQ (DX)(CX*2), DX
-	VMOVDQU8.Z (DX)(CX*1), K1, Z7
-	VMOVDQU64 0(BX), Z24
-	VMOVDQU64 64(BX), Z25
-	VMOVDQU64 128(BX), Z26
-	// Channel 0 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z4, Z10
-	VPDPBUSD.BCST 0(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z4, Z10
-	VPDPBUSD.BCST 4(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z4, Z10
-	VPDPBUSD.BCST 8(R12), Z10, Z0
-	VPMULDQ.BCST 12(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 12(R13), Z2, Z2
-	VPADDQ.BCST 56(R13), Z1, Z1
-	VPADDQ.BCST 56(R13), Z2, Z2
-	VPSRAQ 80(R13), Z1, Z1
-	VPSRAQ 80(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z16
-	// Channel 1 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z5, Z10
-	VPDPBUSD.BCST 12(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z5, Z10
-	VPDPBUSD.BCST 16(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z5, Z10
-	VPDPBUSD.BCST 20(R12), Z10, Z0
-	VPMULDQ.BCST 108(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 108(R13), Z2, Z2
-	VPADDQ.BCST 152(R13), Z1, Z1
-	VPADDQ.BCST 152(R13), Z2, Z2
-	VPSRAQ 176(R13), Z1, Z1
-	VPSRAQ 176(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z17
-	// Channel 2 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z6, Z10
-	VPDPBUSD.BCST 24(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z6, Z10
-	VPDPBUSD.BCST 28(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z6, Z10
-	VPDPBUSD.BCST 32(R12), Z10, Z0
-	VPMULDQ.BCST 204(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 204(R13), Z2, Z2
-	VPADDQ.BCST 248(R13), Z1, Z1
-	VPADDQ.BCST 248(R13), Z2, Z2
-	VPSRAQ 272(R13), Z1, Z1
-	VPSRAQ 272(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z18
-	// Channel 3 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z7, Z10
-	VPDPBUSD.BCST 36(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z7, Z10
-	VPDPBUSD.BCST 40(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z7, Z10
-	VPDPBUSD.BCST 44(R12), Z10, Z0
-	VPMULDQ.BCST 300(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 300(R13), Z2, Z2
-	VPADDQ.BCST 344(R13), Z1, Z1
-	VPADDQ.BCST 344(R13), Z2, Z2
-	VPSRAQ 368(R13), Z1, Z1
-	VPSRAQ 368(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	// The four channels' codes: saturating packs (the clamp to [0, 255];
-	// per 128-bit lane four positions of each channel in turn), then one
-	// byte shuffle into a dword of four channels per position.
-	VPACKSSDW Z17, Z16, Z16
-	VPACKSSDW Z1, Z18, Z18
-	VPACKUSWB Z18, Z16, Z16
-	VPSHUFB Z19, Z16, Z16
-	KMOVW 216(BX), K3
-	VMOVDQU32 Z16, K3, (DI)
-	ADDQ 240(BX), DI
-	ADDQ $256, BX
-	CMPQ BX, vend-8(SP)
-	JNE dq_vec
-	ADDQ hw+40(FP), SI
-	DECQ R11
-	JNE dq_img
-dq_qnext:
-	LEAQ (R8)(CX*4), R8
-	MOVQ quadN+24(FP), AX
-	LEAQ (R9)(AX*4), R9
-	ADDQ $384, R13
-	ADDQ $48, R12
-	DECQ R10
-	JNE dq_quad
-dq_done:
-	VZEROUPPER
-	RET
+	DW_PERM_QUAD(NOP, DWQ_WINDOWS, Z8, Z8, Z8, Z8)
 
+// func dwPermQuad512Wide(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
 TEXT ·dwPermQuad512Wide(SB), NOSPLIT, $8-96
-	MOVQ zx+88(FP), AX
-	VPBROADCASTB AX, Z8
-	VMOVDQU32 requantLows<>(SB), Z31
-	VMOVDQU32 dwQuadBytes<>(SB), Z19
-	MOVQ nv+56(FP), AX
-	SHLQ $8, AX
-	ADDQ vecs+48(FP), AX
-	MOVQ AX, vend-8(SP)
-	MOVQ c+72(FP), R13
-	MOVQ wq+64(FP), R12
-	MOVQ src+8(FP), R8
-	MOVQ dst+0(FP), R9
-	MOVQ chIn+16(FP), CX
-	MOVQ quads+80(FP), R10
-	TESTQ R10, R10
-	JEQ dqWide_done
-dqWide_quad:
-	MOVQ R8, SI
-	MOVQ R9, DI
-	MOVQ images+32(FP), R11
-	TESTQ R11, R11
-	JEQ dqWide_qnext
-dqWide_img:
-	MOVQ vecs+48(FP), BX
-dqWide_vec:
-	MOVQ 192(BX), AX
-	LEAQ (SI)(AX*1), DX
-	KMOVQ 200(BX), K1
-	KMOVQ 208(BX), K2
-	VMOVDQA64 Z8, Z4
-	VMOVDQA64 Z8, Z11
-	VMOVDQU8 (DX), K1, Z4
-	VMOVDQU8 64(DX), K2, Z11
-	VMOVDQA64 Z8, Z5
-	VMOVDQA64 Z8, Z12
-	VMOVDQU8 (DX)(CX*1), K1, Z5
-	VMOVDQU8 64(DX)(CX*1), K2, Z12
-	VMOVDQA64 Z8, Z6
-	VMOVDQA64 Z8, Z13
-	VMOVDQU8 (DX)(CX*2), K1, Z6
-	VMOVDQU8 64(DX)(CX*2), K2, Z13
-	LEAQ (DX)(CX*2), DX
-	VMOVDQA64 Z8, Z7
-	VMOVDQA64 Z8, Z14
-	VMOVDQU8 (DX)(CX*1), K1, Z7
-	VMOVDQU8 64(DX)(CX*1), K2, Z14
-	VMOVDQU64 0(BX), Z24
-	VMOVDQU64 64(BX), Z25
-	VMOVDQU64 128(BX), Z26
-	// Channel 0 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z11, Z4, Z10
-	VPDPBUSD.BCST 0(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z11, Z4, Z10
-	VPDPBUSD.BCST 4(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z11, Z4, Z10
-	VPDPBUSD.BCST 8(R12), Z10, Z0
-	VPMULDQ.BCST 12(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 12(R13), Z2, Z2
-	VPADDQ.BCST 56(R13), Z1, Z1
-	VPADDQ.BCST 56(R13), Z2, Z2
-	VPSRAQ 80(R13), Z1, Z1
-	VPSRAQ 80(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z16
-	// Channel 1 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z12, Z5, Z10
-	VPDPBUSD.BCST 12(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z12, Z5, Z10
-	VPDPBUSD.BCST 16(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z12, Z5, Z10
-	VPDPBUSD.BCST 20(R12), Z10, Z0
-	VPMULDQ.BCST 108(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 108(R13), Z2, Z2
-	VPADDQ.BCST 152(R13), Z1, Z1
-	VPADDQ.BCST 152(R13), Z2, Z2
-	VPSRAQ 176(R13), Z1, Z1
-	VPSRAQ 176(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z17
-	// Channel 2 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z13, Z6, Z10
-	VPDPBUSD.BCST 24(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z13, Z6, Z10
-	VPDPBUSD.BCST 28(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z13, Z6, Z10
-	VPDPBUSD.BCST 32(R12), Z10, Z0
-	VPMULDQ.BCST 204(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 204(R13), Z2, Z2
-	VPADDQ.BCST 248(R13), Z1, Z1
-	VPADDQ.BCST 248(R13), Z2, Z2
-	VPSRAQ 272(R13), Z1, Z1
-	VPSRAQ 272(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z18
-	// Channel 3 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z14, Z7, Z10
-	VPDPBUSD.BCST 36(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z14, Z7, Z10
-	VPDPBUSD.BCST 40(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z14, Z7, Z10
-	VPDPBUSD.BCST 44(R12), Z10, Z0
-	VPMULDQ.BCST 300(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 300(R13), Z2, Z2
-	VPADDQ.BCST 344(R13), Z1, Z1
-	VPADDQ.BCST 344(R13), Z2, Z2
-	VPSRAQ 368(R13), Z1, Z1
-	VPSRAQ 368(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	// The four channels' codes: saturating packs (the clamp to [0, 255];
-	// per 128-bit lane four positions of each channel in turn), then one
-	// byte shuffle into a dword of four channels per position.
-	VPACKSSDW Z17, Z16, Z16
-	VPACKSSDW Z1, Z18, Z18
-	VPACKUSWB Z18, Z16, Z16
-	VPSHUFB Z19, Z16, Z16
-	KMOVW 216(BX), K3
-	VMOVDQU32 Z16, K3, (DI)
-	ADDQ 240(BX), DI
-	ADDQ $256, BX
-	CMPQ BX, vend-8(SP)
-	JNE dqWide_vec
-	ADDQ hw+40(FP), SI
-	DECQ R11
-	JNE dqWide_img
-dqWide_qnext:
-	LEAQ (R8)(CX*4), R8
-	MOVQ quadN+24(FP), AX
-	LEAQ (R9)(AX*4), R9
-	ADDQ $384, R13
-	ADDQ $48, R12
-	DECQ R10
-	JNE dqWide_quad
-dqWide_done:
-	VZEROUPPER
-	RET
+	DW_PERM_QUAD(NOP, DWQ_WIDE_WINDOWS, Z11, Z12, Z13, Z14)
 
+// func dwPermQuad512Plane(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
 TEXT ·dwPermQuad512Plane(SB), NOSPLIT, $8-96
-	MOVQ zx+88(FP), AX
-	VPBROADCASTB AX, Z8
-	VMOVDQU32 requantLows<>(SB), Z31
-	VMOVDQU32 dwQuadBytes<>(SB), Z19
-	MOVQ nv+56(FP), AX
-	SHLQ $8, AX
-	ADDQ vecs+48(FP), AX
-	MOVQ AX, vend-8(SP)
-	MOVQ c+72(FP), R13
-	MOVQ wq+64(FP), R12
-	MOVQ src+8(FP), R8
-	MOVQ dst+0(FP), R9
-	MOVQ chIn+16(FP), CX
-	MOVQ quads+80(FP), R10
-	TESTQ R10, R10
-	JEQ dqPlane_done
-dqPlane_quad:
-	MOVQ R8, SI
-	MOVQ R9, DI
-	MOVQ images+32(FP), R11
-	TESTQ R11, R11
-	JEQ dqPlane_qnext
-dqPlane_img:
-	MOVQ vecs+48(FP), BX
-	// The four channels' planes, once an image.
-	KMOVQ 200(BX), K1
-	VMOVDQU8.Z (SI), K1, Z4
-	VMOVDQU8.Z (SI)(CX*1), K1, Z5
-	VMOVDQU8.Z (SI)(CX*2), K1, Z6
-	LEAQ (SI)(CX*2), DX
-	VMOVDQU8.Z (DX)(CX*1), K1, Z7
-dqPlane_vec:
-	VMOVDQU64 0(BX), Z24
-	VMOVDQU64 64(BX), Z25
-	VMOVDQU64 128(BX), Z26
-	// Channel 0 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z4, Z10
-	VPDPBUSD.BCST 0(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z4, Z10
-	VPDPBUSD.BCST 4(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z4, Z10
-	VPDPBUSD.BCST 8(R12), Z10, Z0
-	VPMULDQ.BCST 12(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 12(R13), Z2, Z2
-	VPADDQ.BCST 56(R13), Z1, Z1
-	VPADDQ.BCST 56(R13), Z2, Z2
-	VPSRAQ 80(R13), Z1, Z1
-	VPSRAQ 80(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z16
-	// Channel 1 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z5, Z10
-	VPDPBUSD.BCST 12(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z5, Z10
-	VPDPBUSD.BCST 16(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z5, Z10
-	VPDPBUSD.BCST 20(R12), Z10, Z0
-	VPMULDQ.BCST 108(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 108(R13), Z2, Z2
-	VPADDQ.BCST 152(R13), Z1, Z1
-	VPADDQ.BCST 152(R13), Z2, Z2
-	VPSRAQ 176(R13), Z1, Z1
-	VPSRAQ 176(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z17
-	// Channel 2 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z6, Z10
-	VPDPBUSD.BCST 24(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z6, Z10
-	VPDPBUSD.BCST 28(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z6, Z10
-	VPDPBUSD.BCST 32(R12), Z10, Z0
-	VPMULDQ.BCST 204(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 204(R13), Z2, Z2
-	VPADDQ.BCST 248(R13), Z1, Z1
-	VPADDQ.BCST 248(R13), Z2, Z2
-	VPSRAQ 272(R13), Z1, Z1
-	VPSRAQ 272(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	VMOVDQA64 Z1, Z18
-	// Channel 3 of the quad: its three kernel rows, requantized (relu8).
-	VPXORD Z0, Z0, Z0
-	VMOVDQA64 Z24, Z10
-	VPERMI2B Z8, Z7, Z10
-	VPDPBUSD.BCST 36(R12), Z10, Z0
-	VMOVDQA64 Z25, Z10
-	VPERMI2B Z8, Z7, Z10
-	VPDPBUSD.BCST 40(R12), Z10, Z0
-	VMOVDQA64 Z26, Z10
-	VPERMI2B Z8, Z7, Z10
-	VPDPBUSD.BCST 44(R12), Z10, Z0
-	VPMULDQ.BCST 300(R13), Z0, Z1
-	VPSRLQ $32, Z0, Z2
-	VPMULDQ.BCST 300(R13), Z2, Z2
-	VPADDQ.BCST 344(R13), Z1, Z1
-	VPADDQ.BCST 344(R13), Z2, Z2
-	VPSRAQ 368(R13), Z1, Z1
-	VPSRAQ 368(R13), Z2, Z2
-	VPERMT2D Z2, Z31, Z1
-	// The four channels' codes: saturating packs (the clamp to [0, 255];
-	// per 128-bit lane four positions of each channel in turn), then one
-	// byte shuffle into a dword of four channels per position.
-	VPACKSSDW Z17, Z16, Z16
-	VPACKSSDW Z1, Z18, Z18
-	VPACKUSWB Z18, Z16, Z16
-	VPSHUFB Z19, Z16, Z16
-	KMOVW 216(BX), K3
-	VMOVDQU32 Z16, K3, (DI)
-	ADDQ 240(BX), DI
-	ADDQ $256, BX
-	CMPQ BX, vend-8(SP)
-	JNE dqPlane_vec
-	ADDQ hw+40(FP), SI
-	DECQ R11
-	JNE dqPlane_img
-dqPlane_qnext:
-	LEAQ (R8)(CX*4), R8
-	MOVQ quadN+24(FP), AX
-	LEAQ (R9)(AX*4), R9
-	ADDQ $384, R13
-	ADDQ $48, R12
-	DECQ R10
-	JNE dqPlane_quad
-dqPlane_done:
-	VZEROUPPER
-	RET
+	DW_PERM_QUAD(DWQ_PLANE, NOP, Z8, Z8, Z8, Z8)
 
 // func copyBlocks512(dst, src *byte, n, dstStride int)
 // copies n blocks of 64 bytes, back to back at src, to dst dstStride bytes
