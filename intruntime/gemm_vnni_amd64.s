@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "requant_amd64.h"
 
 // The AVX-512 VNNI micro-kernels (see gemm_vnni.go). VPDPBUSD adds to
 // each int32 lane the four products of its unsigned activation bytes and
@@ -28,6 +29,147 @@
 	VPXORD Z30, Z30, Z30; \
 	VPXORD Z31, Z31, Z31
 
+// VNNI5X4_TILE is a 5×4 tile's products: the 20 accumulators (Z16–Z31,
+// Z9–Z12) cleared, then k4 k-quads of the four groups at SI (gs = R8,
+// 3·gs = R9 bytes apart) times the panel's weights at R11. Its label is
+// local to the function it is used in.
+#define VNNI5X4_TILE \
+	ZERO16; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	MOVQ SI, AX; \
+	MOVQ R11, BX; \
+	MOVQ R12, CX; \
+v4_loop: \
+	VMOVDQU32 (AX), Z0; \
+	VMOVDQU32 (AX)(R8*1), Z1; \
+	VMOVDQU32 (AX)(R8*2), Z2; \
+	VMOVDQU32 (AX)(R9*1), Z3; \
+	VPBROADCASTD 0(BX), Z4; \
+	VPDPBUSD Z4, Z0, Z16; \
+	VPDPBUSD Z4, Z1, Z17; \
+	VPDPBUSD Z4, Z2, Z18; \
+	VPDPBUSD Z4, Z3, Z19; \
+	VPBROADCASTD 4(BX), Z5; \
+	VPDPBUSD Z5, Z0, Z20; \
+	VPDPBUSD Z5, Z1, Z21; \
+	VPDPBUSD Z5, Z2, Z22; \
+	VPDPBUSD Z5, Z3, Z23; \
+	VPBROADCASTD 8(BX), Z6; \
+	VPDPBUSD Z6, Z0, Z24; \
+	VPDPBUSD Z6, Z1, Z25; \
+	VPDPBUSD Z6, Z2, Z26; \
+	VPDPBUSD Z6, Z3, Z27; \
+	VPBROADCASTD 12(BX), Z7; \
+	VPDPBUSD Z7, Z0, Z28; \
+	VPDPBUSD Z7, Z1, Z29; \
+	VPDPBUSD Z7, Z2, Z30; \
+	VPDPBUSD Z7, Z3, Z31; \
+	VPBROADCASTD 16(BX), Z8; \
+	VPDPBUSD Z8, Z0, Z9; \
+	VPDPBUSD Z8, Z1, Z10; \
+	VPDPBUSD Z8, Z2, Z11; \
+	VPDPBUSD Z8, Z3, Z12; \
+	ADDQ $64, AX; \
+	ADDQ $20, BX; \
+	DECQ CX; \
+	JNE v4_loop
+
+// RQ8_ACC(A, OFF): accumulator A requantized in place by the products
+// and shifts of REQUANT16_RELU8, its channel's operands at OFF(BX) (the
+// clamp is the packs' saturation, RQ_ROW).
+#define RQ8_ACC(A, OFF) \
+	VPMULDQ.BCST OFF+12(BX), A, Z1; \
+	VPSRLQ $32, A, Z2; \
+	VPMULDQ.BCST OFF+12(BX), Z2, Z2; \
+	VPADDQ.BCST OFF+56(BX), Z1, Z1; \
+	VPADDQ.BCST OFF+56(BX), Z2, Z2; \
+	VPSRAQ OFF+80(BX), Z1, Z1; \
+	VPSRAQ OFF+80(BX), Z2, Z2; \
+	VPERMT2D Z2, Z13, Z1; \
+	VMOVDQA64 Z1, A
+
+// RQNC_ACC(A, OFF) is RQ8_ACC for REQUANT16_CORE (the negative-product
+// correction), + Z_Y.
+#define RQNC_ACC(A, OFF) \
+	VPMULDQ.BCST OFF+12(BX), A, Z1; \
+	VPSRLQ $32, A, Z2; \
+	VPMULDQ.BCST OFF+12(BX), Z2, Z2; \
+	VPADDQ.BCST OFF+56(BX), Z1, Z1; \
+	VPADDQ.BCST OFF+56(BX), Z2, Z2; \
+	VPCMPQ.BCST $1, OFF+64(BX), Z1, K4; \
+	VPCMPQ.BCST $1, OFF+64(BX), Z2, K5; \
+	VPSUBQ.BCST OFF+72(BX), Z1, K4, Z1; \
+	VPSUBQ.BCST OFF+72(BX), Z2, K5, Z2; \
+	VPSRAQ OFF+80(BX), Z1, Z1; \
+	VPSRAQ OFF+80(BX), Z2, Z2; \
+	VPERMT2D Z2, Z13, Z1; \
+	VPADDD.BCST OFF+24(BX), Z1, Z1; \
+	VMOVDQA64 Z1, A
+
+// RQ_ROW(RQ, A0, A1, A2, A3, OFF): a panel row's four accumulators of a
+// tile requantized by RQ (operands at OFF(BX)), narrowed by the
+// saturating packs, put in order (requantPacked, Z14) and stored at DX.
+#define RQ_ROW(RQ, A0, A1, A2, A3, OFF) \
+	RQ(A0, OFF); \
+	RQ(A1, OFF); \
+	RQ(A2, OFF); \
+	RQ(A3, OFF); \
+	VPACKSSDW A1, A0, A0; \
+	VPACKSSDW A3, A2, A2; \
+	VPACKUSWB A2, A0, A0; \
+	VPERMD A0, Z14, A0; \
+	VMOVDQU64 A0, (DX)
+
+// VNNI5X4_RQ(RQ) is the body of vnni5x4r8 and vnni5x4nc: vnni5x4's tiles
+// with RQ_ROW for each of the first rows rows in the epilogue (rows
+// chOut bytes apart, the tiles' 64 codes one after the other). Its labels
+// are local to the function it is used in.
+#define VNNI5X4_RQ(RQ) \
+	MOVQ out+0(FP), DI; \
+	MOVQ chOut+8(FP), R10; \
+	MOVQ w+16(FP), R11; \
+	MOVQ b+24(FP), SI; \
+	MOVQ k4+32(FP), R12; \
+	MOVQ gs+40(FP), R8; \
+	MOVQ n+48(FP), R13; \
+	LEAQ (R8)(R8*2), R9; \
+	VMOVDQU32 requantLows<>(SB), Z13; \
+	VMOVDQU32 requantPacked<>(SB), Z14; \
+	TESTQ R13, R13; \
+	JEQ vr_done; \
+vr_tile: \
+	VNNI5X4_TILE; \
+	MOVQ rq+56(FP), BX; \
+	MOVQ DI, DX; \
+	RQ_ROW(RQ, Z16, Z17, Z18, Z19, 0); \
+	CMPQ rows+64(FP), $1; \
+	JLE vr_next; \
+	ADDQ R10, DX; \
+	RQ_ROW(RQ, Z20, Z21, Z22, Z23, 96); \
+	CMPQ rows+64(FP), $2; \
+	JLE vr_next; \
+	ADDQ R10, DX; \
+	RQ_ROW(RQ, Z24, Z25, Z26, Z27, 192); \
+	CMPQ rows+64(FP), $3; \
+	JLE vr_next; \
+	ADDQ R10, DX; \
+	RQ_ROW(RQ, Z28, Z29, Z30, Z31, 288); \
+	CMPQ rows+64(FP), $4; \
+	JLE vr_next; \
+	ADDQ R10, DX; \
+	RQ_ROW(RQ, Z9, Z10, Z11, Z12, 384); \
+vr_next: \
+	ADDQ $64, DI; \
+	LEAQ (SI)(R8*4), SI; \
+	DECQ R13; \
+	JNE vr_tile; \
+vr_done: \
+	VZEROUPPER; \
+	RET
+
 // func vnni5x4(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 // computes n tiles of 4 group(s) each, the tiles 4·gs bytes of B and 4·64 bytes of C apart.
 TEXT ·vnni5x4(SB), NOSPLIT, $0-56
@@ -43,48 +185,7 @@ TEXT ·vnni5x4(SB), NOSPLIT, $0-56
 	TESTQ R13, R13
 	JEQ vnni5x4_done
 vnni5x4_tile:
-	ZERO16
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	MOVQ SI, AX
-	MOVQ R11, BX
-	MOVQ R12, CX
-vnni5x4_loop:
-	VMOVDQU32 (AX), Z0
-	VMOVDQU32 (AX)(R8*1), Z1
-	VMOVDQU32 (AX)(R8*2), Z2
-	VMOVDQU32 (AX)(R9*1), Z3
-	VPBROADCASTD 0(BX), Z4
-	VPDPBUSD Z4, Z0, Z16
-	VPDPBUSD Z4, Z1, Z17
-	VPDPBUSD Z4, Z2, Z18
-	VPDPBUSD Z4, Z3, Z19
-	VPBROADCASTD 4(BX), Z5
-	VPDPBUSD Z5, Z0, Z20
-	VPDPBUSD Z5, Z1, Z21
-	VPDPBUSD Z5, Z2, Z22
-	VPDPBUSD Z5, Z3, Z23
-	VPBROADCASTD 8(BX), Z6
-	VPDPBUSD Z6, Z0, Z24
-	VPDPBUSD Z6, Z1, Z25
-	VPDPBUSD Z6, Z2, Z26
-	VPDPBUSD Z6, Z3, Z27
-	VPBROADCASTD 12(BX), Z7
-	VPDPBUSD Z7, Z0, Z28
-	VPDPBUSD Z7, Z1, Z29
-	VPDPBUSD Z7, Z2, Z30
-	VPDPBUSD Z7, Z3, Z31
-	VPBROADCASTD 16(BX), Z8
-	VPDPBUSD Z8, Z0, Z9
-	VPDPBUSD Z8, Z1, Z10
-	VPDPBUSD Z8, Z2, Z11
-	VPDPBUSD Z8, Z3, Z12
-	ADDQ $64, AX
-	ADDQ $20, BX
-	DECQ CX
-	JNE vnni5x4_loop
+	VNNI5X4_TILE
 	MOVQ DI, DX
 	VMOVDQU32 Z16, 0(DX)
 	VMOVDQU32 Z17, 64(DX)
@@ -267,3 +368,22 @@ vnniTap_done:
 	VZEROUPPER
 	RET
 
+// func vnni5x4r8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
+// is vnni5x4 with the relu8 requantization in its epilogue: each of the
+// first rows rows of the panel (its channels' operands at rq, 96 bytes
+// apart) turns its 64 accumulators of a tile into 64 output codes, stored
+// chOut bytes after the previous row's, the tiles' 64 codes one after the
+// other: the products and shifts of REQUANT16_RELU8 with the operands
+// from memory, narrowed by the saturating packs (the clamp to [0, 255])
+// and put in order (requantPacked) as REQUANT_RELU8_BLOCK4 does. No C is
+// stored or read back.
+TEXT ·vnni5x4r8(SB), NOSPLIT, $0-72
+	VNNI5X4_RQ(RQ8_ACC)
+
+// func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
+// is vnni5x4r8 for the exactSum kernel onto the whole byte range (rqExact
+// with lo = 0 and hi = 255, a linear bottleneck's output): REQUANT16_CORE
+// (the negative-product correction included) with the operands from
+// memory, + Z_Y, narrowed by the saturating packs (the clamp to [0, 255]).
+TEXT ·vnni5x4nc(SB), NOSPLIT, $0-72
+	VNNI5X4_RQ(RQNC_ACC)
