@@ -252,10 +252,17 @@ func newDwPermPlan(w []int8, C, H, W, oh, ow, sh, sw, ph, pw int) *dwPermPlan {
 	for c := range C {
 		for ky := range 3 {
 			k := w[9*c+3*ky:]
-			pl.wq[3*c+ky] = uint32(uint8(k[0])) | uint32(uint8(k[1]))<<8 | uint32(uint8(k[2]))<<16
+			pl.wq[3*c+ky] = kernelRow(int32(k[0]), int32(k[1]), int32(k[2]))
 		}
 	}
 	return pl
+}
+
+// kernelRow is a 3×3 kernel row's int8 weights as the low three bytes of
+// a VPDPBUSD weight dword (the fourth 0), for code triples or permuted
+// windows whose fourth byte it then ignores.
+func kernelRow(k0, k1, k2 int32) uint32 {
+	return uint32(uint8(k0)) | uint32(uint8(k1))<<8 | uint32(uint8(k2))<<16
 }
 
 // planDwPerm plans dwPermPlan's vectors (not its weights) for windows of

@@ -371,7 +371,7 @@ func quadRowsZ(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, 
 // kernelRows packs a 3×3 kernel's rows as three weight bytes per dword.
 func kernelRows(w *[9]int32) (wq [3]uint32) {
 	for ky := range wq {
-		wq[ky] = uint32(uint8(w[3*ky])) | uint32(uint8(w[3*ky+1]))<<8 | uint32(uint8(w[3*ky+2]))<<16
+		wq[ky] = kernelRow(w[3*ky], w[3*ky+1], w[3*ky+2])
 	}
 	return wq
 }

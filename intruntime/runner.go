@@ -213,6 +213,12 @@ func newRunner(m *intmodel.Model, batch, workers, chunk int) (*Runner, error) {
 	return r, nil
 }
 
+// pointwise reports whether step s is a 1×1 convolution of stride 1
+// without padding: its im2col rows are its input's channel planes.
+func (s *step) pointwise() bool {
+	return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
+}
+
 // LayerTime is the time one layer of a Runner took since TimeLayers(true).
 type LayerTime struct {
 	Name, Kind string
@@ -624,7 +630,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 		if a.dwPerm != nil && host.dwPermQuad != nil && host.packQuadIn != nil && a.rqKind == rqRelu8 &&
 			a.out.shape.C%4 == 0 && readers[i+1] == 1 && len(b.ins) == 1 && b.ins[0] == i+1 &&
 			b.conv && b.groups == 0 && b.tap == nil && !b.fusePool && b.framed == nil && b.w != nil && b.w.k == a.out.shape.C &&
-			b.kh == 1 && b.kw == 1 && b.sh == 1 && b.sw == 1 && b.ph == 0 && b.pw == 0 {
+			b.pointwise() {
 			a.quadOut, b.quadIn = true, true
 			b.direct, b.padded = nil, nil
 		}
@@ -887,7 +893,7 @@ func (e *engine) packConv(src []uint8, s *step, n, b0, nb int) {
 	N := nb * s.out.shape.H * s.out.shape.W
 	// A 1×1 stride-1 unpadded convolution's im2col row k is channel k's
 	// planes of the chunk's images, adjacent in CNHW storage: no copy.
-	pointwise := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
+	pointwise := s.pointwise()
 	if s.quadIn {
 		host.packQuadIn(e.pack, src, s.w.k4, n*N/nb, b0*N/nb, N)
 		return
