@@ -359,6 +359,21 @@ rf_done: \
 	VZEROUPPER; \
 	RET
 
+// PACK_QUAD16(R0, R1, R2, R3) stores at DI one packed-B block: in 32-bit
+// lane l the bytes R0[l], R1[l], R2[l], R3[l] (low to high) of four rows'
+// 16 codes (packQuad512, packPointwise512).
+#define PACK_QUAD16(R0, R1, R2, R3) \
+	VPMOVZXBD R0, Z0; \
+	VPMOVZXBD R1, Z1; \
+	VPMOVZXBD R2, Z2; \
+	VPMOVZXBD R3, Z3; \
+	VPSLLD $8, Z1, Z1; \
+	VPSLLD $16, Z2, Z2; \
+	VPSLLD $24, Z3, Z3; \
+	VPORD Z1, Z0, Z0; \
+	VPTERNLOGD $0xFE, Z3, Z2, Z0; \
+	VMOVDQU32 Z0, (DI)
+
 // DWQ_TAP(IDX, WIN, SECOND, WOFF): a kernel row of one channel of the
 // four: the window WIN's codes (SECOND: the zero points, or a 128-byte
 // window's upper half) at the row's indexes IDX, times the channel's row
@@ -639,16 +654,7 @@ TEXT ·packQuad512(SB), NOSPLIT, $0-56
 	TESTQ CX, CX
 	JEQ packQuad512_done
 packQuad512_loop:
-	VPMOVZXBD (R8)(AX*1), Z0
-	VPMOVZXBD (R9)(AX*1), Z1
-	VPMOVZXBD (R10)(AX*1), Z2
-	VPMOVZXBD (R11)(AX*1), Z3
-	VPSLLD $8, Z1, Z1
-	VPSLLD $16, Z2, Z2
-	VPSLLD $24, Z3, Z3
-	VPORD Z1, Z0, Z0
-	VPTERNLOGD $0xFE, Z3, Z2, Z0 // Z0 |= Z2 | Z3
-	VMOVDQU32 Z0, (DI)
+	PACK_QUAD16((R8)(AX*1), (R9)(AX*1), (R10)(AX*1), (R11)(AX*1))
 	ADDQ $16, AX
 	ADDQ DX, DI
 	DECQ CX
@@ -1640,16 +1646,7 @@ packPointwise512_group:
 	MOVQ SI, AX
 	MOVQ k4+24(FP), CX
 packPointwise512_quad:
-	VPMOVZXBD (AX), Z0
-	VPMOVZXBD (AX)(DX*1), Z1
-	VPMOVZXBD (AX)(DX*2), Z2
-	VPMOVZXBD (AX)(R9*1), Z3
-	VPSLLD $8, Z1, Z1
-	VPSLLD $16, Z2, Z2
-	VPSLLD $24, Z3, Z3
-	VPORD Z1, Z0, Z0
-	VPTERNLOGD $0xFE, Z3, Z2, Z0 // Z0 |= Z2 | Z3
-	VMOVDQU32 Z0, (DI)
+	PACK_QUAD16((AX), (AX)(DX*1), (AX)(DX*2), (AX)(R9*1))
 	LEAQ (AX)(DX*4), AX
 	ADDQ $64, DI
 	DECQ CX
