@@ -221,37 +221,30 @@ func TestGraphAgainstNaive(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if name == "framed" && host.framePlanes != nil && host.requantRowsCh != nil {
-						framed := 0
-						for _, s := range r.engines[0].steps {
-							if s.framed != nil {
-								framed++
+					// The plans the models are built to exercise, where the CPU
+					// has their kernels.
+					for _, c := range []struct {
+						model string
+						has   bool
+						what  string
+						of    func(*step) bool
+						want  int
+					}{
+						{"framed", host.framePlanes != nil && host.requantRowsCh != nil, "steps write depthwise frames", func(s *step) bool { return s.framed != nil }, 2},
+						{"framed", host.dwPerm != nil, "depthwise steps by dwPerm", func(s *step) bool { return s.dwPerm != nil }, 1},
+						{"quad", host.dwPermQuad != nil, "depthwise steps write quad-interleaved outputs", func(s *step) bool { return s.quadOut }, 4},
+					} {
+						if name != c.model || !c.has {
+							continue
+						}
+						got := 0
+						for i := range r.engines[0].steps {
+							if c.of(&r.engines[0].steps[i]) {
+								got++
 							}
 						}
-						if framed != 2 {
-							t.Fatalf("framed: %d steps write depthwise frames, want 2", framed)
-						}
-					}
-					if name == "quad" && host.dwPermQuad != nil {
-						quad := 0
-						for _, s := range r.engines[0].steps {
-							if s.quadOut {
-								quad++
-							}
-						}
-						if quad != 4 {
-							t.Fatalf("quad: %d depthwise steps write quad-interleaved outputs, want 4", quad)
-						}
-					}
-					if name == "framed" && host.dwPerm != nil {
-						perm := 0
-						for _, s := range r.engines[0].steps {
-							if s.dwPerm != nil {
-								perm++
-							}
-						}
-						if perm != 1 {
-							t.Fatalf("framed: %d depthwise steps by dwPerm, want 1", perm)
+						if got != c.want {
+							t.Fatalf("%s: %d %s, want %d", name, got, c.what, c.want)
 						}
 					}
 					if err := r.Run(x, n, make([]float32, n*r.OutputSize())); err != nil {
