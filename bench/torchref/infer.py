@@ -24,6 +24,20 @@ import torch.ao.quantization as tq  # noqa: E402
 BATCH = 256
 
 
+def int8_model(name, x, y):
+    """The convert()ed int8 model of torch.ao's eager QAT flow (fuse,
+    prepare_qat with the engine's default qconfig, three training steps at
+    batch 64 on x and y so that observers and BatchNorm statistics are set,
+    eval(), convert())."""
+    q = build(name, True)
+    opt = torch.optim.SGD(q.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(q(x[:64]), y).backward()
+        opt.step()
+    return tq.convert(q.eval(), inplace=False)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-model", default="lenet5")
@@ -40,13 +54,7 @@ def main():
     if a.only in ("", "fp32"):
         variants["fp32"] = build(a.model, False).eval()
     if a.only in ("", "int8"):
-        q = build(a.model, True)
-        opt = torch.optim.SGD(q.parameters(), lr=0.01)
-        for _ in range(3):
-            opt.zero_grad()
-            nn.CrossEntropyLoss()(q(x[:64]), y).backward()
-            opt.step()
-        variants["int8"] = tq.convert(q.eval(), inplace=False)
+        variants["int8"] = int8_model(a.model, x, y)
     print(f"model {a.model}, batch {BATCH}, torch {torch.__version__}, threads {a.threads}, "
           f"engine {torch.backends.quantized.engine}")
     rates = {v: [] for v in variants}

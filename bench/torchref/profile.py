@@ -10,13 +10,9 @@ import sys
 
 # step pins OpenBLAS to -threads before it loads torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from step import build  # noqa: E402
+from infer import BATCH, int8_model  # noqa: E402
 
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.ao.quantization as tq  # noqa: E402
-
-BATCH = 256
 
 
 def main():
@@ -30,13 +26,7 @@ def main():
     g = torch.Generator().manual_seed(2)
     x = torch.rand(BATCH, 1, 28, 28, generator=g)
     y = torch.randint(0, 10, (64,), generator=g)
-    q = build(a.model, True)
-    opt = torch.optim.SGD(q.parameters(), lr=0.01)
-    for _ in range(3):
-        opt.zero_grad()
-        nn.CrossEntropyLoss()(q(x[:64]), y).backward()
-        opt.step()
-    net = tq.convert(q.eval(), inplace=False)
+    net = int8_model(a.model, x, y)
     with torch.no_grad():
         for _ in range(3):
             net(x)
