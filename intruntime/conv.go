@@ -422,22 +422,24 @@ func planRequant(s *step, q *intmodel.Quantized) []requantScalars {
 			}
 			b := int64(s.bias[m])
 			rq[m].exactSum = b+255*abs <= math.MaxInt32 && b-255*abs >= math.MinInt32
+			if rq[m].exactSum && rq[m].relu8 {
+				rq[m].setFloat(255 * abs)
+			}
 		}
 	}
 	return rq
 }
 
 // commonKernel is the requantization kernel (requantScalars.kernel) all
-// of rq's channels take, or −1 where they differ or rq is empty.
+// of rq's channels take: the most general of theirs, which serves the
+// others too; −1 where rq is empty.
 func commonKernel(rq []requantScalars) int {
 	if len(rq) == 0 {
 		return -1
 	}
 	k := rq[0].kernel()
 	for i := range rq {
-		if rq[i].kernel() != k {
-			return -1
-		}
+		k = min(k, rq[i].kernel())
 	}
 	return k
 }

@@ -132,8 +132,11 @@ func TestGemmRequant(t *testing.T) {
 		}
 		for ci, c := range []struct{ m, k, n int }{{16, 16, 784}, {96, 16, 196}, {23, 24, 64}, {7, 32, 63}, {144, 24, 200}, {5, 4, 1000}, {24, 144, 784}, {13, 96, 130}} {
 			kind := rqRelu8
+			if ci%4 == 2 {
+				kind = rqFloat8
+			}
 			a := packWeightsFor(randWeights(rng, c.m*c.k, 8), c.m, c.k, 255, vi.kern)
-			rq := randomRequants(t, rng, c.m, rqRelu8, 12)
+			rq := randomRequants(t, rng, c.m, kind, 12)
 			if ci%2 == 1 {
 				// A linear output onto the whole byte range (lo 0, hi 255,
 				// Z_Y inside): the exactSum kernel with the correction.
@@ -169,10 +172,10 @@ func TestGemmRequant(t *testing.T) {
 			}
 			gemm(acc, ldc, a, bp, ng)
 			for m := range c.m {
-				vi.requantPre(want[m*chOut:], 0, acc[m*ldc:], 0, 1, c.n, &rq[m])
+				requantPreRef(want[m*chOut:], 0, acc[m*ldc:], 0, 1, c.n, &rq[m])
 			}
 			if !slices.Equal(got, want) {
-				t.Fatalf("%s %+v kind %d: gemmRequant differs from gemm + requantPre", vi.name, c, kind)
+				t.Fatalf("%s %+v kind %d: gemmRequant differs from gemm + the reference requantization", vi.name, c, kind)
 			}
 		}
 	}

@@ -109,10 +109,30 @@ v4_loop: \
 	VPADDD.BCST OFF+24(BX), Z1, Z1; \
 	VMOVDQA64 Z1, A
 
-// RQ_ROW(RQ, A0, A1, A2, A3, OFF): a panel row's four accumulators of a
-// tile requantized by RQ (operands at OFF(BX)), narrowed by the
-// saturating packs, put in order (requantPacked, Z14) and stored at DX.
-#define RQ_ROW(RQ, A0, A1, A2, A3, OFF) \
+// RQF8_ACC(A, OFF): accumulator A requantized in place by the float
+// kernel (rqFloat8, floatrequant.go): + bias, to float, × fc + fd rounded
+// toward −∞ (fc in Z1, fd in Z2: RQF8_SETUP), truncated (the clamp is the
+// packs' saturation, RQ_ROW).
+#define RQF8_ACC(A, OFF) \
+	VPADDD.BCST OFF+8(BX), A, A; \
+	VCVTDQ2PS A, A; \
+	VFMADD213PS.RD_SAE Z2, Z1, A; \
+	VCVTTPS2DQ A, A
+
+// RQF8_SETUP(OFF): RQF8_ACC's fc and fd from the operands at OFF(BX).
+#define RQF8_SETUP(OFF) \
+	VBROADCASTSS OFF+36(BX), Z1; \
+	VBROADCASTSS OFF+92(BX), Z2
+
+// RQ_NOSETUP(OFF): no per-row operands (RQ8_ACC, RQNC_ACC).
+#define RQ_NOSETUP(OFF) NOP
+
+// RQ_ROW(RQ, SETUP, A0, A1, A2, A3, OFF): a panel row's four accumulators
+// of a tile requantized by RQ after SETUP (operands at OFF(BX)), narrowed
+// by the saturating packs, put in order (requantPacked, Z14) and stored
+// at DX.
+#define RQ_ROW(RQ, SETUP, A0, A1, A2, A3, OFF) \
+	SETUP(OFF); \
 	RQ(A0, OFF); \
 	RQ(A1, OFF); \
 	RQ(A2, OFF); \
@@ -123,11 +143,11 @@ v4_loop: \
 	VPERMD A0, Z14, A0; \
 	VMOVDQU64 A0, (DX)
 
-// VNNI5X4_RQ(RQ) is the body of vnni5x4r8 and vnni5x4nc: vnni5x4's tiles
-// with RQ_ROW for each of the first rows rows in the epilogue (rows
+// VNNI5X4_RQ(RQ, SETUP) is the body of vnni5x4r8, vnni5x4f8 and vnni5x4nc:
+// vnni5x4's tiles with RQ_ROW for each of the first rows rows in the epilogue (rows
 // chOut bytes apart, the tiles' 64 codes one after the other). Its labels
 // are local to the function it is used in.
-#define VNNI5X4_RQ(RQ) \
+#define VNNI5X4_RQ(RQ, SETUP) \
 	MOVQ out+0(FP), DI; \
 	MOVQ chOut+8(FP), R10; \
 	MOVQ w+16(FP), R11; \
@@ -144,23 +164,23 @@ vr_tile: \
 	VNNI5X4_TILE; \
 	MOVQ rq+56(FP), BX; \
 	MOVQ DI, DX; \
-	RQ_ROW(RQ, Z16, Z17, Z18, Z19, 0); \
+	RQ_ROW(RQ, SETUP, Z16, Z17, Z18, Z19, 0); \
 	CMPQ rows+64(FP), $1; \
 	JLE vr_next; \
 	ADDQ R10, DX; \
-	RQ_ROW(RQ, Z20, Z21, Z22, Z23, 96); \
+	RQ_ROW(RQ, SETUP, Z20, Z21, Z22, Z23, 96); \
 	CMPQ rows+64(FP), $2; \
 	JLE vr_next; \
 	ADDQ R10, DX; \
-	RQ_ROW(RQ, Z24, Z25, Z26, Z27, 192); \
+	RQ_ROW(RQ, SETUP, Z24, Z25, Z26, Z27, 192); \
 	CMPQ rows+64(FP), $3; \
 	JLE vr_next; \
 	ADDQ R10, DX; \
-	RQ_ROW(RQ, Z28, Z29, Z30, Z31, 288); \
+	RQ_ROW(RQ, SETUP, Z28, Z29, Z30, Z31, 288); \
 	CMPQ rows+64(FP), $4; \
 	JLE vr_next; \
 	ADDQ R10, DX; \
-	RQ_ROW(RQ, Z9, Z10, Z11, Z12, 384); \
+	RQ_ROW(RQ, SETUP, Z9, Z10, Z11, Z12, 384); \
 vr_next: \
 	ADDQ $64, DI; \
 	LEAQ (SI)(R8*4), SI; \
@@ -378,7 +398,7 @@ vnniTap_done:
 // and put in order (requantPacked) as REQUANT_RELU8_BLOCK4 does. No C is
 // stored or read back.
 TEXT ·vnni5x4r8(SB), NOSPLIT, $0-72
-	VNNI5X4_RQ(RQ8_ACC)
+	VNNI5X4_RQ(RQ8_ACC, RQ_NOSETUP)
 
 // func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 // is vnni5x4r8 for the exactSum kernel onto the whole byte range (rqExact
@@ -386,4 +406,10 @@ TEXT ·vnni5x4r8(SB), NOSPLIT, $0-72
 // (the negative-product correction included) with the operands from
 // memory, + Z_Y, narrowed by the saturating packs (the clamp to [0, 255]).
 TEXT ·vnni5x4nc(SB), NOSPLIT, $0-72
-	VNNI5X4_RQ(RQNC_ACC)
+	VNNI5X4_RQ(RQNC_ACC, RQ_NOSETUP)
+
+// func vnni5x4f8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
+// is vnni5x4r8 by the float kernel (rqFloat8: RQF8_ACC, four instructions
+// per 16 accumulators instead of eight).
+TEXT ·vnni5x4f8(SB), NOSPLIT, $0-72
+	VNNI5X4_RQ(RQF8_ACC, RQF8_SETUP)

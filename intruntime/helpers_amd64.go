@@ -458,12 +458,20 @@ func requantRowsCh512nn(out *uint8, outStride int, row *int32, rowStride, count,
 func requantFlatCh512r8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
 
 //go:noescape
+func requantFlatCh512f8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+
+//go:noescape
+func requantRowsCh512f8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+
+//go:noescape
 func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 
 // rowsKernel is the requantRowsCh512 variant of requantization kernel
 // kind (requantScalars.kernel); the one-channel calls take it too.
 func rowsKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int) {
 	switch kind {
+	case rqFloat8:
+		return requantRowsCh512f8
 	case rqRelu8:
 		return requantRowsCh512r8
 	case rqNoNeg:
@@ -477,6 +485,8 @@ func rowsKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride,
 // flatKernel is the requantFlatCh512 variant of requantization kernel kind.
 func flatKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int) {
 	switch kind {
+	case rqFloat8:
+		return requantFlatCh512f8
 	case rqRelu8:
 		return requantFlatCh512r8
 	case rqNoNeg:
@@ -607,6 +617,15 @@ func dwPerm512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv in
 func dwPerm512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 
 //go:noescape
+func dwPerm512f8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermWide512f8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
+func dwPermPlane512f8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+
+//go:noescape
 func dwPermWide512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 
 //go:noescape
@@ -634,14 +653,14 @@ func dwPermPlane512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, 
 // and plan mode (dwPermPlan.mode).
 func dwPermKernel(kind, mode int) func(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int) {
 	type kernel = func(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
-	var ks [4]kernel
+	var ks [5]kernel
 	switch mode {
 	case dwPermPlane:
-		ks = [4]kernel{rqGeneral: dwPermPlane512, rqExact: dwPermPlane512nc, rqNoNeg: dwPermPlane512nn, rqRelu8: dwPermPlane512r8}
+		ks = [5]kernel{rqGeneral: dwPermPlane512, rqExact: dwPermPlane512nc, rqNoNeg: dwPermPlane512nn, rqRelu8: dwPermPlane512r8, rqFloat8: dwPermPlane512f8}
 	case dwPermWide:
-		ks = [4]kernel{rqGeneral: dwPermWide512, rqExact: dwPermWide512nc, rqNoNeg: dwPermWide512nn, rqRelu8: dwPermWide512r8}
+		ks = [5]kernel{rqGeneral: dwPermWide512, rqExact: dwPermWide512nc, rqNoNeg: dwPermWide512nn, rqRelu8: dwPermWide512r8, rqFloat8: dwPermWide512f8}
 	default:
-		ks = [4]kernel{rqGeneral: dwPerm512, rqExact: dwPerm512nc, rqNoNeg: dwPerm512nn, rqRelu8: dwPerm512r8}
+		ks = [5]kernel{rqGeneral: dwPerm512, rqExact: dwPerm512nc, rqNoNeg: dwPerm512nn, rqRelu8: dwPerm512r8, rqFloat8: dwPerm512f8}
 	}
 	return ks[kind]
 }
@@ -711,10 +730,19 @@ func dwPermQuad512(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv 
 func dwPermQuad512Wide(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
 
 //go:noescape
+func dwPermQuad512F(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+
+//go:noescape
+func dwPermQuad512WideF(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+
+//go:noescape
+func dwPermQuad512PlaneF(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+
+//go:noescape
 func dwPermQuad512Plane(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
 
 // dwPermQuadZ is dwPermZ for channels in quads whose requantization is
-// relu8 (rqRelu8; the assembly reads each channel's operands from memory,
+// relu8 (rqRelu8, by rqFloat8 where every channel allows it; the assembly reads each channel's operands from memory,
 // 96 bytes apart), its outputs quad-interleaved (quadIndex) with quadN
 // positions a quad row: four channels a pass, one store per 16 positions.
 // False where it does not apply.
@@ -724,10 +752,9 @@ func dwPermQuadZ(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq [
 		chIn < images*pl.hw || quadN < images*pl.p {
 		return false
 	}
-	for i := range rq {
-		if rq[i].kernel() != rqRelu8 {
-			return false
-		}
+	kind := commonKernel(rq)
+	if kind < rqRelu8 {
+		return false
 	}
 	if images == 0 {
 		return true
@@ -739,6 +766,15 @@ func dwPermQuadZ(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq [
 		f = dwPermQuad512Wide
 	case dwPermPlane:
 		f = dwPermQuad512Plane
+	}
+	if kind == rqFloat8 {
+		f = dwPermQuad512F
+		switch pl.mode {
+		case dwPermWide:
+			f = dwPermQuad512WideF
+		case dwPermPlane:
+			f = dwPermQuad512PlaneF
+		}
 	}
 	f(&dst[0], &src[0], chIn, quadN, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[0], &rq[0], C/4, int(zx))
 	return true

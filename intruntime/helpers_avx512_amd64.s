@@ -90,6 +90,26 @@
 
 
 
+// REQUANTF8_SETUP loads the float kernel's operands (rqFloat8,
+// floatrequant.go) from the requantScalars at AX: the bias (Z16), fc
+// (Z17), fd (Z19), and zero (Z23).
+#define REQUANTF8_SETUP \
+	VPBROADCASTD 8(AX), Z16; \
+	VBROADCASTSS 36(AX), Z17; \
+	VBROADCASTSS 92(AX), Z19; \
+	VPXORD Z23, Z23, Z23
+
+// REQUANTF8: the float kernel on the accumulators in Z0, into Z0: + bias,
+// to float, × fc + fd rounded toward −∞, truncated, clamped at 0 (the
+// unsigned narrowing clamps at 255). Five instructions instead of
+// REQUANT16_RELU8's nine.
+#define REQUANTF8 \
+	VPADDD Z16, Z0, Z0; \
+	VCVTDQ2PS Z0, Z0; \
+	VFMADD213PS.RD_SAE Z19, Z17, Z0; \
+	VCVTTPS2DQ Z0, Z0; \
+	VPMAXSD Z23, Z0, Z0
+
 // dwQuadBytes turns each 128-bit lane of four channels' packed codes (a's
 // four positions, b's, c's, d's) into a dword of the four channels per
 // position (dwPermQuad512*).
@@ -224,19 +244,54 @@ rq4_loop: \
 rq4_done: \
 	NOP
 
+// REQUANTF8_BLOCK4 is REQUANT_RELU8_BLOCK4 for the float kernel
+// (REQUANTF8 without its clamp at 0: the packs saturate).
+#define REQUANTF8_BLOCK4 \
+	VMOVDQU32 requantPacked<>(SB), Z14; \
+rqf4_loop: \
+	CMPQ CX, $4; \
+	JLT rqf4_done; \
+	VPADDD (SI), Z16, Z3; \
+	VPADDD 64(SI), Z16, Z4; \
+	VPADDD 128(SI), Z16, Z5; \
+	VPADDD 192(SI), Z16, Z1; \
+	VCVTDQ2PS Z3, Z3; \
+	VCVTDQ2PS Z4, Z4; \
+	VCVTDQ2PS Z5, Z5; \
+	VCVTDQ2PS Z1, Z1; \
+	VFMADD213PS.RD_SAE Z19, Z17, Z3; \
+	VFMADD213PS.RD_SAE Z19, Z17, Z4; \
+	VFMADD213PS.RD_SAE Z19, Z17, Z5; \
+	VFMADD213PS.RD_SAE Z19, Z17, Z1; \
+	VCVTTPS2DQ Z3, Z3; \
+	VCVTTPS2DQ Z4, Z4; \
+	VCVTTPS2DQ Z5, Z5; \
+	VCVTTPS2DQ Z1, Z1; \
+	VPACKSSDW Z4, Z3, Z3; \
+	VPACKSSDW Z1, Z5, Z5; \
+	VPACKUSWB Z5, Z3, Z3; \
+	VPERMD Z3, Z14, Z3; \
+	VMOVDQU64 Z3, (DI); \
+	ADDQ $256, SI; \
+	ADDQ $64, DI; \
+	SUBQ $4, CX; \
+	JMP rqf4_loop; \
+rqf4_done: \
+	NOP
+
 // REQUANT_ROWS_NOBLOCK is REQUANT_ROWS' BLOCK4 for the other kernels:
 // none.
 #define REQUANT_ROWS_NOBLOCK NOP
 
-// REQUANT_ROWS(RQ, NARROW, BLOCK4) is the body of requantRowsCh512*: for each of
-// channels channels (operands cs bytes apart from c, accumulators chRow
+// REQUANT_ROWS(SETUP, RQ, NARROW, BLOCK4) is the body of requantRowsCh512*: for each of
+// channels channels (operands cs bytes apart from c, loaded by SETUP; accumulators chRow
 // int32s and outputs chOut bytes after the previous channel's), RQ on
 // every 16 lanes of count rows of n ≥ 0 values (rowStride int32s apart at
 // row, written outStride bytes apart at out), each row's last n mod 16
 // under a mask; a channel's operands are set up once for all its rows (a
 // chunk's images of 4×4 planes are one vector each). Frame: three locals.
 // Its labels are local to the function it is used in.
-#define REQUANT_ROWS(RQ, NARROW, BLOCK4) \
+#define REQUANT_ROWS(SETUP, RQ, NARROW, BLOCK4) \
 	MOVQ c+48(FP), AX; \
 	MOVQ AX, rq-8(SP); \
 	MOVQ out+0(FP), AX; \
@@ -258,7 +313,7 @@ rq4_done: \
 	SHLQ $2, R10; \
 rq_ch: \
 	MOVQ rq-8(SP), AX; \
-	REQUANT16_SETUP; \
+	SETUP; \
 	MOVQ chout-16(SP), R8; \
 	MOVQ chrow-24(SP), R9; \
 	MOVQ count+32(FP), R11; \
@@ -306,13 +361,13 @@ rq_done: \
 	VZEROUPPER; \
 	RET
 
-// REQUANT_FLAT(RQ, NARROW) is the body of requantFlatCh512*: for each of
+// REQUANT_FLAT(SETUP, RQ, NARROW) is the body of requantFlatCh512*: for each of
 // channels channels (operands cs bytes apart from c, accumulators
 // rowStride int32s and outputs outStride bytes after the previous
 // channel's), RQ on nblocks vectors of 16 accumulators at row, writing for
 // each only the lanes its mask selects, packed (VPCOMPRESSD), after the
 // previous vector's. Its labels are local to the function it is used in.
-#define REQUANT_FLAT(RQ, NARROW) \
+#define REQUANT_FLAT(SETUP, RQ, NARROW) \
 	MOVQ c+48(FP), R13; \
 	MOVQ out+0(FP), R11; \
 	MOVQ row+16(FP), R12; \
@@ -321,7 +376,7 @@ rq_done: \
 	JEQ rf_done; \
 rf_ch: \
 	MOVQ R13, AX; \
-	REQUANT16_SETUP; \
+	SETUP; \
 	MOVQ R11, DI; \
 	MOVQ R12, SI; \
 	MOVQ masks+32(FP), R8; \
@@ -387,7 +442,7 @@ rf_done: \
 // kernel rows (weights from WOFF(R12)), then the products and shifts of
 // REQUANT16_RELU8 with its operands at ROFF(R13), the result in Z1 (the
 // clamp is the packs' saturation, DW_PERM_QUAD).
-#define DWQ_CHAN(WIN, SECOND, WOFF, ROFF) \
+#define DWQ_CHAN(WIN, SECOND, WOFF, ROFF, FC, FD) \
 	VPXORD Z0, Z0, Z0; \
 	DWQ_TAP(Z24, WIN, SECOND, WOFF+0); \
 	DWQ_TAP(Z25, WIN, SECOND, WOFF+4); \
@@ -400,6 +455,31 @@ rf_done: \
 	VPSRAQ ROFF+80(R13), Z1, Z1; \
 	VPSRAQ ROFF+80(R13), Z2, Z2; \
 	VPERMT2D Z2, Z31, Z1
+
+// DWQ_CHANF(WIN, SECOND, WOFF, ROFF, FC, FD) is DWQ_CHAN by the float
+// kernel (rqFloat8): the accumulator starts at the channel's bias, then
+// to float, × FC + FD rounded toward −∞ (DWQ_FSETUP's registers),
+// truncated, in Z1.
+#define DWQ_CHANF(WIN, SECOND, WOFF, ROFF, FC, FD) \
+	VPBROADCASTD ROFF+8(R13), Z0; \
+	DWQ_TAP(Z24, WIN, SECOND, WOFF+0); \
+	DWQ_TAP(Z25, WIN, SECOND, WOFF+4); \
+	DWQ_TAP(Z26, WIN, SECOND, WOFF+8); \
+	VCVTDQ2PS Z0, Z1; \
+	VFMADD213PS.RD_SAE FD, FC, Z1; \
+	VCVTTPS2DQ Z1, Z1
+
+// DWQ_FSETUP: the quad's float slopes (Z20–Z23) and offsets (Z27–Z30),
+// per quad (DW_PERM_QUAD's QSETUP for DWQ_CHANF).
+#define DWQ_FSETUP \
+	VBROADCASTSS 36(R13), Z20; \
+	VBROADCASTSS 132(R13), Z21; \
+	VBROADCASTSS 228(R13), Z22; \
+	VBROADCASTSS 324(R13), Z23; \
+	VBROADCASTSS 92(R13), Z27; \
+	VBROADCASTSS 188(R13), Z28; \
+	VBROADCASTSS 284(R13), Z29; \
+	VBROADCASTSS 380(R13), Z30
 
 // DWQ_PLANE loads an image's four planes (whole, the first record's load
 // mask) into Z4–Z7: dwPermQuad512Plane's per-image step.
@@ -444,17 +524,18 @@ rf_done: \
 	LEAQ (DX)(CX*2), DX; \
 	DWQ_WIDE_WINDOW(Z7, Z14, (DX)(CX*1), 64(DX)(CX*1))
 
-// DW_PERM_QUAD(IMG, VEC, S4, S5, S6, S7) is the body of
-// dwPermQuad512{,Wide,Plane}: IMG the per-image loads, VEC the per-vector
+// DW_PERM_QUAD(IMG, VEC, S4, S5, S6, S7, CHAN, QSETUP) is the body of
+// dwPermQuad512{,Wide,Plane}{,F}: IMG the per-image loads, VEC the per-vector
 // ones, S4–S7 each window's second table (Z8, the zero points, or the
-// window's upper half). For each quad of channels, image and vector
+// window's upper half), CHAN a channel's requantized accumulator
+// (DWQ_CHAN, DWQ_CHANF) after QSETUP once a quad. For each quad of channels, image and vector
 // record: the three index rows once, the four channels (DWQ_CHAN), their
 // codes narrowed together by saturating packs (the clamp to [0, 255];
 // per 128-bit lane four positions of each channel in turn) and one byte
 // shuffle into a dword of four channels per position, stored under the
 // record's lane mask. Frame: one local (the records' end). Its labels are
 // local to the function it is used in.
-#define DW_PERM_QUAD(IMG, VEC, S4, S5, S6, S7) \
+#define DW_PERM_QUAD(IMG, VEC, S4, S5, S6, S7, CHAN, QSETUP) \
 	MOVQ zx+88(FP), AX; \
 	VPBROADCASTB AX, Z8; \
 	VMOVDQU32 requantLows<>(SB), Z31; \
@@ -472,6 +553,7 @@ rf_done: \
 	TESTQ R10, R10; \
 	JEQ dq_done; \
 dq_quad: \
+	QSETUP; \
 	MOVQ R8, SI; \
 	MOVQ R9, DI; \
 	MOVQ images+32(FP), R11; \
@@ -485,13 +567,13 @@ dq_vec: \
 	VMOVDQU64 0(BX), Z24; \
 	VMOVDQU64 64(BX), Z25; \
 	VMOVDQU64 128(BX), Z26; \
-	DWQ_CHAN(Z4, S4, 0, 0); \
+	CHAN(Z4, S4, 0, 0, Z20, Z27); \
 	VMOVDQA64 Z1, Z16; \
-	DWQ_CHAN(Z5, S5, 12, 96); \
+	CHAN(Z5, S5, 12, 96, Z21, Z28); \
 	VMOVDQA64 Z1, Z17; \
-	DWQ_CHAN(Z6, S6, 24, 192); \
+	CHAN(Z6, S6, 24, 192, Z22, Z29); \
 	VMOVDQA64 Z1, Z18; \
-	DWQ_CHAN(Z7, S7, 36, 288); \
+	CHAN(Z7, S7, 36, 288, Z23, Z30); \
 	VPACKSSDW Z17, Z16, Z16; \
 	VPACKSSDW Z1, Z18, Z18; \
 	VPACKUSWB Z18, Z16, Z16; \
@@ -573,7 +655,7 @@ dq_done: \
 	DW_PERM_TAP2(64, Z4); \
 	DW_PERM_TAP2(128, Z5)
 
-// DW_PERM(PRE, VEC, RQ, NARROW) is the body of dwPerm512* (windows of
+// DW_PERM(PRE, VEC, SETUP, RQ, NARROW) is the body of dwPerm512* (windows of
 // 64 bytes: VEC DW_PERM_VEC1), dwPermWide512* (of 128: DW_PERM_VEC2) and
 // dwPermPlane512* (planes of at most 64 bytes loaded once an image: PRE
 // DW_PERM_PLANE, VEC DW_PERM_VEC0): for each of channels channels
@@ -587,7 +669,7 @@ dq_done: \
 // vector's outputs stored after the previous vector's under its store
 // mask. Frame: one local. Its labels are local to the function it is
 // used in.
-#define DW_PERM(PRE, VEC, RQ, NARROW) \
+#define DW_PERM(PRE, VEC, SETUP, RQ, NARROW) \
 	MOVQ zx+96(FP), AX; \
 	VPBROADCASTB AX, Z8; \
 	MOVQ c+72(FP), R13; \
@@ -600,7 +682,7 @@ dq_done: \
 	JEQ dp_done; \
 dp_ch: \
 	MOVQ R13, AX; \
-	REQUANT16_SETUP; \
+	SETUP; \
 	MOVQ wqp-8(SP), AX; \
 	VPBROADCASTD 0(AX), Z3; \
 	VPBROADCASTD 4(AX), Z4; \
@@ -1441,35 +1523,46 @@ pickBytes2_count:
 
 // func requantFlatCh512(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
 TEXT ·requantFlatCh512(SB), NOSPLIT, $0-72
-	REQUANT_FLAT(REQUANT16, VPMOVDB)
+	REQUANT_FLAT(REQUANT16_SETUP, REQUANT16, VPMOVDB)
 
 // func requantFlatCh512nc(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
 TEXT ·requantFlatCh512nc(SB), NOSPLIT, $0-72
-	REQUANT_FLAT(REQUANT16_CORE, VPMOVDB)
+	REQUANT_FLAT(REQUANT16_SETUP, REQUANT16_CORE, VPMOVDB)
 
 // func requantFlatCh512nn(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
 TEXT ·requantFlatCh512nn(SB), NOSPLIT, $0-72
-	REQUANT_FLAT(REQUANT16_NONEG, VPMOVDB)
+	REQUANT_FLAT(REQUANT16_SETUP, REQUANT16_NONEG, VPMOVDB)
 
 // func requantFlatCh512r8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
 TEXT ·requantFlatCh512r8(SB), NOSPLIT, $0-72
-	REQUANT_FLAT(REQUANT16_RELU8, VPMOVUSDB)
+	REQUANT_FLAT(REQUANT16_SETUP, REQUANT16_RELU8, VPMOVUSDB)
+
+// func requantFlatCh512f8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+// is requantFlatCh512r8 by the float kernel (rqFloat8: REQUANTF8).
+TEXT ·requantFlatCh512f8(SB), NOSPLIT, $0-72
+	REQUANT_FLAT(REQUANTF8_SETUP, REQUANTF8, VPMOVUSDB)
 
 // func requantRowsCh512(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16, VPMOVDB, REQUANT_ROWS_NOBLOCK)
+	REQUANT_ROWS(REQUANT16_SETUP, REQUANT16, VPMOVDB, REQUANT_ROWS_NOBLOCK)
 
 // func requantRowsCh512nc(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512nc(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16_CORE, VPMOVDB, REQUANT_ROWS_NOBLOCK)
+	REQUANT_ROWS(REQUANT16_SETUP, REQUANT16_CORE, VPMOVDB, REQUANT_ROWS_NOBLOCK)
 
 // func requantRowsCh512nn(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512nn(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16_NONEG, VPMOVDB, REQUANT_ROWS_NOBLOCK)
+	REQUANT_ROWS(REQUANT16_SETUP, REQUANT16_NONEG, VPMOVDB, REQUANT_ROWS_NOBLOCK)
 
 // func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 TEXT ·requantRowsCh512r8(SB), NOSPLIT, $24-88
-	REQUANT_ROWS(REQUANT16_RELU8, VPMOVUSDB, REQUANT_RELU8_BLOCK4)
+	REQUANT_ROWS(REQUANT16_SETUP, REQUANT16_RELU8, VPMOVUSDB, REQUANT_RELU8_BLOCK4)
+
+// func requantRowsCh512f8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+// is requantRowsCh512r8 by the float kernel (rqFloat8: REQUANTF8 and
+// REQUANTF8_BLOCK4).
+TEXT ·requantRowsCh512f8(SB), NOSPLIT, $24-88
+	REQUANT_ROWS(REQUANTF8_SETUP, REQUANTF8, VPMOVUSDB, REQUANTF8_BLOCK4)
 
 // func poolFlatCh512(dst, src *int32, rows, w, stride, planes, srcPlane int)
 // is poolFlat32Scalar on planes planes srcPlane int32s apart in src, their
@@ -1548,51 +1641,64 @@ poolFlatCh512_done:
 
 // func dwPerm512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPerm512(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16, VPMOVDB)
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_SETUP, REQUANT16, VPMOVDB)
 
 // func dwPermWide512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermWide512(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16, VPMOVDB)
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_SETUP, REQUANT16, VPMOVDB)
 
 // func dwPermPlane512(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermPlane512(SB), NOSPLIT, $8-104
-	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16, VPMOVDB)
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_SETUP, REQUANT16, VPMOVDB)
 
 // func dwPerm512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPerm512nc(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_CORE, VPMOVDB)
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_SETUP, REQUANT16_CORE, VPMOVDB)
 
 // func dwPermWide512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermWide512nc(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_CORE, VPMOVDB)
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_SETUP, REQUANT16_CORE, VPMOVDB)
 
 // func dwPermPlane512nc(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermPlane512nc(SB), NOSPLIT, $8-104
-	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_CORE, VPMOVDB)
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_SETUP, REQUANT16_CORE, VPMOVDB)
 
 // func dwPerm512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPerm512nn(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_NONEG, VPMOVDB)
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_SETUP, REQUANT16_NONEG, VPMOVDB)
 
 // func dwPermWide512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermWide512nn(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_NONEG, VPMOVDB)
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_SETUP, REQUANT16_NONEG, VPMOVDB)
 
 // func dwPermPlane512nn(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermPlane512nn(SB), NOSPLIT, $8-104
-	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_NONEG, VPMOVDB)
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_SETUP, REQUANT16_NONEG, VPMOVDB)
 
 // func dwPerm512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPerm512r8(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_RELU8, VPMOVUSDB)
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANT16_SETUP, REQUANT16_RELU8, VPMOVUSDB)
 
 // func dwPermWide512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermWide512r8(SB), NOSPLIT, $8-104
-	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_RELU8, VPMOVUSDB)
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANT16_SETUP, REQUANT16_RELU8, VPMOVUSDB)
 
 // func dwPermPlane512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
 TEXT ·dwPermPlane512r8(SB), NOSPLIT, $8-104
-	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_RELU8, VPMOVUSDB)
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANT16_SETUP, REQUANT16_RELU8, VPMOVUSDB)
+
+// func dwPerm512f8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+// is dwPerm512r8 by the float kernel (rqFloat8: REQUANTF8).
+TEXT ·dwPerm512f8(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC1, REQUANTF8_SETUP, REQUANTF8, VPMOVUSDB)
+
+// func dwPermWide512f8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermWide512f8(SB), NOSPLIT, $8-104
+	DW_PERM(NOP, DW_PERM_VEC2, REQUANTF8_SETUP, REQUANTF8, VPMOVUSDB)
+
+// func dwPermPlane512f8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+TEXT ·dwPermPlane512f8(SB), NOSPLIT, $8-104
+	DW_PERM(DW_PERM_PLANE, DW_PERM_VEC0, REQUANTF8_SETUP, REQUANTF8, VPMOVUSDB)
 
 // func sumPlanes512(sums *int32, src *uint8, hw, planes int)
 // sets sums[p] to the sum of the hw ≤ 64 bytes of plane p (planes back to
@@ -1670,15 +1776,28 @@ packPointwise512_done:
 // a byte shuffle into one dword per position, stored under the record's
 // lane mask (DW_PERM_QUAD).
 TEXT ·dwPermQuad512(SB), NOSPLIT, $8-96
-	DW_PERM_QUAD(NOP, DWQ_WINDOWS, Z8, Z8, Z8, Z8)
+	DW_PERM_QUAD(NOP, DWQ_WINDOWS, Z8, Z8, Z8, Z8, DWQ_CHAN, NOP)
 
 // func dwPermQuad512Wide(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
 TEXT ·dwPermQuad512Wide(SB), NOSPLIT, $8-96
-	DW_PERM_QUAD(NOP, DWQ_WIDE_WINDOWS, Z11, Z12, Z13, Z14)
+	DW_PERM_QUAD(NOP, DWQ_WIDE_WINDOWS, Z11, Z12, Z13, Z14, DWQ_CHAN, NOP)
 
 // func dwPermQuad512Plane(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
 TEXT ·dwPermQuad512Plane(SB), NOSPLIT, $8-96
-	DW_PERM_QUAD(DWQ_PLANE, NOP, Z8, Z8, Z8, Z8)
+	DW_PERM_QUAD(DWQ_PLANE, NOP, Z8, Z8, Z8, Z8, DWQ_CHAN, NOP)
+
+// func dwPermQuad512F(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+// is dwPermQuad512 by the float kernel (rqFloat8: DWQ_CHANF).
+TEXT ·dwPermQuad512F(SB), NOSPLIT, $8-96
+	DW_PERM_QUAD(NOP, DWQ_WINDOWS, Z8, Z8, Z8, Z8, DWQ_CHANF, DWQ_FSETUP)
+
+// func dwPermQuad512WideF(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+TEXT ·dwPermQuad512WideF(SB), NOSPLIT, $8-96
+	DW_PERM_QUAD(NOP, DWQ_WIDE_WINDOWS, Z11, Z12, Z13, Z14, DWQ_CHANF, DWQ_FSETUP)
+
+// func dwPermQuad512PlaneF(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, quads, zx int)
+TEXT ·dwPermQuad512PlaneF(SB), NOSPLIT, $8-96
+	DW_PERM_QUAD(DWQ_PLANE, NOP, Z8, Z8, Z8, Z8, DWQ_CHANF, DWQ_FSETUP)
 
 // func copyBlocks512(dst, src *byte, n, dstStride int)
 // copies n blocks of 64 bytes, back to back at src, to dst dstStride bytes

@@ -261,6 +261,10 @@ func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []req
 	t.Helper()
 	rq := make([]requantScalars, M)
 	for m := range rq {
+		if kind == rqFloat8 {
+			rq[m] = randomFloat8(t, rng, maxExp, randomFloatSpan)
+			continue
+		}
 		zy, lo, hi := int32(rng.IntN(200)), int32(0), int32(255)
 		exp := uint(1 + rng.IntN(maxExp))
 		switch kind {
@@ -284,6 +288,35 @@ func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []req
 	return rq
 }
 
+// randomFloatSpan bounds the accumulators of randomRequants' rqFloat8
+// channels (setFloat's amax): every test's accumulators lie within it.
+const randomFloatSpan = 1 << 23
+
+// randomFloat8 returns the operands of a random relu8 channel (exponent
+// up to maxExp) whose float kernel (setFloat, accumulators within ±amax)
+// is exact, drawing again where it is not.
+func randomFloat8(t *testing.T, rng *rand.Rand, maxExp int, amax int64) requantScalars {
+	t.Helper()
+	for range 1000 {
+		var c requantScalars
+		if !c.set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), uint(1+rng.IntN(maxExp)), 0, 0, 255) {
+			t.Fatal("set declined")
+		}
+		c.exactSum = true
+		if c.setFloat(amax); c.kernel() == rqFloat8 {
+			return c
+		}
+	}
+	t.Fatal("no exact float kernel in 1000 draws")
+	return requantScalars{}
+}
+
+// requantPreRef is requantPre by the fixed-point reference
+// (requantRowsScalar): the tests' ground truth for every kernel kind.
+func requantPreRef(out []uint8, outStride int, row []int32, rowStride, count, width int, c *requantScalars) {
+	requantRowsScalar(out, outStride, row, rowStride, count, width, int64(c.bias), c.m0, uint(c.exp), c.zy, c.lo, c.hi)
+}
+
 // TestDwPerm: the depthwise 3×3 by byte permutes (dwPerm) against
 // dw3x3 on zero-point frames and requantPre per channel and image, for
 // strides 1 and 2, padding 0 to 2 (rows and columns apart), planes of 1 to 1,860 codes
@@ -303,9 +336,9 @@ func TestDwPerm(t *testing.T) {
 		H, W, st, ph, pw := g[0], g[1], g[2], g[3], g[4]
 		oh, ow := (H+2*ph-3)/st+1, (W+2*pw-3)/st+1
 		P := oh * ow
-		for kind := range 4 {
+		for kind := range rqFloat8 + 1 {
 			C, images := 1+rng.IntN(8), 1+rng.IntN(5)
-			if kind == rqRelu8 {
+			if kind >= rqRelu8 {
 				C = 4 * (1 + rng.IntN(2)) // whole quads: the four-channel pass runs
 			}
 			w := make([]int8, 9*C)
@@ -353,7 +386,7 @@ func TestDwPerm(t *testing.T) {
 							fill(frame, zx)
 							frameRowsScalar(frame[ph*Wp+pw:], src[c*chIn+b*H*W:], H, W, Wp, 1, Hp*Wp)
 							dw3x3(acc, frame, w[9*c:], oh, ow, Wp, st, st)
-							vi.requantPre(want[c*chOut+b*P:], P, acc, P, 1, P, &rq[c])
+							requantPreRef(want[c*chOut+b*P:], P, acc, P, 1, P, &rq[c])
 						}
 					}
 					if !slices.Equal(got, want) {
@@ -370,7 +403,7 @@ func TestDwPerm(t *testing.T) {
 						quad[i] = 0xEE
 					}
 					ok := vi.dwPermQuad(quad, src, pl, images, chIn, N, rq, zx)
-					if ok != (C%4 == 0 && kind == rqRelu8) {
+					if ok != (C%4 == 0 && kind >= rqRelu8) {
 						t.Fatalf("geometry %d %v (%s): dwPermQuad %v with %d channels, kind %d", gi, g, vi.name, ok, C, kind)
 					}
 					if !ok {
@@ -409,7 +442,7 @@ func TestDwPerm(t *testing.T) {
 func TestRequantChannels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	for trial := range 200 {
-		kind := trial % 4
+		kind := trial % (rqFloat8 + 1)
 		M := 1 + rng.IntN(5)
 		rq := randomRequants(t, rng, M, kind, 12)
 		nb := 1 + rng.IntN(14)
@@ -442,10 +475,18 @@ func TestRequantChannels(t *testing.T) {
 			}
 			vi.requantFlatCh(got, outStride, acc, ldc, masks, n, rq, kind)
 			for m := range M {
-				vi.requantFlatPre(want[m*outStride:][:n], acc[m*ldc:], masks, n, &rq[m])
+				o := want[m*outStride:][:n]
+				for b, mask := range masks {
+					for l := range 16 {
+						if mask>>l&1 == 1 {
+							requantPreRef(o, 1, acc[m*ldc+16*b+l:], 1, 1, 1, &rq[m])
+							o = o[1:]
+						}
+					}
+				}
 			}
 			if !slices.Equal(got, want) {
-				t.Fatalf("trial %d (%s): requantFlatCh (kind %d, %d channels) differs from requantFlatPre per channel", trial, vi.name, kind, M)
+				t.Fatalf("trial %d (%s): requantFlatCh (kind %d, %d channels) differs from the reference", trial, vi.name, kind, M)
 			}
 			outRow := w + rng.IntN(3)
 			outStride = rows*outRow + rng.IntN(9)
@@ -455,10 +496,10 @@ func TestRequantChannels(t *testing.T) {
 			}
 			vi.requantRowsCh(got, outStride, outRow, acc, ldc, rows, w, rowStride, rq, kind)
 			for m := range M {
-				vi.requantPre(want[m*outStride:], outRow, acc[m*ldc:], rowStride, rows, w, &rq[m])
+				requantPreRef(want[m*outStride:], outRow, acc[m*ldc:], rowStride, rows, w, &rq[m])
 			}
 			if !slices.Equal(got, want) {
-				t.Fatalf("trial %d (%s): requantRowsCh (kind %d, %d channels, %d rows of %d) differs from requantPre per channel", trial, vi.name, kind, M, rows, w)
+				t.Fatalf("trial %d (%s): requantRowsCh (kind %d, %d channels, %d rows of %d) differs from the reference", trial, vi.name, kind, M, rows, w)
 			}
 		}
 	}

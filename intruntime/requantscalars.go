@@ -7,9 +7,10 @@ import "math"
 // broadcast them (field order is the assembly's offsets).
 type requantScalars struct {
 	hib, lob, bias, m0, half, mask, zy, lo, hi int32
-	_                                          int32
-	c30                                        int64
-	exp                                        uint64
+	// fc: the float kernels' slope (rqFloat8, floatrequant.go; fd below).
+	fc  float32
+	c30 int64
+	exp uint64
 	// the AVX-512 kernels': with p = clamp(acc, lob, hib)·M0 + k64, the output
 	// is (p − corr·[p < thr]) >> sh, + Z_Y (see set).
 	k64, thr, corr int64
@@ -26,6 +27,12 @@ type requantScalars struct {
 	// relu8: Z_Y = lo = 0 and hi = 255 (noNeg too), where the kernels
 	// need neither add Z_Y nor clamp to hi (a narrowing that saturates).
 	relu8 bool
+	// float: fc and fd give every accumulator of this channel the same
+	// relu8 code as the fixed-point operands (setFloat), so the kernels
+	// may take rqFloat8.
+	float bool
+	// fd: the float kernels' offset, at byte 92 (the assembly's).
+	fd float32
 }
 
 // set fills c with the assembly's operands, field by field (a struct
@@ -78,12 +85,16 @@ const (
 	rqExact          // exactSum: no bias clamp
 	rqNoNeg          // exactSum and noNeg: no correction either
 	rqRelu8          // exactSum and relu8: nor Z_Y and the upper clamp
+	rqFloat8         // relu8 and float: one float multiply-add (floatrequant.go)
 )
 
 // kernel is the fewest-instruction requantization kernel c's operands
-// allow (rqGeneral … rqRelu8).
+// allow (rqGeneral … rqFloat8). Each kernel also serves the channels of
+// every later one: a channel that allows rqRelu8 allows rqNoNeg too.
 func (c *requantScalars) kernel() int {
 	switch {
+	case c.exactSum && c.relu8 && c.float:
+		return rqFloat8
 	case c.exactSum && c.relu8:
 		return rqRelu8
 	case c.exactSum && c.noNeg:

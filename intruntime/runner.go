@@ -191,8 +191,11 @@ func newRunner(m *intmodel.Model, batch, workers, chunk int) (*Runner, error) {
 	workers = min(workers, batch)
 	r := &Runner{model: m, batch: batch, shapes: shapes, parts: make([]int, workers)}
 	per := ceilDiv(batch, workers)
+	// The engines share their layers' requantization operands (read
+	// only; planning them costs ~6 µs a relu8 channel: setFloat).
+	rqs := make(map[int][]requantScalars)
 	for range workers {
-		e, err := newEngine(m, shapes, per, chunk)
+		e, err := newEngine(m, shapes, per, chunk, rqs)
 		if err != nil {
 			return nil, err
 		}
@@ -401,7 +404,7 @@ func (r *Runner) LayerCodes(i int, dst []int32) ([]int32, error) {
 	return dst, nil
 }
 
-func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*engine, error) {
+func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs map[int][]requantScalars) (*engine, error) {
 	perImage, w := m.InputShape.Size(), 0
 	for i, l := range m.Layers {
 		perImage += shapes[i].Size()
@@ -608,7 +611,12 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 			e.steps[i-1].fusePool = true
 			s.skip = true
 		}
-		s.rq = planRequant(&s, q)
+		rq, planned := rqs[i]
+		if !planned {
+			rq = planRequant(&s, q)
+			rqs[i] = rq
+		}
+		s.rq = rq
 		s.rqKind = commonKernel(s.rq)
 		if s.dwImages > 0 && !s.framedIn && host.dwPerm != nil && s.rqKind >= 0 && len(s.rq) == s.groups {
 			s.dwPerm = newDwPermPlan(s.gw, s.groups, cur.shape.H, cur.shape.W, shapes[i].H, shapes[i].W, s.sh, s.sw, s.ph, s.pw)
@@ -627,7 +635,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int) (*e
 	// convolution by the GEMM on whole quads of channels.
 	for i := range len(e.steps) - 1 {
 		a, b := &e.steps[i], &e.steps[i+1]
-		if a.dwPerm != nil && host.dwPermQuad != nil && host.packQuadIn != nil && a.rqKind == rqRelu8 &&
+		if a.dwPerm != nil && host.dwPermQuad != nil && host.packQuadIn != nil && a.rqKind >= rqRelu8 &&
 			a.out.shape.C%4 == 0 && readers[i+1] == 1 && len(b.ins) == 1 && b.ins[0] == i+1 &&
 			b.conv && b.groups == 0 && b.tap == nil && !b.fusePool && b.framed == nil && b.w != nil && b.w.k == a.out.shape.C &&
 			b.pointwise() {

@@ -1,0 +1,260 @@
+package intruntime
+
+import (
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"unsafe"
+
+	"github.com/qatgo/qatgo/fixedpoint"
+)
+
+// TestSetFloat: wherever setFloat vouches for the float kernel, its
+// output (the emulation floatRelu8) equals the fixed-point one on every
+// accumulator of the range, checked one by one; and it vouches for most
+// channels whose multiplier is not tiny (MobileNetV2's are 2^-10 and up).
+func TestSetFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	vouched := map[uint]int{}
+	tried := map[uint]int{}
+	for trial := range 48 {
+		exp := uint(1 + trial%12)
+		var c requantScalars
+		if !c.set(int64(rng.IntN(20001)-10000), int32(1<<30+rng.IntN(1<<30)), exp, 0, 0, 255) {
+			t.Fatal("set declined")
+		}
+		c.exactSum = true
+		amax := int64(1000 + rng.IntN(150000))
+		c.setFloat(amax)
+		tried[exp]++
+		if !c.float {
+			if c.kernel() != rqRelu8 {
+				t.Fatalf("trial %d: declined, kernel %d, want rqRelu8", trial, c.kernel())
+			}
+			continue
+		}
+		vouched[exp]++
+		for a := -amax; a <= amax; a++ {
+			want := fixedpoint.Requantize(a+int64(c.bias), c.m0, -int(exp), 0, 0, 255)
+			got, ok := c.floatRelu8(a)
+			if !ok || got != want {
+				t.Fatalf("trial %d (m0 %d, exp %d, bias %d, fc %g, fd %g): acc %d gives %d (ok %v), want %d",
+					trial, c.m0, exp, c.bias, c.fc, c.fd, a, got, ok, want)
+			}
+		}
+	}
+	for exp := uint(1); exp <= 8; exp++ {
+		if vouched[exp] < tried[exp] {
+			t.Errorf("exponent %d: float kernel for %d of %d channels, want all", exp, vouched[exp], tried[exp])
+		}
+	}
+	t.Logf("float kernel vouched for, by exponent: %v of %v", vouched, tried)
+
+	// A channel whose accumulators cannot leave int32 only by the
+	// fixed-point kernel's wrap-free add, or that is not relu8: none.
+	var c requantScalars
+	c.set(0, 1<<30, 3, 5, 0, 255)
+	c.exactSum = true
+	if c.setFloat(1000); c.float {
+		t.Error("float kernel for a channel with Z_Y 5")
+	}
+}
+
+// TestFloatKernels: every assembly kernel of rqFloat8 (rows, flat
+// positions, the GEMM's epilogue, the depthwise passes in each window
+// mode, one and four channels a pass) gives the emulation's codes
+// (floatRelu8) for accumulators −255…255, with operands chosen so that
+// rounding to nearest instead of toward −∞ would change codes: fc = 1
+// and fd just below 0 put fc·x + fd within half an ulp under x.
+func TestFloatKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(73, 74))
+	const C = 8
+	rq := make([]requantScalars, C)
+	for m := range rq {
+		c := &rq[m]
+		if !c.set(0, 1<<30, 1, 0, 0, 255) {
+			t.Fatal("set declined")
+		}
+		c.exactSum, c.float = true, true
+		switch m % 4 {
+		case 0:
+			c.fc, c.fd = 1, -0x1p-25 // x − 2^-25: the nearest float is x, the one below x − 2^-24…
+		case 1:
+			c.bias, c.fc, c.fd = -3, 0.5, 0.25-0x1p-27
+		default:
+			c.bias = int32(rng.IntN(41) - 20)
+			c.fc, c.fd = float32(0.05+rng.Float64()), float32(rng.Float64()*4-2)
+		}
+		if c.kernel() != rqFloat8 {
+			t.Fatal("not rqFloat8")
+		}
+	}
+	want := func(m int, acc int32) uint8 {
+		y, ok := rq[m].floatRelu8(int64(acc))
+		if !ok {
+			t.Fatalf("channel %d: emulation declined acc %d", m, acc)
+		}
+		return uint8(y)
+	}
+	// The operands do make the rounding direction matter.
+	if y, _ := rq[0].floatRelu8(1); y != 0 {
+		t.Fatalf("emulation: channel 0 acc 1 gives %d, want 0", y)
+	}
+	tested := false
+	for _, vi := range variantImpls() {
+		if vi.requantRowsCh != nil && vi.requantFlatCh != nil {
+			tested = true
+			// Rows of 511 accumulators −255…255 per channel (blocks of
+			// four vectors and a masked tail).
+			const n = 511
+			acc := make([]int32, C*n)
+			for i := range acc {
+				acc[i] = int32(i%n - 255)
+			}
+			got := make([]uint8, C*n)
+			vi.requantRowsCh(got, n, n, acc, n, 1, n, n, rq, rqFloat8)
+			for i, g := range got {
+				if w := want(i/n, acc[i]); g != w {
+					t.Fatalf("%s: requantRowsCh channel %d acc %d gives %d, want %d", vi.name, i/n, acc[i], g, w)
+				}
+			}
+			masks := make([]uint16, 32)
+			cnt := 0
+			for i := range masks {
+				masks[i] = uint16(rng.Uint32()) | 1
+				cnt += bits.OnesCount16(masks[i])
+			}
+			acc = make([]int32, C*16*len(masks))
+			for i := range acc {
+				acc[i] = int32(rng.IntN(511) - 255)
+			}
+			got = make([]uint8, C*cnt)
+			vi.requantFlatCh(got, cnt, acc, 16*len(masks), masks, cnt, rq, rqFloat8)
+			for m := range C {
+				o := got[m*cnt:]
+				for b, mask := range masks {
+					for l := range 16 {
+						if mask>>l&1 == 1 {
+							if a := acc[m*16*len(masks)+16*b+l]; o[0] != want(m, a) {
+								t.Fatalf("%s: requantFlatCh channel %d acc %d gives %d, want %d", vi.name, m, a, o[0], want(m, a))
+							}
+							o = o[1:]
+						}
+					}
+				}
+			}
+		}
+		if vi.gemmRequant != nil {
+			// K = 4, weights (±1 or 2, 0, 0, 0): accumulator = weight × code.
+			w := make([]int8, C*4)
+			for m := range C {
+				w[4*m] = []int8{1, -1, 2, 1}[m%4]
+			}
+			a := packWeightsFor(w, C, 4, 255, vi.kern)
+			const n = 256 + 64 // whole tiles and a rest
+			ng := groupsFor(n)
+			bp := make([]byte, ng*a.k4*blockSize)
+			for col := range n {
+				bp[(col/laneCols)*blockSize+4*(col%laneCols)] = uint8(col)
+			}
+			got := make([]uint8, C*n)
+			cbuf := make([]int32, a.mpad*ng*laneCols)
+			if vi.gemmRequant(got, n, cbuf, ng*laneCols, a, bp, ng, n, rq, rqFloat8) {
+				tested = true
+				for i, g := range got {
+					m, col := i/n, i%n
+					a := int32(w[4*m]) * int32(uint8(col))
+					if y := want(m, a); g != y {
+						t.Fatalf("%s: gemmRequant channel %d acc %d gives %d, want %d", vi.name, m, a, g, y)
+					}
+				}
+			}
+		}
+		if vi.dwPerm != nil {
+			tested = true
+			// The centre tap alone: accumulator = weight × code.
+			for _, g := range [][5]int{{7, 7, 1, 1, 1}, {14, 14, 1, 1, 1}, {14, 14, 2, 1, 1}} {
+				H, W, st, ph, pw := g[0], g[1], g[2], g[3], g[4]
+				oh, ow := (H+2*ph-3)/st+1, (W+2*pw-3)/st+1
+				P := oh * ow
+				wq := make([]int8, 9*C)
+				for m := range C {
+					wq[9*m+4] = []int8{1, -1, 1, 1}[m%4]
+				}
+				def := newDwPermPlan(wq, C, H, W, oh, ow, st, st, ph, pw)
+				src := make([]uint8, C*H*W)
+				for i := range src {
+					src[i] = uint8(rng.IntN(256))
+				}
+				for _, window := range []int{0, 64, 128} {
+					pl := planDwPerm(H, W, oh, ow, st, st, ph, pw, window)
+					if pl == nil {
+						continue
+					}
+					pl.wq = def.wq
+					wantOut := make([]uint8, C*P)
+					for m := range C {
+						for y := range oh {
+							for x := range ow {
+								iy, ix := y*st+1-ph, x*st+1-pw
+								wantOut[m*P+y*ow+x] = want(m, int32(wq[9*m+4])*int32(src[m*H*W+iy*W+ix]))
+							}
+						}
+					}
+					got := make([]uint8, C*P)
+					vi.dwPerm(got, src, pl, 1, H*W, P, rq, rqFloat8, 0)
+					if !slices.Equal(got, wantOut) {
+						t.Fatalf("%s %v: dwPerm mode %d differs from the emulation", vi.name, g, pl.mode)
+					}
+					if vi.dwPermQuad == nil {
+						continue
+					}
+					quad := make([]uint8, C*P)
+					if !vi.dwPermQuad(quad, src, pl, 1, H*W, P, rq, 0) {
+						t.Fatalf("%s %v: dwPermQuad declined", vi.name, g)
+					}
+					for m := range C {
+						for p := range P {
+							if quad[quadIndex(m, p, P)] != wantOut[m*P+p] {
+								t.Fatalf("%s %v: dwPermQuad mode %d channel %d position %d differs from the emulation", vi.name, g, pl.mode, m, p)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if !tested {
+		t.Skip("no float kernels on this CPU")
+	}
+}
+
+// TestFma32Down: the emulation rounds toward −∞ (a product just above, at
+// and below a float32) and refuses a sum it cannot vouch for.
+func TestFma32Down(t *testing.T) {
+	for _, c := range []struct {
+		x, c, d, want float32
+	}{
+		{1, 1, -0x1p-25, 1 - 0x1p-24},
+		{1, 1, 0x1p-25, 1},
+		{3, 0.5, 0, 1.5},
+		{-1, 1, -0x1p-25, -1 - 0x1p-23},
+	} {
+		got, ok := fma32Down(c.x, c.c, c.d)
+		if !ok || got != c.want {
+			t.Errorf("fma32Down(%g, %g, %g) = %g (%v), want %g", c.x, c.c, c.d, got, ok, c.want)
+		}
+	}
+	if _, ok := fma32Down(1, 1, 0x1p-100); ok {
+		t.Error("vouched for an inexact float64 sum")
+	}
+}
+
+// The assembly reads fc at byte 36 and fd at byte 92 of 96.
+func TestFloatOperandOffsets(t *testing.T) {
+	var c requantScalars
+	if o1, o2, n := unsafe.Offsetof(c.fc), unsafe.Offsetof(c.fd), unsafe.Sizeof(c); o1 != 36 || o2 != 92 || n != 96 {
+		t.Fatalf("fc at %d, fd at %d, size %d: want 36, 92, 96", o1, o2, n)
+	}
+}
