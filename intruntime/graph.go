@@ -2,6 +2,7 @@ package intruntime
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/qatgo/qatgo/fixedpoint"
 	"github.com/qatgo/qatgo/intmodel"
@@ -613,8 +614,78 @@ func planAdd(s *step, l *intmodel.Add) {
 	zy, lo, hi := l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off
 	s.addLUT = addLUT(l, ta, tb, zy, lo, hi)
 	if host.addPairs != nil {
-		s.addPerm = newAddPerm(l, ta, tb, zy, lo, hi)
+		if s.addPerm = newAddShift(l, ta, tb, s.addLUT, zy, lo, hi); s.addPerm == nil {
+			s.addPerm = newAddPerm(l, ta, tb, zy, lo, hi)
+		}
 	}
+}
+
+// addShiftBits is the fraction bits of newAddShift's tables.
+const addShiftBits = 21
+
+// newAddShift returns an addPerm whose tables hold each input code's
+// share of the output code itself, in units of 2^-21 (shifted: the output
+// is the sum of the two entries shifted right by 21, clamped to [lo, hi]:
+// no requantization left for the kernel), or nil where such tables do not
+// give lut's code for every pair of input codes. The output is
+// ⌊(ta[a] + tb[b])·m + r⌋ + Z_Y (m the output multiplier, r its two
+// roundings' offset) but for the negative-product correction; each table
+// gets its input's part rounded to 21 bits, and the check over all 65,536
+// pairs vouches for it (an offset of a few units is tried where a pair
+// lands on the wrong side of a step).
+func newAddShift(l *intmodel.Add, ta, tb *[256]int32, lut []uint8, zy, lo, hi int32) *addPerm {
+	if l.ShiftOut > 0 || l.M0Out <= 0 || len(lut) < 1<<16 {
+		return nil
+	}
+	e := -l.ShiftOut
+	m := float64(l.M0Out) / math.Ldexp(1, 31+e)
+	r := 0.5
+	if e > 0 {
+		r += math.Ldexp(1, -1-e)
+	}
+	const one = 1 << addShiftBits
+	entry := func(v float64) int32 {
+		return int32(max(min(math.Round(v*one), 1<<30-1), -1<<30))
+	}
+	var A, B [256]int32
+	for v := range 256 {
+		A[v] = entry(float64(ta[v])*m + r + float64(zy))
+		B[v] = entry(float64(tb[v]) * m)
+	}
+	agrees := func(delta int32) bool {
+		for a := range 256 {
+			ra, row := A[a]+delta, lut[a<<8:a<<8+256]
+			for b, want := range row {
+				if uint8(min(max((ra+B[b])>>addShiftBits, lo), hi)) != want {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for i := range 17 {
+		delta := int32((i + 1) / 2) // 0, 1, −1, 2, −2, …
+		if i%2 == 0 {
+			delta = -delta
+		}
+		if !agrees(delta) {
+			continue
+		}
+		p := &addPerm{shifted: true}
+		p.rq.lo, p.rq.hi = lo, hi
+		for t, tab := range [2]*[256]int32{&A, &B} {
+			for v, x := range tab {
+				if t == 0 {
+					x += delta
+				}
+				for k := range 4 {
+					p.tabs[t*1024+k*256+v] = uint8(uint32(x) >> (8 * k))
+				}
+			}
+		}
+		return p
+	}
+	return nil
 }
 
 // addPerm is what host.addPairs computes an add's output codes from: each
@@ -624,6 +695,10 @@ func planAdd(s *step, l *intmodel.Add) {
 type addPerm struct {
 	tabs [2048]byte
 	rq   requantScalars
+	// shifted: the tables are newAddShift's (the output is the entries'
+	// sum shifted right by addShiftBits, clamped to rq's lo and hi), not
+	// the inputs' scaled codes for rq's requantization.
+	shifted bool
 }
 
 // newAddPerm returns the addPerm of add l with input tables ta and tb, or

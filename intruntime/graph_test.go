@@ -382,15 +382,39 @@ func TestAddAllCodePairs(t *testing.T) {
 		if bad != 0 {
 			t.Errorf("case %d (%+v): %d of %d code pairs differ from Add.Apply", i, l, bad, N)
 		}
-		if s.addPerm != nil {
+		if s.addPerm == nil {
+			continue
+		}
+		if !s.addPerm.shifted {
 			computed[s.addPerm.rq.kernel()]++
+			continue
+		}
+		computed[-1]++
+		if s.addPerm.rq.lo != 0 || s.addPerm.rq.hi != 255 {
+			computed[-2]++
+		}
+		// The requantizing kernels on the same add, all pairs again.
+		zy, lo, hi := l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off
+		ta, tb := addTable(l.A, l.LeftShift, l.M0A, l.ShiftA), addTable(l.B, l.LeftShift, l.M0B, l.ShiftB)
+		if p := newAddPerm(l, ta, tb, zy, lo, hi); p != nil {
+			computed[p.rq.kernel()]++
+			clear(dst)
+			host.addPairs(dst, qa, qb, p, s.addLUT)
+			for j := range N {
+				if want := s.addLUT[j]; dst[j] != want {
+					t.Fatalf("case %d: requantizing add kernel %d: pair %d gives %d, want %d", i, p.rq.kernel(), j, dst[j], want)
+				}
+			}
 		}
 	}
-	// Where the CPU computes adds (addPairs), every requantization
-	// variant ran: general, no negative correction, ReLU to [0, 255].
-	if host.addPairs != nil && (computed[rqExact] == 0 || computed[rqNoNeg] == 0 || computed[rqRelu8] == 0) {
-		t.Errorf("computed adds by requantization kernel %v: want each of rqExact, rqNoNeg, rqRelu8", computed)
+	// Where the CPU computes adds (addPairs): by newAddShift's tables
+	// (clamped by the packs, and to lo and hi) and by each requantization
+	// variant: general, no negative correction, ReLU to [0, 255].
+	if host.addPairs != nil && (computed[-1] == 0 || computed[-2] == 0 || computed[-1] == computed[-2] ||
+		computed[rqExact] == 0 || computed[rqNoNeg] == 0 || computed[rqRelu8] == 0) {
+		t.Errorf("computed adds by kernel %v: want shifted tables (-1) with and without a clamp (-2), rqExact, rqNoNeg, rqRelu8", computed)
 	}
+	t.Logf("computed adds by kernel: %v", computed)
 }
 
 // Random graph topologies (graphtest.Random): every layer against the plain

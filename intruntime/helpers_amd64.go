@@ -538,6 +538,12 @@ func addPairs512(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
 func addPairs512nn(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
 
 //go:noescape
+func addPairs512s(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
+
+//go:noescape
+func addPairs512sc(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
+
+//go:noescape
 func addPairs512r8(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
 
 // addPairsZ is lookupPairsZ on lut computed from p, 64 pairs at a time
@@ -548,10 +554,14 @@ func addPairsZ(dst, a, b []uint8, p *addPerm, lut []uint8) {
 	if n > 0 {
 		_, _ = a[n-1], b[n-1]
 		f := addPairs512
-		switch p.rq.kernel() {
-		case rqRelu8:
+		switch {
+		case p.shifted && p.rq.lo == 0 && p.rq.hi == 255:
+			f = addPairs512s
+		case p.shifted:
+			f = addPairs512sc
+		case p.rq.kernel() == rqRelu8:
 			f = addPairs512r8
-		case rqNoNeg:
+		case p.rq.kernel() == rqNoNeg:
 			f = addPairs512nn
 		}
 		f(&dst[0], &a[0], &b[0], n, &p.tabs[0], &p.rq)

@@ -166,14 +166,40 @@ GLOBL dwQuadBytes<>(SB), RODATA|NOPTR, $64
 	RQ; \
 	VMOVDQA64 Z0, X
 
-// ADD_PAIRS(RQ) is the body of addPairs512*: 64 pairs a step, each input
-// code's table entry looked up from its byte planes (VPERMT2B), the sum
-// requantized by RQ (the output's operands at c, bias 0), narrowed by
-// the signed-saturating packs (the codes are in [0, 255] after RQ's
-// clamps, or ≥ 0 where the narrowing itself caps them at 255).
-#define ADD_PAIRS(RQ) \
+// ADD_RQ_CORE, ADD_RQ_NONEG, ADD_RQ_RELU8: ADD_RQ by each requantization
+// kernel.
+#define ADD_RQ_CORE(X, Y) ADD_RQ(REQUANT16_CORE, X, Y)
+#define ADD_RQ_NONEG(X, Y) ADD_RQ(REQUANT16_NONEG, X, Y)
+#define ADD_RQ_RELU8(X, Y) ADD_RQ(REQUANT16_RELU8, X, Y)
+
+// ADD_SHIFT(X, Y): X = (X + Y) >> 21, the code of a pair from
+// newAddShift's entries (the packs clamp it to [0, 255]).
+#define ADD_SHIFT(X, Y) \
+	VPADDD Y, X, X; \
+	VPSRAD $21, X, X
+
+// ADD_SHIFT_CLAMP(X, Y) is ADD_SHIFT clamped to [lo, hi] (Z23, Z24).
+#define ADD_SHIFT_CLAMP(X, Y) \
+	ADD_SHIFT(X, Y); \
+	VPMAXSD Z23, X, X; \
+	VPMINSD Z24, X, X
+
+// ADD_CLAMP_SETUP loads the lo and hi of the requantScalars at AX (Z23,
+// Z24) for ADD_SHIFT_CLAMP.
+#define ADD_CLAMP_SETUP \
+	VPBROADCASTD 28(AX), Z23; \
+	VPBROADCASTD 32(AX), Z24
+
+// ADD_PAIRS(SETUP, COMBINE) is the body of addPairs512*: 64 pairs a step,
+// each input code's table entry looked up from its byte planes
+// (VPERMT2B), the two entries combined by COMBINE (the output's operands
+// at c, loaded by SETUP: a requantization of their sum, ADD_RQ_*, or
+// newAddShift's sum and shift), narrowed by the signed-saturating packs
+// (the codes are in [0, 255] after the clamps, or ≥ 0 where the narrowing
+// itself caps them at 255).
+#define ADD_PAIRS(SETUP, COMBINE) \
 	MOVQ c+40(FP), AX; \
-	REQUANT16_SETUP; \
+	SETUP; \
 	MOVQ dst+0(FP), DI; \
 	MOVQ a+8(FP), SI; \
 	MOVQ b+16(FP), DX; \
@@ -188,10 +214,10 @@ ap_loop: \
 	VPMOVB2M Z4, K2; \
 	ADD_TABLE(Z3, K1, 0, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13); \
 	ADD_TABLE(Z4, K2, 1024, Z9, Z10, Z11, Z12, Z13, Z14, Z18, Z20, Z21); \
-	ADD_RQ(RQ, Z5, Z9); \
-	ADD_RQ(RQ, Z6, Z10); \
-	ADD_RQ(RQ, Z7, Z11); \
-	ADD_RQ(RQ, Z8, Z12); \
+	COMBINE(Z5, Z9); \
+	COMBINE(Z6, Z10); \
+	COMBINE(Z7, Z11); \
+	COMBINE(Z8, Z12); \
 	VPACKSSDW Z6, Z5, Z5; \
 	VPACKSSDW Z8, Z7, Z7; \
 	VPACKUSWB Z7, Z5, Z5; \
@@ -1463,17 +1489,28 @@ packFlat512_done:
 // RQ(ta[a[k]] + tb[b[k]]) with ta, tb as four byte planes each at tabs
 // (addPerm), n a multiple of 64, RQ REQUANT16_CORE (bias 0: no clamp).
 TEXT ·addPairs512(SB), NOSPLIT, $0-48
-	ADD_PAIRS(REQUANT16_CORE)
+	ADD_PAIRS(REQUANT16_SETUP, ADD_RQ_CORE)
+
+// func addPairs512s(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
+// is addPairs512 on newAddShift's tables: dst[k] = (A[a[k]] + B[b[k]]) >> 21,
+// the packs' clamp to [0, 255].
+TEXT ·addPairs512s(SB), NOSPLIT, $0-48
+	ADD_PAIRS(NOP, ADD_SHIFT)
+
+// func addPairs512sc(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
+// is addPairs512s clamped to c's lo and hi.
+TEXT ·addPairs512sc(SB), NOSPLIT, $0-48
+	ADD_PAIRS(ADD_CLAMP_SETUP, ADD_SHIFT_CLAMP)
 
 // func addPairs512nn(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
 // is addPairs512 by REQUANT16_NONEG (requantScalars.noNeg).
 TEXT ·addPairs512nn(SB), NOSPLIT, $0-48
-	ADD_PAIRS(REQUANT16_NONEG)
+	ADD_PAIRS(REQUANT16_SETUP, ADD_RQ_NONEG)
 
 // func addPairs512r8(dst, a, b *uint8, n int, tabs *byte, c *requantScalars)
 // is addPairs512 by REQUANT16_RELU8 (requantScalars.relu8).
 TEXT ·addPairs512r8(SB), NOSPLIT, $0-48
-	ADD_PAIRS(REQUANT16_RELU8)
+	ADD_PAIRS(REQUANT16_SETUP, ADD_RQ_RELU8)
 
 // func pickBytes2x512(dst, src *uint8, rows, w, srcStride, planes, srcPlane int)
 // is pickBytes2Scalar, 32 bytes a step: the words at src narrowed to their
