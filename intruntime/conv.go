@@ -422,7 +422,7 @@ func planRequant(s *step, q *intmodel.Quantized) []requantScalars {
 			}
 			b := int64(s.bias[m])
 			rq[m].exactSum = b+255*abs <= math.MaxInt32 && b-255*abs >= math.MinInt32
-			if rq[m].exactSum && rq[m].relu8 {
+			if rq[m].exactSum {
 				rq[m].setFloat(255 * abs)
 			}
 		}
@@ -430,18 +430,25 @@ func planRequant(s *step, q *intmodel.Quantized) []requantScalars {
 	return rq
 }
 
-// commonKernel is the requantization kernel (requantScalars.kernel) all
-// of rq's channels take: the most general of theirs, which serves the
-// others too; −1 where rq is empty.
+// commonKernel is the requantization kernel all of rq's channels take:
+// the first of rqPreference that serves every one; −1 where rq is empty.
 func commonKernel(rq []requantScalars) int {
 	if len(rq) == 0 {
 		return -1
 	}
-	k := rq[0].kernel()
-	for i := range rq {
-		k = min(k, rq[i].kernel())
+	for _, k := range rqPreference {
+		all := true
+		for i := range rq {
+			if !rq[i].serves(k) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return k
+		}
 	}
-	return k
+	return rqGeneral
 }
 
 // requantOne requantizes one output channel m's accumulators.

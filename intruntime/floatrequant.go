@@ -23,6 +23,13 @@ import "math"
 // A layer takes the float kernels where all its channels do
 // (commonKernel).
 
+// The float kernels a channel's operands serve (requantScalars.float).
+const (
+	floatNone      = iota
+	floatRelu8     // rqFloat8
+	floatSymmetric // rqFloatSym
+)
+
 // floatSlopes is how many float32 slopes around the exact multiplier
 // setFloat tries (the nearest, then alternately above and below).
 const floatSlopes = 9
@@ -45,10 +52,10 @@ func fma32Down(x, c, d float32) (float32, bool) {
 	return f, true
 }
 
-// floatRelu8 is the float kernel's output for accumulator acc (the
+// outRelu8 is the float kernel's output for accumulator acc (the
 // assembly's VPADDD, VCVTDQ2PS, VFMADD213PS.RD_SAE, VCVTTPS2DQ and
 // saturating narrowing), or ok = false where it cannot be vouched for.
-func (c *requantScalars) floatRelu8(acc int64) (int32, bool) {
+func (c *requantScalars) outRelu8(acc int64) (int32, bool) {
 	v, ok := fma32Down(float32(int32(acc+int64(c.bias))), c.fc, c.fd)
 	if !ok || !(math.Abs(float64(v)) < 1<<30) {
 		return 0, false
@@ -56,24 +63,80 @@ func (c *requantScalars) floatRelu8(acc int64) (int32, bool) {
 	return min(max(int32(v), 0), 255), true // int32() truncates, as VCVTTPS2DQ
 }
 
-// setFloat sets c.fc and c.fd for a relu8 channel (exactSum, relu8) whose
-// accumulators lie within ±amax, and c.float where the float kernel then
-// equals the fixed-point one on all of them.
+// outSym is the symmetric float kernel's output for accumulator acc
+// (rqFloatSym: + bias, to float, |·|·fc + fd rounded toward −∞, the sign
+// copied back, truncated, + Z_Y, clamped), or ok = false where it cannot
+// be vouched for.
+func (c *requantScalars) outSym(acc int64) (int32, bool) {
+	x := float32(int32(acc + int64(c.bias)))
+	v, ok := fma32Down(float32(math.Abs(float64(x))), c.fc, c.fd)
+	if !ok || !(math.Abs(float64(v)) < 1<<30) {
+		return 0, false
+	}
+	q := int32(v)
+	if x < 0 {
+		q = -q
+	}
+	return min(max(q+c.zy, c.lo), c.hi), true
+}
+
+// setFloat sets c's float operands: for a relu8 channel (exactSum, relu8)
+// whose accumulators lie within ±amax, c.fc, c.fd and c.float where the
+// float kernel (rqFloat8) then equals the fixed-point one on all of them;
+// for any other exactSum channel, c.fc, c.fd and c.symFloat where the
+// symmetric one (rqFloatSym) does. The fixed-point output is Z_Y +
+// MBQM(acc + bias), and MBQM(−x) = −MBQM(x) (both of its roundings are
+// half away from zero), so the symmetric kernel needs the float kernel
+// exact on |acc + bias| for outputs up to Q = max(hi − Z_Y, Z_Y − lo)
+// (past Q both saturate) and ≥ 0 at 0.
 func (c *requantScalars) setFloat(amax int64) {
-	c.float, c.fc, c.fd = false, 0, 0
-	if !c.exactSum || !c.relu8 || c.m0 <= 0 || amax < 0 || amax > 1<<31 {
+	c.float, c.fc, c.fd = floatNone, 0, 0
+	if !c.exactSum || c.m0 <= 0 || amax < 0 || amax > 1<<31 {
 		return
 	}
-	bias, exp := int64(c.bias), int(c.exp)
+	if c.relu8 {
+		if fc, fd, ok := floatOperands(int64(c.bias), c.m0, c.exp, 255, amax); ok {
+			c.fc, c.fd, c.float = fc, fd, floatRelu8
+		}
+		return
+	}
+	b := int64(c.bias)
+	x := max(b+amax, -(b - amax)) // the largest |acc + bias|
+	Q := max(c.hi-c.zy, c.zy-c.lo)
+	if x >= math.MaxInt32 || Q <= 0 || Q > 255 {
+		return
+	}
+	fc, fd, ok := floatOperands(0, c.m0, c.exp, Q, x)
+	if ok && fd > -1 { // q(0) = trunc(fd) = 0 (trunc, not the clamp)
+		c.fc, c.fd, c.float = fc, fd, floatSymmetric
+	}
+}
+
+// floatOperands returns float32 operands (fc, fd) with which
+// clamp(trunc(fl↓(float32(x + bias)·fc + fd)), 0, hi) equals
+// clamp(MBQM(x + bias, m0, −exp), 0, hi) for every x in [−amax, amax],
+// and ok = false where it finds none.
+func floatOperands(bias int64, m0 int32, exp uint64, hi int32, amax int64) (fc, fd float32, ok bool) {
+	var c requantScalars
+	if !c.set(bias, m0, uint(exp), 0, 0, hi) {
+		return 0, 0, false
+	}
 	// The fixed-point output by set's one-shift form (the kernels'; the
 	// bias add cannot saturate within ±amax: exactSum).
-	m0, k64, thr, corr, sh := int64(c.m0), c.k64, c.thr, c.corr, c.sh
+	k64, thr, corr, sh := c.k64, c.thr, c.corr, c.sh
 	exact := func(a int64) int32 {
-		p := a*m0 + k64
+		p := a*int64(m0) + k64
 		if p < thr {
 			p -= corr
 		}
-		return int32(min(max(p>>sh, 0), 255))
+		return int32(min(max(p>>sh, 0), int64(hi)))
+	}
+	out := func(a int64, fc, fd float32) (int32, bool) {
+		v, ok := fma32Down(float32(int32(a+bias)), fc, fd)
+		if !ok || !(math.Abs(float64(v)) < 1<<30) {
+			return 0, false
+		}
+		return min(max(int32(v), 0), hi), true // int32() truncates, as VCVTTPS2DQ
 	}
 	amin := -amax
 	// The points to agree on: the ends and both sides of each step.
@@ -84,7 +147,7 @@ func (c *requantScalars) setFloat(amax int64) {
 	y0, y1 := exact(amin), exact(amax)
 	pts := make([]point, 2, 2+2*(y1-y0))
 	pts[0], pts[1] = point{amin, y0}, point{amax, y1}
-	m := float64(c.m0) / math.Ldexp(1, 31+exp)
+	m := float64(m0) / math.Ldexp(1, 31+int(exp))
 	for k := y0 + 1; k <= y1; k++ {
 		// The first accumulator with an output ≥ k > 0: where the
 		// product a·M0 + k64 reaches k·2^sh (no correction there), or
@@ -93,8 +156,8 @@ func (c *requantScalars) setFloat(amax int64) {
 		var t int64
 		if sh <= 54 {
 			n := int64(k)<<sh - k64
-			t = n / m0
-			if n%m0 != 0 && n > 0 {
+			t = n / int64(m0)
+			if n%int64(m0) != 0 && n > 0 {
 				t++
 			}
 		} else {
@@ -103,56 +166,54 @@ func (c *requantScalars) setFloat(amax int64) {
 		t = max(min(t, amax), amin+1)
 		for n := 0; exact(t-1) >= k; n++ {
 			if t--; t == amin || n > 64 {
-				return
+				return 0, 0, false
 			}
 		}
 		for n := 0; exact(t) < k; n++ {
 			if t++; t > amax || n > 64 {
-				return
+				return 0, 0, false
 			}
 		}
 		pts = append(pts, point{t - 1, exact(t - 1)}, point{t, exact(t)})
 	}
-	fc := float32(m)
 	for i := range floatSlopes {
+		fc = float32(m)
 		if i > 0 { // fc, fc⁺, fc⁻, fc⁺⁺, fc⁻⁻, …
 			dir := float32(math.Inf(1))
 			if i%2 == 0 {
 				dir = float32(math.Inf(-1))
 			}
-			fc = float32(m)
 			for range (i + 1) / 2 {
 				fc = math.Nextafter32(fc, dir)
 			}
 		}
 		// The real offsets for which fc·x + d steps where the exact
 		// output does: d ≥ y − fc·x where the output must reach y > 0,
-		// d < y + 1 − fc·x where it must stay below y + 1 ≤ 255.
-		lo, hi := math.Inf(-1), math.Inf(1)
+		// d < y + 1 − fc·x where it must stay below y + 1 ≤ hi.
+		lo, up := math.Inf(-1), math.Inf(1)
 		for _, p := range pts {
 			v := float64(float32(int32(p.a+bias))) * float64(fc)
 			if l := float64(p.y) - v; p.y > 0 && l > lo {
 				lo = l
 			}
-			if h := float64(p.y) + 1 - v; p.y < 255 && h < hi {
-				hi = h
+			if h := float64(p.y) + 1 - v; p.y < hi && h < up {
+				up = h
 			}
 		}
-		if math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo < hi) {
+		if math.IsInf(lo, 0) || math.IsInf(up, 0) || !(lo < up) {
 			continue
 		}
-		c.fc, c.fd = fc, float32((lo+hi)/2)
+		fd = float32((lo + up) / 2)
 		ok := true
 		for _, p := range pts {
-			if y, vouched := c.floatRelu8(p.a); !vouched || y != p.y {
+			if y, vouched := out(p.a, fc, fd); !vouched || y != p.y {
 				ok = false
 				break
 			}
 		}
 		if ok {
-			c.float = true
-			return
+			return fc, fd, true
 		}
 	}
-	c.fc, c.fd = 0, 0
+	return 0, 0, false
 }

@@ -10,73 +10,105 @@ import (
 	"github.com/qatgo/qatgo/fixedpoint"
 )
 
-// TestSetFloat: wherever setFloat vouches for the float kernel, its
-// output (the emulation floatRelu8) equals the fixed-point one on every
-// accumulator of the range, checked one by one; and it vouches for most
-// channels whose multiplier is not tiny (MobileNetV2's are 2^-10 and up).
+// TestSetFloat: wherever setFloat vouches for a float kernel, its output
+// (the emulations outRelu8 and outSym) equals the fixed-point one on
+// every accumulator of the range, checked one by one; and it vouches for
+// most channels whose multiplier is not tiny (MobileNetV2's are 2^-10 and
+// up). Relu8 channels, and linear ones with Z_Y inside [lo, hi] (the
+// symmetric kernel, its sign correction) onto the whole byte range or a
+// part.
 func TestSetFloat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(71, 72))
-	vouched := map[uint]int{}
-	tried := map[uint]int{}
-	for trial := range 48 {
+	type key struct {
+		sym bool
+		exp uint
+	}
+	vouched, tried := map[key]int{}, map[key]int{}
+	for trial := range 96 {
 		exp := uint(1 + trial%12)
+		sym := trial%24 >= 12
+		zy, lo, hi := int32(0), int32(0), int32(255)
+		if sym {
+			zy = int32(1 + rng.IntN(254))
+			if trial%3 == 0 {
+				lo, hi = int32(rng.IntN(int(zy))), zy+int32(rng.IntN(int(256-zy)))
+			}
+		}
 		var c requantScalars
-		if !c.set(int64(rng.IntN(20001)-10000), int32(1<<30+rng.IntN(1<<30)), exp, 0, 0, 255) {
+		if !c.set(int64(rng.IntN(20001)-10000), int32(1<<30+rng.IntN(1<<30)), exp, zy, lo, hi) {
 			t.Fatal("set declined")
 		}
 		c.exactSum = true
 		amax := int64(1000 + rng.IntN(150000))
 		c.setFloat(amax)
-		tried[exp]++
-		if !c.float {
-			if c.kernel() != rqRelu8 {
-				t.Fatalf("trial %d: declined, kernel %d, want rqRelu8", trial, c.kernel())
-			}
+		k := key{sym, exp}
+		tried[k]++
+		want, out := rqFloat8, c.outRelu8
+		if sym {
+			want, out = rqFloatSym, c.outSym
+		}
+		if c.kernel() != want {
 			continue
 		}
-		vouched[exp]++
+		vouched[k]++
 		for a := -amax; a <= amax; a++ {
-			want := fixedpoint.Requantize(a+int64(c.bias), c.m0, -int(exp), 0, 0, 255)
-			got, ok := c.floatRelu8(a)
+			want := fixedpoint.Requantize(a+int64(c.bias), c.m0, -int(exp), zy, lo, hi)
+			got, ok := out(a)
 			if !ok || got != want {
-				t.Fatalf("trial %d (m0 %d, exp %d, bias %d, fc %g, fd %g): acc %d gives %d (ok %v), want %d",
-					trial, c.m0, exp, c.bias, c.fc, c.fd, a, got, ok, want)
+				t.Fatalf("trial %d (m0 %d, exp %d, bias %d, Z_Y %d, [%d, %d], fc %g, fd %g): acc %d gives %d (ok %v), want %d",
+					trial, c.m0, exp, c.bias, zy, lo, hi, c.fc, c.fd, a, got, ok, want)
 			}
 		}
 	}
-	for exp := uint(1); exp <= 8; exp++ {
-		if vouched[exp] < tried[exp] {
-			t.Errorf("exponent %d: float kernel for %d of %d channels, want all", exp, vouched[exp], tried[exp])
+	for k, n := range tried {
+		if k.exp <= 8 && vouched[k] < n {
+			t.Errorf("%+v: float kernel for %d of %d channels, want all", k, vouched[k], n)
 		}
 	}
-	t.Logf("float kernel vouched for, by exponent: %v of %v", vouched, tried)
+	t.Logf("float kernels vouched for, by kind and exponent: %v of %v", vouched, tried)
 
-	// A channel whose accumulators cannot leave int32 only by the
-	// fixed-point kernel's wrap-free add, or that is not relu8: none.
+	// Not exactSum: none.
 	var c requantScalars
-	c.set(0, 1<<30, 3, 5, 0, 255)
-	c.exactSum = true
-	if c.setFloat(1000); c.float {
-		t.Error("float kernel for a channel with Z_Y 5")
+	c.set(0, 1<<30, 3, 0, 0, 255)
+	if c.setFloat(1000); c.float != floatNone || c.kernel() != rqGeneral {
+		t.Error("float kernel for a channel whose bias add may saturate")
 	}
 }
 
 // TestFloatKernels: every assembly kernel of rqFloat8 (rows, flat
 // positions, the GEMM's epilogue, the depthwise passes in each window
-// mode, one and four channels a pass) gives the emulation's codes
-// (floatRelu8) for accumulators −255…255, with operands chosen so that
-// rounding to nearest instead of toward −∞ would change codes: fc = 1
-// and fd just below 0 put fc·x + fd within half an ulp under x.
+// mode, one and four channels a pass) and of rqFloatSym (rows, flat
+// positions, the GEMM's epilogue) gives the emulation's codes (outRelu8,
+// outSym) for accumulators −255…255 (and up to 510 in the GEMM), with
+// operands chosen so that rounding to nearest instead of toward −∞ would
+// change codes: fc = 1 and fd just below 0 put fc·x + fd within half an
+// ulp under x.
 func TestFloatKernels(t *testing.T) {
+	for _, kind := range []int{rqFloat8, rqFloatSym} {
+		testFloatKernels(t, kind)
+	}
+}
+
+func testFloatKernels(t *testing.T, kind int) {
 	rng := rand.New(rand.NewPCG(73, 74))
 	const C = 8
 	rq := make([]requantScalars, C)
 	for m := range rq {
 		c := &rq[m]
-		if !c.set(0, 1<<30, 1, 0, 0, 255) {
+		zy, lo, hi := int32(0), int32(0), int32(255)
+		if kind == rqFloatSym {
+			zy = int32(60 + 20*m)
+			if m == 5 { // a clamp inside the byte range: the kernels' own
+				lo, hi = 10, 200
+			}
+		}
+		if !c.set(0, 1<<30, 1, zy, lo, hi) {
 			t.Fatal("set declined")
 		}
-		c.exactSum, c.float = true, true
+		c.exactSum, c.float = true, floatRelu8
+		if kind == rqFloatSym {
+			c.float = floatSymmetric
+		}
 		switch m % 4 {
 		case 0:
 			c.fc, c.fd = 1, -0x1p-25 // x − 2^-25: the nearest float is x, the one below x − 2^-24…
@@ -84,22 +116,36 @@ func TestFloatKernels(t *testing.T) {
 			c.bias, c.fc, c.fd = -3, 0.5, 0.25-0x1p-27
 		default:
 			c.bias = int32(rng.IntN(41) - 20)
-			c.fc, c.fd = float32(0.05+rng.Float64()), float32(rng.Float64()*4-2)
+			c.fc, c.fd = float32(0.05+rng.Float64()), float32(rng.Float64()*1.8-0.9)
 		}
-		if c.kernel() != rqFloat8 {
-			t.Fatal("not rqFloat8")
+		if c.kernel() != kind {
+			t.Fatalf("channel %d: kernel %d, want %d", m, c.kernel(), kind)
 		}
 	}
-	want := func(m int, acc int32) uint8 {
-		y, ok := rq[m].floatRelu8(int64(acc))
+	out := func(c *requantScalars, acc int64) (int32, bool) { return c.outRelu8(acc) }
+	if kind == rqFloatSym {
+		out = func(c *requantScalars, acc int64) (int32, bool) { return c.outSym(acc) }
+	}
+	// The GEMM's epilogue clamps by the packs only: its channels keep the
+	// whole byte range.
+	rqG := slices.Clone(rq)
+	for m := range rqG {
+		rqG[m].lo, rqG[m].hi = 0, 255
+	}
+	wantIn := func(rq []requantScalars, m int, acc int32) uint8 {
+		y, ok := out(&rq[m], int64(acc))
 		if !ok {
 			t.Fatalf("channel %d: emulation declined acc %d", m, acc)
 		}
 		return uint8(y)
 	}
+	want := func(m int, acc int32) uint8 { return wantIn(rq, m, acc) }
 	// The operands do make the rounding direction matter.
-	if y, _ := rq[0].floatRelu8(1); y != 0 {
-		t.Fatalf("emulation: channel 0 acc 1 gives %d, want 0", y)
+	if y, _ := out(&rq[0], 1); y != rq[0].zy {
+		t.Fatalf("emulation: channel 0 acc 1 gives %d, want %d", y, rq[0].zy)
+	}
+	if y, _ := out(&rq[0], -1); y != rq[0].zy {
+		t.Fatalf("emulation: channel 0 acc −1 gives %d, want %d", y, rq[0].zy)
 	}
 	tested := false
 	for _, vi := range variantImpls() {
@@ -113,7 +159,7 @@ func TestFloatKernels(t *testing.T) {
 				acc[i] = int32(i%n - 255)
 			}
 			got := make([]uint8, C*n)
-			vi.requantRowsCh(got, n, n, acc, n, 1, n, n, rq, rqFloat8)
+			vi.requantRowsCh(got, n, n, acc, n, 1, n, n, rq, kind)
 			for i, g := range got {
 				if w := want(i/n, acc[i]); g != w {
 					t.Fatalf("%s: requantRowsCh channel %d acc %d gives %d, want %d", vi.name, i/n, acc[i], g, w)
@@ -130,7 +176,7 @@ func TestFloatKernels(t *testing.T) {
 				acc[i] = int32(rng.IntN(511) - 255)
 			}
 			got = make([]uint8, C*cnt)
-			vi.requantFlatCh(got, cnt, acc, 16*len(masks), masks, cnt, rq, rqFloat8)
+			vi.requantFlatCh(got, cnt, acc, 16*len(masks), masks, cnt, rq, kind)
 			for m := range C {
 				o := got[m*cnt:]
 				for b, mask := range masks {
@@ -160,18 +206,18 @@ func TestFloatKernels(t *testing.T) {
 			}
 			got := make([]uint8, C*n)
 			cbuf := make([]int32, a.mpad*ng*laneCols)
-			if vi.gemmRequant(got, n, cbuf, ng*laneCols, a, bp, ng, n, rq, rqFloat8) {
+			if vi.gemmRequant(got, n, cbuf, ng*laneCols, a, bp, ng, n, rqG, kind) {
 				tested = true
 				for i, g := range got {
 					m, col := i/n, i%n
 					a := int32(w[4*m]) * int32(uint8(col))
-					if y := want(m, a); g != y {
+					if y := wantIn(rqG, m, a); g != y {
 						t.Fatalf("%s: gemmRequant channel %d acc %d gives %d, want %d", vi.name, m, a, g, y)
 					}
 				}
 			}
 		}
-		if vi.dwPerm != nil {
+		if vi.dwPerm != nil && kind == rqFloat8 {
 			tested = true
 			// The centre tap alone: accumulator = weight × code.
 			for _, g := range [][5]int{{7, 7, 1, 1, 1}, {14, 14, 1, 1, 1}, {14, 14, 2, 1, 1}} {

@@ -174,10 +174,13 @@ func vnni5x4r8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requ
 func vnni5x4f8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 
 //go:noescape
+func vnni5x4fs(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
+
+//go:noescape
 func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 
 // gemmVNNIRequant is gemmVNNI and the requantization of its rows in one,
-// for requantization kernel kind rqRelu8 or rqFloat8, or rqExact onto the whole byte
+// for requantization kernel kind rqRelu8 or rqFloat8, or rqExact or rqFloatSym onto the whole byte
 // range (every channel's lo 0 and hi 255: the packs' saturation is the
 // clamp): for each 5-row panel the whole 64-column tiles within the first
 // n columns go through vnni5x4r8 or vnni5x4nc, which requantize in their
@@ -195,13 +198,16 @@ func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeight
 	case rqRelu8:
 	case rqFloat8:
 		kernel = vnni5x4f8
-	case rqExact:
+	case rqExact, rqFloatSym:
 		for i := range rq {
 			if rq[i].lo != 0 || rq[i].hi != 255 {
 				return false
 			}
 		}
 		kernel = vnni5x4nc
+		if kind == rqFloatSym {
+			kernel = vnni5x4fs
+		}
 	default:
 		return false
 	}

@@ -137,7 +137,13 @@ func TestGemmRequant(t *testing.T) {
 			}
 			a := packWeightsFor(randWeights(rng, c.m*c.k, 8), c.m, c.k, 255, vi.kern)
 			rq := randomRequants(t, rng, c.m, kind, 12)
-			if ci%2 == 1 {
+			if ci%4 == 3 {
+				// The same by the symmetric float kernel.
+				kind = rqFloatSym
+				for m := range rq {
+					rq[m] = randomFloat(t, rng, rqFloatSym, 12, randomFloatSpan, true)
+				}
+			} else if ci%2 == 1 {
 				// A linear output onto the whole byte range (lo 0, hi 255,
 				// Z_Y inside): the exactSum kernel with the correction.
 				kind = rqExact

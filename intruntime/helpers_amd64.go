@@ -461,6 +461,12 @@ func requantFlatCh512r8(out *uint8, outStride int, row *int32, rowStride int, ma
 func requantFlatCh512f8(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
 
 //go:noescape
+func requantFlatCh512fs(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int)
+
+//go:noescape
+func requantRowsCh512fs(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
+
+//go:noescape
 func requantRowsCh512f8(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int)
 
 //go:noescape
@@ -470,6 +476,8 @@ func requantRowsCh512r8(out *uint8, outStride int, row *int32, rowStride, count,
 // kind (requantScalars.kernel); the one-channel calls take it too.
 func rowsKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride, count, n int, c *requantScalars, chOut, chRow, cs, channels int) {
 	switch kind {
+	case rqFloatSym:
+		return requantRowsCh512fs
 	case rqFloat8:
 		return requantRowsCh512f8
 	case rqRelu8:
@@ -485,6 +493,8 @@ func rowsKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride,
 // flatKernel is the requantFlatCh512 variant of requantization kernel kind.
 func flatKernel(kind int) func(out *uint8, outStride int, row *int32, rowStride int, masks *uint16, nblocks int, c *requantScalars, cs, channels int) {
 	switch kind {
+	case rqFloatSym:
+		return requantFlatCh512fs
 	case rqFloat8:
 		return requantFlatCh512f8
 	case rqRelu8:
@@ -663,6 +673,9 @@ func dwPermPlane512r8(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, 
 // and plan mode (dwPermPlan.mode).
 func dwPermKernel(kind, mode int) func(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int) {
 	type kernel = func(dst, src *uint8, chIn, chOut, images, hw int, vecs *byte, nv int, wq *uint32, c *requantScalars, cs, channels, zx int)
+	if kind == rqFloatSym { // no float depthwise for it: the fixed-point one serves it
+		kind = rqExact
+	}
 	var ks [5]kernel
 	switch mode {
 	case dwPermPlane:
@@ -763,7 +776,7 @@ func dwPermQuadZ(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq [
 		return false
 	}
 	kind := commonKernel(rq)
-	if kind < rqRelu8 {
+	if !relu8Kind(kind) {
 		return false
 	}
 	if images == 0 {

@@ -261,8 +261,8 @@ func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []req
 	t.Helper()
 	rq := make([]requantScalars, M)
 	for m := range rq {
-		if kind == rqFloat8 {
-			rq[m] = randomFloat8(t, rng, maxExp, randomFloatSpan)
+		if kind == rqFloat8 || kind == rqFloatSym {
+			rq[m] = randomFloat(t, rng, kind, maxExp, randomFloatSpan, false)
 			continue
 		}
 		zy, lo, hi := int32(rng.IntN(200)), int32(0), int32(255)
@@ -292,18 +292,26 @@ func randomRequants(t *testing.T, rng *rand.Rand, M, kind int, maxExp int) []req
 // channels (setFloat's amax): every test's accumulators lie within it.
 const randomFloatSpan = 1 << 23
 
-// randomFloat8 returns the operands of a random relu8 channel (exponent
-// up to maxExp) whose float kernel (setFloat, accumulators within ±amax)
-// is exact, drawing again where it is not.
-func randomFloat8(t *testing.T, rng *rand.Rand, maxExp int, amax int64) requantScalars {
+// randomFloat returns the operands of a random channel (exponent up to
+// maxExp) whose float kernel kind (rqFloat8: relu8; rqFloatSym: Z_Y
+// inside [lo, hi], all of the byte range where full) is exact on
+// accumulators within ±amax (setFloat), drawing again where it is not.
+func randomFloat(t *testing.T, rng *rand.Rand, kind, maxExp int, amax int64, full bool) requantScalars {
 	t.Helper()
 	for range 1000 {
+		zy, lo, hi := int32(0), int32(0), int32(255)
+		if kind == rqFloatSym {
+			zy = int32(1 + rng.IntN(254))
+			if !full {
+				lo, hi = int32(rng.IntN(int(zy))), zy+int32(rng.IntN(int(256-zy)))
+			}
+		}
 		var c requantScalars
-		if !c.set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), uint(1+rng.IntN(maxExp)), 0, 0, 255) {
+		if !c.set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), uint(1+rng.IntN(maxExp)), zy, lo, hi) {
 			t.Fatal("set declined")
 		}
 		c.exactSum = true
-		if c.setFloat(amax); c.kernel() == rqFloat8 {
+		if c.setFloat(amax); c.kernel() == kind {
 			return c
 		}
 	}
@@ -336,9 +344,9 @@ func TestDwPerm(t *testing.T) {
 		H, W, st, ph, pw := g[0], g[1], g[2], g[3], g[4]
 		oh, ow := (H+2*ph-3)/st+1, (W+2*pw-3)/st+1
 		P := oh * ow
-		for kind := range rqFloat8 + 1 {
+		for kind := range rqFloatSym + 1 {
 			C, images := 1+rng.IntN(8), 1+rng.IntN(5)
-			if kind >= rqRelu8 {
+			if relu8Kind(kind) {
 				C = 4 * (1 + rng.IntN(2)) // whole quads: the four-channel pass runs
 			}
 			w := make([]int8, 9*C)
@@ -403,7 +411,7 @@ func TestDwPerm(t *testing.T) {
 						quad[i] = 0xEE
 					}
 					ok := vi.dwPermQuad(quad, src, pl, images, chIn, N, rq, zx)
-					if ok != (C%4 == 0 && kind >= rqRelu8) {
+					if ok != (C%4 == 0 && relu8Kind(kind)) {
 						t.Fatalf("geometry %d %v (%s): dwPermQuad %v with %d channels, kind %d", gi, g, vi.name, ok, C, kind)
 					}
 					if !ok {
@@ -442,7 +450,7 @@ func TestDwPerm(t *testing.T) {
 func TestRequantChannels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	for trial := range 200 {
-		kind := trial % (rqFloat8 + 1)
+		kind := trial % (rqFloatSym + 1)
 		M := 1 + rng.IntN(5)
 		rq := randomRequants(t, rng, M, kind, 12)
 		nb := 1 + rng.IntN(14)

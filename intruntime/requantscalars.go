@@ -27,10 +27,11 @@ type requantScalars struct {
 	// relu8: Z_Y = lo = 0 and hi = 255 (noNeg too), where the kernels
 	// need neither add Z_Y nor clamp to hi (a narrowing that saturates).
 	relu8 bool
-	// float: fc and fd give every accumulator of this channel the same
-	// relu8 code as the fixed-point operands (setFloat), so the kernels
-	// may take rqFloat8.
-	float bool
+	// float: the float kernel whose operands fc and fd give every
+	// accumulator of this channel the same code as the fixed-point ones
+	// (setFloat): floatRelu8 (rqFloat8), floatSymmetric (rqFloatSym), or
+	// none.
+	float uint8
 	// fd: the float kernels' offset, at byte 92 (the assembly's).
 	fd float32
 }
@@ -86,17 +87,49 @@ const (
 	rqNoNeg          // exactSum and noNeg: no correction either
 	rqRelu8          // exactSum and relu8: nor Z_Y and the upper clamp
 	rqFloat8         // relu8 and float: one float multiply-add (floatrequant.go)
+	rqFloatSym       // exactSum, not relu8, and float: the symmetric float kernel
 )
 
+// relu8Kind reports whether kernel kind computes relu8 channels only
+// (rqRelu8, rqFloat8).
+func relu8Kind(kind int) bool { return kind == rqRelu8 || kind == rqFloat8 }
+
+// serves reports whether kernel kind gives channel c its exact codes:
+// each kernel serves the channels whose operands allow it, and the
+// fixed-point ones also serve those of every later, more specialised
+// fixed-point kernel (a channel that allows rqRelu8 allows rqNoNeg too).
+func (c *requantScalars) serves(kind int) bool {
+	switch kind {
+	case rqGeneral:
+		return true
+	case rqExact:
+		return c.exactSum
+	case rqNoNeg:
+		return c.exactSum && c.noNeg
+	case rqRelu8:
+		return c.exactSum && c.relu8
+	case rqFloat8:
+		return c.exactSum && c.relu8 && c.float == floatRelu8
+	case rqFloatSym:
+		return c.exactSum && !c.relu8 && c.float == floatSymmetric
+	}
+	return false
+}
+
+// rqPreference is the order in which commonKernel picks a kernel: fewest
+// instructions first.
+var rqPreference = [...]int{rqFloat8, rqRelu8, rqFloatSym, rqNoNeg, rqExact, rqGeneral}
+
 // kernel is the fewest-instruction requantization kernel c's operands
-// allow (rqGeneral … rqFloat8). Each kernel also serves the channels of
-// every later one: a channel that allows rqRelu8 allows rqNoNeg too.
+// allow (the first of rqPreference that serves c).
 func (c *requantScalars) kernel() int {
 	switch {
-	case c.exactSum && c.relu8 && c.float:
+	case c.exactSum && c.relu8 && c.float == floatRelu8:
 		return rqFloat8
 	case c.exactSum && c.relu8:
 		return rqRelu8
+	case c.exactSum && c.float == floatSymmetric:
+		return rqFloatSym
 	case c.exactSum && c.noNeg:
 		return rqNoNeg
 	case c.exactSum:

@@ -635,7 +635,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 	// convolution by the GEMM on whole quads of channels.
 	for i := range len(e.steps) - 1 {
 		a, b := &e.steps[i], &e.steps[i+1]
-		if a.dwPerm != nil && host.dwPermQuad != nil && host.packQuadIn != nil && a.rqKind >= rqRelu8 &&
+		if a.dwPerm != nil && host.dwPermQuad != nil && host.packQuadIn != nil && relu8Kind(a.rqKind) &&
 			a.out.shape.C%4 == 0 && readers[i+1] == 1 && len(b.ins) == 1 && b.ins[0] == i+1 &&
 			b.conv && b.groups == 0 && b.tap == nil && !b.fusePool && b.framed == nil && b.w != nil && b.w.k == a.out.shape.C &&
 			b.pointwise() {
