@@ -82,12 +82,12 @@ func (c *requantScalars) set(bias int64, m0 int32, exp uint, zy, lo, hi int32) b
 // out (requantScalars.kernel): the saturating bias add's clamp, the
 // negative-product correction, and Z_Y with the upper clamp.
 const (
-	rqGeneral = iota // everything
-	rqExact          // exactSum: no bias clamp
-	rqNoNeg          // exactSum and noNeg: no correction either
-	rqRelu8          // exactSum and relu8: nor Z_Y and the upper clamp
-	rqFloat8         // relu8 and float: one float multiply-add (floatrequant.go)
-	rqFloatSym       // exactSum, not relu8, and float: the symmetric float kernel
+	rqGeneral  = iota // everything
+	rqExact           // exactSum: no bias clamp
+	rqNoNeg           // exactSum and noNeg: no correction either
+	rqRelu8           // exactSum and relu8: nor Z_Y and the upper clamp
+	rqFloat8          // relu8 and float: one float multiply-add (floatrequant.go)
+	rqFloatSym        // exactSum, not relu8, and float: the symmetric float kernel
 )
 
 // relu8Kind reports whether kernel kind computes relu8 channels only
