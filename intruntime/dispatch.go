@@ -88,7 +88,7 @@ type impl struct {
 	// convolution after it; false where it does not apply. packQuadIn is
 	// that convolution's operand packing from them (a copy of blocks).
 	// Both nil where the CPU has no such kernels.
-	dwPermQuad func(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq []requantScalars, zx uint8) bool
+	dwPermQuad func(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq []requantScalars, kind int, zx uint8) bool
 	packQuadIn func(dst []byte, src []uint8, k4, total, p0, n int)
 	// gemmRequant is the GEMM with the requantization of its rows (kernel
 	// kind) in its epilogue (gemmVNNIRequant): row m's n codes at

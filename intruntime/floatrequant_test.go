@@ -257,7 +257,7 @@ func testFloatKernels(t *testing.T, kind int) {
 						continue
 					}
 					quad := make([]uint8, C*P)
-					if !vi.dwPermQuad(quad, src, pl, 1, H*W, P, rq, 0) {
+					if !vi.dwPermQuad(quad, src, pl, 1, H*W, P, rq, planKind(rq), 0) {
 						t.Fatalf("%s %v: dwPermQuad declined", vi.name, g)
 					}
 					for m := range C {
@@ -302,5 +302,52 @@ func TestFloatOperandOffsets(t *testing.T) {
 	var c requantScalars
 	if o1, o2, n := unsafe.Offsetof(c.fc), unsafe.Offsetof(c.fd), unsafe.Sizeof(c); o1 != 36 || o2 != 92 || n != 96 {
 		t.Fatalf("fc at %d, fd at %d, size %d: want 36, 92, 96", o1, o2, n)
+	}
+}
+
+// kindRuns: runs of whole groups, the float twin where every channel of a
+// group allows it.
+func TestKindRuns(t *testing.T) {
+	mk := func(kinds string) []requantScalars {
+		rq := make([]requantScalars, len(kinds))
+		for i, k := range kinds {
+			c := &rq[i]
+			c.exactSum = true
+			switch k {
+			case 'r':
+				c.relu8, c.noNeg = true, true
+			case 'f':
+				c.relu8, c.noNeg, c.float = true, true, floatRelu8
+			case 'e':
+			case 's':
+				c.float = floatSymmetric
+			}
+		}
+		return rq
+	}
+	type run struct{ m0, m1, k int }
+	for _, c := range []struct {
+		kinds       string
+		kind, group int
+		sym         bool
+		want        []run
+	}{
+		{"ffrff", rqRelu8, 1, true, []run{{0, 2, rqFloat8}, {2, 3, rqRelu8}, {3, 5, rqFloat8}}},
+		{"ffffrfff", rqRelu8, 4, true, []run{{0, 4, rqFloat8}, {4, 8, rqRelu8}}},
+		{"ffff", rqFloat8, 4, true, []run{{0, 4, rqFloat8}}},
+		{"sses", rqExact, 1, true, []run{{0, 2, rqFloatSym}, {2, 3, rqExact}, {3, 4, rqFloatSym}}},
+		{"sses", rqExact, 1, false, []run{{0, 4, rqExact}}},
+		{"ssssse", rqExact, 5, true, []run{{0, 5, rqFloatSym}, {5, 6, rqExact}}},
+	} {
+		var got []run
+		rq := mk(c.kinds)
+		kind := planKind(rq)
+		if kind&^rqMixed != c.kind {
+			t.Errorf("%s: planKind %d, want %d", c.kinds, kind, c.kind)
+		}
+		kindRuns(rq, kind, c.group, c.sym, func(m0, m1, k int) { got = append(got, run{m0, m1, k}) })
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s kind %d group %d: runs %v, want %v", c.kinds, c.kind, c.group, got, c.want)
+		}
 	}
 }

@@ -193,20 +193,13 @@ func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeight
 	if a.kern != kernVNNI || ngroups == 0 || n == 0 || len(rq) != a.m || unsafe.Sizeof(rq[0]) != 96 || n > ngroups*laneCols {
 		return false
 	}
-	kernel := vnni5x4r8
-	switch kind {
-	case rqRelu8:
-	case rqFloat8:
-		kernel = vnni5x4f8
+	switch kind &^ rqMixed {
+	case rqRelu8, rqFloat8:
 	case rqExact, rqFloatSym:
 		for i := range rq {
 			if rq[i].lo != 0 || rq[i].hi != 255 {
 				return false
 			}
-		}
-		kernel = vnni5x4nc
-		if kind == rqFloatSym {
-			kernel = vnni5x4fs
 		}
 	default:
 		return false
@@ -215,18 +208,30 @@ func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeight
 	_ = out[(a.m-1)*chOut+n-1]
 	full := n / 64 // tiles requantized in the kernel
 	n4 := ngroups / 4
-	for p := 0; p < a.m; p += 5 {
-		w := &a.w5[p*a.k4]
-		if full > 0 {
-			kernel(&out[p*chOut], chOut, w, &b[0], a.k4, gs, full, &rq[p], min(5, a.m-p))
+	// Each panel by the float kernel where its five channels allow it.
+	kindRuns(rq, kind, 5, true, func(m0, m1, k int) {
+		kernel := vnni5x4nc
+		switch k {
+		case rqRelu8:
+			kernel = vnni5x4r8
+		case rqFloat8:
+			kernel = vnni5x4f8
+		case rqFloatSym:
+			kernel = vnni5x4fs
 		}
-		if n4 > full {
-			vnni5x4(&c[p*ldc+4*full*laneCols], ldc, w, &b[4*full*gs], a.k4, gs, n4-full)
+		for p := m0; p < m1; p += 5 {
+			w := &a.w5[p*a.k4]
+			if full > 0 {
+				kernel(&out[p*chOut], chOut, w, &b[0], a.k4, gs, full, &rq[p], min(5, a.m-p))
+			}
+			if n4 > full {
+				vnni5x4(&c[p*ldc+4*full*laneCols], ldc, w, &b[4*full*gs], a.k4, gs, n4-full)
+			}
+			if rest := ngroups - 4*n4; rest > 0 {
+				vnni5x1(&c[p*ldc+4*n4*laneCols], ldc, w, &b[4*n4*gs], a.k4, gs, rest)
+			}
 		}
-		if rest := ngroups - 4*n4; rest > 0 {
-			vnni5x1(&c[p*ldc+4*n4*laneCols], ldc, w, &b[4*n4*gs], a.k4, gs, rest)
-		}
-	}
+	})
 	if done := 64 * full; done < n {
 		requantRowsChZ(out[done:], chOut, n-done, c[done:], ldc, 1, n-done, n-done, rq, kind) // AVX-512, as the kernels
 	}

@@ -137,6 +137,9 @@ func TestGemmRequant(t *testing.T) {
 			}
 			a := packWeightsFor(randWeights(rng, c.m*c.k, 8), c.m, c.k, 255, vi.kern)
 			rq := randomRequants(t, rng, c.m, kind, 12)
+			if ci == 0 { // panels of the float kernel among relu8 ones
+				mixFloat(t, rng, rq, rqFloat8, 12, false, 5)
+			}
 			if ci%4 == 3 {
 				// The same by the symmetric float kernel.
 				kind = rqFloatSym
@@ -157,6 +160,9 @@ func TestGemmRequant(t *testing.T) {
 						t.Fatalf("kernel %d, want rqExact", rq[m].kernel())
 					}
 				}
+				if ci == 5 { // panels of the symmetric float kernel among them
+					mixFloat(t, rng, rq, rqFloatSym, 12, true, 5)
+				}
 			}
 			ng := groupsFor(c.n)
 			bp := make([]byte, ng*a.k4*blockSize)
@@ -170,7 +176,7 @@ func TestGemmRequant(t *testing.T) {
 				got[i], want[i] = 0xEE, 0xEE
 			}
 			acc := make([]int32, a.mpad*ldc)
-			if !vi.gemmRequant(got, chOut, acc, ldc, a, bp, ng, c.n, rq, kind) {
+			if !vi.gemmRequant(got, chOut, acc, ldc, a, bp, ng, c.n, rq, planKind(rq)) {
 				if a.kern == kernVNNI {
 					t.Fatalf("%s %+v: declined", vi.name, c)
 				}

@@ -140,7 +140,7 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 	oh, ow := s.out.shape.H, s.out.shape.W
 	if pl := s.dwPerm; pl != nil {
 		if s.quadOut {
-			if !host.dwPermQuad(dst, src, pl, n, n*H*W, n*oh*ow, s.rq, s.zx) {
+			if !host.dwPermQuad(dst, src, pl, n, n*H*W, n*oh*ow, s.rq, s.rqKind, s.zx) {
 				panic("intruntime: depthwise3x3: the quad-interleaved kernel declined its planned step")
 			}
 			return

@@ -515,7 +515,9 @@ func requantFlatChZ(out []uint8, outStride int, acc []int32, ldc int, masks []ui
 		return
 	}
 	_, _ = acc[(M-1)*ldc+16*len(masks)-1], out[(M-1)*outStride+n-1]
-	flatKernel(kind)(&out[0], outStride, &acc[0], ldc, &masks[0], len(masks), &rq[0], int(unsafe.Sizeof(rq[0])), M)
+	kindRuns(rq, kind, 1, true, func(m0, m1, k int) {
+		flatKernel(k)(&out[m0*outStride], outStride, &acc[m0*ldc], ldc, &masks[0], len(masks), &rq[m0], int(unsafe.Sizeof(rq[0])), m1-m0)
+	})
 }
 
 // requantRowsChZ is requantPre512 on every channel of rq: channel m's rows
@@ -527,7 +529,9 @@ func requantRowsChZ(out []uint8, outStride, outRow int, acc []int32, ldc, rows, 
 		return
 	}
 	_, _ = acc[(M-1)*ldc+(rows-1)*rowStride+w-1], out[(M-1)*outStride+(rows-1)*outRow+w-1]
-	rowsKernel(kind)(&out[0], outRow, &acc[0], rowStride, rows, w, &rq[0], outStride, ldc, int(unsafe.Sizeof(rq[0])), M)
+	kindRuns(rq, kind, 1, true, func(m0, m1, k int) {
+		rowsKernel(k)(&out[m0*outStride], outRow, &acc[m0*ldc], rowStride, rows, w, &rq[m0], outStride, ldc, int(unsafe.Sizeof(rq[0])), m1-m0)
+	})
 }
 
 // lookupPairsZ is lookupPairsScalar by dword gathers (VPGATHERDD, scale 1,
@@ -702,8 +706,10 @@ func dwPermZ(dst, src []uint8, pl *dwPermPlan, images, chIn, chOut int, rq []req
 	}
 	// The masked window loads read no byte past the last plane.
 	_, _ = src[(C-1)*chIn+images*pl.hw-1], dst[(C-1)*chOut+images*pl.p-1]
-	f := dwPermKernel(kind, pl.mode)
-	f(&dst[0], &src[0], chIn, chOut, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[0], &rq[0], int(unsafe.Sizeof(rq[0])), C, int(zx))
+	kindRuns(rq, kind, 1, false, func(m0, m1, k int) {
+		f := dwPermKernel(k, pl.mode)
+		f(&dst[m0*chOut], &src[m0*chIn], chIn, chOut, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[3*m0], &rq[m0], int(unsafe.Sizeof(rq[0])), m1-m0, int(zx))
+	})
 }
 
 //go:noescape
@@ -769,13 +775,12 @@ func dwPermQuad512Plane(dst, src *uint8, chIn, quadN, images, hw int, vecs *byte
 // 96 bytes apart), its outputs quad-interleaved (quadIndex) with quadN
 // positions a quad row: four channels a pass, one store per 16 positions.
 // False where it does not apply.
-func dwPermQuadZ(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq []requantScalars, zx uint8) bool {
+func dwPermQuadZ(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq []requantScalars, kind int, zx uint8) bool {
 	C := len(rq)
 	if C == 0 || C%4 != 0 || unsafe.Sizeof(rq[0]) != 96 || len(pl.wq) < 3*C || len(pl.vecs) != dwPermRecord*pl.nv || pl.nv < 1 ||
 		chIn < images*pl.hw || quadN < images*pl.p {
 		return false
 	}
-	kind := commonKernel(rq)
 	if !relu8Kind(kind) {
 		return false
 	}
@@ -783,23 +788,25 @@ func dwPermQuadZ(dst, src []uint8, pl *dwPermPlan, images, chIn, quadN int, rq [
 		return true
 	}
 	_, _ = src[(C-1)*chIn+images*pl.hw-1], dst[C*quadN-1]
-	f := dwPermQuad512
-	switch pl.mode {
-	case dwPermWide:
-		f = dwPermQuad512Wide
-	case dwPermPlane:
-		f = dwPermQuad512Plane
-	}
-	if kind == rqFloat8 {
-		f = dwPermQuad512F
+	kindRuns(rq, kind, 4, false, func(m0, m1, k int) {
+		f := dwPermQuad512
 		switch pl.mode {
 		case dwPermWide:
-			f = dwPermQuad512WideF
+			f = dwPermQuad512Wide
 		case dwPermPlane:
-			f = dwPermQuad512PlaneF
+			f = dwPermQuad512Plane
 		}
-	}
-	f(&dst[0], &src[0], chIn, quadN, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[0], &rq[0], C/4, int(zx))
+		if k == rqFloat8 {
+			f = dwPermQuad512F
+			switch pl.mode {
+			case dwPermWide:
+				f = dwPermQuad512WideF
+			case dwPermPlane:
+				f = dwPermQuad512PlaneF
+			}
+		}
+		f(&dst[m0*quadN], &src[m0*chIn], chIn, quadN, images, pl.hw, &pl.vecs[0], pl.nv, &pl.wq[3*m0], &rq[m0], (m1-m0)/4, int(zx))
+	})
 	return true
 }
 

@@ -296,7 +296,7 @@ const randomFloatSpan = 1 << 23
 // maxExp) whose float kernel kind (rqFloat8: relu8; rqFloatSym: Z_Y
 // inside [lo, hi], all of the byte range where full) is exact on
 // accumulators within ±amax (setFloat), drawing again where it is not.
-func randomFloat(t *testing.T, rng *rand.Rand, kind, maxExp int, amax int64, full bool) requantScalars {
+func randomFloat(t testing.TB, rng *rand.Rand, kind, maxExp int, amax int64, full bool) requantScalars {
 	t.Helper()
 	for range 1000 {
 		zy, lo, hi := int32(0), int32(0), int32(255)
@@ -317,6 +317,22 @@ func randomFloat(t *testing.T, rng *rand.Rand, kind, maxExp int, amax int64, ful
 	}
 	t.Fatal("no exact float kernel in 1000 draws")
 	return requantScalars{}
+}
+
+// mixFloat replaces about half of rq's groups of group channels (the
+// first always) by channels of float kernel kind fk (randomFloat, the
+// byte range whole where full): a layer of the fixed-point kernel whose
+// runs of float channels take the float one (kindRuns).
+func mixFloat(t *testing.T, rng *rand.Rand, rq []requantScalars, fk, maxExp int, full bool, group int) {
+	t.Helper()
+	for g := 0; g < len(rq); g += group {
+		if g > 0 && rng.IntN(2) == 0 {
+			continue
+		}
+		for m := g; m < min(g+group, len(rq)); m++ {
+			rq[m] = randomFloat(t, rng, fk, maxExp, randomFloatSpan, full)
+		}
+	}
 }
 
 // requantPreRef is requantPre by the fixed-point reference
@@ -366,6 +382,10 @@ func TestDwPerm(t *testing.T) {
 				}
 			}
 			rq := randomRequants(t, rng, C, kind, 8)
+			if kind == rqRelu8 && gi%3 == 0 {
+				mixFloat(t, rng, rq, rqFloat8, 8, false, 4)
+			}
+			pk := planKind(rq) // rqMixed where runs take the float kernel
 			zx := uint8(77)
 			if gi%2 == 0 {
 				zx = 0 // a ReLU's outputs, as MobileNetV2's depthwise layers read
@@ -385,7 +405,7 @@ func TestDwPerm(t *testing.T) {
 					for i := range got {
 						got[i], want[i] = 0xEE, 0xEE
 					}
-					vi.dwPerm(got, src, pl, images, chIn, chOut, rq, kind, zx)
+					vi.dwPerm(got, src, pl, images, chIn, chOut, rq, pk, zx)
 					Hp, Wp := H+2*ph, W+2*pw
 					frame := make([]uint8, Hp*Wp+16)
 					acc := make([]int32, P)
@@ -410,7 +430,7 @@ func TestDwPerm(t *testing.T) {
 					for i := range quad {
 						quad[i] = 0xEE
 					}
-					ok := vi.dwPermQuad(quad, src, pl, images, chIn, N, rq, zx)
+					ok := vi.dwPermQuad(quad, src, pl, images, chIn, N, rq, pk, zx)
 					if ok != (C%4 == 0 && relu8Kind(kind)) {
 						t.Fatalf("geometry %d %v (%s): dwPermQuad %v with %d channels, kind %d", gi, g, vi.name, ok, C, kind)
 					}
@@ -453,6 +473,13 @@ func TestRequantChannels(t *testing.T) {
 		kind := trial % (rqFloatSym + 1)
 		M := 1 + rng.IntN(5)
 		rq := randomRequants(t, rng, M, kind, 12)
+		switch {
+		case kind == rqRelu8 && trial%4 < 2:
+			mixFloat(t, rng, rq, rqFloat8, 12, false, 1)
+		case kind == rqExact && trial%4 < 2:
+			mixFloat(t, rng, rq, rqFloatSym, 12, false, 1)
+		}
+		kind = planKind(rq) // the float kind where all are, rqMixed where runs are
 		nb := 1 + rng.IntN(14)
 		ldc := 16*nb + 16*rng.IntN(3)
 		acc := make([]int32, M*ldc)

@@ -91,8 +91,11 @@ const (
 )
 
 // relu8Kind reports whether kernel kind computes relu8 channels only
-// (rqRelu8, rqFloat8).
-func relu8Kind(kind int) bool { return kind == rqRelu8 || kind == rqFloat8 }
+// (rqRelu8, rqFloat8, with or without rqMixed).
+func relu8Kind(kind int) bool {
+	kind &^= rqMixed
+	return kind == rqRelu8 || kind == rqFloat8
+}
 
 // serves reports whether kernel kind gives channel c its exact codes:
 // each kernel serves the channels whose operands allow it, and the
@@ -114,6 +117,85 @@ func (c *requantScalars) serves(kind int) bool {
 		return c.exactSum && !c.relu8 && c.float == floatSymmetric
 	}
 	return false
+}
+
+// rqMixed flags a layer's kernel kind (planKind) whose channels include
+// some with float operands where commonKernel is a fixed-point kernel.
+const rqMixed = 1 << 4
+
+// planKind is the kernel kind a layer's calls take: commonKernel, with
+// rqMixed where some channels allow its float twin (kindRuns) in at most
+// maxFloatRuns runs: each run is a kernel call (resnet20's layers, a few
+// channels scattered among float ones, split into up to 8: as fast as
+// unsplit, +2–4% for the model).
+func planKind(rq []requantScalars) int {
+	k := commonKernel(rq)
+	up := -1
+	switch k {
+	case rqRelu8:
+		up = rqFloat8
+	case rqExact, rqNoNeg:
+		up = rqFloatSym
+	}
+	if up < 0 {
+		return k
+	}
+	runs, any, prev := 0, false, false
+	for i := range rq {
+		f := rq[i].serves(up)
+		if i == 0 || f != prev {
+			runs++
+		}
+		any, prev = any || f, f
+	}
+	if any && runs <= maxFloatRuns {
+		return k | rqMixed
+	}
+	return k
+}
+
+// maxFloatRuns is the most runs of channels planKind lets a layer's calls
+// split into.
+const maxFloatRuns = 8
+
+// kindRuns calls f(m0, m1, k) for consecutive runs [m0, m1) of rq's
+// channels with the kernel k each run takes: kind, or where kind has
+// rqMixed (planKind), in groups of group channels (a quad, a GEMM panel),
+// its float twin (rqRelu8: rqFloat8; rqNoNeg, rqExact: rqFloatSym where
+// sym) for the groups whose channels all allow it. So a layer where a few
+// channels have no exact float operands (commonKernel: the fixed-point
+// kernel) still takes the float kernels for the rest.
+func kindRuns(rq []requantScalars, kind, group int, sym bool, f func(m0, m1, kind int)) {
+	if kind&rqMixed == 0 { // one kernel for all: no scan
+		f(0, len(rq), kind)
+		return
+	}
+	kind &^= rqMixed
+	up := kind
+	switch {
+	case kind == rqRelu8:
+		up = rqFloat8
+	case sym && (kind == rqExact || kind == rqNoNeg):
+		up = rqFloatSym
+	}
+	start, cur := 0, -1
+	for g := 0; g < len(rq); g += group {
+		k := up
+		for i := g; i < min(g+group, len(rq)); i++ {
+			if !rq[i].serves(up) {
+				k = kind
+				break
+			}
+		}
+		if cur >= 0 && k != cur {
+			f(start, g, cur)
+			start = g
+		}
+		cur = k
+	}
+	if cur >= 0 {
+		f(start, len(rq), cur)
+	}
 }
 
 // rqPreference is the order in which commonKernel picks a kernel: fewest

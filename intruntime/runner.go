@@ -45,7 +45,8 @@ type step struct {
 	// set at planning; nil where the CPU has no such kernel or a channel
 	// needs the general path (planRequant).
 	rq []requantScalars
-	// rqKind: the kernel() all of rq's channels share (the per-channel
+	// rqKind: the kernel all of rq's channels take (planKind: with rqMixed
+	// where runs of them take its float twin; the per-channel
 	// loops in one call: host.requantFlatCh, requantRowsCh), or −1.
 	rqKind                 int
 	zx                     uint8 // input zero point in storage code (conv padding)
@@ -617,7 +618,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 			rqs[i] = rq
 		}
 		s.rq = rq
-		s.rqKind = commonKernel(s.rq)
+		s.rqKind = planKind(s.rq)
 		if s.dwImages > 0 && !s.framedIn && host.dwPerm != nil && s.rqKind >= 0 && len(s.rq) == s.groups {
 			s.dwPerm = newDwPermPlan(s.gw, s.groups, cur.shape.H, cur.shape.W, shapes[i].H, shapes[i].W, s.sh, s.sw, s.ph, s.pw)
 		}
