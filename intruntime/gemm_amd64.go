@@ -179,6 +179,22 @@ func vnni5x4fs(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requ
 //go:noescape
 func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 
+// vnni5x4Requant is the vnni5x4 variant with the requantization of
+// kernel kind in its epilogue (a direct call: rq stays on the caller's
+// stack).
+func vnni5x4Requant(kind int, out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int) {
+	switch kind {
+	case rqRelu8:
+		vnni5x4r8(out, chOut, w, b, k4, gs, n, rq, rows)
+	case rqFloat8:
+		vnni5x4f8(out, chOut, w, b, k4, gs, n, rq, rows)
+	case rqFloatSym:
+		vnni5x4fs(out, chOut, w, b, k4, gs, n, rq, rows)
+	default:
+		vnni5x4nc(out, chOut, w, b, k4, gs, n, rq, rows)
+	}
+}
+
 // gemmVNNIRequant is gemmVNNI and the requantization of its rows in one,
 // for requantization kernel kind rqRelu8 or rqFloat8, or rqExact or rqFloatSym onto the whole byte
 // range (every channel's lo 0 and hi 255: the packs' saturation is the
@@ -186,7 +202,8 @@ func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requ
 // n columns go through vnni5x4r8 or vnni5x4nc, which requantize in their
 // epilogue (row m's n codes at out[m·chOut:]); the rest of the columns
 // are computed into c (ldc int32s a row) and requantized by
-// requantRowsChZ. rq's assembly operands must be 96 bytes apart. False,
+// requantRowsChZ. rq's assembly operands must be 96 bytes apart (a short
+// last panel's are copied into five). False,
 // with nothing done, where a.kern is not the VNNI kernel or kind is not
 // one of those.
 func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeights, b []byte, ngroups, n int, rq []requantScalars, kind int) bool {
@@ -210,19 +227,17 @@ func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeight
 	n4 := ngroups / 4
 	// Each panel by the float kernel where its five channels allow it.
 	kindRuns(rq, kind, 5, true, func(m0, m1, k int) {
-		kernel := vnni5x4nc
-		switch k {
-		case rqRelu8:
-			kernel = vnni5x4r8
-		case rqFloat8:
-			kernel = vnni5x4f8
-		case rqFloatSym:
-			kernel = vnni5x4fs
-		}
 		for p := m0; p < m1; p += 5 {
 			w := &a.w5[p*a.k4]
 			if full > 0 {
-				kernel(&out[p*chOut], chOut, w, &b[0], a.k4, gs, full, &rq[p], min(5, a.m-p))
+				ops := &rq[p]
+				if p+5 > len(rq) {
+					// The float kernels load all five rows' biases.
+					var pad [5]requantScalars
+					copy(pad[:], rq[p:])
+					ops = &pad[0]
+				}
+				vnni5x4Requant(k, &out[p*chOut], chOut, w, &b[0], a.k4, gs, full, ops, min(5, a.m-p))
 			}
 			if n4 > full {
 				vnni5x4(&c[p*ldc+4*full*laneCols], ldc, w, &b[4*full*gs], a.k4, gs, n4-full)

@@ -29,16 +29,39 @@
 	VPXORD Z30, Z30, Z30; \
 	VPXORD Z31, Z31, Z31
 
-// VNNI5X4_TILE is a 5×4 tile's products: the 20 accumulators (Z16–Z31,
-// Z9–Z12) cleared, then k4 k-quads of the four groups at SI (gs = R8,
-// 3·gs = R9 bytes apart) times the panel's weights at R11. Its label is
-// local to the function it is used in.
-#define VNNI5X4_TILE \
+// VNNI5X4_ZERO clears VNNI5X4_TILE's accumulators.
+#define VNNI5X4_ZERO \
 	ZERO16; \
 	VPXORD Z9, Z9, Z9; \
 	VPXORD Z10, Z10, Z10; \
 	VPXORD Z11, Z11, Z11; \
-	VPXORD Z12, Z12, Z12; \
+	VPXORD Z12, Z12, Z12
+
+// BIAS_ROW(A0, A1, A2, A3, OFF): a row's accumulators set to its
+// channel's bias (the requantScalars at OFF(DX)).
+#define BIAS_ROW(A0, A1, A2, A3, OFF) \
+	VPBROADCASTD OFF+8(DX), A0; \
+	VPBROADCASTD OFF+8(DX), A1; \
+	VPBROADCASTD OFF+8(DX), A2; \
+	VPBROADCASTD OFF+8(DX), A3
+
+// VNNI5X4_BIAS sets VNNI5X4_TILE's accumulators to their rows' biases
+// (rq: all five rows' operands, the Go side pads a short panel): the
+// float kernels' first addition done by loads (RQF8_ACC, RQFS_ACC).
+#define VNNI5X4_BIAS \
+	MOVQ rq+56(FP), DX; \
+	BIAS_ROW(Z16, Z17, Z18, Z19, 0); \
+	BIAS_ROW(Z20, Z21, Z22, Z23, 96); \
+	BIAS_ROW(Z24, Z25, Z26, Z27, 192); \
+	BIAS_ROW(Z28, Z29, Z30, Z31, 288); \
+	BIAS_ROW(Z9, Z10, Z11, Z12, 384)
+
+// VNNI5X4_TILE(INIT) is a 5×4 tile's products: the 20 accumulators (Z16–Z31,
+// Z9–Z12) set by INIT (VNNI5X4_ZERO, VNNI5X4_BIAS), then k4 k-quads of the four groups at SI (gs = R8,
+// 3·gs = R9 bytes apart) times the panel's weights at R11. Its label is
+// local to the function it is used in.
+#define VNNI5X4_TILE(INIT) \
+	INIT; \
 	MOVQ SI, AX; \
 	MOVQ R11, BX; \
 	MOVQ R12, CX; \
@@ -109,12 +132,11 @@ v4_loop: \
 	VPADDD.BCST OFF+24(BX), Z1, Z1; \
 	VMOVDQA64 Z1, A
 
-// RQF8_ACC(A, OFF): accumulator A requantized in place by the float
-// kernel (rqFloat8, floatrequant.go): + bias, to float, × fc + fd rounded
-// toward −∞ (fc in Z1, fd in Z2: RQF8_SETUP), truncated (the clamp is the
-// packs' saturation, RQ_ROW).
+// RQF8_ACC(A, OFF): accumulator A (from its bias: VNNI5X4_BIAS)
+// requantized in place by the float kernel (rqFloat8, floatrequant.go):
+// to float, × fc + fd rounded toward −∞ (fc in Z1, fd in Z2: RQF8_SETUP),
+// truncated (the clamp is the packs' saturation, RQ_ROW).
 #define RQF8_ACC(A, OFF) \
-	VPADDD.BCST OFF+8(BX), A, A; \
 	VCVTDQ2PS A, A; \
 	VFMADD213PS.RD_SAE Z2, Z1, A; \
 	VCVTTPS2DQ A, A
@@ -124,13 +146,13 @@ v4_loop: \
 	VBROADCASTSS OFF+36(BX), Z1; \
 	VBROADCASTSS OFF+92(BX), Z2
 
-// RQFS_ACC(A, OFF): accumulator A requantized in place by the symmetric
-// float kernel (rqFloatSym, floatrequant.go): x = A + bias, |x| to float,
+// RQFS_ACC(A, OFF): accumulator A (x, from the bias: VNNI5X4_BIAS)
+// requantized in place by the symmetric float kernel (rqFloatSym,
+// floatrequant.go): |x| to float,
 // × fc + fd rounded toward −∞ (Z1, Z2: RQFS_SETUP), x's sign copied in
 // (Z5 the sign bit), truncated, + Z_Y (the clamp is the packs'
 // saturation, RQ_ROW).
 #define RQFS_ACC(A, OFF) \
-	VPADDD.BCST OFF+8(BX), A, A; \
 	VPABSD A, Z3; \
 	VCVTDQ2PS Z3, Z3; \
 	VFMADD213PS.RD_SAE Z2, Z1, Z3; \
@@ -164,11 +186,12 @@ v4_loop: \
 	VPERMD A0, Z14, A0; \
 	VMOVDQU64 A0, (DX)
 
-// VNNI5X4_RQ(RQ, SETUP) is the body of vnni5x4r8, vnni5x4f8 and vnni5x4nc:
-// vnni5x4's tiles with RQ_ROW for each of the first rows rows in the epilogue (rows
-// chOut bytes apart, the tiles' 64 codes one after the other). Its labels
-// are local to the function it is used in.
-#define VNNI5X4_RQ(RQ, SETUP) \
+// VNNI5X4_RQ(RQ, SETUP, INIT) is the body of vnni5x4r8, vnni5x4f8,
+// vnni5x4nc and vnni5x4fs: vnni5x4's tiles (accumulators from INIT) with
+// RQ_ROW for each of the first rows rows in the epilogue (rows chOut
+// bytes apart, the tiles' 64 codes one after the other). Its labels are
+// local to the function it is used in.
+#define VNNI5X4_RQ(RQ, SETUP, INIT) \
 	MOVQ out+0(FP), DI; \
 	MOVQ chOut+8(FP), R10; \
 	MOVQ w+16(FP), R11; \
@@ -182,7 +205,7 @@ v4_loop: \
 	TESTQ R13, R13; \
 	JEQ vr_done; \
 vr_tile: \
-	VNNI5X4_TILE; \
+	VNNI5X4_TILE(INIT); \
 	MOVQ rq+56(FP), BX; \
 	MOVQ DI, DX; \
 	RQ_ROW(RQ, SETUP, Z16, Z17, Z18, Z19, 0); \
@@ -226,7 +249,7 @@ TEXT ·vnni5x4(SB), NOSPLIT, $0-56
 	TESTQ R13, R13
 	JEQ vnni5x4_done
 vnni5x4_tile:
-	VNNI5X4_TILE
+	VNNI5X4_TILE(VNNI5X4_ZERO)
 	MOVQ DI, DX
 	VMOVDQU32 Z16, 0(DX)
 	VMOVDQU32 Z17, 64(DX)
@@ -419,7 +442,7 @@ vnniTap_done:
 // and put in order (requantPacked) as REQUANT_RELU8_BLOCK4 does. No C is
 // stored or read back.
 TEXT ·vnni5x4r8(SB), NOSPLIT, $0-72
-	VNNI5X4_RQ(RQ8_ACC, RQ_NOSETUP)
+	VNNI5X4_RQ(RQ8_ACC, RQ_NOSETUP, VNNI5X4_ZERO)
 
 // func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 // is vnni5x4r8 for the exactSum kernel onto the whole byte range (rqExact
@@ -427,16 +450,16 @@ TEXT ·vnni5x4r8(SB), NOSPLIT, $0-72
 // (the negative-product correction included) with the operands from
 // memory, + Z_Y, narrowed by the saturating packs (the clamp to [0, 255]).
 TEXT ·vnni5x4nc(SB), NOSPLIT, $0-72
-	VNNI5X4_RQ(RQNC_ACC, RQ_NOSETUP)
+	VNNI5X4_RQ(RQNC_ACC, RQ_NOSETUP, VNNI5X4_ZERO)
 
 // func vnni5x4f8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 // is vnni5x4r8 by the float kernel (rqFloat8: RQF8_ACC, four instructions
 // per 16 accumulators instead of eight).
 TEXT ·vnni5x4f8(SB), NOSPLIT, $0-72
-	VNNI5X4_RQ(RQF8_ACC, RQF8_SETUP)
+	VNNI5X4_RQ(RQF8_ACC, RQF8_SETUP, VNNI5X4_BIAS)
 
 // func vnni5x4fs(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 // is vnni5x4nc by the symmetric float kernel (rqFloatSym: RQFS_ACC, seven
 // instructions per 16 accumulators instead of fourteen).
 TEXT ·vnni5x4fs(SB), NOSPLIT, $0-72
-	VNNI5X4_RQ(RQFS_ACC, RQFS_SETUP)
+	VNNI5X4_RQ(RQFS_ACC, RQFS_SETUP, VNNI5X4_BIAS)
