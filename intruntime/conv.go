@@ -330,7 +330,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		}
 		ldc := ng * laneCols
 		if !pool && s.framed == nil && cols == P && s.rqKind >= 0 && len(s.rq) == s.w.m && host.gemmRequant != nil &&
-			host.gemmRequant(dst[b0*P:], n*P, e.acc, ldc, s.w, e.pack, ng, N, s.rq, s.rqKind) {
+			host.gemmRequant(dst[b0*P:], n*P, s.w, e.pack, ng, N, s.rq, s.rqKind) {
 			// The requantization in the GEMM's epilogue: no C round trip.
 			continue
 		}

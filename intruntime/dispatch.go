@@ -92,10 +92,9 @@ type impl struct {
 	packQuadIn func(dst []byte, src []uint8, k4, total, p0, n int)
 	// gemmRequant is the GEMM with the requantization of its rows (kernel
 	// kind) in its epilogue (gemmVNNIRequant): row m's n codes at
-	// out[m·chOut:], c the scratch for the columns past the whole tiles;
-	// false, with nothing done, where it does not apply. nil where the
-	// CPU has none.
-	gemmRequant func(out []uint8, chOut int, c []int32, ldc int, a *packedWeights, b []byte, ngroups, n int, rq []requantScalars, kind int) bool
+	// out[m·chOut:]; false, with nothing done, where it does not apply.
+	// nil where the CPU has none.
+	gemmRequant func(out []uint8, chOut int, a *packedWeights, b []byte, ngroups, n int, rq []requantScalars, kind int) bool
 	// sumPlanes: see sumPlanes (graph.go).
 	sumPlanes func(sums []int32, src []uint8, hw int)
 	// dwPerm runs a depthwise 3×3 straight from its input planes (rows

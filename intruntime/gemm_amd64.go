@@ -179,6 +179,33 @@ func vnni5x4fs(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requ
 //go:noescape
 func vnni5x4nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows int)
 
+//go:noescape
+func vnni5x1r8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+
+//go:noescape
+func vnni5x1nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+
+//go:noescape
+func vnni5x1f8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+
+//go:noescape
+func vnni5x1fs(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+
+// vnni5x1Requant is vnni5x4Requant one group of 16 columns at a time, the
+// last group's first last codes stored only.
+func vnni5x1Requant(kind int, out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int) {
+	switch kind {
+	case rqRelu8:
+		vnni5x1r8(out, chOut, w, b, k4, gs, n, rq, rows, last)
+	case rqFloat8:
+		vnni5x1f8(out, chOut, w, b, k4, gs, n, rq, rows, last)
+	case rqFloatSym:
+		vnni5x1fs(out, chOut, w, b, k4, gs, n, rq, rows, last)
+	default:
+		vnni5x1nc(out, chOut, w, b, k4, gs, n, rq, rows, last)
+	}
+}
+
 // vnni5x4Requant is the vnni5x4 variant with the requantization of
 // kernel kind in its epilogue (a direct call: rq stays on the caller's
 // stack).
@@ -196,17 +223,17 @@ func vnni5x4Requant(kind int, out *uint8, chOut int, w *int32, b *byte, k4, gs, 
 }
 
 // gemmVNNIRequant is gemmVNNI and the requantization of its rows in one,
-// for requantization kernel kind rqRelu8 or rqFloat8, or rqExact or rqFloatSym onto the whole byte
-// range (every channel's lo 0 and hi 255: the packs' saturation is the
-// clamp): for each 5-row panel the whole 64-column tiles within the first
-// n columns go through vnni5x4r8 or vnni5x4nc, which requantize in their
-// epilogue (row m's n codes at out[m·chOut:]); the rest of the columns
-// are computed into c (ldc int32s a row) and requantized by
-// requantRowsChZ. rq's assembly operands must be 96 bytes apart (a short
-// last panel's are copied into five). False,
-// with nothing done, where a.kern is not the VNNI kernel or kind is not
-// one of those.
-func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeights, b []byte, ngroups, n int, rq []requantScalars, kind int) bool {
+// for requantization kernel kind rqRelu8 or rqFloat8, or rqExact or
+// rqFloatSym onto the whole byte range (every channel's lo 0 and hi 255:
+// the packs' saturation is the clamp): for each 5-row panel the whole
+// 64-column tiles within the first n columns go through vnni5x4Requant,
+// the rest group by group through vnni5x1Requant, both requantizing in
+// their epilogue (row m's n codes at out[m·chOut:], no int32 C), each
+// panel by the float kernel where its channels allow it (kindRuns). rq's
+// assembly operands must be 96 bytes apart (a short last panel's are
+// copied into five). False, with nothing done, where a.kern is not the
+// VNNI kernel or kind is not one of those.
+func gemmVNNIRequant(out []uint8, chOut int, a *packedWeights, b []byte, ngroups, n int, rq []requantScalars, kind int) bool {
 	if a.kern != kernVNNI || ngroups == 0 || n == 0 || len(rq) != a.m || unsafe.Sizeof(rq[0]) != 96 || n > ngroups*laneCols {
 		return false
 	}
@@ -221,34 +248,35 @@ func gemmVNNIRequant(out []uint8, chOut int, c []int32, ldc int, a *packedWeight
 	default:
 		return false
 	}
-	gs := checkPanels("gemmVNNIRequant", c, ldc, a, b, ngroups)
+	gs := a.k4 * blockSize
+	_ = b[ngroups*gs-1]
+	if len(a.w5) != a.mpad*a.k4 || a.mpad%5 != 0 {
+		panic("intruntime: gemmVNNIRequant: bad operands")
+	}
 	_ = out[(a.m-1)*chOut+n-1]
-	full := n / 64 // tiles requantized in the kernel
-	n4 := ngroups / 4
+	full := n / 64 // whole tiles
+	// The rest, group by group, the last one's columns under a mask.
+	tail := ceilDiv(n-64*full, laneCols)
+	last := n - 64*full - laneCols*max(tail-1, 0)
 	// Each panel by the float kernel where its five channels allow it.
 	kindRuns(rq, kind, 5, true, func(m0, m1, k int) {
 		for p := m0; p < m1; p += 5 {
 			w := &a.w5[p*a.k4]
+			ops := &rq[p]
+			if p+5 > len(rq) {
+				// The float kernels load all five rows' biases.
+				var pad [5]requantScalars
+				copy(pad[:], rq[p:])
+				ops = &pad[0]
+			}
+			rows := min(5, a.m-p)
 			if full > 0 {
-				ops := &rq[p]
-				if p+5 > len(rq) {
-					// The float kernels load all five rows' biases.
-					var pad [5]requantScalars
-					copy(pad[:], rq[p:])
-					ops = &pad[0]
-				}
-				vnni5x4Requant(k, &out[p*chOut], chOut, w, &b[0], a.k4, gs, full, ops, min(5, a.m-p))
+				vnni5x4Requant(k, &out[p*chOut], chOut, w, &b[0], a.k4, gs, full, ops, rows)
 			}
-			if n4 > full {
-				vnni5x4(&c[p*ldc+4*full*laneCols], ldc, w, &b[4*full*gs], a.k4, gs, n4-full)
-			}
-			if rest := ngroups - 4*n4; rest > 0 {
-				vnni5x1(&c[p*ldc+4*n4*laneCols], ldc, w, &b[4*n4*gs], a.k4, gs, rest)
+			if tail > 0 {
+				vnni5x1Requant(k, &out[p*chOut+64*full], chOut, w, &b[4*full*gs], a.k4, gs, tail, ops, rows, last)
 			}
 		}
 	})
-	if done := 64 * full; done < n {
-		requantRowsChZ(out[done:], chOut, n-done, c[done:], ldc, 1, n-done, n-done, rq, kind) // AVX-512, as the kernels
-	}
 	return true
 }

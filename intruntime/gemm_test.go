@@ -176,7 +176,7 @@ func TestGemmRequant(t *testing.T) {
 				got[i], want[i] = 0xEE, 0xEE
 			}
 			acc := make([]int32, a.mpad*ldc)
-			if !vi.gemmRequant(got, chOut, acc, ldc, a, bp, ng, c.n, rq, planKind(rq)) {
+			if !vi.gemmRequant(got, chOut, a, bp, ng, c.n, rq, planKind(rq)) {
 				if a.kern == kernVNNI {
 					t.Fatalf("%s %+v: declined", vi.name, c)
 				}

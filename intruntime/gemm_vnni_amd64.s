@@ -234,6 +234,110 @@ vr_done: \
 	VZEROUPPER; \
 	RET
 
+// BIAS1: VNNI5X1_RQ's accumulators (Z16–Z20) set to their rows' biases
+// (the five rows' operands at DX).
+#define BIAS1 \
+	VPBROADCASTD 8(DX), Z16; \
+	VPBROADCASTD 104(DX), Z17; \
+	VPBROADCASTD 200(DX), Z18; \
+	VPBROADCASTD 296(DX), Z19; \
+	VPBROADCASTD 392(DX), Z20
+
+// ZERO1 clears VNNI5X1_RQ's accumulators.
+#define ZERO1 \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20
+
+// RQ1_ROW(RQ, SETUP, A, X, OFF): a panel row's accumulator of a group
+// requantized by RQ after SETUP (operands at OFF(BX)), clamped at 0 (Z6)
+// and narrowed with unsigned saturation (the clamp to [0, 255]), its 16
+// codes (X: A's low lane) stored at DX under K7.
+#define RQ1_ROW(RQ, SETUP, A, X, OFF) \
+	SETUP(OFF); \
+	RQ(A, OFF); \
+	VPMAXSD Z6, A, A; \
+	VPMOVUSDB A, X; \
+	VMOVDQU8 X, K7, (DX)
+
+// VNNI5X1_RQ(RQ, SETUP, INIT) is the body of vnni5x1r8, vnni5x1f8,
+// vnni5x1nc and vnni5x1fs: vnni5x1's groups (accumulators from INIT: ZERO1
+// or BIAS1) with RQ1_ROW for each of the first rows rows (rows chOut
+// bytes apart, the groups' 16 codes one after the other; the last group's
+// first last codes only). Its labels are local to the function it is
+// used in.
+#define VNNI5X1_RQ(RQ, SETUP, INIT) \
+	MOVQ out+0(FP), DI; \
+	MOVQ chOut+8(FP), R10; \
+	MOVQ w+16(FP), R11; \
+	MOVQ b+24(FP), SI; \
+	MOVQ k4+32(FP), R12; \
+	MOVQ gs+40(FP), R8; \
+	MOVQ n+48(FP), R13; \
+	VMOVDQU32 requantLows<>(SB), Z13; \
+	TESTQ R13, R13; \
+	JEQ v1r_done; \
+v1r_group: \
+	MOVQ rq+56(FP), DX; \
+	INIT; \
+	MOVQ SI, AX; \
+	MOVQ R11, BX; \
+	MOVQ R12, CX; \
+v1r_loop: \
+	VMOVDQU32 (AX), Z0; \
+	VPBROADCASTD 0(BX), Z4; \
+	VPDPBUSD Z4, Z0, Z16; \
+	VPBROADCASTD 4(BX), Z5; \
+	VPDPBUSD Z5, Z0, Z17; \
+	VPBROADCASTD 8(BX), Z6; \
+	VPDPBUSD Z6, Z0, Z18; \
+	VPBROADCASTD 12(BX), Z7; \
+	VPDPBUSD Z7, Z0, Z19; \
+	VPBROADCASTD 16(BX), Z8; \
+	VPDPBUSD Z8, Z0, Z20; \
+	ADDQ $64, AX; \
+	ADDQ $20, BX; \
+	DECQ CX; \
+	JNE v1r_loop; \
+	MOVQ $0xffff, AX; \
+	CMPQ R13, $1; \
+	JNE v1r_full; \
+	MOVQ $-1, AX; \
+	MOVQ last+72(FP), CX; \
+	BZHIQ CX, AX, AX; \
+v1r_full: \
+	KMOVW AX, K7; \
+	VPXORD Z6, Z6, Z6; \
+	MOVQ rq+56(FP), BX; \
+	MOVQ DI, DX; \
+	RQ1_ROW(RQ, SETUP, Z16, X16, 0); \
+	CMPQ rows+64(FP), $1; \
+	JLE v1r_next; \
+	ADDQ R10, DX; \
+	RQ1_ROW(RQ, SETUP, Z17, X17, 96); \
+	CMPQ rows+64(FP), $2; \
+	JLE v1r_next; \
+	ADDQ R10, DX; \
+	RQ1_ROW(RQ, SETUP, Z18, X18, 192); \
+	CMPQ rows+64(FP), $3; \
+	JLE v1r_next; \
+	ADDQ R10, DX; \
+	RQ1_ROW(RQ, SETUP, Z19, X19, 288); \
+	CMPQ rows+64(FP), $4; \
+	JLE v1r_next; \
+	ADDQ R10, DX; \
+	RQ1_ROW(RQ, SETUP, Z20, X20, 384); \
+v1r_next: \
+	ADDQ $16, DI; \
+	ADDQ R8, SI; \
+	DECQ R13; \
+	JNE v1r_group; \
+v1r_done: \
+	VZEROUPPER; \
+	RET
+
 // func vnni5x4(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 // computes n tiles of 4 group(s) each, the tiles 4·gs bytes of B and 4·64 bytes of C apart.
 TEXT ·vnni5x4(SB), NOSPLIT, $0-56
@@ -463,3 +567,21 @@ TEXT ·vnni5x4f8(SB), NOSPLIT, $0-72
 // instructions per 16 accumulators instead of fourteen).
 TEXT ·vnni5x4fs(SB), NOSPLIT, $0-72
 	VNNI5X4_RQ(RQFS_ACC, RQFS_SETUP, VNNI5X4_BIAS)
+
+// func vnni5x1r8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+// is vnni5x4r8 one group of 16 columns at a time (VNNI5X1_RQ: a GEMM's
+// last columns), the last group's first last codes stored only.
+TEXT ·vnni5x1r8(SB), NOSPLIT, $0-80
+	VNNI5X1_RQ(RQ8_ACC, RQ_NOSETUP, ZERO1)
+
+// func vnni5x1nc(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+TEXT ·vnni5x1nc(SB), NOSPLIT, $0-80
+	VNNI5X1_RQ(RQNC_ACC, RQ_NOSETUP, ZERO1)
+
+// func vnni5x1f8(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+TEXT ·vnni5x1f8(SB), NOSPLIT, $0-80
+	VNNI5X1_RQ(RQF8_ACC, RQF8_SETUP, BIAS1)
+
+// func vnni5x1fs(out *uint8, chOut int, w *int32, b *byte, k4, gs, n int, rq *requantScalars, rows, last int)
+TEXT ·vnni5x1fs(SB), NOSPLIT, $0-80
+	VNNI5X1_RQ(RQFS_ACC, RQFS_SETUP, BIAS1)
