@@ -1,6 +1,9 @@
 package intruntime
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // The float requantization (rqFloat8). A relu8 channel's fixed-point
 // requantization needs 64-bit products: eight vector instructions per 16
@@ -21,7 +24,9 @@ import "math"
 // slopes absorbs: trained MobileNetV2s get the float kernel for 3,359 and
 // 3,360 of their 3,360 relu8 channels, a trained resnet20 for 344 of 352.
 // A layer takes the float kernels where all its channels do
-// (commonKernel).
+// (commonKernel), or runs of them where most do (planKind, kindRuns).
+// The symmetric kernel (rqFloatSym, setFloat) does the same for linear
+// outputs with a zero point inside their range.
 
 // The float kernels a channel's operands serve (requantScalars.float).
 const (
@@ -81,14 +86,18 @@ func (c *requantScalars) outSym(acc int64) (int32, bool) {
 }
 
 // setFloat sets c's float operands: for a relu8 channel (exactSum, relu8)
-// whose accumulators lie within ±amax, c.fc, c.fd and c.float where the
-// float kernel (rqFloat8) then equals the fixed-point one on all of them;
-// for any other exactSum channel, c.fc, c.fd and c.symFloat where the
-// symmetric one (rqFloatSym) does. The fixed-point output is Z_Y +
-// MBQM(acc + bias), and MBQM(−x) = −MBQM(x) (both of its roundings are
-// half away from zero), so the symmetric kernel needs the float kernel
-// exact on |acc + bias| for outputs up to Q = max(hi − Z_Y, Z_Y − lo)
-// (past Q both saturate) and ≥ 0 at 0.
+// whose accumulators lie within ±amax, c.fc, c.fd and c.float =
+// floatRelu8 where the float kernel (rqFloat8) then equals the
+// fixed-point one on all of them; for any other exactSum channel, c.fc,
+// c.fd and c.float = floatSymmetric where the symmetric one (rqFloatSym)
+// does. The fixed-point output is Z_Y + MBQM(acc + bias), and MBQM(−x) =
+// −MBQM(x) but where SRDHM meets a tie (x·M0 an odd multiple of 2^30: it
+// rounds those up, not away from zero; RDBP's ties go away from zero),
+// which takes |x| ≥ 2^(30−v) for M0 with v trailing zero bits (a
+// power-of-two multiplier: every odd x). So the symmetric kernel needs no
+// such x in range, and the float kernel exact on |acc + bias| for
+// outputs up to Q = max(hi − Z_Y, Z_Y − lo) (past Q both saturate) and
+// ≥ 0 at 0.
 func (c *requantScalars) setFloat(amax int64) {
 	c.float, c.fc, c.fd = floatNone, 0, 0
 	if !c.exactSum || c.m0 <= 0 || amax < 0 || amax > 1<<31 {
@@ -103,7 +112,7 @@ func (c *requantScalars) setFloat(amax int64) {
 	b := int64(c.bias)
 	x := max(b+amax, -(b - amax)) // the largest |acc + bias|
 	Q := max(c.hi-c.zy, c.zy-c.lo)
-	if x >= math.MaxInt32 || Q <= 0 || Q > 255 {
+	if x >= math.MaxInt32 || Q <= 0 || Q > 255 || int64(1)<<(30-bits.TrailingZeros32(uint32(c.m0))) <= x {
 		return
 	}
 	fc, fd, ok := floatOperands(0, c.m0, c.exp, Q, x)

@@ -67,6 +67,38 @@ func TestSetFloat(t *testing.T) {
 	}
 	t.Logf("float kernels vouched for, by kind and exponent: %v of %v", vouched, tried)
 
+	// Power-of-two multipliers: SRDHM's ties break MBQM's symmetry (at
+	// every odd x for M0 = 2^30, from x = 2^10 for 2^30 + 2^20), so the
+	// symmetric kernel is declined where they fall in range and exact
+	// where taken; the relu8 one stays exact either way.
+	for _, m0 := range []int32{1 << 30, 3 << 28, 1<<30 + 1<<20, 1<<30 + 1<<22} {
+		for _, zy := range []int32{0, 100} {
+			var c requantScalars
+			if !c.set(-7, m0, 2, zy, 0, 255) {
+				t.Fatal("set declined")
+			}
+			c.exactSum = true
+			const amax = 3000
+			c.setFloat(amax)
+			out := c.outRelu8
+			if zy != 0 {
+				out = c.outSym
+				if sym := int64(1)<<(30-bits.TrailingZeros32(uint32(m0))) > amax+7; (c.float == floatSymmetric) != sym {
+					t.Errorf("M0 %#x: symmetric kernel %v, want %v", m0, c.float == floatSymmetric, sym)
+				}
+			}
+			if c.float == floatNone {
+				continue
+			}
+			for a := int64(-amax); a <= amax; a++ {
+				want := fixedpoint.Requantize(a-7, m0, -2, zy, 0, 255)
+				if got, ok := out(a); !ok || got != want {
+					t.Fatalf("M0 %#x, Z_Y %d: acc %d gives %d, want %d", m0, zy, a, got, want)
+				}
+			}
+		}
+	}
+
 	// Not exactSum: none.
 	var c requantScalars
 	c.set(0, 1<<30, 3, 0, 0, 255)
