@@ -251,12 +251,25 @@ func packDirectScalar(dst []byte, src []uint8, plan *packPlan, k4, G, hw, n, b0,
 	}
 }
 
-// convChunk returns how many images a chunk of step s holds.
+// convChunk returns how many images a chunk of step s holds. A 1×1
+// convolution by the VNNI GEMM requantizes in its epilogue (gemmRequant:
+// no int32 C), so its chunk counts packed B only, up to fusedCols
+// columns: MobileNetV2's 7×7 and 4×4 layers had chunks of 1–7 images,
+// their last 16–48 columns of 49–112 in the single-group kernel.
 func convChunk(s *step, n int) int {
 	P := s.out.shape.H * s.out.shape.W
 	per := ceilDiv(P, laneCols)*s.w.k4*blockSize + s.w.mpad*P*4
+	if s.pointwise() && s.groups == 0 && s.w.kern == kernVNNI && host.gemmRequant != nil {
+		per = ceilDiv(P, laneCols) * s.w.k4 * blockSize
+		return max(1, min(n, chunkBytes/per, fusedCols/P))
+	}
 	return max(1, min(n, chunkBytes/per))
 }
+
+// fusedCols bounds a fused 1×1 convolution's chunk (convChunk): its B
+// stays in L2, and the int32 C planned for its unfused path (a pool
+// fused after it) within mpad·fusedCols.
+const fusedCols = 1024
 
 // fusable reports whether the 2×2 stride-2 max pool p can be fused into
 // the requantization of conv step s: even output size, no padding, and
