@@ -209,21 +209,13 @@ vr_tile: \
 	MOVQ rq+56(FP), BX; \
 	MOVQ DI, DX; \
 	RQ_ROW(RQ, SETUP, Z16, Z17, Z18, Z19, 0); \
-	CMPQ rows+64(FP), $1; \
-	JLE vr_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(1, vr_next); \
 	RQ_ROW(RQ, SETUP, Z20, Z21, Z22, Z23, 96); \
-	CMPQ rows+64(FP), $2; \
-	JLE vr_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(2, vr_next); \
 	RQ_ROW(RQ, SETUP, Z24, Z25, Z26, Z27, 192); \
-	CMPQ rows+64(FP), $3; \
-	JLE vr_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(3, vr_next); \
 	RQ_ROW(RQ, SETUP, Z28, Z29, Z30, Z31, 288); \
-	CMPQ rows+64(FP), $4; \
-	JLE vr_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(4, vr_next); \
 	RQ_ROW(RQ, SETUP, Z9, Z10, Z11, Z12, 384); \
 vr_next: \
 	ADDQ $64, DI; \
@@ -233,6 +225,13 @@ vr_next: \
 vr_done: \
 	VZEROUPPER; \
 	RET
+
+// NEXT_ROW(K, DONE): to DONE where the panel has no row K (rows ≤ K),
+// else DX to row K's outputs (VNNI5X4_RQ, VNNI5X1_RQ).
+#define NEXT_ROW(K, DONE) \
+	CMPQ rows+64(FP), $K; \
+	JLE DONE; \
+	ADDQ R10, DX
 
 // BIAS1: VNNI5X1_RQ's accumulators (Z16–Z20) set to their rows' biases
 // (the five rows' operands at DX).
@@ -313,21 +312,13 @@ v1r_full: \
 	MOVQ rq+56(FP), BX; \
 	MOVQ DI, DX; \
 	RQ1_ROW(RQ, SETUP, Z16, X16, 0); \
-	CMPQ rows+64(FP), $1; \
-	JLE v1r_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(1, v1r_next); \
 	RQ1_ROW(RQ, SETUP, Z17, X17, 96); \
-	CMPQ rows+64(FP), $2; \
-	JLE v1r_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(2, v1r_next); \
 	RQ1_ROW(RQ, SETUP, Z18, X18, 192); \
-	CMPQ rows+64(FP), $3; \
-	JLE v1r_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(3, v1r_next); \
 	RQ1_ROW(RQ, SETUP, Z19, X19, 288); \
-	CMPQ rows+64(FP), $4; \
-	JLE v1r_next; \
-	ADDQ R10, DX; \
+	NEXT_ROW(4, v1r_next); \
 	RQ1_ROW(RQ, SETUP, Z20, X20, 384); \
 v1r_next: \
 	ADDQ $16, DI; \
