@@ -140,15 +140,15 @@ func planKind(rq []requantScalars) int {
 	if up < 0 {
 		return k
 	}
-	runs, any, prev := 0, false, false
+	runs, some, prev := 0, false, false
 	for i := range rq {
 		f := rq[i].serves(up)
 		if i == 0 || f != prev {
 			runs++
 		}
-		any, prev = any || f, f
+		some, prev = some || f, f
 	}
-	if any && runs <= maxFloatRuns {
+	if some && runs <= maxFloatRuns {
 		return k | rqMixed
 	}
 	return k
