@@ -250,6 +250,32 @@ vr_done: \
 	VPXORD Z19, Z19, Z19; \
 	VPXORD Z20, Z20, Z20
 
+// VNNI5X1_TILE(INIT) is a 5×1 tile's products: the 5 accumulators
+// (Z16–Z20) set by INIT (ZERO1, BIAS1), then k4 k-quads of the group at
+// SI times the panel's weights at R11 (vnni5x1, VNNI5X1_RQ). Its label is
+// local to the function it is used in.
+#define VNNI5X1_TILE(INIT) \
+	INIT; \
+	MOVQ SI, AX; \
+	MOVQ R11, BX; \
+	MOVQ R12, CX; \
+v1_loop: \
+	VMOVDQU32 (AX), Z0; \
+	VPBROADCASTD 0(BX), Z4; \
+	VPDPBUSD Z4, Z0, Z16; \
+	VPBROADCASTD 4(BX), Z5; \
+	VPDPBUSD Z5, Z0, Z17; \
+	VPBROADCASTD 8(BX), Z6; \
+	VPDPBUSD Z6, Z0, Z18; \
+	VPBROADCASTD 12(BX), Z7; \
+	VPDPBUSD Z7, Z0, Z19; \
+	VPBROADCASTD 16(BX), Z8; \
+	VPDPBUSD Z8, Z0, Z20; \
+	ADDQ $64, AX; \
+	ADDQ $20, BX; \
+	DECQ CX; \
+	JNE v1_loop
+
 // RQ1_ROW(RQ, SETUP, A, X, OFF): a panel row's accumulator of a group
 // requantized by RQ after SETUP (operands at OFF(BX)), clamped at 0 (Z6)
 // and narrowed with unsigned saturation (the clamp to [0, 255]), its 16
@@ -280,26 +306,7 @@ vr_done: \
 	JEQ v1r_done; \
 v1r_group: \
 	MOVQ rq+56(FP), DX; \
-	INIT; \
-	MOVQ SI, AX; \
-	MOVQ R11, BX; \
-	MOVQ R12, CX; \
-v1r_loop: \
-	VMOVDQU32 (AX), Z0; \
-	VPBROADCASTD 0(BX), Z4; \
-	VPDPBUSD Z4, Z0, Z16; \
-	VPBROADCASTD 4(BX), Z5; \
-	VPDPBUSD Z5, Z0, Z17; \
-	VPBROADCASTD 8(BX), Z6; \
-	VPDPBUSD Z6, Z0, Z18; \
-	VPBROADCASTD 12(BX), Z7; \
-	VPDPBUSD Z7, Z0, Z19; \
-	VPBROADCASTD 16(BX), Z8; \
-	VPDPBUSD Z8, Z0, Z20; \
-	ADDQ $64, AX; \
-	ADDQ $20, BX; \
-	DECQ CX; \
-	JNE v1r_loop; \
+	VNNI5X1_TILE(INIT); \
 	MOVQ $0xffff, AX; \
 	CMPQ R13, $1; \
 	JNE v1r_full; \
@@ -393,30 +400,7 @@ TEXT ·vnni5x1(SB), NOSPLIT, $0-56
 	TESTQ R13, R13
 	JEQ vnni5x1_done
 vnni5x1_tile:
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	MOVQ SI, AX
-	MOVQ R11, BX
-	MOVQ R12, CX
-vnni5x1_loop:
-	VMOVDQU32 (AX), Z0
-	VPBROADCASTD 0(BX), Z4
-	VPDPBUSD Z4, Z0, Z16
-	VPBROADCASTD 4(BX), Z5
-	VPDPBUSD Z5, Z0, Z17
-	VPBROADCASTD 8(BX), Z6
-	VPDPBUSD Z6, Z0, Z18
-	VPBROADCASTD 12(BX), Z7
-	VPDPBUSD Z7, Z0, Z19
-	VPBROADCASTD 16(BX), Z8
-	VPDPBUSD Z8, Z0, Z20
-	ADDQ $64, AX
-	ADDQ $20, BX
-	DECQ CX
-	JNE vnni5x1_loop
+	VNNI5X1_TILE(ZERO1)
 	MOVQ DI, DX
 	VMOVDQU32 Z16, 0(DX)
 	ADDQ R10, DX
