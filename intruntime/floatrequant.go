@@ -57,32 +57,35 @@ func fma32Down(x, c, d float32) (float32, bool) {
 	return f, true
 }
 
-// outRelu8 is the float kernel's output for accumulator acc (the
-// assembly's VPADDD, VCVTDQ2PS, VFMADD213PS.RD_SAE, VCVTTPS2DQ and
-// saturating narrowing), or ok = false where it cannot be vouched for.
-func (c *requantScalars) outRelu8(acc int64) (int32, bool) {
-	v, ok := fma32Down(float32(int32(acc+int64(c.bias))), c.fc, c.fd)
+// truncFMA is the float kernels' core for x = acc + bias: VCVTDQ2PS,
+// VFMADD213PS.RD_SAE by fc and fd, VCVTTPS2DQ (int32() truncates as it
+// does); ok = false where it cannot be vouched for.
+func truncFMA(x int64, fc, fd float32) (int32, bool) {
+	v, ok := fma32Down(float32(int32(x)), fc, fd)
 	if !ok || !(math.Abs(float64(v)) < 1<<30) {
 		return 0, false
 	}
-	return min(max(int32(v), 0), 255), true // int32() truncates, as VCVTTPS2DQ
+	return int32(v), true
+}
+
+// outRelu8 is the float kernel's output for accumulator acc (truncFMA on
+// acc + bias, the saturating narrowing), or ok = false where it cannot be
+// vouched for.
+func (c *requantScalars) outRelu8(acc int64) (int32, bool) {
+	q, ok := truncFMA(acc+int64(c.bias), c.fc, c.fd)
+	return min(max(q, 0), 255), ok
 }
 
 // outSym is the symmetric float kernel's output for accumulator acc
-// (rqFloatSym: + bias, to float, |·|·fc + fd rounded toward −∞, the sign
-// copied back, truncated, + Z_Y, clamped), or ok = false where it cannot
-// be vouched for.
+// (rqFloatSym: truncFMA on |acc + bias|, the sign copied back, + Z_Y,
+// clamped), or ok = false where it cannot be vouched for.
 func (c *requantScalars) outSym(acc int64) (int32, bool) {
-	x := float32(int32(acc + int64(c.bias)))
-	v, ok := fma32Down(float32(math.Abs(float64(x))), c.fc, c.fd)
-	if !ok || !(math.Abs(float64(v)) < 1<<30) {
-		return 0, false
-	}
-	q := int32(v)
+	x := acc + int64(c.bias)
+	q, ok := truncFMA(max(x, -x), c.fc, c.fd)
 	if x < 0 {
 		q = -q
 	}
-	return min(max(q+c.zy, c.lo), c.hi), true
+	return min(max(q+c.zy, c.lo), c.hi), ok
 }
 
 // setFloat sets c's float operands: for a relu8 channel (exactSum, relu8)
@@ -141,11 +144,8 @@ func floatOperands(bias int64, m0 int32, exp uint64, hi int32, amax int64) (fc, 
 		return int32(min(max(p>>sh, 0), int64(hi)))
 	}
 	out := func(a int64, fc, fd float32) (int32, bool) {
-		v, ok := fma32Down(float32(int32(a+bias)), fc, fd)
-		if !ok || !(math.Abs(float64(v)) < 1<<30) {
-			return 0, false
-		}
-		return min(max(int32(v), 0), hi), true // int32() truncates, as VCVTTPS2DQ
+		q, ok := truncFMA(a+bias, fc, fd)
+		return min(max(q, 0), hi), ok
 	}
 	amin := -amax
 	// The points to agree on: the ends and both sides of each step.

@@ -671,18 +671,12 @@ func newAddShift(l *intmodel.Add, ta, tb *[256]int32, lut []uint8, zy, lo, hi in
 		if !agrees(delta) {
 			continue
 		}
+		for v := range A {
+			A[v] += delta
+		}
 		p := &addPerm{shifted: true}
 		p.rq.lo, p.rq.hi = lo, hi
-		for t, tab := range [2]*[256]int32{&A, &B} {
-			for v, x := range tab {
-				if t == 0 {
-					x += delta
-				}
-				for k := range 4 {
-					p.tabs[t*1024+k*256+v] = uint8(uint32(x) >> (8 * k))
-				}
-			}
-		}
+		p.setTables(&A, &B)
 		return p
 	}
 	return nil
@@ -714,14 +708,19 @@ func newAddPerm(l *intmodel.Add, ta, tb *[256]int32, zy, lo, hi int32) *addPerm 
 	}
 	// No bias: the saturating add's clamp is to all of int32.
 	p.rq.exactSum = true
-	for t, tab := range [2]*[256]int32{ta, tb} {
+	p.setTables(ta, tb)
+	return p
+}
+
+// setTables stores tables a and b as p's byte planes, lowest byte first.
+func (p *addPerm) setTables(a, b *[256]int32) {
+	for t, tab := range [2]*[256]int32{a, b} {
 		for v, x := range tab {
 			for k := range 4 {
 				p.tabs[t*1024+k*256+v] = uint8(uint32(x) >> (8 * k))
 			}
 		}
 	}
-	return p
 }
 
 // addLUT returns add l's output storage code for every pair of input
