@@ -37,6 +37,18 @@ type Producer interface {
 	MaskGrad(lo, hi float32, all bool)
 }
 
+// EdgeProducer is a Producer that also takes the quantizer's outputs at
+// its window's ends, eLo = fq(lo) and eHi = fq(hi), after each MaskGrad
+// with all false. The quantizer is non-decreasing, so an output strictly
+// between them came from an input strictly inside the window: a consumer
+// that sees only the quantizer's output (a max pool choosing its maxima)
+// needs the input only where an output is not (NaN comes out as the
+// lowest code, never strictly inside).
+type EdgeProducer interface {
+	Producer
+	MaskEdges(eLo, eHi float32)
+}
+
 // RangeObserver is an observer that can take a batch's range instead of
 // its values: ObserveRange(mn, mx, n) updates it exactly as Observe of n
 // values (all finite) whose min is mn and max mx does.
@@ -81,6 +93,8 @@ type foldedAffine struct {
 	lastZ  int32
 	lastQ  [2]int32
 	lo, hi float32
+	// the quantizer's outputs at lo and hi (EdgeProducer)
+	eLo, eHi float32
 }
 
 func (f *foldedAffine) String() string { return f.a.String() + " (folded)" }
@@ -111,9 +125,15 @@ func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int
 	qmin, qmax := p.Scheme.QRange()
 	if s, z := p.Scale[0], p.ZeroPoint[0]; s != f.lastS || z != f.lastZ || f.lastQ != [2]int32{qmin, qmax} {
 		f.lo, f.hi = Window(s, z, qmin, qmax)
+		var e [2]float32
+		fq32Generic(e[:], nil, []float32{f.lo, f.hi}, newSeg32(s, z, qmin, qmax))
+		f.eLo, f.eHi = e[0], e[1]
 		f.lastS, f.lastZ, f.lastQ = s, z, [2]int32{qmin, qmax}
 	}
 	f.p.MaskGrad(f.lo, f.hi, false)
+	if ep, ok := f.p.(EdgeProducer); ok {
+		ep.MaskEdges(f.eLo, f.eHi)
+	}
 	return nil
 }
 

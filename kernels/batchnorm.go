@@ -197,6 +197,10 @@ type Fold struct {
 	lo, hi float32
 	all    bool
 	maskOf int
+	// the quantizer's outputs at lo and hi, and the run they were set for
+	// (fakequant.EdgeProducer)
+	eLo, eHi float32
+	edgesOf  int
 }
 
 // OutputRange returns the min and max of the op's last output; ok is false
@@ -292,6 +296,11 @@ func (f *Fold) checkMask(op string) error {
 // MaskGrad sets the window lo <= y <= hi in which the gradient of the last
 // output passes (all: everywhere).
 func (f *Fold) MaskGrad(lo, hi float32, all bool) { f.lo, f.hi, f.all, f.maskOf = lo, hi, all, f.gen }
+
+// MaskEdges sets the quantizer's outputs at the window's ends for the last
+// output (after MaskGrad): a max pool reading the quantizer's output then
+// applies the window in its forward pass (see poolState.windowed).
+func (f *Fold) MaskEdges(eLo, eHi float32) { f.eLo, f.eHi, f.edgesOf = eLo, eHi, f.gen }
 
 // bnState is shared by a batch norm's forward and gradient ops.
 type bnState struct {

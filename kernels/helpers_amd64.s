@@ -985,6 +985,106 @@ inter2Rows_done:
 	VZEROUPPER
 	RET
 
+// POOL2X2ROWS is the body of the 2×2 stride-2 pools (pool2x2Rows512),
+// their arguments in SI (x), DI (y), R9 (am), R10 (rows), R11 (ow), R13
+// (base) and AX (idx): WIN runs on each block's maxima (Z4) and indices (Z9) before they are
+// stored under K2, and may jump to pool2x2Rows_store.
+#define POOL2X2ROWS(WIN) \
+	VMOVDQU32 0(AX), Z20 /* even lanes */; \
+	VMOVDQU32 64(AX), Z21 /* odd lanes */; \
+	VMOVDQU32 128(AX), Z22 /* 2·lane */; \
+	MOVL $1, BX; \
+	VPBROADCASTD BX, Z23; \
+	LEAQ (R11)(R11*1), R12 /* w */; \
+	VPBROADCASTD R12, Z24; \
+	SHLQ $2, R12 /* a row of x in bytes */; \
+	TESTQ R10, R10; \
+	JEQ pool2x2Rows_done; \
+pool2x2Rows_row: \
+	XORQ AX, AX /* output offset in the row */; \
+pool2x2Rows_block: \
+	MOVQ R11, CX; \
+	SUBQ AX, CX; \
+	JLE pool2x2Rows_next; \
+	CMPQ CX, $16; \
+	JLE pool2x2Rows_mask; \
+	MOVQ $16, CX; \
+pool2x2Rows_mask: \
+	MOVQ $1, BX; \
+	SHLQ CX, BX; \
+	DECQ BX /* 2·CX ones: the inputs */; \
+	KMOVW BX, K2 /* outputs */; \
+	MOVQ $1, BX; \
+	SHLQ CX, BX; \
+	SHLQ CX, BX; \
+	DECQ BX; \
+	KMOVD BX, K4; \
+	KSHIFTRD $16, K4, K5; \
+	LEAQ (SI)(AX*8), BX; \
+	VMOVUPS.Z (BX), K4, Z0; \
+	VMOVUPS.Z 64(BX), K5, Z1; \
+	VMOVUPS.Z (BX)(R12*1), K4, Z6; \
+	VMOVUPS.Z 64(BX)(R12*1), K5, Z7; \
+	VMOVDQA32 Z20, Z2; \
+	VPERMI2PS Z1, Z0, Z2 /* top a */; \
+	VMOVDQA32 Z21, Z3; \
+	VPERMI2PS Z1, Z0, Z3 /* top b */; \
+	VMOVDQA32 Z20, Z12; \
+	VPERMI2PS Z7, Z6, Z12 /* bottom a */; \
+	VMOVDQA32 Z21, Z13; \
+	VPERMI2PS Z7, Z6, Z13 /* bottom b */; \
+	VCMPPS $0x1e, Z2, Z3, K1; \
+	VBLENDMPS Z3, Z2, K1, Z4 /* top max */; \
+	VCMPPS $0x1e, Z12, Z13, K3; \
+	VBLENDMPS Z13, Z12, K3, Z14 /* bottom max */; \
+	LEAQ (R13)(AX*2), BX; \
+	VPBROADCASTD BX, Z8; \
+	VPADDD Z22, Z8, Z8 /* top even indices */; \
+	VMOVDQA32 Z8, Z9; \
+	VPADDD Z23, Z9, K1, Z9 /* top index */; \
+	VPADDD Z24, Z8, Z10; \
+	VPADDD Z23, Z10, K3, Z10 /* bottom index */; \
+	VCMPPS $0x1e, Z4, Z14, K2, K6; \
+	VBLENDMPS Z14, Z4, K6, Z4; \
+	VPBLENDMD Z10, Z9, K6, Z9; \
+	WIN; \
+pool2x2Rows_store: \
+	VMOVUPS Z4, K2, (DI)(AX*4); \
+	VMOVDQU32 Z9, K2, (R9)(AX*4); \
+	ADDQ $16, AX; \
+	JMP pool2x2Rows_block; \
+pool2x2Rows_next: \
+	LEAQ (SI)(R12*2), SI; \
+	LEAQ (DI)(R11*4), DI; \
+	LEAQ (R9)(R11*4), R9; \
+	LEAQ (R13)(R11*4), R13 /* base += 2·w */; \
+	DECQ R10; \
+	JNE pool2x2Rows_row; \
+pool2x2Rows_done: \
+	VZEROUPPER; \
+	RET
+
+#define POOLWIN_NONE
+
+// POOLWIN_AM sets the index of each maximum whose quantizer input lies
+// outside the fold's window to −1: maxima strictly between the
+// quantizer's edge outputs (Z25, Z26) came from inside it; the others'
+// inputs are gathered from pre (R8, indices Z9) and tested as the masked
+// scatter tests them, lo < v and not v >= hi (Z27, Z28); Z29 = −1.
+#define POOLWIN_AM \
+	VCMPPS $0x1e, Z25, Z4, K2, K7; \
+	VCMPPS $0x11, Z26, Z4, K7, K7; \
+	KXORW K7, K2, K7; \
+	KORTESTW K7, K7; \
+	JZ pool2x2Rows_store; \
+	KMOVW K7, K1; \
+	VGATHERDPS (R8)(Z9*4), K1, Z5; \
+	VCMPPS $0x1e, Z27, Z5, K7, K1; \
+	VCMPPS $0x1d, Z28, Z5, K1, K3; \
+	KXORW K3, K1, K1; \
+	KXORW K1, K7, K7; \
+	VMOVDQA32 Z29, K7, Z9
+
 // func pool2x2Rows512(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32)
 // The 2×2 stride-2 max pool of rows row pairs of x (2·ow wide) in one
 // pass: per 16 outputs, each row's pairs as pairMax512 takes them (the
@@ -1000,77 +1100,28 @@ TEXT ·pool2x2Rows512(SB), NOSPLIT, $0-56
 	MOVQ ow+32(FP), R11
 	MOVQ base+40(FP), R13
 	MOVQ idx+48(FP), AX
-	VMOVDQU32 0(AX), Z20   // even lanes
-	VMOVDQU32 64(AX), Z21  // odd lanes
-	VMOVDQU32 128(AX), Z22 // 2·lane
-	MOVL $1, BX
-	VPBROADCASTD BX, Z23
-	LEAQ (R11)(R11*1), R12 // w
-	VPBROADCASTD R12, Z24
-	SHLQ $2, R12           // a row of x in bytes
-	TESTQ R10, R10
-	JEQ pool2x2Rows_done
-pool2x2Rows_row:
-	XORQ AX, AX            // output offset in the row
-pool2x2Rows_block:
-	MOVQ R11, CX
-	SUBQ AX, CX
-	JLE pool2x2Rows_next
-	CMPQ CX, $16
-	JLE pool2x2Rows_mask
-	MOVQ $16, CX
-pool2x2Rows_mask:
-	MOVQ $1, BX
-	SHLQ CX, BX
-	DECQ BX
-	KMOVW BX, K2           // outputs
-	MOVQ $1, BX
-	SHLQ CX, BX
-	SHLQ CX, BX
-	DECQ BX                // 2·CX ones: the inputs
-	KMOVD BX, K4
-	KSHIFTRD $16, K4, K5
-	LEAQ (SI)(AX*8), BX
-	VMOVUPS.Z (BX), K4, Z0
-	VMOVUPS.Z 64(BX), K5, Z1
-	VMOVUPS.Z (BX)(R12*1), K4, Z6
-	VMOVUPS.Z 64(BX)(R12*1), K5, Z7
-	VMOVDQA32 Z20, Z2
-	VPERMI2PS Z1, Z0, Z2   // top a
-	VMOVDQA32 Z21, Z3
-	VPERMI2PS Z1, Z0, Z3   // top b
-	VMOVDQA32 Z20, Z12
-	VPERMI2PS Z7, Z6, Z12  // bottom a
-	VMOVDQA32 Z21, Z13
-	VPERMI2PS Z7, Z6, Z13  // bottom b
-	VCMPPS $0x1e, Z2, Z3, K1
-	VBLENDMPS Z3, Z2, K1, Z4    // top max
-	VCMPPS $0x1e, Z12, Z13, K3
-	VBLENDMPS Z13, Z12, K3, Z14 // bottom max
-	LEAQ (R13)(AX*2), BX
-	VPBROADCASTD BX, Z8
-	VPADDD Z22, Z8, Z8          // top even indices
-	VMOVDQA32 Z8, Z9
-	VPADDD Z23, Z9, K1, Z9      // top index
-	VPADDD Z24, Z8, Z10
-	VPADDD Z23, Z10, K3, Z10    // bottom index
-	VCMPPS $0x1e, Z4, Z14, K2, K6
-	VBLENDMPS Z14, Z4, K6, Z4
-	VPBLENDMD Z10, Z9, K6, Z9
-	VMOVUPS Z4, K2, (DI)(AX*4)
-	VMOVDQU32 Z9, K2, (R9)(AX*4)
-	ADDQ $16, AX
-	JMP pool2x2Rows_block
-pool2x2Rows_next:
-	LEAQ (SI)(R12*2), SI
-	LEAQ (DI)(R11*4), DI
-	LEAQ (R9)(R11*4), R9
-	LEAQ (R13)(R11*4), R13 // base += 2·w
-	DECQ R10
-	JNE pool2x2Rows_row
-pool2x2Rows_done:
-	VZEROUPPER
-	RET
+	POOL2X2ROWS(POOLWIN_NONE)
+
+// func pool2x2Rows512w(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32)
+// pool2x2Rows512 with the fold's window applied to the indices
+// (POOLWIN_AM): pre is the quantizer's input from index 0 on (the indices'
+// origin), win its edge outputs and the window's (lo, hi).
+TEXT ·pool2x2Rows512w(SB), NOSPLIT, $0-72
+	MOVQ pre+56(FP), R8
+	MOVQ win+64(FP), BX
+	VBROADCASTSS 0(BX), Z25
+	VBROADCASTSS 4(BX), Z26
+	VBROADCASTSS 8(BX), Z27
+	VBROADCASTSS 12(BX), Z28
+	VPTERNLOGD $0xff, Z29, Z29, Z29
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ am+16(FP), R9
+	MOVQ rows+24(FP), R10
+	MOVQ ow+32(FP), R11
+	MOVQ base+40(FP), R13
+	MOVQ idx+48(FP), AX
+	POOL2X2ROWS(POOLWIN_AM)
 
 // func gather2Rows512(dst, src *float32, rows, n, dpitch, spitch int, even *[16]uint32)
 // dst[r·dpitch + i] = src[r·spitch + 2i] for i < n, r < rows (a stride-2

@@ -563,8 +563,8 @@ func TestMaxPool2x2Float32(t *testing.T) {
 			st32 := &poolState{k: [2]int{2, 2}, s: [2]int{2, 2}, argmax: make([]int32, os.TotalSize())}
 			st64 := &poolState{k: [2]int{2, 2}, s: [2]int{2, 2}, argmax: make([]int32, os.TotalSize())}
 			y32, y64 := make([]float32, os.TotalSize()), make([]float64, os.TotalSize())
-			poolForward(st32, x32, y32, tensor.Shape(xs), os)
-			poolForward(st64, x64, y64, tensor.Shape(xs), os)
+			poolForward(st32, x32, y32, nil, tensor.Shape(xs), os)
+			poolForward(st64, x64, y64, nil, tensor.Shape(xs), os)
 			for i := range y64 {
 				if float64(y32[i]) != y64[i] || st32.argmax[i] != st64.argmax[i] {
 					t.Fatalf("%v ties=%v: output %d = %v at %d, want %v at %d", xs, ties, i, y32[i], st32.argmax[i], y64[i], st64.argmax[i])
@@ -600,7 +600,7 @@ func TestMaxPoolSplitSameBits(t *testing.T) {
 			}
 			st.argmax = make([]int32, os.TotalSize())
 			y = make([]float32, os.TotalSize())
-			poolForward(st, x, y, tc.xs, os)
+			poolForward(st, x, y, nil, tc.xs, os)
 			dy := make([]float32, len(y))
 			for i := range dy {
 				dy[i] = float32(i%13) - 6

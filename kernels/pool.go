@@ -20,6 +20,45 @@ type poolState struct {
 	xShape tensor.Shape
 	argmax []int32
 	xLen   int
+	// windowed: the last forward applied the fold's window to argmax (−1
+	// where the quantizer's input at the maximum lies outside it), so the
+	// backward scatters without reading that input
+	windowed bool
+}
+
+// poolWindow is what a windowed forward needs of a fold: the quantizer's
+// edge outputs and its window as the masked scatter tests it (lo < v and
+// not v >= hi).
+type poolWindow struct{ eLo, eHi, lo, hi float32 }
+
+// window returns the fold's window when the forward can apply it: the
+// fold claimed by this pool, its quantizer run after the producer with
+// quantization on, and its edge outputs set for that run.
+func (s *poolState) window() (poolWindow, bool) {
+	f := s.fold
+	if f == nil || !f.claimed || f.all || f.gen == 0 || f.maskOf != f.gen || f.edgesOf != f.gen {
+		return poolWindow{}, false
+	}
+	lo, hi := foldWindow(0, f)
+	return poolWindow{eLo: f.eLo, eHi: f.eHi, lo: lo, hi: hi}, true
+}
+
+// windowArgmax sets am[i] to −1 where pre at the maximum lies outside the
+// window: only where y[i] is not strictly between the edge outputs (the
+// quantizer is non-decreasing, so such a maximum came from inside), the
+// test the masked scatter makes at every maximum.
+func windowArgmax(am []int32, y, pre []float32, w poolWindow) {
+	y = y[:len(am)]
+	for i, v := range y {
+		if v > w.eLo && v < w.eHi {
+			continue
+		}
+		if j := am[i]; j >= 0 {
+			if p := pre[j]; !(p > w.lo && !(p >= w.hi)) {
+				am[i] = -1
+			}
+		}
+	}
 }
 
 func (s *poolState) outShape(name string, xs tensor.Shape) (tensor.Shape, error) {
@@ -56,7 +95,9 @@ func MaxPool2d(x *G.Node, kernel, stride, pad [2]int) (*G.Node, error) {
 // built), the backward routes each output's gradient to its maximum only
 // where pre lies in the quantizer's window — the quantizer's own
 // straight-through mask, applied in the scatter instead of in a pass of its
-// own. x and pre are Float32.
+// own. x and pre are Float32. The forward reads pre where a maximum is one
+// of the quantizer's edge outputs (fakequant.EdgeProducer) and records
+// the window in its indices, so that the backward reads pre not at all.
 func MaxPool2dFold(x, pre *G.Node, kernel, stride, pad [2]int, f *Fold) (*G.Node, error) {
 	if f == nil || pre == nil {
 		return nil, fmt.Errorf("%w: MaxPool2dFold: nil fold or quantizer input", ErrShape)
@@ -72,22 +113,32 @@ func MaxPool2dFold(x, pre *G.Node, kernel, stride, pad [2]int, f *Fold) (*G.Node
 		return nil, err
 	}
 	f.claimed = true
-	return G.ApplyOp(&poolOp{opBase: opBase{name: "kernels.MaxPool2d"}, st: st, pre: pre}, x)
+	return G.ApplyOp(&poolOp{opBase: opBase{name: "kernels.MaxPool2d"}, st: st, pre: pre}, x, pre)
 }
 
 type poolOp struct {
 	opBase
 	st  *poolState
-	pre *G.Node // MaxPool2dFold's quantizer input, for the gradient
+	pre *G.Node // MaxPool2dFold's quantizer input: its second input
 	out *tensor.Dense
 }
 
-func (o *poolOp) Arity() int            { return 1 }
-func (o *poolOp) Type() hm.Type         { return opType(4, 4) }
+func (o *poolOp) Arity() int {
+	if o.pre != nil {
+		return 2
+	}
+	return 1
+}
+func (o *poolOp) Type() hm.Type {
+	if o.pre != nil {
+		return opType(4, 4, 4)
+	}
+	return opType(4, 4)
+}
 func (o *poolOp) WriteHash(h hash.Hash) { instanceHash(h, o.name, o) }
 func (o *poolOp) Hashcode() uint32      { return instanceHashcode(o.name, o) }
 func (o *poolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(o.name, ds, 1)
+	s, err := shapesOf(o.name, ds, o.Arity())
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +146,18 @@ func (o *poolOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *poolOp) Do(vs ...G.Value) (G.Value, error) {
-	in, dt, err := inputs(o.name, vs, 1)
+	in, dt, err := inputs(o.name, vs, o.Arity())
 	if err != nil {
 		return nil, err
 	}
 	xs := in[0].Shape()
+	var pre []float32
+	if o.pre != nil {
+		if dt != tensor.Float32 || in[1].Shape().TotalSize() != xs.TotalSize() {
+			return nil, fmt.Errorf("%w: %s: quantizer input %v for x %v (%v)", ErrShape, o.name, in[1].Shape(), xs, dt)
+		}
+		pre = in[1].Data().([]float32)
+	}
 	os, err := o.st.outShape(o.name, xs)
 	if err != nil {
 		return nil, err
@@ -111,16 +169,22 @@ func (o *poolOp) Do(vs ...G.Value) (G.Value, error) {
 	o.st.argmax = o.st.argmax[:os.TotalSize()]
 	o.st.xLen = xs.TotalSize()
 	if dt == tensor.Float32 {
-		poolForward(o.st, in[0].Data().([]float32), out.Data().([]float32), xs, os)
+		poolForward(o.st, in[0].Data().([]float32), out.Data().([]float32), pre, xs, os)
 	} else {
-		poolForward(o.st, in[0].Data().([]float64), out.Data().([]float64), xs, os)
+		poolForward(o.st, in[0].Data().([]float64), out.Data().([]float64), nil, xs, os)
 	}
 	return out, nil
 }
 
-func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
+// poolForward pools x into y; pre, when not nil, is the folded quantizer's
+// input, whose window the indices then record where the fold allows
+// (st.windowed).
+func poolForward[T float](st *poolState, x, y []T, pre []float32, xs, os tensor.Shape) {
 	planes := xs[0] * xs[1]
 	h, w := xs[2], xs[3]
+	win, windowed := st.window()
+	windowed = windowed && pre != nil
+	st.windowed = windowed
 	fast := false
 	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} && h%2 == 0 && w%2 == 0 {
 		if _, ok := any(x).([]float32); ok && usePool2x2Fast() {
@@ -129,11 +193,19 @@ func poolForward[T float](st *poolState, x, y []T, xs, os tensor.Shape) {
 	}
 	// The planes split over the cores: a window never leaves its plane.
 	split(poolWorkers(len(x), planes), planes, func(_, lo, hi int) {
+		if fast && windowed {
+			pool2x2FastWindow(st, any(x).([]float32), any(y).([]float32), pre, &win, lo, hi, h, w)
+			return
+		}
 		if fast {
 			pool2x2Fast(st, any(x).([]float32), any(y).([]float32), lo, hi, h, w)
 			return
 		}
 		poolPlanes(st, x, y, xs, os, lo, hi)
+		if windowed {
+			out := os[2] * os[3]
+			windowArgmax(st.argmax[lo*out:hi*out], any(y).([]float32)[lo*out:hi*out], pre, win)
+		}
 	})
 }
 
@@ -213,7 +285,12 @@ func poolPlanes[T float](st *poolState, x, y []T, xs, os tensor.Shape, lo, hi in
 	}
 }
 
-func (o *poolOp) DiffWRT(int) []bool { return []bool{true} }
+func (o *poolOp) DiffWRT(int) []bool {
+	if o.pre != nil {
+		return []bool{true, false}
+	}
+	return []bool{true}
+}
 
 func (o *poolOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if f := o.st.fold; f != nil && f.claimed {
@@ -222,11 +299,14 @@ func (o *poolOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 		if err != nil {
 			return nil, err
 		}
-		return G.Nodes{dx}, nil
+		return G.Nodes{dx, nil}, nil
 	}
 	dx, err := G.ApplyOp(&poolGradOp{opBase: opBase{name: "kernels.MaxPool2dGrad"}, st: o.st}, ins[0], grad)
 	if err != nil {
 		return nil, err
+	}
+	if o.pre != nil {
+		return G.Nodes{dx, nil}, nil
 	}
 	return G.Nodes{dx}, nil
 }
@@ -281,7 +361,7 @@ func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 		if dt != tensor.Float32 || in[2].Shape().TotalSize() != o.st.xLen {
 			return nil, fmt.Errorf("%w: %s: quantizer input %v (%v) for x %v", ErrShape, o.name, in[2].Shape(), dt, xs)
 		}
-		if f.all { // quantization off: the plain gradient
+		if f.all || o.st.windowed { // quantization off, or the window in argmax: the plain gradient
 			poolScatter(o.st, xs, o.st.argmax, in[1].Data().([]float32), out.Data().([]float32), nil, 0, 0)
 			return out, nil
 		}
