@@ -65,9 +65,11 @@ func (o *SGD) Step(ts []Tensor, lr float32) error {
 		}
 		w, g := t.Value, t.Grad[:len(t.Value)]
 		if o.Momentum == 0 {
-			for j := range w {
-				w[j] -= step * (g[j] + wd*w[j])
-			}
+			// split as with momentum: each core updates the part it
+			// wrote the gradient of and reads next
+			parallel.For(len(w), parallel.Chunks(len(w), sgdGrain), 1, func(_, lo, hi int) {
+				sgdPlain(w[lo:hi], g[lo:hi], step, wd)
+			})
 			continue
 		}
 		buf := o.bufs[i]
@@ -91,6 +93,14 @@ func (o *SGD) Step(ts []Tensor, lr float32) error {
 // sgdGrain is the fewest parameters a core updates when SGD splits a
 // tensor.
 const sgdGrain = 1 << 15
+
+// sgdPlain is SGD without momentum on one run of parameters.
+func sgdPlain(w, g []float32, step, wd float32) {
+	g = g[:len(w)]
+	for j := range w {
+		w[j] -= step * (g[j] + wd*w[j])
+	}
+}
 
 // sgdMomentum is SGD with momentum on one run of parameters (buf set from
 // the gradient when first).

@@ -27,6 +27,7 @@ import (
 
 	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/qconfig"
+	"github.com/qatgo/qatgo/train"
 	"github.com/qatgo/qatgo/zoo"
 	"gorgonia.org/tensor"
 )
@@ -60,16 +61,19 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// sgd is w -= lr·g for every trainable parameter.
+// sgd is one step of the library's plain SGD (train.SGD, w −= lr·g, as
+// the PyTorch side runs torch.optim.SGD) on every trainable parameter.
 func sgd(n *nn.Net, lr float32) {
+	var ts []train.Tensor
 	for _, p := range n.Params() {
 		if !p.Trainable || p.Grad == nil {
 			continue
 		}
-		w, g := p.Value.Data().([]float32), p.Grad.Data().([]float32)
-		for i := range w {
-			w[i] -= lr * g[i]
-		}
+		ts = append(ts, train.Tensor{Name: p.Name, Value: p.Value.Data().([]float32), Grad: p.Grad.Data().([]float32)})
+	}
+	var o train.SGD
+	if err := o.Step(ts, lr); err != nil {
+		log.Fatal(err)
 	}
 }
 
