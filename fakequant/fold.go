@@ -49,6 +49,20 @@ type EdgeProducer interface {
 	MaskEdges(eLo, eHi float32)
 }
 
+// QuantizingProducer is a Producer whose output's one reader can compute
+// the quantizer's output from the producer's output itself (a max pool
+// that quantizes the values it loads): the folded quantizer then observes
+// and sets its window but writes no output.
+type QuantizingProducer interface {
+	Producer
+	// ConsumerQuantizes offers the quantizer's constants for the last
+	// output, c = (s, 1/s, lo, hi, rlo, rhi), the quantizer being
+	// min(max(round(min(max(x·(1/s), lo), hi)), rlo), rhi)·s in float32,
+	// NaN taken to lo by the first max and round as (v + 1.5·2²³) −
+	// 1.5·2²³; true: the consumer computes the outputs itself.
+	ConsumerQuantizes(c [6]float32) bool
+}
+
 // RangeObserver is an observer that can take a batch's range instead of
 // its values: ObserveRange(mn, mx, n) updates it exactly as Observe of n
 // values (all finite) whose min is mn and max mx does.
@@ -119,10 +133,13 @@ func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int
 	if err != nil {
 		return err
 	}
-	if err := FakeQuantize(dst, nil, src, p, shape); err != nil {
+	qmin, qmax := p.Scheme.QRange()
+	c := newSeg32(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
+	if qp, ok := f.p.(QuantizingProducer); ok && len(p.Scale) == 1 && qp.ConsumerQuantizes([6]float32{c.s, c.inv, c.lo, c.hi, c.rlo, c.rhi}) {
+		// dst's one reader quantizes src itself
+	} else if err := FakeQuantize(dst, nil, src, p, shape); err != nil {
 		return err
 	}
-	qmin, qmax := p.Scheme.QRange()
 	if s, z := p.Scale[0], p.ZeroPoint[0]; s != f.lastS || z != f.lastZ || f.lastQ != [2]int32{qmin, qmax} {
 		f.lo, f.hi = Window(s, z, qmin, qmax)
 		var e [2]float32

@@ -201,6 +201,12 @@ type Fold struct {
 	// (fakequant.EdgeProducer)
 	eLo, eHi float32
 	edgesOf  int
+	// quantizes: the claiming consumer (MaxPool2dFold) can compute the
+	// quantizer's output from its input; fq: the quantizer's constants,
+	// and the run for which the quantizer left its output to it
+	quantizes bool
+	fq        [6]float32
+	fqOf      int
 }
 
 // OutputRange returns the min and max of the op's last output; ok is false
@@ -301,6 +307,17 @@ func (f *Fold) MaskGrad(lo, hi float32, all bool) { f.lo, f.hi, f.all, f.maskOf 
 // output (after MaskGrad): a max pool reading the quantizer's output then
 // applies the window in its forward pass (see poolState.windowed).
 func (f *Fold) MaskEdges(eLo, eHi float32) { f.eLo, f.eHi, f.edgesOf = eLo, eHi, f.gen }
+
+// ConsumerQuantizes takes the quantizer's constants for the last output
+// (fakequant.QuantizingProducer): true where the op's claiming consumer
+// computes the quantized values itself, so that the quantizer writes none.
+func (f *Fold) ConsumerQuantizes(c [6]float32) bool {
+	if !f.claimed || !f.quantizes || f.gen == 0 {
+		return false
+	}
+	f.fq, f.fqOf = c, f.gen
+	return true
+}
 
 // bnState is shared by a batch norm's forward and gradient ops.
 type bnState struct {

@@ -539,6 +539,24 @@ func pool2x2FastWindow(st *poolState, x, y, pre []float32, win *poolWindow, lo, 
 	pool2x2Rows512w(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx, &pre[0], &e)
 }
 
+//go:noescape
+func pool2x2Rows512q(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32, fq *[6]float32)
+
+// pool2x2FastQuant is pool2x2FastWindow of the folded quantizer's output,
+// computed from its input pre as loaded (pool2x2Rows512q; fq: the
+// quantizer's constants, see fakequant.QuantizingProducer).
+func pool2x2FastQuant(st *poolState, y, pre []float32, win *poolWindow, fq *[6]float32, lo, hi, h, w int) {
+	oh, ow := h/2, w/2
+	r0, rows := lo*oh, (hi-lo)*oh
+	if rows == 0 || ow == 0 {
+		return
+	}
+	xs, yr, am := pre[lo*h*w:hi*h*w], y[r0*ow:], st.argmax[r0*ow:]
+	_, _ = yr[rows*ow-1], am[rows*ow-1]
+	e := [4]float32{win.eLo, win.eHi, win.lo, win.hi}
+	pool2x2Rows512q(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx, &pre[0], &e, fq)
+}
+
 // usePool2x2Fast reports whether pool2x2Fast has its vector loops here.
 func usePool2x2Fast() bool { return usePool512 }
 

@@ -987,9 +987,10 @@ inter2Rows_done:
 
 // POOL2X2ROWS is the body of the 2×2 stride-2 pools (pool2x2Rows512),
 // their arguments in SI (x), DI (y), R9 (am), R10 (rows), R11 (ow), R13
-// (base) and AX (idx): WIN runs on each block's maxima (Z4) and indices (Z9) before they are
+// (base) and AX (idx): LOAD runs on each block's two rows of x (Z0, Z1
+// and Z6, Z7) as loaded, WIN on each block's maxima (Z4) and indices (Z9) before they are
 // stored under K2, and may jump to pool2x2Rows_store.
-#define POOL2X2ROWS(WIN) \
+#define POOL2X2ROWS(LOAD, WIN) \
 	VMOVDQU32 0(AX), Z20 /* even lanes */; \
 	VMOVDQU32 64(AX), Z21 /* odd lanes */; \
 	VMOVDQU32 128(AX), Z22 /* 2·lane */; \
@@ -1025,6 +1026,7 @@ pool2x2Rows_mask: \
 	VMOVUPS.Z 64(BX), K5, Z1; \
 	VMOVUPS.Z (BX)(R12*1), K4, Z6; \
 	VMOVUPS.Z 64(BX)(R12*1), K5, Z7; \
+	LOAD; \
 	VMOVDQA32 Z20, Z2; \
 	VPERMI2PS Z1, Z0, Z2 /* top a */; \
 	VMOVDQA32 Z21, Z3; \
@@ -1065,6 +1067,27 @@ pool2x2Rows_done: \
 	RET
 
 #define POOLWIN_NONE
+#define POOLLOAD_NONE
+
+// POOLFQ fake-quantizes Z in place (fakequant.QuantizingProducer's
+// formula, fakequant's fq32avx512 without its mask): Z16 = s, Z17 = 1/s,
+// Z18 = lo, Z19 = hi, Z31 = rlo, Z11 = rhi, Z30 = 1.5·2²³; the first max
+// takes NaN to lo.
+#define POOLFQ(Z) \
+	VMULPS Z17, Z, Z; \
+	VMAXPS Z18, Z, Z; \
+	VMINPS Z19, Z, Z; \
+	VADDPS Z30, Z, Z; \
+	VSUBPS Z30, Z, Z; \
+	VMAXPS Z31, Z, Z; \
+	VMINPS Z11, Z, Z; \
+	VMULPS Z16, Z, Z
+
+#define POOLLOAD_FQ \
+	POOLFQ(Z0); \
+	POOLFQ(Z1); \
+	POOLFQ(Z6); \
+	POOLFQ(Z7)
 
 // POOLWIN_AM sets the index of each maximum whose quantizer input lies
 // outside the fold's window to −1: maxima strictly between the
@@ -1100,7 +1123,7 @@ TEXT ·pool2x2Rows512(SB), NOSPLIT, $0-56
 	MOVQ ow+32(FP), R11
 	MOVQ base+40(FP), R13
 	MOVQ idx+48(FP), AX
-	POOL2X2ROWS(POOLWIN_NONE)
+	POOL2X2ROWS(POOLLOAD_NONE, POOLWIN_NONE)
 
 // func pool2x2Rows512w(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32)
 // pool2x2Rows512 with the fold's window applied to the indices
@@ -1121,7 +1144,37 @@ TEXT ·pool2x2Rows512w(SB), NOSPLIT, $0-72
 	MOVQ ow+32(FP), R11
 	MOVQ base+40(FP), R13
 	MOVQ idx+48(FP), AX
-	POOL2X2ROWS(POOLWIN_AM)
+	POOL2X2ROWS(POOLLOAD_NONE, POOLWIN_AM)
+
+// func pool2x2Rows512q(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32, fq *[6]float32)
+// pool2x2Rows512w of the folded quantizer's output computed from its
+// input as loaded (POOLLOAD_FQ): x is the input (pre from x's first
+// plane), fq the quantizer's constants (s, 1/s, lo, hi, rlo, rhi).
+TEXT ·pool2x2Rows512q(SB), NOSPLIT, $0-80
+	MOVQ pre+56(FP), R8
+	MOVQ win+64(FP), BX
+	VBROADCASTSS 0(BX), Z25
+	VBROADCASTSS 4(BX), Z26
+	VBROADCASTSS 8(BX), Z27
+	VBROADCASTSS 12(BX), Z28
+	VPTERNLOGD $0xff, Z29, Z29, Z29
+	MOVQ fq+72(FP), BX
+	VBROADCASTSS 0(BX), Z16
+	VBROADCASTSS 4(BX), Z17
+	VBROADCASTSS 8(BX), Z18
+	VBROADCASTSS 12(BX), Z19
+	VBROADCASTSS 16(BX), Z31
+	VBROADCASTSS 20(BX), Z11
+	MOVL $0x4b400000, BX
+	VPBROADCASTD BX, Z30
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ am+16(FP), R9
+	MOVQ rows+24(FP), R10
+	MOVQ ow+32(FP), R11
+	MOVQ base+40(FP), R13
+	MOVQ idx+48(FP), AX
+	POOL2X2ROWS(POOLLOAD_FQ, POOLWIN_AM)
 
 // func gather2Rows512(dst, src *float32, rows, n, dpitch, spitch int, even *[16]uint32)
 // dst[r·dpitch + i] = src[r·spitch + 2i] for i < n, r < rows (a stride-2

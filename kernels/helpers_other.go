@@ -25,6 +25,10 @@ func pool2x2Fast(st *poolState, x, y []float32, lo, hi, h, w int) {}
 // pool2x2FastWindow has vector loops on amd64 only.
 func pool2x2FastWindow(st *poolState, x, y, pre []float32, win *poolWindow, lo, hi, h, w int) {}
 
+// pool2x2FastQuant has vector loops on amd64 only.
+func pool2x2FastQuant(st *poolState, y, pre []float32, win *poolWindow, fq *[6]float32, lo, hi, h, w int) {
+}
+
 // usePool2x2Fast: no vector loops here.
 func usePool2x2Fast() bool { return false }
 

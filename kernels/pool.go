@@ -24,6 +24,36 @@ type poolState struct {
 	// where the quantizer's input at the maximum lies outside it), so the
 	// backward scatters without reading that input
 	windowed bool
+	// xq holds the fold's quantized values where the quantizer left them
+	// to the pool and the vector loop that quantizes as it loads does not
+	// run
+	xq []float32
+}
+
+// foldQuantize sets dst to the folded quantizer's output for src, by the
+// formula fakequant.QuantizingProducer gives with c = (s, 1/s, lo, hi,
+// rlo, rhi) (fakequant's fq32Generic).
+func foldQuantize(dst, src []float32, c *[6]float32) {
+	const magic = 1.5 * (1 << 23)
+	s, inv, lo, hi, rlo, rhi := c[0], c[1], c[2], c[3], c[4], c[5]
+	dst = dst[:len(src)]
+	for i, x := range src {
+		y := float32(x * inv) // the conversion forbids fusing into an FMA
+		if !(y >= lo) {
+			y = lo
+		}
+		if y > hi {
+			y = hi
+		}
+		r := float32(y+magic) - magic
+		if r < rlo {
+			r = rlo
+		}
+		if r > rhi {
+			r = rhi
+		}
+		dst[i] = r * s
+	}
 }
 
 // poolWindow is what a windowed forward needs of a fold: the quantizer's
@@ -96,8 +126,11 @@ func MaxPool2d(x *G.Node, kernel, stride, pad [2]int) (*G.Node, error) {
 // where pre lies in the quantizer's window — the quantizer's own
 // straight-through mask, applied in the scatter instead of in a pass of its
 // own. x and pre are Float32. The forward reads pre where a maximum is one
-// of the quantizer's edge outputs (fakequant.EdgeProducer) and records
-// the window in its indices, so that the backward reads pre not at all.
+// of the quantizer's edge outputs (fakequant.EdgeProducer) and records the
+// window in its indices, so that the backward reads pre not at all; where
+// its vector loop runs (2×2 windows of stride 2 on even planes, AVX-512)
+// it also quantizes pre as it loads it, and the quantizer writes no x
+// (fakequant.QuantizingProducer: the pool is x's one reader).
 func MaxPool2dFold(x, pre *G.Node, kernel, stride, pad [2]int, f *Fold) (*G.Node, error) {
 	if f == nil || pre == nil {
 		return nil, fmt.Errorf("%w: MaxPool2dFold: nil fold or quantizer input", ErrShape)
@@ -112,7 +145,12 @@ func MaxPool2dFold(x, pre *G.Node, kernel, stride, pad [2]int, f *Fold) (*G.Node
 	if _, err := st.outShape("MaxPool2d", st.xShape); err != nil {
 		return nil, err
 	}
+	// the quantizer leaves its output to the pool only where the vector
+	// loop that quantizes as it loads runs (foldQuantize's Go loop would
+	// be slower than the quantizer's own pass)
+	xs := st.xShape
 	f.claimed = true
+	f.quantizes = st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} && len(xs) == 4 && xs[2]%2 == 0 && xs[3]%2 == 0 && usePool2x2Fast()
 	return G.ApplyOp(&poolOp{opBase: opBase{name: "kernels.MaxPool2d"}, st: st, pre: pre}, x, pre)
 }
 
@@ -185,14 +223,30 @@ func poolForward[T float](st *poolState, x, y []T, pre []float32, xs, os tensor.
 	win, windowed := st.window()
 	windowed = windowed && pre != nil
 	st.windowed = windowed
+	// quant: the folded quantizer left x unwritten, this op computes it
+	f := st.fold
+	quant := pre != nil && f != nil && f.gen != 0 && f.fqOf == f.gen
 	fast := false
 	if st.k == [2]int{2, 2} && st.s == [2]int{2, 2} && st.p == [2]int{} && h%2 == 0 && w%2 == 0 {
 		if _, ok := any(x).([]float32); ok && usePool2x2Fast() {
 			fast = true
 		}
 	}
+	if quant && !(fast && windowed) {
+		// quantized into a buffer of the op's own, pooled from there
+		st.xq = grow(st.xq, len(pre))
+		x = any(st.xq).([]T)
+	}
+	inner := h * w
 	// The planes split over the cores: a window never leaves its plane.
 	split(poolWorkers(len(x), planes), planes, func(_, lo, hi int) {
+		if quant && fast && windowed {
+			pool2x2FastQuant(st, any(y).([]float32), pre, &win, &f.fq, lo, hi, h, w)
+			return
+		}
+		if quant {
+			foldQuantize(st.xq[lo*inner:hi*inner], pre[lo*inner:hi*inner], &f.fq)
+		}
 		if fast && windowed {
 			pool2x2FastWindow(st, any(x).([]float32), any(y).([]float32), pre, &win, lo, hi, h, w)
 			return

@@ -13,21 +13,22 @@ import (
 // TestPoolWindowSameBits: a max pool whose forward records a fold's window
 // in its indices (the quantizer's input read only where a maximum is one
 // of the edge outputs) gives the outputs and the gradient of the pool
-// whose backward tests the window at every maximum, bit for bit: the 2×2
-// vector path (row tails under masks), odd planes and padded 3×3 windows
-// (the Go loops), one and two cores, with inputs at the window's ends,
-// just outside them, NaN and ±Inf, and every maximum an edge output.
+// whose backward tests the window at every maximum, bit for bit, and so
+// does one that also quantizes the input itself (the quantizer's output
+// left unwritten: NaN here): the 2×2 vector path (row tails under masks),
+// odd planes and padded 3×3 windows (the Go loops), one and two cores,
+// with inputs at the window's ends, just outside them, NaN and ±Inf, and
+// every maximum an edge output.
 func TestPoolWindowSameBits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	const s = 0.25
-	// fq: a non-decreasing quantizer (codes −6…5, NaN to the lowest) and
-	// a window whose ends are not on its steps
+	// fq: scale ¼, zero point 0, codes −6…5 (fakequant's constants for
+	// them: s, 1/s, qmin − 1, qmax + 1, qmin, qmax), and a window whose
+	// ends are not on its steps
+	c := [6]float32{0.25, 4, -7, 6, -6, 5}
 	fq := func(p float32) float32 {
-		c := math.Round(float64(p) / s)
-		if !(c >= -6) {
-			c = -6
-		}
-		return float32(min(c, 5) * s)
+		var d [1]float32
+		foldQuantize(d[:], []float32{p}, &c)
+		return d[0]
 	}
 	lo, hi := float32(-1.5), float32(1.3)
 	r := rand.New(rand.NewPCG(41, 42))
@@ -65,13 +66,24 @@ func TestPoolWindowSameBits(t *testing.T) {
 			}
 			x[i] = fq(pre[i])
 		}
+		unwritten := make([]float32, n)
+		for i := range unwritten {
+			unwritten[i] = float32(math.NaN())
+		}
 		for _, procs := range []int{1, 2} {
 			t.Run(fmt.Sprint(tc.xs, tc.k, procs), func(t *testing.T) {
 				runtime.GOMAXPROCS(procs)
-				run := func(windowed bool) (y, dx []float32, am []int32) {
-					f := &Fold{claimed: true, gen: 1, maskOf: 1, lo: lo, hi: hi}
+				run := func(windowed, quant bool) (y, dx []float32, am []int32) {
+					f := &Fold{claimed: true, gen: 1, maskOf: 1, lo: lo, hi: hi, quantizes: quant}
 					if windowed {
 						f.MaskEdges(fq(lo), fq(hi))
+					}
+					x := x
+					if quant {
+						if !f.ConsumerQuantizes(c) {
+							t.Fatal("the fold declined to quantize")
+						}
+						x = unwritten
 					}
 					st := &poolState{k: [2]int{tc.k, tc.k}, s: [2]int{tc.s, tc.s}, p: [2]int{tc.p, tc.p}, fold: f}
 					os, err := st.outShape("test", tc.xs)
@@ -97,26 +109,28 @@ func TestPoolWindowSameBits(t *testing.T) {
 					}
 					return y, dx, st.argmax
 				}
-				yw, dxw, amw := run(true)
-				ym, dxm, amm := run(false)
-				dropped := 0
-				for i := range yw {
-					if math.Float32bits(yw[i]) != math.Float32bits(ym[i]) {
-						t.Fatalf("y[%d] = %v, want %v", i, yw[i], ym[i])
+				ym, dxm, amm := run(false, false)
+				for _, quant := range []bool{false, true} {
+					yw, dxw, amw := run(true, quant)
+					dropped := 0
+					for i := range yw {
+						if math.Float32bits(yw[i]) != math.Float32bits(ym[i]) {
+							t.Fatalf("quant %v: y[%d] = %v, want %v", quant, i, yw[i], ym[i])
+						}
+						if amw[i] == -1 && amm[i] != -1 {
+							dropped++
+						} else if amw[i] != amm[i] {
+							t.Fatalf("quant %v: argmax[%d] = %d, want %d", quant, i, amw[i], amm[i])
+						}
 					}
-					if amw[i] == -1 && amm[i] != -1 {
-						dropped++
-					} else if amw[i] != amm[i] {
-						t.Fatalf("argmax[%d] = %d, want %d", i, amw[i], amm[i])
+					for i := range dxw {
+						if math.Float32bits(dxw[i]) != math.Float32bits(dxm[i]) {
+							t.Fatalf("quant %v: dx[%d] = %v, want %v (pre %v)", quant, i, dxw[i], dxm[i], pre[i])
+						}
 					}
-				}
-				for i := range dxw {
-					if math.Float32bits(dxw[i]) != math.Float32bits(dxm[i]) {
-						t.Fatalf("dx[%d] = %v, want %v (pre %v)", i, dxw[i], dxm[i], pre[i])
+					if dropped == 0 || dropped == len(yw) {
+						t.Fatalf("%d of %d maxima outside the window: the test does not tell", dropped, len(yw))
 					}
-				}
-				if dropped == 0 || dropped == len(yw) {
-					t.Fatalf("%d of %d maxima outside the window: the test does not tell", dropped, len(yw))
 				}
 			})
 		}
