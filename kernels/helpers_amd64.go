@@ -499,6 +499,9 @@ var pairIdx = func() (t [3][16]uint32) {
 //go:noescape
 func pool2x2Rows512(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32)
 
+//go:noescape
+func pool2x2Rows512w(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32, fq *[6]float32)
+
 // pool2x2Fast is the 2×2, stride-2, unpadded max pool of float32 planes
 // lo..hi−1 of even height and width (LeNet's, VGG's), with the first
 // maximum of each window in row-major order as its argmax, as poolForward:
@@ -508,53 +511,29 @@ func pool2x2Rows512(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]ui
 // time on random data), 16 outputs a step in one pass over the row pairs
 // (pool2x2Rows512; the pairs' maxima went through memory in a first pass
 // before). Only where usePool2x2Fast; the caller splits the planes
-// between the cores.
-func pool2x2Fast(st *poolState, x, y []float32, lo, hi, h, w int) {
+// between the cores. With win, the fold's window goes into the indices
+// (pool2x2Rows512w; see windowArgmax; pre: the quantizer's whole input),
+// and with fq too, the pool reads pre instead of x and quantizes it as it
+// loads it (fq: the quantizer's constants, see
+// fakequant.QuantizingProducer).
+func pool2x2Fast(st *poolState, x, y, pre []float32, win *poolWindow, fq *[6]float32, lo, hi, h, w int) {
 	oh, ow := h/2, w/2
 	r0, rows := lo*oh, (hi-lo)*oh
 	if rows == 0 || ow == 0 {
 		return
 	}
-	xs, yr, am := x[lo*h*w:hi*h*w], y[r0*ow:], st.argmax[r0*ow:]
-	_, _ = yr[rows*ow-1], am[rows*ow-1]
-	pool2x2Rows512(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx)
-}
-
-//go:noescape
-func pool2x2Rows512w(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32)
-
-// pool2x2FastWindow is pool2x2Fast with the fold's window win applied to
-// the indices (pool2x2Rows512w; see windowArgmax): pre is the quantizer's
-// whole input.
-func pool2x2FastWindow(st *poolState, x, y, pre []float32, win *poolWindow, lo, hi, h, w int) {
-	oh, ow := h/2, w/2
-	r0, rows := lo*oh, (hi-lo)*oh
-	if rows == 0 || ow == 0 {
-		return
+	if fq != nil {
+		x = pre
 	}
 	xs, yr, am := x[lo*h*w:hi*h*w], y[r0*ow:], st.argmax[r0*ow:]
 	_, _ = yr[rows*ow-1], am[rows*ow-1]
+	if win == nil {
+		pool2x2Rows512(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx)
+		return
+	}
 	_ = pre[hi*h*w-1]
 	e := [4]float32{win.eLo, win.eHi, win.lo, win.hi}
-	pool2x2Rows512w(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx, &pre[0], &e)
-}
-
-//go:noescape
-func pool2x2Rows512q(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32, fq *[6]float32)
-
-// pool2x2FastQuant is pool2x2FastWindow of the folded quantizer's output,
-// computed from its input pre as loaded (pool2x2Rows512q; fq: the
-// quantizer's constants, see fakequant.QuantizingProducer).
-func pool2x2FastQuant(st *poolState, y, pre []float32, win *poolWindow, fq *[6]float32, lo, hi, h, w int) {
-	oh, ow := h/2, w/2
-	r0, rows := lo*oh, (hi-lo)*oh
-	if rows == 0 || ow == 0 {
-		return
-	}
-	xs, yr, am := pre[lo*h*w:hi*h*w], y[r0*ow:], st.argmax[r0*ow:]
-	_, _ = yr[rows*ow-1], am[rows*ow-1]
-	e := [4]float32{win.eLo, win.eHi, win.lo, win.hi}
-	pool2x2Rows512q(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx, &pre[0], &e, fq)
+	pool2x2Rows512w(&xs[0], &yr[0], &am[0], rows, ow, lo*h*w, &pairIdx, &pre[0], &e, fq)
 }
 
 // usePool2x2Fast reports whether pool2x2Fast has its vector loops here.

@@ -987,7 +987,8 @@ inter2Rows_done:
 
 // POOL2X2ROWS is the body of the 2×2 stride-2 pools (pool2x2Rows512),
 // their arguments in SI (x), DI (y), R9 (am), R10 (rows), R11 (ow), R13
-// (base) and AX (idx): LOAD runs on each block's two rows of x (Z0, Z1
+// (base) and AX (idx), which each function loads itself (go vet checks a
+// macro's argument names against the function before its definition): LOAD runs on each block's two rows of x (Z0, Z1
 // and Z6, Z7) as loaded, WIN on each block's maxima (Z4) and indices (Z9) before they are
 // stored under K2, and may jump to pool2x2Rows_store.
 #define POOL2X2ROWS(LOAD, WIN) \
@@ -1083,11 +1084,16 @@ pool2x2Rows_done: \
 	VMINPS Z11, Z, Z; \
 	VMULPS Z16, Z, Z
 
+// POOLLOAD_FQ quantizes the loaded rows where DX (the constants) is not
+// nil.
 #define POOLLOAD_FQ \
+	TESTQ DX, DX; \
+	JEQ pool2x2Rows_loaded; \
 	POOLFQ(Z0); \
 	POOLFQ(Z1); \
 	POOLFQ(Z6); \
-	POOLFQ(Z7)
+	POOLFQ(Z7); \
+pool2x2Rows_loaded:
 
 // POOLWIN_AM sets the index of each maximum whose quantizer input lies
 // outside the fold's window to −1: maxima strictly between the
@@ -1125,11 +1131,13 @@ TEXT ·pool2x2Rows512(SB), NOSPLIT, $0-56
 	MOVQ idx+48(FP), AX
 	POOL2X2ROWS(POOLLOAD_NONE, POOLWIN_NONE)
 
-// func pool2x2Rows512w(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32)
+// func pool2x2Rows512w(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32, fq *[6]float32)
 // pool2x2Rows512 with the fold's window applied to the indices
 // (POOLWIN_AM): pre is the quantizer's input from index 0 on (the indices'
-// origin), win its edge outputs and the window's (lo, hi).
-TEXT ·pool2x2Rows512w(SB), NOSPLIT, $0-72
+// origin), win its edge outputs and the window's (lo, hi). With fq not
+// nil, x is the quantizer's input (pre from x's first plane), quantized
+// as loaded (POOLLOAD_FQ) with fq's constants (s, 1/s, lo, hi, rlo, rhi).
+TEXT ·pool2x2Rows512w(SB), NOSPLIT, $0-80
 	MOVQ pre+56(FP), R8
 	MOVQ win+64(FP), BX
 	VBROADCASTSS 0(BX), Z25
@@ -1137,36 +1145,18 @@ TEXT ·pool2x2Rows512w(SB), NOSPLIT, $0-72
 	VBROADCASTSS 8(BX), Z27
 	VBROADCASTSS 12(BX), Z28
 	VPTERNLOGD $0xff, Z29, Z29, Z29
-	MOVQ x+0(FP), SI
-	MOVQ y+8(FP), DI
-	MOVQ am+16(FP), R9
-	MOVQ rows+24(FP), R10
-	MOVQ ow+32(FP), R11
-	MOVQ base+40(FP), R13
-	MOVQ idx+48(FP), AX
-	POOL2X2ROWS(POOLLOAD_NONE, POOLWIN_AM)
-
-// func pool2x2Rows512q(x, y *float32, am *int32, rows, ow, base int, idx *[3][16]uint32, pre *float32, win *[4]float32, fq *[6]float32)
-// pool2x2Rows512w of the folded quantizer's output computed from its
-// input as loaded (POOLLOAD_FQ): x is the input (pre from x's first
-// plane), fq the quantizer's constants (s, 1/s, lo, hi, rlo, rhi).
-TEXT ·pool2x2Rows512q(SB), NOSPLIT, $0-80
-	MOVQ pre+56(FP), R8
-	MOVQ win+64(FP), BX
-	VBROADCASTSS 0(BX), Z25
-	VBROADCASTSS 4(BX), Z26
-	VBROADCASTSS 8(BX), Z27
-	VBROADCASTSS 12(BX), Z28
-	VPTERNLOGD $0xff, Z29, Z29, Z29
-	MOVQ fq+72(FP), BX
-	VBROADCASTSS 0(BX), Z16
-	VBROADCASTSS 4(BX), Z17
-	VBROADCASTSS 8(BX), Z18
-	VBROADCASTSS 12(BX), Z19
-	VBROADCASTSS 16(BX), Z31
-	VBROADCASTSS 20(BX), Z11
+	MOVQ fq+72(FP), DX
+	TESTQ DX, DX
+	JEQ pool2x2Rows512w_args
+	VBROADCASTSS 0(DX), Z16
+	VBROADCASTSS 4(DX), Z17
+	VBROADCASTSS 8(DX), Z18
+	VBROADCASTSS 12(DX), Z19
+	VBROADCASTSS 16(DX), Z31
+	VBROADCASTSS 20(DX), Z11
 	MOVL $0x4b400000, BX
 	VPBROADCASTD BX, Z30
+pool2x2Rows512w_args:
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ am+16(FP), R9

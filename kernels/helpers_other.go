@@ -20,13 +20,7 @@ func asmAddRow() (func(d, s []float32), bool) { return nil, false }
 func sumBiasFast(db, dy []float32, outer, inner int) bool { return false }
 
 // pool2x2Fast has vector loops on amd64 only.
-func pool2x2Fast(st *poolState, x, y []float32, lo, hi, h, w int) {}
-
-// pool2x2FastWindow has vector loops on amd64 only.
-func pool2x2FastWindow(st *poolState, x, y, pre []float32, win *poolWindow, lo, hi, h, w int) {}
-
-// pool2x2FastQuant has vector loops on amd64 only.
-func pool2x2FastQuant(st *poolState, y, pre []float32, win *poolWindow, fq *[6]float32, lo, hi, h, w int) {
+func pool2x2Fast(st *poolState, x, y, pre []float32, win *poolWindow, fq *[6]float32, lo, hi, h, w int) {
 }
 
 // usePool2x2Fast: no vector loops here.

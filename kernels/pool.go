@@ -232,7 +232,16 @@ func poolForward[T float](st *poolState, x, y []T, pre []float32, xs, os tensor.
 			fast = true
 		}
 	}
-	if quant && !(fast && windowed) {
+	// the vector loop applies the window, and quantizes as it loads
+	var pw *poolWindow
+	var fq *[6]float32
+	if windowed {
+		pw = &win
+		if quant && fast {
+			fq = &f.fq
+		}
+	}
+	if quant && fq == nil {
 		// quantized into a buffer of the op's own, pooled from there
 		st.xq = grow(st.xq, len(pre))
 		x = any(st.xq).([]T)
@@ -240,19 +249,11 @@ func poolForward[T float](st *poolState, x, y []T, pre []float32, xs, os tensor.
 	inner := h * w
 	// The planes split over the cores: a window never leaves its plane.
 	split(poolWorkers(len(x), planes), planes, func(_, lo, hi int) {
-		if quant && fast && windowed {
-			pool2x2FastQuant(st, any(y).([]float32), pre, &win, &f.fq, lo, hi, h, w)
-			return
-		}
-		if quant {
+		if quant && fq == nil {
 			foldQuantize(st.xq[lo*inner:hi*inner], pre[lo*inner:hi*inner], &f.fq)
 		}
-		if fast && windowed {
-			pool2x2FastWindow(st, any(x).([]float32), any(y).([]float32), pre, &win, lo, hi, h, w)
-			return
-		}
 		if fast {
-			pool2x2Fast(st, any(x).([]float32), any(y).([]float32), lo, hi, h, w)
+			pool2x2Fast(st, any(x).([]float32), any(y).([]float32), pre, pw, fq, lo, hi, h, w)
 			return
 		}
 		poolPlanes(st, x, y, xs, os, lo, hi)
