@@ -1085,13 +1085,16 @@ pool2x2Rows_done: \
 	VMULPS Z16, Z, Z
 
 // POOLLOAD_FQ quantizes the loaded rows where DX (the constants) is not
-// nil.
+// nil: their second vectors only where the block has inputs there (K5;
+// rows of at most 8 outputs have none).
 #define POOLLOAD_FQ \
 	TESTQ DX, DX; \
 	JEQ pool2x2Rows_loaded; \
 	POOLFQ(Z0); \
-	POOLFQ(Z1); \
 	POOLFQ(Z6); \
+	KORTESTW K5, K5; \
+	JZ pool2x2Rows_loaded; \
+	POOLFQ(Z1); \
 	POOLFQ(Z7); \
 pool2x2Rows_loaded:
 
