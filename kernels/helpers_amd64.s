@@ -988,9 +988,10 @@ inter2Rows_done:
 // POOL2X2ROWS is the body of the 2×2 stride-2 pools (pool2x2Rows512),
 // their arguments in SI (x), DI (y), R9 (am), R10 (rows), R11 (ow), R13
 // (base) and AX (idx), which each function loads itself (go vet checks a
-// macro's argument names against the function before its definition): LOAD runs on each block's two rows of x (Z0, Z1
-// and Z6, Z7) as loaded, WIN on each block's maxima (Z4) and indices (Z9) before they are
-// stored under K2, and may jump to pool2x2Rows_store.
+// macro's argument names against the function before its definition):
+// LOAD runs on each block's two rows of x (Z0, Z1 and Z6, Z7) as loaded,
+// WIN on each block's maxima (Z4) and indices (Z9) before they are stored
+// under K2, and may jump to pool2x2Rows_store.
 #define POOL2X2ROWS(LOAD, WIN) \
 	VMOVDQU32 0(AX), Z20 /* even lanes */; \
 	VMOVDQU32 64(AX), Z21 /* odd lanes */; \
@@ -1014,12 +1015,12 @@ pool2x2Rows_block: \
 pool2x2Rows_mask: \
 	MOVQ $1, BX; \
 	SHLQ CX, BX; \
-	DECQ BX /* 2·CX ones: the inputs */; \
+	DECQ BX; \
 	KMOVW BX, K2 /* outputs */; \
 	MOVQ $1, BX; \
 	SHLQ CX, BX; \
 	SHLQ CX, BX; \
-	DECQ BX; \
+	DECQ BX /* 2·CX ones: the inputs */; \
 	KMOVD BX, K4; \
 	KSHIFTRD $16, K4, K5; \
 	LEAQ (SI)(AX*8), BX; \
