@@ -1,6 +1,8 @@
 // Command qatstep compares the training step time of a model compiled by nn
 // in FP32 and with fake quantization (W8A8 by default), at batch 64 on
-// synthetic MNIST-shaped data, with plain SGD applied after every step.
+// synthetic MNIST-shaped data, with the library's plain SGD (train.SGD)
+// applied after every step, as bench/torchref's step.py applies
+// torch.optim.SGD.
 //
 // The machine it was written for is shared, so the two variants run
 // interleaved (rounds of FP32 steps then QAT steps) and both wall-clock and
@@ -8,7 +10,7 @@
 // CPU time and the per-round ratio are far less sensitive to other load than
 // the wall-clock rate.
 //
-//	GOEXPERIMENT=simd go build -o /tmp/qatstep ./bench/qatstep
+//	go build -o /tmp/qatstep ./bench/qatstep
 //	GOMAXPROCS=2 /tmp/qatstep -rounds 5 -steps 60
 //	GOMAXPROCS=2 /tmp/qatstep -only w8a8 -rounds 1 -steps 400 -cpuprofile /tmp/qat.prof
 package main
