@@ -38,6 +38,17 @@ def int8_model(name, x, y):
     return tq.convert(q.eval(), inplace=False)
 
 
+def setup(threads):
+    """Sets torch's threads and the onednn engine; returns the seeded batch
+    of inputs and the 64 labels int8_model's QAT steps train on."""
+    torch.set_num_threads(threads)
+    torch.backends.quantized.engine = "onednn"
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(BATCH, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    return x, y
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-model", default="lenet5")
@@ -45,11 +56,7 @@ def main():
     ap.add_argument("-rounds", type=int, default=3)
     ap.add_argument("-only", default="", help="fp32 or int8")
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.backends.quantized.engine = "onednn"
-    g = torch.Generator().manual_seed(2)
-    x = torch.rand(BATCH, 1, 28, 28, generator=g)
-    y = torch.randint(0, 10, (64,), generator=g)
+    x, y = setup(a.threads)
     variants = {}
     if a.only in ("", "fp32"):
         variants["fp32"] = build(a.model, False).eval()

@@ -10,7 +10,7 @@ import sys
 
 # step pins OpenBLAS to -threads before it loads torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from infer import BATCH, int8_model  # noqa: E402
+from infer import BATCH, int8_model, setup  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -21,11 +21,7 @@ def main():
     ap.add_argument("-threads", type=int, default=1)
     ap.add_argument("-runs", type=int, default=10, help="profiled batches")
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.backends.quantized.engine = "onednn"
-    g = torch.Generator().manual_seed(2)
-    x = torch.rand(BATCH, 1, 28, 28, generator=g)
-    y = torch.randint(0, 10, (64,), generator=g)
+    x, y = setup(a.threads)
     net = int8_model(a.model, x, y)
     with torch.no_grad():
         for _ in range(3):
