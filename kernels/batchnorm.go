@@ -329,6 +329,9 @@ type bnState struct {
 	hi float64
 	// fold, when not nil, links the op to a folded fake quantizer.
 	fold *Fold
+	// handoff, when not nil, links the op to the convolution that may
+	// compute its output (BatchNormHandoff).
+	handoff *Handoff
 	// res: the op's last input is a residual addend (BatchNormAddAct),
 	// the sum clamped to [0, resHi] when resHi > 0 (hi is then 0)
 	res   bool
@@ -508,6 +511,15 @@ type bnOp struct {
 }
 
 func (o *bnOp) Arity() int { return o.st.arity() }
+
+// String names the op, and says when a convolution computes its output
+// (a claimed Handoff).
+func (o *bnOp) String() string {
+	if h := o.st.handoff; h != nil && h.claimed {
+		return o.name + " (handoff)"
+	}
+	return o.name
+}
 func (o *bnOp) Type() hm.Type {
 	n := len(o.st.shape)
 	in := []int{n, 1, 1}
@@ -742,7 +754,15 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	if !st.batch {
 		sums = nil
 	}
+	// A claimed Handoff's convolution computes the output itself.
+	h := st.handoff
+	if h != nil && h.claimed {
+		apply = func(int, int, int, int, int) {}
+	}
 	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, apply)
+	if h != nil && h.claimed {
+		h.ran(any(x).([]float32), any(y).([]float32), any(bf.pa[:c]).([]float32), any(bf.pb[:c]).([]float32), float32(st.hi))
+	}
 	if prng != nil {
 		st.fold.setRangeLanes(prng)
 		st.planesRange = true

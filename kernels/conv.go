@@ -34,6 +34,9 @@ type convState struct {
 	// fold, when not nil, receives the range of each forward's output
 	// (Conv2dFold).
 	fold *Fold
+	// handoff, when not nil, is the claimed Handoff whose batch norm's
+	// output is x (Conv2dHandoff).
+	handoff *Handoff
 
 	// geometry of the last forward run
 	g geom
@@ -253,9 +256,10 @@ func conv2d(x, w, b *G.Node, p ConvParams, direct bool) (*G.Node, error) {
 // the evaluation batch norm with its inputs (γ, β and, when scaled, the
 // divisor), or the fold that receives the output's range.
 type convExtra struct {
-	post   *convPost
-	postIn []*G.Node
-	fold   *Fold
+	post    *convPost
+	postIn  []*G.Node
+	fold    *Fold
+	handoff *Handoff // Conv2dHandoff's
 }
 
 // vecs is how many of postIn are per-channel vectors.
@@ -311,6 +315,9 @@ func convNode(name string, x, w, b *G.Node, p ConvParams, direct bool, ex convEx
 			return nil, fmt.Errorf("%w: %s: a depthwise convolution does not fold", ErrShape, name)
 		}
 		return depthwise(x, w, b, st, ex.postIn...)
+	}
+	if h := ex.handoff; h != nil && h.claim(st) {
+		st.handoff = h
 	}
 	return G.ApplyOp(&convOp{opBase: opBase{name: "kernels." + name}, st: st}, append(children, ex.postIn...)...)
 }
@@ -627,7 +634,15 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			rng(wk, yi)
 		}
 	}
-	if st.winograd(bf.fwd[0].is32) {
+	wino := st.winograd(bf.fwd[0].is32)
+	// x32: the planes the Winograd path reads, with xmap: x computed from
+	// a batch norm's input (Handoff)
+	var x32 []float32
+	var xmap *inMap
+	if xf, ok := any(x).([]float32); ok {
+		x32, xmap = st.handoff.input(xf, wino)
+	}
+	if wino {
 		var b32 []float32
 		if b != nil {
 			b32 = any(b).([]float32)
@@ -648,10 +663,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 				}
 			}
 			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
-			st.wf4.run(hostFloatKernel, g4, winoWorkers(&st.ww, nw), false, false, any(x).([]float32), any(y).([]float32), b32, inTransform, n, done)
+			st.wf4.run(hostFloatKernel, g4, winoWorkers(&st.ww, nw), false, false, x32, xmap, any(y).([]float32), b32, inTransform, n, done)
 		} else {
 			st.wf.setWeights(any(w).([]float32), o, g.c, false, nw)
-			st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, any(x).([]float32), any(y).([]float32), b32, n, done)
+			st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, x32, xmap, any(y).([]float32), b32, n, done)
 		}
 		if st.fold != nil {
 			st.fold.setRange()
@@ -823,11 +838,11 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 		wg := newWinoGeom(oc, g.oh, g.ow, 2-g.ph, g.c)
 		if wino4Use(hostFloatKernel, wg) {
 			st.wb4.setWeights(any(w).([]float32), oc, g.c, true, nw)
-			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(&st.ww, nw), true, false, any(dy).([]float32), any(dx).([]float32), nil, nil, n, nil)
+			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(&st.ww, nw), true, false, any(dy).([]float32), nil, any(dx).([]float32), nil, nil, n, nil)
 			return
 		}
 		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)
-		st.wb.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), true, any(dy).([]float32), any(dx).([]float32), nil, n, nil)
+		st.wb.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), true, any(dy).([]float32), nil, any(dx).([]float32), nil, n, nil)
 		return
 	}
 	if convBackXImplicit(st, bf, w, dy, dx) {
@@ -955,14 +970,20 @@ func (o *convDwOp) Do(vs ...G.Value) (G.Value, error) {
 func convBackW[T float](st *convState, x, dy, dw []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
-	if _, is32 := any(x).([]float32); st.winograd(is32) {
+	x32, is32 := any(x).([]float32)
+	wino := st.winograd(is32)
+	var in *inMap // x computed from a batch norm's input (Handoff)
+	if is32 {
+		x32, in = st.handoff.input(x32, wino)
+	}
+	if wino {
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, oc)
 		ws := winoWorkers(&st.ww, workersFor(st.p.Workers, n))
 		if wino4Use(hostFloatKernel, wg) {
-			wino4RunW(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, oc), ws, false, any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n)
+			wino4RunW(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, oc), ws, false, x32, in, any(dy).([]float32), any(dw).([]float32), n)
 			return
 		}
-		winoRunW(hostFloatKernel, wg, ws, any(x).([]float32), any(dy).([]float32), any(dw).([]float32), n)
+		winoRunW(hostFloatKernel, wg, ws, x32, in, any(dy).([]float32), any(dw).([]float32), n)
 		return
 	}
 	groups := st.p.Groups
@@ -973,7 +994,6 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	nw := workersFor(st.p.Workers, n)
 	ws := bf.workers(nw)
 	// dW's GEMMs pack colᵀ straight from x's planes when the forward did.
-	_, is32 := any(x).([]float32)
 	plan, _, implicit := st.implicit(is32 && implicitIm2colT(hostFloatKernel), hostFloatKernel)
 	// and from x's phase-split planes where a stride-2 forward did
 	s2, phased := st.stride2(is32 && implicitIm2colT(hostFloatKernel), hostFloatKernel)

@@ -447,6 +447,43 @@ type padArgs struct {
 	dstRow, srcRow     int // bytes
 }
 
+// padMapArgs is what padRowsMapAVX512 reads.
+type padMapArgs struct {
+	padArgs
+	a, b *float32 // per plane
+	hi   float32
+}
+
+// inMap is a batch norm's output map (a Handoff's), applied by a
+// convolution as it copies its input into padded planes: plane p's value
+// x becomes a[p]·x + b[p] clamped to [0, hi].
+type inMap struct {
+	a, b []float32
+	hi   float32
+}
+
+// padIn is padRows of a convolution's input planes, mapped by m (padRowsMap)
+// when m is not nil.
+func padIn(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int, m *inMap) {
+	if m != nil {
+		padRowsMap(fk, dst, src, nc, rows, w, sp, dp, dr, m)
+		return
+	}
+	padRows(fk, dst, src, nc, rows, w, sp, dp, dr)
+}
+
+// padRowsMapGo is padRowsMap by the batch norm's own kernels (the same
+// bits), a row at a time.
+func padRowsMapGo(dst, src []float32, nc, rows, w, sp, dp, dr int, m *inMap) {
+	kr := bnKernelsFor[float32]()
+	clampF, _ := clampFns[float32]()
+	for c := 0; c < nc; c++ {
+		for r := 0; r < rows; r++ {
+			kr.affineAct(clampF, dst[c*dp+r*dr:c*dp+r*dr+w], src[c*sp+r*w:c*sp+r*w+w], m.a[c], m.b[c], float64(m.hi))
+		}
+	}
+}
+
 // padRowsGo is padRows in Go.
 func padRowsGo(dst, src []float32, nc, rows, w, sp, dp, dr int) {
 	for c := 0; c < nc; c++ {
@@ -595,7 +632,7 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
 // winoInputGo and winoOutputGo). bias may be nil. done, when not nil, gets
 // each image's output while it is in cache, with its worker's index and
 // the image's.
-func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, src, dst, bias []float32, n int, done func(wk, i int, yi []float32)) {
+func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, src []float32, in *inMap, dst, bias []float32, n int, done func(wk, i int, yi []float32)) {
 	tiles := g.tiles()
 	nb := winoBatch(tiles)
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
@@ -619,7 +656,7 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, 
 				ps, cs = g.c*nr, nr
 			}
 			for j := 0; j < k; j++ {
-				padRows(fk, p[g.pad*g.wp+g.pad:], src[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+				padIn(fk, p[g.pad*g.wp+g.pad:], src[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp, in)
 				cw.tr.input(fk, cw.v, ldv, ps, cs, j*tiles, p, g)
 			}
 			for x := range wc.mul {
@@ -643,7 +680,7 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, 
 // winoRunW sets dw (g.o × g.c × 3 × 3) to the weight gradient of the n
 // images of x and dy over the workers ws: for each ξ, du[ξ] (o × c) =
 // Σ_t W'_t[ξ] · V_t[ξ]ᵀ, sums over the tiles, then winoWeightGrad.
-func winoRunW(fk floatKernel, g winoGeom, ws []winoWorker, x, dy, dw []float32, n int) {
+func winoRunW(fk floatKernel, g winoGeom, ws []winoWorker, x []float32, in *inMap, dy, dw []float32, n int) {
 	tiles := g.tiles()
 	nb := max(1, 256/tiles)
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
@@ -661,7 +698,7 @@ func winoRunW(fk floatKernel, g winoGeom, ws []winoWorker, x, dy, dw []float32, 
 			cols := k * tiles
 			ldv, ldw := cw.rowBufs(16, g.c, g.o, cols)
 			for j := 0; j < k; j++ {
-				padRows(fk, p[g.pad*g.wp+g.pad:], x[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+				padIn(fk, p[g.pad*g.wp+g.pad:], x[(i0+j)*inImg:(i0+j+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp, in)
 				padRows(fk, dp, dy[(i0+j)*outImg:(i0+j+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.dplane, g.dwp)
 				cw.tr.input(fk, cw.v, ldv, nr, cols, j*tiles, p, g)
 				cw.tr.dy(fk, cw.m, ldw, nr, cols, j*tiles, dp, g)

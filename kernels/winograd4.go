@@ -598,7 +598,7 @@ func (wc *wino4Conv) setWeights(w []float32, o, c int, back bool, nw int) {
 // of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3); goT runs
 // the Go transforms instead of the assembly (tests). It needs A packed for
 // fk (winogradCPU).
-func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src, dst, bias []float32, post *outPost, n int, done func(wk, i int, yi []float32)) {
+func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src []float32, in *inMap, dst, bias []float32, post *outPost, n int, done func(wk, i int, yi []float32)) {
 	tiles := g.tiles()
 	nb := g.batch()
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
@@ -631,7 +631,7 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 				gk := min(g.group, k-j0)
 				for j := 0; j < gk; j++ {
 					im := i0 + j0 + j
-					padRows(fk, p[j*g.c*g.plane+g.pad*g.wp+g.pad:], src[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+					padIn(fk, p[j*g.c*g.plane+g.pad*g.wp+g.pad:], src[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp, in)
 				}
 				s.input(goT, cw.v, ldv, tab.in[j0/g.group], j0*tiles, gk*tiles, p, g)
 			}
@@ -662,7 +662,7 @@ func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT
 // (Bᵀ x_t B)[ξ] over all tiles (dot products over rows of tiles, as
 // winoRunW's), then dW = Gᵀ du G, a GEMM with wino4GradMatrix. Against
 // F(2×2)'s 16 products per 2×2 tile, 36 per 4×4.
-func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x, dy, dw []float32, n int) {
+func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x []float32, in *inMap, dy, dw []float32, n int) {
 	tiles := g.tiles()
 	nb := g.wbatch()
 	gd := newWino4Geom(g.o, g.h, g.w, g.pad, g.c) // dY's planes: o of them
@@ -688,7 +688,7 @@ func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x, dy, dw
 				gk := min(g.group, k-j0)
 				for j := 0; j < gk; j++ {
 					im := i0 + j0 + j
-					padRows(fk, px[j*g.c*g.plane+g.pad*g.wp+g.pad:], x[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp)
+					padIn(fk, px[j*g.c*g.plane+g.pad*g.wp+g.pad:], x[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp, in)
 					padRows(fk, pd[j*g.o*g.plane:], dy[im*outImg:(im+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.plane, g.wp)
 				}
 				s.transform(goT, false, cw.v, ldv, nr, cols, tx.in[j0/g.group], j0*tiles, gk*tiles, px, g)

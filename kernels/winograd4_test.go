@@ -62,7 +62,7 @@ func TestWinograd4Conv(t *testing.T) {
 				y[i] = float32(math.NaN()) // every output written
 			}
 			seen := make([]int, tc.workers)
-			wc.run(hostFloatKernel, g, ws, false, goT, x, y, b, nil, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
+			wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, nil, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
 			if total := sumInts(seen); total != tc.n {
 				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
 			}
@@ -72,11 +72,11 @@ func TestWinograd4Conv(t *testing.T) {
 			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
 			gb := newWino4Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
 			dx := make([]float32, len(wantDx))
-			wb.run(hostFloatKernel, gb, ws, true, goT, dy, dx, nil, nil, tc.n, nil)
+			wb.run(hostFloatKernel, gb, ws, true, goT, dy, nil, dx, nil, nil, tc.n, nil)
 			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
 
 			dw := make([]float32, len(wantDw))
-			wino4RunW(hostFloatKernel, g, ws, goT, x, dy, dw, tc.n)
+			wino4RunW(hostFloatKernel, g, ws, goT, x, nil, dy, dw, tc.n)
 			worstW = max(worstW, winoCompare4(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow)))
 		}
 	}

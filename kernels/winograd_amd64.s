@@ -519,6 +519,87 @@ paddone:
 	VZEROUPPER
 	RET
 
+// BNMAP sets T to the batch norm's clamped output of X (A·X + B by one FMA,
+// then CLAMP's min(max(·, 0), HI) with NaN lanes put back from X): the bits
+// of affineActPlanesAVX2, 16 lanes at a time. X is clobbered, K2 scratch.
+#define BNMAP(X, A, B, ZERO, HI, T) \
+	VFMADD213PS B, A, X; \
+	VMAXPS ZERO, X, T; \
+	VMINPS HI, T, T; \
+	VCMPPS $3, X, X, K2; \
+	VMOVAPS X, K2, T
+
+// func padRowsMapAVX512(dst, src *float32, a *padMapArgs)
+// padRowsAVX512 with plane p's values mapped by BNMAP with a.a[p], a.b[p]
+// and a.hi on their way (a Handoff's batch norm output, computed by the
+// convolution that reads it instead of written and read back).
+TEXT ·padRowsMapAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ 16(BX), CX
+	ANDQ $15, CX
+	MOVL $1, DX
+	SHLL CX, DX
+	DECL DX
+	KMOVW DX, K1
+	MOVQ 56(BX), R8
+	MOVQ 64(BX), CX
+	VBROADCASTSS 72(BX), Z3
+	VXORPS Z4, Z4, Z4
+	MOVQ 0(BX), R11
+	TESTQ R11, R11
+	JLE  pmdone
+
+pmplane:
+	VBROADCASTSS (R8), Z1
+	VBROADCASTSS (CX), Z2
+	MOVQ DI, R12
+	MOVQ SI, R13
+	MOVQ 8(BX), R10
+	TESTQ R10, R10
+	JLE  pmnextplane
+
+pmrow:
+	MOVQ R12, AX
+	MOVQ R13, DX
+	PREFETCHT0 1024(R13)
+	PREFETCHT0 1088(R13)
+	MOVQ 16(BX), R9
+	SHRQ $4, R9
+	TESTQ R9, R9
+	JZ   pmtail
+
+pmfull:
+	VMOVUPS (DX), Z0
+	BNMAP(Z0, Z1, Z2, Z4, Z3, Z5)
+	VMOVUPS Z5, (AX)
+	ADDQ $64, DX
+	ADDQ $64, AX
+	DECQ R9
+	JNZ  pmfull
+
+pmtail:
+	VMOVUPS.Z (DX), K1, Z0
+	BNMAP(Z0, Z1, Z2, Z4, Z3, Z5)
+	VMOVUPS Z5, K1, (AX)
+	ADDQ 40(BX), R12
+	ADDQ 48(BX), R13
+	DECQ R10
+	JNZ  pmrow
+
+pmnextplane:
+	ADDQ $4, R8
+	ADDQ $4, CX
+	ADDQ 32(BX), DI
+	ADDQ 24(BX), SI
+	DECQ R11
+	JNZ  pmplane
+
+pmdone:
+	VZEROUPPER
+	RET
+
 // WGSTORE stores C row DI = (LO | HI) under the column masks K1/K2 and
 // moves DI to the next row.
 #define WGSTORE(LO, HI) \

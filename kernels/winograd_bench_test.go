@@ -94,13 +94,13 @@ func BenchmarkWinogradRun(b *testing.B) {
 			ws := winoWorkers(new([]winoWorker), nw)
 			b.Run(fmt.Sprintf("%dx%dx%d/F2/workers=%d", c.n, c.c, c.h, nw), func(b *testing.B) {
 				for b.Loop() {
-					wc.run(hostFloatKernel, g, ws, false, x, y, nil, n, nil)
+					wc.run(hostFloatKernel, g, ws, false, x, nil, y, nil, n, nil)
 				}
 			})
 			if winogradCPU(hostFloatKernel) {
 				b.Run(fmt.Sprintf("%dx%dx%d/F4/workers=%d", c.n, c.c, c.h, nw), func(b *testing.B) {
 					for b.Loop() {
-						w4.run(hostFloatKernel, g4, ws, false, false, x, y, nil, nil, n, nil)
+						w4.run(hostFloatKernel, g4, ws, false, false, x, nil, y, nil, nil, n, nil)
 					}
 				})
 			}
@@ -125,13 +125,13 @@ func BenchmarkWinogradRunW(b *testing.B) {
 			ws := winoWorkers(new([]winoWorker), nw)
 			b.Run(fmt.Sprintf("%dx%dx%d/F2/workers=%d", c.n, c.c, c.h, nw), func(b *testing.B) {
 				for b.Loop() {
-					winoRunW(hostFloatKernel, g, ws, x, dy, dw, c.n)
+					winoRunW(hostFloatKernel, g, ws, x, nil, dy, dw, c.n)
 				}
 			})
 			if winogradCPU(hostFloatKernel) {
 				b.Run(fmt.Sprintf("%dx%dx%d/F4/workers=%d", c.n, c.c, c.h, nw), func(b *testing.B) {
 					for b.Loop() {
-						wino4RunW(hostFloatKernel, g4, ws, false, x, dy, dw, c.n)
+						wino4RunW(hostFloatKernel, g4, ws, false, x, nil, dy, dw, c.n)
 					}
 				})
 			}

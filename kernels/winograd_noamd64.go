@@ -18,6 +18,10 @@ func padRows(_ floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int) {
 	padRowsGo(dst, src, nc, rows, w, sp, dp, dr)
 }
 
+func padRowsMap(_ floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int, m *inMap) {
+	padRowsMapGo(dst, src, nc, rows, w, sp, dp, dr, m)
+}
+
 func winoGemmAsm(floatKernel, []float32, int, int, []float32, int, []float32, int) bool { return false }
 
 func winoDotAsm(floatKernel, []float32, []float32, int, int, []float32, int, int, bool) bool {

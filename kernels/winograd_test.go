@@ -111,7 +111,7 @@ func TestWinogradConv(t *testing.T) {
 			seen := make([]int, tc.workers) // per worker: done runs on each worker's goroutine
 			var scratch []winoWorker        // shared by the three, as a convolution shares it
 			ws := winoWorkers(&scratch, tc.workers)
-			wc.run(fk, g, ws, false, x, y, b, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
+			wc.run(fk, g, ws, false, x, nil, y, b, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
 			total := 0
 			for _, k := range seen {
 				total += k
@@ -128,11 +128,11 @@ func TestWinogradConv(t *testing.T) {
 				t.Fatalf("%s: input gradient %d×%d", name, gb.oh, gb.ow)
 			}
 			dx := make([]float32, len(wantDx))
-			wb.run(fk, gb, ws, true, dy, dx, nil, tc.n, nil)
+			wb.run(fk, gb, ws, true, dy, nil, dx, nil, tc.n, nil)
 			winoCompare(t, name+" dx", dx, wantDx, winoTol(tc.o))
 
 			dw := make([]float32, len(wantDw))
-			winoRunW(fk, g, ws, x, dy, dw, tc.n)
+			winoRunW(fk, g, ws, x, nil, dy, dw, tc.n)
 			winoCompare(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow))
 		}
 	}
@@ -319,6 +319,52 @@ func TestPadRows(t *testing.T) {
 					}
 					if got := dst[p*dp+i]; got != want {
 						t.Fatalf("%+v %v: plane %d [%d] = %v, want %v", c, fk, p, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPadRowsMap checks padRowsMap's destination against the batch norm's
+// own output loop (affineAct with the plane's map, clamp on) on the same
+// planes, the borders left as they were, with zeros, −0, NaN and ±Inf
+// among the inputs and both ReLU's (+Inf) and ReLU6's bound.
+func TestPadRowsMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(49, 50))
+	kr := bnKernelsFor[float32]()
+	clampF, _ := clampFns[float32]()
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 7, -7}
+	for _, c := range []struct{ nc, rows, w, dr, off int }{{3, 7, 7, 10, 11}, {2, 28, 28, 34, 35}, {1, 5, 33, 40, 0}, {4, 2, 16, 16, 0}, {2, 3, 1, 3, 4}, {16, 8, 8, 12, 26}} {
+		for _, hi := range []float32{float32(math.Inf(1)), 6} {
+			src := f32s(r, c.nc*c.rows*c.w)
+			for i := range src {
+				if r.IntN(9) == 0 {
+					src[i] = special[r.IntN(len(special))]
+				}
+			}
+			m := &inMap{a: f32s(r, c.nc), b: f32s(r, c.nc), hi: hi}
+			m.a[0] = -m.a[0] // a negative scale flips the clamp's side
+			dp := c.off + c.rows*c.dr + 5
+			want := make([]float32, c.nc*dp)
+			for i := range want {
+				want[i] = -1 // borders: left alone
+			}
+			for p := 0; p < c.nc; p++ {
+				for y := 0; y < c.rows; y++ {
+					o := p*dp + c.off + y*c.dr
+					kr.affineAct(clampF, want[o:o+c.w], src[(p*c.rows+y)*c.w:(p*c.rows+y+1)*c.w], m.a[p], m.b[p], float64(hi))
+				}
+			}
+			for _, fk := range []floatKernel{fkGonum, hostFloatKernel} {
+				dst := make([]float32, c.nc*dp)
+				for i := range dst {
+					dst[i] = -1
+				}
+				padRowsMap(fk, dst[c.off:], src, c.nc, c.rows, c.w, c.rows*c.w, dp, c.dr, m)
+				for i := range dst {
+					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%+v hi %v %v: [%d] = %v, want %v", c, hi, fk, i, dst[i], want[i])
 					}
 				}
 			}

@@ -66,7 +66,11 @@ type Builder struct {
 	// by their output node: a max pool reading one applies its mask
 	// (MaxPool2d.Build); settleFolds unfolds the rest.
 	convFolds map[*G.Node]*convFold
-	nodes     map[*Param]*G.Node
+	// handoffs are the training graph's batch norms whose output the
+	// convolution reading it may compute (kernels.Handoff), by that output
+	// node; settleFolds releases those another op reads too.
+	handoffs map[*G.Node]*kernels.Handoff
+	nodes    map[*Param]*G.Node
 	// input is the graph's data input; inputGrad says whether the loss
 	// gradient with respect to it is wanted (gradient checks).
 	input     *G.Node
@@ -257,6 +261,33 @@ func (b *Builder) settleFolds() {
 			fakequant.Unfold(cf.fq)
 		}
 	}
+	// Likewise a batch norm leaves its output to the convolution after it
+	// only where that convolution is its one reader.
+	for y, h := range b.handoffs {
+		if h.Claimed() && b.g.To(y.ID()).Len() != 1 {
+			h.Release()
+		}
+	}
+}
+
+// handoff returns the kernels.Handoff for a training graph's batch norm
+// with a clamp (hi > 0) whose output nothing but a convolution may read
+// (no quantizer folded into it), or nil.
+func (b *Builder) handoff(hi float64, fold *kernels.Fold) *kernels.Handoff {
+	if b.mode != Train || b.noFold || hi <= 0 || fold != nil || b.dt != tensor.Float32 {
+		return nil
+	}
+	return &kernels.Handoff{}
+}
+
+// convHandoff is the convolution of x (groupedConv) built with x's
+// Handoff where x is a batch norm's output that has one.
+func (b *Builder) convHandoff(x, w, bias *G.Node, p kernels.ConvParams, groups int) (*G.Node, error) {
+	if h := b.handoffs[x]; h != nil && groups <= 1 {
+		p.Groups = groups
+		return kernels.Conv2dHandoff(x, w, bias, p, h)
+	}
+	return groupedConv(x, w, bias, p, groups)
 }
 
 // binder registers a quantizer's learnable tensors as Params.

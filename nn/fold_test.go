@@ -4,9 +4,11 @@ import (
 	"math"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qatgo/qatgo/fakequant"
+	"github.com/qatgo/qatgo/internal/cpufeat"
 )
 
 // foldModel is a ConvBn with ReLU, a residual block (ConvBn ReLU, ConvBn,
@@ -323,4 +325,61 @@ func sameQParams(a, b fakequant.QParams) bool {
 		}
 	}
 	return true
+}
+
+// handoffModel has every kind of reader a ReLU or ReLU6 batch norm's output
+// meets in a CNN: a residual block's input (two readers), a 3×3 stride-1
+// convolution of 16 channels at 16×16 and at 8×8 (Winograd: the batch norm
+// leaves its output to it), a stride-2 one, a depthwise one and a 1×1 one
+// (the batch norm writes its output).
+func handoffModel(t *testing.T, spec string) Module {
+	t.Helper()
+	rng := rand.New(rand.NewSource(19))
+	cb := func(name string, in, out, k int, o ConvOpts, relu, relu6 bool) *ConvBn {
+		c := NewConvBn(name, in, out, k, o, rng)
+		c.Conv.ReLU, c.Conv.ReLU6 = relu, relu6
+		return c
+	}
+	a := cb("a", 2, 16, 3, ConvOpts{Padding: 1}, true, false)
+	r1 := NewResidual("r1", NewSequential("r1b", cb("b1", 16, 16, 3, ConvOpts{Padding: 1}, true, false), cb("b2", 16, 16, 3, ConvOpts{Padding: 1}, false, false)), nil)
+	r1.Sum.ReLU = true
+	d := cb("d", 16, 16, 3, ConvOpts{Padding: 1}, true, false)
+	e := cb("e", 16, 16, 3, ConvOpts{Padding: 1, Stride: 2}, false, true)
+	r2 := NewResidual("r2", NewSequential("r2b", cb("c1", 16, 16, 3, ConvOpts{Padding: 1}, false, true), cb("c2", 16, 16, 3, ConvOpts{Padding: 1}, false, false)), nil)
+	dw := cb("dw", 16, 16, 3, ConvOpts{Padding: 1, Groups: 16}, true, false)
+	pw := cb("pw", 16, 16, 1, ConvOpts{}, true, false)
+	m, err := testPrepare(NewSequential("handoff", a, r1, d, e, r2, dw, pw, &GlobalAvgPool{LayerName: "gap"}, NewLinear("fc", 16, 3, true, rng)), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestHandoffSameBits: a float training graph whose batch norms leave
+// their output to the Winograd convolution that alone reads it
+// (kernels.Handoff) gives the same losses, gradients and weights after
+// SGD, bit for bit, as the graph of plain ops.
+func TestHandoffSameBits(t *testing.T) {
+	var nets [2]*Net
+	var mods [2]Module
+	for i := range nets {
+		mods[i] = handoffModel(t, "fp32")
+		n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+		nets[i] = n
+	}
+	handoffs := 0
+	for _, nd := range nets[0].train.g.AllNodes() {
+		if op := nd.Op(); op != nil && strings.HasSuffix(op.String(), "(handoff)") {
+			handoffs++
+		}
+	}
+	// b1's and c1's (the convolutions' Winograd path needs AVX-512)
+	if want := map[bool]int{true: 2, false: 0}[cpufeat.Host.AVX512]; handoffs != want {
+		t.Fatalf("%d batch norms leave their output to a convolution, want %d", handoffs, want)
+	}
+	sameSteps(t, nets, mods)
 }

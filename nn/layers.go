@@ -193,7 +193,7 @@ func (c *Conv2d) checkInput(x *G.Node) error {
 // the op; nil for none).
 func (c *Conv2d) conv(b *Builder, x, w, bias *G.Node) (*G.Node, error) {
 	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x)}
-	y, err := groupedConv(x, w, bias, p, c.groups())
+	y, err := b.convHandoff(x, w, bias, p, c.groups())
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 	}
@@ -294,7 +294,9 @@ func (bn *BatchNorm2d) Quantizers() []NamedQuantizer { return nil }
 
 // node is the batch norm of x, or of x divided per channel by scale when
 // scale is not nil, clamped to [0, hi] when hi > 0, linked to a folded
-// fake quantizer by fold when it is not nil (one fused op).
+// fake quantizer by fold when it is not nil (one fused op). In a training
+// graph a clamped output without a fold may be left to the convolution
+// that reads it (Builder.handoff).
 func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kernels.Fold) (*G.Node, error) {
 	bn.prepare()
 	if x.Dims() < 2 || x.Shape()[1] != bn.C {
@@ -302,7 +304,14 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kern
 	}
 	var y *G.Node
 	var err error
-	if scale != nil || hi > 0 || fold != nil {
+	if h := b.handoff(hi, fold); h != nil && x.Dims() == 4 {
+		if y, err = kernels.BatchNormHandoff(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi, h); err == nil {
+			if b.handoffs == nil {
+				b.handoffs = map[*G.Node]*kernels.Handoff{}
+			}
+			b.handoffs[y] = h
+		}
+	} else if scale != nil || hi > 0 || fold != nil {
 		y, err = kernels.BatchNormFold(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi, fold)
 	} else {
 		y, err = kernels.BatchNorm(x, b.Node(bn.Gamma), b.Node(bn.Beta), bn.st, b.mode == Train)
