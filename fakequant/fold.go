@@ -63,6 +63,16 @@ type QuantizingProducer interface {
 	ConsumerQuantizes(c [6]float32) bool
 }
 
+// DeferredProducer is a Producer that may leave its output unwritten for
+// the quantizer's one reader to compute (a batch norm whose convolution
+// computes its output, kernels.Handoff): the quantizer calls WriteOutput
+// before it reads its input (an observer that needs the values, a disabled
+// quantizer passing its input through, a consumer that does not quantize).
+type DeferredProducer interface {
+	QuantizingProducer
+	WriteOutput()
+}
+
 // RangeObserver is an observer that can take a batch's range instead of
 // its values: ObserveRange(mn, mx, n) updates it exactly as Observe of n
 // values (all finite) whose min is mn and max mx does.
@@ -115,16 +125,28 @@ func (f *foldedAffine) String() string { return f.a.String() + " (folded)" }
 
 func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int) error {
 	q := f.a
+	// src is written before anything below reads it
+	written := false
+	readSrc := func() {
+		if dp, ok := f.p.(DeferredProducer); ok && !written {
+			dp.WriteOutput()
+		}
+		written = true
+	}
 	ro, isRange := q.obs.(RangeObserver)
 	if mn, mx, ok := f.p.OutputRange(); ok && isRange && q.observing {
 		if err := ro.ObserveRange(mn, mx, len(src)); err != nil {
 			return err
 		}
 		q.have = false
-	} else if err := q.observe(src, shape); err != nil {
-		return err
+	} else if q.observing {
+		readSrc()
+		if err := q.observe(src, shape); err != nil {
+			return err
+		}
 	}
 	if !q.enabled {
+		readSrc()
 		copy(dst, src)
 		f.p.MaskGrad(0, 0, true)
 		return nil
@@ -137,8 +159,11 @@ func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int
 	c := newSeg32(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
 	if qp, ok := f.p.(QuantizingProducer); ok && len(p.Scale) == 1 && qp.ConsumerQuantizes([6]float32{c.s, c.inv, c.lo, c.hi, c.rlo, c.rhi}) {
 		// dst's one reader quantizes src itself
-	} else if err := FakeQuantize(dst, nil, src, p, shape); err != nil {
-		return err
+	} else {
+		readSrc()
+		if err := FakeQuantize(dst, nil, src, p, shape); err != nil {
+			return err
+		}
 	}
 	if s, z := p.Scale[0], p.ZeroPoint[0]; s != f.lastS || z != f.lastZ || f.lastQ != [2]int32{qmin, qmax} {
 		f.lo, f.hi = Window(s, z, qmin, qmax)

@@ -207,6 +207,9 @@ type Fold struct {
 	quantizes bool
 	fq        [6]float32
 	fqOf      int
+	// handoff: the batch norm's (BatchNormHandoff), whose convolution
+	// quantizes as it computes the batch norm's output while claimed
+	handoff *Handoff
 }
 
 // OutputRange returns the min and max of the op's last output; ok is false
@@ -312,11 +315,20 @@ func (f *Fold) MaskEdges(eLo, eHi float32) { f.eLo, f.eHi, f.edgesOf = eLo, eHi,
 // (fakequant.QuantizingProducer): true where the op's claiming consumer
 // computes the quantized values itself, so that the quantizer writes none.
 func (f *Fold) ConsumerQuantizes(c [6]float32) bool {
-	if !f.claimed || !f.quantizes || f.gen == 0 {
+	if f.gen == 0 || !(f.claimed && f.quantizes || f.handoff != nil && f.handoff.claimed) {
 		return false
 	}
 	f.fq, f.fqOf = c, f.gen
 	return true
+}
+
+// WriteOutput writes the op's last output where a convolution was to
+// compute it (a claimed Handoff): the quantizer calls it before it reads
+// its input (fakequant.DeferredProducer).
+func (f *Fold) WriteOutput() {
+	if h := f.handoff; h != nil {
+		h.writeOutput()
+	}
 }
 
 // bnState is shared by a batch norm's forward and gradient ops.
@@ -426,7 +438,7 @@ type bnPlanes[T float] struct {
 	// affineAct is affineAct of plane p with a[p], b[p], clamping to
 	// [0, hi] when clamp is set; with rng not nil it also folds the values
 	// written into rng's lanes (min, max, guard Σ y − y), starting from
-	// what rng holds.
+	// what rng holds. A nil y writes nothing: the range alone.
 	affineAct func(y, x []T, inner, count int, a, b []T, hi T, clamp bool, rng *[3][8]float32)
 	// affine2 is affine2 of plane p with abc[3p:3p+3].
 	affine2 func(dx, dy, x []T, inner, count int, abc []T)
@@ -593,9 +605,11 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 		if f := st.fold; f != nil {
 			f.gen = st.gen
 			switch {
+			case st.planesRange:
+				// taken from the output loop's lanes
 			case st.inner >= foldRangeMin:
 				f.setRange()
-			case !st.planesRange:
+			default:
 				f.rangeOK = false
 			}
 		}
@@ -754,10 +768,28 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	if !st.batch {
 		sums = nil
 	}
-	// A claimed Handoff's convolution computes the output itself.
+	// A claimed Handoff's convolution computes the output itself; a fold's
+	// range then comes from the output loop's lanes without its stores.
 	h := st.handoff
-	if h != nil && h.claimed {
+	switch {
+	case h == nil || !h.claimed:
+	case st.fold == nil:
 		apply = func(int, int, int, int, int) {}
+	default:
+		nw := bnWorkers(st)
+		if cap(bf.prng) < nw {
+			bf.prng = make([][3][8]float32, nw)
+		}
+		prng = bf.prng[:nw]
+		for w := range prng {
+			prng[w] = emptyLanes
+		}
+		apply = func(w, b0, b1, j0, j1 int) {
+			for b := b0; b < b1; b++ {
+				o := (b*c + j0) * inner
+				pl.affineAct(nil, x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], T(st.hi), true, &prng[w])
+			}
+		}
 	}
 	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, apply)
 	if h != nil && h.claimed {

@@ -69,11 +69,18 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			gradSumsPlanesAVX2(&dy[0], &x[0], inner, count, &k[0], &out[0])
 		},
 		affineAct: func(y, x []float32, inner, count int, a, b []float32, hi float32, clamp bool, rng *[3][8]float32) {
-			if !planesOK(inner, count, [][]float32{y, x}, 1, a, b) {
+			var yp *float32 // nil y: the range alone
+			if y != nil {
+				if !planesOK(inner, count, [][]float32{y}, 1) {
+					panic("kernels: affineActPlanes out of range")
+				}
+				yp = &y[0]
+			}
+			if !planesOK(inner, count, [][]float32{x}, 1, a, b) {
 				panic("kernels: affineActPlanes out of range")
 			}
 			tail := tailMask8(inner)
-			affineActPlanesAVX2(&y[0], &x[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail, rng)
+			affineActPlanesAVX2(yp, &x[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail, rng)
 		},
 		affineAdd: func(y, x, r []float32, inner, count int, a, b []float32, hi float32, clamp bool) {
 			if !planesOK(inner, count, [][]float32{y, x, r}, 1, a, b) {

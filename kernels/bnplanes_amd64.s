@@ -153,9 +153,11 @@ gp_add:
 // nil, every value written is also folded into its lanes' min (rng[0]),
 // max (rng[1]) and guard (rng[2]: Σ y − y, 0 unless a value is NaN or
 // infinite), as minmax.Acc keeps them: a folded quantizer then takes the
-// output's range without scanning it.
+// output's range without scanning it. A nil y writes nothing (the range
+// alone: a Handoff's convolution computes the output).
 TEXT ·affineActPlanesAVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), DI
+	MOVQ DI, R13
 	MOVQ x+8(FP), SI
 	MOVQ inner+16(FP), CX
 	MOVQ count+24(FP), BX
@@ -189,7 +191,10 @@ ap_vec:
 	JEQ ap_vecstore
 	CLAMP(Y0, Y14, Y13, Y1, Y2)
 ap_vecstore:
+	TESTQ R13, R13
+	JEQ ap_vecrange
 	VMOVUPS Y0, (DI)
+ap_vecrange:
 	TESTQ R9, R9
 	JEQ ap_vecnext
 	VMINPS Y5, Y0, Y5
@@ -210,7 +215,10 @@ ap_tail:
 	JEQ ap_tailstore
 	CLAMP(Y0, Y14, Y13, Y1, Y2)
 ap_tailstore:
+	TESTQ R13, R13
+	JEQ ap_tailrange
 	VMASKMOVPS Y0, Y15, (DI)
+ap_tailrange:
 	TESTQ R9, R9
 	JEQ ap_tailnext
 	// the lanes past the plane take lane 0's value (it is in the plane)

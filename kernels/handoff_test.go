@@ -80,7 +80,7 @@ func TestHandoffSameBits(t *testing.T) {
 						return Conv2d(y, n[3], nil, p)
 					}
 					h = &Handoff{}
-					y, err := BatchNormHandoff(n[0], n[1], n[2], scale, st, true, c.hi, h)
+					y, err := BatchNormHandoff(n[0], n[1], n[2], scale, st, true, c.hi, nil, h)
 					if err != nil {
 						return nil, err
 					}
@@ -103,7 +103,7 @@ func TestHandoffSameBits(t *testing.T) {
 			}
 			if h.Claimed() {
 				// the last graph's batch norm output, written on request
-				h.write()
+				h.writeOutput()
 				if !sameBits(bnOut[1].Value().Data().([]float32), bnOut[0].Value().Data().([]float32)) {
 					t.Fatalf("%s: the written output differs", name)
 				}
@@ -143,7 +143,7 @@ func TestHandoffRelease(t *testing.T) {
 				return Add(y, y)
 			}
 			h := &Handoff{}
-			y, err := BatchNormHandoff(n[0], n[1], n[2], nil, st, true, 6, h)
+			y, err := BatchNormHandoff(n[0], n[1], n[2], nil, st, true, 6, nil, h)
 			if err != nil {
 				return nil, err
 			}
@@ -165,20 +165,20 @@ func TestHandoffRelease(t *testing.T) {
 	bt := G.NewTensor(g, tensor.Float32, 1, G.WithShape(16), G.WithName("beta"))
 	w := G.NewTensor(g, tensor.Float32, 4, G.WithShape(16, 16, 3, 3), G.WithName("w"))
 	st := newStats(tensor.Float32, 16)
-	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 0, &Handoff{}); err == nil {
+	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 0, nil, &Handoff{}); err == nil {
 		t.Error("BatchNormHandoff without a clamp: no error")
 	}
-	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 6, nil); err == nil {
+	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 6, nil, nil); err == nil {
 		t.Error("BatchNormHandoff with a nil Handoff: no error")
 	}
 	if _, err := Conv2dHandoff(x, w, nil, p, &Handoff{}); err == nil {
 		t.Error("Conv2dHandoff of a node that is not the Handoff's: no error")
 	}
 	h := &Handoff{}
-	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 6, h); err != nil {
+	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 6, nil, h); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 6, h); err == nil {
+	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 6, nil, h); err == nil {
 		t.Error("a Handoff used twice: no error")
 	}
 }

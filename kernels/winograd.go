@@ -447,19 +447,22 @@ type padArgs struct {
 	dstRow, srcRow     int // bytes
 }
 
-// padMapArgs is what padRowsMapAVX512 reads.
+// padMapArgs is what padRowsMapAVX512 and padRowsMapFQAVX512 read.
 type padMapArgs struct {
 	padArgs
 	a, b *float32 // per plane
 	hi   float32
+	fq   *[6]float32
 }
 
 // inMap is a batch norm's output map (a Handoff's), applied by a
 // convolution as it copies its input into padded planes: plane p's value
-// x becomes a[p]·x + b[p] clamped to [0, hi].
+// x becomes a[p]·x + b[p] clamped to [0, hi], then, where fq is not nil,
+// fake-quantized with fq's constants (foldQuantize's).
 type inMap struct {
 	a, b []float32
 	hi   float32
+	fq   *[6]float32
 }
 
 // padIn is padRows of a convolution's input planes, mapped by m (padRowsMap)
@@ -479,7 +482,11 @@ func padRowsMapGo(dst, src []float32, nc, rows, w, sp, dp, dr int, m *inMap) {
 	clampF, _ := clampFns[float32]()
 	for c := 0; c < nc; c++ {
 		for r := 0; r < rows; r++ {
-			kr.affineAct(clampF, dst[c*dp+r*dr:c*dp+r*dr+w], src[c*sp+r*w:c*sp+r*w+w], m.a[c], m.b[c], float64(m.hi))
+			row := dst[c*dp+r*dr : c*dp+r*dr+w]
+			kr.affineAct(clampF, row, src[c*sp+r*w:c*sp+r*w+w], m.a[c], m.b[c], float64(m.hi))
+			if m.fq != nil {
+				foldQuantize(row, row, m.fq)
+			}
 		}
 	}
 }

@@ -16,6 +16,9 @@ func padRowsAVX512(dst, src *float32, a *padArgs)
 func padRowsMapAVX512(dst, src *float32, a *padMapArgs)
 
 //go:noescape
+func padRowsMapFQAVX512(dst, src *float32, a *padMapArgs)
+
+//go:noescape
 func winoDyAVX512(v, p *float32, a *winoInArgs)
 
 //go:noescape
@@ -64,8 +67,9 @@ func padRows(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int) {
 }
 
 // padRowsMap is padRows with plane p's values mapped by m (m.a[p]·x +
-// m.b[p], clamped to [0, m.hi]: the batch norm's output, its kernels' bits)
-// on their way, by the assembly for fkAVX512.
+// m.b[p], clamped to [0, m.hi]: the batch norm's output, its kernels' bits,
+// then fake-quantized where m.fq is not nil) on their way, by the assembly
+// for fkAVX512.
 func padRowsMap(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int, m *inMap) {
 	if nc <= 0 || rows <= 0 || w <= 0 {
 		return
@@ -77,7 +81,11 @@ func padRowsMap(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int,
 	_, _ = dst[(nc-1)*dp+(rows-1)*dr+w-1], src[(nc-1)*sp+(rows-1)*w+w-1]
 	_, _ = m.a[nc-1], m.b[nc-1]
 	a := padMapArgs{padArgs: padArgs{nc: nc, rows: rows, w: w, srcPlane: 4 * sp, dstPlane: 4 * dp, dstRow: 4 * dr, srcRow: 4 * w},
-		a: &m.a[0], b: &m.b[0], hi: m.hi}
+		a: &m.a[0], b: &m.b[0], hi: m.hi, fq: m.fq}
+	if m.fq != nil {
+		padRowsMapFQAVX512(&dst[0], &src[0], &a)
+		return
+	}
 	padRowsMapAVX512(&dst[0], &src[0], &a)
 }
 

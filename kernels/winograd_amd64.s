@@ -529,6 +529,83 @@ paddone:
 	VCMPPS $3, X, X, K2; \
 	VMOVAPS X, K2, T
 
+// MAPFQ_NONE leaves a mapped value as it is.
+#define MAPFQ_NONE(T)
+
+// MAPFQ fake-quantizes T in place (fakequant.QuantizingProducer's formula,
+// POOLFQ's instructions): Z6 = s, Z7 = 1/s, Z8 = lo, Z9 = hi, Z10 = rlo,
+// Z11 = rhi, Z12 = 1.5·2²³; the first max takes NaN to lo.
+#define MAPFQ(T) \
+	VMULPS Z7, T, T; \
+	VMAXPS Z8, T, T; \
+	VMINPS Z9, T, T; \
+	VADDPS Z12, T, T; \
+	VSUBPS Z12, T, T; \
+	VMAXPS Z10, T, T; \
+	VMINPS Z11, T, T; \
+	VMULPS Z6, T, T
+
+// PADMAPROWS is the body of padRowsMapAVX512 and padRowsMapFQAVX512 (FQ:
+// MAPFQ_NONE or MAPFQ): BX holds the padMapArgs.
+#define PADMAPROWS(FQ) \
+	MOVQ 16(BX), CX; \
+	ANDQ $15, CX; \
+	MOVL $1, DX; \
+	SHLL CX, DX; \
+	DECL DX; \
+	KMOVW DX, K1; \
+	MOVQ 56(BX), R8; \
+	MOVQ 64(BX), CX; \
+	VBROADCASTSS 72(BX), Z3; \
+	VXORPS Z4, Z4, Z4; \
+	MOVQ 0(BX), R11; \
+	TESTQ R11, R11; \
+	JLE  pmdone; \
+pmplane: \
+	VBROADCASTSS (R8), Z1; \
+	VBROADCASTSS (CX), Z2; \
+	MOVQ DI, R12; \
+	MOVQ SI, R13; \
+	MOVQ 8(BX), R10; \
+	TESTQ R10, R10; \
+	JLE  pmnextplane; \
+pmrow: \
+	MOVQ R12, AX; \
+	MOVQ R13, DX; \
+	PREFETCHT0 1024(R13); \
+	PREFETCHT0 1088(R13); \
+	MOVQ 16(BX), R9; \
+	SHRQ $4, R9; \
+	TESTQ R9, R9; \
+	JZ   pmtail; \
+pmfull: \
+	VMOVUPS (DX), Z0; \
+	BNMAP(Z0, Z1, Z2, Z4, Z3, Z5); \
+	FQ(Z5); \
+	VMOVUPS Z5, (AX); \
+	ADDQ $64, DX; \
+	ADDQ $64, AX; \
+	DECQ R9; \
+	JNZ  pmfull; \
+pmtail: \
+	VMOVUPS.Z (DX), K1, Z0; \
+	BNMAP(Z0, Z1, Z2, Z4, Z3, Z5); \
+	FQ(Z5); \
+	VMOVUPS Z5, K1, (AX); \
+	ADDQ 40(BX), R12; \
+	ADDQ 48(BX), R13; \
+	DECQ R10; \
+	JNZ  pmrow; \
+pmnextplane: \
+	ADDQ $4, R8; \
+	ADDQ $4, CX; \
+	ADDQ 32(BX), DI; \
+	ADDQ 24(BX), SI; \
+	DECQ R11; \
+	JNZ  pmplane; \
+pmdone: \
+	VZEROUPPER
+
 // func padRowsMapAVX512(dst, src *float32, a *padMapArgs)
 // padRowsAVX512 with plane p's values mapped by BNMAP with a.a[p], a.b[p]
 // and a.hi on their way (a Handoff's batch norm output, computed by the
@@ -537,67 +614,27 @@ TEXT ·padRowsMapAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ a+16(FP), BX
-	MOVQ 16(BX), CX
-	ANDQ $15, CX
-	MOVL $1, DX
-	SHLL CX, DX
-	DECL DX
-	KMOVW DX, K1
-	MOVQ 56(BX), R8
-	MOVQ 64(BX), CX
-	VBROADCASTSS 72(BX), Z3
-	VXORPS Z4, Z4, Z4
-	MOVQ 0(BX), R11
-	TESTQ R11, R11
-	JLE  pmdone
+	PADMAPROWS(MAPFQ_NONE)
+	RET
 
-pmplane:
-	VBROADCASTSS (R8), Z1
-	VBROADCASTSS (CX), Z2
-	MOVQ DI, R12
-	MOVQ SI, R13
-	MOVQ 8(BX), R10
-	TESTQ R10, R10
-	JLE  pmnextplane
-
-pmrow:
-	MOVQ R12, AX
-	MOVQ R13, DX
-	PREFETCHT0 1024(R13)
-	PREFETCHT0 1088(R13)
-	MOVQ 16(BX), R9
-	SHRQ $4, R9
-	TESTQ R9, R9
-	JZ   pmtail
-
-pmfull:
-	VMOVUPS (DX), Z0
-	BNMAP(Z0, Z1, Z2, Z4, Z3, Z5)
-	VMOVUPS Z5, (AX)
-	ADDQ $64, DX
-	ADDQ $64, AX
-	DECQ R9
-	JNZ  pmfull
-
-pmtail:
-	VMOVUPS.Z (DX), K1, Z0
-	BNMAP(Z0, Z1, Z2, Z4, Z3, Z5)
-	VMOVUPS Z5, K1, (AX)
-	ADDQ 40(BX), R12
-	ADDQ 48(BX), R13
-	DECQ R10
-	JNZ  pmrow
-
-pmnextplane:
-	ADDQ $4, R8
-	ADDQ $4, CX
-	ADDQ 32(BX), DI
-	ADDQ 24(BX), SI
-	DECQ R11
-	JNZ  pmplane
-
-pmdone:
-	VZEROUPPER
+// func padRowsMapFQAVX512(dst, src *float32, a *padMapArgs)
+// padRowsMapAVX512 with each mapped value fake-quantized by MAPFQ with the
+// constants a.fq (s, 1/s, lo, hi, rlo, rhi): the output of a quantizer
+// folded into the batch norm (fakequant.QuantizingProducer).
+TEXT ·padRowsMapFQAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ 80(BX), AX
+	VBROADCASTSS 0(AX), Z6
+	VBROADCASTSS 4(AX), Z7
+	VBROADCASTSS 8(AX), Z8
+	VBROADCASTSS 12(AX), Z9
+	VBROADCASTSS 16(AX), Z10
+	VBROADCASTSS 20(AX), Z11
+	MOVL $0x4b400000, AX
+	VPBROADCASTD AX, Z12
+	PADMAPROWS(MAPFQ)
 	RET
 
 // WGSTORE stores C row DI = (LO | HI) under the column masks K1/K2 and

@@ -327,23 +327,31 @@ func TestPadRows(t *testing.T) {
 }
 
 // TestPadRowsMap checks padRowsMap's destination against the batch norm's
-// own output loop (affineAct with the plane's map, clamp on) on the same
-// planes, the borders left as they were, with zeros, −0, NaN and ±Inf
-// among the inputs and both ReLU's (+Inf) and ReLU6's bound.
+// own output loop (affineAct with the plane's map, clamp on), then
+// foldQuantize where the map quantizes, on the same planes, the borders
+// left as they were, with zeros, −0, NaN and ±Inf among the inputs and
+// both ReLU's (+Inf) and ReLU6's bound.
 func TestPadRowsMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(49, 50))
 	kr := bnKernelsFor[float32]()
 	clampF, _ := clampFns[float32]()
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 7, -7}
 	for _, c := range []struct{ nc, rows, w, dr, off int }{{3, 7, 7, 10, 11}, {2, 28, 28, 34, 35}, {1, 5, 33, 40, 0}, {4, 2, 16, 16, 0}, {2, 3, 1, 3, 4}, {16, 8, 8, 12, 26}} {
-		for _, hi := range []float32{float32(math.Inf(1)), 6} {
+		// an unsigned 4-bit grid of scale 0.3 (zero point 0: lo −1, hi 16,
+		// codes 0..15)
+		fq := &[6]float32{0.3, 1 / float32(0.3), -1, 16, 0, 15}
+		for _, v := range []struct {
+			hi float32
+			fq *[6]float32
+		}{{float32(math.Inf(1)), nil}, {6, nil}, {float32(math.Inf(1)), fq}, {6, fq}} {
+			hi := v.hi
 			src := f32s(r, c.nc*c.rows*c.w)
 			for i := range src {
 				if r.IntN(9) == 0 {
 					src[i] = special[r.IntN(len(special))]
 				}
 			}
-			m := &inMap{a: f32s(r, c.nc), b: f32s(r, c.nc), hi: hi}
+			m := &inMap{a: f32s(r, c.nc), b: f32s(r, c.nc), hi: hi, fq: v.fq}
 			m.a[0] = -m.a[0] // a negative scale flips the clamp's side
 			dp := c.off + c.rows*c.dr + 5
 			want := make([]float32, c.nc*dp)
@@ -354,6 +362,9 @@ func TestPadRowsMap(t *testing.T) {
 				for y := 0; y < c.rows; y++ {
 					o := p*dp + c.off + y*c.dr
 					kr.affineAct(clampF, want[o:o+c.w], src[(p*c.rows+y)*c.w:(p*c.rows+y+1)*c.w], m.a[p], m.b[p], float64(hi))
+					if v.fq != nil {
+						foldQuantize(want[o:o+c.w], want[o:o+c.w], v.fq)
+					}
 				}
 			}
 			for _, fk := range []floatKernel{fkGonum, hostFloatKernel} {
@@ -364,7 +375,7 @@ func TestPadRowsMap(t *testing.T) {
 				padRowsMap(fk, dst[c.off:], src, c.nc, c.rows, c.w, c.rows*c.w, dp, c.dr, m)
 				for i := range dst {
 					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%+v hi %v %v: [%d] = %v, want %v", c, hi, fk, i, dst[i], want[i])
+						t.Fatalf("%+v hi %v fq %v %v: [%d] = %v, want %v", c, hi, v.fq != nil, fk, i, dst[i], want[i])
 					}
 				}
 			}

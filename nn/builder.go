@@ -240,6 +240,11 @@ func (b *Builder) quantizeFolded(name string, q fakequant.Quantizer, y *G.Node, 
 	if err != nil {
 		return nil, fmt.Errorf("nn: quantizer %s: %w", name, err)
 	}
+	// A batch norm's Handoff goes to the quantizer's reader.
+	if h := b.handoffs[y]; h != nil && h.Quantized(out) == nil {
+		delete(b.handoffs, y)
+		b.handoffs[out] = h
+	}
 	return out, nil
 }
 
@@ -271,10 +276,10 @@ func (b *Builder) settleFolds() {
 }
 
 // handoff returns the kernels.Handoff for a training graph's batch norm
-// with a clamp (hi > 0) whose output nothing but a convolution may read
-// (no quantizer folded into it), or nil.
-func (b *Builder) handoff(hi float64, fold *kernels.Fold) *kernels.Handoff {
-	if b.mode != Train || b.noFold || hi <= 0 || fold != nil || b.dt != tensor.Float32 {
+// with a clamp (hi > 0), or nil: the convolution that reads its output, or
+// its folded quantizer's (quantizeFolded), may compute it.
+func (b *Builder) handoff(hi float64) *kernels.Handoff {
+	if b.mode != Train || b.noFold || hi <= 0 || b.dt != tensor.Float32 {
 		return nil
 	}
 	return &kernels.Handoff{}

@@ -355,31 +355,38 @@ func handoffModel(t *testing.T, spec string) Module {
 	return m
 }
 
-// TestHandoffSameBits: a float training graph whose batch norms leave
-// their output to the Winograd convolution that alone reads it
-// (kernels.Handoff) gives the same losses, gradients and weights after
-// SGD, bit for bit, as the graph of plain ops.
+// TestHandoffSameBits: a training graph whose batch norms leave their
+// output, and their folded quantizer's, to the Winograd convolution that
+// alone reads it (kernels.Handoff) gives the same losses, gradients,
+// weights after SGD and quantizer parameters, bit for bit, as the graph of
+// plain ops: float, and QAT with range observers (ema, minmax) and with
+// one that needs the values (histogram), through sameSteps' quantizers
+// off, observation off and frozen batch norms.
 func TestHandoffSameBits(t *testing.T) {
-	var nets [2]*Net
-	var mods [2]Module
-	for i := range nets {
-		mods[i] = handoffModel(t, "fp32")
-		n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer n.Close()
-		nets[i] = n
+	for _, spec := range []string{"fp32", "w8a8", "w4a4,aobs=minmax", "w8a3,aobs=histogram"} {
+		t.Run(spec, func(t *testing.T) {
+			var nets [2]*Net
+			var mods [2]Module
+			for i := range nets {
+				mods[i] = handoffModel(t, spec)
+				n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer n.Close()
+				nets[i] = n
+			}
+			handoffs := 0
+			for _, nd := range nets[0].train.g.AllNodes() {
+				if op := nd.Op(); op != nil && strings.HasSuffix(op.String(), "(handoff)") {
+					handoffs++
+				}
+			}
+			// b1's and c1's (the convolutions' Winograd path needs AVX-512)
+			if want := map[bool]int{true: 2, false: 0}[cpufeat.Host.AVX512]; handoffs != want {
+				t.Fatalf("%d batch norms leave their output to a convolution, want %d", handoffs, want)
+			}
+			sameSteps(t, nets, mods)
+		})
 	}
-	handoffs := 0
-	for _, nd := range nets[0].train.g.AllNodes() {
-		if op := nd.Op(); op != nil && strings.HasSuffix(op.String(), "(handoff)") {
-			handoffs++
-		}
-	}
-	// b1's and c1's (the convolutions' Winograd path needs AVX-512)
-	if want := map[bool]int{true: 2, false: 0}[cpufeat.Host.AVX512]; handoffs != want {
-		t.Fatalf("%d batch norms leave their output to a convolution, want %d", handoffs, want)
-	}
-	sameSteps(t, nets, mods)
 }

@@ -304,8 +304,8 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kern
 	}
 	var y *G.Node
 	var err error
-	if h := b.handoff(hi, fold); h != nil && x.Dims() == 4 {
-		if y, err = kernels.BatchNormHandoff(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi, h); err == nil {
+	if h := b.handoff(hi); h != nil && x.Dims() == 4 {
+		if y, err = kernels.BatchNormHandoff(x, b.Node(bn.Gamma), b.Node(bn.Beta), scale, bn.st, b.mode == Train, hi, fold, h); err == nil {
 			if b.handoffs == nil {
 				b.handoffs = map[*G.Node]*kernels.Handoff{}
 			}
