@@ -105,11 +105,26 @@ const wino4MaxCols = 160
 
 // wbatch is how many images' tiles the weight gradient transforms before
 // its dot products: the most (a multiple of the group) whose transformed
-// input and output gradient, 36 rows per channel, fit in wino4WBytes.
+// input and output gradient, 36 rows per channel, fit in wino4WBytes, and
+// at least wino4WMinCols tiles.
 func (g wino4Geom) wbatch() int {
 	per := 36 * 4 * (g.c + g.o) * g.tiles() * g.group
-	return max(1, wino4WBytes/per) * g.group
+	k := max(1, wino4WBytes/per)
+	for k*g.tiles()*g.group < wino4WMinCols {
+		k++
+	}
+	return k * g.group
 }
+
+// wino4WMinCols is the fewest tiles a weight-gradient batch covers: each
+// 4×4 block of dot products ends in a 16-lane reduction of its sums, which
+// on rows of 32 tiles (resnet20's 7×7 planes of 64 channels, where 640 KB
+// hold 8 images) cost more than their FMAs. Rows of 128 tiles (32 images,
+// 2.4 MB: the dots read each ξ's rows from L3 once, then from L2) took
+// that layer's weight gradient from 730 to 540 µs (BenchmarkWinogradRunW,
+// 1 worker); 14×14 planes of 32 channels (64 → 128 tiles) and 28×28 ones
+// (98 → 147) moved within the noise.
+const wino4WMinCols = 128
 
 // wino4WBytes bounds a weight-gradient batch's V and dY (the rest of a
 // 1 MB L2 holds the padded planes and the sums).
