@@ -59,6 +59,9 @@ type convState struct {
 	s2G geom
 	s2  *shiftPlan
 
+	// the direct one-channel 3×3 loops' scratch (stem.go)
+	stemWs []stemWorker
+
 	// Winograd F(2×2, 3×3) (winograd.go) and F(4×4, 3×3) (winograd4.go,
 	// where wino4Use): the forward's and the input gradient's transformed
 	// weights, and the workers' scratch
@@ -634,6 +637,17 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			rng(wk, yi)
 		}
 	}
+	if st.stem(bf.fwd[0].is32) {
+		var b32 []float32
+		if b != nil {
+			b32 = any(b).([]float32)
+		}
+		st.stemForward(any(x).([]float32), any(w).([]float32), b32, any(y).([]float32), n, nw, func(wk, i int, yi []float32) { finish(wk, i, any(yi).([]T)) })
+		if st.fold != nil {
+			st.fold.setRange()
+		}
+		return
+	}
 	wino := st.winograd(bf.fwd[0].is32)
 	// x32: the planes the Winograd path reads, with xmap: x computed from
 	// a batch norm's input (Handoff)
@@ -971,6 +985,10 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	bf := convBufsFor[T](st)
 	g, n, oc := st.g, st.n, st.o
 	x32, is32 := any(x).([]float32)
+	if st.stem(is32) {
+		st.stemBackW(x32, any(dy).([]float32), any(dw).([]float32), n, workersFor(st.p.Workers, n))
+		return
+	}
 	wino := st.winograd(is32)
 	var in *inMap // x computed from a batch norm's input (Handoff)
 	if is32 {
