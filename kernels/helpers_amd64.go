@@ -698,3 +698,13 @@ func col2im2(dx, col []float32, g geom) bool {
 	col2im2Taps512(&dx[0], &col[0], &t[0], g.kh*g.kw, g.c, g.oh, g.ow, 4*g.h*g.w, 4*g.sh*g.w, 4*g.kh*g.kw*cols, &spreadIdx)
 	return true
 }
+
+//go:noescape
+func prefetchAVX(p *float32, n int)
+
+// prefetch32 asks for s's cache lines ahead of their use.
+func prefetch32(s []float32) {
+	if len(s) > 0 {
+		prefetchAVX(&s[0], 4*len(s))
+	}
+}

@@ -1490,3 +1490,17 @@ affine2RecAVX2_loop:
 affine2RecAVX2_done:
 	VZEROUPPER
 	RET
+
+// func prefetchAVX(p *float32, n int)
+// Prefetches the n bytes at p into L1, a cache line at a time (the next
+// plane of a loop that visits planes far apart, beyond the prefetchers).
+TEXT ·prefetchAVX(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	ADDQ SI, CX
+prefetchloop:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	CMPQ SI, CX
+	JLT  prefetchloop
+	RET

@@ -90,3 +90,6 @@ func col2im2(dx, col []float32, g geom) bool { return false }
 
 // useStride2Rows: no stride-2 vector loops here.
 const useStride2Rows = false
+
+// prefetch32 does nothing here.
+func prefetch32([]float32) {}
