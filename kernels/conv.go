@@ -677,10 +677,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 				}
 			}
 			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
-			st.wf4.run(hostFloatKernel, g4, winoWorkers(&st.ww, nw), false, false, x32, xmap, any(y).([]float32), b32, inTransform, n, done)
+			st.wf4.run(hostFloatKernel, g4, winoWorkers(st.winoScratch(), nw), false, false, x32, xmap, any(y).([]float32), b32, inTransform, n, done)
 		} else {
 			st.wf.setWeights(any(w).([]float32), o, g.c, false, nw)
-			st.wf.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), false, x32, xmap, any(y).([]float32), b32, n, done)
+			st.wf.run(hostFloatKernel, wg, winoWorkers(st.winoScratch(), nw), false, x32, xmap, any(y).([]float32), b32, n, done)
 		}
 		if st.fold != nil {
 			st.fold.setRange()
@@ -852,11 +852,11 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 		wg := newWinoGeom(oc, g.oh, g.ow, 2-g.ph, g.c)
 		if wino4Use(hostFloatKernel, wg) {
 			st.wb4.setWeights(any(w).([]float32), oc, g.c, true, nw)
-			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(&st.ww, nw), true, false, any(dy).([]float32), nil, any(dx).([]float32), nil, nil, n, nil)
+			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(st.winoScratch(), nw), true, false, any(dy).([]float32), nil, any(dx).([]float32), nil, nil, n, nil)
 			return
 		}
 		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)
-		st.wb.run(hostFloatKernel, wg, winoWorkers(&st.ww, nw), true, any(dy).([]float32), nil, any(dx).([]float32), nil, n, nil)
+		st.wb.run(hostFloatKernel, wg, winoWorkers(st.winoScratch(), nw), true, any(dy).([]float32), nil, any(dx).([]float32), nil, n, nil)
 		return
 	}
 	if convBackXImplicit(st, bf, w, dy, dx) {
@@ -996,7 +996,7 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 	}
 	if wino {
 		wg := newWinoGeom(g.c, g.h, g.w, g.ph, oc)
-		ws := winoWorkers(&st.ww, workersFor(st.p.Workers, n))
+		ws := winoWorkers(st.winoScratch(), workersFor(st.p.Workers, n))
 		if wino4Use(hostFloatKernel, wg) {
 			wino4RunW(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, oc), ws, false, x32, in, any(dy).([]float32), any(dw).([]float32), n)
 			return

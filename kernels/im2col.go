@@ -13,6 +13,9 @@ type ConvParams struct {
 	Groups                int
 	NoInputGrad           bool
 	Workers               int
+	// Workspace, when not nil, is the scratch the convolution shares with
+	// the graph's other convolutions (see Workspace).
+	Workspace *Workspace
 }
 
 func (p ConvParams) norm() ConvParams {

@@ -507,11 +507,17 @@ type winoPlanes[G comparable] struct {
 	p []float32
 }
 
-// get returns the planes for geometry g, n floats, allocated (zeroed) when
-// g changed: the borders stay zero from image to image.
+// get returns the planes for geometry g, n floats, zeroed when g changed
+// (in the buffer it had when large enough: a Workspace's serve every
+// layer): the borders stay zero from image to image.
 func (wp *winoPlanes[G]) get(g G, n int) []float32 {
 	if wp.g != g || len(wp.p) < n {
-		wp.p = make([]float32, n)
+		if cap(wp.p) >= n {
+			wp.p = wp.p[:n]
+			clear(wp.p)
+		} else {
+			wp.p = make([]float32, n)
+		}
 		wp.g = g
 	}
 	return wp.p

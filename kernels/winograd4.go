@@ -416,16 +416,19 @@ type wino4Tables struct {
 // wino4TablesKept is how many batches' tables a worker keeps: a layer's
 // forward and input gradient (two geometries where the channels in and
 // out differ) and its weight gradient's input and output gradient, each
-// with its full batches and its last, shorter one. Rebuilding them at
-// every change had cost 5–9% of a 28×28 layer on two workers.
-const wino4TablesKept = 8
+// with its full batches and its last, shorter one, for every geometry of
+// a graph whose convolutions share a Workspace (resnet20 has three).
+// Rebuilding them at every change had cost 5–9% of a 28×28 layer on two
+// workers.
+const wino4TablesKept = 48
 
 // tables returns the chunk tables of a batch of k images of geometry g
-// with panels of ps floats, built on first use.
-func (s *wino4Scratch) tables(g wino4Geom, k, ps int) *wino4Tables {
+// with panels of ps floats, built on first use. (A copy: a later call may
+// move the kept ones.)
+func (s *wino4Scratch) tables(g wino4Geom, k, ps int) wino4Tables {
 	for i := range s.tabs {
 		if s.tabs[i].g == g && s.tabs[i].k == k && s.tabs[i].ps == ps {
-			return &s.tabs[i]
+			return s.tabs[i]
 		}
 	}
 	t := wino4Tables{g: g, k: k, ps: ps}
@@ -442,7 +445,7 @@ func (s *wino4Scratch) tables(g wino4Geom, k, ps int) *wino4Tables {
 		s.tabs = s.tabs[:wino4TablesKept-1]
 	}
 	s.tabs = append(s.tabs, t)
-	return &s.tabs[len(s.tabs)-1]
+	return t
 }
 
 // wino4InputGo is wino4InAVX512 in Go: for each chunk and channel, the

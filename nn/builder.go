@@ -71,6 +71,9 @@ type Builder struct {
 	// node; settleFolds releases those another op reads too.
 	handoffs map[*G.Node]*kernels.Handoff
 	nodes    map[*Param]*G.Node
+	// ws is the scratch the graph's convolutions share (its ops run one
+	// at a time)
+	ws *kernels.Workspace
 	// input is the graph's data input; inputGrad says whether the loss
 	// gradient with respect to it is wanted (gradient checks).
 	input     *G.Node

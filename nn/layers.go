@@ -192,7 +192,7 @@ func (c *Conv2d) checkInput(x *G.Node) error {
 // conv adds the convolution of x with weight node w plus bias (fused into
 // the op; nil for none).
 func (c *Conv2d) conv(b *Builder, x, w, bias *G.Node) (*G.Node, error) {
-	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x)}
+	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x), Workspace: b.ws}
 	y, err := b.convHandoff(x, w, bias, p, c.groups())
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
@@ -218,7 +218,7 @@ func (c *Conv2d) Build(b *Builder, x *G.Node) (*G.Node, error) {
 		// The output quantizer folds into the convolution (its range)
 		// and into a max pool after it (its mask; see settleFolds).
 		fold := &kernels.Fold{}
-		p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x)}
+		p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, NoInputGrad: !b.needsGrad(x), Workspace: b.ws}
 		pre, err := kernels.Conv2dFold(x, w, bias, p, fold)
 		if err != nil {
 			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
@@ -519,7 +519,7 @@ func (cb *ConvBn) convBNEval(b *Builder, x, w, bias, unscale *G.Node, hi float64
 func (cb *ConvBn) convBNAddEval(b *Builder, x, w, bias, unscale, res *G.Node, hi float64) (*G.Node, error) {
 	c, bn := cb.Conv, cb.BN
 	bn.prepare()
-	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, Groups: c.groups(), NoInputGrad: true}
+	p := kernels.ConvParams{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation, Groups: c.groups(), NoInputGrad: true, Workspace: b.ws}
 	var y *G.Node
 	var err error
 	if res != nil {

@@ -126,7 +126,7 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 	cfg := n.cfg
 	g := G.NewGraph()
 	b := &Builder{g: g, mode: mode, dt: n.dt, nodes: map[*Param]*G.Node{}, learn: learn, learnSeq: learnSeq, ie: n.ie,
-		trace: map[*G.Node]traced{}}
+		trace: map[*G.Node]traced{}, ws: kernels.NewWorkspace()}
 	r := &graphRun{g: g}
 	shape := tensor.Shape{cfg.Batch, cfg.InputShape[0], cfg.InputShape[1], cfg.InputShape[2]}
 	r.x = tensor.New(tensor.WithShape(shape...), tensor.Of(n.dt))
