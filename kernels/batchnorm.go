@@ -390,6 +390,18 @@ type bnBufs[T float] struct {
 	prng [][3][8]float32
 }
 
+// rangeLanes returns nw workers' range lanes of a fold, emptied.
+func (bf *bnBufs[T]) rangeLanes(nw int) [][3][8]float32 {
+	if cap(bf.prng) < nw {
+		bf.prng = make([][3][8]float32, nw)
+	}
+	prng := bf.prng[:nw]
+	for w := range prng {
+		prng[w] = emptyLanes
+	}
+	return prng
+}
+
 func bnBufsFor[T float](s *bnState) *bnBufs[T] {
 	var z T
 	if _, ok := any(z).(float32); ok {
@@ -707,14 +719,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	switch {
 	case planes:
 		if st.fold != nil {
-			nw := bnWorkers(st)
-			if cap(bf.prng) < nw {
-				bf.prng = make([][3][8]float32, nw)
-			}
-			prng = bf.prng[:nw]
-			for w := range prng {
-				prng[w] = emptyLanes
-			}
+			prng = bf.rangeLanes(bnWorkers(st))
 		}
 		sums = func(_, b0, b1, j0, j1 int, out []float64, stride int) {
 			for b := b0; b < b1; b++ {
@@ -778,14 +783,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	case st.fold == nil:
 		apply = func(int, int, int, int, int) {}
 	default:
-		nw := bnWorkers(st)
-		if cap(bf.prng) < nw {
-			bf.prng = make([][3][8]float32, nw)
-		}
-		prng = bf.prng[:nw]
-		for w := range prng {
-			prng[w] = emptyLanes
-		}
+		prng = bf.rangeLanes(bnWorkers(st))
 		apply = func(w, b0, b1, j0, j1 int) {
 			for b := b0; b < b1; b++ {
 				o := (b*c + j0) * inner
@@ -1143,14 +1141,13 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg
 		// extra time a folded batch norm's backward took).
 		rec := masked && y == nil && kr.gradSumsRec != nil
 		chi := T(max(st.hi, 0))
-		// (x and dy ahead in the sums, dx's lines before they are written
-		// in the output pass; the channel's x and dy are then in L2: a
-		// cold stage-1 backward 650 → 415 µs)
-		ahead := func(j0, j1, b, b1 int, planes ...[]T) { bnAhead(st, j0, j1, b, b1, planes...) }
 		sums = func(w, b0, b1, j0, j1 int, acc []float64, stride int) {
 			for b := b0; b < b1; b++ {
 				s := acc[(b-b0)*stride:]
-				ahead(j0, j1, b, b1, x, dy)
+				// x and dy ahead in the sums, dx's lines before the
+				// output pass writes them (the channel's x and dy are then
+				// in L2): a cold stage-1 backward 650 → 415 µs
+				bnAhead(st, j0, j1, b, b1, x, dy)
 				for j := j0; j < j1; j++ {
 					o := (b*c + j) * inner
 					if rec {
@@ -1176,7 +1173,7 @@ func bnBackward[T float](st *bnState, x, gamma, dy, y []T, dym, ym [][]T, dx, dg
 		}
 		apply = func(w, b0, b1, j0, j1 int) {
 			for b := b0; b < b1; b++ {
-				ahead(j0, j1, b, b1, dx)
+				bnAhead(st, j0, j1, b, b1, dx)
 				for j := j0; j < j1; j++ {
 					o := (b*c + j) * inner
 					a, bx, cx := bf.pabc[3*j], bf.pabc[3*j+1], bf.pabc[3*j+2]
