@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "clamp_amd64.h"
+#include "fq_amd64.h"
 
 // Training helpers of package kernels (see helpers_amd64.go).
 
@@ -1071,19 +1072,9 @@ pool2x2Rows_done: \
 #define POOLWIN_NONE
 #define POOLLOAD_NONE
 
-// POOLFQ fake-quantizes Z in place (fakequant.QuantizingProducer's
-// formula, fakequant's fq32avx512 without its mask): Z16 = s, Z17 = 1/s,
-// Z18 = lo, Z19 = hi, Z31 = rlo, Z11 = rhi, Z30 = 1.5·2²³; the first max
-// takes NaN to lo.
-#define POOLFQ(Z) \
-	VMULPS Z17, Z, Z; \
-	VMAXPS Z18, Z, Z; \
-	VMINPS Z19, Z, Z; \
-	VADDPS Z30, Z, Z; \
-	VSUBPS Z30, Z, Z; \
-	VMAXPS Z31, Z, Z; \
-	VMINPS Z11, Z, Z; \
-	VMULPS Z16, Z, Z
+// POOLFQ fake-quantizes Z in place (FQ): Z16 = s, Z17 = 1/s, Z18 = lo,
+// Z19 = hi, Z31 = rlo, Z11 = rhi, Z30 = 1.5·2²³.
+#define POOLFQ(Z) FQ(Z, Z16, Z17, Z18, Z19, Z31, Z11, Z30)
 
 // POOLLOAD_FQ quantizes the loaded rows where DX (the constants) is not
 // nil: their second vectors only where the block has inputs there (K5;
@@ -1152,14 +1143,7 @@ TEXT ·pool2x2Rows512w(SB), NOSPLIT, $0-80
 	MOVQ fq+72(FP), DX
 	TESTQ DX, DX
 	JEQ pool2x2Rows512w_args
-	VBROADCASTSS 0(DX), Z16
-	VBROADCASTSS 4(DX), Z17
-	VBROADCASTSS 8(DX), Z18
-	VBROADCASTSS 12(DX), Z19
-	VBROADCASTSS 16(DX), Z31
-	VBROADCASTSS 20(DX), Z11
-	MOVL $0x4b400000, BX
-	VPBROADCASTD BX, Z30
+	FQCONSTS(DX, BX, Z16, Z17, Z18, Z19, Z31, Z11, Z30)
 pool2x2Rows512w_args:
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI

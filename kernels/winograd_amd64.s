@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "fma8x32_amd64.h"
+#include "fq_amd64.h"
 
 // Winograd F(2×2, 3×3) (winograd.go): the input, output and output-gradient
 // transforms, up to 16 tiles per vector, lane t holding tile t's value (16
@@ -533,18 +534,9 @@ paddone:
 // MAPFQ_NONE leaves a mapped value as it is.
 #define MAPFQ_NONE(T)
 
-// MAPFQ fake-quantizes T in place (fakequant.QuantizingProducer's formula,
-// POOLFQ's instructions): Z6 = s, Z7 = 1/s, Z8 = lo, Z9 = hi, Z10 = rlo,
-// Z11 = rhi, Z12 = 1.5·2²³; the first max takes NaN to lo.
-#define MAPFQ(T) \
-	VMULPS Z7, T, T; \
-	VMAXPS Z8, T, T; \
-	VMINPS Z9, T, T; \
-	VADDPS Z12, T, T; \
-	VSUBPS Z12, T, T; \
-	VMAXPS Z10, T, T; \
-	VMINPS Z11, T, T; \
-	VMULPS Z6, T, T
+// MAPFQ fake-quantizes T in place (FQ): Z6 = s, Z7 = 1/s, Z8 = lo,
+// Z9 = hi, Z10 = rlo, Z11 = rhi, Z12 = 1.5·2²³.
+#define MAPFQ(T) FQ(T, Z6, Z7, Z8, Z9, Z10, Z11, Z12)
 
 // PADMAPROWS is the body of padRowsMapAVX512 and padRowsMapFQAVX512 (FQ:
 // MAPFQ_NONE or MAPFQ): BX holds the padMapArgs.
@@ -627,14 +619,7 @@ TEXT ·padRowsMapFQAVX512(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), SI
 	MOVQ a+16(FP), BX
 	MOVQ 80(BX), AX
-	VBROADCASTSS 0(AX), Z6
-	VBROADCASTSS 4(AX), Z7
-	VBROADCASTSS 8(AX), Z8
-	VBROADCASTSS 12(AX), Z9
-	VBROADCASTSS 16(AX), Z10
-	VBROADCASTSS 20(AX), Z11
-	MOVL $0x4b400000, AX
-	VPBROADCASTD AX, Z12
+	FQCONSTS(AX, AX, Z6, Z7, Z8, Z9, Z10, Z11, Z12)
 	PADMAPROWS(MAPFQ)
 	RET
 

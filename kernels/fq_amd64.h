@@ -1,0 +1,31 @@
+// A folded fake quantizer's formula (fakequant.QuantizingProducer's, the
+// bits of fakequant's fq32avx512 without its mask), included by this
+// package's assembly files: written once, so that every consumer that
+// quantizes as it loads (2×2 max pools, Winograd padded-row copies)
+// computes the quantizer's own bits.
+
+// FQCONSTS broadcasts the constants c = (s, 1/s, lo, hi, rlo, rhi) at P
+// into S, INV, LO, HI, RLO, RHI and 1.5·2²³ into MAGIC (T: a scratch
+// general register).
+#define FQCONSTS(P, T, S, INV, LO, HI, RLO, RHI, MAGIC) \
+	VBROADCASTSS 0(P), S; \
+	VBROADCASTSS 4(P), INV; \
+	VBROADCASTSS 8(P), LO; \
+	VBROADCASTSS 12(P), HI; \
+	VBROADCASTSS 16(P), RLO; \
+	VBROADCASTSS 20(P), RHI; \
+	MOVL $0x4b400000, T; \
+	VPBROADCASTD T, MAGIC
+
+// FQ fake-quantizes X in place with FQCONSTS' registers:
+// min(max(round(min(max(X·(1/s), lo), hi)), rlo), rhi)·s, the first max
+// taking NaN to lo, round as (v + 1.5·2²³) − 1.5·2²³.
+#define FQ(X, S, INV, LO, HI, RLO, RHI, MAGIC) \
+	VMULPS INV, X, X; \
+	VMAXPS LO, X, X; \
+	VMINPS HI, X, X; \
+	VADDPS MAGIC, X, X; \
+	VSUBPS MAGIC, X, X; \
+	VMAXPS RLO, X, X; \
+	VMINPS RHI, X, X; \
+	VMULPS S, X, X
