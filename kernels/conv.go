@@ -280,7 +280,8 @@ func convNode(name string, x, w, b *G.Node, p ConvParams, direct bool, ex convEx
 	p = p.norm()
 	st := &convState{p: p, xShape: x.Shape(), hasBias: b != nil, post: ex.post, fold: ex.fold}
 	ws := w.Shape()
-	if _, err := st.geomFor(name, st.xShape, ws); err != nil {
+	g, err := st.geomFor(name, st.xShape, ws)
+	if err != nil {
 		return nil, err
 	}
 	st.o, st.kh, st.kw = ws[0], ws[2], ws[3]
@@ -306,7 +307,6 @@ func convNode(name string, x, w, b *G.Node, p ConvParams, direct bool, ex convEx
 			return nil, err
 		}
 		if ex.post.res {
-			g, _ := st.geomFor(name, st.xShape, ws)
 			r := ex.postIn[len(ex.postIn)-1]
 			if want := (tensor.Shape{st.xShape[0], st.o, g.oh, g.ow}); !r.Shape().Eq(want) {
 				return nil, fmt.Errorf("%w: %s: residual %v for output %v", ErrShape, name, r.Shape(), want)
@@ -319,7 +319,7 @@ func convNode(name string, x, w, b *G.Node, p ConvParams, direct bool, ex convEx
 		}
 		return depthwise(x, w, b, st, ex.postIn...)
 	}
-	if h := ex.handoff; h != nil && h.claim(st) {
+	if h := ex.handoff; h != nil && h.claim(st, g) {
 		st.handoff = h
 	}
 	return G.ApplyOp(&convOp{opBase: opBase{name: "kernels." + name}, st: st}, append(children, ex.postIn...)...)

@@ -102,13 +102,10 @@ func Conv2dHandoff(x, w, b *G.Node, p ConvParams, h *Handoff) (*G.Node, error) {
 	return convNode("Conv2d", x, w, b, p, true, convExtra{handoff: h})
 }
 
-// claim is Conv2dHandoff's test, on a convolution state st built for x.
-func (h *Handoff) claim(st *convState) bool {
+// claim is Conv2dHandoff's test, on a convolution state st built for x,
+// of geometry g.
+func (h *Handoff) claim(st *convState, g geom) bool {
 	if h.claimed || h.st == nil || !h.st.recomputes || h.st.readsOutput() || h.st.res {
-		return false
-	}
-	g, err := st.geomFor("Conv2dHandoff", st.xShape, tensor.Shape{st.o, st.xShape[1] / st.p.Groups, st.kh, st.kw})
-	if err != nil {
 		return false
 	}
 	saved := st.g
