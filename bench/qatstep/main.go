@@ -22,11 +22,14 @@ import (
 	"math/rand"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"syscall"
 	"time"
 
+	"github.com/qatgo/qatgo/export"
+	"github.com/qatgo/qatgo/intmodel"
 	"github.com/qatgo/qatgo/nn"
 	"github.com/qatgo/qatgo/qconfig"
 	"github.com/qatgo/qatgo/train"
@@ -79,6 +82,30 @@ func sgd(n *nn.Net, lr float32) {
 	}
 }
 
+// macsPerImage is the model's multiply-adds per image as `qatgo inspect`
+// counts them (intmodel.Inspect: a convolution's weights times its output
+// positions, a linear layer's weights), from the integer form of a W8A8
+// copy after one step; compare.py turns it into GFLOP/s.
+func macsPerImage(model string, x []float32, labels []int) (int64, error) {
+	n, err := compile(model, "w8a8")
+	if err != nil {
+		return 0, err
+	}
+	defer n.Close()
+	if _, _, err := n.Step(x, labels); err != nil {
+		return 0, err
+	}
+	im, err := export.FromNet(n)
+	if err != nil {
+		return 0, err
+	}
+	sum, err := intmodel.Inspect(im)
+	if err != nil {
+		return 0, err
+	}
+	return sum.MACs, nil
+}
+
 func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
@@ -110,6 +137,13 @@ func main() {
 	for i := range labels {
 		labels[i] = rng.Intn(10)
 	}
+	// Counted first, its net freed before the measured ones are built, so
+	// that peak RSS (/usr/bin/time) stays the measured nets'.
+	macs, err := macsPerImage(*model, x, labels)
+	if err != nil {
+		log.Fatal(err)
+	}
+	debug.FreeOSMemory()
 	var vs []*variant
 	for _, s := range specs {
 		n, err := compile(*model, s)
@@ -136,7 +170,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("model %s, batch %d, GOMAXPROCS %d, %s\n", *model, batch, runtime.GOMAXPROCS(0), tensor.Float32)
+	fmt.Printf("model %s, batch %d, GOMAXPROCS %d, %s, %.2f M multiply-adds per image\n", *model, batch, runtime.GOMAXPROCS(0), tensor.Float32, float64(macs)/1e6)
 	for r := 0; r < *rounds; r++ {
 		for _, v := range vs {
 			c0, t0 := cpuTime(), time.Now()

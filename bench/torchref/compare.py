@@ -18,6 +18,14 @@ one, since PyTorch's idle OpenMP threads spin and count as CPU time):
     go build -o /tmp/infer ./bench/infer
     /usr/bin/python3 bench/torchref/compare.py -infer /tmp/infer -threads 1 -rounds 3
 
+Training rows also give each side's achieved GFLOP/s per CPU-second (3 × 2
+FLOPs per multiply-add of the forward, as bench/qatstep counts them with
+`qatgo inspect`'s rule: forward, input gradient, weight gradient; batch norms
+and the rest not counted; Winograd layers direct-equivalent) and its share of
+one core's FP32 FMA peak (-peak, GFLOP/s: `go run ./bench/peak` measures it,
+270 on the Zen 5 VM of BENCHMARKS.md), and a second table the QAT / FP32 step
+time of each side.
+
 Both sides get the thread count: GOMAXPROCS for qatgo; torch.set_num_threads
 and OPENBLAS_NUM_THREADS (set by step.py and infer.py themselves) for PyTorch,
 whose OpenBLAS otherwise runs every GEMM on all cores — before session 8 the
@@ -33,6 +41,7 @@ import subprocess
 import sys
 
 LINE = re.compile(r"^round \d+ (\S+)\s+\d+ img/s\s+wall\s+([\d.]+) ms/step\s+cpu\s+([\d.]+) ms/step")
+MACS = re.compile(r"([\d.]+) M multiply-adds per image")
 INFER = re.compile(r"^round \d+ (\S+)\s+(\d+) img/cpu-s\s+(\d+) img/s")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -45,6 +54,9 @@ def run(cmd, env=None):
         m = LINE.match(line)
         if m:
             res.setdefault(m.group(1), []).append((float(m.group(2)), float(m.group(3))))
+        m = MACS.search(line)
+        if m:
+            res["macs"] = float(m.group(1)) * 1e6
     return res
 
 
@@ -56,36 +68,54 @@ def main():
     ap.add_argument("-threads", default="1,2")
     ap.add_argument("-rounds", type=int, default=3)
     ap.add_argument("-steps", type=int, default=20)
+    ap.add_argument("-peak", type=float, default=270, help="one core's FP32 FMA peak, GFLOP/s (bench/peak)")
     ap.add_argument("-infer", default="", help="built bench/infer binary: compare inference instead of training")
     a = ap.parse_args()
     if a.infer:
         infer(a)
         return
-    rows = []
+    rows, qat = [], []
     for model in a.models.split(","):
         for t in [int(s) for s in a.threads.split(",")]:
             acc = {}  # (side, variant) -> [(wall, cpu)]
+            macs = 0.0
             for r in range(a.rounds):
                 env = dict(os.environ, GOMAXPROCS=str(t))
                 go = run([a.qatstep, "-model", model, "-rounds", "1", "-steps", str(a.steps)], env)
                 pt = run([a.python, os.path.join(HERE, "step.py"), "-model", model, "-threads", str(t),
                           "-rounds", "1", "-steps", str(a.steps)])
+                macs = go.pop("macs", macs)
+                pt.pop("macs", None)
                 for side, res in (("qatgo", go), ("torch", pt)):
                     for v, ms in res.items():
                         acc.setdefault((side, v), []).extend(ms)
                 print(f"# {model} threads {t} round {r + 1} done", file=sys.stderr)
+            med = {}
+            for k, ms in acc.items():
+                med[k] = (statistics.median(x[0] for x in ms), statistics.median(x[1] for x in ms))
+            # GFLOP/s per CPU-second: 3 passes × 2 FLOPs per multiply-add
+            # of a batch of 64 (ms per step in, so GFLOP/ms → ×1e-6).
+            gf = lambda cpu_ms: 6 * macs * 64 / cpu_ms * 1e-6 if macs and cpu_ms else 0.0
             for v in ("fp32", "w8a8"):
-                g, p = acc.get(("qatgo", v)), acc.get(("torch", v))
-                if not g or not p:
+                if ("qatgo", v) not in med or ("torch", v) not in med:
                     continue
-                gw, gc = statistics.median(x[0] for x in g), statistics.median(x[1] for x in g)
-                pw, pc = statistics.median(x[0] for x in p), statistics.median(x[1] for x in p)
-                rows.append((model, t, v, 64e3 / gw, 64e3 / pw, gc, pc, pc / gc, pw / gw))
-    print("| model | threads | variant | qatgo img/s | torch img/s | qatgo cpu ms/step | torch cpu ms/step "
-          "| ratio (cpu) | ratio (wall) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+                (gw, gc), (pw, pc) = med[("qatgo", v)], med[("torch", v)]
+                rows.append((model, t, v, 64e3 / gw, 64e3 / pw, gc, pc, gf(gc), gf(pc), pc / gc, pw / gw))
+            if all((s, v) in med for s in ("qatgo", "torch") for v in ("fp32", "w8a8")):
+                qat.append((model, t) + tuple(med[(s, "w8a8")][i] / med[(s, "fp32")][i]
+                                              for s in ("qatgo", "torch") for i in (1, 0)))
+    print(f"| model | threads | variant | qatgo img/s | torch img/s | qatgo cpu ms/step | torch cpu ms/step "
+          f"| qatgo GFLOP/s (share of {a.peak:.0f}) | torch GFLOP/s (share) | ratio (cpu) | ratio (wall) |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.0f} | {r[5]:.1f} | {r[6]:.1f} | {r[7]:.2f}x | {r[8]:.2f}x |")
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.0f} | {r[5]:.1f} | {r[6]:.1f} "
+              f"| {r[7]:.0f} ({100 * r[7] / a.peak:.0f}%) | {r[8]:.0f} ({100 * r[8] / a.peak:.0f}%) | {r[9]:.2f}x | {r[10]:.2f}x |")
+    if qat:
+        print()
+        print("| model | threads | qatgo QAT / FP32 (cpu) | (wall) | torch QAT / FP32 (cpu) | (wall) |")
+        print("|---|---|---:|---:|---:|---:|")
+        for q in qat:
+            print(f"| {q[0]} | {q[1]} | {q[2]:.2f} | {q[3]:.2f} | {q[4]:.2f} | {q[5]:.2f} |")
 
 
 def rates(cmd, env=None):
