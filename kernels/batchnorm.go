@@ -335,6 +335,8 @@ func (f *Fold) WriteOutput() {
 type bnState struct {
 	stats *BNStats
 	train bool
+	// dxPlan: dx's shared buffer (PlanBuffers)
+	dxPlan outPlan
 	// scaled: the op's fourth input divides x per channel (BatchNormScaled).
 	scaled bool
 	// hi > 0: the output is clamped to [0, hi] (BatchNormAct).
@@ -983,7 +985,9 @@ func bnGrad[T float](o *bnGradOp, in []*tensor.Dense) G.Value {
 	st := o.st
 	bf := bnBufsFor[T](st)
 	dt := in[0].Dtype()
-	dx := reuseOut(&bf.dx, dt, in[0].Shape()...)
+	plan := st.dxPlan
+	plan.poison = plan.poison && st.done != st.gen // the first of the ops to run writes dx
+	dx := plannedOut(&bf.dx, plan, dt, in[0].Shape()...)
 	dg := reuseOut(&bf.dgamma, dt, st.c)
 	db := reuseOut(&bf.dbeta, dt, st.c)
 	var ds []T

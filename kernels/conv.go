@@ -806,8 +806,9 @@ func (o *convOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 type convDxOp struct {
 	opBase
 	noDiff
-	st  *convState
-	out *tensor.Dense
+	st   *convState
+	out  *tensor.Dense
+	plan outPlan // PlanBuffers'
 }
 
 func (o *convDxOp) Arity() int            { return 2 }
@@ -827,7 +828,7 @@ func (o *convDxOp) Do(vs ...G.Value) (G.Value, error) {
 	if in[1].Shape().TotalSize() != n*o.st.o*g.cols() {
 		return nil, fmt.Errorf("%w: %s: dy %v does not match the forward output", ErrShape, o.name, in[1].Shape())
 	}
-	out := reuseOut(&o.out, dt, n, g.c, g.h, g.w)
+	out := plannedOut(&o.out, o.plan, dt, n, g.c, g.h, g.w)
 	if dt == tensor.Float32 {
 		convBackX(o.st, in[0].Data().([]float32), in[1].Data().([]float32), out.Data().([]float32))
 	} else {

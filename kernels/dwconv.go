@@ -556,8 +556,9 @@ func (o *dwOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 type dwDxOp struct {
 	opBase
 	noDiff
-	st  *dwState
-	out *tensor.Dense
+	st   *dwState
+	out  *tensor.Dense
+	plan outPlan // PlanBuffers'
 }
 
 func (o *dwDxOp) Arity() int            { return 2 }
@@ -577,7 +578,7 @@ func (o *dwDxOp) Do(vs ...G.Value) (G.Value, error) {
 	if in[1].Shape().TotalSize() != n*o.st.cs.o*g.cols() {
 		return nil, fmt.Errorf("%w: %s: dy %v does not match the forward output", ErrShape, o.name, in[1].Shape())
 	}
-	out := reuseOut(&o.out, dt, n, g.c, g.h, g.w)
+	out := plannedOut(&o.out, o.plan, dt, n, g.c, g.h, g.w)
 	if dt == tensor.Float32 {
 		dwBackX(o.st, in[0].Data().([]float32), in[1].Data().([]float32), out.Data().([]float32))
 	} else {

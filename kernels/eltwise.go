@@ -153,6 +153,7 @@ type clampGradOp struct {
 	hi   float64
 	fold *Fold
 	out  *tensor.Dense
+	plan outPlan // PlanBuffers'
 }
 
 func (o *clampGradOp) Arity() int            { return 2 }
@@ -175,7 +176,7 @@ func (o *clampGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if !in[0].Shape().Eq(in[1].Shape()) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v", ErrShape, o.name, in[0].Shape(), in[1].Shape())
 	}
-	out := reuseOut(&o.out, dt, in[0].Shape()...)
+	out := plannedOut(&o.out, o.plan, dt, in[0].Shape()...)
 	if f := o.fold; f != nil {
 		if err := f.checkMask(o.name); err != nil {
 			return nil, err

@@ -101,8 +101,9 @@ func (o *gapOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 type gapGradOp struct {
 	opBase
 	noDiff
-	st  *eltState
-	out *tensor.Dense
+	st   *eltState
+	out  *tensor.Dense
+	plan outPlan // PlanBuffers'
 }
 
 func (o *gapGradOp) Arity() int            { return 1 }
@@ -122,7 +123,7 @@ func (o *gapGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if ds := in[0].Shape(); ds.TotalSize() != xs[0]*xs[1] {
 		return nil, fmt.Errorf("%w: %s: dy %v for x %v", ErrShape, o.name, ds, xs)
 	}
-	out := reuseOut(&o.out, dt, xs...)
+	out := plannedOut(&o.out, o.plan, dt, xs...)
 	if dt == tensor.Float32 {
 		gapBackward(out.Data().([]float32), in[0].Data().([]float32), xs[2]*xs[3])
 	} else {

@@ -374,6 +374,7 @@ type poolGradOp struct {
 	st     *poolState
 	masked bool
 	out    *tensor.Dense
+	plan   outPlan // PlanBuffers'
 }
 
 func (o *poolGradOp) Arity() int {
@@ -407,7 +408,7 @@ func (o *poolGradOp) Do(vs ...G.Value) (G.Value, error) {
 	if xs.TotalSize() != o.st.xLen || in[1].Shape().TotalSize() != len(o.st.argmax) {
 		return nil, fmt.Errorf("%w: %s: x %v, dy %v do not match the forward", ErrShape, o.name, xs, in[1].Shape())
 	}
-	out := reuseOut(&o.out, dt, xs...)
+	out := plannedOut(&o.out, o.plan, dt, xs...)
 	if o.masked {
 		f := o.st.fold
 		if err := f.checkMask(o.name); err != nil {

@@ -35,6 +35,10 @@ type CompileConfig struct {
 	// noFold builds both graphs from the plain ops (see Builder.noFold;
 	// tests).
 	noFold bool
+	// noPlan leaves every training-graph gradient in its op's own tensor
+	// (kernels.PlanBuffers; tests); poisonPlan fills the shared buffers
+	// with NaN before each op writes one (tests).
+	noPlan, poisonPlan bool
 }
 
 // Net is a module compiled into a training graph and an evaluation graph
@@ -71,6 +75,8 @@ type graphRun struct {
 	// copied into after a run
 	grads   G.Nodes
 	gradDst []*tensor.Dense
+	// the training graph's shared gradient buffers (kernels.PlanBuffers)
+	plan kernels.PlanStats
 }
 
 // Compile builds m's training and evaluation graphs for cfg.
@@ -193,6 +199,13 @@ func (n *Net) build(mode Mode, learn map[string]*Param, learnSeq *[]*Param) (*gr
 				p.Grad = tensor.New(tensor.WithShape(p.Value.Shape().Clone()...), tensor.Of(n.dt))
 			}
 			r.grads, r.gradDst = append(r.grads, gn), append(r.gradDst, p.Grad)
+		}
+	}
+	if mode == Train && !cfg.noPlan {
+		// The input gradients share buffers by their lifetimes: a step's
+		// backward then writes mostly into memory still in cache.
+		if r.plan, err = kernels.PlanBuffers(g, kernels.PlanOptions{Keep: r.grads, Poison: cfg.poisonPlan}); err != nil {
+			return nil, nil, fmt.Errorf("nn: Compile: %w", err)
 		}
 	}
 	r.vm = G.NewTapeMachine(g, G.WithEngine(kernels.Engine()))

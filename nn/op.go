@@ -73,6 +73,10 @@ func (op *fnOp) Do(vals ...G.Value) (G.Value, error) {
 func (op *fnOp) ReturnsPtr() bool     { return false }
 func (op *fnOp) CallsExtern() bool    { return false }
 func (op *fnOp) OverwritesInput() int { return -1 }
+
+// ReadsInputsOnlyWhileRunning: fn ops read their inputs inside Do only
+// (kernels.TransientReader).
+func (op *fnOp) ReadsInputsOnlyWhileRunning() {}
 func (op *fnOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "nn.%s@%p", op.name, op)
 }
