@@ -211,17 +211,17 @@ func (op *steGradOp) UnsafeDo(in ...G.Value) (G.Value, error) {
 }
 
 func (op *steGradOp) ReturnsPtr() bool      { return true }
+func (op *steGradOp) CallsExtern() bool     { return false }
+func (op *steGradOp) OverwritesInput() int  { return 1 }
+func (op *steGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fakequant.steGrad:%p", op) }
+func (op *steGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *steGradOp) String() string        { return "FakeQuantGrad[" + op.fwd.q.String() + "]" }
 
 // ReadsInputsOnlyWhileRunning says that the ops keep no reference to their
 // inputs after Do (kernels.TransientReader: a gradient's buffer may then
 // be shared once they have run; the in-place runs are OverwritesInput's).
 func (op *steGradOp) ReadsInputsOnlyWhileRunning() {}
 func (op *steOp) ReadsInputsOnlyWhileRunning()     {}
-func (op *steGradOp) CallsExtern() bool     { return false }
-func (op *steGradOp) OverwritesInput() int  { return 1 }
-func (op *steGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "fakequant.steGrad:%p", op) }
-func (op *steGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op *steGradOp) String() string        { return "FakeQuantGrad[" + op.fwd.q.String() + "]" }
 
 // sameData reports whether v is a dense tensor over x's backing array.
 func sameData(v G.Value, x *tensor.Dense) bool {
