@@ -20,10 +20,13 @@ import (
 // machine's order, the one freed last first, so that an op mostly writes
 // over a gradient that the op before it has just read, still in cache.
 
-// TransientReader is implemented by ops that read their inputs only while
-// their Do runs and keep no reference to them (nor return one, but through
+// TransientReader is implemented by ops that read their inputs while their
+// Do runs and keep no reference to them that anything reads after the
+// inputs' last graph reader has run (nor return one, but through
 // OverwritesInput): a buffer that only such ops read may be reused once they
-// have run. This package's ops implement it; so do nn's and fakequant's.
+// have run. This package's ops implement it (a batch norm that hands its
+// input to the convolution after it keeps it, but its gradient ops read
+// that input later anyway); so do nn's and fakequant's.
 type TransientReader interface {
 	ReadsInputsOnlyWhileRunning()
 }
