@@ -147,6 +147,33 @@ func TestResidualSumSameBits(t *testing.T) {
 
 // sameSteps trains the folded nets[0] and the unfolded nets[1] side by side
 // and requires the same bits.
+// stepSame runs a training step of both nets on (x, y) and fails unless
+// their losses (not NaN) and parameter gradients have the same bits; names
+// tell the nets apart in the messages.
+func stepSame(t *testing.T, nets [2]*Net, x []float32, y []int, step int, names [2]string) {
+	t.Helper()
+	var loss [2]float32
+	for i, n := range nets {
+		l, _, err := n.Step(x, y)
+		if err != nil {
+			t.Fatalf("step %d: %s: %v", step, names[i], err)
+		}
+		loss[i] = l
+	}
+	if math.Float32bits(loss[0]) != math.Float32bits(loss[1]) || loss[0] != loss[0] {
+		t.Fatalf("step %d: loss %v %s, %v %s", step, loss[0], names[0], loss[1], names[1])
+	}
+	p0, p1 := nets[0].Params(), nets[1].Params()
+	for k := range p0 {
+		if p0[k].Grad == nil {
+			continue
+		}
+		if !equalBits(data[float32](p0[k].Grad), data[float32](p1[k].Grad)) {
+			t.Fatalf("step %d: gradient of %s differs (%s, %s)", step, p0[k].Name, names[0], names[1])
+		}
+	}
+}
+
 func sameSteps(t *testing.T, nets [2]*Net, mods [2]Module) {
 	t.Helper()
 	rng := rand.New(rand.NewSource(5))
@@ -178,26 +205,7 @@ func sameSteps(t *testing.T, nets [2]*Net, mods [2]Module) {
 				x[i] *= 6
 			}
 		}
-		var loss [2]float32
-		for i, n := range nets {
-			l, _, err := n.Step(x, y)
-			if err != nil {
-				t.Fatalf("step %d: %v", step, err)
-			}
-			loss[i] = l
-		}
-		if math.Float32bits(loss[0]) != math.Float32bits(loss[1]) {
-			t.Fatalf("step %d: loss %v folded, %v unfolded", step, loss[0], loss[1])
-		}
-		p0, p1 := nets[0].Params(), nets[1].Params()
-		for k := range p0 {
-			if p0[k].Grad == nil {
-				continue
-			}
-			if g0, g1 := data[float32](p0[k].Grad), data[float32](p1[k].Grad); !equalBits(g0, g1) {
-				t.Fatalf("step %d: gradient of %s differs", step, p0[k].Name)
-			}
-		}
+		stepSame(t, nets, x, y, step, [2]string{"folded", "unfolded"})
 		for i := range nets {
 			sgd(nets[i], 0.05)
 		}

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"math"
 	"math/rand"
 	"testing"
 )
@@ -49,26 +48,7 @@ func TestPlanBuffersSameBits(t *testing.T) {
 			rng := rand.New(rand.NewSource(9))
 			for step := range 3 {
 				x, y := randomBatch(rng, batch, 28*28, 10)
-				var loss [2]float32
-				for i, n := range nets {
-					l, _, err := n.Step(x, y)
-					if err != nil {
-						t.Fatalf("step %d: %v", step, err)
-					}
-					loss[i] = l
-				}
-				if math.Float32bits(loss[0]) != math.Float32bits(loss[1]) || loss[0] != loss[0] {
-					t.Fatalf("step %d: loss %v planned, %v not", step, loss[0], loss[1])
-				}
-				p0, p1 := nets[0].Params(), nets[1].Params()
-				for k := range p0 {
-					if p0[k].Grad == nil {
-						continue
-					}
-					if !equalBits(data[float32](p0[k].Grad), data[float32](p1[k].Grad)) {
-						t.Fatalf("step %d: gradient of %s differs", step, p0[k].Name)
-					}
-				}
+				stepSame(t, nets, x, y, step, [2]string{"planned", "not planned"})
 				if !equalBits(data[float32](nets[0].xgrad), data[float32](nets[1].xgrad)) {
 					t.Fatalf("step %d: the input's gradient differs", step)
 				}
