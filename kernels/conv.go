@@ -806,9 +806,9 @@ func (o *convOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 type convDxOp struct {
 	opBase
 	noDiff
-	st   *convState
-	out  *tensor.Dense
-	plan outPlan // PlanBuffers'
+	st  *convState
+	out *tensor.Dense
+	ownPlan
 }
 
 func (o *convDxOp) Arity() int            { return 2 }

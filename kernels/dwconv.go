@@ -556,9 +556,9 @@ func (o *dwOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 type dwDxOp struct {
 	opBase
 	noDiff
-	st   *dwState
-	out  *tensor.Dense
-	plan outPlan // PlanBuffers'
+	st  *dwState
+	out *tensor.Dense
+	ownPlan
 }
 
 func (o *dwDxOp) Arity() int            { return 2 }

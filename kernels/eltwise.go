@@ -153,7 +153,7 @@ type clampGradOp struct {
 	hi   float64
 	fold *Fold
 	out  *tensor.Dense
-	plan outPlan // PlanBuffers'
+	ownPlan
 }
 
 func (o *clampGradOp) Arity() int            { return 2 }

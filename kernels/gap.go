@@ -101,9 +101,9 @@ func (o *gapOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 type gapGradOp struct {
 	opBase
 	noDiff
-	st   *eltState
-	out  *tensor.Dense
-	plan outPlan // PlanBuffers'
+	st  *eltState
+	out *tensor.Dense
+	ownPlan
 }
 
 func (o *gapGradOp) Arity() int            { return 1 }

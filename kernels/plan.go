@@ -50,24 +50,17 @@ type outPlan struct {
 	poison bool
 }
 
-func (o *convDxOp) planKey() any          { return o }
-func (o *convDxOp) plannedValue() bool    { return true }
-func (o *convDxOp) setPlan(p outPlan)     { o.plan = p }
-func (o *dwDxOp) planKey() any            { return o }
-func (o *dwDxOp) plannedValue() bool      { return true }
-func (o *dwDxOp) setPlan(p outPlan)       { o.plan = p }
-func (o *clampGradOp) planKey() any       { return o }
-func (o *clampGradOp) plannedValue() bool { return true }
-func (o *clampGradOp) setPlan(p outPlan)  { o.plan = p }
-func (o *poolGradOp) planKey() any        { return o }
-func (o *poolGradOp) plannedValue() bool  { return true }
-func (o *poolGradOp) setPlan(p outPlan)   { o.plan = p }
-func (o *gapGradOp) planKey() any         { return o }
-func (o *gapGradOp) plannedValue() bool   { return true }
-func (o *gapGradOp) setPlan(p outPlan)    { o.plan = p }
-func (o *bnGradOp) planKey() any          { return o.st }
-func (o *bnGradOp) plannedValue() bool    { return o.which == 0 }
-func (o *bnGradOp) setPlan(p outPlan)     { o.st.dxPlan = p }
+// ownPlan is the plan of an op that writes its output alone (PlanBuffers'
+// plannedOp, embedded in the op).
+type ownPlan struct{ plan outPlan }
+
+func (p *ownPlan) planKey() any       { return p }
+func (p *ownPlan) plannedValue() bool { return true }
+func (p *ownPlan) setPlan(q outPlan)  { p.plan = q }
+
+func (o *bnGradOp) planKey() any       { return o.st }
+func (o *bnGradOp) plannedValue() bool { return o.which == 0 }
+func (o *bnGradOp) setPlan(p outPlan)  { o.st.dxPlan = p }
 
 // plannedOut is reuseOut into p's buffer where the plan has one of the
 // output's size and dtype: the tensor is a view of it, made once.

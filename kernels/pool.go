@@ -374,7 +374,7 @@ type poolGradOp struct {
 	st     *poolState
 	masked bool
 	out    *tensor.Dense
-	plan   outPlan // PlanBuffers'
+	ownPlan
 }
 
 func (o *poolGradOp) Arity() int {
