@@ -109,16 +109,9 @@ func ApplyFolded(q Quantizer, x *G.Node, p Producer) (*G.Node, error) {
 
 // foldedAffine runs an Affine quantizer inside a folded op.
 type foldedAffine struct {
-	a *Affine
-	p Producer
-	// the window of the last parameters (Window runs ~60 scalar
-	// fake-quantizations; the parameters change once per batch at most)
-	lastS  float32
-	lastZ  int32
-	lastQ  [2]int32
-	lo, hi float32
-	// the quantizer's outputs at lo and hi (EdgeProducer)
-	eLo, eHi float32
+	a   *Affine
+	p   Producer
+	win window
 }
 
 func (f *foldedAffine) String() string { return f.a.String() + " (folded)" }
@@ -133,17 +126,9 @@ func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int
 		}
 		written = true
 	}
-	ro, isRange := q.obs.(RangeObserver)
-	if mn, mx, ok := f.p.OutputRange(); ok && isRange && q.observing {
-		if err := ro.ObserveRange(mn, mx, len(src)); err != nil {
-			return err
-		}
-		q.have = false
-	} else if q.observing {
-		readSrc()
-		if err := q.observe(src, shape); err != nil {
-			return err
-		}
+	mn, mx, ok := f.p.OutputRange()
+	if err := q.observeRange(mn, mx, ok, len(src), shape, func() []float32 { readSrc(); return src }); err != nil {
+		return err
 	}
 	if !q.enabled {
 		readSrc()
@@ -165,19 +150,98 @@ func (f *foldedAffine) ste32(dst []float32, _ []bool, src []float32, shape []int
 			return err
 		}
 	}
-	if s, z := p.Scale[0], p.ZeroPoint[0]; s != f.lastS || z != f.lastZ || f.lastQ != [2]int32{qmin, qmax} {
-		f.lo, f.hi = Window(s, z, qmin, qmax)
-		var e [2]float32
-		fq32Generic(e[:], nil, []float32{f.lo, f.hi}, newSeg32(s, z, qmin, qmax))
-		f.eLo, f.eHi = e[0], e[1]
-		f.lastS, f.lastZ, f.lastQ = s, z, [2]int32{qmin, qmax}
-	}
-	f.p.MaskGrad(f.lo, f.hi, false)
+	f.win.set(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
+	f.p.MaskGrad(f.win.lo, f.win.hi, false)
 	if ep, ok := f.p.(EdgeProducer); ok {
-		ep.MaskEdges(f.eLo, f.eHi)
+		ep.MaskEdges(f.win.eLo, f.win.eHi)
 	}
 	return nil
 }
+
+// observeRange feeds the observer (when observing) a batch of n values:
+// their range [mn, mx] where ok and the observer takes ranges, else the
+// values themselves, which values computes (shape is theirs).
+func (q *Affine) observeRange(mn, mx float32, ok bool, n int, shape []int, values func() []float32) error {
+	if !q.observing {
+		return nil
+	}
+	if ro, isRange := q.obs.(RangeObserver); ok && isRange {
+		if err := ro.ObserveRange(mn, mx, n); err != nil {
+			return err
+		}
+		q.have = false
+		return nil
+	}
+	return q.observe(values(), shape)
+}
+
+// window caches a folded quantizer's window and its outputs at the ends
+// for the last parameters (Window runs ~60 scalar fake-quantizations; the
+// parameters change once per batch at most).
+type window struct {
+	lastS    float32
+	lastZ    int32
+	lastQ    [2]int32
+	lo, hi   float32
+	eLo, eHi float32 // the quantizer's outputs at lo and hi (EdgeProducer)
+}
+
+// set brings the window up to date for the parameters s, z on [qmin, qmax].
+func (w *window) set(s float32, z, qmin, qmax int32) {
+	if s == w.lastS && z == w.lastZ && w.lastQ == [2]int32{qmin, qmax} {
+		return
+	}
+	w.lo, w.hi = Window(s, z, qmin, qmax)
+	var e [2]float32
+	fq32Generic(e[:], nil, []float32{w.lo, w.hi}, newSeg32(s, z, qmin, qmax))
+	w.eLo, w.eHi = e[0], e[1]
+	w.lastS, w.lastZ, w.lastQ = s, z, [2]int32{qmin, qmax}
+}
+
+// InnerAffine is an Affine quantizer that an op runs inside itself,
+// between two stages of its own (kernels.InnerQuantizer: a batch norm's
+// output quantized before the residual sum in the same loop,
+// kernels.BatchNormQuantAddAct). The graph has no node for its output; the
+// observer and the parameters are the quantizer's, updated as a folded
+// quantizer updates them, with the same bits.
+type InnerAffine struct {
+	a   *Affine
+	win window
+}
+
+// Inner returns q to run inside the op that produces its input; it fails
+// unless CanFold(q, tensor.Float32).
+func Inner(q Quantizer) (*InnerAffine, error) {
+	if !CanFold(q, tensor.Float32) {
+		return nil, fmt.Errorf("fakequant: Inner: %v cannot run inside an op (float32 per-tensor affine only)", q)
+	}
+	return &InnerAffine{a: q.(*Affine)}, nil
+}
+
+// Prepare observes the batch (by its range [mn, mx] when ok and the
+// observer takes ranges, else by values()) and returns the constants
+// c = (s, 1/s, lo, hi, rlo, rhi) of QuantizingProducer, the window
+// [wlo, whi] of the inputs whose gradient passes, and on = false when the
+// quantizer is disabled (the op then passes its input through).
+func (f *InnerAffine) Prepare(mn, mx float32, ok bool, n int, shape []int, values func() []float32) (c [6]float32, wlo, whi float32, on bool, err error) {
+	q := f.a
+	if err := q.observeRange(mn, mx, ok, n, shape, values); err != nil {
+		return c, 0, 0, false, err
+	}
+	if !q.enabled {
+		return c, 0, 0, false, nil
+	}
+	p, err := q.current()
+	if err != nil {
+		return c, 0, 0, false, err
+	}
+	qmin, qmax := p.Scheme.QRange()
+	g := newSeg32(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
+	f.win.set(p.Scale[0], p.ZeroPoint[0], qmin, qmax)
+	return [6]float32{g.s, g.inv, g.lo, g.hi, g.rlo, g.rhi}, f.win.lo, f.win.hi, true, nil
+}
+
+func (f *InnerAffine) String() string { return f.a.String() + " (inside its producer)" }
 
 func (f *foldedAffine) ste64([]float64, []bool, []float64, []int, *roundHook) error {
 	return fmt.Errorf("fakequant: %v: a folded quantizer runs on float32 only", f)

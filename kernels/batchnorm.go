@@ -350,6 +350,13 @@ type bnState struct {
 	// the sum clamped to [0, resHi] when resHi > 0 (hi is then 0)
 	res   bool
 	resHi float64
+	// inq: the batch norm's output is fake-quantized by inq before the
+	// sum (BatchNormQuantAddAct; fold then holds inq's window for the
+	// backward), and sumFold, when not nil, is the sum's folded
+	// quantizer's; fqk: inq's constants of the last run (FQMEM's)
+	inq     InnerQuantizer
+	sumFold *Fold
+	fqk     [7][8]float32
 	// recomputes: the backward recomputes a clamped output from x inside
 	// its masked loops (float32 where the build has them) rather than
 	// reading it: two streams instead of three, and the output's bits
@@ -460,6 +467,12 @@ type bnPlanes[T float] struct {
 	// BatchNormAddAct's output loop, the same bits as affineAct (clamp
 	// off) then addActTo.
 	affineAdd func(y, x, r []T, inner, count int, a, b []T, hi T, clamp bool)
+	// affineFQAdd is affineAdd with the clamp on, the batch norm's output
+	// fake-quantized before the sum with the constants at fq (fqRows; nil:
+	// not quantized), and every value written folded into rng's lanes as
+	// affineAct folds them: BatchNormQuantAddAct's output loop, the same
+	// bits as affineAct, the quantizer's loop and addActTo in turn.
+	affineFQAdd func(y, x, r []T, inner, count int, a, b []T, hi T, fq *[7][8]float32, rng *[3][8]float32)
 	// gradSumsRec and affine2Rec are gradSums and affine2, masked, with
 	// plane p's y the output map of x (ya[p]·x + yb[p], clamped to [0,
 	// chi] when clamp) recomputed in the loops: affineAct's bits without
@@ -615,8 +628,10 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	out := reuseOut(&o.out, dt, xs...)
 	if dt == tensor.Float32 {
-		bnForward(st, in, out.Data().([]float32))
-		if f := st.fold; f != nil {
+		if err := bnForward(st, in, out.Data().([]float32)); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.name, err)
+		}
+		if f := st.fold; f != nil && st.inq == nil {
 			f.gen = st.gen
 			switch {
 			case st.planesRange:
@@ -631,12 +646,14 @@ func (o *bnOp) Do(vs ...G.Value) (G.Value, error) {
 		if st.fold != nil {
 			return nil, fmt.Errorf("%w: %s: a fold needs float32, x is %v", ErrDtype, o.name, dt)
 		}
-		bnForward(st, in, out.Data().([]float64))
+		if err := bnForward(st, in, out.Data().([]float64)); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.name, err)
+		}
 	}
 	return out, nil
 }
 
-func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
+func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) error {
 	st.planesRange = false
 	kr := bnKernelsFor[T]()
 	clampF, _ := clampFns[T]()
@@ -659,7 +676,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	// With a fold each worker keeps the range of the planes it wrote (in
 	// cache just after the write).
 	var rng func(w int, y []T)
-	if f := st.fold; f != nil && inner >= foldRangeMin {
+	if f := st.fold; f != nil && inner >= foldRangeMin && st.inq == nil {
 		f.resetAcc(bnWorkers(st))
 		rng = func(w int, y []T) { f.acc[w].Add(any(y).([]float32)) }
 	}
@@ -777,6 +794,13 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 	if !st.batch {
 		sums = nil
 	}
+	if st.inq != nil {
+		bf32, is32 := any(bf).(*bnBufs[float32])
+		if !is32 {
+			return fmt.Errorf("%w: a quantizer inside the batch norm needs float32", ErrDtype)
+		}
+		return bnQuantAdd(st, planes, sums, mid, any(x).([]float32), any(y).([]float32), any(res).([]float32), bf32)
+	}
 	// A claimed Handoff's convolution computes the output itself; a fold's
 	// range then comes from the output loop's lanes without its stores.
 	h := st.handoff
@@ -801,6 +825,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) {
 		st.fold.setRangeLanes(prng)
 		st.planesRange = true
 	}
+	return nil
 }
 
 // bnWorkers is how many goroutines a batch norm's passes split the images
@@ -883,7 +908,11 @@ func (o *bnOp) SymDiff(ins G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if o.st.res {
 		// The sum's gradient, for r and as the batch norm's dy.
 		if o.st.resHi > 0 {
-			g, err := G.ApplyOp(&clampGradOp{opBase: opBase{name: "kernels.BatchNormAddActGrad"}, st: &eltState{shape: o.st.shape.Clone()}, hi: o.st.resHi}, out, grad)
+			name := "kernels.BatchNormAddActGrad"
+			if o.st.inq != nil {
+				name = "kernels.BatchNormQuantAddActGrad"
+			}
+			g, err := G.ApplyOp(&clampGradOp{opBase: opBase{name: name}, st: &eltState{shape: o.st.shape.Clone()}, hi: o.st.resHi, fold: o.st.sumFold}, out, grad)
 			if err != nil {
 				return nil, err
 			}

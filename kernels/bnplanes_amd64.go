@@ -21,6 +21,9 @@ func affine2PlanesAVX2(dx, dy, x *float32, inner, count int, abc *float32, tail 
 func affineAddActPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, hi float32, clamp int, tail *[8]int32)
 
 //go:noescape
+func affineFQAddPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, hi float32, tail *[8]int32, fq *[7][8]float32, rng *[3][8]float32)
+
+//go:noescape
 func gradSumsRecPlanesAVX2(dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, k *float32, lo, hi float32, out *float64)
 
 //go:noescape
@@ -88,6 +91,13 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			}
 			tail := tailMask8(inner)
 			affineAddActPlanesAVX2(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail)
+		},
+		affineFQAdd: func(y, x, r []float32, inner, count int, a, b []float32, hi float32, fq *[7][8]float32, rng *[3][8]float32) {
+			if !planesOK(inner, count, [][]float32{y, x, r}, 1, a, b) || rng == nil {
+				panic("kernels: affineFQAddPlanes out of range")
+			}
+			tail := tailMask8(inner)
+			affineFQAddPlanesAVX2(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, &tail, fq, rng)
 		},
 		gradSumsRec: func(dy, x []float32, inner, count int, ya, yb []float32, chi float32, clamp bool, k []float32, lo, hi float32, out []float64) {
 			if !planesOK(inner, count, [][]float32{dy, x}, 1, ya, yb, k) || len(out) < 2*count {

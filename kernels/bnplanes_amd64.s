@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "clamp_amd64.h"
+#include "fq_amd64.h"
 
 // The batch norm's per-plane loops (sumsY, gradSumsY, gradSumsRecY,
 // affineY + clampY, affine2Y, affine2RecY) over count adjacent planes of
@@ -524,5 +525,92 @@ aa_next:
 	ADDQ $4, R12
 	DECQ BX
 	JNE aa_plane
+	VZEROUPPER
+	RET
+
+// func affineFQAddPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, hi float32, tail *[8]int32, fq *[7][8]float32, rng *[3][8]float32)
+// For plane p: y = a[p]·x + b[p] by one FMA (affineActPlanesAVX2's),
+// fake-quantized as FQMEM with the constants at fq (none when fq is nil),
+// plus r (addAVX2's sum), clamped to [0, hi] as CLAMP (addClampAVX2's):
+// BatchNormQuantAddAct's output loop, the same bits as the batch norm's
+// loop, its folded quantizer's and AddAct's in turn. Every value written
+// is folded into rng's lanes as affineActPlanesAVX2 folds them; tail as
+// there.
+TEXT ·affineFQAddPlanesAVX2(SB), NOSPLIT, $0-88
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ r+16(FP), DX
+	MOVQ inner+24(FP), CX
+	MOVQ count+32(FP), BX
+	MOVQ a+40(FP), R11
+	MOVQ b+48(FP), R12
+	VBROADCASTSS hi+56(FP), Y13
+	VXORPS Y14, Y14, Y14
+	MOVQ tail+64(FP), AX
+	VMOVDQU (AX), Y15
+	MOVQ fq+72(FP), R8
+	MOVQ rng+80(FP), R9
+	VMOVUPS (R9), Y5
+	VMOVUPS 32(R9), Y6
+	VMOVUPS 64(R9), Y7
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+fa_plane:
+	VBROADCASTSS (R11), Y11
+	VBROADCASTSS (R12), Y12
+	MOVQ CX, AX
+	TESTQ AX, AX
+	JEQ fa_tail
+fa_vec:
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y12, Y11, Y0
+	TESTQ R8, R8
+	JEQ fa_vecadd
+	FQMEM(Y0, R8)
+fa_vecadd:
+	VADDPS (DX), Y0, Y0
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
+	VMOVUPS Y0, (DI)
+	VMINPS Y5, Y0, Y5
+	VMAXPS Y6, Y0, Y6
+	VSUBPS Y0, Y0, Y8
+	VADDPS Y8, Y7, Y7
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ AX
+	JNE fa_vec
+fa_tail:
+	TESTQ R10, R10
+	JEQ fa_next
+	VMASKMOVPS (SI), Y15, Y0
+	VFMADD213PS Y12, Y11, Y0
+	TESTQ R8, R8
+	JEQ fa_tailadd
+	FQMEM(Y0, R8)
+fa_tailadd:
+	VMASKMOVPS (DX), Y15, Y3
+	VADDPS Y3, Y0, Y0
+	CLAMP(Y0, Y14, Y13, Y1, Y2)
+	VMASKMOVPS Y0, Y15, (DI)
+	// the lanes past the plane take lane 0's value (it is in the plane)
+	VBROADCASTSS X0, Y9
+	VBLENDVPS Y15, Y0, Y9, Y9
+	VMINPS Y5, Y9, Y5
+	VMAXPS Y6, Y9, Y6
+	VSUBPS Y9, Y9, Y8
+	VADDPS Y8, Y7, Y7
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DX)(R10*4), DX
+	LEAQ (DI)(R10*4), DI
+fa_next:
+	ADDQ $4, R11
+	ADDQ $4, R12
+	DECQ BX
+	JNE fa_plane
+	VMOVUPS Y5, (R9)
+	VMOVUPS Y6, 32(R9)
+	VMOVUPS Y7, 64(R9)
 	VZEROUPPER
 	RET

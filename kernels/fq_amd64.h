@@ -29,3 +29,17 @@
 	VMAXPS RLO, X, X; \
 	VMINPS RHI, X, X; \
 	VMULPS S, X, X
+
+// FQMEM is FQ with its constants in memory at K, each broadcast to 8
+// floats (fqRows: s, 1/s, lo, hi, rlo, rhi, 1.5·2²³ at K+0, K+32, …,
+// K+192), for loops that lack the registers: the same instructions on
+// the same operands, so the same bits.
+#define FQMEM(X, K) \
+	VMULPS 32(K), X, X; \
+	VMAXPS 64(K), X, X; \
+	VMINPS 96(K), X, X; \
+	VADDPS 192(K), X, X; \
+	VSUBPS 192(K), X, X; \
+	VMAXPS 128(K), X, X; \
+	VMINPS 160(K), X, X; \
+	VMULPS 0(K), X, X

@@ -189,6 +189,9 @@ func (r *Residual) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if tail, prefix := r.sumTail(b); tail != nil {
 		return r.buildSum(b, x, prefix, tail)
 	}
+	if tail, prefix := r.quantSumTail(b); tail != nil {
+		return r.buildQuantSum(b, x, prefix, tail)
+	}
 	y, err := b.Build(r.Body, x)
 	if err != nil {
 		return nil, err
@@ -384,13 +387,7 @@ func (r *Residual) sumTail(b *Builder) (*ConvBn, []Module) {
 	if b.noFold || r.Sum.AQ != nil || b.mode == Eval && b.keepActs {
 		return nil, nil
 	}
-	tail, prefix := r.Body, []Module(nil)
-	if s, ok := r.Body.(*Sequential); ok {
-		if len(s.Layers) == 0 {
-			return nil, nil // Build reports it
-		}
-		tail, prefix = s.Layers[len(s.Layers)-1], s.Layers[:len(s.Layers)-1]
-	}
+	tail, prefix := r.bodyTail()
 	cb, ok := tail.(*ConvBn)
 	if !ok || cb.Conv.WQ != nil || cb.Conv.AQ != nil || cb.Conv.ReLU || cb.Conv.ReLU6 {
 		return nil, nil
@@ -399,6 +396,95 @@ func (r *Residual) sumTail(b *Builder) (*ConvBn, []Module) {
 		return nil, nil
 	}
 	return cb, prefix
+}
+
+// bodyTail returns the body's last layer and the layers before it: the
+// body itself, or a Sequential body's last layer (nil when it is empty).
+func (r *Residual) bodyTail() (Module, []Module) {
+	if s, ok := r.Body.(*Sequential); ok {
+		if len(s.Layers) == 0 {
+			return nil, nil // Build reports it
+		}
+		return s.Layers[len(s.Layers)-1], s.Layers[:len(s.Layers)-1]
+	}
+	return r.Body, nil
+}
+
+// quantSumTail is sumTail for a QAT training graph: the body's last layer
+// and the layers before it when that layer is a ConvBn without activation
+// whose output quantizer can run inside the batch norm
+// (fakequant.Inner) and the sum has a ReLU or ReLU6, else nil. The batch
+// norm, its quantizer and the sum then run as one op
+// (kernels.BatchNormQuantAddAct), where they were three passes over the
+// block's output and a pass of the sum's quantizer besides: the sum's
+// quantizer folds into it as into AddAct.
+func (r *Residual) quantSumTail(b *Builder) (*ConvBn, []Module) {
+	if b.mode != Train || b.noFold || b.dt != tensor.Float32 || !(r.Sum.ReLU || r.Sum.ReLU6) {
+		return nil, nil
+	}
+	tail, prefix := r.bodyTail()
+	cb, ok := tail.(*ConvBn)
+	if !ok || cb.Conv.ReLU || cb.Conv.ReLU6 || cb.Conv.AQ == nil || !fakequant.CanFold(cb.Conv.AQ, tensor.Float32) {
+		return nil, nil
+	}
+	return cb, prefix
+}
+
+// buildQuantSum builds the block with its last batch norm, that layer's
+// output quantizer and the sum in one op (quantSumTail): the body's other
+// layers, the shortcut, the convolution, the fused op and the sum's
+// quantizer.
+func (r *Residual) buildQuantSum(b *Builder, x *G.Node, prefix []Module, tail *ConvBn) (*G.Node, error) {
+	y := x
+	var err error
+	for _, l := range prefix {
+		if y, err = b.Build(l, y); err != nil {
+			return nil, err
+		}
+	}
+	c := tail.Conv
+	if err := c.checkInput(y); err != nil {
+		return nil, err
+	}
+	s := x
+	if r.Shortcut != nil {
+		if s, err = b.Build(r.Shortcut, x); err != nil {
+			return nil, err
+		}
+	}
+	q, err := fakequant.Inner(c.AQ)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+	}
+	hi := 6.0
+	if r.Sum.ReLU {
+		hi = math.Inf(1)
+	}
+	z, unscale, err := tail.conv(b, y)
+	if err != nil {
+		return nil, err
+	}
+	if !z.Shape().Eq(s.Shape()) {
+		return nil, fmt.Errorf("nn: %s: input shapes %v and %v differ", r.Sum.LayerName, z.Shape(), s.Shape())
+	}
+	var fold *kernels.Fold
+	if b.folds(r.Sum.AQ, z) {
+		fold = &kernels.Fold{}
+	}
+	if z, err = tail.BN.nodeQuantSum(b, z, unscale, s, hi, q, fold); err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", r.Sum.LayerName, err)
+	}
+	name := r.Sum.LayerName + ".act"
+	if fold != nil {
+		z, err = b.quantizeFolded(name, r.Sum.AQ, z, fold)
+	} else {
+		z, err = b.Quantize(name, r.Sum.AQ, z)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.emit(r.Sum, []*G.Node{y, s}, z, nq(name, r.Sum.AQ))
+	return z, nil
 }
 
 // buildSum builds the block with its sum in the body's last layer

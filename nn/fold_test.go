@@ -67,16 +67,25 @@ func lenetFoldModel(t *testing.T, spec string, shared bool) Module {
 // graph with separate fake-quant ops, bit for bit: with range observers
 // (ema, minmax), with an observer that needs the values (histogram), with
 // the quantizers disabled, with observation off and with frozen batch
-// norms.
+// norms. A residual block's last batch norm runs its quantizer inside
+// its op with the block's sum (kernels.BatchNormQuantAddAct): identity and
+// projection shortcuts, ReLU and ReLU6 after the sum; a sum without
+// activation keeps its ops.
 func TestFoldedQuantizerSameBits(t *testing.T) {
 	models := []struct {
-		name   string
-		build  func(t *testing.T, spec string) Module
-		folded int
+		name           string
+		build          func(t *testing.T, spec string) Module
+		folded, inside int
+		batch          int
 	}{
-		{"convbn-residual-linear", foldModel, 6},
-		{"lenet", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, false) }, 3},
-		{"lenet-shared-output", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, true) }, 2},
+		{"convbn-residual-linear", foldModel, 5, 1, 4},
+		{"convbn-projection-gap", projModel, 6, 1, 4},
+		// both residual blocks' batch norms on two workers (where there
+		// are two cores), on 16×16 planes one at a time and on 8×8 ones
+		// by blocks of planes
+		{"handoff-batch32", handoffModel, 9, 2, 32},
+		{"lenet", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, false) }, 3, 0, 4},
+		{"lenet-shared-output", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, true) }, 2, 0, 4},
 	}
 	for _, md := range models {
 		for _, spec := range []string{"w8a8", "w4a4,aobs=minmax", "w8a3,aobs=histogram"} {
@@ -85,21 +94,23 @@ func TestFoldedQuantizerSameBits(t *testing.T) {
 				var mods [2]Module
 				for i := range nets {
 					mods[i] = md.build(t, spec)
-					n, err := Compile(mods[i], CompileConfig{Batch: 4, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
+					n, err := Compile(mods[i], CompileConfig{Batch: md.batch, InputShape: [3]int{2, 16, 16}, Classes: 3, noFold: i == 1})
 					if err != nil {
 						t.Fatal(err)
 					}
 					defer n.Close()
 					nets[i] = n
 				}
-				folded := 0
+				folded, inside := 0, 0
 				for _, nd := range nets[0].train.g.AllNodes() {
-					if op := nd.Op(); op != nil && len(op.String()) > 9 && op.String()[len(op.String())-9:] == "(folded)]" {
+					if op := nd.Op(); op != nil && strings.HasSuffix(op.String(), "(folded)]") {
 						folded++
+					} else if op != nil && op.String() == "kernels.BatchNormQuantAddAct" {
+						inside++
 					}
 				}
-				if folded != md.folded {
-					t.Fatalf("%d folded quantizers in the training graph, want %d", folded, md.folded)
+				if folded != md.folded || inside != md.inside {
+					t.Fatalf("%d folded quantizers and %d inside a batch norm in the training graph, want %d and %d", folded, inside, md.folded, md.inside)
 				}
 				sameSteps(t, nets, mods)
 			})
@@ -197,7 +208,7 @@ func sameSteps(t *testing.T, nets [2]*Net, mods [2]Module) {
 				nets[i].FreezeBN(true)
 			}
 		}
-		x, y := randomBatch(rng, 4, 2*16*16, 3)
+		x, y := randomBatch(rng, nets[0].Batch(), 2*16*16, 3)
 		if step == 2 || step == 5 {
 			// a batch far wider than the averaged ranges: many
 			// activations clip
@@ -300,7 +311,7 @@ func TestConvBNEvalSameBits(t *testing.T) {
 			}
 			rng := rand.New(rand.NewSource(9))
 			for range 3 {
-				x, y := randomBatch(rng, 4, 2*16*16, 3)
+				x, y := randomBatch(rng, nets[0].Batch(), 2*16*16, 3)
 				for _, n := range nets {
 					if _, _, err := n.Step(x, y); err != nil {
 						t.Fatal(err)
@@ -339,7 +350,8 @@ func sameQParams(a, b fakequant.QParams) bool {
 // meets in a CNN: a residual block's input (two readers), a 3×3 stride-1
 // convolution of 16 channels at 16×16 and at 8×8 (Winograd: the batch norm
 // leaves its output to it), a stride-2 one, a depthwise one and a 1×1 one
-// (the batch norm writes its output).
+// (the batch norm writes its output); its residual blocks' sums have a
+// ReLU (16×16) and a ReLU6 (8×8).
 func handoffModel(t *testing.T, spec string) Module {
 	t.Helper()
 	rng := rand.New(rand.NewSource(19))
@@ -354,6 +366,7 @@ func handoffModel(t *testing.T, spec string) Module {
 	d := cb("d", 16, 16, 3, ConvOpts{Padding: 1}, true, false)
 	e := cb("e", 16, 16, 3, ConvOpts{Padding: 1, Stride: 2}, false, true)
 	r2 := NewResidual("r2", NewSequential("r2b", cb("c1", 16, 16, 3, ConvOpts{Padding: 1}, false, true), cb("c2", 16, 16, 3, ConvOpts{Padding: 1}, false, false)), nil)
+	r2.Sum.ReLU6 = true
 	dw := cb("dw", 16, 16, 3, ConvOpts{Padding: 1, Groups: 16}, true, false)
 	pw := cb("pw", 16, 16, 1, ConvOpts{}, true, false)
 	m, err := testPrepare(NewSequential("handoff", a, r1, d, e, r2, dw, pw, &GlobalAvgPool{LayerName: "gap"}, NewLinear("fc", 16, 3, true, rng)), spec)

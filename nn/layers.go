@@ -325,6 +325,23 @@ func (bn *BatchNorm2d) node(b *Builder, x, scale *G.Node, hi float64, fold *kern
 	return y, nil
 }
 
+// nodeQuantSum is nodeSum with the batch norm divided per channel by
+// unscale (when not nil) and its output fake-quantized by q before the sum
+// (kernels.BatchNormQuantAddAct), fold linking the sum's folded quantizer
+// when not nil.
+func (bn *BatchNorm2d) nodeQuantSum(b *Builder, x, unscale, r *G.Node, hi float64, q kernels.InnerQuantizer, fold *kernels.Fold) (*G.Node, error) {
+	bn.prepare()
+	if x.Dims() < 2 || x.Shape()[1] != bn.C {
+		return nil, fmt.Errorf("nn: %s: input shape %v, want (N, %d, ...)", bn.LayerName, x.Shape(), bn.C)
+	}
+	y, err := kernels.BatchNormQuantAddAct(x, b.Node(bn.Gamma), b.Node(bn.Beta), unscale, r, bn.st, b.mode == Train, hi, q, fold)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", bn.LayerName, err)
+	}
+	b.bns = append(b.bns, bn.st)
+	return y, nil
+}
+
 // nodeSum is node without activation or fold, followed by the sum with r
 // and its clamp to [0, hi] (hi > 0) in the same op
 // (kernels.BatchNormAddAct).
@@ -430,55 +447,20 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	// each image's convolution output while it is in cache: one op, the
 	// same bits.
 	evalBN := b.mode == Eval && !b.noFold && (c.WQ == nil || c.Bias == nil)
-	bnDone := false
-	if c.WQ == nil {
-		// Without the folding factor the conv bias fuses into the op.
+	if evalBN {
+		w, sf, err := cb.weight(b)
+		if err != nil {
+			return nil, err
+		}
 		var bias *G.Node
 		if c.Bias != nil {
-			bias = b.Node(c.Bias)
+			bias = b.Node(c.Bias) // sf is nil (evalBN)
 		}
-		if evalBN {
-			if y, err = cb.convBNEval(b, x, b.Node(c.Weight), bias, nil, hi); err != nil {
-				return nil, err
-			}
-			bnDone = true
-		} else if y, err = c.conv(b, x, b.Node(c.Weight), bias); err != nil {
+		if y, err = cb.convBNEval(b, x, w, bias, sf, hi); err != nil {
 			return nil, err
 		}
-	} else {
-		// sf = γ/√(running_var+ε), differentiable in γ.
-		sf, err := bnFactorNode(b.Node(cb.BN.Gamma), b.Node(cb.BN.RunningVar), cb.BN)
-		if err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
-		}
-		w, err := scaleNode(b.Node(c.Weight), sf, 0, false)
-		if err != nil {
-			return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
-		}
-		if w, err = b.Quantize(c.LayerName+".weight", c.WQ, w); err != nil {
-			return nil, err
-		}
-		if evalBN {
-			if y, err = cb.convBNEval(b, x, w, nil, sf, hi); err != nil {
-				return nil, err
-			}
-			bnDone = true
-		} else if y, err = c.conv(b, x, w, nil); err != nil {
-			return nil, err
-		}
-		if !bnDone && c.Bias == nil {
-			// The batch norm divides by the factor itself, in its one
-			// pass over y.
-			unscale = sf
-		} else if !bnDone {
-			if y, err = scaleNode(y, sf, 1, true); err != nil {
-				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
-			}
-			// The conv bias is added after the division by the factor.
-			if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
-				return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
-			}
-		}
+	} else if y, unscale, err = cb.conv(b, x); err != nil {
+		return nil, err
 	}
 	// In a training graph the output quantizer folds into the batch
 	// norm: its observer takes the range the batch norm finds while
@@ -488,7 +470,7 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	if b.folds(c.AQ, y) {
 		fold = &kernels.Fold{}
 	}
-	if !bnDone {
+	if !evalBN {
 		if y, err = cb.BN.node(b, y, unscale, hi, fold); err != nil {
 			return nil, err
 		}
@@ -505,6 +487,60 @@ func (cb *ConvBn) Build(b *Builder, x *G.Node) (*G.Node, error) {
 	}
 	b.emit(cb, []*G.Node{x}, y, nq(c.LayerName+".act", c.AQ))
 	return y, nil
+}
+
+// weight returns the convolution's weight as the graph uses it: the
+// weight itself (sf nil) without a weight quantizer, else W·sf
+// fake-quantized, with sf = γ/√(running_var+ε) differentiable in γ.
+func (cb *ConvBn) weight(b *Builder) (w, sf *G.Node, err error) {
+	c := cb.Conv
+	if c.WQ == nil {
+		return b.Node(c.Weight), nil, nil
+	}
+	if sf, err = bnFactorNode(b.Node(cb.BN.Gamma), b.Node(cb.BN.RunningVar), cb.BN); err != nil {
+		return nil, nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+	}
+	if w, err = scaleNode(b.Node(c.Weight), sf, 0, false); err != nil {
+		return nil, nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+	}
+	if w, err = b.Quantize(c.LayerName+".weight", c.WQ, w); err != nil {
+		return nil, nil, err
+	}
+	return w, sf, nil
+}
+
+// conv is the convolution of x the batch norm reads, outside an
+// evaluation graph's fused op: with the weight of weight, the conv bias
+// fused into it without a weight quantizer; with one, the output divided
+// by the factor sf and the bias added after, or, without a bias, the
+// division left to the batch norm (unscale = sf: in its one pass over y).
+func (cb *ConvBn) conv(b *Builder, x *G.Node) (y, unscale *G.Node, err error) {
+	c := cb.Conv
+	w, sf, err := cb.weight(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	var bias *G.Node
+	if c.Bias != nil && sf == nil {
+		bias = b.Node(c.Bias)
+	}
+	if y, err = c.conv(b, x, w, bias); err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case sf == nil:
+	case c.Bias == nil:
+		unscale = sf
+	default:
+		if y, err = scaleNode(y, sf, 1, true); err != nil {
+			return nil, nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+		// The conv bias is added after the division by the factor.
+		if y, err = biasNode(y, b.Node(c.Bias), 1); err != nil {
+			return nil, nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
+		}
+	}
+	return y, unscale, nil
 }
 
 // convBNEval is the evaluation graph's convolution of x and w (plus bias)
