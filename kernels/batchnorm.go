@@ -353,10 +353,10 @@ type bnState struct {
 	// inq: the batch norm's output is fake-quantized by inq before the
 	// sum (BatchNormQuantAddAct; fold then holds inq's window for the
 	// backward), and sumFold, when not nil, is the sum's folded
-	// quantizer's; fqk: inq's constants of the last run (FQMEM's)
+	// quantizer's; fq: inq's constants of the last run
 	inq     InnerQuantizer
 	sumFold *Fold
-	fqk     [7][8]float32
+	fq      [6]float32
 	// recomputes: the backward recomputes a clamped output from x inside
 	// its masked loops (float32 where the build has them) rather than
 	// reading it: two streams instead of three, and the output's bits
@@ -397,6 +397,10 @@ type bnBufs[T float] struct {
 	pimg []float64
 	// per worker, the output's range lanes of a folded batch norm's planes
 	prng [][3][8]float32
+	// per worker, the channels' extremes of x (extremes), and extRange's
+	// scratch
+	pext [][]T
+	pexy []T
 }
 
 // rangeLanes returns nw workers' range lanes of a fold, emptied.
@@ -454,6 +458,11 @@ type bnKernels[T float] struct {
 type bnPlanes[T float] struct {
 	// sums adds sums(plane p, k[p]) to out[2p], out[2p+1].
 	sums func(x []T, inner, count int, k []T, out []float64)
+	// sumsExt is sums that also takes plane p's min and max into ext[2p]
+	// and ext[2p+1] (min and max with what they hold): a channel's
+	// extremes, for the range of its output map. Nil where a build lacks
+	// it.
+	sumsExt func(x []T, inner, count int, k []T, out []float64, ext []T)
 	// gradSums adds gradSums of plane p with k[p] to out[2p], out[2p+1].
 	gradSums func(dy, x []T, inner, count int, k []T, out []float64)
 	// affineAct is affineAct of plane p with a[p], b[p], clamping to
@@ -468,11 +477,12 @@ type bnPlanes[T float] struct {
 	// off) then addActTo.
 	affineAdd func(y, x, r []T, inner, count int, a, b []T, hi T, clamp bool)
 	// affineFQAdd is affineAdd with the clamp on, the batch norm's output
-	// fake-quantized before the sum with the constants at fq (fqRows; nil:
-	// not quantized), and every value written folded into rng's lanes as
-	// affineAct folds them: BatchNormQuantAddAct's output loop, the same
-	// bits as affineAct, the quantizer's loop and addActTo in turn.
-	affineFQAdd func(y, x, r []T, inner, count int, a, b []T, hi T, fq *[7][8]float32, rng *[3][8]float32)
+	// fake-quantized before the sum with the constants fq (s, 1/s, lo,
+	// hi, rlo, rhi: foldQuantize's; nil: not quantized), and every value
+	// written folded into rng's lanes as affineAct folds them:
+	// BatchNormQuantAddAct's output loop, the same bits as affineAct,
+	// foldQuantize and addActTo in turn.
+	affineFQAdd func(y, x, r []T, inner, count int, a, b []T, hi T, fq *[6]float32, rng *[3][8]float32)
 	// gradSumsRec and affine2Rec are gradSums and affine2, masked, with
 	// plane p's y the output map of x (ya[p]·x + yb[p], clamped to [0,
 	// chi] when clamp) recomputed in the loops: affineAct's bits without
@@ -794,38 +804,142 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) error {
 	if !st.batch {
 		sums = nil
 	}
+	// A folded quantizer's range of an output the op does not write (a
+	// claimed Handoff's; BatchNormQuantAddAct's batch norm output, which it
+	// quantizes before any of it is written) follows from each channel's
+	// extremes of x, which the sums pass takes on the way (extRange);
+	// without them (running statistics, NaN or infinite values) a pass over
+	// x that writes nothing takes it (rangePass).
+	h := st.handoff
+	var ext [][]T
+	if sums != nil && pl != nil && pl.sumsExt != nil && (st.inq != nil || h != nil && h.claimed && st.fold != nil) {
+		ext = bf.extremes(bnWorkers(st), c)
+		if planes {
+			sums = func(w, b0, b1, j0, j1 int, out []float64, stride int) {
+				for b := b0; b < b1; b++ {
+					pl.sumsExt(x[(b*c+j0)*inner:], inner, j1-j0, bf.pk[j0:j1], out[(b-b0)*stride:], ext[w][2*j0:])
+				}
+			}
+		} else {
+			sums = func(w, b0, b1, j0, j1 int, out []float64, stride int) {
+				for b := b0; b < b1; b++ {
+					ob := out[(b-b0)*stride:]
+					bnAhead(st, j0, j1, b, b1, x)
+					for j := j0; j < j1; j++ {
+						pl.sumsExt(x[(b*c+j)*inner:], inner, 1, bf.pk[j:j+1], ob[2*(j-j0):], ext[w][2*j:])
+					}
+				}
+			}
+		}
+	}
 	if st.inq != nil {
 		bf32, is32 := any(bf).(*bnBufs[float32])
 		if !is32 {
 			return fmt.Errorf("%w: a quantizer inside the batch norm needs float32", ErrDtype)
 		}
-		return bnQuantAdd(st, planes, sums, mid, any(x).([]float32), any(y).([]float32), any(res).([]float32), bf32)
+		ext32, _ := any(ext).([][]float32)
+		return bnQuantAdd(st, planes, sums, mid, any(x).([]float32), any(y).([]float32), any(res).([]float32), bf32, ext32)
 	}
-	// A claimed Handoff's convolution computes the output itself; a fold's
-	// range then comes from the output loop's lanes without its stores.
-	h := st.handoff
+	// A claimed Handoff's convolution computes the output itself.
+	rangeOf := false
 	switch {
 	case h == nil || !h.claimed:
 	case st.fold == nil:
 		apply = func(int, int, int, int, int) {}
 	default:
-		prng = bf.rangeLanes(bnWorkers(st))
-		apply = func(w, b0, b1, j0, j1 int) {
-			for b := b0; b < b1; b++ {
-				o := (b*c + j0) * inner
-				pl.affineAct(nil, x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], T(st.hi), true, &prng[w])
-			}
-		}
+		apply = func(int, int, int, int, int) {}
+		rangeOf = true
 	}
 	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, apply)
 	if h != nil && h.claimed {
 		h.ran(any(x).([]float32), any(y).([]float32), any(bf.pa[:c]).([]float32), any(bf.pb[:c]).([]float32), float32(st.hi))
+	}
+	if rangeOf {
+		bf32 := any(bf).(*bnBufs[float32])
+		f := st.fold
+		var ok bool
+		if ext != nil {
+			f.mn, f.mx, ok = extRange(pl32(pl), any(ext).([][]float32), bf32, float32(st.hi), true)
+		}
+		if !ok {
+			f.mn, f.mx, ok = rangePass(st, pl32(pl), any(x).([]float32), bf32, float32(st.hi), true)
+		}
+		f.rangeOK = ok
+		st.planesRange = true
 	}
 	if prng != nil {
 		st.fold.setRangeLanes(prng)
 		st.planesRange = true
 	}
 	return nil
+}
+
+// pl32 is a float32 build's planes loops.
+func pl32[T float](pl *bnPlanes[T]) *bnPlanes[float32] { return any(pl).(*bnPlanes[float32]) }
+
+// extremes returns nw workers' per-channel extremes (min at 2j, max at
+// 2j+1), emptied.
+func (bf *bnBufs[T]) extremes(nw, c int) [][]T {
+	for len(bf.pext) < nw {
+		bf.pext = append(bf.pext, nil)
+	}
+	e := bf.pext[:nw]
+	inf := T(math.Inf(1))
+	for w := range e {
+		e[w] = grow(e[w], 2*c)
+		for j := range c {
+			e[w][2*j], e[w][2*j+1] = inf, -inf
+		}
+	}
+	return e
+}
+
+// extRange returns the min and max over the channels' outputs of the
+// output map (bf.pa[j]·x + bf.pb[j], clamped to [0, hi] when clamp) from
+// each channel's extremes of x (ext, per worker), computed by the loop
+// that computes the outputs: the map is monotone in x, and so is its
+// rounding, so the extremes' images are the outputs' extremes. ok is false
+// where a channel's sums (bf.psum) are not finite: its x held a NaN or an
+// infinity, or its sums overflowed.
+func extRange(pl *bnPlanes[float32], ext [][]float32, bf *bnBufs[float32], hi float32, clamp bool) (mn, mx float32, ok bool) {
+	c := len(ext[0]) / 2
+	xs := grow(bf.pexy, 4*c)
+	bf.pexy = xs
+	for j := range c {
+		if s1, s2 := bf.psum[2*j], bf.psum[2*j+1]; math.IsInf(s1, 0) || math.IsInf(s2, 0) || s1 != s1 || s2 != s2 {
+			return 0, 0, false
+		}
+		lo, up := float32(math.Inf(1)), float32(math.Inf(-1))
+		for _, e := range ext {
+			lo, up = min(lo, e[2*j]), max(up, e[2*j+1])
+		}
+		xs[2*j], xs[2*j+1] = lo, up
+	}
+	ys := xs[2*c:]
+	pl.affineAct(ys, xs, 2, c, bf.pa, bf.pb, hi, clamp, nil)
+	mn, mx = float32(math.Inf(1)), float32(math.Inf(-1))
+	for _, v := range ys {
+		mn, mx = min(mn, v), max(mx, v)
+	}
+	inf := float32(math.Inf(1))
+	return mn, mx, mn <= mx && mn > -inf && mx < inf
+}
+
+// rangePass returns the min and max of the output map (as extRange) over
+// x in a pass that writes nothing, split over the workers as the batch
+// norm's passes; ok is false when an output is a NaN or infinite.
+func rangePass(st *bnState, pl *bnPlanes[float32], x []float32, bf *bnBufs[float32], hi float32, clamp bool) (mn, mx float32, ok bool) {
+	c, inner := st.c, st.inner
+	prng := bf.rangeLanes(bnWorkers(st))
+	split(len(prng), st.outer, func(w, lo, end int) {
+		for b := lo; b < end; b++ {
+			o := b * c * inner
+			pl.affineAct(nil, x[o:], inner, c, bf.pa, bf.pb, hi, clamp, &prng[w])
+		}
+	})
+	var f Fold
+	f.setRangeLanes(prng)
+	return f.mn, f.mx, f.rangeOK
 }
 
 // bnWorkers is how many goroutines a batch norm's passes split the images

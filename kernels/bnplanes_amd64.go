@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/qatgo/qatgo/internal/cpufeat"
+
 // The batch norm's loops over all the planes of a channel in one assembly
 // call (bnplanes_amd64.s): MobileNetV2's 4×4 and 7×7 planes spent most of
 // their time in the per-plane calls (a 4×4 batch norm took 3.6x a 28×28
@@ -7,6 +9,9 @@ package kernels
 
 //go:noescape
 func sumsPlanesAVX2(x *float32, inner, count int, k *float32, out *float64)
+
+//go:noescape
+func sumsExtPlanesAVX2(x *float32, inner, count int, k *float32, out *float64, ext *float32)
 
 //go:noescape
 func gradSumsPlanesAVX2(dy, x *float32, inner, count int, k *float32, out *float64)
@@ -22,6 +27,9 @@ func affineAddActPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, h
 
 //go:noescape
 func affineFQAddPlanesAVX2(y, x, r *float32, inner, count int, a, b *float32, hi float32, tail *[8]int32, fq *[7][8]float32, rng *[3][8]float32)
+
+//go:noescape
+func affineFQAddPlanesAVX512(y, x, r *float32, inner, count int, a, b *float32, hi float32, fq *[6]float32, rng *[3][8]float32)
 
 //go:noescape
 func gradSumsRecPlanesAVX2(dy, x *float32, inner, count int, ya, yb *float32, chi float32, clamp int, k *float32, lo, hi float32, out *float64)
@@ -49,6 +57,10 @@ func planesOK(inner, count int, planes [][]float32, per int, params ...[]float32
 	return true
 }
 
+// useFQAdd512: BatchNormQuantAddAct's output loop 16 lanes at a time (the
+// same bits as the AVX2 loop).
+var useFQAdd512 = cpufeat.Host.AVX512
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -64,6 +76,12 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 				panic("kernels: sumsPlanes out of range")
 			}
 			sumsPlanesAVX2(&x[0], inner, count, &k[0], &out[0])
+		},
+		sumsExt: func(x []float32, inner, count int, k []float32, out []float64, ext []float32) {
+			if !planesOK(inner, count, [][]float32{x}, 1, k) || len(out) < 2*count || len(ext) < 2*count {
+				panic("kernels: sumsExtPlanes out of range")
+			}
+			sumsExtPlanesAVX2(&x[0], inner, count, &k[0], &out[0], &ext[0])
 		},
 		gradSums: func(dy, x []float32, inner, count int, k []float32, out []float64) {
 			if !planesOK(inner, count, [][]float32{dy, x}, 1, k) || len(out) < 2*count {
@@ -92,12 +110,21 @@ func bnPlanesAVX2() *bnPlanes[float32] {
 			tail := tailMask8(inner)
 			affineAddActPlanesAVX2(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, b2i(clamp), &tail)
 		},
-		affineFQAdd: func(y, x, r []float32, inner, count int, a, b []float32, hi float32, fq *[7][8]float32, rng *[3][8]float32) {
+		affineFQAdd: func(y, x, r []float32, inner, count int, a, b []float32, hi float32, fq *[6]float32, rng *[3][8]float32) {
 			if !planesOK(inner, count, [][]float32{y, x, r}, 1, a, b) || rng == nil {
 				panic("kernels: affineFQAddPlanes out of range")
 			}
+			if useFQAdd512 {
+				affineFQAddPlanesAVX512(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, fq, rng)
+				return
+			}
 			tail := tailMask8(inner)
-			affineFQAddPlanesAVX2(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, &tail, fq, rng)
+			if fq == nil {
+				affineFQAddPlanesAVX2(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, &tail, nil, rng)
+				return
+			}
+			k := fqRows(*fq)
+			affineFQAddPlanesAVX2(&y[0], &x[0], &r[0], inner, count, &a[0], &b[0], hi, &tail, &k, rng)
 		},
 		gradSumsRec: func(dy, x []float32, inner, count int, ya, yb []float32, chi float32, clamp bool, k []float32, lo, hi float32, out []float64) {
 			if !planesOK(inner, count, [][]float32{dy, x}, 1, ya, yb, k) || len(out) < 2*count {

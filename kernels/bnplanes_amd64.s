@@ -614,3 +614,214 @@ fa_next:
 	VMOVUPS Y7, 64(R9)
 	VZEROUPPER
 	RET
+
+// HMINMAX reduces Y6 to its lanes' min and Y7 to their max in the low
+// floats of X6 and X7. X8 scratch.
+#define HMINMAX \
+	VEXTRACTF128 $1, Y6, X8; \
+	VMINPS X8, X6, X6; \
+	VPERMILPS $0x4e, X6, X8; \
+	VMINPS X8, X6, X6; \
+	VPERMILPS $0xb1, X6, X8; \
+	VMINPS X8, X6, X6; \
+	VEXTRACTF128 $1, Y7, X8; \
+	VMAXPS X8, X7, X7; \
+	VPERMILPS $0x4e, X7, X8; \
+	VMAXPS X8, X7, X7; \
+	VPERMILPS $0xb1, X7, X8; \
+	VMAXPS X8, X7, X7
+
+// func sumsExtPlanesAVX2(x *float32, inner, count int, k *float32, out *float64, ext *float32)
+// sumsPlanesAVX2 (the same instructions on the sums' registers), and for
+// plane p ext[2p] = min(ext[2p], the plane's min), ext[2p+1] = max(ext[2p+1],
+// its max): the extremes of x per channel, from which a folded quantizer's
+// range of the batch norm's output follows without a pass over it. (NaN
+// aside: a plane with one has NaN sums, and its extremes are not used.)
+TEXT ·sumsExtPlanesAVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), AX
+	MOVQ inner+8(FP), CX
+	MOVQ count+16(FP), BX
+	MOVQ k+24(FP), R11
+	MOVQ out+32(FP), DI
+	MOVQ ext+40(FP), R12
+	MOVQ CX, R10
+	ANDQ $7, R10
+	SHRQ $3, CX
+se_plane:
+	VBROADCASTSS (R11), Y13
+	VBROADCASTSS (R12), Y6
+	VBROADCASTSS 4(R12), Y7
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ CX, DX
+	TESTQ DX, DX
+	JEQ se_tail
+se_vec:
+	VMOVUPS (AX), Y2
+	VMINPS Y2, Y6, Y6
+	VMAXPS Y2, Y7, Y7
+	VSUBPS Y13, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VFMADD231PS Y2, Y2, Y1
+	ADDQ $32, AX
+	DECQ DX
+	JNE se_vec
+se_tail:
+	HMINMAX
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	MOVQ R10, DX
+	TESTQ DX, DX
+	JEQ se_add
+se_tailloop:
+	VMOVSS (AX), X2
+	VMINSS X2, X6, X6
+	VMAXSS X2, X7, X7
+	VSUBSS X13, X2, X2
+	VADDSS X2, X4, X4
+	VMULSS X2, X2, X3
+	VADDSS X3, X5, X5
+	ADDQ $4, AX
+	DECQ DX
+	JNE se_tailloop
+se_add:
+	VMOVSS X6, (R12)
+	VMOVSS X7, 4(R12)
+	ADDSUMS(X4, X5, se_acc)
+	ADDQ $4, R11
+	ADDQ $8, R12
+	ADDQ $16, DI
+	DECQ BX
+	JNE se_plane
+	VZEROUPPER
+	RET
+
+// CLAMP512 sets T to CLAMP's min(max(X, 0), HI) of X (NaN lanes put back
+// from X), 16 lanes at a time. K2 scratch.
+#define CLAMP512(X, ZERO, HI, T) \
+	VMAXPS ZERO, X, T; \
+	VMINPS HI, T, T; \
+	VCMPPS $3, X, X, K2; \
+	VMOVAPS X, K2, T
+
+// FQADD512 is one step of affineFQAddPlanesAVX512 on the lanes of K1
+// (zeroing loads, masked store and range).
+#define FQADD512(FQSTEP) \
+	VMOVUPS.Z (SI), K1, Z0; \
+	VFMADD213PS Z12, Z11, Z0; \
+	FQSTEP; \
+	VMOVUPS.Z (DX), K1, Z3; \
+	VADDPS Z3, Z0, Z0; \
+	CLAMP512(Z0, Z14, Z13, Z1); \
+	VMOVUPS Z1, K1, (DI); \
+	VMINPS Z1, Z5, K1, Z5; \
+	VMAXPS Z1, Z6, K1, Z6; \
+	VSUBPS Z1, Z1, Z8; \
+	VADDPS Z8, Z7, K1, Z7
+
+#define FQSTEP_ON FQ(Z0, Z16, Z17, Z18, Z19, Z20, Z21, Z22)
+#define FQSTEP_OFF
+
+// func affineFQAddPlanesAVX512(y, x, r *float32, inner, count int, a, b *float32, hi float32, fq *[6]float32, rng *[3][8]float32)
+// affineFQAddPlanesAVX2 16 lanes at a time, the same bits: the constants
+// (s, 1/s, lo, hi, rlo, rhi) at fq (nil: not quantized) in registers, the
+// tail under a mask; the range lanes' 16 folded into rng's 8 at the end.
+TEXT ·affineFQAddPlanesAVX512(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ r+16(FP), DX
+	MOVQ inner+24(FP), CX
+	MOVQ count+32(FP), BX
+	MOVQ a+40(FP), R11
+	MOVQ b+48(FP), R12
+	VBROADCASTSS hi+56(FP), Z13
+	VXORPS Z14, Z14, Z14
+	MOVQ fq+64(FP), R8
+	MOVQ rng+72(FP), R9
+	MOVL $0x7f800000, AX
+	VPBROADCASTD AX, Z5
+	MOVL $0xff800000, AX
+	VPBROADCASTD AX, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ CX, R10
+	ANDQ $15, R10
+	SHRQ $4, CX
+	MOVL $1, AX
+	SHLXL R10, AX, AX
+	DECL AX
+	KMOVW AX, K3
+	MOVL $0xffff, AX
+	KMOVW AX, K4
+	TESTQ R8, R8
+	JEQ fz_plane
+	FQCONSTS(R8, AX, Z16, Z17, Z18, Z19, Z20, Z21, Z22)
+fq_plane:
+	VBROADCASTSS (R11), Z11
+	VBROADCASTSS (R12), Z12
+	MOVQ CX, AX
+	KMOVW K4, K1
+	TESTQ AX, AX
+	JEQ fq_tail
+fq_vec:
+	FQADD512(FQSTEP_ON)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ AX
+	JNE fq_vec
+fq_tail:
+	KMOVW K3, K1
+	TESTQ R10, R10
+	JEQ fq_next
+	FQADD512(FQSTEP_ON)
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DX)(R10*4), DX
+	LEAQ (DI)(R10*4), DI
+fq_next:
+	ADDQ $4, R11
+	ADDQ $4, R12
+	DECQ BX
+	JNE fq_plane
+	JMP fq_done
+fz_plane:
+	VBROADCASTSS (R11), Z11
+	VBROADCASTSS (R12), Z12
+	MOVQ CX, AX
+	KMOVW K4, K1
+	TESTQ AX, AX
+	JEQ fz_tail
+fz_vec:
+	FQADD512(FQSTEP_OFF)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ AX
+	JNE fz_vec
+fz_tail:
+	KMOVW K3, K1
+	TESTQ R10, R10
+	JEQ fz_next
+	FQADD512(FQSTEP_OFF)
+	LEAQ (SI)(R10*4), SI
+	LEAQ (DX)(R10*4), DX
+	LEAQ (DI)(R10*4), DI
+fz_next:
+	ADDQ $4, R11
+	ADDQ $4, R12
+	DECQ BX
+	JNE fz_plane
+fq_done:
+	VEXTRACTF64X4 $1, Z5, Y8
+	VMINPS Y8, Y5, Y5
+	VMINPS (R9), Y5, Y5
+	VMOVUPS Y5, (R9)
+	VEXTRACTF64X4 $1, Z6, Y8
+	VMAXPS Y8, Y6, Y6
+	VMAXPS 32(R9), Y6, Y6
+	VMOVUPS Y6, 32(R9)
+	VEXTRACTF64X4 $1, Z7, Y8
+	VADDPS Y8, Y7, Y7
+	VADDPS 64(R9), Y7, Y7
+	VMOVUPS Y7, 64(R9)
+	VZEROUPPER
+	RET

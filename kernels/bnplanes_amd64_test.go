@@ -251,3 +251,128 @@ func sameNaN32(got, want []float32) bool {
 	}
 	return true
 }
+
+// TestBnQuantAddPlanes: BatchNormQuantAddAct's output loop (affineFQAdd,
+// its AVX2 and, where the CPU has it, AVX-512 forms) gives the bits of the
+// three loops it replaces — the batch norm's output map (affineAct), the
+// folded quantizer's (foldQuantize) and AddAct's sum and clamp (addActTo) —
+// and its range lanes the written values' min and max, not ok exactly when
+// one of them is NaN or infinite; and the sums pass with the channels'
+// extremes (sumsExt) gives sums' bits and each channel's min and max.
+// Planes shorter than, equal to and longer than a vector, with and without
+// tails; quantizers with zero points 0 and 128, none; ReLU and ReLU6;
+// inputs and addends with ±Inf, NaN and −0 (a NaN's sign and payload not
+// compared); nothing written past the last plane.
+func TestBnQuantAddPlanes(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2")
+	}
+	kr, _ := asmBn()
+	pl := kr.planes
+	r := rand.New(rand.NewPCG(95, 96))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	special := []float32{0, 6, inf, -inf, nan, float32(math.Copysign(0, -1)), -1.5, 2.25}
+	fqs := []*[6]float32{nil, {0.05, 1 / float32(0.05), -1, 256, 0, 255}, {0.03, 1 / float32(0.03), -129, 128, -128, 127}}
+	levels := []bool{false}
+	if useFQAdd512 {
+		levels = append(levels, true)
+	}
+	defer func(v bool) { useFQAdd512 = v }(useFQAdd512)
+	const images = 3
+	for _, inner := range []int{1, 3, 8, 9, 16, 17, 31, 49, 196, 784} {
+		for _, count := range []int{1, 2, 13} {
+			n := images * count * inner
+			rnd := func(sp bool) []float32 {
+				v := make([]float32, n+3) // the slices run past the last plane
+				for i := range v {
+					v[i] = float32(r.NormFloat64() * 3)
+					if sp && r.IntN(6) == 0 {
+						v[i] = special[r.IntN(len(special))]
+					}
+				}
+				return v
+			}
+			par := func() []float32 {
+				v := make([]float32, count)
+				for i := range v {
+					v[i] = float32(r.NormFloat64())
+				}
+				return v
+			}
+			a, b, k := par(), par(), par()
+			img := func(im int) int { return im * count * inner }
+			for _, sp := range []bool{false, true} {
+				x, res := rnd(sp), rnd(sp)
+				for _, fq := range fqs {
+					for _, hi := range []float32{6, inf} {
+						what := fmt.Sprint("inner ", inner, " count ", count, " specials ", sp, " fq ", fq, " hi ", hi)
+						want := make([]float32, n+3)
+						for im := range images {
+							for p := range count {
+								o := img(im) + p*inner
+								w := want[o : o+inner]
+								kr.affineAct(clampY, w, x[o:o+inner], a[p], b[p], 0)
+								if fq != nil {
+									foldQuantize(w, w, fq)
+								}
+								addActTo(w, w, res[o:o+inner], float64(hi))
+							}
+						}
+						wmn, wmx, wok := minmax.FastScalar(want[:n])
+						for _, l512 := range levels {
+							useFQAdd512 = l512
+							got := make([]float32, n+3)
+							lanes := emptyLanes
+							for im := range images {
+								pl.affineFQAdd(got[img(im):], x[img(im):], res[img(im):], inner, count, a, b, hi, fq, &lanes)
+							}
+							if !sameBits32(got, want) {
+								for i := range want {
+									// (a NaN's sign and payload aside: Go's
+									// float adds in the sum's tail may return
+									// either operand's NaN)
+									if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+										t.Fatalf("%s avx512 %v: value %d is %v, want %v", what, l512, i, got[i], want[i])
+									}
+								}
+							}
+							var f Fold
+							f.setRangeLanes([][3][8]float32{lanes})
+							if f.rangeOK != wok || wok && (f.mn != wmn || f.mx != wmx) {
+								t.Fatalf("%s avx512 %v: range lanes give %v %v %v, the output %v %v %v", what, l512, f.mn, f.mx, f.rangeOK, wmn, wmx, wok)
+							}
+						}
+					}
+				}
+				// the sums with the extremes
+				want, got := make([]float64, 2*count), make([]float64, 2*count)
+				ext := make([]float32, 2*count)
+				for p := range count {
+					ext[2*p], ext[2*p+1] = inf, -inf
+				}
+				for im := range images {
+					pl.sums(x[img(im):], inner, count, k, want)
+					pl.sumsExt(x[img(im):], inner, count, k, got, ext)
+				}
+				for p := range count {
+					if math.Float64bits(got[2*p]) != math.Float64bits(want[2*p]) || math.Float64bits(got[2*p+1]) != math.Float64bits(want[2*p+1]) {
+						t.Fatalf("inner %d count %d specials %v: sumsExt's sums %v, sums' %v", inner, count, sp, got, want)
+					}
+					mn, mx := inf, -inf
+					finite := true
+					for im := range images {
+						for _, v := range x[img(im)+p*inner : img(im)+(p+1)*inner] {
+							mn, mx = min(mn, v), max(mx, v)
+							finite = finite && !math.IsInf(float64(v), 0) && v == v
+						}
+					}
+					// a plane with a NaN or an infinity has extremes that
+					// are not used (its sums are not finite)
+					if finite && (ext[2*p] != mn || ext[2*p+1] != mx) {
+						t.Fatalf("inner %d count %d: channel %d's extremes %v %v, want %v %v", inner, count, p, ext[2*p], ext[2*p+1], mn, mx)
+					}
+				}
+			}
+		}
+	}
+}

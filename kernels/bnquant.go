@@ -90,11 +90,13 @@ func fqRows(c [6]float32) (k [7][8]float32) {
 }
 
 // bnQuantAdd is BatchNormQuantAddAct's forward after the batch norm's
-// maps are set up (bnForward's sums, mid): the statistics and the range
-// of the batch norm's output in one set of passes (nothing written), the
-// quantizer's constants from that range, then the output loop. planes:
-// the channels' loops go by images (bnPasses); bf holds the maps.
-func bnQuantAdd(st *bnState, planes bool, sums func(w, b0, b1, j0, j1 int, out []float64, stride int), mid func(j int, s1, s2 float64), x, y, res []float32, bf *bnBufs[float32]) error {
+// maps are set up (bnForward's sums, mid): the statistics, with each
+// channel's extremes of x when ext is not nil (extRange), the range of the
+// batch norm's output (from the extremes, or else a pass that writes
+// nothing), the quantizer's constants from that range, then the output
+// loop. planes: the channels' loops go by images (bnPasses); bf holds the
+// maps.
+func bnQuantAdd(st *bnState, planes bool, sums func(w, b0, b1, j0, j1 int, out []float64, stride int), mid func(j int, s1, s2 float64), x, y, res []float32, bf *bnBufs[float32], ext [][]float32) error {
 	kr := bnKernelsFor[float32]()
 	pl := kr.planes
 	clampF, _ := clampFns[float32]()
@@ -104,16 +106,9 @@ func bnQuantAdd(st *bnState, planes bool, sums func(w, b0, b1, j0, j1 int, out [
 	// Go loops write the batch norm's output into y and scan it, and
 	// finish the sum in y later (y is the op's output either way).
 	fast := pl != nil && pl.affineFQAdd != nil
-	var prng [][3][8]float32
 	var rangeApply func(w, b0, b1, j0, j1 int)
 	if fast {
-		prng = bf.rangeLanes(nw)
-		rangeApply = func(w, b0, b1, j0, j1 int) {
-			for b := b0; b < b1; b++ {
-				o := (b*c + j0) * inner
-				pl.affineAct(nil, x[o:], inner, j1-j0, bf.pa[j0:j1], bf.pb[j0:j1], 0, false, &prng[w])
-			}
-		}
+		rangeApply = func(int, int, int, int, int) {}
 	} else {
 		st.fold.resetAcc(nw)
 		rangeApply = func(w, b0, b1, j0, j1 int) {
@@ -128,10 +123,16 @@ func bnQuantAdd(st *bnState, planes bool, sums func(w, b0, b1, j0, j1 int, out [
 	}
 	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, rangeApply)
 	f := st.fold
-	if fast {
-		f.setRangeLanes(prng)
-	} else {
+	switch {
+	case !fast:
 		f.setRange()
+	case ext != nil:
+		if f.mn, f.mx, f.rangeOK = extRange(pl, ext, bf, 0, false); f.rangeOK {
+			break
+		}
+		fallthrough
+	default:
+		f.mn, f.mx, f.rangeOK = rangePass(st, pl, x, bf, 0, false)
 	}
 	values := func() []float32 {
 		if fast {
@@ -153,12 +154,12 @@ func bnQuantAdd(st *bnState, planes bool, sums func(w, b0, b1, j0, j1 int, out [
 	f.MaskGrad(wlo, whi, !on)
 	hi := float32(st.resHi)
 	if fast {
-		var k *[7][8]float32
+		var k *[6]float32
 		if on {
-			st.fqk = fqRows(cs)
-			k = &st.fqk
+			st.fq = cs
+			k = &st.fq
 		}
-		prng = bf.rangeLanes(nw)
+		prng := bf.rangeLanes(nw)
 		split(nw, outer, func(w, lo, end int) {
 			for b := lo; b < end; b++ {
 				o := b * c * inner

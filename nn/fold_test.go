@@ -84,6 +84,9 @@ func TestFoldedQuantizerSameBits(t *testing.T) {
 		// are two cores), on 16×16 planes one at a time and on 8×8 ones
 		// by blocks of planes
 		{"handoff-batch32", handoffModel, 9, 2, 32},
+		// 64-channel weights: their scaled quantizer's gradients split
+		// between two workers (where there are two cores)
+		{"wide", wideModel, 3, 1, 4},
 		{"lenet", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, false) }, 3, 0, 4},
 		{"lenet-shared-output", func(t *testing.T, spec string) Module { return lenetFoldModel(t, spec, true) }, 2, 0, 4},
 	}
@@ -344,6 +347,25 @@ func sameQParams(a, b fakequant.QParams) bool {
 		}
 	}
 	return true
+}
+
+// wideModel is a ConvBn with ReLU to 64 channels at stride 2 and a
+// residual block of two 64-channel ConvBns (36,864 weights each), sum with
+// ReLU, then a global pool and a Linear layer.
+func wideModel(t *testing.T, spec string) Module {
+	t.Helper()
+	rng := rand.New(rand.NewSource(23))
+	a := NewConvBn("a", 2, 64, 3, ConvOpts{Padding: 1, Stride: 2}, rng)
+	a.Conv.ReLU = true
+	b1 := NewConvBn("b1", 64, 64, 3, ConvOpts{Padding: 1}, rng)
+	b1.Conv.ReLU = true
+	r := NewResidual("r", NewSequential("rb", b1, NewConvBn("b2", 64, 64, 3, ConvOpts{Padding: 1}, rng)), nil)
+	r.Sum.ReLU = true
+	m, err := testPrepare(NewSequential("wide", a, r, &GlobalAvgPool{LayerName: "gap"}, NewLinear("fc", 64, 3, true, rng)), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // handoffModel has every kind of reader a ReLU or ReLU6 batch norm's output

@@ -500,6 +500,14 @@ func (cb *ConvBn) weight(b *Builder) (w, sf *G.Node, err error) {
 	if sf, err = bnFactorNode(b.Node(cb.BN.Gamma), b.Node(cb.BN.RunningVar), cb.BN); err != nil {
 		return nil, nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 	}
+	if !b.noFold && fakequant.CanScale(c.WQ) {
+		// the scaling and the quantizer in one op, both gradients in
+		// one more (the same bits)
+		if w, err = fakequant.ApplyScaled(c.WQ, b.Node(c.Weight), sf); err != nil {
+			return nil, nil, fmt.Errorf("nn: quantizer %s: %w", c.LayerName+".weight", err)
+		}
+		return w, sf, nil
+	}
 	if w, err = scaleNode(b.Node(c.Weight), sf, 0, false); err != nil {
 		return nil, nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
 	}
