@@ -117,14 +117,22 @@ func (op *scaledOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // scaleRows sets dst = x·f[j] on row j of rowLen values (the bits of nn's
-// scaling op).
+// scaling op), channels split between the workers on large layers.
 func scaleRows[T float32 | float64](dst, x, f []T, rowLen int) {
-	for j, fj := range f {
-		d, xs := dst[j*rowLen:(j+1)*rowLen], x[j*rowLen:(j+1)*rowLen]
-		for i, v := range xs {
-			d[i] = v * fj
+	rows := func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			fj := f[j]
+			d, xs := dst[j*rowLen:(j+1)*rowLen], x[j*rowLen:(j+1)*rowLen]
+			for i, v := range xs {
+				d[i] = v * fj
+			}
 		}
 	}
+	if k := min(parallel.Chunks(len(x), scaledGrain), len(f)); k > 1 {
+		parallel.For(len(f), k, 1, func(_, lo, hi int) { rows(lo, hi) })
+		return
+	}
+	rows(0, len(f))
 }
 
 func (op *scaledOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
