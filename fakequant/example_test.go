@@ -97,3 +97,42 @@ func ExampleWindow() {
 	// -1.05 24.549997
 	// [true true false false]
 }
+
+// Quantize a weight scaled per output channel (a ConvBn's W·γ/√(σ²+ε)) in
+// one op, and take the gradients of both the weight and the factor: with
+// every scaled weight on the grid, dw is f per row and df the row's sum of
+// w (the loss is the sum of y).
+func ExampleApplyScaled() {
+	obs := newObs(QScheme{Bits: 4, Signed: true, Symmetric: true, Granularity: PerChannel, Axis: 0})
+	q, err := NewAffine(obs)
+	if err != nil {
+		panic(err)
+	}
+	g := G.NewGraph()
+	w := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float32{-1, 0.3, 0.5, 0.25, 0.1, -0.2}))))
+	f := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("f"),
+		G.WithValue(tensor.New(tensor.WithShape(2), tensor.WithBacking([]float32{0.5, 2}))))
+	y, err := ApplyScaled(q, w, f) // fq(w·f) per row
+	if err != nil {
+		panic(err)
+	}
+	loss := G.Must(G.Sum(y))
+	if _, err := G.Grad(loss, w, f); err != nil {
+		panic(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		panic(err)
+	}
+	dw, _ := w.Grad()
+	df, _ := f.Grad()
+	fmt.Printf("y  %.4f\n", y.Value().Data())
+	fmt.Printf("dw %.4f\n", dw.Data())
+	fmt.Printf("df %.4f\n", df.Data())
+	// Output:
+	// y  [-0.4667 0.1333 0.2667 0.4667 0.2000 -0.4000]
+	// dw [0.5000 0.5000 0.5000 2.0000 2.0000 2.0000]
+	// df [-0.2000 0.1500]
+}

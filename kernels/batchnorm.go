@@ -849,6 +849,7 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) error {
 	default:
 		apply = func(int, int, int, int, int) {}
 		rangeOf = true
+		prng = nil // the range is extRange's or rangePass's
 	}
 	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, apply)
 	if h != nil && h.claimed {

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/qatgo/qatgo/internal/minmax"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -180,5 +181,59 @@ func TestHandoffRelease(t *testing.T) {
 	}
 	if _, err := BatchNormHandoff(x, gm, bt, nil, st, true, 6, nil, h); err == nil {
 		t.Error("a Handoff used twice: no error")
+	}
+}
+
+// TestHandoffFoldRange: a claimed Handoff's batch norm with a fold leaves
+// its output unwritten and still reports its exact range to the folded
+// quantizer — from the channels' extremes taken in the sums pass, or with
+// running statistics from a pass over x — as the min and max of the same
+// batch norm's written output: planes below and above 256 values, one and
+// two workers, ReLU and ReLU6, negative scales. (An empty range there made
+// the quantizer read its input: the batch norm wrote its output after
+// all, and the quantizer its own.)
+func TestHandoffFoldRange(t *testing.T) {
+	if !bnRecomputes(tensor.Float32) {
+		t.Skip("no batch-norm loops that recompute the output")
+	}
+	for _, xs := range [][]int{{4, 16, 7, 7}, {64, 16, 7, 7}, {4, 16, 14, 14}, {16, 8, 20, 20}} {
+		for _, frozen := range []bool{false, true} {
+			for _, hi := range []float64{6, math.Inf(1)} {
+				for _, procs := range []int{1, 2} {
+					name := fmt.Sprintf("%v frozen %v hi %v, %d procs", xs, frozen, hi, procs)
+					prev := runtime.GOMAXPROCS(procs)
+					r := rand.New(rand.NewPCG(71, uint64(xs[0]*xs[2])))
+					ch := xs[1]
+					ins := []*tensor.Dense{randTensor(r, tensor.Float32, xs...), randTensor(r, tensor.Float32, ch), randTensor(r, tensor.Float32, ch)}
+					for i, v := range ins[1].Data().([]float32) {
+						ins[1].Data().([]float32)[i] = 3 * v
+					}
+					var f Fold
+					var want *tensor.Dense
+					for k := range 2 {
+						st := newStats(tensor.Float32, ch)
+						st.Frozen = frozen
+						out := run1(t, ins, func(n []*G.Node) (*G.Node, error) {
+							if k == 0 {
+								return BatchNormAct(n[0], n[1], n[2], nil, st, true, hi)
+							}
+							h := &Handoff{}
+							y, err := BatchNormHandoff(n[0], n[1], n[2], nil, st, true, hi, &f, h)
+							h.claimed = true // as a Winograd convolution claims it
+							return y, err
+						})
+						if k == 0 {
+							want = out.Clone().(*tensor.Dense)
+						}
+					}
+					wmn, wmx, wok := minmax.FastScalar(want.Data().([]float32))
+					mn, mx, ok := f.OutputRange()
+					if !wok || !ok || mn != wmn || mx != wmx {
+						t.Fatalf("%s: range %v %v ok %v, the output's %v %v ok %v", name, mn, mx, ok, wmn, wmx, wok)
+					}
+					runtime.GOMAXPROCS(prev)
+				}
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -261,5 +262,71 @@ func BenchmarkPointwise(b *testing.B) {
 			cpu := loopCPU(b, step)
 			b.ReportMetric(3*2*float64(s.n*s.c*s.o*s.h*s.h)/cpu/1e9, "GFLOP/cpu-s")
 		})
+	}
+}
+
+// fixedQuantizer is an InnerQuantizer with fixed constants (uint8, scale
+// 1/32, zero point 0), as a moving-average observer's settle.
+type fixedQuantizer struct{}
+
+func (fixedQuantizer) Prepare(mn, mx float32, ok bool, n int, shape []int, values func() []float32) (c [6]float32, wlo, whi float32, on bool, err error) {
+	return [6]float32{1. / 32, 32, -1, 256, 0, 255}, -1. / 64, 255.5 / 32, true, nil
+}
+
+// BenchmarkBatchNormSum is the forward of a ResNet block's last batch norm
+// with the block's sum and ReLU (float32, batch 64, resnet20's three
+// stages): FP32's BatchNormAddAct, and QAT's BatchNormQuantAddAct (the
+// batch norm's quantizer inside, the range for the sum's quantizer taken),
+// against the ops it replaced, BatchNormFold then AddAct (the quantizer's
+// own pass between them not counted).
+func BenchmarkBatchNormSum(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, s := range [][]int{{64, 16, 28, 28}, {64, 32, 14, 14}, {64, 64, 7, 7}} {
+		x, gm, bt, res := randTensor(r, tensor.Float32, s...), randTensor(r, tensor.Float32, s[1]), randTensor(r, tensor.Float32, s[1]), randTensor(r, tensor.Float32, s...)
+		for _, kind := range []string{"fp32", "qat", "qat-3ops"} {
+			b.Run(fmt.Sprint(kind, s), func(b *testing.B) {
+				g := G.NewGraph()
+				xn := G.NodeFromAny(g, x, G.WithName("x"))
+				gn := G.NodeFromAny(g, gm, G.WithName("g"))
+				bn := G.NodeFromAny(g, bt, G.WithName("b"))
+				rn := G.NodeFromAny(g, res, G.WithName("r"))
+				st := newStats(tensor.Float32, s[1])
+				var ops []func() error
+				switch kind {
+				case "fp32":
+					y, err := BatchNormAddAct(xn, gn, bn, rn, st, true, math.Inf(1))
+					if err != nil {
+						b.Fatal(err)
+					}
+					ops = append(ops, func() error { _, err := y.Op().Do(x, gm, bt, res); return err })
+				case "qat":
+					y, err := BatchNormQuantAddAct(xn, gn, bn, nil, rn, st, true, math.Inf(1), fixedQuantizer{}, &Fold{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					ops = append(ops, func() error { _, err := y.Op().Do(x, gm, bt, res); return err })
+				default:
+					f1, f2 := &Fold{}, &Fold{}
+					y, err := BatchNormFold(xn, gn, bn, nil, st, true, 0, f1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					z, err := AddAct(y, rn, math.Inf(1), f2)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var yv G.Value
+					ops = append(ops, func() error { var err error; yv, err = y.Op().Do(x, gm, bt); return err },
+						func() error { _, err := z.Op().Do(yv, res); return err })
+				}
+				loopCPU(b, func() {
+					for _, op := range ops {
+						if err := op(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			})
+		}
 	}
 }

@@ -40,10 +40,11 @@ import (
 const batch = 64
 
 type variant struct {
-	spec string
-	net  *nn.Net
-	wall []float64 // seconds per step, per round
-	cpu  []float64
+	spec  string
+	net   *nn.Net
+	wall  []float64 // seconds per step, per round
+	cpu   []float64
+	steps []float64 // each step's wall seconds (-spread)
 }
 
 func compile(model, spec string) (*nn.Net, error) {
@@ -122,6 +123,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "interleaved rounds")
 	steps := flag.Int("steps", 60, "steps per variant per round")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the timed steps")
+	spread := flag.Bool("spread", false, "print each variant's step wall times at the 10th, 50th and 90th percentile and the slowest")
 	flag.Parse()
 
 	specs := []string{"fp32", *qat}
@@ -175,10 +177,14 @@ func main() {
 		for _, v := range vs {
 			c0, t0 := cpuTime(), time.Now()
 			for i := 0; i < *steps; i++ {
+				s0 := time.Now()
 				if _, _, err := v.net.Step(x, labels); err != nil {
 					log.Fatal(err)
 				}
 				sgd(v.net, 1e-3)
+				if *spread {
+					v.steps = append(v.steps, time.Since(s0).Seconds())
+				}
 			}
 			w := time.Since(t0).Seconds() / float64(*steps)
 			c := (cpuTime() - c0).Seconds() / float64(*steps)
@@ -188,6 +194,13 @@ func main() {
 	}
 	for _, v := range vs {
 		fmt.Printf("median %-10s %7.0f img/s  wall %6.2f ms/step  cpu %6.2f ms/step\n", v.spec, batch/median(v.wall), 1e3*median(v.wall), 1e3*median(v.cpu))
+	}
+	if *spread {
+		for _, v := range vs {
+			st := slices.Sorted(slices.Values(v.steps))
+			at := func(q float64) float64 { return 1e3 * st[min(len(st)-1, int(q*float64(len(st))))] }
+			fmt.Printf("spread %-10s step wall ms: p10 %.2f p50 %.2f p90 %.2f max %.2f (%d steps)\n", v.spec, at(0.1), at(0.5), at(0.9), 1e3*st[len(st)-1], len(st))
+		}
 	}
 	if len(vs) == 2 {
 		var rw, rc []float64
