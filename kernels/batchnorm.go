@@ -152,18 +152,26 @@ func BatchNormAddAct(x, gamma, beta, r *G.Node, s *BNStats, train bool, hi float
 	if !(hi >= 0) {
 		return nil, fmt.Errorf("%w: BatchNormAddAct: clamp bound %v", ErrShape, hi)
 	}
+	if err := resCheck("BatchNormAddAct", x, r); err != nil {
+		return nil, err
+	}
+	st := &bnState{stats: s, train: train, res: true, resHi: hi, shape: x.Shape().Clone(), c: c}
+	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormAddAct"}, st: st}, x, gamma, beta, r)
+}
+
+// resCheck validates a batch norm's residual addend r for x.
+func resCheck(name string, x, r *G.Node) error {
 	if r == nil || !r.Shape().Eq(x.Shape()) {
 		var rs tensor.Shape
 		if r != nil {
 			rs = r.Shape()
 		}
-		return nil, fmt.Errorf("%w: BatchNormAddAct: residual %v for x %v", ErrShape, rs, x.Shape())
+		return fmt.Errorf("%w: %s: residual %v for x %v", ErrShape, name, rs, x.Shape())
 	}
 	if r.Dtype() != x.Dtype() {
-		return nil, fmt.Errorf("%w: BatchNormAddAct: x is %v but the residual is %v", ErrDtype, x.Dtype(), r.Dtype())
+		return fmt.Errorf("%w: %s: x is %v but the residual is %v", ErrDtype, name, x.Dtype(), r.Dtype())
 	}
-	st := &bnState{stats: s, train: train, res: true, resHi: hi, shape: x.Shape().Clone(), c: c}
-	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormAddAct"}, st: st}, x, gamma, beta, r)
+	return nil
 }
 
 // bnRecomputes reports whether a batch norm of dt recomputes a clamped

@@ -52,15 +52,8 @@ func BatchNormQuantAddAct(x, gamma, beta, scale, r *G.Node, s *BNStats, train bo
 	if x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("%w: BatchNormQuantAddAct: x is %v, want float32", ErrDtype, x.Dtype())
 	}
-	if r == nil || !r.Shape().Eq(x.Shape()) {
-		var rs tensor.Shape
-		if r != nil {
-			rs = r.Shape()
-		}
-		return nil, fmt.Errorf("%w: BatchNormQuantAddAct: residual %v for x %v", ErrShape, rs, x.Shape())
-	}
-	if r.Dtype() != x.Dtype() {
-		return nil, fmt.Errorf("%w: BatchNormQuantAddAct: x is %v but the residual is %v", ErrDtype, x.Dtype(), r.Dtype())
+	if err := resCheck("BatchNormQuantAddAct", x, r); err != nil {
+		return nil, err
 	}
 	st := &bnState{stats: s, train: train, res: true, resHi: hi, inq: q, fold: &Fold{}, sumFold: f,
 		shape: x.Shape().Clone(), c: c, recomputes: bnRecomputes(x.Dtype())}

@@ -435,23 +435,11 @@ func (r *Residual) quantSumTail(b *Builder) (*ConvBn, []Module) {
 // layers, the shortcut, the convolution, the fused op and the sum's
 // quantizer.
 func (r *Residual) buildQuantSum(b *Builder, x *G.Node, prefix []Module, tail *ConvBn) (*G.Node, error) {
-	y := x
-	var err error
-	for _, l := range prefix {
-		if y, err = b.Build(l, y); err != nil {
-			return nil, err
-		}
-	}
-	c := tail.Conv
-	if err := c.checkInput(y); err != nil {
+	y, s, _, err := r.buildAroundTail(b, x, prefix, tail)
+	if err != nil {
 		return nil, err
 	}
-	s := x
-	if r.Shortcut != nil {
-		if s, err = b.Build(r.Shortcut, x); err != nil {
-			return nil, err
-		}
-	}
+	c := tail.Conv
 	q, err := fakequant.Inner(c.AQ)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", c.LayerName, err)
@@ -487,30 +475,41 @@ func (r *Residual) buildQuantSum(b *Builder, x *G.Node, prefix []Module, tail *C
 	return z, nil
 }
 
+// buildAroundTail builds what a block with its sum in the body's last
+// layer (tail) builds before that layer: the body's other layers on x
+// (their output y, the tail's input) and the shortcut (s); short is the
+// evaluation graph's record count before the shortcut.
+func (r *Residual) buildAroundTail(b *Builder, x *G.Node, prefix []Module, tail *ConvBn) (y, s *G.Node, short int, err error) {
+	y = x
+	for _, l := range prefix {
+		if y, err = b.Build(l, y); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	if err := tail.Conv.checkInput(y); err != nil {
+		return nil, nil, 0, err
+	}
+	short = len(b.records)
+	s = x
+	if r.Shortcut != nil {
+		if s, err = b.Build(r.Shortcut, x); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	return y, s, short, nil
+}
+
 // buildSum builds the block with its sum in the body's last layer
 // (sumTail): the body's other layers, the shortcut, then the convolution
 // and batch norm with the shortcut's output as the addend. An evaluation
 // graph records both layers in the order Build records them otherwise
 // (body, shortcut, sum), the ConvBn's and the sum's outputs one node.
 func (r *Residual) buildSum(b *Builder, x *G.Node, prefix []Module, tail *ConvBn) (*G.Node, error) {
-	y := x
-	var err error
-	for _, l := range prefix {
-		if y, err = b.Build(l, y); err != nil {
-			return nil, err
-		}
-	}
-	c := tail.Conv
-	if err := c.checkInput(y); err != nil {
+	y, s, short, err := r.buildAroundTail(b, x, prefix, tail)
+	if err != nil {
 		return nil, err
 	}
-	short := len(b.records)
-	s := x
-	if r.Shortcut != nil {
-		if s, err = b.Build(r.Shortcut, x); err != nil {
-			return nil, err
-		}
-	}
+	c := tail.Conv
 	hi := 0.0
 	switch {
 	case r.Sum.ReLU6:
