@@ -755,9 +755,6 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) error {
 	planes := pl != nil && inner < planesMax && rng == nil
 	switch {
 	case planes:
-		if st.fold != nil {
-			prng = bf.rangeLanes(bnWorkers(st))
-		}
 		sums = func(_, b0, b1, j0, j1 int, out []float64, stride int) {
 			for b := b0; b < b1; b++ {
 				pl.sums(x[(b*c+j0)*inner:], inner, j1-j0, bf.pk[j0:j1], out[(b-b0)*stride:])
@@ -848,19 +845,19 @@ func bnForward[T float](st *bnState, in []*tensor.Dense, y []T) error {
 		ext32, _ := any(ext).([][]float32)
 		return bnQuantAdd(st, planes, sums, mid, any(x).([]float32), any(y).([]float32), any(res).([]float32), bf32, ext32)
 	}
-	// A claimed Handoff's convolution computes the output itself.
-	rangeOf := false
-	switch {
-	case h == nil || !h.claimed:
-	case st.fold == nil:
+	// A claimed Handoff's convolution computes the output itself; a fold's
+	// range then comes from extRange or rangePass, and otherwise on small
+	// planes from the output loop's lanes.
+	handoff := h != nil && h.claimed
+	if handoff {
 		apply = func(int, int, int, int, int) {}
-	default:
-		apply = func(int, int, int, int, int) {}
-		rangeOf = true
-		prng = nil // the range is extRange's or rangePass's
+	}
+	rangeOf := handoff && st.fold != nil
+	if planes && st.fold != nil && !handoff {
+		prng = bf.rangeLanes(bnWorkers(st))
 	}
 	bnPasses(st, !planes, &bf.psum, &bf.pimg, sums, mid, apply)
-	if h != nil && h.claimed {
+	if handoff {
 		h.ran(any(x).([]float32), any(y).([]float32), any(bf.pa[:c]).([]float32), any(bf.pb[:c]).([]float32), float32(st.hi))
 	}
 	if rangeOf {

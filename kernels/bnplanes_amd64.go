@@ -57,6 +57,17 @@ func planesOK(inner, count int, planes [][]float32, per int, params ...[]float32
 	return true
 }
 
+// fqRows broadcasts a quantizer's constants c = (s, 1/s, lo, hi, rlo, rhi)
+// and the rounding constant 1.5·2²³ to 8 lanes each (FQMEM's operands).
+func fqRows(c [6]float32) (k [7][8]float32) {
+	for i, v := range append(c[:], 1.5*(1<<23)) {
+		for l := range k[i] {
+			k[i][l] = v
+		}
+	}
+	return k
+}
+
 // useFQAdd512: BatchNormQuantAddAct's output loop 16 lanes at a time (the
 // same bits as the AVX2 loop).
 var useFQAdd512 = cpufeat.Host.AVX512

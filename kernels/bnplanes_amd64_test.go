@@ -9,6 +9,19 @@ import (
 	"github.com/qatgo/qatgo/internal/minmax"
 )
 
+// randPlanes returns n values ~ N(0, 9) (3 past a test's planes: nothing
+// may be written there), with sp one in oneIn of them drawn from special.
+func randPlanes(r *rand.Rand, n int, special []float32, oneIn int, sp bool) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * 3)
+		if sp && r.IntN(oneIn) == 0 {
+			v[i] = special[r.IntN(len(special))]
+		}
+	}
+	return v
+}
+
 // TestBnPlanes checks the batch norm's loops over adjacent planes in one
 // call against the per-plane loops called plane by plane, bit for bit, as
 // bnForward and bnBackward use them: three images of count channels, each
@@ -31,16 +44,7 @@ func TestBnPlanes(t *testing.T) {
 	for _, inner := range []int{1, 3, 7, 8, 9, 15, 16, 17, 49, 196, 784, 1027} {
 		for _, count := range []int{1, 2, 13} {
 			n := images * count * inner
-			rnd := func(sp bool) []float32 {
-				v := make([]float32, n+3) // the slices run past the last plane
-				for i := range v {
-					v[i] = float32(r.NormFloat64() * 3)
-					if sp && r.IntN(4) == 0 {
-						v[i] = special[r.IntN(len(special))]
-					}
-				}
-				return v
-			}
+			rnd := func(sp bool) []float32 { return randPlanes(r, n+3, special, 4, sp) }
 			par := func() []float32 {
 				v := make([]float32, 3*count)
 				for i := range v {
@@ -171,16 +175,7 @@ func TestBnRecompute(t *testing.T) {
 	for _, inner := range []int{1, 7, 8, 9, 17, 49, 196, 257} {
 		for _, count := range []int{1, 5} {
 			n := count * inner
-			rnd := func(sp bool) []float32 {
-				v := make([]float32, n+3)
-				for i := range v {
-					v[i] = float32(r.NormFloat64() * 3)
-					if sp && r.IntN(5) == 0 {
-						v[i] = special[r.IntN(len(special))]
-					}
-				}
-				return v
-			}
+			rnd := func(sp bool) []float32 { return randPlanes(r, n+3, special, 5, sp) }
 			par := func(k int) []float32 {
 				v := make([]float32, k*count)
 				for i := range v {
@@ -282,16 +277,7 @@ func TestBnQuantAddPlanes(t *testing.T) {
 	for _, inner := range []int{1, 3, 8, 9, 16, 17, 31, 49, 196, 784} {
 		for _, count := range []int{1, 2, 13} {
 			n := images * count * inner
-			rnd := func(sp bool) []float32 {
-				v := make([]float32, n+3) // the slices run past the last plane
-				for i := range v {
-					v[i] = float32(r.NormFloat64() * 3)
-					if sp && r.IntN(6) == 0 {
-						v[i] = special[r.IntN(len(special))]
-					}
-				}
-				return v
-			}
+			rnd := func(sp bool) []float32 { return randPlanes(r, n+3, special, 6, sp) }
 			par := func() []float32 {
 				v := make([]float32, count)
 				for i := range v {

@@ -71,17 +71,6 @@ func BatchNormQuantAddAct(x, gamma, beta, scale, r *G.Node, s *BNStats, train bo
 	return G.ApplyOp(&bnOp{opBase: opBase{name: "kernels.BatchNormQuantAddAct"}, st: st}, append(ins, r)...)
 }
 
-// fqRows broadcasts a quantizer's constants c = (s, 1/s, lo, hi, rlo, rhi)
-// and the rounding constant 1.5·2²³ to 8 lanes each (FQMEM's operands).
-func fqRows(c [6]float32) (k [7][8]float32) {
-	for i, v := range append(c[:], 1.5*(1<<23)) {
-		for l := range k[i] {
-			k[i][l] = v
-		}
-	}
-	return k
-}
-
 // bnQuantAdd is BatchNormQuantAddAct's forward after the batch norm's
 // maps are set up (bnForward's sums, mid): the statistics, with each
 // channel's extremes of x when ext is not nil (extRange), the range of the
