@@ -304,6 +304,10 @@ func (tr *winoTransforms) transform(fk floatKernel, dy bool, v []float32, ldx, p
 		}
 		return
 	}
+	if !wino512(fk) {
+		winoTransform8(dy, v, ldx, ps, cs, t0, p, g)
+		return
+	}
 	a := &tr.in
 	*a = winoInArgs{nc: nc, plane: 4 * plane, tiles: g.tiles(), wp4: 4 * wp, t0: t0, ps: 4 * ps, ldx: 4 * ldx, cs: 4 * cs}
 	a.setSteps(g, wp)
@@ -360,6 +364,10 @@ func (tr *winoTransforms) output(fk floatKernel, y, m []float32, ldx, cs int, bi
 		return
 	}
 	bias = tr.biasOrZero(bias, g.o)
+	if !wino512(fk) {
+		winoOutput8(y, m, ldx, cs, bias, g)
+		return
+	}
 	a := &tr.out
 	*a = winoOutArgs{no: g.o, ycs: 4 * g.oh * g.ow, mcs: 4 * cs, ldx: 4 * ldx, tiles: g.tiles(), ow: g.ow, oh: g.oh, bias: &bias[0]}
 	if g.two {
@@ -788,23 +796,28 @@ func winoGemm(fk floatKernel, p *PackedA, b []float32, n int, c []float32, ldc i
 	winoGemmTiles(fk, pa, m, k, b, n, c, ldc)
 }
 
-// winoGemmTiles is winoGemm a microkernel call per tile.
+// winoGemmTiles is winoGemm a microkernel call per tile (two per call
+// where the kernel has an 8-row form).
 func winoGemmTiles(fk floatKernel, pa []float32, m, k int, b []float32, n int, c []float32, ldc int) {
 	var tile [mr * nr]float32
 	for jr := 0; jr < n; jr += nr {
 		nn := min(nr, n-jr)
 		bp := b[jr*k : jr*k+k*nr]
 		ir := 0
-		for ; ir+2*mr <= m; ir += 2 * mr {
-			kernelPair(fk, k, pa[ir*k:(ir+mr)*k], pa[(ir+mr)*k:(ir+2*mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn)
+		for ; ir+2*mr <= m && kernelPair(fk, k, pa[ir*k:(ir+mr)*k], pa[(ir+mr)*k:(ir+2*mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn); ir += 2 * mr {
 		}
 		for ; ir < m; ir += mr {
 			if ir+mr <= m {
-				kernelCols(fk, k, pa[ir*k:(ir+mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn)
-				continue
+				if nn == nr {
+					kernelFull(fk, k, pa[ir*k:(ir+mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false)
+					continue
+				}
+				if kernelCols(fk, k, pa[ir*k:(ir+mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn) {
+					continue
+				}
 			}
 			kernelTile(fk, k, pa[ir*k:(ir+mr)*k], bp, &tile)
-			storeTile(c[ir*ldc+jr:], ldc, 1, m-ir, nn, &tile, 1, 0, true)
+			storeTile(c[ir*ldc+jr:], ldc, 1, min(mr, m-ir), nn, &tile, 1, 0, true)
 		}
 	}
 }

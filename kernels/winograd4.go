@@ -139,7 +139,7 @@ const wino4WBytes = 640 << 10
 // be 44%). Wider planes would gather every value (the first version,
 // which ran 28×28 layers 2x slower than F(2×2)).
 func wino4Use(fk floatKernel, g winoGeom) bool {
-	if !winogradCPU(fk) {
+	if !wino512(fk) {
 		return false
 	}
 	g4 := newWino4Geom(g.c, g.h, g.w, g.pad, g.o)
@@ -615,7 +615,7 @@ func (wc *wino4Conv) setWeights(w []float32, o, c int, back bool, nw int) {
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
 // of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3); goT runs
 // the Go transforms instead of the assembly (tests). It needs A packed for
-// fk (winogradCPU).
+// fk (wino512).
 func (wc *wino4Conv) run(fk floatKernel, g wino4Geom, ws []winoWorker, back, goT bool, src []float32, in *inMap, dst, bias []float32, post *outPost, n int, done func(wk, i int, yi []float32)) {
 	tiles := g.tiles()
 	nb := g.batch()

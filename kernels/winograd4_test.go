@@ -34,7 +34,7 @@ func wino4Tol(c int) float64 { return winoTol(c) }
 // TestWinograd4Conv checks the F(4×4) forward and input gradient, with the
 // Go transforms and the assembly, against direct sums in float64.
 func TestWinograd4Conv(t *testing.T) {
-	if !winogradCPU(hostFloatKernel) {
+	if !wino512(hostFloatKernel) {
 		t.Skip("F(4×4, 3×3) runs only where the GEMMs take its packed panels (AVX-512)")
 	}
 	r := rand.New(rand.NewPCG(61, 62))
@@ -111,7 +111,7 @@ func winoCompare4(t *testing.T, what string, got []float32, want []float64, tol 
 // one to sixteen tiles, chunks that cross a 32-column panel, partial
 // tiles at the plane's edges, several channels a call.
 func TestWinograd4TransformsSameBits(t *testing.T) {
-	if !winogradCPU(hostFloatKernel) {
+	if !wino512(hostFloatKernel) {
 		t.Skip("no F(4×4) assembly on this CPU")
 	}
 	r := rand.New(rand.NewPCG(63, 64))
@@ -193,7 +193,7 @@ func sameBitsAt(t *testing.T, what string, got, want []float32) {
 // transform (wino4Weights, row-major) and PackA give, bit for bit (padding rows 0): row counts
 // not a multiple of 16 or of 4, one row, forward and input gradient.
 func TestWinograd4WeightsPacked(t *testing.T) {
-	if !winogradCPU(hostFloatKernel) {
+	if !wino512(hostFloatKernel) {
 		t.Skip("no F(4×4) assembly on this CPU")
 	}
 	r := rand.New(rand.NewPCG(67, 68))
@@ -235,7 +235,7 @@ func TestWinograd4WeightsPacked(t *testing.T) {
 // planes (32×32, 56×56: every value gathered) nor planes whose 4×4 tiles
 // compute more than a third more than 2×2 tiles (10×10, 5×5).
 func TestWinograd4Choice(t *testing.T) {
-	if !winogradCPU(hostFloatKernel) {
+	if !wino512(hostFloatKernel) {
 		t.Skip("F(4×4) runs only on AVX-512")
 	}
 	for _, tc := range []struct {

@@ -25,8 +25,14 @@ func winoDyAVX512(v, p *float32, a *winoInArgs)
 func winoOutAVX512(y, m *float32, a *winoOutArgs)
 
 // winogradCPU reports whether kernel fk's CPU runs Winograd convolutions:
-// the transforms are AVX-512 assembly, the GEMMs the AVX-512 microkernel.
-func winogradCPU(fk floatKernel) bool { return fk == fkAVX512 }
+// the transforms are assembly (16 tiles a vector on AVX-512, 8 on AVX2,
+// winograd8_amd64.go), the GEMMs that kernel's microkernels.
+func winogradCPU(fk floatKernel) bool { return fk == fkAVX512 || fk == fkAVX2 }
+
+// wino512 reports whether kernel fk's CPU runs the AVX-512 Winograd
+// assembly: F(4×4, 3×3), the products' one-call GEMM, the weight
+// gradient's dot products and the padded copies have no AVX2 versions.
+func wino512(fk floatKernel) bool { return fk == fkAVX512 }
 
 // winoTransformAsm runs the input transform's assembly (the output
 // gradient's when dy) over one image's a.nc padded planes p into v, after
@@ -57,7 +63,7 @@ func padRows(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int) {
 	if nc <= 0 || rows <= 0 || w <= 0 {
 		return
 	}
-	if !winogradCPU(fk) {
+	if !wino512(fk) {
 		padRowsGo(dst, src, nc, rows, w, sp, dp, dr)
 		return
 	}
@@ -74,7 +80,7 @@ func padRowsMap(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int,
 	if nc <= 0 || rows <= 0 || w <= 0 {
 		return
 	}
-	if !winogradCPU(fk) {
+	if !wino512(fk) {
 		padRowsMapGo(dst, src, nc, rows, w, sp, dp, dr, m)
 		return
 	}
@@ -230,7 +236,7 @@ func wino4WeightsPackedAVX512(u *float32, ldu int, w *float32, idx *int32, tap, 
 // 5% of resnet20's training step; the assembly into row-major matrices
 // then PackA 3.7%, this 1.2%.) False (nothing done) on CPUs without it.
 func wino4WeightsPackedAsm(fk floatKernel, dst []float32, ldu int, w []float32, o, c int, back bool, lo, hi int) bool {
-	if !winogradCPU(fk) {
+	if !wino512(fk) {
 		return false
 	}
 	if lo >= hi {

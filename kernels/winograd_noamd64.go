@@ -39,3 +39,12 @@ func wino4OutAsm(bool, bool, int, []float32, []float32, *wino4OutArgs) {
 func wino4WeightsPackedAsm(floatKernel, []float32, int, []float32, int, int, bool, int, int) bool {
 	return false
 }
+func wino512(floatKernel) bool { return false }
+
+func winoTransform8(bool, []float32, int, int, int, int, []float32, winoGeom) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}
+
+func winoOutput8([]float32, []float32, int, int, []float32, winoGeom) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}

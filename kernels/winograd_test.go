@@ -87,10 +87,7 @@ func winoTol(c int) float64 { return 2e-6 * float64(9*c) }
 // float64.
 func TestWinogradConv(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	fks := []floatKernel{fkGonum}
-	if winogradCPU(hostFloatKernel) {
-		fks = append(fks, hostFloatKernel)
-	}
+	fks := append([]floatKernel{fkGonum}, winoTestKernels()...)
 	for _, tc := range winoCases {
 		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
 		w := f32s(r, tc.o*tc.c*9)
@@ -138,6 +135,20 @@ func TestWinogradConv(t *testing.T) {
 	}
 }
 
+// winoTestKernels is the kernels whose Winograd transforms the tests run
+// besides the Go ones: the host's, and on an AVX-512 host the AVX2 ones
+// too (the CPUs a test machine may lack).
+func winoTestKernels() []floatKernel {
+	var fks []floatKernel
+	if winogradCPU(hostFloatKernel) {
+		fks = append(fks, hostFloatKernel)
+	}
+	if hostFloatKernel == fkAVX512 {
+		fks = append(fks, fkAVX2)
+	}
+	return fks
+}
+
 func winoCompare(t *testing.T, what string, got []float32, want []float64, tol float64) {
 	t.Helper()
 	for i := range want {
@@ -153,10 +164,17 @@ func winoCompare(t *testing.T, what string, got []float32, want []float64, tol f
 // vector), odd output planes, both layouts of V, a first tile inside a
 // panel (later images of a batch) and several channels per call.
 func TestWinogradTransformsSameBits(t *testing.T) {
-	if !winogradCPU(hostFloatKernel) {
+	fks := winoTestKernels()
+	if len(fks) == 0 {
 		t.Log("no Winograd assembly on this CPU: the Go transforms are what runs, and TestWinogradConv checks them")
 		return
 	}
+	for _, fk := range fks {
+		winoTransformsSameBits(t, fk)
+	}
+}
+
+func winoTransformsSameBits(t *testing.T, fk floatKernel) {
 	r := rand.New(rand.NewPCG(43, 44))
 	for _, sz := range [][2]int{{1, 1}, {4, 4}, {7, 7}, {14, 14}, {13, 12}, {28, 28}, {6, 30}, {4, 29}, {5, 33}, {3, 32}, {9, 80}, {2, 15}} {
 		for _, t0 := range []int{0, 13, 49} {
@@ -178,10 +196,10 @@ func TestWinogradTransformsSameBits(t *testing.T) {
 					vGo[i], vAsm[i] = 7, 7 // unwritten values must stay
 				}
 				goT.input(fkGonum, vGo, ldx, ps, cs, t0, p, g)
-				asmT.input(hostFloatKernel, vAsm, ldx, ps, cs, t0, p, g)
+				asmT.input(fk, vAsm, ldx, ps, cs, t0, p, g)
 				for i := range vGo {
 					if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
-						t.Fatalf("%v t0 %d packed %v input: v[%d] = %v, Go %v", sz, t0, packed, i, vAsm[i], vGo[i])
+						t.Fatalf("%v %v t0 %d packed %v input: v[%d] = %v, Go %v", fk, sz, t0, packed, i, vAsm[i], vGo[i])
 					}
 				}
 			}
@@ -197,10 +215,10 @@ func TestWinogradTransformsSameBits(t *testing.T) {
 					vGo[i], vAsm[i] = 7, 7
 				}
 				goT.dy(fkGonum, vGo, ldx, ps, cs, t0, dp, g)
-				asmT.dy(hostFloatKernel, vAsm, ldx, ps, cs, t0, dp, g)
+				asmT.dy(fk, vAsm, ldx, ps, cs, t0, dp, g)
 				for i := range vGo {
 					if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
-						t.Fatalf("%v t0 %d packed %v dy: v[%d] = %v, Go %v", sz, t0, packed, i, vAsm[i], vGo[i])
+						t.Fatalf("%v %v t0 %d packed %v dy: v[%d] = %v, Go %v", fk, sz, t0, packed, i, vAsm[i], vGo[i])
 					}
 				}
 			}
@@ -213,10 +231,10 @@ func TestWinogradTransformsSameBits(t *testing.T) {
 					yGo[i], yAsm[i] = 7, 7
 				}
 				goT.output(fkGonum, yGo, m[t0:], nc*cols, cols, b, g)
-				asmT.output(hostFloatKernel, yAsm[:nc*g.oh*g.ow], m[t0:], nc*cols, cols, b, g)
+				asmT.output(fk, yAsm[:nc*g.oh*g.ow], m[t0:], nc*cols, cols, b, g)
 				for i := range yGo {
 					if math.Float32bits(yGo[i]) != math.Float32bits(yAsm[i]) {
-						t.Fatalf("%v t0 %d bias %v output: y[%d] = %v, Go %v", sz, t0, b != nil, i, yAsm[i], yGo[i])
+						t.Fatalf("%v %v t0 %d bias %v output: y[%d] = %v, Go %v", fk, sz, t0, b != nil, i, yAsm[i], yGo[i])
 					}
 				}
 			}
@@ -386,7 +404,7 @@ func TestPadRowsMap(t *testing.T) {
 // TestWinogradGemmSameBits runs the one-call GEMM against a microkernel
 // call per tile on the same packed operands.
 func TestWinogradGemmSameBits(t *testing.T) {
-	if !winogradCPU(hostFloatKernel) {
+	if !wino512(hostFloatKernel) {
 		t.Log("no Winograd assembly on this CPU")
 		return
 	}
@@ -417,7 +435,7 @@ func TestWinogradGemmSameBits(t *testing.T) {
 // float64 sums: lengths with and without a partial last vector, the
 // accumulating form, blocks of 4×4 in both dimensions.
 func TestWinogradDot(t *testing.T) {
-	if !winogradCPU(hostFloatKernel) {
+	if !wino512(hostFloatKernel) {
 		t.Log("no Winograd assembly on this CPU")
 		return
 	}

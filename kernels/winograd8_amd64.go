@@ -1,0 +1,141 @@
+package kernels
+
+// Winograd F(2×2, 3×3)'s transforms for AVX2 CPUs (winograd8_amd64.s):
+// the AVX-512 ones take 16 tiles a vector under lane masks; AVX2 has no
+// cheap masked store, so here Go walks each tile row eight tiles at a
+// time, splits a step where it would cross one of V's 32-column panels,
+// and a step of fewer than eight tiles blends the lanes past them back
+// from memory. On a Zen 3 core the Go transforms cost more than the
+// fewer multiplies saved; these run resnet20's 3×3 layers' three passes in
+// about half the direct GEMMs' time.
+
+// wino8InArgs is what winoIn8AVX2 and winoDy8AVX2 read (the field offsets
+// are their constants).
+type wino8InArgs struct {
+	nc    int       // channels
+	plane int       // bytes from one channel's padded plane to the next
+	cs    int       // bytes from one channel's row of v to the next
+	ldx   int       // bytes from one ξ's matrix to the next
+	wp4   int       // bytes per padded row
+	keep  *[8]int32 // nil: store eight tiles; else the lanes with the sign set keep their values
+}
+
+// wino8OutArgs is what winoOut8AVX2 reads.
+type wino8OutArgs struct {
+	no   int        // channels
+	ycs  int        // bytes between output planes
+	mcs  int        // bytes between the channels' rows of m
+	ldx  int        // bytes from one ξ's matrix to the next
+	ow4  int        // bytes per output row
+	row1 int        // 1: the tiles' second output row is in the plane
+	bias *float32   // one per channel
+	keep *[16]int32 // nil: store 16 columns a row; else the columns with the sign set keep their values
+}
+
+//go:noescape
+func winoIn8AVX2(v, p *float32, a *wino8InArgs)
+
+//go:noescape
+func winoDy8AVX2(v, p *float32, a *wino8InArgs)
+
+//go:noescape
+func winoOut8AVX2(y, m *float32, a *wino8OutArgs)
+
+// keep8[n] and keep16[n] mark (sign bit set) the lanes from n on: the
+// ones a step of n tiles (n columns) leaves as they are. Computed once,
+// never written after.
+var keep8, keep16 = func() (k8 [9][8]int32, k16 [17][16]int32) {
+	for n := range k8 {
+		for l := n; l < 8; l++ {
+			k8[n][l] = -1
+		}
+	}
+	for n := range k16 {
+		for l := n; l < 16; l++ {
+			k16[n][l] = -1
+		}
+	}
+	return k8, k16
+}()
+
+// winoTransform8 is winoTransforms.transform on AVX2: the input transform
+// (the output gradient's when dy) of one image's padded planes p into v,
+// tile t's value ξ of channel c at v[ξ·ldx + c·cs + (u>>5)·ps + (u&31)]
+// for u = t0 + t.
+func winoTransform8(dy bool, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
+	nc, plane, wp, rows, reach := g.c, g.plane, g.wp, 4, 18
+	if dy {
+		nc, plane, wp, rows, reach = g.o, g.dplane, g.dwp, 2, 16
+	}
+	if nc == 0 {
+		return
+	}
+	a := wino8InArgs{nc: nc, plane: 4 * plane, cs: 4 * cs, ldx: 4 * ldx, wp4: 4 * wp}
+	for ty := 0; ty < g.th; ty++ {
+		for tx := 0; tx < g.tw; {
+			u := t0 + ty*g.tw + tx
+			n := min(8, g.tw-tx, 32-u&31)
+			off, src := (u>>5)*ps+u&31, 2*ty*wp+2*tx
+			// every load and store of the call in bounds
+			_, _ = p[(nc-1)*plane+src+(rows-1)*wp+reach-1], v[15*ldx+(nc-1)*cs+off+7]
+			a.keep = nil
+			if n < 8 {
+				a.keep = &keep8[n]
+			}
+			if dy {
+				winoDy8AVX2(&v[off], &p[src], &a)
+			} else {
+				winoIn8AVX2(&v[off], &p[src], &a)
+			}
+			tx += n
+		}
+	}
+}
+
+// winoOutput8 is winoTransforms.output on AVX2: one image's g.o planes y
+// from m (channel o's tile t value ξ at m[ξ·ldx + o·cs + t]) plus the bias
+// (one per channel). A step whose stores would pass the end of y (the
+// last plane's last tile row, where a blend would read and write past the
+// image: another worker's) writes its last channel into scratch first.
+func winoOutput8(y, m []float32, ldx, cs int, bias []float32, g winoGeom) {
+	if g.o == 0 {
+		return
+	}
+	ohw := g.oh * g.ow
+	_, _ = y[g.o*ohw-1], bias[g.o-1]
+	a := wino8OutArgs{ycs: 4 * ohw, mcs: 4 * cs, ldx: 4 * ldx, ow4: 4 * g.ow}
+	var scratch [32]float32
+	for ty := 0; ty < g.th; ty++ {
+		a.row1 = 0
+		if 2*ty+1 < g.oh {
+			a.row1 = 1
+		}
+		for tx := 0; tx < g.tw; tx += 8 {
+			t, yo := ty*g.tw+tx, 2*ty*g.ow+2*tx
+			cols := min(16, g.ow-2*tx)
+			a.keep = nil
+			if cols < 16 {
+				a.keep = &keep16[cols]
+			}
+			_ = m[15*ldx+(g.o-1)*cs+t+7]
+			end := (g.o-1)*ohw + yo + a.row1*g.ow + 16 // one past the last float the step's stores touch
+			a.no, a.bias = g.o, &bias[0]
+			if end <= len(y) {
+				winoOut8AVX2(&y[yo], &m[t], &a)
+				continue
+			}
+			if g.o > 1 {
+				a.no = g.o - 1
+				winoOut8AVX2(&y[yo], &m[t], &a)
+			}
+			last := a
+			last.no, last.ow4, last.keep, last.bias = 1, 64, nil, &bias[g.o-1]
+			winoOut8AVX2(&scratch[0], &m[(g.o-1)*cs+t], &last)
+			base := (g.o-1)*ohw + yo
+			copy(y[base:base+cols], scratch[:cols])
+			if a.row1 == 1 {
+				copy(y[base+g.ow:base+g.ow+cols], scratch[16:16+cols])
+			}
+		}
+	}
+}

@@ -1,0 +1,245 @@
+#include "textflag.h"
+
+// Winograd F(2×2, 3×3)'s transforms on AVX2 (winograd8.go): eight tiles of
+// one tile row per vector, lane t holding tile t's value, for every
+// channel of a call. Columns 2t and 2t+1 of eight tiles are the even and
+// odd floats of 16 consecutive ones: VSHUFPS picks them within each
+// 128-bit half and VPERMPD puts the halves' pairs in order. Where a call
+// has fewer than eight tiles (keep not nil), each store blends the lanes
+// past them back from memory (the callers' buffers are their own: the
+// values there stay, as in winoInputGo). Y15 is left alone (Go's
+// ABIInternal zero register); so are R14, R15 and BP.
+
+// DEINT sets E to the even and O to the odd floats of LO (floats 0–7)
+// and HI (8–15), in order.
+#define DEINT(LO, HI, E, O) \
+	VSHUFPS $0x88, HI, LO, E; \
+	VSHUFPS $0xDD, HI, LO, O; \
+	VPERMPD $0xD8, E, E; \
+	VPERMPD $0xD8, O, O
+
+// ST8 stores V at DX (all eight lanes) and moves DX to the next ξ (R9).
+#define ST8(V) \
+	VMOVUPS V, (DX); \
+	ADDQ    R9, DX
+
+// ST8K is ST8 keeping the lanes whose sign is set in Y14.
+#define ST8K(V) \
+	VBLENDVPS Y14, (DX), V, V; \
+	VMOVUPS   V, (DX); \
+	ADDQ      R9, DX
+
+// TROW sets Y0–Y3 to row combination A OP B of the padded rows (the row
+// offsets A and B from SI: 0, R8, R10 or R12) at columns 0–7, 8–15, 2–9
+// and 10–17 of the step, then E, O, E2, O2 (Y4–Y7) to its columns 2t,
+// 2t+1, 2t+2 and 2t+3 of the tiles t.
+#define TROW(OP, A, B) \
+	VMOVUPS (SI)(A*1), Y0; \
+	OP      (SI)(B*1), Y0, Y0; \
+	VMOVUPS 32(SI)(A*1), Y1; \
+	OP      32(SI)(B*1), Y1, Y1; \
+	VMOVUPS 8(SI)(A*1), Y2; \
+	OP      8(SI)(B*1), Y2, Y2; \
+	VMOVUPS 40(SI)(A*1), Y3; \
+	OP      40(SI)(B*1), Y3, Y3; \
+	DEINT(Y0, Y1, Y4, Y5); \
+	DEINT(Y2, Y3, Y6, Y7)
+
+// TCOLS stores ·B of one row of Bᵀ·d (Y4–Y7 as TROW leaves them) by ST:
+// E − E2, O + E2, E2 − O, O − O2, as winoInputGo orders them.
+#define TCOLS(ST) \
+	VSUBPS Y6, Y4, Y8; \
+	ST(Y8); \
+	VADDPS Y6, Y5, Y9; \
+	ST(Y9); \
+	VSUBPS Y5, Y6, Y10; \
+	ST(Y10); \
+	VSUBPS Y7, Y5, Y11; \
+	ST(Y11)
+
+// INCHAN is one channel's input transform (SI its padded plane at the
+// step's first row and column, DI its first ξ in v), stores by ST.
+#define INCHAN(ST) \
+	MOVQ DI, DX; \
+	TROW(VSUBPS, R13, R10); \
+	TCOLS(ST); \
+	TROW(VADDPS, R8, R10); \
+	TCOLS(ST); \
+	TROW(VSUBPS, R10, R8); \
+	TCOLS(ST); \
+	TROW(VSUBPS, R8, R12); \
+	TCOLS(ST)
+
+// func winoIn8AVX2(v, p *float32, a *wino8InArgs)
+// For each of a.nc channels (padded planes a.plane bytes apart in p, rows
+// a.wp4 bytes apart; rows a.cs bytes apart in v) the Bᵀ d B of the eight
+// tiles whose first column is at p: value ξ of tile t at v[ξ·ldx + t].
+TEXT ·winoIn8AVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ 0(BX), R11
+	MOVQ 24(BX), R9
+	MOVQ 32(BX), R8
+	LEAQ (R8)(R8*1), R10
+	LEAQ (R10)(R8*1), R12
+	XORQ R13, R13
+	MOVQ 40(BX), AX
+	TESTQ AX, AX
+	JEQ  in8_full
+	VMOVUPS (AX), Y14
+in8_keep:
+	INCHAN(ST8K)
+	ADDQ 8(BX), SI
+	ADDQ 16(BX), DI
+	DECQ R11
+	JNE  in8_keep
+	VZEROUPPER
+	RET
+in8_full:
+	INCHAN(ST8)
+	ADDQ 8(BX), SI
+	ADDQ 16(BX), DI
+	DECQ R11
+	JNE  in8_full
+	VZEROUPPER
+	RET
+
+// DYROW stores the four values of row i of A' dy A'ᵀ from its columns
+// a = s_i0 (A) and b = s_i1 (B) by ST: a, a + b, a − b, b (winoDyGo).
+#define DYROW(ST, A, B) \
+	ST(A); \
+	VADDPS B, A, Y12; \
+	ST(Y12); \
+	VSUBPS B, A, Y13; \
+	ST(Y13); \
+	ST(B)
+
+// DYCHAN is one channel's output-gradient transform (SI its padded plane
+// at the step's first row and column, DI its first ξ in v), stores by ST.
+#define DYCHAN(ST) \
+	MOVQ    DI, DX; \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS 32(SI), Y1; \
+	VMOVUPS (SI)(R8*1), Y2; \
+	VMOVUPS 32(SI)(R8*1), Y3; \
+	DEINT(Y0, Y1, Y4, Y5); \
+	DEINT(Y2, Y3, Y6, Y7); \
+	VADDPS  Y6, Y4, Y8; \
+	VADDPS  Y7, Y5, Y9; \
+	VSUBPS  Y6, Y4, Y10; \
+	VSUBPS  Y7, Y5, Y11; \
+	DYROW(ST, Y4, Y5); \
+	DYROW(ST, Y8, Y9); \
+	DYROW(ST, Y10, Y11); \
+	DYROW(ST, Y6, Y7)
+
+// func winoDy8AVX2(v, p *float32, a *wino8InArgs)
+// winoIn8AVX2 for the weight gradient's output-gradient transform
+// (winoDyGo): 2×2 tiles of the padded planes, two rows each.
+TEXT ·winoDy8AVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ 0(BX), R11
+	MOVQ 24(BX), R9
+	MOVQ 32(BX), R8
+	MOVQ 40(BX), AX
+	TESTQ AX, AX
+	JEQ  dy8_full
+	VMOVUPS (AX), Y14
+dy8_keep:
+	DYCHAN(ST8K)
+	ADDQ 8(BX), SI
+	ADDQ 16(BX), DI
+	DECQ R11
+	JNE  dy8_keep
+	VZEROUPPER
+	RET
+dy8_full:
+	DYCHAN(ST8)
+	ADDQ 8(BX), SI
+	ADDQ 16(BX), DI
+	DECQ R11
+	JNE  dy8_full
+	VZEROUPPER
+	RET
+
+// ZCOL sets Z0 = m_j + m_{4+j} + m_{8+j} and Z1 = m_{4+j} − m_{8+j} −
+// m_{12+j} (winoOutputGo's order) from the ξ rows at SI, R13, CX and DX,
+// and moves the four to the next j (R9).
+#define ZCOL(Z0, Z1) \
+	VMOVUPS (SI), Z0; \
+	VADDPS  (R13), Z0, Z0; \
+	VADDPS  (CX), Z0, Z0; \
+	VMOVUPS (R13), Z1; \
+	VSUBPS  (CX), Z1, Z1; \
+	VSUBPS  (DX), Z1, Z1; \
+	ADDQ    R9, SI; \
+	ADDQ    R9, R13; \
+	ADDQ    R9, CX; \
+	ADDQ    R9, DX
+
+// YROW sets the output row of z columns Z0–Z3 (plus the bias Y14) and
+// stores it at D0 and D1 (16 floats): columns 2t (z0 + z1 + z2 + b) and
+// 2t+1 (z1 − z2 − z3 + b) of the tiles t interleaved; where R12 is not
+// nil, the columns whose sign is set in its 16 masks keep their values.
+// Y8–Y13 scratch.
+#define YROW(Z0, Z1, Z2, Z3, D0, D1) \
+	VADDPS     Z1, Z0, Y8; \
+	VADDPS     Z2, Y8, Y8; \
+	VADDPS     Y14, Y8, Y8; \
+	VSUBPS     Z2, Z1, Y9; \
+	VSUBPS     Z3, Y9, Y9; \
+	VADDPS     Y14, Y9, Y9; \
+	VUNPCKLPS  Y9, Y8, Y10; \
+	VUNPCKHPS  Y9, Y8, Y11; \
+	VPERM2F128 $0x20, Y11, Y10, Y12; \
+	VPERM2F128 $0x31, Y11, Y10, Y13; \
+	TESTQ      R12, R12; \
+	JEQ        5(PC); \
+	VMOVUPS    (R12), Y10; \
+	VMOVUPS    32(R12), Y11; \
+	VBLENDVPS  Y10, D0, Y12, Y12; \
+	VBLENDVPS  Y11, D1, Y13, Y13; \
+	VMOVUPS    Y12, D0; \
+	VMOVUPS    Y13, D1
+
+// func winoOut8AVX2(y, m *float32, a *wino8OutArgs)
+// For each of a.no channels (planes a.ycs bytes apart in y, rows a.ow4
+// bytes apart; rows a.mcs bytes apart in m, ξ a.ldx bytes apart) the
+// Aᵀ m A + b of eight tiles of a tile row: 16 columns of the output row at
+// y and, where a.row1, of the one below. Where a.keep is not nil, the
+// columns whose sign is set there keep their values.
+TEXT ·winoOut8AVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ m+8(FP), BX
+	MOVQ a+16(FP), R10
+	MOVQ 0(R10), R11
+	MOVQ 24(R10), R9
+	MOVQ 48(R10), AX
+	MOVQ 56(R10), R12
+out8_chan:
+	MOVQ BX, SI
+	LEAQ (SI)(R9*4), R13
+	LEAQ (R13)(R9*4), CX
+	LEAQ (CX)(R9*4), DX
+	ZCOL(Y0, Y4)
+	ZCOL(Y1, Y5)
+	ZCOL(Y2, Y6)
+	ZCOL(Y3, Y7)
+	VBROADCASTSS (AX), Y14
+	YROW(Y0, Y1, Y2, Y3, (DI), 32(DI))
+	CMPQ 40(R10), $0
+	JEQ  out8_next
+	MOVQ 32(R10), DX
+	ADDQ DI, DX
+	YROW(Y4, Y5, Y6, Y7, (DX), 32(DX))
+out8_next:
+	ADDQ 8(R10), DI
+	ADDQ 16(R10), BX
+	ADDQ $4, AX
+	DECQ R11
+	JNE  out8_chan
+	VZEROUPPER
+	RET
