@@ -79,3 +79,53 @@ maskGrad32avx512_loop:
 maskGrad32avx512_done:
 	VZEROUPPER
 	RET
+
+// func fq32avx2(dst *float32, mask *bool, src *float32, n int, c *seg32)
+// fq32avx512 on ymm, 8 lanes a step (the same operations in the same
+// order); n a multiple of 8; mask nil to skip it. The mask's lanes (0 or
+// −1 as dwords) narrow to bytes by two signed packs, then AND 1.
+TEXT ·fq32avx2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ mask+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ c+32(FP), AX
+	VBROADCASTSS 0(AX), Y8   // s
+	VBROADCASTSS 4(AX), Y9   // inv
+	VBROADCASTSS 8(AX), Y10  // lo
+	VBROADCASTSS 12(AX), Y11 // hi
+	VBROADCASTSS 16(AX), Y12 // rlo
+	VBROADCASTSS 20(AX), Y13 // rhi
+	VBROADCASTSS fqmagic<>(SB), Y14
+	VMOVDQU fqones<>(SB), X7
+	SHRQ $3, CX
+	JEQ fq32avx2_done
+fq32avx2_loop:
+	VMULPS (SI), Y9, Y0
+	VMAXPS Y10, Y0, Y0
+	VMINPS Y11, Y0, Y0
+	VADDPS Y14, Y0, Y0
+	VSUBPS Y14, Y0, Y0
+	TESTQ R8, R8
+	JEQ fq32avx2_nomask
+	VCMPPS $0x1d, Y12, Y0, Y1 // r ≥ rlo (GE_OQ)
+	VCMPPS $0x12, Y13, Y0, Y2 // r ≤ rhi (LE_OQ)
+	VANDPS Y2, Y1, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VPACKSSDW X2, X1, X1
+	VPACKSSWB X1, X1, X1
+	VPAND X7, X1, X1
+	VMOVQ X1, (R8)
+	ADDQ $8, R8
+fq32avx2_nomask:
+	VMAXPS Y12, Y0, Y0
+	VMINPS Y13, Y0, Y0
+	VMULPS Y8, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE fq32avx2_loop
+fq32avx2_done:
+	VZEROUPPER
+	RET

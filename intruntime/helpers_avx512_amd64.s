@@ -911,7 +911,7 @@ TEXT ·packDirect512(SB), NOSPLIT, $0-57
 	MOVQ n+40(FP), R9
 	MOVQ b+48(FP), R10
 	MOVBQZX zx+56(FP), AX
-	MOVQ AX, X3
+	VMOVQ AX, X3
 	VPBROADCASTB X3, Z3
 	IMULQ R8, R10
 	ADDQ R10, SI // image b's plane of channel 0

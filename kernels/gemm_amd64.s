@@ -691,7 +691,7 @@ TEXT ·transposeShift8avx2(SB), NOSPLIT, $0-56
 	MOVQ q+48(FP), R12
 	MOVQ R12, CX
 	ANDQ $24, CX
-	MOVQ CX, X12                     // the mask's shift, for VPSRLD
+	VMOVQ CX, X12                    // the mask's shift, for VPSRLD
 	VMOVDQU shiftLaneBits<>(SB), Y14
 	SHIFTROW8(0, Y0)
 	SHIFTROW8(1, Y1)

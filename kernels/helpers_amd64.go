@@ -21,6 +21,21 @@ var (
 func sum16AVX2(p *float32, n int, part *[16]float32)
 
 //go:noescape
+func foldQuantizeAVX2(dst, src *float32, n int, c *[6]float32)
+
+// foldQuantizeVec runs foldQuantize's formula over the first multiple of 8
+// values by the AVX2 loop and returns how many it did (0 without AVX2).
+func foldQuantizeVec(dst, src []float32, c *[6]float32) int {
+	n := len(src) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	foldQuantizeAVX2(&dst[0], &src[0], n, c)
+	return n
+}
+
+//go:noescape
 func addRowAVX2(d, s *float32, n int)
 
 //go:noescape

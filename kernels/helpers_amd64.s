@@ -1488,3 +1488,34 @@ prefetchloop:
 	CMPQ SI, CX
 	JLT  prefetchloop
 	RET
+
+// func foldQuantizeAVX2(dst, src *float32, n int, c *[6]float32)
+// foldQuantize's formula (fq_amd64.h's FQ) on 8 lanes a step; n a
+// multiple of 8.
+TEXT ·foldQuantizeAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ c+24(FP), AX
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VBROADCASTSS 12(AX), Y11
+	VBROADCASTSS 16(AX), Y12
+	VBROADCASTSS 20(AX), Y13
+	MOVL $0x4b400000, DX
+	VMOVD DX, X14
+	VPBROADCASTD X14, Y14
+	SHRQ $3, CX
+	JEQ  fqavx2_done
+fqavx2_loop:
+	VMOVUPS (SI), Y0
+	FQ(Y0, Y8, Y9, Y10, Y11, Y12, Y13, Y14)
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE  fqavx2_loop
+fqavx2_done:
+	VZEROUPPER
+	RET

@@ -93,3 +93,6 @@ const useStride2Rows = false
 
 // prefetch32 does nothing here.
 func prefetch32([]float32) {}
+
+// foldQuantizeVec has a vector loop on amd64 only.
+func foldQuantizeVec(dst, src []float32, c *[6]float32) int { return 0 }

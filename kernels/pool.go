@@ -32,11 +32,15 @@ type poolState struct {
 
 // foldQuantize sets dst to the folded quantizer's output for src, by the
 // formula fakequant.QuantizingProducer gives with c = (s, 1/s, lo, hi,
-// rlo, rhi) (fakequant's fq32Generic).
+// rlo, rhi) (fakequant's fq32Generic), the bulk by the AVX2 loop where
+// the CPU has it (the same bits).
 func foldQuantize(dst, src []float32, c *[6]float32) {
 	const magic = 1.5 * (1 << 23)
 	s, inv, lo, hi, rlo, rhi := c[0], c[1], c[2], c[3], c[4], c[5]
 	dst = dst[:len(src)]
+	if k := foldQuantizeVec(dst, src, c); k > 0 {
+		dst, src = dst[k:], src[k:]
+	}
 	for i, x := range src {
 		y := float32(x * inv) // the conversion forbids fusing into an FMA
 		if !(y >= lo) {

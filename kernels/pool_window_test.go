@@ -136,3 +136,42 @@ func TestPoolWindowSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldQuantizeVecSameBits runs foldQuantize over runs long enough for
+// its vector loop against one value a call (the scalar loop alone): ties,
+// values past both ends, NaN, ±Inf and −0, tails of every length, in place
+// and not.
+func TestFoldQuantizeVecSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e30, -1e30}
+	for _, c := range [][6]float32{
+		{0.25, 4, -7, 6, -6, 5},          // codes −6…5
+		{0.05, 20, -129, 128, -128, 127}, // int8
+		{0.02, 50, -38, 219, -37, 218},   // uint8, zero point 37
+	} {
+		for n := 1; n <= 41; n++ {
+			src := make([]float32, n)
+			for i := range src {
+				switch r.IntN(5) {
+				case 0:
+					src[i] = special[r.IntN(len(special))]
+				case 1:
+					src[i] = (float32(r.IntN(400)-200) + 0.5) * c[0]
+				default:
+					src[i] = float32(r.NormFloat64() * 3)
+				}
+			}
+			want, got := make([]float32, n), make([]float32, n)
+			for i := range src {
+				foldQuantize(want[i:i+1], src[i:i+1], &c)
+			}
+			foldQuantize(got, src, &c)
+			foldQuantize(src, src, &c)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(src[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("c %v n %d: [%d] = %v (in place %v), one at a time %v", c, n, i, got[i], src[i], want[i])
+				}
+			}
+		}
+	}
+}

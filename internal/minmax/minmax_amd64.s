@@ -10,11 +10,11 @@ TEXT ·scanAVX2(SB), NOSPLIT, $0-24
 	MOVQ n+8(FP), CX
 	MOVQ out+16(FP), DI
 	MOVL $0x7f800000, AX // +Inf
-	MOVQ AX, X0
+	VMOVQ AX, X0
 	VBROADCASTSS X0, Y0  // min, first half
 	VMOVAPS Y0, Y1       // min, second half
 	MOVL $0xff800000, AX // −Inf
-	MOVQ AX, X2
+	VMOVQ AX, X2
 	VBROADCASTSS X2, Y2
 	VMOVAPS Y2, Y3
 	VXORPS Y4, Y4, Y4    // guards
