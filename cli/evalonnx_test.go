@@ -24,6 +24,9 @@ func TestEvalModelONNXMNIST(t *testing.T) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
+	if err := onnx.RuntimeExact(); err != nil {
+		t.Skip(err)
+	}
 	if _, _, err := datasets.Load("mnist", ""); errors.Is(err, datasets.ErrNotFound) {
 		t.Skip(err)
 	} else if err != nil {

@@ -15,9 +15,10 @@ package kernels
 // tile instead of 36. For each of the 16 positions ξ of the transformed tile
 // the sum over channels is one GEMM, M[ξ] (O × tiles) = U[ξ] (O × C) ·
 // V[ξ] (C × tiles), run by the packed GEMM. The transforms (adds and
-// subtracts only; G's halves are exact) are AVX-512 assembly; winoInputGo,
-// winoDyGo and winoOutputGo are the same operations in the same order, for
-// other CPUs' tests and as the assembly's reference.
+// subtracts only; G's halves are exact) are assembly, 16 tiles a vector on
+// AVX-512 and 8 on AVX2 (winograd8_amd64.go); winoInputGo, winoDyGo and
+// winoOutputGo are the same operations in the same order, for other CPUs'
+// tests and as the assembly's reference.
 //
 // The sums are in another order than the direct convolution's, and G's and
 // A's ±1 combinations round differently: outputs agree with the direct
@@ -649,7 +650,7 @@ func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
 // of g.c planes g.h × g.w) over the workers ws (back: the input gradient's
 // run, whose padded planes are kept apart from the forward's), the
-// transforms by kernel fk's CPU (the assembly for fkAVX512, else
+// transforms by kernel fk's CPU (its assembly where winogradCPU, else
 // winoInputGo and winoOutputGo). bias may be nil. done, when not nil, gets
 // each image's output while it is in cache, with its worker's index and
 // the image's.
@@ -658,8 +659,9 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, 
 	nb := winoBatch(tiles)
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
 	_, _ = src[n*inImg-1], dst[n*outImg-1]
-	// On AVX-512 the input transform writes V as the GEMM's packed B panels
-	// and the GEMMs run the microkernels on them directly.
+	// With the transforms' assembly the input transform writes V as the
+	// GEMM's packed B panels and the GEMMs run the microkernels on them
+	// directly.
 	packed := winogradCPU(fk) && wc.mul[0].pa.kern == fk
 	split(len(ws), n, func(wk, lo, hi int) {
 		cw := &ws[wk]
@@ -804,7 +806,8 @@ func winoGemmTiles(fk floatKernel, pa []float32, m, k int, b []float32, n int, c
 		nn := min(nr, n-jr)
 		bp := b[jr*k : jr*k+k*nr]
 		ir := 0
-		for ; ir+2*mr <= m && kernelPair(fk, k, pa[ir*k:(ir+mr)*k], pa[(ir+mr)*k:(ir+2*mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn); ir += 2 * mr {
+		for ir+2*mr <= m && kernelPair(fk, k, pa[ir*k:(ir+mr)*k], pa[(ir+mr)*k:(ir+2*mr)*k], bp, c[ir*ldc+jr:], ldc, 1, false, nn) {
+			ir += 2 * mr
 		}
 		for ; ir < m; ir += mr {
 			if ir+mr <= m {

@@ -25,6 +25,9 @@ func needORT(t testing.TB) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
+	if err := RuntimeExact(); err != nil {
+		t.Skip(err)
+	}
 }
 
 // ortRun runs n images x through the serialized model with a one-thread
