@@ -139,3 +139,69 @@ func winoOutput8(y, m []float32, ldx, cs int, bias []float32, g winoGeom) {
 		}
 	}
 }
+
+//go:noescape
+func padRows8AVX2(dst, src *float32, a *padArgs, tail *[8]int32)
+
+//go:noescape
+func padRowsMap8AVX2(dst, src *float32, a *padMapArgs, tail *[8]int32)
+
+//go:noescape
+func padRowsMapFQ8AVX2(dst, src *float32, a *padMapArgs, tail *[8]int32)
+
+// lanes8[n] marks (sign bit set) the lanes below n. Computed once, never
+// written after.
+var lanes8 = func() (k [9][8]int32) {
+	for n := range k {
+		for l := 0; l < n; l++ {
+			k[n][l] = -1
+		}
+	}
+	return k
+}()
+
+// padRows8 is padRows (padRowsMap where m is not nil) by the AVX2 loops:
+// a row's last move reads and writes eight floats of dst, up to 7 past the
+// row (their values blended back: the border as it was, the next row's
+// written after; the planes' slack takes the last row's), so it runs only
+// where those stay in dst; false (nothing done) otherwise. nc, rows and w
+// are positive; dst is the caller's own (no other goroutine writes it).
+func padRows8(dst, src []float32, nc, rows, w, sp, dp, dr int, m *inMap) bool {
+	full := (w - 1) / 8
+	if (nc-1)*dp+(rows-1)*dr+8*(full+1) > len(dst) || (nc-1)*sp+rows*w > len(src) {
+		return false
+	}
+	tail := &lanes8[w-8*full]
+	a := padArgs{nc: nc, rows: rows, w: w, srcPlane: 4 * sp, dstPlane: 4 * dp, dstRow: 4 * dr, srcRow: 4 * w}
+	if m == nil {
+		padRows8AVX2(&dst[0], &src[0], &a, tail)
+		return true
+	}
+	_, _ = m.a[nc-1], m.b[nc-1]
+	ma := padMapArgs{padArgs: a, a: &m.a[0], b: &m.b[0], hi: m.hi, fq: m.fq}
+	if m.fq != nil {
+		padRowsMapFQ8AVX2(&dst[0], &src[0], &ma, tail)
+		return true
+	}
+	padRowsMap8AVX2(&dst[0], &src[0], &ma, tail)
+	return true
+}
+
+//go:noescape
+func winoDot8AVX2(w, v *float32, ldt, t int, du *float32, ldu, ob, cb, acc int, tail *[8]int32)
+
+// winoDot8 is winoDotAsm on AVX2 (o even, c a multiple of 4): the weight
+// gradient's sums of products along rows, which as a GEMM needed both
+// operands transposed and packed.
+func winoDot8(w, v []float32, ldt, t int, du []float32, o, c int, acc bool) bool {
+	if o%2 != 0 || c%4 != 0 || o == 0 || c == 0 || t <= 0 {
+		return false
+	}
+	_, _, _ = w[(o-1)*ldt+t-1], v[(c-1)*ldt+t-1], du[o*c-1]
+	ac := 0
+	if acc {
+		ac = 1
+	}
+	winoDot8AVX2(&w[0], &v[0], ldt, t, &du[0], c, o/2, c/4, ac, &lanes8[t%8])
+	return true
+}

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "fq_amd64.h"
 
 // Winograd F(2×2, 3×3)'s transforms on AVX2 (winograd8.go): eight tiles of
 // one tile row per vector, lane t holding tile t's value, for every
@@ -241,5 +242,253 @@ out8_next:
 	ADDQ $4, AX
 	DECQ R11
 	JNE  out8_chan
+	VZEROUPPER
+	RET
+
+// PAD8ROWS copies (MAP: maps, then stores) a.nc planes of a.rows rows of
+// a.w floats (BX: the padArgs) from SI to DI, 8 floats a move; a row's
+// last move loads under the lane mask Y13 and blends the lanes past the
+// row back from dst before its store (the border stays as it was; the
+// next row's first floats are written after). MAP(X, T) leaves its result
+// in T.
+#define PAD8ROWS(MAP) \
+	MOVQ 16(BX), R8; \
+	DECQ R8; \
+	SHRQ $3, R8; \
+	MOVQ 0(BX), R11; \
+p8plane: \
+	MOVQ DI, R12; \
+	MOVQ SI, R13; \
+	MOVQ 8(BX), R10; \
+p8row: \
+	MOVQ R12, AX; \
+	MOVQ R13, DX; \
+	PREFETCHT0 8192(R13); \
+	MOVQ R8, R9; \
+	TESTQ R9, R9; \
+	JZ   p8tail; \
+p8full: \
+	VMOVUPS (DX), Y0; \
+	MAP(Y0, Y5); \
+	VMOVUPS Y5, (AX); \
+	ADDQ $32, DX; \
+	ADDQ $32, AX; \
+	DECQ R9; \
+	JNZ  p8full; \
+p8tail: \
+	VMASKMOVPS (DX), Y13, Y0; \
+	MAP(Y0, Y5); \
+	VMOVUPS (AX), Y14; \
+	VBLENDVPS Y13, Y5, Y14, Y5; \
+	VMOVUPS Y5, (AX); \
+	ADDQ 40(BX), R12; \
+	ADDQ 48(BX), R13; \
+	DECQ R10; \
+	JNZ  p8row; \
+	ADDQ 32(BX), DI; \
+	ADDQ 24(BX), SI; \
+	DECQ R11; \
+	JZ   p8done; \
+	MAPNEXT; \
+	JMP  p8plane; \
+p8done: \
+	VZEROUPPER
+
+// COPY8 is PAD8ROWS' plain copy.
+#define COPY8(X, T) VMOVAPS X, T
+
+// BNMAP8 sets T to the batch norm's clamped output of X (A·X + B by one
+// FMA with A = Y1 and B = Y2, then min(max(·, 0), Y3) with NaN lanes put
+// back from X; Y4 zero, Y14 scratch): padRowsAVX512's BNMAP on ymm.
+#define BNMAP8(X, T) \
+	VFMADD213PS Y2, Y1, X; \
+	VMAXPS      Y4, X, T; \
+	VMINPS      Y3, T, T; \
+	VCMPPS      $3, X, X, Y14; \
+	VBLENDVPS   Y14, X, T, T
+
+// BNMAPFQ8 is BNMAP8, then FQ with the constants in Y6–Y12.
+#define BNMAPFQ8(X, T) \
+	BNMAP8(X, T); \
+	FQ(T, Y6, Y7, Y8, Y9, Y10, Y11, Y12)
+
+// func padRows8AVX2(dst, src *float32, a *padArgs, tail *[8]int32)
+// padRowsAVX512 on ymm (tail: the lanes of a row's last move).
+TEXT ·padRows8AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ tail+24(FP), AX
+	VMOVUPS (AX), Y13
+#define MAPNEXT
+	PAD8ROWS(COPY8)
+#undef MAPNEXT
+	RET
+
+// PADMAP8SETUP loads padRowsMap8AVX2's constants: the tail mask, hi,
+// zero, and the first plane's a and b.
+#define PADMAP8SETUP \
+	MOVQ tail+24(FP), AX; \
+	VMOVUPS (AX), Y13; \
+	VBROADCASTSS 72(BX), Y3; \
+	VXORPS Y4, Y4, Y4; \
+	MOVQ 56(BX), CX; \
+	MOVQ 64(BX), DX; \
+	VBROADCASTSS (CX), Y1; \
+	VBROADCASTSS (DX), Y2
+
+// MAPNEXTPLANE sets a and b (Y1, Y2) to the next plane's, plane a.nc −
+// R11 (R11: the planes left).
+#define MAPNEXTPLANE \
+	MOVQ 0(BX), CX; \
+	SUBQ R11, CX; \
+	MOVQ 56(BX), DX; \
+	VBROADCASTSS (DX)(CX*4), Y1; \
+	MOVQ 64(BX), DX; \
+	VBROADCASTSS (DX)(CX*4), Y2
+
+// func padRowsMap8AVX2(dst, src *float32, a *padMapArgs, tail *[8]int32)
+// padRows8AVX2 with plane p's values mapped by BNMAP8 with a.a[p], a.b[p]
+// and a.hi (padRowsMapAVX512 on ymm).
+TEXT ·padRowsMap8AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ a+16(FP), BX
+	PADMAP8SETUP
+#define MAPNEXT MAPNEXTPLANE
+	PAD8ROWS(BNMAP8)
+#undef MAPNEXT
+	RET
+
+// func padRowsMapFQ8AVX2(dst, src *float32, a *padMapArgs, tail *[8]int32)
+// padRowsMap8AVX2 with each mapped value fake-quantized by FQ with a.fq
+// (padRowsMapFQAVX512 on ymm).
+TEXT ·padRowsMapFQ8AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ 80(BX), AX
+	VBROADCASTSS 0(AX), Y6
+	VBROADCASTSS 4(AX), Y7
+	VBROADCASTSS 8(AX), Y8
+	VBROADCASTSS 12(AX), Y9
+	VBROADCASTSS 16(AX), Y10
+	VBROADCASTSS 20(AX), Y11
+	MOVL $0x4b400000, AX
+	VMOVD AX, X12
+	VPBROADCASTD X12, Y12
+	PADMAP8SETUP
+#define MAPNEXT MAPNEXTPLANE
+	PAD8ROWS(BNMAPFQ8)
+#undef MAPNEXT
+	RET
+
+// DOT8FMA adds the products of W rows Y12, Y13 with V rows Y8–Y11 into
+// the accumulators Y0–Y3 (W row 0) and Y4–Y7 (W row 1).
+#define DOT8FMA \
+	VFMADD231PS Y8, Y12, Y0; \
+	VFMADD231PS Y9, Y12, Y1; \
+	VFMADD231PS Y10, Y12, Y2; \
+	VFMADD231PS Y11, Y12, Y3; \
+	VFMADD231PS Y8, Y13, Y4; \
+	VFMADD231PS Y9, Y13, Y5; \
+	VFMADD231PS Y10, Y13, Y6; \
+	VFMADD231PS Y11, Y13, Y7
+
+// DOT8SUM sums each of A0–A3 across its lanes into X register A0's four
+// lanes (A0's sum first); A1–A3 clobbered.
+#define DOT8SUM(A0, A1, A2, A3, X0, X1) \
+	VHADDPS      A1, A0, A0; \
+	VHADDPS      A3, A2, A2; \
+	VHADDPS      A2, A0, A0; \
+	VEXTRACTF128 $1, A0, X1; \
+	VADDPS       X1, X0, X0
+
+// func winoDot8AVX2(w, v *float32, ldt, t int, du *float32, ldu, ob, cb, acc int, tail *[8]int32)
+// winoDotAVX512 on ymm: du (2·ob rows × 4·cb columns, row stride ldu
+// floats) = W·Vᵀ (+ du when acc ≠ 0) for W (2·ob rows) and V (4·cb rows)
+// of t floats, rows ldt floats apart: 2×4 dot products at a time (eight
+// accumulators, six loads a step for eight FMAs), the last t mod 8 floats
+// by masked loads (tail: their lanes).
+TEXT ·winoDot8AVX2(SB), NOSPLIT, $0-80
+	MOVQ ldt+16(FP), R8
+	SHLQ $2, R8
+	MOVQ tail+72(FP), AX
+	VMOVUPS (AX), Y14
+	MOVQ v+8(FP), R11
+	MOVQ cb+56(FP), R10
+	MOVQ acc+64(FP), R9
+
+d8cb:
+	MOVQ w+0(FP), R13
+	MOVQ ob+48(FP), R12
+	// DI: du's block (row 0 of this o block, this c block's 4 columns)
+	MOVQ cb+56(FP), DI
+	SUBQ R10, DI
+	SHLQ $4, DI
+	ADDQ du+32(FP), DI
+
+d8ob:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ R13, AX
+	MOVQ R11, SI
+	LEAQ (SI)(R8*2), DX
+	MOVQ t+24(FP), CX
+	SHRQ $3, CX
+	JZ   d8tail
+
+d8loop:
+	VMOVUPS (SI), Y8
+	VMOVUPS (SI)(R8*1), Y9
+	VMOVUPS (DX), Y10
+	VMOVUPS (DX)(R8*1), Y11
+	VMOVUPS (AX), Y12
+	VMOVUPS (AX)(R8*1), Y13
+	DOT8FMA
+	ADDQ $32, AX
+	ADDQ $32, SI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  d8loop
+
+d8tail:
+	MOVQ t+24(FP), CX
+	ANDQ $7, CX
+	JZ   d8sum
+	VMASKMOVPS (SI), Y14, Y8
+	VMASKMOVPS (SI)(R8*1), Y14, Y9
+	VMASKMOVPS (DX), Y14, Y10
+	VMASKMOVPS (DX)(R8*1), Y14, Y11
+	VMASKMOVPS (AX), Y14, Y12
+	VMASKMOVPS (AX)(R8*1), Y14, Y13
+	DOT8FMA
+
+d8sum:
+	DOT8SUM(Y0, Y1, Y2, Y3, X0, X1)
+	DOT8SUM(Y4, Y5, Y6, Y7, X4, X5)
+	MOVQ ldu+40(FP), BX
+	SHLQ $2, BX
+	TESTQ R9, R9
+	JEQ  d8store
+	VADDPS (DI), X0, X0
+	VADDPS (DI)(BX*1), X4, X4
+d8store:
+	VMOVUPS X0, (DI)
+	VMOVUPS X4, (DI)(BX*1)
+	// the next o block: 2 rows of W and of du on
+	LEAQ (DI)(BX*2), DI
+	LEAQ (R13)(R8*2), R13
+	DECQ R12
+	JNZ  d8ob
+	LEAQ (R11)(R8*4), R11
+	DECQ R10
+	JNZ  d8cb
 	VZEROUPPER
 	RET

@@ -64,6 +64,9 @@ func padRows(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int) {
 		return
 	}
 	if !wino512(fk) {
+		if fk == fkAVX2 && padRows8(dst, src, nc, rows, w, sp, dp, dr, nil) {
+			return
+		}
 		padRowsGo(dst, src, nc, rows, w, sp, dp, dr)
 		return
 	}
@@ -81,6 +84,9 @@ func padRowsMap(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int,
 		return
 	}
 	if !wino512(fk) {
+		if fk == fkAVX2 && padRows8(dst, src, nc, rows, w, sp, dp, dr, m) {
+			return
+		}
 		padRowsMapGo(dst, src, nc, rows, w, sp, dp, dr, m)
 		return
 	}
@@ -110,9 +116,12 @@ func winoGemmAsm(fk floatKernel, pa []float32, m, k int, b []float32, n int, c [
 
 // winoDotAsm sets du (o × c, row stride c) to W·Vᵀ (plus du when acc) for
 // W (o rows) and V (c rows) of t floats, rows ldt apart, where the
-// assembly covers it (AVX-512, o and c multiples of 4); false (nothing
-// done) otherwise.
+// assembly covers it (AVX-512: o and c multiples of 4; AVX2: o even, c a
+// multiple of 4); false (nothing done) otherwise.
 func winoDotAsm(fk floatKernel, w, v []float32, ldt, t int, du []float32, o, c int, acc bool) bool {
+	if fk == fkAVX2 {
+		return winoDot8(w, v, ldt, t, du, o, c, acc)
+	}
 	if fk != fkAVX512 || o%4 != 0 || c%4 != 0 || o == 0 || c == 0 || t <= 0 {
 		return false
 	}

@@ -433,21 +433,29 @@ func TestWinogradGemmSameBits(t *testing.T) {
 
 // TestWinogradDot checks the weight gradient's dot-product kernel against
 // float64 sums: lengths with and without a partial last vector, the
-// accumulating form, blocks of 4×4 in both dimensions.
+// accumulating form, blocks of 4×4 in both dimensions; the AVX-512 and the
+// AVX2 kernels where the CPU has them.
 func TestWinogradDot(t *testing.T) {
-	if !wino512(hostFloatKernel) {
+	fks := winoTestKernels()
+	if len(fks) == 0 {
 		t.Log("no Winograd assembly on this CPU")
 		return
 	}
+	for _, fk := range fks {
+		winoDotCheck(t, fk)
+	}
+}
+
+func winoDotCheck(t *testing.T, fk floatKernel) {
 	r := rand.New(rand.NewPCG(51, 52))
-	for _, c := range []struct{ o, c, t int }{{4, 4, 16}, {16, 16, 196}, {8, 12, 5}, {64, 32, 256}, {12, 4, 33}} {
+	for _, c := range []struct{ o, c, t int }{{4, 4, 16}, {16, 16, 196}, {8, 12, 5}, {64, 32, 256}, {12, 4, 33}, {4, 8, 7}, {8, 4, 8}, {4, 4, 9}, {16, 16, 1}} {
 		ldt := c.t + 3
 		w, v := f32s(r, c.o*ldt), f32s(r, c.c*ldt)
 		du0 := f32s(r, c.o*c.c)
 		for _, acc := range []bool{false, true} {
 			du := append([]float32(nil), du0...)
-			if !winoDotAsm(hostFloatKernel, w, v, ldt, c.t, du, c.o, c.c, acc) {
-				t.Fatalf("%+v: no dot kernel", c)
+			if !winoDotAsm(fk, w, v, ldt, c.t, du, c.o, c.c, acc) {
+				t.Fatalf("%v %+v: no dot kernel", fk, c)
 			}
 			for i := 0; i < c.o; i++ {
 				for j := 0; j < c.c; j++ {
@@ -459,7 +467,7 @@ func TestWinogradDot(t *testing.T) {
 						want += float64(w[i*ldt+k]) * float64(v[j*ldt+k])
 					}
 					if d := math.Abs(float64(du[i*c.c+j]) - want); d > 1e-5*float64(c.t+1) {
-						t.Fatalf("%+v acc %v: du[%d][%d] = %v, want %v", c, acc, i, j, du[i*c.c+j], want)
+						t.Fatalf("%v %+v acc %v: du[%d][%d] = %v, want %v", fk, c, acc, i, j, du[i*c.c+j], want)
 					}
 				}
 			}

@@ -35,7 +35,7 @@ func prefix(t testing.TB, m *intmodel.Model, p int) *intmodel.Model {
 // for bit, with and without onnxruntime's graph optimizations: every layer
 // of every new op, 0 differences.
 func TestONNXRuntimeGraphModels(t *testing.T) {
-	needORT(t)
+	needExactORT(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	const n = 24
 	codes, layers := 0, 0

@@ -16,7 +16,7 @@ import (
 // requantizes in float, so a code near a rounding boundary may move by one
 // and the move propagates. Counted (logged) and bounded, not hidden.
 func TestQDQONNXRuntime(t *testing.T) {
-	needORT(t)
+	needExactORT(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n = 64
 	ms := qdqModels(t)
