@@ -3,11 +3,13 @@ package kernels
 // Winograd F(2×2, 3×3)'s transforms for AVX2 CPUs (winograd8_amd64.s):
 // the AVX-512 ones take 16 tiles a vector under lane masks; AVX2 has no
 // cheap masked store, so here Go walks each tile row eight tiles at a
-// time, splits a step where it would cross one of V's 32-column panels,
-// and a step of fewer than eight tiles blends the lanes past them back
-// from memory. On a Zen 3 core the Go transforms cost more than the
-// fewer multiplies saved; these run resnet20's 3×3 layers' three passes in
-// about half the direct GEMMs' time.
+// time and splits a step where it would cross one of V's 32-column
+// panels; a step of fewer than eight tiles at a panel's or an image's end
+// blends the lanes past them back from memory (elsewhere they fall on
+// later tiles, written after). On a Zen 3 core the Go transforms cost
+// more than the fewer multiplies saved (a 470 ms resnet20 step against
+// 257 by direct GEMMs); these made it 228 ms, and with the padded copies
+// and the weight gradient's dot products in AVX2 too, 186–194 ms.
 
 // wino8InArgs is what winoIn8AVX2 and winoDy8AVX2 read (the field offsets
 // are their constants).
@@ -78,8 +80,11 @@ func winoTransform8(dy bool, v []float32, ldx, ps, cs, t0 int, p []float32, g wi
 			off, src := (u>>5)*ps+u&31, 2*ty*wp+2*tx
 			// every load and store of the call in bounds
 			_, _ = p[(nc-1)*plane+src+(rows-1)*wp+reach-1], v[15*ldx+(nc-1)*cs+off+7]
+			// A short step stores all eight lanes where the ones past it
+			// fall on this image's later tiles of the same panel (written
+			// after); else it blends them back.
 			a.keep = nil
-			if n < 8 {
+			if n < 8 && (u&31+8 > 32 || u+8 > t0+g.tiles()) {
 				a.keep = &keep8[n]
 			}
 			if dy {
