@@ -210,3 +210,24 @@ func winoDot8(w, v []float32, ldt, t int, du []float32, o, c int, acc bool) bool
 	winoDot8AVX2(&w[0], &v[0], ldt, t, &du[0], c, o/2, c/4, ac, &lanes8[t%8])
 	return true
 }
+
+//go:noescape
+func winoGemm8AVX2(kc int, a, b, c *float32, ldc, mp, np int)
+
+// winoGemm8 is winoGemmAsm on AVX2 (rows a multiple of 4): the full
+// 32-column panels of B in one call, the last partial one a tile at a
+// time (winoGemmTiles).
+func winoGemm8(pa []float32, m, k int, b []float32, n int, c []float32, ldc int) bool {
+	if m%mr != 0 || m == 0 || n <= 0 || k <= 0 {
+		return false
+	}
+	full := n / nr
+	if full > 0 {
+		_, _, _ = pa[m*k-1], b[full*nr*k-1], c[(m-1)*ldc+full*nr-1]
+		winoGemm8AVX2(k, &pa[0], &b[0], &c[0], ldc, m/mr, full)
+	}
+	if jr := full * nr; jr < n {
+		winoGemmTiles(fkAVX2, pa, m, k, b[jr*k:], n-jr, c[jr:], ldc)
+	}
+	return true
+}

@@ -492,3 +492,103 @@ d8store:
 	JNZ  d8cb
 	VZEROUPPER
 	RET
+
+// WG8STEP is one k step of sgemm4x32avx2's loop: B's 16 columns at BX,
+// A's 4 rows at AX into Y4–Y11; both pointers move on.
+#define WG8STEP \
+	VMOVUPS      (BX), Y0; \
+	VMOVUPS      32(BX), Y1; \
+	VBROADCASTSS 0(AX), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VFMADD231PS  Y1, Y2, Y5; \
+	VBROADCASTSS 4(AX), Y3; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VFMADD231PS  Y1, Y3, Y7; \
+	VBROADCASTSS 8(AX), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VFMADD231PS  Y1, Y2, Y9; \
+	VBROADCASTSS 12(AX), Y3; \
+	VFMADD231PS  Y0, Y3, Y10; \
+	VFMADD231PS  Y1, Y3, Y11; \
+	ADDQ         $16, AX; \
+	ADDQ         $128, BX
+
+// WG8STORE stores the 4×16 accumulators at DI, rows DX bytes apart.
+#define WG8STORE \
+	VMOVUPS Y4, (DI); \
+	VMOVUPS Y5, 32(DI); \
+	ADDQ    DX, DI; \
+	VMOVUPS Y6, (DI); \
+	VMOVUPS Y7, 32(DI); \
+	ADDQ    DX, DI; \
+	VMOVUPS Y8, (DI); \
+	VMOVUPS Y9, 32(DI); \
+	ADDQ    DX, DI; \
+	VMOVUPS Y10, (DI); \
+	VMOVUPS Y11, 32(DI)
+
+// func winoGemm8AVX2(kc int, a, b, c *float32, ldc, mp, np int)
+// C (4·mp rows, row stride ldc floats) = A·B for A as mp 4-row panels of
+// kc steps (kc ≥ 1) and B as np full 32-column panels of kc steps (the
+// input transform's layout): sgemm4x32avx2's two 4×16 passes for each A
+// and B panel in one call (the same bits), where a call per tile went
+// through Go's bounds checks and the kernel's alpha and accumulate paths.
+TEXT ·winoGemm8AVX2(SB), NOSPLIT, $0-56
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+	MOVQ kc+0(FP), R10
+	SHLQ $4, R10
+	MOVQ b+16(FP), R12
+	MOVQ c+24(FP), R13
+	MOVQ np+48(FP), R11
+wg8b:
+	MOVQ a+8(FP), R8
+	MOVQ R13, SI
+	MOVQ mp+40(FP), R9
+wg8a:
+	MOVQ R8, AX
+	LEAQ 0(R12), BX
+	LEAQ 0(SI), DI
+	MOVQ kc+0(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+wg8loop0:
+	WG8STEP
+	DECQ CX
+	JNE  wg8loop0
+	WG8STORE
+	MOVQ R8, AX
+	LEAQ 64(R12), BX
+	LEAQ 64(SI), DI
+	MOVQ kc+0(FP), CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+wg8loop1:
+	WG8STEP
+	DECQ CX
+	JNE  wg8loop1
+	WG8STORE
+	ADDQ R10, R8
+	LEAQ (SI)(DX*4), SI
+	DECQ R9
+	JNZ  wg8a
+	MOVQ kc+0(FP), CX
+	SHLQ $7, CX
+	ADDQ CX, R12
+	ADDQ $128, R13
+	DECQ R11
+	JNZ  wg8b
+	VZEROUPPER
+	RET

@@ -102,9 +102,12 @@ func padRowsMap(fk floatKernel, dst, src []float32, nc, rows, w, sp, dp, dr int,
 }
 
 // winoGemmAsm computes C = A·B as winoGemm does, in one call, where the
-// assembly covers it (AVX-512, rows a multiple of 8); false (nothing done)
-// otherwise.
+// assembly covers it (AVX-512, rows a multiple of 8; AVX2, rows a multiple
+// of 4); false (nothing done) otherwise.
 func winoGemmAsm(fk floatKernel, pa []float32, m, k int, b []float32, n int, c []float32, ldc int) bool {
+	if fk == fkAVX2 {
+		return winoGemm8(pa, m, k, b, n, c, ldc)
+	}
 	if fk != fkAVX512 || m%(2*mr) != 0 || m == 0 || n <= 0 || k <= 0 {
 		return false
 	}

@@ -404,13 +404,20 @@ func TestPadRowsMap(t *testing.T) {
 // TestWinogradGemmSameBits runs the one-call GEMM against a microkernel
 // call per tile on the same packed operands.
 func TestWinogradGemmSameBits(t *testing.T) {
-	if !wino512(hostFloatKernel) {
+	fks := winoTestKernels()
+	if len(fks) == 0 {
 		t.Log("no Winograd assembly on this CPU")
 		return
 	}
+	for _, fk := range fks {
+		winoGemmSameBits(t, fk)
+	}
+}
+
+func winoGemmSameBits(t *testing.T, fk floatKernel) {
 	r := rand.New(rand.NewPCG(49, 50))
-	for _, c := range []struct{ m, k, n int }{{16, 16, 196}, {32, 32, 147}, {64, 64, 128}, {8, 3, 5}, {24, 17, 33}} {
-		var g Gemm
+	for _, c := range []struct{ m, k, n int }{{16, 16, 196}, {32, 32, 147}, {64, 64, 128}, {8, 3, 5}, {24, 17, 33}, {4, 1, 32}, {12, 5, 64}} {
+		g := Gemm{kern: fk}
 		var p PackedA
 		g.PackA(&p, false, c.m, c.k, f32s(r, c.m*c.k), c.k)
 		b := f32s(r, (c.n+nr-1)/nr*nr*c.k)
@@ -419,13 +426,13 @@ func TestWinogradGemmSameBits(t *testing.T) {
 		for i := range want {
 			want[i], got[i] = 5, 5
 		}
-		winoGemmTiles(hostFloatKernel, p.data, c.m, c.k, b, c.n, want, ldc)
-		if !winoGemmAsm(hostFloatKernel, p.data, c.m, c.k, b, c.n, got, ldc) {
-			t.Fatalf("%+v: no one-call GEMM", c)
+		winoGemmTiles(fk, p.data, c.m, c.k, b, c.n, want, ldc)
+		if !winoGemmAsm(fk, p.data, c.m, c.k, b, c.n, got, ldc) {
+			t.Fatalf("%v %+v: no one-call GEMM", fk, c)
 		}
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%+v: c[%d] = %v, per tile %v", c, i, got[i], want[i])
+				t.Fatalf("%v %+v: c[%d] = %v, per tile %v", fk, c, i, got[i], want[i])
 			}
 		}
 	}
