@@ -71,6 +71,32 @@
 	TROW(VSUBPS, R8, R12); \
 	TCOLS(ST)
 
+// CHANLOOPS runs CHAN (INCHAN or DYCHAN) for each of the R11 channels
+// (BX: the wino8InArgs; SI and DI move a plane and a row of v on): with
+// blended stores (loop KEEP) where a.keep is not nil, else plain ones
+// (loop FULL); then returns.
+#define CHANLOOPS(CHAN, KEEP, FULL) \
+	MOVQ    40(BX), AX; \
+	TESTQ   AX, AX; \
+	JEQ     FULL; \
+	VMOVUPS (AX), Y14; \
+KEEP: \
+	CHAN(ST8K); \
+	ADDQ    8(BX), SI; \
+	ADDQ    16(BX), DI; \
+	DECQ    R11; \
+	JNE     KEEP; \
+	VZEROUPPER; \
+	RET; \
+FULL: \
+	CHAN(ST8); \
+	ADDQ    8(BX), SI; \
+	ADDQ    16(BX), DI; \
+	DECQ    R11; \
+	JNE     FULL; \
+	VZEROUPPER; \
+	RET
+
 // func winoIn8AVX2(v, p *float32, a *wino8InArgs)
 // For each of a.nc channels (padded planes a.plane bytes apart in p, rows
 // a.wp4 bytes apart; rows a.cs bytes apart in v) the Bᵀ d B of the eight
@@ -85,26 +111,7 @@ TEXT ·winoIn8AVX2(SB), NOSPLIT, $0-24
 	LEAQ (R8)(R8*1), R10
 	LEAQ (R10)(R8*1), R12
 	XORQ R13, R13
-	MOVQ 40(BX), AX
-	TESTQ AX, AX
-	JEQ  in8_full
-	VMOVUPS (AX), Y14
-in8_keep:
-	INCHAN(ST8K)
-	ADDQ 8(BX), SI
-	ADDQ 16(BX), DI
-	DECQ R11
-	JNE  in8_keep
-	VZEROUPPER
-	RET
-in8_full:
-	INCHAN(ST8)
-	ADDQ 8(BX), SI
-	ADDQ 16(BX), DI
-	DECQ R11
-	JNE  in8_full
-	VZEROUPPER
-	RET
+	CHANLOOPS(INCHAN, in8_keep, in8_full)
 
 // DYROW stores the four values of row i of A' dy A'ᵀ from its columns
 // a = s_i0 (A) and b = s_i1 (B) by ST: a, a + b, a − b, b (winoDyGo).
@@ -145,26 +152,7 @@ TEXT ·winoDy8AVX2(SB), NOSPLIT, $0-24
 	MOVQ 0(BX), R11
 	MOVQ 24(BX), R9
 	MOVQ 32(BX), R8
-	MOVQ 40(BX), AX
-	TESTQ AX, AX
-	JEQ  dy8_full
-	VMOVUPS (AX), Y14
-dy8_keep:
-	DYCHAN(ST8K)
-	ADDQ 8(BX), SI
-	ADDQ 16(BX), DI
-	DECQ R11
-	JNE  dy8_keep
-	VZEROUPPER
-	RET
-dy8_full:
-	DYCHAN(ST8)
-	ADDQ 8(BX), SI
-	ADDQ 16(BX), DI
-	DECQ R11
-	JNE  dy8_full
-	VZEROUPPER
-	RET
+	CHANLOOPS(DYCHAN, dy8_keep, dy8_full)
 
 // ZCOL sets Z0 = m_j + m_{4+j} + m_{8+j} and Z1 = m_{4+j} − m_{8+j} −
 // m_{12+j} (winoOutputGo's order) from the ξ rows at SI, R13, CX and DX,
@@ -527,6 +515,29 @@ d8store:
 	VMOVUPS Y10, (DI); \
 	VMOVUPS Y11, 32(DI)
 
+// WG8HALF is one 4×16 pass (the B and C columns H bytes on) of the A
+// panel at R8 over the B panel at R12 into C at SI (R10: the A panel's
+// bytes, 16·kc), its k loop labelled LOOP.
+#define WG8HALF(H, LOOP) \
+	MOVQ   R8, AX; \
+	LEAQ   H(R12), BX; \
+	LEAQ   H(SI), DI; \
+	MOVQ   R10, CX; \
+	SHRQ   $4, CX; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11; \
+LOOP: \
+	WG8STEP; \
+	DECQ   CX; \
+	JNE    LOOP; \
+	WG8STORE
+
 // func winoGemm8AVX2(kc int, a, b, c *float32, ldc, mp, np int)
 // C (4·mp rows, row stride ldc floats) = A·B for A as mp 4-row panels of
 // kc steps (kc ≥ 1) and B as np full 32-column panels of kc steps (the
@@ -546,40 +557,8 @@ wg8b:
 	MOVQ R13, SI
 	MOVQ mp+40(FP), R9
 wg8a:
-	MOVQ R8, AX
-	LEAQ 0(R12), BX
-	LEAQ 0(SI), DI
-	MOVQ kc+0(FP), CX
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-wg8loop0:
-	WG8STEP
-	DECQ CX
-	JNE  wg8loop0
-	WG8STORE
-	MOVQ R8, AX
-	LEAQ 64(R12), BX
-	LEAQ 64(SI), DI
-	MOVQ kc+0(FP), CX
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-wg8loop1:
-	WG8STEP
-	DECQ CX
-	JNE  wg8loop1
-	WG8STORE
+	WG8HALF(0, wg8loop0)
+	WG8HALF(64, wg8loop1)
 	ADDQ R10, R8
 	LEAQ (SI)(DX*4), SI
 	DECQ R9
