@@ -238,13 +238,14 @@ out8_next:
 // last move loads under the lane mask Y13 and blends the lanes past the
 // row back from dst before its store (the border stays as it was; the
 // next row's first floats are written after). MAP(X, T) leaves its result
-// in T.
-#define PAD8ROWS(MAP) \
+// in T; PLANE runs at each plane's start (R11: the planes left).
+#define PAD8ROWS(MAP, PLANE) \
 	MOVQ 16(BX), R8; \
 	DECQ R8; \
 	SHRQ $3, R8; \
 	MOVQ 0(BX), R11; \
 p8plane: \
+	PLANE; \
 	MOVQ DI, R12; \
 	MOVQ SI, R13; \
 	MOVQ 8(BX), R10; \
@@ -276,14 +277,12 @@ p8tail: \
 	ADDQ 32(BX), DI; \
 	ADDQ 24(BX), SI; \
 	DECQ R11; \
-	JZ   p8done; \
-	MAPNEXT; \
-	JMP  p8plane; \
-p8done: \
+	JNZ  p8plane; \
 	VZEROUPPER
 
-// COPY8 is PAD8ROWS' plain copy.
+// COPY8 and NOPLANE are PAD8ROWS' plain copy.
 #define COPY8(X, T) VMOVAPS X, T
+#define NOPLANE
 
 // BNMAP8 sets T to the batch norm's clamped output of X (A·X + B by one
 // FMA with A = Y1 and B = Y2, then min(max(·, 0), Y3) with NaN lanes put
@@ -308,26 +307,19 @@ TEXT ·padRows8AVX2(SB), NOSPLIT, $0-32
 	MOVQ a+16(FP), BX
 	MOVQ tail+24(FP), AX
 	VMOVUPS (AX), Y13
-#define MAPNEXT
-	PAD8ROWS(COPY8)
-#undef MAPNEXT
+	PAD8ROWS(COPY8, NOPLANE)
 	RET
 
-// PADMAP8SETUP loads padRowsMap8AVX2's constants: the tail mask, hi,
-// zero, and the first plane's a and b.
+// PADMAP8SETUP loads padRowsMap8AVX2's constants: the tail mask, hi and
+// zero.
 #define PADMAP8SETUP \
 	MOVQ tail+24(FP), AX; \
 	VMOVUPS (AX), Y13; \
 	VBROADCASTSS 72(BX), Y3; \
-	VXORPS Y4, Y4, Y4; \
-	MOVQ 56(BX), CX; \
-	MOVQ 64(BX), DX; \
-	VBROADCASTSS (CX), Y1; \
-	VBROADCASTSS (DX), Y2
+	VXORPS Y4, Y4, Y4
 
-// MAPNEXTPLANE sets a and b (Y1, Y2) to the next plane's, plane a.nc −
-// R11 (R11: the planes left).
-#define MAPNEXTPLANE \
+// MAPPLANE sets a and b (Y1, Y2) to plane a.nc − R11's.
+#define MAPPLANE \
 	MOVQ 0(BX), CX; \
 	SUBQ R11, CX; \
 	MOVQ 56(BX), DX; \
@@ -343,9 +335,7 @@ TEXT ·padRowsMap8AVX2(SB), NOSPLIT, $0-32
 	MOVQ src+8(FP), SI
 	MOVQ a+16(FP), BX
 	PADMAP8SETUP
-#define MAPNEXT MAPNEXTPLANE
-	PAD8ROWS(BNMAP8)
-#undef MAPNEXT
+	PAD8ROWS(BNMAP8, MAPPLANE)
 	RET
 
 // func padRowsMapFQ8AVX2(dst, src *float32, a *padMapArgs, tail *[8]int32)
@@ -356,19 +346,9 @@ TEXT ·padRowsMapFQ8AVX2(SB), NOSPLIT, $0-32
 	MOVQ src+8(FP), SI
 	MOVQ a+16(FP), BX
 	MOVQ 80(BX), AX
-	VBROADCASTSS 0(AX), Y6
-	VBROADCASTSS 4(AX), Y7
-	VBROADCASTSS 8(AX), Y8
-	VBROADCASTSS 12(AX), Y9
-	VBROADCASTSS 16(AX), Y10
-	VBROADCASTSS 20(AX), Y11
-	MOVL $0x4b400000, AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12
+	FQCONSTS8(AX, AX, Y6, Y7, Y8, Y9, Y10, Y11, Y12, X12)
 	PADMAP8SETUP
-#define MAPNEXT MAPNEXTPLANE
-	PAD8ROWS(BNMAPFQ8)
-#undef MAPNEXT
+	PAD8ROWS(BNMAPFQ8, MAPPLANE)
 	RET
 
 // DOT8FMA adds the products of W rows Y12, Y13 with V rows Y8–Y11 into
