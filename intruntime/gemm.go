@@ -28,11 +28,12 @@ import "slices"
 //
 // Exactness of VPMADDUBSW: it saturates u0·w0 + u1·w1 to int16. With codes
 // u ≤ umax that cannot happen if umax·(|w0|+|w1|) ≤ 32767 for every pair
-// (safeForPairs). Otherwise the weights are split, w = lo + hi with
+// (safeForPairs). Otherwise the AVX2 kernel takes the weights as int16
+// (w16) and multiplies them by VPMADDWD, whose int32 pair sums are exact,
+// and the archsimd AVX-512BW kernel splits them, w = lo + hi with
 // lo = clamp(w, −64, 64) and hi = w − lo, both in [−64, 64], and
-// 255·128 = 32640 ≤ 32767 holds always. Only the pairs that are not safe
-// are split (splitPairs), few in trained layers, so the AVX2 kernel runs lo
-// everywhere and hi only on each row's quads that have one (hiQ).
+// 255·128 = 32640 ≤ 32767 holds always; only the pairs that are not safe
+// are split (splitPairs).
 const (
 	mr        = 10 // rows of C per micro-kernel (padding of M)
 	nr        = 2  // 16-column groups per micro-kernel
@@ -54,11 +55,12 @@ type packedWeights struct {
 	kern           int8Kernel // the GEMM kernel these are packed for
 	w              []int32    // whole weights
 	w5             []int32    // w in 5-row panels, for the assembly kernels only
-	lo, hi         []int32    // split halves, nil when w is safe (panels for kernAVX2)
-	// kernAVX2's sparse hi (hi is then nil): row r's quads with a
-	// non-zero hi are hiQ[hiStart[r]:hiStart[r+1]], the quads at hiW[i].
-	hiQ, hiStart, hiW []int32
-	corr              []int32 // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
+	lo, hi         []int32    // split halves (kernAVX512BW), nil when w is safe
+	// kernAVX2's weights where they are not safe: int16 quads in 4-row
+	// panels, w16[(p·K4 + q)·4 + r] row 4p+r's quad q, w0 in the low 16
+	// bits (rows past m zero).
+	w16  []uint64
+	corr []int32 // kernDot: 128·Σ_k w[m][k] per row, for its flipped codes
 	// kernAMX: the weights in 16-row tiles, row r's quads at wt[r·k4a:],
 	// k4a = k4 rounded up to 16 (one tile's 64 bytes), the rest zero.
 	wt []int32
@@ -87,6 +89,14 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 	p := &packedWeights{m: m, k: k, mpad: ceilDiv(m, mr) * mr, k4: ceilDiv(k, 4), kern: kern}
 	if kern == kernAMX {
 		p.mpad = ceilDiv(m, amxRows) * amxRows // whole tiles of C
+	}
+	// The AVX2 kernel multiplies weights that could saturate VPMADDUBSW
+	// as int16 instead (VPMADDWD, exact), 4-row panels of them, where a
+	// split would run the hi quads as a second, sparse pass (1.9–2.2x
+	// slower on Zen 3 with 8-bit weights, BenchmarkGEMM).
+	w16 := kern == kernAVX2 && !safeForPairs(w, m, k, umax)
+	if w16 {
+		p.mpad = max(p.mpad, ceilDiv(m, 4)*4)
 	}
 	get := func(r, c int) int8 {
 		if r < m && c < k {
@@ -120,7 +130,7 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 		}
 		return y
 	}
-	if panels {
+	if panels && !w16 {
 		p.w5 = panel5(p.w)
 	}
 	if kern == kernAMX {
@@ -139,6 +149,10 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 			}
 			p.corr[r] = 128 * s
 		}
+	}
+	if w16 {
+		p.packW16(w)
+		return p
 	}
 	// VPDPBUSD does not saturate: the VNNI kernels need no split.
 	if kern.pairs() && !safeForPairs(w, m, k, umax) {
@@ -160,14 +174,19 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 				p.hi[r*p.k4+q] = quadOf(hi, r, q)
 			}
 		}
-		if kern == kernAVX2 {
-			p.sparseHi()
-		}
-		if panels {
-			p.lo = panel5(p.lo)
-		}
 	}
 	return p
+}
+
+// packW16 stores the m×k weights w as kernAVX2's int16 panels (w16).
+func (p *packedWeights) packW16(w []int8) {
+	panels := ceilDiv(p.m, 4)
+	p.w16 = make([]uint64, panels*4*p.k4)
+	for r := range p.m {
+		for c, x := range w[r*p.k : (r+1)*p.k] {
+			p.w16[(r/4*p.k4+c/4)*4+r%4] |= uint64(uint16(int16(x))) << (16 * (c % 4))
+		}
+	}
 }
 
 // splitPairs splits the m×k weights w into lo + hi, both safe for
@@ -195,24 +214,6 @@ func splitPairs(w []int8, m, k, umax int) (lo, hi []int8) {
 		}
 	}
 	return lo, hi
-}
-
-// sparseHi lists the quads of each row where hi is not zero, for the AVX2
-// kernel: row r's are hiQ[hiStart[r]:hiStart[r+1]], with their hi quads
-// at the same indices of hiW.
-func (p *packedWeights) sparseHi() {
-	p.hiStart = make([]int32, 1, p.mpad+1)
-	p.hiQ, p.hiW = nil, nil
-	for r := range p.mpad {
-		for q := range p.k4 {
-			if x := p.hi[r*p.k4+q]; x != 0 {
-				p.hiQ = append(p.hiQ, int32(q))
-				p.hiW = append(p.hiW, x)
-			}
-		}
-		p.hiStart = append(p.hiStart, int32(len(p.hiQ)))
-	}
-	p.hi = nil // hiW holds what the kernel reads of it
 }
 
 // safeForPairs reports whether umax·(|w[2j]|+|w[2j+1]|) ≤ 32767 for every

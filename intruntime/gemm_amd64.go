@@ -123,31 +123,32 @@ func tapGemmVNNI(acc []int32, ldc int, p *tapPlan, q []uint32) {
 func avx2x5(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 
 //go:noescape
-func avx2x5sparse(c *int32, ldc int, lo *int32, b *byte, k4, gs, n int, hw, hq, hs *int32)
+func avx2w16x4(c *int32, ldc int, w *uint64, b *byte, k4, gs, n, panels int)
 
-// gemmAVX2 computes C = A·B (see gemm.go) five rows and one group at a
-// time (10 ymm accumulators of Go assembly's 16), with the split weights
-// (lo everywhere, hi on the quads that have one) where they could saturate
-// VPMADDUBSW. It panics (a programmer error) if c or b is too short for
-// the call.
+// gemmAVX2 computes C = A·B (see gemm.go): weights that cannot saturate
+// VPMADDUBSW five rows and one group at a time (10 ymm accumulators of Go
+// assembly's 16), others as int16 (w16) four rows and half a group at a
+// time. It panics (a programmer error) if c or b is too short for the
+// call.
 func gemmAVX2(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 	if ngroups == 0 {
 		return
 	}
-	gs := checkPanels("gemmAVX2", c, ldc, a, b, ngroups)
-	if a.lo != nil && len(a.hiStart) != a.mpad+1 {
-		panic("intruntime: gemmAVX2: bad operands")
+	if a.w16 != nil {
+		gs := a.k4 * blockSize
+		panels := ceilDiv(a.m, 4)
+		_, _ = b[ngroups*gs-1], c[(4*panels-1)*ldc+ngroups*laneCols-1]
+		if ldc < ngroups*laneCols || len(a.w16) != panels*4*a.k4 || 4*panels > a.mpad {
+			panic("intruntime: gemmAVX2: bad operands")
+		}
+		if a.k4 > 0 {
+			avx2w16x4(&c[0], ldc, &a.w16[0], &b[0], a.k4, gs, ngroups, panels)
+		}
+		return
 	}
+	gs := checkPanels("gemmAVX2", c, ldc, a, b, ngroups)
 	for p := 0; p < a.mpad; p += 5 {
-		if a.lo == nil {
-			avx2x5(&c[p*ldc], ldc, &a.w5[p*a.k4], &b[0], a.k4, gs, ngroups)
-			continue
-		}
-		var hw, hq *int32 // row r's entries at hs[r] of these (none: nil)
-		if len(a.hiQ) > 0 {
-			hw, hq = &a.hiW[0], &a.hiQ[0]
-		}
-		avx2x5sparse(&c[p*ldc], ldc, &a.lo[p*a.k4], &b[0], a.k4, gs, ngroups, hw, hq, &a.hiStart[p])
+		avx2x5(&c[p*ldc], ldc, &a.w5[p*a.k4], &b[0], a.k4, gs, ngroups)
 	}
 }
 

@@ -1,10 +1,10 @@
 #include "textflag.h"
 
-// The AVX2 int8 micro-kernels (see gemm_amd64.go): one 5-row weight panel
+// The AVX2 int8 micro-kernels (see gemm_amd64.go). avx2x5, for weights
+// that cannot saturate VPMADDUBSW (safeForPairs): one 5-row weight panel
 // (w[q·5 + r], as for VNNI) times single 16-column groups of B, each
 // 64-byte block as two ymm halves of 8 columns. Per row and half:
-// VPMADDUBSW (u8·s8 pairs summed to int16, saturating: the weights are
-// split when that could happen, see gemm.go), VPMADDWD with ones (pairs
+// VPMADDUBSW (u8·s8 pairs summed to int16), VPMADDWD with ones (pairs
 // to int32), VPADDD into the accumulator. 10 accumulators Y4–Y13, B in
 // Y0/Y1, the weight broadcast in Y2, Y3 a temporary, Y14 ones.
 
@@ -60,31 +60,6 @@
 	VMOVDQU Y12, 0(DX); \
 	VMOVDQU Y13, 32(DX)
 
-// HIROW(r, acc0, acc1, loop, done) runs row r's remainder quads (see
-// avx2x5sparse): hs[r] to hs[r+1] of hq (quad indices) and hw (quads).
-#define HIROW(r, acc0, acc1, loop, done) \
-	MOVQ hs+72(FP), R9; \
-	MOVLQSX (4*r)(R9), BX; \
-	MOVLQSX (4*r+4)(R9), CX; \
-	SUBQ BX, CX; \
-	JEQ done; \
-	MOVQ hq+64(FP), DX; \
-	LEAQ (DX)(BX*4), DX; \
-	MOVQ hw+56(FP), R9; \
-	LEAQ (R9)(BX*4), BX; \
-loop: \
-	MOVLQSX (DX), AX; \
-	SHLQ $6, AX; \
-	ADDQ SI, AX; \
-	VMOVDQU (AX), Y0; \
-	VMOVDQU 32(AX), Y1; \
-	MAC1((BX), acc0, acc1); \
-	ADDQ $4, BX; \
-	ADDQ $4, DX; \
-	DECQ CX; \
-	JNE loop; \
-done:
-
 // func avx2x5(c *int32, ldc int, w *int32, b *byte, k4, gs, n int)
 // computes n single groups, gs bytes of B and 64 bytes of C apart.
 TEXT ·avx2x5(SB), NOSPLIT, $0-56
@@ -123,48 +98,105 @@ avx2x5_done:
 	VZEROUPPER
 	RET
 
-// func avx2x5sparse(c *int32, ldc int, lo *int32, b *byte, k4, gs, n int, hw, hq, hs *int32)
-// is avx2x5 on the split weights' lo (a panel, every pair safe) plus, for
-// each of the panel's rows r, its quads hq[i] with a non-zero hi, i in
-// [hs[r], hs[r+1]), times the hi quads hw[i] (see splitPairs): the second
-// pass costs only where a row has weight pairs that could saturate.
-TEXT ·avx2x5sparse(SB), NOSPLIT, $0-80
+// The exact AVX2 kernel for weights that could saturate VPMADDUBSW: the
+// weights sign-extended to int16 (packed once), the codes zero-extended by
+// VPUNPCKL/HBW against zero, VPMADDWD's int32 pair sums (exact: |u0·w0 +
+// u1·w1| ≤ 2·255·128). One tile is 4 rows × 8 columns (half a group): a
+// 32-byte half block is 8 columns' quads; its low unpack holds columns
+// 0, 1 | 4, 5 as int16 quads, its high unpack 2, 3 | 6, 7, so that each
+// row's two accumulators hold a column's two pair sums side by side and one
+// VPHADDD at the end leaves columns 0–7 in order. Y0 zero, Y1/Y2 the
+// unpacked codes, Y3 the weight broadcast, Y4–Y11 the accumulators, Y12/Y13
+// products.
+
+// W16ROW(w, acc0, acc1) adds a row's quad of int16 weights at w times the
+// unpacked codes in Y1/Y2 to its accumulators.
+#define W16ROW(w, acc0, acc1) \
+	VPBROADCASTQ w, Y3; \
+	VPMADDWD Y3, Y1, Y12; \
+	VPMADDWD Y3, Y2, Y13; \
+	VPADDD Y12, acc0, acc0; \
+	VPADDD Y13, acc1, acc1
+
+// ZERO8 clears the accumulators Y4–Y11.
+#define ZERO8 \
+	VPXOR Y4, Y4, Y4; \
+	VPXOR Y5, Y5, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPXOR Y7, Y7, Y7; \
+	VPXOR Y8, Y8, Y8; \
+	VPXOR Y9, Y9, Y9; \
+	VPXOR Y10, Y10, Y10; \
+	VPXOR Y11, Y11, Y11
+
+// HSTORE(acc0, acc1) stores a row's 8 column sums at DX and moves DX to
+// the next row (R10 bytes on).
+#define HSTORE(acc0, acc1) \
+	VPHADDD acc1, acc0, acc0; \
+	VMOVDQU acc0, (DX); \
+	ADDQ R10, DX
+
+// func avx2w16x4(c *int32, ldc int, w *uint64, b *byte, k4, gs, n, panels int)
+// computes panels 4-row panels (panel p's quad q of row r at
+// w[(p·k4 + q)·4 + r], four int16) times n groups of B, gs bytes of B and
+// 64 bytes of C apart: group by group, so that a group's B stays in L1
+// while the panels' weights pass (half the L2 reads of panels outermost
+// at resnet20's 64×576 layers: 1.13x), a half group at a time (R9: the
+// half's byte offset in B's blocks and in C's rows, 0 or 32). R11 and R12
+// are the panel's weights and C.
+TEXT ·avx2w16x4(SB), NOSPLIT, $8-64
 	MOVQ c+0(FP), DI
 	MOVQ ldc+8(FP), R10
 	SHLQ $2, R10
-	MOVQ lo+16(FP), R11
 	MOVQ b+24(FP), SI
-	MOVQ k4+32(FP), R12
 	MOVQ gs+40(FP), R8
 	MOVQ n+48(FP), R13
-	MOVL $0x00010001, AX
-	VMOVQ AX, X14
-	VPBROADCASTD X14, Y14 // int16 ones
+	MOVQ k4+32(FP), AX
+	SHLQ $5, AX
+	IMULQ panels+56(FP), AX
+	ADDQ w+16(FP), AX
+	MOVQ AX, wend-8(SP) // past the last panel's weights
 	TESTQ R13, R13
-	JEQ avx2x5sparse_done
-avx2x5sparse_tile:
-	ZERO10
-	MOVQ SI, AX
+	JEQ avx2w16x4_done
+	VPXOR Y0, Y0, Y0
+avx2w16x4_group:
+	MOVQ w+16(FP), R11
+	MOVQ DI, R12
+avx2w16x4_panel:
+	XORQ R9, R9
+avx2w16x4_half:
+	ZERO8
+	LEAQ (SI)(R9*1), AX
 	MOVQ R11, BX
-	MOVQ R12, CX
-avx2x5sparse_loop:
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), Y1
-	MAC5(BX)
+	MOVQ k4+32(FP), CX
+avx2w16x4_loop:
+	VMOVDQU (AX), Y1
+	VPUNPCKHBW Y0, Y1, Y2
+	VPUNPCKLBW Y0, Y1, Y1
+	W16ROW(0(BX), Y4, Y5)
+	W16ROW(8(BX), Y6, Y7)
+	W16ROW(16(BX), Y8, Y9)
+	W16ROW(24(BX), Y10, Y11)
 	ADDQ $64, AX
-	ADDQ $20, BX
+	ADDQ $32, BX
 	DECQ CX
-	JNE avx2x5sparse_loop
-	HIROW(0, Y4, Y5, avx2x5sparse_row0, avx2x5sparse_row0done)
-	HIROW(1, Y6, Y7, avx2x5sparse_row1, avx2x5sparse_row1done)
-	HIROW(2, Y8, Y9, avx2x5sparse_row2, avx2x5sparse_row2done)
-	HIROW(3, Y10, Y11, avx2x5sparse_row3, avx2x5sparse_row3done)
-	HIROW(4, Y12, Y13, avx2x5sparse_row4, avx2x5sparse_row4done)
-	STORE10
+	JNE avx2w16x4_loop
+	LEAQ (R12)(R9*1), DX
+	HSTORE(Y4, Y5)
+	HSTORE(Y6, Y7)
+	HSTORE(Y8, Y9)
+	HSTORE(Y10, Y11)
+	ADDQ $32, R9
+	CMPQ R9, $64
+	JNE avx2w16x4_half
+	MOVQ BX, R11 // the next panel's weights follow
+	LEAQ (R12)(R10*4), R12
+	CMPQ R11, wend-8(SP)
+	JNE avx2w16x4_panel
 	ADDQ $64, DI
 	ADDQ R8, SI
 	DECQ R13
-	JNE avx2x5sparse_tile
-avx2x5sparse_done:
+	JNE avx2w16x4_group
+avx2w16x4_done:
 	VZEROUPPER
 	RET

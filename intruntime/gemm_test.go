@@ -78,11 +78,9 @@ func TestGEMM(t *testing.T) {
 		for _, vi := range variantImpls() {
 			kern := vi.kern
 			a := packWeightsFor(w, test.m, test.k, test.umax, kern)
-			if (a.lo != nil) != (test.wantSplit && kern.pairs()) {
-				t.Errorf("%dx%dx%d %v: split = %v, want %v", test.m, test.k, test.n, kern, a.lo != nil, test.wantSplit)
-			}
-			if kern == kernAVX2 && a.lo != nil && test.whi < 100 && 2*len(a.hiQ) > a.mpad*a.k4 {
-				t.Errorf("%dx%dx%d: %d of %d row quads have a hi, want few", test.m, test.k, test.n, len(a.hiQ), a.mpad*a.k4)
+			// Unsafe weights: split for AVX-512BW, int16 for AVX2.
+			if split := a.lo != nil || a.w16 != nil; split != (test.wantSplit && kern.pairs()) {
+				t.Errorf("%dx%dx%d %v: split = %v, want %v", test.m, test.k, test.n, kern, split, test.wantSplit)
 			}
 			for name, f := range map[string]func([]int32, int, *packedWeights, []byte, int){"gemm": gemm, "portable": gemmPortable} {
 				c := make([]int32, a.mpad*ldc)
