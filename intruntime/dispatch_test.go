@@ -57,7 +57,7 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
-		for _, w := range []int{1, 4, 7, 14, 16, 28, 63, 64, 65} {
+		for _, w := range []int{1, 2, 3, 4, 7, 8, 14, 15, 16, 17, 28, 63, 64, 65} { // every move size and overlap
 			for _, rows := range []int{0, 1, 5} {
 				const stride, planes, dstPlane = 80, 3, 500
 				src := bytes(planes * rows * w)

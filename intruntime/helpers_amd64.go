@@ -92,6 +92,91 @@ func avx2Helpers(im *impl) {
 	im.dwFlat3x3 = dwFlat3x3Y
 	im.directPack = (*packPlan).shufFits
 	im.packDirect = packDirectShuf
+	im.dw3x3s2 = dw3x3s2Y
+	im.pickRows32 = pickRows32Y
+	im.frameRows = frameRowsY
+}
+
+//go:noescape
+func frameRowsAVX2(dst, src *uint8, rows, w, dstStride, planes, dstPlane int)
+
+// frameRowsY is frameRowsScalar by frameRowsAVX2 (MobileNetV2's
+// depthwise frames: rows of 4 to 28 bytes, a memmove call each before).
+func frameRowsY(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
+	if rows <= 0 || w <= 0 || planes <= 0 {
+		return
+	}
+	_, _ = dst[(planes-1)*dstPlane+(rows-1)*dstStride+w-1], src[planes*rows*w-1]
+	frameRowsAVX2(&dst[0], &src[0], rows, w, dstStride, planes, dstPlane)
+}
+
+//go:noescape
+func dw3x3s2AVX2(acc *int32, frame *byte, wp *[6]uint32, Wp, oh, ow, rows, plane int)
+
+// vectorRows returns how many of total rows of w values, back to back in
+// a buffer of total·w, can be stored whole vectors of 8 at a time (the
+// last one running into the next rows) without passing the buffer's end.
+func vectorRows(total, w int) int {
+	return min(total, max(0, (total*w-roundUp(w, 8))/w+1))
+}
+
+// dw3x3s2Y is dw3x3s2Scalar by dw3x3s2AVX2 for images frames plane bytes
+// apart (their outputs back to back in acc), the rows whose whole-vector
+// stores would pass the end of acc by the scalar code; q is not needed.
+// False where acc is short or a frame read would pass the end of frame.
+func dw3x3s2Y(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, _ []uint32, images, plane int) bool {
+	total := images * oh
+	if total == 0 || ow == 0 {
+		return true
+	}
+	if len(acc) < total*ow {
+		return false
+	}
+	rows := vectorRows(total, ow)
+	at := func(r int) int { return r/oh*plane + 2*(r%oh)*Wp } // output row r's first frame row
+	// The assembly's furthest read: its last row's last vector, 16 codes
+	// from two past its start, on the third kernel row.
+	if rows > 0 && at(rows-1)+2*Wp+2*roundUp(ow, 8)+1 >= len(frame) {
+		rows = 0
+	}
+	if rows > 0 {
+		var wp [6]uint32
+		for ky := range 3 {
+			wp[2*ky] = uint32(uint16(int16(w[3*ky]))) | uint32(uint16(int16(w[3*ky+1])))<<16
+			wp[2*ky+1] = uint32(uint16(int16(w[3*ky+2])))
+		}
+		dw3x3s2AVX2(&acc[0], &frame[0], &wp, Wp, oh, ow, rows, plane)
+	}
+	for r := rows; r < total; r++ {
+		dw3x3s2Scalar(acc[r*ow:][:ow], frame[at(r):], w, Wp, 1, ow)
+	}
+	return true
+}
+
+//go:noescape
+func pickRows32AVX2(dst, src *int32, rows, w, srcStride, total, srcPlane int)
+
+// pickRows32Y is pickRows32Scalar by pickRows32AVX2 for step 1 (the rows
+// whose whole-vector stores would pass the end of dst by copy), else the
+// scalar code.
+func pickRows32Y(dst, src []int32, rows, w, srcStride, step, planes, srcPlane int) {
+	total := planes * rows
+	if total == 0 || w == 0 || step != 1 {
+		pickRows32Scalar(dst, src, rows, w, srcStride, step, planes, srcPlane)
+		return
+	}
+	_ = dst[total*w-1]
+	at := func(r int) int { return r/rows*srcPlane + r%rows*srcStride }
+	n := vectorRows(total, w)
+	if n > 0 && at(n-1)+roundUp(w, 8) > len(src) { // whole vectors read too
+		n = 0
+	}
+	if n > 0 {
+		pickRows32AVX2(&dst[0], &src[0], rows, w, srcStride, n, srcPlane)
+	}
+	for r := n; r < total; r++ {
+		copy(dst[r*w:][:w], src[at(r):][:w])
+	}
 }
 
 // packDirectShuf is packDirectScalar by the plan's VPSHUFB chunks
@@ -150,20 +235,31 @@ func copyRowsAsm(dst, src []uint8, planes, rows, w, srcStride, planeStride int) 
 	copyRowsAVX2(&dst[0], &src[0], planes, rows, w, srcStride, planeStride)
 }
 
-// requantRowsAVX2 is requantRowsScalar, 8 lanes at a time, the tails by
-// the scalar code.
+// requantRowsAVX2 is requantRowsScalar, 8 lanes at a time: rows that lie
+// back to back in both out and row as one run, a run's last partial
+// vector as the run's last 8 values again (the scalar code only for runs
+// shorter than 8: on MobileNetV2's 14×14 and 7×7 planes the scalar tails
+// took more time than the vectors).
 func requantRowsAVX2(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	var c requantScalars
-	n := width &^ 7
-	if !c.set(bias, m0, exp, zy, lo, hi) {
-		n = 0
+	if count == 0 || width == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
+		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
+		return
 	}
+	if count > 1 && outStride == width && rowStride == width {
+		width, count = count*width, 1
+	}
+	if width < 8 {
+		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
+		return
+	}
+	n := width &^ 7
 	for i := range count {
 		o, r := out[i*outStride:][:width], row[i*rowStride:][:width]
-		if n > 0 {
-			requantAVX2(&o[0], &r[0], n, &c)
+		requantAVX2(&o[0], &r[0], n, &c)
+		if n < width {
+			requantAVX2(&o[width-8], &r[width-8], 8, &c)
 		}
-		requantRowScalar(o[n:], r[n:], bias, m0, exp, zy, lo, hi)
 	}
 }
 

@@ -407,3 +407,169 @@ packShufAVX2_store:
 packShufAVX2_done:
 	VZEROUPPER
 	RET
+
+// DW2ROW(at, at2, w01, w2) adds kernel row ky's three products to Y0 for
+// the 8 outputs whose codes start at at (at2: two bytes on): the 16 codes
+// from there as
+// words (VPMOVZXBW), so that dword j is the pair (2j, 2j+1) of frame
+// columns, times (w[ky][0], w[ky][1]) by VPMADDWD; the 16 from two on,
+// whose pair j starts at column 2j+2, times (w[ky][2], 0).
+#define DW2ROW(at, at2, w01, w2) \
+	VPMOVZXBW at, Y1; \
+	VPMADDWD w01, Y1, Y1; \
+	VPADDD Y1, Y0, Y0; \
+	VPMOVZXBW at2, Y2; \
+	VPMADDWD w2, Y2, Y2; \
+	VPADDD Y2, Y0, Y0
+
+// func dw3x3s2AVX2(acc *int32, frame *byte, wp *[6]uint32, Wp, oh, ow, rows, plane int)
+// is dw3x3s2Scalar on the first rows output rows of frames plane bytes
+// apart (oh rows each), 8 outputs a vector (exact: |Σ| ≤ 9·255·128),
+// their outputs back to back. Every vector is stored whole: a row's last
+// one may run into the next rows' outputs, which are written after it (the
+// caller leaves out the rows whose vectors would pass the end of acc). wp
+// holds per kernel row the int16 pairs (w0, w1) and (w2, 0).
+TEXT ·dw3x3s2AVX2(SB), NOSPLIT, $0-64
+	MOVQ acc+0(FP), DI
+	MOVQ frame+8(FP), SI
+	MOVQ wp+16(FP), AX
+	MOVQ Wp+24(FP), DX
+	MOVQ ow+40(FP), R10
+	MOVQ rows+48(FP), R13
+	VPBROADCASTD 0(AX), Y8
+	VPBROADCASTD 4(AX), Y9
+	VPBROADCASTD 8(AX), Y10
+	VPBROADCASTD 12(AX), Y11
+	VPBROADCASTD 16(AX), Y12
+	VPBROADCASTD 20(AX), Y13
+	LEAQ (DX)(DX*1), R8 // two frame rows
+	TESTQ R13, R13
+	JEQ dw3x3s2AVX2_done
+dw3x3s2AVX2_image:
+	MOVQ oh+32(FP), R11
+	MOVQ SI, R9 // frame row 2y
+dw3x3s2AVX2_row:
+	MOVQ R9, AX
+	XORQ CX, CX
+dw3x3s2AVX2_vec:
+	VPXOR Y0, Y0, Y0
+	DW2ROW((AX), 2(AX), Y8, Y9)
+	DW2ROW((AX)(DX*1), 2(AX)(DX*1), Y10, Y11)
+	DW2ROW((AX)(R8*1), 2(AX)(R8*1), Y12, Y13)
+	VMOVDQU Y0, (DI)(CX*4)
+	ADDQ $16, AX
+	ADDQ $8, CX
+	CMPQ CX, R10
+	JLT dw3x3s2AVX2_vec
+	LEAQ (DI)(R10*4), DI
+	DECQ R13
+	JEQ dw3x3s2AVX2_done
+	ADDQ R8, R9
+	DECQ R11
+	JNE dw3x3s2AVX2_row
+	ADDQ plane+56(FP), SI
+	JMP dw3x3s2AVX2_image
+dw3x3s2AVX2_done:
+	VZEROUPPER
+	RET
+
+// func pickRows32AVX2(dst, src *int32, rows, w, srcStride, total, srcPlane int)
+// is pickRows32Scalar with step 1 on the first total rows (rows a plane),
+// 8 values a move. Every row's last move is whole: it may run into the
+// next rows' values, which are written after it (the caller leaves out
+// the rows whose moves would pass the end of dst).
+TEXT ·pickRows32AVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+24(FP), R10
+	MOVQ srcStride+32(FP), R8
+	SHLQ $2, R8
+	MOVQ total+40(FP), R13
+	TESTQ R13, R13
+	JEQ pickRows32AVX2_done
+pickRows32AVX2_plane:
+	MOVQ rows+16(FP), R11
+	MOVQ SI, R9
+pickRows32AVX2_row:
+	XORQ CX, CX
+pickRows32AVX2_vec:
+	VMOVDQU (R9)(CX*4), Y0
+	VMOVDQU Y0, (DI)(CX*4)
+	ADDQ $8, CX
+	CMPQ CX, R10
+	JLT pickRows32AVX2_vec
+	LEAQ (DI)(R10*4), DI
+	DECQ R13
+	JEQ pickRows32AVX2_done
+	ADDQ R8, R9
+	DECQ R11
+	JNE pickRows32AVX2_row
+	MOVQ srcPlane+48(FP), AX
+	LEAQ (SI)(AX*4), SI
+	JMP pickRows32AVX2_plane
+pickRows32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func frameRowsAVX2(dst, src *uint8, rows, w, dstStride, planes, dstPlane int)
+// is frameRowsScalar (rows and planes ≥ 1, w ≥ 1) without a call a row:
+// 16 bytes a move, a row's last move ending at its end (overlapping the
+// one before); rows under 16 bytes as two overlapping moves of 8, 4 or 1.
+TEXT ·frameRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+24(FP), R10
+	MOVQ dstStride+32(FP), R8
+	MOVQ planes+40(FP), R13
+	MOVQ dstPlane+48(FP), R12
+	LEAQ -16(R10), R11 // the last 16-byte move's offset
+frameRowsAVX2_plane:
+	MOVQ rows+16(FP), CX
+	MOVQ DI, R9
+frameRowsAVX2_row:
+	CMPQ R10, $16
+	JLT frameRowsAVX2_small
+	XORQ AX, AX
+frameRowsAVX2_move16:
+	VMOVDQU (SI)(AX*1), X0
+	VMOVDQU X0, (R9)(AX*1)
+	ADDQ $16, AX
+	CMPQ AX, R11
+	JLT frameRowsAVX2_move16
+	VMOVDQU (SI)(R11*1), X0
+	VMOVDQU X0, (R9)(R11*1)
+	JMP frameRowsAVX2_next
+frameRowsAVX2_small:
+	CMPQ R10, $8
+	JLT frameRowsAVX2_small4
+	MOVQ (SI), AX
+	MOVQ -8(SI)(R10*1), BX
+	MOVQ AX, (R9)
+	MOVQ BX, -8(R9)(R10*1)
+	JMP frameRowsAVX2_next
+frameRowsAVX2_small4:
+	CMPQ R10, $4
+	JLT frameRowsAVX2_small1
+	MOVL (SI), AX
+	MOVL -4(SI)(R10*1), BX
+	MOVL AX, (R9)
+	MOVL BX, -4(R9)(R10*1)
+	JMP frameRowsAVX2_next
+frameRowsAVX2_small1: // 1 to 3 bytes
+	MOVBLZX (SI), AX
+	MOVBLZX -1(SI)(R10*1), BX
+	MOVB AX, (R9)
+	MOVB BX, -1(R9)(R10*1)
+	MOVBLZX 1(SI), AX // w = 3: the middle byte (else a byte of this row again)
+	CMPQ R10, $3
+	JNE frameRowsAVX2_next
+	MOVB AX, 1(R9)
+frameRowsAVX2_next:
+	ADDQ R10, SI
+	ADDQ R8, R9
+	DECQ CX
+	JNE frameRowsAVX2_row
+	ADDQ R12, DI
+	DECQ R13
+	JNE frameRowsAVX2_plane
+	RET
