@@ -55,6 +55,7 @@ func TestGEMM(t *testing.T) {
 		{10, 64, 20, -66, 66, 255, true},
 		{33, 600, 16 * 6, -128, 127, 255, true},  // AMX: 3 row tiles (one partial), 10 chunks (the last partial), a four-group block + 2 single groups
 		{16, 256, 16 * 10, -128, 127, 255, true}, // AMX: whole tiles, no padding
+		{6, 4, 40, -128, -100, 255, true},        // one k-quad: AVX2's int16 tile is its first quad alone
 	} {
 		w := make([]int8, test.m*test.k)
 		for i := range w {
