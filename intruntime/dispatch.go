@@ -110,6 +110,10 @@ type impl struct {
 	// also has a direct packing takes tapGemm where the flat positions it
 	// computes are at most half again its outputs (tapPlan.pays).
 	tapNarrow bool
+	// tapMinOut: the narrowest output rows tap convolutions are planned
+	// for (0: any). AVX2 requantizes rows narrower than a vector by the
+	// scalar code.
+	tapMinOut int
 }
 
 // portableImpl is the plain Go implementation of every family.

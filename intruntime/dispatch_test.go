@@ -134,19 +134,21 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
-		for _, w := range []int{1, 5, 15, 16, 17, 28, 40} {
+		for _, w := range []int{1, 5, 8, 9, 15, 16, 17, 28, 40} {
 			for _, rows := range []int{0, 1, 3} {
-				const chStride, dstStride, copies, copyStride = 200, 45, 3, 179
-				src := bytes(3*chStride + rows*w)
-				got := make([]uint32, (copies-1)*copyStride+max(0, (rows-1)*dstStride+w)+2)
-				for i := range got {
-					got[i] = 0xdeadbeef
-				}
-				want := slices.Clone(got)
-				vi.quadRows(got, src, chStride, rows, w, dstStride, copies, copyStride)
-				quadRowsScalar(want, src, chStride, rows, w, dstStride, copies, copyStride)
-				if !slices.Equal(got, want) {
-					t.Fatalf("%s: quadRows w %d rows %d differs", vi.name, w, rows)
+				for _, copies := range []int{1, 3} { // one: the quad planes of impl.tapSingle
+					const chStride, dstStride, copyStride = 200, 45, 179
+					src := bytes(3*chStride + rows*w)
+					got := make([]uint32, (copies-1)*copyStride+max(0, (rows-1)*dstStride+w)+2)
+					for i := range got {
+						got[i] = 0xdeadbeef
+					}
+					want := slices.Clone(got)
+					vi.quadRows(got, src, chStride, rows, w, dstStride, copies, copyStride)
+					quadRowsScalar(want, src, chStride, rows, w, dstStride, copies, copyStride)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s: quadRows w %d rows %d copies %d differs", vi.name, w, rows, copies)
+					}
 				}
 			}
 		}

@@ -31,6 +31,8 @@ func implFor(f cpufeat.Features) impl {
 		im.kern = kernAVXVNNI
 	case f.AVX2:
 		im.kern = kernAVX2
+		im.tapGemm, im.tapSingle = tapGemmAVX2, true
+		im.tapMinOut = 8
 	}
 	if f.AVX2 {
 		avx2Helpers(&im)
@@ -116,6 +118,25 @@ func tapGemmVNNI(acc []int32, ldc int, p *tapPlan, q []uint32) {
 	}
 	for pi := range panels {
 		vnniTap8x2(&acc[8*pi*ldc], ldc, &p.w1[pi*taps*p.kq*8], &q[0], 4*p.plane, &p.offs1[0], taps, p.kq, p.ldc()/32)
+	}
+}
+
+//go:noescape
+func tapAVX2x4(acc *int32, ldc int, w *uint64, q *uint32, offs *int32, nk, n int)
+
+// tapGemmAVX2 is the tap GEMM by VPMADDWD on int16 weights (tapPlan.w16)
+// and one quad plane per channel quad (impl.tapSingle), each (tap,
+// quad) pair read at its byte offset (offs16), a 4-row panel and 8 flat
+// positions at a time. It panics (a programmer error) if acc or q is too
+// short for the plan.
+func tapGemmAVX2(acc []int32, ldc int, p *tapPlan, q []uint32) {
+	panels, nk := ceilDiv(p.m, 4), p.kh*p.kw*p.kq
+	_, _ = acc[(4*panels-1)*ldc+p.ldc()-1], q[p.qlen1-1]
+	if ldc < p.ldc() || len(p.w16) != panels*nk*4 || len(p.offs16) != nk || p.kq*p.plane > p.qlen1 || p.ldc()%8 != 0 || nk == 0 {
+		panic("intruntime: tapGemmAVX2: bad operands")
+	}
+	for pi := range panels {
+		tapAVX2x4(&acc[4*pi*ldc], ldc, &p.w16[pi*nk*4], &q[0], &p.offs16[0], nk, p.ldc()/8)
 	}
 }
 

@@ -209,3 +209,64 @@ avx2w16x4_store:
 avx2w16x4_done:
 	VZEROUPPER
 	RET
+
+// ZERO8 clears the accumulators Y4–Y11.
+#define ZERO8 \
+	VPXOR Y4, Y4, Y4; \
+	VPXOR Y5, Y5, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPXOR Y7, Y7, Y7; \
+	VPXOR Y8, Y8, Y8; \
+	VPXOR Y9, Y9, Y9; \
+	VPXOR Y10, Y10, Y10; \
+	VPXOR Y11, Y11, Y11
+
+// func tapAVX2x4(acc *int32, ldc int, w *uint64, q *uint32, offs *int32, nk, n int)
+// is the tap GEMM (tapconv.go) for a 4-row panel of int16 weights
+// (w[k·4 + r]: row r's weights of the k-th (tap, channel quad) pair) on
+// quad planes, pair k read at byte offset offs[k] from each vector's
+// first position (tapPlan.offs16: one list, one loop): n vectors of 8
+// flat positions, each as avx2w16x4's tile with the positions as its
+// columns and the nk pairs as its k-quads.
+TEXT ·tapAVX2x4(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ ldc+8(FP), R10
+	SHLQ $2, R10
+	MOVQ w+16(FP), R11
+	MOVQ q+24(FP), SI
+	MOVQ offs+32(FP), R12
+	MOVQ nk+40(FP), R8
+	MOVQ n+48(FP), R13
+	TESTQ R13, R13
+	JEQ tapAVX2x4_done
+	VPXOR Y0, Y0, Y0
+tapAVX2x4_vec:
+	ZERO8
+	MOVQ R11, BX
+	MOVQ R12, DX
+	MOVQ R8, CX
+tapAVX2x4_k:
+	MOVLQSX (DX), AX
+	VMOVDQU (SI)(AX*1), Y1
+	VPUNPCKHBW Y0, Y1, Y2
+	VPUNPCKLBW Y0, Y1, Y1
+	W16ROW(0(BX), Y4, Y5)
+	W16ROW(8(BX), Y6, Y7)
+	W16ROW(16(BX), Y8, Y9)
+	W16ROW(24(BX), Y10, Y11)
+	ADDQ $4, DX
+	ADDQ $32, BX
+	DECQ CX
+	JNE tapAVX2x4_k
+	MOVQ DI, DX
+	HSTORE(Y4, Y5)
+	HSTORE(Y6, Y7)
+	HSTORE(Y8, Y9)
+	HSTORE(Y10, Y11)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ R13
+	JNE tapAVX2x4_vec
+tapAVX2x4_done:
+	VZEROUPPER
+	RET

@@ -95,6 +95,46 @@ func avx2Helpers(im *impl) {
 	im.dw3x3s2 = dw3x3s2Y
 	im.pickRows32 = pickRows32Y
 	im.frameRows = frameRowsY
+	im.quadRows = quadRowsY
+	im.poolFlat32 = poolFlat32Y
+}
+
+//go:noescape
+func quadRowsAVX2(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
+
+// quadRowsY is quadRowsScalar by quadRowsAVX2 for one copy of rows at
+// least 8 wide (the tap GEMM's quad planes, impl.tapSingle), else the
+// scalar code.
+func quadRowsY(dst []uint32, src []uint8, chStride, rows, w, dstStride, copies, copyStride int) {
+	if rows <= 0 || copies != 1 || w < 8 {
+		quadRowsScalar(dst, src, chStride, rows, w, dstStride, copies, copyStride)
+		return
+	}
+	_, _ = dst[(rows-1)*dstStride+w-1], src[3*chStride+rows*w-1]
+	quadRowsAVX2(&dst[0], &src[0], chStride, rows, w, dstStride)
+}
+
+//go:noescape
+func poolFlat32AVX2(dst, src *int32, rows, w, stride int)
+
+// poolFlat32Y is poolFlat32Scalar by poolFlat32AVX2, the rows whose
+// whole-vector stores would pass the end of dst (or whose reads, of 16
+// values a step, the end of src) by the scalar code.
+func poolFlat32Y(dst, src []int32, rows, w, stride int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	_ = dst[rows*w-1]
+	n := vectorRows(rows, w)
+	if n > 0 && (2*n-1)*stride+2*roundUp(w, 8) > len(src) {
+		n = 0
+	}
+	if n > 0 {
+		poolFlat32AVX2(&dst[0], &src[0], n, w, stride)
+	}
+	for r := n; r < rows; r++ {
+		poolFlat32Scalar(dst[r*w:][:w], src[2*r*stride:], 1, w, stride)
+	}
 }
 
 //go:noescape

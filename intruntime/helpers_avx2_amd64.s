@@ -572,3 +572,92 @@ frameRowsAVX2_next:
 	DECQ R13
 	JNE frameRowsAVX2_plane
 	RET
+
+// QUAD8(x) writes the quads of 8 positions from x on: the four channels'
+// 8 codes (R8, R9, R10, R11) interleaved by byte, then by word.
+#define QUAD8(x) \
+	VMOVQ (R8)(x*1), X0; \
+	VMOVQ (R9)(x*1), X1; \
+	VMOVQ (R10)(x*1), X2; \
+	VMOVQ (R11)(x*1), X3; \
+	VPUNPCKLBW X1, X0, X0; \
+	VPUNPCKLBW X3, X2, X2; \
+	VPUNPCKHWD X2, X0, X1; \
+	VPUNPCKLWD X2, X0, X0; \
+	VMOVDQU X0, (DI)(x*4); \
+	VMOVDQU X1, 16(DI)(x*4)
+
+// func quadRowsAVX2(dst *uint32, src *uint8, chStride, rows, w, dstStride int)
+// is quadRowsScalar with one copy (w ≥ 8): 8 positions a step, a row's
+// last step ending at its end (overlapping the one before).
+TEXT ·quadRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), R8
+	MOVQ chStride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ w+32(FP), R12
+	MOVQ dstStride+40(FP), SI
+	SHLQ $2, SI
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	LEAQ -8(R12), BX // the last step's position
+quadRowsAVX2_row:
+	XORQ AX, AX
+	CMPQ AX, BX
+	JGE quadRowsAVX2_last
+quadRowsAVX2_step:
+	QUAD8(AX)
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JLT quadRowsAVX2_step
+quadRowsAVX2_last:
+	QUAD8(BX)
+	ADDQ R12, R8
+	ADDQ R12, R9
+	ADDQ R12, R10
+	ADDQ R12, R11
+	ADDQ SI, DI
+	DECQ R13
+	JNE quadRowsAVX2_row
+	RET
+
+// func poolFlat32AVX2(dst, src *int32, rows, w, stride int)
+// is poolFlat32Scalar 8 outputs a step: rows 2y and 2y+1's 16 values
+// from 2x on, their maxima, the even and odd ones apart (VSHUFPS), their
+// maxima, back in order (VPERMQ). Every row's last step is whole: it may
+// run into the next rows' outputs, which are written after it (the caller
+// leaves out the rows whose steps would pass the end of dst).
+TEXT ·poolFlat32AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R13
+	MOVQ w+24(FP), R12
+	MOVQ stride+32(FP), DX
+	SHLQ $2, DX
+	TESTQ R13, R13
+	JEQ poolFlat32AVX2_done
+poolFlat32AVX2_row:
+	MOVQ SI, AX
+	XORQ CX, CX
+poolFlat32AVX2_step:
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), Y1
+	VPMAXSD (AX)(DX*1), Y0, Y0
+	VPMAXSD 32(AX)(DX*1), Y1, Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y3
+	VPMAXSD Y3, Y2, Y2
+	VPERMQ $0xd8, Y2, Y2
+	VMOVDQU Y2, (DI)(CX*4)
+	ADDQ $64, AX
+	ADDQ $8, CX
+	CMPQ CX, R12
+	JLT poolFlat32AVX2_step
+	LEAQ (DI)(R12*4), DI
+	LEAQ (SI)(DX*2), SI
+	DECQ R13
+	JNE poolFlat32AVX2_row
+poolFlat32AVX2_done:
+	VZEROUPPER
+	RET

@@ -570,7 +570,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					// Taps where the CPU has their GEMM and a fused pool's
 					// pass over strided rows (AMX and VNNI imply AVX-512:
 					// both).
-					if host.tapGemm != nil && host.poolFlat32 != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels {
+					if host.tapGemm != nil && host.poolFlat32 != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels && shapes[i].W >= host.tapMinOut {
 						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw, host.tapPositions()); s.tap != nil {
 							quadsMax = max(quadsMax, s.tap.qlen, s.tap.qlen1)
 							accMax = max(accMax, s.tap.mt*amxRows*s.tap.ldc())

@@ -50,9 +50,16 @@ type tapPlan struct {
 	// ((pi·kh·kw + t)·kq + j)·8 + i (rows past m zero). The kw shifted
 	// copies cost writes that vector loads at any offset do not need (AMX
 	// tiles do: their rows are whole planes).
-	w1    []int32
+	w1 []int32
+	// w16: w1's layout with 4-row panels of int16 weights for the AVX2
+	// kernel (tapGemmAVX2): row i of panel pi, tap t, quad j at
+	// ((pi·kh·kw + t)·kq + j)·4 + i, channel 4j+c in bits 16c..16c+15.
+	w16   []uint64
 	offs1 []int32
-	qlen1 int // uint32s of the quad planes, with what the last group reads past them
+	// offs16: the byte offset of tap t's quad plane j, ky·Wp + kx
+	// positions into it, at t·kq + j (tapGemmAVX2's one loop over both).
+	offs16 []int32
+	qlen1  int // uint32s of the quad planes, with what the last group reads past them
 }
 
 // tapMinChannels is the fewest input channels a convolution needs for the
@@ -165,9 +172,28 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw, group int) *tapPlan {
 			}
 		}
 	}
+	p.w16 = make([]uint64, ceilDiv(m, 4)*taps*p.kq*4)
+	for oc := range m {
+		for t := range taps {
+			ky, kx := t/kw, t%kw
+			for j := range p.kq {
+				var v uint64
+				for i := range 4 {
+					v |= uint64(uint16(int16(w[((oc*cin+4*j+i)*kh+ky)*kw+kx]))) << (16 * i)
+				}
+				p.w16[((oc/4*taps+t)*p.kq+j)*4+oc%4] = v
+			}
+		}
+	}
 	p.offs1 = make([]int32, taps)
 	for t := range taps {
 		p.offs1[t] = int32(t/kw*p.Wp + t%kw)
+	}
+	p.offs16 = make([]int32, taps*p.kq)
+	for t := range taps {
+		for j := range p.kq {
+			p.offs16[t*p.kq+j] = int32(4 * (j*p.plane + int(p.offs1[t])))
+		}
 	}
 	p.qlen1 = p.kq*p.plane + p.ldc() + int(p.offs1[taps-1])
 	// LDTILECFG: palette 1; C tiles 0–3 16×64 bytes, the A tile 4 16 rows
