@@ -151,6 +151,9 @@ func frameRowsY(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
 }
 
 //go:noescape
+func requantRowsAVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
+
+//go:noescape
 func dw3x3s2AVX2(acc *int32, frame *byte, wp *[6]uint32, Wp, oh, ow, rows, plane int)
 
 // vectorRows returns how many of total rows of w values, back to back in
@@ -275,11 +278,11 @@ func copyRowsAsm(dst, src []uint8, planes, rows, w, srcStride, planeStride int) 
 	copyRowsAVX2(&dst[0], &src[0], planes, rows, w, srcStride, planeStride)
 }
 
-// requantRowsAVX2 is requantRowsScalar, 8 lanes at a time: rows that lie
-// back to back in both out and row as one run, a run's last partial
-// vector as the run's last 8 values again (the scalar code only for runs
-// shorter than 8: on MobileNetV2's 14×14 and 7×7 planes the scalar tails
-// took more time than the vectors).
+// requantRowsAVX2 is requantRowsScalar by requantRowsAVX2x, 8 lanes at a
+// time: rows that lie back to back in both out and row as one run, a
+// run's last partial vector as the run's last 8 values again (the scalar
+// code only for runs shorter than 8: on MobileNetV2's 14×14 and 7×7
+// planes the scalar tails took more time than the vectors).
 func requantRowsAVX2(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	var c requantScalars
 	if count == 0 || width == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
@@ -293,14 +296,8 @@ func requantRowsAVX2(out []uint8, outStride int, row []int32, rowStride, count, 
 		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
 		return
 	}
-	n := width &^ 7
-	for i := range count {
-		o, r := out[i*outStride:][:width], row[i*rowStride:][:width]
-		requantAVX2(&o[0], &r[0], n, &c)
-		if n < width {
-			requantAVX2(&o[width-8], &r[width-8], 8, &c)
-		}
-	}
+	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
+	requantRowsAVX2x(&out[0], outStride, &row[0], rowStride, count, width, &c)
 }
 
 // avx512Helpers sets the AVX-512 assembly helpers of im.

@@ -4,6 +4,53 @@
 // function (see helpers_amd64.go). Y15 is left alone (Go's ABIInternal
 // zero register).
 
+// RQCONSTS loads the requantization operands at AX (requantScalars)
+// into Y4–Y13 and X14.
+#define RQCONSTS \
+	VPBROADCASTD 0(AX), Y4; \
+	VPBROADCASTD 4(AX), Y5; \
+	VPBROADCASTD 8(AX), Y6; \
+	VPBROADCASTD 12(AX), Y7; \
+	VPBROADCASTD 16(AX), Y8; \
+	VPBROADCASTD 20(AX), Y9; \
+	VPBROADCASTD 24(AX), Y10; \
+	VPBROADCASTD 28(AX), Y11; \
+	VPBROADCASTD 32(AX), Y12; \
+	VPBROADCASTQ 40(AX), Y13; \
+	VMOVQ 48(AX), X14
+
+// RQ8(src, dst) requantizes the 8 int32 at src into the 8 bytes at dst.
+// Y4 hib, Y5 lob, Y6 bias, Y7 m0, Y8 half, Y9 mask, Y10 zy, Y11 lo, Y12
+// hi, Y13 2^30 in each qword, X14 exp; Y0–Y2 temporaries. The odd lanes'
+// shift left by one is an add (Zen's shift pipes are the busier ones),
+// the rounding test a compare.
+#define RQ8(src, dst) \
+	VMOVDQU src, Y0; \
+	VPMINSD Y4, Y0, Y0; \
+	VPMAXSD Y5, Y0, Y0; \
+	VPADDD Y6, Y0, Y0; \
+	VPMULDQ Y7, Y0, Y1; \
+	VPSRLQ $32, Y0, Y2; \
+	VPMULDQ Y7, Y2, Y2; \
+	VPADDQ Y13, Y1, Y1; \
+	VPADDQ Y13, Y2, Y2; \
+	VPSRLQ $31, Y1, Y1; \
+	VPADDQ Y2, Y2, Y2; \
+	VPBLENDD $0xaa, Y2, Y1, Y0; \
+	VPSRAD $31, Y0, Y1; \
+	VPSUBD Y1, Y8, Y1; \
+	VPAND Y9, Y0, Y2; \
+	VPCMPGTD Y1, Y2, Y1; \
+	VPSRAD X14, Y0, Y0; \
+	VPSUBD Y1, Y0, Y0; \
+	VPADDD Y10, Y0, Y0; \
+	VPMAXSD Y11, Y0, Y0; \
+	VPMINSD Y12, Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPACKUSDW X1, X0, X0; \
+	VPACKUSWB X0, X0, X0; \
+	VMOVQ X0, dst
+
 // func requantAVX2(out *uint8, row *int32, n int, c *requantScalars)
 // n a multiple of 8. requantRowScalar on 8 int32 lanes: the accumulator
 // clamped so that adding the bias saturates exactly (hib, lob), the bias
@@ -17,50 +64,53 @@ TEXT ·requantAVX2(SB), NOSPLIT, $0-32
 	MOVQ row+8(FP), SI
 	MOVQ n+16(FP), CX
 	MOVQ c+24(FP), AX
-	VPBROADCASTD 0(AX), Y4   // hib
-	VPBROADCASTD 4(AX), Y5   // lob
-	VPBROADCASTD 8(AX), Y6   // bias
-	VPBROADCASTD 12(AX), Y7  // m0
-	VPBROADCASTD 16(AX), Y8  // half
-	VPBROADCASTD 20(AX), Y9  // mask
-	VPBROADCASTD 24(AX), Y10 // zy
-	VPBROADCASTD 28(AX), Y11 // lo
-	VPBROADCASTD 32(AX), Y12 // hi
-	VPBROADCASTQ 40(AX), Y13 // 2^30
-	VMOVQ 48(AX), X14        // exp
+	RQCONSTS
 	SHRQ $3, CX
 	JEQ requantAVX2_done
 requantAVX2_loop:
-	VMOVDQU (SI), Y0
-	VPMINSD Y4, Y0, Y0
-	VPMAXSD Y5, Y0, Y0
-	VPADDD Y6, Y0, Y0         // v = sat(x + b)
-	VPMULDQ Y7, Y0, Y1        // even lanes · m0
-	VPSRLQ $32, Y0, Y2
-	VPMULDQ Y7, Y2, Y2        // odd lanes · m0
-	VPADDQ Y13, Y1, Y1
-	VPADDQ Y13, Y2, Y2
-	VPSRLQ $31, Y1, Y1        // h in the low dwords
-	VPADDQ Y2, Y2, Y2         // h in the high dwords (·2: an add, not a shift, on Zen's busier shift pipes)
-	VPBLENDD $0xaa, Y2, Y1, Y0 // h, 8 int32 lanes in order
-	VPSRAD $31, Y0, Y1
-	VPSUBD Y1, Y8, Y1         // th = half − (h<0 ? −1 : 0)
-	VPAND Y9, Y0, Y2
-	VPCMPGTD Y1, Y2, Y1       // −1 where th < h & mask
-	VPSRAD X14, Y0, Y0
-	VPSUBD Y1, Y0, Y0         // y
-	VPADDD Y10, Y0, Y0
-	VPMAXSD Y11, Y0, Y0
-	VPMINSD Y12, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPACKUSDW X1, X0, X0
-	VPACKUSWB X0, X0, X0
-	VMOVQ X0, (DI)
+	RQ8((SI), (DI))
 	ADDQ $32, SI
 	ADDQ $8, DI
 	DECQ CX
 	JNE requantAVX2_loop
 requantAVX2_done:
+	VZEROUPPER
+	RET
+// func requantRowsAVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
+// is requantAVX2 on count rows of width ≥ 8 (outStride and rowStride
+// apart), a row's last vector ending at its end (overlapping the one
+// before where width is not a multiple of 8): one call for a
+// convolution's channel, where a call a row cost up to a tenth of its
+// tap convolution's time.
+TEXT ·requantRowsAVX2x(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), DI
+	MOVQ outStride+8(FP), R8
+	MOVQ row+16(FP), SI
+	MOVQ rowStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ count+32(FP), R13
+	MOVQ width+40(FP), R10
+	MOVQ c+48(FP), AX
+	RQCONSTS
+	LEAQ -8(R10), R11 // the last vector's start
+	TESTQ R13, R13
+	JEQ requantRowsAVX2x_done
+requantRowsAVX2x_row:
+	XORQ CX, CX
+	CMPQ CX, R11
+	JGE requantRowsAVX2x_last
+requantRowsAVX2x_vec:
+	RQ8((SI)(CX*4), (DI)(CX*1))
+	ADDQ $8, CX
+	CMPQ CX, R11
+	JLT requantRowsAVX2x_vec
+requantRowsAVX2x_last:
+	RQ8((SI)(R11*4), (DI)(R11*1))
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R13
+	JNE requantRowsAVX2x_row
+requantRowsAVX2x_done:
 	VZEROUPPER
 	RET
 
