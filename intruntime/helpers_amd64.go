@@ -97,6 +97,34 @@ func avx2Helpers(im *impl) {
 	im.frameRows = frameRowsY
 	im.quadRows = quadRowsY
 	im.poolFlat32 = poolFlat32Y
+	im.pickBytes2 = pickBytes2Y
+}
+
+//go:noescape
+func pickBytes2AVX2(dst, src *uint8, rows, w, srcStride, total, srcPlane int)
+
+// pickBytes2Y is pickBytes2Scalar by pickBytes2AVX2, the rows whose
+// 16-byte stores would pass the end of dst, or whose 32-byte reads the
+// end of src, by the scalar code: a stride-2 convolution's im2col rows
+// (resnet20's 3×3 stride-2 layers, from zero-point frames) were a byte
+// loop before.
+func pickBytes2Y(dst, src []uint8, rows, w, srcStride, planes, srcPlane int) {
+	total := planes * rows
+	if total == 0 || w == 0 {
+		return
+	}
+	_ = dst[total*w-1]
+	at := func(r int) int { return r/rows*srcPlane + r%rows*srcStride }
+	n := vectorRowsOf(total, w, 16)
+	for n > 0 && at(n-1)+2*roundUp(w, 16) > len(src) {
+		n--
+	}
+	if n > 0 {
+		pickBytes2AVX2(&dst[0], &src[0], rows, w, srcStride, n, srcPlane)
+	}
+	for r := n; r < total; r++ {
+		pickBytes2Scalar(dst[r*w:][:w], src[at(r):], 1, w, 0, 1, 0)
+	}
 }
 
 //go:noescape
@@ -159,8 +187,14 @@ func dw3x3s2AVX2(acc *int32, frame *byte, wp *[6]uint32, Wp, oh, ow, rows, plane
 // vectorRows returns how many of total rows of w values, back to back in
 // a buffer of total·w, can be stored whole vectors of 8 at a time (the
 // last one running into the next rows) without passing the buffer's end.
-func vectorRows(total, w int) int {
-	return min(total, max(0, (total*w-roundUp(w, 8))/w+1))
+func vectorRows(total, w int) int { return vectorRowsOf(total, w, 8) }
+
+// vectorRowsOf is vectorRows for vectors of vec values.
+func vectorRowsOf(total, w, vec int) int {
+	if total*w < roundUp(w, vec) { // not even the first row (Go's division truncates toward zero)
+		return 0
+	}
+	return min(total, (total*w-roundUp(w, vec))/w+1)
 }
 
 // dw3x3s2Y is dw3x3s2Scalar by dw3x3s2AVX2 for images frames plane bytes

@@ -65,3 +65,21 @@ func TestShufPlanCare(t *testing.T) {
 		t.Fatal("chunked packing differs")
 	}
 }
+
+// TestVectorRows: the rows whose whole-vector stores stay inside a buffer
+// of total·w values, a first row shorter than a vector included.
+func TestVectorRows(t *testing.T) {
+	for _, c := range []struct{ total, w, vec, want int }{
+		{1, 7, 8, 0}, // one 7-wide row: its 8-value store would pass the end
+		{2, 7, 16, 0},
+		{3, 7, 8, 2},
+		{1, 8, 8, 1},
+		{4, 4, 8, 3},
+		{5, 14, 16, 4},
+		{0, 3, 8, 0},
+	} {
+		if got := vectorRowsOf(c.total, c.w, c.vec); got != c.want {
+			t.Errorf("vectorRowsOf(%d, %d, %d) = %d, want %d", c.total, c.w, c.vec, got, c.want)
+		}
+	}
+}

@@ -711,3 +711,45 @@ poolFlat32AVX2_step:
 poolFlat32AVX2_done:
 	VZEROUPPER
 	RET
+
+// func pickBytes2AVX2(dst, src *uint8, rows, w, srcStride, total, srcPlane int)
+// is pickBytes2Scalar on the first total rows (rows a plane), 16 bytes a
+// step: 32 source bytes, their even ones kept as words (VPAND), packed
+// to bytes in each lane (VPACKUSWB), the lanes' halves joined (VPERMQ).
+// Every row's last step is whole: it may run into the next rows' bytes,
+// which are written after it (the caller leaves out the rows whose steps
+// would pass the end of dst or read past the end of src).
+TEXT ·pickBytes2AVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ w+24(FP), R10
+	MOVQ srcStride+32(FP), R8
+	MOVQ total+40(FP), R13
+	VPCMPEQW Y3, Y3, Y3
+	VPSRLW $8, Y3, Y3 // 0x00ff in each word
+	TESTQ R13, R13
+	JEQ pickBytes2AVX2_done
+pickBytes2AVX2_plane:
+	MOVQ rows+16(FP), R11
+	MOVQ SI, R9
+pickBytes2AVX2_row:
+	XORQ CX, CX
+pickBytes2AVX2_step:
+	VPAND (R9)(CX*2), Y3, Y0
+	VPACKUSWB Y0, Y0, Y0
+	VPERMQ $0x08, Y0, Y0
+	VMOVDQU X0, (DI)(CX*1)
+	ADDQ $16, CX
+	CMPQ CX, R10
+	JLT pickBytes2AVX2_step
+	ADDQ R10, DI
+	DECQ R13
+	JEQ pickBytes2AVX2_done
+	ADDQ R8, R9
+	DECQ R11
+	JNE pickBytes2AVX2_row
+	ADDQ srcPlane+48(FP), SI
+	JMP pickBytes2AVX2_plane
+pickBytes2AVX2_done:
+	VZEROUPPER
+	RET
