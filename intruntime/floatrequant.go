@@ -68,6 +68,22 @@ func truncFMA(x int64, fc, fd float32) (int32, bool) {
 	return int32(v), true
 }
 
+// truncFMAConvDown is truncFMA with the conversion of x to float32
+// rounded toward −∞ (exact below 2^24): AVX2's float kernel
+// (requantRowsF8AVX2x) can round only by MXCSR, which it sets toward −∞
+// for its multiply-add and so for its VCVTDQ2PS too.
+func truncFMAConvDown(x int64, fc, fd float32) (int32, bool) {
+	f := float32(int32(x))
+	if int64(f) > int64(int32(x)) {
+		f = math.Nextafter32(f, float32(math.Inf(-1)))
+	}
+	v, ok := fma32Down(f, fc, fd)
+	if !ok || !(math.Abs(float64(v)) < 1<<30) {
+		return 0, false
+	}
+	return int32(v), true
+}
+
 // outRelu8 is the float kernel's output for accumulator acc (truncFMA on
 // acc + bias, the saturating narrowing), or ok = false where it cannot be
 // vouched for.
@@ -143,9 +159,16 @@ func floatOperands(bias int64, m0 int32, exp uint64, hi int32, amax int64) (fc, 
 		}
 		return int32(min(max(p>>sh, 0), int64(hi)))
 	}
+	// Both conversions to float32: to nearest (AVX-512's kernels) and
+	// toward −∞ (AVX2's); each output is non-decreasing in the
+	// accumulator either way, so the same points decide.
 	out := func(a int64, fc, fd float32) (int32, bool) {
 		q, ok := truncFMA(a+bias, fc, fd)
-		return min(max(q, 0), hi), ok
+		qd, okd := truncFMAConvDown(a+bias, fc, fd)
+		if qd = min(max(qd, 0), hi); !okd || min(max(q, 0), hi) != qd {
+			return 0, false
+		}
+		return qd, ok
 	}
 	amin := -amax
 	// The points to agree on: the ends and both sides of each step.

@@ -99,6 +99,40 @@ func TestSetFloat(t *testing.T) {
 		}
 	}
 
+	// Accumulators past 2^24, where converting them to float32 rounds:
+	// operands are vouched for only where they give the exact codes with
+	// the conversion to nearest (AVX-512's kernels) and toward −∞ (AVX2's,
+	// under MXCSR) alike (here the codes reach 255 below 2^24 and saturate
+	// past it); sampled, half of them where the steps are.
+	large := 0
+	for trial := range 8 {
+		var c requantScalars
+		if !c.set(int64(rng.IntN(2001)-1000), int32(1<<30+rng.IntN(1<<30)), uint(4+trial%5), 0, 0, 255) {
+			t.Fatal("set declined")
+		}
+		c.exactSum = true
+		amax := int64(1<<25 + rng.IntN(1<<24))
+		if c.setFloat(amax); c.float != floatRelu8 {
+			continue
+		}
+		large++
+		for i := range 100000 {
+			a := rng.Int64N(2*amax+1) - amax
+			if i%2 == 0 {
+				a = rng.Int64N(1<<19) - 1<<18
+			}
+			want := fixedpoint.Requantize(a+int64(c.bias), c.m0, -int(c.exp), 0, 0, 255)
+			got, ok := c.outRelu8(a)
+			down, okd := truncFMAConvDown(a+int64(c.bias), c.fc, c.fd)
+			if down = min(max(down, 0), 255); !ok || !okd || got != want || down != want {
+				t.Fatalf("large trial %d (fc %g, fd %g): acc %d gives %d / %d rounded down, want %d", trial, c.fc, c.fd, a, got, down, want)
+			}
+		}
+	}
+	if large == 0 {
+		t.Error("no float kernel for accumulators past 2^24")
+	}
+
 	// Not exactSum: none.
 	var c requantScalars
 	c.set(0, 1<<30, 3, 0, 0, 255)
@@ -181,6 +215,28 @@ func testFloatKernels(t *testing.T, kind int) {
 	}
 	tested := false
 	for _, vi := range variantImpls() {
+		if kind == rqFloat8 && vi.requantPre != nil && vi.requantRowsCh == nil {
+			// AVX2's (requantPreY, requantRowsF8AVX2x: MXCSR's rounding):
+			// each channel's rows of accumulators −255…255, 37 a row in
+			// rows 40 apart (the last vector of each overlapping).
+			tested = true
+			const rows, w, stride = 14, 37, 40
+			acc := make([]int32, rows*stride)
+			for i := range acc {
+				acc[i] = int32(i%511 - 255)
+			}
+			for m := range C {
+				got := make([]uint8, rows*w)
+				vi.requantPre(got, w, acc, stride, rows, w, &rq[m])
+				for y := range rows {
+					for x := range w {
+						if a := acc[y*stride+x]; got[y*w+x] != want(m, a) {
+							t.Fatalf("%s: requantPre channel %d acc %d gives %d, want %d", vi.name, m, a, got[y*w+x], want(m, a))
+						}
+					}
+				}
+			}
+		}
 		if vi.requantRowsCh != nil && vi.requantFlatCh != nil {
 			tested = true
 			// Rows of 511 accumulators −255…255 per channel (blocks of

@@ -82,6 +82,7 @@ func packShufAVX2(dst, src *byte, chunks *shufChunk, start *int32, cnt, hw, n, b
 // chunks each block uses (packDirectShuf), where they are few.
 func avx2Helpers(im *impl) {
 	im.requantRows = requantRowsAVX2
+	im.requantPre = requantPreY
 	im.packQuad = func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 		packQuadAsm(packQuadAVX2, dst, k4, q, r0, r1, r2, r3, full)
 	}
@@ -176,6 +177,32 @@ func frameRowsY(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
 	}
 	_, _ = dst[(planes-1)*dstPlane+(rows-1)*dstStride+w-1], src[planes*rows*w-1]
 	frameRowsAVX2(&dst[0], &src[0], rows, w, dstStride, planes, dstPlane)
+}
+
+//go:noescape
+func requantRowsF8AVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
+
+// requantPreY is requantRowsAVX2 on operands set before (a step's, per
+// channel): the float kernel (requantRowsF8AVX2x) where the channel has
+// it (rqFloat8: setFloat checks its operands with this kernel's rounding
+// too), else the fixed-point one.
+func requantPreY(out []uint8, outStride int, row []int32, rowStride, count, width int, c *requantScalars) {
+	if count == 0 || width == 0 {
+		return
+	}
+	if count > 1 && outStride == width && rowStride == width {
+		width, count = count*width, 1
+	}
+	if width < 8 {
+		requantRowsScalar(out, outStride, row, rowStride, count, width, int64(c.bias), c.m0, uint(c.exp), c.zy, c.lo, c.hi)
+		return
+	}
+	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
+	if c.float == floatRelu8 {
+		requantRowsF8AVX2x(&out[0], outStride, &row[0], rowStride, count, width, c)
+		return
+	}
+	requantRowsAVX2x(&out[0], outStride, &row[0], rowStride, count, width, c)
 }
 
 //go:noescape

@@ -753,3 +753,67 @@ pickBytes2AVX2_step:
 pickBytes2AVX2_done:
 	VZEROUPPER
 	RET
+
+// RQF8(src, dst) is the float requantization of a relu8 channel
+// (rqFloat8, floatrequant.go) on the 8 int32 at src into the 8 bytes at
+// dst: acc + bias (Y4; exact: exactSum), to float32 (rounded down
+// where inexact, as setFloat checks),
+// · fc + fd (Y5, Y6) rounded toward −∞ (MXCSR, set by the caller),
+// truncated, narrowed with saturation (the clamp to [0, 255]).
+#define RQF8(src, dst) \
+	VPADDD src, Y4, Y0; \
+	VCVTDQ2PS Y0, Y0; \
+	VFMADD213PS Y6, Y5, Y0; \
+	VCVTTPS2DQ Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPACKSSDW X1, X0, X0; \
+	VPACKUSWB X0, X0, X0; \
+	VMOVQ X0, dst
+
+// func requantRowsF8AVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
+// is requantRowsAVX2x by the float kernel (RQF8): 8 instructions a vector
+// where the fixed-point one takes 25. AVX2 has no per-instruction
+// rounding, so MXCSR's rounding control is set toward −∞ for the call and
+// restored after it (the conversion VCVTDQ2PS then rounds down too:
+// floatOperands checks its operands under both conversions).
+TEXT ·requantRowsF8AVX2x(SB), NOSPLIT, $8-56
+	MOVQ out+0(FP), DI
+	MOVQ outStride+8(FP), R8
+	MOVQ row+16(FP), SI
+	MOVQ rowStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ count+32(FP), R13
+	MOVQ width+40(FP), R10
+	MOVQ c+48(FP), AX
+	VPBROADCASTD 8(AX), Y4  // bias
+	VBROADCASTSS 36(AX), Y5 // fc
+	VBROADCASTSS 92(AX), Y6 // fd
+	VSTMXCSR mxcsr-8(SP)
+	MOVL mxcsr-8(SP), AX
+	MOVL AX, BX
+	ANDL $0xffff9fff, BX
+	ORL $0x2000, BX // RC = 01: toward −∞
+	MOVL BX, mxcsr-4(SP)
+	VLDMXCSR mxcsr-4(SP)
+	LEAQ -8(R10), R11 // the last vector's start
+	TESTQ R13, R13
+	JEQ requantRowsF8AVX2x_done
+requantRowsF8AVX2x_row:
+	XORQ CX, CX
+	CMPQ CX, R11
+	JGE requantRowsF8AVX2x_last
+requantRowsF8AVX2x_vec:
+	RQF8((SI)(CX*4), (DI)(CX*1))
+	ADDQ $8, CX
+	CMPQ CX, R11
+	JLT requantRowsF8AVX2x_vec
+requantRowsF8AVX2x_last:
+	RQF8((SI)(R11*4), (DI)(R11*1))
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R13
+	JNE requantRowsF8AVX2x_row
+requantRowsF8AVX2x_done:
+	VLDMXCSR mxcsr-8(SP)
+	VZEROUPPER
+	RET
