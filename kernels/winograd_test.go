@@ -178,65 +178,72 @@ func winoTransformsSameBits(t *testing.T, fk floatKernel) {
 	r := rand.New(rand.NewPCG(43, 44))
 	for _, sz := range [][2]int{{1, 1}, {4, 4}, {7, 7}, {14, 14}, {13, 12}, {28, 28}, {6, 30}, {4, 29}, {5, 33}, {3, 32}, {9, 80}, {2, 15}} {
 		for _, t0 := range []int{0, 13, 49} {
-			const nc = 3
-			g := newWinoGeom(nc, sz[0], sz[1], 1, nc)
-			tiles := g.tiles()
-			cols := t0 + tiles + 7
-			panels := (cols + nr - 1) / nr
-			ldx := nc * panels * nr
-			p := f32s(r, nc*g.plane)
-			for _, packed := range []bool{false, true} {
-				ps, cs := nr, cols
-				if packed {
-					ps, cs = nc*nr, nr
-				}
-				var goT, asmT winoTransforms
-				vGo, vAsm := make([]float32, 16*ldx), make([]float32, 16*ldx)
-				for i := range vGo {
-					vGo[i], vAsm[i] = 7, 7 // unwritten values must stay
-				}
-				goT.input(fkGonum, vGo, ldx, ps, cs, t0, p, g)
-				asmT.input(fk, vAsm, ldx, ps, cs, t0, p, g)
-				for i := range vGo {
-					if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
-						t.Fatalf("%v %v t0 %d packed %v input: v[%d] = %v, Go %v", fk, sz, t0, packed, i, vAsm[i], vGo[i])
-					}
-				}
+			for _, nc := range []int{3, 6} { // 6: two channel blocks of the AVX2 transforms (wino8Channels)
+				winoTransformsCase(t, r, fk, sz, t0, nc)
 			}
-			for _, packed := range []bool{false, true} {
-				ps, cs := nr, cols
-				if packed {
-					ps, cs = nc*nr, nr
-				}
-				dp := f32s(r, nc*g.dplane)
-				var goT, asmT winoTransforms
-				vGo, vAsm := make([]float32, 16*ldx), make([]float32, 16*ldx)
-				for i := range vGo {
-					vGo[i], vAsm[i] = 7, 7
-				}
-				goT.dy(fkGonum, vGo, ldx, ps, cs, t0, dp, g)
-				asmT.dy(fk, vAsm, ldx, ps, cs, t0, dp, g)
-				for i := range vGo {
-					if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
-						t.Fatalf("%v %v t0 %d packed %v dy: v[%d] = %v, Go %v", fk, sz, t0, packed, i, vAsm[i], vGo[i])
-					}
-				}
+		}
+	}
+}
+
+// winoTransformsCase is one geometry of winoTransformsSameBits: nc
+// channels in and out.
+func winoTransformsCase(t *testing.T, r *rand.Rand, fk floatKernel, sz [2]int, t0, nc int) {
+	g := newWinoGeom(nc, sz[0], sz[1], 1, nc)
+	tiles := g.tiles()
+	cols := t0 + tiles + 7
+	panels := (cols + nr - 1) / nr
+	ldx := nc * panels * nr
+	p := f32s(r, nc*g.plane)
+	for _, packed := range []bool{false, true} {
+		ps, cs := nr, cols
+		if packed {
+			ps, cs = nc*nr, nr
+		}
+		var goT, asmT winoTransforms
+		vGo, vAsm := make([]float32, 16*ldx), make([]float32, 16*ldx)
+		for i := range vGo {
+			vGo[i], vAsm[i] = 7, 7 // unwritten values must stay
+		}
+		goT.input(fkGonum, vGo, ldx, ps, cs, t0, p, g)
+		asmT.input(fk, vAsm, ldx, ps, cs, t0, p, g)
+		for i := range vGo {
+			if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
+				t.Fatalf("%v %v t0 %d packed %v input: v[%d] = %v, Go %v", fk, sz, t0, packed, i, vAsm[i], vGo[i])
 			}
-			m := f32s(r, 16*nc*cols)
-			bias := f32s(r, nc)
-			for _, b := range [][]float32{nil, bias} {
-				var goT, asmT winoTransforms
-				yGo, yAsm := make([]float32, nc*g.oh*g.ow+3), make([]float32, nc*g.oh*g.ow+3)
-				for i := range yGo {
-					yGo[i], yAsm[i] = 7, 7
-				}
-				goT.output(fkGonum, yGo, m[t0:], nc*cols, cols, b, g)
-				asmT.output(fk, yAsm[:nc*g.oh*g.ow], m[t0:], nc*cols, cols, b, g)
-				for i := range yGo {
-					if math.Float32bits(yGo[i]) != math.Float32bits(yAsm[i]) {
-						t.Fatalf("%v %v t0 %d bias %v output: y[%d] = %v, Go %v", fk, sz, t0, b != nil, i, yAsm[i], yGo[i])
-					}
-				}
+		}
+	}
+	for _, packed := range []bool{false, true} {
+		ps, cs := nr, cols
+		if packed {
+			ps, cs = nc*nr, nr
+		}
+		dp := f32s(r, nc*g.dplane)
+		var goT, asmT winoTransforms
+		vGo, vAsm := make([]float32, 16*ldx), make([]float32, 16*ldx)
+		for i := range vGo {
+			vGo[i], vAsm[i] = 7, 7
+		}
+		goT.dy(fkGonum, vGo, ldx, ps, cs, t0, dp, g)
+		asmT.dy(fk, vAsm, ldx, ps, cs, t0, dp, g)
+		for i := range vGo {
+			if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
+				t.Fatalf("%v %v t0 %d packed %v dy: v[%d] = %v, Go %v", fk, sz, t0, packed, i, vAsm[i], vGo[i])
+			}
+		}
+	}
+	m := f32s(r, 16*nc*cols)
+	bias := f32s(r, nc)
+	for _, b := range [][]float32{nil, bias} {
+		var goT, asmT winoTransforms
+		yGo, yAsm := make([]float32, nc*g.oh*g.ow+3), make([]float32, nc*g.oh*g.ow+3)
+		for i := range yGo {
+			yGo[i], yAsm[i] = 7, 7
+		}
+		goT.output(fkGonum, yGo, m[t0:], nc*cols, cols, b, g)
+		asmT.output(fk, yAsm[:nc*g.oh*g.ow], m[t0:], nc*cols, cols, b, g)
+		for i := range yGo {
+			if math.Float32bits(yGo[i]) != math.Float32bits(yAsm[i]) {
+				t.Fatalf("%v %v nc %d t0 %d bias %v output: y[%d] = %v, Go %v", fk, sz, nc, t0, b != nil, i, yAsm[i], yGo[i])
 			}
 		}
 	}
