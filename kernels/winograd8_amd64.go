@@ -239,8 +239,8 @@ func winoDot8(w, v []float32, ldt, t int, du []float32, o, c int, acc bool) bool
 func winoGemm8AVX2(kc int, a, b, c *float32, ldc, mp, np int)
 
 // winoGemm8 is winoGemmAsm on AVX2 (rows a multiple of 4): the full
-// 32-column panels of B in one call, the last partial one a tile at a
-// time (winoGemmTiles).
+// 32-column panels of B in one call, the last partial one by masked
+// stores (winoGemmCols8AVX2).
 func winoGemm8(pa []float32, m, k int, b []float32, n int, c []float32, ldc int) bool {
 	if m%mr != 0 || m == 0 || n <= 0 || k <= 0 {
 		return false
@@ -251,7 +251,27 @@ func winoGemm8(pa []float32, m, k int, b []float32, n int, c []float32, ldc int)
 		winoGemm8AVX2(k, &pa[0], &b[0], &c[0], ldc, m/mr, full)
 	}
 	if jr := full * nr; jr < n {
-		winoGemmTiles(fkAVX2, pa, m, k, b[jr*k:], n-jr, c[jr:], ldc)
+		cols := n - jr
+		_, _, _ = pa[m*k-1], b[jr*k+nr*k-1], c[(m-1)*ldc+jr+cols-1]
+		two := 0
+		if cols > 16 {
+			two = 1
+		}
+		winoGemmCols8AVX2(k, &pa[0], &b[jr*k], &c[jr], ldc, m/mr, &lanes32[cols], two)
 	}
 	return true
 }
+
+//go:noescape
+func winoGemmCols8AVX2(kc int, a, b, c *float32, ldc, mp int, masks *[32]int32, two int)
+
+// lanes32[n] marks (sign bit set) the first n of 32 lanes: the columns
+// winoGemmCols8AVX2 stores. Computed once, never written after.
+var lanes32 = func() (k [33][32]int32) {
+	for n := range k {
+		for l := 0; l < n; l++ {
+			k[n][l] = -1
+		}
+	}
+	return k
+}()
