@@ -21,8 +21,9 @@
 // AVX-512BW form of it where there is no VNNI); arm64 SDOT on the codes
 // flipped to signed, plus 128·Σw. VPMADDUBSW saturates its int16 pair
 // sums, so on layers whose weights are not proven safe against the
-// largest input code the unsafe pairs are split into two safe parts (the
-// AVX2 kernel runs the second only where a row has one; see gemm.go).
+// largest input code the AVX2 kernel multiplies the weights as int16 by
+// VPMADDWD (exact; the same tap convolutions on 4-row panels) and the
+// archsimd one splits the unsafe pairs into two safe parts (see gemm.go).
 //
 // Graph models run layer by layer with one buffer per tensor, each layer
 // reading its inputs' buffers. Grouped and depthwise convolutions have

@@ -125,12 +125,31 @@ avx2x5_done:
 	VPMADDWD Y3, Y1, acc0; \
 	VPMADDWD Y3, Y2, acc1
 
+// W16QUAD(ROW, src) is one k-quad of a 4×8 tile: the 32 bytes at src (8
+// columns' quads) unpacked to int16 into Y1/Y2, then ROW (W16ROW, or
+// W16FIRST for a tile's first quad) for the four rows' weights at BX.
+#define W16QUAD(ROW, src) \
+	VMOVDQU src, Y1; \
+	VPUNPCKHBW Y0, Y1, Y2; \
+	VPUNPCKLBW Y0, Y1, Y1; \
+	ROW(0(BX), Y4, Y5); \
+	ROW(8(BX), Y6, Y7); \
+	ROW(16(BX), Y8, Y9); \
+	ROW(24(BX), Y10, Y11)
+
 // HSTORE(acc0, acc1) stores a row's 8 column sums at DX and moves DX to
 // the next row (R10 bytes on).
 #define HSTORE(acc0, acc1) \
 	VPHADDD acc1, acc0, acc0; \
 	VMOVDQU acc0, (DX); \
 	ADDQ R10, DX
+
+// HSTORE4 stores the tile's four rows from DX on (DX clobbered).
+#define HSTORE4 \
+	HSTORE(Y4, Y5); \
+	HSTORE(Y6, Y7); \
+	HSTORE(Y8, Y9); \
+	HSTORE(Y10, Y11)
 
 // func avx2w16x4(c *int32, ldc int, w *uint64, b *byte, k4, gs, n, panels int)
 // computes panels 4-row panels (panel p's quad q of row r at
@@ -166,35 +185,20 @@ avx2w16x4_half:
 	MOVQ k4+32(FP), CX
 	// The first quad's products are the accumulators (no clear, no add:
 	// a sixth of a tile's work on 4-quad layers).
-	VMOVDQU (AX), Y1
-	VPUNPCKHBW Y0, Y1, Y2
-	VPUNPCKLBW Y0, Y1, Y1
-	W16FIRST(0(BX), Y4, Y5)
-	W16FIRST(8(BX), Y6, Y7)
-	W16FIRST(16(BX), Y8, Y9)
-	W16FIRST(24(BX), Y10, Y11)
+	W16QUAD(W16FIRST, (AX))
 	ADDQ $64, AX
 	ADDQ $32, BX
 	DECQ CX
 	JEQ avx2w16x4_store
 avx2w16x4_loop:
-	VMOVDQU (AX), Y1
-	VPUNPCKHBW Y0, Y1, Y2
-	VPUNPCKLBW Y0, Y1, Y1
-	W16ROW(0(BX), Y4, Y5)
-	W16ROW(8(BX), Y6, Y7)
-	W16ROW(16(BX), Y8, Y9)
-	W16ROW(24(BX), Y10, Y11)
+	W16QUAD(W16ROW, (AX))
 	ADDQ $64, AX
 	ADDQ $32, BX
 	DECQ CX
 	JNE avx2w16x4_loop
 avx2w16x4_store:
 	LEAQ (R12)(R9*1), DX
-	HSTORE(Y4, Y5)
-	HSTORE(Y6, Y7)
-	HSTORE(Y8, Y9)
-	HSTORE(Y10, Y11)
+	HSTORE4
 	ADDQ $32, R9
 	CMPQ R9, $64
 	JNE avx2w16x4_half
@@ -209,17 +213,6 @@ avx2w16x4_store:
 avx2w16x4_done:
 	VZEROUPPER
 	RET
-
-// ZERO8 clears the accumulators Y4–Y11.
-#define ZERO8 \
-	VPXOR Y4, Y4, Y4; \
-	VPXOR Y5, Y5, Y5; \
-	VPXOR Y6, Y6, Y6; \
-	VPXOR Y7, Y7, Y7; \
-	VPXOR Y8, Y8, Y8; \
-	VPXOR Y9, Y9, Y9; \
-	VPXOR Y10, Y10, Y10; \
-	VPXOR Y11, Y11, Y11
 
 // func tapAVX2x4(acc *int32, ldc int, w *uint64, q *uint32, offs *int32, nk, n int)
 // is the tap GEMM (tapconv.go) for a 4-row panel of int16 weights
@@ -241,28 +234,25 @@ TEXT ·tapAVX2x4(SB), NOSPLIT, $0-56
 	JEQ tapAVX2x4_done
 	VPXOR Y0, Y0, Y0
 tapAVX2x4_vec:
-	ZERO8
 	MOVQ R11, BX
 	MOVQ R12, DX
 	MOVQ R8, CX
+	MOVLQSX (DX), AX
+	W16QUAD(W16FIRST, (SI)(AX*1))
+	ADDQ $4, DX
+	ADDQ $32, BX
+	DECQ CX
+	JEQ tapAVX2x4_store
 tapAVX2x4_k:
 	MOVLQSX (DX), AX
-	VMOVDQU (SI)(AX*1), Y1
-	VPUNPCKHBW Y0, Y1, Y2
-	VPUNPCKLBW Y0, Y1, Y1
-	W16ROW(0(BX), Y4, Y5)
-	W16ROW(8(BX), Y6, Y7)
-	W16ROW(16(BX), Y8, Y9)
-	W16ROW(24(BX), Y10, Y11)
+	W16QUAD(W16ROW, (SI)(AX*1))
 	ADDQ $4, DX
 	ADDQ $32, BX
 	DECQ CX
 	JNE tapAVX2x4_k
+tapAVX2x4_store:
 	MOVQ DI, DX
-	HSTORE(Y4, Y5)
-	HSTORE(Y6, Y7)
-	HSTORE(Y8, Y9)
-	HSTORE(Y10, Y11)
+	HSTORE4
 	ADDQ $32, DI
 	ADDQ $32, SI
 	DECQ R13

@@ -481,8 +481,9 @@ d8store:
 	ADDQ         $16, AX; \
 	ADDQ         $128, BX
 
-// WG8STORE stores the 4×16 accumulators at DI, rows DX bytes apart.
-#define WG8STORE \
+// WG8STORE(H) stores the 4×16 accumulators at DI, rows DX bytes apart
+// (H unused: WG8STOREM's signature).
+#define WG8STORE(H) \
 	VMOVUPS Y4, (DI); \
 	VMOVUPS Y5, 32(DI); \
 	ADDQ    DX, DI; \
@@ -497,8 +498,8 @@ d8store:
 
 // WG8HALF is one 4×16 pass (the B and C columns H bytes on) of the A
 // panel at R8 over the B panel at R12 into C at SI (R10: the A panel's
-// bytes, 16·kc), its k loop labelled LOOP.
-#define WG8HALF(H, LOOP) \
+// bytes, 16·kc), its k loop labelled LOOP, stored by STORE(H).
+#define WG8HALF(H, LOOP, STORE) \
 	MOVQ   R8, AX; \
 	LEAQ   H(R12), BX; \
 	LEAQ   H(SI), DI; \
@@ -516,7 +517,7 @@ LOOP: \
 	WG8STEP; \
 	DECQ   CX; \
 	JNE    LOOP; \
-	WG8STORE
+	STORE(H)
 
 // func winoGemm8AVX2(kc int, a, b, c *float32, ldc, mp, np int)
 // C (4·mp rows, row stride ldc floats) = A·B for A as mp 4-row panels of
@@ -537,8 +538,8 @@ wg8b:
 	MOVQ R13, SI
 	MOVQ mp+40(FP), R9
 wg8a:
-	WG8HALF(0, wg8loop0)
-	WG8HALF(64, wg8loop1)
+	WG8HALF(0, wg8loop0, WG8STORE)
+	WG8HALF(64, wg8loop1, WG8STORE)
 	ADDQ R10, R8
 	LEAQ (SI)(DX*4), SI
 	DECQ R9
@@ -569,27 +570,6 @@ wg8a:
 	VMASKMOVPS Y10, Y12, (DI); \
 	VMASKMOVPS Y11, Y13, 32(DI)
 
-// WG8HALFM is WG8HALF with the masked stores (B's panel at R12).
-#define WG8HALFM(H, LOOP) \
-	MOVQ   R8, AX; \
-	LEAQ   H(R12), BX; \
-	LEAQ   H(SI), DI; \
-	MOVQ   R10, CX; \
-	SHRQ   $4, CX; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7; \
-	VXORPS Y8, Y8, Y8; \
-	VXORPS Y9, Y9, Y9; \
-	VXORPS Y10, Y10, Y10; \
-	VXORPS Y11, Y11, Y11; \
-LOOP: \
-	WG8STEP; \
-	DECQ   CX; \
-	JNE    LOOP; \
-	WG8STOREM(H)
-
 // func winoGemmCols8AVX2(kc int, a, b, c *float32, ldc, mp int, masks *[32]int32, two int)
 // is winoGemm8AVX2 for one B panel of which only the columns whose mask
 // lanes are set are stored (a panel's last, partial one; two = 0: all of
@@ -607,11 +587,11 @@ TEXT ·winoGemmCols8AVX2(SB), NOSPLIT, $0-64
 	MOVQ mp+40(FP), R9
 	MOVQ masks+48(FP), R11
 wgc8a:
-	WG8HALFM(0, wgc8loop0)
+	WG8HALF(0, wgc8loop0, WG8STOREM)
 	MOVQ two+56(FP), AX
 	TESTQ AX, AX
 	JEQ wgc8next
-	WG8HALFM(64, wgc8loop1)
+	WG8HALF(64, wgc8loop1, WG8STOREM)
 wgc8next:
 	ADDQ R10, R8
 	LEAQ (SI)(DX*4), SI
