@@ -253,17 +253,20 @@ func winoGemm8(pa []float32, m, k int, b []float32, n int, c []float32, ldc int)
 	if jr := full * nr; jr < n {
 		cols := n - jr
 		_, _, _ = pa[m*k-1], b[jr*k+nr*k-1], c[(m-1)*ldc+jr+cols-1]
-		two := 0
-		if cols > 16 {
-			two = 1
+		mode := 0 // one vector a row
+		switch {
+		case cols > 16:
+			mode = 2
+		case cols > 8:
+			mode = 1
 		}
-		winoGemmCols8AVX2(k, &pa[0], &b[jr*k], &c[jr], ldc, m/mr, &lanes32[cols], two)
+		winoGemmCols8AVX2(k, &pa[0], &b[jr*k], &c[jr], ldc, m/mr, &lanes32[cols], mode)
 	}
 	return true
 }
 
 //go:noescape
-func winoGemmCols8AVX2(kc int, a, b, c *float32, ldc, mp int, masks *[32]int32, two int)
+func winoGemmCols8AVX2(kc int, a, b, c *float32, ldc, mp int, masks *[32]int32, mode int)
 
 // lanes32[n] marks (sign bit set) the first n of 32 lanes: the columns
 // winoGemmCols8AVX2 stores. Computed once, never written after.

@@ -570,12 +570,27 @@ wg8a:
 	VMASKMOVPS Y10, Y12, (DI); \
 	VMASKMOVPS Y11, Y13, 32(DI)
 
-// func winoGemmCols8AVX2(kc int, a, b, c *float32, ldc, mp int, masks *[32]int32, two int)
+// WG8STEP8 is WG8STEP on B's first 8 columns only (Y4, Y6, Y8, Y10).
+#define WG8STEP8 \
+	VMOVUPS      (BX), Y0; \
+	VBROADCASTSS 0(AX), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VBROADCASTSS 4(AX), Y3; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VBROADCASTSS 8(AX), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VBROADCASTSS 12(AX), Y3; \
+	VFMADD231PS  Y0, Y3, Y10; \
+	ADDQ         $16, AX; \
+	ADDQ         $128, BX
+
+// func winoGemmCols8AVX2(kc int, a, b, c *float32, ldc, mp int, masks *[32]int32, mode int)
 // is winoGemm8AVX2 for one B panel of which only the columns whose mask
-// lanes are set are stored (a panel's last, partial one; two = 0: all of
-// them among the first 16, whose pass alone runs): the same FMAs in the
-// same order (the same bits), where a whole tile computed aside and
-// copied out had cost a twentieth of resnet20's FP32 step.
+// lanes are set are stored (a panel's last, partial one): mode 0 for at
+// most 8 columns (one vector a row), 1 for at most 16 (the first 4×16
+// pass), 2 for more (both): the same FMAs in the same order (the same
+// bits), where a whole tile computed aside and copied out had cost a
+// twentieth of resnet20's FP32 step.
 TEXT ·winoGemmCols8AVX2(SB), NOSPLIT, $0-64
 	MOVQ ldc+32(FP), DX
 	SHLQ $2, DX
@@ -586,11 +601,36 @@ TEXT ·winoGemmCols8AVX2(SB), NOSPLIT, $0-64
 	MOVQ a+8(FP), R8
 	MOVQ mp+40(FP), R9
 	MOVQ masks+48(FP), R11
+	MOVQ mode+56(FP), R13
+	VMOVUPS (R11), Y12
 wgc8a:
+	TESTQ R13, R13
+	JNE wgc8wide
+	MOVQ   R8, AX
+	MOVQ   R12, BX
+	MOVQ   SI, DI
+	MOVQ   R10, CX
+	SHRQ   $4, CX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
+	VXORPS Y8, Y8, Y8
+	VXORPS Y10, Y10, Y10
+wgc8loop8:
+	WG8STEP8
+	DECQ CX
+	JNE  wgc8loop8
+	VMASKMOVPS Y4, Y12, (DI)
+	ADDQ       DX, DI
+	VMASKMOVPS Y6, Y12, (DI)
+	ADDQ       DX, DI
+	VMASKMOVPS Y8, Y12, (DI)
+	ADDQ       DX, DI
+	VMASKMOVPS Y10, Y12, (DI)
+	JMP wgc8next
+wgc8wide:
 	WG8HALF(0, wgc8loop0, WG8STOREM)
-	MOVQ two+56(FP), AX
-	TESTQ AX, AX
-	JEQ wgc8next
+	CMPQ R13, $2
+	JNE wgc8next
 	WG8HALF(64, wgc8loop1, WG8STOREM)
 wgc8next:
 	ADDQ R10, R8

@@ -423,7 +423,7 @@ func TestWinogradGemmSameBits(t *testing.T) {
 
 func winoGemmSameBits(t *testing.T, fk floatKernel) {
 	r := rand.New(rand.NewPCG(49, 50))
-	for _, c := range []struct{ m, k, n int }{{16, 16, 196}, {32, 32, 147}, {64, 64, 128}, {8, 3, 5}, {24, 17, 33}, {4, 1, 32}, {12, 5, 64}} {
+	for _, c := range []struct{ m, k, n int }{{16, 16, 196}, {32, 32, 147}, {64, 64, 128}, {8, 3, 5}, {24, 17, 33}, {4, 1, 32}, {12, 5, 64}, {8, 9, 44}} { // last panels of 4, 19, 5, 1 and 12 columns
 		g := Gemm{kern: fk}
 		var p PackedA
 		g.PackA(&p, false, c.m, c.k, f32s(r, c.m*c.k), c.k)
