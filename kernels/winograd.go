@@ -352,8 +352,12 @@ func (a *winoInArgs) setSteps(g winoGeom, wp int) {
 }
 
 // output writes one image's g.o planes y from m (channel o's tile t value ξ
-// at m[ξ·ldx + o·cs + t]) plus the bias (nil: none) (winoOutputGo).
-func (tr *winoTransforms) output(fk floatKernel, y, m []float32, ldx, cs int, bias []float32, g winoGeom) {
+// at m[ξ·ldx + o·cs + t]) plus the bias (nil: none) (winoOutputGo), then
+// post's batch norm (nil: none; the AVX2 transform's only).
+func (tr *winoTransforms) output(fk floatKernel, y, m []float32, ldx, cs int, bias []float32, post *wino8Post, g winoGeom) {
+	if post != nil && (!winogradCPU(fk) || wino512(fk)) {
+		panic("kernels: winoTransforms.output: a post-map for a transform without one")
+	}
 	if !winogradCPU(fk) {
 		for o := 0; o < g.o; o++ {
 			var b float32
@@ -366,7 +370,7 @@ func (tr *winoTransforms) output(fk floatKernel, y, m []float32, ldx, cs int, bi
 	}
 	bias = tr.biasOrZero(bias, g.o)
 	if !wino512(fk) {
-		winoOutput8(y, m, ldx, cs, bias, g)
+		winoOutput8(y, m, ldx, cs, bias, post, g)
 		return
 	}
 	a := &tr.out
@@ -639,8 +643,37 @@ func (wp *winoPacked) setPacked(fk floatKernel, w []float32, o, c int, back bool
 	return true
 }
 
-// winoConv holds a convolution's F(2×2, 3×3) weights: 16 matrices.
-type winoConv struct{ winoPacked }
+// winoConv holds a convolution's F(2×2, 3×3) weights: 16 matrices; and
+// post8, an evaluation batch norm its AVX2 output transform applies (nil:
+// none; set by the caller for a run).
+type winoConv struct {
+	winoPacked
+	post8 *wino8Post
+}
+
+// wino8Post is an evaluation batch norm the AVX2 output transform applies
+// while the outputs are in registers (y·a + sh, then the clamp to [0, hi]
+// where clamp), as the pass over the output after it would (affineY,
+// affineClampY: the same FMA and clamp, the same bits): per channel its
+// bias, a, sh and hi in chp.
+type wino8Post struct {
+	chp   []float32
+	clamp bool
+}
+
+// set makes p the post-map of a batch norm a, sh (clamped to [0, hi]
+// where clamp) after a convolution with bias (nil: none), reusing p's
+// buffer.
+func (p *wino8Post) set(bias, a, sh []float32, hi float32, clamp bool) {
+	p.chp, p.clamp = grow(p.chp, 4*len(a)), clamp
+	for c := range a {
+		var b float32
+		if bias != nil {
+			b = bias[c]
+		}
+		p.chp[4*c], p.chp[4*c+1], p.chp[4*c+2], p.chp[4*c+3] = b, a[c], sh[c], hi
+	}
+}
 
 // setWeights transforms w (o × c × 3 × 3) and packs the 16 matrices.
 func (wc *winoConv) setWeights(w []float32, o, c int, back bool, nw int) {
@@ -691,7 +724,7 @@ func (wc *winoConv) run(fk floatKernel, g winoGeom, ws []winoWorker, back bool, 
 			}
 			for j := 0; j < k; j++ {
 				yi := dst[(i0+j)*outImg : (i0+j+1)*outImg]
-				cw.tr.output(fk, yi, cw.m[j*tiles:], ldm, cols, bias, g)
+				cw.tr.output(fk, yi, cw.m[j*tiles:], ldm, cols, bias, wc.post8, g)
 				if done != nil {
 					done(wk, i0+j, yi)
 				}

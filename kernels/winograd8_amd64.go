@@ -30,8 +30,9 @@ type wino8OutArgs struct {
 	ldx  int        // bytes from one ξ's matrix to the next
 	ow4  int        // bytes per output row
 	row1 int        // 1: the tiles' second output row is in the plane
-	bias *float32   // one per channel
+	bias *float32   // per channel: the bias (chs 4), or bias, a, sh, hi (16: winoOut8AffAVX2, winoOut8ClampAVX2)
 	keep *[16]int32 // nil: store 16 columns a row; else the columns with the sign set keep their values
+	chs  int        // bytes from one channel's entry at bias to the next
 }
 
 //go:noescape
@@ -42,6 +43,12 @@ func winoDy8AVX2(v, p *float32, a *wino8InArgs)
 
 //go:noescape
 func winoOut8AVX2(y, m *float32, a *wino8OutArgs)
+
+//go:noescape
+func winoOut8AffAVX2(y, m *float32, a *wino8OutArgs)
+
+//go:noescape
+func winoOut8ClampAVX2(y, m *float32, a *wino8OutArgs)
 
 // keep8[n] and keep16[n] mark (sign bit set) the lanes from n on: the
 // ones a step of n tiles (n columns) leaves as they are. Computed once,
@@ -114,25 +121,53 @@ const wino8Channels = 4
 // (one per channel). A step whose stores would pass the end of y (the
 // last plane's last tile row, where a blend would read and write past the
 // image: another worker's) writes its last channel into scratch first.
-func winoOutput8(y, m []float32, ldx, cs int, bias []float32, g winoGeom) {
+func winoOutput8(y, m []float32, ldx, cs int, bias []float32, post *wino8Post, g winoGeom) {
 	// A block of channels at a time over all the tiles, as winoTransform8
 	// (the lines of M a step reads part by part stay in L1).
 	ohw := g.oh * g.ow
+	out, chs := out8Plain, 1
+	if post != nil {
+		out, chs, bias = out8Aff, 4, post.chp
+		if post.clamp {
+			out = out8Clamp
+		}
+	}
 	for o0 := 0; o0 < g.o; o0 += wino8Channels {
 		no := min(wino8Channels, g.o-o0)
-		winoOutput8Block(y[o0*ohw:], m[o0*cs:], ldx, cs, bias[o0:o0+no], g, no)
+		winoOutput8Block(out, y[o0*ohw:], m[o0*cs:], ldx, cs, bias[chs*o0:chs*(o0+no)], chs, g, no)
+	}
+}
+
+// The output transform kernels (out8).
+const (
+	out8Plain = iota // winoOut8AVX2
+	out8Aff          // winoOut8AffAVX2
+	out8Clamp        // winoOut8ClampAVX2
+)
+
+// out8 runs output transform kernel k (called directly, not through a
+// func value, so that its operands stay on the stack).
+func out8(k int, y, m *float32, a *wino8OutArgs) {
+	switch k {
+	case out8Aff:
+		winoOut8AffAVX2(y, m, a)
+	case out8Clamp:
+		winoOut8ClampAVX2(y, m, a)
+	default:
+		winoOut8AVX2(y, m, a)
 	}
 }
 
 // winoOutput8Block is winoOutput8 for the first no channels of y (which
-// runs to the end of the image: only its last plane needs the scratch).
-func winoOutput8Block(y, m []float32, ldx, cs int, bias []float32, g winoGeom, no int) {
+// runs to the end of the image: only its last plane needs the scratch) by
+// the kernel out (out8), chs floats of bias a channel.
+func winoOutput8Block(out int, y, m []float32, ldx, cs int, bias []float32, chs int, g winoGeom, no int) {
 	if no == 0 {
 		return
 	}
 	ohw := g.oh * g.ow
-	_, _ = y[no*ohw-1], bias[no-1]
-	a := wino8OutArgs{ycs: 4 * ohw, mcs: 4 * cs, ldx: 4 * ldx, ow4: 4 * g.ow}
+	_, _ = y[no*ohw-1], bias[chs*no-1]
+	a := wino8OutArgs{ycs: 4 * ohw, mcs: 4 * cs, ldx: 4 * ldx, ow4: 4 * g.ow, chs: 4 * chs}
 	var scratch [32]float32
 	for ty := 0; ty < g.th; ty++ {
 		a.row1 = 0
@@ -150,16 +185,16 @@ func winoOutput8Block(y, m []float32, ldx, cs int, bias []float32, g winoGeom, n
 			end := (no-1)*ohw + yo + a.row1*g.ow + 16 // one past the last float the step's stores touch
 			a.no, a.bias = no, &bias[0]
 			if end <= len(y) {
-				winoOut8AVX2(&y[yo], &m[t], &a)
+				out8(out, &y[yo], &m[t], &a)
 				continue
 			}
 			if no > 1 {
 				a.no = no - 1
-				winoOut8AVX2(&y[yo], &m[t], &a)
+				out8(out, &y[yo], &m[t], &a)
 			}
 			last := a
-			last.no, last.ow4, last.keep, last.bias = 1, 64, nil, &bias[no-1]
-			winoOut8AVX2(&scratch[0], &m[(no-1)*cs+t], &last)
+			last.no, last.ow4, last.keep, last.bias = 1, 64, nil, &bias[chs*(no-1)]
+			out8(out, &scratch[0], &m[(no-1)*cs+t], &last)
 			base := (no-1)*ohw + yo
 			copy(y[base:base+cols], scratch[:cols])
 			if a.row1 == 1 {

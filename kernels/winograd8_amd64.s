@@ -1,5 +1,6 @@
 #include "textflag.h"
 #include "fq_amd64.h"
+#include "clamp_amd64.h"
 
 // Winograd F(2×2, 3×3)'s transforms on AVX2 (winograd8.go): eight tiles of
 // one tile row per vector, lane t holding tile t's value, for every
@@ -169,12 +170,31 @@ TEXT ·winoDy8AVX2(SB), NOSPLIT, $0-24
 	ADDQ    R9, CX; \
 	ADDQ    R9, DX
 
-// YROW sets the output row of z columns Z0–Z3 (plus the bias Y14) and
-// stores it at D0 and D1 (16 floats): columns 2t (z0 + z1 + z2 + b) and
-// 2t+1 (z1 − z2 − z3 + b) of the tiles t interleaved; where R12 is not
-// nil, the columns whose sign is set in its 16 masks keep their values.
-// Y8–Y13 scratch.
-#define YROW(Z0, Z1, Z2, Z3, D0, D1) \
+// The output transform's post-maps of the row in Y12, Y13 (Y8–Y11
+// scratch; AX the channel's entry: bias, a, sh, hi): none; an evaluation
+// batch norm y·a + sh by the FMA affineY takes; and then its clamp to
+// [0, hi] as affineClampY's (the same bits as those passes).
+#define POSTNONE
+
+#define POSTAFF \
+	VBROADCASTSS 4(AX), Y8; \
+	VBROADCASTSS 8(AX), Y9; \
+	VFMADD213PS  Y9, Y8, Y12; \
+	VFMADD213PS  Y9, Y8, Y13
+
+#define POSTCLAMP \
+	POSTAFF; \
+	VXORPS       Y10, Y10, Y10; \
+	VBROADCASTSS 12(AX), Y11; \
+	CLAMP(Y12, Y10, Y11, Y8, Y9); \
+	CLAMP(Y13, Y10, Y11, Y8, Y9)
+
+// YROW sets the output row of z columns Z0–Z3 (plus the bias Y14, then
+// POST) and stores it at D0 and D1 (16 floats): columns 2t (z0 + z1 + z2
+// + b) and 2t+1 (z1 − z2 − z3 + b) of the tiles t interleaved; where R12
+// is not nil, the columns whose sign is set in its 16 masks keep their
+// values. Y8–Y13 scratch.
+#define YROW(POST, Z0, Z1, Z2, Z3, D0, D1) \
 	VADDPS     Z1, Z0, Y8; \
 	VADDPS     Z2, Y8, Y8; \
 	VADDPS     Y14, Y8, Y8; \
@@ -185,6 +205,7 @@ TEXT ·winoDy8AVX2(SB), NOSPLIT, $0-24
 	VUNPCKHPS  Y9, Y8, Y11; \
 	VPERM2F128 $0x20, Y11, Y10, Y12; \
 	VPERM2F128 $0x31, Y11, Y10, Y13; \
+	POST; \
 	TESTQ      R12, R12; \
 	JEQ        5(PC); \
 	VMOVUPS    (R12), Y10; \
@@ -193,6 +214,40 @@ TEXT ·winoDy8AVX2(SB), NOSPLIT, $0-24
 	VBLENDVPS  Y11, D1, Y13, Y13; \
 	VMOVUPS    Y12, D0; \
 	VMOVUPS    Y13, D1
+
+// OUT8(POST, CHAN, NEXT) is winoOut8AVX2's body (DI: y, BX: m, R10: the
+// wino8OutArgs) with the post-map POST (labels CHAN and NEXT): a.chs
+// bytes from one channel's entry at a.bias to the next (4: the bias
+// alone; 16: bias, a, sh, hi).
+#define OUT8(POST, CHAN, NEXT) \
+	MOVQ 0(R10), R11; \
+	MOVQ 24(R10), R9; \
+	MOVQ 48(R10), AX; \
+	MOVQ 56(R10), R12; \
+CHAN: \
+	MOVQ BX, SI; \
+	LEAQ (SI)(R9*4), R13; \
+	LEAQ (R13)(R9*4), CX; \
+	LEAQ (CX)(R9*4), DX; \
+	ZCOL(Y0, Y4); \
+	ZCOL(Y1, Y5); \
+	ZCOL(Y2, Y6); \
+	ZCOL(Y3, Y7); \
+	VBROADCASTSS (AX), Y14; \
+	YROW(POST, Y0, Y1, Y2, Y3, (DI), 32(DI)); \
+	CMPQ 40(R10), $0; \
+	JEQ  NEXT; \
+	MOVQ 32(R10), DX; \
+	ADDQ DI, DX; \
+	YROW(POST, Y4, Y5, Y6, Y7, (DX), 32(DX)); \
+NEXT: \
+	ADDQ 8(R10), DI; \
+	ADDQ 16(R10), BX; \
+	ADDQ 64(R10), AX; \
+	DECQ R11; \
+	JNE  CHAN; \
+	VZEROUPPER; \
+	RET
 
 // func winoOut8AVX2(y, m *float32, a *wino8OutArgs)
 // For each of a.no channels (planes a.ycs bytes apart in y, rows a.ow4
@@ -204,34 +259,24 @@ TEXT ·winoOut8AVX2(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ m+8(FP), BX
 	MOVQ a+16(FP), R10
-	MOVQ 0(R10), R11
-	MOVQ 24(R10), R9
-	MOVQ 48(R10), AX
-	MOVQ 56(R10), R12
-out8_chan:
-	MOVQ BX, SI
-	LEAQ (SI)(R9*4), R13
-	LEAQ (R13)(R9*4), CX
-	LEAQ (CX)(R9*4), DX
-	ZCOL(Y0, Y4)
-	ZCOL(Y1, Y5)
-	ZCOL(Y2, Y6)
-	ZCOL(Y3, Y7)
-	VBROADCASTSS (AX), Y14
-	YROW(Y0, Y1, Y2, Y3, (DI), 32(DI))
-	CMPQ 40(R10), $0
-	JEQ  out8_next
-	MOVQ 32(R10), DX
-	ADDQ DI, DX
-	YROW(Y4, Y5, Y6, Y7, (DX), 32(DX))
-out8_next:
-	ADDQ 8(R10), DI
-	ADDQ 16(R10), BX
-	ADDQ $4, AX
-	DECQ R11
-	JNE  out8_chan
-	VZEROUPPER
-	RET
+	OUT8(POSTNONE, out8_chan, out8_next)
+
+// func winoOut8AffAVX2(y, m *float32, a *wino8OutArgs)
+// is winoOut8AVX2 with an evaluation batch norm's y·a + sh (a.bias: the
+// channels' bias, a, sh, hi).
+TEXT ·winoOut8AffAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ m+8(FP), BX
+	MOVQ a+16(FP), R10
+	OUT8(POSTAFF, out8a_chan, out8a_next)
+
+// func winoOut8ClampAVX2(y, m *float32, a *wino8OutArgs)
+// is winoOut8AffAVX2 then the clamp to [0, hi].
+TEXT ·winoOut8ClampAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ m+8(FP), BX
+	MOVQ a+16(FP), R10
+	OUT8(POSTCLAMP, out8c_chan, out8c_next)
 
 // PAD8ROWS copies (MAP: maps, then stores) a.nc planes of a.rows rows of
 // a.w floats (BX: the padArgs) from SI to DI, 8 floats a move; a row's

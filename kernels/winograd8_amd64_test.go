@@ -18,7 +18,7 @@ func TestWinograd8ArgsLayout(t *testing.T) {
 		{"in.wp4", unsafe.Offsetof(a.wp4), 32}, {"in.keep", unsafe.Offsetof(a.keep), 40},
 		{"out.ycs", unsafe.Offsetof(b.ycs), 8}, {"out.mcs", unsafe.Offsetof(b.mcs), 16}, {"out.ldx", unsafe.Offsetof(b.ldx), 24},
 		{"out.ow4", unsafe.Offsetof(b.ow4), 32}, {"out.row1", unsafe.Offsetof(b.row1), 40}, {"out.bias", unsafe.Offsetof(b.bias), 48},
-		{"out.keep", unsafe.Offsetof(b.keep), 56},
+		{"out.keep", unsafe.Offsetof(b.keep), 56}, {"out.chs", unsafe.Offsetof(b.chs), 64},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at offset %d, the assembly reads %d", c.name, c.got, c.want)

@@ -34,7 +34,7 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 		b.Run(fmt.Sprintf("out/%dx%d", c.c, c.h), func(b *testing.B) {
 			var tr winoTransforms
 			for i := 0; i < b.N; i++ {
-				tr.output(hostFloatKernel, y, m[(i%nb)*g.tiles():], ldm, cols, nil, g)
+				tr.output(hostFloatKernel, y, m[(i%nb)*g.tiles():], ldm, cols, nil, nil, g)
 			}
 		})
 	}

@@ -45,6 +45,6 @@ func winoTransform8(bool, []float32, int, int, int, int, []float32, winoGeom) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
 
-func winoOutput8([]float32, []float32, int, int, []float32, winoGeom) {
+func winoOutput8([]float32, []float32, int, int, []float32, *wino8Post, winoGeom) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }

@@ -239,11 +239,39 @@ func winoTransformsCase(t *testing.T, r *rand.Rand, fk floatKernel, sz [2]int, t
 		for i := range yGo {
 			yGo[i], yAsm[i] = 7, 7
 		}
-		goT.output(fkGonum, yGo, m[t0:], nc*cols, cols, b, g)
-		asmT.output(fk, yAsm[:nc*g.oh*g.ow], m[t0:], nc*cols, cols, b, g)
+		goT.output(fkGonum, yGo, m[t0:], nc*cols, cols, b, nil, g)
+		asmT.output(fk, yAsm[:nc*g.oh*g.ow], m[t0:], nc*cols, cols, b, nil, g)
 		for i := range yGo {
 			if math.Float32bits(yGo[i]) != math.Float32bits(yAsm[i]) {
 				t.Fatalf("%v %v nc %d t0 %d bias %v output: y[%d] = %v, Go %v", fk, sz, nc, t0, b != nil, i, yAsm[i], yGo[i])
+			}
+		}
+		// AVX2's post-maps (an evaluation batch norm, with and without its
+		// clamp) against the passes after the transform they replace.
+		if winogradCPU(fk) && !wino512(fk) {
+			kr := bnKernelsFor[float32]()
+			clampF, _ := clampFns[float32]()
+			a, sh := f32s(r, nc), f32s(r, nc)
+			for _, hi := range []float32{0, 0.5} {
+				post := &wino8Post{}
+				post.set(b, a, sh, hi, hi > 0)
+				ohw := g.oh * g.ow
+				for c := range nc {
+					plane := yGo[c*ohw : (c+1)*ohw]
+					kr.affineAct(clampF, plane, plane, a[c], sh[c], float64(hi))
+				}
+				var asmP winoTransforms
+				yP := make([]float32, len(yAsm))
+				for i := range yP {
+					yP[i] = 7
+				}
+				asmP.output(fk, yP[:nc*ohw], m[t0:], nc*cols, cols, b, post, g)
+				for i := range yP {
+					if math.Float32bits(yGo[i]) != math.Float32bits(yP[i]) {
+						t.Fatalf("%v %v nc %d t0 %d bias %v hi %v post: y[%d] = %v, the passes %v", fk, sz, nc, t0, b != nil, hi, i, yP[i], yGo[i])
+					}
+				}
+				goT.output(fkGonum, yGo, m[t0:], nc*cols, cols, b, nil, g) // back to the plain output
 			}
 		}
 	}
