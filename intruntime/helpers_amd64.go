@@ -117,8 +117,11 @@ func pickBytes2Y(dst, src []uint8, rows, w, srcStride, planes, srcPlane int) {
 	_ = dst[total*w-1]
 	at := func(r int) int { return r/rows*srcPlane + r%rows*srcStride }
 	n := vectorRowsOf(total, w, 16)
-	for n > 0 && at(n-1)+2*roundUp(w, 16) > len(src) {
+	for n > 0 && at(n-1)+2*roundUp(w, 16) > len(src) { // the last rows read past src's end
 		n--
+	}
+	if n > 0 && lastRowsMax(n, rows, at)+2*roundUp(w, 16) > len(src) { // planes out of order
+		n = 0
 	}
 	if n > 0 {
 		pickBytes2AVX2(&dst[0], &src[0], rows, w, srcStride, n, srcPlane)
@@ -216,6 +219,17 @@ func dw3x3s2AVX2(acc *int32, frame *byte, wp *[6]uint32, Wp, oh, ow, rows, plane
 // last one running into the next rows) without passing the buffer's end.
 func vectorRows(total, w int) int { return vectorRowsOf(total, w, 8) }
 
+// lastRowsMax returns the largest at(r) over the rows r < n that end a
+// plane of rows rows or the run (the rows whose reads reach furthest where
+// at grows within each plane, whatever the planes' order).
+func lastRowsMax(n, rows int, at func(r int) int) int {
+	m := 0
+	for p := 0; p*rows < n; p++ {
+		m = max(m, at(min(n-1, (p+1)*rows-1)))
+	}
+	return m
+}
+
 // vectorRowsOf is vectorRows for vectors of vec values.
 func vectorRowsOf(total, w, vec int) int {
 	if total*w < roundUp(w, vec) { // not even the first row (Go's division truncates toward zero)
@@ -240,7 +254,7 @@ func dw3x3s2Y(acc []int32, frame []uint8, w *[9]int32, Wp, oh, ow int, _ []uint3
 	at := func(r int) int { return r/oh*plane + 2*(r%oh)*Wp } // output row r's first frame row
 	// The assembly's furthest read: its last row's last vector, 16 codes
 	// from two past its start, on the third kernel row.
-	if rows > 0 && at(rows-1)+2*Wp+2*roundUp(ow, 8)+1 >= len(frame) {
+	if rows > 0 && lastRowsMax(rows, oh, at)+2*Wp+2*roundUp(ow, 8)+1 >= len(frame) {
 		rows = 0
 	}
 	if rows > 0 {
@@ -272,7 +286,7 @@ func pickRows32Y(dst, src []int32, rows, w, srcStride, step, planes, srcPlane in
 	_ = dst[total*w-1]
 	at := func(r int) int { return r/rows*srcPlane + r%rows*srcStride }
 	n := vectorRows(total, w)
-	if n > 0 && at(n-1)+roundUp(w, 8) > len(src) { // whole vectors read too
+	if n > 0 && lastRowsMax(n, rows, at)+roundUp(w, 8) > len(src) { // whole vectors read too
 		n = 0
 	}
 	if n > 0 {
