@@ -817,3 +817,53 @@ requantRowsF8AVX2x_done:
 	VLDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
+
+DATA quantLim8<>+0(SB)/4, $0x49742400 // 1e6
+DATA quantLim8<>+4(SB)/4, $0xc9742400 // −1e6
+GLOBL quantLim8<>(SB), RODATA|NOPTR, $8
+
+// func quantizeAVX2(dst *uint8, src *float32, n int, inv float32, z, lo, hi int32)
+// is quantizeRowScalar 8 values a step (n a multiple of 8), as quantize512:
+// v = x·inv, rounded half to even (VROUNDPS 0), clamped to ±1e6,
+// converted, + z, clamped to [lo, hi]; NaN lanes get z; narrowed by
+// saturating packs (the codes are within [0, 255]).
+TEXT ·quantizeAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS inv+24(FP), Y8
+	MOVL z+28(FP), AX
+	VMOVD AX, X9
+	VPBROADCASTD X9, Y9
+	MOVL lo+32(FP), AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, Y10
+	MOVL hi+36(FP), AX
+	VMOVD AX, X11
+	VPBROADCASTD X11, Y11
+	VBROADCASTSS quantLim8<>+0(SB), Y12
+	VBROADCASTSS quantLim8<>+4(SB), Y13
+	SHRQ $3, CX
+	JEQ quantizeAVX2_done
+quantizeAVX2_loop:
+	VMULPS (SI), Y8, Y0
+	VCMPPS $3, Y0, Y0, Y2 // NaN lanes
+	VROUNDPS $0, Y0, Y0
+	VMINPS Y12, Y0, Y0
+	VMAXPS Y13, Y0, Y0
+	VCVTPS2DQ Y0, Y1
+	VPADDD Y9, Y1, Y1
+	VPMAXSD Y10, Y1, Y1
+	VPMINSD Y11, Y1, Y1
+	VBLENDVPS Y2, Y9, Y1, Y1
+	VEXTRACTI128 $1, Y1, X3
+	VPACKUSDW X3, X1, X1
+	VPACKUSWB X1, X1, X1
+	VMOVQ X1, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNE quantizeAVX2_loop
+quantizeAVX2_done:
+	VZEROUPPER
+	RET
