@@ -159,29 +159,23 @@ func newTapPlan(w []int8, m, cin, kh, kw, H, W, ph, pw, group int) *tapPlan {
 		}
 	}
 	taps := kh * kw
+	// Each (output channel, tap, quad) as w1's four bytes and w16's four
+	// int16s.
 	p.w1 = make([]int32, ceilDiv(m, 8)*taps*p.kq*8)
-	for oc := range m {
-		for t := range taps {
-			ky, kx := t/kw, t%kw
-			for j := range p.kq {
-				var v uint32
-				for i := range 4 {
-					v |= uint32(uint8(w[((oc*cin+4*j+i)*kh+ky)*kw+kx])) << (8 * i)
-				}
-				p.w1[((oc/8*taps+t)*p.kq+j)*8+oc%8] = int32(v)
-			}
-		}
-	}
 	p.w16 = make([]uint64, ceilDiv(m, 4)*taps*p.kq*4)
 	for oc := range m {
 		for t := range taps {
 			ky, kx := t/kw, t%kw
 			for j := range p.kq {
-				var v uint64
+				var v uint32
+				var v16 uint64
 				for i := range 4 {
-					v |= uint64(uint16(int16(w[((oc*cin+4*j+i)*kh+ky)*kw+kx]))) << (16 * i)
+					x := w[((oc*cin+4*j+i)*kh+ky)*kw+kx]
+					v |= uint32(uint8(x)) << (8 * i)
+					v16 |= uint64(uint16(int16(x))) << (16 * i)
 				}
-				p.w16[((oc/4*taps+t)*p.kq+j)*4+oc%4] = v
+				p.w1[((oc/8*taps+t)*p.kq+j)*8+oc%8] = int32(v)
+				p.w16[((oc/4*taps+t)*p.kq+j)*4+oc%4] = v16
 			}
 		}
 	}
