@@ -162,7 +162,7 @@ func gemmAVX2(c []int32, ldc int, a *packedWeights, b []byte, ngroups int) {
 		if ldc < ngroups*laneCols || len(a.w16) != panels*4*a.k4 || 4*panels > a.mpad {
 			panic("intruntime: gemmAVX2: bad operands")
 		}
-		if a.k4 > 0 {
+		if a.k4 > 0 && panels > 0 { // the assembly runs a panel and a quad before it tests
 			avx2w16x4(&c[0], ldc, &a.w16[0], &b[0], a.k4, gs, ngroups, panels)
 		}
 		return
