@@ -12,9 +12,10 @@ import "slices"
 //     M is padded with zero rows to a multiple of mr = 10 (a multiple
 //     of both the archsimd kernels' 2-row and the VNNI kernels' 5-row
 //     panels; LeNet's 20, 50, 500 and 10 rows need no padding), or of 16
-//     for the AMX kernel, whose tiles are also kept (wt). For the
-//     VNNI kernels the same quads are also stored panel by panel:
-//     w5[(p·K4 + q)·5 + r] is row 5p+r's quad q.
+//     for the AMX kernel, whose tiles are also kept (wt); the AVX2
+//     kernel's int16 weights (w16, where a pair could saturate) pad it to
+//     a multiple of 4 too. For the VNNI kernels the same quads are also
+//     stored panel by panel: w5[(p·K4 + q)·5 + r] is row 5p+r's quad q.
 //   - B, packed by im2col: columns in groups of 16; group g is K4 blocks of
 //     64 bytes, block q holding for each of the 16 columns (lanes) the four
 //     codes B[4q..4q+3][n]: byte ((g·K4+q)·16 + lane)·4 + j. The number of
@@ -94,7 +95,8 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 	// as int16 instead (VPMADDWD, exact), 4-row panels of them, where a
 	// split would run the hi quads as a second, sparse pass (1.9–2.2x
 	// slower on Zen 3 with 8-bit weights, BenchmarkGEMM).
-	w16 := kern == kernAVX2 && !safeForPairs(w, m, k, umax)
+	safe := !kern.pairs() || safeForPairs(w, m, k, umax)
+	w16 := kern == kernAVX2 && !safe
 	if w16 {
 		p.mpad = max(p.mpad, ceilDiv(m, 4)*4)
 	}
@@ -155,7 +157,7 @@ func packWeightsFor(w []int8, m, k int, umax int, kern int8Kernel) *packedWeight
 		return p
 	}
 	// VPDPBUSD does not saturate: the VNNI kernels need no split.
-	if kern.pairs() && !safeForPairs(w, m, k, umax) {
+	if !safe {
 		lo, hi := splitPairs(w, m, k, umax)
 		quadOf := func(x []int8, r, q int) int32 {
 			var v uint32
