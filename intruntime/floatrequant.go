@@ -61,7 +61,12 @@ func fma32Down(x, c, d float32) (float32, bool) {
 // VFMADD213PS.RD_SAE by fc and fd, VCVTTPS2DQ (int32() truncates as it
 // does); ok = false where it cannot be vouched for.
 func truncFMA(x int64, fc, fd float32) (int32, bool) {
-	v, ok := fma32Down(float32(int32(x)), fc, fd)
+	return truncFMAOf(float32(int32(x)), fc, fd)
+}
+
+// truncFMAOf is truncFMA on x already converted to float32 (f).
+func truncFMAOf(f, fc, fd float32) (int32, bool) {
+	v, ok := fma32Down(f, fc, fd)
 	if !ok || !(math.Abs(float64(v)) < 1<<30) {
 		return 0, false
 	}
@@ -77,11 +82,7 @@ func truncFMAConvDown(x int64, fc, fd float32) (int32, bool) {
 	if int64(f) > int64(int32(x)) {
 		f = math.Nextafter32(f, float32(math.Inf(-1)))
 	}
-	v, ok := fma32Down(f, fc, fd)
-	if !ok || !(math.Abs(float64(v)) < 1<<30) {
-		return 0, false
-	}
-	return int32(v), true
+	return truncFMAOf(f, fc, fd)
 }
 
 // outRelu8 is the float kernel's output for accumulator acc (truncFMA on

@@ -204,7 +204,10 @@ func requantRowsF8AVX2x(out *uint8, outStride int, row *int32, rowStride, count,
 // requantPreY is requantRowsAVX2 on operands set before (a step's, per
 // channel): the float kernel (requantRowsF8AVX2x) where the channel has
 // it (rqFloat8: setFloat checks its operands with this kernel's rounding
-// too), else the fixed-point one.
+// too), else the fixed-point one; rows that lie back to back in both out
+// and row as one run, a run's last partial vector as its last 8 values
+// again (the scalar code only for runs shorter than 8: on MobileNetV2's
+// 14×14 and 7×7 planes the scalar tails took more time than the vectors).
 func requantPreY(out []uint8, outStride int, row []int32, rowStride, count, width int, c *requantScalars) {
 	if count == 0 || width == 0 {
 		return
@@ -369,26 +372,17 @@ func copyRowsAsm(dst, src []uint8, planes, rows, w, srcStride, planeStride int) 
 	copyRowsAVX2(&dst[0], &src[0], planes, rows, w, srcStride, planeStride)
 }
 
-// requantRowsAVX2 is requantRowsScalar by requantRowsAVX2x, 8 lanes at a
-// time: rows that lie back to back in both out and row as one run, a
-// run's last partial vector as the run's last 8 values again (the scalar
-// code only for runs shorter than 8: on MobileNetV2's 14×14 and 7×7
-// planes the scalar tails took more time than the vectors).
+// requantRowsAVX2 is requantRowsScalar by requantPreY on operands set
+// here (the fixed-point requantRowsAVX2x, 8 lanes at a time, rows back to
+// back as one run, a run's last partial vector as its last 8 values
+// again), the scalar code where set declines them.
 func requantRowsAVX2(out []uint8, outStride int, row []int32, rowStride, count, width int, bias int64, m0 int32, exp uint, zy, lo, hi int32) {
 	var c requantScalars
 	if count == 0 || width == 0 || !c.set(bias, m0, exp, zy, lo, hi) {
 		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
 		return
 	}
-	if count > 1 && outStride == width && rowStride == width {
-		width, count = count*width, 1
-	}
-	if width < 8 {
-		requantRowsScalar(out, outStride, row, rowStride, count, width, bias, m0, exp, zy, lo, hi)
-		return
-	}
-	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
-	requantRowsAVX2x(&out[0], outStride, &row[0], rowStride, count, width, &c)
+	requantPreY(out, outStride, row, rowStride, count, width, &c) // the fixed-point kernel: set leaves no float operands
 }
 
 // avx512Helpers sets the AVX-512 assembly helpers of im.
