@@ -700,7 +700,7 @@ func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x []float
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			cols := k * tiles
-			ldv, ldw := cw.rowBufs(36, g.c, g.o, cols)
+			ldv, ldw, ldt := cw.rowBufs(36, g.c, g.o, cols)
 			tx, td := s.tables(g, k, nr), s.tables(gd, k, nr)
 			for j0 := 0; j0 < k; j0 += g.group {
 				gk := min(g.group, k-j0)
@@ -709,10 +709,10 @@ func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x []float
 					padIn(fk, px[j*g.c*g.plane+g.pad*g.wp+g.pad:], x[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp, in)
 					padRows(fk, pd[j*g.o*g.plane:], dy[im*outImg:(im+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.plane, g.wp)
 				}
-				s.transform(goT, false, cw.v, ldv, nr, cols, tx.in[j0/g.group], j0*tiles, gk*tiles, px, g)
-				s.transform(goT, true, cw.m, ldw, nr, cols, td.in[j0/g.group], j0*tiles, gk*tiles, pd, gd)
+				s.transform(goT, false, cw.v, ldv, nr, ldt, tx.in[j0/g.group], j0*tiles, gk*tiles, px, g)
+				s.transform(goT, true, cw.m, ldw, nr, ldt, td.in[j0/g.group], j0*tiles, gk*tiles, pd, gd)
 			}
-			cw.dots(fk, 36, cw.m, ldw, cw.v, ldv, cols, g.o, g.c, i0 != lo)
+			cw.dots(fk, 36, cw.m, ldw, cw.v, ldv, ldt, cols, g.o, g.c, i0 != lo)
 		}
 	})
 	// The workers' sums added (in worker order) and transformed back, a
@@ -753,7 +753,7 @@ func (s *wino4Scratch) input(goT bool, v []float32, ldv int, chunks []wino4InChu
 
 // transform is input with V's layout given: channel ch's value of tile
 // column col at (col>>5)·ps + ch·cs + col&31 (packed: ps = g.c·nr, cs =
-// nr; the weight gradient's rows: ps = nr, cs = the row's length). dy
+// nr; the weight gradient's rows: ps = nr, cs = the row stride). dy
 // transforms output-gradient planes instead (A·dY·Aᵀ of each tile's 4×4
 // values, the planes holding dY from their first row and column on).
 func (s *wino4Scratch) transform(goT, dy bool, v []float32, ldv, ps, cs int, chunks []wino4InChunk, c0, lanes int, p []float32, g wino4Geom) {
