@@ -20,6 +20,7 @@ type wino8InArgs struct {
 	ldx   int       // bytes from one ξ's matrix to the next
 	wp4   int       // bytes per padded row
 	keep  *[8]int32 // nil: store eight tiles; else the lanes with the sign set keep their values
+	hoff  int       // bytes from the step's first column to its last four tiles' (32; two tile rows down: rows2)
 }
 
 // wino8OutArgs is what winoOut8AVX2 reads.
@@ -33,6 +34,8 @@ type wino8OutArgs struct {
 	bias *float32   // per channel: the bias (chs 4), or bias, a, sh, hi (16: winoOut8AffAVX2, winoOut8ClampAVX2)
 	keep *[16]int32 // nil: store 16 columns a row; else the columns with the sign set keep their values
 	chs  int        // bytes from one channel's entry at bias to the next
+	hoff int        // bytes from a row's first output to its last four tiles' (32; two tile rows down: rows2)
+	sink *[8]float32 // where row1 = 2 sends the last four tiles' second row (below the plane)
 }
 
 //go:noescape
@@ -85,6 +88,20 @@ func winoTransform8(dy bool, v []float32, ldx, ps, cs, t0 int, p []float32, g wi
 	for c0 := 0; c0 < nc; c0 += wino8Channels {
 		a.nc = min(wino8Channels, nc-c0)
 		for ty := 0; ty < g.th; ty++ {
+			if u := t0 + ty*g.tw; rows2(g) && ty+1 < g.th && u&31+8 <= 32 {
+				// two tile rows of four, in one panel
+				off, src := c0*cs+(u>>5)*ps+u&31, c0*plane+2*ty*wp
+				_, _ = p[(a.nc-1)*plane+src+(rows+1)*wp+9], v[15*ldx+(a.nc-1)*cs+off+7]
+				a.keep, a.hoff = nil, 8*wp
+				if dy {
+					winoDy8AVX2(&v[off], &p[src], &a)
+				} else {
+					winoIn8AVX2(&v[off], &p[src], &a)
+				}
+				ty++
+				continue
+			}
+			a.hoff = 32
 			for tx := 0; tx < g.tw; {
 				u := t0 + ty*g.tw + tx
 				n := min(8, g.tw-tx, 32-u&31)
@@ -108,6 +125,25 @@ func winoTransform8(dy bool, v []float32, ldx, ps, cs, t0 int, p []float32, g wi
 		}
 	}
 }
+
+// rows2 reports whether g's tile rows are four tiles (7×7 and 8×8 output
+// planes), which the AVX2 transforms take two a vector (the second row's
+// tiles in the upper four lanes: the loads, and the output's stores, of
+// a vector's upper half two tile rows down) instead of half a vector
+// each.
+func rows2(g winoGeom) bool { return g.tw == 4 }
+
+// keepRows2[n] marks (sign bit set) the columns from n on of each of an
+// output transform's two 8-column halves in rows2 mode. Computed once,
+// never written after.
+var keepRows2 = func() (k [9][16]int32) {
+	for n := range k {
+		for l := n; l < 8; l++ {
+			k[n][l], k[n][8+l] = -1, -1
+		}
+	}
+	return k
+}()
 
 // wino8Channels is how many channels winoTransform8 and winoOutput8
 // transform a pass over the tiles: all of them at once had each step
@@ -167,9 +203,16 @@ func winoOutput8Block(out int, y, m []float32, ldx, cs int, bias []float32, chs 
 	}
 	ohw := g.oh * g.ow
 	_, _ = y[no*ohw-1], bias[chs*no-1]
-	a := wino8OutArgs{ycs: 4 * ohw, mcs: 4 * cs, ldx: 4 * ldx, ow4: 4 * g.ow, chs: 4 * chs}
-	var scratch [32]float32
+	var scratch [64]float32
+	var sink [8]float32
+	a := wino8OutArgs{ycs: 4 * ohw, mcs: 4 * cs, ldx: 4 * ldx, ow4: 4 * g.ow, chs: 4 * chs, sink: &sink}
 	for ty := 0; ty < g.th; ty++ {
+		if rows2(g) && ty+1 < g.th {
+			winoOutRows2(out, y, m, &a, &scratch, bias, chs, g, no, ty)
+			ty++
+			continue
+		}
+		a.hoff = 32
 		a.row1 = 0
 		if 2*ty+1 < g.oh {
 			a.row1 = 1
@@ -201,6 +244,44 @@ func winoOutput8Block(out int, y, m []float32, ldx, cs int, bias []float32, chs 
 				copy(y[base+g.ow:base+g.ow+cols], scratch[16:16+cols])
 			}
 		}
+	}
+}
+
+// winoOutRows2 is winoOutput8Block's step over tile rows ty and ty+1 of
+// four tiles each (rows2): output rows 2ty, 2ty+1 from the lower lanes,
+// 2ty+2, 2ty+3 from the upper ones (the last below an odd plane goes to
+// a.sink: row1 = 2). As there, a step whose stores would pass the end of
+// y writes its last channel into scratch first.
+func winoOutRows2(out int, y, m []float32, a *wino8OutArgs, scratch *[64]float32, bias []float32, chs int, g winoGeom, no, ty int) {
+	ohw, ow := g.oh*g.ow, g.ow
+	t, yo := 4*ty, 2*ty*ow
+	below := 2 // output rows stored below the first, upper half
+	a.row1 = 1
+	if 2*ty+3 >= g.oh {
+		a.row1, below = 2, 1
+	}
+	a.keep = nil
+	if ow < 8 {
+		a.keep = &keepRows2[ow]
+	}
+	a.hoff = 8 * ow
+	_ = m[15*a.ldx/4+(no-1)*a.mcs/4+t+7]
+	end := (no-1)*ohw + yo + (1+below)*ow + 8 // one past the last float the step's stores touch
+	a.no, a.bias = no, &bias[0]
+	if end <= len(y) {
+		out8(out, &y[yo], &m[t], a)
+		return
+	}
+	if no > 1 {
+		a.no = no - 1
+		out8(out, &y[yo], &m[t], a)
+	}
+	last := *a
+	last.no, last.ow4, last.hoff, last.keep, last.bias = 1, 64, 128, nil, &bias[chs*(no-1)]
+	out8(out, &scratch[0], &m[(no-1)*a.mcs/4+t], &last)
+	base := (no-1)*ohw + yo
+	for r := 0; r < 2+below; r++ {
+		copy(y[base+r*ow:base+(r+1)*ow], scratch[16*r:16*r+ow])
 	}
 }
 

@@ -32,18 +32,20 @@
 	ADDQ      R9, DX
 
 // TROW sets Y0–Y3 to row combination A OP B of the padded rows (the row
-// offsets A and B from SI: 0, R8, R10 or R12) at columns 0–7, 8–15, 2–9
-// and 10–17 of the step, then E, O, E2, O2 (Y4–Y7) to its columns 2t,
-// 2t+1, 2t+2 and 2t+3 of the tiles t.
+// offsets A and B from SI and CX: 0, R8, R10 or R12) at columns 0–7 and
+// 2–9 from SI and from CX (the step's second half: SI's columns 8–15, or
+// two tile rows down where a vector holds two rows of four tiles), then
+// E, O, E2, O2 (Y4–Y7) to its columns 2t, 2t+1, 2t+2 and 2t+3 of the
+// tiles t.
 #define TROW(OP, A, B) \
 	VMOVUPS (SI)(A*1), Y0; \
 	OP      (SI)(B*1), Y0, Y0; \
-	VMOVUPS 32(SI)(A*1), Y1; \
-	OP      32(SI)(B*1), Y1, Y1; \
+	VMOVUPS (CX)(A*1), Y1; \
+	OP      (CX)(B*1), Y1, Y1; \
 	VMOVUPS 8(SI)(A*1), Y2; \
 	OP      8(SI)(B*1), Y2, Y2; \
-	VMOVUPS 40(SI)(A*1), Y3; \
-	OP      40(SI)(B*1), Y3, Y3; \
+	VMOVUPS 8(CX)(A*1), Y3; \
+	OP      8(CX)(B*1), Y3, Y3; \
 	DEINT(Y0, Y1, Y4, Y5); \
 	DEINT(Y2, Y3, Y6, Y7)
 
@@ -63,6 +65,8 @@
 // step's first row and column, DI its first ξ in v), stores by ST.
 #define INCHAN(ST) \
 	MOVQ DI, DX; \
+	MOVQ 48(BX), CX; \
+	ADDQ SI, CX; \
 	TROW(VSUBPS, R13, R10); \
 	TCOLS(ST); \
 	TROW(VADDPS, R8, R10); \
@@ -128,10 +132,12 @@ TEXT ·winoIn8AVX2(SB), NOSPLIT, $0-24
 // at the step's first row and column, DI its first ξ in v), stores by ST.
 #define DYCHAN(ST) \
 	MOVQ    DI, DX; \
+	MOVQ    48(BX), CX; \
+	ADDQ    SI, CX; \
 	VMOVUPS (SI), Y0; \
-	VMOVUPS 32(SI), Y1; \
+	VMOVUPS (CX), Y1; \
 	VMOVUPS (SI)(R8*1), Y2; \
-	VMOVUPS 32(SI)(R8*1), Y3; \
+	VMOVUPS (CX)(R8*1), Y3; \
 	DEINT(Y0, Y1, Y4, Y5); \
 	DEINT(Y2, Y3, Y6, Y7); \
 	VADDPS  Y6, Y4, Y8; \
@@ -224,6 +230,7 @@ TEXT ·winoDy8AVX2(SB), NOSPLIT, $0-24
 	MOVQ 24(R10), R9; \
 	MOVQ 48(R10), AX; \
 	MOVQ 56(R10), R12; \
+	MOVQ 72(R10), R8; \
 CHAN: \
 	MOVQ BX, SI; \
 	LEAQ (SI)(R9*4), R13; \
@@ -234,12 +241,16 @@ CHAN: \
 	ZCOL(Y2, Y6); \
 	ZCOL(Y3, Y7); \
 	VBROADCASTSS (AX), Y14; \
-	YROW(POST, Y0, Y1, Y2, Y3, (DI), 32(DI)); \
+	YROW(POST, Y0, Y1, Y2, Y3, (DI), (DI)(R8*1)); \
 	CMPQ 40(R10), $0; \
 	JEQ  NEXT; \
 	MOVQ 32(R10), DX; \
 	ADDQ DI, DX; \
-	YROW(POST, Y4, Y5, Y6, Y7, (DX), 32(DX)); \
+	LEAQ (DX)(R8*1), CX; \
+	CMPQ 40(R10), $1; \
+	JEQ  2(PC); \
+	MOVQ 80(R10), CX; \
+	YROW(POST, Y4, Y5, Y6, Y7, (DX), (CX)); \
 NEXT: \
 	ADDQ 8(R10), DI; \
 	ADDQ 16(R10), BX; \

@@ -176,7 +176,7 @@ func TestWinogradTransformsSameBits(t *testing.T) {
 
 func winoTransformsSameBits(t *testing.T, fk floatKernel) {
 	r := rand.New(rand.NewPCG(43, 44))
-	for _, sz := range [][2]int{{1, 1}, {4, 4}, {7, 7}, {14, 14}, {13, 12}, {28, 28}, {6, 30}, {4, 29}, {5, 33}, {3, 32}, {9, 80}, {2, 15}} {
+	for _, sz := range [][2]int{{1, 1}, {4, 4}, {7, 7}, {8, 8}, {5, 7}, {6, 8}, {14, 14}, {13, 12}, {28, 28}, {6, 30}, {4, 29}, {5, 33}, {3, 32}, {9, 80}, {2, 15}} {
 		for _, t0 := range []int{0, 13, 49} {
 			for _, nc := range []int{3, 6} { // 6: two channel blocks of the AVX2 transforms (wino8Channels)
 				winoTransformsCase(t, r, fk, sz, t0, nc)
