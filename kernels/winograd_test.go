@@ -490,7 +490,7 @@ func TestWinogradDot(t *testing.T) {
 
 func winoDotCheck(t *testing.T, fk floatKernel) {
 	r := rand.New(rand.NewPCG(51, 52))
-	for _, c := range []struct{ o, c, t int }{{4, 4, 16}, {16, 16, 196}, {8, 12, 5}, {64, 32, 256}, {12, 4, 33}, {4, 8, 7}, {8, 4, 8}, {4, 4, 9}, {16, 16, 1}} {
+	for _, c := range []struct{ o, c, t int }{{4, 4, 16}, {16, 16, 196}, {8, 12, 5}, {64, 32, 256}, {12, 4, 33}, {4, 8, 7}, {8, 4, 8}, {4, 4, 9}, {16, 16, 1}, {6, 12, 9}, {18, 24, 17}, {32, 32, 245}, {6, 12, 3}} {
 		ldt := c.t + 3
 		w, v := f32s(r, c.o*ldt), f32s(r, c.c*ldt)
 		du0 := f32s(r, c.o*c.c)
