@@ -76,7 +76,7 @@ func BenchmarkWinoDot(b *testing.B) {
 // images, on one and two workers, by F(2×2, 3×3) and F(4×4, 3×3).
 func BenchmarkWinogradRun(b *testing.B) {
 	if !winogradCPU(hostFloatKernel) {
-		b.Skip("F(4×4, 3×3) runs only where the GEMMs take its packed panels (AVX-512)")
+		b.Skip("no Winograd assembly on this CPU")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct{ c, h, n int }{{16, 28, 64}, {16, 28, 256}, {32, 14, 64}, {32, 14, 256}, {64, 7, 64}, {64, 7, 256}} {
@@ -88,7 +88,9 @@ func BenchmarkWinogradRun(b *testing.B) {
 		var wc winoConv
 		wc.setWeights(w, c.c, c.c, false, 1)
 		var w4 wino4Conv
-		w4.setWeights(w, c.c, c.c, false, 1)
+		if wino512(hostFloatKernel) {
+			w4.setWeights(w, c.c, c.c, false, 1)
+		}
 		g4 := newWino4Geom(c.c, c.h, c.h, 1, c.c)
 		for _, nw := range []int{1, 2} {
 			ws := winoWorkers(new([]winoWorker), nw)
@@ -97,7 +99,7 @@ func BenchmarkWinogradRun(b *testing.B) {
 					wc.run(hostFloatKernel, g, ws, false, x, nil, y, nil, n, nil)
 				}
 			})
-			if winogradCPU(hostFloatKernel) {
+			if wino512(hostFloatKernel) { // F(4×4, 3×3) has AVX-512 transforms only
 				b.Run(fmt.Sprintf("%dx%dx%d/F4/workers=%d", c.n, c.c, c.h, nw), func(b *testing.B) {
 					for b.Loop() {
 						w4.run(hostFloatKernel, g4, ws, false, false, x, nil, y, nil, nil, n, nil)
@@ -113,7 +115,7 @@ func BenchmarkWinogradRun(b *testing.B) {
 // F(4×4, 3×3).
 func BenchmarkWinogradRunW(b *testing.B) {
 	if !winogradCPU(hostFloatKernel) {
-		b.Skip("F(4×4, 3×3) runs only where the GEMMs take its packed panels (AVX-512)")
+		b.Skip("no Winograd assembly on this CPU")
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []struct{ c, h, n int }{{16, 28, 64}, {32, 14, 64}, {64, 7, 64}} {
@@ -128,7 +130,7 @@ func BenchmarkWinogradRunW(b *testing.B) {
 					winoRunW(hostFloatKernel, g, ws, x, nil, dy, dw, c.n)
 				}
 			})
-			if winogradCPU(hostFloatKernel) {
+			if wino512(hostFloatKernel) { // F(4×4, 3×3) has AVX-512 transforms only
 				b.Run(fmt.Sprintf("%dx%dx%d/F4/workers=%d", c.n, c.c, c.h, nw), func(b *testing.B) {
 					for b.Loop() {
 						wino4RunW(hostFloatKernel, g4, ws, false, x, nil, dy, dw, c.n)
