@@ -219,7 +219,11 @@ func BenchmarkBatchNormPlanes(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, n := range back {
-					if _, err := n.Op().Do(x, gm, dy, yv); err != nil {
+					args := []G.Value{x, gm, dy}
+					if n.Op().Arity() == 4 { // the output too: the clamp's mask
+						args = append(args, yv)
+					}
+					if _, err := n.Op().Do(args...); err != nil {
 						b.Fatal(err)
 					}
 				}
