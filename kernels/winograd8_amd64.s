@@ -4,7 +4,9 @@
 
 // Winograd F(2×2, 3×3)'s transforms on AVX2 (winograd8.go): eight tiles of
 // one tile row per vector, lane t holding tile t's value, for every
-// channel of a call. Columns 2t and 2t+1 of eight tiles are the even and
+// channel of a call; on planes of four tiles a row (rows2) two tile rows,
+// the upper four lanes' loads and stores from a second base (CX, R8) two
+// tile rows down instead of 32 bytes on. Columns 2t and 2t+1 of eight tiles are the even and
 // odd floats of 16 consecutive ones: VSHUFPS picks them within each
 // 128-bit half and VPERMPD puts the halves' pairs in order. Where a call
 // has fewer than eight tiles (keep not nil), each store blends the lanes
