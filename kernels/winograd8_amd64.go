@@ -75,9 +75,11 @@ var keep8, keep16 = func() (k8 [9][8]int32, k16 [17][16]int32) {
 // tile t's value ξ of channel c at v[ξ·ldx + c·cs + (u>>5)·ps + (u&31)]
 // for u = t0 + t.
 func winoTransform8(dy bool, v []float32, ldx, ps, cs, t0 int, p []float32, g winoGeom) {
-	nc, plane, wp, rows, reach := g.c, g.plane, g.wp, 4, 18
+	// reach: the floats a step reads from a row; reach2: from each of its
+	// two tile rows in rows2 mode
+	nc, plane, wp, rows, reach, reach2 := g.c, g.plane, g.wp, 4, 18, 10
 	if dy {
-		nc, plane, wp, rows, reach = g.o, g.dplane, g.dwp, 2, 16
+		nc, plane, wp, rows, reach, reach2 = g.o, g.dplane, g.dwp, 2, 16, 8
 	}
 	if nc == 0 {
 		return
@@ -91,7 +93,7 @@ func winoTransform8(dy bool, v []float32, ldx, ps, cs, t0 int, p []float32, g wi
 			if u := t0 + ty*g.tw; rows2(g) && ty+1 < g.th && u&31+8 <= 32 {
 				// two tile rows of four, in one panel
 				off, src := c0*cs+(u>>5)*ps+u&31, c0*plane+2*ty*wp
-				_, _ = p[(a.nc-1)*plane+src+(rows+1)*wp+9], v[15*ldx+(a.nc-1)*cs+off+7]
+				_, _ = p[(a.nc-1)*plane+src+(rows+1)*wp+reach2-1], v[15*ldx+(a.nc-1)*cs+off+7]
 				a.keep, a.hoff = nil, 8*wp
 				if dy {
 					winoDy8AVX2(&v[off], &p[src], &a)

@@ -6,13 +6,13 @@
 // one tile row per vector, lane t holding tile t's value, for every
 // channel of a call; on planes of four tiles a row (rows2) two tile rows,
 // the upper four lanes' loads and stores from a second base (CX, R8) two
-// tile rows down instead of 32 bytes on. Columns 2t and 2t+1 of eight tiles are the even and
-// odd floats of 16 consecutive ones: VSHUFPS picks them within each
-// 128-bit half and VPERMPD puts the halves' pairs in order. Where a call
-// has fewer than eight tiles (keep not nil), each store blends the lanes
-// past them back from memory (the callers' buffers are their own: the
-// values there stay, as in winoInputGo). Y15 is left alone (Go's
-// ABIInternal zero register); so are R14, R15 and BP.
+// tile rows down instead of 32 bytes on. Columns 2t and 2t+1 of eight
+// tiles are the even and odd floats of 16 consecutive ones: VSHUFPS
+// picks them within each 128-bit half and VPERMPD puts the halves' pairs
+// in order. Where a call has fewer than eight tiles (keep not nil), each
+// store blends the lanes past them back from memory (the callers' buffers
+// are their own: the values there stay, as in winoInputGo). Y15 is left
+// alone (Go's ABIInternal zero register); so are R14, R15 and BP.
 
 // DEINT sets E to the even and O to the odd floats of LO (floats 0–7)
 // and HI (8–15), in order.
