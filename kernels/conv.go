@@ -67,9 +67,10 @@ type convState struct {
 	// Winograd F(2×2, 3×3) (winograd.go) and F(4×4, 3×3) (winograd4.go,
 	// where wino4Use): the forward's and the input gradient's transformed
 	// weights, and the workers' scratch
-	wf, wb   winoConv
-	wf4, wb4 wino4Conv
-	ww       []winoWorker
+	wf, wb     winoConv
+	wf4, wb4   wino4Conv
+	wf48, wb48 wino48Conv // AVX2's F(4×4, 3×3) (winograd48.go, where wino48Use)
+	ww         []winoWorker
 }
 
 // winograd reports whether this convolution's forward and gradients run by
@@ -681,6 +682,10 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			}
 			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
 			st.wf4.run(hostFloatKernel, g4, winoWorkers(st.winoScratch(), nw), false, false, x32, xmap, any(y).([]float32), b32, inTransform, n, done)
+		} else if wino48Use(hostFloatKernel, wg) {
+			// (an evaluation batch norm by finish's pass after it)
+			st.wf48.setWeights(any(w).([]float32), o, g.c, false, nw)
+			st.wf48.run(hostFloatKernel, newWino48Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(st.winoScratch(), nw), false, false, x32, xmap, any(y).([]float32), b32, n, done)
 		} else {
 			// AVX2's output transform applies the batch norm (and its
 			// clamp where no residual sum follows) in registers too: the
@@ -871,6 +876,11 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 		if wino4Use(hostFloatKernel, wg) {
 			st.wb4.setWeights(any(w).([]float32), oc, g.c, true, nw)
 			st.wb4.run(hostFloatKernel, newWino4Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(st.winoScratch(), nw), true, false, any(dy).([]float32), nil, any(dx).([]float32), nil, nil, n, nil)
+			return
+		}
+		if wino48Use(hostFloatKernel, wg) {
+			st.wb48.setWeights(any(w).([]float32), oc, g.c, true, nw)
+			st.wb48.run(hostFloatKernel, newWino48Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(st.winoScratch(), nw), true, false, any(dy).([]float32), nil, any(dx).([]float32), nil, n, nil)
 			return
 		}
 		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)

@@ -553,6 +553,7 @@ type winoWorker struct {
 	du          []float32 // the weight-gradient sums, 16 × o × c
 	tr          winoTransforms
 	w4          wino4Scratch
+	w48         wino48Scratch
 }
 
 // winoWorkers returns nw workers' scratch from ws, grown as needed.

@@ -25,16 +25,16 @@ type wino8InArgs struct {
 
 // wino8OutArgs is what winoOut8AVX2 reads.
 type wino8OutArgs struct {
-	no   int        // channels
-	ycs  int        // bytes between output planes
-	mcs  int        // bytes between the channels' rows of m
-	ldx  int        // bytes from one ξ's matrix to the next
-	ow4  int        // bytes per output row
-	row1 int        // 1: the tiles' second output row is in the plane
-	bias *float32   // per channel: the bias (chs 4), or bias, a, sh, hi (16: winoOut8AffAVX2, winoOut8ClampAVX2)
-	keep *[16]int32 // nil: store 16 columns a row; else the columns with the sign set keep their values
-	chs  int        // bytes from one channel's entry at bias to the next
-	hoff int        // bytes from a row's first output to its last four tiles' (32; two tile rows down: rows2)
+	no   int         // channels
+	ycs  int         // bytes between output planes
+	mcs  int         // bytes between the channels' rows of m
+	ldx  int         // bytes from one ξ's matrix to the next
+	ow4  int         // bytes per output row
+	row1 int         // 1: the tiles' second output row is in the plane
+	bias *float32    // per channel: the bias (chs 4), or bias, a, sh, hi (16: winoOut8AffAVX2, winoOut8ClampAVX2)
+	keep *[16]int32  // nil: store 16 columns a row; else the columns with the sign set keep their values
+	chs  int         // bytes from one channel's entry at bias to the next
+	hoff int         // bytes from a row's first output to its last four tiles' (32; two tile rows down: rows2)
 	sink *[8]float32 // where row1 = 2 sends the last four tiles' second row (below the plane)
 }
 

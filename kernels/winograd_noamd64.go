@@ -48,3 +48,11 @@ func winoTransform8(bool, []float32, int, int, int, int, []float32, winoGeom) {
 func winoOutput8([]float32, []float32, int, int, []float32, *wino8Post, winoGeom) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
+
+func wino48InAsm(*float32, *float32, *wino48InArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}
+
+func wino48OutAsm(*float32, *float32, *wino48OutArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}

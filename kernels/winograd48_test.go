@@ -1,0 +1,125 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// wino48Cases are geometries of the AVX2 F(4×4): resnet20's planes (28×28
+// one tile row a group with a half-empty unit, 14×14 two rows, 7×7 two
+// images a group), odd batches whose last group is partly empty, partial
+// tiles and units at the planes' edges, paddings 0–2, channels past a
+// block of four, two workers.
+var wino48Cases = []struct {
+	n, c, h, w, pad, o, workers int
+}{
+	{2, 16, 28, 28, 1, 16, 1},
+	{3, 16, 28, 28, 1, 16, 2},
+	{9, 32, 7, 7, 1, 16, 2},
+	{37, 64, 7, 7, 1, 64, 1},
+	{5, 16, 14, 14, 1, 32, 1},
+	{3, 16, 5, 9, 0, 17, 1},
+	{2, 17, 6, 5, 2, 16, 1},
+	{1, 16, 3, 37, 1, 16, 1},
+	{7, 16, 3, 3, 1, 16, 2},
+	{1, 16, 13, 12, 1, 18, 1},
+	{3, 18, 32, 32, 1, 16, 2},
+}
+
+// TestWinograd48Conv checks the AVX2 F(4×4) forward and input gradient,
+// with the Go transforms and (on AVX2 CPUs) the assembly, against direct
+// sums in float64.
+func TestWinograd48Conv(t *testing.T) {
+	r := rand.New(rand.NewPCG(63, 64))
+	worst := 0.0
+	asm := hostFloatKernel == fkAVX2 && winogradCPU(hostFloatKernel)
+	for _, tc := range wino48Cases {
+		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
+		w := f32s(r, tc.o*tc.c*9)
+		b := f32s(r, tc.o)
+		p := ConvParams{Pad: [2]int{tc.pad, tc.pad}}
+		want, shape := refConv(f64s(x), f64s(w), f64s(b), []int{tc.n, tc.c, tc.h, tc.w}, []int{tc.o, tc.c, 3, 3}, p)
+		g := newWino48Geom(tc.c, tc.h, tc.w, tc.pad, tc.o)
+		if g.oh != shape[2] || g.ow != shape[3] {
+			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
+		}
+		dy := f32s(r, len(want))
+		wantDx, _ := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
+		for _, goT := range []bool{true, false} {
+			if !goT && !asm {
+				continue
+			}
+			name := fmt.Sprintf("%+v/goT=%v", tc, goT)
+			var scratch []winoWorker
+			ws := winoWorkers(&scratch, tc.workers)
+			var wc wino48Conv
+			wc.setWeights(w, tc.o, tc.c, false, tc.workers)
+			y := make([]float32, len(want))
+			for i := range y {
+				y[i] = float32(math.NaN()) // every output written
+			}
+			seen := make([]int, tc.workers)
+			wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
+			if total := sumInts(seen); total != tc.n {
+				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
+			}
+			worst = max(worst, winoCompare4(t, name+" forward", y, want, wino4Tol(tc.c)))
+
+			var wb wino48Conv
+			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
+			gb := newWino48Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
+			dx := make([]float32, len(wantDx))
+			wb.run(hostFloatKernel, gb, ws, true, goT, dy, nil, dx, nil, tc.n, nil)
+			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
+		}
+	}
+	t.Logf("largest error / allowed: %.3f", worst)
+}
+
+// TestWinograd48SameBits runs the AVX2 F(4×4) transforms' assembly against
+// wino48InputGo and wino48OutputGo on every group of a batch (empty units,
+// units at the planes' right and bottom edges, 1–6 channels a call), bit
+// for bit, the values around the outputs untouched.
+func TestWinograd48SameBits(t *testing.T) {
+	if hostFloatKernel != fkAVX2 || !winogradCPU(hostFloatKernel) {
+		t.Skip("the AVX2 F(4×4) transforms run on AVX2 CPUs without AVX-512")
+	}
+	r := rand.New(rand.NewPCG(65, 66))
+	for _, sz := range [][2]int{{28, 28}, {14, 14}, {7, 7}, {8, 8}, {5, 9}, {13, 12}, {3, 3}, {6, 30}, {11, 5}} {
+		for _, nc := range []int{1, 4, 6} {
+			for _, k := range []int{1, 3} {
+				g := newWino48Geom(nc, sz[0], sz[1], 1, nc)
+				groups := (k*g.units() + 3) / 4
+				cols := 8 * groups
+				ldv := nc * ((cols + nr - 1) / nr) * nr
+				p := f32s(r, k*nc*g.plane)
+				ldm := nc * cols
+				m := f32s(r, 36*ldm)
+				bias := f32s(r, nc)
+				var goS, asmS wino48Scratch
+				goS.scratch, asmS.scratch = make([]float32, 36*8), make([]float32, 36*8)
+				vGo, vAsm := make([]float32, 36*ldv), make([]float32, 36*ldv)
+				yGo, yAsm := make([]float32, k*nc*g.oh*g.ow), make([]float32, k*nc*g.oh*g.ow)
+				for i := range yGo {
+					yGo[i], yAsm[i] = 7, 7
+				}
+				for gi := 0; gi < groups; gi++ {
+					goS.input(true, vGo, ldv, gi, k, p, g)
+					asmS.input(false, vAsm, ldv, gi, k, p, g)
+					goS.output(true, yGo, m, ldm, cols, gi, k, bias, g)
+					asmS.output(false, yAsm, m, ldm, cols, gi, k, bias, g)
+				}
+				what := fmt.Sprintf("%v nc %d k %d", sz, nc, k)
+				sameBitsAt(t, what+" input", vAsm, vGo)
+				sameBitsAt(t, what+" output", yAsm, yGo)
+				for i, v := range yGo {
+					if v == 7 {
+						t.Fatalf("%s: output %d not written", what, i)
+					}
+				}
+			}
+		}
+	}
+}
