@@ -209,6 +209,9 @@ type wino48Scratch struct {
 // of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3) with the
 // AVX2 transforms (goT: their Go twins, for tests). bias may be nil.
 func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, goT bool, src []float32, in *inMap, dst, bias []float32, n int, done func(wk, i int, yi []float32)) {
+	if !winogradCPU(fk) {
+		panic("kernels: wino48Conv.run: V as packed panels for a GEMM without them")
+	}
 	nb := g.batch()
 	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
 	_, _ = src[n*inImg-1], dst[n*outImg-1]
