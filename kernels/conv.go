@@ -1029,6 +1029,10 @@ func convBackW[T float](st *convState, x, dy, dw []T) {
 			wino4RunW(hostFloatKernel, newWino4Geom(g.c, g.h, g.w, g.ph, oc), ws, false, x32, in, any(dy).([]float32), any(dw).([]float32), n)
 			return
 		}
+		if wino48Use(hostFloatKernel, wg) {
+			wino48RunW(hostFloatKernel, newWino48Geom(g.c, g.h, g.w, g.ph, oc), ws, false, x32, in, any(dy).([]float32), any(dw).([]float32), n)
+			return
+		}
 		winoRunW(hostFloatKernel, wg, ws, x32, in, any(dy).([]float32), any(dw).([]float32), n)
 		return
 	}

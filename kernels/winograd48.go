@@ -31,6 +31,9 @@ type wino48Geom struct {
 	th, tw, ux   int
 	hp, wp       int
 	plane        int
+	// the weight gradient's output-gradient planes: dY from the first row
+	// and column on, zeros to the units' ends (dhp rows of dwp floats)
+	dhp, dwp, dplane int
 }
 
 func newWino48Geom(c, h, w, pad, o int) wino48Geom {
@@ -41,6 +44,8 @@ func newWino48Geom(c, h, w, pad, o int) wino48Geom {
 	// a row's last unit reads columns up to 8·ux + 3 (4·tw + 7 for odd
 	// tw): up to 6 floats past the row, the plane's last row into slack
 	g.plane = g.hp*g.wp + 8
+	g.dhp, g.dwp = 4*th, 8*g.ux
+	g.dplane = g.dhp * g.dwp
 	return g
 }
 
@@ -127,15 +132,20 @@ type wino48OutArgs struct {
 
 // wino48InputGo is wino48InAVX2 in Go: for each channel, the eight lanes'
 // 6×6 tiles (lane l: unit l mod 4's tile l / 4) transformed rows first
-// (bt6 of each padded row's six columns), then columns, into v[ξ·ldx + l].
-func wino48InputGo(v, p []float32, a *wino48InArgs) {
+// (bt6 of each padded row's six columns), then columns, into v[ξ·ldx + l];
+// with dy (wino48DyAVX2) the lanes' 4×4 tiles by a6.
+func wino48InputGo(v, p []float32, a *wino48InArgs, dy bool) {
+	n, tf := 6, bt6
+	if dy {
+		n, tf = 4, a6
+	}
 	for c := 0; c < a.nc; c++ {
 		var h [6][6][8]float32 // h[row][column][lane]
-		for r := 0; r < 6; r++ {
+		for r := 0; r < n; r++ {
 			for l := 0; l < 8; l++ {
 				var d [6]float32
-				copy(d[:], p[(c*a.plane+a.src[l%4]+r*a.wp4)/4+4*(l/4):])
-				t := bt6(&d)
+				copy(d[:n], p[(c*a.plane+a.src[l%4]+r*a.wp4)/4+4*(l/4):])
+				t := tf(&d)
 				for j := range t {
 					h[r][j][l] = t[j]
 				}
@@ -144,7 +154,7 @@ func wino48InputGo(v, p []float32, a *wino48InArgs) {
 		for j := 0; j < 6; j++ {
 			for l := 0; l < 8; l++ {
 				d := [6]float32{h[0][j][l], h[1][j][l], h[2][j][l], h[3][j][l], h[4][j][l], h[5][j][l]}
-				t := bt6(&d)
+				t := tf(&d)
 				for i := range t {
 					v[((6*i+j)*a.ldx+c*a.cs)/4+l] = t[i]
 				}
@@ -199,7 +209,7 @@ func (wc *wino48Conv) setWeights(w []float32, o, c int, back bool, nw int) {
 
 // wino48Scratch is a worker's scratch for the AVX2 F(4×4) transforms.
 type wino48Scratch struct {
-	fwd, back winoPlanes[wino48Geom]
+	fwd, back, dy winoPlanes[wino48Geom]
 	ia        wino48InArgs
 	oa        wino48OutArgs
 	scratch   []float32
@@ -237,7 +247,7 @@ func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, g
 					im := i0 + padded
 					padIn(fk, p[padded*g.c*g.plane+g.pad*g.wp+g.pad:], src[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp, in)
 				}
-				s.input(goT, cw.v, ldv, gi, k, p, g)
+				s.transform(goT, false, cw.v, ldv, g.c*nr, nr, gi, k, p, g)
 			}
 			for x := range wc.mul {
 				winoGemm(fk, &wc.mul[x].pa, cw.v[x*ldv:(x+1)*ldv], cols, cw.m[x*ldm:(x+1)*ldm], cols)
@@ -255,32 +265,48 @@ func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, g
 	})
 }
 
-// input transforms group gi of a batch of k images (padded planes p) into
-// v as the GEMM's packed B panels (32 columns, g.c rows each), all
-// channels, wino48Channels at a time (the lines of V a block's steps fill
-// part by part stay in L1).
-func (s *wino48Scratch) input(goT bool, v []float32, ldv, gi, k int, p []float32, g wino48Geom) {
+// transform transforms group gi of a batch of k images (padded planes
+// p) into v, all channels, wino48Channels at a time (the lines of V a
+// block's steps fill part by part stay in L1): group column t of channel
+// ch at v[ξ·ldv + (t>>5)·ps + ch·cs + t&31] (the GEMM's packed B panels:
+// ps = g.c·nr, cs = nr; the weight gradient's rows: ps = nr, cs = the row
+// stride). dy transforms the output gradient's planes instead (A dY Aᵀ of
+// each 4×4 tile).
+func (s *wino48Scratch) transform(goT, dy bool, v []float32, ldv, ps, cs, gi, k int, p []float32, g wino48Geom) {
+	nc, plane, wp, rows := g.c, g.plane, g.wp, 6
+	if dy {
+		nc, plane, wp, rows = g.o, g.dplane, g.dwp, 4
+	}
 	a := &s.ia
-	*a = wino48InArgs{plane: 4 * g.plane, cs: 4 * nr, ldx: 4 * ldv, wp4: 4 * g.wp, scratch: &s.scratch[0]}
-	hi := 0 // the last float a unit's loads read, past the first channel's plane
+	*a = wino48InArgs{plane: 4 * plane, cs: 4 * cs, ldx: 4 * ldv, wp4: 4 * wp, scratch: &s.scratch[0]}
+	hi := 0 // one past the last float a unit's loads read, in the first channel's planes
 	for q := range a.src {
-		u := g.unit(4*gi+q, k)
-		if u.cols == 0 {
-			u = g.unit(4*gi, k) // an empty lane group: any unit's values, stored to columns no output reads
+		uq := 4*gi + q
+		if uq >= k*g.units() {
+			uq = 4 * gi // an empty lane group: any unit's values, in columns no output reads
 		}
-		a.src[q] = u.in
-		hi = max(hi, u.in/4+5*g.wp+12)
+		j, r := uq/g.units(), uq%g.units()
+		ty, ux := r/g.ux, r%g.ux
+		a.src[q] = 4 * (j*nc*plane + 4*ty*wp + 8*ux)
+		reach := 12 // columns 0–11 of each of six padded rows
+		if dy {
+			reach = 8
+		}
+		hi = max(hi, a.src[q]/4+(rows-1)*wp+reach)
 	}
 	col := 8 * gi
-	off := (col>>5)*g.c*nr + col&31
-	_, _ = p[(g.c-1)*g.plane+hi-1], v[35*ldv+(g.c-1)*nr+off+7]
-	for c0 := 0; c0 < g.c; c0 += wino48Channels {
-		a.nc = min(wino48Channels, g.c-c0)
-		if goT {
-			wino48InputGo(v[off+c0*nr:], p[c0*g.plane:], a)
-			continue
+	off := (col>>5)*ps + col&31
+	_, _ = p[(nc-1)*plane+hi-1], v[35*ldv+(nc-1)*cs+off+7]
+	for c0 := 0; c0 < nc; c0 += wino48Channels {
+		a.nc = min(wino48Channels, nc-c0)
+		switch {
+		case goT:
+			wino48InputGo(v[off+c0*cs:], p[c0*plane:], a, dy)
+		case dy:
+			wino48DyAsm(&v[off+c0*cs], &p[c0*plane], a)
+		default:
+			wino48InAsm(&v[off+c0*cs], &p[c0*plane], a)
 		}
-		wino48InAsm(&v[off+c0*nr], &p[c0*g.plane], a)
 	}
 }
 
@@ -310,3 +336,63 @@ func (s *wino48Scratch) output(goT bool, y, m []float32, ldm, cols, gi, k int, b
 		wino48OutAsm(&y[o0*ohw], &m[o0*cols+col], a)
 	}
 }
+
+// wino48RunW sets dw (g.o × g.c × 3 × 3) to the weight gradient of the n
+// images of x and dy by F(4×4, 3×3) with the AVX2 transforms (goT: their
+// Go twins) over the workers ws, as wino4RunW: for each of the 36 ξ,
+// du[ξ] (o × c) = Σ_t (A dY_t Aᵀ)[ξ] · (Bᵀ x_t B)[ξ] over the tiles (dot
+// products along rows of a batch's group columns), then dW = Gᵀ du G. An
+// empty unit's columns (a batch's last group) are zero in the output
+// gradient's rows; a unit's second tile past the plane's right edge is
+// zero there too (dY's planes are zero past it).
+func wino48RunW(fk floatKernel, g wino48Geom, ws []winoWorker, goT bool, x []float32, in *inMap, dy, dw []float32, n int) {
+	nb := max(1, wino48WCols/(2*g.units()))
+	inImg, outImg := g.c*g.h*g.w, g.o*g.oh*g.ow
+	oc := g.o * g.c
+	_, _, _ = x[n*inImg-1], dy[n*outImg-1], dw[oc*9-1]
+	split(len(ws), n, func(wk, lo, hi int) {
+		cw := &ws[wk]
+		s := &cw.w48
+		px, pd := s.fwd.get(g, nb*g.c*g.plane), s.dy.get(g, nb*g.o*g.dplane)
+		s.scratch = grow(s.scratch, 36*8)
+		cw.du = grow(cw.du, 36*oc)
+		if lo == hi {
+			clear(cw.du[:36*oc])
+			return
+		}
+		for i0 := lo; i0 < hi; i0 += nb {
+			k := min(nb, hi-i0)
+			groups := (k*g.units() + 3) / 4
+			cols := 8 * groups
+			ldv, ldw, ldt := cw.rowBufs(36, g.c, g.o, cols)
+			for j := 0; j < k; j++ {
+				im := i0 + j
+				padIn(fk, px[j*g.c*g.plane+g.pad*g.wp+g.pad:], x[im*inImg:(im+1)*inImg], g.c, g.h, g.w, g.h*g.w, g.plane, g.wp, in)
+				padRows(fk, pd[j*g.o*g.dplane:], dy[im*outImg:(im+1)*outImg], g.o, g.oh, g.ow, g.oh*g.ow, g.dplane, g.dwp)
+			}
+			for gi := 0; gi < groups; gi++ {
+				s.transform(goT, false, cw.v, ldv, nr, ldt, gi, k, px, g)
+				s.transform(goT, true, cw.m, ldw, nr, ldt, gi, k, pd, g)
+			}
+			// the last group's empty units: zero dY columns
+			for q := k*g.units() - 4*(groups-1); q < 4; q++ {
+				for x := 0; x < 36; x++ {
+					for ch := 0; ch < g.o; ch++ {
+						row := cw.m[x*ldw+ch*ldt+8*(groups-1):]
+						row[q], row[q+4] = 0, 0
+					}
+				}
+			}
+			cw.dots(fk, 36, cw.m, ldw, cw.v, ldv, ldt, cols, g.o, g.c, i0 != lo)
+		}
+	})
+	du := ws[0].du[:36*oc]
+	split(len(ws), g.o, func(wk, lo, hi int) {
+		winoSumWorkers(ws, 36, g.o, g.c, lo, hi)
+		ws[wk].g.Sgemm(dw[lo*g.c*9:hi*g.c*9], 9, true, false, (hi-lo)*g.c, 9, 36, 1, du[lo*g.c:], oc, wino4GradK[:], 9, 0)
+	})
+}
+
+// wino48WCols is the columns a weight-gradient batch aims at: rows of 256
+// floats for the dot products (F(2×2)'s batches).
+const wino48WCols = 256

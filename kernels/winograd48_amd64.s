@@ -163,6 +163,121 @@ w48in_chan:
 	VZEROUPPER
 	RET
 
+// A6 is a6 on vectors: d0–d3 in Y0–Y3 (kept), its six values into Y6,
+// Y9, Y10, Y12, Y11, Y0 (Y7, Y8 scratch; the last is d3: Y3 copied), in
+// a6's order.
+#define A6 \
+	VADDPS      Y2, Y0, Y7; \
+	VADDPS      Y3, Y1, Y8; \
+	VADDPS      Y8, Y7, Y9; \
+	VSUBPS      Y8, Y7, Y10; \
+	VMOVAPS     Y0, Y6; \
+	VMOVAPS     Y0, Y7; \
+	VFMADD231PS w48four<>(SB), Y2, Y7; \
+	VMOVAPS     Y1, Y8; \
+	VFMADD231PS w48four<>(SB), Y3, Y8; \
+	VADDPS      Y8, Y8, Y8; \
+	VADDPS      Y8, Y7, Y12; \
+	VSUBPS      Y8, Y7, Y11; \
+	VMOVAPS     Y3, Y0
+
+// DYROW is pass 1 of the output gradient's transform for the plane row AX
+// bytes below the units' first (R8–R11): the four units' 8 floats (their
+// two tiles' four columns) unpacked into the lanes' four columns, A6, the
+// row's six values stored at DX (DX moved on a row of scratch, AX a row).
+#define DYROW \
+	VMOVUPS   (R8)(AX*1), Y0; \
+	VMOVUPS   (R9)(AX*1), Y1; \
+	VMOVUPS   (R10)(AX*1), Y2; \
+	VMOVUPS   (R11)(AX*1), Y3; \
+	VUNPCKLPS Y1, Y0, Y4; \
+	VUNPCKHPS Y1, Y0, Y5; \
+	VUNPCKLPS Y3, Y2, Y6; \
+	VUNPCKHPS Y3, Y2, Y7; \
+	VUNPCKLPD Y6, Y4, Y0; \
+	VUNPCKHPD Y6, Y4, Y1; \
+	VUNPCKLPD Y7, Y5, Y2; \
+	VUNPCKHPD Y7, Y5, Y3; \
+	A6; \
+	VMOVUPS   Y6, 0(DX); \
+	VMOVUPS   Y9, 32(DX); \
+	VMOVUPS   Y10, 64(DX); \
+	VMOVUPS   Y12, 96(DX); \
+	VMOVUPS   Y11, 128(DX); \
+	VMOVUPS   Y0, 160(DX); \
+	ADDQ      $192, DX; \
+	ADDQ      R12, AX
+
+// DYCOL(J) is pass 2 for column J: its four rows' values, A6, stored to
+// ξ = 6i + J from SI on (R13: six ξ); SI moves on one ξ.
+#define DYCOL(J) \
+	VMOVUPS J+0(DX), Y0; \
+	VMOVUPS J+192(DX), Y1; \
+	VMOVUPS J+384(DX), Y2; \
+	VMOVUPS J+576(DX), Y3; \
+	A6; \
+	MOVQ    SI, AX; \
+	VMOVUPS Y6, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y9, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y10, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y12, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y11, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y0, (AX); \
+	ADDQ    24(BX), SI
+
+// func wino48DyAVX2(v, p *float32, a *wino48InArgs)
+// wino48InAVX2 for the weight gradient's output-gradient transform
+// (wino48DyGo): A dY Aᵀ of the 4×4 tiles of the units at p + a.src[k]
+// (planes with zeros past the outputs).
+TEXT ·wino48DyAVX2(SB), NOSPLIT, $0-24
+	MOVQ v+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ a+16(FP), BX
+	MOVQ 0(BX), CX
+	MOVQ 32(BX), R12
+	MOVQ 24(BX), R13
+	LEAQ (R13)(R13*2), R13
+	SHLQ $1, R13
+	MOVQ 48(BX), R8
+	ADDQ SI, R8
+	MOVQ 56(BX), R9
+	ADDQ SI, R9
+	MOVQ 64(BX), R10
+	ADDQ SI, R10
+	MOVQ 72(BX), R11
+	ADDQ SI, R11
+
+w48dy_chan:
+	MOVQ 40(BX), DX
+	XORQ AX, AX
+	DYROW
+	DYROW
+	DYROW
+	DYROW
+	MOVQ 40(BX), DX
+	MOVQ DI, SI
+	DYCOL(0)
+	DYCOL(32)
+	DYCOL(64)
+	DYCOL(96)
+	DYCOL(128)
+	DYCOL(160)
+	MOVQ 8(BX), AX
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R10
+	ADDQ AX, R11
+	ADDQ 16(BX), DI
+	DECQ CX
+	JNE  w48dy_chan
+	VZEROUPPER
+	RET
+
 // AT6 is at6 on vectors: m0–m5 in Y0–Y5 (all but Y0, Y3–Y5 clobbered),
 // y0–y3 into Y6–Y9 (Y10, Y11 scratch), in at6's order.
 #define AT6 \

@@ -36,7 +36,7 @@ func TestWinograd48Conv(t *testing.T) {
 		t.Skip("the F(4×4) GEMMs read V as packed panels, which only the AVX2 and AVX-512 kernels take")
 	}
 	r := rand.New(rand.NewPCG(63, 64))
-	worst := 0.0
+	worst, worstW := 0.0, 0.0
 	asm := hostFloatKernel == fkAVX2 && winogradCPU(hostFloatKernel)
 	for _, tc := range wino48Cases {
 		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
@@ -49,7 +49,7 @@ func TestWinograd48Conv(t *testing.T) {
 			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
 		}
 		dy := f32s(r, len(want))
-		wantDx, _ := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
+		wantDx, wantDw := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
 		for _, goT := range []bool{true, false} {
 			if !goT && !asm {
 				continue
@@ -76,9 +76,16 @@ func TestWinograd48Conv(t *testing.T) {
 			dx := make([]float32, len(wantDx))
 			wb.run(hostFloatKernel, gb, ws, true, goT, dy, nil, dx, nil, tc.n, nil)
 			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
+
+			dw := make([]float32, len(wantDw))
+			for i := range dw {
+				dw[i] = float32(math.NaN())
+			}
+			wino48RunW(hostFloatKernel, g, ws, goT, x, nil, dy, dw, tc.n)
+			worstW = max(worstW, winoCompare4(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow)))
 		}
 	}
-	t.Logf("largest error / allowed: %.3f", worst)
+	t.Logf("largest error / allowed: %.3f (forward, input gradient), %.3f (weight gradient)", worst, worstW)
 }
 
 // TestWinograd48SameBits runs the AVX2 F(4×4) transforms' assembly against
@@ -108,15 +115,22 @@ func TestWinograd48SameBits(t *testing.T) {
 				for i := range yGo {
 					yGo[i], yAsm[i] = 7, 7
 				}
+				// the output gradient's transform into rows of ldt floats
+				ldt := cols + 5
+				pd := f32s(r, k*nc*g.dplane)
+				dGo, dAsm := make([]float32, 36*nc*ldt), make([]float32, 36*nc*ldt)
 				for gi := 0; gi < groups; gi++ {
-					goS.input(true, vGo, ldv, gi, k, p, g)
-					asmS.input(false, vAsm, ldv, gi, k, p, g)
+					goS.transform(true, false, vGo, ldv, nc*nr, nr, gi, k, p, g)
+					asmS.transform(false, false, vAsm, ldv, nc*nr, nr, gi, k, p, g)
+					goS.transform(true, true, dGo, nc*ldt, nr, ldt, gi, k, pd, g)
+					asmS.transform(false, true, dAsm, nc*ldt, nr, ldt, gi, k, pd, g)
 					goS.output(true, yGo, m, ldm, cols, gi, k, bias, g)
 					asmS.output(false, yAsm, m, ldm, cols, gi, k, bias, g)
 				}
 				what := fmt.Sprintf("%v nc %d k %d", sz, nc, k)
 				sameBitsAt(t, what+" input", vAsm, vGo)
 				sameBitsAt(t, what+" output", yAsm, yGo)
+				sameBitsAt(t, what+" output gradient", dAsm, dGo)
 				for i, v := range yGo {
 					if v == 7 {
 						t.Fatalf("%s: output %d not written", what, i)

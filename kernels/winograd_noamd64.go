@@ -56,3 +56,7 @@ func wino48InAsm(*float32, *float32, *wino48InArgs) {
 func wino48OutAsm(*float32, *float32, *wino48OutArgs) {
 	panic("kernels: Winograd transform assembly on a CPU without it")
 }
+
+func wino48DyAsm(*float32, *float32, *wino48InArgs) {
+	panic("kernels: Winograd transform assembly on a CPU without it")
+}
