@@ -210,9 +210,9 @@ func (wc *wino48Conv) setWeights(w []float32, o, c int, back bool, nw int) {
 // wino48Scratch is a worker's scratch for the AVX2 F(4×4) transforms.
 type wino48Scratch struct {
 	fwd, back, dy winoPlanes[wino48Geom]
-	ia        wino48InArgs
-	oa        wino48OutArgs
-	scratch   []float32
+	ia            wino48InArgs
+	oa            wino48OutArgs
+	scratch       []float32
 }
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
