@@ -202,8 +202,15 @@ type wino48Conv struct {
 	winoPacked
 }
 
-// setWeights transforms w (o × c × 3 × 3) and packs the 36 matrices.
+// setWeights transforms w (o × c × 3 × 3) into the 36 matrices, packed
+// (by the assembly straight into the panels where it runs, else by
+// wino4Weights and PackA).
 func (wc *wino48Conv) setWeights(w []float32, o, c int, back bool, nw int) {
+	if wc.setPacked(hostFloatKernel, w, o, c, back, nw, 36, func(dst []float32, ldu, lo, hi int) bool {
+		return wino4WeightsPackedAsm(hostFloatKernel, dst, ldu, w, o, c, back, lo, hi)
+	}) {
+		return
+	}
 	wc.set(w, o, c, back, nw, 36, func(u []float32, ldu, lo, hi int) { wino4Weights(u, ldu, w, o, c, back, lo, hi) })
 }
 

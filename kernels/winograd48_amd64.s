@@ -420,3 +420,156 @@ w48out_chan:
 	JNE          w48out_chan
 	VZEROUPPER
 	RET
+
+DATA w48negsixth<>+0(SB)/4, $0xbe2aaaab
+DATA w48negsixth<>+4(SB)/4, $0xbe2aaaab
+DATA w48negsixth<>+8(SB)/4, $0xbe2aaaab
+DATA w48negsixth<>+12(SB)/4, $0xbe2aaaab
+DATA w48negsixth<>+16(SB)/4, $0xbe2aaaab
+DATA w48negsixth<>+20(SB)/4, $0xbe2aaaab
+DATA w48negsixth<>+24(SB)/4, $0xbe2aaaab
+DATA w48negsixth<>+28(SB)/4, $0xbe2aaaab
+GLOBL w48negsixth<>(SB), RODATA|NOPTR, $32
+
+DATA w48t24<>+0(SB)/4, $0x3d2aaaab
+DATA w48t24<>+4(SB)/4, $0x3d2aaaab
+DATA w48t24<>+8(SB)/4, $0x3d2aaaab
+DATA w48t24<>+12(SB)/4, $0x3d2aaaab
+DATA w48t24<>+16(SB)/4, $0x3d2aaaab
+DATA w48t24<>+20(SB)/4, $0x3d2aaaab
+DATA w48t24<>+24(SB)/4, $0x3d2aaaab
+DATA w48t24<>+28(SB)/4, $0x3d2aaaab
+GLOBL w48t24<>(SB), RODATA|NOPTR, $32
+
+DATA w48quarter<>+0(SB)/4, $0x3e800000
+DATA w48quarter<>+4(SB)/4, $0x3e800000
+DATA w48quarter<>+8(SB)/4, $0x3e800000
+DATA w48quarter<>+12(SB)/4, $0x3e800000
+DATA w48quarter<>+16(SB)/4, $0x3e800000
+DATA w48quarter<>+20(SB)/4, $0x3e800000
+DATA w48quarter<>+24(SB)/4, $0x3e800000
+DATA w48quarter<>+28(SB)/4, $0x3e800000
+GLOBL w48quarter<>(SB), RODATA|NOPTR, $32
+
+// G6 is g6 on vectors: g0–g2 in Y0–Y2, G·g into Y3–Y8 (Y9–Y11 scratch),
+// in g6's order: the products by 4, 2 and ¼ are exact, and −(x)·⅙ is
+// x·(−⅙) bit for bit (float32(1/6) negated; 1/24 as float32 too).
+#define G6 \
+	VADDPS      Y2, Y0, Y9; \
+	VMOVAPS     Y0, Y10; \
+	VFMADD231PS w48four<>(SB), Y2, Y10; \
+	VADDPS      Y1, Y1, Y11; \
+	VMULPS      w48quarter<>(SB), Y0, Y3; \
+	VADDPS      Y1, Y9, Y4; \
+	VMULPS      w48negsixth<>(SB), Y4, Y4; \
+	VSUBPS      Y1, Y9, Y5; \
+	VMULPS      w48negsixth<>(SB), Y5, Y5; \
+	VADDPS      Y11, Y10, Y6; \
+	VMULPS      w48t24<>(SB), Y6, Y6; \
+	VSUBPS      Y11, Y10, Y7; \
+	VMULPS      w48t24<>(SB), Y7, Y7; \
+	VMOVAPS     Y2, Y8
+
+// WGATHER(Y) gathers the eight lanes' tap at DX (lane l's at DX + Y14's
+// lane l) into Y under the lane mask at R12 (rows past m stay 0).
+#define WGATHER(Y) \
+	VMOVDQU    (R12), Y11; \
+	VXORPS     Y, Y, Y; \
+	VGATHERDPS Y11, (DX)(Y14*1), Y
+
+// func wino4WeightsPackedAVX2(u *float32, ldu int, w *float32, idx *int32, tap int, lanes *[8]int32, two, panel, k, wstep int, scratch *float32)
+// is wino4WeightsPackedAVX512 on ymm: for k columns (each w moved on
+// wstep bytes, u on 16), eight rows' kernels (lane l's at w + idx[l]·4,
+// taps tap bytes apart: 4, or −4 from tap 8 for the input gradient's
+// kernels turned half round) transformed by G6 on the columns, then the
+// rows, each of the 36 values stored as two 4-row pieces of the packed
+// panels (u, and u + panel where two ≠ 0), matrices ldu bytes apart.
+TEXT ·wino4WeightsPackedAVX2(SB), NOSPLIT, $0-88
+	MOVQ         idx+24(FP), AX
+	VMOVDQU      (AX), Y14
+	VPSLLD       $2, Y14, Y14
+	MOVQ         lanes+40(FP), R12
+	MOVQ         u+0(FP), DI
+	MOVQ         ldu+8(FP), R8
+	MOVQ         w+16(FP), SI
+	MOVQ         tap+32(FP), R9
+	MOVQ         two+48(FP), R10
+	MOVQ         panel+56(FP), R11
+	MOVQ         k+64(FP), CX
+	MOVQ         scratch+80(FP), BX
+
+w4w_col:
+	// columns q = 0, 1, 2 of the kernel: taps q, 3+q, 6+q
+	MOVQ    SI, AX
+	XORQ    R13, R13
+w4w_q:
+	MOVQ    AX, DX
+	WGATHER(Y0)
+	LEAQ    (R9)(R9*2), DX
+	ADDQ    AX, DX
+	WGATHER(Y1)
+	LEAQ    (R9)(R9*2), DX
+	LEAQ    (AX)(DX*2), DX
+	WGATHER(Y2)
+	G6
+	VMOVUPS Y3, 0(BX)(R13*1)
+	VMOVUPS Y4, 32(BX)(R13*1)
+	VMOVUPS Y5, 64(BX)(R13*1)
+	VMOVUPS Y6, 96(BX)(R13*1)
+	VMOVUPS Y7, 128(BX)(R13*1)
+	VMOVUPS Y8, 160(BX)(R13*1)
+	ADDQ    R9, AX
+	ADDQ    $192, R13
+	CMPQ    R13, $576
+	JNE     w4w_q
+
+	// rows a = 0…5: t[0][a], t[1][a], t[2][a] → the values ξ = 6a + b
+	MOVQ    BX, AX
+	MOVQ    DI, DX
+w4w_a:
+	VMOVUPS 0(AX), Y0
+	VMOVUPS 192(AX), Y1
+	VMOVUPS 384(AX), Y2
+	G6
+	// Y3–Y8 to six matrices in turn: low four rows at DX, high at DX + panel
+	VMOVUPS X3, (DX)
+	TESTQ   R10, R10
+	JEQ     2(PC)
+	VEXTRACTF128 $1, Y3, (DX)(R11*1)
+	ADDQ    R8, DX
+	VMOVUPS X4, (DX)
+	TESTQ   R10, R10
+	JEQ     2(PC)
+	VEXTRACTF128 $1, Y4, (DX)(R11*1)
+	ADDQ    R8, DX
+	VMOVUPS X5, (DX)
+	TESTQ   R10, R10
+	JEQ     2(PC)
+	VEXTRACTF128 $1, Y5, (DX)(R11*1)
+	ADDQ    R8, DX
+	VMOVUPS X6, (DX)
+	TESTQ   R10, R10
+	JEQ     2(PC)
+	VEXTRACTF128 $1, Y6, (DX)(R11*1)
+	ADDQ    R8, DX
+	VMOVUPS X7, (DX)
+	TESTQ   R10, R10
+	JEQ     2(PC)
+	VEXTRACTF128 $1, Y7, (DX)(R11*1)
+	ADDQ    R8, DX
+	VMOVUPS X8, (DX)
+	TESTQ   R10, R10
+	JEQ     2(PC)
+	VEXTRACTF128 $1, Y8, (DX)(R11*1)
+	ADDQ    R8, DX
+	ADDQ    $32, AX
+	LEAQ    192(BX), R13
+	CMPQ    AX, R13
+	JNE     w4w_a
+
+	ADDQ wstep+72(FP), SI
+	ADDQ $16, DI
+	DECQ CX
+	JNE  w4w_col
+	VZEROUPPER
+	RET

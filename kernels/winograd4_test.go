@@ -188,13 +188,14 @@ func sameBitsAt(t *testing.T, what string, got, want []float32) {
 	}
 }
 
-// TestWinograd4WeightsPacked: the assembly's transform written straight
-// into packed panels (setPacked, two workers) gives the operands the Go
+// TestWinograd4WeightsPacked: the assembly's transform (AVX-512 or AVX2)
+// written straight into packed panels (setPacked, two workers) gives the
+// operands the Go
 // transform (wino4Weights, row-major) and PackA give, bit for bit (padding rows 0): row counts
 // not a multiple of 16 or of 4, one row, forward and input gradient.
 func TestWinograd4WeightsPacked(t *testing.T) {
-	if !wino512(hostFloatKernel) {
-		t.Skip("no F(4×4) assembly on this CPU")
+	if !wino4WeightsPackedAsm(hostFloatKernel, nil, 0, nil, 0, 0, false, 0, 0) {
+		t.Skip("no F(4×4) weight assembly on this CPU")
 	}
 	r := rand.New(rand.NewPCG(67, 68))
 	for _, tc := range []struct{ o, c int }{{16, 16}, {17, 33}, {64, 40}, {3, 20}, {20, 3}, {1, 5}, {38, 64}} {

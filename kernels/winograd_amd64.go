@@ -246,8 +246,15 @@ func wino4WeightsPackedAVX512(u *float32, ldu int, w *float32, idx *int32, tap, 
 // channels of the forward, input channels of the input gradient), one
 // column a call. (wino4Weights in Go, 36 scattered stores a kernel, was
 // 5% of resnet20's training step; the assembly into row-major matrices
-// then PackA 3.7%, this 1.2%.) False (nothing done) on CPUs without it.
+// then PackA 3.7%, this 1.2%.) On AVX2 CPUs eight kernels a vector
+// (wino4WeightsPacked8). False (nothing done) on CPUs without either.
 func wino4WeightsPackedAsm(fk floatKernel, dst []float32, ldu int, w []float32, o, c int, back bool, lo, hi int) bool {
+	if fk == fkAVX2 {
+		if lo < hi {
+			wino4WeightsPacked8(dst, ldu, w, o, c, back, lo, hi)
+		}
+		return true
+	}
 	if !wino512(fk) {
 		return false
 	}
