@@ -683,9 +683,19 @@ func convForward[T float](st *convState, in []*tensor.Dense, y []T) {
 			st.wf4.setWeights(any(w).([]float32), o, g.c, false, nw)
 			st.wf4.run(hostFloatKernel, g4, winoWorkers(st.winoScratch(), nw), false, false, x32, xmap, any(y).([]float32), b32, inTransform, n, done)
 		} else if wino48Use(hostFloatKernel, wg) {
-			// (an evaluation batch norm by finish's pass after it)
+			// the batch norm in the output transform, as F(2×2)'s on AVX2
+			var post8 *wino8Post
+			if _, vec := vecBnKernels(); post != nil && vec {
+				hi := post.hi
+				if res != nil {
+					hi = 0 // the residual sum's clamp, after it
+				}
+				st.post8.set(b32, post.a32, post.sh32, float32(hi), hi > 0)
+				post8 = &st.post8
+				inTransform = &outPost{a: post.a32, sh: post.sh32}
+			}
 			st.wf48.setWeights(any(w).([]float32), o, g.c, false, nw)
-			st.wf48.run(hostFloatKernel, newWino48Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(st.winoScratch(), nw), false, false, x32, xmap, any(y).([]float32), b32, n, done)
+			st.wf48.run(hostFloatKernel, newWino48Geom(g.c, g.h, g.w, g.ph, o), winoWorkers(st.winoScratch(), nw), false, false, x32, xmap, any(y).([]float32), b32, post8, n, done)
 		} else {
 			// AVX2's output transform applies the batch norm (and its
 			// clamp where no residual sum follows) in registers too: the
@@ -880,7 +890,7 @@ func convBackX[T float](st *convState, w, dy, dx []T) {
 		}
 		if wino48Use(hostFloatKernel, wg) {
 			st.wb48.setWeights(any(w).([]float32), oc, g.c, true, nw)
-			st.wb48.run(hostFloatKernel, newWino48Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(st.winoScratch(), nw), true, false, any(dy).([]float32), nil, any(dx).([]float32), nil, n, nil)
+			st.wb48.run(hostFloatKernel, newWino48Geom(oc, g.oh, g.ow, 2-g.ph, g.c), winoWorkers(st.winoScratch(), nw), true, false, any(dy).([]float32), nil, any(dx).([]float32), nil, nil, n, nil)
 			return
 		}
 		st.wb.setWeights(any(w).([]float32), oc, g.c, true, nw)

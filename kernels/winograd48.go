@@ -124,10 +124,12 @@ type wino48OutArgs struct {
 	ldx     int      // bytes from one ξ's matrix to the next
 	ow4     int      // bytes per output row
 	scratch *float32 // 24 × 8 floats
-	bias    *float32 // one per channel
+	bias    *float32 // per channel: the bias (chs 4), or bias, a, sh, hi (chs 16)
 	dst     [4]int   // the units' first outputs, bytes from y
 	cols    [4]int   // the units' output columns in the plane (0: none)
 	rows    [4]int   // the units' output rows in the plane
+	chs     int      // bytes from one channel's entry at bias to the next
+	post    int      // an evaluation batch norm: 0 none, 1 y·a + sh, 2 then the clamp to [0, hi]
 }
 
 // wino48InputGo is wino48InAVX2 in Go: for each channel, the eight lanes'
@@ -165,8 +167,16 @@ func wino48InputGo(v, p []float32, a *wino48InArgs, dy bool) {
 
 // wino48OutputGo is wino48OutAVX2 in Go: for each channel, each lane's
 // 6×6 products transformed columns first (at6, the bias added to m[1][1]
-// before), then rows, into the units' outputs that lie in the plane.
+// before), then rows, through the batch norm (postValue) into the units'
+// outputs that lie in the plane.
 func wino48OutputGo(y, m, bias []float32, a *wino48OutArgs) {
+	post := postNone
+	switch a.post {
+	case 1:
+		post = postAffine
+	case 2:
+		post = postClamp
+	}
 	for o := 0; o < a.no; o++ {
 		for l := 0; l < 8; l++ {
 			k := l % 4
@@ -177,7 +187,7 @@ func wino48OutputGo(y, m, bias []float32, a *wino48OutArgs) {
 					col[r] = m[((6*r+s)*a.ldx+o*a.mcs)/4+l]
 				}
 				if s == 1 {
-					col[1] += bias[o]
+					col[1] += bias[o*a.chs/4]
 				}
 				t := at6(&col)
 				for i := range t {
@@ -188,6 +198,9 @@ func wino48OutputGo(y, m, bias []float32, a *wino48OutArgs) {
 				row := at6(&z[i])
 				for j, val := range row {
 					if col := 4*(l/4) + j; col < a.cols[k] {
+						if post != postNone {
+							val = postValue(val, bias[o*4:o*4+4], 0, post)
+						}
 						y[(o*a.ycs+a.dst[k]+i*a.ow4)/4+col] = val
 					}
 				}
@@ -225,7 +238,7 @@ type wino48Scratch struct {
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
 // of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3) with the
 // AVX2 transforms (goT: their Go twins, for tests). bias may be nil.
-func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, goT bool, src []float32, in *inMap, dst, bias []float32, n int, done func(wk, i int, yi []float32)) {
+func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, goT bool, src []float32, in *inMap, dst, bias []float32, post *wino8Post, n int, done func(wk, i int, yi []float32)) {
 	if !winogradCPU(fk) {
 		panic("kernels: wino48Conv.run: V as packed panels for a GEMM without them")
 	}
@@ -241,7 +254,13 @@ func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, g
 		}
 		p := pl.get(g, nb*g.c*g.plane)
 		s.scratch = grow(s.scratch, 36*8)
-		b := cw.tr.biasOrZero(bias, g.o)
+		b, chs, mode := cw.tr.biasOrZero(bias, g.o), 1, 0
+		if post != nil {
+			b, chs, mode = post.chp, 4, 1
+			if post.clamp {
+				mode = 2
+			}
+		}
 		for i0 := lo; i0 < hi; i0 += nb {
 			k := min(nb, hi-i0)
 			groups := (k*g.units() + 3) / 4
@@ -261,7 +280,7 @@ func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, g
 			}
 			out := dst[i0*outImg : (i0+k)*outImg]
 			for gi := 0; gi < groups; gi++ {
-				s.output(goT, out, cw.m, ldm, cols, gi, k, b, g)
+				s.output(goT, out, cw.m, ldm, cols, gi, k, b, chs, mode, g)
 			}
 			if done != nil {
 				for j := 0; j < k; j++ {
@@ -319,11 +338,13 @@ func (s *wino48Scratch) transform(goT, dy bool, v []float32, ldv, ps, cs, gi, k 
 
 // output writes group gi's outputs of a batch of k images into y (the
 // batch's outputs) from m (channel o's column t at m[ξ·ldm + o·cols + t])
-// plus the bias b (one per channel), wino48Channels channels at a time.
-func (s *wino48Scratch) output(goT bool, y, m []float32, ldm, cols, gi, k int, b []float32, g wino48Geom) {
+// plus the bias (b, chs floats a channel: the bias, or bias, a, sh, hi of
+// the batch norm post applies: wino48OutArgs.post), wino48Channels
+// channels at a time.
+func (s *wino48Scratch) output(goT bool, y, m []float32, ldm, cols, gi, k int, b []float32, chs, post int, g wino48Geom) {
 	a := &s.oa
 	ohw := g.oh * g.ow
-	*a = wino48OutArgs{ycs: 4 * ohw, mcs: 4 * cols, ldx: 4 * ldm, ow4: 4 * g.ow, scratch: &s.scratch[0]}
+	*a = wino48OutArgs{ycs: 4 * ohw, mcs: 4 * cols, ldx: 4 * ldm, ow4: 4 * g.ow, scratch: &s.scratch[0], chs: 4 * chs, post: post}
 	hi := 0 // one past the last output the units write, in the first channel's plane
 	for q := range a.dst {
 		u := g.unit(4*gi+q, k)
@@ -333,11 +354,11 @@ func (s *wino48Scratch) output(goT bool, y, m []float32, ldm, cols, gi, k int, b
 		}
 	}
 	col := 8 * gi
-	_, _ = m[35*ldm+(g.o-1)*cols+col+7], y[(g.o-1)*ohw+hi-1]
+	_, _, _ = m[35*ldm+(g.o-1)*cols+col+7], y[(g.o-1)*ohw+hi-1], b[g.o*chs-1]
 	for o0 := 0; o0 < g.o; o0 += wino48Channels {
-		a.no, a.bias = min(wino48Channels, g.o-o0), &b[o0]
+		a.no, a.bias = min(wino48Channels, g.o-o0), &b[o0*chs]
 		if goT {
-			wino48OutputGo(y[o0*ohw:], m[o0*cols+col:], b[o0:], a)
+			wino48OutputGo(y[o0*ohw:], m[o0*cols+col:], b[o0*chs:], a)
 			continue
 		}
 		wino48OutAsm(&y[o0*ohw], &m[o0*cols+col], a)

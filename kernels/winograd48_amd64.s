@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "clamp_amd64.h"
 
 // Winograd F(4×4, 3×3)'s transforms on AVX2 (winograd48.go): eight tiles a
 // vector, four units of two tiles each, lane l unit l mod 4's tile l / 4.
@@ -353,10 +354,35 @@ ONE: \
 	VMOVSS       XU, (SI); \
 DONE:
 
+// POST48(NOPOST) applies an evaluation batch norm to the units' rows
+// Y4–Y7 where a.post ≠ 0 (1: y·a + sh by one FMA, as affineY; 2: then
+// CLAMP to [0, hi]; the channel's bias, a, sh, hi at the entry in the
+// frame's slot): the bits of the passes it replaces.
+#define POST48(NOPOST) \
+	MOVQ         160(R10), R8; \
+	TESTQ        R8, R8; \
+	JEQ          NOPOST; \
+	MOVQ         chp-8(SP), R12; \
+	VBROADCASTSS 4(R12), Y8; \
+	VBROADCASTSS 8(R12), Y9; \
+	VFMADD213PS  Y9, Y8, Y4; \
+	VFMADD213PS  Y9, Y8, Y5; \
+	VFMADD213PS  Y9, Y8, Y6; \
+	VFMADD213PS  Y9, Y8, Y7; \
+	CMPQ         R8, $1; \
+	JEQ          NOPOST; \
+	VXORPS       Y10, Y10, Y10; \
+	VBROADCASTSS 12(R12), Y11; \
+	CLAMP(Y4, Y10, Y11, Y8, Y9); \
+	CLAMP(Y5, Y10, Y11, Y8, Y9); \
+	CLAMP(Y6, Y10, Y11, Y8, Y9); \
+	CLAMP(Y7, Y10, Y11, Y8, Y9); \
+NOPOST:
+
 // OUTROW(I, L…) is pass 2 for output row I (scratch offset I·192; CX = I,
 // AX = I·a.ow4): the row's six values, AT6, the lanes' four columns
 // unpacked into the units' rows (Y4–Y7), each stored by STU.
-#define OUTROW(I, L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15) \
+#define OUTROW(I, L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15, NOPOST) \
 	VMOVUPS   I+0(DX), Y0; \
 	VMOVUPS   I+32(DX), Y1; \
 	VMOVUPS   I+64(DX), Y2; \
@@ -372,6 +398,7 @@ DONE:
 	VUNPCKHPD Y1, Y0, Y5; \
 	VUNPCKLPD Y3, Y2, Y6; \
 	VUNPCKHPD Y3, Y2, Y7; \
+	POST48(NOPOST); \
 	STU(Y4, X4, 56, 88, 120, L0, L1, L2, L3); \
 	STU(Y5, X5, 64, 96, 128, L4, L5, L6, L7); \
 	STU(Y6, X6, 72, 104, 136, L8, L9, L10, L11); \
@@ -382,8 +409,9 @@ DONE:
 // func wino48OutAVX2(y, m *float32, a *wino48OutArgs)
 // For each of a.no channels (planes a.ycs bytes apart in y, rows a.ow4;
 // the channels' columns a.mcs bytes apart in m, ξ a.ldx) the Aᵀ m A +
-// bias of the eight lanes, each unit's rows and columns in the plane
-// stored.
+// bias of the eight lanes (the channels' entries a.chs bytes apart from
+// a.bias: the bias, then a, sh, hi for POST48), each unit's rows and
+// columns in the plane stored.
 TEXT ·wino48OutAVX2(SB), NOSPLIT, $8-24
 	MOVQ y+0(FP), DI
 	MOVQ m+8(FP), BX
@@ -393,13 +421,11 @@ TEXT ·wino48OutAVX2(SB), NOSPLIT, $8-24
 	LEAQ (R9)(R9*2), R13
 	SHLQ $1, R13
 	MOVQ 48(R10), AX
-	MOVQ AX, bias-8(SP)
+	MOVQ AX, chp-8(SP)
 
 w48out_chan:
-	MOVQ         bias-8(SP), AX
+	MOVQ         chp-8(SP), AX
 	VBROADCASTSS (AX), Y13
-	ADDQ         $4, AX
-	MOVQ         AX, bias-8(SP)
 	MOVQ         40(R10), DX
 	MOVQ         BX, SI
 	OUTCOL(NOBIAS, 0)
@@ -410,12 +436,14 @@ w48out_chan:
 	OUTCOL(NOBIAS, 160)
 	XORQ         CX, CX
 	XORQ         AX, AX
-	OUTROW(0, o0p0, o0l0, o0o0, o0d0, o0p1, o0l1, o0o1, o0d1, o0p2, o0l2, o0o2, o0d2, o0p3, o0l3, o0o3, o0d3)
-	OUTROW(192, o1p0, o1l0, o1o0, o1d0, o1p1, o1l1, o1o1, o1d1, o1p2, o1l2, o1o2, o1d2, o1p3, o1l3, o1o3, o1d3)
-	OUTROW(384, o2p0, o2l0, o2o0, o2d0, o2p1, o2l1, o2o1, o2d1, o2p2, o2l2, o2o2, o2d2, o2p3, o2l3, o2o3, o2d3)
-	OUTROW(576, o3p0, o3l0, o3o0, o3d0, o3p1, o3l1, o3o1, o3d1, o3p2, o3l2, o3o2, o3d2, o3p3, o3l3, o3o3, o3d3)
+	OUTROW(0, o0p0, o0l0, o0o0, o0d0, o0p1, o0l1, o0o1, o0d1, o0p2, o0l2, o0o2, o0d2, o0p3, o0l3, o0o3, o0d3, o0n)
+	OUTROW(192, o1p0, o1l0, o1o0, o1d0, o1p1, o1l1, o1o1, o1d1, o1p2, o1l2, o1o2, o1d2, o1p3, o1l3, o1o3, o1d3, o1n)
+	OUTROW(384, o2p0, o2l0, o2o0, o2d0, o2p1, o2l1, o2o1, o2d1, o2p2, o2l2, o2o2, o2d2, o2p3, o2l3, o2o3, o2d3, o2n)
+	OUTROW(576, o3p0, o3l0, o3o0, o3d0, o3p1, o3l1, o3o1, o3d1, o3p2, o3l2, o3o2, o3d2, o3p3, o3l3, o3o3, o3d3, o3n)
 	ADDQ         8(R10), DI
 	ADDQ         16(R10), BX
+	MOVQ         152(R10), AX
+	ADDQ         AX, chp-8(SP)
 	DECQ         R11
 	JNE          w48out_chan
 	VZEROUPPER

@@ -64,7 +64,7 @@ func TestWinograd48Conv(t *testing.T) {
 				y[i] = float32(math.NaN()) // every output written
 			}
 			seen := make([]int, tc.workers)
-			wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
+			wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, nil, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
 			if total := sumInts(seen); total != tc.n {
 				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
 			}
@@ -74,7 +74,7 @@ func TestWinograd48Conv(t *testing.T) {
 			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
 			gb := newWino48Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
 			dx := make([]float32, len(wantDx))
-			wb.run(hostFloatKernel, gb, ws, true, goT, dy, nil, dx, nil, tc.n, nil)
+			wb.run(hostFloatKernel, gb, ws, true, goT, dy, nil, dx, nil, nil, tc.n, nil)
 			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
 
 			dw := make([]float32, len(wantDw))
@@ -119,15 +119,35 @@ func TestWinograd48SameBits(t *testing.T) {
 				ldt := cols + 5
 				pd := f32s(r, k*nc*g.dplane)
 				dGo, dAsm := make([]float32, 36*nc*ldt), make([]float32, 36*nc*ldt)
+				what := fmt.Sprintf("%v nc %d k %d", sz, nc, k)
+				// the batch norm's post-maps: a·y + sh, then the clamp
+				var pm wino8Post
+				pm.set(bias, f32s(r, nc), f32s(r, nc), 0.5, false)
+				yAff, yAffAsm := make([]float32, len(yGo)), make([]float32, len(yGo))
+				yClamp, yClampAsm := make([]float32, len(yGo)), make([]float32, len(yGo))
 				for gi := 0; gi < groups; gi++ {
 					goS.transform(true, false, vGo, ldv, nc*nr, nr, gi, k, p, g)
 					asmS.transform(false, false, vAsm, ldv, nc*nr, nr, gi, k, p, g)
 					goS.transform(true, true, dGo, nc*ldt, nr, ldt, gi, k, pd, g)
 					asmS.transform(false, true, dAsm, nc*ldt, nr, ldt, gi, k, pd, g)
-					goS.output(true, yGo, m, ldm, cols, gi, k, bias, g)
-					asmS.output(false, yAsm, m, ldm, cols, gi, k, bias, g)
+					goS.output(true, yGo, m, ldm, cols, gi, k, bias, 1, 0, g)
+					asmS.output(false, yAsm, m, ldm, cols, gi, k, bias, 1, 0, g)
+					goS.output(true, yAff, m, ldm, cols, gi, k, pm.chp, 4, 1, g)
+					asmS.output(false, yAffAsm, m, ldm, cols, gi, k, pm.chp, 4, 1, g)
+					goS.output(true, yClamp, m, ldm, cols, gi, k, pm.chp, 4, 2, g)
+					asmS.output(false, yClampAsm, m, ldm, cols, gi, k, pm.chp, 4, 2, g)
 				}
-				what := fmt.Sprintf("%v nc %d k %d", sz, nc, k)
+				sameBitsAt(t, what+" output, batch norm", yAffAsm, yAff)
+				sameBitsAt(t, what+" output, batch norm and clamp", yClampAsm, yClamp)
+				clamped := 0
+				for _, v := range yClamp {
+					if v == 0 || v == 0.5 {
+						clamped++
+					}
+				}
+				if clamped == 0 {
+					t.Fatalf("%s: no output clamped", what)
+				}
 				sameBitsAt(t, what+" input", vAsm, vGo)
 				sameBitsAt(t, what+" output", yAsm, yGo)
 				sameBitsAt(t, what+" output gradient", dAsm, dGo)
