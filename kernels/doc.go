@@ -4,10 +4,9 @@
 // other CPUs), im2col/col2im — implicit where the geometry allows: a
 // stride-1 convolution as wide as its input packs its GEMM operands straight
 // from the planes (shiftpack.go); 3×3 stride-1 layers of 16 to 256
-// channels in and out run their forward and input gradient by Winograd
-// F(4×4, 3×3) (winograd4.go; F(2×2, 3×3) on planes whose 4×4 tiles would
-// waste more) and their weight gradient by F(2×2, 3×3) (winograd.go) on
-// AVX-512 CPUs — and gorgonia ops
+// channels in and out run by Winograd F(4×4, 3×3) (winograd4.go on
+// AVX-512 CPUs, winograd48.go on AVX2 ones; F(2×2, 3×3), winograd.go, on
+// planes whose 4×4 tiles would waste more) — and gorgonia ops
 // whose forward and backward
 // passes write their outputs in place into buffers the op instance owns:
 // 2-D convolution (dense, grouped, and depthwise with a direct kernel), max

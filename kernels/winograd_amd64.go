@@ -30,8 +30,8 @@ func winoOutAVX512(y, m *float32, a *winoOutArgs)
 func winogradCPU(fk floatKernel) bool { return fk == fkAVX512 || fk == fkAVX2 }
 
 // wino512 reports whether kernel fk's CPU runs the AVX-512 Winograd
-// assembly; the AVX2 one (winograd8_amd64.go) covers F(2×2, 3×3) only:
-// F(4×4, 3×3) has no AVX2 version.
+// assembly; AVX2 CPUs run F(4×4, 3×3) by their own transforms
+// (winograd48.go, where wino48Use) and F(2×2, 3×3) by winograd8_amd64.go.
 func wino512(fk floatKernel) bool { return fk == fkAVX512 }
 
 // winoTransformAsm runs the input transform's assembly (the output
