@@ -23,6 +23,9 @@ func sumBiasFast(db, dy []float32, outer, inner int) bool { return false }
 func pool2x2Fast(st *poolState, x, y, pre []float32, win *poolWindow, fq *[6]float32, lo, hi, h, w int) {
 }
 
+// pool2x2AVX2 has its loop on amd64 only.
+func pool2x2AVX2[T float](*poolState, []T, []T, int, int, int, int) bool { return false }
+
 // usePool2x2Fast: no vector loops here.
 func usePool2x2Fast() bool { return false }
 

@@ -260,7 +260,9 @@ func poolForward[T float](st *poolState, x, y []T, pre []float32, xs, os tensor.
 			pool2x2Fast(st, any(x).([]float32), any(y).([]float32), pre, pw, fq, lo, hi, h, w)
 			return
 		}
-		poolPlanes(st, x, y, xs, os, lo, hi)
+		if !pool2x2AVX2(st, x, y, lo, hi, h, w) {
+			poolPlanes(st, x, y, xs, os, lo, hi)
+		}
 		if windowed {
 			out := os[2] * os[3]
 			windowArgmax(st.argmax[lo*out:hi*out], any(y).([]float32)[lo*out:hi*out], pre, win)

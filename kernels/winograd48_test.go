@@ -160,3 +160,23 @@ func TestWinograd48SameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestWinograd48Choice pins which planes the AVX2 F(4×4) takes: those
+// whose GEMM columns (eight a group of four units) are at most 80% of
+// F(2×2)'s — resnet20's 28×28, 14×14 and 7×7, and wider ones — and only
+// with the AVX2 kernel.
+func TestWinograd48Choice(t *testing.T) {
+	for _, c := range []struct {
+		h, w int
+		want bool
+	}{{28, 28, true}, {14, 14, true}, {7, 7, true}, {8, 8, true}, {32, 32, true}, {56, 56, true}, {4, 4, false}, {5, 5, false}, {3, 3, false}, {6, 6, false}} {
+		g := newWinoGeom(16, c.h, c.w, 1, 16)
+		// (off amd64 no kernel has the transforms)
+		if got, want := wino48Use(fkAVX2, g), c.want && winogradCPU(fkAVX2); got != want {
+			t.Errorf("%d×%d: wino48Use = %v, want %v", c.h, c.w, got, want)
+		}
+		if wino48Use(fkAVX512, g) || wino48Use(fkGonum, g) {
+			t.Errorf("%d×%d: taken for a kernel other than AVX2's", c.h, c.w)
+		}
+	}
+}
