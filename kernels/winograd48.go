@@ -237,7 +237,9 @@ type wino48Scratch struct {
 
 // run computes dst (n images of g.o planes g.oh × g.ow) from src (n images
 // of g.c planes g.h × g.w) as winoConv.run does, by F(4×4, 3×3) with the
-// AVX2 transforms (goT: their Go twins, for tests). bias may be nil.
+// AVX2 transforms (goT: their Go twins, for tests). bias may be nil; post,
+// when not nil, is an evaluation batch norm the output transform applies
+// (post.chp's bias, a, sh and hi per channel: then bias is not read).
 func (wc *wino48Conv) run(fk floatKernel, g wino48Geom, ws []winoWorker, back, goT bool, src []float32, in *inMap, dst, bias []float32, post *wino8Post, n int, done func(wk, i int, yi []float32)) {
 	if !winogradCPU(fk) {
 		panic("kernels: wino48Conv.run: V as packed panels for a GEMM without them")
