@@ -278,6 +278,28 @@ func poolWorkers(n, planes int) int {
 	return min(workersFor(0, 8), planes)
 }
 
+// max2x2 is a 2×2 window's maximum and its index: x[i], x[i+1] on one
+// row, x[j], x[j+1] on the next, the index moving on only to a strictly
+// greater value, the maximum Go's max (NaN wins). Written so that the
+// index updates compile to conditional moves: with random data the
+// branches of an if/else chain mispredict about half the time.
+func max2x2[T float](x []T, i, j int) (T, int32) {
+	a, b, c, d := x[i], x[i+1], x[j], x[j+1]
+	bi := i
+	if b > a {
+		bi = i + 1
+	}
+	best := max(a, b)
+	if c > best {
+		bi = j
+	}
+	best = max(best, c)
+	if d > best {
+		bi = j + 1
+	}
+	return max(best, d), int32(bi)
+}
+
 // poolPlanes is poolForward of planes lo..hi−1 by the Go loops.
 func poolPlanes[T float](st *poolState, x, y []T, xs, os tensor.Shape, lo, hi int) {
 	h, w, oh, ow := xs[2], xs[3], os[2], os[3]
@@ -291,25 +313,7 @@ func poolPlanes[T float](st *poolState, x, y []T, xs, os tensor.Shape, lo, hi in
 				r1 := r0 + w
 				yo := (pl*oh + oy) * ow
 				for ox := 0; ox < ow; ox++ {
-					// Written so that the index updates compile to
-					// conditional moves: with random data the branches of
-					// an if/else chain mispredict about half the time.
-					i, j := r0+2*ox, r1+2*ox
-					a, b, c, d := x[i], x[i+1], x[j], x[j+1]
-					bi := i
-					if b > a {
-						bi = i + 1
-					}
-					best := max(a, b)
-					if c > best {
-						bi = j
-					}
-					best = max(best, c)
-					if d > best {
-						bi = j + 1
-					}
-					best = max(best, d)
-					y[yo+ox], am[yo+ox] = best, int32(bi)
+					y[yo+ox], am[yo+ox] = max2x2(x, r0+2*ox, r1+2*ox)
 				}
 			}
 		}

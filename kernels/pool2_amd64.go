@@ -43,22 +43,8 @@ func pool2x2AVX2[T float](st *poolState, x, y []T, lo, hi, h, w int) bool {
 		}
 		for ox := ow &^ 7; ox < ow; ox++ {
 			i := q*2*w + 2*ox
-			j := i + w
-			a, b, c, d := xs[i], xs[i+1], xs[j], xs[j+1]
-			bi := i
-			if b > a {
-				bi = i + 1
-			}
-			best := max(a, b)
-			if c > best {
-				bi = j
-			}
-			best = max(best, c)
-			if d > best {
-				bi = j + 1
-			}
-			best = max(best, d)
-			yr[q*ow+ox], am[q*ow+ox] = best, int32(base+bi)
+			best, bi := max2x2(xs, i, i+w)
+			yr[q*ow+ox], am[q*ow+ox] = best, int32(base)+bi
 		}
 	}
 	return true

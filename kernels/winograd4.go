@@ -715,12 +715,19 @@ func wino4RunW(fk floatKernel, g wino4Geom, ws []winoWorker, goT bool, x []float
 			cw.dots(fk, 36, cw.m, ldw, cw.v, ldv, ldt, cols, g.o, g.c, i0 != lo)
 		}
 	})
-	// The workers' sums added (in worker order) and transformed back, a
-	// block of output channels per worker.
+	wino4GradBack(ws, g.o, g.c, dw)
+}
+
+// wino4GradBack adds the workers' F(4×4) weight-gradient sums (36
+// matrices of o × c, in worker order) and transforms them back into dw
+// (o × c × 3 × 3): Gᵀ du G as one GEMM with wino4GradK, a block of output
+// channels per worker.
+func wino4GradBack(ws []winoWorker, o, c int, dw []float32) {
+	oc := o * c
 	du := ws[0].du[:36*oc]
-	split(len(ws), g.o, func(wk, lo, hi int) {
-		winoSumWorkers(ws, 36, g.o, g.c, lo, hi)
-		ws[wk].g.Sgemm(dw[lo*g.c*9:hi*g.c*9], 9, true, false, (hi-lo)*g.c, 9, 36, 1, du[lo*g.c:], oc, wino4GradK[:], 9, 0)
+	split(len(ws), o, func(wk, lo, hi int) {
+		winoSumWorkers(ws, 36, o, c, lo, hi)
+		ws[wk].g.Sgemm(dw[lo*c*9:hi*c*9], 9, true, false, (hi-lo)*c, 9, 36, 1, du[lo*c:], oc, wino4GradK[:], 9, 0)
 	})
 }
 

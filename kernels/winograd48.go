@@ -416,11 +416,7 @@ func wino48RunW(fk floatKernel, g wino48Geom, ws []winoWorker, goT bool, x []flo
 			cw.dots(fk, 36, cw.m, ldw, cw.v, ldv, ldt, cols, g.o, g.c, i0 != lo)
 		}
 	})
-	du := ws[0].du[:36*oc]
-	split(len(ws), g.o, func(wk, lo, hi int) {
-		winoSumWorkers(ws, 36, g.o, g.c, lo, hi)
-		ws[wk].g.Sgemm(dw[lo*g.c*9:hi*g.c*9], 9, true, false, (hi-lo)*g.c, 9, 36, 1, du[lo*g.c:], oc, wino4GradK[:], 9, 0)
-	})
+	wino4GradBack(ws, g.o, g.c, dw)
 }
 
 // wino48WCols is the columns a weight-gradient batch aims at: rows of 256

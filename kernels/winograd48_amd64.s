@@ -53,6 +53,55 @@ GLOBL w48eight<>(SB), RODATA|NOPTR, $32
 	VSUBPS       Y3, Y7, Y7; \
 	VADDPS       Y5, Y7, Y7
 
+// ST6(R5) stores a column's six values (Y6, Y9, Y10, Y12, Y11, then R5:
+// BT6's and A6's outputs) to ξ = 6i + J from SI on (R13: six ξ), then
+// moves SI on one ξ (a.ldx at BX).
+#define ST6(R5) \
+	MOVQ    SI, AX; \
+	VMOVUPS Y6, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y9, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y10, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y12, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS Y11, (AX); \
+	ADDQ    R13, AX; \
+	VMOVUPS R5, (AX); \
+	ADDQ    24(BX), SI
+
+// IN48SETUP reads the wino48InArgs at BX (SI: p): CX the channels, R12 a
+// padded row's bytes, R13 six ξ's, R8–R11 the four units' first floats.
+#define IN48SETUP \
+	MOVQ 0(BX), CX; \
+	MOVQ 32(BX), R12; \
+	MOVQ 24(BX), R13; \
+	LEAQ (R13)(R13*2), R13; \
+	SHLQ $1, R13; \
+	MOVQ 48(BX), R8; \
+	ADDQ SI, R8; \
+	MOVQ 56(BX), R9; \
+	ADDQ SI, R9; \
+	MOVQ 64(BX), R10; \
+	ADDQ SI, R10; \
+	MOVQ 72(BX), R11; \
+	ADDQ SI, R11
+
+// IN48NEXT(LOOP) moves the units to the next channel's planes and DI to
+// its columns of v, and loops to LOOP while channels are left.
+#define IN48NEXT(LOOP) \
+	MOVQ 8(BX), AX; \
+	ADDQ AX, R8; \
+	ADDQ AX, R9; \
+	ADDQ AX, R10; \
+	ADDQ AX, R11; \
+	ADDQ 16(BX), DI; \
+	DECQ CX; \
+	JNE  LOOP; \
+	VZEROUPPER; \
+	RET
+
 // INROW is pass 1 for the padded row AX bytes below the units' first
 // (R8–R11): the four units' loads unpacked into the lanes' six columns
 // (Y0–Y5), BT6, the row's six values stored at DX (and DX moved on a row
@@ -89,8 +138,7 @@ GLOBL w48eight<>(SB), RODATA|NOPTR, $32
 	ADDQ      R12, AX
 
 // INCOL(J) is pass 2 for column J (its scratch offset J·32): the six rows'
-// values, BT6, stored to ξ = 6i + J from SI on (SI: ξ = J; R13: six ξ);
-// SI moves on one ξ.
+// values, BT6, stored by ST6 (SI: ξ = J).
 #define INCOL(J) \
 	VMOVUPS J+0(DX), Y0; \
 	VMOVUPS J+192(DX), Y1; \
@@ -99,19 +147,7 @@ GLOBL w48eight<>(SB), RODATA|NOPTR, $32
 	VMOVUPS J+768(DX), Y4; \
 	VMOVUPS J+960(DX), Y5; \
 	BT6; \
-	MOVQ    SI, AX; \
-	VMOVUPS Y6, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y9, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y10, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y12, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y11, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y7, (AX); \
-	ADDQ    24(BX), SI
+	ST6(Y7)
 
 // func wino48InAVX2(v, p *float32, a *wino48InArgs)
 // For each of a.nc channels (padded planes a.plane bytes apart in p, rows
@@ -122,19 +158,7 @@ TEXT ·wino48InAVX2(SB), NOSPLIT, $0-24
 	MOVQ v+0(FP), DI
 	MOVQ p+8(FP), SI
 	MOVQ a+16(FP), BX
-	MOVQ 0(BX), CX
-	MOVQ 32(BX), R12
-	MOVQ 24(BX), R13
-	LEAQ (R13)(R13*2), R13
-	SHLQ $1, R13
-	MOVQ 48(BX), R8
-	ADDQ SI, R8
-	MOVQ 56(BX), R9
-	ADDQ SI, R9
-	MOVQ 64(BX), R10
-	ADDQ SI, R10
-	MOVQ 72(BX), R11
-	ADDQ SI, R11
+	IN48SETUP
 
 w48in_chan:
 	MOVQ 40(BX), DX
@@ -153,16 +177,7 @@ w48in_chan:
 	INCOL(96)
 	INCOL(128)
 	INCOL(160)
-	MOVQ 8(BX), AX
-	ADDQ AX, R8
-	ADDQ AX, R9
-	ADDQ AX, R10
-	ADDQ AX, R11
-	ADDQ 16(BX), DI
-	DECQ CX
-	JNE  w48in_chan
-	VZEROUPPER
-	RET
+	IN48NEXT(w48in_chan)
 
 // A6 is a6 on vectors: d0–d3 in Y0–Y3 (kept), its six values into Y6,
 // Y9, Y10, Y12, Y11, Y0 (Y7, Y8 scratch; the last is d3: Y3 copied), in
@@ -209,27 +224,15 @@ w48in_chan:
 	ADDQ      $192, DX; \
 	ADDQ      R12, AX
 
-// DYCOL(J) is pass 2 for column J: its four rows' values, A6, stored to
-// ξ = 6i + J from SI on (R13: six ξ); SI moves on one ξ.
+// DYCOL(J) is pass 2 for column J: its four rows' values, A6, stored by
+// ST6.
 #define DYCOL(J) \
 	VMOVUPS J+0(DX), Y0; \
 	VMOVUPS J+192(DX), Y1; \
 	VMOVUPS J+384(DX), Y2; \
 	VMOVUPS J+576(DX), Y3; \
 	A6; \
-	MOVQ    SI, AX; \
-	VMOVUPS Y6, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y9, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y10, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y12, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y11, (AX); \
-	ADDQ    R13, AX; \
-	VMOVUPS Y0, (AX); \
-	ADDQ    24(BX), SI
+	ST6(Y0)
 
 // func wino48DyAVX2(v, p *float32, a *wino48InArgs)
 // wino48InAVX2 for the weight gradient's output-gradient transform
@@ -239,19 +242,7 @@ TEXT ·wino48DyAVX2(SB), NOSPLIT, $0-24
 	MOVQ v+0(FP), DI
 	MOVQ p+8(FP), SI
 	MOVQ a+16(FP), BX
-	MOVQ 0(BX), CX
-	MOVQ 32(BX), R12
-	MOVQ 24(BX), R13
-	LEAQ (R13)(R13*2), R13
-	SHLQ $1, R13
-	MOVQ 48(BX), R8
-	ADDQ SI, R8
-	MOVQ 56(BX), R9
-	ADDQ SI, R9
-	MOVQ 64(BX), R10
-	ADDQ SI, R10
-	MOVQ 72(BX), R11
-	ADDQ SI, R11
+	IN48SETUP
 
 w48dy_chan:
 	MOVQ 40(BX), DX
@@ -268,16 +259,7 @@ w48dy_chan:
 	DYCOL(96)
 	DYCOL(128)
 	DYCOL(160)
-	MOVQ 8(BX), AX
-	ADDQ AX, R8
-	ADDQ AX, R9
-	ADDQ AX, R10
-	ADDQ AX, R11
-	ADDQ 16(BX), DI
-	DECQ CX
-	JNE  w48dy_chan
-	VZEROUPPER
-	RET
+	IN48NEXT(w48dy_chan)
 
 // AT6 is at6 on vectors: m0–m5 in Y0–Y5 (all but Y0, Y3–Y5 clobbered),
 // y0–y3 into Y6–Y9 (Y10, Y11 scratch), in at6's order.
