@@ -487,6 +487,16 @@ GLOBL w48quarter<>(SB), RODATA|NOPTR, $32
 	VXORPS     Y, Y, Y; \
 	VGATHERDPS Y11, (DX)(Y14*1), Y
 
+// WST(Y, X) stores a value's eight rows as two 4-row pieces: the low four
+// at DX, the high four at DX + panel (R11) where R10 ≠ 0; DX moves on a
+// matrix (R8).
+#define WST(Y, X) \
+	VMOVUPS      X, (DX); \
+	TESTQ        R10, R10; \
+	JEQ          2(PC); \
+	VEXTRACTF128 $1, Y, (DX)(R11*1); \
+	ADDQ         R8, DX
+
 // func wino4WeightsPackedAVX2(u *float32, ldu int, w *float32, idx *int32, tap int, lanes *[8]int32, two, panel, k, wstep int, scratch *float32)
 // is wino4WeightsPackedAVX512 on ymm: for k columns (each w moved on
 // wstep bytes, u on 16), eight rows' kernels (lane l's at w + idx[l]·4,
@@ -541,37 +551,13 @@ w4w_a:
 	VMOVUPS 192(AX), Y1
 	VMOVUPS 384(AX), Y2
 	G6
-	// Y3–Y8 to six matrices in turn: low four rows at DX, high at DX + panel
-	VMOVUPS X3, (DX)
-	TESTQ   R10, R10
-	JEQ     2(PC)
-	VEXTRACTF128 $1, Y3, (DX)(R11*1)
-	ADDQ    R8, DX
-	VMOVUPS X4, (DX)
-	TESTQ   R10, R10
-	JEQ     2(PC)
-	VEXTRACTF128 $1, Y4, (DX)(R11*1)
-	ADDQ    R8, DX
-	VMOVUPS X5, (DX)
-	TESTQ   R10, R10
-	JEQ     2(PC)
-	VEXTRACTF128 $1, Y5, (DX)(R11*1)
-	ADDQ    R8, DX
-	VMOVUPS X6, (DX)
-	TESTQ   R10, R10
-	JEQ     2(PC)
-	VEXTRACTF128 $1, Y6, (DX)(R11*1)
-	ADDQ    R8, DX
-	VMOVUPS X7, (DX)
-	TESTQ   R10, R10
-	JEQ     2(PC)
-	VEXTRACTF128 $1, Y7, (DX)(R11*1)
-	ADDQ    R8, DX
-	VMOVUPS X8, (DX)
-	TESTQ   R10, R10
-	JEQ     2(PC)
-	VEXTRACTF128 $1, Y8, (DX)(R11*1)
-	ADDQ    R8, DX
+	// Y3–Y8 to six matrices in turn
+	WST(Y3, X3)
+	WST(Y4, X4)
+	WST(Y5, X5)
+	WST(Y6, X6)
+	WST(Y7, X7)
+	WST(Y8, X8)
 	ADDQ    $32, AX
 	LEAQ    192(BX), R13
 	CMPQ    AX, R13
