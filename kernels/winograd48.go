@@ -1,8 +1,8 @@
 package kernels
 
-// Winograd F(4×4, 3×3) on AVX2 CPUs for the forward and the input
-// gradient (the weight gradient stays F(2×2)): 36 products per 4×4 output
-// tile and channel pair instead of F(2×2)'s 64. The AVX-512 version
+// Winograd F(4×4, 3×3) on AVX2 CPUs for the forward, the input gradient
+// and the weight gradient: 36 products per 4×4 output tile and channel
+// pair instead of F(2×2)'s 64. The AVX-512 version
 // (winograd4.go) puts 16 tiles in a vector by two-table permutes, quads
 // and gathers; here a vector holds 8 tiles from four "units", each two
 // horizontally adjacent tiles of one tile row (columns 8u…8u+11 of its six
@@ -16,10 +16,11 @@ package kernels
 // empty), a 14×14 plane's (4 tiles: 2 units) and a 7×7 plane's (2 tiles:
 // 1 unit, two images a group) all fill whole vectors.
 //
-// The transforms are bt6 (input) and at6 (output) of winograd4.go applied
-// the same way and in the same order as wino48InputGo and wino48OutputGo,
-// so the assembly matches them bit for bit (TestWinograd48SameBits); the
-// weights are wino4Weights' (G g Gᵀ), packed for the AVX2 GEMM.
+// The transforms are bt6 (input), a6 (output gradient) and at6 (output)
+// of winograd4.go applied the same way and in the same order as
+// wino48InputGo and wino48OutputGo, so the assembly matches them bit for
+// bit (TestWinograd48SameBits); the weights are wino4Weights' (G g Gᵀ),
+// written by wino4WeightsPackedAVX2 straight into the AVX2 GEMM's panels.
 
 // wino48Geom is an F(4×4, 3×3) convolution's geometry for the AVX2
 // transforms: c input planes of h×w, padding pad, o output planes of
@@ -74,13 +75,11 @@ func wino48Use(fk floatKernel, g winoGeom) bool {
 	return 36*2*g4.units()*10 <= 16*g.tiles()*8
 }
 
-// wino48Unit is where a unit's tiles are: its first padded float's byte
-// offset in the batch's planes (input), its first output's byte offset in
-// the batch's outputs, and how many of its output columns (0: none, an
-// empty lane group) and rows lie in the plane.
+// wino48Unit is where a unit's outputs are: its first output's byte
+// offset in the batch's outputs, and how many of its output columns (0:
+// none, an empty lane group) and rows lie in the plane.
 type wino48Unit struct {
-	in, out    int
-	cols, rows int
+	out, cols, rows int
 }
 
 // unit returns unit u (of the batch's k images, in order) of g.
@@ -91,7 +90,6 @@ func (g wino48Geom) unit(u, k int) wino48Unit {
 	j, r := u/g.units(), u%g.units()
 	ty, ux := r/g.ux, r%g.ux
 	return wino48Unit{
-		in:   4 * (j*g.c*g.plane + 4*ty*g.wp + 8*ux),
 		out:  4 * (j*g.o*g.oh*g.ow + 4*ty*g.ow + 8*ux),
 		cols: min(8, g.ow-8*ux),
 		rows: min(4, g.oh-4*ty),
