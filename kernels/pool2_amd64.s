@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "deint_amd64.h"
 
 // The 2×2 stride-2 max pool on AVX2 (pool2_amd64.go): eight outputs a
 // vector, a row pair's even and odd columns split by VSHUFPS + VPERMPD,
@@ -6,14 +7,6 @@
 // (bottom row) in its order — the index moves on only where a candidate is
 // strictly greater than the maximum so far, and each maximum is Go's max
 // (GOMAX) — so that values and indices are poolPlanes' bits.
-
-// PDEINT sets E to the even and O to the odd floats of LO (floats 0–7)
-// and HI (8–15), in order.
-#define PDEINT(LO, HI, E, O) \
-	VSHUFPS $0x88, HI, LO, E; \
-	VSHUFPS $0xDD, HI, LO, O; \
-	VPERMPD $0xD8, E, E; \
-	VPERMPD $0xD8, O, O
 
 // GOMAX sets DST to Go's max(X, Y): the larger; of equal values (±0
 // included) their bits ANDed (+0 over −0); Y where Y is NaN, else X where
@@ -78,8 +71,8 @@ p2vec:
 	VMOVUPS   32(SI), Y1
 	VMOVUPS   (SI)(R9*1), Y2
 	VMOVUPS   32(SI)(R9*1), Y3
-	PDEINT(Y0, Y1, Y4, Y5)
-	PDEINT(Y2, Y3, Y6, Y7)
+	DEINT(Y0, Y1, Y4, Y5)
+	DEINT(Y2, Y3, Y6, Y7)
 	VMOVDQA   Y14, Y0
 	VPADDD    Y11, Y14, Y1
 	VCMPPS    $0x1e, Y4, Y5, Y2

@@ -32,13 +32,7 @@ func wino4WeightsPacked8(dst []float32, ldu int, w []float32, o, c int, back boo
 	_, _ = dst[35*ldu+(m+mr-1)/mr*mr*k-1], w[o*c*9-1]
 	var idx [8]int32
 	var scratch [18 * 8]float32
-	step := 9 * c // forward: lanes are output channels, kernels 9c apart
-	if back {
-		step = 9 // lanes are input channels
-	}
-	for l := range idx {
-		idx[l] = int32(step * l)
-	}
+	wino4LaneKernels(idx[:], c, back)
 	for g := lo; g < hi; g++ {
 		for m0 := 16 * g; m0 < min(16*g+16, m); m0 += 8 {
 			n := min(8, m-m0)

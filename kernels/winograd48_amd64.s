@@ -102,11 +102,10 @@ GLOBL w48eight<>(SB), RODATA|NOPTR, $32
 	VZEROUPPER; \
 	RET
 
-// INROW is pass 1 for the padded row AX bytes below the units' first
-// (R8–R11): the four units' loads unpacked into the lanes' six columns
-// (Y0–Y5), BT6, the row's six values stored at DX (and DX moved on a row
-// of scratch, AX a padded row).
-#define INROW \
+// UNITS4 loads the four units' 8 floats of the row AX bytes below their
+// first (R8–R11) and unpacks them into the lanes' columns 0–3 (Y0–Y3;
+// Y4–Y7 scratch).
+#define UNITS4 \
 	VMOVUPS   (R8)(AX*1), Y0; \
 	VMOVUPS   (R9)(AX*1), Y1; \
 	VMOVUPS   (R10)(AX*1), Y2; \
@@ -118,7 +117,27 @@ GLOBL w48eight<>(SB), RODATA|NOPTR, $32
 	VUNPCKLPD Y6, Y4, Y0; \
 	VUNPCKHPD Y6, Y4, Y1; \
 	VUNPCKLPD Y7, Y5, Y2; \
-	VUNPCKHPD Y7, Y5, Y3; \
+	VUNPCKHPD Y7, Y5, Y3
+
+// SCRROW(R5) stores a row's six values (Y6, Y9, Y10, Y12, Y11, then R5:
+// BT6's and A6's outputs) at DX, then moves DX on a row of scratch and AX
+// a row of the planes.
+#define SCRROW(R5) \
+	VMOVUPS Y6, 0(DX); \
+	VMOVUPS Y9, 32(DX); \
+	VMOVUPS Y10, 64(DX); \
+	VMOVUPS Y12, 96(DX); \
+	VMOVUPS Y11, 128(DX); \
+	VMOVUPS R5, 160(DX); \
+	ADDQ    $192, DX; \
+	ADDQ    R12, AX
+
+// INROW is pass 1 for the padded row AX bytes below the units' first
+// (R8–R11): the four units' loads unpacked into the lanes' six columns
+// (Y0–Y5), BT6, the row's six values stored at DX (and DX moved on a row
+// of scratch, AX a padded row).
+#define INROW \
+	UNITS4; \
 	VMOVUPS   16(R8)(AX*1), Y4; \
 	VMOVUPS   16(R9)(AX*1), Y5; \
 	VMOVUPS   16(R10)(AX*1), Y6; \
@@ -128,14 +147,7 @@ GLOBL w48eight<>(SB), RODATA|NOPTR, $32
 	VUNPCKHPD Y6, Y4, Y5; \
 	VUNPCKLPD Y6, Y4, Y4; \
 	BT6; \
-	VMOVUPS   Y6, 0(DX); \
-	VMOVUPS   Y9, 32(DX); \
-	VMOVUPS   Y10, 64(DX); \
-	VMOVUPS   Y12, 96(DX); \
-	VMOVUPS   Y11, 128(DX); \
-	VMOVUPS   Y7, 160(DX); \
-	ADDQ      $192, DX; \
-	ADDQ      R12, AX
+	SCRROW(Y7)
 
 // INCOL(J) is pass 2 for column J (its scratch offset J·32): the six rows'
 // values, BT6, stored by ST6 (SI: ξ = J).
@@ -202,27 +214,9 @@ w48in_chan:
 // two tiles' four columns) unpacked into the lanes' four columns, A6, the
 // row's six values stored at DX (DX moved on a row of scratch, AX a row).
 #define DYROW \
-	VMOVUPS   (R8)(AX*1), Y0; \
-	VMOVUPS   (R9)(AX*1), Y1; \
-	VMOVUPS   (R10)(AX*1), Y2; \
-	VMOVUPS   (R11)(AX*1), Y3; \
-	VUNPCKLPS Y1, Y0, Y4; \
-	VUNPCKHPS Y1, Y0, Y5; \
-	VUNPCKLPS Y3, Y2, Y6; \
-	VUNPCKHPS Y3, Y2, Y7; \
-	VUNPCKLPD Y6, Y4, Y0; \
-	VUNPCKHPD Y6, Y4, Y1; \
-	VUNPCKLPD Y7, Y5, Y2; \
-	VUNPCKHPD Y7, Y5, Y3; \
+	UNITS4; \
 	A6; \
-	VMOVUPS   Y6, 0(DX); \
-	VMOVUPS   Y9, 32(DX); \
-	VMOVUPS   Y10, 64(DX); \
-	VMOVUPS   Y12, 96(DX); \
-	VMOVUPS   Y11, 128(DX); \
-	VMOVUPS   Y0, 160(DX); \
-	ADDQ      $192, DX; \
-	ADDQ      R12, AX
+	SCRROW(Y0)
 
 // DYCOL(J) is pass 2 for column J: its four rows' values, A6, stored by
 // ST6.

@@ -1,6 +1,7 @@
 #include "textflag.h"
 #include "fq_amd64.h"
 #include "clamp_amd64.h"
+#include "deint_amd64.h"
 
 // Winograd F(2×2, 3×3)'s transforms on AVX2 (winograd8.go): eight tiles of
 // one tile row per vector, lane t holding tile t's value, for every
@@ -13,14 +14,6 @@
 // store blends the lanes past them back from memory (the callers' buffers
 // are their own: the values there stay, as in winoInputGo). Y15 is left
 // alone (Go's ABIInternal zero register); so are R14, R15 and BP.
-
-// DEINT sets E to the even and O to the odd floats of LO (floats 0–7)
-// and HI (8–15), in order.
-#define DEINT(LO, HI, E, O) \
-	VSHUFPS $0x88, HI, LO, E; \
-	VSHUFPS $0xDD, HI, LO, O; \
-	VPERMPD $0xD8, E, E; \
-	VPERMPD $0xD8, O, O
 
 // ST8 stores V at DX (all eight lanes) and moves DX to the next ξ (R9).
 #define ST8(V) \

@@ -267,13 +267,7 @@ func wino4WeightsPackedAsm(fk floatKernel, dst []float32, ldu int, w []float32, 
 	}
 	_, _ = dst[35*ldu+(m+mr-1)/mr*mr*k-1], w[o*c*9-1]
 	var idx [16]int32
-	step := 9 * c // forward: lanes are output channels, kernels 9c apart
-	if back {
-		step = 9 // lanes are input channels
-	}
-	for l := range idx {
-		idx[l] = int32(step * l)
-	}
+	wino4LaneKernels(idx[:], c, back)
 	for g := lo; g < hi; g++ {
 		m0 := 16 * g
 		n := min(16, m-m0)
@@ -290,4 +284,17 @@ func wino4WeightsPackedAsm(fk floatKernel, dst []float32, ldu int, w []float32, 
 		}
 	}
 	return true
+}
+
+// wino4LaneKernels sets idx[l] to lane l's kernel, floats from lane 0's,
+// for the weight transforms' assembly: lanes are output channels for the
+// forward (kernels 9c apart), input channels for the input gradient (9).
+func wino4LaneKernels(idx []int32, c int, back bool) {
+	step := 9 * c
+	if back {
+		step = 9
+	}
+	for l := range idx {
+		idx[l] = int32(step * l)
+	}
 }
