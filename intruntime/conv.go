@@ -309,6 +309,10 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 	if plan == nil && s.padded != nil {
 		plan, viaFrames = s.padded.direct, true
 	}
+	if s.wino != nil {
+		e.wgConv(dst, src, s, n, pool)
+		return
+	}
 	G := ceilDiv(P, laneCols)
 	direct := plan != nil && host.directPack(plan) && (!pool || P%laneCols == 0)
 	// The tap GEMM where output rows fill a vector (or, for the VNNI

@@ -33,6 +33,7 @@ func implFor(f cpufeat.Features) impl {
 		im.kern = kernAVX2
 		im.tapGemm, im.tapSingle = tapGemmAVX2, true
 		im.tapMinOut = 8
+		im.wg = wgAVX2Kernels
 	}
 	if f.AVX2 {
 		avx2Helpers(&im)

@@ -54,6 +54,7 @@ type step struct {
 	conv                   bool
 	direct                 *packPlan // direct packing plan (conv.go), nil: im2col
 	tap                    *tapPlan  // a tap convolution's plan (tapconv.go), used unless the pool is fused
+	wino                   *wgPlan   // a Winograd F(2×2, 3×3) plan (winograd.go); taken before tap
 	// padded: a padded dense conv's twin that reads the input copied into
 	// frames with the padding (conv.go): unpadded, so that it packs by the
 	// direct plan or by plain row copies.
@@ -136,6 +137,9 @@ type engine struct {
 	flat    []int32  // flat accumulators of a stride-1 depthwise 3×3
 	dwq     []uint32 // the frame's code triples for the VNNI depthwise kernel
 	quads   []uint32 // an image's row planes for a tap convolution (tapconv.go)
+	wgV     []uint32 // a Winograd block's transformed input (winograd.go)
+	wgM     []int32  // a Winograd block's products
+	wgOut   []uint8  // a Winograd channel's planes requantized whole (rows narrower than a vector)
 	pack    []byte
 	acc     []int32
 	// stale[i]: step i's output buffer was not written by the last run
@@ -437,6 +441,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 			readers[t]++
 		}
 	}
+	var wgVMax, wgMMax, wgOutMax int
 	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, padMax, quadsMax, dwqMax, frameNeed, gapMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
@@ -570,6 +575,18 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					// Taps where the CPU has their GEMM and a fused pool's
 					// pass over strided rows (AMX and VNNI imply AVX-512:
 					// both).
+					// Winograd where the CPU's exact products are int16
+					// ones anyway (host.wg); conv takes it before the tap
+					// GEMM planned below.
+					if host.wg.gemm != nil && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.groups == 0 {
+						if s.wino = newWgPlan(q.Weights, mOut, cur.shape.C, cur.shape.H, cur.shape.W, s.ph, s.pw); s.wino != nil {
+							wgVMax, wgMMax = max(wgVMax, s.wino.vLen()), max(wgMMax, s.wino.mLen())
+							padMax = max(padMax, s.wino.images*s.wino.frameBytes())
+							accMax = max(accMax, mOut*s.wino.images*s.wino.plane)
+							wgOutMax = max(wgOutMax, s.wino.images*s.wino.plane)
+							pool32Max = max(pool32Max, shapes[i].H*shapes[i].W/4)
+						}
+					}
 					if host.tapGemm != nil && host.poolFlat32 != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels && shapes[i].W >= host.tapMinOut {
 						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw, host.tapPositions()); s.tap != nil {
 							quadsMax = max(quadsMax, s.tap.qlen, s.tap.qlen1)
@@ -658,6 +675,9 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 	e.frame = make([]uint8, max(frameMax+dwRound, dwqMax+2, frameNeed))
 	e.dwq = make([]uint32, dwqMax)
 	e.quads = make([]uint32, quadsMax)
+	e.wgV = make([]uint32, wgVMax)
+	e.wgM = make([]int32, wgMMax)
+	e.wgOut = make([]uint8, wgOutMax)
 	e.padbuf = make([]uint8, padMax)
 	e.flat = make([]int32, flatMax+dwRound)
 	return e, nil

@@ -120,14 +120,14 @@ func tapGemmCase(t *testing.T, rng *rand.Rand, c tapCase, group int) {
 }
 
 // BenchmarkTapConv times resnet20's 3×3 convolutions (one conv + a small
-// fc head, batch 64) with the tap GEMM and with im2col + GEMM.
+// fc head, batch 64) by Winograd, with the tap GEMM and with im2col + GEMM.
 func BenchmarkTapConv(b *testing.B) {
 	for _, c := range []struct {
 		name    string
 		c, h, o int
 	}{{"s1_16x28", 16, 28, 16}, {"s2_32x14", 32, 14, 32}, {"s3_64x7", 64, 7, 64}} {
-		for _, tap := range []bool{true, false} {
-			b.Run(c.name+map[bool]string{true: "_tap", false: "_gemm"}[tap], func(b *testing.B) {
+		for _, mode := range []string{"wino", "tap", "gemm"} {
+			b.Run(c.name+"_"+mode, func(b *testing.B) {
 				m := convModel(b, 1, c.c, c.h, c.h, c.o, 3, 1, 1, nil, 8)
 				const batch = 64
 				r, err := NewRunner(m, batch, 1)
@@ -135,10 +135,17 @@ func BenchmarkTapConv(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer r.Close()
-				if !tap {
-					r.engines[0].steps[0].tap = nil
-				} else if r.engines[0].steps[0].tap == nil {
+				s := &r.engines[0].steps[0]
+				switch {
+				case mode == "wino" && s.wino == nil:
+					b.Skip("no Winograd convolutions on this CPU")
+				case mode == "tap" && s.tap == nil:
 					b.Skip("no tap GEMM on this CPU")
+				case mode != "wino":
+					s.wino = nil
+				}
+				if mode == "gemm" {
+					s.tap = nil
 				}
 				x := randImages(rand.New(rand.NewPCG(1, 1)), batch*r.InputSize())
 				out := make([]float32, batch*r.OutputSize())

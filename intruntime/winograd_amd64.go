@@ -1,0 +1,57 @@
+package intruntime
+
+//go:noescape
+func wgGemmAVX2(mo *int32, ldm int, u *uint32, v *uint32, ldv, cp, nv, panels int)
+
+//go:noescape
+func wgInAVX2(v *uint32, xs int, f0, f1 *uint8, offs *int32, nv, half, wf int)
+
+//go:noescape
+func wgOutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, ldp int)
+
+// wgAVX2Kernels are the Winograd passes in AVX2 assembly, which makes no
+// bounds checks: each wrapper checks the furthest element its call
+// reads or writes and panics (a programmer error) on short operands.
+var wgAVX2Kernels = wgKernels{input: wgInputY, gemm: wgGemmY, output: wgOutputY}
+
+func wgGemmY(mo []int32, ldm int, u, v []uint32, ldv, cp, nv, panels int) {
+	if nv == 0 || panels == 0 {
+		return
+	}
+	if cp < 1 || ldm < 8*nv || ldv < 8*nv {
+		panic("intruntime: wgGemmY: bad operands")
+	}
+	_, _, _ = mo[(4*panels-1)*ldm+8*nv-1], u[4*cp*panels-1], v[(cp-1)*ldv+8*nv-1]
+	wgGemmAVX2(&mo[0], ldm, &u[0], &v[0], ldv, cp, nv, panels)
+}
+
+func wgInputY(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int) {
+	nv := len(offs)
+	if nv == 0 {
+		return
+	}
+	_ = v[15*xs+8*nv-1]
+	// The furthest byte: a vector's four rows from its offset, its second
+	// half, and the 8-byte loads at +2.
+	last := 3*wf + half + 9
+	for _, o := range offs {
+		if o < 0 || int(o)+last >= min(len(f0), len(f1)) {
+			panic("intruntime: wgInputY: frame too short")
+		}
+	}
+	wgInAVX2(&v[0], xs, &f0[0], &f1[0], &offs[0], nv, half, wf)
+}
+
+func wgOutputY(acc, mrow []int32, xs int, offs []int32, half, ldp int) {
+	nv := len(offs)
+	if nv == 0 {
+		return
+	}
+	_ = mrow[15*xs+8*nv-1]
+	for _, o := range offs {
+		if o < 0 || int(o)+ldp+half+7 >= len(acc) {
+			panic("intruntime: wgOutputY: plane too short")
+		}
+	}
+	wgOutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, ldp)
+}

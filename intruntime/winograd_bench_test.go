@@ -1,0 +1,37 @@
+package intruntime
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkWgGemm times one block's 16 GEMMs on resnet20's 3×3 shapes
+// (host.wg), in G multiply-adds a second of the GEMMs themselves.
+func BenchmarkWgGemm(b *testing.B) {
+	if host.wg.gemm == nil {
+		b.Skip("no Winograd kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ c, h int }{{16, 28}, {32, 14}, {64, 7}} {
+		w := make([]int8, c.c*c.c*9)
+		for i := range w {
+			w[i] = int8(rng.IntN(255) - 127)
+		}
+		p := newWgPlan(w, c.c, c.c, c.h, c.h, 1, 1)
+		v := make([]uint32, p.vLen())
+		m := make([]int32, p.mLen())
+		for i := range v {
+			v[i] = rng.Uint32() & 0x01ff01ff
+		}
+		nv, panels := p.tb/8, p.mp/4
+		b.Run(fmt.Sprintf("c%d_%dx%d_tb%d", c.c, c.h, c.h, p.tb), func(b *testing.B) {
+			for b.Loop() {
+				for xi := range 16 {
+					host.wg.gemm(m[xi*p.mxs:], p.tb, p.u[xi*panels*p.cp*4:], v[xi*p.vxs:], p.tb, p.cp, nv, panels)
+				}
+			}
+			b.ReportMetric(float64(16*p.mp*p.cin*p.tb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}

@@ -1,0 +1,254 @@
+package intruntime
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// wgCase is one Winograd geometry: cin input channels of H×W, m outputs,
+// padding p, n images.
+type wgCase struct {
+	cin, m, H, W, p, n int
+}
+
+var wgCases = []wgCase{
+	{2, 1, 4, 4, 1, 1},     // one tile row of 2 tiles: a vector mostly empty
+	{16, 16, 28, 28, 1, 3}, // resnet20's stages
+	{32, 32, 14, 14, 1, 9}, // groups of images, the last one short
+	{64, 64, 7, 7, 1, 5},   // twp 4: a vector two tile rows
+	{6, 5, 9, 11, 0, 2},    // unpadded, odd outputs, m not a multiple of 4
+	{4, 7, 5, 5, 1, 3},     // 5×5: th 3, the image's tiles rounded up to a vector
+	{8, 12, 1, 20, 1, 2},   // one output row
+	{10, 3, 20, 37, 1, 1},  // tw 19 → 24, blocks of part of an image
+	{128, 8, 8, 8, 1, 2},   // deep: the GEMM's pairs loop long
+}
+
+// wgInputs returns n images of c×H×W codes (CNHW) and weights, random,
+// or at the extremes (codes 0 and 255, weights −128 and 127) where
+// extreme: the largest transformed values and products.
+func wgInputs(rng *rand.Rand, tc wgCase, extreme bool) ([]uint8, []int8) {
+	x := make([]uint8, tc.cin*tc.n*tc.H*tc.W+slack)
+	w := make([]int8, tc.m*tc.cin*9)
+	for i := range x {
+		x[i] = uint8(rng.IntN(256))
+		if extreme {
+			x[i] = []uint8{0, 255}[rng.IntN(2)]
+		}
+	}
+	for i := range w {
+		w[i] = int8(rng.IntN(256) - 128)
+		if extreme {
+			w[i] = []int8{-128, 127, -128, 0}[rng.IntN(4)]
+		}
+	}
+	return x, w
+}
+
+// wgRunAll runs plan p with kernels k on the n images of x (CNHW), group
+// by group as wgConv does, and returns each (channel, image) plane.
+func wgRunAll(p *wgPlan, k *wgKernels, x []uint8, n, H, W int, zx uint8) [][]int32 {
+	frames := make([]uint8, p.images*p.frameBytes()+slack)
+	fill(frames, zx)
+	acc := make([]int32, p.m*p.images*p.plane)
+	v, m := make([]uint32, p.vLen()), make([]int32, p.mLen())
+	out := make([][]int32, p.m*n)
+	for b0 := 0; b0 < n; b0 += p.images {
+		nb := min(p.images, n-b0)
+		for i := range acc {
+			acc[i] = -7 // where the output transform writes nothing
+		}
+		p.run(k, acc, x[b0*H*W:], n*H*W, H, W, nb, frames, v, m, frameRowsScalar)
+		for c := range p.m {
+			for i := range nb {
+				out[c*n+b0+i] = slices.Clone(acc[(c*p.images+i)*p.plane:][:p.plane])
+			}
+		}
+	}
+	return out
+}
+
+// TestWinogradExact checks the Go passes against the direct sums, output
+// by output (padding the zero point), on random and extreme codes and
+// weights: the transformed arithmetic is exact.
+func TestWinogradExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, tc := range wgCases {
+		for _, extreme := range []bool{false, true} {
+			x, w := wgInputs(rng, tc, extreme)
+			zx := uint8(rng.IntN(256))
+			p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p)
+			if p == nil {
+				t.Fatalf("%+v: not planned", tc)
+			}
+			got := wgRunAll(p, &wgGoKernels, x, tc.n, tc.H, tc.W, zx)
+			for c := range tc.m {
+				for b := range tc.n {
+					for y := range p.oh {
+						for xx := range p.ow {
+							var want int64
+							for ci := range tc.cin {
+								for ky := range 3 {
+									for kx := range 3 {
+										iy, ix := y+ky-tc.p, xx+kx-tc.p
+										a := int64(zx)
+										if iy >= 0 && iy < tc.H && ix >= 0 && ix < tc.W {
+											a = int64(x[((ci*tc.n+b)*tc.H+iy)*tc.W+ix])
+										}
+										want += a * int64(w[((c*tc.cin+ci)*3+ky)*3+kx])
+									}
+								}
+							}
+							if g := got[c*tc.n+b][y*p.ldp+xx]; int64(g) != want {
+								t.Fatalf("%+v extreme %v: channel %d image %d (%d, %d) = %d, want %d", tc, extreme, c, b, y, xx, g, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradSameBits checks each CPU variant's Winograd passes against
+// the Go ones on every value they write, the dropped positions included.
+func TestWinogradSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	ran := false
+	for _, vi := range variantImpls() {
+		if vi.wg.gemm == nil {
+			continue
+		}
+		ran = true
+		for _, tc := range wgCases {
+			for _, extreme := range []bool{false, true} {
+				x, w := wgInputs(rng, tc, extreme)
+				zx := uint8(rng.IntN(256))
+				p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p)
+				want := wgRunAll(p, &wgGoKernels, x, tc.n, tc.H, tc.W, zx)
+				got := wgRunAll(p, &vi.wg, x, tc.n, tc.H, tc.W, zx)
+				for i := range want {
+					if !slices.Equal(got[i], want[i]) {
+						t.Fatalf("%+v extreme %v (%s): plane %d differs from the Go passes", tc, extreme, vi.name, i)
+					}
+				}
+			}
+		}
+	}
+	if !ran {
+		t.Skip("no Winograd kernels on this CPU")
+	}
+}
+
+// TestWinogradPasses checks the GEMM pass on odd vector counts and
+// several panels, and the input pass on a vector whose halves are two
+// tile rows, against hand-worked values.
+func TestWinogradPasses(t *testing.T) {
+	for _, vi := range append([]namedImpl{{"go", impl{wg: wgGoKernels}}}, variantImpls()...) {
+		if vi.wg.gemm == nil {
+			continue
+		}
+		t.Run(vi.name, func(t *testing.T) {
+			// GEMM: u pair (1, −2) for every (panel, row, j), v pair (t, 3)
+			// for tile t: each M value is cp·(t − 6).
+			for _, nv := range []int{1, 2, 3, 5} {
+				for _, panels := range []int{1, 3} {
+					const cp, ldm, ldv = 3, 48, 40
+					u := make([]uint32, panels*cp*4)
+					for i := range u {
+						u[i] = uint32(uint16(1)) | uint32(uint16(0xfffe))<<16
+					}
+					v := make([]uint32, cp*ldv)
+					for j := range cp {
+						for tt := range ldv {
+							v[j*ldv+tt] = uint32(tt) | 3<<16
+						}
+					}
+					mo := make([]int32, 4*panels*ldm)
+					vi.wg.gemm(mo, ldm, u, v, ldv, cp, nv, panels)
+					for r := range 4 * panels {
+						for tt := range ldm {
+							want := int32(cp * (tt - 6))
+							if tt >= 8*nv {
+								want = 0
+							}
+							if mo[r*ldm+tt] != want {
+								t.Fatalf("gemm nv %d panels %d: M[%d][%d] = %d, want %d", nv, panels, r, tt, mo[r*ldm+tt], want)
+							}
+						}
+					}
+				}
+			}
+			// Input: a frame of 1 at (row 1, column 1) only, the tile at
+			// the top-left: Bᵀ d B is the outer product of Bᵀ's column 1
+			// (0, 1, −1, 1) with itself.
+			const wf, half = 10, 20
+			f0 := make([]uint8, 64)
+			f1 := make([]uint8, 64)
+			f0[wf+1] = 1
+			f1[wf+1] = 2
+			v := make([]uint32, 16*8)
+			vi.wg.input(v, 8, f0, f1, []int32{0}, half, wf)
+			col := [4]int32{0, 1, -1, 1}
+			for xi := range 16 {
+				w := col[xi/4] * col[xi%4]
+				if got := v[xi*8]; int32(int16(got)) != w || int32(int16(got>>16)) != 2*w {
+					t.Fatalf("input ξ %d: %#x, want pair (%d, %d)", xi, got, w, 2*w)
+				}
+				for i := 1; i < 8; i++ {
+					if v[xi*8+i] != 0 {
+						t.Fatalf("input ξ %d tile %d: %#x, want 0", xi, i, v[xi*8+i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestWinogradPlans checks the planning: where it applies and pays, the
+// tile rows, and the refusal of accumulators that could pass int32.
+func TestWinogradPlans(t *testing.T) {
+	w := func(m, cin int, v int8) []int8 {
+		x := make([]int8, m*cin*9)
+		for i := range x {
+			x[i] = v
+		}
+		return x
+	}
+	for _, c := range []struct {
+		m, cin, H, W, p int
+		v               int8
+		ok              bool
+		twp, tpi        int
+	}{
+		{16, 16, 28, 28, 1, 1, true, 16, 224},
+		{32, 32, 14, 14, 1, 1, true, 8, 56},
+		{64, 64, 7, 7, 1, 1, true, 4, 16},
+		{16, 15, 28, 28, 1, 1, false, 0, 0},   // odd channels
+		{8, 8, 3, 3, 1, 1, false, 0, 0},       // 3×3 outputs: 9·9 < 1.5·16·8
+		{4, 8, 4, 18, 1, 1, false, 0, 0},      // 4×18: 72 tiles' worth of 32 stored
+		{1, 2000, 8, 8, 1, -128, false, 0, 0}, // 4·255·128·9·2000 > 2³¹ − 1
+		{1, 1800, 8, 8, 1, -128, true, 4, 16},
+	} {
+		p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, c.H, c.W, c.p, c.p)
+		if (p != nil) != c.ok {
+			t.Errorf("%+v: planned %v", c, p != nil)
+			continue
+		}
+		if p != nil && (p.twp != c.twp || p.tpi != c.tpi) {
+			t.Errorf("%+v: twp %d tpi %d", c, p.twp, p.tpi)
+		}
+	}
+}
+
+// TestWinogradTileOffsets checks a 7×7 output's layout: 4 tile rows of 4
+// tiles, two tile rows a vector, planes of 8-wide rows.
+func TestWinogradTileOffsets(t *testing.T) {
+	p := planWg(make([]int8, 9*4*4), 4, 4, 7, 7, 1, 1)
+	got := fmt.Sprint(p.th, p.twp, p.tpi, p.ldp, p.inHalf, p.outHalf, p.inOffs[:2], p.outOffs[:2])
+	// Vector 1 starts at tile row 2: frame row 4 (rows of 10), output row 4.
+	if want := "4 4 16 8 20 16 [0 40] [0 32]"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
