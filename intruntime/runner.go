@@ -140,6 +140,7 @@ type engine struct {
 	wgV     []uint32 // a Winograd block's transformed input (winograd.go)
 	wgM     []int32  // a Winograd block's products
 	wgOut   []uint8  // a Winograd channel's planes requantized whole (rows narrower than a vector)
+	wgS     []uint32 // the F(4×4) Winograd passes' scratch
 	pack    []byte
 	acc     []int32
 	// stale[i]: step i's output buffer was not written by the last run
@@ -530,7 +531,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					// faster than the frames and the flat pass.
 					if t := ins[0]; t > 0 && readers[t] == 1 && cur.shape.W >= framedMinWidth && host.framePlanes != nil &&
 						(host.dwPerm == nil || planDwPerm(cur.shape.H, cur.shape.W, shapes[i].H, shapes[i].W, s.sh, s.sw, s.ph, s.pw, 128) == nil) &&
-						host.requantRowsCh != nil && e.steps[t-1].conv && e.steps[t-1].groups == 0 && e.steps[t-1].tap == nil &&
+						host.requantRowsCh != nil && e.steps[t-1].conv && e.steps[t-1].groups == 0 && e.steps[t-1].tap == nil && e.steps[t-1].wino == nil &&
 						e.steps[t-1].rqKind >= 0 && len(e.steps[t-1].rq) == cur.shape.C {
 						// The input's producer writes the frames (conv.go).
 						f := &frameLayout{ph: s.ph, pw: s.pw, Hp: Hp, Wp: Wp, images: cap}
@@ -579,9 +580,9 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					// ones anyway (host.wg); conv takes it before the tap
 					// GEMM planned below.
 					if host.wg.gemm != nil && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.groups == 0 {
-						if s.wino = newWgPlan(q.Weights, mOut, cur.shape.C, cur.shape.H, cur.shape.W, s.ph, s.pw); s.wino != nil {
+						if s.wino = newWgPlan(q.Weights, mOut, cur.shape.C, cur.shape.H, cur.shape.W, s.ph, s.pw, host.wg.input4 != nil); s.wino != nil {
 							wgVMax, wgMMax = max(wgVMax, s.wino.vLen()), max(wgMMax, s.wino.mLen())
-							padMax = max(padMax, s.wino.images*s.wino.frameBytes())
+							padMax = max(padMax, s.wino.images*s.wino.frameBytes()+slack)
 							accMax = max(accMax, mOut*s.wino.images*s.wino.plane)
 							wgOutMax = max(wgOutMax, s.wino.images*s.wino.plane)
 							pool32Max = max(pool32Max, shapes[i].H*shapes[i].W/4)
@@ -678,6 +679,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 	e.wgV = make([]uint32, wgVMax)
 	e.wgM = make([]int32, wgMMax)
 	e.wgOut = make([]uint8, wgOutMax)
+	e.wgS = make([]uint32, wgScratch)
 	e.padbuf = make([]uint8, padMax)
 	e.flat = make([]int32, flatMax+dwRound)
 	return e, nil

@@ -1,41 +1,46 @@
 package intruntime
 
-// Integer Winograd F(2×2, 3×3): a stride-1 3×3 convolution as 16
-// elementwise GEMMs over 4×4 input tiles, each giving a 2×2 output tile,
-// 16 multiply-adds per 4 outputs where the direct sum takes 36. It runs on
+// Integer Winograd F(2×2, 3×3) and F(4×4, 3×3): a stride-1 3×3
+// convolution as (r+2)² elementwise GEMMs over (r+2)×(r+2) input tiles,
+// each giving an r×r output tile: 16 multiply-adds per 4 outputs (r = 2)
+// or 36 per 16 (r = 4) where the direct sum takes 36 or 144. It runs on
 // AVX2 CPUs without VNNI, where the exact int8 products go through
 // VPMADDWD on int16 (one instruction per 16 multiply-adds, as the direct
 // kernels' after zero-extending their codes; the transformed values are
-// int16 already): 2.25x fewer multiplies for the same instructions each.
+// int16 already): 2.25x or 4x fewer multiplies for the same instructions
+// each.
 //
-// The sums stay exact. With d a 4×4 tile of input codes (padding: the
-// input zero point, as the direct kernels read it) and g a 3×3 kernel,
+// The sums stay exact. With d a tile of input codes (padding: the input
+// zero point, as the direct kernels read it) and g a 3×3 kernel,
 //
-//	Y = Aᵀ [U ⊙ V] A,  U = (2G) g (2G)ᵀ,  V = Bᵀ d B
+//	Y = Aᵀ [U ⊙ V] A,  U = (SG) g (SG)ᵀ,  V = Bᵀ d B
 //
-// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], 2G = [2 0 0; 1 1 1;
-// 1 −1 1; 0 0 2] and Aᵀ = [1 1 1 0; 0 1 −1 −1] is 4 times the 2×2 block
-// of the correlation (Lavin & Gray's F(2×2, 3×3) with G's halves scaled
-// out): every entry is an integer, |V| ≤ 4·255 and |U| ≤ 9·128 fit int16,
-// VPMADDWD's pair sums (≤ 2·1020·1152) fit int32, and the adds wrap
-// modulo 2³² like the direct kernels' do, so the result is the direct
-// accumulator times 4 exactly wherever that fits int32 (wgFits checks
-// 4·255·Σ|w| per channel); an arithmetic shift by 2 gives it back.
+// with Lavin & Gray's Bᵀ, G, Aᵀ and S a diagonal that makes SG integer
+// (wgBT, wgGS, wgAT). r = 2: S = 2, and Y is 4 times the correlation's
+// r×r block. r = 4: S = diag(4, 6, 6, 24, 24, 1), the scales' inverses
+// moved into Aᵀ's columns as 24/S (an integer Aᵀ), and Y is 576 times the
+// block. Every entry is an integer: |V| ≤ 4·255 or 100·255 and |U| ≤
+// 9·128 or 49·128 fit int16, VPMADDWD's pair sums fit int32, and the
+// adds wrap modulo 2³² like the direct kernels' do, so Y is exact modulo
+// 2³²; 4Y needs only a shift by 2, 576Y a multiplication by 9's inverse
+// modulo 2³² (giving 64Y) and a shift by 6, exact wherever 4 or 64 times
+// the direct accumulator fits int32 (wgFits checks 255·Σ|w| per channel).
 //
 // Layout. Tiles are numbered per image row-major over th tile rows of
-// twp tiles (tw = ⌈ow/2⌉ rounded up to 4 or to a multiple of 8), the
+// twp tiles (tw = ⌈ow/r⌉ rounded up to 4 or to a multiple of 8), the
 // image's count rounded up to whole vectors of 8 tiles, so that a vector
 // is 8 tiles of one tile row or 4 of each of two. V holds, for each of
-// the 16 positions ξ of the 4×4 transform, channel pair j and tile t, the
-// int16 values of channels 2j and 2j+1 as one uint32 (VPMADDWD's pairs):
-// V[(ξ·cp + j)·ldv + t]. U holds the weights the same way, 4-row panels:
-// U[((ξ·panels + pi)·cp + j)·4 + r]. The GEMMs leave M[(ξ·mp + r)·ldm + t]
-// (int32), and the output transform writes each channel's 2×2 blocks into
-// a plane of rows 2·twp int32s apart, from which the rows requantize as
-// the tap convolutions' do.
+// the positions ξ of the transform, channel pair j and tile t, the int16
+// values of channels 2j and 2j+1 as one uint32 (VPMADDWD's pairs):
+// V[ξ·vxs + j·tb + t]. U holds the weights the same way, 4-row panels:
+// U[((ξ·panels + pi)·cp + j)·4 + r]. The GEMMs leave M[ξ·mxs + r·tb + t]
+// (int32), and the output transform writes each channel's r×r blocks
+// into a plane of rows r·twp int32s apart, from which the rows
+// requantize as the tap convolutions' do.
 
-// wgPlan is a convolution's Winograd F(2×2, 3×3) plan.
+// wgPlan is a convolution's Winograd F(r×r, 3×3) plan, r = 2 or 4.
 type wgPlan struct {
+	r, np          int // output tile size; transform positions ((r+2)²)
 	m, cin, cp, mp int // output channels; input channels; their pairs; m rounded up to 4
 	oh, ow         int
 	th, twp, tpi   int // tile rows, tiles a tile row (4 or a multiple of 8), tiles an image (whole vectors)
@@ -44,7 +49,7 @@ type wgPlan struct {
 	tb             int // tiles per block: V and M of a block stay in L2
 	images         int // images a group (run): whole images per block where one fits
 	// vxs, mxs: the stride between V's and M's positions ξ, a cache line
-	// more than their data (cp·tb, mp·tb), so that the 16 positions of a
+	// more than their data (cp·tb, mp·tb), so that the positions of a
 	// vector do not all map to one L1 set (4 KB apart they did: the output
 	// transform ran at a third of its speed).
 	vxs, mxs int
@@ -64,48 +69,83 @@ const wgBlockBytes = 96 << 10
 const wgMaxImages = 8
 
 // wgMinGain is the least ratio of the direct multiply-adds (9 a real
-// output) to the Winograd GEMMs' (16 a stored tile, tiles padded) for
+// output) to the Winograd GEMMs' (np a stored tile, tiles padded) for
 // which a convolution is planned: the transforms cost about a fifth of
 // the GEMMs.
 const wgMinGain = 1.5
 
+// wg4MaxShare is the largest share of F(2×2)'s GEMM work (positions ×
+// stored tiles) at which F(4×4) is taken instead: its transforms cost
+// about twice as much an output.
+const wg4MaxShare = 0.8
+
+// The transforms: Bᵀ (input), G scaled to integers row by row (weights)
+// and Aᵀ (output, with F(4×4)'s row scales folded in), for r = 2 and 4.
+var (
+	wgBT = [2][][]int32{
+		{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+		{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+	}
+	wgGS = [2][][3]int32{
+		{{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}},
+		{{1, 0, 0}, {-1, -1, -1}, {-1, 1, -1}, {1, 2, 4}, {1, -2, 4}, {0, 0, 1}},
+	}
+	wgAT = [2][][]int32{
+		{{1, 1, 1, 0}, {0, 1, -1, -1}},
+		{{6, 4, 4, 1, 1, 0}, {0, 4, -4, 2, -2, 0}, {0, 4, 4, 4, 4, 0}, {0, 4, -4, 8, -8, 24}},
+	}
+)
+
+// wgInv9 is 9's inverse modulo 2³²: F(4×4)'s outputs come out times
+// 576 = 9·64 (modulo 2³²); times wgInv9 they are the outputs times 64.
+const wgInv9 = 0x38e38e39
+
+// wgKind indexes wgBT, wgGS, wgAT: 0 for r = 2, 1 for r = 4.
+func wgKind(r int) int { return r / 4 }
+
 // newWgPlan plans the stride-1 3×3 convolution of weights w
-// ([m][cin][3][3]) over cin×H×W inputs with padding (ph, pw), or returns
-// nil where it does not apply (planWg) or does not pay: too few tiles'
-// worth of outputs (wgMinGain).
-func newWgPlan(w []int8, m, cin, H, W, ph, pw int) *wgPlan {
-	p := planWg(w, m, cin, H, W, ph, pw)
-	if p == nil || float64(9*p.oh*p.ow) < wgMinGain*float64(16*p.tpi) {
+// ([m][cin][3][3]) over cin×H×W inputs with padding (ph, pw): F(4×4)
+// where f4 (the CPU has its passes), it fits and its GEMMs take at most
+// wg4MaxShare of F(2×2)'s, else F(2×2); nil where neither applies
+// (planWg) or pays: too few tiles' worth of outputs (wgMinGain).
+func newWgPlan(w []int8, m, cin, H, W, ph, pw int, f4 bool) *wgPlan {
+	p := planWg(w, m, cin, H, W, ph, pw, 2)
+	if p == nil || float64(9*p.oh*p.ow) < wgMinGain*float64(p.np*p.tpi) {
 		return nil
+	}
+	if f4 {
+		if p4 := planWg(w, m, cin, H, W, ph, pw, 4); p4 != nil && float64(p4.np*p4.tpi) <= wg4MaxShare*float64(p.np*p.tpi) {
+			return p4
+		}
 	}
 	return p
 }
 
-// planWg is newWgPlan without the gain test; nil for an odd channel
+// planWg plans F(r×r, 3×3) without the gain test; nil for an odd channel
 // count or accumulators that could pass int32 (wgFits).
-func planWg(w []int8, m, cin, H, W, ph, pw int) *wgPlan {
+func planWg(w []int8, m, cin, H, W, ph, pw, r int) *wgPlan {
 	oh, ow := H+2*ph-2, W+2*pw-2
-	if cin%2 != 0 || cin < 2 || m < 1 || oh < 1 || ow < 1 || len(w) != m*cin*9 || !wgFits(w, m, cin) {
+	if cin%2 != 0 || cin < 2 || m < 1 || oh < 1 || ow < 1 || len(w) != m*cin*9 || !wgFits(w, m, cin, r) {
 		return nil
 	}
-	p := &wgPlan{m: m, cin: cin, cp: cin / 2, mp: roundUp(m, 4), oh: oh, ow: ow, ph: ph, pw: pw}
-	p.th = ceilDiv(oh, 2)
-	tw := ceilDiv(ow, 2)
+	p := &wgPlan{r: r, np: (r + 2) * (r + 2), m: m, cin: cin, cp: cin / 2, mp: roundUp(m, 4), oh: oh, ow: ow, ph: ph, pw: pw}
+	p.th = ceilDiv(oh, r)
+	tw := ceilDiv(ow, r)
 	p.twp = roundUp(tw, 8)
 	if tw <= 4 {
 		p.twp = 4
 	}
 	p.tpi = roundUp(p.th*p.twp, 8)
 	rows := p.tpi / p.twp // tile rows stored, the last vector's included
-	p.hf, p.wf = 2*rows+2, 2*p.twp+2
-	p.ldp, p.plane = 2*p.twp, 4*p.tpi
-	p.inHalf, p.outHalf = 8, 8
+	p.hf, p.wf = r*rows+2, r*p.twp+2
+	p.ldp, p.plane = r*p.twp, r*r*p.tpi
+	p.inHalf, p.outHalf = 4*r, 4*r
 	if p.twp == 4 {
-		p.inHalf, p.outHalf = 2*p.wf, 16
+		p.inHalf, p.outHalf = r*p.wf, r*p.ldp
 	}
 	// Blocks of whole images where one fits the budget (a group of
 	// images a block), else of part of an image (a group of one).
-	budget := max(8, wgBlockBytes/(64*(p.cp+p.mp))&^7)
+	budget := max(8, wgBlockBytes/(4*p.np*(p.cp+p.mp))&^7)
 	p.images, p.tb = 1, min(p.tpi, budget)
 	if p.tpi <= budget {
 		p.images = min(budget/p.tpi, wgMaxImages)
@@ -117,56 +157,54 @@ func planWg(w []int8, m, cin, H, W, ph, pw int) *wgPlan {
 	for i := range p.images {
 		for k := range nv {
 			ty, tx := 8*k/p.twp, 8*k%p.twp
-			p.inOffs[i*nv+k] = int32(i*p.hf*p.wf + 2*ty*p.wf + 2*tx)
-			p.outOffs[i*nv+k] = int32(i*p.plane + 2*ty*p.ldp + 2*tx)
+			p.inOffs[i*nv+k] = int32(i*p.hf*p.wf + r*(ty*p.wf+tx))
+			p.outOffs[i*nv+k] = int32(i*p.plane + r*(ty*p.ldp+tx))
 		}
 	}
-	p.u = wgWeights(w, m, cin, p.mp)
+	p.u = wgWeights(w, m, cin, p.mp, r)
 	return p
 }
 
-// wgFits reports whether every channel's accumulator times 4 fits int32
-// for any input codes in [0, 255]: the transformed sums wrap modulo 2³²
-// on the way and are exact only where the final value fits.
-func wgFits(w []int8, m, cin int) bool {
-	per := cin * 9
+// wgFits reports whether every channel's accumulator times 4 (r = 2) or
+// 64 (r = 4: see wgInv9) fits int32 for any input codes in [0, 255]: the
+// transformed sums wrap modulo 2³² on the way and are exact only where
+// the final value fits.
+func wgFits(w []int8, m, cin, r int) bool {
+	per, scale := cin*9, int64(4)
+	if r == 4 {
+		scale = 64
+	}
 	for oc := range m {
 		var abs int64
 		for _, x := range w[oc*per : (oc+1)*per] {
 			abs += max(int64(x), -int64(x))
 		}
-		if 4*255*abs > 1<<31-1 {
+		if scale*255*abs > 1<<31-1 {
 			return false
 		}
 	}
 	return true
 }
 
-// wgWeights returns U = (2G) g (2G)ᵀ of each kernel in the panel layout
-// (rows m..mp−1 zero).
-func wgWeights(w []int8, m, cin, mp int) []uint32 {
+// wgWeights returns U = (SG) g (SG)ᵀ of each kernel (wgGS) in the panel
+// layout (rows m..mp−1 zero): |U| ≤ 9·128 (r = 2) or 49·128 (r = 4).
+func wgWeights(w []int8, m, cin, mp, r int) []uint32 {
+	gs := wgGS[wgKind(r)]
+	a := len(gs)
 	cp, panels := cin/2, mp/4
-	u := make([]uint32, 16*panels*cp*4)
-	g2 := [4][3]int32{{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}}
+	u := make([]uint32, a*a*panels*cp*4)
 	for oc := range m {
 		for c := range cin {
 			k := w[(oc*cin+c)*9:][:9]
-			// t = (2G) g: 4×3; U = t (2G)ᵀ: 4×4.
-			var t [4][3]int32
-			for i := range 4 {
-				for x := range 3 {
-					for y := range 3 {
-						t[i][x] += g2[i][y] * int32(k[3*y+x])
-					}
-				}
-			}
-			for i := range 4 {
-				for jj := range 4 {
+			for i := range a {
+				for jj := range a {
 					var s int32
-					for x := range 3 {
-						s += t[i][x] * g2[jj][x]
+					for y := range 3 {
+						for x := range 3 {
+							s += gs[i][y] * int32(k[3*y+x]) * gs[jj][x]
+						}
 					}
-					xi := 4*i + jj
+					xi := a*i + jj
 					at := ((xi*panels+oc/4)*cp+c/2)*4 + oc%4
 					u[at] |= uint32(uint16(int16(s))) << (16 * (c % 2))
 				}
@@ -176,51 +214,36 @@ func wgWeights(w []int8, m, cin, mp int) []uint32 {
 	return u
 }
 
-// wgInputGo writes V for the nv vectors of 8 tiles whose top-left frame
-// offsets are offs: channels 2j and 2j+1 from frames f0 and f1 (row
-// stride wf, a vector's second four tiles half bytes on), position ξ of
-// tile t of the block at v[ξ·xs + t] for the block's t = 8·k + i.
-func wgInputGo(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int) {
+// wgInputGo writes V for the nv vectors of 8 tiles of r×r outputs whose
+// top-left frame offsets are offs: channels 2j and 2j+1 from frames f0
+// and f1 (row stride wf, a vector's second four tiles half bytes on),
+// position ξ of tile t of the block at v[ξ·xs + t] for the block's t =
+// 8·k + i: Bᵀ d B.
+func wgInputGo(r int, v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int) {
+	bt := wgBT[wgKind(r)]
+	a := len(bt)
 	for k, o := range offs {
 		for i := range 8 {
-			at := int(o) + 2*(i%4)
+			at := int(o) + r*(i%4)
 			if i >= 4 {
 				at += half
 			}
-			var d [2][4][4]int32
 			for c, f := range [2][]uint8{f0, f1} {
-				for y := range 4 {
-					for x := range 4 {
-						d[c][y][x] = int32(f[at+y*wf+x])
+				for p := range a {
+					for q := range a {
+						var s int32
+						for y := range a {
+							for x := range a {
+								s += bt[p][y] * int32(f[at+y*wf+x]) * bt[q][x]
+							}
+						}
+						e := &v[(a*p+q)*xs+8*k+i]
+						*e = *e&^(0xffff<<(16*c)) | uint32(uint16(int16(s)))<<(16*c)
 					}
 				}
 			}
-			for c := range 2 {
-				vv := wgBtdB(&d[c])
-				for xi := range 16 {
-					p := &v[xi*xs+8*k+i]
-					*p = *p&^(0xffff<<(16*c)) | uint32(uint16(int16(vv[xi])))<<(16*c)
-				}
-			}
 		}
 	}
-}
-
-// wgBtdB returns Bᵀ d B, ξ = 4·row + column.
-func wgBtdB(d *[4][4]int32) [16]int32 {
-	bt := func(a0, a1, a2, a3 int32) [4]int32 { return [4]int32{a0 - a2, a1 + a2, a2 - a1, a1 - a3} }
-	var r [4][4]int32 // rows transformed: r[y] = Bᵀ applied along x
-	for y := range 4 {
-		r[y] = bt(d[y][0], d[y][1], d[y][2], d[y][3])
-	}
-	var v [16]int32
-	for x := range 4 {
-		c := bt(r[0][x], r[1][x], r[2][x], r[3][x])
-		for i := range 4 {
-			v[4*i+x] = c[i]
-		}
-	}
-	return v
 }
 
 // wgGemmGo computes 4·panels rows of M for nv vectors of 8 tiles:
@@ -241,55 +264,79 @@ func wgGemmGo(mo []int32, ldm int, u, v []uint32, ldv, cp, nv, panels int) {
 	}
 }
 
-// wgOutputGo writes the 2×2 outputs of one channel's nv vectors of 8
+// wgOutputGo writes the r×r outputs of one channel's nv vectors of 8
 // tiles (M of the channel at mrow[ξ·xs + t]) into its plane acc (rows ldp
 // apart), vector k's first tile at offs[k], its second four tiles half
-// int32s after its first: Aᵀ M A, shifted right by 2.
-func wgOutputGo(acc, mrow []int32, xs int, offs []int32, half, ldp int) {
+// int32s after its first: Aᵀ M A (wrapping), divided by 4 (r = 2) or 576
+// (r = 4, by wgInv9 and a shift) exactly.
+func wgOutputGo(r int, acc, mrow []int32, xs int, offs []int32, half, ldp int) {
+	at := wgAT[wgKind(r)]
+	a := len(at[0])
 	for k, o := range offs {
 		for i := range 8 {
-			var mm [16]int32
-			for xi := range 16 {
-				mm[xi] = mrow[xi*xs+8*k+i]
-			}
-			y := wgAtMA(&mm)
-			at := int(o) + 2*(i%4)
+			base := int(o) + r*(i%4)
 			if i >= 4 {
-				at += half
+				base += half
 			}
-			acc[at], acc[at+1] = y[0]>>2, y[1]>>2
-			acc[at+ldp], acc[at+ldp+1] = y[2]>>2, y[3]>>2
+			for u := range r {
+				for w := range r {
+					var s int32
+					for p := range a {
+						for q := range a {
+							s += at[u][p] * mrow[(a*p+q)*xs+8*k+i] * at[w][q]
+						}
+					}
+					if r == 4 {
+						s = s * wgInv9 >> 6
+					} else {
+						s >>= 2
+					}
+					acc[base+u*ldp+w] = s
+				}
+			}
 		}
 	}
 }
 
-// wgAtMA returns Aᵀ m A as y00, y01, y10, y11 (m: ξ = 4·row + column).
-func wgAtMA(m *[16]int32) [4]int32 {
-	var s0, s1 [4]int32 // Aᵀ along the rows, per column
-	for x := range 4 {
-		s0[x] = m[x] + m[4+x] + m[8+x]
-		s1[x] = m[4+x] - m[8+x] - m[12+x]
-	}
-	return [4]int32{s0[0] + s0[1] + s0[2], s0[1] - s0[2] - s0[3], s1[0] + s1[1] + s1[2], s1[1] - s1[2] - s1[3]}
+// wgKernels are the passes of a Winograd convolution, in Go or assembly
+// (host.wg; gemm nil where the CPU takes the direct kernels, input4 nil
+// where it has no F(4×4) passes). The F(4×4) passes take a scratch of
+// wgScratch uint32s.
+type wgKernels struct {
+	input   func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int)
+	gemm    func(mo []int32, ldm int, u, v []uint32, ldv, cp, nv, panels int)
+	output  func(acc, mrow []int32, xs int, offs []int32, half, ldp int)
+	input4  func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int, scratch []uint32)
+	output4 func(acc, mrow []int32, xs int, offs []int32, half, ldp int, scratch []uint32)
 }
 
-// wgKernels are the three passes of a Winograd convolution, in Go or
-// assembly (host.wg; nil where the CPU takes the direct kernels).
-type wgKernels struct {
-	input  func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int)
-	gemm   func(mo []int32, ldm int, u, v []uint32, ldv, cp, nv, panels int)
-	output func(acc, mrow []int32, xs int, offs []int32, half, ldp int)
-}
+// wgScratch is the F(4×4) passes' scratch: a vector's 36 intermediate
+// rows of 8 lanes.
+const wgScratch = 36 * 8
 
 // wgGoKernels are the passes in Go.
-var wgGoKernels = wgKernels{input: wgInputGo, gemm: wgGemmGo, output: wgOutputGo}
+var wgGoKernels = wgKernels{
+	input: func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int) {
+		wgInputGo(2, v, xs, f0, f1, offs, half, wf)
+	},
+	gemm: wgGemmGo,
+	output: func(acc, mrow []int32, xs int, offs []int32, half, ldp int) {
+		wgOutputGo(2, acc, mrow, xs, offs, half, ldp)
+	},
+	input4: func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int, _ []uint32) {
+		wgInputGo(4, v, xs, f0, f1, offs, half, wf)
+	},
+	output4: func(acc, mrow []int32, xs int, offs []int32, half, ldp int, _ []uint32) {
+		wgOutputGo(4, acc, mrow, xs, offs, half, ldp)
+	},
+}
 
 // frameBytes is the frames of one image: every input channel's.
 func (p *wgPlan) frameBytes() int { return p.cin * p.hf * p.wf }
 
 // vLen and mLen size a block's V (uint32s) and M (int32s).
-func (p *wgPlan) vLen() int { return 16 * p.vxs }
-func (p *wgPlan) mLen() int { return 16 * p.mxs }
+func (p *wgPlan) vLen() int { return p.np * p.vxs }
+func (p *wgPlan) mLen() int { return p.np * p.mxs }
 
 // run computes the int32 accumulators of p.images images (fewer for the
 // batch's last group: nb) into acc, output channel c's plane of image i
@@ -297,9 +344,9 @@ func (p *wgPlan) mLen() int { return 16 * p.mxs }
 // i is at src[c·chStride + i·H·W:] (H×W); frames (p.images·frameBytes,
 // channel c's frames back to back, their borders already zx) take the
 // interiors, then block by block over the group's tiles the input
-// transform, the 16 GEMMs and the output transform. v and m hold a
-// block's V and M.
-func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb int, frames []uint8, v []uint32, m []int32, frameRows func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)) {
+// transform, the np GEMMs and the output transform. v and m hold a
+// block's V and M, scratch the F(4×4) passes' (wgScratch).
+func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb int, frames []uint8, v []uint32, m []int32, scratch []uint32, frameRows func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)) {
 	fp := p.hf * p.wf
 	cf := p.images * fp // one channel's frames
 	for c := range p.cin {
@@ -311,13 +358,22 @@ func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb 
 		nv := min(p.tb, total-t0) / 8
 		in, out := p.inOffs[t0/8:][:nv], p.outOffs[t0/8:][:nv]
 		for j := range p.cp {
-			k.input(v[j*p.tb:], p.vxs, frames[2*j*cf:], frames[(2*j+1)*cf:], in, p.inHalf, p.wf)
+			f0, f1 := frames[2*j*cf:], frames[(2*j+1)*cf:]
+			if p.r == 4 {
+				k.input4(v[j*p.tb:], p.vxs, f0, f1, in, p.inHalf, p.wf, scratch)
+			} else {
+				k.input(v[j*p.tb:], p.vxs, f0, f1, in, p.inHalf, p.wf)
+			}
 		}
-		for xi := range 16 {
+		for xi := range p.np {
 			k.gemm(m[xi*p.mxs:], p.tb, p.u[xi*panels*p.cp*4:], v[xi*p.vxs:], p.tb, p.cp, nv, panels)
 		}
 		for r := range p.m {
-			k.output(acc[r*cacc:], m[r*p.tb:], p.mxs, out, p.outHalf, p.ldp)
+			if p.r == 4 {
+				k.output4(acc[r*cacc:], m[r*p.tb:], p.mxs, out, p.outHalf, p.ldp, scratch)
+			} else {
+				k.output(acc[r*cacc:], m[r*p.tb:], p.mxs, out, p.outHalf, p.ldp)
+			}
 		}
 	}
 }
@@ -332,14 +388,14 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 	H, W := s.in.shape.H, s.in.shape.W
 	oh, ow := p.oh, p.ow
 	P, hw := oh*ow, H*W
-	frames := e.padbuf[:p.images*p.frameBytes()]
+	frames := e.padbuf[:p.images*p.frameBytes()+slack] // the F(4×4) loads read past the last frame
 	fill(frames, s.zx)
 	cacc := p.images * p.plane
 	acc := e.acc[:p.m*cacc]
 	v, m := e.wgV[:p.vLen()], e.wgM[:p.mLen()]
 	for b0 := 0; b0 < n; b0 += p.images {
 		nb := min(p.images, n-b0)
-		p.run(&host.wg, acc, src[b0*hw:], n*hw, H, W, nb, frames, v, m, host.frameRows)
+		p.run(&host.wg, acc, src[b0*hw:], n*hw, H, W, nb, frames, v, m, e.wgS, host.frameRows)
 		for c := range p.m {
 			a := acc[c*cacc:]
 			switch {

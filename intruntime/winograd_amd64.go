@@ -12,7 +12,7 @@ func wgOutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, ldp int)
 // wgAVX2Kernels are the Winograd passes in AVX2 assembly, which makes no
 // bounds checks: each wrapper checks the furthest element its call
 // reads or writes and panics (a programmer error) on short operands.
-var wgAVX2Kernels = wgKernels{input: wgInputY, gemm: wgGemmY, output: wgOutputY}
+var wgAVX2Kernels = wgKernels{input: wgInputY, gemm: wgGemmY, output: wgOutputY, input4: wg4InputY, output4: wg4OutputY}
 
 func wgGemmY(mo []int32, ldm int, u, v []uint32, ldv, cp, nv, panels int) {
 	if nv == 0 || panels == 0 {
@@ -54,4 +54,41 @@ func wgOutputY(acc, mrow []int32, xs int, offs []int32, half, ldp int) {
 		}
 	}
 	wgOutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, ldp)
+}
+
+//go:noescape
+func wg4InAVX2(v *uint32, xs int, f0, f1 *uint8, offs *int32, nv, half, wf int, scratch *uint32)
+
+//go:noescape
+func wg4OutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, ldp int, scratch *uint32)
+
+func wg4InputY(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int, scratch []uint32) {
+	nv := len(offs)
+	if nv == 0 {
+		return
+	}
+	_, _ = v[35*xs+8*nv-1], scratch[wgScratch-1]
+	// The furthest byte: a vector's six rows from its offset, its second
+	// half, the 16-byte loads at +4.
+	last := 5*wf + half + 19
+	for _, o := range offs {
+		if o < 0 || int(o)+last >= min(len(f0), len(f1)) {
+			panic("intruntime: wg4InputY: frame too short")
+		}
+	}
+	wg4InAVX2(&v[0], xs, &f0[0], &f1[0], &offs[0], nv, half, wf, &scratch[0])
+}
+
+func wg4OutputY(acc, mrow []int32, xs int, offs []int32, half, ldp int, scratch []uint32) {
+	nv := len(offs)
+	if nv == 0 {
+		return
+	}
+	_, _ = mrow[35*xs+8*nv-1], scratch[wgScratch-1]
+	for _, o := range offs {
+		if o < 0 || int(o)+3*ldp+half+15 >= len(acc) {
+			panic("intruntime: wg4OutputY: plane too short")
+		}
+	}
+	wg4OutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, ldp, &scratch[0])
 }

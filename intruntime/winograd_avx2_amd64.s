@@ -313,3 +313,289 @@ wgout_vec:
 wgout_done:
 	VZEROUPPER
 	RET
+
+// The F(4×4, 3×3) passes: 6×6 transforms of 8 tiles a vector, their
+// intermediate rows in a scratch of 36 vectors (more than the registers
+// hold).
+
+// BT6: Bᵀ of F(4×4) on int16 lanes, d0..d5 in Y0, Y1, Y4, Y5, Y2, Y3,
+// r0..r5 into Y7, Y8, Y9, Y10, Y11, Y6 (Y12 a temporary):
+// t0 = d4 − 4d2, t1 = d3 − 4d1: r1 = t0 + t1, r2 = t0 − t1;
+// t2 = d4 − d2, t3 = 2(d3 − d1): r3 = t2 + t3, r4 = t2 − t3;
+// r0 = 4(d0 − d2) + t2; r5 = 4(d1 − d3) + d5 − d3.
+#define BT6 \
+	VPSLLW $2, Y4, Y6; \
+	VPSUBW Y6, Y2, Y6; \
+	VPSLLW $2, Y1, Y7; \
+	VPSUBW Y7, Y5, Y7; \
+	VPADDW Y7, Y6, Y8; \
+	VPSUBW Y7, Y6, Y9; \
+	VPSUBW Y4, Y2, Y6; \
+	VPSUBW Y1, Y5, Y7; \
+	VPADDW Y7, Y7, Y7; \
+	VPADDW Y7, Y6, Y10; \
+	VPSUBW Y7, Y6, Y11; \
+	VPSUBW Y4, Y0, Y7; \
+	VPSLLW $2, Y7, Y7; \
+	VPADDW Y6, Y7, Y7; \
+	VPSUBW Y5, Y1, Y6; \
+	VPSLLW $2, Y6, Y6; \
+	VPSUBW Y5, Y3, Y12; \
+	VPADDW Y12, Y6, Y6
+
+// ROW6(A, B): one frame row of the 8 tiles (channel 2j's at A, 2j+1's at
+// B; lane 0 tiles 0–3 from the row, lane 1 tiles 4–7 from half (DX)
+// bytes on) as the pairs d0..d5 in BT6's registers: each lane's 16 bytes
+// from column 0 and from column 4, their bytes 4t + k put k-major by
+// VPSHUFB (Y14), the two channels' interleaved, then zero-extended
+// against Y13.
+#define ROW6(A, B) \
+	VMOVDQU (A), X0; \
+	VINSERTI128 $1, (A)(DX*1), Y0, Y0; \
+	VMOVDQU (B), X1; \
+	VINSERTI128 $1, (B)(DX*1), Y1, Y1; \
+	VMOVDQU 4(A), X2; \
+	VINSERTI128 $1, 4(A)(DX*1), Y2, Y2; \
+	VMOVDQU 4(B), X3; \
+	VINSERTI128 $1, 4(B)(DX*1), Y3, Y3; \
+	VPSHUFB Y14, Y0, Y0; \
+	VPSHUFB Y14, Y1, Y1; \
+	VPSHUFB Y14, Y2, Y2; \
+	VPSHUFB Y14, Y3, Y3; \
+	VPUNPCKHBW Y1, Y0, Y4; \
+	VPUNPCKLBW Y1, Y0, Y0; \
+	VPUNPCKLBW Y3, Y2, Y2; \
+	VPUNPCKHBW Y13, Y0, Y1; \
+	VPUNPCKLBW Y13, Y0, Y0; \
+	VPUNPCKHBW Y13, Y4, Y5; \
+	VPUNPCKLBW Y13, Y4, Y4; \
+	VPUNPCKHBW Y13, Y2, Y3; \
+	VPUNPCKLBW Y13, Y2, Y2
+
+// STR6(off) stores BT6's r0..r5 at the scratch row off(SI).
+#define STR6(off) \
+	VMOVDQU Y7, off(SI); \
+	VMOVDQU Y8, off+32(SI); \
+	VMOVDQU Y9, off+64(SI); \
+	VMOVDQU Y10, off+96(SI); \
+	VMOVDQU Y11, off+128(SI); \
+	VMOVDQU Y6, off+160(SI)
+
+// COL6(k): column k of the scratch rows through BT6, stored as V's
+// positions 6i + k (i = 0..5) at BX (DI + k·xs) and R9 (6 xs) apart; AX
+// is clobbered.
+#define COL6(k) \
+	VMOVDQU k*32(SI), Y0; \
+	VMOVDQU k*32+192(SI), Y1; \
+	VMOVDQU k*32+384(SI), Y4; \
+	VMOVDQU k*32+576(SI), Y5; \
+	VMOVDQU k*32+768(SI), Y2; \
+	VMOVDQU k*32+960(SI), Y3; \
+	BT6; \
+	LEAQ (BX)(R9*2), AX; \
+	ADDQ R9, AX; \
+	VMOVDQU Y7, (BX); \
+	VMOVDQU Y8, (BX)(R9*1); \
+	VMOVDQU Y9, (BX)(R9*2); \
+	VMOVDQU Y10, (AX); \
+	VMOVDQU Y11, (AX)(R9*1); \
+	VMOVDQU Y6, (AX)(R9*2); \
+	ADDQ R8, BX
+
+// func wg4InAVX2(v *uint32, xs int, f0, f1 *uint8, offs *int32, nv, half, wf int, scratch *uint32)
+// computes wgInputGo for r = 4: the six frame rows through Bᵀ into the
+// scratch, then its six columns into V.
+TEXT ·wg4InAVX2(SB), NOSPLIT, $0-72
+	MOVQ v+0(FP), DI
+	MOVQ xs+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	ADDQ R9, R9 // 6 positions
+	MOVQ f0+16(FP), R11
+	MOVQ f1+24(FP), R12
+	MOVQ offs+32(FP), R13
+	MOVQ nv+40(FP), R10
+	MOVQ half+48(FP), DX
+	MOVQ wf+56(FP), CX
+	MOVQ scratch+64(FP), SI
+	VPXOR Y13, Y13, Y13
+	VBROADCASTI128 wg4Deint<>(SB), Y14
+	TESTQ R10, R10
+	JEQ   wg4in_done
+wg4in_vec:
+	MOVLQSX (R13), AX
+	LEAQ (R11)(AX*1), BX
+	ADDQ R12, AX
+	ROW6(BX, AX)
+	BT6
+	STR6(0)
+	ADDQ CX, BX
+	ADDQ CX, AX
+	ROW6(BX, AX)
+	BT6
+	STR6(192)
+	ADDQ CX, BX
+	ADDQ CX, AX
+	ROW6(BX, AX)
+	BT6
+	STR6(384)
+	ADDQ CX, BX
+	ADDQ CX, AX
+	ROW6(BX, AX)
+	BT6
+	STR6(576)
+	ADDQ CX, BX
+	ADDQ CX, AX
+	ROW6(BX, AX)
+	BT6
+	STR6(768)
+	ADDQ CX, BX
+	ADDQ CX, AX
+	ROW6(BX, AX)
+	BT6
+	STR6(960)
+	MOVQ DI, BX
+	COL6(0)
+	COL6(1)
+	COL6(2)
+	COL6(3)
+	COL6(4)
+	COL6(5)
+	ADDQ $32, DI
+	ADDQ $4, R13
+	DECQ R10
+	JNE  wg4in_vec
+wg4in_done:
+	VZEROUPPER
+	RET
+
+// wg4Deint puts a lane's bytes 4t + k at 4k + t.
+DATA wg4Deint<>+0(SB)/8, $0x0d0905010c080400
+DATA wg4Deint<>+8(SB)/8, $0x0f0b07030e0a0602
+GLOBL wg4Deint<>(SB), RODATA|NOPTR, $16
+
+// AT6: F(4×4)'s scaled Aᵀ (wgAT) on int32 lanes, m0..m5 in Y0..Y5,
+// o0..o3 into Y6, Y11, Y10, Y7 (Y0, Y8, Y9 clobbered): p1 = m1 + m2,
+// q1 = m1 − m2, p3 = m3 + m4, q3 = m3 − m4; o0 = 6m0 + 4p1 + p3,
+// o1 = 4q1 + 2q3, o2 = 4(p1 + p3), o3 = 4q1 + 8q3 + 24m5.
+#define AT6 \
+	VPADDD Y2, Y1, Y6; \
+	VPSUBD Y2, Y1, Y7; \
+	VPADDD Y4, Y3, Y8; \
+	VPSUBD Y4, Y3, Y9; \
+	VPADDD Y8, Y6, Y10; \
+	VPSLLD $2, Y10, Y10; \
+	VPSLLD $2, Y6, Y6; \
+	VPADDD Y0, Y0, Y11; \
+	VPADDD Y11, Y6, Y6; \
+	VPSLLD $2, Y0, Y0; \
+	VPADDD Y0, Y6, Y6; \
+	VPADDD Y8, Y6, Y6; \
+	VPSLLD $2, Y7, Y7; \
+	VPADDD Y9, Y9, Y8; \
+	VPADDD Y8, Y7, Y11; \
+	VPSLLD $2, Y8, Y8; \
+	VPADDD Y8, Y7, Y7; \
+	VPADDD Y5, Y5, Y8; \
+	VPADDD Y5, Y8, Y8; \
+	VPSLLD $3, Y8, Y8; \
+	VPADDD Y8, Y7, Y7
+
+// OROW6(q): M's positions 6i + q (i = 0..5; BX at the vector's position
+// q, R9 six positions) through AT6 into the scratch's rows a·6 + q; AX
+// is clobbered, BX moves to position q + 1.
+#define OROW6(q) \
+	LEAQ (BX)(R9*2), AX; \
+	ADDQ R9, AX; \
+	VMOVDQU (BX), Y0; \
+	VMOVDQU (BX)(R9*1), Y1; \
+	VMOVDQU (BX)(R9*2), Y2; \
+	VMOVDQU (AX), Y3; \
+	VMOVDQU (AX)(R9*1), Y4; \
+	VMOVDQU (AX)(R9*2), Y5; \
+	AT6; \
+	VMOVDQU Y6, q*32(R10); \
+	VMOVDQU Y11, q*32+192(R10); \
+	VMOVDQU Y10, q*32+384(R10); \
+	VMOVDQU Y7, q*32+576(R10); \
+	ADDQ R8, BX
+
+// OCOL6(a): the scratch's row a through AT6, times 9⁻¹ and shifted right
+// by 6 (Y12: wgInv9), the 8 tiles' four outputs of their row a stored at
+// R11 (tiles 0–3) and R11 + half (tiles 4–7); R11 moves a row on.
+#define OCOL6(a) \
+	VMOVDQU a*192(R10), Y0; \
+	VMOVDQU a*192+32(R10), Y1; \
+	VMOVDQU a*192+64(R10), Y2; \
+	VMOVDQU a*192+96(R10), Y3; \
+	VMOVDQU a*192+128(R10), Y4; \
+	VMOVDQU a*192+160(R10), Y5; \
+	AT6; \
+	VPMULLD Y12, Y6, Y6; \
+	VPMULLD Y12, Y11, Y11; \
+	VPMULLD Y12, Y10, Y10; \
+	VPMULLD Y12, Y7, Y7; \
+	VPSRAD $6, Y6, Y6; \
+	VPSRAD $6, Y11, Y11; \
+	VPSRAD $6, Y10, Y10; \
+	VPSRAD $6, Y7, Y7; \
+	VPUNPCKLDQ Y11, Y6, Y0; \
+	VPUNPCKHDQ Y11, Y6, Y1; \
+	VPUNPCKLDQ Y7, Y10, Y2; \
+	VPUNPCKHDQ Y7, Y10, Y3; \
+	VPUNPCKLQDQ Y2, Y0, Y4; \
+	VPUNPCKHQDQ Y2, Y0, Y5; \
+	VPUNPCKLQDQ Y3, Y1, Y8; \
+	VPUNPCKHQDQ Y3, Y1, Y9; \
+	VPERM2I128 $0x20, Y5, Y4, Y0; \
+	VPERM2I128 $0x20, Y9, Y8, Y1; \
+	VPERM2I128 $0x31, Y5, Y4, Y2; \
+	VPERM2I128 $0x31, Y9, Y8, Y3; \
+	VMOVDQU Y0, (R11); \
+	VMOVDQU Y1, 32(R11); \
+	VMOVDQU Y2, (R11)(DX*1); \
+	VMOVDQU Y3, 32(R11)(DX*1); \
+	ADDQ CX, R11
+
+// func wg4OutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, ldp int, scratch *uint32)
+// computes wgOutputGo for r = 4.
+TEXT ·wg4OutAVX2(SB), NOSPLIT, $0-64
+	MOVQ acc+0(FP), DI
+	MOVQ mrow+8(FP), SI
+	MOVQ xs+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	ADDQ R9, R9 // 6 positions
+	MOVQ offs+24(FP), R12
+	MOVQ nv+32(FP), R13
+	MOVQ half+40(FP), DX
+	SHLQ $2, DX
+	MOVQ ldp+48(FP), CX
+	SHLQ $2, CX
+	MOVQ scratch+56(FP), R10
+	MOVL $0x38e38e39, AX
+	MOVQ AX, X12
+	VPBROADCASTD X12, Y12
+	TESTQ R13, R13
+	JEQ   wg4out_done
+wg4out_vec:
+	MOVQ SI, BX
+	OROW6(0)
+	OROW6(1)
+	OROW6(2)
+	OROW6(3)
+	OROW6(4)
+	OROW6(5)
+	MOVLQSX (R12), AX
+	LEAQ (DI)(AX*4), R11
+	OCOL6(0)
+	OCOL6(1)
+	OCOL6(2)
+	OCOL6(3)
+	ADDQ $32, SI
+	ADDQ $4, R12
+	DECQ R13
+	JNE  wg4out_vec
+wg4out_done:
+	VZEROUPPER
+	RET

@@ -18,20 +18,20 @@ func BenchmarkWgGemm(b *testing.B) {
 		for i := range w {
 			w[i] = int8(rng.IntN(255) - 127)
 		}
-		p := newWgPlan(w, c.c, c.c, c.h, c.h, 1, 1)
+		p := newWgPlan(w, c.c, c.c, c.h, c.h, 1, 1, host.wg.input4 != nil)
 		v := make([]uint32, p.vLen())
 		m := make([]int32, p.mLen())
 		for i := range v {
 			v[i] = rng.Uint32() & 0x01ff01ff
 		}
 		nv, panels := p.tb/8, p.mp/4
-		b.Run(fmt.Sprintf("c%d_%dx%d_tb%d", c.c, c.h, c.h, p.tb), func(b *testing.B) {
+		b.Run(fmt.Sprintf("c%d_%dx%d_F%d_tb%d", c.c, c.h, c.h, p.r, p.tb), func(b *testing.B) {
 			for b.Loop() {
-				for xi := range 16 {
+				for xi := range p.np {
 					host.wg.gemm(m[xi*p.mxs:], p.tb, p.u[xi*panels*p.cp*4:], v[xi*p.vxs:], p.tb, p.cp, nv, panels)
 				}
 			}
-			b.ReportMetric(float64(16*p.mp*p.cin*p.tb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			b.ReportMetric(float64(p.np*p.mp*p.cin*p.tb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
 	}
 }

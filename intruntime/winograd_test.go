@@ -59,7 +59,7 @@ func wgRunAll(p *wgPlan, k *wgKernels, x []uint8, n, H, W int, zx uint8) [][]int
 		for i := range acc {
 			acc[i] = -7 // where the output transform writes nothing
 		}
-		p.run(k, acc, x[b0*H*W:], n*H*W, H, W, nb, frames, v, m, frameRowsScalar)
+		p.run(k, acc, x[b0*H*W:], n*H*W, H, W, nb, frames, v, m, make([]uint32, wgScratch), frameRowsScalar)
 		for c := range p.m {
 			for i := range nb {
 				out[c*n+b0+i] = slices.Clone(acc[(c*p.images+i)*p.plane:][:p.plane])
@@ -75,12 +75,16 @@ func wgRunAll(p *wgPlan, k *wgKernels, x []uint8, n, H, W int, zx uint8) [][]int
 func TestWinogradExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, tc := range wgCases {
-		for _, extreme := range []bool{false, true} {
+		for _, er := range [][2]int{{0, 2}, {1, 2}, {0, 4}, {1, 4}} {
+			extreme, r := er[0] == 1, er[1]
 			x, w := wgInputs(rng, tc, extreme)
 			zx := uint8(rng.IntN(256))
-			p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p)
+			p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p, r)
 			if p == nil {
-				t.Fatalf("%+v: not planned", tc)
+				if r == 4 && !wgFits(w, tc.m, tc.cin, 4) {
+					continue // 64·255·Σ|w| past int32: F(2×2) only
+				}
+				t.Fatalf("%+v r %d: not planned", tc, r)
 			}
 			got := wgRunAll(p, &wgGoKernels, x, tc.n, tc.H, tc.W, zx)
 			for c := range tc.m {
@@ -101,7 +105,7 @@ func TestWinogradExact(t *testing.T) {
 								}
 							}
 							if g := got[c*tc.n+b][y*p.ldp+xx]; int64(g) != want {
-								t.Fatalf("%+v extreme %v: channel %d image %d (%d, %d) = %d, want %d", tc, extreme, c, b, y, xx, g, want)
+								t.Fatalf("%+v extreme %v r %d: channel %d image %d (%d, %d) = %d, want %d", tc, extreme, r, c, b, y, xx, g, want)
 							}
 						}
 					}
@@ -122,15 +126,22 @@ func TestWinogradSameBits(t *testing.T) {
 		}
 		ran = true
 		for _, tc := range wgCases {
-			for _, extreme := range []bool{false, true} {
+			for _, er := range [][2]int{{0, 2}, {1, 2}, {0, 4}, {1, 4}} {
+				extreme, r := er[0] == 1, er[1]
+				if r == 4 && vi.wg.input4 == nil {
+					continue
+				}
 				x, w := wgInputs(rng, tc, extreme)
 				zx := uint8(rng.IntN(256))
-				p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p)
+				p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p, r)
+				if p == nil {
+					continue // F(4×4) refused (TestWinogradExact checks why)
+				}
 				want := wgRunAll(p, &wgGoKernels, x, tc.n, tc.H, tc.W, zx)
 				got := wgRunAll(p, &vi.wg, x, tc.n, tc.H, tc.W, zx)
 				for i := range want {
 					if !slices.Equal(got[i], want[i]) {
-						t.Fatalf("%+v extreme %v (%s): plane %d differs from the Go passes", tc, extreme, vi.name, i)
+						t.Fatalf("%+v extreme %v r %d (%s): plane %d differs from the Go passes", tc, extreme, r, vi.name, i)
 					}
 				}
 			}
@@ -231,13 +242,30 @@ func TestWinogradPlans(t *testing.T) {
 		{1, 2000, 8, 8, 1, -128, false, 0, 0}, // 4·255·128·9·2000 > 2³¹ − 1
 		{1, 1800, 8, 8, 1, -128, true, 4, 16},
 	} {
-		p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, c.H, c.W, c.p, c.p)
+		p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, c.H, c.W, c.p, c.p, false)
 		if (p != nil) != c.ok {
 			t.Errorf("%+v: planned %v", c, p != nil)
 			continue
 		}
-		if p != nil && (p.twp != c.twp || p.tpi != c.tpi) {
-			t.Errorf("%+v: twp %d tpi %d", c, p.twp, p.tpi)
+		if p != nil && (p.r != 2 || p.twp != c.twp || p.tpi != c.tpi) {
+			t.Errorf("%+v: r %d twp %d tpi %d", c, p.r, p.twp, p.tpi)
+		}
+	}
+	// With F(4×4) passes: taken where its GEMMs are at most 80% of
+	// F(2×2)'s and its 64·255·Σ|w| fits.
+	for _, c := range []struct {
+		m, cin, H int
+		v         int8
+		r         int
+	}{
+		{16, 16, 28, 1, 4},    // 56 tiles × 36 against 224 × 16
+		{32, 32, 14, 1, 4},    // 16 × 36 against 56 × 16
+		{64, 64, 7, 1, 2},     // 8 × 36 against 16 × 16
+		{8, 128, 28, -128, 2}, // 64·255·128·9·128 > 2³¹ − 1
+		{8, 112, 28, -128, 4},
+	} {
+		if p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, c.H, c.H, 1, 1, true); p == nil || p.r != c.r {
+			t.Errorf("%+v: plan %v", c, p)
 		}
 	}
 }
@@ -245,7 +273,7 @@ func TestWinogradPlans(t *testing.T) {
 // TestWinogradTileOffsets checks a 7×7 output's layout: 4 tile rows of 4
 // tiles, two tile rows a vector, planes of 8-wide rows.
 func TestWinogradTileOffsets(t *testing.T) {
-	p := planWg(make([]int8, 9*4*4), 4, 4, 7, 7, 1, 1)
+	p := planWg(make([]int8, 9*4*4), 4, 4, 7, 7, 1, 1, 2)
 	got := fmt.Sprint(p.th, p.twp, p.tpi, p.ldp, p.inHalf, p.outHalf, p.inOffs[:2], p.outOffs[:2])
 	// Vector 1 starts at tile row 2: frame row 4 (rows of 10), output row 4.
 	if want := "4 4 16 8 20 16 [0 40] [0 32]"; got != want {
