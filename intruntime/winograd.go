@@ -53,9 +53,15 @@ type wgPlan struct {
 	// vector do not all map to one L1 set (4 KB apart they did: the output
 	// transform ran at a third of its speed).
 	vxs, mxs int
-	// half: where the second four tiles of a vector are, relative to the
-	// first: in the frame (bytes) and in the output plane (int32s).
+	// A vector's 8 tiles are 4 pieces of 2 adjacent tiles, at 0, q1,
+	// half and half + q1 from its offset: in the frame (bytes) and in the
+	// output plane (int32s). q1 is 2r (the pieces adjoin) but where
+	// pairs: F(4×4) on planes of 2×2 tiles (7×7, 8×8), a vector two
+	// images (half a frame or plane apart) of two tile rows (q1 one tile
+	// row down).
 	inHalf, outHalf int
+	inQ1, outQ1     int
+	pairs           bool
 	ldp, plane      int      // the output plane's row stride and size (int32s)
 	u               []uint32 // the transformed weights (see above)
 	inOffs          []int32  // vector k's first tile's top-left in the frame (bytes)
@@ -135,30 +141,54 @@ func planWg(w []int8, m, cin, H, W, ph, pw, r int) *wgPlan {
 	if tw <= 4 {
 		p.twp = 4
 	}
+	p.pairs = r == 4 && tw <= 2 && p.th <= 2
+	if p.pairs {
+		p.th, p.twp = 2, 2
+	}
 	p.tpi = roundUp(p.th*p.twp, 8)
+	if p.pairs {
+		p.tpi = 4
+	}
 	rows := p.tpi / p.twp // tile rows stored, the last vector's included
 	p.hf, p.wf = r*rows+2, r*p.twp+2
 	p.ldp, p.plane = r*p.twp, r*r*p.tpi
+	p.inQ1, p.outQ1 = 2*r, 2*r
 	p.inHalf, p.outHalf = 4*r, 4*r
-	if p.twp == 4 {
+	switch {
+	case p.pairs:
+		p.inQ1, p.outQ1 = r*p.wf, r*p.ldp
+		p.inHalf, p.outHalf = p.hf*p.wf, p.plane
+	case p.twp == 4:
 		p.inHalf, p.outHalf = r*p.wf, r*p.ldp
 	}
 	// Blocks of whole images where one fits the budget (a group of
-	// images a block), else of part of an image (a group of one).
+	// images a block), else of part of an image (a group of one); pairs
+	// of images where a vector takes two.
 	budget := max(8, wgBlockBytes/(4*p.np*(p.cp+p.mp))&^7)
 	p.images, p.tb = 1, min(p.tpi, budget)
 	if p.tpi <= budget {
 		p.images = min(budget/p.tpi, wgMaxImages)
+		if p.pairs {
+			p.images = max(2, p.images&^1)
+		}
 		p.tb = p.images * p.tpi
 	}
 	p.vxs, p.mxs = p.cp*p.tb+16, p.mp*p.tb+16
-	nv := p.tpi / 8
-	p.inOffs, p.outOffs = make([]int32, p.images*nv), make([]int32, p.images*nv)
-	for i := range p.images {
-		for k := range nv {
-			ty, tx := 8*k/p.twp, 8*k%p.twp
-			p.inOffs[i*nv+k] = int32(i*p.hf*p.wf + r*(ty*p.wf+tx))
-			p.outOffs[i*nv+k] = int32(i*p.plane + r*(ty*p.ldp+tx))
+	if p.pairs {
+		p.inOffs, p.outOffs = make([]int32, p.images/2), make([]int32, p.images/2)
+		for k := range p.images / 2 {
+			p.inOffs[k] = int32(2 * k * p.hf * p.wf)
+			p.outOffs[k] = int32(2 * k * p.plane)
+		}
+	} else {
+		nv := p.tpi / 8
+		p.inOffs, p.outOffs = make([]int32, p.images*nv), make([]int32, p.images*nv)
+		for i := range p.images {
+			for k := range nv {
+				ty, tx := 8*k/p.twp, 8*k%p.twp
+				p.inOffs[i*nv+k] = int32(i*p.hf*p.wf + r*(ty*p.wf+tx))
+				p.outOffs[i*nv+k] = int32(i*p.plane + r*(ty*p.ldp+tx))
+			}
 		}
 	}
 	p.u = wgWeights(w, m, cin, p.mp, r)
@@ -214,20 +244,23 @@ func wgWeights(w []int8, m, cin, mp, r int) []uint32 {
 	return u
 }
 
+// wgTile is tile i's offset in its vector: 4 pieces of two adjacent
+// tiles (r apart) at 0, q1, half and half + q1.
+func wgTile(i, r, q1, half int) int {
+	return r*(i%2) + q1*(i/2%2) + half*(i/4)
+}
+
 // wgInputGo writes V for the nv vectors of 8 tiles of r×r outputs whose
 // top-left frame offsets are offs: channels 2j and 2j+1 from frames f0
-// and f1 (row stride wf, a vector's second four tiles half bytes on),
-// position ξ of tile t of the block at v[ξ·xs + t] for the block's t =
-// 8·k + i: Bᵀ d B.
-func wgInputGo(r int, v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int) {
+// and f1 (row stride wf; a vector's tiles as wgTile places them), position
+// ξ of tile t of the block at v[ξ·xs + t] for the block's t = 8·k + i:
+// Bᵀ d B.
+func wgInputGo(r int, v []uint32, xs int, f0, f1 []uint8, offs []int32, half, q1, wf int) {
 	bt := wgBT[wgKind(r)]
 	a := len(bt)
 	for k, o := range offs {
 		for i := range 8 {
-			at := int(o) + r*(i%4)
-			if i >= 4 {
-				at += half
-			}
+			at := int(o) + wgTile(i, r, q1, half)
 			for c, f := range [2][]uint8{f0, f1} {
 				for p := range a {
 					for q := range a {
@@ -266,18 +299,15 @@ func wgGemmGo(mo []int32, ldm int, u, v []uint32, ldv, cp, nv, panels int) {
 
 // wgOutputGo writes the r×r outputs of one channel's nv vectors of 8
 // tiles (M of the channel at mrow[ξ·xs + t]) into its plane acc (rows ldp
-// apart), vector k's first tile at offs[k], its second four tiles half
-// int32s after its first: Aᵀ M A (wrapping), divided by 4 (r = 2) or 576
-// (r = 4, by wgInv9 and a shift) exactly.
-func wgOutputGo(r int, acc, mrow []int32, xs int, offs []int32, half, ldp int) {
+// apart), vector k's first tile at offs[k], the others as wgTile places
+// them: Aᵀ M A (wrapping), divided by 4 (r = 2) or 576 (r = 4, by wgInv9
+// and a shift) exactly.
+func wgOutputGo(r int, acc, mrow []int32, xs int, offs []int32, half, q1, ldp int) {
 	at := wgAT[wgKind(r)]
 	a := len(at[0])
 	for k, o := range offs {
 		for i := range 8 {
-			base := int(o) + r*(i%4)
-			if i >= 4 {
-				base += half
-			}
+			base := int(o) + wgTile(i, r, q1, half)
 			for u := range r {
 				for w := range r {
 					var s int32
@@ -306,8 +336,8 @@ type wgKernels struct {
 	input   func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int)
 	gemm    func(mo []int32, ldm int, u, v []uint32, ldv, cp, nv, panels int)
 	output  func(acc, mrow []int32, xs int, offs []int32, half, ldp int)
-	input4  func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int, scratch []uint32)
-	output4 func(acc, mrow []int32, xs int, offs []int32, half, ldp int, scratch []uint32)
+	input4  func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, q1, wf int, scratch []uint32)
+	output4 func(acc, mrow []int32, xs int, offs []int32, half, q1, ldp int, scratch []uint32)
 }
 
 // wgScratch is the F(4×4) passes' scratch: a vector's 36 intermediate
@@ -317,17 +347,17 @@ const wgScratch = 36 * 8
 // wgGoKernels are the passes in Go.
 var wgGoKernels = wgKernels{
 	input: func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int) {
-		wgInputGo(2, v, xs, f0, f1, offs, half, wf)
+		wgInputGo(2, v, xs, f0, f1, offs, half, 4, wf)
 	},
 	gemm: wgGemmGo,
 	output: func(acc, mrow []int32, xs int, offs []int32, half, ldp int) {
-		wgOutputGo(2, acc, mrow, xs, offs, half, ldp)
+		wgOutputGo(2, acc, mrow, xs, offs, half, 4, ldp)
 	},
-	input4: func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int, _ []uint32) {
-		wgInputGo(4, v, xs, f0, f1, offs, half, wf)
+	input4: func(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, q1, wf int, _ []uint32) {
+		wgInputGo(4, v, xs, f0, f1, offs, half, q1, wf)
 	},
-	output4: func(acc, mrow []int32, xs int, offs []int32, half, ldp int, _ []uint32) {
-		wgOutputGo(4, acc, mrow, xs, offs, half, ldp)
+	output4: func(acc, mrow []int32, xs int, offs []int32, half, q1, ldp int, _ []uint32) {
+		wgOutputGo(4, acc, mrow, xs, offs, half, q1, ldp)
 	},
 }
 
@@ -355,12 +385,12 @@ func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb 
 	panels, cacc := p.mp/4, p.images*p.plane
 	total := nb * p.tpi
 	for t0 := 0; t0 < total; t0 += p.tb {
-		nv := min(p.tb, total-t0) / 8
+		nv := ceilDiv(min(p.tb, total-t0), 8) // pairs: an odd last image's vector computes a dropped one
 		in, out := p.inOffs[t0/8:][:nv], p.outOffs[t0/8:][:nv]
 		for j := range p.cp {
 			f0, f1 := frames[2*j*cf:], frames[(2*j+1)*cf:]
 			if p.r == 4 {
-				k.input4(v[j*p.tb:], p.vxs, f0, f1, in, p.inHalf, p.wf, scratch)
+				k.input4(v[j*p.tb:], p.vxs, f0, f1, in, p.inHalf, p.inQ1, p.wf, scratch)
 			} else {
 				k.input(v[j*p.tb:], p.vxs, f0, f1, in, p.inHalf, p.wf)
 			}
@@ -370,7 +400,7 @@ func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb 
 		}
 		for r := range p.m {
 			if p.r == 4 {
-				k.output4(acc[r*cacc:], m[r*p.tb:], p.mxs, out, p.outHalf, p.ldp, scratch)
+				k.output4(acc[r*cacc:], m[r*p.tb:], p.mxs, out, p.outHalf, p.outQ1, p.ldp, scratch)
 			} else {
 				k.output(acc[r*cacc:], m[r*p.tb:], p.mxs, out, p.outHalf, p.ldp)
 			}

@@ -57,38 +57,47 @@ func wgOutputY(acc, mrow []int32, xs int, offs []int32, half, ldp int) {
 }
 
 //go:noescape
-func wg4InAVX2(v *uint32, xs int, f0, f1 *uint8, offs *int32, nv, half, wf int, scratch *uint32)
+func wg4InAVX2(v *uint32, xs int, f0, f1 *uint8, offs *int32, nv, half, q1, wf int, scratch *uint32)
 
 //go:noescape
-func wg4OutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, ldp int, scratch *uint32)
+func wg4OutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, q1, ldp int, scratch *uint32)
 
-func wg4InputY(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int, scratch []uint32) {
+func wg4InputY(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, q1, wf int, scratch []uint32) {
 	nv := len(offs)
 	if nv == 0 {
 		return
 	}
+	if q1 != 8 && q1 != 4*wf {
+		panic("intruntime: wg4InputY: pieces neither adjoining nor a tile row apart")
+	}
 	_, _ = v[35*xs+8*nv-1], scratch[wgScratch-1]
-	// The furthest byte: a vector's six rows from its offset, its second
-	// half, the 16-byte loads at +4.
+	// The furthest byte: a vector's six rows from its offset, its last
+	// piece, the 16-byte (adjoining) or 8-byte loads at +4.
 	last := 5*wf + half + 19
+	if q1 != 8 {
+		last = 5*wf + half + q1 + 11
+	}
 	for _, o := range offs {
 		if o < 0 || int(o)+last >= min(len(f0), len(f1)) {
 			panic("intruntime: wg4InputY: frame too short")
 		}
 	}
-	wg4InAVX2(&v[0], xs, &f0[0], &f1[0], &offs[0], nv, half, wf, &scratch[0])
+	wg4InAVX2(&v[0], xs, &f0[0], &f1[0], &offs[0], nv, half, q1, wf, &scratch[0])
 }
 
-func wg4OutputY(acc, mrow []int32, xs int, offs []int32, half, ldp int, scratch []uint32) {
+func wg4OutputY(acc, mrow []int32, xs int, offs []int32, half, q1, ldp int, scratch []uint32) {
 	nv := len(offs)
 	if nv == 0 {
 		return
 	}
+	if q1 != 8 && q1 != 4*ldp {
+		panic("intruntime: wg4OutputY: pieces neither adjoining nor a tile row apart")
+	}
 	_, _ = mrow[35*xs+8*nv-1], scratch[wgScratch-1]
 	for _, o := range offs {
-		if o < 0 || int(o)+3*ldp+half+15 >= len(acc) {
+		if o < 0 || int(o)+3*ldp+half+q1+7 >= len(acc) {
 			panic("intruntime: wg4OutputY: plane too short")
 		}
 	}
-	wg4OutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, ldp, &scratch[0])
+	wg4OutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, q1, ldp, &scratch[0])
 }

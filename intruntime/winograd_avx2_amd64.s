@@ -346,9 +346,7 @@ wgout_done:
 // ROW6(A, B): one frame row of the 8 tiles (channel 2j's at A, 2j+1's at
 // B; lane 0 tiles 0–3 from the row, lane 1 tiles 4–7 from half (DX)
 // bytes on) as the pairs d0..d5 in BT6's registers: each lane's 16 bytes
-// from column 0 and from column 4, their bytes 4t + k put k-major by
-// VPSHUFB (Y14), the two channels' interleaved, then zero-extended
-// against Y13.
+// from column 0 and from column 4 (ROW6TAIL).
 #define ROW6(A, B) \
 	VMOVDQU (A), X0; \
 	VINSERTI128 $1, (A)(DX*1), Y0, Y0; \
@@ -358,6 +356,30 @@ wgout_done:
 	VINSERTI128 $1, 4(A)(DX*1), Y2, Y2; \
 	VMOVDQU 4(B), X3; \
 	VINSERTI128 $1, 4(B)(DX*1), Y3, Y3; \
+	ROW6TAIL
+
+// PIECES(A, off, X, Y): a pairs vector's 8 bytes at off of each of its
+// four pieces, A, A + q1 (4 frame rows: 4·CX), A + half (DX) and
+// A + half + q1, as Y's quarters (R10 clobbered).
+#define PIECES(A, off, X, Y) \
+	VMOVQ off(A), X; \
+	VPINSRQ $1, off(A)(CX*4), X, X; \
+	LEAQ (A)(DX*1), R10; \
+	VMOVQ off(R10), X4; \
+	VPINSRQ $1, off(R10)(CX*4), X4, X4; \
+	VINSERTI128 $1, X4, Y, Y
+
+// ROW6P is ROW6 for pairs vectors (two tiles a piece).
+#define ROW6P(A, B) \
+	PIECES(A, 0, X0, Y0); \
+	PIECES(B, 0, X1, Y1); \
+	PIECES(A, 4, X2, Y2); \
+	PIECES(B, 4, X3, Y3); \
+	ROW6TAIL
+
+// ROW6TAIL: the loads' bytes 4t + k put k-major by VPSHUFB (Y14), the two
+// channels' interleaved (byte pairs), then zero-extended against Y13.
+#define ROW6TAIL \
 	VPSHUFB Y14, Y0, Y0; \
 	VPSHUFB Y14, Y1, Y1; \
 	VPSHUFB Y14, Y2, Y2; \
@@ -402,10 +424,55 @@ wgout_done:
 	VMOVDQU Y6, (AX)(R9*2); \
 	ADDQ R8, BX
 
-// func wg4InAVX2(v *uint32, xs int, f0, f1 *uint8, offs *int32, nv, half, wf int, scratch *uint32)
-// computes wgInputGo for r = 4: the six frame rows through Bᵀ into the
-// scratch, then its six columns into V.
-TEXT ·wg4InAVX2(SB), NOSPLIT, $0-72
+// IN6VEC(ROW): one vector's input transform, its frame rows loaded by
+// ROW (ROW6 or ROW6P): the six rows through Bᵀ into the scratch, then
+// its six columns into V.
+#define IN6VEC(ROW) \
+	MOVLQSX (R13), AX; \
+	LEAQ (R11)(AX*1), BX; \
+	ADDQ R12, AX; \
+	ROW(BX, AX); \
+	BT6; \
+	STR6(0); \
+	ADDQ CX, BX; \
+	ADDQ CX, AX; \
+	ROW(BX, AX); \
+	BT6; \
+	STR6(192); \
+	ADDQ CX, BX; \
+	ADDQ CX, AX; \
+	ROW(BX, AX); \
+	BT6; \
+	STR6(384); \
+	ADDQ CX, BX; \
+	ADDQ CX, AX; \
+	ROW(BX, AX); \
+	BT6; \
+	STR6(576); \
+	ADDQ CX, BX; \
+	ADDQ CX, AX; \
+	ROW(BX, AX); \
+	BT6; \
+	STR6(768); \
+	ADDQ CX, BX; \
+	ADDQ CX, AX; \
+	ROW(BX, AX); \
+	BT6; \
+	STR6(960); \
+	MOVQ DI, BX; \
+	COL6(0); \
+	COL6(1); \
+	COL6(2); \
+	COL6(3); \
+	COL6(4); \
+	COL6(5); \
+	ADDQ $32, DI; \
+	ADDQ $4, R13
+
+// func wg4InAVX2(v *uint32, xs int, f0, f1 *uint8, offs *int32, nv, half, q1, wf int, scratch *uint32)
+// computes wgInputGo for r = 4: adjoining pieces (q1 = 8: a lane's 4
+// tiles one 16-byte load) or pairs vectors (q1 = 4 frame rows).
+TEXT ·wg4InAVX2(SB), NOSPLIT, $0-80
 	MOVQ v+0(FP), DI
 	MOVQ xs+8(FP), R8
 	SHLQ $2, R8
@@ -414,57 +481,24 @@ TEXT ·wg4InAVX2(SB), NOSPLIT, $0-72
 	MOVQ f0+16(FP), R11
 	MOVQ f1+24(FP), R12
 	MOVQ offs+32(FP), R13
-	MOVQ nv+40(FP), R10
 	MOVQ half+48(FP), DX
-	MOVQ wf+56(FP), CX
-	MOVQ scratch+64(FP), SI
+	MOVQ wf+64(FP), CX
+	MOVQ scratch+72(FP), SI
 	VPXOR Y13, Y13, Y13
 	VBROADCASTI128 wg4Deint<>(SB), Y14
-	TESTQ R10, R10
-	JEQ   wg4in_done
+	CMPQ nv+40(FP), $0
+	JEQ  wg4in_done
+	CMPQ q1+56(FP), $8
+	JNE  wg4in_pairs
 wg4in_vec:
-	MOVLQSX (R13), AX
-	LEAQ (R11)(AX*1), BX
-	ADDQ R12, AX
-	ROW6(BX, AX)
-	BT6
-	STR6(0)
-	ADDQ CX, BX
-	ADDQ CX, AX
-	ROW6(BX, AX)
-	BT6
-	STR6(192)
-	ADDQ CX, BX
-	ADDQ CX, AX
-	ROW6(BX, AX)
-	BT6
-	STR6(384)
-	ADDQ CX, BX
-	ADDQ CX, AX
-	ROW6(BX, AX)
-	BT6
-	STR6(576)
-	ADDQ CX, BX
-	ADDQ CX, AX
-	ROW6(BX, AX)
-	BT6
-	STR6(768)
-	ADDQ CX, BX
-	ADDQ CX, AX
-	ROW6(BX, AX)
-	BT6
-	STR6(960)
-	MOVQ DI, BX
-	COL6(0)
-	COL6(1)
-	COL6(2)
-	COL6(3)
-	COL6(4)
-	COL6(5)
-	ADDQ $32, DI
-	ADDQ $4, R13
-	DECQ R10
+	IN6VEC(ROW6)
+	DECQ nv+40(FP)
 	JNE  wg4in_vec
+	JMP  wg4in_done
+wg4in_pairs:
+	IN6VEC(ROW6P)
+	DECQ nv+40(FP)
+	JNE  wg4in_pairs
 wg4in_done:
 	VZEROUPPER
 	RET
@@ -520,10 +554,11 @@ GLOBL wg4Deint<>(SB), RODATA|NOPTR, $16
 	VMOVDQU Y7, q*32+576(R10); \
 	ADDQ R8, BX
 
-// OCOL6(a): the scratch's row a through AT6, times 9⁻¹ and shifted right
-// by 6 (Y12: wgInv9), the 8 tiles' four outputs of their row a stored at
-// R11 (tiles 0–3) and R11 + half (tiles 4–7); R11 moves a row on.
-#define OCOL6(a) \
+// OCOL6(a, STORE): the scratch's row a through AT6, times 9⁻¹ and
+// shifted right by 6 (Y12: wgInv9), transposed into the 8 tiles' four
+// outputs of their row a: tiles 0–1 in Y0, 2–3 in Y1, 4–5 in Y2, 6–7 in
+// Y3, stored by STORE at R11; R11 moves a row on.
+#define OCOL6(a, STORE) \
 	VMOVDQU a*192(R10), Y0; \
 	VMOVDQU a*192+32(R10), Y1; \
 	VMOVDQU a*192+64(R10), Y2; \
@@ -551,15 +586,48 @@ GLOBL wg4Deint<>(SB), RODATA|NOPTR, $16
 	VPERM2I128 $0x20, Y9, Y8, Y1; \
 	VPERM2I128 $0x31, Y5, Y4, Y2; \
 	VPERM2I128 $0x31, Y9, Y8, Y3; \
+	STORE; \
+	ADDQ CX, R11
+
+// OST: adjoining pieces: tiles 0–3 at R11, 4–7 half (DX) bytes on.
+#define OST \
 	VMOVDQU Y0, (R11); \
 	VMOVDQU Y1, 32(R11); \
 	VMOVDQU Y2, (R11)(DX*1); \
-	VMOVDQU Y3, 32(R11)(DX*1); \
-	ADDQ CX, R11
+	VMOVDQU Y3, 32(R11)(DX*1)
 
-// func wg4OutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, ldp int, scratch *uint32)
-// computes wgOutputGo for r = 4.
-TEXT ·wg4OutAVX2(SB), NOSPLIT, $0-64
+// OSTP: pairs vectors: the pieces at R11, R11 + q1 (4 rows: 4·CX),
+// + half (DX) and + half + q1 (R13 clobbered).
+#define OSTP \
+	LEAQ (R11)(DX*1), R13; \
+	VMOVDQU Y0, (R11); \
+	VMOVDQU Y1, (R11)(CX*4); \
+	VMOVDQU Y2, (R13); \
+	VMOVDQU Y3, (R13)(CX*4)
+
+// OUT6VEC(STORE): one vector's output transform: M's rows through Aᵀ
+// into the scratch, its four rows through Aᵀ into the plane by STORE.
+#define OUT6VEC(STORE) \
+	MOVQ SI, BX; \
+	OROW6(0); \
+	OROW6(1); \
+	OROW6(2); \
+	OROW6(3); \
+	OROW6(4); \
+	OROW6(5); \
+	MOVLQSX (R12), AX; \
+	LEAQ (DI)(AX*4), R11; \
+	OCOL6(0, STORE); \
+	OCOL6(1, STORE); \
+	OCOL6(2, STORE); \
+	OCOL6(3, STORE); \
+	ADDQ $32, SI; \
+	ADDQ $4, R12
+
+// func wg4OutAVX2(acc, mrow *int32, xs int, offs *int32, nv, half, q1, ldp int, scratch *uint32)
+// computes wgOutputGo for r = 4: adjoining pieces (q1 = 8) or pairs
+// vectors (q1 = 4 rows).
+TEXT ·wg4OutAVX2(SB), NOSPLIT, $0-72
 	MOVQ acc+0(FP), DI
 	MOVQ mrow+8(FP), SI
 	MOVQ xs+16(FP), R8
@@ -567,35 +635,27 @@ TEXT ·wg4OutAVX2(SB), NOSPLIT, $0-64
 	LEAQ (R8)(R8*2), R9
 	ADDQ R9, R9 // 6 positions
 	MOVQ offs+24(FP), R12
-	MOVQ nv+32(FP), R13
 	MOVQ half+40(FP), DX
 	SHLQ $2, DX
-	MOVQ ldp+48(FP), CX
+	MOVQ ldp+56(FP), CX
 	SHLQ $2, CX
-	MOVQ scratch+56(FP), R10
+	MOVQ scratch+64(FP), R10
 	MOVL $0x38e38e39, AX
 	MOVQ AX, X12
 	VPBROADCASTD X12, Y12
-	TESTQ R13, R13
-	JEQ   wg4out_done
+	CMPQ nv+32(FP), $0
+	JEQ  wg4out_done
+	CMPQ q1+48(FP), $8
+	JNE  wg4out_pairs
 wg4out_vec:
-	MOVQ SI, BX
-	OROW6(0)
-	OROW6(1)
-	OROW6(2)
-	OROW6(3)
-	OROW6(4)
-	OROW6(5)
-	MOVLQSX (R12), AX
-	LEAQ (DI)(AX*4), R11
-	OCOL6(0)
-	OCOL6(1)
-	OCOL6(2)
-	OCOL6(3)
-	ADDQ $32, SI
-	ADDQ $4, R12
-	DECQ R13
+	OUT6VEC(OST)
+	DECQ nv+32(FP)
 	JNE  wg4out_vec
+	JMP  wg4out_done
+wg4out_pairs:
+	OUT6VEC(OSTP)
+	DECQ nv+32(FP)
+	JNE  wg4out_pairs
 wg4out_done:
 	VZEROUPPER
 	RET

@@ -252,7 +252,8 @@ func TestWinogradPlans(t *testing.T) {
 		}
 	}
 	// With F(4×4) passes: taken where its GEMMs are at most 80% of
-	// F(2×2)'s and its 64·255·Σ|w| fits.
+	// F(2×2)'s and its 64·255·Σ|w| fits; on 2×2 tiles two images a
+	// vector.
 	for _, c := range []struct {
 		m, cin, H int
 		v         int8
@@ -260,12 +261,14 @@ func TestWinogradPlans(t *testing.T) {
 	}{
 		{16, 16, 28, 1, 4},    // 56 tiles × 36 against 224 × 16
 		{32, 32, 14, 1, 4},    // 16 × 36 against 56 × 16
-		{64, 64, 7, 1, 2},     // 8 × 36 against 16 × 16
+		{64, 64, 7, 1, 4},     // pairs: 4 × 36 against 16 × 16
 		{8, 128, 28, -128, 2}, // 64·255·128·9·128 > 2³¹ − 1
 		{8, 112, 28, -128, 4},
 	} {
 		if p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, c.H, c.H, 1, 1, true); p == nil || p.r != c.r {
-			t.Errorf("%+v: plan %v", c, p)
+			t.Errorf("%+v: planned %v", c, p != nil)
+		} else if p.pairs != (c.H == 7) {
+			t.Errorf("%+v: pairs %v", c, p.pairs)
 		}
 	}
 }
