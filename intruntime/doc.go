@@ -24,6 +24,12 @@
 // largest input code the AVX2 kernel multiplies the weights as int16 by
 // VPMADDWD (exact; the same tap convolutions on 4-row panels) and the
 // archsimd one splits the unsafe pairs into two safe parts (see gemm.go).
+// On AVX2 CPUs without VNNI, stride-1 3×3 convolutions with an even
+// number of input channels run as exact integer Winograd F(4×4, 3×3) or
+// F(2×2, 3×3) instead (winograd.go): the transforms' G scaled to integers,
+// int16 transformed values paired for VPMADDWD, the scale divided out of
+// the outputs exactly (a shift, or 9's inverse modulo 2³² and a shift),
+// 4x or 2.25x fewer multiplies than the direct sums.
 //
 // Graph models run layer by layer with one buffer per tensor, each layer
 // reading its inputs' buffers. Grouped and depthwise convolutions have
