@@ -33,12 +33,7 @@ func wgInputY(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, wf int) {
 	_ = v[15*xs+8*nv-1]
 	// The furthest byte: a vector's four rows from its offset, its second
 	// half, and the 8-byte loads at +2.
-	last := 3*wf + half + 9
-	for _, o := range offs {
-		if o < 0 || int(o)+last >= min(len(f0), len(f1)) {
-			panic("intruntime: wgInputY: frame too short")
-		}
-	}
+	wgCheckOffs("wgInputY", offs, 3*wf+half+9, min(len(f0), len(f1)))
 	wgInAVX2(&v[0], xs, &f0[0], &f1[0], &offs[0], nv, half, wf)
 }
 
@@ -48,11 +43,7 @@ func wgOutputY(acc, mrow []int32, xs int, offs []int32, half, ldp int) {
 		return
 	}
 	_ = mrow[15*xs+8*nv-1]
-	for _, o := range offs {
-		if o < 0 || int(o)+ldp+half+7 >= len(acc) {
-			panic("intruntime: wgOutputY: plane too short")
-		}
-	}
+	wgCheckOffs("wgOutputY", offs, ldp+half+7, len(acc))
 	wgOutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, ldp)
 }
 
@@ -77,11 +68,7 @@ func wg4InputY(v []uint32, xs int, f0, f1 []uint8, offs []int32, half, q1, wf in
 	if q1 != 8 {
 		last = 5*wf + half + q1 + 11
 	}
-	for _, o := range offs {
-		if o < 0 || int(o)+last >= min(len(f0), len(f1)) {
-			panic("intruntime: wg4InputY: frame too short")
-		}
-	}
+	wgCheckOffs("wg4InputY", offs, last, min(len(f0), len(f1)))
 	wg4InAVX2(&v[0], xs, &f0[0], &f1[0], &offs[0], nv, half, q1, wf, &scratch[0])
 }
 
@@ -94,10 +81,17 @@ func wg4OutputY(acc, mrow []int32, xs int, offs []int32, half, q1, ldp int, scra
 		panic("intruntime: wg4OutputY: pieces neither adjoining nor a tile row apart")
 	}
 	_, _ = mrow[35*xs+8*nv-1], scratch[wgScratch-1]
+	wgCheckOffs("wg4OutputY", offs, 3*ldp+half+q1+7, len(acc))
+	wg4OutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, q1, ldp, &scratch[0])
+}
+
+// wgCheckOffs panics (a programmer error) unless every vector's offset o
+// in offs leaves o + last inside a buffer of n elements: the assembly
+// passes make no bounds checks.
+func wgCheckOffs(name string, offs []int32, last, n int) {
 	for _, o := range offs {
-		if o < 0 || int(o)+3*ldp+half+q1+7 >= len(acc) {
-			panic("intruntime: wg4OutputY: plane too short")
+		if o < 0 || int(o)+last >= n {
+			panic("intruntime: " + name + ": buffer too short for the vectors' offsets")
 		}
 	}
-	wg4OutAVX2(&acc[0], &mrow[0], xs, &offs[0], nv, half, q1, ldp, &scratch[0])
 }

@@ -424,6 +424,15 @@ wgout_done:
 	VMOVDQU Y6, (AX)(R9*2); \
 	ADDQ R8, BX
 
+// RSTEP(ROW, off): one frame row (BX, AX) loaded by ROW, through Bᵀ into
+// the scratch row at off; BX and AX move a frame row on.
+#define RSTEP(ROW, off) \
+	ROW(BX, AX); \
+	BT6; \
+	STR6(off); \
+	ADDQ CX, BX; \
+	ADDQ CX, AX
+
 // IN6VEC(ROW): one vector's input transform, its frame rows loaded by
 // ROW (ROW6 or ROW6P): the six rows through Bᵀ into the scratch, then
 // its six columns into V.
@@ -431,34 +440,12 @@ wgout_done:
 	MOVLQSX (R13), AX; \
 	LEAQ (R11)(AX*1), BX; \
 	ADDQ R12, AX; \
-	ROW(BX, AX); \
-	BT6; \
-	STR6(0); \
-	ADDQ CX, BX; \
-	ADDQ CX, AX; \
-	ROW(BX, AX); \
-	BT6; \
-	STR6(192); \
-	ADDQ CX, BX; \
-	ADDQ CX, AX; \
-	ROW(BX, AX); \
-	BT6; \
-	STR6(384); \
-	ADDQ CX, BX; \
-	ADDQ CX, AX; \
-	ROW(BX, AX); \
-	BT6; \
-	STR6(576); \
-	ADDQ CX, BX; \
-	ADDQ CX, AX; \
-	ROW(BX, AX); \
-	BT6; \
-	STR6(768); \
-	ADDQ CX, BX; \
-	ADDQ CX, AX; \
-	ROW(BX, AX); \
-	BT6; \
-	STR6(960); \
+	RSTEP(ROW, 0); \
+	RSTEP(ROW, 192); \
+	RSTEP(ROW, 384); \
+	RSTEP(ROW, 576); \
+	RSTEP(ROW, 768); \
+	RSTEP(ROW, 960); \
 	MOVQ DI, BX; \
 	COL6(0); \
 	COL6(1); \
