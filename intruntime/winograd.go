@@ -68,8 +68,12 @@ type wgPlan struct {
 	outOffs         []int32  // vector k's first tile's first output in the plane (int32s)
 }
 
-// wgBlockBytes is the budget of one block's V and M.
-const wgBlockBytes = 96 << 10
+// wgBlockBytes is the budget of one block's V and M: half of Zen 3's L2.
+// At 96 KB F(4×4)'s 36 positions left blocks of 8–24 tiles (a third of a
+// 28×28 image, half a 14×14 one) whose GEMM calls were short:
+// BenchmarkWgRun 10–20% slower on resnet20's shapes than at 256 KB, and
+// 384 KB no faster.
+const wgBlockBytes = 256 << 10
 
 // wgMaxImages bounds a group's images (its frames and accumulators).
 const wgMaxImages = 8
