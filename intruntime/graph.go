@@ -178,7 +178,9 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 			if s.sh == 2 {
 				// Stride 2 (where the CPU has the kernel: dwImages is
 				// set only then): the output positions only.
-				if !host.dw3x3s2(e.acc[:cnt*P], frame, w9, Wp, oh, ow, e.dwq, cnt, plane) {
+				// A vector of slack past the outputs (planned): the last
+				// row's stores too are whole vectors.
+				if !host.dw3x3s2(e.acc[:cnt*P+8], frame, w9, Wp, oh, ow, e.dwq, cnt, plane) {
 					panic("intruntime: depthwise3x3: stride-2 kernel declined its planned buffers")
 				}
 			} else {

@@ -547,7 +547,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					}
 					flatMax = max(flatMax, nflat)
 					dwqMax = max(dwqMax, dwQuadsFor(nflat, Wp))
-					accMax = max(accMax, s.dwImages*shapes[i].H*shapes[i].W)
+					accMax = max(accMax, s.dwImages*shapes[i].H*shapes[i].W+8) // the stride-2 kernel's last vector (graph.go)
 				}
 				if s.sh == 2 && s.sw == 2 { // the stride-2 kernel's triples (graph.go)
 					dwqMax = max(dwqMax, (2*shapes[i].H+1)*dw3x3s2Width(Wp))
