@@ -215,8 +215,9 @@ func testFloatKernels(t *testing.T, kind int) {
 	}
 	tested := false
 	for _, vi := range variantImpls() {
-		if kind == rqFloat8 && vi.requantPre != nil && vi.requantRowsCh == nil {
-			// AVX2's (requantPreY, requantRowsF8AVX2x: MXCSR's rounding):
+		if vi.requantPre != nil && vi.requantRowsCh == nil {
+			// AVX2's (requantPreY, requantRowsF8AVX2x and
+			// requantRowsFSAVX2x: MXCSR's rounding):
 			// each channel's rows of accumulators −255…255, 37 a row in
 			// rows 40 apart (the last vector of each overlapping).
 			tested = true

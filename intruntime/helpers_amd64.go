@@ -201,10 +201,13 @@ func frameRowsY(dst, src []uint8, rows, w, dstStride, planes, dstPlane int) {
 //go:noescape
 func requantRowsF8AVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
 
+//go:noescape
+func requantRowsFSAVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
+
 // requantPreY is requantRowsAVX2 on operands set before (a step's, per
-// channel): the float kernel (requantRowsF8AVX2x) where the channel has
-// it (rqFloat8: setFloat checks its operands with this kernel's rounding
-// too), else the fixed-point one; rows that lie back to back in both out
+// channel): the float kernels (requantRowsF8AVX2x, requantRowsFSAVX2x)
+// where the channel has one (rqFloat8, rqFloatSym: setFloat checks their
+// operands with these kernels' rounding too), else the fixed-point one; rows that lie back to back in both out
 // and row as one run, a run's last partial vector as its last 8 values
 // again (the scalar code only for runs shorter than 8: on MobileNetV2's
 // 14×14 and 7×7 planes the scalar tails took more time than the vectors).
@@ -220,8 +223,12 @@ func requantPreY(out []uint8, outStride int, row []int32, rowStride, count, widt
 		return
 	}
 	_, _ = out[(count-1)*outStride+width-1], row[(count-1)*rowStride+width-1]
-	if c.float == floatRelu8 {
+	switch c.float {
+	case floatRelu8:
 		requantRowsF8AVX2x(&out[0], outStride, &row[0], rowStride, count, width, c)
+		return
+	case floatSymmetric:
+		requantRowsFSAVX2x(&out[0], outStride, &row[0], rowStride, count, width, c)
 		return
 	}
 	requantRowsAVX2x(&out[0], outStride, &row[0], rowStride, count, width, c)

@@ -770,12 +770,68 @@ pickBytes2AVX2_done:
 	VPACKUSWB X0, X0, X0; \
 	VMOVQ X0, dst
 
+// RQFS(src, dst) is the symmetric float requantization (rqFloatSym,
+// floatrequant.go) on the 8 int32 at src into the 8 bytes at dst: x =
+// acc + bias (Y4), |x| to float32 (rounded down where inexact), · fc + fd
+// (Y5, Y6) rounded toward −∞, truncated, x's sign copied back (VPSIGND:
+// 0 for x = 0, as q(0) = 0), + Z_Y (Y7), clamped to [lo, hi] (Y8, Y9),
+// narrowed.
+#define RQFS(src, dst) \
+	VPADDD src, Y4, Y0; \
+	VPABSD Y0, Y1; \
+	VCVTDQ2PS Y1, Y1; \
+	VFMADD213PS Y6, Y5, Y1; \
+	VCVTTPS2DQ Y1, Y1; \
+	VPSIGND Y0, Y1, Y1; \
+	VPADDD Y7, Y1, Y1; \
+	VPMAXSD Y8, Y1, Y1; \
+	VPMINSD Y9, Y1, Y1; \
+	VEXTRACTI128 $1, Y1, X2; \
+	VPACKSSDW X2, X1, X1; \
+	VPACKUSWB X1, X1, X1; \
+	VMOVQ X1, dst
+
+// RQFLOAT(KERNEL) is a float requantization's body (KERNEL: RQF8 or
+// RQFS, its operands broadcast by the caller): count rows of width ≥ 8
+// accumulators, each row's last vector its last 8 values again. AVX2 has
+// no per-instruction rounding, so MXCSR's rounding control is set toward
+// −∞ for the call and restored after it (the conversion VCVTDQ2PS then
+// rounds down too: floatOperands checks its operands under both
+// conversions). Needs an 8-byte frame; out, outStride, row, rowStride
+// (bytes), count and width in DI, R8, SI, R9, R13, R10.
+#define RQFLOAT(KERNEL) \
+	VSTMXCSR mxcsr-8(SP); \
+	MOVL mxcsr-8(SP), AX; \
+	MOVL AX, BX; \
+	ANDL $0xffff9fff, BX; \
+	ORL $0x2000, BX; \
+	MOVL BX, mxcsr-4(SP); \
+	VLDMXCSR mxcsr-4(SP); \
+	LEAQ -8(R10), R11; \
+	TESTQ R13, R13; \
+	JEQ rqfloat_done; \
+rqfloat_row: \
+	XORQ CX, CX; \
+	CMPQ CX, R11; \
+	JGE rqfloat_last; \
+rqfloat_vec: \
+	KERNEL((SI)(CX*4), (DI)(CX*1)); \
+	ADDQ $8, CX; \
+	CMPQ CX, R11; \
+	JLT rqfloat_vec; \
+rqfloat_last: \
+	KERNEL((SI)(R11*4), (DI)(R11*1)); \
+	ADDQ R8, DI; \
+	ADDQ R9, SI; \
+	DECQ R13; \
+	JNE rqfloat_row; \
+rqfloat_done: \
+	VLDMXCSR mxcsr-8(SP); \
+	VZEROUPPER
+
 // func requantRowsF8AVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
 // is requantRowsAVX2x by the float kernel (RQF8): 8 instructions a vector
-// where the fixed-point one takes 25. AVX2 has no per-instruction
-// rounding, so MXCSR's rounding control is set toward −∞ for the call and
-// restored after it (the conversion VCVTDQ2PS then rounds down too:
-// floatOperands checks its operands under both conversions).
+// where the fixed-point one takes 25.
 TEXT ·requantRowsF8AVX2x(SB), NOSPLIT, $8-56
 	MOVQ out+0(FP), DI
 	MOVQ outStride+8(FP), R8
@@ -788,34 +844,28 @@ TEXT ·requantRowsF8AVX2x(SB), NOSPLIT, $8-56
 	VPBROADCASTD 8(AX), Y4  // bias
 	VBROADCASTSS 36(AX), Y5 // fc
 	VBROADCASTSS 92(AX), Y6 // fd
-	VSTMXCSR mxcsr-8(SP)
-	MOVL mxcsr-8(SP), AX
-	MOVL AX, BX
-	ANDL $0xffff9fff, BX
-	ORL $0x2000, BX // RC = 01: toward −∞
-	MOVL BX, mxcsr-4(SP)
-	VLDMXCSR mxcsr-4(SP)
-	LEAQ -8(R10), R11 // the last vector's start
-	TESTQ R13, R13
-	JEQ requantRowsF8AVX2x_done
-requantRowsF8AVX2x_row:
-	XORQ CX, CX
-	CMPQ CX, R11
-	JGE requantRowsF8AVX2x_last
-requantRowsF8AVX2x_vec:
-	RQF8((SI)(CX*4), (DI)(CX*1))
-	ADDQ $8, CX
-	CMPQ CX, R11
-	JLT requantRowsF8AVX2x_vec
-requantRowsF8AVX2x_last:
-	RQF8((SI)(R11*4), (DI)(R11*1))
-	ADDQ R8, DI
-	ADDQ R9, SI
-	DECQ R13
-	JNE requantRowsF8AVX2x_row
-requantRowsF8AVX2x_done:
-	VLDMXCSR mxcsr-8(SP)
-	VZEROUPPER
+	RQFLOAT(RQF8)
+	RET
+
+// func requantRowsFSAVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
+// is requantRowsAVX2x by the symmetric float kernel (RQFS): 13
+// instructions a vector.
+TEXT ·requantRowsFSAVX2x(SB), NOSPLIT, $8-56
+	MOVQ out+0(FP), DI
+	MOVQ outStride+8(FP), R8
+	MOVQ row+16(FP), SI
+	MOVQ rowStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ count+32(FP), R13
+	MOVQ width+40(FP), R10
+	MOVQ c+48(FP), AX
+	VPBROADCASTD 8(AX), Y4  // bias
+	VBROADCASTSS 36(AX), Y5 // fc
+	VBROADCASTSS 92(AX), Y6 // fd
+	VPBROADCASTD 24(AX), Y7 // zy
+	VPBROADCASTD 28(AX), Y8 // lo
+	VPBROADCASTD 32(AX), Y9 // hi
+	RQFLOAT(RQFS)
 	RET
 
 DATA quantLim8<>+0(SB)/4, $0x49742400 // 1e6

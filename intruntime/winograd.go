@@ -414,9 +414,7 @@ func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb 
 
 // wgConv runs conv step s (with a Winograd plan) on n images from src
 // into dst, p.images at a time, as tapConv does with its accumulators:
-// requantized rows, or with pool the 2×2 maxima requantized. Rows
-// narrower than a vector requantize as the whole planes (rows ldp apart)
-// into e.wgOut, then their first ow codes are copied out.
+// requantized rows, or with pool the 2×2 maxima requantized.
 func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 	p := s.wino
 	H, W := s.in.shape.H, s.in.shape.W
@@ -440,9 +438,22 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 					e.requantOne(dst[(c*n+b0+i)*P/4:][:P/4], pooled, s, c)
 				}
 			case ow < 8:
-				flat := e.wgOut[:nb*p.plane]
-				e.requantOne(flat, a[:nb*p.plane], s, c)
-				host.copyRows(dst[(c*n+b0)*P:], flat, nb, oh, ow, p.ldp, p.plane)
+				// Rows of 8 codes stored ow apart, each running into the
+				// next rows, which overwrite it (the next image's too: it
+				// comes later), where the CPU requantizes planned operands
+				// by vectors; the batch's last image (its run-over would
+				// reach another channel's) and other CPUs through e.wgOut.
+				i := 0
+				if s.rq != nil && host.requantPre != nil && p.ldp >= 8 {
+					for ; i < nb && b0+i < n-1; i++ {
+						host.requantPre(dst[(c*n+b0+i)*P:], ow, a[i*p.plane:], p.ldp, oh, 8, &s.rq[c])
+					}
+				}
+				if k := nb - i; k > 0 {
+					flat := e.wgOut[:k*p.plane]
+					e.requantOne(flat, a[i*p.plane:][:k*p.plane], s, c)
+					host.copyRows(dst[(c*n+b0+i)*P:], flat, k, oh, ow, p.ldp, p.plane)
+				}
 			case p.plane == oh*p.ldp:
 				e.requantImages(dst[(c*n+b0)*P:], a, nb*oh, ow, p.ldp, s, c)
 			default:
