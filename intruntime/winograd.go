@@ -29,7 +29,8 @@ package intruntime
 // Layout. Tiles are numbered per image row-major over th tile rows of
 // twp tiles (tw = ⌈ow/r⌉ rounded up to 4 or to a multiple of 8), the
 // image's count rounded up to whole vectors of 8 tiles, so that a vector
-// is 8 tiles of one tile row or 4 of each of two. V holds, for each of
+// is 8 tiles of one tile row or 4 of each of two; F(4×4) on 2×2 tiles
+// (pairs) puts two images' 4 tiles in a vector. V holds, for each of
 // the positions ξ of the transform, channel pair j and tile t, the int16
 // values of channels 2j and 2j+1 as one uint32 (VPMADDWD's pairs):
 // V[ξ·vxs + j·tb + t]. U holds the weights the same way, 4-row panels:
@@ -43,7 +44,7 @@ type wgPlan struct {
 	r, np          int // output tile size; transform positions ((r+2)²)
 	m, cin, cp, mp int // output channels; input channels; their pairs; m rounded up to 4
 	oh, ow         int
-	th, twp, tpi   int // tile rows, tiles a tile row (4 or a multiple of 8), tiles an image (whole vectors)
+	th, twp, tpi   int // tile rows, tiles a tile row (4 or a multiple of 8; pairs: 2), tiles an image (whole vectors; pairs: half a vector)
 	hf, wf         int // the input frame: rows, row stride in bytes (the zero point around the input)
 	ph, pw         int
 	tb             int // tiles per block: V and M of a block stay in L2
