@@ -102,8 +102,8 @@ type impl struct {
 	// the CPU has no byte permutes and VPDPBUSD.
 	dwPerm  func(dst, src []uint8, pl *dwPermPlan, images, chIn, chOut int, rq []requantScalars, kind int, zx uint8)
 	tapGemm func(acc []int32, ldc int, p *tapPlan, q []uint32) // nil: no tap convolutions (tapconv.go)
-	// wg: the Winograd F(2×2, 3×3) passes (winograd.go); gemm nil where
-	// stride-1 3×3 convolutions take the direct kernels.
+	// wg: the Winograd F(2×2, 3×3) and F(4×4, 3×3) passes (winograd.go);
+	// gemm nil where stride-1 3×3 convolutions take the direct kernels.
 	wg wgKernels
 	// tapSingle: tapGemm reads one quad plane per channel quad, each tap
 	// at its own offset (tapPlan.w1, offs1), not the row planes with

@@ -207,8 +207,8 @@ func requantRowsFSAVX2x(out *uint8, outStride int, row *int32, rowStride, count,
 // requantPreY is requantRowsAVX2 on operands set before (a step's, per
 // channel): the float kernels (requantRowsF8AVX2x, requantRowsFSAVX2x)
 // where the channel has one (rqFloat8, rqFloatSym: setFloat checks their
-// operands with these kernels' rounding too), else the fixed-point one; rows that lie back to back in both out
-// and row as one run, a run's last partial vector as its last 8 values
+// operands with these kernels' rounding too), else the fixed-point one;
+// rows that lie back to back in both out and row as one run, a run's last partial vector as its last 8 values
 // again (the scalar code only for runs shorter than 8: on MobileNetV2's
 // 14×14 and 7×7 planes the scalar tails took more time than the vectors).
 func requantPreY(out []uint8, outStride int, row []int32, rowStride, count, width int, c *requantScalars) {

@@ -54,7 +54,7 @@ type step struct {
 	conv                   bool
 	direct                 *packPlan // direct packing plan (conv.go), nil: im2col
 	tap                    *tapPlan  // a tap convolution's plan (tapconv.go), used unless the pool is fused
-	wino                   *wgPlan   // a Winograd F(2×2, 3×3) plan (winograd.go); taken before tap
+	wino                   *wgPlan   // a Winograd F(4×4) or F(2×2) plan (winograd.go); taken before tap
 	// padded: a padded dense conv's twin that reads the input copied into
 	// frames with the padding (conv.go): unpadded, so that it packs by the
 	// direct plan or by plain row copies.
