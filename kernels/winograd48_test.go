@@ -12,9 +12,7 @@ import (
 // images a group), odd batches whose last group is partly empty, partial
 // tiles and units at the planes' edges, paddings 0–2, channels past a
 // block of four, two workers.
-var wino48Cases = []struct {
-	n, c, h, w, pad, o, workers int
-}{
+var wino48Cases = []winoConvCase{
 	{2, 16, 28, 28, 1, 16, 1},
 	{3, 16, 28, 28, 1, 16, 2},
 	{9, 32, 7, 7, 1, 16, 2},
@@ -36,56 +34,32 @@ func TestWinograd48Conv(t *testing.T) {
 		t.Skip("the F(4×4) GEMMs read V as packed panels, which only the AVX2 and AVX-512 kernels take")
 	}
 	r := rand.New(rand.NewPCG(63, 64))
-	worst, worstW := 0.0, 0.0
-	asm := hostFloatKernel == fkAVX2 && winogradCPU(hostFloatKernel)
-	for _, tc := range wino48Cases {
-		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
-		w := f32s(r, tc.o*tc.c*9)
-		b := f32s(r, tc.o)
-		p := ConvParams{Pad: [2]int{tc.pad, tc.pad}}
-		want, shape := refConv(f64s(x), f64s(w), f64s(b), []int{tc.n, tc.c, tc.h, tc.w}, []int{tc.o, tc.c, 3, 3}, p)
-		g := newWino48Geom(tc.c, tc.h, tc.w, tc.pad, tc.o)
-		if g.oh != shape[2] || g.ow != shape[3] {
-			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
-		}
-		dy := f32s(r, len(want))
-		wantDx, wantDw := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
-		for _, goT := range []bool{true, false} {
-			if !goT && !asm {
-				continue
-			}
-			name := fmt.Sprintf("%+v/goT=%v", tc, goT)
-			var scratch []winoWorker
-			ws := winoWorkers(&scratch, tc.workers)
-			var wc wino48Conv
-			wc.setWeights(w, tc.o, tc.c, false, tc.workers)
-			y := make([]float32, len(want))
-			for i := range y {
-				y[i] = float32(math.NaN()) // every output written
-			}
-			seen := make([]int, tc.workers)
-			wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, nil, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
-			if total := sumInts(seen); total != tc.n {
-				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
-			}
-			worst = max(worst, winoCompare4(t, name+" forward", y, want, wino4Tol(tc.c)))
-
-			var wb wino48Conv
-			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
-			gb := newWino48Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
-			dx := make([]float32, len(wantDx))
-			wb.run(hostFloatKernel, gb, ws, true, goT, dy, nil, dx, nil, nil, tc.n, nil)
-			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
-
-			dw := make([]float32, len(wantDw))
-			for i := range dw {
-				dw[i] = float32(math.NaN())
-			}
-			wino48RunW(hostFloatKernel, g, ws, goT, x, nil, dy, dw, tc.n)
-			worstW = max(worstW, winoCompare4(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow)))
-		}
+	goTs := []bool{true}
+	if hostFloatKernel == fkAVX2 { // the assembly transforms too
+		goTs = append(goTs, false)
 	}
-	t.Logf("largest error / allowed: %.3f (forward, input gradient), %.3f (weight gradient)", worst, worstW)
+	checkWinoConv(t, r, wino48Cases, goTs, func(tc winoConvCase) winoPasses {
+		g := newWino48Geom(tc.c, tc.h, tc.w, tc.pad, tc.o)
+		return winoPasses{
+			oh: g.oh, ow: g.ow,
+			forward: func(ws []winoWorker, goT bool, w, x, b, y []float32, done func(int, int, []float32)) {
+				var wc wino48Conv
+				wc.setWeights(w, tc.o, tc.c, false, tc.workers)
+				wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, nil, tc.n, done)
+			},
+			backX: func(ws []winoWorker, goT bool, w, dy, dx []float32) {
+				var wb wino48Conv
+				wb.setWeights(w, tc.o, tc.c, true, tc.workers)
+				wb.run(hostFloatKernel, newWino48Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c), ws, true, goT, dy, nil, dx, nil, nil, tc.n, nil)
+			},
+			backW: func(ws []winoWorker, goT bool, x, dy, dw []float32) {
+				for i := range dw {
+					dw[i] = float32(math.NaN()) // every weight gradient written
+				}
+				wino48RunW(hostFloatKernel, g, ws, goT, x, nil, dy, dw, tc.n)
+			},
+		}
+	})
 }
 
 // TestWinograd48SameBits runs the AVX2 F(4×4) transforms' assembly against

@@ -10,9 +10,7 @@ import (
 // wino4Cases are F(4×4) geometries: planes of whole and partial tiles,
 // groups of several images per vector (7×7, 5×5, 3×3), a batch over two
 // workers, paddings 0–2 and the deepest forward and input gradient.
-var wino4Cases = []struct {
-	n, c, h, w, pad, o, workers int
-}{
+var wino4Cases = []winoConvCase{
 	{2, 16, 28, 28, 1, 16, 1},
 	{3, 16, 28, 28, 1, 16, 2},
 	{9, 32, 7, 7, 1, 16, 2},
@@ -38,46 +36,84 @@ func TestWinograd4Conv(t *testing.T) {
 		t.Skip("F(4×4, 3×3) runs only where the GEMMs take its packed panels (AVX-512)")
 	}
 	r := rand.New(rand.NewPCG(61, 62))
+	checkWinoConv(t, r, wino4Cases, []bool{true, false}, func(tc winoConvCase) winoPasses {
+		g := newWino4Geom(tc.c, tc.h, tc.w, tc.pad, tc.o)
+		return winoPasses{
+			oh: g.oh, ow: g.ow,
+			forward: func(ws []winoWorker, goT bool, w, x, b, y []float32, done func(int, int, []float32)) {
+				var wc wino4Conv
+				wc.setWeights(w, tc.o, tc.c, false, tc.workers)
+				wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, nil, tc.n, done)
+			},
+			backX: func(ws []winoWorker, goT bool, w, dy, dx []float32) {
+				var wb wino4Conv
+				wb.setWeights(w, tc.o, tc.c, true, tc.workers)
+				wb.run(hostFloatKernel, newWino4Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c), ws, true, goT, dy, nil, dx, nil, nil, tc.n, nil)
+			},
+			backW: func(ws []winoWorker, goT bool, x, dy, dw []float32) {
+				wino4RunW(hostFloatKernel, g, ws, goT, x, nil, dy, dw, tc.n)
+			},
+		}
+	})
+}
+
+// winoConvCase is a Winograd test geometry: n images of c×h×w, padding
+// pad, o output channels, on workers workers.
+type winoConvCase struct {
+	n, c, h, w, pad, o, workers int
+}
+
+// winoPasses are one F(4×4) implementation's forward, input gradient and
+// weight gradient on a test case's geometry (output oh×ow).
+type winoPasses struct {
+	oh, ow  int
+	forward func(ws []winoWorker, goT bool, w, x, b, y []float32, done func(int, int, []float32))
+	backX   func(ws []winoWorker, goT bool, w, dy, dx []float32)
+	backW   func(ws []winoWorker, goT bool, x, dy, dw []float32)
+}
+
+// checkWinoConv runs each case's passes (for each goT of goTs) against
+// direct sums in float64: every forward output written and done called
+// once an image, errors within wino4Tol (forward, input gradient) and
+// 2e-6 per summed product (weight gradient); it logs the largest shares
+// of the allowed error.
+func checkWinoConv(t *testing.T, r *rand.Rand, cases []winoConvCase, goTs []bool, passes func(winoConvCase) winoPasses) {
+	t.Helper()
 	worst, worstW := 0.0, 0.0
-	for _, tc := range wino4Cases {
+	for _, tc := range cases {
 		x := f32s(r, tc.n*tc.c*tc.h*tc.w)
 		w := f32s(r, tc.o*tc.c*9)
 		b := f32s(r, tc.o)
 		p := ConvParams{Pad: [2]int{tc.pad, tc.pad}}
 		want, shape := refConv(f64s(x), f64s(w), f64s(b), []int{tc.n, tc.c, tc.h, tc.w}, []int{tc.o, tc.c, 3, 3}, p)
-		g := newWino4Geom(tc.c, tc.h, tc.w, tc.pad, tc.o)
-		if g.oh != shape[2] || g.ow != shape[3] {
-			t.Fatalf("%+v: output %d×%d, want %v", tc, g.oh, g.ow, shape)
+		ps := passes(tc)
+		if ps.oh != shape[2] || ps.ow != shape[3] {
+			t.Fatalf("%+v: output %d×%d, want %v", tc, ps.oh, ps.ow, shape)
 		}
 		dy := f32s(r, len(want))
 		wantDx, wantDw := refConvGrads(f64s(x), f64s(dy), f64s(w), tc.n, tc.c, tc.h, tc.w, tc.pad, tc.o)
-		for _, goT := range []bool{true, false} {
+		for _, goT := range goTs {
 			name := fmt.Sprintf("%+v/goT=%v", tc, goT)
 			var scratch []winoWorker
 			ws := winoWorkers(&scratch, tc.workers)
-			var wc wino4Conv
-			wc.setWeights(w, tc.o, tc.c, false, tc.workers)
 			y := make([]float32, len(want))
 			for i := range y {
 				y[i] = float32(math.NaN()) // every output written
 			}
 			seen := make([]int, tc.workers)
-			wc.run(hostFloatKernel, g, ws, false, goT, x, nil, y, b, nil, tc.n, func(wk, _ int, _ []float32) { seen[wk]++ })
+			ps.forward(ws, goT, w, x, b, y, func(wk, _ int, _ []float32) { seen[wk]++ })
 			if total := sumInts(seen); total != tc.n {
 				t.Errorf("%s: done called %d times for %d images", name, total, tc.n)
 			}
 			worst = max(worst, winoCompare4(t, name+" forward", y, want, wino4Tol(tc.c)))
 
-			var wb wino4Conv
-			wb.setWeights(w, tc.o, tc.c, true, tc.workers)
-			gb := newWino4Geom(tc.o, g.oh, g.ow, 2-tc.pad, tc.c)
 			dx := make([]float32, len(wantDx))
-			wb.run(hostFloatKernel, gb, ws, true, goT, dy, nil, dx, nil, nil, tc.n, nil)
+			ps.backX(ws, goT, w, dy, dx)
 			worst = max(worst, winoCompare4(t, name+" dx", dx, wantDx, wino4Tol(tc.o)))
 
 			dw := make([]float32, len(wantDw))
-			wino4RunW(hostFloatKernel, g, ws, goT, x, nil, dy, dw, tc.n)
-			worstW = max(worstW, winoCompare4(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*g.oh*g.ow)))
+			ps.backW(ws, goT, x, dy, dw)
+			worstW = max(worstW, winoCompare4(t, name+" dw", dw, wantDw, 2e-6*float64(tc.n*ps.oh*ps.ow)))
 		}
 	}
 	t.Logf("largest error / allowed: %.3f (forward, input gradient), %.3f (weight gradient)", worst, worstW)
