@@ -309,7 +309,7 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 	if plan == nil && s.padded != nil {
 		plan, viaFrames = s.padded.direct, true
 	}
-	if s.wino != nil && s.framed == nil {
+	if s.wino != nil {
 		e.wgConv(dst, src, s, n, pool)
 		return
 	}

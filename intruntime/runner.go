@@ -54,7 +54,7 @@ type step struct {
 	conv                   bool
 	direct                 *packPlan // direct packing plan (conv.go), nil: im2col
 	tap                    *tapPlan  // a tap convolution's plan (tapconv.go), used unless the pool is fused
-	wino                   *wgPlan   // a Winograd F(4×4) or F(2×2) plan (winograd.go); taken before tap
+	wino                   *wgPlan   // a Winograd F(4×4) or F(2×2) plan (winograd.go); tap is nil where it is set
 	// padded: a padded dense conv's twin that reads the input copied into
 	// frames with the padding (conv.go): unpadded, so that it packs by the
 	// direct plan or by plain row copies.
@@ -573,12 +573,8 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					colsMax = max(colsMax, 4*n)
 					pool32Max = max(pool32Max, n)
 					s.direct = directPlan(&s)
-					// Taps where the CPU has their GEMM and a fused pool's
-					// pass over strided rows (AMX and VNNI imply AVX-512:
-					// both).
 					// Winograd where the CPU's exact products are int16
-					// ones anyway (host.wg); conv takes it before the tap
-					// GEMM planned below.
+					// ones anyway (host.wg).
 					if host.wg.gemm != nil && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.groups == 0 {
 						if s.wino = newWgPlan(q.Weights, mOut, cur.shape.C, cur.shape.H, cur.shape.W, s.ph, s.pw, host.wg.input4 != nil); s.wino != nil {
 							wgVMax, wgMMax = max(wgVMax, s.wino.vLen()), max(wgMMax, s.wino.mLen())
@@ -588,7 +584,10 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 							pool32Max = max(pool32Max, shapes[i].H*shapes[i].W/4)
 						}
 					}
-					if host.tapGemm != nil && host.poolFlat32 != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels && shapes[i].W >= host.tapMinOut {
+					// Else taps where the CPU has their GEMM and a fused
+					// pool's pass over strided rows (AMX and VNNI imply
+					// AVX-512: both).
+					if s.wino == nil && host.tapGemm != nil && host.poolFlat32 != nil && s.sh == 1 && s.sw == 1 && cur.shape.C >= tapMinChannels && shapes[i].W >= host.tapMinOut {
 						if s.tap = newTapPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw, host.tapPositions()); s.tap != nil {
 							quadsMax = max(quadsMax, s.tap.qlen, s.tap.qlen1)
 							accMax = max(accMax, s.tap.mt*amxRows*s.tap.ldc())

@@ -151,7 +151,7 @@ func TestConvAgainstNaive(t *testing.T) {
 			t.Fatal(err)
 		}
 		tap := r.engines[0].steps[0].tap != nil
-		if want := host.tapGemm != nil && test.stride == 1 && test.in.C%4 == 0 && test.in.C >= tapMinChannels && test.k > 1 &&
+		if want := r.engines[0].steps[0].wino == nil && host.tapGemm != nil && test.stride == 1 && test.in.C%4 == 0 && test.in.C >= tapMinChannels && test.k > 1 &&
 			r.LayerShape(0).W >= host.tapMinOut; tap != want {
 			t.Errorf("case %d: tap convolution %v, want %v", i, tap, want)
 		}
