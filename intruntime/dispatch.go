@@ -48,7 +48,10 @@ type impl struct {
 	lookupPairs   func(dst, a, b, lut []uint8)
 	// addPairs is lookupPairs on the add's table computed from its two
 	// input tables and output operands (addPerm); nil: lookupPairs.
-	addPairs    func(dst, a, b []uint8, p *addPerm, lut []uint8)
+	addPairs func(dst, a, b []uint8, p *addPerm, lut []uint8)
+	// addLin is addLinearScalar on an add fitted as one (addLinear), any
+	// tail looked up in lut; nil: addPairs or lookupPairs.
+	addLin      func(dst, a, b []uint8, p *addLinear, lut []uint8)
 	quantizeRow func(dst []uint8, src []float32, inv float32, z, lo, hi int32)
 	poolFlat32  func(dst, src []int32, rows, w, stride int) // nil: maxRowPairs32 and maxPairs32 on contiguous rows
 	// poolFlatCh is poolFlat32 on planes planes srcPlane apart in src,

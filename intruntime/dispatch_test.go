@@ -331,6 +331,36 @@ func TestHelpersMatchScalar(t *testing.T) {
 				}
 			}
 		}
+		if vi.addLin != nil {
+			// A fitted add, then slopes of either sign whose sums wrap
+			// (the kernel's int32 arithmetic is the scalar code's), with
+			// and without a clamp inside [0, 255]; every pair, then short
+			// runs and the tails the table gives.
+			rng := rand.New(rand.NewPCG(8, 9))
+			l, ta, tb, lut, lo, hi := randomAdd(t, rng, true)
+			fit := newAddLinear(l, ta, tb, lut, lo, hi)
+			if fit == nil {
+				t.Fatalf("%s: no fit for %+v", vi.name, l)
+			}
+			qa, qb := allPairs()
+			for _, p := range []*addLinear{fit, addLinearOf(-(1<<23)+5, 1<<22+77, 1<<30, 22, 3, 250), addLinearOf(12345, -30001, -7, 12, 0, 255)} {
+				got, want := make([]uint8, 1<<16+1), make([]uint8, 1<<16+1)
+				vi.addLin(got[:1<<16], qa, qb, p, lut)
+				addLinearScalar(want[:1<<16], qa, qb, p)
+				if j := firstDiff(got, want); j >= 0 {
+					t.Fatalf("%s: addLin %+v: pair (%d, %d) gives %d, want %d", vi.name, p, j>>8, j&255, got[j], want[j])
+				}
+			}
+			for _, n := range []int{0, 1, 31, 32, 33, 64, 100, 1000} {
+				a, b := bytes(n), bytes(n)
+				got, want := make([]uint8, n+1), make([]uint8, n+1)
+				vi.addLin(got[:n], a, b, fit, lut)
+				lookupPairsScalar(want[:n], a, b, lut)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s: addLin n %d differs from the table", vi.name, n)
+				}
+			}
+		}
 		// A random plan: two windows per block from any channel and
 		// offset, any permutation indices (< 128).
 		const C, n, hw, k4, G = 3, 4, 100, 2, 3

@@ -599,9 +599,15 @@ func rescaleTable(r *intmodel.Rescale) *[256]uint8 {
 // add is the residual add of two tensors of one shape (intmodel.Add:
 // TFLite's int8 ADD): its output code depends on the two input codes
 // only, so it is one lookup in the step's table of all 65,536 pairs
-// (addLUT), built once with the fixed-point arithmetic.
+// (addLUT), built once with the fixed-point arithmetic, or, where the CPU
+// has a kernel for them, an affine function that gives the table's codes
+// (addLinear) or the tables it was computed from (addPerm).
 func (e *engine) add(dst, a, b []uint8, s *step, n int) {
 	size := n * s.out.shape.Size()
+	if s.addLin != nil {
+		host.addLin(dst[:size], a[:size], b[:size], s.addLin, s.addLUT)
+		return
+	}
 	if s.addPerm != nil {
 		host.addPairs(dst[:size], a[:size], b[:size], s.addPerm, s.addLUT)
 		return
@@ -610,11 +616,15 @@ func (e *engine) add(dst, a, b []uint8, s *step, n int) {
 }
 
 // planAdd sets add step s's table (addLUT) and, where the CPU computes
-// the add faster than it gathers from the table, its operands (addPerm).
+// the add faster than it gathers from the table, its operands (addLin,
+// else addPerm).
 func planAdd(s *step, l *intmodel.Add) {
 	ta, tb := addTable(l.A, l.LeftShift, l.M0A, l.ShiftA), addTable(l.B, l.LeftShift, l.M0B, l.ShiftB)
 	zy, lo, hi := l.Out.ZeroPoint+s.out.off, l.QMin+s.out.off, l.QMax+s.out.off
 	s.addLUT = addLUT(l, ta, tb, zy, lo, hi)
+	if host.addLin != nil {
+		s.addLin = newAddLinear(l, ta, tb, s.addLUT, lo, hi)
+	}
 	if host.addPairs != nil {
 		if s.addPerm = newAddShift(l, ta, tb, s.addLUT, zy, lo, hi); s.addPerm == nil {
 			s.addPerm = newAddPerm(l, ta, tb, zy, lo, hi)

@@ -382,6 +382,9 @@ func TestAddAllCodePairs(t *testing.T) {
 		if bad != 0 {
 			t.Errorf("case %d (%+v): %d of %d code pairs differ from Add.Apply", i, l, bad, N)
 		}
+		if s.addLin != nil {
+			computed[-3]++
+		}
 		if s.addPerm == nil {
 			continue
 		}
@@ -413,6 +416,11 @@ func TestAddAllCodePairs(t *testing.T) {
 	if host.addPairs != nil && (computed[-1] == 0 || computed[-2] == 0 || computed[-1] == computed[-2] ||
 		computed[rqExact] == 0 || computed[rqNoNeg] == 0 || computed[rqRelu8] == 0) {
 		t.Errorf("computed adds by kernel %v: want shifted tables (-1) with and without a clamp (-2), rqExact, rqNoNeg, rqRelu8", computed)
+	}
+	// Where the CPU computes fitted adds (addLin): the eleven whose output
+	// multiplier is below 1 (the three others' slopes are too steep).
+	if host.addLin != nil && computed[-3] != 11 {
+		t.Errorf("%d adds fitted as affine step functions (-3), want 11", computed[-3])
 	}
 	t.Logf("computed adds by kernel: %v", computed)
 }

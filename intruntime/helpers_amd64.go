@@ -100,6 +100,7 @@ func avx2Helpers(im *impl) {
 	im.poolFlat32 = poolFlat32Y
 	im.pickBytes2 = pickBytes2Y
 	im.quantizeRow = quantizeRowY
+	im.addLin = addLinY
 }
 
 //go:noescape
@@ -441,6 +442,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 	}
 	if f.VBMI {
 		im.addPairs = addPairsZ
+		im.addLin = nil // not measured against VPERMT2B's tables there
 		// One VPERMI2B per block; elsewhere im2col + packQuad measured
 		// faster than the scalar packDirect (14.4k against 12.1k LeNet-5
 		// images per CPU-second with the AVX2 kernels).
@@ -1058,4 +1060,18 @@ func packQuadInZ(dst []byte, src []uint8, k4, total, p0, n int) {
 	for q := range k4 {
 		copyBlocks512(&dst[q*blockSize], &src[(q*total+p0)*4], ng, k4*blockSize)
 	}
+}
+
+//go:noescape
+func addLinAVX2(dst, a, b *uint8, n int, p *addLinear)
+
+// addLinY is addLinearScalar by addLinAVX2, 32 pairs a step, the tail
+// looked up in lut.
+func addLinY(dst, a, b []uint8, p *addLinear, lut []uint8) {
+	n := len(dst) &^ 31
+	if n > 0 {
+		_, _ = a[n-1], b[n-1]
+		addLinAVX2(&dst[0], &a[0], &b[0], n, p)
+	}
+	lookupPairsScalar(dst[n:], a[n:len(dst)], b[n:len(dst)], lut)
 }

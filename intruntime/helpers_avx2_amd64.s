@@ -917,3 +917,59 @@ quantizeAVX2_loop:
 quantizeAVX2_done:
 	VZEROUPPER
 	RET
+
+// ADDLIN turns the (a, b) word pairs in X into A·a + B·b + C ≫ k, in X
+// (T scratch): the high parts' products shifted up a byte, plus the low
+// bytes' products (the sums wrap as addLinearScalar's).
+#define ADDLIN(X, T) \
+	VPMADDWD Y10, X, T \
+	VPMADDWD Y11, X, X \
+	VPSLLD   $8, T, T \
+	VPADDD   X, T, T \
+	VPADDD   Y12, T, T \
+	VPSRAD   X13, T, X
+
+// func addLinAVX2(dst, a, b *uint8, n int, p *addLinear)
+// n a multiple of 32. Each 32 code pairs are interleaved and widened to
+// four vectors of 8 (a, b) word pairs (in-lane unpacks, undone by the
+// in-lane packs, whose saturation to int16 then to [0, 255] precedes the
+// clamp to lo and hi).
+TEXT ·addLinAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ p+32(FP), AX
+	VPBROADCASTD 0(AX), Y10
+	VPBROADCASTD 4(AX), Y11
+	VPBROADCASTD 8(AX), Y12
+	VMOVD        12(AX), X13
+	VPBROADCASTB 16(AX), Y8
+	VPBROADCASTB 20(AX), Y9
+	VPXOR        Y7, Y7, Y7
+	XORQ         BX, BX
+
+addlin_loop:
+	VMOVDQU    (SI)(BX*1), Y0
+	VMOVDQU    (DX)(BX*1), Y1
+	VPUNPCKHBW Y1, Y0, Y2
+	VPUNPCKLBW Y1, Y0, Y0
+	VPUNPCKHBW Y7, Y0, Y1
+	VPUNPCKLBW Y7, Y0, Y0
+	VPUNPCKHBW Y7, Y2, Y3
+	VPUNPCKLBW Y7, Y2, Y2
+	ADDLIN(Y0, Y4)
+	ADDLIN(Y1, Y5)
+	ADDLIN(Y2, Y6)
+	ADDLIN(Y3, Y14)
+	VPACKSSDW  Y1, Y0, Y0
+	VPACKSSDW  Y3, Y2, Y2
+	VPACKUSWB  Y2, Y0, Y0
+	VPMAXUB    Y8, Y0, Y0
+	VPMINUB    Y9, Y0, Y0
+	VMOVDQU    Y0, (DI)(BX*1)
+	ADDQ       $32, BX
+	CMPQ       BX, CX
+	JB         addlin_loop
+	VZEROUPPER
+	RET

@@ -104,7 +104,8 @@ type step struct {
 	// (graph.go); Concat: each requantized input's output storage code by
 	// input storage code (nil: copied).
 	addLUT  []uint8
-	addPerm *addPerm // nil: the add looks its codes up in addLUT
+	addPerm *addPerm   // nil: the add looks its codes up in addLUT
+	addLin  *addLinear // non-nil: host.addLin computes the add
 	// gapRq: a GlobalAvgPool's rescale as requantization operands (the
 	// sums of a chunk's planes requantized in one host.requantPre call);
 	// nil: Rescale.Apply per plane.
