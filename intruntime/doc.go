@@ -41,8 +41,10 @@
 // by one byte permute (dwPermPlan), else it runs as one flat pass over
 // zero-point frames. A residual add is one lookup per element in its table
 // of all 65,536 input code pairs (or, with VBMI, from the two inputs'
-// 256-entry tables by byte permutes), built with intmodel's fixed-point
-// definition; concat (a copy, or a requantization per input) and the
+// 256-entry tables by byte permutes; on AVX2, where one affine function
+// of the two codes, shifted and clamped, gives the table's code for every
+// pair, by two VPMADDWDs for 8 outputs: addLinear), built with intmodel's
+// fixed-point definition; concat (a copy, or a requantization per input) and the
 // rescaling average pools work on the codes with intmodel's fixed-point
 // definitions.
 //
