@@ -45,7 +45,10 @@ type impl struct {
 	copyRows      func(dst, src []uint8, planes, rows, w, srcStride, planeStride int)
 	packFlatGroup func(blocks []byte, src []uint8, f *flatPack, n, lanes int)       // packFlatGroupScalar
 	dwFlat3x3     func(acc []int32, frame []uint8, w *[9]int32, Wp int, q []uint32) // q: scratch of dwQuadsFor values
-	lookupPairs   func(dst, a, b, lut []uint8)
+	// dwMask: see dwMaskY; nil where stride-1 depthwise 3×3 layers take
+	// frames and dwFlat3x3.
+	dwMask      func(acc []int32, src []uint8, off, planes int, p *dwMaskPlan, wp *[5]uint32, zx uint8, guard []uint8)
+	lookupPairs func(dst, a, b, lut []uint8)
 	// addPairs is lookupPairs on the add's table computed from its two
 	// input tables and output operands (addPerm); nil: lookupPairs.
 	addPairs func(dst, a, b []uint8, p *addPerm, lut []uint8)

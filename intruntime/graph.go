@@ -148,6 +148,18 @@ func (e *engine) depthwise3x3(dst, src []uint8, s *step, n int) {
 		host.dwPerm(dst, src, pl, n, n*H*W, n*oh*ow, s.rq, s.rqKind, s.zx)
 		return
 	}
+	if pl := s.dwMask; pl != nil {
+		P, nb := oh*ow, s.dwImages
+		for g := range s.groups {
+			dwMaskWeights(&e.dwWp, s.gw[g*9:g*9+9])
+			for b0 := 0; b0 < n; b0 += nb {
+				cnt := min(nb, n-b0)
+				host.dwMask(e.acc[:cnt*P], src, (g*n+b0)*H*W, cnt, pl, &e.dwWp, s.zx, e.dwGuard)
+				e.requantOne(dst[(g*n+b0)*P:][:cnt*P], e.acc[:cnt*P], s, g)
+			}
+		}
+		return
+	}
 	Hp, Wp := dwFrame(H, W, s.ph, s.pw, s.sh)
 	P, plane := oh*ow, Hp*Wp
 	nb := s.dwImages

@@ -101,6 +101,7 @@ func avx2Helpers(im *impl) {
 	im.pickBytes2 = pickBytes2Y
 	im.quantizeRow = quantizeRowY
 	im.addLin = addLinY
+	im.dwMask = dwMaskY
 }
 
 //go:noescape
@@ -415,6 +416,7 @@ func avx512Helpers(im *impl, f cpufeat.Features) {
 		im.dw3x3s2 = dw3x3s2V
 	}
 	im.frameRows = frameRowsZ
+	im.dwMask = nil // AVX-512's frames, dwPerm and VNNI flat passes: not measured against it
 	if f.VBMI2 {
 		im.framePlanes = framePlanesZ
 	}
@@ -1074,4 +1076,38 @@ func addLinY(dst, a, b []uint8, p *addLinear, lut []uint8) {
 		addLinAVX2(&dst[0], &a[0], &b[0], n, p)
 	}
 	lookupPairsScalar(dst[n:], a[n:len(dst)], b[n:len(dst)], lut)
+}
+
+//go:noescape
+func dwMaskAVX2(acc *int32, src *uint8, planes, hw, W int, masks *byte, nv int, wp *[5]uint32, zx uint32)
+
+// dwMaskY writes the depthwise 3×3 sums of planes planes of p's geometry,
+// back to back from src[off:], into acc (dwMaskScalar in the tests) by
+// dwMaskAVX2, the weights as dwMaskWeights' pairs in wp. The kernel reads
+// up to W + 1 bytes before each plane and W past the last one: a first
+// plane with fewer bytes before it in src goes through guard (2·slack + hw
+// bytes), between zero points; the bytes after come from src's capacity
+// (buffers have slack).
+func dwMaskY(acc []int32, src []uint8, off, planes int, p *dwMaskPlan, wp *[5]uint32, zx uint8, guard []uint8) {
+	if planes == 0 {
+		return
+	}
+	hw := p.hw
+	_ = acc[planes*hw-1]
+	src = src[:cap(src)]
+	if off+planes*hw+p.w+1 > len(src) || len(p.masks) != p.nv*9*16 {
+		panic("intruntime: dwMaskY: source too short for the kernel's reads")
+	}
+	if off < p.w+1 {
+		g := guard[:2*slack+hw]
+		fill(g[:slack], zx)
+		copy(g[slack:], src[off:off+hw])
+		fill(g[slack+hw:], zx)
+		dwMaskAVX2(&acc[0], &g[slack], 1, hw, p.w, &p.masks[0], p.nv, wp, uint32(zx))
+		acc, off, planes = acc[hw:], off+hw, planes-1
+		if planes == 0 {
+			return
+		}
+	}
+	dwMaskAVX2(&acc[0], &src[off], planes, hw, p.w, &p.masks[0], p.nv, wp, uint32(zx))
 }

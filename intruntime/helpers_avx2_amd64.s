@@ -973,3 +973,92 @@ addlin_loop:
 	JB         addlin_loop
 	VZEROUPPER
 	RET
+
+// DWTAP(addr, t, X): tap t's 16 codes at addr where its mask (row t of
+// the vector's masks at R11) is set, else the zero point (X14), into X.
+#define DWTAP(addr, t, X) \
+	VMOVDQU t*16(R11), X0; \
+	VPBLENDVB X0, addr, X14, X
+
+// DWPAIR(addrA, tA, addrB, tB, wp, ACC): taps tA and tB's codes as
+// (a, b) word pairs for the 16 positions (bytes interleaved, zero-extended:
+// positions 0–7 in Y3, 8–15 in Y4, in order), times the pair's weights
+// (wp(R12)), by ACC into the accumulators Y8 and Y9.
+#define DWPAIR(addrA, tA, addrB, tB, wp, ACC) \
+	DWTAP(addrA, tA, X1); \
+	DWTAP(addrB, tB, X2); \
+	VPUNPCKLBW X2, X1, X3; \
+	VPUNPCKHBW X2, X1, X4; \
+	VPMOVZXBW X3, Y3; \
+	VPMOVZXBW X4, Y4; \
+	VPBROADCASTD wp(R12), Y5; \
+	ACC
+
+#define DWFIRST \
+	VPMADDWD Y5, Y3, Y8; \
+	VPMADDWD Y5, Y4, Y9
+
+#define DWADD \
+	VPMADDWD Y5, Y3, Y3; \
+	VPMADDWD Y5, Y4, Y4; \
+	VPADDD Y3, Y8, Y8; \
+	VPADDD Y4, Y9, Y9
+
+// func dwMaskAVX2(acc *int32, src *uint8, planes, hw, W int, masks *byte, nv int, wp *[5]uint32, zx uint32)
+// computes dwMaskScalar: planes planes of hw codes, back to back, each in
+// nv vectors of 16 positions (the last one at hw − 16), each tap's 16
+// codes loaded from the position plus the tap's offset (the rows W
+// apart: BX, SI and DX the rows above, at and below) and merged with the
+// zero point where the vector's masks (9 × 16 bytes a vector) clear
+// them; reads up to W + 1 bytes before a plane and W + 16 after it.
+TEXT ·dwMaskAVX2(SB), NOSPLIT, $0-68
+	MOVQ acc+0(FP), DI
+	MOVQ src+8(FP), R9
+	MOVQ planes+16(FP), R13
+	MOVQ hw+24(FP), R10
+	MOVQ W+32(FP), R8
+	MOVQ wp+56(FP), R12
+	MOVL zx+64(FP), AX
+	VMOVD AX, X14
+	VPBROADCASTB X14, X14
+	VPXOR X13, X13, X13
+	TESTQ R13, R13
+	JEQ dwmask_done
+	LEAQ -16(R10), CX // the last vector's position
+dwmask_plane:
+	MOVQ masks+40(FP), R11
+	XORQ AX, AX // the vector's position
+dwmask_vec:
+	LEAQ (R9)(AX*1), SI
+	MOVQ SI, BX
+	SUBQ R8, BX
+	LEAQ (SI)(R8*1), DX
+	DWPAIR(-1(BX), 0, (BX), 1, 0, DWFIRST)
+	DWPAIR(1(BX), 2, -1(SI), 3, 4, DWADD)
+	DWPAIR((SI), 4, 1(SI), 5, 8, DWADD)
+	DWPAIR(-1(DX), 6, (DX), 7, 12, DWADD)
+	DWTAP(1(DX), 8, X1)
+	VPUNPCKLBW X13, X1, X3
+	VPUNPCKHBW X13, X1, X4
+	VPMOVZXBW X3, Y3
+	VPMOVZXBW X4, Y4
+	VPBROADCASTD 16(R12), Y5
+	DWADD
+	VMOVDQU Y8, (DI)(AX*4)
+	VMOVDQU Y9, 32(DI)(AX*4)
+	ADDQ $144, R11
+	CMPQ AX, CX
+	JEQ dwmask_next
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLE dwmask_vec
+	MOVQ CX, AX
+	JMP dwmask_vec
+dwmask_next:
+	ADDQ R10, R9
+	LEAQ (DI)(R10*4), DI
+	DECQ R13
+	JNE dwmask_plane
+dwmask_done:
+	VZEROUPPER
+	RET

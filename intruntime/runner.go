@@ -81,6 +81,9 @@ type step struct {
 	// (quadIndex, host.dwPermQuad) for the 1×1 convolution that alone
 	// reads it (quadIn), whose GEMM operand is then a copy of blocks.
 	quadOut, quadIn bool
+	// dwMask: a stride-1 depthwise 3×3 computed straight from its planes
+	// (host.dwMask, dwmask.go): no frames.
+	dwMask *dwMaskPlan
 	// dwImages > 0: a stride-1 depthwise 3×3, run this many images a call
 	// (graph.go, depthwise3x3).
 	dwImages int
@@ -127,21 +130,23 @@ type engine struct {
 	// lastX: the last run's input where it took more than one chunk
 	// (LayerCodes runs the chunks again).
 	lastX   []float32
-	cols    []uint8  // four im2col rows
-	zeros   []uint8  // a zero row for packRows
-	pooltmp []uint8  // horizontal maxima of a 2×2 max pool
-	pool32  []int32  // pooled accumulators of a fused conv + max pool
-	gapSums []int32  // a global average pool's plane sums (step.gapRq)
-	frame   []uint8  // padded input planes of a grouped conv (graph.go)
-	padbuf  []uint8  // padded input planes of a chunk of a dense conv (conv.go)
-	w9      [9]int32 // a depthwise 3×3 kernel's weights (graph.go)
-	flat    []int32  // flat accumulators of a stride-1 depthwise 3×3
-	dwq     []uint32 // the frame's code triples for the VNNI depthwise kernel
-	quads   []uint32 // an image's row planes for a tap convolution (tapconv.go)
-	wgV     []uint32 // a Winograd block's transformed input (winograd.go)
-	wgM     []int32  // a Winograd block's products
-	wgOut   []uint8  // a Winograd channel's planes requantized whole (rows narrower than a vector)
-	wgS     []uint32 // the F(4×4) Winograd passes' scratch
+	cols    []uint8   // four im2col rows
+	zeros   []uint8   // a zero row for packRows
+	pooltmp []uint8   // horizontal maxima of a 2×2 max pool
+	pool32  []int32   // pooled accumulators of a fused conv + max pool
+	gapSums []int32   // a global average pool's plane sums (step.gapRq)
+	frame   []uint8   // padded input planes of a grouped conv (graph.go)
+	padbuf  []uint8   // padded input planes of a chunk of a dense conv (conv.go)
+	w9      [9]int32  // a depthwise 3×3 kernel's weights (graph.go)
+	dwWp    [5]uint32 // a depthwise 3×3 kernel's weight pairs (dwMaskWeights)
+	dwGuard []uint8   // a plane between zero points for host.dwMask (dwMaskY)
+	flat    []int32   // flat accumulators of a stride-1 depthwise 3×3
+	dwq     []uint32  // the frame's code triples for the VNNI depthwise kernel
+	quads   []uint32  // an image's row planes for a tap convolution (tapconv.go)
+	wgV     []uint32  // a Winograd block's transformed input (winograd.go)
+	wgM     []int32   // a Winograd block's products
+	wgOut   []uint8   // a Winograd channel's planes requantized whole (rows narrower than a vector)
+	wgS     []uint32  // the F(4×4) Winograd passes' scratch
 	pack    []byte
 	acc     []int32
 	// stale[i]: step i's output buffer was not written by the last run
@@ -444,7 +449,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 		}
 	}
 	var wgVMax, wgMMax, wgOutMax int
-	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, padMax, quadsMax, dwqMax, frameNeed, gapMax int
+	var packMax, accMax, colsMax, nMax, poolMax, pool32Max, frameMax, flatMax, padMax, quadsMax, dwqMax, frameNeed, gapMax, dwGuardMax int
 	for i, l := range m.Layers {
 		ins := m.LayerInputs(i)
 		cur := tensors[ins[0]]
@@ -523,6 +528,12 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					// Depthwise 3×3, a batch of images a call (graph.go).
 					Hp, Wp := dwFrame(cur.shape.H, cur.shape.W, s.ph, s.pw, s.sh)
 					s.dwImages = dwImagesFor(Hp*Wp, cap)
+					if host.dwMask != nil && s.sh == 1 && s.ph == 1 && s.pw == 1 {
+						// Straight from the planes, no frames (dwmask.go).
+						if s.dwMask = newDwMaskPlan(cur.shape.H, cur.shape.W); s.dwMask != nil {
+							dwGuardMax = max(dwGuardMax, 2*slack+s.dwMask.hw)
+						}
+					}
 					nflat := roundUp(s.dwImages*Hp*Wp, dwRound)
 					frameMax = max(frameMax, s.dwImages*Hp*Wp+Wp+s.pw)
 					// Frames written by the producer where dwPerm cannot
@@ -674,6 +685,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 	// The depthwise flat kernel computes whole vectors of outputs: up to
 	// dwRound − 1 extra outputs, read from as many bytes past the frame.
 	e.frame = make([]uint8, max(frameMax+dwRound, dwqMax+2, frameNeed))
+	e.dwGuard = make([]uint8, dwGuardMax)
 	e.dwq = make([]uint32, dwqMax)
 	e.quads = make([]uint32, quadsMax)
 	e.wgV = make([]uint32, wgVMax)
