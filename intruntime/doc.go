@@ -38,7 +38,9 @@
 // the same per-channel requantization), not a GEMM per group; with
 // AVX-512 VBMI and VNNI a depthwise 3×3 on rows of at most 62 codes picks
 // each kernel row's codes for 16 outputs from a window of its input plane
-// by one byte permute (dwPermPlan), else it runs as one flat pass over
+// by one byte permute (dwPermPlan); with AVX2 a stride-1 one with padding
+// 1 reads its planes directly, each tap's codes for 16 outputs merged with
+// the zero point by masks (dwMaskPlan); else it runs as one flat pass over
 // zero-point frames. A residual add is one lookup per element in its table
 // of all 65,536 input code pairs (or, with VBMI, from the two inputs'
 // 256-entry tables by byte permutes; on AVX2, where one affine function
