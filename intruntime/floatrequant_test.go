@@ -215,7 +215,7 @@ func testFloatKernels(t *testing.T, kind int) {
 	}
 	tested := false
 	for _, vi := range variantImpls() {
-		if vi.requantPre != nil && vi.requantRowsCh == nil {
+		if vi.requantPre != nil && vi.requantFlatCh == nil {
 			// AVX2's (requantPreY, requantRowsF8AVX2x and
 			// requantRowsFSAVX2x: MXCSR's rounding):
 			// each channel's rows of accumulators −255…255, 37 a row in
@@ -233,6 +233,37 @@ func testFloatKernels(t *testing.T, kind int) {
 					for x := range w {
 						if a := acc[y*stride+x]; got[y*w+x] != want(m, a) {
 							t.Fatalf("%s: requantPre channel %d acc %d gives %d, want %d", vi.name, m, a, got[y*w+x], want(m, a))
+						}
+					}
+				}
+			}
+			if vi.requantRowsCh != nil {
+				// All channels in one call (requantChF8AVX2x,
+				// requantChFSAVX2x): channel m's rows from acc[m·ldc:]
+				// into rows 41 apart from out[m·outStride:], and a run
+				// of channels by the fixed-point kernel between them.
+				mixed := slices.Clone(rq)
+				mixed[3].float, mixed[4].float = floatNone, floatNone
+				const ldc, outRow, outStride = rows*stride + 3, 41, rows*41 + 5
+				acc := make([]int32, C*ldc)
+				for i := range acc {
+					acc[i] = int32((i*7)%511 - 255)
+				}
+				for _, r := range [][]requantScalars{rq, mixed} {
+					got := make([]uint8, C*outStride)
+					vi.requantRowsCh(got, outStride, outRow, acc, ldc, rows, w, stride, r, kind)
+					for m := range C {
+						for y := range rows {
+							for x := range w {
+								a := acc[m*ldc+y*stride+x]
+								y1 := []uint8{want(m, a)}
+								if r[m].float == floatNone { // the fixed-point operands
+									requantPreRef(y1, 0, []int32{a}, 0, 1, 1, &r[m])
+								}
+								if g := got[m*outStride+y*outRow+x]; g != y1[0] {
+									t.Fatalf("%s: requantRowsCh channel %d (float kernel %d) acc %d gives %d, want %d", vi.name, m, r[m].float, a, g, y1[0])
+								}
+							}
 						}
 					}
 				}

@@ -83,6 +83,7 @@ func packShufAVX2(dst, src *byte, chunks *shufChunk, start *int32, cnt, hw, n, b
 func avx2Helpers(im *impl) {
 	im.requantRows = requantRowsAVX2
 	im.requantPre = requantPreY
+	im.requantRowsCh = requantRowsChY
 	im.packQuad = func(dst []byte, k4, q int, r0, r1, r2, r3 []uint8, full int) {
 		packQuadAsm(packQuadAVX2, dst, k4, q, r0, r1, r2, r3, full)
 	}
@@ -1110,4 +1111,55 @@ func dwMaskY(acc []int32, src []uint8, off, planes int, p *dwMaskPlan, wp *[5]ui
 		}
 	}
 	dwMaskAVX2(&acc[0], &src[off], planes, hw, p.w, &p.masks[0], p.nv, wp, uint32(zx))
+}
+
+//go:noescape
+func requantChF8AVX2x(out *uint8, outStride, outRow int, acc *int32, ldc, rows, w, rowStride int, rq *requantScalars, channels int)
+
+//go:noescape
+func requantChFSAVX2x(out *uint8, outStride, outRow int, acc *int32, ldc, rows, w, rowStride int, rq *requantScalars, channels int)
+
+// requantRowsChY is requantPreY on every channel of rq (kind unused: each
+// channel's own operands pick its kernel): channel m's rows rows of w
+// accumulators rowStride apart from acc[m·ldc:] into rows of w outputs
+// outRow bytes apart from out[m·outStride:]. Runs of channels with one
+// float kernel take one assembly call each, MXCSR set once: a 1×1
+// convolution's chunk is often one image, and per channel the call and
+// MXCSR's save and restore had cost as much as 196 outputs' requantization.
+func requantRowsChY(out []uint8, outStride, outRow int, acc []int32, ldc, rows, w, rowStride int, rq []requantScalars, kind int) {
+	M := len(rq)
+	if M == 0 || rows == 0 || w == 0 {
+		return
+	}
+	if rows > 1 && outRow == w && rowStride == w {
+		w, rows = rows*w, 1
+	}
+	if w < 8 {
+		for m := range rq {
+			requantPreY(out[m*outStride:], outRow, acc[m*ldc:], rowStride, rows, w, &rq[m])
+		}
+		return
+	}
+	_, _ = acc[(M-1)*ldc+(rows-1)*rowStride+w-1], out[(M-1)*outStride+(rows-1)*outRow+w-1]
+	if unsafe.Sizeof(rq[0]) != 96 { // the assembly's stride between channels' operands
+		panic("intruntime: requantRowsChY: requantScalars is not 96 bytes")
+	}
+	for m0 := 0; m0 < M; {
+		f := rq[m0].float
+		m1 := m0 + 1
+		for m1 < M && rq[m1].float == f {
+			m1++
+		}
+		switch f {
+		case floatRelu8:
+			requantChF8AVX2x(&out[m0*outStride], outStride, outRow, &acc[m0*ldc], ldc, rows, w, rowStride, &rq[m0], m1-m0)
+		case floatSymmetric:
+			requantChFSAVX2x(&out[m0*outStride], outStride, outRow, &acc[m0*ldc], ldc, rows, w, rowStride, &rq[m0], m1-m0)
+		default:
+			for m := m0; m < m1; m++ {
+				requantRowsAVX2x(&out[m*outStride], outRow, &acc[m*ldc], rowStride, rows, w, &rq[m])
+			}
+		}
+		m0 = m1
+	}
 }

@@ -800,13 +800,25 @@ pickBytes2AVX2_done:
 // conversions). Needs an 8-byte frame; out, outStride, row, rowStride
 // (bytes), count and width in DI, R8, SI, R9, R13, R10.
 #define RQFLOAT(KERNEL) \
+	RQMXCSR; \
+	RQROWS(KERNEL); \
+	VLDMXCSR mxcsr-8(SP); \
+	VZEROUPPER
+
+// RQMXCSR saves MXCSR at mxcsr-8(SP) and sets its rounding toward −∞
+// (AX and BX clobbered).
+#define RQMXCSR \
 	VSTMXCSR mxcsr-8(SP); \
 	MOVL mxcsr-8(SP), AX; \
 	MOVL AX, BX; \
 	ANDL $0xffff9fff, BX; \
 	ORL $0x2000, BX; \
 	MOVL BX, mxcsr-4(SP); \
-	VLDMXCSR mxcsr-4(SP); \
+	VLDMXCSR mxcsr-4(SP)
+
+// RQROWS(KERNEL) is RQFLOAT's rows (R11 and CX clobbered; DI and SI
+// advanced count rows, R13 counted down to 0).
+#define RQROWS(KERNEL) \
 	LEAQ -8(R10), R11; \
 	TESTQ R13, R13; \
 	JEQ rqfloat_done; \
@@ -825,9 +837,7 @@ rqfloat_last: \
 	ADDQ R9, SI; \
 	DECQ R13; \
 	JNE rqfloat_row; \
-rqfloat_done: \
-	VLDMXCSR mxcsr-8(SP); \
-	VZEROUPPER
+rqfloat_done:
 
 // func requantRowsF8AVX2x(out *uint8, outStride int, row *int32, rowStride, count, width int, c *requantScalars)
 // is requantRowsAVX2x by the float kernel (RQF8): 8 instructions a vector
@@ -1060,5 +1070,78 @@ dwmask_next:
 	DECQ R13
 	JNE dwmask_plane
 dwmask_done:
+	VZEROUPPER
+	RET
+
+// func requantChF8AVX2x(out *uint8, outStride, outRow int, acc *int32, ldc, rows, w, rowStride int, rq *requantScalars, channels int)
+// is requantRowsF8AVX2x on channels channels, MXCSR set once: channel m's
+// rows rows of w accumulators rowStride apart from acc[m·ldc:] into rows
+// outRow apart from out[m·outStride:], by its operands rq[m] (w ≥ 8).
+TEXT ·requantChF8AVX2x(SB), NOSPLIT, $16-80
+	RQMXCSR
+	MOVQ out+0(FP), R12
+	MOVQ acc+24(FP), DX
+	MOVQ rq+64(FP), BX
+	MOVQ outRow+16(FP), R8
+	MOVQ rowStride+56(FP), R9
+	SHLQ $2, R9
+	MOVQ w+48(FP), R10
+	MOVQ channels+72(FP), AX
+	MOVQ AX, left-16(SP)
+	TESTQ AX, AX
+	JEQ rqch8_done
+rqch8_chan:
+	VPBROADCASTD 8(BX), Y4
+	VBROADCASTSS 36(BX), Y5
+	VBROADCASTSS 92(BX), Y6
+	MOVQ R12, DI
+	MOVQ DX, SI
+	MOVQ rows+40(FP), R13
+	RQROWS(RQF8)
+	ADDQ outStride+8(FP), R12
+	MOVQ ldc+32(FP), AX
+	LEAQ (DX)(AX*4), DX
+	ADDQ $96, BX
+	DECQ left-16(SP)
+	JNE rqch8_chan
+rqch8_done:
+	VLDMXCSR mxcsr-8(SP)
+	VZEROUPPER
+	RET
+
+// func requantChFSAVX2x(out *uint8, outStride, outRow int, acc *int32, ldc, rows, w, rowStride int, rq *requantScalars, channels int)
+// is requantChF8AVX2x by the symmetric float kernel (RQFS).
+TEXT ·requantChFSAVX2x(SB), NOSPLIT, $16-80
+	RQMXCSR
+	MOVQ out+0(FP), R12
+	MOVQ acc+24(FP), DX
+	MOVQ rq+64(FP), BX
+	MOVQ outRow+16(FP), R8
+	MOVQ rowStride+56(FP), R9
+	SHLQ $2, R9
+	MOVQ w+48(FP), R10
+	MOVQ channels+72(FP), AX
+	MOVQ AX, left-16(SP)
+	TESTQ AX, AX
+	JEQ rqchs_done
+rqchs_chan:
+	VPBROADCASTD 8(BX), Y4  // bias
+	VBROADCASTSS 36(BX), Y5 // fc
+	VBROADCASTSS 92(BX), Y6 // fd
+	VPBROADCASTD 24(BX), Y7 // zy
+	VPBROADCASTD 28(BX), Y8 // lo
+	VPBROADCASTD 32(BX), Y9 // hi
+	MOVQ R12, DI
+	MOVQ DX, SI
+	MOVQ rows+40(FP), R13
+	RQROWS(RQFS)
+	ADDQ outStride+8(FP), R12
+	MOVQ ldc+32(FP), AX
+	LEAQ (DX)(AX*4), DX
+	ADDQ $96, BX
+	DECQ left-16(SP)
+	JNE rqchs_chan
+rqchs_done:
+	VLDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET

@@ -429,6 +429,18 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 	for b0 := 0; b0 < n; b0 += p.images {
 		nb := min(p.images, n-b0)
 		p.run(&host.wg, acc, src[b0*hw:], n*hw, H, W, nb, frames, v, m, e.wgS, host.frameRows)
+		if !pool && ow >= 8 && s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil {
+			// Every channel's rows in one call (per image where the
+			// planes have rows past the outputs).
+			if p.plane == oh*p.ldp {
+				host.requantRowsCh(dst[b0*P:], n*P, ow, acc, cacc, nb*oh, ow, p.ldp, s.rq, s.rqKind)
+				continue
+			}
+			for i := range nb {
+				host.requantRowsCh(dst[(b0+i)*P:], n*P, ow, acc[i*p.plane:], cacc, oh, ow, p.ldp, s.rq, s.rqKind)
+			}
+			continue
+		}
 		for c := range p.m {
 			a := acc[c*cacc:]
 			switch {
