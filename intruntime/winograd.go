@@ -429,7 +429,8 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 	for b0 := 0; b0 < n; b0 += p.images {
 		nb := min(p.images, n-b0)
 		p.run(&host.wg, acc, src[b0*hw:], n*hw, H, W, nb, frames, v, m, e.wgS, host.frameRows)
-		if !pool && ow >= 8 && s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil {
+		all := !pool && s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil
+		if all && ow >= 8 {
 			// Every channel's rows in one call (per image where the
 			// planes have rows past the outputs).
 			if p.plane == oh*p.ldp {
@@ -440,6 +441,15 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 				host.requantRowsCh(dst[(b0+i)*P:], n*P, ow, acc[i*p.plane:], cacc, oh, ow, p.ldp, s.rq, s.rqKind)
 			}
 			continue
+		}
+		first := 0 // images whose rows narrower than a vector are done
+		if all && ow < 8 && p.ldp >= 8 {
+			// As below, every channel of an image in one call (image
+			// after image: a channel's run-over into its next image is
+			// overwritten later still); the batch's last image below.
+			for ; first < nb && b0+first < n-1; first++ {
+				host.requantRowsCh(dst[(b0+first)*P:], n*P, ow, acc[first*p.plane:], cacc, oh, 8, p.ldp, s.rq, s.rqKind)
+			}
 		}
 		for c := range p.m {
 			a := acc[c*cacc:]
@@ -456,8 +466,8 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 				// comes later), where the CPU requantizes planned operands
 				// by vectors; the batch's last image (its run-over would
 				// reach another channel's) and other CPUs through e.wgOut.
-				i := 0
-				if s.rq != nil && host.requantPre != nil && p.ldp >= 8 {
+				i := first
+				if !all && s.rq != nil && host.requantPre != nil && p.ldp >= 8 {
 					for ; i < nb && b0+i < n-1; i++ {
 						host.requantPre(dst[(c*n+b0+i)*P:], ow, a[i*p.plane:], p.ldp, oh, 8, &s.rq[c])
 					}
