@@ -1073,11 +1073,49 @@ dwmask_done:
 	VZEROUPPER
 	RET
 
+// RQCH(LOADS, KERNEL) is the channel loop of requantChF8AVX2x and
+// requantChFSAVX2x: per channel its operands broadcast by LOADS (from BX,
+// 96 bytes a channel), its rows by RQROWS(KERNEL). MXCSR set (RQMXCSR);
+// out and acc of channel 0 in R12 and DX, outRow, rowStride (bytes) and w
+// in R8, R9 and R10, the channels in AX; outStride, rows and ldc (bytes)
+// in the frame's locals (vet: no argument references inside a macro).
+#define RQCH(LOADS, KERNEL) \
+	MOVQ AX, left-16(SP); \
+	TESTQ AX, AX; \
+	JEQ rqch_done; \
+rqch_chan: \
+	LOADS; \
+	MOVQ R12, DI; \
+	MOVQ DX, SI; \
+	MOVQ rows-32(SP), R13; \
+	RQROWS(KERNEL); \
+	ADDQ ostride-24(SP), R12; \
+	ADDQ ldc4-40(SP), DX; \
+	ADDQ $96, BX; \
+	DECQ left-16(SP); \
+	JNE rqch_chan; \
+rqch_done: \
+	VLDMXCSR mxcsr-8(SP); \
+	VZEROUPPER
+
+// RQ8LOADS: rqFloat8's bias, fc and fd.
+#define RQ8LOADS \
+	VPBROADCASTD 8(BX), Y4; \
+	VBROADCASTSS 36(BX), Y5; \
+	VBROADCASTSS 92(BX), Y6
+
+// RQSLOADS: rqFloatSym's bias, fc, fd, Z_Y, lo and hi.
+#define RQSLOADS \
+	RQ8LOADS; \
+	VPBROADCASTD 24(BX), Y7; \
+	VPBROADCASTD 28(BX), Y8; \
+	VPBROADCASTD 32(BX), Y9
+
 // func requantChF8AVX2x(out *uint8, outStride, outRow int, acc *int32, ldc, rows, w, rowStride int, rq *requantScalars, channels int)
 // is requantRowsF8AVX2x on channels channels, MXCSR set once: channel m's
 // rows rows of w accumulators rowStride apart from acc[m·ldc:] into rows
 // outRow apart from out[m·outStride:], by its operands rq[m] (w ≥ 8).
-TEXT ·requantChF8AVX2x(SB), NOSPLIT, $16-80
+TEXT ·requantChF8AVX2x(SB), NOSPLIT, $40-80
 	RQMXCSR
 	MOVQ out+0(FP), R12
 	MOVQ acc+24(FP), DX
@@ -1086,32 +1124,20 @@ TEXT ·requantChF8AVX2x(SB), NOSPLIT, $16-80
 	MOVQ rowStride+56(FP), R9
 	SHLQ $2, R9
 	MOVQ w+48(FP), R10
-	MOVQ channels+72(FP), AX
-	MOVQ AX, left-16(SP)
-	TESTQ AX, AX
-	JEQ rqch8_done
-rqch8_chan:
-	VPBROADCASTD 8(BX), Y4
-	VBROADCASTSS 36(BX), Y5
-	VBROADCASTSS 92(BX), Y6
-	MOVQ R12, DI
-	MOVQ DX, SI
-	MOVQ rows+40(FP), R13
-	RQROWS(RQF8)
-	ADDQ outStride+8(FP), R12
+	MOVQ outStride+8(FP), AX
+	MOVQ AX, ostride-24(SP)
+	MOVQ rows+40(FP), AX
+	MOVQ AX, rows-32(SP)
 	MOVQ ldc+32(FP), AX
-	LEAQ (DX)(AX*4), DX
-	ADDQ $96, BX
-	DECQ left-16(SP)
-	JNE rqch8_chan
-rqch8_done:
-	VLDMXCSR mxcsr-8(SP)
-	VZEROUPPER
+	SHLQ $2, AX
+	MOVQ AX, ldc4-40(SP)
+	MOVQ channels+72(FP), AX
+	RQCH(RQ8LOADS, RQF8)
 	RET
 
 // func requantChFSAVX2x(out *uint8, outStride, outRow int, acc *int32, ldc, rows, w, rowStride int, rq *requantScalars, channels int)
 // is requantChF8AVX2x by the symmetric float kernel (RQFS).
-TEXT ·requantChFSAVX2x(SB), NOSPLIT, $16-80
+TEXT ·requantChFSAVX2x(SB), NOSPLIT, $40-80
 	RQMXCSR
 	MOVQ out+0(FP), R12
 	MOVQ acc+24(FP), DX
@@ -1120,28 +1146,13 @@ TEXT ·requantChFSAVX2x(SB), NOSPLIT, $16-80
 	MOVQ rowStride+56(FP), R9
 	SHLQ $2, R9
 	MOVQ w+48(FP), R10
-	MOVQ channels+72(FP), AX
-	MOVQ AX, left-16(SP)
-	TESTQ AX, AX
-	JEQ rqchs_done
-rqchs_chan:
-	VPBROADCASTD 8(BX), Y4  // bias
-	VBROADCASTSS 36(BX), Y5 // fc
-	VBROADCASTSS 92(BX), Y6 // fd
-	VPBROADCASTD 24(BX), Y7 // zy
-	VPBROADCASTD 28(BX), Y8 // lo
-	VPBROADCASTD 32(BX), Y9 // hi
-	MOVQ R12, DI
-	MOVQ DX, SI
-	MOVQ rows+40(FP), R13
-	RQROWS(RQFS)
-	ADDQ outStride+8(FP), R12
+	MOVQ outStride+8(FP), AX
+	MOVQ AX, ostride-24(SP)
+	MOVQ rows+40(FP), AX
+	MOVQ AX, rows-32(SP)
 	MOVQ ldc+32(FP), AX
-	LEAQ (DX)(AX*4), DX
-	ADDQ $96, BX
-	DECQ left-16(SP)
-	JNE rqchs_chan
-rqchs_done:
-	VLDMXCSR mxcsr-8(SP)
-	VZEROUPPER
+	SHLQ $2, AX
+	MOVQ AX, ldc4-40(SP)
+	MOVQ channels+72(FP), AX
+	RQCH(RQSLOADS, RQFS)
 	RET
