@@ -1157,7 +1157,7 @@ func requantRowsChY(out []uint8, outStride, outRow int, acc []int32, ldc, rows, 
 			requantChFSAVX2x(&out[m0*outStride], outStride, outRow, &acc[m0*ldc], ldc, rows, w, rowStride, &rq[m0], m1-m0)
 		default:
 			for m := m0; m < m1; m++ {
-				requantRowsAVX2x(&out[m*outStride], outRow, &acc[m*ldc], rowStride, rows, w, &rq[m])
+				requantPreY(out[m*outStride:], outRow, acc[m*ldc:], rowStride, rows, w, &rq[m])
 			}
 		}
 		m0 = m1
