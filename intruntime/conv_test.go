@@ -118,6 +118,10 @@ func TestFastPathsAgree(t *testing.T) {
 		{"c2 3x3 p1 7x7 pool", convModel(t, 13, 2, 7, 7, 3, 3, 1, 1, pool2, 8), true, false, 4, 1, true},
 		// Padding 2 around a 4×4 input: whole blocks of padding.
 		{"c3 5x5 p2 4x4", convModel(t, 14, 3, 4, 4, 5, 5, 1, 2, nil, 8), true, false, 4, 1, true},
+		// 5×5 and 7×7 kernels as 3×3 blocks by Winograd where the CPU
+		// has its passes, a pool fused.
+		{"c8 5x5 p2 12x12 pool wino", convModel(t, 20, 8, 12, 12, 10, 5, 1, 2, pool2, 8), true, true, 5, 2, true},
+		{"c6 7x7 p3 16x16 wino", convModel(t, 21, 6, 16, 16, 5, 7, 1, 3, nil, 8), true, false, 3, 1, true},
 		// 16 channels, 16×16: a tap convolution where the CPU has AMX
 		// (tapconv.go), its pool fused; "slow" runs im2col.
 		{"c16 3x3 p1 16x16 pool", convModel(t, 16, 16, 16, 16, 20, 3, 1, 1, pool2, 8), true, true, 3, 2, true},
@@ -149,6 +153,9 @@ func TestFastPathsAgree(t *testing.T) {
 			if got, want := s.tap != nil, s.wino == nil && host.tapGemm != nil && (strings.HasPrefix(test.name, "c16") || strings.HasPrefix(test.name, "c32")) &&
 				fast.LayerShape(0).W >= host.tapMinOut; got != want {
 				t.Fatalf("tap convolution %v, want %v", got, want)
+			}
+			if strings.HasSuffix(test.name, "wino") && host.wg.gemm != nil && s.wino == nil {
+				t.Fatal("not planned by Winograd")
 			}
 			if strings.HasSuffix(test.name, "forced") {
 				for _, e := range fast.engines {

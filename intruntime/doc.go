@@ -29,7 +29,10 @@
 // F(2×2, 3×3) instead (winograd.go): the transforms' G scaled to integers,
 // int16 transformed values paired for VPMADDWD, the scale divided out of
 // the outputs exactly (a shift, or 9's inverse modulo 2³² and a shift),
-// 4x or 2.25x fewer multiplies than the direct sums.
+// 4x or 2.25x fewer multiplies than the direct sums; larger stride-1
+// kernels (up to 9×9, over at least 4 input channels) as the sum of
+// their 3×3 blocks, each block's input the same frames read 3 rows or
+// columns further (LeNet-5's 5×5 conv2: 2.5x fewer multiplies).
 //
 // Graph models run layer by layer with one buffer per tensor, each layer
 // reading its inputs' buffers. Grouped and depthwise convolutions have

@@ -587,13 +587,15 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 					s.direct = directPlan(&s)
 					// Winograd where the CPU's exact products are int16
 					// ones anyway (host.wg).
-					if host.wg.gemm != nil && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.groups == 0 {
-						if s.wino = newWgPlan(q.Weights, mOut, cur.shape.C, cur.shape.H, cur.shape.W, s.ph, s.pw, host.wg.input4 != nil); s.wino != nil {
+					// Larger kernels as sums of 3×3 blocks (newWgPlan
+					// weighs the blocks' work against the direct sums).
+					if host.wg.gemm != nil && s.kh >= 3 && s.kw >= 3 && s.sh == 1 && s.sw == 1 && s.groups == 0 {
+						if s.wino = newWgPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw, host.wg.input4 != nil); s.wino != nil {
 							wgVMax, wgMMax = max(wgVMax, s.wino.vLen()), max(wgMMax, s.wino.mLen())
 							padMax = max(padMax, s.wino.images*s.wino.frameBytes()+slack)
 							accMax = max(accMax, mOut*s.wino.images*s.wino.plane)
 							wgOutMax = max(wgOutMax, s.wino.images*s.wino.plane)
-							pool32Max = max(pool32Max, shapes[i].H*shapes[i].W/4)
+							pool32Max = max(pool32Max, mOut*s.wino.images*P/4) // a fused pool's planes, all channels (wgConv)
 						}
 					}
 					// Else taps where the CPU has their GEMM and a fused

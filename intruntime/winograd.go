@@ -26,6 +26,13 @@ package intruntime
 // modulo 2³² (giving 64Y) and a shift by 6, exact wherever 4 or 64 times
 // the direct accumulator fits int32 (wgFits checks 255·Σ|w| per channel).
 //
+// Larger kernels (up to 9×9, stride 1) are sums of their 3×3 blocks:
+// block (a, b) of a kh×kw kernel (zero past its edge) reads the input 3a
+// rows and 3b columns further, so a 5×5 convolution over C channels is a
+// 3×3 one over 4C virtual channels whose frames are the input's read at
+// those offsets (wgPlan.vsrc): 4·36 multiplies per 16 outputs where the
+// direct sum takes 25·16, and the transforms' exactness as for 3×3.
+//
 // Layout. Tiles are numbered per image row-major over th tile rows of
 // twp tiles (tw = ⌈ow/r⌉ rounded up to 4 or to a multiple of 8), the
 // image's count rounded up to whole vectors of 8 tiles, so that a vector
@@ -63,10 +70,20 @@ type wgPlan struct {
 	inHalf, outHalf int
 	inQ1, outQ1     int
 	pairs           bool
-	ldp, plane      int      // the output plane's row stride and size (int32s)
-	u               []uint32 // the transformed weights (see above)
-	inOffs          []int32  // vector k's first tile's top-left in the frame (bytes)
-	outOffs         []int32  // vector k's first tile's first output in the plane (int32s)
+	// Kernels larger than 3×3 (kh×kw, up to wgMaxKernel) run as the sum
+	// of their 3×3 blocks (zero past the kernel's edge): a 3×3
+	// convolution over sub = ⌈kh/3⌉·⌈kw/3⌉ times the input channels, each
+	// block's "channels" the input's frames read 3 rows or columns
+	// further per block (no copies: the frames are that much larger). cin
+	// and cp count these virtual channels; inC is the input's. Virtual
+	// channel v is block v / inC of input channel v % inC, its frame at
+	// vsrc[v] from that channel's frames (wgPlan.frame).
+	kh, kw, inC int
+	vsrc        []int
+	ldp, plane  int      // the output plane's row stride and size (int32s)
+	u           []uint32 // the transformed weights (see above)
+	inOffs      []int32  // vector k's first tile's top-left in the frame (bytes)
+	outOffs     []int32  // vector k's first tile's first output in the plane (int32s)
 }
 
 // wgBlockBytes is the budget of one block's V and M: half of Zen 3's L2.
@@ -114,32 +131,53 @@ const wgInv9 = 0x38e38e39
 // wgKind indexes wgBT, wgGS, wgAT: 0 for r = 2, 1 for r = 4.
 func wgKind(r int) int { return r / 4 }
 
-// newWgPlan plans the stride-1 3×3 convolution of weights w
-// ([m][cin][3][3]) over cin×H×W inputs with padding (ph, pw): F(4×4)
+// wgMaxKernel is the largest kernel side planned: 9×9 is nine 3×3
+// blocks.
+const wgMaxKernel = 9
+
+// wgMinBlockChannels is the fewest input channels for which a kernel
+// larger than 3×3 is planned: over fewer, the transforms outweigh the
+// GEMMs they save (LeNet-5's 5×5 conv1 on one channel by F(4×4): 7.4 →
+// 10–12 µs an image on Zen 3; its conv2, 20 channels: 27 → 14 µs).
+const wgMinBlockChannels = 4
+
+// newWgPlan plans the stride-1 kh×kw convolution of weights w
+// ([m][cin][kh][kw]) over cin×H×W inputs with padding (ph, pw): F(4×4)
 // where f4 (the CPU has its passes), it fits and its GEMMs take at most
 // wg4MaxShare of F(2×2)'s, else F(2×2); nil where neither applies
-// (planWg) or pays: too few tiles' worth of outputs (wgMinGain).
-func newWgPlan(w []int8, m, cin, H, W, ph, pw int, f4 bool) *wgPlan {
-	p := planWg(w, m, cin, H, W, ph, pw, 2)
-	if p == nil || float64(9*p.oh*p.ow) < wgMinGain*float64(p.np*p.tpi) {
+// (planWg) or pays: too few tiles' worth of outputs (wgMinGain: the
+// direct kh·kw multiply-adds an output against the blocks' GEMMs).
+func newWgPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int, f4 bool) *wgPlan {
+	if (kh > 3 || kw > 3) && cin < wgMinBlockChannels {
 		return nil
 	}
+	pays := func(p *wgPlan) bool {
+		return p != nil && float64(kh*kw*p.oh*p.ow) >= wgMinGain*float64(p.np*p.tpi*p.cin/p.inC)
+	}
+	p := planWg(w, m, cin, kh, kw, H, W, ph, pw, 2)
+	if !pays(p) {
+		p = nil
+	}
 	if f4 {
-		if p4 := planWg(w, m, cin, H, W, ph, pw, 4); p4 != nil && float64(p4.np*p4.tpi) <= wg4MaxShare*float64(p.np*p.tpi) {
+		if p4 := planWg(w, m, cin, kh, kw, H, W, ph, pw, 4); pays(p4) && (p == nil || float64(p4.np*p4.tpi) <= wg4MaxShare*float64(p.np*p.tpi)) {
 			return p4
 		}
 	}
 	return p
 }
 
-// planWg plans F(r×r, 3×3) without the gain test; nil for an odd channel
-// count or accumulators that could pass int32 (wgFits).
-func planWg(w []int8, m, cin, H, W, ph, pw, r int) *wgPlan {
-	oh, ow := H+2*ph-2, W+2*pw-2
-	if cin%2 != 0 || cin < 2 || m < 1 || oh < 1 || ow < 1 || len(w) != m*cin*9 || !wgFits(w, m, cin, r) {
+// planWg plans F(r×r, 3×3) without the gain test; nil for an odd count
+// of virtual channels (input channels times 3×3 blocks), a kernel side
+// outside [1, wgMaxKernel] or accumulators that could pass int32
+// (wgFits).
+func planWg(w []int8, m, cin, kh, kw, H, W, ph, pw, r int) *wgPlan {
+	oh, ow := H+2*ph-kh+1, W+2*pw-kw+1
+	bh, bw := ceilDiv(kh, 3), ceilDiv(kw, 3) // 3×3 blocks
+	vc := cin * bh * bw
+	if kh < 1 || kw < 1 || kh > wgMaxKernel || kw > wgMaxKernel || vc%2 != 0 || cin < 1 || m < 1 || oh < 1 || ow < 1 || len(w) != m*cin*kh*kw || !wgFits(w, m, r) {
 		return nil
 	}
-	p := &wgPlan{r: r, np: (r + 2) * (r + 2), m: m, cin: cin, cp: cin / 2, mp: roundUp(m, 4), oh: oh, ow: ow, ph: ph, pw: pw}
+	p := &wgPlan{r: r, np: (r + 2) * (r + 2), m: m, cin: vc, cp: vc / 2, mp: roundUp(m, 4), oh: oh, ow: ow, ph: ph, pw: pw, kh: kh, kw: kw, inC: cin}
 	p.th = ceilDiv(oh, r)
 	tw := ceilDiv(ow, r)
 	p.twp = roundUp(tw, 8)
@@ -155,7 +193,9 @@ func planWg(w []int8, m, cin, H, W, ph, pw, r int) *wgPlan {
 		p.tpi = 4
 	}
 	rows := p.tpi / p.twp // tile rows stored, the last vector's included
-	p.hf, p.wf = r*rows+2, r*p.twp+2
+	// The frames hold the padded input and the reads of the last blocks,
+	// 3 rows or columns a block further.
+	p.hf, p.wf = r*rows+2+3*(bh-1), r*p.twp+2+3*(bw-1)
 	p.ldp, p.plane = r*p.twp, r*r*p.tpi
 	p.inQ1, p.outQ1 = 2*r, 2*r
 	p.inHalf, p.outHalf = 4*r, 4*r
@@ -196,16 +236,51 @@ func planWg(w []int8, m, cin, H, W, ph, pw, r int) *wgPlan {
 			}
 		}
 	}
-	p.u = wgWeights(w, m, cin, p.mp, r)
+	cf := p.images * p.hf * p.wf // an input channel's frames
+	p.vsrc = make([]int, vc)
+	for v := range vc {
+		b := v / cin
+		p.vsrc[v] = v%cin*cf + 3*(b/bw)*p.wf + 3*(b%bw)
+	}
+	p.u = wgWeights(wgBlocks(w, m, cin, kh, kw), m, vc, p.mp, r)
 	return p
 }
+
+// wgBlocks returns the kh×kw kernels w ([m][cin][kh][kw]) as 3×3 blocks,
+// [m][block·cin + c][3][3] for the ⌈kh/3⌉·⌈kw/3⌉ blocks row-major, zero
+// past the kernel's edge; w itself where it is 3×3.
+func wgBlocks(w []int8, m, cin, kh, kw int) []int8 {
+	if kh == 3 && kw == 3 {
+		return w
+	}
+	bh, bw := ceilDiv(kh, 3), ceilDiv(kw, 3)
+	vc := cin * bh * bw
+	out := make([]int8, m*vc*9)
+	for oc := range m {
+		for v := range vc {
+			b, c := v/cin, v%cin
+			for y := range 3 {
+				for x := range 3 {
+					ky, kx := 3*(b/bw)+y, 3*(b%bw)+x
+					if ky < kh && kx < kw {
+						out[(oc*vc+v)*9+3*y+x] = w[((oc*cin+c)*kh+ky)*kw+kx]
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// frame returns virtual channel v's frames (see wgPlan.vsrc).
+func (p *wgPlan) frame(frames []uint8, v int) []uint8 { return frames[p.vsrc[v]:] }
 
 // wgFits reports whether every channel's accumulator times 4 (r = 2) or
 // 64 (r = 4: see wgInv9) fits int32 for any input codes in [0, 255]: the
 // transformed sums wrap modulo 2³² on the way and are exact only where
 // the final value fits.
-func wgFits(w []int8, m, cin, r int) bool {
-	per, scale := cin*9, int64(4)
+func wgFits(w []int8, m, r int) bool {
+	per, scale := len(w)/m, int64(4)
 	if r == 4 {
 		scale = 64
 	}
@@ -367,7 +442,7 @@ var wgGoKernels = wgKernels{
 }
 
 // frameBytes is the frames of one image: every input channel's.
-func (p *wgPlan) frameBytes() int { return p.cin * p.hf * p.wf }
+func (p *wgPlan) frameBytes() int { return p.inC * p.hf * p.wf }
 
 // vLen and mLen size a block's V (uint32s) and M (int32s).
 func (p *wgPlan) vLen() int { return p.np * p.vxs }
@@ -384,7 +459,7 @@ func (p *wgPlan) mLen() int { return p.np * p.mxs }
 func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb int, frames []uint8, v []uint32, m []int32, scratch []uint32, frameRows func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)) {
 	fp := p.hf * p.wf
 	cf := p.images * fp // one channel's frames
-	for c := range p.cin {
+	for c := range p.inC {
 		frameRows(frames[c*cf+p.ph*p.wf+p.pw:], src[c*chStride:][:nb*H*W], H, W, p.wf, nb, fp)
 	}
 	panels, cacc := p.mp/4, p.images*p.plane
@@ -393,7 +468,7 @@ func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb 
 		nv := ceilDiv(min(p.tb, total-t0), 8) // pairs: an odd last image's vector computes a dropped one
 		in, out := p.inOffs[t0/8:][:nv], p.outOffs[t0/8:][:nv]
 		for j := range p.cp {
-			f0, f1 := frames[2*j*cf:], frames[(2*j+1)*cf:]
+			f0, f1 := p.frame(frames, 2*j), p.frame(frames, 2*j+1)
 			if p.r == 4 {
 				k.input4(v[j*p.tb:], p.vxs, f0, f1, in, p.inHalf, p.inQ1, p.wf, scratch)
 			} else {
@@ -429,6 +504,25 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 	for b0 := 0; b0 < n; b0 += p.images {
 		nb := min(p.images, n-b0)
 		p.run(&host.wg, acc, src[b0*hw:], n*hw, H, W, nb, frames, v, m, e.wgS, host.frameRows)
+		if pool && p.plane == oh*p.ldp {
+			// The planes of every channel and image adjoin: one pass
+			// pools them all (the group's unused images' too), and a
+			// channel's images requantize in one call, every channel's
+			// in one where the CPU has requantRowsCh (LeNet-5's conv2: two
+			// calls an image and channel of 16 outputs each had cost a
+			// third as much as its GEMMs).
+			q := P / 4
+			pooled := e.pool32[:p.m*p.images*q]
+			e.pool2x2Strided(pooled, acc, p.m*p.images*oh/2, ow/2, p.ldp)
+			if s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil {
+				host.requantRowsCh(dst[b0*q:], n*q, nb*q, pooled, p.images*q, 1, nb*q, nb*q, s.rq, s.rqKind)
+				continue
+			}
+			for c := range p.m {
+				e.requantOne(dst[(c*n+b0)*q:][:nb*q], pooled[c*p.images*q:][:nb*q], s, c)
+			}
+			continue
+		}
 		all := !pool && s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil
 		if all && ow >= 8 {
 			// Every channel's rows in one call (per image where the

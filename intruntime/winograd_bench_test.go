@@ -18,7 +18,7 @@ func BenchmarkWgGemm(b *testing.B) {
 		for i := range w {
 			w[i] = int8(rng.IntN(255) - 127)
 		}
-		p := newWgPlan(w, c.c, c.c, c.h, c.h, 1, 1, host.wg.input4 != nil)
+		p := newWgPlan(w, c.c, c.c, 3, 3, c.h, c.h, 1, 1, host.wg.input4 != nil)
 		v := make([]uint32, p.vLen())
 		m := make([]int32, p.mLen())
 		for i := range v {
@@ -49,7 +49,7 @@ func BenchmarkWgRun(b *testing.B) {
 		for i := range w {
 			w[i] = int8(rng.IntN(255) - 127)
 		}
-		p := newWgPlan(w, c.c, c.c, c.h, c.h, 1, 1, host.wg.input4 != nil)
+		p := newWgPlan(w, c.c, c.c, 3, 3, c.h, c.h, 1, 1, host.wg.input4 != nil)
 		const n = 8
 		x := make([]uint8, c.c*n*c.h*c.h)
 		for i := range x {

@@ -1,6 +1,7 @@
 package intruntime
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -8,21 +9,31 @@ import (
 )
 
 // wgCase is one Winograd geometry: cin input channels of H×W, m outputs,
-// padding p, n images.
+// padding p, n images, kernels kh×kw (3×3 where 0).
 type wgCase struct {
 	cin, m, H, W, p, n int
+	k                  [2]int
 }
 
+func (c wgCase) kh() int { return cmp.Or(c.k[0], 3) }
+func (c wgCase) kw() int { return cmp.Or(c.k[1], 3) }
+
 var wgCases = []wgCase{
-	{2, 1, 4, 4, 1, 1},     // one tile row of 2 tiles: a vector mostly empty
-	{16, 16, 28, 28, 1, 3}, // resnet20's stages
-	{32, 32, 14, 14, 1, 9}, // groups of images, the last one short
-	{64, 64, 7, 7, 1, 5},   // twp 4: a vector two tile rows
-	{6, 5, 9, 11, 0, 2},    // unpadded, odd outputs, m not a multiple of 4
-	{4, 7, 5, 5, 1, 3},     // 5×5: th 3, the image's tiles rounded up to a vector
-	{8, 12, 1, 20, 1, 2},   // one output row
-	{10, 3, 20, 37, 1, 1},  // tw 19 → 24, blocks of part of an image
-	{128, 8, 8, 8, 1, 2},   // deep: the GEMM's pairs loop long
+	{2, 1, 4, 4, 1, 1, [2]int{}},     // one tile row of 2 tiles: a vector mostly empty
+	{16, 16, 28, 28, 1, 3, [2]int{}}, // resnet20's stages
+	{32, 32, 14, 14, 1, 9, [2]int{}}, // groups of images, the last one short
+	{64, 64, 7, 7, 1, 5, [2]int{}},   // twp 4: a vector two tile rows
+	{6, 5, 9, 11, 0, 2, [2]int{}},    // unpadded, odd outputs, m not a multiple of 4
+	{4, 7, 5, 5, 1, 3, [2]int{}},     // 5×5: th 3, the image's tiles rounded up to a vector
+	{8, 12, 1, 20, 1, 2, [2]int{}},   // one output row
+	{10, 3, 20, 37, 1, 1, [2]int{}},  // tw 19 → 24, blocks of part of an image
+	{128, 8, 8, 8, 1, 2, [2]int{}},   // deep: the GEMM's pairs loop long
+	// Larger kernels as 3×3 blocks over virtual channels.
+	{20, 50, 12, 12, 0, 3, [2]int{5, 5}}, // LeNet-5's conv2: pairs of images a vector
+	{1, 6, 28, 28, 0, 2, [2]int{5, 5}},   // one channel: a pair is two blocks of it
+	{2, 5, 13, 11, 3, 2, [2]int{7, 7}},   // nine blocks, padding 3
+	{4, 3, 9, 14, 1, 1, [2]int{4, 6}},    // rectangular, padded blocks
+	{6, 4, 10, 10, 2, 2, [2]int{3, 5}},
 }
 
 // wgInputs returns n images of c×H×W codes (CNHW) and weights, random,
@@ -30,7 +41,7 @@ var wgCases = []wgCase{
 // extreme: the largest transformed values and products.
 func wgInputs(rng *rand.Rand, tc wgCase, extreme bool) ([]uint8, []int8) {
 	x := make([]uint8, tc.cin*tc.n*tc.H*tc.W+slack)
-	w := make([]int8, tc.m*tc.cin*9)
+	w := make([]int8, tc.m*tc.cin*tc.kh()*tc.kw())
 	for i := range x {
 		x[i] = uint8(rng.IntN(256))
 		if extreme {
@@ -79,9 +90,9 @@ func TestWinogradExact(t *testing.T) {
 			extreme, r := er[0] == 1, er[1]
 			x, w := wgInputs(rng, tc, extreme)
 			zx := uint8(rng.IntN(256))
-			p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p, r)
+			p := planWg(w, tc.m, tc.cin, tc.kh(), tc.kw(), tc.H, tc.W, tc.p, tc.p, r)
 			if p == nil {
-				if r == 4 && !wgFits(w, tc.m, tc.cin, 4) {
+				if r == 4 && !wgFits(w, tc.m, 4) {
 					continue // 64·255·Σ|w| past int32: F(2×2) only
 				}
 				t.Fatalf("%+v r %d: not planned", tc, r)
@@ -93,14 +104,14 @@ func TestWinogradExact(t *testing.T) {
 						for xx := range p.ow {
 							var want int64
 							for ci := range tc.cin {
-								for ky := range 3 {
-									for kx := range 3 {
+								for ky := range tc.kh() {
+									for kx := range tc.kw() {
 										iy, ix := y+ky-tc.p, xx+kx-tc.p
 										a := int64(zx)
 										if iy >= 0 && iy < tc.H && ix >= 0 && ix < tc.W {
 											a = int64(x[((ci*tc.n+b)*tc.H+iy)*tc.W+ix])
 										}
-										want += a * int64(w[((c*tc.cin+ci)*3+ky)*3+kx])
+										want += a * int64(w[((c*tc.cin+ci)*tc.kh()+ky)*tc.kw()+kx])
 									}
 								}
 							}
@@ -133,7 +144,7 @@ func TestWinogradSameBits(t *testing.T) {
 				}
 				x, w := wgInputs(rng, tc, extreme)
 				zx := uint8(rng.IntN(256))
-				p := planWg(w, tc.m, tc.cin, tc.H, tc.W, tc.p, tc.p, r)
+				p := planWg(w, tc.m, tc.cin, tc.kh(), tc.kw(), tc.H, tc.W, tc.p, tc.p, r)
 				if p == nil {
 					continue // F(4×4) refused (TestWinogradExact checks why)
 				}
@@ -242,7 +253,7 @@ func TestWinogradPlans(t *testing.T) {
 		{1, 2000, 8, 8, 1, -128, false, 0, 0}, // 4·255·128·9·2000 > 2³¹ − 1
 		{1, 1800, 8, 8, 1, -128, true, 4, 16},
 	} {
-		p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, c.H, c.W, c.p, c.p, false)
+		p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, 3, 3, c.H, c.W, c.p, c.p, false)
 		if (p != nil) != c.ok {
 			t.Errorf("%+v: planned %v", c, p != nil)
 			continue
@@ -265,7 +276,7 @@ func TestWinogradPlans(t *testing.T) {
 		{8, 128, 28, -128, 2}, // 64·255·128·9·128 > 2³¹ − 1
 		{8, 112, 28, -128, 4},
 	} {
-		if p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, c.H, c.H, 1, 1, true); p == nil || p.r != c.r {
+		if p := newWgPlan(w(c.m, c.cin, c.v), c.m, c.cin, 3, 3, c.H, c.H, 1, 1, true); p == nil || p.r != c.r {
 			t.Errorf("%+v: planned %v", c, p != nil)
 		} else if p.pairs != (c.H == 7) {
 			t.Errorf("%+v: pairs %v", c, p.pairs)
@@ -273,10 +284,50 @@ func TestWinogradPlans(t *testing.T) {
 	}
 }
 
+// TestWinogradBlockPlans checks the planning of kernels larger than 3×3:
+// virtual channels (input channels times blocks), their frames 3 rows or
+// columns a block further, and the refusals.
+func TestWinogradBlockPlans(t *testing.T) {
+	for _, c := range []struct {
+		m, cin, kh, kw, H, p int
+		r, vc                int // 0: not planned
+	}{
+		{50, 20, 5, 5, 12, 0, 4, 80}, // LeNet-5's conv2: pairs of images
+		{20, 1, 5, 5, 28, 0, 0, 0},   // LeNet-5's conv1: too few channels (wgMinBlockChannels)
+		{5, 6, 7, 7, 16, 3, 4, 54},   // nine blocks
+		{5, 6, 7, 7, 10, 3, 0, 0},    // 10×10 outputs: 3×3 tiles stored as 4×4, 9 blocks: 49·100 < 1.5·36·16·9
+		{4, 5, 5, 5, 12, 0, 4, 20},
+		{4, 5, 4, 4, 19, 0, 4, 20},  // 4×4: blocks mostly zero, 1.8x fewer multiplies on whole tiles
+		{4, 3, 10, 10, 24, 0, 0, 0}, // past wgMaxKernel
+	} {
+		w := make([]int8, c.m*c.cin*c.kh*c.kw)
+		for i := range w {
+			w[i] = int8(i%7 - 3)
+		}
+		p := newWgPlan(w, c.m, c.cin, c.kh, c.kw, c.H, c.H, c.p, c.p, true)
+		if (p != nil) != (c.r != 0) {
+			t.Errorf("%+v: planned %v", c, p != nil)
+			continue
+		}
+		if p == nil {
+			continue
+		}
+		if p.r != c.r || p.cin != c.vc || p.inC != c.cin || p.oh != c.H+2*c.p-c.kh+1 {
+			t.Errorf("%+v: r %d virtual channels %d input channels %d oh %d", c, p.r, p.cin, p.inC, p.oh)
+		}
+		// Virtual channel v: block v / cin of channel v % cin.
+		cf, bw := p.images*p.hf*p.wf, ceilDiv(c.kw, 3)
+		last := p.cin - 1
+		if b, ch := last/c.cin, last%c.cin; p.vsrc[last] != ch*cf+3*(b/bw)*p.wf+3*(b%bw) {
+			t.Errorf("%+v: vsrc[%d] = %d", c, last, p.vsrc[last])
+		}
+	}
+}
+
 // TestWinogradTileOffsets checks a 7×7 output's layout: 4 tile rows of 4
 // tiles, two tile rows a vector, planes of 8-wide rows.
 func TestWinogradTileOffsets(t *testing.T) {
-	p := planWg(make([]int8, 9*4*4), 4, 4, 7, 7, 1, 1, 2)
+	p := planWg(make([]int8, 9*4*4), 4, 4, 3, 3, 7, 7, 1, 1, 2)
 	got := fmt.Sprint(p.th, p.twp, p.tpi, p.ldp, p.inHalf, p.outHalf, p.inOffs[:2], p.outOffs[:2])
 	// Vector 1 starts at tile row 2: frame row 4 (rows of 10), output row 4.
 	if want := "4 4 16 8 20 16 [0 40] [0 32]"; got != want {
