@@ -313,6 +313,10 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		e.wgConv(dst, src, s, n, pool)
 		return
 	}
+	if s.stem != nil && !pool {
+		e.stemConv(dst, src, s, n)
+		return
+	}
 	G := ceilDiv(P, laneCols)
 	direct := plan != nil && host.directPack(plan) && (!pool || P%laneCols == 0)
 	// The tap GEMM where output rows fill a vector (or, for the VNNI

@@ -184,7 +184,7 @@ func TestFastPathsAgree(t *testing.T) {
 			for _, e := range slow.engines {
 				for i := range e.steps {
 					e.steps[i].direct, e.steps[i].padded, e.steps[i].fusePool, e.steps[i].skip, e.steps[i].tap = nil, nil, false, false, nil
-					e.steps[i].wino = nil
+					e.steps[i].wino, e.steps[i].stem = nil, nil
 					e.steps[i].rq = nil // requantRows' operands set per call
 					unfuseFlat(&e.steps[i])
 				}

@@ -1156,3 +1156,97 @@ TEXT ·requantChFSAVX2x(SB), NOSPLIT, $40-80
 	MOVQ channels+72(FP), AX
 	RQCH(RQSLOADS, RQFS)
 	RET
+
+// STPAIR(a, b, L, H): taps a and b (their offsets at R11, 4 bytes each)
+// of the 16 outputs from BX, zero-extended to words and interleaved: the
+// pairs of outputs 0–3 and 8–11 in L, 4–7 and 12–15 in H (VPMADDWD's
+// lanes; the packs put them back in order). AX and Y12 clobbered.
+#define STPAIR(a, b, L, H) \
+	MOVLQSX (4*a)(R11), AX; \
+	VPMOVZXBW (BX)(AX*1), L; \
+	MOVLQSX (4*b)(R11), AX; \
+	VPMOVZXBW (BX)(AX*1), Y12; \
+	VPUNPCKHWD Y12, L, H; \
+	VPUNPCKLWD Y12, L, L
+
+// STMAC(off, L, H): one pair's products added to Y10 (L) and Y11 (H), its
+// weights the 32 bytes at off(R12).
+#define STMAC(off, L, H) \
+	VPMADDWD off(R12), L, Y12; \
+	VPADDD Y12, Y10, Y10; \
+	VPMADDWD off(R12), H, Y12; \
+	VPADDD Y12, Y11, Y11
+
+// func stemAVX2(out *uint8, outStride int, in *uint8, wf, rows, ow int, offs *int32, w *uint32, rq *requantScalars, m int)
+// writes rows rows of ow codes (ow ≥ 16) of m output channels, channel
+// m's from out + m·outStride, each the relu8 float requantization (RQF8's)
+// of its bias plus its 5 weight pairs (w, 40 dwords a channel) times the
+// codes of the ten taps at offs from the output's position in the frames
+// in (rows wf apart). 16 outputs of a row a step, the row's last step at
+// ow − 16 (overlapping the one before).
+TEXT ·stemAVX2(SB), NOSPLIT, $16-80
+	RQMXCSR
+	MOVQ out+0(FP), DI
+	MOVQ in+16(FP), SI
+	MOVQ wf+24(FP), R8
+	MOVQ rows+32(FP), R9
+	MOVQ ow+40(FP), R10
+	MOVQ offs+48(FP), R11
+	XORQ CX, CX
+stem_vec:
+	LEAQ -16(R10), AX
+	CMPQ CX, AX
+	JLE  stem_at
+	MOVQ AX, CX
+stem_at:
+	LEAQ (SI)(CX*1), BX
+	STPAIR(0, 1, Y0, Y1)
+	STPAIR(2, 3, Y2, Y3)
+	STPAIR(4, 5, Y4, Y5)
+	STPAIR(6, 7, Y6, Y7)
+	STPAIR(8, 9, Y8, Y9)
+	MOVQ w+56(FP), R12
+	MOVQ rq+64(FP), R13
+	MOVQ m+72(FP), DX
+	LEAQ (DI)(CX*1), BX
+stem_ch:
+	VPBROADCASTD 8(R13), Y12
+	VPMADDWD (R12), Y0, Y10
+	VPADDD Y12, Y10, Y10
+	VPMADDWD (R12), Y1, Y11
+	VPADDD Y12, Y11, Y11
+	STMAC(32, Y2, Y3)
+	STMAC(64, Y4, Y5)
+	STMAC(96, Y6, Y7)
+	STMAC(128, Y8, Y9)
+	VBROADCASTSS 36(R13), Y13
+	VBROADCASTSS 92(R13), Y14
+	VCVTDQ2PS Y10, Y10
+	VFMADD213PS Y14, Y13, Y10
+	VCVTTPS2DQ Y10, Y10
+	VCVTDQ2PS Y11, Y11
+	VFMADD213PS Y14, Y13, Y11
+	VCVTTPS2DQ Y11, Y11
+	VPACKSSDW Y11, Y10, Y10
+	VPACKUSWB Y10, Y10, Y10
+	VPERMQ $0x08, Y10, Y10
+	VMOVDQU X10, (BX)
+	ADDQ $160, R12
+	ADDQ $96, R13
+	ADDQ outStride+8(FP), BX
+	DECQ DX
+	JNE  stem_ch
+	LEAQ -16(R10), AX
+	CMPQ CX, AX
+	JGE  stem_row
+	ADDQ $16, CX
+	JMP  stem_vec
+stem_row:
+	ADDQ R8, SI
+	ADDQ R10, DI
+	XORQ CX, CX
+	DECQ R9
+	JNE  stem_vec
+	VLDMXCSR mxcsr-8(SP)
+	VZEROUPPER
+	RET

@@ -55,6 +55,7 @@ type step struct {
 	direct                 *packPlan // direct packing plan (conv.go), nil: im2col
 	tap                    *tapPlan  // a tap convolution's plan (tapconv.go), used unless the pool is fused
 	wino                   *wgPlan   // a Winograd F(4×4) or F(2×2) plan (winograd.go); tap is nil where it is set
+	stem                   *stemPlan // few taps in registers (stemconv.go); runs where no pool is fused
 	// padded: a padded dense conv's twin that reads the input copied into
 	// frames with the padding (conv.go): unpadded, so that it packs by the
 	// direct plan or by plain row copies.
@@ -650,6 +651,11 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 		}
 		s.rq = rq
 		s.rqKind = planKind(s.rq)
+		if s.conv && s.wino == nil && s.tap == nil && host.stem != nil {
+			if s.stem = newStemPlan(&s, q.Weights, s.w.m); s.stem != nil {
+				padMax = max(padMax, s.stem.frameBytes()+slack)
+			}
+		}
 		if s.dwImages > 0 && !s.framedIn && host.dwPerm != nil && s.rqKind >= 0 && len(s.rq) == s.groups {
 			s.dwPerm = newDwPermPlan(s.gw, s.groups, cur.shape.H, cur.shape.W, shapes[i].H, shapes[i].W, s.sh, s.sw, s.ph, s.pw)
 		}
