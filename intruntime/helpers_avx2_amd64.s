@@ -1250,3 +1250,96 @@ stem_row:
 	VLDMXCSR mxcsr-8(SP)
 	VZEROUPPER
 	RET
+
+// PFSTORE(r, Y): quad r's 8 lanes (32 bytes) at DI + 64·r unless r ≥ CX.
+#define PFSTORE(r, Y) \
+	CMPQ CX, $r; \
+	JLE  pf_stored; \
+	VMOVDQU Y, (64*r)(DI)
+
+// func packFlatAVX2(blocks *byte, src *uint8, hw, q4, channels, chStride int)
+// writes packFlatGroupScalar's blocks for a group of 16 lanes: channel c's
+// quad p of lane l is the dword at src + c·chStride + l·hw + 4p, into
+// block c·q4 + p (64 bytes: 16 lanes' dwords). Eight lanes × eight quads a
+// step, a transpose of dwords; the reads of a channel's last step run up
+// to 32 bytes past its quads (the caller checks the buffer).
+TEXT ·packFlatAVX2(SB), NOSPLIT, $0-48
+	MOVQ blocks+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ hw+16(FP), R8
+	MOVQ channels+32(FP), R9
+	LEAQ (R8)(R8*2), R12 // 3 lanes
+pf_chan:
+	MOVQ q4+24(FP), R10 // quads left
+	MOVQ SI, R11        // the chunk's first byte
+pf_chunk:
+	MOVQ R10, CX // rows to store (≤ 8 used)
+	XORQ DX, DX  // half: lanes 0–7, 8–15
+pf_half:
+	MOVQ R11, BX
+	MOVQ DX, AX
+	IMULQ R8, AX
+	SHLQ $3, AX
+	ADDQ AX, BX // lane 8·half
+	LEAQ (BX)(R8*4), AX // lanes 4–7
+	VMOVDQU (BX), Y0
+	VMOVDQU (BX)(R8*1), Y1
+	VMOVDQU (BX)(R8*2), Y2
+	VMOVDQU (BX)(R12*1), Y3
+	VMOVDQU (AX), Y4
+	VMOVDQU (AX)(R8*1), Y5
+	VMOVDQU (AX)(R8*2), Y6
+	VMOVDQU (AX)(R12*1), Y7
+	VPUNPCKLDQ Y1, Y0, Y8
+	VPUNPCKHDQ Y1, Y0, Y9
+	VPUNPCKLDQ Y3, Y2, Y10
+	VPUNPCKHDQ Y3, Y2, Y11
+	VPUNPCKLDQ Y5, Y4, Y0
+	VPUNPCKHDQ Y5, Y4, Y1
+	VPUNPCKLDQ Y7, Y6, Y2
+	VPUNPCKHDQ Y7, Y6, Y3
+	VPUNPCKLQDQ Y10, Y8, Y4
+	VPUNPCKHQDQ Y10, Y8, Y5
+	VPUNPCKLQDQ Y11, Y9, Y6
+	VPUNPCKHQDQ Y11, Y9, Y7
+	VPUNPCKLQDQ Y2, Y0, Y8
+	VPUNPCKHQDQ Y2, Y0, Y9
+	VPUNPCKLQDQ Y3, Y1, Y10
+	VPUNPCKHQDQ Y3, Y1, Y11
+	VPERM2I128 $0x31, Y8, Y4, Y12
+	VPERM2I128 $0x20, Y8, Y4, Y4
+	VPERM2I128 $0x31, Y9, Y5, Y13
+	VPERM2I128 $0x20, Y9, Y5, Y5
+	VPERM2I128 $0x31, Y10, Y6, Y14
+	VPERM2I128 $0x20, Y10, Y6, Y6
+	VPERM2I128 $0x31, Y11, Y7, Y8
+	VPERM2I128 $0x20, Y11, Y7, Y7
+	VMOVDQU Y4, (DI)
+	PFSTORE(1, Y5)
+	PFSTORE(2, Y6)
+	PFSTORE(3, Y7)
+	PFSTORE(4, Y12)
+	PFSTORE(5, Y13)
+	PFSTORE(6, Y14)
+	PFSTORE(7, Y8)
+pf_stored:
+	ADDQ $32, DI // the other half's lanes
+	INCQ DX
+	CMPQ DX, $2
+	JLT  pf_half
+	// DI: 64 bytes past the chunk's first block; on by the rows stored.
+	SUBQ $64, DI
+	CMPQ R10, $8
+	JLE  pf_lastchunk
+	ADDQ $512, DI
+	ADDQ $32, R11
+	SUBQ $8, R10
+	JMP  pf_chunk
+pf_lastchunk:
+	SHLQ $6, R10
+	ADDQ R10, DI
+	ADDQ chStride+40(FP), SI
+	DECQ R9
+	JNE  pf_chan
+	VZEROUPPER
+	RET

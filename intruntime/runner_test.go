@@ -522,6 +522,7 @@ func TestPackFlat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, c := range []struct{ ch, hw, n int }{
 		{2, 4, 1}, {3, 5, 15}, {2, 13, 16}, {4, 49, 17}, {1, 16, 40}, {5, 7, 33},
+		{32, 49, 48}, {3, 100, 33}, {50, 16, 32}, {2, 36, 16},
 	} {
 		f := &flatPack{c: c.ch, hw: c.hw, hw4: roundUp(c.hw, 4)}
 		src := makeBuf(c.ch * c.n * c.hw)
