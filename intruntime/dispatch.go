@@ -49,7 +49,7 @@ type impl struct {
 	// frames and dwFlat3x3.
 	dwMask func(acc []int32, src []uint8, off, planes int, p *dwMaskPlan, wp *[5]uint32, zx uint8, guard []uint8)
 	// stem: see stemY; nil where convolutions of few taps take the GEMM.
-	stem        func(out []uint8, outStride int, frames []uint8, p *stemPlan, rq []requantScalars)
+	stem        func(out []uint8, outStride, outRow int, frames []uint8, p *stemPlan, rq []requantScalars)
 	lookupPairs func(dst, a, b, lut []uint8)
 	// addPairs is lookupPairs on the add's table computed from its two
 	// input tables and output operands (addPerm); nil: lookupPairs.

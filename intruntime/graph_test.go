@@ -160,7 +160,7 @@ func graphModels(t testing.TB, wbits int, seed uint64) map[string]*intmodel.Mode
 	out := map[string]*intmodel.Model{}
 	for name, f := range map[string]func(uint64, int) (*intmodel.Model, error){
 		"residual": graphtest.Residual, "inverted": graphtest.InvertedResidual, "concat": graphtest.ConcatNet,
-		"flat": graphtest.FlatNet, "framed": framedNet, "quad": quadNet,
+		"flat": graphtest.FlatNet, "framed": framedNet, "quad": quadNet, "wgframed": wgFramedNet,
 	} {
 		m, err := f(seed*100+uint64(len(name)), wbits)
 		if err != nil {
@@ -187,6 +187,26 @@ func framedNet(seed uint64, wbits int) (*intmodel.Model, error) {
 	t6 := b.Conv(t5, 8, 1, 1, 0, 1, false, false)
 	t7 := b.Conv(t6, 8, 3, 1, 1, 8, false, false)
 	b.Add(t6, t7, false, false)
+	return b.Model()
+}
+
+// wgFramedNet chains convolutions so that where the CPU has the Winograd
+// passes four producers write their outputs straight into their only
+// reader's zero-point frames (step.framed): a stem (one channel, relu8:
+// stemConv) and a Winograd 3×3 (wgConv) into Winograd 3×3 readers, a
+// stride-2 3×3 by the GEMM into one, and a Winograd 3×3 into a 5×5 one
+// (frames larger by its blocks' offsets); the Winograd 3×3 before the
+// stride-2 layer writes plain planes.
+func wgFramedNet(seed uint64, wbits int) (*intmodel.Model, error) {
+	b := graphtest.NewBuilder(seed, intmodel.Shape{C: 1, H: 28, W: 28}, intmodel.ActQuant{Scale: 1.0 / 255, Bits: 8}, wbits)
+	relu6 := intmodel.ActQuant{Scale: 6.0 / 255, Bits: 8}
+	t := b.ConvTo(0, 16, 3, 1, 1, 1, relu6, false, true)
+	t = b.Conv(t, 16, 3, 1, 1, 1, true, false)
+	t = b.Conv(t, 16, 3, 1, 1, 1, true, false)
+	t = b.Conv(t, 16, 3, 2, 1, 1, true, false)
+	t = b.Conv(t, 16, 3, 1, 1, 1, true, false)
+	t = b.Conv(t, 8, 5, 1, 2, 1, false, false)
+	b.Conv(t, 4, 1, 1, 0, 1, false, false)
 	return b.Model()
 }
 
@@ -233,6 +253,8 @@ func TestGraphAgainstNaive(t *testing.T) {
 						{"framed", host.framePlanes != nil && host.requantRowsCh != nil, "steps write depthwise frames", func(s *step) bool { return s.framed != nil }, 2},
 						{"framed", host.dwPerm != nil, "depthwise steps by dwPerm", func(s *step) bool { return s.dwPerm != nil }, 1},
 						{"quad", host.dwPermQuad != nil, "depthwise steps write quad-interleaved outputs", func(s *step) bool { return s.quadOut }, 4},
+						{"wgframed", host.wg.gemm != nil, "steps write Winograd frames", func(s *step) bool { return s.framed != nil }, 4},
+						{"wgframed", host.stem != nil, "stems", func(s *step) bool { return s.stem != nil }, 1},
 					} {
 						if name != c.model || !c.has {
 							continue

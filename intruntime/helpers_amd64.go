@@ -1168,27 +1168,27 @@ func requantRowsChY(out []uint8, outStride, outRow int, acc []int32, ldc, rows, 
 }
 
 //go:noescape
-func stemAVX2(out *uint8, outStride int, in *uint8, wf, rows, ow int, offs *int32, w *uint32, rq *requantScalars, m int)
+func stemAVX2(out *uint8, outStride, outRow int, in *uint8, wf, rows, ow int, offs *int32, w *uint32, rq *requantScalars, m int)
 
 // stemY is stemScalar by stemAVX2 (stemconv.go), which requantizes by the
 // float relu8 kernel (newStemPlan planned only channels that have it:
 // setFloat checked it against the fixed-point one on every accumulator).
 // One image's frames; the assembly makes no bounds checks, so this
 // checks the furthest byte each operand is read or written at.
-func stemY(out []uint8, outStride int, frames []uint8, p *stemPlan, rq []requantScalars) {
+func stemY(out []uint8, outStride, outRow int, frames []uint8, p *stemPlan, rq []requantScalars) {
 	m := len(rq)
 	if m == 0 {
 		return
 	}
-	if p.ow < 16 || len(p.w) != m*stemTaps/2*8 || unsafe.Sizeof(rq[0]) != 96 {
+	if p.ow < 16 || outRow < p.ow || len(p.w) != m*stemTaps/2*8 || unsafe.Sizeof(rq[0]) != 96 {
 		panic("intruntime: stemY: bad plan")
 	}
 	var last int32
 	for _, o := range p.offs {
 		last = max(last, o)
 	}
-	_, _ = frames[int(last)+(p.oh-1)*p.wf+p.ow-1], out[(m-1)*outStride+p.oh*p.ow-1]
-	stemAVX2(&out[0], outStride, &frames[0], p.wf, p.oh, p.ow, &p.offs[0], &p.w[0], &rq[0], m)
+	_, _ = frames[int(last)+(p.oh-1)*p.wf+p.ow-1], out[(m-1)*outStride+(p.oh-1)*outRow+p.ow-1]
+	stemAVX2(&out[0], outStride, outRow, &frames[0], p.wf, p.oh, p.ow, &p.offs[0], &p.w[0], &rq[0], m)
 }
 
 //go:noescape

@@ -1177,21 +1177,21 @@ TEXT ·requantChFSAVX2x(SB), NOSPLIT, $40-80
 	VPMADDWD off(R12), H, Y12; \
 	VPADDD Y12, Y11, Y11
 
-// func stemAVX2(out *uint8, outStride int, in *uint8, wf, rows, ow int, offs *int32, w *uint32, rq *requantScalars, m int)
-// writes rows rows of ow codes (ow ≥ 16) of m output channels, channel
-// m's from out + m·outStride, each the relu8 float requantization (RQF8's)
+// func stemAVX2(out *uint8, outStride, outRow int, in *uint8, wf, rows, ow int, offs *int32, w *uint32, rq *requantScalars, m int)
+// writes rows rows of ow codes (ow ≥ 16; rows outRow apart) of m output
+// channels, channel m's from out + m·outStride, each the relu8 float requantization (RQF8's)
 // of its bias plus its 5 weight pairs (w, 40 dwords a channel) times the
 // codes of the ten taps at offs from the output's position in the frames
 // in (rows wf apart). 16 outputs of a row a step, the row's last step at
 // ow − 16 (overlapping the one before).
-TEXT ·stemAVX2(SB), NOSPLIT, $16-80
+TEXT ·stemAVX2(SB), NOSPLIT, $16-88
 	RQMXCSR
 	MOVQ out+0(FP), DI
-	MOVQ in+16(FP), SI
-	MOVQ wf+24(FP), R8
-	MOVQ rows+32(FP), R9
-	MOVQ ow+40(FP), R10
-	MOVQ offs+48(FP), R11
+	MOVQ in+24(FP), SI
+	MOVQ wf+32(FP), R8
+	MOVQ rows+40(FP), R9
+	MOVQ ow+48(FP), R10
+	MOVQ offs+56(FP), R11
 	XORQ CX, CX
 stem_vec:
 	LEAQ -16(R10), AX
@@ -1205,9 +1205,9 @@ stem_at:
 	STPAIR(4, 5, Y4, Y5)
 	STPAIR(6, 7, Y6, Y7)
 	STPAIR(8, 9, Y8, Y9)
-	MOVQ w+56(FP), R12
-	MOVQ rq+64(FP), R13
-	MOVQ m+72(FP), DX
+	MOVQ w+64(FP), R12
+	MOVQ rq+72(FP), R13
+	MOVQ m+80(FP), DX
 	LEAQ (DI)(CX*1), BX
 stem_ch:
 	VPBROADCASTD 8(R13), Y12
@@ -1243,7 +1243,7 @@ stem_ch:
 	JMP  stem_vec
 stem_row:
 	ADDQ R8, SI
-	ADDQ R10, DI
+	ADDQ outRow+16(FP), DI
 	XORQ CX, CX
 	DECQ R9
 	JNE  stem_vec

@@ -597,6 +597,20 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 							accMax = max(accMax, mOut*s.wino.images*s.wino.plane)
 							wgOutMax = max(wgOutMax, s.wino.images*s.wino.plane)
 							pool32Max = max(pool32Max, mOut*s.wino.images*P/4) // a fused pool's planes, all channels (wgConv)
+							if t := ins[0]; t > 0 && readers[t] == 1 && wgFramable(&e.steps[t-1], cur.shape) {
+								// The producer writes this layer's frames
+								// (its rows at their place; borders zx
+								// once): no copy a group.
+								p := s.wino
+								f := &frameLayout{ph: s.ph, pw: s.pw, Hp: p.hf, Wp: p.wf, images: cap}
+								e.steps[t-1].framed, s.framedIn = f, true
+								// Room for a short last group's images
+								// past the chunk's, and the passes' reads.
+								size := cur.shape.C * cap * f.plane()
+								buf := make([]uint8, size+(p.images+1)*f.plane()+4096)
+								fill(buf, s.zx)
+								e.bufs[t] = buf[:size]
+							}
 						}
 					}
 					// Else taps where the CPU has their GEMM and a fused
@@ -1323,6 +1337,16 @@ func maxPairsScalar(dst, src []uint8) {
 // makeBuf allocates an activation buffer of size bytes with slack spare
 // capacity (direct packing's loads may run past the end).
 func makeBuf(size int) []uint8 { return make([]uint8, size, size+slack) }
+
+// wgFramable reports whether conv step pr, the only producer of a
+// Winograd convolution's input of shape in, can write that input straight
+// into the convolution's frames (step.framed): every channel requantized
+// in one call, rows a vector wide at least, no fused pool, no tap plan (a
+// stem, a Winograd or a GEMM convolution).
+func wgFramable(pr *step, in intmodel.Shape) bool {
+	return pr.conv && pr.groups == 0 && pr.tap == nil && !pr.fusePool && pr.framed == nil && !pr.skip &&
+		host.requantRowsCh != nil && pr.rqKind >= 0 && len(pr.rq) == in.C && in.W >= 8
+}
 
 // framedMinWidth is the narrowest depthwise input whose producer writes
 // it straight into the frames: each row is a requantized vector (part)

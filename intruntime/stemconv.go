@@ -72,7 +72,8 @@ func newStemPlan(s *step, w []int8, m int) *stemPlan {
 }
 
 // stemConv runs conv step s (with a stem plan) on n images from src into
-// dst: per chunk of images their frames, then one host.stem call an image.
+// dst: per chunk of images their frames, then one host.stem call an image
+// (into its reader's frames where s.framed).
 func (e *engine) stemConv(dst, src []uint8, s *step, n int) {
 	p := s.stem
 	H, W := s.in.shape.H, s.in.shape.W
@@ -86,16 +87,20 @@ func (e *engine) stemConv(dst, src []uint8, s *step, n int) {
 			host.frameRows(frames[c*p.hf*p.wf+p.ph*p.wf+p.pw:], src[(c*n+b0)*hw:][:nb*hw], H, W, p.wf, nb, fb)
 		}
 		for b := range nb {
-			host.stem(dst[(b0+b)*P:], n*P, frames[b*fb:][:fb], p, s.rq)
+			if f := s.framed; f != nil {
+				host.stem(dst[f.at(0, b0+b):], f.images*f.plane(), f.Wp, frames[b*fb:][:fb], p, s.rq)
+				continue
+			}
+			host.stem(dst[(b0+b)*P:], n*P, p.ow, frames[b*fb:][:fb], p, s.rq)
 		}
 	}
 }
 
 // stemScalar is host.stem's definition (the tests' reference): output
-// channel m's rows of p.ow codes from out[m·outStride:], each the channel's
+// channel m's rows of p.ow codes from out[m·outStride:], outRow apart, each the channel's
 // fixed-point requantization of the sum of its tap weights times the
 // codes of the image's frames.
-func stemScalar(out []uint8, outStride int, frames []uint8, p *stemPlan, rq []requantScalars) {
+func stemScalar(out []uint8, outStride, outRow int, frames []uint8, p *stemPlan, rq []requantScalars) {
 	acc := make([]int32, p.oh*p.ow)
 	for m := range rq {
 		for y := range p.oh {
@@ -111,6 +116,6 @@ func stemScalar(out []uint8, outStride int, frames []uint8, p *stemPlan, rq []re
 			}
 		}
 		c := &rq[m]
-		requantRowsScalar(out[m*outStride:], p.ow, acc, p.ow, p.oh, p.ow, int64(c.bias), c.m0, uint(c.exp), c.zy, c.lo, c.hi)
+		requantRowsScalar(out[m*outStride:], outRow, acc, p.ow, p.oh, p.ow, int64(c.bias), c.m0, uint(c.exp), c.zy, c.lo, c.hi)
 	}
 }

@@ -145,10 +145,12 @@ func TestStemMatchesScalar(t *testing.T) {
 					frames[i] = uint8(rng.IntN(3))
 				}
 			}
-			P := p.oh * p.ow
+			// Rows 3 codes apart more than their width (as into frames).
+			row := p.ow + 3
+			P := p.oh * row
 			got, want := make([]uint8, len(s.rq)*P), make([]uint8, len(s.rq)*P)
-			host.stem(got, P, frames, p, s.rq)
-			stemScalar(want, P, frames, p, s.rq)
+			host.stem(got, P, row, frames, p, s.rq)
+			stemScalar(want, P, row, frames, p, s.rq)
 			if i := slices.Compare(got, want); i != 0 {
 				for j := range got {
 					if got[j] != want[j] {

@@ -30,7 +30,7 @@ package intruntime
 // block (a, b) of a kh×kw kernel (zero past its edge) reads the input 3a
 // rows and 3b columns further, so a 5×5 convolution over C channels is a
 // 3×3 one over 4C virtual channels whose frames are the input's read at
-// those offsets (wgPlan.vsrc): 4·36 multiplies per 16 outputs where the
+// those offsets (wgPlan.vshift): 4·36 multiplies per 16 outputs where the
 // direct sum takes 25·16, and the transforms' exactness as for 3×3.
 //
 // Layout. Tiles are numbered per image row-major over th tile rows of
@@ -76,10 +76,10 @@ type wgPlan struct {
 	// block's "channels" the input's frames read 3 rows or columns
 	// further per block (no copies: the frames are that much larger). cin
 	// and cp count these virtual channels; inC is the input's. Virtual
-	// channel v is block v / inC of input channel v % inC, its frame at
-	// vsrc[v] from that channel's frames (wgPlan.frame).
+	// channel v is block v / inC of input channel v % inC, its frames
+	// vshift[v] bytes into that channel's (wgPlan.frame).
 	kh, kw, inC int
-	vsrc        []int
+	vshift      []int
 	ldp, plane  int      // the output plane's row stride and size (int32s)
 	u           []uint32 // the transformed weights (see above)
 	inOffs      []int32  // vector k's first tile's top-left in the frame (bytes)
@@ -236,11 +236,10 @@ func planWg(w []int8, m, cin, kh, kw, H, W, ph, pw, r int) *wgPlan {
 			}
 		}
 	}
-	cf := p.images * p.hf * p.wf // an input channel's frames
-	p.vsrc = make([]int, vc)
+	p.vshift = make([]int, vc)
 	for v := range vc {
 		b := v / cin
-		p.vsrc[v] = v%cin*cf + 3*(b/bw)*p.wf + 3*(b%bw)
+		p.vshift[v] = 3*(b/bw)*p.wf + 3*(b%bw)
 	}
 	p.u = wgWeights(wgBlocks(w, m, cin, kh, kw), m, vc, p.mp, r)
 	return p
@@ -272,8 +271,11 @@ func wgBlocks(w []int8, m, cin, kh, kw int) []int8 {
 	return out
 }
 
-// frame returns virtual channel v's frames (see wgPlan.vsrc).
-func (p *wgPlan) frame(frames []uint8, v int) []uint8 { return frames[p.vsrc[v]:] }
+// frame returns virtual channel v's frames, input channel c's at c·cf
+// in frames (see wgPlan.vshift).
+func (p *wgPlan) frame(frames []uint8, cf, v int) []uint8 {
+	return frames[v%p.inC*cf+p.vshift[v]:]
+}
 
 // wgFits reports whether every channel's accumulator times 4 (r = 2) or
 // 64 (r = 4: see wgInv9) fits int32 for any input codes in [0, 255]: the
@@ -450,17 +452,19 @@ func (p *wgPlan) mLen() int { return p.np * p.mxs }
 
 // run computes the int32 accumulators of p.images images (fewer for the
 // batch's last group: nb) into acc, output channel c's plane of image i
-// at (c·p.images + i)·p.plane, rows p.ldp apart. Input channel c of image
-// i is at src[c·chStride + i·H·W:] (H×W); frames (p.images·frameBytes,
-// channel c's frames back to back, their borders already zx) take the
-// interiors, then block by block over the group's tiles the input
+// at (c·p.images + i)·p.plane, rows p.ldp apart, from frames: input
+// channel c's of image i at c·cf + i·hf·wf, their borders zx. Where src
+// is not nil the frames take its interiors first (input channel c of
+// image i at src[c·chStride + i·H·W:], H×W); else a producer wrote them
+// (step.framed). Then block by block over the group's tiles the input
 // transform, the np GEMMs and the output transform. v and m hold a
 // block's V and M, scratch the F(4×4) passes' (wgScratch).
-func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb int, frames []uint8, v []uint32, m []int32, scratch []uint32, frameRows func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)) {
+func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb int, frames []uint8, cf int, v []uint32, m []int32, scratch []uint32, frameRows func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)) {
 	fp := p.hf * p.wf
-	cf := p.images * fp // one channel's frames
 	for c := range p.inC {
-		frameRows(frames[c*cf+p.ph*p.wf+p.pw:], src[c*chStride:][:nb*H*W], H, W, p.wf, nb, fp)
+		if src != nil {
+			frameRows(frames[c*cf+p.ph*p.wf+p.pw:], src[c*chStride:][:nb*H*W], H, W, p.wf, nb, fp)
+		}
 	}
 	panels, cacc := p.mp/4, p.images*p.plane
 	total := nb * p.tpi
@@ -468,7 +472,7 @@ func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb 
 		nv := ceilDiv(min(p.tb, total-t0), 8) // pairs: an odd last image's vector computes a dropped one
 		in, out := p.inOffs[t0/8:][:nv], p.outOffs[t0/8:][:nv]
 		for j := range p.cp {
-			f0, f1 := p.frame(frames, 2*j), p.frame(frames, 2*j+1)
+			f0, f1 := p.frame(frames, cf, 2*j), p.frame(frames, cf, 2*j+1)
 			if p.r == 4 {
 				k.input4(v[j*p.tb:], p.vxs, f0, f1, in, p.inHalf, p.inQ1, p.wf, scratch)
 			} else {
@@ -497,13 +501,31 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 	oh, ow := p.oh, p.ow
 	P, hw := oh*ow, H*W
 	frames := e.padbuf[:p.images*p.frameBytes()+slack] // the F(4×4) loads read past the last frame
-	fill(frames, s.zx)
+	var fl *frameLayout                                // the producer wrote the frames (step.framed)
+	if s.framedIn {
+		fl = e.steps[s.ins[0]-1].framed
+	} else {
+		fill(frames, s.zx)
+	}
 	cacc := p.images * p.plane
 	acc := e.acc[:p.m*cacc]
 	v, m := e.wgV[:p.vLen()], e.wgM[:p.mLen()]
 	for b0 := 0; b0 < n; b0 += p.images {
 		nb := min(p.images, n-b0)
-		p.run(&host.wg, acc, src[b0*hw:], n*hw, H, W, nb, frames, v, m, e.wgS, host.frameRows)
+		if fl != nil {
+			p.run(&host.wg, acc, nil, 0, H, W, nb, src[fl.at(0, b0)-p.ph*p.wf-p.pw:], fl.images*fl.plane(), v, m, e.wgS, nil)
+		} else {
+			p.run(&host.wg, acc, src[b0*hw:], n*hw, H, W, nb, frames, p.images*p.hf*p.wf, v, m, e.wgS, host.frameRows)
+		}
+		if f := s.framed; f != nil {
+			// Each image's rows into its reader's frames (planned where
+			// every channel requantizes in one call and rows fill a
+			// vector).
+			for i := range nb {
+				host.requantRowsCh(dst[f.at(0, b0+i):], f.images*f.plane(), f.Wp, acc[i*p.plane:], cacc, oh, ow, p.ldp, s.rq, s.rqKind)
+			}
+			continue
+		}
 		if pool && p.plane == oh*p.ldp {
 			// The planes of every channel and image adjoin: one pass
 			// pools them all (the group's unused images' too), and a

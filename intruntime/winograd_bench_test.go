@@ -64,7 +64,7 @@ func BenchmarkWgRun(b *testing.B) {
 			for b.Loop() {
 				for b0 := 0; b0 < n; b0 += p.images {
 					nb := min(p.images, n-b0)
-					p.run(&host.wg, acc, x[b0*hw:], n*hw, c.h, c.h, nb, frames, v, m, scratch, host.frameRows)
+					p.run(&host.wg, acc, x[b0*hw:], n*hw, c.h, c.h, nb, frames, p.images*p.hf*p.wf, v, m, scratch, host.frameRows)
 				}
 			}
 			b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N*n), "µs/image")
