@@ -402,13 +402,9 @@ func (e *engine) padFrames(src []uint8, s *step, n, b0, nb int) []uint8 {
 	frames := e.padbuf[:C*nb*Hp*Wp+slack]
 	fill(frames, s.zx)
 	for c := range C {
-		for b := range nb {
-			plane := src[(c*n+b0+b)*H*W:][:H*W]
-			f := frames[(c*nb+b)*Hp*Wp+s.ph*Wp+s.pw:]
-			for y := range H {
-				copy(f[y*Wp:y*Wp+W], plane[y*W:y*W+W])
-			}
-		}
+		// A channel's nb images at once (a copy call a row had been 2% of
+		// resnet20's int8 time on Zen 3).
+		host.frameRows(frames[c*nb*Hp*Wp+s.ph*Wp+s.pw:], src[(c*n+b0)*H*W:][:nb*H*W], H, W, Wp, nb, Hp*Wp)
 	}
 	return frames
 }
