@@ -32,7 +32,11 @@
 // 4x or 2.25x fewer multiplies than the direct sums; larger stride-1
 // kernels (up to 9×9, over at least 4 input channels) as the sum of
 // their 3×3 blocks, each block's input the same frames read 3 rows or
-// columns further (LeNet-5's 5×5 conv2: 2.5x fewer multiplies).
+// columns further (LeNet-5's 5×5 conv2: 2.5x fewer multiplies). A
+// Winograd layer's only producer writes its rows straight into the
+// layer's zero-point frames. A grayscale model's 3×3 first layer (at most
+// 10 taps, relu8 outputs) runs in one pass that keeps the taps' codes in
+// registers and requantizes there (stemconv.go).
 //
 // Graph models run layer by layer with one buffer per tensor, each layer
 // reading its inputs' buffers. Grouped and depthwise convolutions have

@@ -594,7 +594,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 						if s.wino = newWgPlan(q.Weights, mOut, cur.shape.C, s.kh, s.kw, cur.shape.H, cur.shape.W, s.ph, s.pw, host.wg.input4 != nil); s.wino != nil {
 							wgVMax, wgMMax = max(wgVMax, s.wino.vLen()), max(wgMMax, s.wino.mLen())
 							padMax = max(padMax, s.wino.images*s.wino.frameBytes()+slack)
-							accMax = max(accMax, mOut*s.wino.images*s.wino.plane)
+							accMax = max(accMax, mOut*s.wino.images*s.wino.plane+wgAccSlack)
 							wgOutMax = max(wgOutMax, s.wino.images*s.wino.plane)
 							pool32Max = max(pool32Max, mOut*s.wino.images*P/4) // a fused pool's planes, all channels (wgConv)
 							if t := ins[0]; t > 0 && readers[t] == 1 && wgFramable(&e.steps[t-1], cur.shape) {

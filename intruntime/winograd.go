@@ -93,6 +93,11 @@ type wgPlan struct {
 // 384 KB no faster.
 const wgBlockBytes = 256 << 10
 
+// wgAccSlack is the int32s planned past a Winograd layer's accumulator
+// planes: the fused pool's vector pass reads whole vectors of a row
+// pair (LeNet-5's 4-wide pooled rows had gone through the scalar code).
+const wgAccSlack = 16
+
 // wgMaxImages bounds a group's images (its frames and accumulators).
 const wgMaxImages = 8
 
@@ -460,9 +465,9 @@ func (p *wgPlan) mLen() int { return p.np * p.mxs }
 // transform, the np GEMMs and the output transform. v and m hold a
 // block's V and M, scratch the F(4×4) passes' (wgScratch).
 func (p *wgPlan) run(k *wgKernels, acc []int32, src []uint8, chStride, H, W, nb int, frames []uint8, cf int, v []uint32, m []int32, scratch []uint32, frameRows func(dst, src []uint8, rows, w, dstStride, planes, dstPlane int)) {
-	fp := p.hf * p.wf
-	for c := range p.inC {
-		if src != nil {
+	if src != nil {
+		fp := p.hf * p.wf
+		for c := range p.inC {
 			frameRows(frames[c*cf+p.ph*p.wf+p.pw:], src[c*chStride:][:nb*H*W], H, W, p.wf, nb, fp)
 		}
 	}
@@ -535,7 +540,9 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 			// third as much as its GEMMs).
 			q := P / 4
 			pooled := e.pool32[:p.m*p.images*q]
-			e.pool2x2Strided(pooled, acc, p.m*p.images*oh/2, ow/2, p.ldp)
+			// The vector pass reads up to a vector past a row pair's
+			// pooled half (the planned slack: wgAccSlack).
+			e.pool2x2Strided(pooled, e.acc[:p.m*cacc+wgAccSlack], p.m*p.images*oh/2, ow/2, p.ldp)
 			if s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil {
 				host.requantRowsCh(dst[b0*q:], n*q, nb*q, pooled, p.images*q, 1, nb*q, nb*q, s.rq, s.rqKind)
 				continue
