@@ -317,6 +317,11 @@ func (e *engine) conv(dst, src []uint8, s *step, n int, pool bool) {
 		e.stemConv(dst, src, s, n)
 		return
 	}
+	if s.framedIn {
+		// Only a Winograd plan reads its input from a producer's frames
+		// (a programmer error: the plan dropped after the buffers were).
+		panic("intruntime: conv: input in frames without its Winograd plan")
+	}
 	G := ceilDiv(P, laneCols)
 	direct := plan != nil && host.directPack(plan) && (!pool || P%laneCols == 0)
 	// The tap GEMM where output rows fill a vector (or, for the VNNI
