@@ -64,13 +64,19 @@ func convModel(t testing.TB, seed uint64, c, h, w, oc, k, s, p int, pool *intmod
 		layers = append(layers, &intmodel.MaxPool2d{Name: "pool", Pool2d: *pool})
 	}
 	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: c, H: h, W: w}, Output: a1, Layers: layers}
+	return withHead(t, rng, m, wbits, out)
+}
+
+// withHead appends to m (its output quantized as m.Output) a Flatten and a
+// 3-way fully connected layer into out, and validates it.
+func withHead(t testing.TB, rng *rand.Rand, m *intmodel.Model, wbits int, out intmodel.ActQuant) *intmodel.Model {
 	shapes, err := m.Shapes()
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := shapes[len(shapes)-1].Size()
 	m.Layers = append(m.Layers, &intmodel.Flatten{Name: "flatten"},
-		&intmodel.Linear{Name: "fc", InFeatures: f, OutFeatures: 3, Quantized: quantLayer(t, rng, 3, f, wbits, a1, out, false)})
+		&intmodel.Linear{Name: "fc", InFeatures: f, OutFeatures: 3, Quantized: quantLayer(t, rng, 3, f, wbits, m.Output, out, false)})
 	m.Output = out
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)

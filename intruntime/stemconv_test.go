@@ -18,25 +18,14 @@ func stemModel(t testing.TB, seed uint64, c, h, w, oc, k, p, wbits int) *intmode
 	conv := &intmodel.Conv2d{Name: "stem", InChannels: c, OutChannels: oc, KernelH: k, KernelW: k, StrideH: 1, StrideW: 1, PadH: p, PadW: p,
 		Quantized: quantLayer(t, rng, oc, c*k*k, wbits, in, a1, true)}
 	m := &intmodel.Model{Input: in, InputShape: intmodel.Shape{C: c, H: h, W: w}, Output: a1, Layers: []intmodel.Layer{conv}}
-	shapes, err := m.Shapes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := shapes[0].Size()
-	m.Layers = append(m.Layers, &intmodel.Flatten{Name: "flatten"},
-		&intmodel.Linear{Name: "fc", InFeatures: f, OutFeatures: 3, Quantized: quantLayer(t, rng, 3, f, wbits, a1, out, false)})
-	m.Output = out
-	if err := m.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return withHead(t, rng, m, wbits, out)
 }
 
 // TestStemCodes checks stem convolutions code for code against the same
 // model without the stem plan (the GEMM path), on real random images:
 // one channel 3×3 padded (vgg-small's, resnet20's and MobileNetV2's
-// first layer), 20 and 17 wide (the row's last vector overlapping), a
-// 1×9 kernel and two channels of 2×2 unpadded.
+// first layer), rows of 20 and 17 (the row's last vector overlapping),
+// and two channels of 2×2 unpadded.
 func TestStemCodes(t *testing.T) {
 	for _, c := range []struct {
 		name                       string
