@@ -149,9 +149,10 @@ const wgMinBlockChannels = 4
 // newWgPlan plans the stride-1 kh×kw convolution of weights w
 // ([m][cin][kh][kw]) over cin×H×W inputs with padding (ph, pw): F(4×4)
 // where f4 (the CPU has its passes), it fits and its GEMMs take at most
-// wg4MaxShare of F(2×2)'s, else F(2×2); nil where neither applies
-// (planWg) or pays: too few tiles' worth of outputs (wgMinGain: the
-// direct kh·kw multiply-adds an output against the blocks' GEMMs).
+// wg4MaxShare of F(2×2)'s (or, for kernels larger than 3×3, where F(2×2)
+// does not pay), else F(2×2); nil where neither applies (planWg) or pays:
+// too few tiles' worth of outputs (wgMinGain: the direct kh·kw
+// multiply-adds an output against the blocks' GEMMs).
 func newWgPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int, f4 bool) *wgPlan {
 	if (kh > 3 || kw > 3) && cin < wgMinBlockChannels {
 		return nil
@@ -163,7 +164,10 @@ func newWgPlan(w []int8, m, cin, kh, kw, H, W, ph, pw int, f4 bool) *wgPlan {
 	if !pays(p) {
 		p = nil
 	}
-	if f4 {
+	// F(4×4) alone only for kernels of several blocks (a 5×5's F(2×2)
+	// rarely pays): small 3×3 layers keep the direct kernels measured
+	// against F(2×2) in session 31.
+	if f4 && (p != nil || kh > 3 || kw > 3) {
 		if p4 := planWg(w, m, cin, kh, kw, H, W, ph, pw, 4); pays(p4) && (p == nil || float64(p4.np*p4.tpi) <= wg4MaxShare*float64(p.np*p.tpi)) {
 			return p4
 		}

@@ -326,6 +326,23 @@ func TestWinogradBlockPlans(t *testing.T) {
 	}
 }
 
+// TestWinogradSmall3x3 checks that a 3×3 layer whose F(2×2) does not
+// pay is not planned by F(4×4) alone (5×5 outputs: F(4×4) would pay on
+// paper, two images a vector, but small 3×3 layers keep the direct
+// kernels measured against F(2×2)), while a 5×5 kernel may be.
+func TestWinogradSmall3x3(t *testing.T) {
+	w := make([]int8, 8*8*25)
+	for i := range w {
+		w[i] = int8(i%5 - 2)
+	}
+	if p := newWgPlan(w[:8*8*9], 8, 8, 3, 3, 7, 7, 0, 0, true); p != nil {
+		t.Errorf("3×3 on 5×5 outputs: planned F(%d×%d)", p.r, p.r)
+	}
+	if p := newWgPlan(w, 8, 8, 5, 5, 12, 12, 2, 2, true); p == nil || p.r != 4 {
+		t.Errorf("5×5 on 12×12 outputs: want F(4×4)")
+	}
+}
+
 // TestWinogradTileOffsets checks a 7×7 output's layout: 4 tile rows of 4
 // tiles, two tile rows a vector, planes of 8-wide rows.
 func TestWinogradTileOffsets(t *testing.T) {
