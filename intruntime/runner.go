@@ -549,7 +549,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 						// The input's producer writes the frames (conv.go).
 						f := &frameLayout{ph: s.ph, pw: s.pw, Hp: Hp, Wp: Wp, images: cap}
 						e.steps[t-1].framed, s.framedIn = f, true
-						e.bufs[t] = f.alloc(cur.shape.C, s.zx)
+						e.bufs[t] = f.alloc(cur.shape.C, s.zx, 4)
 					} else if host.framePlanes != nil {
 						// framePlanes writes whole 64-byte blocks.
 						s.frameMasks = frameMasks(cur.shape.H, cur.shape.W, s.ph, s.pw, Hp, Wp, s.dwImages)
@@ -606,10 +606,7 @@ func newEngine(m *intmodel.Model, shapes []intmodel.Shape, batch, chunk int, rqs
 								e.steps[t-1].framed, s.framedIn = f, true
 								// Room for a short last group's images
 								// past the chunk's, and the passes' reads.
-								size := cur.shape.C * cap * f.plane()
-								buf := make([]uint8, size+(p.images+1)*f.plane()+4096)
-								fill(buf, s.zx)
-								e.bufs[t] = buf[:size]
+								e.bufs[t] = f.alloc(cur.shape.C, s.zx, p.images+1)
 							}
 						}
 					}
@@ -1344,7 +1341,7 @@ func makeBuf(size int) []uint8 { return make([]uint8, size, size+slack) }
 // in one call, rows a vector wide at least, no fused pool, no tap plan (a
 // stem, a Winograd or a GEMM convolution).
 func wgFramable(pr *step, in intmodel.Shape) bool {
-	return pr.conv && pr.groups == 0 && pr.tap == nil && !pr.fusePool && pr.framed == nil && !pr.skip &&
+	return pr.conv && pr.groups == 0 && pr.tap == nil && !pr.fusePool && pr.framed == nil &&
 		host.requantRowsCh != nil && pr.rqKind >= 0 && len(pr.rq) == in.C && in.W >= 8
 }
 
@@ -1367,9 +1364,10 @@ type frameLayout struct {
 func (f *frameLayout) plane() int { return f.Hp * f.Wp }
 
 // alloc returns the buffer of c channels' frames, every byte zx, with
-// room after the last frame for what the depthwise kernels read past it.
-func (f *frameLayout) alloc(c int, zx uint8) []uint8 {
-	b := make([]uint8, c*f.images*f.plane()+4*f.plane()+4096)
+// room after the last frame for what its reader's kernels read past it:
+// past more frames and 4 KB.
+func (f *frameLayout) alloc(c int, zx uint8, past int) []uint8 {
+	b := make([]uint8, c*f.images*f.plane()+past*f.plane()+4096)
 	fill(b, zx)
 	return b[:c*f.images*f.plane()]
 }

@@ -519,6 +519,8 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 	cacc := p.images * p.plane
 	acc := e.acc[:p.m*cacc]
 	v, m := e.wgV[:p.vLen()], e.wgM[:p.mLen()]
+	// Every channel requantizes in one call (planned operands).
+	allCh := s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil
 	for b0 := 0; b0 < n; b0 += p.images {
 		nb := min(p.images, n-b0)
 		if fl != nil {
@@ -547,7 +549,7 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 			// The vector pass reads up to a vector past a row pair's
 			// pooled half (the planned slack: wgAccSlack).
 			e.pool2x2Strided(pooled, e.acc[:p.m*cacc+wgAccSlack], p.m*p.images*oh/2, ow/2, p.ldp)
-			if s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil {
+			if allCh {
 				host.requantRowsCh(dst[b0*q:], n*q, nb*q, pooled, p.images*q, 1, nb*q, nb*q, s.rq, s.rqKind)
 				continue
 			}
@@ -556,7 +558,7 @@ func (e *engine) wgConv(dst, src []uint8, s *step, n int, pool bool) {
 			}
 			continue
 		}
-		all := !pool && s.rq != nil && len(s.rq) == p.m && s.rqKind >= 0 && host.requantRowsCh != nil
+		all := !pool && allCh
 		if all && ow >= 8 {
 			// Every channel's rows in one call (per image where the
 			// planes have rows past the outputs).
